@@ -1,0 +1,252 @@
+/**
+ * Child-process management for benchmarks: start servers in their own processes (so they do not
+ * share the event loop with the measuring client or with each other), wait until they answer,
+ * and stop every one of them on exit, Ctrl-C, or an uncaught error.
+ *
+ * API:
+ *   repoRoot: string                                   // /work/main (the package root)
+ *   nodeBinary(): string                               // node_modules/.bin/node (Node 24), else process.execPath
+ *   getFreePort(): Promise<number>                     // a free TCP port on 127.0.0.1
+ *   makeTempDir(prefix: string): string                // mkdtemp under os.tmpdir(), removed at cleanup
+ *   startProcess(options: StartProcessOptions): Promise<ManagedProcess>
+ *       spawns, drains stdout/stderr into a tail buffer, waits for `ready` (if given);
+ *       rejects with the log tail when the process exits early or is not ready in time
+ *   waitForHttp(url, { timeoutMs, expectStatus?, isAlive? }): Promise<void>
+ *       polls GET url until it answers expectStatus (default 200)
+ *   stopProcess(proc, graceMs?): Promise<void>         // SIGTERM, then SIGKILL after graceMs (default 3000)
+ *   stopAll(): Promise<void>                           // stops every process started here and removes temp dirs
+ *   installCleanupHandlers(): void                     // SIGINT/SIGTERM/uncaught errors/exit -> stopAll()
+ *   onAbort(callback: () => void): void                // called once when a signal or error aborts the run
+ *   isAborted(): boolean
+ *
+ * Servers written for the bench (bench/lib/*-server.ts) exit when their stdin closes, so they
+ * do not outlive a bench that was killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function nodeBinary(): string {
+  const pinned = join(repoRoot, 'node_modules', '.bin', 'node');
+  return existsSync(pinned) ? pinned : process.execPath;
+}
+
+export function getFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const tempDirs = new Set<string>();
+
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export type StartProcessOptions = {
+  /** Name used in messages, e.g. "portico". */
+  name: string;
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  /** Added to (and overriding) process.env. */
+  env?: Record<string, string | undefined>;
+  /** How to know the server is up; omitted = resolve right after spawn. */
+  ready?: { url: string; expectStatus?: number; timeoutMs?: number };
+  /** Keep stdin open as a pipe; bench servers exit when it closes (default true). */
+  stdinPipe?: boolean;
+  /** Lines of stdout+stderr kept for error messages (default 60). */
+  logTailLines?: number;
+};
+
+export type ManagedProcess = {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** Last lines the process wrote, for error messages. */
+  logTail(): string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  hasExited(): boolean;
+};
+
+const running = new Set<ManagedProcess>();
+
+export async function startProcess(options: StartProcessOptions): Promise<ManagedProcess> {
+  const child = spawn(options.command, [...options.args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: [options.stdinPipe === false ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  const maxLines = options.logTailLines ?? 60;
+  const lines: string[] = [];
+  let partial = '';
+  const collect = (chunk: Buffer): void => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > maxLines) lines.shift();
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  let exitedFlag = false;
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      exitedFlag = true;
+      resolveExit(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (error) => {
+      exitedFlag = true;
+      lines.push(`spawn error: ${error.message}`);
+      resolveExit('spawn-error');
+    });
+  });
+
+  const proc: ManagedProcess = {
+    name: options.name,
+    pid: child.pid ?? -1,
+    child,
+    logTail: () => [...lines, partial].filter((l) => l.length > 0).join('\n'),
+    exited,
+    hasExited: () => exitedFlag,
+  };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+
+  if (options.ready) {
+    try {
+      await waitForHttp(options.ready.url, {
+        timeoutMs: options.ready.timeoutMs ?? 20_000,
+        expectStatus: options.ready.expectStatus,
+        isAlive: () => !exitedFlag,
+      });
+    } catch (error) {
+      await stopProcess(proc, 1000);
+      const tail = proc.logTail();
+      throw new Error(
+        `${options.name} did not become ready: ${(error as Error).message}` +
+          (tail ? `\n--- last output of ${options.name} ---\n${tail}` : ''),
+      );
+    }
+  }
+  return proc;
+}
+
+export async function waitForHttp(
+  url: string,
+  options: { timeoutMs: number; expectStatus?: number; isAlive?: () => boolean },
+): Promise<void> {
+  const expectStatus = options.expectStatus ?? 200;
+  const deadline = Date.now() + options.timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (options.isAlive && !options.isAlive()) throw new Error(`process exited (${last})`);
+    if (isAborted()) throw new Error('aborted');
+    try {
+      const response = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
+      await response.body.dump();
+      if (response.statusCode === expectStatus) return;
+      last = `GET ${url} answered ${response.statusCode}`;
+    } catch (error) {
+      last = `GET ${url}: ${(error as Error).message}`;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${options.timeoutMs} ms (${last})`);
+}
+
+export async function stopProcess(proc: ManagedProcess, graceMs = 3000): Promise<void> {
+  if (proc.hasExited()) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (!proc.hasExited()) proc.child.kill('SIGKILL');
+  }, graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((proc) => stopProcess(proc)));
+  removeTempDirs();
+}
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort: a leftover temp dir is harmless
+    }
+  }
+  tempDirs.clear();
+}
+
+let aborted = false;
+const abortCallbacks: Array<() => void> = [];
+
+export function isAborted(): boolean {
+  return aborted;
+}
+
+export function onAbort(callback: () => void): void {
+  abortCallbacks.push(callback);
+}
+
+function abort(): void {
+  if (aborted) return;
+  aborted = true;
+  for (const callback of abortCallbacks) {
+    try {
+      callback();
+    } catch {
+      // keep aborting the others
+    }
+  }
+}
+
+let handlersInstalled = false;
+
+export function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\n${signal} received: stopping all benchmark processes...\n`);
+    abort();
+    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const onFatal = (error: unknown): void => {
+    process.stderr.write(`\nbenchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    abort();
+    void stopAll().finally(() => process.exit(1));
+  };
+  process.once('uncaughtException', onFatal);
+  process.once('unhandledRejection', onFatal);
+  // Last resort when the process exits without awaiting stopAll(): synchronous SIGKILL.
+  process.once('exit', () => {
+    for (const proc of running) {
+      if (!proc.hasExited()) proc.child.kill('SIGKILL');
+    }
+    removeTempDirs();
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * The `portico` command: `portico --config FILE [--port N] [--host H]`.
+ * `bin/portico.js` checks the Node version and calls `main`.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load-config.ts';
+import type { PorticoConfig } from './config/types.ts';
+import { ConfigError } from './spec/errors.ts';
+import { createLogger } from './observability/logger.ts';
+import { startServer, type RunningPortico } from './server/start.ts';
+
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_PORT = 4000;
+
+export const HELP_TEXT = `Usage: portico --config FILE [--port N] [--host H]
+
+An OpenAI-compatible LLM gateway. Reads a LiteLLM-format proxy config.
+
+Options:
+  -c, --config FILE   The config file (LiteLLM proxy YAML). Required, or PORTICO_CONFIG.
+  -p, --port N        Port to listen on. Default: PORT, else ${DEFAULT_PORT}.
+      --host H        Address to bind. Default: HOST, else ${DEFAULT_HOST} (all interfaces).
+  -h, --help          Show this help and exit.
+
+Environment:
+  PORTICO_CONFIG           Config file when --config is not given.
+  PORT, HOST               Defaults for --port and --host.
+  DATABASE_URL             Where keys, files and batches are stored. Unset: SQLite at ./portico.db;
+                           file:<path>: SQLite at <path>; postgres://... or postgresql://...: PostgreSQL.
+                           Migrations run at start on both.
+  REDIS_URL                Redis for state shared across instances (rate limits, cooldowns).
+                           Not read yet: that state is kept in memory, per instance.
+  LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent. Logs are JSON lines on stdout.
+  PORTICO_METRICS_PUBLIC   1: serve GET /metrics without the master key.
+  PORTICO_SHUTDOWN_GRACE_MS  How long SIGTERM/SIGINT wait for in-flight requests and streams (default 25000).
+  os.environ/NAME          Any variable the config names this way (API keys, the master key).
+
+Examples:
+  portico --config config.example.yaml
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/portico portico -c config.yaml --port 8080
+`;
+
+/** A problem the user must fix; printed without a stack trace, exit code 1. */
+class UsageError extends Error {}
+
+interface CliOptions {
+  configPath: string;
+  host: string;
+  port: number;
+}
+
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nRun "portico --help" for usage.`);
+  }
+  if (values.help) return 'help';
+  const configPath = values.config ?? env.PORTICO_CONFIG;
+  if (!configPath) throw new UsageError('No config file: pass --config FILE (or set PORTICO_CONFIG). Run "portico --help" for usage.');
+  const portText = values.port ?? env.PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`Invalid port "${portText}": expected an integer from 0 to 65535.`);
+  return { configPath, host: values.host ?? env.HOST ?? DEFAULT_HOST, port };
+}
+
+/** Runs Portico until SIGTERM/SIGINT. A start-up failure prints one line and sets exit code 1. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let running: RunningPortico;
+  try {
+    const options = parseCommandLine(argv, env);
+    if (options === 'help') {
+      process.stdout.write(HELP_TEXT);
+      return;
+    }
+    running = await start(options, env);
+  } catch (error) {
+    process.stderr.write(`portico: ${startupErrorMessage(error)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  installSignalHandlers(running);
+}
+
+async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<RunningPortico> {
+  let config: PorticoConfig;
+  try {
+    config = await loadConfig(options.configPath, env);
+  } catch (error) {
+    if (error instanceof ConfigError && !error.message.includes(options.configPath)) {
+      throw new ConfigError(`${options.configPath}: ${error.message}`);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: env.LOG_LEVEL });
+  for (const warning of config.warnings) logger.warn({ config: options.configPath }, warning);
+  if (config.masterKey === undefined) {
+    logger.warn(
+      'NO MASTER KEY CONFIGURED (general_settings.master_key): Portico runs OPEN, every request is treated as the master key. Set a master key before exposing this server.',
+    );
+  }
+  const running = await startServer({
+    config,
+    databaseUrl: env.DATABASE_URL,
+    host: options.host,
+    port: options.port,
+    logger,
+    metricsPublic: env.PORTICO_METRICS_PUBLIC === '1' || env.PORTICO_METRICS_PUBLIC === 'true',
+    shutdownGraceMs: env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : undefined,
+  });
+  logger.info(
+    {
+      url: running.url,
+      host: options.host,
+      port: running.port,
+      config: options.configPath,
+      database: running.services.database.dialect,
+      model_groups: [...running.services.router.modelGroups()],
+    },
+    'Portico is listening',
+  );
+  return running;
+}
+
+function installSignalHandlers(running: RunningPortico): void {
+  const { logger } = running.services;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+function startupErrorMessage(error: unknown): string {
+  if (error instanceof UsageError || error instanceof ConfigError) return error.message;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') return `cannot listen: ${(error as Error).message}`;
+  if (code === 'ECONNREFUSED') return `cannot reach the database: ${(error as Error).message}`;
+  return `failed to start: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * The supported subset of LiteLLM's proxy config (https://docs.litellm.ai/docs/proxy/configs),
+ * plus `portico_settings`. Objects are loose: unknown keys are kept here and reported as
+ * warnings by `unknown-keys.ts`, never rejected, so existing LiteLLM files load unchanged.
+ * Numbers also accept numeric strings, since `os.environ/` values are strings.
+ */
+import { z } from 'zod';
+
+/** A number, or a numeric string (from `os.environ/`), validated by `inner`. */
+function numeric<T extends z.ZodType>(inner: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const trimmed = value.trim();
+    return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : value;
+  }, inner);
+}
+const nonNegativeNumber = numeric(z.number().nonnegative());
+const positiveNumber = numeric(z.number().positive());
+const nonNegativeInt = numeric(z.number().int().nonnegative());
+const positiveInt = numeric(z.number().int().positive());
+/** A string; YAML numbers (`api_version: 2024-10-21` stays a string, `id: 7` does not) become strings. */
+const text = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string());
+
+export const litellmParamsSchema = z.looseObject({
+  model: z.string().min(1, 'must not be empty'),
+  api_base: z.string().nullish(),
+  api_key: z.string().nullish(),
+  api_version: text.nullish(),
+  custom_llm_provider: z.string().nullish(),
+  rpm: nonNegativeInt.nullish(),
+  tpm: nonNegativeInt.nullish(),
+  /** Seconds. */
+  timeout: positiveNumber.nullish(),
+  /** Seconds; accepted for LiteLLM compatibility, streams use `timeout`. */
+  stream_timeout: positiveNumber.nullish(),
+  max_retries: nonNegativeInt.nullish(),
+  weight: positiveNumber.nullish(),
+  batch_mode: z.enum(['native', 'emulate']).nullish(),
+  input_cost_per_token: nonNegativeNumber.nullish(),
+  output_cost_per_token: nonNegativeNumber.nullish(),
+});
+
+export const modelInfoSchema = z.looseObject({
+  id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),
+  input_cost_per_token: nonNegativeNumber.nullish(),
+  output_cost_per_token: nonNegativeNumber.nullish(),
+  input_cost_per_token_batches: nonNegativeNumber.nullish(),
+  output_cost_per_token_batches: nonNegativeNumber.nullish(),
+});
+
+/** Informational `model_info` keys LiteLLM documents; accepted without a warning. */
+export const DESCRIPTIVE_MODEL_INFO_KEYS: ReadonlySet<string> = new Set([
+  'mode',
+  'base_model',
+  'max_tokens',
+  'max_input_tokens',
+  'max_output_tokens',
+  'description',
+  'db_model',
+  'team_id',
+  'access_groups',
+  'output_vector_size',
+  'litellm_provider',
+]);
+
+export const modelEntrySchema = z.looseObject({
+  model_name: text.pipe(z.string().min(1, 'must not be empty')),
+  litellm_params: litellmParamsSchema,
+  model_info: modelInfoSchema.nullish(),
+});
+
+/** `[{gpt-4o: [gpt-4o-mini]}, ...]` */
+const fallbacksSchema = z.array(z.record(z.string(), z.array(z.string())));
+
+export const generalSettingsSchema = z.looseObject({
+  master_key: text.nullish(),
+});
+
+export const routerSettingsSchema = z.looseObject({
+  num_retries: nonNegativeInt.nullish(),
+  /** Seconds. */
+  timeout: positiveNumber.nullish(),
+  routing_strategy: z.string().nullish(),
+  fallbacks: fallbacksSchema.nullish(),
+  allowed_fails: nonNegativeInt.nullish(),
+  /** Seconds. */
+  cooldown_time: nonNegativeNumber.nullish(),
+});
+
+export const litellmSettingsSchema = z.looseObject({
+  num_retries: nonNegativeInt.nullish(),
+  /** Seconds. */
+  request_timeout: positiveNumber.nullish(),
+  fallbacks: fallbacksSchema.nullish(),
+  allowed_fails: nonNegativeInt.nullish(),
+  cooldown_time: nonNegativeNumber.nullish(),
+});
+
+export const filesSettingsSchema = z.looseObject({
+  storage_dir: z.string().min(1).nullish(),
+  max_file_bytes: positiveInt.nullish(),
+  max_batch_file_bytes: positiveInt.nullish(),
+  max_batch_file_lines: positiveInt.nullish(),
+  batch_file_default_expiry_seconds: nonNegativeInt.nullish(),
+});
+
+export const porticoSettingsSchema = z.looseObject({
+  files: filesSettingsSchema.nullish(),
+});
+
+export const configFileSchema = z.looseObject({
+  /** Entries are validated one by one (`modelEntrySchema`), so every bad entry is reported. */
+  model_list: z.array(z.unknown()).nullish(),
+  general_settings: generalSettingsSchema.nullish(),
+  router_settings: routerSettingsSchema.nullish(),
+  litellm_settings: litellmSettingsSchema.nullish(),
+  portico_settings: porticoSettingsSchema.nullish(),
+  /** LiteLLM sets these as environment variables; Portico uses them for `os.environ/` lookups. */
+  environment_variables: z.record(z.string(), text).nullish(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type LitellmParams = z.infer<typeof litellmParamsSchema>;

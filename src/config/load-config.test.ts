@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../spec/errors.ts';
+import { loadConfig, parseConfig } from './load-config.ts';
+
+const LITELLM_CONFIG = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: https://api.openai.com/v1
+      api_key: os.environ/OPENAI_API_KEY
+      rpm: 600
+      tpm: 100000
+    model_info:
+      id: my-stable-id
+      input_cost_per_token: 0.00000015
+      output_cost_per_token: 0.0000006
+      input_cost_per_token_batches: 0.000000075
+      output_cost_per_token_batches: 0.0000003
+  - model_name: gpt-4o
+    litellm_params:
+      model: azure/my-gpt-4o
+      api_base: os.environ/AZURE_API_BASE
+      api_key: os.environ/AZURE_API_KEY
+      api_version: "2025-03-01-preview"
+      timeout: 30
+      max_retries: 5
+      weight: 3
+general_settings:
+  master_key: os.environ/PORTICO_MASTER_KEY
+router_settings:
+  num_retries: 2
+  timeout: 60
+  routing_strategy: simple-shuffle
+  fallbacks: [{gpt-4o: [gpt-4o-mini]}]
+  allowed_fails: 3
+  cooldown_time: 30
+`;
+
+const ENV = {
+  OPENAI_API_KEY: 'sk-openai',
+  AZURE_API_BASE: 'https://res.openai.azure.com',
+  AZURE_API_KEY: 'azure-key',
+  PORTICO_MASTER_KEY: 'sk-master',
+};
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+describe('loading a LiteLLM proxy config', () => {
+  it('loads a LiteLLM config unchanged, with environment references resolved', () => {
+    const config = parseConfig(LITELLM_CONFIG, ENV);
+    assert.equal(config.masterKey, 'sk-master');
+    assert.deepEqual(config.warnings, []);
+    const [openai, azure] = config.deployments;
+    assert.equal(openai.id, 'my-stable-id');
+    assert.equal(openai.modelGroup, 'gpt-4o-mini');
+    assert.equal(openai.providerName, 'openai');
+    assert.equal(openai.upstreamModel, 'gpt-4o-mini');
+    assert.equal(openai.apiKey, 'sk-openai');
+    assert.equal(openai.rpm, 600);
+    assert.equal(openai.tpm, 100000);
+    assert.equal(openai.timeoutMs, 60_000, 'router_settings.timeout is the default');
+    assert.equal(openai.maxRetries, 2);
+    assert.equal(openai.weight, 1);
+    assert.equal(openai.batchMode, 'native');
+    assert.deepEqual(openai.pricing, {
+      inputCostPerToken: 0.00000015,
+      outputCostPerToken: 0.0000006,
+      inputCostPerTokenBatches: 0.000000075,
+      outputCostPerTokenBatches: 0.0000003,
+    });
+    assert.equal(azure.providerName, 'azure');
+    assert.equal(azure.upstreamModel, 'my-gpt-4o');
+    assert.equal(azure.apiBase, 'https://res.openai.azure.com');
+    assert.equal(azure.apiVersion, '2025-03-01-preview');
+    assert.equal(azure.timeoutMs, 30_000);
+    assert.equal(azure.maxRetries, 5);
+    assert.equal(azure.weight, 3);
+    assert.deepEqual(config.router, {
+      numRetries: 2,
+      timeoutMs: 60_000,
+      routingStrategy: 'simple-shuffle',
+      fallbacks: { 'gpt-4o': ['gpt-4o-mini'] },
+      allowedFails: 3,
+      cooldownMs: 30_000,
+    });
+  });
+
+  it('an azure/ model is an Azure deployment without custom_llm_provider', () => {
+    const config = parseConfig(
+      'model_list:\n  - model_name: m\n    litellm_params: {model: azure/dep-1, api_base: https://r.openai.azure.com, api_key: k}\n',
+      {},
+    );
+    assert.equal(config.deployments[0].providerName, 'azure');
+    assert.equal(config.deployments[0].upstreamModel, 'dep-1');
+    assert.equal(config.deployments[0].batchMode, 'native');
+  });
+
+  it('custom_llm_provider overrides the prefix and the model keeps its slashes', () => {
+    const config = parseConfig(
+      'model_list:\n  - model_name: llama\n    litellm_params: {model: meta-llama/Llama-3-8B, custom_llm_provider: hosted_vllm, api_base: http://127.0.0.1:8000/v1}\n',
+      {},
+    );
+    const [deployment] = config.deployments;
+    assert.equal(deployment.providerName, 'hosted_vllm');
+    assert.equal(deployment.upstreamModel, 'meta-llama/Llama-3-8B');
+    assert.equal(deployment.batchMode, 'emulate', 'servers without a batch API emulate by default');
+  });
+
+  it('a missing environment variable is an error naming the variable and the key', () => {
+    const error = configError(() => parseConfig(LITELLM_CONFIG, { ...ENV, AZURE_API_KEY: undefined }));
+    assert.match(error.message, /model_list\[1\]\.litellm_params\.api_key: environment variable AZURE_API_KEY is not set/);
+  });
+
+  it('an unknown provider is an error naming the path and listing the known prefixes', () => {
+    const text = `
+model_list:
+  - {model_name: a, litellm_params: {model: mock/a}}
+  - {model_name: b, litellm_params: {model: mock/b}}
+  - {model_name: c, litellm_params: {model: azur/my-deployment}}
+`;
+    const error = configError(() => parseConfig(text, {}));
+    assert.match(error.message, /^model_list\[2\]\.litellm_params\.model: unknown provider "azur" \(known providers: .*\bazure\b.*\bopenai\b/m);
+  });
+
+  it('a model without a provider prefix is an error suggesting one', () => {
+    const error = configError(() => parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: gpt-4o}}\n', {}));
+    assert.match(error.message, /model_list\[0\]\.litellm_params\.model: "gpt-4o" has no provider prefix; write it as "<provider>\/gpt-4o"/);
+  });
+
+  it('reports every problem of the file at once', () => {
+    const text = `
+model_list:
+  - {model_name: a, litellm_params: {model: nope/x}}
+  - {model_name: b, litellm_params: {model: mock/b, rpm: lots}}
+  - {model_name: c, litellm_params: {model: azure/dep}}
+`;
+    const error = configError(() => parseConfig(text, {}));
+    assert.match(error.message, /model_list\[0\]\.litellm_params\.model: unknown provider "nope"/);
+    assert.match(error.message, /model_list\[1\]\.litellm_params\.rpm: /);
+    assert.match(error.message, /model_list\[2\]\.litellm_params\.api_base: azure deployments need api_base/);
+  });
+
+  it('unknown keys are warnings naming their path, and the config still loads', () => {
+    const text = `
+model_list:
+  - model_name: a
+    litellm_params: {model: mock/a, api_bse: http://typo}
+    model_info: {id: a, mode: chat, supports_vision: true, colour: blue}
+litellm_settings: {drop_params: true, num_retries: 4}
+portico_settings: {files: {storage_dir: /tmp/x, max_files: 3}}
+surprise: 1
+`;
+    const config = parseConfig(text, {});
+    assert.deepEqual([...config.warnings].sort(), [
+      'litellm_settings.drop_params: unknown key, not used by Portico (ignored)',
+      'model_list[0].litellm_params.api_bse: unknown key, not used by Portico (ignored)',
+      'model_list[0].model_info.colour: unknown key, not used by Portico (ignored)',
+      'portico_settings.files.max_files: unknown key, not used by Portico (ignored)',
+      'surprise: unknown key, not used by Portico (ignored)',
+    ]);
+    assert.equal(config.router.numRetries, 4, 'litellm_settings.num_retries is used when router_settings has none');
+    assert.equal(config.files.storageDir, '/tmp/x');
+  });
+
+  it('provider-specific params are known to their provider and not warned about', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: mock/a, mock_response: hi, mock_latency_ms: 5}}\n', {});
+    assert.deepEqual(config.warnings, []);
+    assert.equal(config.deployments[0].params.mock_response, 'hi');
+  });
+
+  it('derived deployment ids are stable and do not change when the API key is rotated', () => {
+    const text = (key: string) =>
+      `model_list:\n  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_base: "https://example.test/v1", api_key: ${key}}}\n`;
+    const before = parseConfig(text('sk-old'), {}).deployments[0].id;
+    const after = parseConfig(text('sk-new'), {}).deployments[0].id;
+    assert.equal(before, after);
+    assert.match(before, /^[0-9a-f]{16}$/);
+    const otherBase = parseConfig(text('sk-old').replace('example.test', 'other.test'), {}).deployments[0].id;
+    assert.notEqual(otherBase, before, 'another api_base is another deployment');
+  });
+
+  it('two entries with the same identity are a config error asking for model_info.id', () => {
+    const text = `
+model_list:
+  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k1}}
+  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k2}}
+`;
+    const error = configError(() => parseConfig(text, {}));
+    assert.match(error.message, /model_list\[1\]: same model group, model and api_base as model_list\[0\]; give each a distinct model_info.id/);
+  });
+
+  it('a duplicate model_info.id is a config error', () => {
+    const text = `
+model_list:
+  - {model_name: a, litellm_params: {model: mock/a}, model_info: {id: same}}
+  - {model_name: b, litellm_params: {model: mock/b}, model_info: {id: same}}
+`;
+    const error = configError(() => parseConfig(text, {}));
+    assert.match(error.message, /model_list\[1\]\.model_info\.id: deployment id "same" is also used by model_list\[0\]/);
+  });
+
+  it('applies the documented defaults', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o-mini}}\n', {});
+    const [deployment] = config.deployments;
+    assert.equal(deployment.timeoutMs, 600_000);
+    assert.equal(deployment.maxRetries, 2);
+    assert.equal(deployment.weight, 1);
+    assert.equal(config.masterKey, undefined);
+    assert.deepEqual(config.files, {
+      storageDir: './data/files',
+      maxFileBytes: 512 * 1024 * 1024,
+      maxBatchFileBytes: 200 * 1024 * 1024,
+      maxBatchFileLines: 50_000,
+      batchFileDefaultExpirySeconds: 30 * 24 * 3600,
+    });
+    assert.equal(config.router.numRetries, 2);
+    assert.equal(config.router.timeoutMs, 600_000);
+  });
+
+  it('reads a provider key from its usual environment variable when the config names none', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o-mini}}\n', { OPENAI_API_KEY: 'sk-env' });
+    assert.equal(config.deployments[0].apiKey, 'sk-env');
+  });
+
+  it('numbers may come from environment variables', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: mock/a, rpm: os.environ/RPM}}\n', { RPM: '42' });
+    assert.equal(config.deployments[0].rpm, 42);
+  });
+
+  it('the resolved config and its deployments are frozen', () => {
+    const config = parseConfig(LITELLM_CONFIG, ENV);
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.deployments));
+    assert.ok(Object.isFrozen(config.deployments[0]));
+    assert.ok(Object.isFrozen(config.deployments[0].params));
+    assert.ok(Object.isFrozen(config.router.fallbacks));
+    assert.throws(() => {
+      (config.deployments[0] as { weight: number }).weight = 9;
+    }, TypeError);
+  });
+
+  it('a fallback to a group that does not exist is a warning', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\nrouter_settings: {fallbacks: [{a: [b]}]}\n', {});
+    assert.deepEqual(config.warnings, ['router_settings.fallbacks.a: fallback model group "b" is not in model_list']);
+  });
+
+  it('invalid YAML is a ConfigError', () => {
+    const error = configError(() => parseConfig('model_list: [\n', {}));
+    assert.match(error.message, /YAML/);
+  });
+
+  it('loadConfig names the file in its error, and loads the example config without any environment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portico-config-'));
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'model_list:\n  - {model_name: a, litellm_params: {model: azur/x}}\n');
+    await assert.rejects(loadConfig(bad, {}), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(error.message, /model_list\[0\]\.litellm_params\.model: unknown provider "azur"/);
+      return true;
+    });
+    await assert.rejects(loadConfig(join(dir, 'missing.yaml'), {}), /cannot read config file .*ENOENT/);
+
+    const example = await loadConfig(new URL('../../config.example.yaml', import.meta.url).pathname, {});
+    assert.equal(example.masterKey, 'sk-portico-example');
+    assert.deepEqual(example.warnings, []);
+    const groups = new Map<string, number>();
+    for (const d of example.deployments) {
+      assert.equal(d.providerName, 'mock');
+      groups.set(d.modelGroup, (groups.get(d.modelGroup) ?? 0) + 1);
+    }
+    assert.equal(groups.get('gpt-4o-mini'), 2);
+    assert.equal(groups.get('text-embedding-3-small'), 1);
+  });
+});

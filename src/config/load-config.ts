@@ -1,0 +1,169 @@
+/**
+ * LiteLLM-format YAML + the environment -> a frozen `PorticoConfig`. Errors stop start-up with
+ * one `ConfigError` listing every problem by path; unknown keys become `warnings`.
+ */
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { ConfigError } from '../spec/errors.ts';
+import type { z } from 'zod';
+import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
+import { buildDeployments } from './build-deployments.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { type Environment, resolveEnvironmentReferences } from './environment-references.ts';
+import { type ConfigFile, type ModelEntry, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
+import type { FilesSettings, PorticoConfig, RouterSettings } from './types.ts';
+import { warnUnknownKeys } from './unknown-keys.ts';
+
+const MB = 1024 * 1024;
+
+/** Defaults: LiteLLM's router defaults; file limits as OpenAI's (WIRE.md §1.1, §1.2). */
+export const CONFIG_DEFAULTS = Object.freeze({
+  timeoutSeconds: 600,
+  numRetries: 2,
+  allowedFails: 3,
+  cooldownSeconds: 5,
+  files: Object.freeze({
+    storageDir: './data/files',
+    maxFileBytes: 512 * MB,
+    maxBatchFileBytes: 200 * MB,
+    maxBatchFileLines: 50_000,
+    batchFileDefaultExpirySeconds: 30 * 24 * 60 * 60,
+  }),
+});
+
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<PorticoConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : String(error);
+    throw new ConfigError(`cannot read config file ${path}: ${reason}`);
+  }
+  try {
+    return parseConfig(text, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`invalid config file ${path}:\n${error.message}`);
+    throw error;
+  }
+}
+
+function parseYaml(text: string): unknown {
+  const document = YAML.parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((error) => `YAML: ${error.message}`).join('\n'));
+  }
+  return document.toJS() ?? {};
+}
+
+/** `environment_variables:` (LiteLLM) fill in for variables the process does not have. */
+function environmentWith(raw: unknown, env: Environment): Environment {
+  if (raw === null || typeof raw !== 'object') return env;
+  const section = (raw as { environment_variables?: unknown }).environment_variables;
+  if (section === null || typeof section !== 'object' || Array.isArray(section)) return env;
+  const merged: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(section)) {
+    if (typeof value === 'string' || typeof value === 'number') merged[name] = String(value);
+  }
+  return { ...merged, ...env };
+}
+
+export function parseConfig(text: string, env: Environment = process.env): PorticoConfig {
+  const raw = parseYaml(text);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError('(root): the config file must be a YAML mapping (model_list:, general_settings:, ...)');
+  }
+  const problems = new ConfigProblems();
+  const environment = environmentWith(raw, env);
+  const resolved = resolveEnvironmentReferences(raw, environment, problems);
+
+  const envErrorPaths = new Set(problems.errors.map((line) => line.slice(0, line.indexOf(': '))));
+  const parsed = configFileSchema.safeParse(resolved);
+  if (!parsed.success) {
+    reportIssues(parsed.error.issues, [], envErrorPaths, problems);
+    throw new ConfigError(problems.errors.join('\n'));
+  }
+  const file = parsed.data;
+  const router = routerSettingsOf(file, problems);
+  const entries: ModelEntry[] = [];
+  const entryIndexes: number[] = [];
+  (file.model_list ?? []).forEach((rawEntry, index) => {
+    const entry = modelEntrySchema.safeParse(rawEntry);
+    if (entry.success) {
+      entries.push(entry.data);
+      entryIndexes.push(index);
+    } else {
+      reportIssues(entry.error.issues, ['model_list', index], envErrorPaths, problems);
+    }
+  });
+  if ((file.model_list ?? []).length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');
+  const { deployments, providers } = buildDeployments(entries, entryIndexes, { timeoutMs: router.timeoutMs, maxRetries: router.numRetries }, environment, problems);
+  checkFallbacks(router, new Set(entries.map((entry) => entry.model_name)), problems);
+  const providerByIndex = new Map(entryIndexes.map((entryIndex, position) => [entryIndex, providers[position]]));
+  warnUnknownKeys(resolved, (index) => providerByIndex.get(index)?.provider.paramKeys ?? [], problems);
+  if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
+
+  const config: PorticoConfig = {
+    deployments,
+    masterKey: file.general_settings?.master_key ?? undefined,
+    router,
+    files: filesSettingsOf(file),
+    warnings: problems.warnings,
+  };
+  return deepFreeze(config);
+}
+
+/** zod issues as `path: message`, skipping paths already reported as a missing variable. */
+function reportIssues(issues: readonly z.core.$ZodIssue[], prefix: ConfigPath, skip: ReadonlySet<string>, problems: ConfigProblems): void {
+  for (const issue of issues) {
+    const path = [...prefix, ...(issue.path as Array<string | number>)];
+    if (!skip.has(formatConfigPath(path))) problems.error(path, issue.message);
+  }
+}
+
+function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSettings {
+  const router = file.router_settings ?? {};
+  const litellm = file.litellm_settings ?? {};
+  const strategy = router.routing_strategy ?? 'simple-shuffle';
+  if (strategy !== 'simple-shuffle') {
+    problems.warn(['router_settings', 'routing_strategy'], `"${strategy}" is not supported; Portico uses simple-shuffle`);
+  }
+  const fallbacks: Record<string, string[]> = {};
+  for (const list of [router.fallbacks, litellm.fallbacks]) {
+    for (const item of list ?? []) {
+      for (const [group, targets] of Object.entries(item)) {
+        const existing = (fallbacks[group] ??= []);
+        for (const target of targets) if (!existing.includes(target)) existing.push(target);
+      }
+    }
+  }
+  return {
+    numRetries: router.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
+    timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
+    routingStrategy: 'simple-shuffle',
+    fallbacks,
+    allowedFails: router.allowed_fails ?? litellm.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
+    cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
+  };
+}
+
+/** A fallback naming a group that does not exist would silently never work: say so. */
+function checkFallbacks(router: RouterSettings, groups: ReadonlySet<string>, problems: ConfigProblems): void {
+  for (const [group, targets] of Object.entries(router.fallbacks)) {
+    if (!groups.has(group)) problems.warn(['router_settings', 'fallbacks', group], `model group "${group}" is not in model_list`);
+    for (const target of targets) {
+      if (!groups.has(target)) problems.warn(['router_settings', 'fallbacks', group], `fallback model group "${target}" is not in model_list`);
+    }
+  }
+}
+
+function filesSettingsOf(file: ConfigFile): FilesSettings {
+  const files = file.portico_settings?.files ?? {};
+  const defaults = CONFIG_DEFAULTS.files;
+  return {
+    storageDir: files.storage_dir ?? defaults.storageDir,
+    maxFileBytes: files.max_file_bytes ?? defaults.maxFileBytes,
+    maxBatchFileBytes: files.max_batch_file_bytes ?? defaults.maxBatchFileBytes,
+    maxBatchFileLines: files.max_batch_file_lines ?? defaults.maxBatchFileLines,
+    batchFileDefaultExpirySeconds: files.batch_file_default_expiry_seconds ?? defaults.batchFileDefaultExpirySeconds,
+  };
+}

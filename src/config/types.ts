@@ -1,0 +1,39 @@
+/**
+ * Portico's resolved configuration: what `config/load-config.ts` builds from a LiteLLM-style
+ * YAML file and the environment. Frozen after load.
+ */
+import type { Deployment } from '../spec/provider.ts';
+
+export interface RouterSettings {
+  /** Extra attempts after the first, across deployments of the group (LiteLLM `num_retries`). */
+  readonly numRetries: number;
+  /** Default per-request upstream timeout, milliseconds (LiteLLM `timeout`, seconds in YAML). */
+  readonly timeoutMs: number;
+  readonly routingStrategy: 'simple-shuffle';
+  /** Model group -> groups to try, in order, when every deployment of it failed. */
+  readonly fallbacks: Readonly<Record<string, readonly string[]>>;
+  /** Failures within a minute after which a deployment cools down (LiteLLM `allowed_fails`). */
+  readonly allowedFails: number;
+  /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */
+  readonly cooldownMs: number;
+}
+
+export interface FilesSettings {
+  /** Where the gateway keeps file bytes (local blob store). */
+  readonly storageDir: string;
+  readonly maxFileBytes: number;
+  readonly maxBatchFileBytes: number;
+  readonly maxBatchFileLines: number;
+  /** Default expiry for `purpose=batch` files, seconds; 0 = never. */
+  readonly batchFileDefaultExpirySeconds: number;
+}
+
+export interface PorticoConfig {
+  readonly deployments: readonly Deployment[];
+  /** `general_settings.master_key`; when absent, Portico runs open (no auth) and says so at start. */
+  readonly masterKey: string | undefined;
+  readonly router: RouterSettings;
+  readonly files: FilesSettings;
+  /** Non-fatal findings (unknown keys, ...), logged at start. */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,71 @@
+/**
+ * Keys the config file has but Portico does not use: reported as warnings naming their path
+ * (a typo like `api_bse` must not pass silently), never as errors (LiteLLM files have many keys
+ * Portico ignores).
+ */
+import type { z } from 'zod';
+import { type ConfigPath, ConfigProblems } from './config-path.ts';
+import {
+  DESCRIPTIVE_MODEL_INFO_KEYS,
+  configFileSchema,
+  filesSettingsSchema,
+  generalSettingsSchema,
+  litellmParamsSchema,
+  litellmSettingsSchema,
+  modelEntrySchema,
+  modelInfoSchema,
+  porticoSettingsSchema,
+  routerSettingsSchema,
+} from './litellm-schema.ts';
+
+function keysOf(schema: z.ZodObject): ReadonlySet<string> {
+  return new Set(Object.keys(schema.shape));
+}
+
+const TOP_KEYS = keysOf(configFileSchema);
+const ENTRY_KEYS = keysOf(modelEntrySchema);
+const PARAM_KEYS = keysOf(litellmParamsSchema);
+const MODEL_INFO_KEYS = keysOf(modelInfoSchema);
+const SECTION_KEYS: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
+  ['general_settings', keysOf(generalSettingsSchema)],
+  ['router_settings', keysOf(routerSettingsSchema)],
+  ['litellm_settings', keysOf(litellmSettingsSchema)],
+  ['portico_settings', keysOf(porticoSettingsSchema)],
+];
+const FILES_KEYS = keysOf(filesSettingsSchema);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: ConfigProblems): void {
+  if (!isRecord(value)) return;
+  for (const key of Object.keys(value)) {
+    if (!known(key)) problems.warn([...path, key], 'unknown key, not used by Portico (ignored)');
+  }
+}
+
+/**
+ * `providerParamKeys(i)` gives the extra `litellm_params` keys the provider of entry `i` reads.
+ */
+export function warnUnknownKeys(raw: unknown, providerParamKeys: (entryIndex: number) => readonly string[], problems: ConfigProblems): void {
+  if (!isRecord(raw)) return;
+  warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems);
+  for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems);
+  const portico = raw.portico_settings;
+  if (isRecord(portico)) warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
+  const models = raw.model_list;
+  if (!Array.isArray(models)) return;
+  models.forEach((entry: unknown, index) => {
+    if (!isRecord(entry)) return;
+    warnUnknown(entry, (key) => ENTRY_KEYS.has(key), ['model_list', index], problems);
+    const extra = new Set(providerParamKeys(index));
+    warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], problems);
+    warnUnknown(
+      entry.model_info,
+      (key) => MODEL_INFO_KEYS.has(key) || DESCRIPTIVE_MODEL_INFO_KEYS.has(key) || key.startsWith('supports_'),
+      ['model_list', index, 'model_info'],
+      problems,
+    );
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Streams a `multipart/form-data` file upload (`POST /v1/files`). The file part is handed to a
+ * sink as it arrives, never buffered: the official SDKs may send `file` before `purpose`, so the
+ * fields are only known once the whole body has been read.
+ * busboy: the streaming multipart parser Fastify's own plugin is built on; we use it directly
+ * to keep control of where the bytes go.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { InvalidRequestError } from '../../spec/errors.ts';
+
+export interface UploadedFilePart {
+  stream: Readable;
+  filename: string;
+  mimeType: string;
+}
+
+export interface MultipartUpload<T> {
+  fields: Record<string, string>;
+  filename: string;
+  /** What the sink returned for the file part. */
+  stored: T;
+}
+
+const MAX_FIELDS = 32;
+const MAX_FIELD_BYTES = 64 * 1024;
+
+/**
+ * Reads the body, handing the single `file` part to `sink`. If the request fails after the sink
+ * succeeded, `discard` is called with its result so nothing half-written stays behind.
+ */
+export function readMultipartUpload<T>(
+  headers: IncomingHttpHeaders,
+  body: Readable,
+  sink: (part: UploadedFilePart) => Promise<T>,
+  discard: (stored: T) => Promise<void>,
+): Promise<MultipartUpload<T>> {
+  const contentType = headers['content-type'] ?? '';
+  if (!/^multipart\/form-data/i.test(contentType)) {
+    return Promise.reject(new InvalidRequestError("The request must be multipart/form-data with a 'file' and a 'purpose'."));
+  }
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers, limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, parts: MAX_FIELDS + 1 } });
+  } catch {
+    return Promise.reject(new InvalidRequestError('Malformed multipart/form-data request.'));
+  }
+
+  return new Promise<MultipartUpload<T>>((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let filePart: Promise<{ filename: string; stored: T }> | undefined;
+    let failure: unknown;
+    let settled = false;
+
+    const fail = (error: unknown) => {
+      failure ??= error;
+      body.unpipe(parser);
+      body.resume();
+      void finish();
+    };
+
+    const finish = async () => {
+      if (settled) return;
+      settled = true;
+      const file = filePart ? await filePart.catch((error: unknown) => ((failure ??= error), undefined)) : undefined;
+      if (failure !== undefined || !file) {
+        if (file) await discard(file.stored).catch(() => undefined);
+        reject(failure ?? new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file', code: 'missing_required_parameter' }));
+        return;
+      }
+      resolve({ fields, filename: file.filename, stored: file.stored });
+    };
+
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' is too long.`, { param: name.slice(0, 64) }));
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || filePart) {
+        stream.resume();
+        if (name !== 'file') return fail(new InvalidRequestError(`Unexpected file field '${name.slice(0, 64)}'; the file must be sent as 'file'.`, { param: name.slice(0, 64) }));
+        return fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' }));
+      }
+      const filename = (info.filename ?? '').trim() || 'upload';
+      filePart = sink({ stream, filename, mimeType: info.mimeType }).then((stored) => ({ filename, stored }));
+      // Keep the parser flowing if the sink fails early; the error surfaces in finish().
+      filePart.catch((error: unknown) => {
+        stream.resume();
+        fail(error);
+      });
+    });
+    parser.on('fieldsLimit', () => fail(new InvalidRequestError('Too many form fields.')));
+    parser.on('partsLimit', () => fail(new InvalidRequestError('Too many form parts.')));
+    parser.on('error', () => fail(new InvalidRequestError('Malformed multipart/form-data request.')));
+    parser.on('close', () => void finish());
+    body.on('error', (error) => fail(error));
+    body.on('aborted', () => fail(new InvalidRequestError('The upload was interrupted.')));
+    body.pipe(parser);
+  });
+}

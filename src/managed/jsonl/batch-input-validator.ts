@@ -1,0 +1,153 @@
+/**
+ * Validates a batch input file line by line as it streams in, with OpenAI's error codes
+ * (`../shared/specs/WIRE.md` §1.2 "Validation-phase errors"). OpenAI reports these when the
+ * batch validates; Portico reports them at upload as a 400 naming the line, so a bad file never
+ * reaches a provider.
+ */
+import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
+import { LineSplitter, LineTooLongError } from './line-splitter.ts';
+
+export interface BatchInputProblem {
+  line: number | null;
+  code: string;
+  param: string | null;
+  message: string;
+}
+
+export interface BatchInputSummary {
+  /** Number of request lines (blank lines are not counted). */
+  lineCount: number;
+  /** The endpoint every line targets, normalised to the `/v1/...` form; null when empty or mixed. */
+  endpoint: string | null;
+  /** `body.model` values and how many lines name each. */
+  models: Map<string, number>;
+  /** The first problem found; validation stops looking after it. */
+  problem: BatchInputProblem | null;
+}
+
+export interface BatchInputValidatorOptions {
+  maxLines: number;
+  maxLineBytes?: number;
+}
+
+/**
+ * Accepts `/v1/chat/completions` and Azure's documented `/chat/completions` alike
+ * (WIRE.md §2.2: Azure's classic docs write line urls without `/v1`).
+ */
+export function normaliseBatchEndpoint(url: string): string | null {
+  const withVersion = url.startsWith('/v1/') ? url : `/v1${url.startsWith('/') ? '' : '/'}${url}`;
+  return (BATCH_ENDPOINTS as readonly string[]).includes(withVersion) ? withVersion : null;
+}
+
+export class BatchInputValidator {
+  private readonly splitter: LineSplitter;
+  private readonly customIds = new Set<string>();
+  private readonly options: BatchInputValidatorOptions;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private lineCount = 0;
+  private endpoint: string | null = null;
+  private readonly models = new Map<string, number>();
+  private problem: BatchInputProblem | null = null;
+
+  constructor(options: BatchInputValidatorOptions) {
+    this.options = options;
+    this.splitter = new LineSplitter((line, number) => this.checkLine(line, number), { maxLineBytes: options.maxLineBytes });
+  }
+
+  /** Feed the next chunk. Cheap once a problem is found: the rest is only passed over. */
+  push(chunk: Buffer): void {
+    if (this.problem) return;
+    try {
+      this.splitter.push(chunk);
+    } catch (error) {
+      this.recordTooLong(error);
+    }
+  }
+
+  finish(): BatchInputSummary {
+    if (!this.problem) {
+      try {
+        this.splitter.end();
+      } catch (error) {
+        this.recordTooLong(error);
+      }
+    }
+    if (!this.problem && this.lineCount === 0) {
+      this.fail(null, 'empty_file', null, 'The input file is empty. Please ensure that the batch contains at least one request.');
+    }
+    return { lineCount: this.lineCount, endpoint: this.endpoint, models: this.models, problem: this.problem };
+  }
+
+  private recordTooLong(error: unknown): void {
+    if (!(error instanceof LineTooLongError)) throw error;
+    this.fail(error.lineNumber, 'invalid_json_line', null, `This line is too long (more than ${this.options.maxLineBytes} bytes).`);
+  }
+
+  private fail(line: number | null, code: string, param: string | null, message: string): void {
+    this.problem ??= { line, code, param, message };
+  }
+
+  private checkLine(raw: Buffer, number: number): void {
+    if (this.problem) return;
+    let text: string;
+    try {
+      text = this.decoder.decode(raw);
+    } catch {
+      return this.fail(number, 'invalid_json_line', null, 'This line is not valid UTF-8.');
+    }
+    if (text.trim() === '') return;
+    this.lineCount += 1;
+    if (this.lineCount > this.options.maxLines) {
+      return this.fail(number, 'too_many_tasks', null, `The batch input file has more than the maximum of ${this.options.maxLines} requests.`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.fail(number, 'invalid_json_line', null, 'This line is not parseable as valid JSON.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return this.fail(number, 'invalid_json_line', null, 'This line is not a JSON object.');
+    }
+    const line = parsed as Record<string, unknown>;
+    for (const name of ['custom_id', 'method', 'url', 'body'] as const) {
+      if (line[name] === undefined || line[name] === null) {
+        return this.fail(number, 'missing_required_parameter', name, `Missing required parameter: '${name}'.`);
+      }
+    }
+    if (typeof line.custom_id !== 'string' || line.custom_id.length === 0) {
+      return this.fail(number, 'invalid_type', 'custom_id', "Invalid type for 'custom_id': expected a non-empty string.");
+    }
+    if (this.customIds.has(line.custom_id)) {
+      return this.fail(number, 'duplicate_custom_id', 'custom_id', `The custom_id '${truncate(line.custom_id)}' is used more than once in this file.`);
+    }
+    this.customIds.add(line.custom_id);
+    if (line.method !== 'POST') {
+      return this.fail(number, 'invalid_value', 'method', `Invalid value: '${truncate(String(line.method))}'. Supported values are: 'POST'.`);
+    }
+    const endpoint = typeof line.url === 'string' ? normaliseBatchEndpoint(line.url) : null;
+    if (endpoint === null) {
+      return this.fail(number, 'invalid_url', 'url', `Invalid value: '${truncate(String(line.url))}'. Supported values are: ${BATCH_ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`);
+    }
+    if (this.endpoint !== null && this.endpoint !== endpoint) {
+      return this.fail(number, 'invalid_url', 'url', 'The URL provided for this request does not match the URL of the other requests in the file.');
+    }
+    this.endpoint = endpoint;
+    const body = line.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return this.fail(number, 'invalid_type', 'body', "Invalid type for 'body': expected an object.");
+    }
+    const request = body as Record<string, unknown>;
+    if (request.stream === true) {
+      return this.fail(number, 'streaming_unsupported', 'body.stream', 'Streaming is not supported in the Batch API.');
+    }
+    if (typeof request.model !== 'string' || request.model.length === 0) {
+      return this.fail(number, 'invalid_request', 'body.model', 'Model parameter is required.');
+    }
+    this.models.set(request.model, (this.models.get(request.model) ?? 0) + 1);
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 80)}...` : value;
+}

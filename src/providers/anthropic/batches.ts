@@ -1,0 +1,121 @@
+/**
+ * Anthropic Message Batches as Portico's `InlineBatchesCapability`
+ * (https://docs.anthropic.com/en/api/creating-message-batches, WIRE.md §3).
+ */
+import { ConflictError, InvalidRequestError, UpstreamError } from '../../spec/errors.ts';
+import type { BatchCreateInput, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import type { BatchInputLine } from '../../spec/openai-objects.ts';
+import { buildBatchRequestsBody, MAX_BYTES_PER_BATCH, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
+import { parseBatchResults } from './batch-results.ts';
+import { toProviderBatch, unixSecondsOf } from './batch-status.ts';
+import type { ChatRequestTranslationOptions } from './chat-request.ts';
+import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+import { isRecord } from './json.ts';
+import type { TranslationWarning } from './warnings.ts';
+import type { AnthropicMessageBatch } from './wire-types.ts';
+
+const BATCHES_PATH = '/v1/messages/batches';
+
+/** A created batch, with what the translation of its lines dropped or clamped. */
+export type AnthropicProviderBatch = ProviderBatch & { warnings?: TranslationWarning[] };
+
+export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation: ChatRequestTranslationOptions): InlineBatchesCapability {
+  async function fetchBatch(
+    method: 'GET' | 'POST',
+    target: string,
+    what: string,
+    options: CallOptions | undefined,
+    body?: { chunks: string[]; bytes: number },
+  ) {
+    const response = await sendAnthropicRequest(endpoint, {
+      method,
+      target,
+      what,
+      body: body === undefined ? undefined : encodeChunks(body.chunks),
+      contentLength: body?.bytes,
+      signal: options?.signal,
+      requestId: options?.requestId,
+      totalDeadline: true,
+    });
+    return messageBatchOf(await readJson(response, endpoint, what), endpoint.deploymentId);
+  }
+
+  return {
+    kind: 'inline',
+    maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
+    maxBytesPerBatch: MAX_BYTES_PER_BATCH,
+
+    async create(input: BatchCreateInput & { lines: BatchInputLine[] }, options?: CallOptions): Promise<AnthropicProviderBatch> {
+      // Anthropic batches always end within 24 h; OpenAI's only window is also `24h`.
+      if (input.completionWindow !== '24h') {
+        throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${input.completionWindow}'.`, { param: 'completion_window' });
+      }
+      const body = buildBatchRequestsBody(input, translation);
+      const batch = await fetchBatch('POST', BATCHES_PATH, 'batch create', options, body);
+      return { ...toProviderBatch(batch), warnings: body.warnings };
+    },
+
+    async retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch> {
+      return toProviderBatch(await fetchBatch('GET', batchPath(providerBatchId), 'batch retrieve', options));
+    },
+
+    async cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch> {
+      return toProviderBatch(await fetchBatch('POST', `${batchPath(providerBatchId)}/cancel`, 'batch cancel', options));
+    },
+
+    async *results(providerBatchId: string, options?: CallOptions): AsyncGenerator<InlineBatchResult> {
+      const batch = await fetchBatch('GET', batchPath(providerBatchId), 'batch retrieve', options);
+      if (batch.processing_status !== 'ended') {
+        throw new ConflictError(`Anthropic batch ${providerBatchId} has not ended; its results are not available yet.`);
+      }
+      const response = await sendAnthropicRequest(endpoint, {
+        method: 'GET',
+        target: resultsTarget(endpoint, batch),
+        what: 'batch results download',
+        accept: 'application/x-jsonl',
+        signal: options?.signal,
+        requestId: options?.requestId,
+        // Results can be large: bound the silences, not the whole download.
+        totalDeadline: false,
+      });
+      const created = unixSecondsOf(batch.ended_at) ?? Math.floor(Date.now() / 1000);
+      yield* parseBatchResults(response.body, { created, fallbackModel: translation.model });
+    },
+  };
+}
+
+function batchPath(providerBatchId: string): string {
+  return `${BATCHES_PATH}/${encodeURIComponent(providerBatchId)}`;
+}
+
+/**
+ * Anthropic's docs say to use `results_url` rather than assume its path. It carries our API
+ * key, so it is followed only on the deployment's own origin; otherwise the documented path
+ * on the API root is used.
+ */
+function resultsTarget(endpoint: AnthropicEndpoint, batch: AnthropicMessageBatch): string {
+  const fallback = `${batchPath(batch.id)}/results`;
+  if (!batch.results_url) return fallback;
+  try {
+    const url = new URL(batch.results_url, endpoint.apiBase);
+    return url.origin === new URL(endpoint.apiBase).origin ? url.href : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+async function* encodeChunks(chunks: readonly string[]): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder();
+  for (const chunk of chunks) yield encoder.encode(chunk);
+}
+
+function messageBatchOf(body: unknown, deploymentId: string): AnthropicMessageBatch {
+  if (!isRecord(body) || typeof body.id !== 'string' || typeof body.processing_status !== 'string') {
+    throw new UpstreamError(
+      502,
+      { message: 'Anthropic answered with something that is not a message batch.', type: 'api_error', param: null, code: 'bad_upstream_response' },
+      { deploymentId, isRetryable: false },
+    );
+  }
+  return body as unknown as AnthropicMessageBatch;
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { ChatStreamTranslator, DONE_FRAME, parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
+import { chunked, fixtureText } from './fixtures/load.ts';
+import type { AnthropicStreamEvent } from './wire-types.ts';
+
+const options = { created: 1_700_000_000, fallbackModel: 'claude-fallback', includeUsage: false };
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<string> {
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of source) text += decoder.decode(chunk, { stream: true });
+  return text;
+}
+
+function dataOf(sse: string): unknown[] {
+  return sse
+    .split('\n\n')
+    .filter((frame) => frame.startsWith('data: '))
+    .map((frame) => frame.slice('data: '.length))
+    .map((data) => (data === '[DONE]' ? data : JSON.parse(data)));
+}
+
+test('a streamed text message becomes role, content and finish chunks, then [DONE]', async () => {
+  const out = await collect(translateAnthropicStream(parseAnthropicStreamEvents(chunked(fixtureText('stream-text.sse'), 7)), options));
+  const frames = dataOf(out) as Record<string, any>[];
+  assert.equal(frames.at(-1), '[DONE]');
+  assert.ok(out.endsWith(DONE_FRAME));
+  const chunks = frames.slice(0, -1);
+  for (const chunk of chunks) {
+    assert.equal(chunk.object, 'chat.completion.chunk');
+    assert.equal(chunk.id, 'msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY');
+    assert.equal(chunk.model, 'claude-3-5-sonnet-20241022');
+    assert.equal('usage' in chunk, false);
+  }
+  assert.deepEqual(
+    chunks.map((chunk) => [chunk.choices[0].delta, chunk.choices[0].finish_reason]),
+    [
+      [{ role: 'assistant', content: '' }, null],
+      [{ content: 'Hello' }, null],
+      [{ content: '!' }, null],
+      [{}, 'stop'],
+    ],
+  );
+});
+
+test('a streamed tool call becomes tool_calls deltas whose arguments join into the full JSON', async () => {
+  const out = await collect(translateAnthropicStream(parseAnthropicStreamEvents(chunked(fixtureText('stream-tool-use.sse'), 64)), options));
+  const chunks = (dataOf(out) as Record<string, any>[]).slice(0, -1);
+  const deltas = chunks.map((chunk) => chunk.choices[0].delta);
+  const text = deltas.map((delta) => delta.content ?? '').join('');
+  assert.equal(text, "Okay, let's check the weather.");
+  const toolDeltas = deltas.flatMap((delta) => delta.tool_calls ?? []);
+  assert.deepEqual(toolDeltas[0], { index: 0, id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '' } });
+  assert.ok(toolDeltas.every((delta) => delta.index === 0));
+  const args = toolDeltas.map((delta) => delta.function.arguments).join('');
+  assert.deepEqual(JSON.parse(args), { location: 'San Francisco, CA', unit: 'fahrenheit' });
+  assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'tool_calls');
+});
+
+test('with include_usage every chunk carries usage null and a last chunk carries the totals', async () => {
+  const out = await collect(
+    translateAnthropicStream(parseAnthropicStreamEvents(chunked(fixtureText('stream-text.sse'), 1000)), { ...options, includeUsage: true }),
+  );
+  const chunks = (dataOf(out) as Record<string, any>[]).slice(0, -1);
+  const last = chunks.at(-1)!;
+  assert.deepEqual(last.choices, []);
+  assert.deepEqual(last.usage, { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40, prompt_tokens_details: { cached_tokens: 0 } });
+  assert.ok(chunks.slice(0, -1).every((chunk) => chunk.usage === null));
+});
+
+test('an error event mid-stream becomes an OpenAI error frame and ends the stream without [DONE]', () => {
+  const translator = new ChatStreamTranslator(options);
+  translator.onEvent({ type: 'message_start', message: { id: 'msg_x', model: 'claude', usage: { input_tokens: 3 } } });
+  const frames = translator.onEvent({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+  assert.deepEqual(frames.map((frame) => JSON.parse(frame.slice('data: '.length))), [
+    { error: { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded_error' } },
+  ]);
+  assert.equal(translator.done, true);
+  assert.deepEqual(translator.onEvent({ type: 'message_stop' }), []);
+});
+
+test('a stream that breaks before message_stop fails instead of ending quietly', async () => {
+  const truncated = fixtureText('stream-text.sse').split('event: message_delta')[0];
+  await assert.rejects(collect(translateAnthropicStream(parseAnthropicStreamEvents(chunked(truncated, 50)), options)), UpstreamConnectionError);
+});
+
+test('the translation pulls upstream events one at a time and closes the upstream when the consumer stops', async () => {
+  let pulled = 0;
+  let closed = false;
+  async function* upstream(): AsyncGenerator<AnthropicStreamEvent> {
+    try {
+      yield { type: 'message_start', message: { id: 'msg_y', model: 'claude' } };
+      for (let index = 0; index < 1_000_000; index++) {
+        pulled++;
+        yield { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } };
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  let received = 0;
+  for await (const _frame of translateAnthropicStream(upstream(), options)) {
+    if (++received === 3) break;
+  }
+  assert.equal(closed, true);
+  assert.ok(pulled <= 3, `pulled ${pulled} events for 3 frames`);
+});

@@ -1,0 +1,159 @@
+/**
+ * A `ProviderClient` for one Anthropic deployment: chat completions (plain and streamed)
+ * translated to and from the Messages API, and native Message Batches. No embeddings,
+ * responses or files: Anthropic has no such endpoints.
+ */
+import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
+import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { createAnthropicBatches } from './batches.ts';
+import { DEFAULT_MAX_TOKENS, translateChatRequest, type ChatRequestTranslationOptions } from './chat-request.ts';
+import { translateMessageToChatCompletion } from './chat-response.ts';
+import { parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
+import { anthropicErrorToUpstreamError } from './errors.ts';
+import { DEFAULT_ANTHROPIC_API_BASE, readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+import { isRecord } from './json.ts';
+import type { TranslationWarning } from './warnings.ts';
+import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.ts';
+
+const MESSAGES_PATH = '/v1/messages';
+
+/** Results carry what the translation dropped or clamped (see `warnings.ts`). */
+export type AnthropicJsonResponse = UpstreamJsonResponse & { warnings: TranslationWarning[] };
+export type AnthropicStream = UpstreamStream & { warnings: TranslationWarning[] };
+
+export function createAnthropicClient(deployment: Deployment): ProviderClient {
+  const endpoint = endpointOf(deployment);
+  const translation: ChatRequestTranslationOptions = {
+    model: deployment.upstreamModel,
+    defaultMaxTokens: defaultMaxTokensOf(deployment) ?? DEFAULT_MAX_TOKENS,
+  };
+
+  return {
+    deployment,
+    batchLineModel: deployment.upstreamModel,
+    batches: createAnthropicBatches(endpoint, translation),
+
+    async chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<AnthropicJsonResponse> {
+      const { params, warnings } = translateChatRequest(body, translation);
+      const response = await sendAnthropicRequest(endpoint, {
+        method: 'POST',
+        target: MESSAGES_PATH,
+        what: 'chat completion request',
+        body: JSON.stringify(params),
+        signal: options?.signal,
+        requestId: options?.requestId,
+        totalDeadline: true,
+      });
+      const message = messageOf(await readJson(response, endpoint, 'chat completion request'), deployment.id);
+      return {
+        status: 200,
+        body: translateMessageToChatCompletion(message, { created: nowSeconds(), fallbackModel: deployment.upstreamModel }),
+        upstreamRequestId: response.upstreamRequestId,
+        warnings,
+      };
+    },
+
+    async chatCompletionsStream(body: Record<string, unknown>, options?: CallOptions): Promise<AnthropicStream> {
+      const { params, warnings } = translateChatRequest(body, translation);
+      const response = await sendAnthropicRequest(endpoint, {
+        method: 'POST',
+        target: MESSAGES_PATH,
+        what: 'streamed chat completion request',
+        body: JSON.stringify({ ...params, stream: true }),
+        accept: 'text/event-stream',
+        signal: options?.signal,
+        requestId: options?.requestId,
+        totalDeadline: false,
+      });
+      const events = parseAnthropicStreamEvents(response.body);
+      // Peek at the first event: an error before any content (e.g. overloaded) is thrown here,
+      // so routing can still retry or fall back before a byte reaches the client.
+      const first = await firstEvent(events, deployment.id);
+      const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+      return {
+        status: 200,
+        body: translateAnthropicStream(prepend(first, events), {
+          created: nowSeconds(),
+          fallbackModel: deployment.upstreamModel,
+          includeUsage,
+          deploymentId: deployment.id,
+        }),
+        upstreamRequestId: response.upstreamRequestId,
+        warnings,
+      };
+    },
+  };
+}
+
+export function endpointOf(deployment: Deployment): AnthropicEndpoint {
+  return {
+    apiBase: (deployment.apiBase ?? DEFAULT_ANTHROPIC_API_BASE).replace(/\/+$/, ''),
+    apiKey: deployment.apiKey,
+    timeoutMs: deployment.timeoutMs,
+    deploymentId: deployment.id,
+    extraHeaders: extraHeadersOf(deployment),
+  };
+}
+
+/** `litellm_params.max_tokens`: the default for requests that set none. */
+export function defaultMaxTokensOf(deployment: Deployment): number | undefined {
+  return positiveIntegerOf(deployment.params.max_tokens);
+}
+
+/** A positive integer, also when written as a string (values read through `os.environ/`). */
+export function positiveIntegerOf(value: unknown): number | undefined {
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  return typeof number === 'number' && Number.isInteger(number) && number >= 1 ? number : undefined;
+}
+
+/** `litellm_params.extra_headers`, as LiteLLM names it (e.g. `anthropic-beta`). */
+function extraHeadersOf(deployment: Deployment): Record<string, string> {
+  const value = deployment.params.extra_headers;
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+async function firstEvent(events: AsyncGenerator<AnthropicStreamEvent>, deploymentId: string): Promise<AnthropicStreamEvent> {
+  for (;;) {
+    const next = await events.next().catch(async (error: unknown) => {
+      await events.return(undefined);
+      throw error;
+    });
+    if (next.done) throw new UpstreamConnectionError('The Anthropic stream ended before its first event.');
+    if (next.value.type === 'ping') continue;
+    if (next.value.type === 'error') {
+      await events.return(undefined);
+      throw anthropicErrorToUpstreamError({ body: next.value, deploymentId });
+    }
+    return next.value;
+  }
+}
+
+/** The peeked event, then the rest; closing this closes the upstream. */
+async function* prepend(first: AnthropicStreamEvent, rest: AsyncGenerator<AnthropicStreamEvent>): AsyncGenerator<AnthropicStreamEvent> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return(undefined);
+  }
+}
+
+function messageOf(body: unknown, deploymentId: string): AnthropicMessage {
+  if (!isRecord(body) || typeof body.id !== 'string') {
+    throw new UpstreamError(
+      502,
+      { message: 'Anthropic answered with something that is not a message.', type: 'api_error', param: null, code: 'bad_upstream_response' },
+      { deploymentId, isRetryable: true },
+    );
+  }
+  return body as unknown as AnthropicMessage;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,125 @@
+/**
+ * The HTTP request helpers providers build on: open a request on the pooled agent, read a
+ * bounded error body, read JSON, and hand a streamed body out as an `AsyncIterable` that
+ * closes the upstream when the consumer stops.
+ */
+import type { Readable } from 'node:stream';
+import { request } from 'undici';
+import { upstreamAgent } from './agent.ts';
+import { transportError } from './transport-errors.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | Readable | null;
+  signal?: AbortSignal;
+  /** Names the operation in error messages ("chat completion request"). */
+  what?: string;
+}
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface HttpResponse {
+  status: number;
+  headers: ResponseHeaders;
+  /** The body, pulled at the consumer's pace; errors are already Portico errors. */
+  body: UpstreamBody;
+}
+
+/** A response body: an async iterable of chunks, plus helpers that read it whole. */
+export interface UpstreamBody extends AsyncIterable<Uint8Array> {
+  /** Reads the whole body as text, failing beyond `maxBytes`. */
+  text(maxBytes?: number): Promise<string>;
+  /** Discards the rest of the body and frees the connection. */
+  dump(): Promise<void>;
+  /** Closes the upstream body now. */
+  destroy(): void;
+  /** The underlying Node stream (file downloads hand it out as is). */
+  readonly stream: Readable;
+}
+
+const DEFAULT_TEXT_LIMIT = 64 * 1024 * 1024;
+
+/** Sends a request on the pooled agent. Resolves when the status and headers arrived. */
+export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const what = req.what ?? 'upstream request';
+  if (req.signal?.aborted) throw transportError(req.signal.reason, req.signal, what);
+  let response;
+  try {
+    response = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? null,
+      signal: req.signal,
+      dispatcher: upstreamAgent,
+    });
+  } catch (error) {
+    throw transportError(error, req.signal, what);
+  }
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: wrapBody(response.body as unknown as Readable, req.signal, what),
+  };
+}
+
+function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: string): UpstreamBody {
+  async function* iterate(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of stream) yield chunk as Uint8Array;
+    } catch (error) {
+      throw transportError(error, signal, what);
+    } finally {
+      // Breaking out of the loop (the client went away) must close the upstream too.
+      if (!stream.readableEnded) stream.destroy();
+    }
+  }
+  return {
+    stream,
+    [Symbol.asyncIterator]: iterate,
+    async text(maxBytes = DEFAULT_TEXT_LIMIT) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of iterate()) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          stream.destroy();
+          throw transportError(new Error(`response body over ${maxBytes} bytes`), signal, what);
+        }
+        chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    async dump() {
+      try {
+        for await (const _chunk of iterate()) {
+          // discard
+        }
+      } catch {
+        // A body we throw away cannot fail the caller.
+      }
+    },
+    destroy() {
+      stream.destroy();
+    },
+  };
+}
+
+/** First value of a header, lower-case name. */
+export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Parses a JSON body leniently: `undefined` when it is not JSON. */
+export function parseJsonOrUndefined(text: string): unknown {
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

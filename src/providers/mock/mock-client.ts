@@ -1,0 +1,204 @@
+/**
+ * The mock provider's client: canned chat completions (plain and streamed), embeddings and
+ * Responses, built in process. No network; optional `mock_latency_ms` before each answer.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidRequestError } from '../../spec/errors.ts';
+import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { SSE_DONE, encodeSseEvent } from '../http/sse.ts';
+import { transportError } from '../http/transport-errors.ts';
+import {
+  approximateTokens,
+  chatPromptText,
+  encodeEmbedding,
+  lastUserText,
+  mockAnswer,
+  mockEmbedding,
+  responsesInputText,
+  streamPieces,
+} from './mock-answers.ts';
+
+const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
+
+function randomId(prefix: string): string {
+  return `${prefix}${randomBytes(12).toString('hex')}`;
+}
+
+function numberParam(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+export function createMockClient(deployment: Deployment): ProviderClient {
+  const latencyMs = numberParam(deployment.params.mock_latency_ms) ?? 0;
+  const model = deployment.upstreamModel;
+  const mockResponse = deployment.params.mock_response;
+
+  async function delay(options: CallOptions | undefined): Promise<void> {
+    if (options?.signal?.aborted) throw transportError(options.signal.reason, options.signal, 'mock request');
+    if (latencyMs <= 0) return;
+    try {
+      await sleep(latencyMs, undefined, { signal: options?.signal });
+    } catch (error) {
+      throw transportError(error, options?.signal, 'mock request');
+    }
+  }
+
+  function chatAnswer(body: Record<string, unknown>) {
+    const content = mockAnswer(mockResponse, lastUserText(body));
+    const promptTokens = approximateTokens(chatPromptText(body));
+    const completionTokens = approximateTokens(content);
+    return {
+      content,
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    };
+  }
+
+  async function chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+    await delay(options);
+    const { content, usage } = chatAnswer(body);
+    const id = randomId('chatcmpl-mock');
+    return {
+      status: 200,
+      upstreamRequestId: id,
+      body: {
+        id,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+        usage,
+        system_fingerprint: 'fp_portico_mock',
+      },
+    };
+  }
+
+  async function chatCompletionsStream(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
+    await delay(options);
+    const { content, usage } = chatAnswer(body);
+    const id = randomId('chatcmpl-mock');
+    const created = Math.floor(Date.now() / 1000);
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      system_fingerprint: 'fp_portico_mock',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    });
+    async function* events(): AsyncGenerator<Uint8Array> {
+      yield encodeSseEvent(chunk({ role: 'assistant', content: '' }, null));
+      for (const piece of streamPieces(content)) yield encodeSseEvent(chunk({ content: piece }, null));
+      yield encodeSseEvent(chunk({}, 'stop'));
+      // The usage chunk OpenAI sends with `stream_options.include_usage`: choices empty.
+      yield encodeSseEvent({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_portico_mock', choices: [], usage });
+      yield SSE_DONE;
+    }
+    return { status: 200, body: events(), upstreamRequestId: id };
+  }
+
+  async function embeddings(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+    await delay(options);
+    const input = body.input;
+    const inputs: unknown[] = typeof input === 'string' ? [input] : Array.isArray(input) && input.length > 0 && typeof input[0] !== 'number' ? input : [input];
+    if (input === undefined || input === null || inputs.length === 0) {
+      throw new InvalidRequestError("'input' is a required property", { param: 'input' });
+    }
+    const dimensions = numberParam(body.dimensions) ?? numberParam(deployment.params.mock_embedding_dimensions) ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    let promptTokens = 0;
+    const data = inputs.map((item, index) => {
+      promptTokens += approximateTokens(typeof item === 'string' ? item : JSON.stringify(item));
+      return { object: 'embedding', index, embedding: encodeEmbedding(mockEmbedding(model, item, Math.floor(dimensions)), body.encoding_format) };
+    });
+    return {
+      status: 200,
+      body: { object: 'list', data, model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } },
+    };
+  }
+
+  function responseObject(body: Record<string, unknown>, status: 'in_progress' | 'completed') {
+    const text = mockAnswer(mockResponse, responsesInputText(body));
+    const inputTokens = approximateTokens(responsesInputText(body));
+    const outputTokens = approximateTokens(text);
+    const id = randomId('resp_mock');
+    const messageId = randomId('msg_mock');
+    const complete = status === 'completed';
+    return {
+      text,
+      messageId,
+      response: {
+        id,
+        object: 'response',
+        created_at: Math.floor(Date.now() / 1000),
+        status,
+        error: null,
+        incomplete_details: null,
+        instructions: body.instructions ?? null,
+        max_output_tokens: body.max_output_tokens ?? null,
+        model,
+        output: complete
+          ? [{ type: 'message', id: messageId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }]
+          : [],
+        parallel_tool_calls: true,
+        previous_response_id: body.previous_response_id ?? null,
+        temperature: body.temperature ?? 1,
+        top_p: body.top_p ?? 1,
+        tool_choice: 'auto',
+        tools: [],
+        text: { format: { type: 'text' } },
+        truncation: 'disabled',
+        metadata: body.metadata ?? {},
+        usage: complete
+          ? {
+              input_tokens: inputTokens,
+              input_tokens_details: { cached_tokens: 0 },
+              output_tokens: outputTokens,
+              output_tokens_details: { reasoning_tokens: 0 },
+              total_tokens: inputTokens + outputTokens,
+            }
+          : null,
+      },
+    };
+  }
+
+  async function responses(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+    await delay(options);
+    const { response } = responseObject(body, 'completed');
+    return { status: 200, body: response, upstreamRequestId: response.id };
+  }
+
+  async function responsesStream(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
+    await delay(options);
+    const started = responseObject(body, 'in_progress');
+    const done = responseObject(body, 'completed');
+    const response = { ...done.response, id: started.response.id, created_at: started.response.created_at };
+    const messageId = done.messageId;
+    async function* events(): AsyncGenerator<Uint8Array> {
+      let sequence = 0;
+      const event = (type: string, payload: Record<string, unknown>) => encodeSseEvent({ type, sequence_number: sequence++, ...payload }, type);
+      yield event('response.created', { response: started.response });
+      yield event('response.in_progress', { response: started.response });
+      const item = { type: 'message', id: messageId, status: 'in_progress', role: 'assistant', content: [] };
+      yield event('response.output_item.added', { output_index: 0, item });
+      yield event('response.content_part.added', { item_id: messageId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+      for (const piece of streamPieces(done.text)) {
+        yield event('response.output_text.delta', { item_id: messageId, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
+      }
+      yield event('response.output_text.done', { item_id: messageId, output_index: 0, content_index: 0, text: done.text, logprobs: [] });
+      yield event('response.content_part.done', { item_id: messageId, output_index: 0, content_index: 0, part: { type: 'output_text', text: done.text, annotations: [] } });
+      yield event('response.output_item.done', { output_index: 0, item: response.output[0] });
+      yield event('response.completed', { response });
+    }
+    return { status: 200, body: events(), upstreamRequestId: started.response.id };
+  }
+
+  return Object.freeze({
+    deployment,
+    batchLineModel: model,
+    chatCompletions,
+    chatCompletionsStream,
+    embeddings,
+    responses,
+    responsesStream,
+  } satisfies ProviderClient);
+}

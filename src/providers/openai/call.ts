@@ -1,0 +1,161 @@
+/**
+ * One call to an OpenAI-shaped API: headers, error translation, JSON and streamed answers.
+ * Every operation of `client.ts` goes through here.
+ */
+import type { Readable } from 'node:stream';
+import { UpstreamError, isRetryableStatus } from '../../spec/errors.ts';
+import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { type HttpMethod, type HttpResponse, headerValue, sendHttpRequest } from '../http/request.ts';
+import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
+import type { OpenAIApiConfig, OpenAIOperation } from './api-config.ts';
+
+const ERROR_BODY_LIMIT = 1024 * 1024;
+/** Upstream headers that tell a client (and our router) when to retry. */
+const RETRY_HEADERS = ['retry-after', 'retry-after-ms'] as const;
+
+export interface CallContext {
+  readonly config: OpenAIApiConfig;
+  readonly deploymentId: string;
+}
+
+export interface RawCall {
+  method: HttpMethod;
+  operation: OpenAIOperation;
+  what: string;
+  json?: unknown;
+  body?: Readable;
+  headers?: Record<string, string>;
+  accept?: string;
+}
+
+export async function sendCall(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
+  const headers: Record<string, string> = { ...ctx.config.headers(), accept: call.accept ?? 'application/json', ...call.headers };
+  if (options.requestId) headers['x-client-request-id'] = options.requestId;
+  let body: string | Readable | undefined;
+  if (call.json !== undefined) {
+    body = JSON.stringify(call.json);
+    headers['content-type'] = 'application/json';
+  } else if (call.body) {
+    body = call.body;
+  }
+  return sendHttpRequest({
+    method: call.method,
+    url: ctx.config.url(call.operation),
+    headers,
+    body,
+    signal: options.signal,
+    what: `${ctx.config.label} ${call.what}`,
+  });
+}
+
+export function upstreamRequestId(ctx: CallContext, response: HttpResponse): string | undefined {
+  for (const name of ctx.config.requestIdHeaders) {
+    const value = headerValue(response.headers, name);
+    if (value) return value;
+  }
+  return undefined;
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** Reads an error answer and throws it as an `UpstreamError` in OpenAI's envelope. */
+export async function throwUpstreamError(ctx: CallContext, response: HttpResponse): Promise<never> {
+  let text = '';
+  try {
+    text = await response.body.text(ERROR_BODY_LIMIT);
+  } catch {
+    // An unreadable error body still leaves the status to report.
+  }
+  // A redirect or informational answer is not something a client can act on: a bad gateway.
+  const status = response.status >= 400 ? response.status : 502;
+  throw new UpstreamError(status, ctx.config.parseError(status, text), {
+    deploymentId: ctx.deploymentId,
+    isRetryable: retryableFromHeaders(response) ?? isRetryableStatus(status),
+    headers: retryHeaders(response),
+  });
+}
+
+/** OpenAI's `x-should-retry` overrides the status-based decision (openai-node `shouldRetry`). */
+function retryableFromHeaders(response: HttpResponse): boolean | undefined {
+  const value = headerValue(response.headers, 'x-should-retry');
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+function retryHeaders(response: HttpResponse): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of RETRY_HEADERS) {
+    const value = headerValue(response.headers, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/** A call answered with JSON. */
+export async function callJson(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamJsonResponse> {
+  const response = await sendCall(ctx, call, options);
+  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  const text = await response.body.text();
+  let body: unknown;
+  try {
+    body = text.length === 0 ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    throw new UpstreamError(
+      502,
+      { message: `${ctx.config.label} answered ${call.what} with a body that is not JSON.`, type: 'api_error', param: null, code: 'bad_upstream_response' },
+      { deploymentId: ctx.deploymentId, isRetryable: true },
+    );
+  }
+  return { status: response.status, body, upstreamRequestId: upstreamRequestId(ctx, response) };
+}
+
+/** A call answered with a byte stream (file content), returned unread. */
+export async function callRaw(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
+  const response = await sendCall(ctx, call, options);
+  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  return response;
+}
+
+/**
+ * A streamed call (`stream: true`). Resolves once the upstream answered 2xx and its first event
+ * arrived: an error sent as the first event of a 200 stream is thrown here, while routing can
+ * still retry or fall back (nothing has reached the client yet).
+ */
+export async function callStream(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamStream> {
+  const response = await sendCall(ctx, { ...call, accept: 'text/event-stream' }, options);
+  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  const iterator = response.body[Symbol.asyncIterator]();
+  let peeked;
+  try {
+    peeked = await peekFirstEvent(iterator);
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const firstError = peeked.firstEventText === undefined ? undefined : streamedError(peeked.firstEventText);
+  if (firstError !== undefined) {
+    await iterator.return?.();
+    throw new UpstreamError(500, ctx.config.parseError(500, firstError), { deploymentId: ctx.deploymentId, isRetryable: true });
+  }
+  return {
+    status: response.status,
+    body: replayThenRest(peeked.buffered, iterator),
+    upstreamRequestId: upstreamRequestId(ctx, response),
+  };
+}
+
+/** The JSON text of an `{"error": ...}` event, if the first event is one. */
+function streamedError(eventText: string): string | undefined {
+  const data = firstDataPayload(eventText);
+  if (data === undefined || !data.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(data) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed && (parsed as { error: unknown }).error) return data;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,66 @@
+/** The `OpenAIApiConfig` of api.openai.com (and of `openai/` deployments with another `api_base`). */
+import type { Deployment } from '../../spec/provider.ts';
+import { type OpenAIApiConfig, type OpenAIOperation, joinUrl, pathId } from './api-config.ts';
+import { parseOpenAIError } from './error-parser.ts';
+import { normalizeOpenAIBatch, normalizeOpenAIFile } from './normalize.ts';
+
+export const OPENAI_DEFAULT_API_BASE = 'https://api.openai.com/v1';
+
+/** Paths of each operation under a `/v1`-style base URL. */
+export function openAIPath(operation: OpenAIOperation): string {
+  switch (operation.kind) {
+    case 'chat':
+      return '/chat/completions';
+    case 'embeddings':
+      return '/embeddings';
+    case 'responses':
+      return '/responses';
+    case 'files':
+      return '/files';
+    case 'file':
+      return `/files/${pathId(operation.fileId)}`;
+    case 'fileContent':
+      return `/files/${pathId(operation.fileId)}/content`;
+    case 'batches':
+      return '/batches';
+    case 'batch':
+      return `/batches/${pathId(operation.batchId)}`;
+    case 'batchCancel':
+      return `/batches/${pathId(operation.batchId)}/cancel`;
+  }
+}
+
+export interface OpenAIConfigOptions {
+  label?: string;
+  defaultApiBase?: string;
+  supportsFiles?: boolean;
+  supportsBatches?: boolean;
+}
+
+export function openAIApiConfig(deployment: Deployment, options: OpenAIConfigOptions = {}): OpenAIApiConfig {
+  const label = options.label ?? 'OpenAI';
+  const base = deployment.apiBase ?? options.defaultApiBase ?? OPENAI_DEFAULT_API_BASE;
+  const headers: Record<string, string> = {};
+  if (deployment.apiKey) headers.authorization = `Bearer ${deployment.apiKey}`;
+  const organization = deployment.params.organization;
+  if (typeof organization === 'string' && organization.length > 0) headers['openai-organization'] = organization;
+  const frozenHeaders = Object.freeze(headers);
+  return Object.freeze({
+    label,
+    upstreamModel: deployment.upstreamModel,
+    url: (operation: OpenAIOperation) => joinUrl(base, openAIPath(operation)),
+    headers: () => frozenHeaders,
+    requestIdHeaders: ['x-request-id'],
+    parseError: (status: number, text: string) => parseOpenAIError(status, text, label),
+    supportsFiles: options.supportsFiles ?? true,
+    supportsBatches: options.supportsBatches ?? true,
+    normalizeFile: (raw, uploaded) => normalizeOpenAIFile(raw, uploaded, undefined, label),
+    normalizeBatch: (raw) => normalizeOpenAIBatch(raw, label),
+    batchEndpoint: (endpoint: string) => endpoint,
+    // openai-node encodes nested form values in bracket notation (WIRE.md §1.1).
+    expiresAfterFields: (seconds: number) => [
+      ['expires_after[anchor]', 'created_at'],
+      ['expires_after[seconds]', String(seconds)],
+    ],
+  } satisfies OpenAIApiConfig);
+}

@@ -1,0 +1,42 @@
+/**
+ * The typed provider registry: model prefix (`azure` in `azure/my-deployment`) -> Provider.
+ * Core code finds providers only here; it never imports a provider folder.
+ */
+import type { Provider } from '../spec/provider.ts';
+import { azureProvider } from './azure/index.ts';
+import { mockProvider } from './mock/index.ts';
+import { openaiProvider } from './openai/index.ts';
+import { openaiCompatibleProvider } from './openai-compatible/index.ts';
+// TODO(lead): enable Anthropic once providers/anthropic/index.ts exports `anthropicProvider`:
+// import { anthropicProvider } from './anthropic/index.ts';
+
+const PROVIDERS: readonly Provider[] = [
+  openaiProvider,
+  azureProvider,
+  openaiCompatibleProvider,
+  mockProvider,
+  // anthropicProvider, // TODO(lead): the Anthropic slot (see the import above).
+];
+
+function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {
+  const registry = new Map<string, Provider>();
+  for (const provider of providers) {
+    for (const name of provider.names) {
+      if (registry.has(name)) throw new Error(`provider prefix "${name}" is registered twice`);
+      registry.set(name, provider);
+    }
+  }
+  return registry;
+}
+
+const REGISTRY: ReadonlyMap<string, Provider> = buildRegistry(PROVIDERS);
+
+/** The provider serving a model prefix, or `undefined` when none does. */
+export function providerFor(name: string): Provider | undefined {
+  return REGISTRY.get(name);
+}
+
+/** Every known prefix, sorted (for error messages and docs). */
+export function knownProviderNames(): string[] {
+  return [...REGISTRY.keys()].sort();
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidRequestError, UpstreamConnectionError, UpstreamError, UpstreamTimeoutError } from '../spec/errors.ts';
+import type { Deployment } from '../spec/provider.ts';
+import { HEALTHY, afterFailure, isCoolingDown } from './cooldown.ts';
+import { InMemoryDeploymentHealth } from './deployment-health.ts';
+import { fallbackPlan } from './fallback-plan.ts';
+import { countsAsDeploymentFailure, retryAfterMs, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
+import { pickDeployment, weightedChoice } from './weighted-pick.ts';
+
+function deployment(id: string, weight = 1): Deployment {
+  return {
+    id,
+    modelGroup: 'g',
+    providerName: 'mock',
+    upstreamModel: 'm',
+    timeoutMs: 1000,
+    maxRetries: 2,
+    weight,
+    batchMode: 'emulate',
+    pricing: {},
+    params: {},
+  };
+}
+
+function upstream(status: number, headers: Record<string, string> = {}): UpstreamError {
+  return new UpstreamError(status, { message: 'x', type: 'server_error', param: null, code: null }, { headers });
+}
+
+/** A deterministic sequence of "random" numbers. */
+function sequence(...values: number[]): () => number {
+  let i = 0;
+  return () => values[i++ % values.length];
+}
+
+describe('weighted shuffle', () => {
+  it('picks in proportion to weight', () => {
+    const pool = [deployment('a', 1), deployment('b', 3)];
+    assert.equal(weightedChoice(pool, () => 0.2)?.id, 'a');
+    assert.equal(weightedChoice(pool, () => 0.26)?.id, 'b');
+    assert.equal(weightedChoice(pool, () => 0.99)?.id, 'b');
+    let b = 0;
+    const random = sequence(...Array.from({ length: 400 }, (_, i) => i / 400));
+    for (let i = 0; i < 400; i++) if (weightedChoice(pool, random)?.id === 'b') b++;
+    assert.equal(b, 300);
+  });
+
+  it('skips a cooling deployment while another is available', () => {
+    const candidates = [deployment('a'), deployment('b')];
+    for (const r of [0, 0.3, 0.7, 0.99]) {
+      assert.equal(pickDeployment({ candidates, cooling: new Set(['a']), random: () => r })?.id, 'b');
+    }
+  });
+
+  it('picks a cooling deployment anyway when all are cooling', () => {
+    const candidates = [deployment('a'), deployment('b')];
+    const picked = pickDeployment({ candidates, cooling: new Set(['a', 'b']), random: () => 0.1 });
+    assert.equal(picked?.id, 'a');
+  });
+
+  it('prefers a deployment not yet tried, and reuses one when all were tried', () => {
+    const candidates = [deployment('a'), deployment('b')];
+    assert.equal(pickDeployment({ candidates, cooling: new Set(), tried: new Set(['a']), random: () => 0 })?.id, 'b');
+    assert.equal(pickDeployment({ candidates, cooling: new Set(['b']), tried: new Set(['a', 'b']), random: () => 0.9 })?.id, 'a');
+    assert.equal(pickDeployment({ candidates: [], cooling: new Set(), random: () => 0 }), undefined);
+  });
+});
+
+describe('retry policy', () => {
+  it('retries 408, 409, 429, 5xx, connection failures and timeouts, up to the limit', () => {
+    for (const status of [408, 409, 429, 500, 502, 503]) assert.equal(shouldRetry(upstream(status), 0, 2), true, String(status));
+    assert.equal(shouldRetry(new UpstreamConnectionError('down'), 1, 2), true);
+    assert.equal(shouldRetry(new UpstreamTimeoutError(), 0, 1), true);
+    assert.equal(shouldRetry(upstream(500), 2, 2), false, 'no retries left');
+    assert.equal(shouldRetry(upstream(400), 0, 2), false);
+    assert.equal(shouldRetry(upstream(401), 0, 2), false);
+    assert.equal(shouldRetry(new Error('bug'), 0, 2), false);
+  });
+
+  it('honours retry-after-ms, then retry-after in seconds or as a date', () => {
+    assert.equal(retryAfterMs(upstream(429, { 'retry-after-ms': '1500', 'retry-after': '9' })), 1500);
+    assert.equal(retryAfterMs(upstream(429, { 'retry-after': '2' })), 2000);
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    assert.equal(retryAfterMs(upstream(429, { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' }), now), 3000);
+    assert.equal(retryAfterMs(upstream(429)), undefined);
+    assert.equal(retryDelayMs(upstream(429, { 'retry-after': '2' }), 0, () => 0), 2000);
+  });
+
+  it('backs off exponentially with jitter, capped, and ignores a retry-after beyond a minute', () => {
+    const settings = { initialDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 60_000 };
+    assert.equal(retryDelayMs(upstream(500), 0, () => 0, settings), 100);
+    assert.equal(retryDelayMs(upstream(500), 1, () => 0, settings), 200);
+    assert.equal(retryDelayMs(upstream(500), 2, () => 0, settings), 400);
+    assert.equal(retryDelayMs(upstream(500), 10, () => 0, settings), 1000);
+    assert.equal(retryDelayMs(upstream(500), 1, () => 1, settings), 150, 'jitter takes up to 25% off');
+    assert.equal(retryDelayMs(upstream(429, { 'retry-after': '3600' }), 0, () => 0, settings), 100);
+  });
+
+  it('counts upstream trouble and rejected keys against a deployment, not client errors', () => {
+    assert.equal(countsAsDeploymentFailure(upstream(429)), true);
+    assert.equal(countsAsDeploymentFailure(upstream(503)), true);
+    assert.equal(countsAsDeploymentFailure(new UpstreamTimeoutError()), true);
+    assert.equal(countsAsDeploymentFailure(upstream(401)), true);
+    assert.equal(countsAsDeploymentFailure(upstream(400)), false);
+    assert.equal(countsAsDeploymentFailure(upstream(409)), false);
+    assert.equal(countsAsDeploymentFailure(new InvalidRequestError('bad')), false);
+  });
+
+  it('falls back on upstream trouble and on deployments that reject us, not on a bad request', () => {
+    assert.equal(shouldFallBack(upstream(500)), true);
+    assert.equal(shouldFallBack(upstream(429)), true);
+    assert.equal(shouldFallBack(upstream(404)), true);
+    assert.equal(shouldFallBack(upstream(401)), true);
+    assert.equal(shouldFallBack(upstream(400)), false);
+    assert.equal(shouldFallBack(new InvalidRequestError('bad')), false);
+  });
+});
+
+describe('cooldown', () => {
+  const policy = { allowedFails: 3, cooldownMs: 30_000, windowMs: 60_000 };
+
+  it('cools a deployment down after allowed_fails failures within a minute', () => {
+    let state = HEALTHY;
+    state = afterFailure(state, 1_000, policy);
+    state = afterFailure(state, 2_000, policy);
+    assert.equal(isCoolingDown(state, 2_000), false);
+    state = afterFailure(state, 3_000, policy);
+    assert.equal(isCoolingDown(state, 3_000), true);
+    assert.equal(isCoolingDown(state, 32_999), true);
+    assert.equal(isCoolingDown(state, 33_000), false, 'cooldown_time later it is back');
+  });
+
+  it('does not count failures older than the window', () => {
+    let state = HEALTHY;
+    state = afterFailure(state, 0, policy);
+    state = afterFailure(state, 1_000, policy);
+    state = afterFailure(state, 61_500, policy);
+    assert.equal(isCoolingDown(state, 61_500), false);
+    assert.deepEqual(state.failures, [61_500]);
+  });
+
+  it('the in-memory health store applies the policy per deployment', () => {
+    let now = 0;
+    const health = new InMemoryDeploymentHealth({ allowedFails: 2, cooldownMs: 5_000, windowMs: 60_000 }, () => now);
+    health.recordFailure('a');
+    health.recordFailure('a');
+    health.recordFailure('b');
+    assert.deepEqual([...health.coolingDown(['a', 'b', 'c'])], ['a']);
+    now = 5_000;
+    assert.equal(health.isCoolingDown('a'), false);
+  });
+});
+
+describe('fallback plan', () => {
+  const has = (name: string) => ['a', 'b', 'c'].includes(name);
+  it('tries the group, then its fallbacks in order, skipping unknown groups and cycles', () => {
+    assert.deepEqual(fallbackPlan('a', { a: ['b', 'zzz', 'a', 'c'] }, has, true), ['a', 'b', 'c']);
+    assert.deepEqual(fallbackPlan('a', { a: ['b'] }, has, false), ['a']);
+    assert.deepEqual(fallbackPlan('b', { a: ['b'] }, has, true), ['b']);
+  });
+});

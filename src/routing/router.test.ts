@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { AZURE_SIMULATOR_API_KEY, type AzureSimulator, startAzureSimulator } from '../../test/simulators/azure-simulator.ts';
+import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../test/simulators/openai-simulator.ts';
+import { parseConfig } from '../config/load-config.ts';
+import { UpstreamAbortedError } from '../providers/http/transport-errors.ts';
+import { chatStreamText, collectSseData } from '../providers/testing/provider-test-helpers.ts';
+import { NotFoundError, UpstreamError, UpstreamTimeoutError } from '../spec/errors.ts';
+import type { UpstreamJsonResponse } from '../spec/provider.ts';
+import { type AttemptReport, Router, type RouterOptions } from './router.ts';
+
+const chat = (text: string) => (client: import('../spec/provider.ts').ProviderClient, call: import('../spec/provider.ts').CallOptions) =>
+  client.chatCompletions({ messages: [{ role: 'user', content: text }] }, call);
+
+function contentOf(answer: UpstreamJsonResponse): string {
+  return (answer.body as { choices: Array<{ message: { content: string } }> }).choices[0].message.content;
+}
+
+describe('the router against upstream simulators', () => {
+  let openaiA: OpenAISimulator;
+  let openaiB: OpenAISimulator;
+  let azure: AzureSimulator;
+  let sleeps: number[];
+  let attempts: AttemptReport[];
+
+  before(async () => {
+    [openaiA, openaiB, azure] = await Promise.all([startOpenAISimulator(), startOpenAISimulator(), startAzureSimulator({ deployments: ['backup-dep'] })]);
+  });
+  after(async () => {
+    await Promise.all([openaiA.close(), openaiB.close(), azure.close()]);
+  });
+  beforeEach(() => {
+    sleeps = [];
+    attempts = [];
+    for (const sim of [openaiA, openaiB, azure]) sim.requests.length = 0;
+  });
+
+  const openaiEntry = (group: string, sim: OpenAISimulator, id: string, extra = '') =>
+    `  - {model_name: ${group}, litellm_params: {model: openai/gpt-4o-mini, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}${extra}}, model_info: {id: ${id}}}\n`;
+  const azureEntry = (group: string) =>
+    `  - {model_name: ${group}, litellm_params: {model: azure/backup-dep, api_base: "${azure.url}", api_key: ${AZURE_SIMULATOR_API_KEY}}, model_info: {id: azure-backup}}\n`;
+
+  function router(modelList: string, routerSettings = '{num_retries: 2}', options: RouterOptions = {}): Router {
+    const config = parseConfig(`model_list:\n${modelList}router_settings: ${routerSettings}\n`, {});
+    return new Router(config, {
+      random: () => 0,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      onAttempt: (report) => attempts.push(report),
+      ...options,
+    });
+  }
+
+  it('retries a 429 on the only deployment after the wait the upstream asked for, then succeeds', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a'));
+    openaiA.failNext({ status: 429, count: 2, headers: { 'retry-after-ms': '7' } });
+    const answer = await r.send('g', chat('after two 429s'));
+    assert.equal(contentOf(answer), 'after two 429s');
+    assert.equal(openaiA.requests.length, 3);
+    assert.deepEqual(sleeps, [7, 7]);
+    assert.deepEqual(attempts.map((a) => [a.deploymentId, a.attempt, a.error instanceof UpstreamError ? a.error.httpStatus : 'ok']), [
+      ['a', 1, 429],
+      ['a', 2, 429],
+      ['a', 3, 'ok'],
+    ]);
+  });
+
+  it('retries a 500 on another deployment of the group at once', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'));
+    openaiA.failNext({ status: 500 });
+    const answer = await r.send('g', chat('moved to b'));
+    assert.equal(contentOf(answer), 'moved to b');
+    assert.equal(openaiA.requests.length, 1);
+    assert.equal(openaiB.requests.length, 1);
+    assert.deepEqual(sleeps, [], 'no backoff when another deployment is available');
+  });
+
+  it('gives up after num_retries with the upstream status kept', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a'));
+    openaiA.failNext({ status: 503, count: 3 });
+    await assert.rejects(r.send('g', chat('x')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 503);
+    assert.equal(openaiA.requests.length, 3, 'one attempt and num_retries=2 retries');
+    assert.equal(sleeps.length, 2);
+    assert.ok(sleeps[1] > sleeps[0], 'exponential backoff');
+  });
+
+  it('a deployment max_retries overrides num_retries', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a', ', max_retries: 0'));
+    openaiA.failNext({ status: 500, count: 1 });
+    await assert.rejects(r.send('g', chat('x')), UpstreamError);
+    assert.equal(openaiA.requests.length, 1);
+  });
+
+  it('does not retry a bad request', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'));
+    await assert.rejects(r.send('g', chat('FAIL')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 400);
+    assert.equal(openaiA.requests.length + openaiB.requests.length, 1);
+  });
+
+  it('falls back to another model group once the group is exhausted', async () => {
+    const r = router(openaiEntry('primary', openaiA, 'a') + azureEntry('backup'), '{num_retries: 1, fallbacks: [{primary: [backup]}]}');
+    openaiA.failNext({ status: 500, count: 2 });
+    const answer = await r.send('primary', chat('served by the fallback'));
+    assert.equal(contentOf(answer), 'served by the fallback');
+    assert.equal(openaiA.requests.length, 2);
+    assert.equal(azure.requests.length, 1);
+    assert.deepEqual(
+      attempts.map((a) => a.modelGroup),
+      ['primary', 'primary', 'backup'],
+    );
+    openaiA.failNext({ status: 500, count: 2 });
+    await assert.rejects(r.send('primary', chat('x'), { fallbacks: false }), UpstreamError);
+    assert.equal(azure.requests.length, 1);
+  });
+
+  it('does not fall back on a bad request', async () => {
+    const r = router(openaiEntry('primary', openaiA, 'a') + azureEntry('backup'), '{fallbacks: [{primary: [backup]}]}');
+    await assert.rejects(r.send('primary', chat('FAIL')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 400);
+    assert.equal(azure.requests.length, 0);
+  });
+
+  it('a deployment that keeps failing cools down and is skipped by later requests', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'), '{num_retries: 2, allowed_fails: 1, cooldown_time: 60}');
+    openaiA.failNext({ status: 500 });
+    await r.send('g', chat('first'));
+    assert.equal(openaiA.requests.length, 1);
+    // random() = 0 always prefers a; a is cooling, so b serves every following request.
+    for (let i = 0; i < 3; i++) await r.send('g', chat(`later ${i}`));
+    assert.equal(openaiA.requests.length, 1);
+    assert.equal(openaiB.requests.length, 4);
+  });
+
+  it('the deployment timeout aborts a slow upstream with a timeout error', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a', ', timeout: 0.2'), '{num_retries: 0}');
+    openaiA.setLatency(3_000);
+    try {
+      const started = Date.now();
+      await assert.rejects(r.send('g', chat('slow')), UpstreamTimeoutError);
+      assert.ok(Date.now() - started < 2_000);
+    } finally {
+      openaiA.setLatency(0);
+    }
+  });
+
+  it('a client that disconnects stops the retries', async () => {
+    const controller = new AbortController();
+    const r = router(openaiEntry('g', openaiA, 'a'), '{num_retries: 5}', {
+      sleep: async () => {
+        controller.abort();
+        throw new DOMException('aborted', 'AbortError');
+      },
+    });
+    openaiA.failNext({ status: 500, count: 1 });
+    await assert.rejects(r.send('g', chat('x'), { signal: controller.signal }), UpstreamAbortedError);
+    assert.equal(openaiA.requests.length, 1);
+  });
+
+  it('a stream that fails to open is retried; send resolves once it is open', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + azureEntry('g'));
+    openaiA.failNext({ status: 502 });
+    const stream = await r.send('g', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'streamed after a retry' }] }, call));
+    assert.equal(stream.status, 200);
+    assert.equal(chatStreamText(await collectSseData(stream.body)), 'streamed after a retry');
+    assert.equal(azure.requests.length, 1);
+  });
+
+  it('sendTo retries on the one deployment it is given', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'));
+    openaiB.failNext({ status: 500 });
+    const answer = await r.sendTo('b', chat('pinned'));
+    assert.equal(contentOf(answer), 'pinned');
+    assert.equal(openaiA.requests.length, 0);
+    assert.equal(openaiB.requests.length, 2);
+  });
+
+  it('knows its groups and deployments, and rejects an unknown model group', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + azureEntry('backup'));
+    assert.deepEqual(r.modelGroups(), ['g', 'backup']);
+    assert.equal(r.hasModelGroup('g'), true);
+    assert.deepEqual(r.deploymentsOf('backup').map((d) => d.id), ['azure-backup']);
+    assert.equal(r.deployment('a')?.providerName, 'openai');
+    assert.equal(r.clientFor('azure-backup').batchLineModel, 'backup-dep');
+    assert.equal(r.clientFor('a'), r.clientFor('a'), 'clients are created once');
+    await assert.rejects(r.send('nope', chat('x')), (error: unknown) => error instanceof NotFoundError && error.code === 'model_not_found');
+  });
+});
+
+describe('the router with the mock provider', () => {
+  it('balances a group by weight', async () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: one, weight: 1}, model_info: {id: one}}
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: three, weight: 3}, model_info: {id: three}}
+`,
+      {},
+    );
+    let i = 0;
+    const r = new Router(config, { random: () => (i++ % 4) / 4 });
+    const counts = new Map<string, number>();
+    for (let n = 0; n < 40; n++) {
+      const answer = await r.send('g', chat('hi'));
+      counts.set(contentOf(answer), (counts.get(contentOf(answer)) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(counts), { one: 10, three: 30 });
+  });
+});

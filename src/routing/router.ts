@@ -1,0 +1,205 @@
+/**
+ * One `send()` around every upstream call: pick a deployment of the model group (weighted
+ * shuffle, skipping cooled-down ones), apply the deployment's timeout, retry retryable
+ * failures with backoff (preferring another deployment), then fall back to other groups.
+ * Everything happens before the first byte reaches the client: a streaming operation resolves
+ * once the upstream stream is open, so errors before that are still retried or fallen back.
+ */
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { PorticoConfig } from '../config/types.ts';
+import { providerFor } from '../providers/registry.ts';
+import { NotFoundError } from '../spec/errors.ts';
+import type { CallOptions, Deployment, ProviderClient } from '../spec/provider.ts';
+import { FAILURE_WINDOW_MS } from './cooldown.ts';
+import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
+import { fallbackPlan } from './fallback-plan.ts';
+import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
+import { abortedError, attemptSignal } from './signals.ts';
+import { pickDeployment } from './weighted-pick.ts';
+
+/** What an operation gets: the client of the chosen deployment and the options to call it with. */
+export type RoutedOperation<T> = (client: ProviderClient, call: CallOptions) => Promise<T>;
+
+export interface SendOptions {
+  /** The client's signal (disconnect): aborts the attempt and stops retries. */
+  signal?: AbortSignal;
+  requestId?: string;
+  /** Try the configured fallback groups once the group is exhausted. Default true. */
+  fallbacks?: boolean;
+}
+
+/** One finished attempt, for metrics and logs. */
+export interface AttemptReport {
+  modelGroup: string;
+  deploymentId: string;
+  durationMs: number;
+  /** 1 for the first attempt of the request. */
+  attempt: number;
+  error?: unknown;
+}
+
+export interface RouterOptions {
+  health?: DeploymentHealth;
+  /** Uniform in [0, 1); injectable for tests. */
+  random?: () => number;
+  /** Waits between retries; must reject when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  backoff?: BackoffSettings;
+  onAttempt?: (report: AttemptReport) => void;
+}
+
+interface AttemptCounter {
+  attempts: number;
+}
+
+async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleepFor(ms, undefined, { signal });
+}
+
+export class Router {
+  readonly #config: PorticoConfig;
+  readonly #health: DeploymentHealth;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #backoff: BackoffSettings;
+  readonly #onAttempt: ((report: AttemptReport) => void) | undefined;
+  readonly #groups = new Map<string, readonly Deployment[]>();
+  readonly #clients = new Map<string, ProviderClient>();
+  readonly #deployments = new Map<string, Deployment>();
+
+  constructor(config: PorticoConfig, options: RouterOptions = {}) {
+    this.#config = config;
+    this.#health =
+      options.health ??
+      new InMemoryDeploymentHealth({ allowedFails: config.router.allowedFails, cooldownMs: config.router.cooldownMs, windowMs: FAILURE_WINDOW_MS });
+    this.#random = options.random ?? Math.random;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#onAttempt = options.onAttempt;
+    const groups = new Map<string, Deployment[]>();
+    for (const deployment of config.deployments) {
+      const provider = providerFor(deployment.providerName);
+      if (!provider) throw new Error(`no provider registered for "${deployment.providerName}" (deployment ${deployment.id})`);
+      // Clients are created once: they hold no per-request state.
+      this.#clients.set(deployment.id, provider.createClient(deployment));
+      this.#deployments.set(deployment.id, deployment);
+      const list = groups.get(deployment.modelGroup) ?? [];
+      list.push(deployment);
+      groups.set(deployment.modelGroup, list);
+    }
+    for (const [name, list] of groups) this.#groups.set(name, Object.freeze(list));
+  }
+
+  hasModelGroup(name: string): boolean {
+    return this.#groups.has(name);
+  }
+
+  /** Model group names, in config order. */
+  modelGroups(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  deploymentsOf(group: string): readonly Deployment[] {
+    return this.#groups.get(group) ?? [];
+  }
+
+  deployment(id: string): Deployment | undefined {
+    return this.#deployments.get(id);
+  }
+
+  /** The client of one deployment (managed files/batches are pinned to a deployment). */
+  clientFor(deploymentId: string): ProviderClient {
+    const client = this.#clients.get(deploymentId);
+    if (!client) throw new NotFoundError(`Unknown deployment '${deploymentId}'.`);
+    return client;
+  }
+
+  /**
+   * Runs `operation` on a deployment of `modelGroup`, with retries and fallbacks.
+   * Throws the last error when every attempt failed.
+   */
+  async send<T>(modelGroup: string, operation: RoutedOperation<T>, options: SendOptions = {}): Promise<T> {
+    if (!this.hasModelGroup(modelGroup)) {
+      throw new NotFoundError(`The model \`${modelGroup}\` does not exist or you do not have access to it.`, {
+        param: 'model',
+        code: 'model_not_found',
+      });
+    }
+    const plan = fallbackPlan(modelGroup, this.#config.router.fallbacks, (name) => this.hasModelGroup(name), options.fallbacks ?? true);
+    const counter: AttemptCounter = { attempts: 0 };
+    let lastError: unknown;
+    for (const group of plan) {
+      try {
+        return await this.#runOnGroup(group, this.deploymentsOf(group), operation, options, counter);
+      } catch (error) {
+        lastError = error;
+        if (options.signal?.aborted || !shouldFallBack(error)) throw error;
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * Runs `operation` on one given deployment (a file or batch that lives there), with the
+   * deployment's timeout and retries on that same deployment; no fallback.
+   */
+  async sendTo<T>(deploymentId: string, operation: RoutedOperation<T>, options: Omit<SendOptions, 'fallbacks'> = {}): Promise<T> {
+    const deployment = this.#deployments.get(deploymentId);
+    if (!deployment) throw new NotFoundError(`Unknown deployment '${deploymentId}'.`);
+    return this.#runOnGroup(deployment.modelGroup, [deployment], operation, options, { attempts: 0 });
+  }
+
+  async #runOnGroup<T>(
+    group: string,
+    candidates: readonly Deployment[],
+    operation: RoutedOperation<T>,
+    options: SendOptions,
+    counter: AttemptCounter,
+  ): Promise<T> {
+    const tried = new Set<string>();
+    let retries = 0;
+    let cooling = await this.#health.coolingDown(candidates.map((d) => d.id));
+    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random });
+    for (;;) {
+      if (!deployment) throw new NotFoundError(`The model \`${group}\` has no deployments.`, { param: 'model', code: 'model_not_found' });
+      tried.add(deployment.id);
+      const started = performance.now();
+      counter.attempts += 1;
+      try {
+        const result = await operation(this.clientFor(deployment.id), {
+          signal: attemptSignal(options.signal, deployment.timeoutMs),
+          requestId: options.requestId,
+        });
+        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts });
+        await this.#health.recordSuccess(deployment.id);
+        return result;
+      } catch (error) {
+        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
+        if (options.signal?.aborted) throw abortedError(error);
+        if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id);
+        if (!shouldRetry(error, retries, deployment.maxRetries)) throw error;
+        const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
+        retries += 1;
+        cooling = await this.#health.coolingDown(candidates.map((d) => d.id));
+        const next = pickDeployment({ candidates, cooling, tried, random: this.#random });
+        // Another deployment can be tried at once; the same one gets the backoff first.
+        if (!next || next.id === deployment.id) {
+          try {
+            await this.#sleep(delay, options.signal);
+          } catch (sleepError) {
+            throw abortedError(sleepError);
+          }
+        }
+        deployment = next;
+      }
+    }
+  }
+
+  #report(report: AttemptReport): void {
+    try {
+      this.#onAttempt?.(report);
+    } catch {
+      // An observer never breaks a request.
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The Fastify application: hooks (request id, auth, the request line and metrics), the one error
+ * handler, the 404 handler, and the route modules.
+ *
+ * Why Fastify: the fastest mainstream Node framework, and `inject()` tests routes without sockets.
+ */
+import { performance } from 'node:perf_hooks';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { NotFoundError } from '../spec/errors.ts';
+import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
+import { errorToResponse } from './error-to-response.ts';
+import { redactorFor } from './redactor.ts';
+import { authenticateRequest } from './authenticate.ts';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
+import type { RequestContext } from './request-context.ts';
+import { ROUTE_MODULES } from './routes/index.ts';
+import type { AppOptions, AppServices } from './services.ts';
+
+const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** Metric label for requests that matched no route (bounded, unlike raw URLs). */
+const UNMATCHED_ROUTE = 'unmatched';
+
+export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    // One line per request is written below, with the fields we choose; Fastify's two lines go.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdFor,
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // Streams of long generations must not be cut by a server-side timeout.
+    requestTimeout: 0,
+    return503OnClosing: true,
+  });
+
+  const redact = redactorFor(services.config);
+  const metricsPublic = options.metricsPublic ?? false;
+
+  app.decorateRequest('portico', null as unknown as RequestContext);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const context: RequestContext = {
+      requestId: request.id,
+      startedAt: performance.now(),
+      principal: null,
+      modelGroup: '',
+      upstreamMs: null,
+      clientWaitMs: 0,
+    };
+    request.portico = context;
+    reply.header(REQUEST_ID_HEADER, request.id);
+    reply.raw.once('close', () => recordCompletedRequest(services, request, reply));
+    authenticateRequest(request, services.keys, metricsPublic, done);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const response = errorToResponse(error, { requestId: request.id, redact });
+    if (response.isInternal) {
+      services.logger.error({ req_id: request.id, err: error }, 'request failed with an internal error');
+    } else if (response.status >= 500) {
+      services.logger.warn({ req_id: request.id, status: response.status, code: response.body.error.code }, response.body.error.message);
+    }
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    // The query string is left out: `/key/info?key=sk-...` must not be echoed.
+    const path = request.url.split('?', 1)[0];
+    reply.send(new NotFoundError(`Invalid URL (${request.method} ${path})`));
+  });
+
+  for (const module of options.routes ?? ROUTE_MODULES) {
+    await module.register(app, services);
+  }
+  return app;
+}
+
+/** The request line and the metrics, once the response ended or the client went away. */
+function recordCompletedRequest(services: AppServices, request: FastifyRequest, reply: FastifyReply): void {
+  const context = request.portico;
+  const totalMs = performance.now() - context.startedAt;
+  const clientClosed = !reply.raw.writableEnded;
+  const status = clientClosed ? CLIENT_CLOSED_STATUS : reply.raw.statusCode;
+  const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+  services.metrics.observeRequest({
+    route,
+    model: context.modelGroup,
+    status,
+    totalSeconds: totalMs / 1000,
+    upstreamSeconds: context.upstreamMs === null ? null : context.upstreamMs / 1000,
+    clientWaitSeconds: context.clientWaitMs / 1000,
+  });
+  // Probes hit every few seconds: their lines are debug-level noise.
+  const level = request.routeOptions.config.auth === 'none' ? 'debug' : 'info';
+  services.logger[level](
+    {
+      req_id: context.requestId,
+      method: request.method,
+      route,
+      model: context.modelGroup || undefined,
+      status,
+      duration_ms: round(totalMs),
+      upstream_ms: context.upstreamMs === null ? undefined : round(context.upstreamMs),
+      key_id: context.principal?.keyId ?? undefined,
+      client_closed: clientClosed || undefined,
+    },
+    'request',
+  );
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { errorCodes } from 'fastify';
+import {
+  AuthenticationError,
+  CapabilityUnsupportedError,
+  ConflictError,
+  GatewayError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  UpstreamConnectionError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '../spec/errors.ts';
+import { createRedactor, errorToResponse, errorToSseFrame, FASTIFY_ERRORS } from './error-to-response.ts';
+
+function assertEnvelope(body: unknown): void {
+  assert.deepEqual(Object.keys(body as object), ['error']);
+  const error = (body as { error: Record<string, unknown> }).error;
+  assert.deepEqual(Object.keys(error).sort(), ['code', 'message', 'param', 'type']);
+  assert.equal(typeof error.message, 'string');
+  assert.equal(typeof error.type, 'string');
+}
+
+describe('errorToResponse', () => {
+  const cases: { error: GatewayError; status: number; type: string; code: string | null }[] = [
+    { error: new InvalidRequestError('bad', { param: 'messages' }), status: 400, type: 'invalid_request_error', code: null },
+    { error: new AuthenticationError(), status: 401, type: 'authentication_error', code: 'invalid_api_key' },
+    { error: new PermissionDeniedError('no'), status: 403, type: 'permission_error', code: null },
+    { error: new NotFoundError('gone', { code: 'model_not_found' }), status: 404, type: 'invalid_request_error', code: 'model_not_found' },
+    { error: new ConflictError('done'), status: 409, type: 'invalid_request_error', code: null },
+    { error: new PayloadTooLargeError('big'), status: 413, type: 'invalid_request_error', code: null },
+    { error: new RateLimitError('slow down'), status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+    {
+      error: new UpstreamError(503, { message: 'overloaded', type: 'server_error', param: null, code: 'overloaded' }),
+      status: 503,
+      type: 'server_error',
+      code: 'overloaded',
+    },
+    { error: new UpstreamConnectionError('refused'), status: 502, type: 'api_error', code: 'upstream_connection_error' },
+    { error: new UpstreamTimeoutError(), status: 504, type: 'timeout_error', code: 'timeout' },
+    { error: new CapabilityUnsupportedError('no files'), status: 400, type: 'invalid_request_error', code: 'unsupported_operation' },
+  ];
+  for (const { error, status, type, code } of cases) {
+    it(`renders ${error.name} as ${status} in OpenAI's envelope, keeping type, param and code`, () => {
+      const response = errorToResponse(error);
+      assert.equal(response.status, status);
+      assertEnvelope(response.body);
+      assert.equal(response.body.error.message, error.message);
+      assert.equal(response.body.error.type, type);
+      assert.equal(response.body.error.code, code);
+      assert.equal(response.body.error.param, error.param);
+      assert.equal(response.isInternal, false);
+    });
+  }
+
+  it('keeps the headers a gateway error carries (retry-after)', () => {
+    const response = errorToResponse(new RateLimitError('slow', { headers: { 'retry-after': '3' } }));
+    assert.deepEqual(response.headers, { 'retry-after': '3' });
+  });
+
+  it("maps each of Fastify's body errors it lists to the status Fastify itself gives them", () => {
+    for (const code of Object.keys(FASTIFY_ERRORS)) {
+      const ErrorClass = (errorCodes as unknown as Record<string, new () => Error & { statusCode: number }>)[code];
+      assert.ok(ErrorClass, `fastify no longer defines ${code}`);
+      const fastifyError = new ErrorClass();
+      const response = errorToResponse(fastifyError);
+      assertEnvelope(response.body);
+      assert.equal(response.status, fastifyError.statusCode, code);
+      assert.equal(response.body.error.type, 'invalid_request_error');
+      assert.doesNotMatch(response.body.error.message, /fastify|FST_/i);
+    }
+  });
+
+  it('answers malformed JSON with 400 invalid_request_error and a body too large with 413', () => {
+    assert.equal(errorToResponse(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY()).status, 400);
+    assert.equal(errorToResponse(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()).status, 413);
+    assert.equal(errorToResponse(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()).status, 415);
+  });
+
+  it('keeps the status of other Fastify client errors without their wording', () => {
+    const response = errorToResponse(new errorCodes.FST_ERR_BAD_URL('/a%zz'));
+    assert.equal(response.status, 400);
+    assert.doesNotMatch(response.body.error.message, /a%zz|FST_/);
+  });
+
+  it('hides unknown errors behind a generic 500 that names the request id and leaks no detail', () => {
+    const error = new Error('ECONNREFUSED /home/app/src/storage/database.ts sk-live-secret-123456');
+    const response = errorToResponse(error, { requestId: 'req-42' });
+    assert.equal(response.status, 500);
+    assert.equal(response.isInternal, true);
+    assertEnvelope(response.body);
+    assert.equal(response.body.error.type, 'server_error');
+    assert.match(response.body.error.message, /req-42/);
+    assert.doesNotMatch(JSON.stringify(response.body), /ECONNREFUSED|database\.ts|secret|at /);
+  });
+
+  it('treats thrown non-errors as internal errors too', () => {
+    assert.equal(errorToResponse('a string').status, 500);
+    assert.equal(errorToResponse(undefined).status, 500);
+    assert.equal(errorToResponse({ statusCode: 400 }).status, 500);
+  });
+
+  it('redacts upstream keys that an upstream echoed into its message', () => {
+    const redact = createRedactor(['azure-key-0123456789', undefined]);
+    const response = errorToResponse(
+      new UpstreamError(401, { message: 'Incorrect API key provided: sk-proj-abcdefghijkl and azure-key-0123456789', type: 'invalid_request_error', param: null, code: 'invalid_api_key' }),
+      { redact },
+    );
+    assert.equal(response.status, 401);
+    assert.doesNotMatch(response.body.error.message, /sk-proj-abcdefghijkl|azure-key-0123456789/);
+    assert.match(response.body.error.message, /\[redacted\]/);
+  });
+
+  it('frames an error as one SSE data event carrying the same envelope', () => {
+    const frame = errorToSseFrame(new UpstreamConnectionError('upstream connection reset'));
+    assert.match(frame, /^data: \{.*\}\n\n$/);
+    const body = JSON.parse(frame.slice('data: '.length));
+    assertEnvelope(body);
+    assert.equal(body.error.message, 'upstream connection reset');
+  });
+});

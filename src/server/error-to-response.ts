@@ -1,0 +1,153 @@
+/**
+ * The ONE place where an error becomes an HTTP answer. Every error a client sees is OpenAI's
+ * envelope `{"error": {"message", "type", "param", "code"}}`
+ * (https://platform.openai.com/docs/guides/error-codes, `ErrorResponse` in openai-openapi.yaml).
+ *
+ * - `GatewayError` subclasses carry their own status, type, param, code and headers.
+ * - Fastify's own errors (body parsing, size limits, media types) keep their 4xx status, with a
+ *   message of our own wording (theirs mention Fastify internals).
+ * - Anything else is a 500 with a generic message; the real error is for the log only, so no
+ *   stack trace, internal path or upstream key can reach a client.
+ *
+ * Messages pass through a redactor as a last net: a provider that echoes its API key in an error
+ * message (some do, partially masked or not) must not leak it through Portico.
+ */
+import { GatewayError, type OpenAIErrorBody } from '../spec/errors.ts';
+
+export interface ErrorResponse {
+  status: number;
+  body: { error: OpenAIErrorBody };
+  headers: Record<string, string>;
+  /** An unexpected error (a Portico bug or an unreachable dependency): log it in full at error level. */
+  isInternal: boolean;
+}
+
+export interface ErrorToResponseOptions {
+  /** Included in the generic 500 message so a user can quote it. */
+  requestId?: string;
+  /** Removes secrets from client-visible messages. */
+  redact?: (text: string) => string;
+}
+
+/** Fastify's own error codes -> the answer we give. Kept in sync by `error-to-response.test.ts`. */
+export const FASTIFY_ERRORS: Readonly<Record<string, { status: number; message: string; code: string | null }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    message: 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload.)',
+    code: 'invalid_json',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    message: 'The request body is empty but the content-type is application/json; send a JSON object.',
+    code: 'invalid_json',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.', code: 'request_too_large' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    message: 'The request body size did not match its Content-Length header.',
+    code: 'invalid_content_length',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    message: 'Unsupported content-type; send application/json (multipart/form-data for file uploads).',
+    code: 'unsupported_media_type',
+  },
+};
+
+const GENERIC_INTERNAL_MESSAGE = 'The server had an error while processing your request.';
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && Number.isInteger(status) ? status : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function errorToResponse(error: unknown, options: ErrorToResponseOptions = {}): ErrorResponse {
+  const redact = options.redact ?? redactSecrets;
+  if (error instanceof GatewayError) {
+    return {
+      status: error.httpStatus,
+      body: {
+        error: {
+          message: redact(error.message),
+          type: error.type,
+          param: error.param,
+          code: error.code,
+        },
+      },
+      headers: error.headers,
+      // Thrown on purpose with a client-facing message: reported, not a Portico bug.
+      isInternal: false,
+    };
+  }
+
+  const code = codeOf(error);
+  const known = code === undefined ? undefined : FASTIFY_ERRORS[code];
+  if (known !== undefined) {
+    return envelope(known.status, known.message, { code: known.code });
+  }
+  // Other Fastify client errors (FST_ERR_*, 4xx): their status is right; the wording is generic.
+  const status = statusOf(error);
+  if (code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
+    return envelope(status, 'The request could not be processed.', { code: null });
+  }
+
+  const suffix = options.requestId ? ` (request id ${options.requestId})` : '';
+  return { ...envelope(500, GENERIC_INTERNAL_MESSAGE + suffix, { type: 'server_error', code: null }), isInternal: true };
+}
+
+function envelope(
+  status: number,
+  message: string,
+  fields: { code: string | null; type?: string; param?: string | null },
+): ErrorResponse {
+  return {
+    status,
+    body: {
+      error: {
+        message,
+        type: fields.type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
+        param: fields.param ?? null,
+        code: fields.code,
+      },
+    },
+    headers: {},
+    isInternal: false,
+  };
+}
+
+/** One `data:` frame for an error that happens after a stream began (headers already sent). */
+export function errorToSseFrame(error: unknown, options: ErrorToResponseOptions = {}): string {
+  return `data: ${JSON.stringify(errorToResponse(error, options).body)}\n\n`;
+}
+
+/**
+ * Things that look like API secrets: `sk-...` (OpenAI, Portico, Anthropic's `sk-ant-...`) and
+ * long hex/base64 runs such as Azure keys (32 hex characters). Masked whatever their origin.
+ */
+const SECRET_PATTERNS: readonly RegExp[] = [/\bsk-[A-Za-z0-9_-]{6,}/g, /\b[a-fA-F0-9]{32,}\b/g];
+
+export function redactSecrets(text: string): string {
+  let result = text;
+  for (const pattern of SECRET_PATTERNS) result = result.replace(pattern, '[redacted]');
+  return result;
+}
+
+/** A redactor that also masks the exact secrets Portico knows (upstream keys, the master key). */
+export function createRedactor(knownSecrets: readonly (string | undefined)[]): (text: string) => string {
+  const secrets = knownSecrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 4);
+  if (secrets.length === 0) return redactSecrets;
+  return (text) => {
+    let result = text;
+    for (const secret of secrets) {
+      if (result.includes(secret)) result = result.split(secret).join('[redacted]');
+    }
+    return redactSecrets(result);
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Per-request state Portico keeps beside Fastify's request: the caller, the model group once it
+ * is known, and the timings the request line and the metrics need.
+ */
+import type { Principal } from '../spec/principal.ts';
+import type { AuthRequirement } from './services.ts';
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** `performance.now()` at the first hook. */
+  readonly startedAt: number;
+  /** Set by the auth hook; `null` only on routes with `auth: 'none'`. */
+  principal: Principal | null;
+  /** A configured model group, once the route has validated it; `''` otherwise (metric label). */
+  modelGroup: string;
+  /** Milliseconds spent waiting on upstreams; `null` when no upstream call was made. */
+  upstreamMs: number | null;
+  /** Milliseconds spent waiting for a slow client to drain a stream. */
+  clientWaitMs: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    portico: RequestContext;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; `'key'` when absent. */
+    auth?: AuthRequirement;
+  }
+}
+
+/** The authenticated caller; throws if a route without auth asks (a programming error). */
+export function principalOf(request: { portico: RequestContext }): Principal {
+  const principal = request.portico.principal;
+  if (principal === null) throw new Error('principalOf() called on a route without authentication');
+  return principal;
+}
+
+/** Adds `ms` of upstream waiting time to the request. */
+export function addUpstreamTime(context: RequestContext, ms: number): void {
+  context.upstreamMs = (context.upstreamMs ?? 0) + ms;
+}

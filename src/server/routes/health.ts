@@ -1,0 +1,34 @@
+/**
+ * Probes, without auth: liveliness (LiteLLM's spelling, plus the Kubernetes `liveness`) answers
+ * while the process runs; readiness answers 200 only while the database does.
+ */
+import { GatewayError } from '../../spec/errors.ts';
+import type { RouteModule } from '../services.ts';
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+export const healthRoutes: RouteModule = {
+  name: 'health',
+  register(app, services) {
+    for (const url of ['/health/liveliness', '/health/liveness']) {
+      app.get(url, { config: { auth: 'none' } }, async () => ({ status: 'alive' }));
+    }
+    app.get('/health/readiness', { config: { auth: 'none' } }, async () => {
+      try {
+        await withTimeout(services.database.ping(), READINESS_TIMEOUT_MS);
+      } catch (error) {
+        services.logger.warn({ err: error }, 'readiness: database unreachable');
+        throw new GatewayError(503, 'The database is not reachable.', { type: 'server_error', code: 'database_unavailable' });
+      }
+      return { status: 'ready', database: services.database.dialect };
+    });
+  },
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,12 @@
+/**
+ * The route table: one module per route family, registered in this order by `buildApp`.
+ * A new family (managed files, batches) is one module added to this list.
+ */
+import type { RouteModule } from '../services.ts';
+import { healthRoutes } from './health.ts';
+import { inferenceRoutes } from './inference.ts';
+import { keyRoutes } from './keys.ts';
+import { metricsRoutes } from './metrics.ts';
+import { modelRoutes } from './models.ts';
+
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes];

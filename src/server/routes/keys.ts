@@ -1,0 +1,116 @@
+/**
+ * Virtual key administration, LiteLLM compatible (https://docs.litellm.ai/docs/proxy/virtual_keys):
+ * `POST /key/generate` and `POST /key/delete` need the master key; `GET /key/info` answers the
+ * master about any key, and a virtual key about itself only. The secret is shown once, at
+ * generation; info never contains it.
+ */
+import { z } from 'zod';
+import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
+import { parseDurationMs } from '../../auth/duration.ts';
+import { presentedKeyOf } from '../../auth/presented-key.ts';
+import type { VirtualKeyRecord } from '../../storage/key-store.ts';
+import { echoName } from '../model-access.ts';
+import { parseInput, parseQuery } from '../parse-input.ts';
+import { principalOf } from '../request-context.ts';
+import type { RouteModule } from '../services.ts';
+
+const optionalId = z.string().min(1).max(256).nullish();
+
+/** Strict: a LiteLLM field Portico does not enforce (budgets, limits) is refused, not ignored. */
+const generateKeyBody = z.strictObject({
+  models: z.array(z.string().min(1)).optional(),
+  user_id: optionalId,
+  team_id: optionalId,
+  key_alias: optionalId,
+  duration: z
+    .string()
+    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y"')
+    .nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const deleteKeysBody = z.strictObject({
+  keys: z.array(z.string().min(1)).min(1),
+});
+
+const keyInfoQuery = z.looseObject({ key: z.string().min(1).optional() });
+
+function isoOrNull(unixSeconds: number | null): string | null {
+  return unixSeconds === null ? null : new Date(unixSeconds * 1000).toISOString();
+}
+
+function keyInfo(record: VirtualKeyRecord) {
+  return {
+    token: record.id,
+    key_alias: record.keyAlias,
+    models: record.models,
+    user_id: record.userId,
+    team_id: record.teamId,
+    metadata: record.metadata,
+    spend: record.spend,
+    expires: isoOrNull(record.expiresAt),
+    created_at: isoOrNull(record.createdAt),
+    blocked: record.blocked,
+  };
+}
+
+export const keyRoutes: RouteModule = {
+  name: 'keys',
+  register(app, services) {
+    app.post('/key/generate', { config: { auth: 'master' } }, async (request) => {
+      const body = parseInput(generateKeyBody, request.body);
+      const models = body.models ?? [];
+      const unknown = models.find((model) => !services.router.hasModelGroup(model));
+      if (unknown !== undefined) {
+        throw new InvalidRequestError(`Unknown model group \`${echoName(unknown)}\` in 'models'.`, { param: 'models', code: 'model_not_found' });
+      }
+      const { secret, record } = await services.keys.generate({
+        models,
+        userId: body.user_id ?? null,
+        teamId: body.team_id ?? null,
+        keyAlias: body.key_alias ?? null,
+        durationMs: body.duration ? (parseDurationMs(body.duration) ?? null) : null,
+        metadata: body.metadata ?? {},
+      });
+      const info = keyInfo(record);
+      return {
+        key: secret,
+        key_name: `sk-...${secret.slice(-4)}`,
+        key_alias: info.key_alias,
+        expires: info.expires,
+        models: info.models,
+        user_id: info.user_id,
+        team_id: info.team_id,
+        metadata: info.metadata,
+        token: info.token,
+        created_at: info.created_at,
+      };
+    });
+
+    app.get('/key/info', async (request) => {
+      const principal = principalOf(request);
+      const asked = parseQuery(keyInfoQuery, request.query).key;
+      const presented = presentedKeyOf(request.headers);
+      const target = asked ?? (principal.isMaster ? undefined : presented);
+      if (target === undefined) {
+        throw new InvalidRequestError("Missing required parameter: 'key'.", { param: 'key', code: 'missing_required_parameter' });
+      }
+      // A virtual key may ask only about itself: decided before any lookup, so it cannot probe others.
+      if (!principal.isMaster && target !== presented && target !== principal.keyId) {
+        throw new PermissionDeniedError('A virtual key may only read its own info; use the master key for other keys.', {
+          param: 'key',
+        });
+      }
+      const record = await services.keys.find(target);
+      if (record === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      return { key: record.id, info: keyInfo(record) };
+    });
+
+    app.post('/key/delete', { config: { auth: 'master' } }, async (request) => {
+      const body = parseInput(deleteKeysBody, request.body);
+      const deleted = await services.keys.delete(body.keys);
+      if (deleted.length === 0) throw new NotFoundError('None of the given keys exist.', { param: 'keys', code: 'key_not_found' });
+      return { deleted_keys: deleted };
+    });
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * The shape shared by the model routes (chat completions, embeddings, responses): validate the
+ * body, check the key may use the model group, send it through the router, answer JSON or relay
+ * the stream.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { assertModelUsable } from '../model-access.ts';
+import { parseInput } from '../parse-input.ts';
+import { redactorFor } from '../redactor.ts';
+import { principalOf } from '../request-context.ts';
+import type { AppServices } from '../services.ts';
+import { relayServerSentEvents } from '../sse-relay.ts';
+import { sendToModelGroup } from '../upstream-call.ts';
+import { withAndWithoutV1 } from './paths.ts';
+
+type ModelBody = { model: string; stream?: boolean | null };
+
+export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
+  /** Path without `/v1` (`/chat/completions`). */
+  path: string;
+  body: S;
+  call(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamJsonResponse>;
+  /** Absent when the endpoint has no streaming form. */
+  stream?(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamStream>;
+}
+
+export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
+  app: FastifyInstance,
+  services: AppServices,
+  route: ModelProxyRoute<S>,
+): void {
+  const redact = redactorFor(services.config);
+  const stream = route.stream;
+  for (const url of withAndWithoutV1(route.path)) {
+    app.post(url, async (request, reply) => {
+      const body = parseInput(route.body, request.body);
+      assertModelUsable(services.router, principalOf(request), body.model);
+      request.portico.modelGroup = body.model;
+      // The body goes upstream as the client sent it; the provider rewrites `model`.
+      const upstreamBody = request.body as Record<string, unknown>;
+      if (body.stream === true && stream !== undefined) {
+        const upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
+          stream(client, upstreamBody, options),
+        );
+        await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
+        return reply;
+      }
+      const answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
+        route.call(client, upstreamBody, options),
+      );
+      return reply.code(answer.status).send(answer.body);
+    });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Everything a route module may use, built once at start and passed to every route module.
+ * Route families added later (managed Files/Batches) extend this interface with their own
+ * services (stores, blob store, ...) rather than reaching for globals.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PorticoConfig } from '../config/types.ts';
+import type { Router } from '../routing/router.ts';
+import type { Database } from '../storage/database.ts';
+import type { KeyService } from '../auth/key-service.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface AppServices {
+  readonly config: PorticoConfig;
+  readonly database: Database;
+  readonly router: Router;
+  readonly keys: KeyService;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
+  readonly startedAt: number;
+}
+
+/** Server knobs that are not part of the LiteLLM config file (environment / CLI). */
+export interface AppOptions {
+  /** `PORTICO_METRICS_PUBLIC=1`: serve `/metrics` without the master key. */
+  metricsPublic?: boolean;
+  /** Largest JSON body accepted, bytes (413 above). Default 32 MiB: chat requests carry images. */
+  bodyLimitBytes?: number;
+  /** The route modules to register; defaults to `ROUTE_MODULES`. */
+  routes?: readonly RouteModule[];
+}
+
+/** What a route may require of its caller. Set per route as `config: { auth }`. */
+export type AuthRequirement =
+  /** No key (health probes). */
+  | 'none'
+  /** Any valid key: the master or a virtual key. The default. */
+  | 'key'
+  /** The master key only (key administration). */
+  | 'master'
+  /** The master key, unless `metricsPublic`. */
+  | 'metrics';
+
+/** One family of routes (chat, models, keys, files, ...), registered from `routes/index.ts`. */
+export interface RouteModule {
+  readonly name: string;
+  register(app: FastifyInstance, services: AppServices): void | Promise<void>;
+}

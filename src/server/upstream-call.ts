@@ -1,0 +1,43 @@
+/**
+ * Calling a model group from a route: the client-disconnect abort signal, the request id
+ * forwarded upstream, and the time spent waiting on the upstream (for the overhead metric).
+ */
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallOptions, ProviderClient } from '../spec/provider.ts';
+import type { Router } from '../routing/router.ts';
+import { addUpstreamTime } from './request-context.ts';
+
+/** Why the upstream call was aborted: the client closed its connection before the answer ended. */
+export class ClientClosedRequestError extends Error {
+  constructor() {
+    super('The client closed the connection before the response was complete.');
+    this.name = 'ClientClosedRequestError';
+  }
+}
+
+/** Aborts when the client goes away before the response has been fully written. */
+export function abortSignalOnClientClose(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const response = reply.raw;
+  response.once('close', () => {
+    if (!response.writableEnded) controller.abort(new ClientClosedRequestError());
+  });
+  return controller.signal;
+}
+
+export async function sendToModelGroup<T>(
+  router: Pick<Router, 'send'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  modelGroup: string,
+  call: (client: ProviderClient, options: CallOptions) => Promise<T>,
+): Promise<T> {
+  const startedAt = performance.now();
+  try {
+    // The router hands each attempt its own options: the client's signal plus the attempt timeout.
+    return await router.send(modelGroup, call, { signal: abortSignalOnClientClose(reply), requestId: request.id });
+  } finally {
+    addUpstreamTime(request.portico, performance.now() - startedAt);
+  }
+}

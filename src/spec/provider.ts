@@ -1,0 +1,213 @@
+/**
+ * The typed interface every provider implements. Core code (routing, managed, server, jobs)
+ * sees providers only through these types and `providers/registry.ts`; it never imports a
+ * provider folder and never branches on a provider's name.
+ */
+import type { Readable } from 'node:stream';
+import type { BatchErrorItem, BatchInputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
+
+/** Per-token prices of a deployment, LiteLLM's `model_info` names. */
+export interface DeploymentPricing {
+  inputCostPerToken?: number;
+  outputCostPerToken?: number;
+  /** Batch prices; when absent, half the normal per-token price. */
+  inputCostPerTokenBatches?: number;
+  outputCostPerTokenBatches?: number;
+}
+
+/**
+ * One entry of `model_list`, resolved at start: environment variables read, provider known,
+ * id stable. Frozen; never mutated after config load.
+ */
+export interface Deployment {
+  /** Stable id: `model_info.id`, else derived from model group + model + api_base (never the key). */
+  readonly id: string;
+  /** `model_name`: what clients send as `model`. */
+  readonly modelGroup: string;
+  /** Registry key of the provider (`openai`, `azure`, `anthropic`, `hosted_vllm`, `mock`, ...). */
+  readonly providerName: string;
+  /** The part of `litellm_params.model` after the provider prefix (Azure: the deployment name). */
+  readonly upstreamModel: string;
+  readonly apiBase?: string;
+  readonly apiKey?: string;
+  readonly apiVersion?: string;
+  readonly rpm?: number;
+  readonly tpm?: number;
+  /** Per-request timeout for upstream calls, milliseconds. */
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  /** Weight for the weighted shuffle inside the model group. */
+  readonly weight: number;
+  /** `native` uses the provider's batch API; `emulate` runs lines through Portico's batch engine. */
+  readonly batchMode: 'native' | 'emulate';
+  readonly pricing: DeploymentPricing;
+  /** The original `litellm_params`, for provider-specific keys. */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface CallOptions {
+  /** Aborts the upstream call (client disconnect, timeout). */
+  signal?: AbortSignal;
+  /** Portico's request id, forwarded upstream for correlation. */
+  requestId?: string;
+}
+
+/** A JSON answer from an upstream, already in OpenAI's shape. */
+export interface UpstreamJsonResponse {
+  status: number;
+  body: unknown;
+  /** The upstream's request id, when it sent one. */
+  upstreamRequestId?: string;
+}
+
+/**
+ * A streamed answer, already framed as OpenAI server-sent events (`data: {...}\n\n`,
+ * ending with `data: [DONE]\n\n`). Iterating pulls from the upstream: backpressure is the
+ * consumer's pace. Breaking out of the iteration (or aborting the signal) closes the upstream.
+ */
+export interface UpstreamStream {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+  upstreamRequestId?: string;
+}
+
+/** A file as the provider holds it, with the status mapped into OpenAI's enum. */
+export interface ProviderFile {
+  id: string;
+  bytes: number;
+  createdAt: number;
+  filename: string;
+  purpose: string;
+  status: OpenAIFileStatus;
+  /** The provider's own status word (Azure: `pending`, `running`, ...), kept for diagnostics. */
+  rawStatus: string;
+  statusDetails?: string | null;
+  expiresAt?: number | null;
+}
+
+export interface FileUploadInput {
+  /** The bytes, streamed: a provider must not buffer the whole file. */
+  content: Readable;
+  filename: string;
+  purpose: string;
+  bytes: number;
+  expiresAfterSeconds?: number;
+}
+
+export interface FilesCapability {
+  upload(input: FileUploadInput, options?: CallOptions): Promise<ProviderFile>;
+  retrieve(providerFileId: string, options?: CallOptions): Promise<ProviderFile>;
+  /** Streams the file's bytes. */
+  content(providerFileId: string, options?: CallOptions): Promise<Readable>;
+  /** Resolves when the file is gone (a 404 from the provider counts as gone). */
+  delete(providerFileId: string, options?: CallOptions): Promise<void>;
+}
+
+/** A batch as the provider reports it, normalised into OpenAI's vocabulary. */
+export interface ProviderBatch {
+  id: string;
+  status: BatchStatus;
+  /** The provider's own status word, kept for diagnostics. */
+  rawStatus: string;
+  /** Provider file ids; `null` when absent (Azure's `""` is normalised to `null`). */
+  outputFileId: string | null;
+  errorFileId: string | null;
+  createdAt: number | null;
+  inProgressAt: number | null;
+  expiresAt: number | null;
+  finalizingAt: number | null;
+  completedAt: number | null;
+  failedAt: number | null;
+  expiredAt: number | null;
+  cancellingAt: number | null;
+  cancelledAt: number | null;
+  requestCounts: BatchRequestCounts;
+  usage: BatchUsage | null;
+  errors: BatchErrorItem[] | null;
+}
+
+export interface BatchCreateInput {
+  /** OpenAI endpoint as the client requested it (`/v1/chat/completions`); the provider maps it. */
+  endpoint: string;
+  completionWindow: string;
+  metadata?: Record<string, string> | null;
+  outputExpiresAfterSeconds?: number;
+}
+
+/** Batches on providers whose batch API takes an uploaded file (OpenAI, Azure OpenAI). */
+export interface FileBatchesCapability {
+  readonly kind: 'file';
+  create(input: BatchCreateInput & { providerInputFileId: string }, options?: CallOptions): Promise<ProviderBatch>;
+  retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+}
+
+/** One result of an inline batch, keyed by the `custom_id` Portico sent. */
+export interface InlineBatchResult {
+  customId: string;
+  /** `succeeded` carries an OpenAI-shaped response body (e.g. a chat.completion). */
+  outcome:
+    | { type: 'succeeded'; statusCode: number; requestId: string; body: unknown }
+    | { type: 'http_error'; statusCode: number; requestId: string; body: unknown }
+    | { type: 'expired' }
+    | { type: 'cancelled' };
+}
+
+/**
+ * Batches on providers whose batch API takes the requests inline (Anthropic Message Batches).
+ * Lines are already in OpenAI's `BatchRequestInput` shape; the provider translates them.
+ */
+export interface InlineBatchesCapability {
+  readonly kind: 'inline';
+  readonly maxRequestsPerBatch: number;
+  readonly maxBytesPerBatch: number;
+  /** `custom_id`s are already safe surrogates chosen by Portico. */
+  create(input: BatchCreateInput & { lines: BatchInputLine[] }, options?: CallOptions): Promise<ProviderBatch>;
+  retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  results(providerBatchId: string, options?: CallOptions): AsyncIterable<InlineBatchResult>;
+}
+
+export type NativeBatchesCapability = FileBatchesCapability | InlineBatchesCapability;
+
+/** A client bound to one deployment. Optional members are capabilities a provider may lack. */
+export interface ProviderClient {
+  readonly deployment: Deployment;
+  /** The `body.model` to write into batch lines placed on this deployment (Azure: deployment name). */
+  readonly batchLineModel: string;
+  chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  chatCompletionsStream(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  embeddings?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  responses?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  responsesStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  readonly files?: FilesCapability;
+  readonly batches?: NativeBatchesCapability;
+}
+
+/** A provider family: one registry entry per model prefix. */
+export interface Provider {
+  /** Model prefixes it serves (`azure` for `azure/...`). */
+  readonly names: readonly string[];
+  /** Default for `batch_mode` when the config does not say: providers without a batch API emulate. */
+  readonly defaultBatchMode: 'native' | 'emulate';
+  /**
+   * Problems with a deployment's params (e.g. Azure without `api_base`), as messages. A message
+   * starting with a `litellm_params` key and a colon (`"api_base: ..."`) is reported at that key.
+   */
+  validate?(deployment: Deployment): string[];
+  createClient(deployment: Deployment): ProviderClient;
+  /**
+   * Environment variables read when `litellm_params` leaves a value out, as LiteLLM does
+   * (`OPENAI_API_KEY`, `AZURE_API_BASE`, ...); the first one set wins. Keyed by model prefix.
+   */
+  environmentDefaults?(providerName: string): ProviderEnvironmentDefaults;
+  /** `litellm_params` keys this provider reads beyond the common ones (no unknown-key warning). */
+  readonly paramKeys?: readonly string[];
+}
+
+/** Names of environment variables that supply a deployment's missing connection values. */
+export interface ProviderEnvironmentDefaults {
+  apiKey?: readonly string[];
+  apiBase?: readonly string[];
+  apiVersion?: readonly string[];
+}

@@ -1,0 +1,394 @@
+/**
+ * The lines of an emulated batch as durable work items (issue 4).
+ *
+ * Item lifecycle: pending --lease--> running --complete--> succeeded | failed
+ *                                            --retry-----> pending (after `nextAttemptAt`)
+ *                 pending --settlePending--> cancelled | expired
+ * A running item whose lease expired (its worker died) is leased again by the next worker.
+ * Completion is guarded by the lease (owner and attempt number), so a line completes once even
+ * when a slow worker finishes after its lease passed to another.
+ *
+ * Times are unix seconds with a fraction (`nowSeconds()`), except `finishedAt` (whole seconds).
+ */
+import type { QueryCreator, Selectable } from 'kysely';
+import type { Database } from './database.ts';
+import { affectedRows, nowSeconds, parseJsonText, toJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
+import type { BatchItemsTable, DatabaseSchema } from './schema.ts';
+
+export const BATCH_ITEM_STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type BatchItemState = (typeof BATCH_ITEM_STATES)[number];
+
+export interface BatchItemRecord {
+  batchId: string;
+  /** 0-based position of the line in the input file. */
+  lineIndex: number;
+  customId: string;
+  /** The input line, parsed. */
+  request: Record<string, unknown>;
+  state: BatchItemState;
+  /** Times leased so far (the current attempt's number while running). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  /** The output or error line, parsed; null until finished (and for settled items). */
+  result: unknown;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  finishedAt: number | null;
+}
+
+/** An item as the output writer reads it: everything but the request. */
+export type BatchItemResult = Omit<BatchItemRecord, 'request'>;
+
+export interface NewBatchItem {
+  batchId: string;
+  lineIndex: number;
+  customId: string;
+  request: Record<string, unknown>;
+}
+
+export interface BatchItemKey {
+  batchId: string;
+  lineIndex: number;
+}
+
+/** Proof of a lease: who holds it and which attempt it is (`attempts` of the leased record). */
+export interface BatchItemLease {
+  owner: string;
+  attempt: number;
+}
+
+export interface BatchItemOutcome {
+  state: 'succeeded' | 'failed';
+  /** The output line (succeeded) or error line (failed), JSON-serialisable. */
+  result: unknown;
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedTokens?: number;
+  finishedAt?: number;
+}
+
+export interface BatchItemUsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+}
+
+const DEFAULT_CHUNK = 500;
+
+export class BatchItemStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /**
+   * Inserts items in chunks (one statement each), pulling from `items` as it goes so a large
+   * file need not be held in memory. Idempotent on (batch, line): re-running after a crash
+   * skips the lines already inserted. Answers how many items were read.
+   */
+  async insertItems(
+    items: Iterable<NewBatchItem> | AsyncIterable<NewBatchItem>,
+    options: { chunkSize?: number } = {},
+  ): Promise<number> {
+    const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
+    let chunk: NewBatchItem[] = [];
+    let count = 0;
+    for await (const item of items) {
+      chunk.push(item);
+      count += 1;
+      if (chunk.length >= chunkSize) {
+        await this.#insertChunk(chunk);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await this.#insertChunk(chunk);
+    return count;
+  }
+
+  async #insertChunk(chunk: readonly NewBatchItem[]): Promise<void> {
+    await this.#db.kysely
+      .insertInto('batch_items')
+      .values(
+        chunk.map((item) => ({
+          batch_id: item.batchId,
+          line_index: item.lineIndex,
+          custom_id: item.customId,
+          request: toJsonText(item.request),
+          state: 'pending',
+        })),
+      )
+      .onConflict((oc) => oc.columns(['batch_id', 'line_index']).doNothing())
+      .execute();
+  }
+
+  async getItem(key: BatchItemKey): Promise<BatchItemRecord | undefined> {
+    const row = await this.#db.kysely
+      .selectFrom('batch_items')
+      .selectAll()
+      .where('batch_id', '=', key.batchId)
+      .where('line_index', '=', key.lineIndex)
+      .executeTakeFirst();
+    return row && toItemRecord(row);
+  }
+
+  /**
+   * Leases up to `limit` items of one batch (or of any batch, with `batchId` null) to `owner` for
+   * `leaseMs`: pending items due for an attempt, and running items whose lease expired. Each
+   * leased item is `running` with `attempts` incremented. Never hands one item to two leasers:
+   * `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. Sorted by batch and line.
+   */
+  async leaseItems(
+    batchId: string | null,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    now: number = nowSeconds(),
+  ): Promise<BatchItemRecord[]> {
+    const leaseExpiresAt = now + leaseMs / 1000;
+    const db = this.#db.kysely;
+    const dueItems = (qb: QueryCreator<DatabaseSchema>) => {
+      let candidates = qb
+        .selectFrom('batch_items')
+        .select(['batch_id', 'line_index'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', '=', 'pending'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)])]),
+            eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<=', now)]),
+          ]),
+        );
+      if (batchId !== null) candidates = candidates.where('batch_id', '=', batchId);
+      return candidates.orderBy('batch_id').orderBy('line_index').limit(limit);
+    };
+    if (this.#db.dialect === 'postgres') {
+      const rows = await db
+        .with('next', (qb) => dueItems(qb).forUpdate().skipLocked())
+        .updateTable('batch_items')
+        .set((eb) => ({
+          state: 'running',
+          lease_owner: owner,
+          lease_expires_at: leaseExpiresAt,
+          attempts: eb('batch_items.attempts', '+', 1),
+        }))
+        .from('next')
+        .whereRef('batch_items.batch_id', '=', 'next.batch_id')
+        .whereRef('batch_items.line_index', '=', 'next.line_index')
+        .returningAll('batch_items')
+        .execute();
+      return sortByLine(rows.map(toItemRecord));
+    }
+    const rows = await db.transaction().execute((trx) =>
+      trx
+        .updateTable('batch_items')
+        .set((eb) => ({
+          state: 'running',
+          lease_owner: owner,
+          lease_expires_at: leaseExpiresAt,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(trx).$asTuple('batch_id', 'line_index')))
+        .returningAll()
+        .execute(),
+    );
+    return sortByLine(rows.map(toItemRecord));
+  }
+
+  /** Extends a lease; answers false if the item is no longer this lease's. */
+  async renewLease(key: BatchItemKey, lease: BatchItemLease, leaseMs: number, now: number = nowSeconds()): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batch_items')
+      .set({ lease_expires_at: now + leaseMs / 1000 })
+      .where('batch_id', '=', key.batchId)
+      .where('line_index', '=', key.lineIndex)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', lease.owner)
+      .where('attempts', '=', lease.attempt)
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /**
+   * Records the item's result if `lease` still holds it. Answers false (and changes nothing) if
+   * the lease passed to another worker or the item already finished: a line completes once.
+   */
+  async completeItem(key: BatchItemKey, lease: BatchItemLease, outcome: BatchItemOutcome): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batch_items')
+      .set({
+        state: outcome.state,
+        result: toNullableJsonText(outcome.result),
+        input_tokens: outcome.inputTokens ?? 0,
+        output_tokens: outcome.outputTokens ?? 0,
+        cached_tokens: outcome.cachedTokens ?? 0,
+        finished_at: outcome.finishedAt ?? unixSeconds(),
+        lease_owner: null,
+        lease_expires_at: null,
+        next_attempt_at: null,
+      })
+      .where('batch_id', '=', key.batchId)
+      .where('line_index', '=', key.lineIndex)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', lease.owner)
+      .where('attempts', '=', lease.attempt)
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /** Returns a leased item to `pending`, to be tried again at `nextAttemptAt`. Guarded like completion. */
+  async retryItem(key: BatchItemKey, lease: BatchItemLease, nextAttemptAt: number): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batch_items')
+      .set({ state: 'pending', next_attempt_at: nextAttemptAt, lease_owner: null, lease_expires_at: null })
+      .where('batch_id', '=', key.batchId)
+      .where('line_index', '=', key.lineIndex)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', lease.owner)
+      .where('attempts', '=', lease.attempt)
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /**
+   * Settles the batch's items that have not started into `cancelled` or `expired` (result null:
+   * the output writer makes their lines from `customId`). With `includeRunning`, running items
+   * are settled too (their late completion will then be refused). Answers how many.
+   */
+  async settlePending(
+    batchId: string,
+    state: 'cancelled' | 'expired',
+    options: { includeRunning?: boolean; finishedAt?: number } = {},
+  ): Promise<number> {
+    const states = options.includeRunning ? ['pending', 'running'] : ['pending'];
+    const result = await this.#db.kysely
+      .updateTable('batch_items')
+      .set({
+        state,
+        finished_at: options.finishedAt ?? unixSeconds(),
+        lease_owner: null,
+        lease_expires_at: null,
+        next_attempt_at: null,
+      })
+      .where('batch_id', '=', batchId)
+      .where('state', 'in', states)
+      .executeTakeFirst();
+    return affectedRows(result);
+  }
+
+  /** Running items whose lease expired go back to pending (e.g. at start-up); answers how many. */
+  async resetExpiredLeases(now: number = nowSeconds(), batchId?: string): Promise<number> {
+    let query = this.#db.kysely
+      .updateTable('batch_items')
+      .set({ state: 'pending', lease_owner: null, lease_expires_at: null })
+      .where('state', '=', 'running')
+      .where('lease_expires_at', '<=', now);
+    if (batchId !== undefined) query = query.where('batch_id', '=', batchId);
+    return affectedRows(await query.executeTakeFirst());
+  }
+
+  /** How many of the batch's items are in each state (every state present, zero if none). */
+  async countByState(batchId: string): Promise<Record<BatchItemState, number>> {
+    const rows = await this.#db.kysely
+      .selectFrom('batch_items')
+      .select((eb) => ['state', eb.fn.countAll<number>().as('count')])
+      .where('batch_id', '=', batchId)
+      .groupBy('state')
+      .execute();
+    const counts = Object.fromEntries(BATCH_ITEM_STATES.map((s) => [s, 0])) as Record<BatchItemState, number>;
+    for (const row of rows) counts[row.state as BatchItemState] = Number(row.count);
+    return counts;
+  }
+
+  /** Token totals over the batch's items. */
+  async usageTotals(batchId: string): Promise<BatchItemUsageTotals> {
+    const row = await this.#db.kysely
+      .selectFrom('batch_items')
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>('input_tokens'), eb.lit(0)).as('input_tokens'),
+        eb.fn.coalesce(eb.fn.sum<number>('output_tokens'), eb.lit(0)).as('output_tokens'),
+        eb.fn.coalesce(eb.fn.sum<number>('cached_tokens'), eb.lit(0)).as('cached_tokens'),
+      ])
+      .where('batch_id', '=', batchId)
+      .executeTakeFirstOrThrow();
+    return {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      cachedTokens: Number(row.cached_tokens),
+    };
+  }
+
+  /**
+   * Every item of the batch in line order, without its request, read page by page (keyset on
+   * `line_index`), so writing a 50,000-line output file holds one page in memory and no
+   * connection between pages.
+   */
+  async *iterateResults(batchId: string, options: { pageSize?: number } = {}): AsyncGenerator<BatchItemResult> {
+    const pageSize = Math.max(1, options.pageSize ?? 1000);
+    let after = -1;
+    for (;;) {
+      const rows = await this.#db.kysely
+        .selectFrom('batch_items')
+        .select([
+          'batch_id',
+          'line_index',
+          'custom_id',
+          'state',
+          'attempts',
+          'next_attempt_at',
+          'lease_owner',
+          'lease_expires_at',
+          'result',
+          'input_tokens',
+          'output_tokens',
+          'cached_tokens',
+          'finished_at',
+        ])
+        .where('batch_id', '=', batchId)
+        .where('line_index', '>', after)
+        .orderBy('line_index')
+        .limit(pageSize)
+        .execute();
+      for (const row of rows) yield toItemResult(row);
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1].line_index);
+    }
+  }
+
+  /** Removes the batch's items (after its output is written); answers how many. */
+  async deleteItems(batchId: string): Promise<number> {
+    const result = await this.#db.kysely.deleteFrom('batch_items').where('batch_id', '=', batchId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function sortByLine(records: BatchItemRecord[]): BatchItemRecord[] {
+  return records.sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : a.lineIndex - b.lineIndex));
+}
+
+function toItemResult(row: Omit<Selectable<BatchItemsTable>, 'request'>): BatchItemResult {
+  return {
+    batchId: row.batch_id,
+    lineIndex: Number(row.line_index),
+    customId: row.custom_id,
+    state: row.state as BatchItemState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: nullableNumber(row.next_attempt_at),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: nullableNumber(row.lease_expires_at),
+    result: parseJsonText<unknown>(row.result, null),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cachedTokens: Number(row.cached_tokens),
+    finishedAt: nullableNumber(row.finished_at),
+  };
+}
+
+function toItemRecord(row: Selectable<BatchItemsTable>): BatchItemRecord {
+  return { ...toItemResult(row), request: parseJsonText<Record<string, unknown>>(row.request, {}) };
+}
+
+function nullableNumber(value: number | null): number | null {
+  return value === null ? null : Number(value);
+}

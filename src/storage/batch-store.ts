@@ -1,0 +1,439 @@
+/**
+ * Gateway batches: the one source of truth for a batch's state, plus the leases through which
+ * one poller at a time (across every instance) refreshes a batch.
+ *
+ * Times: OpenAI-visible `*_at` fields are whole unix seconds; `nextSyncAt`, `lastSyncedAt` and
+ * `leaseExpiresAt` are unix seconds with a fraction (`nowSeconds()`).
+ */
+import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
+import { NotFoundError } from '../spec/errors.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
+import type { Database } from './database.ts';
+import { insertCopyRow, insertFileRow, type NewFile, type NewFileCopy } from './file-store.ts';
+import { toPage, type Page } from './page.ts';
+import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
+import type { BatchesTable, DatabaseSchema } from './schema.ts';
+
+/** How a batch runs: a provider's file-based batch API, its inline batch API, or our engine. */
+export type BatchExecution = 'native_file' | 'native_inline' | 'emulated';
+
+export interface BatchRecord {
+  /** Gateway id, `batch_...`. */
+  id: string;
+  owner: string;
+  /** The virtual key whose spend the batch's cost is added to; null for the master key. */
+  keyId: string | null;
+  endpoint: string;
+  completionWindow: string;
+  modelGroup: string;
+  deploymentId: string | null;
+  execution: BatchExecution;
+  providerBatchId: string | null;
+  inputFileId: string;
+  /** Gateway file ids; set once, by `registerResultFiles`. */
+  outputFileId: string | null;
+  errorFileId: string | null;
+  providerOutputFileId: string | null;
+  providerErrorFileId: string | null;
+  status: BatchStatus;
+  /** The provider's own status word, for diagnostics. */
+  rawStatus: string | null;
+  errors: BatchErrorItem[] | null;
+  metadata: Record<string, string> | null;
+  outputExpiresAfterSeconds: number | null;
+  requestTotal: number;
+  requestCompleted: number;
+  requestFailed: number;
+  usage: BatchUsage | null;
+  createdAt: number;
+  inProgressAt: number | null;
+  expiresAt: number | null;
+  finalizingAt: number | null;
+  completedAt: number | null;
+  failedAt: number | null;
+  expiredAt: number | null;
+  cancellingAt: number | null;
+  cancelledAt: number | null;
+  lastSyncedAt: number | null;
+  /** When the poller should next refresh the batch; null = not scheduled. */
+  nextSyncAt: number | null;
+  syncFailures: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  /** Set once, by `recordCostOnce`. */
+  cost: number | null;
+  costRecordedAt: number | null;
+}
+
+/** Written only by dedicated methods (registration, cost, leases), never by a plain patch. */
+type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt';
+type RequiredOnInsert = 'id' | 'owner' | 'endpoint' | 'completionWindow' | 'modelGroup' | 'execution' | 'inputFileId' | 'status' | 'createdAt';
+
+export type NewBatch = Pick<BatchRecord, RequiredOnInsert> & Partial<Omit<BatchRecord, RequiredOnInsert | GuardedField>>;
+export type BatchPatch = Partial<Omit<BatchRecord, 'id' | 'owner' | 'inputFileId' | 'createdAt' | GuardedField>>;
+
+export interface BatchUpdateGuard {
+  /** Apply only while the batch is in (one of) these statuses: compare-and-set. */
+  expectedStatus?: BatchStatus | readonly BatchStatus[];
+  /** Apply only while this owner holds the batch's lease. */
+  leaseOwner?: string;
+}
+
+export interface BatchListOptions {
+  /** Only this owner's batches; omit for every owner (master key). */
+  owner?: string;
+  /** A batch id: the page starts strictly after it (newest first). */
+  after?: string;
+  limit: number;
+  /** Only batches of these model groups (LiteLLM's `target_model_names`). */
+  modelGroups?: readonly string[];
+}
+
+/** An output or error file to register for a batch. Owner and batch link come from the batch. */
+export interface ResultFileRegistration {
+  file: Omit<NewFile, 'owner' | 'batchId' | 'purpose'> & { purpose?: string };
+  /** Provider copies of the file (a native batch's output lives at the provider). */
+  copies?: readonly Omit<NewFileCopy, 'fileId'>[];
+}
+
+export interface RegisteredResultFiles {
+  /** The batch's output and error file ids after the call: this caller's or an earlier winner's. */
+  outputFileId: string | null;
+  errorFileId: string | null;
+  /** Whether this call registered the output (error) file; false = someone else had (clean up). */
+  registeredOutput: boolean;
+  registeredError: boolean;
+}
+
+const TERMINAL = [...TERMINAL_BATCH_STATUSES];
+
+/** camelCase field -> column, for every field a patch or insert may carry. */
+const COLUMNS = {
+  id: 'id',
+  owner: 'owner',
+  keyId: 'key_id',
+  endpoint: 'endpoint',
+  completionWindow: 'completion_window',
+  modelGroup: 'model_group',
+  deploymentId: 'deployment_id',
+  execution: 'execution',
+  providerBatchId: 'provider_batch_id',
+  inputFileId: 'input_file_id',
+  outputFileId: 'output_file_id',
+  errorFileId: 'error_file_id',
+  providerOutputFileId: 'provider_output_file_id',
+  providerErrorFileId: 'provider_error_file_id',
+  status: 'status',
+  rawStatus: 'raw_status',
+  errors: 'errors',
+  metadata: 'metadata',
+  outputExpiresAfterSeconds: 'output_expires_after_seconds',
+  requestTotal: 'request_total',
+  requestCompleted: 'request_completed',
+  requestFailed: 'request_failed',
+  usage: 'usage',
+  createdAt: 'created_at',
+  inProgressAt: 'in_progress_at',
+  expiresAt: 'expires_at',
+  finalizingAt: 'finalizing_at',
+  completedAt: 'completed_at',
+  failedAt: 'failed_at',
+  expiredAt: 'expired_at',
+  cancellingAt: 'cancelling_at',
+  cancelledAt: 'cancelled_at',
+  lastSyncedAt: 'last_synced_at',
+  nextSyncAt: 'next_sync_at',
+  syncFailures: 'sync_failures',
+  leaseOwner: 'lease_owner',
+  leaseExpiresAt: 'lease_expires_at',
+  cost: 'cost',
+  costRecordedAt: 'cost_recorded_at',
+} as const satisfies { [K in keyof BatchRecord]: keyof BatchesTable };
+
+const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage']);
+
+export class BatchStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async insert(batch: NewBatch): Promise<void> {
+    await this.#db.kysely
+      .insertInto('batches')
+      .values(toColumns(batch) as Insertable<BatchesTable>)
+      .execute();
+  }
+
+  async getById(id: string): Promise<BatchRecord | undefined> {
+    const row = await this.#db.kysely.selectFrom('batches').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toBatchRecord(row);
+  }
+
+  /**
+   * Newest first by (created_at, id). `after` is a batch id; one that does not exist gives an
+   * empty page. An empty `modelGroups` matches nothing.
+   */
+  async list(options: BatchListOptions): Promise<Page<BatchRecord>> {
+    const db = this.#db.kysely;
+    if (options.modelGroups !== undefined && options.modelGroups.length === 0) return { rows: [], hasMore: false };
+    let query = db.selectFrom('batches').selectAll();
+    if (options.owner !== undefined) query = query.where('owner', '=', options.owner);
+    if (options.modelGroups !== undefined) query = query.where('model_group', 'in', [...options.modelGroups]);
+    if (options.after !== undefined) {
+      const cursor = await db.selectFrom('batches').select(['id', 'created_at']).where('id', '=', options.after).executeTakeFirst();
+      if (!cursor) return { rows: [], hasMore: false };
+      const createdAt = Number(cursor.created_at);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', cursor.id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+    return toPage(rows.map(toBatchRecord), options.limit);
+  }
+
+  /** Batches not yet in a terminal status, oldest first (e.g. the engine resuming after restart). */
+  async listNonTerminal(options: { execution?: BatchExecution; limit?: number } = {}): Promise<BatchRecord[]> {
+    let query = this.#db.kysely.selectFrom('batches').selectAll().where('status', 'not in', TERMINAL);
+    if (options.execution !== undefined) query = query.where('execution', '=', options.execution);
+    const rows = await query.orderBy('created_at').orderBy('id').limit(options.limit ?? 1000).execute();
+    return rows.map(toBatchRecord);
+  }
+
+  /** Applies `patch` if the guard holds; answers whether it applied. */
+  async update(id: string, patch: BatchPatch, guard: BatchUpdateGuard = {}): Promise<boolean> {
+    const values = toColumns(patch);
+    if (Object.keys(values).length === 0) return false;
+    let query = this.#db.kysely.updateTable('batches').set(values).where('id', '=', id);
+    if (guard.expectedStatus !== undefined) {
+      const statuses = typeof guard.expectedStatus === 'string' ? [guard.expectedStatus] : [...guard.expectedStatus];
+      query = query.where('status', 'in', statuses);
+    }
+    if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
+    return affectedRows(await query.executeTakeFirst()) === 1;
+  }
+
+  /**
+   * Registers the batch's output and/or error file exactly once, however many callers race
+   * (retrieves on several instances, the poller): the batch row is locked (`FOR UPDATE` on
+   * PostgreSQL; `BEGIN IMMEDIATE` on SQLite), a kind already registered is left alone, and the
+   * unique constraints on `batches.output_file_id`/`error_file_id` back this up. Losers get the
+   * winner's ids and `registered*: false`, and should delete any blob they wrote.
+   */
+  async registerResultFiles(
+    batchId: string,
+    files: { output?: ResultFileRegistration; error?: ResultFileRegistration },
+  ): Promise<RegisteredResultFiles> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      let select = trx.selectFrom('batches').select(['owner', 'output_file_id', 'error_file_id']).where('id', '=', batchId);
+      if (this.#db.dialect === 'postgres') select = select.forUpdate();
+      const batch = await select.executeTakeFirst();
+      if (!batch) throw new NotFoundError(`No batch found with id '${batchId}'.`);
+      const result: RegisteredResultFiles = {
+        outputFileId: batch.output_file_id,
+        errorFileId: batch.error_file_id,
+        registeredOutput: false,
+        registeredError: false,
+      };
+      if (files.output && batch.output_file_id === null) {
+        await registerOne(trx, batchId, batch.owner, files.output, 'output_file_id');
+        result.outputFileId = files.output.file.id;
+        result.registeredOutput = true;
+      }
+      if (files.error && batch.error_file_id === null) {
+        await registerOne(trx, batchId, batch.owner, files.error, 'error_file_id');
+        result.errorFileId = files.error.file.id;
+        result.registeredError = true;
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Records the batch's cost and adds it to the key's spend, in one transaction, exactly once:
+   * the conditional update on `cost_recorded_at IS NULL` lets one caller through (PostgreSQL
+   * re-checks the condition after a concurrent update commits). Answers whether this call did it.
+   */
+  async recordCostOnce(batchId: string, cost: number, keyId: string | null, now: number = unixSeconds()): Promise<boolean> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('batches')
+        .set({ cost, cost_recorded_at: now })
+        .where('id', '=', batchId)
+        .where('cost_recorded_at', 'is', null)
+        .executeTakeFirst();
+      if (affectedRows(result) !== 1) return false;
+      if (keyId !== null && cost !== 0) {
+        await trx
+          .updateTable('api_keys')
+          .set((eb) => ({ spend: eb('spend', '+', cost) }))
+          .where('id', '=', keyId)
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Leases up to `limit` batches due for a sync (not terminal, `next_sync_at <= now`, lease free
+   * or expired) to `owner` for `leaseMs`. A batch is never leased to two owners at once:
+   * PostgreSQL uses one `WITH next AS (SELECT ... FOR UPDATE SKIP LOCKED) UPDATE ... RETURNING`
+   * (concurrent leasers skip each other's rows); SQLite runs `UPDATE ... RETURNING` inside
+   * `BEGIN IMMEDIATE` (one writer at a time).
+   */
+  async leaseDueBatches(owner: string, limit: number, leaseMs: number, now: number = nowSeconds()): Promise<BatchRecord[]> {
+    const leaseExpiresAt = now + leaseMs / 1000;
+    const db = this.#db.kysely;
+    if (this.#db.dialect === 'postgres') {
+      const rows = await db
+        .with('next', (qb) =>
+          qb
+            .selectFrom('batches')
+            .select('id')
+            .where('status', 'not in', TERMINAL)
+            .where('next_sync_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+            .orderBy('next_sync_at')
+            .orderBy('id')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .updateTable('batches')
+        .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
+        .from('next')
+        .whereRef('batches.id', '=', 'next.id')
+        .returningAll('batches')
+        .execute();
+      return sortByNextSync(rows.map(toBatchRecord));
+    }
+    const rows = await db.transaction().execute((trx) =>
+      trx
+        .updateTable('batches')
+        .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('batches')
+            .select('id')
+            .where('status', 'not in', TERMINAL)
+            .where('next_sync_at', '<=', now)
+            .where((inner) => inner.or([inner('lease_expires_at', 'is', null), inner('lease_expires_at', '<=', now)]))
+            .orderBy('next_sync_at')
+            .orderBy('id')
+            .limit(limit),
+        )
+        .returningAll()
+        .execute(),
+    );
+    return sortByNextSync(rows.map(toBatchRecord));
+  }
+
+  /** Extends a lease `owner` still holds; answers whether it did. */
+  async renewLease(batchId: string, owner: string, leaseMs: number, now: number = nowSeconds()): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batches')
+      .set({ lease_expires_at: now + leaseMs / 1000 })
+      .where('id', '=', batchId)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /**
+   * Frees the lease `owner` holds, applying `patch` in the same statement (typically the next
+   * `nextSyncAt` and `syncFailures`). Answers false if the lease had passed to someone else.
+   */
+  async releaseLease(batchId: string, owner: string, patch: BatchPatch = {}): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batches')
+      .set({ ...toColumns(patch), lease_owner: null, lease_expires_at: null })
+      .where('id', '=', batchId)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+}
+
+async function registerOne(
+  trx: Transaction<DatabaseSchema>,
+  batchId: string,
+  owner: string,
+  registration: ResultFileRegistration,
+  column: 'output_file_id' | 'error_file_id',
+): Promise<void> {
+  const { purpose, ...file } = registration.file;
+  await insertFileRow(trx, { ...file, purpose: purpose ?? 'batch_output', owner, batchId });
+  for (const copy of registration.copies ?? []) await insertCopyRow(trx, { ...copy, fileId: file.id });
+  const result = await trx
+    .updateTable('batches')
+    .set({ [column]: file.id })
+    .where('id', '=', batchId)
+    .where(column, 'is', null)
+    .executeTakeFirst();
+  // The row lock (or SQLite's write lock) makes this unreachable; if it ever is, roll back.
+  if (affectedRows(result) !== 1) throw new Error(`Batch ${batchId} already has its ${column}.`);
+}
+
+function toColumns(fields: Partial<BatchRecord>): Updateable<BatchesTable> {
+  const values: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const column = COLUMNS[field as keyof BatchRecord];
+    if (column === undefined) continue;
+    values[column] = JSON_FIELDS.has(field) ? toNullableJsonText(value) : value;
+  }
+  return values as Updateable<BatchesTable>;
+}
+
+function sortByNextSync(records: BatchRecord[]): BatchRecord[] {
+  return records.sort((a, b) => (a.nextSyncAt ?? 0) - (b.nextSyncAt ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    keyId: row.key_id,
+    endpoint: row.endpoint,
+    completionWindow: row.completion_window,
+    modelGroup: row.model_group,
+    deploymentId: row.deployment_id,
+    execution: row.execution as BatchExecution,
+    providerBatchId: row.provider_batch_id,
+    inputFileId: row.input_file_id,
+    outputFileId: row.output_file_id,
+    errorFileId: row.error_file_id,
+    providerOutputFileId: row.provider_output_file_id,
+    providerErrorFileId: row.provider_error_file_id,
+    status: row.status as BatchStatus,
+    rawStatus: row.raw_status,
+    errors: parseJsonText<BatchErrorItem[] | null>(row.errors, null),
+    metadata: parseJsonText<Record<string, string> | null>(row.metadata, null),
+    outputExpiresAfterSeconds: nullableNumber(row.output_expires_after_seconds),
+    requestTotal: Number(row.request_total),
+    requestCompleted: Number(row.request_completed),
+    requestFailed: Number(row.request_failed),
+    usage: parseJsonText<BatchUsage | null>(row.usage, null),
+    createdAt: Number(row.created_at),
+    inProgressAt: nullableNumber(row.in_progress_at),
+    expiresAt: nullableNumber(row.expires_at),
+    finalizingAt: nullableNumber(row.finalizing_at),
+    completedAt: nullableNumber(row.completed_at),
+    failedAt: nullableNumber(row.failed_at),
+    expiredAt: nullableNumber(row.expired_at),
+    cancellingAt: nullableNumber(row.cancelling_at),
+    cancelledAt: nullableNumber(row.cancelled_at),
+    lastSyncedAt: nullableNumber(row.last_synced_at),
+    nextSyncAt: nullableNumber(row.next_sync_at),
+    syncFailures: Number(row.sync_failures),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: nullableNumber(row.lease_expires_at),
+    cost: nullableNumber(row.cost),
+    costRecordedAt: nullableNumber(row.cost_recorded_at),
+  };
+}
+
+function nullableNumber(value: number | null): number | null {
+  return value === null ? null : Number(value);
+}

@@ -1,0 +1,133 @@
+/**
+ * Where the gateway keeps file bytes. `LocalBlobStore` writes to a directory: bytes are streamed
+ * to a temporary file beside the final one while their sha256 and length are computed, so
+ * memory stays flat whatever the size; the temporary file is renamed into place only when the
+ * whole stream arrived, and removed on any failure.
+ *
+ * Keys are random and generated here, never taken from a user, and `get`/`delete` refuse any
+ * key not of that form: no path can be smuggled in.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PayloadTooLargeError } from '../spec/errors.ts';
+
+export interface StoredBlob {
+  key: string;
+  bytes: number;
+  /** Hex sha256 of the bytes. */
+  sha256: string;
+}
+
+export interface BlobPutOptions {
+  /** Fail with PayloadTooLargeError (and keep nothing) once the stream exceeds this many bytes. */
+  maxBytes?: number;
+}
+
+export interface BlobStore {
+  /** Stores the stream's bytes under a new key. On failure the source is destroyed and nothing is kept. */
+  put(content: Readable, options?: BlobPutOptions): Promise<StoredBlob>;
+  /** Opens a blob for reading; rejects with BlobNotFoundError if it is not there. */
+  get(key: string): Promise<Readable>;
+  /** Removes a blob; removing a missing one is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** The bytes behind a key are missing: an inconsistency between the database and the store. */
+export class BlobNotFoundError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`Blob ${key} was not found.`);
+    this.name = 'BlobNotFoundError';
+    this.key = key;
+  }
+}
+
+const KEY_PATTERN = /^blob_[0-9a-f]{32}$/;
+const TEMP_PREFIX = '.tmp-';
+
+export function isBlobKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly #dir: string;
+  #ready: Promise<void> | undefined;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async put(content: Readable, options: BlobPutOptions = {}): Promise<StoredBlob> {
+    await this.#ensureDir();
+    const key = `blob_${randomBytes(16).toString('hex')}`;
+    const temp = join(this.#dir, `${TEMP_PREFIX}${key}`);
+    const meter = new HashingMeter(options.maxBytes);
+    try {
+      // `flush` fsyncs before close, so a blob that was renamed into place survives a crash.
+      await pipeline(content, meter, createWriteStream(temp, { flags: 'wx', flush: true }));
+      await rename(temp, this.#path(key));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { key, bytes: meter.bytes, sha256: meter.digest() };
+  }
+
+  async get(key: string): Promise<Readable> {
+    const handle = await open(this.#path(key), 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new BlobNotFoundError(key) : error;
+    });
+    return handle.createReadStream();
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.#path(key), { force: true });
+  }
+
+  #path(key: string): string {
+    if (!isBlobKey(key)) throw new TypeError('Invalid blob key.');
+    return join(this.#dir, key);
+  }
+
+  #ensureDir(): Promise<void> {
+    this.#ready ??= mkdir(this.#dir, { recursive: true }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
+    return this.#ready;
+  }
+}
+
+/** Passes bytes through, counting them and hashing them, and enforcing the size limit. */
+class HashingMeter extends Transform {
+  readonly #hash = createHash('sha256');
+  readonly #maxBytes: number | undefined;
+  bytes = 0;
+
+  constructor(maxBytes: number | undefined) {
+    super();
+    this.#maxBytes = maxBytes;
+  }
+
+  override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    this.bytes += buffer.length;
+    if (this.#maxBytes !== undefined && this.bytes > this.#maxBytes) {
+      callback(new PayloadTooLargeError(`File exceeds the maximum size of ${this.#maxBytes} bytes.`, { code: 'file_too_large' }));
+      return;
+    }
+    this.#hash.update(buffer);
+    callback(null, buffer);
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex');
+  }
+}

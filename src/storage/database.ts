@@ -1,0 +1,104 @@
+/**
+ * The database port: one Kysely instance over SQLite (embedded, the default) or PostgreSQL.
+ *
+ * Why Kysely: typed SQL, migrations as data, one schema text for both dialects, no native addon.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { ConfigError } from '../spec/errors.ts';
+import { migrateToLatest } from './migrations/index.ts';
+import { createPostgresPool } from './postgres-pool.ts';
+import type { DatabaseSchema } from './schema.ts';
+import { NodeSqliteDialect } from './sqlite-dialect.ts';
+
+export type { DatabaseSchema } from './schema.ts';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+export interface Database {
+  readonly kysely: Kysely<DatabaseSchema>;
+  readonly dialect: SqlDialectName;
+  /** Resolves when the database answers a trivial query (readiness probes). */
+  ping(): Promise<void>;
+  /** Closes the connection(s). The instance is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Apply pending migrations before answering. Default true. */
+  migrate?: boolean;
+}
+
+/** The SQLite file used when no database URL is configured. */
+export const DEFAULT_SQLITE_PATH = './portico.db';
+
+export type DatabaseLocation = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+/**
+ * Reads a database URL:
+ * - unset or empty: embedded SQLite at `./portico.db`;
+ * - `file:<path>`: SQLite at that path (`file::memory:` for an in-memory database);
+ * - `postgres://...` or `postgresql://...`: PostgreSQL.
+ */
+export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
+  const value = url?.trim() ?? '';
+  if (value === '') return { dialect: 'sqlite', path: DEFAULT_SQLITE_PATH };
+  if (value.startsWith('file:')) {
+    const path = value.slice('file:'.length);
+    if (path === '') throw new ConfigError(`Database URL "${value}" names no file. ${ACCEPTED_FORMS}`);
+    return { dialect: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//i.test(value)) return { dialect: 'postgres', url: value };
+  throw new ConfigError(`Unsupported database URL "${redact(value)}". ${ACCEPTED_FORMS}`);
+}
+
+const ACCEPTED_FORMS =
+  'Accepted: empty (SQLite at ./portico.db), file:<path> (SQLite; file::memory: for in-memory), ' +
+  'postgres://... or postgresql://... (PostgreSQL).';
+
+export async function openDatabase(url: string | undefined, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const location = parseDatabaseUrl(url);
+  const database = location.dialect === 'sqlite' ? openSqlite(location.path) : openPostgres(location.url);
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(database);
+    } catch (error) {
+      await database.close().catch(() => {});
+      throw error;
+    }
+  }
+  return database;
+}
+
+function openSqlite(path: string): Database {
+  const memory = path === ':memory:';
+  const absolute = memory ? path : resolve(path);
+  if (!memory) mkdirSync(dirname(absolute), { recursive: true });
+  return wrap(new Kysely<DatabaseSchema>({ dialect: new NodeSqliteDialect({ path: absolute }) }), 'sqlite');
+}
+
+function openPostgres(url: string): Database {
+  const pool = createPostgresPool(url);
+  return wrap(new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+}
+
+function wrap(kysely: Kysely<DatabaseSchema>, dialect: SqlDialectName): Database {
+  let closed: Promise<void> | undefined;
+  return {
+    kysely,
+    dialect,
+    async ping() {
+      await sql`select 1`.execute(kysely);
+    },
+    close() {
+      closed ??= kysely.destroy();
+      return closed;
+    },
+  };
+}
+
+/** Never echo a password from a URL into logs. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,125 @@
+/** Virtual keys: only the hash of a key is stored; the plaintext is shown once, at creation. */
+import type { Selectable, Updateable } from 'kysely';
+import type { Database } from './database.ts';
+import { parseJsonText, toJsonText } from './row-mapping.ts';
+import type { ApiKeysTable } from './schema.ts';
+
+export interface VirtualKeyRecord {
+  id: string;
+  keyHash: string;
+  keyAlias: string | null;
+  userId: string | null;
+  teamId: string | null;
+  /** Model groups the key may use; empty = every model. */
+  models: string[];
+  metadata: Record<string, unknown>;
+  spend: number;
+  createdAt: number;
+  expiresAt: number | null;
+  blocked: boolean;
+}
+
+/** The fields `update` may change. */
+export type VirtualKeyPatch = Partial<Pick<VirtualKeyRecord, 'keyAlias' | 'userId' | 'teamId' | 'models' | 'metadata' | 'expiresAt' | 'blocked'>>;
+
+export class KeyStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async insert(record: VirtualKeyRecord): Promise<void> {
+    await this.#db.kysely
+      .insertInto('api_keys')
+      .values({
+        id: record.id,
+        key_hash: record.keyHash,
+        key_alias: record.keyAlias,
+        user_id: record.userId,
+        team_id: record.teamId,
+        models: toJsonText(record.models),
+        metadata: toJsonText(record.metadata),
+        spend: record.spend,
+        created_at: record.createdAt,
+        expires_at: record.expiresAt,
+        blocked: record.blocked ? 1 : 0,
+      })
+      .execute();
+  }
+
+  async findByHash(keyHash: string): Promise<VirtualKeyRecord | undefined> {
+    const row = await this.#db.kysely.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async findById(id: string): Promise<VirtualKeyRecord | undefined> {
+    const row = await this.#db.kysely.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Keys newest first (admin listing). */
+  async list(options: { userId?: string; teamId?: string; limit?: number } = {}): Promise<VirtualKeyRecord[]> {
+    let query = this.#db.kysely.selectFrom('api_keys').selectAll();
+    if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
+    if (options.teamId !== undefined) query = query.where('team_id', '=', options.teamId);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit ?? 1000).execute();
+    return rows.map(toRecord);
+  }
+
+  /** Applies `patch` to the key with this hash; answers the updated key, or undefined if none. */
+  async updateByHash(keyHash: string, patch: VirtualKeyPatch): Promise<VirtualKeyRecord | undefined> {
+    const values: Updateable<ApiKeysTable> = {};
+    if (patch.keyAlias !== undefined) values.key_alias = patch.keyAlias;
+    if (patch.userId !== undefined) values.user_id = patch.userId;
+    if (patch.teamId !== undefined) values.team_id = patch.teamId;
+    if (patch.models !== undefined) values.models = toJsonText(patch.models);
+    if (patch.metadata !== undefined) values.metadata = toJsonText(patch.metadata);
+    if (patch.expiresAt !== undefined) values.expires_at = patch.expiresAt;
+    if (patch.blocked !== undefined) values.blocked = patch.blocked ? 1 : 0;
+    if (Object.keys(values).length === 0) return this.findByHash(keyHash);
+    const row = await this.#db.kysely
+      .updateTable('api_keys')
+      .set(values)
+      .where('key_hash', '=', keyHash)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Deletes the keys with these hashes; answers the ids of those that existed. */
+  async deleteByHashes(hashes: readonly string[]): Promise<string[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.#db.kysely
+      .deleteFrom('api_keys')
+      .where('key_hash', 'in', [...hashes])
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Adds `amount` to the key's spend atomically (a missing key is ignored). */
+  async addSpend(keyId: string, amount: number): Promise<void> {
+    await this.#db.kysely
+      .updateTable('api_keys')
+      .set((eb) => ({ spend: eb('spend', '+', amount) }))
+      .where('id', '=', keyId)
+      .execute();
+  }
+}
+
+function toRecord(row: Selectable<ApiKeysTable>): VirtualKeyRecord {
+  return {
+    id: row.id,
+    keyHash: row.key_hash,
+    keyAlias: row.key_alias,
+    userId: row.user_id,
+    teamId: row.team_id,
+    models: parseJsonText<string[]>(row.models, []),
+    metadata: parseJsonText<Record<string, unknown>>(row.metadata, {}),
+    spend: Number(row.spend),
+    createdAt: Number(row.created_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    blocked: Number(row.blocked) === 1,
+  };
+}

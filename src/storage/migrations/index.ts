@@ -1,0 +1,81 @@
+/**
+ * The ordered list of migrations, and running them with Kysely's `Migrator` (a static list:
+ * nothing scans the filesystem, so a bundled or relocated build migrates the same way).
+ */
+import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from 'kysely';
+import type { Database } from '../database.ts';
+import { migration0001ApiKeys } from './0001_api_keys.ts';
+import { migration0002FilesAndBatches } from './0002_files_and_batches.ts';
+import { migration0003BatchItems } from './0003_batch_items.ts';
+import type { PorticoMigration } from './migration.ts';
+
+export type { PorticoMigration } from './migration.ts';
+
+/** In order. Append only: a released migration is never edited. */
+export const MIGRATIONS: readonly PorticoMigration[] = [
+  migration0001ApiKeys,
+  migration0002FilesAndBatches,
+  migration0003BatchItems,
+];
+
+/** Key of the session-level advisory lock that serialises migrations across instances. */
+const MIGRATION_LOCK_KEY = 7_215_048_311;
+
+/** Applies every pending migration; answers the names applied. Throws if one fails. */
+export async function migrateToLatest(db: Database): Promise<string[]> {
+  return runLocked(db, (migrator) => migrator.migrateToLatest());
+}
+
+/** Reverts every applied migration, newest first (tests: up, down, up). */
+export async function migrateDownAll(db: Database): Promise<string[]> {
+  return runLocked(db, (migrator) => migrator.migrateTo(NO_MIGRATIONS));
+}
+
+function migratorFor(db: Database): Migrator {
+  const migrations: Record<string, Migration> = {};
+  for (const migration of MIGRATIONS) {
+    migrations[migration.name] = {
+      up: (kysely) => migration.up(kysely, db.dialect),
+      down: (kysely) => migration.down(kysely, db.dialect),
+    };
+  }
+  return new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'portico_migrations',
+    migrationLockTableName: 'portico_migrations_lock',
+  });
+}
+
+/**
+ * Several instances starting together against one PostgreSQL must not race to create tables.
+ * Kysely locks only around applying migrations, not around creating its own bookkeeping tables,
+ * so the whole run is wrapped in our own session-level advisory lock, held on a connection of
+ * its own while the migrator works on others. SQLite needs nothing: its one connection is
+ * already serialised.
+ */
+async function runLocked(db: Database, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<string[]> {
+  const migrator = migratorFor(db);
+  const execute = async (): Promise<string[]> => {
+    const { error, results } = await run(migrator);
+    if (error !== undefined) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      const which = failed === undefined ? 'Database migration' : `Database migration ${failed}`;
+      throw new Error(`${which} failed: ${describe(error)}`, { cause: error });
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (db.dialect !== 'postgres') return execute();
+  return db.kysely.connection().execute(async (lockConnection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(lockConnection);
+    try {
+      return await execute();
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(lockConnection);
+    }
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,135 @@
+/**
+ * Row types of every table, as Kysely sees them (snake_case, exactly the columns the migrations
+ * create). Stores map these rows to camelCase domain records; nothing outside `storage/` should
+ * need this file.
+ *
+ * Conventions (both dialects):
+ * - JSON is stored as text and parsed by the stores.
+ * - Booleans are integers 0/1.
+ * - OpenAI-visible timestamps (`created_at`, `expires_at`, `*_at` of a batch) are integer unix
+ *   seconds (`bigint`).
+ * - Scheduling columns (`next_sync_at`, `last_synced_at`, `lease_expires_at`, `next_attempt_at`)
+ *   are unix seconds too, but `double precision`, so that leases and retry backoffs can be
+ *   shorter than a second.
+ */
+import type { Generated } from 'kysely';
+
+export interface ApiKeysTable {
+  id: string;
+  key_hash: string;
+  key_alias: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  /** JSON array of model group names; `[]` = every model. */
+  models: Generated<string>;
+  /** JSON object. */
+  metadata: Generated<string>;
+  spend: Generated<number>;
+  created_at: number;
+  expires_at: number | null;
+  blocked: Generated<number>;
+}
+
+export interface FilesTable {
+  id: string;
+  owner: string;
+  purpose: string;
+  filename: string;
+  bytes: number;
+  created_at: number;
+  expires_at: number | null;
+  status: string;
+  status_details: string | null;
+  checksum: string | null;
+  blob_key: string | null;
+  line_count: number | null;
+  /** JSON array of model group names, or null. */
+  model_groups: string | null;
+  batch_id: string | null;
+  state: Generated<string>;
+  deleted_at: number | null;
+}
+
+export interface FileCopiesTable {
+  id: string;
+  file_id: string;
+  deployment_id: string;
+  provider_file_id: string | null;
+  state: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
+}
+
+export interface BatchesTable {
+  id: string;
+  owner: string;
+  key_id: string | null;
+  endpoint: string;
+  completion_window: string;
+  model_group: string;
+  deployment_id: string | null;
+  execution: string;
+  provider_batch_id: string | null;
+  input_file_id: string;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  provider_output_file_id: string | null;
+  provider_error_file_id: string | null;
+  status: string;
+  raw_status: string | null;
+  /** JSON array of BatchErrorItem, or null. */
+  errors: string | null;
+  /** JSON object of strings, or null. */
+  metadata: string | null;
+  output_expires_after_seconds: number | null;
+  request_total: Generated<number>;
+  request_completed: Generated<number>;
+  request_failed: Generated<number>;
+  /** JSON BatchUsage, or null. */
+  usage: string | null;
+  created_at: number;
+  in_progress_at: number | null;
+  expires_at: number | null;
+  finalizing_at: number | null;
+  completed_at: number | null;
+  failed_at: number | null;
+  expired_at: number | null;
+  cancelling_at: number | null;
+  cancelled_at: number | null;
+  last_synced_at: number | null;
+  next_sync_at: number | null;
+  sync_failures: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  cost: number | null;
+  cost_recorded_at: number | null;
+}
+
+export interface BatchItemsTable {
+  batch_id: string;
+  line_index: number;
+  custom_id: string;
+  /** The input line, JSON text. */
+  request: string;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** The output or error line, JSON text, or null. */
+  result: string | null;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  cached_tokens: Generated<number>;
+  finished_at: number | null;
+}
+
+export interface DatabaseSchema {
+  api_keys: ApiKeysTable;
+  files: FilesTable;
+  file_copies: FileCopiesTable;
+  batches: BatchesTable;
+  batch_items: BatchItemsTable;
+}

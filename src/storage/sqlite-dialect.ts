@@ -1,0 +1,243 @@
+/**
+ * A Kysely dialect over Node's built-in `node:sqlite` (`DatabaseSync`), so the embedded database
+ * needs no native addon. Kysely ships SQLite's adapter, introspector and query compiler; only the
+ * driver (how a compiled query reaches the database) is ours.
+ *
+ * One connection per database file, shared by every `Database` opened on that file in this
+ * process, behind one mutex: a transaction holds the connection from BEGIN to COMMIT, so
+ * transactions never interleave. Transactions start with `BEGIN IMMEDIATE`, taking SQLite's write
+ * lock up front, so read-then-write sequences (leases, compare-and-set) are serialised.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely';
+
+export interface NodeSqliteDialectConfig {
+  /** A file path, or `:memory:`. */
+  path: string;
+  /** How long a writer waits for another process's lock, milliseconds. */
+  busyTimeoutMs?: number;
+}
+
+export class NodeSqliteDialect implements Dialect {
+  readonly #config: NodeSqliteDialectConfig;
+
+  constructor(config: NodeSqliteDialectConfig) {
+    this.#config = config;
+  }
+
+  createAdapter(): DialectAdapter {
+    return new NodeSqliteAdapter();
+  }
+
+  createDriver(): Driver {
+    return new NodeSqliteDriver(this.#config);
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+}
+
+/** SQLite runs DDL inside transactions, so a failed migration leaves nothing half-applied. */
+class NodeSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+/** A mutex with a FIFO queue of waiters. */
+class Mutex {
+  #locked = false;
+  readonly #waiters: Array<() => void> = [];
+
+  async lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#locked = false;
+  }
+}
+
+/** The one connection to a file, shared (reference-counted) by every driver opened on it. */
+interface SharedConnection {
+  db: DatabaseSync;
+  mutex: Mutex;
+  connection: NodeSqliteConnection;
+  refs: number;
+}
+
+const sharedByPath = new Map<string, SharedConnection>();
+
+function openShared(config: NodeSqliteDialectConfig): SharedConnection {
+  const inMemory = config.path === ':memory:';
+  const existing = inMemory ? undefined : sharedByPath.get(config.path);
+  if (existing) {
+    existing.refs += 1;
+    return existing;
+  }
+  const db = new DatabaseSync(config.path);
+  // WAL lets readers in other processes proceed during a write; busy_timeout makes a writer wait
+  // for another process's lock instead of failing at once.
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000))}`);
+  db.exec('PRAGMA foreign_keys = ON');
+  const shared: SharedConnection = { db, mutex: new Mutex(), connection: new NodeSqliteConnection(db), refs: 1 };
+  if (!inMemory) sharedByPath.set(config.path, shared);
+  return shared;
+}
+
+function closeShared(path: string, shared: SharedConnection): void {
+  shared.refs -= 1;
+  if (shared.refs > 0) return;
+  if (sharedByPath.get(path) === shared) sharedByPath.delete(path);
+  shared.db.close();
+}
+
+class NodeSqliteDriver implements Driver {
+  readonly #config: NodeSqliteDialectConfig;
+  #shared: SharedConnection | undefined;
+
+  constructor(config: NodeSqliteDialectConfig) {
+    this.#config = config;
+  }
+
+  async init(): Promise<void> {
+    this.#shared = openShared(this.#config);
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const shared = this.#requireShared();
+    await shared.mutex.lock();
+    return shared.connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('COMMIT'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`SAVEPOINT ${quoteIdentifier(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`ROLLBACK TO ${quoteIdentifier(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`RELEASE ${quoteIdentifier(name)}`));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#requireShared().mutex.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    const shared = this.#shared;
+    this.#shared = undefined;
+    if (shared) closeShared(this.#config.path, shared);
+  }
+
+  #requireShared(): SharedConnection {
+    if (!this.#shared) throw new Error('The SQLite database is closed.');
+    return this.#shared;
+  }
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+class NodeSqliteConnection implements DatabaseConnection {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.#prepare(compiledQuery.sql);
+    const parameters = compiledQuery.parameters.map(toSqliteValue);
+    // A statement that yields columns (SELECT, PRAGMA, ... RETURNING) is read with `all`;
+    // anything else is `run`, which reports the changed rows and the last rowid.
+    if (statement.columns().length > 0) {
+      return { rows: statement.all(...parameters) as R[] };
+    }
+    const { changes, lastInsertRowid } = statement.run(...parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
+    const statement = this.#prepare(compiledQuery.sql);
+    const parameters = compiledQuery.parameters.map(toSqliteValue);
+    let rows: R[] = [];
+    for (const row of statement.iterate(...parameters)) {
+      rows.push(row as R);
+      if (rows.length >= chunkSize) {
+        yield { rows };
+        rows = [];
+      }
+    }
+    if (rows.length > 0) yield { rows };
+  }
+
+  #prepare(sqlText: string): StatementSync {
+    const cached = this.#statements.get(sqlText);
+    if (cached) return cached;
+    const statement = this.#db.prepare(sqlText);
+    if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+      const oldest = this.#statements.keys().next().value;
+      if (oldest !== undefined) this.#statements.delete(oldest);
+    }
+    this.#statements.set(sqlText, statement);
+    return statement;
+  }
+}
+
+/**
+ * node:sqlite binds null, numbers, bigints, strings and bytes. Booleans become 0/1 (our
+ * convention); anything else is a bug in the caller (an object would be read as named
+ * parameters), so it is refused loudly.
+ */
+function toSqliteValue(value: unknown): SQLInputValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`Cannot bind a ${typeof value} as an SQLite parameter; serialise it first.`);
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

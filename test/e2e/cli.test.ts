@@ -1,0 +1,148 @@
+/**
+ * The `portico` command as a user runs it: a child process of bin/portico.js on the pinned Node.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const NODE = join(REPO, 'node_modules/.bin/node');
+const BIN = join(REPO, 'bin/portico.js');
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(NODE, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns Portico and waits for its "listening" log line. */
+function startProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(NODE, [BIN, ...args], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
+    let output = '';
+    const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Portico did not start within 20 s:\n${output}`));
+    }, 20_000);
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      for (const line of output.split('\n')) {
+        if (!line.includes('Portico is listening')) continue;
+        clearTimeout(timer);
+        resolvePromise({ child, url: (JSON.parse(line) as { url: string }).url, output: () => output, exited });
+        return;
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`Portico exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
+
+describe('the portico command', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portico-cli-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('--help documents every flag and environment variable', async () => {
+    const { code, stdout } = await run(['--help']);
+    assert.equal(code, 0);
+    for (const word of ['--config', '--port', '--host', '--help', 'DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'PORTICO_CONFIG', 'LOG_LEVEL', 'PORTICO_METRICS_PUBLIC', './portico.db', 'postgres://', 'file:']) {
+      assert.ok(stdout.includes(word), `--help does not mention ${word}`);
+    }
+  });
+
+  it('a bad config exits 1 with a message naming the file and the config path, without a stack trace', async () => {
+    const configPath = join(dir, 'bad.yaml');
+    await writeFile(configPath, 'model_list:\n  - model_name: x\n    litellm_params:\n      model: azur/my-deployment\n');
+    const { code, stderr } = await run(['--config', configPath], { DATABASE_URL: `file:${join(dir, 'bad.db')}` });
+    assert.equal(code, 1);
+    assert.ok(stderr.includes(configPath), stderr);
+    assert.match(stderr, /model_list\[0\]\.litellm_params\.model/);
+    assert.match(stderr, /azur/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('a missing config file exits 1 naming it', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const { code, stderr } = await run(['--config', missing]);
+    assert.equal(code, 1);
+    assert.ok(stderr.includes(missing), stderr);
+  });
+
+  it('no config at all exits 1 and says how to give one', async () => {
+    const { code, stderr } = await run([], { PORTICO_CONFIG: '' });
+    assert.equal(code, 1);
+    assert.match(stderr, /--config/);
+  });
+
+  it("npm start's command line boots with config.example.yaml and serves a mock chat completion, then stops on SIGTERM", async () => {
+    const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const [command, binPath, ...args] = script.split(' ');
+    assert.equal(command, 'node');
+    assert.equal(resolve(REPO, binPath), BIN);
+    const started = await startProcess(args, { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'start.db')}` });
+    try {
+      const client = new OpenAI({ apiKey: 'sk-portico-example', baseURL: `${started.url}/v1`, maxRetries: 0 });
+      const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from npm start' }] });
+      assert.equal(completion.object, 'chat.completion');
+      assert.ok((completion.choices[0].message.content ?? '').length > 0);
+    } finally {
+      started.child.kill('SIGTERM');
+    }
+    assert.equal(await started.exited, 0, started.output());
+  });
+
+  it('SIGTERM lets an in-flight request finish before exiting', async () => {
+    const configPath = join(dir, 'slow.yaml');
+    await writeFile(
+      configPath,
+      'model_list:\n  - model_name: slow\n    litellm_params:\n      model: mock/slow\n      mock_latency_ms: 1000\ngeneral_settings:\n  master_key: sk-drain-test-master\n',
+    );
+    const started = await startProcess(['--config', configPath, '--port', '0', '--host', '127.0.0.1'], { DATABASE_URL: `file:${join(dir, 'drain.db')}` });
+    const client = new OpenAI({ apiKey: 'sk-drain-test-master', baseURL: `${started.url}/v1`, maxRetries: 0 });
+    const inFlight = client.chat.completions.create({ model: 'slow', messages: [{ role: 'user', content: 'finish me' }] });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    const signalledAt = Date.now();
+    started.child.kill('SIGTERM');
+    const completion = await inFlight;
+    assert.equal(completion.object, 'chat.completion');
+    assert.equal(await started.exited, 0, started.output());
+    // Well under the 25 s grace: the drain ends when the last request does.
+    assert.ok(Date.now() - signalledAt < 5_000, `exit took ${Date.now() - signalledAt} ms`);
+  });
+});
