@@ -127,7 +127,7 @@ function latencyRows(
   const direct = pick(find(targets, 'direct') ?? ({} as TargetResults));
   return targets.map((t) => {
     const s = pick(t);
-    if (!s) return [t.label, t.error ? 'unavailable' : (t.streamError ? 'stream failed' : 'n/a')];
+    if (!s) return [t.label, t.error ? 'unavailable' : 'n/a'];
     return [
       t.label,
       fmtMs(s.p50Ms),

@@ -7,15 +7,14 @@ import { azureProvider } from './azure/index.ts';
 import { mockProvider } from './mock/index.ts';
 import { openaiProvider } from './openai/index.ts';
 import { openaiCompatibleProvider } from './openai-compatible/index.ts';
-// TODO(lead): enable Anthropic once providers/anthropic/index.ts exports `anthropicProvider`:
-// import { anthropicProvider } from './anthropic/index.ts';
+import { anthropicProvider } from './anthropic/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
   azureProvider,
   openaiCompatibleProvider,
   mockProvider,
-  // anthropicProvider, // TODO(lead): the Anthropic slot (see the import above).
+  anthropicProvider,
 ];
 
 function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {

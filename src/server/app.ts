@@ -54,7 +54,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   app.setErrorHandler((error, request, reply) => {
     const response = errorToResponse(error, { requestId: request.id, redact });
-    if (response.isInternal) {
+    if (reply.raw.destroyed) {
+      // The client went away (its disconnect aborted the upstream call): nobody to answer.
+      services.logger.debug({ req_id: request.id, err: error }, 'request ended by the client');
+    } else if (response.isInternal) {
       services.logger.error({ req_id: request.id, err: error }, 'request failed with an internal error');
     } else if (response.status >= 500) {
       services.logger.warn({ req_id: request.id, status: response.status, code: response.body.error.code }, response.body.error.message);

@@ -329,6 +329,22 @@ export class BatchStore {
     return sortByNextSync(rows.map(toBatchRecord));
   }
 
+  /**
+   * Takes the lease of one batch for `owner` if it is free or expired (a client's retrieve
+   * refreshing a stale batch); answers whether it did. One conditional update: two instances
+   * racing for the same batch cannot both win.
+   */
+  async acquireLease(batchId: string, owner: string, leaseMs: number, now: number = nowSeconds()): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batches')
+      .set({ lease_owner: owner, lease_expires_at: now + leaseMs / 1000 })
+      .where('id', '=', batchId)
+      .where('status', 'not in', TERMINAL)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
   /** Extends a lease `owner` still holds; answers whether it did. */
   async renewLease(batchId: string, owner: string, leaseMs: number, now: number = nowSeconds()): Promise<boolean> {
     const result = await this.#db.kysely

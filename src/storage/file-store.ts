@@ -36,6 +36,8 @@ export interface FileRecord {
   /** Where the gateway holds the bytes (blob store key), if it does. */
   blobKey: string | null;
   lineCount: number | null;
+  /** For batch input files: the endpoint every line targets. */
+  batchEndpoint: string | null;
   /** Target model groups (upload with `target_model_names`) or the groups named in the lines. */
   modelGroups: string[] | null;
   /** For batch output and error files: the batch they belong to. */
@@ -57,6 +59,7 @@ export interface NewFile {
   checksum?: string | null;
   blobKey?: string | null;
   lineCount?: number | null;
+  batchEndpoint?: string | null;
   modelGroups?: string[] | null;
   batchId?: string | null;
 }
@@ -385,6 +388,7 @@ export async function insertFileRow(db: Executor, file: NewFile): Promise<void> 
       checksum: file.checksum ?? null,
       blob_key: file.blobKey ?? null,
       line_count: file.lineCount ?? null,
+      batch_endpoint: file.batchEndpoint ?? null,
       model_groups: toNullableJsonText(file.modelGroups),
       batch_id: file.batchId ?? null,
       state: 'active',
@@ -424,6 +428,7 @@ export function toFileRecord(row: Selectable<FilesTable>): FileRecord {
     checksum: row.checksum,
     blobKey: row.blob_key,
     lineCount: nullableNumber(row.line_count),
+    batchEndpoint: row.batch_endpoint,
     modelGroups: parseJsonText<string[] | null>(row.model_groups, null),
     batchId: row.batch_id,
     state: row.state as FileState,

@@ -43,6 +43,7 @@ export interface FilesTable {
   checksum: string | null;
   blob_key: string | null;
   line_count: number | null;
+  batch_endpoint: string | null;
   /** JSON array of model group names, or null. */
   model_groups: string | null;
   batch_id: string | null;

@@ -60,6 +60,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(chunks > 2, `expected several chunks, got ${chunks}`);
     });
 
+    it('a streamed answer is an event stream carrying the request id and ending with [DONE]', async () => {
+      const response = await portico.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-raw-stream' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'raw' }] }),
+      });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+      assert.equal(response.headers.get('x-request-id'), 'e2e-raw-stream');
+      const text = await response.text();
+      assert.match(text, /^data: \{/);
+      assert.match(text, /data: \[DONE\]\n\n$/);
+    });
+
     it('answers a chat completion through an Azure deployment, on Azure paths with the api-key header', async () => {
       const completion = await client.chat.completions.create({
         model: 'azure-gpt-4o',
@@ -204,6 +218,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
       assert.equal(response.status, 400);
       assert.equal(envelopeOf(await response.json()).type, 'invalid_request_error');
+    });
+
+    it('logs one line per request with no key and no prompt', async () => {
+      const minted = await portico.generateKey({});
+      await portico.client(minted.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'confidential prompt text' }] });
+      const logs = JSON.stringify(portico.logs);
+      for (const secret of [portico.masterKey as string, minted.key, 'confidential prompt text']) {
+        assert.ok(!logs.includes(secret), `the logs contain ${secret}`);
+      }
+      const line = portico.logs.findLast((entry) => entry.msg === 'request' && entry.route === '/v1/chat/completions');
+      assert.equal(line?.key_id, minted.token);
+      assert.equal(line?.status, 200);
     });
 
     it('an unknown model gets 404 naming the model', async () => {

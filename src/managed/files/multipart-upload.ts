@@ -33,7 +33,7 @@ const MAX_FIELD_BYTES = 64 * 1024;
 export function readMultipartUpload<T>(
   headers: IncomingHttpHeaders,
   body: Readable,
-  sink: (part: UploadedFilePart) => Promise<T>,
+  sink: (part: UploadedFilePart, fieldsSoFar: Readonly<Record<string, string>>) => Promise<T>,
   discard: (stored: T) => Promise<void>,
 ): Promise<MultipartUpload<T>> {
   const contentType = headers['content-type'] ?? '';
@@ -83,7 +83,7 @@ export function readMultipartUpload<T>(
         return fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' }));
       }
       const filename = (info.filename ?? '').trim() || 'upload';
-      filePart = sink({ stream, filename, mimeType: info.mimeType }).then((stored) => ({ filename, stored }));
+      filePart = sink({ stream, filename, mimeType: info.mimeType }, { ...fields }).then((stored) => ({ filename, stored }));
       // Keep the parser flowing if the sink fails early; the error surfaces in finish().
       filePart.catch((error: unknown) => {
         stream.resume();

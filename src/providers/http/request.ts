@@ -67,15 +67,33 @@ export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
 }
 
 function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: string): UpstreamBody {
-  async function* iterate(): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const chunk of stream) yield chunk as Uint8Array;
-    } catch (error) {
-      throw transportError(error, signal, what);
-    } finally {
-      // Breaking out of the loop (the client went away) must close the upstream too.
-      if (!stream.readableEnded) stream.destroy();
-    }
+  /**
+   * An iterator over the body that reports transport failures as Portico errors and, when the
+   * consumer stops early (even before its first `next()`), destroys the body, which aborts the
+   * upstream request instead of leaving it running.
+   */
+  function iterate(): AsyncIterableIterator<Uint8Array> {
+    let source: AsyncIterator<unknown> | undefined;
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next(): Promise<IteratorResult<Uint8Array>> {
+        source ??= stream[Symbol.asyncIterator]();
+        try {
+          const next = await source.next();
+          return next.done ? done : { done: false, value: next.value as Uint8Array };
+        } catch (error) {
+          throw transportError(error, signal, what);
+        }
+      },
+      async return(): Promise<IteratorResult<Uint8Array>> {
+        if (!stream.readableEnded) stream.destroy();
+        await source?.return?.().catch(() => undefined);
+        return done;
+      },
+    };
   }
   return {
     stream,
@@ -83,7 +101,7 @@ function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: strin
     async text(maxBytes = DEFAULT_TEXT_LIMIT) {
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of iterate()) {
+      for await (const chunk of { [Symbol.asyncIterator]: iterate }) {
         size += chunk.byteLength;
         if (size > maxBytes) {
           stream.destroy();
@@ -95,7 +113,7 @@ function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: strin
     },
     async dump() {
       try {
-        for await (const _chunk of iterate()) {
+        for await (const _chunk of { [Symbol.asyncIterator]: iterate }) {
           // discard
         }
       } catch {

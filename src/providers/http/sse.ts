@@ -96,22 +96,42 @@ function firstEventEnd(text: string): number {
   return Math.min(lf, crlf);
 }
 
-/** Yields the buffered chunks, then the rest of the iterator; closing it closes the source. */
-export async function* replayThenRest(buffered: readonly Uint8Array[], iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let finished = false;
-  try {
-    for (const chunk of buffered) yield chunk;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) {
-        finished = true;
-        return;
+/**
+ * Yields the buffered chunks, then the rest of the iterator. Closing it (`return()`, or `break`
+ * in a `for await`) closes the source, even before the first chunk was pulled: a plain async
+ * generator would skip its `finally` in that case and leave the upstream open.
+ */
+export function replayThenRest(
+  buffered: readonly Uint8Array[],
+  iterator: AsyncIterator<Uint8Array>,
+): AsyncIterableIterator<Uint8Array> {
+  let index = 0;
+  let closed = false;
+  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (closed) return done;
+      if (index < buffered.length) return { done: false, value: buffered[index++] };
+      try {
+        const next = await iterator.next();
+        if (next.done) closed = true;
+        return next.done ? done : next;
+      } catch (error) {
+        closed = true;
+        throw error;
       }
-      yield next.value;
-    }
-  } finally {
-    if (!finished) await iterator.return?.();
-  }
+    },
+    async return(): Promise<IteratorResult<Uint8Array>> {
+      if (!closed) {
+        closed = true;
+        await iterator.return?.();
+      }
+      return done;
+    },
+  };
 }
 
 /** The `data:` payload of the first event in `text`, if any. */

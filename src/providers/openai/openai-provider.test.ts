@@ -71,6 +71,20 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
     });
   });
 
+  it('an error sent as the first event of a 200 stream is thrown before the stream is handed out', async () => {
+    sim.failNext({
+      status: 200,
+      body: 'data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}\n\n',
+      match: { path: /chat\/completions$/ },
+    });
+    await assert.rejects(client.chatCompletionsStream({ messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
+      assert.ok(error instanceof UpstreamError);
+      assert.equal(error.isRetryable, true);
+      assert.equal(error.message, 'The server had an error while processing your request.');
+      return true;
+    });
+  });
+
   it('answers embeddings and Responses (plain and streamed)', async () => {
     const embeddings = await client.embeddings!({ model: 'mini', input: ['a', 'b'] });
     assert.equal((embeddings.body as { data: unknown[] }).data.length, 2);
@@ -134,6 +148,23 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
     assert.equal(sim.files.has(file.id), false);
     await client.files!.delete(file.id); // already gone: still resolves
     await assert.rejects(client.files!.retrieve(file.id), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 404);
+  });
+
+  it('destroying a file download before reading it aborts the upstream request', async () => {
+    const big = 'x'.repeat(8 * 1024 * 1024);
+    const file = await client.files!.upload({ ...readableOf(big), filename: 'big.txt', purpose: 'user_data' });
+    const aborted: string[] = [];
+    const onError = (message: unknown) => aborted.push((message as { request: { path: string } }).request.path);
+    diagnostics.subscribe('undici:request:error', onError);
+    try {
+      const content = await client.files!.content(file.id);
+      content.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(aborted, [`/v1/files/${file.id}/content`]);
+    } finally {
+      diagnostics.unsubscribe('undici:request:error', onError);
+      await client.files!.delete(file.id);
+    }
   });
 
   it('creates, retrieves and cancels batches, normalised', async () => {

@@ -31,6 +31,8 @@ export const migration0002FilesAndBatches: PorticoMigration = {
       .addColumn('checksum', 'text')
       .addColumn('blob_key', 'text')
       .addColumn('line_count', 'integer')
+      // The endpoint every line of a batch input file targets (`/v1/chat/completions`, ...).
+      .addColumn('batch_endpoint', 'text')
       .addColumn('model_groups', 'text')
       .addColumn('batch_id', 'text', (c) => (dialect === 'sqlite' ? c.references('batches.id') : c))
       .addColumn('state', 'text', (c) => c.notNull().defaultTo('active'))

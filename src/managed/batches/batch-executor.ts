@@ -1,0 +1,50 @@
+/**
+ * How a batch runs is chosen by what the deployment can do, never by provider name:
+ * a provider with a file-based batch API (`native_file`), one with an inline batch API
+ * (`native_inline`), or Portico's own engine (`emulated`). Each executor starts, refreshes,
+ * cancels and yields the results of its batches; `batch-sync.ts` turns that into the one
+ * stored state.
+ */
+import type { BatchOutputLine } from '../../spec/openai-objects.ts';
+import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../spec/provider.ts';
+import type { BatchExecution, BatchRecord } from '../../storage/batch-store.ts';
+import type { FileRecord } from '../../storage/file-store.ts';
+import type { BatchCreateRequest } from './batch-request.ts';
+
+export interface BatchStartInput {
+  batchId: string;
+  request: BatchCreateRequest;
+  file: FileRecord;
+  deployment: Deployment;
+  client: ProviderClient;
+  call: CallOptions;
+}
+
+export interface StartedBatch {
+  /** The provider's id(s) of the batch; null for the engine. */
+  providerBatchId: string | null;
+  /** The first state reported, when there is one. */
+  progress: ProviderBatch | null;
+}
+
+/** Where a finished batch's result lines come from. */
+export interface BatchResults {
+  output: AsyncIterable<BatchOutputLine> | null;
+  error: AsyncIterable<BatchOutputLine> | null;
+  /** Provider copies of the result files, recorded so deleting our file removes them too. */
+  providerOutputFileId?: string | null;
+  providerErrorFileId?: string | null;
+}
+
+export interface BatchExecutor {
+  readonly execution: BatchExecution;
+  /** Whether this executor can run batches on the deployment. */
+  handles(deployment: Deployment, client: ProviderClient): boolean;
+  start(input: BatchStartInput): Promise<StartedBatch>;
+  /** The batch's state now. */
+  refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch>;
+  /** Asks for cancellation; answers the state after the request. */
+  cancel(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch>;
+  /** The result lines of a batch that reached a terminal state (`progress`). */
+  results(batch: BatchRecord, progress: ProviderBatch, call: CallOptions): Promise<BatchResults>;
+}

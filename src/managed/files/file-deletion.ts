@@ -1,0 +1,75 @@
+/**
+ * Deleting a file everywhere: every provider copy (concurrently) and the gateway's bytes. The
+ * file turns `deleting` first, in one transaction with its copies, so the client never sees a
+ * half-deleted file; a copy whose provider delete fails stays `deleting` and the cleanup job
+ * (`jobs/file-janitor.ts`) retries it with backoff until it is gone.
+ */
+import type { Logger } from '../../observability/logger.ts';
+import type { Router } from '../../routing/router.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import type { FileCopyRecord, FileRecord, FileStore } from '../../storage/file-store.ts';
+import { nowSeconds } from '../../storage/row-mapping.ts';
+
+export interface FileDeletionDeps {
+  router: Router;
+  files: FileStore;
+  blobs: BlobStore;
+  logger: Logger;
+}
+
+/** Seconds before the next retry of a failed provider delete: 5 s doubling to 10 min. */
+export function deleteRetryDelaySeconds(attempts: number): number {
+  return Math.min(600, 5 * 2 ** Math.min(attempts, 10));
+}
+
+/** Starts deleting `file`; answers false if it was not active (a concurrent delete won). */
+export async function beginFileDeletion(deps: FileDeletionDeps, file: FileRecord): Promise<boolean> {
+  // The first background retry is scheduled now, so a crash mid-delete is finished by the job.
+  if (!(await deps.files.markDeleting(file.id, nowSeconds() + deleteRetryDelaySeconds(0)))) return false;
+  await finishFileDeletion(deps, file.id);
+  return true;
+}
+
+/**
+ * Deletes whatever is left of a `deleting` file: its copies (concurrently), then its bytes and
+ * row once no copy remains. Safe to call repeatedly and from several instances.
+ */
+export async function finishFileDeletion(deps: FileDeletionDeps, fileId: string): Promise<boolean> {
+  const copies = await deps.files.copiesOf(fileId);
+  const outcomes = await Promise.all(copies.map((copy) => deleteCopy(deps, copy)));
+  if (outcomes.some((gone) => !gone)) return false;
+  const file = await deps.files.getById(fileId);
+  if (file?.blobKey) await deps.blobs.delete(file.blobKey);
+  await deps.files.deleteFile(fileId);
+  return true;
+}
+
+/** Deletes one provider copy; answers whether it is gone. */
+export async function deleteCopy(deps: FileDeletionDeps, copy: FileCopyRecord): Promise<boolean> {
+  const deployment = deps.router.deployment(copy.deploymentId);
+  if (!deployment || copy.providerFileId === null) {
+    // The deployment left the config (nothing can reach the copy any more) or the upload
+    // never answered: there is nothing we can delete.
+    if (!deployment) deps.logger.warn({ deployment_id: copy.deploymentId, file_id: copy.fileId }, 'file copy on a removed deployment dropped');
+    await deps.files.deleteCopy(copy.id);
+    return true;
+  }
+  try {
+    await deps.router.sendTo(copy.deploymentId, (client, call) => {
+      if (!client.files) throw new Error(`deployment ${copy.deploymentId} no longer keeps files`);
+      return client.files.delete(copy.providerFileId!, call);
+    });
+    await deps.files.deleteCopy(copy.id);
+    return true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.files.updateCopy(copy.id, {
+      state: 'deleting',
+      incrementAttempts: true,
+      lastError: message.slice(0, 500),
+      nextAttemptAt: nowSeconds() + deleteRetryDelaySeconds(copy.attempts + 1),
+    });
+    deps.logger.warn({ deployment_id: copy.deploymentId, file_id: copy.fileId, attempts: copy.attempts + 1 }, 'provider file delete failed; will retry');
+    return false;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Gateway files: upload (streamed to the blob store, validated, optionally placed on target
+ * deployments), list, retrieve, content and delete, each checked against the caller's ownership.
+ * A foreign file is answered exactly like a missing one.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable, Transform } from 'node:stream';
+import type { FilesSettings } from '../../config/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Router } from '../../routing/router.ts';
+import { GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError, UpstreamConnectionError } from '../../spec/errors.ts';
+import type { OpenAIFile, OpenAIFileDeleted, OpenAIList } from '../../spec/openai-objects.ts';
+import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts';
+import type { CallOptions, Deployment } from '../../spec/provider.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import type { FileRecord, FileStore, NewFileCopy } from '../../storage/file-store.ts';
+import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
+import { newFileCopyId, newFileId, isFileId } from '../ids.ts';
+import { BatchInputValidator, type BatchInputSummary } from '../jsonl/batch-input-validator.ts';
+import { beginFileDeletion, deleteRetryDelaySeconds } from './file-deletion.ts';
+import { holdsFiles, removeCopies, uploadCopy, type PlacedCopy } from './file-placement.ts';
+import { toOpenAIFile } from './file-views.ts';
+import { readMultipartUpload } from './multipart-upload.ts';
+import { parseUploadFields } from './upload-fields.ts';
+
+export interface FileServiceDeps {
+  router: Router;
+  files: FileStore;
+  blobs: BlobStore;
+  settings: FilesSettings;
+  logger: Logger;
+}
+
+export interface FileListQuery {
+  purpose?: string;
+  order?: 'asc' | 'desc';
+  after?: string;
+  limit: number;
+}
+
+interface ReceivedFile {
+  blob: StoredBlob;
+  /** Present when the bytes were checked as batch input (purpose known or unknown yet). */
+  batchInput: BatchInputSummary | null;
+}
+
+export function fileNotFound(id: string): NotFoundError {
+  return new NotFoundError(`No such File object: ${id.length > 100 ? `${id.slice(0, 100)}...` : id}`, { param: 'id' });
+}
+
+export class FileService {
+  readonly #deps: FileServiceDeps;
+
+  constructor(deps: FileServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions = {}): Promise<OpenAIFile> {
+    const { blobs, settings } = this.#deps;
+    const upload = await readMultipartUpload<ReceivedFile>(
+      headers,
+      body,
+      (part, fieldsSoFar) => this.#receive(part.stream, fieldsSoFar.purpose),
+      (received) => blobs.delete(received.blob.key),
+    );
+    const { blob, batchInput } = upload.stored;
+    try {
+      const fields = parseUploadFields(upload.fields);
+      const createdAt = unixSeconds();
+      const expiresAfter = fields.expiresAfterSeconds ?? (fields.purpose === 'batch' && settings.batchFileDefaultExpirySeconds > 0 ? settings.batchFileDefaultExpirySeconds : null);
+      const base = {
+        id: newFileId(),
+        owner: principal.owner,
+        purpose: fields.purpose,
+        filename: upload.filename,
+        bytes: blob.bytes,
+        createdAt,
+        status: 'processed' as const,
+        expiresAt: expiresAfter === null ? null : createdAt + expiresAfter,
+        checksum: blob.sha256,
+        blobKey: blob.key,
+      };
+      if (fields.purpose !== 'batch') {
+        if (fields.targetModelGroups.length > 0) {
+          throw new InvalidRequestError("'target_model_names' is only supported for purpose 'batch'.", { param: 'target_model_names' });
+        }
+        await this.#deps.files.insert(base);
+        return toOpenAIFile({ ...base, ...emptyFields });
+      }
+      const summary = this.#checkBatchFile(upload.filename, blob, batchInput);
+      const lineModels = [...summary.models.keys()];
+      const targets = fields.targetModelGroups;
+      if (targets.length > 0) this.#checkTargets(principal, targets, lineModels);
+      const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, upload.filename, call) : [];
+      const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels };
+      try {
+        await this.#deps.files.insert(file, copies.map(activeCopy));
+      } catch (error) {
+        await this.#abandonCopies(base.id, copies);
+        throw error;
+      }
+      return toOpenAIFile({ ...file, ...emptyFields });
+    } catch (error) {
+      await blobs.delete(blob.key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async list(principal: Principal, query: FileListQuery): Promise<OpenAIList<OpenAIFile>> {
+    if (query.after !== undefined && !isFileId(query.after)) {
+      return { object: 'list', data: [], first_id: null, last_id: null, has_more: false };
+    }
+    const page = await this.#deps.files.list({
+      owner: principal.isMaster ? undefined : principal.owner,
+      purpose: query.purpose,
+      order: query.order ?? 'desc',
+      after: query.after,
+      limit: query.limit,
+    });
+    const data = page.rows.map(toOpenAIFile);
+    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+  }
+
+  /** The caller's file, or a 404 exactly like a missing one. */
+  async find(principal: Principal, id: string): Promise<FileRecord> {
+    if (!isFileId(id)) throw fileNotFound(id);
+    const file = await this.#deps.files.getActive(id);
+    if (!file || !canAccess(principal, file.owner) || (file.expiresAt !== null && file.expiresAt <= unixSeconds())) {
+      throw fileNotFound(id);
+    }
+    return file;
+  }
+
+  async retrieve(principal: Principal, id: string): Promise<OpenAIFile> {
+    return toOpenAIFile(await this.find(principal, id));
+  }
+
+  /** The file's bytes, streamed from the blob store or, failing that, from a provider copy. */
+  async content(principal: Principal, id: string, call: CallOptions = {}): Promise<{ file: FileRecord; stream: Readable }> {
+    const file = await this.find(principal, id);
+    if (file.blobKey) return { file, stream: await this.#deps.blobs.get(file.blobKey) };
+    const copy = (await this.#deps.files.copiesOf(file.id)).find((c) => c.state === 'active' && c.providerFileId !== null);
+    if (!copy) throw new GatewayError(500, 'The content of this file is not available.', { type: 'server_error' });
+    const stream = await this.#deps.router.sendTo(copy.deploymentId, (client, attempt) => client.files!.content(copy.providerFileId!, attempt), call);
+    return { file, stream };
+  }
+
+  async delete(principal: Principal, id: string): Promise<OpenAIFileDeleted> {
+    const file = await this.find(principal, id);
+    if (!(await beginFileDeletion(this.#deps, file))) throw fileNotFound(id);
+    return { id: file.id, object: 'file', deleted: true };
+  }
+
+  /** Streams the file part to the blob store, checking it as batch input on the way unless the purpose is known to be something else. */
+  async #receive(stream: Readable, purposeSoFar: string | undefined): Promise<ReceivedFile> {
+    const { settings } = this.#deps;
+    const validator = purposeSoFar === undefined || purposeSoFar === 'batch' ? new BatchInputValidator({ maxLines: settings.maxBatchFileLines }) : null;
+    const source = validator
+      ? stream.pipe(
+          new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              validator.push(chunk);
+              callback(null, chunk);
+            },
+          }),
+        )
+      : stream;
+    if (validator) stream.on('error', (error) => source.destroy(error));
+    const blob = await this.#deps.blobs.put(source, { maxBytes: settings.maxFileBytes });
+    return { blob, batchInput: validator ? validator.finish() : null };
+  }
+
+  #checkBatchFile(filename: string, blob: StoredBlob, summary: BatchInputSummary | null): BatchInputSummary {
+    if (!filename.toLowerCase().endsWith('.jsonl')) {
+      throw new InvalidRequestError('Invalid file format for Batch API. Must be .jsonl', { param: 'file' });
+    }
+    if (blob.bytes > this.#deps.settings.maxBatchFileBytes) {
+      throw new InvalidRequestError(`File is too large. Batch input files may be at most ${this.#deps.settings.maxBatchFileBytes} bytes.`, { param: 'file', code: 'file_too_large' });
+    }
+    if (!summary) throw new Error('batch input was not validated');
+    const problem = summary.problem;
+    if (problem) {
+      const where = problem.line === null ? '' : `line ${problem.line}: `;
+      throw new InvalidRequestError(`Invalid batch input file: ${where}${problem.message}`, { param: problem.param ?? 'file', code: problem.code });
+    }
+    return summary;
+  }
+
+  #checkTargets(principal: Principal, targets: readonly string[], lineModels: readonly string[]): void {
+    for (const group of targets) {
+      if (!this.#deps.router.hasModelGroup(group) || !mayUseModel(principal, group)) {
+        const known = this.#deps.router.hasModelGroup(group);
+        if (known) throw new PermissionDeniedError(`This key is not allowed to use the model '${group}'.`, { param: 'target_model_names' });
+        throw new InvalidRequestError(`Unknown model '${group.slice(0, 100)}' in 'target_model_names'.`, { param: 'target_model_names', code: 'model_not_found' });
+      }
+    }
+    const outside = lineModels.find((model) => !targets.includes(model));
+    if (outside !== undefined) {
+      throw new InvalidRequestError(
+        `A line of the file names the model '${outside.slice(0, 100)}', which is not one of the target_model_names (${targets.join(', ')}).`,
+        { param: 'body.model', code: 'model_mismatch' },
+      );
+    }
+  }
+
+  /** Uploads a copy to every file-keeping deployment of the targets, concurrently; all or nothing. */
+  async #placeOnTargets(targets: readonly string[], blob: StoredBlob, filename: string, call: CallOptions): Promise<PlacedCopy[]> {
+    const { router } = this.#deps;
+    const deployments: Deployment[] = targets.flatMap((group) => router.deploymentsOf(group).filter((d) => holdsFiles(router, d)));
+    const results = await Promise.allSettled(deployments.map((d) => uploadCopy(router, this.#deps.blobs, { blobKey: blob.key, filename }, d, call)));
+    const placed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await this.#abandonCopies(newFileId(), placed);
+      throw failure.reason instanceof GatewayError ? failure.reason : new UpstreamConnectionError('Uploading the file to a target deployment failed.');
+    }
+    return placed;
+  }
+
+  /**
+   * Removes copies of an upload that failed. A copy that will not go away now is recorded under
+   * a hidden `deleting` file so the cleanup job keeps trying: nothing is left behind for good.
+   */
+  async #abandonCopies(fileId: string, copies: readonly PlacedCopy[]): Promise<void> {
+    if (copies.length === 0) return;
+    const leftovers = await removeCopies(this.#deps.router, copies);
+    if (leftovers.length === 0) return;
+    const now = unixSeconds();
+    await this.#deps.files.insert(
+      { id: fileId, owner: 'system:abandoned-upload', purpose: 'batch', filename: 'abandoned.jsonl', bytes: 0, createdAt: now, status: 'error' },
+      leftovers.map(activeCopy),
+    );
+    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0));
+  }
+}
+
+const emptyFields = {
+  statusDetails: null,
+  lineCount: null,
+  modelGroups: null,
+  batchId: null,
+  batchEndpoint: null,
+  state: 'active' as const,
+  deletedAt: null,
+};
+
+function activeCopy(copy: PlacedCopy): Omit<NewFileCopy, 'fileId'> {
+  return { id: newFileCopyId(), deploymentId: copy.deployment.id, providerFileId: copy.providerFile.id, state: 'active', createdAt: unixSeconds() };
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UpstreamAbortedError } from '../http/transport-errors.ts';
+import { chatStreamText, collectSseData, deploymentFrom } from '../testing/provider-test-helpers.ts';
+import { mockProvider } from './index.ts';
+
+describe('the mock provider', () => {
+  const echo = mockProvider.createClient(deploymentFrom('{model: mock/gpt-4o-mini}', 'gpt-4o-mini'));
+  const canned = mockProvider.createClient(deploymentFrom('{model: mock/gpt-4o-mini, mock_response: "Canned answer."}'));
+
+  it('answers a chat completion deterministically, echoing the prompt', async () => {
+    const body = { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'What is 2+2?' }] };
+    const first = (await echo.chatCompletions(body)).body as { object: string; model: string; choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { total_tokens: number } };
+    const second = (await echo.chatCompletions(body)).body as typeof first;
+    assert.equal(first.object, 'chat.completion');
+    assert.equal(first.model, 'gpt-4o-mini');
+    assert.equal(first.choices[0].message.content, 'Mock response to: What is 2+2?');
+    assert.equal(first.choices[0].finish_reason, 'stop');
+    assert.ok(first.usage.total_tokens > 0);
+    assert.equal(second.choices[0].message.content, first.choices[0].message.content);
+  });
+
+  it('answers with mock_response when configured', async () => {
+    const answer = (await canned.chatCompletions({ messages: [{ role: 'user', content: 'anything' }] })).body as { choices: Array<{ message: { content: string } }> };
+    assert.equal(answer.choices[0].message.content, 'Canned answer.');
+  });
+
+  it('streams several chunks, a usage chunk and [DONE]', async () => {
+    const stream = await echo.chatCompletionsStream({ messages: [{ role: 'user', content: 'one two three four five six seven eight nine ten' }] });
+    const events = await collectSseData(stream.body);
+    assert.equal(events.at(-1), '[DONE]');
+    assert.ok(events.length >= 6);
+    assert.equal(chatStreamText(events), 'Mock response to: one two three four five six seven eight nine ten');
+    const usage = events.at(-2) as { choices: unknown[]; usage: { total_tokens: number } };
+    assert.deepEqual(usage.choices, []);
+    assert.ok(usage.usage.total_tokens > 0);
+  });
+
+  it('answers embeddings with deterministic unit vectors, as floats or base64', async () => {
+    const floats = (await echo.embeddings!({ input: ['a', 'b'], dimensions: 8 })).body as { data: Array<{ embedding: number[] }> };
+    assert.equal(floats.data.length, 2);
+    assert.equal(floats.data[0].embedding.length, 8);
+    const norm = Math.sqrt(floats.data[0].embedding.reduce((sum, v) => sum + v * v, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-5);
+    assert.notDeepEqual(floats.data[0].embedding, floats.data[1].embedding);
+    const base64 = (await echo.embeddings!({ input: 'a', dimensions: 8, encoding_format: 'base64' })).body as { data: Array<{ embedding: string }> };
+    const raw = Buffer.from(base64.data[0].embedding, 'base64');
+    const decoded = Array.from(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4));
+    assert.deepEqual(decoded, floats.data[0].embedding);
+  });
+
+  it('answers the Responses API, plain and streamed', async () => {
+    const response = (await echo.responses!({ input: 'Hi' })).body as { object: string; status: string; output: Array<{ content: Array<{ text: string }> }> };
+    assert.equal(response.object, 'response');
+    assert.equal(response.status, 'completed');
+    assert.equal(response.output[0].content[0].text, 'Mock response to: Hi');
+    const stream = await echo.responsesStream!({ input: 'Hi' });
+    const events = (await collectSseData(stream.body)) as Array<{ type: string; delta?: string }>;
+    assert.equal(events[0].type, 'response.created');
+    assert.equal(events.at(-1)?.type, 'response.completed');
+    assert.equal(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join(''), 'Mock response to: Hi');
+  });
+
+  it('has no files and emulates batches', () => {
+    assert.equal(echo.files, undefined);
+    assert.equal(echo.batches, undefined);
+    assert.equal(mockProvider.defaultBatchMode, 'emulate');
+  });
+
+  it('waits mock_latency_ms and stops when aborted', async () => {
+    const slow = mockProvider.createClient(deploymentFrom('{model: mock/m, mock_latency_ms: 5000}'));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(slow.chatCompletions({ messages: [] }, { signal: controller.signal }), UpstreamAbortedError);
+  });
+});
