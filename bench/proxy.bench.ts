@@ -18,9 +18,10 @@
  *   BENCH_STREAM_CONCURRENT_REQUESTS (2000)  streamed requests per target at BENCH_CONNECTIONS
  *   BENCH_TARGETS (direct,bare,portico,portkey)  BENCH_TOOL (wrk if installed, else autocannon)
  *   BENCH_MAX_S             hard stop for the whole run (default: estimate + 120 s)
+ *   BENCH_PORTICO_NODE_ARGS extra node flags for Portico, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createBenchClient, type BenchClient } from './lib/client.ts';
 import { describeLoadTool, detectLoadTool, runLoad, type LoadResult, type LoadTool } from './lib/load.ts';
@@ -85,6 +86,8 @@ function estimateSeconds(): number {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
+  // Other work on the machine skews every figure; the report shows how busy it was.
+  const loadAverageBefore = loadavg()[0];
   installCleanupHandlers();
   const tool = await detectLoadTool(process.env.BENCH_TOOL || undefined);
   const estimate = estimateSeconds();
@@ -128,7 +131,14 @@ async function main(): Promise<number> {
 
   const report: ProxyBenchResults = {
     startedAt,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryBytes: totalmem(),
+      node: process.version,
+      loadAverageBefore,
+      loadAverageAfter: loadavg()[0],
+    },
     tool: { name: tool.name, version: tool.version, description: describeLoadTool(tool, settings) },
     settings,
     targets: settings.targets.map((name) => results.get(name)!),

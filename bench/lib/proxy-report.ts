@@ -46,7 +46,15 @@ export type Comparisons = {
 
 export type ProxyBenchResults = {
   startedAt: string;
-  machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryBytes: number;
+    node: string;
+    /** 1-minute load average before and after the run (other processes skew the figures). */
+    loadAverageBefore: number;
+    loadAverageAfter: number;
+  };
   tool: { name: string; version: string; description: string };
   settings: {
     durationS: number;
@@ -170,7 +178,9 @@ export function formatReport(results: ProxyBenchResults): string {
   const out: string[] = [];
   out.push(
     `Portico proxy benchmark - ${results.startedAt}`,
-    `machine: ${results.machine.cpus} CPUs (${results.machine.cpuModel}), Node ${results.machine.node}`,
+    `machine: ${results.machine.cpus} CPUs (${results.machine.cpuModel}), Node ${results.machine.node}, ` +
+      `load average ${results.machine.loadAverageBefore.toFixed(2)} before / ` +
+      `${results.machine.loadAverageAfter.toFixed(2)} after the run`,
     `load tool: ${results.tool.description}`,
     '',
     `Non-streamed chat completions: ${settings.connections} connections, ${settings.durationS} s per run ` +

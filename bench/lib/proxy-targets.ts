@@ -7,7 +7,8 @@
  *   startTarget(name: TargetName, upstream: Upstream): Promise<Target>
  *       'direct'  - the upstream itself (no extra process)
  *       'bare'    - bench/lib/bare-proxy-server.ts, the floor for a Node proxy
- *       'portico' - bin/portico.js with a LiteLLM-style config (DATABASE_URL=file:<tmp>/bench.db)
+ *       'portico' - bin/portico.js with a LiteLLM-style config (DATABASE_URL=file:<tmp>/bench.db,
+ *                   LOG_LEVEL=warn; node flags from BENCH_PORTICO_NODE_ARGS, e.g. --cpu-prof)
  *       'portkey' - @portkey-ai/gateway build/start-server.js --port=N --headless, routed with
  *                   x-portkey-provider / x-portkey-custom-host headers
  *       rejects with a message saying why the target is unavailable (missing file, boot failure)
@@ -125,6 +126,10 @@ function porticoConfig(upstreamOrigin: string): string {
   ].join('\n');
 }
 
+function extraNodeArgs(variable: string): string[] {
+  return (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
+}
+
 async function startPortico(upstream: Upstream): Promise<Target> {
   const cli = join(repoRoot, 'bin', 'portico.js');
   if (!existsSync(cli)) {
@@ -138,7 +143,9 @@ async function startPortico(upstream: Upstream): Promise<Target> {
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),
-    args: [cli, '--config', configPath, '--port', String(port)],
+    // BENCH_PORTICO_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/portico-prof", profiles the
+    // gateway under the same load (the profile is written when Portico exits on SIGTERM).
+    args: [...extraNodeArgs('BENCH_PORTICO_NODE_ARGS'), cli, '--config', configPath, '--port', String(port)],
     env: { DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'warn' },
     stdinPipe: false,
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },

@@ -102,10 +102,20 @@ export const filesSettingsSchema = z.looseObject({
   max_batch_file_bytes: positiveInt.nullish(),
   max_batch_file_lines: positiveInt.nullish(),
   batch_file_default_expiry_seconds: nonNegativeInt.nullish(),
+  /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */
+  delete_retry_base_seconds: nonNegativeNumber.nullish(),
+});
+
+export const batchSettingsSchema = z.looseObject({
+  /** A retrieve refreshes a running batch from its provider when its state is older than this. */
+  refresh_after_seconds: nonNegativeNumber.nullish(),
+  /** How often the background poller looks for batches due for a refresh. */
+  poll_interval_ms: positiveInt.nullish(),
 });
 
 export const porticoSettingsSchema = z.looseObject({
   files: filesSettingsSchema.nullish(),
+  batch: batchSettingsSchema.nullish(),
 });
 
 export const configFileSchema = z.looseObject({

@@ -11,7 +11,7 @@ import { buildDeployments } from './build-deployments.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, type ModelEntry, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
-import type { FilesSettings, PorticoConfig, RouterSettings } from './types.ts';
+import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings } from './types.ts';
 import { warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -28,6 +28,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
     maxBatchFileBytes: 200 * MB,
     maxBatchFileLines: 50_000,
     batchFileDefaultExpirySeconds: 30 * 24 * 60 * 60,
+    deleteRetryBaseSeconds: 5,
+  }),
+  batch: Object.freeze({
+    refreshAfterSeconds: 2,
+    pollIntervalMs: 1000,
   }),
 });
 
@@ -107,6 +112,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     masterKey: file.general_settings?.master_key ?? undefined,
     router,
     files: filesSettingsOf(file),
+    batch: batchSettingsOf(file),
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -165,5 +171,15 @@ function filesSettingsOf(file: ConfigFile): FilesSettings {
     maxBatchFileBytes: files.max_batch_file_bytes ?? defaults.maxBatchFileBytes,
     maxBatchFileLines: files.max_batch_file_lines ?? defaults.maxBatchFileLines,
     batchFileDefaultExpirySeconds: files.batch_file_default_expiry_seconds ?? defaults.batchFileDefaultExpirySeconds,
+    deleteRetryBaseSeconds: files.delete_retry_base_seconds ?? defaults.deleteRetryBaseSeconds,
+  };
+}
+
+function batchSettingsOf(file: ConfigFile): BatchSettings {
+  const batch = file.portico_settings?.batch ?? {};
+  const defaults = CONFIG_DEFAULTS.batch;
+  return {
+    refreshAfterSeconds: batch.refresh_after_seconds ?? defaults.refreshAfterSeconds,
+    pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
   };
 }

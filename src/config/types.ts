@@ -26,6 +26,15 @@ export interface FilesSettings {
   readonly maxBatchFileLines: number;
   /** Default expiry for `purpose=batch` files, seconds; 0 = never. */
   readonly batchFileDefaultExpirySeconds: number;
+  /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */
+  readonly deleteRetryBaseSeconds: number;
+}
+
+export interface BatchSettings {
+  /** A retrieve refreshes a running batch from its provider when its state is older than this. */
+  readonly refreshAfterSeconds: number;
+  /** How often the background poller looks for batches due for a refresh, milliseconds. */
+  readonly pollIntervalMs: number;
 }
 
 export interface PorticoConfig {
@@ -34,6 +43,7 @@ export interface PorticoConfig {
   readonly masterKey: string | undefined;
   readonly router: RouterSettings;
   readonly files: FilesSettings;
+  readonly batch: BatchSettings;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

@@ -1,13 +1,17 @@
 /**
- * Gateway-owned ids. Opaque and random: they carry no routing data (LiteLLM's base64 ids leak
- * the provider id and break when decoded), are URL-safe, and stay far below the 64 characters
- * that OpenAI's Responses API accepts for a file id.
+ * Gateway-owned ids. Opaque: they carry no routing data (LiteLLM's base64 ids leak the provider
+ * id and break when decoded), are URL-safe, and stay far below the 64 characters that OpenAI's
+ * Responses API accepts for a file id.
+ *
+ * The 24 characters are 9 of creation time (milliseconds, base 36, fixed width) and 15 random
+ * (about 89 bits: unguessable). The time prefix makes ids of one second sort in creation order,
+ * so lists are newest first even within a second (they sort by created_at, then id). Base 36 in
+ * lowercase sorts the same under byte order and under PostgreSQL's usual collations.
  */
 import { randomBytes } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** 24 base62 characters: about 143 bits, unguessable. */
 function randomBase62(length: number): string {
   // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
   let out = '';
@@ -20,8 +24,12 @@ function randomBase62(length: number): string {
   return out;
 }
 
-export const newFileId = (): string => `file-${randomBase62(24)}`;
-export const newBatchId = (): string => `batch_${randomBase62(24)}`;
+function timeOrdered(): string {
+  return Date.now().toString(36).padStart(9, '0') + randomBase62(15);
+}
+
+export const newFileId = (): string => `file-${timeOrdered()}`;
+export const newBatchId = (): string => `batch_${timeOrdered()}`;
 export const newFileCopyId = (): string => `fcp_${randomBase62(20)}`;
 export const newBatchRequestId = (): string => `batch_req_${randomBase62(24)}`;
 

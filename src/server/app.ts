@@ -6,9 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { NotFoundError } from '../spec/errors.ts';
+import { GatewayError, NotFoundError } from '../spec/errors.ts';
 import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
 import { errorToResponse } from './error-to-response.ts';
+import { answerClientError, answerFrameworkError } from './framework-errors.ts';
 import { redactorFor } from './redactor.ts';
 import { authenticateRequest } from './authenticate.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
@@ -29,13 +30,22 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     // Streams of long generations must not be cut by a server-side timeout.
     requestTimeout: 0,
-    return503OnClosing: true,
+    // Requests arriving on kept-alive connections during a shutdown get our own 503 (below).
+    return503OnClosing: false,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
   const redact = redactorFor(services.config);
   const metricsPublic = options.metricsPublic ?? false;
 
   app.decorateRequest('portico', null as unknown as RequestContext);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     const context: RequestContext = {
@@ -49,6 +59,17 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     request.portico = context;
     reply.header(REQUEST_ID_HEADER, request.id);
     reply.raw.once('close', () => recordCompletedRequest(services, request, reply));
+    if (closing) {
+      done(
+        new GatewayError(503, 'This Portico instance is shutting down; retry the request.', {
+          type: 'server_error',
+          code: 'shutting_down',
+          isRetryable: true,
+          headers: { connection: 'close' },
+        }),
+      );
+      return;
+    }
     authenticateRequest(request, services.keys, metricsPublic, done);
   });
 

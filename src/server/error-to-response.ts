@@ -47,6 +47,7 @@ export const FASTIFY_ERRORS: Readonly<Record<string, { status: number; message: 
     message: 'The request body size did not match its Content-Length header.',
     code: 'invalid_content_length',
   },
+  FST_ERR_BAD_URL: { status: 400, message: 'The request URL could not be decoded.', code: 'invalid_url' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     message: 'Unsupported content-type; send application/json (multipart/form-data for file uploads).',

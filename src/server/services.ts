@@ -10,6 +10,7 @@ import type { Database } from '../storage/database.ts';
 import type { KeyService } from '../auth/key-service.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ManagedServices } from '../managed/managed-services.ts';
 
 export interface AppServices {
   readonly config: PorticoConfig;
@@ -18,6 +19,8 @@ export interface AppServices {
   readonly keys: KeyService;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Gateway-owned Files and Batches (ids, ownership, placement, state). */
+  readonly managed?: ManagedServices;
   /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
   readonly startedAt: number;
 }

@@ -14,6 +14,8 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
+import { createManagedServices } from '../managed/managed-services.ts';
+import { createBackgroundJobs, type BackgroundJobs } from '../jobs/background-jobs.ts';
 import { buildApp } from './app.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
@@ -38,6 +40,8 @@ export interface RunningPortico {
   /** `http://host:port`, with 127.0.0.1 for a wildcard host. */
   readonly url: string;
   readonly port: number;
+  /** The batch poller, file janitor and batch engine of this instance. */
+  readonly jobs: BackgroundJobs;
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -49,7 +53,8 @@ export async function createServices(config: PorticoConfig, database: Database, 
     masterKey: config.masterKey,
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
   });
-  return { config, database, router, keys, metrics, logger, startedAt: Math.floor(Date.now() / 1000) };
+  const managed = createManagedServices({ config, database, router, logger });
+  return { config, database, router, keys, metrics, logger, managed, startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
@@ -57,10 +62,13 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   const database = await openDatabase(options.databaseUrl);
   let app: FastifyInstance;
   let services: AppServices;
+  let jobs: BackgroundJobs;
   try {
     services = await createServices(config, database, logger);
+    jobs = createBackgroundJobs(config, services.managed!, logger);
     app = await buildApp(services, options);
     await app.listen({ host: options.host, port: options.port });
+    jobs.start();
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
@@ -73,13 +81,13 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= stopGracefully(app, services, graceMs);
+    closing ??= stopGracefully(app, services, jobs, graceMs);
     return closing;
   };
-  return { app, services, url, port, close };
+  return { app, services, url, port, jobs, close };
 }
 
-async function stopGracefully(app: FastifyInstance, services: AppServices, graceMs: number): Promise<void> {
+async function stopGracefully(app: FastifyInstance, services: AppServices, jobs: BackgroundJobs, graceMs: number): Promise<void> {
   const timer = setTimeout(() => {
     services.logger.warn({ grace_ms: graceMs }, 'shutdown: grace period over, closing the remaining connections');
     app.server.closeAllConnections();
@@ -88,6 +96,8 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, grace
   // until its keep-alive timeout: close connections as soon as they turn idle.
   const idleSweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
   try {
+    // Background work stops first and lets go of its leases, so another instance takes over.
+    await jobs.stop();
     await app.close();
   } finally {
     clearTimeout(timer);

@@ -21,6 +21,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { PorticoConfig } from '../../src/config/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { AppOptions, AppServices } from '../../src/server/services.ts';
+import type { BackgroundJobs } from '../../src/jobs/background-jobs.ts';
 import { startServer } from '../../src/server/start.ts';
 import type { FastifyInstance } from 'fastify';
 import type { SqlDialectName } from '../../src/storage/database.ts';
@@ -48,6 +49,8 @@ export interface PorticoUnderTest {
   readonly config: PorticoConfig;
   readonly app: FastifyInstance;
   readonly services: AppServices;
+  /** The instance's background jobs (batch poller, file janitor, batch engine). */
+  readonly jobs: BackgroundJobs;
   readonly databaseUrl: string;
   /** Every log line written so far, parsed. */
   readonly logs: Record<string, unknown>[];
@@ -97,6 +100,7 @@ export async function startPortico(configYaml: string, options: StartPorticoOpti
       config,
       app: running.app,
       services: running.services,
+      jobs: running.jobs,
       databaseUrl,
       logs,
       client(apiKey = masterKey ?? 'no-key', clientOptions = {}) {

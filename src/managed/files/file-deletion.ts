@@ -15,17 +15,19 @@ export interface FileDeletionDeps {
   files: FileStore;
   blobs: BlobStore;
   logger: Logger;
+  /** First wait before a failed provider delete is retried, seconds. */
+  retryBaseSeconds: number;
 }
 
-/** Seconds before the next retry of a failed provider delete: 5 s doubling to 10 min. */
-export function deleteRetryDelaySeconds(attempts: number): number {
-  return Math.min(600, 5 * 2 ** Math.min(attempts, 10));
+/** Seconds before the next retry of a failed provider delete: the base doubling to 10 min. */
+export function deleteRetryDelaySeconds(attempts: number, baseSeconds: number): number {
+  return Math.min(600, baseSeconds * 2 ** Math.min(attempts, 10));
 }
 
 /** Starts deleting `file`; answers false if it was not active (a concurrent delete won). */
 export async function beginFileDeletion(deps: FileDeletionDeps, file: FileRecord): Promise<boolean> {
   // The first background retry is scheduled now, so a crash mid-delete is finished by the job.
-  if (!(await deps.files.markDeleting(file.id, nowSeconds() + deleteRetryDelaySeconds(0)))) return false;
+  if (!(await deps.files.markDeleting(file.id, nowSeconds() + deleteRetryDelaySeconds(0, deps.retryBaseSeconds)))) return false;
   await finishFileDeletion(deps, file.id);
   return true;
 }
@@ -67,7 +69,7 @@ export async function deleteCopy(deps: FileDeletionDeps, copy: FileCopyRecord): 
       state: 'deleting',
       incrementAttempts: true,
       lastError: message.slice(0, 500),
-      nextAttemptAt: nowSeconds() + deleteRetryDelaySeconds(copy.attempts + 1),
+      nextAttemptAt: nowSeconds() + deleteRetryDelaySeconds(copy.attempts, deps.retryBaseSeconds),
     });
     deps.logger.warn({ deployment_id: copy.deploymentId, file_id: copy.fileId, attempts: copy.attempts + 1 }, 'provider file delete failed; will retry');
     return false;

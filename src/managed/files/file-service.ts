@@ -55,6 +55,10 @@ export class FileService {
     this.#deps = deps;
   }
 
+  get #deletion() {
+    return { ...this.#deps, retryBaseSeconds: this.#deps.settings.deleteRetryBaseSeconds };
+  }
+
   async upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions = {}): Promise<OpenAIFile> {
     const { blobs, settings } = this.#deps;
     const upload = await readMultipartUpload<ReceivedFile>(
@@ -147,7 +151,7 @@ export class FileService {
 
   async delete(principal: Principal, id: string): Promise<OpenAIFileDeleted> {
     const file = await this.find(principal, id);
-    if (!(await beginFileDeletion(this.#deps, file))) throw fileNotFound(id);
+    if (!(await beginFileDeletion(this.#deletion, file))) throw fileNotFound(id);
     return { id: file.id, object: 'file', deleted: true };
   }
 
@@ -230,7 +234,7 @@ export class FileService {
       { id: fileId, owner: 'system:abandoned-upload', purpose: 'batch', filename: 'abandoned.jsonl', bytes: 0, createdAt: now, status: 'error' },
       leftovers.map(activeCopy),
     );
-    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0));
+    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, this.#deps.settings.deleteRetryBaseSeconds));
   }
 }
 

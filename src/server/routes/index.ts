@@ -5,8 +5,10 @@
 import type { RouteModule } from '../services.ts';
 import { healthRoutes } from './health.ts';
 import { inferenceRoutes } from './inference.ts';
+import { batchRoutes } from './batches.ts';
+import { fileRoutes } from './files.ts';
 import { keyRoutes } from './keys.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes];

@@ -1,0 +1,42 @@
+/**
+ * The background work of one Portico instance: the batch poller and the file janitor (and the
+ * batch engine, when configured). All of it is leased or idempotent through the database, so
+ * every instance runs the same set.
+ */
+import type { PorticoConfig } from '../config/types.ts';
+import type { ManagedServices } from '../managed/managed-services.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createBatchPoller } from './batch-poller.ts';
+import { createFileJanitor } from './file-janitor.ts';
+import type { PeriodicJob } from './periodic-job.ts';
+
+export interface BackgroundJob {
+  readonly name: string;
+  start(): void;
+  stop(): Promise<void>;
+  /** One pass now (tests). */
+  runOnce(): Promise<void>;
+}
+
+export interface BackgroundJobs {
+  readonly poller: PeriodicJob;
+  readonly janitor: PeriodicJob;
+  readonly all: readonly BackgroundJob[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServices, logger: Logger, extra: readonly BackgroundJob[] = []): BackgroundJobs {
+  const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
+  const janitor = createFileJanitor(managed.deletion, logger);
+  const all: BackgroundJob[] = [poller, janitor, ...extra];
+  return {
+    poller,
+    janitor,
+    all,
+    start: () => all.forEach((job) => job.start()),
+    stop: async () => {
+      await Promise.all(all.map((job) => job.stop()));
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Brings one stored batch up to date with its executor, and finalises it exactly once when it
+ * ends: result files written and registered, usage taken, cost added to the key's spend, and only
+ * then the terminal status stored, so no client ever sees `completed` without its output file.
+ *
+ * Callers hold the batch's lease (the poller, or a client's retrieve that took it), so one
+ * instance at a time works a batch; the registration and cost steps are exactly-once in the
+ * database as well, in case a lease expires under a slow finaliser.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FilesSettings } from '../../config/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Router } from '../../routing/router.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchStatus } from '../../spec/openai-objects.ts';
+import type { ProviderBatch } from '../../spec/provider.ts';
+import type { BatchPatch, BatchRecord, BatchStore, ResultFileRegistration } from '../../storage/batch-store.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
+import { newFileCopyId, newFileId } from '../ids.ts';
+import { batchCost } from './batch-cost.ts';
+import type { BatchExecutor } from './batch-executor.ts';
+import { materialiseResults, type MaterialisedResults } from './result-files.ts';
+
+export interface BatchSyncDeps {
+  router: Router;
+  batches: BatchStore;
+  blobs: BlobStore;
+  executors: readonly BatchExecutor[];
+  files: FilesSettings;
+  logger: Logger;
+  /** Identifies this process in lease owners. */
+  instanceId: string;
+}
+
+/** How long one sync may hold a batch before another instance may take it over. */
+export const SYNC_LEASE_MS = 120_000;
+
+/** When a non-terminal batch is next refreshed: soon at first, then every minute at most. */
+export function nextSyncDelaySeconds(batch: Pick<BatchRecord, 'createdAt' | 'syncFailures' | 'execution'>, now = unixSeconds()): number {
+  if (batch.syncFailures > 0) return Math.min(300, 2 ** Math.min(batch.syncFailures, 8));
+  // The engine's progress is local and cheap to read; provider batches are polled politely.
+  if (batch.execution === 'emulated') return 1;
+  const age = now - batch.createdAt;
+  return age < 60 ? 2 : age < 600 ? 10 : age < 3600 ? 30 : 60;
+}
+
+export class BatchSynchronizer {
+  readonly #deps: BatchSyncDeps;
+
+  constructor(deps: BatchSyncDeps) {
+    this.#deps = deps;
+  }
+
+  executorFor(batch: Pick<BatchRecord, 'execution'>): BatchExecutor {
+    const executor = this.#deps.executors.find((e) => e.execution === batch.execution);
+    if (!executor) throw new Error(`no executor for batch execution '${batch.execution}'`);
+    return executor;
+  }
+
+  /** A lease owner token unique to one sync. */
+  newLeaseOwner(): string {
+    return `${this.#deps.instanceId}:${randomBytes(6).toString('hex')}`;
+  }
+
+  /**
+   * Refreshes `batch` if its lease can be taken now (a client's retrieve); otherwise leaves it to
+   * whoever holds it. Answers the batch as stored afterwards.
+   */
+  async refreshIfFree(batch: BatchRecord): Promise<BatchRecord> {
+    const owner = this.newLeaseOwner();
+    if (!(await this.#deps.batches.acquireLease(batch.id, owner, SYNC_LEASE_MS))) return batch;
+    await this.syncLeased({ ...batch, leaseOwner: owner }, owner);
+    return (await this.#deps.batches.getById(batch.id)) ?? batch;
+  }
+
+  /** Syncs a batch whose lease `owner` holds, then releases the lease with the next sync time. */
+  async syncLeased(batch: BatchRecord, owner: string): Promise<void> {
+    const { batches, logger } = this.#deps;
+    try {
+      const progress = await this.executorFor(batch).refresh(batch, {});
+      await this.applyProgress(batch, progress, owner);
+      const current = (await batches.getById(batch.id)) ?? batch;
+      await batches.releaseLease(batch.id, owner, {
+        syncFailures: 0,
+        lastSyncedAt: nowSeconds(),
+        nextSyncAt: TERMINAL_BATCH_STATUSES.has(current.status) ? null : nowSeconds() + nextSyncDelaySeconds({ ...current, syncFailures: 0 }),
+      });
+    } catch (error) {
+      const failures = batch.syncFailures + 1;
+      logger.warn({ batch_id: batch.id, failures, err: error instanceof Error ? error.message : String(error) }, 'batch sync failed; will retry');
+      await batches.releaseLease(batch.id, owner, {
+        syncFailures: failures,
+        nextSyncAt: nowSeconds() + nextSyncDelaySeconds({ ...batch, syncFailures: failures }),
+      });
+    }
+  }
+
+  /** Stores what the executor reported; a terminal report finalises the batch. */
+  async applyProgress(batch: BatchRecord, progress: ProviderBatch, owner: string): Promise<void> {
+    if (TERMINAL_BATCH_STATUSES.has(progress.status)) {
+      await this.#finalise(batch, progress, owner);
+      return;
+    }
+    // A cancel we asked for is not undone by a provider that has not caught up yet.
+    const status: BatchStatus = batch.status === 'cancelling' && progress.status !== 'cancelling' ? 'cancelling' : progress.status;
+    await this.#deps.batches.update(batch.id, { ...progressFields(batch, progress), status }, { leaseOwner: owner });
+  }
+
+  async #finalise(batch: BatchRecord, progress: ProviderBatch, owner: string): Promise<void> {
+    const { batches, blobs, router } = this.#deps;
+    const results = await this.executorFor(batch).results(batch, progress, {});
+    const output = results.output ? await materialiseResults(blobs, results.output) : null;
+    const error = results.error ? await materialiseResults(blobs, results.error) : null;
+    const now = unixSeconds();
+    const expiresAfter = batch.outputExpiresAfterSeconds ?? (this.#deps.files.batchFileDefaultExpirySeconds || null);
+    const registration = (kind: 'output' | 'error', result: MaterialisedResults, providerFileId: string | null | undefined): ResultFileRegistration => ({
+      file: {
+        id: newFileId(),
+        filename: `batch_${batch.id}_${kind}.jsonl`,
+        bytes: result.blob.bytes,
+        createdAt: now,
+        status: 'processed',
+        expiresAt: expiresAfter === null ? null : now + expiresAfter,
+        checksum: result.blob.sha256,
+        blobKey: result.blob.key,
+        lineCount: result.lines,
+      },
+      // The provider's own copy goes with ours: deleting our file deletes it there too.
+      copies: providerFileId && batch.deploymentId ? [{ id: newFileCopyId(), deploymentId: batch.deploymentId, providerFileId, state: 'active', createdAt: now }] : [],
+    });
+    const registered = await batches.registerResultFiles(batch.id, {
+      output: output ? registration('output', output, results.providerOutputFileId) : undefined,
+      error: error ? registration('error', error, results.providerErrorFileId) : undefined,
+    });
+    if (output && !registered.registeredOutput) await blobs.delete(output.blob.key);
+    if (error && !registered.registeredError) await blobs.delete(error.blob.key);
+
+    const usage = progress.usage ?? output?.usage ?? null;
+    const deployment = batch.deploymentId ? router.deployment(batch.deploymentId) : undefined;
+    const cost = deployment ? batchCost(usage, deployment.pricing) : 0;
+    await batches.recordCostOnce(batch.id, cost, batch.keyId);
+
+    const fields = progressFields(batch, progress);
+    const counts = progress.requestCounts.total > 0 ? {} : { requestTotal: (output?.lines ?? 0) + (error?.lines ?? 0), requestCompleted: output?.lines ?? 0, requestFailed: error?.lines ?? 0 };
+    await batches.update(batch.id, { ...fields, ...counts, ...terminalTimestamps(batch, progress, now), status: progress.status, usage, nextSyncAt: null }, { leaseOwner: owner });
+  }
+}
+
+function progressFields(batch: BatchRecord, progress: ProviderBatch): BatchPatch {
+  return {
+    rawStatus: progress.rawStatus,
+    requestTotal: progress.requestCounts.total,
+    requestCompleted: progress.requestCounts.completed,
+    requestFailed: progress.requestCounts.failed,
+    errors: progress.errors ?? batch.errors,
+    inProgressAt: progress.inProgressAt ?? batch.inProgressAt,
+    expiresAt: progress.expiresAt ?? batch.expiresAt,
+    finalizingAt: progress.finalizingAt ?? batch.finalizingAt,
+    cancellingAt: progress.cancellingAt ?? batch.cancellingAt,
+    providerOutputFileId: progress.outputFileId ?? batch.providerOutputFileId,
+    providerErrorFileId: progress.errorFileId ?? batch.providerErrorFileId,
+  };
+}
+
+/** Every terminal status carries its own `*_at`; fill it in when the provider left it out. */
+function terminalTimestamps(batch: BatchRecord, progress: ProviderBatch, now: number): BatchPatch {
+  switch (progress.status) {
+    case 'completed':
+      return { completedAt: progress.completedAt ?? batch.completedAt ?? now, finalizingAt: progress.finalizingAt ?? batch.finalizingAt ?? now };
+    case 'failed':
+      return { failedAt: progress.failedAt ?? batch.failedAt ?? now };
+    case 'expired':
+      return { expiredAt: progress.expiredAt ?? batch.expiredAt ?? now };
+    case 'cancelled':
+      return { cancelledAt: progress.cancelledAt ?? batch.cancelledAt ?? now, cancellingAt: progress.cancellingAt ?? batch.cancellingAt ?? now };
+    default:
+      return {};
+  }
+}

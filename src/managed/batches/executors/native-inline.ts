@@ -1,0 +1,199 @@
+/**
+ * Batches on providers whose batch API takes the requests inline (Anthropic Message Batches,
+ * WIRE.md §3.1). The gateway keeps the input file; each line goes out with a surrogate
+ * `custom_id` (`r<line index>`, safe for Anthropic's `^[a-zA-Z0-9_-]{1,64}$`) that is mapped back
+ * to the client's id when results return. Inputs over the provider's per-batch limits are split
+ * into several provider batches, stored as a comma list and presented as one.
+ */
+import type { Router } from '../../../routing/router.ts';
+import { GatewayError } from '../../../spec/errors.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchInputLine, type BatchOutputLine } from '../../../spec/openai-objects.ts';
+import type { CallOptions, Deployment, InlineBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import type { BatchRecord } from '../../../storage/batch-store.ts';
+import type { BlobStore } from '../../../storage/blob-store.ts';
+import type { FileStore } from '../../../storage/file-store.ts';
+import { newBatchRequestId } from '../../ids.ts';
+import { readLines } from '../../jsonl/line-splitter.ts';
+import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
+
+export interface InlineExecutorDeps {
+  router: Router;
+  blobs: BlobStore;
+  files: FileStore;
+}
+
+/** The translated body grows a little (content blocks); keep a margin under the byte limit. */
+const BYTE_MARGIN = 0.75;
+
+const surrogateOf = (index: number): string => `r${index}`;
+const indexOfSurrogate = (surrogate: string): number => (/^r\d+$/.test(surrogate) ? Number(surrogate.slice(1)) : -1);
+
+export class NativeInlineExecutor implements BatchExecutor {
+  readonly execution = 'native_inline' as const;
+  readonly #deps: InlineExecutorDeps;
+
+  constructor(deps: InlineExecutorDeps) {
+    this.#deps = deps;
+  }
+
+  handles(deployment: Deployment, client: ProviderClient): boolean {
+    return deployment.batchMode === 'native' && client.batches?.kind === 'inline';
+  }
+
+  async start(input: BatchStartInput): Promise<StartedBatch> {
+    const capability = inlineBatches(input.client);
+    const lines: BatchInputLine[] = [];
+    for await (const line of this.#inputLines(input.file.blobKey)) {
+      lines.push({ ...line, custom_id: surrogateOf(lines.length), body: { ...line.body, model: input.client.batchLineModel } });
+    }
+    const chunks = splitLines(lines, capability.maxRequestsPerBatch, capability.maxBytesPerBatch * BYTE_MARGIN);
+    const created: ProviderBatch[] = [];
+    try {
+      for (const chunk of chunks) {
+        created.push(
+          await this.#deps.router.sendTo(
+            input.deployment.id,
+            (client, call) =>
+              inlineBatches(client).create(
+                { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines: chunk },
+                call,
+              ),
+            input.call,
+          ),
+        );
+      }
+    } catch (error) {
+      // All or nothing: a split batch whose later part failed cancels the parts already sent.
+      await Promise.allSettled(created.map((batch) => this.#deps.router.sendTo(input.deployment.id, (client, call) => inlineBatches(client).cancel(batch.id, call))));
+      throw error;
+    }
+    return { providerBatchId: created.map((b) => b.id).join(','), progress: combineProgress(created) };
+  }
+
+  async refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
+    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt) => capability.retrieve(id, attempt)));
+  }
+
+  async cancel(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
+    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt) => capability.cancel(id, attempt)));
+  }
+
+  async results(batch: BatchRecord, _progress: ProviderBatch, call: CallOptions): Promise<BatchResults> {
+    // Results arrive keyed by surrogate; the client's ids come back from the input file. If the
+    // client deleted the input while the batch ran, the surrogates are all that is left.
+    const input = await this.#deps.files.getById(batch.inputFileId);
+    const customIds: string[] = [];
+    if (input?.blobKey) for await (const line of this.#inputLines(input.blobKey)) customIds.push(line.custom_id);
+    const lines = (wanted: 'output' | 'error') => this.#resultLines(batch, call, customIds, wanted);
+    return { output: lines('output'), error: lines('error') };
+  }
+
+  /** One pass over every part's results, yielding the lines of one file (output or error). */
+  async *#resultLines(batch: BatchRecord, call: CallOptions, customIds: readonly string[], wanted: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
+    const capability = inlineBatches(this.#deps.router.clientFor(batch.deploymentId!));
+    for (const partId of providerIds(batch)) {
+      for await (const result of capability.results(partId, call)) {
+        const customId = customIds[indexOfSurrogate(result.customId)] ?? result.customId;
+        const outcome = result.outcome;
+        if ((outcome.type === 'succeeded') !== (wanted === 'output')) continue;
+        if (outcome.type === 'succeeded' || outcome.type === 'http_error') {
+          yield { id: newBatchRequestId(), custom_id: customId, response: { status_code: outcome.statusCode, request_id: outcome.requestId, body: outcome.body }, error: null };
+        } else if (outcome.type === 'expired') {
+          yield { id: newBatchRequestId(), custom_id: customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } };
+        } else {
+          yield { id: newBatchRequestId(), custom_id: customId, response: null, error: { code: 'batch_cancelled', message: 'This request was cancelled before it could be executed.' } };
+        }
+      }
+    }
+  }
+
+  async *#inputLines(blobKey: string | null): AsyncGenerator<BatchInputLine> {
+    if (!blobKey) throw new GatewayError(500, 'The input file has no stored content.', { type: 'server_error' });
+    for await (const { line } of readLines(await this.#deps.blobs.get(blobKey))) {
+      const text = line.toString('utf8');
+      if (text.trim() !== '') yield JSON.parse(text) as BatchInputLine;
+    }
+  }
+
+  async #eachPart(
+    batch: BatchRecord,
+    call: CallOptions,
+    operation: (capability: InlineBatchesCapability, providerBatchId: string, attempt: CallOptions) => Promise<ProviderBatch>,
+  ): Promise<ProviderBatch[]> {
+    const deploymentId = batch.deploymentId!;
+    return Promise.all(providerIds(batch).map((id) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(inlineBatches(client), id, attempt), call)));
+  }
+}
+
+function inlineBatches(client: ProviderClient): InlineBatchesCapability {
+  if (client.batches?.kind !== 'inline') throw new Error(`deployment ${client.deployment.id} has no inline batch API`);
+  return client.batches;
+}
+
+function providerIds(batch: BatchRecord): string[] {
+  if (!batch.providerBatchId) throw new Error(`batch ${batch.id} has no provider batch`);
+  return batch.providerBatchId.split(',');
+}
+
+/** Splits lines into parts under the provider's request-count and byte limits. */
+export function splitLines(lines: readonly BatchInputLine[], maxRequests: number, maxBytes: number): BatchInputLine[][] {
+  const parts: BatchInputLine[][] = [];
+  let current: BatchInputLine[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(JSON.stringify(line));
+    if (current.length > 0 && (current.length >= maxRequests || bytes + size > maxBytes)) {
+      parts.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(line);
+    bytes += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/** Several provider batches presented as one: the least advanced status, summed counts. */
+export function combineProgress(parts: readonly ProviderBatch[]): ProviderBatch {
+  if (parts.length === 1) return parts[0];
+  const all = (f: (p: ProviderBatch) => number | null) => parts.map(f).filter((v): v is number => v !== null);
+  const min = (f: (p: ProviderBatch) => number | null) => (all(f).length > 0 ? Math.min(...all(f)) : null);
+  const maxWhenAll = (f: (p: ProviderBatch) => number | null) => (all(f).length === parts.length ? Math.max(...all(f)) : null);
+  const running = parts.filter((p) => !TERMINAL_BATCH_STATUSES.has(p.status));
+  const status: ProviderBatch['status'] =
+    running.length > 0
+      ? running.some((p) => p.status === 'cancelling')
+        ? 'cancelling'
+        : 'in_progress'
+      : parts.some((p) => p.status === 'cancelled')
+        ? 'cancelled'
+        : parts.some((p) => p.status === 'expired')
+          ? 'expired'
+          : parts.every((p) => p.status === 'failed')
+            ? 'failed'
+            : 'completed';
+  const errors: BatchErrorItem[] = parts.flatMap((p) => p.errors ?? []);
+  return {
+    id: parts.map((p) => p.id).join(','),
+    status,
+    rawStatus: parts.map((p) => p.rawStatus).join(','),
+    outputFileId: null,
+    errorFileId: null,
+    createdAt: min((p) => p.createdAt),
+    inProgressAt: min((p) => p.inProgressAt),
+    expiresAt: min((p) => p.expiresAt),
+    finalizingAt: maxWhenAll((p) => p.finalizingAt),
+    completedAt: maxWhenAll((p) => p.completedAt),
+    failedAt: maxWhenAll((p) => p.failedAt),
+    expiredAt: maxWhenAll((p) => p.expiredAt),
+    cancellingAt: min((p) => p.cancellingAt),
+    cancelledAt: maxWhenAll((p) => p.cancelledAt),
+    requestCounts: parts.reduce(
+      (sum, p) => ({ total: sum.total + p.requestCounts.total, completed: sum.completed + p.requestCounts.completed, failed: sum.failed + p.requestCounts.failed }),
+      { total: 0, completed: 0, failed: 0 },
+    ),
+    usage: null,
+    errors: errors.length > 0 ? errors : null,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Writes a finished batch's result lines into the gateway's blob store as a JSONL file,
+ * counting lines and summing usage on the way: one pass, one line in memory at a time.
+ */
+import { Readable } from 'node:stream';
+import type { BatchOutputLine, BatchUsage } from '../../spec/openai-objects.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import { addLineUsage, emptyUsage } from './result-lines.ts';
+
+export interface MaterialisedResults {
+  blob: StoredBlob;
+  lines: number;
+  usage: BatchUsage;
+}
+
+/** Stores the lines; answers null (keeping nothing) when there were none. */
+export async function materialiseResults(blobs: BlobStore, lines: AsyncIterable<BatchOutputLine>): Promise<MaterialisedResults | null> {
+  let count = 0;
+  const usage = emptyUsage();
+  async function* jsonl(): AsyncGenerator<Buffer> {
+    for await (const line of lines) {
+      count += 1;
+      addLineUsage(usage, line);
+      yield Buffer.from(`${JSON.stringify(line)}\n`);
+    }
+  }
+  const blob = await blobs.put(Readable.from(jsonl(), { objectMode: false }));
+  if (count === 0) {
+    await blobs.delete(blob.key);
+    return null;
+  }
+  return { blob, lines: count, usage };
+}

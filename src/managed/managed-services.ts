@@ -1,0 +1,63 @@
+/**
+ * Builds the managed Files/Batches services from the gateway's parts: stores over the one
+ * database, the local blob store, the executors (chosen per deployment by capability) and the
+ * synchroniser shared by retrieves and the background poller.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { PorticoConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Router } from '../routing/router.ts';
+import { BatchStore } from '../storage/batch-store.ts';
+import { LocalBlobStore, type BlobStore } from '../storage/blob-store.ts';
+import type { Database } from '../storage/database.ts';
+import { FileStore } from '../storage/file-store.ts';
+import type { BatchExecutor } from './batches/batch-executor.ts';
+import { BatchService } from './batches/batch-service.ts';
+import { BatchSynchronizer } from './batches/batch-sync.ts';
+import { NativeFileExecutor } from './batches/executors/native-file.ts';
+import { NativeInlineExecutor } from './batches/executors/native-inline.ts';
+import type { FileDeletionDeps } from './files/file-deletion.ts';
+import { FileService } from './files/file-service.ts';
+
+export interface ManagedServices {
+  readonly files: FileService;
+  readonly batches: BatchService;
+  readonly synchronizer: BatchSynchronizer;
+  readonly fileStore: FileStore;
+  readonly batchStore: BatchStore;
+  readonly blobs: BlobStore;
+  readonly deletion: FileDeletionDeps;
+  /** This process, in lease owners. */
+  readonly instanceId: string;
+}
+
+export interface ManagedServicesInput {
+  config: PorticoConfig;
+  database: Database;
+  router: Router;
+  logger: Logger;
+  /** Executors beyond the native ones (the batch engine adds itself here). */
+  extraExecutors?: (parts: { fileStore: FileStore; batchStore: BatchStore; blobs: BlobStore; instanceId: string }) => BatchExecutor[];
+}
+
+export function newInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export function createManagedServices(input: ManagedServicesInput): ManagedServices {
+  const { config, database, router, logger } = input;
+  const instanceId = newInstanceId();
+  const fileStore = new FileStore(database);
+  const batchStore = new BatchStore(database);
+  const blobs = new LocalBlobStore(config.files.storageDir);
+  const executors: BatchExecutor[] = [
+    new NativeFileExecutor({ router, files: fileStore, blobs }),
+    new NativeInlineExecutor({ router, blobs, files: fileStore }),
+    ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
+  ];
+  const synchronizer = new BatchSynchronizer({ router, batches: batchStore, blobs, executors, files: config.files, logger, instanceId });
+  const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger });
+  const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });
+  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion: { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds }, instanceId };
+}

@@ -1,0 +1,138 @@
+/**
+ * Shared set-up for the managed Files/Batches scenarios: an OpenAI and an Azure OpenAI simulator,
+ * a gateway config with one group on each, a group spread over both (for `target_model_names`),
+ * and helpers to write JSONL and drive a batch to its end.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { startAzureSimulator, AZURE_SIMULATOR_API_KEY, type AzureSimulator } from '../../simulators/azure-simulator.ts';
+import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../../simulators/openai-simulator.ts';
+
+export const MASTER_KEY = 'sk-managed-master-key-0123456789';
+export const AZURE_DEPLOYMENT = 'gpt-4o-batch';
+
+export interface ManagedUpstreams {
+  openai: OpenAISimulator;
+  azure: AzureSimulator;
+  close(): Promise<void>;
+}
+
+export async function startManagedUpstreams(): Promise<ManagedUpstreams> {
+  const openai = await startOpenAISimulator();
+  const azure = await startAzureSimulator({ deployments: [AZURE_DEPLOYMENT] });
+  return { openai, azure, close: async () => void (await Promise.all([openai.close(), azure.close()])) };
+}
+
+export const MANAGED_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  MANAGED_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY,
+  MANAGED_AZURE_KEY: AZURE_SIMULATOR_API_KEY,
+};
+
+export async function managedConfig(upstreams: ManagedUpstreams, storageDir?: string): Promise<string> {
+  const dir = storageDir ?? (await mkdtemp(join(tmpdir(), 'portico-files-')));
+  return `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${upstreams.openai.url}
+      api_key: os.environ/MANAGED_OPENAI_KEY
+    model_info:
+      id: openai-mini
+      input_cost_per_token: 0.000002
+      output_cost_per_token: 0.000008
+  - model_name: azure-gpt-4o
+    litellm_params:
+      model: azure/${AZURE_DEPLOYMENT}
+      api_base: ${upstreams.azure.url}
+      api_key: os.environ/MANAGED_AZURE_KEY
+      api_version: "2024-10-21"
+    model_info:
+      id: azure-batch
+      input_cost_per_token_batches: 0.000001
+      output_cost_per_token_batches: 0.000004
+  - model_name: gpt-4o-everywhere
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: ${upstreams.openai.url}
+      api_key: os.environ/MANAGED_OPENAI_KEY
+    model_info: { id: everywhere-openai }
+  - model_name: gpt-4o-everywhere
+    litellm_params:
+      model: azure/${AZURE_DEPLOYMENT}
+      api_base: ${upstreams.azure.url}
+      api_key: os.environ/MANAGED_AZURE_KEY
+      api_version: "2024-10-21"
+    model_info: { id: everywhere-azure }
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings:
+  num_retries: 1
+  timeout: 30
+portico_settings:
+  files:
+    storage_dir: ${dir}
+  batch:
+    refresh_after_seconds: 0
+    poll_interval_ms: 200
+`;
+}
+
+export interface LineOptions {
+  count?: number;
+  url?: string;
+  /** Text of line i (the simulators answer `FAIL` with an error). */
+  text?: (index: number) => string;
+  prefix?: string;
+}
+
+export function chatLines(model: string, options: LineOptions = {}): string {
+  const count = options.count ?? 3;
+  const lines: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    lines.push(
+      JSON.stringify({
+        custom_id: `${options.prefix ?? 'request'}-${i}`,
+        method: 'POST',
+        url: options.url ?? '/v1/chat/completions',
+        body: { model, messages: [{ role: 'user', content: options.text?.(i) ?? `question ${i}` }], max_tokens: 20 },
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function uploadBatchFile(client: OpenAI, jsonl: string, extra: Record<string, string> = {}, filename = 'input.jsonl') {
+  return client.files.create({ file: await toFile(Buffer.from(jsonl), filename), purpose: 'batch', ...extra } as Parameters<OpenAI['files']['create']>[0]);
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+/** Advances the simulators and retrieves through Portico until the batch ends. */
+export async function runToEnd(client: OpenAI, upstreams: ManagedUpstreams, batchId: string, maxSteps = 12): Promise<OpenAI.Batches.Batch> {
+  let batch = await client.batches.retrieve(batchId);
+  for (let step = 0; step < maxSteps && !TERMINAL.has(batch.status); step += 1) {
+    await upstreams.openai.advanceBatches();
+    await upstreams.azure.advanceBatches();
+    batch = await client.batches.retrieve(batchId);
+  }
+  return batch;
+}
+
+export async function readContent(client: OpenAI, fileId: string): Promise<string> {
+  const response = await client.files.content(fileId);
+  return response.text();
+}
+
+export function parseJsonl(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export const GATEWAY_FILE_ID = /^file-[A-Za-z0-9]{24}$/;
+export const GATEWAY_BATCH_ID = /^batch_[A-Za-z0-9]{24}$/;
