@@ -131,6 +131,7 @@ export function buildDeployments(
       maxRetries: params.max_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,
       batchMode: params.batch_mode ?? resolved.provider.defaultBatchMode,
+      ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       pricing: pricingOf(entry),
       params: { ...params },
     };

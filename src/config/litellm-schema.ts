@@ -36,6 +36,8 @@ export const litellmParamsSchema = z.looseObject({
   max_retries: nonNegativeInt.nullish(),
   weight: positiveNumber.nullish(),
   batch_mode: z.enum(['native', 'emulate']).nullish(),
+  /** Lines of emulated batches this deployment runs at once, per Portico instance. */
+  batch_concurrency: positiveInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
 });
@@ -111,6 +113,8 @@ export const batchSettingsSchema = z.looseObject({
   refresh_after_seconds: nonNegativeNumber.nullish(),
   /** How often the background poller looks for batches due for a refresh. */
   poll_interval_ms: positiveInt.nullish(),
+  /** Share of each deployment's rpm/tpm the batch engine leaves free for live requests (0..1). */
+  live_traffic_share: numeric(z.number().min(0).lt(1)).nullish(),
 });
 
 export const porticoSettingsSchema = z.looseObject({

@@ -225,7 +225,9 @@ model_list:
       maxBatchFileBytes: 200 * 1024 * 1024,
       maxBatchFileLines: 50_000,
       batchFileDefaultExpirySeconds: 30 * 24 * 3600,
+      deleteRetryBaseSeconds: 5,
     });
+    assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000 });
     assert.equal(config.router.numRetries, 2);
     assert.equal(config.router.timeoutMs, 600_000);
   });

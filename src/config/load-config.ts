@@ -33,6 +33,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   batch: Object.freeze({
     refreshAfterSeconds: 2,
     pollIntervalMs: 1000,
+    liveTrafficShare: 0.2,
   }),
 });
 
@@ -181,5 +182,6 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
   return {
     refreshAfterSeconds: batch.refresh_after_seconds ?? defaults.refreshAfterSeconds,
     pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
+    liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
   };
 }

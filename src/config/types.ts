@@ -35,6 +35,11 @@ export interface BatchSettings {
   readonly refreshAfterSeconds: number;
   /** How often the background poller looks for batches due for a refresh, milliseconds. */
   readonly pollIntervalMs: number;
+  /**
+   * Share of each deployment's `rpm`/`tpm` the batch engine leaves free for live requests
+   * (`portico_settings.batch.live_traffic_share`, default 0.2: the engine uses at most 80%).
+   */
+  readonly liveTrafficShare?: number;
 }
 
 export interface PorticoConfig {

@@ -26,6 +26,11 @@ export interface SendOptions {
   requestId?: string;
   /** Try the configured fallback groups once the group is exhausted. Default true. */
   fallbacks?: boolean;
+  /**
+   * Retries after the first attempt, instead of the deployment's `max_retries`. The batch engine
+   * passes 0: it reschedules a failed line itself rather than sleeping while holding capacity.
+   */
+  maxRetries?: number;
 }
 
 /** One finished attempt, for metrics and logs. */
@@ -36,6 +41,10 @@ export interface AttemptReport {
   /** 1 for the first attempt of the request. */
   attempt: number;
   error?: unknown;
+  /** The request id the attempt was sent with (`SendOptions.requestId`). */
+  requestId?: string;
+  /** What the operation answered, on success (e.g. an `UpstreamJsonResponse` with `usage`). */
+  result?: unknown;
 }
 
 export interface RouterOptions {
@@ -170,14 +179,14 @@ export class Router {
           signal: attemptSignal(options.signal, deployment.timeoutMs),
           requestId: options.requestId,
         });
-        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts });
+        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, requestId: options.requestId, result });
         await this.#health.recordSuccess(deployment.id);
         return result;
       } catch (error) {
-        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
+        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error, requestId: options.requestId });
         if (options.signal?.aborted) throw abortedError(error);
         if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id);
-        if (!shouldRetry(error, retries, deployment.maxRetries)) throw error;
+        if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
         cooling = await this.#health.coolingDown(candidates.map((d) => d.id));

@@ -16,6 +16,7 @@ import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
 import { buildApp } from './app.ts';
+import { ROUTE_MODULES } from './routes/index.ts';
 import type { AppServices } from './services.ts';
 
 const MASTER = 'sk-master-app-test';
@@ -71,7 +72,9 @@ describe('HTTP layer', () => {
       logger,
       startedAt: 1_700_000_000,
     };
-    app = await buildApp(services, { bodyLimitBytes: 64 * 1024 });
+    // Managed files and batches need their own services; they have their own suites.
+    const routes = ROUTE_MODULES.filter((module) => module.name !== 'files' && module.name !== 'batches');
+    app = await buildApp(services, { bodyLimitBytes: 64 * 1024, routes });
   });
   after(async () => {
     await app.close();

@@ -4,6 +4,7 @@
  *
  * Why Fastify: the fastest mainstream Node framework, and `inject()` tests routes without sockets.
  */
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, NotFoundError } from '../spec/errors.ts';
@@ -41,9 +42,16 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   app.decorateRequest('portico', null as unknown as RequestContext);
 
+  // Graceful stop: Fastify closes idle connections and stops accepting; the connections still
+  // serving a request are told to close after their response (`connection: close`), or closed as
+  // soon as they turn idle when their headers are already out (streams).
   let closing = false;
+  const inFlight = new Set<ServerResponse>();
   app.addHook('preClose', (done) => {
     closing = true;
+    for (const response of inFlight) {
+      if (!response.headersSent) response.shouldKeepAlive = false;
+    }
     done();
   });
 
@@ -58,7 +66,13 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     };
     request.portico = context;
     reply.header(REQUEST_ID_HEADER, request.id);
-    reply.raw.once('close', () => recordCompletedRequest(services, request, reply));
+    const response = reply.raw;
+    inFlight.add(response);
+    response.once('close', () => {
+      inFlight.delete(response);
+      recordCompletedRequest(services, request, reply);
+      if (closing) app.server.closeIdleConnections();
+    });
     if (closing) {
       done(
         new GatewayError(503, 'This Portico instance is shutting down; retry the request.', {

@@ -20,7 +20,6 @@ import { buildApp } from './app.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
-const IDLE_SWEEP_MS = 50;
 
 export interface StartOptions extends AppOptions {
   config: PorticoConfig;
@@ -92,16 +91,12 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, jobs:
     services.logger.warn({ grace_ms: graceMs }, 'shutdown: grace period over, closing the remaining connections');
     app.server.closeAllConnections();
   }, graceMs);
-  // A kept-alive connection whose request finishes during the drain would otherwise stay open
-  // until its keep-alive timeout: close connections as soon as they turn idle.
-  const idleSweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
   try {
     // Background work stops first and lets go of its leases, so another instance takes over.
     await jobs.stop();
     await app.close();
   } finally {
     clearTimeout(timer);
-    clearInterval(idleSweep);
     await closeRouter(services.router);
     await services.database.close();
   }

@@ -40,6 +40,8 @@ export interface Deployment {
   readonly weight: number;
   /** `native` uses the provider's batch API; `emulate` runs lines through Portico's batch engine. */
   readonly batchMode: 'native' | 'emulate';
+  /** Lines of emulated batches run at once on this deployment, per instance (`batch_concurrency`). */
+  readonly batchConcurrency?: number;
   readonly pricing: DeploymentPricing;
   /** The original `litellm_params`, for provider-specific keys. */
   readonly params: Readonly<Record<string, unknown>>;

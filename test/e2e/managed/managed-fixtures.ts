@@ -75,6 +75,7 @@ router_settings:
 portico_settings:
   files:
     storage_dir: ${dir}
+    delete_retry_base_seconds: 0.05
   batch:
     refresh_after_seconds: 0
     poll_interval_ms: 200
