@@ -356,6 +356,21 @@ export class BatchItemStore {
     }
   }
 
+  /**
+   * Ids of batches in a terminal status that still have items (their output and error files
+   * are written, so the items can go), up to `limit`.
+   */
+  async finishedBatchesWithItems(limit = 100): Promise<string[]> {
+    const rows = await this.#db.kysely
+      .selectFrom('batches')
+      .select('id')
+      .where('status', 'in', ['completed', 'failed', 'expired', 'cancelled'])
+      .where((eb) => eb.exists(eb.selectFrom('batch_items').select('batch_items.line_index').whereRef('batch_items.batch_id', '=', 'batches.id')))
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   /** Removes the batch's items (after its output is written); answers how many. */
   async deleteItems(batchId: string): Promise<number> {
     const result = await this.#db.kysely.deleteFrom('batch_items').where('batch_id', '=', batchId).executeTakeFirst();

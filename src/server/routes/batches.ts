@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { parseBatchListQuery } from '../../managed/batches/batch-request.ts';
 import { principalOf } from '../request-context.ts';
 import type { RouteModule } from '../services.ts';
-import { clientAbortSignal } from './client-abort.ts';
+import { abortSignalOnClientClose } from '../upstream-call.ts';
 import { managedOf } from './files.ts';
 import { withAndWithoutV1 } from './paths.ts';
 
@@ -18,7 +18,7 @@ export const batchRoutes: RouteModule = {
     const managed = managedOf(services);
     for (const base of withAndWithoutV1('/batches')) {
       app.post(base, async (request, reply) =>
-        managed.batches.create(principalOf(request), request.body, { requestId: request.id, signal: clientAbortSignal(request, reply) }),
+        managed.batches.create(principalOf(request), request.body, { requestId: request.id, signal: abortSignalOnClientClose(reply) }),
       );
       app.get(base, async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) =>
         managed.batches.list(principalOf(request), parseBatchListQuery(request.query)),

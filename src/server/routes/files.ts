@@ -8,7 +8,7 @@ import { parseLimit } from '../../managed/batches/batch-request.ts';
 import type { ManagedServices } from '../../managed/managed-services.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
-import { clientAbortSignal } from './client-abort.ts';
+import { abortSignalOnClientClose } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 
 type FileRequest = FastifyRequest<{ Params: { file_id: string } }>;
@@ -31,7 +31,7 @@ export const fileRoutes: RouteModule = {
       app.post(base, async (request, reply) => {
         const file = await managed.files.upload(principalOf(request), request.headers, request.raw, {
           requestId: request.id,
-          signal: clientAbortSignal(request, reply),
+          signal: abortSignalOnClientClose(reply),
         });
         return reply.send(file);
       });
@@ -57,7 +57,7 @@ export const fileRoutes: RouteModule = {
       app.get(`${base}/:file_id/content`, async (request: FileRequest, reply: FastifyReply) => {
         const { file, stream } = await managed.files.content(principalOf(request), request.params.file_id, {
           requestId: request.id,
-          signal: clientAbortSignal(request, reply),
+          signal: abortSignalOnClientClose(reply),
         });
         reply.header('content-type', 'application/octet-stream');
         if (file.blobKey) reply.header('content-length', String(file.bytes));

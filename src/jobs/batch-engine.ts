@@ -1,0 +1,282 @@
+/**
+ * Portico's batch engine: runs the lines of emulated batches (deployments without a batch API,
+ * or `batch_mode: emulate`) as durable, leased work items.
+ *
+ * - Work: for each deployment with `in_progress` emulated batches, the engine keeps up to
+ *   `batch_concurrency` lines running (per instance), leasing items from the database
+ *   (`leaseItems`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share a batch;
+ *   one process on SQLite). A finished line frees its slot and the next lease follows at once.
+ * - Durability: each result is recorded under the item's lease (`completeItem`), so a line
+ *   completes once; leases of running lines are renewed while their call lasts; a crashed
+ *   instance's leases expire and its lines are leased again by whoever runs next.
+ * - Politeness: before starting lines on a deployment the engine takes them from the
+ *   deployment's `rpm`/`tpm` batch share (`routing/rate-limits/`), leaving `live_traffic_share`
+ *   free for live requests; it backs off when over it, and pauses a deployment that answered
+ *   429 for the time the upstream asked. Live requests never wait for the engine.
+ * - Retries: a failed line goes back to `pending` with a due time (`retryItem`), honouring
+ *   `retry-after`; it is never retried by sleeping while holding a slot.
+ * - Stop: no new leases; running lines get `drainMs` to finish, then their calls are aborted
+ *   and their items given back to `pending` at once, so a rolling restart loses nothing.
+ *
+ * The engine does not decide a batch's state: `EmulatedExecutor.refresh` (driven by the batch
+ * poller and by retrieves) loads a new batch's lines, moves it to `in_progress`, applies
+ * cancels and expiry, and finalises it from the items.
+ */
+import type { Logger } from '../observability/logger.ts';
+import type { Router } from '../routing/router.ts';
+import { DeploymentBudgets, DEFAULT_LIVE_TRAFFIC_SHARE } from '../routing/rate-limits/deployment-budgets.ts';
+import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
+import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
+import type { Deployment } from '../spec/provider.ts';
+import type { BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
+import type { BatchRecord, BatchStore } from '../storage/batch-store.ts';
+import { ActiveBatches } from './batch-engine-batches.ts';
+import { runLeasedLine, type LineOutcome, type LineRunnerDeps } from './batch-engine-line.ts';
+import { DEFAULT_LINE_RETRY, type LineRetrySettings } from './batch-engine-retry.ts';
+
+export interface BatchEngineOptions {
+  /** Work items of emulated batches. */
+  items: BatchItemStore;
+  batches: BatchStore;
+  router: Router;
+  logger: Logger;
+  /** Identifies this process in lease owners (e.g. `ManagedServices.instanceId`). */
+  instanceId: string;
+  /**
+   * Where rpm/tpm usage is counted. Pass the limiter the router's live-traffic meter writes to
+   * (`liveTrafficMeter`), so the engine sees live usage; default: a private in-memory one.
+   */
+  limiter?: RateLimiter;
+  /** Share of each deployment's rpm/tpm left to live traffic, in [0, 1). Default 0.2. */
+  liveTrafficShare?: number;
+  /** Lines running at once per deployment when it sets no `batch_concurrency`. Default 8. */
+  defaultConcurrency?: number;
+  /** Item lease, ms; renewed every third of it while a line runs. Default 60,000. */
+  leaseMs?: number;
+  /** How often the engine looks for new work and re-reads its batches, ms. Default 500. */
+  pollIntervalMs?: number;
+  /** How long `stop()` lets running lines finish before giving them back, ms. Default 10,000. */
+  drainMs?: number;
+  /** Per-line retries. */
+  retry?: Partial<LineRetrySettings>;
+  /** How often items of finished batches are deleted, ms (0 = never). Default 60,000. */
+  cleanupIntervalMs?: number;
+}
+
+export interface BatchEngine {
+  readonly name: 'batch-engine';
+  /** Starts working in the background; safe to call twice. */
+  start(): void;
+  /** Stops leasing, lets running lines finish for `drainMs`, gives the rest back; resolves when idle. */
+  stop(): Promise<void>;
+  /** Leases what is due now, runs it, and resolves when those lines are done; answers how many ran. */
+  runOnce(): Promise<number>;
+  /** Lines running now in this instance. */
+  readonly running: number;
+}
+
+export const DEFAULT_BATCH_CONCURRENCY = 8;
+
+interface Lane {
+  inFlight: number;
+  /** Until when (ms) no line starts on the deployment (429, budget used up). */
+  pausedUntil: number;
+  /** Where the next fill starts among the deployment's batches (fair share between batches). */
+  rotation: number;
+}
+
+interface RunningLine {
+  item: BatchItemRecord;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export function createBatchEngine(options: BatchEngineOptions): BatchEngine {
+  return new LeasedBatchEngine(options);
+}
+
+class LeasedBatchEngine implements BatchEngine {
+  readonly name = 'batch-engine' as const;
+  readonly #options: BatchEngineOptions;
+  readonly #owner: string;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #budgets: DeploymentBudgets;
+  readonly #lineDeps: LineRunnerDeps;
+  readonly #batches: ActiveBatches;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #running = new Map<string, RunningLine>();
+  #stopped = true;
+  #filling: Promise<number> | undefined;
+  #refillWanted = false;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(options: BatchEngineOptions) {
+    this.#options = options;
+    this.#owner = `${options.instanceId}:engine`;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.#budgets = new DeploymentBudgets(options.limiter ?? new InMemoryRateLimiter(), options.liveTrafficShare ?? DEFAULT_LIVE_TRAFFIC_SHARE);
+    this.#lineDeps = {
+      router: options.router,
+      items: options.items,
+      budgets: this.#budgets,
+      retry: { ...DEFAULT_LINE_RETRY, ...options.retry },
+      logger: options.logger,
+    };
+    this.#batches = new ActiveBatches(options.batches, this.#pollIntervalMs);
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#batches.invalidate();
+    const every = (ms: number, task: () => void) => {
+      const timer = setInterval(task, ms);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    every(this.#pollIntervalMs, () => this.#kick());
+    every(Math.max(50, Math.floor(this.#leaseMs / 3)), () => this.#renewLeases());
+    const cleanupMs = this.#options.cleanupIntervalMs ?? 60_000;
+    if (cleanupMs > 0) every(cleanupMs, () => void this.#cleanUp());
+    this.#kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#filling?.catch(() => undefined);
+    const drained = Promise.allSettled([...this.#running.values()].map((line) => line.done));
+    const drainMs = this.#options.drainMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
+    // Whatever still runs is given back to `pending` for the next instance.
+    for (const line of this.#running.values()) line.controller.abort(new Error('the batch engine is stopping'));
+    await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+  }
+
+  async runOnce(): Promise<number> {
+    this.#batches.invalidate();
+    const started = await this.#fill();
+    await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+    return started;
+  }
+
+  /** Fills free slots soon; fills requested while one runs are coalesced into one more. */
+  #kick(): void {
+    if (this.#stopped) return;
+    if (this.#filling) {
+      this.#refillWanted = true;
+      return;
+    }
+    this.#filling = this.#fill()
+      .catch((error: unknown) => {
+        this.#options.logger.warn({ job: 'batch-engine', err: error instanceof Error ? error.message : String(error) }, 'batch engine: leasing lines failed');
+        return 0;
+      })
+      .finally(() => {
+        this.#filling = undefined;
+        if (this.#refillWanted) {
+          this.#refillWanted = false;
+          setImmediate(() => this.#kick());
+        }
+      });
+  }
+
+  /** Leases and starts lines for every deployment with free slots and budget; answers how many. */
+  async #fill(): Promise<number> {
+    const now = Date.now();
+    let started = 0;
+    for (const [deploymentId, batches] of await this.#batches.byDeployment(now)) {
+      const deployment = this.#options.router.deployment(deploymentId);
+      if (!deployment) continue;
+      const lane = this.#laneOf(deploymentId);
+      const free = (deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY) - lane.inFlight;
+      if (free <= 0 || lane.pausedUntil > now) continue;
+      const admission = await this.#budgets.admitBatchRequests(deployment, free);
+      if (admission.granted === 0) {
+        lane.pausedUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);
+        continue;
+      }
+      const leased = await this.#lease(deployment, lane, batches, admission.granted);
+      if (leased < admission.granted) await this.#budgets.returnUnused(deployment, admission.granted - leased);
+      started += leased;
+    }
+    return started;
+  }
+
+  async #lease(deployment: Deployment, lane: Lane, batches: readonly BatchRecord[], wanted: number): Promise<number> {
+    let leased = 0;
+    const start = lane.rotation++ % batches.length;
+    for (let i = 0; i < batches.length && leased < wanted; i++) {
+      const batch = batches[(start + i) % batches.length];
+      if (this.#batches.isDrained(batch.id)) continue;
+      const items = await this.#options.items.leaseItems(batch.id, this.#owner, wanted - leased, this.#leaseMs);
+      if (items.length < wanted - leased) this.#batches.markDrained(batch.id);
+      for (const item of items) this.#dispatch(item, deployment, lane);
+      leased += items.length;
+    }
+    return leased;
+  }
+
+  #dispatch(item: BatchItemRecord, deployment: Deployment, lane: Lane): void {
+    const key = `${item.batchId}:${item.lineIndex}`;
+    const controller = new AbortController();
+    lane.inFlight += 1;
+    const done = runLeasedLine(this.#lineDeps, {
+      item,
+      deploymentId: deployment.id,
+      lease: { owner: this.#owner, attempt: item.attempts },
+      signal: controller.signal,
+    })
+      .then((outcome) => this.#afterLine(outcome, lane))
+      .catch((error: unknown) => {
+        // The database failed us: the lease expires and the line is run again.
+        this.#options.logger.warn({ batch_id: item.batchId, line: item.lineIndex, err: error instanceof Error ? error.message : String(error) }, 'batch engine: recording a line failed');
+      })
+      .finally(() => {
+        lane.inFlight -= 1;
+        this.#running.delete(key);
+        this.#kick();
+      });
+    this.#running.set(key, { item, controller, done });
+  }
+
+  #afterLine(outcome: LineOutcome, lane: Lane): void {
+    // The upstream is over its limit: no line starts there until it said to come back.
+    if (outcome.kind === 'retry' && outcome.rateLimited) lane.pausedUntil = Math.max(lane.pausedUntil, Date.now() + outcome.delayMs);
+  }
+
+  #laneOf(deploymentId: string): Lane {
+    let lane = this.#lanes.get(deploymentId);
+    if (!lane) {
+      lane = { inFlight: 0, pausedUntil: 0, rotation: 0 };
+      this.#lanes.set(deploymentId, lane);
+    }
+    return lane;
+  }
+
+  #renewLeases(): void {
+    for (const { item } of this.#running.values()) {
+      this.#options.items
+        .renewLease({ batchId: item.batchId, lineIndex: item.lineIndex }, { owner: this.#owner, attempt: item.attempts }, this.#leaseMs)
+        .catch(() => undefined);
+    }
+  }
+
+  /** Items of batches that reached a terminal state are no longer needed: their files are written. */
+  async #cleanUp(): Promise<void> {
+    try {
+      for (const batchId of await this.#options.items.finishedBatchesWithItems()) await this.#options.items.deleteItems(batchId);
+    } catch (error) {
+      this.#options.logger.warn({ job: 'batch-engine', err: error instanceof Error ? error.message : String(error) }, 'batch engine: cleaning up finished items failed');
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The state of an emulated batch, computed from its work items (pure):
+ *
+ * ```mermaid
+ * stateDiagram-v2
+ *   [*] --> validating: created (lines not yet loaded)
+ *   validating --> in_progress: lines loaded as items
+ *   in_progress --> finalizing: every item settled
+ *   finalizing --> completed: next refresh (the synchroniser writes the files first)
+ *   validating --> cancelling: cancel
+ *   in_progress --> cancelling: cancel (pending items -> cancelled)
+ *   cancelling --> cancelled: running items finished
+ *   in_progress --> expired: 24 h window passed (pending -> expired) and running items finished
+ *   validating --> failed: input file unreadable
+ * ```
+ *
+ * `request_counts`: total = every item; completed = succeeded; failed = failed + cancelled +
+ * expired (what lands in the error file), as WIRE.md §4.3 maps Anthropic's counts.
+ */
+import type { BatchErrorItem, BatchStatus, BatchUsage } from '../../../spec/openai-objects.ts';
+import type { ProviderBatch } from '../../../spec/provider.ts';
+import type { BatchRecord } from '../../../storage/batch-store.ts';
+import type { BatchItemState, BatchItemUsageTotals } from '../../../storage/batch-item-store.ts';
+
+export type ItemCounts = Record<BatchItemState, number>;
+
+export interface EmulatedSituation {
+  /** The batch as stored now. */
+  batch: BatchRecord;
+  counts: ItemCounts;
+  /** A cancel was asked for (stored status, `cancelling_at`, or items already cancelled). */
+  cancelRequested: boolean;
+  /** The lines are loaded as items (false only while still validating). */
+  loaded: boolean;
+  usage: BatchItemUsageTotals | null;
+  /** Set when the batch cannot run at all (input unreadable). */
+  failure?: BatchErrorItem;
+}
+
+export function emulatedStatus(situation: Omit<EmulatedSituation, 'usage'>): BatchStatus {
+  const { batch, counts, cancelRequested, loaded } = situation;
+  if (situation.failure) return 'failed';
+  const active = counts.pending + counts.running;
+  if (cancelRequested) return active > 0 ? 'cancelling' : 'cancelled';
+  if (!loaded) return 'validating';
+  if (active > 0) return 'in_progress';
+  if (counts.expired > 0) return 'expired';
+  // One refresh shows `finalizing` before the end, so the state walks OpenAI's lifecycle.
+  return batch.status === 'finalizing' ? 'completed' : 'finalizing';
+}
+
+export function emulatedProgress(situation: EmulatedSituation, now: number): ProviderBatch {
+  const { batch, counts } = situation;
+  const status = emulatedStatus(situation);
+  const started = status !== 'validating' && status !== 'failed' && situation.loaded;
+  const finalising = status === 'finalizing' || status === 'completed';
+  return {
+    id: batch.id,
+    status,
+    rawStatus: `engine:${status}`,
+    outputFileId: null,
+    errorFileId: null,
+    createdAt: batch.createdAt,
+    inProgressAt: batch.inProgressAt ?? (started ? now : null),
+    expiresAt: batch.expiresAt,
+    finalizingAt: finalising ? (batch.finalizingAt ?? now) : batch.finalizingAt,
+    completedAt: status === 'completed' ? now : null,
+    failedAt: status === 'failed' ? now : null,
+    expiredAt: status === 'expired' ? now : null,
+    cancellingAt: status === 'cancelling' || status === 'cancelled' ? (batch.cancellingAt ?? now) : batch.cancellingAt,
+    cancelledAt: status === 'cancelled' ? now : null,
+    requestCounts: {
+      total: counts.pending + counts.running + counts.succeeded + counts.failed + counts.cancelled + counts.expired,
+      completed: counts.succeeded,
+      failed: counts.failed + counts.cancelled + counts.expired,
+    },
+    usage: situation.usage ? batchUsageOf(situation.usage) : null,
+    errors: situation.failure ? [situation.failure] : null,
+  };
+}
+
+export function batchUsageOf(totals: BatchItemUsageTotals): BatchUsage {
+  return {
+    input_tokens: totals.inputTokens,
+    input_tokens_details: { cached_tokens: totals.cachedTokens },
+    output_tokens: totals.outputTokens,
+    // The item table keeps input, output and cached tokens; reasoning tokens are inside output.
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: totals.inputTokens + totals.outputTokens,
+  };
+}

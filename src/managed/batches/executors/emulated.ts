@@ -1,0 +1,145 @@
+/**
+ * Batches on deployments without a batch API (`hosted_vllm/`, `ollama/`, `mock/`, any
+ * OpenAI-compatible server) or with `batch_mode: emulate`: Portico runs the lines itself.
+ *
+ * The lines are durable work items (`storage/batch-item-store.ts`); the batch engine
+ * (`jobs/batch-engine.ts`) leases and runs them. This executor is the batch's side of it:
+ * - `start` only checks the input and answers `validating` (items reference the stored batch,
+ *   which does not exist yet while `start` runs);
+ * - `refresh` loads the items of a `validating` batch, applies cancels and the 24 h window to
+ *   items not yet run, and reports the state computed from the items (`emulated-progress.ts`);
+ * - `cancel` settles the pending items as cancelled; running ones finish;
+ * - `results` streams the output and error lines in line order, page by page.
+ */
+import type { Router } from '../../../routing/router.ts';
+import { GatewayError } from '../../../spec/errors.ts';
+import type { BatchOutputLine } from '../../../spec/openai-objects.ts';
+import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import type { BatchItemResult, BatchItemStore } from '../../../storage/batch-item-store.ts';
+import type { BatchRecord, BatchStore } from '../../../storage/batch-store.ts';
+import type { BlobStore } from '../../../storage/blob-store.ts';
+import type { FileStore } from '../../../storage/file-store.ts';
+import { unixSeconds } from '../../../storage/row-mapping.ts';
+import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
+import { loadBatchItems } from './emulated-items.ts';
+import { cancelledLine, expiredLine } from './emulated-lines.ts';
+import { emulatedProgress, emulatedStatus, type EmulatedSituation } from './emulated-progress.ts';
+
+export interface EmulatedExecutorDeps {
+  router: Router;
+  items: BatchItemStore;
+  batches: BatchStore;
+  files: FileStore;
+  blobs: BlobStore;
+}
+
+export class EmulatedExecutor implements BatchExecutor {
+  readonly execution = 'emulated' as const;
+  readonly #deps: EmulatedExecutorDeps;
+
+  constructor(deps: EmulatedExecutorDeps) {
+    this.#deps = deps;
+  }
+
+  handles(deployment: Deployment, client: ProviderClient): boolean {
+    return deployment.batchMode === 'emulate' || client.batches === undefined;
+  }
+
+  async start(input: BatchStartInput): Promise<StartedBatch> {
+    if (!input.file.blobKey) {
+      throw new GatewayError(500, 'The input file has no stored content to run as a batch.', { type: 'server_error' });
+    }
+    const now = unixSeconds();
+    return {
+      providerBatchId: null,
+      progress: emulatedProgress(
+        { batch: startingRecord(input, now), counts: zeroCounts(), cancelRequested: false, loaded: false, usage: null },
+        now,
+      ),
+    };
+  }
+
+  async refresh(batch: BatchRecord, _call: CallOptions): Promise<ProviderBatch> {
+    const { items, batches } = this.#deps;
+    let current = (await batches.getById(batch.id)) ?? batch;
+    let loaded = current.status !== 'validating';
+    if (!loaded && !isCancelRequested(current)) {
+      const failure = await loadBatchItems(this.#deps, current, this.#deps.router.clientFor(current.deploymentId!).batchLineModel);
+      if (failure) return this.#report({ batch: current, counts: await items.countByState(batch.id), cancelRequested: false, loaded: false, usage: null, failure });
+      loaded = true;
+      // A cancel may have arrived while the lines were loading.
+      current = (await batches.getById(batch.id)) ?? current;
+    }
+    let counts = await items.countByState(batch.id);
+    const cancelRequested = isCancelRequested(current) || counts.cancelled > 0;
+    if (cancelRequested && counts.pending > 0) {
+      await items.settlePending(batch.id, 'cancelled');
+      counts = await items.countByState(batch.id);
+    } else if (!cancelRequested && loaded && counts.pending > 0 && current.expiresAt !== null && unixSeconds() >= current.expiresAt) {
+      await items.settlePending(batch.id, 'expired');
+      counts = await items.countByState(batch.id);
+    }
+    const situation: EmulatedSituation = { batch: current, counts, cancelRequested, loaded, usage: null };
+    if (['completed', 'cancelled', 'expired'].includes(emulatedStatus(situation))) situation.usage = await items.usageTotals(batch.id);
+    return this.#report(situation);
+  }
+
+  async cancel(batch: BatchRecord, _call: CallOptions): Promise<ProviderBatch> {
+    const { items } = this.#deps;
+    await items.settlePending(batch.id, 'cancelled');
+    const counts = await items.countByState(batch.id);
+    return this.#report({ batch, counts, cancelRequested: true, loaded: batch.status !== 'validating', usage: null });
+  }
+
+  async results(batch: BatchRecord, progress: ProviderBatch, _call: CallOptions): Promise<BatchResults> {
+    if (progress.status === 'failed') return { output: null, error: null };
+    return { output: this.#lines(batch.id, 'output'), error: this.#lines(batch.id, 'error') };
+  }
+
+  /** One pass over the items in line order, yielding the lines of one file. */
+  async *#lines(batchId: string, file: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
+    for await (const item of this.#deps.items.iterateResults(batchId)) {
+      const line = resultLine(item);
+      if (line && (item.state === 'succeeded') === (file === 'output')) yield line;
+    }
+  }
+
+  #report(situation: EmulatedSituation): ProviderBatch {
+    return emulatedProgress(situation, unixSeconds());
+  }
+}
+
+function resultLine(item: BatchItemResult): BatchOutputLine | null {
+  switch (item.state) {
+    case 'succeeded':
+    case 'failed':
+      return item.result as BatchOutputLine;
+    case 'cancelled':
+      return cancelledLine(item.customId);
+    case 'expired':
+      return expiredLine(item.customId);
+    default:
+      return null;
+  }
+}
+
+function isCancelRequested(batch: BatchRecord): boolean {
+  return batch.status === 'cancelling' || batch.cancellingAt !== null;
+}
+
+function zeroCounts() {
+  return { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 };
+}
+
+/** What `emulatedProgress` needs of a batch that is not stored yet. */
+function startingRecord(input: BatchStartInput, now: number): BatchRecord {
+  return {
+    id: input.batchId,
+    status: 'validating',
+    createdAt: now,
+    inProgressAt: null,
+    expiresAt: null,
+    finalizingAt: null,
+    cancellingAt: null,
+  } as BatchRecord;
+}
