@@ -29,7 +29,7 @@ import { InMemoryRateLimiter } from '../../src/routing/rate-limits/in-memory-rat
 import { liveTrafficMeter } from '../../src/routing/rate-limits/deployment-budgets.ts';
 import type { RateLimiter } from '../../src/routing/rate-limits/rate-limiter.ts';
 import { type AttemptReport, Router } from '../../src/routing/router.ts';
-import type { BatchInputLine, BatchOutputLine, BatchStatus, OpenAIBatch } from '../../src/spec/openai-objects.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchInputLine, type BatchOutputLine, type BatchStatus, type OpenAIBatch } from '../../src/spec/openai-objects.ts';
 import type { Principal } from '../../src/spec/principal.ts';
 import type { BatchItemStore } from '../../src/storage/batch-item-store.ts';
 import type { Database } from '../../src/storage/database.ts';
@@ -43,6 +43,8 @@ export interface EngineHarnessOptions {
   limiter?: RateLimiter;
   /** Lease owner prefix of this "instance". */
   instanceId?: string;
+  /** The blob directory (several instances share one); default a fresh temporary one, removed on close. */
+  storageDir?: string;
 }
 
 export interface EngineHarness {
@@ -73,7 +75,7 @@ export function testLogger(): Logger {
 }
 
 export async function startEngineHarness(db: Database, modelListYaml: string, options: EngineHarnessOptions = {}): Promise<EngineHarness> {
-  const storageDir = await mkdtemp(join(tmpdir(), 'portico-engine-'));
+  const storageDir = options.storageDir ?? (await mkdtemp(join(tmpdir(), 'portico-engine-')));
   const config = parseConfig(`${modelListYaml}
 router_settings:
   num_retries: 0
@@ -145,6 +147,7 @@ portico_settings:
         if (history.at(-1) !== batch.status) history.push(batch.status);
         seen.set(batchId, history);
         if (statuses.includes(batch.status)) return batch;
+        if (TERMINAL_BATCH_STATUSES.has(batch.status)) throw new Error(`batch ${batchId} ended ${batch.status} (wanted ${statuses.join('/')}): ${JSON.stringify(batch.errors)}`);
         if (Date.now() > deadline) throw new Error(`batch ${batchId} is ${batch.status} after ${timeoutMs} ms (wanted ${statuses.join('/')}); seen ${history.join(' -> ')}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -155,7 +158,7 @@ portico_settings:
     async close() {
       await Promise.all(engines.map((e) => e.stop()));
       await poller.stop();
-      await rm(storageDir, { recursive: true, force: true });
+      if (options.storageDir === undefined) await rm(storageDir, { recursive: true, force: true });
     },
   };
 }

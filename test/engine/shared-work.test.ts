@@ -25,10 +25,12 @@ forEachDatabase(
     let second: EngineHarness;
     before(async () => {
       first = await startEngineHarness(ctx.db, MODEL_LIST, { instanceId: 'instance-a' });
-      second = await startEngineHarness(await ctx.openAnother({ migrate: false }), MODEL_LIST, { instanceId: 'instance-b' });
+      // The instances share the database and the blob directory, as a deployment of several would.
+      second = await startEngineHarness(await ctx.openAnother({ migrate: false }), MODEL_LIST, { instanceId: 'instance-b', storageDir: first.config.files.storageDir });
     });
     after(async () => {
-      await Promise.all([first.close(), second.close()]);
+      await second.close();
+      await first.close();
     });
 
     test('two engines on one PostgreSQL share one batch: each line runs once, both do work', async () => {
