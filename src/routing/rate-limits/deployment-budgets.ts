@@ -88,21 +88,28 @@ export class DeploymentBudgets {
 
 /**
  * The router's `onAttempt` observer that counts live traffic against the deployments'
- * rpm/tpm: one request per upstream attempt, and the tokens of a JSON answer's `usage`.
- * The batch engine's own attempts (request id `BATCH_REQUEST_ID_PREFIX...`) are skipped: the
- * engine counts them itself. Never throws, never waits.
+ * rpm/tpm: one request per inference answer (a JSON or streamed answer with its HTTP status),
+ * and the tokens of a JSON answer's `usage`. Not counted: failed attempts (the upstream served
+ * nothing), operations that are not inference calls (file uploads, batch creation: their
+ * results carry no numeric status), and the batch engine's own calls (request id
+ * `BATCH_REQUEST_ID_PREFIX...`), which the engine counts itself. Never throws, never waits.
  *
  *   const meter = liveTrafficMeter(limiter);
  *   new Router(config, { onAttempt: (report) => { metrics.observeUpstreamAttempt(report); meter(report); } });
  */
 export function liveTrafficMeter(limiter: RateLimiter): (report: AttemptReport) => void {
   return (report) => {
-    if (report.requestId?.startsWith(BATCH_REQUEST_ID_PREFIX)) return;
+    if (report.requestId?.startsWith(BATCH_REQUEST_ID_PREFIX) || !isInferenceAnswer(report.result)) return;
     const ignore = () => undefined;
     limiter.record(deploymentRpmKey(report.deploymentId), 1, RATE_WINDOW_MS).catch(ignore);
     const tokens = report.result === undefined ? 0 : tokensOfAnswer(report.result);
     if (tokens > 0) limiter.record(deploymentTpmKey(report.deploymentId), tokens, RATE_WINDOW_MS).catch(ignore);
   };
+}
+
+/** An `UpstreamJsonResponse` or `UpstreamStream`: what inference calls answer. */
+function isInferenceAnswer(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && typeof (result as { status?: unknown }).status === 'number';
 }
 
 /** Total tokens of an OpenAI-shaped JSON answer (`{ body: { usage } }`), 0 when it has none. */

@@ -11,12 +11,8 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createTestDatabase } from '../../helpers/databases.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
-import { MANAGED_ENV, chatLines, managedConfig, runToEnd, startManagedUpstreams, uploadBatchFile, type ManagedUpstreams } from './managed-fixtures.ts';
+import { MANAGED_ENV, chatLines, expectStatus, isEnvelope, managedConfig, runToEnd, startManagedUpstreams, uploadBatchFile, type ManagedUpstreams } from './managed-fixtures.ts';
 
-function isEnvelope(body: unknown): boolean {
-  const error = (body as { error?: Record<string, unknown> }).error;
-  return !!error && typeof error.message === 'string' && typeof error.type === 'string' && 'param' in error && 'code' in error;
-}
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`bad input, partial failure, restart and billing (${dialect})`, () => {
@@ -184,4 +180,49 @@ describe('restart', () => {
       }
     });
   }
+});
+
+describe('expiry', () => {
+  let upstreams: ManagedUpstreams;
+  let portico: PorticoUnderTest;
+  before(async () => {
+    upstreams = await startManagedUpstreams();
+    portico = await startPortico(await managedConfig(upstreams, undefined, 1), { env: MANAGED_ENV });
+  });
+  after(async () => {
+    await portico?.close();
+    await upstreams?.close();
+  });
+
+  test('expires_after is read in the SDK bracket form and in the Azure dot form', async () => {
+    for (const [anchor, seconds] of [['expires_after[anchor]', 'expires_after[seconds]'], ['expires_after.anchor', 'expires_after.seconds']]) {
+      const form = new FormData();
+      form.set('purpose', 'user_data');
+      form.set(anchor, 'created_at');
+      form.set(seconds, '7200');
+      form.set('file', new Blob(['notes']), 'notes.txt');
+      const response = await portico.fetch('/v1/files', { method: 'POST', body: form });
+      const file = (await response.json()) as { created_at: number; expires_at: number };
+      assert.equal(response.status, 200);
+      assert.equal(file.expires_at, file.created_at + 7200);
+    }
+    const bad = new FormData();
+    bad.set('purpose', 'user_data');
+    bad.set('expires_after[anchor]', 'created_at');
+    bad.set('expires_after[seconds]', '10');
+    bad.set('file', new Blob(['notes']), 'notes.txt');
+    const rejected = await portico.fetch('/v1/files', { method: 'POST', body: bad });
+    assert.equal(rejected.status, 400);
+  });
+
+  test('an expired file is deleted everywhere by the background job', async () => {
+    const client = portico.client();
+    const file = await uploadBatchFile(client, chatLines('gpt-4o-mini'), { target_model_names: 'gpt-4o-mini' });
+    const copy = [...upstreams.openai.files.values()].at(-1)!;
+    assert.ok(file.expires_at, 'batch files get the default expiry');
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await expectStatus(client.files.retrieve(file.id), 404);
+    await portico.jobs.janitor.runOnce();
+    assert.ok(!upstreams.openai.files.has(copy.id), 'the provider copy of an expired file is deleted');
+  });
 });

@@ -13,6 +13,7 @@ import {
   GATEWAY_FILE_ID,
   MANAGED_ENV,
   chatLines,
+  expectStatus,
   managedConfig,
   parseJsonl,
   readContent,
@@ -26,13 +27,6 @@ function assertShape(schema: Parameters<typeof validateOpenAI>[0], body: unknown
   assert.deepEqual(validateOpenAI(schema, body), [], `${schema} must match OpenAI's schema: ${JSON.stringify(body)}`);
 }
 
-async function expectStatus(promise: Promise<unknown>, status: number): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof OpenAI.APIError, `expected an APIError, got ${String(error)}`);
-    assert.equal(error.status, status, `expected ${status}, got ${error.status}: ${error.message}`);
-    return true;
-  });
-}
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`managed files and batches (${dialect})`, () => {

@@ -6,6 +6,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
 import { startAzureSimulator, AZURE_SIMULATOR_API_KEY, type AzureSimulator } from '../../simulators/azure-simulator.ts';
 import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../../simulators/openai-simulator.ts';
@@ -31,7 +32,7 @@ export const MANAGED_ENV: NodeJS.ProcessEnv = {
   MANAGED_AZURE_KEY: AZURE_SIMULATOR_API_KEY,
 };
 
-export async function managedConfig(upstreams: ManagedUpstreams, storageDir?: string): Promise<string> {
+export async function managedConfig(upstreams: ManagedUpstreams, storageDir?: string, batchFileExpirySeconds = 2_592_000): Promise<string> {
   const dir = storageDir ?? (await mkdtemp(join(tmpdir(), 'portico-files-')));
   return `
 model_list:
@@ -76,6 +77,7 @@ portico_settings:
   files:
     storage_dir: ${dir}
     delete_retry_base_seconds: 0.05
+    batch_file_default_expiry_seconds: ${batchFileExpirySeconds}
   batch:
     refresh_after_seconds: 0
     poll_interval_ms: 200
@@ -137,3 +139,16 @@ export function parseJsonl(text: string): Record<string, unknown>[] {
 
 export const GATEWAY_FILE_ID = /^file-[A-Za-z0-9]{24}$/;
 export const GATEWAY_BATCH_ID = /^batch_[A-Za-z0-9]{24}$/;
+
+export function isEnvelope(body: unknown): boolean {
+  const error = (body as { error?: Record<string, unknown> }).error;
+  return !!error && typeof error.message === 'string' && typeof error.type === 'string' && 'param' in error && 'code' in error;
+}
+
+export async function expectStatus(promise: Promise<unknown>, status: number): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof OpenAI.APIError, `expected an APIError, got ${String(error)}`);
+    assert.equal(error.status, status, `expected ${status}, got ${error.status}: ${error.message}`);
+    return true;
+  });
+}
