@@ -27,21 +27,38 @@ export interface BatchFileOptions extends BatchLineOptions {
   lines: number;
 }
 
-/** Printable ASCII filler that JSON does not escape, varied so the file does not compress to nothing. */
+/** Printable ASCII that JSON does not escape. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,;:!?-';
+const POOL_CHARS = 1 << 20;
+let pool: string | undefined;
 
-function filler(length: number, seed: number): string {
-  let state = (seed * 2654435761) >>> 0 || 1;
-  const out = new Array<string>(length);
-  for (let i = 0; i < length; i += 1) {
-    // xorshift32: cheap, deterministic, good enough for filler text
+/** 1 MiB of pseudo-random text (xorshift32, fixed seed), built once; lines take slices of it. */
+function textPool(): string {
+  if (pool !== undefined) return pool;
+  let state = 2463534242;
+  const out = new Array<string>(POOL_CHARS);
+  for (let i = 0; i < POOL_CHARS; i += 1) {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
     out[i] = ALPHABET[state % ALPHABET.length];
   }
-  return out.join('');
+  pool = out.join('');
+  return pool;
+}
+
+/** `length` characters of varied text, different per seed, so the file does not compress to nothing. */
+function filler(length: number, seed: number): string {
+  const text = textPool();
+  let out = '';
+  let offset = (seed * 7919) % POOL_CHARS;
+  while (out.length < length) {
+    const take = Math.min(length - out.length, POOL_CHARS - offset);
+    out += text.slice(offset, offset + take);
+    offset = 0;
+  }
+  return out;
 }
 
 export function batchLine(options: BatchLineOptions, index: number): string {
