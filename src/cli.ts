@@ -28,8 +28,10 @@ Environment:
   DATABASE_URL             Where keys, files and batches are stored. Unset: SQLite at ./portico.db;
                            file:<path>: SQLite at <path>; postgres://... or postgresql://...: PostgreSQL.
                            Migrations run at start on both.
-  REDIS_URL                Redis for state shared across instances (rate limits, cooldowns).
-                           Not read yet: that state is kept in memory, per instance.
+  REDIS_URL                redis://[:password@]host:6379[/db] (rediss:// for TLS): rate-limit counters and
+                           deployment cooldowns shared by every instance. Unset: kept in memory, per
+                           instance. If Redis goes away, Portico keeps serving and fails open (warns).
+  PORTICO_REDIS_PREFIX     Prefix of every Redis key (default portico:); instances that share limits use the same.
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent. Logs are JSON lines on stdout.
   PORTICO_METRICS_PUBLIC   1: serve GET /metrics without the master key.
   PORTICO_SHUTDOWN_GRACE_MS  How long SIGTERM/SIGINT wait for in-flight requests and streams (default 25000).
@@ -118,6 +120,8 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
     logger,
     metricsPublic: env.PORTICO_METRICS_PUBLIC === '1' || env.PORTICO_METRICS_PUBLIC === 'true',
     shutdownGraceMs: env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : undefined,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.PORTICO_REDIS_PREFIX,
   });
   logger.info(
     {
@@ -126,6 +130,7 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
       port: running.port,
       config: options.configPath,
       database: running.services.database.dialect,
+      shared_state: env.REDIS_URL ? 'redis' : 'memory',
       model_groups: [...running.services.router.modelGroups()],
     },
     'Portico is listening',

@@ -4,7 +4,7 @@
  *
  * API:
  *   batchLine(options: BatchLineOptions, index: number): string   // one line, without "\n" (pure)
- *   writeBatchFile(path, options: BatchFileOptions): Promise<{ bytes, lines }>
+ *   writeBatchFile(path, options: BatchFileOptions): Promise<{ bytes, lines, sha256 }>
  *       `lines` lines of exactly `lineBytes` bytes each ("\n" included) when lineBytes leaves room
  *       for the JSON around the text; custom_ids `${prefix}-000001`..., unique; one model
  *
@@ -12,6 +12,7 @@
  * `url: "/v1/chat/completions"`, `body: { model, messages }`; no `max_tokens`, so the
  * simulators' echo model answers with the whole user text (an output as large as the input).
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -74,8 +75,9 @@ export function batchLine(options: BatchLineOptions, index: number): string {
   return shell(filler(Math.max(1, options.lineBytes - overhead), index + 1));
 }
 
-export async function writeBatchFile(path: string, options: BatchFileOptions): Promise<{ bytes: number; lines: number }> {
+export async function writeBatchFile(path: string, options: BatchFileOptions): Promise<{ bytes: number; lines: number; sha256: string }> {
   let bytes = 0;
+  const hash = createHash('sha256');
   async function* chunks(): AsyncGenerator<Buffer> {
     const perChunk = 256;
     for (let start = 0; start < options.lines; start += perChunk) {
@@ -83,10 +85,11 @@ export async function writeBatchFile(path: string, options: BatchFileOptions): P
       for (let i = start; i < Math.min(options.lines, start + perChunk); i += 1) parts.push(batchLine(options, i), '\n');
       const chunk = Buffer.from(parts.join(''), 'utf8');
       bytes += chunk.length;
+      hash.update(chunk);
       yield chunk;
     }
   }
   // pipeline waits for the write stream's backpressure: at most a chunk or two in memory.
   await pipeline(Readable.from(chunks(), { objectMode: false }), createWriteStream(path, { flags: 'wx' }));
-  return { bytes, lines: options.lines };
+  return { bytes, lines: options.lines, sha256: hash.digest('hex') };
 }

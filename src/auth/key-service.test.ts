@@ -1,53 +1,44 @@
+/**
+ * The key service over the real `KeyStore` on an in-memory SQLite database (one database for the
+ * suite: every test mints its own random keys).
+ */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { AuthenticationError } from '../spec/errors.ts';
-import type { VirtualKeyRecord } from '../storage/key-store.ts';
+import { openDatabase, type Database } from '../storage/database.ts';
+import { KeyStore } from '../storage/key-store.ts';
 import { hashKeySecret } from './key-secret.ts';
-import { KeyService, type KeyStorePort } from './key-service.ts';
-
-class MemoryKeyStore implements KeyStorePort {
-  readonly rows = new Map<string, VirtualKeyRecord>();
-  lookups = 0;
-  async insert(record: VirtualKeyRecord): Promise<void> {
-    this.rows.set(record.id, structuredClone(record));
-  }
-  async findByHash(hash: string): Promise<VirtualKeyRecord | undefined> {
-    this.lookups++;
-    return [...this.rows.values()].find((row) => row.keyHash === hash);
-  }
-  async findById(id: string): Promise<VirtualKeyRecord | undefined> {
-    return this.rows.get(id);
-  }
-  async deleteByHashes(hashes: readonly string[]): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const row of [...this.rows.values()]) {
-      if (hashes.includes(row.keyHash)) {
-        this.rows.delete(row.id);
-        deleted.push(row.id);
-      }
-    }
-    return deleted;
-  }
-}
+import { KeyService } from './key-service.ts';
 
 const MASTER = 'sk-master-test-key';
 const input = { models: [] as string[], userId: null, teamId: null, keyAlias: null, durationMs: null, metadata: {} };
 
+let database: Database;
+
 function setup(now = () => Date.now()) {
-  const store = new MemoryKeyStore();
+  const store = new KeyStore(database);
   const keys = new KeyService(store, { masterKey: MASTER, now });
   return { store, keys };
 }
 
 describe('KeyService', () => {
+  before(async () => {
+    database = await openDatabase('file::memory:');
+  });
+  after(async () => {
+    await database?.close();
+  });
+
   it('mints sk- keys with at least 32 url-safe random characters and stores only their hash', async () => {
     const { store, keys } = setup();
     const { secret, record } = await keys.generate(input);
     assert.match(secret, /^sk-[A-Za-z0-9_-]{32,}$/);
-    const stored = store.rows.get(record.id);
+    const stored = await store.findById(record.id);
     assert.ok(stored);
     assert.equal(stored.keyHash, hashKeySecret(secret));
-    assert.doesNotMatch(JSON.stringify(stored), new RegExp(secret));
+    const row = await database.kysely.selectFrom('api_keys').selectAll().where('id', '=', record.id).executeTakeFirst();
+    assert.ok(row);
+    assert.doesNotMatch(JSON.stringify(row), new RegExp(secret));
     const other = await keys.generate(input);
     assert.notEqual(other.secret, secret);
   });
@@ -72,11 +63,14 @@ describe('KeyService', () => {
 
   it('answers the hot path from memory after the first request', async () => {
     const { store, keys } = setup();
-    const { secret } = await keys.generate(input);
+    const { secret, record } = await keys.generate(input);
     await keys.authenticate(secret);
-    await keys.authenticate(secret);
-    await keys.authenticate(secret);
-    assert.equal(store.lookups, 1);
+    // Removed from the database behind the service's back: only a cached entry can still answer.
+    assert.deepEqual(await store.deleteByHashes([record.keyHash]), [record.id]);
+    assert.equal((await keys.authenticate(secret)).keyId, record.id);
+    assert.equal((await keys.authenticate(secret)).keyId, record.id);
+    // A service without that cache entry goes to the database, and finds nothing.
+    await assert.rejects(setup().keys.authenticate(secret), AuthenticationError);
   });
 
   it('refuses a missing, unknown, or master-lookalike key with 401', async () => {
@@ -98,7 +92,7 @@ describe('KeyService', () => {
   it('refuses a blocked key with 401', async () => {
     const { store, keys } = setup();
     const { secret, record } = await keys.generate(input);
-    store.rows.get(record.id)!.blocked = true;
+    assert.equal((await store.updateByHash(record.keyHash, { blocked: true }))?.blocked, true);
     await assert.rejects(keys.authenticate(secret), /blocked/);
   });
 
@@ -115,7 +109,7 @@ describe('KeyService', () => {
   });
 
   it('runs open without a master key: every caller is the master', async () => {
-    const keys = new KeyService(new MemoryKeyStore(), { masterKey: undefined });
+    const keys = new KeyService(new KeyStore(database), { masterKey: undefined });
     assert.equal(keys.isOpen, true);
     assert.equal((await keys.authenticate(undefined)).isMaster, true);
     assert.equal((await keys.authenticate('anything')).isMaster, true);

@@ -32,6 +32,10 @@ export interface GenerateKeyInput {
   /** Lifetime in milliseconds; `null` = never expires. */
   durationMs: number | null;
   metadata: Record<string, unknown>;
+  /** Requests per minute (LiteLLM `rpm_limit`); absent or null = none. */
+  rpmLimit?: number | null;
+  /** Tokens per minute (LiteLLM `tpm_limit`); absent or null = none. */
+  tpmLimit?: number | null;
 }
 
 export interface GeneratedKey {
@@ -125,6 +129,8 @@ export class KeyService {
       createdAt: Math.floor(createdAtMs / 1000),
       expiresAt: input.durationMs === null ? null : Math.floor((createdAtMs + input.durationMs) / 1000),
       blocked: false,
+      ...(input.rpmLimit != null && { rpmLimit: input.rpmLimit }),
+      ...(input.tpmLimit != null && { tpmLimit: input.tpmLimit }),
     };
     await this.store.insert(record);
     return { secret, record };
@@ -162,6 +168,8 @@ function toCachedKey(record: VirtualKeyRecord): CachedKey {
       allowedModels: record.models.length === 0 ? null : new Set(record.models),
       userId: record.userId,
       teamId: record.teamId,
+      ...(record.rpmLimit !== undefined && { rpmLimit: record.rpmLimit }),
+      ...(record.tpmLimit !== undefined && { tpmLimit: record.tpmLimit }),
     }),
     expiresAt: record.expiresAt,
     blocked: record.blocked,

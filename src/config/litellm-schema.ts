@@ -115,6 +115,8 @@ export const batchSettingsSchema = z.looseObject({
   poll_interval_ms: positiveInt.nullish(),
   /** Share of each deployment's rpm/tpm the batch engine leaves free for live requests (0..1). */
   live_traffic_share: numeric(z.number().min(0).lt(1)).nullish(),
+  /** How long a batch line leased by an instance stays its own without renewal (crash takeover time). */
+  lease_seconds: positiveNumber.nullish(),
 });
 
 export const porticoSettingsSchema = z.looseObject({

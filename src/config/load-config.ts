@@ -183,5 +183,6 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     refreshAfterSeconds: batch.refresh_after_seconds ?? defaults.refreshAfterSeconds,
     pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
+    ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
   };
 }

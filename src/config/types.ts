@@ -40,6 +40,13 @@ export interface BatchSettings {
    * (`portico_settings.batch.live_traffic_share`, default 0.2: the engine uses at most 80%).
    */
   readonly liveTrafficShare?: number;
+  /**
+   * How long the batch engine's lease on a line lasts without renewal, milliseconds
+   * (`portico_settings.batch.lease_seconds`; the engine's default, 60 s, when absent). Running
+   * lines renew it every third of it; after a crash, another instance takes the lines over
+   * once it ran out.
+   */
+  readonly leaseMs?: number;
 }
 
 export interface PorticoConfig {

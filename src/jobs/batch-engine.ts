@@ -55,7 +55,7 @@ export interface BatchEngineOptions {
   leaseMs?: number;
   /** How often the engine looks for new work and re-reads its batches, ms. Default 500. */
   pollIntervalMs?: number;
-  /** How long `stop()` lets running lines finish before giving them back, ms. Default 10,000. */
+  /** How long `stop()` lets running lines finish before giving them back, ms. Default 5,000. */
   drainMs?: number;
   /** Per-line retries. */
   retry?: Partial<LineRetrySettings>;
@@ -69,8 +69,8 @@ export interface BatchEngine {
   start(): void;
   /** Stops leasing, lets running lines finish for `drainMs`, gives the rest back; resolves when idle. */
   stop(): Promise<void>;
-  /** Leases what is due now, runs it, and resolves when those lines are done; answers how many ran. */
-  runOnce(): Promise<number>;
+  /** Leases what is due now, runs it, and resolves when those lines are done (tests, last passes). */
+  runOnce(): Promise<void>;
   /** Lines running now in this instance. */
   readonly running: number;
 }
@@ -153,7 +153,7 @@ class LeasedBatchEngine implements BatchEngine {
     this.#timers = [];
     await this.#filling?.catch(() => undefined);
     const drained = Promise.allSettled([...this.#running.values()].map((line) => line.done));
-    const drainMs = this.#options.drainMs ?? 10_000;
+    const drainMs = this.#options.drainMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
@@ -162,11 +162,10 @@ class LeasedBatchEngine implements BatchEngine {
     await Promise.allSettled([...this.#running.values()].map((line) => line.done));
   }
 
-  async runOnce(): Promise<number> {
+  async runOnce(): Promise<void> {
     this.#batches.invalidate();
-    const started = await this.#fill();
+    await this.#fill();
     await Promise.allSettled([...this.#running.values()].map((line) => line.done));
-    return started;
   }
 
   /** Fills free slots soon; fills requested while one runs are coalesced into one more. */

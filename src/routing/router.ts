@@ -8,7 +8,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { PorticoConfig } from '../config/types.ts';
 import { providerFor } from '../providers/registry.ts';
-import { NotFoundError } from '../spec/errors.ts';
+import { NotFoundError, RateLimitError } from '../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderClient } from '../spec/provider.ts';
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
@@ -31,6 +31,11 @@ export interface SendOptions {
    * passes 0: it reschedules a failed line itself rather than sleeping while holding capacity.
    */
   maxRetries?: number;
+  /**
+   * Take each attempt from the deployment's `rpm`/`tpm` (`RouterOptions.admission`). Default
+   * true; false for calls that are not model requests (starting a batch upstream).
+   */
+  countAgainstLimits?: boolean;
 }
 
 /** One finished attempt, for metrics and logs. */
@@ -47,8 +52,21 @@ export interface AttemptReport {
   result?: unknown;
 }
 
+/**
+ * Per-deployment `rpm`/`tpm` of live requests (implemented over a shared `RateLimiter` in
+ * `coordination/live-rate-limits.ts`). A deployment over its limit is skipped like a cooling one
+ * while another of the group has room; when none has, the request fails with 429.
+ */
+export interface DeploymentAdmission {
+  /** Cheap and synchronous: false means `admit` is never called for this deployment. */
+  appliesTo(deployment: Deployment): boolean;
+  /** Takes one request from the deployment's budget: undefined when admitted, else ms until it has room. */
+  admit(deployment: Deployment): Promise<number | undefined>;
+}
+
 export interface RouterOptions {
   health?: DeploymentHealth;
+  admission?: DeploymentAdmission;
   /** Uniform in [0, 1); injectable for tests. */
   random?: () => number;
   /** Waits between retries; must reject when `signal` aborts. */
@@ -61,6 +79,14 @@ interface AttemptCounter {
   attempts: number;
 }
 
+/** 429 when every deployment of the group is at its rpm/tpm: OpenAI's wording, with `retry-after`. */
+function deploymentsOverLimit(group: string, retryAfterMs: number): RateLimitError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new RateLimitError(`Rate limit reached for model \`${group}\`: every deployment is at its configured rpm/tpm. Please try again in ${seconds}s.`, {
+    headers: { 'retry-after': String(seconds), 'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterMs))) },
+  });
+}
+
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   await sleepFor(ms, undefined, { signal });
 }
@@ -68,6 +94,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class Router {
   readonly #config: PorticoConfig;
   readonly #health: DeploymentHealth;
+  readonly #admission: DeploymentAdmission | undefined;
   readonly #random: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #backoff: BackoffSettings;
@@ -81,6 +108,7 @@ export class Router {
     this.#health =
       options.health ??
       new InMemoryDeploymentHealth({ allowedFails: config.router.allowedFails, cooldownMs: config.router.cooldownMs, windowMs: FAILURE_WINDOW_MS });
+    this.#admission = options.admission;
     this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -166,11 +194,18 @@ export class Router {
     counter: AttemptCounter,
   ): Promise<T> {
     const tried = new Set<string>();
+    /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
+    const full = new Map<string, number>();
+    const admit = options.countAgainstLimits !== false && this.#admission !== undefined;
     let retries = 0;
     let cooling = await this.#health.coolingDown(candidates.map((d) => d.id));
     let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random });
     for (;;) {
-      if (!deployment) throw new NotFoundError(`The model \`${group}\` has no deployments.`, { param: 'model', code: 'model_not_found' });
+      if (admit && deployment) deployment = await this.#admitted(deployment, candidates, cooling, tried, full);
+      if (!deployment) {
+        if (full.size > 0) throw deploymentsOverLimit(group, Math.min(...full.values()));
+        throw new NotFoundError(`The model \`${group}\` has no deployments.`, { param: 'model', code: 'model_not_found' });
+      }
       tried.add(deployment.id);
       const started = performance.now();
       counter.attempts += 1;
@@ -202,6 +237,28 @@ export class Router {
         deployment = next;
       }
     }
+  }
+
+  /**
+   * `deployment` if its rpm/tpm admits the attempt; else another of the group that does (each
+   * refusal is remembered in `full`); undefined when none does.
+   */
+  async #admitted(
+    deployment: Deployment,
+    candidates: readonly Deployment[],
+    cooling: ReadonlySet<string>,
+    tried: ReadonlySet<string>,
+    full: Map<string, number>,
+  ): Promise<Deployment | undefined> {
+    const admission = this.#admission as DeploymentAdmission;
+    let current: Deployment | undefined = deployment;
+    while (current && admission.appliesTo(current)) {
+      const waitMs = await admission.admit(current);
+      if (waitMs === undefined) return current;
+      full.set(current.id, waitMs);
+      current = pickDeployment({ candidates: candidates.filter((d) => !full.has(d.id)), cooling, tried, random: this.#random });
+    }
+    return current;
   }
 
   #report(report: AttemptReport): void {

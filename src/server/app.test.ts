@@ -1,84 +1,120 @@
 /**
- * The HTTP layer in isolation (Fastify's `inject()`, no sockets): auth, the error envelope for
- * every kind of failure, request ids, validation, health and metrics. The router is a small fake
- * here; the real one is exercised end to end in test/e2e.
+ * The HTTP layer in isolation (Fastify's `inject()`, no sockets on our side): auth, the error
+ * envelope for every kind of failure, request ids, validation, health and metrics.
+ *
+ * Every part is real: the config is parsed from LiteLLM YAML, the services (router, keys on an
+ * in-memory SQLite database, metrics, managed files and batches) are built by `createServices`,
+ * and the only double is the OpenAI simulator standing in for the remote upstream. The two
+ * test-only route modules below add a route that throws and a tap on the raw responses (to make a
+ * client go away); they stand in for nothing of ours.
  */
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { PorticoConfig } from '../config/types.ts';
-import { KeyService } from '../auth/key-service.ts';
+import { parseConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
-import { GatewayMetrics } from '../observability/metrics.ts';
-import type { Router } from '../routing/router.ts';
-import { UpstreamError } from '../spec/errors.ts';
-import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
-import { KeyStore } from '../storage/key-store.ts';
+import { startOpenAISimulator, type OpenAISimulator } from '../../test/simulators/openai-simulator.ts';
 import { buildApp } from './app.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
-import type { AppServices } from './services.ts';
+import type { AppServices, RouteModule } from './services.ts';
+import { createServices } from './start.ts';
 
 const MASTER = 'sk-master-app-test';
 const UPSTREAM_KEY = 'sk-upstream-secret-abcdefghijklmnop';
+const STARTED_AT = 1_700_000_000;
+const CHAT_PATH = /^\/v1\/chat\/completions$/;
 
-const config = {
-  deployments: [{ id: 'd1', modelGroup: 'gpt-4o-mini', apiKey: UPSTREAM_KEY }, { id: 'd2', modelGroup: 'other-model', apiKey: UPSTREAM_KEY }],
-  masterKey: MASTER,
-  router: {},
-  files: {},
-  warnings: [],
-} as unknown as PorticoConfig;
+/** Two model groups on the simulated OpenAI; the upstream key comes from the environment. */
+function configYaml(upstream: OpenAISimulator, storageDir: string): string {
+  return `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${upstream.url}
+      api_key: os.environ/APP_TEST_UPSTREAM_KEY
+  - model_name: other-model
+    litellm_params:
+      model: openai/other-model
+      api_base: ${upstream.url}
+      api_key: os.environ/APP_TEST_UPSTREAM_KEY
+general_settings:
+  master_key: ${MASTER}
+router_settings:
+  num_retries: 0
+  timeout: 30
+  # The upstream 401 below must not cool the only gpt-4o-mini deployment down for later tests.
+  allowed_fails: 1000
+  cooldown_time: 1
+portico_settings:
+  files:
+    storage_dir: ${storageDir}
+`;
+}
 
-/** Answers chat completions with the request id it was given; fails on demand. */
-function fakeRouter(calls: CallOptions[]): Router {
-  const client = {
-    deployment: config.deployments[0],
-    async chatCompletions(_body: Record<string, unknown>, options: CallOptions = {}) {
-      calls.push(options);
-      if (_body.fail === 'upstream-401') {
-        throw new UpstreamError(401, { message: `Incorrect API key provided: ${UPSTREAM_KEY}`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' });
-      }
-      if (_body.fail === 'bug') throw new TypeError("Cannot read properties of undefined (reading 'x') at /srv/portico/src/x.ts:1:1");
-      return { status: 200, body: { id: 'chatcmpl-1', object: 'chat.completion', choices: [] } };
-    },
-  } as unknown as ProviderClient;
-  const groups = ['gpt-4o-mini', 'other-model'];
+/** A route whose handler hits a bug: what an unexpected exception looks like to the app. */
+const boomRoutes: RouteModule = {
+  name: 'boom',
+  register(app) {
+    app.get('/boom', () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'x') at /srv/portico/src/x.ts:1:1");
+    });
+  },
+};
+
+/** Keeps each request's raw response by request id, so a test can close it as a leaving client would. */
+function responseTap(responses: Map<string, ServerResponse>): RouteModule {
   return {
-    hasModelGroup: (group: string) => groups.includes(group),
-    modelGroups: () => groups,
-    send: <T>(_group: string, call: (c: ProviderClient, o: CallOptions) => Promise<T>, options: CallOptions) =>
-      call(client, { signal: options.signal, requestId: options.requestId }),
-  } as unknown as Router;
+    name: 'response-tap',
+    register(app) {
+      app.addHook('onRequest', (request, reply, done) => {
+        responses.set(request.id, reply.raw);
+        done();
+      });
+    },
+  };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
 }
 
 describe('HTTP layer', () => {
   let app: FastifyInstance;
   let database: Database;
   let services: AppServices;
-  const calls: CallOptions[] = [];
+  let upstream: OpenAISimulator;
+  let storageDir: string;
   const logLines: string[] = [];
+  const responses = new Map<string, ServerResponse>();
   const auth = { authorization: `Bearer ${MASTER}` };
+  const hello = [{ role: 'user', content: 'hello' }];
 
   before(async () => {
+    upstream = await startOpenAISimulator({ apiKey: UPSTREAM_KEY });
+    storageDir = await mkdtemp(join(tmpdir(), 'portico-app-test-'));
+    const config = parseConfig(configYaml(upstream, storageDir), { APP_TEST_UPSTREAM_KEY: UPSTREAM_KEY });
     database = await openDatabase('file::memory:');
-    const logger = createLogger({ destination: { write: (line: string) => void logLines.push(line) } });
-    services = {
-      config,
-      database,
-      router: fakeRouter(calls),
-      keys: new KeyService(new KeyStore(database), { masterKey: MASTER }),
-      metrics: new GatewayMetrics({ collectDefaultMetrics: false }),
-      logger,
-      startedAt: 1_700_000_000,
-    };
-    // Managed files and batches need their own services; they have their own suites.
-    const routes = ROUTE_MODULES.filter((module) => module.name !== 'files' && module.name !== 'batches');
-    app = await buildApp(services, { bodyLimitBytes: 64 * 1024, routes });
+    // Debug level: a request ended by its client is logged at debug (see the disconnect test).
+    const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
+    services = { ...(await createServices(config, database, logger)), startedAt: STARTED_AT };
+    app = await buildApp(services, { bodyLimitBytes: 64 * 1024, routes: [...ROUTE_MODULES, boomRoutes, responseTap(responses)] });
   });
   after(async () => {
-    await app.close();
-    await database.close();
+    await app?.close();
+    await database?.close();
+    await upstream?.close();
+    if (storageDir) await rm(storageDir, { recursive: true, force: true });
   });
 
   function errorOf(response: { json(): unknown }) {
@@ -86,6 +122,15 @@ describe('HTTP layer', () => {
     assert.deepEqual(Object.keys(body), ['error']);
     assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
     return body.error;
+  }
+
+  function upstreamChatRequests() {
+    return upstream.requests.filter((request) => request.method === 'POST' && CHAT_PATH.test(request.path));
+  }
+
+  /** The request lines (`msg: "request"`) of one request id. */
+  function requestLinesOf(requestId: string): string[] {
+    return logLines.filter((line) => line.includes(`"req_id":"${requestId}"`) && line.includes('"msg":"request"'));
   }
 
   it('answers a request without a key with 401 in the envelope', async () => {
@@ -100,7 +145,7 @@ describe('HTTP layer', () => {
   });
 
   it('serves the same routes without the /v1 prefix', async () => {
-    const response = await app.inject({ method: 'POST', url: '/chat/completions', headers: auth, payload: { model: 'gpt-4o-mini', messages: [] } });
+    const response = await app.inject({ method: 'POST', url: '/chat/completions', headers: auth, payload: { model: 'gpt-4o-mini', messages: hello } });
     assert.equal(response.statusCode, 200);
     assert.equal(response.json().object, 'chat.completion');
   });
@@ -159,12 +204,14 @@ describe('HTTP layer', () => {
   });
 
   it('answers an unknown model with 404 model_not_found naming it', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: { model: 'gpt-9-imaginary', messages: [] } });
+    const sentBefore = upstreamChatRequests().length;
+    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: { model: 'gpt-9-imaginary', messages: hello } });
     assert.equal(response.statusCode, 404);
     const error = errorOf(response);
     assert.equal(error.code, 'model_not_found');
     assert.equal(error.param, 'model');
     assert.match(error.message, /gpt-9-imaginary/);
+    assert.equal(upstreamChatRequests().length, sentBefore, 'an unknown model is refused without an upstream call');
   });
 
   it('returns x-request-id, keeps a sane incoming one and replaces an unsafe one', async () => {
@@ -177,20 +224,52 @@ describe('HTTP layer', () => {
   });
 
   it('forwards the request id to the upstream call', async () => {
-    await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, 'x-request-id': 'forward-me-1' }, payload: { model: 'gpt-4o-mini', messages: [] } });
-    assert.equal(calls.at(-1)?.requestId, 'forward-me-1');
-    assert.ok(calls.at(-1)?.signal instanceof AbortSignal);
+    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, 'x-request-id': 'forward-me-1' }, payload: { model: 'gpt-4o-mini', messages: hello } });
+    assert.equal(response.statusCode, 200);
+    const sent = upstreamChatRequests().at(-1);
+    assert.equal(sent?.headers['x-client-request-id'], 'forward-me-1');
+    assert.equal(sent?.headers.authorization, `Bearer ${UPSTREAM_KEY}`);
+  });
+
+  it('aborts the upstream call when the client goes away before the answer', async () => {
+    // Kept short: the simulator's wait still runs after the abort and holds the process that long.
+    upstream.setLatency(3_000);
+    try {
+      const answered = app
+        .inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, 'x-request-id': 'gone-1' }, payload: { model: 'gpt-4o-mini', messages: hello } })
+        .then(
+          () => 'answered',
+          () => 'closed',
+        );
+      await until(() => upstreamChatRequests().some((request) => request.headers['x-client-request-id'] === 'gone-1'), 'the upstream call');
+      const response = responses.get('gone-1');
+      assert.ok(response, 'the tap saw the request');
+      response.destroy();
+      assert.equal(await answered, 'closed');
+      // The route only ends (and logs this) once its upstream call was aborted: without the abort
+      // it would still be waiting out the simulator's 3 s latency when this wait gives up.
+      await until(() => logLines.some((line) => line.includes('"req_id":"gone-1"') && line.includes('request ended by the client')), 'the aborted upstream call', 2_000);
+      const [line] = requestLinesOf('gone-1');
+      assert.equal(JSON.parse(line).status, 499);
+    } finally {
+      upstream.setLatency(0);
+    }
   });
 
   it('keeps an upstream status and message but never the upstream key', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: { model: 'gpt-4o-mini', messages: [], fail: 'upstream-401' } });
+    upstream.failNext({
+      status: 401,
+      match: { method: 'POST', path: CHAT_PATH },
+      body: { error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+    });
+    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: { model: 'gpt-4o-mini', messages: hello } });
     assert.equal(response.statusCode, 401);
     assert.match(errorOf(response).message, /Incorrect API key provided/);
     assert.doesNotMatch(response.body, new RegExp(UPSTREAM_KEY));
   });
 
   it('hides an unexpected exception behind a generic 500 and logs it', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, 'x-request-id': 'bug-1' }, payload: { model: 'gpt-4o-mini', messages: [], fail: 'bug' } });
+    const response = await app.inject({ method: 'GET', url: '/boom', headers: { ...auth, 'x-request-id': 'bug-1' } });
     assert.equal(response.statusCode, 500);
     const error = errorOf(response);
     assert.equal(error.type, 'server_error');
@@ -272,7 +351,7 @@ describe('HTTP layer', () => {
     const { key } = (await app.inject({ method: 'POST', url: '/key/generate', headers: auth, payload: { models: ['gpt-4o-mini'] } })).json();
     const visible = await app.inject({ method: 'GET', url: '/v1/models/gpt-4o-mini', headers: { authorization: `Bearer ${key}` } });
     assert.equal(visible.statusCode, 200);
-    assert.deepEqual(visible.json(), { id: 'gpt-4o-mini', object: 'model', created: 1_700_000_000, owned_by: 'portico' });
+    assert.deepEqual(visible.json(), { id: 'gpt-4o-mini', object: 'model', created: STARTED_AT, owned_by: 'portico' });
     const hidden = await app.inject({ method: 'GET', url: '/v1/models/other-model', headers: { authorization: `Bearer ${key}` } });
     assert.equal(hidden.statusCode, 404);
   });

@@ -16,6 +16,7 @@ import { authenticateRequest } from './authenticate.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
+import { registerKeyRateLimits } from './rate-limit-hook.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
 const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -106,6 +107,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     reply.send(new NotFoundError(`Invalid URL (${request.method} ${path})`));
   });
 
+  registerKeyRateLimits(app, services);
   for (const module of options.routes ?? ROUTE_MODULES) {
     await module.register(app, services);
   }

@@ -11,6 +11,8 @@ import type { KeyService } from '../auth/key-service.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
+import type { LiveRateLimits } from '../coordination/live-rate-limits.ts';
+import type { BatchEngine } from '../jobs/batch-engine.ts';
 
 export interface AppServices {
   readonly config: PorticoConfig;
@@ -21,6 +23,13 @@ export interface AppServices {
   readonly logger: Logger;
   /** Gateway-owned Files and Batches (ids, ownership, placement, state). */
   readonly managed?: ManagedServices;
+  /** Runs the lines of emulated batches; started and stopped with the other background jobs. */
+  readonly batchEngine?: BatchEngine;
+  /**
+   * Rate limits of live traffic (per key, per deployment) over the shared or in-memory limiter
+   * (`coordination/shared-state.ts`); absent: no limits are enforced.
+   */
+  readonly limits?: LiveRateLimits;
   /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
   readonly startedAt: number;
 }

@@ -4,7 +4,14 @@
  *
  * Graceful stop: stop accepting connections (new requests on kept-alive connections get 503 with
  * `connection: close`), let in-flight requests and streams finish for up to `shutdownGraceMs`,
- * then cut what is left (which aborts those upstream calls), then close the database.
+ * then cut what is left (which aborts those upstream calls). Meanwhile, and at the same time, the
+ * background jobs stop and give their leases back (the poller finishes its pass and releases the
+ * batches it held; the batch engine lets its running lines finish, then hands the rest back to
+ * `pending`), so another instance takes their work over at once. Then Redis and the database
+ * are closed.
+ *
+ * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
+ * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
@@ -16,6 +23,9 @@ import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
 import { createManagedServices } from '../managed/managed-services.ts';
 import { createBackgroundJobs, type BackgroundJobs } from '../jobs/background-jobs.ts';
+import { createBatchEngine } from '../jobs/batch-engine.ts';
+import { emulatedBatchSupport } from '../jobs/batch-engine-setup.ts';
+import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
@@ -31,6 +41,10 @@ export interface StartOptions extends AppOptions {
   logger: Logger;
   /** How long a stop waits for in-flight requests and streams before cutting them. */
   shutdownGraceMs?: number;
+  /** `REDIS_URL`: rate limits and cooldowns shared across instances; unset: in memory. */
+  redisUrl?: string;
+  /** `PORTICO_REDIS_PREFIX`: prefix of every Redis key (default `portico:`). */
+  redisPrefix?: string;
 }
 
 export interface RunningPortico {
@@ -45,15 +59,41 @@ export interface RunningPortico {
   close(): Promise<void>;
 }
 
-export async function createServices(config: PorticoConfig, database: Database, logger: Logger): Promise<AppServices> {
+/**
+ * `shared`: where rate limits and cooldowns live (`createSharedState`); default: in memory.
+ */
+export async function createServices(config: PorticoConfig, database: Database, logger: Logger, shared?: SharedState): Promise<AppServices> {
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))] });
-  const router = new Router(config, { onAttempt: (attempt) => metrics.observeUpstreamAttempt(attempt) });
+  const state = shared ?? (await createSharedState({ config, logger }));
+  const limits = state.limits;
+  // Live requests are admitted against the deployments' rpm/tpm (and their tokens charged after
+  // the answer) on the same counters the batch engine takes its share from, so the engine leaves
+  // live traffic its share. (This replaces `liveTrafficMeter`: counting both would count twice.)
+  const router = new Router(config, {
+    health: state.health,
+    admission: limits.deploymentAdmission,
+    onAttempt: (attempt) => {
+      metrics.observeUpstreamAttempt(attempt);
+      limits.observeAttempt(attempt);
+    },
+  });
   const keys = new KeyService(new KeyStore(database), {
     masterKey: config.masterKey,
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
   });
-  const managed = createManagedServices({ config, database, router, logger });
-  return { config, database, router, keys, metrics, logger, managed, startedAt: Math.floor(Date.now() / 1000) };
+  const emulated = emulatedBatchSupport(database, router);
+  const managed = createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
+  const batchEngine = createBatchEngine({
+    items: emulated.items,
+    batches: managed.batchStore,
+    router,
+    logger,
+    instanceId: managed.instanceId,
+    limiter: state.limiter,
+    liveTrafficShare: config.batch.liveTrafficShare,
+    leaseMs: config.batch.leaseMs,
+  });
+  return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
@@ -62,16 +102,20 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   let app: FastifyInstance;
   let services: AppServices;
   let jobs: BackgroundJobs;
+  let shared: SharedState | undefined;
   try {
-    services = await createServices(config, database, logger);
-    jobs = createBackgroundJobs(config, services.managed!, logger);
+    shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+    services = await createServices(config, database, logger, shared);
+    jobs = createBackgroundJobs(config, services.managed!, logger, services.batchEngine ? [services.batchEngine] : []);
     app = await buildApp(services, options);
     await app.listen({ host: options.host, port: options.port });
     jobs.start();
   } catch (error) {
+    await shared?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
+  const sharedState = shared;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -80,24 +124,27 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= stopGracefully(app, services, jobs, graceMs);
+    closing ??= stopGracefully(app, services, jobs, sharedState, graceMs);
     return closing;
   };
   return { app, services, url, port, jobs, close };
 }
 
-async function stopGracefully(app: FastifyInstance, services: AppServices, jobs: BackgroundJobs, graceMs: number): Promise<void> {
+async function stopGracefully(app: FastifyInstance, services: AppServices, jobs: BackgroundJobs, shared: SharedState, graceMs: number): Promise<void> {
   const timer = setTimeout(() => {
     services.logger.warn({ grace_ms: graceMs }, 'shutdown: grace period over, closing the remaining connections');
     app.server.closeAllConnections();
   }, graceMs);
+  timer.unref();
   try {
-    // Background work stops first and lets go of its leases, so another instance takes over.
-    await jobs.stop();
-    await app.close();
+    // Together: the server stops accepting and drains, the jobs finish and give their leases back.
+    const [server, background] = await Promise.allSettled([app.close(), jobs.stop()]);
+    if (background.status === 'rejected') services.logger.warn({ err: background.reason }, 'shutdown: stopping the background jobs failed; their leases expire by themselves');
+    if (server.status === 'rejected') throw server.reason;
   } finally {
     clearTimeout(timer);
     await closeRouter(services.router);
+    await shared.close().catch((error: unknown) => services.logger.warn({ err: error }, 'shutdown: closing redis failed'));
     await services.database.close();
   }
 }

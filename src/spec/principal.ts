@@ -17,6 +17,10 @@ export interface Principal {
   readonly allowedModels: ReadonlySet<string> | null;
   readonly userId: string | null;
   readonly teamId: string | null;
+  /** The key's requests per minute (`/key/generate` `rpm_limit`); absent = none. */
+  readonly rpmLimit?: number | null;
+  /** The key's tokens per minute (`tpm_limit`), counted from the upstream answers' `usage`; absent = none. */
+  readonly tpmLimit?: number | null;
 }
 
 export function ownerOf(key: { id: string; teamId: string | null; userId: string | null }): string {

@@ -17,6 +17,10 @@ export interface VirtualKeyRecord {
   createdAt: number;
   expiresAt: number | null;
   blocked: boolean;
+  /** Requests per minute (`rpm_limit`); absent = no limit. */
+  rpmLimit?: number;
+  /** Tokens per minute, counted from the upstream answers' `usage` (`tpm_limit`); absent = no limit. */
+  tpmLimit?: number;
 }
 
 /** The fields `update` may change. */
@@ -44,6 +48,8 @@ export class KeyStore {
         created_at: record.createdAt,
         expires_at: record.expiresAt,
         blocked: record.blocked ? 1 : 0,
+        rpm_limit: record.rpmLimit ?? null,
+        tpm_limit: record.tpmLimit ?? null,
       })
       .execute();
   }
@@ -121,5 +127,7 @@ function toRecord(row: Selectable<ApiKeysTable>): VirtualKeyRecord {
     createdAt: Number(row.created_at),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     blocked: Number(row.blocked) === 1,
+    ...(row.rpm_limit != null && { rpmLimit: Number(row.rpm_limit) }),
+    ...(row.tpm_limit != null && { tpmLimit: Number(row.tpm_limit) }),
   };
 }

@@ -28,6 +28,10 @@ export interface ApiKeysTable {
   created_at: number;
   expires_at: number | null;
   blocked: Generated<number>;
+  /** Requests per minute (LiteLLM `rpm_limit`); null = none. Migration 0004. */
+  rpm_limit: number | null;
+  /** Tokens per minute (LiteLLM `tpm_limit`); null = none. Migration 0004. */
+  tpm_limit: number | null;
 }
 
 export interface FilesTable {

@@ -103,4 +103,26 @@ forEachDatabase('engine crash and resume', (ctx) => {
       assert.notDeepEqual((stored?.result as { late?: boolean }).late, true);
     }
   });
+
+  test('a stopped engine gives its running lines back at once, and another instance finishes them', async () => {
+    const lines = chatLines(6, 'slow-mock', { prefix: 'rolling' });
+    const id = await h.createBatch(lines);
+    await h.waitForStatus(id, ['in_progress']);
+    // Lines take 150 ms; the stopping engine waits 10 ms for them, then lets go.
+    const leaving = h.newEngine({ leaseMs: 60_000, drainMs: 10 });
+    leaving.start();
+    await waitUntil(async () => (await h.items.countByState(id)).running > 0, 20_000, 'lines running');
+    await leaving.stop();
+    const afterStop = await h.items.countByState(id);
+    assert.equal(afterStop.running, 0, 'no lease is left behind');
+    assert.ok(afterStop.pending > 0);
+
+    // The lease was 60 s: only a released line can be picked up this soon.
+    const arriving = h.newEngine({ leaseMs: 60_000 });
+    arriving.start();
+    const batch = await h.waitForStatus(id, ['completed'], 10_000);
+    await arriving.stop();
+    const { output } = await h.results(batch);
+    assert.deepEqual(customIds(output), customIds(lines));
+  });
 });

@@ -9,7 +9,7 @@ import { BATCH_REQUEST_ID_PREFIX } from '../../src/routing/rate-limits/deploymen
 import type { BatchOutputLine, BatchUsage } from '../../src/spec/openai-objects.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
 import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../simulators/openai-simulator.ts';
-import { chatLines, customIds, startEngineHarness, type EngineHarness } from './engine-harness.ts';
+import { chatLines, customIds, MASTER, startEngineHarness, waitUntil, type EngineHarness } from './engine-harness.ts';
 
 let upstream: OpenAISimulator;
 before(async () => {
@@ -138,6 +138,32 @@ forEachDatabase('emulated batches', (ctx) => {
       assert.equal(line.response?.status_code, 400);
       assert.equal((line.response?.body as { error: { code: string } }).error.code, 'unsupported_operation');
     }
+  });
+
+  test('a batch whose input file was deleted before it started fails with the reason in errors', async () => {
+    const id = await h.createBatch(chatLines(3, 'mock-group', { prefix: 'orphan' }));
+    const stored = await h.managed.batchStore.getById(id);
+    await h.managed.files.delete(MASTER, stored!.inputFileId);
+    const batch = await h.waitForStatus(id, ['failed']);
+    assert.equal(batch.errors?.data[0]?.code, 'invalid_file');
+    assert.equal(batch.output_file_id, null);
+    assert.equal(batch.error_file_id, null);
+    assert.ok(batch.failed_at !== null);
+  });
+
+  test('the work items of a finished batch are deleted once its files are written', async () => {
+    const id = await h.createBatch(chatLines(4, 'mock-group', { prefix: 'tidy' }));
+    const batch = await h.waitForStatus(id, ['completed']);
+    assert.equal((await h.items.countByState(id)).succeeded, 4);
+    const janitor = h.newEngine({ cleanupIntervalMs: 50 });
+    janitor.start();
+    try {
+      await waitUntil(async () => Object.values(await h.items.countByState(id)).every((n) => n === 0), 10_000, 'items deleted');
+    } finally {
+      await janitor.stop();
+    }
+    // The files stay whole.
+    assert.equal((await h.results(batch)).output.length, 4);
   });
 });
 

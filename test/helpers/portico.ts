@@ -37,6 +37,10 @@ export interface StartPorticoOptions extends AppOptions {
   /** Log level of the captured logs (default `info`). */
   logLevel?: string;
   shutdownGraceMs?: number;
+  /** `REDIS_URL` of the instance (rate limits and cooldowns in Redis); default: in memory. */
+  redisUrl?: string;
+  /** Key prefix in Redis; give each test its own. */
+  redisPrefix?: string;
 }
 
 export interface PorticoUnderTest {

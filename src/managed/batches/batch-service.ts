@@ -80,7 +80,8 @@ export class BatchService {
         const result = await executor.start({ batchId: id, request, file, deployment: client.deployment, client, call: attempt });
         return { ...result, executor, deploymentId: client.deployment.id };
       },
-      { signal: call.signal, requestId: call.requestId, fallbacks: false },
+      // Starting a batch is not a model request: it does not count against the deployment's rpm/tpm.
+      { signal: call.signal, requestId: call.requestId, fallbacks: false, countAgainstLimits: false },
     );
     const record = newBatchRecord(id, principal, request, modelGroup, file.id, createdAt, started);
     try {

@@ -16,7 +16,11 @@ import type { RouteModule } from '../services.ts';
 
 const optionalId = z.string().min(1).max(256).nullish();
 
-/** Strict: a LiteLLM field Portico does not enforce (budgets, limits) is refused, not ignored. */
+/**
+ * Strict: a LiteLLM field Portico does not enforce (budgets, `max_parallel_requests`, ...) is
+ * refused, not ignored. `rpm_limit` / `tpm_limit` are enforced on the model routes, across
+ * instances when `REDIS_URL` is set (`server/rate-limit-hook.ts`).
+ */
 const generateKeyBody = z.strictObject({
   models: z.array(z.string().min(1)).optional(),
   user_id: optionalId,
@@ -27,6 +31,8 @@ const generateKeyBody = z.strictObject({
     .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y"')
     .nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  rpm_limit: z.number().int().nonnegative().nullish(),
+  tpm_limit: z.number().int().nonnegative().nullish(),
 });
 
 const deleteKeysBody = z.strictObject({
@@ -51,6 +57,8 @@ function keyInfo(record: VirtualKeyRecord) {
     expires: isoOrNull(record.expiresAt),
     created_at: isoOrNull(record.createdAt),
     blocked: record.blocked,
+    rpm_limit: record.rpmLimit ?? null,
+    tpm_limit: record.tpmLimit ?? null,
   };
 }
 
@@ -71,6 +79,8 @@ export const keyRoutes: RouteModule = {
         keyAlias: body.key_alias ?? null,
         durationMs: body.duration ? (parseDurationMs(body.duration) ?? null) : null,
         metadata: body.metadata ?? {},
+        rpmLimit: body.rpm_limit ?? null,
+        tpmLimit: body.tpm_limit ?? null,
       });
       const info = keyInfo(record);
       return {
@@ -82,6 +92,8 @@ export const keyRoutes: RouteModule = {
         user_id: info.user_id,
         team_id: info.team_id,
         metadata: info.metadata,
+        rpm_limit: info.rpm_limit,
+        tpm_limit: info.tpm_limit,
         token: info.token,
         created_at: info.created_at,
       };

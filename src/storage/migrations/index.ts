@@ -7,6 +7,7 @@ import type { Database } from '../database.ts';
 import { migration0001ApiKeys } from './0001_api_keys.ts';
 import { migration0002FilesAndBatches } from './0002_files_and_batches.ts';
 import { migration0003BatchItems } from './0003_batch_items.ts';
+import { migration0004KeyLimits } from './0004_key_limits.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0001ApiKeys,
   migration0002FilesAndBatches,
   migration0003BatchItems,
+  migration0004KeyLimits,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */

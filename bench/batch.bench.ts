@@ -1,0 +1,240 @@
+/**
+ * `npm run bench:batch`: Portico's batch engine on a deployment without a batch API.
+ *
+ * Starts, each as its own process, a simulated model server (`lib/batch-upstream-server.ts`,
+ * 50 ms per answer, no concurrency limit) and Portico (`bin/portico.js`, a `hosted_vllm/`
+ * deployment with `batch_concurrency: 64`, SQLite unless BENCH_DATABASE_URL says otherwise).
+ * Then, through the official `openai` SDK:
+ *   1. live chat requests one at a time, without a batch (baseline latency);
+ *   2. a 10,000-line batch: upload, create, poll until completed, while live requests keep
+ *      going one at a time on the same deployment;
+ *   3. the output file is downloaded and checked (every custom_id exactly once).
+ * Reports lines per second against the ideal (concurrency / latency), the gateway's peak RSS
+ * during the batch, and live latency during the batch versus without it. Writes
+ * `results/latest-batch.json`.
+ *
+ * | variable | default | meaning |
+ * | BENCH_BATCH_LINES | 10000 | lines in the batch |
+ * | BENCH_BATCH_LATENCY_MS | 50 | upstream time per answer |
+ * | BENCH_BATCH_CONCURRENCY | 64 | `batch_concurrency` of the deployment |
+ * | BENCH_LIVE_BASELINE | 200 | live requests measured without a batch |
+ * | BENCH_DATABASE_URL | SQLite in a temp dir | e.g. postgres://postgres@127.0.0.1:5432/bench (must exist) |
+ * | BENCH_MAX_S | 600 | hard stop |
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { createBenchClient } from './lib/client.ts';
+import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, repoRoot, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { startRssSampler } from './lib/rss.ts';
+import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
+import { fmtInt, fmtMB, fmtMs, fmtPercent, formatTable } from './lib/table.ts';
+
+const LINES = Number(process.env.BENCH_BATCH_LINES ?? 10_000);
+const LATENCY_MS = Number(process.env.BENCH_BATCH_LATENCY_MS ?? 50);
+const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 64);
+const LIVE_BASELINE = Number(process.env.BENCH_LIVE_BASELINE ?? 200);
+const MAX_S = Number(process.env.BENCH_MAX_S ?? 600);
+const UPSTREAM_KEY = 'sk-upstream';
+const MASTER_KEY = 'sk-bench-master';
+const MODEL = 'bench-model';
+
+installCleanupHandlers();
+const watchdog = setTimeout(() => {
+  process.stderr.write(`\nbench:batch: BENCH_MAX_S=${MAX_S} reached, stopping\n`);
+  void stopAll().finally(() => process.exit(1));
+}, MAX_S * 1000);
+watchdog.unref();
+
+async function startUpstream(): Promise<{ proc: ManagedProcess; origin: string }> {
+  const port = await getFreePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const proc = await startProcess({
+    name: 'upstream',
+    command: nodeBinary(),
+    args: [join(repoRoot, 'bench', 'lib', 'batch-upstream-server.ts'), '--port', String(port), '--latency-ms', String(LATENCY_MS), '--api-key', UPSTREAM_KEY],
+    ready: { url: `${origin}/health` },
+  });
+  return { proc, origin };
+}
+
+async function startPortico(upstreamOrigin: string): Promise<{ proc: ManagedProcess; origin: string; database: string }> {
+  const dir = makeTempDir('portico-batch-bench-');
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(
+    configPath,
+    `model_list:
+  - model_name: ${MODEL}
+    litellm_params:
+      model: hosted_vllm/${MODEL}
+      api_base: ${upstreamOrigin}/v1
+      api_key: ${UPSTREAM_KEY}
+      batch_concurrency: ${CONCURRENCY}
+general_settings:
+  master_key: ${MASTER_KEY}
+portico_settings:
+  files:
+    storage_dir: ${join(dir, 'files')}
+  batch:
+    poll_interval_ms: 200
+    refresh_after_seconds: 1
+`,
+  );
+  const port = await getFreePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const database = process.env.BENCH_DATABASE_URL ?? `file:${join(dir, 'bench.db')}`;
+  const proc = await startProcess({
+    name: 'portico',
+    command: nodeBinary(),
+    args: [join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
+    env: { DATABASE_URL: database, LOG_LEVEL: 'warn' },
+    stdinPipe: false,
+    ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },
+  });
+  return { proc, origin, database: database.startsWith('file:') ? 'SQLite' : 'PostgreSQL' };
+}
+
+function batchJsonl(): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < LINES; i++) {
+    lines.push(JSON.stringify({ custom_id: `line-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: `Question ${i}: what is ${i} + ${i}?` }], max_tokens: 20 } }));
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  const upstream = await startUpstream();
+  const portico = await startPortico(upstream.origin);
+  const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${portico.origin}/v1`, maxRetries: 0, timeout: 120_000 });
+  const live = createBenchClient(
+    {
+      origin: portico.origin,
+      path: '/v1/chat/completions',
+      request: {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'A live question.' }] }),
+      },
+    },
+    1,
+  );
+
+  process.stdout.write(`bench:batch: ${fmtInt(LINES)} lines, upstream ${LATENCY_MS} ms per answer, batch_concurrency ${CONCURRENCY}, ${portico.database}\n`);
+  await live.timeRequests({ count: 20, concurrency: 1, until: 'complete' }); // warm-up
+  const baseline = await live.timeRequests({ count: LIVE_BASELINE, concurrency: 1, until: 'complete' });
+
+  const uploadStarted = Date.now();
+  const file = await client.files.create({ file: await toFile(batchJsonl(), 'bench.jsonl'), purpose: 'batch' });
+  const uploadMs = Date.now() - uploadStarted;
+
+  const sampler = startRssSampler(portico.proc.pid);
+  const createdAt = Date.now();
+  const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  let batch = created;
+  let firstProgressAt: number | undefined;
+  let linesDoneAt: number | undefined;
+  let inProgressSeenAt: number | undefined;
+  const duringBatch: number[] = [];
+  let liveErrors = 0;
+
+  const poll = (async () => {
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      batch = await client.batches.retrieve(created.id);
+      const done = batch.request_counts ? batch.request_counts.completed + batch.request_counts.failed : 0;
+      const now = Date.now();
+      if (batch.status !== 'validating') inProgressSeenAt ??= now;
+      if (done > 0) firstProgressAt ??= now;
+      if (done === LINES) linesDoneAt ??= now;
+    }
+  })();
+  const liveLoop = (async () => {
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      const run = await live.timeRequests({ count: 5, concurrency: 1, until: 'complete' });
+      duringBatch.push(...run.latenciesMs);
+      liveErrors += run.errors;
+    }
+  })();
+  await Promise.all([poll, liveLoop]);
+  const finishedAt = Date.now();
+  const rss = sampler.stop();
+
+  const outputText = batch.output_file_id ? await (await client.files.content(batch.output_file_id)).text() : '';
+  const outputIds = outputText
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
+  const unique = new Set(outputIds).size;
+  const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as { requests: number; maxInFlight: number };
+  await live.close();
+
+  const ideal = CONCURRENCY / (LATENCY_MS / 1000);
+  const engineSeconds = ((linesDoneAt ?? finishedAt) - (firstProgressAt ?? createdAt)) / 1000;
+  const engineRate = LINES / engineSeconds;
+  const endToEndRate = LINES / ((finishedAt - createdAt) / 1000);
+  const base = summarizeLatencies(baseline.latenciesMs);
+  const during = summarizeLatencies(duringBatch);
+
+  process.stdout.write('\nBatch\n');
+  process.stdout.write(
+    formatTable(
+      ['measure', 'value'],
+      [
+        ['status', batch.status],
+        ['request_counts', `${batch.request_counts?.completed} completed, ${batch.request_counts?.failed} failed of ${batch.request_counts?.total}`],
+        ['output lines (unique custom_ids)', `${fmtInt(outputIds.length)} (${fmtInt(unique)})`],
+        ['upload of the input file', fmtMs(uploadMs)],
+        ['create -> in_progress seen', fmtMs((inProgressSeenAt ?? finishedAt) - createdAt)],
+        ['lines per second (first to last line)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
+        ['lines per second (create -> completed)', `${fmtInt(endToEndRate)} = ${fmtPercent(endToEndRate / ideal)} of ideal`],
+        ['upstream requests / most at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)}`],
+        ['gateway peak RSS during the batch', fmtMB(rss.peakBytes)],
+      ],
+    ) + '\n',
+  );
+  process.stdout.write('\nLive requests on the same deployment (one at a time)\n');
+  const row = (name: string, s: LatencySummary, errors: number) => [name, fmtInt(s.count), fmtMs(s.p50Ms), fmtMs(s.p90Ms), fmtMs(s.p99Ms), fmtMs(s.maxMs), fmtInt(errors)];
+  process.stdout.write(
+    formatTable(['', 'requests', 'p50', 'p90', 'p99', 'max', 'errors'], [row('without a batch', base, baseline.errors), row('during the batch', during, liveErrors)]) + '\n',
+  );
+
+  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+  writeFileSync(
+    join(repoRoot, 'bench', 'results', 'latest-batch.json'),
+    JSON.stringify(
+      {
+        lines: LINES,
+        latencyMs: LATENCY_MS,
+        concurrency: CONCURRENCY,
+        database: portico.database,
+        status: batch.status,
+        requestCounts: batch.request_counts,
+        outputLines: outputIds.length,
+        uniqueOutputIds: unique,
+        uploadMs,
+        idealLinesPerSecond: ideal,
+        linesPerSecond: engineRate,
+        endToEndLinesPerSecond: endToEndRate,
+        upstream: stats,
+        peakRssBytes: rss.peakBytes,
+        liveWithoutBatch: base,
+        liveDuringBatch: during,
+        liveErrorsDuringBatch: liveErrors,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const ok = batch.status === 'completed' && unique === LINES && outputIds.length === LINES && liveErrors === 0;
+  await stopAll();
+  if (!ok) {
+    process.stderr.write('bench:batch: the batch did not complete with every line exactly once (see above)\n');
+    process.exit(1);
+  }
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(`bench:batch failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+/**
+ * A simulated model server for the batch benchmark, run as its own process:
+ *   node bench/lib/batch-upstream-server.ts --port N [--latency-ms 50] [--api-key sk-upstream]
+ *
+ * POST .../chat/completions waits `latency-ms` (a model's time to answer; requests are served
+ * concurrently, without a limit) and answers a chat.completion echoing the last user message,
+ * with usage. GET /health answers 200; GET /stats answers `{ "requests": n, "maxInFlight": m }`.
+ * A wrong `Authorization: Bearer <api-key>` answers 401. Listens on 127.0.0.1. Exits when stdin closes.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { exitWhenParentGoes, readFlag } from './server-args.ts';
+
+const port = Number(readFlag('port') ?? 0);
+const latencyMs = Number(readFlag('latency-ms') ?? 50);
+const expectedAuthorization = `Bearer ${readFlag('api-key') ?? 'sk-upstream'}`;
+
+let requests = 0;
+let inFlight = 0;
+let maxInFlight = 0;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': `req_bench_${requests}` });
+  res.end(text);
+}
+
+function lastUserText(body: { messages?: Array<{ role?: string; content?: unknown }> }): string {
+  const messages = body.messages ?? [];
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && typeof messages[i].content === 'string') return messages[i].content as string;
+  return '';
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+  if (req.method === 'GET' && req.url === '/health') return sendJson(res, 200, { status: 'ok' });
+  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight });
+  if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
+    return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: null } });
+  }
+  if (req.headers.authorization !== expectedAuthorization) {
+    return sendJson(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+  }
+  let body: { model?: string; messages?: Array<{ role?: string; content?: unknown }> };
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
+  }
+  requests += 1;
+  inFlight += 1;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+  setTimeout(() => {
+    inFlight -= 1;
+    const content = `Answer to: ${lastUserText(body).slice(0, 100)}`;
+    sendJson(res, 200, {
+      id: `chatcmpl-bench-${requests}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? 'bench-model',
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
+    });
+  }, latencyMs);
+}
+
+const server = createServer((req, res) => {
+  const parts: Buffer[] = [];
+  req.on('data', (part: Buffer) => parts.push(part));
+  req.on('end', () => answer(req, res, parts.length === 1 ? parts[0] : Buffer.concat(parts)));
+});
+server.keepAliveTimeout = 65_000;
+server.listen(port, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`batch upstream listening on ${typeof address === 'object' && address ? address.port : port}\n`);
+});
+exitWhenParentGoes();

@@ -1,0 +1,81 @@
+/**
+ * Where the state that several instances must agree on lives: rate-limit counters and deployment
+ * cooldowns. `REDIS_URL` set: in Redis, shared by every instance using it (and the same
+ * `PORTICO_REDIS_PREFIX`); unset: in this process's memory.
+ *
+ * What is shared where (the README's "Running several instances" explains it to users):
+ * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
+ * - Redis: rpm/tpm counters (per key, per deployment, the batch engine's share), cooldowns.
+ * - The blob directory (`portico_settings.files.storage_dir`): file bytes; one shared volume.
+ */
+import type { PorticoConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import { FAILURE_WINDOW_MS, type CooldownPolicy } from '../routing/cooldown.ts';
+import { type DeploymentHealth, InMemoryDeploymentHealth } from '../routing/deployment-health.ts';
+import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
+import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
+import { LiveRateLimits } from './live-rate-limits.ts';
+import { connectRedis, isRedisUrl, redactUrl, type RedisConnection } from './redis-connection.ts';
+import { RedisDeploymentHealth } from './redis-deployment-health.ts';
+import { RedisRateLimiter } from './redis-rate-limiter.ts';
+
+export interface SharedStateOptions {
+  config: PorticoConfig;
+  logger: Logger;
+  /** `REDIS_URL`; unset or empty: in memory. */
+  redisUrl?: string;
+  /** `PORTICO_REDIS_PREFIX`; default `portico:`. */
+  redisPrefix?: string;
+}
+
+export interface SharedState {
+  readonly kind: 'redis' | 'memory';
+  /** rpm/tpm counters (live traffic and the batch engine's budgets). */
+  readonly limiter: RateLimiter;
+  /** Deployment failures and cooldowns, for the router. */
+  readonly health: DeploymentHealth;
+  /** The live-traffic limits over `limiter`: the router's admission, the key limits, the token meter. */
+  readonly limits: LiveRateLimits;
+  /** The Redis connection, when there is one. */
+  readonly redis?: RedisConnection;
+  /** Stops listening and closes the Redis connections. */
+  close(): Promise<void>;
+}
+
+export function cooldownPolicyOf(config: PorticoConfig): CooldownPolicy {
+  return { allowedFails: config.router.allowedFails, cooldownMs: config.router.cooldownMs, windowMs: FAILURE_WINDOW_MS };
+}
+
+export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
+  const { config, logger } = options;
+  const url = options.redisUrl?.trim();
+  if (!url) {
+    const limiter = new InMemoryRateLimiter();
+    return {
+      kind: 'memory',
+      limiter,
+      health: new InMemoryDeploymentHealth(cooldownPolicyOf(config)),
+      limits: new LiveRateLimits(limiter, config.deployments),
+      close: async () => undefined,
+    };
+  }
+  if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
+  const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
+  const limiter = new RedisRateLimiter(redis);
+  const health = await RedisDeploymentHealth.start(redis, {
+    policy: cooldownPolicyOf(config),
+    deploymentIds: config.deployments.map((deployment) => deployment.id),
+  });
+  logger.info({ redis: redactUrl(url), prefix: redis.prefix, connected: redis.ready }, 'redis: rate limits and cooldowns are shared across instances');
+  return {
+    kind: 'redis',
+    limiter,
+    health,
+    limits: new LiveRateLimits(limiter, config.deployments),
+    redis,
+    async close() {
+      await health.close();
+      await redis.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * A virtual key's `rpm_limit` / `tpm_limit` (LiteLLM `/key/generate`), enforced on the model
+ * routes (chat completions, embeddings, responses) before the request goes upstream: over the
+ * limit, the answer is OpenAI's 429 `rate_limit_exceeded` with `retry-after`.
+ *
+ * Cheap by construction: a request whose key has no limit (the master key, most keys) returns
+ * from the hook after two property reads; only limited keys touch the limiter (one Redis round
+ * trip with `REDIS_URL`). Deployment `rpm`/`tpm` are the router's business (`RouterOptions.admission`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
+import { withAndWithoutV1 } from './routes/paths.ts';
+import type { AppServices } from './services.ts';
+
+/** The routes that call a model: what a key's requests and tokens per minute count. */
+export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(['/chat/completions', '/embeddings', '/responses'].flatMap(withAndWithoutV1));
+
+export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits'>): void {
+  const limits = services.limits;
+  if (limits === undefined) return;
+  app.addHook('preHandler', (request, reply, done) => {
+    const principal = request.portico.principal;
+    if (principal === null || !LiveRateLimits.hasKeyLimits(principal) || !RATE_LIMITED_ROUTES.has(request.routeOptions.url ?? '')) {
+      done();
+      return;
+    }
+    limits.admitKey(principal, request.id).then(
+      () => {
+        reply.raw.once('close', () => limits.forget(request.id));
+        done();
+      },
+      (error: Error) => done(error),
+    );
+  });
+}
