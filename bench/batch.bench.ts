@@ -20,6 +20,7 @@
  * | BENCH_LIVE_BASELINE | 200 | live requests measured without a batch |
  * | BENCH_DATABASE_URL | SQLite in a temp dir | e.g. postgres://postgres@127.0.0.1:5432/bench (must exist) |
  * | BENCH_MAX_S | 600 | hard stop |
+ * | BENCH_PORTICO_NODE_ARGS | | extra node flags for Portico, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` |
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,7 +87,8 @@ portico_settings:
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),
-    args: [join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
+    // BENCH_PORTICO_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
+    args: [...(process.env.BENCH_PORTICO_NODE_ARGS ?? '').split(/\s+/).filter(Boolean), join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
     env: { DATABASE_URL: database, LOG_LEVEL: 'warn' },
     stdinPipe: false,
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },

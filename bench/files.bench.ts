@@ -8,7 +8,8 @@
  *    `target_model_names: gpt-4o-everywhere`: Portico validates it, stores it, and places a
  *    rewritten copy on BOTH deployments (OpenAI and Azure) before it answers;
  * 2. download it back (served from Portico's blob store);
- * 3. upload a ~50 MB input for `gpt-4o-mini` (OpenAI only), run a batch on it (the simulator
+ * 3. upload the same file without targets (plain SDK flow: validated and stored, not placed);
+ * 4. upload a ~50 MB input for `gpt-4o-mini` (OpenAI only), run a batch on it (the simulator
  *    echoes every text, so the output is as large as the input), and download the output file
  *    (which Portico copied from the provider into its blob store when the batch completed).
  * Prints MB/s and Portico's peak RSS per operation, checks peak RSS against issue 3's bar
@@ -98,11 +99,12 @@ async function main(): Promise<number> {
   // 2. Upstreams and Portico. Portico's limits are raised only when the bench is asked for more than the defaults.
   const upstreams = await startFilesUpstreams();
   log(`simulators: OpenAI ${upstreams.openaiUrl}, Azure ${upstreams.azureUrl} (pid ${upstreams.proc.pid})`);
+  const limits = {
+    maxBatchFileBytes: big.bytes > 200 * MiB ? big.bytes : undefined,
+    maxBatchFileLines: settings.fileLines > 50_000 ? settings.fileLines : undefined,
+  };
   const portico = await startFilesPortico(upstreams, {
-    limits: {
-      maxBatchFileBytes: big.bytes > 200 * MiB ? big.bytes : undefined,
-      maxBatchFileLines: settings.fileLines > 50_000 ? settings.fileLines : undefined,
-    },
+    limits,
     memoryProbe: settings.memoryProbe,
   });
   log(`Portico: ${portico.origin} (pid ${portico.pid}${portico.nodeArgs.length ? `, node ${portico.nodeArgs.join(' ')}` : ''})`);
@@ -123,15 +125,21 @@ async function main(): Promise<number> {
   });
   const operations: OperationResult[] = [];
   const failures: string[] = [];
-  const measure = async (stage: string, label: string, run: () => Promise<{ bytes: number; check?: string }>): Promise<boolean> => {
+  /** Times `run` and samples Portico's RSS meanwhile; `verify` runs afterwards, outside the timing. */
+  const measure = async (
+    stage: string,
+    label: string,
+    run: () => Promise<{ bytes: number; verify?: () => Promise<string> }>,
+  ): Promise<boolean> => {
     if (isAborted()) return false;
     timeline.mark(stage);
     const sampler = startRssSampler(portico.pid, 20);
     const started = performance.now();
     try {
-      const { bytes, check } = await run();
+      const { bytes, verify } = await run();
       const seconds = (performance.now() - started) / 1000;
       const rss = sampler.stop();
+      const check = verify ? await verify() : undefined;
       operations.push({ stage, label, bytes, seconds, mbPerSec: bytes / MiB / seconds, peakRssBytes: rss.peakBytes, check });
       log(`${label}: ${(bytes / MiB).toFixed(1)} MB in ${seconds.toFixed(2)} s, peak RSS ${(rss.peakBytes / MiB).toFixed(0)} MB${check ? ` (${check})` : ''}`);
       return true;
@@ -157,7 +165,7 @@ async function main(): Promise<number> {
     } as unknown as OpenAI.FileCreateParams);
     bigFileId = file.id;
     if (file.bytes !== big.bytes) throw new Error(`Portico reports ${file.bytes} bytes, ${big.bytes} were sent`);
-    return { bytes: big.bytes, check: await checkCopies(upstreams, big.bytes, big.lines) };
+    return { bytes: big.bytes, verify: () => checkCopies(upstreams, big.bytes, big.lines) };
   });
 
   if (bigFileId) {
@@ -165,9 +173,26 @@ async function main(): Promise<number> {
     await measure('download-upload', 'download it (blob store)', async () => {
       const got = await download(client, id);
       if (got.bytes !== big.bytes || got.sha256 !== big.sha256) throw new Error(`downloaded ${got.bytes} bytes (sha256 ${got.sha256.slice(0, 12)}), uploaded ${big.bytes} (${big.sha256.slice(0, 12)})`);
-      return { bytes: got.bytes, check: 'same bytes' };
+      return { bytes: got.bytes, verify: async () => 'same bytes' };
     });
   }
+
+  // The same bytes without `target_model_names` (the plain SDK flow): receive, validate, store,
+  // nothing placed yet. The difference to the first row is the cost of placing the two copies.
+  await measure('upload-plain', `upload ${(big.bytes / MiB).toFixed(0)} MB, no targets (store only)`, async () => {
+    const before = await readUpstreamStats(upstreams);
+    const file = await client.files.create({ file: createReadStream(bigPath), purpose: 'batch' });
+    if (file.bytes !== big.bytes) throw new Error(`Portico reports ${file.bytes} bytes, ${big.bytes} were sent`);
+    return {
+      bytes: big.bytes,
+      verify: async () => {
+        const after = await readUpstreamStats(upstreams);
+        const placed = after.files.openai.length + after.files.azure.length - before.files.openai.length - before.files.azure.length;
+        if (placed !== 0) throw new Error(`${placed} provider copies appeared for a plain upload`);
+        return 'validated and stored, no copy';
+      },
+    };
+  });
 
   if (small) {
     let inputId: string | undefined;
@@ -195,7 +220,7 @@ async function main(): Promise<number> {
         outputId = batch.output_file_id;
         outputBytes = (await client.files.retrieve(outputId)).bytes;
         const counts = batch.request_counts;
-        return { bytes: outputBytes, check: `${counts?.completed}/${counts?.total} lines` };
+        return { bytes: outputBytes, verify: async () => `${counts?.completed}/${counts?.total} lines` };
       });
     }
     if (outputId) {
@@ -204,7 +229,7 @@ async function main(): Promise<number> {
         const got = await download(client, id);
         if (got.bytes !== outputBytes) throw new Error(`downloaded ${got.bytes} bytes, the file has ${outputBytes}`);
         if (got.lines !== settings.outputLines) throw new Error(`downloaded ${got.lines} lines, expected ${settings.outputLines}`);
-        return { bytes: got.bytes, check: `${got.lines} lines` };
+        return { bytes: got.bytes, verify: async () => `${got.lines} lines` };
       });
     }
   }
@@ -223,7 +248,7 @@ async function main(): Promise<number> {
       loadAverageAfter: loadavg()[0],
     },
     settings: { ...settings, bigFileBytes: big.bytes, bigLineBytes, outputInputBytes: small?.bytes ?? 0, outputInputLineBytes: outputLineBytes },
-    portico: { nodeArgs: portico.nodeArgs, config: filesConfig(upstreams, portico.storageDir), idleRssBytes },
+    portico: { nodeArgs: portico.nodeArgs, config: filesConfig(upstreams, portico.storageDir, limits), idleRssBytes },
     simulatorsRssBytes: upstreamStats?.rssBytes,
     operations,
     rssLimitBytes: settings.rssLimitBytes,

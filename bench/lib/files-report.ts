@@ -9,6 +9,7 @@
  *       the memory probe's sample nearest each peak says what the memory was (heap, buffers, code)
  *   probeAt(probe, wallMs): ProbeSample | undefined  // pure: the last probe sample at or before wallMs
  *   verdict(results): { peakRssBytes, underLimit } // pure
+ *   explainPeak(phase): string                     // pure: what the RSS at a phase's peak was made of
  *   printFilesReport(results): void                // aligned tables on stdout
  *   types FilesBenchResults, OperationResult, PhasePeak
  */
@@ -112,8 +113,15 @@ export function phasesOf(samples: readonly TimelineSample[], stages: readonly st
     const own = samples.filter((s) => s.stage === stage);
     if (own.length === 0) continue;
     const startFiles = own[0].gauges.blobFiles ?? 0;
+    const writes = own.some((s) => (s.gauges.blobTempBytes ?? 0) > 0 || (s.gauges.blobFiles ?? 0) > startFiles);
     const phaseOf = (s: TimelineSample): string =>
-      (s.gauges.blobTempBytes ?? 0) > 0 ? 'blob write' : (s.gauges.blobFiles ?? 0) > startFiles ? 'after blob stored' : 'before blob write';
+      !writes
+        ? 'whole stage'
+        : (s.gauges.blobTempBytes ?? 0) > 0
+          ? 'blob write'
+          : (s.gauges.blobFiles ?? 0) > startFiles
+            ? 'after blob stored'
+            : 'before blob write';
     const byPhase = new Map<string, PhasePeak>();
     for (const s of own) {
       const phase = phaseOf(s);
@@ -134,6 +142,23 @@ export function phasesOf(samples: readonly TimelineSample[], stages: readonly st
   return out;
 }
 
+/**
+ * RSS = file-backed pages (mostly the node binary's code) + anonymous memory; anonymous memory
+ * is the V8 heap as committed (not only what is in use) + ArrayBuffers (Buffers' bytes, alive or
+ * dead and not yet collected) + the rest (native allocations, freed memory malloc kept, stacks).
+ */
+export function explainPeak(phase: PhasePeak): string {
+  const p = phase.atPeak;
+  const mb = (n: number): string => `${(n / MiB).toFixed(0)} MB`;
+  if (!p) return `${phase.stage} / ${phase.phase}: ${mb(phase.peakRssBytes)} (no memory probe)`;
+  const other = p.rssAnon - p.heapTotal - p.arrayBuffers;
+  return (
+    `${phase.stage} / ${phase.phase} at ${(phase.atMs / 1000).toFixed(2)} s: peak RSS ${mb(phase.peakRssBytes)}; ` +
+    `Portico's own reading then: RSS ${mb(p.rss)} = file-backed ${mb(p.rssFile)} + V8 heap committed ${mb(p.heapTotal)} (in use ${mb(p.heapUsed)}) + ` +
+    `ArrayBuffers ${mb(p.arrayBuffers)} + other native ${mb(Math.max(0, other))}`
+  );
+}
+
 export function verdict(results: Pick<FilesBenchResults, 'operations' | 'rssLimitBytes'>): { peakRssBytes: number; underLimit: boolean } {
   const peaks = results.operations.map((o) => o.peakRssBytes).filter((n) => Number.isFinite(n));
   const peakRssBytes = peaks.length > 0 ? Math.max(...peaks) : Number.NaN;
@@ -145,7 +170,9 @@ const MiB = 1024 * 1024;
 export function printFilesReport(results: FilesBenchResults): void {
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   out();
+  const load = (n: unknown): string => (typeof n === 'number' ? n.toFixed(2) : 'n/a');
   out(`Portico managed Files, large files (${String(results.machine.cpus)} CPUs, ${String(results.machine.node)}, SQLite, local blob store)`);
+  out(`load average before/after: ${load(results.machine.loadAverageBefore)}/${load(results.machine.loadAverageAfter)} (other work on the machine skews every figure)`);
   out();
   out(
     formatTable(
@@ -187,6 +214,8 @@ export function printFilesReport(results: FilesBenchResults): void {
   );
   out();
   const { peakRssBytes, underLimit } = verdict(results);
+  const worst = phases.reduce<PhasePeak | undefined>((a, b) => (a === undefined || b.peakRssBytes > a.peakRssBytes ? b : a), undefined);
+  if (worst) out(`Highest: ${explainPeak(worst)}`);
   out(`Portico idle RSS: ${fmtMB(results.portico.idleRssBytes)}; simulators' process (not counted): ${fmtMB(results.simulatorsRssBytes)}`);
   out(
     `Portico peak RSS over all operations: ${fmtMB(peakRssBytes)} -> ` +

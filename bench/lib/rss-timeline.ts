@@ -10,7 +10,6 @@
  *       timeline.samples       what was recorded so far
  *       timeline.stop()        stops polling, returns the samples
  *   readProcIo(pid): { rchar, wchar } | undefined     // bytes read/written through syscalls (proc(5))
- *   peaksByStage(samples): StagePeak[]                // pure: highest sample per stage, in stage order
  */
 import { readFileSync } from 'node:fs';
 import { readRssBytes } from './rss.ts';
@@ -73,32 +72,4 @@ export function readProcIo(pid: number): { rchar: number; wchar: number } | unde
   } catch {
     return undefined;
   }
-}
-
-export interface StagePeak {
-  stage: string;
-  samples: number;
-  fromMs: number;
-  toMs: number;
-  peakRssBytes: number;
-  /** The sample at the peak (its time and gauges say where in the stage it happened). */
-  atPeak: TimelineSample;
-}
-
-export function peaksByStage(samples: readonly TimelineSample[]): StagePeak[] {
-  const byStage = new Map<string, StagePeak>();
-  for (const s of samples) {
-    const entry = byStage.get(s.stage);
-    if (!entry) {
-      byStage.set(s.stage, { stage: s.stage, samples: 1, fromMs: s.tMs, toMs: s.tMs, peakRssBytes: s.rssBytes, atPeak: s });
-      continue;
-    }
-    entry.samples += 1;
-    entry.toMs = s.tMs;
-    if (s.rssBytes > entry.peakRssBytes) {
-      entry.peakRssBytes = s.rssBytes;
-      entry.atPeak = s;
-    }
-  }
-  return [...byStage.values()];
 }

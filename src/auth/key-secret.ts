@@ -7,7 +7,7 @@
  * path (one hash per uncached request) cheap. Lookups go by hash, so comparing happens inside
  * the database index rather than in a timing-sensitive string comparison.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const VIRTUAL_KEY_PREFIX = 'sk-';
 
@@ -17,5 +17,5 @@ export function generateKeySecret(): string {
 
 /** Hex SHA-256 of the secret, as stored in `api_keys.key_hash`. */
 export function hashKeySecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }

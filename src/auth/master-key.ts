@@ -4,10 +4,11 @@
  * Both sides are hashed first so that `timingSafeEqual` compares equal-length buffers and the
  * comparison time does not reveal the master key's length either.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
+/** One-shot `crypto.hash`: no Hash object per request (it runs on every authenticated request). */
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 export type MasterKeyMatcher = (presented: string) => boolean;

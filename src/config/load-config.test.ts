@@ -227,7 +227,7 @@ model_list:
       batchFileDefaultExpirySeconds: 30 * 24 * 3600,
       deleteRetryBaseSeconds: 5,
     });
-    assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000 });
+    assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000, liveTrafficShare: 0.2 });
     assert.equal(config.router.numRetries, 2);
     assert.equal(config.router.timeoutMs, 600_000);
   });

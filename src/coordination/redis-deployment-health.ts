@@ -152,7 +152,8 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     this.#timer = undefined;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
-    if (subscriber) await subscriber.unsubscribe(this.#channel).catch(() => undefined);
+    // Not awaited: with Redis away it would wait for a reconnection; the connection's owner closes it anyway.
+    if (subscriber) subscriber.unsubscribe(this.#channel).catch(() => undefined);
   }
 
   async #listen(resyncMs: number): Promise<void> {

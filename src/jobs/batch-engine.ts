@@ -197,8 +197,11 @@ class LeasedBatchEngine implements BatchEngine {
       const deployment = this.#options.router.deployment(deploymentId);
       if (!deployment) continue;
       const lane = this.#laneOf(deploymentId);
-      const free = (deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY) - lane.inFlight;
-      if (free <= 0 || lane.pausedUntil > now) continue;
+      const concurrency = deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
+      const free = concurrency - lane.inFlight;
+      // Slots are refilled a few at a time (an eighth of the lane), so a busy lane costs one lease
+      // query per several finished lines rather than one per line.
+      if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now) continue;
       const admission = await this.#budgets.admitBatchRequests(deployment, free);
       if (admission.granted === 0) {
         lane.pausedUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);

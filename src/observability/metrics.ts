@@ -4,12 +4,14 @@
  * Why prom-client: the de-facto Prometheus client for Node, with the exposition format, default
  * process metrics and cheap label children.
  *
- * Hot-path cost: one `observeRequest` per request. Label children are memoised in a Map keyed by
- * the label values (and pre-created for the known routes x model groups), so an observation is a
- * Map hit and three `observe` calls: no label hashing or object allocation inside prom-client.
- * Each app gets its own registry, so tests can build several apps in one process.
+ * Hot-path cost: one `observeRequest` per request. The request metrics are `fast-metrics.ts`
+ * counters and histograms (rendered by prom-client's registry like its own); their label children
+ * are memoised in nested Maps (and pre-created for the known routes x model groups), so an
+ * observation is three Map hits and a few additions: no label hashing, no string or object
+ * allocation. Each app gets its own registry, so tests can build several apps in one process.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, type FastCounterChild, FastHistogram, type FastHistogramChild } from './fast-metrics.ts';
 
 /** Seconds; upstream and total latency of model calls (LLM calls run from ms to minutes). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -48,55 +50,57 @@ export interface UpstreamAttemptObservation {
 }
 
 interface RequestChildren {
-  requests: Counter.Internal;
-  duration: Histogram.Internal<string>;
+  requests: FastCounterChild;
+  duration: FastHistogramChild;
 }
 
 export class GatewayMetrics {
   readonly registry: Registry;
-  private readonly requests: Counter<string>;
-  private readonly duration: Histogram<string>;
-  private readonly upstreamDuration: Histogram<string>;
-  private readonly overhead: Histogram<string>;
-  private readonly attempts: Counter<string>;
-  private readonly attemptChildren = new Map<string, Counter.Internal>();
-  private readonly requestChildren = new Map<string, RequestChildren>();
-  private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>();
-  private readonly overheadChildren = new Map<string, Histogram.Internal<string>>();
+  private readonly requests: FastCounter;
+  private readonly duration: FastHistogram;
+  private readonly upstreamDuration: FastHistogram;
+  private readonly overhead: FastHistogram;
+  private readonly attempts: FastCounter;
+  /** model group -> deployment id -> result -> child. */
+  private readonly attemptChildren = new Map<string, Map<string, { ok?: FastCounterChild; error?: FastCounterChild }>>();
+  /** route -> model -> status -> children. */
+  private readonly requestChildren = new Map<string, Map<string, Map<number, RequestChildren>>>();
+  private readonly upstreamChildren = new Map<string, FastHistogramChild>();
+  private readonly overheadChildren = new Map<string, FastHistogramChild>();
 
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
     if (options.collectDefaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
     }
-    this.requests = new Counter({
+    this.requests = new FastCounter({
       name: 'portico_requests_total',
       help: 'HTTP requests answered, by route pattern, model group and status (499 = client closed).',
       labelNames: ['route', 'model', 'status'],
       registers: [this.registry],
     });
-    this.duration = new Histogram({
+    this.duration = new FastHistogram({
       name: 'portico_request_duration_seconds',
       help: 'Total time from request received to response ended, by route pattern, model group and status.',
       labelNames: ['route', 'model', 'status'],
       buckets: LATENCY_BUCKETS,
       registers: [this.registry],
     });
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = new FastHistogram({
       name: 'portico_upstream_duration_seconds',
       help: 'Time spent waiting on upstream providers per request (all attempts), by model group.',
       labelNames: ['model'],
       buckets: LATENCY_BUCKETS,
       registers: [this.registry],
     });
-    this.overhead = new Histogram({
+    this.overhead = new FastHistogram({
       name: 'portico_overhead_seconds',
       help: "Portico's own overhead per proxied request: total time minus upstream time minus time waiting for the client to read.",
       labelNames: ['route'],
       buckets: OVERHEAD_BUCKETS,
       registers: [this.registry],
     });
-    this.attempts = new Counter({
+    this.attempts = new FastCounter({
       name: 'portico_upstream_attempts_total',
       help: 'Upstream attempts (first tries, retries and fallbacks), by model group, deployment id and result (ok or error).',
       labelNames: ['model', 'deployment', 'result'],
@@ -132,30 +136,43 @@ export class GatewayMetrics {
 
   observeUpstreamAttempt(attempt: UpstreamAttemptObservation): void {
     const result = attempt.error === undefined ? 'ok' : 'error';
-    const key = `${attempt.modelGroup}\u0000${attempt.deploymentId}\u0000${result}`;
-    let child = this.attemptChildren.get(key);
-    if (child === undefined) {
-      child = this.attempts.labels(attempt.modelGroup, attempt.deploymentId, result);
-      this.attemptChildren.set(key, child);
+    let byDeployment = this.attemptChildren.get(attempt.modelGroup);
+    if (byDeployment === undefined) {
+      byDeployment = new Map();
+      this.attemptChildren.set(attempt.modelGroup, byDeployment);
     }
-    child.inc();
+    let byResult = byDeployment.get(attempt.deploymentId);
+    if (byResult === undefined) {
+      byResult = {};
+      byDeployment.set(attempt.deploymentId, byResult);
+    }
+    (byResult[result] ??= this.attempts.labels(attempt.modelGroup, attempt.deploymentId, result)).inc();
   }
 
   private requestChildrenFor(route: string, model: string, status: number): RequestChildren {
-    const key = `${route}\u0000${model}\u0000${status}`;
-    let children = this.requestChildren.get(key);
+    let byModel = this.requestChildren.get(route);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.requestChildren.set(route, byModel);
+    }
+    let byStatus = byModel.get(model);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byModel.set(model, byStatus);
+    }
+    let children = byStatus.get(status);
     if (children === undefined) {
       const statusLabel = String(status);
       children = {
         requests: this.requests.labels(route, model, statusLabel),
         duration: this.duration.labels(route, model, statusLabel),
       };
-      this.requestChildren.set(key, children);
+      byStatus.set(status, children);
     }
     return children;
   }
 
-  private upstreamChild(model: string): Histogram.Internal<string> {
+  private upstreamChild(model: string): FastHistogramChild {
     let child = this.upstreamChildren.get(model);
     if (child === undefined) {
       child = this.upstreamDuration.labels(model);
@@ -164,7 +181,7 @@ export class GatewayMetrics {
     return child;
   }
 
-  private overheadChild(route: string): Histogram.Internal<string> {
+  private overheadChild(route: string): FastHistogramChild {
     let child = this.overheadChildren.get(route);
     if (child === undefined) {
       child = this.overhead.labels(route);

@@ -12,6 +12,8 @@ export interface DeploymentHealth {
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> | Promise<ReadonlySet<string>>;
 }
 
+const NONE_COOLING: ReadonlySet<string> = new Set<string>();
+
 export class InMemoryDeploymentHealth implements DeploymentHealth {
   readonly #policy: CooldownPolicy;
   readonly #now: () => number;
@@ -37,8 +39,12 @@ export class InMemoryDeploymentHealth implements DeploymentHealth {
   }
 
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> {
-    const cooling = new Set<string>();
-    for (const id of deploymentIds) if (this.isCoolingDown(id)) cooling.add(id);
-    return cooling;
+    // Every request asks: the usual answer (none) allocates nothing.
+    if (this.#states.size === 0) return NONE_COOLING;
+    let cooling: Set<string> | undefined;
+    for (const id of deploymentIds) {
+      if (this.isCoolingDown(id)) (cooling ??= new Set()).add(id);
+    }
+    return cooling ?? NONE_COOLING;
   }
 }

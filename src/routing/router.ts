@@ -32,8 +32,9 @@ export interface SendOptions {
    */
   maxRetries?: number;
   /**
-   * Take each attempt from the deployment's `rpm`/`tpm` (`RouterOptions.admission`). Default
-   * true; false for calls that are not model requests (starting a batch upstream).
+   * Take each attempt from the deployment's `rpm`/`tpm` (`RouterOptions.admission`). Default:
+   * true for `send`, false for `sendTo`; pass false for calls that are not model requests
+   * (starting a batch upstream).
    */
   countAgainstLimits?: boolean;
 }
@@ -102,6 +103,7 @@ export class Router {
   readonly #groups = new Map<string, readonly Deployment[]>();
   readonly #clients = new Map<string, ProviderClient>();
   readonly #deployments = new Map<string, Deployment>();
+  readonly #candidateIds = new WeakMap<readonly Deployment[], readonly string[]>();
 
   constructor(config: PorticoConfig, options: RouterOptions = {}) {
     this.#config = config;
@@ -183,7 +185,9 @@ export class Router {
   async sendTo<T>(deploymentId: string, operation: RoutedOperation<T>, options: Omit<SendOptions, 'fallbacks'> = {}): Promise<T> {
     const deployment = this.#deployments.get(deploymentId);
     if (!deployment) throw new NotFoundError(`Unknown deployment '${deploymentId}'.`);
-    return this.#runOnGroup(deployment.modelGroup, [deployment], operation, options, { attempts: 0 });
+    // Calls pinned to a deployment (files, batches, the batch engine's lines, which the engine
+    // admits itself) are not live model requests: no rpm/tpm admission unless asked.
+    return this.#runOnGroup(deployment.modelGroup, [deployment], operation, { ...options, countAgainstLimits: options.countAgainstLimits ?? false }, { attempts: 0 });
   }
 
   async #runOnGroup<T>(
@@ -198,7 +202,8 @@ export class Router {
     const full = new Map<string, number>();
     const admit = options.countAgainstLimits !== false && this.#admission !== undefined;
     let retries = 0;
-    let cooling = await this.#health.coolingDown(candidates.map((d) => d.id));
+    const coolingNow = this.#coolingAmong(candidates);
+    let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
     let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random });
     for (;;) {
       if (admit && deployment) deployment = await this.#admitted(deployment, candidates, cooling, tried, full);
@@ -209,13 +214,18 @@ export class Router {
       tried.add(deployment.id);
       const started = performance.now();
       counter.attempts += 1;
+      // Disarmed when the attempt is over (or, for a streamed body, when the body closes).
+      const attempt = attemptSignal(options.signal, deployment.timeoutMs);
       try {
-        const result = await operation(this.clientFor(deployment.id), {
-          signal: attemptSignal(options.signal, deployment.timeoutMs),
-          requestId: options.requestId,
-        });
+        let result: T;
+        try {
+          result = await operation(this.clientFor(deployment.id), { signal: attempt.signal, requestId: options.requestId });
+        } finally {
+          attempt.settle();
+        }
         this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, requestId: options.requestId, result });
-        await this.#health.recordSuccess(deployment.id);
+        const recorded = this.#health.recordSuccess(deployment.id);
+        if (recorded !== undefined) await recorded;
         return result;
       } catch (error) {
         this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error, requestId: options.requestId });
@@ -224,7 +234,7 @@ export class Router {
         if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
-        cooling = await this.#health.coolingDown(candidates.map((d) => d.id));
+        cooling = await this.#coolingAmong(candidates);
         const next = pickDeployment({ candidates, cooling, tried, random: this.#random });
         // Another deployment can be tried at once; the same one gets the backoff first.
         if (!next || next.id === deployment.id) {
@@ -259,6 +269,20 @@ export class Router {
       current = pickDeployment({ candidates: candidates.filter((d) => !full.has(d.id)), cooling, tried, random: this.#random });
     }
     return current;
+  }
+
+  /**
+   * The cooling deployments among `candidates`. Not an `async` method: the in-memory store
+   * answers synchronously, and the hot path need not wait a microtask for it.
+   */
+  #coolingAmong(candidates: readonly Deployment[]): ReadonlySet<string> | Promise<ReadonlySet<string>> {
+    let ids = this.#candidateIds.get(candidates);
+    if (ids === undefined) {
+      ids = candidates.map((d) => d.id);
+      // A group's list is frozen and lives as long as the router: its ids are worth keeping.
+      if (Object.isFrozen(candidates)) this.#candidateIds.set(candidates, ids);
+    }
+    return this.#health.coolingDown(ids);
   }
 
   #report(report: AttemptReport): void {

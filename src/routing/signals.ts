@@ -1,10 +1,115 @@
 /** Abort signals of one attempt: the client's (disconnect) combined with the deployment's timeout. */
+import { registerSignalOwner, type SignalOwner } from '../providers/http/signal-hold.ts';
 import { UpstreamAbortedError } from '../providers/http/transport-errors.ts';
 import { GatewayError } from '../spec/errors.ts';
 
-export function attemptSignal(clientSignal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return clientSignal ? AbortSignal.any([clientSignal, timeout]) : timeout;
+/** setTimeout's largest delay; longer ones would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export interface AttemptSignal {
+  /** Aborts when the client's signal aborts, or with a `TimeoutError` once `timeoutMs` passed. */
+  readonly signal: AbortSignal;
+  /**
+   * The operation settled. The timer and the client listener are removed now, or when the last
+   * hold on `signal` is released (a streamed body still being read, `signal-hold.ts`).
+   */
+  settle(): void;
+}
+
+/**
+ * Like `AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)])`, but disarmed as soon as
+ * nothing uses the signal any more: `AbortSignal.timeout` keeps its timer (and, through the
+ * composite signal and its listeners, the request's state) alive until it fires.
+ * While disarmed the deadline still counts from the start: a hold taken later re-arms it for
+ * what is left, or aborts at once when the time is up or the client is gone.
+ */
+export function attemptSignal(clientSignal: AbortSignal | undefined, timeoutMs: number): AttemptSignal {
+  return new AttemptDeadline(clientSignal, timeoutMs);
+}
+
+function timeoutReason(): DOMException {
+  // The reason AbortSignal.timeout() gives: transport errors map it to UpstreamTimeoutError.
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+function fire(deadline: AttemptDeadline): void {
+  deadline.timedOut();
+}
+
+class AttemptDeadline implements AttemptSignal, SignalOwner {
+  readonly signal: AbortSignal;
+  readonly #controller: AbortController;
+  readonly #client: AbortSignal | undefined;
+  readonly #deadline: number;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #armed = false;
+  #pending = true;
+  #holds = 0;
+
+  constructor(clientSignal: AbortSignal | undefined, timeoutMs: number) {
+    this.#controller = new AbortController();
+    this.signal = this.#controller.signal;
+    this.#client = clientSignal;
+    this.#deadline = Date.now() + timeoutMs;
+    this.#arm(timeoutMs);
+    registerSignalOwner(this.signal, this);
+  }
+
+  settle(): void {
+    this.#pending = false;
+    if (this.#holds === 0) this.#disarm();
+  }
+
+  hold(): () => void {
+    this.#holds += 1;
+    if (!this.#armed) this.#arm(this.#deadline - Date.now());
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds -= 1;
+      if (this.#holds === 0 && !this.#pending) this.#disarm();
+    };
+  }
+
+  /** The client's signal aborted (EventListener object: no closure per attempt). */
+  handleEvent(): void {
+    this.#disarm();
+    this.#controller.abort(this.#client?.reason);
+  }
+
+  timedOut(): void {
+    this.#timer = undefined;
+    this.#disarm();
+    this.#controller.abort(timeoutReason());
+  }
+
+  #arm(remainingMs: number): void {
+    if (this.signal.aborted) return;
+    if (this.#client?.aborted) {
+      this.#controller.abort(this.#client.reason);
+      return;
+    }
+    if (remainingMs <= 0) {
+      this.#controller.abort(timeoutReason());
+      return;
+    }
+    this.#timer = setTimeout(fire, Math.min(remainingMs, MAX_TIMER_MS), this);
+    // Like AbortSignal.timeout's timer: a pending deadline alone does not keep the process up.
+    this.#timer.unref();
+    this.#client?.addEventListener('abort', this);
+    this.#armed = true;
+  }
+
+  #disarm(): void {
+    if (!this.#armed) return;
+    this.#armed = false;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#client?.removeEventListener('abort', this);
+  }
 }
 
 /** The error to surface when the client went away mid-request. */

@@ -29,20 +29,20 @@ export function weightedChoice(pool: readonly Deployment[], random: () => number
 
 /**
  * Preference order: untried and healthy, then untried (all cooling), then healthy (all tried),
- * then anything.
+ * then anything. Each pool is only built when the ones before it are empty.
  */
 export function pickDeployment(input: PickInput): Deployment | undefined {
   const { candidates, cooling, random } = input;
-  const tried = input.tried ?? new Set<string>();
-  const untried = candidates.filter((d) => !tried.has(d.id));
-  const pools = [
-    untried.filter((d) => !cooling.has(d.id)),
-    untried,
-    candidates.filter((d) => !cooling.has(d.id)),
-    candidates,
-  ];
-  for (const pool of pools) {
-    if (pool.length > 0) return weightedChoice(pool, random);
+  // The usual group: one deployment, which every pool would hold.
+  if (candidates.length <= 1) return candidates[0];
+  const tried = input.tried ?? NONE;
+  const untried = tried.size === 0 ? candidates : candidates.filter((d) => !tried.has(d.id));
+  if (untried.length > 0) {
+    const healthyUntried = cooling.size === 0 ? untried : untried.filter((d) => !cooling.has(d.id));
+    return weightedChoice(healthyUntried.length > 0 ? healthyUntried : untried, random);
   }
-  return undefined;
+  const healthy = cooling.size === 0 ? candidates : candidates.filter((d) => !cooling.has(d.id));
+  return weightedChoice(healthy.length > 0 ? healthy : candidates, random);
 }
+
+const NONE: ReadonlySet<string> = new Set<string>();

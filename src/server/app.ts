@@ -57,8 +57,11 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   });
 
   app.addHook('onRequest', (request, reply, done) => {
+    const routeOptions = request.routeOptions;
     const context: RequestContext = {
       requestId: request.id,
+      route: routeOptions.url,
+      auth: routeOptions.config.auth ?? 'key',
       startedAt: performance.now(),
       principal: null,
       modelGroup: '',
@@ -120,7 +123,7 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
   const totalMs = performance.now() - context.startedAt;
   const clientClosed = !reply.raw.writableEnded;
   const status = clientClosed ? CLIENT_CLOSED_STATUS : reply.raw.statusCode;
-  const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+  const route = context.route ?? UNMATCHED_ROUTE;
   services.metrics.observeRequest({
     route,
     model: context.modelGroup,
@@ -130,7 +133,8 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
     clientWaitSeconds: context.clientWaitMs / 1000,
   });
   // Probes hit every few seconds: their lines are debug-level noise.
-  const level = request.routeOptions.config.auth === 'none' ? 'debug' : 'info';
+  const level = context.auth === 'none' ? 'debug' : 'info';
+  if (!services.logger.isLevelEnabled(level)) return;
   services.logger[level](
     {
       req_id: context.requestId,

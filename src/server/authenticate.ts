@@ -15,15 +15,16 @@ export function authenticateRequest(
   metricsPublic: boolean,
   done: HookHandlerDoneFunction,
 ): void {
-  const requirement = request.routeOptions.config.auth ?? 'key';
+  const context = request.portico;
+  const requirement = context.auth;
   // Unknown routes answer 404 without asking for a key: the route table is public anyway.
-  if (requirement === 'none' || request.routeOptions.url === undefined || (requirement === 'metrics' && metricsPublic)) {
+  if (requirement === 'none' || context.route === undefined || (requirement === 'metrics' && metricsPublic)) {
     done();
     return;
   }
   keys.authenticate(presentedKeyOf(request.headers)).then(
     (principal) => {
-      request.portico.principal = principal;
+      context.principal = principal;
       done(requirement === 'key' ? undefined : requireMaster(principal));
     },
     (error: Error) => done(error),

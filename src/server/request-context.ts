@@ -7,6 +7,13 @@ import type { AuthRequirement } from './services.ts';
 
 export interface RequestContext {
   readonly requestId: string;
+  /**
+   * The matched route pattern (`/v1/chat/completions`); `undefined` when no route matched.
+   * Read once at the first hook: Fastify's `request.routeOptions` builds a new object per read.
+   */
+  readonly route: string | undefined;
+  /** The route's `config.auth` (`'key'` when absent). */
+  readonly auth: AuthRequirement;
   /** `performance.now()` at the first hook. */
   readonly startedAt: number;
   /** Set by the auth hook; `null` only on routes with `auth: 'none'`. */

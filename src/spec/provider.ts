@@ -58,6 +58,12 @@ export interface CallOptions {
 export interface UpstreamJsonResponse {
   status: number;
   body: unknown;
+  /**
+   * `body`'s JSON text exactly as the upstream sent it, when `body` is its unmodified parse: a
+   * passthrough answer is relayed as these bytes instead of being serialised a second time.
+   * Absent when the provider built or translated the body (then `body` is serialised).
+   */
+  rawBody?: string;
   /** The upstream's request id, when it sent one. */
   upstreamRequestId?: string;
 }

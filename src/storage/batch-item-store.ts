@@ -78,6 +78,9 @@ export interface BatchItemUsageTotals {
 
 const DEFAULT_CHUNK = 500;
 
+/** Items a lease can take: running ones whose lease expired, pending ones due for an attempt. */
+type DueKind = 'expired' | 'pending';
+
 export class BatchItemStore {
   readonly #db: Database;
 
@@ -137,9 +140,14 @@ export class BatchItemStore {
 
   /**
    * Leases up to `limit` items of one batch (or of any batch, with `batchId` null) to `owner` for
-   * `leaseMs`: pending items due for an attempt, and running items whose lease expired. Each
-   * leased item is `running` with `attempts` incremented. Never hands one item to two leasers:
-   * `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. Sorted by batch and line.
+   * `leaseMs`: running items whose lease expired first, then pending items due for an attempt,
+   * each in line order. Each leased item is `running` with `attempts` incremented. Never hands
+   * one item to two leasers: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on
+   * SQLite. Sorted by batch and line.
+   *
+   * The two kinds are leased by two statements, each on one `state`, so both walk the
+   * `(batch_id, state, line_index)` index from its start: one query with an OR over the states
+   * would scan the batch's finished lines on every lease (quadratic over a large batch).
    */
   async leaseItems(
     batchId: string | null,
@@ -149,50 +157,48 @@ export class BatchItemStore {
     now: number = nowSeconds(),
   ): Promise<BatchItemRecord[]> {
     const leaseExpiresAt = now + leaseMs / 1000;
-    const db = this.#db.kysely;
-    const dueItems = (qb: QueryCreator<DatabaseSchema>) => {
-      let candidates = qb
-        .selectFrom('batch_items')
-        .select(['batch_id', 'line_index'])
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('state', '=', 'pending'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)])]),
-            eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<=', now)]),
-          ]),
-        );
+    const dueItems = (qb: QueryCreator<DatabaseSchema>, kind: DueKind, count: number) => {
+      let candidates = qb.selectFrom('batch_items').select(['batch_id', 'line_index']);
       if (batchId !== null) candidates = candidates.where('batch_id', '=', batchId);
-      return candidates.orderBy('batch_id').orderBy('line_index').limit(limit);
+      candidates =
+        kind === 'expired'
+          ? candidates.where('state', '=', 'running').where('lease_expires_at', '<=', now)
+          : candidates.where('state', '=', 'pending').where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]));
+      return candidates.orderBy('batch_id').orderBy('line_index').limit(count);
     };
+    const leasedValues = {
+      state: 'running',
+      lease_owner: owner,
+      lease_expires_at: leaseExpiresAt,
+    } as const;
     if (this.#db.dialect === 'postgres') {
-      const rows = await db
-        .with('next', (qb) => dueItems(qb).forUpdate().skipLocked())
-        .updateTable('batch_items')
-        .set((eb) => ({
-          state: 'running',
-          lease_owner: owner,
-          lease_expires_at: leaseExpiresAt,
-          attempts: eb('batch_items.attempts', '+', 1),
-        }))
-        .from('next')
-        .whereRef('batch_items.batch_id', '=', 'next.batch_id')
-        .whereRef('batch_items.line_index', '=', 'next.line_index')
-        .returningAll('batch_items')
-        .execute();
-      return sortByLine(rows.map(toItemRecord));
+      const db = this.#db.kysely;
+      const leaseKind = (kind: DueKind, count: number) =>
+        db
+          .with('next', (qb) => dueItems(qb, kind, count).forUpdate().skipLocked())
+          .updateTable('batch_items')
+          .set((eb) => ({ ...leasedValues, attempts: eb('batch_items.attempts', '+', 1) }))
+          .from('next')
+          .whereRef('batch_items.batch_id', '=', 'next.batch_id')
+          .whereRef('batch_items.line_index', '=', 'next.line_index')
+          .returningAll('batch_items')
+          .execute();
+      const expired = await leaseKind('expired', limit);
+      const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
+      return sortByLine([...expired, ...pending].map(toItemRecord));
     }
-    const rows = await db.transaction().execute((trx) =>
-      trx
-        .updateTable('batch_items')
-        .set((eb) => ({
-          state: 'running',
-          lease_owner: owner,
-          lease_expires_at: leaseExpiresAt,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(trx).$asTuple('batch_id', 'line_index')))
-        .returningAll()
-        .execute(),
-    );
+    const rows = await this.#db.kysely.transaction().execute(async (trx) => {
+      const leaseKind = (kind: DueKind, count: number) =>
+        trx
+          .updateTable('batch_items')
+          .set((eb) => ({ ...leasedValues, attempts: eb('attempts', '+', 1) }))
+          .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(trx, kind, count).$asTuple('batch_id', 'line_index')))
+          .returningAll()
+          .execute();
+      const expired = await leaseKind('expired', limit);
+      const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
+      return [...expired, ...pending];
+    });
     return sortByLine(rows.map(toItemRecord));
   }
 

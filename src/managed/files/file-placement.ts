@@ -1,14 +1,15 @@
 /**
  * Places copies of a gateway-held batch file on deployments whose provider keeps files
  * (OpenAI, Azure). Each copy is the gateway's bytes with every line's `body.model` rewritten from
- * the model group to what that deployment expects, streamed from the blob store: the rewritten
- * size is measured in a first pass (providers need a Content-Length), then the bytes are sent.
+ * the model group to what that deployment expects. The rewritten copy is staged in the blob store
+ * first (one pass of JSON work, flat memory), because providers need its exact size before the
+ * upload starts and a retried upload must resend the same bytes; the stage is removed after.
  */
 import type { Readable } from 'node:stream';
 import type { Router } from '../../routing/router.ts';
 import type { CallOptions, Deployment, ProviderFile } from '../../spec/provider.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { rewrittenSize, rewrittenStream, withBodyModel } from '../jsonl/batch-line-rewriter.ts';
+import { rewrittenStream, withBodyModel } from '../jsonl/batch-line-rewriter.ts';
 
 export interface PlacedCopy {
   deployment: Deployment;
@@ -38,21 +39,24 @@ export async function uploadCopy(
   options: CallOptions = {},
 ): Promise<PlacedCopy> {
   const client = router.clientFor(deployment.id);
-  const rewrite = withBodyModel(client.batchLineModel);
-  const bytes = await rewrittenSize(await blobs.get(source.blobKey), rewrite);
-  const providerFile = await router.sendTo(
-    deployment.id,
-    async (attemptClient, call) => {
-      const content: Readable = rewrittenStream(await blobs.get(source.blobKey), rewrite);
-      try {
-        return await attemptClient.files!.upload({ content, filename: source.filename, purpose: 'batch', bytes }, call);
-      } finally {
-        content.destroy();
-      }
-    },
-    { signal: options.signal, requestId: options.requestId },
-  );
-  return { deployment, providerFile };
+  const staged = await blobs.put(rewrittenStream(await blobs.get(source.blobKey), withBodyModel(client.batchLineModel)));
+  try {
+    const providerFile = await router.sendTo(
+      deployment.id,
+      async (attemptClient, call) => {
+        const content: Readable = await blobs.get(staged.key);
+        try {
+          return await attemptClient.files!.upload({ content, filename: source.filename, purpose: 'batch', bytes: staged.bytes }, call);
+        } finally {
+          content.destroy();
+        }
+      },
+      { signal: options.signal, requestId: options.requestId },
+    );
+    return { deployment, providerFile };
+  } finally {
+    await blobs.delete(staged.key);
+  }
 }
 
 /** Best effort: removes copies that must not stay (a failed multi-deployment upload). */

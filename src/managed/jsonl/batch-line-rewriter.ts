@@ -9,12 +9,25 @@ import { readLines } from './line-splitter.ts';
 
 export type LineRewrite = (line: BatchInputLine) => BatchInputLine;
 
+/** Rewritten lines go out in chunks of about this size: fewer, larger writes downstream. */
+const CHUNK_CHARS = 64 * 1024;
+
 export async function* rewriteLines(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): AsyncGenerator<Buffer> {
+  let pending: string[] = [];
+  let pendingChars = 0;
   for await (const { line } of readLines(source)) {
-    if (line.length === 0 || line.toString('utf8').trim() === '') continue;
-    const parsed = JSON.parse(line.toString('utf8')) as BatchInputLine;
-    yield Buffer.from(`${JSON.stringify(rewrite(parsed))}\n`);
+    const text = line.toString('utf8');
+    if (text.trim() === '') continue;
+    const rewritten = `${JSON.stringify(rewrite(JSON.parse(text) as BatchInputLine))}\n`;
+    pending.push(rewritten);
+    pendingChars += rewritten.length;
+    if (pendingChars >= CHUNK_CHARS) {
+      yield Buffer.from(pending.join(''));
+      pending = [];
+      pendingChars = 0;
+    }
   }
+  if (pending.length > 0) yield Buffer.from(pending.join(''));
 }
 
 export function rewrittenStream(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): Readable {
@@ -24,11 +37,4 @@ export function rewrittenStream(source: AsyncIterable<Buffer | Uint8Array | stri
 /** The rewrite that places a line on a deployment: only `body.model` changes. */
 export function withBodyModel(model: string): LineRewrite {
   return (line) => ({ ...line, body: { ...line.body, model } });
-}
-
-/** Bytes the rewritten file will have: providers need a size before the upload starts. */
-export async function rewrittenSize(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): Promise<number> {
-  let bytes = 0;
-  for await (const chunk of rewriteLines(source, rewrite)) bytes += chunk.length;
-  return bytes;
 }

@@ -4,8 +4,9 @@
  * closes the upstream when the consumer stops.
  */
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
 import { upstreamAgent } from './agent.ts';
+import { dispatchTarget } from './dispatch-target.ts';
+import { holdSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
@@ -46,23 +47,35 @@ const DEFAULT_TEXT_LIMIT = 64 * 1024 * 1024;
 /** Sends a request on the pooled agent. Resolves when the status and headers arrived. */
 export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
   const what = req.what ?? 'upstream request';
-  if (req.signal?.aborted) throw transportError(req.signal.reason, req.signal, what);
+  // The signal's owner (the router's attempt deadline) stays armed until the body is done.
+  const release = holdSignal(req.signal);
+  if (req.signal?.aborted) {
+    release();
+    throw transportError(req.signal.reason, req.signal, what);
+  }
   let response;
   try {
-    response = await request(req.url, {
+    const target = dispatchTarget(req.url);
+    response = await upstreamAgent.request({
+      origin: target.origin,
+      path: target.path,
       method: req.method,
       headers: req.headers,
       body: req.body ?? null,
       signal: req.signal,
-      dispatcher: upstreamAgent,
     });
   } catch (error) {
+    release();
     throw transportError(error, req.signal, what);
   }
+  const stream = response.body as unknown as Readable;
+  // 'close' follows the end of the body, an error, and destroy(): every way a body finishes.
+  if (stream.closed) release();
+  else stream.once('close', release);
   return {
     status: response.statusCode,
     headers: response.headers,
-    body: wrapBody(response.body as unknown as Readable, req.signal, what),
+    body: wrapBody(stream, req.signal, what),
   };
 }
 

@@ -5,11 +5,14 @@
 import type { Readable } from 'node:stream';
 import { UpstreamError, isRetryableStatus } from '../../spec/errors.ts';
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
-import { type HttpMethod, type HttpResponse, headerValue, sendHttpRequest } from '../http/request.ts';
+import { sendHttpRequestBuffered } from '../http/buffered-request.ts';
+import { type HttpMethod, type HttpRequest, type HttpResponse, type ResponseHeaders, headerValue, sendHttpRequest } from '../http/request.ts';
 import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
 import type { OpenAIApiConfig, OpenAIOperation } from './api-config.ts';
 
 const ERROR_BODY_LIMIT = 1024 * 1024;
+/** `UpstreamBody.text()`'s default limit, which JSON answers were read with before. */
+const JSON_BODY_LIMIT = 64 * 1024 * 1024;
 /** Upstream headers that tell a client (and our router) when to retry. */
 const RETRY_HEADERS = ['retry-after', 'retry-after-ms'] as const;
 
@@ -29,6 +32,10 @@ export interface RawCall {
 }
 
 export async function sendCall(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
+  return sendHttpRequest(httpRequestOf(ctx, call, options));
+}
+
+function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): HttpRequest {
   const headers: Record<string, string> = { ...ctx.config.headers(), accept: call.accept ?? 'application/json', ...call.headers };
   if (options.requestId) headers['x-client-request-id'] = options.requestId;
   let body: string | Readable | undefined;
@@ -38,17 +45,17 @@ export async function sendCall(ctx: CallContext, call: RawCall, options: CallOpt
   } else if (call.body) {
     body = call.body;
   }
-  return sendHttpRequest({
+  return {
     method: call.method,
     url: ctx.config.url(call.operation),
     headers,
     body,
     signal: options.signal,
     what: `${ctx.config.label} ${call.what}`,
-  });
+  };
 }
 
-export function upstreamRequestId(ctx: CallContext, response: HttpResponse): string | undefined {
+export function upstreamRequestId(ctx: CallContext, response: { headers: ResponseHeaders }): string | undefined {
   for (const name of ctx.config.requestIdHeaders) {
     const value = headerValue(response.headers, name);
     if (value) return value;
@@ -68,40 +75,46 @@ export async function throwUpstreamError(ctx: CallContext, response: HttpRespons
   } catch {
     // An unreadable error body still leaves the status to report.
   }
+  throw upstreamErrorOf(ctx, response.status, response.headers, text);
+}
+
+function upstreamErrorOf(ctx: CallContext, responseStatus: number, headers: ResponseHeaders, text: string): UpstreamError {
   // A redirect or informational answer is not something a client can act on: a bad gateway.
-  const status = response.status >= 400 ? response.status : 502;
-  throw new UpstreamError(status, ctx.config.parseError(status, text), {
+  const status = responseStatus >= 400 ? responseStatus : 502;
+  return new UpstreamError(status, ctx.config.parseError(status, text), {
     deploymentId: ctx.deploymentId,
-    isRetryable: retryableFromHeaders(response) ?? isRetryableStatus(status),
-    headers: retryHeaders(response),
+    isRetryable: retryableFromHeaders(headers) ?? isRetryableStatus(status),
+    headers: retryHeaders(headers),
   });
 }
 
 /** OpenAI's `x-should-retry` overrides the status-based decision (openai-node `shouldRetry`). */
-function retryableFromHeaders(response: HttpResponse): boolean | undefined {
-  const value = headerValue(response.headers, 'x-should-retry');
+function retryableFromHeaders(headers: ResponseHeaders): boolean | undefined {
+  const value = headerValue(headers, 'x-should-retry');
   if (value === 'true') return true;
   if (value === 'false') return false;
   return undefined;
 }
 
-function retryHeaders(response: HttpResponse): Record<string, string> {
+function retryHeaders(responseHeaders: ResponseHeaders): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of RETRY_HEADERS) {
-    const value = headerValue(response.headers, name);
+    const value = headerValue(responseHeaders, name);
     if (value !== undefined) headers[name] = value;
   }
   return headers;
 }
 
-/** A call answered with JSON. */
+/** A call answered with JSON. The answer is read whole, without a stream in between. */
 export async function callJson(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamJsonResponse> {
-  const response = await sendCall(ctx, call, options);
-  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
-  const text = await response.body.text();
+  const request = httpRequestOf(ctx, call, options);
+  const response = await sendHttpRequestBuffered(request, { maxBytes: JSON_BODY_LIMIT, maxErrorBytes: ERROR_BODY_LIMIT });
+  if (!isSuccess(response.status)) throw upstreamErrorOf(ctx, response.status, response.headers, response.body?.toString('utf8') ?? '');
+  const text = (response.body as Buffer).toString('utf8');
   let body: unknown;
   try {
-    body = text.length === 0 ? {} : (JSON.parse(text) as unknown);
+    if (text.length === 0) return { status: response.status, body: {}, upstreamRequestId: upstreamRequestId(ctx, response) };
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new UpstreamError(
       502,
@@ -109,7 +122,10 @@ export async function callJson(ctx: CallContext, call: RawCall, options: CallOpt
       { deploymentId: ctx.deploymentId, isRetryable: true },
     );
   }
-  return { status: response.status, body, upstreamRequestId: upstreamRequestId(ctx, response) };
+  const answer: UpstreamJsonResponse = { status: response.status, body, upstreamRequestId: upstreamRequestId(ctx, response) };
+  // Objects only: Fastify answers other JSON values (a bare `null`, a string) in its own way.
+  if (typeof body === 'object' && body !== null) answer.rawBody = text;
+  return answer;
 }
 
 /** A call answered with a byte stream (file content), returned unread. */

@@ -17,6 +17,9 @@ import { withAndWithoutV1 } from './paths.ts';
 
 type ModelBody = { model: string; stream?: boolean | null };
 
+/** What Fastify sends for a serialised object. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
   /** Path without `/v1` (`/chat/completions`). */
   path: string;
@@ -50,6 +53,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
       const answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
         route.call(client, upstreamBody, options),
       );
+      // The upstream's own JSON text when the body is its unmodified parse: no second serialisation.
+      if (answer.rawBody !== undefined) return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.rawBody);
       return reply.code(answer.status).send(answer.body);
     });
   }

@@ -1,0 +1,40 @@
+# Portico: an OpenAI-compatible LLM gateway. Node 24 runs the TypeScript sources directly (type
+# stripping), so there is no build step: the image is the sources plus production dependencies.
+#
+#   docker build -t portico .
+#   docker run --rm -p 4000:4000 portico                        # config.example.yaml, SQLite in /data
+#   docker run --rm -p 4000:4000 -v $PWD/config.yaml:/etc/portico/config.yaml \
+#     -e DATABASE_URL=postgres://... -e REDIS_URL=redis://... portico --config /etc/portico/config.yaml
+#
+# Several instances: see docker-compose.yml and the README ("Running several instances").
+
+FROM node:24-slim AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only. The `node` devDependency (it pins Node 24 for `npm start` on
+# machines whose own Node is older) is left out on purpose: this image's Node 24 runs Portico.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=4000 \
+    DATABASE_URL=file:/data/portico.db
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json package-lock.json config.example.yaml ./
+COPY bin ./bin
+COPY src ./src
+# /data holds the SQLite file (single instance) and the file blob store; several instances
+# mount one shared volume at /data/files (portico_settings.files.storage_dir).
+RUN mkdir -p /data/files && chown -R node:node /data
+# The node image's unprivileged user.
+USER node
+VOLUME ["/data"]
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health/readiness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself: Portico stops accepting, drains in-flight requests
+# and streams (PORTICO_SHUTDOWN_GRACE_MS, default 25 s), gives its batch leases back, exits 0.
+ENTRYPOINT ["node", "bin/portico.js"]
+CMD ["--config", "config.example.yaml"]
