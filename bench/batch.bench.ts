@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       if (batch.status !== 'validating') inProgressSeenAt ??= now;
       if (done > 0) firstProgressAt ??= now;
       if (done === LINES) linesDoneAt ??= now;
+      if (process.env.BENCH_TRACE) process.stderr.write(`${now - createdAt} ms ${batch.status} ${done}\n`);
     }
   })();
   const liveLoop = (async () => {

@@ -3,11 +3,12 @@
  * routes (chat completions, embeddings, responses) before the request goes upstream: over the
  * limit, the answer is OpenAI's 429 `rate_limit_exceeded` with `retry-after`.
  *
- * Cheap by construction: a request whose key has no limit (the master key, most keys) returns
- * from the hook after two property reads; only limited keys touch the limiter (one Redis round
- * trip with `REDIS_URL`). Deployment `rpm`/`tpm` are the router's business (`RouterOptions.admission`).
+ * Cheap by construction: the hook is attached to the model routes only (other routes run no
+ * extra hook at all), and a request whose key has no limit (the master key, most keys) leaves it
+ * after two property reads; only limited keys touch the limiter (one Redis round trip with
+ * `REDIS_URL`). Deployment `rpm`/`tpm` are the router's business (`RouterOptions.admission`).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
@@ -15,12 +16,13 @@ import type { AppServices } from './services.ts';
 /** The routes that call a model: what a key's requests and tokens per minute count. */
 export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(['/chat/completions', '/embeddings', '/responses'].flatMap(withAndWithoutV1));
 
+/** Call before the route modules register: it attaches the limit check to the model routes. */
 export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits'>): void {
   const limits = services.limits;
   if (limits === undefined) return;
-  app.addHook('preHandler', (request, reply, done) => {
+  const checkKeyLimits = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
-    if (principal === null || !LiveRateLimits.hasKeyLimits(principal) || !RATE_LIMITED_ROUTES.has(request.routeOptions.url ?? '')) {
+    if (principal === null || !LiveRateLimits.hasKeyLimits(principal)) {
       done();
       return;
     }
@@ -31,5 +33,10 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
       },
       (error: Error) => done(error),
     );
+  };
+  app.addHook('onRoute', (route) => {
+    if (!RATE_LIMITED_ROUTES.has(route.url)) return;
+    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [...existing, checkKeyLimits as preHandlerHookHandler];
   });
 }

@@ -1,0 +1,84 @@
+/**
+ * A virtual key's `rpm_limit` and `tpm_limit` through the HTTP API (one instance, in memory): accepted
+ * and shown by the key routes, enforced on the model routes with OpenAI's 429, not counted on the
+ * other routes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+
+const CONFIG = `
+model_list:
+  - model_name: chat
+    litellm_params: { model: mock/chat }
+general_settings:
+  master_key: sk-key-limits-master-0123456789
+`;
+
+describe('per-key rate limits through the API', () => {
+  let portico: PorticoUnderTest;
+  before(async () => {
+    portico = await startPortico(CONFIG);
+  });
+  after(async () => {
+    await portico.close();
+  });
+
+  test('rpm_limit and tpm_limit are accepted, stored and shown; a bad value is a 400', async () => {
+    const key = await portico.generateKey({ rpm_limit: 5, tpm_limit: 1000 });
+    assert.equal(key.rpm_limit, 5);
+    assert.equal(key.tpm_limit, 1000);
+    const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: Record<string, unknown> };
+    assert.equal(info.info.rpm_limit, 5);
+    assert.equal(info.info.tpm_limit, 1000);
+    const plain = await portico.generateKey({});
+    assert.equal(plain.rpm_limit, null);
+    const bad = await portico.fetch('/key/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rpm_limit: -1 }) });
+    assert.equal(bad.status, 400);
+  });
+
+  test('over its rpm_limit a key gets OpenAI 429 with retry-after, plain and streamed; other routes are not counted', async () => {
+    const key = await portico.generateKey({ rpm_limit: 2 });
+    const client = portico.client(key.key);
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'one' }] });
+    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'two' }] });
+    for await (const _chunk of stream) {
+      // drained
+    }
+    const response = await portico.fetch('/v1/chat/completions', {
+      apiKey: key.key,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'three' }] }),
+    });
+    assert.equal(response.status, 429);
+    const seconds = Number(response.headers.get('retry-after'));
+    assert.ok(seconds >= 1 && seconds <= 120, `retry-after ${seconds}`);
+    const body = (await response.json()) as { error: { type: string; code: string; message: string; param: unknown } };
+    assert.equal(body.error.type, 'rate_limit_error');
+    assert.equal(body.error.code, 'rate_limit_exceeded');
+    assert.equal(body.error.param, null);
+    assert.match(body.error.message, /Limit 2/);
+    await assert.rejects(client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'four' }] }), OpenAI.RateLimitError);
+    assert.equal((await portico.fetch('/v1/models', { apiKey: key.key })).status, 200, '/v1/models is not a model request');
+  });
+
+  test('a key over its tpm_limit is refused until the tokens age out; the master key is never limited', async () => {
+    const key = await portico.generateKey({ tpm_limit: 40 });
+    const client = portico.client(key.key);
+    let used = 0;
+    let refused: unknown;
+    for (let i = 0; i < 40 && refused === undefined; i++) {
+      try {
+        const answer = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: `tell me about tokens, request ${i}` }] });
+        used += answer.usage?.total_tokens ?? 0;
+      } catch (error) {
+        refused = error;
+      }
+    }
+    assert.ok(refused instanceof OpenAI.RateLimitError, `refused with ${String(refused)}`);
+    assert.ok(used >= 40, `refused after ${used} tokens`);
+    for (let i = 0; i < 5; i++) await portico.client().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'master' }] });
+  });
+});
