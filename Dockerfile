@@ -26,8 +26,9 @@ COPY package.json package-lock.json config.example.yaml ./
 COPY bin ./bin
 COPY src ./src
 # /data holds the SQLite file (single instance) and the file blob store; several instances
-# mount one shared volume at /data/files (portico_settings.files.storage_dir).
-RUN mkdir -p /data/files && chown -R node:node /data
+# mount one shared volume at /data/files (portico_settings.files.storage_dir). /app/data points
+# there too, so a config's relative `./data/files` (config.example.yaml) lands in the volume.
+RUN mkdir -p /data/files && chown -R node:node /data && ln -s /data /app/data
 # The node image's unprivileged user.
 USER node
 VOLUME ["/data"]
@@ -36,5 +37,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health/readiness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node is PID 1 and handles SIGTERM itself: Portico stops accepting, drains in-flight requests
 # and streams (PORTICO_SHUTDOWN_GRACE_MS, default 25 s), gives its batch leases back, exits 0.
-ENTRYPOINT ["node", "bin/portico.js"]
+# --max-semi-space-size=4: a small young generation keeps RSS low while large files stream
+# through (see bin/portico.js); `npm start` passes the same flag.
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/portico.js"]
 CMD ["--config", "config.example.yaml"]

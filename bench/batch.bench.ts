@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createBenchClient } from './lib/client.ts';
 import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, repoRoot, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
-import { startRssSampler } from './lib/rss.ts';
+import { readRssBytes, startRssSampler } from './lib/rss.ts';
 import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
 import { fmtInt, fmtMB, fmtMs, fmtPercent, formatTable } from './lib/table.ts';
 
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   const file = await client.files.create({ file: await toFile(batchJsonl(), 'bench.jsonl'), purpose: 'batch' });
   const uploadMs = Date.now() - uploadStarted;
 
+  const rssBefore = readRssBytes(portico.proc.pid) ?? Number.NaN;
   const sampler = startRssSampler(portico.proc.pid);
   const createdAt = Date.now();
   const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
     .filter((l) => l.trim() !== '')
     .map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
   const unique = new Set(outputIds).size;
-  const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as { requests: number; maxInFlight: number };
+  const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as { requests: number; maxInFlight: number; averageInFlight: number };
   await live.close();
 
   const ideal = CONCURRENCY / (LATENCY_MS / 1000);
@@ -190,7 +191,8 @@ async function main(): Promise<void> {
         ['create -> in_progress seen', fmtMs((inProgressSeenAt ?? finishedAt) - createdAt)],
         ['lines per second (first to last line)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
         ['lines per second (create -> completed)', `${fmtInt(endToEndRate)} = ${fmtPercent(endToEndRate / ideal)} of ideal`],
-        ['upstream requests / most at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)}`],
+        ['upstream requests / most at once / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
+        ['gateway RSS before the batch (after the live baseline)', fmtMB(rssBefore)],
         ['gateway peak RSS during the batch', fmtMB(rss.peakBytes)],
       ],
     ) + '\n',
@@ -219,6 +221,7 @@ async function main(): Promise<void> {
         linesPerSecond: engineRate,
         endToEndLinesPerSecond: endToEndRate,
         upstream: stats,
+        rssBeforeBytes: rssBefore,
         peakRssBytes: rss.peakBytes,
         liveWithoutBatch: base,
         liveDuringBatch: during,

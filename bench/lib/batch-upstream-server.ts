@@ -4,7 +4,8 @@
  *
  * POST .../chat/completions waits `latency-ms` (a model's time to answer; requests are served
  * concurrently, without a limit) and answers a chat.completion echoing the last user message,
- * with usage. GET /health answers 200; GET /stats answers `{ "requests": n, "maxInFlight": m }`.
+ * with usage. GET /health answers 200; GET /stats answers `{ requests, maxInFlight, averageInFlight }` (average over the time
+ * from the first to the last request).
  * A wrong `Authorization: Bearer <api-key>` answers 401. Listens on 127.0.0.1. Exits when stdin closes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +18,20 @@ const expectedAuthorization = `Bearer ${readFlag('api-key') ?? 'sk-upstream'}`;
 let requests = 0;
 let inFlight = 0;
 let maxInFlight = 0;
+/** Sum over time of the requests in flight (request-ms), for the average concurrency. */
+let inFlightMs = 0;
+let changedAt = 0;
+let firstAt = 0;
+let lastAt = 0;
+
+function track(delta: number): void {
+  const now = performance.now();
+  if (firstAt === 0) firstAt = now;
+  if (changedAt > 0) inFlightMs += inFlight * (now - changedAt);
+  changedAt = now;
+  lastAt = now;
+  inFlight += delta;
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -32,7 +47,7 @@ function lastUserText(body: { messages?: Array<{ role?: string; content?: unknow
 
 function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   if (req.method === 'GET' && req.url === '/health') return sendJson(res, 200, { status: 'ok' });
-  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight });
+  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0 });
   if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
     return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: null } });
   }
@@ -46,10 +61,10 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
   }
   requests += 1;
-  inFlight += 1;
+  track(1);
   maxInFlight = Math.max(maxInFlight, inFlight);
   setTimeout(() => {
-    inFlight -= 1;
+    track(-1);
     const content = `Answer to: ${lastUserText(body).slice(0, 100)}`;
     sendJson(res, 200, {
       id: `chatcmpl-bench-${requests}`,

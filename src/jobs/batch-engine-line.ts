@@ -28,6 +28,8 @@ export interface LeasedLine {
   lease: BatchItemLease;
   /** Aborted when the engine stops: the line is given back, not failed. */
   signal: AbortSignal;
+  /** Called once the upstream call is over, before the result is recorded (frees the slot). */
+  onCallDone?: () => void;
 }
 
 export type LineOutcome =
@@ -52,6 +54,7 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
       maxRetries: 0,
     });
   } catch (error) {
+    line.onCallDone?.();
     if (line.signal.aborted) {
       return (await deps.items.retryItem(key, lease, nowSeconds())) ? { kind: 'released' } : { kind: 'lost' };
     }
@@ -63,6 +66,7 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
     const completed = await deps.items.completeItem(key, lease, { state: 'failed', result: httpErrorLine(item.customId, error, requestId) });
     return completed ? { kind: 'failed' } : { kind: 'lost' };
   }
+  line.onCallDone?.();
   const output = succeededLine(item.customId, answer, requestId);
   const tokens = tokensOfLine(output);
   await deps.budgets.recordTokens(line.deploymentId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);

@@ -3,7 +3,9 @@
  *
  * ```ts
  * const limiter = new InMemoryRateLimiter();                  // or a shared (Redis) RateLimiter
- * const meter = liveTrafficMeter(limiter);                    // live requests count against rpm/tpm
+ * // Live requests must count against the same rpm/tpm counters: `liveTrafficMeter` (below) or,
+ * // in the server, the live admission of `coordination/live-rate-limits.ts` (never both).
+ * const meter = liveTrafficMeter(limiter);
  * const router = new Router(config, { onAttempt: (a) => { metrics.observeUpstreamAttempt(a); meter(a); } });
  * const emulated = emulatedBatchSupport(database, router);
  * const managed = createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });

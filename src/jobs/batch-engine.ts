@@ -71,14 +71,19 @@ export interface BatchEngine {
   stop(): Promise<void>;
   /** Leases what is due now, runs it, and resolves when those lines are done (tests, last passes). */
   runOnce(): Promise<void>;
-  /** Lines running now in this instance. */
+  /** Lines leased by this instance and not yet recorded. */
   readonly running: number;
+  /** Upstream calls of this instance's lines in progress now (bounded per deployment by `batch_concurrency`). */
+  readonly calling: number;
 }
 
 export const DEFAULT_BATCH_CONCURRENCY = 8;
 
 interface Lane {
+  /** Upstream calls running now: what `batch_concurrency` bounds. */
   inFlight: number;
+  /** Lines leased and not yet recorded (calls running, plus answers being written). */
+  leased: number;
   /** Until when (ms) no line starts on the deployment (429, budget used up). */
   pausedUntil: number;
   /** Where the next fill starts among the deployment's batches (fair share between batches). */
@@ -106,6 +111,7 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #batches: ActiveBatches;
   readonly #lanes = new Map<string, Lane>();
   readonly #running = new Map<string, RunningLine>();
+  readonly #warnedDeployments = new Set<string>();
   #stopped = true;
   #filling: Promise<number> | undefined;
   #refillWanted = false;
@@ -129,6 +135,12 @@ class LeasedBatchEngine implements BatchEngine {
 
   get running(): number {
     return this.#running.size;
+  }
+
+  get calling(): number {
+    let calls = 0;
+    for (const lane of this.#lanes.values()) calls += lane.inFlight;
+    return calls;
   }
 
   start(): void {
@@ -195,10 +207,15 @@ class LeasedBatchEngine implements BatchEngine {
     let started = 0;
     for (const [deploymentId, batches] of await this.#batches.byDeployment(now)) {
       const deployment = this.#options.router.deployment(deploymentId);
-      if (!deployment) continue;
+      if (!deployment) {
+        this.#warnUnknownDeployment(deploymentId);
+        continue;
+      }
       const lane = this.#laneOf(deploymentId);
       const concurrency = deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
-      const free = concurrency - lane.inFlight;
+      // A slot is free once its call is over, while its answer is still being written; answers
+      // waiting to be written are bounded by the concurrency too (a slow database slows leasing).
+      const free = Math.min(concurrency - lane.inFlight, 2 * concurrency - lane.leased);
       // Slots are refilled a few at a time (an eighth of the lane), so a busy lane costs one lease
       // query per several finished lines rather than one per line.
       if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now) continue;
@@ -207,13 +224,18 @@ class LeasedBatchEngine implements BatchEngine {
         lane.pausedUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);
         continue;
       }
-      const leased = await this.#lease(deployment, lane, batches, admission.granted);
-      if (leased < admission.granted) await this.#budgets.returnUnused(deployment, admission.granted - leased);
+      let leased = 0;
+      try {
+        leased = await this.#lease(deployment, lane, batches, admission.granted);
+      } finally {
+        if (leased < admission.granted) await this.#budgets.returnUnused(deployment, admission.granted - leased);
+      }
       started += leased;
     }
     return started;
   }
 
+  /** Leases up to `wanted` lines from the deployment's batches, taking turns between them. */
   async #lease(deployment: Deployment, lane: Lane, batches: readonly BatchRecord[], wanted: number): Promise<number> {
     let leased = 0;
     const start = lane.rotation++ % batches.length;
@@ -232,11 +254,20 @@ class LeasedBatchEngine implements BatchEngine {
     const key = `${item.batchId}:${item.lineIndex}`;
     const controller = new AbortController();
     lane.inFlight += 1;
+    lane.leased += 1;
+    let callOver = false;
+    const freeSlot = () => {
+      if (callOver) return;
+      callOver = true;
+      lane.inFlight -= 1;
+      this.#kick();
+    };
     const done = runLeasedLine(this.#lineDeps, {
       item,
       deploymentId: deployment.id,
       lease: { owner: this.#owner, attempt: item.attempts },
       signal: controller.signal,
+      onCallDone: freeSlot,
     })
       .then((outcome) => this.#afterLine(outcome, lane))
       .catch((error: unknown) => {
@@ -244,7 +275,8 @@ class LeasedBatchEngine implements BatchEngine {
         this.#options.logger.warn({ batch_id: item.batchId, line: item.lineIndex, err: error instanceof Error ? error.message : String(error) }, 'batch engine: recording a line failed');
       })
       .finally(() => {
-        lane.inFlight -= 1;
+        freeSlot();
+        lane.leased -= 1;
         this.#running.delete(key);
         this.#kick();
       });
@@ -256,10 +288,17 @@ class LeasedBatchEngine implements BatchEngine {
     if (outcome.kind === 'retry' && outcome.rateLimited) lane.pausedUntil = Math.max(lane.pausedUntil, Date.now() + outcome.delayMs);
   }
 
+  /** A batch pinned to a deployment the config no longer has waits (and expires) instead of failing. */
+  #warnUnknownDeployment(deploymentId: string): void {
+    if (this.#warnedDeployments.has(deploymentId)) return;
+    this.#warnedDeployments.add(deploymentId);
+    this.#options.logger.warn({ deployment_id: deploymentId }, 'batch engine: emulated batches wait for a deployment that is not in the config');
+  }
+
   #laneOf(deploymentId: string): Lane {
     let lane = this.#lanes.get(deploymentId);
     if (!lane) {
-      lane = { inFlight: 0, pausedUntil: 0, rotation: 0 };
+      lane = { inFlight: 0, leased: 0, pausedUntil: 0, rotation: 0 };
       this.#lanes.set(deploymentId, lane);
     }
     return lane;

@@ -200,13 +200,14 @@ export class Router {
     const tried = new Set<string>();
     /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
     const full = new Map<string, number>();
-    const admit = options.countAgainstLimits !== false && this.#admission !== undefined;
+    const admission = options.countAgainstLimits === false ? undefined : this.#admission;
     let retries = 0;
     const coolingNow = this.#coolingAmong(candidates);
     let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
     let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random });
     for (;;) {
-      if (admit && deployment) deployment = await this.#admitted(deployment, candidates, cooling, tried, full);
+      // No promise, no limiter call, for a deployment without rpm/tpm (the common case).
+      if (admission && deployment && admission.appliesTo(deployment)) deployment = await this.#admitted(admission, deployment, candidates, cooling, tried, full);
       if (!deployment) {
         if (full.size > 0) throw deploymentsOverLimit(group, Math.min(...full.values()));
         throw new NotFoundError(`The model \`${group}\` has no deployments.`, { param: 'model', code: 'model_not_found' });
@@ -254,13 +255,13 @@ export class Router {
    * refusal is remembered in `full`); undefined when none does.
    */
   async #admitted(
+    admission: DeploymentAdmission,
     deployment: Deployment,
     candidates: readonly Deployment[],
     cooling: ReadonlySet<string>,
     tried: ReadonlySet<string>,
     full: Map<string, number>,
   ): Promise<Deployment | undefined> {
-    const admission = this.#admission as DeploymentAdmission;
     let current: Deployment | undefined = deployment;
     while (current && admission.appliesTo(current)) {
       const waitMs = await admission.admit(current);

@@ -45,6 +45,14 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
   #armed = false;
   #pending = true;
   #holds = 0;
+  /**
+   * A function, not the EventListener object form: Node's EventTarget keeps object listeners
+   * reachable for the young-generation GC (measured: request state promoted, throughput halved).
+   */
+  readonly #onClientAbort = (): void => {
+    this.#disarm();
+    this.#controller.abort(this.#client?.reason);
+  };
 
   constructor(clientSignal: AbortSignal | undefined, timeoutMs: number) {
     this.#controller = new AbortController();
@@ -72,12 +80,6 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
     };
   }
 
-  /** The client's signal aborted (EventListener object: no closure per attempt). */
-  handleEvent(): void {
-    this.#disarm();
-    this.#controller.abort(this.#client?.reason);
-  }
-
   timedOut(): void {
     this.#timer = undefined;
     this.#disarm();
@@ -97,7 +99,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
     this.#timer = setTimeout(fire, Math.min(remainingMs, MAX_TIMER_MS), this);
     // Like AbortSignal.timeout's timer: a pending deadline alone does not keep the process up.
     this.#timer.unref();
-    this.#client?.addEventListener('abort', this);
+    this.#client?.addEventListener('abort', this.#onClientAbort);
     this.#armed = true;
   }
 
@@ -108,7 +110,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#client?.removeEventListener('abort', this);
+    this.#client?.removeEventListener('abort', this.#onClientAbort);
   }
 }
 

@@ -109,7 +109,7 @@ describe('docker files', () => {
     assert.ok(users.length > 0 && users.at(-1) !== 'root' && users.at(-1) !== '0', `runs as ${users.at(-1)}`);
     assert.match(instructions, /npm ci --omit=dev/);
     for (const copied of ['bin', 'src', 'package.json', 'package-lock.json']) assert.match(instructions, new RegExp(`^COPY .*\\b${copied.replace('.', '\\.')}\\b`, 'm'), `COPY ${copied}`);
-    assert.match(instructions, /^ENTRYPOINT \["node", "bin\/portico\.js"\]/m);
+    assert.match(instructions, /^ENTRYPOINT \["node",( "--[^"]+",)* "bin\/portico\.js"\]/m, 'the base image\'s node runs bin/portico.js');
 
     // .dockerignore must not leave out what the image copies.
     const ignored = (await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));

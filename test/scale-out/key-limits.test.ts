@@ -64,7 +64,7 @@ describe('per-key rate limits through the API', () => {
     assert.equal((await portico.fetch('/v1/models', { apiKey: key.key })).status, 200, '/v1/models is not a model request');
   });
 
-  test('a key over its tpm_limit is refused until the tokens age out; the master key is never limited', async () => {
+  test("a key is refused once its answers' tokens reach its tpm_limit; the master key is never limited", async () => {
     const key = await portico.generateKey({ tpm_limit: 40 });
     const client = portico.client(key.key);
     let used = 0;

@@ -32,8 +32,12 @@ export interface BatchSyncDeps {
   instanceId: string;
 }
 
-/** How long one sync may hold a batch before another instance may take it over. */
-export const SYNC_LEASE_MS = 120_000;
+/**
+ * How long a sync holds a batch without renewal. A running sync renews it every third of this
+ * (a finalisation that downloads a large output keeps its lease); an instance that died mid-sync
+ * lets go of the batch after this, and another instance takes it over.
+ */
+export const SYNC_LEASE_MS = 15_000;
 
 /** When a non-terminal batch is next refreshed: soon at first, then every minute at most. */
 export function nextSyncDelaySeconds(batch: Pick<BatchRecord, 'createdAt' | 'syncFailures' | 'execution'>, now = unixSeconds()): number {
@@ -75,6 +79,17 @@ export class BatchSynchronizer {
 
   /** Syncs a batch whose lease `owner` holds, then releases the lease with the next sync time. */
   async syncLeased(batch: BatchRecord, owner: string): Promise<void> {
+    const { batches } = this.#deps;
+    const renewal = setInterval(() => void batches.renewLease(batch.id, owner, SYNC_LEASE_MS).catch(() => undefined), SYNC_LEASE_MS / 3);
+    renewal.unref();
+    try {
+      await this.#sync(batch, owner);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  async #sync(batch: BatchRecord, owner: string): Promise<void> {
     const { batches, logger } = this.#deps;
     try {
       const progress = await this.executorFor(batch).refresh(batch, {});

@@ -44,7 +44,7 @@ export function sendHttpRequestBuffered(req: HttpRequest, limits: BufferedReques
       handler.fail(error);
       return;
     }
-    req.signal?.addEventListener('abort', handler);
+    req.signal?.addEventListener('abort', handler.onAbort);
     upstreamAgent.dispatch(
       { origin: target.origin, path: target.path, method: req.method, headers: req.headers, body: req.body ?? null },
       handler,
@@ -81,15 +81,18 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
     this.#release = holdSignal(req.signal);
   }
 
-  /** The request's signal aborted (EventListener object: no closure per request). */
-  handleEvent(): void {
+  /**
+   * The request's signal aborted. A function, not the EventListener object form: Node's
+   * EventTarget keeps object listeners reachable for the young-generation GC.
+   */
+  readonly onAbort = (): void => {
     if (this.#controller !== null) {
       this.#controller.abort(this.#req.signal?.reason as Error);
       return;
     }
     // Still queued for a connection: fail now; `onRequestStart` aborts it when its turn comes.
     this.fail(this.#req.signal?.reason);
-  }
+  };
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
@@ -149,7 +152,7 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
 
   #settle(): void {
     this.#settled = true;
-    this.#req.signal?.removeEventListener('abort', this);
+    this.#req.signal?.removeEventListener('abort', this.onAbort);
     this.#release();
   }
 }
