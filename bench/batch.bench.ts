@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   const file = await client.files.create({ file: await toFile(batchJsonl(), 'bench.jsonl'), purpose: 'batch' });
   const uploadMs = Date.now() - uploadStarted;
 
+  await fetch(`${upstream.origin}/stats/reset`, { method: 'POST' });
   const rssBefore = readRssBytes(portico.proc.pid) ?? Number.NaN;
   const sampler = startRssSampler(portico.proc.pid);
   const createdAt = Date.now();
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
         ['create -> in_progress seen', fmtMs((inProgressSeenAt ?? finishedAt) - createdAt)],
         ['lines per second (first to last line)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
         ['lines per second (create -> completed)', `${fmtInt(endToEndRate)} = ${fmtPercent(endToEndRate / ideal)} of ideal`],
-        ['upstream requests / most at once / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
+        ['upstream requests during the batch / most / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
         ['gateway RSS before the batch (after the live baseline)', fmtMB(rssBefore)],
         ['gateway peak RSS during the batch', fmtMB(rss.peakBytes)],
       ],

@@ -5,7 +5,7 @@
  * POST .../chat/completions waits `latency-ms` (a model's time to answer; requests are served
  * concurrently, without a limit) and answers a chat.completion echoing the last user message,
  * with usage. GET /health answers 200; GET /stats answers `{ requests, maxInFlight, averageInFlight }` (average over the time
- * from the first to the last request).
+ * from the first to the last request); POST /stats/reset starts counting again.
  * A wrong `Authorization: Bearer <api-key>` answers 401. Listens on 127.0.0.1. Exits when stdin closes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -47,6 +47,14 @@ function lastUserText(body: { messages?: Array<{ role?: string; content?: unknow
 
 function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   if (req.method === 'GET' && req.url === '/health') return sendJson(res, 200, { status: 'ok' });
+  if (req.method === 'POST' && req.url === '/stats/reset') {
+    requests = 0;
+    maxInFlight = inFlight;
+    inFlightMs = 0;
+    firstAt = 0;
+    changedAt = 0;
+    return sendJson(res, 200, { reset: true });
+  }
   if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0 });
   if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
     return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: null } });

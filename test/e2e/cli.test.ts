@@ -45,9 +45,9 @@ interface Started {
 }
 
 /** Spawns Portico and waits for its "listening" log line. */
-function startProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+function startProcess(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<Started> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
+    const child = spawn(NODE, [...nodeFlags, BIN, ...args], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
     let output = '';
     const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
     const timer = setTimeout(() => {
@@ -112,10 +112,12 @@ describe('the portico command', () => {
 
   it("npm start's command line boots with config.example.yaml and serves a mock chat completion, then stops on SIGTERM", async () => {
     const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    const [command, binPath, ...args] = script.split(' ');
+    const [command, ...words] = script.split(' ');
     assert.equal(command, 'node');
-    assert.equal(resolve(REPO, binPath), BIN);
-    const started = await startProcess(args, { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'start.db')}` });
+    const binAt = words.findIndex((word) => !word.startsWith('--'));
+    const nodeFlags = words.slice(0, binAt);
+    assert.equal(resolve(REPO, words[binAt]), BIN);
+    const started = await startProcess(words.slice(binAt + 1), { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'start.db')}` }, nodeFlags);
     try {
       const client = new OpenAI({ apiKey: 'sk-portico-example', baseURL: `${started.url}/v1`, maxRetries: 0 });
       const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from npm start' }] });
