@@ -4,7 +4,6 @@
  *
  * Why Fastify: the fastest mainstream Node framework, and `inject()` tests routes without sockets.
  */
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, NotFoundError } from '../spec/errors.ts';
@@ -13,6 +12,7 @@ import { errorToResponse } from './error-to-response.ts';
 import { answerClientError, answerFrameworkError } from './framework-errors.ts';
 import { redactorFor } from './redactor.ts';
 import { authenticateRequest } from './authenticate.ts';
+import { InFlightResponses } from './in-flight.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
@@ -47,7 +47,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   // serving a request are told to close after their response (`connection: close`), or closed as
   // soon as they turn idle when their headers are already out (streams).
   let closing = false;
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = new InFlightResponses();
   app.addHook('preClose', (done) => {
     closing = true;
     for (const response of inFlight) {
@@ -71,10 +71,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     request.portico = context;
     reply.header(REQUEST_ID_HEADER, request.id);
     const response = reply.raw;
-    if (!process.env.X_NOSET) inFlight.add(response);
+    const entry = inFlight.add(response);
     response.once('close', () => {
-      if (!process.env.X_NOSET) inFlight.delete(response);
-      if (!process.env.X_NOREC) recordCompletedRequest(services, request, reply);
+      inFlight.remove(entry);
+      recordCompletedRequest(services, request, reply);
       if (closing) app.server.closeIdleConnections();
     });
     if (closing) {

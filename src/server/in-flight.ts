@@ -1,0 +1,53 @@
+/**
+ * The responses still being served, for the graceful stop (`app.ts`, `preClose`).
+ *
+ * An intrusive doubly linked list rather than a `Set`: a Set that every request adds to and
+ * deletes from is rehashed over and over, and V8's obsolete hash tables (already promoted to the
+ * old generation) keep the entries they held reachable for the young-generation collector until
+ * the next full GC. Under load that promoted a fifth of all request state (measured with
+ * `--trace-gc-nvp`: 2-4 MB surviving each scavenge instead of ~0.2 MB) and grew the heap by
+ * hundreds of MB. A node unlinked here drops its pointers, so a dead node holds nothing.
+ */
+import type { ServerResponse } from 'node:http';
+
+export interface InFlightEntry {
+  /** `null` once removed. */
+  response: ServerResponse | null;
+  /** @internal */ previous: InFlightEntry | null;
+  /** @internal */ next: InFlightEntry | null;
+}
+
+export class InFlightResponses {
+  #head: InFlightEntry | null = null;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  add(response: ServerResponse): InFlightEntry {
+    const entry: InFlightEntry = { response, previous: null, next: this.#head };
+    if (this.#head !== null) this.#head.previous = entry;
+    this.#head = entry;
+    this.#size += 1;
+    return entry;
+  }
+
+  /** Unlinks `entry`; a second call is a no-op. */
+  remove(entry: InFlightEntry): void {
+    if (entry.response === null) return;
+    if (entry.previous !== null) entry.previous.next = entry.next;
+    else this.#head = entry.next;
+    if (entry.next !== null) entry.next.previous = entry.previous;
+    entry.previous = null;
+    entry.next = null;
+    entry.response = null;
+    this.#size -= 1;
+  }
+
+  *[Symbol.iterator](): IterableIterator<ServerResponse> {
+    for (let entry = this.#head; entry !== null; entry = entry.next) {
+      if (entry.response !== null) yield entry.response;
+    }
+  }
+}
