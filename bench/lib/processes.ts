@@ -9,7 +9,8 @@
  *   getFreePort(): Promise<number>                     // a free TCP port on 127.0.0.1
  *   makeTempDir(prefix: string): string                // mkdtemp under os.tmpdir(), removed at cleanup
  *   startProcess(options: StartProcessOptions): Promise<ManagedProcess>
- *       spawns, drains stdout/stderr into a tail buffer, waits for `ready` (if given);
+ *       spawns, drains stdout/stderr into a tail buffer (or, with `outputFile`, lets the process
+ *       write them to that file), waits for `ready` (if given);
  *       rejects with the log tail when the process exits early or is not ready in time
  *   waitForHttp(url, { timeoutMs, expectStatus?, isAlive? }): Promise<void>
  *       polls GET url until it answers expectStatus (default 200)
@@ -23,7 +24,7 @@
  * do not outlive a bench that was killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -72,6 +73,12 @@ export type StartProcessOptions = {
   stdinPipe?: boolean;
   /** Lines of stdout+stderr kept for error messages (default 60). */
   logTailLines?: number;
+  /**
+   * Send stdout and stderr to this file instead of a pipe the bench drains: a process that logs
+   * every request (Portico at `LOG_LEVEL=info`) then costs the measuring process nothing. The
+   * log tail is read back from the file.
+   */
+  outputFile?: string;
 };
 
 export type ManagedProcess = {
@@ -88,11 +95,14 @@ export type ManagedProcess = {
 const running = new Set<ManagedProcess>();
 
 export async function startProcess(options: StartProcessOptions): Promise<ManagedProcess> {
+  const outputFd = options.outputFile === undefined ? undefined : openSync(options.outputFile, 'a');
   const child = spawn(options.command, [...options.args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
-    stdio: [options.stdinPipe === false ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [options.stdinPipe === false ? 'ignore' : 'pipe', outputFd ?? 'pipe', outputFd ?? 'pipe'],
   });
+  // The child has its own copy of the descriptor.
+  if (outputFd !== undefined) closeSync(outputFd);
   const maxLines = options.logTailLines ?? 60;
   const lines: string[] = [];
   let partial = '';
@@ -125,7 +135,10 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
     name: options.name,
     pid: child.pid ?? -1,
     child,
-    logTail: () => [...lines, partial].filter((l) => l.length > 0).join('\n'),
+    logTail: () =>
+      options.outputFile === undefined
+        ? [...lines, partial].filter((l) => l.length > 0).join('\n')
+        : [...lines, ...fileTail(options.outputFile, maxLines)].filter((l) => l.length > 0).join('\n'),
     exited,
     hasExited: () => exitedFlag,
   };
@@ -149,6 +162,23 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
     }
   }
   return proc;
+}
+
+/** The last `maxLines` lines of a file (reads at most its last 64 KiB). */
+function fileTail(path: string, maxLines: number): string[] {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8').split('\n').slice(-maxLines - 1);
+  } catch {
+    return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export async function waitForHttp(

@@ -7,8 +7,10 @@
  *   startTarget(name: TargetName, upstream: Upstream): Promise<Target>
  *       'direct'  - the upstream itself (no extra process)
  *       'bare'    - bench/lib/bare-proxy-server.ts, the floor for a Node proxy
- *       'portico' - bin/portico.js with a LiteLLM-style config (DATABASE_URL=file:<tmp>/bench.db,
- *                   LOG_LEVEL=warn; node flags from BENCH_PORTICO_NODE_ARGS, e.g. --cpu-prof)
+ *       'portico' - bin/portico.js with a LiteLLM-style config (DATABASE_URL=file:<tmp>/bench.db),
+ *                   as the `portico` command runs it: the node flags of its shebang line
+ *                   (--max-semi-space-size=4), LOG_LEVEL=info (one line per request, written to
+ *                   <tmp>/portico.log), plus BENCH_PORTICO_NODE_ARGS (e.g. --cpu-prof)
  *       'portkey' - @portkey-ai/gateway build/start-server.js --port=N --headless, routed with
  *                   x-portkey-provider / x-portkey-custom-host headers
  *       rejects with a message saying why the target is unavailable (missing file, boot failure)
@@ -130,6 +132,16 @@ function extraNodeArgs(variable: string): string[] {
   return (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
 }
 
+/**
+ * The node flags `bin/portico.js` runs with when started as a command (`#!/usr/bin/env -S node
+ * <flags>`; `npm start` and the Dockerfile pass the same): the bench measures Portico as shipped.
+ */
+function shebangNodeArgs(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0];
+  const match = /^#!\S*env -S node(?:\s+(.*))?$/.exec(first);
+  return (match?.[1] ?? '').split(/\s+/).filter(Boolean);
+}
+
 async function startPortico(upstream: Upstream): Promise<Target> {
   const cli = join(repoRoot, 'bin', 'portico.js');
   if (!existsSync(cli)) {
@@ -140,13 +152,17 @@ async function startPortico(upstream: Upstream): Promise<Target> {
   writeFileSync(configPath, porticoConfig(upstream.origin));
   const port = await getFreePort();
   const origin = `http://127.0.0.1:${port}`;
+  const nodeArgs = shebangNodeArgs(cli);
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),
     // BENCH_PORTICO_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/portico-prof", profiles the
     // gateway under the same load (the profile is written when Portico exits on SIGTERM).
-    args: [...extraNodeArgs('BENCH_PORTICO_NODE_ARGS'), cli, '--config', configPath, '--port', String(port)],
-    env: { DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'warn' },
+    args: [...nodeArgs, ...extraNodeArgs('BENCH_PORTICO_NODE_ARGS'), cli, '--config', configPath, '--port', String(port)],
+    // Logging on, as deployed: one JSON line per request. Written to a file, so that draining
+    // it costs the bench process (on the same CPUs) nothing.
+    env: { DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'info' },
+    outputFile: join(dir, 'portico.log'),
     stdinPipe: false,
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },
   });
@@ -154,7 +170,7 @@ async function startPortico(upstream: Upstream): Promise<Target> {
     name: 'portico',
     pid: proc.pid,
     proc,
-    detail: `bin/portico.js, LOG_LEVEL=warn, SQLite`,
+    detail: `node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}bin/portico.js, LOG_LEVEL=info (request lines to a file), SQLite`,
     ...endpoints(origin, { authorization: `Bearer ${PORTICO_MASTER_KEY}` }),
   };
 }

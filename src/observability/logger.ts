@@ -2,7 +2,7 @@
  * Portico's structured logger: pino, JSON lines on stdout.
  *
  * Why pino: the cheapest mainstream JSON logger for Node (asynchronous-friendly, no formatting
- * on the hot path), and Fastify's native logger.
+ * on the hot path), and Fastify's native logger. Stdout is written asynchronously (below).
  *
  * What is never logged: API keys (ours or upstream) and prompt or completion bodies. The request
  * line carries ids, route, model, status and timings only; `redact` below is a second net for
@@ -52,5 +52,71 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  return pino(pinoOptions, options.destination ?? stdoutDestination());
+}
+
+/** Lines held while stdout does not keep up; beyond this they are dropped, not buffered forever. */
+const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Stdout, written asynchronously and in batches. pino's default is one blocking `write(2)` per
+ * line (and a blocking wait when the pipe is full); an asynchronous write per line costs even
+ * more (a thread-pool round trip each). Here the lines logged during one turn of the event loop
+ * are joined and handed over once, at the end of the turn (`setImmediate`): a quiet server's line
+ * goes out at once, a busy one's request lines share one asynchronous write. Whatever is still
+ * pending is written synchronously when the process exits.
+ */
+function stdoutDestination(): DestinationStream {
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES });
+  return new TurnBatchedDestination(stdout);
+}
+
+/** The part of pino's SonicBoom destination the batcher uses. */
+interface LineSink {
+  write(chunk: string): boolean;
+  flush(callback?: (error?: Error) => void): void;
+  flushSync(): void;
+}
+
+export class TurnBatchedDestination implements DestinationStream {
+  readonly #sink: LineSink;
+  #pending = '';
+  #scheduled = false;
+  readonly #handOver = (): void => {
+    this.#scheduled = false;
+    const chunk = this.#pending;
+    this.#pending = '';
+    if (chunk.length > 0) this.#sink.write(chunk);
+  };
+
+  constructor(sink: LineSink) {
+    this.#sink = sink;
+    process.once('exit', () => {
+      this.#handOver();
+      try {
+        this.#sink.flushSync();
+      } catch {
+        // Exiting: a destination that cannot take the last lines must not turn the exit into a crash.
+      }
+    });
+  }
+
+  write(line: string): void {
+    this.#pending += line;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#handOver);
+    }
+  }
+
+  /** `logger.flush()`: hands the pending lines over now and flushes the sink. */
+  flush(callback?: (error?: Error) => void): void {
+    this.#handOver();
+    this.#sink.flush(callback);
+  }
+
+  flushSync(): void {
+    this.#handOver();
+    this.#sink.flushSync();
+  }
 }

@@ -14,9 +14,9 @@ export interface Upstreams {
   close(): Promise<void>;
 }
 
-export async function startUpstreams(): Promise<Upstreams> {
+export async function startUpstreams(azureDeployment = AZURE_DEPLOYMENT): Promise<Upstreams> {
   const openai = await startOpenAISimulator();
-  const azure = await startAzureSimulator({ deployments: [AZURE_DEPLOYMENT] });
+  const azure = await startAzureSimulator({ deployments: [azureDeployment] });
   return {
     openai,
     azure,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createTestDatabase } from '../../helpers/databases.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
-import { MANAGED_ENV, chatLines, expectStatus, isEnvelope, managedConfig, runToEnd, startManagedUpstreams, uploadBatchFile, type ManagedUpstreams } from './managed-fixtures.ts';
+import { MANAGED_ENV, chatLines, expectStatus, isEnvelope, managedConfig, runToEnd, startManagedGateway, startManagedUpstreams, uploadBatchFile, type ManagedGateway, type ManagedUpstreams } from './managed-fixtures.ts';
 
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
@@ -20,15 +20,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let portico: PorticoUnderTest;
     let client: OpenAI;
 
+    let gateway: ManagedGateway | undefined;
+
     before(async () => {
-      upstreams = await startManagedUpstreams();
-      portico = await startPortico(await managedConfig(upstreams), { dialect, env: MANAGED_ENV });
-      client = portico.client();
+      gateway = await startManagedGateway(dialect);
+      ({ upstreams, portico, client } = gateway);
     });
-    after(async () => {
-      await portico?.close();
-      await upstreams?.close();
-    });
+    after(async () => gateway?.close());
 
     test('unknown, malformed and hostile ids are a 404 in the envelope, never a 500', async () => {
       const hostile = ['file-doesnotexist', '..%2F..%2Fetc%2Fpasswd', "file-x'%20OR%201%3D1--", 'x'.repeat(5000), 'file-abc%00def', 'batch_6f1e2d3c4b5a69788796a5b4'];
@@ -185,14 +183,12 @@ describe('restart', () => {
 describe('expiry', () => {
   let upstreams: ManagedUpstreams;
   let portico: PorticoUnderTest;
+  let gateway: ManagedGateway | undefined;
   before(async () => {
-    upstreams = await startManagedUpstreams();
-    portico = await startPortico(await managedConfig(upstreams, undefined, 1), { env: MANAGED_ENV });
+    gateway = await startManagedGateway('sqlite', 1);
+    ({ upstreams, portico } = gateway);
   });
-  after(async () => {
-    await portico?.close();
-    await upstreams?.close();
-  });
+  after(async () => gateway?.close());
 
   test('expires_after is read in the SDK bracket form and in the Azure dot form', async () => {
     for (const [anchor, seconds] of [['expires_after[anchor]', 'expires_after[seconds]'], ['expires_after.anchor', 'expires_after.seconds']]) {

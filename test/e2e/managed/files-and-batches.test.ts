@@ -5,21 +5,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import type { PorticoUnderTest } from '../../helpers/portico.ts';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import {
   AZURE_DEPLOYMENT,
   GATEWAY_BATCH_ID,
   GATEWAY_FILE_ID,
-  MANAGED_ENV,
   chatLines,
   expectStatus,
   managedConfig,
   parseJsonl,
   readContent,
   runToEnd,
-  startManagedUpstreams,
+  startManagedGateway,
   uploadBatchFile,
+  type ManagedGateway,
   type ManagedUpstreams,
 } from './managed-fixtures.ts';
 
@@ -34,15 +34,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let portico: PorticoUnderTest;
     let client: OpenAI;
 
+    let gateway: ManagedGateway | undefined;
+
     before(async () => {
-      upstreams = await startManagedUpstreams();
-      portico = await startPortico(await managedConfig(upstreams), { dialect, env: MANAGED_ENV });
-      client = portico.client();
+      gateway = await startManagedGateway(dialect);
+      ({ upstreams, portico, client } = gateway);
     });
-    after(async () => {
-      await portico?.close();
-      await upstreams?.close();
-    });
+    after(async () => gateway?.close());
 
     test('the plain SDK flow runs a batch end to end on OpenAI', async () => {
       const file = await uploadBatchFile(client, chatLines('gpt-4o-mini', { count: 4 }));

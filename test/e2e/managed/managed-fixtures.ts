@@ -8,22 +8,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
-import { startAzureSimulator, AZURE_SIMULATOR_API_KEY, type AzureSimulator } from '../../simulators/azure-simulator.ts';
-import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../../simulators/openai-simulator.ts';
+import type { SqlDialectName } from '../../../src/storage/database.ts';
+import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { AZURE_SIMULATOR_API_KEY } from '../../simulators/azure-simulator.ts';
+import { OPENAI_SIMULATOR_API_KEY } from '../../simulators/openai-simulator.ts';
+import { startUpstreams, type Upstreams } from '../fixtures.ts';
 
 export const MASTER_KEY = 'sk-managed-master-key-0123456789';
 export const AZURE_DEPLOYMENT = 'gpt-4o-batch';
 
-export interface ManagedUpstreams {
-  openai: OpenAISimulator;
-  azure: AzureSimulator;
+export type ManagedUpstreams = Upstreams;
+
+export const startManagedUpstreams = (): Promise<ManagedUpstreams> => startUpstreams(AZURE_DEPLOYMENT);
+
+/** One gateway in front of both simulators, for a suite's `before`/`after`. */
+export interface ManagedGateway {
+  upstreams: ManagedUpstreams;
+  portico: PorticoUnderTest;
+  client: OpenAI;
   close(): Promise<void>;
 }
 
-export async function startManagedUpstreams(): Promise<ManagedUpstreams> {
-  const openai = await startOpenAISimulator();
-  const azure = await startAzureSimulator({ deployments: [AZURE_DEPLOYMENT] });
-  return { openai, azure, close: async () => void (await Promise.all([openai.close(), azure.close()])) };
+export async function startManagedGateway(dialect: SqlDialectName, batchFileExpirySeconds?: number): Promise<ManagedGateway> {
+  const upstreams = await startManagedUpstreams();
+  try {
+    const portico = await startPortico(await managedConfig(upstreams, undefined, batchFileExpirySeconds), { dialect, env: MANAGED_ENV });
+    return {
+      upstreams,
+      portico,
+      client: portico.client(),
+      close: async () => {
+        await portico.close();
+        await upstreams.close();
+      },
+    };
+  } catch (error) {
+    await upstreams.close();
+    throw error;
+  }
 }
 
 export const MANAGED_ENV: NodeJS.ProcessEnv = {
