@@ -49,11 +49,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     base: { service: 'portico' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimestamp,
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return pino(pinoOptions, options.destination ?? stdoutDestination());
 }
+
+/**
+ * pino's `stdTimeFunctions.isoTime` (`,"time":"2026-11-27T10:28:05.032Z"`), without building a
+ * Date and formatting it for every line: the text up to the second is kept while the second lasts.
+ */
+export function isoTimestamp(now: number = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoSecondPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+  }
+  const ms = now - second * 1000;
+  return `${isoSecondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
+let isoSecond = Number.NaN;
+let isoSecondPrefix = '';
 
 /** Lines held while stdout does not keep up; beyond this they are dropped, not buffered forever. */
 const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
@@ -67,9 +84,13 @@ const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
  * pending is written synchronously when the process exits.
  */
 function stdoutDestination(): DestinationStream {
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES });
-  return new TurnBatchedDestination(stdout);
+  // One per process, whatever the number of loggers (tests build many): one writer on fd 1,
+  // lines in order, one exit hook.
+  sharedStdout ??= new TurnBatchedDestination(pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES }));
+  return sharedStdout;
 }
+
+let sharedStdout: TurnBatchedDestination | undefined;
 
 /** The part of pino's SonicBoom destination the batcher uses. */
 interface LineSink {

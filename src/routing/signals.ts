@@ -45,13 +45,14 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
   #armed = false;
   #pending = true;
   #holds = 0;
+  #watchers: Array<{ onAbort: () => void }> | undefined = undefined;
   /**
    * A function, not the EventListener object form: Node's EventTarget keeps object listeners
    * reachable for the young-generation GC (measured: request state promoted, throughput halved).
    */
   readonly #onClientAbort = (): void => {
     this.#disarm();
-    this.#controller.abort(this.#client?.reason);
+    this.#abort(this.#client?.reason);
   };
 
   constructor(clientSignal: AbortSignal | undefined, timeoutMs: number) {
@@ -68,13 +69,20 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
     if (this.#holds === 0) this.#disarm();
   }
 
-  hold(): () => void {
+  hold(onAbort?: () => void): () => void {
     this.#holds += 1;
     if (!this.#armed) this.#arm(this.#deadline - Date.now());
+    // Watchers are called directly when this aborts: no EventTarget listener per request.
+    const watcher = onAbort !== undefined && !this.signal.aborted ? { onAbort } : undefined;
+    if (watcher !== undefined) (this.#watchers ??= []).push(watcher);
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      if (watcher !== undefined) {
+        const index = this.#watchers?.indexOf(watcher) ?? -1;
+        if (index !== -1) this.#watchers?.splice(index, 1);
+      }
       this.#holds -= 1;
       if (this.#holds === 0 && !this.#pending) this.#disarm();
     };
@@ -83,17 +91,25 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
   timedOut(): void {
     this.#timer = undefined;
     this.#disarm();
-    this.#controller.abort(timeoutReason());
+    this.#abort(timeoutReason());
+  }
+
+  #abort(reason: unknown): void {
+    this.#controller.abort(reason);
+    const watchers = this.#watchers;
+    if (watchers === undefined) return;
+    this.#watchers = undefined;
+    for (const watcher of watchers) watcher.onAbort();
   }
 
   #arm(remainingMs: number): void {
     if (this.signal.aborted) return;
     if (this.#client?.aborted) {
-      this.#controller.abort(this.#client.reason);
+      this.#abort(this.#client.reason);
       return;
     }
     if (remainingMs <= 0) {
-      this.#controller.abort(timeoutReason());
+      this.#abort(timeoutReason());
       return;
     }
     this.#timer = setTimeout(fire, Math.min(remainingMs, MAX_TIMER_MS), this);

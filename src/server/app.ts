@@ -13,6 +13,7 @@ import { answerClientError, answerFrameworkError } from './framework-errors.ts';
 import { redactorFor } from './redactor.ts';
 import { authenticateRequest } from './authenticate.ts';
 import { InFlightResponses } from './in-flight.ts';
+import { useQuickJsonBodyParser } from './json-body-parser.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
@@ -38,6 +39,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     clientErrorHandler: answerClientError,
   });
 
+  useQuickJsonBodyParser(app);
   const redact = redactorFor(services.config);
   const metricsPublic = options.metricsPublic ?? false;
 

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { upstreamAgent } from './agent.ts';
 import { dispatchTarget } from './dispatch-target.ts';
 import type { HttpRequest, ResponseHeaders } from './request.ts';
-import { holdSignal } from './signal-hold.ts';
+import { watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 
 export interface BufferedHttpResponse {
@@ -33,6 +33,8 @@ const EMPTY = Buffer.alloc(0);
 export function sendHttpRequestBuffered(req: HttpRequest, limits: BufferedRequestLimits): Promise<BufferedHttpResponse> {
   return new Promise((resolve, reject) => {
     const handler = new BufferedHandler(req, limits, resolve, reject);
+    // Watched first: the signal's owner (the attempt deadline) may abort at once when re-armed.
+    handler.watch();
     if (req.signal?.aborted) {
       handler.fail(req.signal.reason);
       return;
@@ -44,7 +46,6 @@ export function sendHttpRequestBuffered(req: HttpRequest, limits: BufferedReques
       handler.fail(error);
       return;
     }
-    req.signal?.addEventListener('abort', handler.onAbort);
     upstreamAgent.dispatch(
       { origin: target.origin, path: target.path, method: req.method, headers: req.headers, body: req.body ?? null },
       handler,
@@ -57,7 +58,8 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
   readonly #limits: BufferedRequestLimits;
   readonly #resolve: (response: BufferedHttpResponse) => void;
   readonly #reject: (error: unknown) => void;
-  readonly #release: () => void;
+  /** Releases the hold on the request's signal and stops watching it. */
+  #unwatch: (() => void) | null = null;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #headers: ResponseHeaders = {};
@@ -77,14 +79,17 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
     this.#limits = limits;
     this.#resolve = resolve;
     this.#reject = reject;
-    // The signal's owner (the router's attempt deadline) stays armed until the exchange is over.
-    this.#release = holdSignal(req.signal);
   }
 
   /**
-   * The request's signal aborted. A function, not the EventListener object form: Node's
-   * EventTarget keeps object listeners reachable for the young-generation GC.
+   * Holds the request's signal (its owner, the attempt deadline, stays armed until the exchange
+   * is over) and watches it for an abort.
    */
+  watch(): void {
+    this.#unwatch = watchSignal(this.#req.signal, this.onAbort);
+  }
+
+  /** The request's signal aborted (a function: see `watchSignal`). */
   readonly onAbort = (): void => {
     if (this.#controller !== null) {
       this.#controller.abort(this.#req.signal?.reason as Error);
@@ -152,7 +157,8 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
 
   #settle(): void {
     this.#settled = true;
-    this.#req.signal?.removeEventListener('abort', this.onAbort);
-    this.#release();
+    const unwatch = this.#unwatch;
+    this.#unwatch = null;
+    unwatch?.();
   }
 }

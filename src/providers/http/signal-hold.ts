@@ -7,22 +7,25 @@
  * whole state reachable for the timeout's length (and promoted it to the old generation), which
  * grew the heap by hundreds of MB under load. The owner disarms them once the attempt is over;
  * but a streamed body (chat stream, file content) outlives the call that opened it, and only the
- * HTTP layer knows when it ends. So `sendHttpRequest` takes a hold when it starts a request and
- * releases it when the response body closes (or the request fails).
+ * HTTP layer knows when it ends. So the requests take a hold when they start and release it when
+ * the response body is done (or the request fails).
  *
  * A signal without a registered owner (a caller's own `AbortSignal`) needs no hold: `holdSignal`
  * answers a no-op release.
  */
 
 export interface SignalOwner {
-  /** Keeps the signal armed until the returned function is called (idempotent). */
-  hold(): () => void;
+  /**
+   * Keeps the signal armed until the returned function is called (idempotent). `onAbort`, if
+   * given, is called when the signal aborts while held (after `signal.aborted` is set).
+   */
+  hold(onAbort?: () => void): () => void;
 }
 
 /**
  * The owner rides on the signal itself, not in a WeakMap: V8's young-generation collector keeps
- * every WeakMap value whose key is young, which promoted each request's state to the old
- * generation (measured: a fifth of all allocations survived).
+ * the value of every WeakMap entry whose key is young (measured in isolation: nearly all of them
+ * survived each scavenge), which would promote each request's state to the old generation.
  */
 const OWNER = Symbol('portico.signalOwner');
 
@@ -38,4 +41,18 @@ export function registerSignalOwner(signal: AbortSignal, owner: SignalOwner): vo
 export function holdSignal(signal: AbortSignal | undefined): () => void {
   const owner = (signal as OwnedSignal | undefined)?.[OWNER];
   return owner === undefined ? noRelease : owner.hold();
+}
+
+/**
+ * A hold that also calls `onAbort` if the signal aborts meanwhile. An owned signal calls it
+ * directly; any other signal gets an `abort` listener (a function: Node's EventTarget keeps
+ * EventListener objects reachable for the young-generation GC). The answer releases both.
+ * Check `signal.aborted` after this call: an owner may abort at once when the hold re-arms it.
+ */
+export function watchSignal(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (signal === undefined) return noRelease;
+  const owner = (signal as OwnedSignal)[OWNER];
+  if (owner !== undefined) return owner.hold(onAbort);
+  signal.addEventListener('abort', onAbort);
+  return () => signal.removeEventListener('abort', onAbort);
 }

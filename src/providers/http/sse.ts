@@ -105,45 +105,66 @@ export function replayThenRest(
   buffered: readonly Uint8Array[],
   iterator: AsyncIterator<Uint8Array>,
 ): AsyncIterableIterator<Uint8Array> {
-  let index = 0;
-  let closed = false;
-  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next(): Promise<IteratorResult<Uint8Array>> {
-      if (closed) return done;
-      if (index < buffered.length) return { done: false, value: buffered[index++] };
-      try {
-        const next = await iterator.next();
-        if (next.done) closed = true;
-        return next.done ? done : next;
-      } catch (error) {
-        closed = true;
-        throw error;
-      }
-    },
-    async return(): Promise<IteratorResult<Uint8Array>> {
-      if (!closed) {
-        closed = true;
-        await iterator.return?.();
-      }
-      return done;
-    },
-  };
+  return new ReplayThenRest(buffered, iterator);
+}
+
+const REPLAY_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** A class rather than an object literal of closures: one is made for every stream. */
+class ReplayThenRest implements AsyncIterableIterator<Uint8Array> {
+  readonly #buffered: readonly Uint8Array[];
+  readonly #iterator: AsyncIterator<Uint8Array>;
+  #index = 0;
+  #closed = false;
+
+  constructor(buffered: readonly Uint8Array[], iterator: AsyncIterator<Uint8Array>) {
+    this.#buffered = buffered;
+    this.#iterator = iterator;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#closed) return REPLAY_DONE;
+    if (this.#index < this.#buffered.length) return { done: false, value: this.#buffered[this.#index++] };
+    try {
+      const next = await this.#iterator.next();
+      if (next.done) this.#closed = true;
+      return next.done ? REPLAY_DONE : next;
+    } catch (error) {
+      this.#closed = true;
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#iterator.return?.();
+    }
+    return REPLAY_DONE;
+  }
 }
 
 /** The `data:` payload of the first event in `text`, if any. */
 export function firstDataPayload(text: string): string | undefined {
+  // Runs on the first chunk of every stream: lines are found with indexOf, not split and regexes.
   const data: string[] = [];
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line === '') {
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (lineEnd === start) {
       if (data.length > 0) break;
-      continue;
+    } else if (text.startsWith('data:', start)) {
+      let value = start + 5;
+      if (value < lineEnd && text.charCodeAt(value) === 32) value += 1;
+      data.push(text.slice(value, lineEnd));
     }
-    if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    start = end + 1;
   }
   return data.length > 0 ? data.join('\n') : undefined;
 }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { UpstreamError, isRetryableStatus } from '../../spec/errors.ts';
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { sendHttpRequestBuffered } from '../http/buffered-request.ts';
+import { sendHttpRequestStreamed } from '../http/streamed-request.ts';
 import { type HttpMethod, type HttpRequest, type HttpResponse, type ResponseHeaders, headerValue, sendHttpRequest } from '../http/request.ts';
 import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
 import type { OpenAIApiConfig, OpenAIOperation } from './api-config.ts';
@@ -35,6 +36,26 @@ export async function sendCall(ctx: CallContext, call: RawCall, options: CallOpt
   return sendHttpRequest(httpRequestOf(ctx, call, options));
 }
 
+/** Operations whose URL names no file or batch: the same string every time, worth keeping. */
+const FIXED_URL_KINDS: ReadonlySet<OpenAIOperation['kind']> = new Set(['chat', 'embeddings', 'responses', 'files', 'batches']);
+const fixedUrls = new WeakMap<OpenAIApiConfig, Map<OpenAIOperation['kind'], string>>();
+
+/** `config.url(operation)`, built once per config for the fixed operations (every model call). */
+function urlOf(config: OpenAIApiConfig, operation: OpenAIOperation): string {
+  if (!FIXED_URL_KINDS.has(operation.kind)) return config.url(operation);
+  let urls = fixedUrls.get(config);
+  if (urls === undefined) {
+    urls = new Map();
+    fixedUrls.set(config, urls);
+  }
+  let url = urls.get(operation.kind);
+  if (url === undefined) {
+    url = config.url(operation);
+    urls.set(operation.kind, url);
+  }
+  return url;
+}
+
 function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): HttpRequest {
   const headers: Record<string, string> = { ...ctx.config.headers(), accept: call.accept ?? 'application/json', ...call.headers };
   if (options.requestId) headers['x-client-request-id'] = options.requestId;
@@ -47,7 +68,7 @@ function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): H
   }
   return {
     method: call.method,
-    url: ctx.config.url(call.operation),
+    url: urlOf(ctx.config, call.operation),
     headers,
     body,
     signal: options.signal,
@@ -141,7 +162,8 @@ export async function callRaw(ctx: CallContext, call: RawCall, options: CallOpti
  * still retry or fall back (nothing has reached the client yet).
  */
 export async function callStream(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamStream> {
-  const response = await sendCall(ctx, { ...call, accept: 'text/event-stream' }, options);
+  // The events are relayed as they arrive: a queue fed by the dispatcher, no Node stream between.
+  const response = await sendHttpRequestStreamed(httpRequestOf(ctx, { ...call, accept: 'text/event-stream' }, options));
   if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
   const iterator = response.body[Symbol.asyncIterator]();
   let peeked;
@@ -167,6 +189,9 @@ export async function callStream(ctx: CallContext, call: RawCall, options: CallO
 function streamedError(eventText: string): string | undefined {
   const data = firstDataPayload(eventText);
   if (data === undefined || !data.startsWith('{')) return undefined;
+  // Without the text `"error"`, an object can only have that key spelled with escapes (which need
+  // a backslash): the usual first chunk (the assistant's role) is answered without a parse.
+  if (!data.includes('"error"') && !data.includes('\\')) return undefined;
   try {
     const parsed = JSON.parse(data) as unknown;
     if (parsed !== null && typeof parsed === 'object' && 'error' in parsed && (parsed as { error: unknown }).error) return data;

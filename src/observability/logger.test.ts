@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { TurnBatchedDestination, createLogger, isoTimestamp } from './logger.ts';
+
+describe('the logger', () => {
+  it('writes the time as pino.stdTimeFunctions.isoTime does', () => {
+    for (const ms of [0, 7, 999, 1_000, 1_700_000_000_000, 1_700_000_000_005, 1_700_000_000_050, 1_764_241_685_032, Date.now()]) {
+      assert.equal(isoTimestamp(ms), `,"time":"${new Date(ms).toISOString()}"`);
+    }
+    const ours = isoTimestamp();
+    const theirs = pino.stdTimeFunctions.isoTime();
+    assert.equal(ours.length, theirs.length);
+  });
+
+  it('a line logged to a given destination carries the level, time, service and message', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    logger.info({ req_id: 'r1', authorization: 'Bearer sk-secret' }, 'request');
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    assert.equal(line.level, 'info');
+    assert.match(line.time as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(line.service, 'portico');
+    assert.equal(line.msg, 'request');
+    assert.equal(line.authorization, '[redacted]');
+  });
+
+  it('hands the lines of one event-loop turn to stdout in one write, at the end of the turn', async () => {
+    const writes: string[] = [];
+    const sink = { write: (chunk: string) => writes.push(chunk) > 0, flush: () => {}, flushSync: () => {} };
+    const destination = new TurnBatchedDestination(sink);
+    destination.write('a\n');
+    destination.write('b\n');
+    assert.deepEqual(writes, [], 'nothing is written during the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\nb\n']);
+    destination.write('c\n');
+    destination.flushSync();
+    assert.deepEqual(writes, ['a\nb\n', 'c\n'], 'flushSync hands pending lines over at once');
+  });
+});
