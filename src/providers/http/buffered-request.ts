@@ -7,8 +7,7 @@
  * those for the bodies that are streamed on). Same pool, same timeouts, same error mapping.
  */
 import type { Dispatcher } from 'undici';
-import { upstreamAgent } from './agent.ts';
-import { dispatchTarget } from './dispatch-target.ts';
+import { dispatchRequest } from './dispatch-target.ts';
 import type { HttpRequest, ResponseHeaders } from './request.ts';
 import { watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
@@ -33,23 +32,7 @@ const EMPTY = Buffer.alloc(0);
 export function sendHttpRequestBuffered(req: HttpRequest, limits: BufferedRequestLimits): Promise<BufferedHttpResponse> {
   return new Promise((resolve, reject) => {
     const handler = new BufferedHandler(req, limits, resolve, reject);
-    // Watched first: the signal's owner (the attempt deadline) may abort at once when re-armed.
-    handler.watch();
-    if (req.signal?.aborted) {
-      handler.fail(req.signal.reason);
-      return;
-    }
-    let target;
-    try {
-      target = dispatchTarget(req.url);
-    } catch (error) {
-      handler.fail(error);
-      return;
-    }
-    upstreamAgent.dispatch(
-      { origin: target.origin, path: target.path, method: req.method, headers: req.headers, body: req.body ?? null },
-      handler,
-    );
+    dispatchRequest(req, handler);
   });
 }
 

@@ -12,8 +12,7 @@
  */
 import { Readable } from 'node:stream';
 import { type Dispatcher, errors } from 'undici';
-import { upstreamAgent } from './agent.ts';
-import { dispatchTarget } from './dispatch-target.ts';
+import { dispatchRequest } from './dispatch-target.ts';
 import type { HttpRequest, HttpResponse, ResponseHeaders, UpstreamBody } from './request.ts';
 import { watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
@@ -26,23 +25,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export function sendHttpRequestStreamed(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const handler = new StreamedHandler(req, resolve, reject);
-    // Watched first: the signal's owner (the attempt deadline) may abort at once when re-armed.
-    handler.watch();
-    if (req.signal?.aborted) {
-      handler.fail(req.signal.reason);
-      return;
-    }
-    let target;
-    try {
-      target = dispatchTarget(req.url);
-    } catch (error) {
-      handler.fail(error);
-      return;
-    }
-    upstreamAgent.dispatch(
-      { origin: target.origin, path: target.path, method: req.method, headers: req.headers, body: req.body ?? null },
-      handler,
-    );
+    dispatchRequest(req, handler);
   });
 }
 
