@@ -27,8 +27,8 @@
  *   BENCH_PORTICO_NODE_ARGS      extra node flags for Portico
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { createReadStream, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import {
@@ -44,8 +44,9 @@ import {
 } from './lib/files-setup.ts';
 import { blobStoreGauges, printFilesReport, type FilesBenchResults, type OperationResult } from './lib/files-report.ts';
 import { writeBatchFile } from './lib/jsonl-writer.ts';
-import { installCleanupHandlers, isAborted, makeTempDir, repoRoot, stopAll } from './lib/processes.ts';
+import { installCleanupHandlers, isAborted, makeTempDir, stopAll } from './lib/processes.ts';
 import { startRssSampler } from './lib/rss.ts';
+import { machineInfo, writeResults } from './lib/run-record.ts';
 import { parseProbeLines } from './lib/memory-probe.ts';
 import { readProcIo, startRssTimeline } from './lib/rss-timeline.ts';
 
@@ -239,14 +240,7 @@ async function main(): Promise<number> {
   const upstreamStats = await readUpstreamStats(upstreams).catch(() => undefined);
   const results: FilesBenchResults = {
     startedAt,
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryBytes: totalmem(),
-      node: process.version,
-      loadAverageBefore,
-      loadAverageAfter: loadavg()[0],
-    },
+    machine: machineInfo(loadAverageBefore),
     settings: { ...settings, bigFileBytes: big.bytes, bigLineBytes, outputInputBytes: small?.bytes ?? 0, outputInputLineBytes: outputLineBytes },
     portico: { nodeArgs: portico.nodeArgs, config: filesConfig(upstreams, portico.storageDir, limits), idleRssBytes },
     simulatorsRssBytes: upstreamStats?.rssBytes,
@@ -257,11 +251,7 @@ async function main(): Promise<number> {
     failures,
   };
   printFilesReport(results);
-  const resultsDir = join(repoRoot, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'latest-files.json');
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  log(`\nWrote ${file}`);
+  log(`\nWrote ${writeResults('files', results)}`);
   return failures.length > 0 ? 1 : 0;
 }
 

@@ -20,15 +20,12 @@
  *   BENCH_MAX_S             hard stop for the whole run (default: estimate + 120 s)
  *   BENCH_PORTICO_NODE_ARGS extra node flags for Portico, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { createBenchClient, type BenchClient } from './lib/client.ts';
 import { describeLoadTool, detectLoadTool, runLoad, type LoadResult, type LoadTool } from './lib/load.ts';
 import {
   installCleanupHandlers,
   isAborted,
-  repoRoot,
   stopAll,
 } from './lib/processes.ts';
 import {
@@ -42,6 +39,7 @@ import {
 } from './lib/proxy-targets.ts';
 import { printReport, type ProxyBenchResults, type TargetResults } from './lib/proxy-report.ts';
 import { startRssSampler } from './lib/rss.ts';
+import { machineInfo, writeResults } from './lib/run-record.ts';
 import { median, summarizeLatencies } from './lib/stats.ts';
 
 function envNumber(name: string, fallback: number): number {
@@ -131,24 +129,13 @@ async function main(): Promise<number> {
 
   const report: ProxyBenchResults = {
     startedAt,
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryBytes: totalmem(),
-      node: process.version,
-      loadAverageBefore,
-      loadAverageAfter: loadavg()[0],
-    },
+    machine: machineInfo(loadAverageBefore),
     tool: { name: tool.name, version: tool.version, description: describeLoadTool(tool, settings) },
     settings,
     targets: settings.targets.map((name) => results.get(name)!),
   };
   printReport(report);
-  const resultsDir = join(repoRoot, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, 'latest-proxy.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  log(`\nWrote ${file}`);
+  log(`\nWrote ${writeResults('proxy', report)}`);
   return report.targets.some((t) => t.error) ? 1 : 0;
 }
 

@@ -13,6 +13,7 @@
  *   printFilesReport(results): void                // aligned tables on stdout
  *   types FilesBenchResults, OperationResult, PhasePeak
  */
+import type { MachineInfo } from './run-record.ts';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeSample } from './memory-probe.ts';
@@ -34,7 +35,7 @@ export interface OperationResult {
 
 export interface FilesBenchResults {
   startedAt: string;
-  machine: Record<string, unknown>;
+  machine: MachineInfo;
   settings: Record<string, unknown>;
   portico: { nodeArgs: string[]; config: string; idleRssBytes: number };
   simulatorsRssBytes: number | undefined;

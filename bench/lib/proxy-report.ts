@@ -7,6 +7,7 @@
  *   formatReport(results: ProxyBenchResults): string     // the aligned text tables
  *   printReport(results: ProxyBenchResults): void        // fills results.comparisons, prints formatReport to stdout
  */
+import type { MachineInfo } from './run-record.ts';
 import type { LoadResult } from './wrk.ts';
 import type { TargetName } from './proxy-targets.ts';
 import { ratioOrNaN, subtractOrNaN, type LatencySummary } from './stats.ts';
@@ -46,15 +47,7 @@ export type Comparisons = {
 
 export type ProxyBenchResults = {
   startedAt: string;
-  machine: {
-    cpus: number;
-    cpuModel: string;
-    memoryBytes: number;
-    node: string;
-    /** 1-minute load average before and after the run (other processes skew the figures). */
-    loadAverageBefore: number;
-    loadAverageAfter: number;
-  };
+  machine: MachineInfo;
   tool: { name: string; version: string; description: string };
   settings: {
     durationS: number;
