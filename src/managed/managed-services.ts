@@ -57,7 +57,8 @@ export function createManagedServices(input: ManagedServicesInput): ManagedServi
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
   const synchronizer = new BatchSynchronizer({ router, batches: batchStore, blobs, executors, files: config.files, logger, instanceId });
-  const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger });
+  const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
+  const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
   const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });
-  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion: { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds }, instanceId };
+  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId };
 }

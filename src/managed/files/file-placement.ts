@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Router } from '../../routing/router.ts';
-import type { CallOptions, Deployment, ProviderFile } from '../../spec/provider.ts';
+import type { CallOptions, Deployment, ProviderClient, ProviderFile } from '../../spec/provider.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { rewrittenStream, withBodyModel } from '../jsonl/batch-line-rewriter.ts';
 
@@ -21,9 +21,11 @@ export interface CopySource {
   filename: string;
 }
 
-/** Whether files placed on this deployment can be batched there natively. */
-export function holdsFiles(router: Router, deployment: Deployment): boolean {
-  const client = router.clientFor(deployment.id);
+/**
+ * Whether a deployment keeps copies of batch input files: it runs batches natively through a
+ * file-based batch API. The one test for both placing copies and choosing the native executor.
+ */
+export function holdsFiles(deployment: Deployment, client: ProviderClient): boolean {
   return deployment.batchMode === 'native' && client.files !== undefined && client.batches?.kind === 'file';
 }
 

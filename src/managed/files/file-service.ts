@@ -17,7 +17,7 @@ import type { FileRecord, FileStore, NewFileCopy } from '../../storage/file-stor
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
 import { newFileCopyId, newFileId, isFileId } from '../ids.ts';
 import { BatchInputValidator, type BatchInputSummary } from '../jsonl/batch-input-validator.ts';
-import { beginFileDeletion, deleteRetryDelaySeconds } from './file-deletion.ts';
+import { beginFileDeletion, deleteRetryDelaySeconds, type FileDeletionDeps } from './file-deletion.ts';
 import { holdsFiles, removeCopies, uploadCopy, type PlacedCopy } from './file-placement.ts';
 import { toOpenAIFile } from './file-views.ts';
 import { readMultipartUpload } from './multipart-upload.ts';
@@ -29,6 +29,8 @@ export interface FileServiceDeps {
   blobs: BlobStore;
   settings: FilesSettings;
   logger: Logger;
+  /** How files are deleted everywhere (shared with the cleanup job). */
+  deletion: FileDeletionDeps;
 }
 
 export interface FileListQuery {
@@ -55,9 +57,6 @@ export class FileService {
     this.#deps = deps;
   }
 
-  get #deletion() {
-    return { ...this.#deps, retryBaseSeconds: this.#deps.settings.deleteRetryBaseSeconds };
-  }
 
   async upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions = {}): Promise<OpenAIFile> {
     const { blobs, settings } = this.#deps;
@@ -151,7 +150,7 @@ export class FileService {
 
   async delete(principal: Principal, id: string): Promise<OpenAIFileDeleted> {
     const file = await this.find(principal, id);
-    if (!(await beginFileDeletion(this.#deletion, file))) throw fileNotFound(id);
+    if (!(await beginFileDeletion(this.#deps.deletion, file))) throw fileNotFound(id);
     return { id: file.id, object: 'file', deleted: true };
   }
 
@@ -210,7 +209,7 @@ export class FileService {
   /** Uploads a copy to every file-keeping deployment of the targets, concurrently; all or nothing. */
   async #placeOnTargets(targets: readonly string[], blob: StoredBlob, filename: string, call: CallOptions): Promise<PlacedCopy[]> {
     const { router } = this.#deps;
-    const deployments: Deployment[] = targets.flatMap((group) => router.deploymentsOf(group).filter((d) => holdsFiles(router, d)));
+    const deployments: Deployment[] = targets.flatMap((group) => router.deploymentsOf(group).filter((d) => holdsFiles(d, router.clientFor(d.id))));
     const results = await Promise.allSettled(deployments.map((d) => uploadCopy(router, this.#deps.blobs, { blobKey: blob.key, filename }, d, call)));
     const placed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -234,7 +233,7 @@ export class FileService {
       { id: fileId, owner: 'system:abandoned-upload', purpose: 'batch', filename: 'abandoned.jsonl', bytes: 0, createdAt: now, status: 'error' },
       leftovers.map(activeCopy),
     );
-    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, this.#deps.settings.deleteRetryBaseSeconds));
+    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, this.#deps.deletion.retryBaseSeconds));
   }
 }
 

@@ -11,7 +11,7 @@ import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileRecord, FileStore } from '../../../storage/file-store.ts';
 import { unixSeconds } from '../../../storage/row-mapping.ts';
-import { uploadCopy } from '../../files/file-placement.ts';
+import { holdsFiles, uploadCopy } from '../../files/file-placement.ts';
 import { newFileCopyId } from '../../ids.ts';
 import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
 import { parseResultFile } from '../result-lines.ts';
@@ -34,7 +34,7 @@ export class NativeFileExecutor implements BatchExecutor {
   }
 
   handles(deployment: Deployment, client: ProviderClient): boolean {
-    return deployment.batchMode === 'native' && client.files !== undefined && client.batches?.kind === 'file';
+    return holdsFiles(deployment, client);
   }
 
   async start(input: BatchStartInput): Promise<StartedBatch> {
