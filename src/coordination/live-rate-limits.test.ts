@@ -9,7 +9,7 @@ import { RateLimitError } from '../spec/errors.ts';
 import type { Principal } from '../spec/principal.ts';
 import type { CallOptions, ProviderClient, UpstreamStream } from '../spec/provider.ts';
 import { keyTpmKey, LiveRateLimits } from './live-rate-limits.ts';
-import { tokensOfEvent } from './stream-usage.ts';
+import { tokensOfEvent, tokensOfEventText } from './stream-usage.ts';
 
 const MINUTE = 60_000;
 
@@ -101,6 +101,27 @@ describe('per-key limits', () => {
     assert.equal(await limits.limiter.usage(deploymentTpmKey('limited'), MINUTE), usageTokens);
   });
 
+  it('a streamed answer without usage is charged an estimate from its generated text', async () => {
+    const { router, limits } = routerWith('  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_plain_stream');
+    await limits.admitKey(principal, 'stream-2');
+    const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }] }, call), { requestId: 'stream-2' });
+    let text = '';
+    let sawUsage = false;
+    for await (const chunk of stream.body) {
+      for (const event of new TextDecoder().decode(chunk).split('\n\n')) {
+        sawUsage ||= tokensOfEvent(event) > 0;
+        text += tokensOfEventText(event).generatedChars > 0 ? (JSON.parse(event.slice(5)) as { choices: Array<{ delta: { content: string } }> }).choices[0].delta.content : '';
+      }
+    }
+    await settle();
+    assert.equal(sawUsage, false, 'the client did not ask for usage');
+    assert.ok(text.length > 0);
+    const estimate = Math.ceil(text.length / 4);
+    assert.equal(await limits.limiter.usage(keyTpmKey('key_plain_stream'), MINUTE), estimate);
+    assert.equal(await limits.limiter.usage(deploymentTpmKey('limited'), MINUTE), estimate);
+  });
+
   it('a key without limits (and the master key) never touches the limiter', async () => {
     const limiter = new CountingLimiter();
     const limits = new LiveRateLimits(limiter, []);
@@ -178,6 +199,8 @@ describe('stream usage', () => {
     assert.equal(tokensOfEvent('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":6,"total_tokens":11}}}'), 11);
     assert.equal(tokensOfEvent('data: {"choices":[{"delta":{"content":"usage"}}]}'), 0);
     assert.equal(tokensOfEvent('data: [DONE]'), 0);
+    assert.deepEqual(tokensOfEventText('data: {"choices":[{"delta":{"content":"Hello","tool_calls":[{"function":{"arguments":"{\\"a\\":1}"}}]}}],"usage":null}'), { usage: 0, generatedChars: 12 });
+    assert.deepEqual(tokensOfEventText('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"abc"}'), { usage: 0, generatedChars: 3 });
   });
 
   it('passes every byte through unchanged', async () => {

@@ -173,11 +173,13 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     this.#timer.unref();
   }
 
+  // The deployment id in braces is the keys' hash tag: the script's two keys share a slot, as
+  // Redis Cluster requires of one script's keys.
   #failuresKey(deploymentId: string): string {
-    return `${this.#redis.prefix}failures:${deploymentId}`;
+    return `${this.#redis.prefix}failures:{${deploymentId}}`;
   }
 
   #cooldownKey(deploymentId: string): string {
-    return `${this.#redis.prefix}cooldown:${deploymentId}`;
+    return `${this.#redis.prefix}cooldown:{${deploymentId}}`;
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Token usage of a streamed answer, read as it is relayed: OpenAI-framed server-sent events
  * carry `usage` in their last events (chat: the final chunk when the client asked for
- * `stream_options.include_usage`; Responses: `response.completed`). Only requests that a `tpm`
- * limit applies to are metered; the bytes pass through unchanged.
+ * `stream_options.include_usage`; Responses: `response.completed`). A stream without `usage`
+ * (the client did not ask for it) is charged an estimate of its generated tokens instead, so
+ * that a `tpm` limit still holds. Only requests that a `tpm` limit applies to are metered; the
+ * bytes pass through unchanged.
  */
 import type { UpstreamStream } from '../spec/provider.ts';
 import { tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
@@ -11,8 +13,23 @@ import { tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
 const MAX_EVENT_CHARS = 64 * 1024;
 
 /**
+ * Characters per token for the estimate: OpenAI's rule of thumb for English text. An estimate
+ * only has to keep a limit roughly honest; a tokenizer per model would cost more than it saves.
+ */
+const CHARS_PER_TOKEN = 4;
+
+/** What one SSE event says about tokens. */
+export interface EventTokens {
+  /** `usage.total_tokens` (or its Responses form), 0 when the event has none. */
+  usage: number;
+  /** Characters of generated text in the event (content, refusal, tool arguments, text deltas). */
+  generatedChars: number;
+}
+
+/**
  * Wraps `stream.body` so that `charge(tokens)` is called once, when the stream ends (or is
- * abandoned), with the tokens of the last `usage` seen (nothing when none was).
+ * abandoned), with the tokens of the last `usage` seen, or, when there was none, an estimate
+ * from the generated text relayed.
  */
 export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number) => void): void {
   const source = stream.body;
@@ -20,13 +37,16 @@ export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number
     async *[Symbol.asyncIterator]() {
       const decoder = new TextDecoder();
       let pending = '';
-      let tokens = 0;
+      let usage = 0;
+      let generatedChars = 0;
       try {
         for await (const chunk of source) {
           pending += decoder.decode(chunk, { stream: true });
           let end = pending.indexOf('\n\n');
           while (end !== -1) {
-            tokens = tokensOfEvent(pending.slice(0, end)) || tokens;
+            const event = tokensOfEventText(pending.slice(0, end));
+            usage = event.usage || usage;
+            generatedChars += event.generatedChars;
             pending = pending.slice(end + 2);
             end = pending.indexOf('\n\n');
           }
@@ -34,7 +54,7 @@ export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number
           yield chunk;
         }
       } finally {
-        charge(tokens);
+        charge(usage > 0 ? usage : Math.ceil(generatedChars / CHARS_PER_TOKEN));
       }
     },
   };
@@ -42,18 +62,48 @@ export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number
 
 /** The total tokens of one SSE event's `usage`, 0 when it has none. */
 export function tokensOfEvent(event: string): number {
-  if (!event.includes('"usage"')) return 0;
+  return tokensOfEventText(event).usage;
+}
+
+/** Usage and generated characters of one SSE event (the text between two blank lines). */
+export function tokensOfEventText(event: string): EventTokens {
   const data = event
     .split('\n')
     .filter((line) => line.startsWith('data:'))
     .map((line) => line.slice(5).trimStart())
     .join('\n');
-  if (data === '' || data === '[DONE]') return 0;
+  if (data === '' || data === '[DONE]') return { usage: 0, generatedChars: 0 };
   try {
-    const parsed = JSON.parse(data) as { usage?: unknown; response?: { usage?: unknown } };
+    const parsed = JSON.parse(data) as ChatChunk & ResponsesEvent;
     // Responses API events nest the answer: {"type": "response.completed", "response": {..., "usage"}}.
-    return tokensOfAnswer({ body: parsed.usage !== undefined ? parsed : parsed.response });
+    const usage = parsed.usage != null ? tokensOfAnswer({ body: parsed }) : parsed.response?.usage != null ? tokensOfAnswer({ body: parsed.response }) : 0;
+    return { usage, generatedChars: generatedChars(parsed) };
   } catch {
-    return 0;
+    return { usage: 0, generatedChars: 0 };
   }
+}
+
+interface ChatChunk {
+  usage?: unknown;
+  choices?: Array<{ delta?: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } }>;
+}
+
+interface ResponsesEvent {
+  type?: string;
+  delta?: unknown;
+  response?: { usage?: unknown };
+}
+
+function generatedChars(event: ChatChunk & ResponsesEvent): number {
+  // Responses: `response.output_text.delta`, `response.function_call_arguments.delta`, ...
+  if (typeof event.type === 'string') return event.type.endsWith('.delta') && typeof event.delta === 'string' ? event.delta.length : 0;
+  let chars = 0;
+  for (const choice of event.choices ?? []) {
+    const delta = choice.delta;
+    if (delta === undefined) continue;
+    if (typeof delta.content === 'string') chars += delta.content.length;
+    if (typeof delta.refusal === 'string') chars += delta.refusal.length;
+    for (const call of delta.tool_calls ?? []) if (typeof call.function?.arguments === 'string') chars += call.function.arguments.length;
+  }
+  return chars;
 }

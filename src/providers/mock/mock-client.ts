@@ -78,6 +78,9 @@ export function createMockClient(deployment: Deployment): ProviderClient {
     const { content, usage } = chatAnswer(body);
     const id = randomId('chatcmpl-mock');
     const created = Math.floor(Date.now() / 1000);
+    // As OpenAI: usage only when asked for, then `usage: null` on every chunk and a last chunk with the totals.
+    const streamOptions = body.stream_options as { include_usage?: unknown } | null | undefined;
+    const includeUsage = streamOptions?.include_usage === true;
     const chunk = (delta: Record<string, unknown>, finishReason: string | null) => ({
       id,
       object: 'chat.completion.chunk',
@@ -85,13 +88,14 @@ export function createMockClient(deployment: Deployment): ProviderClient {
       model,
       system_fingerprint: 'fp_portico_mock',
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(includeUsage ? { usage: null } : {}),
     });
     async function* events(): AsyncGenerator<Uint8Array> {
       yield encodeSseEvent(chunk({ role: 'assistant', content: '' }, null));
       for (const piece of streamPieces(content)) yield encodeSseEvent(chunk({ content: piece }, null));
       yield encodeSseEvent(chunk({}, 'stop'));
       // The usage chunk OpenAI sends with `stream_options.include_usage`: choices empty.
-      yield encodeSseEvent({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_portico_mock', choices: [], usage });
+      if (includeUsage) yield encodeSseEvent({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_portico_mock', choices: [], usage });
       yield SSE_DONE;
     }
     return { status: 200, body: events(), upstreamRequestId: id };

@@ -25,15 +25,20 @@ describe('the mock provider', () => {
     assert.equal(answer.choices[0].message.content, 'Canned answer.');
   });
 
-  it('streams several chunks, a usage chunk and [DONE]', async () => {
-    const stream = await echo.chatCompletionsStream({ messages: [{ role: 'user', content: 'one two three four five six seven eight nine ten' }] });
-    const events = await collectSseData(stream.body);
-    assert.equal(events.at(-1), '[DONE]');
-    assert.ok(events.length >= 6);
-    assert.equal(chatStreamText(events), 'Mock response to: one two three four five six seven eight nine ten');
+  it('streams several chunks and [DONE], with a usage chunk only when stream_options.include_usage asks', async () => {
+    const messages = [{ role: 'user', content: 'one two three four five six seven eight nine ten' }];
+    const plain = await collectSseData((await echo.chatCompletionsStream({ messages })).body);
+    assert.equal(plain.at(-1), '[DONE]');
+    assert.ok(plain.length >= 6);
+    assert.equal(chatStreamText(plain), 'Mock response to: one two three four five six seven eight nine ten');
+    assert.ok(plain.every((event) => event === '[DONE]' || !('usage' in (event as object))), 'no usage unless asked');
+
+    const events = await collectSseData((await echo.chatCompletionsStream({ messages, stream_options: { include_usage: true } })).body);
+    assert.equal(chatStreamText(events), chatStreamText(plain));
     const usage = events.at(-2) as { choices: unknown[]; usage: { total_tokens: number } };
     assert.deepEqual(usage.choices, []);
     assert.ok(usage.usage.total_tokens > 0);
+    assert.ok(events.slice(0, -2).every((event) => (event as { usage: unknown }).usage === null), 'the other chunks carry usage: null');
   });
 
   it('answers embeddings with deterministic unit vectors, as floats or base64', async () => {
