@@ -2,7 +2,7 @@
  * Runs one leased line of an emulated batch: one upstream attempt through the router (the
  * deployment's timeout applies; no retries inside: a failed line is rescheduled with
  * `retryItem`, so no worker sleeps while holding a slot), then records the result under the
- * lease. A line completes at most once: `completeItem` refuses a lease that passed to another
+ * lease. A line completes at most once: `completeItem(s)` refuses a lease that passed to another
  * worker.
  */
 import type { Logger } from '../observability/logger.ts';
@@ -12,11 +12,14 @@ import type { BatchInputLine } from '../spec/openai-objects.ts';
 import type { BatchItemLease, BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
 import { httpErrorLine, lineCallFor, succeededLine, tokensOfLine } from '../managed/batches/executors/emulated-lines.ts';
+import type { BatchLineResults } from './batch-line-results.ts';
 import { decideLineFailure, type LineRetrySettings } from './batch-engine-retry.ts';
 
 export interface LineRunnerDeps {
   router: Router;
   items: BatchItemStore;
+  /** Where finished lines are recorded (grouped writes of `BatchItemStore.completeItem`). */
+  results: BatchLineResults;
   budgets: DeploymentBudgets;
   retry: LineRetrySettings;
   logger: Logger;
@@ -63,14 +66,14 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
       const rescheduled = await deps.items.retryItem(key, lease, nowSeconds() + decision.delayMs / 1000);
       return rescheduled ? decision : { kind: 'lost' };
     }
-    const completed = await deps.items.completeItem(key, lease, { state: 'failed', result: httpErrorLine(item.customId, error, requestId) });
+    const completed = await deps.results.complete(key, lease, { state: 'failed', result: httpErrorLine(item.customId, error, requestId) });
     return completed ? { kind: 'failed' } : { kind: 'lost' };
   }
   line.onCallDone?.();
   const output = succeededLine(item.customId, answer, requestId);
   const tokens = tokensOfLine(output);
   await deps.budgets.recordTokens(line.deploymentId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
-  const completed = await deps.items.completeItem(key, lease, { state: 'succeeded', result: output, ...tokens });
+  const completed = await deps.results.complete(key, lease, { state: 'succeeded', result: output, ...tokens });
   if (!completed) deps.logger.info({ batch_id: item.batchId, line: item.lineIndex }, 'batch line finished after its lease passed to another worker; result dropped');
   return completed ? { kind: 'succeeded' } : { kind: 'lost' };
 }

@@ -6,7 +6,7 @@
  *   `batch_concurrency` lines running (per instance), leasing items from the database
  *   (`leaseItems`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share a batch;
  *   one process on SQLite). A finished line frees its slot and the next lease follows at once.
- * - Durability: each result is recorded under the item's lease (`completeItem`), so a line
+ * - Durability: each result is recorded under the item's lease (`completeItems`, grouped), so a line
  *   completes once; leases of running lines are renewed while their call lasts; a crashed
  *   instance's leases expire and its lines are leased again by whoever runs next.
  * - Politeness: before starting lines on a deployment the engine takes them from the
@@ -32,6 +32,7 @@ import type { BatchItemRecord, BatchItemStore } from '../storage/batch-item-stor
 import type { BatchRecord, BatchStore } from '../storage/batch-store.ts';
 import { ActiveBatches } from './batch-engine-batches.ts';
 import { runLeasedLine, type LineOutcome, type LineRunnerDeps } from './batch-engine-line.ts';
+import { BatchLineResults } from './batch-line-results.ts';
 import { DEFAULT_LINE_RETRY, type LineRetrySettings } from './batch-engine-retry.ts';
 
 export interface BatchEngineOptions {
@@ -126,6 +127,7 @@ class LeasedBatchEngine implements BatchEngine {
     this.#lineDeps = {
       router: options.router,
       items: options.items,
+      results: new BatchLineResults(options.items),
       budgets: this.#budgets,
       retry: { ...DEFAULT_LINE_RETRY, ...options.retry },
       logger: options.logger,

@@ -10,7 +10,7 @@
  *
  * Times are unix seconds with a fraction (`nowSeconds()`), except `finishedAt` (whole seconds).
  */
-import type { QueryCreator, Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { Database } from './database.ts';
 import { affectedRows, nowSeconds, parseJsonText, toJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchItemsTable, DatabaseSchema } from './schema.ts';
@@ -68,6 +68,13 @@ export interface BatchItemOutcome {
   outputTokens?: number;
   cachedTokens?: number;
   finishedAt?: number;
+}
+
+/** One finished line for `completeItems`. */
+export interface BatchItemCompletion {
+  key: BatchItemKey;
+  lease: BatchItemLease;
+  outcome: BatchItemOutcome;
 }
 
 export interface BatchItemUsageTotals {
@@ -221,26 +228,51 @@ export class BatchItemStore {
    * the lease passed to another worker or the item already finished: a line completes once.
    */
   async completeItem(key: BatchItemKey, lease: BatchItemLease, outcome: BatchItemOutcome): Promise<boolean> {
-    const result = await this.#db.kysely
-      .updateTable('batch_items')
-      .set({
-        state: outcome.state,
-        result: toNullableJsonText(outcome.result),
-        input_tokens: outcome.inputTokens ?? 0,
-        output_tokens: outcome.outputTokens ?? 0,
-        cached_tokens: outcome.cachedTokens ?? 0,
-        finished_at: outcome.finishedAt ?? unixSeconds(),
-        lease_owner: null,
-        lease_expires_at: null,
-        next_attempt_at: null,
-      })
-      .where('batch_id', '=', key.batchId)
-      .where('line_index', '=', key.lineIndex)
-      .where('state', '=', 'running')
-      .where('lease_owner', '=', lease.owner)
-      .where('attempts', '=', lease.attempt)
-      .executeTakeFirst();
-    return affectedRows(result) === 1;
+    return completeOne(this.#db.kysely, { key, lease, outcome });
+  }
+
+  /**
+   * `completeItem` for many items in one statement (PostgreSQL: `UPDATE ... FROM (VALUES ...)`)
+   * or one transaction (SQLite): one round trip and one commit for a group of finished lines
+   * instead of one each. Answers, per entry, whether it was recorded (same guard as
+   * `completeItem`). All or nothing on failure.
+   */
+  async completeItems(entries: readonly BatchItemCompletion[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    if (this.#db.dialect === 'sqlite') {
+      return this.#db.kysely.transaction().execute(async (trx) => {
+        const recorded: boolean[] = [];
+        for (const entry of entries) recorded.push(await completeOne(trx, entry));
+        return recorded;
+      });
+    }
+    const finishedAt = unixSeconds();
+    const rows = entries.map(({ key, lease, outcome }) => {
+      const values = [
+        key.batchId,
+        sql`${key.lineIndex}::integer`,
+        lease.owner,
+        sql`${lease.attempt}::integer`,
+        outcome.state,
+        sql`${toNullableJsonText(outcome.result)}::text`,
+        sql`${outcome.inputTokens ?? 0}::integer`,
+        sql`${outcome.outputTokens ?? 0}::integer`,
+        sql`${outcome.cachedTokens ?? 0}::integer`,
+        sql`${outcome.finishedAt ?? finishedAt}::bigint`,
+      ];
+      return sql`(${sql.join(values)})`;
+    });
+    const { rows: recorded } = await sql<{ batch_id: string; line_index: number }>`
+      UPDATE batch_items AS b
+      SET state = v.state, result = v.result, input_tokens = v.input_tokens, output_tokens = v.output_tokens,
+          cached_tokens = v.cached_tokens, finished_at = v.finished_at,
+          lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL
+      FROM (VALUES ${sql.join(rows)}) AS v(batch_id, line_index, owner, attempt, state, result, input_tokens, output_tokens, cached_tokens, finished_at)
+      WHERE b.batch_id = v.batch_id AND b.line_index = v.line_index
+        AND b.state = 'running' AND b.lease_owner = v.owner AND b.attempts = v.attempt
+      RETURNING b.batch_id, b.line_index`.execute(this.#db.kysely);
+    const done = new Set(recorded.map((row) => `${row.batch_id}\n${Number(row.line_index)}`));
+    return entries.map(({ key }) => done.has(`${key.batchId}\n${key.lineIndex}`));
   }
 
   /** Returns a leased item to `pending`, to be tried again at `nextAttemptAt`. Guarded like completion. */
@@ -382,6 +414,29 @@ export class BatchItemStore {
     const result = await this.#db.kysely.deleteFrom('batch_items').where('batch_id', '=', batchId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+async function completeOne(db: Kysely<DatabaseSchema>, { key, lease, outcome }: BatchItemCompletion): Promise<boolean> {
+  const result = await db
+    .updateTable('batch_items')
+    .set({
+      state: outcome.state,
+      result: toNullableJsonText(outcome.result),
+      input_tokens: outcome.inputTokens ?? 0,
+      output_tokens: outcome.outputTokens ?? 0,
+      cached_tokens: outcome.cachedTokens ?? 0,
+      finished_at: outcome.finishedAt ?? unixSeconds(),
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_at: null,
+    })
+    .where('batch_id', '=', key.batchId)
+    .where('line_index', '=', key.lineIndex)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', lease.owner)
+    .where('attempts', '=', lease.attempt)
+    .executeTakeFirst();
+  return affectedRows(result) === 1;
 }
 
 function sortByLine(records: BatchItemRecord[]): BatchItemRecord[] {

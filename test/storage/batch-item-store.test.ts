@@ -96,6 +96,40 @@ forEachDatabase('batch item store', (ctx) => {
     assert.deepEqual([item?.state, item?.result, item?.leaseOwner], ['succeeded', { by: 'fast' }, null]);
   });
 
+  test('completeItems records a group in one write, each line only under its own lease', async () => {
+    const store = new BatchItemStore(ctx.db);
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    await store.insertItems(lines(batchId, 6));
+    const t = 3_000_000_000;
+    const leased = await store.leaseItems(batchId, 'w', 6, 1_000, t);
+    assert.equal(leased.length, 6);
+    // Line 5 goes back and is leased by another worker; line 4 is completed on its own first.
+    assert.ok(await store.retryItem(leased[5], { owner: 'w', attempt: leased[5].attempts }, t));
+    const [taken] = await store.leaseItems(batchId, 'other', 6, 1_000, t + 0.5);
+    assert.equal(taken.lineIndex, 5);
+    assert.ok(await store.completeItem(leased[4], { owner: 'w', attempt: leased[4].attempts }, { state: 'succeeded', result: { early: true } }));
+
+    const recorded = await store.completeItems(
+      leased.map((item) => ({
+        key: item,
+        lease: { owner: 'w', attempt: item.attempts },
+        outcome: item.lineIndex === 3
+          ? { state: 'failed' as const, result: { error: { message: 'bad' } }, finishedAt: 1_800_000_000 }
+          : { state: 'succeeded' as const, result: { line: item.lineIndex, text: 'quote \' and \\ and "' }, inputTokens: item.lineIndex, outputTokens: 2, cachedTokens: 1 },
+      })),
+    );
+    assert.deepEqual(recorded, [true, true, true, true, false, false]);
+    const results = [];
+    for await (const item of store.iterateResults(batchId)) results.push(item);
+    assert.deepEqual(results.map((r) => r.state), ['succeeded', 'succeeded', 'succeeded', 'failed', 'succeeded', 'running']);
+    assert.deepEqual(results[2].result, { line: 2, text: 'quote \' and \\ and "' });
+    assert.deepEqual([results[2].inputTokens, results[2].outputTokens, results[2].cachedTokens, results[2].leaseOwner], [2, 2, 1, null]);
+    assert.deepEqual([results[3].result, results[3].finishedAt], [{ error: { message: 'bad' } }, 1_800_000_000]);
+    assert.deepEqual(results[4].result, { early: true }, 'a finished line is not overwritten');
+    assert.equal(results[5].leaseOwner, 'other', "another worker's line is left alone");
+    assert.deepEqual(await store.completeItems([]), []);
+  });
+
   test('a retried item waits for its next attempt time', async () => {
     const store = new BatchItemStore(ctx.db);
     const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });

@@ -1,0 +1,63 @@
+/**
+ * Group commit of finished batch lines (src/jobs/batch-line-results.ts) on both databases:
+ * completions arriving while a write is in flight share the next write, every line is still
+ * recorded under its own lease, and a group that fails as a whole is written line by line.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BatchLineResults } from '../../src/jobs/batch-line-results.ts';
+import { BatchItemStore, type BatchItemCompletion } from '../../src/storage/batch-item-store.ts';
+import { forEachDatabase } from '../helpers/databases.ts';
+import { insertBatchWithInput } from '../storage/fixtures.ts';
+
+/** The real store, counting the group writes it is asked for (and failing the first, when told to). */
+class ObservedStore extends BatchItemStore {
+  groups: number[] = [];
+  failNextGroup = false;
+
+  override async completeItems(entries: readonly BatchItemCompletion[]): Promise<boolean[]> {
+    this.groups.push(entries.length);
+    if (this.failNextGroup) {
+      this.failNextGroup = false;
+      throw new Error('deadlock detected');
+    }
+    return super.completeItems(entries);
+  }
+}
+
+async function leasedLines(store: BatchItemStore, batchId: string, count: number) {
+  await store.insertItems(
+    Array.from({ length: count }, (_, i) => ({ batchId, lineIndex: i, customId: `r-${i}`, request: { custom_id: `r-${i}` } })),
+  );
+  return store.leaseItems(batchId, 'engine', count, 60_000);
+}
+
+forEachDatabase('batch line results', (ctx) => {
+  test('completions that arrive during a write are written together by the next one, each under its lease', async () => {
+    const store = new ObservedStore(ctx.db);
+    const results = new BatchLineResults(store, { maxGroup: 30 });
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const items = await leasedLines(store, batchId, 50);
+    const recorded = await Promise.all(
+      items.map((item) =>
+        results.complete(item, { owner: item.lineIndex === 7 ? 'someone-else' : 'engine', attempt: item.attempts }, { state: 'succeeded', result: { line: item.lineIndex } }),
+      ),
+    );
+    assert.deepEqual(recorded.map((ok, i) => (ok ? i : -1)).filter((i) => i < 0), [-1], 'only the line under a foreign lease is refused');
+    // The first completion is written alone, at once; the 49 that queued meanwhile go in groups of at most 30.
+    assert.deepEqual(store.groups, [1, 30, 19]);
+    const counts = await store.countByState(batchId);
+    assert.deepEqual([counts.succeeded, counts.running], [49, 1]);
+  });
+
+  test('a group that fails as a whole is written line by line', async () => {
+    const store = new ObservedStore(ctx.db);
+    const results = new BatchLineResults(store);
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const items = await leasedLines(store, batchId, 5);
+    store.failNextGroup = true;
+    const recorded = await Promise.all(items.map((item) => results.complete(item, { owner: 'engine', attempt: item.attempts }, { state: 'succeeded', result: {} })));
+    assert.deepEqual(recorded, [true, true, true, true, true]);
+    assert.equal((await store.countByState(batchId)).succeeded, 5);
+  });
+});
