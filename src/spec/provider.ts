@@ -59,11 +59,11 @@ export interface UpstreamJsonResponse {
   status: number;
   body: unknown;
   /**
-   * `body`'s JSON text exactly as the upstream sent it, when `body` is its unmodified parse: a
-   * passthrough answer is relayed as these bytes instead of being serialised a second time.
-   * Absent when the provider built or translated the body (then `body` is serialised).
+   * `body`'s JSON bytes exactly as the upstream sent them, when `body` is their unmodified parse:
+   * a passthrough answer is relayed as these bytes instead of being serialised (and encoded) a
+   * second time. Absent when the provider built or translated the body (then `body` is serialised).
    */
-  rawBody?: string;
+  rawBody?: Buffer;
   /** The upstream's request id, when it sent one. */
   upstreamRequestId?: string;
 }

@@ -131,7 +131,8 @@ export async function callJson(ctx: CallContext, call: RawCall, options: CallOpt
   const request = httpRequestOf(ctx, call, options);
   const response = await sendHttpRequestBuffered(request, { maxBytes: JSON_BODY_LIMIT, maxErrorBytes: ERROR_BODY_LIMIT });
   if (!isSuccess(response.status)) throw upstreamErrorOf(ctx, response.status, response.headers, response.body?.toString('utf8') ?? '');
-  const text = (response.body as Buffer).toString('utf8');
+  const bytes = response.body as Buffer;
+  const text = bytes.toString('utf8');
   let body: unknown;
   try {
     if (text.length === 0) return { status: response.status, body: {}, upstreamRequestId: upstreamRequestId(ctx, response) };
@@ -145,7 +146,7 @@ export async function callJson(ctx: CallContext, call: RawCall, options: CallOpt
   }
   const answer: UpstreamJsonResponse = { status: response.status, body, upstreamRequestId: upstreamRequestId(ctx, response) };
   // Objects only: Fastify answers other JSON values (a bare `null`, a string) in its own way.
-  if (typeof body === 'object' && body !== null) answer.rawBody = text;
+  if (typeof body === 'object' && body !== null) answer.rawBody = bytes;
   return answer;
 }
 

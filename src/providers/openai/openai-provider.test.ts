@@ -29,7 +29,7 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
     assert.equal(body.object, 'chat.completion');
     assert.equal(body.choices[0].message.content, 'Hello there');
     assert.match(answer.upstreamRequestId ?? '', /^req_/);
-    assert.deepEqual(JSON.parse(answer.rawBody ?? ''), answer.body, 'the JSON text as received, relayed without a second serialisation');
+    assert.deepEqual(JSON.parse(answer.rawBody?.toString('utf8') ?? ''), answer.body, 'the JSON bytes as received, relayed without a second serialisation');
     const request = sim.requests.at(-1)!;
     assert.equal(request.path, '/v1/chat/completions');
     assert.equal(request.headers.authorization, `Bearer ${OPENAI_SIMULATOR_API_KEY}`);
