@@ -38,6 +38,7 @@ import {
   type TargetName,
 } from './lib/proxy-targets.ts';
 import { printReport, type ProxyBenchResults, type TargetResults } from './lib/proxy-report.ts';
+import { readCpuSeconds } from './lib/cpu.ts';
 import { startRssSampler } from './lib/rss.ts';
 import { machineInfo, writeResults } from './lib/run-record.ts';
 import { median, summarizeLatencies } from './lib/stats.ts';
@@ -155,14 +156,17 @@ async function throughputRounds(tool: LoadTool, targets: Target[], results: Map<
       try {
         await load(target, settings.warmupS);
         const sampler = startRssSampler(target.pid);
+        const cpuBefore = readCpuSeconds(target.pid);
         const run = await load(target, settings.durationS);
+        const cpuAfter = readCpuSeconds(target.pid);
         const rss = sampler.stop();
         assertAlive(target);
-        entry.rounds.push({ ...run, peakRssBytes: rss.peakBytes });
+        const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || run.requests === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / run.requests;
+        entry.rounds.push({ ...run, peakRssBytes: rss.peakBytes, cpuUsPerRequest });
         log(
           `round ${round}/${settings.rounds} ${TARGET_LABELS[target.name].padEnd(16)} ` +
             `${Math.round(run.requestsPerSec).toString().padStart(6)} req/s  p50 ${run.p50Ms.toFixed(2)} ms  ` +
-            `p99 ${run.p99Ms.toFixed(2)} ms  rss ${(rss.peakBytes / 1048576).toFixed(0)} MB` +
+            `p99 ${run.p99Ms.toFixed(2)} ms  rss ${(rss.peakBytes / 1048576).toFixed(0)} MB  cpu ${cpuUsPerRequest.toFixed(0)} us/req` +
             (run.non2xx || run.socketErrors ? `  non-2xx ${run.non2xx} socket errors ${run.socketErrors}` : ''),
         );
       } catch (error) {
@@ -181,6 +185,7 @@ async function throughputRounds(tool: LoadTool, targets: Target[], results: Map<
       p50Ms: median(rounds.map((r) => r.p50Ms)),
       p99Ms: median(rounds.map((r) => r.p99Ms)),
       peakRssBytes: Math.max(...rounds.map((r) => (Number.isFinite(r.peakRssBytes) ? r.peakRssBytes : 0))) || Number.NaN,
+      cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest).filter(Number.isFinite)),
       non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
       socketErrors: rounds.reduce((sum, r) => sum + r.socketErrors, 0),
     };

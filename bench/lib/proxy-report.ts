@@ -13,7 +13,8 @@ import type { TargetName } from './proxy-targets.ts';
 import { ratioOrNaN, subtractOrNaN, type LatencySummary } from './stats.ts';
 import { fmtDeltaMs, fmtInt, fmtMB, fmtMs, fmtPercent, fmtRatio, formatTable } from './table.ts';
 
-export type RoundResult = LoadResult & { peakRssBytes: number };
+/** `cpuUsPerRequest`: CPU time of the target's process tree during the measured run / requests. */
+export type RoundResult = LoadResult & { peakRssBytes: number; cpuUsPerRequest: number };
 export type LatencyStats = LatencySummary & { errors: number; firstError?: string };
 
 export type TargetResults = {
@@ -30,6 +31,8 @@ export type TargetResults = {
     p50Ms: number;
     p99Ms: number;
     peakRssBytes: number;
+    /** Median over the rounds. */
+    cpuUsPerRequest: number;
     non2xx: number;
     socketErrors: number;
   };
@@ -42,6 +45,8 @@ export type Aim = { aim: string; measured: string; met: boolean | undefined };
 export type Comparisons = {
   porticoOverPortkeyThroughput: number;
   porticoOverBareThroughput: number;
+  /** CPU time per request, Portico / bare proxy (1 = as cheap as the floor). */
+  porticoOverBareCpuPerRequest: number;
   aims: Aim[];
 };
 
@@ -91,6 +96,7 @@ export function deriveComparisons(targets: readonly TargetResults[]): Comparison
   return {
     porticoOverPortkeyThroughput: overPortkey,
     porticoOverBareThroughput: overBare,
+    porticoOverBareCpuPerRequest: ratioOrNaN(portico?.throughput?.cpuUsPerRequest ?? NaN, find(targets, 'bare')?.throughput?.cpuUsPerRequest ?? NaN),
     aims: [
       aimOf('Portico throughput >= 5x Portkey', overPortkey, fmtRatio, (n) => n >= 5),
       aimOf('Portico throughput >= 80% of the bare proxy', overBare, fmtPercent, (n) => n >= 0.8),
@@ -115,10 +121,11 @@ function throughputTable(targets: readonly TargetResults[]): string {
       t.name === 'direct' ? '-' : fmtDeltaMs(subtractOrNaN(r.p50Ms, direct?.p50Ms ?? NaN)),
       t.name === 'direct' ? '-' : fmtDeltaMs(subtractOrNaN(r.p99Ms, direct?.p99Ms ?? NaN)),
       fmtMB(r.peakRssBytes),
+      Number.isFinite(r.cpuUsPerRequest) ? `${r.cpuUsPerRequest.toFixed(0)} us` : 'n/a',
       errors === 0 ? '0' : fmtInt(errors),
     ];
   });
-  return formatTable(['target', 'req/s', 'p50', 'p99', 'added p50', 'added p99', 'peak RSS', 'errors'], rows);
+  return formatTable(['target', 'req/s', 'p50', 'p99', 'added p50', 'added p99', 'peak RSS', 'CPU/request', 'errors'], rows);
 }
 
 function latencyRows(
@@ -178,7 +185,7 @@ export function formatReport(results: ProxyBenchResults): string {
     '',
     `Non-streamed chat completions: ${settings.connections} connections, ${settings.durationS} s per run ` +
       `(+${settings.warmupS} s warmup), median of ${settings.rounds} interleaved rounds; ` +
-      'added = versus direct upstream; peak RSS of the process under test',
+      'added = versus direct upstream; peak RSS and CPU time per request of the process under test',
     throughputTable(targets),
     '',
     `One request at a time: ${settings.sequentialRequests} sequential requests per target, keep-alive undici client`,
@@ -197,6 +204,7 @@ export function formatReport(results: ProxyBenchResults): string {
       [
         ['Portico / Portkey', fmtRatio(comparisons.porticoOverPortkeyThroughput)],
         ['Portico / bare proxy', fmtPercent(comparisons.porticoOverBareThroughput)],
+        ['CPU per request, Portico / bare proxy', fmtPercent(comparisons.porticoOverBareCpuPerRequest)],
       ],
     ),
     '',

@@ -5,6 +5,7 @@
  *   readRssBytes(pid: number): number | undefined        // VmRSS of pid plus all its descendants
  *   readPeakRssBytes(pid: number): number | undefined    // VmHWM (kernel-tracked peak) of pid itself
  *   resetPeakRss(pid: number): boolean                   // writes "5" to /proc/pid/clear_refs (resets VmHWM)
+ *   childPids(pid: number): number[]                     // direct children of pid (all its threads)
  *   startRssSampler(pid: number, intervalMs = 50): RssSampler
  *       resets VmHWM if allowed, then polls VmRSS (process tree) every intervalMs;
  *       sampler.stop() returns { peakBytes, polledPeakBytes, hwmBytes, samples }
@@ -25,7 +26,7 @@ function readStatusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefi
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
-function childPids(pid: number): number[] {
+export function childPids(pid: number): number[] {
   const children: number[] = [];
   let tasks: string[];
   try {

@@ -2,6 +2,7 @@
 // not part of `npm test`, only the parsing and arithmetic it relies on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseCpuTicks, readCpuSeconds } from '../../bench/lib/cpu.ts';
 import { deriveComparisons, type TargetResults } from '../../bench/lib/proxy-report.ts';
 import { median, percentile, summarizeLatencies } from '../../bench/lib/stats.ts';
 import { fmtDeltaMs, fmtMB, formatTable } from '../../bench/lib/table.ts';
@@ -117,24 +118,39 @@ describe('table formatting', () => {
   });
 });
 
+describe('CPU time from /proc/PID/stat', () => {
+  it('adds utime and stime, counting fields after a command name that holds spaces and parentheses', () => {
+    const line = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 567 0 0 20 0 11 0 100 0 0';
+    assert.equal(parseCpuTicks(line), 1234 + 567);
+    assert.equal(parseCpuTicks('1 (x) S'), undefined);
+  });
+
+  it('reads this process and finds it has used some CPU', () => {
+    const seconds = readCpuSeconds(process.pid);
+    assert.ok(seconds !== undefined && seconds > 0, `read ${seconds}`);
+    assert.equal(readCpuSeconds(2 ** 22 + 7), undefined, 'no such process');
+  });
+});
+
 describe('comparisons against the aims of issue 5', () => {
-  const target = (name: TargetResults['name'], requestsPerSec: number, seqP99: number, rssMB: number): TargetResults => ({
+  const target = (name: TargetResults['name'], requestsPerSec: number, seqP99: number, rssMB: number, cpuUsPerRequest = Number.NaN): TargetResults => ({
     name,
     label: name,
     rounds: [],
-    throughput: { requestsPerSec, p50Ms: 1, p99Ms: 2, peakRssBytes: rssMB * 1024 * 1024, non2xx: 0, socketErrors: 0 },
+    throughput: { requestsPerSec, p50Ms: 1, p99Ms: 2, peakRssBytes: rssMB * 1024 * 1024, cpuUsPerRequest, non2xx: 0, socketErrors: 0 },
     sequential: { count: 1, meanMs: 1, p50Ms: 1, p90Ms: 1, p99Ms: seqP99, maxMs: 1, errors: 0 },
   });
 
   it('computes Portico/Portkey and Portico/bare throughput ratios and judges each aim', () => {
     const comparisons = deriveComparisons([
       target('direct', 30_000, 0.5, 80),
-      target('bare', 10_000, 0.8, 90),
-      target('portico', 7_000, 2.0, 160),
+      target('bare', 10_000, 0.8, 90, 100),
+      target('portico', 7_000, 2.0, 160, 120),
       target('portkey', 1_000, 9, 300),
     ]);
     assert.equal(comparisons.porticoOverPortkeyThroughput, 7);
     assert.equal(comparisons.porticoOverBareThroughput, 0.7);
+    assert.equal(comparisons.porticoOverBareCpuPerRequest, 1.2);
     const met = Object.fromEntries(comparisons.aims.map((a) => [a.aim, a.met]));
     assert.equal(met['Portico throughput >= 5x Portkey'], true);
     assert.equal(met['Portico throughput >= 80% of the bare proxy'], false);
