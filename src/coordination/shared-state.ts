@@ -15,9 +15,7 @@ import { type DeploymentHealth, InMemoryDeploymentHealth } from '../routing/depl
 import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { LiveRateLimits } from './live-rate-limits.ts';
-import { connectRedis, isRedisUrl, redactUrl, type RedisConnection } from './redis-connection.ts';
-import { RedisDeploymentHealth } from './redis-deployment-health.ts';
-import { RedisRateLimiter } from './redis-rate-limiter.ts';
+import type { RedisConnection } from './redis-connection.ts';
 
 export interface SharedStateOptions {
   config: PorticoConfig;
@@ -59,6 +57,12 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       close: async () => undefined,
     };
   }
+  // Loaded only when Redis is configured: a single instance does not carry the Redis client.
+  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }] = await Promise.all([
+    import('./redis-connection.ts'),
+    import('./redis-deployment-health.ts'),
+    import('./redis-rate-limiter.ts'),
+  ]);
   if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
   const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
   const limiter = new RedisRateLimiter(redis);

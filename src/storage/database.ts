@@ -8,7 +8,6 @@ import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { ConfigError } from '../spec/errors.ts';
 import { migrateToLatest } from './migrations/index.ts';
-import { createPostgresPool } from './postgres-pool.ts';
 import type { DatabaseSchema } from './schema.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
 
@@ -59,7 +58,7 @@ const ACCEPTED_FORMS =
 
 export async function openDatabase(url: string | undefined, options: OpenDatabaseOptions = {}): Promise<Database> {
   const location = parseDatabaseUrl(url);
-  const database = location.dialect === 'sqlite' ? openSqlite(location.path) : openPostgres(location.url);
+  const database = location.dialect === 'sqlite' ? openSqlite(location.path) : await openPostgres(location.url);
   if (options.migrate ?? true) {
     try {
       await migrateToLatest(database);
@@ -78,7 +77,9 @@ function openSqlite(path: string): Database {
   return wrap(new Kysely<DatabaseSchema>({ dialect: new NodeSqliteDialect({ path: absolute }) }), 'sqlite');
 }
 
-function openPostgres(url: string): Database {
+async function openPostgres(url: string): Promise<Database> {
+  // Loaded only for PostgreSQL: the embedded SQLite setup does not carry the pg driver.
+  const { createPostgresPool } = await import('./postgres-pool.ts');
   const pool = createPostgresPool(url);
   return wrap(new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }
