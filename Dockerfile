@@ -25,6 +25,11 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json package-lock.json config.example.yaml ./
 COPY bin ./bin
 COPY src ./src
+# Node's compile cache, warmed at build time (`--help` imports every module Portico starts with):
+# a container then starts without loading Node's TypeScript stripper (a WebAssembly module that
+# would stay resident, ~25 MB of RSS) and without parsing the sources again.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN node bin/portico.js --help && chown -R node:node /app/.compile-cache
 # /data holds the SQLite file (single instance) and the file blob store; several instances
 # mount one shared volume at /data/files (portico_settings.files.storage_dir). /app/data points
 # there too, so a config's relative `./data/files` (config.example.yaml) lands in the volume.

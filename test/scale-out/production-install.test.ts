@@ -162,6 +162,11 @@ async function buildStage(stages: Stage[], stage: Stage, root: string, ignored: 
             // Run as root, this test starts Portico as RUN_AS: hand it what the image hands `node`.
             // Otherwise this test's user already owns every directory it made.
             if (RUN_AS) for (const path of rest.filter((word) => !word.startsWith('-')).slice(1)) await chownTree(inRoot(path), RUN_AS);
+          } else if (program === 'node') {
+            // A build step on the image's Node (warming the compile cache): the pinned Node 24, the
+            // stage's ENV so far, inside the stage's root.
+            const [node, args] = onPinnedNode(command);
+            await run(node, args, { cwd: inRoot(workdir), env: { PATH: process.env.PATH, ...containerEnv(image.env, root) }, timeout: 60_000 });
           } else if (program === 'ln' && rest[0] === '-s' && rest.length === 3) {
             await symlink(inRoot(rest[1]), inRoot(rest[2]));
           } else {
@@ -211,6 +216,11 @@ async function setDirectoriesWritable(dir: string, writable: boolean): Promise<v
   if (!writable) await chmod(dir, 0o555);
 }
 
+/** The image's ENV with its absolute paths (and `file:/...` URLs) moved inside the stage's root. */
+function containerEnv(imageEnv: Record<string, string>, root: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(imageEnv).map(([key, value]) => [key, value.replace(/^(file:)?\//, `$1${root}/`)]));
+}
+
 /** The node:24-slim image's `node` is Node 24: the pinned one stands in for it. */
 function onPinnedNode(command: string[]): [string, string[]] {
   assert.equal(command[0], 'node', `${JSON.stringify(command)} runs the image's node`);
@@ -255,7 +265,7 @@ describe('the Dockerfile recipe, carried out without Docker, gives a working gat
     setupMs = Date.now() - started;
 
     // The container's environment: the image's ENV with its paths inside this stage's root.
-    const imageEnv = Object.fromEntries(Object.entries(image.env).map(([key, value]) => [key, value.replace(/^(file:)?\//, `$1${root}/`)]));
+    const imageEnv = containerEnv(image.env, root);
     assert.equal(imageEnv.NODE_ENV, 'production');
     assert.equal(imageEnv.DATABASE_URL, `file:${join(dataDir, 'portico.db')}`);
     env = { PATH: process.env.PATH, TMPDIR: join(root, 'tmp'), ...imageEnv, HOST: '127.0.0.1', PORT: String(await freePort()) };
@@ -287,6 +297,12 @@ describe('the Dockerfile recipe, carried out without Docker, gives a working gat
     await access(join(appDir, 'node_modules', 'fastify', 'package.json'));
     await assert.rejects(access(join(appDir, 'node_modules', 'node')), { code: 'ENOENT' });
     await assert.rejects(access(join(appDir, 'node_modules', 'openai')), { code: 'ENOENT' });
+  });
+
+  test("the build warmed Node's compile cache where the image's NODE_COMPILE_CACHE points", async () => {
+    assert.ok(env.NODE_COMPILE_CACHE?.startsWith(appDir), `NODE_COMPILE_CACHE=${env.NODE_COMPILE_CACHE}`);
+    const entries = await readdir(env.NODE_COMPILE_CACHE, { recursive: true });
+    assert.ok(entries.length > 50, `${entries.length} entries: every module the server imports is cached`);
   });
 
   test('the server becomes ready and the HEALTHCHECK command passes', async () => {
