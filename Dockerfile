@@ -30,9 +30,10 @@ COPY src ./src
 # would stay resident, ~25 MB of RSS) and without parsing the sources again.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN node bin/portico.js --help && chown -R node:node /app/.compile-cache
-# /data holds the SQLite file (single instance) and the file blob store; several instances
-# mount one shared volume at /data/files (portico_settings.files.storage_dir). /app/data points
-# there too, so a config's relative `./data/files` (config.example.yaml) lands in the volume.
+# /data holds the SQLite file and the file blob directory of a single instance. Several instances
+# keep file bytes in PostgreSQL instead (portico_settings.files.blob_store: database), or mount
+# one shared volume at /data/files (storage_dir). /app/data points there too, so a config's
+# relative `./data/files` (config.example.yaml) lands in the volume.
 RUN mkdir -p /data/files && chown -R node:node /data && ln -s /data /app/data
 # The node image's unprivileged user.
 USER node

@@ -25,6 +25,8 @@
  *                                anonymous vs file-backed RSS every 50 ms, joined to the timeline
  *   BENCH_MAX_S (300)            hard stop for the whole run
  *   BENCH_PORTICO_NODE_ARGS      extra node flags for Portico
+ *   BENCH_DATABASE_URL           Portico's database (default SQLite in a temp dir), e.g. postgres://postgres@127.0.0.1:5432/bench
+ *   BENCH_BLOB_STORE             `database` keeps file bytes in that database (needs PostgreSQL)
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
@@ -103,6 +105,7 @@ async function main(): Promise<number> {
   const limits = {
     maxBatchFileBytes: big.bytes > 200 * MiB ? big.bytes : undefined,
     maxBatchFileLines: settings.fileLines > 50_000 ? settings.fileLines : undefined,
+    blobStore: process.env.BENCH_BLOB_STORE === 'database' ? ('database' as const) : undefined,
   };
   const portico = await startFilesPortico(upstreams, {
     limits,

@@ -8,8 +8,9 @@
  *       bench/lib/files-upstreams-server.ts on three free ports; resolves once both simulators listen
  *   filesConfig(upstreams, storageDir, limits?): string      // Portico's YAML (pure)
  *   startFilesPortico(upstreams, options?): Promise<FilesPortico>
- *       bin/portico.js --config <tmp>/config.yaml --port N, DATABASE_URL=file:<tmp>/bench.db,
- *       LOG_LEVEL=warn, node flags from BENCH_PORTICO_NODE_ARGS; blob store in <tmp>/files; with
+ *       bin/portico.js --config <tmp>/config.yaml --port N, DATABASE_URL=BENCH_DATABASE_URL or
+ *       file:<tmp>/bench.db, LOG_LEVEL=warn, node flags from BENCH_PORTICO_NODE_ARGS; blob store
+ *       in <tmp>/files (or `limits.blobStore`, e.g. database); with
  *       `memoryProbe`, bench/lib/memory-probe.ts preloaded, writing to <tmp>/memory-probe.jsonl
  *   readUpstreamStats(upstreams): Promise<UpstreamStats>     // what the simulators hold
  *   FILES_MASTER_KEY, EVERYWHERE_GROUP, OPENAI_ONLY_GROUP, AZURE_DEPLOYMENT
@@ -66,6 +67,8 @@ export async function readUpstreamStats(upstreams: FilesUpstreams): Promise<Upst
 export interface FilesLimits {
   maxBatchFileBytes?: number;
   maxBatchFileLines?: number;
+  /** `portico_settings.files.blob_store` (default: the config's default, a directory). */
+  blobStore?: 'directory' | 'database';
 }
 
 export function filesConfig(upstreams: Pick<FilesUpstreams, 'openaiUrl' | 'azureUrl'>, storageDir: string, limits: FilesLimits = {}): string {
@@ -99,6 +102,7 @@ export function filesConfig(upstreams: Pick<FilesUpstreams, 'openaiUrl' | 'azure
     '  files:',
     `    storage_dir: ${JSON.stringify(storageDir)}`,
   ];
+  if (limits.blobStore !== undefined) lines.push(`    blob_store: ${limits.blobStore}`);
   if (limits.maxBatchFileBytes !== undefined) lines.push(`    max_batch_file_bytes: ${limits.maxBatchFileBytes}`);
   if (limits.maxBatchFileLines !== undefined) lines.push(`    max_batch_file_lines: ${limits.maxBatchFileLines}`);
   lines.push('  batch:', '    refresh_after_seconds: 0', '    poll_interval_ms: 250', '');
@@ -140,7 +144,7 @@ export async function startFilesPortico(upstreams: FilesUpstreams, options: File
     command: nodeBinary(),
     args: [...nodeArgs, join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
     env: {
-      DATABASE_URL: `file:${join(dir, 'bench.db')}`,
+      DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `file:${join(dir, 'bench.db')}`,
       LOG_LEVEL: 'warn',
       BENCH_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY,
       BENCH_AZURE_KEY: AZURE_SIMULATOR_API_KEY,

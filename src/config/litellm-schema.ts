@@ -98,7 +98,11 @@ export const litellmSettingsSchema = z.looseObject({
   cooldown_time: nonNegativeNumber.nullish(),
 });
 
+export const BLOB_STORES = ['directory', 'database'] as const;
+
 export const filesSettingsSchema = z.looseObject({
+  /** Where file bytes live: `directory` (`storage_dir`) or `database` (PostgreSQL, nothing shared but it). */
+  blob_store: z.enum(BLOB_STORES).nullish(),
   storage_dir: z.string().min(1).nullish(),
   max_file_bytes: positiveInt.nullish(),
   max_batch_file_bytes: positiveInt.nullish(),

@@ -175,6 +175,15 @@ surprise: 1
     assert.equal(config.files.storageDir, '/tmp/x');
   });
 
+  it('files.blob_store picks where file bytes live, and names the accepted values when wrong', () => {
+    const text = (store: string) => `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\nportico_settings: {files: {blob_store: ${store}}}\n`;
+    assert.equal(parseConfig(text('database'), {}).files.blobStore, 'database');
+    assert.equal(parseConfig(text('directory'), {}).files.blobStore, 'directory');
+    const error = configError(() => parseConfig(text('s3'), {}));
+    assert.match(error.message, /portico_settings\.files\.blob_store/);
+    assert.match(error.message, /directory/);
+  });
+
   it('provider-specific params are known to their provider and not warned about', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: mock/a, mock_response: hi, mock_latency_ms: 5}}\n', {});
     assert.deepEqual(config.warnings, []);
@@ -220,6 +229,7 @@ model_list:
     assert.equal(deployment.weight, 1);
     assert.equal(config.masterKey, undefined);
     assert.deepEqual(config.files, {
+      blobStore: 'directory',
       storageDir: './data/files',
       maxFileBytes: 512 * 1024 * 1024,
       maxBatchFileBytes: 200 * 1024 * 1024,

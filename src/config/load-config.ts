@@ -23,6 +23,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   allowedFails: 3,
   cooldownSeconds: 5,
   files: Object.freeze({
+    blobStore: 'directory' as const,
     storageDir: './data/files',
     maxFileBytes: 512 * MB,
     maxBatchFileBytes: 200 * MB,
@@ -167,6 +168,7 @@ function filesSettingsOf(file: ConfigFile): FilesSettings {
   const files = file.portico_settings?.files ?? {};
   const defaults = CONFIG_DEFAULTS.files;
   return {
+    blobStore: files.blob_store ?? defaults.blobStore,
     storageDir: files.storage_dir ?? defaults.storageDir,
     maxFileBytes: files.max_file_bytes ?? defaults.maxFileBytes,
     maxBatchFileBytes: files.max_batch_file_bytes ?? defaults.maxBatchFileBytes,

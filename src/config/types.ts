@@ -19,7 +19,13 @@ export interface RouterSettings {
 }
 
 export interface FilesSettings {
-  /** Where the gateway keeps file bytes (local blob store). */
+  /**
+   * Where the gateway keeps file bytes: `directory` (a local directory, `storageDir`; several
+   * instances must mount the same volume there) or `database` (PostgreSQL tables: instances
+   * share nothing but the database).
+   */
+  readonly blobStore: 'directory' | 'database';
+  /** The directory of the `directory` blob store. */
   readonly storageDir: string;
   readonly maxFileBytes: number;
   readonly maxBatchFileBytes: number;

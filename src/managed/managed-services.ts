@@ -5,12 +5,14 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { PorticoConfig } from '../config/types.ts';
+import type { FilesSettings, PorticoConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
+import { ConfigError } from '../spec/errors.ts';
 import { BatchStore } from '../storage/batch-store.ts';
 import { LocalBlobStore, type BlobStore } from '../storage/blob-store.ts';
 import type { Database } from '../storage/database.ts';
+import { DatabaseBlobStore } from '../storage/database-blob-store.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { BatchExecutor } from './batches/batch-executor.ts';
 import { BatchService } from './batches/batch-service.ts';
@@ -41,6 +43,18 @@ export interface ManagedServicesInput {
   extraExecutors?: (parts: { fileStore: FileStore; batchStore: BatchStore; blobs: BlobStore; instanceId: string }) => BatchExecutor[];
 }
 
+/**
+ * `database` keeps file bytes in PostgreSQL, so instances share nothing but the database; on
+ * SQLite it is refused: SQLite has one writer, and an upload would hold it for its whole length.
+ */
+function blobStoreFor(settings: FilesSettings, database: Database): BlobStore {
+  if (settings.blobStore === 'directory') return new LocalBlobStore(settings.storageDir);
+  if (database.dialect !== 'postgres') {
+    throw new ConfigError('portico_settings.files.blob_store: "database" needs PostgreSQL (DATABASE_URL=postgres://...); with SQLite use "directory".');
+  }
+  return new DatabaseBlobStore(database);
+}
+
 export function newInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
@@ -50,7 +64,7 @@ export function createManagedServices(input: ManagedServicesInput): ManagedServi
   const instanceId = newInstanceId();
   const fileStore = new FileStore(database);
   const batchStore = new BatchStore(database);
-  const blobs = new LocalBlobStore(config.files.storageDir);
+  const blobs = blobStoreFor(config.files, database);
   const executors: BatchExecutor[] = [
     new NativeFileExecutor({ router, files: fileStore, blobs }),
     new NativeInlineExecutor({ router, blobs, files: fileStore }),

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,6 +34,11 @@ export interface BlobStore {
   get(key: string): Promise<Readable>;
   /** Removes a blob; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes what uploads interrupted by a crash left half-written, if started over
+   * `olderThanSeconds` ago (an upload still running is younger than that); answers how many.
+   */
+  sweepUnfinished(olderThanSeconds: number): Promise<number>;
 }
 
 /** The bytes behind a key are missing: an inconsistency between the database and the store. */
@@ -88,6 +93,26 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.#path(key), { force: true });
   }
 
+  async sweepUnfinished(olderThanSeconds: number, now: number = Date.now()): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(this.#dir, name);
+      const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+      if (modified === undefined || now - modified < olderThanSeconds * 1000) continue;
+      await rm(path, { force: true });
+      removed += 1;
+    }
+    return removed;
+  }
+
   #path(key: string): string {
     if (!isBlobKey(key)) throw new TypeError('Invalid blob key.');
     return join(this.#dir, key);
@@ -105,8 +130,11 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-/** Passes bytes through, counting them and hashing them, and enforcing the size limit. */
-class HashingMeter extends Transform {
+/**
+ * Passes bytes through, counting them and hashing them, and enforcing the size limit (a
+ * PayloadTooLargeError once `maxBytes` is exceeded). Shared by the blob store implementations.
+ */
+export class HashingMeter extends Transform {
   readonly #hash = createHash('sha256');
   readonly #maxBytes: number | undefined;
   bytes = 0;

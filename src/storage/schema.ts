@@ -131,10 +131,31 @@ export interface BatchItemsTable {
   finished_at: number | null;
 }
 
+/** A blob of `DatabaseBlobStore` (migration 0005); its bytes are in `blob_chunks`. */
+export interface BlobsTable {
+  key: string;
+  bytes: number;
+  /** Hex sha256 of the bytes; '' while the blob is being written. */
+  sha256: string;
+  created_at: number;
+  /** Null while the blob is being written; readers see only completed blobs. */
+  completed_at: number | null;
+}
+
+/** One piece of a blob's bytes; a blob's chunks in `seq` order (0, 1, ...) are its bytes. */
+export interface BlobChunksTable {
+  blob_key: string;
+  seq: number;
+  /** bytea on PostgreSQL (read as Buffer), BLOB on SQLite (read as Uint8Array). */
+  data: Uint8Array;
+}
+
 export interface DatabaseSchema {
   api_keys: ApiKeysTable;
   files: FilesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;
+  blobs: BlobsTable;
+  blob_chunks: BlobChunksTable;
 }

@@ -97,6 +97,15 @@ describe('the portico command', () => {
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('blob_store: database on SQLite exits 1 saying it needs PostgreSQL', async () => {
+    const configPath = join(dir, 'database-blobs.yaml');
+    await writeFile(configPath, 'model_list:\n  - {model_name: x, litellm_params: {model: mock/x}}\nportico_settings: {files: {blob_store: database}}\n');
+    const { code, stderr } = await run(['--config', configPath], { DATABASE_URL: `file:${join(dir, 'blobs.db')}` });
+    assert.equal(code, 1);
+    assert.match(stderr, /blob_store: "database" needs PostgreSQL/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
   it('a missing config file exits 1 naming it', async () => {
     const missing = join(dir, 'nope.yaml');
     const { code, stderr } = await run(['--config', missing]);

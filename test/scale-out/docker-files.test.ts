@@ -1,7 +1,7 @@
 /**
  * The Dockerfile and docker-compose.yml, checked without Docker (it cannot run here): the compose
- * file parses, both Portico services share PostgreSQL, Redis and one file volume mounted where
- * their config keeps file bytes; the config it carries is one Portico accepts; and the image
+ * file parses, both Portico services share PostgreSQL and Redis and nothing else (file bytes are
+ * kept in the database); the config it carries is one Portico accepts; and the image
  * holds everything the server imports at run time, installed with `npm ci --omit=dev`.
  */
 import assert from 'node:assert/strict';
@@ -66,7 +66,7 @@ async function runtimePackages(entry: string): Promise<Set<string>> {
 }
 
 describe('docker files', () => {
-  test('the compose file runs two Portico instances on one PostgreSQL, one Redis and one shared file volume', async () => {
+  test('the compose file runs two Portico instances on one PostgreSQL and one Redis, sharing nothing else', async () => {
     const file = await compose();
     const porticos = Object.entries(file.services).filter(([, service]) => service.command?.includes('--config'));
     assert.equal(porticos.length, 2);
@@ -84,14 +84,13 @@ describe('docker files', () => {
     assert.ok(file.services.postgres && file.services.redis);
     assert.ok(file.services.postgres.healthcheck && file.services.redis.healthcheck);
 
-    // The volume is named (shared), and mounted exactly where the config keeps file bytes.
-    const [volume, mountPoint] = (first.volumes?.[0] ?? '').split(':');
-    assert.ok(volume in file.volumes, `${volume} is a named volume`);
+    // Nothing shared but PostgreSQL and Redis: file bytes live in the database, no volume is mounted.
+    assert.deepEqual(first.volumes ?? [], [], 'the instances mount no shared volume');
     const configRef = first.configs?.[0];
     assert.ok(configRef);
     assert.ok(first.command?.includes(configRef.target), 'the instance is started with the mounted config');
     const config = parseConfig(file.configs[configRef.source].content, { PORTICO_MASTER_KEY: 'sk-test' });
-    assert.equal(config.files.storageDir, mountPoint);
+    assert.equal(config.files.blobStore, 'database');
     assert.equal(config.masterKey, 'sk-test');
     assert.ok(config.deployments.length > 0);
   });

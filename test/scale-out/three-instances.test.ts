@@ -1,6 +1,7 @@
 /**
- * Three Portico processes on one PostgreSQL database, one Redis (a key prefix of this run's own)
- * and one shared blob directory, in front of the OpenAI simulator, driven with the official
+ * Three Portico processes on one PostgreSQL database (file bytes included: `blob_store:
+ * database`, no shared directory) and one Redis (a key prefix of this run's own), in front of
+ * the OpenAI simulator, driven with the official
  * `openai` SDK: what one instance starts, the others see and finish; leased work (the batch
  * poller, the batch engine) is done by one instance at a time; a key's rpm limit holds across
  * the three; and an instance killed with SIGKILL in the middle of a batch loses nothing.
@@ -24,7 +25,7 @@ const MASTER_KEY = 'sk-scale-out-master-0123456789abcdef';
 const NAMES = ['a', 'b', 'c'] as const;
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
-function configFor(name: string, relay: TimingRelay, storageDir: string): string {
+function configFor(name: string, relay: TimingRelay): string {
   const apiBase = `${relay.origin}/via/${name}/v1`;
   return `
 model_list:
@@ -47,7 +48,8 @@ router_settings:
   timeout: 30
 portico_settings:
   files:
-    storage_dir: ${storageDir}
+    # File bytes in PostgreSQL: the three instances share no directory.
+    blob_store: database
   batch:
     refresh_after_seconds: 0
     poll_interval_ms: 100
@@ -115,7 +117,6 @@ describe('three Portico instances on one PostgreSQL and one Redis', () => {
   let relay: TimingRelay;
   let database: TestDatabase;
   let workDir: string;
-  let storageDir: string;
   const redisPrefix = uniqueRedisPrefix('scale-out');
   const instances: PorticoProcess[] = [];
   let clients: OpenAI[];
@@ -125,11 +126,10 @@ describe('three Portico instances on one PostgreSQL and one Redis', () => {
     relay = await startTimingRelay(simulator.origin);
     database = await createTestDatabase('postgres');
     workDir = await mkdtemp(join(tmpdir(), 'portico-scale-out-'));
-    storageDir = join(workDir, 'files');
     const started = await Promise.all(
       NAMES.map(async (name) => {
         const configPath = join(workDir, `${name}.yaml`);
-        await writeFile(configPath, configFor(name, relay, storageDir));
+        await writeFile(configPath, configFor(name, relay));
         return spawnPortico({
           name,
           configPath,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -124,6 +124,25 @@ describe('local blob store', () => {
     for (const key of ['../../etc/passwd', 'blob_../../x', '', 'BLOB_0123', `blob_${'0'.repeat(31)}/`]) {
       await assert.rejects(blobs.get(key), TypeError, key);
       await assert.rejects(blobs.delete(key), TypeError, key);
+    }
+  });
+
+  test('sweepUnfinished removes only temporary files left alone for longer than asked', async () => {
+    const sweepDir = await mkdtemp(join(tmpdir(), 'portico-blob-sweep-'));
+    try {
+      const sweeper = new LocalBlobStore(sweepDir);
+      assert.equal(await new LocalBlobStore(join(sweepDir, 'never-made')).sweepUnfinished(60), 0, 'no directory yet: nothing to sweep');
+      const kept = await sweeper.put(Readable.from([Buffer.from('complete')]));
+      const stale = join(sweepDir, `.tmp-blob_${'c'.repeat(32)}`);
+      const fresh = join(sweepDir, `.tmp-blob_${'d'.repeat(32)}`);
+      await writeFile(stale, 'half');
+      await writeFile(fresh, 'half');
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+      await utimes(stale, twoHoursAgo, twoHoursAgo);
+      assert.equal(await sweeper.sweepUnfinished(3600), 1);
+      assert.deepEqual((await readdir(sweepDir)).sort(), [`.tmp-blob_${'d'.repeat(32)}`, kept.key].sort());
+    } finally {
+      await rm(sweepDir, { recursive: true, force: true });
     }
   });
 

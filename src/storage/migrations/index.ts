@@ -8,6 +8,7 @@ import { migration0001ApiKeys } from './0001_api_keys.ts';
 import { migration0002FilesAndBatches } from './0002_files_and_batches.ts';
 import { migration0003BatchItems } from './0003_batch_items.ts';
 import { migration0004KeyLimits } from './0004_key_limits.ts';
+import { migration0005Blobs } from './0005_blobs.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0002FilesAndBatches,
   migration0003BatchItems,
   migration0004KeyLimits,
+  migration0005Blobs,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */

@@ -60,6 +60,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const lines = parseJsonl(await readContent(client, done.output_file_id!));
       assert.deepEqual(lines.map((l) => l.custom_id).sort(), ['request-0', 'request-1', 'request-2', 'request-3']);
       for (const line of lines) assert.equal((line.response as { status_code: number }).status_code, 200);
+      // Where the bytes went: PostgreSQL keeps them in the database (blob_store: database).
+      const blobRows = await portico.services.database.kysely.selectFrom('blobs').select('key').execute();
+      assert.equal(blobRows.length > 0, dialect === 'postgres', `${blobRows.length} blob rows on ${dialect}`);
     });
 
     test('the plain SDK flow runs a batch end to end on Azure, with failed lines in the error file', async () => {

@@ -32,7 +32,10 @@ export interface ManagedGateway {
 export async function startManagedGateway(dialect: SqlDialectName, batchFileExpirySeconds?: number): Promise<ManagedGateway> {
   const upstreams = await startManagedUpstreams();
   try {
-    const portico = await startPortico(await managedConfig(upstreams, undefined, batchFileExpirySeconds), { dialect, env: MANAGED_ENV });
+    // On PostgreSQL the file bytes live in the database too (the blob store instances share);
+    // on SQLite in a directory: every scenario runs on both stores.
+    const blobStore = dialect === 'postgres' ? 'database' : 'directory';
+    const portico = await startPortico(await managedConfig(upstreams, undefined, batchFileExpirySeconds, blobStore), { dialect, env: MANAGED_ENV });
     return {
       upstreams,
       portico,
@@ -54,7 +57,12 @@ export const MANAGED_ENV: NodeJS.ProcessEnv = {
   MANAGED_AZURE_KEY: AZURE_SIMULATOR_API_KEY,
 };
 
-export async function managedConfig(upstreams: ManagedUpstreams, storageDir?: string, batchFileExpirySeconds = 2_592_000): Promise<string> {
+export async function managedConfig(
+  upstreams: ManagedUpstreams,
+  storageDir?: string,
+  batchFileExpirySeconds = 2_592_000,
+  blobStore: 'directory' | 'database' = 'directory',
+): Promise<string> {
   const dir = storageDir ?? (await mkdtemp(join(tmpdir(), 'portico-files-')));
   return `
 model_list:
@@ -97,6 +105,7 @@ router_settings:
   timeout: 30
 portico_settings:
   files:
+    blob_store: ${blobStore}
     storage_dir: ${dir}
     delete_retry_base_seconds: 0.05
     batch_file_default_expiry_seconds: ${batchFileExpirySeconds}

@@ -1,0 +1,154 @@
+/**
+ * A `BlobStore` that keeps file bytes in the database. Why: with `LocalBlobStore`, every
+ * instance must mount one shared directory; with this store, instances share only PostgreSQL
+ * (and Redis), which they need anyway, and no shared volume.
+ *
+ * How: a blob is one `blobs` row (its length, sha256 and when it was completed) and its bytes
+ * cut into `blob_chunks` rows of `chunkBytes` each (the last one shorter), numbered 0, 1, ...
+ * (migration 0005).
+ * - `put` streams the source through the hashing meter and inserts each chunk as it fills, so
+ *   memory holds about one chunk whatever the size. Each insert is its own short statement: an
+ *   upload from a slow client holds no connection (nor the SQLite writer) between its chunks,
+ *   and no transaction stays open for minutes. The row is marked complete only at the end;
+ *   readers see no unfinished blob. On failure (the source's, the size limit's, the database's)
+ *   the row and its chunks are deleted; after a crash, `sweepUnfinished` deletes them.
+ * - `get` pages through the chunks a few at a time (keyset on `seq`), holding no connection
+ *   between pages and reading the next page only when the consumer wants more bytes. The
+ *   bytes read are checked against the row's length at the end, so a blob deleted mid-read
+ *   ends the stream with an error instead of a silently truncated file.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Kysely } from 'kysely';
+import { BlobNotFoundError, HashingMeter, isBlobKey, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
+import type { Database } from './database.ts';
+import { unixSeconds } from './row-mapping.ts';
+import type { DatabaseSchema } from './schema.ts';
+
+const MiB = 1024 * 1024;
+const DEFAULT_CHUNK_BYTES = MiB;
+/** Chunks fetched per query by a reader: a few, so memory stays a few chunks. */
+const CHUNKS_PER_PAGE = 4;
+
+export interface DatabaseBlobStoreOptions {
+  /** Size of each stored chunk (the last one of a blob is shorter). Default 1 MiB. */
+  chunkBytes?: number;
+}
+
+export class DatabaseBlobStore implements BlobStore {
+  readonly #db: Database;
+  readonly #chunkBytes: number;
+
+  constructor(db: Database, options: DatabaseBlobStoreOptions = {}) {
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError('chunkBytes must be a positive integer.');
+    this.#db = db;
+    this.#chunkBytes = chunkBytes;
+  }
+
+  async put(content: Readable, options: BlobPutOptions = {}): Promise<StoredBlob> {
+    const key = `blob_${randomBytes(16).toString('hex')}`;
+    const meter = new HashingMeter(options.maxBytes);
+    const chunkBytes = this.#chunkBytes;
+    const db = this.#db.kysely;
+    let started = false;
+    try {
+      await db.insertInto('blobs').values({ key, bytes: 0, sha256: '', created_at: unixSeconds(), completed_at: null }).execute();
+      started = true;
+      let seq = 0;
+      const writeChunk = async (data: Buffer): Promise<void> => {
+        await db.insertInto('blob_chunks').values({ blob_key: key, seq, data }).execute();
+        seq += 1;
+      };
+      // pipeline settles only after this sink has, so no insert is still running afterwards;
+      // on failure it destroys the source.
+      await pipeline(content, meter, async (source: AsyncIterable<Buffer>) => {
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        for await (const piece of source) {
+          let offset = 0;
+          while (offset < piece.length) {
+            const take = Math.min(chunkBytes - pendingBytes, piece.length - offset);
+            pending.push(piece.subarray(offset, offset + take));
+            pendingBytes += take;
+            offset += take;
+            if (pendingBytes === chunkBytes) {
+              await writeChunk(Buffer.concat(pending, pendingBytes));
+              pending = [];
+              pendingBytes = 0;
+            }
+          }
+        }
+        if (pendingBytes > 0) await writeChunk(Buffer.concat(pending, pendingBytes));
+      });
+      const stored = { key, bytes: meter.bytes, sha256: meter.digest() };
+      await db.updateTable('blobs').set({ bytes: stored.bytes, sha256: stored.sha256, completed_at: unixSeconds() }).where('key', '=', key).execute();
+      return stored;
+    } catch (error) {
+      // The insert may have failed before the pipeline took the source.
+      content.destroy();
+      // Nothing is kept. If even this fails (the database is away), the row stays unfinished,
+      // invisible to readers, and `sweepUnfinished` removes it later.
+      if (started) await db.deleteFrom('blobs').where('key', '=', key).execute().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    checkKey(key);
+    const row = await this.#db.kysely.selectFrom('blobs').select('bytes').where('key', '=', key).where('completed_at', 'is not', null).executeTakeFirst();
+    if (row === undefined) throw new BlobNotFoundError(key);
+    // Not object mode: the highWaterMark counts bytes, so the reader stops pulling pages once
+    // about one chunk waits unread.
+    return Readable.from(readChunks(this.#db.kysely, key, Number(row.bytes)), { objectMode: false });
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    // The chunks go with the row (ON DELETE CASCADE; SQLite connections enable foreign keys).
+    await this.#db.kysely.deleteFrom('blobs').where('key', '=', key).execute();
+  }
+
+  async sweepUnfinished(olderThanSeconds: number, now: number = unixSeconds()): Promise<number> {
+    const result = await this.#db.kysely
+      .deleteFrom('blobs')
+      .where('completed_at', 'is', null)
+      .where('created_at', '<', now - olderThanSeconds)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+async function* readChunks(db: Kysely<DatabaseSchema>, key: string, expectedBytes: number): AsyncGenerator<Buffer> {
+  let after = -1;
+  let readBytes = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('blob_chunks')
+      .select(['seq', 'data'])
+      .where('blob_key', '=', key)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(CHUNKS_PER_PAGE)
+      .execute();
+    for (const row of rows) {
+      const data = toBuffer(row.data);
+      readBytes += data.length;
+      yield data;
+    }
+    if (rows.length < CHUNKS_PER_PAGE) break;
+    after = Number(rows[rows.length - 1].seq);
+  }
+  // Chunks vanish only with their blob (deleted while being read): never end as if complete.
+  if (readBytes !== expectedBytes) throw new BlobNotFoundError(key);
+}
+
+/** node:sqlite reads a BLOB as a Uint8Array; consumers of a blob stream expect Buffers. */
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function checkKey(key: string): void {
+  if (!isBlobKey(key)) throw new TypeError('Invalid blob key.');
+}
