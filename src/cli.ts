@@ -27,10 +27,13 @@ Environment:
   PORT, HOST               Defaults for --port and --host.
   DATABASE_URL             Where keys, files and batches are stored. Unset: SQLite at ./portico.db;
                            file:<path>: SQLite at <path>; postgres://... or postgresql://...: PostgreSQL.
-                           Migrations run at start on both.
+                           Migrations run at start on both. The config's general_settings.database_url
+                           (LiteLLM's setting), when given, is used instead.
   REDIS_URL                redis://[:password@]host:6379[/db] (rediss:// for TLS): rate-limit counters and
                            deployment cooldowns shared by every instance. Unset: kept in memory, per
                            instance. If Redis goes away, Portico keeps serving and fails open (warns).
+                           The config's router_settings.redis_url, or redis_host/redis_port/redis_password
+                           (LiteLLM's settings), when given, are used instead.
   PORTICO_REDIS_PREFIX     Prefix of every Redis key (default portico:); instances that share limits use the same.
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent. Logs are JSON lines on stdout.
   PORTICO_METRICS_PUBLIC   1: serve GET /metrics without the master key.
@@ -114,13 +117,14 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
   }
   const running = await startServer({
     config,
-    databaseUrl: env.DATABASE_URL,
+    // As in LiteLLM, the config's own settings take the place of the environment variables.
+    databaseUrl: config.databaseUrl ?? env.DATABASE_URL,
     host: options.host,
     port: options.port,
     logger,
     metricsPublic: env.PORTICO_METRICS_PUBLIC === '1' || env.PORTICO_METRICS_PUBLIC === 'true',
     shutdownGraceMs: env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : undefined,
-    redisUrl: env.REDIS_URL,
+    redisUrl: config.redisUrl ?? env.REDIS_URL,
     redisPrefix: env.PORTICO_REDIS_PREFIX,
   });
   logger.info(
@@ -130,7 +134,7 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
       port: running.port,
       config: options.configPath,
       database: running.services.database.dialect,
-      shared_state: env.REDIS_URL ? 'redis' : 'memory',
+      shared_state: (config.redisUrl ?? env.REDIS_URL) ? 'redis' : 'memory',
       model_groups: [...running.services.router.modelGroups()],
     },
     'Portico is listening',

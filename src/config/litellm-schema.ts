@@ -76,6 +76,8 @@ const fallbacksSchema = z.array(z.record(z.string(), z.array(z.string())));
 
 export const generalSettingsSchema = z.looseObject({
   master_key: text.nullish(),
+  /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
+  database_url: text.nullish(),
 });
 
 export const routerSettingsSchema = z.looseObject({
@@ -87,6 +89,11 @@ export const routerSettingsSchema = z.looseObject({
   allowed_fails: nonNegativeInt.nullish(),
   /** Seconds. */
   cooldown_time: nonNegativeNumber.nullish(),
+  /** LiteLLM's Redis for state shared across instances (rpm/tpm, cooldowns): a URL, or host/port/password. */
+  redis_url: text.nullish(),
+  redis_host: text.nullish(),
+  redis_port: text.nullish(),
+  redis_password: text.nullish(),
 });
 
 export const litellmSettingsSchema = z.looseObject({

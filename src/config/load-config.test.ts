@@ -175,6 +175,21 @@ surprise: 1
     assert.equal(config.files.storageDir, '/tmp/x');
   });
 
+  it("LiteLLM's database_url and Redis settings name where state lives, environment references included", () => {
+    const base = 'model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n';
+    const plain = parseConfig(base, {});
+    assert.deepEqual([plain.databaseUrl, plain.redisUrl], [undefined, undefined]);
+    const byParts = parseConfig(
+      `${base}general_settings: {database_url: os.environ/DATABASE_URL}\nrouter_settings: {redis_host: os.environ/REDIS_HOST, redis_port: os.environ/REDIS_PORT, redis_password: "p@ss:word"}\n`,
+      { DATABASE_URL: 'postgres://db.internal/portico', REDIS_HOST: 'cache.internal', REDIS_PORT: '6380' },
+    );
+    assert.equal(byParts.databaseUrl, 'postgres://db.internal/portico');
+    assert.equal(byParts.redisUrl, 'redis://:p%40ss%3Aword@cache.internal:6380');
+    assert.deepEqual(byParts.warnings, [], 'LiteLLM keys Portico uses are not "unknown"');
+    assert.equal(parseConfig(`${base}router_settings: {redis_host: 10.0.0.5}\n`, {}).redisUrl, 'redis://10.0.0.5:6379');
+    assert.equal(parseConfig(`${base}router_settings: {redis_url: "rediss://r.example:6390/2", redis_host: ignored}\n`, {}).redisUrl, 'rediss://r.example:6390/2');
+  });
+
   it('files.blob_store picks where file bytes live, and names the accepted values when wrong', () => {
     const text = (store: string) => `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\nportico_settings: {files: {blob_store: ${store}}}\n`;
     assert.equal(parseConfig(text('database'), {}).files.blobStore, 'database');
@@ -228,6 +243,8 @@ model_list:
     assert.equal(deployment.maxRetries, 2);
     assert.equal(deployment.weight, 1);
     assert.equal(config.masterKey, undefined);
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.redisUrl, undefined);
     assert.deepEqual(config.files, {
       blobStore: 'directory',
       storageDir: './data/files',

@@ -112,12 +112,27 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const config: PorticoConfig = {
     deployments,
     masterKey: file.general_settings?.master_key ?? undefined,
+    databaseUrl: file.general_settings?.database_url || undefined,
+    redisUrl: redisUrlOf(file),
     router,
     files: filesSettingsOf(file),
     batch: batchSettingsOf(file),
     warnings: problems.warnings,
   };
   return deepFreeze(config);
+}
+
+/**
+ * LiteLLM names its Redis in `router_settings`, as a URL or as host, port and password (each
+ * often `os.environ/REDIS_HOST`, ...): one URL either way.
+ */
+function redisUrlOf(file: ConfigFile): string | undefined {
+  const router = file.router_settings;
+  if (router?.redis_url) return router.redis_url;
+  if (!router?.redis_host) return undefined;
+  const password = router.redis_password ? `:${encodeURIComponent(router.redis_password)}@` : '';
+  const host = router.redis_host.includes(':') ? `[${router.redis_host}]` : router.redis_host;
+  return `redis://${password}${host}:${router.redis_port || '6379'}`;
 }
 
 /** zod issues as `path: message`, skipping paths already reported as a missing variable. */

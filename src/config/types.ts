@@ -59,6 +59,13 @@ export interface PorticoConfig {
   readonly deployments: readonly Deployment[];
   /** `general_settings.master_key`; when absent, Portico runs open (no auth) and says so at start. */
   readonly masterKey: string | undefined;
+  /** `general_settings.database_url`: when set, used instead of the `DATABASE_URL` environment variable. */
+  readonly databaseUrl: string | undefined;
+  /**
+   * Redis for state shared across instances, from `router_settings.redis_url` or
+   * `redis_host`/`redis_port`/`redis_password`: when set, used instead of `REDIS_URL`.
+   */
+  readonly redisUrl: string | undefined;
   readonly router: RouterSettings;
   readonly files: FilesSettings;
   readonly batch: BatchSettings;

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -132,6 +132,37 @@ describe('the portico command', () => {
       const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from npm start' }] });
       assert.equal(completion.object, 'chat.completion');
       assert.ok((completion.choices[0].message.content ?? '').length > 0);
+    } finally {
+      started.child.kill('SIGTERM');
+    }
+    assert.equal(await started.exited, 0, started.output());
+  });
+
+  it("a LiteLLM config's database_url and redis_host/redis_port are used in place of DATABASE_URL and REDIS_URL", async () => {
+    const configPath = join(dir, 'litellm-state.yaml');
+    const dbPath = join(dir, 'named-by-config.db');
+    await writeFile(
+      configPath,
+      [
+        'model_list:',
+        '  - {model_name: m, litellm_params: {model: mock/m}}',
+        'general_settings:',
+        '  master_key: sk-state-test-master',
+        '  database_url: os.environ/STATE_TEST_DB',
+        'router_settings:',
+        '  redis_host: os.environ/STATE_TEST_REDIS_HOST',
+        '  redis_port: 6379',
+        '',
+      ].join('\n'),
+    );
+    const env = { DATABASE_URL: '', REDIS_URL: '', STATE_TEST_DB: `file:${dbPath}`, STATE_TEST_REDIS_HOST: '127.0.0.1', PORTICO_REDIS_PREFIX: `cli-state-${process.pid}:` };
+    const started = await startProcess(['--config', configPath, '--port', '0', '--host', '127.0.0.1'], env);
+    try {
+      const listening = started.output().split('\n').find((line) => line.includes('Portico is listening'));
+      const fields = JSON.parse(listening ?? '{}') as { database?: string; shared_state?: string };
+      assert.deepEqual([fields.database, fields.shared_state], ['sqlite', 'redis']);
+      assert.ok(existsSync(dbPath), 'the SQLite file is where the config said');
+      assert.doesNotMatch(started.output(), /fail open/i, 'Redis was reached');
     } finally {
       started.child.kill('SIGTERM');
     }
