@@ -133,6 +133,23 @@ describe('HTTP layer', () => {
     return logLines.filter((line) => line.includes(`"req_id":"${requestId}"`) && line.includes('"msg":"request"'));
   }
 
+  it('refuses a route that declares a Fastify schema: input is validated with zod', async () => {
+    const withSchema: RouteModule = {
+      name: 'with-schema',
+      register(instance) {
+        instance.post('/schema-route', { schema: { body: { type: 'object' } } }, async () => ({}));
+      },
+    };
+    const other = await buildApp(services, { routes: [withSchema] });
+    try {
+      await assert.rejects(async () => {
+        await other.ready();
+      }, /route schemas are not used in Portico/);
+    } finally {
+      await other.close().catch(() => undefined);
+    }
+  });
+
   it('answers a request without a key with 401 in the envelope', async () => {
     const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'gpt-4o-mini', messages: [] } });
     assert.equal(response.statusCode, 401);
