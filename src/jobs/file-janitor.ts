@@ -9,7 +9,7 @@ import { beginFileDeletion, deleteCopy, finishFileDeletion, type FileDeletionDep
 import { PeriodicJob } from './periodic-job.ts';
 
 /** A blob still unfinished after this long was being written by an instance that died. */
-export const UNFINISHED_BLOB_SECONDS = 24 * 60 * 60;
+const UNFINISHED_BLOB_SECONDS = 24 * 60 * 60;
 
 /** The half-written blob sweep reads a whole table or directory: not on every run. */
 const BLOB_SWEEP_INTERVAL_MS = 10 * 60 * 1000;

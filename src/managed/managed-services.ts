@@ -44,8 +44,9 @@ export interface ManagedServicesInput {
 }
 
 /**
- * `database` keeps file bytes in PostgreSQL, so instances share nothing but the database; on
- * SQLite it is refused: SQLite has one writer, and an upload would hold it for its whole length.
+ * `database` keeps file bytes in PostgreSQL, so instances share nothing but the database. It is
+ * refused on SQLite, which serves a single instance: there a directory is simpler and faster, and
+ * keeps gigabytes of file bytes out of the one database file.
  */
 function blobStoreFor(settings: FilesSettings, database: Database): BlobStore {
   if (settings.blobStore === 'directory') return new LocalBlobStore(settings.storageDir);
