@@ -10,7 +10,7 @@
  *
  * Times are unix seconds with a fraction (`nowSeconds()`), except `finishedAt` (whole seconds).
  */
-import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { Database } from './database.ts';
 import { affectedRows, nowSeconds, parseJsonText, toJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchItemsTable, DatabaseSchema } from './schema.ts';
@@ -214,11 +214,7 @@ export class BatchItemStore {
     const result = await this.#db.kysely
       .updateTable('batch_items')
       .set({ lease_expires_at: now + leaseMs / 1000 })
-      .where('batch_id', '=', key.batchId)
-      .where('line_index', '=', key.lineIndex)
-      .where('state', '=', 'running')
-      .where('lease_owner', '=', lease.owner)
-      .where('attempts', '=', lease.attempt)
+      .where((eb) => leaseHolds(eb, key, lease))
       .executeTakeFirst();
     return affectedRows(result) === 1;
   }
@@ -280,11 +276,7 @@ export class BatchItemStore {
     const result = await this.#db.kysely
       .updateTable('batch_items')
       .set({ state: 'pending', next_attempt_at: nextAttemptAt, lease_owner: null, lease_expires_at: null })
-      .where('batch_id', '=', key.batchId)
-      .where('line_index', '=', key.lineIndex)
-      .where('state', '=', 'running')
-      .where('lease_owner', '=', lease.owner)
-      .where('attempts', '=', lease.attempt)
+      .where((eb) => leaseHolds(eb, key, lease))
       .executeTakeFirst();
     return affectedRows(result) === 1;
   }
@@ -416,6 +408,17 @@ export class BatchItemStore {
   }
 }
 
+/** The item `key` while `lease` still holds it: running, leased to its owner, on its attempt. */
+function leaseHolds(eb: ExpressionBuilder<DatabaseSchema, 'batch_items'>, key: BatchItemKey, lease: BatchItemLease) {
+  return eb.and([
+    eb('batch_id', '=', key.batchId),
+    eb('line_index', '=', key.lineIndex),
+    eb('state', '=', 'running'),
+    eb('lease_owner', '=', lease.owner),
+    eb('attempts', '=', lease.attempt),
+  ]);
+}
+
 async function completeOne(db: Kysely<DatabaseSchema>, { key, lease, outcome }: BatchItemCompletion): Promise<boolean> {
   const result = await db
     .updateTable('batch_items')
@@ -430,11 +433,7 @@ async function completeOne(db: Kysely<DatabaseSchema>, { key, lease, outcome }: 
       lease_expires_at: null,
       next_attempt_at: null,
     })
-    .where('batch_id', '=', key.batchId)
-    .where('line_index', '=', key.lineIndex)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', lease.owner)
-    .where('attempts', '=', lease.attempt)
+    .where((eb) => leaseHolds(eb, key, lease))
     .executeTakeFirst();
   return affectedRows(result) === 1;
 }

@@ -7,41 +7,10 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { PayloadTooLargeError } from '../../src/spec/errors.ts';
 import { BlobNotFoundError, LocalBlobStore } from '../../src/storage/blob-store.ts';
+import { generatedStream } from './generated-stream.ts';
 
 const MiB = 1024 * 1024;
 
-/**
- * A stream of `totalBytes` pseudo-random bytes made chunk by chunk (never held whole), which
- * hashes what it emits so the test knows the expected sha256 without buffering.
- */
-function generated(totalBytes: number, options: { failAfter?: number; onChunk?: () => void } = {}) {
-  const hash = createHash('sha256');
-  let sent = 0;
-  let seed = 12345;
-  const stream = new Readable({
-    read() {
-      if (options.failAfter !== undefined && sent >= options.failAfter) {
-        this.destroy(new Error('client went away'));
-        return;
-      }
-      if (sent >= totalBytes) {
-        this.push(null);
-        return;
-      }
-      const size = Math.min(64 * 1024, totalBytes - sent);
-      const chunk = Buffer.allocUnsafe(size);
-      for (let i = 0; i < size; i += 4) {
-        seed = (seed * 1103515245 + 12345) >>> 0;
-        chunk.writeUInt32LE(seed, i);
-      }
-      hash.update(chunk);
-      sent += size;
-      options.onChunk?.();
-      this.push(chunk);
-    },
-  });
-  return { stream, sha256: () => hash.digest('hex') };
-}
 
 async function sha256Of(stream: Readable): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -86,7 +55,7 @@ describe('local blob store', () => {
     const sample = () => {
       peak = Math.max(peak, memoryInUse());
     };
-    const source = generated(size, { onChunk: sample });
+    const source = generatedStream(size, { onChunk: sample });
     const sampler = setInterval(sample, 5);
     let stored;
     try {
@@ -105,18 +74,18 @@ describe('local blob store', () => {
 
   test('a stream that fails midway leaves no file behind', async () => {
     const before = await readdir(join(dir, 'nested', 'blobs'));
-    await assert.rejects(blobs.put(generated(10 * MiB, { failAfter: 2 * MiB }).stream), /client went away/);
+    await assert.rejects(blobs.put(generatedStream(10 * MiB, { failAfter: 2 * MiB }).stream), /client went away/);
     assert.deepEqual(await readdir(join(dir, 'nested', 'blobs')), before);
     assert.deepEqual(await leftovers(), []);
   });
 
   test('a stream over maxBytes fails with 413 and leaves no file behind', async () => {
     const before = await readdir(join(dir, 'nested', 'blobs'));
-    await assert.rejects(blobs.put(generated(10 * MiB).stream, { maxBytes: MiB }), (error: unknown) => {
+    await assert.rejects(blobs.put(generatedStream(10 * MiB).stream, { maxBytes: MiB }), (error: unknown) => {
       return error instanceof PayloadTooLargeError && error.httpStatus === 413;
     });
     assert.deepEqual(await readdir(join(dir, 'nested', 'blobs')), before);
-    const exact = await blobs.put(generated(MiB).stream, { maxBytes: MiB });
+    const exact = await blobs.put(generatedStream(MiB).stream, { maxBytes: MiB });
     assert.equal(exact.bytes, MiB, 'exactly maxBytes is allowed');
   });
 

@@ -8,43 +8,12 @@ import { PayloadTooLargeError } from '../../src/spec/errors.ts';
 import { BlobNotFoundError } from '../../src/storage/blob-store.ts';
 import { DatabaseBlobStore } from '../../src/storage/database-blob-store.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
+import { generatedStream } from './generated-stream.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const CHUNK = 64 * KiB;
 
-/**
- * A stream of `totalBytes` pseudo-random bytes made piece by piece (never held whole), which
- * hashes what it emits so the test knows the expected sha256 and bytes without buffering.
- */
-function generated(totalBytes: number, options: { failAfter?: number; pieceBytes?: number } = {}) {
-  const hash = createHash('sha256');
-  const pieceBytes = options.pieceBytes ?? 64 * KiB;
-  let sent = 0;
-  let seed = 12345;
-  const stream = new Readable({
-    read() {
-      if (options.failAfter !== undefined && sent >= options.failAfter) {
-        this.destroy(new Error('client went away'));
-        return;
-      }
-      if (sent >= totalBytes) {
-        this.push(null);
-        return;
-      }
-      const size = Math.min(pieceBytes, totalBytes - sent);
-      const piece = Buffer.allocUnsafe(size);
-      for (let i = 0; i < size; i++) {
-        seed = (seed * 1103515245 + 12345) >>> 0;
-        piece[i] = seed >>> 24;
-      }
-      hash.update(piece);
-      sent += size;
-      this.push(piece);
-    },
-  });
-  return { stream, sha256: () => hash.digest('hex'), sent: () => sent };
-}
 
 async function readAll(stream: Readable): Promise<{ sha256: string; bytes: number; pieces: number; allBuffers: boolean }> {
   const hash = createHash('sha256');
@@ -73,7 +42,7 @@ forEachDatabase('database blob store', (ctx) => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: CHUNK });
     // Not a multiple of the chunk size, and pieces larger than a chunk: chunks are cut across pieces.
     const size = 2 * MiB + 1000;
-    const source = generated(size, { pieceBytes: 100 * KiB });
+    const source = generatedStream(size, { pieceBytes: 100 * KiB });
     const stored = await store.put(source.stream);
     assert.match(stored.key, /^blob_[0-9a-f]{32}$/);
     assert.equal(stored.bytes, size);
@@ -117,7 +86,7 @@ forEachDatabase('database blob store', (ctx) => {
   test('a stream over maxBytes fails with PayloadTooLargeError, is destroyed, and leaves no rows', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: CHUNK });
     const before = await rowCounts();
-    const source = generated(3 * MiB);
+    const source = generatedStream(3 * MiB);
     await assert.rejects(store.put(source.stream, { maxBytes: MiB }), (error: unknown) => {
       return error instanceof PayloadTooLargeError && error.httpStatus === 413;
     });
@@ -125,7 +94,7 @@ forEachDatabase('database blob store', (ctx) => {
     assert.ok(source.sent() < 3 * MiB, 'the source was not read to its end');
     assert.deepEqual(await rowCounts(), before);
 
-    const exact = await store.put(generated(MiB).stream, { maxBytes: MiB });
+    const exact = await store.put(generatedStream(MiB).stream, { maxBytes: MiB });
     assert.equal(exact.bytes, MiB, 'exactly maxBytes is allowed');
     await store.delete(exact.key);
   });
@@ -133,7 +102,7 @@ forEachDatabase('database blob store', (ctx) => {
   test('a source failing midway rejects with its error and leaves no rows', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: CHUNK });
     const before = await rowCounts();
-    await assert.rejects(store.put(generated(3 * MiB, { failAfter: MiB }).stream), /client went away/);
+    await assert.rejects(store.put(generatedStream(3 * MiB, { failAfter: MiB }).stream), /client went away/);
     assert.deepEqual(await rowCounts(), before);
   });
 
@@ -148,7 +117,7 @@ forEachDatabase('database blob store', (ctx) => {
       await sql`create trigger refuse_chunk before insert on blob_chunks when new.seq = 3 begin select raise(abort, 'chunk refused'); end`.execute(ctx.db.kysely);
     }
     try {
-      const source = generated(3 * MiB);
+      const source = generatedStream(3 * MiB);
       await assert.rejects(store.put(source.stream), /chunk refused/);
       assert.equal(source.stream.destroyed, true);
       assert.ok(source.sent() < 3 * MiB, 'the source was not read to its end');
@@ -197,7 +166,7 @@ forEachDatabase('database blob store', (ctx) => {
 
   test('sweepUnfinished removes only blobs left unfinished for longer than asked', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: CHUNK });
-    const done = await store.put(generated(2 * CHUNK).stream);
+    const done = await store.put(generatedStream(2 * CHUNK).stream);
     const now = 1_900_000_000;
     const unfinished = (key: string, createdAt: number) =>
       ctx.db.kysely.insertInto('blobs').values({ key, bytes: 0, sha256: '', created_at: createdAt, completed_at: null }).execute();
@@ -217,7 +186,7 @@ forEachDatabase('database blob store', (ctx) => {
   test('a put on a closed database rejects and destroys the source', async () => {
     const closed = await ctx.openAnother();
     await closed.close();
-    const source = generated(MiB);
+    const source = generatedStream(MiB);
     await assert.rejects(new DatabaseBlobStore(closed).put(source.stream));
     assert.equal(source.stream.destroyed, true);
   });
@@ -227,7 +196,7 @@ forEachDatabase('database blob store', (ctx) => {
     await assert.rejects(store.get(`blob_${'0'.repeat(32)}`), BlobNotFoundError);
     await store.delete(`blob_${'0'.repeat(32)}`);
 
-    const stored = await store.put(generated(300 * KiB).stream);
+    const stored = await store.put(generatedStream(300 * KiB).stream);
     assert.equal((await chunkRowsOf(stored.key)).length, 5);
     await store.delete(stored.key);
     await assert.rejects(store.get(stored.key), BlobNotFoundError);
@@ -246,7 +215,7 @@ forEachDatabase('database blob store', (ctx) => {
   test('the reader pulls pages only as it is consumed, and a slow reader still gets everything', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: 16 * KiB });
     const size = 40 * 16 * KiB + 7;
-    const source = generated(size);
+    const source = generatedStream(size);
     const stored = await store.put(source.stream);
     const stream = await store.get(stored.key);
 
@@ -269,7 +238,7 @@ forEachDatabase('database blob store', (ctx) => {
 
   test('a blob deleted while being read ends the stream with an error, not a short file', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: 16 * KiB });
-    const stored = await store.put(generated(40 * 16 * KiB).stream);
+    const stored = await store.put(generatedStream(40 * 16 * KiB).stream);
     const stream = await store.get(stored.key);
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -286,7 +255,7 @@ forEachDatabase('database blob store', (ctx) => {
   test('another instance on the same database reads what one stored', async () => {
     const store = new DatabaseBlobStore(ctx.db, { chunkBytes: CHUNK });
     const other = new DatabaseBlobStore(await ctx.openAnother(), { chunkBytes: CHUNK });
-    const source = generated(MiB + 3);
+    const source = generatedStream(MiB + 3);
     const stored = await store.put(source.stream);
     assert.deepEqual(await readAll(await other.get(stored.key)), { sha256: source.sha256(), bytes: MiB + 3, pieces: 17, allBuffers: true });
     await other.delete(stored.key);
