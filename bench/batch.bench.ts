@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createBenchClient } from './lib/client.ts';
-import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, repoRoot, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, repoRoot, runBench, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
 import { readRssBytes, startRssSampler } from './lib/rss.ts';
 import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
 import { fmtInt, fmtMB, fmtMs, fmtPercent, formatTable } from './lib/table.ts';
@@ -104,7 +104,7 @@ function batchJsonl(): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const upstream = await startUpstream();
   const portico = await startPortico(upstream.origin);
   const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${portico.origin}/v1`, maxRetries: 0, timeout: 120_000 });
@@ -233,15 +233,8 @@ async function main(): Promise<void> {
     ) + '\n',
   );
   const ok = batch.status === 'completed' && unique === LINES && outputIds.length === LINES && liveErrors === 0;
-  await stopAll();
-  if (!ok) {
-    process.stderr.write('bench:batch: the batch did not complete with every line exactly once (see above)\n');
-    process.exit(1);
-  }
+  if (!ok) process.stderr.write('bench:batch: the batch did not complete with every line exactly once (see above)\n');
+  return ok ? 0 : 1;
 }
 
-main().catch(async (error: unknown) => {
-  process.stderr.write(`bench:batch failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  await stopAll();
-  process.exit(1);
-});
+await runBench('bench:batch', main);

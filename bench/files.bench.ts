@@ -46,7 +46,7 @@ import {
 } from './lib/files-setup.ts';
 import { blobStoreGauges, printFilesReport, type FilesBenchResults, type OperationResult } from './lib/files-report.ts';
 import { writeBatchFile } from './lib/jsonl-writer.ts';
-import { installCleanupHandlers, isAborted, makeTempDir, stopAll } from './lib/processes.ts';
+import { installCleanupHandlers, isAborted, makeTempDir, runBench } from './lib/processes.ts';
 import { startRssSampler } from './lib/rss.ts';
 import { machineInfo, writeResults } from './lib/run-record.ts';
 import { parseProbeLines } from './lib/memory-probe.ts';
@@ -303,12 +303,4 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (error) {
-  log(`\nbenchmark failed: ${(error as Error).message}`);
-} finally {
-  await stopAll();
-}
-process.exit(exitCode);
+await runBench('bench:files', main);

@@ -26,7 +26,7 @@ import { describeLoadTool, detectLoadTool, runLoad, type LoadResult, type LoadTo
 import {
   installCleanupHandlers,
   isAborted,
-  stopAll,
+  runBench,
 } from './lib/processes.ts';
 import {
   probeTarget,
@@ -293,12 +293,4 @@ async function streamRuns(targets: Target[], results: Map<TargetName, TargetResu
   }
 }
 
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (error) {
-  log(`\nbenchmark failed: ${(error as Error).message}`);
-} finally {
-  await stopAll();
-}
-process.exit(exitCode);
+await runBench('bench', main);

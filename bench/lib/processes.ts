@@ -16,6 +16,9 @@
  *       polls GET url until it answers expectStatus (default 200)
  *   stopProcess(proc, graceMs?): Promise<void>         // SIGTERM, then SIGKILL after graceMs (default 3000)
  *   stopAll(): Promise<void>                           // stops every process started here and removes temp dirs
+ *   runBench(name, main: () => Promise<number>): Promise<never>
+ *       the entry point of a bench: runs main, reports a failure as "NAME failed: ...", always
+ *       stops every process, exits with main's code (1 on failure)
  *   installCleanupHandlers(): void                     // SIGINT/SIGTERM/uncaught errors/exit -> stopAll()
  *   onAbort(callback: () => void): void                // called once when a signal or error aborts the run
  *   isAborted(): boolean
@@ -217,6 +220,18 @@ export async function stopProcess(proc: ManagedProcess, graceMs = 3000): Promise
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((proc) => stopProcess(proc)));
   removeTempDirs();
+}
+
+export async function runBench(name: string, main: () => Promise<number>): Promise<never> {
+  let exitCode = 1;
+  try {
+    exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`\n${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  } finally {
+    await stopAll();
+  }
+  process.exit(exitCode);
 }
 
 function removeTempDirs(): void {
