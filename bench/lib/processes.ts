@@ -4,7 +4,7 @@
  * and stop every one of them on exit, Ctrl-C, or an uncaught error.
  *
  * API:
- *   repoRoot: string                                   // /work/main (the package root)
+ *   repoRoot: string                                   // the package root
  *   nodeBinary(): string                               // node_modules/.bin/node (Node 24), else process.execPath
  *   getFreePort(): Promise<number>                     // a free TCP port on 127.0.0.1
  *   makeTempDir(prefix: string): string                // mkdtemp under os.tmpdir(), removed at cleanup

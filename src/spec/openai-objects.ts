@@ -1,6 +1,6 @@
 /**
  * OpenAI's Files and Batches objects exactly as the public API returns them
- * (`../shared/specs/openai-files-batches.excerpt.json`). Everything a client sees of a file or
+ * (`test/fixtures/openai-files-batches.excerpt.json`). Everything a client sees of a file or
  * batch is built as one of these.
  */
 

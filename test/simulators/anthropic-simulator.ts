@@ -1,7 +1,7 @@
 /**
  * Simulator of Anthropic's API (api.anthropic.com) for Portico's tests: a REMOTE service double,
  * faithful to Anthropic's public API reference and spec copy (WIRE.md §3;
- * /work/shared/specs/anthropic/), not to Portico.
+ * test/fixtures/anthropic/), not to Portico.
  *
  * ```ts
  * const sim = await startAnthropicSimulator();

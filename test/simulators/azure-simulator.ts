@@ -1,7 +1,7 @@
 /**
  * Simulator of an Azure OpenAI resource (`https://{resource}.openai.azure.com`) for Portico's
  * tests: a REMOTE service double, faithful to Azure's public specs and docs (WIRE.md §2; examples
- * in /work/shared/specs/azure/), not to Portico.
+ * in docs/specs/azure/), not to Portico.
  *
  * ```ts
  * const sim = await startAzureSimulator({ deployments: ['gpt-4o-batch'] });

@@ -1,6 +1,6 @@
 /**
  * Simulator of the OpenAI API (api.openai.com/v1) for Portico's tests: a REMOTE service double,
- * faithful to OpenAI's public spec and recorded behaviour (../../../shared/specs/WIRE.md §1), not
+ * faithful to OpenAI's public spec and recorded behaviour (docs/specs/WIRE.md §1), not
  * to Portico.
  *
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * Validates a batch input file line by line as it streams in, with OpenAI's error codes
- * (`../shared/specs/WIRE.md` §1.2 "Validation-phase errors"). OpenAI reports these when the
+ * (`docs/specs/WIRE.md` §1.2 "Validation-phase errors"). OpenAI reports these when the
  * batch validates; Portico reports them at upload as a 400 naming the line, so a bad file never
  * reaches a provider.
  */

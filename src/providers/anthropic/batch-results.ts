@@ -1,6 +1,6 @@
 /**
  * Anthropic batch results JSONL -> `InlineBatchResult`s, line by line as the bytes arrive.
- * Mapping per `../shared/specs/WIRE.md` §3.1 ("Result lines"): succeeded -> a chat.completion
+ * Mapping per `docs/specs/WIRE.md` §3.1 ("Result lines"): succeeded -> a chat.completion
  * (status 200, request id = message id); errored -> an HTTP error with the status of its error
  * type and OpenAI's error body; canceled -> cancelled; expired -> expired.
  */

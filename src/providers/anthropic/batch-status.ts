@@ -1,6 +1,6 @@
 /**
  * Anthropic `MessageBatch` -> Portico's `ProviderBatch` (OpenAI's vocabulary). Pure. Mapping
- * per `../shared/specs/WIRE.md` §3.1 ("Batch object").
+ * per `docs/specs/WIRE.md` §3.1 ("Batch object").
  */
 import type { ProviderBatch } from '../../spec/provider.ts';
 import type { BatchStatus } from '../../spec/openai-objects.ts';

@@ -1,6 +1,6 @@
 /**
  * OpenAI `POST /v1/chat/completions` body -> Anthropic `POST /v1/messages` params.
- * Pure: no I/O. Mapping per `../shared/specs/WIRE.md` §3.1 ("Per line") and Anthropic's
+ * Pure: no I/O. Mapping per `docs/specs/WIRE.md` §3.1 ("Per line") and Anthropic's
  * `CreateMessageParams` (anthropic-hosted_spec.2024-11.json). A parameter Anthropic cannot
  * honour is dropped or clamped with a recorded warning, or refused with a 400 when dropping it
  * would change what the client asked for (`n > 1`, `response_format: json_schema`).

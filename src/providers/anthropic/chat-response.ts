@@ -1,5 +1,5 @@
 /**
- * Anthropic `Message` -> OpenAI `chat.completion`. Pure. Mapping per `../shared/specs/WIRE.md`
+ * Anthropic `Message` -> OpenAI `chat.completion`. Pure. Mapping per `docs/specs/WIRE.md`
  * §3.1 ("Result lines"), used for live chat and for succeeded batch results alike.
  */
 import { countOf } from './json.ts';

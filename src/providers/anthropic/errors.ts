@@ -3,7 +3,7 @@
  *
  * Anthropic's body is `{"type":"error","error":{"type","message"},"request_id"}`; its error
  * types and statuses are listed at https://docs.anthropic.com/en/api/errors and in
- * `../shared/specs/WIRE.md` §3.
+ * `docs/specs/WIRE.md` §3.
  *
  * Decision: `overloaded_error` (HTTP 529, a status of Anthropic's own) is answered as 503,
  * retryable. 529 is not a registered HTTP status: OpenAI clients, proxies and our own retry

@@ -1,7 +1,7 @@
 /**
  * Anthropic's wire objects, as far as Portico reads or writes them. Lenient on input: only the
  * fields we read, everything optional that Anthropic may omit, so a new field or block type
- * upstream does not break parsing. Shapes from `../shared/specs/anthropic/anthropic-hosted_spec.2024-11.json`
+ * upstream does not break parsing. Shapes from `test/fixtures/anthropic/anthropic-hosted_spec.2024-11.json`
  * (`CreateMessageParams`, `Message`, `MessageStreamEvent`, `BetaMessageBatch`, ...).
  */
 
