@@ -50,6 +50,7 @@ export function readMultipartUpload<T>(
   return new Promise<MultipartUpload<T>>((resolve, reject) => {
     const fields: Record<string, string> = {};
     let filePart: Promise<{ filename: string; stored: T }> | undefined;
+    let fileStream: Readable | undefined;
     let failure: unknown;
     let settled = false;
 
@@ -57,6 +58,10 @@ export function readMultipartUpload<T>(
       failure ??= error;
       body.unpipe(parser);
       body.resume();
+      // No more bytes will reach the file part: end it with the error, or the sink would wait
+      // for them forever, holding its write stream, descriptor and temporary file (or
+      // unfinished blob row). The sink's failure path then removes what it wrote.
+      if (fileStream && !fileStream.readableEnded && !fileStream.destroyed) fileStream.destroy(asError(failure));
       void finish();
     };
 
@@ -83,6 +88,7 @@ export function readMultipartUpload<T>(
         return fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' }));
       }
       const filename = (info.filename ?? '').trim() || 'upload';
+      fileStream = stream;
       filePart = sink({ stream, filename, mimeType: info.mimeType }, { ...fields }).then((stored) => ({ filename, stored }));
       // Keep the parser flowing if the sink fails early; the error surfaces in finish().
       filePart.catch((error: unknown) => {
@@ -96,6 +102,14 @@ export function readMultipartUpload<T>(
     parser.on('close', () => void finish());
     body.on('error', (error) => fail(error));
     body.on('aborted', () => fail(new InvalidRequestError('The upload was interrupted.')));
+    // A socket closed before the whole body arrived, however it is reported.
+    body.on('close', () => {
+      if (!body.readableEnded) fail(new InvalidRequestError('The upload was interrupted.'));
+    });
     body.pipe(parser);
   });
+}
+
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error(String(failure));
 }

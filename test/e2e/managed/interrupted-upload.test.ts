@@ -1,0 +1,104 @@
+/**
+ * A client that closes its socket in the middle of `POST /v1/files` must leave nothing open or
+ * half-written behind: no descriptor on the blob store's temporary file, no temporary file, no
+ * unfinished blob row; on the directory store (SQLite) and the database store (PostgreSQL).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+
+const MASTER_KEY = 'sk-interrupted-upload-master-0123';
+const BOUNDARY = '----portico-interrupted-upload';
+
+function config(blobStore: 'directory' | 'database', storageDir: string): string {
+  return `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: { model: mock/gpt-4o-mini }
+general_settings:
+  master_key: ${MASTER_KEY}
+portico_settings:
+  files:
+    blob_store: ${blobStore}
+    storage_dir: ${storageDir}
+`;
+}
+
+/** This process's descriptors that point into `dir` (the gateway runs in-process). */
+async function descriptorsInto(dir: string): Promise<string[]> {
+  const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target.startsWith(`${dir}/`));
+}
+
+async function unfinishedBlobRows(portico: PorticoUnderTest): Promise<number> {
+  const rows = await portico.services.database.kysely.selectFrom('blobs').select('key').where('completed_at', 'is', null).execute();
+  return rows.length;
+}
+
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Sends the headers and the start of a large multipart upload, then (when `started` says so) destroys the socket. */
+async function interruptedUpload(portico: PorticoUnderTest, started: () => Promise<boolean>): Promise<void> {
+  const { port } = new URL(portico.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const head =
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="input.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`;
+  const line = `${JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [] } })}\n`;
+  socket.write(
+    `POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${MASTER_KEY}\r\n` +
+      `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
+  );
+  socket.write(head);
+  // Half a megabyte of the promised ten: enough that the store has begun writing.
+  socket.write(line.repeat(Math.ceil((512 * 1024) / line.length)));
+  await until('the upload to reach the blob store', started);
+  socket.destroy();
+}
+
+test('an upload interrupted mid-body leaves no open descriptor and no temporary file (directory store)', async () => {
+  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
+  const portico = await startPortico(config('directory', storageDir));
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      await interruptedUpload(portico, async () => (await readdir(storageDir).catch(() => [])).some((name) => name.startsWith('.tmp-')));
+    }
+    await until('every descriptor into the blob directory to be closed', async () => (await descriptorsInto(storageDir)).length === 0);
+    await until('every temporary file to be removed', async () => (await readdir(storageDir)).length === 0);
+    // The gateway still takes uploads afterwards.
+    const file = await portico.client().files.create({ file: new File(['hello'], 'notes.txt'), purpose: 'user_data' });
+    assert.equal(file.bytes, 5);
+  } finally {
+    await portico.close();
+    await rm(storageDir, { recursive: true, force: true });
+  }
+});
+
+test('an upload interrupted mid-body leaves no unfinished blob (database store)', async () => {
+  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
+  const portico = await startPortico(config('database', storageDir), { dialect: 'postgres' });
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      await interruptedUpload(portico, async () => (await unfinishedBlobRows(portico)) > 0);
+      await until('the unfinished blob to be deleted', async () => (await unfinishedBlobRows(portico)) === 0);
+    }
+    const chunks = await portico.services.database.kysely.selectFrom('blob_chunks').select('seq').execute();
+    assert.equal(chunks.length, 0);
+  } finally {
+    await portico.close();
+    await rm(storageDir, { recursive: true, force: true });
+  }
+});
