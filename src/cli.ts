@@ -45,6 +45,9 @@ Examples:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/portico portico -c config.yaml --port 8080
 `;
 
+export const OPEN_MODE_WARNING =
+  'NO MASTER KEY CONFIGURED (general_settings.master_key): Portico runs OPEN, anyone who can reach it can use every model and mint keys. Set a master key before exposing this server.';
+
 /** A problem the user must fix; printed without a stack trace, exit code 1. */
 class UsageError extends Error {}
 
@@ -111,9 +114,9 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
   const logger = createLogger({ level: env.LOG_LEVEL });
   for (const warning of config.warnings) logger.warn({ config: options.configPath }, warning);
   if (config.masterKey === undefined) {
-    logger.warn(
-      'NO MASTER KEY CONFIGURED (general_settings.master_key): Portico runs OPEN, every request is treated as the master key. Set a master key before exposing this server.',
-    );
+    // Loud: in the log, and on stderr whatever LOG_LEVEL says (a silenced log must not hide it).
+    process.stderr.write(`portico: WARNING: ${OPEN_MODE_WARNING}\n`);
+    logger.warn(OPEN_MODE_WARNING);
   }
   const running = await startServer({
     config,

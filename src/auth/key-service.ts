@@ -73,7 +73,7 @@ export class KeyService {
 
   constructor(store: KeyStorePort, options: KeyServiceOptions) {
     this.store = store;
-    this.isOpen = options.masterKey === undefined || options.masterKey === '';
+    this.isOpen = options.masterKey === undefined;
     this.matchesMasterKey = this.isOpen ? null : createMasterKeyMatcher(options.masterKey as string);
     this.now = options.now ?? Date.now;
     this.cache = new KeyLookupCache<CachedKey>({

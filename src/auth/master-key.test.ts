@@ -29,4 +29,10 @@ describe('the master key check', () => {
     assert.equal(matchesLong(long.slice(0, -1)), false);
     assert.equal(matchesLong(`${long}x`), false);
   });
+
+  it('refuses to build a check for an empty or blank master key (it would open the gateway)', () => {
+    for (const blank of ['', ' ', '\t\n']) {
+      assert.throws(() => createMasterKeyMatcher(blank), /master key must not be empty/);
+    }
+  });
 });

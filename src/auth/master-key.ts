@@ -15,6 +15,8 @@ const PADDED_BYTES = 512;
 export type MasterKeyMatcher = (presented: string) => boolean;
 
 export function createMasterKeyMatcher(masterKey: string): MasterKeyMatcher {
+  // The config refuses these already; a blank master key must never be something one can match.
+  if (masterKey.trim().length === 0) throw new Error('the master key must not be empty or blank');
   const masterBytes = Buffer.from(masterKey, 'utf8');
   const size = Math.max(1, Math.ceil(masterBytes.length / PADDED_BYTES)) * PADDED_BYTES;
   const expected = Buffer.alloc(size);

@@ -74,8 +74,18 @@ export const modelEntrySchema = z.looseObject({
 /** `[{gpt-4o: [gpt-4o-mini]}, ...]` */
 const fallbacksSchema = z.array(z.record(z.string(), z.array(z.string())));
 
+/**
+ * A master key that is empty or only blanks (`master_key: ""`, `master_key:`, or
+ * `os.environ/X` with `X` empty) is refused: a blank secret must not silently open the gateway.
+ * Open mode is only for a config that has no `master_key` at all.
+ */
+const masterKey = z.preprocess(
+  (value) => (value === null ? '' : value),
+  text.pipe(z.string().refine((key) => key.trim().length > 0, 'must not be empty or blank (leave master_key out to run open, without auth)')),
+);
+
 export const generalSettingsSchema = z.looseObject({
-  master_key: text.nullish(),
+  master_key: masterKey.optional(),
   /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
   database_url: text.nullish(),
 });

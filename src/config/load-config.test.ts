@@ -124,6 +124,22 @@ describe('loading a LiteLLM proxy config', () => {
     assert.match(error.message, /model_list\[1\]\.litellm_params\.api_key: environment variable AZURE_API_KEY is not set/);
   });
 
+  it('an empty or blank master key, literal or from the environment, is an error: it must not open the gateway', () => {
+    const model = 'model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n';
+    for (const [settings, env] of [
+      ['general_settings:\n  master_key: os.environ/PORTICO_MASTER_KEY\n', { PORTICO_MASTER_KEY: '' }],
+      ['general_settings:\n  master_key: os.environ/PORTICO_MASTER_KEY\n', { PORTICO_MASTER_KEY: ' \t\n' }],
+      ['general_settings:\n  master_key: ""\n', {}],
+      ['general_settings:\n  master_key: "   "\n', {}],
+      ['general_settings:\n  master_key:\n', {}],
+    ] as const) {
+      const error = configError(() => parseConfig(model + settings, env));
+      assert.match(error.message, /^general_settings\.master_key: .*empty/m, `${settings} ${JSON.stringify(env)}`);
+    }
+    assert.equal(parseConfig(model, {}).masterKey, undefined, 'no master_key at all: open mode (warned about at start)');
+    assert.equal(parseConfig(`${model}general_settings: {database_url: file:x.db}\n`, {}).masterKey, undefined);
+  });
+
   it('an unknown provider is an error naming the path and listing the known prefixes', () => {
     const text = `
 model_list:

@@ -106,6 +106,50 @@ describe('the portico command', () => {
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('a master key from an empty environment variable exits 1 naming general_settings.master_key, without listening', async () => {
+    const configPath = join(dir, 'blank-master.yaml');
+    await writeFile(configPath, 'model_list:\n  - {model_name: x, litellm_params: {model: mock/x}}\ngeneral_settings:\n  master_key: os.environ/BLANK_MASTER_KEY\n');
+    const { code, stdout, stderr } = await run(['--config', configPath, '--port', '0', '--host', '127.0.0.1'], {
+      BLANK_MASTER_KEY: '',
+      DATABASE_URL: `file:${join(dir, 'blank-master.db')}`,
+    });
+    assert.equal(code, 1, stdout + stderr);
+    assert.ok(stderr.includes(configPath), stderr);
+    assert.match(stderr, /general_settings\.master_key: must not be empty/);
+    assert.doesNotMatch(stdout, /Portico is listening/);
+  });
+
+  it('without a master key it runs open and says so loudly: in the log at warn, and on stderr even with LOG_LEVEL=silent', async () => {
+    const configPath = join(dir, 'open.yaml');
+    await writeFile(configPath, 'model_list:\n  - {model_name: x, litellm_params: {model: mock/x}}\n');
+    const args = ['--config', configPath, '--port', '0', '--host', '127.0.0.1'];
+    const started = await startProcess(args, { DATABASE_URL: `file:${join(dir, 'open.db')}` });
+    try {
+      const lines = started.output().split('\n').filter((line) => line.includes('NO MASTER KEY CONFIGURED'));
+      assert.ok(lines.some((line) => line.startsWith('portico: WARNING:') && /runs OPEN/.test(line)), 'on stderr');
+      assert.ok(lines.some((line) => line.startsWith('{') && (JSON.parse(line) as { level: string }).level === 'warn'), 'in the log, at warn');
+    } finally {
+      started.child.kill('SIGTERM');
+    }
+    assert.equal(await started.exited, 0, started.output());
+
+    const silent = spawn(NODE, [BIN, ...args], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: `file:${join(dir, 'open-silent.db')}` } });
+    let stderr = '';
+    const warned = new Promise<void>((resolveWarned) => {
+      silent.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (stderr.includes('\n')) resolveWarned();
+      });
+    });
+    const exited = new Promise<number | null>((resolveExit) => silent.on('close', resolveExit));
+    const timer = setTimeout(() => silent.kill('SIGKILL'), 20_000);
+    await Promise.race([warned, exited]);
+    silent.kill('SIGTERM');
+    await exited;
+    clearTimeout(timer);
+    assert.match(stderr, /^portico: WARNING: NO MASTER KEY CONFIGURED .*runs OPEN/);
+  });
+
   it('a missing config file exits 1 naming it', async () => {
     const missing = join(dir, 'nope.yaml');
     const { code, stderr } = await run(['--config', missing]);
