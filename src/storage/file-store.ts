@@ -40,6 +40,8 @@ export interface FileRecord {
   batchEndpoint: string | null;
   /** Target model groups (upload with `target_model_names`) or the groups named in the lines. */
   modelGroups: string[] | null;
+  /** For batch input files: the model groups the lines name (`body.model`); null on files stored before it was kept. */
+  lineModels: string[] | null;
   /** For batch output and error files: the batch they belong to. */
   batchId: string | null;
   state: FileState;
@@ -61,6 +63,7 @@ export interface NewFile {
   lineCount?: number | null;
   batchEndpoint?: string | null;
   modelGroups?: string[] | null;
+  lineModels?: string[] | null;
   batchId?: string | null;
 }
 
@@ -390,6 +393,7 @@ export async function insertFileRow(db: Executor, file: NewFile): Promise<void> 
       line_count: file.lineCount ?? null,
       batch_endpoint: file.batchEndpoint ?? null,
       model_groups: toNullableJsonText(file.modelGroups),
+      line_models: toNullableJsonText(file.lineModels),
       batch_id: file.batchId ?? null,
       state: 'active',
       deleted_at: null,
@@ -430,6 +434,7 @@ export function toFileRecord(row: Selectable<FilesTable>): FileRecord {
     lineCount: nullableNumber(row.line_count),
     batchEndpoint: row.batch_endpoint,
     modelGroups: parseJsonText<string[] | null>(row.model_groups, null),
+    lineModels: parseJsonText<string[] | null>(row.line_models, null),
     batchId: row.batch_id,
     state: row.state as FileState,
     deletedAt: nullableNumber(row.deleted_at),

@@ -50,6 +50,8 @@ export interface FilesTable {
   batch_endpoint: string | null;
   /** JSON array of model group names, or null. */
   model_groups: string | null;
+  /** JSON array of the model groups the lines name (`body.model`), or null. Migration 0006. */
+  line_models: string | null;
   batch_id: string | null;
   state: Generated<string>;
   deleted_at: number | null;

@@ -13,6 +13,11 @@ export interface BatchCreateRequest {
   completionWindow: '24h';
   metadata: Record<string, string> | null;
   outputExpiresAfterSeconds: number | null;
+  /**
+   * The model group to run on, for a file placed on several (LiteLLM sends it as an extra body
+   * field); null: chosen from the file (`batch-model.ts`).
+   */
+  model: string | null;
 }
 
 const MAX_METADATA_PAIRS = 16;
@@ -51,6 +56,7 @@ export function parseBatchCreateRequest(body: unknown): BatchCreateRequest {
     completionWindow: '24h',
     metadata: parseMetadata(input.metadata),
     outputExpiresAfterSeconds: parseOutputExpiresAfter(input.output_expires_after),
+    model: parseModel(input.model),
   };
 }
 
@@ -75,6 +81,14 @@ function parseMetadata(value: unknown): Record<string, string> | null {
     }
   }
   return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function parseModel(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidRequestError(`Invalid type for 'model': expected a non-empty string, but got ${value === '' ? 'an empty string' : describe(value)} instead.`, { param: 'model', code: 'invalid_type' });
+  }
+  return value;
 }
 
 const outputExpiresAfter = z.object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) });

@@ -1,5 +1,5 @@
 /**
- * Gateway batches: create on a deployment of the file's model group, retrieve (refreshing a
+ * Gateway batches: create on a deployment of the file's model group (`batch-model.ts` picks it), retrieve (refreshing a
  * stale batch), list from the database, cancel. The database is the one source of truth;
  * providers are asked only to refresh it. Every route checks ownership; a foreign batch is a
  * 404 exactly like a missing one.
@@ -15,6 +15,7 @@ import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
 import type { FileService } from '../files/file-service.ts';
 import { isBatchId, newBatchId } from '../ids.ts';
 import type { BatchExecutor, StartedBatch } from './batch-executor.ts';
+import { chooseBatchModelGroup } from './batch-model.ts';
 import { parseBatchCreateRequest, type BatchListQuery } from './batch-request.ts';
 import { type BatchSynchronizer, nextSyncDelaySeconds } from './batch-sync.ts';
 import { toOpenAIBatch } from './batch-views.ts';
@@ -56,11 +57,7 @@ export class BatchService {
     if (file.batchEndpoint !== null && file.batchEndpoint !== request.endpoint) {
       throw new InvalidRequestError(`The requests in the input file are for '${file.batchEndpoint}', but the batch endpoint is '${request.endpoint}'.`, { param: 'endpoint', code: 'invalid_url' });
     }
-    const groups = file.modelGroups ?? [];
-    if (groups.length !== 1) {
-      throw new InvalidRequestError(`A batch runs on one model; the input file names ${groups.length === 0 ? 'none' : groups.map((g) => `'${g}'`).join(', ')}.`, { param: 'input_file_id', code: 'model_mismatch' });
-    }
-    const modelGroup = groups[0];
+    const modelGroup = chooseBatchModelGroup(file, request.model, principal, router);
     if (!router.hasModelGroup(modelGroup)) {
       throw new InvalidRequestError(`The model '${modelGroup.slice(0, 100)}' named in the input file is not served by this gateway.`, { param: 'body.model', code: 'model_not_found' });
     }

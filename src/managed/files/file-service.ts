@@ -95,7 +95,7 @@ export class FileService {
       const targets = fields.targetModelGroups;
       if (targets.length > 0) this.#checkTargets(principal, targets, lineModels);
       const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, upload.filename, call) : [];
-      const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels };
+      const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels, lineModels };
       try {
         await this.#deps.files.insert(file, copies.map(activeCopy));
       } catch (error) {
@@ -241,6 +241,7 @@ const emptyFields = {
   statusDetails: null,
   lineCount: null,
   modelGroups: null,
+  lineModels: null,
   batchId: null,
   batchEndpoint: null,
   state: 'active' as const,

@@ -9,6 +9,7 @@ import { migration0002FilesAndBatches } from './0002_files_and_batches.ts';
 import { migration0003BatchItems } from './0003_batch_items.ts';
 import { migration0004KeyLimits } from './0004_key_limits.ts';
 import { migration0005Blobs } from './0005_blobs.ts';
+import { migration0006FileLineModels } from './0006_file_line_models.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0003BatchItems,
   migration0004KeyLimits,
   migration0005Blobs,
+  migration0006FileLineModels,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
