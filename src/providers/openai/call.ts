@@ -166,6 +166,22 @@ export async function callStream(ctx: CallContext, call: RawCall, options: CallO
   // The events are relayed as they arrive: a queue fed by the dispatcher, no Node stream between.
   const response = await sendHttpRequestStreamed(httpRequestOf(ctx, { ...call, accept: 'text/event-stream' }, options));
   if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  const contentType = headerValue(response.headers, 'content-type');
+  if (!isEventStream(contentType)) {
+    // An upstream that ignored `stream: true` (a JSON completion) or a proxy's HTML page: relayed
+    // under our event-stream headers, the client would see an empty stream and no error.
+    response.body.destroy();
+    throw new UpstreamError(
+      502,
+      {
+        message: `${ctx.config.label} answered ${call.what} with ${contentType ? `'${contentType.slice(0, 60)}'` : 'no content type'}, not an event stream.`,
+        type: 'api_error',
+        param: null,
+        code: 'bad_upstream_response',
+      },
+      { deploymentId: ctx.deploymentId, isRetryable: true },
+    );
+  }
   const iterator = response.body[Symbol.asyncIterator]();
   let peeked;
   try {
@@ -184,6 +200,15 @@ export async function callStream(ctx: CallContext, call: RawCall, options: CallO
     body: replayThenRest(peeked.buffered, iterator),
     upstreamRequestId: upstreamRequestId(ctx, response),
   };
+}
+
+/**
+ * Whether a streamed answer's content type is server-sent events. A missing one is let through:
+ * some OpenAI-compatible servers send their event streams without it.
+ */
+function isEventStream(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType.trim() === '') return true;
+  return /^\s*text\/event-stream\s*(;|$)/i.test(contentType);
 }
 
 /** The JSON text of an `{"error": ...}` event, if the first event is one. */

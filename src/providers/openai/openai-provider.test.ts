@@ -76,6 +76,7 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
     sim.failNext({
       status: 200,
       body: 'data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}\n\n',
+      headers: { 'content-type': 'text/event-stream' },
       match: { path: /chat\/completions$/ },
     });
     await assert.rejects(client.chatCompletionsStream({ messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
