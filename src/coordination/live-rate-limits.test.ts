@@ -52,7 +52,7 @@ describe('per-key limits', () => {
   it("a key's rpm_limit admits exactly that many requests a minute, then answers 429 with retry-after", async () => {
     const limits = new LiveRateLimits(new InMemoryRateLimiter(), []);
     const principal = keyPrincipal({ rpmLimit: 3 });
-    const outcomes = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => limits.admitKey(principal, `req-${i}`)));
+    const outcomes = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => limits.admitKey(principal, { request: i })));
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
     const refusal = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
     assert.ok(refusal.reason instanceof RateLimitError);
@@ -69,15 +69,16 @@ describe('per-key limits', () => {
     let tokens = 0;
     let admitted = 0;
     for (let i = 0; ; i++) {
+      const accountingToken = {};
       try {
-        await limits.admitKey(principal, `req-${i}`);
+        await limits.admitKey(principal, accountingToken);
       } catch (error) {
         assert.ok(error instanceof RateLimitError);
         assert.match(error.message, /tokens per min \(TPM\): Limit 30/);
         break;
       }
       admitted += 1;
-      const answer = await router.send('g', chat, { requestId: `req-${i}` });
+      const answer = await router.send('g', chat, { requestId: `req-${i}`, accountingToken });
       tokens += (answer.body as { usage: { total_tokens: number } }).usage.total_tokens;
       await settle();
       assert.ok(i < 30, 'the tokens limit stopped the requests');
@@ -90,8 +91,9 @@ describe('per-key limits', () => {
   it('the tokens of a streamed answer are charged when the stream ends, from its usage event', async () => {
     const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}, model_info: {id: streamed}}\n  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_stream');
-    await limits.admitKey(principal, 'stream-1');
-    const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }], stream_options: { include_usage: true } }, call), { requestId: 'stream-1' });
+    const accountingToken = {};
+    await limits.admitKey(principal, accountingToken);
+    const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }], stream_options: { include_usage: true } }, call), { requestId: 'stream-1', accountingToken });
     assert.equal(await limits.limiter.usage(keyTpmKey('key_stream'), MINUTE), 0, 'nothing is charged before the stream ends');
     let usageTokens = 0;
     for await (const chunk of stream.body) usageTokens = tokensOfEvent(new TextDecoder().decode(chunk)) || usageTokens;
@@ -104,8 +106,9 @@ describe('per-key limits', () => {
   it('a streamed answer without usage is charged an estimate from its generated text', async () => {
     const { router, limits } = routerWith('  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_plain_stream');
-    await limits.admitKey(principal, 'stream-2');
-    const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }] }, call), { requestId: 'stream-2' });
+    const accountingToken = {};
+    await limits.admitKey(principal, accountingToken);
+    const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }] }, call), { requestId: 'stream-2', accountingToken });
     let text = '';
     let sawUsage = false;
     for await (const chunk of stream.body) {
@@ -128,7 +131,7 @@ describe('per-key limits', () => {
     const plain = keyPrincipal({});
     assert.equal(LiveRateLimits.hasKeyLimits(plain), false);
     assert.equal(LiveRateLimits.hasKeyLimits({ ...plain, keyId: null, isMaster: true, rpmLimit: 1 }), false);
-    await limits.admitKey(plain, 'r');
+    await limits.admitKey(plain, {});
     assert.equal(limiter.calls, 0);
   });
 });
@@ -180,7 +183,7 @@ describe('per-deployment limits in routing', () => {
     const { router } = routerWith('  - {model_name: g, litellm_params: {model: mock/a}, model_info: {id: free}}\n  - {model_name: h, litellm_params: {model: mock/a, tpm: 1000}, model_info: {id: metered}}\n', (config) => new LiveRateLimits(limiter, config.deployments));
     for (let i = 0; i < 5; i++) await router.send('g', chat);
     assert.equal(limiter.calls, 0);
-    await router.sendTo('metered', chat, { requestId: `${BATCH_REQUEST_ID_PREFIX}b-1-1` });
+    await router.sendTo('metered', chat, { requestId: `${BATCH_REQUEST_ID_PREFIX}b-1-1`, countAgainstLimits: false });
     await settle();
     assert.equal(limiter.calls, 0, 'the engine admits and charges its own lines');
   });

@@ -20,7 +20,7 @@ import { RateLimitError } from '../spec/errors.ts';
 import type { Deployment, UpstreamStream } from '../spec/provider.ts';
 import type { Principal } from '../spec/principal.ts';
 import type { AttemptReport, DeploymentAdmission } from '../routing/router.ts';
-import { BATCH_REQUEST_ID_PREFIX, RATE_WINDOW_MS, deploymentRpmKey, deploymentTpmKey, tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
+import { RATE_WINDOW_MS, deploymentRpmKey, deploymentTpmKey, tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { meterStreamUsage } from './stream-usage.ts';
 
@@ -30,8 +30,12 @@ export const keyTpmKey = (keyId: string): string => `key:${keyId}:tpm`;
 export class LiveRateLimits {
   readonly #limiter: RateLimiter;
   readonly #deployments: ReadonlyMap<string, Deployment>;
-  /** Request id -> key id, for requests whose key has a `tpm_limit` (charged after the answer). */
-  readonly #keyTokenCharges = new Map<string, string>();
+  /**
+   * Accounting token (`SendOptions.accountingToken`, one object per request) -> key id, for
+   * requests whose key has a `tpm_limit` (charged after the answer). Never keyed on the request
+   * id: clients choose it, and concurrent requests may share one.
+   */
+  readonly #keyTokenCharges = new Map<object, string>();
 
   constructor(limiter: RateLimiter, deployments: readonly Deployment[]) {
     this.#limiter = limiter;
@@ -55,10 +59,11 @@ export class LiveRateLimits {
 
   /**
    * Takes one request from the key's `rpm_limit` and checks its `tpm_limit`; throws a 429
-   * `RateLimitError` (with `retry-after`) when either is used up. `requestId` is remembered so
-   * the answer's tokens are charged to the key; call `forget(requestId)` when the request ended.
+   * `RateLimitError` (with `retry-after`) when either is used up. `accountingToken` is
+   * remembered so the answer's tokens are charged to the key (the router reports it with the
+   * attempt); call `forget(accountingToken)` when the request ended.
    */
-  async admitKey(principal: Principal, requestId: string): Promise<void> {
+  async admitKey(principal: Principal, accountingToken: object): Promise<void> {
     const keyId = principal.keyId;
     if (keyId === null) return;
     const rpm = isLimit(principal.rpmLimit) ? principal.rpmLimit : undefined;
@@ -76,12 +81,12 @@ export class LiveRateLimits {
       if (requests?.granted) await this.#limiter.record(keyRpmKey(keyId), -1, RATE_WINDOW_MS);
       throw overLimit(`on tokens per min (TPM): Limit ${tpm}, Used ${Math.round(tokens.used)}`, tokens.retryAfterMs);
     }
-    if (tpm !== undefined) this.#keyTokenCharges.set(requestId, keyId);
+    if (tpm !== undefined) this.#keyTokenCharges.set(accountingToken, keyId);
   }
 
   /** The request ended: its tokens (if any were still to come) are no longer charged. */
-  forget(requestId: string): void {
-    if (this.#keyTokenCharges.size > 0) this.#keyTokenCharges.delete(requestId);
+  forget(accountingToken: object): void {
+    if (this.#keyTokenCharges.size > 0) this.#keyTokenCharges.delete(accountingToken);
   }
 
   /**
@@ -92,8 +97,10 @@ export class LiveRateLimits {
   observeAttempt(report: AttemptReport): void {
     if (report.result === undefined) return;
     const deployment = this.#deployments.get(report.deploymentId);
-    const deploymentTpm = deployment?.tpm !== undefined && !report.requestId?.startsWith(BATCH_REQUEST_ID_PREFIX);
-    const keyId = report.requestId === undefined || this.#keyTokenCharges.size === 0 ? undefined : this.#keyTokenCharges.get(report.requestId);
+    // The batch engine's lines are sent with `countAgainstLimits: false` and charged by the engine.
+    const deploymentTpm = deployment?.tpm !== undefined && report.countedAgainstLimits !== false;
+    const token = report.accountingToken;
+    const keyId = token === undefined || this.#keyTokenCharges.size === 0 ? undefined : this.#keyTokenCharges.get(token);
     if (!deploymentTpm && keyId === undefined) return;
     const charge = (tokens: number) => {
       if (tokens <= 0) return;

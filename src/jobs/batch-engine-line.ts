@@ -55,6 +55,9 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
       signal: line.signal,
       requestId,
       maxRetries: 0,
+      // The engine took this line from the deployment's budget itself (and charges its tokens
+      // below): the live-traffic accounting must not count it again.
+      countAgainstLimits: false,
     });
   } catch (error) {
     line.onCallDone?.();

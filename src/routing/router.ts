@@ -23,7 +23,14 @@ export type RoutedOperation<T> = (client: ProviderClient, call: CallOptions) => 
 export interface SendOptions {
   /** The client's signal (disconnect): aborts the attempt and stops retries. */
   signal?: AbortSignal;
+  /** Sent upstream and logged. Client-chosen (`x-request-id`): never used to account for the request. */
   requestId?: string;
+  /**
+   * What the request is accounted under (a key's `tpm_limit` charges): an object unique to the
+   * request, made by Portico (the request's context). Not the request id, which the client picks
+   * and may reuse across concurrent requests.
+   */
+  accountingToken?: object;
   /** Try the configured fallback groups once the group is exhausted. Default true. */
   fallbacks?: boolean;
   /**
@@ -34,7 +41,8 @@ export interface SendOptions {
   /**
    * Take each attempt from the deployment's `rpm`/`tpm` (`RouterOptions.admission`). Default:
    * true for `send`, false for `sendTo`; pass false for calls that are not model requests
-   * (starting a batch upstream).
+   * (starting a batch upstream). This, not anything the client sends, is what tells live traffic
+   * from the batch engine's, which admits and charges its lines itself.
    */
   countAgainstLimits?: boolean;
 }
@@ -47,8 +55,16 @@ export interface AttemptReport {
   /** 1 for the first attempt of the request. */
   attempt: number;
   error?: unknown;
-  /** The request id the attempt was sent with (`SendOptions.requestId`). */
+  /** The request id the attempt was sent with (`SendOptions.requestId`), for logs: client-chosen. */
   requestId?: string;
+  /** `SendOptions.accountingToken`: the request to charge the answer's tokens to. */
+  accountingToken?: object;
+  /**
+   * False when the attempt was not taken from the deployment's rpm/tpm (`countAgainstLimits:
+   * false`: the batch engine's lines, which it charges itself, and calls that are not model
+   * requests): its tokens are not charged to the deployment again.
+   */
+  countedAgainstLimits?: boolean;
   /** What the operation answered, on success (e.g. an `UpstreamJsonResponse` with `usage`). */
   result?: unknown;
 }
@@ -201,6 +217,12 @@ export class Router {
     /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
     const full = new Map<string, number>();
     const admission = options.countAgainstLimits === false ? undefined : this.#admission;
+    const reportFields = {
+      modelGroup: group,
+      requestId: options.requestId,
+      accountingToken: options.accountingToken,
+      countedAgainstLimits: options.countAgainstLimits !== false,
+    };
     let retries = 0;
     const coolingNow = this.#coolingAmong(candidates);
     let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
@@ -224,12 +246,12 @@ export class Router {
         } finally {
           attempt.settle();
         }
-        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, requestId: options.requestId, result });
+        this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, result });
         const recorded = this.#health.recordSuccess(deployment.id);
         if (recorded !== undefined) await recorded;
         return result;
       } catch (error) {
-        this.#report({ modelGroup: group, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error, requestId: options.requestId });
+        this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
         if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id);
         if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries)) throw error;

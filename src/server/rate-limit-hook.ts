@@ -26,9 +26,11 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
       done();
       return;
     }
-    limits.admitKey(principal, request.id).then(
+    // The request's context (one object per request, made by Portico), not its client-chosen id.
+    const accountingToken = request.portico;
+    limits.admitKey(principal, accountingToken).then(
       () => {
-        reply.raw.once('close', () => limits.forget(request.id));
+        reply.raw.once('close', () => limits.forget(accountingToken));
         done();
       },
       (error: Error) => done(error),

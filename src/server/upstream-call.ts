@@ -36,7 +36,8 @@ export async function sendToModelGroup<T>(
   const startedAt = performance.now();
   try {
     // The router hands each attempt its own options: the client's signal plus the attempt timeout.
-    return await router.send(modelGroup, call, { signal: abortSignalOnClientClose(reply), requestId: request.id });
+    // Accounted under the request's own context object: the request id is the client's to choose.
+    return await router.send(modelGroup, call, { signal: abortSignalOnClientClose(reply), requestId: request.id, accountingToken: request.portico });
   } finally {
     addUpstreamTime(request.portico, performance.now() - startedAt);
   }

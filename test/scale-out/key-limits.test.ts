@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { keyTpmKey } from '../../src/coordination/live-rate-limits.ts';
+import { BATCH_REQUEST_ID_PREFIX, RATE_WINDOW_MS, deploymentTpmKey } from '../../src/routing/rate-limits/deployment-budgets.ts';
 
 const CONFIG = `
 model_list:
@@ -82,3 +84,69 @@ describe('per-key rate limits through the API', () => {
     for (let i = 0; i < 5; i++) await portico.client().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'master' }] });
   });
 });
+
+/**
+ * Token accounting keys on Portico's own per-request handle, never on the client's
+ * `x-request-id`: a client cannot pass for the batch engine, and requests that share an id are
+ * each charged.
+ */
+describe('token accounting ignores client-chosen request ids', () => {
+  const SPOOF_CONFIG = `
+model_list:
+  - model_name: metered
+    litellm_params: { model: mock/metered, tpm: 1000000 }
+    model_info: { id: metered-deployment }
+  - model_name: slow
+    litellm_params: { model: mock/slow, mock_latency_ms: 400 }
+  - model_name: fast
+    litellm_params: { model: mock/fast }
+general_settings:
+  master_key: sk-key-limits-master-0123456789
+`;
+  let portico: PorticoUnderTest;
+  before(async () => {
+    portico = await startPortico(SPOOF_CONFIG);
+  });
+  after(async () => {
+    await portico.close();
+  });
+
+  const usage = (key: string) => portico.services.limits!.limiter.usage(key, RATE_WINDOW_MS);
+  const chat = (apiKey: string, model: string, requestId: string) =>
+    portico.fetch('/v1/chat/completions', {
+      apiKey,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: `tokens for ${model}` }] }),
+    });
+
+  test("a request whose x-request-id looks like the batch engine's is still charged to the deployment's tpm", async () => {
+    const response = await chat(portico.masterKey!, 'metered', `${BATCH_REQUEST_ID_PREFIX}batch_spoofed-0-1`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-request-id'), `${BATCH_REQUEST_ID_PREFIX}batch_spoofed-0-1`, 'the id is still echoed');
+    const body = (await response.json()) as { usage: { total_tokens: number } };
+    assert.ok(body.usage.total_tokens > 0);
+    await eventually(async () => assert.equal(await usage(deploymentTpmKey('metered-deployment')), body.usage.total_tokens));
+  });
+
+  test("concurrent requests of one key that share an x-request-id are each charged to its tpm_limit", async () => {
+    const key = await portico.generateKey({ tpm_limit: 1_000_000 });
+    // The fast one ends (and its request is done with) while the slow one is still upstream.
+    const [slow, fast] = await Promise.all([chat(key.key, 'slow', 'same-id'), chat(key.key, 'fast', 'same-id')]);
+    assert.deepEqual([slow.status, fast.status], [200, 200]);
+    const tokens = await Promise.all([slow, fast].map(async (response) => ((await response.json()) as { usage: { total_tokens: number } }).usage.total_tokens));
+    await eventually(async () => assert.equal(await usage(keyTpmKey(key.token)), tokens[0] + tokens[1]));
+  });
+});
+
+async function eventually(check: () => Promise<void>, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

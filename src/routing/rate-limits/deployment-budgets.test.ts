@@ -42,13 +42,14 @@ describe('deployment budgets', () => {
   it('the live-traffic meter counts answered inference calls and their tokens, not the engine, failures or other operations', async () => {
     const limiter = new InMemoryRateLimiter(() => 0);
     const meter = liveTrafficMeter(limiter);
+    meter(report({ requestId: `${BATCH_REQUEST_ID_PREFIX}spoofed-by-a-client`, result: { status: 200, body: { usage: { total_tokens: 5 } } } }));
     meter(report({ requestId: 'req-1', result: { status: 200, body: { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } } } }));
     meter(report({ requestId: 'req-2', result: { status: 200, body: (async function* () {})() } }));
-    meter(report({ requestId: `${BATCH_REQUEST_ID_PREFIX}batch_x-1-1`, result: { status: 200, body: { usage: { total_tokens: 99 } } } }));
+    meter(report({ requestId: `${BATCH_REQUEST_ID_PREFIX}batch_x-1-1`, countedAgainstLimits: false, result: { status: 200, body: { usage: { total_tokens: 99 } } } }));
     meter(report({ requestId: 'req-3', error: new Error('upstream down') }));
     meter(report({ requestId: 'req-4', result: { id: 'batch_1', status: 'in_progress' } }));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(await limiter.usage(deploymentRpmKey('d1'), RATE_WINDOW_MS), 2);
-    assert.equal(await limiter.usage(deploymentTpmKey('d1'), RATE_WINDOW_MS), 10);
+    assert.equal(await limiter.usage(deploymentRpmKey('d1'), RATE_WINDOW_MS), 3);
+    assert.equal(await limiter.usage(deploymentTpmKey('d1'), RATE_WINDOW_MS), 15);
   });
 });

@@ -18,7 +18,11 @@ import type { RateLimiter } from './rate-limiter.ts';
 /** LiteLLM's rpm/tpm are per minute. */
 export const RATE_WINDOW_MS = 60_000;
 
-/** Request ids of the batch engine's upstream calls start with this (the meter skips them). */
+/**
+ * Request ids of the batch engine's upstream calls start with this: a name for logs and the
+ * upstream's `x-client-request-id`, never a signal (a client may send any id). The engine's calls
+ * are told apart by `countAgainstLimits: false`.
+ */
 export const BATCH_REQUEST_ID_PREFIX = 'portico-batch-';
 
 export const DEFAULT_LIVE_TRAFFIC_SHARE = 0.2;
@@ -91,15 +95,15 @@ export class DeploymentBudgets {
  * rpm/tpm: one request per inference answer (a JSON or streamed answer with its HTTP status),
  * and the tokens of a JSON answer's `usage`. Not counted: failed attempts (the upstream served
  * nothing), operations that are not inference calls (file uploads, batch creation: their
- * results carry no numeric status), and the batch engine's own calls (request id
- * `BATCH_REQUEST_ID_PREFIX...`), which the engine counts itself. Never throws, never waits.
+ * results carry no numeric status), and the batch engine's own calls (sent with
+ * `countAgainstLimits: false`), which the engine counts itself. Never throws, never waits.
  *
  *   const meter = liveTrafficMeter(limiter);
  *   new Router(config, { onAttempt: (report) => { metrics.observeUpstreamAttempt(report); meter(report); } });
  */
 export function liveTrafficMeter(limiter: RateLimiter): (report: AttemptReport) => void {
   return (report) => {
-    if (report.requestId?.startsWith(BATCH_REQUEST_ID_PREFIX) || !isInferenceAnswer(report.result)) return;
+    if (report.countedAgainstLimits === false || !isInferenceAnswer(report.result)) return;
     const ignore = () => undefined;
     limiter.record(deploymentRpmKey(report.deploymentId), 1, RATE_WINDOW_MS).catch(ignore);
     const tokens = report.result === undefined ? 0 : tokensOfAnswer(report.result);
