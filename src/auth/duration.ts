@@ -15,11 +15,18 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 
 const DURATION_PATTERN = /^(\d{1,9})(s|m|h|d|w|mo|y)$/;
 
-/** Milliseconds, or `undefined` when the text is not a duration. */
+/**
+ * The longest key lifetime: 1000 years. Far beyond any real use, and well inside what a `Date`
+ * can hold (about 275,000 years from now), so every expiry can be written out as a date.
+ */
+export const MAX_DURATION_MS = 1000 * UNIT_MS.y;
+
+/** Milliseconds, or `undefined` when the text is not a duration (or one over `MAX_DURATION_MS`). */
 export function parseDurationMs(text: string): number | undefined {
   const match = DURATION_PATTERN.exec(text.trim());
   if (match === null) return undefined;
   const amount = Number(match[1]);
   const unit = UNIT_MS[match[2]];
-  return amount > 0 && unit !== undefined ? amount * unit : undefined;
+  if (amount <= 0 || unit === undefined || amount * unit > MAX_DURATION_MS) return undefined;
+  return amount * unit;
 }

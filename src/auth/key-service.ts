@@ -6,9 +6,10 @@
  * Time on records is unix seconds (`createdAt`, `expiresAt`), like OpenAI's timestamps.
  */
 import { randomBytes } from 'node:crypto';
-import { AuthenticationError } from '../spec/errors.ts';
+import { AuthenticationError, InvalidRequestError } from '../spec/errors.ts';
 import { ownerOf, type Principal } from '../spec/principal.ts';
 import type { KeyStore, VirtualKeyRecord } from '../storage/key-store.ts';
+import { MAX_DURATION_MS } from './duration.ts';
 import { KeyLookupCache } from './key-lookup-cache.ts';
 import { generateKeySecret, hashKeySecret, VIRTUAL_KEY_PREFIX } from './key-secret.ts';
 import { createMasterKeyMatcher, type MasterKeyMatcher } from './master-key.ts';
@@ -115,6 +116,11 @@ export class KeyService {
   }
 
   async generate(input: GenerateKeyInput): Promise<GeneratedKey> {
+    // Checked before anything is written: an expiry no Date can hold would fail only later,
+    // when the key is shown, after its row exists.
+    if (input.durationMs !== null && !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0 && input.durationMs <= MAX_DURATION_MS)) {
+      throw new InvalidRequestError('Invalid value for \'duration\': expected a positive duration of at most 1000y.', { param: 'duration', code: 'invalid_value' });
+    }
     const secret = generateKeySecret();
     const createdAtMs = this.now();
     const record: VirtualKeyRecord = {

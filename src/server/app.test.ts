@@ -20,6 +20,7 @@ import { parseConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { startOpenAISimulator, type OpenAISimulator } from '../../test/simulators/openai-simulator.ts';
+import { NotFoundError } from '../spec/errors.ts';
 import { buildApp } from './app.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import type { AppServices, RouteModule } from './services.ts';
@@ -64,6 +65,11 @@ const boomRoutes: RouteModule = {
   register(app) {
     app.get('/boom', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'x') at /srv/portico/src/x.ts:1:1");
+    });
+    // A download route that had described its body before failing.
+    app.get('/boom-after-headers', (_request, reply) => {
+      reply.header('content-type', 'application/octet-stream').header('content-length', '100000').header('content-disposition', 'attachment; filename="x.bin"');
+      throw new NotFoundError('No such File object: file-x');
     });
   },
 };
@@ -292,6 +298,15 @@ describe('HTTP layer', () => {
     assert.equal(error.type, 'server_error');
     assert.doesNotMatch(response.body, /srv\/portico|Cannot read|\.ts/);
     assert.ok(logLines.some((line) => line.includes('"req_id":"bug-1"') && line.includes('Cannot read properties')));
+  });
+
+  it('answers an error in JSON even when the handler had set a binary body type and length', async () => {
+    const response = await app.inject({ method: 'GET', url: '/boom-after-headers', headers: auth });
+    assert.equal(response.statusCode, 404);
+    assert.match(String(response.headers['content-type']), /^application\/json/);
+    assert.equal(Number(response.headers['content-length']), Buffer.byteLength(response.body));
+    assert.equal(response.headers['content-disposition'], undefined);
+    assert.equal(errorOf(response).message, 'No such File object: file-x');
   });
 
   it('writes one request line with id, route, model, status and duration, and no key or prompt', async () => {

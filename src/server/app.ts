@@ -21,6 +21,8 @@ import { registerKeyRateLimits } from './rate-limit-hook.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
 const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** Headers that describe a response body, dropped when an error replaces that body. */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-disposition', 'content-encoding'] as const;
 /** Metric label for requests that matched no route (bounded, unlike raw URLs). */
 const UNMATCHED_ROUTE = 'unmatched';
 
@@ -106,6 +108,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     } else if (response.status >= 500) {
       services.logger.warn({ req_id: request.id, status: response.status, code: response.body.error.code }, response.body.error.message);
     }
+    // A handler may have described the body it meant to send (a download's octet-stream type,
+    // length and file name) before it failed: the error envelope is JSON of its own length.
+    for (const header of BODY_HEADERS) reply.removeHeader(header);
     return reply.code(response.status).headers(response.headers).send(response.body);
   });
 

@@ -23,6 +23,23 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.ou
   return parseInput(schema, query ?? {});
 }
 
+/**
+ * A query string whose every key appears once. Repeated keys (`?purpose=a&purpose=b`) arrive as
+ * arrays, which no list route takes: a 400 naming the key, rather than an array reaching code
+ * that expects a string.
+ */
+export function singleValuedQuery(query: unknown): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    if (typeof value !== 'string') {
+      const param = name.slice(0, 64);
+      throw new InvalidRequestError(`Invalid value for '${param}': the query parameter may be given only once.`, { param, code: 'invalid_value' });
+    }
+    values[name] = value;
+  }
+  return values;
+}
+
 function issueToError(issue: Issue, input: unknown): InvalidRequestError {
   if (issue.code === 'unrecognized_keys') {
     const param = formatParam([...issue.path, issue.keys[0]]);

@@ -4,7 +4,7 @@
  * A foreign file is answered exactly like a missing one.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { FilesSettings } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
@@ -158,17 +158,21 @@ export class FileService {
   async #receive(stream: Readable, purposeSoFar: string | undefined): Promise<ReceivedFile> {
     const { settings } = this.#deps;
     const validator = purposeSoFar === undefined || purposeSoFar === 'batch' ? new BatchInputValidator({ maxLines: settings.maxBatchFileLines }) : null;
+    // `pipeline` carries an error of the part on to the validating stream even before the blob
+    // store attaches to it (the store awaits its directory or row first); its callback has
+    // nothing to do, since the store sees the destroyed stream and fails with that error.
     const source = validator
-      ? stream.pipe(
+      ? pipeline(
+          stream,
           new Transform({
             transform(chunk: Buffer, _encoding, callback) {
               validator.push(chunk);
               callback(null, chunk);
             },
           }),
+          () => undefined,
         )
       : stream;
-    if (validator) stream.on('error', (error) => source.destroy(error));
     const blob = await this.#deps.blobs.put(source, { maxBytes: settings.maxFileBytes });
     return { blob, batchInput: validator ? validator.finish() : null };
   }

@@ -79,6 +79,9 @@ export function readMultipartUpload<T>(
 
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' is too long.`, { param: name.slice(0, 64) }));
+      // A field sent twice (`purpose` before and after the file) has no one meaning: refuse it
+      // rather than let the value the file was checked against differ from the one stored.
+      if (Object.hasOwn(fields, name)) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' was given more than once.`, { param: name.slice(0, 64) }));
       fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
@@ -89,6 +92,10 @@ export function readMultipartUpload<T>(
       }
       const filename = (info.filename ?? '').trim() || 'upload';
       fileStream = stream;
+      // `fail` may end the part with an error before the sink has attached its listeners (it
+      // awaits its store first): the failure is already recorded, and a destroyed stream is
+      // seen as failed by whatever pipes it later.
+      stream.on('error', () => undefined);
       filePart = sink({ stream, filename, mimeType: info.mimeType }, { ...fields }).then((stored) => ({ filename, stored }));
       // Keep the parser flowing if the sink fails early; the error surfaces in finish().
       filePart.catch((error: unknown) => {

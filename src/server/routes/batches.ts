@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { parseBatchListQuery } from '../../managed/batches/batch-request.ts';
+import { singleValuedQuery } from '../parse-input.ts';
 import { principalOf } from '../request-context.ts';
 import type { RouteModule } from '../services.ts';
 import { abortSignalOnClientClose } from '../upstream-call.ts';
@@ -21,7 +22,7 @@ export const batchRoutes: RouteModule = {
         managed.batches.create(principalOf(request), request.body, { requestId: request.id, signal: abortSignalOnClientClose(reply) }),
       );
       app.get(base, async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) =>
-        managed.batches.list(principalOf(request), parseBatchListQuery(request.query)),
+        managed.batches.list(principalOf(request), parseBatchListQuery(singleValuedQuery(request.query))),
       );
       app.get(`${base}/:batch_id`, async (request: BatchRequest) => managed.batches.retrieve(principalOf(request), request.params.batch_id));
       app.post(`${base}/:batch_id/cancel`, async (request: BatchRequest) => managed.batches.cancel(principalOf(request), request.params.batch_id));

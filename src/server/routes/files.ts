@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { parseLimit } from '../../managed/batches/batch-request.ts';
 import type { ManagedServices } from '../../managed/managed-services.ts';
+import { attachmentDisposition } from '../content-disposition.ts';
+import { singleValuedQuery } from '../parse-input.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
 import { abortSignalOnClientClose } from '../upstream-call.ts';
@@ -36,8 +38,8 @@ export const fileRoutes: RouteModule = {
         return reply.send(file);
       });
 
-      app.get(base, async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>) => {
-        const query = request.query;
+      app.get(base, async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
+        const query = singleValuedQuery(request.query);
         const order = query.order;
         if (order !== undefined && order !== 'asc' && order !== 'desc') {
           throw new InvalidRequestError(`Invalid value: '${order.slice(0, 20)}'. Supported values are: 'asc' and 'desc'.`, { param: 'order', code: 'invalid_value' });
@@ -61,7 +63,7 @@ export const fileRoutes: RouteModule = {
         });
         reply.header('content-type', 'application/octet-stream');
         if (file.blobKey) reply.header('content-length', String(file.bytes));
-        reply.header('content-disposition', `attachment; filename="${file.filename.replace(/["\r\n\\]/g, '_')}"`);
+        reply.header('content-disposition', attachmentDisposition(file.filename));
         return reply.send(stream);
       });
     }

@@ -28,7 +28,7 @@ const generateKeyBody = z.strictObject({
   key_alias: optionalId,
   duration: z
     .string()
-    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y"')
+    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y", of at most 1000y')
     .nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
   rpm_limit: z.number().int().nonnegative().nullish(),
