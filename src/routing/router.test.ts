@@ -114,6 +114,16 @@ describe('the router against upstream simulators', () => {
     assert.equal(azure.requests.length, 1);
   });
 
+  it('leaves out the fallback groups the caller may not use', async () => {
+    const r = router(openaiEntry('primary', openaiA, 'a') + azureEntry('backup'), '{num_retries: 0, fallbacks: [{primary: [backup]}]}');
+    openaiA.failNext({ status: 500 });
+    await assert.rejects(r.send('primary', chat('x'), { mayUseGroup: (group) => group === 'primary' }), UpstreamError);
+    assert.equal(azure.requests.length, 0);
+    openaiA.failNext({ status: 500 });
+    assert.equal(contentOf(await r.send('primary', chat('allowed'), { mayUseGroup: () => true })), 'allowed');
+    assert.equal(azure.requests.length, 1);
+  });
+
   it('does not fall back on a bad request', async () => {
     const r = router(openaiEntry('primary', openaiA, 'a') + azureEntry('backup'), '{fallbacks: [{primary: [backup]}]}');
     await assert.rejects(r.send('primary', chat('FAIL')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 400);

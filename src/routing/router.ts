@@ -34,6 +34,11 @@ export interface SendOptions {
   /** Try the configured fallback groups once the group is exhausted. Default true. */
   fallbacks?: boolean;
   /**
+   * Whether the caller may use a model group (its key's `models` allowlist): fallback groups it
+   * may not use are left out of the plan. Default: every group.
+   */
+  mayUseGroup?: (group: string) => boolean;
+  /**
    * Retries after the first attempt, instead of the deployment's `max_retries`. The batch engine
    * passes 0: it reschedules a failed line itself rather than sleeping while holding capacity.
    */
@@ -180,7 +185,7 @@ export class Router {
         code: 'model_not_found',
       });
     }
-    const plan = fallbackPlan(modelGroup, this.#config.router.fallbacks, (name) => this.hasModelGroup(name), options.fallbacks ?? true);
+    const plan = fallbackPlan(modelGroup, this.#config.router.fallbacks, (name) => this.hasModelGroup(name), options.fallbacks ?? true, options.mayUseGroup);
     const counter: AttemptCounter = { attempts: 0 };
     let lastError: unknown;
     for (const group of plan) {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import type { Router } from '../routing/router.ts';
+import { mayUseModel } from '../spec/principal.ts';
 import { addUpstreamTime } from './request-context.ts';
 
 /** Why the upstream call was aborted: the client closed its connection before the answer ended. */
@@ -36,8 +37,15 @@ export async function sendToModelGroup<T>(
   const startedAt = performance.now();
   try {
     // The router hands each attempt its own options: the client's signal plus the attempt timeout.
-    // Accounted under the request's own context object: the request id is the client's to choose.
-    return await router.send(modelGroup, call, { signal: abortSignalOnClientClose(reply), requestId: request.id, accountingToken: request.portico });
+    const principal = request.portico.principal;
+    return await router.send(modelGroup, call, {
+      signal: abortSignalOnClientClose(reply),
+      requestId: request.id,
+      // Accounted under the request's own context object: the request id is the client's to choose.
+      accountingToken: request.portico,
+      // Fallbacks stay within the key's allowlist (`model-access.ts` checked the group itself).
+      mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => mayUseModel(principal, group),
+    });
   } finally {
     addUpstreamTime(request.portico, performance.now() - startedAt);
   }
