@@ -4,11 +4,17 @@
  * failures with backoff (preferring another deployment), then fall back to other groups.
  * Everything happens before the first byte reaches the client: a streaming operation resolves
  * once the upstream stream is open, so errors before that are still retried or fallen back.
+ *
+ * Every upstream call passes here, so this is where upstream error text is redacted (the
+ * deployments' keys, the master key, anything that looks like a key): whatever consumes the
+ * error next (an HTTP answer, a stream's error frame, a batch error file, a log) sees it clean.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { PorticoConfig } from '../config/types.ts';
 import { providerFor } from '../providers/registry.ts';
-import { NotFoundError, RateLimitError } from '../spec/errors.ts';
+import { redactorFor } from '../config/secret-redactor.ts';
+import { GatewayError, NotFoundError, RateLimitError } from '../spec/errors.ts';
+import type { Redactor } from '../spec/redaction.ts';
 import type { CallOptions, Deployment, ProviderClient } from '../spec/provider.ts';
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
@@ -114,6 +120,8 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export class Router {
+  /** Removes the config's secrets (and key-like text) from upstream text. */
+  readonly redact: Redactor;
   readonly #config: PorticoConfig;
   readonly #health: DeploymentHealth;
   readonly #admission: DeploymentAdmission | undefined;
@@ -128,6 +136,7 @@ export class Router {
 
   constructor(config: PorticoConfig, options: RouterOptions = {}) {
     this.#config = config;
+    this.redact = redactorFor(config);
     this.#health =
       options.health ??
       new InMemoryDeploymentHealth({ allowedFails: config.router.allowedFails, cooldownMs: config.router.cooldownMs, windowMs: FAILURE_WINDOW_MS });
@@ -256,6 +265,7 @@ export class Router {
         if (recorded !== undefined) await recorded;
         return result;
       } catch (error) {
+        this.#scrub(error);
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
         if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id);
@@ -311,6 +321,13 @@ export class Router {
       if (Object.isFrozen(candidates)) this.#candidateIds.set(candidates, ids);
     }
     return this.#health.coolingDown(ids);
+  }
+
+  /** Redacts an upstream error's message in place, before anything else sees the error. */
+  #scrub(error: unknown): void {
+    if (!(error instanceof GatewayError)) return;
+    const clean = this.redact(error.message);
+    if (clean !== error.message) error.message = clean;
   }
 
   #report(report: AttemptReport): void {

@@ -10,7 +10,7 @@ import { GatewayError, NotFoundError } from '../spec/errors.ts';
 import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
 import { errorToResponse } from './error-to-response.ts';
 import { answerClientError, answerFrameworkError } from './framework-errors.ts';
-import { redactorFor } from './redactor.ts';
+import { redactorFor } from '../config/secret-redactor.ts';
 import { authenticateRequest } from './authenticate.ts';
 import { InFlightResponses } from './in-flight.ts';
 import { useQuickJsonBodyParser } from './json-body-parser.ts';

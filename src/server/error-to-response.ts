@@ -9,10 +9,11 @@
  * - Anything else is a 500 with a generic message; the real error is for the log only, so no
  *   stack trace, internal path or upstream key can reach a client.
  *
- * Messages pass through a redactor as a last net: a provider that echoes its API key in an error
- * message (some do, partially masked or not) must not leak it through Portico.
+ * Messages pass through a redactor as a last net (`spec/redaction.ts`): upstream errors are already
+ * redacted where they enter Portico (the router), but no message may leak a key through here.
  */
 import { GatewayError, type OpenAIErrorBody } from '../spec/errors.ts';
+import { redactSecrets } from '../spec/redaction.ts';
 
 export interface ErrorResponse {
   status: number;
@@ -128,27 +129,4 @@ export function errorToSseFrame(error: unknown, options: ErrorToResponseOptions 
   return `data: ${JSON.stringify(errorToResponse(error, options).body)}\n\n`;
 }
 
-/**
- * Things that look like API secrets: `sk-...` (OpenAI, Portico, Anthropic's `sk-ant-...`) and
- * long hex/base64 runs such as Azure keys (32 hex characters). Masked whatever their origin.
- */
-const SECRET_PATTERNS: readonly RegExp[] = [/\bsk-[A-Za-z0-9_-]{6,}/g, /\b[a-fA-F0-9]{32,}\b/g];
-
-export function redactSecrets(text: string): string {
-  let result = text;
-  for (const pattern of SECRET_PATTERNS) result = result.replace(pattern, '[redacted]');
-  return result;
-}
-
-/** A redactor that also masks the exact secrets Portico knows (upstream keys, the master key). */
-export function createRedactor(knownSecrets: readonly (string | undefined)[]): (text: string) => string {
-  const secrets = knownSecrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 4);
-  if (secrets.length === 0) return redactSecrets;
-  return (text) => {
-    let result = text;
-    for (const secret of secrets) {
-      if (result.includes(secret)) result = result.split(secret).join('[redacted]');
-    }
-    return redactSecrets(result);
-  };
-}
+export { createRedactor, redactSecrets } from '../spec/redaction.ts';

@@ -124,8 +124,8 @@ export class BatchSynchronizer {
   async #finalise(batch: BatchRecord, progress: ProviderBatch, owner: string): Promise<void> {
     const { batches, blobs, router } = this.#deps;
     const results = await this.executorFor(batch).results(batch, progress, {});
-    const output = results.output ? await materialiseResults(blobs, results.output) : null;
-    const error = results.error ? await materialiseResults(blobs, results.error) : null;
+    const output = results.output ? await materialiseResults(blobs, results.output, router.redact) : null;
+    const error = results.error ? await materialiseResults(blobs, results.error, router.redact) : null;
     const now = unixSeconds();
     const expiresAfter = batch.outputExpiresAfterSeconds ?? (this.#deps.files.batchFileDefaultExpirySeconds || null);
     const registration = (kind: 'output' | 'error', result: MaterialisedResults, providerFileId: string | null | undefined): ResultFileRegistration => ({

@@ -1,11 +1,14 @@
 /**
  * Writes a finished batch's result lines into the gateway's blob store as a JSONL file,
- * counting lines and summing usage on the way: one pass, one line in memory at a time.
+ * counting lines and summing usage on the way: one pass, one line in memory at a time. Every
+ * line's error messages pass through the redactor on the way: this is where every executor's
+ * result lines (the engine's, a provider's result file, Anthropic's errored results) are written.
  */
 import { Readable } from 'node:stream';
 import type { BatchOutputLine, BatchUsage } from '../../spec/openai-objects.ts';
+import type { Redactor } from '../../spec/redaction.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
-import { addLineUsage, emptyUsage } from './result-lines.ts';
+import { addLineUsage, emptyUsage, redactLine } from './result-lines.ts';
 
 export interface MaterialisedResults {
   blob: StoredBlob;
@@ -14,14 +17,14 @@ export interface MaterialisedResults {
 }
 
 /** Stores the lines; answers null (keeping nothing) when there were none. */
-export async function materialiseResults(blobs: BlobStore, lines: AsyncIterable<BatchOutputLine>): Promise<MaterialisedResults | null> {
+export async function materialiseResults(blobs: BlobStore, lines: AsyncIterable<BatchOutputLine>, redact: Redactor): Promise<MaterialisedResults | null> {
   let count = 0;
   const usage = emptyUsage();
   async function* jsonl(): AsyncGenerator<Buffer> {
     for await (const line of lines) {
       count += 1;
       addLineUsage(usage, line);
-      yield Buffer.from(`${JSON.stringify(line)}\n`);
+      yield Buffer.from(`${JSON.stringify(redactLine(line, redact))}\n`);
     }
   }
   const blob = await blobs.put(Readable.from(jsonl(), { objectMode: false }));

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { BatchOutputLine, BatchUsage } from '../../spec/openai-objects.ts';
+import type { Redactor } from '../../spec/redaction.ts';
 import { newBatchRequestId } from '../ids.ts';
 import { readLines } from '../jsonl/line-splitter.ts';
 
@@ -19,6 +20,26 @@ export function normaliseOutputLine(raw: unknown): BatchOutputLine | null {
     custom_id: line.custom_id,
     response: response ?? null,
     error: error ?? null,
+  };
+}
+
+/**
+ * The line with its error messages redacted (`error.message`, and `response.body.error.message`
+ * of a line the endpoint answered with an error): upstream text may echo an upstream key.
+ */
+export function redactLine(line: BatchOutputLine, redact: Redactor): BatchOutputLine {
+  const body = line.response?.body as { error?: unknown } | undefined;
+  const bodyError = body && typeof body.error === 'object' && body.error !== null ? (body.error as Record<string, unknown>) : undefined;
+  const lineMessage = typeof line.error?.message === 'string' ? line.error.message : undefined;
+  const bodyMessage = typeof bodyError?.message === 'string' ? bodyError.message : undefined;
+  if (lineMessage === undefined && bodyMessage === undefined) return line;
+  return {
+    ...line,
+    error: line.error && lineMessage !== undefined ? { ...line.error, message: redact(lineMessage) } : line.error,
+    response:
+      line.response && bodyMessage !== undefined
+        ? { ...line.response, body: { ...(line.response.body as Record<string, unknown>), error: { ...bodyError, message: redact(bodyMessage) } } }
+        : line.response,
   };
 }
 

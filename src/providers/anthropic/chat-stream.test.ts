@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
 import { ChatStreamTranslator, DONE_FRAME, parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
 import { chunked, fixtureText } from './fixtures/load.ts';
 import type { AnthropicStreamEvent } from './wire-types.ts';
@@ -70,13 +70,17 @@ test('with include_usage every chunk carries usage null and a last chunk carries
   assert.ok(chunks.slice(0, -1).every((chunk) => chunk.usage === null));
 });
 
-test('an error event mid-stream becomes an OpenAI error frame and ends the stream without [DONE]', () => {
+test('an error event mid-stream is thrown as an UpstreamError (the server frames it) and ends the stream', () => {
   const translator = new ChatStreamTranslator(options);
   translator.onEvent({ type: 'message_start', message: { id: 'msg_x', model: 'claude', usage: { input_tokens: 3 } } });
-  const frames = translator.onEvent({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
-  assert.deepEqual(frames.map((frame) => JSON.parse(frame.slice('data: '.length))), [
-    { error: { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded_error' } },
-  ]);
+  assert.throws(
+    () => translator.onEvent({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
+    (error: unknown) => {
+      assert.ok(error instanceof UpstreamError);
+      assert.deepEqual(error.toBody(), { error: { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded_error' } });
+      return true;
+    },
+  );
   assert.equal(translator.done, true);
   assert.deepEqual(translator.onEvent({ type: 'message_stop' }), []);
 });

@@ -45,7 +45,8 @@ export const DONE_FRAME = 'data: [DONE]\n\n';
 
 /**
  * The state of one translated stream. Pure: feed it events, it answers the SSE frames to send.
- * `done` turns true after `message_stop` or an `error` event; later events are ignored.
+ * An `error` event is thrown as an `UpstreamError`. `done` turns true after `message_stop` or an
+ * `error` event; later events are ignored.
  */
 export class ChatStreamTranslator {
   done = false;
@@ -117,9 +118,9 @@ export class ChatStreamTranslator {
       }
       case 'error': {
         this.done = true;
-        const error = anthropicErrorToUpstreamError({ body: event, deploymentId: this.options.deploymentId });
-        // OpenAI signals an error after the stream started as a data frame with an `error` member.
-        return [`data: ${JSON.stringify(error.toBody())}\n\n`];
+        // Thrown, not framed here: the server renders an error after the stream began as OpenAI's
+        // `data: {"error": ...}` frame, through the one error path that also redacts secrets.
+        throw anthropicErrorToUpstreamError({ body: event, deploymentId: this.options.deploymentId });
       }
       default:
         return []; // ping, content_block_stop, and event types newer than this code

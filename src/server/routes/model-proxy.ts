@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { assertModelUsable } from '../model-access.ts';
 import { parseInput } from '../parse-input.ts';
-import { redactorFor } from '../redactor.ts';
+import { redactorFor } from '../../config/secret-redactor.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
