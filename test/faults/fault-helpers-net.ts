@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../scale-out/redis-helpers.ts';
-import type { SqlDialectName } from '../../src/storage/database.ts';
+import type { Database, SqlDialectName } from '../../src/storage/database.ts';
 
 export const FAULTS_MASTER_KEY = 'sk-faults-net-master-0123456789';
 export const FAULTS_UPSTREAM_KEY = 'sk-faults-net-upstream-key-000000';
@@ -291,6 +291,8 @@ export interface FaultPortico extends PorticoProcess {
   readonly dialect: SqlDialectName;
   /** `portico_settings.files.storage_dir` (also used with the database blob store: stays empty). */
   readonly storageDir: string;
+  /** The test's own connection to Portico's database. */
+  readonly db: Database;
   /** Open descriptors of the Portico process. */
   fds(): Promise<number>;
   /** Resident set size of the Portico process, in bytes. */
@@ -350,6 +352,7 @@ portico_settings:
     pid,
     dialect: options.dialect,
     storageDir,
+    db: database.db,
     fds,
     async rssBytes() {
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -455,6 +458,61 @@ export function parseSse(text: string): { content: string; error: { message: str
     content += parsed.choices?.[0]?.delta?.content ?? '';
   }
   return { content, error, done };
+}
+
+export const MULTIPART_BOUNDARY = '----portico-faults-net-boundary';
+
+/** The multipart body of a file upload, cut in the part before the file's bytes and the part after. */
+export function multipartAround(filename: string, purpose = 'user_data'): { head: Buffer; tail: Buffer } {
+  const b = MULTIPART_BOUNDARY;
+  return {
+    head: Buffer.from(
+      `--${b}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\n${purpose}\r\n` +
+        `--${b}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+    ),
+    tail: Buffer.from(`\r\n--${b}--\r\n`),
+  };
+}
+
+/** Uploads `bytes` as a `user_data` file (one connection, master key); answers the file id. */
+export async function uploadFile(portico: Pick<PorticoProcess, 'port'>, bytes: Buffer, filename = 'data.bin'): Promise<string> {
+  const { head, tail } = multipartAround(filename);
+  const answer = await new Promise<Answer>((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: portico.port,
+        method: 'POST',
+        path: '/v1/files',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${FAULTS_MASTER_KEY}`,
+          connection: 'close',
+          'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+          'content-length': String(head.length + bytes.length + tail.length),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+      },
+    );
+    request.on('error', reject);
+    request.write(head);
+    request.write(bytes);
+    request.end(tail);
+  });
+  assert.equal(answer.status, 200, answer.text);
+  return (JSON.parse(answer.text) as { id: string }).id;
+}
+
+/** The ids of the files Portico lists. */
+export async function listedFileIds(portico: Pick<PorticoProcess, 'port'>): Promise<string[]> {
+  const answer = await call(portico, 'GET', '/v1/files?limit=100');
+  assert.equal(answer.status, 200, answer.text);
+  return (JSON.parse(answer.text) as { data: Array<{ id: string }> }).data.map((file) => file.id);
 }
 
 /** A healthy request through the gateway: it still serves. */
