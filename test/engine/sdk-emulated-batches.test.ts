@@ -17,19 +17,19 @@ import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } 
 
 const MASTER_KEY = 'sk-engine-sdk-master-0123456789';
 
-function jsonl(model: string, count: number, failing: readonly number[] = []): string {
+function jsonl(model: string, count: number, failing: readonly number[] = [], url = '/v1/chat/completions'): string {
   return Array.from({ length: count }, (_, i) =>
     JSON.stringify({
       custom_id: `request-${i}`,
       method: 'POST',
-      url: '/v1/chat/completions',
+      url,
       body: { model, messages: [{ role: 'user', content: failing.includes(i) ? 'FAIL' : `Say ${i}` }] },
     }),
   ).join('\n');
 }
 
-async function runBatch(client: OpenAI, model: string, count: number, failing: readonly number[] = []) {
-  const file = await client.files.create({ file: await toFile(Buffer.from(jsonl(model, count, failing)), 'requests.jsonl'), purpose: 'batch' });
+async function runBatch(client: OpenAI, model: string, count: number, failing: readonly number[] = [], url?: string) {
+  const file = await client.files.create({ file: await toFile(Buffer.from(jsonl(model, count, failing, url)), 'requests.jsonl'), purpose: 'batch' });
   assert.deepEqual(validateOpenAI('OpenAIFile', file), []);
   const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { run: model } });
   assert.deepEqual(validateOpenAI('Batch', created), []);
@@ -123,6 +123,16 @@ portico_settings:
       assert.equal(chats.length, 10);
       assert.ok(chats.every((r) => (r.json as { model: string }).model === 'llama-3.1-8b'));
       assert.equal(upstream.requests.filter((r) => r.path.startsWith('/v1/batches') || r.path.startsWith('/v1/files')).length, 0);
+    });
+
+    test("lines written Azure's way (url /chat/completions, no /v1) run on emulated deployments", async () => {
+      for (const model of ['mock-model', 'local-llama']) {
+        const { batch, output, errors } = await runBatch(portico.client(), model, 4, [], '/chat/completions');
+        assert.equal(batch.status, 'completed', model);
+        assert.deepEqual(batch.request_counts, { total: 4, completed: 4, failed: 0 }, model);
+        assert.deepEqual(errors, [], model);
+        assert.deepEqual(output.map((l) => l.response?.status_code), [200, 200, 200, 200], model);
+      }
     });
   });
 }

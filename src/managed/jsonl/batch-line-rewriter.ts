@@ -1,11 +1,12 @@
 /**
  * Rewrites the lines of a (validated) batch input file while streaming it to a provider:
  * `body.model` from the model group to what the deployment expects (the upstream model; for
- * Azure the deployment name). One line in memory at a time.
+ * Azure the deployment name), and `url` in its canonical `/v1/...` form (`readBatchInputLines`).
+ * One line in memory at a time.
  */
 import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
-import { readLines } from './line-splitter.ts';
+import { readBatchInputLines } from './batch-input-lines.ts';
 
 export type LineRewrite = (line: BatchInputLine) => BatchInputLine;
 
@@ -15,10 +16,8 @@ const CHUNK_CHARS = 64 * 1024;
 export async function* rewriteLines(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): AsyncGenerator<Buffer> {
   let pending: string[] = [];
   let pendingChars = 0;
-  for await (const { line } of readLines(source)) {
-    const text = line.toString('utf8');
-    if (text.trim() === '') continue;
-    const rewritten = `${JSON.stringify(rewrite(JSON.parse(text) as BatchInputLine))}\n`;
+  for await (const line of readBatchInputLines(source)) {
+    const rewritten = `${JSON.stringify(rewrite(line))}\n`;
     pending.push(rewritten);
     pendingChars += rewritten.length;
     if (pendingChars >= CHUNK_CHARS) {

@@ -8,12 +8,12 @@
  * by the first refresh of a `validating` batch, not by `start`.
  */
 import type { Readable } from 'node:stream';
-import type { BatchErrorItem, BatchInputLine } from '../../../spec/openai-objects.ts';
+import type { BatchErrorItem } from '../../../spec/openai-objects.ts';
 import type { BatchItemStore, NewBatchItem } from '../../../storage/batch-item-store.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
 import { BlobNotFoundError, type BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
-import { readLines } from '../../jsonl/line-splitter.ts';
+import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 
 export interface ItemLoaderDeps {
   items: BatchItemStore;
@@ -36,10 +36,7 @@ export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, l
   }
   async function* newItems(): AsyncGenerator<NewBatchItem> {
     let lineIndex = 0;
-    for await (const { line } of readLines(content)) {
-      const text = line.toString('utf8');
-      if (text.trim() === '') continue;
-      const request = JSON.parse(text) as BatchInputLine;
+    for await (const request of readBatchInputLines(content)) {
       yield { batchId: batch.id, lineIndex, customId: request.custom_id, request: { ...request, body: { ...request.body, model: lineModel } } };
       lineIndex += 1;
     }

@@ -13,7 +13,7 @@ import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { newBatchRequestId } from '../../ids.ts';
-import { readLines } from '../../jsonl/line-splitter.ts';
+import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
 
 export interface InlineExecutorDeps {
@@ -109,10 +109,7 @@ export class NativeInlineExecutor implements BatchExecutor {
 
   async *#inputLines(blobKey: string | null): AsyncGenerator<BatchInputLine> {
     if (!blobKey) throw new GatewayError(500, 'The input file has no stored content.', { type: 'server_error' });
-    for await (const { line } of readLines(await this.#deps.blobs.get(blobKey))) {
-      const text = line.toString('utf8');
-      if (text.trim() !== '') yield JSON.parse(text) as BatchInputLine;
-    }
+    yield* readBatchInputLines(await this.#deps.blobs.get(blobKey));
   }
 
   async #eachPart(
