@@ -8,7 +8,9 @@
  *   one process on SQLite). A finished line frees its slot and the next lease follows at once.
  * - Durability: each result is recorded under the item's lease (`completeItems`, grouped), so a line
  *   completes once; leases of running lines are renewed while their call lasts; a crashed
- *   instance's leases expire and its lines are leased again by whoever runs next.
+ *   instance's leases expire and its lines are leased again by whoever runs next. A result
+ *   that finds the database unavailable is kept and written once it is back (its lease renewed
+ *   meanwhile), so a database restart does not run a finished line again.
  * - Politeness: before starting lines on a deployment the engine takes them from the
  *   deployment's `rpm`/`tpm` batch share (`routing/rate-limits/`), leaving `live_traffic_share`
  *   free for live requests; it backs off when over it, and pauses a deployment that answered
@@ -127,7 +129,7 @@ class LeasedBatchEngine implements BatchEngine {
     this.#lineDeps = {
       router: options.router,
       items: options.items,
-      results: new BatchLineResults(options.items),
+      results: new BatchLineResults(options.items), // replaced at each start: a stop abandons it
       budgets: this.#budgets,
       retry: { ...DEFAULT_LINE_RETRY, ...options.retry },
       logger: options.logger,
@@ -148,6 +150,7 @@ class LeasedBatchEngine implements BatchEngine {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#lineDeps.results = new BatchLineResults(this.#options.items);
     this.#batches.invalidate();
     const every = (ms: number, task: () => void) => {
       const timer = setInterval(task, ms);
@@ -171,8 +174,11 @@ class LeasedBatchEngine implements BatchEngine {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
-    // Whatever still runs is given back to `pending` for the next instance.
-    for (const line of this.#running.values()) line.controller.abort(new Error('the batch engine is stopping'));
+    // Whatever still runs is given back to `pending` for the next instance, and results still
+    // waiting for an unavailable database are given up (their leases expire).
+    const stopping = new Error('the batch engine is stopping');
+    for (const line of this.#running.values()) line.controller.abort(stopping);
+    this.#lineDeps.results.abandon(stopping);
     await Promise.allSettled([...this.#running.values()].map((line) => line.done));
   }
 
@@ -273,7 +279,8 @@ class LeasedBatchEngine implements BatchEngine {
     })
       .then((outcome) => this.#afterLine(outcome, lane))
       .catch((error: unknown) => {
-        // The database failed us: the lease expires and the line is run again.
+        // The database failed us (or the engine stopped while it was unavailable): the lease
+        // expires and the line is run again.
         this.#options.logger.warn({ batch_id: item.batchId, line: item.lineIndex, err: error instanceof Error ? error.message : String(error) }, 'batch engine: recording a line failed');
       })
       .finally(() => {

@@ -144,6 +144,26 @@ export class CapabilityUnsupportedError extends GatewayError {
   }
 }
 
+/**
+ * 503: the database does not answer (down, restarting, unreachable). Nothing the client did:
+ * the same request may succeed once it is back.
+ */
+export class DatabaseUnavailableError extends GatewayError {
+  constructor(message = 'The database is not reachable; retry the request shortly.', options: GatewayErrorOptions = {}) {
+    super(503, message, { type: 'server_error', code: 'database_unavailable', isRetryable: true, ...options });
+  }
+}
+
+/**
+ * 507: no room left to store what the client sent (the blob store's volume is full). Nothing is
+ * kept of the attempt; the same request may succeed once space is freed.
+ */
+export class InsufficientStorageError extends GatewayError {
+  constructor(message = 'There is no space left to store the file; retry later.', options: GatewayErrorOptions = {}) {
+    super(507, message, { type: 'server_error', code: 'insufficient_storage', isRetryable: true, ...options });
+  }
+}
+
 /** Raised at start-up for a bad config; never rendered to HTTP. */
 export class ConfigError extends Error {
   constructor(message: string) {

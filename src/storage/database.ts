@@ -80,7 +80,8 @@ function openSqlite(path: string): Database {
 async function openPostgres(url: string): Promise<Database> {
   // Loaded only for PostgreSQL: the embedded SQLite setup does not carry the pg driver.
   const { createPostgresPool } = await import('./postgres-pool.ts');
-  const pool = createPostgresPool(url);
+  const { reportingUnavailability } = await import('./database-unavailable.ts');
+  const pool = reportingUnavailability(createPostgresPool(url));
   return wrap(new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }
 

@@ -8,6 +8,7 @@ import pg from 'pg';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const CONNECTION_TIMEOUT_MS = 10_000;
 
 const parseNumber = (value: string): number => Number(value);
 
@@ -24,7 +25,14 @@ export interface PostgresPoolOptions {
 }
 
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, types: numberTypes, max: Math.max(2, options.max ?? 10) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    types: numberTypes,
+    max: Math.max(2, options.max ?? 10),
+    // A server that does not answer (a host gone from the network) fails the query after this
+    // long instead of holding the request; the error is a 503 (database-unavailable.ts).
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+  });
   // An idle client whose connection drops (server restart) emits 'error' on the pool; without a
   // listener that would crash the process. The next query simply gets a fresh connection.
   pool.on('error', () => {});

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchLineResults } from '../../src/jobs/batch-line-results.ts';
+import { DatabaseUnavailableError } from '../../src/spec/errors.ts';
 import { BatchItemStore, type BatchItemCompletion } from '../../src/storage/batch-item-store.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
 import { insertBatchWithInput } from '../storage/fixtures.ts';
@@ -14,14 +15,22 @@ import { insertBatchWithInput } from '../storage/fixtures.ts';
 class ObservedStore extends BatchItemStore {
   groups: number[] = [];
   failNextGroup = false;
+  /** While true, every write fails as a database that is down does. */
+  unavailable = false;
 
   override async completeItems(entries: readonly BatchItemCompletion[]): Promise<boolean[]> {
     this.groups.push(entries.length);
+    if (this.unavailable) throw new DatabaseUnavailableError();
     if (this.failNextGroup) {
       this.failNextGroup = false;
       throw new Error('deadlock detected');
     }
     return super.completeItems(entries);
+  }
+
+  override async completeItem(...args: Parameters<BatchItemStore['completeItem']>): Promise<boolean> {
+    if (this.unavailable) throw new DatabaseUnavailableError();
+    return super.completeItem(...args);
   }
 }
 
@@ -59,5 +68,34 @@ forEachDatabase('batch line results', (ctx) => {
     const recorded = await Promise.all(items.map((item) => results.complete(item, { owner: 'engine', attempt: item.attempts }, { state: 'succeeded', result: {} })));
     assert.deepEqual(recorded, [true, true, true, true, true]);
     assert.equal((await store.countByState(batchId)).succeeded, 5);
+  });
+
+  test('results that find the database unavailable are kept and written once it is back (the line is not run again)', async () => {
+    const store = new ObservedStore(ctx.db);
+    const results = new BatchLineResults(store, { retryMinMs: 10, retryMaxMs: 20 });
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const items = await leasedLines(store, batchId, 3);
+    store.unavailable = true;
+    const recording = Promise.all(items.map((item) => results.complete(item, { owner: 'engine', attempt: item.attempts }, { state: 'succeeded', result: {} })));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(store.groups.length >= 2, 'written again while the database is away');
+    assert.equal(results.pending, 3);
+    store.unavailable = false;
+    assert.deepEqual(await recording, [true, true, true]);
+    assert.equal((await store.countByState(batchId)).succeeded, 3);
+  });
+
+  test('abandoned while the database is away, waiting results are rejected (their leases expire)', async () => {
+    const store = new ObservedStore(ctx.db);
+    const results = new BatchLineResults(store, { retryMinMs: 10, retryMaxMs: 20 });
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const [item] = await leasedLines(store, batchId, 1);
+    store.unavailable = true;
+    const recording = results.complete(item, { owner: 'engine', attempt: item.attempts }, { state: 'succeeded', result: {} });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    results.abandon(new Error('stopping'));
+    await assert.rejects(recording, /stopping/);
+    assert.equal(results.pending, 0);
+    assert.equal((await store.countByState(batchId)).running, 1);
   });
 });

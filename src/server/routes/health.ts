@@ -2,7 +2,7 @@
  * Probes, without auth: liveliness (LiteLLM's spelling, plus the Kubernetes `liveness`) answers
  * while the process runs; readiness answers 200 only while the database does.
  */
-import { GatewayError } from '../../spec/errors.ts';
+import { DatabaseUnavailableError } from '../../spec/errors.ts';
 import type { RouteModule } from '../services.ts';
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -18,7 +18,7 @@ export const healthRoutes: RouteModule = {
         await withTimeout(services.database.ping(), READINESS_TIMEOUT_MS);
       } catch (error) {
         services.logger.warn({ err: error }, 'readiness: database unreachable');
-        throw new GatewayError(503, 'The database is not reachable.', { type: 'server_error', code: 'database_unavailable' });
+        throw new DatabaseUnavailableError('The database is not reachable.');
       }
       return { status: 'ready', database: services.database.dialect };
     });

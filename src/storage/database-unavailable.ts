@@ -1,0 +1,74 @@
+/**
+ * A database that is down, restarting or unreachable is not a Portico bug: a query that fails
+ * because of it throws `DatabaseUnavailableError` (503 `database_unavailable`, retryable) instead
+ * of the driver's error (which would be an anonymous 500). Other database errors (constraint
+ * violations, deadlocks, syntax) pass through unchanged: callers rely on their codes.
+ *
+ * PostgreSQL only: the embedded SQLite file cannot go away under a running process.
+ */
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type pg from 'pg';
+import { DatabaseUnavailableError } from '../spec/errors.ts';
+
+/** Socket errors: nothing answers at the address, or the connection broke. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * SQLSTATEs of a server that cannot serve now: class 08 (connection exception), 57P01-57P03
+ * (shutting down, crashed, starting up), 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+
+/** What `pg` throws, without a code, when a connection drops under a query or cannot be had in time. */
+const DROPPED_CONNECTION = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && DROPPED_CONNECTION.test(message);
+}
+
+/** The error to throw for `error`: a `DatabaseUnavailableError` (with the original as cause) or `error` itself. */
+export function asDatabaseUnavailable(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) return error;
+  return new DatabaseUnavailableError(undefined, { cause: error });
+}
+
+/**
+ * The pool as Kysely's PostgreSQL dialect sees it, with connection failures (on connect and on
+ * every query) turned into `DatabaseUnavailableError`.
+ */
+export function reportingUnavailability(pool: pg.Pool): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let wrapped = clients.get(client);
+    if (wrapped === undefined) {
+      wrapped = {
+        query(...args: unknown[]) {
+          const result = (client.query as (...a: unknown[]) => unknown)(...args);
+          // A cursor (streamed query) is returned as is; a query answers a promise.
+          if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(asDatabaseUnavailable(error)));
+          return result;
+        },
+        release(destroy?: boolean) {
+          client.release(destroy);
+        },
+      } as PostgresPoolClient;
+      clients.set(client, wrapped);
+    }
+    return wrapped;
+  };
+  return {
+    async connect() {
+      try {
+        return wrap(await pool.connect());
+      } catch (error) {
+        throw asDatabaseUnavailable(error);
+      }
+    },
+    end: () => pool.end(),
+  };
+}

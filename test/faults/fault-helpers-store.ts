@@ -1,0 +1,181 @@
+/**
+ * Stores that a faults test may break: a private PostgreSQL and a private Redis (never the shared
+ * servers on 5432/6379, which other suites use at the same time), stopped and started again to
+ * simulate a restart or an outage, and a small tmpfs to run a directory out of space.
+ *
+ *   const pg = await startPrivatePostgres();     // initdb + pg_ctl start, as the `postgres` user
+ *   if (typeof pg === 'string') return t.skip(pg); // the reason (no binaries)
+ *   await pg.stop(); ... await pg.start();        // same port, same data
+ *   await pg.dispose();
+ *
+ * Tests run as root and PostgreSQL refuses root, so its commands run through
+ * `runuser -u postgres` in a temp dir owned by that user.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../scale-out/portico-process.ts';
+import type { SimulatorRequestLog } from '../simulators/openai-simulator.ts';
+
+const run = promisify(execFile);
+
+export interface PrivatePostgres {
+  /** `postgres://postgres@127.0.0.1:PORT/portico` */
+  readonly url: string;
+  readonly port: number;
+  /** Fast shutdown (`pg_ctl stop -m fast`): open sessions are terminated, as in a restart. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/** The newest PostgreSQL `bin` directory of this machine, or undefined. */
+function postgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+  return versions.length > 0 ? join(root, versions[0], 'bin') : undefined;
+}
+
+/** A PostgreSQL of the test's own, with a database `portico`; a string is the reason it cannot run here. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres | string> {
+  const bin = postgresBinDir();
+  if (bin === undefined) return 'no PostgreSQL binaries under /usr/lib/postgresql/*/bin';
+  if (process.getuid?.() !== 0 && process.env.USER !== 'postgres') return 'needs root (to run PostgreSQL as the postgres user)';
+  const dir = await mkdtemp(join(tmpdir(), 'portico-faults-pg-'));
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'socket');
+  await mkdir(socketDir);
+  const { stdout } = await run('id', ['-u', 'postgres']);
+  const { stdout: gid } = await run('id', ['-g', 'postgres']);
+  await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+  await chown(socketDir, Number(stdout.trim()), Number(gid.trim()));
+  const asPostgres = (command: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { cwd: dir });
+  await asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  const start = async () => {
+    await asPostgres('pg_ctl', ['-D', dataDir, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+  };
+  const stop = async () => {
+    await asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(() => undefined);
+  };
+  await start();
+  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('CREATE DATABASE portico');
+  await admin.end();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/portico`,
+    port,
+    stop,
+    start,
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateRedis {
+  readonly url: string;
+  /** SIGKILL: the server is gone at once, as in a crash. */
+  kill(): Promise<void>;
+  /** Starts it again, empty, on the same port; resolves once it answers. */
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A `redis-server` of the test's own (no persistence); a string is the reason it cannot run here. */
+export async function startPrivateRedis(): Promise<PrivateRedis | string> {
+  const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
+  if (binary === undefined) return 'no redis-server binary';
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    if (child) return;
+    const started = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = started;
+    await waitForPort(port, 10_000);
+  };
+  const kill = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, start, kill, dispose: kill };
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const net = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface Tmpfs {
+  readonly dir: string;
+  unmount(): Promise<void>;
+}
+
+/** A tmpfs of `size` (e.g. `2m`) mounted on a new directory; a string is the reason it cannot be mounted. */
+export async function mountTmpfs(size: string): Promise<Tmpfs | string> {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  const dir = await mkdtemp(join(tmpdir(), 'portico-faults-tmpfs-'));
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    return `mount -t tmpfs failed: ${(error as Error).message.split('\n')[0]}`;
+  }
+  let mounted = true;
+  return {
+    dir,
+    async unmount() {
+      if (!mounted) return;
+      mounted = false;
+      await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** How many times the simulator received each line's chat request (the user text is its custom id). */
+export function upstreamExecutions(requests: readonly SimulatorRequestLog[], prefix: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    if (request.method !== 'POST' || !request.path.endsWith('/chat/completions')) continue;
+    const messages = (request.json as { messages?: Array<{ content?: unknown }> } | undefined)?.messages ?? [];
+    const text = String(messages.at(-1)?.content ?? '');
+    if (text.startsWith(prefix)) counts.set(text, (counts.get(text) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Resolves with the OpenAI error envelope and status of a raw response. */
+export async function errorEnvelope(response: Response): Promise<{ status: number; error: { message: string; type: string; param: unknown; code: unknown } }> {
+  const body = (await response.json()) as { error: { message: string; type: string; param: unknown; code: unknown } };
+  return { status: response.status, error: body.error };
+}

@@ -1,0 +1,202 @@
+/**
+ * PostgreSQL restarted under a running Portico process (a private server: the shared one on
+ * 5432 serves other suites). While it is down for 10 s: requests that need the database get a
+ * 503 `database_unavailable` in OpenAI's envelope at once (not a 500, not a hang), live chat with
+ * a key looked up before keeps working, an upload leaves nothing behind. Once it is back, the
+ * emulated batch it interrupted finishes with every line exactly once, in the output and
+ * upstream (a line whose answer arrived while the database was down is recorded, not run again).
+ * And a SIGTERM while the database is down still ends the process within the drain time.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI, { toFile } from 'openai';
+import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
+import { waitFor } from '../scale-out/redis-helpers.ts';
+import { startPrivatePostgres, upstreamExecutions, type PrivatePostgres } from './fault-helpers-store.ts';
+
+const MASTER_KEY = 'sk-faults-pg-master-0123456789abcdef';
+const OUTAGE_MS = 10_000;
+const GRACE_MS = 1_000;
+/** The engine's own drain (5 s) plus the grace and start-up slack: "exits", not "exits fast". */
+const EXIT_WITHIN_MS = 5_000 + GRACE_MS + 5_000;
+const LINES = 40;
+
+function config(simulator: OpenAISimulator, storageDir: string): string {
+  return `
+model_list:
+  - model_name: chat
+    litellm_params: { model: mock/chat }
+  - model_name: emulated
+    litellm_params: { model: hosted_vllm/llama-3.1-8b, api_base: "${simulator.url}", api_key: os.environ/FAULTS_UPSTREAM_KEY, batch_concurrency: 4 }
+    model_info: { id: emulated-vllm }
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings:
+  num_retries: 0
+portico_settings:
+  files: { storage_dir: ${storageDir} }
+  batch:
+    refresh_after_seconds: 0
+    poll_interval_ms: 100
+    # Longer than the outage: a line whose lease ran out may legitimately run again.
+    lease_seconds: 30
+`;
+}
+
+function batchInput(tag: string, count: number): string {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'emulated', messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
+  ).join('\n');
+}
+
+async function request(portico: PorticoProcess, path: string, init: RequestInit & { key?: string } = {}): Promise<{ status: number; body: any; ms: number }> {
+  const started = Date.now();
+  const response = await fetch(`${portico.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${init.key ?? MASTER_KEY}`, ...(typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}) },
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: response.status, body, ms: Date.now() - started };
+}
+
+function assertDatabaseUnavailable(answer: { status: number; body: any; ms: number }, what: string): void {
+  assert.equal(answer.status, 503, `${what}: ${JSON.stringify(answer.body)}`);
+  assert.deepEqual(Object.keys(answer.body.error).sort(), ['code', 'message', 'param', 'type'], what);
+  assert.equal(answer.body.error.code, 'database_unavailable', what);
+  assert.equal(answer.body.error.type, 'server_error', what);
+  // A refused connection answers at once; the bound only tells a hang from an answer.
+  assert.ok(answer.ms < 10_000, `${what} answered after ${answer.ms} ms`);
+}
+
+async function waitForBatchEnd(client: OpenAI, id: string, timeoutMs: number): Promise<OpenAI.Batches.Batch> {
+  let batch: OpenAI.Batches.Batch | undefined;
+  await waitFor(async () => {
+    batch = await client.batches.retrieve(id).catch(() => undefined);
+    return batch !== undefined && ['completed', 'failed', 'expired', 'cancelled'].includes(batch.status);
+  }, timeoutMs, `batch ${id} to end`);
+  return batch as OpenAI.Batches.Batch;
+}
+
+describe('faults: PostgreSQL restarted', () => {
+  let database: PrivatePostgres | string;
+  let simulator: OpenAISimulator;
+  let workDir: string;
+  let storageDir: string;
+  let configPath: string;
+  const started: PorticoProcess[] = [];
+
+  before(async () => {
+    database = await startPrivatePostgres();
+    if (typeof database === 'string') {
+      console.log(`# skipped: ${database}`);
+      return;
+    }
+    simulator = await startOpenAISimulator();
+    simulator.setLatency(100);
+    workDir = await mkdtemp(join(tmpdir(), 'portico-faults-pg-'));
+    storageDir = join(workDir, 'files');
+    configPath = join(workDir, 'config.yaml');
+    await writeFile(configPath, config(simulator, storageDir));
+  });
+
+  after(async () => {
+    await Promise.all(started.map((portico) => portico.kill()));
+    await simulator?.close();
+    if (typeof database !== 'string') await database?.dispose();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const spawn = async (name: string) => {
+    const portico = await spawnPortico({
+      name,
+      configPath,
+      masterKey: MASTER_KEY,
+      env: { DATABASE_URL: (database as PrivatePostgres).url, FAULTS_UPSTREAM_KEY: OPENAI_SIMULATOR_API_KEY, PORTICO_SHUTDOWN_GRACE_MS: String(GRACE_MS) },
+    });
+    started.push(portico);
+    return portico;
+  };
+
+  test('down for 10 s mid-batch: 503s in the envelope, cached keys still chat, the batch resumes with every line exactly once', async (t) => {
+    if (typeof database === 'string') return t.skip(database);
+    const pg = database;
+    const portico = await spawn('pg-restart');
+    const client = portico.client();
+    const key = await request(portico, '/key/generate', { method: 'POST', body: '{}' });
+    assert.equal(key.status, 200);
+    const keyed = portico.client(key.body.key);
+    const chat = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    await chat();
+
+    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('pg', LINES)), 'pg.jsonl'), purpose: 'batch' });
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await waitFor(() => [...upstreamExecutions(simulator.requests, 'pg-').values()].length >= 8, 30_000, 'the batch to be under way');
+    const blobsBefore = (await readdir(storageDir)).length;
+
+    await pg.stop();
+    const downSince = Date.now();
+    try {
+      await chat();
+      assertDatabaseUnavailable(await request(portico, '/v1/files'), 'GET /v1/files');
+      assertDatabaseUnavailable(await request(portico, `/v1/batches/${batch.id}`), 'GET /v1/batches/{id}');
+      assertDatabaseUnavailable(await request(portico, '/key/generate', { method: 'POST', body: '{}' }), 'POST /key/generate');
+      assertDatabaseUnavailable(await request(portico, '/v1/models', { key: 'sk-never-seen-before-0123456789abcdef0123456' }), 'an unknown key');
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', new Blob([batchInput('upload', 3)]), 'during.jsonl');
+      assertDatabaseUnavailable(await request(portico, '/v1/files', { method: 'POST', body: form }), 'POST /v1/files');
+      assert.equal((await request(portico, '/health/readiness')).status, 503);
+      assert.equal((await readdir(storageDir)).length, blobsBefore, 'the failed upload left no blob and no temp file');
+      // Live chat keeps working through the whole outage, served from the key cache.
+      while (Date.now() - downSince < OUTAGE_MS) {
+        await chat();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      await pg.start();
+    }
+
+    await waitFor(async () => (await request(portico, '/health/readiness')).status === 200, 15_000, 'readiness after the restart');
+    const ended = await waitForBatchEnd(client, batch.id, 60_000);
+    assert.equal(ended.status, 'completed');
+    assert.deepEqual(ended.request_counts, { total: LINES, completed: LINES, failed: 0 });
+    const output = (await (await client.files.content(ended.output_file_id as string)).text()).trim().split('\n');
+    const ids = output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
+    assert.deepEqual(ids, Array.from({ length: LINES }, (_, i) => `pg-${i}`).sort(), 'every line once in the output');
+    const executions = upstreamExecutions(simulator.requests, 'pg-');
+    const twice = [...executions].filter(([, count]) => count !== 1);
+    assert.deepEqual(twice, [], 'every line ran upstream exactly once');
+    assert.equal(executions.size, LINES);
+    assert.equal((await client.files.list()).data.filter((f) => f.filename === 'during.jsonl').length, 0, 'no file registered from the failed upload');
+    await chat();
+    assert.equal((await portico.stop()).code, 0);
+  });
+
+  test('SIGTERM while PostgreSQL is down mid-batch: the process exits 0 within the drain time', async (t) => {
+    if (typeof database === 'string') return t.skip(database);
+    const pg = database;
+    const portico = await spawn('pg-sigterm');
+    const client = portico.client();
+    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('term', LINES)), 'term.jsonl'), purpose: 'batch' });
+    await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await waitFor(() => upstreamExecutions(simulator.requests, 'term-').size >= 4, 30_000, 'the batch to be under way');
+    await pg.stop();
+    try {
+      const stopping = Date.now();
+      const exit = await portico.stop();
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
+    } finally {
+      await pg.start();
+    }
+  });
+});
