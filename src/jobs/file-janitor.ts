@@ -1,7 +1,8 @@
 /**
  * File cleanup: retries provider deletes that failed (with backoff, until the copy is gone),
- * finishes deletes interrupted by a crash, deletes files whose `expires_at` passed, everywhere,
- * and, now and then, removes blob bytes that an upload interrupted by a crash left half-written.
+ * finishes deletes interrupted by a crash, settles copies left `uploading` by an uploader that
+ * died, deletes files whose `expires_at` passed, everywhere, and, now and then, removes blob
+ * bytes that an upload interrupted by a crash left half-written.
  * Every step is idempotent, so several instances may run it side by side.
  */
 import type { Logger } from '../observability/logger.ts';
@@ -32,6 +33,14 @@ export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, interv
     // Files left `deleting` with no copy at all (a crash between steps).
     for (const file of await deps.files.listDeleting()) {
       if ((await deps.files.copiesOf(file.id)).length === 0) await finishFileDeletion(deps, file.id);
+    }
+    // An upload whose lease ran out died with its request or instance. Its provider id was never
+    // recorded, so there is nothing to delete upstream; the row goes, so the next create uploads
+    // afresh instead of waiting on it.
+    for (const copy of await deps.files.listStaleUploads()) {
+      if (await deps.files.removeStaleUpload(copy.id)) {
+        logger.warn({ job: 'file-janitor', file_id: copy.fileId, deployment_id: copy.deploymentId }, 'settled a file copy whose upload never finished');
+      }
     }
     for (const file of await deps.files.listExpired()) {
       await beginFileDeletion(deps, file);

@@ -66,13 +66,13 @@ export function createManagedServices(input: ManagedServicesInput): ManagedServi
   const fileStore = new FileStore(database);
   const batchStore = new BatchStore(database);
   const blobs = blobStoreFor(config.files, database);
+  const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const executors: BatchExecutor[] = [
-    new NativeFileExecutor({ router, files: fileStore, blobs }),
+    new NativeFileExecutor({ router, files: fileStore, blobs, deletion }),
     new NativeInlineExecutor({ router, blobs, files: fileStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
   const synchronizer = new BatchSynchronizer({ router, batches: batchStore, blobs, executors, files: config.files, logger, instanceId });
-  const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
   const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });
   return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId };

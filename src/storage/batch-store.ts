@@ -159,11 +159,24 @@ export class BatchStore {
     this.#db = db;
   }
 
+  /**
+   * Inserts a batch, only while its input file is active: a file deleted (or being deleted)
+   * never starts a batch. On PostgreSQL the file row is read `FOR SHARE`, so a delete that
+   * begins meanwhile waits for this insert (and then sees the batch, which keeps running, as on
+   * OpenAI); SQLite's `BEGIN IMMEDIATE` serialises the two.
+   */
   async insert(batch: NewBatch): Promise<void> {
-    await this.#db.kysely
-      .insertInto('batches')
-      .values(toColumns(batch) as Insertable<BatchesTable>)
-      .execute();
+    await this.#db.kysely.transaction().execute(async (trx) => {
+      let file = trx.selectFrom('files').select('state').where('id', '=', batch.inputFileId);
+      if (this.#db.dialect === 'postgres') file = file.forShare();
+      if ((await file.executeTakeFirst())?.state !== 'active') {
+        throw new NotFoundError(`No such File object: ${batch.inputFileId}`, { param: 'input_file_id' });
+      }
+      await trx
+        .insertInto('batches')
+        .values(toColumns(batch) as Insertable<BatchesTable>)
+        .execute();
+    });
   }
 
   async getById(id: string): Promise<BatchRecord | undefined> {

@@ -8,7 +8,10 @@
  * deleted) and because a deleted file id must still work as a list cursor (the SDK's
  * auto-pagination passes the last id it saw, which the client may have just deleted).
  *
- * Lifecycle of a copy (`state`): uploading -> active -> deleting -> (row removed).
+ * Lifecycle of a copy (`state`): uploading -> active -> deleting -> (row removed). An uploading
+ * copy is leased by its uploader (`leaseExpiresAt`, renewed as the upload runs): one whose lease
+ * ran out was left by a request or instance that died and is settled (removed) by whoever finds
+ * it. It turns active only while it is still uploading and its file is still active.
  */
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { OpenAIFileStatus } from '../spec/openai-objects.ts';
@@ -84,6 +87,8 @@ export interface FileCopyRecord {
   /** Unix seconds (fractional) of the next delete retry. */
   nextAttemptAt: number | null;
   createdAt: number;
+  /** While uploading: until when the uploader holds the copy (unix seconds, fractional). */
+  leaseExpiresAt: number | null;
 }
 
 export interface NewFileCopy {
@@ -93,6 +98,8 @@ export interface NewFileCopy {
   state: FileCopyState;
   createdAt: number;
   providerFileId?: string | null;
+  /** For an `uploading` copy: the uploader's lease, unix seconds (fractional). */
+  leaseExpiresAt?: number | null;
 }
 
 export interface FileCopyPatch {
@@ -255,6 +262,64 @@ export class FileStore {
     return this.updateCopy(copyId, { state });
   }
 
+  /**
+   * uploading -> active with the provider's id, only if the copy is still uploading (no delete
+   * and no takeover since) and its file is still active, in one statement. Answers false
+   * otherwise: the caller then owns a provider copy nobody references and must delete it.
+   */
+  async completeUpload(copyId: string, providerFileId: string): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('file_copies')
+      .set({ state: 'active', provider_file_id: providerFileId, lease_expires_at: null })
+      .where('id', '=', copyId)
+      .where('state', '=', 'uploading')
+      .where((eb) =>
+        eb.exists(eb.selectFrom('files').select('files.id').whereRef('files.id', '=', 'file_copies.file_id').where('files.state', '=', 'active')),
+      )
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /** Extends the lease of a copy still uploading; answers whether it is still uploading. */
+  async renewUpload(copyId: string, leaseExpiresAt: number): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('file_copies')
+      .set({ lease_expires_at: leaseExpiresAt })
+      .where('id', '=', copyId)
+      .where('state', '=', 'uploading')
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  /**
+   * Removes an `uploading` copy whose uploader's lease ran out (it crashed or was cut off), so
+   * the next create uploads afresh. Answers whether this call removed it (of several instances
+   * settling the same copy, one does).
+   */
+  async removeStaleUpload(copyId: string, now: number = nowSeconds()): Promise<boolean> {
+    const result = await this.#db.kysely
+      .deleteFrom('file_copies')
+      .where('id', '=', copyId)
+      .where('state', '=', 'uploading')
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  /** Uploading copies whose uploader's lease ran out (for the file janitor). */
+  async listStaleUploads(now: number = nowSeconds(), limit = 100): Promise<FileCopyRecord[]> {
+    const rows = await this.#db.kysely
+      .selectFrom('file_copies')
+      .selectAll()
+      .where('state', '=', 'uploading')
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toCopyRecord);
+  }
+
   /** Removes one copy row (its provider copy is gone). */
   async deleteCopy(copyId: string): Promise<void> {
     await this.#db.kysely.deleteFrom('file_copies').where('id', '=', copyId).execute();
@@ -414,6 +479,7 @@ export async function insertCopyRow(db: Executor, copy: NewFileCopy): Promise<vo
       last_error: null,
       next_attempt_at: null,
       created_at: copy.createdAt,
+      lease_expires_at: copy.leaseExpiresAt ?? null,
     })
     .execute();
 }
@@ -452,6 +518,7 @@ function toCopyRecord(row: Selectable<FileCopiesTable>): FileCopyRecord {
     lastError: row.last_error,
     nextAttemptAt: nullableNumber(row.next_attempt_at),
     createdAt: Number(row.created_at),
+    leaseExpiresAt: nullableNumber(row.lease_expires_at),
   };
 }
 

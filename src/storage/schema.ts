@@ -67,6 +67,8 @@ export interface FileCopiesTable {
   last_error: string | null;
   next_attempt_at: number | null;
   created_at: number;
+  /** While `uploading`: until when the uploader holds the copy (migration 0007); else null. */
+  lease_expires_at: number | null;
 }
 
 export interface BatchesTable {

@@ -8,7 +8,9 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { FileCopyRecord, FileRecord, FileStore } from '../../storage/file-store.ts';
-import { nowSeconds } from '../../storage/row-mapping.ts';
+import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
+import { newFileCopyId, newFileId } from '../ids.ts';
+import { removeCopies, type PlacedCopy } from './file-placement.ts';
 
 export interface FileDeletionDeps {
   router: Router;
@@ -74,4 +76,22 @@ export async function deleteCopy(deps: FileDeletionDeps, copy: FileCopyRecord): 
     deps.logger.warn({ deployment_id: copy.deploymentId, file_id: copy.fileId, attempts: copy.attempts + 1 }, 'provider file delete failed; will retry');
     return false;
   }
+}
+
+/**
+ * Removes provider copies that no file references (an upload that failed half-way, a copy whose
+ * file was deleted while it uploaded). A copy that will not go away now is recorded under a
+ * hidden `deleting` file, so the cleanup job keeps trying: nothing is left behind for good.
+ */
+export async function abandonCopies(deps: FileDeletionDeps, copies: readonly PlacedCopy[]): Promise<void> {
+  if (copies.length === 0) return;
+  const leftovers = await removeCopies(deps.router, copies);
+  if (leftovers.length === 0) return;
+  const now = unixSeconds();
+  const fileId = newFileId();
+  await deps.files.insert(
+    { id: fileId, owner: 'system:abandoned-upload', purpose: 'batch', filename: 'abandoned.jsonl', bytes: 0, createdAt: now, status: 'error' },
+    leftovers.map((copy) => ({ id: newFileCopyId(), deploymentId: copy.deployment.id, providerFileId: copy.providerFile.id, state: 'active' as const, createdAt: now })),
+  );
+  await deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, deps.retryBaseSeconds));
 }

@@ -14,11 +14,11 @@ import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts'
 import type { CallOptions, Deployment } from '../../spec/provider.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { FileRecord, FileStore, NewFileCopy } from '../../storage/file-store.ts';
-import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
+import { unixSeconds } from '../../storage/row-mapping.ts';
 import { newFileCopyId, newFileId, isFileId } from '../ids.ts';
 import { BatchInputValidator, type BatchInputSummary } from '../jsonl/batch-input-validator.ts';
-import { beginFileDeletion, deleteRetryDelaySeconds, type FileDeletionDeps } from './file-deletion.ts';
-import { holdsFiles, removeCopies, uploadCopy, type PlacedCopy } from './file-placement.ts';
+import { abandonCopies, beginFileDeletion, type FileDeletionDeps } from './file-deletion.ts';
+import { holdsFiles, uploadCopy, type PlacedCopy } from './file-placement.ts';
 import { toOpenAIFile } from './file-views.ts';
 import { readMultipartUpload } from './multipart-upload.ts';
 import { parseUploadFields } from './upload-fields.ts';
@@ -99,7 +99,7 @@ export class FileService {
       try {
         await this.#deps.files.insert(file, copies.map(activeCopy));
       } catch (error) {
-        await this.#abandonCopies(base.id, copies);
+        await this.#abandonCopies(copies);
         throw error;
       }
       return toOpenAIFile({ ...file, ...emptyFields });
@@ -218,26 +218,15 @@ export class FileService {
     const placed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
-      await this.#abandonCopies(newFileId(), placed);
+      await this.#abandonCopies(placed);
       throw failure.reason instanceof GatewayError ? failure.reason : new UpstreamConnectionError('Uploading the file to a target deployment failed.');
     }
     return placed;
   }
 
-  /**
-   * Removes copies of an upload that failed. A copy that will not go away now is recorded under
-   * a hidden `deleting` file so the cleanup job keeps trying: nothing is left behind for good.
-   */
-  async #abandonCopies(fileId: string, copies: readonly PlacedCopy[]): Promise<void> {
-    if (copies.length === 0) return;
-    const leftovers = await removeCopies(this.#deps.router, copies);
-    if (leftovers.length === 0) return;
-    const now = unixSeconds();
-    await this.#deps.files.insert(
-      { id: fileId, owner: 'system:abandoned-upload', purpose: 'batch', filename: 'abandoned.jsonl', bytes: 0, createdAt: now, status: 'error' },
-      leftovers.map(activeCopy),
-    );
-    await this.#deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, this.#deps.deletion.retryBaseSeconds));
+  /** Removes copies of an upload that failed (`abandonCopies`). */
+  async #abandonCopies(copies: readonly PlacedCopy[]): Promise<void> {
+    await abandonCopies(this.#deps.deletion, copies);
   }
 }
 

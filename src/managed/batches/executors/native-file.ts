@@ -5,13 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from '../../../routing/router.ts';
-import { GatewayError } from '../../../spec/errors.ts';
+import { GatewayError, NotFoundError } from '../../../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileRecord, FileStore } from '../../../storage/file-store.ts';
-import { unixSeconds } from '../../../storage/row-mapping.ts';
-import { holdsFiles, uploadCopy } from '../../files/file-placement.ts';
+import { nowSeconds, unixSeconds } from '../../../storage/row-mapping.ts';
+import { abandonCopies, type FileDeletionDeps } from '../../files/file-deletion.ts';
+import { holdsFiles, uploadCopy, type PlacedCopy } from '../../files/file-placement.ts';
 import { newFileCopyId } from '../../ids.ts';
 import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
 import { parseResultFile } from '../result-lines.ts';
@@ -20,10 +21,18 @@ export interface NativeFileExecutorDeps {
   router: Router;
   files: FileStore;
   blobs: BlobStore;
+  /** Removes a provider copy that finished uploading after its file was deleted. */
+  deletion: FileDeletionDeps;
 }
 
-/** How long a create waits for another request's upload of the same copy. */
-const COPY_WAIT_MS = 120_000;
+/**
+ * How long an upload holds its copy without renewal (renewed every third of it): a copy whose
+ * uploader died is taken over after this.
+ */
+const COPY_LEASE_MS = 30_000;
+
+/** Between looks at a copy another request is uploading. */
+const COPY_POLL_MS = 250;
 
 export class NativeFileExecutor implements BatchExecutor {
   readonly execution = 'native_file' as const;
@@ -101,40 +110,69 @@ export class NativeFileExecutor implements BatchExecutor {
 
   /**
    * The provider file id of the input's copy on `deployment`, uploading one if there is none.
-   * The copy row is written before the upload (state `uploading`), so a concurrent create for
-   * the same file waits for this upload instead of making a second copy.
+   * The copy row is written before the upload (state `uploading`, leased to this upload and
+   * renewed while it runs), so a concurrent create for the same file waits for this upload
+   * instead of making a second copy, and a copy left `uploading` by a request or instance that
+   * died (its lease ran out) is settled and uploaded afresh instead of being waited on.
    */
   async #ensureCopy(file: FileRecord, deployment: Deployment, call: CallOptions): Promise<string> {
     const { files } = this.#deps;
-    const existing = await files.findCopy(file.id, deployment.id);
-    if (existing?.state === 'active' && existing.providerFileId) return existing.providerFileId;
-    if (existing) return this.#waitForCopy(file.id, deployment.id);
-    if (!file.blobKey) throw new GatewayError(500, 'The input file has no stored content to place on a deployment.', { type: 'server_error' });
-    const copyId = newFileCopyId();
-    try {
-      await files.insertCopy({ id: copyId, fileId: file.id, deploymentId: deployment.id, state: 'uploading', createdAt: unixSeconds() });
-    } catch {
-      return this.#waitForCopy(file.id, deployment.id);
-    }
-    try {
-      const placed = await uploadCopy(this.#deps.router, this.#deps.blobs, { blobKey: file.blobKey, filename: file.filename }, deployment, call);
-      await files.updateCopy(copyId, { providerFileId: placed.providerFile.id, state: 'active' });
-      return placed.providerFile.id;
-    } catch (error) {
-      await files.deleteCopy(copyId);
-      throw error;
+    for (;;) {
+      call.signal?.throwIfAborted();
+      const existing = await files.findCopy(file.id, deployment.id);
+      if (existing?.state === 'active' && existing.providerFileId) return existing.providerFileId;
+      // Copies turn `deleting` only with their file.
+      if (existing?.state === 'deleting') throw inputFileGone(file.id);
+      if (existing) {
+        if ((existing.leaseExpiresAt ?? 0) > nowSeconds()) await sleep(COPY_POLL_MS, undefined, { signal: call.signal });
+        else await files.removeStaleUpload(existing.id);
+        continue;
+      }
+      if (!file.blobKey) throw new GatewayError(500, 'The input file has no stored content to place on a deployment.', { type: 'server_error' });
+      const copyId = newFileCopyId();
+      try {
+        await files.insertCopy({ id: copyId, fileId: file.id, deploymentId: deployment.id, state: 'uploading', createdAt: unixSeconds(), leaseExpiresAt: copyLeaseUntil() });
+      } catch (error) {
+        // Another request inserted its copy first: wait for that one.
+        if (await files.findCopy(file.id, deployment.id)) continue;
+        throw error;
+      }
+      const providerFileId = await this.#upload(file, deployment, copyId, call);
+      if (providerFileId !== null) return providerFileId;
+      if (!(await files.getActive(file.id))) throw inputFileGone(file.id);
     }
   }
 
-  async #waitForCopy(fileId: string, deploymentId: string): Promise<string> {
-    const deadline = Date.now() + COPY_WAIT_MS;
-    while (Date.now() < deadline) {
-      const copy = await this.#deps.files.findCopy(fileId, deploymentId);
-      if (!copy) break;
-      if (copy.state === 'active' && copy.providerFileId) return copy.providerFileId;
-      if (copy.state === 'deleting') break;
-      await sleep(250);
+  /**
+   * Uploads the copy `copyId` holds and marks it active. Answers null when the copy may not be
+   * kept (its file was deleted, or the copy was taken over, while it uploaded): the provider's
+   * copy is then deleted again, since nothing references it.
+   */
+  async #upload(file: FileRecord, deployment: Deployment, copyId: string, call: CallOptions): Promise<string | null> {
+    const { files } = this.#deps;
+    const renewal = setInterval(() => void files.renewUpload(copyId, copyLeaseUntil()).catch(() => undefined), COPY_LEASE_MS / 3);
+    renewal.unref();
+    let placed: PlacedCopy;
+    try {
+      placed = await uploadCopy(this.#deps.router, this.#deps.blobs, { blobKey: file.blobKey!, filename: file.filename }, deployment, call);
+    } catch (error) {
+      // Failed or aborted (client gone, shutdown): the row goes, so nobody waits on it.
+      await files.deleteCopy(copyId);
+      throw error;
+    } finally {
+      clearInterval(renewal);
     }
-    throw new GatewayError(503, 'The input file is being placed on the deployment by another request; try again.', { type: 'server_error', isRetryable: true });
+    if (await files.completeUpload(copyId, placed.providerFile.id)) return placed.providerFile.id;
+    await abandonCopies(this.#deps.deletion, [placed]);
+    return null;
   }
+}
+
+function copyLeaseUntil(): number {
+  return nowSeconds() + COPY_LEASE_MS / 1000;
+}
+
+/** The input file was deleted while the batch was being created. */
+function inputFileGone(fileId: string): NotFoundError {
+  return new NotFoundError(`No such File object: ${fileId}`, { param: 'input_file_id' });
 }
