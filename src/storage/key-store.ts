@@ -1,7 +1,7 @@
 /** Virtual keys: only the hash of a key is stored; the plaintext is shown once, at creation. */
 import type { Selectable, Updateable } from 'kysely';
 import type { Database } from './database.ts';
-import { parseJsonText, toJsonText } from './row-mapping.ts';
+import { nowSeconds, parseJsonText, toJsonText, unixSeconds } from './row-mapping.ts';
 import type { ApiKeysTable } from './schema.ts';
 
 export interface VirtualKeyRecord {
@@ -93,15 +93,27 @@ export class KeyStore {
     return row && toRecord(row);
   }
 
-  /** Deletes the keys with these hashes; answers the ids of those that existed. */
+  /**
+   * Deletes the keys with these hashes; answers the ids of those that existed. In the same
+   * transaction the batches those keys started and that still run (`validating`, `in_progress`)
+   * are marked `cancelling` and made due for a sync: the batch poller, on whichever instance,
+   * then cancels them at their provider or in the engine. A deleted key leaves nothing running.
+   */
   async deleteByHashes(hashes: readonly string[]): Promise<string[]> {
     if (hashes.length === 0) return [];
-    const rows = await this.#db.kysely
-      .deleteFrom('api_keys')
-      .where('key_hash', 'in', [...hashes])
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const rows = await trx.deleteFrom('api_keys').where('key_hash', 'in', [...hashes]).returning('id').execute();
+      const ids = rows.map((r) => r.id);
+      if (ids.length > 0) {
+        await trx
+          .updateTable('batches')
+          .set({ status: 'cancelling', cancelling_at: unixSeconds(), next_sync_at: nowSeconds() })
+          .where('key_id', 'in', ids)
+          .where('status', 'in', ['validating', 'in_progress'])
+          .execute();
+      }
+      return ids;
+    });
   }
 
   /** Adds `amount` to the key's spend atomically (a missing key is ignored). */

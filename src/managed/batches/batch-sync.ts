@@ -92,7 +92,11 @@ export class BatchSynchronizer {
   async #sync(batch: BatchRecord, owner: string): Promise<void> {
     const { batches, logger } = this.#deps;
     try {
-      const progress = await this.executorFor(batch).refresh(batch, {});
+      const executor = this.executorFor(batch);
+      let progress = await executor.refresh(batch, {});
+      // A batch marked `cancelling` without its provider knowing (its key was deleted) is
+      // cancelled there now; asking again while the provider catches up does no harm.
+      if (batch.status === 'cancelling' && (progress.status === 'validating' || progress.status === 'in_progress')) progress = await executor.cancel(batch, {});
       await this.applyProgress(batch, progress, owner);
       const current = (await batches.getById(batch.id)) ?? batch;
       await batches.releaseLease(batch.id, owner, {
