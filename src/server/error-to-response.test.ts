@@ -115,6 +115,24 @@ describe('errorToResponse', () => {
     assert.match(response.body.error.message, /\[redacted\]/);
   });
 
+  it('answers a full disk (blob directory or SQLite file) with 507 insufficient_storage, never a 500', () => {
+    const full = [
+      Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }),
+      Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' }),
+      Object.assign(new Error('database or disk is full'), { code: 'ERR_SQLITE_ERROR', errcode: 13 }),
+    ];
+    for (const error of full) {
+      const response = errorToResponse(error, { requestId: 'req-1' });
+      assert.equal(response.status, 507, error.message);
+      assertEnvelope(response.body);
+      assert.equal(response.body.error.code, 'insufficient_storage');
+      assert.equal(response.body.error.type, 'server_error');
+      assert.doesNotMatch(response.body.error.message, /ENOSPC|EDQUOT|disk is full/, 'the system error stays in the log');
+    }
+    const busy = Object.assign(new Error('database is locked'), { code: 'ERR_SQLITE_ERROR', errcode: 5 });
+    assert.equal(errorToResponse(busy).status, 500);
+  });
+
   it('frames an error as one SSE data event carrying the same envelope', () => {
     const frame = errorToSseFrame(new UpstreamConnectionError('upstream connection reset'));
     assert.match(frame, /^data: \{.*\}\n\n$/);

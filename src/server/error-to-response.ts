@@ -6,13 +6,14 @@
  * - `GatewayError` subclasses carry their own status, type, param, code and headers.
  * - Fastify's own errors (body parsing, size limits, media types) keep their 4xx status, with a
  *   message of our own wording (theirs mention Fastify internals).
+ * - A full disk (ENOSPC, EDQUOT, SQLITE_FULL) is a 507 `insufficient_storage` (InsufficientStorageError).
  * - Anything else is a 500 with a generic message; the real error is for the log only, so no
  *   stack trace, internal path or upstream key can reach a client.
  *
  * Messages pass through a redactor as a last net (`spec/redaction.ts`): upstream errors are already
  * redacted where they enter Portico (the router), but no message may leak a key through here.
  */
-import { GatewayError, type OpenAIErrorBody } from '../spec/errors.ts';
+import { GatewayError, InsufficientStorageError, type OpenAIErrorBody } from '../spec/errors.ts';
 import { redactSecrets } from '../spec/redaction.ts';
 
 export interface ErrorResponse {
@@ -71,6 +72,9 @@ function codeOf(error: unknown): string | undefined {
 }
 
 export function errorToResponse(error: unknown, options: ErrorToResponseOptions = {}): ErrorResponse {
+  // A full disk under the blob directory or the SQLite file: nothing the client did, and nothing
+  // a Portico bug did either; the client may retry once space is freed.
+  if (isOutOfSpace(error)) return errorToResponse(new InsufficientStorageError(undefined, { cause: error }), options);
   const redact = options.redact ?? redactSecrets;
   if (error instanceof GatewayError) {
     return {
@@ -103,6 +107,16 @@ export function errorToResponse(error: unknown, options: ErrorToResponseOptions 
   const suffix = options.requestId ? ` (request id ${options.requestId})` : '';
   return { ...envelope(500, GENERIC_INTERNAL_MESSAGE + suffix, { type: 'server_error', code: null }), isInternal: true };
 }
+
+/** ENOSPC / EDQUOT from the file system, or SQLITE_FULL (13) from node:sqlite. */
+function isOutOfSpace(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || error instanceof GatewayError) return false;
+  const code = codeOf(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  return code === 'ERR_SQLITE_ERROR' && (error as { errcode?: unknown }).errcode === SQLITE_FULL;
+}
+
+const SQLITE_FULL = 13;
 
 function envelope(
   status: number,

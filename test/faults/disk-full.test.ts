@@ -1,0 +1,104 @@
+/**
+ * The blob directory runs out of space (a 2 MiB tmpfs mounted by the test; it needs root, and
+ * is skipped with the reason otherwise). An upload that does not fit is a 507
+ * `insufficient_storage` in OpenAI's envelope (a server-side condition the client may retry, not
+ * a 500), registers no file and leaves no temp file; once space is freed, an upload that fits
+ * works again.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
+import { mountTmpfs, type Tmpfs } from './fault-helpers-store.ts';
+
+const MASTER_KEY = 'sk-faults-disk-master-0123456789abcdef';
+const MiB = 1024 * 1024;
+
+async function upload(portico: PorticoProcess, name: string, bytes: Buffer, purpose = 'user_data'): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  form.append('purpose', purpose);
+  form.append('file', new Blob([new Uint8Array(bytes)]), name);
+  const response = await fetch(`${portico.baseURL}/files`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}` }, body: form, signal: AbortSignal.timeout(20_000) });
+  return { status: response.status, body: await response.json() };
+}
+
+function assertStorageFull(answer: { status: number; body: any }, what: string): void {
+  assert.equal(answer.status, 507, `${what}: ${JSON.stringify(answer.body)}`);
+  assert.deepEqual(Object.keys(answer.body.error).sort(), ['code', 'message', 'param', 'type'], what);
+  assert.equal(answer.body.error.code, 'insufficient_storage', what);
+  assert.equal(answer.body.error.type, 'server_error', what);
+}
+
+/** A JSONL batch input of about `bytes` bytes. */
+function batchInput(bytes: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const line = JSON.stringify({ custom_id: `disk-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(1000) }] } });
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return Buffer.from(lines.join('\n'));
+}
+
+describe('faults: the blob directory out of space', () => {
+  let disk: Tmpfs | string;
+  let workDir: string;
+  let portico: PorticoProcess | undefined;
+
+  before(async () => {
+    disk = await mountTmpfs('2m');
+    if (typeof disk === 'string') {
+      console.log(`# skipped: ${disk}`);
+      return;
+    }
+    workDir = await mkdtemp(join(tmpdir(), 'portico-faults-disk-'));
+    const configPath = join(workDir, 'config.yaml');
+    await writeFile(
+      configPath,
+      `
+model_list:
+  - model_name: chat
+    litellm_params: { model: mock/chat }
+general_settings:
+  master_key: ${MASTER_KEY}
+portico_settings:
+  files: { storage_dir: ${disk.dir} }
+`,
+    );
+    portico = await spawnPortico({ name: 'disk-full', configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: `file:${join(workDir, 'portico.db')}` } });
+  });
+
+  after(async () => {
+    await portico?.stop();
+    if (typeof disk !== 'string') await disk?.unmount();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  test('an upload that does not fit is a clean 507, leaves nothing, and uploads work again once space is freed', async (t) => {
+    if (typeof disk === 'string' || !portico) return t.skip(typeof disk === 'string' ? disk : 'not started');
+    const dir = disk.dir;
+    const client = portico.client();
+
+    const first = await upload(portico, 'first.bin', Buffer.alloc(MiB, 1));
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const blobsAfterFirst = await readdir(dir);
+    assert.equal(blobsAfterFirst.length, 1);
+
+    assertStorageFull(await upload(portico, 'too-big.bin', Buffer.alloc(3 * MiB, 2)), 'a file larger than the free space');
+    assertStorageFull(await upload(portico, 'too-big.jsonl', batchInput(3 * MiB), 'batch'), 'a batch input larger than the free space');
+    assert.deepEqual(await readdir(dir), blobsAfterFirst, 'no temp file and no partial blob is left');
+    assert.deepEqual((await client.files.list()).data.map((file) => file.filename), ['first.bin'], 'no file registered');
+
+    // Space comes back: the failed uploads took none of it, and a freed file's bytes are reusable.
+    const fits = await upload(portico, 'fits.bin', Buffer.alloc(Math.floor(0.8 * MiB), 3));
+    assert.equal(fits.status, 200, JSON.stringify(fits.body));
+    await client.files.delete(first.body.id);
+    const after = await upload(portico, 'after.bin', Buffer.alloc(MiB, 4));
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(Buffer.compare(Buffer.from(await (await client.files.content(after.body.id)).arrayBuffer()), Buffer.alloc(MiB, 4)), 0);
+    assert.equal((await fetch(`${portico.url}/health/readiness`)).status, 200);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Redis killed and restarted (empty) under a running Portico process (a private server: the
+ * shared one on 6379 serves other suites). While it is down, limits fail open: chat keeps being
+ * served at once, with a warning in the log, and an emulated batch on a deployment with an rpm
+ * (whose lines the engine takes from Redis counters) goes on; once Redis is back, a key's rpm
+ * holds again, and the batch has every line exactly once. A SIGTERM while Redis is down ends the
+ * process within the drain time.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI, { toFile } from 'openai';
+import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
+import { waitFor } from '../scale-out/redis-helpers.ts';
+import { startPrivateRedis, upstreamExecutions, type PrivateRedis } from './fault-helpers-store.ts';
+
+const MASTER_KEY = 'sk-faults-redis-master-0123456789abcdef';
+const GRACE_MS = 1_000;
+/** The engine's own drain (5 s) plus the grace and start-up slack: "exits", not "exits fast". */
+const EXIT_WITHIN_MS = 5_000 + GRACE_MS + 5_000;
+const LINES = 30;
+
+function config(simulator: OpenAISimulator, workDir: string): string {
+  return `
+model_list:
+  - model_name: chat
+    litellm_params: { model: mock/chat, rpm: 100000 }
+  - model_name: emulated
+    litellm_params: { model: hosted_vllm/llama-3.1-8b, api_base: "${simulator.url}", api_key: os.environ/FAULTS_UPSTREAM_KEY, batch_concurrency: 3, rpm: 100000 }
+    model_info: { id: emulated-vllm }
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings:
+  num_retries: 0
+portico_settings:
+  files: { storage_dir: ${join(workDir, 'files')} }
+  batch:
+    refresh_after_seconds: 0
+    poll_interval_ms: 100
+`;
+}
+
+function batchInput(tag: string, count: number): string {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'emulated', messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
+  ).join('\n');
+}
+
+describe('faults: Redis restarted', () => {
+  let redis: PrivateRedis | string;
+  let simulator: OpenAISimulator;
+  let workDir: string;
+  let configPath: string;
+  const started: PorticoProcess[] = [];
+
+  before(async () => {
+    redis = await startPrivateRedis();
+    if (typeof redis === 'string') {
+      console.log(`# skipped: ${redis}`);
+      return;
+    }
+    simulator = await startOpenAISimulator();
+    simulator.setLatency(100);
+    workDir = await mkdtemp(join(tmpdir(), 'portico-faults-redis-'));
+    configPath = join(workDir, 'config.yaml');
+    await writeFile(configPath, config(simulator, workDir));
+  });
+
+  after(async () => {
+    await Promise.all(started.map((portico) => portico.kill()));
+    await simulator?.close();
+    if (typeof redis !== 'string') await redis?.dispose();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const spawn = async (name: string) => {
+    const portico = await spawnPortico({
+      name,
+      configPath,
+      masterKey: MASTER_KEY,
+      env: {
+        DATABASE_URL: `file:${join(workDir, `${name}.db`)}`,
+        REDIS_URL: (redis as PrivateRedis).url,
+        FAULTS_UPSTREAM_KEY: OPENAI_SIMULATOR_API_KEY,
+        PORTICO_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      },
+    });
+    started.push(portico);
+    return portico;
+  };
+
+  test('killed mid-batch and restarted empty: limits fail open meanwhile and hold again after; the batch has every line once', async (t) => {
+    if (typeof redis === 'string') return t.skip(redis);
+    const server = redis;
+    const portico = await spawn('redis-restart');
+    const client = portico.client();
+    const generated = await fetch(`${portico.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rpm_limit: 2 }),
+    });
+    const keyed = portico.client(((await generated.json()) as { key: string }).key);
+    const ask = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    await ask();
+    await ask();
+    await assert.rejects(ask(), OpenAI.RateLimitError, 'the key limit holds while redis is up');
+
+    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('redis', LINES)), 'redis.jsonl'), purpose: 'batch' });
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await waitFor(() => upstreamExecutions(simulator.requests, 'redis-').size >= 5, 30_000, 'the batch to be under way');
+
+    await server.kill();
+    try {
+      // Fail open: over the key's rpm, and not one request waits for redis.
+      for (let i = 0; i < 5; i++) {
+        const asked = Date.now();
+        await ask();
+        assert.ok(Date.now() - asked < 5_000, `served without waiting for redis (${Date.now() - asked} ms)`);
+      }
+      assert.ok(portico.logs.some((line) => line.level === 40 || line.level === 'warn'), 'the outage is logged');
+      assert.equal((await fetch(`${portico.url}/health/readiness`)).status, 200, 'still ready: redis is not required');
+      const during = upstreamExecutions(simulator.requests, 'redis-').size;
+      await waitFor(() => upstreamExecutions(simulator.requests, 'redis-').size > during, 10_000, 'the batch to go on without redis');
+    } finally {
+      await server.start();
+    }
+
+    await waitFor(async () => {
+      try {
+        await ask();
+        return false;
+      } catch (error) {
+        return error instanceof OpenAI.RateLimitError;
+      }
+    }, 20_000, 'the key limit to hold again');
+
+    let ended: OpenAI.Batches.Batch | undefined;
+    await waitFor(async () => {
+      ended = await client.batches.retrieve(batch.id);
+      return ['completed', 'failed', 'expired', 'cancelled'].includes(ended.status);
+    }, 60_000, 'the batch to end');
+    assert.equal(ended?.status, 'completed');
+    assert.deepEqual(ended?.request_counts, { total: LINES, completed: LINES, failed: 0 });
+    const output = (await (await client.files.content(ended?.output_file_id as string)).text()).trim().split('\n');
+    assert.equal(new Set(output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id)).size, LINES, 'every line once in the output');
+    assert.deepEqual([...upstreamExecutions(simulator.requests, 'redis-')].filter(([, count]) => count !== 1), [], 'every line ran upstream once');
+    assert.equal((await portico.stop()).code, 0);
+  });
+
+  test('SIGTERM while Redis is down mid-batch: the process exits 0 within the drain time', async (t) => {
+    if (typeof redis === 'string') return t.skip(redis);
+    const server = redis;
+    const portico = await spawn('redis-sigterm');
+    const client = portico.client();
+    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('term', LINES)), 'term.jsonl'), purpose: 'batch' });
+    await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await waitFor(() => upstreamExecutions(simulator.requests, 'term-').size >= 3, 30_000, 'the batch to be under way');
+    await server.kill();
+    try {
+      const stopping = Date.now();
+      const exit = await portico.stop();
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
+    } finally {
+      await server.start();
+    }
+  });
+});
