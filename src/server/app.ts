@@ -18,6 +18,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerKeyRateLimits } from './rate-limit-hook.ts';
+import { waitForHandlersOnClose } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
 const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -45,6 +46,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   });
 
   useQuickJsonBodyParser(app);
+  // A stop waits for the handlers still cleaning up after a cut connection (`running-handlers.ts`).
+  waitForHandlersOnClose(app, (running) => services.logger.warn({ running }, 'shutdown: handlers still running after their connections closed'));
   const redact = redactorFor(services.config);
   const metricsPublic = options.metricsPublic ?? false;
 
