@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { TurnBatchedDestination, createLogger, isoTimestamp } from './logger.ts';
+import { Writable } from 'node:stream';
+import { StreamLineSink, TurnBatchedDestination, createLogger, droppedLogLines, isoTimestamp } from './logger.ts';
 
 describe('the logger', () => {
   it('writes the time as pino.stdTimeFunctions.isoTime does', () => {
@@ -37,5 +38,26 @@ describe('the logger', () => {
     destination.write('c\n');
     destination.flushSync();
     assert.deepEqual(writes, ['a\nb\n', 'c\n'], 'flushSync hands pending lines over at once');
+  });
+
+  it('a stream sink never holds more than its cap, and after a write error drops everything; both counted', async () => {
+    const written: string[] = [];
+    // A reader that takes one chunk and then nothing more (a stalled log shipper).
+    const stalled = new Writable({ write: (chunk: Buffer) => void written.push(chunk.toString()) });
+    const sink = new StreamLineSink(stalled, 20);
+    const before = droppedLogLines();
+    sink.write('line 1\n');
+    sink.write('line 2\nline 3\n');
+    assert.equal(droppedLogLines() - before, 2, 'over the 20 buffered bytes: dropped and counted');
+    assert.deepEqual(written, ['line 1\n']);
+
+    // A reader that is gone (EPIPE).
+    const failing = new Writable({ write: (_chunk, _encoding, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    const broken = new StreamLineSink(failing, 1000);
+    broken.write('a\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    broken.write('b\nc\n');
+    assert.equal(droppedLogLines() - before, 5, 'the failed write and everything after it');
+    broken.flushSync();
   });
 });

@@ -8,6 +8,7 @@
  * line carries ids, route, model, status and timings only; `redact` below is a second net for
  * fields someone might add by mistake.
  */
+import { fstatSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger } from 'pino';
@@ -80,23 +81,121 @@ const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
  * line (and a blocking wait when the pipe is full); an asynchronous write per line costs even
  * more (a thread-pool round trip each). Here the lines logged during one turn of the event loop
  * are joined and handed over once, at the end of the turn (`setImmediate`): a quiet server's line
- * goes out at once, a busy one's request lines share one asynchronous write. Whatever is still
- * pending is written synchronously when the process exits.
+ * goes out at once, a busy one's request lines share one asynchronous write.
+ *
+ * Stdout must never stop Portico: a log shipper that stalls or dies (a full pipe, EPIPE) costs
+ * log lines, counted (`droppedLogLines`, the metric `portico_log_lines_dropped_total`), never a
+ * busy loop, a blocked thread, or an exit that waits forever. So a pipe or socket is written
+ * through Node's non-blocking stream (`process.stdout`: what it could not take yet waits in
+ * memory, up to `MAX_BUFFERED_LOG_BYTES`), and a file or terminal through pino's SonicBoom.
  */
 function stdoutDestination(): DestinationStream {
   // One per process, whatever the number of loggers (tests build many): one writer on fd 1,
   // lines in order, one exit hook.
-  sharedStdout ??= new TurnBatchedDestination(pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES }));
+  sharedStdout ??= new TurnBatchedDestination(isPipeOrSocket(1) ? new StreamLineSink(process.stdout, MAX_BUFFERED_LOG_BYTES) : fileStdoutSink());
   return sharedStdout;
 }
 
 let sharedStdout: TurnBatchedDestination | undefined;
+
+/** Log lines stdout could not take since the process started (a stalled or dead reader). */
+let droppedLines = 0;
+
+export function droppedLogLines(): number {
+  return droppedLines;
+}
+
+function countDropped(chunk: string): void {
+  for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', at + 1)) droppedLines += 1;
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
 
 /** The part of pino's SonicBoom destination the batcher uses. */
 interface LineSink {
   write(chunk: string): boolean;
   flush(callback?: (error?: Error) => void): void;
   flushSync(): void;
+}
+
+/**
+ * A pipe or socket, through a non-blocking Node stream: a write never blocks (what the reader
+ * has not taken yet is queued by the stream), at most `maxBufferedBytes` wait, and after a write
+ * error (EPIPE: the reader is gone for good) nothing more is tried. Lines that cannot be written
+ * are counted as dropped.
+ */
+export class StreamLineSink implements LineSink {
+  readonly #stream: NodeJS.WritableStream & { readonly writableLength: number };
+  readonly #maxBufferedBytes: number;
+  #broken = false;
+
+  constructor(stream: NodeJS.WritableStream & { readonly writableLength: number }, maxBufferedBytes: number) {
+    this.#stream = stream;
+    this.#maxBufferedBytes = maxBufferedBytes;
+    stream.on('error', () => {
+      this.#broken = true;
+    });
+  }
+
+  write(chunk: string): boolean {
+    if (this.#broken || this.#stream.writableLength + chunk.length > this.#maxBufferedBytes) {
+      countDropped(chunk);
+      return false;
+    }
+    return this.#stream.write(chunk, (error) => {
+      if (error) countDropped(chunk);
+    });
+  }
+
+  flush(callback?: (error?: Error) => void): void {
+    if (this.#broken || this.#stream.writableLength === 0) callback?.();
+    else this.#stream.once('drain', () => callback?.());
+  }
+
+  /**
+   * Nothing to wait for: a write hands the stream all the pipe takes at once, and waiting for the
+   * rest could mean waiting forever on a reader that is gone (at exit, it is lost).
+   */
+  flushSync(): void {}
+}
+
+/**
+ * A file or a terminal: pino's SonicBoom, asynchronous, holding at most `MAX_BUFFERED_LOG_BYTES`
+ * (its `drop` event counts the rest). After a write error nothing more is written: SonicBoom's
+ * `flushSync` would retry a failing write forever.
+ */
+function fileStdoutSink(): LineSink {
+  const sonic = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_LOG_BYTES });
+  let broken = false;
+  sonic.on('error', () => {
+    broken = true;
+    // pino's exit hook calls it too, and it retries a failing write forever.
+    sonic.flushSync = () => {};
+  });
+  sonic.on('drop', (data: unknown) => countDropped(String(data)));
+  return {
+    write(chunk) {
+      if (broken) {
+        countDropped(chunk);
+        return false;
+      }
+      return sonic.write(chunk);
+    },
+    flush(callback) {
+      if (broken) callback?.();
+      else sonic.flush(callback);
+    },
+    flushSync() {
+      if (!broken) sonic.flushSync();
+    },
+  };
 }
 
 export class TurnBatchedDestination implements DestinationStream {

@@ -10,7 +10,8 @@
  * observation is three Map hits and a few additions: no label hashing, no string or object
  * allocation. Each app gets its own registry, so tests can build several apps in one process.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { droppedLogLines } from './logger.ts';
 import { FastCounter, type FastCounterChild, FastHistogram, type FastHistogramChild } from './fast-metrics.ts';
 
 /** Seconds; upstream and total latency of model calls (LLM calls run from ms to minutes). */
@@ -105,6 +106,18 @@ export class GatewayMetrics {
       help: 'Upstream attempts (first tries, retries and fallbacks), by model group, deployment id and result (ok or error).',
       labelNames: ['model', 'deployment', 'result'],
       registers: [this.registry],
+    });
+    let droppedSoFar = 0;
+    new Counter({
+      name: 'portico_log_lines_dropped_total',
+      help: 'Log lines stdout could not take (its reader stalled or went away), since the process started.',
+      registers: [this.registry],
+      collect() {
+        // The count is the process's (one stdout): brought up to date when scraped.
+        const dropped = droppedLogLines();
+        if (dropped > droppedSoFar) this.inc(dropped - droppedSoFar);
+        droppedSoFar = dropped;
+      },
     });
     for (const route of options.routes ?? []) {
       this.overheadChild(route);
