@@ -124,6 +124,9 @@ export const filesSettingsSchema = z.looseObject({
   max_file_bytes: positiveInt.nullish(),
   max_batch_file_bytes: positiveInt.nullish(),
   max_batch_file_lines: positiveInt.nullish(),
+  max_batch_line_bytes: positiveInt.nullish(),
+  max_concurrent_uploads: positiveInt.nullish(),
+  max_concurrent_uploads_per_key: positiveInt.nullish(),
   batch_file_default_expiry_seconds: nonNegativeInt.nullish(),
   /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */
   delete_retry_base_seconds: nonNegativeNumber.nullish(),

@@ -267,6 +267,9 @@ model_list:
       maxFileBytes: 512 * 1024 * 1024,
       maxBatchFileBytes: 200 * 1024 * 1024,
       maxBatchFileLines: 50_000,
+      maxBatchLineBytes: 20 * 1024 * 1024,
+      maxConcurrentUploads: 8,
+      maxConcurrentUploadsPerKey: 4,
       batchFileDefaultExpirySeconds: 30 * 24 * 3600,
       deleteRetryBaseSeconds: 5,
     });

@@ -28,6 +28,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
     maxFileBytes: 512 * MB,
     maxBatchFileBytes: 200 * MB,
     maxBatchFileLines: 50_000,
+    // A request with a ~15 MB image as base64 fits; validating a line holds a few copies of it,
+    // so this (times max_concurrent_uploads) bounds what uploads may take in memory.
+    maxBatchLineBytes: 20 * MB,
+    maxConcurrentUploads: 8,
+    maxConcurrentUploadsPerKey: 4,
     batchFileDefaultExpirySeconds: 30 * 24 * 60 * 60,
     deleteRetryBaseSeconds: 5,
   }),
@@ -188,6 +193,9 @@ function filesSettingsOf(file: ConfigFile): FilesSettings {
     maxFileBytes: files.max_file_bytes ?? defaults.maxFileBytes,
     maxBatchFileBytes: files.max_batch_file_bytes ?? defaults.maxBatchFileBytes,
     maxBatchFileLines: files.max_batch_file_lines ?? defaults.maxBatchFileLines,
+    maxBatchLineBytes: files.max_batch_line_bytes ?? defaults.maxBatchLineBytes,
+    maxConcurrentUploads: files.max_concurrent_uploads ?? defaults.maxConcurrentUploads,
+    maxConcurrentUploadsPerKey: files.max_concurrent_uploads_per_key ?? defaults.maxConcurrentUploadsPerKey,
     batchFileDefaultExpirySeconds: files.batch_file_default_expiry_seconds ?? defaults.batchFileDefaultExpirySeconds,
     deleteRetryBaseSeconds: files.delete_retry_base_seconds ?? defaults.deleteRetryBaseSeconds,
   };

@@ -30,6 +30,12 @@ export interface FilesSettings {
   readonly maxFileBytes: number;
   readonly maxBatchFileBytes: number;
   readonly maxBatchFileLines: number;
+  /** Longest line of a batch input file, bytes: what validating one line may hold in memory. */
+  readonly maxBatchLineBytes: number;
+  /** Uploads in progress at once on this instance, all keys together (429 beyond). */
+  readonly maxConcurrentUploads: number;
+  /** Uploads in progress at once on this instance for one key (429 beyond). */
+  readonly maxConcurrentUploadsPerKey: number;
   /** Default expiry for `purpose=batch` files, seconds; 0 = never. */
   readonly batchFileDefaultExpirySeconds: number;
   /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */

@@ -16,12 +16,13 @@ import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { FileRecord, FileStore, NewFileCopy } from '../../storage/file-store.ts';
 import { unixSeconds } from '../../storage/row-mapping.ts';
 import { newFileCopyId, newFileId, isFileId } from '../ids.ts';
-import { BatchInputValidator, type BatchInputSummary } from '../jsonl/batch-input-validator.ts';
+import { BatchInputValidator, type BatchInputProblem, type BatchInputSummary } from '../jsonl/batch-input-validator.ts';
 import { abandonCopies, beginFileDeletion, type FileDeletionDeps } from './file-deletion.ts';
 import { holdsFiles, uploadCopy, type PlacedCopy } from './file-placement.ts';
 import { toOpenAIFile } from './file-views.ts';
 import { readMultipartUpload } from './multipart-upload.ts';
 import { parseUploadFields } from './upload-fields.ts';
+import { UploadSlots } from './upload-slots.ts';
 
 export interface FileServiceDeps {
   router: Router;
@@ -52,13 +53,24 @@ export function fileNotFound(id: string): NotFoundError {
 
 export class FileService {
   readonly #deps: FileServiceDeps;
+  readonly #uploads: UploadSlots;
 
   constructor(deps: FileServiceDeps) {
     this.#deps = deps;
+    this.#uploads = new UploadSlots({ total: deps.settings.maxConcurrentUploads, perKey: deps.settings.maxConcurrentUploadsPerKey });
   }
 
-
+  /** Reads, validates and stores an upload while holding one of the instance's upload slots. */
   async upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions = {}): Promise<OpenAIFile> {
+    const release = this.#uploads.acquire(principal);
+    try {
+      return await this.#upload(principal, headers, body, call);
+    } finally {
+      release();
+    }
+  }
+
+  async #upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions): Promise<OpenAIFile> {
     const { blobs, settings } = this.#deps;
     const upload = await readMultipartUpload<ReceivedFile>(
       headers,
@@ -157,7 +169,12 @@ export class FileService {
   /** Streams the file part to the blob store, checking it as batch input on the way unless the purpose is known to be something else. */
   async #receive(stream: Readable, purposeSoFar: string | undefined): Promise<ReceivedFile> {
     const { settings } = this.#deps;
-    const validator = purposeSoFar === undefined || purposeSoFar === 'batch' ? new BatchInputValidator({ maxLines: settings.maxBatchFileLines }) : null;
+    const validator =
+      purposeSoFar === undefined || purposeSoFar === 'batch'
+        ? new BatchInputValidator({ maxLines: settings.maxBatchFileLines, maxLineBytes: settings.maxBatchLineBytes })
+        : null;
+    // Known to be batch input: a bad line ends the upload at once, before the rest is stored.
+    const failFast = purposeSoFar === 'batch';
     // `pipeline` carries an error of the part on to the validating stream even before the blob
     // store attaches to it (the store awaits its directory or row first); its callback has
     // nothing to do, since the store sees the destroyed stream and fails with that error.
@@ -167,7 +184,8 @@ export class FileService {
           new Transform({
             transform(chunk: Buffer, _encoding, callback) {
               validator.push(chunk);
-              callback(null, chunk);
+              const problem = failFast ? validator.problemSoFar : null;
+              callback(problem ? batchInputError(problem) : null, chunk);
             },
           }),
           () => undefined,
@@ -185,11 +203,7 @@ export class FileService {
       throw new InvalidRequestError(`File is too large. Batch input files may be at most ${this.#deps.settings.maxBatchFileBytes} bytes.`, { param: 'file', code: 'file_too_large' });
     }
     if (!summary) throw new Error('batch input was not validated');
-    const problem = summary.problem;
-    if (problem) {
-      const where = problem.line === null ? '' : `line ${problem.line}: `;
-      throw new InvalidRequestError(`Invalid batch input file: ${where}${problem.message}`, { param: problem.param ?? 'file', code: problem.code });
-    }
+    if (summary.problem) throw batchInputError(summary.problem);
     return summary;
   }
 
@@ -228,6 +242,11 @@ export class FileService {
   async #abandonCopies(copies: readonly PlacedCopy[]): Promise<void> {
     await abandonCopies(this.#deps.deletion, copies);
   }
+}
+
+function batchInputError(problem: BatchInputProblem): InvalidRequestError {
+  const where = problem.line === null ? '' : `line ${problem.line}: `;
+  return new InvalidRequestError(`Invalid batch input file: ${where}${problem.message}`, { param: problem.param ?? 'file', code: problem.code });
 }
 
 const emptyFields = {

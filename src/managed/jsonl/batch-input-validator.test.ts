@@ -58,3 +58,16 @@ test('a line over the length limit stops validation instead of filling memory', 
   assert.equal(summary.problem?.code, 'invalid_json_line');
   assert.equal(summary.problem?.line, 1);
 });
+
+test('a custom_id over the length bound is refused; duplicates are found by digest whatever the length', () => {
+  const long = 'z'.repeat(512);
+  assert.equal(validate(line(long)).problem, null);
+  assert.deepEqual(validate(`${line('a')}\n${line(`${long}z`)}`).problem, {
+    line: 2,
+    code: 'invalid_value',
+    param: 'custom_id',
+    message: 'The custom_id is too long: at most 512 characters.',
+  });
+  assert.equal(validate(`${line(long)}\n${line('b')}\n${line(long)}`).problem?.code, 'duplicate_custom_id');
+  assert.equal(validate(`${line(`${long.slice(1)}a`)}\n${line(`${long.slice(1)}b`)}`).problem, null);
+});

@@ -4,6 +4,7 @@
  * batch validates; Portico reports them at upload as a 400 naming the line, so a bad file never
  * reaches a provider.
  */
+import { createHash } from 'node:crypto';
 import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
 import { LineSplitter, LineTooLongError } from './line-splitter.ts';
 
@@ -31,6 +32,12 @@ export interface BatchInputValidatorOptions {
 }
 
 /**
+ * Longest `custom_id`, characters. OpenAI states no limit; ids are echoed into every result
+ * line and kept while the batch runs, so Portico bounds them.
+ */
+export const MAX_CUSTOM_ID_CHARS = 512;
+
+/**
  * Accepts `/v1/chat/completions` and Azure's documented `/chat/completions` alike
  * (WIRE.md §2.2: Azure's classic docs write line urls without `/v1`).
  */
@@ -41,7 +48,8 @@ export function normaliseBatchEndpoint(url: string): string | null {
 
 export class BatchInputValidator {
   private readonly splitter: LineSplitter;
-  private readonly customIds = new Set<string>();
+  /** Digests of the ids seen (`customIdDigest`): a fixed size per line, however long the ids. */
+  private readonly customIdDigests = new Set<string>();
   private readonly options: BatchInputValidatorOptions;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private lineCount = 0;
@@ -52,6 +60,11 @@ export class BatchInputValidator {
   constructor(options: BatchInputValidatorOptions) {
     this.options = options;
     this.splitter = new LineSplitter((line, number) => this.checkLine(line, number), { maxLineBytes: options.maxLineBytes });
+  }
+
+  /** The first problem found in what was pushed so far (the end of the file is not checked yet). */
+  get problemSoFar(): BatchInputProblem | null {
+    return this.problem;
   }
 
   /** Feed the next chunk. Cheap once a problem is found: the rest is only passed over. */
@@ -80,7 +93,7 @@ export class BatchInputValidator {
 
   private recordTooLong(error: unknown): void {
     if (!(error instanceof LineTooLongError)) throw error;
-    this.fail(error.lineNumber, 'invalid_json_line', null, `This line is too long (more than ${this.options.maxLineBytes} bytes).`);
+    this.fail(error.lineNumber, 'invalid_json_line', null, `This line is too long (more than ${error.maxLineBytes} bytes).`);
   }
 
   private fail(line: number | null, code: string, param: string | null, message: string): void {
@@ -118,10 +131,14 @@ export class BatchInputValidator {
     if (typeof line.custom_id !== 'string' || line.custom_id.length === 0) {
       return this.fail(number, 'invalid_type', 'custom_id', "Invalid type for 'custom_id': expected a non-empty string.");
     }
-    if (this.customIds.has(line.custom_id)) {
+    if (line.custom_id.length > MAX_CUSTOM_ID_CHARS) {
+      return this.fail(number, 'invalid_value', 'custom_id', `The custom_id is too long: at most ${MAX_CUSTOM_ID_CHARS} characters.`);
+    }
+    const digest = customIdDigest(line.custom_id);
+    if (this.customIdDigests.has(digest)) {
       return this.fail(number, 'duplicate_custom_id', 'custom_id', `The custom_id '${truncate(line.custom_id)}' is used more than once in this file.`);
     }
-    this.customIds.add(line.custom_id);
+    this.customIdDigests.add(digest);
     if (line.method !== 'POST') {
       return this.fail(number, 'invalid_value', 'method', `Invalid value: '${truncate(String(line.method))}'. Supported values are: 'POST'.`);
     }
@@ -150,4 +167,12 @@ export class BatchInputValidator {
 
 function truncate(value: string): string {
   return value.length > 80 ? `${value.slice(0, 80)}...` : value;
+}
+
+/**
+ * 128 bits of the id's sha256: two different ids of one file share it with a chance far below
+ * any hardware error, and the set of ids seen costs the same per line whatever their length.
+ */
+function customIdDigest(customId: string): string {
+  return createHash('sha256').update(customId).digest().subarray(0, 16).toString('base64');
 }

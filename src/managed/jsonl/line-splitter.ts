@@ -5,9 +5,11 @@
 
 export class LineTooLongError extends Error {
   readonly lineNumber: number;
+  readonly maxLineBytes: number;
   constructor(lineNumber: number, maxLineBytes: number) {
     super(`Line ${lineNumber} is longer than ${maxLineBytes} bytes.`);
     this.lineNumber = lineNumber;
+    this.maxLineBytes = maxLineBytes;
   }
 }
 

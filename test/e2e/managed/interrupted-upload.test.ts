@@ -57,14 +57,14 @@ async function interruptedUpload(portico: PorticoUnderTest, started: () => Promi
   const head =
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="input.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`;
-  const line = `${JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [] } })}\n`;
+  const line = (i: number) => `${JSON.stringify({ custom_id: `request-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [] } })}\n`;
   socket.write(
     `POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${MASTER_KEY}\r\n` +
       `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
   );
   socket.write(head);
   // Half a megabyte of the promised ten: enough that the store has begun writing.
-  socket.write(line.repeat(Math.ceil((512 * 1024) / line.length)));
+  socket.write(Array.from({ length: Math.ceil((512 * 1024) / line(0).length) }, (_, i) => line(i)).join(''));
   await until('the upload to reach the blob store', started);
   socket.destroy();
 }
