@@ -22,6 +22,7 @@ import {
   chat,
   FAULTS_MASTER_KEY,
   faultModel,
+  FLOOD_BYTES,
   listedFileIds,
   MULTIPART_BOUNDARY,
   multipartAround,
@@ -110,7 +111,11 @@ for (const dialect of ALL_DIALECTS) {
       upstream = await startFaultUpstream();
       portico = await startFaultPortico({
         dialect,
-        models: faultModel('healthy', 'ok', upstream) + faultModel('slow-stream', 'trickle', upstream),
+        models:
+          faultModel('healthy', 'ok', upstream) +
+          faultModel('slow-stream', 'trickle', upstream) +
+          faultModel('flood', 'flood', upstream) +
+          faultModel('hang', 'hang', upstream, 'timeout: 60, max_retries: 0'),
       });
       // Warm every path once (database pool, blob store, upstream call) before the baseline.
       await assertServes(portico, 'healthy');
@@ -144,6 +149,43 @@ for (const dialect of ALL_DIALECTS) {
       const closed = upstream.closedEarly.slice(closedBefore);
       assert.equal(closed.length, 3, 'each upstream stream was cut short by Portico');
       assert.ok(closed.every((entry) => entry.chunksSent < 100), `the upstream stopped early: ${JSON.stringify(closed)}`);
+      await portico.expectDescriptorsNear(baselineFds);
+    });
+
+    it('a client that hangs up while the upstream is still thinking closes the upstream call', async () => {
+      const hits = upstream.hits('hang');
+      for (let i = 0; i < 3; i++) {
+        const request = http.request({
+          host: '127.0.0.1',
+          port: portico.port,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          agent: false,
+          headers: { authorization: `Bearer ${FAULTS_MASTER_KEY}`, 'content-type': 'application/json' },
+        });
+        request.on('error', () => undefined);
+        request.end(JSON.stringify(chat('hang')));
+        await waitFor(() => upstream.hits('hang') === hits + i + 1, 5_000, () => 'the request did not reach the upstream');
+        request.destroy();
+      }
+      // The deployment's timeout is 60 s: only the client's hang-up can have closed them.
+      await upstream.waitForNoOpenExchanges();
+      await portico.expectDescriptorsNear(baselineFds);
+    });
+
+    it('a client that stops reading a fast stream slows the upstream down instead of filling memory', async () => {
+      const rssBefore = await portico.rssBytes();
+      const stream = await openStream(portico, '/v1/chat/completions', chat('flood', 'x', { stream: true }));
+      assert.equal(stream.status, 200);
+      await stream.nextEvent();
+      stream.pause();
+      await sleep(1_500);
+      const sent = upstream.floodSent();
+      const growth = (await portico.rssBytes()) - rssBefore;
+      stream.destroy();
+      assert.ok(sent < FLOOD_BYTES / 2, `the upstream could send ${(sent / MiB).toFixed(1)} MiB to a client that reads nothing`);
+      assert.ok(growth < FLOOD_BYTES / 2, `Portico's RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+      await upstream.waitForNoOpenExchanges();
       await portico.expectDescriptorsNear(baselineFds);
     });
 

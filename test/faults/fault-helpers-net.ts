@@ -45,7 +45,8 @@ export const FAULTS_UPSTREAM_KEY = 'sk-faults-net-upstream-key-000000';
  * - `truncated-json`: 200 `application/json` whose text stops halfway (a complete HTTP message);
  * - `json-for-stream`: answers a `stream: true` request with a plain JSON completion;
  * - `trickle`: an SSE chunk every 50 ms for 10 s (a slow generation);
- * - `lockstep`: one SSE chunk, then each further chunk only when the test calls `releaseChunk()`.
+ * - `lockstep`: one SSE chunk, then each further chunk only when the test calls `releaseChunk()`;
+ * - `flood`: `FLOOD_BYTES` of SSE chunks as fast as the connection takes them (`floodSent()`).
  */
 export type FaultBehaviour =
   | 'ok'
@@ -60,9 +61,11 @@ export type FaultBehaviour =
   | 'truncated-json'
   | 'json-for-stream'
   | 'trickle'
-  | 'lockstep';
+  | 'lockstep'
+  | 'flood';
 
 export const LOCKSTEP_CHUNKS = 5;
+export const FLOOD_BYTES = 64 * 1024 * 1024;
 const TRICKLE_CHUNKS = 200;
 
 export interface FaultUpstream {
@@ -80,6 +83,8 @@ export interface FaultUpstream {
   releaseChunk(): void;
   /** How many chunks the current `lockstep` stream has sent. */
   lockstepSent(): number;
+  /** Bytes the current `flood` stream has handed to its socket. */
+  floodSent(): number;
   close(): Promise<void>;
 }
 
@@ -114,6 +119,7 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
   let lockstepRelease: (() => void) | undefined;
   let lockstepPending = 0;
   let lockstepSent = 0;
+  let floodSent = 0;
 
   const server = http.createServer((request, response) => {
     // No keep-alive: Portico's pool holds no upstream socket between requests.
@@ -219,6 +225,24 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
           next();
           return;
         }
+        case 'flood': {
+          response.writeHead(200, SSE);
+          floodSent = 0;
+          const frame = Buffer.from(chunkFrame('x'.repeat(16 * 1024)));
+          const pump = () => {
+            while (!response.destroyed && floodSent < FLOOD_BYTES) {
+              floodSent += frame.length;
+              sent++;
+              if (!response.write(frame)) {
+                response.once('drain', pump);
+                return;
+              }
+            }
+            if (!response.destroyed) response.end('data: [DONE]\n\n');
+          };
+          pump();
+          return;
+        }
         default:
           if (body.stream === true) {
             response.writeHead(200, SSE);
@@ -254,6 +278,7 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
       else lockstepPending++;
     },
     lockstepSent: () => lockstepSent,
+    floodSent: () => floodSent,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -561,6 +586,9 @@ export interface OpenStream {
   nextEvent(timeoutMs?: number): Promise<string>;
   /** Everything after the events taken so far, once the answer ended. */
   rest(): Promise<string>;
+  /** Stops reading (the socket's buffers fill up), and reads on. */
+  pause(): void;
+  resume(): void;
   /** Hangs up (the client goes away). */
   destroy(): void;
   readonly socket: import('node:net').Socket;
@@ -618,6 +646,8 @@ export function openStream(portico: Pick<PorticoProcess, 'port'>, path: string, 
             while (!ended) await changed();
             return buffered;
           },
+          pause: () => response.pause(),
+          resume: () => response.resume(),
           destroy() {
             request.destroy();
           },
