@@ -130,6 +130,9 @@ export const filesSettingsSchema = z.looseObject({
   batch_file_default_expiry_seconds: nonNegativeInt.nullish(),
   /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */
   delete_retry_base_seconds: nonNegativeNumber.nullish(),
+  /** Per-owner quotas of stored files (bytes, count); absent = none. */
+  max_bytes_per_owner: positiveInt.nullish(),
+  max_files_per_owner: positiveInt.nullish(),
 });
 
 export const batchSettingsSchema = z.looseObject({

@@ -198,6 +198,8 @@ function filesSettingsOf(file: ConfigFile): FilesSettings {
     maxConcurrentUploadsPerKey: files.max_concurrent_uploads_per_key ?? defaults.maxConcurrentUploadsPerKey,
     batchFileDefaultExpirySeconds: files.batch_file_default_expiry_seconds ?? defaults.batchFileDefaultExpirySeconds,
     deleteRetryBaseSeconds: files.delete_retry_base_seconds ?? defaults.deleteRetryBaseSeconds,
+    ...(files.max_bytes_per_owner != null && { maxBytesPerOwner: files.max_bytes_per_owner }),
+    ...(files.max_files_per_owner != null && { maxFilesPerOwner: files.max_files_per_owner }),
   };
 }
 

@@ -40,6 +40,10 @@ export interface FilesSettings {
   readonly batchFileDefaultExpirySeconds: number;
   /** First wait before a failed provider delete is retried; doubles per attempt up to 10 min. */
   readonly deleteRetryBaseSeconds: number;
+  /** Bytes of active files one owner may hold (uploads and batch results); absent = no limit. */
+  readonly maxBytesPerOwner?: number;
+  /** Active files one owner may hold; absent = no limit. */
+  readonly maxFilesPerOwner?: number;
 }
 
 export interface BatchSettings {

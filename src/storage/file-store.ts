@@ -179,6 +179,17 @@ export class FileStore {
     return toPage(rows.map(toFileRecord), options.limit);
   }
 
+  /** How many active files an owner holds, and their bytes (what the per-owner quotas count). */
+  async usageOf(owner: string): Promise<{ files: number; bytes: number }> {
+    const row = await this.#db.kysely
+      .selectFrom('files')
+      .select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('bytes')])
+      .where('owner', '=', owner)
+      .where('state', '=', 'active')
+      .executeTakeFirstOrThrow();
+    return { files: Number(row.files), bytes: Number(row.bytes) };
+  }
+
   /** Applies `patch`; answers whether the file exists (and is not a tombstone). */
   async update(id: string, patch: FilePatch): Promise<boolean> {
     const values: Updateable<FilesTable> = {};

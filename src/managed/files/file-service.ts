@@ -8,7 +8,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import type { FilesSettings } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
-import { GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError, UpstreamConnectionError } from '../../spec/errors.ts';
+import { GatewayError, InvalidRequestError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, UpstreamConnectionError } from '../../spec/errors.ts';
 import type { OpenAIFile, OpenAIFileDeleted, OpenAIList } from '../../spec/openai-objects.ts';
 import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts';
 import type { CallOptions, Deployment } from '../../spec/provider.ts';
@@ -21,6 +21,7 @@ import { abandonCopies, beginFileDeletion, type FileDeletionDeps } from './file-
 import { holdsFiles, uploadCopy, type PlacedCopy } from './file-placement.ts';
 import { toOpenAIFile } from './file-views.ts';
 import { readMultipartUpload } from './multipart-upload.ts';
+import { OwnerQuota, type UploadAllowance } from './owner-quota.ts';
 import { parseUploadFields } from './upload-fields.ts';
 import { UploadSlots } from './upload-slots.ts';
 
@@ -54,10 +55,12 @@ export function fileNotFound(id: string): NotFoundError {
 export class FileService {
   readonly #deps: FileServiceDeps;
   readonly #uploads: UploadSlots;
+  readonly #quota: OwnerQuota;
 
   constructor(deps: FileServiceDeps) {
     this.#deps = deps;
     this.#uploads = new UploadSlots({ total: deps.settings.maxConcurrentUploads, perKey: deps.settings.maxConcurrentUploadsPerKey });
+    this.#quota = new OwnerQuota(deps.files, deps.settings);
   }
 
   /** Reads, validates and stores an upload while holding one of the instance's upload slots. */
@@ -72,14 +75,16 @@ export class FileService {
 
   async #upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions): Promise<OpenAIFile> {
     const { blobs, settings } = this.#deps;
+    const allowance = await this.#quota.allowance(principal);
     const upload = await readMultipartUpload<ReceivedFile>(
       headers,
       body,
-      (part, fieldsSoFar) => this.#receive(part.stream, fieldsSoFar.purpose),
+      (part, fieldsSoFar) => this.#receive(part.stream, fieldsSoFar.purpose, allowance),
       (received) => blobs.delete(received.blob.key),
     );
     const { blob, batchInput } = upload.stored;
     try {
+      await this.#quota.checkBeforeRecording(principal, blob.bytes);
       const fields = parseUploadFields(upload.fields);
       const createdAt = unixSeconds();
       const expiresAfter = fields.expiresAfterSeconds ?? (fields.purpose === 'batch' && settings.batchFileDefaultExpirySeconds > 0 ? settings.batchFileDefaultExpirySeconds : null);
@@ -167,7 +172,7 @@ export class FileService {
   }
 
   /** Streams the file part to the blob store, checking it as batch input on the way unless the purpose is known to be something else. */
-  async #receive(stream: Readable, purposeSoFar: string | undefined): Promise<ReceivedFile> {
+  async #receive(stream: Readable, purposeSoFar: string | undefined, allowance: UploadAllowance): Promise<ReceivedFile> {
     const { settings } = this.#deps;
     const validator =
       purposeSoFar === undefined || purposeSoFar === 'batch'
@@ -191,7 +196,11 @@ export class FileService {
           () => undefined,
         )
       : stream;
-    const blob = await this.#deps.blobs.put(source, { maxBytes: settings.maxFileBytes });
+    // The store stops (keeping nothing) once the bytes pass the allowance: the file size limit,
+    // or what is left of the owner's quota.
+    const blob = await this.#deps.blobs.put(source, { maxBytes: allowance.maxBytes }).catch((error: unknown) => {
+      throw error instanceof PayloadTooLargeError && allowance.quotaBound ? this.#quota.overBytes() : error;
+    });
     return { blob, batchInput: validator ? validator.finish() : null };
   }
 
