@@ -40,7 +40,9 @@ export const FAULTS_UPSTREAM_KEY = 'sk-faults-net-upstream-key-000000';
  * - `reset-mid-body`: 200 with a `content-length`, half the JSON, then the connection is destroyed;
  * - `reset-mid-stream`: two SSE chunks, then the connection is destroyed;
  * - `hang`: never answers; `hang-mid-stream`: one SSE chunk, then silence;
+ * - `not-http`: bytes that are not HTTP at all, then the connection is closed;
  * - `status-503`: OpenAI's 503 envelope, every time (a 5xx storm);
+ * - `status-429`: OpenAI's 429 with `retry-after: 7`, every time;
  * - `html-200`: 200 `text/html`, not JSON; `html-502`: a proxy's 502 HTML page;
  * - `truncated-json`: 200 `application/json` whose text stops halfway (a complete HTTP message);
  * - `json-for-stream`: answers a `stream: true` request with a plain JSON completion;
@@ -55,7 +57,9 @@ export type FaultBehaviour =
   | 'reset-mid-stream'
   | 'hang'
   | 'hang-mid-stream'
+  | 'not-http'
   | 'status-503'
+  | 'status-429'
   | 'html-200'
   | 'html-502'
   | 'truncated-json'
@@ -168,6 +172,13 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
         case 'hang-mid-stream':
           response.writeHead(200, SSE);
           send(chunkFrame('only '));
+          return;
+        case 'not-http':
+          request.socket.end('SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\r\n');
+          return;
+        case 'status-429':
+          response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+          response.end(JSON.stringify({ error: { message: 'Rate limit reached for requests.', type: 'requests', param: null, code: 'rate_limit_exceeded' } }));
           return;
         case 'status-503':
           response.writeHead(503, { 'content-type': 'application/json' });

@@ -51,6 +51,8 @@ for (const dialect of ALL_DIALECTS) {
         faultModel('storm', 'ok', upstream, 'max_retries: 1'),
         faultModel('storm-only', 'status-503', upstream, 'max_retries: 1'),
         faultModel('html', 'html-200', upstream, 'max_retries: 0'),
+        faultModel('not-http', 'not-http', upstream, 'max_retries: 0'),
+        faultModel('limited', 'status-429', upstream, 'max_retries: 0'),
         faultModel('proxy-502', 'html-502', upstream, 'max_retries: 0'),
         faultModel('truncated', 'truncated-json', upstream, 'max_retries: 0'),
         faultModel('json-for-stream', 'json-for-stream', upstream, 'max_retries: 0'),
@@ -149,6 +151,20 @@ router_settings:
         const answer = await call(portico, 'POST', CHAT, chat('storm-only'));
         const error = assertEnvelope(answer, 503);
         assert.match(error.message, /overloaded/);
+      }
+    });
+
+    it("an upstream's 429 is relayed with its retry-after, in the envelope", async () => {
+      const answer = await call(portico, 'POST', CHAT, chat('limited'));
+      const error = assertEnvelope(answer, 429);
+      assert.equal(error.code, 'rate_limit_exceeded');
+      assert.equal(answer.headers['retry-after'], '7');
+    });
+
+    it('an upstream that does not speak HTTP is a 502 in the envelope, plain or streamed', async () => {
+      for (const stream of [false, true]) {
+        const error = assertEnvelope(await call(portico, 'POST', CHAT, chat('not-http', 'x', { stream })), 502);
+        assert.equal(error.code, 'upstream_connection_error');
       }
     });
 
