@@ -77,14 +77,21 @@ export function readMultipartUpload<T>(
       resolve({ fields, filename: file.filename, stored: file.stored });
     };
 
-    parser.on('field', (name, value, info) => {
+    // busboy passes `name` as undefined for a part whose Content-Disposition names none (typed
+    // as a string, it is not): refused before anything reads it as one.
+    parser.on('field', (name: string | undefined, value, info) => {
+      if (name === undefined) return fail(unnamedPart());
       if (info.valueTruncated) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' is too long.`, { param: name.slice(0, 64) }));
       // A field sent twice (`purpose` before and after the file) has no one meaning: refuse it
       // rather than let the value the file was checked against differ from the one stored.
       if (Object.hasOwn(fields, name)) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' was given more than once.`, { param: name.slice(0, 64) }));
       fields[name] = value;
     });
-    parser.on('file', (name, stream, info) => {
+    parser.on('file', (name: string | undefined, stream, info) => {
+      if (name === undefined) {
+        stream.resume();
+        return fail(unnamedPart());
+      }
       if (name !== 'file' || filePart) {
         stream.resume();
         if (name !== 'file') return fail(new InvalidRequestError(`Unexpected file field '${name.slice(0, 64)}'; the file must be sent as 'file'.`, { param: name.slice(0, 64) }));
@@ -115,6 +122,10 @@ export function readMultipartUpload<T>(
     });
     body.pipe(parser);
   });
+}
+
+function unnamedPart(): InvalidRequestError {
+  return new InvalidRequestError('Every form part needs a name (Content-Disposition: form-data; name="...").');
 }
 
 function asError(failure: unknown): Error {
