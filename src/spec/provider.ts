@@ -162,6 +162,13 @@ export interface InlineBatchResult {
 }
 
 /**
+ * The request lines of one inline batch, read afresh on every call: a provider streams them
+ * (once to size the request, once to send it, again if the call is retried) and never holds a
+ * whole batch in memory.
+ */
+export type BatchLineSource = () => AsyncIterable<BatchInputLine> | Iterable<BatchInputLine>;
+
+/**
  * Batches on providers whose batch API takes the requests inline (Anthropic Message Batches).
  * Lines are already in OpenAI's `BatchRequestInput` shape; the provider translates them.
  */
@@ -170,7 +177,7 @@ export interface InlineBatchesCapability {
   readonly maxRequestsPerBatch: number;
   readonly maxBytesPerBatch: number;
   /** `custom_id`s are already safe surrogates chosen by Portico. */
-  create(input: BatchCreateInput & { lines: BatchInputLine[] }, options?: CallOptions): Promise<ProviderBatch>;
+  create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;
   retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
   cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
   results(providerBatchId: string, options?: CallOptions): AsyncIterable<InlineBatchResult>;

@@ -10,6 +10,7 @@
  */
 import { GatewayError, InvalidRequestError, PayloadTooLargeError } from '../../spec/errors.ts';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
+import type { BatchLineSource } from '../../spec/provider.ts';
 import { translateChatRequest, type ChatRequestTranslationOptions } from './chat-request.ts';
 import type { TranslationWarning } from './warnings.ts';
 
@@ -20,9 +21,12 @@ const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const CHAT_COMPLETIONS_ENDPOINT = '/v1/chat/completions';
 
 export interface BatchRequestsBody {
-  /** The body in pieces, to be sent as a stream (never one 256 MB string). */
-  chunks: string[];
-  /** Its size in UTF-8 bytes. */
+  /**
+   * The body in pieces, produced afresh on each call by reading and translating the lines again
+   * as they are sent: never one 256 MB string, nor the batch's lines all at once.
+   */
+  chunks: () => AsyncIterable<string>;
+  /** Its size in UTF-8 bytes, for Content-Length. */
   bytes: number;
   /** Warnings of all lines, each kept once with the number of lines it concerned. */
   warnings: TranslationWarning[];
@@ -33,55 +37,72 @@ export interface BatchRequestsLimits {
   maxBytes: number;
 }
 
-export function buildBatchRequestsBody(
-  input: { endpoint: string; lines: readonly BatchInputLine[] },
+/**
+ * Checks and translates every line once to know the body's size and warnings (keeping only
+ * counts, and the ids for the duplicate check), and answers how to produce the body; the lines
+ * are translated again, identically, while it is sent.
+ */
+export async function buildBatchRequestsBody(
+  input: { endpoint: string; lines: BatchLineSource },
   translation: ChatRequestTranslationOptions,
   limits: BatchRequestsLimits = { maxRequests: MAX_REQUESTS_PER_BATCH, maxBytes: MAX_BYTES_PER_BATCH },
-): BatchRequestsBody {
+): Promise<BatchRequestsBody> {
   if (input.endpoint !== CHAT_COMPLETIONS_ENDPOINT) {
     throw new InvalidRequestError(`Anthropic batches support only ${CHAT_COMPLETIONS_ENDPOINT}, not '${input.endpoint}'.`, { param: 'endpoint' });
   }
-  if (input.lines.length === 0) throw new InvalidRequestError('A batch needs at least one request.', { param: 'input_file_id' });
-  if (input.lines.length > limits.maxRequests) {
-    throw new InvalidRequestError(
-      `An Anthropic batch holds at most ${limits.maxRequests} requests; this one has ${input.lines.length}. Split it first.`,
-      { param: 'input_file_id', code: 'too_many_requests_in_batch' },
-    );
-  }
-
   const seen = new Set<string>();
   const warningCounts = new Map<string, { warning: TranslationWarning; lines: number }>();
-  const chunks: string[] = ['{"requests":['];
-  let bytes = chunks[0].length;
-
-  input.lines.forEach((line, index) => {
-    const lineNumber = index + 1;
-    checkLine(line, lineNumber, seen);
-    const { params, warnings } = translateLine(line, lineNumber, translation);
+  let bytes = BODY_START.length + BODY_END.length;
+  let count = 0;
+  for await (const line of input.lines()) {
+    count += 1;
+    if (count > limits.maxRequests) {
+      throw new InvalidRequestError(`An Anthropic batch holds at most ${limits.maxRequests} requests; this one has more. Split it first.`, {
+        param: 'input_file_id',
+        code: 'too_many_requests_in_batch',
+      });
+    }
+    checkLine(line, count, seen);
+    const { piece, warnings } = requestPiece(line, count, translation);
     for (const warning of warnings) {
       const key = `${warning.param}\u0000${warning.message}`;
       const entry = warningCounts.get(key) ?? { warning, lines: 0 };
       entry.lines += 1;
       warningCounts.set(key, entry);
     }
-    const piece = (index === 0 ? '' : ',') + JSON.stringify({ custom_id: line.custom_id, params });
-    chunks.push(piece);
     bytes += Buffer.byteLength(piece);
     if (bytes > limits.maxBytes) {
       throw new PayloadTooLargeError(
-        `An Anthropic batch body is limited to ${limits.maxBytes} bytes; this one exceeds it at line ${lineNumber}. Split it first.`,
+        `An Anthropic batch body is limited to ${limits.maxBytes} bytes; this one exceeds it at line ${count}. Split it first.`,
         { param: 'input_file_id', code: 'batch_too_large' },
       );
     }
-  });
-  chunks.push(']}');
-  bytes += 2;
+  }
+  if (count === 0) throw new InvalidRequestError('A batch needs at least one request.', { param: 'input_file_id' });
 
   const warnings = [...warningCounts.values()].map(({ warning, lines }) => ({
     param: warning.param,
     message: lines === 1 ? warning.message : `${warning.message} (${lines} lines)`,
   }));
+  async function* chunks(): AsyncGenerator<string> {
+    yield BODY_START;
+    let lineNumber = 0;
+    for await (const line of input.lines()) {
+      lineNumber += 1;
+      yield requestPiece(line, lineNumber, translation).piece;
+    }
+    yield BODY_END;
+  }
   return { chunks, bytes, warnings };
+}
+
+const BODY_START = '{"requests":[';
+const BODY_END = ']}';
+
+/** One request of the body, with the comma before it (but the first); the same for the same line. */
+function requestPiece(line: BatchInputLine, lineNumber: number, translation: ChatRequestTranslationOptions): { piece: string; warnings: TranslationWarning[] } {
+  const { params, warnings } = translateLine(line, lineNumber, translation);
+  return { piece: (lineNumber === 1 ? '' : ',') + JSON.stringify({ custom_id: line.custom_id, params }), warnings };
 }
 
 function checkLine(line: BatchInputLine, lineNumber: number, seen: Set<string>): void {

@@ -3,8 +3,7 @@
  * (https://docs.anthropic.com/en/api/creating-message-batches, WIRE.md §3).
  */
 import { ConflictError, InvalidRequestError, UpstreamError } from '../../spec/errors.ts';
-import type { BatchCreateInput, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
-import type { BatchInputLine } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
 import { buildBatchRequestsBody, MAX_BYTES_PER_BATCH, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { parseBatchResults } from './batch-results.ts';
 import { toProviderBatch, unixSecondsOf } from './batch-status.ts';
@@ -25,13 +24,13 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
     target: string,
     what: string,
     options: CallOptions | undefined,
-    body?: { chunks: string[]; bytes: number },
+    body?: { chunks: () => AsyncIterable<string>; bytes: number },
   ) {
     const response = await sendAnthropicRequest(endpoint, {
       method,
       target,
       what,
-      body: body === undefined ? undefined : encodeChunks(body.chunks),
+      body: body === undefined ? undefined : encodeChunks(body.chunks()),
       contentLength: body?.bytes,
       signal: options?.signal,
       requestId: options?.requestId,
@@ -45,12 +44,12 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
     maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
     maxBytesPerBatch: MAX_BYTES_PER_BATCH,
 
-    async create(input: BatchCreateInput & { lines: BatchInputLine[] }, options?: CallOptions): Promise<AnthropicProviderBatch> {
+    async create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<AnthropicProviderBatch> {
       // Anthropic batches always end within 24 h; OpenAI's only window is also `24h`.
       if (input.completionWindow !== '24h') {
         throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${input.completionWindow}'.`, { param: 'completion_window' });
       }
-      const body = buildBatchRequestsBody(input, translation);
+      const body = await buildBatchRequestsBody(input, translation);
       const batch = await fetchBatch('POST', BATCHES_PATH, 'batch create', options, body);
       return { ...toProviderBatch(batch), warnings: body.warnings };
     },
@@ -104,9 +103,9 @@ function resultsTarget(endpoint: AnthropicEndpoint, batch: AnthropicMessageBatch
   }
 }
 
-async function* encodeChunks(chunks: readonly string[]): AsyncGenerator<Uint8Array> {
+async function* encodeChunks(chunks: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
   const encoder = new TextEncoder();
-  for (const chunk of chunks) yield encoder.encode(chunk);
+  for await (const chunk of chunks) yield encoder.encode(chunk);
 }
 
 function messageBatchOf(body: unknown, deploymentId: string): AnthropicMessageBatch {

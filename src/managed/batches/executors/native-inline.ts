@@ -3,7 +3,8 @@
  * WIRE.md §3.1). The gateway keeps the input file; each line goes out with a surrogate
  * `custom_id` (`r<line index>`, safe for Anthropic's `^[a-zA-Z0-9_-]{1,64}$`) that is mapped back
  * to the client's id when results return. Inputs over the provider's per-batch limits are split
- * into several provider batches, stored as a comma list and presented as one.
+ * into several provider batches, stored as a comma list and presented as one. The input is
+ * streamed from the blob store, never held: memory stays about one line whatever the file's size.
  */
 import type { Router } from '../../../routing/router.ts';
 import { GatewayError } from '../../../spec/errors.ts';
@@ -40,22 +41,35 @@ export class NativeInlineExecutor implements BatchExecutor {
     return deployment.batchMode === 'native' && client.batches?.kind === 'inline';
   }
 
+  /**
+   * Streams the input twice over, never holding it: once to cut it into parts under the
+   * provider's limits (keeping only where each part starts and ends), then once per part, the
+   * provider reading that part's lines from the blob store as it sends them.
+   */
   async start(input: BatchStartInput): Promise<StartedBatch> {
     const capability = inlineBatches(input.client);
-    const lines: BatchInputLine[] = [];
-    for await (const line of this.#inputLines(input.file.blobKey)) {
-      lines.push({ ...line, custom_id: surrogateOf(lines.length), body: { ...line.body, model: input.client.batchLineModel } });
-    }
-    const chunks = splitLines(lines, capability.maxRequestsPerBatch, capability.maxBytesPerBatch * BYTE_MARGIN);
+    const blobKey = input.file.blobKey;
+    const placed = (line: BatchInputLine, index: number): BatchInputLine => ({
+      ...line,
+      custom_id: surrogateOf(index),
+      body: { ...line.body, model: input.client.batchLineModel },
+    });
+    const parts = await planParts(
+      this.#inputLines(blobKey),
+      (line, index) => Buffer.byteLength(JSON.stringify(placed(line, index))),
+      capability.maxRequestsPerBatch,
+      capability.maxBytesPerBatch * BYTE_MARGIN,
+    );
     const created: ProviderBatch[] = [];
     try {
-      for (const chunk of chunks) {
+      for (const part of parts) {
+        const lines = () => this.#partLines(blobKey, part, placed);
         created.push(
           await this.#deps.router.sendTo(
             input.deployment.id,
             (client, call) =>
               inlineBatches(client).create(
-                { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines: chunk },
+                { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines },
                 call,
               ),
             input.call,
@@ -107,6 +121,16 @@ export class NativeInlineExecutor implements BatchExecutor {
     }
   }
 
+  /** The lines of one part, as placed on the provider, read from the store on demand. */
+  async *#partLines(blobKey: string | null, part: LineRange, placed: (line: BatchInputLine, index: number) => BatchInputLine): AsyncGenerator<BatchInputLine> {
+    let index = 0;
+    for await (const line of this.#inputLines(blobKey)) {
+      if (index >= part.end) return;
+      if (index >= part.start) yield placed(line, index);
+      index += 1;
+    }
+  }
+
   async *#inputLines(blobKey: string | null): AsyncGenerator<BatchInputLine> {
     if (!blobKey) throw new GatewayError(500, 'The input file has no stored content.', { type: 'server_error' });
     yield* readBatchInputLines(await this.#deps.blobs.get(blobKey));
@@ -132,22 +156,34 @@ function providerIds(batch: BatchRecord): string[] {
   return batch.providerBatchId.split(',');
 }
 
-/** Splits lines into parts under the provider's request-count and byte limits. */
-export function splitLines(lines: readonly BatchInputLine[], maxRequests: number, maxBytes: number): BatchInputLine[][] {
-  const parts: BatchInputLine[][] = [];
-  let current: BatchInputLine[] = [];
+/** Lines `start` (included) to `end` (excluded) of the input, by index among its request lines. */
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
+/** Cuts streamed lines into parts under the provider's request-count and byte limits; keeps only the ranges. */
+export async function planParts(
+  lines: AsyncIterable<BatchInputLine>,
+  sizeOf: (line: BatchInputLine, index: number) => number,
+  maxRequests: number,
+  maxBytes: number,
+): Promise<LineRange[]> {
+  const parts: LineRange[] = [];
+  let start = 0;
+  let index = 0;
   let bytes = 0;
-  for (const line of lines) {
-    const size = Buffer.byteLength(JSON.stringify(line));
-    if (current.length > 0 && (current.length >= maxRequests || bytes + size > maxBytes)) {
-      parts.push(current);
-      current = [];
+  for await (const line of lines) {
+    const size = sizeOf(line, index);
+    if (index > start && (index - start >= maxRequests || bytes + size > maxBytes)) {
+      parts.push({ start, end: index });
+      start = index;
       bytes = 0;
     }
-    current.push(line);
     bytes += size;
+    index += 1;
   }
-  if (current.length > 0) parts.push(current);
+  if (index > start) parts.push({ start, end: index });
   return parts;
 }
 

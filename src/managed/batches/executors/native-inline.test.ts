@@ -1,0 +1,114 @@
+/**
+ * The inline executor streams a batch's input to the provider: each part's lines are read from
+ * the blob store as the provider consumes them, so the whole file is never in memory as objects.
+ * The blob store and the provider are stand-ins that record how far the file had been read when
+ * each line reached the provider.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import type { BatchInputLine } from '../../../spec/openai-objects.ts';
+import type { BatchLineSource, InlineBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import { NativeInlineExecutor } from './native-inline.ts';
+
+const LINES = 2000;
+const PIECE = 16 * 1024;
+
+function inputFile(): { text: string; lineEnds: number[] } {
+  const lineEnds: number[] = [];
+  let text = '';
+  for (let i = 0; i < LINES; i += 1) {
+    // Every third line written Azure's way: the provider must see the canonical url.
+    const url = i % 3 === 0 ? '/chat/completions' : '/v1/chat/completions';
+    text += `${JSON.stringify({ custom_id: `client-${i}`, method: 'POST', url, body: { model: 'claude-group', messages: [{ role: 'user', content: `${i} ${'x'.repeat(900)}` }] } })}\n`;
+    lineEnds.push(Buffer.byteLength(text));
+  }
+  return { text, lineEnds };
+}
+
+function providerBatch(id: string, total: number): ProviderBatch {
+  return {
+    id,
+    status: 'in_progress',
+    rawStatus: 'in_progress',
+    outputFileId: null,
+    errorFileId: null,
+    createdAt: 1,
+    inProgressAt: 1,
+    expiresAt: null,
+    finalizingAt: null,
+    completedAt: null,
+    failedAt: null,
+    expiredAt: null,
+    cancellingAt: null,
+    cancelledAt: null,
+    requestCounts: { total, completed: 0, failed: 0 },
+    usage: null,
+    errors: null,
+  };
+}
+
+test('a native-inline batch is created part by part as its input streams, never materialised whole', async () => {
+  const { text, lineEnds } = inputFile();
+  const bytes = Buffer.from(text);
+  let bytesRead = 0;
+  const blobs = {
+    async get() {
+      bytesRead = 0;
+      return Readable.from(
+        (function* () {
+          for (let offset = 0; offset < bytes.length; offset += PIECE) {
+            const piece = bytes.subarray(offset, offset + PIECE);
+            bytesRead = offset + piece.length;
+            yield piece;
+          }
+        })(),
+        { objectMode: false },
+      );
+    },
+  };
+
+  const received: BatchInputLine[] = [];
+  let worstReadAhead = 0;
+  let index = 0;
+  const capability = {
+    kind: 'inline',
+    maxRequestsPerBatch: 700,
+    maxBytesPerBatch: 100 * 1024 * 1024,
+    async create(input: { lines: BatchLineSource }) {
+      assert.equal(typeof input.lines, 'function', 'the lines come as a source read on demand, not as an array');
+      const part: BatchInputLine[] = [];
+      for await (const line of input.lines()) {
+        const i = Number(line.custom_id.slice(1));
+        // How far past this line the file had been read when the line reached the provider.
+        worstReadAhead = Math.max(worstReadAhead, bytesRead - lineEnds[i]);
+        part.push(line);
+      }
+      received.push(...part);
+      index += 1;
+      return providerBatch(`part-${index}`, part.length);
+    },
+  } as unknown as InlineBatchesCapability;
+  const client = { deployment: { id: 'anthropic-1' }, batchLineModel: 'claude-upstream', batches: capability } as unknown as ProviderClient;
+  const router = { sendTo: (_id: string, run: (c: ProviderClient, call: object) => Promise<unknown>, call: object = {}) => run(client, call), clientFor: () => client };
+  const executor = new NativeInlineExecutor({ router, blobs, files: {} } as never);
+
+  const started = await executor.start({
+    batchId: 'batch_x',
+    request: { endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null },
+    file: { blobKey: 'blob_0123456789abcdef0123456789abcdef' },
+    deployment: { id: 'anthropic-1' },
+    client,
+    call: {},
+  } as never);
+
+  assert.equal(started.providerBatchId, 'part-1,part-2,part-3');
+  assert.equal(received.length, LINES);
+  received.forEach((line, i) => {
+    assert.equal(line.custom_id, `r${i}`);
+    assert.equal(line.url, '/v1/chat/completions');
+    assert.equal(line.body.model, 'claude-upstream');
+  });
+  // The 2 MB file was read at most a few pieces ahead of the line being sent.
+  assert.ok(worstReadAhead <= 4 * PIECE, `read ${worstReadAhead} bytes ahead of the line being sent`);
+});
