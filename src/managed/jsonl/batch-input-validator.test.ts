@@ -71,3 +71,10 @@ test('a custom_id over the length bound is refused; duplicates are found by dige
   assert.equal(validate(`${line(long)}\n${line('b')}\n${line(long)}`).problem?.code, 'duplicate_custom_id');
   assert.equal(validate(`${line(`${long.slice(1)}a`)}\n${line(`${long.slice(1)}b`)}`).problem, null);
 });
+
+test('a body.model over the length bound is refused, so the summary of models stays small', () => {
+  const problem = validate(line('a', { body: { model: 'm'.repeat(257), messages: [] } })).problem;
+  assert.equal(problem?.param, 'body.model');
+  assert.equal(problem?.code, 'invalid_value');
+  assert.equal(validate(line('a', { body: { model: 'm'.repeat(256), messages: [] } })).problem, null);
+});

@@ -37,6 +37,9 @@ export interface BatchInputValidatorOptions {
  */
 export const MAX_CUSTOM_ID_CHARS = 512;
 
+/** Longest `body.model`, characters. */
+export const MAX_MODEL_CHARS = 256;
+
 /**
  * Accepts `/v1/chat/completions` and Azure's documented `/chat/completions` alike
  * (WIRE.md §2.2: Azure's classic docs write line urls without `/v1`).
@@ -160,6 +163,11 @@ export class BatchInputValidator {
     }
     if (typeof request.model !== 'string' || request.model.length === 0) {
       return this.fail(number, 'invalid_request', 'body.model', 'Model parameter is required.');
+    }
+    // Every distinct model is kept for the summary: bounded like the ids, so a file of distinct
+    // huge names cannot grow the map (no model group has such a name anyway).
+    if (request.model.length > MAX_MODEL_CHARS) {
+      return this.fail(number, 'invalid_value', 'body.model', `The model name is too long: at most ${MAX_MODEL_CHARS} characters.`);
     }
     this.models.set(request.model, (this.models.get(request.model) ?? 0) + 1);
   }
