@@ -11,6 +11,9 @@
  *   instance's leases expire and its lines are leased again by whoever runs next. A result
  *   that finds the database unavailable is kept and written once it is back (its lease renewed
  *   meanwhile), so a database restart does not run a finished line again.
+ * - Fairness: a deployment's free slots are shared between the owners (team, user or key) of
+ *   its batches, round-robin, then between an owner's batches in turn: an owner with many
+ *   batches gets one owner's share, not one per batch.
  * - Politeness: before starting lines on a deployment the engine takes them from the
  *   deployment's `rpm`/`tpm` batch share (`routing/rate-limits/`), leaving `live_traffic_share`
  *   free for live requests; it backs off when over it, and pauses a deployment that answered
@@ -89,14 +92,29 @@ interface Lane {
   leased: number;
   /** Until when (ms) no line starts on the deployment (429, budget used up). */
   pausedUntil: number;
-  /** Where the next fill starts among the deployment's batches (fair share between batches). */
+  /** Where the next fill starts among the owners of the deployment's batches. */
   rotation: number;
+  /** Per owner, where its next turn starts among its batches. */
+  ownerRotation: Map<string, number>;
 }
 
 interface RunningLine {
   item: BatchItemRecord;
   controller: AbortController;
   done: Promise<void>;
+}
+
+type OwnerBatches = readonly [owner: string, batches: readonly BatchRecord[]];
+
+/** Batches grouped by owner, owners in the order of their oldest batch. */
+function batchesByOwner(batches: readonly BatchRecord[]): OwnerBatches[] {
+  const grouped = new Map<string, BatchRecord[]>();
+  for (const batch of batches) {
+    const list = grouped.get(batch.owner);
+    if (list) list.push(batch);
+    else grouped.set(batch.owner, [batch]);
+  }
+  return [...grouped.entries()];
 }
 
 export function createBatchEngine(options: BatchEngineOptions): BatchEngine {
@@ -243,10 +261,41 @@ class LeasedBatchEngine implements BatchEngine {
     return started;
   }
 
-  /** Leases up to `wanted` lines from the deployment's batches, taking turns between them. */
+  /**
+   * Leases up to `wanted` lines from the deployment's batches, sharing them between owners: the
+   * owners with lines due split what is wanted evenly (whoever has fewer leaves the rest to the
+   * others), the first owner changing from fill to fill; an owner's share is taken from its
+   * batches in turn. One owner with many batches gets one owner's share, not one per batch.
+   */
   async #lease(deployment: Deployment, lane: Lane, batches: readonly BatchRecord[], wanted: number): Promise<number> {
+    const owners = batchesByOwner(batches.filter((batch) => !this.#batches.isDrained(batch.id)));
+    if (owners.length === 0) return 0;
+    // Forget owners with nothing due here, so the map stays as small as the work.
+    const present = new Set(owners.map(([owner]) => owner));
+    for (const owner of lane.ownerRotation.keys()) if (!present.has(owner)) lane.ownerRotation.delete(owner);
+    const start = lane.rotation++ % owners.length;
+    let waiting = [...owners.slice(start), ...owners.slice(0, start)];
     let leased = 0;
-    const start = lane.rotation++ % batches.length;
+    while (leased < wanted && waiting.length > 0) {
+      const share = Math.max(1, Math.floor((wanted - leased) / waiting.length));
+      const stillDue: typeof waiting = [];
+      for (const entry of waiting) {
+        if (leased >= wanted) break;
+        const asked = Math.min(share, wanted - leased);
+        const got = await this.#leaseForOwner(deployment, lane, entry, asked);
+        leased += got;
+        if (got === asked) stillDue.push(entry);
+      }
+      waiting = stillDue;
+    }
+    return leased;
+  }
+
+  /** Leases up to `wanted` lines of one owner, from its batches in turn; answers how many. */
+  async #leaseForOwner(deployment: Deployment, lane: Lane, [owner, batches]: OwnerBatches, wanted: number): Promise<number> {
+    const start = lane.ownerRotation.get(owner) ?? 0;
+    lane.ownerRotation.set(owner, start + 1);
+    let leased = 0;
     for (let i = 0; i < batches.length && leased < wanted; i++) {
       const batch = batches[(start + i) % batches.length];
       if (this.#batches.isDrained(batch.id)) continue;
@@ -307,7 +356,7 @@ class LeasedBatchEngine implements BatchEngine {
   #laneOf(deploymentId: string): Lane {
     let lane = this.#lanes.get(deploymentId);
     if (!lane) {
-      lane = { inFlight: 0, leased: 0, pausedUntil: 0, rotation: 0 };
+      lane = { inFlight: 0, leased: 0, pausedUntil: 0, rotation: 0, ownerRotation: new Map() };
       this.#lanes.set(deploymentId, lane);
     }
     return lane;
