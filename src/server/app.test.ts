@@ -184,6 +184,18 @@ describe('HTTP layer', () => {
     assert.equal(errorOf(response).type, 'invalid_request_error');
   });
 
+  it('answers JSON nested thousands of levels deep with 400, not a stack overflow when it is sent upstream', async () => {
+    const depth = 10_000;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: `{"model":"gpt-4o-mini","messages":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+    });
+    assert.equal(response.statusCode, 400, response.body);
+    assert.deepEqual(errorOf(response), { message: 'The JSON body is nested more than 128 levels deep.', type: 'invalid_request_error', param: null, code: 'invalid_json' });
+  });
+
   it('answers a body over the limit with 413 in the envelope', async () => {
     const response = await app.inject({
       method: 'POST',

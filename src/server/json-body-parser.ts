@@ -9,8 +9,12 @@
  * the text, or a `\u` escape: a body without any of them is answered from `JSON.parse` alone;
  * every other body (and an empty, invalid or BOM-prefixed one) goes to Fastify's own default
  * parser, which answers exactly as before.
+ *
+ * Either way, a body nested deeper than `MAX_JSON_DEPTH` is a 400 (see `spec/json-depth.ts`).
  */
 import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError } from '../spec/errors.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../spec/json-depth.ts';
 
 /** `quickJsonParse` could not decide alone: the default parser must. */
 export const UNDECIDED: unique symbol = Symbol('undecided');
@@ -35,7 +39,12 @@ export function useQuickJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const parsed = quickJsonParse(body as string);
-    if (parsed === UNDECIDED) fallback(request, body as string, done);
-    else done(null, parsed);
+    if (parsed !== UNDECIDED) return done(tooDeep(parsed), parsed);
+    fallback(request, body as string, (error, value) => (error ? done(error) : done(tooDeep(value), value)));
   });
+}
+
+function tooDeep(value: unknown): InvalidRequestError | null {
+  if (!nestsDeeperThan(value, MAX_JSON_DEPTH)) return null;
+  return new InvalidRequestError(`The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`, { code: 'invalid_json' });
 }

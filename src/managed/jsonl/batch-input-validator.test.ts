@@ -78,3 +78,10 @@ test('a body.model over the length bound is refused, so the summary of models st
   assert.equal(problem?.code, 'invalid_value');
   assert.equal(validate(line('a', { body: { model: 'm'.repeat(256), messages: [] } })).problem, null);
 });
+
+test('a line nested deeper than the limit is refused at upload, before the batch engine stringifies it', () => {
+  const deep = JSON.stringify({ custom_id: 'deep', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }).replace('"messages":[]', `"messages":${'['.repeat(200)}${']'.repeat(200)}`);
+  assert.deepEqual(validate(`${line('a')}\n${deep}\n`).problem, { line: 2, code: 'invalid_json_line', param: null, message: 'This line is nested more than 128 levels deep.' });
+  const fine = JSON.stringify({ custom_id: 'ok', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }).replace('"messages":[]', `"messages":${'['.repeat(100)}${']'.repeat(100)}`);
+  assert.equal(validate(fine).problem, null);
+});

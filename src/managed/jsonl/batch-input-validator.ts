@@ -5,6 +5,7 @@
  * reaches a provider.
  */
 import { createHash } from 'node:crypto';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../spec/json-depth.ts';
 import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
 import { LineSplitter, LineTooLongError } from './line-splitter.ts';
 
@@ -124,6 +125,9 @@ export class BatchInputValidator {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return this.fail(number, 'invalid_json_line', null, 'This line is not a JSON object.');
+    }
+    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return this.fail(number, 'invalid_json_line', null, `This line is nested more than ${MAX_JSON_DEPTH} levels deep.`);
     }
     const line = parsed as Record<string, unknown>;
     for (const name of ['custom_id', 'method', 'url', 'body'] as const) {

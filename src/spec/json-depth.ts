@@ -1,0 +1,27 @@
+/**
+ * How deeply client JSON may nest. A parsed body goes on to code that recurses over it:
+ * `JSON.stringify` when it is sent upstream, zod, the batch line rewriter. A body nested some
+ * thousands of levels deep (a few kilobytes of `[`) overflows the stack there, a RangeError that
+ * surfaces as a 500, or in the batch engine long after the upload was accepted. Real requests
+ * nest a dozen levels, tool schemas included; 128 leaves ample room.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether `value` has arrays/objects nested more than `maxDepth` levels. Iterative, so it cannot overflow itself. */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object;
+    const depth = depths.pop() as number;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
