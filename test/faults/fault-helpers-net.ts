@@ -317,6 +317,8 @@ export interface FaultPorticoOptions {
   extraYaml?: string;
   /** `portico_settings.files` entries, YAML flow form without braces. */
   files?: string;
+  /** `portico_settings.server` entries (receive timeouts, connection cap), YAML flow form without braces. */
+  server?: string;
   graceMs?: number;
   env?: Record<string, string>;
   name?: string;
@@ -360,7 +362,7 @@ general_settings:
 ${options.extraYaml ?? ''}
 portico_settings:
   files: { blob_store: ${blobStore}, storage_dir: "${storageDir}"${options.files ? `, ${options.files}` : ''} }
-`,
+${options.server ? `  server: { ${options.server} }\n` : ''}`,
   );
   let portico: PorticoProcess;
   try {
