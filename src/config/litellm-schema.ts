@@ -146,9 +146,21 @@ export const batchSettingsSchema = z.looseObject({
   lease_seconds: positiveNumber.nullish(),
 });
 
+/** How long clients may take to send a request, and how many connections are served at once. */
+export const serverSettingsSchema = z.looseObject({
+  /** Seconds from a request's first byte (or a new connection) until its headers are complete. */
+  headers_timeout_seconds: positiveNumber.nullish(),
+  /** A request body must progress within every such window (and by `body_min_bytes_per_second`). */
+  body_timeout_seconds: positiveNumber.nullish(),
+  body_min_bytes_per_second: nonNegativeNumber.nullish(),
+  /** Connections served at once; more are refused. */
+  max_connections: positiveInt.nullish(),
+});
+
 export const porticoSettingsSchema = z.looseObject({
   files: filesSettingsSchema.nullish(),
   batch: batchSettingsSchema.nullish(),
+  server: serverSettingsSchema.nullish(),
 });
 
 export const configFileSchema = z.looseObject({

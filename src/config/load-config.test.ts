@@ -274,6 +274,13 @@ model_list:
       deleteRetryBaseSeconds: 5,
     });
     assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000, liveTrafficShare: 0.2 });
+    assert.deepEqual(config.server, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, maxConnections: 10_000 });
+    const tuned = parseConfig(
+      'model_list: []\nportico_settings: {server: {headers_timeout_seconds: 5, body_timeout_seconds: 2.5, body_min_bytes_per_second: 0, max_connections: 64, max_conections: 1}}\n',
+      {},
+    );
+    assert.deepEqual(tuned.server, { headersTimeoutMs: 5_000, bodyTimeoutMs: 2_500, bodyMinBytesPerSecond: 0, maxConnections: 64 });
+    assert.ok(tuned.warnings.some((warning) => warning.startsWith('portico_settings.server.max_conections: unknown key')), tuned.warnings.join('\n'));
     assert.equal(config.router.numRetries, 2);
     assert.equal(config.router.timeoutMs, 600_000);
   });

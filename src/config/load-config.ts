@@ -11,7 +11,7 @@ import { buildDeployments } from './build-deployments.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, type ModelEntry, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
-import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings } from './types.ts';
+import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings, ServerSettings } from './types.ts';
 import { warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -40,6 +40,13 @@ export const CONFIG_DEFAULTS = Object.freeze({
     refreshAfterSeconds: 2,
     pollIntervalMs: 1000,
     liveTrafficShare: 0.2,
+  }),
+  // A slow client costs a connection for at most about this long, whatever it sends.
+  server: Object.freeze({
+    headersTimeoutSeconds: 30,
+    bodyTimeoutSeconds: 30,
+    bodyMinBytesPerSecond: 1024,
+    maxConnections: 10_000,
   }),
 });
 
@@ -122,6 +129,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     router,
     files: filesSettingsOf(file),
     batch: batchSettingsOf(file),
+    server: serverSettingsOf(file),
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -211,5 +219,16 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
+  };
+}
+
+function serverSettingsOf(file: ConfigFile): ServerSettings {
+  const server = file.portico_settings?.server ?? {};
+  const defaults = CONFIG_DEFAULTS.server;
+  return {
+    headersTimeoutMs: (server.headers_timeout_seconds ?? defaults.headersTimeoutSeconds) * 1000,
+    bodyTimeoutMs: (server.body_timeout_seconds ?? defaults.bodyTimeoutSeconds) * 1000,
+    bodyMinBytesPerSecond: server.body_min_bytes_per_second ?? defaults.bodyMinBytesPerSecond,
+    maxConnections: server.max_connections ?? defaults.maxConnections,
   };
 }

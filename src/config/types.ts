@@ -65,6 +65,24 @@ export interface BatchSettings {
   readonly leaseMs?: number;
 }
 
+/**
+ * What a client may take to send its request, and how many connections are served at once
+ * (`portico_settings.server`). Responses are never timed: a long stream keeps its connection.
+ */
+export interface ServerSettings {
+  /** From a request's first byte (or a new connection's start) until its headers are complete, ms. */
+  readonly headersTimeoutMs: number;
+  /**
+   * A request body is checked every this many ms: unless it is complete, at least one byte and
+   * `bodyMinBytesPerSecond` must have arrived since the last check, or the connection is closed.
+   * A window, not a deadline: a slow but steady upload of any size goes through.
+   */
+  readonly bodyTimeoutMs: number;
+  readonly bodyMinBytesPerSecond: number;
+  /** Connections served at once; the operating system's further connections are closed at once. */
+  readonly maxConnections: number;
+}
+
 export interface PorticoConfig {
   readonly deployments: readonly Deployment[];
   /** `general_settings.master_key`; when absent, Portico runs open (no auth) and says so at start. */
@@ -79,6 +97,7 @@ export interface PorticoConfig {
   readonly router: RouterSettings;
   readonly files: FilesSettings;
   readonly batch: BatchSettings;
+  readonly server: ServerSettings;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

@@ -16,6 +16,7 @@ import {
   modelInfoSchema,
   porticoSettingsSchema,
   routerSettingsSchema,
+  serverSettingsSchema,
 } from './litellm-schema.ts';
 
 function keysOf(schema: z.ZodObject): ReadonlySet<string> {
@@ -33,6 +34,7 @@ const SECTION_KEYS: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
   ['portico_settings', keysOf(porticoSettingsSchema)],
 ];
 const FILES_KEYS = keysOf(filesSettingsSchema);
+const SERVER_KEYS = keysOf(serverSettingsSchema);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -53,7 +55,10 @@ export function warnUnknownKeys(raw: unknown, providerParamKeys: (entryIndex: nu
   warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems);
   for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems);
   const portico = raw.portico_settings;
-  if (isRecord(portico)) warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
+  if (isRecord(portico)) {
+    warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
+    warnUnknown(portico.server, (key) => SERVER_KEYS.has(key), ['portico_settings', 'server'], problems);
+  }
   const models = raw.model_list;
   if (!Array.isArray(models)) return;
   models.forEach((entry: unknown, index) => {

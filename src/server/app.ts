@@ -9,7 +9,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { GatewayError, NotFoundError } from '../spec/errors.ts';
 import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
 import { errorToResponse } from './error-to-response.ts';
-import { answerClientError, answerFrameworkError } from './framework-errors.ts';
+import { answerClientError, answerFrameworkError, answerOnSocketAndClose } from './framework-errors.ts';
+import { applyReceiveLimits, closeIfBodyUnread, watchBodyArrival } from './receive-limits.ts';
 import { redactorFor } from '../config/secret-redactor.ts';
 import { authenticateRequest } from './authenticate.ts';
 import { InFlightResponses } from './in-flight.ts';
@@ -34,7 +35,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-    // Streams of long generations must not be cut by a server-side timeout.
+    // Streams of long generations must not be cut by a server-side timeout; what a client takes to
+    // send its request is limited instead (`receive-limits.ts`).
     requestTimeout: 0,
     // Requests arriving on kept-alive connections during a shutdown get our own 503 (below).
     return503OnClosing: false,
@@ -45,6 +47,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
   });
 
+  const serverSettings = services.config.server;
+  applyReceiveLimits(app.server, serverSettings);
   useQuickJsonBodyParser(app);
   // A stop waits for the handlers still cleaning up after a cut connection (`running-handlers.ts`).
   waitForHandlersOnClose(app, (running) => services.logger.warn({ running }, 'shutdown: handlers still running after their connections closed'));
@@ -81,6 +85,12 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     request.portico = context;
     reply.header(REQUEST_ID_HEADER, request.id);
     const response = reply.raw;
+    watchBodyArrival(request.raw, response, serverSettings, () => {
+      services.logger.debug({ req_id: request.id }, 'request body arrived too slowly: connection closed');
+      const socket = request.raw.socket;
+      if (response.headersSent) socket.destroy();
+      else answerOnSocketAndClose(socket, new GatewayError(408, 'The request body arrived too slowly.', { code: 'request_timeout' }));
+    });
     const entry = inFlight.add(response);
     response.once('close', () => {
       inFlight.remove(entry);
@@ -114,7 +124,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     // A handler may have described the body it meant to send (a download's octet-stream type,
     // length and file name) before it failed: the error envelope is JSON of its own length.
     for (const header of BODY_HEADERS) reply.removeHeader(header);
-    return reply.code(response.status).headers(response.headers).send(response.body);
+    reply.code(response.status).headers(response.headers);
+    closeIfBodyUnread(request.raw, reply);
+    return reply.send(response.body);
   });
 
   app.setNotFoundHandler((request, reply) => {

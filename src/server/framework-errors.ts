@@ -9,11 +9,14 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, InvalidRequestError } from '../spec/errors.ts';
 import { errorToResponse } from './error-to-response.ts';
+import { closeIfBodyUnread } from './receive-limits.ts';
 
 /** Fastify's `frameworkErrors` option. */
-export function answerFrameworkError(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
   const response = errorToResponse(error);
-  reply.code(response.status).headers(response.headers).send(response.body);
+  reply.code(response.status).headers(response.headers);
+  closeIfBodyUnread(request.raw, reply);
+  reply.send(response.body);
 }
 
 /** Fastify's `clientErrorHandler` option (Node's `clientError` event): write the answer on the raw socket. */
@@ -25,7 +28,15 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? new GatewayError(431, 'The request headers are too large.', { code: 'headers_too_large' })
         : new InvalidRequestError('The HTTP request is malformed.', { code: 'malformed_request' });
-  const { status, body } = errorToResponse(gatewayError);
+  answerOnSocketAndClose(socket, gatewayError, error);
+}
+
+/**
+ * Writes the answer to `error` straight on the socket and closes it: for a connection no response
+ * owns (a client error), or one being given up (a request body that arrives too slowly).
+ */
+export function answerOnSocketAndClose(socket: Socket, error: GatewayError, cause?: Error): void {
+  const { status, body } = errorToResponse(error);
   const text = JSON.stringify(body);
   if (socket.writable) {
     socket.write(
@@ -33,5 +44,5 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
         `Content-Type: application/json\r\nConnection: close\r\n\r\n${text}`,
     );
   }
-  socket.destroy(error);
+  socket.destroy(cause);
 }
