@@ -112,12 +112,14 @@ router_settings:
       assert.equal(sse.error.type, 'api_error');
     });
 
-    it('an upstream that hangs: the deployment timeout answers 504 in the envelope and closes the upstream call', async () => {
-      const startedAt = Date.now();
-      const error = assertEnvelope(await call(portico, 'POST', CHAT, chat('hang')), 504);
-      assert.equal(error.code, 'timeout');
-      assert.ok(Date.now() - startedAt < 10_000, 'the 1 s timeout fired (not the 15 min safety net)');
-      await upstream.waitForNoOpenExchanges();
+    it('an upstream that hangs: the deployment timeout answers 504 in the envelope and closes the upstream call, plain or streamed', async () => {
+      for (const stream of [false, true]) {
+        const startedAt = Date.now();
+        const error = assertEnvelope(await call(portico, 'POST', CHAT, chat('hang', 'x', { stream })), 504);
+        assert.equal(error.code, 'timeout');
+        assert.ok(Date.now() - startedAt < 10_000, 'the 1 s timeout fired (not the 15 min safety net)');
+        await upstream.waitForNoOpenExchanges();
+      }
     });
 
     it('an upstream that hangs: the fallback group answers once the timeout fired', async () => {
