@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { GatewayError, NotFoundError } from '../spec/errors.ts';
+import { GatewayError, InvalidRequestError, NotFoundError } from '../spec/errors.ts';
 import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
 import { errorToResponse } from './error-to-response.ts';
 import { answerClientError, answerFrameworkError, answerOnSocketAndClose } from './framework-errors.ts';
@@ -42,6 +42,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     return503OnClosing: false,
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // Node answers an HTTP/1.1 request without a Host header by itself, with an empty 400; it is
+    // let through to be refused in the envelope instead (`onRequest` below).
+    http: { requireHostHeader: false },
     // Input is validated with zod (server/parse-input.ts), not with route schemas: without these
     // Fastify would load Ajv and fast-json-stringify (about 0.6 MB of source) for nothing.
     schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
@@ -97,6 +100,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       recordCompletedRequest(services, request, reply);
       if (closing) app.server.closeIdleConnections();
     });
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      done(new InvalidRequestError('HTTP/1.1 requests must carry a Host header.', { code: 'missing_host_header' }));
+      return;
+    }
     if (closing) {
       done(
         new GatewayError(503, 'This Portico instance is shutting down; retry the request.', {

@@ -66,6 +66,20 @@ describe('shutdown and malformed requests', () => {
     }
   });
 
+  it('an HTTP/1.1 request without a Host header gets 400 in the envelope (Node alone would answer an empty 400)', async () => {
+    const portico = await startPortico(SLOW_CONFIG);
+    try {
+      const answer = await rawExchange(Number(new URL(portico.url).port), 'GET /health/liveliness HTTP/1.1\r\nconnection: close\r\n\r\n');
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /\r\ncontent-type: application\/json/i);
+      assert.equal(envelopeOf(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).code, 'missing_host_header');
+      const http10 = await rawExchange(Number(new URL(portico.url).port), 'GET /health/liveliness HTTP/1.0\r\n\r\n');
+      assert.match(http10, /^HTTP\/1\.1 200 /, 'HTTP/1.0 has no Host header to require');
+    } finally {
+      await portico.close();
+    }
+  });
+
   it('a malformed HTTP request gets 400 in the envelope and the server keeps serving', async () => {
     const portico = await startPortico(SLOW_CONFIG);
     try {
