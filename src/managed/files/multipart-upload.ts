@@ -40,6 +40,9 @@ export function readMultipartUpload<T>(
   if (!/^multipart\/form-data/i.test(contentType)) {
     return Promise.reject(new InvalidRequestError("The request must be multipart/form-data with a 'file' and a 'purpose'."));
   }
+  // The client may have gone while the caller awaited something (a quota lookup): its close
+  // has been and gone, no event will come, and a parser fed nothing would wait forever.
+  if (body.destroyed) return Promise.reject(new InvalidRequestError('The upload was interrupted.'));
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers, limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, parts: MAX_FIELDS + 1 } });
