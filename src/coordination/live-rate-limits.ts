@@ -12,7 +12,8 @@
  *   rpm/tpm is skipped like a cooling one while another of the group has room, and the request
  *   gets 429 when none has. The batch engine takes its requests from the same counters
  *   (`routing/rate-limits/deployment-budgets.ts`, at most `1 - live_traffic_share` of them), so
- *   live requests always have their share; its attempts are not admitted again here.
+ *   live requests always have their share; its attempts are not admitted again here. A key's
+ *   batch lines count against the key's limits the same way (`routing/rate-limits/key-budgets.ts`).
  * - Nothing is asked of the limiter when no limit applies: a deployment without rpm/tpm and a key
  *   without limits cost no round trip.
  */
@@ -21,11 +22,11 @@ import type { Deployment, UpstreamStream } from '../spec/provider.ts';
 import type { Principal } from '../spec/principal.ts';
 import type { AttemptReport, DeploymentAdmission } from '../routing/router.ts';
 import { RATE_WINDOW_MS, deploymentRpmKey, deploymentTpmKey, tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
+import { keyRpmKey, keyTpmKey } from '../routing/rate-limits/key-budgets.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { meterStreamUsage } from './stream-usage.ts';
 
-export const keyRpmKey = (keyId: string): string => `key:${keyId}:rpm`;
-export const keyTpmKey = (keyId: string): string => `key:${keyId}:tpm`;
+export { keyRpmKey, keyTpmKey };
 
 export class LiveRateLimits {
   readonly #limiter: RateLimiter;

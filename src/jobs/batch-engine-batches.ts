@@ -3,8 +3,10 @@
  * re-read from the database at most every `ttlMs` (a cancel or a new batch is seen within that
  * time), grouped by deployment, oldest first. A batch that had fewer due lines than asked is
  * skipped for `ttlMs` (its other lines are running or waiting for a retry), so a busy engine
- * does not query it after every finished line.
+ * does not query it after every finished line. The rpm/tpm limits of the keys that created
+ * them are read with them (`keyLimitsOf`), so a key's batches are paced by its limits.
  */
+import type { KeyLimits, KeyLimitsLookup } from '../routing/rate-limits/key-budgets.ts';
 import type { BatchRecord, BatchStore } from '../storage/batch-store.ts';
 import { unixSeconds } from '../storage/row-mapping.ts';
 
@@ -17,10 +19,18 @@ export class ActiveBatches {
   #byDeployment = new Map<string, BatchRecord[]>();
   #readAt = Number.NEGATIVE_INFINITY;
   readonly #drainedUntil = new Map<string, number>();
+  readonly #keyLimitsLookup: KeyLimitsLookup | undefined;
+  #keyLimits: ReadonlyMap<string, KeyLimits> = new Map();
 
-  constructor(store: BatchStore, ttlMs: number) {
+  constructor(store: BatchStore, ttlMs: number, keyLimits?: KeyLimitsLookup) {
     this.#store = store;
     this.#ttlMs = ttlMs;
+    this.#keyLimitsLookup = keyLimits;
+  }
+
+  /** The limits of the key that created a batch; undefined when it has none (or no key). */
+  keyLimitsOf(batch: Pick<BatchRecord, 'keyId'>): KeyLimits | undefined {
+    return batch.keyId === null ? undefined : this.#keyLimits.get(batch.keyId);
   }
 
   /** Batches to lease from, by deployment id. */
@@ -35,6 +45,11 @@ export class ActiveBatches {
         const list = grouped.get(batch.deploymentId) ?? [];
         list.push(batch);
         grouped.set(batch.deploymentId, list);
+      }
+      if (this.#keyLimitsLookup) {
+        const keyIds = new Set<string>();
+        for (const list of grouped.values()) for (const batch of list) if (batch.keyId !== null) keyIds.add(batch.keyId);
+        this.#keyLimits = await this.#keyLimitsLookup([...keyIds]);
       }
       this.#byDeployment = grouped;
       this.#readAt = now;

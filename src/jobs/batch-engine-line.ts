@@ -8,6 +8,7 @@
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { BATCH_REQUEST_ID_PREFIX, type DeploymentBudgets } from '../routing/rate-limits/deployment-budgets.ts';
+import type { KeyBudgets } from '../routing/rate-limits/key-budgets.ts';
 import type { BatchInputLine } from '../spec/openai-objects.ts';
 import type { BatchItemLease, BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
@@ -21,6 +22,8 @@ export interface LineRunnerDeps {
   /** Where finished lines are recorded (grouped writes of `BatchItemStore.completeItem`). */
   results: BatchLineResults;
   budgets: DeploymentBudgets;
+  /** Charges a line's tokens to the key that created its batch, when the key has limits. */
+  keyBudgets: KeyBudgets;
   retry: LineRetrySettings;
   logger: Logger;
 }
@@ -28,6 +31,8 @@ export interface LineRunnerDeps {
 export interface LeasedLine {
   item: BatchItemRecord;
   deploymentId: string;
+  /** The key whose limits the line counts against; null when its batch's key has none. */
+  limitedKeyId?: string | null;
   lease: BatchItemLease;
   /** Aborted when the engine stops: the line is given back, not failed. */
   signal: AbortSignal;
@@ -76,6 +81,7 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
   const output = succeededLine(item.customId, answer, requestId);
   const tokens = tokensOfLine(output);
   await deps.budgets.recordTokens(line.deploymentId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
+  if (line.limitedKeyId) await deps.keyBudgets.recordTokens(line.limitedKeyId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
   const completed = await deps.results.complete(key, lease, { state: 'succeeded', result: output, ...tokens });
   if (!completed) deps.logger.info({ batch_id: item.batchId, line: item.lineIndex }, 'batch line finished after its lease passed to another worker; result dropped');
   return completed ? { kind: 'succeeded' } : { kind: 'lost' };

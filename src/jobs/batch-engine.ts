@@ -31,6 +31,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { DeploymentBudgets, DEFAULT_LIVE_TRAFFIC_SHARE } from '../routing/rate-limits/deployment-budgets.ts';
 import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
+import { KeyBudgets, type KeyLimitsLookup } from '../routing/rate-limits/key-budgets.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
@@ -67,6 +68,11 @@ export interface BatchEngineOptions {
   retry?: Partial<LineRetrySettings>;
   /** How often items of finished batches are deleted, ms (0 = never). Default 60,000. */
   cleanupIntervalMs?: number;
+  /**
+   * The rpm/tpm limits of the keys that created batches (`KeyStore.limitsOf`): a key's lines
+   * are paced by its limits, counted in `limiter` with its live requests. Absent: not applied.
+   */
+  keyLimits?: KeyLimitsLookup;
 }
 
 export interface BatchEngine {
@@ -128,6 +134,7 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #budgets: DeploymentBudgets;
+  readonly #keyBudgets: KeyBudgets;
   readonly #lineDeps: LineRunnerDeps;
   readonly #batches: ActiveBatches;
   readonly #lanes = new Map<string, Lane>();
@@ -143,16 +150,20 @@ class LeasedBatchEngine implements BatchEngine {
     this.#owner = `${options.instanceId}:engine`;
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
-    this.#budgets = new DeploymentBudgets(options.limiter ?? new InMemoryRateLimiter(), options.liveTrafficShare ?? DEFAULT_LIVE_TRAFFIC_SHARE);
+    const limiter = options.limiter ?? new InMemoryRateLimiter();
+    const share = options.liveTrafficShare ?? DEFAULT_LIVE_TRAFFIC_SHARE;
+    this.#budgets = new DeploymentBudgets(limiter, share);
+    this.#keyBudgets = new KeyBudgets(limiter, share);
     this.#lineDeps = {
       router: options.router,
       items: options.items,
       results: new BatchLineResults(options.items), // replaced at each start: a stop abandons it
       budgets: this.#budgets,
+      keyBudgets: this.#keyBudgets,
       retry: { ...DEFAULT_LINE_RETRY, ...options.retry },
       logger: options.logger,
     };
-    this.#batches = new ActiveBatches(options.batches, this.#pollIntervalMs);
+    this.#batches = new ActiveBatches(options.batches, this.#pollIntervalMs, options.keyLimits);
   }
 
   get running(): number {
@@ -299,15 +310,29 @@ class LeasedBatchEngine implements BatchEngine {
     for (let i = 0; i < batches.length && leased < wanted; i++) {
       const batch = batches[(start + i) % batches.length];
       if (this.#batches.isDrained(batch.id)) continue;
-      const items = await this.#options.items.leaseItems(batch.id, this.#owner, wanted - leased, this.#leaseMs);
-      if (items.length < wanted - leased) this.#batches.markDrained(batch.id);
-      for (const item of items) this.#dispatch(item, deployment, lane);
-      leased += items.length;
+      leased += await this.#leaseFromBatch(deployment, lane, batch, wanted - leased);
     }
     return leased;
   }
 
-  #dispatch(item: BatchItemRecord, deployment: Deployment, lane: Lane): void {
+  /** Leases up to `wanted` lines of one batch, within the limits of the key that created it. */
+  async #leaseFromBatch(deployment: Deployment, lane: Lane, batch: BatchRecord, wanted: number): Promise<number> {
+    const limits = this.#batches.keyLimitsOf(batch);
+    // Over its key's limits the batch waits for the next fills: paced, never failed.
+    const allowed = limits === undefined ? wanted : await this.#keyBudgets.admitLines(batch.keyId!, limits, wanted);
+    if (allowed === 0) return 0;
+    let items: BatchItemRecord[] = [];
+    try {
+      items = await this.#options.items.leaseItems(batch.id, this.#owner, allowed, this.#leaseMs);
+    } finally {
+      if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(batch.keyId!, limits, allowed - items.length);
+    }
+    if (items.length < allowed) this.#batches.markDrained(batch.id);
+    for (const item of items) this.#dispatch(item, deployment, lane, limits === undefined ? null : batch.keyId);
+    return items.length;
+  }
+
+  #dispatch(item: BatchItemRecord, deployment: Deployment, lane: Lane, limitedKeyId: string | null): void {
     const key = `${item.batchId}:${item.lineIndex}`;
     const controller = new AbortController();
     lane.inFlight += 1;
@@ -322,6 +347,7 @@ class LeasedBatchEngine implements BatchEngine {
     const done = runLeasedLine(this.#lineDeps, {
       item,
       deploymentId: deployment.id,
+      limitedKeyId,
       lease: { owner: this.#owner, attempt: item.attempts },
       signal: controller.signal,
       onCallDone: freeSlot,

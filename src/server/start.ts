@@ -77,7 +77,8 @@ export async function createServices(config: PorticoConfig, database: Database, 
       limits.observeAttempt(attempt);
     },
   });
-  const keys = new KeyService(new KeyStore(database), {
+  const keyStore = new KeyStore(database);
+  const keys = new KeyService(keyStore, {
     masterKey: config.masterKey,
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
   });
@@ -92,6 +93,7 @@ export async function createServices(config: PorticoConfig, database: Database, 
     limiter: state.limiter,
     liveTrafficShare: config.batch.liveTrafficShare,
     leaseMs: config.batch.leaseMs,
+    keyLimits: (ids) => keyStore.limitsOf(ids),
   });
   return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
 }

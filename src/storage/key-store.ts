@@ -116,6 +116,21 @@ export class KeyStore {
     });
   }
 
+  /** The rpm/tpm limits of these keys, for those that exist and have one (the batch engine paces their batches). */
+  async limitsOf(ids: readonly string[]): Promise<Map<string, { rpmLimit?: number; tpmLimit?: number }>> {
+    const limits = new Map<string, { rpmLimit?: number; tpmLimit?: number }>();
+    if (ids.length === 0) return limits;
+    const rows = await this.#db.kysely.selectFrom('api_keys').select(['id', 'rpm_limit', 'tpm_limit']).where('id', 'in', [...ids]).execute();
+    for (const row of rows) {
+      if (row.rpm_limit == null && row.tpm_limit == null) continue;
+      limits.set(row.id, {
+        ...(row.rpm_limit != null && { rpmLimit: Number(row.rpm_limit) }),
+        ...(row.tpm_limit != null && { tpmLimit: Number(row.tpm_limit) }),
+      });
+    }
+    return limits;
+  }
+
   /** Adds `amount` to the key's spend atomically (a missing key is ignored). */
   async addSpend(keyId: string, amount: number): Promise<void> {
     await this.#db.kysely
