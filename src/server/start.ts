@@ -59,10 +59,20 @@ export interface RunningPortico {
   close(): Promise<void>;
 }
 
+/** How long a stopping batch engine lets its running lines finish, at most. */
+const ENGINE_DRAIN_MS = 5_000;
+
 /**
  * `shared`: where rate limits and cooldowns live (`createSharedState`); default: in memory.
+ * `shutdownGraceMs`: a stop never waits longer than this for the batch engine's lines either.
  */
-export async function createServices(config: PorticoConfig, database: Database, logger: Logger, shared?: SharedState): Promise<AppServices> {
+export async function createServices(
+  config: PorticoConfig,
+  database: Database,
+  logger: Logger,
+  shared?: SharedState,
+  options: { shutdownGraceMs?: number } = {},
+): Promise<AppServices> {
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))] });
   const state = shared ?? (await createSharedState({ config, logger }));
   const limits = state.limits;
@@ -93,6 +103,7 @@ export async function createServices(config: PorticoConfig, database: Database, 
     limiter: state.limiter,
     liveTrafficShare: config.batch.liveTrafficShare,
     leaseMs: config.batch.leaseMs,
+    drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),
     keyLimits: (ids) => keyStore.limitsOf(ids),
   });
   return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
@@ -107,7 +118,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   let shared: SharedState | undefined;
   try {
     shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
-    services = await createServices(config, database, logger, shared);
+    services = await createServices(config, database, logger, shared, { shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
     jobs = createBackgroundJobs(config, services.managed!, logger, services.batchEngine ? [services.batchEngine] : []);
     app = await buildApp(services, options);
     await app.listen({ host: options.host, port: options.port });

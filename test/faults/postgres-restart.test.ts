@@ -5,7 +5,7 @@
  * a key looked up before keeps working, an upload leaves nothing behind. Once it is back, the
  * emulated batch it interrupted finishes with every line exactly once, in the output and
  * upstream (a line whose answer arrived while the database was down is recorded, not run again).
- * And a SIGTERM while the database is down still ends the process within the drain time.
+ * And a SIGTERM while the database is down still ends the process within the grace period (the batch engine waits no longer for results it cannot write).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -21,8 +21,8 @@ import { startPrivatePostgres, upstreamExecutions, type PrivatePostgres } from '
 const MASTER_KEY = 'sk-faults-pg-master-0123456789abcdef';
 const OUTAGE_MS = 10_000;
 const GRACE_MS = 1_000;
-/** The engine's own drain (5 s) plus the grace and start-up slack: "exits", not "exits fast". */
-const EXIT_WITHIN_MS = 5_000 + GRACE_MS + 5_000;
+/** The grace period bounds the whole stop, the batch engine's drain included; plus slack for a busy machine. */
+const EXIT_WITHIN_MS = GRACE_MS + 3_000;
 const LINES = 40;
 
 function config(simulator: OpenAISimulator, storageDir: string): string {
@@ -181,7 +181,7 @@ describe('faults: PostgreSQL restarted', () => {
     assert.equal((await portico.stop()).code, 0);
   });
 
-  test('SIGTERM while PostgreSQL is down mid-batch: the process exits 0 within the drain time', async (t) => {
+  test('SIGTERM while PostgreSQL is down mid-batch: the process exits 0 within the grace period', async (t) => {
     if (typeof database === 'string') return t.skip(database);
     const pg = database;
     const portico = await spawn('pg-sigterm');
@@ -194,6 +194,7 @@ describe('faults: PostgreSQL restarted', () => {
       const stopping = Date.now();
       const exit = await portico.stop();
       assert.deepEqual(exit, { code: 0, signal: null });
+      console.log(`# exited after ${Date.now() - stopping} ms`);
       assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
     } finally {
       await pg.start();

@@ -4,7 +4,7 @@
  * served at once, with a warning in the log, and an emulated batch on a deployment with an rpm
  * (whose lines the engine takes from Redis counters) goes on; once Redis is back, a key's rpm
  * holds again, and the batch has every line exactly once. A SIGTERM while Redis is down ends the
- * process within the drain time.
+ * process within the grace period.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,8 +19,8 @@ import { startPrivateRedis, upstreamExecutions, type PrivateRedis } from './faul
 
 const MASTER_KEY = 'sk-faults-redis-master-0123456789abcdef';
 const GRACE_MS = 1_000;
-/** The engine's own drain (5 s) plus the grace and start-up slack: "exits", not "exits fast". */
-const EXIT_WITHIN_MS = 5_000 + GRACE_MS + 5_000;
+/** The grace period bounds the whole stop, the batch engine's drain included; plus slack for a busy machine. */
+const EXIT_WITHIN_MS = GRACE_MS + 3_000;
 const LINES = 30;
 
 function config(simulator: OpenAISimulator, workDir: string): string {
@@ -150,7 +150,7 @@ describe('faults: Redis restarted', () => {
     assert.equal((await portico.stop()).code, 0);
   });
 
-  test('SIGTERM while Redis is down mid-batch: the process exits 0 within the drain time', async (t) => {
+  test('SIGTERM while Redis is down mid-batch: the process exits 0 within the grace period', async (t) => {
     if (typeof redis === 'string') return t.skip(redis);
     const server = redis;
     const portico = await spawn('redis-sigterm');
@@ -163,6 +163,7 @@ describe('faults: Redis restarted', () => {
       const stopping = Date.now();
       const exit = await portico.stop();
       assert.deepEqual(exit, { code: 0, signal: null });
+      console.log(`# exited after ${Date.now() - stopping} ms`);
       assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
     } finally {
       await server.start();
