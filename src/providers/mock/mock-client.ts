@@ -20,6 +20,8 @@ import {
 } from './mock-answers.ts';
 
 const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
+/** OpenAI's limit on the items of one embeddings request. */
+const MAX_EMBEDDING_INPUTS = 2048;
 
 function randomId(prefix: string): string {
   return `${prefix}${randomBytes(12).toString('hex')}`;
@@ -108,11 +110,20 @@ export function createMockClient(deployment: Deployment): ProviderClient {
     if (input === undefined || input === null || inputs.length === 0) {
       throw new InvalidRequestError("'input' is a required property", { param: 'input' });
     }
-    const dimensions = numberParam(body.dimensions) ?? numberParam(deployment.params.mock_embedding_dimensions) ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    if (inputs.length > MAX_EMBEDDING_INPUTS) {
+      throw new InvalidRequestError(`'input' may hold at most ${MAX_EMBEDDING_INPUTS} items.`, { param: 'input', code: 'invalid_value' });
+    }
+    // The model's size is an upper bound, as on OpenAI: a client-chosen size would make the
+    // vectors (computed here, in the gateway) as large as the client likes.
+    const modelDimensions = Math.floor(numberParam(deployment.params.mock_embedding_dimensions) ?? DEFAULT_EMBEDDING_DIMENSIONS);
+    if (body.dimensions !== undefined && body.dimensions !== null && !(Number.isInteger(body.dimensions) && (body.dimensions as number) >= 1 && (body.dimensions as number) <= modelDimensions)) {
+      throw new InvalidRequestError(`'dimensions' must be an integer between 1 and ${modelDimensions} for this model.`, { param: 'dimensions', code: 'invalid_value' });
+    }
+    const dimensions = (body.dimensions as number | null | undefined) ?? modelDimensions;
     let promptTokens = 0;
     const data = inputs.map((item, index) => {
       promptTokens += approximateTokens(typeof item === 'string' ? item : JSON.stringify(item));
-      return { object: 'embedding', index, embedding: encodeEmbedding(mockEmbedding(model, item, Math.floor(dimensions)), body.encoding_format) };
+      return { object: 'embedding', index, embedding: encodeEmbedding(mockEmbedding(model, item, dimensions), body.encoding_format) };
     });
     return {
       status: 200,

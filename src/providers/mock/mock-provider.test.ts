@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { InvalidRequestError } from '../../spec/errors.ts';
 import { UpstreamAbortedError } from '../http/transport-errors.ts';
 import { chatStreamText, collectSseData, deploymentFrom } from '../testing/provider-test-helpers.ts';
 import { mockProvider } from './index.ts';
@@ -39,6 +40,15 @@ describe('the mock provider', () => {
     assert.deepEqual(usage.choices, []);
     assert.ok(usage.usage.total_tokens > 0);
     assert.ok(events.slice(0, -2).every((event) => (event as { usage: unknown }).usage === null), 'the other chunks carry usage: null');
+  });
+
+  it('refuses embeddings larger than the model or with too many inputs: the gateway computes them (found by the fuzz suite)', async () => {
+    for (const dimensions of [1537, 43_246_067, 1e308, 0, -1, 1.5, '8']) {
+      await assert.rejects(echo.embeddings!({ input: 'a', dimensions }), (error: unknown) => error instanceof InvalidRequestError && error.param === 'dimensions', String(dimensions));
+    }
+    await assert.rejects(echo.embeddings!({ input: Array.from({ length: 2049 }, () => 'a') }), (error: unknown) => error instanceof InvalidRequestError && error.param === 'input');
+    const full = (await echo.embeddings!({ input: 'a', dimensions: 1536 })).body as { data: Array<{ embedding: number[] }> };
+    assert.equal(full.data[0].embedding.length, 1536);
   });
 
   it('answers embeddings with deterministic unit vectors, as floats or base64', async () => {
