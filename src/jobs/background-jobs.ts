@@ -1,12 +1,13 @@
 /**
- * The background work of one Portico instance: the batch poller and the file janitor (and the
- * batch engine, when configured). All of it is leased or idempotent through the database, so
- * every instance runs the same set.
+ * The background work of one Portico instance: the batch poller, the file janitor and the batch
+ * reconciler (and the batch engine, when configured). All of it is leased or idempotent through
+ * the database, so every instance runs the same set.
  */
 import type { PorticoConfig } from '../config/types.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createBatchPoller } from './batch-poller.ts';
+import { createBatchReconciler } from './batch-reconciler.ts';
 import { createFileJanitor } from './file-janitor.ts';
 import type { PeriodicJob } from './periodic-job.ts';
 
@@ -21,6 +22,8 @@ export interface BackgroundJob {
 export interface BackgroundJobs {
   readonly poller: PeriodicJob;
   readonly janitor: PeriodicJob;
+  /** Settles batches whose create was interrupted. */
+  readonly reconciler: PeriodicJob;
   readonly all: readonly BackgroundJob[];
   start(): void;
   stop(): Promise<void>;
@@ -29,10 +32,12 @@ export interface BackgroundJobs {
 export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServices, logger: Logger, extra: readonly BackgroundJob[] = []): BackgroundJobs {
   const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
   const janitor = createFileJanitor(managed.deletion, logger);
-  const all: BackgroundJob[] = [poller, janitor, ...extra];
+  const reconciler = createBatchReconciler({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger });
+  const all: BackgroundJob[] = [poller, janitor, reconciler, ...extra];
   return {
     poller,
     janitor,
+    reconciler,
     all,
     start: () => all.forEach((job) => job.start()),
     stop: async () => {

@@ -2,7 +2,8 @@
  * File cleanup: retries provider deletes that failed (with backoff, until the copy is gone),
  * finishes deletes interrupted by a crash, settles copies left `uploading` by an uploader that
  * died, deletes files whose `expires_at` passed, everywhere, and, now and then, removes blob
- * bytes that an upload interrupted by a crash left half-written.
+ * bytes that an upload interrupted by a crash left half-written and complete blobs that no file
+ * references (a crash between writing a batch's result file and registering it).
  * Every step is idempotent, so several instances may run it side by side.
  */
 import type { Logger } from '../observability/logger.ts';
@@ -12,16 +13,34 @@ import { PeriodicJob } from './periodic-job.ts';
 /** A blob still unfinished after this long was being written by an instance that died. */
 const UNFINISHED_BLOB_SECONDS = 24 * 60 * 60;
 
-/** The half-written blob sweep reads a whole table or directory: not on every run. */
+/**
+ * A complete blob that no file references after this long was written by a step that died before
+ * registering its file (a result file of a batch whose finalisation crashed, a staged copy).
+ * Every writer registers its blob within seconds of writing it (an upload being placed on its
+ * targets within minutes), far under this.
+ */
+const ORPHANED_BLOB_SECONDS = 24 * 60 * 60;
+
+/** Blobs checked per sweep of orphaned blobs. */
+const ORPHAN_SWEEP_LIMIT = 10_000;
+
+/** The blob sweeps read a whole table or directory: not on every run. */
 const BLOB_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
-export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, intervalMs = 5000): PeriodicJob {
+export interface FileJanitorOptions {
+  /** How old an unreferenced blob must be before it is removed (tests). */
+  orphanedBlobSeconds?: number;
+}
+
+export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, intervalMs = 5000, options: FileJanitorOptions = {}): PeriodicJob {
   let lastBlobSweep = Number.NEGATIVE_INFINITY;
   return new PeriodicJob('file-janitor', intervalMs, logger, async () => {
     if (Date.now() - lastBlobSweep >= BLOB_SWEEP_INTERVAL_MS) {
       lastBlobSweep = Date.now();
       const swept = await deps.blobs.sweepUnfinished(UNFINISHED_BLOB_SECONDS);
       if (swept > 0) logger.info({ job: 'file-janitor', blobs: swept }, 'removed the bytes of uploads that never finished');
+      const orphans = await sweepOrphanedBlobs(deps, options.orphanedBlobSeconds ?? ORPHANED_BLOB_SECONDS);
+      if (orphans > 0) logger.info({ job: 'file-janitor', blobs: orphans }, 'removed blobs no file references');
     }
     const due = await deps.files.listCopiesDueForDeleteRetry();
     const touched = new Set<string>();
@@ -46,4 +65,20 @@ export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, interv
       await beginFileDeletion(deps, file);
     }
   });
+}
+
+/** Removes complete blobs older than `olderThanSeconds` that no file row references; answers how many. */
+export async function sweepOrphanedBlobs(deps: Pick<FileDeletionDeps, 'blobs' | 'files'>, olderThanSeconds: number): Promise<number> {
+  const keys = await deps.blobs.listOlderThan(olderThanSeconds, ORPHAN_SWEEP_LIMIT);
+  let removed = 0;
+  for (let start = 0; start < keys.length; start += 500) {
+    const page = keys.slice(start, start + 500);
+    const inUse = await deps.files.blobKeysInUse(page);
+    for (const key of page) {
+      if (inUse.has(key)) continue;
+      await deps.blobs.delete(key);
+      removed += 1;
+    }
+  }
+  return removed;
 }

@@ -164,6 +164,21 @@ export class InsufficientStorageError extends GatewayError {
   }
 }
 
+/**
+ * 503: starting a batch at the provider failed in a way that leaves open whether the provider
+ * created it (a timeout, a dropped connection, a 5xx) and Portico could not find out yet. Never
+ * retried (one request starts at most one provider batch); the batch is settled in the
+ * background: adopted if the provider did create it, else marked failed.
+ */
+export class BatchStartUnconfirmedError extends GatewayError {
+  constructor(
+    message = 'The provider did not confirm that the batch started; Portico settles it in the background. List your batches before trying again.',
+    options: GatewayErrorOptions = {},
+  ) {
+    super(503, message, { type: 'server_error', code: 'batch_start_unconfirmed', isRetryable: false, ...options });
+  }
+}
+
 /** Raised at start-up for a bad config; never rendered to HTTP. */
 export class ConfigError extends Error {
   constructor(message: string) {

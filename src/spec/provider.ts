@@ -132,6 +132,8 @@ export interface ProviderBatch {
   requestCounts: BatchRequestCounts;
   usage: BatchUsage | null;
   errors: BatchErrorItem[] | null;
+  /** The batch's metadata as the provider keeps it, where it has any (string values only). */
+  metadata?: Record<string, string> | null;
 }
 
 export interface BatchCreateInput {
@@ -142,12 +144,20 @@ export interface BatchCreateInput {
   outputExpiresAfterSeconds?: number;
 }
 
+/** One page of a provider's batches, newest first. */
+export interface ProviderBatchPage {
+  batches: ProviderBatch[];
+  hasMore: boolean;
+}
+
 /** Batches on providers whose batch API takes an uploaded file (OpenAI, Azure OpenAI). */
 export interface FileBatchesCapability {
   readonly kind: 'file';
   create(input: BatchCreateInput & { providerInputFileId: string }, options?: CallOptions): Promise<ProviderBatch>;
   retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
   cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  /** The account's batches, newest first, a page at a time (`after`: the last id of the previous page). */
+  list(page: { after?: string; limit: number }, options?: CallOptions): Promise<ProviderBatchPage>;
 }
 
 /** One result of an inline batch, keyed by the `custom_id` Portico sent. */

@@ -63,10 +63,15 @@ export interface BatchRecord {
   /** Set once, by `recordCostOnce`. */
   cost: number | null;
   costRecordedAt: number | null;
+  /**
+   * True while the row only records the intent to create a provider batch (`insertIntent`), until
+   * the create is confirmed or settled (`settleIntent`). Clients never see such a row.
+   */
+  creating: boolean;
 }
 
 /** Written only by dedicated methods (registration, cost, leases), never by a plain patch. */
-type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt';
+type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt' | 'creating';
 type RequiredOnInsert = 'id' | 'owner' | 'endpoint' | 'completionWindow' | 'modelGroup' | 'execution' | 'inputFileId' | 'status' | 'createdAt';
 
 export type NewBatch = Pick<BatchRecord, RequiredOnInsert> & Partial<Omit<BatchRecord, RequiredOnInsert | GuardedField>>;
@@ -148,6 +153,7 @@ const COLUMNS = {
   leaseExpiresAt: 'lease_expires_at',
   cost: 'cost',
   costRecordedAt: 'cost_recorded_at',
+  creating: 'creating',
 } as const satisfies { [K in keyof BatchRecord]: keyof BatchesTable };
 
 const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage']);
@@ -166,16 +172,90 @@ export class BatchStore {
    * OpenAI); SQLite's `BEGIN IMMEDIATE` serialises the two.
    */
   async insert(batch: NewBatch): Promise<void> {
+    await this.#insertWhileInputActive(toColumns(batch) as Insertable<BatchesTable>);
+  }
+
+  /**
+   * Records the intent to create a batch before its provider batch exists: the row (`creating`,
+   * not due for sync, leased to `leaseOwner`) is written first, so a crash after the provider's
+   * create leaves a row the reconciler finds, never an untracked batch. Only while the input
+   * file is active, as `insert`. The creator renews the lease (`renewLease`) while it works.
+   */
+  async insertIntent(batch: NewBatch, leaseOwner: string, leaseMs: number, now: number = nowSeconds()): Promise<void> {
+    await this.#insertWhileInputActive({
+      ...(toColumns(batch) as Insertable<BatchesTable>),
+      creating: 1,
+      next_sync_at: null,
+      lease_owner: leaseOwner,
+      lease_expires_at: now + leaseMs / 1000,
+    });
+  }
+
+  /**
+   * Ends an intent `owner` holds: applies `patch` (the provider's id and first state, or a
+   * failure) and clears `creating` and the lease. With `requireActiveInput`, only while the input
+   * file is active (a file deleted during the create never starts a batch). Answers whether it applied.
+   */
+  async settleIntent(batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean }): Promise<boolean> {
+    let query = this.#db.kysely
+      .updateTable('batches')
+      .set({ ...toColumns(patch), creating: 0, lease_owner: null, lease_expires_at: null })
+      .where('id', '=', batchId)
+      .where('creating', '=', 1)
+      .where('lease_owner', '=', owner);
+    if (options.requireActiveInput) {
+      query = query.where((eb) =>
+        eb.exists(eb.selectFrom('files').select('files.id').whereRef('files.id', '=', 'batches.input_file_id').where('files.state', '=', 'active')),
+      );
+    }
+    return affectedRows(await query.executeTakeFirst()) === 1;
+  }
+
+  /** Removes an intent `owner` holds whose provider batch certainly was not created. */
+  async dropIntent(batchId: string, owner: string): Promise<boolean> {
+    const result = await this.#db.kysely
+      .deleteFrom('batches')
+      .where('id', '=', batchId)
+      .where('creating', '=', 1)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  /** Intents whose creator's lease ran out (it died, or gave them up), oldest first. */
+  async listStuckIntents(now: number = nowSeconds(), limit = 100): Promise<BatchRecord[]> {
+    const rows = await this.#db.kysely
+      .selectFrom('batches')
+      .selectAll()
+      .where('creating', '=', 1)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toBatchRecord);
+  }
+
+  /** Takes a stuck intent's lease for `owner`; of several instances, one wins. */
+  async takeIntent(batchId: string, owner: string, leaseMs: number, now: number = nowSeconds()): Promise<boolean> {
+    const result = await this.#db.kysely
+      .updateTable('batches')
+      .set({ lease_owner: owner, lease_expires_at: now + leaseMs / 1000 })
+      .where('id', '=', batchId)
+      .where('creating', '=', 1)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .executeTakeFirst();
+    return affectedRows(result) === 1;
+  }
+
+  async #insertWhileInputActive(values: Insertable<BatchesTable>): Promise<void> {
     await this.#db.kysely.transaction().execute(async (trx) => {
-      let file = trx.selectFrom('files').select('state').where('id', '=', batch.inputFileId);
+      let file = trx.selectFrom('files').select('state').where('id', '=', values.input_file_id);
       if (this.#db.dialect === 'postgres') file = file.forShare();
       if ((await file.executeTakeFirst())?.state !== 'active') {
-        throw new NotFoundError(`No such File object: ${batch.inputFileId}`, { param: 'input_file_id' });
+        throw new NotFoundError(`No such File object: ${values.input_file_id}`, { param: 'input_file_id' });
       }
-      await trx
-        .insertInto('batches')
-        .values(toColumns(batch) as Insertable<BatchesTable>)
-        .execute();
+      await trx.insertInto('batches').values(values).execute();
     });
   }
 
@@ -191,7 +271,8 @@ export class BatchStore {
   async list(options: BatchListOptions): Promise<Page<BatchRecord>> {
     const db = this.#db.kysely;
     if (options.modelGroups !== undefined && options.modelGroups.length === 0) return { rows: [], hasMore: false };
-    let query = db.selectFrom('batches').selectAll();
+    // A batch still being created is not shown: its create has not answered yet.
+    let query = db.selectFrom('batches').selectAll().where('creating', '=', 0);
     if (options.owner !== undefined) query = query.where('owner', '=', options.owner);
     if (options.modelGroups !== undefined) query = query.where('model_group', 'in', [...options.modelGroups]);
     if (options.after !== undefined) {
@@ -208,7 +289,7 @@ export class BatchStore {
 
   /** Batches not yet in a terminal status, oldest first (e.g. the engine resuming after restart). */
   async listNonTerminal(options: { execution?: BatchExecution; limit?: number } = {}): Promise<BatchRecord[]> {
-    let query = this.#db.kysely.selectFrom('batches').selectAll().where('status', 'not in', TERMINAL);
+    let query = this.#db.kysely.selectFrom('batches').selectAll().where('status', 'not in', TERMINAL).where('creating', '=', 0);
     if (options.execution !== undefined) query = query.where('execution', '=', options.execution);
     const rows = await query.orderBy('created_at').orderBy('id').limit(options.limit ?? 1000).execute();
     return rows.map(toBatchRecord);
@@ -460,6 +541,7 @@ export function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
     leaseExpiresAt: nullableNumber(row.lease_expires_at),
     cost: nullableNumber(row.cost),
     costRecordedAt: nullableNumber(row.cost_recorded_at),
+    creating: Number(row.creating) === 1,
   };
 }
 

@@ -39,6 +39,12 @@ export interface BlobStore {
    * `olderThanSeconds` ago (an upload still running is younger than that); answers how many.
    */
   sweepUnfinished(olderThanSeconds: number): Promise<number>;
+  /**
+   * Keys of complete blobs stored over `olderThanSeconds` ago, at most `limit`: what the file
+   * janitor checks against the files that reference blobs, to remove those a crash left
+   * unreferenced (written, but their file never registered).
+   */
+  listOlderThan(olderThanSeconds: number, limit: number): Promise<string[]>;
 }
 
 /** The bytes behind a key are missing: an inconsistency between the database and the store. */
@@ -111,6 +117,24 @@ export class LocalBlobStore implements BlobStore {
       removed += 1;
     }
     return removed;
+  }
+
+  async listOlderThan(olderThanSeconds: number, limit: number, now: number = Date.now()): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const keys: string[] = [];
+    for (const name of names) {
+      if (keys.length >= limit) break;
+      if (!isBlobKey(name)) continue;
+      const modified = await stat(join(this.#dir, name)).then((info) => info.mtimeMs, () => undefined);
+      if (modified !== undefined && now - modified >= olderThanSeconds * 1000) keys.push(name);
+    }
+    return keys;
   }
 
   #path(key: string): string {

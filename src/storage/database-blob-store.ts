@@ -118,6 +118,18 @@ export class DatabaseBlobStore implements BlobStore {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  async listOlderThan(olderThanSeconds: number, limit: number, now: number = unixSeconds()): Promise<string[]> {
+    const rows = await this.#db.kysely
+      .selectFrom('blobs')
+      .select('key')
+      .where('completed_at', 'is not', null)
+      .where('completed_at', '<=', now - olderThanSeconds)
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.key);
+  }
 }
 
 async function* readChunks(db: Kysely<DatabaseSchema>, key: string, expectedBytes: number): AsyncGenerator<Buffer> {

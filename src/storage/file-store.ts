@@ -415,6 +415,13 @@ export class FileStore {
     return rows.map(toFileRecord);
   }
 
+  /** Which of `blobKeys` a file row references (any state: a file being deleted still owns its bytes). */
+  async blobKeysInUse(blobKeys: readonly string[]): Promise<Set<string>> {
+    if (blobKeys.length === 0) return new Set();
+    const rows = await this.#db.kysely.selectFrom('files').select('blob_key').where('blob_key', 'in', [...blobKeys]).execute();
+    return new Set(rows.map((row) => row.blob_key).filter((key): key is string => key !== null));
+  }
+
   /** Hard-deletes tombstones older than `deletedBefore` that no batch references; answers how many. */
   async purgeTombstones(deletedBefore: number, limit = 1000): Promise<number> {
     const db = this.#db.kysely;

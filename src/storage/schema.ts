@@ -114,6 +114,8 @@ export interface BatchesTable {
   lease_expires_at: number | null;
   cost: number | null;
   cost_recorded_at: number | null;
+  /** 1 while the row records an intent to create a provider batch not yet confirmed (migration 0008). */
+  creating: Generated<number>;
 }
 
 export interface BatchItemsTable {

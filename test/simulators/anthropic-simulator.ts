@@ -115,6 +115,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     requests: server.requests,
     batches: store.batches,
     failNext: server.failNext,
+    slowNext: server.slowNext,
     setLatency: server.setLatency,
     async advanceBatches() {
       store.advance();

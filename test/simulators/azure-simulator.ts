@@ -154,6 +154,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions = {}): 
     files: store.files,
     batches: engine.batches,
     failNext: server.failNext,
+    slowNext: server.slowNext,
     setLatency: server.setLatency,
     async advanceBatches() {
       advance();

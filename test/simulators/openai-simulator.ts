@@ -50,7 +50,7 @@ import { executeEndpoint } from './openai/inference.ts';
 import type { BatchableEndpoint } from './openai/inference.ts';
 import { chatReply, completionsReply, embeddingsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
 
-export type { BaseSimulator, FailNextOptions, SimulatorRequestLog } from './common/simulator-server.ts';
+export type { BaseSimulator, FailNextOptions, SimulatorRequestLog, SlowNextOptions } from './common/simulator-server.ts';
 export type { SimulatedFile } from './openai/file-store.ts';
 export type { SimulatedBatch } from './openai/batch-engine.ts';
 export { FAIL_MARKER, TOOL_TRIGGER } from './common/fake-model.ts';
@@ -223,6 +223,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     files: store.files,
     batches: engine.batches,
     failNext: server.failNext,
+    slowNext: server.slowNext,
     setLatency: server.setLatency,
     async advanceBatches() {
       engine.advance();

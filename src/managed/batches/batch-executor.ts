@@ -5,6 +5,7 @@
  * cancels and yields the results of its batches; `batch-sync.ts` turns that into the one
  * stored state.
  */
+import { GatewayError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../spec/provider.ts';
 import type { BatchExecution, BatchRecord } from '../../storage/batch-store.ts';
@@ -40,11 +41,32 @@ export interface BatchExecutor {
   readonly execution: BatchExecution;
   /** Whether this executor can run batches on the deployment. */
   handles(deployment: Deployment, client: ProviderClient): boolean;
+  /**
+   * Creates the batch (its row already records the intent, under `input.batchId`). A create that
+   * may or may not have reached the provider is never retried blindly: executors that can look
+   * for it implement `findStarted`; the others throw `BatchStartUnconfirmedError` for it.
+   */
   start(input: BatchStartInput): Promise<StartedBatch>;
+  /**
+   * The provider batch created for `batch` (found by the marker `start` sent with it), or null
+   * when the provider has none. Throws when the provider cannot be asked now, and
+   * `BatchStartUnconfirmedError` when it never can (no marker was sent).
+   */
+  findStarted?(batch: Pick<BatchRecord, 'id' | 'deploymentId' | 'createdAt' | 'metadata'>, call: CallOptions): Promise<StartedBatch | null>;
   /** The batch's state now. */
   refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch>;
   /** Asks for cancellation; answers the state after the request. */
   cancel(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch>;
   /** The result lines of a batch that reached a terminal state (`progress`). */
   results(batch: BatchRecord, progress: ProviderBatch, call: CallOptions): Promise<BatchResults>;
+}
+
+/**
+ * Whether a failed create may still have reached the provider, so that creating again could
+ * start a second batch: a timeout, a broken connection, a 5xx, or a call cut off by its client.
+ * A 4xx (429 included) was refused: nothing was created.
+ */
+export function createOutcomeUnknown(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  return error instanceof GatewayError && (error.httpStatus >= 500 || (error.isRetryable && error.httpStatus !== 429));
 }

@@ -6,18 +6,19 @@
  */
 import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
-import { ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
+import { BatchStartUnconfirmedError, ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type OpenAIBatch, type OpenAIList } from '../../spec/openai-objects.ts';
 import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts';
 import type { CallOptions } from '../../spec/provider.ts';
-import type { BatchRecord, BatchStore } from '../../storage/batch-store.ts';
+import type { BatchExecution, BatchRecord, BatchStore, NewBatch } from '../../storage/batch-store.ts';
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
 import type { FileService } from '../files/file-service.ts';
 import { isBatchId, newBatchId } from '../ids.ts';
-import type { BatchExecutor, StartedBatch } from './batch-executor.ts';
+import type { BatchExecutor, BatchStartInput, StartedBatch } from './batch-executor.ts';
+import { holdingIntent, INTENT_LEASE_MS, startedPatch } from './batch-intents.ts';
 import { chooseBatchModelGroup } from './batch-model.ts';
 import { parseBatchCreateRequest, type BatchListQuery } from './batch-request.ts';
-import { type BatchSynchronizer, nextSyncDelaySeconds } from './batch-sync.ts';
+import type { BatchSynchronizer } from './batch-sync.ts';
 import { toOpenAIBatch } from './batch-views.ts';
 
 export interface BatchServiceDeps {
@@ -67,35 +68,74 @@ export class BatchService {
 
     const id = newBatchId();
     const createdAt = unixSeconds();
+    const owner = this.#deps.sync.newLeaseOwner();
     // The router picks a deployment of the group (weighted, skipping cooled-down ones) and
-    // moves on to another if starting fails there.
+    // moves on to another if starting fails there (only when nothing was created).
     const started = await router.send(
       modelGroup,
       async (client, attempt) => {
         const executor = this.#deps.executors.find((e) => e.handles(client.deployment, client));
         if (!executor) throw new GatewayError(500, `No way to run batches on deployment '${client.deployment.id}'.`, { type: 'server_error' });
-        const result = await executor.start({ batchId: id, request, file, deployment: client.deployment, client, call: attempt });
-        return { ...result, executor, deploymentId: client.deployment.id };
+        const intent = newBatchRecord(id, principal, request, modelGroup, file.id, createdAt, client.deployment.id, executor.execution);
+        // The row first: a crash after the provider's create leaves a batch the reconciler finds.
+        await batches.insertIntent(intent, owner, INTENT_LEASE_MS);
+        const result = await holdingIntent(batches, id, owner, () =>
+          this.#start(executor, intent, owner, { batchId: id, request, file, deployment: client.deployment, client, call: attempt }, call.signal),
+        );
+        return { ...result, executor, intent };
       },
       // Starting a batch is not a model request: it does not count against the deployment's rpm/tpm.
       { signal: call.signal, requestId: call.requestId, fallbacks: false, countAgainstLimits: false },
     );
-    const record = newBatchRecord(id, principal, request, modelGroup, file.id, createdAt, started);
-    try {
-      await batches.insert(record);
-    } catch (error) {
+    // Confirmed only while the input file is active: a file deleted during the create starts no batch.
+    if (!(await batches.settleIntent(id, owner, startedPatch(started, started.intent), { requireActiveInput: true }))) {
       if (started.providerBatchId) {
-        await started.executor.cancel({ ...record, ...emptyGuarded } as BatchRecord, {}).catch(() => undefined);
+        // Too late not to start it: cancel it, and keep the row so that it is followed to its end.
+        const now = unixSeconds();
+        await batches.settleIntent(id, owner, { ...startedPatch(started, started.intent), status: 'cancelling', cancellingAt: now, nextSyncAt: nowSeconds() }, { requireActiveInput: false });
+        const current = await batches.getById(id);
+        if (current) await started.executor.cancel({ ...current, providerBatchId: started.providerBatchId }, {}).catch(() => undefined);
+      } else {
+        await batches.dropIntent(id, owner);
       }
+      throw new NotFoundError(`No such File object: ${file.id}`, { param: 'input_file_id' });
+    }
+    const stored = await batches.getById(id);
+    if (!stored) throw new Error(`batch ${id} vanished after its create`);
+    return toOpenAIBatch(stored);
+  }
+
+  /**
+   * Starts the batch of a recorded intent. A create that certainly did not happen drops the
+   * intent (the router may then try again, on this deployment or another). One that may have
+   * happened (it timed out, the connection broke) is never created again: it is looked for by
+   * its marker and adopted if found; if not (yet), the intent is left to the reconciler, which
+   * settles it once its lease ran out (time for a late create to show), and the client gets a
+   * 503 that is not retried.
+   */
+  async #start(executor: BatchExecutor, intent: BatchIntent, owner: string, input: BatchStartInput, clientSignal: AbortSignal | undefined): Promise<StartedBatch> {
+    const { batches } = this.#deps;
+    try {
+      return await executor.start(input);
+    } catch (error) {
+      if (!(error instanceof BatchStartUnconfirmedError)) {
+        await batches.dropIntent(intent.id, owner);
+        throw error;
+      }
+      if (executor.findStarted && !clientSignal?.aborted) {
+        const found = await executor.findStarted(intent, { signal: clientSignal }).catch(() => null);
+        if (found) return found;
+      }
+      await batches.renewLease(intent.id, owner, INTENT_LEASE_MS);
       throw error;
     }
-    return toOpenAIBatch({ ...record, ...emptyGuarded } as BatchRecord);
   }
 
   async find(principal: Principal, id: string): Promise<BatchRecord> {
     if (!isBatchId(id)) throw batchNotFound(id);
     const batch = await this.#deps.batches.getById(id);
-    if (!batch || !canAccess(principal, batch.owner)) throw batchNotFound(id);
+    // A batch still being created is not there yet: its create has not answered.
+    if (!batch || batch.creating || !canAccess(principal, batch.owner)) throw batchNotFound(id);
     return batch;
   }
 
@@ -146,8 +186,9 @@ export class BatchService {
   }
 }
 
-/** Guarded fields a fresh batch starts without (they are set by dedicated store methods). */
-const emptyGuarded = { outputFileId: null, errorFileId: null, leaseOwner: null, leaseExpiresAt: null, cost: null, costRecordedAt: null };
+/** The row of a batch about to be created on a deployment: its intent, before any provider state. */
+type BatchIntent = NewBatch & Pick<BatchRecord, 'deploymentId' | 'metadata'>;
+
 
 function newBatchRecord(
   id: string,
@@ -156,34 +197,33 @@ function newBatchRecord(
   modelGroup: string,
   inputFileId: string,
   createdAt: number,
-  started: StartedBatch & { executor: BatchExecutor; deploymentId: string },
-) {
-  const progress = started.progress;
-  const status = progress?.status ?? 'validating';
-  const base = {
+  deploymentId: string,
+  execution: BatchExecution,
+): BatchIntent {
+  return {
     id,
     owner: principal.owner,
     keyId: principal.keyId,
     endpoint: request.endpoint,
     completionWindow: request.completionWindow,
     modelGroup,
-    deploymentId: started.deploymentId,
-    execution: started.executor.execution,
-    providerBatchId: started.providerBatchId,
+    deploymentId,
+    execution,
+    providerBatchId: null,
     inputFileId,
     providerOutputFileId: null,
     providerErrorFileId: null,
-    status: TERMINAL_BATCH_STATUSES.has(status) ? 'validating' : status,
-    rawStatus: progress?.rawStatus ?? null,
+    status: 'validating',
+    rawStatus: null,
     errors: null,
     metadata: request.metadata,
     outputExpiresAfterSeconds: request.outputExpiresAfterSeconds,
-    requestTotal: progress?.requestCounts.total ?? 0,
-    requestCompleted: progress?.requestCounts.completed ?? 0,
-    requestFailed: progress?.requestCounts.failed ?? 0,
+    requestTotal: 0,
+    requestCompleted: 0,
+    requestFailed: 0,
     usage: null,
     createdAt,
-    inProgressAt: progress?.inProgressAt ?? null,
+    inProgressAt: null,
     expiresAt: createdAt + COMPLETION_WINDOW_SECONDS,
     finalizingAt: null,
     completedAt: null,
@@ -191,10 +231,7 @@ function newBatchRecord(
     expiredAt: null,
     cancellingAt: null,
     cancelledAt: null,
-    lastSyncedAt: nowSeconds(),
+    lastSyncedAt: null,
     syncFailures: 0,
-  } as const;
-  // A provider that already reports an end (a failed validation) is finalised by the first sync.
-  const nextSyncAt = nowSeconds() + (TERMINAL_BATCH_STATUSES.has(status) ? 0 : nextSyncDelaySeconds({ createdAt, syncFailures: 0, execution: base.execution }));
-  return { ...base, nextSyncAt };
+  };
 }

@@ -1,6 +1,11 @@
 /** OpenAI's Batch API (WIRE.md §1.2): the upstream takes an uploaded input file. */
-import type { BatchCreateInput, CallOptions, FileBatchesCapability, FilesCapability, ProviderBatch } from '../../spec/provider.ts';
+import { z } from 'zod';
+import type { BatchCreateInput, CallOptions, FileBatchesCapability, FilesCapability, ProviderBatch, ProviderBatchPage } from '../../spec/provider.ts';
 import { type CallContext, callJson } from './call.ts';
+import { parseWire } from './normalize.ts';
+
+/** A list answer: `data` and, except on Azure's classic surface, `has_more`. */
+const batchListSchema = z.looseObject({ data: z.array(z.unknown()), has_more: z.boolean().nullish() });
 
 export function createFileBatchesCapability(ctx: CallContext, files: FilesCapability): FileBatchesCapability {
   const { config } = ctx;
@@ -34,5 +39,13 @@ export function createFileBatchesCapability(ctx: CallContext, files: FilesCapabi
     return config.normalizeBatch(answer.body);
   }
 
-  return { kind: 'file', create, retrieve, cancel };
+  async function list(page: { after?: string; limit: number }, options?: CallOptions): Promise<ProviderBatchPage> {
+    const query: Record<string, string> = { limit: String(page.limit) };
+    if (page.after !== undefined) query.after = page.after;
+    const answer = await callJson(ctx, { method: 'GET', operation: { kind: 'batches' }, what: 'batch list', query }, options);
+    const listed = parseWire(batchListSchema, answer.body, config.label, 'a batch list request');
+    return { batches: listed.data.map((raw) => config.normalizeBatch(raw)), hasMore: listed.has_more === true };
+  }
+
+  return { kind: 'file', create, retrieve, cancel, list };
 }

@@ -30,6 +30,8 @@ export interface RawCall {
   body?: Readable;
   headers?: Record<string, string>;
   accept?: string;
+  /** Query parameters added to the operation's URL (a list's `limit`, `after`). */
+  query?: Record<string, string>;
 }
 
 export async function sendCall(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
@@ -68,12 +70,18 @@ function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): H
   }
   return {
     method: call.method,
-    url: urlOf(ctx.config, call.operation),
+    url: withQuery(urlOf(ctx.config, call.operation), call.query),
     headers,
     body,
     signal: options.signal,
     what: `${ctx.config.label} ${call.what}`,
   };
+}
+
+function withQuery(url: string, query: Record<string, string> | undefined): string {
+  if (query === undefined) return url;
+  const params = new URLSearchParams(query).toString();
+  return params === '' ? url : `${url}${url.includes('?') ? '&' : '?'}${params}`;
 }
 
 export function upstreamRequestId(ctx: CallContext, response: { headers: ResponseHeaders }): string | undefined {

@@ -89,5 +89,12 @@ export function normalizeOpenAIBatch(raw: unknown, label = 'OpenAI', mapStatus =
           line: item.line ?? null,
         }))
       : null,
+    metadata: stringMetadata(batch.metadata),
   };
+}
+
+/** A batch's `metadata`: its string values (OpenAI allows no others), or null. */
+function stringMetadata(raw: unknown): Record<string, string> | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  return Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

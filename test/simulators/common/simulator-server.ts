@@ -31,6 +31,19 @@ export interface FailNextOptions {
   headers?: Record<string, string>;
   /** Only requests matching this fail (and count down). Default: every request. */
   match?: { method?: string; path?: RegExp };
+  /**
+   * Handle the request first (whatever it creates is created), then answer the failure: an
+   * upstream whose answer was lost after it acted (a gateway's 502, a reset after the commit).
+   */
+  afterHandling?: boolean;
+}
+
+export interface SlowNextOptions {
+  /** How many matching requests are slowed (default 1). */
+  count?: number;
+  /** Added wait before the request is handled as usual (it is handled even if the caller gave up). */
+  ms: number;
+  match?: { method?: string; path?: RegExp };
 }
 
 /** What every simulator exposes. */
@@ -39,6 +52,8 @@ export interface BaseSimulator {
   close(): Promise<void>;
   requests: SimulatorRequestLog[];
   failNext(opts: FailNextOptions): void;
+  /** Delays matching requests, then handles them: an upstream that answers after its caller timed out. */
+  slowNext(opts: SlowNextOptions): void;
   setLatency(ms: number): void;
   advanceBatches(): Promise<void>;
 }
@@ -94,6 +109,7 @@ export interface SimulatorServer {
   port: number;
   requests: SimulatorRequestLog[];
   failNext(opts: FailNextOptions): void;
+  slowNext(opts: SlowNextOptions): void;
   setLatency(ms: number): void;
   close(): Promise<void>;
 }
@@ -108,6 +124,7 @@ const DEFAULT_MAX_BODY = 600 * 1024 * 1024;
 export async function startSimulatorServer(config: SimulatorServerConfig): Promise<SimulatorServer> {
   const requests: SimulatorRequestLog[] = [];
   const failures: PendingFailure[] = [];
+  const slowdowns: Array<{ remaining: number; opts: SlowNextOptions }> = [];
   let latencyMs = 0;
   const maxBody = config.maxBodyBytes ?? DEFAULT_MAX_BODY;
 
@@ -155,8 +172,17 @@ export async function startSimulatorServer(config: SimulatorServerConfig): Promi
     };
 
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const slow = slowdowns.find((d) => d.remaining > 0 && matches(d.opts.match, method, url.pathname));
+    if (slow) {
+      slow.remaining--;
+      await new Promise((r) => setTimeout(r, slow.opts.ms));
+    }
 
     const failure = takeFailure(method, url.pathname);
+    if (failure?.afterHandling) {
+      const route = config.routes.find((r) => r.method === method && r.path.test(url.pathname));
+      if (route) await route.handle(simReq, route.path.exec(url.pathname)!.slice(1).map((p) => decodeURIComponent(p)));
+    }
     if (failure) {
       const body = failure.body === undefined ? config.failureBody(failure.status, simReq) : failure.body;
       const reply: SimReply =
@@ -181,6 +207,11 @@ export async function startSimulatorServer(config: SimulatorServerConfig): Promi
       return;
     }
     await send(res, simReq, config.notFound(simReq));
+  }
+
+  function matches(match: { method?: string; path?: RegExp } | undefined, method: string, path: string): boolean {
+    if (match?.method && match.method.toUpperCase() !== method) return false;
+    return !match?.path || match.path.test(path);
   }
 
   function takeFailure(method: string, path: string): FailNextOptions | null {
@@ -209,6 +240,9 @@ export async function startSimulatorServer(config: SimulatorServerConfig): Promi
     requests,
     failNext(opts) {
       failures.push({ remaining: opts.count ?? 1, opts });
+    },
+    slowNext(opts) {
+      slowdowns.push({ remaining: opts.count ?? 1, opts });
     },
     setLatency(ms) {
       latencyMs = Math.max(0, ms);

@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from '../../../routing/router.ts';
-import { GatewayError, NotFoundError } from '../../../spec/errors.ts';
-import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import { BatchStartUnconfirmedError, GatewayError, NotFoundError } from '../../../spec/errors.ts';
+import type { CallOptions, Deployment, FileBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileRecord, FileStore } from '../../../storage/file-store.ts';
@@ -14,7 +14,7 @@ import { nowSeconds, unixSeconds } from '../../../storage/row-mapping.ts';
 import { abandonCopies, type FileDeletionDeps } from '../../files/file-deletion.ts';
 import { holdsFiles, uploadCopy, type PlacedCopy } from '../../files/file-placement.ts';
 import { newFileCopyId } from '../../ids.ts';
-import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
+import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { parseResultFile } from '../result-lines.ts';
 
 export interface NativeFileExecutorDeps {
@@ -34,6 +34,18 @@ const COPY_LEASE_MS = 30_000;
 /** Between looks at a copy another request is uploading. */
 const COPY_POLL_MS = 250;
 
+/** Metadata key of the marker that carries Portico's batch id to the provider batch. */
+export const BATCH_MARKER_KEY = 'portico_batch_id';
+
+/** OpenAI and Azure keep at most 16 metadata pairs per batch. */
+const MAX_METADATA_PAIRS = 16;
+
+/** Pages of 100 of the provider's batch list searched for a marker. */
+const FIND_PAGES = 5;
+
+/** Provider clocks may differ from ours by this much. */
+const CLOCK_SKEW_SECONDS = 300;
+
 export class NativeFileExecutor implements BatchExecutor {
   readonly execution = 'native_file' as const;
   readonly #deps: NativeFileExecutorDeps;
@@ -48,25 +60,55 @@ export class NativeFileExecutor implements BatchExecutor {
 
   async start(input: BatchStartInput): Promise<StartedBatch> {
     const providerFileId = await this.#ensureCopy(input.file, input.deployment, input.call);
-    const progress = await this.#deps.router.sendTo(
-      input.deployment.id,
-      (client, call) => {
-        const batches = client.batches;
-        if (batches?.kind !== 'file') throw new Error('deployment lost its batch capability');
-        return batches.create(
-          {
-            providerInputFileId: providerFileId,
-            endpoint: input.request.endpoint,
-            completionWindow: input.request.completionWindow,
-            metadata: input.request.metadata,
-            outputExpiresAfterSeconds: input.request.outputExpiresAfterSeconds ?? undefined,
-          },
-          call,
-        );
+    const marked = withMarker(input.request.metadata, input.batchId);
+    try {
+      const progress = await this.#deps.router.sendTo(
+        input.deployment.id,
+        (client, call) =>
+          fileBatches(client).create(
+            {
+              providerInputFileId: providerFileId,
+              endpoint: input.request.endpoint,
+              completionWindow: input.request.completionWindow,
+              metadata: marked ?? input.request.metadata,
+              outputExpiresAfterSeconds: input.request.outputExpiresAfterSeconds ?? undefined,
+            },
+            call,
+          ),
+        // Never retried blindly: a create that timed out may have happened.
+        { ...input.call, maxRetries: 0 },
+      );
+      return { providerBatchId: progress.id, progress };
+    } catch (error) {
+      // The batch service looks for it by its marker (`findStarted`) before anyone creates again.
+      if (createOutcomeUnknown(error, input.call.signal)) throw new BatchStartUnconfirmedError(undefined, { cause: error });
+      throw error;
+    }
+  }
+
+  /** The provider batch whose metadata carries `batch.id` as its marker, searching newest first. */
+  async findStarted(batch: Pick<BatchRecord, 'id' | 'deploymentId' | 'createdAt' | 'metadata'>, call: CallOptions): Promise<StartedBatch | null> {
+    if (withMarker(batch.metadata, batch.id) === null) throw new BatchStartUnconfirmedError('The batch was created without a marker (its metadata is full); it cannot be looked for.');
+    if (!batch.deploymentId) return null;
+    const found = await this.#deps.router.sendTo(
+      batch.deploymentId,
+      async (client, attempt) => {
+        const batches = fileBatches(client);
+        let after: string | undefined;
+        for (let page = 0; page < FIND_PAGES; page += 1) {
+          const listed = await batches.list({ after, limit: 100 }, attempt);
+          const match = listed.batches.find((b) => b.metadata?.[BATCH_MARKER_KEY] === batch.id);
+          if (match) return match;
+          const oldest = listed.batches.at(-1);
+          // Newest first: past batches created before the intent, ours cannot come any more.
+          if (!listed.hasMore || !oldest || (oldest.createdAt !== null && oldest.createdAt < batch.createdAt - CLOCK_SKEW_SECONDS)) return null;
+          after = oldest.id;
+        }
+        return null;
       },
-      input.call,
+      call,
     );
-    return { providerBatchId: progress.id, progress };
+    return found ? { providerBatchId: found.id, progress: found } : null;
   }
 
   refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
@@ -98,14 +140,7 @@ export class NativeFileExecutor implements BatchExecutor {
   ): Promise<ProviderBatch> {
     if (!batch.deploymentId || !batch.providerBatchId) throw new Error(`batch ${batch.id} has no provider batch`);
     const providerBatchId = batch.providerBatchId;
-    return this.#deps.router.sendTo(
-      batch.deploymentId,
-      (client, attempt) => {
-        if (client.batches?.kind !== 'file') throw new Error('deployment lost its batch capability');
-        return operation(client.batches, providerBatchId, attempt);
-      },
-      call,
-    );
+    return this.#deps.router.sendTo(batch.deploymentId, (client, attempt) => operation(fileBatches(client), providerBatchId, attempt), call);
   }
 
   /**
@@ -166,6 +201,21 @@ export class NativeFileExecutor implements BatchExecutor {
     await abandonCopies(this.#deps.deletion, [placed]);
     return null;
   }
+}
+
+function fileBatches(client: ProviderClient): FileBatchesCapability {
+  if (client.batches?.kind !== 'file') throw new Error(`deployment ${client.deployment.id} lost its batch capability`);
+  return client.batches;
+}
+
+/**
+ * The client's metadata plus Portico's marker (its batch id), which lets a create whose answer
+ * was lost be found again; null when the client's metadata leaves no room for it.
+ */
+function withMarker(metadata: Record<string, string> | null, batchId: string): Record<string, string> | null {
+  const pairs = { ...(metadata ?? {}) };
+  if (!(BATCH_MARKER_KEY in pairs) && Object.keys(pairs).length >= MAX_METADATA_PAIRS) return null;
+  return { ...pairs, [BATCH_MARKER_KEY]: batchId };
 }
 
 function copyLeaseUntil(): number {

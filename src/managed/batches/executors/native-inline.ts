@@ -7,7 +7,7 @@
  * streamed from the blob store, never held: memory stays about one line whatever the file's size.
  */
 import type { Router } from '../../../routing/router.ts';
-import { GatewayError } from '../../../spec/errors.ts';
+import { BatchStartUnconfirmedError, GatewayError } from '../../../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchInputLine, type BatchOutputLine } from '../../../spec/openai-objects.ts';
 import type { CallOptions, Deployment, InlineBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
@@ -15,7 +15,7 @@ import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
-import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
+import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 
 export interface InlineExecutorDeps {
   router: Router;
@@ -72,13 +72,15 @@ export class NativeInlineExecutor implements BatchExecutor {
                 { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines },
                 call,
               ),
-            input.call,
+            // Never retried: the provider keeps no marker to find a create whose answer was lost.
+            { ...input.call, maxRetries: 0 },
           ),
         );
       }
     } catch (error) {
       // All or nothing: a split batch whose later part failed cancels the parts already sent.
       await Promise.allSettled(created.map((batch) => this.#deps.router.sendTo(input.deployment.id, (client, call) => inlineBatches(client).cancel(batch.id, call))));
+      if (createOutcomeUnknown(error, input.call.signal)) throw new BatchStartUnconfirmedError(undefined, { cause: error });
       throw error;
     }
     return { providerBatchId: created.map((b) => b.id).join(','), progress: combineProgress(created) };
