@@ -54,7 +54,11 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   applyReceiveLimits(app.server, serverSettings);
   useQuickJsonBodyParser(app);
   // A stop waits for the handlers still cleaning up after a cut connection (`running-handlers.ts`).
-  waitForHandlersOnClose(app, (running) => services.logger.warn({ running }, 'shutdown: handlers still running after their connections closed'));
+  waitForHandlersOnClose(
+    app,
+    (running) => services.logger.warn({ running }, 'shutdown: handlers still running after their connections closed'),
+    options.handlerSettleMs,
+  );
   const redact = redactorFor(services.config);
   const metricsPublic = options.metricsPublic ?? false;
 

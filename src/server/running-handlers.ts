@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 
-/** How long a stop waits for handlers once their connections are gone. */
+/** How long a stop waits for handlers once their connections are gone, by default (and at most, `start.ts`). */
 export const HANDLER_SETTLE_MS = 5_000;
 
 export class RunningHandlers {
@@ -55,7 +55,11 @@ export class RunningHandlers {
  * Counts every route's handler from now on (call before the routes are registered), and makes
  * `app.close()` wait for them, up to `settleMs`, after the server stopped.
  */
-export function waitForHandlersOnClose(app: FastifyInstance, onTimeout: (running: number) => void, settleMs = HANDLER_SETTLE_MS): RunningHandlers {
+export function waitForHandlersOnClose(
+  app: FastifyInstance,
+  onTimeout: (running: number) => void,
+  settleMs: number = HANDLER_SETTLE_MS,
+): RunningHandlers {
   const running = new RunningHandlers();
   app.addHook('onRoute', (route) => {
     const handler = route.handler;

@@ -42,6 +42,11 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** The route modules to register; defaults to `ROUTE_MODULES`. */
   routes?: readonly RouteModule[];
+  /**
+   * How long a stop waits for handlers whose connections it cut to clean up after themselves
+   * (`running-handlers.ts`); default 5 s.
+   */
+  handlerSettleMs?: number;
 }
 
 /** What a route may require of its caller. Set per route as `config: { auth }`. */

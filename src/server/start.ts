@@ -27,6 +27,7 @@ import { createBatchEngine } from '../jobs/batch-engine.ts';
 import { emulatedBatchSupport } from '../jobs/batch-engine-setup.ts';
 import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
+import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -120,7 +121,8 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
     shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
     services = await createServices(config, database, logger, shared, { shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
     jobs = createBackgroundJobs(config, services.managed!, logger, services.batchEngine ? [services.batchEngine] : []);
-    app = await buildApp(services, options);
+    // Handlers cut at the end of the grace period get at most as long again to clean up.
+    app = await buildApp(services, { ...options, handlerSettleMs: Math.min(HANDLER_SETTLE_MS, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) });
     await app.listen({ host: options.host, port: options.port });
     jobs.start();
   } catch (error) {
