@@ -62,10 +62,13 @@ describe('faults: the blob directory out of space', () => {
 model_list:
   - model_name: chat
     litellm_params: { model: mock/chat }
+  - model_name: verbose
+    litellm_params: { model: mock/verbose, mock_response: "${'v'.repeat(4000)}" }
 general_settings:
   master_key: ${MASTER_KEY}
 portico_settings:
   files: { storage_dir: ${disk.dir} }
+  batch: { poll_interval_ms: 100, refresh_after_seconds: 0 }
 `,
     );
     portico = await spawnPortico({ name: 'disk-full', configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: `file:${join(workDir, 'portico.db')}` } });
@@ -100,5 +103,41 @@ portico_settings:
     assert.equal(after.status, 200, JSON.stringify(after.body));
     assert.equal(Buffer.compare(Buffer.from(await (await client.files.content(after.body.id)).arrayBuffer()), Buffer.alloc(MiB, 4)), 0);
     assert.equal((await fetch(`${portico.url}/health/readiness`)).status, 200);
+  });
+
+  test('a batch whose output does not fit waits, and completes with every line once when space is freed', async (t) => {
+    if (typeof disk === 'string' || !portico) return t.skip(typeof disk === 'string' ? disk : 'not started');
+    const dir = disk.dir;
+    const client = portico.client();
+    for (const file of (await client.files.list()).data) await client.files.delete(file.id);
+    const ballast = await upload(portico, 'ballast.bin', Buffer.alloc(1.2 * MiB, 5));
+    assert.equal(ballast.status, 200, JSON.stringify(ballast.body));
+    // 250 lines of about 200 bytes; each answer carries 4,000 characters: an output of about 1.1 MB.
+    const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ custom_id: `out-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'verbose', messages: [{ role: 'user', content: `line ${i}` }] } }));
+    const input = await upload(portico, 'verbose.jsonl', Buffer.from(lines.join('\n')), 'batch');
+    assert.equal(input.status, 200, JSON.stringify(input.body));
+    const batch = await client.batches.create({ input_file_id: input.body.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+
+    let current = batch;
+    const waitUntil = async (done: () => boolean, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${current.status}, ${JSON.stringify(current.request_counts)})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        current = await client.batches.retrieve(batch.id);
+      }
+    };
+    await waitUntil(() => current.request_counts?.completed === 250, 'every line to run');
+    // Its output cannot be written: the batch waits, it does not end without its results.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    current = await client.batches.retrieve(batch.id);
+    assert.ok(['in_progress', 'finalizing'].includes(current.status), `still waiting for room, not ${current.status}`);
+
+    await client.files.delete(ballast.body.id);
+    await waitUntil(() => current.status === 'completed', 'the batch to complete once space was freed');
+    const output = (await (await client.files.content(current.output_file_id as string)).text()).trim().split('\n');
+    assert.deepEqual(output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort(), lines.map((_, i) => `out-${i}`).sort());
+    const files = (await client.files.list()).data;
+    assert.equal((await readdir(dir)).length, files.length, 'one blob per live file: nothing left of the failed writes');
   });
 });

@@ -4,7 +4,8 @@
  * 503 `database_unavailable` in OpenAI's envelope at once (not a 500, not a hang), live chat with
  * a key looked up before keeps working, an upload leaves nothing behind. Once it is back, the
  * emulated batch it interrupted finishes with every line exactly once, in the output and
- * upstream (a line whose answer arrived while the database was down is recorded, not run again).
+ * upstream (a line whose answer arrived while the database was down is recorded, not run again),
+ * and a native batch that finished upstream meanwhile is picked up with its output.
  * And a SIGTERM while the database is down still ends the process within the grace period (the batch engine waits no longer for results it cannot write).
  */
 import assert from 'node:assert/strict';
@@ -30,6 +31,9 @@ function config(simulator: OpenAISimulator, storageDir: string): string {
 model_list:
   - model_name: chat
     litellm_params: { model: mock/chat }
+  - model_name: native
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "${simulator.url}", api_key: os.environ/FAULTS_UPSTREAM_KEY }
+    model_info: { id: native-openai }
   - model_name: emulated
     litellm_params: { model: hosted_vllm/llama-3.1-8b, api_base: "${simulator.url}", api_key: os.environ/FAULTS_UPSTREAM_KEY, batch_concurrency: 4 }
     model_info: { id: emulated-vllm }
@@ -47,10 +51,15 @@ portico_settings:
 `;
 }
 
-function batchInput(tag: string, count: number): string {
+function batchInput(tag: string, count: number, model = 'emulated'): string {
   return Array.from({ length: count }, (_, i) =>
-    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'emulated', messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
+    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
   ).join('\n');
+}
+
+async function customIdsOf(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<string[]> {
+  const output = (await (await client.files.content(batch.output_file_id as string)).text()).trim().split('\n');
+  return output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
 }
 
 async function request(portico: PorticoProcess, path: string, init: RequestInit & { key?: string } = {}): Promise<{ status: number; body: any; ms: number }> {
@@ -100,7 +109,8 @@ describe('faults: PostgreSQL restarted', () => {
       console.log(`# skipped: ${database}`);
       return;
     }
-    simulator = await startOpenAISimulator();
+    // Native batches advance upstream on their own, during the outage too.
+    simulator = await startOpenAISimulator({ batchStepMs: 300 });
     simulator.setLatency(100);
     workDir = await mkdtemp(join(tmpdir(), 'portico-faults-pg-'));
     storageDir = join(workDir, 'files');
@@ -139,6 +149,8 @@ describe('faults: PostgreSQL restarted', () => {
 
     const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('pg', LINES)), 'pg.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const nativeFile = await client.files.create({ file: await toFile(Buffer.from(batchInput('native', 10, 'native')), 'native.jsonl'), purpose: 'batch' });
+    const native = await client.batches.create({ input_file_id: nativeFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await waitFor(() => [...upstreamExecutions(simulator.requests, 'pg-').values()].length >= 8, 30_000, 'the batch to be under way');
     const blobsBefore = (await readdir(storageDir)).length;
 
@@ -169,9 +181,12 @@ describe('faults: PostgreSQL restarted', () => {
     const ended = await waitForBatchEnd(client, batch.id, 60_000);
     assert.equal(ended.status, 'completed');
     assert.deepEqual(ended.request_counts, { total: LINES, completed: LINES, failed: 0 });
-    const output = (await (await client.files.content(ended.output_file_id as string)).text()).trim().split('\n');
-    const ids = output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
-    assert.deepEqual(ids, Array.from({ length: LINES }, (_, i) => `pg-${i}`).sort(), 'every line once in the output');
+    assert.deepEqual(await customIdsOf(client, ended), Array.from({ length: LINES }, (_, i) => `pg-${i}`).sort(), 'every line once in the output');
+    const nativeEnded = await waitForBatchEnd(client, native.id, 30_000);
+    assert.equal(nativeEnded.status, 'completed', 'the native batch, finished upstream during the outage, is picked up');
+    assert.deepEqual(await customIdsOf(client, nativeEnded), Array.from({ length: 10 }, (_, i) => `native-${i}`).sort());
+    const outputs = (await client.files.list({ purpose: 'batch_output' })).data.map((f) => f.id).sort();
+    assert.deepEqual(outputs, [ended.output_file_id, nativeEnded.output_file_id].sort(), 'one output file per batch, registered once');
     const executions = upstreamExecutions(simulator.requests, 'pg-');
     const twice = [...executions].filter(([, count]) => count !== 1);
     assert.deepEqual(twice, [], 'every line ran upstream exactly once');
