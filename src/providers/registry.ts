@@ -6,13 +6,13 @@ import type { Provider } from '../spec/provider.ts';
 import { azureProvider } from './azure/index.ts';
 import { mockProvider } from './mock/index.ts';
 import { openaiProvider } from './openai/index.ts';
-import { openaiCompatibleProvider } from './openai-compatible/index.ts';
+import { openaiCompatibleProviders } from './openai-compatible/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
   azureProvider,
-  openaiCompatibleProvider,
+  ...openaiCompatibleProviders,
   mockProvider,
   anthropicProvider,
 ];

@@ -69,10 +69,15 @@ export interface OpenAISimulatorOptions {
   unknownModelInBatch?: 'fail_batch' | 'error_line';
   /** Limit for `purpose=batch` uploads (default 200 MB, the Batch API's). */
   maxBatchFileBytes?: number;
+  /**
+   * Where the API is served (default `/v1`): another OpenAI-compatible service's real base path,
+   * e.g. Groq's `/openai/v1` or DeepInfra's `/v1/openai`. Batch lines still name `/v1/...` URLs.
+   */
+  basePath?: string;
 }
 
 export interface OpenAISimulator extends BaseSimulator {
-  /** `http://127.0.0.1:PORT/v1`, the SDK's `baseURL`. */
+  /** `http://127.0.0.1:PORT/v1` (or the `basePath`), the SDK's `baseURL`. */
   url: string;
   /** `http://127.0.0.1:PORT` */
   origin: string;
@@ -96,6 +101,8 @@ const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'text-embedding-3-sm
 
 export async function startOpenAISimulator(options: OpenAISimulatorOptions = {}): Promise<OpenAISimulator> {
   const apiKey = options.apiKey ?? OPENAI_SIMULATOR_API_KEY;
+  const basePath = (options.basePath ?? '/v1').replace(/\/+$/, '');
+  const base = basePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const models = options.models ? new Set(options.models) : null;
   const store = new FileStore();
   const error = (status: number, fields: OpenAIErrorFields): SimReply => ({ status, json: openaiErrorBody(status, fields) });
@@ -157,13 +164,13 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
   const engine = new BatchEngine(store, flavor);
 
   const routes: SimRoute[] = [
-    { method: 'POST', path: /^\/v1\/chat\/completions$/, handle: (req) => chatReply(req, ctx) },
-    { method: 'POST', path: /^\/v1\/embeddings$/, handle: (req) => embeddingsReply(req, ctx) },
-    { method: 'POST', path: /^\/v1\/responses$/, handle: (req) => responsesReply(req, ctx) },
-    { method: 'POST', path: /^\/v1\/completions$/, handle: (req) => completionsReply(req, ctx) },
-    { method: 'GET', path: /^\/v1\/models$/, handle: () => modelsReply(options.models ?? DEFAULT_MODELS, 'system') },
+    { method: 'POST', path: new RegExp(`^${base}/chat/completions$`), handle: (req) => chatReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/embeddings$`), handle: (req) => embeddingsReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/responses$`), handle: (req) => responsesReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/completions$`), handle: (req) => completionsReply(req, ctx) },
+    { method: 'GET', path: new RegExp(`^${base}/models$`), handle: () => modelsReply(options.models ?? DEFAULT_MODELS, 'system') },
     ...filesRoutes({
-      prefix: '/v1',
+      prefix: basePath,
       store,
       error,
       notFound: (id) => error(404, { message: `No such File object: ${id}`, param: 'id' }),
@@ -180,7 +187,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
       paginates: true,
     }),
     ...batchesRoutes({
-      prefix: '/v1',
+      prefix: basePath,
       engine,
       error,
       notFound: (id) => error(404, { message: `No batch found with id '${id}'.` }),
@@ -217,7 +224,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
   timer?.unref();
 
   return {
-    url: `${server.origin}/v1`,
+    url: `${server.origin}${basePath}`,
     origin: server.origin,
     requests: server.requests,
     files: store.files,

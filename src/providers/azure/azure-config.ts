@@ -30,6 +30,8 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
   switch (operation.kind) {
     case 'chat':
       return `${deployment}/chat/completions`;
+    case 'completions':
+      return `${deployment}/completions`;
     case 'embeddings':
       return `${deployment}/embeddings`;
     case 'responses':

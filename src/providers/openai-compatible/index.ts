@@ -1,65 +1,77 @@
 /**
- * OpenAI-compatible servers (vLLM, Ollama, LM Studio, llamafile, any `/v1/chat/completions`
- * server): the OpenAI client with optional auth and no Files or Batches. Their batches run
- * through Portico's batch engine (`batch_mode: emulate`).
+ * OpenAI-compatible services and servers (Groq, OpenRouter, Mistral, ..., vLLM, Ollama, any
+ * `/v1/chat/completions` server): one provider per row of `presets.ts`, each the OpenAI client
+ * with that row's base URL and key. Services with OpenAI's Batch API (Groq) run batches natively
+ * through the OpenAI file executor; the others through Portico's batch engine
+ * (`batch_mode: emulate`).
  */
-import type { Deployment, Provider } from '../../spec/provider.ts';
+import type { Deployment, Provider, ProviderClient } from '../../spec/provider.ts';
+import { callJson, callStream, type CallContext } from '../openai/call.ts';
 import { createOpenAIShapedClient } from '../openai/client.ts';
 import { openAIApiConfig } from '../openai/openai-config.ts';
-
-/** Prefixes served here, with the default `api_base` of local servers. */
-const COMPATIBLE_SERVERS: Readonly<Record<string, string | undefined>> = Object.freeze({
-  hosted_vllm: undefined,
-  openai_compatible: undefined,
-  openai_like: undefined,
-  custom_openai: undefined,
-  ollama: 'http://localhost:11434/v1',
-  ollama_chat: 'http://localhost:11434/v1',
-  lm_studio: 'http://localhost:1234/v1',
-  llamafile: 'http://127.0.0.1:8080/v1',
-});
+import { chatCompletionOf, chatStreamOf, completionRequestOf } from './legacy-completions.ts';
+import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset } from './presets.ts';
 
 /**
- * LiteLLM's `ollama/` talks to Ollama's native API at the server root
- * (`api_base: http://localhost:11434`); Portico uses Ollama's OpenAI-compatible API under `/v1`
- * (https://github.com/ollama/ollama/blob/main/docs/openai.md), so a root base gains `/v1`.
+ * The deployment's `api_base`, else the preset's. LiteLLM's `ollama/` talks to Ollama's native
+ * API at the server root (`api_base: http://localhost:11434`); Portico uses Ollama's
+ * OpenAI-compatible API under `/v1`, so a root base gains `/v1`.
  */
-function apiBaseFor(deployment: Deployment): string | undefined {
-  const base = deployment.apiBase ?? COMPATIBLE_SERVERS[deployment.providerName];
+function apiBaseFor(deployment: Deployment, preset: OpenAICompatiblePreset): string | undefined {
+  const base = deployment.apiBase ?? preset.apiBase;
   if (base === undefined) return undefined;
   const trimmed = base.replace(/\/+$/, '');
-  if ((deployment.providerName === 'ollama' || deployment.providerName === 'ollama_chat') && !trimmed.endsWith('/v1')) {
-    return `${trimmed}/v1`;
-  }
+  if (preset.appendV1 && !trimmed.endsWith('/v1')) return `${trimmed}/v1`;
   return trimmed;
 }
 
-export const openaiCompatibleProvider: Provider = Object.freeze({
-  names: Object.freeze(Object.keys(COMPATIBLE_SERVERS)),
-  defaultBatchMode: 'emulate',
-  // LiteLLM's variable names: HOSTED_VLLM_API_BASE, OLLAMA_API_BASE, LM_STUDIO_API_KEY, ...
-  environmentDefaults: (name) => {
-    const prefix = name === 'ollama_chat' ? 'OLLAMA' : name.toUpperCase();
-    return { apiKey: [`${prefix}_API_KEY`], apiBase: [`${prefix}_API_BASE`] };
-  },
-  validate(deployment) {
-    const problems: string[] = [];
-    if (apiBaseFor(deployment) === undefined) {
-      problems.push(`api_base: ${deployment.providerName} deployments need api_base (the server's OpenAI-compatible /v1 URL)`);
-    }
-    if (deployment.batchMode === 'native') {
-      problems.push(`batch_mode: ${deployment.providerName} has no batch API; use batch_mode: emulate`);
-    }
-    return problems;
-  },
-  createClient(deployment) {
-    const apiBase = apiBaseFor(deployment);
-    return createOpenAIShapedClient(
-      deployment,
-      openAIApiConfig(
-        { ...deployment, apiBase },
-        { label: deployment.providerName, supportsFiles: false, supportsBatches: false },
-      ),
-    );
-  },
-} satisfies Provider);
+/** Chat on `/completions`: the OpenAI client's other operations, with chat translated. */
+function legacyCompletionsClient(client: ProviderClient, ctx: CallContext): ProviderClient {
+  return Object.freeze({
+    ...client,
+    async chatCompletions(body, options) {
+      const json: Record<string, unknown> = { ...completionRequestOf(body), model: ctx.config.upstreamModel };
+      delete json.stream;
+      const answer = await callJson(ctx, { method: 'POST', operation: { kind: 'completions' }, what: 'completion request', json }, options);
+      return { status: answer.status, body: chatCompletionOf(answer.body), ...(answer.upstreamRequestId !== undefined && { upstreamRequestId: answer.upstreamRequestId }) };
+    },
+    async chatCompletionsStream(body, options) {
+      const json = { ...completionRequestOf(body), model: ctx.config.upstreamModel, stream: true };
+      const answer = await callStream(ctx, { method: 'POST', operation: { kind: 'completions' }, what: 'completion stream', json }, options);
+      return { ...answer, body: chatStreamOf(answer.body) };
+    },
+  } satisfies ProviderClient);
+}
+
+export function openaiCompatibleProvider(name: string, preset: OpenAICompatiblePreset): Provider {
+  const native = preset.batches === 'native';
+  return Object.freeze({
+    names: Object.freeze([name]),
+    defaultBatchMode: preset.batches,
+    environmentDefaults: () => ({ apiKey: preset.apiKeyVariables, apiBase: preset.apiBaseVariables }),
+    validate(deployment) {
+      const problems: string[] = [];
+      if (apiBaseFor(deployment, preset) === undefined) {
+        problems.push(`api_base: ${name} deployments need api_base (the server's OpenAI-compatible /v1 URL)`);
+      }
+      if (!native && deployment.batchMode === 'native') {
+        problems.push(`batch_mode: ${name} has no OpenAI-format batch API; use batch_mode: emulate`);
+      }
+      return problems;
+    },
+    createClient(deployment) {
+      const config = openAIApiConfig(
+        { ...deployment, apiBase: apiBaseFor(deployment, preset) },
+        { label: name, supportsFiles: native, supportsBatches: native },
+      );
+      const client = createOpenAIShapedClient(deployment, config);
+      if (preset.wire !== 'legacy-completions') return client;
+      return legacyCompletionsClient(client, { config, deploymentId: deployment.id });
+    },
+  } satisfies Provider);
+}
+
+/** One provider per preset, in the table's order. */
+export const openaiCompatibleProviders: readonly Provider[] = Object.freeze(
+  Object.entries(OPENAI_COMPATIBLE_PRESETS).map(([name, preset]) => openaiCompatibleProvider(name, preset)),
+);

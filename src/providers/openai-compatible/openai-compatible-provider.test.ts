@@ -4,7 +4,7 @@ import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } 
 import { parseConfig } from '../../config/load-config.ts';
 import { ConfigError, UpstreamError } from '../../spec/errors.ts';
 import { deploymentFrom } from '../testing/provider-test-helpers.ts';
-import { openaiCompatibleProvider } from './index.ts';
+import { providerFor } from '../registry.ts';
 
 describe('OpenAI-compatible servers', () => {
   let sim: OpenAISimulator;
@@ -17,7 +17,7 @@ describe('OpenAI-compatible servers', () => {
   });
 
   it('a hosted_vllm deployment chats through the OpenAI wire format, with the model after the prefix', async () => {
-    const client = openaiCompatibleProvider.createClient(
+    const client = providerFor('hosted_vllm')!.createClient(
       deploymentFrom(`{model: hosted_vllm/meta-llama/Llama-3-8B, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`),
     );
     const answer = await client.chatCompletions({ messages: [{ role: 'user', content: 'hello vllm' }] });
@@ -31,13 +31,13 @@ describe('OpenAI-compatible servers', () => {
   });
 
   it('sends no Authorization header when no key is configured', async () => {
-    const client = openaiCompatibleProvider.createClient(deploymentFrom(`{model: hosted_vllm/m, api_base: "${sim.url}"}`));
+    const client = providerFor('hosted_vllm')!.createClient(deploymentFrom(`{model: hosted_vllm/m, api_base: "${sim.url}"}`));
     await assert.rejects(client.chatCompletions({ messages: [] }), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 401);
     assert.equal(sim.requests.at(-1)!.headers.authorization, undefined);
   });
 
   it('an ollama api_base at the server root gains /v1 (Ollama serves the OpenAI API there)', async () => {
-    const client = openaiCompatibleProvider.createClient(deploymentFrom(`{model: ollama/llama3, api_base: "${sim.origin}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`));
+    const client = providerFor('ollama')!.createClient(deploymentFrom(`{model: ollama/llama3, api_base: "${sim.origin}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`));
     await client.chatCompletions({ messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(sim.requests.at(-1)!.path, '/v1/chat/completions');
   });
@@ -48,7 +48,7 @@ describe('OpenAI-compatible servers', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         /model_list\[0\]\.litellm_params\.api_base: hosted_vllm deployments need api_base/.test(error.message) &&
-        /model_list\[0\]\.litellm_params\.batch_mode: hosted_vllm has no batch API/.test(error.message),
+        /model_list\[0\]\.litellm_params\.batch_mode: hosted_vllm has no OpenAI-format batch API/.test(error.message),
     );
     const ollama = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: ollama/llama3}}\n', {});
     assert.equal(ollama.deployments[0].apiBase, undefined, 'the default base is applied by the provider, not written into the config');

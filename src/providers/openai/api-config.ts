@@ -9,6 +9,7 @@ import type { CallOptions, FilesCapability, ProviderBatch, ProviderFile } from '
 
 export type OpenAIOperation =
   | { readonly kind: 'chat' }
+  | { readonly kind: 'completions' }
   | { readonly kind: 'embeddings' }
   | { readonly kind: 'responses' }
   | { readonly kind: 'files' }

@@ -11,6 +11,8 @@ export function openAIPath(operation: OpenAIOperation): string {
   switch (operation.kind) {
     case 'chat':
       return '/chat/completions';
+    case 'completions':
+      return '/completions';
     case 'embeddings':
       return '/embeddings';
     case 'responses':
