@@ -250,3 +250,41 @@ forEachDatabase('batch store', (ctx) => {
     assert.ok(!ids.includes(done.id));
   });
 });
+
+forEachDatabase('batch store: create intents (issue 9, crash windows in batch creation)', (ctx) => {
+  test('an intent is hidden from lists, confirmed only while its input file is active, and a deleted file starts none', async () => {
+    const batches = new BatchStore(ctx.db);
+    const files = new FileStore(ctx.db);
+    const owner = uniqueId('team:');
+    const input = newFile({ owner });
+    await files.insert(input);
+    const intent = newBatch(input.id, { owner, deploymentId: 'dep-a' });
+    await batches.insertIntent(intent, 'creator', 15_000);
+    assert.equal((await batches.getById(intent.id))?.creating, true);
+    assert.deepEqual((await batches.list({ owner, limit: 10 })).rows, [], 'a batch being created is not listed');
+    assert.equal(await batches.settleIntent(intent.id, 'someone-else', { providerBatchId: 'b1' }, { requireActiveInput: true }), false, 'only its creator confirms it');
+
+    await files.markDeleting(input.id, 0);
+    assert.equal(await batches.settleIntent(intent.id, 'creator', { providerBatchId: 'b1' }, { requireActiveInput: true }), false, 'its input was deleted meanwhile');
+    assert.equal(await batches.dropIntent(intent.id, 'creator'), true);
+    await assert.rejects(batches.insertIntent(newBatch(input.id, { owner }), 'creator', 15_000), /No such File object/, 'a deleted file starts no batch');
+    assert.equal((await batches.list({ owner, limit: 10 })).rows.length, 0);
+  });
+
+  test('an intent whose creator died is taken by exactly one of several instances', async () => {
+    const owner = uniqueId('team:');
+    const input = newFile({ owner });
+    await new FileStore(ctx.db).insert(input);
+    const intent = newBatch(input.id, { owner, deploymentId: 'dep-a' });
+    await new BatchStore(ctx.db).insertIntent(intent, 'dead-instance', 15_000, 1_000);
+    const pools = await instances(ctx, 4);
+    const stuck = await new BatchStore(ctx.db).listStuckIntents();
+    assert.ok(stuck.some((b) => b.id === intent.id));
+    const wins = await Promise.all(Array.from({ length: 12 }, (_, i) => new BatchStore(pools[i % pools.length]).takeIntent(intent.id, `reconciler-${i}`, 15_000)));
+    assert.equal(wins.filter(Boolean).length, 1);
+    const winner = `reconciler-${wins.indexOf(true)}`;
+    assert.equal(await new BatchStore(ctx.db).settleIntent(intent.id, winner, { status: 'failed', failedAt: 1 }, { requireActiveInput: false }), true);
+    const settled = await new BatchStore(ctx.db).getById(intent.id);
+    assert.deepEqual([settled?.creating, settled?.status, settled?.leaseOwner], [false, 'failed', null]);
+  });
+});
