@@ -92,6 +92,13 @@ function download(
   });
 }
 
+/** Every blob in the store, finished or not. */
+async function storedBlobs(portico: FaultPortico): Promise<string[]> {
+  if (portico.dialect === 'sqlite') return readdir(portico.storageDir).catch(() => [] as string[]);
+  const rows = await portico.db.kysely.selectFrom('blobs').select('key').execute();
+  return rows.map((row) => row.key);
+}
+
 async function unfinishedBlobs(portico: FaultPortico): Promise<string[]> {
   if (portico.dialect === 'sqlite') {
     return (await readdir(portico.storageDir).catch(() => [] as string[])).filter((name) => name.startsWith('.tmp-'));
@@ -115,7 +122,8 @@ for (const dialect of ALL_DIALECTS) {
           faultModel('healthy', 'ok', upstream) +
           faultModel('slow-stream', 'trickle', upstream) +
           faultModel('flood', 'flood', upstream) +
-          faultModel('hang', 'hang', upstream, 'timeout: 60, max_retries: 0'),
+          faultModel('hang', 'hang', upstream, 'timeout: 60, max_retries: 0') +
+          faultModel('placed', 'ok', upstream, 'max_retries: 0'),
       });
       // Warm every path once (database pool, blob store, upstream call) before the baseline.
       await assertServes(portico, 'healthy');
@@ -171,6 +179,36 @@ for (const dialect of ALL_DIALECTS) {
       // The deployment's timeout is 60 s: only the client's hang-up can have closed them.
       await upstream.waitForNoOpenExchanges();
       await portico.expectDescriptorsNear(baselineFds);
+    });
+
+    it("a client that hangs up while its file is being copied to a provider aborts the copy and keeps nothing", async () => {
+      const filesBefore = await listedFileIds(portico);
+      const blobsBefore = await storedBlobs(portico);
+      const hits = upstream.hits('files-hang');
+      const line = (i: number) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'placed', messages: [] } });
+      const content = Buffer.from(`${line(1)}\n${line(2)}\n`);
+      const { head, tail } = multipartAround('batch.jsonl', 'batch', { target_model_names: 'placed' });
+      const request = http.request({
+        host: '127.0.0.1',
+        port: portico.port,
+        method: 'POST',
+        path: '/v1/files',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${FAULTS_MASTER_KEY}`,
+          'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+          'content-length': String(head.length + content.length + tail.length),
+        },
+      });
+      request.on('error', () => undefined);
+      request.end(Buffer.concat([head, content, tail]));
+      // The whole body arrived; Portico is now sending the copy to the provider, which never answers.
+      await waitFor(() => upstream.hits('files-hang') > hits, 5_000, () => 'the copy never reached the provider');
+      request.destroy();
+      await upstream.waitForNoOpenExchanges();
+      await portico.expectDescriptorsNear(baselineFds);
+      assert.deepEqual(await listedFileIds(portico), filesBefore, 'no file registered');
+      await waitFor(async () => (await storedBlobs(portico)).length === blobsBefore.length, 5_000, () => 'the uploaded bytes were kept');
     });
 
     it('a client that stops reading a fast stream slows the upstream down instead of filling memory', async () => {

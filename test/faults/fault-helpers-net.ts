@@ -48,7 +48,8 @@ export const FAULTS_UPSTREAM_KEY = 'sk-faults-net-upstream-key-000000';
  * - `json-for-stream`: answers a `stream: true` request with a plain JSON completion;
  * - `trickle`: an SSE chunk every 50 ms for 10 s (a slow generation);
  * - `lockstep`: one SSE chunk, then each further chunk only when the test calls `releaseChunk()`;
- * - `flood`: `FLOOD_BYTES` of SSE chunks as fast as the connection takes them (`floodSent()`).
+ * - `flood`: `FLOOD_BYTES` of SSE chunks as fast as the connection takes them (`floodSent()`);
+ * - `files-hang`: any upload to `.../files` (a provider copy of a batch file) is read, never answered.
  */
 export type FaultBehaviour =
   | 'ok'
@@ -66,7 +67,8 @@ export type FaultBehaviour =
   | 'json-for-stream'
   | 'trickle'
   | 'lockstep'
-  | 'flood';
+  | 'flood'
+  | 'files-hang';
 
 export const LOCKSTEP_CHUNKS = 5;
 export const FLOOD_BYTES = 64 * 1024 * 1024;
@@ -137,7 +139,7 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
       } catch {
         // answered as `ok` below
       }
-      const behaviour = (body.model ?? 'ok') as FaultBehaviour;
+      const behaviour = (request.url?.endsWith('/files') ? 'files-hang' : (body.model ?? 'ok')) as FaultBehaviour;
       hits.set(behaviour, (hits.get(behaviour) ?? 0) + 1);
       open.add(response);
       let sent = 0;
@@ -168,6 +170,7 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
           setTimeout(() => request.socket.destroy(), 20);
           return;
         case 'hang':
+        case 'files-hang':
           return;
         case 'hang-mid-stream':
           response.writeHead(200, SSE);
@@ -501,11 +504,14 @@ export function parseSse(text: string): { content: string; error: { message: str
 export const MULTIPART_BOUNDARY = '----portico-faults-net-boundary';
 
 /** The multipart body of a file upload, cut in the part before the file's bytes and the part after. */
-export function multipartAround(filename: string, purpose = 'user_data'): { head: Buffer; tail: Buffer } {
+export function multipartAround(filename: string, purpose = 'user_data', fields: Record<string, string> = {}): { head: Buffer; tail: Buffer } {
   const b = MULTIPART_BOUNDARY;
+  const extra = Object.entries(fields)
+    .map(([name, value]) => `--${b}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+    .join('');
   return {
     head: Buffer.from(
-      `--${b}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\n${purpose}\r\n` +
+      `--${b}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\n${purpose}\r\n${extra}` +
         `--${b}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
     ),
     tail: Buffer.from(`\r\n--${b}--\r\n`),
