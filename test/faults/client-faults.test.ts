@@ -123,7 +123,8 @@ for (const dialect of ALL_DIALECTS) {
           faultModel('slow-stream', 'trickle', upstream) +
           faultModel('flood', 'flood', upstream) +
           faultModel('hang', 'hang', upstream, 'timeout: 60, max_retries: 0') +
-          faultModel('placed', 'ok', upstream, 'max_retries: 0'),
+          faultModel('placed', 'ok', upstream, 'max_retries: 0') +
+          faultModel('placed-timeout', 'ok', upstream, 'max_retries: 0, timeout: 1'),
       });
       // Warm every path once (database pool, blob store, upstream call) before the baseline.
       await assertServes(portico, 'healthy');
@@ -209,6 +210,46 @@ for (const dialect of ALL_DIALECTS) {
       await portico.expectDescriptorsNear(baselineFds);
       assert.deepEqual(await listedFileIds(portico), filesBefore, 'no file registered');
       await waitFor(async () => (await storedBlobs(portico)).length === blobsBefore.length, 5_000, () => 'the uploaded bytes were kept');
+    });
+
+    it('a provider that never answers a copy: the upload times out with a 504 in the envelope and keeps nothing', async () => {
+      const filesBefore = await listedFileIds(portico);
+      const blobsBefore = await storedBlobs(portico);
+      const line = (i: number) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'placed-timeout', messages: [] } });
+      const content = Buffer.from(`${line(1)}\n${line(2)}\n`);
+      const { head, tail } = multipartAround('batch.jsonl', 'batch', { target_model_names: 'placed-timeout' });
+      const answer = await new Promise<{ status: number; text: string; contentType: string }>((resolve, reject) => {
+        const request = http.request(
+          {
+            host: '127.0.0.1',
+            port: portico.port,
+            method: 'POST',
+            path: '/v1/files',
+            agent: false,
+            headers: {
+              authorization: `Bearer ${FAULTS_MASTER_KEY}`,
+              connection: 'close',
+              'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+              'content-length': String(head.length + content.length + tail.length),
+            },
+          },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text, contentType: String(response.headers['content-type']) }));
+          },
+        );
+        request.on('error', reject);
+        request.end(Buffer.concat([head, content, tail]));
+      });
+      assert.equal(answer.status, 504, answer.text);
+      assert.match(answer.contentType, /application\/json/);
+      assert.equal((JSON.parse(answer.text) as { error: { code: string } }).error.code, 'timeout');
+      await upstream.waitForNoOpenExchanges();
+      assert.deepEqual(await listedFileIds(portico), filesBefore, 'no file registered');
+      await waitFor(async () => (await storedBlobs(portico)).length === blobsBefore.length, 5_000, () => 'the uploaded bytes were kept');
+      await portico.expectDescriptorsNear(baselineFds);
     });
 
     it('a client that stops reading a fast stream slows the upstream down instead of filling memory', async () => {
