@@ -1,13 +1,16 @@
 /**
  * `model_list` entries -> frozen `Deployment`s: provider from the model prefix (or
- * `custom_llm_provider`), stable id, defaults from the router settings, provider validation.
+ * `custom_llm_provider`, or the model catalogue for a bare name, as LiteLLM infers it), stable
+ * id, prices (`model_info`, else the catalogue), defaults from the router settings, provider
+ * validation.
  */
 import type { Deployment, DeploymentPricing, Provider } from '../spec/provider.ts';
 import { knownProviderNames, providerFor } from '../providers/registry.ts';
-import { ConfigProblems } from './config-path.ts';
-import { derivedDeploymentId } from './deployment-id.ts';
+import { type ConfigPath, ConfigProblems } from './config-path.ts';
+import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import type { ModelEntry } from './litellm-schema.ts';
+import { type CatalogueModel, catalogueModel, likelyProviderOf } from './model-catalogue.ts';
 
 export interface DeploymentDefaults {
   timeoutMs: number;
@@ -20,47 +23,60 @@ export interface ResolvedProvider {
   upstreamModel: string;
 }
 
+/** Why Portico cannot serve an entry (a provider it lacks, a name it cannot place). */
+export interface UnusableEntry {
+  path: ConfigPath;
+  reason: string;
+}
+
+export type EntryTarget = ({ served: true } & ResolvedProvider) | ({ served: false } & UnusableEntry);
+
 function knownList(): string {
   return knownProviderNames().join(', ');
+}
+
+function unsupported(path: ConfigPath, provider: string): { served: false } & UnusableEntry {
+  return { served: false, path, reason: `provider "${provider}" is not supported by Portico (supported: ${knownList()})` };
+}
+
+/** The hint for a bare name the catalogue does not know: the prefix its family needs. */
+function bareNameReason(model: string): string {
+  const likely = likelyProviderOf(model);
+  const base = `"${model}" is not in Portico's model catalogue, so its provider is unknown; write it as "<provider>/${model}"`;
+  if (likely === undefined) return `${base} (supported providers: ${knownList()})`;
+  if (!providerFor(likely)) return `${base}; it looks like a ${likely} model, a provider Portico does not support (supported: ${knownList()})`;
+  return `${base}, e.g. "${likely}/${model}"`;
 }
 
 /**
  * The provider of an entry. `azure/x` is Azure by its prefix alone (issue 2: never needs
  * `custom_llm_provider`); `custom_llm_provider` overrides, and a known prefix is then still
- * stripped from the upstream model.
+ * stripped from the upstream model; a bare name is placed by the model catalogue, as LiteLLM
+ * places it. Entries Portico cannot serve say why, and where.
  */
-export function resolveProvider(entry: ModelEntry, index: number, problems: ConfigProblems): ResolvedProvider | undefined {
-  const model = entry.litellm_params.model;
+export function targetOf(params: { model: string; custom_llm_provider?: string | null }, index: number): EntryTarget {
+  const model = params.model;
   const slash = model.indexOf('/');
   const prefix = slash > 0 ? model.slice(0, slash) : undefined;
   const prefixProvider = prefix === undefined ? undefined : providerFor(prefix);
-  const override = entry.litellm_params.custom_llm_provider ?? undefined;
+  const override = params.custom_llm_provider ?? undefined;
   const path = ['model_list', index, 'litellm_params'];
   let providerName: string;
   if (override !== undefined) {
-    if (!providerFor(override)) {
-      problems.error([...path, 'custom_llm_provider'], `unknown provider "${override}" (known providers: ${knownList()})`);
-      return undefined;
-    }
+    if (!providerFor(override)) return unsupported([...path, 'custom_llm_provider'], override);
     providerName = override;
   } else if (prefix !== undefined && prefixProvider) {
     providerName = prefix;
   } else if (prefix !== undefined) {
-    problems.error([...path, 'model'], `unknown provider "${prefix}" (known providers: ${knownList()})`);
-    return undefined;
+    return unsupported([...path, 'model'], prefix);
   } else {
-    problems.error(
-      [...path, 'model'],
-      `"${model}" has no provider prefix; write it as "<provider>/${model}", e.g. "openai/${model}" (known providers: ${knownList()})`,
-    );
-    return undefined;
+    const known = catalogueModel(model);
+    if (!known) return { served: false, path: [...path, 'model'], reason: bareNameReason(model) };
+    providerName = known.provider;
   }
   const upstreamModel = prefixProvider ? model.slice(slash + 1) : model;
-  if (upstreamModel.length === 0) {
-    problems.error([...path, 'model'], `"${model}" names no model after the provider prefix`);
-    return undefined;
-  }
-  return { providerName, provider: providerFor(providerName) as Provider, upstreamModel };
+  if (upstreamModel.length === 0) return { served: false, path: [...path, 'model'], reason: `"${model}" names no model after the provider prefix` };
+  return { served: true, providerName, provider: providerFor(providerName) as Provider, upstreamModel };
 }
 
 function fromEnvironment(names: readonly string[] | undefined, env: Environment): string | undefined {
@@ -71,16 +87,34 @@ function fromEnvironment(names: readonly string[] | undefined, env: Environment)
   return undefined;
 }
 
-function pricingOf(entry: ModelEntry): DeploymentPricing {
+/**
+ * The catalogue model a deployment runs: `model_info.base_model` when given (an Azure deployment
+ * named `prod-4o` says `base_model: gpt-4o`), else its upstream model where the catalogue lists
+ * it for the deployment's provider.
+ */
+export function catalogueModelOf(entry: ModelEntry, target: ResolvedProvider): CatalogueModel | undefined {
+  const base = entry.model_info?.base_model;
+  if (typeof base === 'string' && base.length > 0) return catalogueModel(base.slice(base.indexOf('/') + 1)) ?? catalogueModel(base);
+  const known = catalogueModel(target.upstreamModel);
+  return known?.provider === target.providerName ? known : undefined;
+}
+
+/** `model_info` prices, then `litellm_params`' (LiteLLM accepts both), then the catalogue's. */
+function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): DeploymentPricing {
   const info = entry.model_info ?? {};
   const params = entry.litellm_params;
   const pricing: DeploymentPricing = {};
-  const input = info.input_cost_per_token ?? params.input_cost_per_token;
-  const output = info.output_cost_per_token ?? params.output_cost_per_token;
+  const input = info.input_cost_per_token ?? params.input_cost_per_token ?? catalogue?.inputCostPerToken;
+  const output = info.output_cost_per_token ?? params.output_cost_per_token ?? catalogue?.outputCostPerToken;
+  const configured = info.input_cost_per_token != null || params.input_cost_per_token != null || info.output_cost_per_token != null || params.output_cost_per_token != null;
+  // Batch prices of the catalogue belong to its normal prices: configured normal prices without
+  // batch prices get half of those (batch-cost.ts), not the catalogue's batch prices.
+  const inputBatches = info.input_cost_per_token_batches ?? (configured ? undefined : catalogue?.inputCostPerTokenBatches);
+  const outputBatches = info.output_cost_per_token_batches ?? (configured ? undefined : catalogue?.outputCostPerTokenBatches);
   if (input != null) pricing.inputCostPerToken = input;
   if (output != null) pricing.outputCostPerToken = output;
-  if (info.input_cost_per_token_batches != null) pricing.inputCostPerTokenBatches = info.input_cost_per_token_batches;
-  if (info.output_cost_per_token_batches != null) pricing.outputCostPerTokenBatches = info.output_cost_per_token_batches;
+  if (inputBatches != null) pricing.inputCostPerTokenBatches = inputBatches;
+  if (outputBatches != null) pricing.outputCostPerTokenBatches = outputBatches;
   return pricing;
 }
 
@@ -88,40 +122,45 @@ function optional(value: string | null | undefined): string | undefined {
   return value === null || value === undefined || value === '' ? undefined : value;
 }
 
-export interface BuiltDeployments {
-  deployments: Deployment[];
-  /** Provider of each entry (undefined where it could not be resolved). */
-  providers: Array<ResolvedProvider | undefined>;
+/** An entry to build: validated, with the provider that serves it. */
+export interface ServedEntry {
+  entry: ModelEntry;
+  /** Position in `model_list`. */
+  index: number;
+  target: ResolvedProvider;
 }
 
-export function buildDeployments(
-  entries: readonly ModelEntry[],
-  /** Position of each entry in `model_list` (entries that failed validation are left out). */
-  entryIndexes: readonly number[],
-  defaults: DeploymentDefaults,
-  env: Environment,
-  problems: ConfigProblems,
-): BuiltDeployments {
+export function buildDeployments(served: readonly ServedEntry[], defaults: DeploymentDefaults, env: Environment, problems: ConfigProblems): Deployment[] {
   const deployments: Deployment[] = [];
-  const providers: Array<ResolvedProvider | undefined> = [];
-  const idsSeen = new Map<string, number>();
-  entries.forEach((entry, position) => {
-    const index = entryIndexes[position] ?? position;
-    const resolved = resolveProvider(entry, index, problems);
-    providers.push(resolved);
-    if (!resolved) return;
+  const explicitIds = new Map<string, number>();
+  const derivedIds = new Set<string>();
+  for (const { entry, index, target } of served) {
     const params = entry.litellm_params;
-    const envDefaults = resolved.provider.environmentDefaults?.(resolved.providerName) ?? {};
+    const envDefaults = target.provider.environmentDefaults?.(target.providerName) ?? {};
     const apiBase = optional(params.api_base) ?? fromEnvironment(envDefaults.apiBase, env);
     const apiKey = optional(params.api_key) ?? fromEnvironment(envDefaults.apiKey, env);
     const apiVersion = optional(params.api_version) ?? fromEnvironment(envDefaults.apiVersion, env);
     const explicitId = entry.model_info?.id ?? undefined;
-    const id = explicitId ?? derivedDeploymentId(entry.model_name, params.model, apiBase);
+    const path = ['model_list', index];
+    let id: string;
+    if (explicitId !== undefined) {
+      const previous = explicitIds.get(explicitId);
+      if (previous !== undefined) problems.error([...path, 'model_info', 'id'], `deployment id "${explicitId}" is also used by model_list[${previous}]`);
+      explicitIds.set(explicitId, index);
+      id = explicitId;
+    } else {
+      // Model group, model and api_base name the deployment, so that rotating its key keeps its
+      // files and batches; entries alike in those (several keys for one endpoint, as LiteLLM
+      // allows) are told apart by everything else they say.
+      id = derivedDeploymentId(entry.model_name, params.model, apiBase);
+      for (let occurrence = 0; derivedIds.has(id); occurrence += 1) id = fullIdentityDeploymentId(entry.model_name, params, occurrence);
+      derivedIds.add(id);
+    }
     const deployment: Deployment = {
       id,
       modelGroup: entry.model_name,
-      providerName: resolved.providerName,
-      upstreamModel: resolved.upstreamModel,
+      providerName: target.providerName,
+      upstreamModel: target.upstreamModel,
       ...(apiBase !== undefined && { apiBase }),
       ...(apiKey !== undefined && { apiKey }),
       ...(apiVersion !== undefined && { apiVersion }),
@@ -130,29 +169,17 @@ export function buildDeployments(
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,
       maxRetries: params.max_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,
-      batchMode: params.batch_mode ?? resolved.provider.defaultBatchMode,
+      batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
-      pricing: pricingOf(entry),
+      pricing: pricingOf(entry, catalogueModelOf(entry, target)),
       params: { ...params },
     };
-    const path = ['model_list', index];
-    const previous = idsSeen.get(id);
-    if (previous !== undefined) {
-      problems.error(
-        explicitId !== undefined ? [...path, 'model_info', 'id'] : path,
-        explicitId !== undefined
-          ? `deployment id "${id}" is also used by model_list[${previous}]`
-          : `same model group, model and api_base as model_list[${previous}]; give each a distinct model_info.id`,
-      );
-    } else {
-      idsSeen.set(id, index);
-    }
-    for (const message of resolved.provider.validate?.(deployment) ?? []) {
+    for (const message of target.provider.validate?.(deployment) ?? []) {
       const match = /^([a-z_]+): (.*)$/s.exec(message);
       if (match) problems.error([...path, 'litellm_params', match[1]], match[2]);
       else problems.error(path, message);
     }
     deployments.push(deployment);
-  });
-  return { deployments, providers };
+  }
+  return deployments;
 }

@@ -1,32 +1,45 @@
 /**
  * LiteLLM's `os.environ/NAME`: any string value of that form is replaced by the environment
- * variable, anywhere in the file. A variable that is not set is an error naming it and the key.
+ * variable, anywhere in the file. A variable that is not set is not an error here: it is
+ * recorded, and `load-config.ts` decides by its path whether Portico needs it (an error naming
+ * the variable and the key) or not (a warning; LiteLLM configs reference many variables for
+ * features Portico does not have, which must not stop it).
  */
-import { type ConfigPath, ConfigProblems } from './config-path.ts';
+import type { ConfigPath } from './config-path.ts';
 
 const PREFIX = 'os.environ/';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-export function resolveEnvironmentReferences(value: unknown, env: Environment, problems: ConfigProblems, path: ConfigPath = []): unknown {
+/** An `os.environ/NAME` whose variable is not set (or names none): the value was left out. */
+export interface MissingReference {
+  readonly path: ConfigPath;
+  /** Empty when the reference names no variable. */
+  readonly name: string;
+  readonly reference: string;
+}
+
+export function describeMissing(missing: MissingReference): string {
+  return missing.name.length === 0
+    ? `"${missing.reference}" names no environment variable`
+    : `environment variable ${missing.name} is not set (referenced as os.environ/${missing.name})`;
+}
+
+export function resolveEnvironmentReferences(value: unknown, env: Environment, missing: MissingReference[], path: ConfigPath = []): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(PREFIX)) return value;
     const name = value.slice(PREFIX.length).trim();
-    const resolved = env[name];
-    if (name.length === 0) {
-      problems.error(path, `"${value}" names no environment variable`);
-      return undefined;
-    }
+    const resolved = name.length === 0 ? undefined : env[name];
     if (resolved === undefined) {
-      problems.error(path, `environment variable ${name} is not set (referenced as os.environ/${name})`);
+      missing.push({ path, name, reference: value });
       return undefined;
     }
     return resolved;
   }
-  if (Array.isArray(value)) return value.map((item, index) => resolveEnvironmentReferences(item, env, problems, [...path, index]));
+  if (Array.isArray(value)) return value.map((item, index) => resolveEnvironmentReferences(item, env, missing, [...path, index]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = resolveEnvironmentReferences(item, env, problems, [...path, key]);
+    for (const [key, item] of Object.entries(value)) out[key] = resolveEnvironmentReferences(item, env, missing, [...path, key]);
     return out;
   }
   return value;

@@ -158,6 +158,8 @@ export const serverSettingsSchema = z.looseObject({
 });
 
 export const porticoSettingsSchema = z.looseObject({
+  /** Refuse entries Portico cannot serve (a provider it lacks) instead of skipping them with a warning. */
+  strict_config: z.boolean().nullish(),
   files: filesSettingsSchema.nullish(),
   batch: batchSettingsSchema.nullish(),
   server: serverSettingsSchema.nullish(),

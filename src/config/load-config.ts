@@ -7,12 +7,13 @@ import YAML from 'yaml';
 import { ConfigError } from '../spec/errors.ts';
 import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
-import { buildDeployments } from './build-deployments.ts';
+import { parseDatabaseUrl } from '../storage/database.ts';
+import { type ServedEntry, buildDeployments, targetOf } from './build-deployments.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { type Environment, resolveEnvironmentReferences } from './environment-references.ts';
-import { type ConfigFile, type ModelEntry, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
+import { type Environment, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
+import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings, ServerSettings } from './types.ts';
-import { warnUnknownKeys } from './unknown-keys.ts';
+import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
 
@@ -66,12 +67,26 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   }
 }
 
+/**
+ * YAML 1.1, as PyYAML (LiteLLM) reads it: `tpm: 20_000` is 20000 and `yes` is true. Dates stay
+ * the text they were written as (`api_version: 2024-10-21`), as LiteLLM passes them on.
+ */
 function parseYaml(text: string): unknown {
-  const document = YAML.parseDocument(text, { prettyErrors: true });
+  const document = YAML.parseDocument(text, { prettyErrors: true, version: '1.1' });
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => `YAML: ${error.message}`).join('\n'));
   }
-  return document.toJS() ?? {};
+  return datesAsText(document.toJS() ?? {});
+}
+
+function datesAsText(value: unknown): unknown {
+  if (value instanceof Date) {
+    const iso = value.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if (Array.isArray(value)) return value.map(datesAsText);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, datesAsText(item)]));
+  return value;
 }
 
 /** `environment_variables:` (LiteLLM) fill in for variables the process does not have. */
@@ -86,6 +101,16 @@ function environmentWith(raw: unknown, env: Environment): Environment {
   return { ...merged, ...env };
 }
 
+/** `litellm_params.model` and `custom_llm_provider` of an entry not validated yet, when usable. */
+function targetParamsOf(rawEntry: unknown): { model: string; custom_llm_provider?: string } | undefined {
+  if (rawEntry === null || typeof rawEntry !== 'object') return undefined;
+  const params = (rawEntry as { litellm_params?: unknown }).litellm_params;
+  if (params === null || typeof params !== 'object') return undefined;
+  const { model, custom_llm_provider: override } = params as { model?: unknown; custom_llm_provider?: unknown };
+  if (typeof model !== 'string' || model.length === 0) return undefined;
+  return { model, ...(typeof override === 'string' && override.length > 0 && { custom_llm_provider: override }) };
+}
+
 export function parseConfig(text: string, env: Environment = process.env): PorticoConfig {
   const raw = parseYaml(text);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -93,39 +118,63 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   }
   const problems = new ConfigProblems();
   const environment = environmentWith(raw, env);
-  const resolved = resolveEnvironmentReferences(raw, environment, problems);
+  const missing: MissingReference[] = [];
+  const resolved = resolveEnvironmentReferences(raw, environment, missing);
+  const missingByPath = new Map(missing.map((reference) => [formatConfigPath(reference.path), reference]));
+  const reported = new Set<string>();
 
-  const envErrorPaths = new Set(problems.errors.map((line) => line.slice(0, line.indexOf(': '))));
   const parsed = configFileSchema.safeParse(resolved);
   if (!parsed.success) {
-    reportIssues(parsed.error.issues, [], envErrorPaths, problems);
+    reportIssues(parsed.error.issues, [], missingByPath, reported, problems);
     throw new ConfigError(problems.errors.join('\n'));
   }
   const file = parsed.data;
+  const strict = file.portico_settings?.strict_config === true;
   const router = routerSettingsOf(file, problems);
-  const entries: ModelEntry[] = [];
-  const entryIndexes: number[] = [];
-  (file.model_list ?? []).forEach((rawEntry, index) => {
-    const entry = modelEntrySchema.safeParse(rawEntry);
-    if (entry.success) {
-      entries.push(entry.data);
-      entryIndexes.push(index);
-    } else {
-      reportIssues(entry.error.issues, ['model_list', index], envErrorPaths, problems);
+  const modelList = file.model_list ?? [];
+  const served: ServedEntry[] = [];
+  const unusable: string[] = [];
+  modelList.forEach((rawEntry, index) => {
+    const params = targetParamsOf(rawEntry);
+    const target = params === undefined ? undefined : targetOf(params, index);
+    if (target !== undefined && !target.served) {
+      // LiteLLM starts with entries it could not call; Portico skips them, saying so.
+      const group = (rawEntry as { model_name?: unknown }).model_name;
+      unusable.push(`${formatConfigPath(target.path)}: ${target.reason}`);
+      if (strict) problems.error(target.path, `${target.reason} (portico_settings.strict_config is on)`);
+      else problems.warn(target.path, `${target.reason}; entry${typeof group === 'string' ? ` "${group}"` : ''} skipped`);
+      return;
     }
+    const entry = modelEntrySchema.safeParse(rawEntry);
+    if (!entry.success) {
+      reportIssues(entry.error.issues, ['model_list', index], missingByPath, reported, problems);
+      return;
+    }
+    const validTarget = targetOf(entry.data.litellm_params, index);
+    if (validTarget.served) served.push({ entry: entry.data, index, target: validTarget });
   });
-  if ((file.model_list ?? []).length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');
-  const { deployments, providers } = buildDeployments(entries, entryIndexes, { timeoutMs: router.timeoutMs, maxRetries: router.numRetries }, environment, problems);
-  checkFallbacks(router, new Set(entries.map((entry) => entry.model_name)), problems);
-  const providerByIndex = new Map(entryIndexes.map((entryIndex, position) => [entryIndex, providers[position]]));
-  warnUnknownKeys(resolved, (index) => providerByIndex.get(index)?.provider.paramKeys ?? [], problems);
+  if (modelList.length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');
+  else if (served.length === 0 && unusable.length === modelList.length && !strict) {
+    problems.error(['model_list'], `Portico can serve none of its ${modelList.length} entries:\n  ${unusable.join('\n  ')}`);
+  }
+  const deployments = buildDeployments(served, { timeoutMs: router.timeoutMs, maxRetries: router.numRetries }, environment, problems);
+  checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
+  const servedByIndex = new Map(served.map((item) => [item.index, item]));
+  const use: EntryUse = {
+    isServed: (index) => servedByIndex.has(index),
+    providerParamKeys: (index) => servedByIndex.get(index)?.target.provider.paramKeys ?? [],
+  };
+  reportMissingReferences(missing, use, reported, problems);
+  warnUnknownKeys(resolved, use, problems);
+  const databaseUrl = databaseUrlOf(file, problems);
+  const redisUrl = redisUrlOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
     deployments,
     masterKey: file.general_settings?.master_key ?? undefined,
-    databaseUrl: file.general_settings?.database_url || undefined,
-    redisUrl: redisUrlOf(file),
+    databaseUrl,
+    redisUrl,
     router,
     files: filesSettingsOf(file),
     batch: batchSettingsOf(file),
@@ -136,23 +185,79 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
 }
 
 /**
+ * Unset `os.environ/` references: an error where Portico reads the value, a warning anywhere
+ * else (LiteLLM files name variables for callbacks, caches, vaults Portico does not have).
+ */
+function reportMissingReferences(missing: readonly MissingReference[], use: EntryUse, reported: ReadonlySet<string>, problems: ConfigProblems): void {
+  for (const reference of missing) {
+    if (reported.has(formatConfigPath(reference.path))) continue;
+    if (isUsedPath(reference.path, use)) problems.error(reference.path, describeMissing(reference));
+    else problems.warn(reference.path, `${describeMissing(reference)}; not used by Portico, left unresolved`);
+  }
+}
+
+/** A URL's password as `****`, for messages. */
+function maskedUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1****@');
+}
+
+/**
+ * `database_url` as the database layer reads it, checked here so that a placeholder
+ * (`postgresql://<user>:<password>@<host>/<db>`) names its key instead of failing at start.
+ */
+function databaseUrlOf(file: ConfigFile, problems: ConfigProblems): string | undefined {
+  const value = file.general_settings?.database_url || undefined;
+  if (value === undefined) return undefined;
+  const path = ['general_settings', 'database_url'];
+  try {
+    const location = parseDatabaseUrl(value);
+    if (location.dialect === 'postgres') new URL(location.url);
+  } catch (error) {
+    const reason = error instanceof ConfigError ? error.message.replace(/^[^.]*\. /, '') : 'not a valid URL (a placeholder left in?)';
+    problems.error(path, `"${maskedUrl(value)}": ${reason}`);
+  }
+  return value;
+}
+
+/**
  * LiteLLM names its Redis in `router_settings`, as a URL or as host, port and password (each
  * often `os.environ/REDIS_HOST`, ...): one URL either way.
  */
-function redisUrlOf(file: ConfigFile): string | undefined {
+function redisUrlOf(file: ConfigFile, problems: ConfigProblems): string | undefined {
   const router = file.router_settings;
-  if (router?.redis_url) return router.redis_url;
+  if (router?.redis_url) {
+    if (!URL.canParse(router.redis_url) || !/^rediss?:$/.test(new URL(router.redis_url).protocol)) {
+      problems.error(['router_settings', 'redis_url'], `"${maskedUrl(router.redis_url)}" is not a redis:// or rediss:// URL (a placeholder left in?)`);
+    }
+    return router.redis_url;
+  }
   if (!router?.redis_host) return undefined;
+  const port = router.redis_port || '6379';
+  if (!/^\d{1,5}$/.test(port)) problems.error(['router_settings', 'redis_port'], `"${port}" is not a port number`);
   const password = router.redis_password ? `:${encodeURIComponent(router.redis_password)}@` : '';
   const host = router.redis_host.includes(':') ? `[${router.redis_host}]` : router.redis_host;
-  return `redis://${password}${host}:${router.redis_port || '6379'}`;
+  const url = `redis://${password}${host}:${port}`;
+  if (!URL.canParse(url) || /[<>{}\s]/.test(router.redis_host)) {
+    problems.error(['router_settings', 'redis_host'], `"${router.redis_host}" is not a host name or address (a placeholder left in?)`);
+  }
+  return url;
 }
 
-/** zod issues as `path: message`, skipping paths already reported as a missing variable. */
-function reportIssues(issues: readonly z.core.$ZodIssue[], prefix: ConfigPath, skip: ReadonlySet<string>, problems: ConfigProblems): void {
+/** zod issues as `path: message`; a value missing for an unset variable says so instead. */
+function reportIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: ConfigPath,
+  missing: ReadonlyMap<string, MissingReference>,
+  reported: Set<string>,
+  problems: ConfigProblems,
+): void {
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as Array<string | number>)];
-    if (!skip.has(formatConfigPath(path))) problems.error(path, issue.message);
+    const key = formatConfigPath(path);
+    const reference = missing.get(key);
+    if (reported.has(key) && reference) continue;
+    reported.add(key);
+    problems.error(path, reference ? describeMissing(reference) : issue.message);
   }
 }
 

@@ -48,9 +48,38 @@ function warnUnknown(value: unknown, known: (key: string) => boolean, path: Conf
 }
 
 /**
- * `providerParamKeys(i)` gives the extra `litellm_params` keys the provider of entry `i` reads.
+ * Which entries of `model_list` Portico serves, and the extra `litellm_params` keys the provider
+ * of each reads. Skipped entries (a provider Portico lacks) are neither checked nor needed.
  */
-export function warnUnknownKeys(raw: unknown, providerParamKeys: (entryIndex: number) => readonly string[], problems: ConfigProblems): void {
+export interface EntryUse {
+  isServed(entryIndex: number): boolean;
+  providerParamKeys(entryIndex: number): readonly string[];
+}
+
+function modelInfoKeyKnown(key: string): boolean {
+  return MODEL_INFO_KEYS.has(key) || DESCRIPTIVE_MODEL_INFO_KEYS.has(key) || key.startsWith('supports_');
+}
+
+/**
+ * Whether Portico reads the value at `path`: an `os.environ/` reference there must resolve; one
+ * anywhere else (a key Portico does not know, an entry it skips) is left alone.
+ */
+export function isUsedPath(path: ConfigPath, use: EntryUse): boolean {
+  const [top, second, third, fourth] = path;
+  if (typeof top !== 'string') return false;
+  if (top === 'portico_settings') return true;
+  if (top === 'model_list') {
+    if (typeof second !== 'number' || !use.isServed(second) || typeof third !== 'string' || !ENTRY_KEYS.has(third)) return false;
+    if (fourth === undefined || third === 'model_name') return true;
+    if (typeof fourth !== 'string') return false;
+    if (third === 'litellm_params') return PARAM_KEYS.has(fourth) || use.providerParamKeys(second).includes(fourth);
+    return modelInfoKeyKnown(fourth);
+  }
+  const keys = SECTION_KEYS.find(([section]) => section === top)?.[1];
+  return keys !== undefined && typeof second === 'string' && keys.has(second);
+}
+
+export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigProblems): void {
   if (!isRecord(raw)) return;
   warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems);
   for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems);
@@ -62,15 +91,10 @@ export function warnUnknownKeys(raw: unknown, providerParamKeys: (entryIndex: nu
   const models = raw.model_list;
   if (!Array.isArray(models)) return;
   models.forEach((entry: unknown, index) => {
-    if (!isRecord(entry)) return;
+    if (!isRecord(entry) || !use.isServed(index)) return;
     warnUnknown(entry, (key) => ENTRY_KEYS.has(key), ['model_list', index], problems);
-    const extra = new Set(providerParamKeys(index));
+    const extra = new Set(use.providerParamKeys(index));
     warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], problems);
-    warnUnknown(
-      entry.model_info,
-      (key) => MODEL_INFO_KEYS.has(key) || DESCRIPTIVE_MODEL_INFO_KEYS.has(key) || key.startsWith('supports_'),
-      ['model_list', index, 'model_info'],
-      problems,
-    );
+    warnUnknown(entry.model_info, modelInfoKeyKnown, ['model_list', index, 'model_info'], problems);
   });
 }

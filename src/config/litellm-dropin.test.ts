@@ -1,0 +1,215 @@
+/**
+ * LiteLLM configs run unchanged (issue 10): what LiteLLM itself starts with, Portico starts
+ * with, serving what it can and warning, by path, about the rest.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../spec/errors.ts';
+import { batchCost } from '../managed/batches/batch-cost.ts';
+import { parseConfig } from './load-config.ts';
+import { CATALOGUE_SOURCE, catalogueModel } from './model-catalogue.ts';
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+describe('LiteLLM drop-in: models without a provider prefix', () => {
+  it('infers the provider of a bare name from the model catalogue, as LiteLLM does', () => {
+    const config = parseConfig(
+      `
+model_list:
+  - {model_name: gpt-4o, litellm_params: {model: gpt-4o, api_key: sk-o}}
+  - {model_name: opus, litellm_params: {model: claude-3-opus-20240229, api_key: sk-a}}
+  - {model_name: embed, litellm_params: {model: text-embedding-3-small, api_key: sk-o}}
+`,
+      {},
+    );
+    assert.deepEqual(
+      config.deployments.map((d) => [d.modelGroup, d.providerName, d.upstreamModel]),
+      [
+        ['gpt-4o', 'openai', 'gpt-4o'],
+        ['opus', 'anthropic', 'claude-3-opus-20240229'],
+        ['embed', 'openai', 'text-embedding-3-small'],
+      ],
+    );
+    assert.deepEqual(config.warnings, []);
+  });
+
+  it('prices a deployment from the catalogue unless model_info says otherwise, and batch cost reads those prices', () => {
+    const config = parseConfig(
+      `
+model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o-mini}}
+  - {model_name: b, litellm_params: {model: gpt-4o-mini}, model_info: {input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}}
+  - {model_name: c, litellm_params: {model: azure/prod-4o, api_base: "https://r.openai.azure.com", api_key: k}, model_info: {base_model: azure/gpt-4o}}
+  - {model_name: d, litellm_params: {model: azure/prod-4o-2, api_base: "https://r.openai.azure.com", api_key: k}}
+`,
+      {},
+    );
+    const [a, b, c, d] = config.deployments;
+    const mini = catalogueModel('gpt-4o-mini');
+    assert.ok(mini);
+    assert.deepEqual(a.pricing, {
+      inputCostPerToken: mini.inputCostPerToken,
+      outputCostPerToken: mini.outputCostPerToken,
+      inputCostPerTokenBatches: mini.inputCostPerTokenBatches,
+      outputCostPerTokenBatches: mini.outputCostPerTokenBatches,
+    });
+    assert.equal(batchCost({ input_tokens: 1_000_000, output_tokens: 1_000_000, total_tokens: 2_000_000 } as never, a.pricing), 0.075 + 0.3);
+    assert.deepEqual(b.pricing, { inputCostPerToken: 0.000001, outputCostPerToken: 0.000002 }, 'model_info overrides the catalogue');
+    assert.equal(c.pricing.inputCostPerToken, catalogueModel('gpt-4o')?.inputCostPerToken, 'base_model names the catalogue model');
+    assert.deepEqual(d.pricing, {}, 'an Azure deployment name is not a model name');
+    assert.match(CATALOGUE_SOURCE.commit, /^[0-9a-f]{40}$/);
+  });
+
+  it('an unknown bare name is skipped with a hint that fits its family: never openai/ for a Claude model', () => {
+    const config = parseConfig(
+      `
+model_list:
+  - {model_name: ok, litellm_params: {model: mock/ok}}
+  - {model_name: c, litellm_params: {model: claude-9-imaginary}}
+  - {model_name: g, litellm_params: {model: gpt-9-imaginary}}
+  - {model_name: x, litellm_params: {model: my-house-model}}
+`,
+      {},
+    );
+    const warnings = config.warnings.join('\n');
+    assert.match(warnings, /model_list\[1\]\.litellm_params\.model: "claude-9-imaginary" is not in Portico's model catalogue.*e\.g\. "anthropic\/claude-9-imaginary"/);
+    assert.doesNotMatch(warnings, /openai\/claude/);
+    assert.match(warnings, /model_list\[2\]\.litellm_params\.model: .*e\.g\. "openai\/gpt-9-imaginary"/);
+    assert.match(warnings, /model_list\[3\]\.litellm_params\.model: "my-house-model" .*"<provider>\/my-house-model" \(supported providers: /);
+    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['ok']);
+  });
+});
+
+describe('LiteLLM drop-in: entries for providers Portico lacks', () => {
+  const text = `
+model_list:
+  - {model_name: gpt, litellm_params: {model: openai/gpt-4o, api_key: sk-1}}
+  - {model_name: llama, litellm_params: {model: bedrock/meta.llama3-70b, aws_region_name: os.environ/AWS_REGION}}
+  - {model_name: gem, litellm_params: {model: gemini-pro, custom_llm_provider: vertex_ai}}
+`;
+
+  it('skips each with a warning naming its path and provider, and loads the rest', () => {
+    const config = parseConfig(text, {});
+    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['gpt']);
+    const warnings = config.warnings.join('\n');
+    assert.match(warnings, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico .*; entry "llama" skipped$/m);
+    assert.match(warnings, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "vertex_ai" is not supported by Portico .*; entry "gem" skipped$/m);
+    assert.doesNotMatch(warnings, /aws_region_name: unknown key/, 'a skipped entry is not checked key by key');
+  });
+
+  it('portico_settings.strict_config: true refuses them instead', () => {
+    const error = configError(() => parseConfig(`${text}portico_settings: {strict_config: true}\n`, {}));
+    assert.match(error.message, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico/m);
+    assert.match(error.message, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "vertex_ai"/m);
+  });
+
+  it('a config none of whose entries Portico can serve is refused, naming each', () => {
+    const error = configError(() =>
+      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: bedrock/x}}\n  - {model_name: b, litellm_params: {model: gemini/y}}\n', {}),
+    );
+    assert.match(error.message, /^model_list: Portico can serve none of its 2 entries/m);
+    assert.match(error.message, /model_list\[0\]\.litellm_params\.model: provider "bedrock"/);
+    assert.match(error.message, /model_list\[1\]\.litellm_params\.model: provider "gemini"/);
+  });
+});
+
+describe('LiteLLM drop-in: os.environ/ references', () => {
+  it('an unset variable where Portico does not read it is a warning, not a refusal', () => {
+    const config = parseConfig(
+      `
+model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_KEY, vertex_credentials: os.environ/VERTEX_CREDS}}
+  - {model_name: b, litellm_params: {model: sagemaker/x, aws_secret_access_key: os.environ/AWS_SECRET}}
+litellm_settings:
+  success_callback: [langfuse]
+  langfuse_secret: os.environ/LANGFUSE_SECRET
+  cache_params: {type: redis, password: os.environ/CACHE_PASSWORD}
+general_settings:
+  alerting_webhook: os.environ/SLACK_WEBHOOK_URL
+`,
+      { OPENAI_KEY: 'sk-1' },
+    );
+    assert.equal(config.deployments[0].apiKey, 'sk-1');
+    const warnings = config.warnings.join('\n');
+    for (const [path, name] of [
+      ['litellm_settings.langfuse_secret', 'LANGFUSE_SECRET'],
+      ['litellm_settings.cache_params.password', 'CACHE_PASSWORD'],
+      ['general_settings.alerting_webhook', 'SLACK_WEBHOOK_URL'],
+      ['model_list[0].litellm_params.vertex_credentials', 'VERTEX_CREDS'],
+      ['model_list[1].litellm_params.aws_secret_access_key', 'AWS_SECRET'],
+    ]) {
+      const lines = config.warnings.filter((line) => line.startsWith(`${path}: environment variable ${name} is not set`));
+      assert.equal(lines.length, 1, `${path} warned once:\n${warnings}`);
+      assert.match(lines[0], /not used by Portico, left unresolved/);
+    }
+  });
+
+  it('an unset variable Portico needs is still an error naming the key and the variable', () => {
+    const error = configError(() =>
+      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, rpm: os.environ/RPM}}\ngeneral_settings: {master_key: os.environ/MASTER}\n', {}),
+    );
+    assert.match(error.message, /^model_list\[0\]\.litellm_params\.rpm: environment variable RPM is not set/m);
+    assert.match(error.message, /^general_settings\.master_key: environment variable MASTER is not set/m);
+  });
+});
+
+describe('LiteLLM drop-in: deployments that differ only in their API key', () => {
+  it('load as separate deployments of the group; the first keeps the id it always had', () => {
+    const single = parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k1}}\n', {});
+    const config = parseConfig(
+      `
+model_list:
+  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k1}}
+  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k2}}
+  - {model_name: g, litellm_params: {model: openai/gpt-4o, api_key: k3}}
+`,
+      {},
+    );
+    const ids = config.deployments.map((d) => d.id);
+    assert.equal(new Set(ids).size, 3);
+    assert.equal(ids[0], single.deployments[0].id);
+    assert.deepEqual(config.deployments.map((d) => d.apiKey), ['k1', 'k2', 'k3']);
+  });
+});
+
+describe('LiteLLM drop-in: YAML 1.1 as PyYAML reads it', () => {
+  it('tpm: 20_000 is 20000, and a date-like api_version stays its text', () => {
+    const config = parseConfig(
+      'model_list:\n  - model_name: a\n    litellm_params: {model: azure/dep, api_base: "https://r.openai.azure.com", api_key: k, tpm: 20_000, rpm: 1_000, api_version: 2024-10-21}\n',
+      {},
+    );
+    assert.equal(config.deployments[0].tpm, 20000);
+    assert.equal(config.deployments[0].rpm, 1000);
+    assert.equal(config.deployments[0].apiVersion, '2024-10-21');
+  });
+});
+
+describe('LiteLLM drop-in: messages name the key and the value', () => {
+  const model = 'model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n';
+
+  it('a placeholder database_url is refused at load, naming the key, with its password masked', () => {
+    const error = configError(() => parseConfig(`${model}general_settings: {database_url: "postgresql://<user>:s3cret@<host>:<port>/<dbname>"}\n`, {}));
+    assert.match(error.message, /^general_settings\.database_url: "postgresql:\/\/<user>:\*\*\*\*@<host>:<port>\/<dbname>"/m);
+    assert.doesNotMatch(error.message, /s3cret/);
+    const mysql = configError(() => parseConfig(`${model}general_settings: {database_url: "mysql://u:pw@h/db"}\n`, {}));
+    assert.match(mysql.message, /^general_settings\.database_url: "mysql:\/\/u:\*\*\*\*@h\/db": Accepted: /m);
+  });
+
+  it('a placeholder redis_host or redis_url is refused at load, naming the key', () => {
+    const host = configError(() => parseConfig(`${model}router_settings: {redis_host: "<your-redis-host>", redis_password: pw}\n`, {}));
+    assert.match(host.message, /^router_settings\.redis_host: "<your-redis-host>" is not a host name/m);
+    const port = configError(() => parseConfig(`${model}router_settings: {redis_host: localhost, redis_port: "<port>"}\n`, {}));
+    assert.match(port.message, /^router_settings\.redis_port: "<port>" is not a port number/m);
+    const url = configError(() => parseConfig(`${model}router_settings: {redis_url: "redis://:hunter2@<host>:6379"}\n`, {}));
+    assert.match(url.message, /^router_settings\.redis_url: "redis:\/\/:\*\*\*\*@<host>:6379"/m);
+    assert.doesNotMatch(url.message, /hunter2/);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * Portico's model catalogue (`model-catalogue-data.ts`): what a bare model name means. Config
+ * loading reads it to infer a provider as LiteLLM does (`model: gpt-4o` is OpenAI's,
+ * `model: claude-3-opus-20240229` Anthropic's), to price deployments whose `model_info` names no
+ * prices (batch cost reads those prices), and to hint at the prefix of a name it does not know.
+ */
+import { CATALOGUE_ENTRIES, type CatalogueEntry } from './model-catalogue-data.ts';
+
+export { CATALOGUE_SOURCE, type CatalogueEntry, type CatalogueMode } from './model-catalogue-data.ts';
+
+export interface CatalogueModel extends CatalogueEntry {
+  readonly name: string;
+}
+
+const MODELS: ReadonlyMap<string, CatalogueModel> = new Map(Object.entries(CATALOGUE_ENTRIES).map(([name, entry]) => [name, Object.freeze({ name, ...entry })]));
+
+/** The catalogue's entry for a bare model name (`gpt-4o`, not `openai/gpt-4o`). */
+export function catalogueModel(name: string): CatalogueModel | undefined {
+  return MODELS.get(name);
+}
+
+/** Every catalogue model, in catalogue order. */
+export function catalogueModels(): readonly CatalogueModel[] {
+  return [...MODELS.values()];
+}
+
+/**
+ * Name families by their usual provider, for the hint on a name the catalogue does not know:
+ * a Claude model is never told to be `openai/...`.
+ */
+const FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^claude/i, 'anthropic'],
+  [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai'],
+  [/^gemini/i, 'gemini'],
+  [/^(mistral|mixtral|codestral|open-mistral)/i, 'mistral'],
+  [/^command/i, 'cohere'],
+  [/^(llama|meta-llama)/i, 'hosted_vllm'],
+];
+
+/** The provider prefix a bare name most likely needs, when a family says so. */
+export function likelyProviderOf(name: string): string | undefined {
+  return FAMILIES.find(([pattern]) => pattern.test(name))?.[1];
+}
