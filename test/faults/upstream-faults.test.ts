@@ -22,11 +22,30 @@ import {
   parseSse,
   startFaultPortico,
   startFaultUpstream,
+  type FaultBehaviour,
   type FaultPortico,
   type FaultUpstream,
 } from './fault-helpers-net.ts';
 
 const CHAT = '/v1/chat/completions';
+
+/** The same faults behind Anthropic's own HTTP client (the upstream answers whatever path it is sent). */
+const ANTHROPIC_CASES: Array<{ behaviour: FaultBehaviour; status: number; code?: string }> = [
+  { behaviour: 'reset-mid-body', status: 502, code: 'upstream_connection_error' },
+  { behaviour: 'not-http', status: 502, code: 'upstream_connection_error' },
+  { behaviour: 'hang', status: 504, code: 'timeout' },
+  { behaviour: 'status-503', status: 503 },
+  { behaviour: 'html-502', status: 502 },
+  { behaviour: 'html-200', status: 502 },
+  { behaviour: 'truncated-json', status: 502 },
+];
+
+function anthropicModel(group: string, behaviour: FaultBehaviour, upstream: FaultUpstream): string {
+  return `
+  - model_name: ${group}
+    litellm_params: { model: anthropic/${behaviour}, api_base: "${upstream.url.replace(/\/v1$/, '')}", api_key: os.environ/FAULTS_UPSTREAM_KEY, timeout: 1, max_retries: 0 }
+    model_info: { id: ${group} }`;
+}
 
 for (const dialect of ALL_DIALECTS) {
   describe(`upstream faults [${dialect}]`, () => {
@@ -57,6 +76,7 @@ for (const dialect of ALL_DIALECTS) {
         faultModel('truncated', 'truncated-json', upstream, 'max_retries: 0'),
         faultModel('json-for-stream', 'json-for-stream', upstream, 'max_retries: 0'),
         faultModel('lockstep', 'lockstep', upstream),
+        ...ANTHROPIC_CASES.map(({ behaviour }) => anthropicModel(`anthropic-${behaviour}`, behaviour, upstream)),
       ].join('');
       portico = await startFaultPortico({
         dialect,
@@ -209,6 +229,18 @@ router_settings:
       }
       assert.equal(content, 'l0 l1 l2 l3 l4 ');
       assert.equal((await stream.nextEvent(5_000)).trim(), 'data: [DONE]');
+    });
+
+    it('Anthropic deployments: resets, hangs, garbage and error pages are 5xx in the envelope, the upstream call closed', async () => {
+      for (const { behaviour, status, code } of ANTHROPIC_CASES) {
+        for (const stream of [false, true]) {
+          const answer = await call(portico, 'POST', CHAT, chat(`anthropic-${behaviour}`, 'x', { stream, max_tokens: 16 }));
+          const error = assertEnvelope(answer, status);
+          if (code !== undefined) assert.equal(error.code, code, `${behaviour} (stream: ${stream}): ${answer.text}`);
+          assert.doesNotMatch(answer.text, /<html|<center/i, `${behaviour} (stream: ${stream})`);
+        }
+      }
+      await upstream.waitForNoOpenExchanges();
     });
 
     it('afterwards: no upstream call left open, no internal error, descriptors back near baseline, still serving', async () => {

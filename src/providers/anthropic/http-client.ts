@@ -114,6 +114,8 @@ function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return { error: { message: text.slice(0, 1000) || undefined } };
+    // A proxy's HTML error page is no message for a client: the status speaks instead.
+    const trimmed = text.trim();
+    return { error: { message: trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000) } };
   }
 }
