@@ -9,12 +9,14 @@ import { knownProviderNames, providerFor } from '../providers/registry.ts';
 import { type ConfigPath, ConfigProblems } from './config-path.ts';
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
-import type { ModelEntry } from './litellm-schema.ts';
+import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
 import { type CatalogueModel, catalogueModel, likelyProviderOf } from './model-catalogue.ts';
 
 export interface DeploymentDefaults {
   timeoutMs: number;
   maxRetries: number;
+  /** `litellm_settings.drop_params`. */
+  dropParams?: boolean;
 }
 
 export interface ResolvedProvider {
@@ -118,6 +120,12 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   return pricing;
 }
 
+function requestDefaultsOf(params: ModelEntry['litellm_params']): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  for (const key of REQUEST_DEFAULT_KEYS) if (params[key] != null) defaults[key] = params[key];
+  return defaults;
+}
+
 function optional(value: string | null | undefined): string | undefined {
   return value === null || value === undefined || value === '' ? undefined : value;
 }
@@ -172,6 +180,10 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       pricing: pricingOf(entry, catalogueModelOf(entry, target)),
+      ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
+      dropParams: params.drop_params ?? defaults.dropParams ?? false,
+      additionalDropParams: params.additional_drop_params ?? [],
+      requestDefaults: requestDefaultsOf(params),
       params: { ...params },
     };
     for (const message of target.provider.validate?.(deployment) ?? []) {

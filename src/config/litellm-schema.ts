@@ -31,7 +31,7 @@ export const litellmParamsSchema = z.looseObject({
   tpm: nonNegativeInt.nullish(),
   /** Seconds. */
   timeout: positiveNumber.nullish(),
-  /** Seconds; accepted for LiteLLM compatibility, streams use `timeout`. */
+  /** Seconds: streamed requests' timeout (default `timeout`). */
   stream_timeout: positiveNumber.nullish(),
   max_retries: nonNegativeInt.nullish(),
   weight: positiveNumber.nullish(),
@@ -40,7 +40,22 @@ export const litellmParamsSchema = z.looseObject({
   batch_concurrency: positiveInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
+  /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
+  drop_params: z.boolean().nullish(),
+  /** Parameters always removed from requests to this deployment. */
+  additional_drop_params: z.array(z.string()).nullish(),
+  // Request defaults (`request-defaults.ts`): used when the request does not set them.
+  temperature: numeric(z.number().min(0).max(2)).nullish(),
+  top_p: numeric(z.number().min(0).max(1)).nullish(),
+  seed: numeric(z.number().int()).nullish(),
+  max_tokens: positiveInt.nullish(),
+  max_completion_tokens: positiveInt.nullish(),
+  /** Headers sent with every request to this deployment (e.g. `anthropic-beta`, `HTTP-Referer`). */
+  extra_headers: z.record(z.string(), text).nullish(),
 });
+
+/** `litellm_params` keys that are chat request defaults (a request setting one wins). */
+export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens', 'max_completion_tokens'] as const;
 
 export const modelInfoSchema = z.looseObject({
   id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),
@@ -113,6 +128,10 @@ export const litellmSettingsSchema = z.looseObject({
   fallbacks: fallbacksSchema.nullish(),
   allowed_fails: nonNegativeInt.nullish(),
   cooldown_time: nonNegativeNumber.nullish(),
+  /** Drop the OpenAI parameters a deployment's provider cannot take, on every deployment. */
+  drop_params: z.boolean().nullish(),
+  /** LiteLLM rewrites messages for some providers; Portico does not (warned when true). */
+  modify_params: z.boolean().nullish(),
 });
 
 export const BLOB_STORES = ['directory', 'database'] as const;

@@ -171,13 +171,13 @@ model_list:
   - model_name: a
     litellm_params: {model: mock/a, api_bse: http://typo}
     model_info: {id: a, mode: chat, supports_vision: true, colour: blue}
-litellm_settings: {drop_params: true, num_retries: 4}
+litellm_settings: {json_logs: true, num_retries: 4}
 portico_settings: {files: {storage_dir: /tmp/x, max_files: 3}}
 surprise: 1
 `;
     const config = parseConfig(text, {});
     assert.deepEqual([...config.warnings].sort(), [
-      'litellm_settings.drop_params: unknown key, not used by Portico (ignored)',
+      'litellm_settings.json_logs: unknown key, not used by Portico (ignored)',
       'model_list[0].litellm_params.api_bse: unknown key, not used by Portico (ignored)',
       'model_list[0].model_info.colour: unknown key, not used by Portico (ignored)',
       'portico_settings.files.max_files: unknown key, not used by Portico (ignored)',

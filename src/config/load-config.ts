@@ -157,7 +157,12 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   else if (served.length === 0 && unusable.length === modelList.length && !strict) {
     problems.error(['model_list'], `Portico can serve none of its ${modelList.length} entries:\n  ${unusable.join('\n  ')}`);
   }
-  const deployments = buildDeployments(served, { timeoutMs: router.timeoutMs, maxRetries: router.numRetries }, environment, problems);
+  const deployments = buildDeployments(
+    served,
+    { timeoutMs: router.timeoutMs, maxRetries: router.numRetries, dropParams: file.litellm_settings?.drop_params ?? undefined },
+    environment,
+    problems,
+  );
   checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
   const servedByIndex = new Map(served.map((item) => [item.index, item]));
   const use: EntryUse = {
@@ -264,6 +269,9 @@ function reportIssues(
 function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSettings {
   const router = file.router_settings ?? {};
   const litellm = file.litellm_settings ?? {};
+  if (litellm.modify_params === true) {
+    problems.warn(['litellm_settings', 'modify_params'], 'not implemented: messages go to the provider as the client wrote them (drop_params is)');
+  }
   const strategy = router.routing_strategy ?? 'simple-shuffle';
   if (strategy !== 'simple-shuffle') {
     problems.warn(['router_settings', 'routing_strategy'], `"${strategy}" is not supported; Portico uses simple-shuffle`);

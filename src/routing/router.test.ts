@@ -153,6 +153,19 @@ describe('the router against upstream simulators', () => {
     }
   });
 
+  it("stream_timeout times streamed requests, timeout the others (LiteLLM's stream_timeout)", async () => {
+    const r = router(openaiEntry('g', openaiA, 'a', ', timeout: 30, stream_timeout: 0.2'), '{num_retries: 0}');
+    openaiA.setLatency(1_000);
+    try {
+      const streamed = (client: import('../spec/provider.ts').ProviderClient, call: import('../spec/provider.ts').CallOptions) =>
+        client.chatCompletionsStream({ messages: [{ role: 'user', content: 'slow' }] }, call);
+      await assert.rejects(r.send('g', streamed, { stream: true }), UpstreamTimeoutError);
+      assert.equal(contentOf(await r.send('g', chat('slow but within timeout'))), 'slow but within timeout');
+    } finally {
+      openaiA.setLatency(0);
+    }
+  });
+
   it('a client that disconnects stops the retries', async () => {
     const controller = new AbortController();
     const r = router(openaiEntry('g', openaiA, 'a'), '{num_retries: 5}', {

@@ -21,6 +21,7 @@ import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-he
 import { fallbackPlan } from './fallback-plan.ts';
 import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
 import { abortedError, attemptSignal } from './signals.ts';
+import { withRequestShaping } from './shaped-client.ts';
 import { pickDeployment } from './weighted-pick.ts';
 
 /** What an operation gets: the client of the chosen deployment and the options to call it with. */
@@ -56,6 +57,8 @@ export interface SendOptions {
    * from the batch engine's, which admits and charges its lines itself.
    */
   countAgainstLimits?: boolean;
+  /** A streamed request: attempts are timed by the deployment's `stream_timeout` when it has one. */
+  stream?: boolean;
 }
 
 /** One finished attempt, for metrics and logs. */
@@ -150,7 +153,15 @@ export class Router {
       const provider = providerFor(deployment.providerName);
       if (!provider) throw new Error(`no provider registered for "${deployment.providerName}" (deployment ${deployment.id})`);
       // Clients are created once: they hold no per-request state.
-      this.#clients.set(deployment.id, provider.createClient(deployment));
+      this.#clients.set(
+        deployment.id,
+        withRequestShaping(provider.createClient(deployment), {
+          dropParams: deployment.dropParams ?? false,
+          additionalDropParams: deployment.additionalDropParams ?? [],
+          requestDefaults: deployment.requestDefaults ?? {},
+          unsupportedParams: provider.unsupportedParams?.(deployment.providerName) ?? [],
+        }),
+      );
       this.#deployments.set(deployment.id, deployment);
       const list = groups.get(deployment.modelGroup) ?? [];
       list.push(deployment);
@@ -252,7 +263,7 @@ export class Router {
       const started = performance.now();
       counter.attempts += 1;
       // Disarmed when the attempt is over (or, for a streamed body, when the body closes).
-      const attempt = attemptSignal(options.signal, deployment.timeoutMs);
+      const attempt = attemptSignal(options.signal, (options.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs);
       try {
         let result: T;
         try {

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions, ProviderClient } from '../spec/provider.ts';
-import type { Router } from '../routing/router.ts';
+import type { Router, SendOptions } from '../routing/router.ts';
 import { mayUseModel } from '../spec/principal.ts';
 import { addUpstreamTime } from './request-context.ts';
 
@@ -33,12 +33,14 @@ export async function sendToModelGroup<T>(
   reply: FastifyReply,
   modelGroup: string,
   call: (client: ProviderClient, options: CallOptions) => Promise<T>,
+  extra: Pick<SendOptions, 'stream'> = {},
 ): Promise<T> {
   const startedAt = performance.now();
   try {
     // The router hands each attempt its own options: the client's signal plus the attempt timeout.
     const principal = request.portico.principal;
     return await router.send(modelGroup, call, {
+      ...extra,
       signal: abortSignalOnClientClose(reply),
       requestId: request.id,
       // Accounted under the request's own context object: the request id is the client's to choose.

@@ -35,6 +35,8 @@ export interface Deployment {
   readonly tpm?: number;
   /** Per-request timeout for upstream calls, milliseconds. */
   readonly timeoutMs: number;
+  /** Timeout of streamed requests, milliseconds (`stream_timeout`); default `timeoutMs`. */
+  readonly streamTimeoutMs?: number;
   readonly maxRetries: number;
   /** Weight for the weighted shuffle inside the model group. */
   readonly weight: number;
@@ -43,6 +45,12 @@ export interface Deployment {
   /** Lines of emulated batches run at once on this deployment, per instance (`batch_concurrency`). */
   readonly batchConcurrency?: number;
   readonly pricing: DeploymentPricing;
+  /** Drop the OpenAI parameters the provider cannot take (`drop_params`, here or in `litellm_settings`). */
+  readonly dropParams?: boolean;
+  /** Parameters always removed from requests (`additional_drop_params`). */
+  readonly additionalDropParams?: readonly string[];
+  /** Chat parameters used when a request does not set them (`temperature`, `max_tokens`, `seed`, ...). */
+  readonly requestDefaults?: Readonly<Record<string, unknown>>;
   /** The original `litellm_params`, for provider-specific keys. */
   readonly params: Readonly<Record<string, unknown>>;
 }
@@ -66,6 +74,8 @@ export interface UpstreamJsonResponse {
   rawBody?: Buffer;
   /** The upstream's request id, when it sent one. */
   upstreamRequestId?: string;
+  /** Request parameters removed before the call (`drop_params`), for the client to see. */
+  droppedParams?: readonly string[];
 }
 
 /**
@@ -77,6 +87,8 @@ export interface UpstreamStream {
   status: number;
   body: AsyncIterable<Uint8Array>;
   upstreamRequestId?: string;
+  /** Request parameters removed before the call (`drop_params`), for the client to see. */
+  droppedParams?: readonly string[];
 }
 
 /** A file as the provider holds it, with the status mapped into OpenAI's enum. */
@@ -228,6 +240,11 @@ export interface Provider {
   environmentDefaults?(providerName: string): ProviderEnvironmentDefaults;
   /** `litellm_params` keys this provider reads beyond the common ones (no unknown-key warning). */
   readonly paramKeys?: readonly string[];
+  /**
+   * OpenAI chat parameters this provider's API cannot take: dropped from requests when the
+   * deployment has `drop_params` (LiteLLM's "unsupported params"). Keyed by model prefix.
+   */
+  unsupportedParams?(providerName: string): readonly string[];
 }
 
 /** Names of environment variables that supply a deployment's missing connection values. */

@@ -6,6 +6,21 @@
 import type { Deployment, Provider } from '../../spec/provider.ts';
 import { createAnthropicClient, positiveIntegerOf } from './client.ts';
 
+const ANTHROPIC_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
+  'n',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'service_tier',
+  'store',
+  'prediction',
+  'modalities',
+  'audio',
+]);
+
 export const anthropicProvider: Provider = Object.freeze({
   names: Object.freeze(['anthropic']),
   defaultBatchMode: 'native',
@@ -13,6 +28,10 @@ export const anthropicProvider: Provider = Object.freeze({
   environmentDefaults: () => ({ apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'] }),
   // max_tokens: the default for requests without one (Anthropic requires it); extra_headers: e.g. anthropic-beta.
   paramKeys: Object.freeze(['max_tokens', 'extra_headers']),
+  // OpenAI parameters outside LiteLLM's `AnthropicConfig.get_supported_openai_params`
+  // (https://github.com/BerriAI/litellm/blob/main/litellm/llms/anthropic/chat/transformation.py);
+  // under drop_params they go before translation, so `n` > 1 is dropped rather than a 400.
+  unsupportedParams: () => ANTHROPIC_UNSUPPORTED_PARAMS,
   validate: validateAnthropicDeployment,
   createClient: createAnthropicClient,
 } satisfies Provider);

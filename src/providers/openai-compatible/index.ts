@@ -49,6 +49,7 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
     names: Object.freeze([name]),
     defaultBatchMode: preset.batches,
     environmentDefaults: () => ({ apiKey: preset.apiKeyVariables, apiBase: preset.apiBaseVariables }),
+    unsupportedParams: () => preset.unsupportedParams ?? [],
     validate(deployment) {
       const problems: string[] = [];
       if (apiBaseFor(deployment, preset) === undefined) {

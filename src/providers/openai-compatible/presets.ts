@@ -27,6 +27,12 @@ export interface OpenAICompatiblePreset {
   readonly wire?: 'legacy-completions';
   /** A root base (Ollama's native API) gains `/v1`, where Ollama serves the OpenAI API. */
   readonly appendV1?: boolean;
+  /**
+   * OpenAI chat parameters the service rejects or cannot honour, dropped under `drop_params`:
+   * those left out of LiteLLM's `get_supported_openai_params` for the provider
+   * (https://github.com/BerriAI/litellm/tree/main/litellm/llms/<provider>/chat/transformation.py).
+   */
+  readonly unsupportedParams?: readonly string[];
 }
 
 function local(name: string, apiBase?: string, extra: Partial<OpenAICompatiblePreset> = {}): OpenAICompatiblePreset {
@@ -35,6 +41,8 @@ function local(name: string, apiBase?: string, extra: Partial<OpenAICompatiblePr
 
 export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatiblePreset>> = Object.freeze({
   // Self-hosted servers: no default host (or localhost), no batch API.
+  // LiteLLM's own example of `additional_drop_params` is vLLM's `logit_bias`; what a self-hosted
+  // server takes depends on it, so these list nothing and leave the choice to the config.
   hosted_vllm: local('HOSTED_VLLM'),
   openai_compatible: local('OPENAI_COMPATIBLE'),
   openai_like: local('OPENAI_LIKE'),
@@ -48,28 +56,28 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   openrouter: { apiBase: 'https://openrouter.ai/api/v1', apiKeyVariables: ['OPENROUTER_API_KEY', 'OR_API_KEY'], apiBaseVariables: ['OPENROUTER_API_BASE'], batches: 'emulate' },
   // Groq's Batch API is OpenAI's: files with purpose=batch, /batches, OpenAI's statuses
   // (https://console.groq.com/docs/batch).
-  groq: { apiBase: 'https://api.groq.com/openai/v1', apiKeyVariables: ['GROQ_API_KEY'], apiBaseVariables: ['GROQ_API_BASE'], batches: 'native' },
+  groq: { apiBase: 'https://api.groq.com/openai/v1', apiKeyVariables: ['GROQ_API_KEY'], apiBaseVariables: ['GROQ_API_BASE'], unsupportedParams: ['logprobs', 'top_logprobs', 'logit_bias', 'n'], batches: 'native' },
   // Mistral's batch API takes `input_files` and a `model` and answers its own job object
   // (https://docs.mistral.ai/capabilities/batch/); Together's wraps its answers in `job` and takes
   // purpose=batch-api uploads (https://docs.together.ai/reference/batch-create): neither is OpenAI's
   // shape, so their batches run through Portico's engine.
-  mistral: { apiBase: 'https://api.mistral.ai/v1', apiKeyVariables: ['MISTRAL_API_KEY'], apiBaseVariables: ['MISTRAL_API_BASE'], batches: 'emulate' },
+  mistral: { apiBase: 'https://api.mistral.ai/v1', apiKeyVariables: ['MISTRAL_API_KEY'], apiBaseVariables: ['MISTRAL_API_BASE'], unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'user', 'service_tier', 'store'], batches: 'emulate' },
   together_ai: {
     apiBase: 'https://api.together.xyz/v1',
     apiKeyVariables: ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],
     apiBaseVariables: ['TOGETHER_AI_API_BASE'],
     batches: 'emulate',
   },
-  deepseek: { apiBase: 'https://api.deepseek.com/beta', apiKeyVariables: ['DEEPSEEK_API_KEY'], apiBaseVariables: ['DEEPSEEK_API_BASE'], batches: 'emulate' },
+  deepseek: { apiBase: 'https://api.deepseek.com/beta', apiKeyVariables: ['DEEPSEEK_API_KEY'], apiBaseVariables: ['DEEPSEEK_API_BASE'], unsupportedParams: ['logit_bias', 'n', 'seed', 'user'], batches: 'emulate' },
   fireworks_ai: {
     apiBase: 'https://api.fireworks.ai/inference/v1',
     apiKeyVariables: ['FIREWORKS_API_KEY', 'FIREWORKS_AI_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN'],
     apiBaseVariables: ['FIREWORKS_API_BASE'],
     batches: 'emulate',
   },
-  xai: { apiBase: 'https://api.x.ai/v1', apiKeyVariables: ['XAI_API_KEY'], apiBaseVariables: ['XAI_API_BASE'], batches: 'emulate' },
-  perplexity: { apiBase: 'https://api.perplexity.ai', apiKeyVariables: ['PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY'], apiBaseVariables: ['PERPLEXITY_API_BASE'], batches: 'emulate' },
-  cerebras: { apiBase: 'https://api.cerebras.ai/v1', apiKeyVariables: ['CEREBRAS_API_KEY'], apiBaseVariables: ['CEREBRAS_API_BASE'], batches: 'emulate' },
+  xai: { apiBase: 'https://api.x.ai/v1', apiKeyVariables: ['XAI_API_KEY'], apiBaseVariables: ['XAI_API_BASE'], unsupportedParams: ['logit_bias', 'service_tier', 'store'], batches: 'emulate' },
+  perplexity: { apiBase: 'https://api.perplexity.ai', apiKeyVariables: ['PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY'], apiBaseVariables: ['PERPLEXITY_API_BASE'], unsupportedParams: ['tools', 'tool_choice', 'parallel_tool_calls', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'seed', 'stop', 'user'], batches: 'emulate' },
+  cerebras: { apiBase: 'https://api.cerebras.ai/v1', apiKeyVariables: ['CEREBRAS_API_KEY'], apiBaseVariables: ['CEREBRAS_API_BASE'], unsupportedParams: ['frequency_penalty', 'presence_penalty', 'logit_bias', 'n'], batches: 'emulate' },
   nvidia_nim: { apiBase: 'https://integrate.api.nvidia.com/v1', apiKeyVariables: ['NVIDIA_NIM_API_KEY'], apiBaseVariables: ['NVIDIA_NIM_API_BASE'], batches: 'emulate' },
   deepinfra: { apiBase: 'https://api.deepinfra.com/v1/openai', apiKeyVariables: ['DEEPINFRA_API_KEY'], apiBaseVariables: ['DEEPINFRA_API_BASE'], batches: 'emulate' },
   // OpenAI's legacy completions API (instruct models); batches emulated since lines are chat requests.

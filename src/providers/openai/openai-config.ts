@@ -32,6 +32,12 @@ export function openAIPath(operation: OpenAIOperation): string {
   }
 }
 
+function extraHeadersOf(deployment: Deployment): Record<string, string> {
+  const value = deployment.params.extra_headers;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
 export interface OpenAIConfigOptions {
   label?: string;
   defaultApiBase?: string;
@@ -42,7 +48,8 @@ export interface OpenAIConfigOptions {
 export function openAIApiConfig(deployment: Deployment, options: OpenAIConfigOptions = {}): OpenAIApiConfig {
   const label = options.label ?? 'OpenAI';
   const base = deployment.apiBase ?? options.defaultApiBase ?? OPENAI_DEFAULT_API_BASE;
-  const headers: Record<string, string> = {};
+  // `litellm_params.extra_headers` (e.g. OpenRouter's HTTP-Referer); authentication is ours.
+  const headers: Record<string, string> = { ...extraHeadersOf(deployment) };
   if (deployment.apiKey) headers.authorization = `Bearer ${deployment.apiKey}`;
   const organization = deployment.params.organization;
   if (typeof organization === 'string' && organization.length > 0) headers['openai-organization'] = organization;

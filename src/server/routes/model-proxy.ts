@@ -3,7 +3,7 @@
  * body, check the key may use the model group, send it through the router, answer JSON or relay
  * the stream.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { assertModelUsable } from '../model-access.ts';
@@ -19,6 +19,15 @@ type ModelBody = { model: string; stream?: boolean | null };
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Names the parameters `drop_params` removed (LiteLLM drops silently; here the client can see it). */
+export const DROPPED_PARAMS_HEADER = 'x-portico-dropped-params';
+
+function announceDroppedParams(request: FastifyRequest, reply: FastifyReply, dropped: readonly string[] | undefined): void {
+  if (dropped === undefined || dropped.length === 0) return;
+  reply.header(DROPPED_PARAMS_HEADER, dropped.join(', '));
+  request.log.info({ model_group: request.portico.modelGroup, dropped_params: dropped }, 'request parameters dropped for the deployment (drop_params)');
+}
 
 export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
   /** Path without `/v1` (`/chat/completions`). */
@@ -44,15 +53,22 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
       // The body goes upstream as the client sent it; the provider rewrites `model`.
       const upstreamBody = request.body as Record<string, unknown>;
       if (body.stream === true && stream !== undefined) {
-        const upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
-          stream(client, upstreamBody, options),
+        const upstream = await sendToModelGroup(
+          services.router,
+          request,
+          reply,
+          body.model,
+          (client, options) => stream(client, upstreamBody, options),
+          { stream: true },
         );
+        announceDroppedParams(request, reply, upstream.droppedParams);
         await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
         return reply;
       }
       const answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
         route.call(client, upstreamBody, options),
       );
+      announceDroppedParams(request, reply, answer.droppedParams);
       // The upstream's own JSON text when the body is its unmodified parse: no second serialisation.
       if (answer.rawBody !== undefined) return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.rawBody);
       return reply.code(answer.status).send(answer.body);
