@@ -17,7 +17,7 @@
  * row counts, and the requests of the interval by outcome. At the end it waits for every batch
  * to finish, checks their output and error files against their input and the relay's count of
  * model executions, and prints the verdict (rules and tolerances: `lib/soak-verdict.ts`): flat
- * RSS and descriptors after warm-up, no batch line lost or run twice, no 5xx Portico caused.
+ * RSS, V8 heap and descriptors after warm-up, no batch line lost or run twice, no 5xx Portico caused.
  * Exit status 0 when it passes. Writes `results/latest-soak.json`.
  *
  * | flag / variable | default | meaning |

@@ -11,7 +11,7 @@
  *       every expected custom id must be in the batch's output or error file exactly once, and,
  *       where upstream executions are counted, the model ran it at most once
  *   soakVerdict(input): { pass, checks }
- *       flat RSS and descriptors (DEFAULT_TOLERANCE), every batch finished, no line lost or
+ *       flat RSS, V8 heap and descriptors (DEFAULT_TOLERANCE), every batch finished, no line lost or
  *       twice, nothing kept of uploads cut off by the client, no 5xx Portico caused
  */
 import { median } from './stats.ts';
@@ -56,6 +56,8 @@ export interface SoakSample {
   /** Seconds since the load started. */
   atS: number;
   rssBytes: number;
+  /** V8 heap used (`/metrics`); NaN when it could not be read. */
+  heapBytes?: number;
   fds: number;
 }
 
@@ -63,7 +65,9 @@ export interface SoakTolerance {
   /** RSS floor may grow by this much between the first and the last third after warm-up: the larger of the two. */
   rssGrowthBytes: number;
   rssGrowthFraction: number;
-  /** Seconds of samples after warm-up needed to judge RSS at all. */
+  /** The V8 heap's floor may grow by this much, or by `rssGrowthFraction`. */
+  heapGrowthBytes: number;
+  /** Seconds of samples after warm-up needed to judge RSS and heap at all. */
   rssMinJudgedS: number;
   /** Descriptors may grow by this many (sockets come and go with the load). */
   fdGrowth: number;
@@ -73,13 +77,15 @@ export interface SoakTolerance {
  * Flat RSS: judged on floors, because V8 collects lazily and RSS saw-tooths between major
  * collections (the soak saw 320 -> 172 MB in one step): the lowest sample of the last third
  * after warm-up may exceed the lowest of the first third by max(64 MB, 25%). A leak raises the
- * floor; a heap that has not been collected yet does not. Under 120 s of samples after warm-up
- * (`--minutes` under 3) there is no floor to speak of: RSS is reported, not judged.
+ * floor; a heap that has not been collected yet does not. The V8 heap's floor is judged the same
+ * way (max(32 MB, 25%)): after a major collection it shows what JavaScript still holds, where
+ * RSS may stay up because V8 or malloc keep pages they freed. Under 120 s of samples after
+ * warm-up (`--minutes` under 3) there is no floor to speak of: both are reported, not judged.
  * Flat descriptors: the medians of the same thirds, at most 16 more (each concurrent request
  * may hold a client and an upstream socket), and, idle after the load, at most 16 more than idle
  * before it.
  */
-export const DEFAULT_TOLERANCE: SoakTolerance = { rssGrowthBytes: 64 * 1024 * 1024, rssGrowthFraction: 0.25, rssMinJudgedS: 120, fdGrowth: 16 };
+export const DEFAULT_TOLERANCE: SoakTolerance = { rssGrowthBytes: 64 * 1024 * 1024, rssGrowthFraction: 0.25, heapGrowthBytes: 32 * 1024 * 1024, rssMinJudgedS: 120, fdGrowth: 16 };
 
 export interface SoakVerdictInput {
   samples: readonly SoakSample[];
@@ -125,6 +131,17 @@ export function soakVerdict(input: SoakVerdictInput): { pass: boolean; checks: S
         ? { name: 'RSS flat after warm-up', pass: true, judged: false, detail: `not judged: ${span} s of samples after warm-up, ${tolerance.rssMinJudgedS} s needed (--minutes 3 or more); ${growth}` }
         : { name: 'RSS flat after warm-up', pass: floorLast - floorFirst <= allowed, detail: growth },
     );
+    const heapFirst = Math.min(...first.map((s) => s.heapBytes ?? Number.NaN));
+    const heapLast = Math.min(...last.map((s) => s.heapBytes ?? Number.NaN));
+    if (Number.isFinite(heapFirst) && Number.isFinite(heapLast)) {
+      const heapAllowed = Math.max(tolerance.heapGrowthBytes, tolerance.rssGrowthFraction * heapFirst);
+      const heapGrowth = `floor ${mb(heapFirst)} -> ${mb(heapLast)} (${heapLast >= heapFirst ? '+' : ''}${mb(heapLast - heapFirst)}, allowed +${mb(heapAllowed)})`;
+      checks.push(
+        span < tolerance.rssMinJudgedS
+          ? { name: 'V8 heap flat after warm-up', pass: true, judged: false, detail: `not judged (as RSS); ${heapGrowth}` }
+          : { name: 'V8 heap flat after warm-up', pass: heapLast - heapFirst <= heapAllowed, detail: heapGrowth },
+      );
+    }
     const fdFirst = median(first.map((s) => s.fds));
     const fdLast = median(last.map((s) => s.fds));
     checks.push({

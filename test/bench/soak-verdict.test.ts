@@ -46,6 +46,8 @@ describe('soak verdict', () => {
     assert.equal(soakVerdict(minutes((i) => 200 + 10 * i)).pass, false);
     assert.equal(rssCheck(minutes((i) => (i < 3 ? 120 : 200)))?.pass, true, 'growth during warm-up does not count');
     assert.equal(rssCheck(minutes((i) => (i % 4 === 3 ? 180 : 220 + 20 * (i % 4))))?.pass, true, 'a saw-tooth between collections is not a leak');
+    const heapLeak = run({ warmupS: 60, samples: Array.from({ length: 16 }, (_, i) => ({ atS: (i + 1) * 15, rssBytes: 300 * MB, heapBytes: (40 + 8 * i) * MB, fds: 40 })) });
+    assert.equal(soakVerdict(heapLeak).checks.find((c) => c.name === 'V8 heap flat after warm-up')?.pass, false, 'a rising heap floor is a leak, whatever RSS does');
     const short = rssCheck(run({ samples: Array.from({ length: 12 }, (_, i) => ({ atS: (i + 1) * 5, rssBytes: (200 + 30 * i) * MB, fds: 40 })) }));
     assert.deepEqual([short?.pass, short?.judged], [true, false], 'a minute is too short to judge RSS');
     const leakingFds = run({ samples: Array.from({ length: 12 }, (_, i) => ({ atS: (i + 1) * 5, rssBytes: 200 * MB, fds: 40 + 5 * i })) });

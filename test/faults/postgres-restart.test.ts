@@ -111,7 +111,8 @@ describe('faults: PostgreSQL restarted', () => {
     }
     // Native batches advance upstream on their own, during the outage too.
     simulator = await startOpenAISimulator({ batchStepMs: 300 });
-    simulator.setLatency(100);
+    // Slow enough that lines are still running when the database stops.
+    simulator.setLatency(250);
     workDir = await mkdtemp(join(tmpdir(), 'portico-faults-pg-'));
     storageDir = join(workDir, 'files');
     configPath = join(workDir, 'config.yaml');
