@@ -25,7 +25,9 @@
  *
  * The engine does not decide a batch's state: `EmulatedExecutor.refresh` (driven by the batch
  * poller and by retrieves) loads a new batch's lines, moves it to `in_progress`, applies
- * cancels and expiry, and finalises it from the items.
+ * cancels and expiry, and finalises it from the items. The two meet without waiting for a poll:
+ * `wake()` (a batch just moved to `in_progress`) starts its lines at once, and `onBatchSettled`
+ * reports a batch whose last leased line was recorded, to be finalised at once.
  */
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
@@ -73,6 +75,11 @@ export interface BatchEngineOptions {
    * are paced by its limits, counted in `limiter` with its live requests. Absent: not applied.
    */
   keyLimits?: KeyLimitsLookup;
+  /**
+   * Called when this instance has no line of a batch running and found none left to lease
+   * (every line recorded, or waiting for a retry): the batch may be ready to finalise.
+   */
+  onBatchSettled?: (batchId: string) => void;
 }
 
 export interface BatchEngine {
@@ -83,6 +90,8 @@ export interface BatchEngine {
   stop(): Promise<void>;
   /** Leases what is due now, runs it, and resolves when those lines are done (tests, last passes). */
   runOnce(): Promise<void>;
+  /** Re-reads the running batches and fills free slots now (a batch just started). */
+  wake(): void;
   /** Lines leased by this instance and not yet recorded. */
   readonly running: number;
   /** Upstream calls of this instance's lines in progress now (bounded per deployment by `batch_concurrency`). */
@@ -139,6 +148,8 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #batches: ActiveBatches;
   readonly #lanes = new Map<string, Lane>();
   readonly #running = new Map<string, RunningLine>();
+  /** Lines of this instance leased and not yet recorded, per batch. */
+  readonly #runningPerBatch = new Map<string, number>();
   readonly #warnedDeployments = new Set<string>();
   #stopped = true;
   #filling: Promise<number> | undefined;
@@ -215,6 +226,11 @@ class LeasedBatchEngine implements BatchEngine {
     this.#batches.invalidate();
     await this.#fill();
     await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+  }
+
+  wake(): void {
+    this.#batches.invalidate();
+    this.#kick();
   }
 
   /** Fills free slots soon; fills requested while one runs are coalesced into one more. */
@@ -327,7 +343,10 @@ class LeasedBatchEngine implements BatchEngine {
     } finally {
       if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(batch.keyId!, limits, allowed - items.length);
     }
-    if (items.length < allowed) this.#batches.markDrained(batch.id);
+    if (items.length < allowed) {
+      this.#batches.markDrained(batch.id);
+      if (!this.#runningPerBatch.has(batch.id)) this.#options.onBatchSettled?.(batch.id);
+    }
     for (const item of items) this.#dispatch(item, deployment, lane, limits === undefined ? null : batch.keyId);
     return items.length;
   }
@@ -337,6 +356,7 @@ class LeasedBatchEngine implements BatchEngine {
     const controller = new AbortController();
     lane.inFlight += 1;
     lane.leased += 1;
+    this.#runningPerBatch.set(item.batchId, (this.#runningPerBatch.get(item.batchId) ?? 0) + 1);
     let callOver = false;
     const freeSlot = () => {
       if (callOver) return;
@@ -362,9 +382,21 @@ class LeasedBatchEngine implements BatchEngine {
         freeSlot();
         lane.leased -= 1;
         this.#running.delete(key);
+        this.#lineRecorded(item.batchId);
         this.#kick();
       });
     this.#running.set(key, { item, controller, done });
+  }
+
+  /** The last line of a batch that had nothing left to lease was recorded: it may be done. */
+  #lineRecorded(batchId: string): void {
+    const left = (this.#runningPerBatch.get(batchId) ?? 1) - 1;
+    if (left > 0) {
+      this.#runningPerBatch.set(batchId, left);
+      return;
+    }
+    this.#runningPerBatch.delete(batchId);
+    if (this.#batches.isDrained(batchId) && !this.#stopped) this.#options.onBatchSettled?.(batchId);
   }
 
   #afterLine(outcome: LineOutcome, lane: Lane): void {

@@ -12,6 +12,8 @@ export class PeriodicJob {
   readonly #tick: () => Promise<boolean | void>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #ticking = false;
+  #wakeWanted = false;
   #stopped = true;
 
   constructor(name: string, intervalMs: number, logger: Logger, tick: () => Promise<boolean | void>) {
@@ -32,6 +34,17 @@ export class PeriodicJob {
     await this.#tick();
   }
 
+  /** Runs a tick as soon as possible: at once when idle, right after the tick in progress otherwise. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#ticking) {
+      this.#wakeWanted = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -48,11 +61,15 @@ export class PeriodicJob {
 
   async #run(): Promise<void> {
     let more = false;
+    this.#ticking = true;
+    this.#wakeWanted = false;
     try {
       more = (await this.#tick()) === true;
     } catch (error) {
       this.#logger.warn({ job: this.name, err: error instanceof Error ? error.message : String(error) }, 'background job tick failed');
+    } finally {
+      this.#ticking = false;
     }
-    this.#schedule(more ? 0 : this.#intervalMs);
+    this.#schedule(more || this.#wakeWanted ? 0 : this.#intervalMs);
   }
 }

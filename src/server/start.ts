@@ -106,6 +106,11 @@ export async function createServices(
     leaseMs: config.batch.leaseMs,
     drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),
     keyLimits: (ids) => keyStore.limitsOf(ids),
+    onBatchSettled: (batchId) => managed.synchronizer.wantSync(batchId),
+  });
+  // A batch the synchroniser just started runs at once, not at the engine's next look.
+  managed.synchronizer.onStatusChange((batch) => {
+    if (batch.status === 'in_progress' && batch.execution === 'emulated') batchEngine.wake();
   });
   return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
 }

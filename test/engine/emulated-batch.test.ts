@@ -141,9 +141,12 @@ forEachDatabase('emulated batches', (ctx) => {
   });
 
   test('a batch whose input file was deleted before it started fails with the reason in errors', async () => {
+    // A new batch is synced (started) at once: the poller is held back until the file is gone.
+    await h.poller.stop();
     const id = await h.createBatch(chatLines(3, 'mock-group', { prefix: 'orphan' }));
     const stored = await h.managed.batchStore.getById(id);
     await h.managed.files.delete(MASTER, stored!.inputFileId);
+    h.poller.start();
     const batch = await h.waitForStatus(id, ['failed']);
     assert.equal(batch.errors?.data[0]?.code, 'invalid_file');
     assert.equal(batch.output_file_id, null);

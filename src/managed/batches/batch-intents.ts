@@ -57,7 +57,7 @@ export function startedPatch(started: StartedBatch, batch: Pick<BatchRecord, 'cr
     requestFailed: progress?.requestCounts.failed ?? 0,
     inProgressAt: progress?.inProgressAt ?? null,
     lastSyncedAt: nowSeconds(),
-    nextSyncAt: nowSeconds() + (terminal ? 0 : nextSyncDelaySeconds({ createdAt: batch.createdAt, syncFailures: 0, execution: batch.execution })),
+    nextSyncAt: nowSeconds() + (terminal ? 0 : nextSyncDelaySeconds({ createdAt: batch.createdAt, syncFailures: 0, execution: batch.execution, status: terminal ? 'validating' : status })),
   };
 }
 

@@ -40,16 +40,23 @@ export interface BatchSyncDeps {
 export const SYNC_LEASE_MS = 15_000;
 
 /** When a non-terminal batch is next refreshed: soon at first, then every minute at most. */
-export function nextSyncDelaySeconds(batch: Pick<BatchRecord, 'createdAt' | 'syncFailures' | 'execution'>, now = unixSeconds()): number {
+export function nextSyncDelaySeconds(batch: Pick<BatchRecord, 'createdAt' | 'syncFailures' | 'execution' | 'status'>, now = unixSeconds()): number {
   if (batch.syncFailures > 0) return Math.min(300, 2 ** Math.min(batch.syncFailures, 8));
-  // The engine's progress is local and cheap to read; provider batches are polled politely.
-  if (batch.execution === 'emulated') return 1;
+  // The engine's progress is local and cheap to read; provider batches are polled politely. A
+  // new emulated batch is refreshed at once (the refresh loads its lines and starts it), and so
+  // is one `finalizing` (its next refresh writes the files and completes it).
+  if (batch.execution === 'emulated') return batch.status === 'validating' || batch.status === 'finalizing' ? 0 : 1;
   const age = now - batch.createdAt;
   return age < 60 ? 2 : age < 600 ? 10 : age < 3600 ? 30 : 60;
 }
 
+/** Syncs of one batch in a row within one lease while its state settles without waiting (validating -> in_progress, finalizing -> completed). */
+const MAX_PASSES_PER_SYNC = 3;
+
 export class BatchSynchronizer {
   readonly #deps: BatchSyncDeps;
+  readonly #syncWanted: ((batchId: string) => void)[] = [];
+  readonly #statusChanged: ((batch: BatchRecord) => void)[] = [];
 
   constructor(deps: BatchSyncDeps) {
     this.#deps = deps;
@@ -59,6 +66,34 @@ export class BatchSynchronizer {
     const executor = this.#deps.executors.find((e) => e.execution === batch.execution);
     if (!executor) throw new Error(`no executor for batch execution '${batch.execution}'`);
     return executor;
+  }
+
+  /** `listener` is called when a batch should be synced now rather than when due (the poller does it). */
+  onSyncWanted(listener: (batchId: string) => void): void {
+    this.#syncWanted.push(listener);
+  }
+
+  /** `listener` is called after a sync stored a new status (the engine starts an `in_progress` batch at once). */
+  onStatusChange(listener: (batch: BatchRecord) => void): void {
+    this.#statusChanged.push(listener);
+  }
+
+  /** Asks for a sync of the batch now: it was just created, or the engine recorded its last line. */
+  wantSync(batchId: string): void {
+    for (const listener of this.#syncWanted) listener(batchId);
+  }
+
+  /**
+   * Syncs the batch now if its lease is free. Answers false when another sync holds it (that one
+   * may have read the batch before the change, so the caller asks again shortly).
+   */
+  async syncIfFree(batchId: string): Promise<boolean> {
+    const batch = await this.#deps.batches.getById(batchId);
+    if (!batch || TERMINAL_BATCH_STATUSES.has(batch.status)) return true;
+    const owner = this.newLeaseOwner();
+    if (!(await this.#deps.batches.acquireLease(batch.id, owner, SYNC_LEASE_MS))) return false;
+    await this.syncLeased({ ...batch, leaseOwner: owner }, owner);
+    return true;
   }
 
   /** A lease owner token unique to one sync. */
@@ -93,12 +128,19 @@ export class BatchSynchronizer {
     const { batches, logger } = this.#deps;
     try {
       const executor = this.executorFor(batch);
-      let progress = await executor.refresh(batch, {});
-      // A batch marked `cancelling` without its provider knowing (its key was deleted) is
-      // cancelled there now; asking again while the provider catches up does no harm.
-      if (batch.status === 'cancelling' && (progress.status === 'validating' || progress.status === 'in_progress')) progress = await executor.cancel(batch, {});
-      await this.applyProgress(batch, progress, owner);
-      const current = (await batches.getById(batch.id)) ?? batch;
+      let current = batch;
+      for (let pass = 1; ; pass++) {
+        let progress = await executor.refresh(current, {});
+        // A batch marked `cancelling` without its provider knowing (its key was deleted) is
+        // cancelled there now; asking again while the provider catches up does no harm.
+        if (current.status === 'cancelling' && (progress.status === 'validating' || progress.status === 'in_progress')) progress = await executor.cancel(current, {});
+        await this.applyProgress(current, progress, owner);
+        const previous = current.status;
+        current = (await batches.getById(batch.id)) ?? current;
+        if (current.status !== previous) for (const listener of this.#statusChanged) listener(current);
+        // A state that settles without waiting for anyone is synced again in the same lease.
+        if (TERMINAL_BATCH_STATUSES.has(current.status) || pass >= MAX_PASSES_PER_SYNC || nextSyncDelaySeconds({ ...current, syncFailures: 0 }) > 0) break;
+      }
       await batches.releaseLease(batch.id, owner, {
         syncFailures: 0,
         lastSyncedAt: nowSeconds(),
