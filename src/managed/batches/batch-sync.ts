@@ -89,7 +89,7 @@ export class BatchSynchronizer {
    */
   async syncIfFree(batchId: string): Promise<boolean> {
     const batch = await this.#deps.batches.getById(batchId);
-    if (!batch || TERMINAL_BATCH_STATUSES.has(batch.status)) return true;
+    if (!batch || batch.creating || TERMINAL_BATCH_STATUSES.has(batch.status)) return true;
     const owner = this.newLeaseOwner();
     if (!(await this.#deps.batches.acquireLease(batch.id, owner, SYNC_LEASE_MS))) return false;
     await this.syncLeased({ ...batch, leaseOwner: owner }, owner);
