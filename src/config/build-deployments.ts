@@ -10,7 +10,8 @@ import { type ConfigPath, ConfigProblems } from './config-path.ts';
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
-import { type CatalogueModel, catalogueModel, likelyProviderOf } from './model-catalogue.ts';
+import { type CatalogueModel, catalogueModel, catalogueModels, likelyProviderOf } from './model-catalogue.ts';
+import { ANY_MODEL } from './model-pattern.ts';
 
 export interface DeploymentDefaults {
   timeoutMs: number;
@@ -79,6 +80,17 @@ export function targetOf(params: { model: string; custom_llm_provider?: string |
   const upstreamModel = prefixProvider ? model.slice(slash + 1) : model;
   if (upstreamModel.length === 0) return { served: false, path: [...path, 'model'], reason: `"${model}" names no model after the provider prefix` };
   return { served: true, providerName, provider: providerFor(providerName) as Provider, upstreamModel };
+}
+
+/**
+ * The providers an entry serves: one, except `model: "*"` (LiteLLM: any model, to the provider
+ * its name implies), which serves each provider of the model catalogue that Portico has, the
+ * router sending every requested name to the one it belongs to.
+ */
+export function targetsOf(params: { model: string; custom_llm_provider?: string | null }, index: number): EntryTarget[] {
+  if (params.model !== ANY_MODEL || params.custom_llm_provider) return [targetOf(params, index)];
+  const providers = [...new Set(catalogueModels().map((model) => model.provider))].filter((name) => providerFor(name));
+  return providers.map((providerName) => ({ served: true, providerName, provider: providerFor(providerName) as Provider, upstreamModel: ANY_MODEL }));
 }
 
 function fromEnvironment(names: readonly string[] | undefined, env: Environment): string | undefined {

@@ -119,6 +119,10 @@ export const routerSettingsSchema = z.looseObject({
   redis_host: text.nullish(),
   redis_port: text.nullish(),
   redis_password: text.nullish(),
+  /** Other names for model groups: `{alias: group}` or `{alias: {model: group, hidden: true}}`. */
+  model_group_alias: z
+    .record(z.string(), z.union([z.string().min(1, 'must name a model group'), z.looseObject({ model: z.string().min(1, 'must name a model group'), hidden: z.boolean().nullish() })]))
+    .nullish(),
 });
 
 export const litellmSettingsSchema = z.looseObject({

@@ -95,6 +95,7 @@ describe('loading a LiteLLM proxy config', () => {
       fallbacks: { 'gpt-4o': ['gpt-4o-mini'] },
       allowedFails: 3,
       cooldownMs: 30_000,
+      modelGroupAlias: {},
     });
   });
 

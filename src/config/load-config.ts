@@ -8,7 +8,8 @@ import { ConfigError } from '../spec/errors.ts';
 import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
 import { parseDatabaseUrl } from '../storage/database.ts';
-import { type ServedEntry, buildDeployments, targetOf } from './build-deployments.ts';
+import { type ServedEntry, buildDeployments, targetsOf } from './build-deployments.ts';
+import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
@@ -136,7 +137,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const unusable: string[] = [];
   modelList.forEach((rawEntry, index) => {
     const params = targetParamsOf(rawEntry);
-    const target = params === undefined ? undefined : targetOf(params, index);
+    const target = params === undefined ? undefined : targetsOf(params, index)[0];
     if (target !== undefined && !target.served) {
       // LiteLLM starts with entries it could not call; Portico skips them, saying so.
       const group = (rawEntry as { model_name?: unknown }).model_name;
@@ -150,8 +151,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
       reportIssues(entry.error.issues, ['model_list', index], missingByPath, reported, problems);
       return;
     }
-    const validTarget = targetOf(entry.data.litellm_params, index);
-    if (validTarget.served) served.push({ entry: entry.data, index, target: validTarget });
+    for (const validTarget of targetsOf(entry.data.litellm_params, index)) {
+      if (validTarget.served) served.push({ entry: entry.data, index, target: validTarget });
+    }
   });
   if (modelList.length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');
   else if (served.length === 0 && unusable.length === modelList.length && !strict) {
@@ -164,6 +166,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     problems,
   );
   checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
+  checkAliases(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
   const servedByIndex = new Map(served.map((item) => [item.index, item]));
   const use: EntryUse = {
     isServed: (index) => servedByIndex.has(index),
@@ -285,6 +288,10 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
       }
     }
   }
+  const modelGroupAlias: Record<string, { model: string; hidden: boolean }> = {};
+  for (const [alias, target] of Object.entries(router.model_group_alias ?? {})) {
+    modelGroupAlias[alias] = typeof target === 'string' ? { model: target, hidden: false } : { model: target.model, hidden: target.hidden === true };
+  }
   return {
     numRetries: router.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
     timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
@@ -292,7 +299,19 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     fallbacks,
     allowedFails: router.allowed_fails ?? litellm.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
+    modelGroupAlias,
   };
+}
+
+/** An alias naming a group that does not exist would be a 404 for every request to it: say so. */
+function checkAliases(router: RouterSettings, groups: ReadonlySet<string>, problems: ConfigProblems): void {
+  const patterns = [...groups].filter(isModelPattern);
+  for (const [alias, { model }] of Object.entries(router.modelGroupAlias)) {
+    if (groups.has(alias)) problems.warn(['router_settings', 'model_group_alias', alias], `"${alias}" is also a model group in model_list; the model group wins`);
+    else if (!groups.has(model) && !patterns.some((pattern) => matchesModelPattern(pattern, model))) {
+      problems.warn(['router_settings', 'model_group_alias', alias], `model group "${model}" is not in model_list`);
+    }
+  }
 }
 
 /** A fallback naming a group that does not exist would silently never work: say so. */

@@ -16,6 +16,11 @@ export interface RouterSettings {
   readonly allowedFails: number;
   /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */
   readonly cooldownMs: number;
+  /**
+   * Other names for model groups (`model_group_alias`): alias -> the group it names. A hidden
+   * alias works but is not listed by `/v1/models`.
+   */
+  readonly modelGroupAlias: Readonly<Record<string, { readonly model: string; readonly hidden: boolean }>>;
 }
 
 export interface FilesSettings {

@@ -15,14 +15,27 @@ import { providerFor } from '../providers/registry.ts';
 import { redactorFor } from '../config/secret-redactor.ts';
 import { GatewayError, NotFoundError, RateLimitError } from '../spec/errors.ts';
 import type { Redactor } from '../spec/redaction.ts';
-import type { CallOptions, Deployment, ProviderClient } from '../spec/provider.ts';
+import type { CallOptions, Deployment, Provider, ProviderClient } from '../spec/provider.ts';
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
 import { fallbackPlan } from './fallback-plan.ts';
 import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
 import { abortedError, attemptSignal } from './signals.ts';
 import { withRequestShaping } from './shaped-client.ts';
+import { ModelRoutes } from './model-routes.ts';
 import { pickDeployment } from './weighted-pick.ts';
+
+const MAX_DERIVED_CLIENTS = 1000;
+
+/** A deployment's client, shaping requests as its config says (dropped params, defaults). */
+function clientOf(provider: Provider, deployment: Deployment): ProviderClient {
+  return withRequestShaping(provider.createClient(deployment), {
+    dropParams: deployment.dropParams ?? false,
+    additionalDropParams: deployment.additionalDropParams ?? [],
+    requestDefaults: deployment.requestDefaults ?? {},
+    unsupportedParams: provider.unsupportedParams?.(deployment.providerName) ?? [],
+  });
+}
 
 /** What an operation gets: the client of the chosen deployment and the options to call it with. */
 export type RoutedOperation<T> = (client: ProviderClient, call: CallOptions) => Promise<T>;
@@ -132,7 +145,8 @@ export class Router {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #backoff: BackoffSettings;
   readonly #onAttempt: ((report: AttemptReport) => void) | undefined;
-  readonly #groups = new Map<string, readonly Deployment[]>();
+  readonly #routes: ModelRoutes;
+  readonly #derivedClients = new Map<string, ProviderClient>();
   readonly #clients = new Map<string, ProviderClient>();
   readonly #deployments = new Map<string, Deployment>();
   readonly #candidateIds = new WeakMap<readonly Deployment[], readonly string[]>();
@@ -148,49 +162,62 @@ export class Router {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#onAttempt = options.onAttempt;
-    const groups = new Map<string, Deployment[]>();
     for (const deployment of config.deployments) {
       const provider = providerFor(deployment.providerName);
       if (!provider) throw new Error(`no provider registered for "${deployment.providerName}" (deployment ${deployment.id})`);
       // Clients are created once: they hold no per-request state.
-      this.#clients.set(
-        deployment.id,
-        withRequestShaping(provider.createClient(deployment), {
-          dropParams: deployment.dropParams ?? false,
-          additionalDropParams: deployment.additionalDropParams ?? [],
-          requestDefaults: deployment.requestDefaults ?? {},
-          unsupportedParams: provider.unsupportedParams?.(deployment.providerName) ?? [],
-        }),
-      );
+      this.#clients.set(deployment.id, clientOf(provider, deployment));
       this.#deployments.set(deployment.id, deployment);
-      const list = groups.get(deployment.modelGroup) ?? [];
-      list.push(deployment);
-      groups.set(deployment.modelGroup, list);
     }
-    for (const [name, list] of groups) this.#groups.set(name, Object.freeze(list));
+    this.#routes = new ModelRoutes(config);
   }
 
+  /** Whether `name` is served: a model group, an alias of one, or a name a wildcard route matches. */
   hasModelGroup(name: string): boolean {
-    return this.#groups.has(name);
+    return this.#routes.has(name);
   }
 
-  /** Model group names, in config order. */
+  /** Model groups of `model_list`, in config order (wildcard routes left out). */
   modelGroups(): string[] {
-    return [...this.#groups.keys()];
+    return this.#routes.groups();
   }
 
+  /** What `/v1/models` lists: model groups, visible aliases, the catalogue models wildcard routes serve. */
+  listedModels(): string[] {
+    return this.#routes.listed();
+  }
+
+  /** `name` and the names that are the same model for a key's allowlist (an alias and its target). */
+  equivalentNames(name: string): string[] {
+    return this.#routes.equivalents(name);
+  }
+
+  /** The deployments serving `group` (an alias: its target's; a wildcard match: derived for it). */
   deploymentsOf(group: string): readonly Deployment[] {
-    return this.#groups.get(group) ?? [];
+    const resolved = this.#routes.resolve(group);
+    return resolved === undefined ? [] : this.#routes.deploymentsOf(resolved);
   }
 
   deployment(id: string): Deployment | undefined {
-    return this.#deployments.get(id);
+    return this.#deployments.get(id) ?? this.#routes.derivedDeployment(id);
   }
 
   /** The client of one deployment (managed files/batches are pinned to a deployment). */
   clientFor(deploymentId: string): ProviderClient {
-    const client = this.#clients.get(deploymentId);
+    const client = this.#clients.get(deploymentId) ?? this.#derivedClient(deploymentId);
     if (!client) throw new NotFoundError(`Unknown deployment '${deploymentId}'.`);
+    return client;
+  }
+
+  /** A wildcard route's client for one model name: cheap to make (the HTTP pool is shared), kept a while. */
+  #derivedClient(deploymentId: string): ProviderClient | undefined {
+    let client = this.#derivedClients.get(deploymentId);
+    if (client !== undefined) return client;
+    const deployment = this.#routes.derivedDeployment(deploymentId);
+    if (!deployment) return undefined;
+    client = clientOf(providerFor(deployment.providerName) as Provider, deployment);
+    if (this.#derivedClients.size >= MAX_DERIVED_CLIENTS) this.#derivedClients.clear();
+    this.#derivedClients.set(deploymentId, client);
     return client;
   }
 
@@ -205,6 +232,8 @@ export class Router {
         code: 'model_not_found',
       });
     }
+    // An alias runs as its target, with the target's fallbacks.
+    modelGroup = this.#routes.resolve(modelGroup) ?? modelGroup;
     const plan = fallbackPlan(modelGroup, this.#config.router.fallbacks, (name) => this.hasModelGroup(name), options.fallbacks ?? true, options.mayUseGroup);
     const counter: AttemptCounter = { attempts: 0 };
     let lastError: unknown;
@@ -224,7 +253,7 @@ export class Router {
    * deployment's timeout and retries on that same deployment; no fallback.
    */
   async sendTo<T>(deploymentId: string, operation: RoutedOperation<T>, options: Omit<SendOptions, 'fallbacks'> = {}): Promise<T> {
-    const deployment = this.#deployments.get(deploymentId);
+    const deployment = this.deployment(deploymentId);
     if (!deployment) throw new NotFoundError(`Unknown deployment '${deploymentId}'.`);
     // Calls pinned to a deployment (files, batches, the batch engine's lines, which the engine
     // admits itself) are not live model requests: no rpm/tpm admission unless asked.
@@ -243,7 +272,8 @@ export class Router {
     const full = new Map<string, number>();
     const admission = options.countAgainstLimits === false ? undefined : this.#admission;
     const reportFields = {
-      modelGroup: group,
+      // A wildcard route reports as its model_name (`openai/*`), not as each name clients send.
+      modelGroup: candidates[0]?.modelGroup ?? group,
       requestId: options.requestId,
       accountingToken: options.accountingToken,
       countedAgainstLimits: options.countAgainstLimits !== false,

@@ -13,8 +13,18 @@ export function echoName(name: string): string {
   return name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}...` : name;
 }
 
-export function assertModelUsable(router: Pick<Router, 'hasModelGroup'>, principal: Principal, model: string): void {
-  if (!mayUseModel(principal, model)) {
+type ModelNames = Pick<Router, 'equivalentNames'>;
+
+/**
+ * Whether `principal` may use `model`: an alias and its target are one model here, so a key
+ * allowed either may use both (and a wildcard in the allowlist matches names).
+ */
+export function mayUse(router: ModelNames, principal: Principal, model: string): boolean {
+  return principal.allowedModels === null || router.equivalentNames(model).some((name) => mayUseModel(principal, name));
+}
+
+export function assertModelUsable(router: Pick<Router, 'hasModelGroup'> & ModelNames, principal: Principal, model: string): void {
+  if (!mayUse(router, principal, model)) {
     throw new PermissionDeniedError(`This API key is not allowed to use the model \`${echoName(model)}\`.`, {
       param: 'model',
       code: 'model_not_allowed',
@@ -28,7 +38,7 @@ export function assertModelUsable(router: Pick<Router, 'hasModelGroup'>, princip
   }
 }
 
-/** The configured model groups this caller may use, in config order. */
-export function usableModelGroups(router: Pick<Router, 'modelGroups'>, principal: Principal): string[] {
-  return [...router.modelGroups()].filter((group) => mayUseModel(principal, group));
+/** What `/v1/models` shows this caller: the listed models (`Router.listedModels`) it may use, in config order. */
+export function usableModelGroups(router: Pick<Router, 'listedModels'> & ModelNames, principal: Principal): string[] {
+  return router.listedModels().filter((name) => mayUse(router, principal, name));
 }

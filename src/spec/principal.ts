@@ -34,6 +34,26 @@ export function canAccess(principal: Principal, owner: string): boolean {
   return principal.isMaster || (owner.length > 0 && principal.owner === owner);
 }
 
+/**
+ * Whether the key's `models` allow `modelGroup`: listed by name, or matched by a listed
+ * wildcard (`openai/*`, as LiteLLM's key allowlists take them).
+ */
 export function mayUseModel(principal: Principal, modelGroup: string): boolean {
-  return principal.allowedModels === null || principal.allowedModels.has(modelGroup);
+  const allowed = principal.allowedModels;
+  if (allowed === null || allowed.has(modelGroup)) return true;
+  for (const entry of allowed) if (entry.includes('*') && wildcardMatches(entry, modelGroup)) return true;
+  return false;
+}
+
+function wildcardMatches(pattern: string, name: string): boolean {
+  const parts = pattern.split('*');
+  if (!name.startsWith(parts[0]) || !name.endsWith(parts[parts.length - 1])) return false;
+  let position = parts[0].length;
+  const end = name.length - parts[parts.length - 1].length;
+  for (const part of parts.slice(1, -1)) {
+    const found = name.indexOf(part, position);
+    if (found < 0 || found + part.length > end) return false;
+    position = found + part.length;
+  }
+  return position <= end;
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../spec/errors.ts';
-import { echoName, usableModelGroups } from '../model-access.ts';
+import { echoName, mayUse, usableModelGroups } from '../model-access.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
 import { withAndWithoutV1 } from './paths.ts';
@@ -31,7 +31,8 @@ export const modelRoutes: RouteModule = {
       // Model group names may contain `/` (`openai/gpt-4o`), hence the wildcard.
       app.get(`${url}/*`, async (request: FastifyRequest<{ Params: { '*': string } }>) => {
         const id = request.params['*'];
-        if (!usableModelGroups(services.router, principalOf(request)).includes(id)) {
+        // Any name the caller could send is retrievable (a wildcard route serves more than it lists).
+        if (!services.router.hasModelGroup(id) || !mayUse(services.router, principalOf(request), id)) {
           throw new NotFoundError(`The model \`${echoName(id)}\` does not exist or you do not have access to it.`, {
             param: 'model',
             code: 'model_not_found',
