@@ -8,6 +8,8 @@
  *   gets a real status and OpenAI's error envelope (via the error handler).
  * - After the first byte the status is committed: an error becomes a final
  *   `data: {"error": {...}}` frame, which the OpenAI SDKs raise as an `APIError`.
+ * - Error events the upstream sends after the first are redacted like every other upstream error
+ *   text (`sse-error-redaction.ts`, whole events only; other events pass byte for byte).
  * - A client that disconnects stops the loop; returning the iterator (and the abort signal given
  *   to the upstream call) closes the upstream connection.
  */
@@ -18,6 +20,7 @@ import type { UpstreamStream } from '../spec/provider.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorToSseFrame } from './error-to-response.ts';
 import { addUpstreamTime } from './request-context.ts';
+import { redactErrorEvents } from './sse-error-redaction.ts';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -38,7 +41,7 @@ export async function relayServerSentEvents(
   options: RelayOptions,
 ): Promise<void> {
   const context = request.portico;
-  const iterator = upstream.body[Symbol.asyncIterator]();
+  const iterator = redactErrorEvents(upstream.body, options.redact);
   let pulledAt = performance.now();
   // Errors here propagate to the error handler: nothing has been sent yet.
   let result = await iterator.next();

@@ -19,11 +19,32 @@ const MASTER_KEY = 'sk-redaction-master-0123456789';
 const COMPATIBLE_KEY = 'compatible-upstream-secret-4242';
 const ANTHROPIC_KEY = 'anthropic-upstream-secret-7777';
 
-/** Answers every chat call with an error that quotes the key it was sent; streams an error event on Anthropic. */
+/**
+ * Answers every chat call with an error that quotes the key it was sent; streams an error event on
+ * Anthropic; a streamed OpenAI-compatible call gets some chunks, then an error event quoting the
+ * key, written in pieces that split the key (each piece its own TCP write, so its own chunk).
+ */
 function echoingUpstream(): Promise<Server> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    request.resume();
+    const parts: Buffer[] = [];
+    request.on('data', (part: Buffer) => parts.push(part));
     request.on('end', () => {
+      if (!request.url?.endsWith('/messages') && (JSON.parse(Buffer.concat(parts).toString()) as { stream?: boolean }).stream === true) {
+        const key = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+        const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'echo', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+        const error = `data: ${JSON.stringify({ error: { message: `Upstream overloaded serving key ${key}`, type: 'server_error', param: null, code: null } })}\n\n`;
+        const split = error.indexOf(key) + 7;
+        const pieces = [chunk('Hel'), chunk('lo'), error.slice(0, split), error.slice(split)];
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        const writeNext = () => {
+          const piece = pieces.shift();
+          if (piece === undefined) return void response.end();
+          response.write(piece);
+          setTimeout(writeNext, 20);
+        };
+        writeNext();
+        return;
+      }
       if (request.url?.endsWith('/messages')) {
         const key = String(request.headers['x-api-key'] ?? '');
         response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -113,6 +134,20 @@ portico_settings:
       assert.match(text, /data: \{"error":/);
       assert.ok(!text.includes(ANTHROPIC_KEY), `the stream leaks the upstream key: ${text}`);
       assert.match(text, /Overloaded while serving key \[redacted\]/);
+    });
+
+    test('an error event in the middle of an OpenAI-compatible stream does not reach the client with the key', async () => {
+      const response = await portico.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'echo-compatible', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.match(text, /"content":"Hel"/);
+      assert.match(text, /"content":"lo"/);
+      assert.ok(!text.includes(COMPATIBLE_KEY.slice(0, 7)) && !text.includes(COMPATIBLE_KEY.slice(7)), `the stream leaks the upstream key: ${text}`);
+      assert.match(text, /data: \{"error":\{"message":"Upstream overloaded serving key \[redacted\]"/);
     });
   });
 }
