@@ -6,7 +6,7 @@
  * - `GatewayError` subclasses carry their own status, type, param, code and headers.
  * - Fastify's own errors (body parsing, size limits, media types) keep their 4xx status, with a
  *   message of our own wording (theirs mention Fastify internals).
- * - A full disk (ENOSPC, EDQUOT, SQLITE_FULL) is a 507 `insufficient_storage` (InsufficientStorageError).
+ * - A full disk (ENOSPC, EDQUOT, SQLITE_FULL, PostgreSQL's 53100) is a 507 `insufficient_storage` (InsufficientStorageError).
  * - Anything else is a 500 with a generic message; the real error is for the log only, so no
  *   stack trace, internal path or upstream key can reach a client.
  *
@@ -72,7 +72,7 @@ function codeOf(error: unknown): string | undefined {
 }
 
 export function errorToResponse(error: unknown, options: ErrorToResponseOptions = {}): ErrorResponse {
-  // A full disk under the blob directory or the SQLite file: nothing the client did, and nothing
+  // A full disk under the blob directory or the database: nothing the client did, and nothing
   // a Portico bug did either; the client may retry once space is freed.
   if (isOutOfSpace(error)) return errorToResponse(new InsufficientStorageError(undefined, { cause: error }), options);
   const redact = options.redact ?? redactSecrets;
@@ -108,15 +108,16 @@ export function errorToResponse(error: unknown, options: ErrorToResponseOptions 
   return { ...envelope(500, GENERIC_INTERNAL_MESSAGE + suffix, { type: 'server_error', code: null }), isInternal: true };
 }
 
-/** ENOSPC / EDQUOT from the file system, or SQLITE_FULL (13) from node:sqlite. */
+/** ENOSPC / EDQUOT from the file system, PostgreSQL's disk_full (53100), or SQLITE_FULL (13) from node:sqlite. */
 function isOutOfSpace(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || error instanceof GatewayError) return false;
   const code = codeOf(error);
-  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === POSTGRES_DISK_FULL) return true;
   return code === 'ERR_SQLITE_ERROR' && (error as { errcode?: unknown }).errcode === SQLITE_FULL;
 }
 
 const SQLITE_FULL = 13;
+const POSTGRES_DISK_FULL = '53100';
 
 function envelope(
   status: number,

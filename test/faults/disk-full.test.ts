@@ -3,15 +3,18 @@
  * is skipped with the reason otherwise). An upload that does not fit is a 507
  * `insufficient_storage` in OpenAI's envelope (a server-side condition the client may retry, not
  * a 500), registers no file and leaves no temp file; once space is freed, an upload that fits
- * works again.
+ * works again; a batch whose output does not fit waits for room instead of ending without it.
+ * The same with `blob_store: database`, on a private PostgreSQL whose data files are on a tmpfs.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
-import { mountTmpfs, type Tmpfs } from './fault-helpers-store.ts';
+import { mountTmpfs, postgresUser, startPrivatePostgres, type PrivatePostgres, type Tmpfs } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-disk-master-0123456789abcdef';
 const MiB = 1024 * 1024;
@@ -139,5 +142,76 @@ portico_settings:
     assert.deepEqual(output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort(), lines.map((_, i) => `out-${i}`).sort());
     const files = (await client.files.list()).data;
     assert.equal((await readdir(dir)).length, files.length, 'one blob per live file: nothing left of the failed writes');
+  });
+});
+
+describe('faults: PostgreSQL out of space under the database blob store', () => {
+  let disk: Tmpfs | string = 'not mounted';
+  let database: PrivatePostgres | string = 'not started';
+  let workDir: string;
+  let portico: PorticoProcess | undefined;
+
+  before(async () => {
+    if (process.getuid?.() !== 0) {
+      disk = 'mounting a tmpfs needs root';
+    } else {
+      // initdb's files take about 23 MB and the database 8 MB: some 16 MB are left for blobs.
+      disk = await mountTmpfs('48m', await postgresUser());
+    }
+    if (typeof disk === 'string') {
+      console.log(`# skipped: ${disk}`);
+      return;
+    }
+    database = await startPrivatePostgres({ dataDir: disk.dir });
+    if (typeof database === 'string') {
+      console.log(`# skipped: ${database}`);
+      return;
+    }
+    workDir = await mkdtemp(join(tmpdir(), 'portico-faults-pgdisk-'));
+    const configPath = join(workDir, 'config.yaml');
+    await writeFile(
+      configPath,
+      `
+model_list:
+  - model_name: chat
+    litellm_params: { model: mock/chat }
+general_settings:
+  master_key: ${MASTER_KEY}
+portico_settings:
+  files: { blob_store: database }
+`,
+    );
+    portico = await spawnPortico({ name: 'pg-disk-full', configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: database.url } });
+  });
+
+  after(async () => {
+    await portico?.stop();
+    if (typeof database !== 'string') await database.dispose();
+    if (typeof disk !== 'string') await disk.unmount();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  test('an upload that does not fit is a clean 507 and leaves no chunk; uploads work again once the volume has room', async (t) => {
+    if (typeof disk === 'string' || typeof database === 'string' || !portico) return t.skip(typeof disk === 'string' ? disk : typeof database === 'string' ? database : 'not started');
+    const client = portico.client();
+    const small = await upload(portico, 'small.bin', randomBytes(MiB));
+    assert.equal(small.status, 200, JSON.stringify(small.body));
+
+    // Random bytes: PostgreSQL cannot compress them into the space that is left.
+    assertStorageFull(await upload(portico, 'too-big.bin', randomBytes(40 * MiB)), 'a file larger than the free space');
+    assert.deepEqual((await client.files.list()).data.map((file) => file.filename), ['small.bin'], 'no file registered');
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT count(*)::int AS blobs, (SELECT count(*)::int FROM blob_chunks) AS chunks FROM blobs');
+      assert.deepEqual(rows[0], { blobs: 1, chunks: 1 }, 'only the small file is stored: the failed upload left no row and no chunk');
+    } finally {
+      await db.end();
+    }
+    // Space comes back: the volume is given more room (PostgreSQL cannot even VACUUM a full disk).
+    await disk.resize('64m');
+    const after = await upload(portico, 'after.bin', randomBytes(2 * MiB));
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal((await fetch(`${portico.url}/health/readiness`)).status, 200);
   });
 });

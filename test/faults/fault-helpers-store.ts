@@ -44,25 +44,40 @@ function postgresBinDir(): string | undefined {
   return versions.length > 0 ? join(root, versions[0], 'bin') : undefined;
 }
 
+/** The uid and gid of the `postgres` user. */
+export async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const { stdout: uid } = await run('id', ['-u', 'postgres']);
+  const { stdout: gid } = await run('id', ['-g', 'postgres']);
+  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+}
+
+export interface PrivatePostgresOptions {
+  /**
+   * An empty directory owned by `postgres` for the data files (e.g. a small tmpfs, to fill it);
+   * the write-ahead log stays in the temp dir, so a full data disk fails statements (53100)
+   * instead of stopping the server.
+   */
+  dataDir?: string;
+}
+
 /** A PostgreSQL of the test's own, with a database `portico`; a string is the reason it cannot run here. */
-export async function startPrivatePostgres(): Promise<PrivatePostgres | string> {
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres | string> {
   const bin = postgresBinDir();
   if (bin === undefined) return 'no PostgreSQL binaries under /usr/lib/postgresql/*/bin';
   if (process.getuid?.() !== 0 && process.env.USER !== 'postgres') return 'needs root (to run PostgreSQL as the postgres user)';
   const dir = await mkdtemp(join(tmpdir(), 'portico-faults-pg-'));
-  const dataDir = join(dir, 'data');
+  const dataDir = options.dataDir ?? join(dir, 'data');
   const socketDir = join(dir, 'socket');
   await mkdir(socketDir);
-  const { stdout } = await run('id', ['-u', 'postgres']);
-  const { stdout: gid } = await run('id', ['-g', 'postgres']);
-  await chown(dir, Number(stdout.trim()), Number(gid.trim()));
-  await chown(socketDir, Number(stdout.trim()), Number(gid.trim()));
+  const owner = await postgresUser();
+  await chown(dir, owner.uid, owner.gid);
+  await chown(socketDir, owner.uid, owner.gid);
   const asPostgres = (command: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { cwd: dir });
-  await asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  await asPostgres('initdb', ['-D', dataDir, '--waldir', join(dir, 'wal'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  const serverOptions = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
   const start = async () => {
-    await asPostgres('pg_ctl', ['-D', dataDir, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+    await asPostgres('pg_ctl', ['-D', dataDir, '-o', serverOptions, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
   };
   const stop = async () => {
     await asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(() => undefined);
@@ -137,15 +152,18 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 export interface Tmpfs {
   readonly dir: string;
+  /** Grows (or shrinks) it in place, as an operator gives a full volume more room. */
+  resize(size: string): Promise<void>;
   unmount(): Promise<void>;
 }
 
 /** A tmpfs of `size` (e.g. `2m`) mounted on a new directory; a string is the reason it cannot be mounted. */
-export async function mountTmpfs(size: string): Promise<Tmpfs | string> {
+export async function mountTmpfs(size: string, owner?: { uid: number; gid: number }): Promise<Tmpfs | string> {
   if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
   const dir = await mkdtemp(join(tmpdir(), 'portico-faults-tmpfs-'));
+  const ownership = owner ? `,uid=${owner.uid},gid=${owner.gid},mode=0700` : '';
   try {
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}${ownership}`, 'tmpfs', dir]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     return `mount -t tmpfs failed: ${(error as Error).message.split('\n')[0]}`;
@@ -153,6 +171,9 @@ export async function mountTmpfs(size: string): Promise<Tmpfs | string> {
   let mounted = true;
   return {
     dir,
+    async resize(newSize) {
+      await run('mount', ['-o', `remount,size=${newSize}`, dir]);
+    },
     async unmount() {
       if (!mounted) return;
       mounted = false;
