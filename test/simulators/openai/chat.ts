@@ -55,6 +55,10 @@ function planChat(body: Json, ctx: InferenceContext): PlannedChat | InferenceRes
   const promptTokens = (messages as Json[]).reduce((n, m) => n + countTokens(textOf(m?.content)) + 4, 0);
   const maxTokens = numberOr(body.max_completion_tokens, numberOr(body.max_tokens, undefined));
   const n = numberOr(body.n, 1) ?? 1;
+  // As OpenAI: at most 128 choices (and this double builds every one of them in memory).
+  if (!Number.isInteger(n) || n < 1 || n > 128) {
+    return badRequest(`Invalid 'n': expected an integer between 1 and 128, but got ${n} instead.`, 'n', n > 128 ? 'integer_above_max_value' : 'invalid_value');
+  }
   const tool = chosenTool(body, lastUser);
   const choices: PlannedChat['choices'] = [];
   let completionTokens = 0;

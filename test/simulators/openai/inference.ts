@@ -19,7 +19,11 @@ export function embeddings(body: Json, ctx: InferenceContext): InferenceResult {
   }
   const refused = inputs.map((s) => checkModelAndMarker(body, ctx, s)).find((r) => r !== null);
   if (refused) return refused;
-  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : /large/.test(body.model) ? 3072 : 1536;
+  const modelDimensions = /large/.test(body.model) ? 3072 : 1536;
+  if (body.dimensions !== undefined && !(Number.isInteger(body.dimensions) && (body.dimensions as number) >= 1 && (body.dimensions as number) <= modelDimensions)) {
+    return badRequest(`Invalid 'dimensions': expected an integer between 1 and ${modelDimensions}.`, 'dimensions', 'invalid_value');
+  }
+  const dimensions = (body.dimensions as number | undefined) ?? modelDimensions;
   const base64 = body.encoding_format === 'base64';
   const tokens = inputs.reduce((n, s) => n + countTokens(s), 0);
   return {
