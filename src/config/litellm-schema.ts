@@ -111,6 +111,9 @@ export const routerSettingsSchema = z.looseObject({
   timeout: positiveNumber.nullish(),
   routing_strategy: z.string().nullish(),
   fallbacks: fallbacksSchema.nullish(),
+  context_window_fallbacks: fallbacksSchema.nullish(),
+  content_policy_fallbacks: fallbacksSchema.nullish(),
+  default_fallbacks: z.array(z.string()).nullish(),
   allowed_fails: nonNegativeInt.nullish(),
   /** Seconds. */
   cooldown_time: nonNegativeNumber.nullish(),
@@ -130,6 +133,9 @@ export const litellmSettingsSchema = z.looseObject({
   /** Seconds. */
   request_timeout: positiveNumber.nullish(),
   fallbacks: fallbacksSchema.nullish(),
+  context_window_fallbacks: fallbacksSchema.nullish(),
+  content_policy_fallbacks: fallbacksSchema.nullish(),
+  default_fallbacks: z.array(z.string()).nullish(),
   allowed_fails: nonNegativeInt.nullish(),
   cooldown_time: nonNegativeNumber.nullish(),
   /** Drop the OpenAI parameters a deployment's provider cannot take, on every deployment. */

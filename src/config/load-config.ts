@@ -165,7 +165,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     environment,
     problems,
   );
-  checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
+  checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), new Set(deployments.map((deployment) => deployment.id)), problems);
   checkAliases(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
   const servedByIndex = new Map(served.map((item) => [item.index, item]));
   const use: EntryUse = {
@@ -279,15 +279,20 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
   if (strategy !== 'simple-shuffle') {
     problems.warn(['router_settings', 'routing_strategy'], `"${strategy}" is not supported; Portico uses simple-shuffle`);
   }
-  const fallbacks: Record<string, string[]> = {};
-  for (const list of [router.fallbacks, litellm.fallbacks]) {
-    for (const item of list ?? []) {
-      for (const [group, targets] of Object.entries(item)) {
-        const existing = (fallbacks[group] ??= []);
-        for (const target of targets) if (!existing.includes(target)) existing.push(target);
+  type FallbackLists = ReadonlyArray<Record<string, string[]>> | null | undefined;
+  /** router_settings' and litellm_settings' lists merged, router_settings' targets first. */
+  const merged = (...lists: FallbackLists[]): Record<string, string[]> => {
+    const fallbacks: Record<string, string[]> = {};
+    for (const list of lists) {
+      for (const item of list ?? []) {
+        for (const [group, targets] of Object.entries(item)) {
+          const existing = (fallbacks[group] ??= []);
+          for (const target of targets) if (!existing.includes(target)) existing.push(target);
+        }
       }
     }
-  }
+    return fallbacks;
+  };
   const modelGroupAlias: Record<string, { model: string; hidden: boolean }> = {};
   for (const [alias, target] of Object.entries(router.model_group_alias ?? {})) {
     modelGroupAlias[alias] = typeof target === 'string' ? { model: target, hidden: false } : { model: target.model, hidden: target.hidden === true };
@@ -296,7 +301,10 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     numRetries: router.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
     timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
     routingStrategy: 'simple-shuffle',
-    fallbacks,
+    fallbacks: merged(router.fallbacks, litellm.fallbacks),
+    contextWindowFallbacks: merged(router.context_window_fallbacks, litellm.context_window_fallbacks),
+    contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),
+    defaultFallbacks: [...new Set([...(router.default_fallbacks ?? []), ...(litellm.default_fallbacks ?? [])])],
     allowedFails: router.allowed_fails ?? litellm.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
     modelGroupAlias,
@@ -314,12 +322,26 @@ function checkAliases(router: RouterSettings, groups: ReadonlySet<string>, probl
   }
 }
 
-/** A fallback naming a group that does not exist would silently never work: say so. */
-function checkFallbacks(router: RouterSettings, groups: ReadonlySet<string>, problems: ConfigProblems): void {
-  for (const [group, targets] of Object.entries(router.fallbacks)) {
-    if (!groups.has(group)) problems.warn(['router_settings', 'fallbacks', group], `model group "${group}" is not in model_list`);
-    for (const target of targets) {
-      if (!groups.has(target)) problems.warn(['router_settings', 'fallbacks', group], `fallback model group "${target}" is not in model_list`);
+/** A fallback naming a group (or deployment id) that does not exist would silently never work: say so. */
+function checkFallbacks(router: RouterSettings, groups: ReadonlySet<string>, deploymentIds: ReadonlySet<string>, problems: ConfigProblems): void {
+  const lists: ReadonlyArray<readonly [string, Readonly<Record<string, readonly string[]>>]> = [
+    ['fallbacks', router.fallbacks],
+    ['context_window_fallbacks', router.contextWindowFallbacks],
+    ['content_policy_fallbacks', router.contentPolicyFallbacks],
+  ];
+  for (const [key, fallbacks] of lists) {
+    for (const [group, targets] of Object.entries(fallbacks)) {
+      if (!groups.has(group)) problems.warn(['router_settings', key, group], `model group "${group}" is not in model_list`);
+      for (const target of targets) {
+        if (!groups.has(target) && !deploymentIds.has(target)) {
+          problems.warn(['router_settings', key, group], `fallback model group "${target}" is not in model_list`);
+        }
+      }
+    }
+  }
+  for (const target of router.defaultFallbacks) {
+    if (!groups.has(target) && !deploymentIds.has(target)) {
+      problems.warn(['router_settings', 'default_fallbacks'], `fallback model group "${target}" is not in model_list`);
     }
   }
 }

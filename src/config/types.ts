@@ -10,8 +10,14 @@ export interface RouterSettings {
   /** Default per-request upstream timeout, milliseconds (LiteLLM `timeout`, seconds in YAML). */
   readonly timeoutMs: number;
   readonly routingStrategy: 'simple-shuffle';
-  /** Model group -> groups to try, in order, when every deployment of it failed. */
+  /** Model group -> groups (or deployment ids) to try, in order, when every deployment of it failed. */
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;
+  /** The same, when the prompt exceeded the model's context window (`context_window_fallbacks`). */
+  readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
+  /** The same, when the provider's content policy refused the request (`content_policy_fallbacks`). */
+  readonly contentPolicyFallbacks: Readonly<Record<string, readonly string[]>>;
+  /** Fallbacks of every group without its own `fallbacks` entry (`default_fallbacks`). */
+  readonly defaultFallbacks: readonly string[];
   /** Failures within a minute after which a deployment cools down (LiteLLM `allowed_fails`). */
   readonly allowedFails: number;
   /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */

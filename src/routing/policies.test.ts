@@ -4,7 +4,7 @@ import { InvalidRequestError, UpstreamConnectionError, UpstreamError, UpstreamTi
 import type { Deployment } from '../spec/provider.ts';
 import { HEALTHY, afterFailure, isCoolingDown } from './cooldown.ts';
 import { InMemoryDeploymentHealth } from './deployment-health.ts';
-import { fallbackPlan } from './fallback-plan.ts';
+import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
 import { countsAsDeploymentFailure, retryAfterMs, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
 import { pickDeployment, weightedChoice } from './weighted-pick.ts';
 
@@ -152,10 +152,50 @@ describe('cooldown', () => {
 });
 
 describe('fallback plan', () => {
-  const has = (name: string) => ['a', 'b', 'c'].includes(name);
-  it('tries the group, then its fallbacks in order, skipping unknown groups and cycles', () => {
-    assert.deepEqual(fallbackPlan('a', { a: ['b', 'zzz', 'a', 'c'] }, has, true), ['a', 'b', 'c']);
-    assert.deepEqual(fallbackPlan('a', { a: ['b'] }, has, false), ['a']);
-    assert.deepEqual(fallbackPlan('b', { a: ['b'] }, has, true), ['b']);
+  const settings = {
+    fallbacks: { a: ['b', 'zzz', 'a', 'c', 'b'] },
+    contextWindowFallbacks: { a: ['long'] },
+    contentPolicyFallbacks: { a: ['dep-lenient'] },
+    defaultFallbacks: ['c'],
+  };
+  const resolve = (name: string): FallbackTarget | undefined => {
+    if (['a', 'b', 'c', 'long', 'lenient'].includes(name)) return { kind: 'group', group: name };
+    if (name === 'dep-lenient') return { kind: 'deployment', id: name, group: 'lenient' };
+    return undefined;
+  };
+  const groupsOf = (targets: FallbackTarget[]) => targets.map((t) => (t.kind === 'group' ? t.group : `#${t.id}`));
+
+  it('general failures try the fallbacks in order, skipping unknown targets, the group itself and repeats', () => {
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'general', settings, resolve)), ['b', 'c']);
+  });
+
+  it('a group without fallbacks of its own uses default_fallbacks; not for context-window or content-policy failures', () => {
+    assert.deepEqual(groupsOf(fallbackTargets('b', 'general', settings, resolve)), ['c']);
+    assert.deepEqual(fallbackTargets('b', 'context_window', settings, resolve), []);
+    assert.deepEqual(fallbackTargets('b', 'content_policy', settings, resolve), []);
+  });
+
+  it('context-window and content-policy failures use their own lists; a target may be a deployment id', () => {
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'context_window', settings, resolve)), ['long']);
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'content_policy', settings, resolve)), ['#dep-lenient']);
+  });
+
+  it("every variant leaves out targets whose group the caller may not use (a deployment id by its group)", () => {
+    const onlyA = (group: string) => group === 'a';
+    for (const kind of ['general', 'context_window', 'content_policy'] as const) {
+      assert.deepEqual(fallbackTargets('a', kind, settings, resolve, onlyA), [], kind);
+      assert.deepEqual(fallbackTargets('b', kind, settings, resolve, onlyA), [], kind);
+    }
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'general', settings, resolve, (group) => group !== 'b')), ['c']);
+  });
+
+  it('classifies failures by their OpenAI code: context length, content policy, other upstream trouble, none', () => {
+    const upstream = (status: number, code: string | null) => new UpstreamError(status, { message: 'x', type: 'invalid_request_error', param: null, code });
+    assert.equal(failureKindOf(upstream(400, 'context_length_exceeded')), 'context_window');
+    assert.equal(failureKindOf(upstream(400, 'content_policy_violation')), 'content_policy');
+    assert.equal(failureKindOf(upstream(400, 'content_filter')), 'content_policy');
+    assert.equal(failureKindOf(upstream(503, null)), 'general');
+    assert.equal(failureKindOf(upstream(400, null)), undefined);
+    assert.equal(failureKindOf(new Error('bug')), undefined);
   });
 });

@@ -18,8 +18,8 @@ import type { Redactor } from '../spec/redaction.ts';
 import type { CallOptions, Deployment, Provider, ProviderClient } from '../spec/provider.ts';
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
-import { fallbackPlan } from './fallback-plan.ts';
-import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
+import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
+import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldRetry } from './retry-policy.ts';
 import { abortedError, attemptSignal } from './signals.ts';
 import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
@@ -234,18 +234,31 @@ export class Router {
     }
     // An alias runs as its target, with the target's fallbacks.
     modelGroup = this.#routes.resolve(modelGroup) ?? modelGroup;
-    const plan = fallbackPlan(modelGroup, this.#config.router.fallbacks, (name) => this.hasModelGroup(name), options.fallbacks ?? true, options.mayUseGroup);
     const counter: AttemptCounter = { attempts: 0 };
-    let lastError: unknown;
-    for (const group of plan) {
-      try {
-        return await this.#runOnGroup(group, this.deploymentsOf(group), operation, options, counter);
-      } catch (error) {
-        lastError = error;
-        if (options.signal?.aborted || !shouldFallBack(error)) throw error;
+    try {
+      return await this.#runOnGroup(modelGroup, this.deploymentsOf(modelGroup), operation, options, counter);
+    } catch (error) {
+      const kind = options.fallbacks === false || options.signal?.aborted ? undefined : failureKindOf(error);
+      if (kind === undefined) throw error;
+      let lastError = error;
+      for (const target of fallbackTargets(modelGroup, kind, this.#config.router, (name) => this.#fallbackTarget(name), options.mayUseGroup)) {
+        const candidates = target.kind === 'group' ? this.deploymentsOf(target.group) : [this.#deployments.get(target.id) as Deployment];
+        try {
+          return await this.#runOnGroup(target.group, candidates, operation, options, counter);
+        } catch (fallbackError) {
+          lastError = fallbackError;
+          if (options.signal?.aborted || failureKindOf(fallbackError) === undefined) throw fallbackError;
+        }
       }
+      throw lastError;
     }
-    throw lastError;
+  }
+
+  /** A fallback name: a model group, else a deployment's id (LiteLLM: fallback to a specific model id). */
+  #fallbackTarget(name: string): FallbackTarget | undefined {
+    if (this.hasModelGroup(name)) return { kind: 'group', group: name };
+    const deployment = this.#deployments.get(name);
+    return deployment === undefined ? undefined : { kind: 'deployment', id: deployment.id, group: deployment.modelGroup };
   }
 
   /**

@@ -52,6 +52,19 @@ export interface AnthropicErrorInput {
   deploymentId?: string;
 }
 
+/**
+ * Anthropic states these failures only in its message ("prompt is too long: 210000 tokens >
+ * 200000 maximum"; "Output blocked by content filtering policy"); they get OpenAI's codes, which
+ * routing reads for `context_window_fallbacks` / `content_policy_fallbacks` (LiteLLM matches the
+ * same phrases in `exception_mapping_utils.py`).
+ */
+function failureCodeOf(message: string | undefined): string | undefined {
+  if (message === undefined) return undefined;
+  if (/prompt is too long|exceed(s|ed)? (the )?context (window|limit)/i.test(message)) return 'context_length_exceeded';
+  if (/content filtering policy/i.test(message)) return 'content_policy_violation';
+  return undefined;
+}
+
 export function anthropicErrorToUpstreamError(input: AnthropicErrorInput): UpstreamError {
   const detail = errorDetailOf(input.body);
   const known = detail.type !== undefined && Object.hasOwn(ERROR_MAPPINGS, detail.type) ? ERROR_MAPPINGS[detail.type] : undefined;
@@ -60,7 +73,7 @@ export function anthropicErrorToUpstreamError(input: AnthropicErrorInput): Upstr
     message: detail.message ?? `Anthropic answered with HTTP ${input.httpStatus ?? status}.`,
     type: known?.type ?? openAITypeForStatus(status),
     param: null,
-    code: detail.type ?? null,
+    code: (status === 400 ? failureCodeOf(detail.message) : undefined) ?? detail.type ?? null,
   };
   return new UpstreamError(status, body, {
     deploymentId: input.deploymentId,

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { OpenAIErrorBody } from '../../spec/errors.ts';
 import { parseJsonOrUndefined } from '../http/request.ts';
-import { codeString, errorTypeForStatus, fallbackMessage, parseOpenAIError } from '../openai/error-parser.ts';
+import { codeString, errorTypeForStatus, fallbackMessage, parseOpenAIError, withOpenAIFailureCode } from '../openai/error-parser.ts';
 
 const LABEL = 'Azure OpenAI';
 
@@ -50,7 +50,12 @@ function translateCode(code: string | number | null | undefined, status: number)
   return text in AZURE_CODE_TO_OPENAI ? AZURE_CODE_TO_OPENAI[text] : text;
 }
 
+/** Azure's error as OpenAI's, context-window and content-filter failures coded as OpenAI codes them. */
 export function parseAzureError(status: number, text: string): OpenAIErrorBody {
+  return withOpenAIFailureCode(status, parseAzureErrorBody(status, text));
+}
+
+function parseAzureErrorBody(status: number, text: string): OpenAIErrorBody {
   const json = parseJsonOrUndefined(text);
   const envelope = azureEnvelopeSchema.safeParse(json);
   if (envelope.success) {

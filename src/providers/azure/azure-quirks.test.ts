@@ -87,3 +87,27 @@ describe('Azure OpenAI quirks', () => {
     });
   });
 });
+
+describe('Azure failures that pick a fallback variant', () => {
+  it("a content-filter refusal keeps OpenAI's content_filter code; a context-length error is context_length_exceeded", () => {
+    const filtered = parseAzureError(
+      400,
+      JSON.stringify({
+        error: {
+          message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+          type: null,
+          param: 'prompt',
+          code: 'content_filter',
+          status: 400,
+          innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { hate: { filtered: true, severity: 'high' } } },
+        },
+      }),
+    );
+    assert.equal(filtered.code, 'content_filter');
+    const tooLong = parseAzureError(
+      400,
+      JSON.stringify({ error: { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type: 'invalid_request_error', param: 'messages', code: null } }),
+    );
+    assert.equal(tooLong.code, 'context_length_exceeded');
+  });
+});

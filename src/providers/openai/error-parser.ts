@@ -38,7 +38,35 @@ export function codeString(code: string | number | null | undefined): string | n
   return String(code);
 }
 
+/**
+ * Texts that mean "the prompt exceeds the context window" / "refused by the content policy" when
+ * an OpenAI-shaped server gives no code for it (vLLM, older deployments): LiteLLM's
+ * `exception_type` reads the same phrases
+ * (https://github.com/BerriAI/litellm/blob/main/litellm/litellm_core_utils/exception_mapping_utils.py).
+ * Routing reads only the codes (`context_window_fallbacks`, `content_policy_fallbacks`).
+ */
+const CONTEXT_WINDOW_TEXT = /maximum context length|model's maximum context limit|longer than the model's context length|context_length_exceeded|string too long\. Expected a string with maximum length/i;
+const CONTENT_POLICY_TEXT = /content_policy_violation|content management policy|content_filter|safety system/i;
+
+function withFailureCode(body: OpenAIErrorBody): OpenAIErrorBody {
+  if (body.code === 'context_length_exceeded' || body.code === 'content_policy_violation' || body.code === 'content_filter') return body;
+  if (CONTEXT_WINDOW_TEXT.test(body.message)) return { ...body, code: 'context_length_exceeded' };
+  if (CONTENT_POLICY_TEXT.test(body.message)) return { ...body, code: 'content_policy_violation' };
+  return body;
+}
+
+/** `parseOpenAIError` of OpenAI-shaped servers, with context-window and content-policy failures given OpenAI's code. */
 export function parseOpenAIError(status: number, text: string, label = 'The upstream'): OpenAIErrorBody {
+  const body = parseOpenAIErrorBody(status, text, label);
+  return status === 400 ? withFailureCode(body) : body;
+}
+
+/** Applies `withFailureCode` to another envelope's parse (Azure's). */
+export function withOpenAIFailureCode(status: number, body: OpenAIErrorBody): OpenAIErrorBody {
+  return status === 400 ? withFailureCode(body) : body;
+}
+
+function parseOpenAIErrorBody(status: number, text: string, label: string): OpenAIErrorBody {
   const json = parseJsonOrUndefined(text);
   const envelope = envelopeSchema.safeParse(json);
   if (envelope.success) {
