@@ -105,6 +105,9 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again, empty, on the same port; resolves once it answers. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open and nothing answers, as a hung server. */
+  freeze(): void;
+  thaw(): void;
   dispose(): Promise<void>;
 }
 
@@ -129,7 +132,20 @@ export async function startPrivateRedis(): Promise<PrivateRedis | string> {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, start, kill, dispose: kill };
+  const signal = (name: NodeJS.Signals) => {
+    if (child && child.exitCode === null) child.kill(name);
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    kill,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
+    async dispose() {
+      signal('SIGCONT');
+      await kill();
+    },
+  };
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {

@@ -3,8 +3,9 @@
  * shared one on 6379 serves other suites). While it is down, limits fail open: chat keeps being
  * served at once, with a warning in the log, and an emulated batch on a deployment with an rpm
  * (whose lines the engine takes from Redis counters) goes on; once Redis is back, a key's rpm
- * holds again, and the batch has every line exactly once. A SIGTERM while Redis is down ends the
- * process within the grace period.
+ * holds again, and the batch has every line exactly once. A Redis that hangs (SIGSTOP) costs a
+ * request at most the command timeout. A SIGTERM while Redis is down ends the process within the
+ * grace period.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -147,6 +148,42 @@ describe('faults: Redis restarted', () => {
     const output = (await (await client.files.content(ended?.output_file_id as string)).text()).trim().split('\n');
     assert.equal(new Set(output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id)).size, LINES, 'every line once in the output');
     assert.deepEqual([...upstreamExecutions(simulator.requests, 'redis-')].filter(([, count]) => count !== 1), [], 'every line ran upstream once');
+    assert.equal((await portico.stop()).code, 0);
+  });
+
+  test('frozen (SIGSTOP): no request waits for it longer than the command timeout, and limits hold again once it answers', async (t) => {
+    if (typeof redis === 'string') return t.skip(redis);
+    const server = redis;
+    const portico = await spawn('redis-frozen');
+    const generated = await fetch(`${portico.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rpm_limit: 1 }),
+    });
+    const keyed = portico.client(((await generated.json()) as { key: string }).key);
+    const ask = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    await ask();
+    await assert.rejects(ask(), OpenAI.RateLimitError);
+    server.freeze();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const asked = Date.now();
+        await ask();
+        console.log(`# answered in ${Date.now() - asked} ms with redis frozen`);
+        // The command timeout is 1 s; the bound tells "waited for it" from "hung on it".
+        assert.ok(Date.now() - asked < 5_000, `answered after ${Date.now() - asked} ms with redis frozen`);
+      }
+    } finally {
+      server.thaw();
+    }
+    await waitFor(async () => {
+      try {
+        await ask();
+        return false;
+      } catch (error) {
+        return error instanceof OpenAI.RateLimitError;
+      }
+    }, 20_000, 'the key limit to hold again');
     assert.equal((await portico.stop()).code, 0);
   });
 
