@@ -228,37 +228,35 @@ export class BatchItemStore {
   }
 
   /**
-   * `completeItem` for many items in one statement (PostgreSQL: `UPDATE ... FROM (VALUES ...)`)
-   * or one transaction (SQLite): one round trip and one commit for a group of finished lines
+   * `completeItem` for many items in one statement (`UPDATE ... FROM (VALUES ...)`): one round trip and one commit for a group of finished lines
    * instead of one each. Answers, per entry, whether it was recorded (same guard as
    * `completeItem`). All or nothing on failure.
    */
   async completeItems(entries: readonly BatchItemCompletion[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
-    if (this.#db.dialect === 'sqlite') {
-      return this.#db.kysely.transaction().execute(async (trx) => {
-        const recorded: boolean[] = [];
-        for (const entry of entries) recorded.push(await completeOne(trx, entry));
-        return recorded;
-      });
-    }
     const finishedAt = unixSeconds();
+    // PostgreSQL types a VALUES list from its first row, hence the casts; SQLite takes values as they are.
+    const postgres = this.#db.dialect === 'postgres';
+    const typed = (value: unknown, type: string) => (postgres ? sql`${value}::${sql.raw(type)}` : sql`${value}`);
     const rows = entries.map(({ key, lease, outcome }) => {
       const values = [
         key.batchId,
-        sql`${key.lineIndex}::integer`,
+        typed(key.lineIndex, 'integer'),
         lease.owner,
-        sql`${lease.attempt}::integer`,
+        typed(lease.attempt, 'integer'),
         outcome.state,
-        sql`${toNullableJsonText(outcome.result)}::text`,
-        sql`${outcome.inputTokens ?? 0}::integer`,
-        sql`${outcome.outputTokens ?? 0}::integer`,
-        sql`${outcome.cachedTokens ?? 0}::integer`,
-        sql`${outcome.finishedAt ?? finishedAt}::bigint`,
+        typed(toNullableJsonText(outcome.result), 'text'),
+        typed(outcome.inputTokens ?? 0, 'integer'),
+        typed(outcome.outputTokens ?? 0, 'integer'),
+        typed(outcome.cachedTokens ?? 0, 'integer'),
+        typed(outcome.finishedAt ?? finishedAt, 'bigint'),
       ];
       return sql`(${sql.join(values)})`;
     });
-    const { rows: recorded } = await sql<{ batch_id: string; line_index: number }>`
+    // One statement on both: one compile, one execution and one commit per group (on SQLite, a
+    // statement per line cost as much as the rest of the engine's work on that line).
+    const { rows: recorded } = postgres
+      ? await sql<{ batch_id: string; line_index: number }>`
       UPDATE batch_items AS b
       SET state = v.state, result = v.result, input_tokens = v.input_tokens, output_tokens = v.output_tokens,
           cached_tokens = v.cached_tokens, finished_at = v.finished_at,
@@ -266,7 +264,17 @@ export class BatchItemStore {
       FROM (VALUES ${sql.join(rows)}) AS v(batch_id, line_index, owner, attempt, state, result, input_tokens, output_tokens, cached_tokens, finished_at)
       WHERE b.batch_id = v.batch_id AND b.line_index = v.line_index
         AND b.state = 'running' AND b.lease_owner = v.owner AND b.attempts = v.attempt
-      RETURNING b.batch_id, b.line_index`.execute(this.#db.kysely);
+      RETURNING b.batch_id, b.line_index`.execute(this.#db.kysely)
+      : await sql<{ batch_id: string; line_index: number }>`
+      WITH v(batch_id, line_index, owner, attempt, state, result, input_tokens, output_tokens, cached_tokens, finished_at) AS (VALUES ${sql.join(rows)})
+      UPDATE batch_items
+      SET state = v.state, result = v.result, input_tokens = v.input_tokens, output_tokens = v.output_tokens,
+          cached_tokens = v.cached_tokens, finished_at = v.finished_at,
+          lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL
+      FROM v
+      WHERE batch_items.batch_id = v.batch_id AND batch_items.line_index = v.line_index
+        AND batch_items.state = 'running' AND batch_items.lease_owner = v.owner AND batch_items.attempts = v.attempt
+      RETURNING batch_id, line_index`.execute(this.#db.kysely);
     const done = new Set(recorded.map((row) => `${row.batch_id}\n${Number(row.line_index)}`));
     return entries.map(({ key }) => done.has(`${key.batchId}\n${key.lineIndex}`));
   }
