@@ -9,6 +9,8 @@
  *    rewritten copy on BOTH deployments (OpenAI and Azure) before it answers;
  * 2. download it back (served from Portico's blob store);
  * 3. upload the same file without targets (plain SDK flow: validated and stored, not placed);
+ * 3b. BENCH_CONCURRENT_UPLOADS (2) uploads of the same file without targets at the same time:
+ *    what each concurrent upload adds to the peak (store only, as step 3, so the two compare);
  * 4. upload a ~50 MB input for `gpt-4o-mini` (OpenAI only), run a batch on it (the simulator
  *    echoes every text, so the output is as large as the input), and download the output file
  *    (which Portico copied from the provider into its blob store when the batch completed).
@@ -20,6 +22,7 @@
  *   BENCH_FILE_LINES (48000)     its lines (default limit 50,000)
  *   BENCH_OUTPUT_MB (50)         size of the batch input whose output is downloaded, MiB (0 = skip)
  *   BENCH_OUTPUT_LINES (5000)
+ *   BENCH_CONCURRENT_UPLOADS (2)  uploads at once in step 3b (0 or 1 = skip it)
  *   BENCH_RSS_LIMIT_MB (200)     the bar peak RSS is checked against
  *   BENCH_FILES_MEMORY_PROBE (1) preload bench/lib/memory-probe.ts into Portico: V8 heap, Buffers and
  *                                anonymous vs file-backed RSS every 50 ms, joined to the timeline
@@ -67,6 +70,7 @@ const settings = {
   fileLines: Math.round(envNumber('BENCH_FILE_LINES', 48_000)),
   outputBytes: Math.round(envNumber('BENCH_OUTPUT_MB', 50, true) * MiB),
   outputLines: Math.round(envNumber('BENCH_OUTPUT_LINES', 5_000)),
+  concurrentUploads: Math.round(envNumber('BENCH_CONCURRENT_UPLOADS', 2, true)),
   rssLimitBytes: envNumber('BENCH_RSS_LIMIT_MB', 200) * MiB,
   memoryProbe: process.env.BENCH_FILES_MEMORY_PROBE !== '0',
   maxS: envNumber('BENCH_MAX_S', 300),
@@ -197,6 +201,15 @@ async function main(): Promise<number> {
       },
     };
   });
+
+  if (settings.concurrentUploads > 1) {
+    const n = settings.concurrentUploads;
+    await measure('upload-concurrent', `${n} uploads of ${(big.bytes / MiB).toFixed(0)} MB at once, no targets`, async () => {
+      const files = await Promise.all(Array.from({ length: n }, () => client.files.create({ file: createReadStream(bigPath), purpose: 'batch' })));
+      for (const file of files) if (file.bytes !== big.bytes) throw new Error(`Portico reports ${file.bytes} bytes, ${big.bytes} were sent`);
+      return { bytes: n * big.bytes, verify: async () => `${n} stored` };
+    });
+  }
 
   if (small) {
     let inputId: string | undefined;
