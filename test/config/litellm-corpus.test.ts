@@ -1,0 +1,152 @@
+/**
+ * The corpus of real LiteLLM configs (test/fixtures/litellm-configs, sources in SOURCE.md): each
+ * one loads, or is refused for a reason LiteLLM could not run it either (broken YAML, a
+ * placeholder left in) or because Portico can serve none of its entries; for each that loads,
+ * `/v1/models` (the router's listing) shows the names LiteLLM would, less the entries Portico
+ * skips, each of which is warned about by path and provider.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { Router } from '../../src/routing/router.ts';
+
+const DIR = new URL('../fixtures/litellm-configs/', import.meta.url);
+
+/** What the docs of these configs tell users to set. */
+const ENV = {
+  OPENAI_API_KEY: 'sk-openai',
+  ANTHROPIC_API_KEY: 'sk-ant',
+  ANTHROPIC_API_KEY_REGULAR: 'sk-ant-2',
+  AZURE_API_KEY: 'azure-key',
+  AZURE_API_BASE: 'https://example.openai.azure.com',
+  AZURE_API_KEY_EU: 'azure-eu',
+  AZURE_API_KEY_CA: 'azure-ca',
+  GROQ_API_KEY: 'gsk-groq',
+  FAKE_OPENAI_API_BASE: 'http://127.0.0.1:8090',
+  LITELLM_MASTER_KEY: 'sk-master',
+  REDIS_HOST: 'localhost',
+  REDIS_PORT: '6379',
+  REDIS_PASSWORD: 'redis-pw',
+};
+
+interface Loads {
+  /** Model groups and visible aliases, in order (wildcard routes left out). */
+  models: string[];
+  /** Names a wildcard route serves that must be listed (a few of the catalogue's). */
+  wildcardSamples?: string[];
+  /** `path: provider` of each entry skipped for a provider Portico lacks. */
+  skipped?: string[];
+}
+interface Refused {
+  refused: RegExp;
+}
+
+const CORPUS: Record<string, Loads | Refused> = {
+  '_health_check_test_config.yaml': { models: ['text-embedding-ada-002'] },
+  'aliases_config.yaml': { models: ['text-davinci-003', 'gpt-4', 'gpt-3.5-turbo'] },
+  'anthropic_custom_user_agent_config.yaml': { models: ['claude-code', 'claude-regular', 'claude-env'] },
+  'azure_config.yaml': { models: ['gpt-4-team1', 'gpt-4-team2'] },
+  'azure_config_with_tpm.yaml': { models: ['gpt-3.5-turbo'] },
+  'china_domestic_free_sources.yaml': { refused: /^model_list: Portico can serve none of its 4 entries:\n.*provider "siliconflow"[^]*provider "zhipu"/m },
+  'disable_schema_update.yaml': { models: ['fake-openai-endpoint', 'gpt-4'] },
+  'docs_configs_azure_embeddings.yaml': { refused: /^model_list\[0\]\.litellm_params\.api_base: "your-azure-api-base" is not an http\(s\) URL/m },
+  'docs_configs_load_balancing.yaml': { refused: /^router_settings\.redis_host: "<your redis host>" is not a host name/m },
+  'docs_configs_model_params.yaml': { models: ['gpt-4-team1', 'gpt-4-team2', 'openai-gpt-4o', 'mistral-7b'] },
+  'docs_configs_openai_embeddings.yaml': { models: ['text-embedding-ada-002'] },
+  'docs_configs_quick_start.yaml': {
+    models: ['gpt-4o', 'vllm-models'],
+    wildcardSamples: ['gpt-4o-mini', 'claude-3-opus-20240229', 'text-embedding-3-small'],
+    skipped: ['model_list[1].litellm_params.model: bedrock', 'model_list[3].litellm_params.model: bedrock'],
+  },
+  'docs_custom_pricing_azure.yaml': { models: ['azure-model'] },
+  'docs_custom_pricing_sagemaker.yaml': { refused: /^model_list: Portico can serve none of its 2 entries:\n.*provider "sagemaker"/m },
+  'docs_embedding_huggingface.yaml': { refused: /^model_list: Portico can serve none of its 2 entries:\n.*provider "huggingface"/m },
+  'docs_embedding_quick_start.yaml': {
+    models: ['azure-embeddings'],
+    skipped: ['model_list[0].litellm_params.model: sagemaker', 'model_list[1].litellm_params.model: bedrock'],
+  },
+  'enterprise_config.yaml': { models: ['gpt-4'] },
+  'hosted_litellm.yaml': { refused: /^YAML: Missing closing "quote/m },
+  'load_balancer.yaml': { models: ['gpt-3.5-turbo'], skipped: ['model_list[3].litellm_params.model: mistralai'] },
+  'macos_optimized_config.yaml': { models: ['gpt-4', 'claude-3-opus', 'local-llama'], skipped: ['model_list[2].litellm_params.model: gemini'] },
+  'multi_instance_simple_config.yaml': { models: ['fake-openai-endpoint'] },
+  'oai_misc_config.yaml': {
+    models: ['gpt-5-mini-end-user-test'],
+    wildcardSamples: ['gpt-4o', 'anthropic/claude-3-opus-20240229'],
+    skipped: ['model_list[4].litellm_params.model: bedrock'],
+  },
+  'okta_jwt_auth_config.yaml': { models: ['gpt-4o'] },
+  'otel_test_config.yaml': { models: ['fake-openai-endpoint', 'llava-hf'], skipped: ['model_list[2].litellm_params.model: cohere'] },
+  'pass_through_config.yaml': {
+    models: ['fake-openai-endpoint', 'claude-sonnet-4-5-20250929', 'claude-special-alias', 'claude-sonnet-4-6'],
+    wildcardSamples: ['anthropic/claude-3-5-haiku-20241022', 'openai/gpt-4o'],
+  },
+  'prometheus_test_config.yaml': { models: ['fake-openai-endpoint'] },
+  'proxy_server_config.yaml': {
+    models: [
+      'gpt-3.5-turbo-end-user-test',
+      'gpt-3.5-turbo',
+      'gpt-3.5-turbo-large',
+      'gpt-4',
+      'text-embedding-ada-002',
+      'openai-dall-e-3',
+      'fake-openai-endpoint',
+      'fake-openai-endpoint-2',
+      'fake-openai-endpoint-3',
+      'bad-model',
+      'mistral-embed',
+      'gpt-instruct',
+      'my-special-fake-model-alias-name',
+    ],
+    wildcardSamples: ['gpt-4o', 'anthropic/claude-3-opus-20240229'],
+    skipped: ['model_list[5].litellm_params.model: sagemaker'],
+  },
+  'queue.yaml': { models: ['gpt-3.5-turbo'] },
+  'reject_metadata_tags_config.yaml': { models: ['gpt-3.5-turbo'] },
+  'simple_config.yaml': { models: ['gpt-3.5-turbo'] },
+  'spend_tracking_config.yaml': { models: ['fake-openai-endpoint'] },
+  'store_model_db_config.yaml': { models: ['fake-openai-endpoint'] },
+  'test_pipeline_config.yaml': { models: ['fake-openai-endpoint', 'fake-blocked-endpoint'] },
+  'tool_permission_example.yaml': { models: ['claude-3-5-sonnet'] },
+  'websearch_interception_config.yaml': { refused: /^model_list: Portico can serve none of its 1 entries:\n.*provider "bedrock"/m },
+};
+
+function wildcardOf(name: string): RegExp {
+  return new RegExp(`^${name.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+describe('the corpus of real LiteLLM configs', () => {
+  const files = readdirSync(DIR).filter((name) => name.endsWith('.yaml')).sort();
+
+  it('has at least 30 configs, each with an expectation and a source', () => {
+    assert.ok(files.length >= 30, `${files.length} configs`);
+    assert.deepEqual(files, Object.keys(CORPUS).sort());
+    const sources = readFileSync(new URL('SOURCE.md', DIR), 'utf8');
+    for (const file of files) assert.match(sources, new RegExp(`\\| \`${file.replace(/\./g, '\\.')}\` \\|`), `${file} in SOURCE.md`);
+  });
+
+  for (const [file, expected] of Object.entries(CORPUS)) {
+    it(file, () => {
+      const text = readFileSync(new URL(file, DIR), 'utf8');
+      if ('refused' in expected) {
+        assert.throws(() => parseConfig(text, ENV), (error: Error) => {
+          assert.match(error.message, expected.refused);
+          return true;
+        });
+        return;
+      }
+      const config = parseConfig(text, ENV);
+      const listed = new Router(config).listedModels();
+      const patterns = config.deployments.map((d) => d.modelGroup).filter((group) => group.includes('*'));
+      const exact = listed.filter((name) => !patterns.some((pattern) => wildcardOf(pattern).test(name)) || expected.models.includes(name));
+      assert.deepEqual(exact, expected.models, 'model groups and visible aliases');
+      for (const sample of expected.wildcardSamples ?? []) assert.ok(listed.includes(sample), `${sample} listed for a wildcard route`);
+      if (!expected.wildcardSamples) assert.deepEqual(patterns, [], 'no wildcard route');
+      const skips = config.warnings
+        .filter((warning) => / skipped$/.test(warning) && /provider "/.test(warning))
+        .map((warning) => `${warning.slice(0, warning.indexOf(': '))}: ${/provider "([^"]+)"/.exec(warning)?.[1]}`);
+      assert.deepEqual(skips, expected.skipped ?? []);
+    });
+  }
+});
