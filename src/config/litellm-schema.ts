@@ -40,6 +40,8 @@ export const litellmParamsSchema = z.looseObject({
   batch_concurrency: positiveInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
+  /** A `credential_list` entry whose values fill in what these params leave out. */
+  litellm_credential_name: text.nullish(),
   /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
   drop_params: z.boolean().nullish(),
   /** Parameters always removed from requests to this deployment. */
@@ -194,6 +196,14 @@ export const porticoSettingsSchema = z.looseObject({
   server: serverSettingsSchema.nullish(),
 });
 
+/** LiteLLM's named credentials, referenced by `litellm_params.litellm_credential_name`. */
+export const credentialSchema = z.looseObject({
+  credential_name: text.pipe(z.string().min(1, 'must not be empty')),
+  credential_values: z.record(z.string(), z.unknown()),
+  /** Descriptive (`description`, `custom_llm_provider`, ...): not used. */
+  credential_info: z.record(z.string(), z.unknown()).nullish(),
+});
+
 export const configFileSchema = z.looseObject({
   /** Entries are validated one by one (`modelEntrySchema`), so every bad entry is reported. */
   model_list: z.array(z.unknown()).nullish(),
@@ -203,6 +213,7 @@ export const configFileSchema = z.looseObject({
   portico_settings: porticoSettingsSchema.nullish(),
   /** LiteLLM sets these as environment variables; Portico uses them for `os.environ/` lookups. */
   environment_variables: z.record(z.string(), text).nullish(),
+  credential_list: z.array(credentialSchema).nullish(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -8,6 +8,7 @@ import { ConfigError } from '../spec/errors.ts';
 import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
 import { parseDatabaseUrl } from '../storage/database.ts';
+import { credentialsOf, withCredential } from './credentials.ts';
 import { type ServedEntry, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -135,7 +136,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const modelList = file.model_list ?? [];
   const served: ServedEntry[] = [];
   const unusable: string[] = [];
-  modelList.forEach((rawEntry, index) => {
+  const credentials = credentialsOf(file, problems);
+  modelList.forEach((listedEntry, index) => {
+    const rawEntry = withCredential(listedEntry, index, credentials, problems);
     const params = targetParamsOf(rawEntry);
     const target = params === undefined ? undefined : targetsOf(params, index)[0];
     if (target !== undefined && !target.served) {

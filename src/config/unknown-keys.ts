@@ -67,7 +67,8 @@ function modelInfoKeyKnown(key: string): boolean {
 export function isUsedPath(path: ConfigPath, use: EntryUse): boolean {
   const [top, second, third, fourth] = path;
   if (typeof top !== 'string') return false;
-  if (top === 'portico_settings') return true;
+  // A credential's values are a deployment's connection values.
+  if (top === 'portico_settings' || top === 'credential_list') return true;
   if (top === 'model_list') {
     if (typeof second !== 'number' || !use.isServed(second) || typeof third !== 'string' || !ENTRY_KEYS.has(third)) return false;
     if (fourth === undefined || third === 'model_name') return true;
