@@ -21,7 +21,7 @@ import { startPrivatePostgres, upstreamExecutions, type PrivatePostgres } from '
 
 const MASTER_KEY = 'sk-faults-pg-master-0123456789abcdef';
 const OUTAGE_MS = 10_000;
-const GRACE_MS = 1_000;
+const GRACE_MS = 500;
 /** The grace period bounds the whole stop, the batch engine's drain included; plus slack for a busy machine. */
 const EXIT_WITHIN_MS = GRACE_MS + 3_000;
 const LINES = 40;

@@ -19,7 +19,7 @@ import { waitFor } from '../scale-out/redis-helpers.ts';
 import { startPrivateRedis, upstreamExecutions, type PrivateRedis } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-redis-master-0123456789abcdef';
-const GRACE_MS = 1_000;
+const GRACE_MS = 500;
 /** The grace period bounds the whole stop, the batch engine's drain included; plus slack for a busy machine. */
 const EXIT_WITHIN_MS = GRACE_MS + 3_000;
 const LINES = 30;
