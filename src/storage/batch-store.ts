@@ -6,7 +6,7 @@
  * `leaseExpiresAt` are unix seconds with a fraction (`nowSeconds()`).
  */
 import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
-import { NotFoundError } from '../spec/errors.ts';
+import { AuthenticationError, NotFoundError } from '../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
 import type { Database } from './database.ts';
 import { insertCopyRow, insertFileRow, type NewFile, type NewFileCopy } from './file-store.ts';
@@ -169,7 +169,10 @@ export class BatchStore {
    * Inserts a batch, only while its input file is active: a file deleted (or being deleted)
    * never starts a batch. On PostgreSQL the file row is read `FOR SHARE`, so a delete that
    * begins meanwhile waits for this insert (and then sees the batch, which keeps running, as on
-   * OpenAI); SQLite's `BEGIN IMMEDIATE` serialises the two.
+   * OpenAI); SQLite's `BEGIN IMMEDIATE` serialises the two. Likewise only while the batch's key
+   * exists (a 401 otherwise), its row read `FOR SHARE`: a key deletion either comes first (no
+   * batch) or after (its sweep marks the batch `cancelling`, see `KeyStore.deleteByHashes`),
+   * never in between, however stale the key cache that let the request in.
    */
   async insert(batch: NewBatch): Promise<void> {
     await this.#insertWhileInputActive(toColumns(batch) as Insertable<BatchesTable>);
@@ -197,12 +200,23 @@ export class BatchStore {
    * file is active (a file deleted during the create never starts a batch). Answers whether it applied.
    */
   async settleIntent(batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean }): Promise<boolean> {
+    const { status, nextSyncAt, ...rest } = patch;
     let query = this.#db.kysely
       .updateTable('batches')
-      .set({ ...toColumns(patch), creating: 0, lease_owner: null, lease_expires_at: null })
+      .set({ ...toColumns(rest), creating: 0, lease_owner: null, lease_expires_at: null })
       .where('id', '=', batchId)
       .where('creating', '=', 1)
       .where('lease_owner', '=', owner);
+    if (status !== undefined && !TERMINAL_BATCH_STATUSES.has(status)) {
+      // Its key was deleted while it was being created (the deletion's sweep marked it
+      // `cancelling`): it starts as cancelling, still due at once, so the poller cancels it.
+      query = query.set((eb) => ({
+        status: eb.case().when('status', '=', 'cancelling').then('cancelling').else(status).end(),
+        ...(nextSyncAt === undefined ? {} : { next_sync_at: eb.case().when('status', '=', 'cancelling').then(eb.ref('next_sync_at')).else(nextSyncAt).end() }),
+      }));
+    } else {
+      query = query.set(toColumns({ status, nextSyncAt }));
+    }
     if (options.requireActiveInput) {
       query = query.where((eb) =>
         eb.exists(eb.selectFrom('files').select('files.id').whereRef('files.id', '=', 'batches.input_file_id').where('files.state', '=', 'active')),
@@ -254,6 +268,11 @@ export class BatchStore {
       if (this.#db.dialect === 'postgres') file = file.forShare();
       if ((await file.executeTakeFirst())?.state !== 'active') {
         throw new NotFoundError(`No such File object: ${values.input_file_id}`, { param: 'input_file_id' });
+      }
+      if (values.key_id != null) {
+        let key = trx.selectFrom('api_keys').select('id').where('id', '=', values.key_id);
+        if (this.#db.dialect === 'postgres') key = key.forShare();
+        if ((await key.executeTakeFirst()) === undefined) throw new AuthenticationError('This API key has been deleted.', { code: 'invalid_api_key' });
       }
       await trx.insertInto('batches').values(values).execute();
     });

@@ -6,6 +6,8 @@ import { FileStore } from '../../src/storage/file-store.ts';
 import { KeyStore } from '../../src/storage/key-store.ts';
 import { forEachDatabase, type TestDatabaseContext } from '../helpers/databases.ts';
 import { newBatch, newFile, uniqueId } from './fixtures.ts';
+import { AuthenticationError } from '../../src/spec/errors.ts';
+import { nowSeconds } from '../../src/storage/row-mapping.ts';
 
 /** Several independent instances (PostgreSQL: one pool each), to race against each other. */
 async function instances(ctx: TestDatabaseContext, count: number): Promise<Database[]> {
@@ -23,10 +25,17 @@ async function insertBatch(db: Database, overrides: Parameters<typeof newBatch>[
   return stored;
 }
 
+/** A virtual key row (a batch is inserted only while its key exists); answers its id and hash. */
+async function insertKey(db: Database): Promise<{ id: string; hash: string }> {
+  const key = { id: uniqueId('key_'), hash: uniqueId('hash_') };
+  await new KeyStore(db).insert({ id: key.id, keyHash: key.hash, keyAlias: null, userId: null, teamId: null, models: [], metadata: {}, spend: 0, createdAt: 1, expiresAt: null, blocked: false });
+  return key;
+}
+
 forEachDatabase('batch store', (ctx) => {
   test('a batch reads back as inserted, JSON fields parsed and the rest defaulted', async () => {
     const batch = await insertBatch(ctx.db, {
-      keyId: 'key_1',
+      keyId: (await insertKey(ctx.db)).id,
       deploymentId: 'dep-a',
       providerBatchId: 'batch_upstream',
       metadata: { project: 'x' },
@@ -269,6 +278,35 @@ forEachDatabase('batch store: create intents (issue 9, crash windows in batch cr
     assert.equal(await batches.dropIntent(intent.id, 'creator'), true);
     await assert.rejects(batches.insertIntent(newBatch(input.id, { owner }), 'creator', 15_000), /No such File object/, 'a deleted file starts no batch');
     assert.equal((await batches.list({ owner, limit: 10 })).rows.length, 0);
+  });
+
+  test('a batch created as its key is deleted: a deletion first starts none (401), one in between leaves it cancelling and due', async () => {
+    const batches = new BatchStore(ctx.db);
+    const keys = new KeyStore(ctx.db);
+    const owner = uniqueId('team:');
+    const input = newFile({ owner });
+    await new FileStore(ctx.db).insert(input);
+
+    // The deletion commits before the create writes its intent (the key cache still let it in).
+    const gone = await insertKey(ctx.db);
+    assert.deepEqual(await keys.deleteByHashes([gone.hash]), [gone.id]);
+    await assert.rejects(batches.insertIntent(newBatch(input.id, { owner, keyId: gone.id }), 'creator', 15_000), (error: unknown) => {
+      assert.ok(error instanceof AuthenticationError);
+      return true;
+    });
+    assert.equal((await batches.list({ owner, limit: 10 })).rows.length, 0);
+
+    // The deletion commits between the intent and its confirmation by the provider's answer.
+    const key = await insertKey(ctx.db);
+    const intent = newBatch(input.id, { owner, keyId: key.id, deploymentId: 'dep-a' });
+    await batches.insertIntent(intent, 'creator', 15_000);
+    await keys.deleteByHashes([key.hash]);
+    const started = { providerBatchId: 'b1', status: 'in_progress' as const, nextSyncAt: nowSeconds() + 600 };
+    assert.equal(await batches.settleIntent(intent.id, 'creator', started, { requireActiveInput: true }), true);
+    const settled = await batches.getById(intent.id);
+    assert.deepEqual([settled?.creating, settled?.status, settled?.providerBatchId], [false, 'cancelling', 'b1']);
+    assert.ok(settled!.cancellingAt !== null);
+    assert.ok(settled!.nextSyncAt !== null && settled!.nextSyncAt <= nowSeconds(), 'due now, for the poller to cancel it');
   });
 
   test('an intent whose creator died is taken by exactly one of several instances', async () => {

@@ -106,5 +106,25 @@ portico_settings:
       assert.ok(emulatedNow.request_counts!.completed < 100, `lines stopped running: ${JSON.stringify(emulatedNow.request_counts)}`);
       assert.equal(emulatedNow.request_counts!.total, 100);
     });
+
+    test('a batch whose create is at the provider while its key is deleted ends cancelled', async () => {
+      const doomed = await portico.generateKey({ user_id: 'doomed-mid-create' });
+      const client = portico.client(doomed.key);
+      const file = await client.files.create({ file: await toFile(Buffer.from(jsonl('native-openai', 3)), 'in.jsonl'), purpose: 'batch' });
+      // The provider holds the create; the key is deleted while it does (its intent row is written).
+      upstream.slowNext({ ms: 3000, match: { method: 'POST', path: /\/batches$/ } });
+      const seen = upstream.requests.length;
+      const creating = client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const deadline = Date.now() + 20_000;
+      while (!upstream.requests.slice(seen).some((r) => r.method === 'POST' && r.path.endsWith('/batches'))) {
+        assert.ok(Date.now() < deadline, 'the create never reached the provider');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const deleted = await portico.fetch('/key/delete', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keys: [doomed.token] }) });
+      assert.equal(deleted.status, 200);
+      const batch = await creating;
+      assert.equal(batch.status, 'cancelling');
+      assert.equal(await endedInDatabase(portico, batch.id, () => upstream.advanceBatches()), 'cancelled');
+    });
   });
 }
