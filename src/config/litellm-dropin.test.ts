@@ -203,6 +203,17 @@ describe('LiteLLM drop-in: messages name the key and the value', () => {
     assert.match(mysql.message, /^general_settings\.database_url: "mysql:\/\/u:\*\*\*\*@h\/db": Accepted: /m);
   });
 
+  it('an invalid value is named with its path and the value, a secret masked', () => {
+    const error = configError(() =>
+      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: mock/a, rpm: lots, timeout: -5, api_key: true}}\n', {}),
+    );
+    assert.match(error.message, /^model_list\[0\]\.litellm_params\.rpm: .* \(value: "lots"\)$/m);
+    assert.match(error.message, /^model_list\[0\]\.litellm_params\.timeout: .* \(value: -5\)$/m);
+    assert.match(error.message, /^model_list\[0\]\.litellm_params\.api_key: .* \(value: "\*\*\*\*"\)$/m);
+    const section = configError(() => parseConfig('model_list: []\nrouter_settings: {num_retries: many}\n', {}));
+    assert.match(section.message, /^router_settings\.num_retries: .* \(value: "many"\)$/m);
+  });
+
   it('a placeholder redis_host or redis_url is refused at load, naming the key', () => {
     const host = configError(() => parseConfig(`${model}router_settings: {redis_host: "<your-redis-host>", redis_password: pw}\n`, {}));
     assert.match(host.message, /^router_settings\.redis_host: "<your-redis-host>" is not a host name/m);

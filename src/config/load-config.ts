@@ -127,7 +127,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
 
   const parsed = configFileSchema.safeParse(resolved);
   if (!parsed.success) {
-    reportIssues(parsed.error.issues, [], missingByPath, reported, problems);
+    reportIssues(parsed.error.issues, resolved, [], missingByPath, reported, problems);
     throw new ConfigError(problems.errors.join('\n'));
   }
   const file = parsed.data;
@@ -151,7 +151,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     }
     const entry = modelEntrySchema.safeParse(rawEntry);
     if (!entry.success) {
-      reportIssues(entry.error.issues, ['model_list', index], missingByPath, reported, problems);
+      reportIssues(entry.error.issues, rawEntry, ['model_list', index], missingByPath, reported, problems);
       return;
     }
     for (const validTarget of targetsOf(entry.data.litellm_params, index)) {
@@ -257,19 +257,43 @@ function redisUrlOf(file: ConfigFile, problems: ConfigProblems): string | undefi
 /** zod issues as `path: message`; a value missing for an unset variable says so instead. */
 function reportIssues(
   issues: readonly z.core.$ZodIssue[],
+  root: unknown,
   prefix: ConfigPath,
   missing: ReadonlyMap<string, MissingReference>,
   reported: Set<string>,
   problems: ConfigProblems,
 ): void {
   for (const issue of issues) {
-    const path = [...prefix, ...(issue.path as Array<string | number>)];
+    const relative = issue.path as Array<string | number>;
+    const path = [...prefix, ...relative];
     const key = formatConfigPath(path);
     const reference = missing.get(key);
     if (reported.has(key) && reference) continue;
     reported.add(key);
-    problems.error(path, reference ? describeMissing(reference) : issue.message);
+    problems.error(path, reference ? describeMissing(reference) : `${issue.message}${describeValue(path, valueAt(root, relative))}`);
   }
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
+  let value = root;
+  for (const segment of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+/** Keys whose values are secrets: named in messages, never shown. */
+const SECRET_KEY = /(key|password|secret|token|credentials?)$/i;
+const MAX_SHOWN_VALUE = 80;
+
+/** ` (value: "lots")` for a message about the value at `path`; secrets masked, long values cut. */
+function describeValue(path: ConfigPath, value: unknown): string {
+  if (value === undefined || (value !== null && typeof value === 'object')) return '';
+  const last = path.at(-1);
+  if (typeof last === 'string' && SECRET_KEY.test(last)) return ' (value: "****")';
+  const shown = JSON.stringify(value) ?? String(value);
+  return ` (value: ${shown.length > MAX_SHOWN_VALUE ? `${shown.slice(0, MAX_SHOWN_VALUE)}...` : shown})`;
 }
 
 function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSettings {

@@ -14,6 +14,7 @@ import type { PorticoConfig } from '../config/types.ts';
 import { providerFor } from '../providers/registry.ts';
 import { redactorFor } from '../config/secret-redactor.ts';
 import { GatewayError, NotFoundError, RateLimitError } from '../spec/errors.ts';
+import { mayUseModel, type Principal } from '../spec/principal.ts';
 import type { Redactor } from '../spec/redaction.ts';
 import type { CallOptions, Deployment, Provider, ProviderClient } from '../spec/provider.ts';
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
@@ -190,6 +191,11 @@ export class Router {
   /** `name` and the names that are the same model for a key's allowlist (an alias and its target). */
   equivalentNames(name: string): string[] {
     return this.#routes.equivalents(name);
+  }
+
+  /** Whether the key's allowlist lets `principal` use `name` (by it, a wildcard, or an alias's other name). */
+  mayUse(principal: Principal, name: string): boolean {
+    return principal.allowedModels === null || this.#routes.equivalents(name).some((other) => mayUseModel(principal, other));
   }
 
   /** The deployments serving `group` (an alias: its target's; a wildcard match: derived for it). */

@@ -3,7 +3,7 @@
  * A restricted key learns nothing about groups outside its allowlist, not even whether they exist.
  */
 import { NotFoundError, PermissionDeniedError } from '../spec/errors.ts';
-import { mayUseModel, type Principal } from '../spec/principal.ts';
+import type { Principal } from '../spec/principal.ts';
 import type { Router } from '../routing/router.ts';
 
 /** Client-supplied names are echoed in messages; a 5,000-character name is cut. */
@@ -13,14 +13,14 @@ export function echoName(name: string): string {
   return name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}...` : name;
 }
 
-type ModelNames = Pick<Router, 'equivalentNames'>;
+type ModelNames = Pick<Router, 'mayUse'>;
 
 /**
  * Whether `principal` may use `model`: an alias and its target are one model here, so a key
  * allowed either may use both (and a wildcard in the allowlist matches names).
  */
 export function mayUse(router: ModelNames, principal: Principal, model: string): boolean {
-  return principal.allowedModels === null || router.equivalentNames(model).some((name) => mayUseModel(principal, name));
+  return router.mayUse(principal, model);
 }
 
 export function assertModelUsable(router: Pick<Router, 'hasModelGroup'> & ModelNames, principal: Principal, model: string): void {

@@ -131,6 +131,23 @@ describe('wildcard routes and model group aliases', () => {
     assert.equal((await chat('fake-openai-endpoint-3', aliasOnly)).statusCode, 200, 'the alias allows its target');
     assert.equal((await chat('gpt-4o', aliasOnly)).statusCode, 403);
 
+    // Managed files take the same view: a batch file placed on the alias, by a key listing its target.
+    const boundary = 'portico-boundary';
+    const line = JSON.stringify({ custom_id: '1', method: 'POST', url: '/v1/chat/completions', body: { model: 'my-alias', messages } });
+    const payload = [
+      `--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n`,
+      `--${boundary}\r\ncontent-disposition: form-data; name="target_model_names"\r\n\r\nmy-alias\r\n`,
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="b.jsonl"\r\ncontent-type: application/jsonl\r\n\r\n${line}\n\r\n`,
+      `--${boundary}--\r\n`,
+    ].join('');
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/v1/files',
+      headers: { ...targetOnly, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload,
+    });
+    assert.equal(upload.statusCode, 200, upload.body);
+
     const typo = await app.inject({ method: 'POST', url: '/key/generate', headers: auth, payload: { models: ['claude-*', 'nope-*x'] } });
     assert.equal(typo.statusCode, 200, 'patterns the routes serve are accepted');
   });

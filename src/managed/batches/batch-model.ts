@@ -11,17 +11,19 @@
  * Pure: the router and the principal are asked only whether a group exists and is allowed.
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
-import { mayUseModel, type Principal } from '../../spec/principal.ts';
+import type { Principal } from '../../spec/principal.ts';
 import type { FileRecord } from '../../storage/file-store.ts';
 
 export interface ModelGroupCatalog {
   hasModelGroup(name: string): boolean;
+  /** The key's allowlist, an alias and its target being one model (`Router.mayUse`). */
+  mayUse(principal: Principal, name: string): boolean;
 }
 
 /** The group to run on; it may still be unknown to the router or denied to the key (the caller checks and answers 400/403). */
 export function chooseBatchModelGroup(file: Pick<FileRecord, 'id' | 'modelGroups' | 'lineModels'>, requested: string | null, principal: Principal, catalog: ModelGroupCatalog): string {
   const groups = file.modelGroups ?? [];
-  const choices = groups.filter((group) => catalog.hasModelGroup(group) && mayUseModel(principal, group));
+  const choices = groups.filter((group) => catalog.hasModelGroup(group) && catalog.mayUse(principal, group));
   if (requested !== null) {
     if (!choices.includes(requested)) {
       throw new InvalidRequestError(`The model '${requested.slice(0, 100)}' is not one this batch can run on: the input file ${file.id} is placed on ${describeChoices(choices)}.`, {

@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
 import { BatchStartUnconfirmedError, ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type OpenAIBatch, type OpenAIList } from '../../spec/openai-objects.ts';
-import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts';
+import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions } from '../../spec/provider.ts';
 import type { BatchExecution, BatchRecord, BatchStore, NewBatch } from '../../storage/batch-store.ts';
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
@@ -62,7 +62,7 @@ export class BatchService {
     if (!router.hasModelGroup(modelGroup)) {
       throw new InvalidRequestError(`The model '${modelGroup.slice(0, 100)}' named in the input file is not served by this gateway.`, { param: 'body.model', code: 'model_not_found' });
     }
-    if (!mayUseModel(principal, modelGroup)) {
+    if (!router.mayUse(principal, modelGroup)) {
       throw new PermissionDeniedError(`This key is not allowed to use the model '${modelGroup}'.`, { param: 'model' });
     }
 

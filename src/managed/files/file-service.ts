@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
 import { GatewayError, InvalidRequestError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, UpstreamConnectionError } from '../../spec/errors.ts';
 import type { OpenAIFile, OpenAIFileDeleted, OpenAIList } from '../../spec/openai-objects.ts';
-import { canAccess, mayUseModel, type Principal } from '../../spec/principal.ts';
+import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions, Deployment } from '../../spec/provider.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { FileRecord, FileStore, NewFileCopy } from '../../storage/file-store.ts';
@@ -218,7 +218,7 @@ export class FileService {
 
   #checkTargets(principal: Principal, targets: readonly string[], lineModels: readonly string[]): void {
     for (const group of targets) {
-      if (!this.#deps.router.hasModelGroup(group) || !mayUseModel(principal, group)) {
+      if (!this.#deps.router.hasModelGroup(group) || !this.#deps.router.mayUse(principal, group)) {
         const known = this.#deps.router.hasModelGroup(group);
         if (known) throw new PermissionDeniedError(`This key is not allowed to use the model '${group}'.`, { param: 'target_model_names' });
         throw new InvalidRequestError(`Unknown model '${group.slice(0, 100)}' in 'target_model_names'.`, { param: 'target_model_names', code: 'model_not_found' });
