@@ -1,8 +1,11 @@
 /**
  * Records the results of finished batch lines by group commit: completions that arrive while a
- * write is in flight are written together by the next write, so a busy engine pays one
- * statement (and one commit) per group instead of one per line, while a lone completion is
- * written at once (no timer, no added latency).
+ * write is in flight, or within `groupWindowMs` of the last write, are written together by the
+ * next write, so a busy engine pays one statement (and one commit) per group instead of one per
+ * line, while a lone completion after a quiet spell is written at once. The window matters on
+ * SQLite, whose writes finish synchronously: without it every answer arriving in its own turn of
+ * the event loop was written (and committed to the WAL) alone, 10,000 commits for 10,000 lines.
+ * It delays only the recording; the line's slot is free as soon as its call is over.
  *
  * While the database is unavailable (down, restarting), results are kept and written again, with
  * a growing pause, until it is back: the line's upstream call has run, and dropping its answer
@@ -17,6 +20,8 @@ const DEFAULT_MAX_GROUP = 250;
 /** First pause before writing again to an unavailable database; doubles up to the maximum. */
 const DEFAULT_RETRY_MIN_MS = 100;
 const DEFAULT_RETRY_MAX_MS = 2_000;
+/** Writes start at most this often while completions keep coming. */
+const DEFAULT_GROUP_WINDOW_MS = 10;
 
 interface QueuedCompletion extends BatchItemCompletion {
   resolve: (recorded: boolean) => void;
@@ -28,6 +33,8 @@ export interface BatchLineResultsOptions {
   /** Pauses between writes while the database is unavailable, ms. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Completions within this long of the last write wait for the next one, ms (0 = write at once). */
+  groupWindowMs?: number;
 }
 
 export class BatchLineResults {
@@ -35,6 +42,8 @@ export class BatchLineResults {
   readonly #maxGroup: number;
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
+  readonly #groupWindowMs: number;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
   #queue: QueuedCompletion[] = [];
   #writing = false;
   #abandoned: Error | undefined;
@@ -45,6 +54,7 @@ export class BatchLineResults {
     this.#maxGroup = Math.max(1, options.maxGroup ?? DEFAULT_MAX_GROUP);
     this.#retryMinMs = options.retryMinMs ?? DEFAULT_RETRY_MIN_MS;
     this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS);
+    this.#groupWindowMs = Math.max(0, options.groupWindowMs ?? DEFAULT_GROUP_WINDOW_MS);
   }
 
   /** Results waiting for the database. */
@@ -77,6 +87,10 @@ export class BatchLineResults {
     let pauseMs = this.#retryMinMs;
     try {
       while (this.#queue.length > 0) {
+        const wait = this.#lastWriteAt + this.#groupWindowMs - performance.now();
+        // A plain timer (not `#pause`): an `abandon` meanwhile must not reject these, they are written.
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.#lastWriteAt = performance.now();
         const group = this.#queue.splice(0, this.#maxGroup);
         const unwritten = await this.#writeGroup(group);
         if (unwritten.length === 0) {

@@ -99,3 +99,22 @@ forEachDatabase('batch line results', (ctx) => {
     assert.equal((await store.countByState(batchId)).running, 1);
   });
 });
+
+forEachDatabase('batch line results, answers arriving one per turn of the event loop', (ctx) => {
+  test('completions within the group window of the last write share the next write (SQLite wrote each alone)', async () => {
+    const store = new ObservedStore(ctx.db);
+    const results = new BatchLineResults(store, { groupWindowMs: 200 });
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const items = await leasedLines(store, batchId, 20);
+    // As the engine sees answers: each in its own macrotask, after the previous one's write began.
+    const recorded: Promise<boolean>[] = [];
+    for (const item of items) {
+      recorded.push(results.complete(item, { owner: 'engine', attempt: item.attempts }, { state: 'succeeded', result: { line: item.lineIndex } }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok((await Promise.all(recorded)).every(Boolean));
+    // The first is written at once; the 19 that followed within the window go together.
+    assert.deepEqual(store.groups, [1, 19]);
+    assert.equal((await store.countByState(batchId)).succeeded, 20);
+  });
+});
