@@ -40,12 +40,19 @@ export function asDatabaseUnavailable(error: unknown): unknown {
 /**
  * The pool as Kysely's PostgreSQL dialect sees it, with connection failures (on connect and on
  * every query) turned into `DatabaseUnavailableError`.
+ *
+ * Every client also gets an `error` listener of its own: `pg` emits `error` when a connection
+ * drops (a server restart terminates it), and the pool listens only while the client is idle in
+ * it. A client checked out at that moment (in a transaction, between two statements) would
+ * otherwise raise an uncaught exception and end the process. Its queries fail anyway (the one
+ * running, and every later one as "not queryable"), which is how the caller learns of it.
  */
 export function reportingUnavailability(pool: pg.Pool): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     let wrapped = clients.get(client);
     if (wrapped === undefined) {
+      client.on('error', () => {});
       wrapped = {
         query(...args: unknown[]) {
           const result = (client.query as (...a: unknown[]) => unknown)(...args);
