@@ -38,6 +38,11 @@ export class Ref {
 
 export type Resolve = (ref: Ref) => string;
 
+/** Percent-encodes any string: lone surrogates (which `encodeURIComponent` refuses) become U+FFFD first. */
+export function uriEncode(text: string): string {
+  return encodeURIComponent(text.toWellFormed());
+}
+
 export function toJsonText(value: unknown, resolve: Resolve): string {
   if (value instanceof Raw) return value.make();
   if (value instanceof Ref) return JSON.stringify(resolve(value));

@@ -2,7 +2,7 @@
  * Turns a generated `FuzzCase` into the exact bytes of one HTTP request, resolving the ids it
  * refers to against what exists now (files and batches created so far, keys minted so far).
  */
-import { Ref, toJsonText, type Resolve } from './hostile-json.ts';
+import { Ref, toJsonText, uriEncode, type Resolve } from './hostile-json.ts';
 import type { RawRequest } from './raw-http.ts';
 import type { BodyMutation, FuzzCase, KeyName, PathSegment } from './request-arbitraries.ts';
 import { multipartContentType, renderMultipart } from './upload-arbitraries.ts';
@@ -44,7 +44,7 @@ export function renderCase(value: FuzzCase, world: LiveWorld): RenderedCase {
   if (value.rawHead !== null) {
     return { request: { method: value.method, target: '', headers: [], rawHead: Buffer.from(value.rawHead, 'latin1') }, keyName: null, fileBytes: null };
   }
-  const segment = (part: PathSegment) => (part instanceof Ref ? encodeURIComponent(resolve(part)) : part);
+  const segment = (part: PathSegment) => (part instanceof Ref ? uriEncode(resolve(part)) : part);
   const path = `${value.prefix}/${value.segments.map(segment).join('/')}`;
   const target = `${path.startsWith('/') ? path : `/${path}`}${renderQuery(value.query, resolve)}`;
 
@@ -112,7 +112,7 @@ export function renderCase(value: FuzzCase, world: LiveWorld): RenderedCase {
 function renderQuery(query: FuzzCase['query'], resolve: Resolve): string {
   if (typeof query === 'string') return query;
   if (query.length === 0) return '';
-  const encode = (text: string) => encodeURIComponent(text.replace(/[\ud800-\udfff]/g, '\ufffd'));
+  const encode = (text: string) => uriEncode(text);
   return `?${query.map(([name, item]) => `${encode(name)}=${encode(item instanceof Ref ? resolve(item) : item)}`).join('&')}`;
 }
 

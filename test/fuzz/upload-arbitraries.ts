@@ -5,7 +5,7 @@
  * endpoints, unknown models, huge lines, invalid UTF-8, a BOM, CRLF).
  */
 import fc from 'fast-check';
-import { anyJson, deeplyNested, objectWith, oddString, toJsonText, type Resolve } from './hostile-json.ts';
+import { anyJson, deeplyNested, objectWith, oddString, toJsonText, uriEncode, type Resolve } from './hostile-json.ts';
 
 export interface UploadWorldModels {
   chat: readonly string[];
@@ -134,8 +134,8 @@ const fileName = fc.oneof(
 const fileDisposition = (name: string): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 8, arbitrary: fileName.map((filename) => `form-data; name="${name}"; filename="${filename.replace(/["\\]/g, (c) => `\\${c}`)}"`) },
-    { weight: 2, arbitrary: fileName.map((filename) => `form-data; name="${name}"; filename*=UTF-8''${encodeURIComponent(filename)}`) },
-    { weight: 1, arbitrary: fileName.map((filename) => `form-data; name="${name}"; filename="fallback.jsonl"; filename*=utf-8''${encodeURIComponent(filename)}`) },
+    { weight: 2, arbitrary: fileName.map((filename) => `form-data; name="${name}"; filename*=UTF-8''${uriEncode(filename)}`) },
+    { weight: 1, arbitrary: fileName.map((filename) => `form-data; name="${name}"; filename="fallback.jsonl"; filename*=utf-8''${uriEncode(filename)}`) },
     {
       weight: 1,
       arbitrary: fc.constantFrom(
