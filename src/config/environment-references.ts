@@ -11,13 +11,17 @@ const PREFIX = 'os.environ/';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** An `os.environ/NAME` whose variable is not set (or names none): the value was left out. */
-export interface MissingReference {
+/** An `os.environ/NAME` of the file, and whether its variable was set (unset: the value was left out). */
+export interface EnvironmentReference {
   readonly path: ConfigPath;
   /** Empty when the reference names no variable. */
   readonly name: string;
+  /** As written: `os.environ/NAME`. */
   readonly reference: string;
+  readonly resolved: boolean;
 }
+
+export type MissingReference = EnvironmentReference;
 
 export function describeMissing(missing: MissingReference): string {
   return missing.name.length === 0
@@ -25,21 +29,19 @@ export function describeMissing(missing: MissingReference): string {
     : `environment variable ${missing.name} is not set (referenced as os.environ/${missing.name})`;
 }
 
-export function resolveEnvironmentReferences(value: unknown, env: Environment, missing: MissingReference[], path: ConfigPath = []): unknown {
+/** `value` with its references resolved; each reference met is recorded in `references`. */
+export function resolveEnvironmentReferences(value: unknown, env: Environment, references: EnvironmentReference[], path: ConfigPath = []): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(PREFIX)) return value;
     const name = value.slice(PREFIX.length).trim();
     const resolved = name.length === 0 ? undefined : env[name];
-    if (resolved === undefined) {
-      missing.push({ path, name, reference: value });
-      return undefined;
-    }
+    references.push({ path, name, reference: value, resolved: resolved !== undefined });
     return resolved;
   }
-  if (Array.isArray(value)) return value.map((item, index) => resolveEnvironmentReferences(item, env, missing, [...path, index]));
+  if (Array.isArray(value)) return value.map((item, index) => resolveEnvironmentReferences(item, env, references, [...path, index]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = resolveEnvironmentReferences(item, env, missing, [...path, key]);
+    for (const [key, item] of Object.entries(value)) out[key] = resolveEnvironmentReferences(item, env, references, [...path, key]);
     return out;
   }
   return value;

@@ -152,6 +152,16 @@ general_settings:
     }
   });
 
+  it('only references Portico reads are resolved: the others stay as written, out of the deployment', () => {
+    const config = parseConfig(
+      'model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_KEY, vertex_credentials: os.environ/VERTEX_CREDS}}\n',
+      { OPENAI_KEY: 'sk-1', VERTEX_CREDS: '{"private_key": "secret"}' },
+    );
+    assert.equal(config.deployments[0].apiKey, 'sk-1');
+    assert.equal(config.deployments[0].params.vertex_credentials, 'os.environ/VERTEX_CREDS');
+    assert.doesNotMatch(JSON.stringify(config.deployments), /private_key/);
+  });
+
   it('an unset variable Portico needs is still an error naming the key and the variable', () => {
     const error = configError(() =>
       parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, rpm: os.environ/RPM}}\ngeneral_settings: {master_key: os.environ/MASTER}\n', {}),

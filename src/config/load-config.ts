@@ -12,7 +12,7 @@ import { credentialsOf, withCredential } from './credentials.ts';
 import { type ServedEntry, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { type Environment, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
+import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings, ServerSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
@@ -120,8 +120,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   }
   const problems = new ConfigProblems();
   const environment = environmentWith(raw, env);
-  const missing: MissingReference[] = [];
-  const resolved = resolveEnvironmentReferences(raw, environment, missing);
+  const references: EnvironmentReference[] = [];
+  const resolved = resolveEnvironmentReferences(raw, environment, references);
+  const missing = references.filter((reference) => !reference.resolved);
   const missingByPath = new Map(missing.map((reference) => [formatConfigPath(reference.path), reference]));
   const reported = new Set<string>();
 
@@ -149,7 +150,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
       else problems.warn(target.path, `${target.reason}; entry${typeof group === 'string' ? ` "${group}"` : ''} skipped`);
       return;
     }
-    const entry = modelEntrySchema.safeParse(rawEntry);
+    const entry = modelEntrySchema.safeParse(target === undefined ? rawEntry : withUnusedReferencesAsWritten(rawEntry, index, target.provider.paramKeys ?? [], references));
     if (!entry.success) {
       reportIssues(entry.error.issues, rawEntry, ['model_list', index], missingByPath, reported, problems);
       return;
@@ -193,6 +194,25 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     warnings: problems.warnings,
   };
   return deepFreeze(config);
+}
+
+/**
+ * An entry with the `os.environ/` references Portico does not read put back as written: only what
+ * Portico needs is resolved (a Vertex credential of an OpenAI entry, say, never enters its
+ * deployment's params).
+ */
+function withUnusedReferencesAsWritten(rawEntry: unknown, index: number, paramKeys: readonly string[], references: readonly EnvironmentReference[]): unknown {
+  const use: EntryUse = { isServed: () => true, providerParamKeys: () => paramKeys };
+  const unused = references.filter((reference) => reference.path[0] === 'model_list' && reference.path[1] === index && reference.resolved && !isUsedPath(reference.path, use));
+  if (unused.length === 0) return rawEntry;
+  const copy = structuredClone(rawEntry) as Record<string, unknown>;
+  for (const reference of unused) {
+    let container: unknown = copy;
+    const inner = reference.path.slice(2);
+    for (const segment of inner.slice(0, -1)) container = container !== null && typeof container === 'object' ? (container as Record<string | number, unknown>)[segment] : undefined;
+    if (container !== null && typeof container === 'object') (container as Record<string | number, unknown>)[inner[inner.length - 1]] = reference.reference;
+  }
+  return copy;
 }
 
 /**

@@ -88,6 +88,16 @@ describe('per-key limits', () => {
     assert.equal(Math.round(await limits.limiter.usage('key:key_tpm:rpm', MINUTE)), admitted, 'the refused request was given back');
   });
 
+  it("a wildcard route's tpm is charged for the model names it serves, each under its own deployment", async () => {
+    const { router, limits } = routerWith('  - {model_name: "mock-*", litellm_params: {model: "mock/*", tpm: 1000}, model_info: {id: route}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const answer = (await router.send('mock-alpha', chat)) as { body: { usage: { total_tokens: number } } };
+    await settle();
+    const [derived] = router.deploymentsOf('mock-alpha');
+    assert.equal(derived.upstreamModel, 'alpha');
+    assert.ok(answer.body.usage.total_tokens > 0);
+    assert.equal(await limits.limiter.usage(deploymentTpmKey(derived.id), MINUTE), answer.body.usage.total_tokens);
+  });
+
   it('the tokens of a streamed answer are charged when the stream ends, from its usage event', async () => {
     const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}, model_info: {id: streamed}}\n  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_stream');

@@ -24,6 +24,7 @@ import type { AttemptReport, DeploymentAdmission } from '../routing/router.ts';
 import { RATE_WINDOW_MS, deploymentRpmKey, deploymentTpmKey, tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
 import { keyRpmKey, keyTpmKey } from '../routing/rate-limits/key-budgets.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
+import { routeDeploymentOf } from '../routing/model-routes.ts';
 import { meterStreamUsage } from './stream-usage.ts';
 
 export { keyRpmKey, keyTpmKey };
@@ -97,7 +98,8 @@ export class LiveRateLimits {
    */
   observeAttempt(report: AttemptReport): void {
     if (report.result === undefined) return;
-    const deployment = this.#deployments.get(report.deploymentId);
+    // A wildcard route's deployment for one model name has its route's limits (counted per name).
+    const deployment = this.#deployments.get(report.deploymentId) ?? routeDeploymentOf(report.deploymentId, this.#deployments);
     // The batch engine's lines are sent with `countAgainstLimits: false` and charged by the engine.
     const deploymentTpm = deployment?.tpm !== undefined && report.countedAgainstLimits !== false;
     const token = report.accountingToken;

@@ -133,6 +133,18 @@ export class ModelRoutes {
 }
 
 /**
+ * The wildcard route deployment a derived deployment id (`<route id>~<model>`) belongs to, among
+ * `deployments` by id: what its rpm/tpm are (the same as its route's).
+ */
+export function routeDeploymentOf(id: string, deployments: ReadonlyMap<string, Deployment>): Deployment | undefined {
+  for (let at = id.lastIndexOf(DERIVED_ID_SEPARATOR); at > 0; at = id.lastIndexOf(DERIVED_ID_SEPARATOR, at - 1)) {
+    const route = deployments.get(id.slice(0, at));
+    if (route !== undefined && isModelPattern(route.modelGroup)) return route;
+  }
+  return undefined;
+}
+
+/**
  * The upstream model a wildcard deployment sends for the request's `captures`; undefined when
  * it does not serve that name (`model: "*"` serves only names of its own provider).
  */
