@@ -82,6 +82,12 @@ export interface BatchUpdateGuard {
   expectedStatus?: BatchStatus | readonly BatchStatus[];
   /** Apply only while this owner holds the batch's lease. */
   leaseOwner?: string;
+  /**
+   * A cancel recorded meanwhile stays: a non-terminal status in the patch leaves `cancelling` as
+   * it is, and its `cancellingAt` does not replace one already set. For reports computed from a
+   * read taken before a cancel could land (a sync's progress).
+   */
+  keepCancel?: boolean;
 }
 
 export interface BatchListOptions {
@@ -316,9 +322,19 @@ export class BatchStore {
 
   /** Applies `patch` if the guard holds; answers whether it applied. */
   async update(id: string, patch: BatchPatch, guard: BatchUpdateGuard = {}): Promise<boolean> {
-    const values = toColumns(patch);
-    if (Object.keys(values).length === 0) return false;
-    let query = this.#db.kysely.updateTable('batches').set(values).where('id', '=', id);
+    if (Object.keys(toColumns(patch)).length === 0) return false;
+    const { status, cancellingAt, ...rest } = patch;
+    const cancelKept = guard.keepCancel === true && status !== undefined && !TERMINAL_BATCH_STATUSES.has(status);
+    let query = this.#db.kysely
+      .updateTable('batches')
+      .set(toColumns(cancelKept ? rest : patch))
+      .where('id', '=', id);
+    if (cancelKept) {
+      query = query.set((eb) => ({
+        status: eb.case().when('status', '=', 'cancelling').then('cancelling').else(status).end(),
+        ...(cancellingAt === undefined ? {} : { cancelling_at: eb.fn.coalesce('cancelling_at', eb.val(cancellingAt)) }),
+      }));
+    }
     if (guard.expectedStatus !== undefined) {
       const statuses = typeof guard.expectedStatus === 'string' ? [guard.expectedStatus] : [...guard.expectedStatus];
       query = query.where('status', 'in', statuses);

@@ -162,9 +162,10 @@ export class BatchSynchronizer {
       await this.#finalise(batch, progress, owner);
       return;
     }
-    // A cancel we asked for is not undone by a provider that has not caught up yet.
+    // A cancel we asked for is not undone by a provider that has not caught up yet, nor one that
+    // landed after `batch` was read (keepCancel).
     const status: BatchStatus = batch.status === 'cancelling' && progress.status !== 'cancelling' ? 'cancelling' : progress.status;
-    await this.#deps.batches.update(batch.id, { ...progressFields(batch, progress), status }, { leaseOwner: owner });
+    await this.#deps.batches.update(batch.id, { ...progressFields(batch, progress), status }, { leaseOwner: owner, keepCancel: true });
   }
 
   async #finalise(batch: BatchRecord, progress: ProviderBatch, owner: string): Promise<void> {
