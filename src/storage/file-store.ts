@@ -13,7 +13,7 @@
  * ran out was left by a request or instance that died and is settled (removed) by whoever finds
  * it. It turns active only while it is still uploading and its file is still active.
  */
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { OpenAIFileStatus } from '../spec/openai-objects.ts';
 import type { Database } from './database.ts';
 import { toPage, type Page } from './page.ts';
@@ -124,6 +124,27 @@ export interface FileListOptions {
 
 type Executor = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 
+/** The most an owner's active files may add up to (`insertWithinLimit`); an absent bound is no bound. */
+export interface OwnerLimit {
+  maxFiles?: number;
+  maxBytes?: number;
+}
+
+export type OwnerLimitOutcome = 'inserted' | 'over_files' | 'over_bytes';
+
+/** First key of the PostgreSQL advisory locks that serialise one owner's quota-checked inserts. */
+const OWNER_QUOTA_LOCK_SPACE = 7_215_048;
+
+async function usageOf(db: Executor, owner: string): Promise<{ files: number; bytes: number }> {
+  const row = await db
+    .selectFrom('files')
+    .select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('bytes')])
+    .where('owner', '=', owner)
+    .where('state', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return { files: Number(row.files), bytes: Number(row.bytes) };
+}
+
 export class FileStore {
   readonly #db: Database;
 
@@ -136,6 +157,25 @@ export class FileStore {
     await this.#db.kysely.transaction().execute(async (trx) => {
       await insertFileRow(trx, file);
       for (const copy of copies) await insertCopyRow(trx, { ...copy, fileId: file.id });
+    });
+  }
+
+  /**
+   * Inserts a file and its copies like `insert`, only while the owner's active files with this one
+   * stay inside `limit`: the usage is counted and the rows written in one transaction that holds
+   * the owner's quota lock (PostgreSQL: a transaction advisory lock on the owner; SQLite:
+   * `BEGIN IMMEDIATE`), so uploads of one owner racing on any number of instances are recorded
+   * one at a time and only those that fit are. Answers `inserted`, or which limit refused it.
+   */
+  async insertWithinLimit(file: NewFile, copies: readonly Omit<NewFileCopy, 'fileId'>[], limit: OwnerLimit): Promise<OwnerLimitOutcome> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      if (this.#db.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${OWNER_QUOTA_LOCK_SPACE}, hashtext(${file.owner}))`.execute(trx);
+      const usage = await usageOf(trx, file.owner);
+      if (limit.maxFiles !== undefined && usage.files + 1 > limit.maxFiles) return 'over_files';
+      if (limit.maxBytes !== undefined && usage.bytes + file.bytes > limit.maxBytes) return 'over_bytes';
+      await insertFileRow(trx, file);
+      for (const copy of copies) await insertCopyRow(trx, { ...copy, fileId: file.id });
+      return 'inserted';
     });
   }
 
@@ -181,13 +221,7 @@ export class FileStore {
 
   /** How many active files an owner holds, and their bytes (what the per-owner quotas count). */
   async usageOf(owner: string): Promise<{ files: number; bytes: number }> {
-    const row = await this.#db.kysely
-      .selectFrom('files')
-      .select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('bytes')])
-      .where('owner', '=', owner)
-      .where('state', '=', 'active')
-      .executeTakeFirstOrThrow();
-    return { files: Number(row.files), bytes: Number(row.bytes) };
+    return usageOf(this.#db.kysely, owner);
   }
 
   /** Applies `patch`; answers whether the file exists (and is not a tombstone). */

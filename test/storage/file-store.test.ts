@@ -204,3 +204,23 @@ forEachDatabase('file store', (ctx) => {
     assert.equal((await files.getById(input.id))?.state, 'deleted');
   });
 });
+
+forEachDatabase('file store: per-owner limits (issue 9, defect 13b)', (ctx) => {
+  test('inserts of one owner racing on several instances are recorded only as far as they fit', async () => {
+    const pools = [ctx.db, ...(await Promise.all([1, 2, 3].map(() => ctx.openAnother({ migrate: false }))))];
+    const owner = uniqueId('user:');
+    const byBytes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => new FileStore(pools[i % pools.length]!).insertWithinLimit(newFile({ owner, bytes: 40 }), [], { maxBytes: 100, maxFiles: 10 })),
+    );
+    assert.equal(byBytes.filter((outcome) => outcome === 'inserted').length, 2);
+    assert.ok(byBytes.every((outcome) => outcome === 'inserted' || outcome === 'over_bytes'));
+    assert.deepEqual(await new FileStore(ctx.db).usageOf(owner), { files: 2, bytes: 80 });
+
+    const other = uniqueId('user:');
+    const byCount = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => new FileStore(pools[i % pools.length]!).insertWithinLimit(newFile({ owner: other, bytes: 1 }), [], { maxFiles: 3 })),
+    );
+    assert.equal(byCount.filter((outcome) => outcome === 'inserted').length, 3);
+    assert.deepEqual(await new FileStore(ctx.db).usageOf(other), { files: 3, bytes: 3 });
+  });
+});

@@ -104,7 +104,7 @@ export class FileService {
         if (fields.targetModelGroups.length > 0) {
           throw new InvalidRequestError("'target_model_names' is only supported for purpose 'batch'.", { param: 'target_model_names' });
         }
-        await this.#deps.files.insert(base);
+        await this.#quota.record(principal, base);
         return toOpenAIFile({ ...base, ...emptyFields });
       }
       const summary = this.#checkBatchFile(upload.filename, blob, batchInput);
@@ -114,7 +114,7 @@ export class FileService {
       const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, upload.filename, call) : [];
       const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels, lineModels };
       try {
-        await this.#deps.files.insert(file, copies.map(activeCopy));
+        await this.#quota.record(principal, file, copies.map(activeCopy));
       } catch (error) {
         await this.#abandonCopies(copies);
         throw error;

@@ -112,6 +112,24 @@ portico_settings:
       }
     });
 
+    test('uploads of one owner racing each other are recorded only as far as they fit', async () => {
+      // Each alone fits (the checks before and while streaming pass for all of them); together they do
+      // not. Four at once: the most one key may upload at a time.
+      const { key } = await portico.generateKey({ user_id: 'racing-owner' });
+      const client = portico.client(key);
+      const blobsBefore = await storedBlobs();
+      const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => upload(client, 40_000)));
+      const stored = outcomes.filter((o) => o.status === 'fulfilled');
+      assert.equal(stored.length, 2, `exactly two of 40 000 bytes fit in 100 000: ${outcomes.map((o) => o.status).join(', ')}`);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') await rejects(Promise.reject(outcome.reason), 413, 'storage_quota_exceeded');
+      assert.equal((await client.files.list()).data.length, 2);
+      assert.equal(await storedBlobs(), blobsBefore + 2, 'the refused uploads kept nothing');
+
+      const { key: countKey } = await portico.generateKey({ user_id: 'racing-count-owner' });
+      const counted = await Promise.allSettled(Array.from({ length: 4 }, () => upload(portico.client(countKey), 10)));
+      assert.equal(counted.filter((o) => o.status === 'fulfilled').length, 3, 'exactly three files fit the file count');
+    });
+
     test('an owner at its file count gets a 403 until it deletes one; team keys share the quota', async () => {
       const first = await portico.generateKey({ team_id: 'quota-team' });
       const second = await portico.generateKey({ team_id: 'quota-team' });
