@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
 import { parseDatabaseUrl } from '../storage/database.ts';
 import { credentialsOf, withCredential } from './credentials.ts';
+import { ROUTING_STRATEGIES, type RoutingStrategyName } from '../routing/strategies/index.ts';
 import { type ServedEntry, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -322,10 +323,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
   if (litellm.modify_params === true) {
     problems.warn(['litellm_settings', 'modify_params'], 'not implemented: messages go to the provider as the client wrote them (drop_params is)');
   }
-  const strategy = router.routing_strategy ?? 'simple-shuffle';
-  if (strategy !== 'simple-shuffle') {
-    problems.warn(['router_settings', 'routing_strategy'], `"${strategy}" is not supported; Portico uses simple-shuffle`);
-  }
+  const routingStrategy = routingStrategyOf(router.routing_strategy ?? 'simple-shuffle', problems);
   type FallbackLists = ReadonlyArray<Record<string, string[]>> | null | undefined;
   /** router_settings' and litellm_settings' lists merged, router_settings' targets first. */
   const merged = (...lists: FallbackLists[]): Record<string, string[]> => {
@@ -347,7 +345,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
   return {
     numRetries: router.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
     timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
-    routingStrategy: 'simple-shuffle',
+    routingStrategy,
     fallbacks: merged(router.fallbacks, litellm.fallbacks),
     contextWindowFallbacks: merged(router.context_window_fallbacks, litellm.context_window_fallbacks),
     contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),
@@ -356,6 +354,17 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
     modelGroupAlias,
   };
+}
+
+/** LiteLLM's strategies Portico has; `usage-based-routing` (v1) runs as v2, others as simple-shuffle, warned. */
+function routingStrategyOf(name: string, problems: ConfigProblems): RoutingStrategyName {
+  if ((ROUTING_STRATEGIES as readonly string[]).includes(name)) return name as RoutingStrategyName;
+  if (name === 'usage-based-routing') {
+    problems.warn(['router_settings', 'routing_strategy'], '"usage-based-routing" runs as usage-based-routing-v2 (LiteLLM\'s recommended successor)');
+    return 'usage-based-routing-v2';
+  }
+  problems.warn(['router_settings', 'routing_strategy'], `"${name}" is not supported (supported: ${ROUTING_STRATEGIES.join(', ')}); Portico uses simple-shuffle`);
+  return 'simple-shuffle';
 }
 
 /** An alias naming a group that does not exist would be a 404 for every request to it: say so. */

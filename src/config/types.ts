@@ -2,6 +2,7 @@
  * Portico's resolved configuration: what `config/load-config.ts` builds from a LiteLLM-style
  * YAML file and the environment. Frozen after load.
  */
+import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
 
 export interface RouterSettings {
@@ -9,7 +10,8 @@ export interface RouterSettings {
   readonly numRetries: number;
   /** Default per-request upstream timeout, milliseconds (LiteLLM `timeout`, seconds in YAML). */
   readonly timeoutMs: number;
-  readonly routingStrategy: 'simple-shuffle';
+  /** LiteLLM's `routing_strategy`: how a deployment of the group is picked (`routing/strategies/`). */
+  readonly routingStrategy: RoutingStrategyName;
   /** Model group -> groups (or deployment ids) to try, in order, when every deployment of it failed. */
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;
   /** The same, when the prompt exceeded the model's context window (`context_window_fallbacks`). */

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.ts';
 import { FAILURE_WINDOW_MS, type CooldownPolicy } from '../routing/cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from '../routing/deployment-health.ts';
 import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
+import { InMemoryRoutingStats, type RoutingStats } from '../routing/routing-stats.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { LiveRateLimits } from './live-rate-limits.ts';
 import type { RedisConnection } from './redis-connection.ts';
@@ -35,6 +36,8 @@ export interface SharedState {
   readonly health: DeploymentHealth;
   /** The live-traffic limits over `limiter`: the router's admission, the key limits, the token meter. */
   readonly limits: LiveRateLimits;
+  /** Deployments' load for the routing strategies (`router_settings.routing_strategy`). */
+  readonly routingStats: RoutingStats;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;
   /** Stops listening and closes the Redis connections. */
@@ -55,14 +58,16 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       limiter,
       health: new InMemoryDeploymentHealth(cooldownPolicyOf(config)),
       limits: new LiveRateLimits(limiter, config.deployments),
+      routingStats: new InMemoryRoutingStats(),
       close: async () => undefined,
     };
   }
   // Loaded only when Redis is configured: a single instance does not carry the Redis client.
-  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }] = await Promise.all([
+  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }] = await Promise.all([
     import('./redis-connection.ts'),
     import('./redis-deployment-health.ts'),
     import('./redis-rate-limiter.ts'),
+    import('./redis-routing-stats.ts'),
   ]);
   if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
   const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
@@ -77,6 +82,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     limiter,
     health,
     limits: new LiveRateLimits(limiter, config.deployments),
+    routingStats: new RedisRoutingStats(redis),
     redis,
     async close() {
       await health.close();

@@ -24,6 +24,8 @@ import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retry
 import { abortedError, attemptSignal } from './signals.ts';
 import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
+import { InMemoryRoutingStats, type RoutingStats } from './routing-stats.ts';
+import { type RoutingStrategyName, strategyChooser } from './strategies/index.ts';
 import { pickDeployment } from './weighted-pick.ts';
 
 const MAX_DERIVED_CLIENTS = 1000;
@@ -118,6 +120,8 @@ export interface RouterOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   backoff?: BackoffSettings;
   onAttempt?: (report: AttemptReport) => void;
+  /** Load of deployments, for `routing_strategy` other than simple-shuffle; default in memory. */
+  stats?: RoutingStats;
 }
 
 interface AttemptCounter {
@@ -146,6 +150,8 @@ export class Router {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #backoff: BackoffSettings;
   readonly #onAttempt: ((report: AttemptReport) => void) | undefined;
+  /** Kept only for a load-aware routing strategy. */
+  readonly #stats: RoutingStats | undefined;
   readonly #routes: ModelRoutes;
   readonly #derivedClients = new Map<string, ProviderClient>();
   readonly #clients = new Map<string, ProviderClient>();
@@ -163,6 +169,7 @@ export class Router {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#onAttempt = options.onAttempt;
+    this.#stats = config.router.routingStrategy === 'simple-shuffle' ? undefined : (options.stats ?? new InMemoryRoutingStats());
     for (const deployment of config.deployments) {
       const provider = providerFor(deployment.providerName);
       if (!provider) throw new Error(`no provider registered for "${deployment.providerName}" (deployment ${deployment.id})`);
@@ -300,7 +307,9 @@ export class Router {
     let retries = 0;
     const coolingNow = this.#coolingAmong(candidates);
     let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
-    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random });
+    const stats = this.#stats;
+    let choose = stats === undefined || candidates.length <= 1 ? undefined : await this.#strategyChooser(stats, candidates);
+    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
     for (;;) {
       // No promise, no limiter call, for a deployment without rpm/tpm (the common case).
       if (admission && deployment && admission.appliesTo(deployment)) deployment = await this.#admitted(admission, deployment, candidates, cooling, tried, full);
@@ -315,10 +324,14 @@ export class Router {
       const attempt = attemptSignal(options.signal, (options.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs);
       try {
         let result: T;
+        stats?.started(deployment.id);
+        let succeeded = false;
         try {
           result = await operation(this.clientFor(deployment.id), { signal: attempt.signal, requestId: options.requestId });
+          succeeded = true;
         } finally {
           attempt.settle();
+          stats?.finished(deployment.id, succeeded ? performance.now() - started : undefined);
         }
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, result });
         const recorded = this.#health.recordSuccess(deployment.id);
@@ -333,7 +346,8 @@ export class Router {
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
-        const next = pickDeployment({ candidates, cooling, tried, random: this.#random });
+        if (choose !== undefined && stats !== undefined) choose = await this.#strategyChooser(stats, candidates);
+        const next = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
         // Another deployment can be tried at once; the same one gets the backoff first.
         if (!next || next.id === deployment.id) {
           try {
@@ -345,6 +359,12 @@ export class Router {
         deployment = next;
       }
     }
+  }
+
+  /** The configured strategy's pick, over the candidates' current load. */
+  async #strategyChooser(stats: RoutingStats, candidates: readonly Deployment[]): Promise<(pool: readonly Deployment[]) => Deployment | undefined> {
+    const load = await stats.loadOf(candidates.map((candidate) => candidate.id));
+    return strategyChooser(this.#config.router.routingStrategy as Exclude<RoutingStrategyName, 'simple-shuffle'>, load, this.#random);
   }
 
   /**

@@ -13,6 +13,8 @@ export interface PickInput {
   readonly tried?: ReadonlySet<string>;
   /** Uniform in [0, 1). */
   readonly random: () => number;
+  /** Picks from the chosen pool (a routing strategy, `strategies/`); default: the weighted shuffle. */
+  readonly choose?: (pool: readonly Deployment[]) => Deployment | undefined;
 }
 
 export function weightedChoice(pool: readonly Deployment[], random: () => number): Deployment | undefined {
@@ -35,14 +37,15 @@ export function pickDeployment(input: PickInput): Deployment | undefined {
   const { candidates, cooling, random } = input;
   // The usual group: one deployment, which every pool would hold.
   if (candidates.length <= 1) return candidates[0];
+  const choose = input.choose ?? ((pool: readonly Deployment[]) => weightedChoice(pool, random));
   const tried = input.tried ?? NONE;
   const untried = tried.size === 0 ? candidates : candidates.filter((d) => !tried.has(d.id));
   if (untried.length > 0) {
     const healthyUntried = cooling.size === 0 ? untried : untried.filter((d) => !cooling.has(d.id));
-    return weightedChoice(healthyUntried.length > 0 ? healthyUntried : untried, random);
+    return choose(healthyUntried.length > 0 ? healthyUntried : untried);
   }
   const healthy = cooling.size === 0 ? candidates : candidates.filter((d) => !cooling.has(d.id));
-  return weightedChoice(healthy.length > 0 ? healthy : candidates, random);
+  return choose(healthy.length > 0 ? healthy : candidates);
 }
 
 const NONE: ReadonlySet<string> = new Set<string>();

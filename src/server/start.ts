@@ -25,6 +25,7 @@ import { createManagedServices } from '../managed/managed-services.ts';
 import { createBackgroundJobs, type BackgroundJobs } from '../jobs/background-jobs.ts';
 import { createBatchEngine } from '../jobs/batch-engine.ts';
 import { emulatedBatchSupport } from '../jobs/batch-engine-setup.ts';
+import { chargeRoutingUsage } from '../coordination/routing-usage.ts';
 import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
 import { HANDLER_SETTLE_MS } from './running-handlers.ts';
@@ -83,9 +84,11 @@ export async function createServices(
   const router = new Router(config, {
     health: state.health,
     admission: limits.deploymentAdmission,
+    stats: state.routingStats,
     onAttempt: (attempt) => {
       metrics.observeUpstreamAttempt(attempt);
       limits.observeAttempt(attempt);
+      if (config.router.routingStrategy === 'usage-based-routing-v2') chargeRoutingUsage(state.routingStats, attempt);
     },
   });
   const keyStore = new KeyStore(database);
