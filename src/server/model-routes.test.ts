@@ -31,12 +31,18 @@ model_list:
     litellm_params: {model: "anthropic/*", api_base: "${anthropic.url}", api_key: k}
   - model_name: "claude-*"
     litellm_params: {model: "anthropic/claude-*", api_base: "${anthropic.url}", api_key: k}
+  - model_name: primary
+    litellm_params: {model: openai/primary, api_base: "http://127.0.0.1:9", api_key: k}
+  - model_name: backup
+    litellm_params: {model: openai/backup-model, api_base: "${openai.url}", api_key: k}
 general_settings: {master_key: ${MASTER}}
 router_settings:
   num_retries: 0
+  fallbacks: [{primary: [backup]}]
   model_group_alias:
     my-alias: fake-openai-endpoint-3
     secret-alias: {model: fake-openai-endpoint-3, hidden: true}
+    backup-alias: backup
 portico_settings: {files: {storage_dir: ${storageDir}}}
 `;
 }
@@ -147,6 +153,12 @@ describe('wildcard routes and model group aliases', () => {
       payload,
     });
     assert.equal(upload.statusCode, 200, upload.body);
+
+    // A fallback reaches a group the key allows under its alias.
+    const withFallback = await keyFor(['primary', 'backup-alias']);
+    const fellBack = await chat('primary', withFallback);
+    assert.equal(fellBack.statusCode, 200, fellBack.body);
+    assert.equal(lastUpstreamModel(openai), 'backup-model');
 
     const typo = await app.inject({ method: 'POST', url: '/key/generate', headers: auth, payload: { models: ['claude-*', 'nope-*x'] } });
     assert.equal(typo.statusCode, 200, 'patterns the routes serve are accepted');

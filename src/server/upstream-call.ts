@@ -6,7 +6,6 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import type { Router, SendOptions } from '../routing/router.ts';
-import { mayUseModel } from '../spec/principal.ts';
 import { addUpstreamTime } from './request-context.ts';
 
 /** Why the upstream call was aborted: the client closed its connection before the answer ended. */
@@ -28,7 +27,7 @@ export function abortSignalOnClientClose(reply: FastifyReply): AbortSignal {
 }
 
 export async function sendToModelGroup<T>(
-  router: Pick<Router, 'send'>,
+  router: Pick<Router, 'send' | 'mayUse'>,
   request: FastifyRequest,
   reply: FastifyReply,
   modelGroup: string,
@@ -46,7 +45,7 @@ export async function sendToModelGroup<T>(
       // Accounted under the request's own context object: the request id is the client's to choose.
       accountingToken: request.portico,
       // Fallbacks stay within the key's allowlist (`model-access.ts` checked the group itself).
-      mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => mayUseModel(principal, group),
+      mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => router.mayUse(principal, group),
     });
   } finally {
     addUpstreamTime(request.portico, performance.now() - startedAt);
