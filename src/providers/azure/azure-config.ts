@@ -3,7 +3,7 @@
  * `api-key` header, error envelope and object quirks (WIRE.md §2).
  */
 import type { Deployment } from '../../spec/provider.ts';
-import { type OpenAIApiConfig, type OpenAIOperation, pathId } from '../openai/api-config.ts';
+import { type OpenAIApiConfig, type OpenAIOperation, extraHeadersOf, pathId } from '../openai/api-config.ts';
 import { azureBatchEndpoint, normalizeAzureBatch, normalizeAzureFile } from './azure-objects.ts';
 import { parseAzureError } from './azure-errors.ts';
 import { DEFAULT_FILE_WAIT, type FileWaitSchedule, waitUntilFileProcessed } from './wait-for-file.ts';
@@ -56,7 +56,7 @@ export function azureApiConfig(deployment: Deployment, options: AzureConfigOptio
   const root = azureResourceRoot(deployment.apiBase ?? '');
   const apiVersion = encodeURIComponent(deployment.apiVersion ?? AZURE_DEFAULT_API_VERSION);
   const deploymentName = deployment.upstreamModel;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extraHeadersOf(deployment) };
   // `api-key`, or an Entra ID token as a bearer (WIRE.md §2.1 "Auth").
   const adToken = deployment.params.azure_ad_token;
   if (deployment.apiKey) headers['api-key'] = deployment.apiKey;

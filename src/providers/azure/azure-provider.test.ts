@@ -38,6 +38,15 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
     assert.equal(client.batchLineModel, DEPLOYMENT);
   });
 
+  it("sends a deployment's extra_headers with every request", async () => {
+    const withHeaders = createAzureProvider().createClient(
+      deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}", api_key: ${AZURE_SIMULATOR_API_KEY}, extra_headers: {x-team: blue}}`, 'gpt-4o'),
+    );
+    await withHeaders.chatCompletions({ messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(sim.requests.at(-1)!.headers['x-team'], 'blue');
+    assert.equal(sim.requests.at(-1)!.headers['api-key'], AZURE_SIMULATOR_API_KEY);
+  });
+
   it('streams chat from Azure as OpenAI SSE', async () => {
     const stream = await client.chatCompletionsStream({ messages: [{ role: 'user', content: 'Stream from Azure' }] });
     const events = await collectSseData(stream.body);

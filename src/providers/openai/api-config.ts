@@ -5,7 +5,7 @@
  * other instances of it (STYLE.md: "Azure is OpenAI plus a config, not a copy").
  */
 import type { OpenAIErrorBody } from '../../spec/errors.ts';
-import type { CallOptions, FilesCapability, ProviderBatch, ProviderFile } from '../../spec/provider.ts';
+import type { CallOptions, Deployment, FilesCapability, ProviderBatch, ProviderFile } from '../../spec/provider.ts';
 
 export type OpenAIOperation =
   | { readonly kind: 'chat' }
@@ -60,4 +60,11 @@ export function joinUrl(base: string, path: string): string {
 /** Encodes an id for a URL path segment (ids come from our database, never trusted blindly). */
 export function pathId(id: string): string {
   return encodeURIComponent(id);
+}
+
+/** `litellm_params.extra_headers` (e.g. OpenRouter's `HTTP-Referer`): sent with every request; authentication is set after them. */
+export function extraHeadersOf(deployment: Deployment): Record<string, string> {
+  const value = deployment.params.extra_headers;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

@@ -1,6 +1,6 @@
 /** The `OpenAIApiConfig` of api.openai.com (and of `openai/` deployments with another `api_base`). */
 import type { Deployment } from '../../spec/provider.ts';
-import { type OpenAIApiConfig, type OpenAIOperation, joinUrl, pathId } from './api-config.ts';
+import { type OpenAIApiConfig, type OpenAIOperation, extraHeadersOf, joinUrl, pathId } from './api-config.ts';
 import { parseOpenAIError } from './error-parser.ts';
 import { normalizeOpenAIBatch, normalizeOpenAIFile } from './normalize.ts';
 
@@ -30,12 +30,6 @@ export function openAIPath(operation: OpenAIOperation): string {
     case 'batchCancel':
       return `/batches/${pathId(operation.batchId)}/cancel`;
   }
-}
-
-function extraHeadersOf(deployment: Deployment): Record<string, string> {
-  const value = deployment.params.extra_headers;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 export interface OpenAIConfigOptions {
