@@ -27,7 +27,7 @@
  * do not outlive a bench that was killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,6 +39,18 @@ export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)),
 export function nodeBinary(): string {
   const pinned = join(repoRoot, 'node_modules', '.bin', 'node');
   return existsSync(pinned) ? pinned : process.execPath;
+}
+
+/**
+ * The node flags `bin/portico.js` runs with when started as a command (`#!/usr/bin/env -S node
+ * <flags>`; `npm start` and the Dockerfile pass the same), so that every bench measures Portico
+ * as shipped: `node <these> bin/portico.js ...`. (Started as `node bin/portico.js`, the shebang
+ * is not read: bench:files and bench:batch ran without `--max-semi-space-size=4` until issue 15.)
+ */
+export function porticoNodeArgs(cli: string = join(repoRoot, 'bin', 'portico.js')): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0];
+  const match = /^#!\S*env -S node(?:\s+(.*))?$/.exec(first);
+  return (match?.[1] ?? '').split(/\s+/).filter(Boolean);
 }
 
 export function getFreePort(): Promise<number> {

@@ -23,7 +23,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createBenchClient, type Endpoint } from './client.ts';
-import { getFreePort, makeTempDir, nodeBinary, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
+import { getFreePort, makeTempDir, nodeBinary, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
 
 export const UPSTREAM_API_KEY = 'sk-upstream';
 export const PORTICO_MASTER_KEY = 'sk-bench-master';
@@ -132,16 +132,6 @@ function extraNodeArgs(variable: string): string[] {
   return (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
 }
 
-/**
- * The node flags `bin/portico.js` runs with when started as a command (`#!/usr/bin/env -S node
- * <flags>`; `npm start` and the Dockerfile pass the same): the bench measures Portico as shipped.
- */
-function shebangNodeArgs(cli: string): string[] {
-  const first = readFileSync(cli, 'utf8').split('\n', 1)[0];
-  const match = /^#!\S*env -S node(?:\s+(.*))?$/.exec(first);
-  return (match?.[1] ?? '').split(/\s+/).filter(Boolean);
-}
-
 async function startPortico(upstream: Upstream): Promise<Target> {
   const cli = join(repoRoot, 'bin', 'portico.js');
   if (!existsSync(cli)) {
@@ -152,7 +142,7 @@ async function startPortico(upstream: Upstream): Promise<Target> {
   writeFileSync(configPath, porticoConfig(upstream.origin));
   const port = await getFreePort();
   const origin = `http://127.0.0.1:${port}`;
-  const nodeArgs = shebangNodeArgs(cli);
+  const nodeArgs = porticoNodeArgs(cli);
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),
