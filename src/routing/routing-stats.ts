@@ -6,7 +6,7 @@
  */
 
 export interface DeploymentLoad {
-  /** Requests sent to it and not answered yet. */
+  /** Requests sent to it and not answered yet (a stream: not opened yet; counting one to its end would leak when it is never read). */
   readonly inFlight: number;
   /** Average of its recent answers' latency (time to the answer, or to a stream's first event); absent: no data yet. */
   readonly latencyMs?: number;
