@@ -85,3 +85,9 @@ test('a line nested deeper than the limit is refused at upload, before the batch
   const fine = JSON.stringify({ custom_id: 'ok', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }).replace('"messages":[]', `"messages":${'['.repeat(100)}${']'.repeat(100)}`);
   assert.equal(validate(fine).problem, null);
 });
+
+test('a method or url that is an object with its own toString key is reported, not thrown (found by the fuzz suite)', () => {
+  const hostile = { toString: 'x' };
+  assert.equal(validate(line('a', { url: hostile })).problem?.code, 'invalid_url');
+  assert.equal(validate(line('a', { method: hostile })).problem?.param, 'method');
+});

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../spec/json-depth.ts';
 import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
 import { LineSplitter, LineTooLongError } from './line-splitter.ts';
+import { echoValue } from '../../spec/echo-value.ts';
 
 export interface BatchInputProblem {
   line: number | null;
@@ -147,11 +148,11 @@ export class BatchInputValidator {
     }
     this.customIdDigests.add(digest);
     if (line.method !== 'POST') {
-      return this.fail(number, 'invalid_value', 'method', `Invalid value: '${truncate(String(line.method))}'. Supported values are: 'POST'.`);
+      return this.fail(number, 'invalid_value', 'method', `Invalid value: '${echoValue(line.method, 80)}'. Supported values are: 'POST'.`);
     }
     const endpoint = typeof line.url === 'string' ? normaliseBatchEndpoint(line.url) : null;
     if (endpoint === null) {
-      return this.fail(number, 'invalid_url', 'url', `Invalid value: '${truncate(String(line.url))}'. Supported values are: ${BATCH_ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`);
+      return this.fail(number, 'invalid_url', 'url', `Invalid value: '${echoValue(line.url, 80)}'. Supported values are: ${BATCH_ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`);
     }
     if (this.endpoint !== null && this.endpoint !== endpoint) {
       return this.fail(number, 'invalid_url', 'url', 'The URL provided for this request does not match the URL of the other requests in the file.');

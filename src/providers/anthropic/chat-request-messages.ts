@@ -13,6 +13,7 @@ import { InvalidRequestError } from '../../spec/errors.ts';
 import { isRecord } from './json.ts';
 import type { AnthropicCacheControl, AnthropicContentBlockParam, AnthropicMessageParam, AnthropicTextBlockParam } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
+import { echoValue } from '../../spec/echo-value.ts';
 
 export interface TranslatedMessages {
   messages: AnthropicMessageParam[];
@@ -49,7 +50,7 @@ export function translateMessages(value: unknown, warnings: TranslationWarning[]
         appendTurn(messages, 'user', [toolResultBlockOf(message, param)], param, warnings);
         return;
       default:
-        throw new InvalidRequestError(`${param}.role '${String(message.role)}' is not supported on Anthropic deployments.`, {
+        throw new InvalidRequestError(`${param}.role '${echoValue(message.role)}' is not supported on Anthropic deployments.`, {
           param: `${param}.role`,
         });
     }
@@ -110,7 +111,7 @@ function userBlocksOf(content: unknown, param: string, warnings: TranslationWarn
     } else if (part.type === 'file') {
       blocks.push(withCacheControl(documentBlockOf(part.file, `${partParam}.file`), part));
     } else {
-      throw new InvalidRequestError(`${partParam}: content part type '${String(part.type)}' is not supported on Anthropic deployments.`, {
+      throw new InvalidRequestError(`${partParam}: content part type '${echoValue(part.type)}' is not supported on Anthropic deployments.`, {
         param: `${partParam}.type`,
       });
     }

@@ -250,3 +250,14 @@ test('a role Anthropic does not know is refused', () => {
     (error: unknown) => error instanceof InvalidRequestError && error.param === 'messages[0].role',
   );
 });
+
+test('a role, part type or response_format that is an object with its own toString key is a 400, not a TypeError (found by the fuzz suite)', () => {
+  const hostile = JSON.parse('{"toString": "x"}') as unknown;
+  for (const body of [
+    { messages: [{ role: hostile, content: 'hi' }] },
+    { messages: [{ role: 'user', content: [{ type: hostile }] }] },
+    { messages: [{ role: 'user', content: 'hi' }], response_format: { type: hostile } },
+  ]) {
+    assert.throws(() => translate(body), (error: unknown) => error instanceof InvalidRequestError && /"toString":"x"/.test(error.message), JSON.stringify(body));
+  }
+});

@@ -10,6 +10,7 @@ import { translateMessages } from './chat-request-messages.ts';
 import type { AnthropicMessageParams, AnthropicToolChoice, AnthropicToolParam } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
 import { isRecord } from './json.ts';
+import { echoValue } from '../../spec/echo-value.ts';
 
 /** Anthropic requires `max_tokens`; OpenAI does not. Used when neither the request nor the deployment says. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -119,7 +120,7 @@ function refuseMeaningChangingParams(body: Record<string, unknown>): void {
     const type = isRecord(format) ? format.type : undefined;
     if (type !== 'text') {
       throw new InvalidRequestError(
-        `response_format '${String(type)}' is not supported on Anthropic deployments; only 'text' is.`,
+        `response_format '${echoValue(type)}' is not supported on Anthropic deployments; only 'text' is.`,
         { param: 'response_format' },
       );
     }
