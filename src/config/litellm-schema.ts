@@ -146,12 +146,45 @@ export const litellmSettingsSchema = z.looseObject({
   modify_params: z.boolean().nullish(),
 });
 
-export const BLOB_STORES = ['directory', 'database'] as const;
+export const BLOB_STORES = ['directory', 'database', 's3', 'azure_blob'] as const;
+
+const MiB = 1024 * 1024;
+
+/** The `s3` blob store's bucket: AWS S3 or any S3-compatible store. */
+export const s3BlobSettingsSchema = z.looseObject({
+  bucket: z.string().min(1),
+  prefix: z.string().nullish(),
+  region: text.nullish(),
+  /** An S3-compatible store's URL (MinIO, R2, ...); absent: AWS. */
+  endpoint: z.url({ protocol: /^https?$/ }).nullish(),
+  force_path_style: z.boolean().nullish(),
+  access_key_id: text.nullish(),
+  secret_access_key: text.nullish(),
+  /** Bytes per multipart part; S3 refuses parts under 5 MiB. */
+  part_bytes: numeric(z.number().int().min(5 * MiB)).nullish(),
+  queue_size: positiveInt.nullish(),
+});
+
+/** The `azure_blob` blob store's container. */
+export const azureBlobSettingsSchema = z.looseObject({
+  container: z.string().min(1),
+  prefix: z.string().nullish(),
+  connection_string: text.nullish(),
+  account_url: z.url({ protocol: /^https?$/ }).nullish(),
+  /** Read from `account_url` when absent (`https://<account>.blob.core.windows.net`). */
+  account_name: text.nullish(),
+  account_key: text.nullish(),
+  sas_token: text.nullish(),
+  block_bytes: positiveInt.nullish(),
+  concurrency: positiveInt.nullish(),
+});
 
 export const filesSettingsSchema = z.looseObject({
-  /** Where file bytes live: `directory` (`storage_dir`) or `database` (PostgreSQL, nothing shared but it). */
+  /** Where file bytes live: `directory` (`storage_dir`), `database` (PostgreSQL), `s3` (`s3:`) or `azure_blob` (`azure_blob:`). */
   blob_store: z.enum(BLOB_STORES).nullish(),
   storage_dir: z.string().min(1).nullish(),
+  s3: s3BlobSettingsSchema.nullish(),
+  azure_blob: azureBlobSettingsSchema.nullish(),
   max_file_bytes: positiveInt.nullish(),
   max_batch_file_bytes: positiveInt.nullish(),
   max_batch_file_lines: positiveInt.nullish(),

@@ -210,9 +210,61 @@ surprise: 1
     const text = (store: string) => `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\nportico_settings: {files: {blob_store: ${store}}}\n`;
     assert.equal(parseConfig(text('database'), {}).files.blobStore, 'database');
     assert.equal(parseConfig(text('directory'), {}).files.blobStore, 'directory');
-    const error = configError(() => parseConfig(text('s3'), {}));
+    const error = configError(() => parseConfig(text('gcs'), {}));
     assert.match(error.message, /portico_settings\.files\.blob_store/);
     assert.match(error.message, /directory/);
+  });
+
+  it('blob_store s3 reads its bucket section, with os.environ/ credentials, and says what is missing by path', () => {
+    const head = `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n`;
+    const config = parseConfig(
+      `${head}portico_settings:\n  files:\n    blob_store: s3\n    s3: {bucket: files, prefix: portico/, endpoint: "http://127.0.0.1:9000", force_path_style: true, access_key_id: os.environ/S3_KEY, secret_access_key: os.environ/S3_SECRET}\n`,
+      { S3_KEY: 'AKIA', S3_SECRET: 'shh' },
+    );
+    assert.deepEqual(config.files.s3, {
+      bucket: 'files',
+      prefix: 'portico/',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      accessKeyId: 'AKIA',
+      secretAccessKey: 'shh',
+      partBytes: 5 * 1024 * 1024,
+      queueSize: 2,
+    });
+    assert.deepEqual(config.warnings, []);
+    const noKeys = parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, region: eu-west-1}}}\n`, {});
+    assert.equal(noKeys.files.s3?.accessKeyId, undefined, 'no keys: the AWS default credential chain');
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3}}\n`, {})).message, /portico_settings\.files\.s3: required when blob_store is s3/);
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {prefix: x}}}\n`, {})).message, /portico_settings\.files\.s3\.bucket/);
+    assert.match(
+      configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, access_key_id: os.environ/S3_KEY, secret_access_key: os.environ/S3_SECRET}}}\n`, { S3_KEY: 'k' })).message,
+      /portico_settings\.files\.s3\.secret_access_key: environment variable S3_SECRET is not set/,
+    );
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, access_key_id: k}}}\n`, {})).message, /s3\.secret_access_key: access_key_id and secret_access_key go together/);
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, part_bytes: 1000}}}\n`, {})).message, /portico_settings\.files\.s3\.part_bytes/);
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, endpoint: "<minio>"}}}\n`, {})).message, /portico_settings\.files\.s3\.endpoint/);
+    const typo = parseConfig(`${head}portico_settings: {files: {blob_store: s3, s3: {bucket: b, force_path_styl: true}}}\n`, {});
+    assert.ok(typo.warnings.some((warning) => warning.includes('portico_settings.files.s3.force_path_styl')), typo.warnings.join('\n'));
+  });
+
+  it('blob_store azure_blob takes a connection string, or an account URL with a key or a SAS token', () => {
+    const head = `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n`;
+    const azure = (section: string, env: Record<string, string> = {}) => parseConfig(`${head}portico_settings: {files: {blob_store: azure_blob, azure_blob: ${section}}}\n`, env);
+    assert.deepEqual(azure('{container: files, connection_string: os.environ/AZ}', { AZ: 'UseDevelopmentStorage=true' }).files.azureBlob, {
+      container: 'files',
+      prefix: '',
+      connectionString: 'UseDevelopmentStorage=true',
+      blockBytes: 4 * 1024 * 1024,
+      concurrency: 2,
+    });
+    const byKey = azure('{container: files, prefix: p/, account_url: "https://acme.blob.core.windows.net", account_key: a2V5}').files.azureBlob;
+    assert.equal(byKey?.accountName, 'acme', 'the account name is read from the URL');
+    assert.equal(azure('{container: files, account_url: "https://acme.blob.core.windows.net", sas_token: "?sv=1&sig=x"}').files.azureBlob?.sasToken, '?sv=1&sig=x');
+    assert.match(configError(() => azure('{container: files}')).message, /portico_settings\.files\.azure_blob: connection_string, or account_url/);
+    assert.match(configError(() => azure('{container: files, account_url: "https://acme.blob.core.windows.net"}')).message, /azure_blob: account_url needs exactly one of account_key and sas_token/);
+    assert.match(configError(() => azure('{container: files, connection_string: x, account_url: "https://acme.blob.core.windows.net"}')).message, /azure_blob: either connection_string/);
+    assert.match(configError(() => azure('{connection_string: x}')).message, /portico_settings\.files\.azure_blob\.container/);
+    assert.match(configError(() => parseConfig(`${head}portico_settings: {files: {blob_store: azure_blob}}\n`, {})).message, /portico_settings\.files\.azure_blob: required when blob_store is azure_blob/);
   });
 
   it('provider-specific params are known to their provider and not warned about', () => {

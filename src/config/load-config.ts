@@ -15,7 +15,8 @@ import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
-import type { BatchSettings, FilesSettings, PorticoConfig, RouterSettings, ServerSettings } from './types.ts';
+import { accountNameOf } from '../storage/azure-account.ts';
+import type { AzureBlobSettings, BatchSettings, FilesSettings, PorticoConfig, RouterSettings, S3BlobSettings, ServerSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -39,6 +40,10 @@ export const CONFIG_DEFAULTS = Object.freeze({
     maxConcurrentUploadsPerKey: 4,
     batchFileDefaultExpirySeconds: 30 * 24 * 60 * 60,
     deleteRetryBaseSeconds: 5,
+    // Memory per upload in flight: about (queue size + 2) x part size on S3 (20 MiB), about
+    // (concurrency + 1) x block size on Azure (12 MiB).
+    s3: Object.freeze({ partBytes: 5 * MB, queueSize: 2 }),
+    azureBlob: Object.freeze({ blockBytes: 4 * MB, concurrency: 2 }),
   }),
   batch: Object.freeze({
     refreshAfterSeconds: 2,
@@ -181,6 +186,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   warnUnknownKeys(resolved, use, problems);
   const databaseUrl = databaseUrlOf(file, problems);
   const redisUrl = redisUrlOf(file, problems);
+  const files = filesSettingsOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -189,7 +195,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     databaseUrl,
     redisUrl,
     router,
-    files: filesSettingsOf(file),
+    files,
     batch: batchSettingsOf(file),
     server: serverSettingsOf(file),
     warnings: problems.warnings,
@@ -402,12 +408,17 @@ function checkFallbacks(router: RouterSettings, groups: ReadonlySet<string>, dep
   }
 }
 
-function filesSettingsOf(file: ConfigFile): FilesSettings {
+function filesSettingsOf(file: ConfigFile, problems: ConfigProblems): FilesSettings {
   const files = file.portico_settings?.files ?? {};
   const defaults = CONFIG_DEFAULTS.files;
+  const blobStore = files.blob_store ?? defaults.blobStore;
+  const s3 = blobStore === 's3' ? s3SettingsOf(files.s3, problems) : undefined;
+  const azureBlob = blobStore === 'azure_blob' ? azureBlobSettingsOf(files.azure_blob, problems) : undefined;
   return {
-    blobStore: files.blob_store ?? defaults.blobStore,
+    blobStore,
     storageDir: files.storage_dir ?? defaults.storageDir,
+    ...(s3 && { s3 }),
+    ...(azureBlob && { azureBlob }),
     maxFileBytes: files.max_file_bytes ?? defaults.maxFileBytes,
     maxBatchFileBytes: files.max_batch_file_bytes ?? defaults.maxBatchFileBytes,
     maxBatchFileLines: files.max_batch_file_lines ?? defaults.maxBatchFileLines,
@@ -419,6 +430,67 @@ function filesSettingsOf(file: ConfigFile): FilesSettings {
     ...(files.max_bytes_per_owner != null && { maxBytesPerOwner: files.max_bytes_per_owner }),
     ...(files.max_files_per_owner != null && { maxFilesPerOwner: files.max_files_per_owner }),
   };
+}
+
+type FilesSection = NonNullable<NonNullable<ConfigFile['portico_settings']>['files']>;
+
+const S3_PATH = ['portico_settings', 'files', 's3'];
+const AZURE_BLOB_PATH = ['portico_settings', 'files', 'azure_blob'];
+
+function s3SettingsOf(s3: FilesSection['s3'], problems: ConfigProblems): S3BlobSettings | undefined {
+  if (!s3) {
+    problems.error(S3_PATH, 'required when blob_store is s3 (bucket, and region/endpoint/credentials as needed)');
+    return undefined;
+  }
+  if (!s3.access_key_id !== !s3.secret_access_key) {
+    problems.error([...S3_PATH, s3.access_key_id ? 'secret_access_key' : 'access_key_id'], 'access_key_id and secret_access_key go together (neither: the AWS default credential chain)');
+  }
+  const defaults = CONFIG_DEFAULTS.files.s3;
+  return {
+    bucket: s3.bucket,
+    prefix: s3.prefix ?? '',
+    ...(s3.region && { region: s3.region }),
+    ...(s3.endpoint && { endpoint: s3.endpoint }),
+    forcePathStyle: s3.force_path_style ?? false,
+    ...(s3.access_key_id && s3.secret_access_key && { accessKeyId: s3.access_key_id, secretAccessKey: s3.secret_access_key }),
+    partBytes: s3.part_bytes ?? defaults.partBytes,
+    queueSize: s3.queue_size ?? defaults.queueSize,
+  };
+}
+
+function azureBlobSettingsOf(azure: FilesSection['azure_blob'], problems: ConfigProblems): AzureBlobSettings | undefined {
+  if (!azure) {
+    problems.error(AZURE_BLOB_PATH, 'required when blob_store is azure_blob (container, and connection_string or account_url with account_key or sas_token)');
+    return undefined;
+  }
+  const defaults = CONFIG_DEFAULTS.files.azureBlob;
+  const settings: AzureBlobSettings = {
+    container: azure.container,
+    prefix: azure.prefix ?? '',
+    blockBytes: azure.block_bytes ?? defaults.blockBytes,
+    concurrency: azure.concurrency ?? defaults.concurrency,
+  };
+  if (azure.connection_string) {
+    if (azure.account_url || azure.account_key || azure.sas_token) {
+      problems.error(AZURE_BLOB_PATH, 'either connection_string, or account_url with account_key or sas_token: not both');
+    }
+    return { ...settings, connectionString: azure.connection_string };
+  }
+  if (!azure.account_url) {
+    problems.error(AZURE_BLOB_PATH, 'connection_string, or account_url with account_key or sas_token, is required');
+    return undefined;
+  }
+  if (!azure.account_key === !azure.sas_token) {
+    problems.error(AZURE_BLOB_PATH, 'account_url needs exactly one of account_key and sas_token');
+    return undefined;
+  }
+  if (azure.sas_token) return { ...settings, accountUrl: azure.account_url, sasToken: azure.sas_token };
+  const accountName = azure.account_name || accountNameOf(azure.account_url);
+  if (!accountName) {
+    problems.error([...AZURE_BLOB_PATH, 'account_name'], 'required: it cannot be read from account_url');
+    return undefined;
+  }
+  return { ...settings, accountUrl: azure.account_url, accountName, accountKey: azure.account_key! };
 }
 
 function batchSettingsOf(file: ConfigFile): BatchSettings {

@@ -31,15 +31,56 @@ export interface RouterSettings {
   readonly modelGroupAlias: Readonly<Record<string, { readonly model: string; readonly hidden: boolean }>>;
 }
 
+/** `portico_settings.files.s3`: the bucket of the `s3` blob store (AWS or S3-compatible). */
+export interface S3BlobSettings {
+  readonly bucket: string;
+  /** Prepended to object keys, a folder (`portico/files/`); empty: the bucket's root. */
+  readonly prefix: string;
+  readonly region?: string;
+  /** An S3-compatible store's URL; absent: AWS. */
+  readonly endpoint?: string;
+  readonly forcePathStyle: boolean;
+  /** Both or neither; neither: the AWS SDK's default credential chain. */
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  /** Bytes per part of a multipart upload (at least 5 MiB). */
+  readonly partBytes: number;
+  /** Parts one upload sends at once. */
+  readonly queueSize: number;
+}
+
+/** `portico_settings.files.azure_blob`: the container of the `azure_blob` blob store. */
+export interface AzureBlobSettings {
+  readonly container: string;
+  readonly prefix: string;
+  /** Either a connection string, or the account URL with its key or a SAS token. */
+  readonly connectionString?: string;
+  readonly accountUrl?: string;
+  readonly accountName?: string;
+  readonly accountKey?: string;
+  readonly sasToken?: string;
+  /** Bytes per staged block. */
+  readonly blockBytes: number;
+  /** Blocks one upload stages at once. */
+  readonly concurrency: number;
+}
+
+export type BlobStoreKind = 'directory' | 'database' | 's3' | 'azure_blob';
+
 export interface FilesSettings {
   /**
    * Where the gateway keeps file bytes: `directory` (a local directory, `storageDir`; several
-   * instances must mount the same volume there) or `database` (PostgreSQL tables: instances
-   * share nothing but the database).
+   * instances must mount the same volume there), `database` (PostgreSQL tables: instances
+   * share nothing but the database), `s3` or `azure_blob` (a bucket or container: no shared
+   * volume, no bytes in the database).
    */
-  readonly blobStore: 'directory' | 'database';
+  readonly blobStore: BlobStoreKind;
   /** The directory of the `directory` blob store. */
   readonly storageDir: string;
+  /** Present when `blobStore` is `s3`. */
+  readonly s3?: S3BlobSettings;
+  /** Present when `blobStore` is `azure_blob`. */
+  readonly azureBlob?: AzureBlobSettings;
   readonly maxFileBytes: number;
   readonly maxBatchFileBytes: number;
   readonly maxBatchFileLines: number;

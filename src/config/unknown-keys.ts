@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems } from './config-path.ts';
 import {
   DESCRIPTIVE_MODEL_INFO_KEYS,
+  azureBlobSettingsSchema,
   configFileSchema,
   filesSettingsSchema,
   generalSettingsSchema,
@@ -16,6 +17,7 @@ import {
   modelInfoSchema,
   porticoSettingsSchema,
   routerSettingsSchema,
+  s3BlobSettingsSchema,
   serverSettingsSchema,
 } from './litellm-schema.ts';
 
@@ -35,6 +37,8 @@ const SECTION_KEYS: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
 ];
 const FILES_KEYS = keysOf(filesSettingsSchema);
 const SERVER_KEYS = keysOf(serverSettingsSchema);
+const S3_KEYS = keysOf(s3BlobSettingsSchema);
+const AZURE_BLOB_KEYS = keysOf(azureBlobSettingsSchema);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -87,6 +91,10 @@ export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigPro
   const portico = raw.portico_settings;
   if (isRecord(portico)) {
     warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
+    if (isRecord(portico.files)) {
+      warnUnknown(portico.files.s3, (key) => S3_KEYS.has(key), ['portico_settings', 'files', 's3'], problems);
+      warnUnknown(portico.files.azure_blob, (key) => AZURE_BLOB_KEYS.has(key), ['portico_settings', 'files', 'azure_blob'], problems);
+    }
     warnUnknown(portico.server, (key) => SERVER_KEYS.has(key), ['portico_settings', 'server'], problems);
   }
   const models = raw.model_list;

@@ -6,8 +6,9 @@
  * What is shared where (the README's "Running several instances" explains it to users):
  * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
  * - Redis: rpm/tpm counters (per key, per deployment, the batch engine's share), cooldowns.
- * - File bytes: in PostgreSQL too with `portico_settings.files.blob_store: database`; else in the
- *   blob directory (`storage_dir`), which instances must then share as one volume.
+ * - File bytes: in PostgreSQL too with `portico_settings.files.blob_store: database`, in a bucket
+ *   or container with `s3` / `azure_blob`; else in the blob directory (`storage_dir`), which
+ *   instances must then share as one volume.
  */
 import type { PorticoConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';

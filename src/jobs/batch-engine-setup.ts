@@ -8,7 +8,7 @@
  * const meter = liveTrafficMeter(limiter);
  * const router = new Router(config, { onAttempt: (a) => { metrics.observeUpstreamAttempt(a); meter(a); } });
  * const emulated = emulatedBatchSupport(database, router);
- * const managed = createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
+ * const managed = await createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
  * const engine = createBatchEngine({
  *   items: emulated.items, batches: managed.batchStore, router, logger, instanceId: managed.instanceId,
  *   limiter, liveTrafficShare: config.batch.liveTrafficShare,

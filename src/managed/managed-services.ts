@@ -46,26 +46,56 @@ export interface ManagedServicesInput {
 /**
  * `database` keeps file bytes in PostgreSQL, so instances share nothing but the database. It is
  * refused on SQLite, which serves a single instance: there a directory is simpler and faster, and
- * keeps gigabytes of file bytes out of the one database file.
+ * keeps gigabytes of file bytes out of the one database file. `s3` and `azure_blob` keep them in
+ * a bucket or container; their SDKs are loaded only when chosen (they take a while to load).
  */
-function blobStoreFor(settings: FilesSettings, database: Database): BlobStore {
-  if (settings.blobStore === 'directory') return new LocalBlobStore(settings.storageDir);
-  if (database.dialect !== 'postgres') {
-    throw new ConfigError('portico_settings.files.blob_store: "database" needs PostgreSQL (DATABASE_URL=postgres://...); with SQLite use "directory".');
+async function blobStoreFor(settings: FilesSettings, database: Database): Promise<BlobStore> {
+  switch (settings.blobStore) {
+    case 'directory':
+      return new LocalBlobStore(settings.storageDir);
+    case 'database':
+      if (database.dialect !== 'postgres') {
+        throw new ConfigError('portico_settings.files.blob_store: "database" needs PostgreSQL (DATABASE_URL=postgres://...); with SQLite use "directory".');
+      }
+      return new DatabaseBlobStore(database);
+    case 's3': {
+      const s3 = settings.s3!;
+      const { S3BlobStore } = await import('../storage/s3-blob-store.ts');
+      return new S3BlobStore({
+        bucket: s3.bucket,
+        prefix: s3.prefix,
+        region: s3.region,
+        endpoint: s3.endpoint,
+        forcePathStyle: s3.forcePathStyle,
+        ...(s3.accessKeyId !== undefined && s3.secretAccessKey !== undefined && { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }),
+        partBytes: s3.partBytes,
+        queueSize: s3.queueSize,
+      });
+    }
+    case 'azure_blob': {
+      const azure = settings.azureBlob!;
+      const { AzureBlobStore } = await import('../storage/azure-blob-store.ts');
+      const auth =
+        azure.connectionString !== undefined
+          ? { connectionString: azure.connectionString }
+          : azure.sasToken !== undefined
+            ? { accountUrl: azure.accountUrl!, sasToken: azure.sasToken }
+            : { accountUrl: azure.accountUrl!, accountName: azure.accountName!, accountKey: azure.accountKey! };
+      return new AzureBlobStore({ auth, container: azure.container, prefix: azure.prefix, blockBytes: azure.blockBytes, concurrency: azure.concurrency });
+    }
   }
-  return new DatabaseBlobStore(database);
 }
 
 export function newInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-export function createManagedServices(input: ManagedServicesInput): ManagedServices {
+export async function createManagedServices(input: ManagedServicesInput): Promise<ManagedServices> {
   const { config, database, router, logger } = input;
   const instanceId = newInstanceId();
   const fileStore = new FileStore(database);
   const batchStore = new BatchStore(database);
-  const blobs = blobStoreFor(config.files, database);
+  const blobs = await blobStoreFor(config.files, database);
   const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const executors: BatchExecutor[] = [
     new NativeFileExecutor({ router, files: fileStore, blobs, deletion }),

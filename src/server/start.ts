@@ -97,7 +97,7 @@ export async function createServices(
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
   });
   const emulated = emulatedBatchSupport(database, router);
-  const managed = createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
+  const managed = await createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
   const batchEngine = createBatchEngine({
     items: emulated.items,
     batches: managed.batchStore,

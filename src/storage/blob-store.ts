@@ -64,6 +64,20 @@ export function isBlobKey(key: string): boolean {
   return KEY_PATTERN.test(key);
 }
 
+/**
+ * An object store's key prefix as a folder: `portico/files` and `portico/files/` both give keys
+ * `portico/files/blob_...`; empty is the bucket's or container's root.
+ */
+export function normalisePrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? '').replace(/^\/+/, '');
+  return trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+}
+
+/** A new random key, of the one form every store accepts. */
+export function newBlobKey(): string {
+  return `blob_${randomBytes(16).toString('hex')}`;
+}
+
 export class LocalBlobStore implements BlobStore {
   readonly #dir: string;
   #ready: Promise<void> | undefined;
@@ -74,7 +88,7 @@ export class LocalBlobStore implements BlobStore {
 
   async put(content: Readable, options: BlobPutOptions = {}): Promise<StoredBlob> {
     await this.#ensureDir();
-    const key = `blob_${randomBytes(16).toString('hex')}`;
+    const key = newBlobKey();
     const temp = join(this.#dir, `${TEMP_PREFIX}${key}`);
     const meter = new HashingMeter(options.maxBytes);
     try {

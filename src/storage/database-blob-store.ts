@@ -17,11 +17,10 @@
  *   bytes read are checked against the row's length at the end, so a blob deleted mid-read
  *   ends the stream with an error instead of a silently truncated file.
  */
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
-import { BlobNotFoundError, HashingMeter, isBlobKey, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
+import { BlobNotFoundError, HashingMeter, isBlobKey, newBlobKey, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
 import type { Database } from './database.ts';
 import { unixSeconds } from './row-mapping.ts';
 import type { DatabaseSchema } from './schema.ts';
@@ -48,7 +47,7 @@ export class DatabaseBlobStore implements BlobStore {
   }
 
   async put(content: Readable, options: BlobPutOptions = {}): Promise<StoredBlob> {
-    const key = `blob_${randomBytes(16).toString('hex')}`;
+    const key = newBlobKey();
     const meter = new HashingMeter(options.maxBytes);
     const chunkBytes = this.#chunkBytes;
     const db = this.#db.kysely;

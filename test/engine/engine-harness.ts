@@ -96,7 +96,7 @@ portico_settings:
     },
   });
   const emulated = emulatedBatchSupport(db, router);
-  const managed = createManagedServices({ config, database: db, router, logger, extraExecutors: emulated.extraExecutors });
+  const managed = await createManagedServices({ config, database: db, router, logger, extraExecutors: emulated.extraExecutors });
   const instanceId = options.instanceId ?? managed.instanceId;
   const engines: BatchEngine[] = [];
   const newEngine = (engineOptions: Partial<BatchEngineOptions> = {}): BatchEngine => {

@@ -1,7 +1,8 @@
 /**
  * A client that closes its socket in the middle of `POST /v1/files` must leave nothing open or
  * half-written behind: no descriptor on the blob store's temporary file, no temporary file, no
- * unfinished blob row; on the directory store (SQLite) and the database store (PostgreSQL).
+ * unfinished blob row; on the directory store (SQLite), the database store (PostgreSQL) and
+ * S3 (s3rver: no unfinished multipart upload, no object).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,12 +11,13 @@ import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { objectStoreFiles, startS3Emulator } from '../../helpers/object-storage.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 
 const MASTER_KEY = 'sk-interrupted-upload-master-0123';
 const BOUNDARY = '----portico-interrupted-upload';
 
-function config(blobStore: 'directory' | 'database', storageDir: string): string {
+function config(blobStore: 'directory' | 'database' | 's3', storageDir: string, filesYaml = ''): string {
   return `
 model_list:
   - model_name: gpt-4o-mini
@@ -26,7 +28,7 @@ portico_settings:
   files:
     blob_store: ${blobStore}
     storage_dir: ${storageDir}
-`;
+${filesYaml}`;
 }
 
 /** This process's descriptors that point into `dir` (the gateway runs in-process). */
@@ -49,7 +51,7 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs 
 }
 
 /** Sends the headers and the start of a large multipart upload, then (when `started` says so) destroys the socket. */
-async function interruptedUpload(portico: PorticoUnderTest, started: () => Promise<boolean>): Promise<void> {
+async function interruptedUpload(portico: PorticoUnderTest, started: () => Promise<boolean>, sendBytes = 512 * 1024): Promise<void> {
   const { port } = new URL(portico.url);
   const socket = connect(Number(port), '127.0.0.1');
   socket.on('error', () => undefined);
@@ -63,8 +65,9 @@ async function interruptedUpload(portico: PorticoUnderTest, started: () => Promi
       `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
   );
   socket.write(head);
-  // Half a megabyte of the promised ten: enough that the store has begun writing.
-  socket.write(Array.from({ length: Math.ceil((512 * 1024) / line(0).length) }, (_, i) => line(i)).join(''));
+  // Of the promised ten megabytes, enough that the store has begun writing (half a megabyte;
+  // past the first 5 MiB part on S3).
+  socket.write(Array.from({ length: Math.ceil(sendBytes / line(0).length) }, (_, i) => line(i)).join(''));
   await until('the upload to reach the blob store', started);
   socket.destroy();
 }
@@ -99,6 +102,27 @@ test('an upload interrupted mid-body leaves no unfinished blob (database store)'
     assert.equal(chunks.length, 0);
   } finally {
     await portico.close();
+    await rm(storageDir, { recursive: true, force: true });
+  }
+});
+
+test('an upload interrupted mid-body leaves no unfinished multipart upload and no object (S3)', async () => {
+  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
+  const s3 = await startS3Emulator();
+  const uploads = join(s3.dir, s3.bucket, '._S3rver_uploads');
+  const unfinishedUploads = async () => (await readdir(uploads).catch(() => [])).length;
+  const portico = await startPortico(config('s3', storageDir, objectStoreFiles(s3)));
+  try {
+    for (let i = 0; i < 2; i += 1) {
+      await interruptedUpload(portico, async () => (await unfinishedUploads()) > 0, 6 * 1024 * 1024);
+      await until('the multipart upload to be aborted', async () => (await unfinishedUploads()) === 0);
+    }
+    assert.deepEqual(await portico.services.managed!.blobs.listOlderThan(0, 100), []);
+    const file = await portico.client().files.create({ file: new File(['hello'], 'notes.txt'), purpose: 'user_data' });
+    assert.equal(file.bytes, 5);
+  } finally {
+    await portico.close();
+    await s3.close();
     await rm(storageDir, { recursive: true, force: true });
   }
 });

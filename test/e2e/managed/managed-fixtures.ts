@@ -29,13 +29,23 @@ export interface ManagedGateway {
   close(): Promise<void>;
 }
 
-export async function startManagedGateway(dialect: SqlDialectName, batchFileExpirySeconds?: number): Promise<ManagedGateway> {
+/**
+ * Where a gateway keeps file bytes: by default, on PostgreSQL in the database too (the blob store
+ * instances share), on SQLite in a directory, so every scenario runs on both stores. An object
+ * store is given as its `blob_store` name and its section (`objectStoreFiles` in
+ * test/helpers/object-storage.ts).
+ */
+export interface BlobStoreChoice {
+  blobStore: 'directory' | 'database' | 's3' | 'azure_blob';
+  /** YAML lines added to `portico_settings.files` (indented by 4). */
+  filesYaml?: string;
+}
+
+export async function startManagedGateway(dialect: SqlDialectName, batchFileExpirySeconds?: number, store?: BlobStoreChoice): Promise<ManagedGateway> {
   const upstreams = await startManagedUpstreams();
   try {
-    // On PostgreSQL the file bytes live in the database too (the blob store instances share);
-    // on SQLite in a directory: every scenario runs on both stores.
-    const blobStore = dialect === 'postgres' ? 'database' : 'directory';
-    const portico = await startPortico(await managedConfig(upstreams, undefined, batchFileExpirySeconds, blobStore), { dialect, env: MANAGED_ENV });
+    const choice = store ?? { blobStore: dialect === 'postgres' ? 'database' : 'directory' };
+    const portico = await startPortico(await managedConfig(upstreams, undefined, batchFileExpirySeconds, choice.blobStore, choice.filesYaml), { dialect, env: MANAGED_ENV });
     return {
       upstreams,
       portico,
@@ -61,7 +71,8 @@ export async function managedConfig(
   upstreams: ManagedUpstreams,
   storageDir?: string,
   batchFileExpirySeconds = 2_592_000,
-  blobStore: 'directory' | 'database' = 'directory',
+  blobStore: BlobStoreChoice['blobStore'] = 'directory',
+  filesYaml = '',
 ): Promise<string> {
   const dir = storageDir ?? (await mkdtemp(join(tmpdir(), 'portico-files-')));
   return `
@@ -107,7 +118,7 @@ portico_settings:
   files:
     blob_store: ${blobStore}
     storage_dir: ${dir}
-    delete_retry_base_seconds: 0.05
+${filesYaml}    delete_retry_base_seconds: 0.05
     batch_file_default_expiry_seconds: ${batchFileExpirySeconds}
   batch:
     refresh_after_seconds: 0
