@@ -51,8 +51,11 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-export function shapeRequest(body: Record<string, unknown>, shaping: RequestShaping): ShapedRequest {
-  if (!shapesRequests(shaping) && !hasControlKey(body)) return { body, dropped: [] };
+const UNSHAPED: readonly string[] = Object.freeze([]);
+
+/** `active`: `shapesRequests(shaping)`, when the caller computed it once (the hot path). */
+export function shapeRequest(body: Record<string, unknown>, shaping: RequestShaping, active = shapesRequests(shaping)): ShapedRequest {
+  if (!active && !hasControlKey(body)) return { body, dropped: UNSHAPED };
   const shaped: Record<string, unknown> = { ...body };
   for (const key of CONTROL_KEYS) delete shaped[key];
   for (const [key, value] of Object.entries(shaping.requestDefaults)) {

@@ -4,20 +4,22 @@
  * answer (`droppedParams`) so the route can tell the client.
  */
 import type { ProviderClient } from '../spec/provider.ts';
-import { type RequestShaping, shapeRequest } from './request-shaping.ts';
+import { type RequestShaping, shapeRequest, shapesRequests } from './request-shaping.ts';
 
 export function withRequestShaping(client: ProviderClient, shaping: RequestShaping): ProviderClient {
+  const active = shapesRequests(shaping);
   return Object.freeze({
     ...client,
-    async chatCompletions(body, options) {
-      const { body: shaped, dropped } = shapeRequest(body, shaping);
-      const answer = await client.chatCompletions(shaped, options);
-      return dropped.length > 0 ? { ...answer, droppedParams: dropped } : answer;
+    // Not async: an unshaped request costs no extra promise on the hot path.
+    chatCompletions(body, options) {
+      const { body: shaped, dropped } = shapeRequest(body, shaping, active);
+      const answer = client.chatCompletions(shaped, options);
+      return dropped.length === 0 ? answer : answer.then((result) => ({ ...result, droppedParams: dropped }));
     },
-    async chatCompletionsStream(body, options) {
-      const { body: shaped, dropped } = shapeRequest(body, shaping);
-      const answer = await client.chatCompletionsStream(shaped, options);
-      return dropped.length > 0 ? { ...answer, droppedParams: dropped } : answer;
+    chatCompletionsStream(body, options) {
+      const { body: shaped, dropped } = shapeRequest(body, shaping, active);
+      const answer = client.chatCompletionsStream(shaped, options);
+      return dropped.length === 0 ? answer : answer.then((result) => ({ ...result, droppedParams: dropped }));
     },
   } satisfies ProviderClient);
 }
