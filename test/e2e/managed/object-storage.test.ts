@@ -2,13 +2,18 @@
  * The core managed scenarios with file bytes in object storage: S3 (s3rver, on SQLite) and Azure
  * Blob Storage (Azurite, on PostgreSQL), through the official `openai` SDK. A handful of cases:
  * the full scenario set runs on the directory and database stores (files-and-batches.test.ts).
+ * Emulators: test/helpers/object-storage.ts.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import OpenAI, { toFile } from 'openai';
+import { createFileJanitor } from '../../../src/jobs/file-janitor.ts';
+import { BlobNotFoundError } from '../../../src/storage/blob-store.ts';
 import { startAzurite, startS3Emulator, objectStoreFiles, type AzuriteEmulator, type S3Emulator } from '../../helpers/object-storage.ts';
 import {
   chatLines,
@@ -77,6 +82,33 @@ for (const variant of variants) {
       await client.files.delete(file.id);
       assert.deepEqual(await storedKeys(), before);
       await expectStatus(client.files.content(file.id), 404);
+    });
+
+    test('the file janitor removes objects no file references and aborts multipart uploads a crash left, keeping registered files', async () => {
+      const managed = gateway.portico.services.managed!;
+      const kept = await uploadBatchFile(client, chatLines('gpt-4o-mini', { count: 2 }));
+      // A crash between writing a blob and registering its file.
+      const orphan = await managed.blobs.put(Readable.from([Buffer.from('never registered')]));
+      let staleUpload: string | undefined;
+      if ('bucket' in emulator) {
+        // A crash in the middle of a multipart upload, two days ago (s3rver dates it by its files).
+        const credentials = { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey };
+        const s3 = new S3Client({ region: 'us-east-1', endpoint: emulator.endpoint, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+        const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: emulator.bucket, Key: `portico/files/blob_${'e'.repeat(32)}` }));
+        s3.destroy();
+        staleUpload = created.UploadId!;
+        const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+        await utimes(join(emulator.dir, emulator.bucket, '._S3rver_uploads', staleUpload, 'key'), twoDaysAgo, twoDaysAgo);
+      }
+      const janitor = createFileJanitor(managed.deletion, gateway.portico.services.logger, 60_000, { orphanedBlobSeconds: 0 });
+      await janitor.runOnce();
+      const keys = await storedKeys();
+      assert.ok(!keys.includes(orphan.key), 'the orphan is gone');
+      await assert.rejects(managed.blobs.get(orphan.key), BlobNotFoundError);
+      if (staleUpload !== undefined && 'bucket' in emulator) {
+        assert.deepEqual(await readdir(join(emulator.dir, emulator.bucket, '._S3rver_uploads')).catch(() => []), [], 'the stale multipart upload was aborted');
+      }
+      assert.equal(parseJsonl(await readContent(client, kept.id)).length, 2, 'a registered file keeps its bytes');
     });
 
     test('an upload over max_file_bytes is a 413 and keeps no object, nor an unfinished upload', async () => {
