@@ -7,7 +7,7 @@
  * Every step is idempotent, so several instances may run it side by side.
  */
 import type { Logger } from '../observability/logger.ts';
-import { beginFileDeletion, deleteCopy, finishFileDeletion, type FileDeletionDeps } from '../managed/files/file-deletion.ts';
+import { beginFileDeletion, deleteCopy, finishFileDeletion, settleStaleUpload, type FileDeletionDeps } from '../managed/files/file-deletion.ts';
 import { PeriodicJob } from './periodic-job.ts';
 
 /** A blob still unfinished after this long was being written by an instance that died. */
@@ -53,12 +53,16 @@ export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, interv
     for (const file of await deps.files.listDeleting()) {
       if ((await deps.files.copiesOf(file.id)).length === 0) await finishFileDeletion(deps, file.id);
     }
-    // An upload whose lease ran out died with its request or instance. Its provider id was never
-    // recorded, so there is nothing to delete upstream; the row goes, so the next create uploads
-    // afresh instead of waiting on it.
+    // An upload whose lease ran out died with its request or instance. What it may have left at
+    // the provider (found by the copy's name: its provider id was never recorded) is deleted and
+    // the row goes, so the next create uploads afresh instead of waiting on it.
     for (const copy of await deps.files.listStaleUploads()) {
-      if (await deps.files.removeStaleUpload(copy.id)) {
-        logger.warn({ job: 'file-janitor', file_id: copy.fileId, deployment_id: copy.deploymentId }, 'settled a file copy whose upload never finished');
+      try {
+        if (await settleStaleUpload(deps, copy)) {
+          logger.warn({ job: 'file-janitor', file_id: copy.fileId, deployment_id: copy.deploymentId }, 'settled a file copy whose upload never finished');
+        }
+      } catch (error) {
+        logger.warn({ job: 'file-janitor', file_id: copy.fileId, deployment_id: copy.deploymentId, err: error instanceof Error ? error.message : String(error) }, 'could not look for the provider copy of an upload that never finished; will retry');
       }
     }
     for (const file of await deps.files.listExpired()) {

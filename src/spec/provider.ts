@@ -121,6 +121,17 @@ export interface FilesCapability {
   content(providerFileId: string, options?: CallOptions): Promise<Readable>;
   /** Resolves when the file is gone (a 404 from the provider counts as gone). */
   delete(providerFileId: string, options?: CallOptions): Promise<void>;
+  /**
+   * The account's files of `purpose`, newest first, a page at a time (`after`: the last id of the
+   * previous page). How a copy whose provider id was never recorded is found again (by its name).
+   */
+  list(page: { purpose?: string; after?: string; limit: number }, options?: CallOptions): Promise<ProviderFilePage>;
+}
+
+/** One page of a provider's files, newest first. */
+export interface ProviderFilePage {
+  files: ProviderFile[];
+  hasMore: boolean;
 }
 
 /** A batch as the provider reports it, normalised into OpenAI's vocabulary. */

@@ -10,7 +10,7 @@ import type { BlobStore } from '../../storage/blob-store.ts';
 import type { FileCopyRecord, FileRecord, FileStore } from '../../storage/file-store.ts';
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
 import { newFileCopyId, newFileId } from '../ids.ts';
-import { removeCopies, type PlacedCopy } from './file-placement.ts';
+import { findPlacedCopy, removeCopies, type PlacedCopy } from './file-placement.ts';
 
 export interface FileDeletionDeps {
   router: Router;
@@ -94,4 +94,24 @@ export async function abandonCopies(deps: FileDeletionDeps, copies: readonly Pla
     leftovers.map((copy) => ({ id: newFileCopyId(), deploymentId: copy.deployment.id, providerFileId: copy.providerFile.id, state: 'active' as const, createdAt: now })),
   );
   await deps.files.markDeleting(fileId, nowSeconds() + deleteRetryDelaySeconds(0, deps.retryBaseSeconds));
+}
+
+/**
+ * Settles a copy left `uploading` by an upload whose lease ran out (its request or instance
+ * died). The upload may have finished at the provider before the death, with its provider id
+ * never recorded: that copy is looked for by its name (`findPlacedCopy`) and deleted, so nothing
+ * is left at the provider. The row goes first (guarded: still uploading, still stale), so a
+ * copy whose uploader finished after all is never deleted under it. Answers whether this call
+ * settled it; throws, keeping the row, when the provider cannot be asked.
+ */
+export async function settleStaleUpload(deps: FileDeletionDeps, copy: FileCopyRecord): Promise<boolean> {
+  const deployment = deps.router.deployment(copy.deploymentId);
+  // A deployment that left the config cannot be asked; there is nothing to look for.
+  const placed = deployment ? await findPlacedCopy(deps.router, copy) : null;
+  if (!(await deps.files.removeStaleUpload(copy.id))) return false;
+  if (deployment && placed) {
+    deps.logger.warn({ deployment_id: copy.deploymentId, file_id: copy.fileId, provider_file_id: placed.id }, 'deleting the provider copy of an upload that died before it was recorded');
+    await abandonCopies(deps, [{ deployment, providerFile: placed }]);
+  }
+  return true;
 }

@@ -61,6 +61,52 @@ export async function uploadCopy(
   }
 }
 
+/**
+ * The name a copy is uploaded under: the file's name behind the copy's own id. A copy whose
+ * upload answered but whose provider id was never recorded (the instance died in between) is
+ * found again by it (`findPlacedCopy`); the extension stays last, as providers want.
+ */
+export function copyFilename(copyId: string, filename: string): string {
+  return `${copyId}-${filename}`;
+}
+
+/** Pages of the provider's file list looked through for a lost copy, newest first. */
+const FIND_PAGES = 5;
+
+/** How far the provider's clock may be behind ours when a copy's age is compared. */
+const CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * The provider file of copy `copy.id` on its deployment, found by its name among the provider's
+ * batch files created since the copy's row (newest first); null when there is none. Throws when
+ * the provider cannot be asked (the caller keeps the copy to look again later).
+ */
+export async function findPlacedCopy(
+  router: Router,
+  copy: { id: string; deploymentId: string; createdAt: number },
+  options: CallOptions = {},
+): Promise<ProviderFile | null> {
+  const prefix = copyFilename(copy.id, '');
+  return router.sendTo(
+    copy.deploymentId,
+    async (client, call) => {
+      if (!client.files) return null;
+      let after: string | undefined;
+      for (let page = 0; page < FIND_PAGES; page += 1) {
+        const listed = await client.files.list({ purpose: 'batch', after, limit: 100 }, call);
+        const match = listed.files.find((file) => file.filename.startsWith(prefix));
+        if (match) return match;
+        const oldest = listed.files.at(-1);
+        // Newest first: past files older than the copy's row, the copy cannot come any more.
+        if (!listed.hasMore || !oldest || oldest.createdAt < copy.createdAt - CLOCK_SKEW_SECONDS) return null;
+        after = oldest.id;
+      }
+      return null;
+    },
+    options,
+  );
+}
+
 /** Best effort: removes copies that must not stay (a failed multi-deployment upload). */
 export async function removeCopies(router: Router, copies: readonly PlacedCopy[]): Promise<PlacedCopy[]> {
   const results = await Promise.allSettled(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AZURE_SIMULATOR_API_KEY, type AzureSimulator, startAzureSimulator } from '../../../test/simulators/azure-simulator.ts';
 import { UpstreamError } from '../../spec/errors.ts';
-import type { FileBatchesCapability, ProviderClient } from '../../spec/provider.ts';
+import type { FileBatchesCapability, ProviderClient, ProviderFile } from '../../spec/provider.ts';
 import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf } from '../testing/provider-test-helpers.ts';
 import { createAzureProvider } from './index.ts';
 
@@ -23,6 +23,17 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
   });
   after(async () => {
     await sim.close();
+  });
+
+  it('lists files newest first; the classic surface answers them all on one page', async () => {
+    const uploaded: ProviderFile[] = [];
+    for (const name of ['l1.jsonl', 'l2.jsonl']) uploaded.push(await client.files!.upload({ ...readableOf('x\n'), filename: name, purpose: 'batch' }));
+    const listed = await client.files!.list({ purpose: 'batch', limit: 100 });
+    assert.equal(listed.hasMore, false);
+    const ours = listed.files.filter((f) => uploaded.some((u) => u.id === f.id));
+    assert.deepEqual(ours.map((f) => f.filename).sort(), ['l1.jsonl', 'l2.jsonl']);
+    for (let i = 1; i < listed.files.length; i += 1) assert.ok(listed.files[i - 1]!.createdAt >= listed.files[i]!.createdAt);
+    for (const file of uploaded) await client.files!.delete(file.id);
   });
 
   it('sends chat to the deployment URL with api-version and the api-key header', async () => {

@@ -1,8 +1,13 @@
 /** OpenAI's Files API (WIRE.md §1.1) on an OpenAI-shaped upstream. */
 import { Readable } from 'node:stream';
-import type { CallOptions, FileUploadInput, FilesCapability, ProviderFile } from '../../spec/provider.ts';
+import { z } from 'zod';
+import type { CallOptions, FileUploadInput, FilesCapability, ProviderFile, ProviderFilePage } from '../../spec/provider.ts';
 import { buildMultipartBody } from '../http/multipart.ts';
 import { type CallContext, callJson, callRaw, sendCall, throwUpstreamError } from './call.ts';
+import { parseWire } from './normalize.ts';
+
+/** A list answer: `data` and, except on Azure's classic surface (one page of everything), `has_more`. */
+const fileListSchema = z.looseObject({ data: z.array(z.unknown()), has_more: z.boolean().nullish() });
 
 export function createFilesCapability(ctx: CallContext): FilesCapability {
   const { config } = ctx;
@@ -58,5 +63,17 @@ export function createFilesCapability(ctx: CallContext): FilesCapability {
     await response.body.dump();
   }
 
-  return { upload, retrieve, content, delete: remove };
+  async function list(page: { purpose?: string; after?: string; limit: number }, options?: CallOptions): Promise<ProviderFilePage> {
+    const query: Record<string, string> = { limit: String(page.limit), order: 'desc' };
+    if (page.purpose !== undefined) query.purpose = page.purpose;
+    if (page.after !== undefined) query.after = page.after;
+    const answer = await callJson(ctx, { method: 'GET', operation: { kind: 'files' }, what: 'file list', query }, options);
+    const listed = parseWire(fileListSchema, answer.body, config.label, 'a file list request');
+    const files = listed.data.map((raw) => config.normalizeFile(raw));
+    // Azure's classic surface answers every file at once, in no promised order.
+    if (listed.has_more == null) files.sort((a, b) => b.createdAt - a.createdAt);
+    return { files, hasMore: listed.has_more === true };
+  }
+
+  return { upload, retrieve, content, delete: remove, list };
 }

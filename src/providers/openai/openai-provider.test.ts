@@ -3,7 +3,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../../test/simulators/openai-simulator.ts';
 import { UpstreamError } from '../../spec/errors.ts';
-import type { ProviderClient } from '../../spec/provider.ts';
+import type { ProviderClient, ProviderFile } from '../../spec/provider.ts';
 import { UpstreamAbortedError } from '../http/transport-errors.ts';
 import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf } from '../testing/provider-test-helpers.ts';
 import { openaiProvider } from './index.ts';
@@ -150,6 +150,18 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
     assert.equal(sim.files.has(file.id), false);
     await client.files!.delete(file.id); // already gone: still resolves
     await assert.rejects(client.files!.retrieve(file.id), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 404);
+  });
+
+  it('lists files of a purpose newest first, a page at a time', async () => {
+    const uploaded: ProviderFile[] = [];
+    for (const name of ['l1.jsonl', 'l2.jsonl', 'l3.jsonl']) uploaded.push(await client.files!.upload({ ...readableOf('x\n'), filename: name, purpose: 'batch' }));
+    const first = await client.files!.list({ purpose: 'batch', limit: 2 });
+    assert.deepEqual(first.files.map((f) => f.id), [uploaded[2]!.id, uploaded[1]!.id]);
+    assert.equal(first.hasMore, true);
+    const second = await client.files!.list({ purpose: 'batch', limit: 2, after: first.files[1]!.id });
+    assert.equal(second.files[0]!.id, uploaded[0]!.id);
+    assert.equal(second.files[0]!.filename, 'l1.jsonl');
+    for (const file of uploaded) await client.files!.delete(file.id);
   });
 
   it('destroying a file download before reading it aborts the upstream request', async () => {

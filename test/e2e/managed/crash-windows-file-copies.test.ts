@@ -71,6 +71,49 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await files.deleteCopy(live);
     });
 
+    /**
+     * A create whose copy upload the provider answered, and whose instance "died" right then:
+     * recording the provider's id fails, so the row stays `uploading` and its lease runs out.
+     * Answers the provider file that copy left behind.
+     */
+    async function diedAfterTheProviderAnswered(fileId: string): Promise<string> {
+      const known = new Set(upstreams.openai.files.keys());
+      files.completeUpload = async () => {
+        throw new Error('the instance died between the provider answer and the row update');
+      };
+      try {
+        await assert.rejects(client.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' }, { maxRetries: 0 }));
+      } finally {
+        delete (files as { completeUpload?: unknown }).completeUpload;
+      }
+      const copy = await files.findCopy(fileId, DEPLOYMENT);
+      assert.equal(copy?.state, 'uploading');
+      assert.equal(copy.providerFileId, null, 'the provider id was never recorded');
+      const left = [...upstreams.openai.files.values()].filter((f) => !known.has(f.id) && f.purpose === 'batch');
+      assert.equal(left.length, 1, 'the provider holds the copy');
+      // Nobody renews the lease any more: it runs out.
+      await files.renewUpload(copy.id, nowSeconds() - 1);
+      return left[0]!.id;
+    }
+
+    test('the janitor deletes the provider copy of an upload that died before its provider id was recorded', async () => {
+      const file = await uploadBatchFile(client, chatLines('gpt-4o-mini'));
+      const orphan = await diedAfterTheProviderAnswered(file.id);
+      await portico.jobs.janitor.runOnce();
+      assert.equal(await files.findCopy(file.id, DEPLOYMENT), undefined, 'the stuck copy is gone');
+      assert.equal(upstreams.openai.files.has(orphan), false, 'its provider copy was found by its name and deleted');
+    });
+
+    test('a create that finds such a copy deletes its provider copy and uploads afresh', async () => {
+      const file = await uploadBatchFile(client, chatLines('gpt-4o-mini'));
+      const orphan = await diedAfterTheProviderAnswered(file.id);
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, { timeout: 10_000 });
+      assert.equal(batch.input_file_id, file.id);
+      const copy = await files.findCopy(file.id, DEPLOYMENT);
+      assert.ok(copy?.providerFileId && copy.providerFileId !== orphan && upstreams.openai.files.has(copy.providerFileId));
+      assert.equal(upstreams.openai.files.has(orphan), false, 'the lost copy was deleted, not left beside the new one');
+    });
+
     test('a file deleted while its copy uploads keeps no provider copy and starts no batch', async () => {
       const file = await uploadBatchFile(client, chatLines('gpt-4o-mini'));
       const providerFiles = new Set(upstreams.openai.files.keys());

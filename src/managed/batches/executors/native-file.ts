@@ -11,8 +11,8 @@ import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileRecord, FileStore } from '../../../storage/file-store.ts';
 import { nowSeconds, unixSeconds } from '../../../storage/row-mapping.ts';
-import { abandonCopies, type FileDeletionDeps } from '../../files/file-deletion.ts';
-import { holdsFiles, uploadCopy, type PlacedCopy } from '../../files/file-placement.ts';
+import { abandonCopies, settleStaleUpload, type FileDeletionDeps } from '../../files/file-deletion.ts';
+import { copyFilename, holdsFiles, uploadCopy, type PlacedCopy } from '../../files/file-placement.ts';
 import { newFileCopyId } from '../../ids.ts';
 import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { parseResultFile } from '../result-lines.ts';
@@ -160,7 +160,7 @@ export class NativeFileExecutor implements BatchExecutor {
       if (existing?.state === 'deleting') throw inputFileGone(file.id);
       if (existing) {
         if ((existing.leaseExpiresAt ?? 0) > nowSeconds()) await sleep(COPY_POLL_MS, undefined, { signal: call.signal });
-        else await files.removeStaleUpload(existing.id);
+        else await settleStaleUpload(this.#deps.deletion, existing);
         continue;
       }
       if (!file.blobKey) throw new GatewayError(500, 'The input file has no stored content to place on a deployment.', { type: 'server_error' });
@@ -189,7 +189,8 @@ export class NativeFileExecutor implements BatchExecutor {
     renewal.unref();
     let placed: PlacedCopy;
     try {
-      placed = await uploadCopy(this.#deps.router, this.#deps.blobs, { blobKey: file.blobKey!, filename: file.filename }, deployment, call);
+      // Named after the copy: if this instance dies before recording the provider's id, the copy is still found.
+      placed = await uploadCopy(this.#deps.router, this.#deps.blobs, { blobKey: file.blobKey!, filename: copyFilename(copyId, file.filename) }, deployment, call);
     } catch (error) {
       // Failed or aborted (client gone, shutdown): the row goes, so nobody waits on it.
       await files.deleteCopy(copyId);
