@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createBenchClient } from './lib/client.ts';
-import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoNodeArgs, repoRoot, runBench, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
 import { readRssBytes, startRssSampler } from './lib/rss.ts';
 import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
 import { fmtInt, fmtMB, fmtMs, fmtPercent, formatTable } from './lib/table.ts';
@@ -89,7 +89,7 @@ portico_settings:
     command: nodeBinary(),
     // BENCH_PORTICO_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
     args: [...porticoNodeArgs(), ...(process.env.BENCH_PORTICO_NODE_ARGS ?? '').split(/\s+/).filter(Boolean), join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
-    env: { DATABASE_URL: database, LOG_LEVEL: 'warn' },
+    env: { ...porticoLaunch().env, DATABASE_URL: database, LOG_LEVEL: 'warn' },
     stdinPipe: false,
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },
   });

@@ -36,7 +36,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoNodeArgs, repoRoot, runBench, startProcess, stopProcess, type ManagedProcess } from './lib/processes.ts';
+import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopProcess, type ManagedProcess } from './lib/processes.ts';
 import { readRssBytes } from './lib/rss.ts';
 import { machineInfo, writeResults } from './lib/run-record.ts';
 import { fmtInt, fmtMB, formatTable } from './lib/table.ts';
@@ -277,7 +277,7 @@ portico_settings:
       name: 'portico',
       command: nodeBinary(),
       args: [...porticoNodeArgs(), join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port), '--host', '127.0.0.1'],
-      env: { DATABASE_URL: databaseUrl.toString(), REDIS_URL, PORTICO_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', PORTICO_SHUTDOWN_GRACE_MS: '5000' },
+      env: { ...porticoLaunch().env, DATABASE_URL: databaseUrl.toString(), REDIS_URL, PORTICO_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', PORTICO_SHUTDOWN_GRACE_MS: '5000' },
       outputFile: join(dir, 'portico.log'),
       stdinPipe: false,
       ready: { url: `${origin}/health/readiness`, timeoutMs: 30_000 },

@@ -1,10 +1,15 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=4
 // The `portico` command. Portico's sources are TypeScript that Node 24 runs directly (type
 // stripping), so this file only checks the Node version, then hands over to src/cli.ts.
 // --max-semi-space-size=4 (MiB): V8 otherwise grows its young generation to 16 MiB x 3 and lets
 // already-streamed file chunks pile up before collecting them; with 4 the gateway's peak RSS while
 // streaming 200 MB files stays under 200 MB (bench/files.bench.ts: 251 MB without, 168 MB with).
-// `npm start` and the Dockerfile pass the same flag.
+// MALLOC_MMAP_THRESHOLD_=65536, MALLOC_ARENA_MAX=2 (glibc; ignored elsewhere): every streamed
+// chunk of 64 KiB or more (file reads, rewritten chunks) is its own mapping, given back to the
+// system when freed. By default glibc raises that threshold after the first such chunk is freed,
+// and chunks then come from its heap, which keeps what was freed: RSS grew with how many chunks
+// had been alive at once, so with how fast bytes arrived (bench:files: 209-215 MB -> 160-173 MB).
+// `npm start` and the Dockerfile pass the same flag and variables.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(

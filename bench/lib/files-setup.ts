@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { AZURE_SIMULATOR_API_KEY } from '../../test/simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY } from '../../test/simulators/openai-simulator.ts';
-import { getFreePort, makeTempDir, nodeBinary, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
+import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
 
 export const FILES_MASTER_KEY = 'sk-bench-files-master';
 export const EVERYWHERE_GROUP = 'gpt-4o-everywhere';
@@ -145,6 +145,7 @@ export async function startFilesPortico(upstreams: FilesUpstreams, options: File
     command: nodeBinary(),
     args: [...nodeArgs, join(repoRoot, 'bin', 'portico.js'), '--config', configPath, '--port', String(port)],
     env: {
+      ...porticoLaunch().env,
       DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `file:${join(dir, 'bench.db')}`,
       LOG_LEVEL: 'warn',
       BENCH_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY,

@@ -42,15 +42,27 @@ export function nodeBinary(): string {
 }
 
 /**
- * The node flags `bin/portico.js` runs with when started as a command (`#!/usr/bin/env -S node
- * <flags>`; `npm start` and the Dockerfile pass the same), so that every bench measures Portico
- * as shipped: `node <these> bin/portico.js ...`. (Started as `node bin/portico.js`, the shebang
- * is not read: bench:files and bench:batch ran without `--max-semi-space-size=4` until issue 15.)
+ * How `bin/portico.js` runs when started as a command (`#!/usr/bin/env -S [NAME=VALUE ...] node
+ * <flags>`; `npm start` and the Dockerfile pass the same): its node flags and environment, so
+ * that every bench measures Portico as shipped: `node <nodeArgs> bin/portico.js ...` with `env`.
+ * (Started as `node bin/portico.js`, the shebang is not read: bench:files and bench:batch ran
+ * without `--max-semi-space-size=4` until issue 15.)
  */
-export function porticoNodeArgs(cli: string = join(repoRoot, 'bin', 'portico.js')): string[] {
+export function porticoLaunch(cli: string = join(repoRoot, 'bin', 'portico.js')): { nodeArgs: string[]; env: Record<string, string> } {
   const first = readFileSync(cli, 'utf8').split('\n', 1)[0];
-  const match = /^#!\S*env -S node(?:\s+(.*))?$/.exec(first);
-  return (match?.[1] ?? '').split(/\s+/).filter(Boolean);
+  const words = (/^#!\S*env -S (.*)$/.exec(first)?.[1] ?? 'node').split(/\s+/).filter(Boolean);
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]); i++) {
+    const eq = words[i].indexOf('=');
+    env[words[i].slice(0, eq)] = words[i].slice(eq + 1);
+  }
+  return { nodeArgs: words.slice(i + 1), env };
+}
+
+/** The node flags of `porticoLaunch`. */
+export function porticoNodeArgs(cli?: string): string[] {
+  return porticoLaunch(cli).nodeArgs;
 }
 
 export function getFreePort(): Promise<number> {

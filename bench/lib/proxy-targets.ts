@@ -23,7 +23,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createBenchClient, type Endpoint } from './client.ts';
-import { getFreePort, makeTempDir, nodeBinary, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
+import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
 
 export const UPSTREAM_API_KEY = 'sk-upstream';
 export const PORTICO_MASTER_KEY = 'sk-bench-master';
@@ -151,7 +151,7 @@ async function startPortico(upstream: Upstream): Promise<Target> {
     args: [...nodeArgs, ...extraNodeArgs('BENCH_PORTICO_NODE_ARGS'), cli, '--config', configPath, '--port', String(port)],
     // Logging on, as deployed: one JSON line per request. Written to a file, so that draining
     // it costs the bench process (on the same CPUs) nothing.
-    env: { DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'info' },
+    env: { ...porticoLaunch(cli).env, DATABASE_URL: `file:${join(dir, 'bench.db')}`, LOG_LEVEL: 'info' },
     outputFile: join(dir, 'portico.log'),
     stdinPipe: false,
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },
