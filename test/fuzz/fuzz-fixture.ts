@@ -1,7 +1,8 @@
 /**
  * The Portico the fuzz suite attacks: a real instance in-process (`test/helpers/portico.ts`) on a
- * fresh database, with healthy upstreams only: the built-in mock (emulated batches) and the
- * OpenAI simulator (native Files and Batches). Small file limits, so the limit paths are reached
+ * fresh database, with healthy upstreams only: the built-in mock (emulated batches), the OpenAI
+ * simulator (native Files and Batches) and the Anthropic simulator (translated chat, Message
+ * Batches). Small file limits, so the limit paths are reached
  * with small bodies. Four virtual keys besides the master: an owner, a key restricted to one
  * model, a key with a tiny rpm limit, and a key of another owner (a team); and a few files and a
  * batch to point ids at.
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { toFile } from 'openai';
 import type { SqlDialectName } from '../../src/storage/database.ts';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { ANTHROPIC_SIMULATOR_API_KEY, startAnthropicSimulator, type AnthropicSimulator } from '../simulators/anthropic-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import type { LiveWorld } from './render-case.ts';
 import type { CaseWorld } from './request-arbitraries.ts';
@@ -19,8 +21,8 @@ import type { CaseWorld } from './request-arbitraries.ts';
 const MASTER_KEY = 'sk-fuzz-master-key-0123456789';
 
 export const FUZZ_WORLD: CaseWorld = {
-  models: { chat: ['mock-chat', 'sim-chat'], embeddings: ['mock-embed'] },
-  groups: ['mock-chat', 'sim-chat', 'mock-embed'],
+  models: { chat: ['mock-chat', 'sim-chat', 'claude'], embeddings: ['mock-embed'] },
+  groups: ['mock-chat', 'sim-chat', 'claude', 'mock-embed'],
 };
 
 export interface FuzzFixture {
@@ -30,7 +32,7 @@ export interface FuzzFixture {
   close(): Promise<void>;
 }
 
-function config(simulator: OpenAISimulator, storageDir: string, blobStore: 'directory' | 'database'): string {
+function config(simulator: OpenAISimulator, anthropic: AnthropicSimulator, storageDir: string, blobStore: 'directory' | 'database'): string {
   return `
 model_list:
   - model_name: mock-chat
@@ -42,6 +44,11 @@ model_list:
       model: openai/gpt-4o-mini
       api_base: ${simulator.url}
       api_key: os.environ/FUZZ_OPENAI_KEY
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_base: ${anthropic.url}
+      api_key: os.environ/FUZZ_ANTHROPIC_KEY
 general_settings:
   master_key: ${MASTER_KEY}
 router_settings:
@@ -61,12 +68,13 @@ portico_settings:
 
 export async function startFuzzFixture(dialect: SqlDialectName): Promise<FuzzFixture> {
   const simulator = await startOpenAISimulator();
+  const anthropic = await startAnthropicSimulator();
   const storageDir = await mkdtemp(join(tmpdir(), 'portico-fuzz-'));
   let portico: PorticoUnderTest | undefined;
   try {
-    portico = await startPortico(config(simulator, storageDir, dialect === 'postgres' ? 'database' : 'directory'), {
+    portico = await startPortico(config(simulator, anthropic, storageDir, dialect === 'postgres' ? 'database' : 'directory'), {
       dialect,
-      env: { ...process.env, FUZZ_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY },
+      env: { ...process.env, FUZZ_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY, FUZZ_ANTHROPIC_KEY: ANTHROPIC_SIMULATOR_API_KEY },
       logLevel: 'warn',
     });
     const mint = async (body: Record<string, unknown>) => (await portico!.generateKey(body)).key;
@@ -94,14 +102,14 @@ export async function startFuzzFixture(dialect: SqlDialectName): Promise<FuzzFix
         try {
           await started.close();
         } finally {
-          await simulator.close();
+          await Promise.all([simulator.close(), anthropic.close()]);
           await rm(storageDir, { recursive: true, force: true });
         }
       },
     };
   } catch (error) {
     await portico?.close().catch(() => undefined);
-    await simulator.close();
+    await Promise.all([simulator.close(), anthropic.close()]);
     await rm(storageDir, { recursive: true, force: true });
     throw error;
   }
