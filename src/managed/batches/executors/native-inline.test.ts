@@ -112,3 +112,64 @@ test('a native-inline batch is created part by part as its input streams, never 
   // The 2 MB file was read at most a few pieces ahead of the line being sent.
   assert.ok(worstReadAhead <= 4 * PIECE, `read ${worstReadAhead} bytes ahead of the line being sent`);
 });
+
+test('results are mapped back to the client\'s custom_ids as they stream, the input read alongside, never all held', async () => {
+  const { text, lineEnds } = inputFile();
+  const bytes = Buffer.from(text);
+  let bytesRead = 0;
+  let opened = 0;
+  const blobs = {
+    async get() {
+      opened += 1;
+      bytesRead = 0;
+      return Readable.from(
+        (function* () {
+          for (let offset = 0; offset < bytes.length; offset += PIECE) {
+            const piece = bytes.subarray(offset, offset + PIECE);
+            bytesRead = offset + piece.length;
+            yield piece;
+          }
+        })(),
+        { objectMode: false },
+      );
+    },
+  };
+  // Two parts; the second answers its results in a shuffled order (neighbours swapped, one far back).
+  const order = (start: number, end: number, shuffled: boolean) => {
+    const indices = Array.from({ length: end - start }, (_, i) => start + i);
+    if (!shuffled) return indices;
+    for (let i = 0; i + 1 < indices.length; i += 2) [indices[i], indices[i + 1]] = [indices[i + 1]!, indices[i]!];
+    indices.push(indices.splice(3, 1)[0]!);
+    return indices;
+  };
+  const capability = {
+    kind: 'inline',
+    async *results(partId: string) {
+      const indices = partId === 'part-1' ? order(0, 1000, false) : order(1000, LINES, true);
+      for (const i of indices) {
+        yield { customId: `r${i}`, outcome: i % 10 === 0 ? { type: 'expired' } : { type: 'succeeded', statusCode: 200, requestId: `msg_${i}`, body: { i } } };
+      }
+    },
+  } as unknown as InlineBatchesCapability;
+  const client = { deployment: { id: 'anthropic-1' }, batches: capability } as unknown as ProviderClient;
+  const router = { clientFor: () => client };
+  const files = { getById: async () => ({ blobKey: 'blob_0123456789abcdef0123456789abcdef' }) };
+  const executor = new NativeInlineExecutor({ router, blobs, files } as never);
+  const results = await executor.results({ id: 'batch_x', deploymentId: 'anthropic-1', providerBatchId: 'part-1,part-2', inputFileId: 'file-x' } as never, {} as never, {});
+
+  let worstReadAhead = 0;
+  const seen: string[] = [];
+  for await (const line of results.output!) {
+    const i = (line.response!.body as { i: number }).i;
+    assert.equal(line.custom_id, `client-${i}`);
+    // In the first part (results in input order), how far past this line the input had been read.
+    if (i < 1000) worstReadAhead = Math.max(worstReadAhead, bytesRead - lineEnds[i]!);
+    seen.push(line.custom_id);
+  }
+  assert.equal(seen.length, LINES - LINES / 10);
+  assert.ok(worstReadAhead <= 4 * PIECE, `read ${worstReadAhead} bytes ahead of the result being mapped`);
+  const errors: string[] = [];
+  for await (const line of results.error!) errors.push(line.custom_id);
+  assert.deepEqual(errors.sort(), Array.from({ length: LINES / 10 }, (_, k) => `client-${k * 10}`).sort());
+  assert.ok(opened <= 4, `the input was read ${opened} times`);
+});

@@ -4,7 +4,8 @@
  * `custom_id` (`r<line index>`, safe for Anthropic's `^[a-zA-Z0-9_-]{1,64}$`) that is mapped back
  * to the client's id when results return. Inputs over the provider's per-batch limits are split
  * into several provider batches, stored as a comma list and presented as one. The input is
- * streamed from the blob store, never held: memory stays about one line whatever the file's size.
+ * streamed from the blob store, never held: memory stays about one line whatever the file's size,
+ * when creating and when mapping results back (`custom-id-lookup.ts`).
  */
 import type { Router } from '../../../routing/router.ts';
 import { BatchStartUnconfirmedError, GatewayError } from '../../../spec/errors.ts';
@@ -16,6 +17,7 @@ import type { FileStore } from '../../../storage/file-store.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
+import { CustomIdLookup } from './custom-id-lookup.ts';
 
 export interface InlineExecutorDeps {
   router: Router;
@@ -95,23 +97,38 @@ export class NativeInlineExecutor implements BatchExecutor {
   }
 
   async results(batch: BatchRecord, _progress: ProviderBatch, call: CallOptions): Promise<BatchResults> {
-    // Results arrive keyed by surrogate; the client's ids come back from the input file. If the
-    // client deleted the input while the batch ran, the surrogates are all that is left.
+    // Results arrive keyed by surrogate; the client's ids come back from the input file, read
+    // alongside the results (never all held). If the client deleted the input while the batch
+    // ran, the surrogates are all that is left.
     const input = await this.#deps.files.getById(batch.inputFileId);
-    const customIds: string[] = [];
-    if (input?.blobKey) for await (const line of this.#inputLines(input.blobKey)) customIds.push(line.custom_id);
-    const lines = (wanted: 'output' | 'error') => this.#resultLines(batch, call, customIds, wanted);
+    const blobKey = input?.blobKey ?? null;
+    const lines = (wanted: 'output' | 'error') => this.#resultLines(batch, call, blobKey, wanted);
     return { output: lines('output'), error: lines('error') };
   }
 
   /** One pass over every part's results, yielding the lines of one file (output or error). */
-  async *#resultLines(batch: BatchRecord, call: CallOptions, customIds: readonly string[], wanted: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
+  async *#resultLines(batch: BatchRecord, call: CallOptions, blobKey: string | null, wanted: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
     const capability = inlineBatches(this.#deps.router.clientFor(batch.deploymentId!));
+    const customIds = blobKey === null ? undefined : new CustomIdLookup(() => this.#inputLines(blobKey));
+    try {
+      yield* this.#resultLinesOf(batch, call, capability, customIds, wanted);
+    } finally {
+      await customIds?.close();
+    }
+  }
+
+  async *#resultLinesOf(
+    batch: BatchRecord,
+    call: CallOptions,
+    capability: InlineBatchesCapability,
+    customIds: CustomIdLookup | undefined,
+    wanted: 'output' | 'error',
+  ): AsyncGenerator<BatchOutputLine> {
     for (const partId of providerIds(batch)) {
       for await (const result of capability.results(partId, call)) {
-        const customId = customIds[indexOfSurrogate(result.customId)] ?? result.customId;
         const outcome = result.outcome;
         if ((outcome.type === 'succeeded') !== (wanted === 'output')) continue;
+        const customId = (await customIds?.idOf(indexOfSurrogate(result.customId))) ?? result.customId;
         if (outcome.type === 'succeeded' || outcome.type === 'http_error') {
           yield { id: newBatchRequestId(), custom_id: customId, response: { status_code: outcome.statusCode, request_id: outcome.requestId, body: outcome.body }, error: null };
         } else if (outcome.type === 'expired') {
