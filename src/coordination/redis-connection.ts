@@ -7,9 +7,15 @@
  * background for ever, and callers fail open (a limit is not enforced, a cooldown is kept locally)
  * with a warning that is logged at most once per `warnEveryMs`. An `error` listener is always
  * attached: an unhandled `error` event would otherwise end the process.
+ *
+ * A Redis that hangs (frozen, or cut off the network with the connection still open) would cost
+ * every command the command timeout: callers send their commands through `send`, behind a circuit
+ * breaker (`redis-circuit-breaker.ts`) that, once a command timed out, fails them at once until a
+ * probe is answered again.
  */
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
+import { RedisCircuitBreaker, RedisCircuitOpenError } from './redis-circuit-breaker.ts';
 
 /** Default key prefix; `PORTICO_REDIS_PREFIX` changes it (several deployments, or test runs, on one Redis). */
 export const DEFAULT_REDIS_PREFIX = 'portico:';
@@ -24,20 +30,38 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** Fail-open warnings are logged at most this often. Default 30,000 ms. */
   warnEveryMs?: number;
+  /** First cool-off of the circuit breaker after Redis stopped answering; doubles up to 30 s. Default 1,000 ms. */
+  coolOffMs?: number;
 }
 
 export interface RedisConnection {
   /** For commands. Fails fast while disconnected. */
   readonly client: Redis;
   readonly prefix: string;
-  /** Whether commands can be sent now. */
+  /** Whether commands can be sent now: connected, and answering (the circuit breaker is closed). */
   readonly ready: boolean;
+  /**
+   * Runs `command` (which sends commands on `client`) unless Redis is treated as down, when it
+   * rejects at once; a timeout or failures in a row make it so (see `redis-circuit-breaker.ts`).
+   */
+  send<T>(command: () => Promise<T>): Promise<T>;
   /** A second connection for SUBSCRIBE (it queues until connected and re-subscribes after a reconnect). */
   subscriber(): Redis;
   /** Records that a Redis call failed and the caller went on without it (logged, throttled). */
   failedOpen(what: string, error: unknown): void;
   /** Closes every connection (after a QUIT when connected). */
   close(): Promise<void>;
+}
+
+/**
+ * Runs a pipeline and answers its replies, or throws the first command's error: `exec` resolves
+ * even when its commands failed (a timeout among them), and the circuit breaker must see that.
+ */
+export async function pipelineReplies(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error !== null);
+  if (failed) throw failed[0];
+  return results.map(([, reply]) => reply);
 }
 
 /** `redis://...` and `rediss://...` (TLS) URLs, as ioredis reads them. */
@@ -69,18 +93,38 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
   let wasReady = false;
   let closing = false;
 
-  const warn = (fields: Record<string, unknown>, message: string) => {
+  const warn = (fields: Record<string, unknown>, message: string): boolean => {
     const now = Date.now();
-    if (now - lastWarnAt < warnEveryMs) return;
+    if (now - lastWarnAt < warnEveryMs) return false;
     lastWarnAt = now;
     logger.warn(fields, message);
+    return true;
   };
+  // The recovery is logged when the outage was (the outage's warning is throttled).
+  let outageLogged = false;
+  const breaker = new RedisCircuitBreaker({
+    probe: () => client.ping(),
+    baseCoolOffMs: options.coolOffMs,
+    onChange(open, detail) {
+      if (open) {
+        outageLogged = warn(
+          { reason: detail.reason, cool_off_ms: detail.coolOffMs },
+          'redis: not answering; treated as down (commands fail at once, shared rate limits and cooldowns fail open) until a probe is answered',
+        );
+      } else if (outageLogged) {
+        outageLogged = false;
+        logger.warn('redis: answering again; shared rate limits and cooldowns are back');
+      }
+    },
+  });
   client.on('error', (error: Error) => {
     if (!closing) warn({ err: error.message }, 'redis: connection error; shared rate limits and cooldowns fail open (per instance) until it is back');
   });
   client.on('ready', () => {
     if (wasReady) logger.info('redis: reconnected; shared rate limits and cooldowns are back');
     wasReady = true;
+    outageLogged = false;
+    breaker.reset();
     lastWarnAt = Number.NEGATIVE_INFINITY;
   });
 
@@ -105,7 +149,10 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
     client,
     prefix,
     get ready() {
-      return client.status === 'ready';
+      return client.status === 'ready' && breaker.closed;
+    },
+    send(command) {
+      return breaker.run(command);
     },
     subscriber() {
       const subscriber = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'portico-subscriber' });
@@ -114,10 +161,13 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
       return subscriber;
     },
     failedOpen(what, error) {
+      // Not sent: the breaker's opening was logged already.
+      if (error instanceof RedisCircuitOpenError) return;
       warn({ err: error instanceof Error ? error.message : String(error), operation: what }, 'redis: call failed; failing open');
     },
     async close() {
       closing = true;
+      breaker.stop();
       await Promise.all([client, ...subscribers].map((connection) => quit(connection)));
     },
   };

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CooldownPolicy } from '../routing/cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from '../routing/deployment-health.ts';
-import type { RedisConnection } from './redis-connection.ts';
+import { pipelineReplies, type RedisConnection } from './redis-connection.ts';
 
 /**
  * KEYS[1]: failures (sorted set), KEYS[2]: cooldown flag.
@@ -78,7 +78,8 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     this.#fallback = new InMemoryDeploymentHealth(options.policy, this.#now);
     this.#channel = `${redis.prefix}cooldowns`;
     redis.client.defineCommand(COMMAND, { numberOfKeys: 2, lua: RECORD_FAILURE_LUA });
-    this.#record = (redis.client as unknown as Record<string, RecordFailureCommand>)[COMMAND].bind(redis.client);
+    const record = (redis.client as unknown as Record<string, RecordFailureCommand>)[COMMAND].bind(redis.client);
+    this.#record = (...args) => redis.send(() => record(...args));
   }
 
   static async start(redis: RedisConnection, options: RedisDeploymentHealthOptions): Promise<RedisDeploymentHealth> {
@@ -133,11 +134,10 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     try {
       const pipeline = this.#redis.client.pipeline();
       for (const id of this.#deploymentIds) pipeline.pttl(this.#cooldownKey(id));
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await this.#redis.send(() => pipelineReplies(pipeline));
       const now = this.#now();
-      replies.forEach(([error, ttl], i) => {
+      replies.forEach((ttl, i) => {
         const id = this.#deploymentIds[i];
-        if (error) return;
         if (typeof ttl === 'number' && ttl > 0) this.#coolingUntil.set(id, now + ttl);
         else this.#coolingUntil.delete(id);
       });

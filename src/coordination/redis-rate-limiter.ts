@@ -8,7 +8,7 @@
  *   clocks drift still agree on them.
  * - A key is a hash `{w: window index, c: current count, p: previous window's count}` with a TTL
  *   of two windows: an idle key disappears by itself.
- * - Fails open: when Redis cannot be reached, `tryAcquire` grants, `usage` reads 0 and `record`
+ * - Fails open: when Redis cannot be reached (or is treated as down, `RedisConnection.send`), `tryAcquire` grants, `usage` reads 0 and `record`
  *   does nothing, with a throttled warning (`RedisConnection.failedOpen`). A gateway without its
  *   limits for a while is better than a gateway down.
  */
@@ -85,8 +85,9 @@ export class RedisRateLimiter implements RateLimiter {
     this.#redis = redis;
     // ioredis sends EVALSHA and falls back to EVAL once when the script is not cached yet.
     redis.client.defineCommand(COMMAND, { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
-    const command = (redis.client as unknown as Record<string, SlidingWindowCommand>)[COMMAND];
-    this.#run = command.bind(redis.client);
+    const command = (redis.client as unknown as Record<string, SlidingWindowCommand>)[COMMAND].bind(redis.client);
+    // Through the circuit breaker: a Redis that hangs fails the call at once, not after the timeout.
+    this.#run = (...args) => redis.send(() => command(...args));
   }
 
   /** The Redis key of a limiter key. */

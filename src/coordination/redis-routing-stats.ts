@@ -9,7 +9,7 @@
  * reached, this instance's own counts (`InMemoryRoutingStats`, always kept) are used.
  */
 import { type DeploymentLoad, InMemoryRoutingStats, LATENCY_SAMPLES, type RoutingStats } from '../routing/routing-stats.ts';
-import type { RedisConnection } from './redis-connection.ts';
+import { pipelineReplies, type RedisConnection } from './redis-connection.ts';
 
 const MINUTE_MS = 60_000;
 const IN_FLIGHT_TTL_SECONDS = 3_600;
@@ -35,7 +35,7 @@ export class RedisRoutingStats implements RoutingStats {
 
   #send(what: string, run: () => Promise<unknown>): void {
     if (!this.#redis.ready) return;
-    run().catch((error: unknown) => this.#redis.failedOpen(what, error));
+    this.#redis.send(run).catch((error: unknown) => this.#redis.failedOpen(what, error));
   }
 
   async loadOf(deploymentIds: readonly string[]): Promise<ReadonlyMap<string, DeploymentLoad>> {
@@ -48,14 +48,12 @@ export class RedisRoutingStats implements RoutingStats {
       pipeline.mget(this.#key('tokens', id, minute), this.#key('requests', id, minute));
     }
     try {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error !== null);
-      if (failed) throw failed[0];
-      const inFlight = results[0][1] as Array<string | null>;
+      const results = await this.#redis.send(() => pipelineReplies(pipeline));
+      const inFlight = results[0] as Array<string | null>;
       const loads = new Map<string, DeploymentLoad>();
       deploymentIds.forEach((id, index) => {
-        const latencies = (results[1 + index * 2][1] as string[]).map(Number).filter(Number.isFinite);
-        const [tokens, requests] = results[2 + index * 2][1] as Array<string | null>;
+        const latencies = (results[1 + index * 2] as string[]).map(Number).filter(Number.isFinite);
+        const [tokens, requests] = results[2 + index * 2] as Array<string | null>;
         const latencyMs = latencies.length === 0 ? undefined : latencies.reduce((sum, value) => sum + value, 0) / latencies.length;
         loads.set(id, {
           inFlight: Math.max(0, Number(inFlight[index] ?? 0)),

@@ -10,7 +10,7 @@
  * observation is three Map hits and a few additions: no label hashing, no string or object
  * allocation. Each app gets its own registry, so tests can build several apps in one process.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { droppedLogLines } from './logger.ts';
 import { FastCounter, type FastCounterChild, FastHistogram, type FastHistogramChild } from './fast-metrics.ts';
 
@@ -134,6 +134,18 @@ export class GatewayMetrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** `portico_redis_available`, read when scraped: only with `REDIS_URL`. */
+  watchRedis(available: () => boolean): void {
+    new Gauge({
+      name: 'portico_redis_available',
+      help: 'Whether Redis is connected and answering (1), or treated as down (0: shared rate limits and cooldowns fail open).',
+      registers: [this.registry],
+      collect() {
+        this.set(available() ? 1 : 0);
+      },
+    });
   }
 
   observeRequest(observation: RequestObservation): void {

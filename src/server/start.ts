@@ -78,6 +78,8 @@ export async function createServices(
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))] });
   const state = shared ?? (await createSharedState({ config, logger }));
   const limits = state.limits;
+  const redis = state.redis;
+  if (redis) metrics.watchRedis(() => redis.ready);
   // Live requests are admitted against the deployments' rpm/tpm (and their tokens charged after
   // the answer) on the same counters the batch engine takes its share from, so the engine leaves
   // live traffic its share. (This replaces `liveTrafficMeter`: counting both would count twice.)

@@ -3,8 +3,9 @@
  * shared one on 6379 serves other suites). While it is down, limits fail open: chat keeps being
  * served at once, with a warning in the log, and an emulated batch on a deployment with an rpm
  * (whose lines the engine takes from Redis counters) goes on; once Redis is back, a key's rpm
- * holds again, and the batch has every line exactly once. A Redis that hangs (SIGSTOP) costs a
- * request at most the command timeout. A SIGTERM while Redis is down ends the process within the
+ * holds again, and the batch has every line exactly once. A Redis that hangs (SIGSTOP) costs the
+ * first request the command timeout, and no later one anything (the circuit breaker treats it as
+ * down until a probe is answered). A SIGTERM while Redis is down ends the process within the
  * grace period.
  */
 import assert from 'node:assert/strict';
@@ -151,7 +152,7 @@ describe('faults: Redis restarted', () => {
     assert.equal((await portico.stop()).code, 0);
   });
 
-  test('frozen (SIGSTOP): no request waits for it longer than the command timeout, and limits hold again once it answers', async (t) => {
+  test('frozen (SIGSTOP): once a command timed out, requests no longer wait for it (circuit breaker); limits hold again once it answers', async (t) => {
     if (typeof redis === 'string') return t.skip(redis);
     const server = redis;
     const portico = await spawn('redis-frozen');
@@ -162,16 +163,28 @@ describe('faults: Redis restarted', () => {
     });
     const keyed = portico.client(((await generated.json()) as { key: string }).key);
     const ask = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const redisAvailable = async () => {
+      const metrics = await (await fetch(`${portico.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).text();
+      return /^portico_redis_available (\d)/m.exec(metrics)?.[1];
+    };
     await ask();
     await assert.rejects(ask(), OpenAI.RateLimitError);
+    assert.equal(await redisAvailable(), '1');
     server.freeze();
     try {
-      for (let i = 0; i < 3; i++) {
+      // The first request meets the frozen Redis: it waits for the command timeout (1 s), once.
+      const first = Date.now();
+      await ask();
+      console.log(`# first request answered in ${Date.now() - first} ms with redis frozen`);
+      assert.ok(Date.now() - first < 5_000, `answered after ${Date.now() - first} ms with redis frozen`);
+      assert.equal(await redisAvailable(), '0', 'the breaker is open');
+      await waitFor(() => portico.logs.some((line) => String(line.msg).includes('redis: not answering')), 5_000, 'the outage to be logged');
+      // Then Redis is treated as down: no request waits for a command timeout any more.
+      for (let i = 0; i < 10; i++) {
         const asked = Date.now();
         await ask();
-        console.log(`# answered in ${Date.now() - asked} ms with redis frozen`);
-        // The command timeout is 1 s; the bound tells "waited for it" from "hung on it".
-        assert.ok(Date.now() - asked < 5_000, `answered after ${Date.now() - asked} ms with redis frozen`);
+        // Without the breaker each of these waits at least one 1 s command timeout.
+        assert.ok(Date.now() - asked < 700, `request ${i} answered after ${Date.now() - asked} ms with the breaker open`);
       }
     } finally {
       server.thaw();
@@ -184,6 +197,8 @@ describe('faults: Redis restarted', () => {
         return error instanceof OpenAI.RateLimitError;
       }
     }, 20_000, 'the key limit to hold again');
+    assert.equal(await redisAvailable(), '1');
+    await waitFor(() => portico.logs.some((line) => String(line.msg).includes('redis: answering again')), 5_000, 'the recovery to be logged');
     assert.equal((await portico.stop()).code, 0);
   });
 
