@@ -154,6 +154,9 @@ class LeasedBatchEngine implements BatchEngine {
   #stopped = true;
   #filling: Promise<number> | undefined;
   #refillWanted = false;
+  /** When a fill last looked for expired leases too (ms); fills in between lease pending lines only. */
+  #expiredCheckedAt = Number.NEGATIVE_INFINITY;
+  #leaseExpired = true;
   #timers: NodeJS.Timeout[] = [];
 
   constructor(options: BatchEngineOptions) {
@@ -224,6 +227,7 @@ class LeasedBatchEngine implements BatchEngine {
 
   async runOnce(): Promise<void> {
     this.#batches.invalidate();
+    this.#expiredCheckedAt = Number.NEGATIVE_INFINITY;
     await this.#fill();
     await Promise.allSettled([...this.#running.values()].map((line) => line.done));
   }
@@ -258,6 +262,10 @@ class LeasedBatchEngine implements BatchEngine {
   async #fill(): Promise<number> {
     const now = Date.now();
     let started = 0;
+    // Expired leases (a crashed worker's) are looked for once per poll interval: that query walks
+    // every running line of a batch, and a busy engine fills many times a second.
+    this.#leaseExpired = now - this.#expiredCheckedAt >= this.#pollIntervalMs;
+    if (this.#leaseExpired) this.#expiredCheckedAt = now;
     for (const [deploymentId, batches] of await this.#batches.byDeployment(now)) {
       const deployment = this.#options.router.deployment(deploymentId);
       if (!deployment) {
@@ -339,7 +347,7 @@ class LeasedBatchEngine implements BatchEngine {
     if (allowed === 0) return 0;
     let items: BatchItemRecord[] = [];
     try {
-      items = await this.#options.items.leaseItems(batch.id, this.#owner, allowed, this.#leaseMs);
+      items = await this.#options.items.leaseItems(batch.id, this.#owner, allowed, this.#leaseMs, undefined, { expired: this.#leaseExpired });
     } finally {
       if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(batch.keyId!, limits, allowed - items.length);
     }

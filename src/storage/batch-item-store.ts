@@ -162,8 +162,12 @@ export class BatchItemStore {
     limit: number,
     leaseMs: number,
     now: number = nowSeconds(),
+    options: { expired?: boolean } = {},
   ): Promise<BatchItemRecord[]> {
     const leaseExpiresAt = now + leaseMs / 1000;
+    // `expired: false` leases pending items only: the engine looks for expired leases (a crashed
+    // worker's, a minute old) once per poll interval, not in every fill.
+    const withExpired = options.expired ?? true;
     const dueItems = (qb: QueryCreator<DatabaseSchema>, kind: DueKind, count: number) => {
       let candidates = qb.selectFrom('batch_items').select(['batch_id', 'line_index']);
       if (batchId !== null) candidates = candidates.where('batch_id', '=', batchId);
@@ -190,7 +194,7 @@ export class BatchItemStore {
           .whereRef('batch_items.line_index', '=', 'next.line_index')
           .returningAll('batch_items')
           .execute();
-      const expired = await leaseKind('expired', limit);
+      const expired = withExpired ? await leaseKind('expired', limit) : [];
       const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
       return sortByLine([...expired, ...pending].map(toItemRecord));
     }
@@ -202,7 +206,7 @@ export class BatchItemStore {
           .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(trx, kind, count).$asTuple('batch_id', 'line_index')))
           .returningAll()
           .execute();
-      const expired = await leaseKind('expired', limit);
+      const expired = withExpired ? await leaseKind('expired', limit) : [];
       const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
       return [...expired, ...pending];
     });
