@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { holdSignal, watchSignal } from '../providers/http/signal-hold.ts';
+import { holdSignal, progressReporter, watchSignal } from '../providers/http/signal-hold.ts';
 import { attemptSignal } from './signals.ts';
 
 describe('the attempt signal (client disconnect + deployment timeout)', () => {
@@ -12,6 +12,33 @@ describe('the attempt signal (client disconnect + deployment timeout)', () => {
     t.mock.timers.tick(1);
     assert.equal(attempt.signal.aborted, true);
     assert.equal((attempt.signal.reason as Error).name, 'TimeoutError');
+  });
+
+  it('counts the timeout from the last progress of a streamed body: a stream that keeps coming is not cut, a stall is', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const attempt = attemptSignal(undefined, 1_000);
+    const release = holdSignal(attempt.signal);
+    attempt.settle();
+    const progressed = progressReporter(attempt.signal);
+    for (let i = 0; i < 5; i++) {
+      t.mock.timers.tick(600);
+      progressed();
+    }
+    assert.equal(attempt.signal.aborted, false, '3 s of a stream with a chunk every 0.6 s');
+    t.mock.timers.tick(999);
+    assert.equal(attempt.signal.aborted, false);
+    t.mock.timers.tick(1);
+    assert.equal((attempt.signal.reason as Error | undefined)?.name, 'TimeoutError', 'cut 1 s after its last chunk');
+    release();
+  });
+
+  it('without progress the timeout counts from the start (time to the first byte)', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const attempt = attemptSignal(undefined, 1_000);
+    const release = holdSignal(attempt.signal);
+    t.mock.timers.tick(1_000);
+    assert.equal((attempt.signal.reason as Error | undefined)?.name, 'TimeoutError');
+    release();
   });
 
   it('leaves no timer behind once the attempt settled: the signal never aborts afterwards', (t) => {

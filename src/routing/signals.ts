@@ -18,7 +18,11 @@ export interface AttemptSignal {
 
 /**
  * Like `AbortSignal.any([clientSignal, AbortSignal.timeout(timeoutMs)])`, but disarmed as soon as
- * nothing uses the signal any more: `AbortSignal.timeout` keeps its timer (and, through the
+ * nothing uses the signal any more; and once a streamed body makes progress (`progressed()`, from
+ * the HTTP layer), `timeoutMs` counts from its last chunk instead of from the start, as the SDKs'
+ * and LiteLLM's read timeouts do: a long generation that keeps streaming is not cut, a stalled one
+ * is.
+ * `AbortSignal.timeout` keeps its timer (and, through the
  * composite signal and its listeners, the request's state) alive until it fires.
  * While disarmed the deadline still counts from the start: a hold taken later re-arms it for
  * what is left, or aborts at once when the time is up or the client is gone.
@@ -40,7 +44,10 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
   readonly signal: AbortSignal;
   readonly #controller: AbortController;
   readonly #client: AbortSignal | undefined;
-  readonly #deadline: number;
+  readonly #timeoutMs: number;
+  #deadline: number;
+  /** `Date.now()` of a streamed body's last progress; 0 before any. */
+  #progressAt = 0;
   #timer: NodeJS.Timeout | undefined = undefined;
   #armed = false;
   #pending = true;
@@ -59,6 +66,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
     this.#controller = new AbortController();
     this.signal = this.#controller.signal;
     this.#client = clientSignal;
+    this.#timeoutMs = timeoutMs;
     this.#deadline = Date.now() + timeoutMs;
     this.#arm(timeoutMs);
     registerSignalOwner(this.signal, this);
@@ -71,7 +79,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
 
   hold(onAbort?: () => void): () => void {
     this.#holds += 1;
-    if (!this.#armed) this.#arm(this.#deadline - Date.now());
+    if (!this.#armed) this.#arm(Math.max(this.#deadline, this.#progressAt + this.#timeoutMs) - Date.now());
     // Watchers are called directly when this aborts: no EventTarget listener per request.
     const watcher = onAbort !== undefined && !this.signal.aborted ? { onAbort } : undefined;
     if (watcher !== undefined) (this.#watchers ??= []).push(watcher);
@@ -88,8 +96,24 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
     };
   }
 
+  progressed(): void {
+    this.#progressAt = Date.now();
+  }
+
   timedOut(): void {
     this.#timer = undefined;
+    if (this.#progressAt !== 0) {
+      // A streamed body: the time is counted from its last progress. (Re-armed when the timer
+      // fires rather than on every chunk: one Date.now() per chunk, not a timer.)
+      const deadline = this.#progressAt + this.#timeoutMs;
+      const remaining = deadline - Date.now();
+      if (remaining > 0) {
+        this.#deadline = deadline;
+        this.#timer = setTimeout(fire, Math.min(remaining, MAX_TIMER_MS), this);
+        this.#timer.unref();
+        return;
+      }
+    }
     this.#disarm();
     this.#abort(timeoutReason());
   }

@@ -47,6 +47,7 @@ export const FAULTS_UPSTREAM_KEY = 'sk-faults-net-upstream-key-000000';
  * - `truncated-json`: 200 `application/json` whose text stops halfway (a complete HTTP message);
  * - `json-for-stream`: answers a `stream: true` request with a plain JSON completion;
  * - `trickle`: an SSE chunk every 50 ms for 10 s (a slow generation);
+ * - `slow-generation`: `SLOW_GENERATION_CHUNKS` SSE chunks 250 ms apart, then `[DONE]`;
  * - `lockstep`: one SSE chunk, then each further chunk only when the test calls `releaseChunk()`;
  * - `flood`: `FLOOD_BYTES` of SSE chunks as fast as the connection takes them (`floodSent()`);
  * - `files-hang`: any upload to `.../files` (a provider copy of a batch file) is read, never answered.
@@ -66,11 +67,13 @@ export type FaultBehaviour =
   | 'truncated-json'
   | 'json-for-stream'
   | 'trickle'
+  | 'slow-generation'
   | 'lockstep'
   | 'flood'
   | 'files-hang';
 
 export const LOCKSTEP_CHUNKS = 5;
+export const SLOW_GENERATION_CHUNKS = 8;
 export const FLOOD_BYTES = 64 * 1024 * 1024;
 const TRICKLE_CHUNKS = 200;
 
@@ -215,6 +218,20 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
             }
             send(chunkFrame(`t${sent} `));
           }, 50);
+          response.on('close', () => clearInterval(timer));
+          return;
+        }
+        case 'slow-generation': {
+          response.writeHead(200, SSE);
+          send(chunkFrame('s0 '));
+          const timer = setInterval(() => {
+            if (sent === SLOW_GENERATION_CHUNKS) {
+              clearInterval(timer);
+              response.end('data: [DONE]\n\n');
+              return;
+            }
+            send(chunkFrame(`s${sent} `));
+          }, 250);
           response.on('close', () => clearInterval(timer));
           return;
         }

@@ -20,6 +20,7 @@ import {
   LOCKSTEP_CHUNKS,
   openStream,
   parseSse,
+  SLOW_GENERATION_CHUNKS,
   startFaultPortico,
   startFaultUpstream,
   type FaultBehaviour,
@@ -66,6 +67,7 @@ for (const dialect of ALL_DIALECTS) {
         faultModel('hang', 'hang', upstream, 'timeout: 1, max_retries: 0'),
         faultModel('hang-then-fallback', 'hang', upstream, 'timeout: 1, max_retries: 0'),
         faultModel('hang-stream', 'hang-mid-stream', upstream, 'timeout: 1, max_retries: 0'),
+        faultModel('slow-generation', 'slow-generation', upstream, 'timeout: 1, max_retries: 0'),
         faultModel('storm', 'status-503', upstream, 'max_retries: 1'),
         faultModel('storm', 'ok', upstream, 'max_retries: 1'),
         faultModel('storm-only', 'status-503', upstream, 'max_retries: 1'),
@@ -156,6 +158,17 @@ router_settings:
       assert.equal(sse.content, 'only ');
       assert.equal(sse.error?.type, 'timeout_error', answer.text);
       await upstream.waitForNoOpenExchanges();
+    });
+
+    it('a stream that keeps trickling in for longer than the deployment timeout is relayed to its end', async () => {
+      // 8 chunks 250 ms apart (2 s) with `timeout: 1`: the timeout counts from the last chunk, as
+      // the SDKs' and LiteLLM's read timeouts do, so only a stall cuts a stream.
+      const answer = await call(portico, 'POST', CHAT, chat('slow-generation', 'x', { stream: true }));
+      assert.equal(answer.status, 200);
+      const sse = parseSse(answer.text);
+      assert.equal(sse.error, undefined, answer.text);
+      assert.equal(sse.content, Array.from({ length: SLOW_GENERATION_CHUNKS }, (_, i) => `s${i} `).join(''));
+      assert.equal(sse.done, true);
     });
 
     it('a 5xx storm on one deployment cools it down: every request succeeds and the failing deployment is left alone', async () => {

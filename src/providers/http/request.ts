@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { upstreamAgent } from './agent.ts';
 import { dispatchTarget } from './dispatch-target.ts';
-import { holdSignal } from './signal-hold.ts';
+import { holdSignal, progressReporter } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
@@ -85,6 +85,8 @@ function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: strin
    * consumer stops early (even before its first `next()`), destroys the body, which aborts the
    * upstream request instead of leaving it running.
    */
+  // Each chunk read is progress: the router's deadline counts from the last one (`signals.ts`).
+  const progressed = progressReporter(signal);
   function iterate(): AsyncIterableIterator<Uint8Array> {
     let source: AsyncIterator<unknown> | undefined;
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -96,7 +98,9 @@ function wrapBody(stream: Readable, signal: AbortSignal | undefined, what: strin
         source ??= stream[Symbol.asyncIterator]();
         try {
           const next = await source.next();
-          return next.done ? done : { done: false, value: next.value as Uint8Array };
+          if (next.done) return done;
+          progressed();
+          return { done: false, value: next.value as Uint8Array };
         } catch (error) {
           throw transportError(error, signal, what);
         }

@@ -20,6 +20,11 @@ export interface SignalOwner {
    * given, is called when the signal aborts while held (after `signal.aborted` is set).
    */
   hold(onAbort?: () => void): () => void;
+  /**
+   * The exchange made progress (a chunk of a streamed body arrived, or was taken by its reader).
+   * Optional: an owner that times exchanges may count its deadline from the last progress.
+   */
+  progressed?(): void;
 }
 
 /**
@@ -55,4 +60,13 @@ export function watchSignal(signal: AbortSignal | undefined, onAbort: () => void
   if (owner !== undefined) return owner.hold(onAbort);
   signal.addEventListener('abort', onAbort);
   return () => signal.removeEventListener('abort', onAbort);
+}
+
+/**
+ * What to call on each chunk of a streamed body: tells the signal's owner the exchange progressed
+ * (the router's deadline then counts from the last chunk, not from the start). A no-op otherwise.
+ */
+export function progressReporter(signal: AbortSignal | undefined): () => void {
+  const owner = (signal as OwnedSignal | undefined)?.[OWNER];
+  return owner?.progressed === undefined ? noRelease : owner.progressed.bind(owner);
 }

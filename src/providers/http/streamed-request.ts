@@ -14,12 +14,14 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, errors } from 'undici';
 import { dispatchRequest } from './dispatch-target.ts';
 import type { HttpRequest, HttpResponse, ResponseHeaders, UpstreamBody } from './request.ts';
-import { watchSignal } from './signal-hold.ts';
+import { progressReporter, watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 
 const HIGH_WATER_BYTES = 64 * 1024;
 const DEFAULT_TEXT_LIMIT = 64 * 1024 * 1024;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+function noProgress(): void {}
 
 /** Sends `req`; resolves once the status and headers arrived, with the body still to come. */
 export function sendHttpRequestStreamed(req: HttpRequest): Promise<HttpResponse> {
@@ -41,6 +43,8 @@ class StreamedHandler implements Dispatcher.DispatchHandler, UpstreamBody, Async
   #rejectResponse: ((error: unknown) => void) | null;
   /** Releases the hold on the request's signal and stops watching it. */
   #unwatch: (() => void) | null = null;
+  /** Tells the signal's owner the body progressed (its deadline counts from the last chunk). */
+  #progressed: () => void = noProgress;
   #controller: Dispatcher.DispatchController | null = null;
   readonly #chunks: Buffer[] = [];
   #queuedBytes = 0;
@@ -66,6 +70,7 @@ class StreamedHandler implements Dispatcher.DispatchHandler, UpstreamBody, Async
    */
   watch(): void {
     this.#unwatch = watchSignal(this.#req.signal, this.onAbort);
+    this.#progressed = progressReporter(this.#req.signal);
   }
 
   /** The request's signal aborted (a function: see `watchSignal`). */
@@ -91,6 +96,7 @@ class StreamedHandler implements Dispatcher.DispatchHandler, UpstreamBody, Async
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#closed) return;
+    this.#progressed();
     if (this.#waiter !== null) {
       const waiter = this.#waiter;
       this.#waiter = null;
@@ -153,6 +159,8 @@ class StreamedHandler implements Dispatcher.DispatchHandler, UpstreamBody, Async
 
   next(): Promise<IteratorResult<Uint8Array>> {
     if (this.#chunks.length > 0) {
+      // The reader taking queued chunks is progress too: an upstream paused for it is not stalled.
+      this.#progressed();
       const chunk = this.#chunks.shift() as Buffer;
       this.#queuedBytes -= chunk.length;
       if (this.#queuedBytes <= HIGH_WATER_BYTES / 2 && this.#controller?.paused) this.#controller.resume();
