@@ -5,7 +5,8 @@
  *
  * - `put` streams through the hashing meter into `@aws-sdk/lib-storage`'s `Upload`: a single
  *   PUT when the whole blob fits in one part, else a multipart upload sending `queueSize` parts
- *   at a time. Memory per put is at most about (queueSize + 1) x partBytes whatever the size,
+ *   at a time. Memory per put is at most about (queueSize + 2) x partBytes whatever the size
+ *   (the parts in flight, the one being gathered, and the one `Upload` cut it from),
  *   and the client is read only as fast as parts leave. On any failure (the client's, the size
  *   limit's, S3's) the multipart upload is aborted, so no part is kept, and an object already
  *   written is deleted.
