@@ -165,12 +165,16 @@ describe('the portico command', () => {
 
   it("npm start's command line boots with config.example.yaml and serves a mock chat completion, then stops on SIGTERM", async () => {
     const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    const [command, ...words] = script.split(' ');
+    // `VAR=value ... node [flags] bin/portico.js [args]`: the environment it sets, then the command.
+    const allWords = script.split(' ');
+    const assignments = allWords.slice(0, allWords.findIndex((word) => !/^[A-Z_][A-Z0-9_]*=/.test(word)));
+    const scriptEnv = Object.fromEntries(assignments.map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+    const [command, ...words] = allWords.slice(assignments.length);
     assert.equal(command, 'node');
     const binAt = words.findIndex((word) => !word.startsWith('--'));
     const nodeFlags = words.slice(0, binAt);
     assert.equal(resolve(REPO, words[binAt]), BIN);
-    const started = await startProcess(words.slice(binAt + 1), { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'start.db')}` }, nodeFlags);
+    const started = await startProcess(words.slice(binAt + 1), { ...scriptEnv, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'start.db')}` }, nodeFlags);
     try {
       const client = new OpenAI({ apiKey: 'sk-portico-example', baseURL: `${started.url}/v1`, maxRetries: 0 });
       const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from npm start' }] });
