@@ -4,9 +4,23 @@
  * 00035b69f416be24e2e323c13198d9b7d2d1bdf9), common OpenAI and Anthropic chat, embedding, image,
  * audio and moderation models. Prices are USD per token; `*Batches` are the batch API's prices
  * where LiteLLM lists them (elsewhere batch cost takes half the normal price, batch-cost.ts).
- * Transcribed by hand (see CATALOGUE_SOURCE): the gpt-3.5, gpt-4, gpt-4-turbo, gpt-4.1, gpt-4o,
- * gpt-4o-mini, babbage-002 and gpt-3.5-turbo-instruct entries were checked against the file at
- * that commit; update from that file, never from memory, and move the commit and date with it.
+ * `supports` lists the `supports_*` flags of those six that the file sets true. LiteLLM's cached
+ * input prices (`cache_read_input_token_cost`) are not carried: nothing here prices cache reads.
+ *
+ * Transcribed by hand (see CATALOGUE_SOURCE) and checked field by field (provider, mode, max
+ * input and output tokens, prices, batch prices, supports) against the file at that commit:
+ * - the gpt-3.5, gpt-4, gpt-4-turbo, gpt-4.1, gpt-4o, gpt-4o-mini, babbage-002 and
+ *   gpt-3.5-turbo-instruct entries (2026-12-04, first transcription);
+ * - every Claude, o-series (o1, o3, o3-mini, o4-mini) and embedding entry, plus chatgpt-4o-latest,
+ *   tts-1, tts-1-hd and the text-moderation entries (2026-12-04, second pass). That pass dropped
+ *   the names the file no longer has (retired models: claude-3-5-sonnet-*, claude-3-5-haiku-*,
+ *   claude-3-sonnet-20240229, the claude-*-latest aliases, o1-mini, o1-preview), gave
+ *   claude-sonnet-4-20250514 its 1,000,000-token input, claude-3-7-sonnet-20250219 its 64,000
+ *   output tokens, the Claude 3 models no pdf_input, and text-embedding-ada-002 no batch prices.
+ * Not re-checked: gpt-5, gpt-5-mini, gpt-5-nano, davinci-002 and the image, audio and
+ * omni-moderation entries (provider and mode only matter for those). Update from that file,
+ * never from memory, and move the commit and date with it; model-catalogue.test.ts pins one
+ * entry per family to the file.
  */
 export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generation' | 'audio_transcription' | 'audio_speech' | 'moderation';
 
@@ -33,7 +47,7 @@ export const CATALOGUE_SOURCE = Object.freeze({
 
 const TOOLS_VISION = ['function_calling', 'vision', 'response_schema', 'prompt_caching'] as const;
 const REASONING = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning'] as const;
-const CLAUDE = ['function_calling', 'vision', 'prompt_caching', 'pdf_input'] as const;
+const REASONING_PDF = [...REASONING, 'pdf_input'] as const;
 
 function chat(inputCost: number, outputCost: number, maxInput: number, maxOutput: number, supports: CatalogueEntry['supports'], batches = false): CatalogueEntry {
   return {
@@ -48,11 +62,11 @@ function chat(inputCost: number, outputCost: number, maxInput: number, maxOutput
   };
 }
 
-function claude(inputCost: number, outputCost: number, maxOutput: number, supports: CatalogueEntry['supports'] = CLAUDE): CatalogueEntry {
+function claude(inputCost: number, outputCost: number, maxInput: number, maxOutput: number, supports: CatalogueEntry['supports']): CatalogueEntry {
   return {
     provider: 'anthropic',
     mode: 'chat',
-    maxInputTokens: 200_000,
+    maxInputTokens: maxInput,
     maxOutputTokens: maxOutput,
     inputCostPerToken: inputCost,
     outputCostPerToken: outputCost,
@@ -60,8 +74,15 @@ function claude(inputCost: number, outputCost: number, maxOutput: number, suppor
   };
 }
 
-function embedding(inputCost: number, maxInput: number): CatalogueEntry {
-  return { provider: 'openai', mode: 'embedding', maxInputTokens: maxInput, inputCostPerToken: inputCost, outputCostPerToken: 0, inputCostPerTokenBatches: inputCost / 2, outputCostPerTokenBatches: 0 };
+function embedding(inputCost: number, maxInput: number, batches: boolean): CatalogueEntry {
+  return {
+    provider: 'openai',
+    mode: 'embedding',
+    maxInputTokens: maxInput,
+    inputCostPerToken: inputCost,
+    outputCostPerToken: 0,
+    ...(batches && { inputCostPerTokenBatches: inputCost / 2, outputCostPerTokenBatches: 0 }),
+  };
 }
 
 function other(mode: CatalogueMode): CatalogueEntry {
@@ -83,7 +104,7 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'gpt-4o-2024-05-13': chat(5e-6, 1.5e-5, 128_000, 4_096, TOOLS_VISION, true),
   'gpt-4o-mini': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION, true),
   'gpt-4o-mini-2024-07-18': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION, true),
-  'chatgpt-4o-latest': chat(5e-6, 1.5e-5, 128_000, 4_096, ['function_calling', 'vision']),
+  'chatgpt-4o-latest': chat(5e-6, 1.5e-5, 128_000, 4_096, ['function_calling', 'vision', 'prompt_caching', 'pdf_input']),
   'gpt-4-turbo': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling', 'vision']),
   'gpt-4-turbo-preview': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling']),
   'gpt-4-1106-preview': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling']),
@@ -95,20 +116,18 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'gpt-3.5-turbo-0125': chat(5e-7, 1.5e-6, 16_385, 4_096, ['function_calling']),
   'gpt-3.5-turbo-1106': chat(1e-6, 2e-6, 16_385, 4_096, ['function_calling']),
   'gpt-3.5-turbo-16k': chat(3e-6, 4e-6, 16_385, 4_096, undefined),
-  o1: chat(1.5e-5, 6e-5, 200_000, 100_000, REASONING),
-  'o1-mini': chat(1.1e-6, 4.4e-6, 128_000, 65_536, ['reasoning']),
-  'o1-preview': chat(1.5e-5, 6e-5, 128_000, 32_768, ['reasoning']),
-  o3: chat(2e-6, 8e-6, 200_000, 100_000, REASONING),
+  o1: chat(1.5e-5, 6e-5, 200_000, 100_000, REASONING_PDF),
+  o3: chat(2e-6, 8e-6, 200_000, 100_000, REASONING_PDF),
   'o3-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, ['function_calling', 'response_schema', 'prompt_caching', 'reasoning']),
-  'o4-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, REASONING),
+  'o4-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, REASONING_PDF),
   // OpenAI completion (LiteLLM: text-completion-openai)
   'gpt-3.5-turbo-instruct': { provider: 'text-completion-openai', mode: 'completion', maxInputTokens: 8_192, maxOutputTokens: 4_096, inputCostPerToken: 1.5e-6, outputCostPerToken: 2e-6 },
   'babbage-002': { provider: 'text-completion-openai', mode: 'completion', maxInputTokens: 16_384, maxOutputTokens: 4_096, inputCostPerToken: 4e-7, outputCostPerToken: 4e-7 },
   'davinci-002': { provider: 'text-completion-openai', mode: 'completion', maxInputTokens: 16_384, maxOutputTokens: 4_096, inputCostPerToken: 2e-6, outputCostPerToken: 2e-6 },
   // OpenAI embeddings
-  'text-embedding-3-small': embedding(2e-8, 8_191),
-  'text-embedding-3-large': embedding(1.3e-7, 8_191),
-  'text-embedding-ada-002': embedding(1e-7, 8_191),
+  'text-embedding-3-small': embedding(2e-8, 8_191, true),
+  'text-embedding-3-large': embedding(1.3e-7, 8_191, true),
+  'text-embedding-ada-002': embedding(1e-7, 8_191, false),
   // OpenAI images, audio, moderation (priced per image / second / character: no token prices here)
   'dall-e-2': other('image_generation'),
   'dall-e-3': other('image_generation'),
@@ -123,21 +142,13 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'text-moderation-latest': other('moderation'),
   'text-moderation-stable': other('moderation'),
   // Anthropic
-  'claude-opus-4-5-20251101': claude(5e-6, 2.5e-5, 64_000),
-  'claude-opus-4-1-20250805': claude(1.5e-5, 7.5e-5, 32_000),
-  'claude-opus-4-20250514': claude(1.5e-5, 7.5e-5, 32_000),
-  'claude-sonnet-4-5-20250929': claude(3e-6, 1.5e-5, 64_000),
-  'claude-sonnet-4-20250514': claude(3e-6, 1.5e-5, 64_000),
-  'claude-haiku-4-5-20251001': claude(1e-6, 5e-6, 64_000),
-  'claude-3-7-sonnet-20250219': claude(3e-6, 1.5e-5, 128_000),
-  'claude-3-7-sonnet-latest': claude(3e-6, 1.5e-5, 128_000),
-  'claude-3-5-sonnet-20241022': claude(3e-6, 1.5e-5, 8_192),
-  'claude-3-5-sonnet-20240620': claude(3e-6, 1.5e-5, 8_192),
-  'claude-3-5-sonnet-latest': claude(3e-6, 1.5e-5, 8_192),
-  'claude-3-5-haiku-20241022': claude(8e-7, 4e-6, 8_192),
-  'claude-3-5-haiku-latest': claude(8e-7, 4e-6, 8_192),
-  'claude-3-opus-20240229': claude(1.5e-5, 7.5e-5, 4_096),
-  'claude-3-opus-latest': claude(1.5e-5, 7.5e-5, 4_096),
-  'claude-3-sonnet-20240229': claude(3e-6, 1.5e-5, 4_096),
-  'claude-3-haiku-20240307': claude(2.5e-7, 1.25e-6, 4_096),
+  'claude-opus-4-5-20251101': claude(5e-6, 2.5e-5, 200_000, 64_000, REASONING_PDF),
+  'claude-opus-4-1-20250805': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING_PDF),
+  'claude-opus-4-20250514': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING_PDF),
+  'claude-sonnet-4-5-20250929': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING_PDF),
+  'claude-sonnet-4-20250514': claude(3e-6, 1.5e-5, 1_000_000, 64_000, REASONING_PDF),
+  'claude-haiku-4-5-20251001': claude(1e-6, 5e-6, 200_000, 64_000, REASONING_PDF),
+  'claude-3-7-sonnet-20250219': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING_PDF),
+  'claude-3-opus-20240229': claude(1.5e-5, 7.5e-5, 200_000, 4_096, TOOLS_VISION),
+  'claude-3-haiku-20240307': claude(2.5e-7, 1.25e-6, 200_000, 4_096, TOOLS_VISION),
 };

@@ -80,7 +80,7 @@ const CORPUS: Record<string, Loads | Refused> = {
   'otel_test_config.yaml': { models: ['fake-openai-endpoint', 'llava-hf'], skipped: ['model_list[2].litellm_params.model: cohere'] },
   'pass_through_config.yaml': {
     models: ['fake-openai-endpoint', 'claude-sonnet-4-5-20250929', 'claude-special-alias', 'claude-sonnet-4-6'],
-    wildcardSamples: ['anthropic/claude-3-5-haiku-20241022', 'openai/gpt-4o'],
+    wildcardSamples: ['anthropic/claude-haiku-4-5-20251001', 'openai/gpt-4o'],
   },
   'prometheus_test_config.yaml': { models: ['fake-openai-endpoint'] },
   'proxy_server_config.yaml': {

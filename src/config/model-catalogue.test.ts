@@ -1,0 +1,91 @@
+/**
+ * The model catalogue against its source. The values below were read from LiteLLM's
+ * model_prices_and_context_window.json at commit 00035b69f416be24e2e323c13198d9b7d2d1bdf9 (the
+ * commit CATALOGUE_SOURCE names), one entry per family; they are the file's, not the catalogue's.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CATALOGUE_SOURCE, catalogueModel } from './model-catalogue.ts';
+
+describe('the model catalogue matches LiteLLM at its commit', () => {
+  it('names the commit these values were read from', () => {
+    assert.equal(CATALOGUE_SOURCE.commit, '00035b69f416be24e2e323c13198d9b7d2d1bdf9');
+  });
+
+  it('Claude 4: claude-sonnet-4-20250514 has a 1,000,000-token input, 64,000 output, no batch prices', () => {
+    assert.deepEqual(catalogueModel('claude-sonnet-4-20250514'), {
+      name: 'claude-sonnet-4-20250514',
+      provider: 'anthropic',
+      mode: 'chat',
+      maxInputTokens: 1_000_000,
+      maxOutputTokens: 64_000,
+      inputCostPerToken: 3e-6,
+      outputCostPerToken: 1.5e-5,
+      supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning', 'pdf_input'],
+    });
+  });
+
+  it('Claude 3.7: claude-3-7-sonnet-20250219 has 64,000 output tokens', () => {
+    const model = catalogueModel('claude-3-7-sonnet-20250219');
+    assert.equal(model?.maxInputTokens, 200_000);
+    assert.equal(model?.maxOutputTokens, 64_000);
+  });
+
+  it('Claude 3: claude-3-haiku-20240307 has no pdf input and no reasoning', () => {
+    assert.deepEqual(catalogueModel('claude-3-haiku-20240307'), {
+      name: 'claude-3-haiku-20240307',
+      provider: 'anthropic',
+      mode: 'chat',
+      maxInputTokens: 200_000,
+      maxOutputTokens: 4_096,
+      inputCostPerToken: 2.5e-7,
+      outputCostPerToken: 1.25e-6,
+      supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching'],
+    });
+  });
+
+  it('o-series: o3-mini, no vision, no batch prices', () => {
+    assert.deepEqual(catalogueModel('o3-mini'), {
+      name: 'o3-mini',
+      provider: 'openai',
+      mode: 'chat',
+      maxInputTokens: 200_000,
+      maxOutputTokens: 100_000,
+      inputCostPerToken: 1.1e-6,
+      outputCostPerToken: 4.4e-6,
+      supports: ['function_calling', 'response_schema', 'prompt_caching', 'reasoning'],
+    });
+    assert.deepEqual(catalogueModel('o1')?.supports, ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning', 'pdf_input']);
+  });
+
+  it('embeddings: text-embedding-3-large lists batch prices, text-embedding-ada-002 none', () => {
+    assert.deepEqual(catalogueModel('text-embedding-3-large'), {
+      name: 'text-embedding-3-large',
+      provider: 'openai',
+      mode: 'embedding',
+      maxInputTokens: 8_191,
+      inputCostPerToken: 1.3e-7,
+      outputCostPerToken: 0,
+      inputCostPerTokenBatches: 6.5e-8,
+      outputCostPerTokenBatches: 0,
+    });
+    const ada = catalogueModel('text-embedding-ada-002');
+    assert.equal(ada?.inputCostPerToken, 1e-7);
+    assert.equal(ada?.inputCostPerTokenBatches, undefined);
+    assert.equal(ada?.outputCostPerTokenBatches, undefined);
+  });
+
+  it('OpenAI chat: gpt-4o-mini with the batch API prices', () => {
+    const model = catalogueModel('gpt-4o-mini');
+    assert.deepEqual(
+      [model?.provider, model?.maxInputTokens, model?.maxOutputTokens, model?.inputCostPerToken, model?.outputCostPerToken, model?.inputCostPerTokenBatches, model?.outputCostPerTokenBatches],
+      ['openai', 128_000, 16_384, 1.5e-7, 6e-7, 7.5e-8, 3e-7],
+    );
+  });
+
+  it('knows no name the file no longer has (retired models)', () => {
+    for (const name of ['claude-3-5-sonnet-20241022', 'claude-3-5-haiku-20241022', 'claude-3-sonnet-20240229', 'claude-3-opus-latest', 'o1-mini', 'o1-preview']) {
+      assert.equal(catalogueModel(name), undefined, name);
+    }
+  });
+});
