@@ -2,14 +2,19 @@
  * The corpus of real LiteLLM configs (test/fixtures/litellm-configs, sources in SOURCE.md): each
  * one loads, or is refused for a reason LiteLLM could not run it either (broken YAML, a
  * placeholder left in) or because Portico can serve none of its entries; for each that loads,
- * `/v1/models` (the router's listing) shows the names LiteLLM would, less the entries Portico
- * skips, each of which is warned about by path and provider.
+ * `GET /v1/models` of the real HTTP app (built from the config in-process and asked through
+ * Fastify's `inject()`, with the config's master key) lists the names LiteLLM would, less the
+ * entries Portico skips, each of which is warned about by path and provider.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { Router } from '../../src/routing/router.ts';
+import type { PorticoConfig } from '../../src/config/types.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { createServices } from '../../src/server/start.ts';
+import { openDatabase } from '../../src/storage/database.ts';
 
 const DIR = new URL('../fixtures/litellm-configs/', import.meta.url);
 
@@ -112,6 +117,30 @@ const CORPUS: Record<string, Loads | Refused> = {
   'websearch_interception_config.yaml': { refused: /^model_list: Portico can serve none of its 1 entries:\n.*provider "bedrock"/m },
 };
 
+/**
+ * The ids `GET /v1/models` answers the config's master key (no key when the config runs open),
+ * from the app as the server builds it, on a database in memory.
+ */
+async function servedModels(config: PorticoConfig): Promise<string[]> {
+  const database = await openDatabase('file::memory:');
+  try {
+    const app = await buildApp(await createServices(config, database, createLogger({ level: 'silent' })));
+    try {
+      const headers = config.masterKey === undefined ? {} : { authorization: `Bearer ${config.masterKey}` };
+      const response = await app.inject({ method: 'GET', url: '/v1/models', headers });
+      assert.equal(response.statusCode, 200, response.body);
+      const body = response.json() as { object: string; data: Array<{ id: string; object: string }> };
+      assert.equal(body.object, 'list');
+      assert.ok(body.data.every((model) => model.object === 'model'));
+      return body.data.map((model) => model.id);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 function wildcardOf(name: string): RegExp {
   return new RegExp(`^${name.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
@@ -127,7 +156,7 @@ describe('the corpus of real LiteLLM configs', () => {
   });
 
   for (const [file, expected] of Object.entries(CORPUS)) {
-    it(file, () => {
+    it(file, async () => {
       const text = readFileSync(new URL(file, DIR), 'utf8');
       if ('refused' in expected) {
         assert.throws(() => parseConfig(text, ENV), (error: Error) => {
@@ -137,7 +166,8 @@ describe('the corpus of real LiteLLM configs', () => {
         return;
       }
       const config = parseConfig(text, ENV);
-      const listed = new Router(config).listedModels();
+      const listed = await servedModels(config);
+      assert.equal(new Set(listed).size, listed.length, `no name listed twice: ${listed.join(', ')}`);
       const patterns = config.deployments.map((d) => d.modelGroup).filter((group) => group.includes('*'));
       const exact = listed.filter((name) => !patterns.some((pattern) => wildcardOf(pattern).test(name)) || expected.models.includes(name));
       assert.deepEqual(exact, expected.models, 'model groups and visible aliases');
