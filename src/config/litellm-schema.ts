@@ -221,12 +221,19 @@ export const serverSettingsSchema = z.looseObject({
   max_connections: positiveInt.nullish(),
 });
 
+/** Bounds on the database as the request path uses it. */
+export const databaseSettingsSchema = z.looseObject({
+  /** A query without an answer after this long fails (503); 0: no bound. Migrations are never cut. */
+  query_timeout_seconds: nonNegativeNumber.nullish(),
+});
+
 export const porticoSettingsSchema = z.looseObject({
   /** Refuse entries Portico cannot serve (a provider it lacks) instead of skipping them with a warning. */
   strict_config: z.boolean().nullish(),
   files: filesSettingsSchema.nullish(),
   batch: batchSettingsSchema.nullish(),
   server: serverSettingsSchema.nullish(),
+  database: databaseSettingsSchema.nullish(),
 });
 
 /** LiteLLM's named credentials, referenced by `litellm_params.litellm_credential_name`. */

@@ -323,6 +323,10 @@ model_list:
     );
     assert.deepEqual(tuned.server, { headersTimeoutMs: 5_000, bodyTimeoutMs: 2_500, bodyMinBytesPerSecond: 0, maxConnections: 64 });
     assert.ok(tuned.warnings.some((warning) => warning.startsWith('portico_settings.server.max_conections: unknown key')), tuned.warnings.join('\n'));
+    assert.deepEqual(config.database, { queryTimeoutMs: 30_000 });
+    assert.deepEqual(parseConfig('model_list: []\nportico_settings: {database: {query_timeout_seconds: 2.5}}\n', {}).database, { queryTimeoutMs: 2_500 });
+    assert.deepEqual(parseConfig('model_list: []\nportico_settings: {database: {query_timeout_seconds: 0}}\n', {}).database, { queryTimeoutMs: 0 }, '0: no bound');
+    assert.match(configError(() => parseConfig('model_list: []\nportico_settings: {database: {query_timeout_seconds: -1}}\n', {})).message, /portico_settings\.database\.query_timeout_seconds/);
     assert.equal(config.router.numRetries, 2);
     assert.equal(config.router.timeoutMs, 600_000);
   });

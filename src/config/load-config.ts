@@ -16,7 +16,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
-import type { AzureBlobSettings, BatchSettings, FilesSettings, PorticoConfig, RouterSettings, S3BlobSettings, ServerSettings } from './types.ts';
+import type { AzureBlobSettings, BatchSettings, DatabaseSettings, FilesSettings, PorticoConfig, RouterSettings, S3BlobSettings, ServerSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -56,6 +56,10 @@ export const CONFIG_DEFAULTS = Object.freeze({
     bodyTimeoutSeconds: 30,
     bodyMinBytesPerSecond: 1024,
     maxConnections: 10_000,
+  }),
+  // Far above any query of the request path, well below a client's patience.
+  database: Object.freeze({
+    queryTimeoutSeconds: 30,
   }),
 });
 
@@ -198,6 +202,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     files,
     batch: batchSettingsOf(file),
     server: serverSettingsOf(file),
+    database: databaseSettingsOf(file),
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -502,6 +507,11 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
   };
+}
+
+function databaseSettingsOf(file: ConfigFile): DatabaseSettings {
+  const database = file.portico_settings?.database ?? {};
+  return { queryTimeoutMs: (database.query_timeout_seconds ?? CONFIG_DEFAULTS.database.queryTimeoutSeconds) * 1000 };
 }
 
 function serverSettingsOf(file: ConfigFile): ServerSettings {

@@ -137,6 +137,17 @@ export interface ServerSettings {
   readonly maxConnections: number;
 }
 
+/** The database as the request path uses it (`portico_settings.database`). */
+export interface DatabaseSettings {
+  /**
+   * A query (PostgreSQL) left without an answer this long fails as 503 `database_unavailable` and
+   * its connection is dropped: a hung server or a network cut keeps TCP open, and a query sent on
+   * it would wait for ever. Client-side (a server-side `statement_timeout` needs a server that
+   * answers). 0: no bound. Migrations run on a connection of their own, without it.
+   */
+  readonly queryTimeoutMs: number;
+}
+
 export interface PorticoConfig {
   readonly deployments: readonly Deployment[];
   /** `general_settings.master_key`; when absent, Portico runs open (no auth) and says so at start. */
@@ -152,6 +163,7 @@ export interface PorticoConfig {
   readonly files: FilesSettings;
   readonly batch: BatchSettings;
   readonly server: ServerSettings;
+  readonly database: DatabaseSettings;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

@@ -122,7 +122,7 @@ export async function createServices(
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
   const { config, logger } = options;
-  const database = await openDatabase(options.databaseUrl);
+  const database = await openDatabase(options.databaseUrl, { queryTimeoutMs: config.database.queryTimeoutMs });
   let app: FastifyInstance;
   let services: AppServices;
   let jobs: BackgroundJobs;

@@ -19,8 +19,16 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
  */
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 
-/** What `pg` throws, without a code, when a connection drops under a query or cannot be had in time. */
-const DROPPED_CONNECTION = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+/**
+ * What `pg` throws, without a code, when a connection drops under a query or cannot be had in
+ * time, or when a query got no answer within `query_timeout` (a hung server or a network cut).
+ */
+const DROPPED_CONNECTION = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout)/;
+
+/** pg's error for a query left unanswered for `query_timeout`. */
+function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof DatabaseUnavailableError) return true;
@@ -46,6 +54,11 @@ export function asDatabaseUnavailable(error: unknown): unknown {
  * it. A client checked out at that moment (in a transaction, between two statements) would
  * otherwise raise an uncaught exception and end the process. Its queries fail anyway (the one
  * running, and every later one as "not queryable"), which is how the caller learns of it.
+ *
+ * A client whose query timed out (`query_timeout`: the server stopped answering) is done with:
+ * its socket is closed at once (pg would keep the query waiting there, and queue the caller's
+ * ROLLBACK behind it for another timeout), its later queries fail at once, and its release
+ * removes it from the pool instead of handing a connection still mid-query to the next request.
  */
 export function reportingUnavailability(pool: pg.Pool): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
@@ -53,15 +66,24 @@ export function reportingUnavailability(pool: pg.Pool): PostgresPool {
     let wrapped = clients.get(client);
     if (wrapped === undefined) {
       client.on('error', () => {});
+      let timedOut = false;
+      const onError = (error: unknown): Promise<never> => {
+        if (isQueryTimeout(error) && !timedOut) {
+          timedOut = true;
+          closeSocket(client);
+        }
+        return Promise.reject(asDatabaseUnavailable(error));
+      };
       wrapped = {
         query(...args: unknown[]) {
+          if (timedOut) return Promise.reject(new DatabaseUnavailableError(undefined, { cause: new Error('Query read timeout (earlier query on this connection)') }));
           const result = (client.query as (...a: unknown[]) => unknown)(...args);
           // A cursor (streamed query) is returned as is; a query answers a promise.
-          if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(asDatabaseUnavailable(error)));
+          if (result instanceof Promise) return result.catch(onError);
           return result;
         },
         release(destroy?: boolean) {
-          client.release(destroy);
+          client.release(destroy || timedOut);
         },
       } as PostgresPoolClient;
       clients.set(client, wrapped);
@@ -78,4 +100,13 @@ export function reportingUnavailability(pool: pg.Pool): PostgresPool {
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * Closes a client's socket now. `client.end()` would say goodbye first and wait for the server to
+ * close its side, which a frozen server never does; pg does the same for a timed-out query in
+ * pipeline mode.
+ */
+function closeSocket(client: pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { ConfigError } from '../spec/errors.ts';
 import { migrateToLatest } from './migrations/index.ts';
 import type { DatabaseSchema } from './schema.ts';
+import type { PostgresPoolOptions } from './postgres-pool.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
 
 export type { DatabaseSchema } from './schema.ts';
@@ -27,6 +28,12 @@ export interface Database {
 export interface OpenDatabaseOptions {
   /** Apply pending migrations before answering. Default true. */
   migrate?: boolean;
+  /**
+   * PostgreSQL: a query left without an answer this long fails as 503 `database_unavailable`
+   * (`portico_settings.database.query_timeout_seconds`). Unset or 0: no bound. Migrations run on
+   * a pool of their own without it: they may wait for another instance's, and take long.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** The SQLite file used when no database URL is configured. */
@@ -58,16 +65,32 @@ const ACCEPTED_FORMS =
 
 export async function openDatabase(url: string | undefined, options: OpenDatabaseOptions = {}): Promise<Database> {
   const location = parseDatabaseUrl(url);
-  const database = location.dialect === 'sqlite' ? openSqlite(location.path) : await openPostgres(location.url);
-  if (options.migrate ?? true) {
-    try {
-      await migrateToLatest(database);
-    } catch (error) {
-      await database.close().catch(() => {});
-      throw error;
-    }
+  const migrate = options.migrate ?? true;
+  if (location.dialect === 'sqlite') {
+    const database = openSqlite(location.path);
+    if (migrate) await migrated(database);
+    return database;
   }
+  const queryTimeoutMs = options.queryTimeoutMs ?? 0;
+  if (migrate && queryTimeoutMs > 0) {
+    // Unbounded, on connections of their own, closed once done.
+    const migrations = await openPostgres(location.url, { max: 2 });
+    await migrated(migrations);
+    await migrations.close();
+  }
+  const database = await openPostgres(location.url, { queryTimeoutMs });
+  if (migrate && queryTimeoutMs === 0) await migrated(database);
   return database;
+}
+
+/** Applies pending migrations to `database`; closes it when they fail. */
+async function migrated(database: Database): Promise<void> {
+  try {
+    await migrateToLatest(database);
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
 }
 
 function openSqlite(path: string): Database {
@@ -77,11 +100,11 @@ function openSqlite(path: string): Database {
   return wrap(new Kysely<DatabaseSchema>({ dialect: new NodeSqliteDialect({ path: absolute }) }), 'sqlite');
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, poolOptions: PostgresPoolOptions): Promise<Database> {
   // Loaded only for PostgreSQL: the embedded SQLite setup does not carry the pg driver.
   const { createPostgresPool } = await import('./postgres-pool.ts');
   const { reportingUnavailability } = await import('./database-unavailable.ts');
-  const pool = reportingUnavailability(createPostgresPool(url));
+  const pool = reportingUnavailability(createPostgresPool(url, poolOptions));
   return wrap(new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }
 

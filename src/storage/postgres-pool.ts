@@ -22,6 +22,11 @@ const numberTypes: pg.CustomTypesConfig = {
 export interface PostgresPoolOptions {
   /** Most connections this pool opens. At least 2: migrations hold one for the advisory lock. */
   max?: number;
+  /**
+   * A query without an answer after this long fails with pg's "Query read timeout" (a 503 and a
+   * dropped connection, database-unavailable.ts). Unset or 0: no bound (migrations).
+   */
+  queryTimeoutMs?: number;
 }
 
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): pg.Pool {
@@ -32,6 +37,12 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
     // A server that does not answer (a host gone from the network) fails the query after this
     // long instead of holding the request; the error is a 503 (database-unavailable.ts).
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // A server that stops answering on an open connection (frozen, or cut off the network): the
+    // query sent waits for no more than this (client-side; a server-side statement_timeout needs a
+    // server that runs). 0 is no bound to pg.
+    query_timeout: options.queryTimeoutMs ?? 0,
+    // And the operating system finds out about a dead peer on an idle connection.
+    keepAlive: true,
   });
   // An idle client whose connection drops (server restart) emits 'error' on the pool; without a
   // listener that would crash the process. The next query simply gets a fresh connection.

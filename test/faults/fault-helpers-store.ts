@@ -6,6 +6,7 @@
  *   const pg = await startPrivatePostgres();     // initdb + pg_ctl start, as the `postgres` user
  *   if (typeof pg === 'string') return t.skip(pg); // the reason (no binaries)
  *   await pg.stop(); ... await pg.start();        // same port, same data
+ *   await pg.freeze(); ... await pg.thaw();       // SIGSTOP / SIGCONT: a hung server, sessions kept
  *   await pg.dispose();
  *
  * Tests run as root and PostgreSQL refuses root, so its commands run through
@@ -14,7 +15,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +33,13 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory; resolves once it accepts connections. */
   start(): Promise<void>;
+  /**
+   * SIGSTOP to the postmaster and every backend: connections stay open and nothing answers, as a
+   * hung server or a network cut (new connections are accepted by the kernel, never greeted).
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT to them all. */
+  thaw(): Promise<void>;
   /** Stops it and removes its data directory. */
   dispose(): Promise<void>;
 }
@@ -83,6 +91,27 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
     await asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(() => undefined);
   };
   await start();
+  const postmasterPid = async () => Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const processes = async () => {
+    const postmaster = await postmasterPid();
+    const { stdout } = await run('pgrep', ['-P', String(postmaster)]).catch(() => ({ stdout: '' }));
+    return [postmaster, ...stdout.split('\n').filter(Boolean).map(Number)];
+  };
+  let frozen = false;
+  const signal = async (name: NodeJS.Signals) => {
+    for (const pid of await processes()) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  const thaw = async () => {
+    if (!frozen) return;
+    frozen = false;
+    await signal('SIGCONT');
+  };
   const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
   await admin.connect();
   await admin.query('CREATE DATABASE portico');
@@ -92,7 +121,13 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
     port,
     stop,
     start,
+    async freeze() {
+      frozen = true;
+      await signal('SIGSTOP');
+    },
+    thaw,
     async dispose() {
+      await thaw();
       await stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -20,6 +20,7 @@ test('a database that cannot be reached is told apart from a query that failed',
     Object.assign(new Error('connection failure'), { code: '08006' }),
     new Error('Connection terminated unexpectedly'),
     new Error('timeout exceeded when trying to connect'),
+    new Error('Query read timeout'),
   ]) {
     assert.ok(isDatabaseUnavailable(unavailable), unavailable.message);
   }
@@ -54,6 +55,33 @@ test('a connection that drops while a transaction holds it fails the transaction
     await database.db.ping();
   } finally {
     await admin.end();
+    await database.dispose();
+  }
+});
+
+test('a query left unanswered for queryTimeoutMs fails with a 503, and its connection leaves the pool instead of serving the next request mid-query', async () => {
+  const database = await createTestDatabase('postgres');
+  try {
+    // pg_sleep stands in for a server that does not answer (frozen, or cut off the network).
+    const db = await database.openAnother({ queryTimeoutMs: 300 });
+    const backendPid = async (connection: typeof db.kysely) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(connection)).rows[0].pid;
+    let sleeper = 0;
+    const started = Date.now();
+    const outcome = db.kysely.connection().execute(async (connection) => {
+      sleeper = await backendPid(connection);
+      await sql`select pg_sleep(3)`.execute(connection);
+    });
+    await assert.rejects(outcome, (error: unknown) => error instanceof DatabaseUnavailableError && error.code === 'database_unavailable');
+    // The bound tells "cut after the timeout" from "waited for the answer".
+    assert.ok(Date.now() - started < 2_500, `failed after ${Date.now() - started} ms`);
+    // The pool hands out the connection released last: a new one here means the other was dropped.
+    assert.notEqual(await db.kysely.connection().execute(backendPid), sleeper, 'the timed-out connection is not pooled again');
+
+    // In a transaction: the ROLLBACK that follows fails at once too, and the request gets the 503.
+    await assert.rejects(db.kysely.transaction().execute((trx) => sql`select pg_sleep(3)`.execute(trx)), DatabaseUnavailableError);
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => sql<{ n: number }>`select ${i}::int as n`.execute(db.kysely)));
+    assert.deepEqual(answers.map((answer) => answer.rows[0].n), [0, 1, 2, 3, 4], 'every pooled connection answers its own query');
+  } finally {
     await database.dispose();
   }
 });
