@@ -176,6 +176,11 @@ export interface ProviderBatchPage {
 /** Batches on providers whose batch API takes an uploaded file (OpenAI, Azure OpenAI). */
 export interface FileBatchesCapability {
   readonly kind: 'file';
+  /**
+   * Whether the provider keeps a batch's `metadata` (Together's batches have none): only then can
+   * a create whose answer was lost be found again by the marker Portico sends in it.
+   */
+  readonly keepsMetadata?: boolean;
   create(input: BatchCreateInput & { providerInputFileId: string }, options?: CallOptions): Promise<ProviderBatch>;
   retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
   cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;

@@ -38,6 +38,7 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
       // The Responses API is resource-level; the deployment is named by `model` in the body.
       return '/openai/responses';
     case 'files':
+    case 'fileUpload':
       return '/openai/files';
     case 'file':
       return `/openai/files/${pathId(operation.fileId)}`;

@@ -1,8 +1,8 @@
 /**
  * OpenAI-compatible services and servers (Groq, OpenRouter, Mistral, ..., vLLM, Ollama, any
  * `/v1/chat/completions` server): one provider per row of `presets.ts`, each the OpenAI client
- * with that row's base URL and key. Services with OpenAI's Batch API (Groq) run batches natively
- * through the OpenAI file executor; the others through Portico's batch engine
+ * with that row's base URL and key. Services with OpenAI's Batch API (Groq; Together through its
+ * `apiConfig`) run batches natively through the OpenAI file executor; the others through Portico's batch engine
  * (`batch_mode: emulate`).
  */
 import type { Deployment, Provider, ProviderClient } from '../../spec/provider.ts';
@@ -61,10 +61,11 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
       return problems;
     },
     createClient(deployment) {
-      const config = openAIApiConfig(
+      const openAIConfig = openAIApiConfig(
         { ...deployment, apiBase: apiBaseFor(deployment, preset) },
         { label: name, supportsFiles: native, supportsBatches: native },
       );
+      const config = preset.apiConfig?.(openAIConfig) ?? openAIConfig;
       const client = createOpenAIShapedClient(deployment, config);
       if (preset.wire !== 'legacy-completions') return client;
       return legacyCompletionsClient(client, { config, deploymentId: deployment.id });

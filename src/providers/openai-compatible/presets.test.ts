@@ -63,9 +63,9 @@ describe('OpenAI-compatible presets', () => {
     }
   });
 
-  it('groq runs batches natively through the OpenAI file executor; the other hosted presets emulate', async () => {
+  it('groq and together_ai run batches natively through the OpenAI file executor; the other hosted presets emulate', async () => {
     for (const [prefix] of HOSTED) {
-      assert.equal(deploymentOf(`${prefix}/m`).batchMode, prefix === 'groq' ? 'native' : 'emulate', prefix);
+      assert.equal(deploymentOf(`${prefix}/m`).batchMode, prefix === 'groq' || prefix === 'together_ai' ? 'native' : 'emulate', prefix);
     }
     assert.throws(() => deploymentOf('mistral/m', {}, ', batch_mode: native'), /mistral has no OpenAI-format batch API/);
     const sim = await startOpenAISimulator({ basePath: '/openai/v1' });

@@ -8,6 +8,9 @@
  * and each provider's `*_get_openai_compatible_provider_info` under `litellm/llms/<provider>/`.
  */
 
+import type { OpenAIApiConfig } from '../openai/api-config.ts';
+import { togetherApiConfig } from '../together/together-config.ts';
+
 export interface OpenAICompatiblePreset {
   /** LiteLLM's default `api_base`; absent: the config must name one. */
   readonly apiBase?: string;
@@ -25,6 +28,11 @@ export interface OpenAICompatiblePreset {
    * `text-completion-openai/`).
    */
   readonly wire?: 'legacy-completions';
+  /**
+   * How the service's Files and Batch API differ from OpenAI's, for a `native` service whose
+   * batch API is OpenAI's in substance but not to the letter (Together).
+   */
+  readonly apiConfig?: (openAIConfig: OpenAIApiConfig) => OpenAIApiConfig;
   /** A root base (Ollama's native API) gains `/v1`, where Ollama serves the OpenAI API. */
   readonly appendV1?: boolean;
   /**
@@ -58,15 +66,17 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   // (https://console.groq.com/docs/batch).
   groq: { apiBase: 'https://api.groq.com/openai/v1', apiKeyVariables: ['GROQ_API_KEY'], apiBaseVariables: ['GROQ_API_BASE'], unsupportedParams: ['logprobs', 'top_logprobs', 'logit_bias', 'n'], batches: 'native' },
   // Mistral's batch API takes `input_files` and a `model` and answers its own job object
-  // (https://docs.mistral.ai/capabilities/batch/); Together's wraps its answers in `job` and takes
-  // purpose=batch-api uploads (https://docs.together.ai/reference/batch-create): neither is OpenAI's
-  // shape, so their batches run through Portico's engine.
+  // (https://docs.mistral.ai/capabilities/batch/): its batches run through Portico's engine.
+  // Together's is OpenAI's with other words (purpose=batch-api uploads, answers wrapped in `job`,
+  // upper-case statuses; https://docs.together.ai/reference/batch-create): native, through
+  // `together/together-config.ts`.
   mistral: { apiBase: 'https://api.mistral.ai/v1', apiKeyVariables: ['MISTRAL_API_KEY'], apiBaseVariables: ['MISTRAL_API_BASE'], unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'user', 'service_tier', 'store'], batches: 'emulate' },
   together_ai: {
     apiBase: 'https://api.together.xyz/v1',
     apiKeyVariables: ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],
     apiBaseVariables: ['TOGETHER_AI_API_BASE'],
-    batches: 'emulate',
+    batches: 'native',
+    apiConfig: togetherApiConfig,
   },
   deepseek: { apiBase: 'https://api.deepseek.com/beta', apiKeyVariables: ['DEEPSEEK_API_KEY'], apiBaseVariables: ['DEEPSEEK_API_BASE'], unsupportedParams: ['logit_bias', 'n', 'seed', 'user'], batches: 'emulate' },
   fireworks_ai: {

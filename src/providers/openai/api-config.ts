@@ -13,6 +13,7 @@ export type OpenAIOperation =
   | { readonly kind: 'embeddings' }
   | { readonly kind: 'responses' }
   | { readonly kind: 'files' }
+  | { readonly kind: 'fileUpload' }
   | { readonly kind: 'file'; readonly fileId: string }
   | { readonly kind: 'fileContent'; readonly fileId: string }
   | { readonly kind: 'batches' }
@@ -48,6 +49,18 @@ export interface OpenAIApiConfig {
   batchEndpoint(openAIEndpoint: string): string;
   /** Multipart fields that carry `expires_after` on upload. */
   expiresAfterFields(seconds: number): Array<readonly [string, string]>;
+  /**
+   * The upload form's fields before the file, where they are not OpenAI's `purpose` alone
+   * (Together: `purpose=batch-api` and `file_name`).
+   */
+  uploadFields?(facts: Pick<FileUploadFacts, 'filename' | 'purpose'>): Array<readonly [string, string]>;
+  /** The batch create body, where the upstream takes fewer fields than OpenAI's (Together). */
+  batchCreateBody?(openAIBody: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * False when the upstream's batches keep no `metadata` (Together): a create whose answer was
+   * lost cannot be found again by Portico's marker. Default true.
+   */
+  readonly keepsBatchMetadata?: boolean;
   /** Runs before a batch is created (Azure: wait until the input file is processed). */
   beforeBatchCreate?(providerInputFileId: string, files: FilesCapability, options: CallOptions): Promise<void>;
 }

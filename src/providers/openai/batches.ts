@@ -21,7 +21,8 @@ export function createFileBatchesCapability(ctx: CallContext, files: FilesCapabi
     if (input.outputExpiresAfterSeconds !== undefined) {
       body.output_expires_after = { anchor: 'created_at', seconds: input.outputExpiresAfterSeconds };
     }
-    const answer = await callJson(ctx, { method: 'POST', operation: { kind: 'batches' }, what: 'batch create', json: body }, options);
+    const json = config.batchCreateBody?.(body) ?? body;
+    const answer = await callJson(ctx, { method: 'POST', operation: { kind: 'batches' }, what: 'batch create', json }, options);
     return config.normalizeBatch(answer.body);
   }
 
@@ -43,9 +44,11 @@ export function createFileBatchesCapability(ctx: CallContext, files: FilesCapabi
     const query: Record<string, string> = { limit: String(page.limit) };
     if (page.after !== undefined) query.after = page.after;
     const answer = await callJson(ctx, { method: 'GET', operation: { kind: 'batches' }, what: 'batch list', query }, options);
-    const listed = parseWire(batchListSchema, answer.body, config.label, 'a batch list request');
+    // A bare array (Together) is every batch at once.
+    const body = Array.isArray(answer.body) ? { data: answer.body, has_more: false } : answer.body;
+    const listed = parseWire(batchListSchema, body, config.label, 'a batch list request');
     return { batches: listed.data.map((raw) => config.normalizeBatch(raw)), hasMore: listed.has_more === true };
   }
 
-  return { kind: 'file', create, retrieve, cancel, list };
+  return { kind: 'file', keepsMetadata: config.keepsBatchMetadata ?? true, create, retrieve, cancel, list };
 }

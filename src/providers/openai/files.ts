@@ -13,7 +13,7 @@ export function createFilesCapability(ctx: CallContext): FilesCapability {
   const { config } = ctx;
 
   async function upload(input: FileUploadInput, options?: CallOptions): Promise<ProviderFile> {
-    const fields: Array<readonly [string, string]> = [['purpose', input.purpose]];
+    const fields: Array<readonly [string, string]> = config.uploadFields?.(input) ?? [['purpose', input.purpose]];
     if (input.expiresAfterSeconds !== undefined) fields.push(...config.expiresAfterFields(input.expiresAfterSeconds));
     const multipart = buildMultipartBody(fields, {
       field: 'file',
@@ -26,7 +26,7 @@ export function createFilesCapability(ctx: CallContext): FilesCapability {
       ctx,
       {
         method: 'POST',
-        operation: { kind: 'files' },
+        operation: { kind: 'fileUpload' },
         what: 'file upload',
         body: multipart.body,
         headers: { 'content-type': multipart.contentType, 'content-length': String(multipart.contentLength) },

@@ -18,6 +18,7 @@ export function openAIPath(operation: OpenAIOperation): string {
     case 'responses':
       return '/responses';
     case 'files':
+    case 'fileUpload':
       return '/files';
     case 'file':
       return `/files/${pathId(operation.fileId)}`;

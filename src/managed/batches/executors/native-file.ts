@@ -90,6 +90,9 @@ export class NativeFileExecutor implements BatchExecutor {
   async findStarted(batch: Pick<BatchRecord, 'id' | 'deploymentId' | 'createdAt' | 'metadata'>, call: CallOptions): Promise<StartedBatch | null> {
     if (withMarker(batch.metadata, batch.id) === null) throw new BatchStartUnconfirmedError('The batch was created without a marker (its metadata is full); it cannot be looked for.');
     if (!batch.deploymentId) return null;
+    if (fileBatches(this.#deps.router.clientFor(batch.deploymentId)).keepsMetadata === false) {
+      throw new BatchStartUnconfirmedError("The provider keeps no batch metadata: a batch whose create was not confirmed cannot be looked for by its marker.");
+    }
     const found = await this.#deps.router.sendTo(
       batch.deploymentId,
       async (client, attempt) => {
