@@ -7,20 +7,21 @@
  * `supports` lists the `supports_*` flags of those six that the file sets true. LiteLLM's cached
  * input prices (`cache_read_input_token_cost`) are not carried: nothing here prices cache reads.
  *
- * Transcribed by hand (see CATALOGUE_SOURCE) and checked field by field (provider, mode, max
- * input and output tokens, prices, batch prices, supports) against the file at that commit:
- * - the gpt-3.5, gpt-4, gpt-4-turbo, gpt-4.1, gpt-4o, gpt-4o-mini, babbage-002 and
- *   gpt-3.5-turbo-instruct entries (2026-12-04, first transcription);
- * - every Claude, o-series (o1, o3, o3-mini, o4-mini) and embedding entry, plus chatgpt-4o-latest,
- *   tts-1, tts-1-hd and the text-moderation entries (2026-12-04, second pass). That pass dropped
- *   the names the file no longer has (retired models: claude-3-5-sonnet-*, claude-3-5-haiku-*,
- *   claude-3-sonnet-20240229, the claude-*-latest aliases, o1-mini, o1-preview), gave
- *   claude-sonnet-4-20250514 its 1,000,000-token input, claude-3-7-sonnet-20250219 its 64,000
- *   output tokens, the Claude 3 models no pdf_input, and text-embedding-ada-002 no batch prices.
- * Not re-checked: gpt-5, gpt-5-mini, gpt-5-nano, davinci-002 and the image, audio and
- * omni-moderation entries (provider and mode only matter for those). Update from that file,
- * never from memory, and move the commit and date with it; model-catalogue.test.ts pins one
- * entry per family to the file.
+ * Transcribed by hand (see CATALOGUE_SOURCE), then checked field by field (provider, mode, max
+ * input and output tokens, prices, batch prices, supports) against the file at that commit, on
+ * 2026-12-04: every chat entry (gpt-3.5, gpt-4, gpt-4-turbo, gpt-4.1, gpt-4o, gpt-4o-mini,
+ * chatgpt-4o-latest, gpt-5, o-series, Claude), the embedding entries, gpt-3.5-turbo-instruct, and
+ * the provider and mode of gpt-image-1, gpt-4o-transcribe, gpt-4o-mini-transcribe, tts-1,
+ * tts-1-hd, gpt-4o-mini-tts and text-moderation-*. That check dropped the names the file no
+ * longer has (retired models: claude-3-5-sonnet-*, claude-3-5-haiku-*, claude-3-sonnet-20240229,
+ * the claude-*-latest aliases, o1-mini, o1-preview, gpt-4-32k), gave claude-sonnet-4-20250514 its
+ * 1,000,000-token input and claude-3-7-sonnet-20250219 its 64,000 output tokens, took the batch
+ * prices off text-embedding-ada-002, and set the `supports` lists as the file has them (most had
+ * lost prompt_caching and pdf_input; the Claude 3 models have no pdf_input).
+ * Not checked against the file: babbage-002 and davinci-002 (read in the first transcription
+ * only), dall-e-2, dall-e-3, whisper-1 and omni-moderation-latest. Update from that file, never
+ * from memory, and move the commit and date with it; model-catalogue.test.ts pins one entry per
+ * family to the file.
  */
 export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generation' | 'audio_transcription' | 'audio_speech' | 'moderation';
 
@@ -45,9 +46,10 @@ export const CATALOGUE_SOURCE = Object.freeze({
   transcribed: '2026-12-04',
 });
 
+const TOOLS = ['function_calling', 'prompt_caching'] as const;
 const TOOLS_VISION = ['function_calling', 'vision', 'response_schema', 'prompt_caching'] as const;
-const REASONING = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning'] as const;
-const REASONING_PDF = [...REASONING, 'pdf_input'] as const;
+const TOOLS_VISION_PDF = [...TOOLS_VISION, 'pdf_input'] as const;
+const REASONING = [...TOOLS_VISION_PDF, 'reasoning'] as const;
 
 function chat(inputCost: number, outputCost: number, maxInput: number, maxOutput: number, supports: CatalogueEntry['supports'], batches = false): CatalogueEntry {
   return {
@@ -94,32 +96,31 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'gpt-5': chat(1.25e-6, 1e-5, 272_000, 128_000, REASONING),
   'gpt-5-mini': chat(2.5e-7, 2e-6, 272_000, 128_000, REASONING),
   'gpt-5-nano': chat(5e-8, 4e-7, 272_000, 128_000, REASONING),
-  'gpt-4.1': chat(2e-6, 8e-6, 1_047_576, 32_768, TOOLS_VISION, true),
-  'gpt-4.1-2025-04-14': chat(2e-6, 8e-6, 1_047_576, 32_768, TOOLS_VISION, true),
-  'gpt-4.1-mini': chat(4e-7, 1.6e-6, 1_047_576, 32_768, TOOLS_VISION, true),
-  'gpt-4.1-nano': chat(1e-7, 4e-7, 1_047_576, 32_768, TOOLS_VISION, true),
-  'gpt-4o': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION, true),
-  'gpt-4o-2024-11-20': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION, true),
-  'gpt-4o-2024-08-06': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION, true),
-  'gpt-4o-2024-05-13': chat(5e-6, 1.5e-5, 128_000, 4_096, TOOLS_VISION, true),
-  'gpt-4o-mini': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION, true),
-  'gpt-4o-mini-2024-07-18': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION, true),
+  'gpt-4.1': chat(2e-6, 8e-6, 1_047_576, 32_768, TOOLS_VISION_PDF, true),
+  'gpt-4.1-2025-04-14': chat(2e-6, 8e-6, 1_047_576, 32_768, TOOLS_VISION_PDF, true),
+  'gpt-4.1-mini': chat(4e-7, 1.6e-6, 1_047_576, 32_768, TOOLS_VISION_PDF, true),
+  'gpt-4.1-nano': chat(1e-7, 4e-7, 1_047_576, 32_768, TOOLS_VISION_PDF, true),
+  'gpt-4o': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION_PDF, true),
+  'gpt-4o-2024-11-20': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION_PDF, true),
+  'gpt-4o-2024-08-06': chat(2.5e-6, 1e-5, 128_000, 16_384, TOOLS_VISION_PDF, true),
+  'gpt-4o-2024-05-13': chat(5e-6, 1.5e-5, 128_000, 4_096, ['function_calling', 'vision', 'prompt_caching', 'pdf_input'], true),
+  'gpt-4o-mini': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION_PDF, true),
+  'gpt-4o-mini-2024-07-18': chat(1.5e-7, 6e-7, 128_000, 16_384, TOOLS_VISION_PDF, true),
   'chatgpt-4o-latest': chat(5e-6, 1.5e-5, 128_000, 4_096, ['function_calling', 'vision', 'prompt_caching', 'pdf_input']),
-  'gpt-4-turbo': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling', 'vision']),
-  'gpt-4-turbo-preview': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling']),
-  'gpt-4-1106-preview': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling']),
-  'gpt-4-0125-preview': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling']),
-  'gpt-4': chat(3e-5, 6e-5, 8_192, 4_096, ['function_calling']),
-  'gpt-4-0613': chat(3e-5, 6e-5, 8_192, 4_096, ['function_calling']),
-  'gpt-4-32k': chat(6e-5, 1.2e-4, 32_768, 4_096, undefined),
-  'gpt-3.5-turbo': chat(5e-7, 1.5e-6, 16_385, 4_096, ['function_calling']),
-  'gpt-3.5-turbo-0125': chat(5e-7, 1.5e-6, 16_385, 4_096, ['function_calling']),
-  'gpt-3.5-turbo-1106': chat(1e-6, 2e-6, 16_385, 4_096, ['function_calling']),
-  'gpt-3.5-turbo-16k': chat(3e-6, 4e-6, 16_385, 4_096, undefined),
-  o1: chat(1.5e-5, 6e-5, 200_000, 100_000, REASONING_PDF),
-  o3: chat(2e-6, 8e-6, 200_000, 100_000, REASONING_PDF),
+  'gpt-4-turbo': chat(1e-5, 3e-5, 128_000, 4_096, ['function_calling', 'vision', 'prompt_caching', 'pdf_input']),
+  'gpt-4-turbo-preview': chat(1e-5, 3e-5, 128_000, 4_096, [...TOOLS, 'pdf_input']),
+  'gpt-4-1106-preview': chat(1e-5, 3e-5, 128_000, 4_096, TOOLS),
+  'gpt-4-0125-preview': chat(1e-5, 3e-5, 128_000, 4_096, TOOLS),
+  'gpt-4': chat(3e-5, 6e-5, 8_192, 4_096, TOOLS),
+  'gpt-4-0613': chat(3e-5, 6e-5, 8_192, 4_096, TOOLS),
+  'gpt-3.5-turbo': chat(5e-7, 1.5e-6, 16_385, 4_096, TOOLS),
+  'gpt-3.5-turbo-0125': chat(5e-7, 1.5e-6, 16_385, 4_096, TOOLS),
+  'gpt-3.5-turbo-1106': chat(1e-6, 2e-6, 16_385, 4_096, TOOLS),
+  'gpt-3.5-turbo-16k': chat(3e-6, 4e-6, 16_385, 4_096, ['prompt_caching']),
+  o1: chat(1.5e-5, 6e-5, 200_000, 100_000, REASONING),
+  o3: chat(2e-6, 8e-6, 200_000, 100_000, REASONING),
   'o3-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, ['function_calling', 'response_schema', 'prompt_caching', 'reasoning']),
-  'o4-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, REASONING_PDF),
+  'o4-mini': chat(1.1e-6, 4.4e-6, 200_000, 100_000, REASONING),
   // OpenAI completion (LiteLLM: text-completion-openai)
   'gpt-3.5-turbo-instruct': { provider: 'text-completion-openai', mode: 'completion', maxInputTokens: 8_192, maxOutputTokens: 4_096, inputCostPerToken: 1.5e-6, outputCostPerToken: 2e-6 },
   'babbage-002': { provider: 'text-completion-openai', mode: 'completion', maxInputTokens: 16_384, maxOutputTokens: 4_096, inputCostPerToken: 4e-7, outputCostPerToken: 4e-7 },
@@ -142,13 +143,13 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'text-moderation-latest': other('moderation'),
   'text-moderation-stable': other('moderation'),
   // Anthropic
-  'claude-opus-4-5-20251101': claude(5e-6, 2.5e-5, 200_000, 64_000, REASONING_PDF),
-  'claude-opus-4-1-20250805': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING_PDF),
-  'claude-opus-4-20250514': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING_PDF),
-  'claude-sonnet-4-5-20250929': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING_PDF),
-  'claude-sonnet-4-20250514': claude(3e-6, 1.5e-5, 1_000_000, 64_000, REASONING_PDF),
-  'claude-haiku-4-5-20251001': claude(1e-6, 5e-6, 200_000, 64_000, REASONING_PDF),
-  'claude-3-7-sonnet-20250219': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING_PDF),
+  'claude-opus-4-5-20251101': claude(5e-6, 2.5e-5, 200_000, 64_000, REASONING),
+  'claude-opus-4-1-20250805': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING),
+  'claude-opus-4-20250514': claude(1.5e-5, 7.5e-5, 200_000, 32_000, REASONING),
+  'claude-sonnet-4-5-20250929': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING),
+  'claude-sonnet-4-20250514': claude(3e-6, 1.5e-5, 1_000_000, 64_000, REASONING),
+  'claude-haiku-4-5-20251001': claude(1e-6, 5e-6, 200_000, 64_000, REASONING),
+  'claude-3-7-sonnet-20250219': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING),
   'claude-3-opus-20240229': claude(1.5e-5, 7.5e-5, 200_000, 4_096, TOOLS_VISION),
   'claude-3-haiku-20240307': claude(2.5e-7, 1.25e-6, 200_000, 4_096, TOOLS_VISION),
 };

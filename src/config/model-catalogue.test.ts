@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CATALOGUE_SOURCE, catalogueModel } from './model-catalogue.ts';
+import { CATALOGUE_SOURCE, catalogueModel, type CatalogueModel } from './model-catalogue.ts';
+
+/** The entry with its `supports` flags in name order (the file lists them so; order means nothing). */
+function entry(name: string): CatalogueModel | undefined {
+  const model = catalogueModel(name);
+  return model?.supports ? { ...model, supports: [...model.supports].sort() } : model;
+}
 
 describe('the model catalogue matches LiteLLM at its commit', () => {
   it('names the commit these values were read from', () => {
@@ -13,7 +19,7 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
   });
 
   it('Claude 4: claude-sonnet-4-20250514 has a 1,000,000-token input, 64,000 output, no batch prices', () => {
-    assert.deepEqual(catalogueModel('claude-sonnet-4-20250514'), {
+    assert.deepEqual(entry('claude-sonnet-4-20250514'), {
       name: 'claude-sonnet-4-20250514',
       provider: 'anthropic',
       mode: 'chat',
@@ -21,7 +27,7 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
       maxOutputTokens: 64_000,
       inputCostPerToken: 3e-6,
       outputCostPerToken: 1.5e-5,
-      supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning', 'pdf_input'],
+      supports: ['function_calling', 'pdf_input', 'prompt_caching', 'reasoning', 'response_schema', 'vision'],
     });
   });
 
@@ -32,7 +38,7 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
   });
 
   it('Claude 3: claude-3-haiku-20240307 has no pdf input and no reasoning', () => {
-    assert.deepEqual(catalogueModel('claude-3-haiku-20240307'), {
+    assert.deepEqual(entry('claude-3-haiku-20240307'), {
       name: 'claude-3-haiku-20240307',
       provider: 'anthropic',
       mode: 'chat',
@@ -40,12 +46,12 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
       maxOutputTokens: 4_096,
       inputCostPerToken: 2.5e-7,
       outputCostPerToken: 1.25e-6,
-      supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching'],
+      supports: ['function_calling', 'prompt_caching', 'response_schema', 'vision'],
     });
   });
 
   it('o-series: o3-mini, no vision, no batch prices', () => {
-    assert.deepEqual(catalogueModel('o3-mini'), {
+    assert.deepEqual(entry('o3-mini'), {
       name: 'o3-mini',
       provider: 'openai',
       mode: 'chat',
@@ -53,13 +59,13 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
       maxOutputTokens: 100_000,
       inputCostPerToken: 1.1e-6,
       outputCostPerToken: 4.4e-6,
-      supports: ['function_calling', 'response_schema', 'prompt_caching', 'reasoning'],
+      supports: ['function_calling', 'prompt_caching', 'reasoning', 'response_schema'],
     });
-    assert.deepEqual(catalogueModel('o1')?.supports, ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'reasoning', 'pdf_input']);
+    assert.deepEqual(entry('o1')?.supports, ['function_calling', 'pdf_input', 'prompt_caching', 'reasoning', 'response_schema', 'vision']);
   });
 
   it('embeddings: text-embedding-3-large lists batch prices, text-embedding-ada-002 none', () => {
-    assert.deepEqual(catalogueModel('text-embedding-3-large'), {
+    assert.deepEqual(entry('text-embedding-3-large'), {
       name: 'text-embedding-3-large',
       provider: 'openai',
       mode: 'embedding',
@@ -75,16 +81,50 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
     assert.equal(ada?.outputCostPerTokenBatches, undefined);
   });
 
-  it('OpenAI chat: gpt-4o-mini with the batch API prices', () => {
-    const model = catalogueModel('gpt-4o-mini');
-    assert.deepEqual(
-      [model?.provider, model?.maxInputTokens, model?.maxOutputTokens, model?.inputCostPerToken, model?.outputCostPerToken, model?.inputCostPerTokenBatches, model?.outputCostPerTokenBatches],
-      ['openai', 128_000, 16_384, 1.5e-7, 6e-7, 7.5e-8, 3e-7],
-    );
+  it('OpenAI chat: gpt-4o-mini with the batch API prices; gpt-4o-2024-05-13 without response_schema', () => {
+    assert.deepEqual(entry('gpt-4o-mini'), {
+      name: 'gpt-4o-mini',
+      provider: 'openai',
+      mode: 'chat',
+      maxInputTokens: 128_000,
+      maxOutputTokens: 16_384,
+      inputCostPerToken: 1.5e-7,
+      outputCostPerToken: 6e-7,
+      inputCostPerTokenBatches: 7.5e-8,
+      outputCostPerTokenBatches: 3e-7,
+      supports: ['function_calling', 'pdf_input', 'prompt_caching', 'response_schema', 'vision'],
+    });
+    assert.deepEqual(entry('gpt-4o-2024-05-13')?.supports, ['function_calling', 'pdf_input', 'prompt_caching', 'vision']);
+    assert.deepEqual(entry('gpt-3.5-turbo-16k')?.supports, ['prompt_caching']);
+  });
+
+  it('GPT-5: gpt-5-mini, 272,000 input tokens, no batch prices', () => {
+    assert.deepEqual(entry('gpt-5-mini'), {
+      name: 'gpt-5-mini',
+      provider: 'openai',
+      mode: 'chat',
+      maxInputTokens: 272_000,
+      maxOutputTokens: 128_000,
+      inputCostPerToken: 2.5e-7,
+      outputCostPerToken: 2e-6,
+      supports: ['function_calling', 'pdf_input', 'prompt_caching', 'reasoning', 'response_schema', 'vision'],
+    });
+  });
+
+  it('completion: gpt-3.5-turbo-instruct is text-completion-openai', () => {
+    assert.deepEqual(entry('gpt-3.5-turbo-instruct'), {
+      name: 'gpt-3.5-turbo-instruct',
+      provider: 'text-completion-openai',
+      mode: 'completion',
+      maxInputTokens: 8_192,
+      maxOutputTokens: 4_096,
+      inputCostPerToken: 1.5e-6,
+      outputCostPerToken: 2e-6,
+    });
   });
 
   it('knows no name the file no longer has (retired models)', () => {
-    for (const name of ['claude-3-5-sonnet-20241022', 'claude-3-5-haiku-20241022', 'claude-3-sonnet-20240229', 'claude-3-opus-latest', 'o1-mini', 'o1-preview']) {
+    for (const name of ['claude-3-5-sonnet-20241022', 'claude-3-5-haiku-20241022', 'claude-3-sonnet-20240229', 'claude-3-opus-latest', 'o1-mini', 'o1-preview', 'gpt-4-32k']) {
       assert.equal(catalogueModel(name), undefined, name);
     }
   });
