@@ -9,6 +9,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
 import { DatabaseUnavailableError } from '../spec/errors.ts';
+import { asUnstorableText } from './unstorable-text.ts';
 
 /** Socket errors: nothing answers at the address, or the connection broke. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -72,7 +73,8 @@ export function reportingUnavailability(pool: pg.Pool): PostgresPool {
           timedOut = true;
           closeSocket(client);
         }
-        return Promise.reject(asDatabaseUnavailable(error));
+        // A client's NUL character is refused here too, as the 400 it is (`unstorable-text.ts`).
+        return Promise.reject(asUnstorableText(asDatabaseUnavailable(error)));
       };
       wrapped = {
         query(...args: unknown[]) {
