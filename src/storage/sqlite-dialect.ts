@@ -23,6 +23,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
 
 export interface NodeSqliteDialectConfig {
   /** A file path, or `:memory:`. */
@@ -85,6 +86,8 @@ class Mutex {
 /** The one connection to a file, shared (reference-counted) by every driver opened on it. */
 interface SharedConnection {
   db: DatabaseSync;
+  /** Checkpoints the WAL off the event loop (files only). */
+  checkpointer?: SqliteCheckpointer;
   mutex: Mutex;
   connection: NodeSqliteConnection;
   refs: number;
@@ -107,14 +110,24 @@ function openShared(config: NodeSqliteDialectConfig): SharedConnection {
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000))}`);
   db.exec('PRAGMA foreign_keys = ON');
   const shared: SharedConnection = { db, mutex: new Mutex(), connection: new NodeSqliteConnection(db), refs: 1 };
+  if (!inMemory) {
+    // Checkpoints (a copy and a sync of the file) run in a worker, not inside a commit on the
+    // event loop (sqlite-checkpointer.ts).
+    db.exec('PRAGMA wal_autocheckpoint = 0');
+    shared.checkpointer = startSqliteCheckpointer(config.path, () => {
+      if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
+    });
+  }
   if (!inMemory) sharedByPath.set(config.path, shared);
   return shared;
 }
 
-function closeShared(path: string, shared: SharedConnection): void {
+async function closeShared(path: string, shared: SharedConnection): Promise<void> {
   shared.refs -= 1;
   if (shared.refs > 0) return;
   if (sharedByPath.get(path) === shared) sharedByPath.delete(path);
+  // The worker's connection goes first: closing the last one checkpoints the WAL and removes it.
+  await shared.checkpointer?.stop();
   shared.db.close();
 }
 
@@ -167,7 +180,7 @@ class NodeSqliteDriver implements Driver {
   async destroy(): Promise<void> {
     const shared = this.#shared;
     this.#shared = undefined;
-    if (shared) closeShared(this.#config.path, shared);
+    if (shared) await closeShared(this.#config.path, shared);
   }
 
   #requireShared(): SharedConnection {
