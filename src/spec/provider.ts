@@ -62,6 +62,18 @@ export interface CallOptions {
   requestId?: string;
 }
 
+/**
+ * A request parameter the provider cannot honour as sent, and what Portico did about it
+ * (dropped, clamped). A translation never changes a request silently: every such change is a
+ * warning on the call's result (`warnings`), which the server shows the client
+ * (`x-portico-warnings`) and logs, whatever the provider.
+ */
+export interface TranslationWarning {
+  /** The OpenAI parameter concerned (`temperature`, `messages[3].name`, ...). */
+  param: string;
+  message: string;
+}
+
 /** A JSON answer from an upstream, already in OpenAI's shape. */
 export interface UpstreamJsonResponse {
   status: number;
@@ -76,6 +88,8 @@ export interface UpstreamJsonResponse {
   upstreamRequestId?: string;
   /** Request parameters removed before the call (`drop_params`), for the client to see. */
   droppedParams?: readonly string[];
+  /** What the provider's translation of the request dropped or clamped, for the client to see. */
+  warnings?: readonly TranslationWarning[];
 }
 
 /**
@@ -89,6 +103,8 @@ export interface UpstreamStream {
   upstreamRequestId?: string;
   /** Request parameters removed before the call (`drop_params`), for the client to see. */
   droppedParams?: readonly string[];
+  /** What the provider's translation of the request dropped or clamped, for the client to see. */
+  warnings?: readonly TranslationWarning[];
 }
 
 /** A file as the provider holds it, with the status mapped into OpenAI's enum. */

@@ -1,10 +1,5 @@
 /**
- * A request parameter that Anthropic cannot honour as sent, and what Portico did about it
- * (dropped, clamped). Never a silent change: every such change is recorded here and exposed
- * on the call's result (`warnings`).
+ * What Anthropic's translation records when it cannot honour a parameter as sent: the generic
+ * `TranslationWarning` of `spec/provider.ts`, carried on the call's result (`warnings`).
  */
-export interface TranslationWarning {
-  /** The OpenAI parameter concerned (`temperature`, `messages[3].name`, ...). */
-  param: string;
-  message: string;
-}
+export type { TranslationWarning } from '../../spec/provider.ts';

@@ -14,6 +14,7 @@ import type { AppServices } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
 import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
+import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 
 type ModelBody = { model: string; stream?: boolean | null };
 
@@ -23,10 +24,22 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** Names the parameters `drop_params` removed (LiteLLM drops silently; here the client can see it). */
 export const DROPPED_PARAMS_HEADER = 'x-portico-dropped-params';
 
-function announceDroppedParams(request: FastifyRequest, reply: FastifyReply, dropped: readonly string[] | undefined): void {
-  if (dropped === undefined || dropped.length === 0) return;
-  reply.header(DROPPED_PARAMS_HEADER, dropped.join(', '));
-  request.log.info({ model_group: request.portico.modelGroup, dropped_params: dropped }, 'request parameters dropped for the deployment (drop_params)');
+/**
+ * Tells the client what Portico changed in its request: the parameters `drop_params` removed
+ * (their own header, as LiteLLM users expect it) and every change, the provider's translation's
+ * included, in `x-portico-warnings`; the log gets each in full.
+ */
+function announceChanges(request: FastifyRequest, reply: FastifyReply, answer: UpstreamJsonResponse | UpstreamStream): void {
+  const dropped = answer.droppedParams;
+  if (dropped !== undefined && dropped.length > 0) {
+    reply.header(DROPPED_PARAMS_HEADER, dropped.join(', '));
+    request.log.info({ model_group: request.portico.modelGroup, dropped_params: dropped }, 'request parameters dropped for the deployment (drop_params)');
+  }
+  if (answer.warnings !== undefined && answer.warnings.length > 0) {
+    request.log.info({ model_group: request.portico.modelGroup, translation_warnings: answer.warnings }, 'request parameters changed for the provider');
+  }
+  const warnings = warningsOf(answer);
+  if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
 }
 
 export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
@@ -61,14 +74,14 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
           (client, options) => stream(client, upstreamBody, options),
           { stream: true },
         );
-        announceDroppedParams(request, reply, upstream.droppedParams);
+        announceChanges(request, reply, upstream);
         await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
         return reply;
       }
       const answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
         route.call(client, upstreamBody, options),
       );
-      announceDroppedParams(request, reply, answer.droppedParams);
+      announceChanges(request, reply, answer);
       // The upstream's own JSON text when the body is its unmodified parse: no second serialisation.
       if (answer.rawBody !== undefined) return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.rawBody);
       return reply.code(answer.status).send(answer.body);
