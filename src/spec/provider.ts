@@ -197,6 +197,12 @@ export interface FileBatchesCapability {
    * a create whose answer was lost be found again by the marker Portico sends in it.
    */
   readonly keepsMetadata?: boolean;
+  /**
+   * A line of the batch input file as this provider wants it, from OpenAI's (whose `body.model`
+   * is already the deployment's): absent where the provider takes OpenAI's lines as they are.
+   * Mistral: `custom_id` and `body` only, the model named by the job instead.
+   */
+  inputLine?(line: BatchInputLine): Record<string, unknown>;
   create(input: BatchCreateInput & { providerInputFileId: string }, options?: CallOptions): Promise<ProviderBatch>;
   retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
   cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;

@@ -1,7 +1,8 @@
 /**
  * Places copies of a gateway-held batch file on deployments whose provider keeps files
- * (OpenAI, Azure). Each copy is the gateway's bytes with every line's `body.model` rewritten from
- * the model group to what that deployment expects. The rewritten copy is staged in the blob store
+ * (OpenAI, Azure, ...). Each copy is the gateway's bytes with every line's `body.model` rewritten
+ * from the model group to what that deployment expects, in its provider's line format where that
+ * is not OpenAI's (Mistral's). The rewritten copy is staged in the blob store
  * first (one pass of JSON work, flat memory), because providers need its exact size before the
  * upload starts and a retried upload must resend the same bytes; the stage is removed after.
  */
@@ -9,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { Router } from '../../routing/router.ts';
 import type { CallOptions, Deployment, ProviderClient, ProviderFile } from '../../spec/provider.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { rewrittenStream, withBodyModel } from '../jsonl/batch-line-rewriter.ts';
+import { type LineRewrite, rewrittenStream, withBodyModel } from '../jsonl/batch-line-rewriter.ts';
 
 export interface PlacedCopy {
   deployment: Deployment;
@@ -29,6 +30,14 @@ export function holdsFiles(deployment: Deployment, client: ProviderClient): bool
   return deployment.batchMode === 'native' && client.files !== undefined && client.batches?.kind === 'file';
 }
 
+/** A line as the deployment's copy holds it: its model, in its provider's line format. */
+function placedLine(client: ProviderClient): LineRewrite {
+  const withModel = withBodyModel(client.batchLineModel);
+  const batches = client.batches?.kind === 'file' ? client.batches : undefined;
+  const inProviderFormat = batches?.inputLine?.bind(batches);
+  return inProviderFormat ? (line) => inProviderFormat(withModel(line)) : withModel;
+}
+
 /**
  * Uploads one rewritten copy to `deployment`, with the router's retries on that deployment
  * (each attempt re-reads the blob, so a retried upload starts from the first byte).
@@ -41,7 +50,7 @@ export async function uploadCopy(
   options: CallOptions = {},
 ): Promise<PlacedCopy> {
   const client = router.clientFor(deployment.id);
-  const staged = await blobs.put(rewrittenStream(await blobs.get(source.blobKey), withBodyModel(client.batchLineModel)));
+  const staged = await blobs.put(rewrittenStream(await blobs.get(source.blobKey), placedLine(client)));
   try {
     const providerFile = await router.sendTo(
       deployment.id,

@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
 import { readBatchInputLines } from './batch-input-lines.ts';
 
-export type LineRewrite = (line: BatchInputLine) => BatchInputLine;
+/** A line as it is written out: OpenAI's, or a provider's own format of it (Mistral's). */
+export type LineRewrite = (line: BatchInputLine) => BatchInputLine | Record<string, unknown>;
 
 /** Rewritten lines go out in chunks of about this size: fewer, larger writes downstream. */
 const CHUNK_CHARS = 64 * 1024;
@@ -34,6 +35,6 @@ export function rewrittenStream(source: AsyncIterable<Buffer | Uint8Array | stri
 }
 
 /** The rewrite that places a line on a deployment: only `body.model` changes. */
-export function withBodyModel(model: string): LineRewrite {
+export function withBodyModel(model: string): (line: BatchInputLine) => BatchInputLine {
   return (line) => ({ ...line, body: { ...line.body, model } });
 }

@@ -1,8 +1,8 @@
 /**
  * OpenAI-compatible services and servers (Groq, OpenRouter, Mistral, ..., vLLM, Ollama, any
  * `/v1/chat/completions` server): one provider per row of `presets.ts`, each the OpenAI client
- * with that row's base URL and key. Services with OpenAI's Batch API (Groq; Together through its
- * `apiConfig`) run batches natively through the OpenAI file executor; the others through Portico's batch engine
+ * with that row's base URL and key. Services with OpenAI's Batch API (Groq; Together and Mistral through
+ * their `apiConfig`) run batches natively through the OpenAI file executor; the others through Portico's batch engine
  * (`batch_mode: emulate`).
  */
 import type { Deployment, Provider, ProviderClient } from '../../spec/provider.ts';

@@ -63,11 +63,12 @@ describe('OpenAI-compatible presets', () => {
     }
   });
 
-  it('groq and together_ai run batches natively through the OpenAI file executor; the other hosted presets emulate', async () => {
+  it('groq, together_ai and mistral run batches natively through the OpenAI file executor; the other hosted presets emulate', async () => {
+    const native = new Set(['groq', 'together_ai', 'mistral']);
     for (const [prefix] of HOSTED) {
-      assert.equal(deploymentOf(`${prefix}/m`).batchMode, prefix === 'groq' || prefix === 'together_ai' ? 'native' : 'emulate', prefix);
+      assert.equal(deploymentOf(`${prefix}/m`).batchMode, native.has(prefix) ? 'native' : 'emulate', prefix);
     }
-    assert.throws(() => deploymentOf('mistral/m', {}, ', batch_mode: native'), /mistral has no OpenAI-format batch API/);
+    assert.throws(() => deploymentOf('deepseek/m', {}, ', batch_mode: native'), /deepseek has no OpenAI-format batch API/);
     const sim = await startOpenAISimulator({ basePath: '/openai/v1' });
     try {
       const client = providerFor('groq')!.createClient(

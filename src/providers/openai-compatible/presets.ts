@@ -9,6 +9,7 @@
  */
 
 import type { OpenAIApiConfig } from '../openai/api-config.ts';
+import { mistralApiConfig } from '../mistral/mistral-config.ts';
 import { togetherApiConfig } from '../together/together-config.ts';
 
 export interface OpenAICompatiblePreset {
@@ -30,7 +31,7 @@ export interface OpenAICompatiblePreset {
   readonly wire?: 'legacy-completions';
   /**
    * How the service's Files and Batch API differ from OpenAI's, for a `native` service whose
-   * batch API is OpenAI's in substance but not to the letter (Together).
+   * batch API is OpenAI's in substance but not to the letter (Together, Mistral).
    */
   readonly apiConfig?: (openAIConfig: OpenAIApiConfig) => OpenAIApiConfig;
   /** A root base (Ollama's native API) gains `/v1`, where Ollama serves the OpenAI API. */
@@ -65,12 +66,12 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   // Groq's Batch API is OpenAI's: files with purpose=batch, /batches, OpenAI's statuses
   // (https://console.groq.com/docs/batch).
   groq: { apiBase: 'https://api.groq.com/openai/v1', apiKeyVariables: ['GROQ_API_KEY'], apiBaseVariables: ['GROQ_API_BASE'], unsupportedParams: ['logprobs', 'top_logprobs', 'logit_bias', 'n'], batches: 'native' },
-  // Mistral's batch API takes `input_files` and a `model` and answers its own job object
-  // (https://docs.mistral.ai/capabilities/batch/): its batches run through Portico's engine.
-  // Together's is OpenAI's with other words (purpose=batch-api uploads, answers wrapped in `job`,
-  // upper-case statuses; https://docs.together.ai/reference/batch-create): native, through
-  // `together/together-config.ts`.
-  mistral: { apiBase: 'https://api.mistral.ai/v1', apiKeyVariables: ['MISTRAL_API_KEY'], apiBaseVariables: ['MISTRAL_API_BASE'], unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'user', 'service_tier', 'store'], batches: 'emulate' },
+  // Mistral's batch API takes `input_files` and a `model`, `{custom_id, body}` lines, and answers
+  // its own job object (https://docs.mistral.ai/capabilities/batch/); Together's is OpenAI's with
+  // other words (purpose=batch-api uploads, answers wrapped in `job`, upper-case statuses;
+  // https://docs.together.ai/reference/batch-create). Both run natively, through the OpenAI file
+  // executor with `mistral/mistral-config.ts` and `together/together-config.ts`.
+  mistral: { apiBase: 'https://api.mistral.ai/v1', apiKeyVariables: ['MISTRAL_API_KEY'], apiBaseVariables: ['MISTRAL_API_BASE'], unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'user', 'service_tier', 'store'], batches: 'native', apiConfig: mistralApiConfig },
   together_ai: {
     apiBase: 'https://api.together.xyz/v1',
     apiKeyVariables: ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],

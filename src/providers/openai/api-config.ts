@@ -5,6 +5,7 @@
  * other instances of it (STYLE.md: "Azure is OpenAI plus a config, not a copy").
  */
 import type { OpenAIErrorBody } from '../../spec/errors.ts';
+import type { BatchInputLine } from '../../spec/openai-objects.ts';
 import type { CallOptions, Deployment, FilesCapability, ProviderBatch, ProviderFile } from '../../spec/provider.ts';
 
 export type OpenAIOperation =
@@ -61,6 +62,8 @@ export interface OpenAIApiConfig {
    * lost cannot be found again by Portico's marker. Default true.
    */
   readonly keepsBatchMetadata?: boolean;
+  /** A batch input line in the upstream's format, where it is not OpenAI's (Mistral). */
+  batchInputLine?(line: BatchInputLine): Record<string, unknown>;
   /** Runs before a batch is created (Azure: wait until the input file is processed). */
   beforeBatchCreate?(providerInputFileId: string, files: FilesCapability, options: CallOptions): Promise<void>;
 }

@@ -50,5 +50,6 @@ export function createFileBatchesCapability(ctx: CallContext, files: FilesCapabi
     return { batches: listed.data.map((raw) => config.normalizeBatch(raw)), hasMore: listed.has_more === true };
   }
 
-  return { kind: 'file', keepsMetadata: config.keepsBatchMetadata ?? true, create, retrieve, cancel, list };
+  const inputLine = config.batchInputLine;
+  return { kind: 'file', keepsMetadata: config.keepsBatchMetadata ?? true, ...(inputLine && { inputLine }), create, retrieve, cancel, list };
 }

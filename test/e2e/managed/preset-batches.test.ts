@@ -1,8 +1,8 @@
 /**
- * Batches on the OpenAI-compatible presets: on Groq (OpenAI's Batch API under /openai/v1) and
- * Together (OpenAI's in substance: `together/together-config.ts`) they run natively, through the
- * same file executor as OpenAI's; on Mistral (whose batch API is not OpenAI's format) through
- * Portico's batch engine, one chat request per line.
+ * Batches on the OpenAI-compatible presets: on Groq (OpenAI's Batch API under /openai/v1),
+ * Together and Mistral (OpenAI's in substance: `together/together-config.ts`,
+ * `mistral/mistral-config.ts`) they run natively, through the same file executor as OpenAI's; on
+ * the others (DeepSeek here) through Portico's batch engine, one chat request per line.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type OpenAI from 'openai';
 import { ALL_DIALECTS } from '../../helpers/databases.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { MISTRAL_SIMULATOR_API_KEY, startMistralSimulator, type MistralSimulator } from '../../simulators/mistral-simulator.ts';
 import { startTogetherSimulator, TOGETHER_SIMULATOR_API_KEY, type TogetherSimulator } from '../../simulators/together-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../simulators/openai-simulator.ts';
 import { chatLines, parseJsonl, readContent, uploadBatchFile } from './managed-fixtures.ts';
@@ -29,17 +30,17 @@ async function waitForEnd(client: OpenAI, batchId: string): Promise<OpenAI.Batch
 
 describe('batches on OpenAI-compatible presets', () => {
   let groq: OpenAISimulator;
-  let mistral: OpenAISimulator;
+  let deepseek: OpenAISimulator;
   let portico: PorticoUnderTest;
   before(async () => {
     groq = await startOpenAISimulator({ basePath: '/openai/v1', batchStepMs: 20 });
-    mistral = await startOpenAISimulator();
+    deepseek = await startOpenAISimulator();
     const storage = await mkdtemp(join(tmpdir(), 'portico-presets-'));
     portico = await startPortico(
       `
 model_list:
   - {model_name: fast, litellm_params: {model: groq/llama-3.1-8b-instant, api_base: "${groq.origin}/openai/v1", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
-  - {model_name: small, litellm_params: {model: mistral/mistral-small-latest, api_base: "${mistral.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
+  - {model_name: small, litellm_params: {model: deepseek/deepseek-chat, api_base: "${deepseek.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
 general_settings:
   master_key: sk-preset-batches-master-0123456789
 portico_settings:
@@ -50,7 +51,7 @@ portico_settings:
   });
   after(async () => {
     await portico.close();
-    await Promise.all([groq.close(), mistral.close()]);
+    await Promise.all([groq.close(), deepseek.close()]);
   });
 
   it("a Groq batch runs on Groq's own Batch API", async () => {
@@ -67,14 +68,14 @@ portico_settings:
     assert.deepEqual(output.map((row) => row.custom_id).sort(), ['request-0', 'request-1']);
   });
 
-  it("a Mistral batch runs through Portico's engine, one chat request per line", async () => {
+  it("a DeepSeek batch runs through Portico's engine, one chat request per line", async () => {
     const client = portico.client();
     const input = await uploadBatchFile(client, chatLines('small', { count: 2 }));
     const batch = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const done = await waitForEnd(client, batch.id);
     assert.equal(done.status, 'completed');
-    assert.equal(mistral.batches.size, 0);
-    assert.equal(mistral.requests.filter((request) => request.path === '/v1/chat/completions').length, 2);
+    assert.equal(deepseek.batches.size, 0);
+    assert.equal(deepseek.requests.filter((request) => request.path === '/v1/chat/completions').length, 2);
     const output = parseJsonl(await readContent(client, done.output_file_id!));
     assert.equal(output.length, 2);
   });
@@ -144,6 +145,77 @@ portico_settings:
       assert.equal(done.status, 'cancelled');
       assert.ok([...together.batches.values()].some((b) => b.status === 'CANCELLED'));
       assert.ok(together.requests.some((request) => /^\/v1\/batches\/[^/]+\/cancel$/.test(request.path)));
+    });
+  });
+}
+
+for (const dialect of ALL_DIALECTS) {
+  describe(`batches on Mistral's Batch API [${dialect}]`, () => {
+    let mistral: MistralSimulator;
+    let portico: PorticoUnderTest;
+    before(async () => {
+      // Jobs advance only when a test says so, so that one can be cancelled before it runs.
+      mistral = await startMistralSimulator();
+      const storage = await mkdtemp(join(tmpdir(), 'portico-mistral-'));
+      portico = await startPortico(
+        `
+model_list:
+  - {model_name: small, litellm_params: {model: mistral/mistral-small-latest, api_base: "${mistral.url}", api_key: ${MISTRAL_SIMULATOR_API_KEY}}}
+general_settings:
+  master_key: sk-preset-batches-master-0123456789
+portico_settings:
+  files: {storage_dir: ${storage}}
+  batch: {refresh_after_seconds: 0, poll_interval_ms: 100}
+`,
+        { dialect },
+      );
+    });
+    after(async () => {
+      await portico.close();
+      await mistral.close();
+    });
+
+    it("runs natively in Mistral's line format: a failed line lands in the error file, under our custom_ids", async () => {
+      const client = portico.client();
+      const input = await uploadBatchFile(client, chatLines('small', { count: 3, text: (i) => (i === 1 ? 'FAIL' : `question ${i}`) }));
+      const batch = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { team: 'a' } });
+      assert.equal(batch.status, 'validating');
+      const [job] = [...mistral.jobs.values()].filter((j) => j.status === 'QUEUED');
+      assert.ok(job, 'created on Mistral');
+      assert.equal(job.model, 'mistral-small-latest', 'the job names the model');
+      assert.equal(job.endpoint, '/v1/chat/completions');
+      assert.equal(job.metadata?.team, 'a');
+      const create = mistral.requests.find((request) => request.method === 'POST' && request.path === '/v1/batch/jobs');
+      assert.equal((create!.json as { timeout_hours?: number }).timeout_hours, 24);
+      const [copy] = job.input_files.map((id) => mistral.files.get(id)!);
+      assert.equal(copy.purpose, 'batch');
+      const copied = parseJsonl(copy.content.toString('utf8'));
+      assert.deepEqual(copied.map((line) => Object.keys(line).sort()), [['body', 'custom_id'], ['body', 'custom_id'], ['body', 'custom_id']], "Mistral's lines: custom_id and body");
+      assert.ok(copied.every((line) => !('model' in (line.body as object))));
+      await mistral.advanceBatches();
+      await mistral.advanceBatches();
+      const done = await waitForEnd(client, batch.id);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+      assert.deepEqual(done.metadata, { team: 'a' });
+      const output = parseJsonl(await readContent(client, done.output_file_id!));
+      assert.deepEqual(output.map((row) => row.custom_id).sort(), ['request-0', 'request-2']);
+      assert.equal((output[0].response as { status_code: number }).status_code, 200);
+      const errors = parseJsonl(await readContent(client, done.error_file_id!));
+      assert.deepEqual(errors.map((row) => row.custom_id), ['request-1']);
+      assert.equal((errors[0].response as { status_code: number }).status_code, 400);
+    });
+
+    it('cancels natively: cancelling while Mistral has the request, then cancelled', async () => {
+      const client = portico.client();
+      const input = await uploadBatchFile(client, chatLines('small', { count: 2 }));
+      const batch = await client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const cancelling = await client.batches.cancel(batch.id);
+      assert.equal(cancelling.status, 'cancelling');
+      await mistral.advanceBatches();
+      const done = await waitForEnd(client, batch.id);
+      assert.equal(done.status, 'cancelled');
+      assert.ok([...mistral.jobs.values()].some((j) => j.status === 'CANCELLED'));
     });
   });
 }
