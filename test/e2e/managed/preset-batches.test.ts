@@ -146,6 +146,29 @@ portico_settings:
       assert.ok([...together.batches.values()].some((b) => b.status === 'CANCELLED'));
       assert.ok(together.requests.some((request) => /^\/v1\/batches\/[^/]+\/cancel$/.test(request.path)));
     });
+
+    it('a create whose answer was lost is not looked for by a marker Together does not keep: 503, then failed with a warning', async () => {
+      const client = portico.client();
+      const input = await uploadBatchFile(client, chatLines('llama', { count: 1 }));
+      const before = together.batches.size;
+      // Together creates the batch, then its answer is lost (a 502 from a proxy in front).
+      together.failNext({ status: 502, afterHandling: true, match: { method: 'POST', path: /^\/v1\/batches$/ } });
+      await assert.rejects(client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), (error: { status?: number; code?: string }) => {
+        assert.equal(error.status, 503);
+        assert.equal(error.code, 'batch_start_unconfirmed');
+        return true;
+      });
+      assert.equal(together.batches.size, before + 1, 'created once, not retried blindly');
+      const db = portico.services.database;
+      await db.kysely.updateTable('batches').set({ lease_expires_at: 0 }).where('creating', '=', 1).execute();
+      await portico.jobs.reconciler.runOnce();
+      const [row] = await db.kysely.selectFrom('batches').select(['status', 'creating']).where('input_file_id', '=', input.id).execute();
+      assert.equal(row.status, 'failed');
+      assert.ok(
+        portico.logs.some((line) => String(line.msg).startsWith('an unfinished create cannot be checked at its provider')),
+        'the operator is told a Together batch may run that Portico does not track',
+      );
+    });
   });
 }
 
