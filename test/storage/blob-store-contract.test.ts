@@ -134,7 +134,8 @@ const gc = runInNewContext('gc') as () => void;
 const liveMemory = () => {
   gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
+  // `external` already includes `arrayBuffers` (Buffers): adding both counted parts twice.
+  return m.heapUsed + m.external;
 };
 
 for (const [name, open] of Object.entries(stores)) {
