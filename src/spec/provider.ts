@@ -173,6 +173,11 @@ export interface ProviderBatch {
   errors: BatchErrorItem[] | null;
   /** The batch's metadata as the provider keeps it, where it has any (string values only). */
   metadata?: Record<string, string> | null;
+  /**
+   * On a create: what the translation of the batch's lines dropped or clamped, each warning once
+   * with the number of lines it concerned. Portico keeps them in the batch's metadata.
+   */
+  warnings?: readonly TranslationWarning[];
 }
 
 export interface BatchCreateInput {

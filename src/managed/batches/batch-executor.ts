@@ -7,7 +7,7 @@
  */
 import { GatewayError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
-import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../spec/provider.ts';
+import type { CallOptions, Deployment, ProviderBatch, ProviderClient, TranslationWarning } from '../../spec/provider.ts';
 import type { BatchExecution, BatchRecord } from '../../storage/batch-store.ts';
 import type { FileRecord } from '../../storage/file-store.ts';
 import type { BatchCreateRequest } from './batch-request.ts';
@@ -26,6 +26,8 @@ export interface StartedBatch {
   providerBatchId: string | null;
   /** The first state reported, when there is one. */
   progress: ProviderBatch | null;
+  /** What the provider's translation of the lines dropped or clamped (kept in the batch's metadata). */
+  warnings?: readonly TranslationWarning[];
 }
 
 /** Where a finished batch's result lines come from. */

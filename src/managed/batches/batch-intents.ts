@@ -18,6 +18,7 @@ import type { BatchPatch, BatchRecord, BatchStore } from '../../storage/batch-st
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
 import type { StartedBatch } from './batch-executor.ts';
 import { nextSyncDelaySeconds, type BatchSynchronizer } from './batch-sync.ts';
+import { metadataWithWarnings } from './batch-warnings.ts';
 
 /**
  * How long a creating request holds its intent without renewal (renewed every third of it): an
@@ -42,9 +43,13 @@ export async function holdingIntent<T>(batches: BatchStore, batchId: string, own
   }
 }
 
-/** What a started batch adds to its intent: the provider's id and first state, and its first sync. */
-export function startedPatch(started: StartedBatch, batch: Pick<BatchRecord, 'createdAt' | 'execution'>): BatchPatch {
+/**
+ * What a started batch adds to its intent: the provider's id and first state, its first sync, and
+ * what the translation of its lines changed (`batch-warnings.ts`).
+ */
+export function startedPatch(started: StartedBatch, batch: Pick<BatchRecord, 'createdAt' | 'execution' | 'metadata'>): BatchPatch {
   const progress = started.progress;
+  const metadata = metadataWithWarnings(batch.metadata, started.warnings);
   const status = progress?.status ?? 'validating';
   // A provider that already reports an end (a failed validation) is finalised by the first sync.
   const terminal = TERMINAL_BATCH_STATUSES.has(status);
@@ -58,6 +63,7 @@ export function startedPatch(started: StartedBatch, batch: Pick<BatchRecord, 'cr
     inProgressAt: progress?.inProgressAt ?? null,
     lastSyncedAt: nowSeconds(),
     nextSyncAt: nowSeconds() + (terminal ? 0 : nextSyncDelaySeconds({ createdAt: batch.createdAt, syncFailures: 0, execution: batch.execution, status: terminal ? 'validating' : status })),
+    ...(metadata === undefined ? {} : { metadata }),
   };
 }
 

@@ -20,9 +20,9 @@ export interface BatchCreateRequest {
   model: string | null;
 }
 
-const MAX_METADATA_PAIRS = 16;
+export const MAX_METADATA_PAIRS = 16;
 const MAX_METADATA_KEY = 64;
-const MAX_METADATA_VALUE = 512;
+export const MAX_METADATA_VALUE = 512;
 
 export function parseBatchCreateRequest(body: unknown): BatchCreateRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

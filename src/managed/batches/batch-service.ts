@@ -102,6 +102,9 @@ export class BatchService {
     }
     const stored = await batches.getById(id);
     if (!stored) throw new Error(`batch ${id} vanished after its create`);
+    if (started.warnings !== undefined && started.warnings.length > 0) {
+      this.#deps.logger.info({ batch_id: id, model_group: stored.modelGroup, translation_warnings: started.warnings }, 'batch lines changed for the provider');
+    }
     // Due at once (an emulated batch loads its lines and starts; a failed start is finalised):
     // synced now rather than at the poller's next turn.
     if (stored.nextSyncAt !== null && stored.nextSyncAt <= nowSeconds()) this.#deps.sync.wantSync(id);

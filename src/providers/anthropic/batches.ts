@@ -10,13 +10,9 @@ import { toProviderBatch, unixSecondsOf } from './batch-status.ts';
 import type { ChatRequestTranslationOptions } from './chat-request.ts';
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
-import type { TranslationWarning } from './warnings.ts';
 import type { AnthropicMessageBatch } from './wire-types.ts';
 
 const BATCHES_PATH = '/v1/messages/batches';
-
-/** A created batch, with what the translation of its lines dropped or clamped. */
-export type AnthropicProviderBatch = ProviderBatch & { warnings?: TranslationWarning[] };
 
 export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation: ChatRequestTranslationOptions): InlineBatchesCapability {
   async function fetchBatch(
@@ -44,7 +40,7 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
     maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
     maxBytesPerBatch: MAX_BYTES_PER_BATCH,
 
-    async create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<AnthropicProviderBatch> {
+    async create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch> {
       // Anthropic batches always end within 24 h; OpenAI's only window is also `24h`.
       if (input.completionWindow !== '24h') {
         throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${input.completionWindow}'.`, { param: 'completion_window' });

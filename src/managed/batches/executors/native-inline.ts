@@ -85,7 +85,7 @@ export class NativeInlineExecutor implements BatchExecutor {
       if (createOutcomeUnknown(error, input.call.signal)) throw new BatchStartUnconfirmedError(undefined, { cause: error });
       throw error;
     }
-    return { providerBatchId: created.map((b) => b.id).join(','), progress: combineProgress(created) };
+    return { providerBatchId: created.map((b) => b.id).join(','), progress: combineProgress(created), warnings: created.flatMap((b) => b.warnings ?? []) };
   }
 
   async refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
