@@ -7,8 +7,8 @@
  * then cut what is left (which aborts those upstream calls). Meanwhile, and at the same time, the
  * background jobs stop and give their leases back (the poller finishes its pass and releases the
  * batches it held; the batch engine lets its running lines finish, then hands the rest back to
- * `pending`), so another instance takes their work over at once. Then Redis and the database
- * are closed.
+ * `pending`), so another instance takes their work over at once. Then Redis, the blob store's
+ * client and the database are closed.
  *
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
@@ -124,7 +124,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   const { config, logger } = options;
   const database = await openDatabase(options.databaseUrl, { queryTimeoutMs: config.database.queryTimeoutMs });
   let app: FastifyInstance;
-  let services: AppServices;
+  let services: AppServices | undefined;
   let jobs: BackgroundJobs;
   let shared: SharedState | undefined;
   try {
@@ -137,6 +137,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
     jobs.start();
   } catch (error) {
     await shared?.close().catch(() => {});
+    await services?.managed?.blobs.close?.();
     await database.close().catch(() => {});
     throw error;
   }
@@ -170,6 +171,7 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, jobs:
     clearTimeout(timer);
     await closeRouter(services.router);
     await shared.close().catch((error: unknown) => services.logger.warn({ err: error }, 'shutdown: closing redis failed'));
+    await services.managed?.blobs.close?.();
     await services.database.close();
   }
 }

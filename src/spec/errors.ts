@@ -155,6 +155,17 @@ export class DatabaseUnavailableError extends GatewayError {
 }
 
 /**
+ * 503: the object store holding file bytes (S3, Azure Blob Storage) failed the operation: not
+ * reachable, a 5xx, throttling, credentials refused. Nothing the client did: the same request may
+ * succeed once the store answers again. The store's own error is the cause, for the log.
+ */
+export class BlobStoreUnavailableError extends GatewayError {
+  constructor(message = 'The file store is not reachable; retry the request shortly.', options: GatewayErrorOptions = {}) {
+    super(503, message, { type: 'server_error', code: 'blob_store_unavailable', isRetryable: true, ...options });
+  }
+}
+
+/**
  * 507: no room left to store what the client sent (the blob store's volume is full). Nothing is
  * kept of the attempt; the same request may succeed once space is freed.
  */

@@ -11,11 +11,16 @@
  *   discarded (an empty commit, then a delete). The blocks of an upload whose instance crashed
  *   stay uncommitted, never readable, and Azure removes uncommitted blocks by itself after
  *   7 days: `sweepUnfinished` has nothing to do here.
+ * - Azure's failures (unreachable, 5xx, throttling, credentials refused) are thrown as
+ *   `BlobStoreUnavailableError` (503); a missing blob is `BlobNotFoundError`.
+ * - No `close`: the SDK sends every client's requests through one HTTP client shared by the
+ *   process (its idle keep-alive sockets do not hold the process open), not one per store.
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { BlobNotFoundError, isBlobKey, newBlobKey, normalisePrefix, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
+import { asBlobStoreUnavailable, reachingStore } from './blob-store-unavailable.ts';
 import { meteredUpload } from './metered-upload.ts';
 
 const MiB = 1024 * 1024;
@@ -58,7 +63,7 @@ export class AzureBlobStore implements BlobStore {
     const key = newBlobKey();
     const blob = this.#container.getBlockBlobClient(this.#blobName(key));
     try {
-      const { bytes, sha256 } = await meteredUpload(content, options.maxBytes, (body) => this.#upload(blob, body));
+      const { bytes, sha256 } = await meteredUpload(content, options.maxBytes, (body) => reachingStore(() => this.#upload(blob, body)));
       return { key, bytes, sha256 };
     } catch (error) {
       content.destroy();
@@ -125,17 +130,19 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Readable> {
+    const blob = this.#container.getBlobClient(this.#blobName(key));
     try {
-      const response = await this.#container.getBlobClient(this.#blobName(key)).download();
+      const response = await blob.download();
       return response.readableStreamBody as Readable;
     } catch (error) {
       if ((error as { statusCode?: unknown }).statusCode === 404) throw new BlobNotFoundError(key);
-      throw error;
+      throw asBlobStoreUnavailable(error);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.#container.getBlobClient(this.#blobName(key)).deleteIfExists();
+    const blob = this.#container.getBlobClient(this.#blobName(key));
+    await reachingStore(() => blob.deleteIfExists());
   }
 
   /** Uncommitted blocks are never readable and expire by themselves (see above). */
@@ -143,7 +150,11 @@ export class AzureBlobStore implements BlobStore {
     return 0;
   }
 
-  async listOlderThan(olderThanSeconds: number, limit: number, now: number = Date.now()): Promise<string[]> {
+  listOlderThan(olderThanSeconds: number, limit: number, now: number = Date.now()): Promise<string[]> {
+    return reachingStore(() => this.#listOlderThan(olderThanSeconds, limit, now));
+  }
+
+  async #listOlderThan(olderThanSeconds: number, limit: number, now: number): Promise<string[]> {
     const keys: string[] = [];
     for await (const item of this.#container.listBlobsFlat({ prefix: this.#prefix })) {
       if (keys.length >= limit) break;

@@ -45,6 +45,8 @@ export interface BlobStore {
    * unreferenced (written, but their file never registered).
    */
   listOlderThan(olderThanSeconds: number, limit: number): Promise<string[]>;
+  /** Releases the store's client (its pooled connections), for a store that has one; called at shutdown. */
+  close?(): void | Promise<void>;
 }
 
 /** The bytes behind a key are missing: an inconsistency between the database and the store. */

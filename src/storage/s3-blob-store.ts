@@ -15,6 +15,8 @@
  * - Checksums: the SDK's default CRC trailers (aws-chunked bodies) are only sent when an
  *   operation requires them, since several S3-compatible stores do not understand them; the
  *   sha256 Portico keeps is computed here anyway.
+ * - S3's failures (unreachable, 5xx, throttling, credentials refused) are thrown as
+ *   `BlobStoreUnavailableError` (503); a missing key is `BlobNotFoundError`.
  */
 import type { Readable } from 'node:stream';
 import {
@@ -29,6 +31,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BlobNotFoundError, isBlobKey, newBlobKey, normalisePrefix, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
+import { asBlobStoreUnavailable, reachingStore } from './blob-store-unavailable.ts';
 import { meteredUpload } from './metered-upload.ts';
 
 const MiB = 1024 * 1024;
@@ -93,7 +96,7 @@ export class S3BlobStore implements BlobStore {
           // Parts of a failed upload are aborted with it (the default, said for the reader).
           leavePartsOnError: false,
         });
-        await upload.done();
+        await reachingStore(() => upload.done());
       });
       return { key, bytes, sha256 };
     } catch (error) {
@@ -106,21 +109,27 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Readable> {
+    const command = new GetObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) });
     try {
-      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }));
+      const response = await this.#client.send(command);
       return response.Body as Readable;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: unknown }).name === 'NoSuchKey') throw new BlobNotFoundError(key);
-      throw error;
+      throw asBlobStoreUnavailable(error);
     }
   }
 
   async delete(key: string): Promise<void> {
     // S3 answers 204 for a key that is not there.
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }));
+    const command = new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) });
+    await reachingStore(() => this.#client.send(command));
   }
 
-  async sweepUnfinished(olderThanSeconds: number, now: number = Date.now()): Promise<number> {
+  sweepUnfinished(olderThanSeconds: number, now: number = Date.now()): Promise<number> {
+    return reachingStore(() => this.#sweepUnfinished(olderThanSeconds, now));
+  }
+
+  async #sweepUnfinished(olderThanSeconds: number, now: number): Promise<number> {
     let aborted = 0;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
@@ -140,7 +149,11 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async listOlderThan(olderThanSeconds: number, limit: number, now: number = Date.now()): Promise<string[]> {
+  listOlderThan(olderThanSeconds: number, limit: number, now: number = Date.now()): Promise<string[]> {
+    return reachingStore(() => this.#listOlderThan(olderThanSeconds, limit, now));
+  }
+
+  async #listOlderThan(olderThanSeconds: number, limit: number, now: number): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
