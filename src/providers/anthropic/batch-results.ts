@@ -4,8 +4,9 @@
  * (status 200, request id = message id); errored -> an HTTP error with the status of its error
  * type and OpenAI's error body; canceled -> cancelled; expired -> expired.
  */
-import { UpstreamError } from '../../spec/errors.ts';
+import type { UpstreamError } from '../../spec/errors.ts';
 import type { InlineBatchResult } from '../../spec/provider.ts';
+import { badUpstreamResponse } from '../http/json-api.ts';
 import { sseLines } from '../http/sse.ts';
 import { translateMessageToChatCompletion } from './chat-response.ts';
 import { anthropicErrorBody } from './errors.ts';
@@ -60,9 +61,5 @@ export async function* parseBatchResults(body: AsyncIterable<Uint8Array>, option
 }
 
 function malformedResults(what: string): UpstreamError {
-  return new UpstreamError(
-    502,
-    { message: `Anthropic's batch results contain ${what}.`, type: 'api_error', param: null, code: 'bad_upstream_response' },
-    { isRetryable: false },
-  );
+  return badUpstreamResponse(`Anthropic's batch results contain ${what}.`, { isRetryable: false });
 }

@@ -2,8 +2,9 @@
  * Anthropic Message Batches as Portico's `InlineBatchesCapability`
  * (https://docs.anthropic.com/en/api/creating-message-batches, WIRE.md §3).
  */
-import { ConflictError, InvalidRequestError, UpstreamError } from '../../spec/errors.ts';
+import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import { badUpstreamResponse } from '../http/json-api.ts';
 import { buildBatchRequestsBody, MAX_BYTES_PER_BATCH, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { parseBatchResults } from './batch-results.ts';
 import { toProviderBatch, unixSecondsOf } from './batch-status.ts';
@@ -106,11 +107,7 @@ async function* encodeChunks(chunks: AsyncIterable<string>): AsyncGenerator<Uint
 
 function messageBatchOf(body: unknown, deploymentId: string): AnthropicMessageBatch {
   if (!isRecord(body) || typeof body.id !== 'string' || typeof body.processing_status !== 'string') {
-    throw new UpstreamError(
-      502,
-      { message: 'Anthropic answered with something that is not a message batch.', type: 'api_error', param: null, code: 'bad_upstream_response' },
-      { deploymentId, isRetryable: false },
-    );
+    throw badUpstreamResponse('Anthropic answered with something that is not a message batch.', { deploymentId, isRetryable: false });
   }
   return body as unknown as AnthropicMessageBatch;
 }

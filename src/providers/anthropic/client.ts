@@ -3,8 +3,9 @@
  * translated to and from the Messages API, and native Message Batches. No embeddings,
  * responses or files: Anthropic has no such endpoints.
  */
-import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
+import { UpstreamConnectionError } from '../../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { badUpstreamResponse } from '../http/json-api.ts';
 import { createAnthropicBatches } from './batches.ts';
 import { DEFAULT_MAX_TOKENS, translateChatRequest, type ChatRequestTranslationOptions } from './chat-request.ts';
 import { translateMessageToChatCompletion } from './chat-response.ts';
@@ -145,11 +146,7 @@ async function* prepend(first: AnthropicStreamEvent, rest: AsyncGenerator<Anthro
 
 function messageOf(body: unknown, deploymentId: string): AnthropicMessage {
   if (!isRecord(body) || typeof body.id !== 'string') {
-    throw new UpstreamError(
-      502,
-      { message: 'Anthropic answered with something that is not a message.', type: 'api_error', param: null, code: 'bad_upstream_response' },
-      { deploymentId, isRetryable: true },
-    );
+    throw badUpstreamResponse('Anthropic answered with something that is not a message.', { deploymentId, isRetryable: true });
   }
   return body as unknown as AnthropicMessage;
 }

@@ -4,15 +4,13 @@
  * Success bodies are returned as streams; nothing here buffers them.
  */
 import { Readable } from 'node:stream';
-import { UpstreamError } from '../../spec/errors.ts';
+import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type UpstreamBody } from '../http/request.ts';
 import { anthropicErrorToUpstreamError } from './errors.ts';
 
 /** https://docs.anthropic.com/en/api/versioning */
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const DEFAULT_ANTHROPIC_API_BASE = 'https://api.anthropic.com';
-
-const ERROR_BODY_LIMIT = 1024 * 1024;
 
 /** Where and how to call: built once per deployment. */
 export interface AnthropicEndpoint {
@@ -73,17 +71,10 @@ export async function sendAnthropicRequest(endpoint: AnthropicEndpoint, input: A
     what: `Anthropic ${input.what}`,
   });
 
-  if (response.status < 200 || response.status >= 300) {
-    let text = '';
-    try {
-      text = await response.body.text(ERROR_BODY_LIMIT);
-    } catch {
-      // An unreadable error body still leaves the status to report.
-    }
+  if (!isSuccessStatus(response.status)) {
     throw anthropicErrorToUpstreamError({
-      // A redirect or informational answer is nothing a client can act on: a bad gateway.
-      httpStatus: response.status >= 400 ? response.status : 502,
-      body: parseJsonOrText(text),
+      httpStatus: errorStatusOf(response.status),
+      body: parseJsonOrText(await readErrorText(response.body)),
       retryAfter: headerValue(response.headers, 'retry-after'),
       deploymentId: endpoint.deploymentId,
     });
@@ -93,16 +84,7 @@ export async function sendAnthropicRequest(endpoint: AnthropicEndpoint, input: A
 
 /** Reads a (small) JSON success body whole. */
 export async function readJson(response: AnthropicResponse, endpoint: AnthropicEndpoint, what: string): Promise<unknown> {
-  const text = await response.body.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new UpstreamError(
-      502,
-      { message: `Anthropic answered the ${what} with a body that is not JSON.`, type: 'api_error', param: null, code: 'bad_upstream_response' },
-      { deploymentId: endpoint.deploymentId, isRetryable: true },
-    );
-  }
+  return parseJsonAnswer(await response.body.text(), `Anthropic answered the ${what} with a body that is not JSON.`, endpoint.deploymentId);
 }
 
 function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {

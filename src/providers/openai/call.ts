@@ -7,11 +7,11 @@ import { UpstreamError, isRetryableStatus } from '../../spec/errors.ts';
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { sendHttpRequestBuffered } from '../http/buffered-request.ts';
 import { sendHttpRequestStreamed } from '../http/streamed-request.ts';
+import { ERROR_BODY_LIMIT, badUpstreamResponse, errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { type HttpMethod, type HttpRequest, type HttpResponse, type ResponseHeaders, headerValue, sendHttpRequest } from '../http/request.ts';
 import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
 import type { OpenAIApiConfig, OpenAIOperation } from './api-config.ts';
 
-const ERROR_BODY_LIMIT = 1024 * 1024;
 /** `UpstreamBody.text()`'s default limit, which JSON answers were read with before. */
 const JSON_BODY_LIMIT = 64 * 1024 * 1024;
 /** Upstream headers that tell a client (and our router) when to retry. */
@@ -92,24 +92,13 @@ export function upstreamRequestId(ctx: CallContext, response: { headers: Respons
   return undefined;
 }
 
-function isSuccess(status: number): boolean {
-  return status >= 200 && status < 300;
-}
-
 /** Reads an error answer and throws it as an `UpstreamError` in OpenAI's envelope. */
 export async function throwUpstreamError(ctx: CallContext, response: HttpResponse): Promise<never> {
-  let text = '';
-  try {
-    text = await response.body.text(ERROR_BODY_LIMIT);
-  } catch {
-    // An unreadable error body still leaves the status to report.
-  }
-  throw upstreamErrorOf(ctx, response.status, response.headers, text);
+  throw upstreamErrorOf(ctx, response.status, response.headers, await readErrorText(response.body));
 }
 
 function upstreamErrorOf(ctx: CallContext, responseStatus: number, headers: ResponseHeaders, text: string): UpstreamError {
-  // A redirect or informational answer is not something a client can act on: a bad gateway.
-  const status = responseStatus >= 400 ? responseStatus : 502;
+  const status = errorStatusOf(responseStatus);
   return new UpstreamError(status, ctx.config.parseError(status, text), {
     deploymentId: ctx.deploymentId,
     isRetryable: retryableFromHeaders(headers) ?? isRetryableStatus(status),
@@ -138,20 +127,11 @@ function retryHeaders(responseHeaders: ResponseHeaders): Record<string, string> 
 export async function callJson(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamJsonResponse> {
   const request = httpRequestOf(ctx, call, options);
   const response = await sendHttpRequestBuffered(request, { maxBytes: JSON_BODY_LIMIT, maxErrorBytes: ERROR_BODY_LIMIT });
-  if (!isSuccess(response.status)) throw upstreamErrorOf(ctx, response.status, response.headers, response.body?.toString('utf8') ?? '');
+  if (!isSuccessStatus(response.status)) throw upstreamErrorOf(ctx, response.status, response.headers, response.body?.toString('utf8') ?? '');
   const bytes = response.body as Buffer;
   const text = bytes.toString('utf8');
-  let body: unknown;
-  try {
-    if (text.length === 0) return { status: response.status, body: {}, upstreamRequestId: upstreamRequestId(ctx, response) };
-    body = JSON.parse(text) as unknown;
-  } catch {
-    throw new UpstreamError(
-      502,
-      { message: `${ctx.config.label} answered ${call.what} with a body that is not JSON.`, type: 'api_error', param: null, code: 'bad_upstream_response' },
-      { deploymentId: ctx.deploymentId, isRetryable: true },
-    );
-  }
+  if (text.length === 0) return { status: response.status, body: {}, upstreamRequestId: upstreamRequestId(ctx, response) };
+  const body = parseJsonAnswer(text, `${ctx.config.label} answered ${call.what} with a body that is not JSON.`, ctx.deploymentId);
   const answer: UpstreamJsonResponse = { status: response.status, body, upstreamRequestId: upstreamRequestId(ctx, response) };
   // Objects only: Fastify answers other JSON values (a bare `null`, a string) in its own way.
   if (typeof body === 'object' && body !== null) answer.rawBody = bytes;
@@ -161,7 +141,7 @@ export async function callJson(ctx: CallContext, call: RawCall, options: CallOpt
 /** A call answered with a byte stream (file content), returned unread. */
 export async function callRaw(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
   const response = await sendCall(ctx, call, options);
-  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  if (!isSuccessStatus(response.status)) return throwUpstreamError(ctx, response);
   return response;
 }
 
@@ -173,20 +153,14 @@ export async function callRaw(ctx: CallContext, call: RawCall, options: CallOpti
 export async function callStream(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<UpstreamStream> {
   // The events are relayed as they arrive: a queue fed by the dispatcher, no Node stream between.
   const response = await sendHttpRequestStreamed(httpRequestOf(ctx, { ...call, accept: 'text/event-stream' }, options));
-  if (!isSuccess(response.status)) return throwUpstreamError(ctx, response);
+  if (!isSuccessStatus(response.status)) return throwUpstreamError(ctx, response);
   const contentType = headerValue(response.headers, 'content-type');
   if (!isEventStream(contentType)) {
     // An upstream that ignored `stream: true` (a JSON completion) or a proxy's HTML page: relayed
     // under our event-stream headers, the client would see an empty stream and no error.
     response.body.destroy();
-    throw new UpstreamError(
-      502,
-      {
-        message: `${ctx.config.label} answered ${call.what} with ${contentType ? `'${contentType.slice(0, 60)}'` : 'no content type'}, not an event stream.`,
-        type: 'api_error',
-        param: null,
-        code: 'bad_upstream_response',
-      },
+    throw badUpstreamResponse(
+      `${ctx.config.label} answered ${call.what} with ${contentType ? `'${contentType.slice(0, 60)}'` : 'no content type'}, not an event stream.`,
       { deploymentId: ctx.deploymentId, isRetryable: true },
     );
   }

@@ -3,9 +3,9 @@
  * variants (Azure) reshape their raw object first and then call these.
  */
 import type { z } from 'zod';
-import { UpstreamError } from '../../spec/errors.ts';
 import { BATCH_STATUSES, type BatchStatus, type OpenAIFileStatus } from '../../spec/openai-objects.ts';
 import type { ProviderBatch, ProviderFile } from '../../spec/provider.ts';
+import { badUpstreamResponse } from '../http/json-api.ts';
 import type { FileUploadFacts } from './api-config.ts';
 import { batchWireSchema, fileWireSchema } from './wire-schemas.ts';
 
@@ -13,11 +13,7 @@ import { batchWireSchema, fileWireSchema } from './wire-schemas.ts';
 export function parseWire<S extends z.ZodType>(schema: S, raw: unknown, label: string, what: string): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new UpstreamError(
-      502,
-      { message: `${label} answered ${what} with an unexpected body.`, type: 'api_error', param: null, code: 'bad_upstream_response' },
-      { isRetryable: false },
-    );
+    throw badUpstreamResponse(`${label} answered ${what} with an unexpected body.`, { isRetryable: false });
   }
   return parsed.data;
 }
