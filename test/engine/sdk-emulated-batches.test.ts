@@ -5,14 +5,11 @@
  * OpenAI simulator. Every body is checked against OpenAI's own schemas.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import type { SqlDialectName } from '../../src/storage/database.ts';
 import { validateBatchLine, validateOpenAI } from '../helpers/openai-schemas.ts';
-import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoWithStorage } from '../helpers/portico.ts';
 import { startOpenAISimulator, OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 
 const MASTER_KEY = 'sk-engine-sdk-master-0123456789';
@@ -57,13 +54,11 @@ async function runBatch(client: OpenAI, model: string, count: number, failing: r
 for (const dialect of ['sqlite', 'postgres'] as SqlDialectName[]) {
   describe(`emulated batches through the openai SDK [${dialect}]`, () => {
     let upstream: OpenAISimulator;
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
     before(async () => {
       upstream = await startOpenAISimulator();
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-engine-sdk-'));
-      portico = await startPortico(
-        `
+      portico = await startPorticoWithStorage(
+        (storageDir) => `
 model_list:
   - model_name: local-llama
     litellm_params:
@@ -88,7 +83,6 @@ portico_settings:
     after(async () => {
       await portico.close();
       await upstream.close();
-      await rm(storageDir, { recursive: true, force: true });
     });
 
     test('an emulated batch on a mock/ deployment runs end to end through the SDK', async () => {

@@ -6,13 +6,10 @@
  * never refresh here, so a batch that completes within seconds proves neither waited for it.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { toFile } from 'openai';
 import type { SqlDialectName } from '../../src/storage/database.ts';
-import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoWithStorage } from '../helpers/portico.ts';
 
 const MASTER_KEY = 'sk-engine-at-once-master-0123456789';
 
@@ -24,12 +21,10 @@ function jsonl(count: number): string {
 
 for (const dialect of ['sqlite', 'postgres'] as SqlDialectName[]) {
   describe(`emulated batches start and finish without waiting for the poller [${dialect}]`, () => {
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
     before(async () => {
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-at-once-'));
-      portico = await startPortico(
-        `
+      portico = await startPorticoWithStorage(
+        (storageDir) => `
   model_list:
     - model_name: mock-model
       litellm_params:
@@ -46,10 +41,7 @@ for (const dialect of ['sqlite', 'postgres'] as SqlDialectName[]) {
         { dialect },
       );
     });
-    after(async () => {
-      await portico.close();
-      await rm(storageDir, { recursive: true, force: true });
-    });
+    after(() => portico.close());
 
     test('a batch goes from create to completed, with its output file, within seconds', async () => {
       const client = portico.client();

@@ -142,3 +142,37 @@ export async function startPortico(configYaml: string, options: StartPorticoOpti
     throw error;
   }
 }
+
+/** A Portico under test with a files directory of its own. */
+export interface PorticoWithStorage extends PorticoUnderTest {
+  /** What the config names as `portico_settings.files.storage_dir`: a fresh directory, removed on close. */
+  readonly storageDir: string;
+}
+
+/**
+ * `startPortico` over a fresh files directory: `configFor` puts it in the YAML (`storage_dir`),
+ * and closing the instance removes it.
+ *
+ *   const portico = await startPorticoWithStorage((dir) => `...\n  files: { storage_dir: ${dir} }\n`, { dialect });
+ */
+export async function startPorticoWithStorage(configFor: (storageDir: string) => string, options: StartPorticoOptions = {}): Promise<PorticoWithStorage> {
+  const storageDir = await mkdtemp(join(tmpdir(), 'portico-files-'));
+  const removeStorage = () => rm(storageDir, { recursive: true, force: true });
+  try {
+    const portico = await startPortico(configFor(storageDir), options);
+    return {
+      ...portico,
+      storageDir,
+      async close() {
+        try {
+          await portico.close();
+        } finally {
+          await removeStorage();
+        }
+      },
+    };
+  } catch (error) {
+    await removeStorage();
+    throw error;
+  }
+}

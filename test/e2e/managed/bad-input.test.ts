@@ -5,27 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ALL_DIALECTS } from '../../helpers/databases.ts';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoWithStorage } from '../../helpers/portico.ts';
+import { mockFilesConfig, storedFilesAndBlobs } from './managed-fixtures.ts';
 
 const MASTER_KEY = 'sk-bad-input-master-key-0123456';
-
-function config(storageDir: string, blobStore: 'directory' | 'database'): string {
-  return `
-model_list:
-  - model_name: gpt-4o-mini
-    litellm_params: { model: mock/gpt-4o-mini }
-general_settings:
-  master_key: ${MASTER_KEY}
-portico_settings:
-  files:
-    blob_store: ${blobStore}
-    storage_dir: ${storageDir}
-`;
-}
 
 async function expectClientError(response: Response, status: number, param?: string): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
   const text = await response.text();
@@ -41,23 +25,15 @@ const batchLine = `${JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/
 
 for (const dialect of ALL_DIALECTS) {
   describe(`bad input [${dialect}]`, () => {
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
 
     before(async () => {
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-bad-input-'));
-      portico = await startPortico(config(storageDir, dialect === 'postgres' ? 'database' : 'directory'), { dialect });
+      portico = await startPorticoWithStorage((storageDir) => mockFilesConfig(MASTER_KEY, dialect === 'postgres' ? 'database' : 'directory', storageDir), { dialect });
     });
-    after(async () => {
-      await portico?.close();
-      await rm(storageDir, { recursive: true, force: true });
-    });
+    after(() => portico?.close());
 
-    const fileRows = async () => (await portico.services.database.kysely.selectFrom('files').select('id').execute()).length;
-    const blobCount = async () =>
-      dialect === 'postgres'
-        ? (await portico.services.database.kysely.selectFrom('blobs').select('key').execute()).length
-        : (await readdir(storageDir).catch(() => [])).length;
+    const fileRows = async () => (await storedFilesAndBlobs(portico)).files;
+    const blobCount = async () => (await storedFilesAndBlobs(portico)).blobs;
 
     test('a repeated query key on a list route is a 400 naming it', async () => {
       await expectClientError(await portico.fetch('/v1/files?purpose=batch&purpose=user_data'), 400, 'purpose');

@@ -7,29 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { objectStoreFiles, startS3Emulator } from '../../helpers/object-storage.ts';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { mockFilesConfig } from './managed-fixtures.ts';
 
 const MASTER_KEY = 'sk-interrupted-upload-master-0123';
 const BOUNDARY = '----portico-interrupted-upload';
-
-function config(blobStore: 'directory' | 'database' | 's3', storageDir: string, filesYaml = ''): string {
-  return `
-model_list:
-  - model_name: gpt-4o-mini
-    litellm_params: { model: mock/gpt-4o-mini }
-general_settings:
-  master_key: ${MASTER_KEY}
-portico_settings:
-  files:
-    blob_store: ${blobStore}
-    storage_dir: ${storageDir}
-${filesYaml}`;
-}
 
 /** This process's descriptors that point into `dir` (the gateway runs in-process). */
 async function descriptorsInto(dir: string): Promise<string[]> {
@@ -73,8 +59,8 @@ async function interruptedUpload(portico: PorticoUnderTest, started: () => Promi
 }
 
 test('an upload interrupted mid-body leaves no open descriptor and no temporary file (directory store)', async () => {
-  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
-  const portico = await startPortico(config('directory', storageDir));
+  const portico = await startPorticoWithStorage((dir) => mockFilesConfig(MASTER_KEY, 'directory', dir));
+  const { storageDir } = portico;
   try {
     for (let i = 0; i < 3; i += 1) {
       await interruptedUpload(portico, async () => (await readdir(storageDir).catch(() => [])).some((name) => name.startsWith('.tmp-')));
@@ -86,13 +72,11 @@ test('an upload interrupted mid-body leaves no open descriptor and no temporary 
     assert.equal(file.bytes, 5);
   } finally {
     await portico.close();
-    await rm(storageDir, { recursive: true, force: true });
   }
 });
 
 test('an upload interrupted mid-body leaves no unfinished blob (database store)', async () => {
-  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
-  const portico = await startPortico(config('database', storageDir), { dialect: 'postgres' });
+  const portico = await startPorticoWithStorage((dir) => mockFilesConfig(MASTER_KEY, 'database', dir), { dialect: 'postgres' });
   try {
     for (let i = 0; i < 3; i += 1) {
       await interruptedUpload(portico, async () => (await unfinishedBlobRows(portico)) > 0);
@@ -102,16 +86,14 @@ test('an upload interrupted mid-body leaves no unfinished blob (database store)'
     assert.equal(chunks.length, 0);
   } finally {
     await portico.close();
-    await rm(storageDir, { recursive: true, force: true });
   }
 });
 
 test('an upload interrupted mid-body leaves no unfinished multipart upload and no object (S3)', async () => {
-  const storageDir = await mkdtemp(join(tmpdir(), 'portico-interrupted-'));
   const s3 = await startS3Emulator();
   const uploads = join(s3.dir, s3.bucket, '._S3rver_uploads');
   const unfinishedUploads = async () => (await readdir(uploads).catch(() => [])).length;
-  const portico = await startPortico(config('s3', storageDir, objectStoreFiles(s3)));
+  const portico = await startPorticoWithStorage((dir) => mockFilesConfig(MASTER_KEY, 's3', dir, objectStoreFiles(s3)));
   try {
     for (let i = 0; i < 2; i += 1) {
       await interruptedUpload(portico, async () => (await unfinishedUploads()) > 0, 6 * 1024 * 1024);
@@ -123,6 +105,5 @@ test('an upload interrupted mid-body leaves no unfinished multipart upload and n
   } finally {
     await portico.close();
     await s3.close();
-    await rm(storageDir, { recursive: true, force: true });
   }
 });

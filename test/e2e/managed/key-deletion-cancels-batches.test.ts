@@ -5,11 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoUnderTest, type PorticoWithStorage } from '../../helpers/portico.ts';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../../simulators/openai-simulator.ts';
 
 const MASTER_KEY = 'sk-key-deletion-master-0123456789';
@@ -41,14 +38,12 @@ async function endedInDatabase(portico: PorticoUnderTest, batchId: string, onWai
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`deleting a key cancels its running batches (${dialect})`, () => {
     let upstream: OpenAISimulator;
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
 
     before(async () => {
       upstream = await startOpenAISimulator();
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-key-deletion-'));
-      portico = await startPortico(
-        `
+      portico = await startPorticoWithStorage(
+        (storageDir) => `
 model_list:
   - model_name: slow-mock
     litellm_params:
@@ -75,7 +70,6 @@ portico_settings:
     after(async () => {
       await portico?.close();
       await upstream?.close();
-      await rm(storageDir, { recursive: true, force: true });
     });
 
     test('an emulated and a native batch of a deleted key end cancelled; another key\'s batch runs on', async () => {

@@ -3,13 +3,13 @@
  * a gateway config with one group on each, a group spread over both (for `target_model_names`),
  * and helpers to write JSONL and drive a batch to its end.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
 import type { SqlDialectName } from '../../../src/storage/database.ts';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPortico, type PorticoUnderTest, type PorticoWithStorage } from '../../helpers/portico.ts';
 import { AZURE_SIMULATOR_API_KEY } from '../../simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY } from '../../simulators/openai-simulator.ts';
 import { startUpstreams, type Upstreams } from '../fixtures.ts';
@@ -66,6 +66,35 @@ export const MANAGED_ENV: NodeJS.ProcessEnv = {
   MANAGED_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY,
   MANAGED_AZURE_KEY: AZURE_SIMULATOR_API_KEY,
 };
+
+/**
+ * The upload suites' gateway: one mock model (`gpt-4o-mini`) and files on `blobStore`;
+ * `filesYaml` adds `portico_settings.files` lines (indented by 4).
+ */
+export function mockFilesConfig(masterKey: string, blobStore: BlobStoreChoice['blobStore'], storageDir: string, filesYaml = ''): string {
+  return `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: { model: mock/gpt-4o-mini }
+general_settings:
+  master_key: ${masterKey}
+portico_settings:
+  files:
+    blob_store: ${blobStore}
+    storage_dir: ${storageDir}
+${filesYaml}`;
+}
+
+/** Files registered, and blobs stored (the directory's entries, or the database store's rows). */
+export async function storedFilesAndBlobs(portico: PorticoWithStorage): Promise<{ files: number; blobs: number }> {
+  const { kysely } = portico.services.database;
+  const files = (await kysely.selectFrom('files').select('id').execute()).length;
+  const blobs =
+    portico.config.files.blobStore === 'database'
+      ? (await kysely.selectFrom('blobs').select('key').execute()).length
+      : (await readdir(portico.storageDir).catch(() => [])).length;
+  return { files, blobs };
+}
 
 export async function managedConfig(
   upstreams: ManagedUpstreams,

@@ -6,11 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import OpenAI, { toFile } from 'openai';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoUnderTest, type PorticoWithStorage } from '../../helpers/portico.ts';
 
 const MASTER_KEY = 'sk-quota-master-0123456789';
 
@@ -54,13 +52,11 @@ function uploadThatNeverEnds(portico: PorticoUnderTest, apiKey: string, bytesBef
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`per-owner file quotas (${dialect})`, () => {
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
 
     before(async () => {
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-quota-'));
-      portico = await startPortico(
-        `
+      portico = await startPorticoWithStorage(
+        (storageDir) => `
 model_list:
   - model_name: mock-model
     litellm_params:
@@ -76,12 +72,9 @@ portico_settings:
         { dialect },
       );
     });
-    after(async () => {
-      await portico?.close();
-      await rm(storageDir, { recursive: true, force: true });
-    });
+    after(() => portico?.close());
 
-    const storedBlobs = async () => (await readdir(storageDir, { recursive: true })).filter((name) => !name.startsWith('.')).length;
+    const storedBlobs = async () => (await readdir(portico.storageDir, { recursive: true })).filter((name) => !name.startsWith('.')).length;
 
     test('an upload past the bytes left is a 413 that stores nothing; smaller ones still fit', async () => {
       const { key } = await portico.generateKey({ user_id: 'bytes-owner' });

@@ -6,32 +6,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_DIALECTS } from '../../helpers/databases.ts';
-import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startPorticoWithStorage, type PorticoUnderTest, type PorticoWithStorage } from '../../helpers/portico.ts';
+import { mockFilesConfig, storedFilesAndBlobs } from './managed-fixtures.ts';
 
 const MASTER_KEY = 'sk-upload-limits-master-key-0123';
 const BOUNDARY = '----portico-upload-limits';
 const MAX_LINE_BYTES = 4096;
 
 function config(storageDir: string, blobStore: 'directory' | 'database'): string {
-  return `
-model_list:
-  - model_name: gpt-4o-mini
-    litellm_params: { model: mock/gpt-4o-mini }
-general_settings:
-  master_key: ${MASTER_KEY}
-portico_settings:
-  files:
-    blob_store: ${blobStore}
-    storage_dir: ${storageDir}
-    max_batch_line_bytes: ${MAX_LINE_BYTES}
+  return mockFilesConfig(
+    MASTER_KEY,
+    blobStore,
+    storageDir,
+    `    max_batch_line_bytes: ${MAX_LINE_BYTES}
     max_concurrent_uploads: 2
     max_concurrent_uploads_per_key: 1
-`;
+`,
+  );
 }
 
 const line = (customId: string, content = 'hi') =>
@@ -53,25 +47,13 @@ async function errorOf(response: Response, status: number): Promise<{ message: s
 
 for (const dialect of ALL_DIALECTS) {
   describe(`upload limits [${dialect}]`, () => {
-    let portico: PorticoUnderTest;
-    let storageDir: string;
+    let portico: PorticoWithStorage;
     before(async () => {
-      storageDir = await mkdtemp(join(tmpdir(), 'portico-upload-limits-'));
-      portico = await startPortico(config(storageDir, dialect === 'postgres' ? 'database' : 'directory'), { dialect });
+      portico = await startPorticoWithStorage((storageDir) => config(storageDir, dialect === 'postgres' ? 'database' : 'directory'), { dialect });
     });
-    after(async () => {
-      await portico?.close();
-      await rm(storageDir, { recursive: true, force: true });
-    });
+    after(() => portico?.close());
 
-    const stored = async () => {
-      const files = (await portico.services.database.kysely.selectFrom('files').select('id').execute()).length;
-      const blobs =
-        dialect === 'postgres'
-          ? (await portico.services.database.kysely.selectFrom('blobs').select('key').execute()).length
-          : (await readdir(storageDir).catch(() => [])).length;
-      return { files, blobs };
-    };
+    const stored = () => storedFilesAndBlobs(portico);
 
     test('a line longer than max_batch_line_bytes is a 400 naming the line, and nothing is stored', async () => {
       const before = await stored();
@@ -118,19 +100,14 @@ async function heldUpload(portico: PorticoUnderTest, apiKey: string): Promise<So
 }
 
 describe('concurrent uploads', () => {
-  let portico: PorticoUnderTest;
-  let storageDir: string;
+  let portico: PorticoWithStorage;
   before(async () => {
-    storageDir = await mkdtemp(join(tmpdir(), 'portico-upload-slots-'));
-    portico = await startPortico(config(storageDir, 'directory'));
+    portico = await startPorticoWithStorage((storageDir) => config(storageDir, 'directory'));
   });
-  after(async () => {
-    await portico?.close();
-    await rm(storageDir, { recursive: true, force: true });
-  });
+  after(() => portico?.close());
 
   const upload = (apiKey: string) => portico.fetch('/v1/files', { method: 'POST', body: batchUpload(line('a')), apiKey });
-  const uploadsInProgress = async () => (await readdir(storageDir).catch(() => [])).filter((name) => name.startsWith('.tmp-')).length;
+  const uploadsInProgress = async () => (await readdir(portico.storageDir).catch(() => [])).filter((name) => name.startsWith('.tmp-')).length;
   async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (!(await condition())) {
