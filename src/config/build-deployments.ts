@@ -18,6 +18,8 @@ export interface DeploymentDefaults {
   maxRetries: number;
   /** `litellm_settings.drop_params`. */
   dropParams?: boolean;
+  /** `litellm_settings.modify_params`. */
+  modifyParams?: boolean;
 }
 
 export interface ResolvedProvider {
@@ -195,6 +197,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
       dropParams: params.drop_params ?? defaults.dropParams ?? false,
       additionalDropParams: params.additional_drop_params ?? [],
+      modifyParams: params.modify_params ?? defaults.modifyParams ?? false,
       requestDefaults: requestDefaultsOf(params),
       params: { ...params },
     };

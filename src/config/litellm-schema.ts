@@ -46,6 +46,8 @@ export const litellmParamsSchema = z.looseObject({
   drop_params: z.boolean().nullish(),
   /** Parameters always removed from requests to this deployment. */
   additional_drop_params: z.array(z.string()).nullish(),
+  /** Let the provider fix up a conversation it would refuse (LiteLLM `modify_params`). */
+  modify_params: z.boolean().nullish(),
   // Request defaults (`request-defaults.ts`): used when the request does not set them.
   temperature: numeric(z.number().min(0).max(2)).nullish(),
   top_p: numeric(z.number().min(0).max(1)).nullish(),
@@ -142,7 +144,7 @@ export const litellmSettingsSchema = z.looseObject({
   cooldown_time: nonNegativeNumber.nullish(),
   /** Drop the OpenAI parameters a deployment's provider cannot take, on every deployment. */
   drop_params: z.boolean().nullish(),
-  /** LiteLLM rewrites messages for some providers; Portico does not (warned when true). */
+  /** Let providers fix up conversations they would refuse, on every deployment (LiteLLM `modify_params`). */
   modify_params: z.boolean().nullish(),
 });
 

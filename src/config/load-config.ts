@@ -175,7 +175,12 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   }
   const deployments = buildDeployments(
     served,
-    { timeoutMs: router.timeoutMs, maxRetries: router.numRetries, dropParams: file.litellm_settings?.drop_params ?? undefined },
+    {
+      timeoutMs: router.timeoutMs,
+      maxRetries: router.numRetries,
+      dropParams: file.litellm_settings?.drop_params ?? undefined,
+      modifyParams: file.litellm_settings?.modify_params ?? undefined,
+    },
     environment,
     problems,
   );
@@ -331,9 +336,6 @@ function describeValue(path: ConfigPath, value: unknown): string {
 function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSettings {
   const router = file.router_settings ?? {};
   const litellm = file.litellm_settings ?? {};
-  if (litellm.modify_params === true) {
-    problems.warn(['litellm_settings', 'modify_params'], 'not implemented: messages go to the provider as the client wrote them (drop_params is)');
-  }
   const routingStrategy = routingStrategyOf(router.routing_strategy ?? 'simple-shuffle', problems);
   type FallbackLists = ReadonlyArray<Record<string, string[]>> | null | undefined;
   /** router_settings' and litellm_settings' lists merged, router_settings' targets first. */

@@ -49,6 +49,11 @@ export interface Deployment {
   readonly dropParams?: boolean;
   /** Parameters always removed from requests (`additional_drop_params`). */
   readonly additionalDropParams?: readonly string[];
+  /**
+   * Let the provider fix up a request it would refuse for its shape (LiteLLM's `modify_params`,
+   * here or in `litellm_settings`), each change reported as a `TranslationWarning`.
+   */
+  readonly modifyParams?: boolean;
   /** Chat parameters used when a request does not set them (`temperature`, `max_tokens`, `seed`, ...). */
   readonly requestDefaults?: Readonly<Record<string, unknown>>;
   /** The original `litellm_params`, for provider-specific keys. */

@@ -7,6 +7,7 @@
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { translateMessages } from './chat-request-messages.ts';
+import { applyModifyParams } from './chat-request-modify.ts';
 import type { AnthropicMessageParams, AnthropicToolChoice, AnthropicToolParam } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
 import { isRecord } from './json.ts';
@@ -20,6 +21,11 @@ export interface ChatRequestTranslationOptions {
   model: string;
   /** `max_tokens` when the request has none (`litellm_params.max_tokens`, else `DEFAULT_MAX_TOKENS`). */
   defaultMaxTokens: number;
+  /**
+   * LiteLLM's `modify_params` (the deployment's or `litellm_settings`'): a conversation
+   * Anthropic would refuse is fixed up, with a warning for each change (`chat-request-modify.ts`).
+   */
+  modifyParams?: boolean;
 }
 
 export interface ChatRequestTranslation {
@@ -101,6 +107,8 @@ export function translateChatRequest(body: Record<string, unknown>, options: Cha
   if (tools !== undefined) params.tools = tools;
   const toolChoice = toolChoiceOf(body.tool_choice, body.parallel_tool_calls, tools !== undefined, warnings);
   if (toolChoice !== undefined) params.tool_choice = toolChoice;
+  // After tool_choice: a placeholder tool is not one the client could have chosen.
+  if (options.modifyParams === true) applyModifyParams(params, warnings);
 
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_KEYS.has(key) || isUnset(key, value)) continue;

@@ -27,6 +27,7 @@ export function createAnthropicClient(deployment: Deployment): ProviderClient {
   const translation: ChatRequestTranslationOptions = {
     model: deployment.upstreamModel,
     defaultMaxTokens: defaultMaxTokensOf(deployment) ?? DEFAULT_MAX_TOKENS,
+    modifyParams: deployment.modifyParams ?? false,
   };
 
   return {

@@ -8,7 +8,8 @@
  * `max_tokens` (integer >= 1) required; unknown top-level fields rejected; roles are `user` /
  * `assistant` only (system prompts go in top-level `system`); consecutive turns of the same role
  * are allowed (merged); every message but an optional final assistant one has non-empty content;
- * `tool_use` blocks need matching `tool_result` blocks in the next message and vice versa; tools
+ * `tool_use` blocks need matching `tool_result` blocks in the next message and vice versa, and a
+ * request holding either must define `tools`; tools
  * need a `name` matching `^[a-zA-Z0-9_-]{1,64}$` and an object `input_schema`.
  */
 
@@ -42,7 +43,7 @@ export function validateMessageParams(body: Json, options: { batch: boolean }): 
   if (systemError) return systemError;
   const toolsError = validateTools(body.tools);
   if (toolsError) return toolsError;
-  return validateMessages(body.messages);
+  return validateMessages(body.messages, Array.isArray(body.tools) && body.tools.length > 0);
 }
 
 function validateSystem(system: unknown): ParamsError | null {
@@ -72,7 +73,7 @@ function blocksOf(content: unknown): Json[] {
   return Array.isArray(content) ? (content as Json[]) : [];
 }
 
-function validateMessages(messages: unknown): ParamsError | null {
+function validateMessages(messages: unknown, hasTools: boolean): ParamsError | null {
   if (!Array.isArray(messages)) return bad('messages: Input should be a valid list');
   if (messages.length === 0) return bad('messages: at least one message is required');
   const list = messages as Json[];
@@ -94,6 +95,9 @@ function validateMessages(messages: unknown): ParamsError | null {
       if (b.type === 'text' && typeof b.text !== 'string') return bad(`messages.${i}.content.${j}.text: Field required`);
       if (b.type === 'tool_use' && m.role !== 'assistant') return bad(`messages.${i}.content.${j}: tool_use blocks may only appear in assistant messages`);
       if (b.type === 'tool_result' && m.role !== 'user') return bad(`messages.${i}.content.${j}: tool_result blocks may only appear in user messages`);
+      if ((b.type === 'tool_use' || b.type === 'tool_result') && !hasTools) {
+        return bad(`messages.${i}.content.${j}: Requests which include \`tool_use\` or \`tool_result\` blocks must define tools.`);
+      }
     }
   }
   return validateToolPairs(mergeTurns(list));
