@@ -1,6 +1,6 @@
 /**
  * A virtual key's `rpm_limit` / `tpm_limit` (LiteLLM `/key/generate`), enforced on the model
- * routes (chat completions, embeddings, responses) before the request goes upstream: over the
+ * routes (those `spec/endpoints.ts` marks `rateLimited`) before the request goes upstream: over the
  * limit, the answer is OpenAI's 429 `rate_limit_exceeded` with `retry-after`.
  *
  * Cheap by construction: the hook is attached to the model routes only (other routes run no
@@ -10,11 +10,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
+import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
 /** The routes that call a model: what a key's requests and tokens per minute count. */
-export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(['/chat/completions', '/embeddings', '/responses'].flatMap(withAndWithoutV1));
+export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
+  ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap((endpoint) => withAndWithoutV1(endpoint.path)),
+);
 
 /** Call before the route modules register: it attaches the limit check to the model routes. */
 export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits'>): void {

@@ -33,6 +33,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; `'key'` when absent. */
     auth?: AuthRequirement;
+    /** On the model routes: the endpoint's path without `/v1` (`spec/endpoints.ts`). */
+    modelEndpoint?: string;
   }
 }
 

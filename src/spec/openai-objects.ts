@@ -52,9 +52,6 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const TERMINAL_BATCH_STATUSES: ReadonlySet<BatchStatus> = new Set(['failed', 'completed', 'expired', 'cancelled']);
 
-export const BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] as const;
-export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
-
 export interface BatchRequestCounts {
   total: number;
   completed: number;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError } from '../../spec/errors.ts';
-import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
+import { BATCH_ENDPOINTS } from '../../spec/endpoints.ts';
 import { parseTargetModelNames } from '../files/upload-fields.ts';
 
 export interface BatchCreateRequest {
@@ -38,7 +38,7 @@ export function parseBatchCreateRequest(body: unknown): BatchCreateRequest {
     }
   }
   const endpoint = input.endpoint as string;
-  if (!(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) {
+  if (!BATCH_ENDPOINTS.includes(endpoint)) {
     throw new InvalidRequestError(
       `Invalid value: '${endpoint.slice(0, 100)}'. Supported values are: ${listOf(BATCH_ENDPOINTS)}.`,
       { param: 'endpoint', code: 'invalid_value' },

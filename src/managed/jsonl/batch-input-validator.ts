@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../spec/json-depth.ts';
-import { BATCH_ENDPOINTS } from '../../spec/openai-objects.ts';
+import { BATCH_ENDPOINTS } from '../../spec/endpoints.ts';
 import { LineSplitter, LineTooLongError } from './line-splitter.ts';
 import { echoValue } from '../../spec/echo-value.ts';
 
@@ -48,7 +48,7 @@ export const MAX_MODEL_CHARS = 256;
  */
 export function normaliseBatchEndpoint(url: string): string | null {
   const withVersion = url.startsWith('/v1/') ? url : `/v1${url.startsWith('/') ? '' : '/'}${url}`;
-  return (BATCH_ENDPOINTS as readonly string[]).includes(withVersion) ? withVersion : null;
+  return BATCH_ENDPOINTS.includes(withVersion) ? withVersion : null;
 }
 
 export class BatchInputValidator {

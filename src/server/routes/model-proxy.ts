@@ -1,10 +1,11 @@
 /**
- * The shape shared by the model routes (chat completions, embeddings, responses): validate the
+ * The shape shared by the model routes (the live entries of `spec/endpoints.ts`): validate the
  * body, check the key may use the model group, send it through the router, answer JSON or relay
  * the stream.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { ModelRequestBody } from '../../spec/endpoints.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { assertModelUsable } from '../model-access.ts';
 import { parseInput } from '../parse-input.ts';
@@ -15,8 +16,6 @@ import { relayServerSentEvents } from '../sse-relay.ts';
 import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
-
-type ModelBody = { model: string; stream?: boolean | null };
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -42,7 +41,7 @@ function announceChanges(request: FastifyRequest, reply: FastifyReply, answer: U
   if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
 }
 
-export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
+export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
   /** Path without `/v1` (`/chat/completions`). */
   path: string;
   body: S;
@@ -51,7 +50,7 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelBody>> {
   stream?(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamStream>;
 }
 
-export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
+export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   app: FastifyInstance,
   services: AppServices,
   route: ModelProxyRoute<S>,
@@ -59,7 +58,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelBody>>(
   const redact = redactorFor(services.config);
   const stream = route.stream;
   for (const url of withAndWithoutV1(route.path)) {
-    app.post(url, async (request, reply) => {
+    app.post(url, { config: { modelEndpoint: route.path } }, async (request, reply) => {
       const body = parseInput(route.body, request.body);
       assertModelUsable(services.router, principalOf(request), body.model);
       request.portico.modelGroup = body.model;

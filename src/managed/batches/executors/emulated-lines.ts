@@ -5,7 +5,8 @@
  * - an HTTP error from the endpoint: the same shape with the error body (error file);
  * - never run: `response: null`, `error: {code: batch_cancelled | batch_expired, message}`.
  */
-import { CapabilityUnsupportedError, GatewayError } from '../../../spec/errors.ts';
+import { endpointOf, unsupportedEndpoint } from '../../../spec/endpoints.ts';
+import { GatewayError } from '../../../spec/errors.ts';
 import type { BatchOutputLine } from '../../../spec/openai-objects.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse } from '../../../spec/provider.ts';
 import { newBatchRequestId } from '../../ids.ts';
@@ -13,25 +14,14 @@ import { addLineUsage, emptyUsage } from '../result-lines.ts';
 
 export type LineCall = (client: ProviderClient, body: Record<string, unknown>, call: CallOptions) => Promise<UpstreamJsonResponse>;
 
-function unsupported(client: ProviderClient, endpoint: string): never {
-  throw new CapabilityUnsupportedError(`The deployment \`${client.deployment.id}\` of model \`${client.deployment.modelGroup}\` does not support ${endpoint}.`, {
-    param: 'url',
-  });
-}
-
-/** The batch endpoints Portico's engine can run, by the line's `url`. */
-const LINE_CALLS: Readonly<Record<string, LineCall>> = Object.freeze({
-  '/v1/chat/completions': (client, body, call) => client.chatCompletions(body, call),
-  '/v1/embeddings': (client, body, call) => (client.embeddings ? client.embeddings(body, call) : unsupported(client, '/v1/embeddings')),
-  '/v1/responses': (client, body, call) => (client.responses ? client.responses(body, call) : unsupported(client, '/v1/responses')),
-});
-
 /**
- * How to run a line sent to `url`. Endpoints without a client method (`/v1/completions`: no
- * provider client offers legacy completions) fail the line with a 400, like an upstream would.
+ * How to run a line sent to `url`: the client method of its entry in `spec/endpoints.ts`. A client
+ * without that method (`/v1/completions`: no provider client offers legacy completions) fails the
+ * line with a 400, like an upstream would.
  */
 export function lineCallFor(url: string): LineCall {
-  return LINE_CALLS[url] ?? ((client) => unsupported(client, url));
+  const endpoint = endpointOf(url);
+  return (client, body, call) => endpoint?.call(client, body, call) ?? unsupportedEndpoint(client, url, { param: 'url' });
 }
 
 export const BATCH_CANCELLED_MESSAGE = 'This request was cancelled before it could be executed.';

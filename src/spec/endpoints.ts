@@ -1,0 +1,101 @@
+/**
+ * The one endpoint table: every OpenAI endpoint Portico sends to a model, with the client method
+ * that runs it, whether it streams, whether a key's `rpm_limit` / `tpm_limit` counts it, and
+ * whether a batch line may target it. The live routes (`server/routes/inference.ts`), the key
+ * rate-limit hook (`server/rate-limit-hook.ts`), the batch input checks (`managed/jsonl/`,
+ * `managed/batches/batch-request.ts`) and the emulated line runner
+ * (`managed/batches/executors/emulated-lines.ts`) all read it: a new endpoint is one entry here.
+ */
+import { z } from 'zod';
+import { CapabilityUnsupportedError } from './errors.ts';
+import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from './provider.ts';
+
+type Body = Record<string, unknown>;
+
+/** The client's answer, or undefined when the client has no such method (a capability it lacks). */
+export type EndpointCall = (client: ProviderClient, body: Body, options: CallOptions) => Promise<UpstreamJsonResponse> | undefined;
+export type EndpointStream = (client: ProviderClient, body: Body, options: CallOptions) => Promise<UpstreamStream> | undefined;
+
+/** The fields every model endpoint's body has; the rest goes upstream untouched. */
+export type ModelRequestBody = { model: string; stream?: boolean | null };
+
+export interface Endpoint {
+  /** The path with `/v1` (`/v1/chat/completions`): a batch line's `url`, a batch's `endpoint`. */
+  readonly url: string;
+  /** The path without `/v1`; Portico serves both (`server/routes/paths.ts`). */
+  readonly path: string;
+  /** Only the fields Portico needs are validated. Absent: not served as a live route. */
+  readonly body?: z.ZodType<ModelRequestBody>;
+  readonly call: EndpointCall;
+  /** Absent when the endpoint has no streaming form. */
+  readonly stream?: EndpointStream;
+  /** Counted by a key's `rpm_limit` / `tpm_limit` (live routes only). */
+  readonly rateLimited: boolean;
+  /** Accepted as a batch's `endpoint` and a batch line's `url`. */
+  readonly batchable: boolean;
+}
+
+const model = z.string().min(1);
+const stream = z.boolean().nullish();
+
+/** In the order OpenAI lists the batch endpoints (its error messages name them in this order). */
+export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
+  {
+    url: '/v1/responses',
+    path: '/responses',
+    body: z.looseObject({ model, stream }),
+    call: (client, body, options) => client.responses?.(body, options),
+    stream: (client, body, options) => client.responsesStream?.(body, options),
+    rateLimited: true,
+    batchable: true,
+  },
+  {
+    url: '/v1/chat/completions',
+    path: '/chat/completions',
+    body: z.looseObject({ model, messages: z.array(z.unknown()), stream }),
+    call: (client, body, options) => client.chatCompletions(body, options),
+    stream: (client, body, options) => client.chatCompletionsStream(body, options),
+    rateLimited: true,
+    batchable: true,
+  },
+  {
+    url: '/v1/embeddings',
+    path: '/embeddings',
+    body: z.looseObject({ model, input: z.union([z.string(), z.array(z.unknown())]) }),
+    call: (client, body, options) => client.embeddings?.(body, options),
+    rateLimited: true,
+    batchable: true,
+  },
+  {
+    // Batchable for OpenAI's native batches; no provider client offers legacy completions, so it
+    // is no live route and an emulated line sent to it fails with a 400, like an upstream would.
+    url: '/v1/completions',
+    path: '/completions',
+    call: () => undefined,
+    rateLimited: false,
+    batchable: true,
+  },
+] satisfies Endpoint[]);
+
+/** The endpoints served as live routes (`POST /v1/...` and without `/v1`). */
+export const ROUTE_ENDPOINTS: readonly (Endpoint & { body: z.ZodType<ModelRequestBody> })[] = ENDPOINTS.filter(
+  (endpoint): endpoint is Endpoint & { body: z.ZodType<ModelRequestBody> } => endpoint.body !== undefined,
+);
+
+/** What a batch's `endpoint` and a batch line's `url` may be, `/v1/...`. */
+export const BATCH_ENDPOINTS: readonly string[] = ENDPOINTS.filter((endpoint) => endpoint.batchable).map((endpoint) => endpoint.url);
+
+const BY_URL: ReadonlyMap<string, Endpoint> = new Map(ENDPOINTS.map((endpoint) => [endpoint.url, endpoint]));
+
+/** The entry of a `/v1/...` url; undefined for one Portico does not know. */
+export function endpointOf(url: string): Endpoint | undefined {
+  return BY_URL.get(url);
+}
+
+/** The 400 for a deployment whose client lacks the endpoint's method. */
+export function unsupportedEndpoint(client: ProviderClient, url: string, options: { param?: string } = {}): never {
+  throw new CapabilityUnsupportedError(
+    `The deployment \`${client.deployment.id}\` of model \`${client.deployment.modelGroup}\` does not support ${url}.`,
+    options,
+  );
+}
