@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
+import { assertServerErrorEnvelope } from './fault-helpers-outage.ts';
 import { mountTmpfs, postgresUser, startPrivatePostgres, type PrivatePostgres, type Tmpfs } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-disk-master-0123456789abcdef';
@@ -28,10 +29,14 @@ async function upload(portico: PorticoProcess, name: string, bytes: Buffer, purp
 }
 
 function assertStorageFull(answer: { status: number; body: any }, what: string): void {
-  assert.equal(answer.status, 507, `${what}: ${JSON.stringify(answer.body)}`);
-  assert.deepEqual(Object.keys(answer.body.error).sort(), ['code', 'message', 'param', 'type'], what);
-  assert.equal(answer.body.error.code, 'insufficient_storage', what);
-  assert.equal(answer.body.error.type, 'server_error', what);
+  assertServerErrorEnvelope(answer, 507, 'insufficient_storage', what);
+}
+
+/** Writes `yaml` to `<workDir>/config.yaml` and starts Portico on it, its database at `databaseUrl`. */
+async function spawnWithConfig(name: string, workDir: string, yaml: string, databaseUrl: string): Promise<PorticoProcess> {
+  const configPath = join(workDir, 'config.yaml');
+  await writeFile(configPath, yaml);
+  return spawnPortico({ name, configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: databaseUrl } });
 }
 
 /** A JSONL batch input of about `bytes` bytes. */
@@ -58,9 +63,9 @@ describe('faults: the blob directory out of space', () => {
       return;
     }
     workDir = await mkdtemp(join(tmpdir(), 'portico-faults-disk-'));
-    const configPath = join(workDir, 'config.yaml');
-    await writeFile(
-      configPath,
+    portico = await spawnWithConfig(
+      'disk-full',
+      workDir,
       `
 model_list:
   - model_name: chat
@@ -73,8 +78,8 @@ portico_settings:
   files: { storage_dir: ${disk.dir} }
   batch: { poll_interval_ms: 100, refresh_after_seconds: 0 }
 `,
+      `file:${join(workDir, 'portico.db')}`,
     );
-    portico = await spawnPortico({ name: 'disk-full', configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: `file:${join(workDir, 'portico.db')}` } });
   });
 
   after(async () => {
@@ -168,9 +173,9 @@ describe('faults: PostgreSQL out of space under the database blob store', () => 
       return;
     }
     workDir = await mkdtemp(join(tmpdir(), 'portico-faults-pgdisk-'));
-    const configPath = join(workDir, 'config.yaml');
-    await writeFile(
-      configPath,
+    portico = await spawnWithConfig(
+      'pg-disk-full',
+      workDir,
       `
 model_list:
   - model_name: chat
@@ -180,8 +185,8 @@ general_settings:
 portico_settings:
   files: { blob_store: database }
 `,
+      database.url,
     );
-    portico = await spawnPortico({ name: 'pg-disk-full', configPath, masterKey: MASTER_KEY, env: { DATABASE_URL: database.url } });
   });
 
   after(async () => {

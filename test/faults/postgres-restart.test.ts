@@ -17,6 +17,7 @@ import OpenAI, { toFile } from 'openai';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
 import { waitFor } from '../scale-out/redis-helpers.ts';
+import { assertServerErrorEnvelope, assertSigtermWhileDownExits, chatBatchInput } from './fault-helpers-outage.ts';
 import { startPrivatePostgres, upstreamExecutions, type PrivatePostgres } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-pg-master-0123456789abcdef';
@@ -51,12 +52,6 @@ portico_settings:
 `;
 }
 
-function batchInput(tag: string, count: number, model = 'emulated'): string {
-  return Array.from({ length: count }, (_, i) =>
-    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
-  ).join('\n');
-}
-
 async function customIdsOf(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<string[]> {
   const output = (await (await client.files.content(batch.output_file_id as string)).text()).trim().split('\n');
   return output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
@@ -78,10 +73,7 @@ async function request(portico: PorticoProcess, path: string, init: RequestInit 
 }
 
 function assertDatabaseUnavailable(answer: { status: number; body: any; ms: number }, what: string): void {
-  assert.equal(answer.status, 503, `${what}: ${JSON.stringify(answer.body)}`);
-  assert.deepEqual(Object.keys(answer.body.error).sort(), ['code', 'message', 'param', 'type'], what);
-  assert.equal(answer.body.error.code, 'database_unavailable', what);
-  assert.equal(answer.body.error.type, 'server_error', what);
+  assertServerErrorEnvelope(answer, 503, 'database_unavailable', what);
   // A refused connection answers at once; the bound only tells a hang from an answer.
   assert.ok(answer.ms < 10_000, `${what} answered after ${answer.ms} ms`);
 }
@@ -148,9 +140,9 @@ describe('faults: PostgreSQL restarted', () => {
     const chat = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
     await chat();
 
-    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('pg', LINES)), 'pg.jsonl'), purpose: 'batch' });
+    const file = await client.files.create({ file: await toFile(Buffer.from(chatBatchInput('pg', LINES)), 'pg.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    const nativeFile = await client.files.create({ file: await toFile(Buffer.from(batchInput('native', 10, 'native')), 'native.jsonl'), purpose: 'batch' });
+    const nativeFile = await client.files.create({ file: await toFile(Buffer.from(chatBatchInput('native', 10, 'native')), 'native.jsonl'), purpose: 'batch' });
     const native = await client.batches.create({ input_file_id: nativeFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await waitFor(() => [...upstreamExecutions(simulator.requests, 'pg-').values()].length >= 8, 30_000, 'the batch to be under way');
     const blobsBefore = (await readdir(storageDir)).length;
@@ -168,7 +160,7 @@ describe('faults: PostgreSQL restarted', () => {
       assertDatabaseUnavailable(await request(portico, '/v1/models', { key: 'sk-never-seen-before-0123456789abcdef0123456' }), 'an unknown key');
       const form = new FormData();
       form.append('purpose', 'batch');
-      form.append('file', new Blob([batchInput('upload', 3)]), 'during.jsonl');
+      form.append('file', new Blob([chatBatchInput('upload', 3)]), 'during.jsonl');
       assertDatabaseUnavailable(await request(portico, '/v1/files', { method: 'POST', body: form }), 'POST /v1/files');
       assert.equal((await request(portico, '/health/readiness')).status, 503);
       assert.equal((await readdir(storageDir)).length, blobsBefore, 'the failed upload left no blob and no temp file');
@@ -203,20 +195,7 @@ describe('faults: PostgreSQL restarted', () => {
   test('SIGTERM while PostgreSQL is down mid-batch: the process exits 0 within the grace period', async (t) => {
     if (typeof database === 'string') return t.skip(database);
     const pg = database;
-    const portico = await spawn('pg-sigterm');
-    const client = portico.client();
-    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('term', LINES)), 'term.jsonl'), purpose: 'batch' });
-    await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    await waitFor(() => upstreamExecutions(simulator.requests, 'term-').size >= 4, 30_000, 'the batch to be under way');
-    await pg.stop();
-    try {
-      const stopping = Date.now();
-      const exit = await portico.stop();
-      assert.deepEqual(exit, { code: 0, signal: null });
-      console.log(`# exited after ${Date.now() - stopping} ms`);
-      assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
-    } finally {
-      await pg.start();
-    }
+    const outage = { down: () => pg.stop(), up: () => pg.start() };
+    await assertSigtermWhileDownExits(await spawn('pg-sigterm'), simulator, outage, { lines: LINES, underWay: 4, exitWithinMs: EXIT_WITHIN_MS });
   });
 });

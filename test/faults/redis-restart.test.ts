@@ -16,7 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
-import { waitFor } from '../scale-out/redis-helpers.ts';
+import { untilRateLimited, waitFor } from '../scale-out/redis-helpers.ts';
+import { assertSigtermWhileDownExits, chatBatchInput } from './fault-helpers-outage.ts';
 import { startPrivateRedis, upstreamExecutions, type PrivateRedis } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-redis-master-0123456789abcdef';
@@ -45,10 +46,15 @@ portico_settings:
 `;
 }
 
-function batchInput(tag: string, count: number): string {
-  return Array.from({ length: count }, (_, i) =>
-    JSON.stringify({ custom_id: `${tag}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'emulated', messages: [{ role: 'user', content: `${tag}-${i}` }] } }),
-  ).join('\n');
+/** A new key with `rpm_limit`; answers one chat request with it. */
+async function chatWithKey(portico: PorticoProcess, rpmLimit: number): Promise<() => Promise<unknown>> {
+  const generated = await fetch(`${portico.url}/key/generate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ rpm_limit: rpmLimit }),
+  });
+  const keyed = portico.client(((await generated.json()) as { key: string }).key);
+  return () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
 }
 
 describe('faults: Redis restarted', () => {
@@ -99,18 +105,12 @@ describe('faults: Redis restarted', () => {
     const server = redis;
     const portico = await spawn('redis-restart');
     const client = portico.client();
-    const generated = await fetch(`${portico.url}/key/generate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rpm_limit: 2 }),
-    });
-    const keyed = portico.client(((await generated.json()) as { key: string }).key);
-    const ask = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const ask = await chatWithKey(portico, 2);
     await ask();
     await ask();
     await assert.rejects(ask(), OpenAI.RateLimitError, 'the key limit holds while redis is up');
 
-    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('redis', LINES)), 'redis.jsonl'), purpose: 'batch' });
+    const file = await client.files.create({ file: await toFile(Buffer.from(chatBatchInput('redis', LINES)), 'redis.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await waitFor(() => upstreamExecutions(simulator.requests, 'redis-').size >= 5, 30_000, 'the batch to be under way');
 
@@ -130,14 +130,7 @@ describe('faults: Redis restarted', () => {
       await server.start();
     }
 
-    await waitFor(async () => {
-      try {
-        await ask();
-        return false;
-      } catch (error) {
-        return error instanceof OpenAI.RateLimitError;
-      }
-    }, 20_000, 'the key limit to hold again');
+    await untilRateLimited(ask, 20_000, 'the key limit to hold again');
 
     let ended: OpenAI.Batches.Batch | undefined;
     await waitFor(async () => {
@@ -156,13 +149,7 @@ describe('faults: Redis restarted', () => {
     if (typeof redis === 'string') return t.skip(redis);
     const server = redis;
     const portico = await spawn('redis-frozen');
-    const generated = await fetch(`${portico.url}/key/generate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rpm_limit: 1 }),
-    });
-    const keyed = portico.client(((await generated.json()) as { key: string }).key);
-    const ask = () => keyed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const ask = await chatWithKey(portico, 1);
     const redisAvailable = async () => {
       const metrics = await (await fetch(`${portico.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).text();
       return /^portico_redis_available (\d)/m.exec(metrics)?.[1];
@@ -189,14 +176,7 @@ describe('faults: Redis restarted', () => {
     } finally {
       server.thaw();
     }
-    await waitFor(async () => {
-      try {
-        await ask();
-        return false;
-      } catch (error) {
-        return error instanceof OpenAI.RateLimitError;
-      }
-    }, 20_000, 'the key limit to hold again');
+    await untilRateLimited(ask, 20_000, 'the key limit to hold again');
     assert.equal(await redisAvailable(), '1');
     await waitFor(() => portico.logs.some((line) => String(line.msg).includes('redis: answering again')), 5_000, 'the recovery to be logged');
     assert.equal((await portico.stop()).code, 0);
@@ -205,20 +185,7 @@ describe('faults: Redis restarted', () => {
   test('SIGTERM while Redis is down mid-batch: the process exits 0 within the grace period', async (t) => {
     if (typeof redis === 'string') return t.skip(redis);
     const server = redis;
-    const portico = await spawn('redis-sigterm');
-    const client = portico.client();
-    const file = await client.files.create({ file: await toFile(Buffer.from(batchInput('term', LINES)), 'term.jsonl'), purpose: 'batch' });
-    await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    await waitFor(() => upstreamExecutions(simulator.requests, 'term-').size >= 3, 30_000, 'the batch to be under way');
-    await server.kill();
-    try {
-      const stopping = Date.now();
-      const exit = await portico.stop();
-      assert.deepEqual(exit, { code: 0, signal: null });
-      console.log(`# exited after ${Date.now() - stopping} ms`);
-      assert.ok(Date.now() - stopping < EXIT_WITHIN_MS, `exited after ${Date.now() - stopping} ms`);
-    } finally {
-      await server.start();
-    }
+    const outage = { down: () => server.kill(), up: () => server.start() };
+    await assertSigtermWhileDownExits(await spawn('redis-sigterm'), simulator, outage, { lines: LINES, underWay: 3, exitWithinMs: EXIT_WITHIN_MS });
   });
 });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import OpenAI from 'openai';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis-connection.ts';
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
 
@@ -103,4 +104,16 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Waits until `ask` is refused with a 429: a limit counted in Redis holds again once it answers. */
+export function untilRateLimited(ask: () => Promise<unknown>, timeoutMs: number, what: string): Promise<void> {
+  return waitFor(async () => {
+    try {
+      await ask();
+      return false;
+    } catch (error) {
+      return error instanceof OpenAI.RateLimitError;
+    }
+  }, timeoutMs, what);
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import { startPortico } from '../helpers/portico.ts';
-import { deleteRedisKeys, startRedisRelay, uniqueRedisPrefix, waitFor } from './redis-helpers.ts';
+import { deleteRedisKeys, startRedisRelay, uniqueRedisPrefix, untilRateLimited } from './redis-helpers.ts';
 
 const CONFIG = `
 model_list:
@@ -36,14 +36,7 @@ test('losing redis does not take the gateway down: limits fail open with a warni
     assert.equal((await portico.fetch('/health/readiness', { apiKey: null })).status, 200, 'still ready: redis is not required');
 
     await relay.start();
-    await waitFor(async () => {
-      try {
-        await ask();
-        return false;
-      } catch (error) {
-        return error instanceof OpenAI.RateLimitError;
-      }
-    }, 15_000, 'the shared limit to apply again');
+    await untilRateLimited(ask, 15_000, 'the shared limit to apply again');
   } finally {
     await portico.close();
     await relay.stop();
