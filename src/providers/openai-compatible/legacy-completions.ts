@@ -41,9 +41,15 @@ interface CompletionChoice {
   logprobs?: unknown;
 }
 
-function choicesOf(body: unknown): CompletionChoice[] {
+/** A completion's (or chunk's) choices as chat needs them: an index (else its place), a text (else empty), a finish reason (else null). */
+function choicesOf(body: unknown): Array<{ index: number; text: string; finish_reason: unknown }> {
   const choices = (body as { choices?: unknown } | null)?.choices;
-  return Array.isArray(choices) ? (choices as CompletionChoice[]) : [];
+  if (!Array.isArray(choices)) return [];
+  return (choices as CompletionChoice[]).map((choice, position) => ({
+    index: typeof choice.index === 'number' ? choice.index : position,
+    text: typeof choice.text === 'string' ? choice.text : '',
+    finish_reason: choice.finish_reason ?? null,
+  }));
 }
 
 export function chatCompletionOf(completion: unknown): Record<string, unknown> {
@@ -53,11 +59,11 @@ export function chatCompletionOf(completion: unknown): Record<string, unknown> {
     object: 'chat.completion',
     created: source.created,
     model: source.model,
-    choices: choicesOf(completion).map((choice, position) => ({
-      index: typeof choice.index === 'number' ? choice.index : position,
-      message: { role: 'assistant', content: typeof choice.text === 'string' ? choice.text : '' },
+    choices: choicesOf(completion).map((choice) => ({
+      index: choice.index,
+      message: { role: 'assistant', content: choice.text },
       logprobs: null,
-      finish_reason: choice.finish_reason ?? null,
+      finish_reason: choice.finish_reason,
     })),
     ...(source.usage !== undefined && { usage: source.usage }),
     ...(source.system_fingerprint !== undefined && { system_fingerprint: source.system_fingerprint }),
@@ -70,11 +76,7 @@ function chatChunkOf(chunk: Record<string, unknown>): Record<string, unknown> {
     object: 'chat.completion.chunk',
     created: chunk.created,
     model: chunk.model,
-    choices: choicesOf(chunk).map((choice, position) => ({
-      index: typeof choice.index === 'number' ? choice.index : position,
-      delta: { content: typeof choice.text === 'string' ? choice.text : '' },
-      finish_reason: choice.finish_reason ?? null,
-    })),
+    choices: choicesOf(chunk).map((choice) => ({ index: choice.index, delta: { content: choice.text }, finish_reason: choice.finish_reason })),
     ...(chunk.usage !== undefined && { usage: chunk.usage }),
   };
 }
