@@ -91,6 +91,12 @@ export function readMultipartUpload<T>(
       fields[name] = value;
     });
     parser.on('file', (name: string | undefined, stream, info) => {
+      // Once failed, the body is no longer read: a part busboy still finds in the data it holds
+      // would never end, and a sink given it would hold its write stream (a descriptor) for good.
+      if (failure !== undefined) {
+        stream.resume();
+        return;
+      }
       if (name === undefined) {
         stream.resume();
         return fail(unnamedPart());
