@@ -9,6 +9,8 @@
  *   FUZZ_SEED=123 FUZZ_PATH=17:2:0 npm run fuzz      # replay only the shrunk counterexample
  *   FUZZ_SECONDS=1800 FUZZ_RUNS=100000 npm run fuzz  # longer: per dialect, whichever ends first
  *   FUZZ_DIALECTS=postgres npm run fuzz              # one dialect
+ *   FUZZ_TRACE=1 npm run fuzz                        # every case on stderr before it is sent
+ *   FUZZ_TEMP_FDS=1 npm run fuzz                     # fail the case after which a temporary blob file stays open
  */
 import type { SqlDialectName } from '../../src/storage/database.ts';
 
