@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidRequestError, UpstreamConnectionError, UpstreamError, UpstreamTimeoutError } from '../spec/errors.ts';
+import { BlobStoreUnavailableError, InvalidRequestError, UpstreamConnectionError, UpstreamError, UpstreamTimeoutError } from '../spec/errors.ts';
 import type { Deployment } from '../spec/provider.ts';
 import { HEALTHY, afterFailure, isCoolingDown } from './cooldown.ts';
 import { InMemoryDeploymentHealth } from './deployment-health.ts';
@@ -104,6 +104,13 @@ describe('retry policy', () => {
     assert.equal(countsAsDeploymentFailure(upstream(400)), false);
     assert.equal(countsAsDeploymentFailure(upstream(409)), false);
     assert.equal(countsAsDeploymentFailure(new InvalidRequestError('bad')), false);
+  });
+
+  it('a blob store failing under a provider call (the file it sends) is not the deployment\'s: no cooldown, no retry, no fallback', () => {
+    const storeDown = new BlobStoreUnavailableError();
+    assert.equal(countsAsDeploymentFailure(storeDown), false);
+    assert.equal(shouldRetry(storeDown, 0, 2), false);
+    assert.equal(shouldFallBack(storeDown), false);
   });
 
   it('falls back on upstream trouble and on deployments that reject us, not on a bad request', () => {

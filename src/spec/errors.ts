@@ -158,10 +158,12 @@ export class DatabaseUnavailableError extends GatewayError {
  * 503: the object store holding file bytes (S3, Azure Blob Storage) failed the operation: not
  * reachable, a 5xx, throttling, credentials refused. Nothing the client did: the same request may
  * succeed once the store answers again. The store's own error is the cause, for the log.
+ * Not retryable within the request: thrown under a provider call (reading the file it sends), it
+ * is not that deployment's failure, and another deployment would meet the same store.
  */
 export class BlobStoreUnavailableError extends GatewayError {
   constructor(message = 'The file store is not reachable; retry the request shortly.', options: GatewayErrorOptions = {}) {
-    super(503, message, { type: 'server_error', code: 'blob_store_unavailable', isRetryable: true, ...options });
+    super(503, message, { type: 'server_error', code: 'blob_store_unavailable', isRetryable: false, ...options });
   }
 }
 

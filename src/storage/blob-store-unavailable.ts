@@ -1,9 +1,9 @@
 /**
  * An object store (S3, Azure Blob Storage) that fails an operation is not a Portico bug nor the
  * client's fault: the object-storage blob stores throw `BlobStoreUnavailableError` (503
- * `blob_store_unavailable`, retryable) for their SDK's errors instead of the SDK's error itself
- * (which would be an anonymous 500). Only the stores' SDK calls go through here: a missing blob,
- * the size limit and the client's own stream keep their errors.
+ * `blob_store_unavailable`; the client may retry, the router does not) for their SDK's errors
+ * instead of the SDK's error itself (which would be an anonymous 500). Only the stores' SDK calls
+ * go through here: a missing blob, the size limit and the client's own stream keep their errors.
  */
 import { BlobStoreUnavailableError, GatewayError } from '../spec/errors.ts';
 
