@@ -21,10 +21,8 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
-import { createManagedServices } from '../managed/managed-services.ts';
 import { createBackgroundJobs, type BackgroundJobs } from '../jobs/background-jobs.ts';
-import { createBatchEngine } from '../jobs/batch-engine.ts';
-import { emulatedBatchSupport } from '../jobs/batch-engine-setup.ts';
+import { createBatchSystem } from '../jobs/batch-system.ts';
 import { chargeRoutingUsage } from '../coordination/routing-usage.ts';
 import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
@@ -98,25 +96,19 @@ export async function createServices(
     masterKey: config.masterKey,
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
   });
-  const emulated = emulatedBatchSupport(database, router);
-  const managed = await createManagedServices({ config, database, router, logger, extraExecutors: emulated.extraExecutors });
-  const batchEngine = createBatchEngine({
-    items: emulated.items,
-    batches: managed.batchStore,
+  const batchSystem = await createBatchSystem({
+    config,
+    database,
     router,
     logger,
-    instanceId: managed.instanceId,
-    limiter: state.limiter,
-    liveTrafficShare: config.batch.liveTrafficShare,
-    leaseMs: config.batch.leaseMs,
-    drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),
-    keyLimits: (ids) => keyStore.limitsOf(ids),
-    onBatchSettled: (batchId) => managed.synchronizer.wantSync(batchId),
+    engine: {
+      limiter: state.limiter,
+      drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),
+      keyLimits: (ids) => keyStore.limitsOf(ids),
+    },
   });
-  // A batch the synchroniser just started runs at once, not at the engine's next look.
-  managed.synchronizer.onStatusChange((batch) => {
-    if (batch.status === 'in_progress' && batch.execution === 'emulated') batchEngine.wake();
-  });
+  const { managed } = batchSystem;
+  const batchEngine = batchSystem.newEngine();
   return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
 }
 

@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseConfig } from '../../src/config/load-config.ts';
 import type { PorticoConfig } from '../../src/config/types.ts';
-import { createBatchEngine, type BatchEngine, type BatchEngineOptions } from '../../src/jobs/batch-engine.ts';
-import { emulatedBatchSupport } from '../../src/jobs/batch-engine-setup.ts';
+import type { BatchEngine, BatchEngineOptions } from '../../src/jobs/batch-engine.ts';
+import { createBatchSystem } from '../../src/jobs/batch-system.ts';
 import { createBatchPoller } from '../../src/jobs/batch-poller.ts';
 import type { PeriodicJob } from '../../src/jobs/periodic-job.ts';
-import { createManagedServices, type ManagedServices } from '../../src/managed/managed-services.ts';
+import type { ManagedServices } from '../../src/managed/managed-services.ts';
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { InMemoryRateLimiter } from '../../src/routing/rate-limits/in-memory-rate-limiter.ts';
 import { liveTrafficMeter } from '../../src/routing/rate-limits/deployment-budgets.ts';
@@ -95,25 +95,12 @@ portico_settings:
       meter(report);
     },
   });
-  const emulated = emulatedBatchSupport(db, router);
-  const managed = await createManagedServices({ config, database: db, router, logger, extraExecutors: emulated.extraExecutors });
+  const system = await createBatchSystem({ config, database: db, router, logger, engine: { limiter, pollIntervalMs: 50, leaseMs: 5_000, drainMs: 2_000, cleanupIntervalMs: 0 } });
+  const { managed } = system;
   const instanceId = options.instanceId ?? managed.instanceId;
   const engines: BatchEngine[] = [];
   const newEngine = (engineOptions: Partial<BatchEngineOptions> = {}): BatchEngine => {
-    const engine = createBatchEngine({
-      items: emulated.items,
-      batches: managed.batchStore,
-      router,
-      logger,
-      instanceId: `${instanceId}-${engines.length}`,
-      limiter,
-      liveTrafficShare: config.batch.liveTrafficShare,
-      pollIntervalMs: 50,
-      leaseMs: 5_000,
-      drainMs: 2_000,
-      cleanupIntervalMs: 0,
-      ...engineOptions,
-    });
+    const engine = system.newEngine({ instanceId: `${instanceId}-${engines.length}`, ...engineOptions });
     engines.push(engine);
     return engine;
   };
@@ -126,7 +113,7 @@ portico_settings:
     config,
     router,
     managed,
-    items: emulated.items,
+    items: system.items,
     limiter,
     engine,
     poller,
