@@ -138,6 +138,9 @@ async function main(): Promise<number> {
   let firstProgressAt: number | undefined;
   let linesDoneAt: number | undefined;
   let inProgressSeenAt: number | undefined;
+  // When the poll saw the batch finished: the end of create -> completed. Not the end of the live
+  // loop's last block of requests, which may still be running (up to five live calls later).
+  let finishedSeenAt: number | undefined;
   const duringBatch: number[] = [];
   let liveErrors = 0;
 
@@ -150,6 +153,7 @@ async function main(): Promise<number> {
       if (batch.status !== 'validating') inProgressSeenAt ??= now;
       if (done > 0) firstProgressAt ??= now;
       if (done === LINES) linesDoneAt ??= now;
+      if (['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) finishedSeenAt ??= now;
       if (process.env.BENCH_TRACE) process.stderr.write(`${now - createdAt} ms ${batch.status} ${done}\n`);
     }
   })();
@@ -161,7 +165,7 @@ async function main(): Promise<number> {
     }
   })();
   await Promise.all([poll, liveLoop]);
-  const finishedAt = Date.now();
+  const finishedAt = finishedSeenAt ?? Date.now();
   const rss = sampler.stop();
 
   const outputText = batch.output_file_id ? await (await client.files.content(batch.output_file_id)).text() : '';

@@ -190,6 +190,32 @@ forEachDatabase('batch item store', (ctx) => {
     assert.equal(await store.deleteItems(batchId), 50);
   });
 
+  test('loading and reading a large batch give the event loop a turn between chunks (live requests are not held for the whole file)', async () => {
+    // On SQLite every statement runs synchronously on the event loop: a batch's 10,000 lines
+    // loaded or read back in one go held live requests for the whole of it (issue 15).
+    const store = new BatchItemStore(ctx.db);
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    let turns = 0;
+    let counting = true;
+    const countTurns = () => {
+      turns += 1;
+      if (counting) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    try {
+      await store.insertItems(lines(batchId, 1_000), { chunkSize: 100 });
+      assert.ok(turns >= 9, `the event loop turned ${turns} times while 10 chunks were inserted`);
+      await store.settlePending(batchId, 'cancelled');
+      turns = 0;
+      let read = 0;
+      for await (const _ of store.iterateResults(batchId, { pageSize: 100 })) read += 1;
+      assert.equal(read, 1_000);
+      assert.ok(turns >= 9, `the event loop turned ${turns} times while 10 pages were read`);
+    } finally {
+      counting = false;
+    }
+  });
+
   test('without a batch id, items of every batch are leased', async () => {
     const store = new BatchItemStore(ctx.db);
     const a = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
