@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type OpenAI from 'openai';
 import { ALL_DIALECTS } from '../../helpers/databases.ts';
+import type { SqlDialectName } from '../../../src/storage/database.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { MISTRAL_SIMULATOR_API_KEY, startMistralSimulator, type MistralSimulator } from '../../simulators/mistral-simulator.ts';
 import { startTogetherSimulator, TOGETHER_SIMULATOR_API_KEY, type TogetherSimulator } from '../../simulators/together-simulator.ts';
@@ -28,6 +29,23 @@ async function waitForEnd(client: OpenAI, batchId: string): Promise<OpenAI.Batch
   }
 }
 
+/** Portico serving `modelList` (YAML list entries), its files in a fresh directory, batches polled every 100 ms. */
+async function startPresetPortico(modelList: string, storagePrefix: string, dialect?: SqlDialectName): Promise<PorticoUnderTest> {
+  const storage = await mkdtemp(join(tmpdir(), storagePrefix));
+  return startPortico(
+    `
+model_list:
+${modelList}
+general_settings:
+  master_key: sk-preset-batches-master-0123456789
+portico_settings:
+  files: {storage_dir: ${storage}}
+  batch: {refresh_after_seconds: 0, poll_interval_ms: 100}
+`,
+    dialect ? { dialect } : {},
+  );
+}
+
 describe('batches on OpenAI-compatible presets', () => {
   let groq: OpenAISimulator;
   let deepseek: OpenAISimulator;
@@ -35,18 +53,10 @@ describe('batches on OpenAI-compatible presets', () => {
   before(async () => {
     groq = await startOpenAISimulator({ basePath: '/openai/v1', batchStepMs: 20 });
     deepseek = await startOpenAISimulator();
-    const storage = await mkdtemp(join(tmpdir(), 'portico-presets-'));
-    portico = await startPortico(
-      `
-model_list:
-  - {model_name: fast, litellm_params: {model: groq/llama-3.1-8b-instant, api_base: "${groq.origin}/openai/v1", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
-  - {model_name: small, litellm_params: {model: deepseek/deepseek-chat, api_base: "${deepseek.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
-general_settings:
-  master_key: sk-preset-batches-master-0123456789
-portico_settings:
-  files: {storage_dir: ${storage}}
-  batch: {refresh_after_seconds: 0, poll_interval_ms: 100}
-`,
+    portico = await startPresetPortico(
+      `  - {model_name: fast, litellm_params: {model: groq/llama-3.1-8b-instant, api_base: "${groq.origin}/openai/v1", api_key: ${OPENAI_SIMULATOR_API_KEY}}}
+  - {model_name: small, litellm_params: {model: deepseek/deepseek-chat, api_base: "${deepseek.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}}`,
+      'portico-presets-',
     );
   });
   after(async () => {
@@ -88,19 +98,7 @@ for (const dialect of ALL_DIALECTS) {
     before(async () => {
       // Batches advance only when a test says so, so that one can be cancelled before it runs.
       together = await startTogetherSimulator();
-      const storage = await mkdtemp(join(tmpdir(), 'portico-together-'));
-      portico = await startPortico(
-        `
-model_list:
-  - {model_name: llama, litellm_params: {model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "${together.url}", api_key: ${TOGETHER_SIMULATOR_API_KEY}}}
-general_settings:
-  master_key: sk-preset-batches-master-0123456789
-portico_settings:
-  files: {storage_dir: ${storage}}
-  batch: {refresh_after_seconds: 0, poll_interval_ms: 100}
-`,
-        { dialect },
-      );
+      portico = await startPresetPortico(`  - {model_name: llama, litellm_params: {model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "${together.url}", api_key: ${TOGETHER_SIMULATOR_API_KEY}}}`, 'portico-together-', dialect);
     });
     after(async () => {
       await portico.close();
@@ -179,19 +177,7 @@ for (const dialect of ALL_DIALECTS) {
     before(async () => {
       // Jobs advance only when a test says so, so that one can be cancelled before it runs.
       mistral = await startMistralSimulator();
-      const storage = await mkdtemp(join(tmpdir(), 'portico-mistral-'));
-      portico = await startPortico(
-        `
-model_list:
-  - {model_name: small, litellm_params: {model: mistral/mistral-small-latest, api_base: "${mistral.url}", api_key: ${MISTRAL_SIMULATOR_API_KEY}}}
-general_settings:
-  master_key: sk-preset-batches-master-0123456789
-portico_settings:
-  files: {storage_dir: ${storage}}
-  batch: {refresh_after_seconds: 0, poll_interval_ms: 100}
-`,
-        { dialect },
-      );
+      portico = await startPresetPortico(`  - {model_name: small, litellm_params: {model: mistral/mistral-small-latest, api_base: "${mistral.url}", api_key: ${MISTRAL_SIMULATOR_API_KEY}}}`, 'portico-mistral-', dialect);
     });
     after(async () => {
       await portico.close();
