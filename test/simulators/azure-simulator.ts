@@ -35,7 +35,7 @@
  * The model is the same deterministic echo as the OpenAI simulator (`FAIL` / `FAIL:<status>` user
  * texts fail a request; see common/fake-model.ts).
  */
-import { startSimulatorServer } from './common/simulator-server.ts';
+import { bearerToken, startSimulatorServer } from './common/simulator-server.ts';
 import type { BaseSimulator, SimReply, SimRequest, SimRoute } from './common/simulator-server.ts';
 import { randomHex, uuid } from './common/ids.ts';
 import { FileStore } from './openai/file-store.ts';
@@ -128,8 +128,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions = {}): 
     routes,
     notFound: () => RESOURCE_NOT_FOUND,
     authenticate: (req) => {
-      const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
-      if (req.headers['api-key'] !== apiKey && bearer !== apiKey) return ACCESS_DENIED;
+      if (req.headers['api-key'] !== apiKey && bearerToken(req) !== apiKey) return ACCESS_DENIED;
       const classic = req.path.startsWith('/openai/') && !req.path.startsWith('/openai/v1/');
       if (classic && !API_VERSION.test(req.query['api-version'] ?? '')) return RESOURCE_NOT_FOUND;
       return null;

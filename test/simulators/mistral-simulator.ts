@@ -28,8 +28,8 @@
  */
 import { randomHex, uuid } from './common/ids.ts';
 import { parseMultipart } from './common/multipart.ts';
-import { startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
-import { chatCompletion, type InferenceContext } from './openai/chat.ts';
+import { bearerToken, everyStep, startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
+import { chatCompletion, chatCompletionsRoute, type InferenceContext } from './openai/chat.ts';
 
 export const MISTRAL_SIMULATOR_API_KEY = 'sim-mistral-test-key-0000';
 
@@ -250,25 +250,16 @@ export async function startMistralSimulator(options: MistralSimulatorOptions = {
           return { status: 200, json: job };
         },
       },
-      {
-        method: 'POST',
-        path: /^\/v1\/chat\/completions$/,
-        handle: (req) => {
-          const result = chatCompletion((req.json ?? {}) as Json, ctx);
-          return { status: result.status, json: result.body };
-        },
-      },
+      chatCompletionsRoute(ctx),
     ],
     notFound: () => mistralError(404, 'Not found'),
     authenticate: (req) => {
-      const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
-      return bearer === apiKey ? null : { status: 401, json: { message: 'Unauthorized', request_id: randomHex(32) } };
+      return bearerToken(req) === apiKey ? null : { status: 401, json: { message: 'Unauthorized', request_id: randomHex(32) } };
     },
     failureBody: (status) => ({ object: 'error', message: `Simulated failure ${status}`, type: status >= 500 ? 'internal_server_error' : 'invalid_request_error', param: null, code: String(status) }),
     responseHeaders: () => ({ 'x-request-id': randomHex(32) }),
   });
-  const timer = options.batchStepMs ? setInterval(() => void advanceBatches(), options.batchStepMs) : undefined;
-  timer?.unref();
+  const stopStepping = everyStep(options.batchStepMs, advanceBatches);
 
   return {
     url: `${server.origin}/v1`,
@@ -281,7 +272,7 @@ export async function startMistralSimulator(options: MistralSimulatorOptions = {
     files,
     jobs,
     async close() {
-      if (timer) clearInterval(timer);
+      stopStepping();
       await server.close();
     },
   };

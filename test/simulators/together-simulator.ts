@@ -27,8 +27,8 @@
  */
 import { parseMultipart } from './common/multipart.ts';
 import { randomHex, uuid } from './common/ids.ts';
-import { startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
-import { chatCompletion, type InferenceContext } from './openai/chat.ts';
+import { bearerToken, everyStep, startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
+import { chatCompletion, chatCompletionsRoute, type InferenceContext } from './openai/chat.ts';
 import { defaultOpenAIFailureBody, openaiErrorBody } from './openai/errors.ts';
 
 export const TOGETHER_SIMULATOR_API_KEY = 'sim-together-test-key-0000';
@@ -224,25 +224,16 @@ export async function startTogetherSimulator(options: TogetherSimulatorOptions =
           return { status: 200, json: batch };
         },
       },
-      {
-        method: 'POST',
-        path: /^\/v1\/chat\/completions$/,
-        handle: (req) => {
-          const result = chatCompletion((req.json ?? {}) as Json, ctx);
-          return { status: result.status, json: result.body };
-        },
-      },
+      chatCompletionsRoute(ctx),
     ],
     notFound: () => error(404, 'Not found'),
     authenticate: (req) => {
-      const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
-      return bearer === apiKey ? null : error(401, 'Invalid API key provided.');
+      return bearerToken(req) === apiKey ? null : error(401, 'Invalid API key provided.');
     },
     failureBody: (status) => defaultOpenAIFailureBody(status),
     responseHeaders: () => ({ 'x-request-id': randomHex(24) }),
   });
-  const timer = options.batchStepMs ? setInterval(() => void advanceBatches(), options.batchStepMs) : undefined;
-  timer?.unref();
+  const stopStepping = everyStep(options.batchStepMs, advanceBatches);
 
   return {
     url: `${server.origin}/v1`,
@@ -254,7 +245,7 @@ export async function startTogetherSimulator(options: TogetherSimulatorOptions =
     files,
     batches,
     async close() {
-      if (timer) clearInterval(timer);
+      stopStepping();
       await server.close();
     },
   };

@@ -309,3 +309,17 @@ async function send(res: http.ServerResponse, req: SimRequest, reply: SimReply):
 export function sseFrame(data: string, event?: string): string {
   return (event ? `event: ${event}\n` : '') + `data: ${data}\n\n`;
 }
+
+/** The key in `Authorization: Bearer <key>`, trimmed; `undefined` when there is none. */
+export function bearerToken(req: SimRequest): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
+}
+
+/** Calls `step` every `stepMs` (when set) without keeping the process alive; returns what stops it. */
+export function everyStep(stepMs: number | undefined, step: () => unknown): () => void {
+  const timer = stepMs ? setInterval(() => void step(), stepMs) : undefined;
+  timer?.unref();
+  return () => {
+    if (timer) clearInterval(timer);
+  };
+}

@@ -6,6 +6,7 @@
 import { randomBase62, nowSeconds } from '../common/ids.ts';
 import { countTokens, requestedFailureStatus, streamPieces, textOf, toolArguments, truncateToTokens, TOOL_TRIGGER } from '../common/fake-model.ts';
 import { defaultOpenAIFailureBody, openaiErrorBody } from './errors.ts';
+import type { SimRoute } from '../common/simulator-server.ts';
 
 export interface InferenceResult {
   status: number;
@@ -165,4 +166,16 @@ export function chatCompletionChunks(body: Json, ctx: InferenceContext): Inferen
   });
   if (includeUsage) chunks.push({ ...base, choices: [], usage: usageOf(plan) });
   return { status: 200, chunks };
+}
+
+/** `POST /v1/chat/completions` answered by the fake model, without streaming: the route OpenAI-compatible batch simulators share. */
+export function chatCompletionsRoute(ctx: InferenceContext): SimRoute {
+  return {
+    method: 'POST',
+    path: /^\/v1\/chat\/completions$/,
+    handle: (req) => {
+      const result = chatCompletion((req.json ?? {}) as Json, ctx);
+      return { status: result.status, json: result.body };
+    },
+  };
 }
