@@ -27,9 +27,12 @@ import {
   MULTIPART_BOUNDARY,
   multipartAround,
   openStream,
+  sendChat,
+  postUpload,
   startFaultPortico,
   startFaultUpstream,
   uploadFile,
+  uploadRequest,
   waitFor,
   type FaultPortico,
   type FaultUpstream,
@@ -164,16 +167,7 @@ for (const dialect of ALL_DIALECTS) {
     it('a client that hangs up while the upstream is still thinking closes the upstream call', async () => {
       const hits = upstream.hits('hang');
       for (let i = 0; i < 3; i++) {
-        const request = http.request({
-          host: '127.0.0.1',
-          port: portico.port,
-          method: 'POST',
-          path: '/v1/chat/completions',
-          agent: false,
-          headers: { authorization: `Bearer ${FAULTS_MASTER_KEY}`, 'content-type': 'application/json' },
-        });
-        request.on('error', () => undefined);
-        request.end(JSON.stringify(chat('hang')));
+        const request = sendChat(portico, chat('hang'));
         await waitFor(() => upstream.hits('hang') === hits + i + 1, 5_000, () => 'the request did not reach the upstream');
         request.destroy();
       }
@@ -189,18 +183,7 @@ for (const dialect of ALL_DIALECTS) {
       const line = (i: number) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'placed', messages: [] } });
       const content = Buffer.from(`${line(1)}\n${line(2)}\n`);
       const { head, tail } = multipartAround('batch.jsonl', 'batch', { target_model_names: 'placed' });
-      const request = http.request({
-        host: '127.0.0.1',
-        port: portico.port,
-        method: 'POST',
-        path: '/v1/files',
-        agent: false,
-        headers: {
-          authorization: `Bearer ${FAULTS_MASTER_KEY}`,
-          'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
-          'content-length': String(head.length + content.length + tail.length),
-        },
-      });
+      const request = uploadRequest(portico, head.length + content.length + tail.length);
       request.on('error', () => undefined);
       request.end(Buffer.concat([head, content, tail]));
       // The whole body arrived; Portico is now sending the copy to the provider, which never answers.
@@ -217,34 +200,9 @@ for (const dialect of ALL_DIALECTS) {
       const blobsBefore = await storedBlobs(portico);
       const line = (i: number) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'placed-timeout', messages: [] } });
       const content = Buffer.from(`${line(1)}\n${line(2)}\n`);
-      const { head, tail } = multipartAround('batch.jsonl', 'batch', { target_model_names: 'placed-timeout' });
-      const answer = await new Promise<{ status: number; text: string; contentType: string }>((resolve, reject) => {
-        const request = http.request(
-          {
-            host: '127.0.0.1',
-            port: portico.port,
-            method: 'POST',
-            path: '/v1/files',
-            agent: false,
-            headers: {
-              authorization: `Bearer ${FAULTS_MASTER_KEY}`,
-              connection: 'close',
-              'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
-              'content-length': String(head.length + content.length + tail.length),
-            },
-          },
-          (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk: string) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, text, contentType: String(response.headers['content-type']) }));
-          },
-        );
-        request.on('error', reject);
-        request.end(Buffer.concat([head, content, tail]));
-      });
+      const answer = await postUpload(portico, multipartAround('batch.jsonl', 'batch', { target_model_names: 'placed-timeout' }), content);
       assert.equal(answer.status, 504, answer.text);
-      assert.match(answer.contentType, /application\/json/);
+      assert.match(String(answer.headers['content-type']), /application\/json/);
       assert.equal((JSON.parse(answer.text) as { error: { code: string } }).error.code, 'timeout');
       await upstream.waitForNoOpenExchanges();
       assert.deepEqual(await listedFileIds(portico), filesBefore, 'no file registered');

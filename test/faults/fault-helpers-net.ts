@@ -535,36 +535,60 @@ export function multipartAround(filename: string, purpose = 'user_data', fields:
   };
 }
 
-/** Uploads `bytes` as a `user_data` file (one connection, master key); answers the file id. */
-export async function uploadFile(portico: Pick<PorticoProcess, 'port'>, bytes: Buffer, filename = 'data.bin'): Promise<string> {
-  const { head, tail } = multipartAround(filename);
-  const answer = await new Promise<Answer>((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port: portico.port,
-        method: 'POST',
-        path: '/v1/files',
-        agent: false,
-        headers: {
-          authorization: `Bearer ${FAULTS_MASTER_KEY}`,
-          connection: 'close',
-          'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
-          'content-length': String(head.length + bytes.length + tail.length),
-        },
+/** Sends `body` to `/v1/chat/completions` on a connection of its own, with the master key, ignoring the answer and any error; answers the request, for the caller to destroy. */
+export function sendChat(portico: Pick<PorticoProcess, 'port'>, body: unknown): http.ClientRequest {
+  const request = http.request({
+    host: '127.0.0.1',
+    port: portico.port,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    agent: false,
+    headers: { authorization: `Bearer ${FAULTS_MASTER_KEY}`, 'content-type': 'application/json' },
+  });
+  request.on('error', () => undefined);
+  request.end(JSON.stringify(body));
+  return request;
+}
+
+/** A `POST /v1/files` of `contentLength` bytes on a connection of its own, with the master key; the caller writes the body. */
+export function uploadRequest(portico: Pick<PorticoProcess, 'port'>, contentLength: number, headers: http.OutgoingHttpHeaders = {}, onResponse?: (response: http.IncomingMessage) => void): http.ClientRequest {
+  return http.request(
+    {
+      host: '127.0.0.1',
+      port: portico.port,
+      method: 'POST',
+      path: '/v1/files',
+      agent: false,
+      headers: {
+        authorization: `Bearer ${FAULTS_MASTER_KEY}`,
+        ...headers,
+        'content-type': `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+        'content-length': String(contentLength),
       },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
-      },
-    );
+    },
+    onResponse,
+  );
+}
+
+/** Uploads `bytes` between the multipart `head` and `tail` (one connection, master key, closed after); answers the whole response. */
+export function postUpload(portico: Pick<PorticoProcess, 'port'>, { head, tail }: { head: Buffer; tail: Buffer }, bytes: Buffer): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const request = uploadRequest(portico, head.length + bytes.length + tail.length, { connection: 'close' }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+    });
     request.on('error', reject);
     request.write(head);
     request.write(bytes);
     request.end(tail);
   });
+}
+
+/** Uploads `bytes` as a `user_data` file (one connection, master key); answers the file id. */
+export async function uploadFile(portico: Pick<PorticoProcess, 'port'>, bytes: Buffer, filename = 'data.bin'): Promise<string> {
+  const answer = await postUpload(portico, multipartAround(filename), bytes);
   assert.equal(answer.status, 200, answer.text);
   return (JSON.parse(answer.text) as { id: string }).id;
 }

@@ -20,6 +20,7 @@ import {
   MULTIPART_BOUNDARY,
   multipartAround,
   openStream,
+  sendChat,
   startFaultPortico,
   startFaultUpstream,
   uploadFile,
@@ -38,16 +39,7 @@ type Fault = (portico: FaultPortico, upstream: FaultUpstream) => Promise<{ relea
 /** A chat request to an upstream that never answers (deployment timeout 60 s). */
 const hangingUpstream: Fault = async (portico, upstream) => {
   const hits = upstream.hits('hang');
-  const request = http.request({
-    host: '127.0.0.1',
-    port: portico.port,
-    method: 'POST',
-    path: '/v1/chat/completions',
-    agent: false,
-    headers: { authorization: `Bearer ${FAULTS_MASTER_KEY}`, 'content-type': 'application/json' },
-  });
-  request.on('error', () => undefined);
-  request.end(JSON.stringify(chat('hang')));
+  const request = sendChat(portico, chat('hang'));
   await waitFor(() => upstream.hits('hang') > hits, 5_000, () => 'the request did not reach the upstream');
   return { release: () => request.destroy() };
 };
