@@ -4,6 +4,7 @@
  * condition, and a graceful stop while a store is down mid-batch.
  */
 import assert from 'node:assert/strict';
+import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import type { PorticoProcess } from '../scale-out/portico-process.ts';
 import { waitFor } from '../scale-out/redis-helpers.ts';
@@ -55,4 +56,20 @@ export async function assertSigtermWhileDownExits(
   } finally {
     await outage.up();
   }
+}
+
+/** The custom_ids in a finished batch's output file, sorted. */
+export async function customIdsOf(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<string[]> {
+  const output = (await (await client.files.content(batch.output_file_id as string)).text()).trim().split('\n');
+  return output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
+}
+
+/** Polls until the batch ends (a retrieve that fails, the store being down, counts as not yet). */
+export async function waitForBatchEnd(client: OpenAI, id: string, timeoutMs: number): Promise<OpenAI.Batches.Batch> {
+  let batch: OpenAI.Batches.Batch | undefined;
+  await waitFor(async () => {
+    batch = await client.batches.retrieve(id).catch(() => undefined);
+    return batch !== undefined && ['completed', 'failed', 'expired', 'cancelled'].includes(batch.status);
+  }, timeoutMs, `batch ${id} to end`);
+  return batch as OpenAI.Batches.Batch;
 }

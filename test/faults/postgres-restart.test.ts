@@ -17,7 +17,7 @@ import OpenAI, { toFile } from 'openai';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
 import { waitFor } from '../scale-out/redis-helpers.ts';
-import { assertServerErrorEnvelope, assertSigtermWhileDownExits, chatBatchInput } from './fault-helpers-outage.ts';
+import { assertServerErrorEnvelope, assertSigtermWhileDownExits, chatBatchInput, customIdsOf, waitForBatchEnd } from './fault-helpers-outage.ts';
 import { startPrivatePostgres, upstreamExecutions, type PrivatePostgres } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-pg-master-0123456789abcdef';
@@ -52,11 +52,6 @@ portico_settings:
 `;
 }
 
-async function customIdsOf(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<string[]> {
-  const output = (await (await client.files.content(batch.output_file_id as string)).text()).trim().split('\n');
-  return output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id).sort();
-}
-
 async function request(portico: PorticoProcess, path: string, init: RequestInit & { key?: string } = {}): Promise<{ status: number; body: any; ms: number }> {
   const started = Date.now();
   const response = await fetch(`${portico.url}${path}`, {
@@ -76,15 +71,6 @@ function assertDatabaseUnavailable(answer: { status: number; body: any; ms: numb
   assertServerErrorEnvelope(answer, 503, 'database_unavailable', what);
   // A refused connection answers at once; the bound only tells a hang from an answer.
   assert.ok(answer.ms < 10_000, `${what} answered after ${answer.ms} ms`);
-}
-
-async function waitForBatchEnd(client: OpenAI, id: string, timeoutMs: number): Promise<OpenAI.Batches.Batch> {
-  let batch: OpenAI.Batches.Batch | undefined;
-  await waitFor(async () => {
-    batch = await client.batches.retrieve(id).catch(() => undefined);
-    return batch !== undefined && ['completed', 'failed', 'expired', 'cancelled'].includes(batch.status);
-  }, timeoutMs, `batch ${id} to end`);
-  return batch as OpenAI.Batches.Batch;
 }
 
 describe('faults: PostgreSQL restarted', () => {

@@ -17,7 +17,7 @@ import OpenAI, { toFile } from 'openai';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { spawnPortico, type PorticoProcess } from '../scale-out/portico-process.ts';
 import { untilRateLimited, waitFor } from '../scale-out/redis-helpers.ts';
-import { assertSigtermWhileDownExits, chatBatchInput } from './fault-helpers-outage.ts';
+import { assertSigtermWhileDownExits, chatBatchInput, customIdsOf, waitForBatchEnd } from './fault-helpers-outage.ts';
 import { startPrivateRedis, upstreamExecutions, type PrivateRedis } from './fault-helpers-store.ts';
 
 const MASTER_KEY = 'sk-faults-redis-master-0123456789abcdef';
@@ -132,15 +132,10 @@ describe('faults: Redis restarted', () => {
 
     await untilRateLimited(ask, 20_000, 'the key limit to hold again');
 
-    let ended: OpenAI.Batches.Batch | undefined;
-    await waitFor(async () => {
-      ended = await client.batches.retrieve(batch.id);
-      return ['completed', 'failed', 'expired', 'cancelled'].includes(ended.status);
-    }, 60_000, 'the batch to end');
-    assert.equal(ended?.status, 'completed');
-    assert.deepEqual(ended?.request_counts, { total: LINES, completed: LINES, failed: 0 });
-    const output = (await (await client.files.content(ended?.output_file_id as string)).text()).trim().split('\n');
-    assert.equal(new Set(output.map((line) => (JSON.parse(line) as { custom_id: string }).custom_id)).size, LINES, 'every line once in the output');
+    const ended = await waitForBatchEnd(client, batch.id, 60_000);
+    assert.equal(ended.status, 'completed');
+    assert.deepEqual(ended.request_counts, { total: LINES, completed: LINES, failed: 0 });
+    assert.equal(new Set(await customIdsOf(client, ended)).size, LINES, 'every line once in the output');
     assert.deepEqual([...upstreamExecutions(simulator.requests, 'redis-')].filter(([, count]) => count !== 1), [], 'every line ran upstream once');
     assert.equal((await portico.stop()).code, 0);
   });
