@@ -48,6 +48,20 @@ function providerBatch(id: string, total: number): ProviderBatch {
   };
 }
 
+/** `bytes` as a stream of PIECE-byte pieces; `onRead` is told how far it has been read as each piece goes out. */
+function streamInPieces(bytes: Buffer, onRead: (bytesRead: number) => void): Readable {
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < bytes.length; offset += PIECE) {
+        const piece = bytes.subarray(offset, offset + PIECE);
+        onRead(offset + piece.length);
+        yield piece;
+      }
+    })(),
+    { objectMode: false },
+  );
+}
+
 test('a native-inline batch is created part by part as its input streams, never materialised whole', async () => {
   const { text, lineEnds } = inputFile();
   const bytes = Buffer.from(text);
@@ -55,16 +69,7 @@ test('a native-inline batch is created part by part as its input streams, never 
   const blobs = {
     async get() {
       bytesRead = 0;
-      return Readable.from(
-        (function* () {
-          for (let offset = 0; offset < bytes.length; offset += PIECE) {
-            const piece = bytes.subarray(offset, offset + PIECE);
-            bytesRead = offset + piece.length;
-            yield piece;
-          }
-        })(),
-        { objectMode: false },
-      );
+      return streamInPieces(bytes, (read) => (bytesRead = read));
     },
   };
 
@@ -122,16 +127,7 @@ test('results are mapped back to the client\'s custom_ids as they stream, the in
     async get() {
       opened += 1;
       bytesRead = 0;
-      return Readable.from(
-        (function* () {
-          for (let offset = 0; offset < bytes.length; offset += PIECE) {
-            const piece = bytes.subarray(offset, offset + PIECE);
-            bytesRead = offset + piece.length;
-            yield piece;
-          }
-        })(),
-        { objectMode: false },
-      );
+      return streamInPieces(bytes, (read) => (bytesRead = read));
     },
   };
   // Two parts; the second answers its results in a shuffled order (neighbours swapped, one far back).
