@@ -12,28 +12,11 @@ import { BatchStore } from '../../src/storage/batch-store.ts';
 import { FileStore } from '../../src/storage/file-store.ts';
 import type { BatchSyncDeps } from '../../src/managed/batches/batch-sync.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
+import { inProgressProviderBatch } from '../helpers/provider-batches.ts';
 import { newBatch, newFile } from '../storage/fixtures.ts';
 
 function inProgressReport(id: string): ProviderBatch {
-  return {
-    id,
-    status: 'in_progress',
-    rawStatus: 'in_progress',
-    outputFileId: null,
-    errorFileId: null,
-    createdAt: null,
-    inProgressAt: 1_750_000_000,
-    expiresAt: null,
-    finalizingAt: null,
-    completedAt: null,
-    failedAt: null,
-    expiredAt: null,
-    cancellingAt: null,
-    cancelledAt: null,
-    requestCounts: { total: 100, completed: 40, failed: 0 },
-    usage: null,
-    errors: null,
-  };
+  return inProgressProviderBatch(id, { inProgressAt: 1_750_000_000, requestCounts: { total: 100, completed: 40, failed: 0 } });
 }
 
 forEachDatabase('batch sync and cancels', (ctx) => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../../spec/openai-objects.ts';
 import type { BatchLineSource, InlineBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import { inProgressProviderBatch } from '../../../../test/helpers/provider-batches.ts';
 import { NativeInlineExecutor } from './native-inline.ts';
 
 const LINES = 2000;
@@ -27,25 +28,7 @@ function inputFile(): { text: string; lineEnds: number[] } {
 }
 
 function providerBatch(id: string, total: number): ProviderBatch {
-  return {
-    id,
-    status: 'in_progress',
-    rawStatus: 'in_progress',
-    outputFileId: null,
-    errorFileId: null,
-    createdAt: 1,
-    inProgressAt: 1,
-    expiresAt: null,
-    finalizingAt: null,
-    completedAt: null,
-    failedAt: null,
-    expiredAt: null,
-    cancellingAt: null,
-    cancelledAt: null,
-    requestCounts: { total, completed: 0, failed: 0 },
-    usage: null,
-    errors: null,
-  };
+  return inProgressProviderBatch(id, { createdAt: 1, inProgressAt: 1, requestCounts: { total, completed: 0, failed: 0 } });
 }
 
 /** `bytes` as a stream of PIECE-byte pieces; `onRead` is told how far it has been read as each piece goes out. */
