@@ -34,10 +34,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopProcess, type ManagedProcess } from './lib/processes.ts';
 import { readRssBytes } from './lib/rss.ts';
+import { deleteRedisKeys } from '../test/scale-out/redis-helpers.ts';
 import { machineInfo, writeResults } from './lib/run-record.ts';
 import { fmtInt, fmtMB, formatTable } from './lib/table.ts';
 import { batchLineFindings, classifyAnswer, soakVerdict, type AnswerClass, type RouteKind, type SoakSample } from './lib/soak-verdict.ts';
@@ -404,26 +404,9 @@ portico_settings:
     if (portico) await stopProcess(portico, 10_000);
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
-    await deleteRedisKeys(redisPrefix);
+    await deleteRedisKeys(redisPrefix, REDIS_URL).catch(() => undefined); // best effort
   }
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch {
-    // best effort
-  } finally {
-    redis.disconnect();
-  }
-}
 
 await runBench('soak', main);

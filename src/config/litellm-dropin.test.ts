@@ -8,16 +8,7 @@ import { ConfigError } from '../spec/errors.ts';
 import { batchCost } from '../managed/batches/batch-cost.ts';
 import { parseConfig } from './load-config.ts';
 import { CATALOGUE_SOURCE, catalogueModel } from './model-catalogue.ts';
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the config to be rejected');
-}
+import { configError } from './testing/config-error.ts';
 
 describe('LiteLLM drop-in: models without a provider prefix', () => {
   it('infers the provider of a bare name from the model catalogue, as LiteLLM does', () => {

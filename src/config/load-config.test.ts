@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../spec/errors.ts';
 import { loadConfig, parseConfig } from './load-config.ts';
+import { configError } from './testing/config-error.ts';
 
 const LITELLM_CONFIG = `
 model_list:
@@ -47,16 +48,6 @@ const ENV = {
   AZURE_API_KEY: 'azure-key',
   PORTICO_MASTER_KEY: 'sk-master',
 };
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the config to be rejected');
-}
 
 describe('loading a LiteLLM proxy config', () => {
   it('loads a LiteLLM config unchanged, with environment references resolved', () => {
