@@ -353,8 +353,12 @@ export interface FaultPortico extends PorticoProcess {
   readonly db: Database;
   /** Open descriptors of the Portico process. */
   fds(): Promise<number>;
-  /** Resident set size of the Portico process, in bytes. */
-  rssBytes(): Promise<number>;
+  /**
+   * Bytes the Portico process has read so far, from files and sockets alike (`rchar` of
+   * `/proc/PID/io`, all threads): what it pulled from its blob store, unlike RSS not blurred by
+   * garbage not yet collected or a worker thread starting.
+   */
+  bytesRead(): Promise<number>;
   /** Waits until the descriptor count is at most `baseline + slack` (default 2). */
   expectDescriptorsNear(baseline: number, slack?: number, timeoutMs?: number): Promise<void>;
   /** Stops the process if it still runs, drops the database, removes the temp dir and Redis keys. */
@@ -412,10 +416,11 @@ ${options.server ? `  server: { ${options.server} }\n` : ''}`,
     storageDir,
     db: database.db,
     fds,
-    async rssBytes() {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const match = /VmRSS:\s+(\d+) kB/.exec(status);
-      return Number(match?.[1] ?? 0) * 1024;
+    async bytesRead() {
+      const io = await readFile(`/proc/${pid}/io`, 'utf8');
+      const match = /^rchar:\s+(\d+)$/m.exec(io);
+      if (!match) throw new Error(`no rchar in /proc/${pid}/io`);
+      return Number(match[1]);
     },
     async expectDescriptorsNear(baseline: number, slack = 2, timeoutMs = 5_000) {
       let last = 0;

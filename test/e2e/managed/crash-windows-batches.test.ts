@@ -20,7 +20,7 @@ import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { spawnPortico } from '../../scale-out/portico-process.ts';
 import { AZURE_SIMULATOR_API_KEY } from '../../simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY } from '../../simulators/openai-simulator.ts';
-import { MANAGED_ENV, MASTER_KEY, chatLines, managedConfig, readContent, runToEnd, startManagedUpstreams, uploadBatchFile, type ManagedUpstreams } from './managed-fixtures.ts';
+import { MANAGED_ENV, MASTER_KEY, chatLines, reconcileIntentsOf, managedConfig, readContent, runToEnd, startManagedUpstreams, uploadBatchFile, type ManagedUpstreams } from './managed-fixtures.ts';
 
 /** A group on the OpenAI simulator whose calls time out after 1 s (and are retried twice). */
 const SHORT_TIMEOUT_GROUP = 'gpt-4o-mini-short';
@@ -114,7 +114,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const rows = await survivor.services.database.kysely.selectFrom('batches').select('id').where('input_file_id', '=', fileId).execute();
         assert.equal(rows.length, 1, 'the batch was recorded before its provider was asked to create it');
         await leasesRunOut(survivor.services.database);
-        await survivor.jobs.reconciler.runOnce();
+        await reconcileIntentsOf(survivor, fileId);
         const listed = (await client.batches.list()).data.filter((b) => b.input_file_id === fileId);
         assert.equal(listed.length, 1, 'the batch the provider runs is tracked by Portico');
         const stored = await survivor.services.managed!.batchStore.getById(listed[0].id);
@@ -136,7 +136,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       try {
         const client = survivor.client();
         await leasesRunOut(survivor.services.database);
-        await survivor.jobs.reconciler.runOnce();
+        await reconcileIntentsOf(survivor, fileId);
         const listed = (await client.batches.list()).data.filter((b) => b.input_file_id === fileId);
         assert.equal(listed.length, 1);
         assert.equal(listed[0].status, 'failed');
@@ -188,7 +188,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(created.length, 1, 'the timed-out create was not sent twice');
 
         await leasesRunOut(portico.services.database);
-        await portico.jobs.reconciler.runOnce();
+        await reconcileIntentsOf(portico, file.id);
         const listed = (await client.batches.list()).data.filter((b) => b.input_file_id === file.id);
         assert.equal(listed.length, 1, 'the batch that did start is adopted');
         assert.equal((await portico.services.managed!.batchStore.getById(listed[0].id))?.providerBatchId, created[0].id);

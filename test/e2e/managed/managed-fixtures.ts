@@ -196,6 +196,28 @@ export async function runToEnd(client: OpenAI, upstreams: ManagedUpstreams, batc
   return batch;
 }
 
+/**
+ * Lets the reconciler settle the interrupted creates of batches on `inputFileId` (whose leases
+ * the test ran out) and waits until none is still being created. The instance's own reconciler
+ * may take an intent first: `runOnce` then skips it while the other finishes, so waiting on the
+ * row, not on `runOnce`, is what makes the outcome visible.
+ */
+export async function reconcileIntentsOf(portico: Pick<PorticoUnderTest, 'jobs' | 'services'>, inputFileId: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await portico.jobs.reconciler.runOnce();
+    const creating = await portico.services.database.kysely
+      .selectFrom('batches')
+      .select('id')
+      .where('input_file_id', '=', inputFileId)
+      .where('creating', '=', 1)
+      .execute();
+    if (creating.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the interrupted creates on ${inputFileId} were not settled within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function readContent(client: OpenAI, fileId: string): Promise<string> {
   const response = await client.files.content(fileId);
   return response.text();

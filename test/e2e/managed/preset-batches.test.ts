@@ -16,7 +16,7 @@ import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { MISTRAL_SIMULATOR_API_KEY, startMistralSimulator, type MistralSimulator } from '../../simulators/mistral-simulator.ts';
 import { startTogetherSimulator, TOGETHER_SIMULATOR_API_KEY, type TogetherSimulator } from '../../simulators/together-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../simulators/openai-simulator.ts';
-import { chatLines, parseJsonl, readContent, uploadBatchFile } from './managed-fixtures.ts';
+import { chatLines, parseJsonl, readContent, reconcileIntentsOf, uploadBatchFile } from './managed-fixtures.ts';
 
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
@@ -159,7 +159,7 @@ for (const dialect of ALL_DIALECTS) {
       assert.equal(together.batches.size, before + 1, 'created once, not retried blindly');
       const db = portico.services.database;
       await db.kysely.updateTable('batches').set({ lease_expires_at: 0 }).where('creating', '=', 1).execute();
-      await portico.jobs.reconciler.runOnce();
+      await reconcileIntentsOf(portico, input.id);
       const [row] = await db.kysely.selectFrom('batches').select(['status', 'creating']).where('input_file_id', '=', input.id).execute();
       assert.equal(row.status, 'failed');
       assert.ok(
