@@ -5,7 +5,9 @@
  * - Work: for each deployment with `in_progress` emulated batches, the engine keeps up to
  *   `batch_concurrency` lines running (per instance), leasing items from the database
  *   (`leaseItems`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share a batch;
- *   one process on SQLite). A finished line frees its slot and the next lease follows at once.
+ *   one process on SQLite). A few lines more than the free slots are leased ahead and held
+ *   ready (`readyAhead`): a finished call frees its slot and the next ready line starts in the
+ *   same turn, so slots do not sit idle while a lease query runs; fills top the ready lines up.
  * - Durability: each result is recorded under the item's lease (`completeItems`, grouped), so a line
  *   completes once; leases of running lines are renewed while their call lasts; a crashed
  *   instance's leases expire and its lines are leased again by whoever runs next. A result
@@ -38,6 +40,7 @@ import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
 import type { BatchRecord, BatchStore } from '../storage/batch-store.ts';
+import { nowSeconds } from '../storage/row-mapping.ts';
 import { ActiveBatches } from './batch-engine-batches.ts';
 import { runLeasedLine, type LineOutcome, type LineRunnerDeps } from './batch-engine-line.ts';
 import { BatchLineResults } from './batch-line-results.ts';
@@ -60,6 +63,12 @@ export interface BatchEngineOptions {
   liveTrafficShare?: number;
   /** Lines running at once per deployment when it sets no `batch_concurrency`. Default 8. */
   defaultConcurrency?: number;
+  /**
+   * Leased lines held ready per deployment, as a share of its concurrency (default 0.25, at
+   * least one line): they start the moment a call ends instead of after the next lease query.
+   * 0 leases only for free slots.
+   */
+  readyAhead?: number;
   /** Item lease, ms; renewed every third of it while a line runs. Default 60,000. */
   leaseMs?: number;
   /** How often the engine looks for new work and re-reads its batches, ms. Default 500. */
@@ -101,16 +110,25 @@ export interface BatchEngine {
 export const DEFAULT_BATCH_CONCURRENCY = 8;
 
 interface Lane {
+  deployment: Deployment;
   /** Upstream calls running now: what `batch_concurrency` bounds. */
   inFlight: number;
-  /** Lines leased and not yet recorded (calls running, plus answers being written). */
+  /** Lines leased and not yet recorded (ready, calls running, answers being written). */
   leased: number;
+  /** Leased lines waiting for a slot, oldest first. */
+  ready: ReadyLine[];
   /** Until when (ms) no line starts on the deployment (429, budget used up). */
   pausedUntil: number;
   /** Where the next fill starts among the owners of the deployment's batches. */
   rotation: number;
   /** Per owner, where its next turn starts among its batches. */
   ownerRotation: Map<string, number>;
+}
+
+interface ReadyLine {
+  item: BatchItemRecord;
+  /** The key whose limits the line counts against; null when its batch's key has none. */
+  limitedKeyId: string | null;
 }
 
 interface RunningLine {
@@ -152,6 +170,8 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #runningPerBatch = new Map<string, number>();
   readonly #warnedDeployments = new Set<string>();
   #stopped = true;
+  /** Set by `stop()`: ready lines are given back instead of started. */
+  #stopping = false;
   #filling: Promise<number> | undefined;
   #refillWanted = false;
   /** When a fill last looked for expired leases too (ms); fills in between lease pending lines only. */
@@ -181,7 +201,9 @@ class LeasedBatchEngine implements BatchEngine {
   }
 
   get running(): number {
-    return this.#running.size;
+    let ready = 0;
+    for (const lane of this.#lanes.values()) ready += lane.ready.length;
+    return this.#running.size + ready;
   }
 
   get calling(): number {
@@ -193,6 +215,7 @@ class LeasedBatchEngine implements BatchEngine {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#stopping = false;
     this.#lineDeps.results = new BatchLineResults(this.#options.items);
     this.#batches.invalidate();
     const every = (ms: number, task: () => void) => {
@@ -209,9 +232,11 @@ class LeasedBatchEngine implements BatchEngine {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#filling?.catch(() => undefined);
+    await this.#giveBackReady();
     const drained = Promise.allSettled([...this.#running.values()].map((line) => line.done));
     const drainMs = this.#options.drainMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
@@ -229,7 +254,8 @@ class LeasedBatchEngine implements BatchEngine {
     this.#batches.invalidate();
     this.#expiredCheckedAt = Number.NEGATIVE_INFINITY;
     await this.#fill();
-    await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+    // Ready lines start as running ones finish: wait until none is left of either.
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()].map((line) => line.done));
   }
 
   wake(): void {
@@ -266,20 +292,28 @@ class LeasedBatchEngine implements BatchEngine {
     // every running line of a batch, and a busy engine fills many times a second.
     this.#leaseExpired = now - this.#expiredCheckedAt >= this.#pollIntervalMs;
     if (this.#leaseExpired) this.#expiredCheckedAt = now;
-    for (const [deploymentId, batches] of await this.#batches.byDeployment(now)) {
+    const byDeployment = await this.#batches.byDeployment(now);
+    // Lanes whose every batch stopped running here keep no ready lines.
+    for (const [deploymentId, lane] of this.#lanes) if (!byDeployment.has(deploymentId)) await this.#dropReadyOfInactive(lane, []);
+    for (const [deploymentId, batches] of byDeployment) {
       const deployment = this.#options.router.deployment(deploymentId);
       if (!deployment) {
         this.#warnUnknownDeployment(deploymentId);
         continue;
       }
-      const lane = this.#laneOf(deploymentId);
-      const concurrency = deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
+      const lane = this.#laneOf(deployment);
+      await this.#dropReadyOfInactive(lane, batches);
+      const concurrency = this.#concurrencyOf(deployment);
+      const ahead = this.#readyAheadOf(concurrency);
       // A slot is free once its call is over, while its answer is still being written; answers
       // waiting to be written are bounded by the concurrency too (a slow database slows leasing).
-      const free = Math.min(concurrency - lane.inFlight, 2 * concurrency - lane.leased);
+      const free = Math.min(concurrency - lane.inFlight + ahead - lane.ready.length, 2 * concurrency + ahead - lane.leased);
       // Slots are refilled a few at a time (an eighth of the lane), so a busy lane costs one lease
       // query per several finished lines rather than one per line.
-      if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now) continue;
+      if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now) {
+        this.#startReady(lane);
+        continue;
+      }
       const admission = await this.#budgets.admitBatchRequests(deployment, free);
       if (admission.granted === 0) {
         lane.pausedUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);
@@ -292,8 +326,65 @@ class LeasedBatchEngine implements BatchEngine {
         if (leased < admission.granted) await this.#budgets.returnUnused(deployment, admission.granted - leased);
       }
       started += leased;
+      this.#startReady(lane);
     }
     return started;
+  }
+
+  #concurrencyOf(deployment: Deployment): number {
+    return deployment.batchConcurrency ?? this.#options.defaultConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  }
+
+  #readyAheadOf(concurrency: number): number {
+    const share = this.#options.readyAhead ?? 0.25;
+    return share <= 0 ? 0 : Math.max(1, Math.ceil(concurrency * share));
+  }
+
+  /** Starts ready lines while the lane has free slots and is not paused. */
+  #startReady(lane: Lane): void {
+    if (this.#stopping || lane.ready.length === 0 || lane.pausedUntil > Date.now()) return;
+    const concurrency = this.#concurrencyOf(lane.deployment);
+    while (lane.inFlight < concurrency && lane.ready.length > 0) {
+      const { item, limitedKeyId } = lane.ready.shift()!;
+      this.#dispatch(item, lane, limitedKeyId);
+    }
+  }
+
+  /**
+   * Ready lines of batches no longer running here (cancelled, expired, moved) go back to
+   * `pending` instead of starting: their batch's own settling (cancel, expiry) takes them there.
+   */
+  async #dropReadyOfInactive(lane: Lane, active: readonly BatchRecord[]): Promise<void> {
+    if (lane.ready.length === 0) return;
+    const ids = new Set(active.map((batch) => batch.id));
+    const keep: ReadyLine[] = [];
+    const drop: ReadyLine[] = [];
+    for (const line of lane.ready) (ids.has(line.item.batchId) ? keep : drop).push(line);
+    if (drop.length === 0) return;
+    lane.ready = keep;
+    await Promise.allSettled(drop.map((line) => this.#giveBack(line, lane)));
+  }
+
+  /** Gives every ready line back to `pending` (the engine stops). */
+  async #giveBackReady(): Promise<void> {
+    const all: Promise<void>[] = [];
+    for (const lane of this.#lanes.values()) {
+      const ready = lane.ready;
+      lane.ready = [];
+      for (const line of ready) all.push(this.#giveBack(line, lane));
+    }
+    await Promise.allSettled(all);
+  }
+
+  async #giveBack({ item }: ReadyLine, lane: Lane): Promise<void> {
+    try {
+      await this.#options.items.retryItem({ batchId: item.batchId, lineIndex: item.lineIndex }, { owner: this.#owner, attempt: item.attempts }, nowSeconds());
+    } catch {
+      // Its lease expires and whoever runs next leases it again.
+    } finally {
+      lane.leased -= 1;
+      this.#lineRecorded(item.batchId);
+    }
   }
 
   /**
@@ -351,30 +442,36 @@ class LeasedBatchEngine implements BatchEngine {
     } finally {
       if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(batch.keyId!, limits, allowed - items.length);
     }
+    const limitedKeyId = limits === undefined ? null : batch.keyId;
+    for (const item of items) {
+      lane.leased += 1;
+      this.#runningPerBatch.set(item.batchId, (this.#runningPerBatch.get(item.batchId) ?? 0) + 1);
+      lane.ready.push({ item, limitedKeyId });
+    }
     if (items.length < allowed) {
       this.#batches.markDrained(batch.id);
       if (!this.#runningPerBatch.has(batch.id)) this.#options.onBatchSettled?.(batch.id);
     }
-    for (const item of items) this.#dispatch(item, deployment, lane, limits === undefined ? null : batch.keyId);
     return items.length;
   }
 
-  #dispatch(item: BatchItemRecord, deployment: Deployment, lane: Lane, limitedKeyId: string | null): void {
+  /** Starts a leased line (counted in `lane.leased` and `#runningPerBatch` since its lease). */
+  #dispatch(item: BatchItemRecord, lane: Lane, limitedKeyId: string | null): void {
     const key = `${item.batchId}:${item.lineIndex}`;
     const controller = new AbortController();
     lane.inFlight += 1;
-    lane.leased += 1;
-    this.#runningPerBatch.set(item.batchId, (this.#runningPerBatch.get(item.batchId) ?? 0) + 1);
     let callOver = false;
     const freeSlot = () => {
       if (callOver) return;
       callOver = true;
       lane.inFlight -= 1;
+      // The next ready line takes the slot in this turn; the fill tops the ready lines up.
+      this.#startReady(lane);
       this.#kick();
     };
     const done = runLeasedLine(this.#lineDeps, {
       item,
-      deploymentId: deployment.id,
+      deploymentId: lane.deployment.id,
       limitedKeyId,
       lease: { owner: this.#owner, attempt: item.attempts },
       signal: controller.signal,
@@ -419,17 +516,20 @@ class LeasedBatchEngine implements BatchEngine {
     this.#options.logger.warn({ deployment_id: deploymentId }, 'batch engine: emulated batches wait for a deployment that is not in the config');
   }
 
-  #laneOf(deploymentId: string): Lane {
-    let lane = this.#lanes.get(deploymentId);
+  #laneOf(deployment: Deployment): Lane {
+    let lane = this.#lanes.get(deployment.id);
     if (!lane) {
-      lane = { inFlight: 0, leased: 0, pausedUntil: 0, rotation: 0, ownerRotation: new Map() };
-      this.#lanes.set(deploymentId, lane);
+      lane = { deployment, inFlight: 0, leased: 0, ready: [], pausedUntil: 0, rotation: 0, ownerRotation: new Map() };
+      this.#lanes.set(deployment.id, lane);
     }
+    // The config may have been reloaded with new settings for the deployment.
+    lane.deployment = deployment;
     return lane;
   }
 
   #renewLeases(): void {
-    for (const { item } of this.#running.values()) {
+    const ready = [...this.#lanes.values()].flatMap((lane) => lane.ready);
+    for (const { item } of [...this.#running.values(), ...ready]) {
       this.#options.items
         .renewLease({ batchId: item.batchId, lineIndex: item.lineIndex }, { owner: this.#owner, attempt: item.attempts }, this.#leaseMs)
         .catch(() => undefined);

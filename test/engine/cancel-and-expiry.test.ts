@@ -44,8 +44,10 @@ forEachDatabase('cancelling and expiring emulated batches', (ctx) => {
 
     const batch = await h.waitForStatus(id, ['cancelled']);
     const { output, errors } = await h.results(batch);
-    // The lines running at the cancel finished and kept their output.
-    assert.equal(output.length, atCancel.succeeded + atCancel.running);
+    // The lines whose calls were running at the cancel finished and kept their output; lines
+    // leased and held ready for a slot (also 'running' in the table) may end cancelled instead.
+    assert.ok(output.length >= atCancel.succeeded, `${output.length} lines output, ${atCancel.succeeded} done at the cancel`);
+    assert.ok(output.length <= atCancel.succeeded + atCancel.running, `${output.length} lines output, ${atCancel.succeeded + atCancel.running} done or leased at the cancel`);
     assert.ok(output.every((line) => line.response?.status_code === 200));
     assert.equal(errors.length, 20 - output.length);
     for (const line of errors) {

@@ -26,7 +26,8 @@ function ownerPrincipal(owner: string): Principal {
 forEachDatabase('fair share across owners', (ctx) => {
   let h: EngineHarness;
   before(async () => {
-    h = await startEngineHarness(ctx.db, MODEL_LIST);
+    // Lines per fill are counted: no lines leased ahead of free slots.
+    h = await startEngineHarness(ctx.db, MODEL_LIST, { engine: { readyAhead: 0 } });
   });
   after(async () => h.close());
 
