@@ -27,7 +27,7 @@ export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generat
 
 export interface CatalogueEntry {
   /** The provider LiteLLM infers for the bare name (`litellm_provider`), a registry name. */
-  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic';
+  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini';
   readonly mode: CatalogueMode;
   readonly maxInputTokens?: number;
   readonly maxOutputTokens?: number;
@@ -73,6 +73,25 @@ function claude(inputCost: number, outputCost: number, maxInput: number, maxOutp
     inputCostPerToken: inputCost,
     outputCostPerToken: outputCost,
     supports,
+  };
+}
+
+/**
+ * A Gemini API model, priced from Google's pricing page (https://ai.google.dev/gemini-api/docs/pricing,
+ * copied in docs/specs/gemini-api.md: paid tier, prompts up to 200k tokens), not from LiteLLM's file;
+ * batch prices are Google's (half).
+ */
+function gemini(mode: 'chat' | 'embedding', inputCost: number, outputCost: number, batchInputCost: number, batchOutputCost: number, maxInput: number, maxOutput?: number): CatalogueEntry {
+  return {
+    provider: 'gemini',
+    mode,
+    maxInputTokens: maxInput,
+    ...(maxOutput !== undefined && { maxOutputTokens: maxOutput }),
+    inputCostPerToken: inputCost,
+    outputCostPerToken: outputCost,
+    inputCostPerTokenBatches: batchInputCost,
+    outputCostPerTokenBatches: batchOutputCost,
+    ...(mode === 'chat' && { supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const }),
   };
 }
 
@@ -152,4 +171,11 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'claude-3-7-sonnet-20250219': claude(3e-6, 1.5e-5, 200_000, 64_000, REASONING),
   'claude-3-opus-20240229': claude(1.5e-5, 7.5e-5, 200_000, 4_096, TOOLS_VISION),
   'claude-3-haiku-20240307': claude(2.5e-7, 1.25e-6, 200_000, 4_096, TOOLS_VISION),
+  // Gemini API (`gemini/...`), from Google's pricing page (see `gemini` above)
+  'gemini-2.5-pro': gemini('chat', 1.25e-6, 1e-5, 6.25e-7, 5e-6, 1_048_576, 65_536),
+  'gemini-2.5-flash': gemini('chat', 3e-7, 2.5e-6, 1.5e-7, 1.25e-6, 1_048_576, 65_536),
+  'gemini-2.5-flash-lite': gemini('chat', 1e-7, 4e-7, 5e-8, 2e-7, 1_048_576, 65_536),
+  'gemini-2.0-flash': gemini('chat', 1e-7, 4e-7, 5e-8, 2e-7, 1_048_576, 8_192),
+  'gemini-2.0-flash-lite': gemini('chat', 7.5e-8, 3e-7, 3.75e-8, 1.5e-7, 1_048_576, 8_192),
+  'gemini-embedding-001': gemini('embedding', 1.5e-7, 0, 7.5e-8, 0, 2_048),
 };

@@ -129,3 +129,23 @@ describe('the model catalogue matches LiteLLM at its commit', () => {
     }
   });
 });
+
+describe('the Gemini entries match Google\'s pricing page (docs/specs/gemini-api.md)', () => {
+  it('gemini-2.5-flash: $0.30 / $2.50 per 1M tokens, batch $0.15 / $1.25, served by gemini/', () => {
+    const model = catalogueModel('gemini-2.5-flash');
+    assert.equal(model?.provider, 'gemini');
+    assert.equal(model?.inputCostPerToken, 0.3 / 1e6);
+    assert.equal(model?.outputCostPerToken, 2.5 / 1e6);
+    assert.equal(model?.inputCostPerTokenBatches, 0.15 / 1e6);
+    assert.equal(model?.outputCostPerTokenBatches, 1.25 / 1e6);
+  });
+
+  it('gemini-2.5-pro (up to 200k prompt tokens) and gemini-embedding-001', () => {
+    assert.deepEqual(
+      [catalogueModel('gemini-2.5-pro')?.inputCostPerToken, catalogueModel('gemini-2.5-pro')?.outputCostPerToken, catalogueModel('gemini-2.5-pro')?.outputCostPerTokenBatches],
+      [1.25 / 1e6, 10 / 1e6, 5 / 1e6],
+    );
+    assert.equal(catalogueModel('gemini-embedding-001')?.mode, 'embedding');
+    assert.equal(catalogueModel('gemini-embedding-001')?.inputCostPerTokenBatches, 0.075 / 1e6);
+  });
+});

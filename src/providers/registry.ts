@@ -8,6 +8,7 @@ import { mockProvider } from './mock/index.ts';
 import { openaiProvider } from './openai/index.ts';
 import { openaiCompatibleProviders } from './openai-compatible/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
+import { geminiProvider } from './gemini/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
@@ -15,6 +16,7 @@ const PROVIDERS: readonly Provider[] = [
   ...openaiCompatibleProviders,
   mockProvider,
   anthropicProvider,
+  geminiProvider,
 ];
 
 function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {

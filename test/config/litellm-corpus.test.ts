@@ -28,6 +28,7 @@ const ENV = {
   AZURE_API_KEY_EU: 'azure-eu',
   AZURE_API_KEY_CA: 'azure-ca',
   GROQ_API_KEY: 'gsk-groq',
+  GEMINI_API_KEY: 'gemini-key',
   FAKE_OPENAI_API_BASE: 'http://127.0.0.1:8090',
   LITELLM_MASTER_KEY: 'sk-master',
   REDIS_HOST: 'localhost',
@@ -74,7 +75,7 @@ const CORPUS: Record<string, Loads | Refused> = {
   'enterprise_config.yaml': { models: ['gpt-4'] },
   'hosted_litellm.yaml': { refused: /^YAML: Missing closing "quote/m },
   'load_balancer.yaml': { models: ['gpt-3.5-turbo'], skipped: ['model_list[3].litellm_params.model: mistralai'] },
-  'macos_optimized_config.yaml': { models: ['gpt-4', 'claude-3-opus', 'local-llama'], skipped: ['model_list[2].litellm_params.model: gemini'] },
+  'macos_optimized_config.yaml': { models: ['gpt-4', 'claude-3-opus', 'gemini-pro', 'local-llama'] },
   'multi_instance_simple_config.yaml': { models: ['fake-openai-endpoint'] },
   'oai_misc_config.yaml': {
     models: ['gpt-5-mini-end-user-test'],

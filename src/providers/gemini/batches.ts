@@ -1,0 +1,144 @@
+/**
+ * Gemini batch mode as Portico's `InlineBatchesCapability`: the lines arrive as OpenAI
+ * `BatchRequestInput`s with Portico's surrogate `custom_id`s, and this module stages them where
+ * Gemini wants them: inline in the create body for small batches, or as a JSONL file uploaded to
+ * the Files API for large ones (`batch-requests.ts`). Results (inline responses or the responses
+ * file) come back keyed by the same ids (`batch-results.ts`).
+ * (https://ai.google.dev/gemini-api/docs/batch-api, https://ai.google.dev/api/batch-api)
+ */
+import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
+import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import { badUpstreamResponse } from '../http/json-api.ts';
+import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
+import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
+import { batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
+import { deleteGeminiFile, downloadGeminiFile, uploadGeminiFile } from './files-upload.ts';
+import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
+import { isRecord } from './json.ts';
+
+export interface GeminiBatchesOptions {
+  model: string;
+  apiVersion: string;
+  /** Above this many bytes of create body, the requests go through the Files API. */
+  inlineMaxBytes: number;
+}
+
+const DISPLAY_NAME = 'portico-batch';
+
+export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: GeminiBatchesOptions): InlineBatchesCapability {
+  const version = options.apiVersion;
+  const encoder = new TextEncoder();
+  const encode = async function* (chunks: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) yield encoder.encode(chunk);
+  };
+
+  async function operationCall(method: 'GET' | 'POST', target: string, what: string, call: CallOptions | undefined, body?: { chunks: () => AsyncIterable<string>; bytes: number } | string): Promise<GeminiBatchOperation> {
+    const response = await sendGoogleRequest(endpoint, {
+      method,
+      target,
+      what,
+      body: body === undefined || typeof body === 'string' ? body : encode(body.chunks()),
+      contentLength: body === undefined || typeof body === 'string' ? undefined : body.bytes,
+      signal: call?.signal,
+      requestId: call?.requestId,
+      totalDeadline: true,
+    });
+    return operationOf(await readGoogleJson(response, endpoint, what), endpoint.deploymentId);
+  }
+
+  const batchPath = (id: string) => `/${version}/batches/${encodeURIComponent(id)}`;
+  const retrieve = (id: string, call?: CallOptions) => operationCall('GET', batchPath(id), 'batch retrieve', call);
+
+  return {
+    kind: 'inline',
+    maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
+    maxBytesPerBatch: MAX_BATCH_FILE_BYTES,
+
+    async create(input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+      // Gemini aims at 24 hours (and expires a batch after 48); OpenAI's only window is `24h`.
+      if (input.completionWindow !== '24h') {
+        throw new InvalidRequestError(`Gemini batches have a 24h target, not '${input.completionWindow}'.`, { param: 'completion_window' });
+      }
+      const staged = await stageBatchRequests({ endpoint: input.endpoint, lines: input.lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
+      const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
+      if (staged.mode === 'inline') {
+        const operation = await operationCall('POST', createPath, 'batch create', call, staged);
+        return { ...toProviderBatch(operation), warnings: staged.warnings };
+      }
+      const file = await uploadGeminiFile(endpoint, version, {
+        displayName: `${DISPLAY_NAME}-input`,
+        mimeType: 'application/jsonl',
+        bytes: staged.bytes,
+        chunks: () => encode(staged.chunks()),
+        signal: call?.signal,
+        requestId: call?.requestId,
+      });
+      try {
+        const operation = await operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName: file.name } } }));
+        return { ...toProviderBatch(operation), warnings: staged.warnings };
+      } catch (error) {
+        // Nothing half-made is left behind: the input file of a batch that was refused goes too.
+        await deleteGeminiFile(endpoint, version, file.name).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+      return toProviderBatch(await retrieve(providerBatchId, call));
+    },
+
+    async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+      const response = await sendGoogleRequest(endpoint, { method: 'POST', target: `${batchPath(providerBatchId)}:cancel`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+      await response.body.dump();
+      const batch = toProviderBatch(await retrieve(providerBatchId, call));
+      // Cancel answers `{}`; a batch that has not caught up yet is cancelling, not running.
+      return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+    },
+
+    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+      const operation = await retrieve(providerBatchId, call);
+      const status = mapGeminiBatchState(operation.metadata?.state);
+      if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
+        throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
+      }
+      const translation = { created: unixSecondsOf(operation.metadata?.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
+      const output = batchOutputOf(operation);
+      const answered = new Set<string>();
+      if (output?.inlinedResponses !== undefined) {
+        const requestKeys = (operation.metadata?.inputConfig?.requests?.requests ?? []).map((request) => request.metadata?.key);
+        for (const result of translateInlinedResponses(output.inlinedResponses.inlinedResponses ?? [], requestKeys, translation)) {
+          answered.add(result.customId);
+          yield result;
+        }
+      } else if (output?.responsesFile !== undefined) {
+        const file = await downloadGeminiFile(endpoint, version, output.responsesFile, { signal: call?.signal, requestId: call?.requestId });
+        for await (const result of parseResponsesFile(file.body, translation)) {
+          answered.add(result.customId);
+          yield result;
+        }
+      }
+      // A cancelled or expired batch answers for the requests it ran, if any; the others end
+      // cancelled / expired, one line each, as OpenAI's error file has them.
+      if (status !== 'cancelled' && status !== 'expired') return;
+      const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+      for await (const key of inputKeys(operation, call)) if (!answered.has(key)) yield { customId: key, outcome };
+    },
+  };
+
+  /** The keys of the batch's requests, from its input (inline requests, or the input file). */
+  async function* inputKeys(operation: GeminiBatchOperation, call: CallOptions | undefined): AsyncGenerator<string> {
+    const input = operation.metadata?.inputConfig;
+    for (const request of input?.requests?.requests ?? []) if (typeof request.metadata?.key === 'string') yield request.metadata.key;
+    if (typeof input?.fileName === 'string') {
+      const file = await downloadGeminiFile(endpoint, version, input.fileName, { signal: call?.signal, requestId: call?.requestId });
+      yield* keysOfInputFile(file.body);
+    }
+  }
+}
+
+function operationOf(body: unknown, deploymentId: string): GeminiBatchOperation {
+  if (!isRecord(body) || typeof body.name !== 'string' || !/^batches\//.test(body.name)) {
+    throw badUpstreamResponse('Gemini answered with something that is not a batch operation.', { deploymentId, isRetryable: false });
+  }
+  return body as unknown as GeminiBatchOperation;
+}
