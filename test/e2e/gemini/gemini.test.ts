@@ -1,0 +1,285 @@
+/**
+ * Issue 11's Gemini scenarios through Portico with the official `openai` SDK, against the Gemini
+ * API simulator, on SQLite and PostgreSQL: chat plain, streamed and with tools, embeddings, errors,
+ * upstream throttling absorbed; OpenAI batches run as Gemini batches (inline, and through the
+ * Files API) that complete with a failed line in the error file, are cancelled, or expire, with
+ * Portico's ids and the cost at Gemini's batch prices on the key's spend once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type OpenAI from 'openai';
+import { validateOpenAI } from '../../helpers/openai-schemas.ts';
+import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
+import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
+
+const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
+/** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
+const BATCH_INPUT_PRICE = 1.5e-7;
+const BATCH_OUTPUT_PRICE = 1.25e-6;
+
+async function config(sim: GeminiSimulator): Promise<string> {
+  const storage = await mkdtemp(join(tmpdir(), 'portico-gemini-'));
+  return `
+model_list:
+  - model_name: gemini
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      api_base: ${sim.url}
+      api_key: os.environ/GEMINI_E2E_KEY
+  - model_name: gemini-files
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      api_base: ${sim.url}/v1beta
+      api_key: os.environ/GEMINI_E2E_KEY
+      batch_inline_max_bytes: 64
+  - model_name: gemini-embed
+    litellm_params:
+      model: gemini/gemini-embedding-001
+      api_base: ${sim.url}
+      api_key: os.environ/GEMINI_E2E_KEY
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings:
+  num_retries: 3
+portico_settings:
+  files: { storage_dir: ${storage} }
+  batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
+`;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+async function runToEnd(client: OpenAI, sim: GeminiSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
+  let batch = await client.batches.retrieve(batchId);
+  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
+    await sim.advanceBatches();
+    batch = await client.batches.retrieve(batchId);
+  }
+  return batch;
+}
+
+async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
+  return {
+    output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
+    errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
+  };
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`Gemini through Portico (${dialect})`, () => {
+    let sim: GeminiSimulator;
+    let portico: PorticoUnderTest;
+    let client: OpenAI;
+
+    before(async () => {
+      sim = await startGeminiSimulator();
+      portico = await startPortico(await config(sim), { dialect, env: { ...process.env, GEMINI_E2E_KEY: GEMINI_SIMULATOR_API_KEY } });
+      client = portico.client();
+    });
+    after(async () => {
+      await portico?.close();
+      await sim?.close();
+    });
+
+    test('a chat completion is translated both ways, with the system instruction, the key header and usage', async () => {
+      const completion = await client.chat.completions.create({
+        model: 'gemini',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hello Gemini' },
+        ],
+        max_tokens: 100,
+      });
+      assert.equal(completion.object, 'chat.completion');
+      assert.equal(completion.choices[0].message.content, 'Hello Gemini');
+      assert.equal(completion.choices[0].finish_reason, 'stop');
+      assert.ok(completion.usage && completion.usage.prompt_tokens > 0 && completion.usage.completion_tokens > 0);
+      const sent = sim.requests.at(-1)!;
+      assert.equal(sent.path, '/v1beta/models/gemini-2.5-flash:generateContent');
+      assert.equal(sent.headers['x-goog-api-key'], GEMINI_SIMULATOR_API_KEY);
+      const body = sent.json as { systemInstruction: unknown; generationConfig: { maxOutputTokens: number } };
+      assert.deepEqual(body.systemInstruction, { parts: [{ text: 'Be brief.' }] });
+      assert.equal(body.generationConfig.maxOutputTokens, 100);
+    });
+
+    test('a repeated system instruction comes back as cached tokens, thinking as reasoning tokens', async () => {
+      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        { role: 'system', content: 'A long and stable system instruction for caching.' },
+        { role: 'user', content: 'think about it' },
+      ];
+      await client.chat.completions.create({ model: 'gemini', messages });
+      const second = await client.chat.completions.create({ model: 'gemini', messages });
+      assert.ok((second.usage?.prompt_tokens_details?.cached_tokens ?? 0) > 0);
+      assert.equal(second.usage?.completion_tokens_details?.reasoning_tokens, 5);
+    });
+
+    test('a streamed chat completion arrives chunk by chunk in OpenAI framing, with a usage chunk', async () => {
+      const stream = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'Stream this please' }], stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let chunks = 0;
+      let finish: string | null = null;
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      for await (const chunk of stream) {
+        chunks += 1;
+        text += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      assert.equal(text, 'Stream this please');
+      assert.ok(chunks > 2);
+      assert.equal(finish, 'stop');
+      assert.ok(usage && usage.completion_tokens > 0);
+      assert.equal(sim.requests.at(-1)!.query.alt, 'sse');
+    });
+
+    test('tools: a function call comes back as tool_calls, and its result goes back as a functionResponse', async () => {
+      const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+        { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+      ];
+      const first = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'please use tool for Paris' }], tools });
+      const call = first.choices[0].message.tool_calls?.[0];
+      assert.equal(first.choices[0].finish_reason, 'tool_calls');
+      assert.ok(call && call.type === 'function');
+      assert.equal(call.function.name, 'get_weather');
+      assert.deepEqual(JSON.parse(call.function.arguments), { city: 'please use tool for Paris' });
+      const second = await client.chat.completions.create({
+        model: 'gemini',
+        tools,
+        messages: [{ role: 'user', content: 'please use tool for Paris' }, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }, { role: 'user', content: 'thanks' }],
+      });
+      assert.equal(second.choices[0].message.content, 'thanks');
+      const sent = sim.requests.at(-1)!.json as { contents: Array<{ role: string; parts: Array<Record<string, unknown>> }> };
+      assert.deepEqual(sent.contents[2], { role: 'user', parts: [{ functionResponse: { id: call.id, name: 'get_weather', response: { content: 'sunny' } } }, { text: 'thanks' }] });
+    });
+
+    test('a JSON schema response_format is sent as responseSchema; what it drops is said in x-portico-warnings', async () => {
+      const response = await portico.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gemini',
+          messages: [{ role: 'user', content: 'as json' }],
+          response_format: { type: 'json_schema', json_schema: { name: 'echo', schema: { type: 'object', properties: { echo: { type: 'string' } }, additionalProperties: false } } },
+        }),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+      assert.deepEqual(JSON.parse(body.choices[0].message.content), { echo: 'as json' });
+      assert.match(response.headers.get('x-portico-warnings') ?? '', /additionalProperties/);
+      const sent = sim.requests.at(-1)!.json as { generationConfig: { responseMimeType: string; responseSchema: unknown } };
+      assert.equal(sent.generationConfig.responseMimeType, 'application/json');
+      assert.deepEqual(sent.generationConfig.responseSchema, { type: 'OBJECT', properties: { echo: { type: 'STRING' } }, propertyOrdering: ['echo'] });
+    });
+
+    test('embeddings go through batchEmbedContents, one vector per input', async () => {
+      const result = await client.embeddings.create({ model: 'gemini-embed', input: ['one', 'two'], dimensions: 16 });
+      assert.equal(result.object, 'list');
+      assert.equal(result.data.length, 2);
+      assert.equal(result.data[0].embedding.length, 16);
+      assert.ok(result.usage.prompt_tokens > 0);
+      assert.equal(sim.requests.at(-1)!.path, '/v1beta/models/gemini-embedding-001:batchEmbedContents');
+    });
+
+    test("Gemini errors keep their status in OpenAI's envelope", async () => {
+      await assert.rejects(client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'FAIL' }] }), (error: unknown) => {
+        const e = error as { status?: number; error?: { type?: string; code?: string } };
+        assert.equal(e.status, 400);
+        assert.equal(e.error?.type, 'invalid_request_error');
+        assert.equal(e.error?.code, 'invalid_argument');
+        return true;
+      });
+    });
+
+    test('upstream throttling (429 RESOURCE_EXHAUSTED) is absorbed by retries', async () => {
+      const before = sim.requests.length;
+      sim.failNext({ status: 429, count: 2, headers: { 'retry-after': '0' }, match: { path: /:generateContent$/ } });
+      const completion = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'after the storm' }] });
+      assert.equal(completion.choices[0].message.content, 'after the storm');
+      assert.equal(sim.requests.length - before, 3, 'two throttled attempts, then the answer');
+    });
+
+    test('an OpenAI batch runs as an inline Gemini batch: completed, the failed line in the error file, cost at batch prices once', async () => {
+      const key = await portico.generateKey({ user_id: `gemini-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const texts = ['first', 'FAIL', 'third'];
+      const file = await uploadBatchFile(payer, chatLines('gemini', { count: texts.length, text: (i) => texts[i], prefix: 'line with spaces & symbols' }));
+      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      assert.match(created.id, GATEWAY_BATCH_ID);
+      const upstream = [...sim.batches.values()].at(-1)!;
+      assert.ok('requests' in upstream.inputConfig, 'the requests went inline');
+      const done = await runToEnd(payer, sim, created.id);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+      assert.match(done.output_file_id ?? '', GATEWAY_FILE_ID);
+      assert.match(done.error_file_id ?? '', GATEWAY_FILE_ID);
+      const { output, errors } = await resultLines(payer, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['line with spaces & symbols-0', 'line with spaces & symbols-2'], 'the original custom_ids come back');
+      const first = output.find((l) => l.custom_id === 'line with spaces & symbols-0')!.response as { status_code: number; body: { object: string; choices: Array<{ message: { content: string } }> } };
+      assert.equal(first.status_code, 200);
+      assert.equal(first.body.object, 'chat.completion');
+      assert.equal(first.body.choices[0].message.content, 'first');
+      assert.deepEqual(errors.map((l) => l.custom_id), ['line with spaces & symbols-1']);
+      const failed = errors[0].response as { status_code: number; body: { error: { type: string } } };
+      assert.equal(failed.status_code, 400);
+      assert.equal(failed.body.error.type, 'invalid_request_error');
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
+      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
+      await portico.jobs.poller.runOnce();
+      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
+      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
+      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+    });
+
+    test('a batch over the inline limit is staged in the Gemini Files API and its responses file mapped back', async () => {
+      const file = await uploadBatchFile(client, chatLines('gemini-files', { count: 3, text: (i) => (i === 2 ? 'FAIL:429' : `file line ${i}`) }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const upstream = [...sim.batches.values()].at(-1)!;
+      const inputName = upstream.inputConfig.fileName as string;
+      assert.match(inputName, /^files\//, 'the requests went through the Files API');
+      assert.deepEqual(sim.files.get(inputName)!.bytes.toString('utf8').trim().split('\n').map((line) => JSON.parse(line).key), ['r0', 'r1', 'r2']);
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'completed');
+      const { output, errors } = await resultLines(client, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['request-0', 'request-1']);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.response as { status_code: number }).status_code]), [['request-2', 429]]);
+    });
+
+    test('a cancelled batch ends cancelled, every line in the error file as batch_cancelled', async () => {
+      const file = await uploadBatchFile(client, chatLines('gemini', { count: 3 }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const cancelling = await client.batches.cancel(created.id);
+      assert.ok(cancelling.status === 'cancelling' || cancelling.status === 'cancelled');
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'cancelled');
+      assert.ok(done.cancelled_at);
+      const { output, errors } = await resultLines(client, done);
+      assert.equal(output.length, 0);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['request-0', 'batch_cancelled'],
+        ['request-1', 'batch_cancelled'],
+        ['request-2', 'batch_cancelled'],
+      ]);
+    });
+
+    test('a batch Gemini expires ends expired, every line in the error file as batch_expired', async () => {
+      const file = await uploadBatchFile(client, chatLines('gemini-files', { count: 2 }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      await sim.advanceBatches();
+      sim.expireBatch([...sim.batches.keys()].at(-1)!);
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'expired');
+      assert.ok(done.expired_at);
+      const { errors } = await resultLines(client, done);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['request-0', 'batch_expired'],
+        ['request-1', 'batch_expired'],
+      ]);
+    });
+  });
+}
