@@ -114,31 +114,35 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   };
 }
 
-function bodyOf(req: SimRequest): Record<string, unknown> | SimReply {
-  if (req.jsonError || !isRecord(req.json)) return googleError(400, 'Invalid JSON payload received.');
-  return req.json;
+/** The request's JSON object, or Google's 400 for a body that is not one. */
+function parsedBody(req: SimRequest): { body: Record<string, unknown> } | { invalid: SimReply } {
+  return req.jsonError || !isRecord(req.json) ? { invalid: googleError(400, 'Invalid JSON payload received.') } : { body: req.json };
+}
+
+function errorReply(error: Record<string, unknown>): SimReply {
+  return { status: error.code as number, json: { error } };
 }
 
 function generateRoute(req: SimRequest, model: string, ctx: GenerateContext): SimReply {
-  const body = bodyOf(req);
-  if ('status' in body && typeof body.status === 'number') return body as SimReply;
-  const outcome = generate(model, body as Record<string, unknown>, ctx);
-  return 'error' in outcome ? { status: outcome.error.code as number, json: { error: outcome.error } } : { status: 200, json: outcome.response };
+  const parsed = parsedBody(req);
+  if ('invalid' in parsed) return parsed.invalid;
+  const outcome = generate(model, parsed.body, ctx);
+  return 'error' in outcome ? errorReply(outcome.error) : { status: 200, json: outcome.response };
 }
 
 function streamRoute(req: SimRequest, model: string, ctx: GenerateContext): SimReply {
-  const body = bodyOf(req);
-  if ('status' in body && typeof body.status === 'number') return body as SimReply;
-  const outcome = generate(model, body as Record<string, unknown>, ctx);
-  if ('error' in outcome) return { status: outcome.error.code as number, json: { error: outcome.error } };
+  const parsed = parsedBody(req);
+  if ('invalid' in parsed) return parsed.invalid;
+  const outcome = generate(model, parsed.body, ctx);
+  if ('error' in outcome) return errorReply(outcome.error);
   const chunks = streamChunks(outcome.response);
   if (req.query.alt !== 'sse') return { status: 200, json: chunks };
   return { status: 200, sse: chunks.map((chunk) => sseFrame(JSON.stringify(chunk))) };
 }
 
 function embedRoute(req: SimRequest, model: string, ctx: GenerateContext): SimReply {
-  const body = bodyOf(req);
-  if ('status' in body && typeof body.status === 'number') return body as SimReply;
-  const outcome = embed(model, body, ctx);
-  return 'error' in outcome ? { status: outcome.error.code as number, json: { error: outcome.error } } : { status: 200, json: outcome };
+  const parsed = parsedBody(req);
+  if ('invalid' in parsed) return parsed.invalid;
+  const outcome = embed(model, parsed.body, ctx);
+  return 'error' in outcome ? errorReply(outcome.error) : { status: 200, json: outcome };
 }
