@@ -53,7 +53,8 @@ export function geminiSettingsOf(deployment: Deployment): GeminiSettings {
 }
 
 function schemaFor(deployment: Deployment) {
-  return deployment.upstreamModel === '*' ? wildcardSettingsSchema : geminiSettingsSchema;
+  // `params.model`, not `upstreamModel`: each name the wildcard serves becomes a deployment of its own.
+  return deployment.params.model === '*' ? wildcardSettingsSchema : geminiSettingsSchema;
 }
 
 function rawSettings(deployment: Deployment): Record<string, unknown> {
