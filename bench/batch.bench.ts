@@ -5,9 +5,11 @@
  * 50 ms per answer, no concurrency limit) and Portico (`bin/portico.js`, a `hosted_vllm/`
  * deployment with `batch_concurrency: 64`, SQLite unless BENCH_DATABASE_URL says otherwise).
  * Then, through the official `openai` SDK:
- *   1. live chat requests one at a time, without a batch (baseline latency);
+ *   1. live chat requests one at a time, without a batch (baseline latency), through Portico
+ *      and then straight to the upstream;
  *   2. a 10,000-line batch: upload, create, poll until completed, while live requests keep
- *      going one at a time on the same deployment;
+ *      going one at a time on the same deployment, through Portico and straight to the upstream
+ *      in turn (the second shows what the upstream itself adds under the batch's load);
  *   3. the output file is downloaded and checked (every custom_id exactly once).
  * Reports lines per second against the ideal (concurrency / latency), the gateway's peak RSS
  * during the batch, and live latency during the batch versus without it. Writes
@@ -21,6 +23,7 @@
  * | BENCH_DATABASE_URL | SQLite in a temp dir | e.g. postgres://postgres@127.0.0.1:5432/bench (must exist) |
  * | BENCH_MAX_S | 600 | hard stop |
  * | BENCH_PORTICO_NODE_ARGS | | extra node flags for Portico, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` |
+ * | BENCH_TRACE | | 1: the batch's status and counts at each poll, and each live request over 1.2x the baseline p99, on stderr |
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,10 +123,26 @@ async function main(): Promise<number> {
     },
     1,
   );
+  // The same live request sent straight to the upstream: what the upstream itself adds under
+  // the batch's load, so that the gateway's own share of the live latency can be read off.
+  const direct = createBenchClient(
+    {
+      origin: upstream.origin,
+      path: '/v1/chat/completions',
+      request: {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'A live question.' }] }),
+      },
+    },
+    1,
+  );
 
   process.stdout.write(`bench:batch: ${fmtInt(LINES)} lines, upstream ${LATENCY_MS} ms per answer, batch_concurrency ${CONCURRENCY}, ${portico.database}\n`);
   await live.timeRequests({ count: 20, concurrency: 1, until: 'complete' }); // warm-up
   const baseline = await live.timeRequests({ count: LIVE_BASELINE, concurrency: 1, until: 'complete' });
+  const directBaseline = await direct.timeRequests({ count: LIVE_BASELINE, concurrency: 1, until: 'complete' });
+  const slowAfterMs = summarizeLatencies(baseline.latenciesMs).p99Ms;
 
   const uploadStarted = Date.now();
   const file = await client.files.create({ file: await toFile(batchJsonl(), 'bench.jsonl'), purpose: 'batch' });
@@ -142,6 +161,7 @@ async function main(): Promise<number> {
   // loop's last block of requests, which may still be running (up to five live calls later).
   let finishedSeenAt: number | undefined;
   const duringBatch: number[] = [];
+  const directDuringBatch: number[] = [];
   let liveErrors = 0;
 
   const poll = (async () => {
@@ -159,9 +179,15 @@ async function main(): Promise<number> {
   })();
   const liveLoop = (async () => {
     while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      const runAt = Date.now() - createdAt;
       const run = await live.timeRequests({ count: 5, concurrency: 1, until: 'complete' });
+      // Live requests over the aim (1.2x the p99 without a batch), with when their block began.
+      if (process.env.BENCH_TRACE) for (const ms of run.latenciesMs) if (ms > 1.2 * slowAfterMs) process.stderr.write(`slow live request: ${ms.toFixed(1)} ms, in the block begun ${runAt} ms after the create\n`);
       duringBatch.push(...run.latenciesMs);
       liveErrors += run.errors;
+      const straight = await direct.timeRequests({ count: 5, concurrency: 1, until: 'complete' });
+      directDuringBatch.push(...straight.latenciesMs);
+      liveErrors += straight.errors;
     }
   })();
   await Promise.all([poll, liveLoop]);
@@ -176,6 +202,7 @@ async function main(): Promise<number> {
   const unique = new Set(outputIds).size;
   const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as { requests: number; maxInFlight: number; averageInFlight: number };
   await live.close();
+  await direct.close();
 
   const ideal = CONCURRENCY / (LATENCY_MS / 1000);
   const engineSeconds = ((linesDoneAt ?? finishedAt) - (firstProgressAt ?? createdAt)) / 1000;
@@ -183,6 +210,8 @@ async function main(): Promise<number> {
   const endToEndRate = LINES / ((finishedAt - createdAt) / 1000);
   const base = summarizeLatencies(baseline.latenciesMs);
   const during = summarizeLatencies(duringBatch);
+  const directBase = summarizeLatencies(directBaseline.latenciesMs);
+  const directDuring = summarizeLatencies(directDuringBatch);
 
   process.stdout.write('\nBatch\n');
   process.stdout.write(
@@ -205,7 +234,19 @@ async function main(): Promise<number> {
   process.stdout.write('\nLive requests on the same deployment (one at a time)\n');
   const row = (name: string, s: LatencySummary, errors: number) => [name, fmtInt(s.count), fmtMs(s.p50Ms), fmtMs(s.p90Ms), fmtMs(s.p99Ms), fmtMs(s.maxMs), fmtInt(errors)];
   process.stdout.write(
-    formatTable(['', 'requests', 'p50', 'p90', 'p99', 'max', 'errors'], [row('without a batch', base, baseline.errors), row('during the batch', during, liveErrors)]) + '\n',
+    formatTable(
+      ['', 'requests', 'p50', 'p90', 'p99', 'max', 'errors'],
+      [
+        row('without a batch', base, baseline.errors),
+        row('during the batch', during, liveErrors),
+        row('straight to the upstream, without a batch', directBase, directBaseline.errors),
+        row('straight to the upstream, during the batch', directDuring, 0),
+      ],
+    ) + '\n',
+  );
+  process.stdout.write(
+    `live p99 during / without the batch: through Portico ${(during.p99Ms / base.p99Ms).toFixed(2)}x, straight to the upstream ${(directDuring.p99Ms / directBase.p99Ms).toFixed(2)}x; ` +
+      `Portico's own part of the live p99 (through minus straight): ${fmtMs(base.p99Ms - directBase.p99Ms)} without, ${fmtMs(during.p99Ms - directDuring.p99Ms)} during the batch\n`,
   );
 
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
@@ -231,6 +272,8 @@ async function main(): Promise<number> {
         liveWithoutBatch: base,
         liveDuringBatch: during,
         liveErrorsDuringBatch: liveErrors,
+        directWithoutBatch: directBase,
+        directDuringBatch: directDuring,
       },
       null,
       2,

@@ -117,8 +117,15 @@ interface Lane {
   leased: number;
   /** Leased lines waiting for a slot, oldest first. */
   ready: ReadyLine[];
-  /** Until when (ms) no line starts on the deployment (429, budget used up). */
+  /** A slice of ready lines is due to start in the next turn of the event loop. */
+  sliceScheduled: boolean;
+  /** Until when (ms) no line starts on the deployment: it answered 429. */
   pausedUntil: number;
+  /**
+   * Until when (ms) no more lines are leased: the deployment's batch share of rpm/tpm is used up.
+   * Lines already leased (and so admitted) still start.
+   */
+  budgetWaitUntil: number;
   /** Where the next fill starts among the owners of the deployment's batches. */
   rotation: number;
   /** Per owner, where its next turn starts among its batches. */
@@ -310,13 +317,13 @@ class LeasedBatchEngine implements BatchEngine {
       const free = Math.min(concurrency - lane.inFlight + ahead - lane.ready.length, 2 * concurrency + ahead - lane.leased);
       // Slots are refilled a few at a time (an eighth of the lane), so a busy lane costs one lease
       // query per several finished lines rather than one per line.
-      if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now) {
+      if (free <= 0 || (lane.inFlight > 0 && free < Math.ceil(concurrency / 8)) || lane.pausedUntil > now || lane.budgetWaitUntil > now) {
         this.#startReady(lane);
         continue;
       }
       const admission = await this.#budgets.admitBatchRequests(deployment, free);
       if (admission.granted === 0) {
-        lane.pausedUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);
+        lane.budgetWaitUntil = Date.now() + Math.min(admission.retryAfterMs, 5_000);
         continue;
       }
       let leased = 0;
@@ -340,13 +347,26 @@ class LeasedBatchEngine implements BatchEngine {
     return share <= 0 ? 0 : Math.max(1, Math.ceil(concurrency * share));
   }
 
-  /** Starts ready lines while the lane has free slots and is not paused. */
+  /**
+   * Starts ready lines while the lane has free slots and is not paused, an eighth of the lane per
+   * turn of the event loop: a batch starting 64 lines at once would otherwise build and send them
+   * in one go, and their answers would come back in one wave, each time holding up the live
+   * requests that arrive meanwhile. In steady state a finished call starts one line.
+   */
   #startReady(lane: Lane): void {
     if (this.#stopping || lane.ready.length === 0 || lane.pausedUntil > Date.now()) return;
     const concurrency = this.#concurrencyOf(lane.deployment);
-    while (lane.inFlight < concurrency && lane.ready.length > 0) {
+    const slice = Math.ceil(concurrency / 8);
+    for (let started = 0; started < slice && lane.inFlight < concurrency && lane.ready.length > 0; started++) {
       const { item, limitedKeyId } = lane.ready.shift()!;
       this.#dispatch(item, lane, limitedKeyId);
+    }
+    if (lane.inFlight < concurrency && lane.ready.length > 0 && !lane.sliceScheduled) {
+      lane.sliceScheduled = true;
+      setImmediate(() => {
+        lane.sliceScheduled = false;
+        this.#startReady(lane);
+      });
     }
   }
 
@@ -519,7 +539,7 @@ class LeasedBatchEngine implements BatchEngine {
   #laneOf(deployment: Deployment): Lane {
     let lane = this.#lanes.get(deployment.id);
     if (!lane) {
-      lane = { deployment, inFlight: 0, leased: 0, ready: [], pausedUntil: 0, rotation: 0, ownerRotation: new Map() };
+      lane = { deployment, inFlight: 0, leased: 0, ready: [], sliceScheduled: false, pausedUntil: 0, budgetWaitUntil: 0, rotation: 0, ownerRotation: new Map() };
       this.#lanes.set(deployment.id, lane);
     }
     // The config may have been reloaded with new settings for the deployment.

@@ -21,7 +21,7 @@ export interface ItemLoaderDeps {
   blobs: BlobStore;
 }
 
-const INSERT_CHUNK = 500;
+const INSERT_CHUNK = 100;
 
 /** Loads the items; answers the reason the batch cannot run when the input is unreadable. */
 export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, lineModel: string): Promise<BatchErrorItem | null> {
