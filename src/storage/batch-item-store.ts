@@ -375,10 +375,12 @@ export class BatchItemStore {
   /**
    * Every item of the batch in line order, without its request, read page by page (keyset on
    * `line_index`), so writing a 50,000-line output file holds one page in memory and no
-   * connection between pages.
+   * connection between pages. `states` keeps only items in those states (an output file's pass
+   * need not read, and parse, the lines of the error file).
    */
-  async *iterateResults(batchId: string, options: { pageSize?: number } = {}): AsyncGenerator<BatchItemResult> {
+  async *iterateResults(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResult> {
     const pageSize = Math.max(1, options.pageSize ?? 250);
+    const states = options.states;
     let after = -1;
     for (;;) {
       const rows = await this.#db.kysely
@@ -400,6 +402,7 @@ export class BatchItemStore {
         ])
         .where('batch_id', '=', batchId)
         .where('line_index', '>', after)
+        .$if(states !== undefined, (query) => query.where('state', 'in', states!))
         .orderBy('line_index')
         .limit(pageSize)
         .execute();

@@ -175,7 +175,9 @@ forEachDatabase('batch item store', (ctx) => {
       const got = await store.leaseItems(batchId, 'w', 9, 60_000);
       if (got.length === 0) break;
       for (const item of got) {
-        await store.completeItem(item, { owner: 'w', attempt: item.attempts }, { state: 'succeeded', result: { line: item.lineIndex } });
+        // Every fifth line fails: the error file's pass reads only those.
+        const state = item.lineIndex % 5 === 0 ? 'failed' : 'succeeded';
+        await store.completeItem(item, { owner: 'w', attempt: item.attempts }, { state, result: { line: item.lineIndex } });
       }
     }
     const read = [];
@@ -187,6 +189,9 @@ forEachDatabase('batch item store', (ctx) => {
     assert.deepEqual(read[42].result, { line: 42 });
     assert.equal(read[42].customId, 'request-42');
     assert.ok(!('request' in read[0]));
+    const failed = [];
+    for await (const item of store.iterateResults(batchId, { pageSize: 3, states: ['failed', 'cancelled'] })) failed.push(item.lineIndex);
+    assert.deepEqual(failed, Array.from({ length: 10 }, (_, i) => i * 5), 'only the items in the given states, in line order, across pages');
     assert.equal(await store.deleteItems(batchId), 50);
   });
 

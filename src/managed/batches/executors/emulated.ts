@@ -96,11 +96,11 @@ export class EmulatedExecutor implements BatchExecutor {
     return { output: this.#lines(batch.id, 'output'), error: this.#lines(batch.id, 'error') };
   }
 
-  /** One pass over the items in line order, yielding the lines of one file. */
+  /** One pass over the items of one file, in line order, yielding its lines. */
   async *#lines(batchId: string, file: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
-    for await (const item of this.#deps.items.iterateResults(batchId)) {
+    for await (const item of this.#deps.items.iterateResults(batchId, { states: file === 'output' ? OUTPUT_STATES : ERROR_STATES })) {
       const line = resultLine(item);
-      if (line && (item.state === 'succeeded') === (file === 'output')) yield line;
+      if (line) yield line;
     }
   }
 
@@ -108,6 +108,10 @@ export class EmulatedExecutor implements BatchExecutor {
     return emulatedProgress(situation, unixSeconds());
   }
 }
+
+/** Items whose lines go to the output file, and to the error file. */
+const OUTPUT_STATES = ['succeeded'] as const;
+const ERROR_STATES = ['failed', 'cancelled', 'expired'] as const;
 
 function resultLine(item: BatchItemResult): BatchOutputLine | null {
   switch (item.state) {
