@@ -28,5 +28,12 @@ if (major < 24) {
 // stripper nor parse the sources again.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-const { main } = await import('../src/cli.ts');
-await main(process.argv.slice(2));
+// `portico batch ...` is the batch CLI (src/batch-cli/), loaded only for that subcommand.
+const args = process.argv.slice(2);
+if (args[0] === 'batch') {
+  const { main } = await import('../src/batch-cli/main.ts');
+  await main(args.slice(1));
+} else {
+  const { main } = await import('../src/cli.ts');
+  await main(args);
+}

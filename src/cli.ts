@@ -13,6 +13,8 @@ export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 4000;
 
 export const HELP_TEXT = `Usage: portico --config FILE [--port N] [--host H]
+       portico batch COMMAND ...   (submit, watch, status, list, cancel, download, retry-failed;
+                                    "portico batch --help")
 
 An OpenAI-compatible LLM gateway. Reads a LiteLLM-format proxy config.
 
