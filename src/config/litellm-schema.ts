@@ -229,6 +229,24 @@ export const databaseSettingsSchema = z.looseObject({
   query_timeout_seconds: nonNegativeNumber.nullish(),
 });
 
+/** A webhook receiver (issue 12): where events go, the Standard Webhooks secret, which events. */
+export const webhookEndpointSchema = z.looseObject({
+  url: text,
+  /** `whsec_` + base64, as the openai SDK's `webhooks.unwrap` and `standardwebhooks` expect. */
+  secret: text,
+  /** Event types wanted; absent: all of them. */
+  events: z.array(text).nullish(),
+});
+
+/** How the outbox delivers: retries with exponential backoff until delivered or given up. */
+export const webhookDeliverySchema = z.looseObject({
+  retry_first_seconds: positiveNumber.nullish(),
+  retry_max_seconds: positiveNumber.nullish(),
+  give_up_after_hours: positiveNumber.nullish(),
+  timeout_seconds: positiveNumber.nullish(),
+  poll_interval_ms: positiveInt.nullish(),
+});
+
 export const porticoSettingsSchema = z.looseObject({
   /** Refuse entries Portico cannot serve (a provider it lacks) instead of skipping them with a warning. */
   strict_config: z.boolean().nullish(),
@@ -236,6 +254,8 @@ export const porticoSettingsSchema = z.looseObject({
   batch: batchSettingsSchema.nullish(),
   server: serverSettingsSchema.nullish(),
   database: databaseSettingsSchema.nullish(),
+  webhooks: z.array(webhookEndpointSchema).nullish(),
+  webhook_delivery: webhookDeliverySchema.nullish(),
 });
 
 /** LiteLLM's named credentials, referenced by `litellm_params.litellm_credential_name`. */

@@ -16,7 +16,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
-import type { AzureBlobSettings, BatchSettings, DatabaseSettings, FilesSettings, PorticoConfig, RouterSettings, S3BlobSettings, ServerSettings } from './types.ts';
+import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -45,6 +45,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
     s3: Object.freeze({ partBytes: 5 * MB, queueSize: 2 }),
     azureBlob: Object.freeze({ blockBytes: 4 * MB, concurrency: 2 }),
   }),
+  // Retries at 5 s, 10 s, 20 s, ... up to an hour apart, for a day.
+  webhooks: Object.freeze({ retryFirstSeconds: 5, retryMaxSeconds: 3600, giveUpAfterHours: 24, timeoutSeconds: 10, pollIntervalMs: 1000 }),
   batch: Object.freeze({
     refreshAfterSeconds: 2,
     pollIntervalMs: 1000,
@@ -196,6 +198,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const databaseUrl = databaseUrlOf(file, problems);
   const redisUrl = redisUrlOf(file, problems);
   const files = filesSettingsOf(file, problems);
+  const webhooks = webhookSettingsOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -208,6 +211,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     batch: batchSettingsOf(file),
     server: serverSettingsOf(file),
     database: databaseSettingsOf(file),
+    webhooks,
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -508,6 +512,46 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
+  };
+}
+
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+function webhookSettingsOf(file: ConfigFile, problems: ConfigProblems): WebhookSettings {
+  const delivery = file.portico_settings?.webhook_delivery ?? {};
+  const defaults = CONFIG_DEFAULTS.webhooks;
+  const endpoints: WebhookEndpoint[] = [];
+  (file.portico_settings?.webhooks ?? []).forEach((endpoint, index) => {
+    const path = ['portico_settings', 'webhooks', index];
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint.url);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      problems.error([...path, 'url'], `"${endpoint.url}" is not an http(s) URL`);
+      return;
+    }
+    if (!WEBHOOK_SECRET.test(endpoint.secret) || Buffer.from(endpoint.secret.slice('whsec_'.length), 'base64').length < 16) {
+      problems.error([...path, 'secret'], 'must be a Standard Webhooks secret: "whsec_" and at least 16 bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`)');
+      return;
+    }
+    const events = endpoint.events ?? [...WEBHOOK_EVENT_TYPES];
+    const unknown = events.filter((event) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event));
+    if (unknown.length > 0) {
+      problems.error([...path, 'events'], `unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${WEBHOOK_EVENT_TYPES.join(', ')}`);
+      return;
+    }
+    endpoints.push({ url: url.toString(), secret: endpoint.secret, events: events as WebhookEventType[] });
+  });
+  return {
+    endpoints,
+    retryFirstMs: (delivery.retry_first_seconds ?? defaults.retryFirstSeconds) * 1000,
+    retryMaxMs: (delivery.retry_max_seconds ?? defaults.retryMaxSeconds) * 1000,
+    giveUpAfterMs: (delivery.give_up_after_hours ?? defaults.giveUpAfterHours) * 3600 * 1000,
+    timeoutMs: (delivery.timeout_seconds ?? defaults.timeoutSeconds) * 1000,
+    pollIntervalMs: delivery.poll_interval_ms ?? defaults.pollIntervalMs,
   };
 }
 

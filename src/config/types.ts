@@ -164,6 +164,33 @@ export interface PorticoConfig {
   readonly batch: BatchSettings;
   readonly server: ServerSettings;
   readonly database: DatabaseSettings;
+  readonly webhooks: WebhookSettings;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
+}
+
+/** The event types Portico sends to webhooks (OpenAI's batch event names, and budget events). */
+export const WEBHOOK_EVENT_TYPES = Object.freeze(['batch.completed', 'batch.failed', 'batch.expired', 'batch.cancelled', 'budget.soft_exceeded', 'budget.exceeded'] as const);
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookEndpoint {
+  readonly url: string;
+  /** `whsec_...` (Standard Webhooks). */
+  readonly secret: string;
+  /** The event types sent to it. */
+  readonly events: readonly WebhookEventType[];
+}
+
+/** `portico_settings.webhooks` and `portico_settings.webhook_delivery`. */
+export interface WebhookSettings {
+  readonly endpoints: readonly WebhookEndpoint[];
+  /** First retry after this long; doubled per attempt (with jitter) up to `retryMaxMs`. */
+  readonly retryFirstMs: number;
+  readonly retryMaxMs: number;
+  /** An event not delivered within this long of its creation is marked failed. */
+  readonly giveUpAfterMs: number;
+  /** One delivery attempt may take this long. */
+  readonly timeoutMs: number;
+  /** How often the outbox looks for due deliveries. */
+  readonly pollIntervalMs: number;
 }

@@ -10,6 +10,7 @@ import { createBatchPoller } from './batch-poller.ts';
 import { createBatchReconciler } from './batch-reconciler.ts';
 import { createFileJanitor } from './file-janitor.ts';
 import type { PeriodicJob } from './periodic-job.ts';
+import { createWebhookDelivery, type WebhookDeliveryJob } from '../webhooks/webhook-delivery.ts';
 
 export interface BackgroundJob {
   readonly name: string;
@@ -24,6 +25,8 @@ export interface BackgroundJobs {
   readonly janitor: PeriodicJob;
   /** Settles batches whose create was interrupted. */
   readonly reconciler: PeriodicJob;
+  /** Delivers the webhook outbox (idle without endpoints). */
+  readonly webhooks: WebhookDeliveryJob;
   readonly all: readonly BackgroundJob[];
   start(): void;
   stop(): Promise<void>;
@@ -33,11 +36,14 @@ export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServ
   const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
   const janitor = createFileJanitor(managed.deletion, logger);
   const reconciler = createBatchReconciler({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger });
-  const all: BackgroundJob[] = [poller, janitor, reconciler, ...extra];
+  const webhooks = createWebhookDelivery({ store: managed.webhookStore, settings: config.webhooks, logger, instanceId: managed.instanceId });
+  managed.webhooks.onWritten(() => webhooks.wake());
+  const all: BackgroundJob[] = [poller, janitor, reconciler, ...(config.webhooks.endpoints.length > 0 ? [webhooks] : []), ...extra];
   return {
     poller,
     janitor,
     reconciler,
+    webhooks,
     all,
     start: () => all.forEach((job) => job.start()),
     stop: async () => {

@@ -3,6 +3,8 @@
  * database, the local blob store, the executors (chosen per deployment by capability) and the
  * synchroniser shared by retrieves and the background poller.
  */
+import { WebhookStore } from '../storage/webhook-store.ts';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FilesSettings, PorticoConfig } from '../config/types.ts';
@@ -32,6 +34,10 @@ export interface ManagedServices {
   readonly deletion: FileDeletionDeps;
   /** This process, in lease owners. */
   readonly instanceId: string;
+  /** Events for webhooks (`batch.completed`, ...), written where they happen. */
+  readonly webhooks: WebhookOutbox;
+  /** The outbox's rows, delivered by the webhook delivery job. */
+  readonly webhookStore: WebhookStore;
 }
 
 export interface ManagedServicesInput {
@@ -102,8 +108,19 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     new NativeInlineExecutor({ router, blobs, files: fileStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
-  const synchronizer = new BatchSynchronizer({ router, batches: batchStore, blobs, executors, files: config.files, logger, instanceId });
+  const webhookStore = new WebhookStore(database);
+  const webhooks = new WebhookOutbox(webhookStore, config.webhooks);
+  const synchronizer = new BatchSynchronizer({
+    router,
+    batches: batchStore,
+    blobs,
+    executors,
+    files: config.files,
+    logger,
+    instanceId,
+    ...(webhooks.enabled && { onBatchEnded: (batchId, status) => webhooks.batchEnded(batchId, status) }),
+  });
   const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
   const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });
-  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId };
+  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore };
 }

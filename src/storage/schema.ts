@@ -164,4 +164,35 @@ export interface DatabaseSchema {
   batch_items: BatchItemsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+/** One event for one endpoint in the webhook outbox (migration 0011); times in Unix seconds. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_url: string;
+  payload: string;
+  created_at: number;
+  /** pending, delivered, failed (given up). */
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  finished_at: number | null;
+}
+
+/** One delivery attempt of a webhook (migration 0011). */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
 }

@@ -30,6 +30,11 @@ export interface BatchSyncDeps {
   logger: Logger;
   /** Identifies this process in lease owners. */
   instanceId: string;
+  /**
+   * Told when a batch reaches its terminal status, before that status is stored: a crash in
+   * between tells it again at the next finalisation (the webhook outbox writes an event once).
+   */
+  onBatchEnded?: (batchId: string, status: BatchStatus) => Promise<void>;
 }
 
 /**
@@ -202,6 +207,7 @@ export class BatchSynchronizer {
     const cost = deployment ? batchCost(usage, deployment.pricing) : 0;
     await batches.recordCostOnce(batch.id, cost, batch.keyId);
 
+    await this.#deps.onBatchEnded?.(batch.id, progress.status);
     const fields = progressFields(batch, progress);
     const counts = progress.requestCounts.total > 0 ? {} : { requestTotal: (output?.lines ?? 0) + (error?.lines ?? 0), requestCompleted: output?.lines ?? 0, requestFailed: error?.lines ?? 0 };
     await batches.update(batch.id, { ...fields, ...counts, ...terminalTimestamps(batch, progress, now), status: progress.status, usage, nextSyncAt: null }, { leaseOwner: owner });

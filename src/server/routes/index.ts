@@ -10,5 +10,6 @@ import { fileRoutes } from './files.ts';
 import { keyRoutes } from './keys.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
+import { webhookRoutes } from './webhooks.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes, webhookRoutes];

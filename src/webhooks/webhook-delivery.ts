@@ -1,0 +1,132 @@
+/**
+ * Delivers the webhook outbox: a periodic job on every instance that leases due deliveries
+ * (`WebhookStore.claimDue`: one instance per delivery at a time), POSTs each event signed for its
+ * endpoint, and records the attempt. A 2xx answer delivers it; anything else (another status, a
+ * timeout, a refused connection) schedules a retry with exponential backoff and jitter, until
+ * the event is older than `giveUpAfterMs` and is marked failed. Redirects are not followed, and
+ * at most a few KiB of an answer are read.
+ */
+import { Agent, request } from 'undici';
+import type { WebhookSettings } from '../config/types.ts';
+import { PeriodicJob } from '../jobs/periodic-job.ts';
+import type { Logger } from '../observability/logger.ts';
+import { nowSeconds } from '../storage/row-mapping.ts';
+import type { AttemptOutcome, WebhookDelivery, WebhookStore } from '../storage/webhook-store.ts';
+import { signedHeaders } from './webhook-signing.ts';
+
+/** Deliveries leased per pass, and sent at once. */
+const BATCH_SIZE = 16;
+/** Of an answer, this much is read (and kept in the attempt's error on failure). */
+const MAX_ANSWER_BYTES = 4096;
+
+export interface WebhookDeliveryDeps {
+  store: WebhookStore;
+  settings: WebhookSettings;
+  logger: Logger;
+  instanceId: string;
+  /** Jitter factor source, [0, 1) (tests pin it). */
+  random?: () => number;
+}
+
+/** The wait before the retry after `attempts` failed attempts: doubling, capped, +-20% jitter. */
+export function retryDelayMs(attempts: number, settings: Pick<WebhookSettings, 'retryFirstMs' | 'retryMaxMs'>, random: () => number = Math.random): number {
+  const base = Math.min(settings.retryMaxMs, settings.retryFirstMs * 2 ** Math.max(0, attempts - 1));
+  return base * (0.8 + 0.4 * random());
+}
+
+export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliveryJob {
+  const owner = `${deps.instanceId}:webhooks`;
+  const agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, connect: { timeout: deps.settings.timeoutMs } });
+  const secrets = new Map(deps.settings.endpoints.map((endpoint) => [endpoint.url, endpoint.secret]));
+  const leaseMs = deps.settings.timeoutMs * 2 + 5_000;
+  const job = new PeriodicJob('webhook-delivery', deps.settings.pollIntervalMs, deps.logger, async () => {
+    if (secrets.size === 0) return false;
+    const due = await deps.store.claimDue(owner, BATCH_SIZE, leaseMs);
+    await Promise.all(due.map((delivery) => deliver(delivery)));
+    // A full pass: there may be more due at once.
+    return due.length === BATCH_SIZE;
+  });
+
+  async function deliver(delivery: WebhookDelivery): Promise<void> {
+    const secret = secrets.get(delivery.endpointUrl);
+    const startedAt = nowSeconds();
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    if (secret === undefined) {
+      // The endpoint left the config: its events wait (they go out if it comes back).
+      error = 'the endpoint is no longer configured';
+    } else {
+      try {
+        const answer = await request(delivery.endpointUrl, {
+          method: 'POST',
+          headers: signedHeaders(secret, delivery.eventId, delivery.payload),
+          body: delivery.payload,
+          dispatcher: agent,
+          signal: AbortSignal.timeout(deps.settings.timeoutMs),
+          headersTimeout: deps.settings.timeoutMs,
+          bodyTimeout: deps.settings.timeoutMs,
+        });
+        statusCode = answer.statusCode;
+        const text = await readSome(answer.body);
+        if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}${text ? `: ${text.slice(0, 500)}` : ''}`;
+      } catch (failure) {
+        error = failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure);
+      }
+    }
+    const durationMs = performance.now() - started;
+    const attempts = delivery.attempts + 1;
+    let next: AttemptOutcome['next'];
+    if (error === null) next = { status: 'delivered' };
+    else {
+      const nextAttemptAt = nowSeconds() + retryDelayMs(attempts, deps.settings, deps.random) / 1000;
+      next = nextAttemptAt - delivery.createdAt > deps.settings.giveUpAfterMs / 1000 ? { status: 'failed' } : { status: 'pending', nextAttemptAt };
+    }
+    const recorded = await deps.store.recordAttempt(delivery, owner, { startedAt, durationMs, statusCode, error, next }).catch((failure: unknown) => {
+      deps.logger.warn({ delivery_id: delivery.id, err: failure instanceof Error ? failure.message : String(failure) }, 'webhook: recording an attempt failed; it is retried when its lease runs out');
+      return false;
+    });
+    if (!recorded) return;
+    const fields = { delivery_id: delivery.id, event_id: delivery.eventId, event_type: delivery.eventType, endpoint: delivery.endpointUrl, attempt: attempts, status_code: statusCode };
+    if (next.status === 'delivered') deps.logger.info(fields, 'webhook delivered');
+    else if (next.status === 'failed') deps.logger.error({ ...fields, err: error }, 'webhook given up: not delivered within give_up_after_hours');
+    else deps.logger.warn({ ...fields, err: error, retry_at: new Date(next.nextAttemptAt * 1000).toISOString() }, 'webhook delivery failed; will retry');
+  }
+
+  return {
+    name: job.name,
+    start: () => job.start(),
+    runOnce: () => job.runOnce(),
+    wake: () => job.wake(),
+    async stop() {
+      await job.stop();
+      await agent.close().catch(() => undefined);
+    },
+  };
+}
+
+export interface WebhookDeliveryJob {
+  readonly name: string;
+  start(): void;
+  stop(): Promise<void>;
+  /** One pass now: delivers what is due (tests). */
+  runOnce(): Promise<void>;
+  /** A pass as soon as possible (an event was just written). */
+  wake(): void;
+}
+
+/** Reads at most MAX_ANSWER_BYTES of a body as text, then drops the rest. */
+async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of body) {
+      parts.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= MAX_ANSWER_BYTES) break;
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
+}
