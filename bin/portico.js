@@ -28,12 +28,18 @@ if (major < 24) {
 // stripper nor parse the sources again.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-// `portico batch ...` is the batch CLI (src/batch-cli/), loaded only for that subcommand.
+// In the repository the TypeScript sources run directly; an installed package has no src/ but
+// their JavaScript build in dist/ (`npm run build`, run by `npm pack`): Node does not strip
+// types of files under node_modules.
+const { existsSync } = await import('node:fs');
+const fromSources = existsSync(new URL('../src/cli.ts', import.meta.url));
+const entry = (name) => (fromSources ? `../src/${name}.ts` : `../dist/${name}.js`);
+// `portico batch ...` is the batch CLI (batch-cli/), loaded only for that subcommand.
 const args = process.argv.slice(2);
 if (args[0] === 'batch') {
-  const { main } = await import('../src/batch-cli/main.ts');
+  const { main } = await import(entry('batch-cli/main'));
   await main(args.slice(1));
 } else {
-  const { main } = await import('../src/cli.ts');
+  const { main } = await import(entry('cli'));
   await main(args);
 }

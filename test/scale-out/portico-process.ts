@@ -30,6 +30,10 @@ export interface SpawnPorticoOptions {
   masterKey?: string;
   name?: string;
   startTimeoutMs?: number;
+  /** The `portico` to run (default: this repository's `bin/portico.js`), e.g. an installed package's. */
+  bin?: string;
+  /** Working directory (default: the repository). */
+  cwd?: string;
 }
 
 export interface PorticoProcess {
@@ -51,8 +55,8 @@ export interface PorticoProcess {
 
 export async function spawnPortico(options: SpawnPorticoOptions): Promise<PorticoProcess> {
   const name = options.name ?? 'portico';
-  const child = spawn(PINNED_NODE, ['bin/portico.js', '--config', options.configPath, '--port', String(options.port ?? 0), '--host', '127.0.0.1'], {
-    cwd: REPO_ROOT,
+  const child = spawn(PINNED_NODE, [options.bin ?? 'bin/portico.js', '--config', options.configPath, '--port', String(options.port ?? 0), '--host', '127.0.0.1'], {
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
