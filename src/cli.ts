@@ -8,6 +8,8 @@ import type { PorticoConfig } from './config/types.ts';
 import { ConfigError } from './spec/errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { startServer, type RunningPortico } from './server/start.ts';
+import { disableTracing, enableTracing, tracingWanted } from './observability/tracing.ts';
+import { propagateTraceparent } from './providers/http/trace-propagation.ts';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 4000;
@@ -40,6 +42,8 @@ Environment:
   LOG_LEVEL                fatal, error, warn, info (default), debug, trace or silent. Logs are JSON lines on stdout.
   PORTICO_METRICS_PUBLIC   1: serve GET /metrics without the master key.
   PORTICO_SHUTDOWN_GRACE_MS  How long SIGTERM/SIGINT wait for in-flight requests and streams (default 25000).
+  OTEL_EXPORTER_OTLP_ENDPOINT  Turns OpenTelemetry tracing on (OTLP/HTTP), as do OTEL_TRACES_EXPORTER=otlp and
+                           litellm_settings.callbacks: ["otel"]; the other OTEL_* variables apply.
   os.environ/NAME          Any variable the config names this way (API keys, the master key).
 
 Examples:
@@ -120,6 +124,10 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<Runni
     process.stderr.write(`portico: WARNING: ${OPEN_MODE_WARNING}\n`);
     logger.warn(OPEN_MODE_WARNING);
   }
+  if (tracingWanted(env, { otelCallback: config.otelCallback })) {
+    await enableTracing(env, logger);
+    propagateTraceparent(true);
+  }
   const running = await startServer({
     config,
     // As in LiteLLM, the config's own settings take the place of the environment variables.
@@ -158,7 +166,8 @@ function installSignalHandlers(running: RunningPortico): void {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     running.close().then(
-      () => {
+      async () => {
+        await disableTracing().catch((error: unknown) => logger.warn({ err: error }, 'shutdown: exporting the last spans failed'));
         logger.info('stopped');
         process.exit(0);
       },

@@ -146,6 +146,8 @@ export const litellmSettingsSchema = z.looseObject({
   drop_params: z.boolean().nullish(),
   /** Let providers fix up conversations they would refuse, on every deployment (LiteLLM `modify_params`). */
   modify_params: z.boolean().nullish(),
+  /** LiteLLM's logging integrations; Portico knows `otel` (OpenTelemetry traces over OTLP). */
+  callbacks: z.array(text).nullish(),
 });
 
 export const BLOB_STORES = ['directory', 'database', 's3', 'azure_blob'] as const;

@@ -212,6 +212,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     server: serverSettingsOf(file),
     database: databaseSettingsOf(file),
     webhooks,
+    otelCallback: callbacksOf(file, problems),
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -513,6 +514,15 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
   };
+}
+
+/** Whether `litellm_settings.callbacks` asks for OpenTelemetry; the others are warned about. */
+function callbacksOf(file: ConfigFile, problems: ConfigProblems): boolean {
+  const callbacks = file.litellm_settings?.callbacks ?? [];
+  callbacks.forEach((name, index) => {
+    if (name !== 'otel') problems.warn(['litellm_settings', 'callbacks', index], `"${name}" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)`);
+  });
+  return callbacks.includes('otel');
 }
 
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;

@@ -165,6 +165,8 @@ export interface PorticoConfig {
   readonly server: ServerSettings;
   readonly database: DatabaseSettings;
   readonly webhooks: WebhookSettings;
+  /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
+  readonly otelCallback: boolean;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

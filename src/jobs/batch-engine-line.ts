@@ -6,6 +6,7 @@
  * worker.
  */
 import type { Logger } from '../observability/logger.ts';
+import { activeTracer } from '../observability/tracing.ts';
 import type { Router } from '../routing/router.ts';
 import { BATCH_REQUEST_ID_PREFIX, type DeploymentBudgets } from '../routing/rate-limits/deployment-budgets.ts';
 import type { KeyBudgets } from '../routing/rate-limits/key-budgets.ts';
@@ -54,6 +55,9 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
   const request = item.request as unknown as BatchInputLine;
   const requestId = `${BATCH_REQUEST_ID_PREFIX}${item.batchId}-${item.lineIndex}-${item.attempts}`;
   const run = lineCallFor(request.url);
+  // With tracing on, each line is a span (a trace of its own), its upstream attempt inside it.
+  const tracer = activeTracer();
+  const span = tracer?.startSpan('batch line', undefined, 'internal', { 'portico.batch_id': item.batchId, 'portico.batch_line': item.lineIndex, 'portico.custom_id': item.customId, 'portico.attempt': item.attempts });
   let answer;
   try {
     answer = await deps.router.sendTo(line.deploymentId, (client, call) => run(client, request.body, call), {
@@ -63,8 +67,11 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
       // The engine took this line from the deployment's budget itself (and charges its tokens
       // below): the live-traffic accounting must not count it again.
       countAgainstLimits: false,
+      ...(span !== undefined && { trace: { parent: span, operation: request.url.includes('embeddings') ? 'embeddings' : 'chat' } }),
     });
+    if (span !== undefined) tracer!.end(span);
   } catch (error) {
+    if (span !== undefined) tracer!.end(span, error);
     line.onCallDone?.();
     if (line.signal.aborted) {
       return (await deps.items.retryItem(key, lease, nowSeconds())) ? { kind: 'released' } : { kind: 'lost' };

@@ -9,6 +9,8 @@
  * deployments' keys, the master key, anything that looks like a key): whatever consumes the
  * error next (an HTTP answer, a stream's error frame, a batch error file, a log) sees it clean.
  */
+import { activeTracer, type TraceSpan, type Tracer } from '../observability/tracing.ts';
+import { attemptTraceparent } from '../providers/http/trace-propagation.ts';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { PorticoConfig } from '../config/types.ts';
 import { providerFor } from '../providers/registry.ts';
@@ -46,6 +48,11 @@ export type RoutedOperation<T> = (client: ProviderClient, call: CallOptions) => 
 export interface SendOptions {
   /** The client's signal (disconnect): aborts the attempt and stops retries. */
   signal?: AbortSignal;
+  /**
+   * With tracing on: each attempt gets a span in `parent` (the request's, a batch line's), named
+   * after `operation` (`chat`, `embeddings`, ... as GenAI's `gen_ai.operation.name`).
+   */
+  trace?: { parent: TraceSpan | undefined; operation: string };
   /** Sent upstream and logged. Client-chosen (`x-request-id`): never used to account for the request. */
   requestId?: string;
   /**
@@ -326,9 +333,17 @@ export class Router {
         let result: T;
         stats?.started(deployment.id);
         let succeeded = false;
+        const tracer = options.trace === undefined ? undefined : activeTracer();
+        const span = tracer === undefined ? undefined : startAttemptSpan(tracer, options.trace!, deployment, counter.attempts);
         try {
-          result = await operation(this.clientFor(deployment.id), { signal: attempt.signal, requestId: options.requestId });
+          const call = { signal: attempt.signal, requestId: options.requestId };
+          const client = this.clientFor(deployment.id);
+          result = span === undefined ? await operation(client, call) : await attemptTraceparent.run(tracer!.traceparentOf(span), () => operation(client, call));
           succeeded = true;
+          if (span !== undefined) endAttemptSpan(tracer!, span, result);
+        } catch (error) {
+          if (span !== undefined) tracer!.end(span, error);
+          throw error;
         } finally {
           attempt.settle();
           stats?.finished(deployment.id, succeeded ? performance.now() - started : undefined);
@@ -417,4 +432,34 @@ export class Router {
       // An observer never breaks a request.
     }
   }
+}
+
+/** An upstream attempt's span, with the GenAI semantic conventions' request attributes. */
+function startAttemptSpan(tracer: Tracer, trace: NonNullable<SendOptions['trace']>, deployment: Deployment, attempt: number): TraceSpan {
+  return tracer.startSpan(`${trace.operation} ${deployment.upstreamModel}`, trace.parent, 'client', {
+    'gen_ai.operation.name': trace.operation,
+    'gen_ai.system': deployment.providerName,
+    'gen_ai.request.model': deployment.upstreamModel,
+    'portico.model_group': deployment.modelGroup,
+    'portico.deployment_id': deployment.id,
+    'portico.attempt': attempt,
+    'server.address': deployment.apiBase,
+  });
+}
+
+/** Ends an attempt's span with what its answer says (model, id, usage), when it is JSON. */
+function endAttemptSpan(tracer: Tracer, span: TraceSpan, result: unknown): void {
+  const body = (result as { body?: unknown } | null)?.body;
+  if (body !== null && typeof body === 'object' && !(Symbol.asyncIterator in body)) {
+    const answer = body as { id?: unknown; model?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown; input_tokens?: unknown; output_tokens?: unknown } };
+    const usage = answer.usage;
+    const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+    tracer.setAttributes(span, {
+      'gen_ai.response.id': typeof answer.id === 'string' ? answer.id : undefined,
+      'gen_ai.response.model': typeof answer.model === 'string' ? answer.model : undefined,
+      'gen_ai.usage.input_tokens': number(usage?.prompt_tokens) ?? number(usage?.input_tokens),
+      'gen_ai.usage.output_tokens': number(usage?.completion_tokens) ?? number(usage?.output_tokens),
+    });
+  }
+  tracer.end(span);
 }

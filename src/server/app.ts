@@ -17,6 +17,7 @@ import { InFlightResponses } from './in-flight.ts';
 import { useQuickJsonBodyParser } from './json-body-parser.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
+import { activeTracer } from '../observability/tracing.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerKeyRateLimits } from './rate-limit-hook.ts';
 import { waitForHandlersOnClose } from './running-handlers.ts';
@@ -90,6 +91,16 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       clientWaitMs: 0,
     };
     request.portico = context;
+    const tracer = activeTracer();
+    if (tracer) {
+      const traceparent = request.headers.traceparent;
+      context.trace = tracer.startRequest(`${request.method} ${context.route ?? UNMATCHED_ROUTE}`, typeof traceparent === 'string' ? traceparent : undefined, {
+        'http.request.method': request.method,
+        'http.route': context.route,
+        'url.path': request.url.split('?', 1)[0],
+        'portico.request_id': request.id,
+      });
+    }
     reply.header(REQUEST_ID_HEADER, request.id);
     const response = reply.raw;
     watchBodyArrival(request.raw, response, serverSettings, () => {
@@ -117,6 +128,16 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
           headers: { connection: 'close' },
         }),
       );
+      return;
+    }
+    if (context.trace) {
+      const tracer = activeTracer()!;
+      const auth = tracer.startSpan('auth', context.trace, 'internal', {});
+      authenticateRequest(request, services.keys, metricsPublic, (error) => {
+        tracer.setAttributes(auth, { 'portico.key_id': request.portico.principal?.keyId ?? undefined, 'portico.master_key': request.portico.principal?.isMaster || undefined });
+        tracer.end(auth, error ?? undefined);
+        done(error);
+      });
       return;
     }
     authenticateRequest(request, services.keys, metricsPublic, done);
@@ -173,6 +194,14 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
     upstreamSeconds: context.upstreamMs === null ? null : context.upstreamMs / 1000,
     clientWaitSeconds: context.clientWaitMs / 1000,
   });
+  if (context.trace) {
+    const tracer = activeTracer();
+    if (tracer) {
+      // Ends with the response, a stream's last byte included.
+      tracer.setAttributes(context.trace, { 'http.response.status_code': status, 'gen_ai.request.model': context.modelGroup || undefined, 'portico.key_id': context.principal?.keyId ?? undefined });
+      tracer.end(context.trace, status >= 500 ? new Error(`HTTP ${status}`) : undefined);
+    }
+  }
   // Probes hit every few seconds: their lines are debug-level noise.
   const level = context.auth === 'none' ? 'debug' : 'info';
   if (!services.logger.isLevelEnabled(level)) return;

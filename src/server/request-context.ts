@@ -2,6 +2,7 @@
  * Per-request state Portico keeps beside Fastify's request: the caller, the model group once it
  * is known, and the timings the request line and the metrics need.
  */
+import type { TraceSpan } from '../observability/tracing.ts';
 import type { Principal } from '../spec/principal.ts';
 import type { AuthRequirement } from './services.ts';
 
@@ -24,6 +25,8 @@ export interface RequestContext {
   upstreamMs: number | null;
   /** Milliseconds spent waiting for a slow client to drain a stream. */
   clientWaitMs: number;
+  /** The request's span, when tracing is on. */
+  trace?: TraceSpan;
 }
 
 declare module 'fastify' {

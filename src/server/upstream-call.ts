@@ -46,8 +46,29 @@ export async function sendToModelGroup<T>(
       accountingToken: request.portico,
       // Fallbacks stay within the key's allowlist (`model-access.ts` checked the group itself).
       mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => router.mayUse(principal, group),
+      ...(request.portico.trace !== undefined && { trace: { parent: request.portico.trace, operation: genAiOperation(request.portico.route) } }),
     });
   } finally {
     addUpstreamTime(request.portico, performance.now() - startedAt);
+  }
+}
+
+/** GenAI's `gen_ai.operation.name` of a model route (`chat`, `embeddings`, ...). */
+function genAiOperation(route: string | undefined): string {
+  switch (route) {
+    case '/v1/chat/completions':
+    case '/chat/completions':
+      return 'chat';
+    case '/v1/embeddings':
+    case '/embeddings':
+      return 'embeddings';
+    case '/v1/completions':
+    case '/completions':
+      return 'text_completion';
+    case '/v1/responses':
+    case '/responses':
+      return 'responses';
+    default:
+      return route?.replace(/^\/(v1\/)?/, '') ?? 'request';
   }
 }

@@ -3,6 +3,7 @@
  * `request(url)` parses the URL on every call; deployments send to a handful of fixed URLs, so
  * the parse is remembered (bounded: URLs naming a file or batch id come and go).
  */
+import { withTraceparent } from './trace-propagation.ts';
 import type { Dispatcher } from 'undici';
 import { upstreamAgent } from './agent.ts';
 import type { HttpRequest } from './request.ts';
@@ -47,5 +48,5 @@ export function dispatchRequest(req: HttpRequest, handler: WatchingHandler): voi
     handler.fail(error);
     return;
   }
-  upstreamAgent.dispatch({ origin: target.origin, path: target.path, method: req.method, headers: req.headers, body: req.body ?? null }, handler);
+  upstreamAgent.dispatch({ origin: target.origin, path: target.path, method: req.method, headers: withTraceparent(req.headers), body: req.body ?? null }, handler);
 }

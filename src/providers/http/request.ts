@@ -8,6 +8,7 @@ import { upstreamAgent } from './agent.ts';
 import { dispatchTarget } from './dispatch-target.ts';
 import { holdSignal, progressReporter } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
+import { withTraceparent } from './trace-propagation.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
@@ -60,7 +61,7 @@ export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
       origin: target.origin,
       path: target.path,
       method: req.method,
-      headers: req.headers,
+      headers: withTraceparent(req.headers),
       body: req.body ?? null,
       signal: req.signal,
     });

@@ -1,0 +1,70 @@
+/**
+ * Tracing's door, always loaded and free when tracing is off: `activeTracer()` is undefined
+ * unless `enableTracing` ran, and every call site does nothing but that check. The OpenTelemetry
+ * SDK (`otel/otel-tracer.ts`) is imported only by `enableTracing`, so a Portico without tracing
+ * never loads it.
+ *
+ * Spans: one per request (SERVER, continuing the client's W3C `traceparent`), `auth` inside it,
+ * one per upstream attempt (CLIENT, with the GenAI semantic conventions' attributes, its
+ * `traceparent` sent upstream) and one per batch line of the engine.
+ */
+import type { Logger } from './logger.ts';
+
+/** A span, opaque outside the tracer. */
+export interface TraceSpan {
+  readonly kind: 'portico.span';
+}
+
+export type SpanAttributes = Record<string, string | number | boolean | undefined>;
+
+export interface Tracer {
+  /** A request's span; `traceparent` (the client's header) makes it a child in the client's trace. */
+  startRequest(name: string, traceparent: string | undefined, attributes: SpanAttributes): TraceSpan;
+  /** A span inside `parent` (or a new trace); `client` for calls to another service. */
+  startSpan(name: string, parent: TraceSpan | undefined, kind: 'internal' | 'client', attributes: SpanAttributes): TraceSpan;
+  setAttributes(span: TraceSpan, attributes: SpanAttributes): void;
+  /** Ends the span, as failed when `error` is given. */
+  end(span: TraceSpan, error?: unknown): void;
+  /** The W3C `traceparent` header naming `span` (sent upstream, so the provider's spans join the trace). */
+  traceparentOf(span: TraceSpan): string;
+  /** Exports what is left and stops. */
+  shutdown(): Promise<void>;
+}
+
+let active: Tracer | undefined;
+
+export function activeTracer(): Tracer | undefined {
+  return active;
+}
+
+export interface TracingWish {
+  /** `litellm_settings.callbacks` names `otel` (LiteLLM's way to turn OpenTelemetry on). */
+  otelCallback: boolean;
+}
+
+/**
+ * Whether to trace: the standard `OTEL_*` variables (an OTLP endpoint, `OTEL_TRACES_EXPORTER`
+ * naming `otlp`) or LiteLLM's `callbacks: ["otel"]`; `OTEL_SDK_DISABLED=true` wins over both.
+ */
+export function tracingWanted(env: NodeJS.ProcessEnv, wish: TracingWish): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim().toLowerCase());
+  if (exporters.includes('none')) return false;
+  return wish.otelCallback || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || exporters.includes('otlp');
+}
+
+/** Loads the SDK and makes it the active tracer (once per process). */
+export async function enableTracing(env: NodeJS.ProcessEnv, logger: Logger): Promise<Tracer> {
+  if (active) return active;
+  const { createOtelTracer } = await import('./otel/otel-tracer.ts');
+  active = createOtelTracer(env);
+  logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318/v1/traces' }, 'OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
+  return active;
+}
+
+/** Flushes and turns tracing off (graceful shutdown). */
+export async function disableTracing(): Promise<void> {
+  const tracer = active;
+  active = undefined;
+  await tracer?.shutdown();
+}
