@@ -125,12 +125,14 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   const configured = info.input_cost_per_token != null || params.input_cost_per_token != null || info.output_cost_per_token != null || params.output_cost_per_token != null;
   // Batch prices of the catalogue belong to its normal prices: configured normal prices without
   // batch prices get half of those (batch-cost.ts), not the catalogue's batch prices.
-  const inputBatches = info.input_cost_per_token_batches ?? (configured ? undefined : catalogue?.inputCostPerTokenBatches);
-  const outputBatches = info.output_cost_per_token_batches ?? (configured ? undefined : catalogue?.outputCostPerTokenBatches);
+  const inputBatches = info.input_cost_per_token_batches ?? params.input_cost_per_token_batches ?? (configured ? undefined : catalogue?.inputCostPerTokenBatches);
+  const outputBatches = info.output_cost_per_token_batches ?? params.output_cost_per_token_batches ?? (configured ? undefined : catalogue?.outputCostPerTokenBatches);
   if (input != null) pricing.inputCostPerToken = input;
   if (output != null) pricing.outputCostPerToken = output;
   if (inputBatches != null) pricing.inputCostPerTokenBatches = inputBatches;
   if (outputBatches != null) pricing.outputCostPerTokenBatches = outputBatches;
+  const cacheRead = info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? (configured ? undefined : catalogue?.cacheReadInputTokenCost);
+  if (cacheRead != null) pricing.cacheReadInputTokenCost = cacheRead;
   return pricing;
 }
 

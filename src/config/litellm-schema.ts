@@ -40,6 +40,9 @@ export const litellmParamsSchema = z.looseObject({
   batch_concurrency: positiveInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
+  input_cost_per_token_batches: nonNegativeNumber.nullish(),
+  output_cost_per_token_batches: nonNegativeNumber.nullish(),
+  cache_read_input_token_cost: nonNegativeNumber.nullish(),
   /** A `credential_list` entry whose values fill in what these params leave out. */
   litellm_credential_name: text.nullish(),
   /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
@@ -67,6 +70,7 @@ export const modelInfoSchema = z.looseObject({
   output_cost_per_token: nonNegativeNumber.nullish(),
   input_cost_per_token_batches: nonNegativeNumber.nullish(),
   output_cost_per_token_batches: nonNegativeNumber.nullish(),
+  cache_read_input_token_cost: nonNegativeNumber.nullish(),
 });
 
 /** Informational `model_info` keys LiteLLM documents; accepted without a warning. */
@@ -107,6 +111,12 @@ export const generalSettingsSchema = z.looseObject({
   master_key: masterKey.optional(),
   /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
   database_url: text.nullish(),
+  /** LiteLLM's switch for the spend ledger. */
+  disable_spend_logs: z.boolean().nullish(),
+  /** LiteLLM's retention of spend rows: a duration such as `30d`. */
+  maximum_spend_logs_retention_period: text.nullish(),
+  /** How often the retention sweep runs (`1d`). */
+  maximum_spend_logs_retention_interval: text.nullish(),
 });
 
 export const routerSettingsSchema = z.looseObject({
@@ -249,7 +259,14 @@ export const webhookDeliverySchema = z.looseObject({
   poll_interval_ms: positiveInt.nullish(),
 });
 
+/** The spend ledger's group commit. */
+export const spendLogSettingsSchema = z.looseObject({
+  flush_interval_ms: positiveInt.nullish(),
+  max_queue_rows: positiveInt.nullish(),
+});
+
 export const porticoSettingsSchema = z.looseObject({
+  spend_logs: spendLogSettingsSchema.nullish(),
   /** Refuse entries Portico cannot serve (a provider it lacks) instead of skipping them with a warning. */
   strict_config: z.boolean().nullish(),
   files: filesSettingsSchema.nullish(),

@@ -2,6 +2,7 @@
  * LiteLLM-format YAML + the environment -> a frozen `PorticoConfig`. Errors stop start-up with
  * one `ConfigError` listing every problem by path; unknown keys become `warnings`.
  */
+import { parseDurationMs } from '../auth/duration.ts';
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ConfigError } from '../spec/errors.ts';
@@ -16,7 +17,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
-import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
+import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 
 const MB = 1024 * 1024;
@@ -199,6 +200,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const redisUrl = redisUrlOf(file, problems);
   const files = filesSettingsOf(file, problems);
   const webhooks = webhookSettingsOf(file, problems);
+  const spendLogs = spendLogSettingsOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -213,6 +215,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     database: databaseSettingsOf(file),
     webhooks,
     otelCallback: callbacksOf(file, problems),
+    spendLogs,
     warnings: problems.warnings,
   };
   return deepFreeze(config);
@@ -562,6 +565,26 @@ function webhookSettingsOf(file: ConfigFile, problems: ConfigProblems): WebhookS
     giveUpAfterMs: (delivery.give_up_after_hours ?? defaults.giveUpAfterHours) * 3600 * 1000,
     timeoutMs: (delivery.timeout_seconds ?? defaults.timeoutSeconds) * 1000,
     pollIntervalMs: delivery.poll_interval_ms ?? defaults.pollIntervalMs,
+  };
+}
+
+function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLogSettings {
+  const general = file.general_settings ?? {};
+  const settings = file.portico_settings?.spend_logs ?? {};
+  const duration = (key: 'maximum_spend_logs_retention_period' | 'maximum_spend_logs_retention_interval'): number | undefined => {
+    const text = general[key];
+    if (text == null || text === '') return undefined;
+    const ms = parseDurationMs(text);
+    if (ms === undefined) problems.error(['general_settings', key], `expected a duration such as "30d", "12h" or "1w", not "${text}"`);
+    return ms;
+  };
+  const retentionMs = duration('maximum_spend_logs_retention_period');
+  return {
+    enabled: general.disable_spend_logs !== true,
+    ...(retentionMs !== undefined && { retentionMs }),
+    retentionIntervalMs: duration('maximum_spend_logs_retention_interval') ?? 86_400_000,
+    flushIntervalMs: settings.flush_interval_ms ?? 200,
+    maxQueueRows: settings.max_queue_rows ?? 10_000,
   };
 }
 

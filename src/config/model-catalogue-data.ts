@@ -35,6 +35,8 @@ export interface CatalogueEntry {
   readonly outputCostPerToken?: number;
   readonly inputCostPerTokenBatches?: number;
   readonly outputCostPerTokenBatches?: number;
+  /** LiteLLM's `cache_read_input_token_cost`; no entry carries it yet (see the note above). */
+  readonly cacheReadInputTokenCost?: number;
   readonly supports?: readonly ('function_calling' | 'vision' | 'response_schema' | 'prompt_caching' | 'reasoning' | 'pdf_input')[];
 }
 

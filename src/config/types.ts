@@ -148,6 +148,23 @@ export interface DatabaseSettings {
   readonly queryTimeoutMs: number;
 }
 
+/**
+ * The spend ledger (`general_settings.disable_spend_logs`, `maximum_spend_logs_retention_period`,
+ * `maximum_spend_logs_retention_interval`, LiteLLM's names; `portico_settings.spend_logs` for the
+ * group commit).
+ */
+export interface SpendLogSettings {
+  readonly enabled: boolean;
+  /** Rows older than this are deleted; absent: kept for ever. */
+  readonly retentionMs?: number;
+  /** How often the retention sweep runs. */
+  readonly retentionIntervalMs: number;
+  /** How long a row waits for company before it is written. */
+  readonly flushIntervalMs: number;
+  /** Queued rows above which new model requests wait for room. */
+  readonly maxQueueRows: number;
+}
+
 export interface PorticoConfig {
   readonly deployments: readonly Deployment[];
   /** `general_settings.master_key`; when absent, Portico runs open (no auth) and says so at start. */
@@ -167,6 +184,7 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  readonly spendLogs: SpendLogSettings;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

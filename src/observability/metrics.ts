@@ -50,6 +50,17 @@ export interface UpstreamAttemptObservation {
   error?: unknown;
 }
 
+/** What the spend counters read of a ledger row. */
+export interface SpendRowObservation {
+  modelGroup: string;
+  callType: string;
+  spend: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+}
+
 interface RequestChildren {
   requests: FastCounterChild;
   duration: FastHistogramChild;
@@ -67,6 +78,12 @@ export class GatewayMetrics {
   /** route -> model -> status -> children. */
   private readonly requestChildren = new Map<string, Map<string, Map<number, RequestChildren>>>();
   private readonly upstreamChildren = new Map<string, FastHistogramChild>();
+  private readonly spend: Counter<'model' | 'call_type'>;
+  private readonly tokens: Counter<'model' | 'kind'>;
+  private readonly spendRowsWritten: Counter;
+  private readonly spendRowsDropped: Counter;
+  private readonly spendChildren: Record<string, Record<string, { inc(value: number): void }>> = Object.create(null);
+  private readonly tokenChildren: Record<string, Record<string, { inc(value: number): void }>> = Object.create(null);
   private readonly overheadChildren = new Map<string, FastHistogramChild>();
 
   constructor(options: MetricsOptions = {}) {
@@ -107,6 +124,24 @@ export class GatewayMetrics {
       labelNames: ['model', 'deployment', 'result'],
       registers: [this.registry],
     });
+    this.spend = new Counter({
+      name: 'portico_spend_usd_total',
+      help: 'Spend recorded in the spend ledger, USD, by model group and call type.',
+      labelNames: ['model', 'call_type'],
+      registers: [this.registry],
+    });
+    this.tokens = new Counter({
+      name: 'portico_tokens_total',
+      help: 'Tokens recorded in the spend ledger, by model group and kind (prompt, completion, cached, reasoning).',
+      labelNames: ['model', 'kind'],
+      registers: [this.registry],
+    });
+    this.spendRowsWritten = new Counter({ name: 'portico_spend_log_rows_written_total', help: 'Spend ledger rows written to the database.', registers: [this.registry] });
+    this.spendRowsDropped = new Counter({
+      name: 'portico_spend_log_rows_dropped_total',
+      help: 'Spend ledger rows dropped because the queue was over its hard bound (the database refused writes for long).',
+      registers: [this.registry],
+    });
     let droppedSoFar = 0;
     new Counter({
       name: 'portico_log_lines_dropped_total',
@@ -134,6 +169,40 @@ export class GatewayMetrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * Spend and tokens of the spend ledger's written rows, by model group (bounded: the configured
+   * groups and the names wildcard routes serve) and call type (the endpoints). Counted per flush,
+   * off the request path, and only once the rows are stored: the counters agree with the ledger.
+   */
+  observeSpendRows(rows: readonly SpendRowObservation[]): void {
+    for (const row of rows) {
+      const spend = (this.spendChildren[row.modelGroup] ??= {});
+      (spend[row.callType] ??= this.spend.labels(row.modelGroup, row.callType)).inc(row.spend);
+      const tokens = (this.tokenChildren[row.modelGroup] ??= {});
+      (tokens.prompt ??= this.tokens.labels(row.modelGroup, 'prompt')).inc(row.promptTokens);
+      (tokens.completion ??= this.tokens.labels(row.modelGroup, 'completion')).inc(row.completionTokens);
+      (tokens.cached ??= this.tokens.labels(row.modelGroup, 'cached')).inc(row.cachedTokens);
+      (tokens.reasoning ??= this.tokens.labels(row.modelGroup, 'reasoning')).inc(row.reasoningTokens);
+    }
+    this.spendRowsWritten.inc(rows.length);
+  }
+
+  observeSpendRowsDropped(count: number): void {
+    this.spendRowsDropped.inc(count);
+  }
+
+  /** `portico_spend_log_queue_rows`, read when scraped. */
+  watchSpendQueue(queued: () => number): void {
+    new Gauge({
+      name: 'portico_spend_log_queue_rows',
+      help: 'Spend ledger rows waiting in memory to be written.',
+      registers: [this.registry],
+      collect() {
+        this.set(queued());
+      },
+    });
   }
 
   /** `portico_redis_available`, read when scraped: only with `REDIS_URL`. */

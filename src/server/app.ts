@@ -89,6 +89,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       modelGroup: '',
       upstreamMs: null,
       clientWaitMs: 0,
+      deploymentId: null,
     };
     request.portico = context;
     const tracer = activeTracer();

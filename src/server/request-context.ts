@@ -27,6 +27,8 @@ export interface RequestContext {
   clientWaitMs: number;
   /** The request's span, when tracing is on. */
   trace?: TraceSpan;
+  /** The deployment whose attempt answered (set by the router's `onAttempt`), for the spend ledger. */
+  deploymentId: string | null;
 }
 
 declare module 'fastify' {

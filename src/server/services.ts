@@ -13,6 +13,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
 import type { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import type { BatchEngine } from '../jobs/batch-engine.ts';
+import type { LiveSpendRecorder } from './spend-recording.ts';
+import type { SpendLogStore } from '../storage/spend-log-store.ts';
 
 export interface AppServices {
   readonly config: PorticoConfig;
@@ -30,6 +32,10 @@ export interface AppServices {
    * (`coordination/shared-state.ts`); absent: no limits are enforced.
    */
   readonly limits?: LiveRateLimits;
+  /** The spend ledger's recorder of live requests; absent with `disable_spend_logs: true`. */
+  readonly spend?: LiveSpendRecorder;
+  /** The spend ledger's table, for the spend APIs. */
+  readonly spendLogs?: SpendLogStore;
   /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
   readonly startedAt: number;
 }

@@ -21,11 +21,16 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
-import { createBackgroundJobs, type BackgroundJobs } from '../jobs/background-jobs.ts';
+import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../jobs/background-jobs.ts';
+import { createSpendRetentionJob } from '../jobs/spend-retention.ts';
+import { JobLeaseStore } from '../storage/job-lease-store.ts';
 import { createBatchSystem } from '../jobs/batch-system.ts';
 import { chargeRoutingUsage } from '../coordination/routing-usage.ts';
 import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
+import { SpendLogStore } from '../storage/spend-log-store.ts';
+import { SpendLedger } from '../spend/spend-ledger.ts';
+import { LiveSpendRecorder } from './spend-recording.ts';
 import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 
@@ -81,16 +86,33 @@ export async function createServices(
   // Live requests are admitted against the deployments' rpm/tpm (and their tokens charged after
   // the answer) on the same counters the batch engine takes its share from, so the engine leaves
   // live traffic its share. (This replaces `liveTrafficMeter`: counting both would count twice.)
+  const spendLogs = new SpendLogStore(database);
+  const ledger = config.spendLogs.enabled
+    ? new SpendLedger({
+        store: spendLogs,
+        flushIntervalMs: config.spendLogs.flushIntervalMs,
+        maxQueueRows: config.spendLogs.maxQueueRows,
+        onWritten: (rows) => metrics.observeSpendRows(rows),
+        onDropped: (count) => metrics.observeSpendRowsDropped(count),
+        onFlushError: (error, queued) => logger.warn({ err: error, queued_rows: queued }, 'spend ledger: writing rows failed; retrying'),
+      })
+    : undefined;
+  let spend: LiveSpendRecorder | undefined;
   const router = new Router(config, {
     health: state.health,
     admission: limits.deploymentAdmission,
     stats: state.routingStats,
     onAttempt: (attempt) => {
+      spend?.noteAttempt(attempt);
       metrics.observeUpstreamAttempt(attempt);
       limits.observeAttempt(attempt);
       if (config.router.routingStrategy === 'usage-based-routing-v2') chargeRoutingUsage(state.routingStats, attempt);
     },
   });
+  if (ledger !== undefined) {
+    spend = new LiveSpendRecorder(ledger, router);
+    metrics.watchSpendQueue(() => ledger.queued);
+  }
   const keyStore = new KeyStore(database);
   const keys = new KeyService(keyStore, {
     masterKey: config.masterKey,
@@ -109,7 +131,7 @@ export async function createServices(
   });
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
-  return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, startedAt: Math.floor(Date.now() / 1000) };
+  return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
@@ -122,7 +144,12 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   try {
     shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
     services = await createServices(config, database, logger, shared, { shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
-    jobs = createBackgroundJobs(config, services.managed!, logger, services.batchEngine ? [services.batchEngine] : []);
+    const extraJobs: BackgroundJob[] = services.batchEngine ? [services.batchEngine] : [];
+    const retentionMs = config.spendLogs.retentionMs;
+    if (retentionMs !== undefined && services.spendLogs !== undefined) {
+      extraJobs.push(createSpendRetentionJob({ store: services.spendLogs, leases: new JobLeaseStore(database), retentionMs, intervalMs: config.spendLogs.retentionIntervalMs, logger }));
+    }
+    jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs);
     // Handlers cut at the end of the grace period get at most as long again to clean up.
     app = await buildApp(services, { ...options, handlerSettleMs: Math.min(HANDLER_SETTLE_MS, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) });
     await app.listen({ host: options.host, port: options.port });
@@ -161,6 +188,8 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, jobs:
     if (server.status === 'rejected') throw server.reason;
   } finally {
     clearTimeout(timer);
+    // After the server drained: every request's row is queued by now.
+    await services.spend?.ledger.close().catch((error: unknown) => services.logger.error({ err: error, queued_rows: services.spend?.ledger.queued }, 'shutdown: spend rows could not be written'));
     await closeRouter(services.router);
     await shared.close().catch((error: unknown) => services.logger.warn({ err: error }, 'shutdown: closing redis failed'));
     await services.managed?.blobs.close?.();

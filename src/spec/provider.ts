@@ -13,6 +13,8 @@ export interface DeploymentPricing {
   /** Batch prices; when absent, half the normal per-token price. */
   inputCostPerTokenBatches?: number;
   outputCostPerTokenBatches?: number;
+  /** Price of a prompt token read from the provider's cache (`cache_read_input_token_cost`); absent: the input price. */
+  cacheReadInputTokenCost?: number;
 }
 
 /**

@@ -5,6 +5,7 @@
  * Times: OpenAI-visible `*_at` fields are whole unix seconds; `nextSyncAt`, `lastSyncedAt` and
  * `leaseExpiresAt` are unix seconds with a fraction (`nowSeconds()`).
  */
+import { SpendLogStore, type SpendLogRow } from './spend-log-store.ts';
 import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
 import { AuthenticationError, NotFoundError } from '../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
@@ -69,6 +70,9 @@ export interface BatchRecord {
    */
   creating: boolean;
 }
+
+/** A finished batch's spend-ledger row, less what `recordCostOnce` fills in itself. */
+export type BatchLedgerRow = Omit<SpendLogRow, 'keyId' | 'userId' | 'teamId' | 'spend' | 'batchId'>;
 
 /** Written only by dedicated methods (registration, cost, leases), never by a plain patch. */
 type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt' | 'creating';
@@ -384,7 +388,7 @@ export class BatchStore {
    * the conditional update on `cost_recorded_at IS NULL` lets one caller through (PostgreSQL
    * re-checks the condition after a concurrent update commits). Answers whether this call did it.
    */
-  async recordCostOnce(batchId: string, cost: number, keyId: string | null, now: number = unixSeconds()): Promise<boolean> {
+  async recordCostOnce(batchId: string, cost: number, keyId: string | null, now: number = unixSeconds(), ledgerRow?: BatchLedgerRow): Promise<boolean> {
     return this.#db.kysely.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('batches')
@@ -399,6 +403,11 @@ export class BatchStore {
           .set((eb) => ({ spend: eb('spend', '+', cost) }))
           .where('id', '=', keyId)
           .execute();
+      }
+      if (ledgerRow !== undefined) {
+        // The batch's row of the spend ledger, in the same transaction: written exactly once too.
+        const key = keyId === null ? undefined : await trx.selectFrom('api_keys').select(['user_id', 'team_id']).where('id', '=', keyId).executeTakeFirst();
+        await SpendLogStore.insertBatchRow(trx, { ...ledgerRow, keyId, userId: key?.user_id ?? null, teamId: key?.team_id ?? null, spend: cost, batchId });
       }
       return true;
     });

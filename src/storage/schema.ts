@@ -164,9 +164,48 @@ export interface DatabaseSchema {
   batch_items: BatchItemsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
+  spend_logs: SpendLogsTable;
+  job_leases: JobLeasesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
 }
+
+/** The spend ledger (migration 0009): one row per live request, one per batch. */
+export interface SpendLogsTable {
+  id: string;
+  request_id: string;
+  /** The endpoint path without `/v1` (`/chat/completions`), or `batch`. */
+  call_type: string;
+  key_id: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  model_group: string;
+  deployment_id: string | null;
+  provider: string | null;
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  spend: number;
+  /** `success` or `failure`. */
+  status: string;
+  latency_ms: number;
+  started_at: number;
+  ended_at: number;
+  batch_id: string | null;
+  /** 1 for a live request; a batch's lines. */
+  request_count: number;
+}
+
+/** Named leases of singleton background jobs (migration 0009). */
+export interface JobLeasesTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+}
+
 
 /** One event for one endpoint in the webhook outbox (migration 0011); times in Unix seconds. */
 export interface WebhookDeliveriesTable {

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
-const CORE = ['routing', 'managed', 'server', 'jobs', 'coordination', 'storage', 'auth', 'observability', 'webhooks'];
+const CORE = ['routing', 'managed', 'server', 'jobs', 'coordination', 'storage', 'auth', 'observability', 'webhooks', 'spend'];
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -205,7 +205,26 @@ export class BatchSynchronizer {
     const usage = progress.usage ?? output?.usage ?? null;
     const deployment = batch.deploymentId ? router.deployment(batch.deploymentId) : undefined;
     const cost = deployment ? batchCost(usage, deployment.pricing) : 0;
-    await batches.recordCostOnce(batch.id, cost, batch.keyId);
+    const lines = progress.requestCounts.total > 0 ? progress.requestCounts.total : (output?.lines ?? 0) + (error?.lines ?? 0);
+    await batches.recordCostOnce(batch.id, cost, batch.keyId, now, {
+      id: `spend_${batch.id}`,
+      requestId: batch.id,
+      callType: 'batch',
+      modelGroup: batch.modelGroup,
+      deploymentId: batch.deploymentId ?? null,
+      provider: deployment?.providerName ?? null,
+      model: deployment?.upstreamModel ?? null,
+      promptTokens: usage?.input_tokens ?? 0,
+      completionTokens: usage?.output_tokens ?? 0,
+      cachedTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
+      reasoningTokens: usage?.output_tokens_details?.reasoning_tokens ?? 0,
+      totalTokens: usage?.total_tokens ?? (usage?.input_tokens ?? 0) + (usage?.output_tokens ?? 0),
+      status: progress.status === 'completed' ? 'success' : 'failure',
+      latencyMs: Math.max(0, now - batch.createdAt) * 1000,
+      startedAt: batch.createdAt,
+      endedAt: now,
+      requestCount: lines,
+    });
 
     await this.#deps.onBatchEnded?.(batch.id, progress.status);
     const fields = progressFields(batch, progress);

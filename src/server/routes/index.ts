@@ -11,5 +11,6 @@ import { keyRoutes } from './keys.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { spendRoutes } from './spend.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes, webhookRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes];

@@ -62,24 +62,32 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const body = parseInput(route.body, request.body);
       assertModelUsable(services.router, principalOf(request), body.model);
       request.portico.modelGroup = body.model;
+      const spend = services.spend;
+      const waitForLedger = spend?.whenRoom();
+      if (waitForLedger !== undefined) await waitForLedger;
       // The body goes upstream as the client sent it; the provider rewrites `model`.
       const upstreamBody = request.body as Record<string, unknown>;
       if (body.stream === true && stream !== undefined) {
-        const upstream = await sendToModelGroup(
-          services.router,
-          request,
-          reply,
-          body.model,
-          (client, options) => stream(client, upstreamBody, options),
-          { stream: true },
-        );
+        let upstream: UpstreamStream;
+        try {
+          upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => stream(client, upstreamBody, options), { stream: true });
+        } catch (error) {
+          spend?.recordFailure(request, route.path);
+          throw error;
+        }
+        spend?.meterStream(request, route.path, upstream, upstreamBody);
         announceChanges(request, reply, upstream);
         await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
         return reply;
       }
-      const answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) =>
-        route.call(client, upstreamBody, options),
-      );
+      let answer: UpstreamJsonResponse;
+      try {
+        answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options));
+      } catch (error) {
+        spend?.recordFailure(request, route.path);
+        throw error;
+      }
+      spend?.recordAnswer(request, route.path, answer);
       announceChanges(request, reply, answer);
       // The upstream's own JSON text when the body is its unmodified parse: no second serialisation.
       if (answer.rawBody !== undefined) return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.rawBody);

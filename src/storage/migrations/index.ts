@@ -12,6 +12,7 @@ import { migration0005Blobs } from './0005_blobs.ts';
 import { migration0006FileLineModels } from './0006_file_line_models.ts';
 import { migration0007FileCopyLeases } from './0007_file_copy_leases.ts';
 import { migration0008BatchIntents } from './0008_batch_intents.ts';
+import { migration0009SpendLogs } from './0009_spend_logs.ts';
 import { migration0011WebhookOutbox } from './0011_webhook_outbox.ts';
 import type { PorticoMigration } from './migration.ts';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0006FileLineModels,
   migration0007FileCopyLeases,
   migration0008BatchIntents,
+  migration0009SpendLogs,
   migration0011WebhookOutbox,
 ];
 

@@ -1,0 +1,100 @@
+/**
+ * One spend-ledger row per live model request (`spend/spend-ledger.ts`): built from the request's
+ * context (key, user, team, model group), the deployment that answered (noted by the router's
+ * `onAttempt`), the answer's `usage` priced by the deployment (`spend/pricing.ts`), and queued:
+ * the request path does no database work for it. A stream's row is queued when the stream ends.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { FastifyRequest } from 'fastify';
+import type { Router, AttemptReport } from '../routing/router.ts';
+import type { UpstreamJsonResponse, UpstreamStream } from '../spec/provider.ts';
+import { GatewayError } from '../spec/errors.ts';
+import { liveCost } from '../spend/pricing.ts';
+import type { SpendLedger } from '../spend/spend-ledger.ts';
+import { meterStreamSpend } from '../spend/stream-usage-meter.ts';
+import { estimatedTokens, NO_USAGE, promptCharsOf, usageOfBody, type TokenUsage } from '../spend/token-usage.ts';
+import type { RequestContext } from './request-context.ts';
+
+/** How long a new model request waits for room in a full ledger queue before a 503. */
+const MAX_WAIT_FOR_ROOM_MS = 10_000;
+
+export class LiveSpendRecorder {
+  readonly ledger: SpendLedger;
+  readonly #router: Pick<Router, 'deployment'>;
+  /** `performance.now()` -> unix seconds. */
+  readonly #epochOffsetSeconds = Date.now() / 1000 - performance.now() / 1000;
+
+  constructor(ledger: SpendLedger, router: Pick<Router, 'deployment'>) {
+    this.ledger = ledger;
+    this.#router = router;
+  }
+
+  /** The router's `onAttempt` observer: the answering deployment, on the request's context. */
+  noteAttempt(report: AttemptReport): void {
+    if (report.result === undefined) return;
+    const token = report.accountingToken as Partial<RequestContext> | undefined;
+    if (token !== undefined && 'deploymentId' in token) token.deploymentId = report.deploymentId;
+  }
+
+  /** Backpressure: undefined while the ledger has room (the usual case), else a wait (503 after 10 s). */
+  whenRoom(): Promise<void> | undefined {
+    return this.ledger.whenRoom(
+      MAX_WAIT_FOR_ROOM_MS,
+      () => new GatewayError(503, 'The spend ledger cannot keep up with the database; try again shortly.', { type: 'server_error', code: 'spend_ledger_full', isRetryable: true, headers: { 'retry-after': '1' } }),
+    );
+  }
+
+  recordAnswer(request: FastifyRequest, endpoint: string, answer: UpstreamJsonResponse): void {
+    this.#record(request.portico, endpoint, usageOfBody(answer.body) ?? NO_USAGE, 'success');
+  }
+
+  /** Wraps the stream so that its row is queued when it ends (usage read from its last events). */
+  meterStream(request: FastifyRequest, endpoint: string, stream: UpstreamStream, body: Record<string, unknown>): void {
+    const context = request.portico;
+    meterStreamSpend(stream, (usage, generatedChars, completed) => {
+      let tokens = usage;
+      if (tokens === undefined) {
+        // No usage in the stream (the client did not ask for it): estimated, as LiteLLM counts it itself.
+        const prompt = estimatedTokens(promptCharsOf(body));
+        const completion = estimatedTokens(generatedChars);
+        tokens = { promptTokens: prompt, completionTokens: completion, cachedTokens: 0, reasoningTokens: 0, totalTokens: prompt + completion };
+      }
+      this.#record(context, endpoint, tokens, completed ? 'success' : 'failure');
+    });
+  }
+
+  recordFailure(request: FastifyRequest, endpoint: string): void {
+    this.#record(request.portico, endpoint, NO_USAGE, 'failure');
+  }
+
+  #record(context: RequestContext, endpoint: string, usage: TokenUsage, status: 'success' | 'failure'): void {
+    const now = performance.now();
+    const deployment = context.deploymentId === null ? undefined : this.#router.deployment(context.deploymentId);
+    const principal = context.principal;
+    this.ledger.record({
+      id: randomUUID(),
+      requestId: context.requestId,
+      callType: endpoint,
+      keyId: principal?.keyId ?? null,
+      userId: principal?.userId ?? null,
+      teamId: principal?.teamId ?? null,
+      modelGroup: context.modelGroup,
+      deploymentId: context.deploymentId,
+      provider: deployment?.providerName ?? null,
+      model: deployment?.upstreamModel ?? null,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens,
+      reasoningTokens: usage.reasoningTokens,
+      totalTokens: usage.totalTokens,
+      spend: deployment === undefined ? 0 : liveCost(usage, deployment.pricing),
+      status,
+      latencyMs: now - context.startedAt,
+      startedAt: this.#epochOffsetSeconds + context.startedAt / 1000,
+      endedAt: this.#epochOffsetSeconds + now / 1000,
+      batchId: null,
+      requestCount: 1,
+    });
+  }
+}

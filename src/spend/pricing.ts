@@ -1,0 +1,31 @@
+/**
+ * What an answer cost, from its tokens and its deployment's prices (`Deployment.pricing`: the
+ * model catalogue's, or `model_info`/`litellm_params` overrides in LiteLLM's names,
+ * `config/build-deployments.ts`). Cached prompt tokens cost `cache_read_input_token_cost` when it
+ * is known, else the normal input price; reasoning tokens are part of the completion tokens
+ * (OpenAI counts them there) and are not charged twice. Batches: the `_batches` prices, else half
+ * the normal prices (the batch discount of OpenAI, Azure and Anthropic alike).
+ */
+import type { DeploymentPricing } from '../spec/provider.ts';
+import type { TokenUsage } from './token-usage.ts';
+
+export function liveCost(usage: TokenUsage, pricing: DeploymentPricing): number {
+  const input = pricing.inputCostPerToken ?? 0;
+  const output = pricing.outputCostPerToken ?? 0;
+  const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const cachedRate = pricing.cacheReadInputTokenCost ?? input;
+  return (usage.promptTokens - cached) * input + cached * cachedRate + usage.completionTokens * output;
+}
+
+/** Per-token batch prices of a deployment. */
+export function batchRates(pricing: DeploymentPricing): { input: number; output: number } {
+  return {
+    input: pricing.inputCostPerTokenBatches ?? (pricing.inputCostPerToken ?? 0) / 2,
+    output: pricing.outputCostPerTokenBatches ?? (pricing.outputCostPerToken ?? 0) / 2,
+  };
+}
+
+export function batchTokensCost(inputTokens: number, outputTokens: number, pricing: DeploymentPricing): number {
+  const rates = batchRates(pricing);
+  return inputTokens * rates.input + outputTokens * rates.output;
+}

@@ -1,0 +1,273 @@
+/**
+ * The spend ledger's table (`spend_logs`, migration 0009): rows written many at a time (one
+ * multi-row INSERT per statement, the spend they carry added to their keys, users and teams in
+ * the same transaction), read back filtered and paginated, summed for reports, and deleted in
+ * batches once older than the retention.
+ */
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Database, DatabaseSchema } from './database.ts';
+import type { SpendLogsTable } from './schema.ts';
+import { toPage, type Page } from './page.ts';
+
+export interface SpendLogRow {
+  id: string;
+  requestId: string;
+  /** The endpoint path without `/v1` (`/chat/completions`), or `batch`. */
+  callType: string;
+  keyId: string | null;
+  userId: string | null;
+  teamId: string | null;
+  modelGroup: string;
+  deploymentId: string | null;
+  provider: string | null;
+  model: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  spend: number;
+  status: 'success' | 'failure';
+  latencyMs: number;
+  /** Unix seconds, fractional. */
+  startedAt: number;
+  endedAt: number;
+  batchId: string | null;
+  /** 1 for a live request; the lines of a batch. */
+  requestCount: number;
+}
+
+export interface SpendLogFilter {
+  keyId?: string;
+  userId?: string;
+  teamId?: string;
+  modelGroup?: string;
+  requestId?: string;
+  /** Unix seconds, inclusive. */
+  from?: number;
+  /** Unix seconds, exclusive. */
+  to?: number;
+}
+
+export type SpendReportDimension = 'team' | 'key' | 'user' | 'model' | 'day';
+
+/** One cell of a spend report: a day, a value of the dimension, a model group. */
+export interface SpendReportCell {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  /** The dimension's value (team id, key id, user id, model group); the day itself for `day`. */
+  group: string | null;
+  modelGroup: string;
+  spend: number;
+  totalTokens: number;
+  promptTokens: number;
+  completionTokens: number;
+  requests: number;
+}
+
+/** Rows per INSERT: 22 parameters each stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+export const MAX_ROWS_PER_INSERT = 1000;
+
+const DAY_SECONDS = 86_400;
+
+export class SpendLogStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /**
+   * Inserts `rows` (at most `MAX_ROWS_PER_INSERT` per statement) and, in the same transaction,
+   * adds their spend to their keys (one UPDATE per distinct key). All or nothing: a failed flush
+   * leaves no row and no spend behind, so it can be retried as a whole.
+   */
+  async insertMany(rows: readonly SpendLogRow[]): Promise<SpendLogRow[]> {
+    if (rows.length === 0) return [];
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const insertedIds = new Set<string>();
+      for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
+        // A retried flush whose first commit did land (its answer lost on the wire) skips those rows.
+        const inserted = await trx
+          .insertInto('spend_logs')
+          .values(rows.slice(start, start + MAX_ROWS_PER_INSERT).map(toTableRow))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const { id } of inserted) insertedIds.add(id);
+      }
+      const fresh = insertedIds.size === rows.length ? [...rows] : rows.filter((row) => insertedIds.has(row.id));
+      await addSpendTo(trx, fresh);
+      return fresh;
+    });
+  }
+
+  /**
+   * Inserts one batch's row inside the transaction that records its cost (`BatchStore.recordCostOnce`):
+   * the unique `batch_id` makes a second insert fail rather than count twice.
+   */
+  static async insertBatchRow(trx: Transaction<DatabaseSchema>, row: SpendLogRow): Promise<void> {
+    await trx.insertInto('spend_logs').values(toTableRow(row)).execute();
+    await addSpendTo(trx, [row], { skipKeys: true });
+  }
+
+  /** Newest first, keyset-paginated by (`started_at`, `id`); `offset` for page-numbered reads. */
+  async list(filter: SpendLogFilter, options: { limit: number; offset?: number }): Promise<Page<SpendLogRow>> {
+    const rows = await this.#filtered(filter)
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .offset(options.offset ?? 0)
+      .execute();
+    return toPage(rows.map(fromTableRow), options.limit);
+  }
+
+  async count(filter: SpendLogFilter): Promise<number> {
+    const row = await this.#filtered(filter).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Spend and tokens summed by UTC day, the dimension and model group. */
+  async report(dimension: SpendReportDimension, filter: SpendLogFilter): Promise<SpendReportCell[]> {
+    const day = this.#db.dialect === 'postgres' ? sql<number>`floor(started_at / ${sql.lit(DAY_SECONDS)})::bigint` : sql<number>`cast(started_at / ${sql.lit(DAY_SECONDS)} as integer)`;
+    const group = dimensionColumn(dimension);
+    const rows = await this.#filtered(filter)
+      .select([
+        day.as('day'),
+        sql<string | null>`${sql.ref(group)}`.as('grp'),
+        'model_group',
+        (eb) => eb.fn.sum<number>('spend').as('spend'),
+        (eb) => eb.fn.sum<number>('total_tokens').as('total_tokens'),
+        (eb) => eb.fn.sum<number>('prompt_tokens').as('prompt_tokens'),
+        (eb) => eb.fn.sum<number>('completion_tokens').as('completion_tokens'),
+        (eb) => eb.fn.sum<number>('request_count').as('requests'),
+      ])
+      .groupBy([day, sql.ref(group), 'model_group'])
+      .orderBy('day')
+      .execute();
+    return rows.map((row) => {
+      const dayText = new Date(Number(row.day) * DAY_SECONDS * 1000).toISOString().slice(0, 10);
+      return {
+        day: dayText,
+        group: dimension === 'day' ? dayText : (row.grp ?? null),
+        modelGroup: row.model_group,
+        spend: Number(row.spend ?? 0),
+        totalTokens: Number(row.total_tokens ?? 0),
+        promptTokens: Number(row.prompt_tokens ?? 0),
+        completionTokens: Number(row.completion_tokens ?? 0),
+        requests: Number(row.requests ?? 0),
+      };
+    });
+  }
+
+  /** Sum of spend over the filter (budgets over a window, `/user/info` totals). */
+  async totalSpend(filter: SpendLogFilter): Promise<number> {
+    const row = await this.#filtered(filter).select((eb) => eb.fn.sum<number>('spend').as('spend')).executeTakeFirst();
+    return Number(row?.spend ?? 0);
+  }
+
+  /** Deletes at most `limit` rows that started before `cutoff` (unix seconds); answers how many. */
+  async deleteOlderThan(cutoff: number, limit: number): Promise<number> {
+    const doomed = this.#db.kysely.selectFrom('spend_logs').select('id').where('started_at', '<', cutoff).orderBy('started_at').limit(limit);
+    const result = await this.#db.kysely.deleteFrom('spend_logs').where('id', 'in', doomed).executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0);
+  }
+
+  #filtered(filter: SpendLogFilter) {
+    let query = this.#db.kysely.selectFrom('spend_logs');
+    if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    if (filter.teamId !== undefined) query = query.where('team_id', '=', filter.teamId);
+    if (filter.modelGroup !== undefined) query = query.where('model_group', '=', filter.modelGroup);
+    if (filter.requestId !== undefined) query = query.where('request_id', '=', filter.requestId);
+    if (filter.from !== undefined) query = query.where('started_at', '>=', filter.from);
+    if (filter.to !== undefined) query = query.where('started_at', '<', filter.to);
+    return query;
+  }
+}
+
+function dimensionColumn(dimension: SpendReportDimension): 'team_id' | 'key_id' | 'user_id' | 'model_group' {
+  switch (dimension) {
+    case 'team':
+      return 'team_id';
+    case 'key':
+      return 'key_id';
+    case 'user':
+      return 'user_id';
+    case 'model':
+    case 'day':
+      return 'model_group';
+  }
+}
+
+/**
+ * Adds each row's spend to its key (`api_keys.spend`), one UPDATE per distinct key. `skipKeys`:
+ * the batch path already adds to its key in `recordCostOnce`.
+ */
+async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly SpendLogRow[], options: { skipKeys?: boolean } = {}): Promise<void> {
+  if (options.skipKeys) return;
+  const byKey = new Map<string, number>();
+  for (const row of rows) if (row.keyId !== null && row.spend !== 0) byKey.set(row.keyId, (byKey.get(row.keyId) ?? 0) + row.spend);
+  for (const [keyId, amount] of byKey) {
+    await trx
+      .updateTable('api_keys')
+      .set((eb) => ({ spend: eb('spend', '+', amount) }))
+      .where('id', '=', keyId)
+      .execute();
+  }
+}
+
+function toTableRow(row: SpendLogRow): SpendLogsTable {
+  return {
+    id: row.id,
+    request_id: row.requestId,
+    call_type: row.callType,
+    key_id: row.keyId,
+    user_id: row.userId,
+    team_id: row.teamId,
+    model_group: row.modelGroup,
+    deployment_id: row.deploymentId,
+    provider: row.provider,
+    model: row.model,
+    prompt_tokens: row.promptTokens,
+    completion_tokens: row.completionTokens,
+    cached_tokens: row.cachedTokens,
+    reasoning_tokens: row.reasoningTokens,
+    total_tokens: row.totalTokens,
+    spend: row.spend,
+    status: row.status,
+    latency_ms: row.latencyMs,
+    started_at: row.startedAt,
+    ended_at: row.endedAt,
+    batch_id: row.batchId,
+    request_count: row.requestCount,
+  };
+}
+
+function fromTableRow(row: Selectable<SpendLogsTable>): SpendLogRow {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    callType: row.call_type,
+    keyId: row.key_id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    modelGroup: row.model_group,
+    deploymentId: row.deployment_id,
+    provider: row.provider,
+    model: row.model,
+    promptTokens: Number(row.prompt_tokens),
+    completionTokens: Number(row.completion_tokens),
+    cachedTokens: Number(row.cached_tokens),
+    reasoningTokens: Number(row.reasoning_tokens),
+    totalTokens: Number(row.total_tokens),
+    spend: Number(row.spend),
+    status: row.status === 'failure' ? 'failure' : 'success',
+    latencyMs: Number(row.latency_ms),
+    startedAt: Number(row.started_at),
+    endedAt: Number(row.ended_at),
+    batchId: row.batch_id,
+    requestCount: Number(row.request_count),
+  };
+}
