@@ -1,13 +1,18 @@
 /**
  * Minimal OpenAI-like upstream for benchmarks, run as its own process:
- *   node bench/lib/upstream-server.ts --port N [--api-key sk-upstream]
+ *   node bench/lib/upstream-server.ts --port N [--api-key sk-upstream] [--processes K]
  *
  * POST .../chat/completions answers a fixed chat.completion JSON, or with `"stream": true` a few
  * SSE chunks and `data: [DONE]` (no delay between chunks: the bench measures the gateways, not a
  * simulated model). A wrong `Authorization: Bearer <api-key>` answers 401, so a proxy that fails
  * to forward credentials shows up as errors, not as a fast run. GET /health answers 200.
  * Listens on 127.0.0.1 only. Exits when stdin closes.
+ *
+ * `--processes K` (default 1): K processes share the port (node:cluster), so that an upstream on
+ * one core is not what limits a gateway running on several (bench:scale). The primary then only
+ * forks and hands out connections; its workers exit with it (cluster's IPC channel closes).
  */
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { exitWhenParentGoes, readFlag } from './server-args.ts';
 
@@ -93,14 +98,31 @@ function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   res.end();
 }
 
-const server = createServer((req, res) => {
-  const parts: Buffer[] = [];
-  req.on('data', (part: Buffer) => parts.push(part));
-  req.on('end', () => handle(req, res, parts.length === 1 ? parts[0] : Buffer.concat(parts)));
-});
-server.keepAliveTimeout = 65_000;
-server.listen(port, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`upstream listening on ${typeof address === 'object' && address ? address.port : port}\n`);
-});
-exitWhenParentGoes();
+const processes = Math.max(1, Number(readFlag('processes') ?? 1));
+
+if (processes > 1 && cluster.isPrimary) {
+  for (let i = 0; i < processes; i += 1) cluster.fork();
+  let listening = 0;
+  cluster.on('listening', (_worker, address) => {
+    listening += 1;
+    if (listening === processes) process.stdout.write(`upstream listening on ${address.port} (${processes} processes)\n`);
+  });
+  exitWhenParentGoes();
+} else {
+  serve();
+}
+
+function serve(): void {
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => handle(req, res, parts.length === 1 ? parts[0] : Buffer.concat(parts)));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, '127.0.0.1', () => {
+    const address = server.address();
+    if (cluster.isPrimary) process.stdout.write(`upstream listening on ${typeof address === 'object' && address ? address.port : port}\n`);
+  });
+  // A cluster worker goes with its primary (cluster exits it when the IPC channel closes).
+  if (cluster.isPrimary) exitWhenParentGoes();
+}
