@@ -2,7 +2,9 @@
  * The `portico` command: `portico --config FILE [--port N] [--host H]`.
  * `bin/portico.js` checks the Node version and calls `main`.
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { runWorkerPool, workerCount } from './server/worker-pool.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { PorticoConfig } from './config/types.ts';
 import { ConfigError } from './spec/errors.ts';
@@ -24,6 +26,8 @@ Options:
   -c, --config FILE   The config file (LiteLLM proxy YAML). Required, or PORTICO_CONFIG.
   -p, --port N        Port to listen on. Default: PORT, else ${DEFAULT_PORT}.
       --host H        Address to bind. Default: HOST, else ${DEFAULT_HOST} (all interfaces).
+      --num_workers N Processes serving the port (or "auto": the CPUs available, container limits
+                      respected). Default: portico_settings.workers, else 1. More than one needs Redis.
   -h, --help          Show this help and exit.
 
 Environment:
@@ -61,6 +65,8 @@ interface CliOptions {
   configPath: string;
   host: string;
   port: number;
+  /** `--num_workers` (LiteLLM's flag): `auto` or a count; absent: the config's, else 1. */
+  workers?: number | 'auto';
 }
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
@@ -72,6 +78,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        num_workers: { type: 'string' },
+        'num-workers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -86,7 +94,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const portText = values.port ?? env.PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`Invalid port "${portText}": expected an integer from 0 to 65535.`);
-  return { configPath, host: values.host ?? env.HOST ?? DEFAULT_HOST, port };
+  const workersText = values.num_workers ?? values['num-workers'];
+  let workers: number | 'auto' | undefined;
+  if (workersText !== undefined) {
+    if (workersText === 'auto') workers = 'auto';
+    else if (/^\d+$/.test(workersText) && Number(workersText) >= 1 && Number(workersText) <= 256) workers = Number(workersText);
+    else throw new UsageError(`Invalid --num_workers "${workersText}": expected "auto" or an integer from 1 to 256.`);
+  }
+  return { configPath, host: values.host ?? env.HOST ?? DEFAULT_HOST, port, ...(workers !== undefined && { workers }) };
 }
 
 /** Runs Portico until SIGTERM/SIGINT. A start-up failure prints one line and sets exit code 1. */
@@ -98,7 +113,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stdout.write(HELP_TEXT);
       return;
     }
-    running = await start(options, env);
+    const config = await loadCliConfig(options, env);
+    if (cluster.isPrimary) {
+      const workers = workerCount(options.workers ?? config.workers);
+      if (workers > 1) {
+        const logger = createLogger({ level: env.LOG_LEVEL });
+        await runWorkerPool({
+          workers,
+          databaseUrl: config.databaseUrl ?? env.DATABASE_URL,
+          redisUrl: config.redisUrl ?? env.REDIS_URL,
+          logger,
+          stopTimeoutMs: (env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : 25_000) + 10_000,
+        });
+        process.exit(0);
+      }
+    }
+    running = await start(options, env, config);
   } catch (error) {
     process.stderr.write(`portico: ${startupErrorMessage(error)}\n`);
     process.exitCode = 1;
@@ -107,16 +137,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   installSignalHandlers(running);
 }
 
-async function start(options: CliOptions, env: NodeJS.ProcessEnv): Promise<RunningPortico> {
-  let config: PorticoConfig;
+async function loadCliConfig(options: CliOptions, env: NodeJS.ProcessEnv): Promise<PorticoConfig> {
   try {
-    config = await loadConfig(options.configPath, env);
+    return await loadConfig(options.configPath, env);
   } catch (error) {
     if (error instanceof ConfigError && !error.message.includes(options.configPath)) {
       throw new ConfigError(`${options.configPath}: ${error.message}`);
     }
     throw error;
   }
+}
+
+async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: PorticoConfig): Promise<RunningPortico> {
   const logger = createLogger({ level: env.LOG_LEVEL });
   for (const warning of config.warnings) logger.warn({ config: options.configPath }, warning);
   if (config.masterKey === undefined) {

@@ -274,6 +274,8 @@ export const porticoSettingsSchema = z.looseObject({
   server: serverSettingsSchema.nullish(),
   database: databaseSettingsSchema.nullish(),
   webhooks: z.array(webhookEndpointSchema).nullish(),
+  /** Processes serving the port (`auto`: the CPUs available); more than one needs Redis. */
+  workers: z.union([z.literal('auto'), numeric(z.number().int().min(1).max(256))]).nullish(),
   webhook_delivery: webhookDeliverySchema.nullish(),
 });
 

@@ -216,6 +216,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     webhooks,
     otelCallback: callbacksOf(file, problems),
     spendLogs,
+    workers: file.portico_settings?.workers ?? undefined,
     warnings: problems.warnings,
   };
   return deepFreeze(config);

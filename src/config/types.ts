@@ -185,6 +185,8 @@ export interface PorticoConfig {
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
   readonly spendLogs: SpendLogSettings;
+  /** `portico_settings.workers`: processes serving the port; undefined: one. */
+  readonly workers: number | 'auto' | undefined;
   /** Non-fatal findings (unknown keys, ...), logged at start. */
   readonly warnings: readonly string[];
 }

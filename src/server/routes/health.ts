@@ -6,12 +6,14 @@ import { DatabaseUnavailableError } from '../../spec/errors.ts';
 import type { RouteModule } from '../services.ts';
 
 const READINESS_TIMEOUT_MS = 2_000;
+const workerId = process.env.PORTICO_WORKER_ID;
 
 export const healthRoutes: RouteModule = {
   name: 'health',
   register(app, services) {
     for (const url of ['/health/liveliness', '/health/liveness']) {
-      app.get(url, { config: { auth: 'none' } }, async () => ({ status: 'alive' }));
+      // Which process answered (several workers share the port).
+      app.get(url, { config: { auth: 'none' } }, async () => ({ status: 'alive', pid: process.pid, ...(workerId !== undefined && { worker: Number(workerId) }) }));
     }
     app.get('/health/readiness', { config: { auth: 'none' } }, async () => {
       try {
