@@ -91,7 +91,8 @@ export function targetOf(params: { model: string; custom_llm_provider?: string |
  */
 export function targetsOf(params: { model: string; custom_llm_provider?: string | null }, index: number): EntryTarget[] {
   if (params.model !== ANY_MODEL || params.custom_llm_provider) return [targetOf(params, index)];
-  const providers = [...new Set(catalogueModels().map((model) => model.provider))].filter((name) => providerFor(name));
+  // Bare names only: `vertex_ai/...` entries price deployments, they place no bare name.
+  const providers = [...new Set(catalogueModels().filter((model) => !model.name.includes('/')).map((model) => model.provider))].filter((name) => providerFor(name));
   return providers.map((providerName) => ({ served: true, providerName, provider: providerFor(providerName) as Provider, upstreamModel: ANY_MODEL }));
 }
 
@@ -111,6 +112,9 @@ function fromEnvironment(names: readonly string[] | undefined, env: Environment)
 export function catalogueModelOf(entry: ModelEntry, target: ResolvedProvider): CatalogueModel | undefined {
   const base = entry.model_info?.base_model;
   if (typeof base === 'string' && base.length > 0) return catalogueModel(base.slice(base.indexOf('/') + 1)) ?? catalogueModel(base);
+  // A provider's own entry (`vertex_ai/gemini-2.5-flash`) first: the same model may cost another price there.
+  const own = catalogueModel(`${target.providerName}/${target.upstreamModel}`);
+  if (own !== undefined) return own;
   const known = catalogueModel(target.upstreamModel);
   return known?.provider === target.providerName ? known : undefined;
 }

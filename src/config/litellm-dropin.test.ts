@@ -84,7 +84,7 @@ describe('LiteLLM drop-in: entries for providers Portico lacks', () => {
 model_list:
   - {model_name: gpt, litellm_params: {model: openai/gpt-4o, api_key: sk-1}}
   - {model_name: llama, litellm_params: {model: bedrock/meta.llama3-70b, aws_region_name: os.environ/AWS_REGION}}
-  - {model_name: gem, litellm_params: {model: gemini-pro, custom_llm_provider: vertex_ai}}
+  - {model_name: gem, litellm_params: {model: gemini-pro, custom_llm_provider: sagemaker}}
 `;
 
   it('skips each with a warning naming its path and provider, and loads the rest', () => {
@@ -92,14 +92,14 @@ model_list:
     assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['gpt']);
     const warnings = config.warnings.join('\n');
     assert.match(warnings, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico .*; entry "llama" skipped$/m);
-    assert.match(warnings, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "vertex_ai" is not supported by Portico .*; entry "gem" skipped$/m);
+    assert.match(warnings, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "sagemaker" is not supported by Portico .*; entry "gem" skipped$/m);
     assert.doesNotMatch(warnings, /aws_region_name: unknown key/, 'a skipped entry is not checked key by key');
   });
 
   it('portico_settings.strict_config: true refuses them instead', () => {
     const error = configError(() => parseConfig(`${text}portico_settings: {strict_config: true}\n`, {}));
     assert.match(error.message, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico/m);
-    assert.match(error.message, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "vertex_ai"/m);
+    assert.match(error.message, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "sagemaker"/m);
   });
 
   it('a config none of whose entries Portico can serve is refused, naming each', () => {

@@ -27,7 +27,7 @@ export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generat
 
 export interface CatalogueEntry {
   /** The provider LiteLLM infers for the bare name (`litellm_provider`), a registry name. */
-  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini';
+  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini' | 'vertex_ai';
   readonly mode: CatalogueMode;
   readonly maxInputTokens?: number;
   readonly maxOutputTokens?: number;
@@ -96,6 +96,29 @@ function gemini(mode: 'chat' | 'embedding', inputCost: number, outputCost: numbe
     ...(mode === 'chat' && { supports: ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const }),
   };
 }
+
+/**
+ * A model on Vertex AI, keyed `vertex_ai/<model>` (a name Vertex shares with another provider is
+ * priced by Vertex's list): Google's Vertex AI pricing page
+ * (https://cloud.google.com/vertex-ai/generative-ai/pricing, copied in docs/specs/vertex-ai.md
+ * §Pricing: prompts up to 200k tokens; batch prediction at half the online price), Claude at
+ * Anthropic's list prices, which Vertex charges too. Batch prices are half.
+ */
+function vertex(mode: 'chat' | 'embedding', inputCost: number, outputCost: number, maxInput: number, maxOutput?: number, supports?: CatalogueEntry['supports']): CatalogueEntry {
+  return {
+    provider: 'vertex_ai',
+    mode,
+    maxInputTokens: maxInput,
+    ...(maxOutput !== undefined && { maxOutputTokens: maxOutput }),
+    inputCostPerToken: inputCost,
+    outputCostPerToken: outputCost,
+    inputCostPerTokenBatches: inputCost / 2,
+    outputCostPerTokenBatches: outputCost / 2,
+    ...(supports && { supports }),
+  };
+}
+
+const VERTEX_GEMINI = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const;
 
 function embedding(inputCost: number, maxInput: number, batches: boolean): CatalogueEntry {
   return {
@@ -180,4 +203,16 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'gemini-2.0-flash': gemini('chat', 1e-7, 4e-7, 5e-8, 2e-7, 1_048_576, 8_192),
   'gemini-2.0-flash-lite': gemini('chat', 7.5e-8, 3e-7, 3.75e-8, 1.5e-7, 1_048_576, 8_192),
   'gemini-embedding-001': gemini('embedding', 1.5e-7, 0, 7.5e-8, 0, 2_048),
+  // Vertex AI (`vertex_ai/...`), from Google's Vertex AI pricing page (see `vertex` above)
+  'vertex_ai/gemini-2.5-pro': vertex('chat', 1.25e-6, 1e-5, 1_048_576, 65_536, VERTEX_GEMINI),
+  'vertex_ai/gemini-2.5-flash': vertex('chat', 3e-7, 2.5e-6, 1_048_576, 65_536, VERTEX_GEMINI),
+  'vertex_ai/gemini-2.5-flash-lite': vertex('chat', 1e-7, 4e-7, 1_048_576, 65_536, VERTEX_GEMINI),
+  'vertex_ai/gemini-2.0-flash': vertex('chat', 1.5e-7, 6e-7, 1_048_576, 8_192, VERTEX_GEMINI),
+  'vertex_ai/gemini-2.0-flash-lite': vertex('chat', 7.5e-8, 3e-7, 1_048_576, 8_192, VERTEX_GEMINI),
+  'vertex_ai/gemini-embedding-001': vertex('embedding', 1.5e-7, 0, 2_048),
+  'vertex_ai/claude-opus-4-1@20250805': vertex('chat', 1.5e-5, 7.5e-5, 200_000, 32_000, REASONING),
+  'vertex_ai/claude-sonnet-4-5@20250929': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
+  'vertex_ai/claude-sonnet-4@20250514': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
+  'vertex_ai/claude-haiku-4-5@20251001': vertex('chat', 1e-6, 5e-6, 200_000, 64_000, REASONING),
+  'vertex_ai/claude-3-7-sonnet@20250219': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
 };

@@ -9,6 +9,7 @@ import { openaiProvider } from './openai/index.ts';
 import { openaiCompatibleProviders } from './openai-compatible/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
 import { geminiProvider } from './gemini/index.ts';
+import { vertexAiProvider } from './vertex_ai/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
@@ -17,6 +18,7 @@ const PROVIDERS: readonly Provider[] = [
   mockProvider,
   anthropicProvider,
   geminiProvider,
+  vertexAiProvider,
 ];
 
 function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {

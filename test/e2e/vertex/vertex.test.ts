@@ -1,0 +1,305 @@
+/**
+ * Issue 11's Vertex AI scenarios through Portico with the official `openai` SDK, against the
+ * Vertex AI simulator (OAuth token endpoint, models, batch prediction jobs, Cloud Storage), on
+ * SQLite and PostgreSQL: Gemini and Claude chat plain, streamed and with tools, embeddings,
+ * errors, throttling absorbed; OpenAI batches run as Vertex batch prediction jobs staged in GCS
+ * that complete with a failed line in the error file (cost at Vertex's batch prices, once), are
+ * cancelled, or expire; short-lived and revoked tokens refreshed in the middle of a batch.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type OpenAI from 'openai';
+import { validateOpenAI } from '../../helpers/openai-schemas.ts';
+import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
+import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
+
+const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
+/** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
+const BATCH_INPUT_PRICE = 1.5e-7;
+const BATCH_OUTPUT_PRICE = 1.25e-6;
+const BUCKET = 'portico-e2e-bucket';
+const CLAUDE = 'claude-sonnet-4@20250514';
+
+function config(sim: VertexSimulator, keyFile: string, storage: string): string {
+  const common = `      vertex_project: ${sim.project}
+      vertex_location: us-central1
+      api_base: ${sim.url}`;
+  return `
+model_list:
+  - model_name: vertex-gemini
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+${common}
+      vertex_credentials: os.environ/VERTEX_E2E_CREDENTIALS
+      gcs_bucket_name: ${BUCKET}/staging
+      gcs_api_base: ${sim.url}
+  - model_name: vertex-claude
+    litellm_params:
+      model: vertex_ai/${CLAUDE}
+${common}
+      vertex_credentials: ${keyFile}
+  - model_name: vertex-embed
+    litellm_params:
+      model: vertex_ai/text-embedding-005
+${common}
+      vertex_credentials: ${keyFile}
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings:
+  num_retries: 3
+portico_settings:
+  files: { storage_dir: ${storage} }
+  batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
+`;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+async function runToEnd(client: OpenAI, sim: VertexSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
+  let batch = await client.batches.retrieve(batchId);
+  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
+    await sim.advanceBatches();
+    batch = await client.batches.retrieve(batchId);
+  }
+  return batch;
+}
+
+async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
+  return {
+    output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
+    errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
+  };
+}
+
+function lastJob(sim: VertexSimulator) {
+  return [...sim.jobs.values()].at(-1)!;
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`Vertex AI through Portico (${dialect})`, () => {
+    let sim: VertexSimulator;
+    let portico: PorticoUnderTest;
+    let client: OpenAI;
+    let dir: string;
+
+    before(async () => {
+      sim = await startVertexSimulator();
+      dir = await mkdtemp(join(tmpdir(), 'portico-vertex-'));
+      const keyFile = join(dir, 'service-account.json');
+      await writeFile(keyFile, JSON.stringify(sim.serviceAccountKey()));
+      portico = await startPortico(config(sim, keyFile, join(dir, 'files')), { dialect, env: { ...process.env, VERTEX_E2E_CREDENTIALS: JSON.stringify(sim.serviceAccountKey()) } });
+      client = portico.client();
+    });
+    after(async () => {
+      await portico?.close();
+      await sim?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test('a Gemini chat completion goes to generateContent with a bearer token; the token is reused', async () => {
+      const issuedBefore = sim.tokensIssued;
+      for (let i = 0; i < 3; i += 1) {
+        const completion = await client.chat.completions.create({ model: 'vertex-gemini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: `Hello Vertex ${i}` }], max_tokens: 100 });
+        assert.equal(completion.choices[0].message.content, `Hello Vertex ${i}`);
+        assert.equal(completion.choices[0].finish_reason, 'stop');
+        assert.ok(completion.usage && completion.usage.prompt_tokens > 0 && completion.usage.completion_tokens > 0);
+      }
+      const sent = sim.requests.at(-1)!;
+      assert.equal(sent.path, `/v1/projects/${sim.project}/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent`);
+      assert.match(String(sent.headers.authorization), /^Bearer ya29\.sim-/);
+      assert.deepEqual((sent.json as { systemInstruction: unknown }).systemInstruction, { parts: [{ text: 'Be brief.' }] });
+      assert.ok(sim.tokensIssued - issuedBefore <= 1, 'one token serves many requests');
+    });
+
+    test('a streamed Gemini chat completion arrives chunk by chunk with a usage chunk', async () => {
+      const stream = await client.chat.completions.create({ model: 'vertex-gemini', messages: [{ role: 'user', content: 'Stream this please' }], stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      let chunks = 0;
+      for await (const chunk of stream) {
+        chunks += 1;
+        text += chunk.choices[0]?.delta?.content ?? '';
+        usage = chunk.usage ?? usage;
+      }
+      assert.equal(text, 'Stream this please');
+      assert.ok(chunks > 2);
+      assert.ok(usage && usage.completion_tokens > 0);
+      assert.match(sim.requests.at(-1)!.path, /:streamGenerateContent$/);
+      assert.equal(sim.requests.at(-1)!.query.alt, 'sse');
+    });
+
+    test('Gemini tools: a function call comes back as tool_calls', async () => {
+      const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+      const completion = await client.chat.completions.create({ model: 'vertex-gemini', messages: [{ role: 'user', content: 'please use tool for Paris' }], tools });
+      assert.equal(completion.choices[0].finish_reason, 'tool_calls');
+      const call = completion.choices[0].message.tool_calls?.[0];
+      assert.ok(call && call.type === 'function');
+      assert.equal(call.function.name, 'get_weather');
+    });
+
+    test('a Claude chat completion goes to rawPredict with the Vertex anthropic_version and no model in the body', async () => {
+      const completion = await client.chat.completions.create({ model: 'vertex-claude', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello Claude' }] });
+      assert.equal(completion.object, 'chat.completion');
+      assert.equal(completion.choices[0].message.content, 'Hello Claude');
+      assert.equal(completion.choices[0].finish_reason, 'stop');
+      const sent = sim.requests.at(-1)!;
+      assert.equal(sent.path, `/v1/projects/${sim.project}/locations/us-central1/publishers/anthropic/models/${CLAUDE}:rawPredict`);
+      const body = sent.json as Record<string, unknown>;
+      assert.equal(body.anthropic_version, VERTEX_ANTHROPIC_VERSION);
+      assert.equal(body.model, undefined);
+      assert.equal(body.system, 'Be brief.');
+    });
+
+    test('a streamed Claude chat completion comes through streamRawPredict', async () => {
+      const stream = await client.chat.completions.create({ model: 'vertex-claude', messages: [{ role: 'user', content: 'Stream Claude please' }], stream: true });
+      let text = '';
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      assert.equal(text, 'Stream Claude please');
+      assert.equal(finish, 'stop');
+      assert.match(sim.requests.at(-1)!.path, /:streamRawPredict$/);
+    });
+
+    test('Claude tools: a tool_use block comes back as tool_calls', async () => {
+      const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+      const completion = await client.chat.completions.create({ model: 'vertex-claude', messages: [{ role: 'user', content: 'please use tool for Rome' }], tools });
+      assert.equal(completion.choices[0].finish_reason, 'tool_calls');
+      assert.equal(completion.choices[0].message.tool_calls?.[0]?.type, 'function');
+    });
+
+    test('embeddings go through :predict, one vector per input', async () => {
+      const result = await client.embeddings.create({ model: 'vertex-embed', input: ['one', 'two'], dimensions: 16 });
+      assert.equal(result.data.length, 2);
+      assert.equal(result.data[0].embedding.length, 16);
+      assert.ok(result.usage.prompt_tokens > 0);
+      assert.match(sim.requests.at(-1)!.path, /publishers\/google\/models\/text-embedding-005:predict$/);
+    });
+
+    test("errors keep their status in OpenAI's envelope, Gemini's and Claude's alike", async () => {
+      for (const model of ['vertex-gemini', 'vertex-claude']) {
+        await assert.rejects(client.chat.completions.create({ model, messages: [{ role: 'user', content: 'FAIL' }] }), (error: unknown) => {
+          const e = error as { status?: number; error?: { type?: string } };
+          assert.equal(e.status, 400, model);
+          assert.equal(e.error?.type, 'invalid_request_error', model);
+          return true;
+        });
+      }
+    });
+
+    test('upstream throttling (429 RESOURCE_EXHAUSTED) is absorbed by retries', async () => {
+      const before = sim.requests.length;
+      sim.failNext({ status: 429, count: 2, headers: { 'retry-after': '0' }, match: { path: /:generateContent$/ } });
+      const completion = await client.chat.completions.create({ model: 'vertex-gemini', messages: [{ role: 'user', content: 'after the storm' }] });
+      assert.equal(completion.choices[0].message.content, 'after the storm');
+      assert.equal(sim.requests.length - before, 3, 'two throttled attempts, then the answer');
+    });
+
+    test('a token Google revokes early is replaced and the request goes through', async () => {
+      sim.expireTokens();
+      const rejected = sim.rejectedTokens;
+      const completion = await client.chat.completions.create({ model: 'vertex-claude', messages: [{ role: 'user', content: 'after revocation' }] });
+      assert.equal(completion.choices[0].message.content, 'after revocation');
+      assert.equal(sim.rejectedTokens - rejected, 1, 'one refusal, then a fresh token');
+    });
+
+    test('an OpenAI batch runs as a Vertex batch prediction job staged in GCS: completed, the failed line in the error file, cost at batch prices once', async () => {
+      const key = await portico.generateKey({ user_id: `vertex-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const texts = ['first', 'FAIL', 'third'];
+      const file = await uploadBatchFile(payer, chatLines('vertex-gemini', { count: texts.length, text: (i) => texts[i], prefix: 'line with spaces & symbols' }));
+      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      assert.match(created.id, GATEWAY_BATCH_ID);
+      const job = lastJob(sim).resource as { inputConfig: { gcsSource: { uris: string[] } }; outputConfig: { gcsDestination: { outputUriPrefix: string } }; model: string };
+      assert.equal(job.model, 'publishers/google/models/gemini-2.5-flash');
+      const input = /^gs:\/\/([^/]+)\/(.+)$/.exec(job.inputConfig.gcsSource.uris[0])!;
+      assert.equal(input[1], BUCKET);
+      assert.match(input[2], /^staging\/portico-batches\/[0-9a-f-]+\/input\.jsonl$/);
+      assert.match(job.outputConfig.gcsDestination.outputUriPrefix, new RegExp(`^gs://${BUCKET}/staging/portico-batches/`));
+      const staged = sim.storage.get(BUCKET, input[2])!.bytes.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { request: { contents: unknown[]; labels: Record<string, string> } });
+      assert.deepEqual(staged.map((line) => line.request.labels.portico_custom_id), ['r0', 'r1', 'r2']);
+      const done = await runToEnd(payer, sim, created.id);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+      assert.match(done.output_file_id ?? '', GATEWAY_FILE_ID);
+      assert.match(done.error_file_id ?? '', GATEWAY_FILE_ID);
+      const { output, errors } = await resultLines(payer, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['line with spaces & symbols-0', 'line with spaces & symbols-2']);
+      const first = output.find((l) => l.custom_id === 'line with spaces & symbols-0')!.response as { status_code: number; body: { object: string; choices: Array<{ message: { content: string } }> } };
+      assert.equal(first.status_code, 200);
+      assert.equal(first.body.choices[0].message.content, 'first');
+      assert.deepEqual(errors.map((l) => l.custom_id), ['line with spaces & symbols-1']);
+      const failed = errors[0].response as { status_code: number; body: { error: { type: string } } };
+      assert.equal(failed.status_code, 400);
+      assert.equal(failed.body.error.type, 'invalid_request_error');
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
+      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
+      await portico.jobs.poller.runOnce();
+      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
+      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
+      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+    });
+
+    test('a cancelled batch ends cancelled, every line in the error file as batch_cancelled', async () => {
+      const file = await uploadBatchFile(client, chatLines('vertex-gemini', { count: 3 }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const cancelling = await client.batches.cancel(created.id);
+      assert.ok(cancelling.status === 'cancelling' || cancelling.status === 'cancelled');
+      assert.equal(lastJob(sim).resource.state, 'JOB_STATE_CANCELLING');
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'cancelled');
+      const { output, errors } = await resultLines(client, done);
+      assert.equal(output.length, 0);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['request-0', 'batch_cancelled'],
+        ['request-1', 'batch_cancelled'],
+        ['request-2', 'batch_cancelled'],
+      ]);
+    });
+
+    test('a batch Vertex expires ends expired, every line in the error file as batch_expired', async () => {
+      const file = await uploadBatchFile(client, chatLines('vertex-gemini', { count: 2 }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      await sim.advanceBatches();
+      sim.expireJob(lastJob(sim).id);
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'expired');
+      const { errors } = await resultLines(client, done);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['request-0', 'batch_expired'],
+        ['request-1', 'batch_expired'],
+      ]);
+    });
+
+    test('credentials refreshed mid-batch: short-lived tokens are renewed before they lapse, a revoked one after a 401', async () => {
+      sim.setTokenLifetime(2);
+      sim.expireTokens(); // the hour-long token in the cache is gone; the next ones live 2 s
+      try {
+        const file = await uploadBatchFile(client, chatLines('vertex-gemini', { count: 2 }));
+        const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const issued = sim.tokensIssued;
+        const rejected = sim.rejectedTokens;
+        await new Promise((resolve) => setTimeout(resolve, 2_100));
+        await sim.advanceBatches();
+        assert.equal((await client.batches.retrieve(created.id)).status, 'in_progress');
+        assert.ok(sim.tokensIssued > issued, 'a new token once the short-lived one neared its end');
+        assert.equal(sim.rejectedTokens, rejected, 'renewed before Google refused it');
+        sim.expireTokens();
+        const done = await runToEnd(client, sim, created.id);
+        assert.equal(done.status, 'completed');
+        assert.deepEqual(done.request_counts, { total: 2, completed: 2, failed: 0 });
+        assert.ok(sim.rejectedTokens > rejected, 'the revoked token was refused once and replaced');
+      } finally {
+        sim.setTokenLifetime(3600);
+      }
+    });
+  });
+}
