@@ -93,6 +93,7 @@ export function deriveComparisons(targets: readonly TargetResults[]): Comparison
     direct?.stream?.sequential.p50Ms ?? NaN,
   );
   const rss = portico?.throughput?.peakRssBytes ?? Number.NaN;
+  const ledgerShare = ratioOrNaN(rps(portico), rps(find(targets, 'portico-no-spend-logs')));
   return {
     porticoOverPortkeyThroughput: overPortkey,
     porticoOverBareThroughput: overBare,
@@ -103,6 +104,7 @@ export function deriveComparisons(targets: readonly TargetResults[]): Comparison
       aimOf('added latency at concurrency 1, p99 < 1 ms', addedSeqP99, fmtDeltaMs, (n) => n < 1),
       aimOf('streaming adds < 1 ms to the first chunk (p50, sequential)', addedFirstChunkP50, fmtDeltaMs, (n) => n < 1),
       aimOf('Portico RSS under load < 150 MB', rss, fmtMB, (n) => n < 150 * MB),
+      aimOf('spend ledger on keeps >= 95% of the throughput with it off', ledgerShare, fmtPercent, (n) => n >= 0.95),
     ],
   };
 }

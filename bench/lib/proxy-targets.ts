@@ -11,6 +11,8 @@
  *                   as the `portico` command runs it: the node flags of its shebang line
  *                   (--max-semi-space-size=4), LOG_LEVEL=info (one line per request, written to
  *                   <tmp>/portico.log), plus BENCH_PORTICO_NODE_ARGS (e.g. --cpu-prof)
+ *       'portico-no-spend-logs' - the same with `general_settings.disable_spend_logs: true`: what
+ *                   the spend ledger costs, side by side ('portico' runs with it on, the default)
  *       'portkey' - @portkey-ai/gateway build/start-server.js --port=N --headless, routed with
  *                   x-portkey-provider / x-portkey-custom-host headers
  *       rejects with a message saying why the target is unavailable (missing file, boot failure)
@@ -30,13 +32,14 @@ export const PORTICO_MASTER_KEY = 'sk-bench-master';
 const MODEL = 'bench-model';
 const UPSTREAM_ANSWER = 'Hello from the benchmark upstream.';
 
-export const TARGET_ORDER = ['direct', 'bare', 'portico', 'portkey'] as const;
+export const TARGET_ORDER = ['direct', 'bare', 'portico', 'portico-no-spend-logs', 'portkey'] as const;
 export type TargetName = (typeof TARGET_ORDER)[number];
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   direct: 'direct upstream',
   bare: 'bare Node proxy',
   portico: 'Portico',
+  'portico-no-spend-logs': 'Portico, spend ledger off',
   portkey: 'Portkey gateway',
 };
 
@@ -96,7 +99,9 @@ export async function startTarget(name: TargetName, upstream: Upstream): Promise
     case 'bare':
       return startBareProxy(upstream);
     case 'portico':
-      return startPortico(upstream);
+      return startPortico(upstream, true);
+    case 'portico-no-spend-logs':
+      return startPortico(upstream, false);
     case 'portkey':
       return startPortkey(upstream);
   }
@@ -114,7 +119,7 @@ async function startBareProxy(upstream: Upstream): Promise<Target> {
   return { name: 'bare', pid: proc.pid, proc, detail: 'node:http + JSON.parse + undici Pool', ...endpoints(origin, {}) };
 }
 
-function porticoConfig(upstreamOrigin: string): string {
+function porticoConfig(upstreamOrigin: string, spendLogs: boolean): string {
   return [
     'model_list:',
     `  - model_name: ${MODEL}`,
@@ -124,6 +129,8 @@ function porticoConfig(upstreamOrigin: string): string {
     `      api_key: ${UPSTREAM_API_KEY}`,
     'general_settings:',
     `  master_key: ${PORTICO_MASTER_KEY}`,
+    // The spend ledger is on by default; the second Portico target measures it off, side by side.
+    ...(spendLogs ? [] : ['  disable_spend_logs: true']),
     '',
   ].join('\n');
 }
@@ -132,14 +139,14 @@ function extraNodeArgs(variable: string): string[] {
   return (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
 }
 
-async function startPortico(upstream: Upstream): Promise<Target> {
+async function startPortico(upstream: Upstream, spendLogs: boolean): Promise<Target> {
   const cli = join(repoRoot, 'bin', 'portico.js');
   if (!existsSync(cli)) {
     throw new Error(`${cli} does not exist yet (Portico is not built); nothing to measure`);
   }
   const dir = makeTempDir('portico-bench-');
   const configPath = join(dir, 'bench-config.yaml');
-  writeFileSync(configPath, porticoConfig(upstream.origin));
+  writeFileSync(configPath, porticoConfig(upstream.origin, spendLogs));
   const port = await getFreePort();
   const origin = `http://127.0.0.1:${port}`;
   const nodeArgs = porticoNodeArgs(cli);
@@ -157,10 +164,10 @@ async function startPortico(upstream: Upstream): Promise<Target> {
     ready: { url: `${origin}/health/liveliness`, timeoutMs: 30_000 },
   });
   return {
-    name: 'portico',
+    name: spendLogs ? 'portico' : 'portico-no-spend-logs',
     pid: proc.pid,
     proc,
-    detail: `node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}bin/portico.js, LOG_LEVEL=info (request lines to a file), SQLite`,
+    detail: `node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}bin/portico.js, LOG_LEVEL=info (request lines to a file), SQLite, spend ledger ${spendLogs ? 'on' : 'off (disable_spend_logs)'}`,
     ...endpoints(origin, { authorization: `Bearer ${PORTICO_MASTER_KEY}` }),
   };
 }
