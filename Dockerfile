@@ -1,5 +1,6 @@
-# Portico: an OpenAI-compatible LLM gateway. Node 24 runs the TypeScript sources directly (type
-# stripping), so there is no build step: the image is the sources plus production dependencies.
+# Portico: an OpenAI-compatible LLM gateway. The image is built from the npm package, as
+# `npm pack` makes it (the sources built into JavaScript in dist/, the bin, the example config),
+# plus its production dependencies at the versions package-lock.json pins.
 #
 #   docker build -t portico .
 #   docker run --rm -p 4000:4000 portico                        # config.example.yaml, SQLite in /data
@@ -8,9 +9,25 @@
 #
 # Several instances: see docker-compose.yml and the README ("Running several instances").
 
+# The package. Its build (prepack: `npm run build`, tsc with tsconfig.build.json) only strips the
+# types (`npm run typecheck` checks them, in CI), so TypeScript alone is installed for it, at the
+# version package-lock.json pins (test/scale-out/docker-files.test.ts keeps the two equal), one
+# directory up: npm puts every node_modules/.bin above the package on a script's PATH.
+FROM node:24-slim AS package
+WORKDIR /build/portico
+COPY package.json tsconfig.json tsconfig.build.json config.example.yaml README.md SECURITY.md ./
+COPY bin ./bin
+COPY src ./src
+RUN npm install --prefix /build --no-audit --no-fund typescript@7.0.2 \
+ && npm pack \
+ && mkdir -p /package \
+ && tar -xzf portico-*.tgz --strip-components=1 -C /package
+
 FROM node:24-slim AS dependencies
 WORKDIR /app
-COPY package.json package-lock.json ./
+# The package's package.json with the repository's lock file (npm leaves lock files out of packages).
+COPY --from=package /package/package.json ./
+COPY package-lock.json ./
 # Production dependencies only. The `node` devDependency (it pins Node 24 for `npm start` on
 # machines whose own Node is older) is left out on purpose: this image's Node 24 runs Portico.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -24,12 +41,9 @@ ENV NODE_ENV=production \
     DATABASE_URL=file:/data/portico.db
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
-COPY package.json package-lock.json config.example.yaml ./
-COPY bin ./bin
-COPY src ./src
+COPY --from=package /package/ ./
 # Node's compile cache, warmed at build time (`--help` imports every module Portico starts with):
-# a container then starts without loading Node's TypeScript stripper (a WebAssembly module that
-# would stay resident, ~25 MB of RSS) and without parsing the sources again.
+# a container then starts without compiling the JavaScript again.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN node bin/portico.js --help && chown -R node:node /app/.compile-cache
 # /data holds the SQLite file and the file blob directory of a single instance. Several instances

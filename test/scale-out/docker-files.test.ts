@@ -103,12 +103,18 @@ describe('docker files', () => {
       .join('\n')
       .replace(/\\\n/g, ' ');
     const froms = [...instructions.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
-    assert.deepEqual(froms, ['node:24-slim', 'node:24-slim']);
+    assert.deepEqual(froms, ['node:24-slim', 'node:24-slim', 'node:24-slim']);
     const users = [...instructions.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
     assert.ok(users.length > 0 && users.at(-1) !== 'root' && users.at(-1) !== '0', `runs as ${users.at(-1)}`);
     assert.match(instructions, /npm ci --omit=dev/);
     for (const copied of ['bin', 'src', 'package.json', 'package-lock.json']) assert.match(instructions, new RegExp(`^COPY .*\\b${copied.replace('.', '\\.')}\\b`, 'm'), `COPY ${copied}`);
     assert.match(instructions, /^ENTRYPOINT \["node",( "--[^"]+",)* "bin\/portico\.js"\]/m, 'the base image\'s node runs bin/portico.js');
+    assert.match(instructions, /&& npm pack\b/, 'the image is built from the npm package');
+
+    // The package stage builds with the TypeScript the lock file pins (the build differs between versions).
+    const lock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    const pinned = /\btypescript@(\S+)/.exec(instructions)?.[1];
+    assert.equal(pinned, lock.packages['node_modules/typescript'].version, 'the Dockerfile installs typescript@<the locked version>');
 
     // .dockerignore must not leave out what the image copies.
     const ignored = (await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));

@@ -2,7 +2,8 @@
  * The image the Dockerfile describes, built and run without Docker (there is no Docker engine
  * here): the Dockerfile's instructions are carried out on the local file system, each stage in
  * its own directory standing in for the container's `/`. The build context is filtered by
- * .dockerignore, the production dependencies come from the dependencies stage's `npm ci`, and
+ * .dockerignore, the package stage packs Portico (`npm pack`, its build included) and unpacks it,
+ * the production dependencies come from the dependencies stage's `npm ci`, and
  * the ENTRYPOINT + CMD start with the image's ENV, on the pinned Node 24 in place of the
  * node:24-slim image's. Then the gateway is used as a client uses it: health check, a chat
  * completion and a batch through the `openai` SDK, and SIGTERM.
@@ -12,9 +13,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { access, chmod, chown, cp, glob, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import OpenAI, { toFile } from 'openai';
@@ -101,6 +102,18 @@ async function dockerignore(): Promise<(path: string) => boolean> {
   };
 }
 
+/** Earlier stages built once, by root, however many COPY --from name them. */
+const builtStages = new Map<string, Promise<unknown>>();
+
+/** npm as the image runs it: the image's Node (the pinned Node 24 here) first on the PATH. */
+const NPM_ENV = { ...process.env, PATH: `${dirname(PINNED_NODE)}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+
+async function runNpm(args: string[], cwd: string): Promise<void> {
+  await run('npm', args, { cwd, env: NPM_ENV, maxBuffer: 16 * 1024 * 1024, timeout: 150_000 }).catch((error: { stderr?: string }) => {
+    throw new Error(`npm ${args.join(' ')} failed:\n${(error.stderr ?? String(error)).split('\n').slice(-30).join('\n')}`);
+  });
+}
+
 /**
  * Carries out one stage's file-system instructions under `root` (the stage's `/`) and returns
  * what the image keeps for running: ENV, ENTRYPOINT, CMD, HEALTHCHECK and the WORKDIR.
@@ -132,7 +145,8 @@ async function buildStage(stages: Stage[], stage: Stage, root: string, ignored: 
             const earlier = stages.find((candidate) => candidate.name === from);
             assert.ok(earlier, `COPY --from=${from}: no such stage`);
             const earlierRoot = `${root}-${from}`;
-            await buildStage(stages, earlier, earlierRoot, ignored);
+            if (!builtStages.has(earlierRoot)) builtStages.set(earlierRoot, buildStage(stages, earlier, earlierRoot, ignored));
+            await builtStages.get(earlierRoot);
             sourcePath = join(earlierRoot, source);
           } else {
             assert.ok(!ignored(source), `COPY ${source}: left out of the build context by .dockerignore`);
@@ -151,9 +165,25 @@ async function buildStage(stages: Stage[], stage: Stage, root: string, ignored: 
           const [program, ...rest] = command;
           if (program === 'npm' && rest[0] === 'ci') {
             // From the npm registry, like the image build (a registry this machine cannot reach fails the test).
-            await run('npm', rest, { cwd: inRoot(workdir), maxBuffer: 16 * 1024 * 1024, timeout: 150_000 }).catch((error: { stderr?: string }) => {
-              throw new Error(`npm ${rest.join(' ')} failed:\n${(error.stderr ?? String(error)).split('\n').slice(-30).join('\n')}`);
-            });
+            await runNpm(rest, inRoot(workdir));
+          } else if (program === 'npm' && rest[0] === 'install') {
+            // The package stage's build tool (TypeScript), into a directory of the stage's root;
+            // from npm's cache first (CI's `npm ci` filled it), else the registry.
+            const args = rest.map((word, i) => (rest[i - 1] === '--prefix' ? inRoot(word) : word));
+            assert.ok(rest.includes('--prefix'), `RUN npm ${rest.join(' ')}: installs only with --prefix here`);
+            await runNpm([...args, '--prefer-offline'], inRoot(workdir));
+          } else if (program === 'npm' && rest[0] === 'pack' && rest.length === 1) {
+            // prepack builds dist/ with the TypeScript installed above (npm puts it on the PATH).
+            await runNpm(['pack'], inRoot(workdir));
+          } else if (program === 'tar') {
+            // Unpacking the package: `-C DIR` inside the stage's root, file names globbed as sh does.
+            const args: string[] = [];
+            for (const [i, word] of rest.entries()) {
+              if (rest[i - 1] === '-C') args.push(inRoot(word));
+              else if (word.includes('*')) for await (const match of glob(word, { cwd: inRoot(workdir) })) args.push(match);
+              else args.push(word);
+            }
+            await run('tar', args, { cwd: inRoot(workdir) });
           } else if (program === 'npm' && rest.join(' ') === 'cache clean --force') {
             // Keeps the image layer small; here it would only empty this machine's npm cache.
           } else if (program === 'mkdir' && rest[0] === '-p') {
@@ -292,8 +322,15 @@ describe('the Dockerfile recipe, carried out without Docker, gives a working gat
     }
   });
 
-  test('npm ci left out the dev dependencies, `node` (which pins Node 24) among them', async () => {
+  test('the image holds the npm package: its built JavaScript, not the TypeScript sources', async () => {
     process.stderr.write(`# image built in ${setupMs} ms\n`);
+    await access(join(appDir, 'dist', 'cli.js'));
+    await access(join(appDir, 'bin', 'portico.js'));
+    await assert.rejects(access(join(appDir, 'src')), { code: 'ENOENT' });
+    await assert.rejects(access(join(appDir, 'tsconfig.json')), { code: 'ENOENT' });
+  });
+
+  test('npm ci left out the dev dependencies, `node` (which pins Node 24) among them', async () => {
     await access(join(appDir, 'node_modules', 'fastify', 'package.json'));
     await assert.rejects(access(join(appDir, 'node_modules', 'node')), { code: 'ENOENT' });
     await assert.rejects(access(join(appDir, 'node_modules', 'fast-check')), { code: 'ENOENT' });
