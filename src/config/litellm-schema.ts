@@ -248,6 +248,8 @@ export const webhookEndpointSchema = z.looseObject({
   secret: text,
   /** Event types wanted; absent: all of them. */
   events: z.array(text).nullish(),
+  /** Only events about this team's batches and budgets (owner `team:<team_id>`); absent: every event. */
+  team_id: text.nullish(),
 });
 
 /** How the outbox delivers: retries with exponential backoff until delivered or given up. */

@@ -557,7 +557,12 @@ function webhookSettingsOf(file: ConfigFile, problems: ConfigProblems): WebhookS
       problems.error([...path, 'events'], `unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => `"${e}"`).join(', ')}; known: ${WEBHOOK_EVENT_TYPES.join(', ')}`);
       return;
     }
-    endpoints.push({ url: url.toString(), secret: endpoint.secret, events: events as WebhookEventType[] });
+    if (endpoints.some((other) => other.url === url.toString())) {
+      // Deliveries are tied to their endpoint by URL: one URL, one secret.
+      problems.error([...path, 'url'], `"${endpoint.url}" is listed twice; list it once with every event it wants`);
+      return;
+    }
+    endpoints.push({ url: url.toString(), secret: endpoint.secret, events: events as WebhookEventType[], teamId: endpoint.team_id ?? null });
   });
   return {
     endpoints,

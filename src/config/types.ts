@@ -201,6 +201,8 @@ export interface WebhookEndpoint {
   readonly secret: string;
   /** The event types sent to it. */
   readonly events: readonly WebhookEventType[];
+  /** Only events whose owner is this team (`team:<id>`); null: every event. */
+  readonly teamId: string | null;
 }
 
 /** `portico_settings.webhooks` and `portico_settings.webhook_delivery`. */

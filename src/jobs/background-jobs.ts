@@ -10,7 +10,7 @@ import { createBatchPoller } from './batch-poller.ts';
 import { createBatchReconciler } from './batch-reconciler.ts';
 import { createFileJanitor } from './file-janitor.ts';
 import type { PeriodicJob } from './periodic-job.ts';
-import { createWebhookDelivery, type WebhookDeliveryJob } from '../webhooks/webhook-delivery.ts';
+import { createWebhookDelivery, type WebhookDeliveryJob } from './webhook-delivery.ts';
 
 export interface BackgroundJob {
   readonly name: string;

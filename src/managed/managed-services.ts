@@ -118,7 +118,7 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     files: config.files,
     logger,
     instanceId,
-    ...(webhooks.enabled && { onBatchEnded: (batchId, status) => webhooks.batchEnded(batchId, status) }),
+    ...(webhooks.enabled && { terminalEvents: (batch, status) => webhooks.batchEnded(batch, status) }),
   });
   const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
   const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });

@@ -6,7 +6,7 @@
  * `leaseExpiresAt` are unix seconds with a fraction (`nowSeconds()`).
  */
 import { SpendLogStore, type SpendLogRow } from './spend-log-store.ts';
-import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { AuthenticationError, NotFoundError } from '../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
 import type { Database } from './database.ts';
@@ -14,6 +14,7 @@ import { insertCopyRow, insertFileRow, type NewFile, type NewFileCopy } from './
 import { toPage, type Page } from './page.ts';
 import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
+import type { WrittenAlongside } from './written-alongside.ts';
 
 /** How a batch runs: a provider's file-based batch API, its inline batch API, or our engine. */
 export type BatchExecution = 'native_file' | 'native_inline' | 'emulated';
@@ -209,9 +210,21 @@ export class BatchStore {
    * failure) and clears `creating` and the lease. With `requireActiveInput`, only while the input
    * file is active (a file deleted during the create never starts a batch). Answers whether it applied.
    */
-  async settleIntent(batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean }): Promise<boolean> {
+  async settleIntent(batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean; alongside?: WrittenAlongside }): Promise<boolean> {
+    const alongside = options.alongside;
+    if (alongside === undefined) return this.#settleIntent(this.#db.kysely, batchId, owner, patch, options);
+    const settled = await this.#db.kysely.transaction().execute(async (trx) => {
+      if (!(await this.#settleIntent(trx, batchId, owner, patch, options))) return false;
+      await alongside.write(trx);
+      return true;
+    });
+    if (settled) alongside.committed?.();
+    return settled;
+  }
+
+  async #settleIntent(db: Kysely<DatabaseSchema>, batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean }): Promise<boolean> {
     const { status, nextSyncAt, ...rest } = patch;
-    let query = this.#db.kysely
+    let query = db
       .updateTable('batches')
       .set({ ...toColumns(rest), creating: 0, lease_owner: null, lease_expires_at: null })
       .where('id', '=', batchId)
@@ -345,6 +358,29 @@ export class BatchStore {
     }
     if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
     return affectedRows(await query.executeTakeFirst()) === 1;
+  }
+
+  /**
+   * Stores a batch's terminal status (its finalisation), once: only while the batch is not
+   * terminal yet and `leaseOwner` (when given) holds its lease. `alongside` (the batch's webhook
+   * events) is written in the same transaction, so it exists exactly when the status was stored.
+   * Answers whether the status was stored.
+   */
+  async storeTerminal(id: string, patch: BatchPatch & { status: BatchStatus }, guard: { leaseOwner?: string }, alongside?: WrittenAlongside): Promise<boolean> {
+    if (!TERMINAL_BATCH_STATUSES.has(patch.status)) throw new Error(`storeTerminal: '${patch.status}' is not a terminal status`);
+    const stored = await this.#db.kysely.transaction().execute(async (trx) => {
+      let query = trx
+        .updateTable('batches')
+        .set(toColumns(patch))
+        .where('id', '=', id)
+        .where('status', 'not in', [...TERMINAL_BATCH_STATUSES]);
+      if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
+      if (affectedRows(await query.executeTakeFirst()) !== 1) return false;
+      await alongside?.write(trx);
+      return true;
+    });
+    if (stored) alongside?.committed?.();
+    return stored;
   }
 
   /**

@@ -10,10 +10,10 @@
  *   only while the caller still holds its lease.
  */
 import { randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from './database.ts';
 import { nowSeconds } from './row-mapping.ts';
-import type { WebhookAttemptsTable, WebhookDeliveriesTable } from './schema.ts';
+import type { DatabaseSchema, WebhookAttemptsTable, WebhookDeliveriesTable } from './schema.ts';
 
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -48,6 +48,8 @@ export interface NewWebhookEvent {
 }
 
 export interface AttemptOutcome extends Omit<WebhookAttempt, 'attempt'> {
+  /** When the attempt ended (Unix seconds). */
+  endedAt: number;
   /** What the row becomes: delivered, failed for good, or pending again at `nextAttemptAt`. */
   next: { status: 'delivered' } | { status: 'failed' } | { status: 'pending'; nextAttemptAt: number };
 }
@@ -88,8 +90,13 @@ export class WebhookStore {
 
   /** One row per endpoint, due now; an event already written for an endpoint stays as it is. */
   async enqueue(event: NewWebhookEvent, endpointUrls: readonly string[]): Promise<void> {
+    await WebhookStore.enqueueIn(this.#db.kysely, event, endpointUrls);
+  }
+
+  /** `enqueue` inside the caller's transaction (the change the event tells of is written with it). */
+  static async enqueueIn(db: Kysely<DatabaseSchema>, event: NewWebhookEvent, endpointUrls: readonly string[]): Promise<void> {
     if (endpointUrls.length === 0) return;
-    await this.#db.kysely
+    await db
       .insertInto('webhook_deliveries')
       .values(
         endpointUrls.map((url) => ({
@@ -148,7 +155,7 @@ export class WebhookStore {
           lease_expires_at: null,
           last_status_code: outcome.statusCode,
           last_error: outcome.error,
-          finished_at: next.status === 'pending' ? null : nowSeconds(),
+          finished_at: next.status === 'pending' ? null : outcome.endedAt,
         })
         .where('id', '=', delivery.id)
         .where('lease_owner', '=', owner)

@@ -6,65 +6,21 @@
  * delivered once at a time by two instances on one PostgreSQL. On SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { Webhook } from 'standardwebhooks';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { retryDelayMs } from '../../src/webhooks/webhook-delivery.ts';
+import { WEBHOOK_EVENT_TYPES } from '../../src/config/types.ts';
+import { retryDelayMs } from '../../src/jobs/webhook-delivery.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { refusingPort, WebhookReceiver as Receiver } from '../helpers/webhook-receiver.ts';
 
 const MASTER_KEY = 'sk-webhooks-master-0123456789';
 const SECRET = `whsec_${Buffer.from('a test secret of 32 bytes, ok!!!').toString('base64')}`;
 const OTHER_SECRET = `whsec_${Buffer.from('another secret, 32 bytes long...').toString('base64')}`;
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver: records every request, answers what `answer` says (default 200). */
-class Receiver {
-  readonly received: Received[] = [];
-  answer: (request: Received) => number = () => 200;
-  delayMs = 0;
-  #server: Server | undefined;
-  port = 0;
-
-  async start(port = 0): Promise<void> {
-    this.#server = createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (part: Buffer) => parts.push(part));
-      req.on('end', () => {
-        const request = { headers: req.headers, body: Buffer.concat(parts).toString('utf8') };
-        this.received.push(request);
-        setTimeout(() => {
-          res.statusCode = this.answer(request);
-          res.end('ok');
-        }, this.delayMs);
-      });
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.#server.address() as AddressInfo).port;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks`;
-  }
-
-  async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise((resolve) => this.#server?.close(resolve));
-  }
-
-  eventsOf(type: string): Array<{ id: string; type: string; data: { id: string } }> {
-    return this.received.map((r) => JSON.parse(r.body) as { id: string; type: string; data: { id: string } }).filter((event) => event.type === type);
-  }
-}
-
-function config(receivers: Array<{ url: string; secret?: string; events?: string[] }>, delivery = 'retry_first_seconds: 0.05, retry_max_seconds: 0.2, poll_interval_ms: 50'): string {
+function config(receivers: Array<{ url: string; secret?: string; events?: string[]; team_id?: string }>, delivery = 'retry_first_seconds: 0.05, retry_max_seconds: 0.2, timeout_seconds: 0.5, poll_interval_ms: 50'): string {
   return `
 model_list:
   - model_name: mock-model
@@ -81,7 +37,7 @@ general_settings:
 portico_settings:
   batch: { refresh_after_seconds: 0, poll_interval_ms: 100 }
   webhooks:
-${receivers.map((r) => `    - { url: "${r.url}", secret: "${r.secret ?? SECRET}"${r.events ? `, events: [${r.events.join(', ')}]` : ''} }`).join('\n')}
+${receivers.map((r) => `    - { url: "${r.url}", secret: "${r.secret ?? SECRET}"${r.events ? `, events: [${r.events.join(', ')}]` : ''}${r.team_id ? `, team_id: ${r.team_id}` : ''} }`).join('\n')}
   webhook_delivery: { ${delivery} }
 `;
 }
@@ -117,27 +73,69 @@ test('webhook config: a bad URL, a secret not in Standard Webhooks form, an unkn
   assert.throws(() => parseConfig(yaml(`{url: "ftp://x", secret: "${SECRET}"}`)), /portico_settings\.webhooks\[0\]\.url: "ftp:\/\/x" is not an http\(s\) URL/);
   assert.throws(() => parseConfig(yaml('{url: "https://x.example", secret: "hunter2"}')), /portico_settings\.webhooks\[0\]\.secret: must be a Standard Webhooks secret/);
   assert.throws(() => parseConfig(yaml(`{url: "https://x.example", secret: "${SECRET}", events: [batch.done]}`)), /webhooks\[0\]\.events: unknown event type "batch\.done"/);
+  assert.throws(
+    () => parseConfig(`model_list: [{model_name: m, litellm_params: {model: mock/m}}]\nportico_settings:\n  webhooks:\n    - {url: "https://x.example/h", secret: "${SECRET}"}\n    - {url: "https://x.example/h", secret: "${OTHER_SECRET}"}\n`),
+    /webhooks\[1\]\.url: "https:\/\/x\.example\/h" is listed twice/,
+  );
+  assert.throws(() => parseConfig(yaml('{url: "https://x.example", secret: os.environ/UNSET_WEBHOOK_SECRET}'), {}), /UNSET_WEBHOOK_SECRET/);
   const ok = parseConfig(yaml(`{url: "https://x.example/h", secret: "${SECRET}", events: [batch.failed]}`));
-  assert.deepEqual(ok.webhooks.endpoints, [{ url: 'https://x.example/h', secret: SECRET, events: ['batch.failed'] }]);
+  assert.deepEqual(ok.webhooks.endpoints, [{ url: 'https://x.example/h', secret: SECRET, events: ['batch.failed'], teamId: null }]);
+  const fromEnv = parseConfig(yaml('{url: "https://x.example/t", secret: os.environ/TEAM_HOOK_SECRET, team_id: team-a}'), { TEAM_HOOK_SECRET: OTHER_SECRET });
+  assert.deepEqual(fromEnv.webhooks.endpoints, [{ url: 'https://x.example/t', secret: OTHER_SECRET, events: [...WEBHOOK_EVENT_TYPES], teamId: 'team-a' }]);
 });
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`webhooks [${dialect}]`, () => {
     let receiver: Receiver;
     let picky: Receiver;
+    let teamReceiver: Receiver;
     let portico: PorticoUnderTest;
 
     before(async () => {
       receiver = new Receiver();
       picky = new Receiver();
+      teamReceiver = new Receiver();
       await receiver.start();
       await picky.start();
-      portico = await startPortico(config([{ url: receiver.url }, { url: picky.url, secret: OTHER_SECRET, events: ['batch.failed'] }]), { dialect });
+      await teamReceiver.start();
+      portico = await startPortico(
+        config([{ url: receiver.url }, { url: picky.url, secret: OTHER_SECRET, events: ['batch.failed'] }, { url: teamReceiver.url, secret: OTHER_SECRET, team_id: 'team-hooks' }]),
+        { dialect },
+      );
     });
     after(async () => {
       await portico?.close();
       await receiver?.stop();
       await picky?.stop();
+      await teamReceiver?.stop();
+    });
+
+    test("a team's endpoint gets the events of batches its keys made, and no one else's", async () => {
+      const teamKey = await portico.generateKey({ team_id: 'team-hooks' });
+      const ofTeam = await runBatch(portico.client(teamKey.key), 'mock-model', 1);
+      const ofMaster = await runBatch(portico.client(), 'mock-model', 1);
+      await until('both events reach the endpoint without a team', () => [ofTeam.id, ofMaster.id].every((id) => receiver.eventsOf('batch.completed').some((e) => e.data.id === id)));
+      await until("the team's event reaches the team's endpoint", () => teamReceiver.eventsOf('batch.completed').some((e) => e.data.id === ofTeam.id));
+      const request = teamReceiver.received.find((r) => r.body.includes(ofTeam.id))!;
+      const event = await new OpenAI({ apiKey: 'unused', webhookSecret: OTHER_SECRET }).webhooks.unwrap(request.body, request.headers as Record<string, string>);
+      assert.equal((event.data as { id: string }).id, ofTeam.id);
+      assert.deepEqual(teamReceiver.events().map((e) => e.data.id), [ofTeam.id], 'only its own batch');
+    });
+
+    test('a receiver that does not answer in time is retried (the attempt recorded as a timeout) until it answers', async () => {
+      receiver.delayMs = 5_000;
+      const batch = await runBatch(portico.client(), 'mock-model', 1);
+      await until('two attempts timed out', () => receiver.received.filter((r) => r.body.includes(batch.id)).length >= 2);
+      receiver.delayMs = 0;
+      const list = (await (await portico.fetch('/webhooks/deliveries?type=batch.completed')).json()) as { data: Array<{ id: string; event: { data: { id: string } } }> };
+      const delivery = list.data.find((d) => d.event.data.id === batch.id)!;
+      await until('delivered', async () => ((await (await portico.fetch(`/webhooks/deliveries/${delivery.id}`)).json()) as { status: string }).status === 'delivered');
+      const detail = (await (await portico.fetch(`/webhooks/deliveries/${delivery.id}`)).json()) as { attempt_history: Array<{ status_code: number | null; error: string | null }> };
+      assert.ok(detail.attempt_history.length >= 3);
+      assert.ok(detail.attempt_history.slice(0, 2).every((a) => a.status_code === null && /timeout|abort/i.test(a.error ?? '')), JSON.stringify(detail.attempt_history));
+      assert.deepEqual(detail.attempt_history.at(-1), { ...detail.attempt_history.at(-1), status_code: 200, error: null });
+      const ids = new Set(receiver.received.filter((r) => r.body.includes(batch.id)).map((r) => r.headers['webhook-id']));
+      assert.equal(ids.size, 1, 'the same event id on every attempt');
     });
 
     test("a completed batch's event arrives signed, verified by the openai SDK and by standardwebhooks", async () => {
@@ -157,8 +155,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await assert.rejects(new OpenAI({ apiKey: 'unused', webhookSecret: OTHER_SECRET }).webhooks.unwrap(request.body, request.headers as Record<string, string>));
       // The picky endpoint wants batch.failed only.
       assert.deepEqual(picky.received, []);
-      const listed = (await (await portico.fetch('/webhooks/deliveries?status=delivered&type=batch.completed')).json()) as { data: Array<{ event_id: string; status: string; attempts: number }> };
-      assert.ok(listed.data.some((d) => d.event_id === event.id && d.attempts === 1));
+      // The receiver has the request before Portico has its answer: the attempt is recorded just after.
+      await until('the delivery is listed as delivered after one attempt', async () => {
+        const listed = (await (await portico.fetch('/webhooks/deliveries?status=delivered&type=batch.completed')).json()) as { data: Array<{ event_id: string; status: string; attempts: number }> };
+        return listed.data.some((d) => d.event_id === event.id && d.attempts === 1);
+      });
     });
 
     test('a failing receiver gets the event again with backoff, with the same id, until it answers 2xx; the attempts are listed', async () => {
@@ -203,10 +204,7 @@ describe('webhooks across a restart, a receiver that is down, and two instances 
 
   test('an event written while the receiver is down survives a restart and is delivered when the receiver comes up', async () => {
     // A port with nothing listening yet: connections are refused.
-    const probe = new Receiver();
-    await probe.start();
-    const port = probe.port;
-    await probe.stop();
+    const port = await refusingPort();
     const url = `http://127.0.0.1:${port}/hooks`;
     let portico = await startPortico(config([{ url }]), { databaseUrl: database.url });
     let batchId: string;

@@ -107,7 +107,7 @@ export async function reconcileIntent(deps: IntentDeps, intent: BatchRecord, own
       nextSyncAt: null,
       errors: [{ code: 'batch_not_started', message: 'The batch was not started: its creation was interrupted before the provider confirmed it.', param: null, line: null }],
     },
-    { requireActiveInput: false },
+    { requireActiveInput: false, alongside: deps.sync.terminalEvents(intent, 'failed') },
   );
   return 'failed';
 }

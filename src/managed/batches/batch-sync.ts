@@ -16,6 +16,7 @@ import type { ProviderBatch } from '../../spec/provider.ts';
 import type { BatchPatch, BatchRecord, BatchStore, ResultFileRegistration } from '../../storage/batch-store.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { nowSeconds, unixSeconds } from '../../storage/row-mapping.ts';
+import type { WrittenAlongside } from '../../storage/written-alongside.ts';
 import { newFileCopyId, newFileId } from '../ids.ts';
 import { batchCost } from './batch-cost.ts';
 import type { BatchExecutor } from './batch-executor.ts';
@@ -31,10 +32,10 @@ export interface BatchSyncDeps {
   /** Identifies this process in lease owners. */
   instanceId: string;
   /**
-   * Told when a batch reaches its terminal status, before that status is stored: a crash in
-   * between tells it again at the next finalisation (the webhook outbox writes an event once).
+   * What is written with a batch's terminal status, in its transaction (the webhook outbox's
+   * `batch.completed`, ...): it exists exactly when the status was stored.
    */
-  onBatchEnded?: (batchId: string, status: BatchStatus) => Promise<void>;
+  terminalEvents?: (batch: BatchRecord, status: BatchStatus) => WrittenAlongside | undefined;
 }
 
 /**
@@ -226,10 +227,19 @@ export class BatchSynchronizer {
       requestCount: lines,
     });
 
-    await this.#deps.onBatchEnded?.(batch.id, progress.status);
     const fields = progressFields(batch, progress);
     const counts = progress.requestCounts.total > 0 ? {} : { requestTotal: (output?.lines ?? 0) + (error?.lines ?? 0), requestCompleted: output?.lines ?? 0, requestFailed: error?.lines ?? 0 };
-    await batches.update(batch.id, { ...fields, ...counts, ...terminalTimestamps(batch, progress, now), status: progress.status, usage, nextSyncAt: null }, { leaseOwner: owner });
+    await batches.storeTerminal(
+      batch.id,
+      { ...fields, ...counts, ...terminalTimestamps(batch, progress, now), status: progress.status, usage, nextSyncAt: null },
+      { leaseOwner: owner },
+      this.terminalEvents(batch, progress.status),
+    );
+  }
+
+  /** What goes with `batch`'s terminal `status` into its transaction (its webhook events), if anything. */
+  terminalEvents(batch: BatchRecord, status: BatchStatus): WrittenAlongside | undefined {
+    return this.#deps.terminalEvents?.(batch, status);
   }
 }
 

@@ -8,11 +8,11 @@
  */
 import { Agent, request } from 'undici';
 import type { WebhookSettings } from '../config/types.ts';
-import { PeriodicJob } from '../jobs/periodic-job.ts';
+import { PeriodicJob } from './periodic-job.ts';
 import type { Logger } from '../observability/logger.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
 import type { AttemptOutcome, WebhookDelivery, WebhookStore } from '../storage/webhook-store.ts';
-import { signedHeaders } from './webhook-signing.ts';
+import { signedHeaders } from '../webhooks/webhook-signing.ts';
 
 /** Deliveries leased per pass, and sent at once. */
 const BATCH_SIZE = 16;
@@ -26,6 +26,10 @@ export interface WebhookDeliveryDeps {
   instanceId: string;
   /** Jitter factor source, [0, 1) (tests pin it). */
   random?: () => number;
+  /** Now, in Unix seconds (tests move it on: a receiver down for hours in a second). */
+  clock?: () => number;
+  /** Deliveries leased per pass (default 16). */
+  batchSize?: number;
 }
 
 /** The wait before the retry after `attempts` failed attempts: doubling, capped, +-20% jitter. */
@@ -39,17 +43,19 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
   const agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, connect: { timeout: deps.settings.timeoutMs } });
   const secrets = new Map(deps.settings.endpoints.map((endpoint) => [endpoint.url, endpoint.secret]));
   const leaseMs = deps.settings.timeoutMs * 2 + 5_000;
+  const clock = deps.clock ?? nowSeconds;
+  const batchSize = deps.batchSize ?? BATCH_SIZE;
   const job = new PeriodicJob('webhook-delivery', deps.settings.pollIntervalMs, deps.logger, async () => {
     if (secrets.size === 0) return false;
-    const due = await deps.store.claimDue(owner, BATCH_SIZE, leaseMs);
+    const due = await deps.store.claimDue(owner, batchSize, leaseMs, clock());
     await Promise.all(due.map((delivery) => deliver(delivery)));
     // A full pass: there may be more due at once.
-    return due.length === BATCH_SIZE;
+    return due.length === batchSize;
   });
 
   async function deliver(delivery: WebhookDelivery): Promise<void> {
     const secret = secrets.get(delivery.endpointUrl);
-    const startedAt = nowSeconds();
+    const startedAt = clock();
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
@@ -75,14 +81,15 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
       }
     }
     const durationMs = performance.now() - started;
+    const endedAt = clock();
     const attempts = delivery.attempts + 1;
     let next: AttemptOutcome['next'];
     if (error === null) next = { status: 'delivered' };
     else {
-      const nextAttemptAt = nowSeconds() + retryDelayMs(attempts, deps.settings, deps.random) / 1000;
+      const nextAttemptAt = endedAt + retryDelayMs(attempts, deps.settings, deps.random) / 1000;
       next = nextAttemptAt - delivery.createdAt > deps.settings.giveUpAfterMs / 1000 ? { status: 'failed' } : { status: 'pending', nextAttemptAt };
     }
-    const recorded = await deps.store.recordAttempt(delivery, owner, { startedAt, durationMs, statusCode, error, next }).catch((failure: unknown) => {
+    const recorded = await deps.store.recordAttempt(delivery, owner, { startedAt, endedAt, durationMs, statusCode, error, next }).catch((failure: unknown) => {
       deps.logger.warn({ delivery_id: delivery.id, err: failure instanceof Error ? failure.message : String(failure) }, 'webhook: recording an attempt failed; it is retried when its lease runs out');
       return false;
     });
