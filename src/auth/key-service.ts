@@ -52,6 +52,18 @@ export interface KeyServiceOptions {
   /** Milliseconds clock (tests). */
   now?: () => number;
   onCacheRefreshError?: (error: unknown) => void;
+  /** Deletions told to, and heard from, the other instances and workers (Redis pub/sub). */
+  evictions?: KeyEvictionChannel;
+}
+
+/**
+ * Tells the other processes serving the same keys (instances, workers) which keys were deleted,
+ * so their caches drop them at once rather than within the TTL. Best effort: the TTL still bounds
+ * how long a missed message matters. `publish` never throws.
+ */
+export interface KeyEvictionChannel {
+  publish(keyHashes: readonly string[]): Promise<void>;
+  subscribe(onEvicted: (keyHashes: readonly string[]) => void): void;
 }
 
 /** What the cache holds per key hash: the principal plus what can make it stop working. */
@@ -71,6 +83,7 @@ export class KeyService {
   private readonly matchesMasterKey: MasterKeyMatcher | null;
   private readonly cache: KeyLookupCache<CachedKey>;
   private readonly now: () => number;
+  private readonly evictions: KeyEvictionChannel | undefined;
 
   constructor(store: KeyStorePort, options: KeyServiceOptions) {
     this.store = store;
@@ -85,6 +98,10 @@ export class KeyService {
       ...options.cache,
       now: this.now,
       onRefreshError: options.onCacheRefreshError,
+    });
+    this.evictions = options.evictions;
+    this.evictions?.subscribe((keyHashes) => {
+      for (const keyHash of keyHashes) this.cache.evict(keyHash);
     });
   }
 
@@ -150,7 +167,8 @@ export class KeyService {
 
   /**
    * Deletes keys given by secret or id; answers the entries (as given) that existed. Evicts them
-   * from this instance's cache at once; other instances drop them within the cache TTL.
+   * from this process's cache at once, and tells the others (`evictions`, with Redis); a process
+   * that missed the message drops them within the cache TTL.
    */
   async delete(secretsOrIds: readonly string[]): Promise<string[]> {
     const found: { entry: string; record: VirtualKeyRecord }[] = [];
@@ -160,7 +178,9 @@ export class KeyService {
     }
     if (found.length === 0) return [];
     const deletedIds = new Set(await this.store.deleteByHashes([...new Set(found.map(({ record }) => record.keyHash))]));
-    for (const { record } of found) this.cache.evict(record.keyHash);
+    const evicted = [...new Set(found.map(({ record }) => record.keyHash))];
+    for (const keyHash of evicted) this.cache.evict(keyHash);
+    await this.evictions?.publish(evicted);
     return found.filter(({ record }) => deletedIds.has(record.id)).map(({ entry }) => entry);
   }
 }

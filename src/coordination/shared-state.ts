@@ -5,7 +5,8 @@
  *
  * What is shared where (the README's "Running several instances" explains it to users):
  * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
- * - Redis: rpm/tpm counters (per key, per deployment, the batch engine's share), cooldowns.
+ * - Redis: rpm/tpm counters (per key, per deployment, the batch engine's share), cooldowns,
+ *   and key deletions told to every instance's key cache (pub/sub).
  * - File bytes: in PostgreSQL too with `portico_settings.files.blob_store: database`, in a bucket
  *   or container with `s3` / `azure_blob`; else in the blob directory (`storage_dir`), which
  *   instances must then share as one volume.
@@ -19,6 +20,7 @@ import { InMemoryRoutingStats, type RoutingStats } from '../routing/routing-stat
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { LiveRateLimits } from './live-rate-limits.ts';
 import type { RedisConnection } from './redis-connection.ts';
+import type { KeyEvictionChannel } from '../auth/key-service.ts';
 
 export interface SharedStateOptions {
   config: PorticoConfig;
@@ -39,6 +41,8 @@ export interface SharedState {
   readonly limits: LiveRateLimits;
   /** Deployments' load for the routing strategies (`router_settings.routing_strategy`). */
   readonly routingStats: RoutingStats;
+  /** Key deletions told to every instance and worker (Redis only: one process needs no telling). */
+  readonly keyEvictions?: KeyEvictionChannel;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;
   /** Stops listening and closes the Redis connections. */
@@ -64,11 +68,12 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     };
   }
   // Loaded only when Redis is configured: a single instance does not carry the Redis client.
-  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }] = await Promise.all([
+  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }, { RedisKeyEvictions }] = await Promise.all([
     import('./redis-connection.ts'),
     import('./redis-deployment-health.ts'),
     import('./redis-rate-limiter.ts'),
     import('./redis-routing-stats.ts'),
+    import('./redis-key-evictions.ts'),
   ]);
   if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
   const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
@@ -77,6 +82,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     policy: cooldownPolicyOf(config),
     deploymentIds: config.deployments.map((deployment) => deployment.id),
   });
+  const keyEvictions = new RedisKeyEvictions(redis);
   logger.info({ redis: redactUrl(url), prefix: redis.prefix, connected: redis.ready }, 'redis: rate limits and cooldowns are shared across instances');
   return {
     kind: 'redis',
@@ -84,8 +90,10 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     health,
     limits: new LiveRateLimits(limiter, config.deployments),
     routingStats: new RedisRoutingStats(redis),
+    keyEvictions,
     redis,
     async close() {
+      keyEvictions.close();
       await health.close();
       await redis.close();
     },

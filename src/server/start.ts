@@ -117,6 +117,7 @@ export async function createServices(
   const keys = new KeyService(keyStore, {
     masterKey: config.masterKey,
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
+    evictions: state.keyEvictions,
   });
   const batchSystem = await createBatchSystem({
     config,

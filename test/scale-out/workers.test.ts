@@ -1,7 +1,8 @@
 /**
  * Issue 14, every core: `portico --num_workers 2` is one port served by two processes that share
  * state as instances do (Redis, the database): both answer, a key's rpm_limit holds across them
- * (not twice it), a killed worker is replaced, SIGTERM stops them all. Without Redis more than
+ * (not twice it), a key deleted through one is refused by both at once (not after the other's
+ * key cache TTL), a killed worker is replaced, SIGTERM stops them all. Without Redis more than
  * one worker is refused, naming why.
  */
 import assert from 'node:assert/strict';
@@ -94,6 +95,31 @@ portico_settings:
     }
     assert.equal(statuses.filter((status) => status === 200).length, 4, statuses.join(','));
     assert.equal(statuses.filter((status) => status === 429).length, 4, statuses.join(','));
+  });
+
+  test('a key deleted through one worker is refused by both at once, not after the key cache TTL', async () => {
+    const headers = { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' };
+    const { key } = (await (await fetch(`${portico.url}/key/generate`, { method: 'POST', headers, body: '{}' })).json()) as { key: string };
+    // Fresh connections go to the workers in turn: six requests put the key in both caches.
+    const chatStatuses = async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const answer = await fetch(`${portico.baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        statuses.push(answer.status);
+        await answer.arrayBuffer();
+      }
+      return statuses;
+    };
+    assert.deepEqual(await chatStatuses(), [200, 200, 200, 200, 200, 200]);
+    const deleted = await fetch(`${portico.url}/key/delete`, { method: 'POST', headers, body: JSON.stringify({ keys: [key] }) });
+    assert.equal(deleted.status, 200, await deleted.text());
+    // The other worker hears of it through Redis pub/sub; a moment for the message, far below the 10 s TTL.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(await chatStatuses(), [401, 401, 401, 401, 401, 401]);
   });
 
   test('a killed worker is replaced', async () => {
