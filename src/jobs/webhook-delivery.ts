@@ -14,8 +14,8 @@ import { nowSeconds } from '../storage/row-mapping.ts';
 import type { AttemptOutcome, WebhookDelivery, WebhookStore } from '../storage/webhook-store.ts';
 import { signedHeaders } from '../webhooks/webhook-signing.ts';
 
-/** Deliveries leased per pass, and sent at once. */
-const BATCH_SIZE = 16;
+/** Deliveries in flight at once on one instance (a slow receiver holds its own slots only). */
+const CONCURRENCY = 16;
 /** Of an answer, this much is read (and kept in the attempt's error on failure). */
 const MAX_ANSWER_BYTES = 4096;
 
@@ -28,8 +28,8 @@ export interface WebhookDeliveryDeps {
   random?: () => number;
   /** Now, in Unix seconds (tests move it on: a receiver down for hours in a second). */
   clock?: () => number;
-  /** Deliveries leased per pass (default 16). */
-  batchSize?: number;
+  /** Deliveries in flight at once (default 16). */
+  concurrency?: number;
 }
 
 /** The wait before the retry after `attempts` failed attempts: doubling, capped, +-20% jitter. */
@@ -40,17 +40,31 @@ export function retryDelayMs(attempts: number, settings: Pick<WebhookSettings, '
 
 export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliveryJob {
   const owner = `${deps.instanceId}:webhooks`;
-  const agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, connect: { timeout: deps.settings.timeoutMs } });
+  const concurrency = deps.concurrency ?? CONCURRENCY;
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000, connect: { timeout: deps.settings.timeoutMs } });
   const secrets = new Map(deps.settings.endpoints.map((endpoint) => [endpoint.url, endpoint.secret]));
+  // Longer than an attempt can take (its timeout) with room to record it.
   const leaseMs = deps.settings.timeoutMs * 2 + 5_000;
   const clock = deps.clock ?? nowSeconds;
-  const batchSize = deps.batchSize ?? BATCH_SIZE;
+  const inFlight = new Set<Promise<void>>();
+  // A pass leases as many due deliveries as there are free slots and starts them without waiting:
+  // a receiver that takes its full timeout does not hold back the others; each one that ends
+  // frees its slot and asks for the next pass.
   const job = new PeriodicJob('webhook-delivery', deps.settings.pollIntervalMs, deps.logger, async () => {
-    if (secrets.size === 0) return false;
-    const due = await deps.store.claimDue(owner, batchSize, leaseMs, clock());
-    await Promise.all(due.map((delivery) => deliver(delivery)));
-    // A full pass: there may be more due at once.
-    return due.length === batchSize;
+    const free = concurrency - inFlight.size;
+    if (secrets.size === 0 || free <= 0) return false;
+    const due = await deps.store.claimDue(owner, free, leaseMs, clock());
+    for (const delivery of due) {
+      const sending: Promise<void> = deliver(delivery)
+        .catch((failure: unknown) => deps.logger.error({ delivery_id: delivery.id, err: failure instanceof Error ? failure.message : String(failure) }, 'webhook delivery failed unexpectedly; retried when its lease runs out'))
+        .finally(() => {
+          inFlight.delete(sending);
+          job.wake();
+        });
+      inFlight.add(sending);
+    }
+    // Every free slot filled: there may be more due at once.
+    return due.length === free;
   });
 
   async function deliver(delivery: WebhookDelivery): Promise<void> {
@@ -103,10 +117,15 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
   return {
     name: job.name,
     start: () => job.start(),
-    runOnce: () => job.runOnce(),
+    async runOnce() {
+      await job.runOnce();
+      await Promise.all(inFlight);
+    },
     wake: () => job.wake(),
     async stop() {
+      // Deliveries in flight end (each within its timeout) and are recorded.
       await job.stop();
+      await Promise.all(inFlight);
       await agent.close().catch(() => undefined);
     },
   };
@@ -116,7 +135,7 @@ export interface WebhookDeliveryJob {
   readonly name: string;
   start(): void;
   stop(): Promise<void>;
-  /** One pass now: delivers what is due (tests). */
+  /** One pass now, and waits for the deliveries it started (tests). */
   runOnce(): Promise<void>;
   /** A pass as soon as possible (an event was just written). */
   wake(): void;

@@ -50,7 +50,7 @@ export class WebhookReceiver {
           if (res.destroyed) return;
           res.statusCode = this.answer(request);
           res.end('ok');
-        }, this.delayMs);
+        }, this.delayMs).unref();
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));

@@ -46,8 +46,16 @@ class TestClock {
 
 const quietLogger = createLogger({ level: 'silent' });
 
-function deliveryJob(db: Database, settings: WebhookSettings, clock: TestClock, instanceId = 'test-instance', batchSize?: number): WebhookDeliveryJob {
-  return createWebhookDelivery({ store: new WebhookStore(db), settings, logger: quietLogger, instanceId, clock: clock.read, random: () => 0.5, ...(batchSize && { batchSize }) });
+function deliveryJob(db: Database, settings: WebhookSettings, clock: TestClock, instanceId = 'test-instance', concurrency?: number): WebhookDeliveryJob {
+  return createWebhookDelivery({ store: new WebhookStore(db), settings, logger: quietLogger, instanceId, clock: clock.read, random: () => 0.5, ...(concurrency && { concurrency }) });
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function soonestDue(db: Database): Promise<number | undefined> {
@@ -225,6 +233,35 @@ forEachDatabase('webhook outbox and delivery', (ctx) => {
       await job.stop();
       await receiver.stop();
     }
+  });
+
+  test('a receiver that holds its requests does not hold back deliveries to another', async () => {
+    const slow = new WebhookReceiver();
+    const fast = new WebhookReceiver();
+    await slow.start();
+    await fast.start();
+    slow.delayMs = 120_000;
+    const settings = settingsFor([{ url: slow.url, events: ['batch.expired'] }, { url: fast.url, events: ['batch.completed'] }], 'timeout_seconds: 30, poll_interval_ms: 20');
+    const store = new WebhookStore(ctx.db);
+    const outbox = new WebhookOutbox(store, settings);
+    const job = createWebhookDelivery({ store, settings, logger: quietLogger, instanceId: 'hol' });
+    outbox.onWritten(() => job.wake());
+    job.start();
+    try {
+      const held = (await outbox.emit('batch.expired', { id: uniqueId('batch_') }))!;
+      await until(() => slow.received.length === 1, 'the slow receiver holds its request');
+      const quick = (await outbox.emit('batch.completed', { id: uniqueId('batch_') }))!;
+      await until(async () => (await store.list({ status: 'delivered', limit: 100 })).some((d) => d.eventId === quick.id), 'the other event is delivered');
+      const stillHeld = (await store.list({ limit: 100 })).find((d) => d.eventId === held.id);
+      assert.deepEqual([stillHeld?.status, stillHeld?.attempts], ['pending', 0], 'delivered while the first is still in flight');
+      await slow.stop(); // the held request fails now, and is recorded before stop() returns
+    } finally {
+      await job.stop();
+      await slow.stop();
+      await fast.stop();
+    }
+    const failedOnce = (await store.list({ limit: 100 })).find((d) => d.eventType === 'batch.expired' && d.endpointUrl === slow.url);
+    assert.equal(failedOnce?.attempts, 1, 'the interrupted attempt is recorded');
   });
 
   test('two instances delivering one outbox: each event sent by one at a time, every event delivered once', async () => {
