@@ -11,6 +11,7 @@
  * allocation. Each app gets its own registry, so tests can build several apps in one process.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { answerOwnMetrics, metricsOfAllWorkers } from './cluster-metrics.ts';
 import { droppedLogLines } from './logger.ts';
 import { FastCounter, type FastCounterChild, FastHistogram, type FastHistogramChild } from './fast-metrics.ts';
 
@@ -41,6 +42,8 @@ export interface MetricsOptions {
   /** Label children created up front. */
   routes?: readonly string[];
   modelGroups?: readonly string[];
+  /** One of several workers (`--num_workers`): `/metrics` answers for all of them (`cluster-metrics.ts`). */
+  clusterWorker?: boolean;
 }
 
 /** One upstream attempt as the router reports it (`RouterOptions.onAttempt`). */
@@ -85,9 +88,12 @@ export class GatewayMetrics {
   private readonly spendChildren: Record<string, Record<string, { inc(value: number): void }>> = Object.create(null);
   private readonly tokenChildren: Record<string, Record<string, { inc(value: number): void }>> = Object.create(null);
   private readonly overheadChildren = new Map<string, FastHistogramChild>();
+  private readonly clusterWorker: boolean;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
+    this.clusterWorker = options.clusterWorker ?? false;
+    if (this.clusterWorker) answerOwnMetrics(this.registry);
     if (options.collectDefaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
     }
@@ -168,7 +174,7 @@ export class GatewayMetrics {
   }
 
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.clusterWorker ? metricsOfAllWorkers() : this.registry.metrics();
   }
 
   /**
@@ -211,6 +217,8 @@ export class GatewayMetrics {
       name: 'portico_redis_available',
       help: 'Whether Redis is connected and answering (1), or treated as down (0: shared rate limits and cooldowns fail open).',
       registers: [this.registry],
+      // Several workers: 1 only if every one of them has Redis.
+      aggregator: 'min',
       collect() {
         this.set(available() ? 1 : 0);
       },

@@ -13,6 +13,7 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
 import { KeyService } from '../auth/key-service.ts';
@@ -78,7 +79,7 @@ export async function createServices(
   shared?: SharedState,
   options: { shutdownGraceMs?: number } = {},
 ): Promise<AppServices> {
-  const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))] });
+  const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))], clusterWorker: cluster.isWorker });
   const state = shared ?? (await createSharedState({ config, logger }));
   const limits = state.limits;
   const redis = state.redis;

@@ -12,6 +12,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { serveWorkerMetrics } from '../observability/cluster-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ConfigError } from '../spec/errors.ts';
 import { openDatabase } from '../storage/database.ts';
@@ -98,6 +99,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
     });
     return worker;
   };
+  serveWorkerMetrics();
   for (let id = 1; id <= options.workers; id++) fork(id);
   logger.info({ workers: options.workers, pid: process.pid }, 'primary: workers started');
 

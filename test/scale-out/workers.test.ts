@@ -2,7 +2,7 @@
  * Issue 14, every core: `portico --num_workers 2` is one port served by two processes that share
  * state as instances do (Redis, the database): both answer, a key's rpm_limit holds across them
  * (not twice it), a key deleted through one is refused by both at once (not after the other's
- * key cache TTL), a killed worker is replaced, SIGTERM stops them all. Without Redis more than
+ * key cache TTL), /metrics counts what every worker served, a killed worker is replaced, SIGTERM stops them all. Without Redis more than
  * one worker is refused, naming why.
  */
 import assert from 'node:assert/strict';
@@ -120,6 +120,33 @@ portico_settings:
     // The other worker hears of it through Redis pub/sub; a moment for the message, far below the 10 s TTL.
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(await chatStatuses(), [401, 401, 401, 401, 401, 401]);
+  });
+
+  test('GET /metrics, whichever worker takes it, counts the requests of every worker', async () => {
+    const chatRequests = async () => {
+      const answer = await fetch(`${portico.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}`, connection: 'close' } });
+      assert.equal(answer.status, 200);
+      const text = await answer.text();
+      assert.match(text, /^portico_metrics_workers_reporting 2$/m, 'both workers answered');
+      let total = 0;
+      for (const [, count] of text.matchAll(/^portico_requests_total\{route="\/v1\/chat\/completions",[^}]*\} (\d+)$/gm)) total += Number(count);
+      return total;
+    };
+    const before = await chatRequests();
+    for (let i = 0; i < 6; i++) {
+      const answer = await fetch(`${portico.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: `count me ${i}` }] }),
+      });
+      assert.equal(answer.status, 200);
+      await answer.arrayBuffer();
+    }
+    // A request is counted once its response has ended, a moment after the client has it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Two scrapes on fresh connections: one per worker, and both see all six.
+    assert.equal(await chatRequests(), before + 6);
+    assert.equal(await chatRequests(), before + 6);
   });
 
   test('a killed worker is replaced', async () => {
