@@ -161,7 +161,7 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: Portic
     propagateTraceparent(true);
   }
   // Imported here, not above: the primary of several workers serves nothing and need not load
-  // the server (its RSS stays ~60 MB smaller).
+  // the server (about 20 MB less RSS there).
   const { startServer } = await import('./server/start.ts');
   const running = await startServer({
     config,
