@@ -5,6 +5,7 @@
  *
  * Time on records is unix seconds (`createdAt`, `expiresAt`), like OpenAI's timestamps.
  */
+import { parseDurationMs } from './duration.ts';
 import { randomBytes } from 'node:crypto';
 import { AuthenticationError, InvalidRequestError } from '../spec/errors.ts';
 import { ownerOf, type Principal } from '../spec/principal.ts';
@@ -37,6 +38,12 @@ export interface GenerateKeyInput {
   rpmLimit?: number | null;
   /** Tokens per minute (LiteLLM `tpm_limit`); absent or null = none. */
   tpmLimit?: number | null;
+  /** LiteLLM `max_budget` (USD): over it the key's model requests and batch creates are refused. */
+  maxBudget?: number | null;
+  /** LiteLLM `soft_budget` (USD): crossing it sends `budget.soft_exceeded` to webhooks. */
+  softBudget?: number | null;
+  /** LiteLLM `budget_duration` (`30d`, `1h`, ...): the spend goes back to 0 every such period. */
+  budgetDuration?: string | null;
 }
 
 export interface GeneratedKey {
@@ -154,6 +161,12 @@ export class KeyService {
       blocked: false,
       ...(input.rpmLimit != null && { rpmLimit: input.rpmLimit }),
       ...(input.tpmLimit != null && { tpmLimit: input.tpmLimit }),
+      ...(input.maxBudget != null && { maxBudget: input.maxBudget }),
+      ...(input.softBudget != null && { softBudget: input.softBudget }),
+      ...(input.budgetDuration != null && {
+        budgetDuration: input.budgetDuration,
+        budgetResetAt: Math.floor((createdAtMs + (parseDurationMs(input.budgetDuration) ?? 0)) / 1000),
+      }),
     };
     await this.store.insert(record);
     return { secret, record };
@@ -196,6 +209,7 @@ function toCachedKey(record: VirtualKeyRecord): CachedKey {
       teamId: record.teamId,
       ...(record.rpmLimit !== undefined && { rpmLimit: record.rpmLimit }),
       ...(record.tpmLimit !== undefined && { tpmLimit: record.tpmLimit }),
+      ...(record.maxBudget !== undefined && { budget: Object.freeze({ max: record.maxBudget, spend: record.spend }) }),
     }),
     expiresAt: record.expiresAt,
     blocked: record.blocked,

@@ -117,6 +117,8 @@ export const generalSettingsSchema = z.looseObject({
   maximum_spend_logs_retention_period: text.nullish(),
   /** How often the retention sweep runs (`1d`). */
   maximum_spend_logs_retention_interval: text.nullish(),
+  /** LiteLLM's key cache lifetime (seconds): how soon a key's spend, budget or deletion is seen. */
+  user_api_key_cache_ttl: positiveNumber.nullish(),
 });
 
 export const routerSettingsSchema = z.looseObject({

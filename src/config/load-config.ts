@@ -217,6 +217,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     otelCallback: callbacksOf(file, problems),
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
+    keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,
     warnings: problems.warnings,
   };
   return deepFreeze(config);

@@ -185,6 +185,8 @@ export interface PorticoConfig {
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
   readonly spendLogs: SpendLogSettings;
+  /** `general_settings.user_api_key_cache_ttl` (ms): how long a key read from the database is served from memory. */
+  readonly keyCacheTtlMs: number | undefined;
   /** `portico_settings.workers`: processes serving the port; undefined: one. */
   readonly workers: number | 'auto' | undefined;
   /** Non-fatal findings (unknown keys, ...), logged at start. */

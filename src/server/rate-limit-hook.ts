@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
+import { BudgetExceededError } from '../spec/errors.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
@@ -22,8 +23,7 @@ export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
 /** Call before the route modules register: it attaches the limit check to the model routes. */
 export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits'>): void {
   const limits = services.limits;
-  if (limits === undefined) return;
-  const checkKeyLimits = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+  const checkKeyLimits = limits === undefined ? undefined : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
     if (principal === null || !LiveRateLimits.hasKeyLimits(principal)) {
       done();
@@ -42,6 +42,20 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
   app.addHook('onRoute', (route) => {
     if (!RATE_LIMITED_ROUTES.has(route.url)) return;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
-    route.preHandler = [...existing, checkKeyLimits as preHandlerHookHandler];
+    route.preHandler = [...existing, checkKeyBudget as preHandlerHookHandler, ...(checkKeyLimits ? [checkKeyLimits as preHandlerHookHandler] : [])];
   });
+}
+
+/**
+ * A key over its `max_budget` is refused before anything else happens (LiteLLM's 400
+ * `budget_exceeded`). Its spend is the one read with the key (the key cache keeps it up to ten
+ * seconds), so a key may overshoot its budget by what it spends within that time.
+ */
+function checkKeyBudget(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const budget = request.portico.principal?.budget;
+  if (budget !== undefined && budget.spend >= budget.max) {
+    done(new BudgetExceededError(budget.spend, budget.max));
+    return;
+  }
+  done();
 }

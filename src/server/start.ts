@@ -22,6 +22,7 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
+import { createKeyBudgetResetJob } from '../jobs/key-budget-reset.ts';
 import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../jobs/background-jobs.ts';
 import { createSpendRetentionJob } from '../jobs/spend-retention.ts';
 import { JobLeaseStore } from '../storage/job-lease-store.ts';
@@ -117,6 +118,7 @@ export async function createServices(
   const keyStore = new KeyStore(database);
   const keys = new KeyService(keyStore, {
     masterKey: config.masterKey,
+    ...(config.keyCacheTtlMs !== undefined && { cache: { ttlMs: config.keyCacheTtlMs } }),
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
     evictions: state.keyEvictions,
   });
@@ -151,6 +153,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
     if (retentionMs !== undefined && services.spendLogs !== undefined) {
       extraJobs.push(createSpendRetentionJob({ store: services.spendLogs, leases: new JobLeaseStore(database), retentionMs, intervalMs: config.spendLogs.retentionIntervalMs, logger }));
     }
+    extraJobs.push(createKeyBudgetResetJob(new KeyStore(database), logger));
     jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs);
     // Handlers cut at the end of the grace period get at most as long again to clean up.
     app = await buildApp(services, { ...options, handlerSettleMs: Math.min(HANDLER_SETTLE_MS, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) });

@@ -56,6 +56,16 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A key over its `max_budget`: LiteLLM's answer (status 400, type `budget_exceeded`, code "400",
+ * "Budget has been exceeded! Current cost: X, Max budget: Y"), in OpenAI's envelope.
+ */
+export class BudgetExceededError extends GatewayError {
+  constructor(spend: number, maxBudget: number) {
+    super(400, `Budget has been exceeded! Current cost: ${spend}, Max budget: ${maxBudget}`, { type: 'budget_exceeded', code: '400' });
+  }
+}
+
 /** 400: the client sent something we cannot accept. */
 export class InvalidRequestError extends GatewayError {
   constructor(message: string, options: GatewayErrorOptions = {}) {

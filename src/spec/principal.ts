@@ -21,6 +21,11 @@ export interface Principal {
   readonly rpmLimit?: number | null;
   /** The key's tokens per minute (`tpm_limit`), counted from the upstream answers' `usage`; absent = none. */
   readonly tpmLimit?: number | null;
+  /**
+   * The key's budget (`max_budget`, USD) and its spend when the key was read (the key cache keeps
+   * it up to ten seconds): over the budget, model requests and batch creates are refused.
+   */
+  readonly budget?: { readonly max: number; readonly spend: number };
 }
 
 export function ownerOf(key: { id: string; teamId: string | null; userId: string | null }): string {

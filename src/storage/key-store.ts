@@ -21,6 +21,14 @@ export interface VirtualKeyRecord {
   rpmLimit?: number;
   /** Tokens per minute, counted from the upstream answers' `usage` (`tpm_limit`); absent = no limit. */
   tpmLimit?: number;
+  /** Spend (USD) at which the key stops (`max_budget`); absent = none. */
+  maxBudget?: number;
+  /** Spend (USD) at which a `budget.soft_exceeded` event is sent (`soft_budget`); absent = none. */
+  softBudget?: number;
+  /** `budget_duration` as given (`30d`, ...): the spend goes back to 0 every such period. */
+  budgetDuration?: string;
+  /** When the spend next goes back to 0 (unix seconds). */
+  budgetResetAt?: number;
 }
 
 /** The fields `update` may change. */
@@ -50,6 +58,10 @@ export class KeyStore {
         blocked: record.blocked ? 1 : 0,
         rpm_limit: record.rpmLimit ?? null,
         tpm_limit: record.tpmLimit ?? null,
+        max_budget: record.maxBudget ?? null,
+        soft_budget: record.softBudget ?? null,
+        budget_duration: record.budgetDuration ?? null,
+        budget_reset_at: record.budgetResetAt ?? null,
       })
       .execute();
   }
@@ -131,6 +143,33 @@ export class KeyStore {
     return limits;
   }
 
+  /**
+   * Keys whose budget period ended get their spend back to 0 and their next reset date: one
+   * conditional UPDATE per key (on the reset date read), so instances doing it at once reset a
+   * key once. `periodSeconds` turns a key's `budget_duration` into seconds. Answers the keys reset.
+   */
+  async resetBudgets(periodSeconds: (duration: string) => number | undefined, now: number = unixSeconds()): Promise<string[]> {
+    const due = await this.#db.kysely
+      .selectFrom('api_keys')
+      .select(['id', 'budget_duration', 'budget_reset_at'])
+      .where('budget_reset_at', 'is not', null)
+      .where('budget_reset_at', '<=', now)
+      .limit(1000)
+      .execute();
+    const reset: string[] = [];
+    for (const row of due) {
+      const period = row.budget_duration === null ? undefined : periodSeconds(row.budget_duration);
+      const result = await this.#db.kysely
+        .updateTable('api_keys')
+        .set({ spend: 0, budget_reset_at: period === undefined ? null : now + period })
+        .where('id', '=', row.id)
+        .where('budget_reset_at', '=', Number(row.budget_reset_at))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) reset.push(row.id);
+    }
+    return reset;
+  }
+
   /** Adds `amount` to the key's spend atomically (a missing key is ignored). */
   async addSpend(keyId: string, amount: number): Promise<void> {
     await this.#db.kysely
@@ -156,5 +195,9 @@ function toRecord(row: Selectable<ApiKeysTable>): VirtualKeyRecord {
     blocked: Number(row.blocked) === 1,
     ...(row.rpm_limit != null && { rpmLimit: Number(row.rpm_limit) }),
     ...(row.tpm_limit != null && { tpmLimit: Number(row.tpm_limit) }),
+    ...(row.max_budget != null && { maxBudget: Number(row.max_budget) }),
+    ...(row.soft_budget != null && { softBudget: Number(row.soft_budget) }),
+    ...(row.budget_duration != null && { budgetDuration: row.budget_duration }),
+    ...(row.budget_reset_at != null && { budgetResetAt: Number(row.budget_reset_at) }),
   };
 }

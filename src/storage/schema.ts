@@ -32,6 +32,11 @@ export interface ApiKeysTable {
   rpm_limit: number | null;
   /** Tokens per minute (LiteLLM `tpm_limit`); null = none. Migration 0004. */
   tpm_limit: number | null;
+  /** LiteLLM `max_budget` / `soft_budget` (USD), `budget_duration`; when the spend resets. Migration 0012. */
+  max_budget: number | null;
+  soft_budget: number | null;
+  budget_duration: string | null;
+  budget_reset_at: number | null;
 }
 
 export interface FilesTable {

@@ -17,9 +17,11 @@ import type { RouteModule } from '../services.ts';
 const optionalId = z.string().min(1).max(256).nullish();
 
 /**
- * Strict: a LiteLLM field Portico does not enforce (budgets, `max_parallel_requests`, ...) is
- * refused, not ignored. `rpm_limit` / `tpm_limit` are enforced on the model routes, across
- * instances when `REDIS_URL` is set (`server/rate-limit-hook.ts`).
+ * Strict: a LiteLLM field Portico does not enforce (`max_parallel_requests`, `model_max_budget`,
+ * ...) is refused, not ignored. `rpm_limit` / `tpm_limit` are enforced on the model routes, across
+ * instances when `REDIS_URL` is set; `max_budget` on the model routes and batch creates
+ * (`server/rate-limit-hook.ts`), `budget_duration` resets the spend (`jobs/key-budget-reset.ts`);
+ * `soft_budget` is stored and shown.
  */
 const generateKeyBody = z.strictObject({
   models: z.array(z.string().min(1)).optional(),
@@ -33,6 +35,12 @@ const generateKeyBody = z.strictObject({
   metadata: z.record(z.string(), z.unknown()).nullish(),
   rpm_limit: z.number().int().nonnegative().nullish(),
   tpm_limit: z.number().int().nonnegative().nullish(),
+  max_budget: z.number().nonnegative().nullish(),
+  soft_budget: z.number().nonnegative().nullish(),
+  budget_duration: z
+    .string()
+    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "1mo"')
+    .nullish(),
 });
 
 const deleteKeysBody = z.strictObject({
@@ -59,6 +67,10 @@ function keyInfo(record: VirtualKeyRecord) {
     blocked: record.blocked,
     rpm_limit: record.rpmLimit ?? null,
     tpm_limit: record.tpmLimit ?? null,
+    max_budget: record.maxBudget ?? null,
+    soft_budget: record.softBudget ?? null,
+    budget_duration: record.budgetDuration ?? null,
+    budget_reset_at: isoOrNull(record.budgetResetAt ?? null),
   };
 }
 
@@ -81,6 +93,9 @@ export const keyRoutes: RouteModule = {
         metadata: body.metadata ?? {},
         rpmLimit: body.rpm_limit ?? null,
         tpmLimit: body.tpm_limit ?? null,
+        maxBudget: body.max_budget ?? null,
+        softBudget: body.soft_budget ?? null,
+        budgetDuration: body.budget_duration ?? null,
       });
       const info = keyInfo(record);
       return {
@@ -94,6 +109,10 @@ export const keyRoutes: RouteModule = {
         metadata: info.metadata,
         rpm_limit: info.rpm_limit,
         tpm_limit: info.tpm_limit,
+        max_budget: info.max_budget,
+        soft_budget: info.soft_budget,
+        budget_duration: info.budget_duration,
+        budget_reset_at: info.budget_reset_at,
         token: info.token,
         created_at: info.created_at,
       };

@@ -14,6 +14,7 @@ import { migration0007FileCopyLeases } from './0007_file_copy_leases.ts';
 import { migration0008BatchIntents } from './0008_batch_intents.ts';
 import { migration0009SpendLogs } from './0009_spend_logs.ts';
 import { migration0011WebhookOutbox } from './0011_webhook_outbox.ts';
+import { migration0012KeyBudgets } from './0012_key_budgets.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0008BatchIntents,
   migration0009SpendLogs,
   migration0011WebhookOutbox,
+  migration0012KeyBudgets,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
