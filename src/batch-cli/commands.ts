@@ -2,16 +2,18 @@
  * The `portico batch` subcommands, over the official `openai` SDK, so that they work against
  * Portico and against any OpenAI-compatible endpoint. Each answers the process's exit code.
  */
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type OpenAI from 'openai';
-import { EXIT, exitCodeOfBatch } from './exit-codes.ts';
-import { checkBatchInput, customIdsOf, selectLines } from './jsonl-files.ts';
-import { createProgressReporter } from './progress.ts';
+import OpenAI from 'openai';
+import { describeError, isTransient } from './api-errors.ts';
+import { CliUsageError, EXIT, exitCodeOfBatch } from './exit-codes.ts';
+import { checkBatchInput, countsText, customIdsOf, selectLines } from './jsonl-files.ts';
+import { createProgressReporter, formatDuration } from './progress.ts';
 
 export interface CommandIo {
   client: OpenAI;
@@ -21,7 +23,9 @@ export interface CommandIo {
   isTerminal: boolean;
   /** Seconds between two looks at a watched batch. */
   pollSeconds: number;
-  /** Aborted by Ctrl-C: a watch stops, the batch keeps running. */
+  /** How long a watch keeps looking while the endpoint is unreachable or failing (5xx, 429). */
+  giveUpAfterMs: number;
+  /** Aborted by Ctrl-C: every request in flight stops; a watch stops, the batch keeps running. */
   interrupt: AbortSignal;
 }
 
@@ -39,11 +43,10 @@ export interface SubmitOptions {
 
 export async function submit(io: CommandIo, options: SubmitOptions): Promise<number> {
   const input = await checkBatchInput(options.file, options.model);
+  noteReplacedModels(io, options.model, input.replacedModels);
   let batch: OpenAI.Batches.Batch;
   try {
-    const file = await io.client.files.create({ file: createReadStream(input.upload.path), purpose: 'batch' });
-    batch = await io.client.batches.create({
-      input_file_id: file.id,
+    batch = await uploadAndCreate(io, input.upload.path, {
       endpoint: (options.endpoint ?? input.commonUrl ?? '/v1/chat/completions') as OpenAI.Batches.BatchCreateParams['endpoint'],
       completion_window: options.completionWindow as '24h',
       ...(options.metadata && { metadata: options.metadata }),
@@ -56,19 +59,68 @@ export async function submit(io: CommandIo, options: SubmitOptions): Promise<num
   return watch(io, batch.id, options.outDir);
 }
 
+/** A model changed is said, never done silently. */
+function noteReplacedModels(io: CommandIo, model: string | undefined, replaced: ReadonlyMap<string, number>): void {
+  if (replaced.size === 0) return;
+  const count = [...replaced.values()].reduce((sum, n) => sum + n, 0);
+  io.err.write(`note: --model ${model} replaces the model of ${count} line${count === 1 ? '' : 's'} (${countsText(replaced)}): a batch runs on one model\n`);
+}
+
+/**
+ * Uploads a batch input file and creates its batch. When the endpoint refuses the batch, the
+ * uploaded file is deleted again (nothing is left behind); when the create's outcome is unknown
+ * (no answer, Ctrl-C) it is kept, since a batch may be running on it.
+ */
+async function uploadAndCreate(io: CommandIo, path: string, params: Omit<OpenAI.Batches.BatchCreateParams, 'input_file_id'>): Promise<OpenAI.Batches.Batch> {
+  const file = await io.client.files.create({ file: createReadStream(path), purpose: 'batch' }, { signal: io.interrupt });
+  try {
+    return await io.client.batches.create({ ...params, input_file_id: file.id }, { signal: io.interrupt });
+  } catch (error) {
+    const refused = error instanceof OpenAI.APIError && error.status !== undefined;
+    if (refused) await io.client.files.delete(file.id).catch(() => undefined);
+    else io.err.write(`The input was uploaded as ${file.id}; whether a batch was created on it is unknown (see "portico batch list").\n`);
+    throw error;
+  }
+}
+
 /** Follows a batch until it ends, then downloads its files into `outDir`. */
 export async function watch(io: CommandIo, batchId: string, outDir: string): Promise<number> {
   const progress = createProgressReporter(io.out, io.isTerminal);
-  let batch = await io.client.batches.retrieve(batchId);
+  const stopped = () => {
+    progress.finish();
+    io.err.write(`Stopped watching. Batch ${batchId} keeps running; watch it again with:\n  portico batch watch ${batchId}\n`);
+    return EXIT.interrupted;
+  };
+  let batch: OpenAI.Batches.Batch;
+  try {
+    batch = await io.client.batches.retrieve(batchId, { signal: io.interrupt });
+  } catch (error) {
+    if (io.interrupt.aborted) return stopped();
+    throw error;
+  }
+  let failingSince: number | undefined;
   for (;;) {
     progress.update(batch);
     if (TERMINAL.has(batch.status)) break;
-    if (!(await pause(io.pollSeconds * 1000, io.interrupt))) {
-      progress.finish();
-      io.err.write(`Stopped watching. Batch ${batchId} keeps running; watch it again with:\n  portico batch watch ${batchId}\n`);
-      return EXIT.interrupted;
+    if (!(await pause(io.pollSeconds * 1000, io.interrupt))) return stopped();
+    try {
+      batch = await io.client.batches.retrieve(batchId, { signal: io.interrupt });
+      if (failingSince !== undefined) io.err.write(`Reached the endpoint again; still watching ${batchId}.\n`);
+      failingSince = undefined;
+    } catch (error) {
+      if (io.interrupt.aborted) return stopped();
+      if (!isTransient(error)) throw error;
+      // A gateway restarting or a proxy's hiccup must not end an hours-long watch; a failure
+      // that lasts is reported like any other.
+      if (failingSince === undefined) {
+        failingSince = Date.now();
+        progress.finish();
+        io.err.write(`Cannot look at ${batchId} (${describeError(error).text}); trying again for up to ${formatDuration(io.giveUpAfterMs / 1000)}.\n`);
+      } else if (Date.now() - failingSince >= io.giveUpAfterMs) {
+        io.err.write(`Batch ${batchId} may still be running; watch it again with:\n  portico batch watch ${batchId}\n`);
+        throw error;
+      }
     }
-    batch = await io.client.batches.retrieve(batchId);
   }
   progress.finish();
   io.out.write(`${summary(batch)}\n`);
@@ -77,13 +129,13 @@ export async function watch(io: CommandIo, batchId: string, outDir: string): Pro
 }
 
 export async function status(io: CommandIo, batchId: string): Promise<number> {
-  const batch = await io.client.batches.retrieve(batchId);
+  const batch = await io.client.batches.retrieve(batchId, { signal: io.interrupt });
   const rows: Array<[string, string]> = [
     ['id', batch.id],
     ['status', batch.status],
     ['endpoint', batch.endpoint],
     ['model', (batch as { model?: string }).model ?? ''],
-    ['requests', countsText(batch)],
+    ['requests', countsOf(batch)],
     ['created', isoTime(batch.created_at)],
     ['finished', isoTime(batch.completed_at ?? batch.failed_at ?? batch.expired_at ?? batch.cancelled_at ?? null)],
     ['input file', batch.input_file_id],
@@ -97,8 +149,8 @@ export async function status(io: CommandIo, batchId: string): Promise<number> {
 }
 
 export async function list(io: CommandIo, limit: number): Promise<number> {
-  const page = await io.client.batches.list({ limit });
-  const rows = page.data.map((batch) => [batch.id, batch.status, countsText(batch), isoTime(batch.created_at), (batch as { model?: string }).model ?? batch.endpoint]);
+  const page = await io.client.batches.list({ limit }, { signal: io.interrupt });
+  const rows = page.data.map((batch) => [batch.id, batch.status, countsOf(batch), isoTime(batch.created_at), (batch as { model?: string }).model ?? batch.endpoint]);
   const header = ['ID', 'STATUS', 'REQUESTS', 'CREATED', 'MODEL'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   for (const row of [header, ...rows]) io.out.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
@@ -107,13 +159,13 @@ export async function list(io: CommandIo, limit: number): Promise<number> {
 }
 
 export async function cancel(io: CommandIo, batchId: string): Promise<number> {
-  const batch = await io.client.batches.cancel(batchId);
+  const batch = await io.client.batches.cancel(batchId, { signal: io.interrupt });
   io.out.write(`${batch.id} ${batch.status}\n`);
   return EXIT.ok;
 }
 
 export async function download(io: CommandIo, batchId: string, outDir: string): Promise<number> {
-  const batch = await io.client.batches.retrieve(batchId);
+  const batch = await io.client.batches.retrieve(batchId, { signal: io.interrupt });
   if (!batch.output_file_id && !batch.error_file_id) {
     io.err.write(`Batch ${batch.id} is ${batch.status} and has no output or error file${TERMINAL.has(batch.status) ? '' : ' yet'}.\n`);
     return TERMINAL.has(batch.status) ? (exitCodeOfBatch(batch) ?? EXIT.ok) : EXIT.usage;
@@ -122,36 +174,78 @@ export async function download(io: CommandIo, batchId: string, outDir: string): 
   return exitCodeOfBatch(batch) ?? EXIT.ok;
 }
 
+export interface RetryOptions {
+  wait: boolean;
+  outDir: string;
+  /** Run the retried lines on this model instead of the one they name. */
+  model: string | undefined;
+  /** The batch's input as submitted, for endpoints that do not serve batch input files back. */
+  inputPath: string | undefined;
+}
+
 /** A new batch of the lines of `batchId` that are in its error file (same endpoint and window). */
-export async function retryFailed(io: CommandIo, batchId: string, options: { wait: boolean; outDir: string }): Promise<number> {
-  const batch = await io.client.batches.retrieve(batchId);
+export async function retryFailed(io: CommandIo, batchId: string, options: RetryOptions): Promise<number> {
+  const batch = await io.client.batches.retrieve(batchId, { signal: io.interrupt });
   if (!batch.error_file_id) {
     io.out.write(`Batch ${batch.id} (${batch.status}) has no failed lines to retry.\n`);
     return EXIT.ok;
   }
-  const failed = await customIdsOf(await contentStream(io.client, batch.error_file_id));
-  const { file, lines } = await selectLines(await contentStream(io.client, batch.input_file_id), failed);
+  const failed = await customIdsOf(await contentStream(io, batch.error_file_id));
+  const input = options.inputPath !== undefined ? await openLocal(options.inputPath) : await inputOf(io, batch);
+  const selected = await selectLines(input, failed);
   let retry: OpenAI.Batches.Batch;
+  let lines = selected.lines;
   try {
     if (lines === 0) {
-      io.err.write(`None of the ${failed.size} failed custom_ids of ${batch.id} was found in its input file ${batch.input_file_id}.\n`);
-      return EXIT.apiError;
+      io.err.write(`None of the ${failed.size} failed custom_ids of ${batch.id} is in ${options.inputPath ?? `its input file ${batch.input_file_id}`}.\n`);
+      return EXIT.usage;
     }
-    const uploaded = await io.client.files.create({ file: createReadStream(file.path), purpose: 'batch' });
-    retry = await io.client.batches.create({
-      input_file_id: uploaded.id,
-      endpoint: batch.endpoint as OpenAI.Batches.BatchCreateParams['endpoint'],
-      completion_window: batch.completion_window as '24h',
-      metadata: { retry_of: batch.id },
-    });
+    if (lines < failed.size) io.err.write(`note: ${failed.size - lines} failed custom_ids of ${batch.id} are not in its input; retrying the other ${lines}.\n`);
+    let upload: { path: string; remove(): Promise<void> } = selected.file;
+    if (options.model !== undefined) {
+      const checked = await checkBatchInput(selected.file.path, options.model);
+      noteReplacedModels(io, options.model, checked.replacedModels);
+      upload = checked.upload;
+      lines = checked.lines;
+    }
+    try {
+      retry = await uploadAndCreate(io, upload.path, {
+        endpoint: batch.endpoint as OpenAI.Batches.BatchCreateParams['endpoint'],
+        completion_window: batch.completion_window as '24h',
+        metadata: { retry_of: batch.id },
+      });
+    } finally {
+      if (upload !== selected.file) await upload.remove();
+    }
   } finally {
-    await file.remove();
+    await selected.file.remove();
   }
-  io.out.write(`${retry.id} created: ${lines} failed lines of ${batch.id}\n`);
+  io.out.write(`${retry.id} created: ${lines} failed lines of ${batch.id}${options.model !== undefined ? ` on ${options.model}` : ''}\n`);
   if (!options.wait) return EXIT.ok;
   return watch(io, retry.id, options.outDir);
 }
 
+async function openLocal(path: string): Promise<Readable> {
+  const stream = createReadStream(path);
+  await once(stream, 'open').catch((error: NodeJS.ErrnoException) => {
+    throw new CliUsageError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  return stream;
+}
+
+/** The batch's input file from the endpoint; OpenAI-compatible servers may refuse to serve it back. */
+async function inputOf(io: CommandIo, batch: OpenAI.Batches.Batch): Promise<Readable> {
+  try {
+    return await contentStream(io, batch.input_file_id);
+  } catch (error) {
+    if (error instanceof OpenAI.APIError && error.status !== undefined && error.status < 500) {
+      io.err.write(`The endpoint does not give back the input file ${batch.input_file_id}; pass the file you submitted with --input FILE.jsonl.\n`);
+    }
+    throw error;
+  }
+}
+
+/** Writes each file to `NAME.part`, renamed once whole: an interrupted download leaves nothing half-written. */
 async function downloadFiles(io: CommandIo, batch: OpenAI.Batches.Batch, outDir: string): Promise<void> {
   const files: Array<[string | null | undefined, string]> = [
     [batch.output_file_id, `${batch.id}_output.jsonl`],
@@ -162,13 +256,21 @@ async function downloadFiles(io: CommandIo, batch: OpenAI.Batches.Batch, outDir:
   for (const [id, name] of files) {
     if (!id) continue;
     const path = resolve(join(outDir, name));
-    await pipeline(await contentStream(io.client, id), createWriteStream(path));
+    const partial = `${path}.part`;
+    try {
+      await pipeline(await contentStream(io, id), createWriteStream(partial), { signal: io.interrupt });
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      if (io.interrupt.aborted) io.err.write(`Download stopped. Get the files of ${batch.id} with:\n  portico batch download ${batch.id}\n`);
+      throw error;
+    }
     io.out.write(`wrote ${path}\n`);
   }
 }
 
-async function contentStream(client: OpenAI, fileId: string): Promise<Readable> {
-  const response = await client.files.content(fileId);
+async function contentStream(io: CommandIo, fileId: string): Promise<Readable> {
+  const response = await io.client.files.content(fileId, { signal: io.interrupt });
   if (!response.body) return Readable.from([]);
   return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
 }
@@ -189,7 +291,7 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-function countsText(batch: OpenAI.Batches.Batch): string {
+function countsOf(batch: OpenAI.Batches.Batch): string {
   const c = batch.request_counts;
   return c ? `${c.completed}/${c.total} completed, ${c.failed} failed` : '';
 }
@@ -201,5 +303,5 @@ function isoTime(seconds: number | null | undefined): string {
 function summary(batch: OpenAI.Batches.Batch): string {
   const failed = batch.request_counts?.failed ?? 0;
   const what = batch.status === 'completed' && failed > 0 ? `completed with ${failed} failed line${failed === 1 ? '' : 's'}` : batch.status;
-  return `${batch.id} ${what} (${countsText(batch)})`;
+  return `${batch.id} ${what} (${countsOf(batch)})`;
 }

@@ -38,11 +38,18 @@ export interface CheckedInput {
   lines: number;
   /** The `url` every line names, when they all name the same one. */
   commonUrl: string | undefined;
+  /** With a model given: how many lines named another one, by that name (the copy asks for the given one). */
+  replacedModels: Map<string, number>;
 }
 
 /**
  * Checks every line of a batch input file (JSON objects with `custom_id`, `method`, `url` and a
  * `body` object; `custom_id`s unique) and, with `model`, writes a copy whose lines all ask for it.
+ *
+ * A batch runs on one model, at OpenAI (one model per input file) as at Portico (a batch runs on
+ * one model group: `src/managed/batches/batch-model.ts`). So `model` replaces `body.model` in
+ * every line, and the caller tells the user which lines named another one; without it the lines
+ * must all name the same model, or the file is refused here rather than after its upload.
  */
 export async function checkBatchInput(path: string, model: string | undefined): Promise<CheckedInput> {
   const source = createReadStream(path);
@@ -56,6 +63,8 @@ export async function checkBatchInput(path: string, model: string | undefined): 
   let lines = 0;
   let lineNumber = 0;
   const urls = new Set<string>();
+  const models = new Map<string, number>();
+  const replacedModels = new Map<string, number>();
   try {
     for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
       lineNumber += 1;
@@ -76,8 +85,12 @@ export async function checkBatchInput(path: string, model: string | undefined): 
       if (seen.has(customId)) throw new CliUsageError(`${path}, line ${lineNumber}: custom_id "${customId}" appears twice`);
       seen.add(customId);
       urls.add(line.url as string);
-      if (model === undefined && typeof (body as { model?: unknown }).model !== 'string') {
-        throw new CliUsageError(`${path}, line ${lineNumber}: the body names no model; pass --model M to give every line one`);
+      const named = (body as { model?: unknown }).model;
+      if (model === undefined) {
+        if (typeof named !== 'string' || named === '') throw new CliUsageError(`${path}, line ${lineNumber}: the body names no model; pass --model M to give every line one`);
+        models.set(named, (models.get(named) ?? 0) + 1);
+      } else if (typeof named === 'string' && named !== model) {
+        replacedModels.set(named, (replacedModels.get(named) ?? 0) + 1);
       }
       lines += 1;
       if (out) await writeLine(out, JSON.stringify({ ...line, body: { ...body, model } }));
@@ -90,15 +103,24 @@ export async function checkBatchInput(path: string, model: string | undefined): 
   } finally {
     source.destroy();
   }
-  if (lines === 0) {
+  if (lines === 0 || models.size > 1) {
     await copy?.remove();
-    throw new CliUsageError(`${path}: no request lines`);
+    if (lines === 0) throw new CliUsageError(`${path}: no request lines`);
+    throw new CliUsageError(`${path}: the lines name ${models.size} models (${countsText(models)}), and a batch runs on one: pass --model M to give every line one`);
   }
   return {
     upload: copy ?? { path, remove: async () => undefined },
     lines,
     commonUrl: urls.size === 1 ? [...urls][0] : undefined,
+    replacedModels,
   };
+}
+
+/** `a: 3, b: 1`, the most named first, at most five. */
+export function countsText(counts: ReadonlyMap<string, number>): string {
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, 5).map(([name, count]) => `${name.slice(0, 100)}: ${count}`);
+  return sorted.length > 5 ? `${shown.join(', ')}, ...` : shown.join(', ');
 }
 
 /** The `custom_id` of every line of a batch's error file. */

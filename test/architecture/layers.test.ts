@@ -54,3 +54,23 @@ test('storage and spec depend on nothing above them', async () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('the batch CLI is a client of the public API, and the gateway never loads it nor its SDK', async () => {
+  // bin/portico.js imports batch-cli/ only for `portico batch`; a gateway module importing it or
+  // the `openai` SDK would add them to every gateway start. The CLI, in turn, works against any
+  // OpenAI-compatible endpoint, so it reaches Portico only over HTTP, never through its modules.
+  const offenders: string[] = [];
+  for (const file of await sourceFiles(SRC)) {
+    const inCli = relative(SRC, file).startsWith('batch-cli/');
+    const text = await readFile(file, 'utf8');
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => m[1] ?? m[2]);
+    for (const specifier of specifiers) {
+      const target = specifier.startsWith('.') ? relative(SRC, resolve(dirname(file), specifier)) : specifier;
+      const toCli = target.startsWith('batch-cli/');
+      const toSdk = target === 'openai' || target.startsWith('openai/');
+      const toGateway = specifier.startsWith('.') && !toCli;
+      if (inCli ? toGateway : toCli || toSdk) offenders.push(`${relative(SRC, file)} -> ${specifier}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});

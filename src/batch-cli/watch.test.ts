@@ -1,0 +1,97 @@
+/**
+ * A watch through a failing endpoint: an OpenAI-compatible server (node:http, answering as the
+ * Batches API does) that fails some looks at the batch with 503, driven through the real SDK.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { watch, type CommandIo } from './commands.ts';
+import { EXIT } from './exit-codes.ts';
+
+/** What the next look at the batch answers: a status, or 503. */
+let script: Array<'in_progress' | 'completed' | 503> = [];
+let looks = 0;
+let server: Server;
+let baseURL: string;
+
+function batchObject(status: string, done: number) {
+  return {
+    id: 'batch_abc',
+    object: 'batch',
+    endpoint: '/v1/chat/completions',
+    input_file_id: 'file-in',
+    completion_window: '24h',
+    status,
+    created_at: 1_700_000_000,
+    output_file_id: null,
+    error_file_id: null,
+    request_counts: { total: 4, completed: done, failed: 0 },
+  };
+}
+
+before(async () => {
+  server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/v1/batches/batch_abc') {
+      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
+      return;
+    }
+    looks += 1;
+    const next = script.length > 1 ? script.shift()! : script[0];
+    if (next === 503) {
+      response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'restarting', type: 'server_error' } }));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(batchObject(next, next === 'completed' ? 4 : 1)));
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+after(() => new Promise((closed) => server.close(closed)));
+
+function io(giveUpAfterMs: number): CommandIo & { errText: () => string } {
+  const err = new PassThrough();
+  let errText = '';
+  err.on('data', (chunk: Buffer) => (errText += chunk));
+  const out = new PassThrough();
+  out.resume();
+  return {
+    // No retries of its own: every look the watch makes is one request.
+    client: new OpenAI({ apiKey: 'sk-test', baseURL, maxRetries: 0 }),
+    out,
+    err,
+    isTerminal: false,
+    pollSeconds: 0.02,
+    giveUpAfterMs,
+    interrupt: new AbortController().signal,
+    errText: () => errText,
+  };
+}
+
+test('a watch keeps looking through 503s and ends with the batch', async () => {
+  script = ['in_progress', 503, 503, 503, 'in_progress', 'completed'];
+  looks = 0;
+  const watching = io(60_000);
+  assert.equal(await watch(watching, 'batch_abc', '.'), EXIT.ok);
+  assert.equal(looks, 6);
+  // Said once when the failures start, once when they end.
+  assert.match(watching.errText(), /^Cannot look at batch_abc \(503: restarting\); trying again for up to 1m00s\.\nReached the endpoint again; still watching batch_abc\.\n$/);
+});
+
+test('a failure that lasts longer than the watch waits ends it with the API error', async () => {
+  script = ['in_progress', 503];
+  looks = 0;
+  const watching = io(150);
+  await assert.rejects(watch(watching, 'batch_abc', '.'), (error) => error instanceof OpenAI.APIError && error.status === 503);
+  assert.ok(looks >= 3, `${looks} looks`);
+  assert.match(watching.errText(), /may still be running; watch it again with:\n {2}portico batch watch batch_abc\n$/);
+});
+
+test('an error that will not pass (404) ends the watch at once', async () => {
+  script = ['in_progress'];
+  const watching = io(60_000);
+  await assert.rejects(watch(watching, 'batch_other', '.'), (error) => error instanceof OpenAI.APIError && error.status === 404);
+  assert.equal(watching.errText(), '');
+});
