@@ -12,6 +12,7 @@ import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
 import { type CatalogueModel, catalogueModel, catalogueModels, likelyProviderOf } from './model-catalogue.ts';
 import { ANY_MODEL } from './model-pattern.ts';
+import { parseProviderSettings, settingsInput } from './provider-settings.ts';
 
 export interface DeploymentDefaults {
   timeoutMs: number;
@@ -206,8 +207,13 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       modifyParams: params.modify_params ?? defaults.modifyParams ?? false,
       requestDefaults: requestDefaultsOf(params),
       params: { ...params },
+      settings: undefined,
     };
-    for (const message of target.provider.validate?.(deployment) ?? []) {
+    // The provider's typed settings: its schema over these params, issues at their path.
+    const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, problems);
+    if (!settings.ok) continue;
+    (deployment as { settings: unknown }).settings = settings.settings;
+    for (const message of target.provider.validate?.(deployment, settings.settings) ?? []) {
       const match = /^([a-z_]+): (.*)$/s.exec(message);
       if (match) problems.error([...path, 'litellm_params', match[1]], match[2]);
       else problems.error(path, message);

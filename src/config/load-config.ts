@@ -19,6 +19,7 @@ import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-s
 import { accountNameOf } from '../storage/azure-account.ts';
 import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
+import { providerParamKeys } from './provider-settings.ts';
 
 const MB = 1024 * 1024;
 
@@ -163,7 +164,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
       else problems.warn(target.path, `${target.reason}; entry${typeof group === 'string' ? ` "${group}"` : ''} skipped`);
       return;
     }
-    const entry = modelEntrySchema.safeParse(target === undefined ? rawEntry : withUnusedReferencesAsWritten(rawEntry, index, target.provider.paramKeys ?? [], references));
+    const entry = modelEntrySchema.safeParse(target === undefined ? rawEntry : withUnusedReferencesAsWritten(rawEntry, index, providerParamKeys(target.provider), references));
     if (!entry.success) {
       reportIssues(entry.error.issues, rawEntry, ['model_list', index], missingByPath, reported, problems);
       return;
@@ -192,7 +193,10 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const servedByIndex = new Map(served.map((item) => [item.index, item]));
   const use: EntryUse = {
     isServed: (index) => servedByIndex.has(index),
-    providerParamKeys: (index) => servedByIndex.get(index)?.target.provider.paramKeys ?? [],
+    providerParamKeys: (index) => {
+      const item = servedByIndex.get(index);
+      return item === undefined ? [] : providerParamKeys(item.target.provider);
+    },
   };
   reportMissingReferences(missing, use, reported, problems);
   warnUnknownKeys(resolved, use, problems);

@@ -18,6 +18,7 @@ function deployment(id: string, weight = 1): Deployment {
     maxRetries: 2,
     weight,
     batchMode: 'emulate',
+    settings: undefined,
     pricing: {},
     params: {},
   };

@@ -34,7 +34,7 @@ const MAX_DERIVED_CLIENTS = 1000;
 
 /** A deployment's client, shaping requests as its config says (dropped params, defaults). */
 function clientOf(provider: Provider, deployment: Deployment): ProviderClient {
-  return withRequestShaping(provider.createClient(deployment), {
+  return withRequestShaping(provider.createClient(deployment, deployment.settings), {
     dropParams: deployment.dropParams ?? false,
     additionalDropParams: deployment.additionalDropParams ?? [],
     requestDefaults: deployment.requestDefaults ?? {},

@@ -4,6 +4,7 @@
  * provider folder and never branches on a provider's name.
  */
 import type { Readable } from 'node:stream';
+import type { z } from 'zod';
 import type { BatchErrorItem, BatchInputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
 
 /** Per-token prices of a deployment, LiteLLM's `model_info` names. */
@@ -58,8 +59,17 @@ export interface Deployment {
   readonly modifyParams?: boolean;
   /** Chat parameters used when a request does not set them (`temperature`, `max_tokens`, `seed`, ...). */
   readonly requestDefaults?: Readonly<Record<string, unknown>>;
-  /** The original `litellm_params`, for provider-specific keys. */
+  /**
+   * The original `litellm_params`, for core code (the wildcard `model: "*"`, ids). Providers never
+   * read it: they get their typed `settings` (test/architecture/provider-boundaries.test.ts).
+   */
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * What the provider's settings schema (`Provider.settings`) made of the deployment's
+   * `litellm_params` at start, handed to `Provider.createClient`; `undefined` for a provider
+   * without one. Opaque to core code.
+   */
+  readonly settings: unknown;
 }
 
 export interface CallOptions {
@@ -271,24 +281,56 @@ export interface ProviderClient {
   readonly batches?: NativeBatchesCapability;
 }
 
-/** A provider family: one registry entry per model prefix. */
-export interface Provider {
+/**
+ * How a provider reads its own `litellm_params` (issue 11): a zod schema, parsed once at start.
+ *
+ * The schema receives the deployment's `litellm_params` with `os.environ/NAME` references already
+ * resolved, a `credential_list` entry's values filled in, `api_key` / `api_base` / `api_version`
+ * as resolved (including `environmentDefaults`), keys written empty (`key:`) left out, and the
+ * keys of `environment` filled from the environment where the params leave them out. Use
+ * `z.object` (unknown keys are stripped: the config loader warns about keys nobody reads); the
+ * object's keys count as keys the provider reads. Each issue is a start-up error at its path,
+ * `model_list[3].litellm_params.aws_region_name: ...`; a refinement may put an issue at any key.
+ * A `.transform` may build the settings type (parse URLs, read a key file): it runs at start.
+ */
+export interface ProviderSettingsSchema<Settings> {
+  readonly schema: z.ZodType<Settings>;
+  /**
+   * Environment variables read for a key the params leave out, the first one set winning, as
+   * LiteLLM reads them (`aws_region_name: ['AWS_REGION_NAME', 'AWS_REGION']`). The config's
+   * `environment_variables:` count as environment.
+   */
+  readonly environment?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * A provider family: one registry entry per model prefix. `Settings` is what its settings schema
+ * parses a deployment's `litellm_params` into; `createClient` receives it, typed.
+ */
+export interface Provider<Settings = unknown> {
   /** Model prefixes it serves (`azure` for `azure/...`). */
   readonly names: readonly string[];
   /** Default for `batch_mode` when the config does not say: providers without a batch API emulate. */
   readonly defaultBatchMode: 'native' | 'emulate';
+  /** The provider's `litellm_params` and how they are read; absent: it reads none (`settings` is `undefined`). */
+  readonly settings?: ProviderSettingsSchema<Settings>;
   /**
-   * Problems with a deployment's params (e.g. Azure without `api_base`), as messages. A message
-   * starting with a `litellm_params` key and a colon (`"api_base: ..."`) is reported at that key.
+   * Problems its settings schema cannot see (they concern the deployment's common fields, e.g.
+   * Azure without `api_base`), as messages. A message starting with a `litellm_params` key and
+   * a colon (`"api_base: ..."`) is reported at that key. Not called when the settings failed.
    */
-  validate?(deployment: Deployment): string[];
-  createClient(deployment: Deployment): ProviderClient;
+  validate?(deployment: Deployment, settings: Settings): string[];
+  /** The client of one deployment, with its parsed settings. */
+  createClient(deployment: Deployment, settings: Settings): ProviderClient;
   /**
    * Environment variables read when `litellm_params` leaves a value out, as LiteLLM does
    * (`OPENAI_API_KEY`, `AZURE_API_BASE`, ...); the first one set wins. Keyed by model prefix.
    */
   environmentDefaults?(providerName: string): ProviderEnvironmentDefaults;
-  /** `litellm_params` keys this provider reads beyond the common ones (no unknown-key warning). */
+  /**
+   * `litellm_params` keys this provider accepts beyond the common ones and its settings schema's
+   * (no unknown-key warning), e.g. LiteLLM keys it accepts and ignores.
+   */
   readonly paramKeys?: readonly string[];
   /**
    * OpenAI chat parameters this provider's API cannot take: dropped from requests when the

@@ -14,6 +14,7 @@ import {
 } from '../../../test/simulators/anthropic-simulator.ts';
 import { anthropicProvider } from './index.ts';
 import type { AnthropicJsonResponse } from './client.ts';
+import { providerSettingsOf } from '../../config/provider-settings.ts';
 
 const MODEL = 'claude-3-5-haiku-20241022';
 let sim: AnthropicSimulator;
@@ -39,12 +40,16 @@ function deployment(overrides: Partial<Deployment> = {}): Deployment {
     batchMode: 'native',
     pricing: {},
     params: {},
+    settings: undefined,
     ...overrides,
   };
 }
 
+/** A client of `deployment(overrides)`, its settings parsed as the config loader parses them. */
 function client(overrides: Partial<Deployment> = {}): ProviderClient {
-  return anthropicProvider.createClient(deployment(overrides));
+  const built = deployment(overrides);
+  const settings = providerSettingsOf(anthropicProvider, { ...built.params, api_key: built.apiKey, api_base: built.apiBase });
+  return anthropicProvider.createClient(built, settings);
 }
 
 function batches(): InlineBatchesCapability {

@@ -11,7 +11,8 @@ import { DEFAULT_MAX_TOKENS, translateChatRequest, type ChatRequestTranslationOp
 import { translateMessageToChatCompletion } from './chat-response.ts';
 import { parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
 import { anthropicErrorToUpstreamError } from './errors.ts';
-import { DEFAULT_ANTHROPIC_API_BASE, readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+import type { AnthropicSettings } from './settings.ts';
 import { isRecord } from './json.ts';
 import type { TranslationWarning } from './warnings.ts';
 import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.ts';
@@ -22,11 +23,11 @@ const MESSAGES_PATH = '/v1/messages';
 export type AnthropicJsonResponse = UpstreamJsonResponse & { warnings: TranslationWarning[] };
 export type AnthropicStream = UpstreamStream & { warnings: TranslationWarning[] };
 
-export function createAnthropicClient(deployment: Deployment): ProviderClient {
-  const endpoint = endpointOf(deployment);
+export function createAnthropicClient(deployment: Deployment, settings: AnthropicSettings): ProviderClient {
+  const endpoint = endpointOf(deployment, settings);
   const translation: ChatRequestTranslationOptions = {
     model: deployment.upstreamModel,
-    defaultMaxTokens: defaultMaxTokensOf(deployment) ?? DEFAULT_MAX_TOKENS,
+    defaultMaxTokens: settings.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
     modifyParams: deployment.modifyParams ?? false,
   };
 
@@ -87,32 +88,14 @@ export function createAnthropicClient(deployment: Deployment): ProviderClient {
   };
 }
 
-export function endpointOf(deployment: Deployment): AnthropicEndpoint {
+export function endpointOf(deployment: Deployment, settings: AnthropicSettings): AnthropicEndpoint {
   return {
-    apiBase: (deployment.apiBase ?? DEFAULT_ANTHROPIC_API_BASE).replace(/\/+$/, ''),
-    apiKey: deployment.apiKey,
+    apiBase: settings.apiBase,
+    apiKey: settings.apiKey,
     timeoutMs: deployment.timeoutMs,
     deploymentId: deployment.id,
-    extraHeaders: extraHeadersOf(deployment),
+    extraHeaders: settings.extraHeaders,
   };
-}
-
-/** `litellm_params.max_tokens`: the default for requests that set none. */
-export function defaultMaxTokensOf(deployment: Deployment): number | undefined {
-  return positiveIntegerOf(deployment.params.max_tokens);
-}
-
-/** A positive integer, also when written as a string (values read through `os.environ/`). */
-export function positiveIntegerOf(value: unknown): number | undefined {
-  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  return typeof number === 'number' && Number.isInteger(number) && number >= 1 ? number : undefined;
-}
-
-/** `litellm_params.extra_headers`, as LiteLLM names it (e.g. `anthropic-beta`). */
-function extraHeadersOf(deployment: Deployment): Record<string, string> {
-  const value = deployment.params.extra_headers;
-  if (!isRecord(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 async function firstEvent(events: AsyncGenerator<AnthropicStreamEvent>, deploymentId: string): Promise<AnthropicStreamEvent> {

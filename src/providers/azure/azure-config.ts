@@ -2,14 +2,27 @@
  * Azure OpenAI as an `OpenAIApiConfig`: the OpenAI client with Azure's URLs, `api-version`,
  * `api-key` header, error envelope and object quirks (WIRE.md §2).
  */
+import { z } from 'zod';
 import type { Deployment } from '../../spec/provider.ts';
-import { type OpenAIApiConfig, type OpenAIOperation, extraHeadersOf, pathId } from '../openai/api-config.ts';
+import { extraHeadersSetting } from '../http/header-settings.ts';
+import { type OpenAIApiConfig, type OpenAIOperation, pathId } from '../openai/api-config.ts';
 import { azureBatchEndpoint, normalizeAzureBatch, normalizeAzureFile } from './azure-objects.ts';
 import { parseAzureError } from './azure-errors.ts';
 import { DEFAULT_FILE_WAIT, type FileWaitSchedule, waitUntilFileProcessed } from './wait-for-file.ts';
 
 /** First GA version with Files and Batches (WIRE.md §2.1). */
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+
+/** What an `azure/` deployment reads of its `litellm_params` (`Provider.settings`). */
+export const azureSettingsSchema = z
+  .object({
+    /** An Entra ID token, sent as a bearer when there is no `api_key`. */
+    azure_ad_token: z.string().optional(),
+    extra_headers: extraHeadersSetting,
+  })
+  .transform((params) => ({ adToken: params.azure_ad_token === '' ? undefined : params.azure_ad_token, extraHeaders: params.extra_headers }));
+
+export type AzureSettings = z.output<typeof azureSettingsSchema>;
 
 export interface AzureConfigOptions {
   /** How long to wait for an input file to be processed before a batch create. */
@@ -53,15 +66,14 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
   }
 }
 
-export function azureApiConfig(deployment: Deployment, options: AzureConfigOptions = {}): OpenAIApiConfig {
+export function azureApiConfig(deployment: Deployment, settings: AzureSettings, options: AzureConfigOptions = {}): OpenAIApiConfig {
   const root = azureResourceRoot(deployment.apiBase ?? '');
   const apiVersion = encodeURIComponent(deployment.apiVersion ?? AZURE_DEFAULT_API_VERSION);
   const deploymentName = deployment.upstreamModel;
-  const headers: Record<string, string> = { ...extraHeadersOf(deployment) };
+  const headers: Record<string, string> = { ...settings.extraHeaders };
   // `api-key`, or an Entra ID token as a bearer (WIRE.md §2.1 "Auth").
-  const adToken = deployment.params.azure_ad_token;
   if (deployment.apiKey) headers['api-key'] = deployment.apiKey;
-  else if (typeof adToken === 'string' && adToken.length > 0) headers.authorization = `Bearer ${adToken}`;
+  else if (settings.adToken !== undefined) headers.authorization = `Bearer ${settings.adToken}`;
   const frozenHeaders = Object.freeze(headers);
   const fileWait = options.fileWait ?? DEFAULT_FILE_WAIT;
   return Object.freeze({

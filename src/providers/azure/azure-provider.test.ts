@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { AZURE_SIMULATOR_API_KEY, type AzureSimulator, startAzureSimulator } from '../../../test/simulators/azure-simulator.ts';
 import { UpstreamError } from '../../spec/errors.ts';
 import type { FileBatchesCapability, ProviderClient, ProviderFile } from '../../spec/provider.ts';
-import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf } from '../testing/provider-test-helpers.ts';
+import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf, withSettings } from '../testing/provider-test-helpers.ts';
 import { createAzureProvider } from './index.ts';
 
 const DEPLOYMENT = 'gpt-4o-batch';
@@ -17,9 +17,9 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
 
   before(async () => {
     sim = await startAzureSimulator({ deployments: [DEPLOYMENT], fileProcessing: 'advance' });
-    client = provider.createClient(
+    client = provider.createClient(...withSettings(
       deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}/", api_key: ${AZURE_SIMULATOR_API_KEY}, api_version: "${API_VERSION}"}`, 'gpt-4o'),
-    );
+    ));
   });
   after(async () => {
     await sim.close();
@@ -50,9 +50,9 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
   });
 
   it("sends a deployment's extra_headers with every request", async () => {
-    const withHeaders = createAzureProvider().createClient(
+    const withHeaders = createAzureProvider().createClient(...withSettings(
       deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}", api_key: ${AZURE_SIMULATOR_API_KEY}, extra_headers: {x-team: blue}}`, 'gpt-4o'),
-    );
+    ));
     await withHeaders.chatCompletions({ messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(sim.requests.at(-1)!.headers['x-team'], 'blue');
     assert.equal(sim.requests.at(-1)!.headers['api-key'], AZURE_SIMULATOR_API_KEY);
@@ -77,9 +77,9 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
       assert.equal(error.isRetryable, true);
       return true;
     });
-    const missing = provider.createClient(
+    const missing = provider.createClient(...withSettings(
       deploymentFrom(`{model: azure/nope, api_base: "${sim.url}", api_key: ${AZURE_SIMULATOR_API_KEY}}`),
-    );
+    ));
     await assert.rejects(missing.chatCompletions({ messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
       assert.ok(error instanceof UpstreamError);
       assert.equal(error.httpStatus, 404);
@@ -88,7 +88,7 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
       assert.deepEqual(Object.keys(error.toBody().error).sort(), ['code', 'message', 'param', 'type']);
       return true;
     });
-    const badKey = provider.createClient(deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}", api_key: wrong}`));
+    const badKey = provider.createClient(...withSettings(deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}", api_key: wrong}`)));
     await assert.rejects(badKey.chatCompletions({ messages: [] }), (error: unknown) => {
       assert.ok(error instanceof UpstreamError);
       assert.equal(error.httpStatus, 401);
@@ -165,9 +165,9 @@ describe('the Azure OpenAI provider against the Azure simulator', () => {
   });
 
   it('a batch on a file that stays pending gives up with a timeout after the bounded wait', async () => {
-    const impatient = createAzureProvider({ fileWait: { firstDelayMs: 5, maxDelayMs: 10, timeoutMs: 60 } }).createClient(
+    const impatient = createAzureProvider({ fileWait: { firstDelayMs: 5, maxDelayMs: 10, timeoutMs: 60 } }).createClient(...withSettings(
       deploymentFrom(`{model: azure/${DEPLOYMENT}, api_base: "${sim.url}", api_key: ${AZURE_SIMULATOR_API_KEY}}`),
-    );
+    ));
     const input = await impatient.files!.upload({ ...readableOf('x\n'), filename: 'p.jsonl', purpose: 'batch' });
     await assert.rejects(
       (impatient.batches as FileBatchesCapability).create({ providerInputFileId: input.id, endpoint: '/v1/chat/completions', completionWindow: '24h' }),

@@ -15,14 +15,13 @@ import { translateEmbeddingsRequest, translateEmbeddingsResponse } from './embed
 import { googleErrorToUpstreamError } from './errors.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
-import { geminiSettingsOf } from './settings.ts';
+import type { GeminiSettings } from './settings.ts';
 import type { GeminiGenerateContentResponse } from './wire-types.ts';
 
 /** The API version Portico speaks (https://ai.google.dev/gemini-api/docs/api-versions). */
 export const GEMINI_API_VERSION = 'v1beta';
 
-export function createGeminiClient(deployment: Deployment): ProviderClient {
-  const settings = geminiSettingsOf(deployment);
+export function createGeminiClient(deployment: Deployment, settings: GeminiSettings): ProviderClient {
   const endpoint: GoogleApiEndpoint = {
     apiRoot: settings.apiRoot,
     timeoutMs: deployment.timeoutMs,

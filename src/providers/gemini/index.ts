@@ -5,7 +5,7 @@
  */
 import type { Provider } from '../../spec/provider.ts';
 import { createGeminiClient } from './client.ts';
-import { geminiSettingsProblems } from './settings.ts';
+import { type GeminiSettings, geminiSettingsSchema } from './settings.ts';
 
 /** OpenAI parameters outside what the Gemini API can take (LiteLLM's `GoogleAIStudioGeminiConfig`). */
 const GEMINI_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
@@ -21,13 +21,12 @@ const GEMINI_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
   'parallel_tool_calls',
 ]);
 
-export const geminiProvider: Provider = Object.freeze({
+export const geminiProvider: Provider<GeminiSettings> = Object.freeze({
   names: Object.freeze(['gemini']),
   defaultBatchMode: 'native',
   // LiteLLM reads GEMINI_API_KEY (and GOOGLE_API_KEY, which Google's SDKs read) and GEMINI_API_BASE.
   environmentDefaults: () => ({ apiKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], apiBase: ['GEMINI_API_BASE'] }),
-  paramKeys: Object.freeze(['batch_inline_max_bytes']),
+  settings: { schema: geminiSettingsSchema },
   unsupportedParams: () => GEMINI_UNSUPPORTED_PARAMS,
-  validate: geminiSettingsProblems,
   createClient: createGeminiClient,
-} satisfies Provider);
+} satisfies Provider<GeminiSettings>);

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { MISTRAL_SIMULATOR_API_KEY, startMistralSimulator, type MistralSimulator } from '../../../test/simulators/mistral-simulator.ts';
 import type { FileBatchesCapability, ProviderClient } from '../../spec/provider.ts';
 import { openaiCompatibleProviders } from '../openai-compatible/index.ts';
-import { deploymentFrom } from '../testing/provider-test-helpers.ts';
+import { deploymentFrom, withSettings } from '../testing/provider-test-helpers.ts';
 import { normalizeMistralJob, timeoutHoursOf } from './mistral-config.ts';
 
 describe("Mistral's batch job in OpenAI's words", () => {
@@ -38,7 +38,7 @@ describe('the mistral preset against the Mistral simulator', () => {
   let client: ProviderClient;
   before(async () => {
     sim = await startMistralSimulator();
-    client = openaiCompatibleProviders.find((p) => p.names.includes('mistral'))!.createClient(deploymentFrom(`{model: mistral/mistral-small-latest, api_base: "${sim.url}", api_key: ${MISTRAL_SIMULATOR_API_KEY}}`, 'small'));
+    client = openaiCompatibleProviders.find((p) => p.names.includes('mistral'))!.createClient(...withSettings(deploymentFrom(`{model: mistral/mistral-small-latest, api_base: "${sim.url}", api_key: ${MISTRAL_SIMULATOR_API_KEY}}`, 'small')));
   });
   after(() => sim.close());
 

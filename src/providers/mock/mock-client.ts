@@ -2,6 +2,7 @@
  * The mock provider's client: canned chat completions (plain and streamed), embeddings and
  * Responses, built in process. No network; optional `mock_latency_ms` before each answer.
  */
+import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidRequestError } from '../../spec/errors.ts';
@@ -27,14 +28,27 @@ function randomId(prefix: string): string {
   return `${prefix}${randomBytes(12).toString('hex')}`;
 }
 
-function numberParam(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
+/** A non-negative number, also as a numeric string (values read through `os.environ/`). */
+const nonNegativeNumber = z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value), z.number().nonnegative());
 
-export function createMockClient(deployment: Deployment): ProviderClient {
-  const latencyMs = numberParam(deployment.params.mock_latency_ms) ?? 0;
+/** What a `mock/` deployment reads of its `litellm_params` (`Provider.settings`). */
+export const mockSettingsSchema = z
+  .object({
+    /** The answer's text (see `mock-answers.ts`); absent: an echo of the prompt. */
+    mock_response: z.unknown().optional(),
+    mock_latency_ms: nonNegativeNumber.optional(),
+    /** Also the largest `dimensions` a request may ask. */
+    mock_embedding_dimensions: nonNegativeNumber.optional(),
+  })
+  .transform((params) => ({ mockResponse: params.mock_response, latencyMs: params.mock_latency_ms ?? 0, embeddingDimensions: Math.floor(params.mock_embedding_dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS) }));
+
+export type MockSettings = z.output<typeof mockSettingsSchema>;
+
+
+export function createMockClient(deployment: Deployment, settings: MockSettings): ProviderClient {
+  const latencyMs = settings.latencyMs;
   const model = deployment.upstreamModel;
-  const mockResponse = deployment.params.mock_response;
+  const mockResponse = settings.mockResponse;
 
   async function delay(options: CallOptions | undefined): Promise<void> {
     if (options?.signal?.aborted) throw transportError(options.signal.reason, options.signal, 'mock request');
@@ -115,7 +129,7 @@ export function createMockClient(deployment: Deployment): ProviderClient {
     }
     // The model's size is an upper bound, as on OpenAI: a client-chosen size would make the
     // vectors (computed here, in the gateway) as large as the client likes.
-    const modelDimensions = Math.floor(numberParam(deployment.params.mock_embedding_dimensions) ?? DEFAULT_EMBEDDING_DIMENSIONS);
+    const modelDimensions = settings.embeddingDimensions;
     if (body.dimensions !== undefined && body.dimensions !== null && !(Number.isInteger(body.dimensions) && (body.dimensions as number) >= 1 && (body.dimensions as number) <= modelDimensions)) {
       throw new InvalidRequestError(`'dimensions' must be an integer between 1 and ${modelDimensions} for this model.`, { param: 'dimensions', code: 'invalid_value' });
     }

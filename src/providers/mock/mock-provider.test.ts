@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { UpstreamAbortedError } from '../http/transport-errors.ts';
-import { chatStreamText, collectSseData, deploymentFrom } from '../testing/provider-test-helpers.ts';
+import { chatStreamText, collectSseData, deploymentFrom, withSettings } from '../testing/provider-test-helpers.ts';
 import { mockProvider } from './index.ts';
 
 describe('the mock provider', () => {
-  const echo = mockProvider.createClient(deploymentFrom('{model: mock/gpt-4o-mini}', 'gpt-4o-mini'));
-  const canned = mockProvider.createClient(deploymentFrom('{model: mock/gpt-4o-mini, mock_response: "Canned answer."}'));
+  const echo = mockProvider.createClient(...withSettings(deploymentFrom('{model: mock/gpt-4o-mini}', 'gpt-4o-mini')));
+  const canned = mockProvider.createClient(...withSettings(deploymentFrom('{model: mock/gpt-4o-mini, mock_response: "Canned answer."}')));
 
   it('answers a chat completion deterministically, echoing the prompt', async () => {
     const body = { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'What is 2+2?' }] };
@@ -83,7 +83,7 @@ describe('the mock provider', () => {
   });
 
   it('waits mock_latency_ms and stops when aborted', async () => {
-    const slow = mockProvider.createClient(deploymentFrom('{model: mock/m, mock_latency_ms: 5000}'));
+    const slow = mockProvider.createClient(...withSettings(deploymentFrom('{model: mock/m, mock_latency_ms: 5000}')));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     await assert.rejects(slow.chatCompletions({ messages: [] }, { signal: controller.signal }), UpstreamAbortedError);

@@ -8,7 +8,7 @@
 import type { Deployment, Provider, ProviderClient } from '../../spec/provider.ts';
 import { callJson, callStream, type CallContext } from '../openai/call.ts';
 import { createOpenAIShapedClient } from '../openai/client.ts';
-import { openAIApiConfig } from '../openai/openai-config.ts';
+import { type OpenAISettings, openAIApiConfig, openAISettingsSchema } from '../openai/openai-config.ts';
 import { chatCompletionOf, chatStreamOf, completionRequestOf } from './legacy-completions.ts';
 import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset } from './presets.ts';
 
@@ -43,12 +43,13 @@ function legacyCompletionsClient(client: ProviderClient, ctx: CallContext): Prov
   } satisfies ProviderClient);
 }
 
-export function openaiCompatibleProvider(name: string, preset: OpenAICompatiblePreset): Provider {
+export function openaiCompatibleProvider(name: string, preset: OpenAICompatiblePreset): Provider<OpenAISettings> {
   const native = preset.batches === 'native';
   return Object.freeze({
     names: Object.freeze([name]),
     defaultBatchMode: preset.batches,
     environmentDefaults: () => ({ apiKey: preset.apiKeyVariables, apiBase: preset.apiBaseVariables }),
+    settings: { schema: openAISettingsSchema },
     unsupportedParams: () => preset.unsupportedParams ?? [],
     validate(deployment) {
       const problems: string[] = [];
@@ -60,9 +61,10 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
       }
       return problems;
     },
-    createClient(deployment) {
+    createClient(deployment, settings) {
       const openAIConfig = openAIApiConfig(
         { ...deployment, apiBase: apiBaseFor(deployment, preset) },
+        settings,
         { label: name, supportsFiles: native, supportsBatches: native },
       );
       const config = preset.apiConfig?.(openAIConfig) ?? openAIConfig;
@@ -70,10 +72,10 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
       if (preset.wire !== 'legacy-completions') return client;
       return legacyCompletionsClient(client, { config, deploymentId: deployment.id });
     },
-  } satisfies Provider);
+  } satisfies Provider<OpenAISettings>);
 }
 
 /** One provider per preset, in the table's order. */
-export const openaiCompatibleProviders: readonly Provider[] = Object.freeze(
+export const openaiCompatibleProviders: readonly Provider<OpenAISettings>[] = Object.freeze(
   Object.entries(OPENAI_COMPATIBLE_PRESETS).map(([name, preset]) => openaiCompatibleProvider(name, preset)),
 );

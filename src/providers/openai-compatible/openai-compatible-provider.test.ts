@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../../test/simulators/openai-simulator.ts';
 import { parseConfig } from '../../config/load-config.ts';
 import { ConfigError, UpstreamError } from '../../spec/errors.ts';
-import { deploymentFrom } from '../testing/provider-test-helpers.ts';
+import { deploymentFrom, withSettings } from '../testing/provider-test-helpers.ts';
 import { providerFor } from '../registry.ts';
 
 describe('OpenAI-compatible servers', () => {
@@ -17,9 +17,9 @@ describe('OpenAI-compatible servers', () => {
   });
 
   it('a hosted_vllm deployment chats through the OpenAI wire format, with the model after the prefix', async () => {
-    const client = providerFor('hosted_vllm')!.createClient(
+    const client = providerFor('hosted_vllm')!.createClient(...withSettings(
       deploymentFrom(`{model: hosted_vllm/meta-llama/Llama-3-8B, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`),
-    );
+    ));
     const answer = await client.chatCompletions({ messages: [{ role: 'user', content: 'hello vllm' }] });
     assert.equal((answer.body as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, 'hello vllm');
     const request = sim.requests.at(-1)!;
@@ -31,13 +31,13 @@ describe('OpenAI-compatible servers', () => {
   });
 
   it('sends no Authorization header when no key is configured', async () => {
-    const client = providerFor('hosted_vllm')!.createClient(deploymentFrom(`{model: hosted_vllm/m, api_base: "${sim.url}"}`));
+    const client = providerFor('hosted_vllm')!.createClient(...withSettings(deploymentFrom(`{model: hosted_vllm/m, api_base: "${sim.url}"}`)));
     await assert.rejects(client.chatCompletions({ messages: [] }), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 401);
     assert.equal(sim.requests.at(-1)!.headers.authorization, undefined);
   });
 
   it('an ollama api_base at the server root gains /v1 (Ollama serves the OpenAI API there)', async () => {
-    const client = providerFor('ollama')!.createClient(deploymentFrom(`{model: ollama/llama3, api_base: "${sim.origin}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`));
+    const client = providerFor('ollama')!.createClient(...withSettings(deploymentFrom(`{model: ollama/llama3, api_base: "${sim.origin}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`)));
     await client.chatCompletions({ messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(sim.requests.at(-1)!.path, '/v1/chat/completions');
   });

@@ -4,7 +4,7 @@ import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator } from '../../../test/si
 import { parseConfig } from '../../config/load-config.ts';
 import { encodeSseEvent, SSE_DONE } from '../http/sse.ts';
 import { providerFor } from '../registry.ts';
-import { chatStreamText, collectSseData, collectText, readableOf } from '../testing/provider-test-helpers.ts';
+import { chatStreamText, collectSseData, collectText, readableOf, withSettings } from '../testing/provider-test-helpers.ts';
 import { chatStreamOf } from './legacy-completions.ts';
 import { OPENAI_COMPATIBLE_PRESETS } from './presets.ts';
 
@@ -36,12 +36,12 @@ describe('OpenAI-compatible presets', () => {
         const provider = providerFor(prefix);
         assert.ok(provider, `${prefix} is a known prefix`);
         // The preset's own base when nothing overrides it...
-        const client = provider.createClient(deploymentOf(`${prefix}/vendor/some-model`, { [keyVariable]: 'k' }));
+        const client = provider.createClient(...withSettings(deploymentOf(`${prefix}/vendor/some-model`, { [keyVariable]: 'k' })));
         assert.equal(client.deployment.apiKey, 'k');
         // ...and the simulator standing in for the service at the same path, named by the base variable.
-        const routed = provider.createClient(
+        const routed = provider.createClient(...withSettings(
           deploymentOf(`${prefix}/vendor/some-model`, { [keyVariable]: OPENAI_SIMULATOR_API_KEY, [baseVariable]: `${sim.origin}${path}` }),
-        );
+        ));
         const answer = await routed.chatCompletions({ messages: [{ role: 'user', content: `hello ${prefix}` }] });
         assert.equal((answer.body as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, `hello ${prefix}`);
         const request = sim.requests.at(-1)!;
@@ -71,9 +71,9 @@ describe('OpenAI-compatible presets', () => {
     assert.throws(() => deploymentOf('deepseek/m', {}, ', batch_mode: native'), /deepseek has no OpenAI-format batch API/);
     const sim = await startOpenAISimulator({ basePath: '/openai/v1' });
     try {
-      const client = providerFor('groq')!.createClient(
+      const client = providerFor('groq')!.createClient(...withSettings(
         deploymentOf('groq/llama-3.1-8b-instant', { GROQ_API_KEY: OPENAI_SIMULATOR_API_KEY, GROQ_API_BASE: `${sim.origin}/openai/v1` }),
-      );
+      ));
       assert.ok(client.files && client.batches?.kind === 'file');
       const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: client.batchLineModel, messages: [{ role: 'user', content: 'hi' }] } });
       const input = await client.files.upload({ ...readableOf(`${line}\n`), filename: 'b.jsonl', purpose: 'batch' });
@@ -93,9 +93,9 @@ describe('OpenAI-compatible presets', () => {
   it('text-completion-openai sends chat to the legacy /v1/completions and answers a chat completion', async () => {
     const sim = await startOpenAISimulator();
     try {
-      const client = providerFor('text-completion-openai')!.createClient(
+      const client = providerFor('text-completion-openai')!.createClient(...withSettings(
         deploymentOf('text-completion-openai/gpt-3.5-turbo-instruct', { OPENAI_API_KEY: OPENAI_SIMULATOR_API_KEY, OPENAI_BASE_URL: sim.url }),
-      );
+      ));
       const answer = await client.chatCompletions({ messages: [{ role: 'user', content: 'say this' }], max_completion_tokens: 50, stream: false });
       const request = sim.requests.at(-1)!;
       assert.equal(request.path, '/v1/completions');

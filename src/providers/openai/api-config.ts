@@ -78,9 +78,3 @@ export function pathId(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** `litellm_params.extra_headers` (e.g. OpenRouter's `HTTP-Referer`): sent with every request; authentication is set after them. */
-export function extraHeadersOf(deployment: Deployment): Record<string, string> {
-  const value = deployment.params.extra_headers;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-}

@@ -1,6 +1,8 @@
 /** The `OpenAIApiConfig` of api.openai.com (and of `openai/` deployments with another `api_base`). */
+import { z } from 'zod';
 import type { Deployment } from '../../spec/provider.ts';
-import { type OpenAIApiConfig, type OpenAIOperation, extraHeadersOf, joinUrl, pathId } from './api-config.ts';
+import { extraHeadersSetting } from '../http/header-settings.ts';
+import { type OpenAIApiConfig, type OpenAIOperation, joinUrl, pathId } from './api-config.ts';
 import { parseOpenAIError } from './error-parser.ts';
 import { normalizeOpenAIBatch, normalizeOpenAIFile } from './normalize.ts';
 
@@ -33,6 +35,17 @@ export function openAIPath(operation: OpenAIOperation): string {
   }
 }
 
+/** What an OpenAI-shaped deployment reads of its `litellm_params` (`Provider.settings`). */
+export const openAISettingsSchema = z
+  .object({
+    /** Sent as `OpenAI-Organization`. */
+    organization: z.string().optional(),
+    extra_headers: extraHeadersSetting,
+  })
+  .transform((params) => ({ organization: params.organization === '' ? undefined : params.organization, extraHeaders: params.extra_headers }));
+
+export type OpenAISettings = z.output<typeof openAISettingsSchema>;
+
 export interface OpenAIConfigOptions {
   label?: string;
   defaultApiBase?: string;
@@ -40,14 +53,13 @@ export interface OpenAIConfigOptions {
   supportsBatches?: boolean;
 }
 
-export function openAIApiConfig(deployment: Deployment, options: OpenAIConfigOptions = {}): OpenAIApiConfig {
+export function openAIApiConfig(deployment: Deployment, settings: OpenAISettings, options: OpenAIConfigOptions = {}): OpenAIApiConfig {
   const label = options.label ?? 'OpenAI';
   const base = deployment.apiBase ?? options.defaultApiBase ?? OPENAI_DEFAULT_API_BASE;
   // `litellm_params.extra_headers` (e.g. OpenRouter's HTTP-Referer); authentication is ours.
-  const headers: Record<string, string> = { ...extraHeadersOf(deployment) };
+  const headers: Record<string, string> = { ...settings.extraHeaders };
   if (deployment.apiKey) headers.authorization = `Bearer ${deployment.apiKey}`;
-  const organization = deployment.params.organization;
-  if (typeof organization === 'string' && organization.length > 0) headers['openai-organization'] = organization;
+  if (settings.organization !== undefined) headers['openai-organization'] = settings.organization;
   const frozenHeaders = Object.freeze(headers);
   return Object.freeze({
     label,

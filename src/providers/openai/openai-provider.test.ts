@@ -5,7 +5,7 @@ import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } 
 import { UpstreamError } from '../../spec/errors.ts';
 import type { ProviderClient, ProviderFile } from '../../spec/provider.ts';
 import { UpstreamAbortedError } from '../http/transport-errors.ts';
-import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf } from '../testing/provider-test-helpers.ts';
+import { chatStreamText, collectSseData, collectText, deploymentFrom, readableOf, withSettings } from '../testing/provider-test-helpers.ts';
 import { openaiProvider } from './index.ts';
 
 describe('the OpenAI provider against the OpenAI simulator', () => {
@@ -14,9 +14,9 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
 
   before(async () => {
     sim = await startOpenAISimulator();
-    client = openaiProvider.createClient(
+    client = openaiProvider.createClient(...withSettings(
       deploymentFrom(`{model: openai/gpt-4o-mini, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}}`, 'mini'),
-    );
+    ));
   });
   after(async () => {
     await sim.close();
@@ -214,7 +214,7 @@ describe('the OpenAI provider against the OpenAI simulator', () => {
   });
 
   it('reports an unreachable upstream as a retryable connection error', async () => {
-    const closed = openaiProvider.createClient(deploymentFrom('{model: openai/gpt-4o-mini, api_base: "http://127.0.0.1:9/v1", api_key: k}'));
+    const closed = openaiProvider.createClient(...withSettings(deploymentFrom('{model: openai/gpt-4o-mini, api_base: "http://127.0.0.1:9/v1", api_key: k}')));
     await assert.rejects(closed.chatCompletions({ messages: [] }), (error: unknown) => {
       assert.ok(error instanceof Error);
       assert.equal((error as { code?: string }).code, 'upstream_connection_error');

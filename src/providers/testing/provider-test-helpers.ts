@@ -42,3 +42,12 @@ export function chatStreamText(events: unknown[]): string {
   }
   return text;
 }
+
+/**
+ * `provider.createClient`'s arguments for a deployment the config loader built: the deployment
+ * and its parsed settings (`provider.createClient(...withSettings(deployment))`). The settings
+ * are typed `never` here: they are whatever that provider's schema made of the params.
+ */
+export function withSettings(deployment: Deployment): [Deployment, never] {
+  return [deployment, deployment.settings as never];
+}

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTogetherSimulator, TOGETHER_SIMULATOR_API_KEY, type TogetherSimulator } from '../../../test/simulators/together-simulator.ts';
 import type { FileBatchesCapability, ProviderClient } from '../../spec/provider.ts';
 import { openaiCompatibleProviders } from '../openai-compatible/index.ts';
-import { deploymentFrom } from '../testing/provider-test-helpers.ts';
+import { deploymentFrom, withSettings } from '../testing/provider-test-helpers.ts';
 import { normalizeTogetherBatch } from './together-config.ts';
 
 describe("Together's batch object in OpenAI's words", () => {
@@ -44,7 +44,7 @@ describe('the together_ai preset against the Together simulator', () => {
     sim = await startTogetherSimulator();
     const provider = openaiCompatibleProviders.find((p) => p.names.includes('together_ai'))!;
     assert.equal(provider.defaultBatchMode, 'native');
-    client = provider.createClient(deploymentFrom(`{model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "${sim.url}", api_key: ${TOGETHER_SIMULATOR_API_KEY}}`, 'llama'));
+    client = provider.createClient(...withSettings(deploymentFrom(`{model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "${sim.url}", api_key: ${TOGETHER_SIMULATOR_API_KEY}}`, 'llama')));
   });
   after(() => sim.close());
 

@@ -7,13 +7,12 @@
  */
 import type { Deployment, ProviderClient } from '../../spec/provider.ts';
 import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
-import { defaultMaxTokensOf } from '../anthropic/client.ts';
 import { accessTokenFetcherOf, createAccessTokenCache, type AccessTokenCache } from './access-token.ts';
 import { createVertexBatches } from './batches.ts';
 import { claudeModelMethods } from './claude-models.ts';
 import { googleModelMethods } from './gemini-models.ts';
 import type { VertexEndpoint } from './http-client.ts';
-import { vertexSettingsOf, type VertexSettings } from './settings.ts';
+import type { VertexSettings } from './settings.ts';
 
 /** The Vertex AI REST version Portico speaks. */
 export const VERTEX_API_VERSION = 'v1';
@@ -35,8 +34,7 @@ export function modelSegment(model: string): string {
   return encodeURIComponent(model).replace(/%40/g, '@');
 }
 
-export function createVertexClient(deployment: Deployment): ProviderClient {
-  const settings = vertexSettingsOf(deployment);
+export function createVertexClient(deployment: Deployment, settings: VertexSettings): ProviderClient {
   const tokens: AccessTokenCache = createAccessTokenCache(accessTokenFetcherOf(settings.credentials));
   const endpoint: VertexEndpoint = { apiRoot: settings.apiRoot, timeoutMs: deployment.timeoutMs, deploymentId: deployment.id, upstreamName: 'Vertex AI', tokens };
   const model = deployment.upstreamModel;
@@ -46,7 +44,7 @@ export function createVertexClient(deployment: Deployment): ProviderClient {
   if (publisher === 'anthropic') {
     const methods = claudeModelMethods(
       endpoint,
-      { model, defaultMaxTokens: defaultMaxTokensOf(deployment) ?? DEFAULT_MAX_TOKENS, modifyParams: deployment.modifyParams ?? false },
+      { model, defaultMaxTokens: settings.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, modifyParams: deployment.modifyParams ?? false },
       modelPath,
     );
     return { deployment, batchLineModel: model, ...methods };

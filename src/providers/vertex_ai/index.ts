@@ -8,7 +8,7 @@
  */
 import type { Provider } from '../../spec/provider.ts';
 import { createVertexClient } from './client.ts';
-import { vertexSettingsProblems } from './settings.ts';
+import { VERTEX_SETTINGS_ENVIRONMENT, type VertexSettings, vertexSettingsSchema } from './settings.ts';
 
 /** OpenAI parameters outside what Vertex's Gemini can take (LiteLLM's `VertexGeminiConfig`). */
 const VERTEX_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
@@ -24,11 +24,10 @@ const VERTEX_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
   'parallel_tool_calls',
 ]);
 
-export const vertexAiProvider: Provider = Object.freeze({
+export const vertexAiProvider: Provider<VertexSettings> = Object.freeze({
   names: Object.freeze(['vertex_ai']),
   defaultBatchMode: 'native',
-  paramKeys: Object.freeze(['vertex_project', 'vertex_location', 'vertex_credentials', 'gcs_bucket_name', 'gcs_api_base', 'max_tokens']),
+  settings: { schema: vertexSettingsSchema, environment: VERTEX_SETTINGS_ENVIRONMENT },
   unsupportedParams: () => VERTEX_UNSUPPORTED_PARAMS,
-  validate: (deployment) => vertexSettingsProblems(deployment),
   createClient: createVertexClient,
-} satisfies Provider);
+} satisfies Provider<VertexSettings>);

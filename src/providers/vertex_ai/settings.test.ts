@@ -3,13 +3,30 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Deployment } from '../../spec/provider.ts';
-import { vertexSettingsOf, vertexSettingsProblems } from './settings.ts';
+import { providerSettingsOf } from '../../config/provider-settings.ts';
+import type { Environment } from '../../config/environment-references.ts';
+import { vertexAiProvider } from './index.ts';
+import type { VertexSettings } from './settings.ts';
 
 const KEY = { type: 'service_account', client_email: 'sa@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n', project_id: 'key-project', token_uri: 'http://127.0.0.1:1/token' };
 
-function deployment(params: Record<string, unknown>, apiBase?: string): Deployment {
-  return { id: 'd', modelGroup: 'g', providerName: 'vertex_ai', upstreamModel: 'gemini-2.5-flash', timeoutMs: 1000, maxRetries: 0, weight: 1, batchMode: 'native', pricing: {}, params, ...(apiBase && { apiBase }) };
+/** The params as written under `litellm_params` (an `api_base` as the second argument). */
+function deployment(params: Record<string, unknown>, apiBase?: string): Record<string, unknown> {
+  return { model: 'vertex_ai/gemini-2.5-flash', ...params, ...(apiBase && { api_base: apiBase }) };
+}
+
+function vertexSettingsOf(params: Record<string, unknown>, env: Environment): VertexSettings {
+  return providerSettingsOf(vertexAiProvider, params, env);
+}
+
+/** The config problems of those params, as `<key>: <message>` lines. */
+function vertexSettingsProblems(params: Record<string, unknown>, env: Environment): string[] {
+  try {
+    vertexSettingsOf(params, env);
+    return [];
+  } catch (error) {
+    return (error as Error).message.split('\n').map((line) => line.replace(/^litellm_params\./, ''));
+  }
 }
 
 describe('vertex_ai settings', () => {
@@ -47,8 +64,14 @@ describe('vertex_ai settings', () => {
     assert.equal(adc.credentials.kind, 'application_default');
   });
 
+  it('VERTEXAI_PROJECT and VERTEXAI_LOCATION fill in what the params leave out', () => {
+    const settings = vertexSettingsOf(deployment({ vertex_credentials: KEY }), { VERTEXAI_PROJECT: 'env-project', VERTEXAI_LOCATION: 'europe-west4' });
+    assert.equal(settings.project, 'env-project');
+    assert.equal(settings.location, 'europe-west4');
+  });
+
   it('problems are reported at their key', () => {
-    assert.deepEqual(vertexSettingsProblems(deployment({}), {}), ["vertex_project: a vertex_ai deployment needs a project (vertex_project, the credentials' project_id, or VERTEXAI_PROJECT)"]);
+    assert.deepEqual(vertexSettingsProblems(deployment({}), {}), ["vertex_project: a vertex_ai deployment needs a project (vertex_project, VERTEXAI_PROJECT, or the credentials' project_id)"]);
     assert.match(vertexSettingsProblems(deployment({ vertex_credentials: join(dir, 'missing.json') }), {})[0], /^vertex_credentials: vertex_credentials: cannot read '.*missing\.json' \(ENOENT\)$/);
     assert.match(vertexSettingsProblems(deployment({ vertex_credentials: '{not json' }), {})[0], /^vertex_credentials: looks like JSON but does not parse$/);
     assert.match(vertexSettingsProblems(deployment({ vertex_credentials: { ...KEY, private_key: 'nope' } }), {})[0], /^vertex_credentials: .*PEM private_key/);

@@ -6,7 +6,7 @@ import { pickDeployment } from '../weighted-pick.ts';
 import { strategyChooser } from './index.ts';
 
 function deployment(id: string, limits: { rpm?: number; tpm?: number } = {}): Deployment {
-  return { id, modelGroup: 'g', providerName: 'openai', upstreamModel: 'm', timeoutMs: 1000, maxRetries: 0, weight: 1, batchMode: 'emulate', pricing: {}, params: {}, ...limits };
+  return { id, modelGroup: 'g', providerName: 'openai', upstreamModel: 'm', timeoutMs: 1000, maxRetries: 0, weight: 1, batchMode: 'emulate', pricing: {}, params: {}, settings: undefined, ...limits };
 }
 
 function load(entries: Record<string, Partial<DeploymentLoad>>): Map<string, DeploymentLoad> {

@@ -1,0 +1,39 @@
+/**
+ * What an `anthropic/` deployment reads of its `litellm_params` (`Provider.settings`): `api_key`
+ * (or ANTHROPIC_API_KEY), `api_base` (the API root, default https://api.anthropic.com: Portico
+ * appends `/v1/messages`), `max_tokens` (the default for requests that set none: Anthropic
+ * requires one) and `extra_headers` (e.g. `anthropic-beta`).
+ */
+import { z } from 'zod';
+import { extraHeadersSetting } from '../http/header-settings.ts';
+import { DEFAULT_ANTHROPIC_API_BASE } from './http-client.ts';
+
+const API_KEY_REQUIRED = 'an anthropic deployment needs an API key (or ANTHROPIC_API_KEY).';
+
+const apiRoot = z
+  .string()
+  .refine((value) => URL.canParse(value), { error: (issue) => `'${String(issue.input)}' is not a URL.` })
+  .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL.')
+  // The root, not the messages URL: Portico appends /v1/messages and /v1/messages/batches.
+  .refine((value) => !URL.canParse(value) || !/\/v1(\/messages)?\/?$/.test(new URL(value).pathname), 'must be the API root (e.g. https://api.anthropic.com), without /v1.');
+
+/** Anthropic's own `max_tokens` also accepts a numeric string (values read through `os.environ/`). */
+const positiveInteger = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().min(1, 'must be a positive integer.'));
+
+export const anthropicSettingsSchema = z
+  .object({
+    api_key: z.string({ error: API_KEY_REQUIRED }).min(1, API_KEY_REQUIRED),
+    api_base: apiRoot.optional(),
+    max_tokens: positiveInteger.optional(),
+    extra_headers: extraHeadersSetting,
+  })
+  .transform((params) => ({
+    apiKey: params.api_key,
+    /** Without a trailing slash. */
+    apiBase: (params.api_base ?? DEFAULT_ANTHROPIC_API_BASE).replace(/\/+$/, ''),
+    /** The deployment's default for requests without `max_tokens`; absent: Portico's. */
+    defaultMaxTokens: params.max_tokens,
+    extraHeaders: params.extra_headers,
+  }));
+
+export type AnthropicSettings = z.output<typeof anthropicSettingsSchema>;
