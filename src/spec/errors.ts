@@ -140,6 +140,25 @@ export class UpstreamConnectionError extends GatewayError {
   }
 }
 
+/**
+ * Portico could not authorise a request to a deployment's upstream with the deployment's own
+ * credentials: an OAuth2 token refresh or an assumed role was refused (`refused`: 401, not
+ * retryable: the configured credentials are wrong or revoked), or the credential service could
+ * not be reached or failed (503, retryable). Never the client's key: the message says so.
+ */
+export class UpstreamCredentialsError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions & { refused: boolean }) {
+    const { refused, ...rest } = options;
+    super(
+      refused ? 401 : 503,
+      message,
+      refused
+        ? { type: 'authentication_error', code: 'upstream_credentials_refused', isRetryable: false, ...rest }
+        : { type: 'api_error', code: 'upstream_credentials_unavailable', isRetryable: true, ...rest },
+    );
+  }
+}
+
 /** The upstream did not answer within the per-request timeout. */
 export class UpstreamTimeoutError extends GatewayError {
   constructor(message = 'The upstream request timed out.', options: GatewayErrorOptions = {}) {

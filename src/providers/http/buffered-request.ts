@@ -8,6 +8,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { dispatchRequest } from './dispatch-target.ts';
+import { sendAuthorized } from './request-auth.ts';
 import type { HttpRequest, ResponseHeaders } from './request.ts';
 import { watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
@@ -28,8 +29,12 @@ export interface BufferedRequestLimits {
 
 const EMPTY = Buffer.alloc(0);
 
+/** A buffered answer holds nothing open. */
+async function discardNothing(): Promise<void> {}
+
 /** Sends `req` and resolves with the status, the headers and the whole body. */
 export function sendHttpRequestBuffered(req: HttpRequest, limits: BufferedRequestLimits): Promise<BufferedHttpResponse> {
+  if (req.auth !== undefined) return sendAuthorized(req, req.auth, (authorized) => sendHttpRequestBuffered(authorized, limits), discardNothing);
   return new Promise((resolve, reject) => {
     const handler = new BufferedHandler(req, limits, resolve, reject);
     dispatchRequest(req, handler);

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { upstreamAgent } from './agent.ts';
 import { dispatchTarget } from './dispatch-target.ts';
+import { type RequestAuthorizer, sendAuthorized } from './request-auth.ts';
 import { holdSignal, progressReporter } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 import { withTraceparent } from './trace-propagation.ts';
@@ -20,6 +21,11 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Names the operation in error messages ("chat completion request"). */
   what?: string;
+  /**
+   * Authorises the request just before it is sent (SigV4, an OAuth2 bearer token): see
+   * `request-auth.ts`. Absent: `headers` already carry the credentials (static keys).
+   */
+  auth?: RequestAuthorizer;
 }
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -47,6 +53,7 @@ const DEFAULT_TEXT_LIMIT = 64 * 1024 * 1024;
 
 /** Sends a request on the pooled agent. Resolves when the status and headers arrived. */
 export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
+  if (req.auth !== undefined) return sendAuthorized(req, req.auth, sendHttpRequest, (response) => response.body.dump());
   const what = req.what ?? 'upstream request';
   // The signal's owner (the router's attempt deadline) stays armed until the body is done.
   const release = holdSignal(req.signal);

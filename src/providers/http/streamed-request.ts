@@ -13,6 +13,7 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, errors } from 'undici';
 import { dispatchRequest } from './dispatch-target.ts';
+import { sendAuthorized } from './request-auth.ts';
 import type { HttpRequest, HttpResponse, ResponseHeaders, UpstreamBody } from './request.ts';
 import { progressReporter, watchSignal } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
@@ -25,6 +26,7 @@ function noProgress(): void {}
 
 /** Sends `req`; resolves once the status and headers arrived, with the body still to come. */
 export function sendHttpRequestStreamed(req: HttpRequest): Promise<HttpResponse> {
+  if (req.auth !== undefined) return sendAuthorized(req, req.auth, sendHttpRequestStreamed, (response) => response.body.dump());
   return new Promise((resolve, reject) => {
     const handler = new StreamedHandler(req, resolve, reject);
     dispatchRequest(req, handler);
