@@ -1,20 +1,25 @@
 /**
- * A watch through a failing endpoint: an OpenAI-compatible server (node:http, answering as the
- * Batches API does) that fails some looks at the batch with 503, driven through the real SDK.
+ * The commands against an OpenAI-compatible server scripted here (node:http, answering as the
+ * Batches and Files APIs do), driven through the real SDK: a watch through 503s, a download
+ * interrupted halfway.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { watch, type CommandIo } from './commands.ts';
+import { download, watch, type CommandIo } from './commands.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** What the next look at the batch answers: a status, or 503. */
 let script: Array<'in_progress' | 'completed' | 503> = [];
 let looks = 0;
 let server: Server;
+let contentStarted: () => void = () => undefined;
 let baseURL: string;
 
 function batchObject(status: string, done: number) {
@@ -34,6 +39,17 @@ function batchObject(status: string, done: number) {
 
 before(async () => {
   server = createServer((request, response) => {
+    if (request.url === '/v1/batches/batch_done') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...batchObject('completed', 4), id: 'batch_done', output_file_id: 'file-out' }));
+      return;
+    }
+    if (request.url === '/v1/files/file-out/content') {
+      // Half the file, then nothing more until the client goes away.
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      response.write('{"custom_id":"a"}\n'.repeat(1000));
+      contentStarted();
+      return;
+    }
     if (request.method !== 'GET' || request.url !== '/v1/batches/batch_abc') {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
       return;
@@ -51,7 +67,7 @@ before(async () => {
 });
 after(() => new Promise((closed) => server.close(closed)));
 
-function io(giveUpAfterMs: number): CommandIo & { errText: () => string } {
+function io(giveUpAfterMs: number, interrupt = new AbortController().signal): CommandIo & { errText: () => string } {
   const err = new PassThrough();
   let errText = '';
   err.on('data', (chunk: Buffer) => (errText += chunk));
@@ -65,7 +81,7 @@ function io(giveUpAfterMs: number): CommandIo & { errText: () => string } {
     isTerminal: false,
     pollSeconds: 0.02,
     giveUpAfterMs,
-    interrupt: new AbortController().signal,
+    interrupt,
     errText: () => errText,
   };
 }
@@ -94,4 +110,19 @@ test('an error that will not pass (404) ends the watch at once', async () => {
   const watching = io(60_000);
   await assert.rejects(watch(watching, 'batch_other', '.'), (error) => error instanceof OpenAI.APIError && error.status === 404);
   assert.equal(watching.errText(), '');
+});
+
+test('Ctrl-C during a download leaves no file behind, and says how to download again', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'portico-batch-download-'));
+  try {
+    const interrupt = new AbortController();
+    contentStarted = () => setTimeout(() => interrupt.abort(), 50);
+    const downloading = io(60_000, interrupt.signal);
+    await assert.rejects(download(downloading, 'batch_done', dir));
+    assert.deepEqual(await readdir(dir), []);
+    assert.match(downloading.errText(), /^Download stopped\. Get the files of batch_done with:\n {2}portico batch download batch_done\n$/);
+  } finally {
+    contentStarted = () => undefined;
+    await rm(dir, { recursive: true, force: true });
+  }
 });
