@@ -1,5 +1,6 @@
 # Portico: an OpenAI-compatible LLM gateway. The image is built from the npm package, as
-# `npm pack` makes it (the sources built into JavaScript in dist/, the bin, the example config),
+# `npm pack` makes it (the sources built into JavaScript in dist/, the bin, the web console's ui/,
+# the example config),
 # plus its production dependencies at the versions package-lock.json pins.
 #
 #   docker build -t portico .
@@ -18,6 +19,7 @@ WORKDIR /build/portico
 COPY package.json tsconfig.json tsconfig.build.json config.example.yaml README.md SECURITY.md ./
 COPY bin ./bin
 COPY src ./src
+COPY ui ./ui
 RUN npm install --prefix /build --no-audit --no-fund typescript@7.0.2 \
  && npm pack \
  && mkdir -p /package \

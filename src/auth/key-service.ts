@@ -81,7 +81,7 @@ interface CachedKey {
 }
 
 /** The subset of `KeyStore` this service uses (an in-memory fake can stand in for tests). */
-export type KeyStorePort = Pick<KeyStore, 'insert' | 'findByHash' | 'findById' | 'deleteByHashes'>;
+export type KeyStorePort = Pick<KeyStore, 'insert' | 'findByHash' | 'findById' | 'deleteByHashes' | 'list' | 'count'>;
 
 export class KeyService {
   /** True when no master key is configured: every request is the master. */
@@ -127,6 +127,20 @@ export class KeyService {
     if (this.matchesMasterKey(presented)) return MASTER_PRINCIPAL;
     const cached = presented.startsWith(VIRTUAL_KEY_PREFIX) ? await this.cache.get(hashKeySecret(presented)) : null;
     if (cached === null) throw new AuthenticationError(`Incorrect API key provided: ${maskKey(presented)}.`);
+    return this.#usable(cached);
+  }
+
+  /**
+   * The caller behind a virtual key known by its hash (a console session names its key so, never
+   * by the secret): the same cache and the same checks as `authenticate`.
+   */
+  async authenticateKeyHash(keyHash: string): Promise<Principal> {
+    const cached = await this.cache.get(keyHash);
+    if (cached === null) throw new AuthenticationError('The key of this session no longer exists.', { code: 'invalid_session' });
+    return this.#usable(cached);
+  }
+
+  #usable(cached: CachedKey): Principal {
     if (cached.blocked) throw new AuthenticationError('This API key has been blocked.', { code: 'key_blocked' });
     if (cached.expiresAt !== null && cached.expiresAt * 1000 <= this.now()) {
       throw new AuthenticationError('This API key has expired.', { code: 'key_expired' });
@@ -170,6 +184,13 @@ export class KeyService {
     };
     await this.store.insert(record);
     return { secret, record };
+  }
+
+  /** One page of keys, newest first, and how many there are in all (`/key/list`). */
+  async list(page: { offset: number; limit: number; userId?: string; teamId?: string }): Promise<{ keys: VirtualKeyRecord[]; total: number }> {
+    const filter = { userId: page.userId, teamId: page.teamId };
+    const [keys, total] = await Promise.all([this.store.list({ ...filter, offset: page.offset, limit: page.limit }), this.store.count(filter)]);
+    return { keys, total };
   }
 
   /** A key by its secret (`sk-...`) or its id (`token`); `undefined` when unknown. */

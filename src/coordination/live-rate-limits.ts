@@ -115,6 +115,15 @@ export class LiveRateLimits {
     else charge(tokensOfAnswer(report.result));
   }
 
+  /** Requests and tokens counted against the deployment's rpm/tpm over the last minute (only the limits it has). */
+  async deploymentUsage(deployment: Deployment): Promise<{ rpm?: number; tpm?: number }> {
+    const [rpm, tpm] = await Promise.all([
+      deployment.rpm === undefined ? undefined : this.#limiter.usage(deploymentRpmKey(deployment.id), RATE_WINDOW_MS),
+      deployment.tpm === undefined ? undefined : this.#limiter.usage(deploymentTpmKey(deployment.id), RATE_WINDOW_MS),
+    ]);
+    return { ...(rpm !== undefined && { rpm }), ...(tpm !== undefined && { tpm }) };
+  }
+
   /** Undefined when admitted (one request taken from its rpm); else ms until it has room. */
   async #admitDeployment(deployment: Deployment): Promise<number | undefined> {
     const [requests, tokens] = await Promise.all([

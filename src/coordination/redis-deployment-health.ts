@@ -128,6 +128,17 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     return cooling;
   }
 
+  /** From the local mirror of Redis (refreshed every `resyncMs` and by the channel), plus failures counted locally while Redis was away. */
+  cooldownEnds(deploymentIds: readonly string[]): ReadonlyMap<string, number> {
+    const ends = new Map(this.#fallback.cooldownEnds(deploymentIds));
+    const now = this.#now();
+    for (const id of deploymentIds) {
+      const until = this.#coolingUntil.get(id);
+      if (until !== undefined && until > now) ends.set(id, Math.max(until, ends.get(id) ?? 0));
+    }
+    return ends;
+  }
+
   /** Re-reads every configured deployment's cooldown from Redis (one pipelined round trip). */
   async resync(): Promise<void> {
     if (this.#deploymentIds.length === 0 || !this.#redis.ready) return;

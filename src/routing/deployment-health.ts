@@ -10,6 +10,8 @@ export interface DeploymentHealth {
   isCoolingDown(deploymentId: string): boolean | Promise<boolean>;
   /** The ids among `deploymentIds` that are cooling down (one round trip for a shared store). */
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> | Promise<ReadonlySet<string>>;
+  /** Until when (ms) each of `deploymentIds` that cools down does so; the others are absent (admin view). */
+  cooldownEnds(deploymentIds: readonly string[]): ReadonlyMap<string, number>;
 }
 
 const NONE_COOLING: ReadonlySet<string> = new Set<string>();
@@ -36,6 +38,16 @@ export class InMemoryDeploymentHealth implements DeploymentHealth {
   isCoolingDown(deploymentId: string): boolean {
     const state = this.#states.get(deploymentId);
     return state !== undefined && isCoolingDown(state, this.#now());
+  }
+
+  cooldownEnds(deploymentIds: readonly string[]): ReadonlyMap<string, number> {
+    const ends = new Map<string, number>();
+    const now = this.#now();
+    for (const id of deploymentIds) {
+      const state = this.#states.get(id);
+      if (state !== undefined && isCoolingDown(state, now)) ends.set(id, state.coolingUntil);
+    }
+    return ends;
   }
 
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> {

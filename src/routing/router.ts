@@ -218,6 +218,16 @@ export class Router {
     return resolved === undefined ? [] : this.#routes.deploymentsOf(resolved);
   }
 
+  /** Every configured deployment, in config order (wildcard routes' derived ones left out). */
+  deployments(): readonly Deployment[] {
+    return [...this.#deployments.values()];
+  }
+
+  /** Until when (ms) each cooling deployment among `ids` is skipped (the others are absent). */
+  cooldownEnds(ids: readonly string[]): ReadonlyMap<string, number> {
+    return this.#health.cooldownEnds(ids);
+  }
+
   deployment(id: string): Deployment | undefined {
     return this.#deployments.get(id) ?? this.#routes.derivedDeployment(id);
   }

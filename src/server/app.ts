@@ -138,10 +138,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
         tracer.setAttributes(auth, { 'portico.key_id': request.portico.principal?.keyId ?? undefined, 'portico.master_key': request.portico.principal?.isMaster || undefined });
         tracer.end(auth, error ?? undefined);
         done(error);
-      });
+      }, services.consoleSessions);
       return;
     }
-    authenticateRequest(request, services.keys, metricsPublic, done);
+    authenticateRequest(request, services.keys, metricsPublic, done, services.consoleSessions);
   });
 
   app.setErrorHandler((error, request, reply) => {

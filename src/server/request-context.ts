@@ -4,6 +4,7 @@
  */
 import type { TraceSpan } from '../observability/tracing.ts';
 import type { Principal } from '../spec/principal.ts';
+import type { ConsoleSession } from '../auth/console-sessions.ts';
 import type { AuthRequirement } from './services.ts';
 
 export interface RequestContext {
@@ -19,6 +20,8 @@ export interface RequestContext {
   readonly startedAt: number;
   /** Set by the auth hook; `null` only on routes with `auth: 'none'`. */
   principal: Principal | null;
+  /** The web console session the principal came from, when the request carried its cookie and no key. */
+  session?: ConsoleSession;
   /** A configured model group, once the route has validated it; `''` otherwise (metric label). */
   modelGroup: string;
   /** Milliseconds spent waiting on upstreams; `null` when no upstream call was made. */

@@ -8,6 +8,7 @@ import type { PorticoConfig } from '../config/types.ts';
 import type { Router } from '../routing/router.ts';
 import type { Database } from '../storage/database.ts';
 import type { KeyService } from '../auth/key-service.ts';
+import type { ConsoleSessions } from '../auth/console-sessions.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
@@ -21,6 +22,8 @@ export interface AppServices {
   readonly database: Database;
   readonly router: Router;
   readonly keys: KeyService;
+  /** Web console sessions (`/ui`): a session cookie stands for its key on every route. */
+  readonly consoleSessions?: ConsoleSessions;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** Gateway-owned Files and Batches (ids, ownership, placement, state). */

@@ -17,6 +17,8 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
 import { KeyService } from '../auth/key-service.ts';
+import { ConsoleSessions } from '../auth/console-sessions.ts';
+import { ConsoleSessionStore } from '../storage/console-session-store.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
@@ -122,6 +124,7 @@ export async function createServices(
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
     evictions: state.keyEvictions,
   });
+  const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
   const batchSystem = await createBatchSystem({
     config,
     database,
@@ -135,7 +138,7 @@ export async function createServices(
   });
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
-  return { config, database, router, keys, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
+  return { config, database, router, keys, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {

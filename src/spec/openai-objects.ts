@@ -96,6 +96,18 @@ export interface OpenAIBatch {
   request_counts: BatchRequestCounts;
   usage?: BatchUsage | null;
   metadata: Record<string, string> | null;
+  /** Portico's own fields (ignored by OpenAI's SDKs): where the batch runs and what it cost. */
+  portico?: PorticoBatchDetails;
+}
+
+export interface PorticoBatchDetails {
+  /** The provider of the deployment the batch runs on (`openai`, `mock`, ...). */
+  provider: string | null;
+  deployment_id: string | null;
+  /** `native_file`, `native_inline` or `emulated` (Portico's batch engine). */
+  execution: string;
+  /** USD, once the batch is finished and its cost recorded; null before. */
+  cost: number | null;
 }
 
 export interface OpenAIList<T> {

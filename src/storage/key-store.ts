@@ -77,12 +77,20 @@ export class KeyStore {
   }
 
   /** Keys newest first (admin listing). */
-  async list(options: { userId?: string; teamId?: string; limit?: number } = {}): Promise<VirtualKeyRecord[]> {
+  async list(options: { userId?: string; teamId?: string; limit?: number; offset?: number } = {}): Promise<VirtualKeyRecord[]> {
     let query = this.#db.kysely.selectFrom('api_keys').selectAll();
     if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
     if (options.teamId !== undefined) query = query.where('team_id', '=', options.teamId);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit ?? 1000).execute();
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit ?? 1000).offset(options.offset ?? 0).execute();
     return rows.map(toRecord);
+  }
+
+  async count(options: { userId?: string; teamId?: string } = {}): Promise<number> {
+    let query = this.#db.kysely.selectFrom('api_keys').select((eb) => eb.fn.countAll().as('count'));
+    if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
+    if (options.teamId !== undefined) query = query.where('team_id', '=', options.teamId);
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   /** Applies `patch` to the key with this hash; answers the updated key, or undefined if none. */

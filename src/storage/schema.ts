@@ -173,6 +173,7 @@ export interface DatabaseSchema {
   job_leases: JobLeasesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 /** The spend ledger (migration 0009): one row per live request, one per batch. */
@@ -239,4 +240,16 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
   status_code: number | null;
   error: string | null;
+}
+
+/** A web console session (migration 0013); times in Unix seconds. */
+export interface ConsoleSessionsTable {
+  /** SHA-256 (hex) of the session token the browser holds. */
+  id: string;
+  /** A virtual key's session: the key's `api_keys.key_hash`; null for a master key session. */
+  key_hash: string | null;
+  /** A master key session: HMAC-SHA256 of the master key, keyed by the session token (hex). */
+  master_binding: string | null;
+  created_at: number;
+  expires_at: number;
 }

@@ -110,7 +110,7 @@ export class BatchService {
     // Due at once (an emulated batch loads its lines and starts; a failed start is finalised):
     // synced now rather than at the poller's next turn.
     if (stored.nextSyncAt !== null && stored.nextSyncAt <= nowSeconds()) this.#deps.sync.wantSync(id);
-    return toOpenAIBatch(stored);
+    return this.#view(stored);
   }
 
   /**
@@ -139,6 +139,11 @@ export class BatchService {
     }
   }
 
+  #view(batch: BatchRecord): OpenAIBatch {
+    const provider = batch.deploymentId === null ? null : (this.#deps.router.deployment(batch.deploymentId)?.providerName ?? null);
+    return toOpenAIBatch(batch, provider);
+  }
+
   async find(principal: Principal, id: string): Promise<BatchRecord> {
     if (!isBatchId(id)) throw batchNotFound(id);
     const batch = await this.#deps.batches.getById(id);
@@ -152,7 +157,7 @@ export class BatchService {
     if (!TERMINAL_BATCH_STATUSES.has(batch.status) && (batch.lastSyncedAt ?? 0) <= nowSeconds() - this.#deps.refreshAfterSeconds) {
       batch = await this.#deps.sync.refreshIfFree(batch);
     }
-    return toOpenAIBatch(batch);
+    return this.#view(batch);
   }
 
   async list(principal: Principal, query: BatchListQuery): Promise<OpenAIList<OpenAIBatch>> {
@@ -165,7 +170,7 @@ export class BatchService {
       limit: query.limit,
       modelGroups: query.modelGroups,
     });
-    const data = page.rows.map(toOpenAIBatch);
+    const data = page.rows.map((row) => this.#view(row));
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
   }
 
@@ -187,10 +192,10 @@ export class BatchService {
         if (TERMINAL_BATCH_STATUSES.has(current.status) && current.status !== 'cancelled') {
           throw new ConflictError(`Cannot cancel a batch with status '${current.status}'.`);
         }
-        return toOpenAIBatch(current);
+        return this.#view(current);
       }
     }
-    return toOpenAIBatch(await this.find(principal, id));
+    return this.#view(await this.find(principal, id));
   }
 }
 

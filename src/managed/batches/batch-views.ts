@@ -2,7 +2,8 @@
 import type { OpenAIBatch } from '../../spec/openai-objects.ts';
 import type { BatchRecord } from '../../storage/batch-store.ts';
 
-export function toOpenAIBatch(batch: BatchRecord): OpenAIBatch {
+/** `provider`: the provider name of the batch's deployment, when the caller knows it. */
+export function toOpenAIBatch(batch: BatchRecord, provider: string | null = null): OpenAIBatch {
   return {
     id: batch.id,
     object: 'batch',
@@ -26,5 +27,6 @@ export function toOpenAIBatch(batch: BatchRecord): OpenAIBatch {
     request_counts: { total: batch.requestTotal, completed: batch.requestCompleted, failed: batch.requestFailed },
     usage: batch.usage,
     metadata: batch.metadata,
+    portico: { provider, deployment_id: batch.deploymentId, execution: batch.execution, cost: batch.cost },
   };
 }

@@ -52,6 +52,18 @@ export function fileNotFound(id: string): NotFoundError {
   return new NotFoundError(`No such File object: ${id.length > 100 ? `${id.slice(0, 100)}...` : id}`, { param: 'id' });
 }
 
+export interface FilePlacementView {
+  id: string;
+  object: 'file.placement';
+  checksum_sha256: string | null;
+  line_count: number | null;
+  batch_endpoint: string | null;
+  model_groups: string[] | null;
+  batch_id: string | null;
+  stored_in_gateway: boolean;
+  copies: { deployment_id: string; model_name: string | null; provider: string | null; state: string; provider_file_id: string | null; created_at: number }[];
+}
+
 export class FileService {
   readonly #deps: FileServiceDeps;
   readonly #uploads: UploadSlots;
@@ -153,6 +165,37 @@ export class FileService {
 
   async retrieve(principal: Principal, id: string): Promise<OpenAIFile> {
     return toOpenAIFile(await this.find(principal, id));
+  }
+
+  /**
+   * Where the caller's file lives (Portico's own field set, for the console's Files page): what
+   * the upload check learnt of it, whether the gateway holds its bytes, and its copies on
+   * deployments (`file_copies`) with their state.
+   */
+  async placement(principal: Principal, id: string): Promise<FilePlacementView> {
+    const file = await this.find(principal, id);
+    const copies = await this.#deps.files.copiesOf(file.id);
+    return {
+      id: file.id,
+      object: 'file.placement',
+      checksum_sha256: file.checksum,
+      line_count: file.lineCount,
+      batch_endpoint: file.batchEndpoint,
+      model_groups: file.modelGroups,
+      batch_id: file.batchId,
+      stored_in_gateway: file.blobKey !== null,
+      copies: copies.map((copy) => {
+        const deployment = this.#deps.router.deployment(copy.deploymentId);
+        return {
+          deployment_id: copy.deploymentId,
+          model_name: deployment?.modelGroup ?? null,
+          provider: deployment?.providerName ?? null,
+          state: copy.state,
+          provider_file_id: copy.providerFileId,
+          created_at: Math.floor(copy.createdAt),
+        };
+      }),
+    };
   }
 
   /** The file's bytes, streamed from the blob store or, failing that, from a provider copy. */

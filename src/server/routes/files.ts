@@ -54,6 +54,9 @@ export const fileRoutes: RouteModule = {
 
       app.get(`${base}/:file_id`, async (request: FileRequest) => managed.files.retrieve(principalOf(request), request.params.file_id));
 
+      // Portico's own: where the file is stored and copied (the console's Files page).
+      app.get(`${base}/:file_id/placement`, async (request: FileRequest) => managed.files.placement(principalOf(request), request.params.file_id));
+
       app.delete(`${base}/:file_id`, async (request: FileRequest) => managed.files.delete(principalOf(request), request.params.file_id));
 
       app.get(`${base}/:file_id/content`, async (request: FileRequest, reply: FastifyReply) => {

@@ -49,6 +49,15 @@ const deleteKeysBody = z.strictObject({
 
 const keyInfoQuery = z.looseObject({ key: z.string().min(1).optional() });
 
+const MAX_KEY_PAGE_SIZE = 100;
+const keyListQuery = z.looseObject({
+  page: z.coerce.number().int().positive().optional(),
+  size: z.coerce.number().int().positive().max(MAX_KEY_PAGE_SIZE).optional(),
+  user_id: z.string().min(1).optional(),
+  team_id: z.string().min(1).optional(),
+  return_full_object: z.enum(['true', 'false']).optional(),
+});
+
 function isoOrNull(unixSeconds: number | null): string | null {
   return unixSeconds === null ? null : new Date(unixSeconds * 1000).toISOString();
 }
@@ -122,7 +131,8 @@ export const keyRoutes: RouteModule = {
       const principal = principalOf(request);
       const asked = parseQuery(keyInfoQuery, request.query).key;
       const presented = presentedKeyOf(request.headers);
-      const target = asked ?? (principal.isMaster ? undefined : presented);
+      // A console session carries no key in a header: it names its key by id.
+      const target = asked ?? (principal.isMaster ? undefined : (presented ?? principal.keyId ?? undefined));
       if (target === undefined) {
         throw new InvalidRequestError("Missing required parameter: 'key'.", { param: 'key', code: 'missing_required_parameter' });
       }
@@ -135,6 +145,20 @@ export const keyRoutes: RouteModule = {
       const record = await services.keys.find(target);
       if (record === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
       return { key: record.id, info: keyInfo(record) };
+    });
+
+    // LiteLLM's `/key/list`: key ids (`token`s) by default, the key's info with `return_full_object=true`; never a secret.
+    app.get('/key/list', { config: { auth: 'master' } }, async (request) => {
+      const query = parseQuery(keyListQuery, request.query);
+      const page = query.page ?? 1;
+      const size = query.size ?? 10;
+      const { keys, total } = await services.keys.list({ offset: (page - 1) * size, limit: size, userId: query.user_id, teamId: query.team_id });
+      return {
+        keys: query.return_full_object === 'true' ? keys.map(keyInfo) : keys.map((record) => record.id),
+        total_count: total,
+        current_page: page,
+        total_pages: Math.ceil(total / size),
+      };
     });
 
     app.post('/key/delete', { config: { auth: 'master' } }, async (request) => {

@@ -15,6 +15,7 @@ import { migration0008BatchIntents } from './0008_batch_intents.ts';
 import { migration0009SpendLogs } from './0009_spend_logs.ts';
 import { migration0011WebhookOutbox } from './0011_webhook_outbox.ts';
 import { migration0012KeyBudgets } from './0012_key_budgets.ts';
+import { migration0013ConsoleSessions } from './0013_console_sessions.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0009SpendLogs,
   migration0011WebhookOutbox,
   migration0012KeyBudgets,
+  migration0013ConsoleSessions,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
