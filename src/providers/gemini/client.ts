@@ -28,7 +28,7 @@ export function createGeminiClient(deployment: Deployment, settings: GeminiSetti
     deploymentId: deployment.id,
     upstreamName: 'Gemini',
     // https://ai.google.dev/api#authentication: the key in `x-goog-api-key`, never in the URL (logs keep URLs).
-    authHeaders: async (): Promise<Record<string, string>> => (settings.apiKey === undefined ? {} : { 'x-goog-api-key': settings.apiKey }),
+    headers: Object.freeze(settings.apiKey === undefined ? {} : { 'x-goog-api-key': settings.apiKey }) as Readonly<Record<string, string>>,
   };
   const model = deployment.upstreamModel;
   const modelPath = `/${GEMINI_API_VERSION}/models/${encodeURIComponent(model)}`;

@@ -1,12 +1,13 @@
 /**
- * The one door to Google's JSON APIs for this folder: auth headers asked of the endpoint on every
- * request (Gemini: the API key; Vertex AI will hand an OAuth token here), the shared pooled agent
+ * The one door to Google's JSON APIs for this folder: the endpoint's headers (Gemini: the API key)
+ * or its per-request authorizer (Vertex AI: an OAuth2 bearer token, `../http/request-auth.ts`), the shared pooled agent
  * (`../http/request.ts`), and error answers turned into Portico's errors in OpenAI's envelope.
  * Success bodies are returned as streams; nothing here buffers them.
  */
 import { Readable } from 'node:stream';
 import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type HttpMethod, type ResponseHeaders, type UpstreamBody } from '../http/request.ts';
+import type { RequestAuthorizer } from '../http/request-auth.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
 
 export interface GoogleApiEndpoint {
@@ -16,8 +17,10 @@ export interface GoogleApiEndpoint {
   deploymentId: string;
   /** Names the upstream in messages ("Gemini"). */
   upstreamName: string;
-  /** The request's auth headers, asked for each request (a token may be refreshed in between). */
-  authHeaders(): Promise<Record<string, string>>;
+  /** Headers sent with every request (Gemini: `x-goog-api-key`). */
+  headers: Readonly<Record<string, string>>;
+  /** Authorises each request (Vertex AI: an OAuth2 bearer token); absent: `headers` suffice. */
+  auth?: RequestAuthorizer;
 }
 
 export interface GoogleRequest {
@@ -46,7 +49,7 @@ export interface GoogleResponse {
 
 /** Sends one request; a non-2xx answer is thrown as an `UpstreamError` in OpenAI's envelope. */
 export async function sendGoogleRequest(endpoint: GoogleApiEndpoint, input: GoogleRequest): Promise<GoogleResponse> {
-  const headers: Record<string, string> = { ...(await endpoint.authHeaders()), ...input.headers, accept: input.accept ?? 'application/json' };
+  const headers: Record<string, string> = { ...endpoint.headers, ...input.headers, accept: input.accept ?? 'application/json' };
   if (input.body !== undefined) headers['content-type'] = input.contentType ?? 'application/json';
   if (input.contentLength !== undefined) headers['content-length'] = String(input.contentLength);
   if (input.requestId !== undefined) headers['x-client-request-id'] = input.requestId;
@@ -58,6 +61,9 @@ export async function sendGoogleRequest(endpoint: GoogleApiEndpoint, input: Goog
     body: typeof input.body === 'string' || input.body === undefined ? input.body : Readable.from(input.body),
     signal: combineSignals(input.signal, deadline),
     what: `${endpoint.upstreamName} ${input.what}`,
+    ...(endpoint.auth !== undefined && { auth: endpoint.auth }),
+    // Chunks produced on demand can be produced again: an upload refused with a stale token is resent.
+    ...(input.body !== undefined && typeof input.body !== 'string' && { replayBody: () => Readable.from(input.body as AsyncIterable<Uint8Array>) }),
   });
   if (!isSuccessStatus(response.status)) {
     throw googleErrorToUpstreamError({

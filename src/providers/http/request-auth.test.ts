@@ -152,6 +152,23 @@ describe('per-request auth on the shared senders', () => {
     }
   });
 
+  it('a streamed body with replayBody is resent from a fresh copy after a 401', async () => {
+    const seen: RequestToAuthorize[] = [];
+    const auth = digestAuth(seen);
+    refusedGenerations.add('0');
+    try {
+      const before = received.length;
+      // Streamed bodies are not signed over their bytes: the server checks the digest of no body.
+      const fresh = () => Readable.from([Buffer.from('')]);
+      const response = await sendHttpRequest({ method: 'PUT', url: `${base}/signed`, body: fresh(), replayBody: fresh, auth });
+      assert.equal(response.status, 200);
+      await response.body.dump();
+      assert.deepEqual([seen.length, auth.rejectedCount, received.length - before], [2, 1, 2]);
+    } finally {
+      refusedGenerations.clear();
+    }
+  });
+
   it('a request without auth goes out with its own headers, untouched', async () => {
     const before = received.length;
     const response = await sendHttpRequestBuffered({ method: 'POST', url: `${base}/signed`, headers: { authorization: 'Bearer static' }, body: '{}' }, limits);

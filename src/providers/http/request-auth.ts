@@ -13,7 +13,7 @@
  *
  * An upstream answering 401 to an authorised request tells the authorizer (`rejected`: a token
  * revoked or expired early by clock skew is dropped) and the request is authorised and sent once
- * more, when its body can be sent twice (not a stream).
+ * more, when its body can be sent twice (bytes, or a stream with `HttpRequest.replayBody`).
  */
 import type { Readable } from 'node:stream';
 import { GatewayError, UpstreamCredentialsError } from '../../spec/errors.ts';
@@ -59,7 +59,7 @@ async function authorized(req: HttpRequest, auth: RequestAuthorizer): Promise<{ 
     const detail = error instanceof Error ? error.message : String(error);
     throw new UpstreamCredentialsError(`Portico could not authorise the ${req.what ?? 'upstream request'} with the deployment's credentials: ${detail}`, { refused: false, cause: error });
   }
-  return { request: { ...req, auth: undefined, body: body ?? (req.body as Readable | null | undefined), headers: { ...headers, ...granted } }, granted };
+  return { request: { ...req, auth: undefined, replayBody: undefined, body: body ?? (req.body as Readable | null | undefined), headers: { ...headers, ...granted } }, granted };
 }
 
 /**
@@ -74,10 +74,10 @@ export async function sendAuthorized<Response extends { status: number }>(
 ): Promise<Response> {
   const first = await authorized(req, auth);
   const response = await send(first.request);
-  const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || Buffer.isBuffer(req.body);
+  const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || Buffer.isBuffer(req.body) || req.replayBody !== undefined;
   if (response.status !== 401 || auth.rejected === undefined || !replayable) return response;
   auth.rejected(first.granted);
   await discard(response);
-  const second = await authorized(req, auth);
+  const second = await authorized(req.replayBody === undefined ? req : { ...req, body: req.replayBody() }, auth);
   return send(second.request);
 }

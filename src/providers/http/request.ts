@@ -26,6 +26,11 @@ export interface HttpRequest {
    * `request-auth.ts`. Absent: `headers` already carry the credentials (static keys).
    */
   auth?: RequestAuthorizer;
+  /**
+   * A fresh copy of a streamed `body`, for sending it again after a 401 (`auth`): absent, a
+   * request with a streamed body is not resent.
+   */
+  replayBody?: () => Readable;
 }
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;

@@ -11,14 +11,12 @@
  * quarter of its life, at most five minutes, is left, and dropped when Google refuses it.
  */
 import { GoogleAuth, JWT } from 'google-auth-library';
-import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
+import { UpstreamCredentialsError } from '../../spec/errors.ts';
+import { createTokenCache, type TokenCache } from '../http/token-cache.ts';
 import type { GoogleCredentialsSource, ServiceAccountKey } from './credentials.ts';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-/** Google's tokens live an hour; refresh this long before expiry at most. */
-const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
-
 export interface AccessToken {
   token: string;
   /** Unix milliseconds. */
@@ -28,39 +26,18 @@ export interface AccessToken {
 /** Fetches a new token each call (no caching here). */
 export type AccessTokenFetcher = () => Promise<AccessToken>;
 
-export interface AccessTokenCache {
-  /** A token valid for a while yet; fetched when there is none or it is near its end. */
-  token(): Promise<string>;
-  /** Forgets `token` (Google answered 401 to it): the next call fetches another. */
-  invalidate(token: string): void;
-}
-
-export function createAccessTokenCache(fetch: AccessTokenFetcher, now: () => number = Date.now): AccessTokenCache {
-  let current: (AccessToken & { obtainedAt: number }) | undefined;
-  let inFlight: Promise<AccessToken & { obtainedAt: number }> | undefined;
-  const fresh = (entry: AccessToken & { obtainedAt: number }): boolean => {
-    const margin = Math.min(MAX_REFRESH_MARGIN_MS, (entry.expiresAt - entry.obtainedAt) / 4);
-    return now() < entry.expiresAt - margin;
-  };
-  return {
-    async token() {
-      if (current !== undefined && fresh(current)) return current.token;
-      inFlight ??= (async () => {
-        const obtainedAt = now();
-        try {
-          const fetched = await fetch();
-          current = { ...fetched, obtainedAt };
-          return current;
-        } finally {
-          inFlight = undefined;
-        }
-      })();
-      return (await inFlight).token;
+/**
+ * A deployment's tokens, cached by the shared token cache (`../http/token-cache.ts`): refreshed
+ * once for every caller, five minutes (at most a quarter of their life) before they expire.
+ */
+export function createAccessTokenCache(fetch: AccessTokenFetcher, now: () => number = Date.now): TokenCache<string> {
+  return createTokenCache(
+    async () => {
+      const fetched = await fetch();
+      return { value: fetched.token, expiresAt: fetched.expiresAt };
     },
-    invalidate(token) {
-      if (current?.token === token) current = undefined;
-    },
-  };
+    { what: 'Google access token', now },
+  );
 }
 
 /** The fetcher for a deployment's credentials source. */
@@ -103,17 +80,13 @@ async function serviceAccountToken(key: ServiceAccountKey): Promise<AccessToken>
 
 /**
  * A refused credential (the token endpoint's 4xx) is a 401 for the client, as an invalid API key
- * is; anything else (the endpoint unreachable or failing) is a retryable connection error.
+ * is; anything else (the endpoint unreachable or failing) is a retryable 503.
  */
 function tokenError(error: unknown): Error {
   const status = (error as { status?: unknown; response?: { status?: unknown } }).status ?? (error as { response?: { status?: unknown } }).response?.status;
   const detail = error instanceof Error ? error.message : String(error);
   if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) {
-    return new UpstreamError(
-      401,
-      { message: `Google refused the deployment's credentials: ${detail}`, type: 'authentication_error', param: null, code: 'invalid_credentials' },
-      { isRetryable: false },
-    );
+    return new UpstreamCredentialsError(`Google refused the deployment's credentials: ${detail}`, { refused: true, cause: error });
   }
-  return new UpstreamConnectionError(`Google's token endpoint could not be reached for an access token: ${detail}`);
+  return new UpstreamCredentialsError(`Google's token endpoint could not be reached for an access token: ${detail}`, { refused: false, cause: error });
 }

@@ -7,7 +7,8 @@
  */
 import type { Deployment, ProviderClient } from '../../spec/provider.ts';
 import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
-import { accessTokenFetcherOf, createAccessTokenCache, type AccessTokenCache } from './access-token.ts';
+import { bearerTokenAuth } from '../http/token-cache.ts';
+import { accessTokenFetcherOf, createAccessTokenCache } from './access-token.ts';
 import { createVertexBatches } from './batches.ts';
 import { claudeModelMethods } from './claude-models.ts';
 import { googleModelMethods } from './gemini-models.ts';
@@ -35,8 +36,9 @@ export function modelSegment(model: string): string {
 }
 
 export function createVertexClient(deployment: Deployment, settings: VertexSettings): ProviderClient {
-  const tokens: AccessTokenCache = createAccessTokenCache(accessTokenFetcherOf(settings.credentials));
-  const endpoint: VertexEndpoint = { apiRoot: settings.apiRoot, timeoutMs: deployment.timeoutMs, deploymentId: deployment.id, upstreamName: 'Vertex AI', tokens };
+  // One token cache per deployment, shared by Vertex AI and Cloud Storage requests.
+  const auth = bearerTokenAuth(createAccessTokenCache(accessTokenFetcherOf(settings.credentials)));
+  const endpoint: VertexEndpoint = { apiRoot: settings.apiRoot, timeoutMs: deployment.timeoutMs, deploymentId: deployment.id, upstreamName: 'Vertex AI', auth };
   const model = deployment.upstreamModel;
   const publisher = publisherOf(model);
   const modelPath = `${locationPath(settings)}/publishers/${publisher}/models/${modelSegment(model)}`;

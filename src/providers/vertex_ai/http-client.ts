@@ -1,19 +1,19 @@
 /**
  * Requests to Vertex AI and Cloud Storage with the deployment's OAuth2 access token
- * (`Authorization: Bearer`). Google answers 401 to a token it no longer takes (revoked, or
- * expired early by clock skew): the token is dropped and the request sent once more with a new
- * one. Google's JSON APIs answer errors as `google.rpc.Status` (the Gemini translations' error
+ * (`Authorization: Bearer`), stamped on each request by the shared per-request auth
+ * (`../http/request-auth.ts`, `bearerTokenAuth`). Google answers 401 to a token it no longer
+ * takes (revoked, or expired early by clock skew): the shared senders drop the token and send
+ * the request once more with a new one. Google's JSON APIs answer errors as `google.rpc.Status` (the Gemini translations' error
  * parser reads them); Claude's `rawPredict` answers Anthropic's own error body for what the model
  * refuses, and Google's for what Vertex refuses before it (auth, quota, an unknown model).
  */
-import { GatewayError } from '../../spec/errors.ts';
 import { anthropicErrorToUpstreamError } from '../anthropic/errors.ts';
 import { googleErrorToUpstreamError } from '../gemini/errors.ts';
 import { sendGoogleRequest, type GoogleApiEndpoint, type GoogleRequest, type GoogleResponse } from '../gemini/http-client.ts';
 import { isRecord } from '../gemini/json.ts';
 import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest } from '../http/request.ts';
-import type { AccessTokenCache } from './access-token.ts';
+import type { RequestAuthorizer } from '../http/request-auth.ts';
 
 export interface VertexEndpoint {
   /** Origin (and path prefix) requests are sent to, without a trailing slash. */
@@ -22,12 +22,13 @@ export interface VertexEndpoint {
   deploymentId: string;
   /** Names the upstream in messages ("Vertex AI", "Cloud Storage"). */
   upstreamName: string;
-  tokens: AccessTokenCache;
+  /** Stamps the bearer token on each request (`bearerTokenAuth` of the deployment's token cache). */
+  auth: RequestAuthorizer;
 }
 
 /** A Google JSON API request with a bearer token; a rejected token is renewed once. */
 export async function sendVertexRequest(endpoint: VertexEndpoint, input: GoogleRequest): Promise<GoogleResponse> {
-  return withToken(endpoint.tokens, (authorization) => sendGoogleRequest(googleEndpoint(endpoint, authorization), input));
+  return sendGoogleRequest(googleEndpoint(endpoint), input);
 }
 
 /** Reads a (small) JSON success body whole. */
@@ -40,47 +41,38 @@ export async function readVertexJson(response: GoogleResponse, endpoint: VertexE
  * answer's errors read in whichever envelope they come.
  */
 export async function sendClaudeRequest(endpoint: VertexEndpoint, input: { target: string; what: string; body: string; accept?: string; signal?: AbortSignal; requestId?: string; totalDeadline: boolean }): Promise<GoogleResponse> {
-  return withToken(endpoint.tokens, async (authorization) => {
-    const headers: Record<string, string> = { authorization, 'content-type': 'application/json', accept: input.accept ?? 'application/json' };
-    if (input.requestId !== undefined) headers['x-client-request-id'] = input.requestId;
-    const deadline = input.totalDeadline ? AbortSignal.timeout(endpoint.timeoutMs) : undefined;
-    const response = await sendHttpRequest({
-      method: 'POST',
-      url: `${endpoint.apiRoot}${input.target}`,
-      headers,
-      body: input.body,
-      signal: combineSignals(input.signal, deadline),
-      what: `${endpoint.upstreamName} ${input.what}`,
-    });
-    if (isSuccessStatus(response.status)) return response;
-    const body = parseJsonOrText(await readErrorText(response.body));
-    const retryAfter = headerValue(response.headers, 'retry-after');
-    const httpStatus = errorStatusOf(response.status);
-    if (isRecord(body) && body.type === 'error') throw anthropicErrorToUpstreamError({ httpStatus, body, retryAfter, deploymentId: endpoint.deploymentId });
-    throw googleErrorToUpstreamError({ httpStatus, body, retryAfter, deploymentId: endpoint.deploymentId, upstream: endpoint.upstreamName });
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: input.accept ?? 'application/json' };
+  if (input.requestId !== undefined) headers['x-client-request-id'] = input.requestId;
+  const deadline = input.totalDeadline ? AbortSignal.timeout(endpoint.timeoutMs) : undefined;
+  const response = await sendHttpRequest({
+    method: 'POST',
+    url: `${endpoint.apiRoot}${input.target}`,
+    headers,
+    body: input.body,
+    signal: combineSignals(input.signal, deadline),
+    what: `${endpoint.upstreamName} ${input.what}`,
+    auth: endpoint.auth,
   });
+  if (isSuccessStatus(response.status)) return response;
+  const body = parseJsonOrText(await readErrorText(response.body));
+  const retryAfter = headerValue(response.headers, 'retry-after');
+  const httpStatus = errorStatusOf(response.status);
+  if (isRecord(body) && body.type === 'error') throw anthropicErrorToUpstreamError({ httpStatus, body, retryAfter, deploymentId: endpoint.deploymentId });
+  throw googleErrorToUpstreamError({ httpStatus, body, retryAfter, deploymentId: endpoint.deploymentId, upstream: endpoint.upstreamName });
 }
 
-async function withToken<T>(tokens: AccessTokenCache, call: (authorization: string) => Promise<T>): Promise<T> {
-  const token = await tokens.token();
-  try {
-    return await call(`Bearer ${token}`);
-  } catch (error) {
-    if (!(error instanceof GatewayError) || error.httpStatus !== 401) throw error;
-    tokens.invalidate(token);
-    return call(`Bearer ${await tokens.token()}`);
-  }
-}
-
-function googleEndpoint(endpoint: VertexEndpoint, authorization: string): GoogleApiEndpoint {
+function googleEndpoint(endpoint: VertexEndpoint): GoogleApiEndpoint {
   return {
     apiRoot: endpoint.apiRoot,
     timeoutMs: endpoint.timeoutMs,
     deploymentId: endpoint.deploymentId,
     upstreamName: endpoint.upstreamName,
-    authHeaders: async () => ({ authorization }),
+    headers: NO_HEADERS,
+    auth: endpoint.auth,
   };
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
