@@ -83,7 +83,7 @@ describe('LiteLLM drop-in: entries for providers Portico lacks', () => {
   const text = `
 model_list:
   - {model_name: gpt, litellm_params: {model: openai/gpt-4o, api_key: sk-1}}
-  - {model_name: llama, litellm_params: {model: bedrock/meta.llama3-70b, aws_region_name: os.environ/AWS_REGION}}
+  - {model_name: llama, litellm_params: {model: replicate/meta.llama3-70b, aws_region_name: os.environ/AWS_REGION}}
   - {model_name: gem, litellm_params: {model: gemini-pro, custom_llm_provider: sagemaker}}
 `;
 
@@ -91,23 +91,23 @@ model_list:
     const config = parseConfig(text, {});
     assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['gpt']);
     const warnings = config.warnings.join('\n');
-    assert.match(warnings, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico .*; entry "llama" skipped$/m);
+    assert.match(warnings, /^model_list\[1\]\.litellm_params\.model: provider "replicate" is not supported by Portico .*; entry "llama" skipped$/m);
     assert.match(warnings, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "sagemaker" is not supported by Portico .*; entry "gem" skipped$/m);
     assert.doesNotMatch(warnings, /aws_region_name: unknown key/, 'a skipped entry is not checked key by key');
   });
 
   it('portico_settings.strict_config: true refuses them instead', () => {
     const error = configError(() => parseConfig(`${text}portico_settings: {strict_config: true}\n`, {}));
-    assert.match(error.message, /^model_list\[1\]\.litellm_params\.model: provider "bedrock" is not supported by Portico/m);
+    assert.match(error.message, /^model_list\[1\]\.litellm_params\.model: provider "replicate" is not supported by Portico/m);
     assert.match(error.message, /^model_list\[2\]\.litellm_params\.custom_llm_provider: provider "sagemaker"/m);
   });
 
   it('a config none of whose entries Portico can serve is refused, naming each', () => {
     const error = configError(() =>
-      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: bedrock/x}}\n  - {model_name: b, litellm_params: {model: cohere/y}}\n', {}),
+      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: replicate/x}}\n  - {model_name: b, litellm_params: {model: cohere/y}}\n', {}),
     );
     assert.match(error.message, /^model_list: Portico can serve none of its 2 entries/m);
-    assert.match(error.message, /model_list\[0\]\.litellm_params\.model: provider "bedrock"/);
+    assert.match(error.message, /model_list\[0\]\.litellm_params\.model: provider "replicate"/);
     assert.match(error.message, /model_list\[1\]\.litellm_params\.model: provider "cohere"/);
   });
 });

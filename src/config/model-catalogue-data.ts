@@ -27,7 +27,7 @@ export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generat
 
 export interface CatalogueEntry {
   /** The provider LiteLLM infers for the bare name (`litellm_provider`), a registry name. */
-  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini' | 'vertex_ai';
+  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini' | 'vertex_ai' | 'bedrock';
   readonly mode: CatalogueMode;
   readonly maxInputTokens?: number;
   readonly maxOutputTokens?: number;
@@ -117,6 +117,30 @@ function vertex(mode: 'chat' | 'embedding', inputCost: number, outputCost: numbe
     ...(supports && { supports }),
   };
 }
+
+/**
+ * A model on Amazon Bedrock, keyed `bedrock/<model id>` (an inference profile `us.<id>` costs what
+ * its model costs in the source region): AWS's Bedrock pricing page
+ * (https://aws.amazon.com/bedrock/pricing/, US East (N. Virginia), on-demand; copied in
+ * docs/specs/bedrock.md §Pricing). Batch inference is half the on-demand price for the models
+ * that offer it.
+ */
+function bedrock(mode: 'chat' | 'embedding', inputCost: number, outputCost: number, maxInput: number, maxOutput?: number, supports?: CatalogueEntry['supports']): CatalogueEntry {
+  return {
+    provider: 'bedrock',
+    mode,
+    maxInputTokens: maxInput,
+    ...(maxOutput !== undefined && { maxOutputTokens: maxOutput }),
+    inputCostPerToken: inputCost,
+    outputCostPerToken: outputCost,
+    inputCostPerTokenBatches: inputCost / 2,
+    outputCostPerTokenBatches: outputCost / 2,
+    ...(supports && { supports }),
+  };
+}
+
+const BEDROCK_CLAUDE = ['function_calling', 'vision', 'prompt_caching', 'pdf_input'] as const;
+const BEDROCK_TOOLS = ['function_calling'] as const;
 
 const VERTEX_GEMINI = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const;
 
@@ -215,4 +239,22 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'vertex_ai/claude-sonnet-4@20250514': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
   'vertex_ai/claude-haiku-4-5@20251001': vertex('chat', 1e-6, 5e-6, 200_000, 64_000, REASONING),
   'vertex_ai/claude-3-7-sonnet@20250219': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
+  // Amazon Bedrock (`bedrock/...`), from AWS's Bedrock pricing page (see `bedrock` above)
+  'bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
+  'bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
+  'bedrock/anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
+  'bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
+  'bedrock/anthropic.claude-3-haiku-20240307-v1:0': bedrock('chat', 2.5e-7, 1.25e-6, 200_000, 4_096, BEDROCK_CLAUDE),
+  'bedrock/anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
+  'bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
+  'bedrock/amazon.nova-pro-v1:0': bedrock('chat', 8e-7, 3.2e-6, 300_000, 5_000, ['function_calling', 'vision']),
+  'bedrock/amazon.nova-lite-v1:0': bedrock('chat', 6e-8, 2.4e-7, 300_000, 5_000, ['function_calling', 'vision']),
+  'bedrock/amazon.nova-micro-v1:0': bedrock('chat', 3.5e-8, 1.4e-7, 128_000, 5_000, BEDROCK_TOOLS),
+  'bedrock/meta.llama3-1-70b-instruct-v1:0': bedrock('chat', 7.2e-7, 7.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
+  'bedrock/meta.llama3-1-8b-instruct-v1:0': bedrock('chat', 2.2e-7, 2.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
+  'bedrock/mistral.mistral-large-2407-v1:0': bedrock('chat', 2e-6, 6e-6, 128_000, 8_192, BEDROCK_TOOLS),
+  'bedrock/amazon.titan-embed-text-v2:0': bedrock('embedding', 2e-8, 0, 8_192),
+  'bedrock/amazon.titan-embed-text-v1': bedrock('embedding', 1e-7, 0, 8_192),
+  'bedrock/cohere.embed-english-v3': bedrock('embedding', 1e-7, 0, 512),
+  'bedrock/cohere.embed-multilingual-v3': bedrock('embedding', 1e-7, 0, 512),
 };

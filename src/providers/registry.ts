@@ -10,6 +10,7 @@ import { openaiCompatibleProviders } from './openai-compatible/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
 import { geminiProvider } from './gemini/index.ts';
 import { vertexAiProvider } from './vertex_ai/index.ts';
+import { bedrockProvider } from './bedrock/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
@@ -19,6 +20,7 @@ const PROVIDERS: readonly Provider[] = [
   anthropicProvider,
   geminiProvider,
   vertexAiProvider,
+  bedrockProvider,
 ];
 
 function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {

@@ -257,6 +257,11 @@ export type BatchLineSource = () => AsyncIterable<BatchInputLine> | Iterable<Bat
 export interface InlineBatchesCapability {
   readonly kind: 'inline';
   readonly maxRequestsPerBatch: number;
+  /**
+   * The fewest requests the provider's batch API takes in one batch (Bedrock: 100 records per
+   * job). A smaller batch runs on Portico's engine instead, with a warning saying so.
+   */
+  readonly minRequestsPerBatch?: number;
   readonly maxBytesPerBatch: number;
   /** `custom_id`s are already safe surrogates chosen by Portico. */
   create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;

@@ -41,8 +41,8 @@ export interface BatchResults {
 
 export interface BatchExecutor {
   readonly execution: BatchExecution;
-  /** Whether this executor can run batches on the deployment. */
-  handles(deployment: Deployment, client: ProviderClient): boolean;
+  /** Whether this executor can run batches on the deployment (of `size`, when known). */
+  handles(deployment: Deployment, client: ProviderClient, size?: BatchSize): boolean;
   /**
    * Creates the batch (its row already records the intent, under `input.batchId`). A create that
    * may or may not have reached the provider is never retried blindly: executors that can look
@@ -61,6 +61,22 @@ export interface BatchExecutor {
   cancel(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch>;
   /** The result lines of a batch that reached a terminal state (`progress`). */
   results(batch: BatchRecord, progress: ProviderBatch, call: CallOptions): Promise<BatchResults>;
+}
+
+/** What an executor may need to know of the batch to say whether it runs it. */
+export interface BatchSize {
+  /** Request lines of the input file; `null` when not counted. */
+  lineCount: number | null;
+}
+
+/**
+ * The fewest requests the deployment's native batch API takes, when this batch has fewer
+ * (Bedrock's jobs need 100 records): such a batch runs on Portico's engine instead.
+ */
+export function nativeMinimumNotMet(client: ProviderClient, size: BatchSize | undefined): number | null {
+  const minimum = client.batches?.kind === 'inline' ? client.batches.minRequestsPerBatch : undefined;
+  if (minimum === undefined || size?.lineCount == null) return null;
+  return size.lineCount < minimum ? minimum : null;
 }
 
 /**

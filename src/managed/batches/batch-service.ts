@@ -76,7 +76,7 @@ export class BatchService {
     const started = await router.send(
       modelGroup,
       async (client, attempt) => {
-        const executor = this.#deps.executors.find((e) => e.handles(client.deployment, client));
+        const executor = this.#deps.executors.find((e) => e.handles(client.deployment, client, file));
         if (!executor) throw new GatewayError(500, `No way to run batches on deployment '${client.deployment.id}'.`, { type: 'server_error' });
         const intent = newBatchRecord(id, principal, request, modelGroup, file.id, createdAt, client.deployment.id, executor.execution);
         // The row first: a crash after the provider's create leaves a batch the reconciler finds.

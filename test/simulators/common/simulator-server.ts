@@ -79,7 +79,9 @@ export interface SimRequest {
 export type SimReply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; raw: Buffer | string; headers?: Record<string, string> }
-  | { status: number; sse: Iterable<string> | AsyncIterable<string>; headers?: Record<string, string> };
+  | { status: number; sse: Iterable<string> | AsyncIterable<string>; headers?: Record<string, string> }
+  /** Binary frames written one by one (AWS event streams); `headers` name the content type. */
+  | { status: number; frames: Iterable<Uint8Array> | AsyncIterable<Uint8Array>; headers?: Record<string, string> };
 
 export interface SimRoute {
   method: string;
@@ -288,6 +290,16 @@ async function send(res: http.ServerResponse, req: SimRequest, reply: SimReply):
     const buf = typeof reply.raw === 'string' ? Buffer.from(reply.raw) : reply.raw;
     res.writeHead(reply.status, { 'content-type': 'application/octet-stream', ...headers, 'content-length': String(buf.length) });
     res.end(buf);
+    return;
+  }
+  if ('frames' in reply) {
+    res.writeHead(reply.status, { 'content-type': 'application/octet-stream', ...headers });
+    for await (const frame of reply.frames) {
+      if (res.destroyed) return;
+      res.write(frame);
+      await new Promise((r) => setImmediate(r));
+    }
+    res.end();
     return;
   }
   res.writeHead(reply.status, {

@@ -20,7 +20,7 @@ import type { BatchRecord, BatchStore } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { unixSeconds } from '../../../storage/row-mapping.ts';
-import type { BatchExecutor, BatchResults, BatchStartInput, StartedBatch } from '../batch-executor.ts';
+import { nativeMinimumNotMet, type BatchExecutor, type BatchResults, type BatchSize, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { loadBatchItems } from './emulated-items.ts';
 import { cancelledLine, expiredLine } from './emulated-lines.ts';
 import { emulatedProgress, emulatedStatus, type EmulatedSituation } from './emulated-progress.ts';
@@ -41,8 +41,8 @@ export class EmulatedExecutor implements BatchExecutor {
     this.#deps = deps;
   }
 
-  handles(deployment: Deployment, client: ProviderClient): boolean {
-    return deployment.batchMode === 'emulate' || client.batches === undefined;
+  handles(deployment: Deployment, client: ProviderClient, size?: BatchSize): boolean {
+    return deployment.batchMode === 'emulate' || client.batches === undefined || nativeMinimumNotMet(client, size) !== null;
   }
 
   async start(input: BatchStartInput): Promise<StartedBatch> {
@@ -50,7 +50,16 @@ export class EmulatedExecutor implements BatchExecutor {
       throw new GatewayError(500, 'The input file has no stored content to run as a batch.', { type: 'server_error' });
     }
     const now = unixSeconds();
+    const minimum = input.deployment.batchMode === 'native' ? nativeMinimumNotMet(input.client, input.file) : null;
     return {
+      ...(minimum !== null && {
+        warnings: [
+          {
+            param: 'input_file_id',
+            message: `The provider's batch API takes at least ${minimum} requests per batch; these ${input.file.lineCount} ran on Portico's own engine instead.`,
+          },
+        ],
+      }),
       providerBatchId: null,
       progress: emulatedProgress(
         { batch: startingRecord(input, now), counts: zeroCounts(), cancelRequested: false, loaded: false, usage: null },

@@ -1,0 +1,48 @@
+/**
+ * AWS Signature Version 4 for Bedrock's requests, with `@smithy/signature-v4` (the AWS SDK's own
+ * signer) and `@smithy/hash-node`'s SHA-256 (`Hash('sha256')`, as the SDK builds it): the one place a request is signed
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html,
+ * `docs/specs/bedrock.md` §Signature Version 4). Both Bedrock APIs sign as service `bedrock`
+ * (the service models' `aws.auth#sigv4` name), in the deployment's region.
+ *
+ * The signature covers the method, the path (percent-encoded once on the wire, twice in the
+ * canonical request, as for every service but S3), the query, the `host`, `x-amz-date`,
+ * `x-amz-security-token` and `x-amz-content-sha256` headers and the body's SHA-256, so the body
+ * is signed as the exact bytes sent.
+ */
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentials } from './credentials.ts';
+
+export const BEDROCK_SIGNING_SERVICE = 'bedrock';
+
+export interface RequestToSign {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The request's headers with `authorization`, `x-amz-date`, `x-amz-content-sha256` (and the session token) added. */
+export async function signedHeaders(request: RequestToSign, credentials: AwsCredentials, scope: { region: string; service?: string }, signingDate?: Date): Promise<Record<string, string>> {
+  const url = new URL(request.url);
+  const signer = new SignatureV4({ credentials, region: scope.region, service: scope.service ?? BEDROCK_SIGNING_SERVICE, sha256: Hash.bind(null, 'sha256'), applyChecksum: true });
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = value;
+  const signed = await signer.sign(
+    {
+      method: request.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port !== '' && { port: Number(url.port) }),
+      path: url.pathname,
+      query,
+      headers: { ...request.headers, host: url.host },
+      ...(request.body !== undefined && { body: request.body }),
+    },
+    signingDate === undefined ? {} : { signingDate },
+  );
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = String(value);
+  return headers;
+}
