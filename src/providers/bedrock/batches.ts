@@ -26,6 +26,7 @@ import type { BedrockBatchSettings, BedrockSettings } from './settings.ts';
 
 export interface BedrockBatchesOptions {
   settings: BedrockSettings;
+  modelId: string;
   batch: BedrockBatchSettings;
   runtime: BedrockEndpoint;
   credentials: AwsCredentialCache;
@@ -39,7 +40,7 @@ const WINDOW_HOURS: Readonly<Record<string, number>> = { '24h': 24 };
 export function createBedrockBatches(options: BedrockBatchesOptions): InlineBatchesCapability {
   const control: BedrockEndpoint = { ...options.runtime, origin: options.settings.controlEndpoint, upstreamName: 'Amazon Bedrock' };
   const staging = createObjectStaging(options.batch, options.credentials, options.runtime.deploymentId);
-  const modelId = options.settings.modelId;
+  const modelId = options.modelId;
   const jobPath = (id: string) => `/model-invocation-job/${encodeURIComponent(id)}`;
 
   async function retrieveJob(id: string, call?: CallOptions): Promise<ModelInvocationJob> {

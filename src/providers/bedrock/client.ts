@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { CapabilityUnsupportedError } from '../../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
-import { positiveIntegerOf } from '../anthropic/client.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { headerValue } from '../http/request.ts';
 import { peekStream } from '../vertex_ai/stream-peek.ts';
@@ -21,7 +20,7 @@ import { embeddingFamilyOf, embeddingList, translateEmbeddingsRequest, vectorsOf
 import { isRecord } from './errors.ts';
 import { decodeEventStream } from './event-stream.ts';
 import { readBedrockJson, sendBedrockRequest, type BedrockEndpoint } from './http-client.ts';
-import { bedrockSettingsOf } from './settings.ts';
+import { modelIdOf, type BedrockSettings } from './settings.ts';
 
 /** Titan answers one input per request: this many run at once. */
 const TITAN_CONCURRENCY = 8;
@@ -31,8 +30,7 @@ export function modelPath(modelId: string): string {
   return `/model/${encodeURIComponent(modelId)}`;
 }
 
-export function createBedrockClient(deployment: Deployment): ProviderClient {
-  const settings = bedrockSettingsOf(deployment);
+export function createBedrockClient(deployment: Deployment, settings: BedrockSettings): ProviderClient {
   const credentials = createCredentialCache(credentialProviderOf(settings.credentials, settings.region));
   const runtime: BedrockEndpoint = {
     origin: settings.runtimeEndpoint,
@@ -42,9 +40,9 @@ export function createBedrockClient(deployment: Deployment): ProviderClient {
     upstreamName: 'Amazon Bedrock',
     credentials,
   };
-  const modelId = settings.modelId;
+  const modelId = modelIdOf(deployment.upstreamModel);
   const path = modelPath(modelId);
-  const defaultMaxTokens = positiveIntegerOf(deployment.params.max_tokens);
+  const defaultMaxTokens = settings.defaultMaxTokens;
   const family = embeddingFamilyOf(modelId);
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -107,7 +105,7 @@ export function createBedrockClient(deployment: Deployment): ProviderClient {
   }
 
   // Only Claude's native body is translated for jobs; other models' batches run on Portico's engine.
-  const batches = settings.batch === undefined || !isClaudeModel(modelId) ? undefined : createBedrockBatches({ settings, batch: settings.batch, runtime, credentials, defaultMaxTokens, modifyParams: deployment.modifyParams ?? false });
+  const batches = settings.batch === undefined || !isClaudeModel(modelId) ? undefined : createBedrockBatches({ settings, modelId, batch: settings.batch, runtime, credentials, defaultMaxTokens, modifyParams: deployment.modifyParams ?? false });
   return {
     deployment,
     batchLineModel: modelId,

@@ -1,6 +1,7 @@
 /**
- * Requests to Bedrock's runtime and control plane, signed with SigV4 (`signing.ts`) by the
- * deployment's cached credentials (`credentials.ts`), sent on the shared pooled agent; an error
+ * Requests to Bedrock's runtime and control plane, signed with SigV4 (`signing.ts`, the shared
+ * senders' per-request authorizer) by the deployment's cached credentials (`credentials.ts`), sent
+ * on the shared pooled agent; an error
  * answer becomes an `UpstreamError` (`errors.ts`). Credentials AWS refuses as expired or unknown
  * (rotated keys, a session that ended early) are dropped and the request is signed and sent once
  * more with fresh ones. Success bodies are returned as streams; nothing here buffers them.
@@ -8,9 +9,9 @@
 import { GatewayError } from '../../spec/errors.ts';
 import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type HttpMethod, type HttpResponse } from '../http/request.ts';
-import type { AwsCredentialCache } from './credentials.ts';
+import type { AwsCredentialCache, AwsCredentials } from './credentials.ts';
 import { awsErrorToUpstreamError, awsErrorTypeOf, STALE_CREDENTIAL_ERRORS } from './errors.ts';
-import { signedHeaders } from './signing.ts';
+import { sigv4Auth } from './signing.ts';
 
 export interface BedrockEndpoint {
   /** Origin requests are sent to, without a trailing slash. */
@@ -39,13 +40,13 @@ export interface BedrockRequest {
 
 /** Sends one signed request; a non-2xx answer is thrown as an `UpstreamError` in OpenAI's envelope. */
 export async function sendBedrockRequest(endpoint: BedrockEndpoint, input: BedrockRequest): Promise<HttpResponse> {
-  const credentials = await endpoint.credentials.credentials();
+  const credentials = await endpoint.credentials.get();
   try {
     return await sendSigned(endpoint, input, credentials);
   } catch (error) {
     if (!(error instanceof StaleCredentialsError)) throw error;
     endpoint.credentials.invalidate(credentials);
-    return sendSigned(endpoint, input, await endpoint.credentials.credentials()).catch((again: unknown) => {
+    return sendSigned(endpoint, input, await endpoint.credentials.get()).catch((again: unknown) => {
       throw again instanceof StaleCredentialsError ? again.upstream : again;
     });
   }
@@ -64,19 +65,17 @@ class StaleCredentialsError extends Error {
   }
 }
 
-async function sendSigned(endpoint: BedrockEndpoint, input: BedrockRequest, credentials: Awaited<ReturnType<AwsCredentialCache['credentials']>>): Promise<HttpResponse> {
-  const url = `${endpoint.origin}${input.target}`;
+async function sendSigned(endpoint: BedrockEndpoint, input: BedrockRequest, credentials: AwsCredentials): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: input.accept ?? 'application/json' };
   if (input.body !== undefined) headers['content-type'] = 'application/json';
   if (input.requestId !== undefined) headers['x-client-request-id'] = input.requestId;
-  const signed = await signedHeaders({ method: input.method, url, headers, body: input.body }, credentials, { region: endpoint.region });
   const deadline = input.totalDeadline ? AbortSignal.timeout(endpoint.timeoutMs) : undefined;
-  const { host: _host, ...sent } = signed;
   const response = await sendHttpRequest({
     method: input.method,
-    url,
-    headers: sent,
+    url: `${endpoint.origin}${input.target}`,
+    headers,
     body: input.body,
+    auth: sigv4Auth(credentials, endpoint.region),
     signal: combineSignals(input.signal, deadline),
     what: `${endpoint.upstreamName} ${input.what}`,
   });

@@ -9,13 +9,13 @@
 import type { Provider } from '../../spec/provider.ts';
 import { createBedrockClient } from './client.ts';
 import { CONVERSE_UNSUPPORTED_PARAMS } from './converse-request.ts';
-import { BEDROCK_PARAM_KEYS, bedrockSettingsProblems } from './settings.ts';
+import { BEDROCK_SETTINGS_ENVIRONMENT, bedrockDeploymentProblems, bedrockSettingsSchema, type BedrockSettings } from './settings.ts';
 
-export const bedrockProvider: Provider = Object.freeze({
+export const bedrockProvider: Provider<BedrockSettings> = Object.freeze({
   names: Object.freeze(['bedrock']),
   defaultBatchMode: 'native',
-  paramKeys: BEDROCK_PARAM_KEYS,
+  settings: { schema: bedrockSettingsSchema, environment: BEDROCK_SETTINGS_ENVIRONMENT },
   unsupportedParams: () => CONVERSE_UNSUPPORTED_PARAMS,
-  validate: (deployment) => bedrockSettingsProblems(deployment),
+  validate: (deployment) => bedrockDeploymentProblems(deployment.upstreamModel),
   createClient: createBedrockClient,
-} satisfies Provider);
+} satisfies Provider<BedrockSettings>);

@@ -34,7 +34,11 @@ export function createObjectStaging(settings: BedrockBatchSettings, credentials:
   const client = new S3Client({
     region: settings.s3.region,
     ...(settings.s3.endpoint !== undefined && { endpoint: settings.s3.endpoint, forcePathStyle: true }),
-    credentials: settings.s3.credentials ?? (() => credentials.credentials()),
+    // Fresh objects: the SDK records on credentials where they came from, and settings are frozen.
+    credentials: async () => {
+      const keys = settings.s3.credentials ?? (await credentials.get());
+      return { ...keys };
+    },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

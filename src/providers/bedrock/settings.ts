@@ -18,17 +18,17 @@
  *
  * The model: `bedrock/<modelId>` or `bedrock/converse/<modelId>` (both served by the Converse
  * API); a cross-region inference profile id (`us.anthropic.claude-...`) or an ARN is a model id too.
- * Checked once at start, problems reported by key.
+ * `max_tokens` is the default for requests that set none. Parsed once at start (`Provider.settings`),
+ * problems reported by key.
  */
 import { z } from 'zod';
-import type { Deployment } from '../../spec/provider.ts';
 
 export const DEFAULT_BEDROCK_REGION = 'us-west-2';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1');
 
-export const bedrockSettingsSchema = z
+const bedrockParamsSchema = z
   .object({
     aws_region_name: region.optional(),
     aws_access_key_id: z.string().min(1).optional(),
@@ -50,6 +50,8 @@ export const bedrockSettingsSchema = z
     s3_endpoint_url: httpUrl.optional(),
     s3_encryption_key_id: z.string().min(1).optional(),
     aws_batch_role_arn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)').optional(),
+    api_base: httpUrl.optional(),
+    max_tokens: z.number().int().positive().optional(),
   })
   .superRefine((settings, context) => {
     if ((settings.aws_access_key_id === undefined) !== (settings.aws_secret_access_key === undefined)) {
@@ -69,7 +71,7 @@ export const bedrockSettingsSchema = z
     }
   });
 
-export type BedrockSettingsInput = z.infer<typeof bedrockSettingsSchema>;
+export type BedrockSettingsInput = z.infer<typeof bedrockParamsSchema>;
 
 /** Where credentials come from; resolved to a provider in `credentials.ts`. */
 export interface BedrockCredentialSettings {
@@ -88,8 +90,6 @@ export interface BedrockBatchSettings {
 }
 
 export interface BedrockSettings {
-  /** The model id as Bedrock's URLs take it (`anthropic.claude-3-5-sonnet-20241022-v2:0`, `us.amazon.nova-pro-v1:0`). */
-  modelId: string;
   region: string;
   /** Origin of the runtime API, without a trailing slash. */
   runtimeEndpoint: string;
@@ -98,25 +98,16 @@ export interface BedrockSettings {
   credentials: BedrockCredentialSettings;
   /** Absent: batches run on Portico's engine. */
   batch: BedrockBatchSettings | undefined;
+  /** `maxTokens` of requests that set none; absent: the model's default (Claude batch records: Portico's). */
+  defaultMaxTokens: number | undefined;
 }
 
-type Environment = NodeJS.ProcessEnv;
+/** Environment variables read for keys the params leave out, as LiteLLM reads them. */
+export const BEDROCK_SETTINGS_ENVIRONMENT: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  aws_region_name: ['AWS_REGION_NAME', 'AWS_REGION', 'AWS_DEFAULT_REGION'],
+});
 
-/** Problems as `<litellm_params key>: <message>`, which the config loader reports at that key. */
-export function bedrockSettingsProblems(deployment: Deployment, env: Environment = process.env): string[] {
-  const parsed = bedrockSettingsSchema.safeParse(rawSettings(deployment, env));
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'litellm_params'}: ${issue.message}`);
-  if (modelIdOf(deployment.upstreamModel) === '') problems.push('model: a bedrock deployment names its model id (bedrock/<modelId>)');
-  return problems;
-}
-
-/** `converse/<id>` names the API LiteLLM should use; Portico always uses Converse for chat. */
-export function modelIdOf(upstreamModel: string): string {
-  return upstreamModel.replace(/^converse\//, '');
-}
-
-export function bedrockSettingsOf(deployment: Deployment, env: Environment = process.env): BedrockSettings {
-  const settings = bedrockSettingsSchema.parse(rawSettings(deployment, env));
+export const bedrockSettingsSchema: z.ZodType<BedrockSettings> = bedrockParamsSchema.transform((settings): BedrockSettings => {
   const regionName = settings.aws_region_name ?? DEFAULT_BEDROCK_REGION;
   const credentials: BedrockCredentialSettings = {};
   if (settings.aws_access_key_id !== undefined && settings.aws_secret_access_key !== undefined) {
@@ -135,13 +126,23 @@ export function bedrockSettingsOf(deployment: Deployment, env: Environment = pro
     };
   }
   return {
-    modelId: modelIdOf(deployment.upstreamModel),
     region: regionName,
-    runtimeEndpoint: trimSlash(settings.aws_bedrock_runtime_endpoint ?? deployment.apiBase ?? `https://bedrock-runtime.${regionName}.amazonaws.com`),
+    runtimeEndpoint: trimSlash(settings.aws_bedrock_runtime_endpoint ?? settings.api_base ?? `https://bedrock-runtime.${regionName}.amazonaws.com`),
     controlEndpoint: trimSlash(settings.aws_bedrock_endpoint ?? `https://bedrock.${regionName}.amazonaws.com`),
     credentials,
     batch: batchSettingsOf(settings, regionName),
+    defaultMaxTokens: settings.max_tokens,
   };
+});
+
+/** Problems outside the settings: the model id (`bedrock/<modelId>`). */
+export function bedrockDeploymentProblems(upstreamModel: string): string[] {
+  return modelIdOf(upstreamModel) === '' ? ['model: a bedrock deployment names its model id (bedrock/<modelId>)'] : [];
+}
+
+/** `converse/<id>` names the API LiteLLM should use; Portico always uses Converse for chat. */
+export function modelIdOf(upstreamModel: string): string {
+  return upstreamModel.replace(/^converse\//, '');
 }
 
 function batchSettingsOf(settings: BedrockSettingsInput, regionName: string): BedrockBatchSettings | undefined {
@@ -163,45 +164,6 @@ function batchSettingsOf(settings: BedrockSettingsInput, regionName: string): Be
   };
 }
 
-const PARAM_KEYS = [
-  'aws_region_name',
-  'aws_access_key_id',
-  'aws_secret_access_key',
-  'aws_session_token',
-  'aws_role_name',
-  'aws_session_name',
-  'aws_external_id',
-  'aws_sts_endpoint',
-  'aws_bedrock_runtime_endpoint',
-  'aws_bedrock_endpoint',
-  's3_bucket_name',
-  's3_region_name',
-  's3_access_key_id',
-  's3_secret_access_key',
-  's3_endpoint_url',
-  's3_encryption_key_id',
-  'aws_batch_role_arn',
-] as const;
-
-/** The `litellm_params` keys this provider reads. */
-export const BEDROCK_PARAM_KEYS: readonly string[] = Object.freeze([...PARAM_KEYS, 'max_tokens']);
-
-function rawSettings(deployment: Deployment, env: Environment): Record<string, unknown> {
-  const params = deployment.params;
-  const raw: Record<string, unknown> = {};
-  for (const key of PARAM_KEYS) {
-    const value = params[key];
-    if (value !== undefined && value !== null) raw[key] = value;
-  }
-  raw.aws_region_name ??= nonEmpty(env.AWS_REGION_NAME) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  if (raw.aws_region_name === undefined) delete raw.aws_region_name;
-  return raw;
-}
-
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
