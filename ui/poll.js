@@ -1,7 +1,10 @@
-/** `usePolled(load, ms)`: loads now, then again every `ms` while `keepPolling(data)` says so and the tab is visible. */
+/**
+ * `usePolled(load, next, deps)`: loads now, then again after `next(data)` milliseconds for as
+ * long as it answers a number (null: stop), skipping the loads while the tab is hidden.
+ */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
-export function usePolled(load, ms, keepPolling = () => true, deps = []) {
+export function usePolled(load, next = () => null, deps = []) {
   const [state, setState] = useState({ data: undefined, error: null });
   const latest = useRef(state);
   latest.current = state;
@@ -20,7 +23,8 @@ export function usePolled(load, ms, keepPolling = () => true, deps = []) {
     let stopped = false;
     const tick = async () => {
       const data = document.hidden ? latest.current.data : await refresh();
-      if (!stopped && (data === undefined || keepPolling(data))) timer = setTimeout(tick, ms);
+      const wait = next(data);
+      if (!stopped && wait !== null) timer = setTimeout(tick, wait);
     };
     tick();
     return () => {

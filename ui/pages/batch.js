@@ -77,7 +77,7 @@ function FileLink({ id, label }) {
 }
 
 export function BatchPage({ id }) {
-  const { data: batch, error, refresh } = usePolled(() => getJson(`/v1/batches/${encodeURIComponent(id)}`), POLL_MS, (current) => !isTerminal(current), [id]);
+  const { data: batch, error, refresh } = usePolled(() => getJson(`/v1/batches/${encodeURIComponent(id)}`), (current) => (current === undefined || !isTerminal(current) ? POLL_MS : null), [id]);
   const [actionError, setActionError] = useState(null);
   const [busy, setBusy] = useState(null);
   if (batch === undefined) return error ? html`<${ErrorMessage} error=${error} />` : html`<${Loading} />`;

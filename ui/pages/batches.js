@@ -6,7 +6,9 @@ import { badgeOf, etaSeconds, finishedAt, isTerminal, progressOf } from '../lib/
 import { dateTime, duration, usd } from '../lib/format.js';
 import { usePolled } from '../poll.js';
 
-const POLL_MS = 2000;
+/** While a batch runs the list is read every 2 s; otherwise every 10 s, so new batches show up. */
+const RUNNING_POLL_MS = 2000;
+const IDLE_POLL_MS = 10_000;
 const STATUS_FILTERS = ['all', 'running', 'completed', 'with failed lines', 'failed', 'expired', 'cancelled'];
 
 function matchesStatus(batch, filter) {
@@ -45,7 +47,7 @@ export function BatchRow({ batch, now }) {
 export function BatchesPage() {
   const [status, setStatus] = useState('all');
   const [model, setModel] = useState('all');
-  const { data, error } = usePolled(() => getJson('/v1/batches?limit=100'), POLL_MS, (list) => list.data.some((batch) => !isTerminal(batch)));
+  const { data, error } = usePolled(() => getJson('/v1/batches?limit=100'), (list) => (list?.data.some((batch) => !isTerminal(batch)) ? RUNNING_POLL_MS : IDLE_POLL_MS));
   const batches = data?.data ?? [];
   const models = [...new Set(batches.map((batch) => batch.model).filter(Boolean))].sort();
   const shown = batches.filter((batch) => matchesStatus(batch, status) && (model === 'all' || batch.model === model));

@@ -16,7 +16,7 @@ function Use({ used, limit, unit }) {
 }
 
 export function DeploymentsPage() {
-  const { data, error } = usePolled(() => getJson('/deployments'), POLL_MS);
+  const { data, error } = usePolled(() => getJson('/deployments'), () => POLL_MS);
   return html`<section aria-labelledby="deployments-title">
     <h1 id="deployments-title">Deployments</h1>
     <p class="muted">Use over the last minute, live requests and batch lines together; refreshed every ${POLL_MS / 1000} s.</p>

@@ -33,7 +33,7 @@ function Placement({ file }) {
 }
 
 export function FilesPage() {
-  const { data, error, refresh } = usePolled(() => getJson('/v1/files?limit=100&order=desc'), 0, () => false);
+  const { data, error, refresh } = usePolled(() => getJson('/v1/files?limit=100&order=desc'));
   const [open, setOpen] = useState(null);
   const [actionError, setActionError] = useState(null);
   const remove = async (file) => {

@@ -49,7 +49,7 @@ function NewKeySecret({ created, onDone }) {
 }
 
 export function KeysPage() {
-  const { data, error, refresh } = usePolled(() => getJson('/key/list?return_full_object=true&size=100'), 0, () => false);
+  const { data, error, refresh } = usePolled(() => getJson('/key/list?return_full_object=true&size=100'));
   const [models, setModels] = useState([]);
   const [chosen, setChosen] = useState(new Set());
   const [created, setCreated] = useState(null);
