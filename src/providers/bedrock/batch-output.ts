@@ -12,7 +12,7 @@ import type { AnthropicMessage } from '../anthropic/wire-types.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { sseLines } from '../http/sse.ts';
 import { customIdOfRecord } from './batch-input.ts';
-import { awsErrorToUpstreamError, isRecord } from './errors.ts';
+import { awsErrorToUpstreamError, errorTypeOfStatus, isRecord } from './errors.ts';
 
 export interface OutputTranslation {
   created: number;
@@ -33,6 +33,7 @@ export function translateOutputLine(line: Record<string, unknown>, options: Outp
   const status = typeof error.errorCode === 'number' && error.errorCode >= 400 ? error.errorCode : 500;
   const upstream: UpstreamError = awsErrorToUpstreamError({
     httpStatus: status,
+    errorType: errorTypeOfStatus(status),
     body: { message: typeof error.errorMessage === 'string' ? error.errorMessage : 'The record failed in the Bedrock batch job.' },
   });
   return { customId, outcome: { type: 'http_error', statusCode: upstream.httpStatus, requestId, body: upstream.toBody() } };

@@ -44,6 +44,22 @@ const KINDS: Readonly<Record<string, ErrorKind>> = {
 /** Error types meaning the credentials used are no longer good: dropped and fetched again once. */
 export const STALE_CREDENTIAL_ERRORS: ReadonlySet<string> = new Set(['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidSignatureException', 'SignatureDoesNotMatch']);
 
+/** The exception a bare status stands for (a batch record's `errorCode` has no type). */
+const TYPE_OF_STATUS: Readonly<Record<number, string>> = {
+  400: 'ValidationException',
+  403: 'AccessDeniedException',
+  404: 'ResourceNotFoundException',
+  408: 'ModelTimeoutException',
+  424: 'ModelErrorException',
+  429: 'ThrottlingException',
+  500: 'InternalServerException',
+  503: 'ServiceUnavailableException',
+};
+
+export function errorTypeOfStatus(status: number): string | undefined {
+  return TYPE_OF_STATUS[status];
+}
+
 export interface AwsErrorInput {
   /** HTTP status of the answer; absent inside an event stream. */
   httpStatus?: number;
