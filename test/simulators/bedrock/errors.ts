@@ -11,7 +11,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   ValidationException: 400,
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,
-  ConflictException: 409,
+  ConflictException: 400,
   ThrottlingException: 429,
   ServiceQuotaExceededException: 400,
   ModelTimeoutException: 408,
