@@ -1,6 +1,6 @@
 /**
  * The one place that wires the batch system: the stores over the database, the blob store and
- * the executors (native file, native inline, emulated) in the managed services, the work items
+ * the executors (native file, native inline, native staged, emulated) in the managed services, the work items
  * shared by the emulated executor and the batch engine, and the engine itself with its prompt
  * hooks (a batch just started wakes the engines; a batch whose lines are all recorded is synced
  * at once). The server (`server/start.ts`) and the tests (the engine harness, the engine child

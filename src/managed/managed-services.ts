@@ -21,6 +21,7 @@ import { BatchService } from './batches/batch-service.ts';
 import { BatchSynchronizer } from './batches/batch-sync.ts';
 import { NativeFileExecutor } from './batches/executors/native-file.ts';
 import { NativeInlineExecutor } from './batches/executors/native-inline.ts';
+import { NativeStagedExecutor } from './batches/executors/native-staged.ts';
 import type { FileDeletionDeps } from './files/file-deletion.ts';
 import { FileService } from './files/file-service.ts';
 
@@ -106,6 +107,7 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   const executors: BatchExecutor[] = [
     new NativeFileExecutor({ router, files: fileStore, blobs, deletion }),
     new NativeInlineExecutor({ router, blobs, files: fileStore }),
+    new NativeStagedExecutor({ router, blobs, files: fileStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
   const webhookStore = new WebhookStore(database);

@@ -104,7 +104,7 @@ export interface PorticoBatchDetails {
   /** The provider of the deployment the batch runs on (`openai`, `mock`, ...). */
   provider: string | null;
   deployment_id: string | null;
-  /** `native_file`, `native_inline` or `emulated` (Portico's batch engine). */
+  /** `native_file`, `native_inline`, `native_staged` or `emulated` (Portico's batch engine). */
   execution: string;
   /** USD, once the batch is finished and its cost recorded; null before. */
   cost: number | null;

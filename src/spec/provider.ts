@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { BatchErrorItem, BatchInputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
+import type { BatchErrorItem, BatchInputLine, BatchOutputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
 
 /** Per-token prices of a deployment, LiteLLM's `model_info` names. */
 export interface DeploymentPricing {
@@ -251,8 +251,10 @@ export interface InlineBatchResult {
 export type BatchLineSource = () => AsyncIterable<BatchInputLine> | Iterable<BatchInputLine>;
 
 /**
- * Batches on providers whose batch API takes the requests inline (Anthropic Message Batches).
- * Lines are already in OpenAI's `BatchRequestInput` shape; the provider translates them.
+ * Batches on providers whose batch API takes the requests inline, the executor cutting them into
+ * parts under `maxRequestsPerBatch` / `maxBytesPerBatch`. Lines are already in OpenAI's
+ * `BatchRequestInput` shape; the provider translates them. New providers use
+ * `StagedBatchesCapability`, where the provider stages and cuts the lines itself.
  */
 export interface InlineBatchesCapability {
   readonly kind: 'inline';
@@ -270,7 +272,69 @@ export interface InlineBatchesCapability {
   results(providerBatchId: string, options?: CallOptions): AsyncIterable<InlineBatchResult>;
 }
 
-export type NativeBatchesCapability = FileBatchesCapability | InlineBatchesCapability;
+/**
+ * One part of a staged batch: a run of consecutive lines of the batch, staged where the
+ * provider's batch API reads them, that becomes one provider batch.
+ */
+export interface StagedBatchPart {
+  /**
+   * Where the part is staged, in the provider's own terms (`gs://bucket/prefix/batch_x-0.jsonl`,
+   * `files/abc123`, `s3://bucket/key`), or `inline` when the create request carries the lines
+   * itself (Anthropic). Never contains a comma.
+   */
+  readonly location: string;
+  /** Index (among the batch's lines) of its first line, and one past its last. */
+  readonly start: number;
+  readonly end: number;
+  /** What the translation of its lines dropped or clamped, each warning once with the lines it concerned. */
+  readonly warnings?: readonly TranslationWarning[];
+}
+
+/** What staging knows of the batch: Portico's id names staged objects, so they can be found again. */
+export interface BatchStagingContext {
+  /** Portico's batch id (`batch_...`). */
+  readonly batchId: string;
+  /** OpenAI endpoint of every line (`/v1/chat/completions`). */
+  readonly endpoint: string;
+}
+
+/**
+ * Batches staged by the provider (issue 11): the batch's lines, already in OpenAI's
+ * `BatchRequestInput` shape with Portico's surrogate `custom_id`s (`r<line index>`) and
+ * `body.model` set to `batchLineModel`, are handed to `stage` as a stream; the provider
+ * translates them, cuts them into parts under its limits, and stages each part where its batch
+ * API reads it: inline in the create request (Anthropic), its own Files API (Gemini), a GCS
+ * object (Vertex AI), an S3 object (Bedrock). Each part then becomes one provider batch
+ * (`create`); Portico keeps their ids as a list and presents them as one batch. The executor
+ * (`managed/batches/executors/native-staged.ts`) maps the surrogates back to the client's ids.
+ */
+export interface StagedBatchesCapability {
+  readonly kind: 'staged';
+  /**
+   * Stages the lines; answers the parts in line order, covering every line once. `lines` may be
+   * read more than once (to size a part, then to send it), each time streamed afresh from
+   * Portico's store: never hold them all. A failure leaves nothing staged that is not cleaned up
+   * (or that a lifecycle rule does not remove).
+   */
+  stage(lines: BatchLineSource, context: BatchStagingContext, options?: CallOptions): Promise<StagedBatchPart[]>;
+  /**
+   * Creates the provider batch of one staged part. `lines` are that part's lines (for a part
+   * staged `inline`: what the create request carries); a part staged elsewhere ignores them.
+   */
+  create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;
+  retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  /**
+   * The results of an ended provider batch as OpenAI batch output lines, `custom_id` the
+   * surrogate the line was staged with (any `id`: Portico assigns its own). A line with a 2xx
+   * `response` and no `error` goes to the output file, every other one to the error file.
+   */
+  results(providerBatchId: string, options?: CallOptions): AsyncIterable<BatchOutputLine>;
+  /** Removes a staged part that will not become a batch (its create failed). Optional: inline parts hold nothing. */
+  discard?(part: StagedBatchPart, options?: CallOptions): Promise<void>;
+}
+
+export type NativeBatchesCapability = FileBatchesCapability | InlineBatchesCapability | StagedBatchesCapability;
 
 /** A client bound to one deployment. Optional members are capabilities a provider may lack. */
 export interface ProviderClient {

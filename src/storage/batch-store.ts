@@ -16,8 +16,8 @@ import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSecond
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
 import type { WrittenAlongside } from './written-alongside.ts';
 
-/** How a batch runs: a provider's file-based batch API, its inline batch API, or our engine. */
-export type BatchExecution = 'native_file' | 'native_inline' | 'emulated';
+/** How a batch runs: a provider's file-based batch API, its inline batch API, a batch the provider staged, or our engine. */
+export type BatchExecution = 'native_file' | 'native_inline' | 'native_staged' | 'emulated';
 
 export interface BatchRecord {
   /** Gateway id, `batch_...`. */

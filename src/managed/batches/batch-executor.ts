@@ -1,7 +1,8 @@
 /**
  * How a batch runs is chosen by what the deployment can do, never by provider name:
  * a provider with a file-based batch API (`native_file`), one with an inline batch API
- * (`native_inline`), or Portico's own engine (`emulated`). Each executor starts, refreshes,
+ * (`native_inline`), one that stages the lines itself (`native_staged`), or Portico's own engine
+ * (`emulated`). Each executor starts, refreshes,
  * cancels and yields the results of its batches; `batch-sync.ts` turns that into the one
  * stored state.
  */

@@ -1,9 +1,14 @@
 /**
- * Anthropic Message Batches as Portico's `InlineBatchesCapability`
- * (https://docs.anthropic.com/en/api/creating-message-batches, WIRE.md §3).
+ * Anthropic Message Batches as Portico's `StagedBatchesCapability`
+ * (https://docs.anthropic.com/en/api/creating-message-batches, WIRE.md §3). Anthropic takes a
+ * batch's requests inline in the create request: staging cuts the lines into parts under its
+ * limits (100,000 requests, 256 MB; a margin for the translated body's growth) and stages each
+ * `inline`; `create` streams that part's lines, translated, into the request body.
  */
+import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
-import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import type { BatchOutputLine } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { buildBatchRequestsBody, MAX_BYTES_PER_BATCH, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { parseBatchResults } from './batch-results.ts';
@@ -15,7 +20,20 @@ import type { AnthropicMessageBatch } from './wire-types.ts';
 
 const BATCHES_PATH = '/v1/messages/batches';
 
-export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation: ChatRequestTranslationOptions): InlineBatchesCapability {
+const CHAT_COMPLETIONS_ENDPOINT = '/v1/chat/completions';
+/** The translated body grows a little (content blocks): parts are cut at this share of the byte limit. */
+const BYTE_MARGIN = 0.75;
+
+export interface AnthropicBatchLimits {
+  maxRequests: number;
+  maxBytes: number;
+}
+
+export function createAnthropicBatches(
+  endpoint: AnthropicEndpoint,
+  translation: ChatRequestTranslationOptions,
+  limits: AnthropicBatchLimits = { maxRequests: MAX_REQUESTS_PER_BATCH, maxBytes: MAX_BYTES_PER_BATCH },
+): StagedBatchesCapability {
   async function fetchBatch(
     method: 'GET' | 'POST',
     target: string,
@@ -37,16 +55,39 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
   }
 
   return {
-    kind: 'inline',
-    maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
-    maxBytesPerBatch: MAX_BYTES_PER_BATCH,
+    kind: 'staged',
 
-    async create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch> {
+    /** One pass over the lines, keeping only where each part starts and ends. */
+    async stage(lines: BatchLineSource, context: BatchStagingContext): Promise<StagedBatchPart[]> {
+      if (context.endpoint !== CHAT_COMPLETIONS_ENDPOINT) {
+        throw new InvalidRequestError(`Anthropic batches support only ${CHAT_COMPLETIONS_ENDPOINT}, not '${context.endpoint}'.`, { param: 'endpoint' });
+      }
+      const parts: StagedBatchPart[] = [];
+      const maxBytes = limits.maxBytes * BYTE_MARGIN;
+      let start = 0;
+      let index = 0;
+      let bytes = 0;
+      for await (const line of lines()) {
+        const size = Buffer.byteLength(JSON.stringify(line));
+        if (index > start && (index - start >= limits.maxRequests || bytes + size > maxBytes)) {
+          parts.push({ location: 'inline', start, end: index });
+          start = index;
+          bytes = 0;
+        }
+        bytes += size;
+        index += 1;
+      }
+      if (index > start) parts.push({ location: 'inline', start, end: index });
+      if (parts.length === 0) throw new InvalidRequestError('A batch needs at least one request.', { param: 'input_file_id' });
+      return parts;
+    },
+
+    async create(_part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch> {
       // Anthropic batches always end within 24 h; OpenAI's only window is also `24h`.
       if (input.completionWindow !== '24h') {
         throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${input.completionWindow}'.`, { param: 'completion_window' });
       }
-      const body = await buildBatchRequestsBody(input, translation);
+      const body = await buildBatchRequestsBody(input, translation, limits);
       const batch = await fetchBatch('POST', BATCHES_PATH, 'batch create', options, body);
       return { ...toProviderBatch(batch), warnings: body.warnings };
     },
@@ -59,7 +100,7 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
       return toProviderBatch(await fetchBatch('POST', `${batchPath(providerBatchId)}/cancel`, 'batch cancel', options));
     },
 
-    async *results(providerBatchId: string, options?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    async *results(providerBatchId: string, options?: CallOptions): AsyncGenerator<BatchOutputLine> {
       const batch = await fetchBatch('GET', batchPath(providerBatchId), 'batch retrieve', options);
       if (batch.processing_status !== 'ended') {
         throw new ConflictError(`Anthropic batch ${providerBatchId} has not ended; its results are not available yet.`);
@@ -75,7 +116,7 @@ export function createAnthropicBatches(endpoint: AnthropicEndpoint, translation:
         totalDeadline: false,
       });
       const created = unixSecondsOf(batch.ended_at) ?? Math.floor(Date.now() / 1000);
-      yield* parseBatchResults(response.body, { created, fallbackModel: translation.model });
+      for await (const result of parseBatchResults(response.body, { created, fallbackModel: translation.model })) yield batchOutputLineOf(result);
     },
   };
 }

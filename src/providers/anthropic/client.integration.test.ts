@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, GatewayError, UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
-import type { Deployment, InlineBatchesCapability, InlineBatchResult, ProviderClient } from '../../spec/provider.ts';
+import type { Deployment, InlineBatchResult, ProviderClient, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
 import {
   ANTHROPIC_SIMULATOR_API_KEY,
@@ -52,11 +52,14 @@ function client(overrides: Partial<Deployment> = {}): ProviderClient {
   return anthropicProvider.createClient(built, settings);
 }
 
-function batches(): InlineBatchesCapability {
+function batches(): StagedBatchesCapability {
   const capability = client().batches;
-  assert.equal(capability?.kind, 'inline');
-  return capability as InlineBatchesCapability;
+  assert.equal(capability?.kind, 'staged');
+  return capability as StagedBatchesCapability;
 }
+
+/** A part staged inline: Anthropic's create request carries its lines. */
+const INLINE_PART: StagedBatchPart = { location: 'inline', start: 0, end: 3 };
 
 function lastRequest() {
   const request = sim.requests.at(-1);
@@ -292,14 +295,22 @@ function line(customId: string, content: string, body: Record<string, unknown> =
   return { custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content }], ...body } };
 }
 
+/** The results as OpenAI output lines, read back into outcomes (what each request came to). */
 async function allResults(id: string): Promise<Map<string, InlineBatchResult['outcome']>> {
   const out = new Map<string, InlineBatchResult['outcome']>();
-  for await (const result of batches().results(id)) out.set(result.customId, result.outcome);
+  for await (const line of batches().results(id)) {
+    if (line.response !== null) {
+      const { status_code: statusCode, request_id: requestId, body } = line.response;
+      out.set(line.custom_id, statusCode === 200 ? { type: 'succeeded', statusCode, requestId, body } : { type: 'http_error', statusCode, requestId, body });
+    } else {
+      out.set(line.custom_id, { type: line.error?.code === 'batch_expired' ? 'expired' : 'cancelled' });
+    }
+  }
   return out;
 }
 
 test('a native batch is created from translated lines and ends completed with succeeded and errored results', async () => {
-  const created = await batches().create({
+  const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
     lines: () => [
@@ -352,7 +363,7 @@ test('a native batch is created from translated lines and ends completed with su
 });
 
 test('expired and canceled requests come back as expired and cancelled, and the batch is expired', async () => {
-  const created = await batches().create({
+  const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
     lines: () => [line('ok', 'fine'), line('late', 'EXPIRE'), line('dropped', 'CANCEL')],
@@ -370,7 +381,7 @@ test('expired and canceled requests come back as expired and cancelled, and the 
 });
 
 test('cancelling a batch shows cancelling, then cancelled with unprocessed requests cancelled', async () => {
-  const created = await batches().create({
+  const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
     lines: () => [line('a', 'one'), line('b', 'two')],
@@ -395,9 +406,9 @@ test('an unknown batch id is a 404 from Anthropic', async () => {
 test('a batch with a line Portico cannot translate is refused before anything is sent', async () => {
   const before = sim.requests.length;
   await assert.rejects(
-    batches().create({ endpoint: '/v1/chat/completions', completionWindow: '24h', lines: () => [line('a', 'ok'), line('b', 'x', { n: 2 })] }),
+    batches().create(INLINE_PART, { endpoint: '/v1/chat/completions', completionWindow: '24h', lines: () => [line('a', 'ok'), line('b', 'x', { n: 2 })] }),
     /Line 2/,
   );
-  await assert.rejects(batches().create({ endpoint: '/v1/embeddings', completionWindow: '24h', lines: () => [line('a', 'ok')] }), /only \/v1\/chat\/completions/);
+  await assert.rejects(batches().create(INLINE_PART, { endpoint: '/v1/embeddings', completionWindow: '24h', lines: () => [line('a', 'ok')] }), /only \/v1\/chat\/completions/);
   assert.equal(sim.requests.length, before);
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment } from '../../spec/provider.ts';
 import { providerSettingsOf } from '../../config/provider-settings.ts';
+import { createAnthropicBatches } from './batches.ts';
 import { anthropicProvider } from './index.ts';
 
 function deployment(overrides: Partial<Deployment> = {}): Deployment {
@@ -48,17 +49,39 @@ test('a deployment without a key, with a /v1 api_base or a bad max_tokens is rep
   assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['api_key', 'api_base', 'max_tokens']);
 });
 
-test('a client offers chat and inline batches, and no embeddings, responses or files', () => {
+test('a client offers chat and staged batches, and no embeddings, responses or files', () => {
   const client = anthropicProvider.createClient(deployment(), providerSettingsOf(anthropicProvider, { api_key: 'sk-ant-test' }));
   assert.equal(typeof client.chatCompletions, 'function');
   assert.equal(typeof client.chatCompletionsStream, 'function');
-  assert.equal(client.batches?.kind, 'inline');
+  assert.equal(client.batches?.kind, 'staged');
   assert.equal(client.batchLineModel, 'claude-3-5-haiku-20241022');
   assert.equal(client.embeddings, undefined);
   assert.equal(client.responses, undefined);
   assert.equal(client.files, undefined);
-  if (client.batches?.kind === 'inline') {
-    assert.equal(client.batches.maxRequestsPerBatch, 100_000);
-    assert.equal(client.batches.maxBytesPerBatch, 256 * 1024 * 1024);
-  }
+});
+
+test('staging cuts the lines into inline parts under the request and byte limits, in one pass', async () => {
+  const endpoint = { apiBase: 'http://127.0.0.1:9', apiKey: 'k', timeoutMs: 1000, deploymentId: 'd', extraHeaders: {} };
+  const translation = { model: 'claude-3-5-haiku-20241022', defaultMaxTokens: 1024, modifyParams: false };
+  const line = (i: number, text = 'hi') => ({ custom_id: `r${i}`, method: 'POST' as const, url: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content: text }] } });
+  let reads = 0;
+  const lines = (items: ReturnType<typeof line>[]) => () => {
+    reads += 1;
+    return items;
+  };
+  const context = { batchId: 'batch_x', endpoint: '/v1/chat/completions' };
+  const byCount = createAnthropicBatches(endpoint, translation, { maxRequests: 3, maxBytes: 1 << 20 });
+  const seven = Array.from({ length: 7 }, (_, i) => line(i));
+  assert.deepEqual(await byCount.stage(lines(seven), context), [
+    { location: 'inline', start: 0, end: 3 },
+    { location: 'inline', start: 3, end: 6 },
+    { location: 'inline', start: 6, end: 7 },
+  ]);
+  assert.equal(reads, 1);
+  // A line of ~1 KB against a 4 KB limit (cut at three quarters of it): three lines a part.
+  const lineBytes = Buffer.byteLength(JSON.stringify(line(0, 'x'.repeat(1000))));
+  const byBytes = createAnthropicBatches(endpoint, translation, { maxRequests: 100, maxBytes: Math.ceil((lineBytes * 3.5) / 0.75) });
+  const parts = await byBytes.stage(lines(Array.from({ length: 7 }, (_, i) => line(i, 'x'.repeat(1000)))), context);
+  assert.deepEqual(parts.map((part) => [part.start, part.end]), [[0, 3], [3, 6], [6, 7]]);
+  await assert.rejects(byCount.stage(lines(seven), { ...context, endpoint: '/v1/embeddings' }), /only \/v1\/chat\/completions/);
 });

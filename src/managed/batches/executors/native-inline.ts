@@ -9,8 +9,8 @@
  */
 import type { Router } from '../../../routing/router.ts';
 import { BatchStartUnconfirmedError, GatewayError } from '../../../spec/errors.ts';
-import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchInputLine, type BatchOutputLine } from '../../../spec/openai-objects.ts';
-import type { CallOptions, Deployment, InlineBatchesCapability, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
+import type { BatchInputLine, BatchOutputLine } from '../../../spec/openai-objects.ts';
+import type { CallOptions, Deployment, InlineBatchesCapability, ProviderBatch, ProviderClient, StagedBatchesCapability } from '../../../spec/provider.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
@@ -18,6 +18,8 @@ import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 import { createOutcomeUnknown, nativeMinimumNotMet, type BatchExecutor, type BatchSize, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { CustomIdLookup } from './custom-id-lookup.ts';
+import { combineProgress, isOutputLine } from './provider-batch-parts.ts';
+import { indexOfSurrogate, surrogateOf } from './surrogate-ids.ts';
 
 export interface InlineExecutorDeps {
   router: Router;
@@ -28,8 +30,6 @@ export interface InlineExecutorDeps {
 /** The translated body grows a little (content blocks); keep a margin under the byte limit. */
 const BYTE_MARGIN = 0.75;
 
-const surrogateOf = (index: number): string => `r${index}`;
-const indexOfSurrogate = (surrogate: string): number => (/^r\d+$/.test(surrogate) ? Number(surrogate.slice(1)) : -1);
 
 export class NativeInlineExecutor implements BatchExecutor {
   readonly execution = 'native_inline' as const;
@@ -108,7 +108,7 @@ export class NativeInlineExecutor implements BatchExecutor {
 
   /** One pass over every part's results, yielding the lines of one file (output or error). */
   async *#resultLines(batch: BatchRecord, call: CallOptions, blobKey: string | null, wanted: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
-    const capability = inlineBatches(this.#deps.router.clientFor(batch.deploymentId!));
+    const capability = runningBatches(this.#deps.router.clientFor(batch.deploymentId!));
     const customIds = blobKey === null ? undefined : new CustomIdLookup(() => this.#inputLines(blobKey));
     try {
       yield* this.#resultLinesOf(batch, call, capability, customIds, wanted);
@@ -120,10 +120,20 @@ export class NativeInlineExecutor implements BatchExecutor {
   async *#resultLinesOf(
     batch: BatchRecord,
     call: CallOptions,
-    capability: InlineBatchesCapability,
+    capability: InlineBatchesCapability | StagedBatchesCapability,
     customIds: CustomIdLookup | undefined,
     wanted: 'output' | 'error',
   ): AsyncGenerator<BatchOutputLine> {
+    if (capability.kind === 'staged') {
+      // A batch started inline before its provider moved to staged batches: same ids, same surrogates.
+      for (const partId of providerIds(batch)) {
+        for await (const line of capability.results(partId, call)) {
+          if ((isOutputLine(line) ? 'output' : 'error') !== wanted) continue;
+          yield { id: newBatchRequestId(), custom_id: (await customIds?.idOf(indexOfSurrogate(line.custom_id))) ?? line.custom_id, response: line.response, error: line.error };
+        }
+      }
+      return;
+    }
     for (const partId of providerIds(batch)) {
       for await (const result of capability.results(partId, call)) {
         const outcome = result.outcome;
@@ -158,11 +168,21 @@ export class NativeInlineExecutor implements BatchExecutor {
   async #eachPart(
     batch: BatchRecord,
     call: CallOptions,
-    operation: (capability: InlineBatchesCapability, providerBatchId: string, attempt: CallOptions) => Promise<ProviderBatch>,
+    operation: (capability: InlineBatchesCapability | StagedBatchesCapability, providerBatchId: string, attempt: CallOptions) => Promise<ProviderBatch>,
   ): Promise<ProviderBatch[]> {
     const deploymentId = batch.deploymentId!;
-    return Promise.all(providerIds(batch).map((id) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(inlineBatches(client), id, attempt), call)));
+    return Promise.all(providerIds(batch).map((id) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(runningBatches(client), id, attempt), call)));
   }
+}
+
+/**
+ * The capability that answers for a running inline batch: its provider's inline batches, or the
+ * staged batches its provider moved to since (Anthropic did: a batch it started inline keeps its
+ * ids and surrogates, and is followed to its end).
+ */
+function runningBatches(client: ProviderClient): InlineBatchesCapability | StagedBatchesCapability {
+  if (client.batches?.kind === 'staged') return client.batches;
+  return inlineBatches(client);
 }
 
 function inlineBatches(client: ProviderClient): InlineBatchesCapability {
@@ -204,48 +224,4 @@ export async function planParts(
   }
   if (index > start) parts.push({ start, end: index });
   return parts;
-}
-
-/** Several provider batches presented as one: the least advanced status, summed counts. */
-export function combineProgress(parts: readonly ProviderBatch[]): ProviderBatch {
-  if (parts.length === 1) return parts[0];
-  const all = (f: (p: ProviderBatch) => number | null) => parts.map(f).filter((v): v is number => v !== null);
-  const min = (f: (p: ProviderBatch) => number | null) => (all(f).length > 0 ? Math.min(...all(f)) : null);
-  const maxWhenAll = (f: (p: ProviderBatch) => number | null) => (all(f).length === parts.length ? Math.max(...all(f)) : null);
-  const running = parts.filter((p) => !TERMINAL_BATCH_STATUSES.has(p.status));
-  const status: ProviderBatch['status'] =
-    running.length > 0
-      ? running.some((p) => p.status === 'cancelling')
-        ? 'cancelling'
-        : 'in_progress'
-      : parts.some((p) => p.status === 'cancelled')
-        ? 'cancelled'
-        : parts.some((p) => p.status === 'expired')
-          ? 'expired'
-          : parts.every((p) => p.status === 'failed')
-            ? 'failed'
-            : 'completed';
-  const errors: BatchErrorItem[] = parts.flatMap((p) => p.errors ?? []);
-  return {
-    id: parts.map((p) => p.id).join(','),
-    status,
-    rawStatus: parts.map((p) => p.rawStatus).join(','),
-    outputFileId: null,
-    errorFileId: null,
-    createdAt: min((p) => p.createdAt),
-    inProgressAt: min((p) => p.inProgressAt),
-    expiresAt: min((p) => p.expiresAt),
-    finalizingAt: maxWhenAll((p) => p.finalizingAt),
-    completedAt: maxWhenAll((p) => p.completedAt),
-    failedAt: maxWhenAll((p) => p.failedAt),
-    expiredAt: maxWhenAll((p) => p.expiredAt),
-    cancellingAt: min((p) => p.cancellingAt),
-    cancelledAt: maxWhenAll((p) => p.cancelledAt),
-    requestCounts: parts.reduce(
-      (sum, p) => ({ total: sum.total + p.requestCounts.total, completed: sum.completed + p.requestCounts.completed, failed: sum.failed + p.requestCounts.failed }),
-      { total: 0, completed: 0, failed: 0 },
-    ),
-    usage: null,
-    errors: errors.length > 0 ? errors : null,
-  };
 }
