@@ -40,6 +40,19 @@ export interface CatalogueEntry {
   readonly supports?: readonly ('function_calling' | 'vision' | 'response_schema' | 'prompt_caching' | 'reasoning' | 'pdf_input')[];
 }
 
+/**
+ * Name families by their usual provider, for the hint on a name the catalogue does not know:
+ * a Claude model is never told to be `openai/...`. A new provider adds its family here.
+ */
+export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^claude/i, 'anthropic'],
+  [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai'],
+  [/^gemini/i, 'gemini'],
+  [/^(mistral|mixtral|codestral|open-mistral)/i, 'mistral'],
+  [/^command/i, 'cohere'],
+  [/^(llama|meta-llama)/i, 'hosted_vllm'],
+];
+
 export const CATALOGUE_SOURCE = Object.freeze({
   file: 'model_prices_and_context_window.json',
   repository: 'https://github.com/BerriAI/litellm',

@@ -4,7 +4,7 @@
  * `model: claude-3-opus-20240229` Anthropic's), to price deployments whose `model_info` names no
  * prices (batch cost reads those prices), and to hint at the prefix of a name it does not know.
  */
-import { CATALOGUE_ENTRIES, type CatalogueEntry } from './model-catalogue-data.ts';
+import { CATALOGUE_ENTRIES, MODEL_NAME_FAMILIES, type CatalogueEntry } from './model-catalogue-data.ts';
 
 export { CATALOGUE_SOURCE, type CatalogueEntry, type CatalogueMode } from './model-catalogue-data.ts';
 
@@ -24,20 +24,7 @@ export function catalogueModels(): readonly CatalogueModel[] {
   return [...MODELS.values()];
 }
 
-/**
- * Name families by their usual provider, for the hint on a name the catalogue does not know:
- * a Claude model is never told to be `openai/...`.
- */
-const FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^claude/i, 'anthropic'],
-  [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai'],
-  [/^gemini/i, 'gemini'],
-  [/^(mistral|mixtral|codestral|open-mistral)/i, 'mistral'],
-  [/^command/i, 'cohere'],
-  [/^(llama|meta-llama)/i, 'hosted_vllm'],
-];
-
 /** The provider prefix a bare name most likely needs, when a family says so. */
 export function likelyProviderOf(name: string): string | undefined {
-  return FAMILIES.find(([pattern]) => pattern.test(name))?.[1];
+  return MODEL_NAME_FAMILIES.find(([pattern]) => pattern.test(name))?.[1];
 }
