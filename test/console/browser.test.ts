@@ -4,7 +4,7 @@
  * running Portico whose batches run on the mock provider through the batch engine.
  *
  * It signs in, watches a batch's bar move to completion, opens its errors grouped by code,
- * downloads its files, retries its failed lines, creates and deletes a key (the secret shown
+ * downloads its files, retries its failed lines, cancels a running batch, creates and deletes a key (the secret shown
  * once), looks at files, spend and deployments, checks that a second key sees none of the first
  * key's batches, signs in by keyboard alone, signs out, and lays the batches page out on a
  * phone's width. A screenshot of each page goes to test-output/screenshots/ (git-ignored).
@@ -196,6 +196,19 @@ describe('web console in Chromium', { skip: browserMissing ? `${CHROMIUM} is not
     );
     await page.getByText(`completed with ${failed} failed lines`).waitFor({ timeout: 30_000 });
     await shot(page, '05-retry-batch');
+  });
+
+  test('cancels a running batch from its page', async () => {
+    const running = await submitBatch(portico, MASTER_KEY, embeddingLines(LINES, 'c'), 'cancelled.jsonl');
+    await page.goto(`${portico.url}/ui/#/batches/${running.id}`);
+    await page.getByRole('heading', { name: `Batch ${running.id}` }).waitFor();
+    await page.getByRole('button', { name: 'Cancel batch' }).click();
+    await page.locator('.status-line').getByText(/^cancelled/).waitFor({ timeout: 30_000 });
+    const batch = await portico.client().batches.retrieve(running.id);
+    assert.equal(batch.status, 'cancelled');
+    // Lines never run count as failed (Portico's emulated batches, like OpenAI's): fewer succeeded than could have.
+    assert.ok((batch.request_counts?.completed ?? 0) < LINES - TOO_MANY_DIMENSIONS.length - MISSING_INPUT.length, `cancelled before every line ran: ${JSON.stringify(batch.request_counts)}`);
+    assert.equal(await page.getByRole('button', { name: 'Cancel batch' }).count(), 0, 'nothing left to cancel');
   });
 
   test('files: metadata, placement, delete', async () => {

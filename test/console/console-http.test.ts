@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { startPortico, startPorticoWithStorage, type PorticoUnderTest, type PorticoWithStorage } from '../helpers/portico.ts';
 import { ALL_DIALECTS } from '../helpers/databases.ts';
+import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../scale-out/redis-helpers.ts';
 
 const MASTER_KEY = 'sk-console-master-0123456789';
 
@@ -114,6 +115,24 @@ for (const dialect of ALL_DIALECTS) {
       const accepted = await generate({ 'x-portico-csrf': session.body.csrf_token as string });
       assert.equal(accepted.status, 200);
       assert.equal((await listed()).filter((key) => key.key_alias === 'csrf').length, 1);
+    });
+
+    test('uploads and deletes with the cookie need the CSRF token too; a key in a header needs none, cookie or not', async () => {
+      const session = await signIn(portico, MASTER_KEY);
+      const upload = (headers: Record<string, string>) => {
+        const form = new FormData();
+        form.append('purpose', 'batch');
+        form.append('file', new Blob([JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [] } })]), 'a.jsonl');
+        return withCookie(portico, '/v1/files', session.cookie, { method: 'POST', headers, body: form });
+      };
+      assert.equal((await upload({})).status, 403);
+      const uploaded = await upload({ 'x-portico-csrf': session.body.csrf_token as string });
+      assert.equal(uploaded.status, 200);
+      const { id } = (await uploaded.json()) as { id: string };
+      assert.equal((await withCookie(portico, `/v1/files/${id}`, session.cookie, { method: 'DELETE' })).status, 403);
+      assert.equal((await withCookie(portico, `/v1/files/${id}`, session.cookie)).status, 200, 'still there');
+      const byKey = await portico.fetch(`/v1/files/${id}`, { method: 'DELETE', headers: { cookie: session.cookie } });
+      assert.equal(byKey.status, 200, 'the Authorization header decides: no CSRF token needed');
     });
 
     test('a virtual key\'s session is that key: its own batches only, no master routes; deleting the key ends it', async () => {
@@ -226,3 +245,44 @@ describe('console sessions on one PostgreSQL shared by two instances', () => {
     assert.equal((await withCookie(first, '/v1/files', session.cookie)).status, 401);
   });
 });
+
+/** A deployment nobody answers for (connection refused): one failure cools it down. */
+const coolingConfig = (storageDir: string) => `
+model_list:
+  - model_name: dead
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "http://127.0.0.1:9/v1", api_key: sk-unreachable-upstream-0000000000, max_retries: 0 }
+    model_info: { id: dead-a }
+  - model_name: chat
+    litellm_params: { model: mock/chat }
+general_settings:
+  master_key: ${MASTER_KEY}
+router_settings: { allowed_fails: 1, cooldown_time: 30, num_retries: 0 }
+portico_settings:
+  files: { storage_dir: ${storageDir} }
+`;
+
+for (const shared of ['in memory', 'in Redis'] as const) {
+  describe(`/deployments shows a cooldown (${shared})`, () => {
+    let portico: PorticoWithStorage;
+    const prefix = uniqueRedisPrefix('console-cooldown');
+    before(async () => {
+      portico = await startPorticoWithStorage(coolingConfig, shared === 'in Redis' ? { redisUrl: TEST_REDIS_URL, redisPrefix: prefix } : {});
+    });
+    after(async () => {
+      await portico?.close();
+      if (shared === 'in Redis') await deleteRedisKeys(prefix);
+    });
+
+    test('a deployment that failed is cooling down, with when it ends; the others are healthy', async () => {
+      const failed = await portico.fetch('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dead', messages: [{ role: 'user', content: 'hi' }] }) });
+      assert.ok(failed.status >= 500, `the unreachable upstream fails: ${failed.status}`);
+      const answer = (await (await portico.fetch('/deployments')).json()) as { data: { id: string; model_name: string; status: string; cooldown_until: string | null; cooldown_remaining_seconds: number | null }[] };
+      const dead = answer.data.find((deployment) => deployment.id === 'dead-a');
+      assert.equal(dead?.status, 'cooling_down');
+      assert.ok(dead.cooldown_remaining_seconds !== null && dead.cooldown_remaining_seconds > 20 && dead.cooldown_remaining_seconds <= 30, `remaining: ${dead.cooldown_remaining_seconds}`);
+      const until = Date.parse(dead.cooldown_until as string);
+      assert.ok(until > Date.now() + 20_000 && until <= Date.now() + 31_000);
+      assert.equal(answer.data.find((deployment) => deployment.model_name === 'chat')?.status, 'healthy');
+    });
+  });
+}

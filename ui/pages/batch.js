@@ -14,6 +14,8 @@ import { failedCustomIds, linesToRetry } from '../lib/retry-lines.js';
 import { usePolled } from '../poll.js';
 
 const POLL_MS = 1500;
+/** After a failed read (a batch this key cannot see, Portico away): try again, but slowly. */
+const ERROR_RETRY_MS = 10_000;
 
 async function errorRecords(fileId) {
   return recordsOf(linesOf(await request(`/v1/files/${encodeURIComponent(fileId)}/content`)));
@@ -77,7 +79,7 @@ function FileLink({ id, label }) {
 }
 
 export function BatchPage({ id }) {
-  const { data: batch, error, refresh } = usePolled(() => getJson(`/v1/batches/${encodeURIComponent(id)}`), (current) => (current === undefined || !isTerminal(current) ? POLL_MS : null), [id]);
+  const { data: batch, error, refresh } = usePolled(() => getJson(`/v1/batches/${encodeURIComponent(id)}`), (current) => (current === undefined ? ERROR_RETRY_MS : isTerminal(current) ? null : POLL_MS), [id]);
   const [actionError, setActionError] = useState(null);
   const [busy, setBusy] = useState(null);
   if (batch === undefined) return error ? html`<${ErrorMessage} error=${error} />` : html`<${Loading} />`;
