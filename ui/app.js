@@ -4,7 +4,7 @@
  * Every page reads Portico's public API with the session cookie standing for the key.
  */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, request, useSession } from './api.js';
 import { html, Loading } from './components.js';
 import { BatchesPage } from './pages/batches.js';
@@ -70,10 +70,14 @@ function App() {
   useEffect(() => {
     getJson('/ui/api/session').then(signedIn, () => setSession(null));
   }, []);
+  const firstRoute = useRef(true);
   useEffect(() => {
     const page = PAGES.find((entry) => entry.path === route.page);
     document.title = `${page?.title ?? 'Batches'} · Portico console`;
-  }, [route.page]);
+    // A new page: keyboard and screen reader users start at its content, not at the link they left.
+    if (!firstRoute.current) document.getElementById('main')?.focus();
+    firstRoute.current = false;
+  }, [route.page, route.id]);
 
   if (session === undefined) return html`<main id="main"><${Loading} /></main>`;
   if (session === null) return html`<${SignInPage} onSignedIn=${signedIn} />`;

@@ -45,6 +45,7 @@ describe('the npm package, installed from its tarball into an empty project', ()
     assert.ok(entries.includes('dist/cli.js'));
     assert.ok(entries.includes('dist/batch-cli/main.js'));
     assert.ok(entries.includes('config.example.yaml'));
+    assert.ok(entries.includes('ui/index.html') && entries.includes('ui/app.js'), 'the web console ships as it is');
     assert.deepEqual(entries.filter((path) => /^(src|test|bench)\//.test(path) || path.endsWith('.ts') || path.endsWith('.test.js')), []);
   });
 
@@ -61,7 +62,8 @@ describe('the npm package, installed from its tarball into an empty project', ()
     });
     const client = portico.client();
     const chat = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
-    assert.match(chat.choices[0].message.content ?? '', /hello/);
+    // The example config's group has two mock deployments: one echoes, the other answers its mock_response.
+    assert.match(chat.choices[0].message.content ?? '', /hello|Hello from the second mock deployment/);
     const lines = [0, 1].map((i) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] } }));
     const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'in.jsonl'), purpose: 'batch' });
     let batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
@@ -71,6 +73,11 @@ describe('the npm package, installed from its tarball into an empty project', ()
     }
     assert.equal(batch.status, 'completed');
     assert.deepEqual(batch.request_counts, { total: 2, completed: 2, failed: 0 });
+
+    // The web console of the installed package: its page and the vendored modules from the project's node_modules.
+    for (const path of ['/ui', '/ui/assets/app.js', '/ui/vendor/preact.js', '/ui/vendor/htm.js']) {
+      assert.equal((await fetch(`${portico.url}${path}`)).status, 200, path);
+    }
 
     // The batch CLI of the same package.
     const { stdout } = await run(PINNED_NODE, [join(installed, 'bin', 'portico.js'), 'batch', 'status', batch.id], {

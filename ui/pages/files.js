@@ -62,14 +62,14 @@ export function FilesPage() {
                 (file) => html`<tr key=${file.id}>
                   <td data-label="File"><strong>${file.filename}</strong><br /><code class="muted">${file.id}</code></td>
                   <td data-label="Purpose">${file.purpose}</td>
-                  <td data-label="Size">${bytes(file.bytes)}</td>
+                  <td data-label="Size" class="nowrap">${bytes(file.bytes)}</td>
                   <td data-label="Created">${dateTime(file.created_at)}</td>
                   <td data-label="Expires">${dateTime(file.expires_at)}</td>
-                  <td class="row-actions">
+                  <td><div class="row-actions">
                     <button type="button" class="secondary" aria-expanded=${open === file.id} aria-controls=${`placement-${file.id}`} onClick=${() => setOpen(open === file.id ? null : file.id)}>${open === file.id ? 'Hide details' : 'Details'}</button>
                     <a class="button secondary" href=${`/v1/files/${encodeURIComponent(file.id)}/content`} download>Download</a>
                     <button type="button" class="danger" onClick=${() => remove(file)} aria-label=${`Delete ${file.filename}`}>Delete</button>
-                  </td>
+                  </div></td>
                 </tr>
                 ${open === file.id ? html`<tr class="detail-row"><td colspan="6" id=${`placement-${file.id}`}><${Placement} file=${file} /></td></tr>` : ''}`,
               )}

@@ -129,7 +129,7 @@ export function KeysPage() {
                   <td data-label="Limits">${key.rpm_limit !== null ? `${integer(key.rpm_limit)} rpm` : ''}${key.rpm_limit !== null && key.tpm_limit !== null ? ' · ' : ''}${key.tpm_limit !== null ? `${integer(key.tpm_limit)} tpm` : ''}${key.rpm_limit === null && key.tpm_limit === null ? '—' : ''}</td>
                   <td data-label="Spend">${usd(key.spend)}${key.max_budget != null ? ` of ${usd(key.max_budget)}` : ''}</td>
                   <td data-label="Expires">${key.expires ? new Date(key.expires).toLocaleString() : 'never'}</td>
-                  <td class="row-actions"><button type="button" class="danger" onClick=${() => remove(key)} aria-label=${`Delete key ${key.key_alias ?? key.token}`}>Delete</button></td>
+                  <td><div class="row-actions"><button type="button" class="danger" onClick=${() => remove(key)} aria-label=${`Delete key ${key.key_alias ?? key.token}`}>Delete</button></div></td>
                 </tr>`,
               )}
             </tbody>
