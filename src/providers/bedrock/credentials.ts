@@ -13,7 +13,6 @@
  * proves them stale (an expired token or an unrecognised key, `http-client.ts`), which drops them:
  * the next request reads them anew.
  */
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { createTokenCache, type TokenCache } from '../http/token-cache.ts';
 import type { BedrockCredentialSettings } from './settings.ts';
@@ -31,20 +30,29 @@ export function createCredentialCache(fetch: AwsCredentialIdentityProvider, now?
   );
 }
 
-/** The provider the settings name; nothing is fetched until it is called. */
+/**
+ * The provider the settings name; nothing is fetched until it is called, and
+ * `@aws-sdk/credential-providers` is loaded then (not at start).
+ */
 export function credentialProviderOf(settings: BedrockCredentialSettings, region: string): AwsCredentialIdentityProvider {
-  const base: AwsCredentialIdentityProvider = settings.static !== undefined ? staticProvider(settings.static) : fromNodeProviderChain();
-  const role = settings.role;
-  if (role === undefined) return base;
-  return fromTemporaryCredentials({
-    masterCredentials: base,
-    params: {
-      RoleArn: role.arn,
-      RoleSessionName: role.sessionName,
-      ...(role.externalId !== undefined && { ExternalId: role.externalId }),
-    },
-    clientConfig: { region, ...(role.stsEndpoint !== undefined && { endpoint: role.stsEndpoint }) },
-  });
+  let provider: Promise<AwsCredentialIdentityProvider> | undefined;
+  return async () => {
+    provider ??= import('@aws-sdk/credential-providers').then(({ fromNodeProviderChain, fromTemporaryCredentials }) => {
+      const base: AwsCredentialIdentityProvider = settings.static !== undefined ? staticProvider(settings.static) : fromNodeProviderChain();
+      const role = settings.role;
+      if (role === undefined) return base;
+      return fromTemporaryCredentials({
+        masterCredentials: base,
+        params: {
+          RoleArn: role.arn,
+          RoleSessionName: role.sessionName,
+          ...(role.externalId !== undefined && { ExternalId: role.externalId }),
+        },
+        clientConfig: { region, ...(role.stsEndpoint !== undefined && { endpoint: role.stsEndpoint }) },
+      });
+    });
+    return (await provider)();
+  };
 }
 
 function staticProvider(keys: NonNullable<BedrockCredentialSettings['static']>): AwsCredentialIdentityProvider {

@@ -8,8 +8,7 @@
  * and a JSON payload. Bytes are pulled at the consumer's pace; a broken frame (bad CRC, a body
  * that ends mid-message) is a connection error.
  */
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { toUtf8 } from '@smithy/util-utf8';
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 
 export interface StreamMessage {
@@ -20,6 +19,8 @@ export interface StreamMessage {
 }
 
 export async function* decodeEventStream(body: AsyncIterable<Uint8Array>, upstreamName = 'Amazon Bedrock'): AsyncGenerator<StreamMessage> {
+  // Loaded with the first stream, not at start.
+  const [{ EventStreamCodec }, { fromUtf8 }] = await Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]);
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   // Messages are cut out of the bytes by their prelude's total length (a chunk may hold part of
   // one, or several), then decoded whole by the codec, which checks both CRCs.

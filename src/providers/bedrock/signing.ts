@@ -11,8 +11,6 @@
  * canonical request, as for every service but S3), the query, the `host`, `x-amz-date`,
  * `x-amz-security-token` and `x-amz-content-sha256` headers and the body's SHA-256.
  */
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { RequestAuthorizer } from '../http/request-auth.ts';
 import type { AwsCredentials } from './credentials.ts';
 
@@ -28,6 +26,8 @@ export interface RequestToSign {
 /** The headers SigV4 adds: `authorization`, `x-amz-date`, `x-amz-content-sha256` (and the session token). */
 export async function signatureHeaders(request: RequestToSign, credentials: AwsCredentials, scope: { region: string; service?: string }, signingDate?: Date): Promise<Record<string, string>> {
   const url = new URL(request.url);
+  // Loaded on the first signature, not at start (Portico without Bedrock never loads them).
+  const [{ SignatureV4 }, { Hash }] = await Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')]);
   const signer = new SignatureV4({ credentials, region: scope.region, service: scope.service ?? BEDROCK_SIGNING_SERVICE, sha256: Hash.bind(null, 'sha256'), applyChecksum: true });
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = value;
