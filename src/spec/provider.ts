@@ -259,11 +259,6 @@ export type BatchLineSource = () => AsyncIterable<BatchInputLine> | Iterable<Bat
 export interface InlineBatchesCapability {
   readonly kind: 'inline';
   readonly maxRequestsPerBatch: number;
-  /**
-   * The fewest requests the provider's batch API takes in one batch (Bedrock: 100 records per
-   * job). A smaller batch runs on Portico's engine instead, with a warning saying so.
-   */
-  readonly minRequestsPerBatch?: number;
   readonly maxBytesPerBatch: number;
   /** `custom_id`s are already safe surrogates chosen by Portico. */
   create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;
@@ -310,6 +305,12 @@ export interface BatchStagingContext {
  */
 export interface StagedBatchesCapability {
   readonly kind: 'staged';
+  /**
+   * The fewest requests the provider's batch API takes in one batch (Bedrock: 100 records per
+   * job; `stage` keeps every part at least this large). A smaller batch runs on Portico's engine
+   * instead, with a warning saying so (`nativeMinimumNotMet`).
+   */
+  readonly minRequestsPerBatch?: number;
   /**
    * Stages the lines; answers the parts in line order, covering every line once. `lines` may be
    * read more than once (to size a part, then to send it), each time streamed afresh from

@@ -75,7 +75,7 @@ export interface BatchSize {
  * (Bedrock's jobs need 100 records): such a batch runs on Portico's engine instead.
  */
 export function nativeMinimumNotMet(client: ProviderClient, size: BatchSize | undefined): number | null {
-  const minimum = client.batches?.kind === 'inline' ? client.batches.minRequestsPerBatch : undefined;
+  const minimum = client.batches?.kind === 'staged' ? client.batches.minRequestsPerBatch : undefined;
   if (minimum === undefined || size?.lineCount == null) return null;
   return size.lineCount < minimum ? minimum : null;
 }

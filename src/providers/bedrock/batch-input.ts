@@ -2,8 +2,8 @@
  * OpenAI batch input lines -> the JSONL input of a Bedrock model invocation job: one
  * `{"recordId", "modelInput"}` per line, `modelInput` the model's native InvokeModel body
  * (Claude: `claude-body.ts`) (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-data.html,
- * `docs/specs/bedrock.md` §Batch inference). Lines are read twice, never held: once to check them,
- * size the file and gather warnings, then again while it is uploaded.
+ * `docs/specs/bedrock.md` §Batch inference). Lines are streamed, never held: once to check and
+ * count them all, then per part once to size it and gather its warnings and once to upload it.
  *
  * `recordId`s are "11 character alphanumeric strings": Portico's surrogate `r<n>` becomes
  * `r` and n in ten digits, and back again in the output (`customIdOfRecord`).
@@ -34,34 +34,62 @@ export function customIdOfRecord(recordId: string): string {
   return match === null ? recordId : `r${Number(match[1])}`;
 }
 
-export interface StagedBatchInput {
-  chunks: () => AsyncIterable<Uint8Array>;
-  bytes: number;
-  records: number;
-  warnings: TranslationWarning[];
-}
-
 export interface RecordTranslation {
   defaultMaxTokens?: number;
   modifyParams: boolean;
 }
 
-export async function stageBatchInput(input: { endpoint: string; lines: BatchLineSource }, translation: RecordTranslation, limits: { maxBytes?: number } = {}): Promise<StagedBatchInput> {
+export interface RecordCount {
+  records: number;
+}
+
+/**
+ * The first pass: every line checked and translated (a bad line refuses the batch before anything
+ * is staged), counted. Nothing is held but the ids seen (to refuse a duplicate).
+ */
+export async function checkBatchInput(input: { endpoint: string; lines: BatchLineSource }, translation: RecordTranslation): Promise<RecordCount> {
   if (input.endpoint !== CHAT_COMPLETIONS_ENDPOINT) {
     throw new InvalidRequestError(`Bedrock batch jobs support only ${CHAT_COMPLETIONS_ENDPOINT}, not '${input.endpoint}'.`, { param: 'endpoint' });
   }
-  const maxBytes = limits.maxBytes ?? MAX_INPUT_BYTES;
   const seen = new Set<string>();
-  const warningCounts = new Map<string, { warning: TranslationWarning; lines: number }>();
-  let bytes = 0;
   let count = 0;
   for await (const line of input.lines()) {
     count += 1;
-    if (count > MAX_RECORDS_PER_JOB) {
-      throw new InvalidRequestError(`A Bedrock batch job holds at most ${MAX_RECORDS_PER_JOB} records; this one has more. Split it first.`, { param: 'input_file_id', code: 'too_many_requests_in_batch' });
-    }
     checkLine(line, count, seen);
-    const { text, warnings } = jsonlRecord(line, count, translation);
+    jsonlRecord(line, count, translation);
+  }
+  if (count < MIN_RECORDS_PER_JOB) {
+    // The executor runs smaller batches on Portico's engine; reaching here is a bug upstream of it.
+    throw new InvalidRequestError(`A Bedrock batch job needs at least ${MIN_RECORDS_PER_JOB} records; this one has ${count}.`, { param: 'input_file_id', code: 'too_few_requests_in_batch' });
+  }
+  return { records: count };
+}
+
+/**
+ * Line ranges of the jobs: as few as `MAX_RECORDS_PER_JOB` allows, cut evenly, so that every part
+ * also keeps Bedrock's minimum (50,001 records are two jobs of about 25,000, never 50,000 and 1).
+ */
+export function partRanges(records: number): { start: number; end: number }[] {
+  const parts = Math.max(1, Math.ceil(records / MAX_RECORDS_PER_JOB));
+  const ranges: { start: number; end: number }[] = [];
+  for (let k = 0; k < parts; k += 1) ranges.push({ start: Math.floor((k * records) / parts), end: Math.floor(((k + 1) * records) / parts) });
+  return ranges;
+}
+
+export interface StagedPartInput {
+  /** The part's JSONL, produced afresh on each call. */
+  chunks: () => AsyncIterable<Uint8Array>;
+  bytes: number;
+  warnings: TranslationWarning[];
+}
+
+/** One part's JSONL (lines `start` to `end` of the batch): sized, its warnings gathered, then produced on demand. */
+export async function partInput(lines: BatchLineSource, range: { start: number; end: number }, translation: RecordTranslation, limits: { maxBytes?: number } = {}): Promise<StagedPartInput> {
+  const maxBytes = limits.maxBytes ?? MAX_INPUT_BYTES;
+  const warningCounts = new Map<string, { warning: TranslationWarning; lines: number }>();
+  let bytes = 0;
+  for await (const { line, number } of linesOf(lines, range)) {
+    const { text, warnings } = jsonlRecord(line, number, translation);
     for (const warning of warnings) {
       const key = `${warning.param}\u0000${warning.message}`;
       const entry = warningCounts.get(key) ?? { warning, lines: 0 };
@@ -70,23 +98,24 @@ export async function stageBatchInput(input: { endpoint: string; lines: BatchLin
     }
     bytes += Buffer.byteLength(text);
     if (bytes > maxBytes) {
-      throw new PayloadTooLargeError(`A Bedrock batch input file is limited to ${maxBytes} bytes; this one exceeds it at line ${count}. Split it first.`, { param: 'input_file_id', code: 'batch_too_large' });
+      throw new PayloadTooLargeError(`A Bedrock batch job's input is limited to ${maxBytes} bytes; lines ${range.start + 1} to ${range.end} exceed it at line ${number}. Split the batch first.`, { param: 'input_file_id', code: 'batch_too_large' });
     }
   }
-  if (count < MIN_RECORDS_PER_JOB) {
-    // The executor runs smaller batches on Portico's engine; reaching here is a bug upstream of it.
-    throw new InvalidRequestError(`A Bedrock batch job needs at least ${MIN_RECORDS_PER_JOB} records; this one has ${count}.`, { param: 'input_file_id', code: 'too_few_requests_in_batch' });
-  }
-  const warnings = [...warningCounts.values()].map(({ warning, lines }) => ({ param: warning.param, message: lines === 1 ? warning.message : `${warning.message} (${lines} lines)` }));
+  const warnings = [...warningCounts.values()].map(({ warning, lines: count }) => ({ param: warning.param, message: count === 1 ? warning.message : `${warning.message} (${count} lines)` }));
   const encoder = new TextEncoder();
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    let lineNumber = 0;
-    for await (const line of input.lines()) {
-      lineNumber += 1;
-      yield encoder.encode(jsonlRecord(line, lineNumber, translation).text);
-    }
+    for await (const { line, number } of linesOf(lines, range)) yield encoder.encode(jsonlRecord(line, number, translation).text);
   }
-  return { chunks, bytes, records: count, warnings };
+  return { chunks, bytes, warnings };
+}
+
+async function* linesOf(lines: BatchLineSource, range: { start: number; end: number }): AsyncGenerator<{ line: BatchInputLine; number: number }> {
+  let index = 0;
+  for await (const line of lines()) {
+    if (index >= range.end) return;
+    if (index >= range.start) yield { line, number: index + 1 };
+    index += 1;
+  }
 }
 
 function jsonlRecord(line: BatchInputLine, lineNumber: number, translation: RecordTranslation): { text: string; warnings: TranslationWarning[] } {

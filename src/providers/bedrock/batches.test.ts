@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
-import { customIdOfRecord, MIN_RECORDS_PER_JOB, recordIdOf, stageBatchInput } from './batch-input.ts';
+import { checkBatchInput, customIdOfRecord, MIN_RECORDS_PER_JOB, partInput, partRanges, recordIdOf } from './batch-input.ts';
 import { mapJobStatus, toProviderBatch } from './batch-job.ts';
 import { keysOfInputFile, parseOutputFile } from './batch-output.ts';
 
@@ -29,18 +29,32 @@ describe('Bedrock batch jobs', () => {
   });
 
   it('the staged JSONL holds {recordId, modelInput} with Claude\'s native body; warnings are counted by lines', async () => {
-    const staged = await stageBatchInput({ endpoint: '/v1/chat/completions', lines: lines(MIN_RECORDS_PER_JOB, (i) => ({ model: 'm', messages: [{ role: 'user', content: `q${i}` }], max_tokens: 5, user: 'u', seed: 1 })) }, { modifyParams: false });
-    const jsonl = (await text(staged.chunks())).trim().split('\n').map((line) => JSON.parse(line));
+    const source = lines(MIN_RECORDS_PER_JOB, (i) => ({ model: 'm', messages: [{ role: 'user', content: `q${i}` }], max_tokens: 5, user: 'u', seed: 1 }));
+    assert.deepEqual(await checkBatchInput({ endpoint: '/v1/chat/completions', lines: source }, { modifyParams: false }), { records: MIN_RECORDS_PER_JOB });
+    const part = await partInput(source, { start: 0, end: MIN_RECORDS_PER_JOB }, { modifyParams: false });
+    const jsonl = (await text(part.chunks())).trim().split('\n').map((line) => JSON.parse(line));
     assert.equal(jsonl.length, MIN_RECORDS_PER_JOB);
-    assert.equal(staged.bytes, Buffer.byteLength(jsonl.map((line) => `${JSON.stringify(line)}\n`).join('')));
+    assert.equal(part.bytes, Buffer.byteLength(jsonl.map((line) => `${JSON.stringify(line)}\n`).join('')));
     assert.deepEqual(jsonl[3], { recordId: 'r0000000003', modelInput: { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: [{ type: 'text', text: 'q3' }] }], max_tokens: 5 } });
-    assert.deepEqual(staged.warnings.map((w) => [w.param, /\(100 lines\)$/.test(w.message)]).sort(), [['seed', true], ['user', true]]);
+    assert.deepEqual(part.warnings.map((w) => [w.param, /\(100 lines\)$/.test(w.message)]).sort(), [['seed', true], ['user', true]]);
+    const middle = await partInput(source, { start: 10, end: 20 }, { modifyParams: false });
+    assert.deepEqual((await text(middle.chunks())).trim().split('\n').map((line) => JSON.parse(line).recordId), Array.from({ length: 10 }, (_, i) => recordIdOf(`r${10 + i}`)));
+  });
+
+  it('jobs are cut evenly under 50,000 records, so that none falls under the minimum of 100', () => {
+    assert.deepEqual(partRanges(100), [{ start: 0, end: 100 }]);
+    assert.deepEqual(partRanges(50_000), [{ start: 0, end: 50_000 }]);
+    assert.deepEqual(partRanges(50_001), [{ start: 0, end: 25_000 }, { start: 25_000, end: 50_001 }]);
+    const many = partRanges(123_456);
+    assert.equal(many.length, 3);
+    assert.equal(many.at(-1)!.end, 123_456);
+    assert.ok(many.every((range, i) => range.end - range.start <= 50_000 && range.end - range.start >= MIN_RECORDS_PER_JOB && (i === 0 || range.start === many[i - 1].end)));
   });
 
   it('below 100 records, another endpoint, or a line with another url are refused', async () => {
-    await assert.rejects(stageBatchInput({ endpoint: '/v1/chat/completions', lines: lines(99) }, { modifyParams: false }), /at least 100 records/);
-    await assert.rejects(stageBatchInput({ endpoint: '/v1/embeddings', lines: lines(100) }, { modifyParams: false }), /only \/v1\/chat\/completions/);
-    await assert.rejects(stageBatchInput({ endpoint: '/v1/chat/completions', lines: lines(100, (i) => ({ messages: [{ role: 'user', content: 'x' }], n: i === 50 ? 2 : 1 })) }, { modifyParams: false }), /^InvalidRequestError: Line 51: /);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(99) }, { modifyParams: false }), /at least 100 records/);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/embeddings', lines: lines(100) }, { modifyParams: false }), /only \/v1\/chat\/completions/);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(100, (i) => ({ messages: [{ role: 'user', content: 'x' }], n: i === 50 ? 2 : 1 })) }, { modifyParams: false }), /^InvalidRequestError: Line 51: /);
   });
 
   it('job statuses map to OpenAI batch states', () => {

@@ -1,21 +1,23 @@
 /**
- * Bedrock batch inference (model invocation jobs) as Portico's `InlineBatchesCapability`: the
- * lines arrive as OpenAI `BatchRequestInput`s with Portico's surrogate `custom_id`s; this module
- * stages them as `{recordId, modelInput}` JSONL in the configured S3 bucket (`batch-input.ts`),
- * creates the job on the control plane (`CreateModelInvocationJob`, `POST /model-invocation-job`,
+ * Bedrock batch inference (model invocation jobs) as Portico's `StagedBatchesCapability`: the
+ * lines arrive as OpenAI `BatchRequestInput`s with Portico's surrogate `custom_id`s; `stage`
+ * writes them as `{recordId, modelInput}` JSONL parts in the configured S3 bucket
+ * (`batch-input.ts`), `create` starts one job per part on the control plane (`CreateModelInvocationJob`, `POST /model-invocation-job`,
  * with the service role `aws_batch_role_arn`), follows it (`GetModelInvocationJob`), stops it
  * (`StopModelInvocationJob`) and reads its `.jsonl.out` (`batch-output.ts`).
  * (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html, `docs/specs/bedrock.md` §Batch inference)
  *
- * Objects are `<prefix>portico-batches/<uuid>/input.jsonl`, output under `.../output/`. Jobs need
- * at least `MIN_RECORDS_PER_JOB` records (`minRequestsPerBatch`: smaller batches run on Portico's
- * engine). Only Claude models batch natively here (their InvokeModel body is Anthropic's).
+ * Objects are `<prefix>portico-batches/<batch id>/part-<first line>.jsonl`, each job's output under
+ * `.../part-<first line>-output/`. Jobs need at least `MIN_RECORDS_PER_JOB` records
+ * (`minRequestsPerBatch`: smaller batches run on Portico's engine). Only Claude models batch
+ * natively here (their InvokeModel body is Anthropic's).
  */
-import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
-import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import type { BatchOutputLine } from '../../spec/openai-objects.ts';
+import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
-import { MAX_INPUT_BYTES, MAX_RECORDS_PER_JOB, MIN_RECORDS_PER_JOB, stageBatchInput } from './batch-input.ts';
+import { checkBatchInput, MIN_RECORDS_PER_JOB, partInput, partRanges } from './batch-input.ts';
 import { jobIdOf, mapJobStatus, toProviderBatch, type ModelInvocationJob } from './batch-job.ts';
 import { keysOfInputFile, parseOutputFile } from './batch-output.ts';
 import type { AwsCredentialCache } from './credentials.ts';
@@ -37,10 +39,11 @@ export interface BedrockBatchesOptions {
 /** OpenAI's windows Bedrock can honour: a job's `timeoutDurationInHours` is 24 to 168. */
 const WINDOW_HOURS: Readonly<Record<string, number>> = { '24h': 24 };
 
-export function createBedrockBatches(options: BedrockBatchesOptions): InlineBatchesCapability {
+export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatchesCapability {
   const control: BedrockEndpoint = { ...options.runtime, origin: options.settings.controlEndpoint, upstreamName: 'Amazon Bedrock' };
   const staging = createObjectStaging(options.batch, options.credentials, options.runtime.deploymentId);
   const modelId = options.modelId;
+  const translation = { defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams };
   const jobPath = (id: string) => `/model-invocation-job/${encodeURIComponent(id)}`;
 
   async function retrieveJob(id: string, call?: CallOptions): Promise<ModelInvocationJob> {
@@ -48,42 +51,95 @@ export function createBedrockBatches(options: BedrockBatchesOptions): InlineBatc
     return jobOf(await readBedrockJson(response, control, 'batch retrieve'), control.deploymentId);
   }
 
-  return {
-    kind: 'inline',
-    maxRequestsPerBatch: MAX_RECORDS_PER_JOB,
-    minRequestsPerBatch: MIN_RECORDS_PER_JOB,
-    maxBytesPerBatch: MAX_INPUT_BYTES,
+  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const job = await retrieveJob(providerBatchId, call);
+    const status = mapJobStatus(job.status);
+    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
+      throw new ConflictError(`Bedrock batch job ${providerBatchId} has not ended; its results are not available yet.`);
+    }
+    const jobId = jobIdOf(job.jobArn);
+    const input = parseS3Uri(job.inputDataConfig?.s3InputDataConfig?.s3Uri ?? '');
+    const output = parseS3Uri(job.outputDataConfig?.s3OutputDataConfig?.s3Uri ?? '');
+    const ended = Date.parse(job.endTime ?? '');
+    const outputTranslation = { created: Number.isNaN(ended) ? Math.floor(Date.now() / 1000) : Math.floor(ended / 1000), model: modelId, jobId };
+    const answered = new Set<string>();
+    if (input !== null && output !== null) {
+      const inputName = input.key.slice(input.key.lastIndexOf('/') + 1);
+      const outputKey = `${output.key.replace(/\/+$/, '')}/${jobId}/${inputName}.out`;
+      const body = await staging.get(outputKey, call?.signal).catch((error: unknown) => {
+        // A job stopped, expired or failed before it wrote anything has no output file.
+        if (status !== 'completed' && isNotFound(error)) return null;
+        throw error;
+      });
+      if (body !== null) {
+        for await (const result of parseOutputFile(body, outputTranslation)) {
+          if (answered.has(result.customId)) continue;
+          answered.add(result.customId);
+          yield result;
+        }
+      }
+    }
+    // A stopped or expired job answers for the records it ran, if any; the others end cancelled
+    // or expired, one line each, as OpenAI's error file has them.
+    if ((status !== 'cancelled' && status !== 'expired') || input === null) return;
+    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+    for await (const key of keysOfInputFile(await staging.get(input.key, call?.signal))) if (!answered.has(key)) yield { customId: key, outcome };
+  }
 
-    async create(input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
-      const hours = WINDOW_HOURS[input.completionWindow];
-      if (hours === undefined) throw new InvalidRequestError(`Bedrock batch jobs run within 24 hours here; only '24h' is accepted, not '${input.completionWindow}'.`, { param: 'completion_window' });
-      const staged = await stageBatchInput({ endpoint: input.endpoint, lines: input.lines }, { defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams });
-      const name = randomUUID();
-      const folder = `${options.batch.prefix}portico-batches/${name}`;
-      const inputKey = `${folder}/input.jsonl`;
-      await staging.put({ key: inputKey, bytes: staged.bytes, chunks: staged.chunks, signal: call?.signal });
-      const job = {
-        jobName: `portico-${name}`,
-        roleArn: options.batch.roleArn,
-        modelId,
-        clientRequestToken: name,
-        timeoutDurationInHours: hours,
-        inputDataConfig: { s3InputDataConfig: { s3Uri: s3Uri(options.batch.bucket, inputKey), s3InputFormat: 'JSONL' } },
-        outputDataConfig: {
-          s3OutputDataConfig: { s3Uri: s3Uri(options.batch.bucket, `${folder}/output/`), ...(options.batch.kmsKeyId !== undefined && { s3EncryptionKeyId: options.batch.kmsKeyId }) },
-        },
-      };
+  return {
+    kind: 'staged',
+    minRequestsPerBatch: MIN_RECORDS_PER_JOB,
+
+    /**
+     * Checks every line, cuts the batch into jobs (at most 50,000 records each, cut evenly), and
+     * uploads each part's JSONL to `<prefix>portico-batches/<batch id>/part-<first line>.jsonl`. A
+     * failure deletes the parts already uploaded.
+     */
+    async stage(lines: BatchLineSource, context: BatchStagingContext, call?: CallOptions): Promise<StagedBatchPart[]> {
+      const { records } = await checkBatchInput({ endpoint: context.endpoint, lines }, translation);
+      const folder = `${options.batch.prefix}portico-batches/${context.batchId}`;
+      const parts: StagedBatchPart[] = [];
       try {
-        const response = await sendBedrockRequest(control, { method: 'POST', target: '/model-invocation-job', what: 'batch create', body: JSON.stringify(job), signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-        const created = await readBedrockJson(response, control, 'batch create');
-        if (!isRecord(created) || typeof created.jobArn !== 'string') throw badUpstreamResponse('Amazon Bedrock answered the batch create without a job ARN.', { deploymentId: control.deploymentId, isRetryable: false });
-        const batch = toProviderBatch(await retrieveJob(jobIdOf(created.jobArn), call).catch(() => ({ jobArn: created.jobArn as string, status: 'Submitted' })));
-        return { ...batch, warnings: staged.warnings };
+        for (const range of partRanges(records)) {
+          const part = await partInput(lines, range, translation);
+          const key = `${folder}/part-${range.start}.jsonl`;
+          await staging.put({ key, bytes: part.bytes, chunks: part.chunks, signal: call?.signal });
+          parts.push({ location: s3Uri(options.batch.bucket, key), start: range.start, end: range.end, warnings: part.warnings });
+        }
       } catch (error) {
-        // Nothing half-made is left behind: the input of a job that was refused goes too.
-        await staging.delete(inputKey).catch(() => undefined);
+        await Promise.allSettled(parts.map((part) => discardPart(part)));
         throw error;
       }
+      return parts;
+    },
+
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+      const hours = WINDOW_HOURS[input.completionWindow];
+      if (hours === undefined) throw new InvalidRequestError(`Bedrock batch jobs run within 24 hours here; only '24h' is accepted, not '${input.completionWindow}'.`, { param: 'completion_window' });
+      const staged = parseS3Uri(part.location);
+      if (staged === null) throw new Error(`a Bedrock batch part is not staged in S3: ${part.location}`);
+      // Names Bedrock takes (letters, digits, hyphens), one per part, the same on every try.
+      const name = `${staged.key.replace(/^.*portico-batches\//, '').replace(/\.jsonl$/, '').replace(/[^a-zA-Z0-9]+/g, '-')}`.slice(0, 120);
+      const job = {
+        jobName: `portico-${name}`.slice(0, 63).replace(/-+$/, ''),
+        roleArn: options.batch.roleArn,
+        modelId,
+        clientRequestToken: name.replace(/-/g, '').slice(0, 256),
+        timeoutDurationInHours: hours,
+        inputDataConfig: { s3InputDataConfig: { s3Uri: part.location, s3InputFormat: 'JSONL' } },
+        outputDataConfig: {
+          s3OutputDataConfig: {
+            s3Uri: s3Uri(staged.bucket, `${staged.key.replace(/\.jsonl$/, '')}-output/`),
+            ...(options.batch.kmsKeyId !== undefined && { s3EncryptionKeyId: options.batch.kmsKeyId }),
+          },
+        },
+      };
+      const response = await sendBedrockRequest(control, { method: 'POST', target: '/model-invocation-job', what: 'batch create', body: JSON.stringify(job), signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+      const created = await readBedrockJson(response, control, 'batch create');
+      if (!isRecord(created) || typeof created.jobArn !== 'string') throw badUpstreamResponse('Amazon Bedrock answered the batch create without a job ARN.', { deploymentId: control.deploymentId, isRetryable: false });
+      const jobArn = created.jobArn;
+      const batch = toProviderBatch(await retrieveJob(jobIdOf(jobArn), call).catch(() => ({ jobArn, status: 'Submitted' })));
+      return { ...batch, warnings: part.warnings };
     },
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
@@ -98,42 +154,17 @@ export function createBedrockBatches(options: BedrockBatchesOptions): InlineBatc
       return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
-      const job = await retrieveJob(providerBatchId, call);
-      const status = mapJobStatus(job.status);
-      if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-        throw new ConflictError(`Bedrock batch job ${providerBatchId} has not ended; its results are not available yet.`);
-      }
-      const jobId = jobIdOf(job.jobArn);
-      const input = parseS3Uri(job.inputDataConfig?.s3InputDataConfig?.s3Uri ?? '');
-      const output = parseS3Uri(job.outputDataConfig?.s3OutputDataConfig?.s3Uri ?? '');
-      const ended = Date.parse(job.endTime ?? '');
-      const translation = { created: Number.isNaN(ended) ? Math.floor(Date.now() / 1000) : Math.floor(ended / 1000), model: modelId, jobId };
-      const answered = new Set<string>();
-      if (input !== null && output !== null) {
-        const inputName = input.key.slice(input.key.lastIndexOf('/') + 1);
-        const outputKey = `${output.key.replace(/\/+$/, '')}/${jobId}/${inputName}.out`;
-        const body = await staging.get(outputKey, call?.signal).catch((error: unknown) => {
-          // A job stopped or expired before it wrote anything has no output file.
-          if (status !== 'completed' && isNotFound(error)) return null;
-          throw error;
-        });
-        if (body !== null) {
-          for await (const result of parseOutputFile(body, translation)) {
-            if (answered.has(result.customId)) continue;
-            answered.add(result.customId);
-            yield result;
-          }
-        }
-      }
-      // A stopped or expired job answers for the records it ran, if any; the others end cancelled
-      // or expired, one line each, as OpenAI's error file has them.
-      if (status !== 'cancelled' && status !== 'expired') return;
-      if (input === null) return;
-      const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-      for await (const key of keysOfInputFile(await staging.get(input.key, call?.signal))) if (!answered.has(key)) yield { customId: key, outcome };
+    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
     },
+
+    discard: (part) => discardPart(part),
   };
+
+  async function discardPart(part: StagedBatchPart): Promise<void> {
+    const staged = parseS3Uri(part.location);
+    if (staged !== null) await staging.delete(staged.key);
+  }
 }
 
 function isNotFound(error: unknown): boolean {

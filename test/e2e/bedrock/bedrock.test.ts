@@ -255,8 +255,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(job.roleArn, BEDROCK_BATCH_ROLE);
       const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(job.inputDataConfig.s3InputDataConfig.s3Uri)!;
       assert.equal(input[1], s3emu.bucket);
-      assert.match(input[2], /^staging\/portico-batches\/[0-9a-f-]+\/input\.jsonl$/);
-      assert.match(job.outputDataConfig.s3OutputDataConfig.s3Uri, new RegExp(`^s3://${s3emu.bucket}/staging/portico-batches/[0-9a-f-]+/output/$`));
+      assert.equal(input[2], `staging/portico-batches/${created.id}/part-0.jsonl`);
+      assert.equal(job.outputDataConfig.s3OutputDataConfig.s3Uri, `s3://${s3emu.bucket}/staging/portico-batches/${created.id}/part-0-output/`);
       const staged = (await (await s3.send(new GetObjectCommand({ Bucket: input[1], Key: input[2] }))).Body!.transformToString()).trim().split('\n').map((line) => JSON.parse(line) as { recordId: string; modelInput: Record<string, unknown> });
       assert.equal(staged.length, NATIVE_LINES);
       assert.equal(staged[12].recordId, 'r0000000012');
@@ -336,8 +336,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const file = await uploadBatchFile(client, chatLines('bedrock-claude', { count: NATIVE_LINES }));
         const rejectedBefore = sim.iam.rejected.length;
         const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-        assert.equal(sim.iam.rejected.length - rejectedBefore, 1, 'the expired session was refused once, then replaced');
-        assert.equal(sim.iam.rejected.at(-1)!.reason, 'ExpiredTokenException');
+        // Refused, then replaced (the poller may have sent a request with it at the same moment: one refusal each).
+        const refusals = sim.iam.rejected.slice(rejectedBefore);
+        assert.ok(refusals.length >= 1 && refusals.length <= 2, `${refusals.length} refusals`);
+        assert.ok(refusals.every((refusal) => refusal.reason === 'ExpiredTokenException'));
         const assumed = sim.iam.assumeRoleCalls;
         const rejected = sim.iam.rejected.length;
         await new Promise((resolve) => setTimeout(resolve, 2_100));

@@ -16,7 +16,7 @@ import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
-import { createOutcomeUnknown, nativeMinimumNotMet, type BatchExecutor, type BatchSize, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
+import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { CustomIdLookup } from './custom-id-lookup.ts';
 import { combineProgress, isOutputLine } from './provider-batch-parts.ts';
 import { indexOfSurrogate, surrogateOf } from './surrogate-ids.ts';
@@ -39,8 +39,8 @@ export class NativeInlineExecutor implements BatchExecutor {
     this.#deps = deps;
   }
 
-  handles(deployment: Deployment, client: ProviderClient, size?: BatchSize): boolean {
-    return deployment.batchMode === 'native' && client.batches?.kind === 'inline' && nativeMinimumNotMet(client, size) === null;
+  handles(deployment: Deployment, client: ProviderClient): boolean {
+    return deployment.batchMode === 'native' && client.batches?.kind === 'inline';
   }
 
   /**

@@ -20,7 +20,7 @@ import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
-import { createOutcomeUnknown, type BatchExecutor, type BatchResults, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
+import { createOutcomeUnknown, nativeMinimumNotMet, type BatchExecutor, type BatchResults, type BatchSize, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
 import { CustomIdLookup } from './custom-id-lookup.ts';
 import { combineProgress, isOutputLine } from './provider-batch-parts.ts';
 import { indexOfSurrogate, surrogateOf } from './surrogate-ids.ts';
@@ -42,8 +42,8 @@ export class NativeStagedExecutor implements BatchExecutor {
     this.#deps = deps;
   }
 
-  handles(deployment: Deployment, client: ProviderClient): boolean {
-    return deployment.batchMode === 'native' && client.batches?.kind === 'staged';
+  handles(deployment: Deployment, client: ProviderClient, size?: BatchSize): boolean {
+    return deployment.batchMode === 'native' && client.batches?.kind === 'staged' && nativeMinimumNotMet(client, size) === null;
   }
 
   /**
