@@ -45,6 +45,8 @@ export interface CatalogueEntry {
  * a Claude model is never told to be `openai/...`. A new provider adds its family here.
  */
 export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
+  // First: Bedrock's dotted model ids and inference profiles (`anthropic.claude-...`, `us.amazon.nova-...`, `mistral.mistral-large-...`).
+  [/^((us|eu|apac|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|writer)\.[a-z0-9-]+/i, 'bedrock'],
   [/^claude/i, 'anthropic'],
   [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai'],
   [/^gemini/i, 'gemini'],
@@ -155,6 +157,37 @@ function bedrock(mode: 'chat' | 'embedding', inputCost: number, outputCost: numb
 const BEDROCK_CLAUDE = ['function_calling', 'vision', 'prompt_caching', 'pdf_input'] as const;
 const BEDROCK_TOOLS = ['function_calling'] as const;
 
+/** Bedrock's models by model id; `bedrockEntries` keys them as deployments name them. */
+const BEDROCK_MODELS: Readonly<Record<string, CatalogueEntry>> = {
+  'anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
+  'us.anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
+  'anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
+  'us.anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
+  'anthropic.claude-3-haiku-20240307-v1:0': bedrock('chat', 2.5e-7, 1.25e-6, 200_000, 4_096, BEDROCK_CLAUDE),
+  'anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
+  'us.anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
+  'amazon.nova-pro-v1:0': bedrock('chat', 8e-7, 3.2e-6, 300_000, 5_000, ['function_calling', 'vision']),
+  'amazon.nova-lite-v1:0': bedrock('chat', 6e-8, 2.4e-7, 300_000, 5_000, ['function_calling', 'vision']),
+  'amazon.nova-micro-v1:0': bedrock('chat', 3.5e-8, 1.4e-7, 128_000, 5_000, BEDROCK_TOOLS),
+  'meta.llama3-1-70b-instruct-v1:0': bedrock('chat', 7.2e-7, 7.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
+  'meta.llama3-1-8b-instruct-v1:0': bedrock('chat', 2.2e-7, 2.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
+  'mistral.mistral-large-2407-v1:0': bedrock('chat', 2e-6, 6e-6, 128_000, 8_192, BEDROCK_TOOLS),
+  'amazon.titan-embed-text-v2:0': bedrock('embedding', 2e-8, 0, 8_192),
+  'amazon.titan-embed-text-v1': bedrock('embedding', 1e-7, 0, 8_192),
+  'cohere.embed-english-v3': bedrock('embedding', 1e-7, 0, 512),
+  'cohere.embed-multilingual-v3': bedrock('embedding', 1e-7, 0, 512),
+};
+
+/** `bedrock/<id>`, and for chat models also `bedrock/converse/<id>`: LiteLLM's name for the same model through Converse. */
+function bedrockEntries(models: Readonly<Record<string, CatalogueEntry>>): Record<string, CatalogueEntry> {
+  const keyed: Record<string, CatalogueEntry> = {};
+  for (const [id, entry] of Object.entries(models)) {
+    keyed[`bedrock/${id}`] = entry;
+    if (entry.mode === 'chat') keyed[`bedrock/converse/${id}`] = entry;
+  }
+  return keyed;
+}
+
 const VERTEX_GEMINI = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const;
 
 function embedding(inputCost: number, maxInput: number, batches: boolean): CatalogueEntry {
@@ -252,22 +285,6 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'vertex_ai/claude-sonnet-4@20250514': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
   'vertex_ai/claude-haiku-4-5@20251001': vertex('chat', 1e-6, 5e-6, 200_000, 64_000, REASONING),
   'vertex_ai/claude-3-7-sonnet@20250219': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
-  // Amazon Bedrock (`bedrock/...`), from AWS's Bedrock pricing page (see `bedrock` above)
-  'bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
-  'bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 8_192, BEDROCK_CLAUDE),
-  'bedrock/anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
-  'bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0': bedrock('chat', 8e-7, 4e-6, 200_000, 8_192, BEDROCK_CLAUDE),
-  'bedrock/anthropic.claude-3-haiku-20240307-v1:0': bedrock('chat', 2.5e-7, 1.25e-6, 200_000, 4_096, BEDROCK_CLAUDE),
-  'bedrock/anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
-  'bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0': bedrock('chat', 3e-6, 1.5e-5, 200_000, 64_000, BEDROCK_CLAUDE),
-  'bedrock/amazon.nova-pro-v1:0': bedrock('chat', 8e-7, 3.2e-6, 300_000, 5_000, ['function_calling', 'vision']),
-  'bedrock/amazon.nova-lite-v1:0': bedrock('chat', 6e-8, 2.4e-7, 300_000, 5_000, ['function_calling', 'vision']),
-  'bedrock/amazon.nova-micro-v1:0': bedrock('chat', 3.5e-8, 1.4e-7, 128_000, 5_000, BEDROCK_TOOLS),
-  'bedrock/meta.llama3-1-70b-instruct-v1:0': bedrock('chat', 7.2e-7, 7.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
-  'bedrock/meta.llama3-1-8b-instruct-v1:0': bedrock('chat', 2.2e-7, 2.2e-7, 128_000, 2_048, BEDROCK_TOOLS),
-  'bedrock/mistral.mistral-large-2407-v1:0': bedrock('chat', 2e-6, 6e-6, 128_000, 8_192, BEDROCK_TOOLS),
-  'bedrock/amazon.titan-embed-text-v2:0': bedrock('embedding', 2e-8, 0, 8_192),
-  'bedrock/amazon.titan-embed-text-v1': bedrock('embedding', 1e-7, 0, 8_192),
-  'bedrock/cohere.embed-english-v3': bedrock('embedding', 1e-7, 0, 512),
-  'bedrock/cohere.embed-multilingual-v3': bedrock('embedding', 1e-7, 0, 512),
+  // Amazon Bedrock (`bedrock/<model id>`, and `bedrock/converse/<model id>` for chat models), from AWS's Bedrock pricing page (see `bedrock` above)
+  ...bedrockEntries(BEDROCK_MODELS),
 };

@@ -70,3 +70,17 @@ describe('bedrock settings (LiteLLM names)', () => {
     assert.equal(modelIdOf('amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
   });
 });
+
+describe('bedrock models in the catalogue', () => {
+  it('bedrock/converse/<id> is priced as bedrock/<id>; batch prices are half; embeddings have no converse/ name', async () => {
+    const { catalogueModel } = await import('../../config/model-catalogue.ts');
+    const plain = catalogueModel('bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0');
+    const converse = catalogueModel('bedrock/converse/us.anthropic.claude-3-5-sonnet-20241022-v2:0');
+    assert.equal(plain?.inputCostPerToken, 3e-6);
+    assert.equal(converse?.inputCostPerToken, plain?.inputCostPerToken);
+    assert.equal(plain?.inputCostPerTokenBatches, 1.5e-6);
+    assert.equal(plain?.outputCostPerTokenBatches, 7.5e-6);
+    assert.equal(catalogueModel('bedrock/amazon.titan-embed-text-v2:0')?.mode, 'embedding');
+    assert.equal(catalogueModel('bedrock/converse/amazon.titan-embed-text-v2:0'), undefined);
+  });
+});
