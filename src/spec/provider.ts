@@ -275,7 +275,7 @@ export interface StagedBatchPart {
   /**
    * Where the part is staged, in the provider's own terms (`gs://bucket/prefix/batch_x-0.jsonl`,
    * `files/abc123`, `s3://bucket/key`), or `inline` when the create request carries the lines
-   * itself (Anthropic). Never contains a comma.
+   * itself (Anthropic).
    */
   readonly location: string;
   /** Index (among the batch's lines) of its first line, and one past its last. */
@@ -291,6 +291,8 @@ export interface BatchStagingContext {
   readonly batchId: string;
   /** OpenAI endpoint of every line (`/v1/chat/completions`). */
   readonly endpoint: string;
+  /** The batch's `completion_window` (`24h`): refused before anything is staged if the provider cannot keep it. */
+  readonly completionWindow: string;
 }
 
 /**

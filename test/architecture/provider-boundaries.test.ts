@@ -26,7 +26,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 /** Where a provider's name may be written outside its folder. */
 const MAY_NAME_PROVIDERS = new Set(['providers/registry.ts', 'config/model-catalogue-data.ts']);
 /** Folders under providers/ shared by every provider (not a provider). */
-const SHARED_PROVIDER_FOLDERS = new Set(['http', 'testing']);
+const SHARED_PROVIDER_FOLDERS = new Set(['http', 'batching', 'testing']);
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -9,6 +9,7 @@ import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
+import { cutIntoParts } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { buildBatchRequestsBody, MAX_BYTES_PER_BATCH, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { parseBatchResults } from './batch-results.ts';
@@ -59,34 +60,18 @@ export function createAnthropicBatches(
 
     /** One pass over the lines, keeping only where each part starts and ends. */
     async stage(lines: BatchLineSource, context: BatchStagingContext): Promise<StagedBatchPart[]> {
+      checkCompletionWindow(context.completionWindow);
       if (context.endpoint !== CHAT_COMPLETIONS_ENDPOINT) {
         throw new InvalidRequestError(`Anthropic batches support only ${CHAT_COMPLETIONS_ENDPOINT}, not '${context.endpoint}'.`, { param: 'endpoint' });
       }
-      const parts: StagedBatchPart[] = [];
-      const maxBytes = limits.maxBytes * BYTE_MARGIN;
-      let start = 0;
-      let index = 0;
-      let bytes = 0;
-      for await (const line of lines()) {
-        const size = Buffer.byteLength(JSON.stringify(line));
-        if (index > start && (index - start >= limits.maxRequests || bytes + size > maxBytes)) {
-          parts.push({ location: 'inline', start, end: index });
-          start = index;
-          bytes = 0;
-        }
-        bytes += size;
-        index += 1;
-      }
-      if (index > start) parts.push({ location: 'inline', start, end: index });
+      const ranges = await cutIntoParts(lines, { maxRequests: limits.maxRequests, maxBytes: limits.maxBytes * BYTE_MARGIN });
+      const parts: StagedBatchPart[] = ranges.map((range) => ({ location: 'inline', ...range }));
       if (parts.length === 0) throw new InvalidRequestError('A batch needs at least one request.', { param: 'input_file_id' });
       return parts;
     },
 
     async create(_part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch> {
-      // Anthropic batches always end within 24 h; OpenAI's only window is also `24h`.
-      if (input.completionWindow !== '24h') {
-        throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${input.completionWindow}'.`, { param: 'completion_window' });
-      }
+      checkCompletionWindow(input.completionWindow);
       const body = await buildBatchRequestsBody(input, translation, limits);
       const batch = await fetchBatch('POST', BATCHES_PATH, 'batch create', options, body);
       return { ...toProviderBatch(batch), warnings: body.warnings };
@@ -119,6 +104,11 @@ export function createAnthropicBatches(
       for await (const result of parseBatchResults(response.body, { created, fallbackModel: translation.model })) yield batchOutputLineOf(result);
     },
   };
+}
+
+/** Anthropic batches always end within 24 h; OpenAI's only window is also `24h`. */
+function checkCompletionWindow(completionWindow: string): void {
+  if (completionWindow !== '24h') throw new InvalidRequestError(`Anthropic batches have a fixed 24h window, not '${completionWindow}'.`, { param: 'completion_window' });
 }
 
 function batchPath(providerBatchId: string): string {

@@ -69,7 +69,7 @@ test('staging cuts the lines into inline parts under the request and byte limits
     reads += 1;
     return items;
   };
-  const context = { batchId: 'batch_x', endpoint: '/v1/chat/completions' };
+  const context = { batchId: 'batch_x', endpoint: '/v1/chat/completions', completionWindow: '24h' };
   const byCount = createAnthropicBatches(endpoint, translation, { maxRequests: 3, maxBytes: 1 << 20 });
   const seven = Array.from({ length: 7 }, (_, i) => line(i));
   assert.deepEqual(await byCount.stage(lines(seven), context), [

@@ -1,13 +1,16 @@
 /**
- * Gemini batch mode as Portico's `InlineBatchesCapability`: the lines arrive as OpenAI
- * `BatchRequestInput`s with Portico's surrogate `custom_id`s, and this module stages them where
- * Gemini wants them: inline in the create body for small batches, or as a JSONL file uploaded to
- * the Files API for large ones (`batch-requests.ts`). Results (inline responses or the responses
+ * Gemini batch mode as Portico's `StagedBatchesCapability`: the lines arrive as OpenAI
+ * `BatchRequestInput`s with Portico's surrogate `custom_id`s, and `stage` puts each part where
+ * Gemini wants it: inline in the create body for small parts (location `inline`), or as a JSONL
+ * file uploaded to the Files API for large ones (location `files/...`) (`batch-requests.ts`). Results (inline responses or the responses
  * file) come back keyed by the same ids (`batch-results.ts`).
  * (https://ai.google.dev/gemini-api/docs/batch-api, https://ai.google.dev/api/batch-api)
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
-import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
+import type { BatchOutputLine } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
+import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
@@ -25,7 +28,11 @@ export interface GeminiBatchesOptions {
 
 const DISPLAY_NAME = 'portico-batch';
 
-export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: GeminiBatchesOptions): InlineBatchesCapability {
+/** A part's requests grow a little in translation: parts are cut at this share of the file limit. */
+const BYTE_MARGIN = 0.75;
+const INLINE = 'inline';
+
+export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: GeminiBatchesOptions): StagedBatchesCapability {
   const version = options.apiVersion;
   const encoder = new TextEncoder();
   const encode = async function* (chunks: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
@@ -50,38 +57,50 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
   const retrieve = (id: string, call?: CallOptions) => operationCall('GET', batchPath(id), 'batch retrieve', call);
 
   return {
-    kind: 'inline',
-    maxRequestsPerBatch: MAX_REQUESTS_PER_BATCH,
-    maxBytesPerBatch: MAX_BATCH_FILE_BYTES,
+    kind: 'staged',
 
-    async create(input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
-      // Gemini aims at 24 hours (and expires a batch after 48); OpenAI's only window is `24h`.
-      if (input.completionWindow !== '24h') {
-        throw new InvalidRequestError(`Gemini batches have a 24h target, not '${input.completionWindow}'.`, { param: 'completion_window' });
-      }
-      const staged = await stageBatchRequests({ endpoint: input.endpoint, lines: input.lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
-      const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
-      if (staged.mode === 'inline') {
-        const operation = await operationCall('POST', createPath, 'batch create', call, staged);
-        return { ...toProviderBatch(operation), warnings: staged.warnings };
-      }
-      const file = await uploadGeminiFile(endpoint, version, {
-        displayName: `${DISPLAY_NAME}-input`,
-        mimeType: 'application/jsonl',
-        bytes: staged.bytes,
-        chunks: () => encode(staged.chunks()),
-        signal: call?.signal,
-        requestId: call?.requestId,
-      });
+    async stage(lines: BatchLineSource, context: BatchStagingContext, call?: CallOptions): Promise<StagedBatchPart[]> {
+      checkCompletionWindow(context.completionWindow);
+      const ranges = await cutIntoParts(lines, { maxRequests: MAX_REQUESTS_PER_BATCH, maxBytes: MAX_BATCH_FILE_BYTES * BYTE_MARGIN });
+      const parts: StagedBatchPart[] = [];
       try {
-        const operation = await operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName: file.name } } }));
-        return { ...toProviderBatch(operation), warnings: staged.warnings };
+        for (const range of ranges) {
+          const staged = await stageBatchRequests({ endpoint: context.endpoint, lines: linesOfRange(lines, range), displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
+          if (staged.mode === 'inline') {
+            // Sent in the create request: `create` builds the same body again from the part's lines.
+            parts.push({ location: INLINE, ...range, warnings: staged.warnings });
+            continue;
+          }
+          const file = await uploadGeminiFile(endpoint, version, {
+            displayName: `${DISPLAY_NAME}-input`,
+            mimeType: 'application/jsonl',
+            bytes: staged.bytes,
+            chunks: () => encode(staged.chunks()),
+            signal: call?.signal,
+            requestId: call?.requestId,
+          });
+          parts.push({ location: file.name, ...range, warnings: staged.warnings });
+        }
       } catch (error) {
-        // Nothing half-made is left behind: the input file of a batch that was refused goes too.
-        await deleteGeminiFile(endpoint, version, file.name).catch(() => undefined);
+        // Nothing half-staged is left behind.
+        await Promise.allSettled(parts.map((part) => discardPart(part)));
         throw error;
       }
+      return parts;
     },
+
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+      checkCompletionWindow(input.completionWindow);
+      const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
+      if (part.location !== INLINE) {
+        return toProviderBatch(await operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName: part.location } } })));
+      }
+      const staged = await stageBatchRequests({ endpoint: input.endpoint, lines: input.lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
+      if (staged.mode !== 'inline') throw new Error('a Gemini batch part staged inline no longer fits inline');
+      return toProviderBatch(await operationCall('POST', createPath, 'batch create', call, staged));
+    },
+
+    discard: discardPart,
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
       return toProviderBatch(await retrieve(providerBatchId, call));
@@ -95,35 +114,45 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
       return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
-      const operation = await retrieve(providerBatchId, call);
-      const status = mapGeminiBatchState(operation.metadata?.state);
-      if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-        throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
-      }
-      const translation = { created: unixSecondsOf(operation.metadata?.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
-      const output = batchOutputOf(operation);
-      const answered = new Set<string>();
-      if (output?.inlinedResponses !== undefined) {
-        const requestKeys = (operation.metadata?.inputConfig?.requests?.requests ?? []).map((request) => request.metadata?.key);
-        for (const result of translateInlinedResponses(output.inlinedResponses.inlinedResponses ?? [], requestKeys, translation)) {
-          answered.add(result.customId);
-          yield result;
-        }
-      } else if (output?.responsesFile !== undefined) {
-        const file = await downloadGeminiFile(endpoint, version, output.responsesFile, { signal: call?.signal, requestId: call?.requestId });
-        for await (const result of parseResponsesFile(file.body, translation)) {
-          answered.add(result.customId);
-          yield result;
-        }
-      }
-      // A cancelled or expired batch answers for the requests it ran, if any; the others end
-      // cancelled / expired, one line each, as OpenAI's error file has them.
-      if (status !== 'cancelled' && status !== 'expired') return;
-      const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-      for await (const key of inputKeys(operation, call)) if (!answered.has(key)) yield { customId: key, outcome };
+    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
     },
   };
+
+  /** A part staged as a file goes when its batch will not be created; an inline part holds nothing. */
+  async function discardPart(part: StagedBatchPart): Promise<void> {
+    if (part.location !== INLINE) await deleteGeminiFile(endpoint, version, part.location);
+  }
+
+  /** The batch's results by outcome; every request of a cancelled or expired batch answered. */
+  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const operation = await retrieve(providerBatchId, call);
+    const status = mapGeminiBatchState(operation.metadata?.state);
+    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
+      throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
+    }
+    const translation = { created: unixSecondsOf(operation.metadata?.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
+    const output = batchOutputOf(operation);
+    const answered = new Set<string>();
+    if (output?.inlinedResponses !== undefined) {
+      const requestKeys = (operation.metadata?.inputConfig?.requests?.requests ?? []).map((request) => request.metadata?.key);
+      for (const result of translateInlinedResponses(output.inlinedResponses.inlinedResponses ?? [], requestKeys, translation)) {
+        answered.add(result.customId);
+        yield result;
+      }
+    } else if (output?.responsesFile !== undefined) {
+      const file = await downloadGeminiFile(endpoint, version, output.responsesFile, { signal: call?.signal, requestId: call?.requestId });
+      for await (const result of parseResponsesFile(file.body, translation)) {
+        answered.add(result.customId);
+        yield result;
+      }
+    }
+    // A cancelled or expired batch answers for the requests it ran, if any; the others end
+    // cancelled / expired, one line each, as OpenAI's error file has them.
+    if (status !== 'cancelled' && status !== 'expired') return;
+    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+    for await (const key of inputKeys(operation, call)) if (!answered.has(key)) yield { customId: key, outcome };
+  }
 
   /** The keys of the batch's requests, from its input (inline requests, or the input file). */
   async function* inputKeys(operation: GeminiBatchOperation, call: CallOptions | undefined): AsyncGenerator<string> {
@@ -141,4 +170,9 @@ function operationOf(body: unknown, deploymentId: string): GeminiBatchOperation 
     throw badUpstreamResponse('Gemini answered with something that is not a batch operation.', { deploymentId, isRetryable: false });
   }
   return body as unknown as GeminiBatchOperation;
+}
+
+function checkCompletionWindow(completionWindow: string): void {
+  // Gemini aims at 24 hours (and expires a batch after 48); OpenAI's only window is `24h`.
+  if (completionWindow !== '24h') throw new InvalidRequestError(`Gemini batches have a 24h target, not '${completionWindow}'.`, { param: 'completion_window' });
 }

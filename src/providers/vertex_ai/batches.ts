@@ -1,18 +1,23 @@
 /**
- * Vertex AI batch prediction jobs as Portico's `InlineBatchesCapability`: the lines arrive as
- * OpenAI `BatchRequestInput`s with Portico's surrogate `custom_id`s; this module stages them as a
- * JSONL object in the configured GCS bucket (`batch-input.ts`), creates the job
- * (`batchPredictionJobs.create`, input `gcsSource`, output `gcsDestination` next to it), and reads
- * the results from the job's output directory (`batch-output.ts`).
+ * Vertex AI batch prediction jobs as Portico's `StagedBatchesCapability`: the lines arrive as
+ * OpenAI `BatchRequestInput`s with Portico's surrogate `custom_id`s; `stage` cuts them into parts
+ * under a job's limits and uploads each as a JSONL object to the configured GCS bucket
+ * (`batch-input.ts`); `create` starts one job per part (`batchPredictionJobs.create`, input
+ * `gcsSource`, output `gcsDestination` next to it); results are read from the job's output
+ * directory (`batch-output.ts`).
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage,
  * https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.batchPredictionJobs)
  *
- * Objects are named `<prefix>portico-batches/<uuid>/input.jsonl` and `.../output/...`. An input
- * whose job was refused is deleted; the rest stay in the bucket for its lifecycle rules.
+ * Objects are named `<prefix>portico-batches/<batch id>-<part>-<random>/input.jsonl` and
+ * `.../output/...`. An input whose job was refused (or never created) is deleted (`discard`); the
+ * rest stay in the bucket for its lifecycle rules.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
-import type { BatchCreateInput, BatchLineSource, CallOptions, InlineBatchResult, InlineBatchesCapability, ProviderBatch } from '../../spec/provider.ts';
+import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
+import type { BatchOutputLine } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
+import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { unixSecondsOf } from '../gemini/batch-status.ts';
 import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
@@ -32,7 +37,10 @@ export interface VertexBatchesOptions {
   storage: VertexEndpoint;
 }
 
-export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBatchesOptions): InlineBatchesCapability {
+/** A part's JSONL grows a little in translation: parts are cut at this share of the input limit. */
+const BYTE_MARGIN = 0.75;
+
+export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBatchesOptions): StagedBatchesCapability {
   const jobsPath = `${options.locationPath}/batchPredictionJobs`;
   const jobPath = (id: string) => `${jobsPath}/${encodeURIComponent(id)}`;
 
@@ -42,34 +50,48 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
   }
   const retrieve = (id: string, call?: CallOptions) => jobCall('GET', jobPath(id), 'batch retrieve', call);
 
-  return {
-    kind: 'inline',
-    maxRequestsPerBatch: MAX_REQUESTS_PER_JOB,
-    maxBytesPerBatch: MAX_INPUT_BYTES,
+  async function discardPart(part: StagedBatchPart, call?: CallOptions): Promise<void> {
+    const staged = parseGcsUri(part.location);
+    if (staged !== null) await deleteObject(options.storage, staged.bucket, staged.name, { signal: call?.signal, requestId: call?.requestId });
+  }
 
-    async create(input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
-      if (input.completionWindow !== '24h') {
-        throw new InvalidRequestError(`Vertex AI batches run within a day or so; only '24h' is accepted, not '${input.completionWindow}'.`, { param: 'completion_window' });
+  return {
+    kind: 'staged',
+
+    async stage(lines: BatchLineSource, context: BatchStagingContext, call?: CallOptions): Promise<StagedBatchPart[]> {
+      checkCompletionWindow(context.completionWindow);
+      const ranges = await cutIntoParts(lines, { maxRequests: MAX_REQUESTS_PER_JOB, maxBytes: MAX_INPUT_BYTES * BYTE_MARGIN });
+      const parts: StagedBatchPart[] = [];
+      try {
+        for (const [index, range] of ranges.entries()) {
+          const staged = await stageBatchInput({ endpoint: context.endpoint, lines: linesOfRange(lines, range) });
+          const name = `${options.staging.prefix}portico-batches/${context.batchId}-${index}-${randomUUID().slice(0, 8)}/input.jsonl`;
+          await uploadObject(options.storage, { bucket: options.staging.bucket, name, contentType: 'application/jsonl', bytes: staged.bytes, chunks: staged.chunks, signal: call?.signal, requestId: call?.requestId });
+          parts.push({ location: gcsUri(options.staging.bucket, name), ...range, warnings: staged.warnings });
+        }
+      } catch (error) {
+        // Nothing half-staged is left behind.
+        await Promise.allSettled(parts.map((part) => discardPart(part)));
+        throw error;
       }
-      const staged = await stageBatchInput({ endpoint: input.endpoint, lines: input.lines });
-      const folder = `${options.staging.prefix}portico-batches/${randomUUID()}`;
-      const inputName = `${folder}/input.jsonl`;
-      await uploadObject(options.storage, { bucket: options.staging.bucket, name: inputName, contentType: 'application/jsonl', bytes: staged.bytes, chunks: staged.chunks, signal: call?.signal, requestId: call?.requestId });
+      return parts;
+    },
+
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+      checkCompletionWindow(input.completionWindow);
+      const staged = parseGcsUri(part.location);
+      if (staged === null) throw new Error(`Vertex AI batch part staged at '${part.location}', not a gs:// URI`);
+      const folder = staged.name.replace(/\/input\.jsonl$/, '');
       const job = {
         displayName: `portico-batch-${folder.slice(folder.lastIndexOf('/') + 1)}`,
         model: `publishers/google/models/${options.model}`,
-        inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [gcsUri(options.staging.bucket, inputName)] } },
-        outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: gcsUri(options.staging.bucket, `${folder}/output`) } },
+        inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [part.location] } },
+        outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: gcsUri(staged.bucket, `${folder}/output`) } },
       };
-      try {
-        const created = await jobCall('POST', jobsPath, 'batch create', call, JSON.stringify(job));
-        return { ...toProviderBatch(created), warnings: staged.warnings };
-      } catch (error) {
-        // Nothing half-made is left behind: the input of a job that was refused goes too.
-        await deleteObject(options.storage, options.staging.bucket, inputName).catch(() => undefined);
-        throw error;
-      }
+      return toProviderBatch(await jobCall('POST', jobsPath, 'batch create', call, JSON.stringify(job)));
     },
+
+    discard: discardPart,
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
       return toProviderBatch(await retrieve(providerBatchId, call));
@@ -83,38 +105,49 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
-      const job = await retrieve(providerBatchId, call);
-      const status = mapJobState(job.state);
-      if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-        throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
-      }
-      const translation = { created: unixSecondsOf(job.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
-      const objectOptions = { signal: call?.signal, requestId: call?.requestId };
-      const answered = new Set<string>();
-      const directory = outputDirectoryOf(job);
-      if (directory !== null) {
-        for await (const object of listObjects(options.storage, directory.bucket, directory.name === '' ? '' : `${directory.name.replace(/\/+$/, '')}/`, objectOptions)) {
-          if (!isResultFile(object.name)) continue;
-          const body = await downloadObject(options.storage, directory.bucket, object.name, objectOptions);
-          for await (const result of parseOutputFile(body, translation)) {
-            if (answered.has(result.customId)) continue;
-            answered.add(result.customId);
-            yield result;
-          }
-        }
-      }
-      // A cancelled or expired job answers for the requests it ran, if any; the others end
-      // cancelled / expired, one line each, as OpenAI's error file has them.
-      if (status !== 'cancelled' && status !== 'expired') return;
-      const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-      const inputUri = job.inputConfig?.gcsSource?.uris?.[0];
-      const source = inputUri === undefined ? null : parseGcsUri(inputUri);
-      if (source === null) return;
-      const body = await downloadObject(options.storage, source.bucket, source.name, objectOptions);
-      for await (const key of keysOfInputFile(body)) if (!answered.has(key)) yield { customId: key, outcome };
+    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
     },
   };
+
+  /** The job's results by outcome; every request of a cancelled or expired job answered. */
+  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const job = await retrieve(providerBatchId, call);
+    const status = mapJobState(job.state);
+    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
+      throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
+    }
+    const translation = { created: unixSecondsOf(job.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
+    const objectOptions = { signal: call?.signal, requestId: call?.requestId };
+    const answered = new Set<string>();
+    const directory = outputDirectoryOf(job);
+    if (directory !== null) {
+      for await (const object of listObjects(options.storage, directory.bucket, directory.name === '' ? '' : `${directory.name.replace(/\/+$/, '')}/`, objectOptions)) {
+        if (!isResultFile(object.name)) continue;
+        const body = await downloadObject(options.storage, directory.bucket, object.name, objectOptions);
+        for await (const result of parseOutputFile(body, translation)) {
+          if (answered.has(result.customId)) continue;
+          answered.add(result.customId);
+          yield result;
+        }
+      }
+    }
+    // A cancelled or expired job answers for the requests it ran, if any; the others end
+    // cancelled / expired, one line each, as OpenAI's error file has them.
+    if (status !== 'cancelled' && status !== 'expired') return;
+    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+    const inputUri = job.inputConfig?.gcsSource?.uris?.[0];
+    const source = inputUri === undefined ? null : parseGcsUri(inputUri);
+    if (source === null) return;
+    const body = await downloadObject(options.storage, source.bucket, source.name, objectOptions);
+    for await (const key of keysOfInputFile(body)) if (!answered.has(key)) yield { customId: key, outcome };
+  }
+}
+
+function checkCompletionWindow(completionWindow: string): void {
+  if (completionWindow !== '24h') {
+    throw new InvalidRequestError(`Vertex AI batches run within a day or so; only '24h' is accepted, not '${completionWindow}'.`, { param: 'completion_window' });
+  }
 }
 
 /** Where the job wrote its output: `outputInfo.gcsOutputDirectory` once it has one. */

@@ -220,7 +220,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(job.model, 'publishers/google/models/gemini-2.5-flash');
       const input = /^gs:\/\/([^/]+)\/(.+)$/.exec(job.inputConfig.gcsSource.uris[0])!;
       assert.equal(input[1], BUCKET);
-      assert.match(input[2], /^staging\/portico-batches\/[0-9a-f-]+\/input\.jsonl$/);
+      // Named after the gateway batch and its part: a staged object is traced to its batch.
+      assert.match(input[2], new RegExp(`^staging/portico-batches/${created.id}-0-[0-9a-f]{8}/input\\.jsonl$`));
       assert.match(job.outputConfig.gcsDestination.outputUriPrefix, new RegExp(`^gs://${BUCKET}/staging/portico-batches/`));
       const staged = sim.storage.get(BUCKET, input[2])!.bytes.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { request: { contents: unknown[]; labels: Record<string, string> } });
       assert.deepEqual(staged.map((line) => line.request.labels.portico_custom_id), ['r0', 'r1', 'r2']);

@@ -60,7 +60,7 @@ function stagingProvider(store: ReturnType<typeof blobStore>, lineEnds: number[]
   const capability: StagedBatchesCapability = {
     kind: 'staged',
     async stage(lines: BatchLineSource, context) {
-      assert.deepEqual(context, { batchId: 'batch_x', endpoint: '/v1/chat/completions' });
+      assert.deepEqual(context, { batchId: 'batch_x', endpoint: '/v1/chat/completions', completionWindow: '24h' });
       const parts: StagedBatchPart[] = [];
       let index = 0;
       for await (const line of lines()) {
@@ -125,6 +125,10 @@ describe('native staged executor', () => {
     const executor = new NativeStagedExecutor({ router, blobs: store, files: {} } as never);
     assert.equal(executor.handles({ batchMode: 'native' } as never, client), true);
     assert.equal(executor.handles({ batchMode: 'emulate' } as never, client), false);
+    // Under the provider's fewest requests per batch, the engine runs it instead.
+    const withMinimum = { ...client, batches: { ...client.batches!, minRequestsPerBatch: 100 } } as ProviderClient;
+    assert.equal(executor.handles({ batchMode: 'native' } as never, withMinimum, { lineCount: 99 }), false);
+    assert.equal(executor.handles({ batchMode: 'native' } as never, withMinimum, { lineCount: 100 }), true);
 
     const started = await executor.start(startInput(client));
     assert.equal(started.providerBatchId, 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,projects/p/batchPredictionJobs/1200');

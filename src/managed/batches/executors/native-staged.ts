@@ -54,7 +54,7 @@ export class NativeStagedExecutor implements BatchExecutor {
     const capability = stagedBatches(input.client);
     const blobKey = input.file.blobKey;
     const model = input.client.batchLineModel;
-    const parts = await capability.stage(() => this.#placedLines(blobKey, model, 0, Infinity), { batchId: input.batchId, endpoint: input.request.endpoint }, input.call);
+    const parts = await capability.stage(() => this.#placedLines(blobKey, model, 0, Infinity), { batchId: input.batchId, endpoint: input.request.endpoint, completionWindow: input.request.completionWindow }, input.call);
     checkParts(parts, input.deployment.id);
     const created: ProviderBatch[] = [];
     try {
@@ -159,7 +159,7 @@ function checkParts(parts: readonly StagedBatchPart[], deploymentId: string): vo
   if (parts.length === 0) throw new Error(`deployment ${deploymentId} staged no part`);
   parts.forEach((part, index) => {
     const expectedStart = index === 0 ? 0 : parts[index - 1]!.end;
-    if (part.start !== expectedStart || part.end <= part.start || part.location.includes(PART_SEPARATOR)) {
+    if (part.start !== expectedStart || part.end <= part.start) {
       throw new Error(`deployment ${deploymentId} staged part ${index} as lines ${part.start}-${part.end} at '${part.location}'; expected consecutive lines from ${expectedStart}`);
     }
   });
