@@ -224,6 +224,31 @@ describe('Bedrock simulator, driven by the AWS SDK for JavaScript v3', () => {
     assert.ok(listed.invocationJobSummaries?.some((job) => job.jobArn === jobArn));
   });
 
+  it('a Converse job (modelInvocationType Converse) takes Converse requests and writes Converse responses', async () => {
+    const records = Array.from({ length: 100 }, (_, i) => ({ recordId: `CNV${String(i).padStart(8, '0')}`, modelInput: { messages: [{ role: 'user', content: [{ text: `nova ${i}` }] }], inferenceConfig: { maxTokens: 20 } } }));
+    await s3.send(new PutObjectCommand({ Bucket: s3emu.bucket, Key: 'jobs/converse/input.jsonl', Body: records.map((r) => JSON.stringify(r)).join('\n') }));
+    const { jobArn } = await control.send(
+      new CreateModelInvocationJobCommand({
+        jobName: 'sdk-converse-job',
+        roleArn: BEDROCK_BATCH_ROLE,
+        modelId: NOVA,
+        modelInvocationType: 'Converse',
+        inputDataConfig: { s3InputDataConfig: { s3Uri: `s3://${s3emu.bucket}/jobs/converse/input.jsonl` } },
+        outputDataConfig: { s3OutputDataConfig: { s3Uri: `s3://${s3emu.bucket}/jobs/converse/output/` } },
+      }),
+    );
+    await sim.advanceBatches();
+    await sim.advanceBatches();
+    const done = await control.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn }));
+    assert.equal(done.status, 'Completed');
+    assert.equal(done.modelInvocationType, 'Converse');
+    const jobId = jobArn!.slice(jobArn!.lastIndexOf('/') + 1);
+    const out = await s3.send(new GetObjectCommand({ Bucket: s3emu.bucket, Key: `jobs/converse/output/${jobId}/input.jsonl.out` }));
+    const first = JSON.parse((await out.Body!.transformToString()).split('\n')[0]) as { modelOutput: { output: { message: { content: unknown } }; stopReason: string } };
+    assert.deepEqual(first.modelOutput.output.message.content, [{ text: 'nova 0' }]);
+    assert.equal(first.modelOutput.stopReason, 'end_turn');
+  });
+
   it('a job with fewer than 100 records fails; a stopped job ends Stopped; a job can expire', async () => {
     await s3.send(new PutObjectCommand({ Bucket: s3emu.bucket, Key: 'jobs/small/input.jsonl', Body: JSON.stringify({ recordId: 'A0000000001', modelInput: { anthropic_version: 'bedrock-2023-05-31', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] } }) }));
     const job = (name: string) =>

@@ -1,7 +1,8 @@
 /**
  * OpenAI batch input lines -> the JSONL input of a Bedrock model invocation job: one
  * `{"recordId", "modelInput"}` per line, `modelInput` the model's native InvokeModel body
- * (Claude: `claude-body.ts`) (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-data.html,
+ * (Claude: `claude-body.ts`) or, for the other chat models, a Converse request (a job of
+ * `modelInvocationType: Converse`) (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-data.html,
  * `docs/specs/bedrock.md` §Batch inference). Lines are streamed, never held: once to check and
  * count them all, then per part once to size it and gather its warnings and once to upload it.
  *
@@ -12,6 +13,7 @@ import { GatewayError, InvalidRequestError, PayloadTooLargeError } from '../../s
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
 import type { BatchLineSource, TranslationWarning } from '../../spec/provider.ts';
 import { claudeInvokeBody } from './claude-body.ts';
+import { translateConverseRequest } from './converse-request.ts';
 
 /** Bedrock's default quotas: records per job (https://docs.aws.amazon.com/general/latest/gr/bedrock.html#limits_bedrock). */
 export const MIN_RECORDS_PER_JOB = 100;
@@ -35,6 +37,11 @@ export function customIdOfRecord(recordId: string): string {
 }
 
 export interface RecordTranslation {
+  /**
+   * `invoke`: the model's native InvokeModel body (Claude's Anthropic Messages body, `claude-body.ts`);
+   * `converse`: a Converse request (`converse-request.ts`), for a job of `modelInvocationType: Converse`.
+   */
+  format: 'invoke' | 'converse';
   defaultMaxTokens?: number;
   modifyParams: boolean;
 }
@@ -119,9 +126,13 @@ async function* linesOf(lines: BatchLineSource, range: { start: number; end: num
 }
 
 function jsonlRecord(line: BatchInputLine, lineNumber: number, translation: RecordTranslation): { text: string; warnings: TranslationWarning[] } {
-  let translated;
+  let translated: { modelInput: unknown; warnings: TranslationWarning[] };
   try {
-    translated = claudeInvokeBody(line.body, translation);
+    if (translation.format === 'invoke') translated = claudeInvokeBody(line.body, translation);
+    else {
+      const { request, warnings } = translateConverseRequest(line.body, { defaultMaxTokens: translation.defaultMaxTokens });
+      translated = { modelInput: request, warnings };
+    }
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     throw new InvalidRequestError(`Line ${lineNumber}: ${error.message}`, { param: error.param === null ? 'body' : `body.${error.param}`, code: error.code });

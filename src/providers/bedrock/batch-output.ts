@@ -3,7 +3,8 @@
  * keyed by Portico's surrogate ids (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-results.html,
  * `docs/specs/bedrock.md` §Batch inference). Each line is `{recordId, modelInput, modelOutput}`,
  * or `{recordId, modelInput, error: {errorCode, errorMessage}}` for a record that failed;
- * Claude's `modelOutput` is an Anthropic message.
+ * `modelOutput` is a Converse response in a Converse job, Claude's Anthropic message in an
+ * InvokeModel job.
  */
 import type { UpstreamError } from '../../spec/errors.ts';
 import type { InlineBatchResult } from '../../spec/provider.ts';
@@ -12,6 +13,7 @@ import type { AnthropicMessage } from '../anthropic/wire-types.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { sseLines } from '../http/sse.ts';
 import { customIdOfRecord } from './batch-input.ts';
+import { isConverseResponse, translateConverseResponse } from './converse-response.ts';
 import { awsErrorToUpstreamError, errorTypeOfStatus, isRecord } from './errors.ts';
 
 export interface OutputTranslation {
@@ -26,8 +28,11 @@ export function translateOutputLine(line: Record<string, unknown>, options: Outp
   const customId = customIdOfRecord(line.recordId);
   const requestId = `${options.jobId}-${line.recordId}`;
   if (isRecord(line.modelOutput) && line.error === undefined) {
-    const message = line.modelOutput as unknown as AnthropicMessage;
-    return { customId, outcome: { type: 'succeeded', statusCode: 200, requestId, body: translateMessageToChatCompletion(message, { created: options.created, fallbackModel: options.model }) } };
+    // A Converse job answers Converse responses; an InvokeModel job for Claude, Anthropic messages.
+    const body = isConverseResponse(line.modelOutput)
+      ? translateConverseResponse(line.modelOutput, { id: `chatcmpl-${requestId}`, created: options.created, model: options.model })
+      : translateMessageToChatCompletion(line.modelOutput as unknown as AnthropicMessage, { created: options.created, fallbackModel: options.model });
+    return { customId, outcome: { type: 'succeeded', statusCode: 200, requestId, body } };
   }
   const error = isRecord(line.error) ? line.error : {};
   const status = typeof error.errorCode === 'number' && error.errorCode >= 400 ? error.errorCode : 500;

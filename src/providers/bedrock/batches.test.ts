@@ -30,15 +30,29 @@ describe('Bedrock batch jobs', () => {
 
   it('the staged JSONL holds {recordId, modelInput} with Claude\'s native body; warnings are counted by lines', async () => {
     const source = lines(MIN_RECORDS_PER_JOB, (i) => ({ model: 'm', messages: [{ role: 'user', content: `q${i}` }], max_tokens: 5, user: 'u', seed: 1 }));
-    assert.deepEqual(await checkBatchInput({ endpoint: '/v1/chat/completions', lines: source }, { modifyParams: false }), { records: MIN_RECORDS_PER_JOB });
-    const part = await partInput(source, { start: 0, end: MIN_RECORDS_PER_JOB }, { modifyParams: false });
+    assert.deepEqual(await checkBatchInput({ endpoint: '/v1/chat/completions', lines: source }, { format: 'invoke', modifyParams: false }), { records: MIN_RECORDS_PER_JOB });
+    const part = await partInput(source, { start: 0, end: MIN_RECORDS_PER_JOB }, { format: 'invoke', modifyParams: false });
     const jsonl = (await text(part.chunks())).trim().split('\n').map((line) => JSON.parse(line));
     assert.equal(jsonl.length, MIN_RECORDS_PER_JOB);
     assert.equal(part.bytes, Buffer.byteLength(jsonl.map((line) => `${JSON.stringify(line)}\n`).join('')));
     assert.deepEqual(jsonl[3], { recordId: 'r0000000003', modelInput: { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: [{ type: 'text', text: 'q3' }] }], max_tokens: 5 } });
     assert.deepEqual(part.warnings.map((w) => [w.param, /\(100 lines\)$/.test(w.message)]).sort(), [['seed', true], ['user', true]]);
-    const middle = await partInput(source, { start: 10, end: 20 }, { modifyParams: false });
+    const middle = await partInput(source, { start: 10, end: 20 }, { format: 'invoke', modifyParams: false });
     assert.deepEqual((await text(middle.chunks())).trim().split('\n').map((line) => JSON.parse(line).recordId), Array.from({ length: 10 }, (_, i) => recordIdOf(`r${10 + i}`)));
+  });
+
+  it('a Converse job\'s records hold Converse requests, and its output lines Converse responses', async () => {
+    const source = lines(MIN_RECORDS_PER_JOB, (i) => ({ model: 'm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: `q${i}` }], max_tokens: 5 }));
+    const part = await partInput(source, { start: 0, end: 2 }, { format: 'converse', modifyParams: false });
+    const jsonl = (await text(part.chunks())).trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(jsonl[1], { recordId: 'r0000000001', modelInput: { messages: [{ role: 'user', content: [{ text: 'q1' }] }], system: [{ text: 'Be brief.' }], inferenceConfig: { maxTokens: 5 } } });
+    const results = [];
+    const out = { recordId: 'r0000000001', modelInput: jsonl[1].modelInput, modelOutput: { output: { message: { role: 'assistant', content: [{ text: 'q1' }] } }, stopReason: 'max_tokens', usage: { inputTokens: 4, outputTokens: 1, totalTokens: 5 } } };
+    for await (const result of parseOutputFile(bytes(JSON.stringify(out)), { created: 7, model: 'amazon.nova-pro-v1:0', jobId: 'job1' })) results.push(result);
+    const body = (results[0].outcome as { body: { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { total_tokens: number } } }).body;
+    assert.equal(body.choices[0].message.content, 'q1');
+    assert.equal(body.choices[0].finish_reason, 'length');
+    assert.equal(body.usage.total_tokens, 5);
   });
 
   it('jobs are cut evenly under 50,000 records, so that none falls under the minimum of 100', () => {
@@ -52,9 +66,9 @@ describe('Bedrock batch jobs', () => {
   });
 
   it('below 100 records, another endpoint, or a line with another url are refused', async () => {
-    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(99) }, { modifyParams: false }), /at least 100 records/);
-    await assert.rejects(checkBatchInput({ endpoint: '/v1/embeddings', lines: lines(100) }, { modifyParams: false }), /only \/v1\/chat\/completions/);
-    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(100, (i) => ({ messages: [{ role: 'user', content: 'x' }], n: i === 50 ? 2 : 1 })) }, { modifyParams: false }), /^InvalidRequestError: Line 51: /);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(99) }, { format: 'invoke', modifyParams: false }), /at least 100 records/);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/embeddings', lines: lines(100) }, { format: 'invoke', modifyParams: false }), /only \/v1\/chat\/completions/);
+    await assert.rejects(checkBatchInput({ endpoint: '/v1/chat/completions', lines: lines(100, (i) => ({ messages: [{ role: 'user', content: 'x' }], n: i === 50 ? 2 : 1 })) }, { format: 'invoke', modifyParams: false }), /^InvalidRequestError: Line 51: /);
   });
 
   it('job statuses map to OpenAI batch states', () => {

@@ -9,8 +9,9 @@
  *
  * Objects are `<prefix>portico-batches/<batch id>/part-<first line>.jsonl`, each job's output under
  * `.../part-<first line>-output/`. Jobs need at least `MIN_RECORDS_PER_JOB` records
- * (`minRequestsPerBatch`: smaller batches run on Portico's engine). Only Claude models batch
- * natively here (their InvokeModel body is Anthropic's).
+ * (`minRequestsPerBatch`: smaller batches run on Portico's engine). Claude's records are its
+ * native InvokeModel body (Anthropic's); every other chat model's a Converse request, in a job of
+ * `modelInvocationType: Converse`.
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
@@ -34,6 +35,8 @@ export interface BedrockBatchesOptions {
   credentials: AwsCredentialCache;
   defaultMaxTokens?: number;
   modifyParams: boolean;
+  /** `invoke`: Claude's native body in an InvokeModel job; `converse`: a Converse job (every other chat model). */
+  format: 'invoke' | 'converse';
 }
 
 /** OpenAI's windows Bedrock can honour: a job's `timeoutDurationInHours` is 24 to 168. */
@@ -43,7 +46,7 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
   const control: BedrockEndpoint = { ...options.runtime, origin: options.settings.controlEndpoint, upstreamName: 'Amazon Bedrock' };
   const staging = createObjectStaging(options.batch, options.credentials, options.runtime.deploymentId);
   const modelId = options.modelId;
-  const translation = { defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams };
+  const translation = { format: options.format, defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams };
   const jobPath = (id: string) => `/model-invocation-job/${encodeURIComponent(id)}`;
 
   async function retrieveJob(id: string, call?: CallOptions): Promise<ModelInvocationJob> {
@@ -126,6 +129,7 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
         modelId,
         clientRequestToken: name.replace(/-/g, '').slice(0, 256),
         timeoutDurationInHours: hours,
+        modelInvocationType: options.format === 'converse' ? 'Converse' : 'InvokeModel',
         inputDataConfig: { s3InputDataConfig: { s3Uri: part.location, s3InputFormat: 'JSONL' } },
         outputDataConfig: {
           s3OutputDataConfig: {

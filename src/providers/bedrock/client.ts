@@ -104,8 +104,11 @@ export function createBedrockClient(deployment: Deployment, settings: BedrockSet
     };
   }
 
-  // Only Claude's native body is translated for jobs; other models' batches run on Portico's engine.
-  const batches = settings.batch === undefined || !isClaudeModel(modelId) ? undefined : createBedrockBatches({ settings, modelId, batch: settings.batch, runtime, credentials, defaultMaxTokens, modifyParams: deployment.modifyParams ?? false });
+  // Chat models batch natively (Claude with its InvokeModel body, the others as Converse jobs); embedding models on the engine.
+  const batches =
+    settings.batch === undefined || family !== undefined
+      ? undefined
+      : createBedrockBatches({ settings, modelId, batch: settings.batch, runtime, credentials, defaultMaxTokens, modifyParams: deployment.modifyParams ?? false, format: isClaudeModel(modelId) ? 'invoke' : 'converse' });
   return {
     deployment,
     batchLineModel: modelId,

@@ -52,6 +52,11 @@ ${endpoints}
 ${endpoints}
       aws_access_key_id: os.environ/BEDROCK_E2E_KEY
       aws_secret_access_key: os.environ/BEDROCK_E2E_SECRET
+      s3_bucket_name: ${s3.bucket}
+      s3_endpoint_url: ${s3.endpoint}
+      s3_access_key_id: os.environ/BEDROCK_E2E_S3_KEY
+      s3_secret_access_key: os.environ/BEDROCK_E2E_S3_SECRET
+      aws_batch_role_arn: ${BEDROCK_BATCH_ROLE}
   - model_name: bedrock-titan
     litellm_params:
       model: bedrock/amazon.titan-embed-text-v2:0
@@ -284,6 +289,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
       const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
       assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+    });
+
+    test('a Nova batch runs as a Converse job: Converse requests staged, Converse responses mapped back', async () => {
+      const file = await uploadBatchFile(client, chatLines('bedrock-nova', { count: NATIVE_LINES, text: (i) => (i === 3 ? 'FAIL:429' : `nova ${i}`) }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const job = lastJob(sim).resource as { modelId: string; modelInvocationType: string; inputDataConfig: { s3InputDataConfig: { s3Uri: string } } };
+      assert.equal(job.modelId, 'amazon.nova-pro-v1:0');
+      assert.equal(job.modelInvocationType, 'Converse');
+      const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(job.inputDataConfig.s3InputDataConfig.s3Uri)!;
+      assert.equal(input[2], `portico-batches/${created.id}/part-0.jsonl`);
+      const first = JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: input[1], Key: input[2] }))).Body!.transformToString()).split('\n')[0]) as { modelInput: unknown };
+      assert.deepEqual(first.modelInput, { messages: [{ role: 'user', content: [{ text: 'nova 0' }] }], inferenceConfig: { maxTokens: 20 } });
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: NATIVE_LINES, completed: NATIVE_LINES - 1, failed: 1 });
+      const { output, errors } = await resultLines(client, done);
+      const answer = output.find((l) => l.custom_id === 'request-5')!.response as { body: { choices: Array<{ message: { content: string } }> } };
+      assert.equal(answer.body.choices[0].message.content, 'nova 5');
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.response as { status_code: number }).status_code]), [['request-3', 429]]);
     });
 
     test('a batch below Bedrock\'s 100-record minimum runs on Portico\'s engine, with a warning in its metadata', async () => {

@@ -7,7 +7,9 @@
  * Jobs read and write REAL S3 objects through `@aws-sdk/client-s3` (the tests give an s3rver
  * emulator): the input `{recordId, modelInput}` JSONL at `inputDataConfig.s3InputDataConfig.s3Uri`,
  * the output `<outputUri>/<jobId>/<input name>.out` (`{recordId, modelInput, modelOutput}` or
- * `{..., error: {errorCode, errorMessage}}` per record) and `manifest.json.out`.
+ * `{..., error: {errorCode, errorMessage}}` per record) and `manifest.json.out`. A job of
+ * `modelInvocationType: Converse` takes Converse requests as `modelInput` and answers Converse
+ * responses; an InvokeModel job (the default) the model's native bodies.
  *
  * A job ENDS ON THE SECOND `advance()`: Submitted -> InProgress (the input is read and checked:
  * a missing object or fewer than 100 records fails it) -> Completed (PartiallyCompleted when a
@@ -19,9 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { MessageContext } from '../anthropic/messages.ts';
 import type { SimReply, SimRequest, SimRoute } from '../common/simulator-server.ts';
-import { isRecord } from './converse.ts';
+import { converse, isRecord, validateConverse, type ConverseContext } from './converse.ts';
 import { awsError, ERROR_STATUS } from './errors.ts';
-import { invokeModel } from './invoke.ts';
+import { invokeModel, type InvokeOutcome } from './invoke.ts';
 
 type Json = Record<string, unknown>;
 
@@ -46,6 +48,7 @@ export class ModelInvocationJobs {
   readonly jobs = new Map<string, SimulatedJob>();
   readonly #s3: S3Client | undefined;
   readonly #claude: MessageContext;
+  readonly #converseCtx: ConverseContext = { promptCache: new Set() };
   readonly #region: string;
   readonly #account: string;
   /** Records of jobs that did not end yet, read when they started. */
@@ -97,6 +100,8 @@ export class ModelInvocationJobs {
     const output = isRecord(body.outputDataConfig) && isRecord(body.outputDataConfig.s3OutputDataConfig) ? body.outputDataConfig.s3OutputDataConfig : undefined;
     if (typeof input?.s3Uri !== 'string' || !input.s3Uri.startsWith('s3://')) return awsError('ValidationException', 'inputDataConfig.s3InputDataConfig.s3Uri must be an S3 URI.');
     if (typeof output?.s3Uri !== 'string' || !output.s3Uri.startsWith('s3://')) return awsError('ValidationException', 'outputDataConfig.s3OutputDataConfig.s3Uri must be an S3 URI.');
+    const invocationType = body.modelInvocationType ?? 'InvokeModel';
+    if (invocationType !== 'InvokeModel' && invocationType !== 'Converse') return awsError('ValidationException', "Value at 'modelInvocationType' failed to satisfy constraint: Member must satisfy enum value set: [InvokeModel, Converse]");
     const hours = body.timeoutDurationInHours ?? 168;
     if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 24 || hours > 168) return awsError('ValidationException', "Value at 'timeoutDurationInHours' failed to satisfy constraint: Member must have value between 24 and 168");
     if (typeof body.clientRequestToken === 'string') {
@@ -118,6 +123,7 @@ export class ModelInvocationJobs {
       inputDataConfig: { s3InputDataConfig: { s3InputFormat: input.s3InputFormat ?? 'JSONL', s3Uri: input.s3Uri } },
       outputDataConfig: { s3OutputDataConfig: { s3Uri: output.s3Uri, ...(typeof output.s3EncryptionKeyId === 'string' && { s3EncryptionKeyId: output.s3EncryptionKeyId }) } },
       timeoutDurationInHours: hours,
+      modelInvocationType: invocationType,
       jobExpirationTime: new Date(now.getTime() + hours * 3_600_000).toISOString(),
     };
     this.jobs.set(id, { id, resource });
@@ -194,7 +200,7 @@ export class ModelInvocationJobs {
     let inputTokens = 0;
     let outputTokens = 0;
     for (const record of records) {
-      const outcome = invokeModel(modelId, record.modelInput as Json, this.#claude);
+      const outcome = job.resource.modelInvocationType === 'Converse' ? this.#converse(modelId, record.modelInput as Json) : invokeModel(modelId, record.modelInput as Json, this.#claude);
       if ('failure' in outcome) {
         lines.push(JSON.stringify({ ...record, error: { errorCode: outcome.failure.status ?? ERROR_STATUS[outcome.failure.type] ?? 400, errorMessage: outcome.failure.message } }));
       } else {
@@ -215,6 +221,16 @@ export class ModelInvocationJobs {
     );
     Object.assign(job.resource, { processedRecordCount: records.length, successRecordCount: succeeded, errorRecordCount: failed });
     this.#end(job, failed > 0 ? 'PartiallyCompleted' : 'Completed');
+  }
+
+  /** A record of a Converse job: a Converse request, answered as the runtime answers it. */
+  #converse(modelId: string, request: Json): InvokeOutcome {
+    const invalid = validateConverse(modelId, request);
+    if (invalid) return { failure: invalid };
+    const outcome = converse(modelId, request, this.#converseCtx);
+    if ('failure' in outcome) return { failure: outcome.failure };
+    const usage = outcome.response.usage as Json;
+    return { body: outcome.response, inputTokens: Number(usage.inputTokens ?? 0), outputTokens: Number(usage.outputTokens ?? 0) };
   }
 
   #end(job: SimulatedJob, status: string, message?: string): void {
