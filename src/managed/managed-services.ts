@@ -20,7 +20,6 @@ import type { BatchExecutor } from './batches/batch-executor.ts';
 import { BatchService } from './batches/batch-service.ts';
 import { BatchSynchronizer } from './batches/batch-sync.ts';
 import { NativeFileExecutor } from './batches/executors/native-file.ts';
-import { NativeInlineExecutor } from './batches/executors/native-inline.ts';
 import { NativeStagedExecutor } from './batches/executors/native-staged.ts';
 import type { FileDeletionDeps } from './files/file-deletion.ts';
 import { FileService } from './files/file-service.ts';
@@ -106,7 +105,6 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const executors: BatchExecutor[] = [
     new NativeFileExecutor({ router, files: fileStore, blobs, deletion }),
-    new NativeInlineExecutor({ router, blobs, files: fileStore }),
     new NativeStagedExecutor({ router, blobs, files: fileStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];

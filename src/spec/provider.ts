@@ -232,7 +232,10 @@ export interface FileBatchesCapability {
   list(page: { after?: string; limit: number }, options?: CallOptions): Promise<ProviderBatchPage>;
 }
 
-/** One result of an inline batch, keyed by the `custom_id` Portico sent. */
+/**
+ * One request's result as a provider's batch reports it, keyed by the `custom_id` Portico sent;
+ * `spec/batch-result-lines.ts` turns it into the OpenAI output line `StagedBatchesCapability.results` answers.
+ */
 export interface InlineBatchResult {
   customId: string;
   /** `succeeded` carries an OpenAI-shaped response body (e.g. a chat.completion). */
@@ -244,28 +247,11 @@ export interface InlineBatchResult {
 }
 
 /**
- * The request lines of one inline batch, read afresh on every call: a provider streams them
- * (once to size the request, once to send it, again if the call is retried) and never holds a
- * whole batch in memory.
+ * A batch's request lines (or one part's), read afresh on every call: a provider streams them
+ * (once to size a part, once to send it, again if the call is retried) and never holds a whole
+ * batch in memory.
  */
 export type BatchLineSource = () => AsyncIterable<BatchInputLine> | Iterable<BatchInputLine>;
-
-/**
- * Batches on providers whose batch API takes the requests inline, the executor cutting them into
- * parts under `maxRequestsPerBatch` / `maxBytesPerBatch`. Lines are already in OpenAI's
- * `BatchRequestInput` shape; the provider translates them. New providers use
- * `StagedBatchesCapability`, where the provider stages and cuts the lines itself.
- */
-export interface InlineBatchesCapability {
-  readonly kind: 'inline';
-  readonly maxRequestsPerBatch: number;
-  readonly maxBytesPerBatch: number;
-  /** `custom_id`s are already safe surrogates chosen by Portico. */
-  create(input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;
-  retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
-  cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
-  results(providerBatchId: string, options?: CallOptions): AsyncIterable<InlineBatchResult>;
-}
 
 /**
  * One part of a staged batch: a run of consecutive lines of the batch, staged where the
@@ -337,7 +323,7 @@ export interface StagedBatchesCapability {
   discard?(part: StagedBatchPart, options?: CallOptions): Promise<void>;
 }
 
-export type NativeBatchesCapability = FileBatchesCapability | InlineBatchesCapability | StagedBatchesCapability;
+export type NativeBatchesCapability = FileBatchesCapability | StagedBatchesCapability;
 
 /** A client bound to one deployment. Optional members are capabilities a provider may lack. */
 export interface ProviderClient {

@@ -16,7 +16,10 @@ import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSecond
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
 import type { WrittenAlongside } from './written-alongside.ts';
 
-/** How a batch runs: a provider's file-based batch API, its inline batch API, a batch the provider staged, or our engine. */
+/**
+ * How a batch runs: a provider's file-based batch API, a batch the provider staged, or our
+ * engine. `native_inline` is what staged batches were stored as before issue 11 (still read).
+ */
 export type BatchExecution = 'native_file' | 'native_inline' | 'native_staged' | 'emulated';
 
 export interface BatchRecord {

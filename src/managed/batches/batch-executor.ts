@@ -42,6 +42,12 @@ export interface BatchResults {
 
 export interface BatchExecutor {
   readonly execution: BatchExecution;
+  /**
+   * Executions of batches stored under an older name that this executor follows to their end
+   * (`native_inline`: Anthropic's, Gemini's and Vertex AI's batches before they moved to staged
+   * batches, with the same provider ids and surrogates).
+   */
+  readonly formerExecutions?: readonly BatchExecution[];
   /** Whether this executor can run batches on the deployment (of `size`, when known). */
   handles(deployment: Deployment, client: ProviderClient, size?: BatchSize): boolean;
   /**

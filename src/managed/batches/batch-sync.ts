@@ -69,7 +69,7 @@ export class BatchSynchronizer {
   }
 
   executorFor(batch: Pick<BatchRecord, 'execution'>): BatchExecutor {
-    const executor = this.#deps.executors.find((e) => e.execution === batch.execution);
+    const executor = this.#deps.executors.find((e) => e.execution === batch.execution) ?? this.#deps.executors.find((e) => e.formerExecutions?.includes(batch.execution));
     if (!executor) throw new Error(`no executor for batch execution '${batch.execution}'`);
     return executor;
   }

@@ -1,5 +1,5 @@
 /**
- * What the translation of a native-inline (Anthropic) batch's lines dropped or clamped is kept
+ * What the translation of a native staged (Anthropic) batch's lines dropped or clamped is kept
  * where the client reads the batch: one metadata pair, `portico_translation_warnings`, each
  * warning once with the number of lines it concerned; never in place of the client's own pairs.
  */

@@ -11,6 +11,7 @@ import { inProgressProviderBatch } from '../../../../test/helpers/provider-batch
 import { InvalidRequestError } from '../../../spec/errors.ts';
 import type { BatchInputLine, BatchOutputLine } from '../../../spec/openai-objects.ts';
 import type { BatchLineSource, ProviderBatch, ProviderClient, StagedBatchPart, StagedBatchesCapability } from '../../../spec/provider.ts';
+import { BatchSynchronizer } from '../batch-sync.ts';
 import { NativeStagedExecutor } from './native-staged.ts';
 
 const LINES = 1500;
@@ -173,5 +174,13 @@ describe('native staged executor', () => {
     }
     assert.deepEqual(errors.map((line) => line.custom_id).sort(), Array.from({ length: Math.ceil(LINES / 7) }, (_, k) => `client-${k * 7}`).sort());
     assert.equal(errors[0]!.response!.status_code, 429);
+  });
+
+  it('batches stored as native_inline before their providers moved to staged batches are followed by this executor', () => {
+    const staged = new NativeStagedExecutor({} as never);
+    const sync = new BatchSynchronizer({ executors: [staged] } as never);
+    assert.equal(sync.executorFor({ execution: 'native_inline' }), staged);
+    assert.equal(sync.executorFor({ execution: 'native_staged' }), staged);
+    assert.throws(() => sync.executorFor({ execution: 'native_file' }), /no executor/);
   });
 });

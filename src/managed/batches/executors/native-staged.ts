@@ -36,6 +36,8 @@ const PART_SEPARATOR = ',';
 
 export class NativeStagedExecutor implements BatchExecutor {
   readonly execution = 'native_staged' as const;
+  // Batches started inline before their providers moved here: same provider ids, same surrogates.
+  readonly formerExecutions = ['native_inline'] as const;
   readonly #deps: StagedExecutorDeps;
 
   constructor(deps: StagedExecutorDeps) {
