@@ -178,12 +178,14 @@ const BEDROCK_MODELS: Readonly<Record<string, CatalogueEntry>> = {
   'cohere.embed-multilingual-v3': bedrock('embedding', 1e-7, 0, 512),
 };
 
-/** `bedrock/<id>`, and for chat models also `bedrock/converse/<id>`: LiteLLM's name for the same model through Converse. */
+/** `bedrock/<id>`, and for chat models also `bedrock/converse/<id>` and `bedrock/invoke/<id>`: LiteLLM's names for the same model through either API. */
 function bedrockEntries(models: Readonly<Record<string, CatalogueEntry>>): Record<string, CatalogueEntry> {
   const keyed: Record<string, CatalogueEntry> = {};
   for (const [id, entry] of Object.entries(models)) {
     keyed[`bedrock/${id}`] = entry;
-    if (entry.mode === 'chat') keyed[`bedrock/converse/${id}`] = entry;
+    if (entry.mode !== 'chat') continue;
+    keyed[`bedrock/converse/${id}`] = entry;
+    keyed[`bedrock/invoke/${id}`] = entry;
   }
   return keyed;
 }

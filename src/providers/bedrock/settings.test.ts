@@ -65,8 +65,9 @@ describe('bedrock settings (LiteLLM names)', () => {
     assert.match(problemsOf({ aws_bedrock_runtime_endpoint: 'ftp://x' }).join('\n'), /aws_bedrock_runtime_endpoint: must be an http\(s\) URL/);
   });
 
-  it('bedrock/converse/<id> names the same model as bedrock/<id>', () => {
+  it('bedrock/converse/<id> and bedrock/invoke/<id> name the same model as bedrock/<id>', () => {
     assert.equal(modelIdOf('converse/us.anthropic.claude-3-5-sonnet-20241022-v2:0'), 'us.anthropic.claude-3-5-sonnet-20241022-v2:0');
+    assert.equal(modelIdOf('invoke/anthropic.claude-3-haiku-20240307-v1:0'), 'anthropic.claude-3-haiku-20240307-v1:0');
     assert.equal(modelIdOf('amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
   });
 });

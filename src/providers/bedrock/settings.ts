@@ -16,8 +16,8 @@
  *   optionally `s3_region_name`, `s3_access_key_id`, `s3_secret_access_key`, `s3_endpoint_url`
  *   (path-style requests, for MinIO or an emulator), `s3_encryption_key_id` (KMS key of the output).
  *
- * The model: `bedrock/<modelId>` or `bedrock/converse/<modelId>` (both served by the Converse
- * API); a cross-region inference profile id (`us.anthropic.claude-...`) or an ARN is a model id too.
+ * The model: `bedrock/<modelId>`, `bedrock/converse/<modelId>` or `bedrock/invoke/<modelId>` (all
+ * served by the Converse API); a cross-region inference profile id (`us.anthropic.claude-...`) or an ARN is a model id too.
  * `max_tokens` is the default for requests that set none. Parsed once at start (`Provider.settings`),
  * problems reported by key.
  */
@@ -140,9 +140,12 @@ export function bedrockDeploymentProblems(upstreamModel: string): string[] {
   return modelIdOf(upstreamModel) === '' ? ['model: a bedrock deployment names its model id (bedrock/<modelId>)'] : [];
 }
 
-/** `converse/<id>` names the API LiteLLM should use; Portico always uses Converse for chat. */
+/**
+ * `converse/<id>` and `invoke/<id>` name the API LiteLLM should use; Portico serves chat through
+ * Converse either way (one translation for every model; the answers are the same).
+ */
 export function modelIdOf(upstreamModel: string): string {
-  return upstreamModel.replace(/^converse\//, '');
+  return upstreamModel.replace(/^(converse|invoke)\//, '');
 }
 
 function batchSettingsOf(settings: BedrockSettingsInput, regionName: string): BedrockBatchSettings | undefined {
