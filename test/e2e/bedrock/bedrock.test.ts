@@ -57,6 +57,13 @@ ${endpoints}
       s3_access_key_id: os.environ/BEDROCK_E2E_S3_KEY
       s3_secret_access_key: os.environ/BEDROCK_E2E_S3_SECRET
       aws_batch_role_arn: ${BEDROCK_BATCH_ROLE}
+  - model_name: bedrock-session
+    litellm_params:
+      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
+${endpoints}
+      aws_access_key_id: os.environ/BEDROCK_E2E_SESSION_KEY
+      aws_secret_access_key: os.environ/BEDROCK_E2E_SESSION_SECRET
+      aws_session_token: os.environ/BEDROCK_E2E_SESSION_TOKEN
   - model_name: bedrock-titan
     litellm_params:
       model: bedrock/amazon.titan-embed-text-v2:0
@@ -121,10 +128,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       process.env.AWS_ACCESS_KEY_ID = base.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = base.secretAccessKey;
       delete process.env.AWS_SESSION_TOKEN;
+      const session = sim.iam.createSession(3600);
       const env = {
         ...process.env,
         BEDROCK_E2E_KEY: sim.accessKey.accessKeyId,
         BEDROCK_E2E_SECRET: sim.accessKey.secretAccessKey,
+        BEDROCK_E2E_SESSION_KEY: session.accessKeyId,
+        BEDROCK_E2E_SESSION_SECRET: session.secretAccessKey,
+        BEDROCK_E2E_SESSION_TOKEN: session.sessionToken,
         BEDROCK_E2E_S3_KEY: s3emu.accessKeyId,
         BEDROCK_E2E_S3_SECRET: s3emu.secretAccessKey,
       };
@@ -213,6 +224,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(name, 'get_weather');
       assert.deepEqual(JSON.parse(args), { city: 'use tool now' });
       assert.equal(finish, 'tool_calls');
+    });
+
+    test('static session credentials (aws_session_token) sign with x-amz-security-token; an image goes as bytes', async () => {
+      const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+      const completion = await client.chat.completions.create({
+        model: 'bedrock-session',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'describe this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+      });
+      assert.equal(completion.choices[0].message.content, 'describe this');
+      const sent = sim.requests.at(-1)!;
+      assert.match(String(sent.headers.authorization), /Credential=ASIA/);
+      assert.ok(sent.headers['x-amz-security-token']);
+      assert.deepEqual((sent.json as { messages: Array<{ content: unknown[] }> }).messages[0].content[1], { image: { format: 'png', source: { bytes: png } } });
+      await assert.rejects(
+        client.chat.completions.create({ model: 'bedrock-session', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }),
+        (error: unknown) => (error as { status?: number }).status === 400,
+      );
     });
 
     test('embeddings: Titan one request per input, Cohere one request for all; token counts summed', async () => {
