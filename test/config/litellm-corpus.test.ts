@@ -29,6 +29,8 @@ const ENV = {
   AZURE_API_KEY_CA: 'azure-ca',
   GROQ_API_KEY: 'gsk-groq',
   GEMINI_API_KEY: 'gemini-key',
+  AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'aws-secret',
   FAKE_OPENAI_API_BASE: 'http://127.0.0.1:8090',
   LITELLM_MASTER_KEY: 'sk-master',
   REDIS_HOST: 'localhost',
@@ -77,7 +79,10 @@ const CORPUS: Record<string, Loads | Refused> = {
   'macos_optimized_config.yaml': { models: ['gpt-4', 'claude-3-opus', 'gemini-pro', 'local-llama'] },
   'multi_instance_simple_config.yaml': { models: ['fake-openai-endpoint'] },
   // Its Bedrock batch entry reads its S3 keys from variables the corpus run does not set.
-  'oai_misc_config.yaml': { refused: /^model_list\[4\]\.litellm_params\.s3_access_key_id: environment variable AWS_ACCESS_KEY_ID is not set/m },
+  'oai_misc_config.yaml': {
+    models: ['gpt-5-mini-end-user-test', 'bedrock/batch-us.anthropic.claude-haiku-4-5-20251001-v1:0'],
+    wildcardSamples: ['gpt-4o', 'anthropic/claude-3-opus-20240229'],
+  },
   'okta_jwt_auth_config.yaml': { models: ['gpt-4o'] },
   'otel_test_config.yaml': { models: ['fake-openai-endpoint', 'llava-hf'], skipped: ['model_list[2].litellm_params.model: cohere'] },
   'pass_through_config.yaml': {
