@@ -19,7 +19,9 @@ import { startS3Emulator, type S3Emulator } from '../../helpers/object-storage.t
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from '../../simulators/bedrock-simulator.ts';
-import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
+import { TERMINAL_BATCH_STATUSES } from '../../../src/spec/openai-objects.ts';
 
 const MASTER_KEY = 'sk-bedrock-e2e-master-0123456789';
 const CLAUDE = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
@@ -84,24 +86,6 @@ portico_settings:
   files: { storage_dir: ${storage} }
   batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
 `;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
-
-async function runToEnd(client: OpenAI, sim: BedrockSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
-  let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
-    await sim.advanceBatches();
-    batch = await client.batches.retrieve(batchId);
-  }
-  return batch;
-}
-
-async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
-  return {
-    output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
-    errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
-  };
 }
 
 function lastJob(sim: BedrockSimulator) {
@@ -344,7 +328,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
       assert.match(String(created.metadata?.portico_translation_warnings ?? ''), /at least 100 requests per batch; these 3 ran on Portico's own engine/);
       let batch = created;
-      for (let step = 0; step < 50 && !TERMINAL.has(batch.status); step += 1) {
+      for (let step = 0; step < 50 && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         batch = await client.batches.retrieve(created.id);
       }

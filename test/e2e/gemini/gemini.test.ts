@@ -14,7 +14,8 @@ import type OpenAI from 'openai';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
-import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
@@ -49,24 +50,6 @@ portico_settings:
   files: { storage_dir: ${storage} }
   batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
 `;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
-
-async function runToEnd(client: OpenAI, sim: GeminiSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
-  let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
-    await sim.advanceBatches();
-    batch = await client.batches.retrieve(batchId);
-  }
-  return batch;
-}
-
-async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
-  return {
-    output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
-    errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
-  };
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {

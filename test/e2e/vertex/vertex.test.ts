@@ -15,7 +15,8 @@ import type OpenAI from 'openai';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
-import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
+import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
 /** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
@@ -55,24 +56,6 @@ portico_settings:
   files: { storage_dir: ${storage} }
   batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
 `;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
-
-async function runToEnd(client: OpenAI, sim: VertexSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
-  let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
-    await sim.advanceBatches();
-    batch = await client.batches.retrieve(batchId);
-  }
-  return batch;
-}
-
-async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
-  return {
-    output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
-    errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
-  };
 }
 
 function lastJob(sim: VertexSimulator) {
