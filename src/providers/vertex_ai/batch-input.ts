@@ -1,29 +1,23 @@
 /**
- * OpenAI batch input lines -> the JSONL input of a Vertex AI batch prediction job for a Gemini
- * model: one `{"request": <GenerateContentRequest>}` per line
+ * OpenAI batch input lines -> the JSONL input of a Vertex AI batch prediction job, one line per
+ * request, written by the model family (`batch-family.ts`: Gemini's `{"request"}` lines,
+ * Claude's `{"custom_id", "request"}` lines) through the live chat translation
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage,
- * `docs/specs/vertex-ai.md` §Batch prediction). Each body goes through the live chat translation.
- *
- * Vertex writes each request back next to its response in the output, so the line's key travels
- * inside the request, as the label `portico_custom_id` (`GenerateContentRequest.labels`, a
- * Vertex field "for billing and reporting"; label values are lowercase letters, digits, `_` and
- * `-`, at most 63: Portico's surrogate ids `r<n>` are). Lines are read twice, never held: once
- * to check them, size the file and gather warnings, then again while the file is uploaded.
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/batch,
+ * `docs/specs/vertex-ai.md` §Batch prediction). Lines are read twice, never held: once to check
+ * them, size the file and gather warnings, then again while the file is uploaded.
  */
 import { GatewayError, InvalidRequestError, PayloadTooLargeError } from '../../spec/errors.ts';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
 import type { BatchLineSource, TranslationWarning } from '../../spec/provider.ts';
-import { translateChatRequest } from '../gemini/chat-request.ts';
+import type { VertexBatchFamily } from './batch-family.ts';
 
-/** The label that carries Portico's key for a line through the job. */
-export const KEY_LABEL = 'portico_custom_id';
 /** Portico's bound on one job's requests (Vertex's batch quotas cap a job's requests; check yours). */
 export const MAX_REQUESTS_PER_JOB = 200_000;
 /** Portico's bound on one job's input file. */
 export const MAX_INPUT_BYTES = 1024 * 1024 * 1024;
 
 const CHAT_COMPLETIONS_ENDPOINT = '/v1/chat/completions';
-const LABEL_VALUE = /^[a-z0-9_-]{1,63}$/;
 
 export interface StagedBatchInput {
   /** The JSONL file, produced afresh on each call. */
@@ -33,7 +27,7 @@ export interface StagedBatchInput {
   warnings: TranslationWarning[];
 }
 
-export async function stageBatchInput(input: { endpoint: string; lines: BatchLineSource }, limits: { maxBytes?: number } = {}): Promise<StagedBatchInput> {
+export async function stageBatchInput(family: VertexBatchFamily, input: { endpoint: string; lines: BatchLineSource }, limits: { maxBytes?: number } = {}): Promise<StagedBatchInput> {
   if (input.endpoint !== CHAT_COMPLETIONS_ENDPOINT) {
     throw new InvalidRequestError(`Vertex AI batches support only ${CHAT_COMPLETIONS_ENDPOINT}, not '${input.endpoint}'.`, { param: 'endpoint' });
   }
@@ -47,8 +41,8 @@ export async function stageBatchInput(input: { endpoint: string; lines: BatchLin
     if (count > MAX_REQUESTS_PER_JOB) {
       throw new InvalidRequestError(`A Vertex AI batch job holds at most ${MAX_REQUESTS_PER_JOB} requests; this one has more. Split it first.`, { param: 'input_file_id', code: 'too_many_requests_in_batch' });
     }
-    checkLine(line, count, seen);
-    const { text, warnings } = jsonlLine(line, count);
+    checkLine(family, line, count, seen);
+    const { text, warnings } = jsonlLine(family, line, count);
     for (const warning of warnings) {
       const key = `${warning.param}\u0000${warning.message}`;
       const entry = warningCounts.get(key) ?? { warning, lines: 0 };
@@ -67,28 +61,25 @@ export async function stageBatchInput(input: { endpoint: string; lines: BatchLin
     let lineNumber = 0;
     for await (const line of input.lines()) {
       lineNumber += 1;
-      yield encoder.encode(jsonlLine(line, lineNumber).text);
+      yield encoder.encode(jsonlLine(family, line, lineNumber).text);
     }
   }
   return { chunks, bytes, requests: count, warnings };
 }
 
-function jsonlLine(line: BatchInputLine, lineNumber: number): { text: string; warnings: TranslationWarning[] } {
-  let translated;
+function jsonlLine(family: VertexBatchFamily, line: BatchInputLine, lineNumber: number): { text: string; warnings: TranslationWarning[] } {
   try {
-    translated = translateChatRequest(line.body);
+    return family.encodeLine(line);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     throw new InvalidRequestError(`Line ${lineNumber}: ${error.message}`, { param: error.param === null ? 'body' : `body.${error.param}`, code: error.code });
   }
-  const request = { ...translated.request, labels: { [KEY_LABEL]: line.custom_id } };
-  return { text: `${JSON.stringify({ request })}\n`, warnings: translated.warnings };
 }
 
-function checkLine(line: BatchInputLine, lineNumber: number, seen: Set<string>): void {
-  if (typeof line.custom_id !== 'string' || !LABEL_VALUE.test(line.custom_id)) {
+function checkLine(family: VertexBatchFamily, line: BatchInputLine, lineNumber: number, seen: Set<string>): void {
+  if (typeof line.custom_id !== 'string' || !family.keyPattern.test(line.custom_id)) {
     // Portico sends its own surrogate ids (`r<n>`); anything else is a bug upstream of here.
-    throw new InvalidRequestError(`Line ${lineNumber}: custom_id must be a Vertex label value (lowercase letters, digits, _ and -).`, { param: 'custom_id', code: 'invalid_custom_id' });
+    throw new InvalidRequestError(`Line ${lineNumber}: custom_id must be ${family.keyRule} for a ${family.name} batch prediction job.`, { param: 'custom_id', code: 'invalid_custom_id' });
   }
   if (seen.has(line.custom_id)) throw new InvalidRequestError(`Line ${lineNumber}: custom_id '${line.custom_id}' is used twice.`, { param: 'custom_id', code: 'duplicate_custom_id' });
   seen.add(line.custom_id);

@@ -1,29 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mapJobState, toProviderBatch } from './batch-job.ts';
-import { isResultFile, statusOfFailure, translateOutputLine } from './batch-output.ts';
+import { isResultFile, translateOutputLine } from './batch-output.ts';
+import { geminiBatchFamily as gemini, statusOfFailure } from './gemini-batch-family.ts';
 
 const options = { created: 1, fallbackModel: 'gemini-2.5-flash' };
 const request = (key: string) => ({ contents: [{ role: 'user', parts: [{ text: 'x' }] }], labels: { portico_custom_id: key } });
 
-describe('Vertex batch output', () => {
+describe('Vertex batch output (Gemini rows)', () => {
   it('a succeeded row becomes a chat.completion under the key carried in the request labels', () => {
-    const result = translateOutputLine({ status: '', processed_time: 't', request: request('r4'), response: { candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 1 } } }, options);
+    const result = translateOutputLine(gemini, { status: '', processed_time: 't', request: request('r4'), response: { candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 1 } } }, options);
     assert.equal(result?.customId, 'r4');
     assert.equal(result?.outcome.type, 'succeeded');
     assert.equal(((result?.outcome as { body: { choices: Array<{ message: { content: string } }> } }).body).choices[0].message.content, 'hi');
   });
 
   it('a failed row is an HTTP error line with the status inside its message; a bare message is a 500', () => {
-    const failed = translateOutputLine({ status: 'Bad Request: {"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}', request: request('r1') }, options);
+    const failed = translateOutputLine(gemini, { status: 'Bad Request: {"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}', request: request('r1') }, options);
     assert.deepEqual([failed?.outcome.type, (failed?.outcome as { statusCode: number }).statusCode], ['http_error', 400]);
     assert.deepEqual(statusOfFailure('Internal error occurred.'), { code: 500, status: 'INTERNAL', message: 'Internal error occurred.' });
-    const throttled = translateOutputLine({ error: { code: 429, message: 'quota' }, request: request('r2') }, options);
+    const throttled = translateOutputLine(gemini, { error: { code: 429, message: 'quota' }, request: request('r2') }, options);
     assert.equal((throttled?.outcome as { statusCode: number }).statusCode, 429);
   });
 
   it('a row without Portico key is not ours; only predictions and errors files are read', () => {
-    assert.equal(translateOutputLine({ status: '', request: { contents: [] }, response: {} }, options), null);
+    assert.equal(translateOutputLine(gemini, { status: '', request: { contents: [] }, response: {} }, options), null);
     assert.ok(isResultFile('out/prediction-model-2025/predictions.jsonl'));
     assert.ok(isResultFile('out/prediction-model-2025/predictions_0001.jsonl'));
     assert.ok(!isResultFile('out/prediction-model-2025/incremental_predictions/x.txt'));

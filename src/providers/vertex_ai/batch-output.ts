@@ -1,79 +1,65 @@
 /**
- * A finished batch prediction job's output files -> `InlineBatchResult`s keyed by the label
- * Portico put in each request (`batch-input.ts`).
+ * A finished batch prediction job's output files -> `InlineBatchResult`s keyed by the key Portico
+ * put in each input line; what a row looks like is the model family's (`batch-family.ts`).
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage
  * §Retrieve batch output, `docs/specs/vertex-ai.md` §Batch prediction)
  *
- * Each line of `predictions*.jsonl` is `{"status", "processed_time", "request", "response"}`: a
- * succeeded row has an empty `status` and a `GenerateContentResponse`; a failed row has the
- * failure in `status` (a message, often with the `google.rpc.Status` JSON in it) and no response.
- * The job's `errors*.jsonl` files, where a job writes them, carry `error: {code, message}`.
+ * The job writes `predictions*.jsonl` files (and, where it does, `errors*.jsonl`) into its
+ * output directory; each row carries the request as it was sent, so its key, and either a
+ * `response` or the failure (`status`, `error`).
  */
 import type { UpstreamError } from '../../spec/errors.ts';
 import type { InlineBatchResult } from '../../spec/provider.ts';
-import { translateBatchResult } from '../gemini/batch-results.ts';
-import type { ChatResponseTranslationOptions } from '../gemini/chat-response.ts';
 import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { sseLines } from '../http/sse.ts';
-import { KEY_LABEL } from './batch-input.ts';
+import type { BatchResultTranslationOptions, VertexBatchFamily } from './batch-family.ts';
 
 /** Output files of a job's directory, as Vertex names them. */
 export function isResultFile(name: string): boolean {
   return /(^|\/)(predictions|errors)[^/]*\.jsonl$/.test(name);
 }
 
-/** One output line -> a result; `null` for a line without Portico's key (not ours). */
-export function translateOutputLine(line: Record<string, unknown>, options: ChatResponseTranslationOptions): InlineBatchResult | null {
-  const key = keyOf(line);
-  if (key === undefined) return null;
-  if (isRecord(line.response) && (line.status === undefined || line.status === '')) return translateBatchResult(key, { response: line.response }, options);
-  if (isRecord(line.error)) return translateBatchResult(key, { error: line.error }, options);
-  return translateBatchResult(key, { error: statusOfFailure(line.status) }, options);
+/** One output row -> a result; `null` for a row without Portico's key (not ours). */
+export function translateOutputLine(family: VertexBatchFamily, row: Record<string, unknown>, options: BatchResultTranslationOptions): InlineBatchResult | null {
+  const key = family.keyOf(row);
+  return key === undefined ? null : family.decodeRow(key, row, options);
 }
 
 /** Streams one output file: one result per line, never more than one line held. */
-export async function* parseOutputFile(body: AsyncIterable<Uint8Array>, options: ChatResponseTranslationOptions): AsyncGenerator<InlineBatchResult> {
+export async function* parseOutputFile(family: VertexBatchFamily, body: AsyncIterable<Uint8Array>, options: BatchResultTranslationOptions): AsyncGenerator<InlineBatchResult> {
   for await (const text of sseLines(body)) {
     if (text.trim() === '') continue;
-    const result = translateOutputLine(parseLine(text), options);
+    const result = translateOutputLine(family, parseLine(text), options);
     if (result !== null) yield result;
   }
 }
 
-/** The keys of the job's input file (`{"request": {..., "labels": {...}}}` lines), streamed. */
-export async function* keysOfInputFile(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+/** The keys of the job's input file, streamed. */
+export async function* keysOfInputFile(family: VertexBatchFamily, body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   for await (const text of sseLines(body)) {
     if (text.trim() === '') continue;
-    const key = keyOf(parseLine(text));
+    const key = family.keyOf(parseLine(text));
     if (key !== undefined) yield key;
   }
 }
 
-function keyOf(line: Record<string, unknown>): string | undefined {
-  const request = isRecord(line.request) ? line.request : undefined;
-  const labels = request !== undefined && isRecord(request.labels) ? request.labels : undefined;
-  const key = labels?.[KEY_LABEL];
-  return typeof key === 'string' ? key : undefined;
-}
-
 /**
- * A failed row's `status`: the `google.rpc.Status` JSON inside it when there is one
- * (`"Bad Request: {\"error\": {...}}"`), else the message as an internal error.
+ * A failed row's `status` text and the JSON inside it, if any: Vertex's text is a reason phrase
+ * with the error's JSON after it (`"Bad Request: {\"error\": {...}}"`); its exact form is not
+ * documented, so the JSON is looked for from the first brace.
  */
-export function statusOfFailure(status: unknown): Record<string, unknown> {
+export function jsonInStatus(status: unknown): { json: unknown; text: string } {
   const text = typeof status === 'string' && status !== '' ? status : 'The request failed in the batch prediction job.';
   const brace = text.indexOf('{');
   if (brace >= 0) {
     try {
-      const parsed = JSON.parse(text.slice(brace)) as unknown;
-      const inner = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : parsed;
-      if (isRecord(inner) && (typeof inner.code === 'number' || typeof inner.status === 'string')) return inner;
+      return { json: JSON.parse(text.slice(brace)) as unknown, text };
     } catch {
       // Not JSON after all: the words are the message.
     }
   }
-  return { code: 500, status: 'INTERNAL', message: text };
+  return { json: undefined, text };
 }
 
 function parseLine(text: string): Record<string, unknown> {

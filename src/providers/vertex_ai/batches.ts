@@ -4,8 +4,10 @@
  * under a job's limits and uploads each as a JSONL object to the configured GCS bucket
  * (`batch-input.ts`); `create` starts one job per part (`batchPredictionJobs.create`, input
  * `gcsSource`, output `gcsDestination` next to it); results are read from the job's output
- * directory (`batch-output.ts`).
+ * directory (`batch-output.ts`). The same for Google's Gemini models and Anthropic's Claude
+ * models: the model family (`batch-family.ts`) writes the input lines and reads the output rows.
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage,
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/batch,
  * https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.batchPredictionJobs)
  *
  * Objects are named `<prefix>portico-batches/<batch id>-<part>-<random>/input.jsonl` and
@@ -22,14 +24,17 @@ import { unixSecondsOf } from '../gemini/batch-status.ts';
 import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, stageBatchInput } from './batch-input.ts';
+import type { VertexBatchFamily } from './batch-family.ts';
 import { mapJobState, toProviderBatch, type VertexBatchPredictionJob } from './batch-job.ts';
 import { isResultFile, keysOfInputFile, parseOutputFile } from './batch-output.ts';
 import { deleteObject, downloadObject, gcsUri, listObjects, parseGcsUri, uploadObject } from './cloud-storage.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
 
 export interface VertexBatchesOptions {
-  /** The Google model id (`gemini-2.5-flash`). */
+  /** The model id as Vertex names it (`gemini-2.5-flash`, `claude-sonnet-4@20250514`). */
   model: string;
+  /** How the model's family writes input lines and reads output rows. */
+  family: VertexBatchFamily;
   /** `/v1/projects/{p}/locations/{l}` */
   locationPath: string;
   staging: { bucket: string; prefix: string };
@@ -64,7 +69,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       const parts: StagedBatchPart[] = [];
       try {
         for (const [index, range] of ranges.entries()) {
-          const staged = await stageBatchInput({ endpoint: context.endpoint, lines: linesOfRange(lines, range) });
+          const staged = await stageBatchInput(options.family, { endpoint: context.endpoint, lines: linesOfRange(lines, range) });
           const name = `${options.staging.prefix}portico-batches/${context.batchId}-${index}-${randomUUID().slice(0, 8)}/input.jsonl`;
           await uploadObject(options.storage, { bucket: options.staging.bucket, name, contentType: 'application/jsonl', bytes: staged.bytes, chunks: staged.chunks, signal: call?.signal, requestId: call?.requestId });
           parts.push({ location: gcsUri(options.staging.bucket, name), ...range, warnings: staged.warnings });
@@ -84,7 +89,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       const folder = staged.name.replace(/\/input\.jsonl$/, '');
       const job = {
         displayName: `portico-batch-${folder.slice(folder.lastIndexOf('/') + 1)}`,
-        model: `publishers/google/models/${options.model}`,
+        model: `publishers/${options.family.publisher}/models/${options.model}`,
         inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [part.location] } },
         outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: gcsUri(staged.bucket, `${folder}/output`) } },
       };
@@ -125,7 +130,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       for await (const object of listObjects(options.storage, directory.bucket, directory.name === '' ? '' : `${directory.name.replace(/\/+$/, '')}/`, objectOptions)) {
         if (!isResultFile(object.name)) continue;
         const body = await downloadObject(options.storage, directory.bucket, object.name, objectOptions);
-        for await (const result of parseOutputFile(body, translation)) {
+        for await (const result of parseOutputFile(options.family, body, translation)) {
           if (answered.has(result.customId)) continue;
           answered.add(result.customId);
           yield result;
@@ -140,7 +145,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     const source = inputUri === undefined ? null : parseGcsUri(inputUri);
     if (source === null) return;
     const body = await downloadObject(options.storage, source.bucket, source.name, objectOptions);
-    for await (const key of keysOfInputFile(body)) if (!answered.has(key)) yield { customId: key, outcome };
+    for await (const key of keysOfInputFile(options.family, body)) if (!answered.has(key)) yield { customId: key, outcome };
   }
 }
 

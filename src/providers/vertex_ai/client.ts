@@ -2,15 +2,19 @@
  * A `ProviderClient` for one Vertex AI deployment. The model's publisher decides the API:
  * Claude models (`claude-...@date`) are Anthropic's, served through `rawPredict` with the
  * Anthropic translations (`claude-models.ts`); every other model is Google's, served through
- * `generateContent` with the Gemini translations (`gemini-models.ts`). URLs, the project and
+ * `generateContent` with the Gemini translations (`gemini-models.ts`). Batches of both run as
+ * batch prediction jobs (`batches.ts`), each family writing its own lines (`batch-family.ts`). URLs, the project and
  * location, and the OAuth token live here; the translations know none of them.
  */
-import type { Deployment, ProviderClient } from '../../spec/provider.ts';
+import type { Deployment, ProviderClient, StagedBatchesCapability } from '../../spec/provider.ts';
 import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
 import { bearerTokenAuth } from '../http/token-cache.ts';
 import { accessTokenFetcherOf, createAccessTokenCache } from './access-token.ts';
+import type { VertexBatchFamily } from './batch-family.ts';
 import { createVertexBatches } from './batches.ts';
+import { claudeBatchFamily } from './claude-batch-family.ts';
 import { claudeModelMethods } from './claude-models.ts';
+import { geminiBatchFamily } from './gemini-batch-family.ts';
 import { googleModelMethods } from './gemini-models.ts';
 import type { VertexEndpoint } from './http-client.ts';
 import type { VertexSettings } from './settings.ts';
@@ -44,22 +48,24 @@ export function createVertexClient(deployment: Deployment, settings: VertexSetti
   const modelPath = `${locationPath(settings)}/publishers/${publisher}/models/${modelSegment(model)}`;
 
   if (publisher === 'anthropic') {
-    const methods = claudeModelMethods(
-      endpoint,
-      { model, defaultMaxTokens: settings.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, modifyParams: deployment.modifyParams ?? false },
-      modelPath,
-    );
-    return { deployment, batchLineModel: model, ...methods };
+    const translation = { model, defaultMaxTokens: settings.defaultMaxTokens ?? DEFAULT_MAX_TOKENS, modifyParams: deployment.modifyParams ?? false };
+    const methods = claudeModelMethods(endpoint, translation, modelPath);
+    const batches = batchesOf(endpoint, settings, model, claudeBatchFamily(translation));
+    return { deployment, batchLineModel: model, ...methods, ...(batches !== undefined && { batches }) };
   }
   const methods = googleModelMethods(endpoint, model, modelPath);
-  const batches =
-    settings.staging === undefined
-      ? undefined
-      : createVertexBatches(endpoint, {
-          model,
-          locationPath: locationPath(settings),
-          staging: settings.staging,
-          storage: { ...endpoint, apiRoot: settings.gcsApiRoot, upstreamName: 'Cloud Storage' },
-        });
+  const batches = batchesOf(endpoint, settings, model, geminiBatchFamily);
   return { deployment, batchLineModel: model, ...methods, ...(batches !== undefined && { batches }) };
+}
+
+/** Batch prediction jobs staged in the configured bucket; none (Portico's engine runs the batches) without one. */
+function batchesOf(endpoint: VertexEndpoint, settings: VertexSettings, model: string, family: VertexBatchFamily): StagedBatchesCapability | undefined {
+  if (settings.staging === undefined) return undefined;
+  return createVertexBatches(endpoint, {
+    model,
+    family,
+    locationPath: locationPath(settings),
+    staging: settings.staging,
+    storage: { ...endpoint, apiRoot: settings.gcsApiRoot, upstreamName: 'Cloud Storage' },
+  });
 }

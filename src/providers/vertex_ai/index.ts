@@ -3,8 +3,8 @@
  * embeddings and Batches. LiteLLM model strings `vertex_ai/<model>`: Google's models
  * (`vertex_ai/gemini-2.5-flash`, `vertex_ai/text-embedding-005`) and Anthropic's Claude
  * (`vertex_ai/claude-sonnet-4@20250514`), with `vertex_project`, `vertex_location` and
- * `vertex_credentials` (or the application default credentials); batches of Google's models run
- * as Vertex batch prediction jobs staged in the GCS bucket `gcs_bucket_name` names.
+ * `vertex_credentials` (or the application default credentials); batches of both (Gemini and
+ * Claude) run as Vertex batch prediction jobs staged in the GCS bucket `gcs_bucket_name` names.
  */
 import type { Provider } from '../../spec/provider.ts';
 import { createVertexClient } from './client.ts';
