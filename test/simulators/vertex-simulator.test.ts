@@ -5,7 +5,8 @@
  * deleted), both authorised by google-auth-library's service-account JWT exchanged at the
  * simulator's token endpoint. The SDKs are the clients, so the wire format is theirs, not
  * Portico's guess. Claude's `rawPredict` has no Google SDK; it is driven over HTTP as Anthropic's
- * Vertex guide shows it.
+ * Vertex guide shows it, and so is a Claude batch prediction job (its REST request as Google's
+ * Claude batch guide shows it), its input and output moved by `@google-cloud/storage`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -163,5 +164,62 @@ describe('Vertex AI simulator, driven by @google/genai and @google-cloud/storage
     assert.equal(answer.content[0].text, 'Hello Claude');
     assert.equal((await post(message)).status, 400, 'the version is required');
     assert.equal((await post({ anthropic_version: VERTEX_ANTHROPIC_VERSION, model: 'claude-sonnet-4', ...message })).status, 400, 'the model is named by the URL only');
+  });
+
+  it('a Claude batch prediction job (REST) reads {custom_id, request} lines from GCS and writes Anthropic responses, or the failure, under each custom_id', async () => {
+    const { token } = await serviceAccountClient(sim).getAccessToken();
+    const input = storage.bucket(BUCKET).file('claude/input.jsonl');
+    const line = (id: string, text: string, extra: Record<string, unknown> = {}) => JSON.stringify({ custom_id: id, request: { anthropic_version: VERTEX_ANTHROPIC_VERSION, max_tokens: 50, messages: [{ role: 'user', content: text }], ...extra } });
+    await input.save([line('request-1', 'Hello Claude batch'), line('request-2', 'FAIL'), line('request-3', 'named', { model: 'claude-x' })].join('\n') + '\n', { resumable: false, contentType: 'application/jsonl' });
+    const jobs = `${sim.url}/v1/projects/${sim.project}/locations/${LOCATION}/batchPredictionJobs`;
+    const call = async (url: string, body?: unknown) => {
+      const response = await fetch(url, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    const created = await call(jobs, {
+      displayName: 'claude-batch',
+      model: 'publishers/anthropic/models/claude-3-5-haiku@20241022',
+      inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [`gs://${BUCKET}/claude/input.jsonl`] } },
+      outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: `gs://${BUCKET}/claude/output` } },
+    });
+    assert.equal(created.status, 200);
+    assert.equal(created.json.state, 'JOB_STATE_PENDING');
+    assert.equal(created.json.model, 'publishers/anthropic/models/claude-3-5-haiku@20241022');
+    const id = String(created.json.name).split('/').at(-1)!;
+    await sim.advanceBatches();
+    await sim.advanceBatches();
+    const done = await call(`${jobs}/${id}`);
+    assert.equal(done.json.state, 'JOB_STATE_SUCCEEDED');
+    assert.deepEqual(done.json.completionStats, { successfulCount: '1', failedCount: '2', incompleteCount: '0' });
+    const directory = String((done.json.outputInfo as { gcsOutputDirectory: string }).gcsOutputDirectory);
+    assert.match(directory, new RegExp(`^gs://${BUCKET}/claude/output/`));
+    const [outputs] = await storage.bucket(BUCKET).getFiles({ prefix: directory.replace(`gs://${BUCKET}/`, '') });
+    assert.deepEqual(outputs.map((f) => f.name.split('/').at(-1)), ['predictions.jsonl']);
+    const [bytes] = await outputs[0].download();
+    const rows = bytes.toString('utf8').trim().split('\n').map((text) => JSON.parse(text) as { custom_id: string; status: string; request: unknown; response?: { type: string; model: string; content: Array<{ text: string }>; usage: { input_tokens: number } } });
+    assert.deepEqual(rows.map((row) => row.custom_id), ['request-1', 'request-2', 'request-3']);
+    assert.equal(rows[0].status, '');
+    assert.equal(rows[0].response?.type, 'message');
+    assert.equal(rows[0].response?.model, 'claude-3-5-haiku@20241022', 'the job names the model');
+    assert.equal(rows[0].response?.content[0].text, 'Hello Claude batch');
+    assert.ok((rows[0].response?.usage.input_tokens ?? 0) > 0);
+    assert.ok(rows[0].request !== undefined, 'the request is written back with its answer');
+    assert.equal(rows[1].response, undefined);
+    assert.match(rows[1].status, /invalid_request_error/);
+    assert.match(rows[2].status, /model: Extra inputs are not permitted/);
+  });
+
+  it('a Claude batch job is cancelled like any other; an unknown publisher is refused', async () => {
+    const { token } = await serviceAccountClient(sim).getAccessToken();
+    const jobs = `${sim.url}/v1/projects/${sim.project}/locations/${LOCATION}/batchPredictionJobs`;
+    const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const job = (model: string) => ({ displayName: 'claude-cancel', model, inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [`gs://${BUCKET}/claude/input.jsonl`] } }, outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: `gs://${BUCKET}/claude/cancelled` } } });
+    const created = (await (await post(jobs, job('publishers/anthropic/models/claude-3-5-haiku@20241022'))).json()) as { name: string };
+    const id = created.name.split('/').at(-1)!;
+    assert.equal((await post(`${jobs}/${id}:cancel`, {})).status, 200);
+    await sim.advanceBatches();
+    const cancelled = (await (await fetch(`${jobs}/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string };
+    assert.equal(cancelled.state, 'JOB_STATE_CANCELLED');
+    assert.equal((await post(jobs, job('publishers/meta/models/llama'))).status, 400);
   });
 });

@@ -12,7 +12,8 @@
  * - Anthropic's Claude, `.../publishers/anthropic/models/{m}:rawPredict` and `:streamRawPredict`:
  *   the Messages API body with `anthropic_version: "vertex-2023-10-16"` and no `model`
  *   (https://docs.anthropic.com/en/api/claude-on-vertex-ai), on the Anthropic simulator's model;
- * - batch prediction jobs (vertex/batch-jobs.ts) over Cloud Storage's JSON API (vertex/cloud-storage.ts).
+ * - batch prediction jobs (vertex/batch-jobs.ts) for Google's and Anthropic's models over Cloud
+ *   Storage's JSON API (vertex/cloud-storage.ts).
  *
  * ```ts
  * const sim = await startVertexSimulator();
@@ -26,11 +27,11 @@ import { randomBase62 } from './common/ids.ts';
 import { bearerToken, everyStep, sseFrame, startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
 import { countTokens, embeddingVector } from './common/fake-model.ts';
 import { anthropicErrorBody } from './anthropic/errors.ts';
-import { createMessage, messageStreamEvents, type MessageContext } from './anthropic/messages.ts';
-import { validateMessageParams } from './anthropic/validate-params.ts';
+import { messageStreamEvents, type MessageContext } from './anthropic/messages.ts';
 import { googleError, googleErrorBody } from './gemini/errors.ts';
 import { generate, isRecord, streamChunks, type GenerateContext } from './gemini/generate.ts';
 import { BatchJobStore, type SimulatedJob } from './vertex/batch-jobs.ts';
+import { answerClaudeRequest, VERTEX_ANTHROPIC_VERSION } from './vertex/claude-requests.ts';
 import { CloudStorage, type StoredObject } from './vertex/cloud-storage.ts';
 import { TokenAuthority, unauthenticated, type ServiceAccountKeyFile } from './vertex/oauth.ts';
 
@@ -40,8 +41,7 @@ export { FAIL_MARKER, TOOL_TRIGGER } from './common/fake-model.ts';
 
 export const VERTEX_SIMULATOR_PROJECT = 'portico-test-project';
 export const VERTEX_SIMULATOR_ACCOUNT = 'portico-tests@portico-test-project.iam.gserviceaccount.com';
-/** The `anthropic_version` Claude on Vertex takes in the body. */
-export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
+export { VERTEX_ANTHROPIC_VERSION };
 
 export interface VertexSimulatorOptions {
   port?: number;
@@ -79,7 +79,7 @@ export async function startVertexSimulator(options: VertexSimulatorOptions = {})
   const geminiCtx: GenerateContext = { modelError: () => null, promptCache: new Set() };
   const claudeCtx: MessageContext = { modelError: () => null, promptCache: new Set(), serviceTier: 'standard' };
   const storage = new CloudStorage();
-  const jobs = new BatchJobStore(storage, geminiCtx);
+  const jobs = new BatchJobStore(storage, { gemini: geminiCtx, claude: claudeCtx });
   let rejectedTokens = 0;
   const checkProject = (p: string): SimReply | null => (p === project ? null : googleError(403, `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/${p}' (or it may not exist).`));
   const models = '^\\/v1\\/projects\\/([^/]+)\\/locations\\/([^/]+)\\/publishers';
@@ -187,19 +187,12 @@ function predictRoute(req: SimRequest): SimReply {
 
 /** Claude on Vertex: the Messages API body, the model from the URL, the version in the body. */
 function claudeRoute(req: SimRequest, model: string, ctx: MessageContext, stream: boolean): SimReply {
-  const requestId = `req_vrtx_${randomBase62(22)}`;
-  const fail = (status: number, message?: string): SimReply => ({ status, json: anthropicErrorBody(status, message, requestId) });
-  if (req.jsonError || !isRecord(req.json)) return fail(400, 'There was an error parsing the body of your request. Please make sure it is valid JSON.');
-  const { anthropic_version: version, ...params } = req.json;
-  if (version === undefined) return fail(400, 'anthropic_version: Field required');
-  if (version !== VERTEX_ANTHROPIC_VERSION) return fail(400, `anthropic_version: Input should be '${VERTEX_ANTHROPIC_VERSION}'`);
-  if ('model' in params) return fail(400, 'model: Extra inputs are not permitted');
-  const body: Record<string, unknown> = { ...params, model };
-  const invalid = validateMessageParams(body, { batch: false });
-  if (invalid) return fail(invalid.status, invalid.message);
-  if (stream !== (body.stream === true)) return fail(400, stream ? 'stream: streamRawPredict needs "stream": true' : 'stream: use streamRawPredict for "stream": true');
-  const outcome = createMessage(body, ctx);
-  if ('error' in outcome) return fail(outcome.error.status, outcome.error.message || undefined);
+  const json = req.jsonError ? undefined : req.json;
+  if (isRecord(json) && stream !== (json.stream === true)) {
+    return { status: 400, json: anthropicErrorBody(400, stream ? 'stream: streamRawPredict needs "stream": true' : 'stream: use streamRawPredict for "stream": true', `req_vrtx_${randomBase62(22)}`) };
+  }
+  const outcome = answerClaudeRequest(json, model, ctx, { batch: false });
+  if ('error' in outcome) return { status: outcome.status, json: outcome.error };
   if (!stream) return { status: 200, json: outcome.message };
   return { status: 200, sse: messageStreamEvents(outcome.message).map((e) => sseFrame(JSON.stringify(e.data), e.event)) };
 }

@@ -1,21 +1,27 @@
 /**
- * Vertex AI batch prediction jobs for Gemini models
+ * Vertex AI batch prediction jobs for Google's Gemini models and Anthropic's Claude models
  * (https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.batchPredictionJobs,
- * https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage;
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage,
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/batch;
  * docs/specs/vertex-ai.md §Batch prediction): create / get / list / cancel under
- * `/v1/projects/{p}/locations/{l}/batchPredictionJobs`.
+ * `/v1/projects/{p}/locations/{l}/batchPredictionJobs`, the job's `model` either
+ * `publishers/google/models/{m}` or `publishers/anthropic/models/{m}`.
  *
- * A job reads its JSONL input (`{"request": GenerateContentRequest}` lines) from the simulated
- * Cloud Storage and writes `predictions.jsonl` into a new directory under its output prefix, one
- * line per request: `{"status": "", "processed_time", "request", "response"}`, or a failure in
- * `status`. A job ENDS ON THE SECOND `advance()`: PENDING -> RUNNING -> SUCCEEDED (or FAILED when
+ * A job reads its JSONL input from the simulated Cloud Storage and writes `predictions.jsonl`
+ * into a new directory under its output prefix, one row per input line, as the model's
+ * publisher has it: Gemini's (`{"request": GenerateContentRequest}` lines ->
+ * `{"status": "", "processed_time", "request", "response"}`, or a failure in `status`) or
+ * Claude's (vertex/claude-batch-rows.ts). A job ENDS ON THE SECOND `advance()`: PENDING -> RUNNING -> SUCCEEDED (or FAILED when
  * its input cannot be read). Cancel is asynchronous: CANCELLING, then CANCELLED on the next
  * `advance()`. `expire(id)` ends a live job EXPIRED. No output is written for a job that did not run.
  */
 import { randomInt } from 'node:crypto';
 import type { SimReply, SimRequest, SimRoute } from '../common/simulator-server.ts';
 import { googleError } from '../gemini/errors.ts';
+import type { MessageContext } from '../anthropic/messages.ts';
 import { generate, isRecord, type GenerateContext } from '../gemini/generate.ts';
+import { reasonPhrase, type BatchRow } from './batch-rows.ts';
+import { claudeBatchRow } from './claude-batch-rows.ts';
 import type { CloudStorage } from './cloud-storage.ts';
 
 type Json = Record<string, unknown>;
@@ -32,11 +38,11 @@ const TERMINAL = new Set(['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_
 export class BatchJobStore {
   readonly jobs = new Map<string, SimulatedJob>();
   readonly #storage: CloudStorage;
-  readonly #ctx: GenerateContext;
+  readonly #models: { gemini: GenerateContext; claude: MessageContext };
 
-  constructor(storage: CloudStorage, ctx: GenerateContext) {
+  constructor(storage: CloudStorage, models: { gemini: GenerateContext; claude: MessageContext }) {
     this.#storage = storage;
-    this.#ctx = ctx;
+    this.#models = models;
   }
 
   routes(checkProject: (project: string) => SimReply | null): SimRoute[] {
@@ -76,18 +82,18 @@ export class BatchJobStore {
     const body = req.json;
     if (req.jsonError || !isRecord(body)) return googleError(400, 'Invalid JSON payload received.');
     if (typeof body.displayName !== 'string' || body.displayName === '') return googleError(400, 'List of found errors:\t1.Field: batch_prediction_job.display_name; Message: Required field is not set.');
-    if (typeof body.model !== 'string' || !/^(projects\/[^/]+\/locations\/[^/]+\/)?publishers\/google\/models\/[^/]+$/.test(body.model)) {
+    if (typeof body.model !== 'string' || !/^(projects\/[^/]+\/locations\/[^/]+\/)?publishers\/(google|anthropic)\/models\/[^/]+$/.test(body.model)) {
       return googleError(400, `Invalid model name: ${String(body.model)}`);
     }
     const input = isRecord(body.inputConfig) ? body.inputConfig : {};
     const uris = isRecord(input.gcsSource) && Array.isArray(input.gcsSource.uris) ? input.gcsSource.uris : [];
     if (input.instancesFormat !== 'jsonl' || uris.length !== 1 || typeof uris[0] !== 'string' || !uris[0].startsWith('gs://')) {
-      return googleError(400, 'Gemini batch prediction takes one JSONL gcsSource uri (instancesFormat "jsonl").');
+      return googleError(400, 'Batch prediction takes one JSONL gcsSource uri (instancesFormat "jsonl").');
     }
     const output = isRecord(body.outputConfig) ? body.outputConfig : {};
     const prefix = isRecord(output.gcsDestination) ? output.gcsDestination.outputUriPrefix : undefined;
     if (output.predictionsFormat !== 'jsonl' || typeof prefix !== 'string' || !prefix.startsWith('gs://')) {
-      return googleError(400, 'Gemini batch prediction to Cloud Storage takes predictionsFormat "jsonl" and a gs:// outputUriPrefix.');
+      return googleError(400, 'Batch prediction to Cloud Storage takes predictionsFormat "jsonl" and a gs:// outputUriPrefix.');
     }
     const id = String(randomInt(1, 2 ** 47)) + String(randomInt(100000, 999999));
     const created = now();
@@ -139,28 +145,16 @@ export class BatchJobStore {
       this.#update(job, { state: 'JOB_STATE_FAILED', endTime: now(), error: { code: 5, message: `Failed to read the input file ${uri}: not found.` } });
       return;
     }
+    const claude = /\/publishers\/anthropic\/models\//.test(`/${String(job.resource.model)}`);
     const lines: string[] = [];
     let succeeded = 0;
     let failed = 0;
     for (const text of input.bytes.toString('utf8').split('\n')) {
       if (text.trim() === '') continue;
-      let line: unknown;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        failed += 1;
-        lines.push(JSON.stringify({ status: 'Bad Request: the line is not JSON.', processed_time: now(), request: text }));
-        continue;
-      }
-      const request = isRecord(line) && isRecord(line.request) ? line.request : {};
-      const outcome = generate(model, request, this.#ctx);
-      if ('response' in outcome) {
-        succeeded += 1;
-        lines.push(JSON.stringify({ status: '', processed_time: now(), request, response: outcome.response }));
-      } else {
-        failed += 1;
-        lines.push(JSON.stringify({ status: `${reasonPhrase(Number(outcome.error.code))}: ${JSON.stringify({ error: outcome.error })}`, processed_time: now(), request }));
-      }
+      const row = claude ? claudeBatchRow(text, model, this.#models.claude) : this.#geminiRow(text, model);
+      if (row.succeeded) succeeded += 1;
+      else failed += 1;
+      lines.push(JSON.stringify(row.row));
     }
     const prefix = /^gs:\/\/([^/]+)\/?(.*)$/.exec(String(((job.resource.outputConfig as Json).gcsDestination as Json).outputUriPrefix))!;
     const directory = `${prefix[2].replace(/\/+$/, '')}/prediction-model-${new Date().toISOString()}`;
@@ -172,10 +166,20 @@ export class BatchJobStore {
       completionStats: { successfulCount: String(succeeded), failedCount: String(failed), incompleteCount: '0' },
     });
   }
-}
 
-function reasonPhrase(code: number): string {
-  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error';
+  /** `{"request": GenerateContentRequest}` -> `{status, processed_time, request, response}`, or the failure in `status`. */
+  #geminiRow(text: string, model: string): BatchRow {
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      return { succeeded: false, row: { status: 'Bad Request: the line is not JSON.', processed_time: now(), request: text } };
+    }
+    const request = isRecord(line) && isRecord(line.request) ? line.request : {};
+    const outcome = generate(model, request, this.#models.gemini);
+    if ('response' in outcome) return { succeeded: true, row: { status: '', processed_time: now(), request, response: outcome.response } };
+    return { succeeded: false, row: { status: `${reasonPhrase(Number(outcome.error.code))}: ${JSON.stringify({ error: outcome.error })}`, processed_time: now(), request } };
+  }
 }
 
 function now(): string {
