@@ -4,7 +4,8 @@
  * SQLite and PostgreSQL: Gemini and Claude chat plain, streamed and with tools, embeddings,
  * errors, throttling absorbed; OpenAI batches run as Vertex batch prediction jobs staged in GCS
  * that complete with a failed line in the error file (cost at Vertex's batch prices, once), are
- * cancelled, or expire; short-lived and revoked tokens refreshed in the middle of a batch.
+ * cancelled, or expire, for Gemini and for Claude models alike; short-lived and revoked tokens
+ * refreshed in the middle of a batch.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +25,9 @@ const BATCH_INPUT_PRICE = 1.5e-7;
 const BATCH_OUTPUT_PRICE = 1.25e-6;
 const BUCKET = 'portico-e2e-bucket';
 const CLAUDE = 'claude-sonnet-4@20250514';
+/** vertex_ai/claude-sonnet-4@20250514's batch prices (half of Anthropic's list price, which Vertex charges), per token. */
+const CLAUDE_BATCH_INPUT_PRICE = 1.5e-6;
+const CLAUDE_BATCH_OUTPUT_PRICE = 7.5e-6;
 
 function config(sim: VertexSimulator, keyFile: string, storage: string): string {
   const common = `      vertex_project: ${sim.project}
@@ -43,6 +47,8 @@ ${common}
       model: vertex_ai/${CLAUDE}
 ${common}
       vertex_credentials: ${keyFile}
+      gcs_bucket_name: ${BUCKET}/claude-staging
+      gcs_api_base: ${sim.url}
   - model_name: vertex-embed
     litellm_params:
       model: vertex_ai/text-embedding-005
@@ -260,6 +266,64 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
         ['request-0', 'batch_expired'],
         ['request-1', 'batch_expired'],
+      ]);
+    });
+
+    test('a Claude batch runs as a Vertex batch prediction job of publishers/anthropic: {custom_id, request} lines in GCS, completed with the failed line in the error file, cost at batch prices once', async () => {
+      const key = await portico.generateKey({ user_id: `vertex-claude-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const texts = ['first', 'FAIL', 'third'];
+      const file = await uploadBatchFile(payer, chatLines('vertex-claude', { count: texts.length, text: (i) => texts[i], prefix: 'claude line' }));
+      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      assert.match(created.id, GATEWAY_BATCH_ID);
+      const job = lastJob(sim).resource as { inputConfig: { gcsSource: { uris: string[] } }; outputConfig: { gcsDestination: { outputUriPrefix: string } }; model: string };
+      assert.equal(job.model, `publishers/anthropic/models/${CLAUDE}`);
+      const input = /^gs:\/\/([^/]+)\/(.+)$/.exec(job.inputConfig.gcsSource.uris[0])!;
+      assert.equal(input[1], BUCKET);
+      assert.match(input[2], new RegExp(`^claude-staging/portico-batches/${created.id}-0-[0-9a-f]{8}/input\\.jsonl$`));
+      const staged = sim.storage.get(BUCKET, input[2])!.bytes.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { custom_id: string; request: Record<string, unknown> });
+      assert.deepEqual(staged.map((line) => line.custom_id), ['r0', 'r1', 'r2']);
+      assert.equal(staged[0].request.anthropic_version, VERTEX_ANTHROPIC_VERSION);
+      assert.equal(staged[0].request.model, undefined, 'the job names the model, the body does not');
+      const done = await runToEnd(payer, sim, created.id);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+      const { output, errors } = await resultLines(payer, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['claude line-0', 'claude line-2']);
+      const third = output.find((l) => l.custom_id === 'claude line-2')!.response as { status_code: number; request_id: string; body: { object: string; model: string; choices: Array<{ message: { content: string }; finish_reason: string }> } };
+      assert.equal(third.status_code, 200);
+      assert.match(third.request_id, /^msg_/);
+      assert.equal(third.body.object, 'chat.completion');
+      assert.equal(third.body.choices[0].message.content, 'third');
+      assert.equal(third.body.choices[0].finish_reason, 'stop');
+      assert.deepEqual(errors.map((l) => l.custom_id), ['claude line-1']);
+      const failed = errors[0].response as { status_code: number; body: { error: { type: string } } };
+      assert.equal(failed.status_code, 400);
+      assert.equal(failed.body.error.type, 'invalid_request_error');
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
+      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
+      await portico.jobs.poller.runOnce();
+      const expected = usage.input_tokens * CLAUDE_BATCH_INPUT_PRICE + usage.output_tokens * CLAUDE_BATCH_OUTPUT_PRICE;
+      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
+      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+    });
+
+    test('a cancelled Claude batch ends cancelled, every line in the error file as batch_cancelled under our custom_ids', async () => {
+      const file = await uploadBatchFile(client, chatLines('vertex-claude', { count: 2 }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      assert.equal(lastJob(sim).resource.model, `publishers/anthropic/models/${CLAUDE}`);
+      const cancelling = await client.batches.cancel(created.id);
+      assert.ok(cancelling.status === 'cancelling' || cancelling.status === 'cancelled');
+      assert.equal(lastJob(sim).resource.state, 'JOB_STATE_CANCELLING');
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'cancelled');
+      const { output, errors } = await resultLines(client, done);
+      assert.equal(output.length, 0);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['request-0', 'batch_cancelled'],
+        ['request-1', 'batch_cancelled'],
       ]);
     });
 
