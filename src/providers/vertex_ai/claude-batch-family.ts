@@ -1,7 +1,7 @@
 /**
  * Anthropic's Claude models in a Vertex AI batch prediction job
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/batch,
- * `docs/specs/vertex-ai.md` §Batch prediction (Claude)).
+ * `docs/specs/vertex-ai.md` §Batch prediction (Claude, Cloud Storage)).
  *
  * Input: one `{"custom_id": <key>, "request": <Messages body>}` per line, the body as a live
  * `rawPredict` call sends it (the Anthropic translation, `anthropic_version: "vertex-2023-10-16"`,

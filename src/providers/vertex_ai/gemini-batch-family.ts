@@ -1,7 +1,7 @@
 /**
  * Google's Gemini models in a Vertex AI batch prediction job
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-from-cloud-storage,
- * `docs/specs/vertex-ai.md` §Batch prediction (Gemini)).
+ * `docs/specs/vertex-ai.md` §Batch prediction (Gemini, Cloud Storage)).
  *
  * Input: one `{"request": <GenerateContentRequest>}` per line, the body through the live chat
  * translation. Vertex writes each request back next to its response, so the line's key travels

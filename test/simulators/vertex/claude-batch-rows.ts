@@ -1,7 +1,7 @@
 /**
  * One line of a Claude batch prediction job
  * (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/batch;
- * docs/specs/vertex-ai.md §Batch prediction (Claude)). The input line is
+ * docs/specs/vertex-ai.md §Batch prediction (Claude, Cloud Storage)). The input line is
  * `{"custom_id", "request": <Messages body with anthropic_version "vertex-2023-10-16">}` ("An ID
  * for each request to match the input with the output"); the job reserves two output columns,
  * `response` (JSON) and `status`. The row repeats the input line's fields and adds them: a
