@@ -3,8 +3,8 @@
  * Claude models (`claude-...@date`) are Anthropic's, served through `rawPredict` with the
  * Anthropic translations (`claude-models.ts`); every other model is Google's, served through
  * `generateContent` with the Gemini translations (`gemini-models.ts`). Batches of both run as
- * batch prediction jobs (`batches.ts`), each family writing its own lines (`batch-family.ts`). URLs, the project and
- * location, and the OAuth token live here; the translations know none of them.
+ * batch prediction jobs (`batches.ts`), each family writing its own lines (`batch-family.ts`).
+ * URLs, the project and location, and the OAuth token live here; the translations know none of them.
  */
 import type { Deployment, ProviderClient, StagedBatchesCapability } from '../../spec/provider.ts';
 import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
