@@ -327,6 +327,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       ]);
     });
 
+    test('a Claude batch Vertex expires ends expired, every line in the error file as batch_expired', async () => {
+      const file = await uploadBatchFile(client, chatLines('vertex-claude', { count: 2, prefix: 'claude-expiring' }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      await sim.advanceBatches();
+      sim.expireJob(lastJob(sim).id);
+      const done = await runToEnd(client, sim, created.id);
+      assert.equal(done.status, 'expired');
+      const { errors } = await resultLines(client, done);
+      assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+        ['claude-expiring-0', 'batch_expired'],
+        ['claude-expiring-1', 'batch_expired'],
+      ]);
+    });
+
     test('credentials refreshed mid-batch: short-lived tokens are renewed before they lapse, a revoked one after a 401', async () => {
       sim.setTokenLifetime(2);
       sim.expireTokens(); // the hour-long token in the cache is gone; the next ones live 2 s
