@@ -8,7 +8,6 @@
  * and a JSON payload. Bytes are pulled at the consumer's pace; a broken frame (bad CRC, a body
  * that ends mid-message) is a connection error.
  */
-import { toUtf8 } from '@smithy/util-utf8';
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 
 export interface StreamMessage {
@@ -20,7 +19,7 @@ export interface StreamMessage {
 
 export async function* decodeEventStream(body: AsyncIterable<Uint8Array>, upstreamName = 'Amazon Bedrock'): AsyncGenerator<StreamMessage> {
   // Loaded with the first stream, not at start.
-  const [{ EventStreamCodec }, { fromUtf8 }] = await Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]);
+  const [{ EventStreamCodec }, { fromUtf8, toUtf8 }] = await Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]);
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   // Messages are cut out of the bytes by their prelude's total length (a chunk may hold part of
   // one, or several), then decoded whole by the codec, which checks both CRCs.
@@ -39,7 +38,7 @@ export async function* decodeEventStream(body: AsyncIterable<Uint8Array>, upstre
       } catch (error) {
         throw malformed(upstreamName, error instanceof Error ? error.message : String(error));
       }
-      yield messageOf(message.headers, message.body);
+      yield messageOf(message.headers, toUtf8(message.body));
     }
   }
   if (pending.length > 0) throw new UpstreamConnectionError(`The ${upstreamName} event stream ended in the middle of a message.`);
@@ -56,13 +55,12 @@ function malformed(upstreamName: string, what: string): UpstreamConnectionError 
   return new UpstreamConnectionError(`The ${upstreamName} event stream is malformed: ${what}`);
 }
 
-function messageOf(headers: Record<string, { type: string; value: unknown }>, body: Uint8Array): StreamMessage {
+function messageOf(headers: Record<string, { type: string; value: unknown }>, text: string): StreamMessage {
   const header = (name: string) => {
     const value = headers[name]?.value;
     return typeof value === 'string' ? value : undefined;
   };
   const messageType = header(':message-type') ?? 'event';
-  const text = toUtf8(body);
   let payload: unknown = undefined;
   if (text !== '') {
     try {

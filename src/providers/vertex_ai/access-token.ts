@@ -10,10 +10,18 @@
  * one token per deployment, refreshed once (not by every caller at once) when less than a
  * quarter of its life, at most five minutes, is left, and dropped when Google refuses it.
  */
-import { GoogleAuth, JWT } from 'google-auth-library';
+import type { GoogleAuth } from 'google-auth-library';
 import { UpstreamCredentialsError } from '../../spec/errors.ts';
 import { createTokenCache, type TokenCache } from '../http/token-cache.ts';
 import type { GoogleCredentialsSource, ServiceAccountKey } from './credentials.ts';
+
+/**
+ * Loaded with the first token a deployment needs, not at start: the library and its
+ * dependencies hold about 24 MB of memory, which a gateway without `vertex_ai/` deployments
+ * should not carry.
+ */
+let googleAuthLibrary: Promise<typeof import('google-auth-library')> | undefined;
+const loadGoogleAuth = () => (googleAuthLibrary ??= import('google-auth-library'));
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -43,9 +51,13 @@ export function createAccessTokenCache(fetch: AccessTokenFetcher, now: () => num
 /** The fetcher for a deployment's credentials source. */
 export function accessTokenFetcherOf(source: GoogleCredentialsSource): AccessTokenFetcher {
   if (source.kind === 'service_account') return () => serviceAccountToken(source.key);
-  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], ...(source.kind === 'other_json' && { credentials: source.json }) });
+  let auth: GoogleAuth | undefined;
   return async () => {
     try {
+      if (auth === undefined) {
+        const { GoogleAuth } = await loadGoogleAuth();
+        auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], ...(source.kind === 'other_json' && { credentials: source.json }) });
+      }
       const client = await auth.getClient();
       const { token } = await client.getAccessToken();
       if (!token) throw new Error('no access token was returned');
@@ -59,6 +71,7 @@ export function accessTokenFetcherOf(source: GoogleCredentialsSource): AccessTok
 
 async function serviceAccountToken(key: ServiceAccountKey): Promise<AccessToken> {
   // A fresh client per exchange: the library's own cache would hand back the token being replaced.
+  const { JWT } = await loadGoogleAuth();
   const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [CLOUD_PLATFORM_SCOPE] });
   const tokenUri = key.token_uri;
   if (tokenUri !== undefined && tokenUri !== GOOGLE_TOKEN_URL) {
