@@ -1,7 +1,8 @@
 /**
  * A `ProviderClient` for one Gemini API deployment: chat completions (plain and streamed) and
  * embeddings translated to and from `generateContent`, `streamGenerateContent` and
- * `batchEmbedContents`, and Gemini batch mode behind OpenAI's Batches API (`batches.ts`).
+ * `batchEmbedContents`, and Gemini batch mode behind OpenAI's Batches API (`batches.ts`) for
+ * chat models (an embedding model's batches run on Portico's engine).
  * The URLs and the API key live here; the translations are in their own modules, free of both.
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
@@ -11,6 +12,7 @@ import { createGeminiBatches } from './batches.ts';
 import { translateChatRequest } from './chat-request.ts';
 import { translateGenerateContentResponse } from './chat-response.ts';
 import { parseGeminiStreamEvents, translateGeminiStream, type GeminiStreamEvent } from './chat-stream.ts';
+import { isEmbeddingModel } from './embedding-models.ts';
 import { translateEmbeddingsRequest, translateEmbeddingsResponse } from './embeddings.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
@@ -36,7 +38,8 @@ export function createGeminiClient(deployment: Deployment, settings: GeminiSetti
   return {
     deployment,
     batchLineModel: model,
-    batches: createGeminiBatches(endpoint, { model, apiVersion: GEMINI_API_VERSION, inlineMaxBytes: settings.batchInlineMaxBytes }),
+    // An embedding model's batches run on Portico's engine: batch mode as staged here takes chat lines only (`embedding-models.ts`).
+    ...(!isEmbeddingModel(model) && { batches: createGeminiBatches(endpoint, { model, apiVersion: GEMINI_API_VERSION, inlineMaxBytes: settings.batchInlineMaxBytes }) }),
 
     async chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
       const { request, warnings } = translateChatRequest(body);

@@ -3,11 +3,13 @@
  * Claude models (`claude-...@date`) are Anthropic's, served through `rawPredict` with the
  * Anthropic translations (`claude-models.ts`); every other model is Google's, served through
  * `generateContent` with the Gemini translations (`gemini-models.ts`). Batches of both run as
- * batch prediction jobs (`batches.ts`), each family writing its own lines (`batch-family.ts`).
+ * batch prediction jobs (`batches.ts`), each family writing its own lines (`batch-family.ts`);
+ * those of embedding models run on Portico's engine.
  * URLs, the project and location, and the OAuth token live here; the translations know none of them.
  */
 import type { Deployment, ProviderClient, StagedBatchesCapability } from '../../spec/provider.ts';
 import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
+import { isEmbeddingModel } from '../gemini/embedding-models.ts';
 import { bearerTokenAuth } from '../http/token-cache.ts';
 import { accessTokenFetcherOf, createAccessTokenCache } from './access-token.ts';
 import type { VertexBatchFamily } from './batch-family.ts';
@@ -54,7 +56,8 @@ export function createVertexClient(deployment: Deployment, settings: VertexSetti
     return { deployment, batchLineModel: model, ...methods, ...(batches !== undefined && { batches }) };
   }
   const methods = googleModelMethods(endpoint, model, modelPath);
-  const batches = batchesOf(endpoint, settings, model, geminiBatchFamily);
+  // An embedding model's batches run on Portico's engine: the jobs Portico stages take chat lines only (`gemini/embedding-models.ts`).
+  const batches = isEmbeddingModel(model) ? undefined : batchesOf(endpoint, settings, model, geminiBatchFamily);
   return { deployment, batchLineModel: model, ...methods, ...(batches !== undefined && { batches }) };
 }
 

@@ -15,12 +15,14 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
+import { embeddingLines, resultLines, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
 const BATCH_INPUT_PRICE = 1.5e-7;
 const BATCH_OUTPUT_PRICE = 1.25e-6;
+/** gemini-embedding-001's batch input price (the catalogue's, from Google's pricing page), per token. */
+const EMBED_BATCH_INPUT_PRICE = 7.5e-8;
 
 async function config(sim: GeminiSimulator): Promise<string> {
   const storage = await mkdtemp(join(tmpdir(), 'portico-gemini-'));
@@ -183,6 +185,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const completion = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'after the storm' }] });
       assert.equal(completion.choices[0].message.content, 'after the storm');
       assert.equal(sim.requests.length - before, 3, 'two throttled attempts, then the answer');
+    });
+
+    test("an embeddings batch on gemini-embedding-001 runs on Portico's engine: completed under our custom_ids, cost at batch prices once", async () => {
+      const key = await portico.generateKey({ user_id: `gemini-embed-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const embedsBefore = sim.requests.filter((r) => r.path.endsWith(':batchEmbedContents')).length;
+      const file = await uploadBatchFile(payer, embeddingLines('gemini-embed', { count: 2, prefix: 'gemini embed' }));
+      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+      const done = await waitForEnd(payer, created.id);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 2, completed: 2, failed: 0 });
+      assert.equal(sim.requests.filter((r) => r.path.endsWith(':batchEmbedContents')).length - embedsBefore, 2, 'one batchEmbedContents per line');
+      assert.equal(sim.requests.filter((r) => r.path.endsWith('gemini-embedding-001:batchGenerateContent')).length, 0, 'no Gemini batch');
+      const { output, errors } = await resultLines(payer, done);
+      assert.equal(errors.length, 0);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['gemini embed-0', 'gemini embed-1']);
+      assert.equal((output[0].response as { body: { object: string } }).body.object, 'list');
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0);
+      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
+      await portico.jobs.poller.runOnce();
+      const expected = usage.input_tokens * EMBED_BATCH_INPUT_PRICE;
+      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
+      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
     });
 
     test('an OpenAI batch runs as an inline Gemini batch: completed, the failed line in the error file, cost at batch prices once', async () => {

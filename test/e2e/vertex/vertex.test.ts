@@ -17,7 +17,7 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
+import { embeddingLines, resultLines, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
 /** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
@@ -28,6 +28,8 @@ const CLAUDE = 'claude-sonnet-4@20250514';
 /** vertex_ai/claude-sonnet-4@20250514's batch prices (half of Anthropic's list price, which Vertex charges), per token. */
 const CLAUDE_BATCH_INPUT_PRICE = 1.5e-6;
 const CLAUDE_BATCH_OUTPUT_PRICE = 7.5e-6;
+/** text-embedding-005's price as the test configures it (the catalogue has none); batches pay half. */
+const EMBED_INPUT_PRICE = 2e-8;
 
 function config(sim: VertexSimulator, keyFile: string, storage: string): string {
   const common = `      vertex_project: ${sim.project}
@@ -54,6 +56,15 @@ ${common}
       model: vertex_ai/text-embedding-005
 ${common}
       vertex_credentials: ${keyFile}
+  - model_name: vertex-embed-staged
+    litellm_params:
+      model: vertex_ai/text-embedding-005
+${common}
+      vertex_credentials: ${keyFile}
+      gcs_bucket_name: ${BUCKET}/embed-staging
+      gcs_api_base: ${sim.url}
+    model_info:
+      input_cost_per_token: ${EMBED_INPUT_PRICE}
 general_settings:
   master_key: ${MASTER_KEY}
 router_settings:
@@ -236,6 +247,36 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
       const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
       assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+    });
+
+    test("an embeddings batch on a text-embedding-005 deployment with a GCS bucket runs on Portico's engine: completed under our custom_ids, cost at half the price once", async () => {
+      const key = await portico.generateKey({ user_id: `vertex-embed-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const jobs = sim.jobs.size;
+      const predictsBefore = sim.requests.filter((r) => r.path.endsWith('/text-embedding-005:predict')).length;
+      const file = await uploadBatchFile(payer, embeddingLines('vertex-embed-staged', { count: 3, prefix: 'embed line' }));
+      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+      assert.match(created.id, GATEWAY_BATCH_ID);
+      const done = await waitForEnd(payer, created.id);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 3, completed: 3, failed: 0 });
+      assert.equal(sim.jobs.size, jobs, 'no batch prediction job');
+      assert.equal(sim.requests.filter((r) => r.path.endsWith('/text-embedding-005:predict')).length - predictsBefore, 3, 'one :predict per line');
+      const { output, errors } = await resultLines(payer, done);
+      assert.equal(errors.length, 0);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['embed line-0', 'embed line-1', 'embed line-2']);
+      const first = output.find((l) => l.custom_id === 'embed line-0')!.response as { status_code: number; body: { object: string; data: Array<{ embedding: number[] }> } };
+      assert.equal(first.status_code, 200);
+      assert.equal(first.body.object, 'list');
+      assert.ok(first.body.data[0].embedding.length > 0);
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0);
+      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
+      await portico.jobs.poller.runOnce();
+      const expected = (usage.input_tokens * EMBED_INPUT_PRICE) / 2;
+      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
+      assert.ok(expected > 0 && Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
     });
 
     test('a cancelled batch ends cancelled, every line in the error file as batch_cancelled', async () => {
