@@ -151,6 +151,38 @@ describe('Vertex AI simulator, driven by @google/genai and @google-cloud/storage
     assert.equal((await ai.batches.get({ name: job.name! })).state, JobState.JOB_STATE_CANCELLED);
   });
 
+  it("over the project's quota of concurrent jobs a create is refused 429 RESOURCE_EXHAUSTED; once a job ends the next is taken; a list filters on display_name", async () => {
+    const live = [...sim.jobs.values()].filter((job) => !/SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(String(job.resource.state))).length;
+    sim.setJobQuota(live + 1);
+    try {
+      const first = await ai.batches.create({ model: MODEL, src: `gs://${BUCKET}/inputs/batch.jsonl`, config: { displayName: 'quota-first', dest: `gs://${BUCKET}/quota` } });
+      await assert.rejects(ai.batches.create({ model: MODEL, src: `gs://${BUCKET}/inputs/batch.jsonl`, config: { displayName: 'quota-second', dest: `gs://${BUCKET}/quota` } }), (error: unknown) => {
+        assert.ok(error instanceof ApiError);
+        assert.equal(error.status, 429);
+        const body = JSON.parse(error.message.slice(error.message.indexOf('{'))) as { error: { code: number; status: string; message: string } };
+        assert.equal(body.error.code, 429);
+        assert.equal(body.error.status, 'RESOURCE_EXHAUSTED');
+        assert.match(body.error.message, /concurrent_batch_prediction_jobs/);
+        return true;
+      });
+      assert.equal(sim.quotaRefusals, 1);
+      const named = async (displayName: string) => {
+        const names: string[] = [];
+        for await (const job of await ai.batches.list({ config: { filter: `display_name="${displayName}"` } })) names.push(job.name!);
+        return names;
+      };
+      assert.deepEqual(await named('quota-first'), [first.name]);
+      assert.deepEqual(await named('quota-second'), [], 'the refused create made no job');
+      await sim.advanceBatches();
+      await sim.advanceBatches();
+      assert.equal((await ai.batches.get({ name: first.name! })).state, JobState.JOB_STATE_SUCCEEDED);
+      const second = await ai.batches.create({ model: MODEL, src: `gs://${BUCKET}/inputs/batch.jsonl`, config: { displayName: 'quota-second', dest: `gs://${BUCKET}/quota` } });
+      assert.deepEqual(await named('quota-second'), [second.name]);
+    } finally {
+      sim.setJobQuota(undefined);
+    }
+  });
+
   it('Claude rawPredict takes the Messages body with the Vertex anthropic_version and no model', async () => {
     const client = serviceAccountClient(sim);
     const { token } = await client.getAccessToken();

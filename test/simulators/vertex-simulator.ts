@@ -20,7 +20,8 @@
  * const key = sim.serviceAccountKey(); // token_uri = `${sim.url}/token`
  * ```
  * Proven by `@google/genai` (Vertex mode) and `@google-cloud/storage` in vertex-simulator.test.ts.
- * Throttling: `failNext({status: 429})` answers RESOURCE_EXHAUSTED. The project in paths must be
+ * Throttling: `failNext({status: 429})` answers RESOURCE_EXHAUSTED; `setJobQuota(n)` caps the batch
+ * prediction jobs running at once (a create over it: 429 RESOURCE_EXHAUSTED, vertex/batch-jobs.ts). The project in paths must be
  * the simulator's (`project`, default `portico-test-project`), else 403 PERMISSION_DENIED.
  */
 import { randomBase62 } from './common/ids.ts';
@@ -48,6 +49,8 @@ export interface VertexSimulatorOptions {
   project?: string;
   /** Seconds a token lives (Google: 3600). */
   tokenLifetimeSeconds?: number;
+  /** The most batch prediction jobs the project runs at once (unlimited by default). */
+  jobQuota?: number;
   /** Advance batch jobs every this many milliseconds. */
   batchStepMs?: number;
 }
@@ -71,6 +74,10 @@ export interface VertexSimulator extends BaseSimulator {
   storage: CloudStorage;
   /** Ends a live job EXPIRED (its numeric id). */
   expireJob(id: string): void;
+  /** The most batch prediction jobs the project runs at once; `undefined`: unlimited. */
+  setJobQuota(quota: number | undefined): void;
+  /** Job creates refused for the quota so far. */
+  readonly quotaRefusals: number;
 }
 
 export async function startVertexSimulator(options: VertexSimulatorOptions = {}): Promise<VertexSimulator> {
@@ -80,6 +87,7 @@ export async function startVertexSimulator(options: VertexSimulatorOptions = {})
   const claudeCtx: MessageContext = { modelError: () => null, promptCache: new Set(), serviceTier: 'standard' };
   const storage = new CloudStorage();
   const jobs = new BatchJobStore(storage, { gemini: geminiCtx, claude: claudeCtx });
+  jobs.jobQuota = options.jobQuota;
   let rejectedTokens = 0;
   const checkProject = (p: string): SimReply | null => (p === project ? null : googleError(403, `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/${p}' (or it may not exist).`));
   const models = '^\\/v1\\/projects\\/([^/]+)\\/locations\\/([^/]+)\\/publishers';
@@ -132,6 +140,12 @@ export async function startVertexSimulator(options: VertexSimulatorOptions = {})
     objects: storage.objects,
     storage,
     expireJob: (id) => jobs.expire(id),
+    setJobQuota: (quota) => {
+      jobs.jobQuota = quota;
+    },
+    get quotaRefusals() {
+      return jobs.quotaRefusals;
+    },
     async advanceBatches() {
       jobs.advance();
     },

@@ -14,6 +14,14 @@
  * Claude's (vertex/claude-batch-rows.ts). A job ENDS ON THE SECOND `advance()`: PENDING -> RUNNING -> SUCCEEDED (or FAILED when
  * its input cannot be read). Cancel is asynchronous: CANCELLING, then CANCELLED on the next
  * `advance()`. `expire(id)` ends a live job EXPIRED. No output is written for a job that did not run.
+ *
+ * The quota of concurrent jobs (`jobQuota`, unlimited unless set): Vertex AI caps the batch
+ * prediction jobs a project runs at once (Claude's partner models: 4 per project; Gemini has its
+ * own) and refuses a create over it with Google's quota error, HTTP 429
+ * `{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message"}}`
+ * (https://cloud.google.com/vertex-ai/docs/quotas, https://cloud.google.com/apis/design/errors).
+ * Live jobs (not yet ended) count against it. A list takes AIP-160's `filter` on `display_name`
+ * (`display_name="name"`), as the REST reference documents for `batchPredictionJobs.list`.
  */
 import { randomInt } from 'node:crypto';
 import type { SimReply, SimRequest, SimRoute } from '../common/simulator-server.ts';
@@ -37,6 +45,10 @@ const TERMINAL = new Set(['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_
 
 export class BatchJobStore {
   readonly jobs = new Map<string, SimulatedJob>();
+  /** The most live jobs a project may have at once; creates over it are answered 429. */
+  jobQuota: number | undefined;
+  /** Creates refused for the quota. */
+  quotaRefusals = 0;
   readonly #storage: CloudStorage;
   readonly #models: { gemini: GenerateContext; claude: MessageContext };
 
@@ -95,6 +107,11 @@ export class BatchJobStore {
     if (output.predictionsFormat !== 'jsonl' || typeof prefix !== 'string' || !prefix.startsWith('gs://')) {
       return googleError(400, 'Batch prediction to Cloud Storage takes predictionsFormat "jsonl" and a gs:// outputUriPrefix.');
     }
+    const live = [...this.jobs.values()].filter((j) => j.project === project && !TERMINAL.has(String(j.resource.state))).length;
+    if (this.jobQuota !== undefined && live >= this.jobQuota) {
+      this.quotaRefusals += 1;
+      return googleError(429, `Quota exceeded for aiplatform.googleapis.com/concurrent_batch_prediction_jobs with base model: ${String(body.model).split('/').at(-1)}. The project has ${live} running batch prediction jobs; the limit is ${this.jobQuota}.`);
+    }
     const id = String(randomInt(1, 2 ** 47)) + String(randomInt(100000, 999999));
     const created = now();
     const resource: Json = {
@@ -120,7 +137,13 @@ export class BatchJobStore {
   }
 
   #list(req: SimRequest, project: string, location: string): SimReply {
-    const all = [...this.jobs.values()].filter((j) => j.project === project && j.location === location).reverse();
+    let named: string | undefined;
+    if (req.query.filter !== undefined && req.query.filter !== '') {
+      const match = /^\s*display_?[nN]ame\s*=\s*"([^"]*)"\s*$/.exec(req.query.filter);
+      if (match === null) return googleError(400, `Unsupported filter: ${req.query.filter}`);
+      named = match[1];
+    }
+    const all = [...this.jobs.values()].filter((j) => j.project === project && j.location === location && (named === undefined || j.resource.displayName === named)).reverse();
     const size = Math.min(Number(req.query.pageSize ?? 100) || 100, 100);
     const start = req.query.pageToken ? Number(Buffer.from(req.query.pageToken, 'base64url').toString('utf8')) : 0;
     const body: Json = { batchPredictionJobs: all.slice(start, start + size).map((j) => j.resource) };
