@@ -12,7 +12,10 @@
  *
  * Objects are named `<prefix>portico-batches/<batch id>-<part>-<random>/input.jsonl` and
  * `.../output/...`. An input whose job was refused (or never created) is deleted (`discard`); the
- * rest stay in the bucket for its lifecycle rules.
+ * rest stay in the bucket for its lifecycle rules. A create refused for the project's quota of
+ * running jobs (429 RESOURCE_EXHAUSTED) is not a refusal: the part waits under a queued id and its
+ * job is created on a later look, once a slot is free (`queued-jobs.ts`); jobs are found again by
+ * their display name, which names the part.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
@@ -25,10 +28,11 @@ import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, stageBatchInput } from './batch-input.ts';
 import type { VertexBatchFamily } from './batch-family.ts';
-import { mapJobState, toProviderBatch, type VertexBatchPredictionJob } from './batch-job.ts';
+import { jobIdOf, mapJobState, toProviderBatch, type VertexBatchPredictionJob } from './batch-job.ts';
 import { isResultFile, keysOfInputFile, parseOutputFile } from './batch-output.ts';
 import { deleteObject, downloadObject, gcsUri, listObjects, parseGcsUri, uploadObject } from './cloud-storage.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
+import { CANCELLED_MARKER, isQuotaRefusal, parseQueuedJobId, QUEUED_WARNING, QUEUED_WINDOW_SECONDS, queuedBatch, type QueuedJob } from './queued-jobs.ts';
 
 export interface VertexBatchesOptions {
   /** The model id as Vertex names it (`gemini-2.5-flash`, `claude-sonnet-4@20250514`). */
@@ -84,30 +88,35 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
 
     async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
       checkCompletionWindow(input.completionWindow);
-      const staged = parseGcsUri(part.location);
-      if (staged === null) throw new Error(`Vertex AI batch part staged at '${part.location}', not a gs:// URI`);
-      const folder = staged.name.replace(/\/input\.jsonl$/, '');
-      const job = {
-        displayName: `portico-batch-${folder.slice(folder.lastIndexOf('/') + 1)}`,
-        model: `publishers/${options.family.publisher}/models/${options.model}`,
-        inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [part.location] } },
-        outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: gcsUri(staged.bucket, `${folder}/output`) } },
-      };
-      return toProviderBatch(await jobCall('POST', jobsPath, 'batch create', call, JSON.stringify(job)));
+      try {
+        return toProviderBatch(await createJob(part.location, call));
+      } catch (error) {
+        // Over the project's quota of running jobs: the part waits, staged, and its job is created later (`queued-jobs.ts`).
+        if (!isQuotaRefusal(error)) throw error;
+        return { ...queuedBatch({ location: part.location, queuedAt: nowSeconds() }, 'validating', nowSeconds()), warnings: [QUEUED_WARNING] };
+      }
     },
 
     discard: discardPart,
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      return toProviderBatch(await retrieve(providerBatchId, call));
+      const queued = parseQueuedJobId(providerBatchId);
+      if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
+      const settled = await settleQueued(queued, call, { create: true });
+      return settled.job !== undefined ? toProviderBatch(settled.job) : queuedBatch(queued, settled.status, nowSeconds());
     },
 
     async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      const response = await sendVertexRequest(endpoint, { method: 'POST', target: `${jobPath(providerBatchId)}:cancel`, what: 'batch cancel', body: '{}', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-      await response.body.dump();
-      const batch = toProviderBatch(await retrieve(providerBatchId, call));
-      // Cancel answers `{}` and works asynchronously: a job that has not caught up yet is cancelling.
-      return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+      const queued = parseQueuedJobId(providerBatchId);
+      if (queued === null) return cancelJob(providerBatchId, call);
+      const job = await findJob(queued.location, call);
+      if (job !== null) return cancelJob(jobIdOf(job), call);
+      // No job yet: mark the part so that no later look creates it.
+      const staged = stagedInput(queued.location);
+      const marker = `${staged.folder}/${CANCELLED_MARKER}`;
+      const bytes = new TextEncoder().encode('Cancelled before its batch prediction job was created.\n');
+      await uploadObject(options.storage, { bucket: staged.bucket, name: marker, contentType: 'text/plain', bytes: bytes.length, chunks: async function* () { yield bytes; }, signal: call?.signal, requestId: call?.requestId });
+      return queuedBatch(queued, 'cancelled', nowSeconds());
     },
 
     async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
@@ -115,8 +124,84 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     },
   };
 
-  /** The job's results by outcome; every request of a cancelled or expired job answered. */
+  function jobSpecOf(location: string): { displayName: string; body: string } {
+    const staged = stagedInput(location);
+    const displayName = `portico-batch-${staged.folder.slice(staged.folder.lastIndexOf('/') + 1)}`;
+    const job = {
+      displayName,
+      model: `publishers/${options.family.publisher}/models/${options.model}`,
+      inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [location] } },
+      outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: gcsUri(staged.bucket, `${staged.folder}/output`) } },
+    };
+    return { displayName, body: JSON.stringify(job) };
+  }
+
+  function createJob(location: string, call: CallOptions | undefined): Promise<VertexBatchPredictionJob> {
+    return jobCall('POST', jobsPath, 'batch create', call, jobSpecOf(location).body);
+  }
+
+  /** The job of a staged part, found by its display name (`batchPredictionJobs.list`'s `filter`); null when none was created. */
+  async function findJob(location: string, call: CallOptions | undefined): Promise<VertexBatchPredictionJob | null> {
+    const { displayName } = jobSpecOf(location);
+    const query = new URLSearchParams({ filter: `display_name="${displayName}"`, pageSize: '10' });
+    const response = await sendVertexRequest(endpoint, { method: 'GET', target: `${jobsPath}?${query}`, what: 'batch list', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    const page = await readVertexJson(response, endpoint, 'batch list');
+    const jobs = isRecord(page) && Array.isArray(page.batchPredictionJobs) ? page.batchPredictionJobs : [];
+    const found = jobs.find((job) => isRecord(job) && job.displayName === displayName);
+    return found === undefined ? null : jobOf(found, endpoint.deploymentId);
+  }
+
+  /**
+   * Where a queued part stands: its job when there is one (created now if `create` and a slot is
+   * free), else waiting, cancelled before its job, or expired waiting.
+   */
+  async function settleQueued(queued: QueuedJob, call: CallOptions | undefined, mode: { create: boolean }): Promise<{ job: VertexBatchPredictionJob; status?: undefined } | { job?: undefined; status: 'validating' | 'cancelled' | 'expired' }> {
+    const job = await findJob(queued.location, call);
+    if (job !== null) return { job };
+    const staged = stagedInput(queued.location);
+    const marker = `${staged.folder}/${CANCELLED_MARKER}`;
+    for await (const object of listObjects(options.storage, staged.bucket, marker, { signal: call?.signal, requestId: call?.requestId })) {
+      if (object.name === marker) return { status: 'cancelled' };
+    }
+    if (nowSeconds() >= queued.queuedAt + QUEUED_WINDOW_SECONDS) return { status: 'expired' };
+    if (!mode.create) return { status: 'validating' };
+    try {
+      return { job: await createJob(queued.location, call) };
+    } catch (error) {
+      if (isQuotaRefusal(error)) return { status: 'validating' };
+      throw error;
+    }
+  }
+
+  async function cancelJob(jobId: string, call: CallOptions | undefined): Promise<ProviderBatch> {
+    const response = await sendVertexRequest(endpoint, { method: 'POST', target: `${jobPath(jobId)}:cancel`, what: 'batch cancel', body: '{}', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    await response.body.dump();
+    const batch = toProviderBatch(await retrieve(jobId, call));
+    // Cancel answers `{}` and works asynchronously: a job that has not caught up yet is cancelling.
+    return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+  }
+
+  /** A queued part's results: its job's, or one cancelled / expired line per request of its input when it never had a job. */
   async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const queued = parseQueuedJobId(providerBatchId);
+    if (queued === null) {
+      yield* jobResultsOf(providerBatchId, call);
+      return;
+    }
+    const settled = await settleQueued(queued, call, { create: false });
+    if (settled.job !== undefined) {
+      yield* jobResultsOf(jobIdOf(settled.job), call);
+      return;
+    }
+    if (settled.status === 'validating') throw new ConflictError(`The Vertex AI batch part staged at ${queued.location} has not ended; its results are not available yet.`);
+    const outcome = settled.status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+    const staged = stagedInput(queued.location);
+    const body = await downloadObject(options.storage, staged.bucket, staged.name, { signal: call?.signal, requestId: call?.requestId });
+    for await (const key of keysOfInputFile(options.family, body)) yield { customId: key, outcome };
+  }
+
+  /** The job's results by outcome; every request of a cancelled or expired job answered. */
+  async function* jobResultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
     const job = await retrieve(providerBatchId, call);
     const status = mapJobState(job.state);
     if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
@@ -147,6 +232,17 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     const body = await downloadObject(options.storage, source.bucket, source.name, objectOptions);
     for await (const key of keysOfInputFile(options.family, body)) if (!answered.has(key)) yield { customId: key, outcome };
   }
+}
+
+/** A staged part's input object and its folder (`.../portico-batches/<batch>-<part>-<random>`). */
+function stagedInput(location: string): { bucket: string; name: string; folder: string } {
+  const staged = parseGcsUri(location);
+  if (staged === null) throw new Error(`Vertex AI batch part staged at '${location}', not a gs:// URI`);
+  return { ...staged, folder: staged.name.replace(/\/input\.jsonl$/, '') };
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 function checkCompletionWindow(completionWindow: string): void {

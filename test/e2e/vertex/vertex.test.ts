@@ -79,6 +79,11 @@ function lastJob(sim: VertexSimulator) {
   return [...sim.jobs.values()].at(-1)!;
 }
 
+/** Jobs that have not ended (they count against the simulator's job quota). */
+function liveJobs(sim: VertexSimulator): number {
+  return [...sim.jobs.values()].filter((job) => !/SUCCEEDED|FAILED|CANCELLED|EXPIRED/.test(String(job.resource.state))).length;
+}
+
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`Vertex AI through Portico (${dialect})`, () => {
     let sim: VertexSimulator;
@@ -380,6 +385,59 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         ['claude-expiring-0', 'batch_expired'],
         ['claude-expiring-1', 'batch_expired'],
       ]);
+    });
+
+    test("with a quota of one running job, a second batch's create answered 429 RESOURCE_EXHAUSTED waits for a slot; both complete under our custom_ids", async () => {
+      assert.equal(liveJobs(sim), 0, 'no job of an earlier test still runs');
+      sim.setJobQuota(1);
+      try {
+        const refusals = sim.quotaRefusals;
+        const jobsBefore = sim.jobs.size;
+        const first = await client.batches.create({ input_file_id: (await uploadBatchFile(client, chatLines('vertex-gemini', { count: 2, prefix: 'quota-first' }))).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const second = await client.batches.create({ input_file_id: (await uploadBatchFile(client, chatLines('vertex-claude', { count: 2, prefix: 'quota-second' }))).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        assert.equal(second.status, 'validating');
+        assert.equal(sim.quotaRefusals - refusals, 1, "the second job's create was refused for the quota");
+        assert.equal(sim.jobs.size - jobsBefore, 1, 'one job runs');
+        assert.match(String(second.metadata?.portico_translation_warnings ?? ''), /quota of concurrent batch prediction jobs/);
+        const firstDone = await runToEnd(client, sim, first.id);
+        assert.equal(firstDone.status, 'completed');
+        const secondDone = await runToEnd(client, sim, second.id);
+        assert.deepEqual(validateOpenAI('Batch', secondDone), []);
+        assert.equal(secondDone.status, 'completed');
+        assert.deepEqual(secondDone.request_counts, { total: 2, completed: 2, failed: 0 });
+        assert.equal(sim.jobs.size - jobsBefore, 2, "the second batch's job was created once, after the first ended");
+        assert.equal(lastJob(sim).resource.model, `publishers/anthropic/models/${CLAUDE}`);
+        const { output } = await resultLines(client, secondDone);
+        assert.deepEqual(output.map((l) => l.custom_id).sort(), ['quota-second-0', 'quota-second-1']);
+        assert.ok((secondDone.usage?.input_tokens ?? 0) > 0);
+      } finally {
+        sim.setJobQuota(undefined);
+      }
+    });
+
+    test('a batch cancelled while it waits for a job slot ends cancelled, every line batch_cancelled, and no job is created for it later', async () => {
+      assert.equal(liveJobs(sim), 0, 'no job of an earlier test still runs');
+      sim.setJobQuota(1);
+      try {
+        const running = await client.batches.create({ input_file_id: (await uploadBatchFile(client, chatLines('vertex-gemini', { count: 1, prefix: 'slot-holder' }))).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const waiting = await client.batches.create({ input_file_id: (await uploadBatchFile(client, chatLines('vertex-gemini', { count: 2, prefix: 'waiting' }))).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const jobsBefore = sim.jobs.size;
+        const cancelling = await client.batches.cancel(waiting.id);
+        assert.ok(cancelling.status === 'cancelling' || cancelling.status === 'cancelled');
+        assert.equal((await runToEnd(client, sim, running.id)).status, 'completed');
+        const done = await runToEnd(client, sim, waiting.id);
+        assert.equal(done.status, 'cancelled');
+        const { output, errors } = await resultLines(client, done);
+        assert.equal(output.length, 0);
+        assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
+          ['waiting-0', 'batch_cancelled'],
+          ['waiting-1', 'batch_cancelled'],
+        ]);
+        await portico.jobs.poller.runOnce();
+        assert.equal(sim.jobs.size, jobsBefore, 'no job for the cancelled batch, though a slot is free');
+      } finally {
+        sim.setJobQuota(undefined);
+      }
     });
 
     test('credentials refreshed mid-batch: short-lived tokens are renewed before they lapse, a revoked one after a 401', async () => {
