@@ -116,7 +116,9 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       const marker = `${staged.folder}/${CANCELLED_MARKER}`;
       const bytes = new TextEncoder().encode('Cancelled before its batch prediction job was created.\n');
       await uploadObject(options.storage, { bucket: staged.bucket, name: marker, contentType: 'text/plain', bytes: bytes.length, chunks: async function* () { yield bytes; }, signal: call?.signal, requestId: call?.requestId });
-      return queuedBatch(queued, 'cancelled', nowSeconds());
+      // A create under way elsewhere checks the marker after its create; this looks for its job after the marker: one of them cancels it.
+      const late = await findJob(queued.location, call);
+      return late === null ? queuedBatch(queued, 'cancelled', nowSeconds()) : cancelJob(jobIdOf(late), call);
     },
 
     async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
@@ -158,19 +160,29 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
   async function settleQueued(queued: QueuedJob, call: CallOptions | undefined, mode: { create: boolean }): Promise<{ job: VertexBatchPredictionJob; status?: undefined } | { job?: undefined; status: 'validating' | 'cancelled' | 'expired' }> {
     const job = await findJob(queued.location, call);
     if (job !== null) return { job };
-    const staged = stagedInput(queued.location);
-    const marker = `${staged.folder}/${CANCELLED_MARKER}`;
-    for await (const object of listObjects(options.storage, staged.bucket, marker, { signal: call?.signal, requestId: call?.requestId })) {
-      if (object.name === marker) return { status: 'cancelled' };
-    }
+    if (await cancelMarked(queued.location, call)) return { status: 'cancelled' };
     if (nowSeconds() >= queued.queuedAt + QUEUED_WINDOW_SECONDS) return { status: 'expired' };
     if (!mode.create) return { status: 'validating' };
+    let created: VertexBatchPredictionJob;
     try {
-      return { job: await createJob(queued.location, call) };
+      created = await createJob(queued.location, call);
     } catch (error) {
       if (isQuotaRefusal(error)) return { status: 'validating' };
       throw error;
     }
+    // A cancel that found no job while this create was under way marked the part: the new job is cancelled too.
+    if (!(await cancelMarked(queued.location, call))) return { job: created };
+    await cancelJob(jobIdOf(created), call);
+    return { job: await retrieve(jobIdOf(created), call) };
+  }
+
+  async function cancelMarked(location: string, call: CallOptions | undefined): Promise<boolean> {
+    const staged = stagedInput(location);
+    const marker = `${staged.folder}/${CANCELLED_MARKER}`;
+    for await (const object of listObjects(options.storage, staged.bucket, marker, { signal: call?.signal, requestId: call?.requestId })) {
+      if (object.name === marker) return true;
+    }
+    return false;
   }
 
   async function cancelJob(jobId: string, call: CallOptions | undefined): Promise<ProviderBatch> {
