@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { StreamLineSink, TurnBatchedDestination, createLogger, droppedLogLines, isoTimestamp } from './logger.ts';
+import { MIN_HANDOVER_INTERVAL_MS, StreamLineSink, TurnBatchedDestination, createLogger, droppedLogLines, isoTimestamp } from './logger.ts';
 
 describe('the logger', () => {
   it('writes the time as pino.stdTimeFunctions.isoTime does', () => {
@@ -38,6 +38,28 @@ describe('the logger', () => {
     destination.write('c\n');
     destination.flushSync();
     assert.deepEqual(writes, ['a\nb\n', 'c\n'], 'flushSync hands pending lines over at once');
+  });
+
+  it('while lines keep coming, hands them over at most once per interval; a quiet line goes at the end of its turn', async () => {
+    const writes: string[] = [];
+    const sink = { write: (chunk: string) => writes.push(chunk) > 0, flush: () => {}, flushSync: () => {} };
+    let now = 1_000;
+    const destination = new TurnBatchedDestination(sink, () => now);
+    destination.write('a\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\n'], 'the first line after a quiet spell: at the end of its turn');
+    now += 1;
+    destination.write('b\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    destination.write('c\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\n'], 'within the interval of the last hand-over, lines wait');
+    await new Promise((resolve) => setTimeout(resolve, MIN_HANDOVER_INTERVAL_MS + 5));
+    assert.deepEqual(writes, ['a\n', 'b\nc\n'], 'and go out together when it has passed');
+    now += 1;
+    destination.write('x'.repeat(70 * 1024) + '\n');
+    assert.equal(writes.length, 3, 'a large pending text goes at once');
+    destination.flushSync();
   });
 
   it('a stream sink never holds more than its cap, and after a write error drops everything; both counted', async () => {

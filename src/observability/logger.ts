@@ -80,8 +80,9 @@ const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
  * Stdout, written asynchronously and in batches. pino's default is one blocking `write(2)` per
  * line (and a blocking wait when the pipe is full); an asynchronous write per line costs even
  * more (a thread-pool round trip each). Here the lines logged during one turn of the event loop
- * are joined and handed over once, at the end of the turn (`setImmediate`): a quiet server's line
- * goes out at once, a busy one's request lines share one asynchronous write.
+ * are joined and handed over once, at the end of the turn (`setImmediate`), and at most once per
+ * `MIN_HANDOVER_INTERVAL_MS`: a quiet server's line goes out at once, a busy one's request lines
+ * share one asynchronous write (at 4 lines a turn, 12 -> 6 us of CPU per line).
  *
  * Stdout must never stop Portico: a log shipper that stalls or dies (a full pipe, EPIPE) costs
  * log lines, counted (`droppedLogLines`, the metric `portico_log_lines_dropped_total`), never a
@@ -198,19 +199,37 @@ function fileStdoutSink(): LineSink {
   };
 }
 
+/**
+ * At most one hand-over per this many milliseconds while lines keep coming: every write to the
+ * sink is an asynchronous write of its own (a thread-pool round trip, about 25 us of CPU
+ * whatever its size), against about 5 us per line to format it, so a busy server's lines wait
+ * up to this long to share one.
+ */
+export const MIN_HANDOVER_INTERVAL_MS = 10;
+/** Pending text that is handed over at once, without waiting for the interval. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
 export class TurnBatchedDestination implements DestinationStream {
   readonly #sink: LineSink;
+  readonly #now: () => number;
   #pending = '';
-  #scheduled = false;
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  #lastHandOver = Number.NEGATIVE_INFINITY;
   readonly #handOver = (): void => {
-    this.#scheduled = false;
+    if (this.#scheduled !== undefined) {
+      clearImmediate(this.#scheduled as NodeJS.Immediate);
+      clearTimeout(this.#scheduled as NodeJS.Timeout);
+      this.#scheduled = undefined;
+    }
     const chunk = this.#pending;
     this.#pending = '';
+    this.#lastHandOver = this.#now();
     if (chunk.length > 0) this.#sink.write(chunk);
   };
 
-  constructor(sink: LineSink) {
+  constructor(sink: LineSink, now: () => number = () => performance.now()) {
     this.#sink = sink;
+    this.#now = now;
     process.once('exit', () => {
       this.#handOver();
       try {
@@ -221,11 +240,25 @@ export class TurnBatchedDestination implements DestinationStream {
     });
   }
 
+  /**
+   * A quiet server's line goes out at the end of the turn it was logged in; on a busy one the
+   * lines of the next `MIN_HANDOVER_INTERVAL_MS` go out together (or sooner, past `MAX_PENDING_CHARS`).
+   */
   write(line: string): void {
     this.#pending += line;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#handOver);
+    if (this.#pending.length >= MAX_PENDING_CHARS) {
+      this.#handOver();
+      return;
+    }
+    if (this.#scheduled !== undefined) return;
+    const wait = this.#lastHandOver + MIN_HANDOVER_INTERVAL_MS - this.#now();
+    if (wait <= 0) {
+      this.#scheduled = setImmediate(this.#handOver);
+    } else {
+      const timer = setTimeout(this.#handOver, wait);
+      // Never what keeps a process alive: the exit hook hands the last lines over.
+      timer.unref();
+      this.#scheduled = timer;
     }
   }
 
