@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { runWorkerPool, workerCount } from './server/worker-pool.ts';
+import { cooldownPolicyOf } from './coordination/shared-state.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { PorticoConfig } from './config/types.ts';
 import { ConfigError } from './spec/errors.ts';
@@ -122,6 +123,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           workers,
           databaseUrl: config.databaseUrl ?? env.DATABASE_URL,
           redisUrl: config.redisUrl ?? env.REDIS_URL,
+          cooldownPolicy: cooldownPolicyOf(config),
           logger,
           stopTimeoutMs: (env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : 25_000) + 10_000,
         });
@@ -182,7 +184,7 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: Portic
       port: running.port,
       config: options.configPath,
       database: running.services.database.dialect,
-      shared_state: (config.redisUrl ?? env.REDIS_URL) ? 'redis' : 'memory',
+      shared_state: (config.redisUrl ?? env.REDIS_URL) ? 'redis' : cluster.isWorker ? 'primary process' : 'memory',
       model_groups: [...running.services.router.modelGroups()],
     },
     'Portico is listening',

@@ -1,7 +1,9 @@
 /**
  * Where the state that several instances must agree on lives: rate-limit counters and deployment
  * cooldowns. `REDIS_URL` set: in Redis, shared by every instance using it (and the same
- * `PORTICO_REDIS_PREFIX`); unset: in this process's memory.
+ * `PORTICO_REDIS_PREFIX`); unset: in this process's memory, or, in one of several workers
+ * (`--num_workers`), in the primary process's memory, reached over the cluster's IPC channel
+ * (`cluster-shared-state.ts`).
  *
  * What is shared where (the README's "Running several instances" explains it to users):
  * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
@@ -29,10 +31,12 @@ export interface SharedStateOptions {
   redisUrl?: string;
   /** `PORTICO_REDIS_PREFIX`; default `portico:`. */
   redisPrefix?: string;
+  /** One of several workers: without Redis, the state is the primary's (`cluster-shared-state.ts`). */
+  clusterWorker?: boolean;
 }
 
 export interface SharedState {
-  readonly kind: 'redis' | 'memory';
+  readonly kind: 'redis' | 'memory' | 'cluster';
   /** rpm/tpm counters (live traffic and the batch engine's budgets). */
   readonly limiter: RateLimiter;
   /** Deployment failures and cooldowns, for the router. */
@@ -41,7 +45,7 @@ export interface SharedState {
   readonly limits: LiveRateLimits;
   /** Deployments' load for the routing strategies (`router_settings.routing_strategy`). */
   readonly routingStats: RoutingStats;
-  /** Key deletions told to every instance and worker (Redis only: one process needs no telling). */
+  /** Key deletions told to every instance and worker (Redis, or the primary for workers without it; one process needs no telling). */
   readonly keyEvictions?: KeyEvictionChannel;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;
@@ -56,6 +60,11 @@ export function cooldownPolicyOf(config: PorticoConfig): CooldownPolicy {
 export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
   const { config, logger } = options;
   const url = options.redisUrl?.trim();
+  if (!url && options.clusterWorker) {
+    // Loaded only in workers: one process does not carry the IPC adapters.
+    const { connectClusterSharedState } = await import('./cluster-shared-state.ts');
+    return connectClusterSharedState({ config, logger });
+  }
   if (!url) {
     const limiter = new InMemoryRateLimiter();
     return {

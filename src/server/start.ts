@@ -149,7 +149,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
   let jobs: BackgroundJobs;
   let shared: SharedState | undefined;
   try {
-    shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+    shared = await createSharedState({ config, logger, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, clusterWorker: cluster.isWorker });
     services = await createServices(config, database, logger, shared, { shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
     const extraJobs: BackgroundJob[] = services.batchEngine ? [services.batchEngine] : [];
     const retentionMs = config.spendLogs.retentionMs;

@@ -4,17 +4,21 @@
  * shares the listening socket between them), forks a replacement when one dies (with a growing
  * delay if they keep dying), and on SIGTERM/SIGINT stops them all gracefully and exits.
  *
- * Workers share state exactly as separate instances do: rate limits, cooldowns and routing stats
- * through Redis, everything else through the database. So more than one worker needs Redis:
- * in-memory limits would be per worker (N times the configured rpm), which is why the primary
- * refuses to start without it rather than serve wrong limits.
+ * Workers share state as separate instances do: rate limits, cooldowns, routing stats and key
+ * deletions through Redis when it is configured (exactly as instances), everything else through
+ * the database (SQLite's WAL serves several processes on one machine). Without Redis, the primary
+ * holds that state itself, in memory (`coordination/cluster-shared-state-host.ts`), and the workers
+ * reach it over the cluster's IPC channel (`coordination/cluster-shared-state.ts`): limits still
+ * hold across workers (not N times the configured rpm), a cooldown started in one applies in all,
+ * and a deleted key is refused by all at once.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { serveWorkerMetrics } from '../observability/cluster-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ConfigError } from '../spec/errors.ts';
+import { serveClusterSharedState } from '../coordination/cluster-shared-state-host.ts';
+import type { CooldownPolicy } from '../routing/cooldown.ts';
 import { openDatabase } from '../storage/database.ts';
 
 /** Set in each worker's environment: its number, 1..N. */
@@ -61,6 +65,8 @@ export interface WorkerPoolOptions {
   workers: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** For the cooldowns the primary holds when there is no Redis. */
+  cooldownPolicy: CooldownPolicy;
   logger: Logger;
   /** How long workers get to finish in-flight work on a stop (their own grace, plus a margin). */
   stopTimeoutMs: number;
@@ -69,11 +75,6 @@ export interface WorkerPoolOptions {
 /** Runs the primary until a signal stops it; resolves when every worker has exited. */
 export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   const { logger } = options;
-  if (!options.redisUrl) {
-    throw new ConfigError(
-      `${options.workers} workers need Redis (REDIS_URL, or router_settings.redis_url / redis_host): rate limits, cooldowns and routing stats must be shared between workers as between instances; in memory each worker would allow the full limits. Set REDIS_URL or run one worker.`,
-    );
-  }
   // Once, here: workers starting together would otherwise all run them (they are serialised,
   // but every worker would wait for the lock).
   const database = await openDatabase(options.databaseUrl);
@@ -100,6 +101,8 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
     return worker;
   };
   serveWorkerMetrics();
+  // With Redis the workers share state there, exactly as instances do; the primary holds none.
+  if (!options.redisUrl?.trim()) serveClusterSharedState(options.cooldownPolicy);
   for (let id = 1; id <= options.workers; id++) fork(id);
   logger.info({ workers: options.workers, pid: process.pid }, 'primary: workers started');
 

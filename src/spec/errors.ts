@@ -221,6 +221,19 @@ export class BatchStartUnconfirmedError extends GatewayError {
   }
 }
 
+/**
+ * 503: one of several workers without Redis could not reach the primary process, which holds the
+ * workers' shared rate limits and cooldowns (`coordination/cluster-shared-state.ts`): it did not
+ * answer in time, or it is gone. The worker fails closed rather than let a request through
+ * unlimited; the same request may succeed on the replacement worker. Not retryable within the
+ * request: every deployment would meet the same primary.
+ */
+export class PrimaryProcessUnavailableError extends GatewayError {
+  constructor(message = 'This worker cannot reach the primary process that holds the shared rate limits; retry the request shortly.', options: GatewayErrorOptions = {}) {
+    super(503, message, { type: 'server_error', code: 'primary_process_unavailable', isRetryable: false, ...options });
+  }
+}
+
 /** Raised at start-up for a bad config; never rendered to HTTP. */
 export class ConfigError extends Error {
   constructor(message: string) {
