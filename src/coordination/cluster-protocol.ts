@@ -39,7 +39,6 @@ export interface SharedStateCalls {
 
 /** What a worker tells without waiting. */
 export interface SharedStateNotices {
-  'health.recordSuccess': [deploymentId: string];
   'stats.started': [deploymentId: string];
   'stats.finished': [deploymentId: string, latencyMs: number | null];
   'stats.charge': [deploymentId: string, tokens: number];

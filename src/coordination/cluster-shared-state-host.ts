@@ -75,7 +75,6 @@ export class SharedStateHost {
       'keys.evict': (keyHashes) => (this.#broadcast({ kind: 'keys-evicted', keyHashes }), null),
     };
     this.#notices = {
-      'health.recordSuccess': (_workerId, deploymentId) => this.health.recordSuccess(deploymentId),
       'stats.started': (workerId, deploymentId) => {
         this.#countInFlight(workerId, deploymentId, 1);
         this.stats.started(deploymentId);

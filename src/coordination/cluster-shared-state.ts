@@ -16,8 +16,9 @@
  *   needed. A failure waits for the primary's acknowledgement, which comes after the broadcast,
  *   so the worker's own next pick, and any request any worker receives after this one's answer,
  *   already skips the deployment (IPC is ordered, and node:cluster hands new connections to the
- *   workers over the same channel). A failed request costs an upstream round trip anyway; a
- *   success is only told, never waited for.
+ *   workers over the same channel in its round-robin scheduling, the default but on Windows).
+ *   A failed request costs an upstream round trip anyway; a success is not sent at all (it
+ *   changes nothing in the in-memory health).
  * - Routing statistics: `loadOf` waits (it may return a promise); `started` / `finished` /
  *   `charge` are told without waiting.
  * - Key deletions: `publish` waits until the primary has told every worker (itself included),
@@ -221,8 +222,10 @@ export class ClusterDeploymentHealth implements DeploymentHealth {
     return health;
   }
 
-  recordSuccess(deploymentId: string): void {
-    this.#client.notify('health.recordSuccess', deploymentId);
+  recordSuccess(_deploymentId: string): void {
+    // Not sent: a success changes nothing in the primary's InMemoryDeploymentHealth (failures age
+    // out of the window, as LiteLLM counts them), and telling it would cost the primary one
+    // message per request served. RedisDeploymentHealth does the same.
   }
 
   async recordFailure(deploymentId: string): Promise<void> {

@@ -102,9 +102,10 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
   };
   serveWorkerMetrics();
   // With Redis the workers share state there, exactly as instances do; the primary holds none.
-  if (!options.redisUrl?.trim()) serveClusterSharedState(options.cooldownPolicy);
+  const sharedInPrimary = !options.redisUrl?.trim();
+  if (sharedInPrimary) serveClusterSharedState(options.cooldownPolicy);
   for (let id = 1; id <= options.workers; id++) fork(id);
-  logger.info({ workers: options.workers, pid: process.pid }, 'primary: workers started');
+  logger.info({ workers: options.workers, pid: process.pid, shared_state: sharedInPrimary ? 'primary process' : 'redis' }, 'primary: workers started');
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
