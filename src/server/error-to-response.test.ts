@@ -10,6 +10,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PermissionDeniedError,
+  PrimaryProcessUnavailableError,
   RateLimitError,
   UpstreamConnectionError,
   UpstreamError,
@@ -43,6 +44,7 @@ describe('errorToResponse', () => {
     { error: new UpstreamConnectionError('refused'), status: 502, type: 'api_error', code: 'upstream_connection_error' },
     { error: new UpstreamTimeoutError(), status: 504, type: 'timeout_error', code: 'timeout' },
     { error: new CapabilityUnsupportedError('no files'), status: 400, type: 'invalid_request_error', code: 'unsupported_operation' },
+    { error: new PrimaryProcessUnavailableError(), status: 503, type: 'server_error', code: 'primary_process_unavailable' },
   ];
   for (const { error, status, type, code } of cases) {
     it(`renders ${error.name} as ${status} in OpenAI's envelope, keeping type, param and code`, () => {
