@@ -9,7 +9,11 @@ import { parseDurationMs } from './duration.ts';
 import { randomBytes } from 'node:crypto';
 import { AuthenticationError, InvalidRequestError } from '../spec/errors.ts';
 import { ownerOf, type Principal } from '../spec/principal.ts';
-import type { KeyStore, VirtualKeyRecord } from '../storage/key-store.ts';
+import type { KeyStore, VirtualKeyPatch, VirtualKeyRecord } from '../storage/key-store.ts';
+import type { ModelBudget, BudgetSubject } from '../spec/budget-subjects.ts';
+import type { ModelMaxBudget } from '../storage/budget-columns.ts';
+import type { TeamRecord } from '../storage/team-store.ts';
+import type { UserRecord } from '../storage/user-store.ts';
 import { MAX_DURATION_MS } from './duration.ts';
 import { KeyLookupCache } from './key-lookup-cache.ts';
 import { generateKeySecret, hashKeySecret, VIRTUAL_KEY_PREFIX } from './key-secret.ts';
@@ -44,6 +48,19 @@ export interface GenerateKeyInput {
   softBudget?: number | null;
   /** LiteLLM `budget_duration` (`30d`, `1h`, ...): the spend goes back to 0 every such period. */
   budgetDuration?: string | null;
+  /** LiteLLM `max_parallel_requests`: requests of the key in flight at once. */
+  maxParallelRequests?: number | null;
+  /** LiteLLM `model_max_budget`: budgets per model group. */
+  modelMaxBudget?: ModelMaxBudget | null;
+}
+
+/**
+ * The user and team of a key, read with the key into the key cache (their budgets and limits
+ * apply to the key's requests without a database round trip per request).
+ */
+export interface KeyOwnersLookup {
+  findUser(userId: string): Promise<UserRecord | undefined>;
+  findTeam(teamId: string): Promise<TeamRecord | undefined>;
 }
 
 export interface GeneratedKey {
@@ -61,6 +78,8 @@ export interface KeyServiceOptions {
   onCacheRefreshError?: (error: unknown) => void;
   /** Deletions told to, and heard from, the other instances and workers (Redis pub/sub). */
   evictions?: KeyEvictionChannel;
+  /** The key's user and team (budgets, limits, the team's models); absent: keys only. */
+  owners?: KeyOwnersLookup;
 }
 
 /**
@@ -78,10 +97,11 @@ interface CachedKey {
   principal: Principal;
   expiresAt: number | null;
   blocked: boolean;
+  teamBlocked: boolean;
 }
 
 /** The subset of `KeyStore` this service uses (an in-memory fake can stand in for tests). */
-export type KeyStorePort = Pick<KeyStore, 'insert' | 'findByHash' | 'findById' | 'deleteByHashes' | 'list' | 'count'>;
+export type KeyStorePort = Pick<KeyStore, 'insert' | 'findByHash' | 'findById' | 'deleteByHashes' | 'list' | 'count'> & Partial<Pick<KeyStore, 'updateByHash'>>;
 
 export class KeyService {
   /** True when no master key is configured: every request is the master. */
@@ -100,7 +120,13 @@ export class KeyService {
     this.cache = new KeyLookupCache<CachedKey>({
       load: async (keyHash) => {
         const record = await this.store.findByHash(keyHash);
-        return record === undefined ? null : toCachedKey(record);
+        if (record === undefined) return null;
+        const owners = options.owners;
+        const [user, team] = await Promise.all([
+          record.userId === null || owners === undefined ? undefined : owners.findUser(record.userId),
+          record.teamId === null || owners === undefined ? undefined : owners.findTeam(record.teamId),
+        ]);
+        return toCachedKey(record, user, team);
       },
       ...options.cache,
       now: this.now,
@@ -142,6 +168,7 @@ export class KeyService {
 
   #usable(cached: CachedKey): Principal {
     if (cached.blocked) throw new AuthenticationError('This API key has been blocked.', { code: 'key_blocked' });
+    if (cached.teamBlocked) throw new AuthenticationError("This API key's team has been blocked.", { code: 'team_blocked' });
     if (cached.expiresAt !== null && cached.expiresAt * 1000 <= this.now()) {
       throw new AuthenticationError('This API key has expired.', { code: 'key_expired' });
     }
@@ -181,9 +208,53 @@ export class KeyService {
         budgetDuration: input.budgetDuration,
         budgetResetAt: Math.floor((createdAtMs + (parseDurationMs(input.budgetDuration) ?? 0)) / 1000),
       }),
+      ...(input.maxParallelRequests != null && { maxParallelRequests: input.maxParallelRequests }),
+      ...(input.modelMaxBudget != null && { modelMaxBudget: input.modelMaxBudget }),
     };
     await this.store.insert(record);
     return { secret, record };
+  }
+
+  /**
+   * Changes a key (`/key/update`); answers it after the change, or undefined when it does not
+   * exist. Every process drops its cached copy at once (as on delete), so new limits, budgets and
+   * models apply from the next request.
+   */
+  async update(secretOrId: string, patch: VirtualKeyPatch): Promise<VirtualKeyRecord | undefined> {
+    const record = await this.find(secretOrId);
+    if (record === undefined) return undefined;
+    const updated = await this.#updateStore(record.keyHash, patch);
+    await this.#evict([record.keyHash]);
+    return updated;
+  }
+
+  /**
+   * A new secret for a key (`/key/regenerate`): same id, limits and spend; the old secret stops
+   * working at once on every process (its cache entry is evicted here and through `evictions`).
+   */
+  async regenerate(secretOrId: string, patch: VirtualKeyPatch = {}): Promise<GeneratedKey | undefined> {
+    const record = await this.find(secretOrId);
+    if (record === undefined) return undefined;
+    const secret = generateKeySecret();
+    const updated = await this.#updateStore(record.keyHash, { ...patch, keyHash: hashKeySecret(secret) });
+    await this.#evict([record.keyHash]);
+    return updated === undefined ? undefined : { secret, record: updated };
+  }
+
+  /** Drops keys whose user or team changed from every process's cache (their budgets are read with the key). */
+  async evictKeysOf(filter: { userId?: string; teamId?: string }): Promise<void> {
+    const { keys } = await this.list({ offset: 0, limit: 10_000, ...filter });
+    if (keys.length > 0) await this.#evict(keys.map((key) => key.keyHash));
+  }
+
+  async #updateStore(keyHash: string, patch: VirtualKeyPatch): Promise<VirtualKeyRecord | undefined> {
+    if (this.store.updateByHash === undefined) throw new Error('this key store cannot update keys');
+    return this.store.updateByHash(keyHash, patch);
+  }
+
+  async #evict(keyHashes: readonly string[]): Promise<void> {
+    for (const keyHash of keyHashes) this.cache.evict(keyHash);
+    await this.evictions?.publish(keyHashes);
   }
 
   /** One page of keys, newest first, and how many there are in all (`/key/list`). */
@@ -212,29 +283,75 @@ export class KeyService {
     }
     if (found.length === 0) return [];
     const deletedIds = new Set(await this.store.deleteByHashes([...new Set(found.map(({ record }) => record.keyHash))]));
-    const evicted = [...new Set(found.map(({ record }) => record.keyHash))];
-    for (const keyHash of evicted) this.cache.evict(keyHash);
-    await this.evictions?.publish(evicted);
+    await this.#evict([...new Set(found.map(({ record }) => record.keyHash))]);
     return found.filter(({ record }) => deletedIds.has(record.id)).map(({ entry }) => entry);
   }
 }
 
-function toCachedKey(record: VirtualKeyRecord): CachedKey {
+function toCachedKey(record: VirtualKeyRecord, user: UserRecord | undefined, team: TeamRecord | undefined): CachedKey {
+  const subjects: BudgetSubject[] = [budgetSubject('key', record.id, record)];
+  if (user !== undefined) subjects.push(budgetSubject('user', user.userId, user));
+  if (team !== undefined) subjects.push(budgetSubject('team', team.teamId, team));
   return {
     principal: Object.freeze({
       keyId: record.id,
       isMaster: false,
       owner: ownerOf(record),
-      allowedModels: record.models.length === 0 ? null : new Set(record.models),
+      allowedModels: allowedModelsOf(record.models, team?.models ?? []),
       userId: record.userId,
       teamId: record.teamId,
       ...(record.rpmLimit !== undefined && { rpmLimit: record.rpmLimit }),
       ...(record.tpmLimit !== undefined && { tpmLimit: record.tpmLimit }),
       ...(record.maxBudget !== undefined && { budget: Object.freeze({ max: record.maxBudget, spend: record.spend }) }),
+      budgetSubjects: Object.freeze(subjects),
     }),
     expiresAt: record.expiresAt,
     blocked: record.blocked,
+    teamBlocked: team?.blocked ?? false,
   };
+}
+
+/** A key of a team may use the team's models only (LiteLLM), and of those its own list if it has one. */
+function allowedModelsOf(keyModels: readonly string[], teamModels: readonly string[]): ReadonlySet<string> | null {
+  if (teamModels.length === 0) return keyModels.length === 0 ? null : new Set(keyModels);
+  if (keyModels.length === 0) return new Set(teamModels);
+  return new Set(keyModels.filter((model) => teamModels.includes(model)));
+}
+
+interface BudgetSource {
+  spend: number;
+  maxBudget?: number;
+  softBudget?: number;
+  budgetDuration?: string;
+  budgetResetAt?: number;
+  rpmLimit?: number;
+  tpmLimit?: number;
+  maxParallelRequests?: number;
+  modelMaxBudget?: ModelMaxBudget;
+}
+
+function budgetSubject(kind: BudgetSubject['kind'], id: string, source: BudgetSource): BudgetSubject {
+  return Object.freeze({
+    kind,
+    id,
+    spend: source.spend,
+    ...(source.maxBudget !== undefined && { maxBudget: source.maxBudget }),
+    ...(source.softBudget !== undefined && { softBudget: source.softBudget }),
+    ...(source.budgetDuration !== undefined && { budgetDuration: source.budgetDuration }),
+    ...(source.budgetResetAt !== undefined && { budgetResetAt: source.budgetResetAt }),
+    ...(source.rpmLimit !== undefined && { rpmLimit: source.rpmLimit }),
+    ...(source.tpmLimit !== undefined && { tpmLimit: source.tpmLimit }),
+    ...(source.maxParallelRequests !== undefined && { maxParallelRequests: source.maxParallelRequests }),
+    ...(source.modelMaxBudget !== undefined && { modelMaxBudget: modelBudgetsOf(source.modelMaxBudget) }),
+  });
+}
+
+function modelBudgetsOf(stored: ModelMaxBudget): Readonly<Record<string, ModelBudget>> {
+  const budgets: Record<string, ModelBudget> = {};
+  for (const [model, entry] of Object.entries(stored)) {
+    budgets[model] = Object.freeze({ maxBudget: entry.budget_limit, ...(entry.time_period !== undefined && { timePeriod: entry.time_period }) });
+  }
+  return Object.freeze(budgets);
 }
 
 /** `key_` + 24 url-safe characters: the `token` LiteLLM clients use to name a key without its secret. */

@@ -52,7 +52,7 @@ describe('per-key limits', () => {
   it("a key's rpm_limit admits exactly that many requests a minute, then answers 429 with retry-after", async () => {
     const limits = new LiveRateLimits(new InMemoryRateLimiter(), []);
     const principal = keyPrincipal({ rpmLimit: 3 });
-    const outcomes = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => limits.admitKey(principal, { request: i })));
+    const outcomes = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => limits.admit(principal, { request: i })));
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
     const refusal = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
     assert.ok(refusal.reason instanceof RateLimitError);
@@ -71,7 +71,7 @@ describe('per-key limits', () => {
     for (let i = 0; ; i++) {
       const accountingToken = {};
       try {
-        await limits.admitKey(principal, accountingToken);
+        await limits.admit(principal, accountingToken);
       } catch (error) {
         assert.ok(error instanceof RateLimitError);
         assert.match(error.message, /tokens per min \(TPM\): Limit 30/);
@@ -102,7 +102,7 @@ describe('per-key limits', () => {
     const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}, model_info: {id: streamed}}\n  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_stream');
     const accountingToken = {};
-    await limits.admitKey(principal, accountingToken);
+    await limits.admit(principal, accountingToken);
     const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }], stream_options: { include_usage: true } }, call), { requestId: 'stream-1', accountingToken });
     assert.equal(await limits.limiter.usage(keyTpmKey('key_stream'), MINUTE), 0, 'nothing is charged before the stream ends');
     let usageTokens = 0;
@@ -117,7 +117,7 @@ describe('per-key limits', () => {
     const { router, limits } = routerWith('  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_plain_stream');
     const accountingToken = {};
-    await limits.admitKey(principal, accountingToken);
+    await limits.admit(principal, accountingToken);
     const stream = await router.send('g2', (client, call) => client.chatCompletionsStream({ messages: [{ role: 'user', content: 'count me' }] }, call), { requestId: 'stream-2', accountingToken });
     let text = '';
     let sawUsage = false;
@@ -139,9 +139,9 @@ describe('per-key limits', () => {
     const limiter = new CountingLimiter();
     const limits = new LiveRateLimits(limiter, []);
     const plain = keyPrincipal({});
-    assert.equal(LiveRateLimits.hasKeyLimits(plain), false);
-    assert.equal(LiveRateLimits.hasKeyLimits({ ...plain, keyId: null, isMaster: true, rpmLimit: 1 }), false);
-    await limits.admitKey(plain, {});
+    assert.equal(LiveRateLimits.appliesTo(plain), false);
+    assert.equal(LiveRateLimits.appliesTo({ ...plain, keyId: null, isMaster: true, rpmLimit: 1 }), false);
+    await limits.admit(plain, {});
     assert.equal(limiter.calls, 0);
   });
 });

@@ -7,7 +7,8 @@
  *
  * What is shared where (the README's "Running several instances" explains it to users):
  * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
- * - Redis: rpm/tpm counters (per key, per deployment, the batch engine's share), cooldowns,
+ * - Redis: rpm/tpm counters (per key, user, team, per deployment, the batch engine's share),
+ *   requests in flight per key, user and team (`max_parallel_requests`), cooldowns,
  *   and key deletions told to every instance's key cache (pub/sub).
  * - File bytes: in PostgreSQL too with `portico_settings.files.blob_store: database`, in a bucket
  *   or container with `s3` / `azure_blob`; else in the blob directory (`storage_dir`), which
@@ -77,12 +78,13 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     };
   }
   // Loaded only when Redis is configured: a single instance does not carry the Redis client.
-  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }, { RedisKeyEvictions }] = await Promise.all([
+  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }, { RedisKeyEvictions }, { RedisParallelRequests }] = await Promise.all([
     import('./redis-connection.ts'),
     import('./redis-deployment-health.ts'),
     import('./redis-rate-limiter.ts'),
     import('./redis-routing-stats.ts'),
     import('./redis-key-evictions.ts'),
+    import('./redis-parallel-requests.ts'),
   ]);
   if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
   const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
@@ -97,7 +99,8 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     kind: 'redis',
     limiter,
     health,
-    limits: new LiveRateLimits(limiter, config.deployments),
+    // max_parallel_requests of keys, users and teams: slots shared by every instance.
+    limits: new LiveRateLimits(limiter, config.deployments, new RedisParallelRequests(redis)),
     routingStats: new RedisRoutingStats(redis),
     keyEvictions,
     redis,

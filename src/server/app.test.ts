@@ -358,7 +358,7 @@ describe('HTTP layer', () => {
   });
 
   it('refuses LiteLLM key fields Portico does not enforce rather than ignoring them', async () => {
-    const response = await app.inject({ method: 'POST', url: '/key/generate', headers: auth, payload: { max_parallel_requests: 5 } });
+    const response = await app.inject({ method: 'POST', url: '/key/generate', headers: auth, payload: { allowed_cache_controls: ["no-cache"] } });
     assert.equal(response.statusCode, 400);
     assert.equal(errorOf(response).code, 'unknown_parameter');
   });

@@ -1,17 +1,23 @@
 /**
- * A virtual key's `rpm_limit` / `tpm_limit` (LiteLLM `/key/generate`), enforced on the model
- * routes (those `spec/endpoints.ts` marks `rateLimited`) before the request goes upstream: over the
- * limit, the answer is OpenAI's 429 `rate_limit_exceeded` with `retry-after`.
+ * The budgets and limits of a caller's key, user and team (`spec/budget-subjects.ts`), enforced
+ * on the model routes (those `spec/endpoints.ts` marks `rateLimited`) before the request goes
+ * upstream:
+ * - `max_budget`: LiteLLM's 400 `budget_exceeded` (`checkBudgets`);
+ * - `model_max_budget`: the same, for the requested model group (`server/model-budgets.ts`);
+ * - `rpm_limit` / `tpm_limit` / `max_parallel_requests`: OpenAI's 429 `rate_limit_exceeded` with
+ *   `retry-after` (`coordination/live-rate-limits.ts`); the parallel slots are given back when
+ *   the response closes: answered, streamed to its end, failed, or cut by the client.
  *
- * Cheap by construction: the hook is attached to the model routes only (other routes run no
- * extra hook at all), and a request whose key has no limit (the master key, most keys) leaves it
- * after two property reads; only limited keys touch the limiter (one Redis round trip with
+ * Cheap by construction: the hooks are attached to the model routes only, the budgets are read
+ * from the principal (the key cache), and a request whose subjects have no limit (the master
+ * key, most keys) touches no limiter; only limited subjects cost a round trip (one to Redis with
  * `REDIS_URL`). Deployment `rpm`/`tpm` are the router's business (`RouterOptions.admission`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
+import { assertWithinBudgets } from '../spec/budget-subjects.ts';
 import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
-import { BudgetExceededError } from '../spec/errors.ts';
+import { ModelBudgets } from './model-budgets.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
@@ -20,41 +26,69 @@ export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
   ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap((endpoint) => withAndWithoutV1(endpoint.path)),
 );
 
-/** Call before the route modules register: it attaches the limit check to the model routes. */
-export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits'>): void {
+/** Call before the route modules register: it attaches the checks to the model routes. */
+export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'spendLogs' | 'config'>): void {
   const limits = services.limits;
-  const checkKeyLimits = limits === undefined ? undefined : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+  const checkLimits = limits === undefined ? undefined : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
-    if (principal === null || !LiveRateLimits.hasKeyLimits(principal)) {
+    if (principal === null || !LiveRateLimits.appliesTo(principal)) {
       done();
       return;
     }
     // The request's context (one object per request, made by Portico), not its client-chosen id.
     const accountingToken = request.portico;
-    limits.admitKey(principal, accountingToken).then(
+    // Listening before admitting: a client gone while the slots were taken still gives them back.
+    let closed = false;
+    reply.raw.once('close', () => {
+      closed = true;
+      limits.release(accountingToken);
+    });
+    limits.admit(principal, accountingToken).then(
       () => {
-        reply.raw.once('close', () => limits.forget(accountingToken));
+        if (closed) limits.release(accountingToken);
         done();
       },
       (error: Error) => done(error),
     );
   };
+  const spendLogs = services.spendLogs;
+  const modelBudgets = spendLogs === undefined ? undefined : new ModelBudgets(spendLogs, { ttlMs: services.config.keyCacheTtlMs });
+  const checkModelBudgets = modelBudgets === undefined ? undefined : (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const principal = request.portico.principal;
+    const model = (request.body as { model?: unknown } | null | undefined)?.model;
+    if (principal === null || typeof model !== 'string' || !ModelBudgets.appliesTo(principal, model)) {
+      done();
+      return;
+    }
+    modelBudgets.check(principal, model).then(
+      () => done(),
+      (error: Error) => done(error),
+    );
+  };
+  const added = [checkBudgets, checkModelBudgets, checkLimits].filter((hook) => hook !== undefined) as preHandlerHookHandler[];
   app.addHook('onRoute', (route) => {
     if (!RATE_LIMITED_ROUTES.has(route.url)) return;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
-    route.preHandler = [...existing, checkKeyBudget as preHandlerHookHandler, ...(checkKeyLimits ? [checkKeyLimits as preHandlerHookHandler] : [])];
+    route.preHandler = [...existing, ...added];
   });
 }
 
 /**
- * A key over its `max_budget` is refused before anything else happens (LiteLLM's 400
- * `budget_exceeded`). Its spend is the one read with the key (the key cache keeps it up to ten
- * seconds), so a key may overshoot its budget by what it spends within that time.
+ * A key, user or team over its `max_budget` is refused before anything else happens (LiteLLM's
+ * 400 `budget_exceeded`). Their spend is the one read with the key (the key cache keeps it up to
+ * its TTL, ten seconds by default), so a subject may overshoot its budget by what it spends
+ * within that time.
  */
-function checkKeyBudget(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const budget = request.portico.principal?.budget;
-  if (budget !== undefined && budget.spend >= budget.max) {
-    done(new BudgetExceededError(budget.spend, budget.max));
+function checkBudgets(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const principal = request.portico.principal;
+  if (principal === null) {
+    done();
+    return;
+  }
+  try {
+    assertWithinBudgets(principal);
+  } catch (error) {
+    done(error as Error);
     return;
   }
   done();

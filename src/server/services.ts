@@ -8,6 +8,8 @@ import type { PorticoConfig } from '../config/types.ts';
 import type { Router } from '../routing/router.ts';
 import type { Database } from '../storage/database.ts';
 import type { KeyService } from '../auth/key-service.ts';
+import type { TeamStore } from '../storage/team-store.ts';
+import type { UserStore } from '../storage/user-store.ts';
 import type { ConsoleSessions } from '../auth/console-sessions.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -22,6 +24,9 @@ export interface AppServices {
   readonly database: Database;
   readonly router: Router;
   readonly keys: KeyService;
+  /** Teams and users (`/team/*`, `/user/*`): budget subjects of the keys that name them. */
+  readonly teams?: TeamStore;
+  readonly users?: UserStore;
   /** Web console sessions (`/ui`): a session cookie stands for its key on every route. */
   readonly consoleSessions?: ConsoleSessions;
   readonly metrics: GatewayMetrics;

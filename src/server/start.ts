@@ -24,6 +24,8 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { KeyStore } from '../storage/key-store.ts';
+import { TeamStore } from '../storage/team-store.ts';
+import { UserStore } from '../storage/user-store.ts';
 import { createKeyBudgetResetJob } from '../jobs/key-budget-reset.ts';
 import { createBackgroundJobs, type BackgroundJob, type BackgroundJobs } from '../jobs/background-jobs.ts';
 import { createSpendRetentionJob } from '../jobs/spend-retention.ts';
@@ -118,7 +120,10 @@ export async function createServices(
     metrics.watchSpendQueue(() => ledger.queued);
   }
   const keyStore = new KeyStore(database);
+  const teams = new TeamStore(database);
+  const users = new UserStore(database);
   const keys = new KeyService(keyStore, {
+    owners: { findUser: (id) => users.find(id), findTeam: (id) => teams.find(id) },
     masterKey: config.masterKey,
     ...(config.keyCacheTtlMs !== undefined && { cache: { ttlMs: config.keyCacheTtlMs } }),
     onCacheRefreshError: (error) => logger.warn({ err: error }, 'key cache: background refresh failed; serving the cached entry'),
@@ -138,7 +143,7 @@ export async function createServices(
   });
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
-  return { config, database, router, keys, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
+  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
@@ -156,7 +161,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
     if (retentionMs !== undefined && services.spendLogs !== undefined) {
       extraJobs.push(createSpendRetentionJob({ store: services.spendLogs, leases: new JobLeaseStore(database), retentionMs, intervalMs: config.spendLogs.retentionIntervalMs, logger }));
     }
-    extraJobs.push(createKeyBudgetResetJob(new KeyStore(database), logger));
+    extraJobs.push(createKeyBudgetResetJob(new KeyStore(database), logger, undefined, { users: services.users, teams: services.teams }));
     jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs);
     // Handlers cut at the end of the grace period get at most as long again to clean up.
     app = await buildApp(services, { ...options, handlerSettleMs: Math.min(HANDLER_SETTLE_MS, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) });

@@ -61,8 +61,9 @@ export class GatewayError extends Error {
  * "Budget has been exceeded! Current cost: X, Max budget: Y"), in OpenAI's envelope.
  */
 export class BudgetExceededError extends GatewayError {
-  constructor(spend: number, maxBudget: number) {
-    super(400, `Budget has been exceeded! Current cost: ${spend}, Max budget: ${maxBudget}`, { type: 'budget_exceeded', code: '400' });
+  /** `message`: LiteLLM words a user's, team's or model's budget differently from a key's. */
+  constructor(spend: number, maxBudget: number, message = `Budget has been exceeded! Current cost: ${spend}, Max budget: ${maxBudget}`) {
+    super(400, message, { type: 'budget_exceeded', code: '400' });
   }
 }
 

@@ -1,3 +1,5 @@
+import type { BudgetSubject } from './budget-subjects.ts';
+
 /**
  * Who is calling. Built by the auth middleware from the presented key; every managed-object
  * route checks ownership against `owner`.
@@ -26,6 +28,11 @@ export interface Principal {
    * it up to ten seconds): over the budget, model requests and batch creates are refused.
    */
   readonly budget?: { readonly max: number; readonly spend: number };
+  /**
+   * The key, its user and its team as budget subjects (`spec/budget-subjects.ts`: read them with
+   * `budgetSubjectsOf`), with their spend when the key was read; absent for the master key.
+   */
+  readonly budgetSubjects?: readonly BudgetSubject[];
 }
 
 export function ownerOf(key: { id: string; teamId: string | null; userId: string | null }): string {

@@ -3,6 +3,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { Database } from './database.ts';
 import { nowSeconds, parseJsonText, toJsonText, unixSeconds } from './row-mapping.ts';
 import type { ApiKeysTable } from './schema.ts';
+import { resetDueBudgets, type ModelMaxBudget } from './budget-columns.ts';
 
 export interface VirtualKeyRecord {
   id: string;
@@ -29,10 +30,23 @@ export interface VirtualKeyRecord {
   budgetDuration?: string;
   /** When the spend next goes back to 0 (unix seconds). */
   budgetResetAt?: number;
+  /** Requests in flight at once (`max_parallel_requests`); absent = no limit. */
+  maxParallelRequests?: number;
+  /** Per model group budgets (`model_max_budget`). */
+  modelMaxBudget?: ModelMaxBudget;
 }
 
-/** The fields `update` may change. */
-export type VirtualKeyPatch = Partial<Pick<VirtualKeyRecord, 'keyAlias' | 'userId' | 'teamId' | 'models' | 'metadata' | 'expiresAt' | 'blocked'>>;
+/** The fields `update` may change; `null` clears a limit. */
+export type VirtualKeyPatch = Partial<Pick<VirtualKeyRecord, 'keyAlias' | 'userId' | 'teamId' | 'models' | 'metadata' | 'expiresAt' | 'blocked' | 'keyHash'>> & {
+  rpmLimit?: number | null;
+  tpmLimit?: number | null;
+  maxBudget?: number | null;
+  softBudget?: number | null;
+  budgetDuration?: string | null;
+  budgetResetAt?: number | null;
+  maxParallelRequests?: number | null;
+  modelMaxBudget?: ModelMaxBudget | null;
+};
 
 export class KeyStore {
   readonly #db: Database;
@@ -62,6 +76,8 @@ export class KeyStore {
         soft_budget: record.softBudget ?? null,
         budget_duration: record.budgetDuration ?? null,
         budget_reset_at: record.budgetResetAt ?? null,
+        max_parallel_requests: record.maxParallelRequests ?? null,
+        model_max_budget: record.modelMaxBudget === undefined ? null : toJsonText(record.modelMaxBudget),
       })
       .execute();
   }
@@ -103,6 +119,15 @@ export class KeyStore {
     if (patch.metadata !== undefined) values.metadata = toJsonText(patch.metadata);
     if (patch.expiresAt !== undefined) values.expires_at = patch.expiresAt;
     if (patch.blocked !== undefined) values.blocked = patch.blocked ? 1 : 0;
+    if (patch.keyHash !== undefined) values.key_hash = patch.keyHash;
+    if (patch.rpmLimit !== undefined) values.rpm_limit = patch.rpmLimit;
+    if (patch.tpmLimit !== undefined) values.tpm_limit = patch.tpmLimit;
+    if (patch.maxBudget !== undefined) values.max_budget = patch.maxBudget;
+    if (patch.softBudget !== undefined) values.soft_budget = patch.softBudget;
+    if (patch.budgetDuration !== undefined) values.budget_duration = patch.budgetDuration;
+    if (patch.budgetResetAt !== undefined) values.budget_reset_at = patch.budgetResetAt;
+    if (patch.maxParallelRequests !== undefined) values.max_parallel_requests = patch.maxParallelRequests;
+    if (patch.modelMaxBudget !== undefined) values.model_max_budget = patch.modelMaxBudget === null ? null : toJsonText(patch.modelMaxBudget);
     if (Object.keys(values).length === 0) return this.findByHash(keyHash);
     const row = await this.#db.kysely
       .updateTable('api_keys')
@@ -157,25 +182,7 @@ export class KeyStore {
    * key once. `periodSeconds` turns a key's `budget_duration` into seconds. Answers the keys reset.
    */
   async resetBudgets(periodSeconds: (duration: string) => number | undefined, now: number = unixSeconds()): Promise<string[]> {
-    const due = await this.#db.kysely
-      .selectFrom('api_keys')
-      .select(['id', 'budget_duration', 'budget_reset_at'])
-      .where('budget_reset_at', 'is not', null)
-      .where('budget_reset_at', '<=', now)
-      .limit(1000)
-      .execute();
-    const reset: string[] = [];
-    for (const row of due) {
-      const period = row.budget_duration === null ? undefined : periodSeconds(row.budget_duration);
-      const result = await this.#db.kysely
-        .updateTable('api_keys')
-        .set({ spend: 0, budget_reset_at: period === undefined ? null : now + period })
-        .where('id', '=', row.id)
-        .where('budget_reset_at', '=', Number(row.budget_reset_at))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) reset.push(row.id);
-    }
-    return reset;
+    return resetDueBudgets(this.#db.kysely, 'api_keys', 'id', periodSeconds, now);
   }
 
   /** Adds `amount` to the key's spend atomically (a missing key is ignored). */
@@ -207,5 +214,7 @@ function toRecord(row: Selectable<ApiKeysTable>): VirtualKeyRecord {
     ...(row.soft_budget != null && { softBudget: Number(row.soft_budget) }),
     ...(row.budget_duration != null && { budgetDuration: row.budget_duration }),
     ...(row.budget_reset_at != null && { budgetResetAt: Number(row.budget_reset_at) }),
+    ...(row.max_parallel_requests != null && { maxParallelRequests: Number(row.max_parallel_requests) }),
+    ...(row.model_max_budget != null && { modelMaxBudget: parseJsonText<ModelMaxBudget>(row.model_max_budget, {}) }),
   };
 }

@@ -37,6 +37,48 @@ export interface ApiKeysTable {
   soft_budget: number | null;
   budget_duration: string | null;
   budget_reset_at: number | null;
+  /** LiteLLM `max_parallel_requests`; JSON `model_max_budget`. Migration 0014. */
+  max_parallel_requests: number | null;
+  model_max_budget: string | null;
+}
+
+/** The budget columns teams and users share with keys (migration 0014). */
+export interface BudgetSubjectColumns {
+  /** JSON array of model group names; `[]` = every model. */
+  models: Generated<string>;
+  /** JSON object. */
+  metadata: Generated<string>;
+  spend: Generated<number>;
+  max_budget: number | null;
+  soft_budget: number | null;
+  budget_duration: string | null;
+  budget_reset_at: number | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  /** JSON object: model group -> `{budget_limit, time_period}`. */
+  model_max_budget: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** LiteLLM's teams (`/team/new`). Migration 0014. */
+export interface TeamsTable extends BudgetSubjectColumns {
+  team_id: string;
+  team_alias: string | null;
+  /** JSON array of `{user_id, user_email, role}`. */
+  members_with_roles: Generated<string>;
+  blocked: Generated<number>;
+}
+
+/** LiteLLM's internal users (`/user/new`). Migration 0014. */
+export interface UsersTable extends BudgetSubjectColumns {
+  user_id: string;
+  user_email: string | null;
+  user_alias: string | null;
+  user_role: Generated<string>;
+  /** JSON array of team ids. */
+  teams: Generated<string>;
 }
 
 export interface FilesTable {
@@ -163,6 +205,8 @@ export interface BlobChunksTable {
 
 export interface DatabaseSchema {
   api_keys: ApiKeysTable;
+  teams: TeamsTable;
+  users: UsersTable;
   files: FilesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;

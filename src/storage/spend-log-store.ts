@@ -199,18 +199,43 @@ function dimensionColumn(dimension: SpendReportDimension): 'team_id' | 'key_id' 
 }
 
 /**
- * Adds each row's spend to its key (`api_keys.spend`), one UPDATE per distinct key. `skipKeys`:
- * the batch path already adds to its key in `recordCostOnce`.
+ * Adds each row's spend to its key (`api_keys.spend`), its user (`users.spend`) and its team
+ * (`teams.spend`): one UPDATE per distinct key, user and team, in the caller's transaction (a user
+ * or team with no row is no error: keys may name ids that were never created). `skipKeys`: the
+ * batch path already adds to its key in `recordCostOnce`.
  */
 async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly SpendLogRow[], options: { skipKeys?: boolean } = {}): Promise<void> {
-  if (options.skipKeys) return;
   const byKey = new Map<string, number>();
-  for (const row of rows) if (row.keyId !== null && row.spend !== 0) byKey.set(row.keyId, (byKey.get(row.keyId) ?? 0) + row.spend);
+  const byUser = new Map<string, number>();
+  const byTeam = new Map<string, number>();
+  const add = (totals: Map<string, number>, id: string | null, amount: number) => {
+    if (id !== null) totals.set(id, (totals.get(id) ?? 0) + amount);
+  };
+  for (const row of rows) {
+    if (row.spend === 0) continue;
+    if (!options.skipKeys) add(byKey, row.keyId, row.spend);
+    add(byUser, row.userId, row.spend);
+    add(byTeam, row.teamId, row.spend);
+  }
   for (const [keyId, amount] of byKey) {
     await trx
       .updateTable('api_keys')
       .set((eb) => ({ spend: eb('spend', '+', amount) }))
       .where('id', '=', keyId)
+      .execute();
+  }
+  for (const [userId, amount] of byUser) {
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ spend: eb('spend', '+', amount) }))
+      .where('user_id', '=', userId)
+      .execute();
+  }
+  for (const [teamId, amount] of byTeam) {
+    await trx
+      .updateTable('teams')
+      .set((eb) => ({ spend: eb('spend', '+', amount) }))
+      .where('team_id', '=', teamId)
       .execute();
   }
 }

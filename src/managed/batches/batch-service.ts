@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
-import { BatchStartUnconfirmedError, ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError, BudgetExceededError } from '../../spec/errors.ts';
+import { BatchStartUnconfirmedError, ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
+import { assertWithinBudgets } from '../../spec/budget-subjects.ts';
 import { TERMINAL_BATCH_STATUSES, type OpenAIBatch, type OpenAIList } from '../../spec/openai-objects.ts';
 import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions } from '../../spec/provider.ts';
@@ -47,8 +48,8 @@ export class BatchService {
 
   async create(principal: Principal, body: unknown, call: CallOptions = {}): Promise<OpenAIBatch> {
     const { router, batches } = this.#deps;
-    // A key over its budget starts no batch (its spend as read with the key, as on live requests).
-    if (principal.budget !== undefined && principal.budget.spend >= principal.budget.max) throw new BudgetExceededError(principal.budget.spend, principal.budget.max);
+    // A key, user or team over its budget starts no batch (spend as read with the key, as on live requests).
+    assertWithinBudgets(principal);
     const request = parseBatchCreateRequest(body);
     const file = await this.#deps.files.find(principal, request.inputFileId).catch((error: unknown) => {
       if (error instanceof NotFoundError) throw new NotFoundError(`No such File object: ${request.inputFileId.slice(0, 100)}`, { param: 'input_file_id' });

@@ -8,6 +8,8 @@ import { inferenceRoutes } from './inference.ts';
 import { batchRoutes } from './batches.ts';
 import { fileRoutes } from './files.ts';
 import { keyRoutes } from './keys.ts';
+import { teamRoutes } from './teams.ts';
+import { userRoutes } from './users.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -15,4 +17,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, keyRoutes, teamRoutes, userRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

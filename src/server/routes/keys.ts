@@ -1,47 +1,43 @@
 /**
  * Virtual key administration, LiteLLM compatible (https://docs.litellm.ai/docs/proxy/virtual_keys):
- * `POST /key/generate` and `POST /key/delete` need the master key; `GET /key/info` answers the
- * master about any key, and a virtual key about itself only. The secret is shown once, at
- * generation; info never contains it.
+ * `POST /key/generate`, `/key/update`, `/key/regenerate` and `/key/delete` need the master key;
+ * `GET /key/info` answers the master about any key, and a virtual key about itself only. The
+ * secret is shown once, at generation or regeneration; info never contains it.
  */
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
 import { parseDurationMs } from '../../auth/duration.ts';
 import { presentedKeyOf } from '../../auth/presented-key.ts';
-import type { VirtualKeyRecord } from '../../storage/key-store.ts';
+import type { VirtualKeyPatch, VirtualKeyRecord } from '../../storage/key-store.ts';
+import { budgetFieldSchemas, budgetPatchOf, checkModelGroups, isoOrNull, modelMaxBudgetOf } from './budget-fields.ts';
 import { echoName } from '../model-access.ts';
 import { parseInput, parseQuery } from '../parse-input.ts';
 import { principalOf } from '../request-context.ts';
-import type { RouteModule } from '../services.ts';
+import type { AppServices, RouteModule } from '../services.ts';
 
 const optionalId = z.string().min(1).max(256).nullish();
 
 /**
- * Strict: a LiteLLM field Portico does not enforce (`max_parallel_requests`, `model_max_budget`,
- * ...) is refused, not ignored. `rpm_limit` / `tpm_limit` are enforced on the model routes, across
- * instances when `REDIS_URL` is set; `max_budget` on the model routes and batch creates
- * (`server/rate-limit-hook.ts`), `budget_duration` resets the spend (`jobs/key-budget-reset.ts`);
- * `soft_budget` is stored and shown.
+ * Strict: a LiteLLM field Portico does not enforce (`allowed_cache_controls`, ...) is refused,
+ * not ignored. `rpm_limit` / `tpm_limit` / `max_parallel_requests` are enforced on the model
+ * routes, across instances when `REDIS_URL` is set; `max_budget` and `model_max_budget` on the
+ * model routes, `max_budget` on batch creates too (`server/rate-limit-hook.ts`),
+ * `budget_duration` resets the spend (`jobs/key-budget-reset.ts`); `soft_budget` is stored and
+ * shown. The key's user and team (`/user/new`, `/team/new`), when they exist, add their own.
  */
-const generateKeyBody = z.strictObject({
-  models: z.array(z.string().min(1)).optional(),
+const keyDuration = z
+  .string()
+  .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y", of at most 1000y');
+const keyFields = {
   user_id: optionalId,
   team_id: optionalId,
   key_alias: optionalId,
-  duration: z
-    .string()
-    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "2w", "1mo" or "1y", of at most 1000y')
-    .nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
-  rpm_limit: z.number().int().nonnegative().nullish(),
-  tpm_limit: z.number().int().nonnegative().nullish(),
-  max_budget: z.number().nonnegative().nullish(),
-  soft_budget: z.number().nonnegative().nullish(),
-  budget_duration: z
-    .string()
-    .refine((text) => parseDurationMs(text) !== undefined, 'expected a duration such as "30s", "30m", "1h", "30d", "1mo"')
-    .nullish(),
-});
+  duration: keyDuration.nullish(),
+  ...budgetFieldSchemas,
+};
+const generateKeyBody = z.strictObject(keyFields);
+const updateKeyBody = z.strictObject({ key: z.string().min(1), blocked: z.boolean().optional(), ...keyFields });
+const regenerateKeyBody = z.strictObject({ key: z.string().min(1).optional(), ...keyFields });
 
 const deleteKeysBody = z.strictObject({
   keys: z.array(z.string().min(1)).min(1),
@@ -58,11 +54,7 @@ const keyListQuery = z.looseObject({
   return_full_object: z.enum(['true', 'false']).optional(),
 });
 
-function isoOrNull(unixSeconds: number | null): string | null {
-  return unixSeconds === null ? null : new Date(unixSeconds * 1000).toISOString();
-}
-
-function keyInfo(record: VirtualKeyRecord) {
+export function keyInfo(record: VirtualKeyRecord) {
   return {
     token: record.id,
     key_alias: record.keyAlias,
@@ -80,6 +72,67 @@ function keyInfo(record: VirtualKeyRecord) {
     soft_budget: record.softBudget ?? null,
     budget_duration: record.budgetDuration ?? null,
     budget_reset_at: isoOrNull(record.budgetResetAt ?? null),
+    max_parallel_requests: record.maxParallelRequests ?? null,
+    model_max_budget: record.modelMaxBudget ?? {},
+  };
+}
+
+/** What `/key/generate` and `/key/regenerate` answer: the secret, once, with the key's info. */
+function generatedKeyView(secret: string, record: VirtualKeyRecord) {
+  const info = keyInfo(record);
+  return {
+    key: secret,
+    key_name: `sk-...${secret.slice(-4)}`,
+    key_alias: info.key_alias,
+    expires: info.expires,
+    models: info.models,
+    user_id: info.user_id,
+    team_id: info.team_id,
+    metadata: info.metadata,
+    rpm_limit: info.rpm_limit,
+    tpm_limit: info.tpm_limit,
+    max_budget: info.max_budget,
+    soft_budget: info.soft_budget,
+    budget_duration: info.budget_duration,
+    budget_reset_at: info.budget_reset_at,
+    max_parallel_requests: info.max_parallel_requests,
+    model_max_budget: info.model_max_budget,
+    token: info.token,
+    created_at: info.created_at,
+  };
+}
+
+type KeyFieldsBody = Partial<z.output<typeof generateKeyBody>>;
+
+/**
+ * The key fields a body names, as a store patch. A key of an existing team may use only the
+ * team's models (LiteLLM), so its own `models` must be among them.
+ */
+async function keyPatchOf(services: AppServices, body: KeyFieldsBody, teamId: string | null | undefined): Promise<VirtualKeyPatch> {
+  checkModelGroups(services.router, body.models);
+  checkModelGroups(services.router, Object.keys(body.model_max_budget ?? {}), 'model_max_budget');
+  if (teamId != null && body.models !== undefined && body.models.length > 0) {
+    const team = await services.teams?.find(teamId);
+    const outside = team === undefined || team.models.length === 0 ? undefined : body.models.find((model) => !team.models.includes(model));
+    if (outside !== undefined) {
+      throw new InvalidRequestError(`Model \`${echoName(outside)}\` is not among the models of team ${teamId.slice(0, 256)}.`, { param: 'models', code: 'model_not_in_team' });
+    }
+  }
+  const { maxBudget, softBudget, budgetDuration, budgetResetAt, rpmLimit, tpmLimit, maxParallelRequests, modelMaxBudget, models, metadata } = budgetPatchOf(body);
+  return {
+    ...(models !== undefined && { models }),
+    ...(metadata !== undefined && { metadata }),
+    ...(maxBudget !== undefined && { maxBudget }),
+    ...(softBudget !== undefined && { softBudget }),
+    ...(budgetDuration !== undefined && { budgetDuration, budgetResetAt }),
+    ...(rpmLimit !== undefined && { rpmLimit }),
+    ...(tpmLimit !== undefined && { tpmLimit }),
+    ...(maxParallelRequests !== undefined && { maxParallelRequests }),
+    ...(modelMaxBudget !== undefined && { modelMaxBudget }),
+    ...(body.user_id !== undefined && { userId: body.user_id }),
+    ...(body.team_id !== undefined && { teamId: body.team_id }),
+    ...(body.key_alias !== undefined && { keyAlias: body.key_alias }),
+    ...(body.duration !== undefined && { expiresAt: body.duration === null ? null : Math.floor((Date.now() + (parseDurationMs(body.duration) ?? 0)) / 1000) }),
   };
 }
 
@@ -93,6 +146,7 @@ export const keyRoutes: RouteModule = {
       if (unknown !== undefined) {
         throw new InvalidRequestError(`Unknown model group \`${echoName(unknown)}\` in 'models'.`, { param: 'models', code: 'model_not_found' });
       }
+      await keyPatchOf(services, body, body.team_id);
       const { secret, record } = await services.keys.generate({
         models,
         userId: body.user_id ?? null,
@@ -105,27 +159,39 @@ export const keyRoutes: RouteModule = {
         maxBudget: body.max_budget ?? null,
         softBudget: body.soft_budget ?? null,
         budgetDuration: body.budget_duration ?? null,
+        maxParallelRequests: body.max_parallel_requests ?? null,
+        modelMaxBudget: modelMaxBudgetOf(body.model_max_budget),
       });
-      const info = keyInfo(record);
-      return {
-        key: secret,
-        key_name: `sk-...${secret.slice(-4)}`,
-        key_alias: info.key_alias,
-        expires: info.expires,
-        models: info.models,
-        user_id: info.user_id,
-        team_id: info.team_id,
-        metadata: info.metadata,
-        rpm_limit: info.rpm_limit,
-        tpm_limit: info.tpm_limit,
-        max_budget: info.max_budget,
-        soft_budget: info.soft_budget,
-        budget_duration: info.budget_duration,
-        budget_reset_at: info.budget_reset_at,
-        token: info.token,
-        created_at: info.created_at,
-      };
+      return generatedKeyView(secret, record);
     });
+
+    // LiteLLM's `/key/update`: the fields given change, the others stay; every instance drops its
+    // cached copy of the key at once.
+    app.post('/key/update', { config: { auth: 'master' } }, async (request) => {
+      const body = parseInput(updateKeyBody, request.body);
+      const existing = await services.keys.find(body.key);
+      if (existing === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      const patch = await keyPatchOf(services, body, body.team_id === undefined ? existing.teamId : body.team_id);
+      const updated = await services.keys.update(existing.id, { ...patch, ...(body.blocked !== undefined && { blocked: body.blocked }) });
+      if (updated === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      return { key: updated.id, ...keyInfo(updated) };
+    });
+
+    // LiteLLM's `/key/regenerate` (and `/key/{key}/regenerate`): a new secret for the same key;
+    // the old one is refused at once on every instance.
+    const regenerate = async (keyParam: string | undefined, rawBody: unknown) => {
+      const body = parseInput(regenerateKeyBody, rawBody ?? {});
+      const target = keyParam ?? body.key;
+      if (target === undefined) throw new InvalidRequestError("Missing required parameter: 'key'.", { param: 'key', code: 'missing_required_parameter' });
+      const existing = await services.keys.find(target);
+      if (existing === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      const patch = await keyPatchOf(services, body, body.team_id === undefined ? existing.teamId : body.team_id);
+      const regenerated = await services.keys.regenerate(existing.id, patch);
+      if (regenerated === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      return generatedKeyView(regenerated.secret, regenerated.record);
+    };
+    app.post('/key/regenerate', { config: { auth: 'master' } }, async (request) => regenerate(undefined, request.body));
+    app.post<{ Params: { key: string } }>('/key/:key/regenerate', { config: { auth: 'master' } }, async (request) => regenerate(request.params.key, request.body));
 
     app.get('/key/info', async (request) => {
       const principal = principalOf(request);

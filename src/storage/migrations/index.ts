@@ -16,6 +16,7 @@ import { migration0009SpendLogs } from './0009_spend_logs.ts';
 import { migration0011WebhookOutbox } from './0011_webhook_outbox.ts';
 import { migration0012KeyBudgets } from './0012_key_budgets.ts';
 import { migration0013ConsoleSessions } from './0013_console_sessions.ts';
+import { migration0014TeamsAndUsers } from './0014_teams_and_users.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0011WebhookOutbox,
   migration0012KeyBudgets,
   migration0013ConsoleSessions,
+  migration0014TeamsAndUsers,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
