@@ -63,6 +63,22 @@ describe('key deletions told to every process through Redis', () => {
     assert.equal((await untold.authenticate(secret)).isMaster, false, 'without the channel the cache serves it until its TTL (10 s)');
   });
 
+  test('a key regenerated through one process: its old secret is refused by another within a moment, the new one works there', async () => {
+    const { secret, record } = await deleting.generate(input);
+    for (const keys of [deleting, told, untold]) await keys.authenticate(secret);
+    const regenerated = await deleting.regenerate(secret);
+    assert.ok(regenerated !== undefined);
+    assert.equal(regenerated.record.id, record.id, 'same key, new secret');
+    await assert.rejects(deleting.authenticate(secret), AuthenticationError);
+    await waitFor(
+      () => told.authenticate(secret).then(() => false, (error: unknown) => error instanceof AuthenticationError),
+      2_000,
+      'the told process to refuse the old secret',
+    );
+    assert.equal((await told.authenticate(regenerated.secret)).keyId, record.id);
+    assert.equal((await untold.authenticate(secret)).keyId, record.id, 'without the channel the cache serves the old secret until its TTL');
+  });
+
   test('with Redis out of reach a delete still succeeds (the others drop the key within the TTL)', async () => {
     const { secret } = await deleting.generate(input);
     await told.authenticate(secret);
