@@ -156,8 +156,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.match(metrics, /portico_tokens_total\{model="chat",kind="prompt"\} \d+/);
     });
 
-    test('a batch writes one row with its line totals, once, when the poller sees its end first', async () => {
-      const key = await portico.generateKey({ team_id: 'batchers' });
+    test('a batch writes one row with its line totals, once, when the poller sees its end first; its cost reaches its key, user and team', async () => {
+      const admin = (path: string, body: unknown) => portico.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal((await admin('/team/new', { team_id: 'batchers' })).status, 200);
+      assert.equal((await admin('/user/new', { user_id: 'batch-user', auto_create_key: false })).status, 200);
+      const key = await portico.generateKey({ team_id: 'batchers', user_id: 'batch-user' });
       const client = portico.client(key.key);
       const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'chat', messages: [{ role: 'user', content: `line ${i}` }] } })).join('\n');
       const file = await client.files.create({ file: await toFile(Buffer.from(lines), 'in.jsonl'), purpose: 'batch' });
@@ -184,6 +187,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(rows.length, 1, 'charged exactly once');
       const info = await json<{ info: { spend: number } }>(await portico.fetch(`/key/info?key=${key.key}`));
       assert.ok(Math.abs(info.info.spend - row.spend) < 1e-12);
+      const team = await json<{ team_info: { spend: number } }>(await portico.fetch('/team/info?team_id=batchers'));
+      const user = await json<{ user_info: { spend: number } }>(await portico.fetch('/user/info?user_id=batch-user'));
+      assert.ok(Math.abs(team.team_info.spend - row.spend) < 1e-12, `team spend ${team.team_info.spend}, batch ${row.spend}`);
+      assert.ok(Math.abs(user.user_info.spend - row.spend) < 1e-12, `user spend ${user.user_info.spend}, batch ${row.spend}`);
     });
 
     test('a burst of concurrent requests loses no row', async () => {
