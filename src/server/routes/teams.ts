@@ -39,7 +39,7 @@ const updateTeamBody = z.strictObject({
 });
 
 const deleteTeamsBody = z.strictObject({ team_ids: z.array(id).min(1) });
-const memberAddBody = z.strictObject({ team_id: id, member: z.union([member, z.array(member).min(1)]), max_budget_in_team: z.number().nonnegative().nullish() });
+const memberAddBody = z.strictObject({ team_id: id, member: z.union([member, z.array(member).min(1)]) });
 const memberDeleteBody = z.strictObject({ team_id: id, user_id: id.nullish(), user_email: z.string().min(1).nullish() });
 const teamInfoQuery = z.looseObject({ team_id: id });
 const teamListQuery = z.looseObject({ user_id: id.optional() });
