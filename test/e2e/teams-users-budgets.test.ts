@@ -170,6 +170,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       info = await ok(`/team/info?team_id=${teamId}`);
       assert.deepEqual(info.keys.map((key: Json) => key.token), [teamKey.token]);
 
+      // A blocked team's keys are refused (401) until it is unblocked; the change applies at once.
+      await ok('/team/update', { team_id: teamId, blocked: true });
+      await assert.rejects(chat(portico.client(teamKey.key), 'cheap'), (error: unknown) => error instanceof OpenAI.AuthenticationError && error.code === 'team_blocked');
+      await ok('/team/update', { team_id: teamId, blocked: false });
+      assert.equal((await chat(portico.client(teamKey.key), 'cheap')).object, 'chat.completion');
+
       // Bad input: OpenAI's envelope naming the field; unknown ids 404; a virtual key may not administer.
       const negative = await admin('/team/new', { max_budget: -1 });
       assert.equal(negative.status, 400);
