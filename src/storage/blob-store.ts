@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from '../spec/errors.ts';
+import { STREAM_CHUNK_BYTES, STREAM_WINDOW_BYTES } from '../spec/stream-window.ts';
 
 export interface StoredBlob {
   key: string;
@@ -95,7 +96,9 @@ export class LocalBlobStore implements BlobStore {
     const meter = new HashingMeter(options.maxBytes);
     try {
       // `flush` fsyncs before close, so a blob that was renamed into place survives a crash.
-      await pipeline(content, meter, createWriteStream(temp, { flags: 'wx', flush: true }));
+      // Window: the meter's two sides and the file's write buffer, a chunk or two each
+      // (`spec/stream-window.ts`); the source is read only as fast as the disk takes it.
+      await pipeline(content, meter, createWriteStream(temp, { flags: 'wx', flush: true, highWaterMark: STREAM_WINDOW_BYTES }));
       await rename(temp, this.#path(key));
     } catch (error) {
       await rm(temp, { force: true });
@@ -108,7 +111,8 @@ export class LocalBlobStore implements BlobStore {
     const handle = await open(this.#path(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new BlobNotFoundError(key) : error;
     });
-    return handle.createReadStream();
+    // One read of STREAM_CHUNK_BYTES at a time, and no read while a chunk waits unread.
+    return handle.createReadStream({ highWaterMark: STREAM_CHUNK_BYTES });
   }
 
   async delete(key: string): Promise<void> {
@@ -180,7 +184,7 @@ export class HashingMeter extends Transform {
   bytes = 0;
 
   constructor(maxBytes: number | undefined) {
-    super();
+    super({ highWaterMark: STREAM_WINDOW_BYTES });
     this.#maxBytes = maxBytes;
   }
 

@@ -6,14 +6,18 @@
  * How: a blob is one `blobs` row (its length, sha256 and when it was completed) and its bytes
  * cut into `blob_chunks` rows of `chunkBytes` each (the last one shorter), numbered 0, 1, ...
  * (migration 0005).
- * - `put` streams the source through the hashing meter and inserts each chunk as it fills, so
- *   memory holds about one chunk whatever the size. Each insert is its own short statement: an
+ * - `put` streams the source through the hashing meter and copies it into one chunk buffer,
+ *   allocated once per put and reused for every row: the next bytes are taken from the source
+ *   only after the row is inserted, so a put holds one chunk (plus the meter's window,
+ *   `spec/stream-window.ts`) whatever the size or the speed, and leaves no chunk-sized garbage
+ *   per row. Each insert is its own short statement: an
  *   upload from a slow client holds no connection (nor the SQLite writer) between its chunks,
  *   and no transaction stays open for minutes. The row is marked complete only at the end;
  *   readers see no unfinished blob. On failure (the source's, the size limit's, the database's)
  *   the row and its chunks are deleted; after a crash, `sweepUnfinished` deletes them.
- * - `get` pages through the chunks a few at a time (keyset on `seq`), holding no connection
- *   between pages and reading the next page only when the consumer wants more bytes. The
+ * - `get` reads the chunks one row at a time (keyset on `seq`), holding no connection
+ *   between rows and reading the next row only once the consumer has taken the previous one
+ *   (handed out in slices of the stream window): a reader holds one chunk. The
  *   bytes read are checked against the row's length at the end, so a blob deleted mid-read
  *   ends the stream with an error instead of a silently truncated file.
  */
@@ -23,12 +27,13 @@ import type { Kysely } from 'kysely';
 import { BlobNotFoundError, HashingMeter, isBlobKey, newBlobKey, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
 import type { Database } from './database.ts';
 import { unixSeconds } from './row-mapping.ts';
+import { STREAM_CHUNK_BYTES, STREAM_WINDOW_BYTES } from '../spec/stream-window.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 const MiB = 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = MiB;
-/** Chunks fetched per query by a reader: a few, so memory stays a few chunks. */
-const CHUNKS_PER_PAGE = 4;
+/** Chunk rows fetched per query by a reader: one, so a reader holds one chunk. */
+const CHUNKS_PER_PAGE = 1;
 
 export interface DatabaseBlobStoreOptions {
   /** Size of each stored chunk (the last one of a blob is shorter). Default 1 MiB. */
@@ -56,30 +61,30 @@ export class DatabaseBlobStore implements BlobStore {
       await db.insertInto('blobs').values({ key, bytes: 0, sha256: '', created_at: unixSeconds(), completed_at: null }).execute();
       started = true;
       let seq = 0;
-      const writeChunk = async (data: Buffer): Promise<void> => {
-        await db.insertInto('blob_chunks').values({ blob_key: key, seq, data }).execute();
+      // One buffer for every row of this put: each insert completes (the driver has copied or
+      // sent the bytes) before the buffer is filled again.
+      let chunk: Buffer | undefined;
+      let filled = 0;
+      const writeChunk = async (): Promise<void> => {
+        await db.insertInto('blob_chunks').values({ blob_key: key, seq, data: chunk!.subarray(0, filled) }).execute();
         seq += 1;
+        filled = 0;
       };
       // pipeline settles only after this sink has, so no insert is still running afterwards;
       // on failure it destroys the source.
       await pipeline(content, meter, async (source: AsyncIterable<Buffer>) => {
-        let pending: Buffer[] = [];
-        let pendingBytes = 0;
         for await (const piece of source) {
           let offset = 0;
           while (offset < piece.length) {
-            const take = Math.min(chunkBytes - pendingBytes, piece.length - offset);
-            pending.push(piece.subarray(offset, offset + take));
-            pendingBytes += take;
+            // Allocated on the first bytes: an empty blob allocates none.
+            chunk ??= Buffer.allocUnsafeSlow(chunkBytes);
+            const take = piece.copy(chunk, filled, offset, Math.min(piece.length, offset + chunkBytes - filled));
+            filled += take;
             offset += take;
-            if (pendingBytes === chunkBytes) {
-              await writeChunk(Buffer.concat(pending, pendingBytes));
-              pending = [];
-              pendingBytes = 0;
-            }
+            if (filled === chunkBytes) await writeChunk();
           }
         }
-        if (pendingBytes > 0) await writeChunk(Buffer.concat(pending, pendingBytes));
+        if (filled > 0) await writeChunk();
       });
       const stored = { key, bytes: meter.bytes, sha256: meter.digest() };
       await db.updateTable('blobs').set({ bytes: stored.bytes, sha256: stored.sha256, completed_at: unixSeconds() }).where('key', '=', key).execute();
@@ -98,9 +103,9 @@ export class DatabaseBlobStore implements BlobStore {
     checkKey(key);
     const row = await this.#db.kysely.selectFrom('blobs').select('bytes').where('key', '=', key).where('completed_at', 'is not', null).executeTakeFirst();
     if (row === undefined) throw new BlobNotFoundError(key);
-    // Not object mode: the highWaterMark counts bytes, so the reader stops pulling pages once
-    // about one chunk waits unread.
-    return Readable.from(readChunks(this.#db.kysely, key, Number(row.bytes)), { objectMode: false });
+    // Not object mode: the highWaterMark counts bytes, so the reader stops pulling rows once a
+    // window's slice waits unread.
+    return Readable.from(readChunks(this.#db.kysely, key, Number(row.bytes)), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES });
   }
 
   async delete(key: string): Promise<void> {
@@ -146,7 +151,8 @@ async function* readChunks(db: Kysely<DatabaseSchema>, key: string, expectedByte
     for (const row of rows) {
       const data = toBuffer(row.data);
       readBytes += data.length;
-      yield data;
+      // Slices of the row (no copy): the stream's window counts them like any other chunk.
+      for (let offset = 0; offset < data.length; offset += STREAM_CHUNK_BYTES) yield data.subarray(offset, offset + STREAM_CHUNK_BYTES);
     }
     if (rows.length < CHUNKS_PER_PAGE) break;
     after = Number(rows[rows.length - 1].seq);

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { BatchOutputLine, BatchUsage } from '../../spec/openai-objects.ts';
 import type { Redactor } from '../../spec/redaction.ts';
+import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import { addLineUsage, emptyUsage, redactLine } from './result-lines.ts';
 
@@ -27,7 +28,8 @@ export async function materialiseResults(blobs: BlobStore, lines: AsyncIterable<
       yield Buffer.from(`${JSON.stringify(redactLine(line, redact))}\n`);
     }
   }
-  const blob = await blobs.put(Readable.from(jsonl(), { objectMode: false }));
+  // Lines are encoded only while the store's window has room: a window of lines ahead of the store.
+  const blob = await blobs.put(Readable.from(jsonl(), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES }));
   if (count === 0) {
     await blobs.delete(blob.key);
     return null;

@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Router } from '../../routing/router.ts';
 import { GatewayError, InvalidRequestError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, UpstreamConnectionError } from '../../spec/errors.ts';
 import type { OpenAIFile, OpenAIFileDeleted, OpenAIList } from '../../spec/openai-objects.ts';
+import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions, Deployment } from '../../spec/provider.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
@@ -230,6 +231,7 @@ export class FileService {
       ? pipeline(
           stream,
           new Transform({
+            highWaterMark: STREAM_WINDOW_BYTES,
             transform(chunk: Buffer, _encoding, callback) {
               validator.push(chunk);
               const problem = failFast ? validator.problemSoFar : null;

@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { InvalidRequestError } from '../../spec/errors.ts';
+import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 
 export interface UploadedFilePart {
   stream: Readable;
@@ -45,7 +46,14 @@ export function readMultipartUpload<T>(
   if (body.destroyed) return Promise.reject(new InvalidRequestError('The upload was interrupted.'));
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers, limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, parts: MAX_FIELDS + 1 } });
+    // The parser's input and the file part are streams of the upload's window (`spec/stream-window.ts`):
+    // busboy stops taking the request's bytes while the file part holds a window unread.
+    parser = busboy({
+      headers,
+      highWaterMark: STREAM_WINDOW_BYTES,
+      fileHwm: STREAM_WINDOW_BYTES,
+      limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, parts: MAX_FIELDS + 1 },
+    });
   } catch {
     return Promise.reject(new InvalidRequestError('Malformed multipart/form-data request.'));
   }

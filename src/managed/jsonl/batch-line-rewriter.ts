@@ -6,13 +6,17 @@
  */
 import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../spec/openai-objects.ts';
+import { STREAM_CHUNK_BYTES, STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 import { readBatchInputLines } from './batch-input-lines.ts';
 
 /** A line as it is written out: OpenAI's, or a provider's own format of it (Mistral's). */
 export type LineRewrite = (line: BatchInputLine) => BatchInputLine | Record<string, unknown>;
 
-/** Rewritten lines go out in chunks of about this size: fewer, larger writes downstream. */
-const CHUNK_CHARS = 64 * 1024;
+/**
+ * Rewritten lines go out in chunks of about this size (a chunk of the stream window, plus the
+ * line that crossed it): fewer, larger writes downstream.
+ */
+const CHUNK_CHARS = STREAM_CHUNK_BYTES;
 
 export async function* rewriteLines(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): AsyncGenerator<Buffer> {
   let pending: string[] = [];
@@ -31,7 +35,8 @@ export async function* rewriteLines(source: AsyncIterable<Buffer | Uint8Array | 
 }
 
 export function rewrittenStream(source: AsyncIterable<Buffer | Uint8Array | string>, rewrite: LineRewrite): Readable {
-  return Readable.from(rewriteLines(source, rewrite), { objectMode: false });
+  // The generator runs only while the reader is under its window: one chunk rewritten ahead.
+  return Readable.from(rewriteLines(source, rewrite), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES });
 }
 
 /** The rewrite that places a line on a deployment: only `body.model` changes. */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 
 export interface MultipartFile {
   field: string;
@@ -57,7 +58,9 @@ export function buildMultipartBody(fields: ReadonlyArray<readonly [string, strin
     yield tail;
   }
 
-  const body = Readable.from(frame(), { objectMode: false });
+  // undici writes the body only as the socket drains; the frame reads the source only while
+  // this stream is under its window (`spec/stream-window.ts`).
+  const body = Readable.from(frame(), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES });
   // Destroying the body (request aborted) must stop reading the source file too.
   body.once('close', () => {
     if (!file.content.destroyed && !file.content.readableEnded) file.content.destroy();

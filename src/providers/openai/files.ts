@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { CallOptions, FileUploadInput, FilesCapability, ProviderFile, ProviderFilePage } from '../../spec/provider.ts';
+import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 import { buildMultipartBody } from '../http/multipart.ts';
 import { type CallContext, callJson, callRaw, sendCall, throwUpstreamError } from './call.ts';
 import { parseWire } from './normalize.ts';
@@ -49,7 +50,7 @@ export function createFilesCapability(ctx: CallContext): FilesCapability {
       options,
     );
     // Re-wrapped so a broken download surfaces as a Portico error, and destroying it closes the upstream.
-    return Readable.from(response.body, { objectMode: false });
+    return Readable.from(response.body, { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES });
   }
 
   async function remove(providerFileId: string, options?: CallOptions): Promise<void> {
