@@ -11,6 +11,9 @@
  * 3. upload the same file without targets (plain SDK flow: validated and stored, not placed);
  * 3b. BENCH_CONCURRENT_UPLOADS (2) uploads of the same file without targets at the same time:
  *    what each concurrent upload adds to the peak (store only, as step 3, so the two compare);
+ * 3c. the same number of uploads at once WITH `target_model_names` (each placed on both
+ *    deployments, as step 1, so the two compare; BENCH_CONCURRENT_TARGETS=0 skips it). The report's
+ *    "uploads at once" table puts each beside its single-upload run: what a second upload adds;
  * 4. upload a ~50 MB input for `gpt-4o-mini` (OpenAI only), run a batch on it (the simulator
  *    echoes every text, so the output is as large as the input), and download the output file
  *    (which Portico copied from the provider into its blob store when the batch completed).
@@ -22,7 +25,8 @@
  *   BENCH_FILE_LINES (48000)     its lines (default limit 50,000)
  *   BENCH_OUTPUT_MB (50)         size of the batch input whose output is downloaded, MiB (0 = skip)
  *   BENCH_OUTPUT_LINES (5000)
- *   BENCH_CONCURRENT_UPLOADS (2)  uploads at once in step 3b (0 or 1 = skip it)
+ *   BENCH_CONCURRENT_UPLOADS (2)  uploads at once in steps 3b and 3c (0 or 1 = skip them)
+ *   BENCH_CONCURRENT_TARGETS (1) 0 skips step 3c (the longest step: 2 x 2 copies)
  *   BENCH_RSS_LIMIT_MB (200)     the bar peak RSS is checked against
  *   BENCH_FILES_MEMORY_PROBE (1) preload bench/lib/memory-probe.ts into Portico: V8 heap, Buffers and
  *                                anonymous vs file-backed RSS every 50 ms, joined to the timeline
@@ -71,6 +75,7 @@ const settings = {
   outputBytes: Math.round(envNumber('BENCH_OUTPUT_MB', 50, true) * MiB),
   outputLines: Math.round(envNumber('BENCH_OUTPUT_LINES', 5_000)),
   concurrentUploads: Math.round(envNumber('BENCH_CONCURRENT_UPLOADS', 2, true)),
+  concurrentTargets: process.env.BENCH_CONCURRENT_TARGETS !== '0',
   rssLimitBytes: envNumber('BENCH_RSS_LIMIT_MB', 200) * MiB,
   memoryProbe: process.env.BENCH_FILES_MEMORY_PROBE !== '0',
   maxS: envNumber('BENCH_MAX_S', 300),
@@ -209,6 +214,17 @@ async function main(): Promise<number> {
       for (const file of files) if (file.bytes !== big.bytes) throw new Error(`Portico reports ${file.bytes} bytes, ${big.bytes} were sent`);
       return { bytes: n * big.bytes, verify: async () => `${n} stored` };
     });
+    if (settings.concurrentTargets) {
+      await measure('upload-concurrent-targets', `${n} uploads of ${(big.bytes / MiB).toFixed(0)} MB at once -> 2 deployments`, async () => {
+        const files = await Promise.all(
+          Array.from({ length: n }, () =>
+            client.files.create({ file: createReadStream(bigPath), purpose: 'batch', target_model_names: EVERYWHERE_GROUP } as unknown as OpenAI.FileCreateParams),
+          ),
+        );
+        for (const file of files) if (file.bytes !== big.bytes) throw new Error(`Portico reports ${file.bytes} bytes, ${big.bytes} were sent`);
+        return { bytes: n * big.bytes, verify: async () => `${n} stored, each placed on 2 deployments` };
+      });
+    }
   }
 
   if (small) {

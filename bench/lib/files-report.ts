@@ -9,6 +9,7 @@
  *       the memory probe's sample nearest each peak says what the memory was (heap, buffers, code)
  *   probeAt(probe, wallMs): ProbeSample | undefined  // pure: the last probe sample at or before wallMs
  *   verdict(results): { peakRssBytes, underLimit } // pure
+ *   concurrencyRows(operations): ConcurrencyRow[]   // pure: one upload against several at once, and what the others added
  *   explainPeak(phase): string                     // pure: what the RSS at a phase's peak was made of
  *   printFilesReport(results): void                // aligned tables on stdout
  *   types FilesBenchResults, OperationResult, PhasePeak
@@ -168,11 +169,39 @@ export function verdict(results: Pick<FilesBenchResults, 'operations' | 'rssLimi
 
 const MiB = 1024 * 1024;
 
+export interface ConcurrencyRow {
+  kind: string;
+  uploads: number;
+  onePeakBytes: number;
+  manyPeakBytes: number;
+  /** manyPeakBytes - onePeakBytes: what the uploads after the first added to the peak. */
+  addedBytes: number;
+}
+
+/** Pairs each run of uploads at once with the single upload of the same kind (stages of files.bench.ts). */
+export function concurrencyRows(operations: readonly OperationResult[]): ConcurrencyRow[] {
+  const pairs = [
+    { kind: 'store only (validated, stored)', one: 'upload-plain', many: 'upload-concurrent' },
+    { kind: '-> 2 deployments (stored, 2 copies placed)', one: 'upload', many: 'upload-concurrent-targets' },
+  ];
+  const rows: ConcurrencyRow[] = [];
+  for (const pair of pairs) {
+    const one = operations.find((o) => o.stage === pair.one && !o.error);
+    const many = operations.find((o) => o.stage === pair.many && !o.error);
+    if (!one || !many || !Number.isFinite(one.bytes) || one.bytes <= 0) continue;
+    const uploads = Math.round(many.bytes / one.bytes);
+    if (uploads < 2) continue;
+    rows.push({ kind: pair.kind, uploads, onePeakBytes: one.peakRssBytes, manyPeakBytes: many.peakRssBytes, addedBytes: many.peakRssBytes - one.peakRssBytes });
+  }
+  return rows;
+}
+
 export function printFilesReport(results: FilesBenchResults): void {
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   out();
   const load = (n: unknown): string => (typeof n === 'number' ? n.toFixed(2) : 'n/a');
-  out(`Portico managed Files, large files (${String(results.machine.cpus)} CPUs, ${String(results.machine.node)}, SQLite, local blob store)`);
+  const blobStore = results.settings.blobStore === 'database' ? 'database blob store' : 'local blob store';
+  out(`Portico managed Files, large files: ${String(results.machine.cpus)} CPUs (${results.machine.cpuModel}), ${String(results.machine.node)}, ${blobStore}`);
   out(`load average before/after: ${load(results.machine.loadAverageBefore)}/${load(results.machine.loadAverageAfter)} (other work on the machine skews every figure)`);
   out();
   out(
@@ -193,6 +222,25 @@ export function printFilesReport(results: FilesBenchResults): void {
   out('MB = MiB (1,048,576 bytes). Upload MB/s counts the file once, although Portico also reads it back');
   out('twice per deployment (size pass + copy) and sends a copy to each deployment before it answers.');
   out();
+  const together = concurrencyRows(results.operations);
+  if (together.length > 0) {
+    out(`Uploads at once (${String(results.machine.cpus)} CPUs, ${results.machine.cpuModel}): Portico's peak RSS with one upload, with several, and what the others added`);
+    out(
+      formatTable(
+        ['upload', 'one at a time', 'at once', 'added by the others', 'per added upload'],
+        together.map((row) => [
+          row.kind,
+          fmtMB(row.onePeakBytes),
+          `${fmtMB(row.manyPeakBytes)} (${row.uploads})`,
+          fmtMB(row.addedBytes),
+          fmtMB(row.addedBytes / (row.uploads - 1)),
+        ]),
+        { align: ['left', 'right', 'right', 'right', 'right'] },
+      ),
+    );
+    out('A negative figure: the runs differ by less than the garbage awaiting collection at their peaks.');
+    out();
+  }
   const phases = phasesOf(results.timeline, results.operations.map((o) => o.stage), results.probe);
   out('Memory by phase: peak VmRSS (sampled every 50 ms), and what Portico itself saw at that moment');
   out('(V8 heap used/total, ArrayBuffers = Buffers alive or awaiting GC, anonymous vs file-backed RSS)');

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCpuTicks, readCpuSeconds } from '../../bench/lib/cpu.ts';
+import { concurrencyRows, type OperationResult } from '../../bench/lib/files-report.ts';
 import { deriveComparisons, type TargetResults } from '../../bench/lib/proxy-report.ts';
 import { median, percentile, summarizeLatencies } from '../../bench/lib/stats.ts';
 import { fmtDeltaMs, fmtMB, formatTable } from '../../bench/lib/table.ts';
@@ -163,5 +164,32 @@ describe('comparisons against the aims of issue 5', () => {
     const comparisons = deriveComparisons([target('direct', 30_000, 0.5, 80), target('portkey', 1_000, 9, 300)]);
     assert.ok(Number.isNaN(comparisons.porticoOverPortkeyThroughput));
     assert.ok(comparisons.aims.every((a) => a.met === undefined && a.measured === 'n/a'));
+  });
+});
+
+describe('files bench: uploads at once', () => {
+  const op = (stage: string, bytes: number, peakMB: number, error?: string): OperationResult => ({
+    stage,
+    label: stage,
+    bytes,
+    seconds: 1,
+    mbPerSec: 1,
+    peakRssBytes: peakMB * 1024 * 1024,
+    error,
+  });
+
+  it('puts each run of uploads at once beside the single upload of its kind, with what the others added', () => {
+    const rows = concurrencyRows([op('upload', 100, 180), op('upload-plain', 100, 150), op('upload-concurrent', 200, 156), op('upload-concurrent-targets', 300, 190)]);
+    assert.deepEqual(
+      rows.map((r) => [r.kind.split(' ')[0], r.uploads, r.addedBytes / (1024 * 1024)]),
+      [
+        ['store', 2, 6],
+        ['->', 3, 10],
+      ],
+    );
+  });
+
+  it('leaves out a kind whose run failed or was skipped', () => {
+    assert.deepEqual(concurrencyRows([op('upload', 100, 180), op('upload-plain', 100, 150), op('upload-concurrent', Number.NaN, 170, 'boom')]), []);
   });
 });
