@@ -9,12 +9,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from '../spec/errors.ts';
 import { STREAM_CHUNK_BYTES, STREAM_WINDOW_BYTES } from '../spec/stream-window.ts';
+import { bytesMoved } from './collection-pacing.ts';
 
 export interface StoredBlob {
   key: string;
@@ -111,8 +112,7 @@ export class LocalBlobStore implements BlobStore {
     const handle = await open(this.#path(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new BlobNotFoundError(key) : error;
     });
-    // One read of STREAM_CHUNK_BYTES at a time, and no read while a chunk waits unread.
-    return handle.createReadStream({ highWaterMark: STREAM_CHUNK_BYTES });
+    return new BlobFileReader(handle);
   }
 
   async delete(key: string): Promise<void> {
@@ -175,6 +175,47 @@ export class LocalBlobStore implements BlobStore {
 }
 
 /**
+ * A blob file, read one STREAM_CHUNK_BYTES chunk at a time and only while its reader is under
+ * the stream window (what `fs.ReadStream` does, plus counting the bytes for collection pacing,
+ * `collection-pacing.ts`). The handle is closed when the stream ends, fails or is destroyed.
+ */
+class BlobFileReader extends Readable {
+  readonly #handle: FileHandle;
+  /** Bytes read from the file so far. */
+  bytesRead = 0;
+
+  constructor(handle: FileHandle) {
+    super({ highWaterMark: STREAM_WINDOW_BYTES });
+    this.#handle = handle;
+  }
+
+  override _read(): void {
+    const buffer = Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES);
+    this.#handle.read(buffer, 0, STREAM_CHUNK_BYTES, null).then(
+      ({ bytesRead }) => {
+        if (this.destroyed) return;
+        if (bytesRead === 0) {
+          this.push(null);
+          return;
+        }
+        this.bytesRead += bytesRead;
+        bytesMoved(bytesRead);
+        this.push(bytesRead === STREAM_CHUNK_BYTES ? buffer : buffer.subarray(0, bytesRead));
+      },
+      (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // close() waits for a read still in flight.
+    this.#handle.close().then(
+      () => callback(error),
+      (closeError: unknown) => callback(error ?? (closeError as Error)),
+    );
+  }
+}
+
+/**
  * Passes bytes through, counting them and hashing them, and enforcing the size limit (a
  * PayloadTooLargeError once `maxBytes` is exceeded). Shared by the blob store implementations.
  */
@@ -191,6 +232,7 @@ export class HashingMeter extends Transform {
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
     this.bytes += buffer.length;
+    bytesMoved(buffer.length);
     if (this.#maxBytes !== undefined && this.bytes > this.#maxBytes) {
       callback(new PayloadTooLargeError(`File exceeds the maximum size of ${this.#maxBytes} bytes.`, { code: 'file_too_large' }));
       return;

@@ -26,6 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import { BlobNotFoundError, HashingMeter, isBlobKey, newBlobKey, type BlobPutOptions, type BlobStore, type StoredBlob } from './blob-store.ts';
 import type { Database } from './database.ts';
+import { bytesMoved } from './collection-pacing.ts';
 import { unixSeconds } from './row-mapping.ts';
 import { STREAM_CHUNK_BYTES, STREAM_WINDOW_BYTES } from '../spec/stream-window.ts';
 import type { DatabaseSchema } from './schema.ts';
@@ -151,6 +152,7 @@ async function* readChunks(db: Kysely<DatabaseSchema>, key: string, expectedByte
     for (const row of rows) {
       const data = toBuffer(row.data);
       readBytes += data.length;
+      bytesMoved(data.length);
       // Slices of the row (no copy): the stream's window counts them like any other chunk.
       for (let offset = 0; offset < data.length; offset += STREAM_CHUNK_BYTES) yield data.subarray(offset, offset + STREAM_CHUNK_BYTES);
     }
