@@ -18,6 +18,15 @@
  * many, at 10 MB/s or 400 MB/s. Cost: one young collection per 4 MiB moved, about a
  * millisecond (a young generation of 4 MiB at most, `--max-semi-space-size=4`, mostly empty).
  *
+ * A chunk that stays alive across two young collections (it waited in the window of a slow
+ * stream, a copy to a provider that reads slowly, while JSON work elsewhere filled the young
+ * generation) is moved to the old generation, which only a full collection frees. So after each
+ * young collection, when the ArrayBuffers still held exceed what the last full collection left
+ * by `OLD_CHUNKS_LIMIT_BYTES` (what it left is alive: the windows of the streams running then),
+ * a full collection runs: its cost follows how many chunks were promoted, not the throughput,
+ * and it bounds them too. Measured from what is alive, a run of many streams at once does not
+ * make it collect over and over.
+ *
  * V8 offers this only through its `gc` function, exposed by the `--expose-gc` flag; set here at
  * run time, it is reachable only from a fresh context and never becomes a global of Portico's
  * own (no code can call it by accident). Should the flag not take, pacing is off and memory
@@ -28,6 +37,9 @@ import { runInNewContext } from 'node:vm';
 
 /** Bytes moved between two young-generation collections. */
 export const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+
+/** ArrayBuffers held after a young collection beyond those alive at the last full one, before another. */
+export const OLD_CHUNKS_LIMIT_BYTES = 16 * 1024 * 1024;
 
 type CollectGarbage = (options: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
@@ -43,6 +55,7 @@ function exposeCollector(): CollectGarbage | undefined {
 
 const collect = process.env.PORTICO_COLLECTION_PACING === '0' ? undefined : exposeCollector();
 let sinceCollection = 0;
+let fullCollectionAbove = OLD_CHUNKS_LIMIT_BYTES;
 
 /** Counts bytes a file stream moved; collects the young generation every COLLECT_EVERY_BYTES. */
 export function bytesMoved(bytes: number): void {
@@ -51,6 +64,14 @@ export function bytesMoved(bytes: number): void {
   if (sinceCollection < COLLECT_EVERY_BYTES) return;
   sinceCollection = 0;
   collect({ type: 'minor' });
+  const held = process.memoryUsage().arrayBuffers;
+  if (held > fullCollectionAbove) {
+    collect({ type: 'major' });
+    fullCollectionAbove = process.memoryUsage().arrayBuffers + OLD_CHUNKS_LIMIT_BYTES;
+  } else if (held + 2 * OLD_CHUNKS_LIMIT_BYTES < fullCollectionAbove) {
+    // The streams that were alive at the last full collection have ended.
+    fullCollectionAbove = Math.max(OLD_CHUNKS_LIMIT_BYTES, held + OLD_CHUNKS_LIMIT_BYTES);
+  }
 }
 
 /** Whether pacing runs (the collector could be reached). */
