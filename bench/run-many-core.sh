@@ -51,7 +51,7 @@ fi
 
 echo
 echo "== summary ($(nproc) CPUs)"
-grep -h -E "^upload|^download|^[0-9]+ uploads|^batch:|Portico idle RSS|Portico peak RSS over all" "$OUT_DIR"/files-*.txt 2>/dev/null | grep -v "^upload .*: .* in .* s, peak" || true
+grep -h -E "^Portico managed Files|^upload|^download|^[0-9]+ uploads|^batch:|^store only|^-> 2 deployments|Portico idle RSS|Portico peak RSS over all" "$OUT_DIR"/files-*.txt 2>/dev/null | grep -v -E "^(upload|[0-9]+ uploads) .*: .* in .* s, peak" || true
 grep -h -E "create -> in_progress|lines per second|peak RSS during|without a batch|during the batch" "$OUT_DIR"/batch-*.txt 2>/dev/null || true
 grep -h -A30 "^Scaling" "$OUT_DIR"/scale-*.txt 2>/dev/null || true
 exit $status
