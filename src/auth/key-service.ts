@@ -11,7 +11,7 @@ import { AuthenticationError, InvalidRequestError } from '../spec/errors.ts';
 import { ownerOf, type Principal } from '../spec/principal.ts';
 import type { KeyStore, VirtualKeyPatch, VirtualKeyRecord } from '../storage/key-store.ts';
 import type { ModelBudget, BudgetSubject } from '../spec/budget-subjects.ts';
-import type { ModelMaxBudget } from '../storage/budget-columns.ts';
+import type { BudgetFields, ModelMaxBudget } from '../storage/budget-columns.ts';
 import type { TeamRecord } from '../storage/team-store.ts';
 import type { UserRecord } from '../storage/user-store.ts';
 import { MAX_DURATION_MS } from './duration.ts';
@@ -318,17 +318,8 @@ function allowedModelsOf(keyModels: readonly string[], teamModels: readonly stri
   return new Set(keyModels.filter((model) => teamModels.includes(model)));
 }
 
-interface BudgetSource {
-  spend: number;
-  maxBudget?: number;
-  softBudget?: number;
-  budgetDuration?: string;
-  budgetResetAt?: number;
-  rpmLimit?: number;
-  tpmLimit?: number;
-  maxParallelRequests?: number;
-  modelMaxBudget?: ModelMaxBudget;
-}
+/** A key's, user's or team's budget columns (`storage/budget-columns.ts`), without what only users and teams carry. */
+type BudgetSource = Omit<BudgetFields, 'models' | 'metadata' | 'createdAt' | 'updatedAt'>;
 
 function budgetSubject(kind: BudgetSubject['kind'], id: string, source: BudgetSource): BudgetSubject {
   return Object.freeze({
