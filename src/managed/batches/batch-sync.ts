@@ -178,7 +178,15 @@ export class BatchSynchronizer {
     const { batches, blobs, router } = this.#deps;
     const results = await this.executorFor(batch).results(batch, progress, {});
     const output = results.output ? await materialiseResults(blobs, results.output, router.redact) : null;
-    const error = results.error ? await materialiseResults(blobs, results.error, router.redact) : null;
+    let error: MaterialisedResults | null;
+    try {
+      error = results.error ? await materialiseResults(blobs, results.error, router.redact) : null;
+    } catch (failure) {
+      // The sync fails and the next one writes both files again: the output written here would
+      // be referenced by nothing (a failed put keeps nothing itself).
+      if (output) await blobs.delete(output.blob.key).catch(() => undefined);
+      throw failure;
+    }
     const now = unixSeconds();
     const expiresAfter = batch.outputExpiresAfterSeconds ?? (this.#deps.files.batchFileDefaultExpirySeconds || null);
     const registration = (kind: 'output' | 'error', result: MaterialisedResults, providerFileId: string | null | undefined): ResultFileRegistration => ({

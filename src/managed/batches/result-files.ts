@@ -1,6 +1,8 @@
 /**
  * Writes a finished batch's result lines into the gateway's blob store as a JSONL file,
- * counting lines and summing usage on the way: one pass, one line in memory at a time. Every
+ * counting lines and summing usage on the way: one pass, streamed in chunks of at most 64 KiB
+ * (`packLines`), encoded only while the store's window has room, so memory holds a chunk or two
+ * whatever the file's size. The store keeps nothing of a put that failed (`BlobStore.put`). Every
  * line's error messages pass through the redactor on the way: this is where every executor's
  * result lines (the engine's, a provider's result file, Anthropic's errored results) are written.
  */
@@ -9,6 +11,7 @@ import type { BatchOutputLine, BatchUsage } from '../../spec/openai-objects.ts';
 import type { Redactor } from '../../spec/redaction.ts';
 import { STREAM_WINDOW_BYTES } from '../../spec/stream-window.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import { packLines } from '../jsonl/jsonl-chunks.ts';
 import { addLineUsage, emptyUsage, redactLine } from './result-lines.ts';
 
 export interface MaterialisedResults {
@@ -21,15 +24,15 @@ export interface MaterialisedResults {
 export async function materialiseResults(blobs: BlobStore, lines: AsyncIterable<BatchOutputLine>, redact: Redactor): Promise<MaterialisedResults | null> {
   let count = 0;
   const usage = emptyUsage();
-  async function* jsonl(): AsyncGenerator<Buffer> {
+  async function* jsonl(): AsyncGenerator<string> {
     for await (const line of lines) {
       count += 1;
       addLineUsage(usage, line);
-      yield Buffer.from(`${JSON.stringify(redactLine(line, redact))}\n`);
+      yield `${JSON.stringify(redactLine(line, redact))}\n`;
     }
   }
-  // Lines are encoded only while the store's window has room: a window of lines ahead of the store.
-  const blob = await blobs.put(Readable.from(jsonl(), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES }));
+  // Lines are encoded only while the store's window has room: a chunk or two ahead of the store.
+  const blob = await blobs.put(Readable.from(packLines(jsonl()), { objectMode: false, highWaterMark: STREAM_WINDOW_BYTES }));
   if (count === 0) {
     await blobs.delete(blob.key);
     return null;
