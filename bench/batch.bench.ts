@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createBenchClient } from './lib/client.ts';
 import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { readCpuSeconds } from './lib/cpu.ts';
 import { readRssBytes, startRssSampler } from './lib/rss.ts';
 import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
 import { fmtInt, fmtMB, fmtMs, fmtPercent, formatTable } from './lib/table.ts';
@@ -151,6 +152,7 @@ async function main(): Promise<number> {
   await fetch(`${upstream.origin}/stats/reset`, { method: 'POST' });
   const rssBefore = readRssBytes(portico.proc.pid) ?? Number.NaN;
   const sampler = startRssSampler(portico.proc.pid);
+  const cpuBefore = readCpuSeconds(portico.proc.pid);
   const createdAt = Date.now();
   const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
   let batch = created;
@@ -193,6 +195,9 @@ async function main(): Promise<number> {
   await Promise.all([poll, liveLoop]);
   const finishedAt = finishedSeenAt ?? Date.now();
   const rss = sampler.stop();
+  // Includes the live requests served meanwhile (about 1% of the lines) and the polls.
+  const cpuAfter = readCpuSeconds(portico.proc.pid);
+  const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
 
   const outputText = batch.output_file_id ? await (await client.files.content(batch.output_file_id)).text() : '';
   const outputIds = outputText
@@ -225,6 +230,9 @@ async function main(): Promise<number> {
         ['create -> in_progress seen', fmtMs((inProgressSeenAt ?? finishedAt) - createdAt)],
         ['lines per second (first to last line)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
         ['lines per second (create -> completed)', `${fmtInt(endToEndRate)} = ${fmtPercent(endToEndRate / ideal)} of ideal`],
+        ['gateway CPU create -> completed (all threads): per line / share of one core', cpuSeconds === undefined ? 'n/a' : `${fmtInt((cpuSeconds * 1e6) / LINES)} us / ${fmtPercent(cpuSeconds / ((finishedAt - createdAt) / 1000))}`],
+        // Counts are stored with `finalizing`, so this is about the finalisation (files, registration, cost) plus a poll.
+        ['every line counted -> completed seen', linesDoneAt === undefined ? 'n/a' : fmtMs(finishedAt - linesDoneAt)],
         ['upstream requests during the batch / most / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
         ['gateway RSS before the batch (after the live baseline)', fmtMB(rssBefore)],
         ['gateway peak RSS during the batch', fmtMB(rss.peakBytes)],
@@ -266,6 +274,7 @@ async function main(): Promise<number> {
         idealLinesPerSecond: ideal,
         linesPerSecond: engineRate,
         endToEndLinesPerSecond: endToEndRate,
+        gatewayCpuSeconds: cpuSeconds,
         upstream: stats,
         rssBeforeBytes: rssBefore,
         peakRssBytes: rss.peakBytes,
