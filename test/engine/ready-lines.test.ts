@@ -90,3 +90,50 @@ forEachDatabase('lines held ready for free slots', (ctx) => {
     assert.equal(calls.length, 40, 'no line was called twice');
   });
 });
+
+const BUSY_LANE = `
+model_list:
+  - model_name: busy-mock
+    litellm_params:
+      model: mock/busy
+      mock_latency_ms: 20
+      batch_concurrency: 16
+    model_info: { id: busy-mock }
+`;
+
+forEachDatabase('a busy lane leases its lines in groups', (ctx) => {
+  let h: EngineHarness;
+  before(async () => {
+    h = await startEngineHarness(ctx.db, BUSY_LANE);
+  });
+  after(async () => h.close());
+
+  test('with the default lines ahead, a lane of 16 leases once per 4 finished lines or more, not once per line or two', async () => {
+    const lines = chatLines(240, 'busy-mock', { prefix: 'busy' });
+    const id = await h.createBatch(lines);
+    await h.waitForStatus(id, ['in_progress']);
+    const items = h.items as { leaseItems: typeof h.items.leaseItems };
+    const realLease = h.items.leaseItems.bind(h.items);
+    const leased: number[] = [];
+    items.leaseItems = async (...args) => {
+      const got = await realLease(...args);
+      if (args[0] === id && got.length > 0) leased.push(got.length);
+      return got;
+    };
+    const engine = h.newEngine();
+    try {
+      engine.start();
+      const batch = await h.waitForStatus(id, ['completed']);
+      const { output } = await h.results(batch);
+      assert.deepEqual(customIds(output), customIds(lines));
+    } finally {
+      delete (items as Partial<typeof items>).leaseItems;
+      await engine.stop();
+    }
+    // Half a lane ahead (8 lines), refilled once half of them are used: groups of 4 at least
+    // while calls run (the first fill takes 24, the last ones what is left). One query per two
+    // lines (an eighth of the lane each) would be 100 leases or more.
+    assert.equal(leased.reduce((a, b) => a + b, 0), 240);
+    assert.ok(leased.length <= 240 / 4 + 4, `${leased.length} leases for 240 lines: ${leased.join(' ')}`);
+  });
+});
