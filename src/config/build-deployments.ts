@@ -200,6 +200,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       weight: params.weight ?? 1,
       batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
+      ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
       pricing: pricingOf(entry, catalogueModelOf(entry, target)),
       ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
       dropParams: params.drop_params ?? defaults.dropParams ?? false,

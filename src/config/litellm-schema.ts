@@ -38,6 +38,8 @@ export const litellmParamsSchema = z.looseObject({
   batch_mode: z.enum(['native', 'emulate']).nullish(),
   /** Lines of emulated batches this deployment runs at once, per Portico instance. */
   batch_concurrency: positiveInt.nullish(),
+  /** Estimated input tokens of this deployment's batches not yet ended, at most (Azure's enqueued-token quota). */
+  batch_max_enqueued_tokens: positiveInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
   input_cost_per_token_batches: nonNegativeNumber.nullish(),
@@ -224,6 +226,10 @@ export const batchSettingsSchema = z.looseObject({
   live_traffic_share: numeric(z.number().min(0).lt(1)).nullish(),
   /** How long a batch line leased by an instance stays its own without renewal (crash takeover time). */
   lease_seconds: positiveNumber.nullish(),
+  /** Output tokens a batch line is reserved for when it sets no `max_tokens` / `max_completion_tokens`. */
+  estimated_output_tokens: nonNegativeInt.nullish(),
+  /** A batch over its deployment's `batch_max_enqueued_tokens`: refused (400), or waits for room. */
+  quota_exceeded: z.enum(['refuse', 'wait']).nullish(),
 });
 
 /** How long clients may take to send a request, and how many connections are served at once. */

@@ -306,7 +306,7 @@ model_list:
       batchFileDefaultExpirySeconds: 30 * 24 * 3600,
       deleteRetryBaseSeconds: 5,
     });
-    assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000, liveTrafficShare: 0.2 });
+    assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000, liveTrafficShare: 0.2, estimatedOutputTokens: 1000, quotaExceeded: 'refuse' });
     assert.deepEqual(config.server, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, maxConnections: 10_000 });
     const tuned = parseConfig(
       'model_list: []\nportico_settings: {server: {headers_timeout_seconds: 5, body_timeout_seconds: 2.5, body_min_bytes_per_second: 0, max_connections: 64, max_conections: 1}}\n',

@@ -53,6 +53,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
     refreshAfterSeconds: 2,
     pollIntervalMs: 1000,
     liveTrafficShare: 0.2,
+    estimatedOutputTokens: 1000,
+    quotaExceeded: 'refuse' as const,
   }),
   // A slow client costs a connection for at most about this long, whatever it sends.
   server: Object.freeze({
@@ -522,6 +524,8 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     pollIntervalMs: batch.poll_interval_ms ?? defaults.pollIntervalMs,
     liveTrafficShare: batch.live_traffic_share ?? defaults.liveTrafficShare,
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
+    estimatedOutputTokens: batch.estimated_output_tokens ?? defaults.estimatedOutputTokens,
+    quotaExceeded: batch.quota_exceeded ?? defaults.quotaExceeded,
   };
 }
 

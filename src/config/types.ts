@@ -117,6 +117,16 @@ export interface BatchSettings {
    * once it ran out.
    */
   readonly leaseMs?: number;
+  /**
+   * Output tokens reserved for a batch line that sets no `max_tokens` / `max_completion_tokens`
+   * (`portico_settings.batch.estimated_output_tokens`, default 1000).
+   */
+  readonly estimatedOutputTokens: number;
+  /**
+   * A batch that does not fit its deployment's `batch_max_enqueued_tokens`: `refuse` (400
+   * `token_limit_exceeded`, the default) or `wait` (it stays `validating` until there is room).
+   */
+  readonly quotaExceeded: 'refuse' | 'wait';
 }
 
 /**

@@ -20,7 +20,7 @@
  */
 import type { PorticoConfig } from '../config/types.ts';
 import { EmulatedExecutor } from '../managed/batches/executors/emulated.ts';
-import { createManagedServices, type ManagedServices } from '../managed/managed-services.ts';
+import { createManagedServices, type ManagedServices, type ManagedServicesInput } from '../managed/managed-services.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { BatchItemStore } from '../storage/batch-item-store.ts';
@@ -40,6 +40,8 @@ export interface BatchSystemInput {
    * `instanceId`, and `live_traffic_share` and `lease_seconds` of `portico_settings.batch`.
    */
   engine?: BatchEngineSettings;
+  /** `model_max_budget` checked at a batch's create (the server's `ModelBudgets`). */
+  checkModelBudget?: ManagedServicesInput['checkModelBudget'];
 }
 
 export interface BatchSystem {
@@ -61,6 +63,7 @@ export async function createBatchSystem(input: BatchSystemInput): Promise<BatchS
     database,
     router,
     logger,
+    ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
     extraExecutors: ({ fileStore, batchStore, blobs }) => [new EmulatedExecutor({ router, items, batches: batchStore, files: fileStore, blobs })],
   });
   const engines: BatchEngine[] = [];

@@ -17,7 +17,7 @@ import type { Database } from '../storage/database.ts';
 import { DatabaseBlobStore } from '../storage/database-blob-store.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { BatchExecutor } from './batches/batch-executor.ts';
-import { BatchService } from './batches/batch-service.ts';
+import { BatchService, type BatchServiceDeps } from './batches/batch-service.ts';
 import { BatchSynchronizer } from './batches/batch-sync.ts';
 import { NativeFileExecutor } from './batches/executors/native-file.ts';
 import { NativeStagedExecutor } from './batches/executors/native-staged.ts';
@@ -46,6 +46,8 @@ export interface ManagedServicesInput {
   router: Router;
   logger: Logger;
   /** Executors beyond the native ones (the batch engine adds itself here). */
+  /** `model_max_budget` of the caller's key, user and team, checked at a batch's create. */
+  checkModelBudget?: BatchServiceDeps['checkModelBudget'];
   extraExecutors?: (parts: { fileStore: FileStore; batchStore: BatchStore; blobs: BlobStore; instanceId: string }) => BatchExecutor[];
 }
 
@@ -121,6 +123,9 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     ...(webhooks.enabled && { terminalEvents: (batch, status) => webhooks.batchEnded(batch, status) }),
   });
   const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
-  const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds });
+  const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds,
+    reservations: { estimatedOutputTokens: config.batch.estimatedOutputTokens, quotaExceeded: config.batch.quotaExceeded },
+    ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
+  });
   return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore };
 }

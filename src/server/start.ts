@@ -39,6 +39,7 @@ import { SpendLedger } from '../spend/spend-ledger.ts';
 import { LiveSpendRecorder } from './spend-recording.ts';
 import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
+import { ModelBudgets } from './model-budgets.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
@@ -130,11 +131,14 @@ export async function createServices(
     evictions: state.keyEvictions,
   });
   const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
+  const batchModelBudgets = spendLogs === undefined ? undefined : new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
   const batchSystem = await createBatchSystem({
     config,
     database,
     router,
     logger,
+    // A batch's model group counts against `model_max_budget` as a live request's does.
+    checkModelBudget: (principal, modelGroup) => (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup) ? batchModelBudgets.check(principal, modelGroup) : Promise.resolve()),
     engine: {
       limiter: state.limiter,
       drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),

@@ -83,3 +83,21 @@ export function modelBudgetExceeded(subject: BudgetSubject, modelGroup: string, 
   const who = subject.kind === 'key' ? 'Virtual Key' : subject.kind === 'user' ? 'User' : 'Team';
   return new BudgetExceededError(spend, max, `LiteLLM ${who}: ${subject.id}, exceeded budget for model=${modelGroup}. Current cost: ${spend}, Max budget: ${max}`);
 }
+
+/**
+ * A batch whose reserved cost would take a subject past its `max_budget` (spend, plus what the
+ * subject's batches not yet ended reserved, plus this one's estimate): LiteLLM's 400
+ * `budget_exceeded`, its words for the subject, with the reservation spelled out.
+ */
+export function reservationExceedsBudget(what: { kind: BudgetSubjectKind; id: string; spend: number; reserved: number; reservation: number; maxBudget: number }): BudgetExceededError {
+  const { spend, reserved, reservation, maxBudget } = what;
+  const detail = `Reserved by running batches: ${reserved}, this batch's estimated cost: ${reservation}`;
+  switch (what.kind) {
+    case 'key':
+      return new BudgetExceededError(spend, maxBudget, `Budget has been exceeded! Current cost: ${spend}, Max budget: ${maxBudget}. ${detail}`);
+    case 'user':
+      return new BudgetExceededError(spend, maxBudget, `ExceededBudget: User=${what.id} over budget. Spend=${spend}, Budget=${maxBudget}. ${detail}`);
+    case 'team':
+      return new BudgetExceededError(spend, maxBudget, `Budget has been exceeded! Team=${what.id} Current cost: ${spend}, Max budget: ${maxBudget}. ${detail}`);
+  }
+}

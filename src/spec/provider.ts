@@ -47,6 +47,11 @@ export interface Deployment {
   readonly batchMode: 'native' | 'emulate';
   /** Lines of emulated batches run at once on this deployment, per instance (`batch_concurrency`). */
   readonly batchConcurrency?: number;
+  /**
+   * Estimated input tokens this deployment's batches not yet ended may hold at most
+   * (`batch_max_enqueued_tokens`, Azure's enqueued-token quota); absent: no quota.
+   */
+  readonly batchMaxEnqueuedTokens?: number;
   readonly pricing: DeploymentPricing;
   /** Drop the OpenAI parameters the provider cannot take (`drop_params`, here or in `litellm_settings`). */
   readonly dropParams?: boolean;

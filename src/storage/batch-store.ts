@@ -15,6 +15,7 @@ import { toPage, type Page } from './page.ts';
 import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
 import type { WrittenAlongside } from './written-alongside.ts';
+import { placeHold, releaseHold, type HoldRequest, type HoldState } from './batch-hold-store.ts';
 
 /**
  * How a batch runs: a provider's file-based batch API, a batch the provider staged, or our
@@ -73,13 +74,19 @@ export interface BatchRecord {
    * the create is confirmed or settled (`settleIntent`). Clients never see such a row.
    */
   creating: boolean;
+  /**
+   * True while the batch waits for room in its deployment's enqueued-token quota
+   * (`portico_settings.batch.quota_exceeded: wait`): it shows `validating`, nothing exists at its
+   * provider yet, and the quota starter (`jobs/batch-quota-starter.ts`) starts it.
+   */
+  waitingForQuota: boolean;
 }
 
 /** A finished batch's spend-ledger row, less what `recordCostOnce` fills in itself. */
 export type BatchLedgerRow = Omit<SpendLogRow, 'keyId' | 'userId' | 'teamId' | 'spend' | 'batchId'>;
 
 /** Written only by dedicated methods (registration, cost, leases), never by a plain patch. */
-type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt' | 'creating';
+type GuardedField = 'outputFileId' | 'errorFileId' | 'leaseOwner' | 'leaseExpiresAt' | 'cost' | 'costRecordedAt' | 'creating' | 'waitingForQuota';
 type RequiredOnInsert = 'id' | 'owner' | 'endpoint' | 'completionWindow' | 'modelGroup' | 'execution' | 'inputFileId' | 'status' | 'createdAt';
 
 export type NewBatch = Pick<BatchRecord, RequiredOnInsert> & Partial<Omit<BatchRecord, RequiredOnInsert | GuardedField>>;
@@ -168,6 +175,7 @@ const COLUMNS = {
   cost: 'cost',
   costRecordedAt: 'cost_recorded_at',
   creating: 'creating',
+  waitingForQuota: 'waiting_for_quota',
 } as const satisfies { [K in keyof BatchRecord]: keyof BatchesTable };
 
 const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage']);
@@ -198,14 +206,17 @@ export class BatchStore {
    * create leaves a row the reconciler finds, never an untracked batch. Only while the input
    * file is active, as `insert`. The creator renews the lease (`renewLease`) while it works.
    */
-  async insertIntent(batch: NewBatch, leaseOwner: string, leaseMs: number, now: number = nowSeconds()): Promise<void> {
-    await this.#insertWhileInputActive({
-      ...(toColumns(batch) as Insertable<BatchesTable>),
-      creating: 1,
-      next_sync_at: null,
-      lease_owner: leaseOwner,
-      lease_expires_at: now + leaseMs / 1000,
-    });
+  async insertIntent(batch: NewBatch, leaseOwner: string, leaseMs: number, now: number = nowSeconds(), hold?: HoldRequest): Promise<HoldState | undefined> {
+    return this.#insertWhileInputActive(
+      {
+        ...(toColumns(batch) as Insertable<BatchesTable>),
+        creating: 1,
+        next_sync_at: null,
+        lease_owner: leaseOwner,
+        lease_expires_at: now + leaseMs / 1000,
+      },
+      hold,
+    );
   }
 
   /**
@@ -215,13 +226,16 @@ export class BatchStore {
    */
   async settleIntent(batchId: string, owner: string, patch: BatchPatch, options: { requireActiveInput: boolean; alongside?: WrittenAlongside }): Promise<boolean> {
     const alongside = options.alongside;
-    if (alongside === undefined) return this.#settleIntent(this.#db.kysely, batchId, owner, patch, options);
+    const ends = patch.status !== undefined && TERMINAL_BATCH_STATUSES.has(patch.status);
+    if (alongside === undefined && !ends) return this.#settleIntent(this.#db.kysely, batchId, owner, patch, options);
     const settled = await this.#db.kysely.transaction().execute(async (trx) => {
       if (!(await this.#settleIntent(trx, batchId, owner, patch, options))) return false;
-      await alongside.write(trx);
+      // An intent that ends here (its create failed for good) gives its reservation back.
+      if (ends) await releaseHold(trx, batchId);
+      await alongside?.write(trx);
       return true;
     });
-    if (settled) alongside.committed?.();
+    if (settled) alongside?.committed?.();
     return settled;
   }
 
@@ -253,13 +267,18 @@ export class BatchStore {
 
   /** Removes an intent `owner` holds whose provider batch certainly was not created. */
   async dropIntent(batchId: string, owner: string): Promise<boolean> {
-    const result = await this.#db.kysely
-      .deleteFrom('batches')
-      .where('id', '=', batchId)
-      .where('creating', '=', 1)
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('batches')
+        .where('id', '=', batchId)
+        .where('creating', '=', 1)
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) return false;
+      // No batch, no reservation.
+      await releaseHold(trx, batchId);
+      return true;
+    });
   }
 
   /** Intents whose creator's lease ran out (it died, or gave them up), oldest first. */
@@ -288,8 +307,13 @@ export class BatchStore {
     return affectedRows(result) === 1;
   }
 
-  async #insertWhileInputActive(values: Insertable<BatchesTable>): Promise<void> {
-    await this.#db.kysely.transaction().execute(async (trx) => {
+  /**
+   * With `hold`, the batch's reservation is placed in the same transaction (`batch-hold-store.ts`:
+   * refused over a budget or a quota), and a batch whose hold must wait for quota is written as
+   * waiting instead of as an intent: `validating`, no lease, next looked at when it expires.
+   */
+  async #insertWhileInputActive(values: Insertable<BatchesTable>, hold?: HoldRequest): Promise<HoldState | undefined> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
       let file = trx.selectFrom('files').select('state').where('id', '=', values.input_file_id);
       if (this.#db.dialect === 'postgres') file = file.forShare();
       if ((await file.executeTakeFirst())?.state !== 'active') {
@@ -297,10 +321,15 @@ export class BatchStore {
       }
       if (values.key_id != null) {
         let key = trx.selectFrom('api_keys').select('id').where('id', '=', values.key_id);
-        if (this.#db.dialect === 'postgres') key = key.forShare();
+        // A hold locks the key FOR UPDATE (its reserved spend changes): taken so at once, never upgraded from a share lock.
+        if (this.#db.dialect === 'postgres') key = hold === undefined ? key.forShare() : key.forUpdate();
         if ((await key.executeTakeFirst()) === undefined) throw new AuthenticationError('This API key has been deleted.', { code: 'invalid_api_key' });
       }
-      await trx.insertInto('batches').values(values).execute();
+      const state = hold === undefined ? undefined : await placeHold(trx, this.#db.dialect, hold);
+      const row: Insertable<BatchesTable> =
+        state === 'waiting' ? { ...values, creating: 0, waiting_for_quota: 1, lease_owner: null, lease_expires_at: null, next_sync_at: values.expires_at ?? null } : values;
+      await trx.insertInto('batches').values(row).execute();
+      return state;
     });
   }
 
@@ -379,6 +408,8 @@ export class BatchStore {
         .where('status', 'not in', [...TERMINAL_BATCH_STATUSES]);
       if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
       if (affectedRows(await query.executeTakeFirst()) !== 1) return false;
+      // Normally released already with the cost (`recordCostOnce`); a terminal state never keeps one.
+      await releaseHold(trx, id);
       await alongside?.write(trx);
       return true;
     });
@@ -423,7 +454,8 @@ export class BatchStore {
   }
 
   /**
-   * Records the batch's cost and adds it to the key's spend, in one transaction, exactly once:
+   * Records the batch's cost and adds it to the key's spend (the ledger row adds it to the user's
+   * and team's), releasing the batch's hold (`batch-hold-store.ts`), in one transaction, exactly once:
    * the conditional update on `cost_recorded_at IS NULL` lets one caller through (PostgreSQL
    * re-checks the condition after a concurrent update commits). Answers whether this call did it.
    */
@@ -436,6 +468,8 @@ export class BatchStore {
         .where('cost_recorded_at', 'is', null)
         .executeTakeFirst();
       if (affectedRows(result) !== 1) return false;
+      // The reservation settles to the actual cost: released in the transaction that charges it.
+      await releaseHold(trx, batchId);
       if (keyId !== null && cost !== 0) {
         await trx
           .updateTable('api_keys')
@@ -625,6 +659,7 @@ export function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
     cost: nullableNumber(row.cost),
     costRecordedAt: nullableNumber(row.cost_recorded_at),
     creating: Number(row.creating) === 1,
+    waitingForQuota: Number(row.waiting_for_quota) === 1,
   };
 }
 

@@ -40,6 +40,8 @@ export interface ApiKeysTable {
   /** LiteLLM `max_parallel_requests`; JSON `model_max_budget`. Migration 0014. */
   max_parallel_requests: number | null;
   model_max_budget: string | null;
+  /** Estimated cost of this key's batches not yet ended (`batch_holds`). Migration 0015. */
+  reserved_spend: Generated<number>;
 }
 
 /** The budget columns teams and users share with keys (migration 0014). */
@@ -58,6 +60,8 @@ export interface BudgetSubjectColumns {
   max_parallel_requests: number | null;
   /** JSON object: model group -> `{budget_limit, time_period}`. */
   model_max_budget: string | null;
+  /** Estimated cost of batches not yet ended (`batch_holds`). Migration 0015. */
+  reserved_spend: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -163,6 +167,26 @@ export interface BatchesTable {
   cost_recorded_at: number | null;
   /** 1 while the row records an intent to create a provider batch not yet confirmed (migration 0008). */
   creating: Generated<number>;
+  /** 1 while the batch waits for room in its deployment's enqueued-token quota (migration 0015). */
+  waiting_for_quota: Generated<number>;
+}
+
+/**
+ * What a batch not yet ended reserved (migration 0015): its estimated cost, added to the
+ * `reserved_spend` of its key, user and team, and its estimated input tokens on its deployment.
+ * `state`: `held` (counted in the deployment's enqueued tokens) or `waiting` (for room in them).
+ */
+export interface BatchHoldsTable {
+  batch_id: string;
+  key_id: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  deployment_id: string;
+  reserved_cost: number;
+  input_tokens: number;
+  output_tokens: number;
+  state: string;
+  created_at: number;
 }
 
 export interface BatchItemsTable {
@@ -211,6 +235,7 @@ export interface DatabaseSchema {
   file_copies: FileCopiesTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;
+  batch_holds: BatchHoldsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
   spend_logs: SpendLogsTable;

@@ -18,7 +18,10 @@ import { isBatchId, newBatchId } from '../ids.ts';
 import type { BatchExecutor, BatchStartInput, StartedBatch } from './batch-executor.ts';
 import { holdingIntent, INTENT_LEASE_MS, startedPatch } from './batch-intents.ts';
 import { chooseBatchModelGroup } from './batch-model.ts';
-import { parseBatchCreateRequest, type BatchListQuery } from './batch-request.ts';
+import { parseBatchCreateRequest, type BatchCreateRequest, type BatchListQuery } from './batch-request.ts';
+import { estimateBatchTokens, reservationCost, type BatchTokenEstimate } from './batch-reservation.ts';
+import { readBatchInputLines } from '../jsonl/batch-input-lines.ts';
+import type { HoldRequest, QuotaExceededPolicy } from '../../storage/batch-hold-store.ts';
 import type { BatchSynchronizer } from './batch-sync.ts';
 import { toOpenAIBatch } from './batch-views.ts';
 
@@ -31,7 +34,13 @@ export interface BatchServiceDeps {
   logger: Logger;
   /** A retrieve refreshes a running batch from its provider when the stored state is older than this. */
   refreshAfterSeconds: number;
+  /** What a batch reserves at create (`batch-reservation.ts`) and what an over-quota batch does. */
+  reservations?: { estimatedOutputTokens: number; quotaExceeded: QuotaExceededPolicy };
+  /** `model_max_budget` of the caller's key, user and team for the batch's model group (throws over it). */
+  checkModelBudget?: (principal: Principal, modelGroup: string) => Promise<void>;
 }
+
+const DEFAULT_RESERVATIONS = { estimatedOutputTokens: 1000, quotaExceeded: 'refuse' } as const;
 
 const COMPLETION_WINDOW_SECONDS = 86_400;
 
@@ -68,6 +77,9 @@ export class BatchService {
     if (!router.mayUse(principal, modelGroup)) {
       throw new PermissionDeniedError(`This key is not allowed to use the model '${modelGroup}'.`, { param: 'model' });
     }
+    await this.#deps.checkModelBudget?.(principal, modelGroup);
+    const reservations = this.#deps.reservations ?? DEFAULT_RESERVATIONS;
+    const estimate = await this.#estimate(principal, file.id, reservations.estimatedOutputTokens, call);
 
     const id = newBatchId();
     const createdAt = unixSeconds();
@@ -80,16 +92,39 @@ export class BatchService {
         const executor = this.#deps.executors.find((e) => e.handles(client.deployment, client, file));
         if (!executor) throw new GatewayError(500, `No way to run batches on deployment '${client.deployment.id}'.`, { type: 'server_error' });
         const intent = newBatchRecord(id, principal, request, modelGroup, file.id, createdAt, client.deployment.id, executor.execution);
+        const hold: HoldRequest = {
+          batchId: id,
+          keyId: principal.keyId,
+          userId: principal.userId,
+          teamId: principal.teamId,
+          deploymentId: client.deployment.id,
+          deploymentLabel: client.deployment.modelGroup,
+          reservedCost: reservationCost(estimate, client.deployment.pricing),
+          inputTokens: estimate.inputTokens,
+          outputTokens: estimate.outputTokens,
+          createdAt,
+          whenQuotaExceeded: reservations.quotaExceeded,
+          ...(client.deployment.batchMaxEnqueuedTokens !== undefined && { maxEnqueuedTokens: client.deployment.batchMaxEnqueuedTokens }),
+        };
         // The row first: a crash after the provider's create leaves a batch the reconciler finds.
-        await batches.insertIntent(intent, owner, INTENT_LEASE_MS);
+        // Its reservation is placed with it, in its transaction (refused over a budget or quota).
+        const held = await batches.insertIntent(intent, owner, INTENT_LEASE_MS, undefined, hold);
+        // No room in the deployment's enqueued tokens: the batch waits, not started anywhere yet.
+        if (held === 'waiting') return { waiting: true as const };
         const result = await holdingIntent(batches, id, owner, () =>
           this.#start(executor, intent, owner, { batchId: id, request, file, deployment: client.deployment, client, call: attempt }, call.signal),
         );
-        return { ...result, executor, intent };
+        return { ...result, waiting: false as const, executor, intent };
       },
       // Starting a batch is not a model request: it does not count against the deployment's rpm/tpm.
       { signal: call.signal, requestId: call.requestId, fallbacks: false, countAgainstLimits: false },
     );
+    if (started.waiting) {
+      const waiting = await batches.getById(id);
+      if (!waiting) throw new Error(`batch ${id} vanished after its create`);
+      this.#deps.logger.info({ batch_id: id, deployment_id: waiting.deploymentId, input_tokens: estimate.inputTokens }, 'batch waits for room in its deployment\'s enqueued-token quota');
+      return this.#view(waiting);
+    }
     // Confirmed only while the input file is active: a file deleted during the create starts no batch.
     if (!(await batches.settleIntent(id, owner, startedPatch(started, started.intent), { requireActiveInput: true }))) {
       if (started.providerBatchId) {
@@ -112,6 +147,16 @@ export class BatchService {
     // synced now rather than at the poller's next turn.
     if (stored.nextSyncAt !== null && stored.nextSyncAt <= nowSeconds()) this.#deps.sync.wantSync(id);
     return this.#view(stored);
+  }
+
+  /** The batch's tokens, counted from its input lines as they stream from the store. */
+  async #estimate(principal: Principal, fileId: string, estimatedOutputTokens: number, call: CallOptions): Promise<BatchTokenEstimate> {
+    const { stream } = await this.#deps.files.content(principal, fileId, call);
+    try {
+      return await estimateBatchTokens(readBatchInputLines(stream), estimatedOutputTokens);
+    } finally {
+      stream.destroy();
+    }
   }
 
   /**
@@ -181,7 +226,8 @@ export class BatchService {
       throw new ConflictError(`Cannot cancel a batch with status '${batch.status}'.`);
     }
     if (batch.status !== 'cancelling') {
-      await this.#deps.sync.executorFor(batch).cancel(batch, call);
+      // A batch waiting for quota exists nowhere else: its sync ends it as cancelled.
+      if (!batch.waitingForQuota) await this.#deps.sync.executorFor(batch).cancel(batch, call);
       const now = unixSeconds();
       const applied = await this.#deps.batches.update(
         batch.id,
@@ -195,6 +241,7 @@ export class BatchService {
         }
         return this.#view(current);
       }
+      if (batch.waitingForQuota) this.#deps.sync.wantSync(batch.id);
     }
     return this.#view(await this.find(principal, id));
   }

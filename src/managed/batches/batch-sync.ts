@@ -133,6 +133,10 @@ export class BatchSynchronizer {
   async #sync(batch: BatchRecord, owner: string): Promise<void> {
     const { batches, logger } = this.#deps;
     try {
+      if (batch.waitingForQuota) {
+        await this.#syncWaiting(batch, owner);
+        return;
+      }
       const executor = this.executorFor(batch);
       let current = batch;
       for (let pass = 1; ; pass++) {
@@ -160,6 +164,48 @@ export class BatchSynchronizer {
         nextSyncAt: nowSeconds() + nextSyncDelaySeconds({ ...batch, syncFailures: failures }),
       });
     }
+  }
+
+  /**
+   * A batch waiting for its deployment's enqueued-token quota has nothing at a provider to ask:
+   * cancelled (by its client, or its key's deletion) or past its completion window, it ends here;
+   * otherwise it is looked at again when it expires (the quota starter starts it before, if it can).
+   */
+  async #syncWaiting(batch: BatchRecord, owner: string): Promise<void> {
+    const { batches } = this.#deps;
+    const now = unixSeconds();
+    const status: BatchStatus | undefined = batch.status === 'cancelling' ? 'cancelled' : batch.expiresAt !== null && batch.expiresAt <= now ? 'expired' : undefined;
+    if (status === undefined) {
+      await batches.releaseLease(batch.id, owner, { lastSyncedAt: nowSeconds(), nextSyncAt: batch.expiresAt ?? null });
+      return;
+    }
+    const patch: BatchPatch & { status: BatchStatus } =
+      status === 'cancelled'
+        ? { status, cancelledAt: now, cancellingAt: batch.cancellingAt ?? now, nextSyncAt: null }
+        : { status, expiredAt: now, nextSyncAt: null, errors: [{ code: 'batch_expired', message: 'The batch waited for room in its deployment\'s enqueued-token quota past its completion window.', param: null, line: null }] };
+    // The terminal state first (it releases the hold): a batch the quota starter took meanwhile is not ended here.
+    if (!(await batches.storeTerminal(batch.id, patch, { leaseOwner: owner }, this.terminalEvents(batch, status)))) return;
+    await batches.recordCostOnce(batch.id, 0, batch.keyId, now, {
+      id: `spend_${batch.id}`,
+      requestId: batch.id,
+      callType: 'batch',
+      modelGroup: batch.modelGroup,
+      deploymentId: batch.deploymentId ?? null,
+      provider: null,
+      model: null,
+      promptTokens: 0,
+      completionTokens: 0,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      totalTokens: 0,
+      status: 'failure',
+      latencyMs: Math.max(0, now - batch.createdAt) * 1000,
+      startedAt: batch.createdAt,
+      endedAt: now,
+      requestCount: 0,
+    });
+    await batches.releaseLease(batch.id, owner, { lastSyncedAt: nowSeconds(), nextSyncAt: null });
+    for (const listener of this.#statusChanged) listener((await batches.getById(batch.id)) ?? batch);
   }
 
   /** Stores what the executor reported; a terminal report finalises the batch. */

@@ -17,6 +17,7 @@ import { migration0011WebhookOutbox } from './0011_webhook_outbox.ts';
 import { migration0012KeyBudgets } from './0012_key_budgets.ts';
 import { migration0013ConsoleSessions } from './0013_console_sessions.ts';
 import { migration0014TeamsAndUsers } from './0014_teams_and_users.ts';
+import { migration0015BatchReservations } from './0015_batch_reservations.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0012KeyBudgets,
   migration0013ConsoleSessions,
   migration0014TeamsAndUsers,
+  migration0015BatchReservations,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
