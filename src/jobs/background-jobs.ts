@@ -7,6 +7,7 @@ import type { PorticoConfig } from '../config/types.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createBatchPoller } from './batch-poller.ts';
+import { createBatchQuotaStarter } from './batch-quota-starter.ts';
 import { createBatchReconciler } from './batch-reconciler.ts';
 import { createFileJanitor } from './file-janitor.ts';
 import type { PeriodicJob } from './periodic-job.ts';
@@ -25,6 +26,8 @@ export interface BackgroundJobs {
   readonly janitor: PeriodicJob;
   /** Settles batches whose create was interrupted. */
   readonly reconciler: PeriodicJob;
+  /** Starts batches that waited for their deployment's enqueued-token quota. */
+  readonly quotaStarter: PeriodicJob;
   /** Delivers the webhook outbox (idle without endpoints). */
   readonly webhooks: WebhookDeliveryJob;
   readonly all: readonly BackgroundJob[];
@@ -36,13 +39,15 @@ export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServ
   const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
   const janitor = createFileJanitor(managed.deletion, logger);
   const reconciler = createBatchReconciler({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger });
+  const quotaStarter = createBatchQuotaStarter({ batches: managed.batchStore, service: managed.batches, synchronizer: managed.synchronizer, router: managed.router, logger, intervalMs: config.batch.pollIntervalMs });
   const webhooks = createWebhookDelivery({ store: managed.webhookStore, settings: config.webhooks, logger, instanceId: managed.instanceId });
   managed.webhooks.onWritten(() => webhooks.wake());
-  const all: BackgroundJob[] = [poller, janitor, reconciler, ...(config.webhooks.endpoints.length > 0 ? [webhooks] : []), ...extra];
+  const all: BackgroundJob[] = [poller, janitor, reconciler, quotaStarter, ...(config.webhooks.endpoints.length > 0 ? [webhooks] : []), ...extra];
   return {
     poller,
     janitor,
     reconciler,
+    quotaStarter,
     webhooks,
     all,
     start: () => all.forEach((job) => job.start()),

@@ -38,6 +38,8 @@ export interface ManagedServices {
   readonly webhooks: WebhookOutbox;
   /** The outbox's rows, delivered by the webhook delivery job. */
   readonly webhookStore: WebhookStore;
+  /** The router the services run on (the quota starter reads deployments' quotas from it). */
+  readonly router: Router;
 }
 
 export interface ManagedServicesInput {
@@ -127,5 +129,5 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     reservations: { estimatedOutputTokens: config.batch.estimatedOutputTokens, quotaExceeded: config.batch.quotaExceeded },
     ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
   });
-  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore };
+  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
 }

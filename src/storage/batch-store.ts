@@ -15,7 +15,7 @@ import { toPage, type Page } from './page.ts';
 import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
 import type { WrittenAlongside } from './written-alongside.ts';
-import { placeHold, releaseHold, type HoldRequest, type HoldState } from './batch-hold-store.ts';
+import { enqueuedTokens, lockDeploymentQuota, placeHold, releaseHold, type HoldRequest, type HoldState } from './batch-hold-store.ts';
 
 /**
  * How a batch runs: a provider's file-based batch API, a batch the provider staged, or our
@@ -278,6 +278,55 @@ export class BatchStore {
       // No batch, no reservation.
       await releaseHold(trx, batchId);
       return true;
+    });
+  }
+
+  /** Deployments where batches wait for room in their enqueued-token quota. */
+  async deploymentsWithWaitingBatches(): Promise<string[]> {
+    const rows = await this.#db.kysely.selectFrom('batch_holds').select('deployment_id').distinct().where('state', '=', 'waiting').execute();
+    return rows.map((row) => row.deployment_id);
+  }
+
+  /**
+   * Takes the batches waiting on `deploymentId` that now fit its quota (`maxEnqueuedTokens`;
+   * undefined: the quota is gone, every one fits), oldest first, stopping at the first that does
+   * not fit (none overtakes an older one): each becomes an intent leased to `owner` (its creator
+   * from here, as a create's request is), its hold counted in the enqueued tokens. Waiting
+   * batches being cancelled, past their window, or leased by a sync are left to the sync.
+   */
+  async startWaitingBatches(deploymentId: string, maxEnqueuedTokens: number | undefined, owner: string, leaseMs: number, now: number = nowSeconds()): Promise<BatchRecord[]> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      await lockDeploymentQuota(trx, this.#db.dialect, deploymentId);
+      let enqueued = await enqueuedTokens(trx, deploymentId);
+      const waiting = await trx
+        .selectFrom('batch_holds')
+        .select(['batch_id', 'input_tokens'])
+        .where('deployment_id', '=', deploymentId)
+        .where('state', '=', 'waiting')
+        .orderBy('created_at')
+        .orderBy('batch_id')
+        .limit(100)
+        .execute();
+      const started: BatchRecord[] = [];
+      for (const hold of waiting) {
+        const tokens = Number(hold.input_tokens);
+        if (maxEnqueuedTokens !== undefined && enqueued + tokens > maxEnqueuedTokens) break;
+        const row = await trx
+          .updateTable('batches')
+          .set({ waiting_for_quota: 0, creating: 1, next_sync_at: null, lease_owner: owner, lease_expires_at: now + leaseMs / 1000 })
+          .where('id', '=', hold.batch_id)
+          .where('waiting_for_quota', '=', 1)
+          .where('status', '=', 'validating')
+          .where('expires_at', '>', Math.floor(now))
+          .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+          .returningAll()
+          .executeTakeFirst();
+        if (row === undefined) continue;
+        await trx.updateTable('batch_holds').set({ state: 'held' }).where('batch_id', '=', hold.batch_id).execute();
+        enqueued += tokens;
+        started.push(toBatchRecord(row));
+      }
+      return started;
     });
   }
 

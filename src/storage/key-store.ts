@@ -147,6 +147,12 @@ export class KeyStore {
   async deleteByHashes(hashes: readonly string[]): Promise<string[]> {
     if (hashes.length === 0) return [];
     return this.#db.kysely.transaction().execute(async (trx) => {
+      if (this.#db.dialect === 'postgres') {
+        // Batch rows before key rows, the order a batch's settlement takes them in (its row, its
+        // hold, then its key: `BatchStore.recordCostOnce`), so that the two never deadlock.
+        const keys = trx.selectFrom('api_keys').select('id').where('key_hash', 'in', [...hashes]);
+        await trx.selectFrom('batches').select('id').where('key_id', 'in', keys).where('status', 'in', ['validating', 'in_progress']).orderBy('id').forUpdate().execute();
+      }
       const rows = await trx.deleteFrom('api_keys').where('key_hash', 'in', [...hashes]).returning('id').execute();
       const ids = rows.map((r) => r.id);
       if (ids.length > 0) {

@@ -149,6 +149,52 @@ export class BatchService {
     return this.#view(stored);
   }
 
+  /**
+   * Starts a batch that waited for quota, now an intent leased to `owner`
+   * (`BatchStore.startWaitingBatches`), on the deployment it was placed on. Its client already
+   * has its id, so a create refused for good ends it as `failed` (its hold released) instead of
+   * dropping it; one that may have happened is left to the reconciler, as a create's is.
+   */
+  async startWaiting(batch: BatchRecord, owner: string): Promise<void> {
+    const { router, batches } = this.#deps;
+    const request: BatchCreateRequest = {
+      inputFileId: batch.inputFileId,
+      endpoint: batch.endpoint,
+      completionWindow: '24h',
+      metadata: batch.metadata,
+      outputExpiresAfterSeconds: batch.outputExpiresAfterSeconds,
+      model: batch.modelGroup,
+    };
+    const executor = this.#deps.sync.executorFor(batch);
+    try {
+      if (batch.deploymentId === null) throw new GatewayError(500, 'The batch has no deployment to start on.', { type: 'server_error' });
+      // The input file as the batch's owner sees it (a file deleted meanwhile starts nothing).
+      const file = await this.#deps.files.find(ownerPrincipal(batch), batch.inputFileId);
+      const started = await holdingIntent(batches, batch.id, owner, () =>
+        router.sendTo(batch.deploymentId!, (client, attempt) => executor.start({ batchId: batch.id, request, file, deployment: client.deployment, client, call: attempt }), {}),
+      );
+      await batches.settleIntent(batch.id, owner, startedPatch(started, batch), { requireActiveInput: false });
+      if (started.warnings !== undefined && started.warnings.length > 0) {
+        this.#deps.logger.info({ batch_id: batch.id, translation_warnings: started.warnings }, 'batch lines changed for the provider');
+      }
+      this.#deps.sync.wantSync(batch.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof BatchStartUnconfirmedError) {
+        // Left to the reconciler once the lease runs out (it looks for the batch by its marker).
+        this.#deps.logger.warn({ batch_id: batch.id, err: message }, 'a batch that waited for quota may not have started; left to the reconciler');
+        return;
+      }
+      this.#deps.logger.warn({ batch_id: batch.id, err: message }, 'a batch that waited for quota could not be started');
+      await batches.settleIntent(
+        batch.id,
+        owner,
+        { status: 'failed', failedAt: unixSeconds(), nextSyncAt: null, errors: [{ code: error instanceof GatewayError && error.code !== null ? error.code : 'batch_not_started', message: message.slice(0, 500), param: null, line: null }] },
+        { requireActiveInput: false, alongside: this.#deps.sync.terminalEvents(batch, 'failed') },
+      );
+    }
+  }
+
   /** The batch's tokens, counted from its input lines as they stream from the store. */
   async #estimate(principal: Principal, fileId: string, estimatedOutputTokens: number, call: CallOptions): Promise<BatchTokenEstimate> {
     const { stream } = await this.#deps.files.content(principal, fileId, call);
@@ -245,6 +291,11 @@ export class BatchService {
     }
     return this.#view(await this.find(principal, id));
   }
+}
+
+/** Who owns `batch`, as a principal that sees only what the batch's owner sees. */
+function ownerPrincipal(batch: BatchRecord): Principal {
+  return { keyId: batch.keyId, isMaster: false, owner: batch.owner, allowedModels: null, userId: null, teamId: null };
 }
 
 /** The row of a batch about to be created on a deployment: its intent, before any provider state. */
