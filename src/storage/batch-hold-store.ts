@@ -20,6 +20,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { reservationExceedsBudget, type BudgetSubjectKind } from '../spec/budget-subjects.ts';
 import { InvalidRequestError } from '../spec/errors.ts';
 import type { SqlDialectName } from './database.ts';
+import { nowSeconds } from './row-mapping.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type HoldState = 'held' | 'waiting';
@@ -41,7 +42,7 @@ export interface BatchHold {
   createdAt: number;
 }
 
-export interface HoldRequest extends Omit<BatchHold, 'state'> {
+export interface HoldRequest extends Omit<BatchHold, 'state' | 'createdAt'> {
   /** The deployment's `batch_max_enqueued_tokens`; absent: no quota. */
   maxEnqueuedTokens?: number;
   whenQuotaExceeded: QuotaExceededPolicy;
@@ -73,7 +74,8 @@ export async function placeHold(trx: Transaction<DatabaseSchema>, dialect: SqlDi
       input_tokens: request.inputTokens,
       output_tokens: request.outputTokens,
       state,
-      created_at: request.createdAt,
+      // When the hold was placed, to the millisecond: waiting batches start in this order.
+      created_at: nowSeconds(),
     })
     .execute();
   return state;

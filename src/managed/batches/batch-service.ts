@@ -102,7 +102,6 @@ export class BatchService {
           reservedCost: reservationCost(estimate, client.deployment.pricing),
           inputTokens: estimate.inputTokens,
           outputTokens: estimate.outputTokens,
-          createdAt,
           whenQuotaExceeded: reservations.quotaExceeded,
           ...(client.deployment.batchMaxEnqueuedTokens !== undefined && { maxEnqueuedTokens: client.deployment.batchMaxEnqueuedTokens }),
         };
