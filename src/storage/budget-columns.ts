@@ -14,6 +14,8 @@ export interface BudgetFields {
   models: string[];
   metadata: Record<string, unknown>;
   spend: number;
+  /** Estimated cost of batches not yet ended (`batch_holds`, migration 0015); read only. */
+  reservedSpend?: number;
   maxBudget?: number;
   softBudget?: number;
   budgetDuration?: string;
@@ -47,6 +49,8 @@ interface BudgetRow {
   models: string;
   metadata: string;
   spend: number;
+  /** Written only by batch holds: read, never inserted. */
+  reserved_spend?: number;
   max_budget: number | null;
   soft_budget: number | null;
   budget_duration: string | null;
@@ -64,6 +68,7 @@ export function budgetFieldsOf(row: BudgetRow): BudgetFields {
     models: parseJsonText<string[]>(row.models, []),
     metadata: parseJsonText<Record<string, unknown>>(row.metadata, {}),
     spend: Number(row.spend),
+    reservedSpend: Number(row.reserved_spend ?? 0),
     ...(row.max_budget != null && { maxBudget: Number(row.max_budget) }),
     ...(row.soft_budget != null && { softBudget: Number(row.soft_budget) }),
     ...(row.budget_duration != null && { budgetDuration: row.budget_duration }),

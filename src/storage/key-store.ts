@@ -15,6 +15,8 @@ export interface VirtualKeyRecord {
   models: string[];
   metadata: Record<string, unknown>;
   spend: number;
+  /** Estimated cost of the key's batches not yet ended (`batch_holds`, migration 0015); read only. */
+  reservedSpend?: number;
   createdAt: number;
   expiresAt: number | null;
   blocked: boolean;
@@ -211,6 +213,7 @@ function toRecord(row: Selectable<ApiKeysTable>): VirtualKeyRecord {
     models: parseJsonText<string[]>(row.models, []),
     metadata: parseJsonText<Record<string, unknown>>(row.metadata, {}),
     spend: Number(row.spend),
+    reservedSpend: Number(row.reserved_spend ?? 0),
     createdAt: Number(row.created_at),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     blocked: Number(row.blocked) === 1,

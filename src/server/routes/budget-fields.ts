@@ -91,6 +91,7 @@ export function budgetView(fields: BudgetFields) {
     models: fields.models,
     metadata: fields.metadata,
     spend: fields.spend,
+    reserved_spend: fields.reservedSpend ?? 0,
     max_budget: fields.maxBudget ?? null,
     soft_budget: fields.softBudget ?? null,
     budget_duration: fields.budgetDuration ?? null,

@@ -63,6 +63,7 @@ export function keyInfo(record: VirtualKeyRecord) {
     team_id: record.teamId,
     metadata: record.metadata,
     spend: record.spend,
+    reserved_spend: record.reservedSpend ?? 0,
     expires: isoOrNull(record.expiresAt),
     created_at: isoOrNull(record.createdAt),
     blocked: record.blocked,
