@@ -206,6 +206,20 @@ surprise: 1
     assert.match(error.message, /directory/);
   });
 
+  it('batch reservations and quotas: batch_max_enqueued_tokens per deployment, estimated_output_tokens and quota_exceeded under portico_settings.batch, with no warning; wrong values name their path', () => {
+    const text = (params: string, batch: string) => `model_list:\n  - {model_name: a, litellm_params: {model: mock/a${params}}}\nportico_settings: {batch: {${batch}}}\n`;
+    const config = parseConfig(text(', batch_max_enqueued_tokens: 5000000', 'estimated_output_tokens: 256, quota_exceeded: wait'), {});
+    assert.equal(config.deployments[0].batchMaxEnqueuedTokens, 5_000_000);
+    assert.equal(config.batch.estimatedOutputTokens, 256);
+    assert.equal(config.batch.quotaExceeded, 'wait');
+    assert.deepEqual(config.warnings.filter((w) => /batch_max_enqueued_tokens|estimated_output_tokens|quota_exceeded/.test(w)), []);
+    assert.equal(parseConfig(text('', ''), {}).deployments[0].batchMaxEnqueuedTokens, undefined);
+    assert.match(configError(() => parseConfig(text(', batch_max_enqueued_tokens: 0', ''), {})).message, /model_list\[0\]\.litellm_params\.batch_max_enqueued_tokens/);
+    const wrongPolicy = configError(() => parseConfig(text('', 'quota_exceeded: queue'), {}));
+    assert.match(wrongPolicy.message, /portico_settings\.batch\.quota_exceeded/);
+    assert.match(wrongPolicy.message, /refuse/);
+  });
+
   it('blob_store s3 reads its bucket section, with os.environ/ credentials, and says what is missing by path', () => {
     const head = `model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n`;
     const config = parseConfig(

@@ -14,6 +14,7 @@ function newKey(overrides: Partial<VirtualKeyRecord> = {}): VirtualKeyRecord {
     models: ['gpt-4o-mini', 'claude'],
     metadata: { env: 'ci', nested: { n: 1 } },
     spend: 0,
+    reservedSpend: 0,
     createdAt: 1_750_000_000,
     expiresAt: null,
     blocked: false,
