@@ -363,6 +363,8 @@ export class BatchStore {
    */
   async #insertWhileInputActive(values: Insertable<BatchesTable>, hold?: HoldRequest): Promise<HoldState | undefined> {
     return this.#db.kysely.transaction().execute(async (trx) => {
+      // The deployment's quota lock first, before any row: the lock order of `batch-hold-store.ts`.
+      if (hold?.maxEnqueuedTokens !== undefined) await lockDeploymentQuota(trx, this.#db.dialect, hold.deploymentId);
       let file = trx.selectFrom('files').select('state').where('id', '=', values.input_file_id);
       if (this.#db.dialect === 'postgres') file = file.forShare();
       if ((await file.executeTakeFirst())?.state !== 'active') {

@@ -206,7 +206,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
     });
 
-    test('quota_exceeded: wait keeps the batch validating, starts it when the quota frees, and cancels waiting batches on cancel and key deletion', async () => {
+    test('quota_exceeded: wait keeps the batch validating, starts it when the quota frees, expires it past its window, and cancels waiting batches on cancel and key deletion', async () => {
       const portico = await startPortico(quotaConfig(simulator, 'wait'), { dialect });
       try {
         const key = await portico.generateKey({});
@@ -221,13 +221,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(simulator.batches.size, upstreamBefore + 1, 'only the first batch went upstream');
         assert.equal((await client.batches.retrieve(waiting.id)).status, 'validating', 'a retrieve leaves a waiting batch waiting');
 
+        // A batch still waiting when its completion window ends is expired, its hold released.
+        const late = await createBatch(client, file.id);
+        const kysely = portico.services.database.kysely;
+        await kysely.updateTable('batches').set({ expires_at: Math.floor(Date.now() / 1000) - 1, next_sync_at: Date.now() / 1000 }).where('id', '=', late.id).execute();
+        await eventually('the late waiting batch expired', async () => (await client.batches.retrieve(late.id)).status === 'expired');
+        const expired = await client.batches.retrieve(late.id);
+        assert.equal(expired.errors?.data?.[0]?.code, 'batch_expired');
+        assert.equal(await kysely.selectFrom('batch_holds').select('batch_id').where('batch_id', '=', late.id).executeTakeFirst(), undefined);
+
         const cancelling = await client.batches.cancel(cancelled.id);
         assert.equal(cancelling.status, 'cancelling');
         await eventually('the cancelled waiting batch is cancelled', async () => (await client.batches.retrieve(cancelled.id)).status === 'cancelled');
 
         await completeAtProvider(portico, first.id);
         await eventually('the waiting batch started upstream', async () => simulator.batches.size === upstreamBefore + 2);
-        const kysely = portico.services.database.kysely;
         const started = await kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota', 'creating']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
         assert.ok(started.provider_batch_id !== null);
         assert.deepEqual([Number(started.waiting_for_quota), Number(started.creating)], [0, 0]);
