@@ -165,6 +165,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       for (const outcome of outcomes) if (outcome.status === 'rejected') isBudgetExceeded(outcome.reason, /Reserved by running batches/);
     });
 
+    if (dialect === 'postgres') {
+      test('two instances on one database creating at once cannot both pass a team budget only one batch fits', async () => {
+        const other = await startPortico(budgetsConfig, { databaseUrl: portico.databaseUrl });
+        try {
+          const lines = [{ characters: 400, maxTokens: 100 }];
+          const team = await admin('/team/new', { team_alias: 'shared-team', max_budget: expectedReservation(lines) * 1.5 });
+          const key = await portico.generateKey({ team_id: team.team_id });
+          const file = await uploadBatchFile(portico.client(key.key), 'priced', lines);
+          const clients = [portico.client(key.key), other.client(key.key)];
+          const outcomes = await Promise.allSettled([0, 1, 2, 3].map((i) => createBatch(clients[i % 2], file.id)));
+          assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, JSON.stringify(outcomes.map((o) => o.status)));
+          for (const outcome of outcomes) if (outcome.status === 'rejected') isBudgetExceeded(outcome.reason, /Team=.*Reserved by running batches/);
+        } finally {
+          await other.close();
+        }
+      });
+    }
+
     test("model_max_budget is checked at a batch's create", async () => {
       const key = await portico.generateKey({ model_max_budget: { priced: { budget_limit: 0 } } });
       const file = await uploadBatchFile(portico.client(key.key), 'priced', [{ characters: 10 }]);
