@@ -14,14 +14,14 @@
  * `.../output/...`. An input whose job was refused (or never created) is deleted (`discard`); the
  * rest stay in the bucket for its lifecycle rules. A create refused for the project's quota of
  * running jobs (429 RESOURCE_EXHAUSTED) is not a refusal: the part waits under a queued id and its
- * job is created on a later look, once a slot is free (`queued-jobs.ts`); jobs are found again by
+ * job is created on a later look, once a slot is free (`../batching/queued-creates.ts`); jobs are found again by
  * their display name, which names the part.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchOutputLine } from '../../spec/openai-objects.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
+import type { BatchErrorItem, BatchOutputLine } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { unixSecondsOf } from '../gemini/batch-status.ts';
 import { isRecord } from '../gemini/json.ts';
@@ -32,7 +32,7 @@ import { jobIdOf, mapJobState, toProviderBatch, type VertexBatchPredictionJob } 
 import { isResultFile, keysOfInputFile, parseOutputFile } from './batch-output.ts';
 import { deleteObject, downloadObject, gcsUri, listObjects, parseGcsUri, uploadObject } from './cloud-storage.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
-import { CANCELLED_MARKER, isQuotaRefusal, parseQueuedJobId, QUEUED_WARNING, QUEUED_WINDOW_SECONDS, queuedBatch, type QueuedJob } from './queued-jobs.ts';
+import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
 
 export interface VertexBatchesOptions {
   /** The model id as Vertex names it (`gemini-2.5-flash`, `claude-sonnet-4@20250514`). */
@@ -49,6 +49,14 @@ export interface VertexBatchesOptions {
 /** A part's JSONL grows a little in translation: parts are cut at this share of the input limit. */
 const BYTE_MARGIN = 0.75;
 
+/** The object, in the part's folder, that says the part was cancelled before its job was created. */
+export const CANCELLED_MARKER = 'cancelled-before-job';
+
+export const QUEUED_WARNING: TranslationWarning = Object.freeze({
+  param: 'input_file_id',
+  message: "Vertex AI's quota of concurrent batch prediction jobs was reached (429 RESOURCE_EXHAUSTED): the job is created once a running one ends.",
+});
+
 export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBatchesOptions): StagedBatchesCapability {
   const jobsPath = `${options.locationPath}/batchPredictionJobs`;
   const jobPath = (id: string) => `${jobsPath}/${encodeURIComponent(id)}`;
@@ -58,6 +66,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     return jobOf(await readVertexJson(response, endpoint, what), endpoint.deploymentId);
   }
   const retrieve = (id: string, call?: CallOptions) => jobCall('GET', jobPath(id), 'batch retrieve', call);
+  const tries = new QueuedCreates();
 
   async function discardPart(part: StagedBatchPart, call?: CallOptions): Promise<void> {
     const staged = parseGcsUri(part.location);
@@ -91,23 +100,26 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       try {
         return toProviderBatch(await createJob(part.location, call));
       } catch (error) {
-        // Over the project's quota of running jobs: the part waits, staged, and its job is created later (`queued-jobs.ts`).
-        if (!isQuotaRefusal(error)) throw error;
-        return { ...queuedBatch({ location: part.location, queuedAt: nowSeconds() }, 'validating', nowSeconds()), warnings: [QUEUED_WARNING] };
+        // Over the project's quota of running jobs: the part waits, staged, and its job is created later (`queued-creates.ts`).
+        if (!isCreateRefusal(error)) throw error;
+        const queued = queuedBatch({ location: part.location, queuedAt: nowSeconds() }, 'validating', nowSeconds());
+        tries.refused(queued.id, error);
+        return { ...queued, warnings: [QUEUED_WARNING] };
       }
     },
 
     discard: discardPart,
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      const queued = parseQueuedJobId(providerBatchId);
+      const queued = parseQueuedCreateId(providerBatchId);
       if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
       const settled = await settleQueued(queued, call, { create: true });
-      return settled.job !== undefined ? toProviderBatch(settled.job) : queuedBatch(queued, settled.status, nowSeconds());
+      if (settled.job !== undefined) return toProviderBatch(settled.job);
+      return queuedBatch(queued, settled.status, nowSeconds(), settled.errors ?? null);
     },
 
     async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      const queued = parseQueuedJobId(providerBatchId);
+      const queued = parseQueuedCreateId(providerBatchId);
       if (queued === null) return cancelJob(providerBatchId, call);
       const job = await findJob(queued.location, call);
       if (job !== null) return cancelJob(jobIdOf(job), call);
@@ -154,24 +166,28 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
   }
 
   /**
-   * Where a queued part stands: its job when there is one (created now if `create` and a slot is
-   * free), else waiting, cancelled before its job, or expired waiting.
+   * Where a queued part stands: its job when there is one (created now if `create`, its backoff
+   * has passed and a slot is free), else waiting, cancelled before its job, or expired waiting.
    */
-  async function settleQueued(queued: QueuedJob, call: CallOptions | undefined, mode: { create: boolean }): Promise<{ job: VertexBatchPredictionJob; status?: undefined } | { job?: undefined; status: 'validating' | 'cancelled' | 'expired' }> {
-    const job = await findJob(queued.location, call);
-    if (job !== null) return { job };
-    if (await cancelMarked(queued.location, call)) return { status: 'cancelled' };
-    if (nowSeconds() >= queued.queuedAt + QUEUED_WINDOW_SECONDS) return { status: 'expired' };
-    if (!mode.create) return { status: 'validating' };
-    let created: VertexBatchPredictionJob;
-    try {
-      created = await createJob(queued.location, call);
-    } catch (error) {
-      if (isQuotaRefusal(error)) return { status: 'validating' };
-      throw error;
-    }
+  async function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }): Promise<{ job: VertexBatchPredictionJob; status?: undefined; errors?: undefined } | { job?: undefined; status: 'validating' | 'cancelled' | 'expired'; errors?: BatchErrorItem[] }> {
+    let createdNow = false;
+    const settled = await settleQueuedCreate(
+      queued,
+      {
+        find: () => findJob(queued.location, call),
+        cancelled: () => cancelMarked(queued.location, call),
+        create: async () => {
+          const job = await createJob(queued.location, call);
+          createdNow = true;
+          return job;
+        },
+      },
+      { tries, upstreamName: 'Vertex AI', create: mode.create, nowSeconds: nowSeconds() },
+    );
+    if (settled.created === undefined) return { status: settled.status, errors: settled.status === 'expired' ? settled.errors : undefined };
+    const created = settled.created;
     // A cancel that found no job while this create was under way marked the part: the new job is cancelled too.
-    if (!(await cancelMarked(queued.location, call))) return { job: created };
+    if (!createdNow || !(await cancelMarked(queued.location, call))) return { job: created };
     await cancelJob(jobIdOf(created), call);
     return { job: await retrieve(jobIdOf(created), call) };
   }
@@ -195,7 +211,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
 
   /** A queued part's results: its job's, or one cancelled / expired line per request of its input when it never had a job. */
   async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
-    const queued = parseQueuedJobId(providerBatchId);
+    const queued = parseQueuedCreateId(providerBatchId);
     if (queued === null) {
       yield* jobResultsOf(providerBatchId, call);
       return;
