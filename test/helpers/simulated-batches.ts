@@ -15,10 +15,14 @@ export interface AdvancesBatches {
   advanceBatches(): Promise<unknown>;
 }
 
-/** Retrieves through Portico, advancing the simulator's batches in between, until the batch ends. */
-export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: string, maxSteps = 10): Promise<OpenAI.Batches.Batch> {
+/**
+ * Retrieves through Portico, advancing the simulator's batches in between, until the batch ends.
+ * `pauseMs` between steps lets time-based waits pass (a refused create's backoff: 1 s, 2 s, ...).
+ */
+export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: string, maxSteps = 10, pauseMs = 0): Promise<OpenAI.Batches.Batch> {
   let batch = await client.batches.retrieve(batchId);
   for (let step = 0; step < maxSteps && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     await sim.advanceBatches();
     batch = await client.batches.retrieve(batchId);
   }

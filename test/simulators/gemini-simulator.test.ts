@@ -149,4 +149,27 @@ describe('Gemini simulator, driven by the @google/genai SDK', () => {
     sim.failNext({ status: 429 });
     await assert.rejects(ai.models.generateContent({ model: MODEL, contents: 'x' }), (error: unknown) => error instanceof ApiError && error.status === 429 && /RESOURCE_EXHAUSTED|exhausted/i.test(error.message));
   });
+
+  it("refuseBatchCreates(n): the next n creates are Google's 429 RESOURCE_EXHAUSTED and make no batch; the one after is taken", async () => {
+    const before = sim.batches.size;
+    const refused = sim.batchCreateRefusals;
+    sim.refuseBatchCreates(2);
+    const create = () => ai.batches.create({ model: MODEL, src: [{ contents: [{ role: 'user', parts: [{ text: 'later' }] }] }], config: { displayName: 'sdk-refused' } });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(create(), (error: unknown) => {
+        assert.ok(error instanceof ApiError);
+        assert.equal(error.status, 429);
+        const body = JSON.parse(error.message) as { error: { code: number; status: string; message: string } };
+        assert.equal(body.error.code, 429);
+        assert.equal(body.error.status, 'RESOURCE_EXHAUSTED');
+        assert.match(body.error.message, /exhausted/);
+        return true;
+      });
+    }
+    assert.equal(sim.batches.size, before, 'no batch made by a refused create');
+    assert.equal(sim.batchCreateRefusals - refused, 2);
+    const job = await create();
+    assert.equal(job.state, JobState.JOB_STATE_PENDING);
+    assert.equal(sim.batches.size, before + 1);
+  });
 });

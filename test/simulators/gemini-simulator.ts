@@ -19,7 +19,8 @@
  *   `use tool`, `UNSAFE`, `think`, implicit caching of a repeated system instruction);
  * - Files API: resumable upload, get, list, delete, download (gemini/files.ts);
  * - batch mode: create (inline or file), get, list, cancel, delete; a batch ends on the SECOND
- *   `advanceBatches()`; `expireBatch(name)` (gemini/batches.ts);
+ *   `advanceBatches()`; `expireBatch(name)`; `refuseBatchCreates(n)`: the next n creates answered
+ *   429 RESOURCE_EXHAUSTED, as over the project's batch quota (gemini/batches.ts);
  * - throttling: `failNext({status: 429})` answers RESOURCE_EXHAUSTED with a RetryInfo, as does
  *   `rateLimitPerMinute` once that many model calls were made in a minute.
  */
@@ -52,6 +53,10 @@ export interface GeminiSimulator extends BaseSimulator {
   files: Map<string, StoredFile>;
   /** Ends a live batch EXPIRED (`batches/...`). */
   expireBatch(name: string): void;
+  /** Answers the next `count` batch creates 429 RESOURCE_EXHAUSTED (no batch made). */
+  refuseBatchCreates(count: number): void;
+  /** Batch creates refused so far. */
+  readonly batchCreateRefusals: number;
 }
 
 export async function startGeminiSimulator(options: GeminiSimulatorOptions = {}): Promise<GeminiSimulator> {
@@ -107,6 +112,12 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
       batches.advance();
     },
     expireBatch: (name) => batches.expire(name),
+    refuseBatchCreates: (count) => {
+      batches.refusing = count;
+    },
+    get batchCreateRefusals() {
+      return batches.createRefusals;
+    },
     async close() {
       stopSteps();
       await server.close();

@@ -101,8 +101,8 @@ export function queuedBatch(
 }
 
 /**
- * The refused creates a client remembers: when each queued part may be tried again, and the
- * provider's last word. Bounded: a part forgotten is tried at once on its next look.
+ * The refused creates a client remembers, by staged location: when each queued part may be tried
+ * again, and the provider's last word. Bounded: a part forgotten is tried at once on its next look.
  */
 export class QueuedCreates {
   readonly #tries = new Map<string, { refusals: number; nextTryAt: number; lastRefusal: string }>();
@@ -114,25 +114,26 @@ export class QueuedCreates {
   }
 
   /** Whether the part's create may be tried now (its backoff has passed, or it is not remembered). */
-  due(id: string): boolean {
-    const tries = this.#tries.get(id);
+  due(queued: QueuedCreate): boolean {
+    const tries = this.#tries.get(queued.location);
     return tries === undefined || this.#now() >= tries.nextTryAt;
   }
 
   /** Records a refused create: the next try waits 1 s, then 2 s, 4 s, ... 60 s. */
-  refused(id: string, error: unknown): void {
+  refused(queued: QueuedCreate, error: unknown): void {
+    const id = queued.location;
     const refusals = (this.#tries.get(id)?.refusals ?? 0) + 1;
     if (!this.#tries.has(id) && this.#tries.size >= QueuedCreates.MAX_REMEMBERED) this.#tries.delete(this.#tries.keys().next().value!);
     this.#tries.set(id, { refusals, nextTryAt: this.#now() + createRetryDelayMs(refusals), lastRefusal: error instanceof Error ? error.message : String(error) });
   }
 
-  lastRefusal(id: string): string | undefined {
-    return this.#tries.get(id)?.lastRefusal;
+  lastRefusal(queued: QueuedCreate): string | undefined {
+    return this.#tries.get(queued.location)?.lastRefusal;
   }
 
   /** The part was created, cancelled or expired: nothing more to try. */
-  settled(id: string): void {
-    this.#tries.delete(id);
+  settled(queued: QueuedCreate): void {
+    this.#tries.delete(queued.location);
   }
 }
 
@@ -160,25 +161,24 @@ export async function settleQueuedCreate<Created>(
   steps: QueuedCreateSteps<Created>,
   context: { tries: QueuedCreates; upstreamName: string; create: boolean; nowSeconds: number },
 ): Promise<QueuedSettlement<Created>> {
-  const id = queuedCreateId(queued);
   const found = (await steps.find?.()) ?? null;
   if (found !== null) {
-    context.tries.settled(id);
+    context.tries.settled(queued);
     return { created: found };
   }
   if (await steps.cancelled()) {
-    context.tries.settled(id);
+    context.tries.settled(queued);
     return { status: 'cancelled' };
   }
-  if (queuedWindowEnded(queued, context.nowSeconds)) return { status: 'expired', errors: [refusedUntilExpiry(context.upstreamName, context.tries.lastRefusal(id))] };
-  if (!context.create || !context.tries.due(id)) return { status: 'validating' };
+  if (queuedWindowEnded(queued, context.nowSeconds)) return { status: 'expired', errors: [refusedUntilExpiry(context.upstreamName, context.tries.lastRefusal(queued))] };
+  if (!context.create || !context.tries.due(queued)) return { status: 'validating' };
   try {
     const created = await steps.create();
-    context.tries.settled(id);
+    context.tries.settled(queued);
     return { created };
   } catch (error) {
     if (!isCreateRefusal(error)) throw error;
-    context.tries.refused(id, error);
+    context.tries.refused(queued, error);
     return { status: 'validating' };
   }
 }

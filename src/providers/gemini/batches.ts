@@ -4,18 +4,25 @@
  * Gemini wants it: inline in the create body for small parts (location `inline`), or as a JSONL
  * file uploaded to the Files API for large ones (location `files/...`) (`batch-requests.ts`). Results (inline responses or the responses
  * file) come back keyed by the same ids (`batch-results.ts`).
+ *
+ * A create refused with 429 RESOURCE_EXHAUSTED (the project's batch quota) is not a failure: the
+ * part waits under a queued id and is created on a later look, with backoff
+ * (`../batching/queued-creates.ts`). An inline part is staged to the Files API first, so that the
+ * wait holds no lines in memory. A waiting part is cancelled by deleting its staged file: a part
+ * whose file is gone is never created.
  * (https://ai.google.dev/gemini-api/docs/batch-api, https://ai.google.dev/api/batch-api)
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability } from '../../spec/provider.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
 import { batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
-import { deleteGeminiFile, downloadGeminiFile, uploadGeminiFile } from './files-upload.ts';
+import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
+import { deleteGeminiFile, downloadGeminiFile, geminiFileExists, uploadGeminiFile } from './files-upload.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
 
@@ -31,6 +38,11 @@ const DISPLAY_NAME = 'portico-batch';
 /** A part's requests grow a little in translation: parts are cut at this share of the file limit. */
 const BYTE_MARGIN = 0.75;
 const INLINE = 'inline';
+
+export const QUEUED_WARNING: TranslationWarning = Object.freeze({
+  param: 'input_file_id',
+  message: 'Gemini refused the batch create for its quota (429 RESOURCE_EXHAUSTED): the batch waits in validating and is created once Gemini takes it.',
+});
 
 export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: GeminiBatchesOptions): StagedBatchesCapability {
   const version = options.apiVersion;
@@ -55,6 +67,33 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
   const batchPath = (id: string) => `/${version}/batches/${encodeURIComponent(id)}`;
   const retrieve = (id: string, call?: CallOptions) => operationCall('GET', batchPath(id), 'batch retrieve', call);
+  const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
+  const createFromFile = (fileName: string, call: CallOptions | undefined) =>
+    operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName } } }));
+  const tries = new QueuedCreates();
+
+  /** The part's requests as a Files API JSONL file (`files/...`). */
+  async function uploadRequests(lines: BatchLineSource, endpointPath: string, call: CallOptions | undefined): Promise<string> {
+    const staged = await stageBatchRequests({ endpoint: endpointPath, lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: -1 });
+    const file = await uploadGeminiFile(endpoint, version, {
+      displayName: `${DISPLAY_NAME}-input`,
+      mimeType: 'application/jsonl',
+      bytes: staged.bytes,
+      chunks: () => encode(staged.chunks()),
+      signal: call?.signal,
+      requestId: call?.requestId,
+    });
+    return file.name;
+  }
+
+  /** Where a queued part stands; its create tried again when `create` and its backoff has passed. */
+  function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }) {
+    return settleQueuedCreate(
+      queued,
+      { cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })), create: () => createFromFile(queued.location, call) },
+      { tries, upstreamName: 'Gemini', create: mode.create, nowSeconds: nowSeconds() },
+    );
+  }
 
   return {
     kind: 'staged',
@@ -91,22 +130,42 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
     async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
       checkCompletionWindow(input.completionWindow);
-      const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
-      if (part.location !== INLINE) {
-        return toProviderBatch(await operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName: part.location } } })));
+      let location = part.location;
+      try {
+        if (location !== INLINE) return toProviderBatch(await createFromFile(location, call));
+        const staged = await stageBatchRequests({ endpoint: input.endpoint, lines: input.lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
+        if (staged.mode !== 'inline') throw new Error('a Gemini batch part staged inline no longer fits inline');
+        return toProviderBatch(await operationCall('POST', createPath, 'batch create', call, staged));
+      } catch (error) {
+        if (!isCreateRefusal(error)) throw error;
+        // Refused for the quota: the part waits, staged in the Files API, and is created later.
+        if (location === INLINE) location = await uploadRequests(input.lines, input.endpoint, call);
+        const waiting = { location, queuedAt: nowSeconds() };
+        const queued = queuedBatch(waiting, 'validating', nowSeconds());
+        tries.refused(waiting, error);
+        return { ...queued, warnings: [QUEUED_WARNING] };
       }
-      const staged = await stageBatchRequests({ endpoint: input.endpoint, lines: input.lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: options.inlineMaxBytes });
-      if (staged.mode !== 'inline') throw new Error('a Gemini batch part staged inline no longer fits inline');
-      return toProviderBatch(await operationCall('POST', createPath, 'batch create', call, staged));
     },
 
     discard: discardPart,
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      return toProviderBatch(await retrieve(providerBatchId, call));
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
+      const settled = await settleQueued(queued, call, { create: true });
+      if (settled.created !== undefined) return toProviderBatch(settled.created);
+      return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
     },
 
     async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued !== null) {
+        // No batch yet: deleting its staged file keeps any later look from creating it.
+        const settled = await settleQueued(queued, call, { create: false });
+        if (settled.created !== undefined) return this.cancel(settled.created.name, call);
+        if (settled.status === 'validating') await deleteGeminiFile(endpoint, version, queued.location);
+        return queuedBatch(queued, settled.status === 'validating' ? 'cancelled' : settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
+      }
       const response = await sendGoogleRequest(endpoint, { method: 'POST', target: `${batchPath(providerBatchId)}:cancel`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
       await response.body.dump();
       const batch = toProviderBatch(await retrieve(providerBatchId, call));
@@ -126,6 +185,11 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
   /** The batch's results by outcome; every request of a cancelled or expired batch answered. */
   async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const queued = parseQueuedCreateId(providerBatchId);
+    if (queued !== null) {
+      yield* queuedResultsOf(queued, call);
+      return;
+    }
     const operation = await retrieve(providerBatchId, call);
     const status = mapGeminiBatchState(operation.metadata?.state);
     if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
@@ -154,6 +218,22 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
     for await (const key of inputKeys(operation, call)) if (!answered.has(key)) yield { customId: key, outcome };
   }
 
+  /**
+   * A queued part's results: its batch's once created; an expired part's requests end expired, one
+   * line each. A part cancelled before its create has no file left to read keys from: no lines.
+   */
+  async function* queuedResultsOf(queued: QueuedCreate, call: CallOptions | undefined): AsyncGenerator<InlineBatchResult> {
+    const settled = await settleQueued(queued, call, { create: false });
+    if (settled.created !== undefined) {
+      yield* resultsOf(settled.created.name, call);
+      return;
+    }
+    if (settled.status === 'validating') throw new ConflictError(`The Gemini batch part staged as ${queued.location} has not been created; its results are not available yet.`);
+    if (settled.status === 'cancelled') return;
+    const file = await downloadGeminiFile(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId });
+    for await (const key of keysOfInputFile(file.body)) yield { customId: key, outcome: { type: 'expired' } };
+  }
+
   /** The keys of the batch's requests, from its input (inline requests, or the input file). */
   async function* inputKeys(operation: GeminiBatchOperation, call: CallOptions | undefined): AsyncGenerator<string> {
     const input = operation.metadata?.inputConfig;
@@ -170,6 +250,10 @@ function operationOf(body: unknown, deploymentId: string): GeminiBatchOperation 
     throw badUpstreamResponse('Gemini answered with something that is not a batch operation.', { deploymentId, isRetryable: false });
   }
   return body as unknown as GeminiBatchOperation;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 function checkCompletionWindow(completionWindow: string): void {

@@ -90,3 +90,15 @@ function fileOf(response: GoogleResponse, body: unknown, endpoint: GoogleApiEndp
   }
   return file as unknown as GeminiFile;
 }
+
+/** Whether `files/abc` is still there (`files.get`): a 404 says it was deleted or has lapsed. */
+export async function geminiFileExists(endpoint: GoogleApiEndpoint, apiVersion: string, fileName: string, options: { signal?: AbortSignal; requestId?: string }): Promise<boolean> {
+  try {
+    const response = await sendGoogleRequest(endpoint, { method: 'GET', target: `/${apiVersion}/${fileName}`, what: 'file retrieve', signal: options.signal, requestId: options.requestId, totalDeadline: true });
+    await response.body.dump();
+    return true;
+  } catch (error) {
+    if (isRecord(error) && (error as { httpStatus?: unknown }).httpStatus === 404) return false;
+    throw error;
+  }
+}

@@ -102,8 +102,9 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       } catch (error) {
         // Over the project's quota of running jobs: the part waits, staged, and its job is created later (`queued-creates.ts`).
         if (!isCreateRefusal(error)) throw error;
-        const queued = queuedBatch({ location: part.location, queuedAt: nowSeconds() }, 'validating', nowSeconds());
-        tries.refused(queued.id, error);
+        const waiting = { location: part.location, queuedAt: nowSeconds() };
+        const queued = queuedBatch(waiting, 'validating', nowSeconds());
+        tries.refused(waiting, error);
         return { ...queued, warnings: [QUEUED_WARNING] };
       }
     },

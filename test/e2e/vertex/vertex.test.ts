@@ -401,7 +401,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.match(String(second.metadata?.portico_translation_warnings ?? ''), /quota of concurrent batch prediction jobs/);
         const firstDone = await runToEnd(client, sim, first.id);
         assert.equal(firstDone.status, 'completed');
-        const secondDone = await runToEnd(client, sim, second.id);
+        // Its create is tried again once its backoff (1 s, then 2 s, ...) has passed.
+        const secondDone = await runToEnd(client, sim, second.id, 40, 250);
         assert.deepEqual(validateOpenAI('Batch', secondDone), []);
         assert.equal(secondDone.status, 'completed');
         assert.deepEqual(secondDone.request_counts, { total: 2, completed: 2, failed: 0 });
@@ -425,7 +426,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const cancelling = await client.batches.cancel(waiting.id);
         assert.ok(cancelling.status === 'cancelling' || cancelling.status === 'cancelled');
         assert.equal((await runToEnd(client, sim, running.id)).status, 'completed');
-        const done = await runToEnd(client, sim, waiting.id);
+        const done = await runToEnd(client, sim, waiting.id, 40, 250);
         assert.equal(done.status, 'cancelled');
         const { output, errors } = await resultLines(client, done);
         assert.equal(output.length, 0);

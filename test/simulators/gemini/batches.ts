@@ -12,6 +12,10 @@
  * CANCELLED at once, `expire(name)` EXPIRED; neither has output ("The job will not have any
  * results to retrieve"). A file that is not JSONL of `{key?, request}` fails the batch
  * (BATCH_STATE_FAILED with the operation's `error`).
+ *
+ * `refuseCreates(n)`: the next n creates are refused as Google refuses one over the project's
+ * batch quota, HTTP 429 `{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message"}}`
+ * (https://ai.google.dev/gemini-api/docs/rate-limits), making no batch.
  */
 import { randomBase62 } from '../common/ids.ts';
 import type { SimReply, SimRequest, SimRoute } from '../common/simulator-server.ts';
@@ -44,6 +48,9 @@ const TERMINAL = new Set(['BATCH_STATE_SUCCEEDED', 'BATCH_STATE_FAILED', 'BATCH_
 
 export class GeminiBatchStore {
   readonly batches = new Map<string, SimulatedBatch>();
+  /** Creates still to refuse with 429 RESOURCE_EXHAUSTED, and those refused so far. */
+  refusing = 0;
+  createRefusals = 0;
   readonly #files: GeminiFileStore;
   readonly #ctx: GenerateContext;
 
@@ -77,6 +84,11 @@ export class GeminiBatchStore {
   }
 
   #create(req: SimRequest, model: string): SimReply {
+    if (this.refusing > 0) {
+      this.refusing -= 1;
+      this.createRefusals += 1;
+      return googleError(429, `Resource has been exhausted (e.g. check quota). Quota exceeded for concurrent batch requests for model ${model}.`);
+    }
     const modelError = this.#ctx.modelError(model);
     if (modelError) return googleError(404, modelError);
     if (req.jsonError || !isRecord(req.json) || !isRecord(req.json.batch)) return googleError(400, 'Invalid JSON payload received. Expected a batch.');
