@@ -6,9 +6,11 @@
  *   const { output, errors } = await resultLines(client, done);
  *   const ended = await waitForEnd(client, batch.id);       // a batch on Portico's engine
  */
+import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
 import { TERMINAL_BATCH_STATUSES } from '../../src/spec/openai-objects.ts';
 import { parseJsonl, readContent } from '../e2e/managed/managed-fixtures.ts';
+import type { PorticoUnderTest } from './portico.ts';
 
 /** A simulator whose batches move one step per call. */
 export interface AdvancesBatches {
@@ -51,4 +53,18 @@ export async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): 
     output: batch.output_file_id ? parseJsonl(await readContent(client, batch.output_file_id)) : [],
     errors: batch.error_file_id ? parseJsonl(await readContent(client, batch.error_file_id)) : [],
   };
+}
+
+/**
+ * Moves the waiting start of a batch's queued parts (provider ids `queued-<unix seconds>-...`,
+ * `src/providers/batching/queued-creates.ts`) `seconds` into the past: a refused create's window
+ * is counted from that time, so a test sees it end without waiting a day.
+ */
+export async function ageQueuedParts(portico: PorticoUnderTest, batchId: string, seconds: number): Promise<void> {
+  const store = portico.services.managed!.batchStore;
+  const batch = await store.getById(batchId);
+  const ids = batch?.providerBatchId?.split(',') ?? [];
+  const aged = ids.map((id) => id.replace(/^queued-(\d+)-/, (_, at: string) => `queued-${Number(at) - seconds}-`));
+  assert.ok(aged.some((id, i) => id !== ids[i]), `batch ${batchId} has no queued part: ${batch?.providerBatchId}`);
+  await store.update(batchId, { providerBatchId: aged.join(',') });
 }

@@ -20,7 +20,7 @@ import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
 import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
-import { batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
+import { batchIdOf, batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
 import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
 import { deleteGeminiFile, downloadGeminiFile, geminiFileExists, uploadGeminiFile } from './files-upload.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
@@ -38,6 +38,13 @@ const DISPLAY_NAME = 'portico-batch';
 /** A part's requests grow a little in translation: parts are cut at this share of the file limit. */
 const BYTE_MARGIN = 0.75;
 const INLINE = 'inline';
+/** Pages of the newest batches looked through for one created for a queued part. */
+const FIND_PAGES = 3;
+
+/** The display name of the batch created for a queued part: names its staged file, so it can be found again. */
+function queuedDisplayName(location: string): string {
+  return `${DISPLAY_NAME}-${location.replace(/^files\//, '')}`;
+}
 
 export const QUEUED_WARNING: TranslationWarning = Object.freeze({
   param: 'input_file_id',
@@ -68,9 +75,42 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
   const batchPath = (id: string) => `/${version}/batches/${encodeURIComponent(id)}`;
   const retrieve = (id: string, call?: CallOptions) => operationCall('GET', batchPath(id), 'batch retrieve', call);
   const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
-  const createFromFile = (fileName: string, call: CallOptions | undefined) =>
-    operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName: DISPLAY_NAME, inputConfig: { fileName } } }));
+  const createFromFile = (fileName: string, call: CallOptions | undefined, displayName = DISPLAY_NAME) =>
+    operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName, inputConfig: { fileName } } }));
   const tries = new QueuedCreates();
+  /** Staged file -> the batch created for it after a refusal (its provider id stays the queued one). */
+  const createdFor = new Map<string, string>();
+
+  /**
+   * The batch created for a queued part, if any: remembered here, else looked for among the
+   * newest batches by its display name (another instance may have created it).
+   */
+  async function findQueued(queued: QueuedCreate, call: CallOptions | undefined): Promise<GeminiBatchOperation | null> {
+    const known = createdFor.get(queued.location);
+    if (known !== undefined) return retrieve(known, call);
+    const displayName = queuedDisplayName(queued.location);
+    let pageToken: string | undefined;
+    for (let page = 0; page < FIND_PAGES; page++) {
+      const query = new URLSearchParams({ pageSize: '100', ...(pageToken !== undefined && { pageToken }) });
+      const response = await sendGoogleRequest(endpoint, { method: 'GET', target: `/${version}/batches?${query}`, what: 'batch list', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+      const body = await readGoogleJson(response, endpoint, 'batch list');
+      const operations = isRecord(body) && Array.isArray(body.operations) ? body.operations : [];
+      const found = operations.find((operation) => isRecord(operation) && isRecord(operation.metadata) && operation.metadata.displayName === displayName);
+      if (found !== undefined) {
+        const operation = operationOf(found, endpoint.deploymentId);
+        remember(queued, batchIdOf(operation));
+        return operation;
+      }
+      pageToken = isRecord(body) && typeof body.nextPageToken === 'string' ? body.nextPageToken : undefined;
+      if (pageToken === undefined) break;
+    }
+    return null;
+  }
+
+  function remember(queued: QueuedCreate, name: string): void {
+    if (createdFor.size >= QueuedCreates.MAX_REMEMBERED) createdFor.delete(createdFor.keys().next().value!);
+    createdFor.set(queued.location, name);
+  }
 
   /** The part's requests as a Files API JSONL file (`files/...`). */
   async function uploadRequests(lines: BatchLineSource, endpointPath: string, call: CallOptions | undefined): Promise<string> {
@@ -90,7 +130,15 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
   function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }) {
     return settleQueuedCreate(
       queued,
-      { cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })), create: () => createFromFile(queued.location, call) },
+      {
+        find: () => findQueued(queued, call),
+        cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })),
+        create: async () => {
+          const operation = await createFromFile(queued.location, call, queuedDisplayName(queued.location));
+          remember(queued, batchIdOf(operation));
+          return operation;
+        },
+      },
       { tries, upstreamName: 'Gemini', create: mode.create, nowSeconds: nowSeconds() },
     );
   }
@@ -162,7 +210,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
       if (queued !== null) {
         // No batch yet: deleting its staged file keeps any later look from creating it.
         const settled = await settleQueued(queued, call, { create: false });
-        if (settled.created !== undefined) return this.cancel(settled.created.name, call);
+        if (settled.created !== undefined) return this.cancel(batchIdOf(settled.created), call);
         if (settled.status === 'validating') await deleteGeminiFile(endpoint, version, queued.location);
         return queuedBatch(queued, settled.status === 'validating' ? 'cancelled' : settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
       }
@@ -225,7 +273,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
   async function* queuedResultsOf(queued: QueuedCreate, call: CallOptions | undefined): AsyncGenerator<InlineBatchResult> {
     const settled = await settleQueued(queued, call, { create: false });
     if (settled.created !== undefined) {
-      yield* resultsOf(settled.created.name, call);
+      yield* resultsOf(batchIdOf(settled.created), call);
       return;
     }
     if (settled.status === 'validating') throw new ConflictError(`The Gemini batch part staged as ${queued.location} has not been created; its results are not available yet.`);
