@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BedrockClient, CreateModelInvocationJobCommand, GetModelInvocationJobCommand, ListModelInvocationJobsCommand, StopModelInvocationJobCommand } from '@aws-sdk/client-bedrock';
+import { BedrockClient, CreateModelInvocationJobCommand, GetModelInvocationJobCommand, ListModelInvocationJobsCommand, StopModelInvocationJobCommand, ThrottlingException as ControlThrottlingException } from '@aws-sdk/client-bedrock';
 import {
   AccessDeniedException,
   BedrockRuntimeClient,
@@ -275,5 +275,35 @@ describe('Bedrock simulator, driven by the AWS SDK for JavaScript v3', () => {
     assert.equal((await control.send(new GetModelInvocationJobCommand({ jobIdentifier: expired }))).status, 'Expired');
     await assert.rejects(control.send(new StopModelInvocationJobCommand({ jobIdentifier: stopped })), (error: unknown) => (error as { name: string }).name === 'ValidationException');
     await assert.rejects(control.send(new GetModelInvocationJobCommand({ jobIdentifier: 'abcdefabcdef' })), (error: unknown) => (error as { name: string }).name === 'ResourceNotFoundException');
+  });
+
+  it('refuseBatchCreates(n): the next n job creates are 429 ThrottlingException (the SDK class) and make no job; the one after is taken', async () => {
+    const before = sim.jobs.size;
+    const refused = sim.batchCreateRefusals;
+    sim.refuseBatchCreates(2);
+    const create = () =>
+      control.send(
+        new CreateModelInvocationJobCommand({
+          jobName: 'sdk-throttled',
+          roleArn: BEDROCK_BATCH_ROLE,
+          modelId: CLAUDE,
+          clientRequestToken: 'sdkthrottled1',
+          inputDataConfig: { s3InputDataConfig: { s3Uri: `s3://${s3emu.bucket}/jobs/throttled/input.jsonl` } },
+          outputDataConfig: { s3OutputDataConfig: { s3Uri: `s3://${s3emu.bucket}/jobs/throttled/output/` } },
+        }),
+      );
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(create(), (error: unknown) => {
+        assert.ok(error instanceof ControlThrottlingException, String(error));
+        assert.equal(error.$metadata.httpStatusCode, 429);
+        assert.match(error.message, /Too many requests/);
+        return true;
+      });
+    }
+    assert.equal(sim.jobs.size, before, 'no job made by a throttled create');
+    assert.equal(sim.batchCreateRefusals - refused, 2);
+    const taken = await create();
+    assert.match(taken.jobArn ?? '', /:model-invocation-job\//);
+    assert.equal(sim.jobs.size, before + 1);
   });
 });

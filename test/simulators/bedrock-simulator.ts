@@ -17,7 +17,8 @@
  * const { accessKeyId, secretAccessKey } = sim.accessKey; // a long-term key pair
  * ```
  * Proven by `@aws-sdk/client-bedrock-runtime`, `@aws-sdk/client-bedrock` and STS in
- * bedrock-simulator.test.ts. Throttling: `failNext({status: 429})` answers ThrottlingException.
+ * bedrock-simulator.test.ts. Throttling: `failNext({status: 429})` answers ThrottlingException;
+ * `refuseBatchCreates(n)` throttles the next n job creates (bedrock/jobs.ts).
  */
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
@@ -56,6 +57,10 @@ export interface BedrockSimulator extends BaseSimulator {
   jobs: Map<string, SimulatedJob>;
   /** Ends a live job Expired (its 12-character id). */
   expireJob(id: string): void;
+  /** Answers the next `count` CreateModelInvocationJob calls 429 ThrottlingException (no job made). */
+  refuseBatchCreates(count: number): void;
+  /** Job creates refused so far. */
+  readonly batchCreateRefusals: number;
 }
 
 const MODEL = '^\\/model\\/([^/]+)';
@@ -141,6 +146,12 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions = {
     setLatency: server.setLatency,
     jobs: jobs.jobs,
     expireJob: (id) => jobs.expire(id),
+    refuseBatchCreates: (count) => {
+      jobs.refusing = count;
+    },
+    get batchCreateRefusals() {
+      return jobs.createRefusals;
+    },
     advanceBatches: () => jobs.advance(),
     async close() {
       stopSteps();

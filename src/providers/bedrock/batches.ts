@@ -12,12 +12,19 @@
  * (`minRequestsPerBatch`: smaller batches run on Portico's engine). Claude's records are its
  * native InvokeModel body (Anthropic's); every other chat model's a Converse request, in a job of
  * `modelInvocationType: Converse`.
+ *
+ * A create refused with ThrottlingException or ServiceQuotaExceededException (the account's
+ * quota of jobs, or of creates) is not a failure: the part waits, staged, under a queued id and is
+ * created on a later look, with backoff (`../batching/queued-creates.ts`). Creates carry the same
+ * `clientRequestToken` on every try, so Bedrock never makes a part's job twice. A waiting part is
+ * cancelled by an object next to its input (`<part>.cancelled`) that keeps later looks from creating it.
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart } from '../../spec/provider.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart, TranslationWarning } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
+import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
 import { checkBatchInput, MIN_RECORDS_PER_JOB, partInput, partRanges } from './batch-input.ts';
 import { jobIdOf, mapJobStatus, toProviderBatch, type ModelInvocationJob } from './batch-job.ts';
 import { keysOfInputFile, parseOutputFile } from './batch-output.ts';
@@ -42,12 +49,80 @@ export interface BedrockBatchesOptions {
 /** OpenAI's windows Bedrock can honour: a job's `timeoutDurationInHours` is 24 to 168. */
 const WINDOW_HOURS: Readonly<Record<string, number>> = { '24h': 24 };
 
+export const QUEUED_WARNING: TranslationWarning = Object.freeze({
+  param: 'input_file_id',
+  message: 'Amazon Bedrock refused the batch job create for its quota (ThrottlingException / ServiceQuotaExceededException): the batch waits in validating and the job is created once Bedrock takes it.',
+});
+
 export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatchesCapability {
   const control: BedrockEndpoint = { ...options.runtime, origin: options.settings.controlEndpoint, upstreamName: 'Amazon Bedrock' };
   const staging = createObjectStaging(options.batch, options.credentials, options.runtime.deploymentId);
   const modelId = options.modelId;
   const translation = { format: options.format, defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams };
   const jobPath = (id: string) => `/model-invocation-job/${encodeURIComponent(id)}`;
+  const tries = new QueuedCreates();
+  /** Staged input -> the job created for it after a refusal (its provider id stays the queued one). */
+  const createdFor = new Map<string, string>();
+
+  /** Starts the job of a staged part; the same request, idempotency token included, on every try. */
+  async function createJob(location: string, hours: number, call: CallOptions | undefined): Promise<ModelInvocationJob> {
+    const staged = parseS3Uri(location);
+    if (staged === null) throw new Error(`a Bedrock batch part is not staged in S3: ${location}`);
+    // Names Bedrock takes (letters, digits, hyphens), one per part, the same on every try.
+    const name = `${staged.key.replace(/^.*portico-batches\//, '').replace(/\.jsonl$/, '').replace(/[^a-zA-Z0-9]+/g, '-')}`.slice(0, 120);
+    const job = {
+      jobName: `portico-${name}`.slice(0, 63).replace(/-+$/, ''),
+      roleArn: options.batch.roleArn,
+      modelId,
+      clientRequestToken: name.replace(/-/g, '').slice(0, 256),
+      timeoutDurationInHours: hours,
+      modelInvocationType: options.format === 'converse' ? 'Converse' : 'InvokeModel',
+      inputDataConfig: { s3InputDataConfig: { s3Uri: location, s3InputFormat: 'JSONL' } },
+      outputDataConfig: {
+        s3OutputDataConfig: {
+          s3Uri: s3Uri(staged.bucket, `${staged.key.replace(/\.jsonl$/, '')}-output/`),
+          ...(options.batch.kmsKeyId !== undefined && { s3EncryptionKeyId: options.batch.kmsKeyId }),
+        },
+      },
+    };
+    const response = await sendBedrockRequest(control, { method: 'POST', target: '/model-invocation-job', what: 'batch create', body: JSON.stringify(job), signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    const created = await readBedrockJson(response, control, 'batch create');
+    if (!isRecord(created) || typeof created.jobArn !== 'string') throw badUpstreamResponse('Amazon Bedrock answered the batch create without a job ARN.', { deploymentId: control.deploymentId, isRetryable: false });
+    const jobArn = created.jobArn;
+    return retrieveJob(jobIdOf(jobArn), call).catch(() => ({ jobArn, status: 'Submitted' }));
+  }
+
+  /** Where a queued part stands; its create tried again when `create` and its backoff has passed. */
+  function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }) {
+    return settleQueuedCreate(
+      queued,
+      {
+        // Another instance's create is made again harmlessly (same token); this one's is remembered.
+        find: async () => {
+          const known = createdFor.get(queued.location);
+          return known === undefined ? null : retrieveJob(known, call);
+        },
+        cancelled: () => exists(cancelMarkerKey(queued), call),
+        create: async () => {
+          const job = await createJob(queued.location, WINDOW_HOURS['24h']!, call);
+          if (createdFor.size >= QueuedCreates.MAX_REMEMBERED) createdFor.delete(createdFor.keys().next().value!);
+          createdFor.set(queued.location, jobIdOf(job.jobArn));
+          return job;
+        },
+      },
+      { tries, upstreamName: 'Amazon Bedrock', create: mode.create, nowSeconds: nowSeconds() },
+    );
+  }
+
+  async function exists(key: string, call: CallOptions | undefined): Promise<boolean> {
+    try {
+      for await (const _chunk of await staging.get(key, call?.signal)) void _chunk;
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
 
   async function retrieveJob(id: string, call?: CallOptions): Promise<ModelInvocationJob> {
     const response = await sendBedrockRequest(control, { method: 'GET', target: jobPath(id), what: 'batch retrieve', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
@@ -55,6 +130,19 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
   }
 
   async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+    const queued = parseQueuedCreateId(providerBatchId);
+    if (queued !== null) {
+      const settled = await settleQueued(queued, call, { create: false });
+      if (settled.created !== undefined) {
+        yield* resultsOf(jobIdOf(settled.created.jobArn), call);
+        return;
+      }
+      if (settled.status === 'validating') throw new ConflictError(`The Bedrock batch part staged at ${queued.location} has no job yet; its results are not available yet.`);
+      // Never run: every record ends cancelled / expired, one line each.
+      const outcome = settled.status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
+      for await (const key of keysOfInputFile(await staging.get(stagedKey(queued.location), call?.signal))) yield { customId: key, outcome };
+      return;
+    }
     const job = await retrieveJob(providerBatchId, call);
     const status = mapJobStatus(job.status);
     if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
@@ -119,38 +207,37 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
     async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
       const hours = WINDOW_HOURS[input.completionWindow];
       if (hours === undefined) throw new InvalidRequestError(`Bedrock batch jobs run within 24 hours here; only '24h' is accepted, not '${input.completionWindow}'.`, { param: 'completion_window' });
-      const staged = parseS3Uri(part.location);
-      if (staged === null) throw new Error(`a Bedrock batch part is not staged in S3: ${part.location}`);
-      // Names Bedrock takes (letters, digits, hyphens), one per part, the same on every try.
-      const name = `${staged.key.replace(/^.*portico-batches\//, '').replace(/\.jsonl$/, '').replace(/[^a-zA-Z0-9]+/g, '-')}`.slice(0, 120);
-      const job = {
-        jobName: `portico-${name}`.slice(0, 63).replace(/-+$/, ''),
-        roleArn: options.batch.roleArn,
-        modelId,
-        clientRequestToken: name.replace(/-/g, '').slice(0, 256),
-        timeoutDurationInHours: hours,
-        modelInvocationType: options.format === 'converse' ? 'Converse' : 'InvokeModel',
-        inputDataConfig: { s3InputDataConfig: { s3Uri: part.location, s3InputFormat: 'JSONL' } },
-        outputDataConfig: {
-          s3OutputDataConfig: {
-            s3Uri: s3Uri(staged.bucket, `${staged.key.replace(/\.jsonl$/, '')}-output/`),
-            ...(options.batch.kmsKeyId !== undefined && { s3EncryptionKeyId: options.batch.kmsKeyId }),
-          },
-        },
-      };
-      const response = await sendBedrockRequest(control, { method: 'POST', target: '/model-invocation-job', what: 'batch create', body: JSON.stringify(job), signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-      const created = await readBedrockJson(response, control, 'batch create');
-      if (!isRecord(created) || typeof created.jobArn !== 'string') throw badUpstreamResponse('Amazon Bedrock answered the batch create without a job ARN.', { deploymentId: control.deploymentId, isRetryable: false });
-      const jobArn = created.jobArn;
-      const batch = toProviderBatch(await retrieveJob(jobIdOf(jobArn), call).catch(() => ({ jobArn, status: 'Submitted' })));
-      return { ...batch, warnings: part.warnings };
+      try {
+        const job = await createJob(part.location, hours, call);
+        return { ...toProviderBatch(job), warnings: part.warnings };
+      } catch (error) {
+        if (!isCreateRefusal(error)) throw error;
+        // Refused for the quota: the part waits, staged, and its job is created later (`queued-creates.ts`).
+        const waiting = { location: part.location, queuedAt: nowSeconds() };
+        tries.refused(waiting, error);
+        return { ...queuedBatch(waiting, 'validating', nowSeconds()), warnings: [...(part.warnings ?? []), QUEUED_WARNING] };
+      }
     },
 
     async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
-      return toProviderBatch(await retrieveJob(providerBatchId, call));
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued === null) return toProviderBatch(await retrieveJob(providerBatchId, call));
+      const settled = await settleQueued(queued, call, { create: true });
+      if (settled.created !== undefined) return toProviderBatch(settled.created);
+      return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
     },
 
     async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued !== null) {
+        const settled = await settleQueued(queued, call, { create: false });
+        if (settled.created !== undefined) return this.cancel(jobIdOf(settled.created.jobArn), call);
+        if (settled.status !== 'validating') return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
+        // No job yet: the marker keeps every later look from creating it.
+        const marker = new TextEncoder().encode('Cancelled before its model invocation job was created.\n');
+        await staging.put({ key: cancelMarkerKey(queued), bytes: marker.length, chunks: async function* () { yield marker; }, signal: call?.signal });
+        return queuedBatch(queued, 'cancelled', nowSeconds());
+      }
       const response = await sendBedrockRequest(control, { method: 'POST', target: `${jobPath(providerBatchId)}/stop`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
       await response.body.dump();
       const batch = toProviderBatch(await retrieveJob(providerBatchId, call));
@@ -169,6 +256,21 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
     const staged = parseS3Uri(part.location);
     if (staged !== null) await staging.delete(staged.key);
   }
+}
+
+function stagedKey(location: string): string {
+  const staged = parseS3Uri(location);
+  if (staged === null) throw new Error(`a Bedrock batch part is not staged in S3: ${location}`);
+  return staged.key;
+}
+
+/** The object that says a queued part was cancelled before its job was created. */
+function cancelMarkerKey(queued: QueuedCreate): string {
+  return `${stagedKey(queued.location)}.cancelled`;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 function isNotFound(error: unknown): boolean {

@@ -16,6 +16,10 @@
  * record failed). Stop is asynchronous: Stopping, then Stopped on the next `advance()`, with no
  * output. `expire(id)` ends a live job Expired. A `clientRequestToken` seen before answers the
  * same job.
+ *
+ * `refusing`: the next creates are throttled as Bedrock's control plane throttles them, HTTP 429
+ * with `x-amzn-ErrorType: ThrottlingException` (CreateModelInvocationJob's errors in bedrock.json),
+ * making no job.
  */
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -46,6 +50,9 @@ const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 
 export class ModelInvocationJobs {
   readonly jobs = new Map<string, SimulatedJob>();
+  /** Creates still to refuse with ThrottlingException, and those refused so far. */
+  refusing = 0;
+  createRefusals = 0;
   readonly #s3: S3Client | undefined;
   readonly #claude: MessageContext;
   readonly #converseCtx: ConverseContext = { promptCache: new Set() };
@@ -89,6 +96,11 @@ export class ModelInvocationJobs {
   }
 
   #create(req: SimRequest): SimReply {
+    if (this.refusing > 0) {
+      this.refusing -= 1;
+      this.createRefusals += 1;
+      return awsError('ThrottlingException', 'Too many requests, please wait before trying again. You have exceeded the rate of CreateModelInvocationJob requests or the number of concurrent batch inference jobs.');
+    }
     const body = req.json;
     if (!isRecord(body)) return awsError('ValidationException', 'The request body is not JSON.');
     for (const key of ['jobName', 'roleArn', 'modelId', 'inputDataConfig', 'outputDataConfig']) {
