@@ -5,11 +5,13 @@
  *   const done = await runToEnd(client, sim, batch.id);   // sim.advanceBatches() between looks
  *   const { output, errors } = await resultLines(client, done);
  *   const ended = await waitForEnd(client, batch.id);       // a batch on Portico's engine
+ *   const { created, done } = await runRefusedToEnd(client, sim, lines, 2);   // creates refused (429) twice first
+ *   const expired = await expireRefused(portico, client, sim, lines);       // refused until its window ends
  */
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
 import { TERMINAL_BATCH_STATUSES } from '../../src/spec/openai-objects.ts';
-import { parseJsonl, readContent } from '../e2e/managed/managed-fixtures.ts';
+import { parseJsonl, readContent, uploadBatchFile } from '../e2e/managed/managed-fixtures.ts';
 import type { PorticoUnderTest } from './portico.ts';
 
 /** A simulator whose batches move one step per call. */
@@ -67,4 +69,63 @@ export async function ageQueuedParts(portico: PorticoUnderTest, batchId: string,
   const aged = ids.map((id) => id.replace(/^queued-(\d+)-/, (_, at: string) => `queued-${Number(at) - seconds}-`));
   assert.ok(aged.some((id, i) => id !== ids[i]), `batch ${batchId} has no queued part: ${batch?.providerBatchId}`);
   await store.update(batchId, { providerBatchId: aged.join(',') });
+}
+
+/** A simulator that can refuse batch creates with its provider's throttling error. */
+export interface RefusesBatchCreates extends AdvancesBatches {
+  refuseBatchCreates(count: number): void;
+  readonly batchCreateRefusals: number;
+}
+
+/**
+ * Creates a `/v1/chat/completions` batch of `lines` while the simulator refuses its first
+ * `refusals` creates, checks it waits in `validating` with a warning, and retrieves it (pausing
+ * for the backoff: 1 s, 2 s, ...) until it ends.
+ */
+export async function runRefusedToEnd(client: OpenAI, sim: RefusesBatchCreates, lines: string, refusals: number): Promise<{ created: OpenAI.Batches.Batch; done: OpenAI.Batches.Batch }> {
+  const before = sim.batchCreateRefusals;
+  sim.refuseBatchCreates(refusals);
+  const file = await uploadBatchFile(client, lines);
+  const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  assert.equal(created.status, 'validating');
+  assert.match(String(created.metadata?.portico_translation_warnings ?? ''), /refused the batch (job )?create for its quota/);
+  const done = await runToEnd(client, sim, created.id, 60, 250);
+  assert.equal(sim.batchCreateRefusals - before, refusals, 'every refusal was used');
+  return { created, done };
+}
+
+/**
+ * Creates a batch of `lines` the simulator keeps refusing, moves its wait a day back, and
+ * retrieves it until it ends: it must be `expired`, `<upstream> refused ...` and the provider's
+ * message (`refusal`) in its `errors`, no output, every line `batch_expired` under its custom_id.
+ */
+export async function expireRefused(portico: PorticoUnderTest, client: OpenAI, sim: RefusesBatchCreates, lines: string, expected: { upstream: string; refusal: RegExp; customIds: string[] }): Promise<OpenAI.Batches.Batch> {
+  sim.refuseBatchCreates(1_000);
+  try {
+    const file = await uploadBatchFile(client, lines);
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    assert.equal(created.status, 'validating');
+    await ageQueuedParts(portico, created.id, 86_400);
+    const done = await runToEnd(client, sim, created.id, 40, 100);
+    assert.equal(done.status, 'expired');
+    assert.ok(done.expired_at);
+    const error = done.errors?.data?.[0];
+    assert.equal(error?.code, 'batch_create_refused');
+    assert.ok(error?.message?.startsWith(`${expected.upstream} refused the batch create (429) until its completion window ended: `), error?.message);
+    assert.match(error?.message ?? '', expected.refusal);
+    const { output, errors } = await resultLines(client, done);
+    assert.equal(output.length, 0);
+    assert.deepEqual(errors.map((l) => l.custom_id).sort(), [...expected.customIds].sort());
+    assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_expired'));
+    return done;
+  } finally {
+    sim.refuseBatchCreates(0);
+  }
+}
+
+/** The key's spend, read through `/key/info` once the poller has run: what a batch added. */
+export async function assertKeySpend(portico: PorticoUnderTest, key: string, expected: number): Promise<void> {
+  await portico.jobs.poller.runOnce();
+  const info = (await (await portico.fetch(`/key/info?key=${key}`)).json()) as { info: { spend: number } };
+  assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
 }

@@ -20,7 +20,7 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from '../../simulators/bedrock-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { resultLines, runToEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, expireRefused, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
 import { TERMINAL_BATCH_STATUSES } from '../../../src/spec/openai-objects.ts';
 
 const MASTER_KEY = 'sk-bedrock-e2e-master-0123456789';
@@ -363,6 +363,37 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const { errors } = await resultLines(client, done);
       assert.equal(errors.length, NATIVE_LINES);
       assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_expired'));
+    });
+
+    test('a batch whose job create Bedrock throttles twice (ThrottlingException) waits in validating, then completes after the backoff, cost at batch prices once', async () => {
+      const key = await portico.generateKey({ user_id: `bedrock-throttled-payer-${dialect}` });
+      const payer = portico.client(key.key);
+      const jobsBefore = sim.jobs.size;
+      const { created, done } = await runRefusedToEnd(payer, sim, chatLines('bedrock-claude', { count: NATIVE_LINES, prefix: 'throttled' }), 2);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.equal(sim.jobs.size - jobsBefore, 1, 'one job, created once');
+      const job = lastJob(sim).resource as { inputDataConfig: { s3InputDataConfig: { s3Uri: string } } };
+      assert.equal(job.inputDataConfig.s3InputDataConfig.s3Uri, `s3://${s3emu.bucket}/staging/portico-batches/${created.id}/part-0.jsonl`);
+      assert.deepEqual(done.request_counts, { total: NATIVE_LINES, completed: NATIVE_LINES, failed: 0 });
+      const { output, errors } = await resultLines(payer, done);
+      assert.equal(errors.length, 0);
+      assert.equal(output.length, NATIVE_LINES);
+      assert.ok(output.some((l) => l.custom_id === 'throttled-0'));
+      const usage = done.usage!;
+      assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
+      await assertKeySpend(portico, key.key, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
+    });
+
+    test("a batch Bedrock throttles until its completion window ends is expired, Bedrock's ThrottlingException message in its errors, every line batch_expired", async () => {
+      const jobsBefore = sim.jobs.size;
+      const done = await expireRefused(portico, client, sim, chatLines('bedrock-claude', { count: NATIVE_LINES, prefix: 'never run' }), {
+        upstream: 'Amazon Bedrock',
+        refusal: /Too many requests/,
+        customIds: Array.from({ length: NATIVE_LINES }, (_, i) => `never run-${i}`),
+      });
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
     });
 
     test('credentials refreshed mid-batch: the assumed role\'s short session is renewed before it lapses, one ended early after a 403', async () => {

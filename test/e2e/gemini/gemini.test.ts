@@ -16,7 +16,7 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { ageQueuedParts, embeddingLines, resultLines, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
@@ -295,58 +295,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     test('a batch whose create Gemini refuses twice (429 RESOURCE_EXHAUSTED) waits in validating, then completes after the backoff, cost at batch prices once', async () => {
       const key = await portico.generateKey({ user_id: `gemini-refused-payer-${dialect}` });
       const payer = portico.client(key.key);
-      const refusals = sim.batchCreateRefusals;
       const batchesBefore = sim.batches.size;
-      sim.refuseBatchCreates(2);
-      const file = await uploadBatchFile(payer, chatLines('gemini', { count: 2, prefix: 'refused at first' }));
-      const created = await payer.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-      assert.equal(created.status, 'validating');
-      assert.match(String(created.metadata?.portico_translation_warnings ?? ''), /RESOURCE_EXHAUSTED/);
-      assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch yet');
-      // Tried again once its backoff (1 s, then 2 s) has passed, by the poller or a retrieve.
-      const done = await runToEnd(payer, sim, created.id, 60, 250);
+      const { done } = await runRefusedToEnd(payer, sim, chatLines('gemini', { count: 2, prefix: 'refused at first' }), 2);
       assert.deepEqual(validateOpenAI('Batch', done), []);
       assert.equal(done.status, 'completed');
-      assert.equal(sim.batchCreateRefusals - refusals, 2);
       assert.equal(sim.batches.size - batchesBefore, 1, 'one Gemini batch, created once');
-      const upstream = [...sim.batches.values()].at(-1)!;
-      assert.match(String(upstream.inputConfig.fileName), /^files\//, 'the refused inline part waited staged in the Files API');
+      assert.match(String([...sim.batches.values()].at(-1)!.inputConfig.fileName), /^files\//, 'the refused inline part waited staged in the Files API');
       assert.deepEqual(done.request_counts, { total: 2, completed: 2, failed: 0 });
       const { output, errors } = await resultLines(payer, done);
       assert.equal(errors.length, 0);
       assert.deepEqual(output.map((l) => l.custom_id).sort(), ['refused at first-0', 'refused at first-1']);
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, key.key, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test("a batch Gemini refuses until its completion window ends is expired, Gemini's 429 message in its errors, every line batch_expired", async () => {
       const batchesBefore = sim.batches.size;
-      sim.refuseBatchCreates(1_000);
-      try {
-        const file = await uploadBatchFile(client, chatLines('gemini', { count: 2, prefix: 'never taken' }));
-        const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-        assert.equal(created.status, 'validating');
-        await ageQueuedParts(portico, created.id, 86_400);
-        const done = await runToEnd(client, sim, created.id, 40, 100);
-        assert.deepEqual(validateOpenAI('Batch', done), []);
-        assert.equal(done.status, 'expired');
-        assert.ok(done.expired_at);
-        assert.equal(done.errors?.data?.[0]?.code, 'batch_create_refused');
-        assert.match(done.errors?.data?.[0]?.message ?? '', /^Gemini refused the batch create \(429\) until its completion window ended: .*Quota exceeded for concurrent batch requests/);
-        assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch was ever created');
-        const { output, errors } = await resultLines(client, done);
-        assert.equal(output.length, 0);
-        assert.deepEqual(errors.map((l) => [l.custom_id, (l.error as { code: string }).code]).sort(), [
-          ['never taken-0', 'batch_expired'],
-          ['never taken-1', 'batch_expired'],
-        ]);
-      } finally {
-        sim.refuseBatchCreates(0);
-      }
+      const done = await expireRefused(portico, client, sim, chatLines('gemini', { count: 2, prefix: 'never taken' }), { upstream: 'Gemini', refusal: /Quota exceeded for concurrent batch requests/, customIds: ['never taken-0', 'never taken-1'] });
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch was ever created');
     });
   });
 }
