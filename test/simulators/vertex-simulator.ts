@@ -20,7 +20,8 @@
  * const key = sim.serviceAccountKey(); // token_uri = `${sim.url}/token`
  * ```
  * Proven by `@google/genai` (Vertex mode) and `@google-cloud/storage` in vertex-simulator.test.ts.
- * Throttling: `failNext({status: 429})` answers RESOURCE_EXHAUSTED; `setJobQuota(n)` caps the batch
+ * Throttling: `failNext({status: 429})` answers RESOURCE_EXHAUSTED; `refuseBatchCreates(n)` refuses
+ * the next n job creates with it; `setJobQuota(n)` caps the batch
  * prediction jobs running at once (a create over it: 429 RESOURCE_EXHAUSTED, vertex/batch-jobs.ts). The project in paths must be
  * the simulator's (`project`, default `portico-test-project`), else 403 PERMISSION_DENIED.
  */
@@ -78,6 +79,10 @@ export interface VertexSimulator extends BaseSimulator {
   setJobQuota(quota: number | undefined): void;
   /** Job creates refused for the quota so far. */
   readonly quotaRefusals: number;
+  /** Answers the next `count` job creates 429 RESOURCE_EXHAUSTED (no job made). */
+  refuseBatchCreates(count: number): void;
+  /** The same count as `quotaRefusals`, under the name every batch simulator gives it. */
+  readonly batchCreateRefusals: number;
 }
 
 export async function startVertexSimulator(options: VertexSimulatorOptions = {}): Promise<VertexSimulator> {
@@ -144,6 +149,12 @@ export async function startVertexSimulator(options: VertexSimulatorOptions = {})
       jobs.jobQuota = quota;
     },
     get quotaRefusals() {
+      return jobs.quotaRefusals;
+    },
+    refuseBatchCreates: (count) => {
+      jobs.refusing = count;
+    },
+    get batchCreateRefusals() {
       return jobs.quotaRefusals;
     },
     async advanceBatches() {

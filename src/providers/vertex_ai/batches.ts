@@ -54,7 +54,7 @@ export const CANCELLED_MARKER = 'cancelled-before-job';
 
 export const QUEUED_WARNING: TranslationWarning = Object.freeze({
   param: 'input_file_id',
-  message: "Vertex AI's quota of concurrent batch prediction jobs was reached (429 RESOURCE_EXHAUSTED): the job is created once a running one ends.",
+  message: "Vertex AI refused the batch prediction job create for its quota of concurrent batch prediction jobs (429 RESOURCE_EXHAUSTED): the job is created once a running one ends.",
 });
 
 export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBatchesOptions): StagedBatchesCapability {

@@ -17,7 +17,7 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { embeddingLines, resultLines, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
 /** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
@@ -439,6 +439,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       } finally {
         sim.setJobQuota(undefined);
       }
+    });
+
+    test('a batch whose job create Vertex AI refuses twice (429 RESOURCE_EXHAUSTED) waits in validating, then completes after the backoff', async () => {
+      const jobsBefore = sim.jobs.size;
+      const { done } = await runRefusedToEnd(client, sim, chatLines('vertex-gemini', { count: 2, prefix: 'refused at first' }), 2);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(done.status, 'completed');
+      assert.equal(sim.jobs.size - jobsBefore, 1, 'one job, created once');
+      assert.deepEqual(done.request_counts, { total: 2, completed: 2, failed: 0 });
+      const { output } = await resultLines(client, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['refused at first-0', 'refused at first-1']);
+      assert.ok((done.usage?.input_tokens ?? 0) > 0);
+    });
+
+    test("a batch Vertex AI refuses until its completion window ends is expired, Google's 429 message in its errors, every line batch_expired", async () => {
+      const jobsBefore = sim.jobs.size;
+      const done = await expireRefused(portico, client, sim, chatLines('vertex-gemini', { count: 2, prefix: 'never taken' }), { upstream: 'Vertex AI', refusal: /Quota exceeded for aiplatform.googleapis.com\/concurrent_batch_prediction_jobs/, customIds: ['never taken-0', 'never taken-1'] });
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
     });
 
     test('credentials refreshed mid-batch: short-lived tokens are renewed before they lapse, a revoked one after a 401', async () => {

@@ -47,8 +47,10 @@ export class BatchJobStore {
   readonly jobs = new Map<string, SimulatedJob>();
   /** The most live jobs a project may have at once; creates over it are answered 429. */
   jobQuota: number | undefined;
-  /** Creates refused for the quota. */
+  /** Creates refused for the quota (`jobQuota`, or `refusing`). */
   quotaRefusals = 0;
+  /** The next creates to refuse with 429 RESOURCE_EXHAUSTED whatever runs (another caller's use of the project's quota). */
+  refusing = 0;
   readonly #storage: CloudStorage;
   readonly #models: { gemini: GenerateContext; claude: MessageContext };
 
@@ -108,6 +110,11 @@ export class BatchJobStore {
       return googleError(400, 'Batch prediction to Cloud Storage takes predictionsFormat "jsonl" and a gs:// outputUriPrefix.');
     }
     const live = [...this.jobs.values()].filter((j) => j.project === project && !TERMINAL.has(String(j.resource.state))).length;
+    if (this.refusing > 0) {
+      this.refusing -= 1;
+      this.quotaRefusals += 1;
+      return googleError(429, `Quota exceeded for aiplatform.googleapis.com/concurrent_batch_prediction_jobs with base model: ${String(body.model).split('/').at(-1)}. Please try again later.`);
+    }
     if (this.jobQuota !== undefined && live >= this.jobQuota) {
       this.quotaRefusals += 1;
       return googleError(429, `Quota exceeded for aiplatform.googleapis.com/concurrent_batch_prediction_jobs with base model: ${String(body.model).split('/').at(-1)}. The project has ${live} running batch prediction jobs; the limit is ${this.jobQuota}.`);
