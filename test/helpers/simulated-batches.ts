@@ -123,8 +123,12 @@ export async function expireRefused(portico: PorticoUnderTest, client: OpenAI, s
   }
 }
 
-/** The key's spend, read through `/key/info` once the poller has run: what a batch added. */
-export async function assertKeySpend(portico: PorticoUnderTest, key: string, expected: number): Promise<void> {
+/**
+ * The key's spend, read through `/key/info`, is `expected` (what its one batch cost): counted once
+ * though the ended batch is retrieved again, by the client and by the poller.
+ */
+export async function assertKeySpend(portico: PorticoUnderTest, client: OpenAI, key: string, batchId: string, expected: number): Promise<void> {
+  await Promise.all(Array.from({ length: 4 }, () => client.batches.retrieve(batchId)));
   await portico.jobs.poller.runOnce();
   const info = (await (await portico.fetch(`/key/info?key=${key}`)).json()) as { info: { spend: number } };
   assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);

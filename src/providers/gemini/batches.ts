@@ -18,7 +18,7 @@ import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
-import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH } from './batch-requests.ts';
+import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH, type StagedBatchRequests } from './batch-requests.ts';
 import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
 import { batchIdOf, batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
 import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
@@ -114,7 +114,10 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
   /** The part's requests as a Files API JSONL file (`files/...`). */
   async function uploadRequests(lines: BatchLineSource, endpointPath: string, call: CallOptions | undefined): Promise<string> {
-    const staged = await stageBatchRequests({ endpoint: endpointPath, lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: -1 });
+    return uploadStaged(await stageBatchRequests({ endpoint: endpointPath, lines, displayName: DISPLAY_NAME }, { inlineMaxBytes: -1 }), call);
+  }
+
+  async function uploadStaged(staged: StagedBatchRequests, call: CallOptions | undefined): Promise<string> {
     const file = await uploadGeminiFile(endpoint, version, {
       displayName: `${DISPLAY_NAME}-input`,
       mimeType: 'application/jsonl',
@@ -158,15 +161,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
             parts.push({ location: INLINE, ...range, warnings: staged.warnings });
             continue;
           }
-          const file = await uploadGeminiFile(endpoint, version, {
-            displayName: `${DISPLAY_NAME}-input`,
-            mimeType: 'application/jsonl',
-            bytes: staged.bytes,
-            chunks: () => encode(staged.chunks()),
-            signal: call?.signal,
-            requestId: call?.requestId,
-          });
-          parts.push({ location: file.name, ...range, warnings: staged.warnings });
+          parts.push({ location: await uploadStaged(staged, call), ...range, warnings: staged.warnings });
         }
       } catch (error) {
         // Nothing half-staged is left behind.

@@ -296,11 +296,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test('a Nova batch runs as a Converse job: Converse requests staged, Converse responses mapped back', async () => {
@@ -382,7 +378,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(output.some((l) => l.custom_id === 'throttled-0'));
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await assertKeySpend(portico, key.key, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test("a batch Bedrock throttles until its completion window ends is expired, Bedrock's ThrottlingException message in its errors, every line batch_expired", async () => {

@@ -205,11 +205,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((output[0].response as { body: { object: string } }).body.object, 'list');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0);
-      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * EMBED_BATCH_INPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * EMBED_BATCH_INPUT_PRICE);
     });
 
     test('an OpenAI batch runs as an inline Gemini batch: completed, the failed line in the error file, cost at batch prices once', async () => {
@@ -239,11 +235,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test('a batch over the inline limit is staged in the Gemini Files API and its responses file mapped back', async () => {
@@ -296,7 +288,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const key = await portico.generateKey({ user_id: `gemini-refused-payer-${dialect}` });
       const payer = portico.client(key.key);
       const batchesBefore = sim.batches.size;
-      const { done } = await runRefusedToEnd(payer, sim, chatLines('gemini', { count: 2, prefix: 'refused at first' }), 2);
+      const { created, done } = await runRefusedToEnd(payer, sim, chatLines('gemini', { count: 2, prefix: 'refused at first' }), 2);
       assert.deepEqual(validateOpenAI('Batch', done), []);
       assert.equal(done.status, 'completed');
       assert.equal(sim.batches.size - batchesBefore, 1, 'one Gemini batch, created once');
@@ -307,7 +299,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(output.map((l) => l.custom_id).sort(), ['refused at first-0', 'refused at first-1']);
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await assertKeySpend(portico, key.key, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test("a batch Gemini refuses until its completion window ends is expired, Gemini's 429 message in its errors, every line batch_expired", async () => {

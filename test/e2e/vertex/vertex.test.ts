@@ -17,7 +17,7 @@ import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
 /** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
@@ -247,11 +247,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
     });
 
     test("an embeddings batch on a text-embedding-005 deployment with a GCS bucket runs on Portico's engine: completed under our custom_ids, cost at half the price once", async () => {
@@ -349,11 +345,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
-      await Promise.all(Array.from({ length: 4 }, () => payer.batches.retrieve(created.id)));
-      await portico.jobs.poller.runOnce();
-      const expected = usage.input_tokens * CLAUDE_BATCH_INPUT_PRICE + usage.output_tokens * CLAUDE_BATCH_OUTPUT_PRICE;
-      const info = (await (await portico.fetch(`/key/info?key=${key.key}`)).json()) as { info: { spend: number } };
-      assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
+      await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * CLAUDE_BATCH_INPUT_PRICE + usage.output_tokens * CLAUDE_BATCH_OUTPUT_PRICE);
     });
 
     test('a cancelled Claude batch ends cancelled, every line in the error file as batch_cancelled under our custom_ids', async () => {
