@@ -133,3 +133,35 @@ export async function assertKeySpend(portico: PorticoUnderTest, client: OpenAI, 
   const info = (await (await portico.fetch(`/key/info?key=${key}`)).json()) as { info: { spend: number } };
   assert.ok(Math.abs(info.info.spend - expected) < 1e-12, `spend ${info.info.spend} must be ${expected}`);
 }
+
+/**
+ * A chat batch's results: `answered` came back as a chat.completion saying `content`, and
+ * `failed` is the one line of the error file, a 400 `invalid_request_error`. Answers the lines.
+ */
+export async function assertOneFailedLine(client: OpenAI, batch: OpenAI.Batches.Batch, expected: { answered: string; content: string; failed: string }): Promise<{ output: Record<string, unknown>[]; errors: Record<string, unknown>[] }> {
+  const lines = await resultLines(client, batch);
+  const first = lines.output.find((l) => l.custom_id === expected.answered)!.response as { status_code: number; body: { object: string; choices: Array<{ message: { content: string } }> } };
+  assert.equal(first.status_code, 200);
+  assert.equal(first.body.object, 'chat.completion');
+  assert.equal(first.body.choices[0]!.message.content, expected.content);
+  assert.deepEqual(lines.errors.map((l) => l.custom_id), [expected.failed]);
+  const failed = lines.errors[0]!.response as { status_code: number; body: { error: { type: string } } };
+  assert.equal(failed.status_code, 400);
+  assert.equal(failed.body.error.type, 'invalid_request_error');
+  return lines;
+}
+
+/**
+ * The end of a provider suite's config: its master key, three retries, files kept in `storage`,
+ * and batches refreshed on every retrieve and polled every 200 ms (so a test sees changes at once).
+ */
+export function simulatedBatchSettings(masterKey: string, storage: string): string {
+  return `general_settings:
+  master_key: ${masterKey}
+router_settings:
+  num_retries: 3
+portico_settings:
+  files: { storage_dir: ${storage} }
+  batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
+`;
+}

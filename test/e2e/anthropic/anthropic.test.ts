@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
+import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { ANTHROPIC_SIMULATOR_API_KEY, startAnthropicSimulator, type AnthropicSimulator } from '../../simulators/anthropic-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
@@ -83,14 +84,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     test('a streamed chat completion arrives chunk by chunk in OpenAI framing', async () => {
       const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Stream this please' }], stream: true, stream_options: { include_usage: true } });
-      let text = '';
-      let chunks = 0;
-      let usage: OpenAI.CompletionUsage | null | undefined;
-      for await (const chunk of stream) {
-        chunks += 1;
-        text += chunk.choices[0]?.delta?.content ?? '';
-        usage = chunk.usage ?? usage;
-      }
+      const { text, chunks, usage } = await readChatStream(stream);
       assert.equal(text, 'Stream this please');
       assert.ok(chunks > 2);
       assert.ok(usage && usage.completion_tokens > 0);

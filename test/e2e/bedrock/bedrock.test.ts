@@ -17,10 +17,11 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type OpenAI from 'openai';
 import { startS3Emulator, type S3Emulator } from '../../helpers/object-storage.ts';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
+import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from '../../simulators/bedrock-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, expireRefused, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, expireRefused, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
 import { TERMINAL_BATCH_STATUSES } from '../../../src/spec/openai-objects.ts';
 
 const MASTER_KEY = 'sk-bedrock-e2e-master-0123456789';
@@ -78,14 +79,7 @@ ${endpoints}
 ${endpoints}
       aws_access_key_id: os.environ/BEDROCK_E2E_KEY
       aws_secret_access_key: os.environ/BEDROCK_E2E_SECRET
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 3
-portico_settings:
-  files: { storage_dir: ${storage} }
-  batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
-`;
+${simulatedBatchSettings(MASTER_KEY, storage)}`;
 }
 
 function lastJob(sim: BedrockSimulator) {
@@ -159,16 +153,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     test('a streamed chat completion arrives chunk by chunk from the event stream, with a usage chunk', async () => {
       const stream = await client.chat.completions.create({ model: 'bedrock-nova', messages: [{ role: 'user', content: 'Stream this please' }], stream: true, stream_options: { include_usage: true } });
-      let text = '';
-      let usage: OpenAI.CompletionUsage | null | undefined;
-      let finish: string | null = null;
-      let chunks = 0;
-      for await (const chunk of stream) {
-        chunks += 1;
-        text += chunk.choices[0]?.delta?.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        usage = chunk.usage ?? usage;
-      }
+      const { text, chunks, finish, usage } = await readChatStream(stream);
       assert.equal(text, 'Stream this please');
       assert.equal(finish, 'stop');
       assert.ok(chunks > 3);
@@ -284,16 +269,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(done.request_counts, { total: NATIVE_LINES, completed: NATIVE_LINES - 1, failed: 1 });
       assert.match(done.output_file_id ?? '', GATEWAY_FILE_ID);
       assert.match(done.error_file_id ?? '', GATEWAY_FILE_ID);
-      const { output, errors } = await resultLines(payer, done);
+      const { output } = await assertOneFailedLine(payer, done, { answered: 'q & a-0', content: 'line 0', failed: 'q & a-1' });
       assert.equal(output.length, NATIVE_LINES - 1);
-      const first = output.find((l) => l.custom_id === 'q & a-0')!.response as { status_code: number; body: { object: string; choices: Array<{ message: { content: string } }> } };
-      assert.equal(first.status_code, 200);
-      assert.equal(first.body.object, 'chat.completion');
-      assert.equal(first.body.choices[0].message.content, 'line 0');
-      assert.deepEqual(errors.map((l) => l.custom_id), ['q & a-1']);
-      const failed = errors[0].response as { status_code: number; body: { error: { type: string; message: string } } };
-      assert.equal(failed.status_code, 400);
-      assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
       await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);

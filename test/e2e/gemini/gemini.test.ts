@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
+import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
@@ -45,14 +46,7 @@ model_list:
       model: gemini/gemini-embedding-001
       api_base: ${sim.url}
       api_key: os.environ/GEMINI_E2E_KEY
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 3
-portico_settings:
-  files: { storage_dir: ${storage} }
-  batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
-`;
+${simulatedBatchSettings(MASTER_KEY, storage)}`;
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
@@ -105,16 +99,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     test('a streamed chat completion arrives chunk by chunk in OpenAI framing, with a usage chunk', async () => {
       const stream = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'Stream this please' }], stream: true, stream_options: { include_usage: true } });
-      let text = '';
-      let chunks = 0;
-      let finish: string | null = null;
-      let usage: OpenAI.CompletionUsage | null | undefined;
-      for await (const chunk of stream) {
-        chunks += 1;
-        text += chunk.choices[0]?.delta?.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        usage = chunk.usage ?? usage;
-      }
+      const { text, chunks, finish, usage } = await readChatStream(stream);
       assert.equal(text, 'Stream this please');
       assert.ok(chunks > 2);
       assert.equal(finish, 'stop');
@@ -223,16 +208,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
       assert.match(done.output_file_id ?? '', GATEWAY_FILE_ID);
       assert.match(done.error_file_id ?? '', GATEWAY_FILE_ID);
-      const { output, errors } = await resultLines(payer, done);
+      const { output } = await assertOneFailedLine(payer, done, { answered: 'line with spaces & symbols-0', content: 'first', failed: 'line with spaces & symbols-1' });
       assert.deepEqual(output.map((l) => l.custom_id).sort(), ['line with spaces & symbols-0', 'line with spaces & symbols-2'], 'the original custom_ids come back');
-      const first = output.find((l) => l.custom_id === 'line with spaces & symbols-0')!.response as { status_code: number; body: { object: string; choices: Array<{ message: { content: string } }> } };
-      assert.equal(first.status_code, 200);
-      assert.equal(first.body.object, 'chat.completion');
-      assert.equal(first.body.choices[0].message.content, 'first');
-      assert.deepEqual(errors.map((l) => l.custom_id), ['line with spaces & symbols-1']);
-      const failed = errors[0].response as { status_code: number; body: { error: { type: string } } };
-      assert.equal(failed.status_code, 400);
-      assert.equal(failed.body.error.type, 'invalid_request_error');
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
       await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
