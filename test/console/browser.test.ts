@@ -186,7 +186,12 @@ describe('web console in Chromium', { skip: browserMissing ? `${CHROMIUM} is not
     retried = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
     await page.getByRole('heading', { name: `Batch ${retried}` }).waitFor();
     await page.getByRole('link', { name: watched.id }).waitFor();
-    const batch = await portico.client().batches.retrieve(retried);
+    // A batch just created may still be validating (no lines counted yet): look until they are.
+    let batch = await portico.client().batches.retrieve(retried);
+    for (let look = 0; look < 100 && (batch.request_counts?.total ?? 0) === 0; look += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      batch = await portico.client().batches.retrieve(retried);
+    }
     assert.equal(batch.request_counts?.total, failed);
     assert.equal(batch.metadata?.retry_of, watched.id);
     const input = await (await portico.client().files.content(batch.input_file_id)).text();

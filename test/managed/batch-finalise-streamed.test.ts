@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { BatchSynchronizer, type BatchSyncDeps } from '../../src/managed/batches/batch-sync.ts';
 import { EmulatedExecutor } from '../../src/managed/batches/executors/emulated.ts';
@@ -75,14 +75,15 @@ class ObservedBlobs extends LocalBlobStore {
   chunkSizes: number[] = [];
   override put(content: Readable, options?: BlobPutOptions): Promise<StoredBlob> {
     const seen = this.chunkSizes;
-    const observed = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
+    // Lazy: nothing flows (and no read error surfaces) before the store itself reads, so an error
+    // of the source reaches the store's own pipeline instead of an unattached stream.
+    async function* observed(): AsyncGenerator<Buffer> {
+      for await (const chunk of content as AsyncIterable<Buffer>) {
         seen.push(chunk.length);
-        done(null, chunk);
-      },
-    });
-    content.on('error', (error) => observed.destroy(error));
-    return super.put(content.pipe(observed), options);
+        yield chunk;
+      }
+    }
+    return super.put(Readable.from(observed(), { objectMode: false }), options);
   }
 }
 
