@@ -45,6 +45,7 @@ import { ActiveBatches } from './batch-engine-batches.ts';
 import { runLeasedLine, type LineOutcome, type LineRunnerDeps } from './batch-engine-line.ts';
 import { BatchLineResults } from './batch-line-results.ts';
 import { DEFAULT_LINE_RETRY, type LineRetrySettings } from './batch-engine-retry.ts';
+import { DEFAULT_SLOW_START, msUntilNextStep, slowStartLimit, type SlowStartSettings } from './batch-engine-slow-start.ts';
 
 export interface BatchEngineOptions {
   /** Work items of emulated batches. */
@@ -77,6 +78,8 @@ export interface BatchEngineOptions {
   drainMs?: number;
   /** Per-line retries. */
   retry?: Partial<LineRetrySettings>;
+  /** How a lane that begins work ramps its calls up to its concurrency (`initial: 0`: all at once). */
+  slowStart?: Partial<SlowStartSettings>;
   /** How often items of finished batches are deleted, ms (0 = never). Default 60,000. */
   cleanupIntervalMs?: number;
   /**
@@ -119,6 +122,12 @@ interface Lane {
   ready: ReadyLine[];
   /** A slice of ready lines is due to start in the next turn of the event loop. */
   sliceScheduled: boolean;
+  /** When (ms) the lane's slow start began; its call allowance grows from there. */
+  rampFrom: number;
+  /** When (ms) the lane's last call ended while none other was in flight. */
+  idleSince: number;
+  /** A start is due when the slow start next lets more calls in. */
+  rampTimer: NodeJS.Timeout | undefined;
   /** Until when (ms) no line starts on the deployment: it answered 429. */
   pausedUntil: number;
   /**
@@ -170,6 +179,7 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #budgets: DeploymentBudgets;
   readonly #keyBudgets: KeyBudgets;
   readonly #lineDeps: LineRunnerDeps;
+  readonly #slowStart: SlowStartSettings;
   readonly #batches: ActiveBatches;
   readonly #lanes = new Map<string, Lane>();
   readonly #running = new Map<string, RunningLine>();
@@ -205,6 +215,7 @@ class LeasedBatchEngine implements BatchEngine {
       logger: options.logger,
     };
     this.#batches = new ActiveBatches(options.batches, this.#pollIntervalMs, options.keyLimits);
+    this.#slowStart = { ...DEFAULT_SLOW_START, ...options.slowStart };
   }
 
   get running(): number {
@@ -242,6 +253,10 @@ class LeasedBatchEngine implements BatchEngine {
     this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    for (const lane of this.#lanes.values()) {
+      clearTimeout(lane.rampTimer);
+      lane.rampTimer = undefined;
+    }
     await this.#filling?.catch(() => undefined);
     await this.#giveBackReady();
     const drained = Promise.allSettled([...this.#running.values()].map((line) => line.done));
@@ -356,17 +371,32 @@ class LeasedBatchEngine implements BatchEngine {
    * Starts ready lines while the lane has free slots and is not paused, an eighth of the lane per
    * turn of the event loop: a batch starting 64 lines at once would otherwise build and send them
    * in one go, and their answers would come back in one wave, each time holding up the live
-   * requests that arrive meanwhile. In steady state a finished call starts one line.
+   * requests that arrive meanwhile. In steady state a finished call starts one line. A lane that
+   * begins work also ramps its calls up (`batch-engine-slow-start.ts`): the first wave's
+   * connections are opened over a few steps of 50 ms rather than all in one burst.
    */
   #startReady(lane: Lane): void {
-    if (this.#stopping || lane.ready.length === 0 || lane.pausedUntil > Date.now()) return;
+    const now = Date.now();
+    if (this.#stopping || lane.ready.length === 0 || lane.pausedUntil > now) return;
     const concurrency = this.#concurrencyOf(lane.deployment);
+    // A lane that had no call in flight for a while (or never) starts slowly again.
+    if (lane.inFlight === 0 && now - lane.idleSince >= this.#slowStart.restartAfterIdleMs) lane.rampFrom = now;
+    const allowed = slowStartLimit(concurrency, now - lane.rampFrom, this.#slowStart);
     const slice = Math.ceil(concurrency / 8);
-    for (let started = 0; started < slice && lane.inFlight < concurrency && lane.ready.length > 0; started++) {
+    for (let started = 0; started < slice && lane.inFlight < allowed && lane.ready.length > 0; started++) {
       const { item, limitedKeyId } = lane.ready.shift()!;
       this.#dispatch(item, lane, limitedKeyId);
     }
-    if (lane.inFlight < concurrency && lane.ready.length > 0 && !lane.sliceScheduled) {
+    if (lane.inFlight >= allowed && allowed < concurrency && lane.ready.length > 0 && lane.rampTimer === undefined) {
+      // Held back by the slow start: more may start when it next grows, even if no call ends first.
+      const wait = msUntilNextStep(concurrency, now - lane.rampFrom, this.#slowStart) ?? 0;
+      lane.rampTimer = setTimeout(() => {
+        lane.rampTimer = undefined;
+        this.#startReady(lane);
+      }, wait);
+      lane.rampTimer.unref();
+    }
+    if (lane.inFlight < allowed && lane.ready.length > 0 && !lane.sliceScheduled) {
       lane.sliceScheduled = true;
       setImmediate(() => {
         lane.sliceScheduled = false;
@@ -490,6 +520,7 @@ class LeasedBatchEngine implements BatchEngine {
       if (callOver) return;
       callOver = true;
       lane.inFlight -= 1;
+      if (lane.inFlight === 0) lane.idleSince = Date.now();
       // The next ready line takes the slot in this turn; the fill tops the ready lines up.
       this.#startReady(lane);
       this.#kick();
@@ -544,7 +575,20 @@ class LeasedBatchEngine implements BatchEngine {
   #laneOf(deployment: Deployment): Lane {
     let lane = this.#lanes.get(deployment.id);
     if (!lane) {
-      lane = { deployment, inFlight: 0, leased: 0, ready: [], sliceScheduled: false, pausedUntil: 0, budgetWaitUntil: 0, rotation: 0, ownerRotation: new Map() };
+      lane = {
+        deployment,
+        inFlight: 0,
+        leased: 0,
+        ready: [],
+        sliceScheduled: false,
+        rampFrom: 0,
+        idleSince: Number.NEGATIVE_INFINITY,
+        rampTimer: undefined,
+        pausedUntil: 0,
+        budgetWaitUntil: 0,
+        rotation: 0,
+        ownerRotation: new Map(),
+      };
       this.#lanes.set(deployment.id, lane);
     }
     // The config may have been reloaded with new settings for the deployment.
