@@ -23,7 +23,7 @@
  * | BENCH_DATABASE_URL | SQLite in a temp dir | e.g. postgres://postgres@127.0.0.1:5432/bench (must exist) |
  * | BENCH_MAX_S | 600 | hard stop |
  * | BENCH_PORTICO_NODE_ARGS | | extra node flags for Portico, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` |
- * | BENCH_TRACE | | 1: the batch's status and counts at each poll, and each live request over 1.2x the baseline p99, on stderr |
+ * | BENCH_TRACE | | 1: when the create was sent (epoch ms, to line up with the gateway's own logs), the batch's status and counts at each poll, and each live request over 1.2x the baseline p99, on stderr; `all`: also every block of live latencies |
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -155,6 +155,7 @@ async function main(): Promise<number> {
   const cpuBefore = readCpuSeconds(portico.proc.pid);
   const createdAt = Date.now();
   const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  if (process.env.BENCH_TRACE) process.stderr.write(`create sent at ${createdAt} (epoch ms)\n`);
   let batch = created;
   let firstProgressAt: number | undefined;
   let linesDoneAt: number | undefined;
@@ -185,6 +186,7 @@ async function main(): Promise<number> {
       const run = await live.timeRequests({ count: 5, concurrency: 1, until: 'complete' });
       // Live requests over the aim (1.2x the p99 without a batch), with when their block began.
       if (process.env.BENCH_TRACE) for (const ms of run.latenciesMs) if (ms > 1.2 * slowAfterMs) process.stderr.write(`slow live request: ${ms.toFixed(1)} ms, in the block begun ${runAt} ms after the create\n`);
+      if (process.env.BENCH_TRACE === 'all') process.stderr.write(`live block at ${runAt} ms: ${run.latenciesMs.map((ms) => ms.toFixed(1)).join(' ')}\n`);
       duringBatch.push(...run.latenciesMs);
       liveErrors += run.errors;
       const straight = await direct.timeRequests({ count: 5, concurrency: 1, until: 'complete' });
