@@ -15,6 +15,7 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { OpenAIFileStatus } from '../spec/openai-objects.ts';
+import { isTokenEstimate, type TokenEstimateParts } from '../spec/token-estimate.ts';
 import type { Database } from './database.ts';
 import { toPage, type Page } from './page.ts';
 import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
@@ -45,6 +46,8 @@ export interface FileRecord {
   modelGroups: string[] | null;
   /** For batch input files: the model groups the lines name (`body.model`); null on files stored before it was kept. */
   lineModels: string[] | null;
+  /** For batch input files: the lines' token estimate, counted at upload; null on files stored before it was kept. */
+  tokenEstimate: TokenEstimateParts | null;
   /** For batch output and error files: the batch they belong to. */
   batchId: string | null;
   state: FileState;
@@ -67,6 +70,7 @@ export interface NewFile {
   batchEndpoint?: string | null;
   modelGroups?: string[] | null;
   lineModels?: string[] | null;
+  tokenEstimate?: TokenEstimateParts | null;
   batchId?: string | null;
 }
 
@@ -511,6 +515,7 @@ export async function insertFileRow(db: Executor, file: NewFile): Promise<void> 
       batch_endpoint: file.batchEndpoint ?? null,
       model_groups: toNullableJsonText(file.modelGroups),
       line_models: toNullableJsonText(file.lineModels),
+      token_estimate: toNullableJsonText(file.tokenEstimate),
       batch_id: file.batchId ?? null,
       state: 'active',
       deleted_at: null,
@@ -553,6 +558,7 @@ export function toFileRecord(row: Selectable<FilesTable>): FileRecord {
     batchEndpoint: row.batch_endpoint,
     modelGroups: parseJsonText<string[] | null>(row.model_groups, null),
     lineModels: parseJsonText<string[] | null>(row.line_models, null),
+    tokenEstimate: storedTokenEstimate(row.token_estimate),
     batchId: row.batch_id,
     state: row.state as FileState,
     deletedAt: nullableNumber(row.deleted_at),
@@ -576,4 +582,9 @@ function toCopyRecord(row: Selectable<FileCopiesTable>): FileCopyRecord {
 
 function nullableNumber(value: number | null): number | null {
   return value === null ? null : Number(value);
+}
+
+function storedTokenEstimate(text: string | null): TokenEstimateParts | null {
+  const value = parseJsonText<unknown>(text, null);
+  return isTokenEstimate(value) ? value : null;
 }

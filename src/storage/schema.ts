@@ -103,6 +103,8 @@ export interface FilesTable {
   model_groups: string | null;
   /** JSON array of the model groups the lines name (`body.model`), or null. Migration 0006. */
   line_models: string | null;
+  /** JSON of the lines' token estimate (`TokenEstimateParts`), or null. Migration 0016. */
+  token_estimate: string | null;
   batch_id: string | null;
   state: Generated<string>;
   deleted_at: number | null;

@@ -138,6 +138,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await assert.rejects(createBatch(client, file.id), (error) => isBudgetExceeded(error, new RegExp(`Current cost: ${settled.spend}, Max budget: [\\d.]+\\. Reserved by running batches: 0, `)));
     });
 
+    test('the estimate is counted at upload and kept with the file; a file stored without one is counted from the store at create, to the same figure', async () => {
+      const lines = [{ characters: 300, maxTokens: 50 }, { characters: 120 }, { characters: 80, maxTokens: 10, n: 3 }];
+      const reservation = expectedReservation(lines);
+      const kysely = portico.services.database.kysely;
+      for (const kept of [true, false]) {
+        const key = await portico.generateKey({ max_budget: 100 });
+        const client = portico.client(key.key);
+        const file = await uploadBatchFile(client, 'priced', lines);
+        const row = await kysely.selectFrom('files').select('token_estimate').where('id', '=', file.id).executeTakeFirstOrThrow();
+        assert.ok(row.token_estimate !== null, 'counted at upload');
+        // As a file uploaded before the estimate was kept (migration 0016) reads.
+        if (!kept) await kysely.updateTable('files').set({ token_estimate: null }).where('id', '=', file.id).execute();
+        await createBatch(client, file.id);
+        const info = (await admin(`/key/info?key=${key.token}`)).info;
+        assert.ok(close(info.reserved_spend, reservation), `${kept ? 'kept' : 'counted at create'}: reserved ${info.reserved_spend}, expected ${reservation}`);
+      }
+    });
+
     test("a user's and a team's budgets refuse a reservation that would pass them, in LiteLLM's words; the user's and team's reserved spend show on /user/info and /team/info", async () => {
       const lines = [{ characters: 800, maxTokens: 200 }];
       const reservation = expectedReservation(lines);

@@ -29,7 +29,7 @@ function expectedOrder(rows: { id: string; createdAt: number }[], order: 'asc' |
 forEachDatabase('file store', (ctx) => {
   test('a file and its copies read back as inserted', async () => {
     const files = new FileStore(ctx.db);
-    const file = newFile({ expiresAt: 1_760_000_000, checksum: 'ab'.repeat(32), blobKey: 'blob_x', lineCount: 3, batchEndpoint: '/v1/chat/completions', modelGroups: ['gpt-4o', 'gpt-4o-mini'], lineModels: ['gpt-4o'] });
+    const file = newFile({ expiresAt: 1_760_000_000, checksum: 'ab'.repeat(32), blobKey: 'blob_x', lineCount: 3, batchEndpoint: '/v1/chat/completions', modelGroups: ['gpt-4o', 'gpt-4o-mini'], lineModels: ['gpt-4o'], tokenEstimate: { inputTokens: 120, boundedOutputTokens: 60, unboundedOutputs: 2 } });
     await files.insert(file, [
       { id: uniqueId('fcp_'), deploymentId: 'dep-a', providerFileId: 'file-upstream-a', state: 'active', createdAt: 1 },
       { id: uniqueId('fcp_'), deploymentId: 'dep-b', state: 'uploading', createdAt: 2 },
@@ -44,6 +44,7 @@ forEachDatabase('file store', (ctx) => {
       batchEndpoint: '/v1/chat/completions',
       modelGroups: ['gpt-4o', 'gpt-4o-mini'],
       lineModels: ['gpt-4o'],
+      tokenEstimate: { inputTokens: 120, boundedOutputTokens: 60, unboundedOutputs: 2 },
       batchId: null,
       state: 'active',
       deletedAt: null,

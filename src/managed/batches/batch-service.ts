@@ -19,7 +19,7 @@ import type { BatchExecutor, BatchStartInput, StartedBatch } from './batch-execu
 import { holdingIntent, INTENT_LEASE_MS, startedPatch } from './batch-intents.ts';
 import { chooseBatchModelGroup } from './batch-model.ts';
 import { parseBatchCreateRequest, type BatchCreateRequest, type BatchListQuery } from './batch-request.ts';
-import { estimateBatchTokens, reservationCost, type BatchTokenEstimate } from './batch-reservation.ts';
+import { batchTokensOf, estimateBatchTokens, reservationCost, type BatchTokenEstimate } from './batch-reservation.ts';
 import { readBatchInputLines } from '../jsonl/batch-input-lines.ts';
 import type { HoldRequest, QuotaExceededPolicy } from '../../storage/batch-hold-store.ts';
 import type { BatchSynchronizer } from './batch-sync.ts';
@@ -79,7 +79,8 @@ export class BatchService {
     }
     await this.#deps.checkModelBudget?.(principal, modelGroup);
     const reservations = this.#deps.reservations ?? DEFAULT_RESERVATIONS;
-    const estimate = await this.#estimate(principal, file.id, reservations.estimatedOutputTokens, call);
+    // Counted when the file was uploaded; files stored before that are counted now, from the store.
+    const estimate = file.tokenEstimate !== null ? batchTokensOf(file.tokenEstimate, reservations.estimatedOutputTokens) : await this.#estimate(principal, file.id, reservations.estimatedOutputTokens, call);
 
     const id = newBatchId();
     const createdAt = unixSeconds();

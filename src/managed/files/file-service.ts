@@ -125,7 +125,7 @@ export class FileService {
       const targets = fields.targetModelGroups;
       if (targets.length > 0) this.#checkTargets(principal, targets, lineModels);
       const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, upload.filename, call) : [];
-      const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels, lineModels };
+      const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels, lineModels, tokenEstimate: summary.tokens };
       try {
         await this.#quota.record(principal, file, copies.map(activeCopy));
       } catch (error) {
@@ -308,6 +308,7 @@ const emptyFields = {
   lineCount: null,
   modelGroups: null,
   lineModels: null,
+  tokenEstimate: null,
   batchId: null,
   batchEndpoint: null,
   state: 'active' as const,

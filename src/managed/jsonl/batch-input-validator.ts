@@ -4,6 +4,7 @@
  * batch validates; Portico reports them at upload as a 400 naming the line, so a bad file never
  * reaches a provider.
  */
+import { addLineTokens, emptyTokenEstimate, type TokenEstimateParts } from './line-token-estimate.ts';
 import { createHash } from 'node:crypto';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../spec/json-depth.ts';
 import { BATCH_ENDPOINTS } from '../../spec/endpoints.ts';
@@ -26,6 +27,8 @@ export interface BatchInputSummary {
   models: Map<string, number>;
   /** The first problem found; validation stops looking after it. */
   problem: BatchInputProblem | null;
+  /** The lines' tokens as batch reservations estimate them (`line-token-estimate.ts`). */
+  tokens: TokenEstimateParts;
 }
 
 export interface BatchInputValidatorOptions {
@@ -61,6 +64,7 @@ export class BatchInputValidator {
   private endpoint: string | null = null;
   private readonly models = new Map<string, number>();
   private problem: BatchInputProblem | null = null;
+  private readonly tokens = emptyTokenEstimate();
 
   constructor(options: BatchInputValidatorOptions) {
     this.options = options;
@@ -93,7 +97,7 @@ export class BatchInputValidator {
     if (!this.problem && this.lineCount === 0) {
       this.fail(null, 'empty_file', null, 'The input file is empty. Please ensure that the batch contains at least one request.');
     }
-    return { lineCount: this.lineCount, endpoint: this.endpoint, models: this.models, problem: this.problem };
+    return { lineCount: this.lineCount, endpoint: this.endpoint, models: this.models, problem: this.problem, tokens: this.tokens };
   }
 
   private recordTooLong(error: unknown): void {
@@ -175,6 +179,7 @@ export class BatchInputValidator {
       return this.fail(number, 'invalid_value', 'body.model', `The model name is too long: at most ${MAX_MODEL_CHARS} characters.`);
     }
     this.models.set(request.model, (this.models.get(request.model) ?? 0) + 1);
+    addLineTokens(this.tokens, endpoint, request);
   }
 }
 

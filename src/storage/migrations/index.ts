@@ -18,6 +18,7 @@ import { migration0012KeyBudgets } from './0012_key_budgets.ts';
 import { migration0013ConsoleSessions } from './0013_console_sessions.ts';
 import { migration0014TeamsAndUsers } from './0014_teams_and_users.ts';
 import { migration0015BatchReservations } from './0015_batch_reservations.ts';
+import { migration0016FileTokenEstimates } from './0016_file_token_estimates.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0013ConsoleSessions,
   migration0014TeamsAndUsers,
   migration0015BatchReservations,
+  migration0016FileTokenEstimates,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
