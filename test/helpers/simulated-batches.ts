@@ -95,6 +95,30 @@ export async function runRefusedToEnd(client: OpenAI, sim: RefusesBatchCreates, 
 }
 
 /**
+ * Creates a batch of `lines` the simulator keeps refusing and cancels it while it waits: it must
+ * end `cancelled`, no output, every line `batch_cancelled` under its custom_id (a part never
+ * created answers its lines too).
+ */
+export async function cancelRefused(client: OpenAI, sim: RefusesBatchCreates, lines: string, customIds: readonly string[]): Promise<OpenAI.Batches.Batch> {
+  sim.refuseBatchCreates(1_000);
+  try {
+    const file = await uploadBatchFile(client, lines);
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    assert.equal(created.status, 'validating');
+    await client.batches.cancel(created.id);
+    const done = await runToEnd(client, sim, created.id, 40, 100);
+    assert.equal(done.status, 'cancelled');
+    const { output, errors } = await resultLines(client, done);
+    assert.equal(output.length, 0);
+    assert.deepEqual(errors.map((l) => l.custom_id).sort(), [...customIds].sort());
+    assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_cancelled'), JSON.stringify(errors));
+    return done;
+  } finally {
+    sim.refuseBatchCreates(0);
+  }
+}
+
+/**
  * Creates a batch of `lines` the simulator keeps refusing, moves its wait a day back, and
  * retrieves it until it ends: it must be `expired`, `<upstream> refused ...` and the provider's
  * message (`refusal`) in its `errors`, no output, every line `batch_expired` under its custom_id.

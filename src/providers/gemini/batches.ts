@@ -263,7 +263,8 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
   /**
    * A queued part's results: its batch's once created; an expired part's requests end expired, one
-   * line each. A part cancelled before its create has no file left to read keys from: no lines.
+   * line each. A part cancelled before its create has no file left to read keys from: no lines
+   * here (the staged executor answers them `batch_cancelled` from Portico's copy of the input).
    */
   async function* queuedResultsOf(queued: QueuedCreate, call: CallOptions | undefined): AsyncGenerator<InlineBatchResult> {
     const settled = await settleQueued(queued, call, { create: false });

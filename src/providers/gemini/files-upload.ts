@@ -77,9 +77,24 @@ export async function downloadGeminiFile(endpoint: GoogleApiEndpoint, apiVersion
   });
 }
 
+/** Deletes `files/abc`; one already gone (deleted before, lapsed) is not an error. */
 export async function deleteGeminiFile(endpoint: GoogleApiEndpoint, apiVersion: string, fileName: string): Promise<void> {
-  const response = await sendGoogleRequest(endpoint, { method: 'DELETE', target: `/${apiVersion}/${fileName}`, what: 'file delete', totalDeadline: true });
-  await response.body.dump();
+  try {
+    const response = await sendGoogleRequest(endpoint, { method: 'DELETE', target: `/${apiVersion}/${fileName}`, what: 'file delete', totalDeadline: true });
+    await response.body.dump();
+  } catch (error) {
+    if (!isFileGone(error)) throw error;
+  }
+}
+
+/**
+ * Gemini answers a file that is not there (deleted, lapsed after 48 h) with 403 PERMISSION_DENIED,
+ * "You do not have permission to access the File x or it may not exist", or 404. The files asked
+ * about here are the ones Portico uploaded with the same key, so either means gone.
+ */
+function isFileGone(error: unknown): boolean {
+  const status = isRecord(error) ? (error as { httpStatus?: unknown }).httpStatus : undefined;
+  return status === 404 || status === 403;
 }
 
 function fileOf(response: GoogleResponse, body: unknown, endpoint: GoogleApiEndpoint): GeminiFile {
@@ -91,14 +106,14 @@ function fileOf(response: GoogleResponse, body: unknown, endpoint: GoogleApiEndp
   return file as unknown as GeminiFile;
 }
 
-/** Whether `files/abc` is still there (`files.get`): a 404 says it was deleted or has lapsed. */
+/** Whether `files/abc` is still there (`files.get`): a 403 or 404 says it was deleted or has lapsed (`isFileGone`). */
 export async function geminiFileExists(endpoint: GoogleApiEndpoint, apiVersion: string, fileName: string, options: { signal?: AbortSignal; requestId?: string }): Promise<boolean> {
   try {
     const response = await sendGoogleRequest(endpoint, { method: 'GET', target: `/${apiVersion}/${fileName}`, what: 'file retrieve', signal: options.signal, requestId: options.requestId, totalDeadline: true });
     await response.body.dump();
     return true;
   } catch (error) {
-    if (isRecord(error) && (error as { httpStatus?: unknown }).httpStatus === 404) return false;
+    if (isFileGone(error)) return false;
     throw error;
   }
 }

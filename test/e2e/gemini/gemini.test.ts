@@ -17,7 +17,7 @@ import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { assertKeySpend, assertOneFailedLine, cancelRefused, simulatedBatchSettings, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
@@ -277,6 +277,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const usage = done.usage!;
       assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
       await assertKeySpend(portico, payer, key.key, created.id, usage.input_tokens * BATCH_INPUT_PRICE + usage.output_tokens * BATCH_OUTPUT_PRICE);
+    });
+
+    test('a batch cancelled while Gemini refuses its create ends cancelled, every line batch_cancelled, and no Gemini batch is created', async () => {
+      const batchesBefore = sim.batches.size;
+      const done = await cancelRefused(client, sim, chatLines('gemini', { count: 2, prefix: 'called off' }), ['called off-0', 'called off-1']);
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch was ever created');
     });
 
     test("a batch Gemini refuses until its completion window ends is expired, Gemini's 429 message in its errors, every line batch_expired", async () => {

@@ -176,6 +176,39 @@ describe('native staged executor', () => {
     assert.equal(errors[0]!.response!.status_code, 429);
   });
 
+  it('a cancelled or expired batch answers every line: those no part answered (a part never created) end cancelled or expired, under their client ids', async () => {
+    const { bytes, lineEnds } = inputFile();
+    const store = blobStore(bytes);
+    const { client, router } = stagingProvider(store, lineEnds);
+    const files = { getById: async () => ({ blobKey: BLOB_KEY }) };
+    // Parts 0 and 600 ran; the third was still waiting for its create (a queued id the provider answers nothing for).
+    const staged = client.batches as StagedBatchesCapability;
+    const queued: StagedBatchesCapability = { ...staged, async *results(id: string) { if (!id.startsWith('queued-')) yield* staged.results(id, {}); } };
+    const queuedClient = { ...client, batches: queued } as ProviderClient;
+    const queuedRouter = { ...router, clientFor: () => queuedClient };
+    const record = { id: 'batch_x', deploymentId: 'vertex-1', providerBatchId: 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,queued-1-abc', inputFileId: 'file-x' };
+    for (const status of ['cancelled', 'expired', 'completed'] as const) {
+      const executor = new NativeStagedExecutor({ router: queuedRouter, blobs: store, files } as never);
+      const results = await executor.results(record as never, { status } as never, {});
+      const output: BatchOutputLine[] = [];
+      for await (const line of results.output!) output.push(line);
+      const errors: BatchOutputLine[] = [];
+      for await (const line of results.error!) errors.push(line);
+      const filled = errors.filter((line) => line.error !== null);
+      if (status === 'completed') {
+        assert.equal(filled.length, 0, 'a completed batch is not filled in');
+        continue;
+      }
+      assert.equal(output.length + errors.length, LINES, `${status}: every line once`);
+      assert.deepEqual(filled.map((line) => line.custom_id), Array.from({ length: 300 }, (_, k) => `client-${1200 + k}`));
+      for (const line of filled) {
+        assert.equal(line.error!.code, status === 'cancelled' ? 'batch_cancelled' : 'batch_expired');
+        assert.equal(line.response, null);
+        assert.match(line.id, /^batch_req_/);
+      }
+    }
+  });
+
   it('batches stored as native_inline before their providers moved to staged batches are followed by this executor', () => {
     const staged = new NativeStagedExecutor({} as never);
     const sync = new BatchSynchronizer({ executors: [staged] } as never);

@@ -18,6 +18,7 @@ import type { BatchLineSource, CallOptions, Deployment, ProviderBatch, ProviderC
 import type { BatchRecord } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
+import { batchOutputLineOf } from '../../../spec/batch-result-lines.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 import { createOutcomeUnknown, nativeMinimumNotMet, type BatchExecutor, type BatchResults, type BatchSize, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
@@ -96,28 +97,44 @@ export class NativeStagedExecutor implements BatchExecutor {
     return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt) => capability.cancel(id, attempt)));
   }
 
-  async results(batch: BatchRecord, _progress: ProviderBatch, call: CallOptions): Promise<BatchResults> {
+  async results(batch: BatchRecord, progress: ProviderBatch, call: CallOptions): Promise<BatchResults> {
     // The client's ids come back from the input file, read alongside the results. If the client
     // deleted the input while the batch ran, the surrogates are all that is left.
     const input = await this.#deps.files.getById(batch.inputFileId);
     const blobKey = input?.blobKey ?? null;
-    return { output: this.#resultLines(batch, call, blobKey, 'output'), error: this.#resultLines(batch, call, blobKey, 'error') };
+    // A cancelled or expired batch answers every line, as OpenAI's error file does: the lines no
+    // part answered (a part cancelled before its provider created it, one that never ran) end
+    // cancelled or expired here, whichever provider ran the others.
+    const unanswered = progress.status === 'cancelled' ? 'cancelled' : progress.status === 'expired' ? 'expired' : null;
+    return { output: this.#resultLines(batch, call, blobKey, 'output', null), error: this.#resultLines(batch, call, blobKey, 'error', unanswered) };
   }
 
-  /** One pass over every part's results, yielding the lines of one file (output or error). */
-  async *#resultLines(batch: BatchRecord, call: CallOptions, blobKey: string | null, wanted: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
+  /**
+   * One pass over every part's results, yielding the lines of one file (output or error), then,
+   * when `unanswered` says so, a line for each input line no part answered in either file.
+   */
+  async *#resultLines(batch: BatchRecord, call: CallOptions, blobKey: string | null, wanted: 'output' | 'error', unanswered: 'cancelled' | 'expired' | null): AsyncGenerator<BatchOutputLine> {
     const capability = stagedBatches(this.#deps.router.clientFor(batch.deploymentId!));
     const customIds = blobKey === null ? undefined : new CustomIdLookup(() => this.#inputLines(blobKey));
+    const answered = new Set<number>();
     try {
       for (const partId of providerIds(batch)) {
         for await (const line of capability.results(partId, call)) {
+          const index = indexOfSurrogate(line.custom_id);
+          if (unanswered !== null && index >= 0) answered.add(index);
           if ((isOutputLine(line) ? 'output' : 'error') !== wanted) continue;
-          const customId = (await customIds?.idOf(indexOfSurrogate(line.custom_id))) ?? line.custom_id;
+          const customId = (await customIds?.idOf(index)) ?? line.custom_id;
           yield { id: newBatchRequestId(), custom_id: customId, response: line.response, error: line.error };
         }
       }
     } finally {
       await customIds?.close();
+    }
+    if (unanswered === null || blobKey === null) return;
+    let index = 0;
+    for await (const line of this.#inputLines(blobKey)) {
+      if (!answered.has(index)) yield { ...batchOutputLineOf({ customId: line.custom_id, outcome: { type: unanswered } }), id: newBatchRequestId() };
+      index += 1;
     }
   }
 
