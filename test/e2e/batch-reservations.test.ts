@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { eventually, isBudgetExceeded } from '../helpers/budget-assertions.ts';
 
 const MASTER_KEY = 'sk-reservations-master-0123456789';
 const INPUT_PRICE = 0.001;
@@ -68,23 +69,6 @@ async function uploadBatchFile(client: OpenAI, model: string, lines: { character
 }
 
 const createBatch = (client: OpenAI, fileId: string) => client.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' });
-
-async function eventually(what: string, check: () => Promise<boolean>, tries = 100): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`never: ${what}`);
-}
-
-function isBudgetExceeded(error: unknown, message: RegExp): boolean {
-  assert.ok(error instanceof OpenAI.APIError, `expected an API error, got ${String(error)}`);
-  assert.equal(error.status, 400);
-  assert.equal(error.type, 'budget_exceeded');
-  assert.equal(error.code, '400');
-  assert.match((error.error as { message: string }).message, message);
-  return true;
-}
 
 function isTokenLimitExceeded(error: unknown): boolean {
   assert.ok(error instanceof OpenAI.APIError, `expected an API error, got ${String(error)}`);

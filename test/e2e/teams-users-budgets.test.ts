@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { eventually, isBudgetExceeded } from '../helpers/budget-assertions.ts';
 
 const MASTER_KEY = 'sk-teams-master-0123456789';
 
@@ -53,23 +54,6 @@ async function chatUntilRefused(client: OpenAI, model = 'priced'): Promise<{ ans
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   return { answered, refused: undefined };
-}
-
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`never: ${what}`);
-}
-
-function isBudgetExceeded(error: unknown, message: RegExp): boolean {
-  assert.ok(error instanceof OpenAI.APIError, `expected an API error, got ${String(error)}`);
-  assert.equal(error.status, 400);
-  assert.equal(error.type, 'budget_exceeded');
-  assert.equal(error.code, '400');
-  assert.match((error.error as { message: string }).message, message);
-  return true;
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
