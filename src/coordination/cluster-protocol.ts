@@ -35,6 +35,8 @@ export interface SharedStateCalls {
   'stats.loadOf': { args: [deploymentIds: string[]]; value: Array<[deploymentId: string, load: DeploymentLoad]> };
   /** Answered once every worker has been told. */
   'keys.evict': { args: [keyHashes: string[]]; value: null };
+  /** Batch holds released on these deployments; answered once every worker has been told. */
+  'batches.quotaReleased': { args: [deploymentIds: string[]]; value: null };
 }
 
 /** What a worker tells without waiting. */
@@ -47,7 +49,8 @@ export interface SharedStateNotices {
 /** What the primary tells every worker. */
 export type SharedStateEvent =
   | { kind: 'cooldown'; deploymentId: string; remainingMs: number }
-  | { kind: 'keys-evicted'; keyHashes: string[] };
+  | { kind: 'keys-evicted'; keyHashes: string[] }
+  | { kind: 'quota-released'; deploymentIds: string[] };
 
 export type CallName = keyof SharedStateCalls;
 export type NoticeName = keyof SharedStateNotices;

@@ -73,6 +73,7 @@ export class SharedStateHost {
       'health.cooldowns': (deploymentIds) => [...this.health.cooldownEnds(deploymentIds)].map(([id, until]) => [id, until - this.#now()]),
       'stats.loadOf': (deploymentIds) => [...this.stats.loadOf(deploymentIds)],
       'keys.evict': (keyHashes) => (this.#broadcast({ kind: 'keys-evicted', keyHashes }), null),
+      'batches.quotaReleased': (deploymentIds) => (this.#broadcast({ kind: 'quota-released', deploymentIds }), null),
     };
     this.#notices = {
       'stats.started': (workerId, deploymentId) => {

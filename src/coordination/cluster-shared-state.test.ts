@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { PrimaryProcessUnavailableError } from '../spec/errors.ts';
 import { SHARED_STATE_ANSWER, SHARED_STATE_BROADCAST, type ClusterChannel } from './cluster-protocol.ts';
 import { SharedStateHost } from './cluster-shared-state-host.ts';
-import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
+import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterQuotaReleases, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
 
 const MINUTE = 60_000;
 const POLICY = { allowedFails: 1, cooldownMs: 30_000, windowMs: MINUTE };
@@ -203,6 +203,20 @@ describe('key deletions and routing statistics through the primary', () => {
     });
     await workers[1].publish(['h1', 'h2']);
     assert.deepEqual(heard.sort(), ['0:h1,h2', '1:h1,h2', '2:h1,h2']);
+  });
+
+  it("batch quota released through one worker wakes every worker's quota starter, key evictions none", async () => {
+    const cluster = new FakeCluster();
+    const heard: string[] = [];
+    const workers = [cluster.worker(), cluster.worker()].map((worker, i) => {
+      const client = new SharedStateClient(worker.channel);
+      new ClusterKeyEvictions(client).subscribe((hashes) => heard.push(`${i}:evicted:${hashes.join(',')}`));
+      const releases = new ClusterQuotaReleases(client);
+      releases.subscribe((ids) => heard.push(`${i}:released:${ids.join(',')}`));
+      return releases;
+    });
+    await workers[0].publish(['deployment-1']);
+    assert.deepEqual(heard.sort(), ['0:released:deployment-1', '1:released:deployment-1']);
   });
 
   it("the load is every worker's, and a dead worker's requests stop counting as in flight", async () => {

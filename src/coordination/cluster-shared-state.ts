@@ -33,6 +33,7 @@
  * An answer that arrives after its call timed out has an id nobody waits for and is ignored.
  */
 import type { KeyEvictionChannel } from '../auth/key-service.ts';
+import type { NoticeChannel } from '../spec/notice-channel.ts';
 import type { PorticoConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeploymentHealth } from '../routing/deployment-health.ts';
@@ -311,6 +312,31 @@ export class ClusterKeyEvictions implements KeyEvictionChannel {
   }
 }
 
+/** Released batch quota told to every worker through the primary (workers without Redis). */
+export class ClusterQuotaReleases implements NoticeChannel {
+  readonly #client: SharedStateClient;
+
+  constructor(client: SharedStateClient) {
+    this.#client = client;
+  }
+
+  /** Never throws: a lost notice leaves the quota starters' poll as the bound. */
+  async publish(deploymentIds: readonly string[]): Promise<void> {
+    if (deploymentIds.length === 0) return;
+    try {
+      await this.#client.call('batches.quotaReleased', [...deploymentIds]);
+    } catch {
+      // As documented above.
+    }
+  }
+
+  subscribe(listener: (deploymentIds: readonly string[]) => void): void {
+    this.#client.onEvent((event) => {
+      if (event.kind === 'quota-released') listener(event.deploymentIds);
+    });
+  }
+}
+
 export interface ClusterSharedStateOptions {
   config: PorticoConfig;
   logger: Logger;
@@ -336,6 +362,7 @@ export async function connectClusterSharedState(options: ClusterSharedStateOptio
     limits: new LiveRateLimits(limiter, config.deployments),
     routingStats: new ClusterRoutingStats(client),
     keyEvictions: new ClusterKeyEvictions(client),
+    quotaReleases: new ClusterQuotaReleases(client),
     async close() {
       client.close();
     },

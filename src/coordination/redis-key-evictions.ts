@@ -8,44 +8,11 @@
  * message sent while a subscriber was reconnecting, is lost, and that cache drops the key
  * within the TTL as before. Messages carry key hashes (SHA-256, never secrets).
  */
-import type { Redis } from 'ioredis';
 import type { RedisConnection } from './redis-connection.ts';
+import { RedisNotices } from './redis-notices.ts';
 
-export class RedisKeyEvictions {
-  readonly #redis: RedisConnection;
-  readonly #channel: string;
-  #subscriber: Redis | undefined;
-
+export class RedisKeyEvictions extends RedisNotices {
   constructor(redis: RedisConnection) {
-    this.#redis = redis;
-    this.#channel = `${redis.prefix}keys:evicted`;
-  }
-
-  /** Tells every subscriber (this process's own included) that these keys changed. Never throws. */
-  async publish(keyHashes: readonly string[]): Promise<void> {
-    if (keyHashes.length === 0) return;
-    try {
-      await this.#redis.send(() => this.#redis.client.publish(this.#channel, keyHashes.join(' ')));
-    } catch (error) {
-      this.#redis.failedOpen('key eviction publish', error);
-    }
-  }
-
-  /** Calls `onEvicted` with the hashes of every eviction published, by any instance. */
-  subscribe(onEvicted: (keyHashes: readonly string[]) => void): void {
-    const subscriber = this.#redis.subscriber();
-    this.#subscriber = subscriber;
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.#channel) onEvicted(message.split(' ').filter((hash) => hash !== ''));
-    });
-    subscriber.subscribe(this.#channel).catch((error: unknown) => this.#redis.failedOpen('key eviction subscribe', error));
-  }
-
-  /** Stops listening (the connection's owner closes it). */
-  close(): void {
-    const subscriber = this.#subscriber;
-    this.#subscriber = undefined;
-    // Not awaited: with Redis away it would wait for a reconnection.
-    if (subscriber) subscriber.unsubscribe(this.#channel).catch(() => undefined);
+    super(redis, 'keys:evicted', 'key eviction');
   }
 }

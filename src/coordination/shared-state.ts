@@ -9,7 +9,8 @@
  * - PostgreSQL: keys, files, batches, batch work items, and the leases on them.
  * - Redis: rpm/tpm counters (per key, user, team, per deployment, the batch engine's share),
  *   requests in flight per key, user and team (`max_parallel_requests`), cooldowns,
- *   and key deletions told to every instance's key cache (pub/sub).
+ *   key deletions told to every instance's key cache, and batch quota released told to every
+ *   instance's quota starter (pub/sub).
  * - File bytes: in PostgreSQL too with `portico_settings.files.blob_store: database`, in a bucket
  *   or container with `s3` / `azure_blob`; else in the blob directory (`storage_dir`), which
  *   instances must then share as one volume.
@@ -24,6 +25,7 @@ import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import { LiveRateLimits } from './live-rate-limits.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import type { KeyEvictionChannel } from '../auth/key-service.ts';
+import type { NoticeChannel } from '../spec/notice-channel.ts';
 
 export interface SharedStateOptions {
   config: PorticoConfig;
@@ -48,6 +50,12 @@ export interface SharedState {
   readonly routingStats: RoutingStats;
   /** Key deletions told to every instance and worker (Redis, or the primary for workers without it; one process needs no telling). */
   readonly keyEvictions?: KeyEvictionChannel;
+  /**
+   * Deployments whose batch holds were released (words: deployment ids), told to every instance's
+   * quota starter so that a batch waiting for the quota starts at once (Redis, or the primary for
+   * workers without it; one process wakes its own starter directly).
+   */
+  readonly quotaReleases?: NoticeChannel;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;
   /** Stops listening and closes the Redis connections. */
@@ -78,13 +86,14 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     };
   }
   // Loaded only when Redis is configured: a single instance does not carry the Redis client.
-  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }, { RedisKeyEvictions }, { RedisParallelRequests }] = await Promise.all([
+  const [{ connectRedis, isRedisUrl, redactUrl }, { RedisDeploymentHealth }, { RedisRateLimiter }, { RedisRoutingStats }, { RedisKeyEvictions }, { RedisParallelRequests }, { RedisNotices }] = await Promise.all([
     import('./redis-connection.ts'),
     import('./redis-deployment-health.ts'),
     import('./redis-rate-limiter.ts'),
     import('./redis-routing-stats.ts'),
     import('./redis-key-evictions.ts'),
     import('./redis-parallel-requests.ts'),
+    import('./redis-notices.ts'),
   ]);
   if (!isRedisUrl(url)) throw new Error(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(url)}")`);
   const redis = await connectRedis(url, { prefix: options.redisPrefix || undefined, logger });
@@ -94,6 +103,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     deploymentIds: config.deployments.map((deployment) => deployment.id),
   });
   const keyEvictions = new RedisKeyEvictions(redis);
+  const quotaReleases = new RedisNotices(redis, 'batches:quota-released', 'batch quota release');
   logger.info({ redis: redactUrl(url), prefix: redis.prefix, connected: redis.ready }, 'redis: rate limits and cooldowns are shared across instances');
   return {
     kind: 'redis',
@@ -103,9 +113,11 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     limits: new LiveRateLimits(limiter, config.deployments, new RedisParallelRequests(redis)),
     routingStats: new RedisRoutingStats(redis),
     keyEvictions,
+    quotaReleases,
     redis,
     async close() {
       keyEvictions.close();
+      quotaReleases.close();
       await health.close();
       await redis.close();
     },

@@ -6,6 +6,7 @@
 import type { PorticoConfig } from '../config/types.ts';
 import type { ManagedServices } from '../managed/managed-services.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { NoticeChannel } from '../spec/notice-channel.ts';
 import { createBatchPoller } from './batch-poller.ts';
 import { createBatchQuotaStarter } from './batch-quota-starter.ts';
 import { createBatchReconciler } from './batch-reconciler.ts';
@@ -35,11 +36,16 @@ export interface BackgroundJobs {
   stop(): Promise<void>;
 }
 
-export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServices, logger: Logger, extra: readonly BackgroundJob[] = []): BackgroundJobs {
+export interface BackgroundJobsOptions {
+  /** Released batch quota told across instances and workers (`SharedState.quotaReleases`). */
+  quotaReleases?: NoticeChannel;
+}
+
+export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServices, logger: Logger, extra: readonly BackgroundJob[] = [], options: BackgroundJobsOptions = {}): BackgroundJobs {
   const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
   const janitor = createFileJanitor(managed.deletion, logger);
   const reconciler = createBatchReconciler({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger });
-  const quotaStarter = createBatchQuotaStarter({ batches: managed.batchStore, service: managed.batches, synchronizer: managed.synchronizer, router: managed.router, logger, intervalMs: config.batch.pollIntervalMs });
+  const quotaStarter = createBatchQuotaStarter({ batches: managed.batchStore, service: managed.batches, synchronizer: managed.synchronizer, router: managed.router, logger, intervalMs: config.batch.pollIntervalMs, releases: options.quotaReleases });
   const webhooks = createWebhookDelivery({ store: managed.webhookStore, settings: config.webhooks, logger, instanceId: managed.instanceId });
   managed.webhooks.onWritten(() => webhooks.wake());
   const all: BackgroundJob[] = [poller, janitor, reconciler, quotaStarter, ...(config.webhooks.endpoints.length > 0 ? [webhooks] : []), ...extra];

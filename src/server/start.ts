@@ -166,7 +166,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
       extraJobs.push(createSpendRetentionJob({ store: services.spendLogs, leases: new JobLeaseStore(database), retentionMs, intervalMs: config.spendLogs.retentionIntervalMs, logger }));
     }
     extraJobs.push(createKeyBudgetResetJob(new KeyStore(database), logger, undefined, { users: services.users, teams: services.teams }));
-    jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs);
+    jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs, { quotaReleases: shared.quotaReleases });
     // Handlers cut at the end of the grace period get at most as long again to clean up.
     app = await buildApp(services, { ...options, handlerSettleMs: Math.min(HANDLER_SETTLE_MS, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) });
     await app.listen({ host: options.host, port: options.port });

@@ -83,18 +83,19 @@ export async function placeHold(trx: Transaction<DatabaseSchema>, dialect: SqlDi
 
 /**
  * Removes the batch's hold and gives its reservation back to its key, user and team, once: the
- * delete lets one caller through. Answers whether this call released it.
+ * delete lets one caller through. Answers the deployment whose quota it freed when this call
+ * released it (the caller tells the quota starters once its transaction commits), else undefined.
  */
-export async function releaseHold(trx: Transaction<DatabaseSchema>, batchId: string): Promise<boolean> {
+export async function releaseHold(trx: Transaction<DatabaseSchema>, batchId: string): Promise<string | undefined> {
   const hold = await trx.deleteFrom('batch_holds').where('batch_id', '=', batchId).returningAll().executeTakeFirst();
-  if (hold === undefined) return false;
+  if (hold === undefined) return undefined;
   const cost = Number(hold.reserved_cost);
-  if (cost === 0) return true;
+  if (cost === 0) return hold.deployment_id;
   const lessReserved = sql<number>`case when reserved_spend - ${cost} < ${RESERVED_EPSILON} then 0 else reserved_spend - ${cost} end`;
   if (hold.key_id !== null) await trx.updateTable('api_keys').set({ reserved_spend: lessReserved }).where('id', '=', hold.key_id).execute();
   if (hold.user_id !== null) await trx.updateTable('users').set({ reserved_spend: lessReserved }).where('user_id', '=', hold.user_id).execute();
   if (hold.team_id !== null) await trx.updateTable('teams').set({ reserved_spend: lessReserved }).where('team_id', '=', hold.team_id).execute();
-  return true;
+  return hold.deployment_id;
 }
 
 /** Serialises the quota checks of one deployment across instances (PostgreSQL; SQLite has one writer). */

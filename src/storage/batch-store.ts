@@ -182,9 +182,30 @@ const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage']
 
 export class BatchStore {
   readonly #db: Database;
+  readonly #holdReleased: Array<(deploymentId: string) => void> = [];
 
   constructor(db: Database) {
     this.#db = db;
+  }
+
+  /**
+   * Calls `listener` with the deployment whenever this store released a batch's hold, once the
+   * transaction that released it committed: the deployment's enqueued tokens may have room now
+   * (`jobs/batch-quota-starter.ts` is woken by it, and tells the other instances).
+   */
+  onHoldReleased(listener: (deploymentId: string) => void): void {
+    this.#holdReleased.push(listener);
+  }
+
+  #tellHoldReleased(deploymentId: string | undefined): void {
+    if (deploymentId === undefined) return;
+    for (const listener of this.#holdReleased) {
+      try {
+        listener(deploymentId);
+      } catch {
+        // A listener never undoes what was committed; the quota starter's poll is the fallback.
+      }
+    }
   }
 
   /**
@@ -228,14 +249,18 @@ export class BatchStore {
     const alongside = options.alongside;
     const ends = patch.status !== undefined && TERMINAL_BATCH_STATUSES.has(patch.status);
     if (alongside === undefined && !ends) return this.#settleIntent(this.#db.kysely, batchId, owner, patch, options);
+    let freed: string | undefined;
     const settled = await this.#db.kysely.transaction().execute(async (trx) => {
       if (!(await this.#settleIntent(trx, batchId, owner, patch, options))) return false;
       // An intent that ends here (its create failed for good) gives its reservation back.
-      if (ends) await releaseHold(trx, batchId);
+      if (ends) freed = await releaseHold(trx, batchId);
       await alongside?.write(trx);
       return true;
     });
-    if (settled) alongside?.committed?.();
+    if (settled) {
+      alongside?.committed?.();
+      this.#tellHoldReleased(freed);
+    }
     return settled;
   }
 
@@ -267,7 +292,8 @@ export class BatchStore {
 
   /** Removes an intent `owner` holds whose provider batch certainly was not created. */
   async dropIntent(batchId: string, owner: string): Promise<boolean> {
-    return this.#db.kysely.transaction().execute(async (trx) => {
+    let freed: string | undefined;
+    const dropped = await this.#db.kysely.transaction().execute(async (trx) => {
       const result = await trx
         .deleteFrom('batches')
         .where('id', '=', batchId)
@@ -276,9 +302,11 @@ export class BatchStore {
         .executeTakeFirst();
       if (Number(result.numDeletedRows) !== 1) return false;
       // No batch, no reservation.
-      await releaseHold(trx, batchId);
+      freed = await releaseHold(trx, batchId);
       return true;
     });
+    this.#tellHoldReleased(freed);
+    return dropped;
   }
 
   /** Deployments where batches wait for room in their enqueued-token quota. */
@@ -451,6 +479,7 @@ export class BatchStore {
    */
   async storeTerminal(id: string, patch: BatchPatch & { status: BatchStatus }, guard: { leaseOwner?: string }, alongside?: WrittenAlongside): Promise<boolean> {
     if (!TERMINAL_BATCH_STATUSES.has(patch.status)) throw new Error(`storeTerminal: '${patch.status}' is not a terminal status`);
+    let freed: string | undefined;
     const stored = await this.#db.kysely.transaction().execute(async (trx) => {
       let query = trx
         .updateTable('batches')
@@ -460,11 +489,14 @@ export class BatchStore {
       if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
       if (affectedRows(await query.executeTakeFirst()) !== 1) return false;
       // Normally released already with the cost (`recordCostOnce`); a terminal state never keeps one.
-      await releaseHold(trx, id);
+      freed = await releaseHold(trx, id);
       await alongside?.write(trx);
       return true;
     });
-    if (stored) alongside?.committed?.();
+    if (stored) {
+      alongside?.committed?.();
+      this.#tellHoldReleased(freed);
+    }
     return stored;
   }
 
@@ -511,7 +543,8 @@ export class BatchStore {
    * re-checks the condition after a concurrent update commits). Answers whether this call did it.
    */
   async recordCostOnce(batchId: string, cost: number, keyId: string | null, now: number = unixSeconds(), ledgerRow?: BatchLedgerRow): Promise<boolean> {
-    return this.#db.kysely.transaction().execute(async (trx) => {
+    let freed: string | undefined;
+    const recorded = await this.#db.kysely.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('batches')
         .set({ cost, cost_recorded_at: now })
@@ -520,7 +553,7 @@ export class BatchStore {
         .executeTakeFirst();
       if (affectedRows(result) !== 1) return false;
       // The reservation settles to the actual cost: released in the transaction that charges it.
-      await releaseHold(trx, batchId);
+      freed = await releaseHold(trx, batchId);
       if (keyId !== null && cost !== 0) {
         await trx
           .updateTable('api_keys')
@@ -535,6 +568,8 @@ export class BatchStore {
       }
       return true;
     });
+    this.#tellHoldReleased(freed);
+    return recorded;
   }
 
   /**

@@ -29,15 +29,18 @@ portico_settings:
   batch: { poll_interval_ms: 100, estimated_output_tokens: 50 }
 `;
 
-const quotaConfig = (simulator: OpenAISimulator, policy: 'refuse' | 'wait') => `
+const quotaConfig = (simulator: OpenAISimulator, policy: 'refuse' | 'wait', pollIntervalMs = 100) => `
 model_list:
   - model_name: gpt-4o-mini
     litellm_params: { model: openai/gpt-4o-mini, api_base: "${simulator.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}, batch_max_enqueued_tokens: 300 }
 general_settings:
   master_key: ${MASTER_KEY}
 portico_settings:
-  batch: { poll_interval_ms: 100, refresh_after_seconds: 0, quota_exceeded: ${policy} }
+  batch: { poll_interval_ms: ${pollIntervalMs}, refresh_after_seconds: 0, quota_exceeded: ${policy} }
 `;
+
+/** A poll interval no test outlives: a batch that starts did not wait for the poll. */
+const NO_POLL_MS = 3_600_000;
 
 type Json = Record<string, any>;
 
@@ -221,6 +224,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await completeAtProvider(portico, first.id);
         const second = await createBatch(client, file.id);
         assert.equal(second.status, 'validating');
+      } finally {
+        await portico.close();
+      }
+    });
+
+    test('a batch waiting for quota starts as soon as the batch holding it completes, without waiting for the quota poll', async () => {
+      const portico = await startPortico(quotaConfig(simulator, 'wait', NO_POLL_MS), { dialect });
+      try {
+        const client = portico.client();
+        const file = await uploadBatchFile(client, 'gpt-4o-mini', [{ characters: 800 }]);
+        const upstreamBefore = simulator.batches.size;
+        const holder = await createBatch(client, file.id);
+        const waiting = await createBatch(client, file.id);
+        assert.equal(simulator.batches.size, upstreamBefore + 1, 'the second batch waits');
+        // Nothing polls: the client's retrieves refresh the holder to its end (refresh_after_seconds: 0).
+        await eventually('the holder completed', async () => {
+          await simulator.advanceBatches();
+          return (await client.batches.retrieve(holder.id)).status === 'completed';
+        });
+        await eventually('the waiting batch started upstream', async () => simulator.batches.size === upstreamBefore + 2);
+        const started = await portico.services.database.kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
+        assert.ok(started.provider_batch_id !== null);
+        assert.equal(Number(started.waiting_for_quota), 0);
       } finally {
         await portico.close();
       }
