@@ -227,4 +227,22 @@ describe('the router with the mock provider', () => {
     }
     assert.deepEqual(Object.fromEntries(counts), { one: 10, three: 30 });
   });
+
+  it("send picks within the request's preferred deployments, under simple-shuffle and a load-aware strategy alike", async () => {
+    for (const strategy of ['simple-shuffle', 'least-busy']) {
+      const config = parseConfig(
+        `model_list:
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: first}, model_info: {id: first}}
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: second}, model_info: {id: second}}
+router_settings: {routing_strategy: ${strategy}}
+`,
+        {},
+      );
+      // random() = 0 always picks the first deployment of a pool.
+      const r = new Router(config, { random: () => 0 });
+      assert.equal(contentOf(await r.send('g', chat('hi'))), 'first', strategy);
+      const answer = await r.send('g', chat('hi'), { prefer: (pool) => pool.filter((d) => d.id === 'second') });
+      assert.equal(contentOf(answer), 'second', strategy);
+    }
+  });
 });

@@ -28,7 +28,8 @@ import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
 import { InMemoryRoutingStats, type RoutingStats } from './routing-stats.ts';
 import { type RoutingStrategyName, strategyChooser } from './strategies/index.ts';
-import { pickDeployment } from './weighted-pick.ts';
+import { pickDeployment, weightedChoice } from './weighted-pick.ts';
+import { choosingPreferred, type DeploymentPreference } from './deployment-preference.ts';
 
 const MAX_DERIVED_CLIENTS = 1000;
 
@@ -82,6 +83,12 @@ export interface SendOptions {
   countAgainstLimits?: boolean;
   /** A streamed request: attempts are timed by the deployment's `stream_timeout` when it has one. */
   stream?: boolean;
+  /**
+   * The deployments this request prefers (`deployment-preference.ts`): each pick is made among
+   * them while any is in play, by the routing strategy as usual. A batch create prefers those
+   * with room in their enqueued-token quota.
+   */
+  prefer?: DeploymentPreference;
 }
 
 /** One finished attempt, for metrics and logs. */
@@ -325,7 +332,8 @@ export class Router {
     const coolingNow = this.#coolingAmong(candidates);
     let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
     const stats = this.#stats;
-    let choose = stats === undefined || candidates.length <= 1 ? undefined : await this.#strategyChooser(stats, candidates);
+    // No await on the usual path (simple-shuffle, no preference): the weighted shuffle is synchronous.
+    let choose = candidates.length <= 1 || (stats === undefined && options.prefer === undefined) ? undefined : await this.#chooser(stats, candidates, options.prefer);
     let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
     for (;;) {
       // No promise, no limiter call, for a deployment without rpm/tpm (the common case).
@@ -371,7 +379,7 @@ export class Router {
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
-        if (choose !== undefined && stats !== undefined) choose = await this.#strategyChooser(stats, candidates);
+        if (choose !== undefined) choose = await this.#chooser(stats, candidates, options.prefer);
         const next = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
         // Another deployment can be tried at once; the same one gets the backoff first.
         if (!next || next.id === deployment.id) {
@@ -384,6 +392,16 @@ export class Router {
         deployment = next;
       }
     }
+  }
+
+  /**
+   * How to choose within a pool: the configured strategy (over the candidates' load), within the
+   * request's preferred deployments; undefined for the plain weighted shuffle.
+   */
+  async #chooser(stats: RoutingStats | undefined, candidates: readonly Deployment[], prefer: DeploymentPreference | undefined): Promise<((pool: readonly Deployment[]) => Deployment | undefined) | undefined> {
+    const strategy = stats === undefined ? undefined : await this.#strategyChooser(stats, candidates);
+    if (prefer === undefined) return strategy;
+    return choosingPreferred(prefer, strategy ?? ((pool) => weightedChoice(pool, this.#random)));
   }
 
   /** The configured strategy's pick, over the candidates' current load. */

@@ -309,6 +309,28 @@ export class BatchStore {
     return dropped;
   }
 
+  /**
+   * Estimated input tokens of the batches not yet ended on each of `deploymentIds`: held (counted
+   * in the enqueued-token quota) and waiting for room. A deployment with neither is absent. Read
+   * without a lock: for choosing where a batch goes, not for the quota's check.
+   */
+  async enqueuedTokensOf(deploymentIds: readonly string[]): Promise<Map<string, { held: number; waiting: number }>> {
+    const result = new Map<string, { held: number; waiting: number }>();
+    if (deploymentIds.length === 0) return result;
+    const rows = await this.#db.kysely
+      .selectFrom('batch_holds')
+      .select((eb) => ['deployment_id', 'state', eb.fn.sum<number>('input_tokens').as('tokens')])
+      .where('deployment_id', 'in', [...deploymentIds])
+      .groupBy(['deployment_id', 'state'])
+      .execute();
+    for (const row of rows) {
+      const entry = result.get(row.deployment_id) ?? { held: 0, waiting: 0 };
+      entry[row.state === 'waiting' ? 'waiting' : 'held'] += Number(row.tokens);
+      result.set(row.deployment_id, entry);
+    }
+    return result;
+  }
+
   /** Deployments where batches wait for room in their enqueued-token quota. */
   async deploymentsWithWaitingBatches(): Promise<string[]> {
     const rows = await this.#db.kysely.selectFrom('batch_holds').select('deployment_id').distinct().where('state', '=', 'waiting').execute();

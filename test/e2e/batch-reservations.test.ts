@@ -39,6 +39,18 @@ portico_settings:
   batch: { poll_interval_ms: ${pollIntervalMs}, refresh_after_seconds: 0, quota_exceeded: ${policy} }
 `;
 
+/** One model group of three deployments with a quota each; the first is weighted to take nearly every pick it is offered. */
+const spreadConfig = (simulator: OpenAISimulator) => `
+model_list:
+${['d1', 'd2', 'd3'].map((id, i) => `  - model_name: gpt-4o-mini
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "${simulator.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}, batch_max_enqueued_tokens: 300, weight: ${i === 0 ? 1000 : 1} }
+    model_info: { id: ${id} }`).join('\n')}
+general_settings:
+  master_key: ${MASTER_KEY}
+portico_settings:
+  batch: { poll_interval_ms: 100, refresh_after_seconds: 0, quota_exceeded: refuse }
+`;
+
 /** A poll interval no test outlives: a batch that starts did not wait for the poll. */
 const NO_POLL_MS = 3_600_000;
 
@@ -224,6 +236,33 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await completeAtProvider(portico, first.id);
         const second = await createBatch(client, file.id);
         assert.equal(second.status, 'validating');
+      } finally {
+        await portico.close();
+      }
+    });
+
+    test('a model group of several deployments with quotas spreads batches to the deployments with room before refusing any', async () => {
+      const portico = await startPortico(spreadConfig(simulator), { dialect });
+      try {
+        const client = portico.client();
+        // ~208 estimated tokens: one batch fills a deployment's quota of 300.
+        const file = await uploadBatchFile(client, 'gpt-4o-mini', [{ characters: 800 }]);
+        // d1's weight would take nearly every pick: the second and third go elsewhere only because d1 is full.
+        const created = [await createBatch(client, file.id), await createBatch(client, file.id), await createBatch(client, file.id)];
+        const kysely = portico.services.database.kysely;
+        const rows = await kysely.selectFrom('batches').select(['id', 'deployment_id', 'waiting_for_quota']).where('id', 'in', created.map((b) => b.id)).execute();
+        assert.deepEqual(rows.map((row) => row.deployment_id).sort(), ['d1', 'd2', 'd3']);
+        assert.deepEqual(rows.map((row) => Number(row.waiting_for_quota)), [0, 0, 0]);
+        // Every deployment full: refused, in Azure's words.
+        await assert.rejects(createBatch(client, file.id), isTokenLimitExceeded);
+        // d2's batch ends (expired upstream, the others still running): the next batch goes there,
+        // the one deployment with room, whatever the weights.
+        const onD2 = rows.find((row) => row.deployment_id === 'd2')!.id;
+        const upstream = await kysely.selectFrom('batches').select('provider_batch_id').where('id', '=', onD2).executeTakeFirstOrThrow();
+        simulator.expireBatch(upstream.provider_batch_id!);
+        await eventually('the batch on d2 expired', async () => (await client.batches.retrieve(onD2)).status === 'expired');
+        const next = await createBatch(client, file.id);
+        assert.equal((await kysely.selectFrom('batches').select('deployment_id').where('id', '=', next.id).executeTakeFirstOrThrow()).deployment_id, 'd2');
       } finally {
         await portico.close();
       }

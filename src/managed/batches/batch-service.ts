@@ -5,7 +5,9 @@
  * 404 exactly like a missing one.
  */
 import type { Logger } from '../../observability/logger.ts';
+import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import type { Router } from '../../routing/router.ts';
+import { preferEnqueuedTokenRoom } from '../../routing/strategies/enqueued-token-room.ts';
 import { BatchStartUnconfirmedError, ConflictError, GatewayError, InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../spec/errors.ts';
 import { assertWithinBudgets } from '../../spec/budget-subjects.ts';
 import { TERMINAL_BATCH_STATUSES, type OpenAIBatch, type OpenAIList } from '../../spec/openai-objects.ts';
@@ -85,8 +87,10 @@ export class BatchService {
     const id = newBatchId();
     const createdAt = unixSeconds();
     const owner = this.#deps.sync.newLeaseOwner();
-    // The router picks a deployment of the group (weighted, skipping cooled-down ones) and
-    // moves on to another if starting fails there (only when nothing was created).
+    const prefer = await this.#quotaPreference(modelGroup, estimate.inputTokens);
+    // The router picks a deployment of the group (weighted, skipping cooled-down ones, preferring
+    // those with room in their enqueued-token quota) and moves on to another if starting fails
+    // there (only when nothing was created).
     const started = await router.send(
       modelGroup,
       async (client, attempt) => {
@@ -117,7 +121,7 @@ export class BatchService {
         return { ...result, waiting: false as const, executor, intent };
       },
       // Starting a batch is not a model request: it does not count against the deployment's rpm/tpm.
-      { signal: call.signal, requestId: call.requestId, fallbacks: false, countAgainstLimits: false },
+      { signal: call.signal, requestId: call.requestId, fallbacks: false, countAgainstLimits: false, ...(prefer !== undefined && { prefer }) },
     );
     if (started.waiting) {
       const waiting = await batches.getById(id);
@@ -193,6 +197,18 @@ export class BatchService {
         { requireActiveInput: false, alongside: this.#deps.sync.terminalEvents(batch, 'failed') },
       );
     }
+  }
+
+  /**
+   * Where a batch of `inputTokens` prefers to go in a group of several deployments with an
+   * enqueued-token quota: those with room now (`routing/strategies/enqueued-token-room.ts`).
+   * Undefined when the group has nothing to choose (one deployment, no quota).
+   */
+  async #quotaPreference(modelGroup: string, inputTokens: number): Promise<DeploymentPreference | undefined> {
+    const deployments = this.#deps.router.deploymentsOf(modelGroup);
+    const withQuota = deployments.filter((deployment) => deployment.batchMaxEnqueuedTokens !== undefined);
+    if (deployments.length < 2 || withQuota.length === 0) return undefined;
+    return preferEnqueuedTokenRoom(inputTokens, await this.#deps.batches.enqueuedTokensOf(withQuota.map((deployment) => deployment.id)));
   }
 
   /** The batch's tokens, counted from its input lines as they stream from the store. */

@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import type { Deployment } from '../../spec/provider.ts';
 import { type DeploymentLoad, InMemoryRoutingStats } from '../routing-stats.ts';
 import { pickDeployment } from '../weighted-pick.ts';
+import { choosingPreferred } from '../deployment-preference.ts';
 import { strategyChooser } from './index.ts';
+import { preferEnqueuedTokenRoom } from './enqueued-token-room.ts';
 
-function deployment(id: string, limits: { rpm?: number; tpm?: number } = {}): Deployment {
+function deployment(id: string, limits: { rpm?: number; tpm?: number; batchMaxEnqueuedTokens?: number } = {}): Deployment {
   return { id, modelGroup: 'g', providerName: 'openai', upstreamModel: 'm', timeoutMs: 1000, maxRetries: 0, weight: 1, batchMode: 'emulate', pricing: {}, params: {}, settings: undefined, ...limits };
 }
 
@@ -65,5 +67,35 @@ describe('routing strategies', () => {
     assert.equal(stats.loadOf(['b']).get('b')?.latencyMs, 15);
     now += 60_000;
     assert.deepEqual(stats.loadOf(['a']).get('a'), { inFlight: 1, latencyMs: 30, tokensThisMinute: 0, requestsThisMinute: 0 });
+  });
+
+  it('a batch prefers the deployments where its tokens fit the enqueued-token quota now; with none, the smallest share of a quota ahead of it', () => {
+    const full = deployment('full', { batchMaxEnqueuedTokens: 300 });
+    const roomy = deployment('roomy', { batchMaxEnqueuedTokens: 300 });
+    const queued = deployment('queued', { batchMaxEnqueuedTokens: 1000 });
+    const unlimited = deployment('unlimited');
+    const enqueued = new Map([
+      ['full', { held: 200, waiting: 0 }],
+      ['roomy', { held: 50, waiting: 0 }],
+      // Room in its held tokens, but batches wait there: a new one would queue behind them.
+      ['queued', { held: 0, waiting: 900 }],
+    ]);
+    const prefer = preferEnqueuedTokenRoom(200, enqueued);
+    assert.deepEqual(prefer([full, roomy, queued]).map((d) => d.id), ['roomy']);
+    assert.deepEqual(prefer([full, roomy, unlimited]).map((d) => d.id), ['roomy', 'unlimited'], 'no quota: always room');
+    // Nothing fits: full has 400/300 of its quota ahead and in it, queued 1100/1000.
+    assert.deepEqual(prefer([full, queued]).map((d) => d.id), ['queued']);
+    // Larger than a whole quota: that deployment refuses it outright, so it comes last.
+    assert.deepEqual(preferEnqueuedTokenRoom(500, enqueued)([full, queued]).map((d) => d.id), ['queued']);
+  });
+
+  it("a request's preference narrows the pool the weighted shuffle or the strategy then chooses in", () => {
+    const x = deployment('x', { batchMaxEnqueuedTokens: 100 });
+    const y = deployment('y', { batchMaxEnqueuedTokens: 100 });
+    const prefer = preferEnqueuedTokenRoom(60, new Map([['x', { held: 60, waiting: 0 }]]));
+    // random() = 0 picks the first of a pool: x, were the pool not narrowed to y.
+    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(), random: first, choose: choosingPreferred(prefer, (pool) => pool[0]) })?.id, 'y');
+    // y cooling: pickDeployment leaves x alone in play, and the preference never empties a pool.
+    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(['y']), random: first, choose: choosingPreferred(prefer, (pool) => pool[0]) })?.id, 'x');
   });
 });
