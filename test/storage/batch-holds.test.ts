@@ -142,4 +142,40 @@ forEachDatabase('batch holds', (ctx) => {
     const holds = await ctx.db.kysely.selectFrom('batch_holds').select(['state']).where('deployment_id', '=', deploymentId).execute();
     assert.deepEqual(holds.map((h) => h.state), ['held', 'held']);
   });
+
+  test("a released hold is told once, with its deployment, after its transaction commits; enqueued tokens are summed per deployment, held and waiting", async () => {
+    const ids = await insertSubjects(ctx.db, {});
+    const deploymentId = uniqueId('dep-');
+    const other = uniqueId('dep-');
+    const quota = (tokens: number, on = deploymentId) => (id: string) => holdFor(id, ids, { deploymentId: on, inputTokens: tokens, maxEnqueuedTokens: 1000, whenQuotaExceeded: 'wait', reservedCost: 0 });
+    const held = await createWithHold(ctx.db, 'user:w', ids.keyId, quota(700));
+    const waiting = await createWithHold(ctx.db, 'user:w', ids.keyId, quota(500));
+    await createWithHold(ctx.db, 'user:w', ids.keyId, quota(200, other));
+    const batches = new BatchStore(ctx.db);
+    assert.deepEqual(Object.fromEntries(await batches.enqueuedTokensOf([deploymentId, other, uniqueId('dep-')])), { [deploymentId]: { held: 700, waiting: 500 }, [other]: { held: 200, waiting: 0 } });
+
+    const told: string[] = [];
+    batches.onHoldReleased((id) => {
+      told.push(id);
+      throw new Error('a failing listener changes nothing');
+    });
+    await ctx.db.kysely.updateTable('batches').set({ creating: 0, status: 'completed' }).where('id', '=', held.batchId).execute();
+    // Cost recorded, then the terminal status stored: one release, told once.
+    assert.equal(await batches.recordCostOnce(held.batchId, 0, ids.keyId), true);
+    assert.equal(await batches.storeTerminal(held.batchId, { status: 'completed' }, {}), false, 'already terminal');
+    assert.deepEqual(told, [deploymentId]);
+    assert.equal(await batches.recordCostOnce(held.batchId, 0, ids.keyId), false);
+    assert.deepEqual(told, [deploymentId], 'nothing released, nothing told');
+    // A waiting batch cancelled releases its hold too (the next in line may start).
+    await ctx.db.kysely.updateTable('batches').set({ status: 'cancelling' }).where('id', '=', waiting.batchId).execute();
+    assert.equal(await batches.storeTerminal(waiting.batchId, { status: 'cancelled' }, {}), true);
+    assert.deepEqual(told, [deploymentId, deploymentId]);
+    // A transaction that rolls back after releasing tells nothing.
+    const last = await createWithHold(ctx.db, 'user:w', ids.keyId, quota(100));
+    const failing = { write: async () => { throw new Error('rolled back'); } };
+    await ctx.db.kysely.updateTable('batches').set({ creating: 0 }).where('id', '=', last.batchId).execute();
+    await assert.rejects(batches.storeTerminal(last.batchId, { status: 'failed' }, {}, failing), /rolled back/);
+    assert.deepEqual(told, [deploymentId, deploymentId]);
+    assert.notEqual(await ctx.db.kysely.selectFrom('batch_holds').select('batch_id').where('batch_id', '=', last.batchId).executeTakeFirst(), undefined, 'the hold is still there');
+  });
 });
