@@ -10,7 +10,8 @@ import { ConfigError } from '../spec/errors.ts';
 import { migrateToLatest } from './migrations/index.ts';
 import type { DatabaseSchema } from './schema.ts';
 import type { PostgresPoolOptions } from './postgres-pool.ts';
-import { NodeSqliteDialect } from './sqlite-dialect.ts';
+import { NodeSqliteDialect, sqliteWorkerOf } from './sqlite-dialect.ts';
+import type { SqliteWorker } from './sqlite-worker.ts';
 
 export type { DatabaseSchema } from './schema.ts';
 
@@ -23,6 +24,12 @@ export interface Database {
   ping(): Promise<void>;
   /** Closes the connection(s). The instance is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * A SQLite file's worker thread (`sqlite-worker.ts`): its own connection, for writes kept off
+   * the event loop. Undefined for PostgreSQL (its I/O is asynchronous already), `:memory:`, or
+   * when the worker is gone.
+   */
+  sqliteWorker(): SqliteWorker | undefined;
 }
 
 export interface OpenDatabaseOptions {
@@ -97,7 +104,7 @@ function openSqlite(path: string): Database {
   const memory = path === ':memory:';
   const absolute = memory ? path : resolve(path);
   if (!memory) mkdirSync(dirname(absolute), { recursive: true });
-  return wrap(new Kysely<DatabaseSchema>({ dialect: new NodeSqliteDialect({ path: absolute }) }), 'sqlite');
+  return wrap(new Kysely<DatabaseSchema>({ dialect: new NodeSqliteDialect({ path: absolute }) }), 'sqlite', memory ? undefined : () => sqliteWorkerOf(absolute));
 }
 
 async function openPostgres(url: string, poolOptions: PostgresPoolOptions): Promise<Database> {
@@ -108,11 +115,12 @@ async function openPostgres(url: string, poolOptions: PostgresPoolOptions): Prom
   return wrap(new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }
 
-function wrap(kysely: Kysely<DatabaseSchema>, dialect: SqlDialectName): Database {
+function wrap(kysely: Kysely<DatabaseSchema>, dialect: SqlDialectName, worker?: () => SqliteWorker | undefined): Database {
   let closed: Promise<void> | undefined;
   return {
     kysely,
     dialect,
+    sqliteWorker: () => (closed === undefined ? worker?.() : undefined),
     async ping() {
       await sql`select 1`.execute(kysely);
     },

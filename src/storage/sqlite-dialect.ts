@@ -23,7 +23,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
-import { startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
+import { startSqliteWorker, type SqliteWorker } from './sqlite-worker.ts';
 
 export interface NodeSqliteDialectConfig {
   /** A file path, or `:memory:`. */
@@ -86,8 +86,8 @@ class Mutex {
 /** The one connection to a file, shared (reference-counted) by every driver opened on it. */
 interface SharedConnection {
   db: DatabaseSync;
-  /** Checkpoints the WAL off the event loop (files only). */
-  checkpointer?: SqliteCheckpointer;
+  /** Checkpoints the WAL and runs writes off the event loop (files only). */
+  worker?: SqliteWorker;
   mutex: Mutex;
   connection: NodeSqliteConnection;
   refs: number;
@@ -112,14 +112,24 @@ function openShared(config: NodeSqliteDialectConfig): SharedConnection {
   const shared: SharedConnection = { db, mutex: new Mutex(), connection: new NodeSqliteConnection(db), refs: 1 };
   if (!inMemory) {
     // Checkpoints (a copy and a sync of the file) run in a worker, not inside a commit on the
-    // event loop (sqlite-checkpointer.ts).
+    // event loop (sqlite-worker.ts).
     db.exec('PRAGMA wal_autocheckpoint = 0');
-    shared.checkpointer = startSqliteCheckpointer(config.path, () => {
-      if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
-    });
+    shared.worker = startSqliteWorker(
+      config.path,
+      () => {
+        if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
+      },
+      { busyTimeoutMs: config.busyTimeoutMs },
+    );
   }
   if (!inMemory) sharedByPath.set(config.path, shared);
   return shared;
+}
+
+/** The worker of the open database file at `path` (none for `:memory:` or a closed file). */
+export function sqliteWorkerOf(path: string): SqliteWorker | undefined {
+  const worker = sharedByPath.get(path)?.worker;
+  return worker?.running ? worker : undefined;
 }
 
 async function closeShared(path: string, shared: SharedConnection): Promise<void> {
@@ -127,7 +137,7 @@ async function closeShared(path: string, shared: SharedConnection): Promise<void
   if (shared.refs > 0) return;
   if (sharedByPath.get(path) === shared) sharedByPath.delete(path);
   // The worker's connection goes first: closing the last one checkpoints the WAL and removes it.
-  await shared.checkpointer?.stop();
+  await shared.worker?.stop();
   shared.db.close();
 }
 

@@ -1,5 +1,5 @@
 /**
- * SQLite's WAL is checkpointed by a worker thread (src/storage/sqlite-checkpointer.ts), not by
+ * SQLite's WAL is checkpointed by a worker thread (src/storage/sqlite-worker.ts), not by
  * whichever commit on the event loop crosses SQLite's automatic mark: the main connection has the
  * automatic checkpoint off, and pages written reach the database file within about a second
  * without any further commit. Closing still leaves one file and no WAL behind.
