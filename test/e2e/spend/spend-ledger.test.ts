@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { toFile } from 'openai';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { createTestDatabase } from '../../helpers/databases.ts';
+import { openDatabase } from '../../../src/storage/database.ts';
+import { SpendLogStore } from '../../../src/storage/spend-log-store.ts';
 
 const INPUT_PRICE = 0.000002;
 const OUTPUT_PRICE = 0.000008;
@@ -201,6 +204,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await flush();
       const page = await json<{ total: number }>(await portico.fetch('/spend/logs/v2?team_id=burst&page_size=1'));
       assert.equal(page.total, count);
+    });
+
+    test('a graceful stop writes every row still queued', async () => {
+      // A flush interval longer than the test: only the stop can write these rows.
+      const store = await createTestDatabase(dialect);
+      try {
+        const instance = await startPortico(CONFIG.replace('flush_interval_ms: 20', 'flush_interval_ms: 600000'), { databaseUrl: store.url });
+        const client = instance.client();
+        const count = 50;
+        await Promise.all(Array.from({ length: count }, (_, i) => client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: `stop ${i}` }] })));
+        assert.equal(instance.services.spend!.ledger.queued, count, 'nothing written before the stop');
+        await instance.close();
+        const reopened = await openDatabase(store.url);
+        try {
+          assert.equal(await new SpendLogStore(reopened).count({ modelGroup: 'chat' }), count);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        await store.dispose();
+      }
     });
   });
 }
