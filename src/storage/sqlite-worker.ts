@@ -85,6 +85,9 @@ type Answer = { id: number; result?: unknown; error?: { message: string; code?: 
 export function startSqliteWorker(path: string, onLost: () => void, options: SqliteWorkerOptions = {}): SqliteWorker {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
+    // A small heap: it holds one flush's values at a time. (Past the old-generation bound the
+    // worker ends: callers then write on the main connection and checkpoints return to commits.)
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
     workerData: { path, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000)) },
   });
   // It never keeps Portico (or a test) alive.
