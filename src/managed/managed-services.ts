@@ -109,7 +109,7 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const executors: BatchExecutor[] = [
     new NativeFileExecutor({ router, files: fileStore, blobs, deletion }),
-    new NativeStagedExecutor({ router, blobs, files: fileStore }),
+    new NativeStagedExecutor({ router, blobs, files: fileStore, batches: batchStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
   const webhookStore = new WebhookStore(database);

@@ -200,6 +200,13 @@ export interface ProviderBatch {
    * with the number of lines it concerned. Portico keeps them in the batch's metadata.
    */
   warnings?: readonly TranslationWarning[];
+  /**
+   * A staged part's own state, for Portico to keep with the batch in its database and hand back
+   * on the part's next look (`StagedPartContext.state`), on this instance or another: text only
+   * its provider reads (a refused create's backoff, `providers/batching/queued-creates.ts`).
+   * `undefined` keeps what is kept; `null` clears it.
+   */
+  partState?: string | null;
 }
 
 export interface BatchCreateInput {
@@ -276,6 +283,20 @@ export interface StagedBatchPart {
   readonly warnings?: readonly TranslationWarning[];
 }
 
+/**
+ * What Portico hands a staged batch's provider about one part on every look (`retrieve`,
+ * `cancel`, `results`): the batch's window and what the provider asked it to keep for the part.
+ */
+export interface StagedPartContext {
+  /**
+   * The batch's `expires_at` (unix seconds): its `created_at` plus its completion window, as
+   * OpenAI counts it. A part the provider has not taken by then (its create refused) ends expired.
+   */
+  readonly expiresAt: number;
+  /** The part's state as the provider last answered it (`ProviderBatch.partState`), or null. */
+  readonly state: string | null;
+}
+
 /** What staging knows of the batch: Portico's id names staged objects, so they can be found again. */
 export interface BatchStagingContext {
   /** Portico's batch id (`batch_...`). */
@@ -314,16 +335,19 @@ export interface StagedBatchesCapability {
   /**
    * Creates the provider batch of one staged part. `lines` are that part's lines (for a part
    * staged `inline`: what the create request carries); a part staged elsewhere ignores them.
+   * `expiresAt` is the batch's (`StagedPartContext.expiresAt`).
    */
-  create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, options?: CallOptions): Promise<ProviderBatch>;
-  retrieve(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
-  cancel(providerBatchId: string, options?: CallOptions): Promise<ProviderBatch>;
+  create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource; expiresAt: number }, options?: CallOptions): Promise<ProviderBatch>;
+  retrieve(providerBatchId: string, options?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch>;
+  cancel(providerBatchId: string, options?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch>;
   /**
    * The results of an ended provider batch as OpenAI batch output lines, `custom_id` the
    * surrogate the line was staged with (any `id`: Portico assigns its own). A line with a 2xx
-   * `response` and no `error` goes to the output file, every other one to the error file.
+   * `response` and no `error` goes to the output file, every other one to the error file. Lines
+   * a cancelled or expired part never ran need no line here: the executor answers every line no
+   * part answered `batch_cancelled` / `batch_expired` from Portico's copy of the input.
    */
-  results(providerBatchId: string, options?: CallOptions): AsyncIterable<BatchOutputLine>;
+  results(providerBatchId: string, options?: CallOptions, part?: StagedPartContext): AsyncIterable<BatchOutputLine>;
   /** Removes a staged part that will not become a batch (its create failed). Optional: inline parts hold nothing. */
   discard?(part: StagedBatchPart, options?: CallOptions): Promise<void>;
 }

@@ -35,6 +35,11 @@ export interface BatchRecord {
   deploymentId: string | null;
   execution: BatchExecution;
   providerBatchId: string | null;
+  /**
+   * What each part of a staged batch keeps between looks (`ProviderBatch.partState`), one entry
+   * per id of `providerBatchId`, in order; null when none keeps anything.
+   */
+  partStates: (string | null)[] | null;
   inputFileId: string;
   /** Gateway file ids; set once, by `registerResultFiles`. */
   outputFileId: string | null;
@@ -144,6 +149,7 @@ const COLUMNS = {
   deploymentId: 'deployment_id',
   execution: 'execution',
   providerBatchId: 'provider_batch_id',
+  partStates: 'part_states',
   inputFileId: 'input_file_id',
   outputFileId: 'output_file_id',
   errorFileId: 'error_file_id',
@@ -178,7 +184,7 @@ const COLUMNS = {
   waitingForQuota: 'waiting_for_quota',
 } as const satisfies { [K in keyof BatchRecord]: keyof BatchesTable };
 
-const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage']);
+const JSON_FIELDS: ReadonlySet<string> = new Set(['errors', 'metadata', 'usage', 'partStates']);
 
 export class BatchStore {
   readonly #db: Database;
@@ -736,6 +742,7 @@ export function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
     deploymentId: row.deployment_id,
     execution: row.execution as BatchExecution,
     providerBatchId: row.provider_batch_id,
+    partStates: parseJsonText<(string | null)[] | null>(row.part_states, null),
     inputFileId: row.input_file_id,
     outputFileId: row.output_file_id,
     errorFileId: row.error_file_id,

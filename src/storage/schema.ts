@@ -134,6 +134,8 @@ export interface BatchesTable {
   deployment_id: string | null;
   execution: string;
   provider_batch_id: string | null;
+  /** JSON array, one entry (text or null) per provider batch id: what each staged part keeps between looks (migration 0017). */
+  part_states: string | null;
   input_file_id: string;
   output_file_id: string | null;
   error_file_id: string | null;

@@ -17,6 +17,8 @@ export interface BatchStartInput {
   batchId: string;
   request: BatchCreateRequest;
   file: FileRecord;
+  /** The batch's `expires_at` (unix seconds): its `created_at` plus its completion window. */
+  expiresAt: number;
   deployment: Deployment;
   client: ProviderClient;
   call: CallOptions;
@@ -29,6 +31,8 @@ export interface StartedBatch {
   progress: ProviderBatch | null;
   /** What the provider's translation of the lines dropped or clamped (kept in the batch's metadata). */
   warnings?: readonly TranslationWarning[];
+  /** What each part keeps between looks (`BatchRecord.partStates`), when any part keeps something. */
+  partStates?: (string | null)[] | null;
 }
 
 /** Where a finished batch's result lines come from. */

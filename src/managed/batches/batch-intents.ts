@@ -64,6 +64,7 @@ export function startedPatch(started: StartedBatch, batch: Pick<BatchRecord, 'cr
     lastSyncedAt: nowSeconds(),
     nextSyncAt: nowSeconds() + (terminal ? 0 : nextSyncDelaySeconds({ createdAt: batch.createdAt, syncFailures: 0, execution: batch.execution, status: terminal ? 'validating' : status })),
     ...(metadata === undefined ? {} : { metadata }),
+    ...(started.partStates === undefined ? {} : { partStates: started.partStates }),
   };
 }
 

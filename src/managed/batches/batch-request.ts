@@ -20,6 +20,17 @@ export interface BatchCreateRequest {
   model: string | null;
 }
 
+/** OpenAI's one completion window, `24h`, in seconds. */
+export const COMPLETION_WINDOW_SECONDS = 86_400;
+
+/**
+ * A batch's `expires_at`: its `created_at` plus its completion window, as OpenAI sets it (stored
+ * with the batch; computed for a row that has none).
+ */
+export function batchExpiresAt(batch: { createdAt: number; expiresAt?: number | null }): number {
+  return batch.expiresAt ?? batch.createdAt + COMPLETION_WINDOW_SECONDS;
+}
+
 export const MAX_METADATA_PAIRS = 16;
 const MAX_METADATA_KEY = 64;
 export const MAX_METADATA_VALUE = 512;

@@ -20,7 +20,7 @@ import { isBatchId, newBatchId } from '../ids.ts';
 import type { BatchExecutor, BatchStartInput, StartedBatch } from './batch-executor.ts';
 import { holdingIntent, INTENT_LEASE_MS, startedPatch } from './batch-intents.ts';
 import { chooseBatchModelGroup } from './batch-model.ts';
-import { parseBatchCreateRequest, type BatchCreateRequest, type BatchListQuery } from './batch-request.ts';
+import { batchExpiresAt, COMPLETION_WINDOW_SECONDS, parseBatchCreateRequest, type BatchCreateRequest, type BatchListQuery } from './batch-request.ts';
 import { batchTokensOf, estimateBatchTokens, reservationCost, type BatchTokenEstimate } from './batch-reservation.ts';
 import { readBatchInputLines } from '../jsonl/batch-input-lines.ts';
 import type { HoldRequest, QuotaExceededPolicy } from '../../storage/batch-hold-store.ts';
@@ -43,8 +43,6 @@ export interface BatchServiceDeps {
 }
 
 const DEFAULT_RESERVATIONS = { estimatedOutputTokens: 1000, quotaExceeded: 'refuse' } as const;
-
-const COMPLETION_WINDOW_SECONDS = 86_400;
 
 export function batchNotFound(id: string): NotFoundError {
   return new NotFoundError(`No batch found with id '${id.length > 100 ? `${id.slice(0, 100)}...` : id}'.`, { param: 'batch_id' });
@@ -116,7 +114,7 @@ export class BatchService {
         // No room in the deployment's enqueued tokens: the batch waits, not started anywhere yet.
         if (held === 'waiting') return { waiting: true as const };
         const result = await holdingIntent(batches, id, owner, () =>
-          this.#start(executor, intent, owner, { batchId: id, request, file, deployment: client.deployment, client, call: attempt }, call.signal),
+          this.#start(executor, intent, owner, { batchId: id, request, file, expiresAt: batchExpiresAt(intent), deployment: client.deployment, client, call: attempt }, call.signal),
         );
         return { ...result, waiting: false as const, executor, intent };
       },
@@ -175,7 +173,7 @@ export class BatchService {
       // The input file as the batch's owner sees it (a file deleted meanwhile starts nothing).
       const file = await this.#deps.files.find(ownerPrincipal(batch), batch.inputFileId);
       const started = await holdingIntent(batches, batch.id, owner, () =>
-        router.sendTo(batch.deploymentId!, (client, attempt) => executor.start({ batchId: batch.id, request, file, deployment: client.deployment, client, call: attempt }), {}),
+        router.sendTo(batch.deploymentId!, (client, attempt) => executor.start({ batchId: batch.id, request, file, expiresAt: batchExpiresAt(batch), deployment: client.deployment, client, call: attempt }), {}),
       );
       await batches.settleIntent(batch.id, owner, startedPatch(started, batch), { requireActiveInput: false });
       if (started.warnings !== undefined && started.warnings.length > 0) {

@@ -313,6 +313,7 @@ test('a native batch is created from translated lines and ends completed with su
   const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
+    expiresAt: 0,
     lines: () => [
       line('r0', 'first answer', { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'first answer' }] }),
       line('r1', 'FAIL'),
@@ -366,6 +367,7 @@ test('expired and canceled requests come back as expired and cancelled, and the 
   const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
+    expiresAt: 0,
     lines: () => [line('ok', 'fine'), line('late', 'EXPIRE'), line('dropped', 'CANCEL')],
   });
   await sim.advanceBatches();
@@ -384,6 +386,7 @@ test('cancelling a batch shows cancelling, then cancelled with unprocessed reque
   const created = await batches().create(INLINE_PART, {
     endpoint: '/v1/chat/completions',
     completionWindow: '24h',
+    expiresAt: 0,
     lines: () => [line('a', 'one'), line('b', 'two')],
   });
   const cancelling = await batches().cancel(created.id);
@@ -406,9 +409,9 @@ test('an unknown batch id is a 404 from Anthropic', async () => {
 test('a batch with a line Portico cannot translate is refused before anything is sent', async () => {
   const before = sim.requests.length;
   await assert.rejects(
-    batches().create(INLINE_PART, { endpoint: '/v1/chat/completions', completionWindow: '24h', lines: () => [line('a', 'ok'), line('b', 'x', { n: 2 })] }),
+    batches().create(INLINE_PART, { endpoint: '/v1/chat/completions', completionWindow: '24h', expiresAt: 0, lines: () => [line('a', 'ok'), line('b', 'x', { n: 2 })] }),
     /Line 2/,
   );
-  await assert.rejects(batches().create(INLINE_PART, { endpoint: '/v1/embeddings', completionWindow: '24h', lines: () => [line('a', 'ok')] }), /only \/v1\/chat\/completions/);
+  await assert.rejects(batches().create(INLINE_PART, { endpoint: '/v1/embeddings', completionWindow: '24h', expiresAt: 0, lines: () => [line('a', 'ok')] }), /only \/v1\/chat\/completions/);
   assert.equal(sim.requests.length, before);
 });

@@ -12,28 +12,53 @@
  * with no `,` (the staged executor's separator of part ids) and nothing a provider's batch id has.
  * The id stays the same for the part's life (Portico keeps provider ids as first answered).
  *
- * Policy (pure, `createRetryDelayMs`, `queuedOutcome`): tries 1 s apart, doubling to 60 s; a part
- * still refused when its window (OpenAI's `24h`) ends is `expired`, as OpenAI ends a batch that did
- * not run within its window, with the provider's last refusal in the batch's `errors`. The tries
- * are remembered per client (`QueuedCreates`), in memory: a restarted instance tries at once.
+ * What the tries learnt is the part's state (`QueuedCreateState`: refusals, when to try next, the
+ * provider's last words, the batch created for it), answered as `ProviderBatch.partState` and kept
+ * by Portico with the batch in its database, handed back on every look (`StagedPartContext`): a
+ * restarted instance, or another one, goes on with the same backoff and the same last refusal.
+ *
+ * Policy (pure, `createRetryDelayMs`): tries 1 s apart, doubling to 60 s; a part still refused when
+ * the batch's window ends (its `expires_at`, `created_at` plus the completion window, as OpenAI
+ * counts it) is `expired`, as OpenAI ends a batch that did not run within its window, with the
+ * provider's last refusal in the batch's `errors`.
+ *
+ * Cancelling a waiting part marks it (a marker object, or its staged input deleted) so that no
+ * later look creates it. A create under way elsewhere meanwhile is caught from both sides: a
+ * create looks for the mark after it succeeded (and cancels what it made), and the cancel looks
+ * for a created batch after it marked the part; whichever comes second sees the other.
  */
 import { GatewayError } from '../../spec/errors.ts';
 import type { BatchErrorItem, BatchStatus } from '../../spec/openai-objects.ts';
-import type { ProviderBatch } from '../../spec/provider.ts';
+import type { ProviderBatch, StagedPartContext } from '../../spec/provider.ts';
 
 const QUEUED_ID = /^queued-(\d+)-([A-Za-z0-9_-]+)$/;
 
-/** How long a queued part may wait for its create: OpenAI's `24h`, the one window these batches accept. */
+/** The window when Portico says none (`StagedPartContext` absent): OpenAI's `24h`, the one window these batches accept. */
 export const QUEUED_WINDOW_SECONDS = 86_400;
 
 export const FIRST_RETRY_DELAY_MS = 1_000;
 export const MAX_RETRY_DELAY_MS = 60_000;
+
+/** The provider's refusal is kept to this many characters (it ends up in the batch's `errors`). */
+const MAX_REFUSAL_CHARS = 1_000;
 
 export interface QueuedCreate {
   /** Where the part's input is staged (`gs://...`, `files/...`, `s3://...`). */
   location: string;
   /** When the first create was refused (unix seconds). */
   queuedAt: number;
+}
+
+/** What the tries of a queued part learnt, kept by Portico between looks (`ProviderBatch.partState`). */
+export interface QueuedCreateState {
+  /** Creates refused so far. */
+  refusals: number;
+  /** When the create may be tried again (unix milliseconds). */
+  nextTryAt: number;
+  /** The provider's last refusal, in its words. */
+  lastRefusal?: string;
+  /** The provider batch created for the part, once one is known (the part's id stays the queued one). */
+  created?: string;
 }
 
 export function queuedCreateId(queued: QueuedCreate): string {
@@ -57,9 +82,35 @@ export function createRetryDelayMs(refusals: number): number {
   return Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** Math.max(0, Math.min(refusals - 1, 16)));
 }
 
-/** Whether a queued part's window has ended (it is then expired, never created). */
-export function queuedWindowEnded(queued: QueuedCreate, nowSeconds: number, windowSeconds = QUEUED_WINDOW_SECONDS): boolean {
-  return nowSeconds >= queued.queuedAt + windowSeconds;
+/** The state after one more refused create, at `nowMs`. */
+export function refusedState(previous: QueuedCreateState | null, error: unknown, nowMs: number): QueuedCreateState {
+  const refusals = (previous?.refusals ?? 0) + 1;
+  const words = error instanceof Error ? error.message : String(error);
+  return { refusals, nextTryAt: nowMs + createRetryDelayMs(refusals), lastRefusal: words.slice(0, MAX_REFUSAL_CHARS) };
+}
+
+export function encodeQueuedState(state: QueuedCreateState): string {
+  return JSON.stringify(state);
+}
+
+/** The state a part's text holds; null for none, or for text that is not a state (it is then started afresh). */
+export function parseQueuedState(text: string | null | undefined): QueuedCreateState | null {
+  if (text === null || text === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { refusals, nextTryAt, lastRefusal, created } = value as Record<string, unknown>;
+  if (typeof refusals !== 'number' || typeof nextTryAt !== 'number') return null;
+  return { refusals, nextTryAt, ...(typeof lastRefusal === 'string' && { lastRefusal }), ...(typeof created === 'string' && { created }) };
+}
+
+/** When a queued part's window ends: the batch's `expires_at`, or a day after its first refusal when Portico gave none. */
+export function queuedWindowEnd(queued: QueuedCreate, part: StagedPartContext | undefined): number {
+  return part?.expiresAt ?? queued.queuedAt + QUEUED_WINDOW_SECONDS;
 }
 
 /** What the batch's `errors` say when a part expired still refused. */
@@ -77,7 +128,7 @@ export function queuedBatch(
   queued: QueuedCreate,
   status: Extract<BatchStatus, 'validating' | 'cancelled' | 'expired'>,
   now: number,
-  errors: BatchErrorItem[] | null = null,
+  details: { expiresAt: number; errors?: BatchErrorItem[] | null; partState?: string | null },
 ): ProviderBatch {
   return {
     id: queuedCreateId(queued),
@@ -87,7 +138,7 @@ export function queuedBatch(
     errorFileId: null,
     createdAt: queued.queuedAt,
     inProgressAt: null,
-    expiresAt: queued.queuedAt + QUEUED_WINDOW_SECONDS,
+    expiresAt: details.expiresAt,
     finalizingAt: null,
     completedAt: null,
     failedAt: null,
@@ -96,89 +147,110 @@ export function queuedBatch(
     cancelledAt: status === 'cancelled' ? now : null,
     requestCounts: { total: 0, completed: 0, failed: 0 },
     usage: null,
-    errors,
+    errors: details.errors ?? null,
+    ...(details.partState !== undefined && { partState: details.partState }),
   };
 }
 
-/**
- * The refused creates a client remembers, by staged location: when each queued part may be tried
- * again, and the provider's last word. Bounded: a part forgotten is tried at once on its next look.
- */
-export class QueuedCreates {
-  readonly #tries = new Map<string, { refusals: number; nextTryAt: number; lastRefusal: string }>();
-  readonly #now: () => number;
-  static readonly MAX_REMEMBERED = 10_000;
-
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
-  }
-
-  /** Whether the part's create may be tried now (its backoff has passed, or it is not remembered). */
-  due(queued: QueuedCreate): boolean {
-    const tries = this.#tries.get(queued.location);
-    return tries === undefined || this.#now() >= tries.nextTryAt;
-  }
-
-  /** Records a refused create: the next try waits 1 s, then 2 s, 4 s, ... 60 s. */
-  refused(queued: QueuedCreate, error: unknown): void {
-    const id = queued.location;
-    const refusals = (this.#tries.get(id)?.refusals ?? 0) + 1;
-    if (!this.#tries.has(id) && this.#tries.size >= QueuedCreates.MAX_REMEMBERED) this.#tries.delete(this.#tries.keys().next().value!);
-    this.#tries.set(id, { refusals, nextTryAt: this.#now() + createRetryDelayMs(refusals), lastRefusal: error instanceof Error ? error.message : String(error) });
-  }
-
-  lastRefusal(queued: QueuedCreate): string | undefined {
-    return this.#tries.get(queued.location)?.lastRefusal;
-  }
-
-  /** The part was created, cancelled or expired: nothing more to try. */
-  settled(queued: QueuedCreate): void {
-    this.#tries.delete(queued.location);
-  }
+/** A create refused at once: the part's first state, to answer as a waiting provider batch. */
+export function firstRefusal(location: string, error: unknown, expiresAt: number, now: () => number = Date.now): ProviderBatch {
+  const nowMs = now();
+  const queued = { location, queuedAt: Math.floor(nowMs / 1000) };
+  return queuedBatch(queued, 'validating', queued.queuedAt, { expiresAt, partState: encodeQueuedState(refusedState(null, error, nowMs)) });
 }
 
-/** How a provider looks at and creates one queued part. */
+/** How a provider looks at, creates and cancels one queued part. */
 export interface QueuedCreateSteps<Created> {
-  /** The provider batch a create made already (another instance's, or one whose answer was lost); absent where creates are idempotent. */
-  find?(): Promise<Created | null>;
-  /** Whether the part was cancelled before its create. */
+  /**
+   * The provider batch created for the part: `known` (its id, from the part's state) when given,
+   * else looked for by what names the part (another instance's create, or one whose answer was
+   * lost); null when there is none.
+   */
+  find(known: string | undefined): Promise<Created | null>;
+  /** The provider's id of a created batch. */
+  idOf(created: Created): string;
+  /** Whether the part was marked cancelled before its create. */
   cancelled(): Promise<boolean>;
+  /** Marks the part cancelled: no later look creates it. */
+  markCancelled(): Promise<void>;
   create(): Promise<Created>;
+  /** Cancels a batch created for the part; answers it as it is afterwards. */
+  cancelCreated(created: Created): Promise<Created>;
 }
 
-export type QueuedSettlement<Created> =
+export type QueuedSettlement<Created> = (
   | { created: Created; status?: undefined }
   | { created?: undefined; status: 'validating' | 'cancelled' }
-  | { created?: undefined; status: 'expired'; errors: BatchErrorItem[] };
+  | { created?: undefined; status: 'expired'; errors: BatchErrorItem[] }
+) & {
+  /** The part's new state to keep; absent when it did not change. */
+  state?: string;
+};
+
+export interface QueuedLook {
+  /** What Portico handed over for the part (its window and kept state). */
+  part: StagedPartContext | undefined;
+  upstreamName: string;
+  now?: () => number;
+}
 
 /**
  * Where a queued part stands: its provider batch once there is one (created now when `create` is
  * asked, its backoff has passed, and the provider takes it), else waiting, cancelled before its
  * create, or expired still refused.
  */
-export async function settleQueuedCreate<Created>(
-  queued: QueuedCreate,
-  steps: QueuedCreateSteps<Created>,
-  context: { tries: QueuedCreates; upstreamName: string; create: boolean; nowSeconds: number },
-): Promise<QueuedSettlement<Created>> {
-  const found = (await steps.find?.()) ?? null;
-  if (found !== null) {
-    context.tries.settled(queued);
-    return { created: found };
-  }
-  if (await steps.cancelled()) {
-    context.tries.settled(queued);
-    return { status: 'cancelled' };
-  }
-  if (queuedWindowEnded(queued, context.nowSeconds)) return { status: 'expired', errors: [refusedUntilExpiry(context.upstreamName, context.tries.lastRefusal(queued))] };
-  if (!context.create || !context.tries.due(queued)) return { status: 'validating' };
+export async function settleQueuedCreate<Created>(queued: QueuedCreate, steps: QueuedCreateSteps<Created>, look: QueuedLook & { create: boolean }): Promise<QueuedSettlement<Created>> {
+  const nowMs = (look.now ?? Date.now)();
+  const state = parseQueuedState(look.part?.state);
+  const found = await steps.find(state?.created);
+  if (found !== null) return { created: found, ...createdState(state, steps.idOf(found), nowMs) };
+  if (await steps.cancelled()) return { status: 'cancelled' };
+  if (Math.floor(nowMs / 1000) >= queuedWindowEnd(queued, look.part)) return { status: 'expired', errors: [refusedUntilExpiry(look.upstreamName, state?.lastRefusal)] };
+  if (!look.create || (state !== null && nowMs < state.nextTryAt)) return { status: 'validating' };
+  let created: Created;
   try {
-    const created = await steps.create();
-    context.tries.settled(queued);
-    return { created };
+    created = await steps.create();
   } catch (error) {
     if (!isCreateRefusal(error)) throw error;
-    context.tries.refused(queued, error);
-    return { status: 'validating' };
+    return { status: 'validating', state: encodeQueuedState(refusedState(state, error, nowMs)) };
   }
+  // A cancel that found no batch while this create was under way marked the part: what was made is cancelled too.
+  if (await steps.cancelled()) created = await steps.cancelCreated(created);
+  return { created, ...createdState(state, steps.idOf(created), nowMs) };
+}
+
+/**
+ * Cancels a queued part: the batch created for it if there is one, else marks the part so that no
+ * later look creates it, then looks once more for a batch a create elsewhere made meanwhile.
+ */
+export async function cancelQueuedCreate<Created>(queued: QueuedCreate, steps: QueuedCreateSteps<Created>, look: QueuedLook): Promise<QueuedSettlement<Created>> {
+  const settled = await settleQueuedCreate(queued, steps, { ...look, create: false });
+  if (settled.created !== undefined) return { created: await steps.cancelCreated(settled.created), ...(settled.state !== undefined && { state: settled.state }) };
+  if (settled.status !== 'validating') return settled;
+  await steps.markCancelled();
+  const late = await steps.find(undefined);
+  if (late === null) return { status: 'cancelled' };
+  const state = parseQueuedState(look.part?.state);
+  return { created: await steps.cancelCreated(late), ...createdState(state, steps.idOf(late), (look.now ?? Date.now)()) };
+}
+
+/** The state naming the batch created for the part; absent when it already does. */
+function createdState(previous: QueuedCreateState | null, id: string, nowMs: number): { state?: string } {
+  if (previous?.created === id) return {};
+  return { state: encodeQueuedState({ refusals: previous?.refusals ?? 0, nextTryAt: previous?.nextTryAt ?? nowMs, created: id }) };
+}
+
+/**
+ * A queued part's settlement as the provider batch Portico sees: the created batch (`toBatch`), or
+ * the waiting / ended part; with the part's new state, if any, to keep.
+ */
+export function queuedProgress<Created>(queued: QueuedCreate, settled: QueuedSettlement<Created>, part: StagedPartContext | undefined, toBatch: (created: Created) => ProviderBatch, now: () => number = Date.now): ProviderBatch {
+  const partState = settled.state === undefined ? {} : { partState: settled.state };
+  if (settled.status === undefined) return { ...toBatch(settled.created), ...partState };
+  return queuedBatch(queued, settled.status, Math.floor(now() / 1000), { expiresAt: queuedWindowEnd(queued, part), errors: settled.status === 'expired' ? settled.errors : null, ...partState });
+}
+
+/** A provider batch just asked to cancel: one that has not caught up yet is `cancelling`, not running. */
+export function cancellingBatch(batch: ProviderBatch): ProviderBatch {
+  return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
 }

@@ -53,15 +53,6 @@ export async function* parseOutputFile(body: AsyncIterable<Uint8Array>, options:
   }
 }
 
-/** The surrogate ids of the job's input file (`{"recordId", "modelInput"}` lines), streamed. */
-export async function* keysOfInputFile(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  for await (const text of sseLines(body)) {
-    if (text.trim() === '') continue;
-    const line = parseLine(text);
-    if (typeof line.recordId === 'string') yield customIdOfRecord(line.recordId);
-  }
-}
-
 function parseLine(text: string): Record<string, unknown> {
   let line: unknown;
   try {

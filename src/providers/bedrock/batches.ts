@@ -17,17 +17,20 @@
  * quota of jobs, or of creates) is not a failure: the part waits, staged, under a queued id and is
  * created on a later look, with backoff (`../batching/queued-creates.ts`). Creates carry the same
  * `clientRequestToken` on every try, so Bedrock never makes a part's job twice. A waiting part is
- * cancelled by an object next to its input (`<part>.cancelled`) that keeps later looks from creating it.
+ * cancelled by an object next to its input (`<part>.cancelled`) that keeps later looks from creating it;
+ * a create that succeeds looks for that marker afterwards and stops the job it made, and a cancel
+ * looks for the part's job (by its name) after writing the marker, so a create under way on another
+ * instance during the cancel never leaves a job running.
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart, TranslationWarning } from '../../spec/provider.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
-import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
+import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 import { checkBatchInput, MIN_RECORDS_PER_JOB, partInput, partRanges } from './batch-input.ts';
-import { jobIdOf, mapJobStatus, toProviderBatch, type ModelInvocationJob } from './batch-job.ts';
-import { keysOfInputFile, parseOutputFile } from './batch-output.ts';
+import { isTerminal, jobIdOf, mapJobStatus, toProviderBatch, type ModelInvocationJob } from './batch-job.ts';
+import { parseOutputFile } from './batch-output.ts';
 import type { AwsCredentialCache } from './credentials.ts';
 import { isRecord } from './errors.ts';
 import { readBedrockJson, sendBedrockRequest, type BedrockEndpoint } from './http-client.ts';
@@ -60,21 +63,21 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
   const modelId = options.modelId;
   const translation = { format: options.format, defaultMaxTokens: options.defaultMaxTokens, modifyParams: options.modifyParams };
   const jobPath = (id: string) => `/model-invocation-job/${encodeURIComponent(id)}`;
-  const tries = new QueuedCreates();
-  /** Staged input -> the job created for it after a refusal (its provider id stays the queued one). */
-  const createdFor = new Map<string, string>();
+
+  /** The job's name and idempotency token for a staged part: letters, digits and hyphens, the same on every try. */
+  function jobNamesOf(location: string): { jobName: string; clientRequestToken: string } {
+    const name = `${stagedKey(location).replace(/^.*portico-batches\//, '').replace(/\.jsonl$/, '').replace(/[^a-zA-Z0-9]+/g, '-')}`.slice(0, 120);
+    return { jobName: `portico-${name}`.slice(0, 63).replace(/-+$/, ''), clientRequestToken: name.replace(/-/g, '').slice(0, 256) };
+  }
 
   /** Starts the job of a staged part; the same request, idempotency token included, on every try. */
   async function createJob(location: string, hours: number, call: CallOptions | undefined): Promise<ModelInvocationJob> {
     const staged = parseS3Uri(location);
     if (staged === null) throw new Error(`a Bedrock batch part is not staged in S3: ${location}`);
-    // Names Bedrock takes (letters, digits, hyphens), one per part, the same on every try.
-    const name = `${staged.key.replace(/^.*portico-batches\//, '').replace(/\.jsonl$/, '').replace(/[^a-zA-Z0-9]+/g, '-')}`.slice(0, 120);
     const job = {
-      jobName: `portico-${name}`.slice(0, 63).replace(/-+$/, ''),
+      ...jobNamesOf(location),
       roleArn: options.batch.roleArn,
       modelId,
-      clientRequestToken: name.replace(/-/g, '').slice(0, 256),
       timeoutDurationInHours: hours,
       modelInvocationType: options.format === 'converse' ? 'Converse' : 'InvokeModel',
       inputDataConfig: { s3InputDataConfig: { s3Uri: location, s3InputFormat: 'JSONL' } },
@@ -92,26 +95,38 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
     return retrieveJob(jobIdOf(jobArn), call).catch(() => ({ jobArn, status: 'Submitted' }));
   }
 
-  /** Where a queued part stands; its create tried again when `create` and its backoff has passed. */
-  function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }) {
-    return settleQueuedCreate(
-      queued,
-      {
-        // Another instance's create is made again harmlessly (same token); this one's is remembered.
-        find: async () => {
-          const known = createdFor.get(queued.location);
-          return known === undefined ? null : retrieveJob(known, call);
-        },
-        cancelled: () => exists(cancelMarkerKey(queued), call),
-        create: async () => {
-          const job = await createJob(queued.location, WINDOW_HOURS['24h']!, call);
-          if (createdFor.size >= QueuedCreates.MAX_REMEMBERED) createdFor.delete(createdFor.keys().next().value!);
-          createdFor.set(queued.location, jobIdOf(job.jobArn));
-          return job;
-        },
+  /** The job of a staged part, found by its name (`ListModelInvocationJobs`' `nameContains`); null when none was created. */
+  async function findJob(location: string, call: CallOptions | undefined): Promise<ModelInvocationJob | null> {
+    const { jobName } = jobNamesOf(location);
+    const query = new URLSearchParams({ nameContains: jobName, maxResults: '100' });
+    const response = await sendBedrockRequest(control, { method: 'GET', target: `/model-invocation-jobs?${query}`, what: 'batch list', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    const page = await readBedrockJson(response, control, 'batch list');
+    const jobs = isRecord(page) && Array.isArray(page.invocationJobSummaries) ? page.invocationJobSummaries : [];
+    // `nameContains` matches a part of the name: the job is the one of exactly this name.
+    const found = jobs.find((job) => isRecord(job) && job.jobName === jobName);
+    return found === undefined ? null : jobOf(found, control.deploymentId);
+  }
+
+  /** Asks Bedrock to stop the job; answers the job as it is afterwards (Stopping first, Stopped later). */
+  async function stopJob(id: string, call: CallOptions | undefined): Promise<ModelInvocationJob> {
+    const response = await sendBedrockRequest(control, { method: 'POST', target: `${jobPath(id)}/stop`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    await response.body.dump();
+    return retrieveJob(id, call);
+  }
+
+  /** How a queued part is looked at, created and cancelled: a part with a cancel marker next to its input is never created. */
+  function queuedSteps(queued: QueuedCreate, call: CallOptions | undefined): QueuedCreateSteps<ModelInvocationJob> {
+    return {
+      find: (known) => (known !== undefined ? retrieveJob(known, call) : findJob(queued.location, call)),
+      idOf: (job) => jobIdOf(job.jobArn),
+      cancelled: () => exists(cancelMarkerKey(queued), call),
+      markCancelled: async () => {
+        const marker = new TextEncoder().encode('Cancelled before its model invocation job was created.\n');
+        await staging.put({ key: cancelMarkerKey(queued), bytes: marker.length, chunks: async function* () { yield marker; }, signal: call?.signal });
       },
-      { tries, upstreamName: 'Amazon Bedrock', create: mode.create, nowSeconds: nowSeconds() },
-    );
+      create: () => createJob(queued.location, WINDOW_HOURS['24h']!, call),
+      cancelCreated: (job) => (isTerminal(mapJobStatus(job.status)) ? Promise.resolve(job) : stopJob(jobIdOf(job.jobArn), call)),
+    };
   }
 
   async function exists(key: string, call: CallOptions | undefined): Promise<boolean> {
@@ -129,52 +144,42 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
     return jobOf(await readBedrockJson(response, control, 'batch retrieve'), control.deploymentId);
   }
 
-  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+  /**
+   * A part's results: the records its job answered. Those a stopped or expired job never ran (and a
+   * queued part never created) are answered by the staged executor from Portico's input.
+   */
+  async function* resultsOf(providerBatchId: string, call: CallOptions | undefined, part: StagedPartContext | undefined): AsyncGenerator<InlineBatchResult> {
     const queued = parseQueuedCreateId(providerBatchId);
     if (queued !== null) {
-      const settled = await settleQueued(queued, call, { create: false });
-      if (settled.created !== undefined) {
-        yield* resultsOf(jobIdOf(settled.created.jobArn), call);
-        return;
-      }
-      if (settled.status === 'validating') throw new ConflictError(`The Bedrock batch part staged at ${queued.location} has no job yet; its results are not available yet.`);
-      // Never run: every record ends cancelled / expired, one line each.
-      const outcome = settled.status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-      for await (const key of keysOfInputFile(await staging.get(stagedKey(queued.location), call?.signal))) yield { customId: key, outcome };
+      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Amazon Bedrock', create: false });
+      if (settled.created !== undefined) yield* resultsOf(jobIdOf(settled.created.jobArn), call, part);
+      else if (settled.status === 'validating') throw new ConflictError(`The Bedrock batch part staged at ${queued.location} has no job yet; its results are not available yet.`);
       return;
     }
     const job = await retrieveJob(providerBatchId, call);
     const status = mapJobStatus(job.status);
-    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-      throw new ConflictError(`Bedrock batch job ${providerBatchId} has not ended; its results are not available yet.`);
-    }
+    if (!isTerminal(status)) throw new ConflictError(`Bedrock batch job ${providerBatchId} has not ended; its results are not available yet.`);
     const jobId = jobIdOf(job.jobArn);
     const input = parseS3Uri(job.inputDataConfig?.s3InputDataConfig?.s3Uri ?? '');
     const output = parseS3Uri(job.outputDataConfig?.s3OutputDataConfig?.s3Uri ?? '');
+    if (input === null || output === null) return;
     const ended = Date.parse(job.endTime ?? '');
     const outputTranslation = { created: Number.isNaN(ended) ? Math.floor(Date.now() / 1000) : Math.floor(ended / 1000), model: modelId, jobId };
+    const inputName = input.key.slice(input.key.lastIndexOf('/') + 1);
+    const outputKey = `${output.key.replace(/\/+$/, '')}/${jobId}/${inputName}.out`;
+    const body = await staging.get(outputKey, call?.signal).catch((error: unknown) => {
+      // A job stopped, expired or failed before it wrote anything has no output file.
+      if (status !== 'completed' && isNotFound(error)) return null;
+      throw error;
+    });
+    if (body === null) return;
     const answered = new Set<string>();
-    if (input !== null && output !== null) {
-      const inputName = input.key.slice(input.key.lastIndexOf('/') + 1);
-      const outputKey = `${output.key.replace(/\/+$/, '')}/${jobId}/${inputName}.out`;
-      const body = await staging.get(outputKey, call?.signal).catch((error: unknown) => {
-        // A job stopped, expired or failed before it wrote anything has no output file.
-        if (status !== 'completed' && isNotFound(error)) return null;
-        throw error;
-      });
-      if (body !== null) {
-        for await (const result of parseOutputFile(body, outputTranslation)) {
-          if (answered.has(result.customId)) continue;
-          answered.add(result.customId);
-          yield result;
-        }
-      }
+    for await (const result of parseOutputFile(body, outputTranslation)) {
+      // A record found twice in the output is answered once.
+      if (answered.has(result.customId)) continue;
+      answered.add(result.customId);
+      yield result;
     }
-    // A stopped or expired job answers for the records it ran, if any; the others end cancelled
-    // or expired, one line each, as OpenAI's error file has them.
-    if ((status !== 'cancelled' && status !== 'expired') || input === null) return;
-    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-    for await (const key of keysOfInputFile(await staging.get(input.key, call?.signal))) if (!answered.has(key)) yield { customId: key, outcome };
   }
 
   return {
@@ -204,7 +209,7 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
       return parts;
     },
 
-    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource; expiresAt: number }, call?: CallOptions): Promise<ProviderBatch> {
       const hours = WINDOW_HOURS[input.completionWindow];
       if (hours === undefined) throw new InvalidRequestError(`Bedrock batch jobs run within 24 hours here; only '24h' is accepted, not '${input.completionWindow}'.`, { param: 'completion_window' });
       try {
@@ -213,40 +218,27 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
       } catch (error) {
         if (!isCreateRefusal(error)) throw error;
         // Refused for the quota: the part waits, staged, and its job is created later (`queued-creates.ts`).
-        const waiting = { location: part.location, queuedAt: nowSeconds() };
-        tries.refused(waiting, error);
-        return { ...queuedBatch(waiting, 'validating', nowSeconds()), warnings: [...(part.warnings ?? []), QUEUED_WARNING] };
+        return { ...firstRefusal(part.location, error, input.expiresAt), warnings: [...(part.warnings ?? []), QUEUED_WARNING] };
       }
     },
 
-    async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
       if (queued === null) return toProviderBatch(await retrieveJob(providerBatchId, call));
-      const settled = await settleQueued(queued, call, { create: true });
-      if (settled.created !== undefined) return toProviderBatch(settled.created);
-      return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
+      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Amazon Bedrock', create: true });
+      return queuedProgress(queued, settled, part, toProviderBatch);
     },
 
-    async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
-      if (queued !== null) {
-        const settled = await settleQueued(queued, call, { create: false });
-        if (settled.created !== undefined) return this.cancel(jobIdOf(settled.created.jobArn), call);
-        if (settled.status !== 'validating') return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
-        // No job yet: the marker keeps every later look from creating it.
-        const marker = new TextEncoder().encode('Cancelled before its model invocation job was created.\n');
-        await staging.put({ key: cancelMarkerKey(queued), bytes: marker.length, chunks: async function* () { yield marker; }, signal: call?.signal });
-        return queuedBatch(queued, 'cancelled', nowSeconds());
-      }
-      const response = await sendBedrockRequest(control, { method: 'POST', target: `${jobPath(providerBatchId)}/stop`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-      await response.body.dump();
-      const batch = toProviderBatch(await retrieveJob(providerBatchId, call));
-      // Stopping works asynchronously: a job that has not caught up yet is cancelling.
-      return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+      if (queued === null) return cancellingBatch(toProviderBatch(await stopJob(providerBatchId, call)));
+      // No job yet: the marker keeps every later look from creating it.
+      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Amazon Bedrock' });
+      return queuedProgress(queued, settled, part, (job) => cancellingBatch(toProviderBatch(job)));
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
-      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
+    async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);
     },
 
     discard: (part) => discardPart(part),
@@ -267,10 +259,6 @@ function stagedKey(location: string): string {
 /** The object that says a queued part was cancelled before its job was created. */
 function cancelMarkerKey(queued: QueuedCreate): string {
   return `${stagedKey(queued.location)}.cancelled`;
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 function isNotFound(error: unknown): boolean {

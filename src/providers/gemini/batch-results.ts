@@ -53,15 +53,6 @@ export async function* parseResponsesFile(body: AsyncIterable<Uint8Array>, optio
   }
 }
 
-/** The `key`s of a JSONL input file (`{key, request}` lines), streamed. */
-export async function* keysOfInputFile(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  for await (const text of sseLines(body)) {
-    if (text.trim() === '') continue;
-    const line = parseLine(text);
-    if (typeof line.key === 'string') yield line.key;
-  }
-}
-
 function parseLine(text: string): Record<string, unknown> {
   let line: unknown;
   try {

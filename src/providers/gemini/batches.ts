@@ -14,14 +14,14 @@
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchOutputLine } from '../../spec/openai-objects.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, TranslationWarning } from '../../spec/provider.ts';
+import type { BatchOutputLine, BatchStatus } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH, type StagedBatchRequests } from './batch-requests.ts';
-import { keysOfInputFile, parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
+import { parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
 import { batchIdOf, batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
-import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
+import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 import { deleteGeminiFile, downloadGeminiFile, geminiFileExists, uploadGeminiFile } from './files-upload.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
@@ -38,8 +38,11 @@ const DISPLAY_NAME = 'portico-batch';
 /** A part's requests grow a little in translation: parts are cut at this share of the file limit. */
 const BYTE_MARGIN = 0.75;
 const INLINE = 'inline';
-/** Pages of the newest batches looked through for one created for a queued part. */
-const FIND_PAGES = 3;
+/** Batches per page of the list a queued part's batch is looked for in. */
+const LIST_PAGE_SIZE = 100;
+/** How far Google's clock may be behind ours: the list is read this far past a part's first create. */
+const CLOCK_SKEW_SECONDS = 600;
+const TERMINAL: ReadonlySet<BatchStatus> = new Set(['completed', 'failed', 'cancelled', 'expired']);
 
 /** The display name of the batch created for a queued part: names its staged file, so it can be found again. */
 function queuedDisplayName(location: string): string {
@@ -77,39 +80,37 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
   const createPath = `/${version}/models/${encodeURIComponent(options.model)}:batchGenerateContent`;
   const createFromFile = (fileName: string, call: CallOptions | undefined, displayName = DISPLAY_NAME) =>
     operationCall('POST', createPath, 'batch create', call, JSON.stringify({ batch: { displayName, inputConfig: { fileName } } }));
-  const tries = new QueuedCreates();
-  /** Staged file -> the batch created for it after a refusal (its provider id stays the queued one). */
-  const createdFor = new Map<string, string>();
 
-  /**
-   * The batch created for a queued part, if any: remembered here, else looked for among the
-   * newest batches by its display name (another instance may have created it).
-   */
-  async function findQueued(queued: QueuedCreate, call: CallOptions | undefined): Promise<GeminiBatchOperation | null> {
-    const known = createdFor.get(queued.location);
-    if (known !== undefined) return retrieve(known, call);
-    const displayName = queuedDisplayName(queued.location);
-    let pageToken: string | undefined;
-    for (let page = 0; page < FIND_PAGES; page++) {
-      const query = new URLSearchParams({ pageSize: '100', ...(pageToken !== undefined && { pageToken }) });
-      const response = await sendGoogleRequest(endpoint, { method: 'GET', target: `/${version}/batches?${query}`, what: 'batch list', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-      const body = await readGoogleJson(response, endpoint, 'batch list');
-      const operations = isRecord(body) && Array.isArray(body.operations) ? body.operations : [];
-      const found = operations.find((operation) => isRecord(operation) && isRecord(operation.metadata) && operation.metadata.displayName === displayName);
-      if (found !== undefined) {
-        const operation = operationOf(found, endpoint.deploymentId);
-        remember(queued, batchIdOf(operation));
-        return operation;
-      }
-      pageToken = isRecord(body) && typeof body.nextPageToken === 'string' ? body.nextPageToken : undefined;
-      if (pageToken === undefined) break;
-    }
-    return null;
+  async function cancelBatch(id: string, call: CallOptions | undefined): Promise<GeminiBatchOperation> {
+    const response = await sendGoogleRequest(endpoint, { method: 'POST', target: `${batchPath(id)}:cancel`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+    await response.body.dump();
+    return retrieve(id, call);
   }
 
-  function remember(queued: QueuedCreate, name: string): void {
-    if (createdFor.size >= QueuedCreates.MAX_REMEMBERED) createdFor.delete(createdFor.keys().next().value!);
-    createdFor.set(queued.location, name);
+  /**
+   * The batch created for a queued part, looked for by its display name in the account's batch
+   * list, newest first, page after page until the batches are older than the part's first create
+   * (none made for it can be older) or the list ends: found whatever the account's batch count.
+   */
+  async function findQueued(queued: QueuedCreate, call: CallOptions | undefined): Promise<GeminiBatchOperation | null> {
+    const displayName = queuedDisplayName(queued.location);
+    const oldest = queued.queuedAt - CLOCK_SKEW_SECONDS;
+    const seen = new Set<string>();
+    let pageToken: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ pageSize: String(LIST_PAGE_SIZE), ...(pageToken !== undefined && { pageToken }) });
+      const response = await sendGoogleRequest(endpoint, { method: 'GET', target: `/${version}/batches?${query}`, what: 'batch list', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
+      const body = await readGoogleJson(response, endpoint, 'batch list');
+      const operations = isRecord(body) && Array.isArray(body.operations) ? body.operations.filter(isRecord) : [];
+      const found = operations.find((operation) => isRecord(operation.metadata) && operation.metadata.displayName === displayName);
+      if (found !== undefined) return operationOf(found, endpoint.deploymentId);
+      const createdTimes = operations.map((operation) => (isRecord(operation.metadata) && typeof operation.metadata.createTime === 'string' ? unixSecondsOf(operation.metadata.createTime) : null));
+      if (createdTimes.some((created) => created !== null && created < oldest)) return null;
+      pageToken = isRecord(body) && typeof body.nextPageToken === 'string' && body.nextPageToken !== '' ? body.nextPageToken : undefined;
+      // The end of the list (or a token answered twice, which would loop forever).
+      if (pageToken === undefined || seen.has(pageToken)) return null;
+      seen.add(pageToken);
+    }
   }
 
   /** The part's requests as a Files API JSONL file (`files/...`). */
@@ -129,21 +130,16 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
     return file.name;
   }
 
-  /** Where a queued part stands; its create tried again when `create` and its backoff has passed. */
-  function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }) {
-    return settleQueuedCreate(
-      queued,
-      {
-        find: () => findQueued(queued, call),
-        cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })),
-        create: async () => {
-          const operation = await createFromFile(queued.location, call, queuedDisplayName(queued.location));
-          remember(queued, batchIdOf(operation));
-          return operation;
-        },
-      },
-      { tries, upstreamName: 'Gemini', create: mode.create, nowSeconds: nowSeconds() },
-    );
+  /** How a queued part is looked at, created and cancelled: a part whose staged file is gone is never created. */
+  function queuedSteps(queued: QueuedCreate, call: CallOptions | undefined): QueuedCreateSteps<GeminiBatchOperation> {
+    return {
+      find: (known) => (known !== undefined ? retrieve(known, call) : findQueued(queued, call)),
+      idOf: batchIdOf,
+      cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })),
+      markCancelled: () => deleteGeminiFile(endpoint, version, queued.location),
+      create: () => createFromFile(queued.location, call, queuedDisplayName(queued.location)),
+      cancelCreated: (created) => (TERMINAL.has(mapGeminiBatchState(created.metadata?.state)) ? Promise.resolve(created) : cancelBatch(batchIdOf(created), call)),
+    };
   }
 
   return {
@@ -171,7 +167,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
       return parts;
     },
 
-    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource; expiresAt: number }, call?: CallOptions): Promise<ProviderBatch> {
       checkCompletionWindow(input.completionWindow);
       let location = part.location;
       try {
@@ -183,41 +179,29 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
         if (!isCreateRefusal(error)) throw error;
         // Refused for the quota: the part waits, staged in the Files API, and is created later.
         if (location === INLINE) location = await uploadRequests(input.lines, input.endpoint, call);
-        const waiting = { location, queuedAt: nowSeconds() };
-        const queued = queuedBatch(waiting, 'validating', nowSeconds());
-        tries.refused(waiting, error);
-        return { ...queued, warnings: [QUEUED_WARNING] };
+        return { ...firstRefusal(location, error, input.expiresAt), warnings: [QUEUED_WARNING] };
       }
     },
 
     discard: discardPart,
 
-    async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
       if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
-      const settled = await settleQueued(queued, call, { create: true });
-      if (settled.created !== undefined) return toProviderBatch(settled.created);
-      return queuedBatch(queued, settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
+      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Gemini', create: true });
+      return queuedProgress(queued, settled, part, toProviderBatch);
     },
 
-    async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
-      if (queued !== null) {
-        // No batch yet: deleting its staged file keeps any later look from creating it.
-        const settled = await settleQueued(queued, call, { create: false });
-        if (settled.created !== undefined) return this.cancel(batchIdOf(settled.created), call);
-        if (settled.status === 'validating') await deleteGeminiFile(endpoint, version, queued.location);
-        return queuedBatch(queued, settled.status === 'validating' ? 'cancelled' : settled.status, nowSeconds(), settled.status === 'expired' ? settled.errors : null);
-      }
-      const response = await sendGoogleRequest(endpoint, { method: 'POST', target: `${batchPath(providerBatchId)}:cancel`, what: 'batch cancel', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
-      await response.body.dump();
-      const batch = toProviderBatch(await retrieve(providerBatchId, call));
-      // Cancel answers `{}`; a batch that has not caught up yet is cancelling, not running.
-      return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+      if (queued === null) return cancellingBatch(toProviderBatch(await cancelBatch(providerBatchId, call)));
+      // No batch yet: deleting its staged file keeps any later look from creating it.
+      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Gemini' });
+      return queuedProgress(queued, settled, part, (created) => cancellingBatch(toProviderBatch(created)));
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
-      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
+    async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);
     },
   };
 
@@ -226,65 +210,29 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
     if (part.location !== INLINE) await deleteGeminiFile(endpoint, version, part.location);
   }
 
-  /** The batch's results by outcome; every request of a cancelled or expired batch answered. */
-  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+  /**
+   * The batch's results, the requests it answered; those a cancelled or expired batch never ran
+   * (and a queued part never created) are answered by the staged executor from Portico's input.
+   */
+  async function* resultsOf(providerBatchId: string, call: CallOptions | undefined, part: StagedPartContext | undefined): AsyncGenerator<InlineBatchResult> {
     const queued = parseQueuedCreateId(providerBatchId);
     if (queued !== null) {
-      yield* queuedResultsOf(queued, call);
+      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Gemini', create: false });
+      if (settled.created !== undefined) yield* resultsOf(batchIdOf(settled.created), call, part);
+      else if (settled.status === 'validating') throw new ConflictError(`The Gemini batch part staged as ${queued.location} has not been created; its results are not available yet.`);
       return;
     }
     const operation = await retrieve(providerBatchId, call);
     const status = mapGeminiBatchState(operation.metadata?.state);
-    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-      throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
-    }
+    if (!TERMINAL.has(status)) throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
     const translation = { created: unixSecondsOf(operation.metadata?.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
     const output = batchOutputOf(operation);
-    const answered = new Set<string>();
     if (output?.inlinedResponses !== undefined) {
       const requestKeys = (operation.metadata?.inputConfig?.requests?.requests ?? []).map((request) => request.metadata?.key);
-      for (const result of translateInlinedResponses(output.inlinedResponses.inlinedResponses ?? [], requestKeys, translation)) {
-        answered.add(result.customId);
-        yield result;
-      }
+      yield* translateInlinedResponses(output.inlinedResponses.inlinedResponses ?? [], requestKeys, translation);
     } else if (output?.responsesFile !== undefined) {
       const file = await downloadGeminiFile(endpoint, version, output.responsesFile, { signal: call?.signal, requestId: call?.requestId });
-      for await (const result of parseResponsesFile(file.body, translation)) {
-        answered.add(result.customId);
-        yield result;
-      }
-    }
-    // A cancelled or expired batch answers for the requests it ran, if any; the others end
-    // cancelled / expired, one line each, as OpenAI's error file has them.
-    if (status !== 'cancelled' && status !== 'expired') return;
-    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-    for await (const key of inputKeys(operation, call)) if (!answered.has(key)) yield { customId: key, outcome };
-  }
-
-  /**
-   * A queued part's results: its batch's once created; an expired part's requests end expired, one
-   * line each. A part cancelled before its create has no file left to read keys from: no lines
-   * here (the staged executor answers them `batch_cancelled` from Portico's copy of the input).
-   */
-  async function* queuedResultsOf(queued: QueuedCreate, call: CallOptions | undefined): AsyncGenerator<InlineBatchResult> {
-    const settled = await settleQueued(queued, call, { create: false });
-    if (settled.created !== undefined) {
-      yield* resultsOf(batchIdOf(settled.created), call);
-      return;
-    }
-    if (settled.status === 'validating') throw new ConflictError(`The Gemini batch part staged as ${queued.location} has not been created; its results are not available yet.`);
-    if (settled.status === 'cancelled') return;
-    const file = await downloadGeminiFile(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId });
-    for await (const key of keysOfInputFile(file.body)) yield { customId: key, outcome: { type: 'expired' } };
-  }
-
-  /** The keys of the batch's requests, from its input (inline requests, or the input file). */
-  async function* inputKeys(operation: GeminiBatchOperation, call: CallOptions | undefined): AsyncGenerator<string> {
-    const input = operation.metadata?.inputConfig;
-    for (const request of input?.requests?.requests ?? []) if (typeof request.metadata?.key === 'string') yield request.metadata.key;
-    if (typeof input?.fileName === 'string') {
-      const file = await downloadGeminiFile(endpoint, version, input.fileName, { signal: call?.signal, requestId: call?.requestId });
-      yield* keysOfInputFile(file.body);
+      yield* parseResponsesFile(file.body, translation);
     }
   }
 }
@@ -294,10 +242,6 @@ function operationOf(body: unknown, deploymentId: string): GeminiBatchOperation 
     throw badUpstreamResponse('Gemini answered with something that is not a batch operation.', { deploymentId, isRetryable: false });
   }
   return body as unknown as GeminiBatchOperation;
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 function checkCompletionWindow(completionWindow: string): void {

@@ -35,15 +35,6 @@ export async function* parseOutputFile(family: VertexBatchFamily, body: AsyncIte
   }
 }
 
-/** The keys of the job's input file, streamed. */
-export async function* keysOfInputFile(family: VertexBatchFamily, body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  for await (const text of sseLines(body)) {
-    if (text.trim() === '') continue;
-    const key = family.keyOf(parseLine(text));
-    if (key !== undefined) yield key;
-  }
-}
-
 /**
  * A failed row's `status` text and the JSON inside it, if any: Vertex's text is a reason phrase
  * with the error's JSON after it (`"Bad Request: {\"error\": {...}}"`); its exact form is not

@@ -20,8 +20,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchErrorItem, BatchOutputLine } from '../../spec/openai-objects.ts';
-import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, TranslationWarning } from '../../spec/provider.ts';
+import type { BatchOutputLine, BatchStatus } from '../../spec/openai-objects.ts';
+import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { unixSecondsOf } from '../gemini/batch-status.ts';
 import { isRecord } from '../gemini/json.ts';
@@ -29,10 +29,10 @@ import { badUpstreamResponse } from '../http/json-api.ts';
 import { MAX_INPUT_BYTES, MAX_REQUESTS_PER_JOB, stageBatchInput } from './batch-input.ts';
 import type { VertexBatchFamily } from './batch-family.ts';
 import { jobIdOf, mapJobState, toProviderBatch, type VertexBatchPredictionJob } from './batch-job.ts';
-import { isResultFile, keysOfInputFile, parseOutputFile } from './batch-output.ts';
+import { isResultFile, parseOutputFile } from './batch-output.ts';
 import { deleteObject, downloadObject, gcsUri, listObjects, parseGcsUri, uploadObject } from './cloud-storage.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
-import { isCreateRefusal, parseQueuedCreateId, QueuedCreates, queuedBatch, settleQueuedCreate, type QueuedCreate } from '../batching/queued-creates.ts';
+import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 
 export interface VertexBatchesOptions {
   /** The model id as Vertex names it (`gemini-2.5-flash`, `claude-sonnet-4@20250514`). */
@@ -52,6 +52,8 @@ const BYTE_MARGIN = 0.75;
 /** The object, in the part's folder, that says the part was cancelled before its job was created. */
 export const CANCELLED_MARKER = 'cancelled-before-job';
 
+const TERMINAL: ReadonlySet<BatchStatus> = new Set(['completed', 'failed', 'cancelled', 'expired']);
+
 export const QUEUED_WARNING: TranslationWarning = Object.freeze({
   param: 'input_file_id',
   message: "Vertex AI refused the batch prediction job create for its quota of concurrent batch prediction jobs (429 RESOURCE_EXHAUSTED): the job is created once a running one ends.",
@@ -66,7 +68,6 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     return jobOf(await readVertexJson(response, endpoint, what), endpoint.deploymentId);
   }
   const retrieve = (id: string, call?: CallOptions) => jobCall('GET', jobPath(id), 'batch retrieve', call);
-  const tries = new QueuedCreates();
 
   async function discardPart(part: StagedBatchPart, call?: CallOptions): Promise<void> {
     const staged = parseGcsUri(part.location);
@@ -95,47 +96,36 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
       return parts;
     },
 
-    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource }, call?: CallOptions): Promise<ProviderBatch> {
+    async create(part: StagedBatchPart, input: BatchCreateInput & { lines: BatchLineSource; expiresAt: number }, call?: CallOptions): Promise<ProviderBatch> {
       checkCompletionWindow(input.completionWindow);
       try {
         return toProviderBatch(await createJob(part.location, call));
       } catch (error) {
         // Over the project's quota of running jobs: the part waits, staged, and its job is created later (`queued-creates.ts`).
         if (!isCreateRefusal(error)) throw error;
-        const waiting = { location: part.location, queuedAt: nowSeconds() };
-        const queued = queuedBatch(waiting, 'validating', nowSeconds());
-        tries.refused(waiting, error);
-        return { ...queued, warnings: [QUEUED_WARNING] };
+        return { ...firstRefusal(part.location, error, input.expiresAt), warnings: [QUEUED_WARNING] };
       }
     },
 
     discard: discardPart,
 
-    async retrieve(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
       if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
-      const settled = await settleQueued(queued, call, { create: true });
-      if (settled.job !== undefined) return toProviderBatch(settled.job);
-      return queuedBatch(queued, settled.status, nowSeconds(), settled.errors ?? null);
+      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Vertex AI', create: true });
+      return queuedProgress(queued, settled, part, toProviderBatch);
     },
 
-    async cancel(providerBatchId: string, call?: CallOptions): Promise<ProviderBatch> {
+    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
       const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return cancelJob(providerBatchId, call);
-      const job = await findJob(queued.location, call);
-      if (job !== null) return cancelJob(jobIdOf(job), call);
-      // No job yet: mark the part so that no later look creates it.
-      const staged = stagedInput(queued.location);
-      const marker = `${staged.folder}/${CANCELLED_MARKER}`;
-      const bytes = new TextEncoder().encode('Cancelled before its batch prediction job was created.\n');
-      await uploadObject(options.storage, { bucket: staged.bucket, name: marker, contentType: 'text/plain', bytes: bytes.length, chunks: async function* () { yield bytes; }, signal: call?.signal, requestId: call?.requestId });
-      // A create under way elsewhere checks the marker after its create; this looks for its job after the marker: one of them cancels it.
-      const late = await findJob(queued.location, call);
-      return late === null ? queuedBatch(queued, 'cancelled', nowSeconds()) : cancelJob(jobIdOf(late), call);
+      if (queued === null) return cancellingBatch(toProviderBatch(await cancelJob(providerBatchId, call)));
+      // No job yet: a marker object in the part's folder keeps any later look from creating it.
+      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Vertex AI' });
+      return queuedProgress(queued, settled, part, (job) => cancellingBatch(toProviderBatch(job)));
     },
 
-    async *results(providerBatchId: string, call?: CallOptions): AsyncGenerator<BatchOutputLine> {
-      for await (const result of resultsOf(providerBatchId, call)) yield batchOutputLineOf(result);
+    async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
+      for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);
     },
   };
 
@@ -166,100 +156,69 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
     return found === undefined ? null : jobOf(found, endpoint.deploymentId);
   }
 
-  /**
-   * Where a queued part stands: its job when there is one (created now if `create`, its backoff
-   * has passed and a slot is free), else waiting, cancelled before its job, or expired waiting.
-   */
-  async function settleQueued(queued: QueuedCreate, call: CallOptions | undefined, mode: { create: boolean }): Promise<{ job: VertexBatchPredictionJob; status?: undefined; errors?: undefined } | { job?: undefined; status: 'validating' | 'cancelled' | 'expired'; errors?: BatchErrorItem[] }> {
-    let createdNow = false;
-    const settled = await settleQueuedCreate(
-      queued,
-      {
-        find: () => findJob(queued.location, call),
-        cancelled: () => cancelMarked(queued.location, call),
-        create: async () => {
-          const job = await createJob(queued.location, call);
-          createdNow = true;
-          return job;
-        },
-      },
-      { tries, upstreamName: 'Vertex AI', create: mode.create, nowSeconds: nowSeconds() },
-    );
-    if (settled.created === undefined) return { status: settled.status, errors: settled.status === 'expired' ? settled.errors : undefined };
-    const created = settled.created;
-    // A cancel that found no job while this create was under way marked the part: the new job is cancelled too.
-    if (!createdNow || !(await cancelMarked(queued.location, call))) return { job: created };
-    await cancelJob(jobIdOf(created), call);
-    return { job: await retrieve(jobIdOf(created), call) };
-  }
-
-  async function cancelMarked(location: string, call: CallOptions | undefined): Promise<boolean> {
-    const staged = stagedInput(location);
+  /** How a queued part is looked at, created and cancelled: a part whose folder holds the cancel marker is never created. */
+  function queuedSteps(queued: QueuedCreate, call: CallOptions | undefined): QueuedCreateSteps<VertexBatchPredictionJob> {
+    const staged = stagedInput(queued.location);
     const marker = `${staged.folder}/${CANCELLED_MARKER}`;
-    for await (const object of listObjects(options.storage, staged.bucket, marker, { signal: call?.signal, requestId: call?.requestId })) {
-      if (object.name === marker) return true;
-    }
-    return false;
+    const objectOptions = { signal: call?.signal, requestId: call?.requestId };
+    return {
+      find: (known) => (known !== undefined ? retrieve(known, call) : findJob(queued.location, call)),
+      idOf: (job) => jobIdOf(job),
+      cancelled: async () => {
+        for await (const object of listObjects(options.storage, staged.bucket, marker, objectOptions)) if (object.name === marker) return true;
+        return false;
+      },
+      markCancelled: async () => {
+        const bytes = new TextEncoder().encode('Cancelled before its batch prediction job was created.\n');
+        await uploadObject(options.storage, { bucket: staged.bucket, name: marker, contentType: 'text/plain', bytes: bytes.length, chunks: async function* () { yield bytes; }, ...objectOptions });
+      },
+      create: () => createJob(queued.location, call),
+      cancelCreated: (job) => (TERMINAL.has(mapJobState(job.state)) ? Promise.resolve(job) : cancelJob(jobIdOf(job), call)),
+    };
   }
 
-  async function cancelJob(jobId: string, call: CallOptions | undefined): Promise<ProviderBatch> {
+  /** Asks Vertex AI to cancel the job; answers the job as it is afterwards (cancelling works asynchronously). */
+  async function cancelJob(jobId: string, call: CallOptions | undefined): Promise<VertexBatchPredictionJob> {
     const response = await sendVertexRequest(endpoint, { method: 'POST', target: `${jobPath(jobId)}:cancel`, what: 'batch cancel', body: '{}', signal: call?.signal, requestId: call?.requestId, totalDeadline: true });
     await response.body.dump();
-    const batch = toProviderBatch(await retrieve(jobId, call));
-    // Cancel answers `{}` and works asynchronously: a job that has not caught up yet is cancelling.
-    return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+    return retrieve(jobId, call);
   }
 
-  /** A queued part's results: its job's, or one cancelled / expired line per request of its input when it never had a job. */
-  async function* resultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
+  /**
+   * A part's results: its job's, the requests it answered. Those a cancelled or expired job never
+   * ran (and a queued part never created) are answered by the staged executor from Portico's input.
+   */
+  async function* resultsOf(providerBatchId: string, call: CallOptions | undefined, part: StagedPartContext | undefined): AsyncGenerator<InlineBatchResult> {
     const queued = parseQueuedCreateId(providerBatchId);
     if (queued === null) {
       yield* jobResultsOf(providerBatchId, call);
       return;
     }
-    const settled = await settleQueued(queued, call, { create: false });
-    if (settled.job !== undefined) {
-      yield* jobResultsOf(jobIdOf(settled.job), call);
-      return;
-    }
-    if (settled.status === 'validating') throw new ConflictError(`The Vertex AI batch part staged at ${queued.location} has not ended; its results are not available yet.`);
-    const outcome = settled.status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-    const staged = stagedInput(queued.location);
-    const body = await downloadObject(options.storage, staged.bucket, staged.name, { signal: call?.signal, requestId: call?.requestId });
-    for await (const key of keysOfInputFile(options.family, body)) yield { customId: key, outcome };
+    const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Vertex AI', create: false });
+    if (settled.created !== undefined) yield* jobResultsOf(jobIdOf(settled.created), call);
+    else if (settled.status === 'validating') throw new ConflictError(`The Vertex AI batch part staged at ${queued.location} has not ended; its results are not available yet.`);
   }
 
-  /** The job's results by outcome; every request of a cancelled or expired job answered. */
+  /** The job's results: every row its output holds, each key once. */
   async function* jobResultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
     const job = await retrieve(providerBatchId, call);
     const status = mapJobState(job.state);
-    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled' && status !== 'expired') {
-      throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
-    }
+    if (!TERMINAL.has(status)) throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
     const translation = { created: unixSecondsOf(job.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
     const objectOptions = { signal: call?.signal, requestId: call?.requestId };
     const answered = new Set<string>();
     const directory = outputDirectoryOf(job);
-    if (directory !== null) {
-      for await (const object of listObjects(options.storage, directory.bucket, directory.name === '' ? '' : `${directory.name.replace(/\/+$/, '')}/`, objectOptions)) {
-        if (!isResultFile(object.name)) continue;
-        const body = await downloadObject(options.storage, directory.bucket, object.name, objectOptions);
-        for await (const result of parseOutputFile(options.family, body, translation)) {
-          if (answered.has(result.customId)) continue;
-          answered.add(result.customId);
-          yield result;
-        }
+    if (directory === null) return;
+    for await (const object of listObjects(options.storage, directory.bucket, directory.name === '' ? '' : `${directory.name.replace(/\/+$/, '')}/`, objectOptions)) {
+      if (!isResultFile(object.name)) continue;
+      const body = await downloadObject(options.storage, directory.bucket, object.name, objectOptions);
+      for await (const result of parseOutputFile(options.family, body, translation)) {
+        // A key found in two result files is answered once.
+        if (answered.has(result.customId)) continue;
+        answered.add(result.customId);
+        yield result;
       }
     }
-    // A cancelled or expired job answers for the requests it ran, if any; the others end
-    // cancelled / expired, one line each, as OpenAI's error file has them.
-    if (status !== 'cancelled' && status !== 'expired') return;
-    const outcome = status === 'cancelled' ? ({ type: 'cancelled' } as const) : ({ type: 'expired' } as const);
-    const inputUri = job.inputConfig?.gcsSource?.uris?.[0];
-    const source = inputUri === undefined ? null : parseGcsUri(inputUri);
-    if (source === null) return;
-    const body = await downloadObject(options.storage, source.bucket, source.name, objectOptions);
-    for await (const key of keysOfInputFile(options.family, body)) if (!answered.has(key)) yield { customId: key, outcome };
   }
 }
 
@@ -268,10 +227,6 @@ function stagedInput(location: string): { bucket: string; name: string; folder: 
   const staged = parseGcsUri(location);
   if (staged === null) throw new Error(`Vertex AI batch part staged at '${location}', not a gs:// URI`);
   return { ...staged, folder: staged.name.replace(/\/input\.jsonl$/, '') };
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 function checkCompletionWindow(completionWindow: string): void {

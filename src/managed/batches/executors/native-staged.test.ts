@@ -176,37 +176,107 @@ describe('native staged executor', () => {
     assert.equal(errors[0]!.response!.status_code, 429);
   });
 
-  it('a cancelled or expired batch answers every line: those no part answered (a part never created) end cancelled or expired, under their client ids', async () => {
+  /**
+   * Parts 0 and 600 ran, the second stopped (cancelled or expired) after its first 100 lines; the
+   * third was still waiting for its create (a queued id). The provider answers only the lines that
+   * ran, as Gemini, Vertex AI and Bedrock do: the executor answers the others.
+   */
+  function partlyRunProvider(store: ReturnType<typeof blobStore>, lineEnds: number[]) {
+    const { client, router } = stagingProvider(store, lineEnds);
+    const staged = client.batches as StagedBatchesCapability;
+    const partly: StagedBatchesCapability = {
+      ...staged,
+      async *results(id: string) {
+        if (id.startsWith('queued-')) return;
+        for await (const line of staged.results(id, {})) if (!id.endsWith('/600') || Number(line.custom_id.slice(1)) < 700) yield line;
+      },
+    };
+    const partlyClient = { ...client, batches: partly } as ProviderClient;
+    return { ...router, clientFor: () => partlyClient };
+  }
+
+  async function resultsOf(executor: NativeStagedExecutor, record: object, status: string): Promise<{ output: BatchOutputLine[]; errors: BatchOutputLine[] }> {
+    const results = await executor.results(record as never, { status } as never, {});
+    const output: BatchOutputLine[] = [];
+    for await (const line of results.output!) output.push(line);
+    const errors: BatchOutputLine[] = [];
+    for await (const line of results.error!) errors.push(line);
+    return { output, errors };
+  }
+
+  const PARTLY_RUN = { id: 'batch_x', deploymentId: 'vertex-1', providerBatchId: 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,queued-1-abc', inputFileId: 'file-x', createdAt: 1, expiresAt: 86_401 };
+  const NEVER_RAN = [...Array.from({ length: 500 }, (_, k) => 700 + k), ...Array.from({ length: 300 }, (_, k) => 1200 + k)];
+
+  it('a cancelled or expired batch answers every line: those no part answered (a part never created, lines a stopped part never ran) end cancelled or expired, under their client ids', async () => {
     const { bytes, lineEnds } = inputFile();
     const store = blobStore(bytes);
-    const { client, router } = stagingProvider(store, lineEnds);
-    const files = { getById: async () => ({ blobKey: BLOB_KEY }) };
-    // Parts 0 and 600 ran; the third was still waiting for its create (a queued id the provider answers nothing for).
-    const staged = client.batches as StagedBatchesCapability;
-    const queued: StagedBatchesCapability = { ...staged, async *results(id: string) { if (!id.startsWith('queued-')) yield* staged.results(id, {}); } };
-    const queuedClient = { ...client, batches: queued } as ProviderClient;
-    const queuedRouter = { ...router, clientFor: () => queuedClient };
-    const record = { id: 'batch_x', deploymentId: 'vertex-1', providerBatchId: 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,queued-1-abc', inputFileId: 'file-x' };
+    const router = partlyRunProvider(store, lineEnds);
+    const files = { getById: async () => ({ blobKey: BLOB_KEY, lineCount: LINES }) };
     for (const status of ['cancelled', 'expired', 'completed'] as const) {
-      const executor = new NativeStagedExecutor({ router: queuedRouter, blobs: store, files } as never);
-      const results = await executor.results(record as never, { status } as never, {});
-      const output: BatchOutputLine[] = [];
-      for await (const line of results.output!) output.push(line);
-      const errors: BatchOutputLine[] = [];
-      for await (const line of results.error!) errors.push(line);
+      const executor = new NativeStagedExecutor({ router, blobs: store, files } as never);
+      const { output, errors } = await resultsOf(executor, PARTLY_RUN, status);
       const filled = errors.filter((line) => line.error !== null);
       if (status === 'completed') {
         assert.equal(filled.length, 0, 'a completed batch is not filled in');
         continue;
       }
       assert.equal(output.length + errors.length, LINES, `${status}: every line once`);
-      assert.deepEqual(filled.map((line) => line.custom_id), Array.from({ length: 300 }, (_, k) => `client-${1200 + k}`));
+      assert.deepEqual(filled.map((line) => line.custom_id), NEVER_RAN.map((i) => `client-${i}`));
       for (const line of filled) {
         assert.equal(line.error!.code, status === 'cancelled' ? 'batch_cancelled' : 'batch_expired');
         assert.equal(line.response, null);
         assert.match(line.id, /^batch_req_/);
       }
     }
+  });
+
+  it('with its input file deleted while it ran, a cancelled batch still answers every line, under the surrogates the provider knew', async () => {
+    const { bytes, lineEnds } = inputFile();
+    const store = blobStore(bytes);
+    const router = partlyRunProvider(store, lineEnds);
+    // A deleted file's tombstone: no content, its line count kept.
+    const files = { getById: async () => ({ blobKey: null, lineCount: LINES }) };
+    const executor = new NativeStagedExecutor({ router, blobs: store, files } as never);
+    const { output, errors } = await resultsOf(executor, PARTLY_RUN, 'cancelled');
+    assert.equal(output.length + errors.length, LINES);
+    const filled = errors.filter((line) => line.error !== null);
+    assert.deepEqual(filled.map((line) => line.custom_id), NEVER_RAN.map((i) => `r${i}`));
+    assert.ok(filled.every((line) => line.error!.code === 'batch_cancelled'));
+    assert.equal(store.opened, 0, 'the store is not read for a file that is gone');
+  });
+
+  it("each part is handed the batch's expires_at and what it keeps; what the parts answer to keep is written only when it changed", async () => {
+    const { bytes, lineEnds } = inputFile();
+    const store = blobStore(bytes);
+    const { client, router } = stagingProvider(store, lineEnds);
+    const staged = client.batches as StagedBatchesCapability;
+    const seen: unknown[] = [];
+    const keeping: StagedBatchesCapability = {
+      ...staged,
+      async retrieve(id, _call, part) {
+        seen.push([id, part]);
+        // The queued part answers a new state; the others say nothing about theirs.
+        return { ...batch(id, 0), ...(id.startsWith('queued-') && { partState: `${part?.state ?? 'none'}+1` }) };
+      },
+    };
+    const keepingClient = { ...client, batches: keeping } as ProviderClient;
+    const writes: unknown[] = [];
+    const batches = { update: async (id: string, patch: object) => void writes.push([id, patch]) };
+    const executor = new NativeStagedExecutor({ router: { ...router, sendTo: (_id: string, run: (c: ProviderClient, call: object) => Promise<unknown>) => run(keepingClient, {}) }, blobs: store, files: {}, batches } as never);
+    await executor.refresh({ ...PARTLY_RUN, partStates: [null, null, 's0'] } as never, {});
+    assert.deepEqual(seen, [
+      ['projects/p/batchPredictionJobs/0', { expiresAt: 86_401, state: null }],
+      ['projects/p/batchPredictionJobs/600', { expiresAt: 86_401, state: null }],
+      ['queued-1-abc', { expiresAt: 86_401, state: 's0' }],
+    ]);
+    assert.deepEqual(writes, [['batch_x', { partStates: [null, null, 's0+1'] }]]);
+    // A row kept before part states existed (none kept), and a look that changes nothing.
+    seen.length = 0;
+    writes.length = 0;
+    const unchanged: StagedBatchesCapability = { ...keeping, retrieve: async (id) => batch(id, 0) };
+    const quiet = new NativeStagedExecutor({ router: { ...router, sendTo: (_id: string, run: (c: ProviderClient, call: object) => Promise<unknown>) => run({ ...client, batches: unchanged } as ProviderClient, {}) }, blobs: store, files: {}, batches } as never);
+    await quiet.refresh({ ...PARTLY_RUN, partStates: null } as never, {});
+    assert.deepEqual(writes, []);
   });
 
   it('batches stored as native_inline before their providers moved to staged batches are followed by this executor', () => {

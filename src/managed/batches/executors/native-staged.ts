@@ -14,14 +14,15 @@
 import type { Router } from '../../../routing/router.ts';
 import { BatchStartUnconfirmedError, GatewayError } from '../../../spec/errors.ts';
 import type { BatchInputLine, BatchOutputLine } from '../../../spec/openai-objects.ts';
-import type { BatchLineSource, CallOptions, Deployment, ProviderBatch, ProviderClient, StagedBatchPart, StagedBatchesCapability } from '../../../spec/provider.ts';
-import type { BatchRecord } from '../../../storage/batch-store.ts';
+import type { BatchLineSource, CallOptions, Deployment, ProviderBatch, ProviderClient, StagedBatchPart, StagedBatchesCapability, StagedPartContext } from '../../../spec/provider.ts';
+import type { BatchRecord, BatchStore } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { batchOutputLineOf } from '../../../spec/batch-result-lines.ts';
 import { newBatchRequestId } from '../../ids.ts';
 import { readBatchInputLines } from '../../jsonl/batch-input-lines.ts';
 import { createOutcomeUnknown, nativeMinimumNotMet, type BatchExecutor, type BatchResults, type BatchSize, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
+import { batchExpiresAt } from '../batch-request.ts';
 import { CustomIdLookup } from './custom-id-lookup.ts';
 import { combineProgress, isOutputLine } from './provider-batch-parts.ts';
 import { indexOfSurrogate, surrogateOf } from './surrogate-ids.ts';
@@ -30,6 +31,8 @@ export interface StagedExecutorDeps {
   router: Router;
   blobs: BlobStore;
   files: FileStore;
+  /** Where what each part keeps between looks is written (`BatchRecord.partStates`). */
+  batches: Pick<BatchStore, 'update'>;
 }
 
 /** The separator of the provider batch ids kept in `providerBatchId`. */
@@ -66,7 +69,7 @@ export class NativeStagedExecutor implements BatchExecutor {
         const batch = await this.#deps.router.sendTo(
           input.deployment.id,
           (client, call) =>
-            stagedBatches(client).create(part, { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines }, call),
+            stagedBatches(client).create(part, { endpoint: input.request.endpoint, completionWindow: input.request.completionWindow, metadata: input.request.metadata, lines, expiresAt: input.expiresAt }, call),
           // Never retried: a create whose answer was lost cannot be found again.
           { ...input.call, maxRetries: 0 },
         );
@@ -82,44 +85,55 @@ export class NativeStagedExecutor implements BatchExecutor {
       if (createOutcomeUnknown(error, input.call.signal)) throw new BatchStartUnconfirmedError(undefined, { cause: error });
       throw error;
     }
+    const partStates = nextPartStates(created.map(() => null), created);
     return {
       providerBatchId: created.map((batch) => batch.id).join(PART_SEPARATOR),
       progress: combineProgress(created),
       warnings: [...parts.flatMap((part) => part.warnings ?? []), ...created.flatMap((batch) => batch.warnings ?? [])],
+      ...(partStates !== undefined && { partStates }),
     };
   }
 
   async refresh(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
-    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt) => capability.retrieve(id, attempt)));
+    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt, part) => capability.retrieve(id, attempt, part)));
   }
 
   async cancel(batch: BatchRecord, call: CallOptions): Promise<ProviderBatch> {
-    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt) => capability.cancel(id, attempt)));
+    return combineProgress(await this.#eachPart(batch, call, (capability, id, attempt, part) => capability.cancel(id, attempt, part)));
   }
 
   async results(batch: BatchRecord, progress: ProviderBatch, call: CallOptions): Promise<BatchResults> {
     // The client's ids come back from the input file, read alongside the results. If the client
     // deleted the input while the batch ran, the surrogates are all that is left.
     const input = await this.#deps.files.getById(batch.inputFileId);
-    const blobKey = input?.blobKey ?? null;
+    const source = { blobKey: input?.blobKey ?? null, lineCount: input?.lineCount ?? null };
     // A cancelled or expired batch answers every line, as OpenAI's error file does: the lines no
-    // part answered (a part cancelled before its provider created it, one that never ran) end
-    // cancelled or expired here, whichever provider ran the others.
+    // part answered (a part cancelled before its provider created it, the requests a cancelled or
+    // expired provider batch never ran) end cancelled or expired here, whichever the provider.
     const unanswered = progress.status === 'cancelled' ? 'cancelled' : progress.status === 'expired' ? 'expired' : null;
-    return { output: this.#resultLines(batch, call, blobKey, 'output', null), error: this.#resultLines(batch, call, blobKey, 'error', unanswered) };
+    return { output: this.#resultLines(batch, call, source, 'output', null), error: this.#resultLines(batch, call, source, 'error', unanswered) };
   }
 
   /**
    * One pass over every part's results, yielding the lines of one file (output or error), then,
-   * when `unanswered` says so, a line for each input line no part answered in either file.
+   * when `unanswered` says so, a line for each input line no part answered in either file: under
+   * its client id, or its surrogate when the input's content is gone (its line count stays).
    */
-  async *#resultLines(batch: BatchRecord, call: CallOptions, blobKey: string | null, wanted: 'output' | 'error', unanswered: 'cancelled' | 'expired' | null): AsyncGenerator<BatchOutputLine> {
+  async *#resultLines(
+    batch: BatchRecord,
+    call: CallOptions,
+    source: { blobKey: string | null; lineCount: number | null },
+    wanted: 'output' | 'error',
+    unanswered: 'cancelled' | 'expired' | null,
+  ): AsyncGenerator<BatchOutputLine> {
+    const blobKey = source.blobKey;
     const capability = stagedBatches(this.#deps.router.clientFor(batch.deploymentId!));
     const customIds = blobKey === null ? undefined : new CustomIdLookup(() => this.#inputLines(blobKey));
     const answered = new Set<number>();
+    const ids = providerIds(batch);
     try {
-      for (const partId of providerIds(batch)) {
-        for await (const line of capability.results(partId, call)) {
+      for (const [index, partId] of ids.entries()) {
+        for await (const line of capability.results(partId, call, partContext(batch, index, ids.length))) {
           const index = indexOfSurrogate(line.custom_id);
           if (unanswered !== null && index >= 0) answered.add(index);
           if ((isOutputLine(line) ? 'output' : 'error') !== wanted) continue;
@@ -130,10 +144,17 @@ export class NativeStagedExecutor implements BatchExecutor {
     } finally {
       await customIds?.close();
     }
-    if (unanswered === null || blobKey === null) return;
+    if (unanswered === null) return;
+    const outcome = { type: unanswered } as const;
+    if (blobKey === null) {
+      for (let index = 0; index < (source.lineCount ?? 0); index += 1) {
+        if (!answered.has(index)) yield { ...batchOutputLineOf({ customId: surrogateOf(index), outcome }), id: newBatchRequestId() };
+      }
+      return;
+    }
     let index = 0;
     for await (const line of this.#inputLines(blobKey)) {
-      if (!answered.has(index)) yield { ...batchOutputLineOf({ customId: line.custom_id, outcome: { type: unanswered } }), id: newBatchRequestId() };
+      if (!answered.has(index)) yield { ...batchOutputLineOf({ customId: line.custom_id, outcome }), id: newBatchRequestId() };
       index += 1;
     }
   }
@@ -153,14 +174,40 @@ export class NativeStagedExecutor implements BatchExecutor {
     yield* readBatchInputLines(await this.#deps.blobs.get(blobKey));
   }
 
+  /**
+   * Runs `operation` on every part with what Portico keeps for it, then keeps what the parts
+   * answered to keep (written only when something changed: most looks change nothing).
+   */
   async #eachPart(
     batch: BatchRecord,
     call: CallOptions,
-    operation: (capability: StagedBatchesCapability, providerBatchId: string, attempt: CallOptions) => Promise<ProviderBatch>,
+    operation: (capability: StagedBatchesCapability, providerBatchId: string, attempt: CallOptions, part: StagedPartContext) => Promise<ProviderBatch>,
   ): Promise<ProviderBatch[]> {
     const deploymentId = batch.deploymentId!;
-    return Promise.all(providerIds(batch).map((id) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(stagedBatches(client), id, attempt), call)));
+    const ids = providerIds(batch);
+    const parts = await Promise.all(ids.map((id, index) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(stagedBatches(client), id, attempt, partContext(batch, index, ids.length)), call)));
+    const partStates = nextPartStates(storedPartStates(batch, ids.length), parts);
+    if (partStates !== undefined) await this.#deps.batches.update(batch.id, { partStates });
+    return parts;
   }
+}
+
+/** What Portico hands a part's provider: the batch's window, and what the part keeps. */
+function partContext(batch: BatchRecord, index: number, parts: number): StagedPartContext {
+  return { expiresAt: batchExpiresAt(batch), state: storedPartStates(batch, parts)[index] ?? null };
+}
+
+/** The states kept for the batch's parts, one per part (a row written before they were kept has none). */
+function storedPartStates(batch: Pick<BatchRecord, 'partStates'>, parts: number): (string | null)[] {
+  const stored = batch.partStates ?? [];
+  return Array.from({ length: parts }, (_, index) => stored[index] ?? null);
+}
+
+/** The states to keep after the parts answered `answers`; undefined when nothing changed. */
+function nextPartStates(stored: readonly (string | null)[], answers: readonly ProviderBatch[]): (string | null)[] | null | undefined {
+  const next = stored.map((state, index) => (answers[index]?.partState === undefined ? state : answers[index].partState));
+  if (next.every((state, index) => state === stored[index])) return undefined;
+  return next.every((state) => state === null) ? null : next;
 }
 
 function stagedBatches(client: ProviderClient): StagedBatchesCapability {
