@@ -7,6 +7,7 @@
  *   const ended = await waitForEnd(client, batch.id);       // a batch on Portico's engine
  *   const { created, done } = await runRefusedToEnd(client, sim, lines, 2);   // creates refused (429) twice first
  *   const expired = await expireRefused(portico, client, sim, lines);       // refused until its window ends
+ *   await refusedAcrossInstances(start, sim, lines, expected);             // the backoff kept in the database
  */
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
@@ -58,17 +59,15 @@ export async function resultLines(client: OpenAI, batch: OpenAI.Batches.Batch): 
 }
 
 /**
- * Moves the waiting start of a batch's queued parts (provider ids `queued-<unix seconds>-...`,
- * `src/providers/batching/queued-creates.ts`) `seconds` into the past: a refused create's window
- * is counted from that time, so a test sees it end without waiting a day.
+ * Moves a batch's `expires_at` `seconds` into the past: a part still waiting for its create
+ * expires when the batch's window ends (`src/providers/batching/queued-creates.ts`), so a test
+ * sees it end without waiting a day.
  */
-export async function ageQueuedParts(portico: PorticoUnderTest, batchId: string, seconds: number): Promise<void> {
+export async function endWindow(portico: PorticoUnderTest, batchId: string, seconds = 1): Promise<void> {
   const store = portico.services.managed!.batchStore;
   const batch = await store.getById(batchId);
-  const ids = batch?.providerBatchId?.split(',') ?? [];
-  const aged = ids.map((id) => id.replace(/^queued-(\d+)-/, (_, at: string) => `queued-${Number(at) - seconds}-`));
-  assert.ok(aged.some((id, i) => id !== ids[i]), `batch ${batchId} has no queued part: ${batch?.providerBatchId}`);
-  await store.update(batchId, { providerBatchId: aged.join(',') });
+  assert.ok(batch?.providerBatchId?.split(',').some((id) => id.startsWith('queued-')), `batch ${batchId} has no queued part: ${batch?.providerBatchId}`);
+  assert.ok(await store.update(batchId, { expiresAt: Math.floor(Date.now() / 1000) - seconds }));
 }
 
 /** A simulator that can refuse batch creates with its provider's throttling error. */
@@ -129,21 +128,72 @@ export async function expireRefused(portico: PorticoUnderTest, client: OpenAI, s
     const file = await uploadBatchFile(client, lines);
     const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     assert.equal(created.status, 'validating');
-    await ageQueuedParts(portico, created.id, 86_400);
-    const done = await runToEnd(client, sim, created.id, 40, 100);
-    assert.equal(done.status, 'expired');
-    assert.ok(done.expired_at);
-    const error = done.errors?.data?.[0];
-    assert.equal(error?.code, 'batch_create_refused');
-    assert.ok(error?.message?.startsWith(`${expected.upstream} refused the batch create (429) until its completion window ended: `), error?.message);
-    assert.match(error?.message ?? '', expected.refusal);
-    const { output, errors } = await resultLines(client, done);
-    assert.equal(output.length, 0);
-    assert.deepEqual(errors.map((l) => l.custom_id).sort(), [...expected.customIds].sort());
-    assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_expired'));
+    await endWindow(portico, created.id);
+    return await assertExpiredRefused(client, sim, created.id, expected);
+  } finally {
+    sim.refuseBatchCreates(0);
+  }
+}
+
+/** Retrieves a refused batch whose window ended until it ends: expired, as `expireRefused` says. */
+async function assertExpiredRefused(client: OpenAI, sim: RefusesBatchCreates, batchId: string, expected: { upstream: string; refusal: RegExp; customIds: string[] }): Promise<OpenAI.Batches.Batch> {
+  const done = await runToEnd(client, sim, batchId, 40, 100);
+  assert.equal(done.status, 'expired');
+  assert.ok(done.expired_at);
+  assert.ok(done.expires_at !== null && done.expires_at !== undefined && done.expires_at <= done.expired_at, 'expired at the end of its window');
+  const error = done.errors?.data?.[0];
+  assert.equal(error?.code, 'batch_create_refused');
+  assert.ok(error?.message?.startsWith(`${expected.upstream} refused the batch create (429) until its completion window ended: `), error?.message);
+  assert.match(error?.message ?? '', expected.refusal);
+  const { output, errors } = await resultLines(client, done);
+  assert.equal(output.length, 0);
+  assert.deepEqual(errors.map((l) => l.custom_id).sort(), [...expected.customIds].sort());
+  assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_expired'));
+  return done;
+}
+
+/**
+ * A refused create's backoff survives its instance: instances that share one database (`start`
+ * starts one more on it) go on with the schedule the database keeps, and one that never saw a
+ * refusal expires the batch with the provider's last words.
+ *
+ * First and second run side by side: a batch created on the first (refused once, the next try
+ * 1 s later) is not tried again at once by the second; after 1 s one more try is made (by either
+ * instance, or a poller), and the first, which did not make it, does not try again at once (the
+ * wait has doubled). Both are then stopped; the batch's window is ended and a third instance,
+ * started afresh, finds it expired with the provider's refusal in its errors.
+ */
+export async function refusedAcrossInstances(start: () => Promise<PorticoUnderTest>, sim: RefusesBatchCreates, lines: string, expected: { upstream: string; refusal: RegExp; customIds: string[] }): Promise<OpenAI.Batches.Batch> {
+  sim.refuseBatchCreates(1_000);
+  const running: PorticoUnderTest[] = [];
+  try {
+    const first = await start();
+    running.push(first);
+    const second = await start();
+    running.push(second);
+    const refusedBefore = sim.batchCreateRefusals;
+    const file = await uploadBatchFile(first.client(), lines);
+    const created = await first.client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const createdAt = Date.now();
+    assert.equal(created.status, 'validating');
+    assert.equal(sim.batchCreateRefusals - refusedBefore, 1);
+    assert.equal((await second.client().batches.retrieve(created.id)).status, 'validating');
+    assert.equal(sim.batchCreateRefusals - refusedBefore, 1, 'another instance waits out the backoff the first one started');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, createdAt + 1_100 - Date.now())));
+    assert.equal((await second.client().batches.retrieve(created.id)).status, 'validating');
+    assert.equal(sim.batchCreateRefusals - refusedBefore, 2, 'tried once more after 1 s');
+    assert.equal((await first.client().batches.retrieve(created.id)).status, 'validating');
+    assert.equal(sim.batchCreateRefusals - refusedBefore, 2, 'the first instance follows the wait the second one doubled');
+    await Promise.all(running.splice(0).map((portico) => portico.close()));
+    const third = await start();
+    running.push(third);
+    await endWindow(third, created.id);
+    const done = await assertExpiredRefused(third.client(), sim, created.id, expected);
+    assert.equal(sim.batchCreateRefusals - refusedBefore, 2, 'no create once the window ended');
     return done;
   } finally {
     sim.refuseBatchCreates(0);
+    await Promise.all(running.map((portico) => portico.close()));
   }
 }
 

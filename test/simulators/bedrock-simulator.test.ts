@@ -222,6 +222,10 @@ describe('Bedrock simulator, driven by the AWS SDK for JavaScript v3', () => {
     assert.equal(JSON.parse(await manifest.Body!.transformToString()).errorRecordCount, 1);
     const listed = await control.send(new ListModelInvocationJobsCommand({}));
     assert.ok(listed.invocationJobSummaries?.some((job) => job.jobArn === jobArn));
+    // `nameContains` keeps the jobs whose name contains it.
+    const named = await control.send(new ListModelInvocationJobsCommand({ nameContains: 'job-on' }));
+    assert.deepEqual(named.invocationJobSummaries?.map((job) => [job.jobArn, job.jobName]), [[jobArn, 'sdk-job-one']]);
+    assert.deepEqual((await control.send(new ListModelInvocationJobsCommand({ nameContains: 'no-such-job' }))).invocationJobSummaries, []);
   });
 
   it('a Converse job (modelInvocationType Converse) takes Converse requests and writes Converse responses', async () => {

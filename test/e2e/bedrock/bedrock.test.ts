@@ -21,7 +21,8 @@ import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from '../../simulators/bedrock-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, expireRefused, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
+import { createTestDatabase } from '../../helpers/databases.ts';
+import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, expireRefused, refusedAcrossInstances, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
 import { TERMINAL_BATCH_STATUSES } from '../../../src/spec/openai-objects.ts';
 
 const MASTER_KEY = 'sk-bedrock-e2e-master-0123456789';
@@ -94,6 +95,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let portico: PorticoUnderTest;
     let client: OpenAI;
     let dir: string;
+    let env: NodeJS.ProcessEnv;
     const savedEnv = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
 
     before(async () => {
@@ -107,7 +109,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       process.env.AWS_SECRET_ACCESS_KEY = base.secretAccessKey;
       delete process.env.AWS_SESSION_TOKEN;
       const session = sim.iam.createSession(3600);
-      const env = {
+      env = {
         ...process.env,
         BEDROCK_E2E_KEY: sim.accessKey.accessKeyId,
         BEDROCK_E2E_SECRET: sim.accessKey.secretAccessKey,
@@ -367,6 +369,65 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
       assert.deepEqual(validateOpenAI('Batch', done), []);
       assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
+    });
+
+    /** Runs `work` with instances of Portico on one fresh database (`start` starts one more), the suite's config. */
+    async function onSharedDatabase<T>(work: (start: () => Promise<PorticoUnderTest>) => Promise<T>): Promise<T> {
+      const database = await createTestDatabase(dialect);
+      const yaml = config(sim, s3emu, join(dir, 'files'));
+      try {
+        return await work(() => startPortico(yaml, { databaseUrl: database.url, env }));
+      } finally {
+        await database.dispose();
+      }
+    }
+
+    test("a throttled job create's backoff is kept in the database: another instance goes on with it, and a restarted one expires the batch at its expires_at with Bedrock's message", async () => {
+      const jobsBefore = sim.jobs.size;
+      const done = await onSharedDatabase((start) =>
+        refusedAcrossInstances(start, sim, chatLines('bedrock-claude', { count: NATIVE_LINES, prefix: 'across' }), {
+          upstream: 'Amazon Bedrock',
+          refusal: /Too many requests/,
+          customIds: Array.from({ length: NATIVE_LINES }, (_, i) => `across-${i}`),
+        }),
+      );
+      assert.deepEqual(validateOpenAI('Batch', done), []);
+      assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
+    });
+
+    test('a batch cancelled on one instance while another creates its throttled job: the job made after the cancel marker is stopped, the batch ends cancelled', async () => {
+      await onSharedDatabase(async (start) => {
+        const creator = await start();
+        const canceller = await start();
+        try {
+          sim.refuseBatchCreates(1);
+          const file = await uploadBatchFile(creator.client(), chatLines('bedrock-claude', { count: NATIVE_LINES, prefix: 'raced' }));
+          const created = await creator.client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+          assert.equal(created.status, 'validating');
+          const jobsBefore = sim.jobs.size;
+          // The next create is slow: Bedrock makes the job 1.5 s after it was asked, while the cancel runs elsewhere.
+          await new Promise((resolve) => setTimeout(resolve, 1_100));
+          sim.slowNext({ ms: 1_500, match: { method: 'POST', path: /^\/model-invocation-job$/ } });
+          const retrieving = creator.client().batches.retrieve(created.id);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const cancelled = await canceller.client().batches.cancel(created.id);
+          assert.ok(cancelled.status === 'cancelling' || cancelled.status === 'cancelled');
+          assert.equal(sim.jobs.size, jobsBefore, 'the cancel came before the job existed');
+          await retrieving;
+          assert.equal(sim.jobs.size - jobsBefore, 1, 'the create under way made its job');
+          assert.equal(lastJob(sim).resource.status, 'Stopping', 'and stopped it on seeing the cancel marker');
+          const done = await runToEnd(canceller.client(), sim, created.id);
+          assert.equal(done.status, 'cancelled');
+          assert.equal(lastJob(sim).resource.status, 'Stopped');
+          const { output, errors } = await resultLines(canceller.client(), done);
+          assert.equal(output.length, 0);
+          assert.equal(errors.length, NATIVE_LINES);
+          assert.ok(errors.every((l) => (l.error as { code: string }).code === 'batch_cancelled'));
+        } finally {
+          sim.refuseBatchCreates(0);
+          await Promise.all([creator.close(), canceller.close()]);
+        }
+      });
     });
 
     test('credentials refreshed mid-batch: the assumed role\'s short session is renewed before it lapses, one ended early after a 403', async () => {

@@ -4,7 +4,8 @@
  * upstream throttling absorbed; OpenAI batches run as Gemini batches (inline, and through the
  * Files API) that complete with a failed line in the error file, are cancelled, or expire, with
  * Portico's ids and the cost at Gemini's batch prices on the key's spend once; batch creates
- * Gemini refuses (429 RESOURCE_EXHAUSTED) wait in validating and are tried again, or expire.
+ * Gemini refuses (429 RESOURCE_EXHAUSTED) wait in validating and are tried again, on whichever
+ * instance (the backoff is kept in the database), or expire at the batch's expires_at.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,8 @@ import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { GEMINI_SIMULATOR_API_KEY, startGeminiSimulator, type GeminiSimulator } from '../../simulators/gemini-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, assertOneFailedLine, cancelRefused, simulatedBatchSettings, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { createTestDatabase } from '../../helpers/databases.ts';
+import { assertKeySpend, assertOneFailedLine, cancelRefused, simulatedBatchSettings, embeddingLines, expireRefused, refusedAcrossInstances, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-gemini-e2e-master-0123456789';
 /** gemini-2.5-flash's batch prices (Google's pricing page, docs/specs/gemini-api.md), per token. */
@@ -291,6 +293,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const done = await expireRefused(portico, client, sim, chatLines('gemini', { count: 2, prefix: 'never taken' }), { upstream: 'Gemini', refusal: /Quota exceeded for concurrent batch requests/, customIds: ['never taken-0', 'never taken-1'] });
       assert.deepEqual(validateOpenAI('Batch', done), []);
       assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch was ever created');
+    });
+
+    test("a refused create's backoff is kept in the database: another instance goes on with it, and a restarted one expires the batch at its expires_at with Gemini's 429 message", async () => {
+      const database = await createTestDatabase(dialect);
+      const yaml = await config(sim);
+      try {
+        const start = () => startPortico(yaml, { databaseUrl: database.url, env: { ...process.env, GEMINI_E2E_KEY: GEMINI_SIMULATOR_API_KEY } });
+        const done = await refusedAcrossInstances(start, sim, chatLines('gemini', { count: 2, prefix: 'across' }), { upstream: 'Gemini', refusal: /Quota exceeded for concurrent batch requests/, customIds: ['across-0', 'across-1'] });
+        assert.deepEqual(validateOpenAI('Batch', done), []);
+      } finally {
+        await database.dispose();
+      }
     });
   });
 }

@@ -18,7 +18,8 @@ import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { startVertexSimulator, VERTEX_ANTHROPIC_VERSION, type VertexSimulator } from '../../simulators/vertex-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
-import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, embeddingLines, expireRefused, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
+import { createTestDatabase } from '../../helpers/databases.ts';
+import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, embeddingLines, expireRefused, refusedAcrossInstances, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-vertex-e2e-master-0123456789';
 /** vertex_ai/gemini-2.5-flash's batch prices (half of Vertex's online price, docs/specs/vertex-ai.md §Pricing), per token. */
@@ -430,6 +431,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const done = await expireRefused(portico, client, sim, chatLines('vertex-gemini', { count: 2, prefix: 'never taken' }), { upstream: 'Vertex AI', refusal: /Quota exceeded for aiplatform.googleapis.com\/concurrent_batch_prediction_jobs/, customIds: ['never taken-0', 'never taken-1'] });
       assert.deepEqual(validateOpenAI('Batch', done), []);
       assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
+    });
+
+    test("a refused job create's backoff is kept in the database: another instance goes on with it, and a restarted one expires the batch at its expires_at with Google's 429 message", async () => {
+      const database = await createTestDatabase(dialect);
+      const jobsBefore = sim.jobs.size;
+      const yaml = config(sim, join(dir, 'service-account.json'), join(dir, 'files'));
+      try {
+        const start = () => startPortico(yaml, { databaseUrl: database.url, env: { ...process.env, VERTEX_E2E_CREDENTIALS: JSON.stringify(sim.serviceAccountKey()) } });
+        const done = await refusedAcrossInstances(start, sim, chatLines('vertex-gemini', { count: 2, prefix: 'across' }), { upstream: 'Vertex AI', refusal: /Quota exceeded for aiplatform.googleapis.com\/concurrent_batch_prediction_jobs/, customIds: ['across-0', 'across-1'] });
+        assert.deepEqual(validateOpenAI('Batch', done), []);
+        assert.equal(sim.jobs.size, jobsBefore, 'no job was ever created');
+      } finally {
+        await database.dispose();
+      }
     });
 
     test('credentials refreshed mid-batch: short-lived tokens are renewed before they lapse, a revoked one after a 401', async () => {

@@ -2,7 +2,8 @@
  * Bedrock batch inference: model invocation jobs on the control plane, from the `bedrock`
  * service model (docs/specs/bedrock.md §Batch inference): `POST /model-invocation-job`
  * (CreateModelInvocationJob), `GET /model-invocation-job/{jobIdentifier}`, `GET
- * /model-invocation-jobs`, `POST /model-invocation-job/{jobIdentifier}/stop`.
+ * /model-invocation-jobs` (with `nameContains`, `maxResults`, `nextToken`), `POST
+ * /model-invocation-job/{jobIdentifier}/stop`.
  *
  * Jobs read and write REAL S3 objects through `@aws-sdk/client-s3` (the tests give an s3rver
  * emulator): the input `{recordId, modelInput}` JSONL at `inputDataConfig.s3InputDataConfig.s3Uri`,
@@ -154,7 +155,9 @@ export class ModelInvocationJobs {
 
   #list(req: SimRequest): SimReply {
     const max = Math.min(Number(req.query.maxResults ?? 100) || 100, 1000);
-    const all = [...this.jobs.values()].map((job) => job.resource).reverse();
+    // `nameContains`: the jobs whose name contains the text (ListModelInvocationJobs' filter).
+    const name = req.query.nameContains;
+    const all = [...this.jobs.values()].map((job) => job.resource).filter((job) => name === undefined || String(job.jobName).includes(name)).reverse();
     const start = req.query.nextToken !== undefined ? Number(req.query.nextToken) : 0;
     const page = all.slice(start, start + max);
     return { status: 200, json: { invocationJobSummaries: page, ...(start + max < all.length && { nextToken: String(start + max) }) } };
