@@ -128,6 +128,22 @@ describe('Gemini simulator, driven by the @google/genai SDK', () => {
     assert.equal(results[1].error?.code, 429);
   });
 
+  it('batches.list pages newest first: the SDK follows nextPageToken through every page of pageSize', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await ai.batches.create({ model: MODEL, src: [{ contents: [{ role: 'user', parts: [{ text: `page ${i}` }] }] }], config: { displayName: `sdk-page-${i}` } })).name!);
+    const listsBefore = sim.requests.filter((r) => r.method === 'GET' && r.path === '/v1beta/batches').length;
+    const pager = await ai.batches.list({ config: { pageSize: 2 } });
+    assert.equal(pager.page.length, 2);
+    assert.deepEqual(pager.page.map((job) => job.name), [made[4], made[3]], 'newest first');
+    const names: string[] = [];
+    for await (const job of pager) names.push(job.name!);
+    assert.deepEqual(names, [...sim.batches.keys()].reverse(), 'every batch once, newest first');
+    const lists = sim.requests.filter((r) => r.method === 'GET' && r.path === '/v1beta/batches').slice(listsBefore);
+    assert.equal(lists.length, Math.ceil(sim.batches.size / 2));
+    assert.ok(lists.every((r) => r.query.pageSize === '2'));
+    assert.deepEqual(lists.slice(1).map((r) => typeof r.query.pageToken), lists.slice(1).map(() => 'string'), 'each later page asked by its token');
+  });
+
   it('a batch cancelled is CANCELLED with no output', async () => {
     const job = await ai.batches.create({ model: MODEL, src: [{ contents: [{ role: 'user', parts: [{ text: 'never' }] }] }] });
     await ai.batches.cancel({ name: job.name! });

@@ -295,6 +295,37 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(sim.batches.size, batchesBefore, 'no Gemini batch was ever created');
     });
 
+    test('a create whose answer was lost is found again by its display name however many batches the account made since: one Gemini batch, completed', async () => {
+      sim.refuseBatchCreates(1);
+      const file = await uploadBatchFile(client, chatLines('gemini', { count: 2, prefix: 'answer lost' }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      assert.equal(created.status, 'validating');
+      const batchesBefore = sim.batches.size;
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // The next create is made but its answer is lost (a 502 after Gemini acted); the retried look's list fails too.
+      const createPath = /:batchGenerateContent$/;
+      sim.slowNext({ ms: 600, match: { method: 'POST', path: createPath } });
+      sim.failNext({ status: 502, afterHandling: true, match: { method: 'POST', path: createPath } });
+      const looking = client.batches.retrieve(created.id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sim.failNext({ status: 400, match: { method: 'GET', path: /^\/v1beta\/batches$/ } });
+      assert.equal((await looking).status, 'validating');
+      assert.equal(sim.batches.size - batchesBefore, 1, 'the create was made');
+      const made = [...sim.batches.values()].at(-1)!;
+      // 350 batches of other work since: more than three pages of 100 are newer than the one made.
+      const other = JSON.stringify({ batch: { displayName: 'other work', inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ text: 'x' }] }] } }] } } } });
+      for (let round = 0; round < 7; round++) {
+        await Promise.all(Array.from({ length: 50 }, () => fetch(`${sim.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': GEMINI_SIMULATOR_API_KEY }, body: other }).then((r) => r.body?.cancel())));
+      }
+      const listsBefore = sim.requests.filter((r) => r.method === 'GET' && r.path === '/v1beta/batches').length;
+      const done = await runToEnd(client, sim, created.id, 20, 100);
+      assert.equal(done.status, 'completed');
+      assert.equal([...sim.batches.values()].filter((batch) => batch.displayName === made.displayName).length, 1, 'found, not created again');
+      assert.ok(sim.requests.filter((r) => r.method === 'GET' && r.path === '/v1beta/batches').slice(listsBefore).some((r) => Number(r.query.pageToken) >= 300), 'the list was read past its first three pages');
+      const { output } = await resultLines(client, done);
+      assert.deepEqual(output.map((l) => l.custom_id).sort(), ['answer lost-0', 'answer lost-1']);
+    });
+
     test("a refused create's backoff is kept in the database: another instance goes on with it, and a restarted one expires the batch at its expires_at with Gemini's 429 message", async () => {
       const database = await createTestDatabase(dialect);
       const yaml = await config(sim);
