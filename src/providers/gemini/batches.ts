@@ -89,8 +89,8 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
   /**
    * The batch created for a queued part, looked for by its display name in the account's batch
-   * list, newest first, page after page until the batches are older than the part's first create
-   * (none made for it can be older) or the list ends: found whatever the account's batch count.
+   * list, page after page until the batches are older than the part's first create (none made for
+   * it can be older) or the list ends: found whatever the account's batch count.
    */
   async function findQueued(queued: QueuedCreate, call: CallOptions | undefined): Promise<GeminiBatchOperation | null> {
     const displayName = queuedDisplayName(queued.location);
@@ -104,8 +104,11 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
       const operations = isRecord(body) && Array.isArray(body.operations) ? body.operations.filter(isRecord) : [];
       const found = operations.find((operation) => isRecord(operation.metadata) && operation.metadata.displayName === displayName);
       if (found !== undefined) return operationOf(found, endpoint.deploymentId);
-      const createdTimes = operations.map((operation) => (isRecord(operation.metadata) && typeof operation.metadata.createTime === 'string' ? unixSecondsOf(operation.metadata.createTime) : null));
-      if (createdTimes.some((created) => created !== null && created < oldest)) return null;
+      // Listed newest first, a page that reaches past the part's first create ends the search (the
+      // order is not documented: a page not newest first reads on to the end of the list).
+      const createdTimes = operations.map((operation) => (isRecord(operation.metadata) ? unixSecondsOf(operation.metadata.createTime as string | undefined) : null)).filter((created) => created !== null);
+      const newestFirst = createdTimes.every((created, index) => index === 0 || created <= createdTimes[index - 1]!);
+      if (newestFirst && createdTimes.length > 0 && createdTimes.at(-1)! < oldest) return null;
       pageToken = isRecord(body) && typeof body.nextPageToken === 'string' && body.nextPageToken !== '' ? body.nextPageToken : undefined;
       // The end of the list (or a token answered twice, which would loop forever).
       if (pageToken === undefined || seen.has(pageToken)) return null;
