@@ -132,8 +132,8 @@ export class NativeStagedExecutor implements BatchExecutor {
     const answered = new Set<number>();
     const ids = providerIds(batch);
     try {
-      for (const [index, partId] of ids.entries()) {
-        for await (const line of capability.results(partId, call, partContext(batch, index, ids.length))) {
+      for (const [part, partId] of ids.entries()) {
+        for await (const line of capability.results(partId, call, partContext(batch, part, ids.length))) {
           const index = indexOfSurrogate(line.custom_id);
           if (unanswered !== null && index >= 0) answered.add(index);
           if ((isOutputLine(line) ? 'output' : 'error') !== wanted) continue;
