@@ -22,9 +22,11 @@ export interface AdvancesBatches {
 
 /**
  * Retrieves through Portico, advancing the simulator's batches in between, until the batch ends.
- * `pauseMs` between steps lets time-based waits pass (a refused create's backoff: 1 s, 2 s, ...).
+ * `pauseMs` between steps lets time-based waits pass (a refused create's backoff: 1 s, 2 s, ...),
+ * and, by default, the poller finish a sync it holds the batch's lease for: a retrieve meanwhile
+ * answers the stored state, so ten looks without a pause could all fall inside one finalisation.
  */
-export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: string, maxSteps = 10, pauseMs = 0): Promise<OpenAI.Batches.Batch> {
+export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: string, maxSteps = 40, pauseMs = 25): Promise<OpenAI.Batches.Batch> {
   let batch = await client.batches.retrieve(batchId);
   for (let step = 0; step < maxSteps && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
