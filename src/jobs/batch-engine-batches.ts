@@ -66,6 +66,13 @@ export class ActiveBatches {
     this.#drainedUntil.set(batchId, now + this.#ttlMs);
   }
 
+  /** The batch has new lines due (more were loaded): leased from again at once. Answers whether it was skipped. */
+  undrain(batchId: string, now: number = Date.now()): boolean {
+    const wasDrained = this.isDrained(batchId, now);
+    this.#drainedUntil.delete(batchId);
+    return wasDrained;
+  }
+
   /** Forget everything read (the next call reads again). */
   invalidate(): void {
     this.#readAt = Number.NEGATIVE_INFINITY;

@@ -28,7 +28,8 @@
  * The engine does not decide a batch's state: `EmulatedExecutor.refresh` (driven by the batch
  * poller and by retrieves) loads a new batch's lines, moves it to `in_progress`, applies
  * cancels and expiry, and finalises it from the items. The two meet without waiting for a poll:
- * `wake()` (a batch just moved to `in_progress`) starts its lines at once, and `onBatchSettled`
+ * `wake()` (a batch just moved to `in_progress`) starts its lines at once, `linesLoaded()` (more
+ * of a running batch's lines are in) resumes one the engine had run dry, and `onBatchSettled`
  * reports a batch whose last leased line was recorded, to be finalised at once.
  */
 import type { Logger } from '../observability/logger.ts';
@@ -104,6 +105,11 @@ export interface BatchEngine {
   runOnce(): Promise<void>;
   /** Re-reads the running batches and fills free slots now (a batch just started). */
   wake(): void;
+  /**
+   * More lines of a running batch were loaded (a batch runs while the rest of its lines load): if
+   * this engine found none left of it, it leases from it again now rather than after `pollIntervalMs`.
+   */
+  linesLoaded(batchId: string): void;
   /** Lines leased by this instance and not yet recorded. */
   readonly running: number;
   /** Upstream calls of this instance's lines in progress now (bounded per deployment by `batch_concurrency`). */
@@ -283,6 +289,10 @@ class LeasedBatchEngine implements BatchEngine {
   wake(): void {
     this.#batches.invalidate();
     this.#kick();
+  }
+
+  linesLoaded(batchId: string): void {
+    if (this.#batches.undrain(batchId)) this.#kick();
   }
 
   /** Fills free slots soon; fills requested while one runs are coalesced into one more. */

@@ -2,8 +2,8 @@
  * The one place that wires the batch system: the stores over the database, the blob store and
  * the executors (native file, native inline, native staged, emulated) in the managed services, the work items
  * shared by the emulated executor and the batch engine, and the engine itself with its prompt
- * hooks (a batch just started wakes the engines; a batch whose lines are all recorded is synced
- * at once). The server (`server/start.ts`) and the tests (the engine harness, the engine child
+ * hooks (a batch just started wakes the engines, and so does each chunk of its lines loaded
+ * while it runs; a batch whose lines are all recorded is synced at once). The server (`server/start.ts`) and the tests (the engine harness, the engine child
  * process) build it here, so they run the same wiring:
  *
  * ```ts
@@ -58,15 +58,18 @@ export interface BatchSystem {
 export async function createBatchSystem(input: BatchSystemInput): Promise<BatchSystem> {
   const { config, database, router, logger } = input;
   const items = new BatchItemStore(database);
+  const engines: BatchEngine[] = [];
   const managed = await createManagedServices({
     config,
     database,
     router,
     logger,
     ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
-    extraExecutors: ({ fileStore, batchStore, blobs }) => [new EmulatedExecutor({ router, items, batches: batchStore, files: fileStore, blobs })],
+    extraExecutors: ({ fileStore, batchStore, blobs }) => [
+      // A batch runs while its lines load: each loaded chunk is news to an engine that ran out.
+      new EmulatedExecutor({ router, items, batches: batchStore, files: fileStore, blobs, onLinesLoaded: (batchId) => engines.forEach((each) => each.linesLoaded(batchId)) }),
+    ],
   });
-  const engines: BatchEngine[] = [];
   const newEngine = (settings: BatchEngineSettings = {}): BatchEngine => {
     const engine = createBatchEngine({
       instanceId: managed.instanceId,

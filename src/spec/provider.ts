@@ -207,6 +207,12 @@ export interface ProviderBatch {
    * `undefined` keeps what is kept; `null` clears it.
    */
   partState?: string | null;
+  /**
+   * The executor has more to do for this batch right away (Portico's engine: a batch that started
+   * with its first lines loaded loads the rest): it is refreshed again in the same sync rather
+   * than when next due.
+   */
+  syncAgainNow?: boolean;
 }
 
 export interface BatchCreateInput {

@@ -108,11 +108,12 @@ export class BatchItemStore {
   /**
    * Inserts items in chunks (one statement each), pulling from `items` as it goes so a large
    * file need not be held in memory. Idempotent on (batch, line): re-running after a crash
-   * skips the lines already inserted. Answers how many items were read.
+   * skips the lines already inserted. Answers how many items were read. `onChunk` is called
+   * after each chunk is stored.
    */
   async insertItems(
     items: Iterable<NewBatchItem> | AsyncIterable<NewBatchItem>,
-    options: { chunkSize?: number } = {},
+    options: { chunkSize?: number; onChunk?: () => void } = {},
   ): Promise<number> {
     const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
     let chunk: NewBatchItem[] = [];
@@ -122,11 +123,15 @@ export class BatchItemStore {
       count += 1;
       if (chunk.length >= chunkSize) {
         await this.#insertChunk(chunk);
+        options.onChunk?.();
         chunk = [];
         await yieldToEventLoop();
       }
     }
-    if (chunk.length > 0) await this.#insertChunk(chunk);
+    if (chunk.length > 0) {
+      await this.#insertChunk(chunk);
+      options.onChunk?.();
+    }
     return count;
   }
 

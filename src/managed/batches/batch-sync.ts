@@ -109,36 +109,44 @@ export class BatchSynchronizer {
 
   /**
    * Refreshes `batch` if its lease can be taken now (a client's retrieve); otherwise leaves it to
-   * whoever holds it. Answers the batch as stored afterwards.
+   * whoever holds it. Answers the batch as stored afterwards. The client waits for this one: work
+   * its executor has for the batch beyond its state (`syncAgainNow`) is left to the poller.
    */
   async refreshIfFree(batch: BatchRecord): Promise<BatchRecord> {
     const owner = this.newLeaseOwner();
     if (!(await this.#deps.batches.acquireLease(batch.id, owner, SYNC_LEASE_MS))) return batch;
-    await this.syncLeased({ ...batch, leaseOwner: owner }, owner);
+    await this.syncLeased({ ...batch, leaseOwner: owner }, owner, { clientWaits: true });
     return (await this.#deps.batches.getById(batch.id)) ?? batch;
   }
 
-  /** Syncs a batch whose lease `owner` holds, then releases the lease with the next sync time. */
-  async syncLeased(batch: BatchRecord, owner: string): Promise<void> {
+  /**
+   * Syncs a batch whose lease `owner` holds, then releases the lease with the next sync time.
+   * `clientWaits`: a client's request waits for this sync, which then does no work the executor
+   * asks for beyond the batch's state (`syncAgainNow`), and asks the poller for it instead.
+   */
+  async syncLeased(batch: BatchRecord, owner: string, options: { clientWaits?: boolean } = {}): Promise<void> {
     const { batches } = this.#deps;
     const renewal = setInterval(() => void batches.renewLease(batch.id, owner, SYNC_LEASE_MS).catch(() => undefined), SYNC_LEASE_MS / 3);
     renewal.unref();
     try {
-      await this.#sync(batch, owner);
+      if (await this.#sync(batch, owner, options.clientWaits === true)) this.wantSync(batch.id);
     } finally {
       clearInterval(renewal);
     }
   }
 
-  async #sync(batch: BatchRecord, owner: string): Promise<void> {
+  /** Answers true when work the executor asked for now was left for another sync. */
+  async #sync(batch: BatchRecord, owner: string, clientWaits: boolean): Promise<boolean> {
     const { batches, logger } = this.#deps;
     try {
       if (batch.waitingForQuota) {
         await this.#syncWaiting(batch, owner);
-        return;
+        return false;
       }
       const executor = this.executorFor(batch);
       let current = batch;
+      let workPasses = 0;
+      let workLeft = false;
       for (let pass = 1; ; pass++) {
         let progress = await executor.refresh(current, {});
         // A batch marked `cancelling` without its provider knowing (its key was deleted) is
@@ -148,14 +156,24 @@ export class BatchSynchronizer {
         const previous = current.status;
         current = (await batches.getById(batch.id)) ?? current;
         if (current.status !== previous) for (const listener of this.#statusChanged) listener(current);
-        // A state that settles without waiting for anyone is synced again in the same lease.
-        if (TERMINAL_BATCH_STATUSES.has(current.status) || pass >= MAX_PASSES_PER_SYNC || nextSyncDelaySeconds({ ...current, syncFailures: 0 }) > 0) break;
+        // A state that settles without waiting for anyone is synced again in the same lease, and
+        // so is a batch its executor has more work for now (an emulated batch's other lines to
+        // load): that pass is work, not a state settling, so it does not count as one.
+        if (TERMINAL_BATCH_STATUSES.has(current.status)) break;
+        if (progress.syncAgainNow === true) {
+          workLeft = clientWaits || workPasses >= MAX_PASSES_PER_SYNC;
+          if (workLeft) break;
+          workPasses += 1;
+          continue;
+        }
+        if (pass - workPasses >= MAX_PASSES_PER_SYNC || nextSyncDelaySeconds({ ...current, syncFailures: 0 }) > 0) break;
       }
       await batches.releaseLease(batch.id, owner, {
         syncFailures: 0,
         lastSyncedAt: nowSeconds(),
-        nextSyncAt: TERMINAL_BATCH_STATUSES.has(current.status) ? null : nowSeconds() + nextSyncDelaySeconds({ ...current, syncFailures: 0 }),
+        nextSyncAt: TERMINAL_BATCH_STATUSES.has(current.status) ? null : nowSeconds() + (workLeft ? 0 : nextSyncDelaySeconds({ ...current, syncFailures: 0 })),
       });
+      return workLeft;
     } catch (error) {
       const failures = batch.syncFailures + 1;
       logger.warn({ batch_id: batch.id, failures, err: error instanceof Error ? error.message : String(error) }, 'batch sync failed; will retry');
@@ -163,6 +181,7 @@ export class BatchSynchronizer {
         syncFailures: failures,
         nextSyncAt: nowSeconds() + nextSyncDelaySeconds({ ...batch, syncFailures: failures }),
       });
+      return false;
     }
   }
 

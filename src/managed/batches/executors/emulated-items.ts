@@ -2,7 +2,13 @@
  * Loads an emulated batch's input file into work items: one item per request line (blank lines
  * skipped, as the upload validator counts them), streamed from the blob store and inserted in
  * chunks, so a 50,000-line file is never held in memory. `body.model` becomes the deployment's
- * batch line model. Idempotent: loading again after a crash skips the lines already inserted.
+ * batch line model.
+ *
+ * A load may stop early (`until`: the batch starts once its first lines are in, the rest loads
+ * while they run) and be resumed (`from`): chunks are inserted in line order, one statement
+ * each, so the items present are always the first lines of the file, and a load resumed from
+ * their count (after a crash, or in the next pass of the sync) skips exactly those. Inserting is
+ * idempotent on (batch, line) as well, so two loads of the same lines add nothing twice.
  *
  * Items reference the batch row by foreign key, so they are loaded after the batch is stored:
  * by the first refresh of a `validating` batch, not by `start`.
@@ -21,28 +27,60 @@ export interface ItemLoaderDeps {
   blobs: BlobStore;
 }
 
-const INSERT_CHUNK = 100;
+export const INSERT_CHUNK = 100;
 
-/** Loads the items; answers the reason the batch cannot run when the input is unreadable. */
-export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, lineModel: string): Promise<BatchErrorItem | null> {
+export interface LoadRange {
+  /** Lines already loaded (the first `from` lines of the file): skipped. Default 0. */
+  from?: number;
+  /** Stop once the file's first `until` lines are loaded. Default: the whole file. */
+  until?: number;
+  /** Called after each chunk is inserted (the engine may lease its lines now). */
+  onChunk?: () => void;
+}
+
+export type LoadOutcome =
+  /** The input cannot be read: the batch cannot run. */
+  | { kind: 'failed'; failure: BatchErrorItem }
+  /**
+   * Loaded up to `until` or to the end of the file (`complete`); `fileLines` is the request
+   * count the upload validator counted (null for files stored before it was kept).
+   */
+  | { kind: 'loaded'; complete: boolean; fileLines: number | null };
+
+/** Loads the items of `range`; answers whether the file is loaded to its end, or why it cannot be. */
+export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, lineModel: string, range: LoadRange = {}): Promise<LoadOutcome> {
   const file = await deps.files.getById(batch.inputFileId);
-  if (!file?.blobKey) return unreadableInput(batch.inputFileId);
+  if (!file?.blobKey) return { kind: 'failed', failure: unreadableInput(batch.inputFileId) };
+  const from = range.from ?? 0;
+  // Stopping early needs the file's line count: a batch reports it as its total from its start.
+  const until = file.lineCount === null ? Number.POSITIVE_INFINITY : (range.until ?? Number.POSITIVE_INFINITY);
+  if (file.lineCount !== null && from >= file.lineCount) return { kind: 'loaded', complete: true, fileLines: file.lineCount };
   let content: Readable;
   try {
     content = await deps.blobs.get(file.blobKey);
   } catch (error) {
-    if (error instanceof BlobNotFoundError) return unreadableInput(batch.inputFileId);
+    if (error instanceof BlobNotFoundError) return { kind: 'failed', failure: unreadableInput(batch.inputFileId) };
     throw error;
   }
+  let complete = true;
   async function* newItems(): AsyncGenerator<NewBatchItem> {
     let lineIndex = 0;
     for await (const request of readBatchInputLines(content)) {
-      yield { batchId: batch.id, lineIndex, customId: request.custom_id, request: { ...request, body: { ...request.body, model: lineModel } } };
+      if (lineIndex >= until) {
+        complete = false;
+        return;
+      }
+      if (lineIndex >= from) yield { batchId: batch.id, lineIndex, customId: request.custom_id, request: { ...request, body: { ...request.body, model: lineModel } } };
       lineIndex += 1;
     }
   }
-  await deps.items.insertItems(newItems(), { chunkSize: INSERT_CHUNK });
-  return null;
+  try {
+    await deps.items.insertItems(newItems(), { chunkSize: INSERT_CHUNK, ...(range.onChunk !== undefined && { onChunk: range.onChunk }) });
+  } finally {
+    // A load that stopped early leaves the rest of the file unread.
+    content.destroy();
+  }
+  return { kind: 'loaded', complete, fileLines: file.lineCount };
 }
 
 function unreadableInput(fileId: string): BatchErrorItem {

@@ -18,6 +18,14 @@ describe('the state of an emulated batch', () => {
     assert.equal(status(batch(), counts({ succeeded: 2, expired: 1 })), 'expired');
   });
 
+  it('a batch whose lines are still loading is in_progress (cancelling) with the file\'s total, even with every loaded line done', () => {
+    const situation = (c: ItemCounts, cancelRequested = false) => ({ batch: batch(), counts: c, cancelRequested, loaded: true, usage: null, loadingTotal: 500 });
+    assert.equal(emulatedStatus(situation(counts({ succeeded: 100 }))), 'in_progress');
+    assert.equal(emulatedStatus(situation(counts({ succeeded: 40, cancelled: 60 }), true)), 'cancelling');
+    assert.deepEqual(emulatedProgress(situation(counts({ succeeded: 100 })), 200).requestCounts, { total: 500, completed: 100, failed: 0 });
+    assert.equal(emulatedStatus({ ...situation(counts({ succeeded: 500 })), loadingTotal: undefined }), 'finalizing');
+  });
+
   it('a cancel stays cancelling while lines run and ends cancelled when they finished', () => {
     const status = (c: ItemCounts) => emulatedStatus({ batch: batch({ status: 'cancelling' }), counts: c, cancelRequested: true, loaded: true });
     assert.equal(status(counts({ running: 2, cancelled: 5 })), 'cancelling');

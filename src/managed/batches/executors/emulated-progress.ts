@@ -4,7 +4,7 @@
  * ```mermaid
  * stateDiagram-v2
  *   [*] --> validating: created (lines not yet loaded)
- *   validating --> in_progress: lines loaded as items
+ *   validating --> in_progress: first lines loaded as items (the rest load while they run)
  *   in_progress --> finalizing: every item settled
  *   finalizing --> completed: next refresh (the synchroniser writes the files first)
  *   validating --> cancelling: cancel
@@ -14,8 +14,10 @@
  *   validating --> failed: input file unreadable
  * ```
  *
- * `request_counts`: total = every item; completed = succeeded; failed = failed + cancelled +
- * expired (what lands in the error file), as WIRE.md §4.3 maps Anthropic's counts.
+ * `request_counts`: total = every item (every line of the file while they are still loading);
+ * completed = succeeded; failed = failed + cancelled + expired (what lands in the error file),
+ * as WIRE.md §4.3 maps Anthropic's counts. A batch whose lines are still loading is never done:
+ * its loaded lines may all be finished while the rest are not in yet.
  */
 import type { BatchErrorItem, BatchStatus, BatchUsage } from '../../../spec/openai-objects.ts';
 import type { ProviderBatch } from '../../../spec/provider.ts';
@@ -32,6 +34,11 @@ export interface EmulatedSituation {
   cancelRequested: boolean;
   /** The lines are loaded as items (false only while still validating). */
   loaded: boolean;
+  /**
+   * Set while the file's lines are still being loaded: how many it has. The batch runs the lines
+   * already in, and its total is the file's from the first `in_progress` a client sees.
+   */
+  loadingTotal?: number;
   usage: BatchItemUsageTotals | null;
   /** Set when the batch cannot run at all (input unreadable). */
   failure?: BatchErrorItem;
@@ -40,10 +47,11 @@ export interface EmulatedSituation {
 export function emulatedStatus(situation: Omit<EmulatedSituation, 'usage'>): BatchStatus {
   const { batch, counts, cancelRequested, loaded } = situation;
   if (situation.failure) return 'failed';
-  const active = counts.pending + counts.running;
-  if (cancelRequested) return active > 0 ? 'cancelling' : 'cancelled';
+  // Lines still to load are as unfinished as pending ones.
+  const active = counts.pending + counts.running > 0 || situation.loadingTotal !== undefined;
+  if (cancelRequested) return active ? 'cancelling' : 'cancelled';
   if (!loaded) return 'validating';
-  if (active > 0) return 'in_progress';
+  if (active) return 'in_progress';
   if (counts.expired > 0) return 'expired';
   // One refresh shows `finalizing` before the end, so the state walks OpenAI's lifecycle.
   return batch.status === 'finalizing' ? 'completed' : 'finalizing';
@@ -70,13 +78,18 @@ export function emulatedProgress(situation: EmulatedSituation, now: number): Pro
     cancellingAt: status === 'cancelling' || status === 'cancelled' ? (batch.cancellingAt ?? now) : batch.cancellingAt,
     cancelledAt: status === 'cancelled' ? now : null,
     requestCounts: {
-      total: counts.pending + counts.running + counts.succeeded + counts.failed + counts.cancelled + counts.expired,
+      total: Math.max(itemCount(counts), situation.loadingTotal ?? 0),
       completed: counts.succeeded,
       failed: counts.failed + counts.cancelled + counts.expired,
     },
     usage: situation.usage ? batchUsageOf(situation.usage) : null,
     errors: situation.failure ? [situation.failure] : null,
   };
+}
+
+/** Items of the batch in any state. */
+export function itemCount(counts: ItemCounts): number {
+  return counts.pending + counts.running + counts.succeeded + counts.failed + counts.cancelled + counts.expired;
 }
 
 export function batchUsageOf(totals: BatchItemUsageTotals): BatchUsage {
