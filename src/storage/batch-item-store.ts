@@ -95,6 +95,10 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Items a lease can take: running ones whose lease expired, pending ones due for an attempt. */
 type DueKind = 'expired' | 'pending';
 
@@ -109,15 +113,19 @@ export class BatchItemStore {
    * Inserts items in chunks (one statement each), pulling from `items` as it goes so a large
    * file need not be held in memory. Idempotent on (batch, line): re-running after a crash
    * skips the lines already inserted. Answers how many items were read. `onChunk` is called
-   * after each chunk is stored.
+   * after each chunk is stored. `idleShare` paces a load that need not be fast: after each chunk
+   * it waits that share of the time the chunk took (1: half the time loading, half leaving the
+   * process to others), instead of one turn of the event loop.
    */
   async insertItems(
     items: Iterable<NewBatchItem> | AsyncIterable<NewBatchItem>,
-    options: { chunkSize?: number; onChunk?: () => void } = {},
+    options: { chunkSize?: number; onChunk?: () => void; idleShare?: number } = {},
   ): Promise<number> {
     const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
+    const idleShare = Math.max(0, options.idleShare ?? 0);
     let chunk: NewBatchItem[] = [];
     let count = 0;
+    let chunkFrom = performance.now();
     for await (const item of items) {
       chunk.push(item);
       count += 1;
@@ -125,7 +133,9 @@ export class BatchItemStore {
         await this.#insertChunk(chunk);
         options.onChunk?.();
         chunk = [];
-        await yieldToEventLoop();
+        const busyMs = performance.now() - chunkFrom;
+        await (idleShare > 0 ? pause(busyMs * idleShare) : yieldToEventLoop());
+        chunkFrom = performance.now();
       }
     }
     if (chunk.length > 0) {

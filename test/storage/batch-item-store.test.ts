@@ -221,6 +221,25 @@ forEachDatabase('batch item store', (ctx) => {
     }
   });
 
+  test('a paced load tells of each chunk once it is stored, and stores every line', async () => {
+    // A batch runs while the rest of its lines load (issue 15): `onChunk` lets the engine lease
+    // what was just stored. (`idleShare`'s pacing is measured in bench/README.md, not timed here.)
+    const store = new BatchItemStore(ctx.db);
+    const batchId = await insertBatchWithInput(ctx.db, { execution: 'emulated' });
+    const seenAtChunk: Promise<number>[] = [];
+    const inserted = await store.insertItems(lines(batchId, 450), {
+      chunkSize: 100,
+      idleShare: 1,
+      onChunk: () => seenAtChunk.push(store.countByState(batchId).then((counts) => counts.pending)),
+    });
+    assert.equal(inserted, 450);
+    const seen = await Promise.all(seenAtChunk);
+    assert.equal(seen.length, 5, 'one call per chunk, the last partial one included');
+    // Each chunk was stored when told of (a count read then may already see the next one).
+    seen.forEach((pending, chunk) => assert.ok(pending >= Math.min(450, (chunk + 1) * 100), `chunk ${chunk}: ${pending} items stored`));
+    assert.equal((await store.countByState(batchId)).pending, 450);
+  });
+
   test('without a batch id, items of every batch are leased', async () => {
     const store = new BatchItemStore(ctx.db);
     const a = await insertBatchWithInput(ctx.db, { execution: 'emulated' });

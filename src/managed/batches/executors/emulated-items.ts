@@ -36,6 +36,8 @@ export interface LoadRange {
   until?: number;
   /** Called after each chunk is inserted (the engine may lease its lines now). */
   onChunk?: () => void;
+  /** Paces the load (`BatchItemStore.insertItems`): idle this share of each chunk's time. Default 0. */
+  idleShare?: number;
 }
 
 export type LoadOutcome =
@@ -75,7 +77,7 @@ export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, l
     }
   }
   try {
-    await deps.items.insertItems(newItems(), { chunkSize: INSERT_CHUNK, ...(range.onChunk !== undefined && { onChunk: range.onChunk }) });
+    await deps.items.insertItems(newItems(), { chunkSize: INSERT_CHUNK, idleShare: range.idleShare ?? 0, ...(range.onChunk !== undefined && { onChunk: range.onChunk }) });
   } finally {
     // A load that stopped early leaves the rest of the file unread.
     content.destroy();

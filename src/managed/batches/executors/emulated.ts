@@ -47,6 +47,15 @@ export interface EmulatedExecutorDeps {
  */
 const FIRST_LINES = INSERT_CHUNK;
 
+/**
+ * The rest of the lines load while the first run, and need only stay ahead of the engine (1,280
+ * lines/s at 64 calls of 50 ms; they load at 15,000-50,000 a second): so they leave the process
+ * idle as long as each chunk took, and live requests arriving meanwhile find the loop free. On
+ * the busy 2-CPU machine the event loop's worst stall while loading 10,000 lines fell from
+ * 25-230 ms to 11-27 ms (bench/README.md, issue 15).
+ */
+const REST_IDLE_SHARE = 1;
+
 export class EmulatedExecutor implements BatchExecutor {
   readonly execution = 'emulated' as const;
   readonly #deps: EmulatedExecutorDeps;
@@ -107,7 +116,7 @@ export class EmulatedExecutor implements BatchExecutor {
       // the batch, or a load cut short by a crash). Loaded to the end of the file, so the items
       // are the batch's total from now on. A cancelled batch loads them too: its error file
       // answers every line.
-      const outcome = await this.#load(current, { from: itemCount(counts) });
+      const outcome = await this.#load(current, { from: itemCount(counts), idleShare: REST_IDLE_SHARE });
       counts = await items.countByState(batch.id);
       if (outcome.kind === 'failed') return this.#report({ batch: current, counts, cancelRequested: false, loaded, usage: null, failure: outcome.failure });
       current = (await batches.getById(batch.id)) ?? current;
