@@ -4,7 +4,8 @@
  * time), grouped by deployment, oldest first. A batch that had fewer due lines than asked is
  * skipped for `ttlMs` (its other lines are running or waiting for a retry), so a busy engine
  * does not query it after every finished line. The rpm/tpm limits of the keys that created
- * them are read with them (`keyLimitsOf`), so a key's batches are paced by its limits.
+ * them, and of those keys' users and teams, are read with them (`keyLimitsOf`), so a key's
+ * batches are paced by all three.
  */
 import type { KeyLimits, KeyLimitsLookup } from '../routing/rate-limits/key-budgets.ts';
 import type { BatchRecord, BatchStore } from '../storage/batch-store.ts';
@@ -28,7 +29,7 @@ export class ActiveBatches {
     this.#keyLimitsLookup = keyLimits;
   }
 
-  /** The limits of the key that created a batch; undefined when it has none (or no key). */
+  /** The limits of the key that created a batch, its user and team; undefined when none has any (or no key). */
   keyLimitsOf(batch: Pick<BatchRecord, 'keyId'>): KeyLimits | undefined {
     return batch.keyId === null ? undefined : this.#keyLimits.get(batch.keyId);
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.ts';
 import { activeTracer } from '../observability/tracing.ts';
 import type { Router } from '../routing/router.ts';
 import { BATCH_REQUEST_ID_PREFIX, type DeploymentBudgets } from '../routing/rate-limits/deployment-budgets.ts';
-import type { KeyBudgets } from '../routing/rate-limits/key-budgets.ts';
+import type { KeyBudgets, KeyLimits } from '../routing/rate-limits/key-budgets.ts';
 import type { BatchInputLine } from '../spec/openai-objects.ts';
 import type { BatchItemLease, BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
@@ -23,7 +23,7 @@ export interface LineRunnerDeps {
   /** Where finished lines are recorded (grouped writes of `BatchItemStore.completeItem`). */
   results: BatchLineResults;
   budgets: DeploymentBudgets;
-  /** Charges a line's tokens to the key that created its batch, when the key has limits. */
+  /** Charges a line's tokens to the key that created its batch, its user and team, those with a `tpm_limit`. */
   keyBudgets: KeyBudgets;
   retry: LineRetrySettings;
   logger: Logger;
@@ -32,8 +32,8 @@ export interface LineRunnerDeps {
 export interface LeasedLine {
   item: BatchItemRecord;
   deploymentId: string;
-  /** The key whose limits the line counts against; null when its batch's key has none. */
-  limitedKeyId?: string | null;
+  /** The limits (of its batch's key, user, team) the line counts against; null when none has any. */
+  limitedBy?: KeyLimits | null;
   lease: BatchItemLease;
   /** Aborted when the engine stops: the line is given back, not failed. */
   signal: AbortSignal;
@@ -88,7 +88,7 @@ export async function runLeasedLine(deps: LineRunnerDeps, line: LeasedLine): Pro
   const output = succeededLine(item.customId, answer, requestId);
   const tokens = tokensOfLine(output);
   await deps.budgets.recordTokens(line.deploymentId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
-  if (line.limitedKeyId) await deps.keyBudgets.recordTokens(line.limitedKeyId, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
+  if (line.limitedBy) await deps.keyBudgets.recordTokens(line.limitedBy, tokens.inputTokens + tokens.outputTokens).catch(() => undefined);
   const completed = await deps.results.complete(key, lease, { state: 'succeeded', result: output, ...tokens });
   if (!completed) deps.logger.info({ batch_id: item.batchId, line: item.lineIndex }, 'batch line finished after its lease passed to another worker; result dropped');
   return completed ? { kind: 'succeeded' } : { kind: 'lost' };

@@ -36,7 +36,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { DeploymentBudgets, DEFAULT_LIVE_TRAFFIC_SHARE } from '../routing/rate-limits/deployment-budgets.ts';
 import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
-import { KeyBudgets, type KeyLimitsLookup } from '../routing/rate-limits/key-budgets.ts';
+import { KeyBudgets, type KeyLimits, type KeyLimitsLookup } from '../routing/rate-limits/key-budgets.ts';
 import type { RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { BatchItemRecord, BatchItemStore } from '../storage/batch-item-store.ts';
@@ -84,8 +84,9 @@ export interface BatchEngineOptions {
   /** How often items of finished batches are deleted, ms (0 = never). Default 60,000. */
   cleanupIntervalMs?: number;
   /**
-   * The rpm/tpm limits of the keys that created batches (`KeyStore.limitsOf`): a key's lines
-   * are paced by its limits, counted in `limiter` with its live requests. Absent: not applied.
+   * The rpm/tpm limits of the keys that created batches, their users and teams
+   * (`KeyStore.limitsOf`): a key's lines are paced by them, counted in `limiter` with their live
+   * requests. Absent: not applied.
    */
   keyLimits?: KeyLimitsLookup;
   /**
@@ -149,8 +150,8 @@ interface Lane {
 
 interface ReadyLine {
   item: BatchItemRecord;
-  /** The key whose limits the line counts against; null when its batch's key has none. */
-  limitedKeyId: string | null;
+  /** The limits (of its batch's key, user, team) the line counts against; null when none has any. */
+  limitedBy: KeyLimits | null;
 }
 
 interface RunningLine {
@@ -394,8 +395,8 @@ class LeasedBatchEngine implements BatchEngine {
     const allowed = slowStartLimit(concurrency, now - lane.rampFrom, this.#slowStart);
     const slice = Math.ceil(concurrency / 8);
     for (let started = 0; started < slice && lane.inFlight < allowed && lane.ready.length > 0; started++) {
-      const { item, limitedKeyId } = lane.ready.shift()!;
-      this.#dispatch(item, lane, limitedKeyId);
+      const { item, limitedBy } = lane.ready.shift()!;
+      this.#dispatch(item, lane, limitedBy);
     }
     if (lane.inFlight >= allowed && allowed < concurrency && lane.ready.length > 0 && lane.rampTimer === undefined) {
       // Held back by the slow start: more may start when it next grows, even if no call ends first.
@@ -495,23 +496,23 @@ class LeasedBatchEngine implements BatchEngine {
     return leased;
   }
 
-  /** Leases up to `wanted` lines of one batch, within the limits of the key that created it. */
+  /** Leases up to `wanted` lines of one batch, within the limits of the key that created it, its user and its team. */
   async #leaseFromBatch(deployment: Deployment, lane: Lane, batch: BatchRecord, wanted: number): Promise<number> {
     const limits = this.#batches.keyLimitsOf(batch);
-    // Over its key's limits the batch waits for the next fills: paced, never failed.
-    const allowed = limits === undefined ? wanted : await this.#keyBudgets.admitLines(batch.keyId!, limits, wanted);
+    // Over a limit the batch waits for the next fills: paced, never failed.
+    const allowed = limits === undefined ? wanted : await this.#keyBudgets.admitLines(limits, wanted);
     if (allowed === 0) return 0;
     let items: BatchItemRecord[] = [];
     try {
       items = await this.#options.items.leaseItems(batch.id, this.#owner, allowed, this.#leaseMs, undefined, { expired: this.#leaseExpired });
     } finally {
-      if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(batch.keyId!, limits, allowed - items.length);
+      if (limits !== undefined && items.length < allowed) await this.#keyBudgets.returnUnused(limits, allowed - items.length);
     }
-    const limitedKeyId = limits === undefined ? null : batch.keyId;
+    const limitedBy = limits ?? null;
     for (const item of items) {
       lane.leased += 1;
       this.#runningPerBatch.set(item.batchId, (this.#runningPerBatch.get(item.batchId) ?? 0) + 1);
-      lane.ready.push({ item, limitedKeyId });
+      lane.ready.push({ item, limitedBy });
     }
     if (items.length < allowed) {
       this.#batches.markDrained(batch.id);
@@ -521,7 +522,7 @@ class LeasedBatchEngine implements BatchEngine {
   }
 
   /** Starts a leased line (counted in `lane.leased` and `#runningPerBatch` since its lease). */
-  #dispatch(item: BatchItemRecord, lane: Lane, limitedKeyId: string | null): void {
+  #dispatch(item: BatchItemRecord, lane: Lane, limitedBy: KeyLimits | null): void {
     const key = `${item.batchId}:${item.lineIndex}`;
     const controller = new AbortController();
     lane.inFlight += 1;
@@ -538,7 +539,7 @@ class LeasedBatchEngine implements BatchEngine {
     const done = runLeasedLine(this.#lineDeps, {
       item,
       deploymentId: lane.deployment.id,
-      limitedKeyId,
+      limitedBy,
       lease: { owner: this.#owner, attempt: item.attempts },
       signal: controller.signal,
       onCallDone: freeSlot,

@@ -4,6 +4,20 @@ import type { Database } from './database.ts';
 import { nowSeconds, parseJsonText, toJsonText, unixSeconds } from './row-mapping.ts';
 import type { ApiKeysTable } from './schema.ts';
 import { resetDueBudgets, type ModelMaxBudget } from './budget-columns.ts';
+import type { BudgetSubjectKind } from '../spec/budget-subjects.ts';
+
+/** A key's, user's or team's requests and tokens per minute (`rpm_limit`, `tpm_limit`). */
+export interface SubjectRateLimits {
+  kind: BudgetSubjectKind;
+  id: string;
+  rpmLimit?: number;
+  tpmLimit?: number;
+}
+
+function subjectLimits(kind: BudgetSubjectKind, id: string, rpm: number | null, tpm: number | null): SubjectRateLimits | undefined {
+  if (rpm == null && tpm == null) return undefined;
+  return { kind, id, ...(rpm != null && { rpmLimit: Number(rpm) }), ...(tpm != null && { tpmLimit: Number(tpm) }) };
+}
 
 export interface VirtualKeyRecord {
   id: string;
@@ -169,17 +183,39 @@ export class KeyStore {
     });
   }
 
-  /** The rpm/tpm limits of these keys, for those that exist and have one (the batch engine paces their batches). */
-  async limitsOf(ids: readonly string[]): Promise<Map<string, { rpmLimit?: number; tpmLimit?: number }>> {
-    const limits = new Map<string, { rpmLimit?: number; tpmLimit?: number }>();
+  /**
+   * The rpm/tpm limits that apply to these keys' requests: the key's, its user's and its team's,
+   * those that have one (the batch engine paces their batches by them). Keys without any, or
+   * that do not exist, are left out; a `user_id` or `team_id` naming no row adds nothing, as for
+   * live requests.
+   */
+  async limitsOf(ids: readonly string[]): Promise<Map<string, SubjectRateLimits[]>> {
+    const limits = new Map<string, SubjectRateLimits[]>();
     if (ids.length === 0) return limits;
-    const rows = await this.#db.kysely.selectFrom('api_keys').select(['id', 'rpm_limit', 'tpm_limit']).where('id', 'in', [...ids]).execute();
+    const rows = await this.#db.kysely
+      .selectFrom('api_keys')
+      .leftJoin('users', 'users.user_id', 'api_keys.user_id')
+      .leftJoin('teams', 'teams.team_id', 'api_keys.team_id')
+      .select([
+        'api_keys.id as key_id',
+        'api_keys.rpm_limit as key_rpm',
+        'api_keys.tpm_limit as key_tpm',
+        'users.user_id as user_id',
+        'users.rpm_limit as user_rpm',
+        'users.tpm_limit as user_tpm',
+        'teams.team_id as team_id',
+        'teams.rpm_limit as team_rpm',
+        'teams.tpm_limit as team_tpm',
+      ])
+      .where('api_keys.id', 'in', [...ids])
+      .execute();
     for (const row of rows) {
-      if (row.rpm_limit == null && row.tpm_limit == null) continue;
-      limits.set(row.id, {
-        ...(row.rpm_limit != null && { rpmLimit: Number(row.rpm_limit) }),
-        ...(row.tpm_limit != null && { tpmLimit: Number(row.tpm_limit) }),
-      });
+      const subjects = [
+        subjectLimits('key', row.key_id, row.key_rpm, row.key_tpm),
+        row.user_id === null ? undefined : subjectLimits('user', row.user_id, row.user_rpm, row.user_tpm),
+        row.team_id === null ? undefined : subjectLimits('team', row.team_id, row.team_rpm, row.team_tpm),
+      ].filter((subject) => subject !== undefined);
+      if (subjects.length > 0) limits.set(row.key_id, subjects);
     }
     return limits;
   }
