@@ -42,6 +42,8 @@ export interface BatchSystemInput {
   engine?: BatchEngineSettings;
   /** `model_max_budget` checked at a batch's create (the server's `ModelBudgets`). */
   checkModelBudget?: ManagedServicesInput['checkModelBudget'];
+  /** The webhook outbox shared with the server's spend ledger (budget events); default: the managed services' own. */
+  webhooks?: ManagedServicesInput['webhooks'];
 }
 
 export interface BatchSystem {
@@ -65,6 +67,7 @@ export async function createBatchSystem(input: BatchSystemInput): Promise<BatchS
     router,
     logger,
     ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
+    ...(input.webhooks !== undefined && { webhooks: input.webhooks }),
     extraExecutors: ({ fileStore, batchStore, blobs }) => [
       // A batch runs while its lines load: each loaded chunk is news to an engine that ran out.
       new EmulatedExecutor({ router, items, batches: batchStore, files: fileStore, blobs, onLinesLoaded: (batchId) => engines.forEach((each) => each.linesLoaded(batchId)) }),

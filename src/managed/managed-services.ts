@@ -51,6 +51,8 @@ export interface ManagedServicesInput {
   /** `model_max_budget` of the caller's key, user and team, checked at a batch's create. */
   checkModelBudget?: BatchServiceDeps['checkModelBudget'];
   extraExecutors?: (parts: { fileStore: FileStore; batchStore: BatchStore; blobs: BlobStore; instanceId: string }) => BatchExecutor[];
+  /** The webhook outbox, when the caller's spend ledger writes to it too; default: one of its own. */
+  webhooks?: WebhookOutbox;
 }
 
 /**
@@ -104,7 +106,10 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   const { config, database, router, logger } = input;
   const instanceId = newInstanceId();
   const fileStore = new FileStore(database);
-  const batchStore = new BatchStore(database);
+  const webhookStore = new WebhookStore(database);
+  const webhooks = input.webhooks ?? new WebhookOutbox(webhookStore, config.webhooks);
+  const budgetEvents = webhooks.budgetEvents;
+  const batchStore = new BatchStore(database, budgetEvents === undefined ? {} : { budgetEvents });
   const blobs = await blobStoreFor(config.files, database);
   const deletion: FileDeletionDeps = { router, files: fileStore, blobs, logger, retryBaseSeconds: config.files.deleteRetryBaseSeconds };
   const executors: BatchExecutor[] = [
@@ -112,8 +117,6 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     new NativeStagedExecutor({ router, blobs, files: fileStore, batches: batchStore }),
     ...(input.extraExecutors?.({ fileStore, batchStore, blobs, instanceId }) ?? []),
   ];
-  const webhookStore = new WebhookStore(database);
-  const webhooks = new WebhookOutbox(webhookStore, config.webhooks);
   const synchronizer = new BatchSynchronizer({
     router,
     batches: batchStore,

@@ -35,6 +35,8 @@ import { chargeRoutingUsage } from '../coordination/routing-usage.ts';
 import { createSharedState, type SharedState } from '../coordination/shared-state.ts';
 import { buildApp } from './app.ts';
 import { SpendLogStore } from '../storage/spend-log-store.ts';
+import { WebhookStore } from '../storage/webhook-store.ts';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.ts';
 import { SpendLedger } from '../spend/spend-ledger.ts';
 import { LiveSpendRecorder } from './spend-recording.ts';
 import { HANDLER_SETTLE_MS } from './running-handlers.ts';
@@ -93,7 +95,10 @@ export async function createServices(
   // Live requests are admitted against the deployments' rpm/tpm (and their tokens charged after
   // the answer) on the same counters the batch engine takes its share from, so the engine leaves
   // live traffic its share. (This replaces `liveTrafficMeter`: counting both would count twice.)
-  const spendLogs = new SpendLogStore(database);
+  // One outbox for the batch events and the budget events the ledger's flushes write.
+  const webhooks = new WebhookOutbox(new WebhookStore(database), config.webhooks);
+  const budgetEvents = webhooks.budgetEvents;
+  const spendLogs = new SpendLogStore(database, budgetEvents === undefined ? {} : { budgetEvents });
   const ledger = config.spendLogs.enabled
     ? new SpendLedger({
         store: spendLogs,
@@ -138,6 +143,7 @@ export async function createServices(
     router,
     logger,
     // A batch's model group counts against `model_max_budget` as a live request's does.
+    webhooks,
     checkModelBudget: (principal, modelGroup) => (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup) ? batchModelBudgets.check(principal, modelGroup) : Promise.resolve()),
     engine: {
       limiter: state.limiter,

@@ -16,6 +16,7 @@ import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSecond
 import type { BatchesTable, DatabaseSchema } from './schema.ts';
 import type { WrittenAlongside } from './written-alongside.ts';
 import { enqueuedTokens, lockDeploymentQuota, placeHold, releaseHold, type HoldRequest, type HoldState } from './batch-hold-store.ts';
+import { addSubjectSpend, writeCrossingEvents, type BudgetCrossingEvents } from './budget-crossings.ts';
 
 /**
  * How a batch runs: a provider's file-based batch API, a batch the provider staged, or our
@@ -190,8 +191,12 @@ export class BatchStore {
   readonly #db: Database;
   readonly #holdReleased: Array<(deploymentId: string) => void> = [];
 
-  constructor(db: Database) {
+  readonly #budgetEvents: BudgetCrossingEvents | undefined;
+
+  /** `budgetEvents`: the events of budgets a batch's cost crosses, written with the cost (`recordCostOnce`). */
+  constructor(db: Database, options: { budgetEvents?: BudgetCrossingEvents } = {}) {
     this.#db = db;
+    this.#budgetEvents = options.budgetEvents;
   }
 
   /**
@@ -569,9 +574,12 @@ export class BatchStore {
    * and team's), releasing the batch's hold (`batch-hold-store.ts`), in one transaction, exactly once:
    * the conditional update on `cost_recorded_at IS NULL` lets one caller through (PostgreSQL
    * re-checks the condition after a concurrent update commits). Answers whether this call did it.
+   * The budgets of the key, user and team the cost crosses get their events in the same
+   * transaction (`budget-crossings.ts`).
    */
   async recordCostOnce(batchId: string, cost: number, keyId: string | null, now: number = unixSeconds(), ledgerRow?: BatchLedgerRow): Promise<boolean> {
     let freed: string | undefined;
+    let eventsWritten: (() => void) | undefined;
     const recorded = await this.#db.kysely.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('batches')
@@ -582,21 +590,17 @@ export class BatchStore {
       if (affectedRows(result) !== 1) return false;
       // The reservation settles to the actual cost: released in the transaction that charges it.
       freed = await releaseHold(trx, batchId);
-      if (keyId !== null && cost !== 0) {
-        await trx
-          .updateTable('api_keys')
-          .set((eb) => ({ spend: eb('spend', '+', cost) }))
-          .where('id', '=', keyId)
-          .execute();
-      }
+      const crossings = keyId !== null && cost !== 0 ? await addSubjectSpend(trx, { keys: new Map([[keyId, cost]]) }) : [];
       if (ledgerRow !== undefined) {
         // The batch's row of the spend ledger, in the same transaction: written exactly once too.
         const key = keyId === null ? undefined : await trx.selectFrom('api_keys').select(['user_id', 'team_id']).where('id', '=', keyId).executeTakeFirst();
-        await SpendLogStore.insertBatchRow(trx, { ...ledgerRow, keyId, userId: key?.user_id ?? null, teamId: key?.team_id ?? null, spend: cost, batchId });
+        crossings.push(...(await SpendLogStore.insertBatchRow(trx, { ...ledgerRow, keyId, userId: key?.user_id ?? null, teamId: key?.team_id ?? null, spend: cost, batchId })));
       }
+      eventsWritten = await writeCrossingEvents(trx, crossings, this.#budgetEvents);
       return true;
     });
     this.#tellHoldReleased(freed);
+    eventsWritten?.();
     return recorded;
   }
 

@@ -9,6 +9,7 @@ import type { Database, DatabaseSchema, SqlDialectName } from './database.ts';
 import type { SpendLogsTable } from './schema.ts';
 import { toPage, type Page } from './page.ts';
 import type { SqliteWorker } from './sqlite-worker.ts';
+import { addSubjectSpend, CROSSES_A_BUDGET, workerAddSpendSource, writeCrossingEvents, type BudgetCrossing, type BudgetCrossingEvents } from './budget-crossings.ts';
 
 export interface SpendLogRow {
   id: string;
@@ -73,9 +74,12 @@ const DAY_SECONDS = 86_400;
 
 export class SpendLogStore {
   readonly #db: Database;
+  readonly #budgetEvents: BudgetCrossingEvents | undefined;
 
-  constructor(db: Database) {
+  /** `budgetEvents`: the events of budgets the spend crosses, written in the flush's transaction. */
+  constructor(db: Database, options: { budgetEvents?: BudgetCrossingEvents } = {}) {
     this.#db = db;
+    this.#budgetEvents = options.budgetEvents;
   }
 
   /**
@@ -86,10 +90,16 @@ export class SpendLogStore {
   async insertMany(rows: readonly SpendLogRow[]): Promise<SpendLogRow[]> {
     if (rows.length === 0) return [];
     const worker = this.#db.sqliteWorker();
-    if (worker !== undefined) return insertOffThread(worker, rows);
+    if (worker !== undefined) {
+      const written = await insertOffThread(worker, rows, this.#budgetEvents !== undefined);
+      // Undefined: the flush would cross a budget and was rolled back there; it runs here, where
+      // the budget's events are written in its transaction (rare: once per budget and period).
+      if (written !== undefined) return written;
+    }
     const dialect = this.#db.dialect;
     const perStatement = ROWS_PER_STATEMENT[dialect];
-    return this.#db.kysely.transaction().execute(async (trx) => {
+    let eventsWritten: (() => void) | undefined;
+    const fresh = await this.#db.kysely.transaction().execute(async (trx) => {
       const insertedIds = new Set<string>();
       for (let start = 0; start < rows.length; start += perStatement) {
         const chunk = rows.slice(start, start + perStatement);
@@ -97,18 +107,21 @@ export class SpendLogStore {
         for (const id of await insertChunk(trx, dialect, chunk)) insertedIds.add(id);
       }
       const fresh = insertedIds.size === rows.length ? [...rows] : rows.filter((row) => insertedIds.has(row.id));
-      await addSpendTo(trx, fresh);
+      eventsWritten = await writeCrossingEvents(trx, await addSpendTo(trx, fresh), this.#budgetEvents);
       return fresh;
     });
+    eventsWritten?.();
+    return fresh;
   }
 
   /**
    * Inserts one batch's row inside the transaction that records its cost (`BatchStore.recordCostOnce`):
-   * the unique `batch_id` makes a second insert fail rather than count twice.
+   * the unique `batch_id` makes a second insert fail rather than count twice. Answers the budgets
+   * of the user and team the cost crossed (the caller writes their events).
    */
-  static async insertBatchRow(trx: Transaction<DatabaseSchema>, row: SpendLogRow): Promise<void> {
+  static async insertBatchRow(trx: Transaction<DatabaseSchema>, row: SpendLogRow): Promise<BudgetCrossing[]> {
     await trx.insertInto('spend_logs').values(toTableRow(row)).execute();
-    await addSpendTo(trx, [row], { skipKeys: true });
+    return addSpendTo(trx, [row], { skipKeys: true });
   }
 
   /** Newest first, keyset-paginated by (`started_at`, `id`); `offset` for page-numbered reads. */
@@ -204,10 +217,11 @@ function dimensionColumn(dimension: SpendReportDimension): 'team_id' | 'key_id' 
 /**
  * Adds each row's spend to its key (`api_keys.spend`), its user (`users.spend`) and its team
  * (`teams.spend`): one UPDATE per distinct key, user and team, in the caller's transaction (a user
- * or team with no row is no error: keys may name ids that were never created). `skipKeys`: the
- * batch path already adds to its key in `recordCostOnce`.
+ * or team with no row is no error: keys may name ids that were never created); answers the
+ * budgets it crossed (`budget-crossings.ts`). `skipKeys`: the batch path already adds to its key
+ * in `recordCostOnce`.
  */
-async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly SpendLogRow[], options: { skipKeys?: boolean } = {}): Promise<void> {
+async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly SpendLogRow[], options: { skipKeys?: boolean } = {}): Promise<BudgetCrossing[]> {
   const byKey = new Map<string, number>();
   const byUser = new Map<string, number>();
   const byTeam = new Map<string, number>();
@@ -220,27 +234,7 @@ async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly Spend
     add(byUser, row.userId, row.spend);
     add(byTeam, row.teamId, row.spend);
   }
-  for (const [keyId, amount] of byKey) {
-    await trx
-      .updateTable('api_keys')
-      .set((eb) => ({ spend: eb('spend', '+', amount) }))
-      .where('id', '=', keyId)
-      .execute();
-  }
-  for (const [userId, amount] of byUser) {
-    await trx
-      .updateTable('users')
-      .set((eb) => ({ spend: eb('spend', '+', amount) }))
-      .where('user_id', '=', userId)
-      .execute();
-  }
-  for (const [teamId, amount] of byTeam) {
-    await trx
-      .updateTable('teams')
-      .set((eb) => ({ spend: eb('spend', '+', amount) }))
-      .where('team_id', '=', teamId)
-      .execute();
-  }
+  return addSubjectSpend(trx, { keys: byKey, users: byUser, teams: byTeam });
 }
 
 /** The table's columns in the order `insertParameters` writes them. */
@@ -316,21 +310,26 @@ const SQLITE_TUPLE = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
  * database's worker thread on its own connection (`sqlite-worker.ts`), so that the event loop
  * pays only for flattening the rows into one array of values and copying it to the worker
  * (`npm run bench`: the INSERT on the event loop was about 5% of Portico's busy CPU).
+ * `checkBudgets`: a flush that would cross a budget is rolled back and answers undefined.
  */
-async function insertOffThread(worker: SqliteWorker, rows: readonly SpendLogRow[]): Promise<SpendLogRow[]> {
-  worker.define(INSERT_PROCEDURE, insertProcedureSource());
-  const fresh = await worker.call<number[] | null>(INSERT_PROCEDURE, insertParameters(rows));
+async function insertOffThread(worker: SqliteWorker, rows: readonly SpendLogRow[], checkBudgets: boolean): Promise<SpendLogRow[] | undefined> {
+  const procedure = checkBudgets ? INSERT_CHECKING_BUDGETS_PROCEDURE : INSERT_PROCEDURE;
+  worker.define(procedure, insertProcedureSource(checkBudgets));
+  const fresh = await worker.call<number[] | null | typeof CROSSES_A_BUDGET>(procedure, insertParameters(rows));
+  if (fresh === CROSSES_A_BUDGET) return undefined;
   return fresh === null ? rows.slice() : fresh.map((index) => rows[index]);
 }
 
 const INSERT_PROCEDURE = 'spend_logs.insert';
+const INSERT_CHECKING_BUDGETS_PROCEDURE = 'spend_logs.insert_checking_budgets';
 
 /**
  * The worker's side of `insertOffThread`: `input` holds `INSERT_COLUMNS.length` values per row.
  * Answers null when every row was inserted, else the indexes of those that were (the others were
- * already stored: see `insertChunk`, whose logic this repeats without Kysely).
+ * already stored: see `insertChunk`, whose logic this repeats without Kysely), or, with
+ * `checkBudgets`, `CROSSES_A_BUDGET` after rolling back a flush that would cross one.
  */
-function insertProcedureSource(): string {
+function insertProcedureSource(checkBudgets: boolean): string {
   const column = (name: (typeof INSERT_COLUMNS)[number]) => INSERT_COLUMNS.indexOf(name);
   return `
 const COLUMNS = ${INSERT_COLUMNS.length};
@@ -382,9 +381,7 @@ const addRow = (row) => {
 };
 if (fresh === null) for (let row = 0; row < rowCount; row++) addRow(row);
 else for (const row of fresh) addRow(row);
-for (const [id, amount] of byKey) update('update "api_keys" set "spend" = "spend" + ? where "id" = ?').run(amount, id);
-for (const [id, amount] of byUser) update('update "users" set "spend" = "spend" + ? where "user_id" = ?').run(amount, id);
-for (const [id, amount] of byTeam) update('update "teams" set "spend" = "spend" + ? where "team_id" = ?').run(amount, id);
+${workerAddSpendSource(checkBudgets)}
 db.exec('COMMIT');
 return fresh;
 `;

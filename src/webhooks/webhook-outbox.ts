@@ -10,12 +10,16 @@
  *   const alongside = outbox.alongside('budget.soft_exceeded', data, options); await alongside?.write(trx); ... alongside?.committed?.()
  *   // batch finalisation: in the transaction that stores the terminal status (BatchStore.storeTerminal)
  *   outbox.batchEnded(batch, 'completed')
+ *   // budgets crossed: in the transaction that adds the spend (SpendLogStore, BatchStore.recordCostOnce)
+ *   outbox.budgetsCrossed(crossings)
  */
 import type { WebhookEventType, WebhookSettings } from '../config/types.ts';
 import type { BatchStatus } from '../spec/openai-objects.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
 import { WebhookStore } from '../storage/webhook-store.ts';
+import type { BudgetCrossing, BudgetCrossingEvents } from '../storage/budget-crossings.ts';
 import type { WrittenAlongside } from '../storage/written-alongside.ts';
+import { budgetEventOf } from './budget-events.ts';
 import { webhookEvent, type WebhookEvent } from './webhook-events.ts';
 
 const BATCH_EVENTS: Partial<Record<BatchStatus, WebhookEventType>> = {
@@ -93,6 +97,31 @@ export class WebhookOutbox {
   batchEnded(batch: { id: string; owner: string }, status: BatchStatus): WrittenAlongside | undefined {
     const type = BATCH_EVENTS[status];
     return type === undefined ? undefined : this.alongside(type, { id: batch.id }, { owner: batch.owner });
+  }
+
+  /**
+   * For the stores that add spend (`SpendLogStore`, `BatchStore`): the events of the budgets
+   * crossed, to be written in the transaction that adds the spend; undefined when no endpoint
+   * wants a budget event (the stores then skip the work).
+   */
+  get budgetEvents(): BudgetCrossingEvents | undefined {
+    const wanted = this.#settings.endpoints.some((endpoint) => endpoint.events.includes('budget.soft_exceeded') || endpoint.events.includes('budget.exceeded'));
+    return wanted ? (crossings) => this.budgetsCrossed(crossings) : undefined;
+  }
+
+  /** The `budget.soft_exceeded` / `budget.exceeded` events of `crossings`; undefined when no endpoint wants any. */
+  budgetsCrossed(crossings: readonly BudgetCrossing[]): WrittenAlongside | undefined {
+    const prepared = crossings.flatMap((crossing) => {
+      const event = budgetEventOf(crossing);
+      return this.#prepare(event.type, event.data, { owner: event.owner, occurrence: event.occurrence }) ?? [];
+    });
+    if (prepared.length === 0) return undefined;
+    return {
+      write: async (trx) => {
+        for (const { row, urls } of prepared) await WebhookStore.enqueueIn(trx, row, urls);
+      },
+      committed: () => this.#notify(),
+    };
   }
 
   #prepare(type: WebhookEventType, data: WebhookEvent['data'], options: EmitOptions) {
