@@ -194,6 +194,31 @@ forEachDatabase('budget crossings', (ctx) => {
     assert.equal(events[1].data.budget_reset_at, new Date((200 + 30 * 86_400) * 1000).toISOString(), "the second period's");
   });
 
+  test("SQLite: flushes that cross no budget are written by the database's worker thread; one that crosses is rolled back there and written here, with its event", async () => {
+    if (ctx.dialect !== 'sqlite') return;
+    const worker = ctx.db.sqliteWorker();
+    assert.ok(worker !== undefined, 'a SQLite file has a worker');
+    const answers: unknown[] = [];
+    const call = worker.call.bind(worker);
+    worker.call = async <T>(name: string, input: unknown): Promise<T> => {
+      const answer = await call<T>(name, input);
+      answers.push(answer);
+      return answer;
+    };
+    try {
+      await insertKey(ctx.db, 'key_worker', { maxBudget: 1 });
+      await store.insertMany([spendRow({ keyId: 'key_worker' }, 0.4)]);
+      await store.insertMany([spendRow({ keyId: 'key_worker' }, 0.4)]);
+      await store.insertMany([spendRow({ keyId: 'key_worker' }, 0.4)]);
+      await store.insertMany([spendRow({ keyId: 'key_worker' }, 0.4)]);
+    } finally {
+      worker.call = call;
+    }
+    assert.deepEqual(answers, [null, null, 'crosses_a_budget', null], 'the worker wrote the 1st, 2nd and 4th flush');
+    assert.ok(Math.abs(Number((await ctx.db.kysely.selectFrom('api_keys').select('spend').where('id', '=', 'key_worker').executeTakeFirstOrThrow()).spend) - 1.6) < 1e-9, 'every flush counted once');
+    assert.deepEqual((await deliveries(ctx.db)).filter((d) => d.data.id === 'key_worker' && d.endpoint === 'https://all.example/hooks').map((d) => d.type), ['budget.exceeded']);
+  });
+
   test('without an endpoint that wants budget events, nothing is asked of the outbox', () => {
     const quiet = new WebhookOutbox(new WebhookStore(ctx.db), settings([{ url: 'https://batches.example/hooks', events: ['batch.completed'] }]));
     assert.equal(quiet.budgetEvents, undefined);
