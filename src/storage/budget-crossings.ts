@@ -84,7 +84,7 @@ export async function addSubjectSpend(trx: Kysely<DatabaseSchema>, spend: Subjec
       crossings.push({ ...subject, threshold, spend: after, ...budgets, budgetResetAt: numberOrNull(row.budget_reset_at) });
     }
   };
-  for (const [id, amount] of spend.keys ?? []) {
+  for (const [id, amount] of inIdOrder(spend.keys)) {
     if (amount === 0) continue;
     const row = await trx
       .updateTable('api_keys')
@@ -94,7 +94,7 @@ export async function addSubjectSpend(trx: Kysely<DatabaseSchema>, spend: Subjec
       .executeTakeFirst();
     if (row) note(amount, { kind: 'key', id, alias: row.key_alias, userId: row.user_id, teamId: row.team_id }, row);
   }
-  for (const [id, amount] of spend.users ?? []) {
+  for (const [id, amount] of inIdOrder(spend.users)) {
     if (amount === 0) continue;
     const row = await trx
       .updateTable('users')
@@ -104,7 +104,7 @@ export async function addSubjectSpend(trx: Kysely<DatabaseSchema>, spend: Subjec
       .executeTakeFirst();
     if (row) note(amount, { kind: 'user', id, alias: row.user_alias, userId: null, teamId: null }, row);
   }
-  for (const [id, amount] of spend.teams ?? []) {
+  for (const [id, amount] of inIdOrder(spend.teams)) {
     if (amount === 0) continue;
     const row = await trx
       .updateTable('teams')
@@ -115,6 +115,16 @@ export async function addSubjectSpend(trx: Kysely<DatabaseSchema>, spend: Subjec
     if (row) note(amount, { kind: 'team', id, alias: row.team_alias, userId: null, teamId: id }, row);
   }
   return crossings;
+}
+
+/**
+ * A map's entries by id: two transactions adding to the same rows take their locks in the same
+ * order, so concurrent flushes (instances, or the SQLite worker and the main connection) never
+ * wait on each other in a cycle (PostgreSQL would abort one as a deadlock).
+ */
+function inIdOrder(amounts: ReadonlyMap<string, number> | undefined): [string, number][] {
+  if (amounts === undefined) return [];
+  return [...amounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**

@@ -93,7 +93,7 @@ export class TeamStore {
    * created. Answers the team after the change, or undefined when there is no such team.
    */
   async addMembers(teamId: string, members: readonly TeamMember[]): Promise<TeamRecord | undefined> {
-    return this.#changeMembers(teamId, async (trx, current) => {
+    return this.#changeMembers(teamId, members.map((member) => member.user_id), async (trx, current) => {
       const next = current.filter((member) => !members.some((added) => added.user_id === member.user_id));
       next.push(...members);
       for (const member of members) await joinUser(trx, member, teamId);
@@ -103,7 +103,7 @@ export class TeamStore {
 
   /** Removes members by user id; answers the team after the change, or undefined when there is no such team. */
   async removeMembers(teamId: string, userIds: readonly string[]): Promise<TeamRecord | undefined> {
-    return this.#changeMembers(teamId, async (trx, current) => {
+    return this.#changeMembers(teamId, userIds, async (trx, current) => {
       for (const userId of userIds) await leaveUser(trx, userId, teamId);
       return current.filter((member) => !userIds.includes(member.user_id));
     });
@@ -113,6 +113,8 @@ export class TeamStore {
   async delete(teamIds: readonly string[]): Promise<string[]> {
     if (teamIds.length === 0) return [];
     return this.#db.kysely.transaction().execute(async (trx) => {
+      const members = await trx.selectFrom('teams').select('members_with_roles').where('team_id', 'in', [...teamIds]).execute();
+      await this.#lockUsers(trx, members.flatMap((row) => parseJsonText<TeamMember[]>(row.members_with_roles, []).map((member) => member.user_id)));
       const rows = await trx.deleteFrom('teams').where('team_id', 'in', [...teamIds]).returning(['team_id', 'members_with_roles']).execute();
       for (const row of rows) {
         for (const member of parseJsonText<TeamMember[]>(row.members_with_roles, [])) await leaveUser(trx, member.user_id, row.team_id);
@@ -126,8 +128,9 @@ export class TeamStore {
     return resetDueBudgets(this.#db.kysely, 'teams', 'team_id', periodSeconds, now);
   }
 
-  async #changeMembers(teamId: string, change: (trx: Transaction<DatabaseSchema>, current: TeamMember[]) => Promise<TeamMember[]>): Promise<TeamRecord | undefined> {
+  async #changeMembers(teamId: string, userIds: readonly string[], change: (trx: Transaction<DatabaseSchema>, current: TeamMember[]) => Promise<TeamMember[]>): Promise<TeamRecord | undefined> {
     return this.#db.kysely.transaction().execute(async (trx) => {
+      await this.#lockUsers(trx, userIds);
       let select = trx.selectFrom('teams').select('members_with_roles').where('team_id', '=', teamId);
       // Two member changes at once must not lose one (SQLite has one writer already).
       if (this.#db.dialect === 'postgres') select = select.forUpdate();
@@ -142,6 +145,20 @@ export class TeamStore {
         .executeTakeFirstOrThrow();
       return toRecord(updated);
     });
+  }
+
+  /**
+   * Locks (PostgreSQL) the users rows of `userIds`, in id order, before the team's row is taken:
+   * whatever writes users and teams in one transaction takes the user first (the spend ledger adds
+   * to a key, its user, then its team), so that two such transactions never wait on each other (a
+   * team delete taking the team first, then its members, deadlocked with a ledger flush, and
+   * PostgreSQL's deadlock victim answered 500). A member added after this read and before the
+   * team is locked is still taken after it; PostgreSQL then resolves the rare wait by aborting one.
+   */
+  async #lockUsers(trx: Transaction<DatabaseSchema>, userIds: readonly string[]): Promise<void> {
+    if (this.#db.dialect !== 'postgres' || userIds.length === 0) return;
+    const ordered = [...new Set(userIds)].sort();
+    await trx.selectFrom('users').select('user_id').where('user_id', 'in', ordered).orderBy('user_id').forUpdate().execute();
   }
 }
 
