@@ -15,6 +15,7 @@
  * The channel serialises as JSON: `undefined` becomes `null` in arrays, maps travel as entry
  * lists.
  */
+import type { ParallelSlot } from '../routing/rate-limits/parallel-requests.ts';
 import type { RateLimitDecision } from '../routing/rate-limits/rate-limiter.ts';
 import type { DeploymentLoad } from '../routing/routing-stats.ts';
 
@@ -37,6 +38,8 @@ export interface SharedStateCalls {
   'keys.evict': { args: [keyHashes: string[]]; value: null };
   /** Batch holds released on these deployments; answered once every worker has been told. */
   'batches.quotaReleased': { args: [deploymentIds: string[]]; value: null };
+  /** A slot of each counter for the lease, or none: -1 when taken, else the index of the first full counter. */
+  'parallel.tryEnter': { args: [slots: ParallelSlot[], leaseId: string]; value: number };
 }
 
 /** What a worker tells without waiting. */
@@ -44,6 +47,8 @@ export interface SharedStateNotices {
   'stats.started': [deploymentId: string];
   'stats.finished': [deploymentId: string, latencyMs: number | null];
   'stats.charge': [deploymentId: string, tokens: number];
+  /** The lease's request ended: its slots are free (the primary knows which counters it holds). */
+  'parallel.leave': [leaseId: string];
 }
 
 /** What the primary tells every worker. */

@@ -1,10 +1,11 @@
 /**
  * The shared state of several workers without Redis, primary side (the worker side and the why
  * are in `cluster-shared-state.ts`): the primary process, which serves no request, holds the one
- * `InMemoryRateLimiter`, `InMemoryDeploymentHealth` and `InMemoryRoutingStats` of the whole
- * Portico, the classes a single process uses, and answers the workers' calls from them over
- * node:cluster's IPC channel. It adds no logic of its own beyond telling every worker what they
- * must mirror: the cooldowns it starts and the keys deleted.
+ * `InMemoryRateLimiter`, `InMemoryDeploymentHealth`, `InMemoryRoutingStats` and parallel-request
+ * slots of the whole Portico, the classes a single process uses, and answers the workers' calls
+ * from them over node:cluster's IPC channel. It adds no logic of its own beyond telling every
+ * worker what they must mirror (the cooldowns it starts and the keys deleted) and giving back
+ * what a dead worker held (its requests in flight, its parallel-request slots).
  *
  * The host answers from memory, synchronously, so the primary's one event loop is no bottleneck
  * before the workers' own are (measured in the README's "Every core: workers").
@@ -14,6 +15,7 @@ import type { CooldownPolicy } from '../routing/cooldown.ts';
 import { InMemoryDeploymentHealth } from '../routing/deployment-health.ts';
 import { InMemoryRateLimiter } from '../routing/rate-limits/in-memory-rate-limiter.ts';
 import { InMemoryRoutingStats } from '../routing/routing-stats.ts';
+import { WorkerParallelSlots } from './worker-parallel-slots.ts';
 import {
   type AnswerMessage,
   type BroadcastMessage,
@@ -31,7 +33,7 @@ import {
   messageOfType,
 } from './cluster-protocol.ts';
 
-type CallHandlers = { [N in CallName]: (...args: SharedStateCalls[N]['args']) => SharedStateCalls[N]['value'] | Promise<SharedStateCalls[N]['value']> };
+type CallHandlers = { [N in CallName]: (workerId: number, ...args: SharedStateCalls[N]['args']) => SharedStateCalls[N]['value'] | Promise<SharedStateCalls[N]['value']> };
 type NoticeHandlers = { [N in NoticeName]: (workerId: number, ...args: SharedStateNotices[N]) => void };
 
 export interface SharedStateHostOptions {
@@ -45,6 +47,8 @@ export class SharedStateHost {
   readonly limiter: InMemoryRateLimiter;
   readonly health: InMemoryDeploymentHealth;
   readonly stats: InMemoryRoutingStats;
+  /** `max_parallel_requests` slots, by the worker that holds each. */
+  readonly parallel = new WorkerParallelSlots();
   readonly #broadcast: (event: SharedStateEvent) => void;
   readonly #now: () => number;
   /** Worker -> deployment -> requests it started and has not finished: given back when it dies. */
@@ -59,10 +63,10 @@ export class SharedStateHost {
     this.health = new InMemoryDeploymentHealth(options.policy, this.#now);
     this.stats = new InMemoryRoutingStats(this.#now);
     this.#calls = {
-      'limiter.tryAcquire': (key, amount, limit, windowMs) => this.limiter.tryAcquire(key, amount, limit, windowMs),
-      'limiter.record': async (key, amount, windowMs) => (await this.limiter.record(key, amount, windowMs), null),
-      'limiter.usage': (key, windowMs) => this.limiter.usage(key, windowMs),
-      'health.recordFailure': (deploymentId) => {
+      'limiter.tryAcquire': (_workerId, key, amount, limit, windowMs) => this.limiter.tryAcquire(key, amount, limit, windowMs),
+      'limiter.record': async (_workerId, key, amount, windowMs) => (await this.limiter.record(key, amount, windowMs), null),
+      'limiter.usage': (_workerId, key, windowMs) => this.limiter.usage(key, windowMs),
+      'health.recordFailure': (_workerId, deploymentId) => {
         const before = this.health.cooldownEnds([deploymentId]).get(deploymentId);
         this.health.recordFailure(deploymentId);
         const until = this.health.cooldownEnds([deploymentId]).get(deploymentId);
@@ -70,10 +74,11 @@ export class SharedStateHost {
         if (until !== undefined && until !== before) this.#broadcast({ kind: 'cooldown', deploymentId, remainingMs: until - this.#now() });
         return null;
       },
-      'health.cooldowns': (deploymentIds) => [...this.health.cooldownEnds(deploymentIds)].map(([id, until]) => [id, until - this.#now()]),
-      'stats.loadOf': (deploymentIds) => [...this.stats.loadOf(deploymentIds)],
-      'keys.evict': (keyHashes) => (this.#broadcast({ kind: 'keys-evicted', keyHashes }), null),
-      'batches.quotaReleased': (deploymentIds) => (this.#broadcast({ kind: 'quota-released', deploymentIds }), null),
+      'health.cooldowns': (_workerId, deploymentIds) => [...this.health.cooldownEnds(deploymentIds)].map(([id, until]) => [id, until - this.#now()]),
+      'stats.loadOf': (_workerId, deploymentIds) => [...this.stats.loadOf(deploymentIds)],
+      'keys.evict': (_workerId, keyHashes) => (this.#broadcast({ kind: 'keys-evicted', keyHashes }), null),
+      'batches.quotaReleased': (_workerId, deploymentIds) => (this.#broadcast({ kind: 'quota-released', deploymentIds }), null),
+      'parallel.tryEnter': (workerId, slots, leaseId) => this.parallel.enter(workerId, slots, leaseId),
     };
     this.#notices = {
       'stats.started': (workerId, deploymentId) => {
@@ -85,6 +90,7 @@ export class SharedStateHost {
         this.stats.finished(deploymentId, latencyMs ?? undefined);
       },
       'stats.charge': (_workerId, deploymentId, tokens) => this.stats.charge(deploymentId, tokens),
+      'parallel.leave': (workerId, leaseId) => this.parallel.leave(workerId, leaseId),
     };
   }
 
@@ -100,13 +106,13 @@ export class SharedStateHost {
     if (!messageOfType<CallMessage>(message, SHARED_STATE_CALL)) return;
     const { id } = message;
     // Own keys only: a name such as `toString` is no call.
-    const handler = Object.hasOwn(this.#calls, message.name) ? (this.#calls[message.name] as (...args: unknown[]) => unknown) : undefined;
+    const handler = Object.hasOwn(this.#calls, message.name) ? (this.#calls[message.name] as (workerId: number, ...args: unknown[]) => unknown) : undefined;
     if (handler === undefined || !Array.isArray(message.args)) {
       answer({ type: SHARED_STATE_ANSWER, id, error: `unknown call ${String(message.name)}` });
       return;
     }
     try {
-      const value = handler(...message.args);
+      const value = handler(workerId, ...message.args);
       if (value instanceof Promise) {
         value.then(
           (settled: unknown) => answer({ type: SHARED_STATE_ANSWER, id, value: settled }),
@@ -118,8 +124,9 @@ export class SharedStateHost {
     }
   }
 
-  /** A worker died: the requests it had in flight will never finish, so they stop counting. */
+  /** A worker died: the requests it had in flight will never finish, so they stop counting and give their slots back. */
   workerGone(workerId: number): void {
+    this.parallel.workerGone(workerId);
     const inFlight = this.#inFlight.get(workerId);
     this.#inFlight.delete(workerId);
     for (const [deploymentId, count] of inFlight ?? []) for (let i = 0; i < count; i++) this.stats.finished(deploymentId);

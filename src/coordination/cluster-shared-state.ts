@@ -1,10 +1,11 @@
 /**
  * The shared state of several workers without Redis (`--num_workers N`, no `REDIS_URL`), worker
- * side: rate limits, cooldowns, routing statistics and key deletions live once, in the primary
- * process (`cluster-shared-state-host.ts`, the very `InMemory*` classes one process uses), and
- * every worker reaches them over node:cluster's IPC channel through the adapters below, which
- * implement the same interfaces as the in-memory and Redis ones. So a key's `rpm_limit` of 3 lets
- * 3 requests through in a minute whichever workers serve them, as with Redis.
+ * side: rate limits, parallel-request slots, cooldowns, routing statistics and key deletions
+ * live once, in the primary process (`cluster-shared-state-host.ts`, the very `InMemory*` classes
+ * one process uses), and every worker reaches them over node:cluster's IPC channel through the
+ * adapters below, which implement the same interfaces as the in-memory and Redis ones. So a key's
+ * `rpm_limit` of 3 lets 3 requests through in a minute whichever workers serve them, and its
+ * `max_parallel_requests` of 2 lets 2 be in flight at once, as with Redis.
  *
  * What waits and what does not:
  * - Rate limits (`RateLimiter`, all async already): each call waits for the primary's answer,
@@ -19,6 +20,9 @@
  *   workers over the same channel in its round-robin scheduling, the default but on Windows).
  *   A failed request costs an upstream round trip anyway; a success is not sent at all (it
  *   changes nothing in the in-memory health).
+ * - Parallel requests (`max_parallel_requests`): taking a request's slots waits, like a rate
+ *   limit; giving them back when the response ends is told without waiting. The primary knows
+ *   which worker holds which slots and frees a dead worker's.
  * - Routing statistics: `loadOf` waits (it may return a promise); `started` / `finished` /
  *   `charge` are told without waiting.
  * - Key deletions: `publish` waits until the primary has told every worker (itself included),
@@ -37,6 +41,7 @@ import type { NoticeChannel } from '../spec/notice-channel.ts';
 import type { PorticoConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeploymentHealth } from '../routing/deployment-health.ts';
+import type { ParallelRequestLimiter, ParallelSlot } from '../routing/rate-limits/parallel-requests.ts';
 import type { RateLimitDecision, RateLimiter } from '../routing/rate-limits/rate-limiter.ts';
 import type { DeploymentLoad, RoutingStats } from '../routing/routing-stats.ts';
 import { PrimaryProcessUnavailableError } from '../spec/errors.ts';
@@ -312,6 +317,37 @@ export class ClusterKeyEvictions implements KeyEvictionChannel {
   }
 }
 
+/**
+ * `max_parallel_requests` of keys, users and teams held by the primary: a request's slots are
+ * taken by one call before it goes upstream (fails closed, like the rate limits) and given back
+ * by a notice when its response ends (`LiveRateLimits.release` does not wait for it; the channel
+ * is ordered, so this worker's next call is counted after it). The primary frees a dead worker's
+ * slots itself, so they need no expiry.
+ */
+export class ClusterParallelRequests implements ParallelRequestLimiter {
+  readonly #client: SharedStateClient;
+
+  constructor(client: SharedStateClient) {
+    this.#client = client;
+  }
+
+  async tryEnter(slots: readonly ParallelSlot[], leaseId: string): Promise<number> {
+    if (slots.length === 0) return -1;
+    try {
+      return await this.#client.call('parallel.tryEnter', slots.map(({ key, limit }) => ({ key, limit })), leaseId);
+    } catch (error) {
+      // Not answered in time: the primary may still take the slots when it reads the call, and
+      // the request will not give them back (it is refused). Ordered after the call, this frees them.
+      this.#client.notify('parallel.leave', leaseId);
+      throw error;
+    }
+  }
+
+  async leave(_keys: readonly string[], leaseId: string): Promise<void> {
+    this.#client.notify('parallel.leave', leaseId);
+  }
+}
+
 /** Released batch quota told to every worker through the primary (workers without Redis). */
 export class ClusterQuotaReleases implements NoticeChannel {
   readonly #client: SharedStateClient;
@@ -354,12 +390,13 @@ export async function connectClusterSharedState(options: ClusterSharedStateOptio
     client,
     config.deployments.map((deployment) => deployment.id),
   );
-  logger.info('workers: rate limits and cooldowns are shared through the primary process (no Redis)');
+  logger.info('workers: rate limits, parallel requests and cooldowns are shared through the primary process (no Redis)');
   return {
     kind: 'cluster',
     limiter,
     health,
-    limits: new LiveRateLimits(limiter, config.deployments),
+    // max_parallel_requests of keys, users and teams: slots shared by every worker.
+    limits: new LiveRateLimits(limiter, config.deployments, new ClusterParallelRequests(client)),
     routingStats: new ClusterRoutingStats(client),
     keyEvictions: new ClusterKeyEvictions(client),
     quotaReleases: new ClusterQuotaReleases(client),

@@ -4,7 +4,9 @@
  *
  * Each slot is a lease named by the request: in Redis (`coordination/redis-parallel-requests.ts`)
  * a lease also has an end, so slots taken by an instance that died free themselves after
- * `PARALLEL_LEASE_MS` instead of holding the subject's limit for ever.
+ * `PARALLEL_LEASE_MS` instead of holding the subject's limit for ever; for the workers of one
+ * Portico without Redis the primary process holds them (`coordination/cluster-shared-state.ts`)
+ * and frees a worker's slots when that worker exits.
  */
 export interface ParallelSlot {
   /** The counter (`key:<id>`, `user:<id>`, `team:<id>`). */
@@ -25,11 +27,24 @@ export interface ParallelRequestLimiter {
 /** How long a slot lives at most: longer than any request Portico lets run (router timeouts, streams). */
 export const PARALLEL_LEASE_MS = 15 * 60_000;
 
-/** One process: the leases in memory (they end with the request, so no expiry is needed). */
+/**
+ * One process: the leases in memory (they end with the request, so no expiry is needed). The
+ * primary process of several workers holds one for all of them (`coordination/worker-parallel-slots.ts`),
+ * through the synchronous `enter` / `exit`, so it answers a worker from memory at once.
+ */
 export class InMemoryParallelRequests implements ParallelRequestLimiter {
   readonly #leases = new Map<string, Set<string>>();
 
   async tryEnter(slots: readonly ParallelSlot[], leaseId: string): Promise<number> {
+    return this.enter(slots, leaseId);
+  }
+
+  async leave(keys: readonly string[], leaseId: string): Promise<void> {
+    this.exit(keys, leaseId);
+  }
+
+  /** `tryEnter`, answered at once. */
+  enter(slots: readonly ParallelSlot[], leaseId: string): number {
     const full = slots.findIndex((slot) => (this.#leases.get(slot.key)?.size ?? 0) >= slot.limit);
     if (full >= 0) return full;
     for (const slot of slots) {
@@ -40,7 +55,8 @@ export class InMemoryParallelRequests implements ParallelRequestLimiter {
     return -1;
   }
 
-  async leave(keys: readonly string[], leaseId: string): Promise<void> {
+  /** `leave`, done at once. */
+  exit(keys: readonly string[], leaseId: string): void {
     for (const key of keys) {
       const leases = this.#leases.get(key);
       if (leases === undefined) continue;
