@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PrimaryProcessUnavailableError } from '../spec/errors.ts';
+import { PrimaryProcessUnavailableError, RateLimitError } from '../spec/errors.ts';
 import { SHARED_STATE_ANSWER, SHARED_STATE_BROADCAST, type ClusterChannel } from './cluster-protocol.ts';
 import { SharedStateHost } from './cluster-shared-state-host.ts';
-import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterQuotaReleases, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
+import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterParallelRequests, ClusterQuotaReleases, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
+import { LiveRateLimits } from './live-rate-limits.ts';
+import type { Principal } from '../spec/principal.ts';
 
 const MINUTE = 60_000;
 const POLICY = { allowedFails: 1, cooldownMs: 30_000, windowMs: MINUTE };
@@ -148,6 +150,81 @@ describe('rate limits held by the primary', () => {
     await health.recordFailure('d1');
     await new ClusterKeyEvictions(client).publish(['hash']);
     assert.equal(cluster.host.stats.loadOf(['d1']).get('d1')?.requestsThisMinute, 0, 'nothing was sent');
+  });
+});
+
+/** A key limited to `maxParallelRequests` in flight, with no other limit. */
+function parallelKey(keyId: string, maxParallelRequests: number): Principal {
+  return { keyId, isMaster: false, owner: `key:${keyId}`, allowedModels: null, userId: null, teamId: null, budgetSubjects: [{ kind: 'key', id: keyId, spend: 0, maxParallelRequests }] };
+}
+
+/** A worker's live limits as `connectClusterSharedState` builds them. */
+function workerLimits(channel: ClusterChannel, timeoutMs?: number): LiveRateLimits {
+  const client = new SharedStateClient(channel, { timeoutMs });
+  return new LiveRateLimits(new ClusterRateLimiter(client), [], new ClusterParallelRequests(client));
+}
+
+describe('max_parallel_requests held by the primary', () => {
+  it("a key's max_parallel_requests of 2 admits 2 requests in flight across two workers, refuses the third in LiteLLM's words, and a release frees one", async () => {
+    const cluster = new FakeCluster();
+    const workers = [workerLimits(cluster.worker().channel), workerLimits(cluster.worker().channel)];
+    const principal = parallelKey('key_p1', 2);
+    const requests = [{}, {}, {}, {}];
+    await workers[0].admit(principal, requests[0]);
+    await workers[1].admit(principal, requests[1]);
+    for (const worker of workers) {
+      await assert.rejects(worker.admit(principal, requests[2]), (error: unknown) => {
+        assert.ok(error instanceof RateLimitError);
+        assert.equal(error.httpStatus, 429);
+        assert.equal(error.message, 'Max parallel request limit reached. Hit limit for api_key: key_p1. max_parallel_requests: 2');
+        return true;
+      });
+    }
+    assert.equal(cluster.host.parallel.inFlight('key:key_p1'), 2, 'the refused requests hold nothing');
+    workers[0].release(requests[0]);
+    // The release is a notice: the worker's next call is read after it.
+    await workers[0].admit(principal, requests[3]);
+    assert.equal(cluster.host.parallel.inFlight('key:key_p1'), 2);
+    await assert.rejects(workers[1].admit(principal, {}), RateLimitError);
+  });
+
+  it('a worker that exits with slots held gives them back to the others', async () => {
+    const cluster = new FakeCluster();
+    const dying = cluster.worker();
+    const a = workerLimits(dying.channel);
+    const b = workerLimits(cluster.worker().channel);
+    const principal = parallelKey('key_p2', 2);
+    await a.admit(principal, {});
+    await a.admit(principal, {});
+    await assert.rejects(b.admit(principal, {}), RateLimitError);
+    dying.close();
+    assert.equal(cluster.host.parallel.inFlight('key:key_p2'), 0);
+    await b.admit(principal, {});
+    await b.admit(principal, {});
+    await assert.rejects(b.admit(principal, {}), RateLimitError);
+  });
+
+  it('without an answer in time the request fails closed with a 503, and the slots the primary takes later are given back', async () => {
+    const cluster = new FakeCluster();
+    const worker = cluster.worker();
+    const limits = workerLimits(worker.channel, 20);
+    worker.hold();
+    await assert.rejects(limits.admit(parallelKey('key_p3', 1), {}), (error: unknown) => error instanceof PrimaryProcessUnavailableError && error.httpStatus === 503 && error.code === 'primary_process_unavailable');
+    // The primary reads the late call (and takes the slot), then the give-back sent after it.
+    worker.release();
+    await turn();
+    await turn();
+    assert.equal(cluster.host.parallel.inFlight('key:key_p3'), 0);
+    await limits.admit(parallelKey('key_p3', 1), {});
+    assert.equal(cluster.host.parallel.inFlight('key:key_p3'), 1);
+  });
+
+  it('once the primary is gone a limited request fails closed at once, never unlimited', async () => {
+    const cluster = new FakeCluster();
+    const worker = cluster.worker();
+    const limits = workerLimits(worker.channel, 60_000);
+    worker.close();
+    await assert.rejects(limits.admit(parallelKey('key_p4', 5), {}), PrimaryProcessUnavailableError);
   });
 });
 
