@@ -7,13 +7,12 @@
  * can start the waiting batch.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { toFile } from 'openai';
 import { eventually } from '../helpers/budget-assertions.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
-import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
-import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from './redis-helpers.ts';
+import type { PorticoUnderTest } from '../helpers/portico.ts';
+import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { useInstancesSharingPostgresAndRedis } from './shared-instances.ts';
 
 const MASTER_KEY = 'sk-quota-wake-master-0123456789';
 
@@ -29,22 +28,8 @@ portico_settings:
 `;
 
 describe('a batch waiting for quota on one instance starts when another instance releases the quota (PostgreSQL + Redis)', () => {
-  const redisPrefix = uniqueRedisPrefix('quota-wake');
-  let database: TestDatabase;
-  let simulator: OpenAISimulator;
-  const instances: PorticoUnderTest[] = [];
-
-  before(async () => {
-    database = await createTestDatabase('postgres');
-    simulator = await startOpenAISimulator();
-    for (let i = 0; i < 2; i++) instances.push(await startPortico(config(simulator), { databaseUrl: database.url, redisUrl: TEST_REDIS_URL, redisPrefix }));
-  });
-  after(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    await simulator?.close();
-    await database?.dispose();
-    await deleteRedisKeys(redisPrefix);
-  });
+  const shared = useInstancesSharingPostgresAndRedis('quota-wake', 2, config);
+  const { instances } = shared;
 
   test('cancelling the holder on instance A starts the waiting batch on instance B, woken through Redis', async () => {
     const [a, b] = instances;
@@ -53,19 +38,19 @@ describe('a batch waiting for quota on one instance starts when another instance
     const line = { custom_id: 'r0', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(800) }] } };
     const file = await client.files.create({ file: await toFile(Buffer.from(JSON.stringify(line)), 'in.jsonl'), purpose: 'batch' });
     const create = () => client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    const upstreamBefore = simulator.batches.size;
+    const upstreamBefore = shared.simulator().batches.size;
     const holder = await create();
     const waiting = await create();
-    assert.equal(simulator.batches.size, upstreamBefore + 1, 'the second batch waits');
+    assert.equal(shared.simulator().batches.size, upstreamBefore + 1, 'the second batch waits');
 
     // Only B may start it now: A's starter is stopped, and B's next poll is an hour away.
     await a.jobs.quotaStarter.stop();
     await client.batches.cancel(holder.id);
     await eventually('the holder is cancelled', async () => {
-      await simulator.advanceBatches();
+      await shared.simulator().advanceBatches();
       return (await client.batches.retrieve(holder.id)).status === 'cancelled';
     });
-    await eventually('the waiting batch started upstream', async () => simulator.batches.size === upstreamBefore + 2);
+    await eventually('the waiting batch started upstream', async () => shared.simulator().batches.size === upstreamBefore + 2);
     const startedBy = (portico: PorticoUnderTest) => portico.logs.some((entry) => entry.batch_id === waiting.id && /waited for its deployment's enqueued-token quota/.test(String(entry.msg)));
     assert.deepEqual([startedBy(a), startedBy(b)], [false, true], 'instance B started it');
     const row = await b.services.database.kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota']).where('id', '=', waiting.id).executeTakeFirstOrThrow();

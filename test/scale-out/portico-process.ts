@@ -136,3 +136,22 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Worker number -> pid of the workers answering at `url`, as seen over fresh connections (the
+ * primary hands connections out in turn), until `workers` were seen or `tries` ran out. A
+ * connection handed to a worker just killed is lost: the client times out and tries again.
+ */
+export async function workersSeen(url: string, workers = 2, tries = 200): Promise<Map<number, number>> {
+  const seen = new Map<number, number>();
+  for (let i = 0; i < tries && seen.size < workers; i++) {
+    try {
+      const answer = await fetch(`${url}/health/liveness`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) });
+      const body = (await answer.json()) as { pid: number; worker: number };
+      seen.set(body.worker, body.pid);
+    } catch {
+      // next try
+    }
+  }
+  return seen;
+}

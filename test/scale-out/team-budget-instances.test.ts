@@ -5,12 +5,11 @@
  * the team's `max_parallel_requests` holds across them (slots in Redis).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
-import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
-import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from './redis-helpers.ts';
+import type { PorticoUnderTest } from '../helpers/portico.ts';
+import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator } from '../simulators/openai-simulator.ts';
+import { useInstancesSharingPostgresAndRedis } from './shared-instances.ts';
 
 const MASTER_KEY = 'sk-team-instances-master-0123456789';
 const BUDGET = 0.2;
@@ -40,22 +39,8 @@ const ask = (client: OpenAI, model = 'priced', options: OpenAI.RequestOptions = 
   client.chat.completions.create({ model, messages: [{ role: 'user', content: 'a question long enough to cost something' }] }, options);
 
 describe('three instances sharing one team budget (PostgreSQL + Redis)', () => {
-  const redisPrefix = uniqueRedisPrefix('team-budget');
-  let database: TestDatabase;
-  let simulator: OpenAISimulator;
-  const instances: PorticoUnderTest[] = [];
-
-  before(async () => {
-    database = await createTestDatabase('postgres');
-    simulator = await startOpenAISimulator();
-    for (let i = 0; i < 3; i++) instances.push(await startPortico(config(simulator), { databaseUrl: database.url, redisUrl: TEST_REDIS_URL, redisPrefix }));
-  });
-  after(async () => {
-    await Promise.all(instances.map((instance) => instance.close()));
-    await simulator?.close();
-    await database?.dispose();
-    await deleteRedisKeys(redisPrefix);
-  });
+  const shared = useInstancesSharingPostgresAndRedis('team-budget', 3, config);
+  const { instances } = shared;
 
   test('the team budget stops all three instances once the team spent it, not three times it', async () => {
     const team = await post(instances[0], '/team/new', { team_alias: 'shared', max_budget: BUDGET });
@@ -90,11 +75,11 @@ describe('three instances sharing one team budget (PostgreSQL + Redis)', () => {
   test("the team's max_parallel_requests holds across instances, and the slot frees when the client gives up", async () => {
     const team = await post(instances[0], '/team/new', { team_alias: 'narrow', max_parallel_requests: 1 });
     const keys = await Promise.all(instances.map((instance) => instance.generateKey({ team_id: team.team_id })));
-    simulator.slowNext({ ms: 10_000, match: { path: /chat\/completions/ } });
-    const seen = simulator.requests.length;
+    shared.simulator().slowNext({ ms: 10_000, match: { path: /chat\/completions/ } });
+    const seen = shared.simulator().requests.length;
     const abort = new AbortController();
     const hanging = ask(instances[0].client(keys[0].key), 'upstream', { signal: abort.signal }).catch((error: unknown) => error);
-    for (let i = 0; i < 50 && !simulator.requests.slice(seen).some((r) => r.path.endsWith('/chat/completions')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 50 && !shared.simulator().requests.slice(seen).some((r) => r.path.endsWith('/chat/completions')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     for (const i of [1, 2]) {
       await assert.rejects(ask(instances[i].client(keys[i].key)), (error: unknown) => {
         assert.ok(error instanceof OpenAI.RateLimitError);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { startHoldingRelay, type HoldingRelay } from './holding-relay.ts';
-import { freePort, spawnPortico, type PorticoProcess } from './portico-process.ts';
+import { freePort, spawnPortico, workersSeen as workersSeenAt, type PorticoProcess } from './portico-process.ts';
 
 const MASTER_KEY = 'sk-workers-parallel-master-0123456789';
 
@@ -76,20 +76,7 @@ portico_settings:
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Worker -> pid, from fresh connections (the primary hands them out in turn). */
-  async function workersSeen(tries = 200): Promise<Map<number, number>> {
-    const seen = new Map<number, number>();
-    for (let i = 0; i < tries && seen.size < 2; i++) {
-      try {
-        const answer = await fetch(`${portico.url}/health/liveness`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) });
-        const body = (await answer.json()) as { pid: number; worker: number };
-        seen.set(body.worker, body.pid);
-      } catch {
-        // a connection handed to a worker just killed: try again
-      }
-    }
-    return seen;
-  }
+  const workersSeen = (tries = 200) => workersSeenAt(portico.url, 2, tries);
 
   const chat = (agent: http.Agent, text: string) =>
     send(agent, `${portico.baseURL}/chat/completions`, {

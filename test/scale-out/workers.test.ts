@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { availableCpus, cgroupCpuLimit, workerCount } from '../../src/server/worker-pool.ts';
 import { deleteRedisKeys, uniqueRedisPrefix, TEST_REDIS_URL } from './redis-helpers.ts';
-import { spawnPortico, type PorticoProcess } from './portico-process.ts';
+import { spawnPortico, workersSeen as workersSeenAt, type PorticoProcess } from './portico-process.ts';
 
 const MASTER_KEY = 'sk-workers-master-0123456789';
 
@@ -59,21 +59,7 @@ portico_settings:
 
   const liveness = async () => (await (await fetch(`${portico.url}/health/liveness`)).json()) as { pid: number; worker: number };
 
-  async function workersSeen(tries = 200): Promise<Map<number, number>> {
-    const seen = new Map<number, number>();
-    for (let i = 0; i < tries && seen.size < 2; i++) {
-      // A fresh connection each time: the primary hands connections out in turn. A connection
-      // handed to a worker just killed is lost: the client times out and tries again.
-      try {
-        const answer = await fetch(`${portico.url}/health/liveness`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) });
-        const body = (await answer.json()) as { pid: number; worker: number };
-        seen.set(body.worker, body.pid);
-      } catch {
-        // next try
-      }
-    }
-    return seen;
-  }
+  const workersSeen = (tries = 200) => workersSeenAt(portico.url, 2, tries);
 
   test('two processes answer on the one port', async () => {
     const seen = await workersSeen();
