@@ -60,9 +60,18 @@ function post(port: number, path: string, body: unknown, requestId: string): Pro
   });
 }
 
-/** Whether the instance provably did not take the request, so another may. */
-function neverTaken(outcome: Answer | Error): boolean {
-  if (outcome instanceof Error) return (outcome as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+/**
+ * Whether the instance provably did not take the request, so another may: the port refused the
+ * connection, Portico answered 503 `shutting_down`, or the connection was reset and the upstream
+ * never saw the request. The last is the kernel's doing, not Portico's: a connection that finished
+ * its handshake in the listen backlog just as the stopping instance closed its listener is reset
+ * without the process ever reading it (Linux resets the backlog when a listener closes).
+ */
+function neverTaken(outcome: Answer | Error, upstreamSaw: () => boolean): boolean {
+  if (outcome instanceof Error) {
+    const code = (outcome as NodeJS.ErrnoException).code;
+    return code === 'ECONNREFUSED' || (code === 'ECONNRESET' && !upstreamSaw());
+  }
   return outcome.status === 503 && outcome.body.includes('"shutting_down"');
 }
 
@@ -155,7 +164,7 @@ portico_settings:
         const result = await post(port, '/v1/chat/completions', body, id).catch((error: Error) => error);
         if (!(result instanceof Error) && answered(result, text, streamed)) return { id, ok: true, ports: tried, detail: '' };
         detail = result instanceof Error ? `${(result as NodeJS.ErrnoException).code ?? result.message}` : `${result.status} ${result.body.slice(0, 200)}`;
-        if (!neverTaken(result)) break;
+        if (!neverTaken(result, () => simulator.requests.some((request) => request.headers['x-client-request-id'] === id))) break;
         if (attempt % 2 === 1) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return { id, ok: false, ports: tried, detail };

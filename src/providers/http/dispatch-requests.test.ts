@@ -17,6 +17,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 describe('requests on the dispatcher', () => {
   let server: Server;
   let base: string;
+  /** Ends the answer of `/events` (set when it has sent its first event). */
+  let endEvents: (() => void) | undefined;
   const routes = new Map<string, Handler>();
   const closedEarly: string[] = [];
 
@@ -39,7 +41,8 @@ describe('requests on the dispatcher', () => {
     routes.set('/events', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
-      setTimeout(() => res.end('data: two\n\n'), 10);
+      // The rest once the test has looked at the hold (a timer could fire first on a busy machine).
+      endEvents = () => res.end('data: two\n\n');
     });
     routes.set('/endless', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -118,6 +121,7 @@ describe('requests on the dispatcher', () => {
     const response = await sendHttpRequestStreamed({ method: 'GET', url: `${base}/events`, signal });
     assert.equal(response.status, 200);
     assert.deepEqual(counts, { holds: 1, releases: 0 }, 'held while the body is being read');
+    endEvents!();
     const chunks: string[] = [];
     for await (const chunk of response.body) chunks.push(Buffer.from(chunk).toString());
     assert.equal(chunks.join(''), 'data: one\n\ndata: two\n\n');
