@@ -207,7 +207,12 @@ async function main(): Promise<number> {
     .filter((l) => l.trim() !== '')
     .map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
   const unique = new Set(outputIds).size;
-  const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as { requests: number; maxInFlight: number; averageInFlight: number };
+  const stats = (await (await fetch(`${upstream.origin}/stats`)).json()) as {
+    requests: number;
+    maxInFlight: number;
+    averageInFlight: number;
+    arrivals?: { p99PerMs: number; maxPerMs: number; idleMsShare: number };
+  };
   await live.close();
   await direct.close();
 
@@ -236,6 +241,11 @@ async function main(): Promise<number> {
         // Counts are stored with `finalizing`, so this is about the finalisation (files, registration, cost) plus a poll.
         ['every line counted -> completed seen', linesDoneAt === undefined ? 'n/a' : fmtMs(finishedAt - linesDoneAt)],
         ['upstream requests during the batch / most / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
+        // Calls that travel in waves: most milliseconds idle, then dozens at once (their answers are handled back to back).
+        [
+          'upstream calls arriving in one ms: p99 / most; ms with none',
+          stats.arrivals === undefined ? 'n/a' : `${stats.arrivals.p99PerMs} / ${stats.arrivals.maxPerMs}; ${fmtPercent(stats.arrivals.idleMsShare)}`,
+        ],
         ['gateway RSS before the batch (after the live baseline)', fmtMB(rssBefore)],
         ['gateway peak RSS during the batch', fmtMB(rss.peakBytes)],
       ],

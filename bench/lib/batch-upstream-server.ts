@@ -4,8 +4,11 @@
  *
  * POST .../chat/completions waits `latency-ms` (a model's time to answer; requests are served
  * concurrently, without a limit) and answers a chat.completion echoing the last user message,
- * with usage. GET /health answers 200; GET /stats answers `{ requests, maxInFlight, averageInFlight }` (average over the time
- * from the first to the last request); POST /stats/reset starts counting again.
+ * with usage. GET /health answers 200; GET /stats answers `{ requests, maxInFlight, averageInFlight, arrivals }` (average over the time
+ * from the first to the last request; `arrivals`: how evenly calls arrive, over the whole milliseconds
+ * from the first to the last, as `{ p99PerMs, maxPerMs, idleMsShare }`, the p99 and most calls
+ * arriving in one millisecond and the share of milliseconds with none: a batch whose calls travel
+ * in waves reads a high p99 and most milliseconds idle); POST /stats/reset starts counting again.
  * A wrong `Authorization: Bearer <api-key>` answers 401. Listens on 127.0.0.1. Exits when stdin closes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,6 +26,24 @@ let inFlightMs = 0;
 let changedAt = 0;
 let firstAt = 0;
 let lastAt = 0;
+/** Calls arrived per whole millisecond (epoch ms) since the last reset. */
+let arrivalsPerMs = new Map<number, number>();
+
+function recordArrival(): void {
+  const ms = Date.now();
+  arrivalsPerMs.set(ms, (arrivalsPerMs.get(ms) ?? 0) + 1);
+}
+
+function arrivalSpread(): { p99PerMs: number; maxPerMs: number; idleMsShare: number } {
+  if (arrivalsPerMs.size === 0) return { p99PerMs: 0, maxPerMs: 0, idleMsShare: 0 };
+  const stamps = [...arrivalsPerMs.keys()];
+  const from = Math.min(...stamps);
+  const span = Math.max(...stamps) - from + 1;
+  const perMs = new Array<number>(span).fill(0);
+  for (const [ms, count] of arrivalsPerMs) perMs[ms - from] = count;
+  perMs.sort((a, b) => a - b);
+  return { p99PerMs: perMs[Math.min(span - 1, Math.floor(span * 0.99))], maxPerMs: perMs[span - 1], idleMsShare: perMs.filter((count) => count === 0).length / span };
+}
 
 function track(delta: number): void {
   const now = performance.now();
@@ -53,9 +74,10 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     inFlightMs = 0;
     firstAt = 0;
     changedAt = 0;
+    arrivalsPerMs = new Map();
     return sendJson(res, 200, { reset: true });
   }
-  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0 });
+  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0, arrivals: arrivalSpread() });
   if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
     return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: null } });
   }
@@ -69,6 +91,7 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
   }
   requests += 1;
+  recordArrival();
   track(1);
   maxInFlight = Math.max(maxInFlight, inFlight);
   setTimeout(() => {
