@@ -47,6 +47,7 @@ import { runLeasedLine, type LineOutcome, type LineRunnerDeps } from './batch-en
 import { BatchLineResults } from './batch-line-results.ts';
 import { DEFAULT_LINE_RETRY, type LineRetrySettings } from './batch-engine-retry.ts';
 import { DEFAULT_SLOW_START, msUntilNextStep, slowStartLimit, type SlowStartSettings } from './batch-engine-slow-start.ts';
+import { averageCallMs, DEFAULT_PACING, FRESH_PACE, startSpacingMs, takeStarts, type PaceState, type PacingSettings } from './batch-engine-pacing.ts';
 
 export interface BatchEngineOptions {
   /** Work items of emulated batches. */
@@ -81,6 +82,8 @@ export interface BatchEngineOptions {
   retry?: Partial<LineRetrySettings>;
   /** How a lane that begins work ramps its calls up to its concurrency (`initial: 0`: all at once). */
   slowStart?: Partial<SlowStartSettings>;
+  /** How a lane spaces its starts so its calls do not travel in waves (`share: 0`: unpaced). */
+  pacing?: Partial<PacingSettings>;
   /** How often items of finished batches are deleted, ms (0 = never). Default 60,000. */
   cleanupIntervalMs?: number;
   /**
@@ -135,6 +138,12 @@ interface Lane {
   idleSince: number;
   /** A start is due when the slow start next lets more calls in. */
   rampTimer: NodeJS.Timeout | undefined;
+  /** Starts the lane may make now (`batch-engine-pacing.ts`). */
+  pace: PaceState;
+  /** Running average of the lane's call time, ms; undefined until a call ended. */
+  callMs: number | undefined;
+  /** A start is due when pacing next lets one in. */
+  paceTimer: NodeJS.Timeout | undefined;
   /** Until when (ms) no line starts on the deployment: it answered 429. */
   pausedUntil: number;
   /**
@@ -187,6 +196,7 @@ class LeasedBatchEngine implements BatchEngine {
   readonly #keyBudgets: KeyBudgets;
   readonly #lineDeps: LineRunnerDeps;
   readonly #slowStart: SlowStartSettings;
+  readonly #pacing: PacingSettings;
   readonly #batches: ActiveBatches;
   readonly #lanes = new Map<string, Lane>();
   readonly #running = new Map<string, RunningLine>();
@@ -223,6 +233,7 @@ class LeasedBatchEngine implements BatchEngine {
     };
     this.#batches = new ActiveBatches(options.batches, this.#pollIntervalMs, options.keyLimits);
     this.#slowStart = { ...DEFAULT_SLOW_START, ...options.slowStart };
+    this.#pacing = { ...DEFAULT_PACING, ...options.pacing };
   }
 
   get running(): number {
@@ -263,6 +274,8 @@ class LeasedBatchEngine implements BatchEngine {
     for (const lane of this.#lanes.values()) {
       clearTimeout(lane.rampTimer);
       lane.rampTimer = undefined;
+      clearTimeout(lane.paceTimer);
+      lane.paceTimer = undefined;
     }
     await this.#filling?.catch(() => undefined);
     await this.#giveBackReady();
@@ -283,8 +296,18 @@ class LeasedBatchEngine implements BatchEngine {
     this.#batches.invalidate();
     this.#expiredCheckedAt = Number.NEGATIVE_INFINITY;
     await this.#fill();
-    // Ready lines start as running ones finish: wait until none is left of either.
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+    // Ready lines start as running ones finish (or when the slow start or pacing lets them):
+    // wait until none is left of either.
+    while (this.#running.size > 0 || this.#heldBack()) {
+      if (this.#running.size > 0) await Promise.allSettled([...this.#running.values()].map((line) => line.done));
+      else await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /** Some lane has ready lines waiting for its slow start or pacing to let them start. */
+  #heldBack(): boolean {
+    for (const lane of this.#lanes.values()) if (lane.ready.length > 0 && (lane.rampTimer !== undefined || lane.paceTimer !== undefined)) return true;
+    return false;
   }
 
   wake(): void {
@@ -379,12 +402,13 @@ class LeasedBatchEngine implements BatchEngine {
   }
 
   /**
-   * Starts ready lines while the lane has free slots and is not paused, an eighth of the lane per
-   * turn of the event loop: a batch starting 64 lines at once would otherwise build and send them
-   * in one go, and their answers would come back in one wave, each time holding up the live
-   * requests that arrive meanwhile. In steady state a finished call starts one line. A lane that
-   * begins work also ramps its calls up (`batch-engine-slow-start.ts`): the first wave's
-   * connections are opened over a few steps of 50 ms rather than all in one burst.
+   * Starts ready lines while the lane has free slots and is not paced or paused, an eighth of the
+   * lane per turn of the event loop: a batch starting 64 lines at once would otherwise build and
+   * send them in one go. In steady state a finished call starts one line. A lane that begins work
+   * ramps its calls up (`batch-engine-slow-start.ts`): the first wave's connections are opened
+   * over a few steps of 50 ms rather than all in one burst. And starts are paced
+   * (`batch-engine-pacing.ts`): calls that start together end together, and their answers would
+   * hold up the live requests that arrive meanwhile, once per call for the whole batch.
    */
   #startReady(lane: Lane): void {
     const now = Date.now();
@@ -393,10 +417,23 @@ class LeasedBatchEngine implements BatchEngine {
     // A lane that had no call in flight for a while (or never) starts slowly again.
     if (lane.inFlight === 0 && now - lane.idleSince >= this.#slowStart.restartAfterIdleMs) lane.rampFrom = now;
     const allowed = slowStartLimit(concurrency, now - lane.rampFrom, this.#slowStart);
-    const slice = Math.ceil(concurrency / 8);
-    for (let started = 0; started < slice && lane.inFlight < allowed && lane.ready.length > 0; started++) {
+    const room = Math.max(0, Math.min(Math.ceil(concurrency / 8), allowed - lane.inFlight, lane.ready.length));
+    const paced = takeStarts(lane.pace, performance.now(), startSpacingMs(lane.callMs, concurrency, this.#pacing), room);
+    lane.pace = paced.state;
+    for (let started = 0; started < paced.starts; started++) {
       const { item, limitedBy } = lane.ready.shift()!;
       this.#dispatch(item, lane, limitedBy);
+    }
+    if (paced.starts < room) {
+      // Held back by pacing: the next start is due in a fraction of a millisecond to two.
+      if (lane.paceTimer === undefined) {
+        lane.paceTimer = setTimeout(() => {
+          lane.paceTimer = undefined;
+          this.#startReady(lane);
+        }, paced.waitMs);
+        lane.paceTimer.unref();
+      }
+      return;
     }
     if (lane.inFlight >= allowed && allowed < concurrency && lane.ready.length > 0 && lane.rampTimer === undefined) {
       // Held back by the slow start: more may start when it next grows, even if no call ends first.
@@ -526,11 +563,13 @@ class LeasedBatchEngine implements BatchEngine {
     const key = `${item.batchId}:${item.lineIndex}`;
     const controller = new AbortController();
     lane.inFlight += 1;
+    const calledAt = performance.now();
     let callOver = false;
     const freeSlot = () => {
       if (callOver) return;
       callOver = true;
       lane.inFlight -= 1;
+      lane.callMs = averageCallMs(lane.callMs, performance.now() - calledAt, this.#pacing);
       if (lane.inFlight === 0) lane.idleSince = Date.now();
       // The next ready line takes the slot in this turn; the fill tops the ready lines up.
       this.#startReady(lane);
@@ -595,6 +634,9 @@ class LeasedBatchEngine implements BatchEngine {
         rampFrom: 0,
         idleSince: Number.NEGATIVE_INFINITY,
         rampTimer: undefined,
+        pace: FRESH_PACE,
+        callMs: undefined,
+        paceTimer: undefined,
         pausedUntil: 0,
         budgetWaitUntil: 0,
         rotation: 0,
