@@ -8,6 +8,9 @@
  *   one process on SQLite). A few lines more than the free slots are leased ahead and held
  *   ready (`readyAhead`): a finished call frees its slot and the next ready line starts in the
  *   same turn, so slots do not sit idle while a lease query runs; fills top the ready lines up.
+ * - Gentleness: a lane that begins work ramps its calls up (`batch-engine-slow-start.ts`), and its
+ *   starts are paced (`batch-engine-pacing.ts`) so its calls do not travel in waves whose answers
+ *   hold up the live requests handled by the same event loop.
  * - Durability: each result is recorded under the item's lease (`completeItems`, grouped), so a line
  *   completes once; leases of running lines are renewed while their call lasts; a crashed
  *   instance's leases expire and its lines are leased again by whoever runs next. A result
