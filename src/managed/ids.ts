@@ -8,26 +8,9 @@
  * so lists are newest first even within a second (they sort by created_at, then id). Base 36 in
  * lowercase sorts the same under byte order and under PostgreSQL's usual collations.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomByte } from '../spec/random-pool.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/**
- * Random bytes drawn from the CSPRNG 4 KiB at a time and handed out once each (as Node's own
- * `randomUUID` does): a `randomBytes` call per id made an id cost ~3.8 us (0.3 us pooled, measured
- * on the project's 2-vCPU machine), paid by the batch engine for every result line.
- */
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let poolOffset = POOL_BYTES;
-
-function randomByte(): number {
-  if (poolOffset === POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  return pool[poolOffset++]!;
-}
 
 function randomBase62(length: number): string {
   // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).

@@ -1,7 +1,8 @@
 /**
  * UUID version 7 (RFC 9562 section 5.7: 48-bit unix milliseconds, then 74 random bits) for
- * spend-ledger rows, made for the request path: random bytes come from a pool filled 256 ids at
- * a time, and the text is written as ASCII into one buffer and read back as a flat string.
+ * spend-ledger rows, made for the request path: random bytes come from the process's pool
+ * (`spec/random-pool.ts`), and the text is written as ASCII into one buffer and read back as a
+ * flat string.
  *
  * Why not the `uuid` package's `v7()`: it builds the text by concatenating 20 pieces, and such a
  * string (a V8 "cons string") costs more again wherever it is copied: copying a flush's rows to
@@ -10,11 +11,10 @@
  * the point of a time-ordered key (new rows land at the end of the primary key's index).
  * https://www.rfc-editor.org/rfc/rfc9562#name-uuid-version-7
  */
-import { randomFillSync } from 'node:crypto';
+import { randomPool, takeRandomBytes } from '../spec/random-pool.ts';
 
 const RANDOM_BYTES_PER_ID = 10;
-const pool = Buffer.allocUnsafe(RANDOM_BYTES_PER_ID * 256);
-let poolAt = pool.length;
+const pool = randomPool;
 
 /** The ASCII codes of each byte's two hex digits. */
 const HEX_CODES = new Uint8Array(512);
@@ -31,10 +31,7 @@ const bytes = new Uint8Array(16);
 
 /** A UUIDv7 for the time `now` (unix milliseconds, default the current time). */
 export function timeOrderedId(now: number = Date.now()): string {
-  if (poolAt + RANDOM_BYTES_PER_ID > pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
+  const poolAt = takeRandomBytes(RANDOM_BYTES_PER_ID);
   const high = Math.floor(now / 0x1_0000_0000);
   const low = now >>> 0;
   bytes[0] = high >>> 8;
@@ -47,7 +44,6 @@ export function timeOrderedId(now: number = Date.now()): string {
   bytes[7] = pool[poolAt + 1];
   bytes[8] = 0x80 | (pool[poolAt + 2] & 0x3f);
   for (let i = 9; i < 16; i++) bytes[i] = pool[poolAt + i - 6];
-  poolAt += RANDOM_BYTES_PER_ID;
   for (let i = 0; i < 16; i++) {
     const at = TEXT_OFFSETS[i];
     text[at] = HEX_CODES[2 * bytes[i]];
