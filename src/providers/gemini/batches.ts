@@ -14,7 +14,7 @@
  */
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchOutputLine, BatchStatus } from '../../spec/openai-objects.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
@@ -42,7 +42,6 @@ const INLINE = 'inline';
 const LIST_PAGE_SIZE = 100;
 /** How far Google's clock may be behind ours: the list is read this far past a part's first create. */
 const CLOCK_SKEW_SECONDS = 600;
-const TERMINAL: ReadonlySet<BatchStatus> = new Set(['completed', 'failed', 'cancelled', 'expired']);
 
 /** The display name of the batch created for a queued part: names its staged file, so it can be found again. */
 function queuedDisplayName(location: string): string {
@@ -141,7 +140,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
       cancelled: async () => !(await geminiFileExists(endpoint, version, queued.location, { signal: call?.signal, requestId: call?.requestId })),
       markCancelled: () => deleteGeminiFile(endpoint, version, queued.location),
       create: () => createFromFile(queued.location, call, queuedDisplayName(queued.location)),
-      cancelCreated: (created) => (TERMINAL.has(mapGeminiBatchState(created.metadata?.state)) ? Promise.resolve(created) : cancelBatch(batchIdOf(created), call)),
+      cancelCreated: (created) => (TERMINAL_BATCH_STATUSES.has(mapGeminiBatchState(created.metadata?.state)) ? Promise.resolve(created) : cancelBatch(batchIdOf(created), call)),
     };
   }
 
@@ -227,7 +226,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
     }
     const operation = await retrieve(providerBatchId, call);
     const status = mapGeminiBatchState(operation.metadata?.state);
-    if (!TERMINAL.has(status)) throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
+    if (!TERMINAL_BATCH_STATUSES.has(status)) throw new ConflictError(`Gemini batch ${providerBatchId} has not ended; its results are not available yet.`);
     const translation = { created: unixSecondsOf(operation.metadata?.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
     const output = batchOutputOf(operation);
     if (output?.inlinedResponses !== undefined) {

@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidRequestError } from '../../spec/errors.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
-import type { BatchOutputLine, BatchStatus } from '../../spec/openai-objects.ts';
+import { TERMINAL_BATCH_STATUSES, type BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchPart, StagedBatchesCapability, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { cutIntoParts, linesOfRange } from '../batching/line-parts.ts';
 import { unixSecondsOf } from '../gemini/batch-status.ts';
@@ -51,8 +51,6 @@ const BYTE_MARGIN = 0.75;
 
 /** The object, in the part's folder, that says the part was cancelled before its job was created. */
 export const CANCELLED_MARKER = 'cancelled-before-job';
-
-const TERMINAL: ReadonlySet<BatchStatus> = new Set(['completed', 'failed', 'cancelled', 'expired']);
 
 export const QUEUED_WARNING: TranslationWarning = Object.freeze({
   param: 'input_file_id',
@@ -173,7 +171,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
         await uploadObject(options.storage, { bucket: staged.bucket, name: marker, contentType: 'text/plain', bytes: bytes.length, chunks: async function* () { yield bytes; }, ...objectOptions });
       },
       create: () => createJob(queued.location, call),
-      cancelCreated: (job) => (TERMINAL.has(mapJobState(job.state)) ? Promise.resolve(job) : cancelJob(jobIdOf(job), call)),
+      cancelCreated: (job) => (TERMINAL_BATCH_STATUSES.has(mapJobState(job.state)) ? Promise.resolve(job) : cancelJob(jobIdOf(job), call)),
     };
   }
 
@@ -203,7 +201,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
   async function* jobResultsOf(providerBatchId: string, call?: CallOptions): AsyncGenerator<InlineBatchResult> {
     const job = await retrieve(providerBatchId, call);
     const status = mapJobState(job.state);
-    if (!TERMINAL.has(status)) throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
+    if (!TERMINAL_BATCH_STATUSES.has(status)) throw new ConflictError(`Vertex AI batch prediction job ${providerBatchId} has not ended; its results are not available yet.`);
     const translation = { created: unixSecondsOf(job.endTime) ?? Math.floor(Date.now() / 1000), fallbackModel: options.model };
     const objectOptions = { signal: call?.signal, requestId: call?.requestId };
     const answered = new Set<string>();
