@@ -142,8 +142,8 @@ export async function createServices(
     database,
     router,
     logger,
-    // A batch's model group counts against `model_max_budget` as a live request's does.
     webhooks,
+    // A batch's model group counts against `model_max_budget` as a live request's does.
     checkModelBudget: (principal, modelGroup) => (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup) ? batchModelBudgets.check(principal, modelGroup) : Promise.resolve()),
     engine: {
       limiter: state.limiter,

@@ -83,13 +83,13 @@ export function createRetryDelayMs(refusals: number): number {
 }
 
 /** The state after one more refused create, at `nowMs`. */
-export function refusedState(previous: QueuedCreateState | null, error: unknown, nowMs: number): QueuedCreateState {
+function refusedState(previous: QueuedCreateState | null, error: unknown, nowMs: number): QueuedCreateState {
   const refusals = (previous?.refusals ?? 0) + 1;
   const words = error instanceof Error ? error.message : String(error);
   return { refusals, nextTryAt: nowMs + createRetryDelayMs(refusals), lastRefusal: words.slice(0, MAX_REFUSAL_CHARS) };
 }
 
-export function encodeQueuedState(state: QueuedCreateState): string {
+function encodeQueuedState(state: QueuedCreateState): string {
   return JSON.stringify(state);
 }
 
@@ -109,7 +109,7 @@ export function parseQueuedState(text: string | null | undefined): QueuedCreateS
 }
 
 /** When a queued part's window ends: the batch's `expires_at`, or a day after its first refusal when Portico gave none. */
-export function queuedWindowEnd(queued: QueuedCreate, part: StagedPartContext | undefined): number {
+function queuedWindowEnd(queued: QueuedCreate, part: StagedPartContext | undefined): number {
   return part?.expiresAt ?? queued.queuedAt + QUEUED_WINDOW_SECONDS;
 }
 

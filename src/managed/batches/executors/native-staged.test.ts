@@ -158,7 +158,7 @@ describe('native staged executor', () => {
   it("results are mapped back to the client's ids, 2xx to the output file and the rest to the error file, with Portico's line ids", async () => {
     const { bytes, lineEnds } = inputFile();
     const store = blobStore(bytes);
-    const { client, router } = stagingProvider(store, lineEnds);
+    const { router } = stagingProvider(store, lineEnds);
     const files = { getById: async () => ({ blobKey: BLOB_KEY }) };
     const executor = new NativeStagedExecutor({ router, blobs: store, files } as never);
     const record = { id: 'batch_x', deploymentId: 'vertex-1', providerBatchId: 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,projects/p/batchPredictionJobs/1200', inputFileId: 'file-x' };
