@@ -131,9 +131,10 @@ export class NativeStagedExecutor implements BatchExecutor {
     const customIds = blobKey === null ? undefined : new CustomIdLookup(() => this.#inputLines(blobKey));
     const answered = new Set<number>();
     const ids = providerIds(batch);
+    const contexts = partContexts(batch, ids.length);
     try {
       for (const [part, partId] of ids.entries()) {
-        for await (const line of capability.results(partId, call, partContext(batch, part, ids.length))) {
+        for await (const line of capability.results(partId, call, contexts[part]!)) {
           const index = indexOfSurrogate(line.custom_id);
           if (unanswered !== null && index >= 0) answered.add(index);
           if ((isOutputLine(line) ? 'output' : 'error') !== wanted) continue;
@@ -185,16 +186,18 @@ export class NativeStagedExecutor implements BatchExecutor {
   ): Promise<ProviderBatch[]> {
     const deploymentId = batch.deploymentId!;
     const ids = providerIds(batch);
-    const parts = await Promise.all(ids.map((id, index) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(stagedBatches(client), id, attempt, partContext(batch, index, ids.length)), call)));
-    const partStates = nextPartStates(storedPartStates(batch, ids.length), parts);
+    const contexts = partContexts(batch, ids.length);
+    const parts = await Promise.all(ids.map((id, index) => this.#deps.router.sendTo(deploymentId, (client, attempt) => operation(stagedBatches(client), id, attempt, contexts[index]!), call)));
+    const partStates = nextPartStates(contexts.map((context) => context.state), parts);
     if (partStates !== undefined) await this.#deps.batches.update(batch.id, { partStates });
     return parts;
   }
 }
 
-/** What Portico hands a part's provider: the batch's window, and what the part keeps. */
-function partContext(batch: BatchRecord, index: number, parts: number): StagedPartContext {
-  return { expiresAt: batchExpiresAt(batch), state: storedPartStates(batch, parts)[index] ?? null };
+/** What Portico hands each part's provider, one per part: the batch's window, and what the part keeps. */
+function partContexts(batch: BatchRecord, parts: number): StagedPartContext[] {
+  const expiresAt = batchExpiresAt(batch);
+  return storedPartStates(batch, parts).map((state) => ({ expiresAt, state }));
 }
 
 /** The states kept for the batch's parts, one per part (a row written before they were kept has none). */
