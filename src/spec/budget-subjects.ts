@@ -35,6 +35,12 @@ export interface BudgetSubject {
   readonly modelMaxBudget?: Readonly<Record<string, ModelBudget>>;
 }
 
+/**
+ * A subject's requests and tokens per minute (`rpm_limit`, `tpm_limit`), as the batch engine paces
+ * the lines of a key's batches by them (read by `KeyStore.limitsOf`, applied by `KeyBudgets`).
+ */
+export type SubjectRateLimits = Pick<BudgetSubject, 'kind' | 'id' | 'rpmLimit' | 'tpmLimit'>;
+
 const NO_SUBJECTS: readonly BudgetSubject[] = Object.freeze([]);
 
 /** Key first, then user, then team; empty for the master key. */

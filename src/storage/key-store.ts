@@ -4,15 +4,7 @@ import type { Database } from './database.ts';
 import { nowSeconds, parseJsonText, toJsonText, unixSeconds } from './row-mapping.ts';
 import type { ApiKeysTable } from './schema.ts';
 import { resetDueBudgets, type ModelMaxBudget } from './budget-columns.ts';
-import type { BudgetSubjectKind } from '../spec/budget-subjects.ts';
-
-/** A key's, user's or team's requests and tokens per minute (`rpm_limit`, `tpm_limit`). */
-export interface SubjectRateLimits {
-  kind: BudgetSubjectKind;
-  id: string;
-  rpmLimit?: number;
-  tpmLimit?: number;
-}
+import type { BudgetSubjectKind, SubjectRateLimits } from '../spec/budget-subjects.ts';
 
 function subjectLimits(kind: BudgetSubjectKind, id: string, rpm: number | null, tpm: number | null): SubjectRateLimits | undefined {
   if (rpm == null && tpm == null) return undefined;

@@ -14,29 +14,21 @@
  *   (`recordTokens`).
  * - Over a limit, the batch waits (is paced): its lines are not leased, never failed.
  */
-import { subjectCounterKey, type BudgetSubjectKind } from '../../spec/budget-subjects.ts';
+import { subjectCounterKey, type SubjectRateLimits } from '../../spec/budget-subjects.ts';
 import { RATE_WINDOW_MS } from './deployment-budgets.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export const keyRpmKey = (keyId: string): string => `key:${keyId}:rpm`;
 export const keyTpmKey = (keyId: string): string => `key:${keyId}:tpm`;
 
-/** One subject's limits per minute (the key, its user or its team); absent = none. */
-export interface SubjectLimits {
-  readonly kind: BudgetSubjectKind;
-  readonly id: string;
-  readonly rpmLimit?: number;
-  readonly tpmLimit?: number;
-}
-
-/** The limits a key's batch lines count against: those of the key, its user and its team that have one. */
-export type KeyLimits = readonly SubjectLimits[];
+/** The limits a key's batch lines count against: those of the key, its user and its team that have one (absent = none). */
+export type KeyLimits = readonly SubjectRateLimits[];
 
 /** The limits of these keys' lines (keys without any, or deleted, may be left out). */
 export type KeyLimitsLookup = (keyIds: readonly string[]) => Promise<ReadonlyMap<string, KeyLimits>>;
 
-const rpmCounter = (subject: SubjectLimits): string => `${subjectCounterKey(subject)}:rpm`;
-const tpmCounter = (subject: SubjectLimits): string => `${subjectCounterKey(subject)}:tpm`;
+const rpmCounter = (subject: SubjectRateLimits): string => `${subjectCounterKey(subject)}:rpm`;
+const tpmCounter = (subject: SubjectRateLimits): string => `${subjectCounterKey(subject)}:tpm`;
 
 export class KeyBudgets {
   readonly #limiter: RateLimiter;
