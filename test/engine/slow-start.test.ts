@@ -64,11 +64,14 @@ forEachDatabase('slow start of a batch lane', (ctx) => {
   test('with slow start off, the whole lane starts at once', async () => {
     const id = await h.createBatch(chatLines(16, 'ramp-mock', { prefix: 'burst' }));
     await h.waitForStatus(id, ['in_progress']);
-    const engine = h.newEngine({ slowStart: { initial: 0 } });
+    // Pacing off too: this is about the ramp; paced starts are pinned by pacing.test.ts.
+    const engine = h.newEngine({ slowStart: { initial: 0 }, pacing: { share: 0 } });
     const sampler = sampleCalls(engine);
     try {
       engine.start();
       await waitUntil(() => engine.calling >= 16, 20_000, 'sixteen calls at once');
+      // The sampler's next tick (its timer and waitUntil's can fire in either order); the calls last 800 ms.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       const allAt = Math.min(...sampler.samples.filter(([, calls]) => calls >= 16).map(([at]) => at));
       assert.ok(allAt < 100, `all 16 calls started ${allAt} ms after the first, not at once`);
       await h.waitForStatus(id, ['completed']);
