@@ -29,7 +29,7 @@
  */
 import { GatewayError } from '../../spec/errors.ts';
 import type { BatchErrorItem, BatchStatus } from '../../spec/openai-objects.ts';
-import type { ProviderBatch, StagedPartContext } from '../../spec/provider.ts';
+import type { CallOptions, ProviderBatch, StagedPartContext } from '../../spec/provider.ts';
 
 const QUEUED_ID = /^queued-(\d+)-([A-Za-z0-9_-]+)$/;
 
@@ -253,4 +253,44 @@ export function queuedProgress<Created>(queued: QueuedCreate, settled: QueuedSet
 /** A provider batch just asked to cancel: one that has not caught up yet is `cancelling`, not running. */
 export function cancellingBatch(batch: ProviderBatch): ProviderBatch {
   return batch.status === 'validating' || batch.status === 'in_progress' ? { ...batch, status: 'cancelling' } : batch;
+}
+
+/** How a provider reaches its batches, for `queuedCreateLooks`. */
+export interface QueuedCreateProvider<Created> {
+  /** Names the provider in a waiting batch's expiry message. */
+  upstreamName: string;
+  /** The steps of a waiting part (`QueuedCreateSteps`). */
+  steps(queued: QueuedCreate, call: CallOptions | undefined): QueuedCreateSteps<Created>;
+  /** A created batch as OpenAI's. */
+  toBatch(created: Created): ProviderBatch;
+  /** The provider's own retrieve and cancel of a created batch, by its id. */
+  retrieve(providerBatchId: string, call: CallOptions | undefined): Promise<Created>;
+  cancel(providerBatchId: string, call: CallOptions | undefined): Promise<Created>;
+}
+
+/**
+ * `retrieve` and `cancel` of a staged provider whose creates may be refused: a waiting part's id
+ * (`queuedCreateId`) goes through the queue above (retried, found again, expired, or marked
+ * cancelled), any other id straight to the provider.
+ */
+export function queuedCreateLooks<Created>(provider: QueuedCreateProvider<Created>): {
+  retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch>;
+  cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch>;
+} {
+  const cancelling = (created: Created) => cancellingBatch(provider.toBatch(created));
+  return {
+    async retrieve(providerBatchId, call, part) {
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued === null) return provider.toBatch(await provider.retrieve(providerBatchId, call));
+      const settled = await settleQueuedCreate(queued, provider.steps(queued, call), { part, upstreamName: provider.upstreamName, create: true });
+      return queuedProgress(queued, settled, part, provider.toBatch);
+    },
+    async cancel(providerBatchId, call, part) {
+      const queued = parseQueuedCreateId(providerBatchId);
+      if (queued === null) return cancelling(await provider.cancel(providerBatchId, call));
+      // No batch yet: marking the part keeps every later look from creating it.
+      const settled = await cancelQueuedCreate(queued, provider.steps(queued, call), { part, upstreamName: provider.upstreamName });
+      return queuedProgress(queued, settled, part, cancelling);
+    },
+  };
 }

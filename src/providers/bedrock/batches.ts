@@ -27,7 +27,7 @@ import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import { batchOutputLineOf } from '../../spec/batch-result-lines.ts';
 import type { BatchCreateInput, BatchLineSource, BatchStagingContext, CallOptions, InlineBatchResult, ProviderBatch, StagedBatchesCapability, StagedBatchPart, StagedPartContext, TranslationWarning } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
-import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
+import { firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedCreateLooks, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 import { checkBatchInput, MIN_RECORDS_PER_JOB, partInput, partRanges } from './batch-input.ts';
 import { isTerminal, jobIdOf, mapJobStatus, toProviderBatch, type ModelInvocationJob } from './batch-job.ts';
 import { parseOutputFile } from './batch-output.ts';
@@ -222,20 +222,7 @@ export function createBedrockBatches(options: BedrockBatchesOptions): StagedBatc
       }
     },
 
-    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return toProviderBatch(await retrieveJob(providerBatchId, call));
-      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Amazon Bedrock', create: true });
-      return queuedProgress(queued, settled, part, toProviderBatch);
-    },
-
-    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return cancellingBatch(toProviderBatch(await stopJob(providerBatchId, call)));
-      // No job yet: the marker keeps every later look from creating it.
-      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Amazon Bedrock' });
-      return queuedProgress(queued, settled, part, (job) => cancellingBatch(toProviderBatch(job)));
-    },
+    ...queuedCreateLooks({ upstreamName: 'Amazon Bedrock', steps: queuedSteps, toBatch: toProviderBatch, retrieve: retrieveJob, cancel: stopJob }),
 
     async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
       for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);

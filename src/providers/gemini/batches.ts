@@ -21,7 +21,7 @@ import { badUpstreamResponse } from '../http/json-api.ts';
 import { stageBatchRequests, MAX_BATCH_FILE_BYTES, MAX_REQUESTS_PER_BATCH, type StagedBatchRequests } from './batch-requests.ts';
 import { parseResponsesFile, translateInlinedResponses } from './batch-results.ts';
 import { batchIdOf, batchOutputOf, mapGeminiBatchState, toProviderBatch, unixSecondsOf, type GeminiBatchOperation } from './batch-status.ts';
-import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
+import { firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedCreateLooks, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 import { deleteGeminiFile, downloadGeminiFile, geminiFileExists, uploadGeminiFile } from './files-upload.ts';
 import { readGoogleJson, sendGoogleRequest, type GoogleApiEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
@@ -187,20 +187,7 @@ export function createGeminiBatches(endpoint: GoogleApiEndpoint, options: Gemini
 
     discard: discardPart,
 
-    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
-      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Gemini', create: true });
-      return queuedProgress(queued, settled, part, toProviderBatch);
-    },
-
-    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return cancellingBatch(toProviderBatch(await cancelBatch(providerBatchId, call)));
-      // No batch yet: deleting its staged file keeps any later look from creating it.
-      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Gemini' });
-      return queuedProgress(queued, settled, part, (created) => cancellingBatch(toProviderBatch(created)));
-    },
+    ...queuedCreateLooks({ upstreamName: 'Gemini', steps: queuedSteps, toBatch: toProviderBatch, retrieve: retrieve, cancel: cancelBatch }),
 
     async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
       for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);

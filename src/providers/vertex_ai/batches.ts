@@ -32,7 +32,7 @@ import { jobIdOf, mapJobState, toProviderBatch, type VertexBatchPredictionJob } 
 import { isResultFile, parseOutputFile } from './batch-output.ts';
 import { deleteObject, downloadObject, gcsUri, listObjects, parseGcsUri, uploadObject } from './cloud-storage.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
-import { cancellingBatch, cancelQueuedCreate, firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedProgress, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
+import { firstRefusal, isCreateRefusal, parseQueuedCreateId, queuedCreateLooks, settleQueuedCreate, type QueuedCreate, type QueuedCreateSteps } from '../batching/queued-creates.ts';
 
 export interface VertexBatchesOptions {
   /** The model id as Vertex names it (`gemini-2.5-flash`, `claude-sonnet-4@20250514`). */
@@ -107,20 +107,7 @@ export function createVertexBatches(endpoint: VertexEndpoint, options: VertexBat
 
     discard: discardPart,
 
-    async retrieve(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return toProviderBatch(await retrieve(providerBatchId, call));
-      const settled = await settleQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Vertex AI', create: true });
-      return queuedProgress(queued, settled, part, toProviderBatch);
-    },
-
-    async cancel(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): Promise<ProviderBatch> {
-      const queued = parseQueuedCreateId(providerBatchId);
-      if (queued === null) return cancellingBatch(toProviderBatch(await cancelJob(providerBatchId, call)));
-      // No job yet: a marker object in the part's folder keeps any later look from creating it.
-      const settled = await cancelQueuedCreate(queued, queuedSteps(queued, call), { part, upstreamName: 'Vertex AI' });
-      return queuedProgress(queued, settled, part, (job) => cancellingBatch(toProviderBatch(job)));
-    },
+    ...queuedCreateLooks({ upstreamName: 'Vertex AI', steps: queuedSteps, toBatch: toProviderBatch, retrieve: retrieve, cancel: cancelJob }),
 
     async *results(providerBatchId: string, call?: CallOptions, part?: StagedPartContext): AsyncGenerator<BatchOutputLine> {
       for await (const result of resultsOf(providerBatchId, call, part)) yield batchOutputLineOf(result);
