@@ -293,27 +293,43 @@ export class ClusterRoutingStats implements RoutingStats {
   }
 }
 
-export class ClusterKeyEvictions implements KeyEvictionChannel {
+/**
+ * A notice told to every worker through the primary (workers without Redis): `publish` asks the
+ * primary (`method`) to tell them all, and resolves once it has. Never throws: a lost notice
+ * leaves what it only hurries (a key cache's TTL, the quota starters' poll) as the bound.
+ */
+class ClusterNotices implements NoticeChannel {
   readonly #client: SharedStateClient;
+  readonly #method: 'keys.evict' | 'batches.quotaReleased';
+  readonly #wordsOf: (event: SharedStateEvent) => readonly string[] | undefined;
 
-  constructor(client: SharedStateClient) {
+  constructor(client: SharedStateClient, method: 'keys.evict' | 'batches.quotaReleased', wordsOf: (event: SharedStateEvent) => readonly string[] | undefined) {
     this.#client = client;
+    this.#method = method;
+    this.#wordsOf = wordsOf;
   }
 
-  /** Resolves once the primary has told every worker. Never throws: a lost message leaves the key caches' TTL as the bound. */
-  async publish(keyHashes: readonly string[]): Promise<void> {
-    if (keyHashes.length === 0) return;
+  async publish(words: readonly string[]): Promise<void> {
+    if (words.length === 0) return;
     try {
-      await this.#client.call('keys.evict', [...keyHashes]);
+      await this.#client.call(this.#method, [...words]);
     } catch {
-      // As documented above: the other workers drop the key within their cache TTL.
+      // As documented above.
     }
   }
 
-  subscribe(onEvicted: (keyHashes: readonly string[]) => void): void {
+  subscribe(listener: (words: readonly string[]) => void): void {
     this.#client.onEvent((event) => {
-      if (event.kind === 'keys-evicted') onEvicted(event.keyHashes);
+      const words = this.#wordsOf(event);
+      if (words !== undefined) listener(words);
     });
+  }
+}
+
+/** Key evictions (`KeyEvictionChannel`): the other workers drop the keys from their caches at once. */
+export class ClusterKeyEvictions extends ClusterNotices implements KeyEvictionChannel {
+  constructor(client: SharedStateClient) {
+    super(client, 'keys.evict', (event) => (event.kind === 'keys-evicted' ? event.keyHashes : undefined));
   }
 }
 
@@ -348,28 +364,10 @@ export class ClusterParallelRequests implements ParallelRequestLimiter {
   }
 }
 
-/** Released batch quota told to every worker through the primary (workers without Redis). */
-export class ClusterQuotaReleases implements NoticeChannel {
-  readonly #client: SharedStateClient;
-
+/** Released batch quota: every worker's quota starter looks at once. */
+export class ClusterQuotaReleases extends ClusterNotices {
   constructor(client: SharedStateClient) {
-    this.#client = client;
-  }
-
-  /** Never throws: a lost notice leaves the quota starters' poll as the bound. */
-  async publish(deploymentIds: readonly string[]): Promise<void> {
-    if (deploymentIds.length === 0) return;
-    try {
-      await this.#client.call('batches.quotaReleased', [...deploymentIds]);
-    } catch {
-      // As documented above.
-    }
-  }
-
-  subscribe(listener: (deploymentIds: readonly string[]) => void): void {
-    this.#client.onEvent((event) => {
-      if (event.kind === 'quota-released') listener(event.deploymentIds);
-    });
+    super(client, 'batches.quotaReleased', (event) => (event.kind === 'quota-released' ? event.deploymentIds : undefined));
   }
 }
 
