@@ -51,10 +51,11 @@ describe('a batch waiting for quota on one instance starts when another instance
       return (await client.batches.retrieve(holder.id)).status === 'cancelled';
     });
     await eventually('the waiting batch started upstream', async () => shared.simulator().batches.size === upstreamBefore + 2);
+    // The upstream create answers before the starter stores its id: wait for the stored row too.
+    const storedRow = () => b.services.database.kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
+    await eventually('the started batch is stored with its upstream id', async () => (await storedRow()).provider_batch_id !== null);
     const startedBy = (portico: PorticoUnderTest) => portico.logs.some((entry) => entry.batch_id === waiting.id && /waited for its deployment's enqueued-token quota/.test(String(entry.msg)));
     assert.deepEqual([startedBy(a), startedBy(b)], [false, true], 'instance B started it');
-    const row = await b.services.database.kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
-    assert.ok(row.provider_batch_id !== null);
-    assert.equal(Number(row.waiting_for_quota), 0);
+    assert.equal(Number((await storedRow()).waiting_for_quota), 0);
   });
 });
