@@ -21,6 +21,12 @@ export interface AdvancesBatches {
 }
 
 /**
+ * How long the drivers below keep looking, whatever their step count: on a loaded CI machine a
+ * step count alone ran out while one sync still held the batch's lease.
+ */
+export const MIN_LOOKING_MS = 20_000;
+
+/**
  * Retrieves through Portico, advancing the simulator's batches in between, until the batch ends.
  * `pauseMs` between steps lets time-based waits pass (a refused create's backoff: 1 s, 2 s, ...),
  * and, by default, the poller finish a sync it holds the batch's lease for: a retrieve meanwhile
@@ -28,7 +34,8 @@ export interface AdvancesBatches {
  */
 export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: string, maxSteps = 40, pauseMs = 25): Promise<OpenAI.Batches.Batch> {
   let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < maxSteps && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
+  const lookUntil = Date.now() + MIN_LOOKING_MS;
+  for (let step = 0; (step < maxSteps || Date.now() < lookUntil) && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     await sim.advanceBatches();
     batch = await client.batches.retrieve(batchId);
@@ -39,7 +46,8 @@ export async function runToEnd(client: OpenAI, sim: AdvancesBatches, batchId: st
 /** Retrieves through Portico every 100 ms until the batch ends: for batches Portico's own engine runs. */
 export async function waitForEnd(client: OpenAI, batchId: string, maxSteps = 100): Promise<OpenAI.Batches.Batch> {
   let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < maxSteps && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
+  const lookUntil = Date.now() + MIN_LOOKING_MS;
+  for (let step = 0; (step < maxSteps || Date.now() < lookUntil) && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     batch = await client.batches.retrieve(batchId);
   }

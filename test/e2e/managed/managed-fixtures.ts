@@ -188,7 +188,11 @@ const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 /** Advances the simulators and retrieves through Portico until the batch ends. */
 export async function runToEnd(client: OpenAI, upstreams: ManagedUpstreams, batchId: string, maxSteps = 12): Promise<OpenAI.Batches.Batch> {
   let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < maxSteps && !TERMINAL.has(batch.status); step += 1) {
+  // After `maxSteps` quick looks, keep looking (paced) for a while: on a loaded machine the steps
+  // can all fall inside one sync that holds the batch's lease.
+  const lookUntil = Date.now() + 20_000;
+  for (let step = 0; (step < maxSteps || Date.now() < lookUntil) && !TERMINAL.has(batch.status); step += 1) {
+    if (step >= maxSteps) await new Promise((resolve) => setTimeout(resolve, 50));
     await upstreams.openai.advanceBatches();
     await upstreams.azure.advanceBatches();
     batch = await client.batches.retrieve(batchId);
