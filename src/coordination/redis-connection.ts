@@ -45,8 +45,11 @@ export interface RedisConnection {
    * rejects at once; a timeout or failures in a row make it so (see `redis-circuit-breaker.ts`).
    */
   send<T>(command: () => Promise<T>): Promise<T>;
-  /** A second connection for SUBSCRIBE (it queues until connected and re-subscribes after a reconnect). */
-  subscriber(): Redis;
+  /**
+   * A second connection, subscribed to `channel` each time it connects (the first time and after
+   * every reconnect); `what` names it in fail-open warnings. Listen with `on('message')`.
+   */
+  subscriber(channel: string, what: string): Redis;
   /** Records that a Redis call failed and the caller went on without it (logged, throttled). */
   failedOpen(what: string, error: unknown): void;
   /** Closes every connection (after a QUIT when connected). */
@@ -145,6 +148,12 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
     }
   }
 
+  function failedOpen(what: string, error: unknown): void {
+    // Not sent: the breaker's opening was logged already.
+    if (error instanceof RedisCircuitOpenError) return;
+    warn({ err: error instanceof Error ? error.message : String(error), operation: what }, 'redis: call failed; failing open');
+  }
+
   return {
     client,
     prefix,
@@ -154,17 +163,19 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
     send(command) {
       return breaker.run(command);
     },
-    subscriber() {
-      const subscriber = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'portico-subscriber' });
+    subscriber(channel, what) {
+      // Not ioredis's autoResubscribe: it sends SUBSCRIBE after a reconnect without handling its
+      // failure, so a connection lost again meanwhile rejected it unhandled, which ends a Node
+      // process. Subscribing on every `ready` instead handles each attempt's failure.
+      const subscriber = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'portico-subscriber', autoResubscribe: false });
       subscriber.on('error', () => undefined); // the command connection reports trouble already
+      subscriber.on('ready', () => {
+        subscriber.subscribe(channel).catch((error: unknown) => failedOpen(`${what} subscribe`, error));
+      });
       subscribers.push(subscriber);
       return subscriber;
     },
-    failedOpen(what, error) {
-      // Not sent: the breaker's opening was logged already.
-      if (error instanceof RedisCircuitOpenError) return;
-      warn({ err: error instanceof Error ? error.message : String(error), operation: what }, 'redis: call failed; failing open');
-    },
+    failedOpen,
     async close() {
       closing = true;
       breaker.stop();

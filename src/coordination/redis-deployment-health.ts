@@ -168,7 +168,7 @@ export class RedisDeploymentHealth implements DeploymentHealth {
   }
 
   async #listen(resyncMs: number): Promise<void> {
-    const subscriber = this.#redis.subscriber();
+    const subscriber = this.#redis.subscriber(this.#channel, 'cooldown');
     this.#subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.#channel) return;
@@ -178,7 +178,6 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     });
     // After a reconnect, cooldowns published meanwhile were missed: read them.
     subscriber.on('ready', () => void this.resync());
-    subscriber.subscribe(this.#channel).catch((error: unknown) => this.#redis.failedOpen('cooldown subscribe', error));
     await this.resync();
     this.#timer = setInterval(() => void this.resync(), resyncMs);
     this.#timer.unref();

@@ -38,12 +38,11 @@ export class RedisNotices implements NoticeChannel {
 
   /** Calls `listener` with the words of every notice published, by any instance. */
   subscribe(listener: (words: readonly string[]) => void): void {
-    const subscriber = this.#redis.subscriber();
+    const subscriber = this.#redis.subscriber(this.#channel, this.#what);
     this.#subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) listener(message.split(' ').filter((word) => word !== ''));
     });
-    subscriber.subscribe(this.#channel).catch((error: unknown) => this.#redis.failedOpen(`${this.#what} subscribe`, error));
   }
 
   /** Stops listening (the connection's owner closes it). */

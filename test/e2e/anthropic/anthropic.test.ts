@@ -12,6 +12,7 @@ import type OpenAI from 'openai';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
+import { runToEnd } from '../../helpers/simulated-batches.ts';
 import { ANTHROPIC_SIMULATOR_API_KEY, startAnthropicSimulator, type AnthropicSimulator } from '../../simulators/anthropic-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, parseJsonl, readContent, uploadBatchFile } from '../managed/managed-fixtures.ts';
 
@@ -35,17 +36,6 @@ portico_settings:
   files: { storage_dir: ${storage} }
   batch: { refresh_after_seconds: 0, poll_interval_ms: 200 }
 `;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
-
-async function runToEnd(client: OpenAI, sim: AnthropicSimulator, batchId: string): Promise<OpenAI.Batches.Batch> {
-  let batch = await client.batches.retrieve(batchId);
-  for (let step = 0; step < 10 && !TERMINAL.has(batch.status); step += 1) {
-    await sim.advanceBatches();
-    batch = await client.batches.retrieve(batchId);
-  }
-  return batch;
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {

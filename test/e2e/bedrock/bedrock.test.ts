@@ -22,8 +22,7 @@ import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from '../../simulators/bedrock-simulator.ts';
 import { GATEWAY_BATCH_ID, GATEWAY_FILE_ID, chatLines, uploadBatchFile } from '../managed/managed-fixtures.ts';
 import { createTestDatabase } from '../../helpers/databases.ts';
-import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, expireRefused, refusedAcrossInstances, resultLines, runRefusedToEnd, runToEnd } from '../../helpers/simulated-batches.ts';
-import { TERMINAL_BATCH_STATUSES } from '../../../src/spec/openai-objects.ts';
+import { assertKeySpend, assertOneFailedLine, simulatedBatchSettings, expireRefused, refusedAcrossInstances, resultLines, runRefusedToEnd, runToEnd, waitForEnd } from '../../helpers/simulated-batches.ts';
 
 const MASTER_KEY = 'sk-bedrock-e2e-master-0123456789';
 const CLAUDE = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
@@ -302,11 +301,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const file = await uploadBatchFile(client, chatLines('bedrock-claude', { count: 3 }));
       const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
       assert.match(String(created.metadata?.portico_translation_warnings ?? ''), /at least 100 requests per batch; these 3 ran on Portico's own engine/);
-      let batch = created;
-      for (let step = 0; step < 50 && !TERMINAL_BATCH_STATUSES.has(batch.status); step += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        batch = await client.batches.retrieve(created.id);
-      }
+      const batch = await waitForEnd(client, created.id);
       assert.equal(batch.status, 'completed');
       assert.deepEqual(batch.request_counts, { total: 3, completed: 3, failed: 0 });
       assert.equal(sim.jobs.size, jobs, 'no model invocation job');
