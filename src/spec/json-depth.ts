@@ -7,6 +7,23 @@
  */
 export const MAX_JSON_DEPTH = 128;
 
+/**
+ * Whether the JSON `text` could nest more than `maxDepth` levels: it has more than `maxDepth`
+ * `{` and `[` in all (those inside strings counted too, so never too few). Every level opens with
+ * one of them, so a text with fewer cannot be too deep, and real requests have far fewer: they
+ * are answered without walking the parsed value (`nestsDeeperThan`), which only the rest need.
+ */
+export function mayNestDeeperThan(text: string, maxDepth: number): boolean {
+  let openers = 0;
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) {
+    if (++openers > maxDepth) return true;
+  }
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) {
+    if (++openers > maxDepth) return true;
+  }
+  return false;
+}
+
 /** Whether `value` has arrays/objects nested more than `maxDepth` levels. Iterative, so it cannot overflow itself. */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
