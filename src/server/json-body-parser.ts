@@ -10,11 +10,14 @@
  * every other body (and an empty, invalid or BOM-prefixed one) goes to Fastify's own default
  * parser, which answers exactly as before.
  *
+ * A body parsed here keeps its text (`spec/received-json.ts`): unchanged, it goes upstream as sent.
+ *
  * Either way, a body nested deeper than `MAX_JSON_DEPTH` is a 400 (see `spec/json-depth.ts`).
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../spec/errors.ts';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../spec/json-depth.ts';
+import { MAX_JSON_DEPTH, mayNestDeeperThan, nestsDeeperThan } from '../spec/json-depth.ts';
+import { keepReceivedText } from '../spec/received-json.ts';
 
 /** `quickJsonParse` could not decide alone: the default parser must. */
 export const UNDECIDED: unique symbol = Symbol('undecided');
@@ -29,7 +32,11 @@ export function quickJsonParse(text: string): unknown {
     return UNDECIDED;
   }
   if (parsed === null || typeof parsed !== 'object') return parsed;
-  if (text.indexOf('proto') === -1 && text.indexOf('constructor') === -1 && text.indexOf('\\u') === -1) return parsed;
+  if (text.indexOf('proto') === -1 && text.indexOf('constructor') === -1 && text.indexOf('\\u') === -1) {
+    // Sent upstream as it came when nothing changes it (`spec/received-json.ts`).
+    keepReceivedText(parsed, text);
+    return parsed;
+  }
   return UNDECIDED;
 }
 
@@ -38,13 +45,15 @@ export function useQuickJsonBodyParser(app: FastifyInstance): void {
   const fallback = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const parsed = quickJsonParse(body as string);
-    if (parsed !== UNDECIDED) return done(tooDeep(parsed), parsed);
-    fallback(request, body as string, (error, value) => (error ? done(error) : done(tooDeep(value), value)));
+    const text = body as string;
+    const parsed = quickJsonParse(text);
+    if (parsed !== UNDECIDED) return done(tooDeep(text, parsed), parsed);
+    fallback(request, text, (error, value) => (error ? done(error) : done(tooDeep(text, value), value)));
   });
 }
 
-function tooDeep(value: unknown): InvalidRequestError | null {
-  if (!nestsDeeperThan(value, MAX_JSON_DEPTH)) return null;
+/** Most bodies have too few `{`/`[` to nest that deep: only the others are walked. */
+function tooDeep(text: string, value: unknown): InvalidRequestError | null {
+  if (!mayNestDeeperThan(text, MAX_JSON_DEPTH) || !nestsDeeperThan(value, MAX_JSON_DEPTH)) return null;
   return new InvalidRequestError(`The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`, { code: 'invalid_json' });
 }

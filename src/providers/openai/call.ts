@@ -27,6 +27,8 @@ export interface RawCall {
   operation: OpenAIOperation;
   what: string;
   json?: unknown;
+  /** The JSON text of `json` when it is at hand (the client's own, `spec/received-json.ts`): sent instead of serialising `json`. */
+  jsonText?: string;
   body?: Readable;
   headers?: Record<string, string>;
   accept?: string;
@@ -63,7 +65,7 @@ function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): H
   if (options.requestId) headers['x-client-request-id'] = options.requestId;
   let body: string | Readable | undefined;
   if (call.json !== undefined) {
-    body = JSON.stringify(call.json);
+    body = call.jsonText ?? JSON.stringify(call.json);
     headers['content-type'] = 'application/json';
   } else if (call.body) {
     body = call.body;

@@ -3,7 +3,17 @@
  * (streams are already OpenAI-framed SSE), with `model` replaced by the deployment's upstream model.
  */
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
-import { type CallContext, callJson, callStream } from './call.ts';
+import { receivedTextWithModel } from '../../spec/received-json.ts';
+import { type CallContext, type RawCall, callJson, callStream } from './call.ts';
+
+/**
+ * The body for the upstream: the client's received text when it is exactly what `json` would
+ * serialise to (same model, nothing else changed), else `json` to serialise.
+ */
+function bodyOf(ctx: CallContext, body: Record<string, unknown>, unchanged: boolean, json: () => Record<string, unknown>): Pick<RawCall, 'json' | 'jsonText'> {
+  const text = unchanged ? receivedTextWithModel(body, ctx.config.upstreamModel) : undefined;
+  return text === undefined ? { json: json() } : { json: body, jsonText: text };
+}
 
 function withModel(ctx: CallContext, body: Record<string, unknown>): Record<string, unknown> {
   return { ...body, model: ctx.config.upstreamModel };
@@ -26,19 +36,31 @@ function withModelUnstreamed(ctx: CallContext, body: Record<string, unknown>): R
 }
 
 export function chatCompletions(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
-  return callJson(ctx, { method: 'POST', operation: { kind: 'chat' }, what: 'chat completion request', json: withModelUnstreamed(ctx, body) }, options);
+  // Without `stream` and `stream_options` keys, `withModelUnstreamed` only sets `model`.
+  const unchanged = !Object.hasOwn(body, 'stream') && !Object.hasOwn(body, 'stream_options');
+  return callJson(
+    ctx,
+    { method: 'POST', operation: { kind: 'chat' }, what: 'chat completion request', ...bodyOf(ctx, body, unchanged, () => withModelUnstreamed(ctx, body)) },
+    options,
+  );
 }
 
 export function chatCompletionsStream(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
   return callStream(
     ctx,
-    { method: 'POST', operation: { kind: 'chat' }, what: 'chat completion stream', json: { ...withModel(ctx, body), stream: true } },
+    {
+      method: 'POST',
+      operation: { kind: 'chat' },
+      what: 'chat completion stream',
+      // With `stream: true` already there, the spread below only sets `model`.
+      ...bodyOf(ctx, body, body.stream === true, () => ({ ...withModel(ctx, body), stream: true })),
+    },
     options,
   );
 }
 
 export function embeddings(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
-  return callJson(ctx, { method: 'POST', operation: { kind: 'embeddings' }, what: 'embeddings request', json: withModel(ctx, body) }, options);
+  return callJson(ctx, { method: 'POST', operation: { kind: 'embeddings' }, what: 'embeddings request', ...bodyOf(ctx, body, true, () => withModel(ctx, body)) }, options);
 }
 
 export function responses(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
