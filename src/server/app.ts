@@ -18,6 +18,7 @@ import { useQuickJsonBodyParser } from './json-body-parser.ts';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.ts';
 import type { RequestContext } from './request-context.ts';
 import { activeTracer } from '../observability/tracing.ts';
+import { writeRequestLine } from '../observability/request-line.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerKeyRateLimits } from './rate-limit-hook.ts';
 import { waitForHandlersOnClose } from './running-handlers.ts';
@@ -206,20 +207,17 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
   // Probes hit every few seconds: their lines are debug-level noise.
   const level = context.auth === 'none' ? 'debug' : 'info';
   if (!services.logger.isLevelEnabled(level)) return;
-  services.logger[level](
-    {
-      req_id: context.requestId,
-      method: request.method,
-      route,
-      model: context.modelGroup || undefined,
-      status,
-      duration_ms: round(totalMs),
-      upstream_ms: context.upstreamMs === null ? undefined : round(context.upstreamMs),
-      key_id: context.principal?.keyId ?? undefined,
-      client_closed: clientClosed || undefined,
-    },
-    'request',
-  );
+  writeRequestLine(services.logger, level, {
+    req_id: context.requestId,
+    method: request.method,
+    route,
+    model: context.modelGroup || undefined,
+    status,
+    duration_ms: round(totalMs),
+    upstream_ms: context.upstreamMs === null ? undefined : round(context.upstreamMs),
+    key_id: context.principal?.keyId ?? undefined,
+    client_closed: clientClosed || undefined,
+  });
 }
 
 function round(ms: number): number {
