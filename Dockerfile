@@ -62,6 +62,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 # Node is PID 1 and handles SIGTERM itself: Portico stops accepting, drains in-flight requests
 # and streams (PORTICO_SHUTDOWN_GRACE_MS, default 25 s), gives its batch leases back, exits 0.
 # --max-semi-space-size=4: a small young generation keeps RSS low while large files stream
-# through (see bin/portico.js); `npm start` passes the same flag.
-ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/portico.js"]
+# through, --no-maglev a cheaper request path (see bin/portico.js); `npm start` passes the same flags.
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--no-maglev", "bin/portico.js"]
 CMD ["--config", "config.example.yaml"]

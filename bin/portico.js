@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 node --max-semi-space-size=4 --no-maglev
 // The `portico` command. Portico's sources are TypeScript that Node 24 runs directly (type
 // stripping), so this file only checks the Node version, then hands over to src/cli.ts.
 // --max-semi-space-size=4 (MiB): V8 otherwise grows its young generation to 16 MiB x 3 and lets
@@ -9,7 +9,10 @@
 // system when freed. By default glibc raises that threshold after the first such chunk is freed,
 // and chunks then come from its heap, which keeps what was freed: RSS grew with how many chunks
 // had been alive at once, so with how fast bytes arrived (bench:files: 209-215 MB -> 160-173 MB).
-// `npm start` and the Dockerfile pass the same flag and variables.
+// --no-maglev: V8's mid-tier compiler (Maglev) costs more CPU than it saves on the request path,
+// whose functions reach the top tier quickly under load (npm run bench, Portico/bare proxy CPU
+// per request: 2.18-2.31x with it, 1.59-1.72x without; issue 14).
+// `npm start` and the Dockerfile pass the same flags and variables.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(

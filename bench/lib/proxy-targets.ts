@@ -9,7 +9,7 @@
  *       'bare'    - bench/lib/bare-proxy-server.ts, the floor for a Node proxy
  *       'portico' - bin/portico.js with a LiteLLM-style config (DATABASE_URL=file:<tmp>/bench.db),
  *                   as the `portico` command runs it: the node flags of its shebang line
- *                   (--max-semi-space-size=4), LOG_LEVEL=info (one line per request, written to
+ *                   (--max-semi-space-size=4 --no-maglev), LOG_LEVEL=info (one line per request, written to
  *                   <tmp>/portico.log), plus BENCH_PORTICO_NODE_ARGS (e.g. --cpu-prof)
  *       'portico-no-spend-logs' - the same with `general_settings.disable_spend_logs: true`: what
  *                   the spend ledger costs, side by side ('portico' runs with it on, the default)

@@ -12,8 +12,8 @@ import { porticoLaunch, repoRoot } from '../../bench/lib/processes.ts';
 describe('how Portico is launched', () => {
   const launch = porticoLaunch();
 
-  it('the shebang sets a small young generation and glibc chunks that go back to the system when freed', () => {
-    assert.deepEqual(launch.nodeArgs, ['--max-semi-space-size=4']);
+  it('the shebang sets a small young generation, no Maglev, and glibc chunks that go back to the system when freed', () => {
+    assert.deepEqual(launch.nodeArgs, ['--max-semi-space-size=4', '--no-maglev']);
     assert.deepEqual(launch.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
   });
 
