@@ -39,8 +39,19 @@ export interface BatchItemRecord {
   finishedAt: number | null;
 }
 
-/** An item as the output writer reads it: everything but the request. */
+/** An item without its request. */
 export type BatchItemResult = Omit<BatchItemRecord, 'request'>;
+
+/** An item as the result files' writer reads it: its result as stored (JSON text, null until finished). */
+export interface BatchItemResultText {
+  lineIndex: number;
+  customId: string;
+  state: BatchItemState;
+  resultText: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+}
 
 export interface NewBatchItem {
   batchId: string;
@@ -75,12 +86,6 @@ export interface BatchItemCompletion {
   key: BatchItemKey;
   lease: BatchItemLease;
   outcome: BatchItemOutcome;
-}
-
-export interface BatchItemUsageTotals {
-  inputTokens: number;
-  outputTokens: number;
-  cachedTokens: number;
 }
 
 const DEFAULT_CHUNK = 500;
@@ -369,24 +374,6 @@ export class BatchItemStore {
     return counts;
   }
 
-  /** Token totals over the batch's items. */
-  async usageTotals(batchId: string): Promise<BatchItemUsageTotals> {
-    const row = await this.#db.kysely
-      .selectFrom('batch_items')
-      .select((eb) => [
-        eb.fn.coalesce(eb.fn.sum<number>('input_tokens'), eb.lit(0)).as('input_tokens'),
-        eb.fn.coalesce(eb.fn.sum<number>('output_tokens'), eb.lit(0)).as('output_tokens'),
-        eb.fn.coalesce(eb.fn.sum<number>('cached_tokens'), eb.lit(0)).as('cached_tokens'),
-      ])
-      .where('batch_id', '=', batchId)
-      .executeTakeFirstOrThrow();
-    return {
-      inputTokens: Number(row.input_tokens),
-      outputTokens: Number(row.output_tokens),
-      cachedTokens: Number(row.cached_tokens),
-    };
-  }
-
   /**
    * Every item of the batch in line order, without its request, read page by page (keyset on
    * `line_index`), so writing a 50,000-line output file holds one page in memory and no
@@ -394,37 +381,46 @@ export class BatchItemStore {
    * need not read, and parse, the lines of the error file).
    */
   async *iterateResults(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResult> {
-    const pageSize = Math.max(1, options.pageSize ?? 250);
-    const states = options.states;
-    let after = -1;
-    for (;;) {
-      const rows = await this.#db.kysely
+    const pages = pagesByLine(options, (after, pageSize) =>
+      this.#db.kysely
         .selectFrom('batch_items')
-        .select([
-          'batch_id',
-          'line_index',
-          'custom_id',
-          'state',
-          'attempts',
-          'next_attempt_at',
-          'lease_owner',
-          'lease_expires_at',
-          'result',
-          'input_tokens',
-          'output_tokens',
-          'cached_tokens',
-          'finished_at',
-        ])
+        .select(['batch_id', 'line_index', 'custom_id', 'state', 'attempts', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'result', 'input_tokens', 'output_tokens', 'cached_tokens', 'finished_at'])
         .where('batch_id', '=', batchId)
         .where('line_index', '>', after)
-        .$if(states !== undefined, (query) => query.where('state', 'in', states!))
+        .$if(options.states !== undefined, (query) => query.where('state', 'in', options.states!))
         .orderBy('line_index')
         .limit(pageSize)
-        .execute();
-      for (const row of rows) yield toItemResult(row);
-      if (rows.length < pageSize) return;
-      after = Number(rows[rows.length - 1].line_index);
-      await yieldToEventLoop();
+        .execute(),
+    );
+    for await (const row of pages) yield toItemResult(row);
+  }
+
+  /**
+   * `iterateResults` for writing the result files: only what a result line is made of, its result
+   * as the JSON text stored (`toNullableJsonText`), not parsed.
+   */
+  async *iterateResultTexts(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResultText> {
+    const pages = pagesByLine(options, (after, pageSize) =>
+      this.#db.kysely
+        .selectFrom('batch_items')
+        .select(['line_index', 'custom_id', 'state', 'result', 'input_tokens', 'output_tokens', 'cached_tokens'])
+        .where('batch_id', '=', batchId)
+        .where('line_index', '>', after)
+        .$if(options.states !== undefined, (query) => query.where('state', 'in', options.states!))
+        .orderBy('line_index')
+        .limit(pageSize)
+        .execute(),
+    );
+    for await (const row of pages) {
+      yield {
+        lineIndex: Number(row.line_index),
+        customId: row.custom_id,
+        state: row.state as BatchItemState,
+        resultText: row.result,
+        inputTokens: Number(row.input_tokens),
+        outputTokens: Number(row.output_tokens),
+        cachedTokens: Number(row.cached_tokens),
+      };
     }
   }
 
@@ -478,6 +474,25 @@ async function completeOne(db: Kysely<DatabaseSchema>, { key, lease, outcome }: 
     .where((eb) => leaseHolds(eb, key, lease))
     .executeTakeFirst();
   return affectedRows(result) === 1;
+}
+
+/**
+ * The rows of `readPage` (rows after a line index, in line order, at most `pageSize`), page after
+ * page until one comes back short, with a turn of the event loop between pages.
+ */
+async function* pagesByLine<Row extends { line_index: number }>(
+  options: { pageSize?: number },
+  readPage: (afterLine: number, pageSize: number) => Promise<Row[]>,
+): AsyncGenerator<Row> {
+  const pageSize = Math.max(1, options.pageSize ?? 250);
+  let after = -1;
+  for (;;) {
+    const rows = await readPage(after, pageSize);
+    yield* rows;
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1].line_index);
+    await yieldToEventLoop();
+  }
 }
 
 function sortByLine(records: BatchItemRecord[]): BatchItemRecord[] {

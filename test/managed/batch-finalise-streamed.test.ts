@@ -4,7 +4,9 @@
  * 64 KiB, whatever the size of a line, and the files hold the same bytes as one line per write
  * did. A finalisation that fails part-way (the database goes away while the output is read, or
  * while the error file is) leaves no file behind, neither half-written nor whole, and the batch
- * is finalised by the next sync.
+ * is finalised by the next sync. The engine's lines are written from the JSON text their items
+ * store, not parsed and encoded again, except those with an error message to redact: the bytes
+ * are the same either way, redaction included, and the batch's usage is summed on the way.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import type { Router } from '../../src/routing/router.ts';
 import type { BatchOutputLine } from '../../src/spec/openai-objects.ts';
 import { createRedactor } from '../../src/spec/redaction.ts';
 import { STREAM_CHUNK_BYTES } from '../../src/spec/stream-window.ts';
-import { BatchItemStore, type BatchItemCompletion, type BatchItemResult, type BatchItemState } from '../../src/storage/batch-item-store.ts';
+import { BatchItemStore, type BatchItemCompletion, type BatchItemResultText, type BatchItemState } from '../../src/storage/batch-item-store.ts';
 import { BatchStore } from '../../src/storage/batch-store.ts';
 import { LocalBlobStore, type BlobPutOptions, type StoredBlob } from '../../src/storage/blob-store.ts';
 import { FileStore } from '../../src/storage/file-store.ts';
@@ -29,15 +31,17 @@ import { newBatch, newFile } from '../storage/fixtures.ts';
 
 const LINES = 1_200; // about five pages of results (250 each) and several 64 KiB chunks
 const HUGE_LINE = 7; // its answer is 200 KB: cut across chunks
-const redact = createRedactor([]);
+const SECRET = 'sk-upstream-secret-123456';
+const redact = createRedactor([SECRET]);
 const silent = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
 
 function resultOf(lineIndex: number): BatchItemCompletion['outcome'] {
   if (lineIndex % 4 === 3) {
-    return { state: 'failed', result: { id: `batch_req_${lineIndex}`, custom_id: `req-${lineIndex}`, response: { status_code: 400, request_id: `r${lineIndex}`, body: { error: { message: `bad request ${lineIndex}: ${'the model does not accept this parameter; '.repeat(6)}`, type: 'invalid_request_error', param: null, code: null } } }, error: null } };
+    return { state: 'failed', result: { id: `batch_req_${lineIndex}`, custom_id: `req-${lineIndex}`, response: { status_code: 400, request_id: `r${lineIndex}`, body: { error: { message: `bad request ${lineIndex}${lineIndex % 8 === 3 ? ` (key ${SECRET})` : ''}: ${'the model does not accept this parameter; '.repeat(6)}`, type: 'invalid_request_error', param: null, code: null } } }, error: null } };
   }
   // Multi-byte characters, so chunk boundaries fall inside characters too.
-  const content = lineIndex === HUGE_LINE ? 'é€😀'.repeat(20_000) : `answer ${lineIndex} — ünïcödé ${'x'.repeat(lineIndex % 97)}`;
+  // An answer that quotes the secret or an error object is no error message: it is left as the model wrote it.
+  const content = lineIndex === HUGE_LINE ? 'é€😀'.repeat(20_000) : `answer ${lineIndex} — ünïcödé ${'x'.repeat(lineIndex % 97)}${lineIndex % 10 === 0 ? ` ${SECRET} {"error":{"message":"quoted"}}` : ''}`;
   return {
     state: 'succeeded',
     result: { id: `batch_req_${lineIndex}`, custom_id: `req-${lineIndex}`, response: { status_code: 200, request_id: `r${lineIndex}`, body: { choices: [{ index: 0, message: { role: 'assistant', content } }], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } } }, error: null },
@@ -59,10 +63,10 @@ function expectedFile(states: readonly BatchItemState[]): Buffer {
 /** Items whose reads fail part-way through one file's pass while `failIn` names it. */
 class FlakyItems extends BatchItemStore {
   failIn: 'output' | 'error' | null = null;
-  override async *iterateResults(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResult> {
+  override async *iterateResultTexts(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResultText> {
     const pass = options.states?.includes('succeeded') ? 'output' : 'error';
     let read = 0;
-    for await (const item of super.iterateResults(batchId, options)) {
+    for await (const item of super.iterateResultTexts(batchId, options)) {
       // Past the first page of this pass (300 error lines, 900 output lines): some of the file has reached the store.
       if (this.failIn === pass && ++read > 260) throw new Error('connection terminated unexpectedly');
       yield item;
@@ -135,6 +139,10 @@ forEachDatabase('finalising an emulated batch streams its files', (ctx) => {
     assert.equal(batch?.status, 'completed');
     assert.deepEqual(await contentOf(batch!.outputFileId), expectedFile(['succeeded']));
     assert.deepEqual(await contentOf(batch!.errorFileId), expectedFile(['failed']));
+    assert.ok(!expectedFile(['failed']).includes(SECRET), 'error messages are redacted');
+    assert.ok(expectedFile(['succeeded']).includes(SECRET), 'answers are not');
+    // 900 succeeded lines of 3 input and 5 output tokens each, summed while the output was written.
+    assert.deepEqual(batch!.usage, { input_tokens: 2_700, input_tokens_details: { cached_tokens: 0 }, output_tokens: 4_500, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7_200 });
     const expectedBytes = expectedFile(['succeeded']).length + expectedFile(['failed']).length;
     assert.ok(Math.max(...blobs.chunkSizes) <= STREAM_CHUNK_BYTES, `largest chunk ${Math.max(...blobs.chunkSizes)} bytes`);
     // Packed, not one write per line: about as many chunks as the files have 64 KiB (one more per file at most).

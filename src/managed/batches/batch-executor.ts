@@ -7,11 +7,11 @@
  * stored state.
  */
 import { GatewayError } from '../../spec/errors.ts';
-import type { BatchOutputLine } from '../../spec/openai-objects.ts';
 import type { CallOptions, Deployment, ProviderBatch, ProviderClient, TranslationWarning } from '../../spec/provider.ts';
 import type { BatchExecution, BatchRecord } from '../../storage/batch-store.ts';
 import type { FileRecord } from '../../storage/file-store.ts';
 import type { BatchCreateRequest } from './batch-request.ts';
+import type { ResultLine } from './result-lines.ts';
 
 export interface BatchStartInput {
   batchId: string;
@@ -37,8 +37,8 @@ export interface StartedBatch {
 
 /** Where a finished batch's result lines come from. */
 export interface BatchResults {
-  output: AsyncIterable<BatchOutputLine> | null;
-  error: AsyncIterable<BatchOutputLine> | null;
+  output: AsyncIterable<ResultLine> | null;
+  error: AsyncIterable<ResultLine> | null;
   /** Provider copies of the result files, recorded so deleting our file removes them too. */
   providerOutputFileId?: string | null;
   providerErrorFileId?: string | null;

@@ -276,7 +276,9 @@ export class BatchSynchronizer {
     if (output && !registered.registeredOutput) await blobs.delete(output.blob.key);
     if (error && !registered.registeredError) await blobs.delete(error.blob.key);
 
-    const usage = progress.usage ?? output?.usage ?? null;
+    // Summed from the result lines where the executor reports none (Portico's engine); a batch
+    // whose every line failed used no tokens: its error lines' zero usage, not none.
+    const usage = progress.usage ?? output?.usage ?? error?.usage ?? null;
     const deployment = batch.deploymentId ? router.deployment(batch.deploymentId) : undefined;
     const cost = deployment ? batchCost(usage, deployment.pricing) : 0;
     const lines = progress.requestCounts.total > 0 ? progress.requestCounts.total : (output?.lines ?? 0) + (error?.lines ?? 0);

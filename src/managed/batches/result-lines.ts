@@ -9,6 +9,36 @@ import type { Redactor } from '../../spec/redaction.ts';
 import { newBatchRequestId } from '../ids.ts';
 import { readLines } from '../jsonl/line-splitter.ts';
 
+/**
+ * A result line already encoded as JSON (Portico's engine stored it so), written as it is instead
+ * of parsed and encoded again, with the tokens it adds to the batch's usage (kept beside it).
+ * Only for a line with no error message to redact (`mayCarryErrorMessage` is false for `json`):
+ * `redactLine` has nothing to change in it.
+ */
+export interface EncodedResultLine {
+  readonly json: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedTokens: number;
+}
+
+/** What a result file is written from: lines as objects, or as their JSON text. */
+export type ResultLine = BatchOutputLine | EncodedResultLine;
+
+export function isEncodedLine(line: ResultLine): line is EncodedResultLine {
+  return 'json' in line;
+}
+
+/**
+ * Whether a line's JSON text (as `JSON.stringify` writes it: no spaces) may hold a message that
+ * `redactLine` redacts: both it reads (`error.message`, `response.body.error.message`) sit in an
+ * object under an `error` key. A mention inside a string is escaped (`\"error\":{`) and does not
+ * match; a false positive only costs a parse.
+ */
+export function mayCarryErrorMessage(json: string): boolean {
+  return json.includes('"error":{');
+}
+
 export function normaliseOutputLine(raw: unknown): BatchOutputLine | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const line = raw as Record<string, unknown>;
@@ -86,6 +116,14 @@ export function addLineUsage(total: BatchUsage, line: BatchOutputLine): void {
   total.input_tokens_details.cached_tokens += cached;
   total.output_tokens_details.reasoning_tokens += reasoning;
   total.total_tokens += num(usage.total_tokens) || input + output;
+}
+
+/** Adds the tokens of an encoded line to `total` (its reasoning tokens are counted in its output tokens). */
+export function addEncodedLineUsage(total: BatchUsage, line: EncodedResultLine): void {
+  total.input_tokens += line.inputTokens;
+  total.output_tokens += line.outputTokens;
+  total.input_tokens_details.cached_tokens += line.cachedTokens;
+  total.total_tokens += line.inputTokens + line.outputTokens;
 }
 
 function num(value: unknown): number {

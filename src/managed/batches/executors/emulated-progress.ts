@@ -19,10 +19,10 @@
  * as WIRE.md §4.3 maps Anthropic's counts. A batch whose lines are still loading is never done:
  * its loaded lines may all be finished while the rest are not in yet.
  */
-import type { BatchErrorItem, BatchStatus, BatchUsage } from '../../../spec/openai-objects.ts';
+import type { BatchErrorItem, BatchStatus } from '../../../spec/openai-objects.ts';
 import type { ProviderBatch } from '../../../spec/provider.ts';
 import type { BatchRecord } from '../../../storage/batch-store.ts';
-import type { BatchItemState, BatchItemUsageTotals } from '../../../storage/batch-item-store.ts';
+import type { BatchItemState } from '../../../storage/batch-item-store.ts';
 
 export type ItemCounts = Record<BatchItemState, number>;
 
@@ -39,12 +39,11 @@ export interface EmulatedSituation {
    * already in, and its total is the file's from the first `in_progress` a client sees.
    */
   loadingTotal?: number;
-  usage: BatchItemUsageTotals | null;
   /** Set when the batch cannot run at all (input unreadable). */
   failure?: BatchErrorItem;
 }
 
-export function emulatedStatus(situation: Omit<EmulatedSituation, 'usage'>): BatchStatus {
+export function emulatedStatus(situation: EmulatedSituation): BatchStatus {
   const { batch, counts, cancelRequested, loaded } = situation;
   if (situation.failure) return 'failed';
   // Lines still to load are as unfinished as pending ones.
@@ -82,7 +81,8 @@ export function emulatedProgress(situation: EmulatedSituation, now: number): Pro
       completed: counts.succeeded,
       failed: counts.failed + counts.cancelled + counts.expired,
     },
-    usage: situation.usage ? batchUsageOf(situation.usage) : null,
+    // Summed from the output lines while the finalisation writes them (`materialiseResults`).
+    usage: null,
     errors: situation.failure ? [situation.failure] : null,
   };
 }
@@ -90,15 +90,4 @@ export function emulatedProgress(situation: EmulatedSituation, now: number): Pro
 /** Items of the batch in any state. */
 export function itemCount(counts: ItemCounts): number {
   return counts.pending + counts.running + counts.succeeded + counts.failed + counts.cancelled + counts.expired;
-}
-
-export function batchUsageOf(totals: BatchItemUsageTotals): BatchUsage {
-  return {
-    input_tokens: totals.inputTokens,
-    input_tokens_details: { cached_tokens: totals.cachedTokens },
-    output_tokens: totals.outputTokens,
-    // The item table keeps input, output and cached tokens; reasoning tokens are inside output.
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: totals.inputTokens + totals.outputTokens,
-  };
 }

@@ -14,18 +14,21 @@
  *   the first (`onLinesLoaded` tells it of each chunk). A batch with fewer items than its total
  *   is still loading (a crash cut the load short): its next refresh resumes it;
  * - `cancel` settles the pending items as cancelled; running ones finish;
- * - `results` streams the output and error lines in line order, page by page.
+ * - `results` streams the output and error lines in line order, page by page: a line as the JSON
+ *   text its item stores (parsed only when it carries an error message to redact), the batch's
+ *   usage summed from them as the files are written, not with a query over its items.
  */
 import type { Router } from '../../../routing/router.ts';
 import { GatewayError } from '../../../spec/errors.ts';
 import type { BatchOutputLine } from '../../../spec/openai-objects.ts';
 import type { CallOptions, Deployment, ProviderBatch, ProviderClient } from '../../../spec/provider.ts';
-import type { BatchItemResult, BatchItemStore } from '../../../storage/batch-item-store.ts';
+import type { BatchItemResultText, BatchItemStore } from '../../../storage/batch-item-store.ts';
 import type { BatchRecord, BatchStore } from '../../../storage/batch-store.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import type { FileStore } from '../../../storage/file-store.ts';
 import { unixSeconds } from '../../../storage/row-mapping.ts';
 import { nativeMinimumNotMet, type BatchExecutor, type BatchResults, type BatchSize, type BatchStartInput, type StartedBatch } from '../batch-executor.ts';
+import { mayCarryErrorMessage, type ResultLine } from '../result-lines.ts';
 import { INSERT_CHUNK, loadBatchItems, type LoadRange } from './emulated-items.ts';
 import { cancelledLine, expiredLine } from './emulated-lines.ts';
 import { emulatedProgress, emulatedStatus, itemCount, type EmulatedSituation, type ItemCounts } from './emulated-progress.ts';
@@ -85,7 +88,7 @@ export class EmulatedExecutor implements BatchExecutor {
       }),
       providerBatchId: null,
       progress: emulatedProgress(
-        { batch: startingRecord(input, now), counts: zeroCounts(), cancelRequested: false, loaded: false, usage: null },
+        { batch: startingRecord(input, now), counts: zeroCounts(), cancelRequested: false, loaded: false },
         now,
       ),
     };
@@ -103,7 +106,7 @@ export class EmulatedExecutor implements BatchExecutor {
       // a crashed load left; the rest in the next refresh, while these run.
       const outcome = await this.#load(current, { from: itemCount(counts), until: FIRST_LINES });
       counts = await items.countByState(batch.id);
-      if (outcome.kind === 'failed') return this.#report({ batch: current, counts, cancelRequested: false, loaded: false, usage: null, failure: outcome.failure });
+      if (outcome.kind === 'failed') return this.#report({ batch: current, counts, cancelRequested: false, loaded: false, failure: outcome.failure });
       loaded = true;
       if (!outcome.complete && outcome.fileLines !== null) {
         loadingTotal = outcome.fileLines;
@@ -118,7 +121,7 @@ export class EmulatedExecutor implements BatchExecutor {
       // answers every line.
       const outcome = await this.#load(current, { from: itemCount(counts), idleShare: REST_IDLE_SHARE });
       counts = await items.countByState(batch.id);
-      if (outcome.kind === 'failed') return this.#report({ batch: current, counts, cancelRequested: false, loaded, usage: null, failure: outcome.failure });
+      if (outcome.kind === 'failed') return this.#report({ batch: current, counts, cancelRequested: false, loaded, failure: outcome.failure });
       current = (await batches.getById(batch.id)) ?? current;
     }
     const cancelRequested = isCancelRequested(current) || counts.cancelled > 0;
@@ -129,8 +132,7 @@ export class EmulatedExecutor implements BatchExecutor {
       await items.settlePending(batch.id, 'expired');
       counts = await items.countByState(batch.id);
     }
-    const situation: EmulatedSituation = { batch: current, counts, cancelRequested, loaded, usage: null, ...(loadingTotal !== undefined && { loadingTotal }) };
-    if (['completed', 'cancelled', 'expired'].includes(emulatedStatus(situation))) situation.usage = await items.usageTotals(batch.id);
+    const situation: EmulatedSituation = { batch: current, counts, cancelRequested, loaded, ...(loadingTotal !== undefined && { loadingTotal }) };
     return { ...this.#report(situation), ...(syncAgainNow && { syncAgainNow }) };
   }
 
@@ -139,7 +141,7 @@ export class EmulatedExecutor implements BatchExecutor {
     await items.settlePending(batch.id, 'cancelled');
     const counts = await items.countByState(batch.id);
     const loaded = batch.status !== 'validating';
-    return this.#report({ batch, counts, cancelRequested: true, loaded, usage: null, ...(loaded && stillLoading(batch, counts) && { loadingTotal: batch.requestTotal }) });
+    return this.#report({ batch, counts, cancelRequested: true, loaded, ...(loaded && stillLoading(batch, counts) && { loadingTotal: batch.requestTotal }) });
   }
 
   #load(batch: BatchRecord, range: LoadRange) {
@@ -156,8 +158,8 @@ export class EmulatedExecutor implements BatchExecutor {
   }
 
   /** One pass over the items of one file, in line order, yielding its lines. */
-  async *#lines(batchId: string, file: 'output' | 'error'): AsyncGenerator<BatchOutputLine> {
-    for await (const item of this.#deps.items.iterateResults(batchId, { states: file === 'output' ? OUTPUT_STATES : ERROR_STATES })) {
+  async *#lines(batchId: string, file: 'output' | 'error'): AsyncGenerator<ResultLine> {
+    for await (const item of this.#deps.items.iterateResultTexts(batchId, { states: file === 'output' ? OUTPUT_STATES : ERROR_STATES })) {
       const line = resultLine(item);
       if (line) yield line;
     }
@@ -172,11 +174,15 @@ export class EmulatedExecutor implements BatchExecutor {
 const OUTPUT_STATES = ['succeeded'] as const;
 const ERROR_STATES = ['failed', 'cancelled', 'expired'] as const;
 
-function resultLine(item: BatchItemResult): BatchOutputLine | null {
+function resultLine(item: BatchItemResultText): ResultLine | null {
   switch (item.state) {
     case 'succeeded':
     case 'failed':
-      return item.result as BatchOutputLine;
+      if (item.resultText === null) return null;
+      // The stored text is `JSON.stringify`'s: written as it is, the same bytes as parsing and
+      // encoding it again, unless it has a message to redact.
+      if (mayCarryErrorMessage(item.resultText)) return JSON.parse(item.resultText) as BatchOutputLine;
+      return { json: item.resultText, inputTokens: item.inputTokens, outputTokens: item.outputTokens, cachedTokens: item.cachedTokens };
     case 'cancelled':
       return cancelledLine(item.customId);
     case 'expired':

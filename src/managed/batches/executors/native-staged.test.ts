@@ -164,9 +164,9 @@ describe('native staged executor', () => {
     const record = { id: 'batch_x', deploymentId: 'vertex-1', providerBatchId: 'projects/p/batchPredictionJobs/0,projects/p/batchPredictionJobs/600,projects/p/batchPredictionJobs/1200', inputFileId: 'file-x' };
     const results = await executor.results(record as never, {} as never, {});
     const output: BatchOutputLine[] = [];
-    for await (const line of results.output!) output.push(line);
+    for await (const line of results.output!) output.push(line as BatchOutputLine);
     const errors: BatchOutputLine[] = [];
-    for await (const line of results.error!) errors.push(line);
+    for await (const line of results.error!) errors.push(line as BatchOutputLine);
     assert.equal(output.length + errors.length, LINES);
     for (const line of output) {
       assert.equal(line.custom_id, `client-${(line.response!.body as { i: number }).i}`);
@@ -198,9 +198,9 @@ describe('native staged executor', () => {
   async function resultsOf(executor: NativeStagedExecutor, record: object, status: string): Promise<{ output: BatchOutputLine[]; errors: BatchOutputLine[] }> {
     const results = await executor.results(record as never, { status } as never, {});
     const output: BatchOutputLine[] = [];
-    for await (const line of results.output!) output.push(line);
+    for await (const line of results.output!) output.push(line as BatchOutputLine);
     const errors: BatchOutputLine[] = [];
-    for await (const line of results.error!) errors.push(line);
+    for await (const line of results.error!) errors.push(line as BatchOutputLine);
     return { output, errors };
   }
 
