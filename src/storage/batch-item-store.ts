@@ -382,14 +382,8 @@ export class BatchItemStore {
    */
   async *iterateResults(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResult> {
     const pages = pagesByLine(options, (after, pageSize) =>
-      this.#db.kysely
-        .selectFrom('batch_items')
+      resultPage(this.#db.kysely, batchId, options.states, after, pageSize)
         .select(['batch_id', 'line_index', 'custom_id', 'state', 'attempts', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'result', 'input_tokens', 'output_tokens', 'cached_tokens', 'finished_at'])
-        .where('batch_id', '=', batchId)
-        .where('line_index', '>', after)
-        .$if(options.states !== undefined, (query) => query.where('state', 'in', options.states!))
-        .orderBy('line_index')
-        .limit(pageSize)
         .execute(),
     );
     for await (const row of pages) yield toItemResult(row);
@@ -401,14 +395,8 @@ export class BatchItemStore {
    */
   async *iterateResultTexts(batchId: string, options: { pageSize?: number; states?: readonly BatchItemState[] } = {}): AsyncGenerator<BatchItemResultText> {
     const pages = pagesByLine(options, (after, pageSize) =>
-      this.#db.kysely
-        .selectFrom('batch_items')
+      resultPage(this.#db.kysely, batchId, options.states, after, pageSize)
         .select(['line_index', 'custom_id', 'state', 'result', 'input_tokens', 'output_tokens', 'cached_tokens'])
-        .where('batch_id', '=', batchId)
-        .where('line_index', '>', after)
-        .$if(options.states !== undefined, (query) => query.where('state', 'in', options.states!))
-        .orderBy('line_index')
-        .limit(pageSize)
         .execute(),
     );
     for await (const row of pages) {
@@ -474,6 +462,20 @@ async function completeOne(db: Kysely<DatabaseSchema>, { key, lease, outcome }: 
     .where((eb) => leaseHolds(eb, key, lease))
     .executeTakeFirst();
   return affectedRows(result) === 1;
+}
+
+/**
+ * One page of a batch's items for its result files (after a line index, in line order, at most
+ * `pageSize`, only `states` when given), for the caller to select the columns it reads.
+ */
+function resultPage(db: Kysely<DatabaseSchema>, batchId: string, states: readonly BatchItemState[] | undefined, afterLine: number, pageSize: number) {
+  return db
+    .selectFrom('batch_items')
+    .where('batch_id', '=', batchId)
+    .where('line_index', '>', afterLine)
+    .$if(states !== undefined, (query) => query.where('state', 'in', states!))
+    .orderBy('line_index')
+    .limit(pageSize);
 }
 
 /**
