@@ -18,6 +18,7 @@ import { FileStore } from '../../src/storage/file-store.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
 import { newBatch, newFile } from '../storage/fixtures.ts';
 import { testLogger } from './engine-harness.ts';
+import { inProgressProviderBatch } from '../helpers/provider-batches.ts';
 
 /** An executor that records when it was asked to refresh, and reports the batch still running. */
 function recordingExecutor(refreshedAt: number[]): BatchExecutor {
@@ -25,25 +26,7 @@ function recordingExecutor(refreshedAt: number[]): BatchExecutor {
     execution: 'native_file',
     async refresh(batch: BatchRecord): Promise<ProviderBatch> {
       refreshedAt.push(Date.now());
-      return {
-        id: batch.id,
-        status: 'in_progress',
-        rawStatus: 'in_progress',
-        outputFileId: null,
-        errorFileId: null,
-        createdAt: batch.createdAt,
-        inProgressAt: batch.createdAt,
-        expiresAt: null,
-        finalizingAt: null,
-        completedAt: null,
-        failedAt: null,
-        expiredAt: null,
-        cancellingAt: null,
-        cancelledAt: null,
-        requestCounts: { total: 1, completed: 0, failed: 0 },
-        usage: null,
-        errors: null,
-      };
+      return inProgressProviderBatch(batch.id, { createdAt: batch.createdAt, inProgressAt: batch.createdAt, requestCounts: { total: 1, completed: 0, failed: 0 } });
     },
   } as unknown as BatchExecutor;
 }
