@@ -212,11 +212,13 @@ async function main(): Promise<number> {
     maxInFlight: number;
     averageInFlight: number;
     arrivals?: { p99PerMs: number; maxPerMs: number; idleMsShare: number };
+    batchLines?: { firstArrivedAt: number; lastAnsweredAt: number };
   };
   await live.close();
   await direct.close();
 
   const ideal = CONCURRENCY / (LATENCY_MS / 1000);
+  const lineSpan = stats.batchLines !== undefined && stats.batchLines.firstArrivedAt > 0 && stats.batchLines.lastAnsweredAt > 0 ? stats.batchLines : undefined;
   const engineSeconds = ((linesDoneAt ?? finishedAt) - (firstProgressAt ?? createdAt)) / 1000;
   const engineRate = LINES / engineSeconds;
   const endToEndRate = LINES / ((finishedAt - createdAt) / 1000);
@@ -240,6 +242,15 @@ async function main(): Promise<number> {
         ['gateway CPU create -> completed (all threads): per line / share of one core', cpuSeconds === undefined ? 'n/a' : `${fmtInt((cpuSeconds * 1e6) / LINES)} us / ${fmtPercent(cpuSeconds / ((finishedAt - createdAt) / 1000))}`],
         // Counts are stored with `finalizing`, so this is about the finalisation (files, registration, cost) plus a poll.
         ['every line counted -> completed seen', linesDoneAt === undefined ? 'n/a' : fmtMs(finishedAt - linesDoneAt)],
+        // Where create -> completed goes, timed at the upstream (a batch line's arrival and answer): the
+        // start (create, load, first call), the lines themselves, and the finish (last answer ->
+        // counted, finalised, seen by a poll every 100 ms).
+        [
+          'create -> first line at the upstream / lines (first arrival -> last answer) / last answer -> completed seen',
+          lineSpan === undefined
+            ? 'n/a'
+            : `${fmtMs(lineSpan.firstArrivedAt - createdAt)} / ${fmtMs(lineSpan.lastAnsweredAt - lineSpan.firstArrivedAt)} (${fmtPercent(LINES / ((lineSpan.lastAnsweredAt - lineSpan.firstArrivedAt) / 1000) / ideal)} of ideal) / ${fmtMs(finishedAt - lineSpan.lastAnsweredAt)}`,
+        ],
         ['upstream requests during the batch / most / average at once', `${fmtInt(stats.requests)} / ${fmtInt(stats.maxInFlight)} / ${stats.averageInFlight.toFixed(1)}`],
         // Calls that travel in waves: most milliseconds idle, then dozens at once (their answers are handled back to back).
         [

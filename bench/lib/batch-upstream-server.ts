@@ -9,6 +9,10 @@
  * from the first to the last, as `{ p99PerMs, maxPerMs, idleMsShare }`, the p99 and most calls
  * arriving in one millisecond and the share of milliseconds with none: a batch whose calls travel
  * in waves reads a high p99 and most milliseconds idle); POST /stats/reset starts counting again.
+ * `/stats` also answers `batchLines`: the epoch ms of the first batch line's arrival and of the last
+ * batch line's answer (a batch line is a call whose last user message starts with "Question ", as
+ * bench:batch writes them; live calls are not), so the bench can split create -> completed into
+ * start, lines and finish.
  * A wrong `Authorization: Bearer <api-key>` answers 401. Listens on 127.0.0.1. Exits when stdin closes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,6 +30,9 @@ let inFlightMs = 0;
 let changedAt = 0;
 let firstAt = 0;
 let lastAt = 0;
+/** First batch line's arrival and last batch line's answer, epoch ms (0: none yet). */
+let firstLineArrivedAt = 0;
+let lastLineAnsweredAt = 0;
 /** Calls arrived per whole millisecond (epoch ms) since the last reset. */
 let arrivalsPerMs = new Map<number, number>();
 
@@ -75,9 +82,11 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     firstAt = 0;
     changedAt = 0;
     arrivalsPerMs = new Map();
+    firstLineArrivedAt = 0;
+    lastLineAnsweredAt = 0;
     return sendJson(res, 200, { reset: true });
   }
-  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0, arrivals: arrivalSpread() });
+  if (req.method === 'GET' && req.url === '/stats') return sendJson(res, 200, { requests, maxInFlight, averageInFlight: lastAt > firstAt ? inFlightMs / (lastAt - firstAt) : 0, arrivals: arrivalSpread(), batchLines: { firstArrivedAt: firstLineArrivedAt, lastAnsweredAt: lastLineAnsweredAt } });
   if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
     return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: null } });
   }
@@ -92,10 +101,13 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   }
   requests += 1;
   recordArrival();
+  const batchLine = lastUserText(body).startsWith('Question ');
+  if (batchLine && firstLineArrivedAt === 0) firstLineArrivedAt = Date.now();
   track(1);
   maxInFlight = Math.max(maxInFlight, inFlight);
   setTimeout(() => {
     track(-1);
+    if (batchLine) lastLineAnsweredAt = Date.now();
     const content = `Answer to: ${lastUserText(body).slice(0, 100)}`;
     sendJson(res, 200, {
       id: `chatcmpl-bench-${requests}`,
