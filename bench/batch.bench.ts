@@ -11,7 +11,9 @@
  *      going one at a time on the same deployment, through Portico and straight to the upstream
  *      in turn (the second shows what the upstream itself adds under the batch's load);
  *   3. the output file is downloaded and checked (every custom_id exactly once).
- * Reports lines per second against the ideal (concurrency / latency), the gateway's peak RSS
+ * Reports lines per second against the ideal (concurrency / latency), where create -> completed
+ * goes as timed at the upstream (create -> first batch line's arrival, first arrival -> last
+ * line's answer, last answer -> completed seen by the client's 100 ms poll), the gateway's peak RSS
  * during the batch, and live latency during the batch versus without it. Writes
  * `results/latest-batch.json`.
  *
@@ -237,7 +239,7 @@ async function main(): Promise<number> {
         ['output lines (unique custom_ids)', `${fmtInt(outputIds.length)} (${fmtInt(unique)})`],
         ['upload of the input file', fmtMs(uploadMs)],
         ['create -> in_progress seen', fmtMs((inProgressSeenAt ?? finishedAt) - createdAt)],
-        ['lines per second (first to last line)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
+        ['lines per second (first to last line, from request_counts, refreshed once a second)', `${fmtInt(engineRate)} / ideal ${fmtInt(ideal)} = ${fmtPercent(engineRate / ideal)}`],
         ['lines per second (create -> completed)', `${fmtInt(endToEndRate)} = ${fmtPercent(endToEndRate / ideal)} of ideal`],
         ['gateway CPU create -> completed (all threads): per line / share of one core', cpuSeconds === undefined ? 'n/a' : `${fmtInt((cpuSeconds * 1e6) / LINES)} us / ${fmtPercent(cpuSeconds / ((finishedAt - createdAt) / 1000))}`],
         // Counts are stored with `finalizing`, so this is about the finalisation (files, registration, cost) plus a poll.
@@ -296,6 +298,8 @@ async function main(): Promise<number> {
         uploadMs,
         idealLinesPerSecond: ideal,
         linesPerSecond: engineRate,
+        createSentAtMs: createdAt,
+        completedSeenAtMs: finishedAt,
         endToEndLinesPerSecond: endToEndRate,
         gatewayCpuSeconds: cpuSeconds,
         upstream: stats,
