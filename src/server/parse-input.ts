@@ -59,7 +59,41 @@ function issueToError(issue: Issue, input: unknown): InvalidRequestError {
       code: 'invalid_type',
     });
   }
+  if (issue.code === 'invalid_union') {
+    // A field that may be one of several types (`input`: a string or an array): missing, or of
+    // none of them, is said as for a single type, naming every type it may be.
+    if (value === undefined) {
+      return new InvalidRequestError(`Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
+    }
+    const expected = unionTypes(issue);
+    if (expected !== undefined) {
+      return new InvalidRequestError(`Invalid type for '${param}': expected ${oneOf(expected)}, but got ${describe(value)} instead.`, {
+        param,
+        code: 'invalid_type',
+      });
+    }
+  }
   return new InvalidRequestError(`Invalid value for '${param}': ${issue.message}`, { param, code: 'invalid_value' });
+}
+
+/**
+ * The types a union's branches expected, when every branch failed on the value's type itself;
+ * undefined when a branch took the type and failed inside it (its own message is the better one).
+ */
+function unionTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] | undefined {
+  const types: string[] = [];
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (branch.length !== 1 || first === undefined || first.code !== 'invalid_type' || first.path.length > 0) return undefined;
+    if (!types.includes(first.expected)) types.push(first.expected);
+  }
+  return types.length > 0 ? types : undefined;
+}
+
+function oneOf(types: readonly string[]): string {
+  const named = types.map((type) => `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`);
+  if (named.length === 1) return named[0];
+  return `one of ${named.slice(0, -1).join(', ')}${named.length > 2 ? ',' : ''} or ${named[named.length - 1]}`;
 }
 
 function formatParam(path: readonly PropertyKey[]): string {

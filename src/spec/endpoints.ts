@@ -43,7 +43,8 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
   {
     url: '/v1/responses',
     path: '/responses',
-    body: z.looseObject({ model, stream }),
+    // `input` may be absent (a stored prompt, `previous_response_id`), else a string or a list of items.
+    body: z.looseObject({ model, input: z.union([z.string(), z.array(z.unknown())]).optional(), stream }),
     call: (client, body, options) => client.responses?.(body, options),
     stream: (client, body, options) => client.responsesStream?.(body, options),
     rateLimited: true,
