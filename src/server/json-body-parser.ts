@@ -48,8 +48,40 @@ export function useQuickJsonBodyParser(app: FastifyInstance): void {
     const text = body as string;
     const parsed = quickJsonParse(text);
     if (parsed !== UNDECIDED) return done(tooDeep(text, parsed), parsed);
-    fallback(request, text, (error, value) => (error ? done(error) : done(tooDeep(text, value), value)));
+    fallback(request, text, (error, value) => (error ? done(forbiddenKey(text) ?? error) : done(tooDeep(text, value), value)));
   });
+}
+
+/**
+ * Fastify's parser refuses a `__proto__` key, and a `constructor` key holding a `prototype`, with
+ * the same error as text that is not JSON at all ("could not parse the JSON body"). When the text
+ * is valid JSON, that refusal was the reason: say which key. Walked without recursion, as the
+ * depth check has not run yet.
+ */
+function forbiddenKey(text: string): InvalidRequestError | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  let constructorFound = false;
+  const stack: unknown[] = [parsed];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (!Array.isArray(value)) {
+      if (Object.hasOwn(value, '__proto__')) return refusedKey('__proto__');
+      const inner = (value as Record<string, unknown>).constructor;
+      if (Object.hasOwn(value, 'constructor') && typeof inner === 'object' && inner !== null && Object.hasOwn(inner, 'prototype')) constructorFound = true;
+    }
+    for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push(child);
+  }
+  return constructorFound ? refusedKey('constructor') : null;
+}
+
+function refusedKey(name: string): InvalidRequestError {
+  return new InvalidRequestError(`The JSON body may not contain a '${name}' key.`, { code: 'invalid_json' });
 }
 
 /** Most bodies have too few `{`/`[` to nest that deep: only the others are walked. */
