@@ -4,6 +4,7 @@
  * mock provider, the synchroniser walks the batch through OpenAI's states and writes the files.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { BATCH_REQUEST_ID_PREFIX } from '../../src/routing/rate-limits/deployment-budgets.ts';
 import type { BatchOutputLine, BatchUsage } from '../../src/spec/openai-objects.ts';
@@ -152,6 +153,35 @@ forEachDatabase('emulated batches', (ctx) => {
     assert.equal(batch.output_file_id, null);
     assert.equal(batch.error_file_id, null);
     assert.ok(batch.failed_at !== null);
+  });
+
+  /** Holds the poller back, creates a batch of `lines`, then stores `content` as its input file's bytes. */
+  async function batchWithStoredInput(lines: ReturnType<typeof chatLines>, content: string): Promise<string> {
+    await h.poller.stop();
+    const id = await h.createBatch(lines);
+    const stored = await h.managed.batchStore.getById(id);
+    const blob = await h.managed.blobs.put(Readable.from([Buffer.from(content)]));
+    assert.ok(await h.managed.fileStore.update(stored!.inputFileId, { blobKey: blob.key }));
+    h.poller.start();
+    return id;
+  }
+
+  test('a batch whose input file starts with a byte order mark runs every line', async () => {
+    const lines = chatLines(3, 'mock-group', { prefix: 'bom' });
+    const id = await batchWithStoredInput(lines, `\uFEFF${lines.map((line) => JSON.stringify(line)).join('\r\n')}\r\n`);
+    const batch = await h.waitForStatus(id, ['completed', 'failed']);
+    assert.equal(batch.status, 'completed', JSON.stringify(batch.errors));
+    assert.deepEqual(customIds((await h.results(batch)).output), customIds(lines));
+  });
+
+  test('a batch whose stored input has a line that is not JSON fails with the reason, instead of retrying until it expires', async () => {
+    const lines = chatLines(3, 'mock-group', { prefix: 'unparseable' });
+    const id = await batchWithStoredInput(lines, `${JSON.stringify(lines[0])}\n{"custom_id": "unparseable-1",\n${JSON.stringify(lines[2])}\n`);
+    const batch = await h.waitForStatus(id, ['failed', 'completed']);
+    assert.equal(batch.status, 'failed');
+    assert.equal(batch.errors?.data[0]?.code, 'invalid_json_line');
+    assert.match(batch.errors?.data[0]?.message ?? '', /^Request 2 of the input file file-/);
+    assert.equal(batch.output_file_id, null);
   });
 
   test('the work items of a finished batch are deleted once its files are written', async () => {

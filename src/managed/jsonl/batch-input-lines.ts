@@ -14,7 +14,10 @@ export async function* readBatchInputLines(
   options: LineSplitterOptions = {},
 ): AsyncGenerator<BatchInputLine> {
   for await (const { line } of readLines(source, options)) {
-    const text = line.toString('utf8');
+    // A byte order mark (Windows tools write one before the first line) is not part of the JSON;
+    // the upload's check (`batch-input-validator.ts`, a TextDecoder) accepted the line without it.
+    const decoded = line.toString('utf8');
+    const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
     if (text.trim() === '') continue;
     yield canonicalLine(JSON.parse(text) as BatchInputLine);
   }

@@ -65,15 +65,25 @@ export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, l
     throw error;
   }
   let complete = true;
+  /** The request (0-based, blank lines not counted) that could not be parsed, if one could not. */
+  let unparseableRequest: number | undefined;
   async function* newItems(): AsyncGenerator<NewBatchItem> {
     let lineIndex = 0;
-    for await (const request of readBatchInputLines(content)) {
-      if (lineIndex >= until) {
-        complete = false;
-        return;
+    try {
+      for await (const request of readBatchInputLines(content)) {
+        if (lineIndex >= until) {
+          complete = false;
+          return;
+        }
+        if (lineIndex >= from) yield { batchId: batch.id, lineIndex, customId: request.custom_id, request: { ...request, body: { ...request.body, model: lineModel } } };
+        lineIndex += 1;
       }
-      if (lineIndex >= from) yield { batchId: batch.id, lineIndex, customId: request.custom_id, request: { ...request, body: { ...request.body, model: lineModel } } };
-      lineIndex += 1;
+    } catch (error) {
+      // The upload's check passed every line, so this is a file stored before that check (or a
+      // reader that disagrees with it): loading again would meet the same line, so the batch fails
+      // now instead of retrying until it expires.
+      if (!(error instanceof SyntaxError)) throw error;
+      unparseableRequest = lineIndex;
     }
   }
   try {
@@ -82,7 +92,17 @@ export async function loadBatchItems(deps: ItemLoaderDeps, batch: BatchRecord, l
     // A load that stopped early leaves the rest of the file unread.
     content.destroy();
   }
+  if (unparseableRequest !== undefined) return { kind: 'failed', failure: unparseableLine(batch.inputFileId, unparseableRequest) };
   return { kind: 'loaded', complete, fileLines: file.lineCount };
+}
+
+function unparseableLine(fileId: string, requestIndex: number): BatchErrorItem {
+  return {
+    code: 'invalid_json_line',
+    message: `Request ${requestIndex + 1} of the input file ${fileId} is not valid JSON.`,
+    param: 'input_file_id',
+    line: null,
+  };
 }
 
 function unreadableInput(fileId: string): BatchErrorItem {
