@@ -66,6 +66,27 @@ describe('per-key rate limits through the API', () => {
     assert.equal((await portico.fetch('/v1/models', { apiKey: key.key })).status, 200, '/v1/models is not a model request');
   });
 
+  test('a request refused for what it asks (a model the key may not use, an unknown model, a malformed body) takes none of the rpm_limit', async () => {
+    const key = await portico.generateKey({ rpm_limit: 2, models: ['chat'] });
+    const post = (body: unknown) =>
+      portico.fetch('/v1/chat/completions', { apiKey: key.key, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refusals: Array<[unknown, number]> = [
+      [{ model: 'other', messages: [{ role: 'user', content: 'x' }] }, 403],
+      [{ model: 'other', messages: [{ role: 'user', content: 'x' }] }, 403],
+      [{ model: 'chat', messages: 'not a list' }, 400],
+      [{ messages: [{ role: 'user', content: 'x' }] }, 400],
+    ];
+    for (const [body, status] of refusals) assert.equal((await post(body)).status, status, JSON.stringify(body));
+    const unrestricted = portico.client((await portico.generateKey({ rpm_limit: 1 })).key);
+    for (let i = 0; i < 2; i++) await assert.rejects(unrestricted.chat.completions.create({ model: 'missing', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
+    await unrestricted.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'counted' }] });
+    // Both of the key's requests per minute are still there, and only those.
+    const client = portico.client(key.key);
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'one' }] });
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'two' }] });
+    await assert.rejects(client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'three' }] }), OpenAI.RateLimitError);
+  });
+
   test("a key is refused once its answers' tokens reach its tpm_limit; the master key is never limited", async () => {
     const key = await portico.generateKey({ tpm_limit: 40 });
     const client = portico.client(key.key);

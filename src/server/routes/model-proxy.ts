@@ -3,7 +3,7 @@
  * body, check the key may use the model group, send it through the router, answer JSON or relay
  * the stream.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { z } from 'zod';
 import type { ModelRequestBody } from '../../spec/endpoints.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
@@ -57,11 +57,26 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
 ): void {
   const redact = redactorFor(services.config);
   const stream = route.stream;
-  for (const url of withAndWithoutV1(route.path)) {
-    app.post(url, { config: { modelEndpoint: route.path } }, async (request, reply) => {
+  // The body and the model are checked before the key's budgets and limits (preHandler hooks,
+  // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
+  // may not use or the config lacks) never reached a model, so it takes no request per minute
+  // and no parallel slot, as with LiteLLM, whose key auth checks the model before its limiter.
+  const parsedBodies = new WeakMap<FastifyRequest, z.output<S>>();
+  const checkRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    try {
       const body = parseInput(route.body, request.body);
       assertModelUsable(services.router, principalOf(request), body.model);
       request.portico.modelGroup = body.model;
+      parsedBodies.set(request, body);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  };
+  for (const url of withAndWithoutV1(route.path)) {
+    app.post(url, { config: { modelEndpoint: route.path }, preValidation: checkRequest }, async (request, reply) => {
+      const body = parsedBodies.get(request)!;
       const spend = services.spend;
       const waitForLedger = spend?.whenRoom();
       if (waitForLedger !== undefined) await waitForLedger;
