@@ -176,6 +176,35 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    it('a blocked key is refused with 401 until it is unblocked (/key/block, /key/unblock, master only)', async () => {
+      const minted = await portico.generateKey({ key_alias: 'block-me', models: ['gpt-4o-mini'] });
+      const keyed = portico.client(minted.key);
+      const ask = () => keyed.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'blocked?' }] });
+      await ask();
+      const post = (path: string, body: unknown, apiKey?: string) =>
+        portico.fetch(path, { ...(apiKey !== undefined && { apiKey }), method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+      assert.equal((await post('/key/block', { key: minted.key }, minted.key)).status, 403, 'a virtual key may not block keys');
+      const blocked = await post('/key/block', { key: minted.key });
+      assert.equal(blocked.status, 200);
+      const info = (await blocked.json()) as { key: string; blocked: boolean; key_alias: string };
+      assert.equal(info.blocked, true);
+      assert.equal(info.key_alias, 'block-me');
+      assert.ok(!JSON.stringify(info).includes(minted.key), 'the answer never contains the secret');
+      await assert.rejects(ask(), (error: unknown) => error instanceof OpenAI.AuthenticationError && error.code === 'key_blocked');
+
+      // By the key's id as well as its secret, as LiteLLM takes either.
+      const unblocked = await post('/key/unblock', { key: info.key });
+      assert.equal(unblocked.status, 200);
+      assert.equal(((await unblocked.json()) as { blocked: boolean }).blocked, false);
+      await ask();
+
+      assert.equal((await post('/key/block', { key: 'sk-no-such-key' })).status, 404);
+      const missing = await post('/key/unblock', {});
+      assert.equal(missing.status, 400);
+      assert.equal(envelopeOf(await missing.json()).param, 'key');
+    });
+
     it('an expired key is refused with 401', async () => {
       const minted = await portico.generateKey({ duration: '1s' });
       assert.ok(typeof minted.expires === 'string' && Date.parse(minted.expires) <= Date.now() + 1_000);

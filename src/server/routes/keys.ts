@@ -36,6 +36,7 @@ const keyFields = {
   ...budgetFieldSchemas,
 };
 const generateKeyBody = z.strictObject(keyFields);
+const blockKeyBody = z.strictObject({ key: z.string().min(1) });
 const updateKeyBody = z.strictObject({ key: z.string().min(1), blocked: z.boolean().optional(), ...keyFields });
 const regenerateKeyBody = z.strictObject({ key: z.string().min(1).optional(), ...keyFields });
 
@@ -227,6 +228,20 @@ export const keyRoutes: RouteModule = {
         total_pages: Math.ceil(total / size),
       };
     });
+
+    // LiteLLM's `/key/block` and `/key/unblock` (`{ "key": "sk-..." }`, the secret or the key's id):
+    // `/key/update` with `blocked` alone. A blocked key is refused (401 `key_blocked`) on every
+    // instance at once, and works again once unblocked; nothing else about it changes.
+    const setBlocked = async (rawBody: unknown, blocked: boolean) => {
+      const body = parseInput(blockKeyBody, rawBody);
+      const existing = await services.keys.find(body.key);
+      if (existing === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      const updated = await services.keys.update(existing.id, { blocked });
+      if (updated === undefined) throw new NotFoundError('No key found with this value.', { param: 'key', code: 'key_not_found' });
+      return { key: updated.id, ...keyInfo(updated) };
+    };
+    app.post('/key/block', { config: { auth: 'master' } }, async (request) => setBlocked(request.body, true));
+    app.post('/key/unblock', { config: { auth: 'master' } }, async (request) => setBlocked(request.body, false));
 
     app.post('/key/delete', { config: { auth: 'master' } }, async (request) => {
       const body = parseInput(deleteKeysBody, request.body);
