@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { AZURE_SIMULATOR_API_KEY } from '../simulators/azure-simulator.ts';
+import { OPENAI_SIMULATOR_API_KEY } from '../simulators/openai-simulator.ts';
 import { AZURE_DEPLOYMENT, E2E_ENV, envelopeOf, gatewayConfig, startUpstreams, type Upstreams } from './fixtures.ts';
 
 async function collectStream(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>): Promise<{ text: string; chunks: number }> {
@@ -143,6 +145,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         limited.chat.completions.create({ model: 'azure-gpt-4o', messages: [{ role: 'user', content: 'not allowed' }] }),
         (error: unknown) => error instanceof OpenAI.PermissionDeniedError && error.status === 403 && /azure-gpt-4o/.test(error.message),
       );
+    });
+
+    it("answers LiteLLM's /model/info per deployment, without secrets, only for the models a key may use", async () => {
+      type Info = { data: Array<{ model_name: string; litellm_params: Record<string, unknown>; model_info: { id: string; litellm_provider: string } }> };
+      const all = await portico.fetch('/model/info');
+      assert.equal(all.status, 200);
+      const text = await all.text();
+      for (const secret of [OPENAI_SIMULATOR_API_KEY, AZURE_SIMULATOR_API_KEY, upstreams.openai.url]) assert.ok(!text.includes(secret), `no ${secret} in /model/info`);
+      const info = JSON.parse(text) as Info;
+      assert.deepEqual(info.data.map((entry) => entry.model_name).sort(), ['azure-gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small']);
+      const azure = info.data.find((entry) => entry.model_name === 'azure-gpt-4o')!;
+      assert.equal(azure.litellm_params.model, `azure/${AZURE_DEPLOYMENT}`);
+      assert.equal(azure.model_info.litellm_provider, 'azure');
+
+      const one = (await (await portico.fetch(`/v1/model/info?litellm_model_id=${encodeURIComponent(azure.model_info.id)}`)).json()) as Info;
+      assert.deepEqual(one.data.map((entry) => entry.model_info.id), [azure.model_info.id]);
+
+      const limited = await portico.generateKey({ models: ['gpt-4o-mini'] });
+      const seen = (await (await portico.fetch('/model/info', { apiKey: limited.key })).json()) as Info;
+      assert.deepEqual(seen.data.map((entry) => entry.model_name), ['gpt-4o-mini']);
     });
 
     it('only the master key may mint or delete keys', async () => {

@@ -1,9 +1,12 @@
 /**
- * `GET /v1/models` and `GET /v1/models/{model}` (OpenAI's list and retrieve shapes): only the
- * model groups the caller's key may use.
+ * `GET /v1/models` and `GET /v1/models/{model}` (OpenAI's list and retrieve shapes), and
+ * LiteLLM's `GET /model/info` (one entry per deployment: `model_name`, `litellm_params`,
+ * `model_info`): only the model groups the caller's key may use.
  */
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../spec/errors.ts';
+import type { Deployment } from '../../spec/provider.ts';
+import { singleValuedQuery } from '../parse-input.ts';
 import { echoName, mayUse, usableModelGroups } from '../model-access.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
@@ -20,9 +23,49 @@ function modelObject(id: string, services: AppServices): OpenAIModel {
   return { id, object: 'model', created: services.startedAt, owned_by: 'portico' };
 }
 
+/**
+ * A deployment as LiteLLM's `/model/info` shows it, without a secret: of `litellm_params` only the
+ * model and its limits (no API key, credentials or `api_base`, as `GET /deployments`), and the
+ * prices Portico charges with.
+ */
+function deploymentInfo(deployment: Deployment) {
+  const pricing = deployment.pricing;
+  const configuredModel = deployment.params.model;
+  return {
+    model_name: deployment.modelGroup,
+    litellm_params: {
+      model: typeof configuredModel === 'string' ? configuredModel : `${deployment.providerName}/${deployment.upstreamModel}`,
+      ...(deployment.rpm !== undefined && { rpm: deployment.rpm }),
+      ...(deployment.tpm !== undefined && { tpm: deployment.tpm }),
+    },
+    model_info: {
+      id: deployment.id,
+      db_model: false,
+      litellm_provider: deployment.providerName,
+      input_cost_per_token: pricing.inputCostPerToken ?? null,
+      output_cost_per_token: pricing.outputCostPerToken ?? null,
+      input_cost_per_token_batches: pricing.inputCostPerTokenBatches ?? null,
+      output_cost_per_token_batches: pricing.outputCostPerTokenBatches ?? null,
+      cache_read_input_token_cost: pricing.cacheReadInputTokenCost ?? null,
+      batch_mode: deployment.batchMode,
+    },
+  };
+}
+
 export const modelRoutes: RouteModule = {
   name: 'models',
   register(app, services) {
+    // `?litellm_model_id=` narrows to one deployment (by its `model_info.id`).
+    for (const url of withAndWithoutV1('/model/info')) {
+      app.get(url, async (request) => {
+        const wanted = singleValuedQuery(request.query).litellm_model_id;
+        const principal = principalOf(request);
+        const deployments = services.router
+          .deployments()
+          .filter((deployment) => (wanted === undefined || deployment.id === wanted) && mayUse(services.router, principal, deployment.modelGroup));
+        return { data: deployments.map(deploymentInfo) };
+      });
+    }
     for (const url of withAndWithoutV1('/models')) {
       app.get(url, async (request) => ({
         object: 'list',
