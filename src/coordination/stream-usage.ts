@@ -85,7 +85,7 @@ export function tokensOfEventText(event: string): EventTokens {
 
 interface ChatChunk {
   usage?: unknown;
-  choices?: Array<{ delta?: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } }>;
+  choices?: Array<{ text?: unknown; delta?: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } }>;
 }
 
 interface ResponsesEvent {
@@ -99,6 +99,8 @@ function generatedChars(event: ChatChunk & ResponsesEvent): number {
   if (typeof event.type === 'string') return event.type.endsWith('.delta') && typeof event.delta === 'string' ? event.delta.length : 0;
   let chars = 0;
   for (const choice of event.choices ?? []) {
+    // A legacy completion's chunk carries its text in `choices[].text`.
+    if (typeof choice.text === 'string') chars += choice.text.length;
     const delta = choice.delta;
     if (delta === undefined) continue;
     if (typeof delta.content === 'string') chars += delta.content.length;

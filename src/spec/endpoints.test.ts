@@ -22,6 +22,8 @@ const full = clientWith({
   embeddings: async () => answer('embeddings'),
   responses: async () => answer('responses'),
   responsesStream: async () => ({ label: 'responsesStream' }) as never,
+  completions: async () => answer('completions'),
+  completionsStream: async () => ({ label: 'completionsStream' }) as never,
 });
 
 describe('endpoint table', () => {
@@ -33,6 +35,7 @@ describe('endpoint table', () => {
         ['/responses', true, true],
         ['/chat/completions', true, true],
         ['/embeddings', false, true],
+        ['/completions', true, true],
       ],
     );
     for (const endpoint of ENDPOINTS) assert.equal(endpoint.url, `/v1${endpoint.path}`);
@@ -46,13 +49,15 @@ describe('endpoint table', () => {
   });
 
   it('calls the client method of each entry, and answers undefined where the client lacks it', async () => {
-    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses']) {
+    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions']) {
       const label = url === '/v1/chat/completions' ? 'chatCompletions' : url.slice('/v1/'.length);
       assert.deepEqual((await endpointOf(url)!.call(full, {}, {}))?.body, { label });
     }
     assert.equal(endpointOf('/v1/embeddings')!.call(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/responses')!.stream!(chatOnly, {}, {}), undefined);
-    assert.equal(endpointOf('/v1/completions')!.call(full, {}, {}), undefined);
+    assert.equal(endpointOf('/v1/completions')!.call(chatOnly, {}, {}), undefined);
+    assert.equal(endpointOf('/v1/completions')!.stream!(chatOnly, {}, {}), undefined);
+    assert.deepEqual(await endpointOf('/v1/completions')!.stream!(full, {}, {}), { label: 'completionsStream' });
     assert.deepEqual(await endpointOf('/v1/responses')!.stream!(full, {}, {}), { label: 'responsesStream' });
     assert.deepEqual(await endpointOf('/v1/chat/completions')!.stream!(full, {}, {}), { label: 'chatCompletionsStream' });
   });
@@ -63,6 +68,10 @@ describe('endpoint table', () => {
     assert.equal(chat.safeParse({ model: 'm' }).success, false);
     assert.equal(endpointOf('/v1/embeddings')!.body!.safeParse({ model: 'm', input: 'x' }).success, true);
     assert.equal(endpointOf('/v1/responses')!.body!.safeParse({ model: '' }).success, false);
+    const completions = endpointOf('/v1/completions')!.body!;
+    assert.equal(completions.safeParse({ model: 'm', prompt: 'x' }).success, true);
+    assert.equal(completions.safeParse({ model: 'm', prompt: [1, 2, 3] }).success, true);
+    assert.equal(completions.safeParse({ model: 'm' }).success, false);
   });
 
   it('refuses an endpoint a deployment lacks with a 400 naming it', () => {

@@ -68,12 +68,14 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     batchable: true,
   },
   {
-    // Batchable for OpenAI's native batches; no provider client offers legacy completions, so it
-    // is no live route and an emulated line sent to it fails with a 400, like an upstream would.
+    // Legacy completions: OpenAI-shaped upstreams (OpenAI, Azure, vLLM and other OpenAI-compatible
+    // servers) pass them through; a provider without them answers 400, live or as a batch line.
     url: '/v1/completions',
     path: '/completions',
-    call: () => undefined,
-    rateLimited: false,
+    body: z.looseObject({ model, prompt: z.union([z.string(), z.array(z.unknown())]), stream }),
+    call: (client, body, options) => client.completions?.(body, options),
+    stream: (client, body, options) => client.completionsStream?.(body, options),
+    rateLimited: true,
     batchable: true,
   },
 ] satisfies Endpoint[]);

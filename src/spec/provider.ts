@@ -370,6 +370,9 @@ export interface ProviderClient {
   embeddings?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   responses?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   responsesStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  /** The legacy `/v1/completions` (a `prompt`, `text_completion` answers): OpenAI and the servers that keep it (vLLM, ...). */
+  completions?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  completionsStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
   readonly files?: FilesCapability;
   readonly batches?: NativeBatchesCapability;
 }

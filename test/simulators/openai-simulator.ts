@@ -17,7 +17,7 @@
  *
  * Served: `POST /v1/chat/completions` (+ `stream`, `stream_options.include_usage`),
  * `POST /v1/embeddings` (float or base64), `POST /v1/responses` (+ `stream`),
- * `POST /v1/completions`, `GET /v1/models`, the Files API and the Batch API.
+ * `POST /v1/completions` (+ `stream`, `stream_options.include_usage`), `GET /v1/models`, the Files API and the Batch API.
  *
  * The model (common/fake-model.ts): answers echo the last user text; a user text `FAIL` fails
  * the request with 400 (`FAIL:<status>` with that status), which is how a batch line is sent to

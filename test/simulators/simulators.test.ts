@@ -112,6 +112,21 @@ describe('OpenAI simulator', () => {
     assert.equal(chunks.at(-1).usage.completion_tokens, 4);
   });
 
+  it('answers legacy completions to the official SDK, plain and streamed with a usage chunk', async () => {
+    const plain = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'complete me please', max_tokens: 50 });
+    assert.equal(plain.object, 'text_completion');
+    assert.equal(plain.choices[0].text, 'complete me please');
+    assert.equal(plain.choices[0].finish_reason, 'stop');
+    const stream = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'complete me please', max_tokens: 50, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    assert.ok(chunks.length >= 3);
+    assert.equal(chunks.map((chunk) => chunk.choices[0]?.text ?? '').join(''), 'complete me please');
+    assert.equal(chunks.at(-2)?.choices[0]?.finish_reason, 'stop');
+    assert.deepEqual(chunks.at(-1)?.choices, []);
+    assert.equal(chunks.at(-1)?.usage?.total_tokens, plain.usage?.total_tokens);
+  });
+
   it('answers a wrong key with OpenAI 401 and injected faults with the given status', async () => {
     const bad = new OpenAI({ apiKey: 'sk-wrong-key-123456', baseURL: sim.url, maxRetries: 0 });
     const err = await bad.models.list().catch((e: unknown) => e);

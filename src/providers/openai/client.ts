@@ -21,6 +21,8 @@ export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIA
     embeddings: (body, options) => inference.embeddings(ctx, body, options),
     responses: (body, options) => inference.responses(ctx, body, options),
     responsesStream: (body, options) => inference.responsesStream(ctx, body, options),
+    completions: (body, options) => inference.completions(ctx, body, options),
+    completionsStream: (body, options) => inference.completionsStream(ctx, body, options),
     files,
     batches,
   } satisfies ProviderClient);

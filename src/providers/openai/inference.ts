@@ -1,5 +1,5 @@
 /**
- * Chat completions, embeddings and Responses: passthrough of OpenAI's own request and answer
+ * Chat completions, embeddings, Responses and legacy completions: passthrough of OpenAI's own request and answer
  * (streams are already OpenAI-framed SSE), with `model` replaced by the deployment's upstream model.
  */
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
@@ -72,6 +72,24 @@ export function responsesStream(ctx: CallContext, body: Record<string, unknown>,
   return callStream(
     ctx,
     { method: 'POST', operation: { kind: 'responses' }, what: 'responses stream', json: { ...withModel(ctx, body), stream: true } },
+    options,
+  );
+}
+
+/** Legacy completions: as chat, without the chat-only request defaults (none apply here). */
+export function completions(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  const unchanged = !Object.hasOwn(body, 'stream') && !Object.hasOwn(body, 'stream_options');
+  return callJson(
+    ctx,
+    { method: 'POST', operation: { kind: 'completions' }, what: 'completion request', ...bodyOf(ctx, body, unchanged, () => withModelUnstreamed(ctx, body)) },
+    options,
+  );
+}
+
+export function completionsStream(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
+  return callStream(
+    ctx,
+    { method: 'POST', operation: { kind: 'completions' }, what: 'completion stream', ...bodyOf(ctx, body, body.stream === true, () => ({ ...withModel(ctx, body), stream: true })) },
     options,
   );
 }

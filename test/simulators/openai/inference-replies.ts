@@ -7,6 +7,7 @@ import type { SimReply, SimRequest } from '../common/simulator-server.ts';
 import { chatCompletion, chatCompletionChunks } from './chat.ts';
 import type { InferenceContext, InferenceResult } from './chat.ts';
 import { openaiErrorBody } from './errors.ts';
+import { streamPieces } from '../common/fake-model.ts';
 import { completions, embeddings, responseEvents, responses } from './inference.ts';
 
 type Json = Record<string, unknown>;
@@ -63,7 +64,24 @@ export function embeddingsReply(req: SimRequest, ctx: InferenceContext, override
 export function completionsReply(req: SimRequest, ctx: InferenceContext, override: Json = {}): SimReply {
   const parsed = jsonBody(req);
   if (isReply(parsed)) return parsed;
-  return asReply(completions({ ...parsed, ...override }, ctx));
+  const r = completions({ ...parsed, ...override }, ctx);
+  if (r.status !== 200 || parsed.stream !== true) return asReply(r);
+  // Streamed (API reference, "Create completion", `stream`): `text_completion` objects whose
+  // choices carry the text in pieces, the last piece with the finish reason, then `[DONE]`;
+  // with `stream_options.include_usage`, a last chunk with empty choices and the usage.
+  const { choices, usage, ...head } = r.body as { choices: Array<{ text: string; index: number; finish_reason: string }>; usage: Json } & Json;
+  const frames: string[] = [];
+  for (const choice of choices) {
+    const pieces = streamPieces(choice.text);
+    pieces.forEach((text, i) => {
+      const last = i === pieces.length - 1;
+      frames.push(sseFrame(JSON.stringify({ ...head, choices: [{ text, index: choice.index, logprobs: null, finish_reason: last ? choice.finish_reason : null }] })));
+    });
+  }
+  const options = parsed.stream_options as { include_usage?: unknown } | undefined;
+  if (options?.include_usage === true) frames.push(sseFrame(JSON.stringify({ ...head, choices: [], usage })));
+  frames.push(sseFrame('[DONE]'));
+  return { status: 200, sse: frames };
 }
 
 export function responsesReply(req: SimRequest, ctx: InferenceContext): SimReply {
