@@ -35,28 +35,24 @@ function withModelUnstreamed(ctx: CallContext, body: Record<string, unknown>): R
   return copy;
 }
 
-export function chatCompletions(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+/** A chat-shaped call (chat, legacy completions): the body with the upstream model, streamed or not. */
+function unstreamedCall(ctx: CallContext, operation: RawCall['operation'], what: string, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
   // Without `stream` and `stream_options` keys, `withModelUnstreamed` only sets `model`.
   const unchanged = !Object.hasOwn(body, 'stream') && !Object.hasOwn(body, 'stream_options');
-  return callJson(
-    ctx,
-    { method: 'POST', operation: { kind: 'chat' }, what: 'chat completion request', ...bodyOf(ctx, body, unchanged, () => withModelUnstreamed(ctx, body)) },
-    options,
-  );
+  return callJson(ctx, { method: 'POST', operation, what, ...bodyOf(ctx, body, unchanged, () => withModelUnstreamed(ctx, body)) }, options);
+}
+
+function streamedCall(ctx: CallContext, operation: RawCall['operation'], what: string, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
+  // With `stream: true` already there, the spread below only sets `model`.
+  return callStream(ctx, { method: 'POST', operation, what, ...bodyOf(ctx, body, body.stream === true, () => ({ ...withModel(ctx, body), stream: true })) }, options);
+}
+
+export function chatCompletions(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  return unstreamedCall(ctx, { kind: 'chat' }, 'chat completion request', body, options);
 }
 
 export function chatCompletionsStream(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
-  return callStream(
-    ctx,
-    {
-      method: 'POST',
-      operation: { kind: 'chat' },
-      what: 'chat completion stream',
-      // With `stream: true` already there, the spread below only sets `model`.
-      ...bodyOf(ctx, body, body.stream === true, () => ({ ...withModel(ctx, body), stream: true })),
-    },
-    options,
-  );
+  return streamedCall(ctx, { kind: 'chat' }, 'chat completion stream', body, options);
 }
 
 export function embeddings(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
@@ -76,20 +72,11 @@ export function responsesStream(ctx: CallContext, body: Record<string, unknown>,
   );
 }
 
-/** Legacy completions: as chat, without the chat-only request defaults (none apply here). */
+/** Legacy completions: passed through as chat is. */
 export function completions(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
-  const unchanged = !Object.hasOwn(body, 'stream') && !Object.hasOwn(body, 'stream_options');
-  return callJson(
-    ctx,
-    { method: 'POST', operation: { kind: 'completions' }, what: 'completion request', ...bodyOf(ctx, body, unchanged, () => withModelUnstreamed(ctx, body)) },
-    options,
-  );
+  return unstreamedCall(ctx, { kind: 'completions' }, 'completion request', body, options);
 }
 
 export function completionsStream(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
-  return callStream(
-    ctx,
-    { method: 'POST', operation: { kind: 'completions' }, what: 'completion stream', ...bodyOf(ctx, body, body.stream === true, () => ({ ...withModel(ctx, body), stream: true })) },
-    options,
-  );
+  return streamedCall(ctx, { kind: 'completions' }, 'completion stream', body, options);
 }
