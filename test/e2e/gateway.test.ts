@@ -147,6 +147,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    it('answers a legacy completion through an Azure deployment, on its deployment path', async () => {
+      const answer = await client.completions.create({ model: 'azure-gpt-4o', prompt: 'Complete through Azure', max_tokens: 50 });
+      assert.equal(answer.object, 'text_completion');
+      assert.equal(answer.choices[0].text, 'Complete through Azure');
+      const sent = upstreams.azure.requests.findLast((request) => request.path.endsWith('/completions') && !request.path.endsWith('/chat/completions'));
+      assert.ok(sent, 'the completion reached Azure');
+      assert.equal(sent.path, `/openai/deployments/${AZURE_DEPLOYMENT}/completions`);
+    });
+
     it("answers LiteLLM's /model/info per deployment, without secrets, only for the models a key may use", async () => {
       type Info = { data: Array<{ model_name: string; litellm_params: Record<string, unknown>; model_info: { id: string; litellm_provider: string } }> };
       const all = await portico.fetch('/model/info');
