@@ -188,6 +188,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
     const deployment: Deployment = {
       id,
       modelGroup: entry.model_name,
+      ...(typeof entry.model_info?.mode === 'string' && { mode: entry.model_info.mode }),
       providerName: target.providerName,
       upstreamModel: target.upstreamModel,
       ...(apiBase !== undefined && { apiBase }),

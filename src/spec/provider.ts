@@ -27,6 +27,11 @@ export interface Deployment {
   readonly id: string;
   /** `model_name`: what clients send as `model`. */
   readonly modelGroup: string;
+  /**
+   * `model_info.mode` (`chat`, `embedding`, `completion`, ...): what the deployment serves, as far
+   * as the config says; read by the model health check (`GET /health`). Absent: chat.
+   */
+  readonly mode?: string;
   /** Registry key of the provider (`openai`, `azure`, `anthropic`, `hosted_vllm`, `mock`, ...). */
   readonly providerName: string;
   /** The part of `litellm_params.model` after the provider prefix (Azure: the deployment name). */

@@ -1,8 +1,14 @@
 /**
  * Probes, without auth: liveliness (LiteLLM's spelling, plus the Kubernetes `liveness`) answers
- * while the process runs; readiness answers 200 only while the database does.
+ * while the process runs; readiness answers 200 only while the database does. And LiteLLM's
+ * `GET /health` (master key): a real call to each deployment (`model-health.ts`), `?model=` for
+ * one model group's.
  */
-import { DatabaseUnavailableError } from '../../spec/errors.ts';
+import { redactorFor } from '../../config/secret-redactor.ts';
+import { DatabaseUnavailableError, NotFoundError } from '../../spec/errors.ts';
+import { echoName } from '../model-access.ts';
+import { checkModelHealth } from '../model-health.ts';
+import { singleValuedQuery } from '../parse-input.ts';
 import type { RouteModule } from '../services.ts';
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -23,6 +29,15 @@ export const healthRoutes: RouteModule = {
         throw new DatabaseUnavailableError('The database is not reachable.');
       }
       return { status: 'ready', database: services.database.dialect };
+    });
+    const redact = redactorFor(services.config);
+    app.get('/health', { config: { auth: 'master' } }, async (request) => {
+      const group = singleValuedQuery(request.query).model;
+      const deployments = services.router.deployments().filter((deployment) => group === undefined || deployment.modelGroup === group);
+      if (group !== undefined && deployments.length === 0) {
+        throw new NotFoundError(`The model \`${echoName(group)}\` does not exist.`, { param: 'model', code: 'model_not_found' });
+      }
+      return checkModelHealth(deployments, (deployment) => services.router.clientFor(deployment.id), redact);
     });
   },
 };
