@@ -8,7 +8,7 @@
  * the deployment's model and id, an unhealthy one with the error's message (redacted).
  */
 import { errorToResponse } from './error-to-response.ts';
-import type { Deployment, ProviderClient } from '../spec/provider.ts';
+import { configuredModelOf, type Deployment, type ProviderClient } from '../spec/provider.ts';
 import type { Redactor } from '../spec/redaction.ts';
 
 /** The longest a check waits for its deployment, whatever the deployment's own timeout. */
@@ -43,9 +43,8 @@ function checkCall(client: ProviderClient, deployment: Deployment, signal: Abort
 }
 
 async function checkOne(client: ProviderClient, deployment: Deployment, redact: Redactor): Promise<HealthEndpoint> {
-  const configured = deployment.params.model;
   const endpoint: HealthEndpoint = {
-    model: typeof configured === 'string' ? configured : `${deployment.providerName}/${deployment.upstreamModel}`,
+    model: configuredModelOf(deployment),
     model_name: deployment.modelGroup,
     model_id: deployment.id,
   };

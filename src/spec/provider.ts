@@ -82,6 +82,12 @@ export interface Deployment {
   readonly settings: unknown;
 }
 
+/** `litellm_params.model` as configured (`azure/my-deployment`), for views of a deployment. */
+export function configuredModelOf(deployment: Deployment): string {
+  const configured = deployment.params.model;
+  return typeof configured === 'string' ? configured : `${deployment.providerName}/${deployment.upstreamModel}`;
+}
+
 export interface CallOptions {
   /** Aborts the upstream call (client disconnect, timeout). */
   signal?: AbortSignal;

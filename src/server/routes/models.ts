@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../spec/errors.ts';
-import type { Deployment } from '../../spec/provider.ts';
+import { configuredModelOf, type Deployment } from '../../spec/provider.ts';
 import { singleValuedQuery } from '../parse-input.ts';
 import { echoName, mayUse, usableModelGroups } from '../model-access.ts';
 import { principalOf } from '../request-context.ts';
@@ -30,11 +30,10 @@ function modelObject(id: string, services: AppServices): OpenAIModel {
  */
 function deploymentInfo(deployment: Deployment) {
   const pricing = deployment.pricing;
-  const configuredModel = deployment.params.model;
   return {
     model_name: deployment.modelGroup,
     litellm_params: {
-      model: typeof configuredModel === 'string' ? configuredModel : `${deployment.providerName}/${deployment.upstreamModel}`,
+      model: configuredModelOf(deployment),
       ...(deployment.rpm !== undefined && { rpm: deployment.rpm }),
       ...(deployment.tpm !== undefined && { tpm: deployment.tpm }),
     },
