@@ -47,6 +47,26 @@ describe('readMultipartUpload', () => {
     assert.equal(read.stored, 'stored');
   });
 
+  it('refuses a second file part with a 400 and keeps nothing the first one stored', async () => {
+    const stored: string[] = [];
+    const discarded: string[] = [];
+    const file = (name: string) => `--B\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n{}\r\n`;
+    const result = readMultipartUpload(
+      HEADERS,
+      Readable.from([Buffer.from(`--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n${file('one.jsonl')}${file('two.jsonl')}--B--\r\n`)]),
+      async (part) => {
+        // A stream ended with the upload's failure throws here: the sink's own failure path keeps nothing.
+        for await (const _chunk of part.stream);
+        stored.push(part.filename);
+        return part.filename;
+      },
+      async (key) => void discarded.push(key),
+    );
+    await assert.rejects(result, (error: unknown) => error instanceof InvalidRequestError && error.httpStatus === 400 && error.param === 'file' && /Only one file/.test(error.message));
+    assert.ok(!stored.includes('two.jsonl'), 'the second file never reaches the sink');
+    assert.deepEqual(discarded, stored, 'a first file stored whole is discarded');
+  });
+
   it('fails at once for a body the client closed before it was read (while an earlier await ran), instead of waiting forever', { timeout: 5_000 }, async () => {
     const body = new PassThrough();
     body.write('--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n');

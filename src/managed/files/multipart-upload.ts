@@ -128,6 +128,9 @@ export function readMultipartUpload<T>(
       });
     });
     parser.on('fieldsLimit', () => fail(new InvalidRequestError('Too many form fields.')));
+    // busboy stops at `files: 1` and skips a second file part without a 'file' event: without this
+    // the upload would succeed with the first file and the second silently dropped.
+    parser.on('filesLimit', () => fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' })));
     parser.on('partsLimit', () => fail(new InvalidRequestError('Too many form parts.')));
     parser.on('error', () => fail(new InvalidRequestError('Malformed multipart/form-data request.')));
     parser.on('close', () => void finish());
