@@ -80,6 +80,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       for (const line of [...output, ...errors]) assert.match(String(line.id), /^batch_req_/);
     });
 
+    test('an Azure batch whose every line failed completes with only an error file, and zero usage (no tokens were used), not none', async () => {
+      const file = await uploadBatchFile(client, chatLines('azure-gpt-4o', { count: 2, text: () => 'FAIL' }));
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const done = await runToEnd(client, upstreams, created.id);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.request_counts, { total: 2, completed: 0, failed: 2 });
+      assert.equal(done.output_file_id, null);
+      assert.equal(parseJsonl(await readContent(client, done.error_file_id!)).length, 2);
+      assert.deepEqual(done.usage, { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 });
+    });
+
     test('batch create on Azure answers the real endpoint and no empty-string ids', async () => {
       const file = await uploadBatchFile(client, chatLines('azure-gpt-4o'));
       const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
