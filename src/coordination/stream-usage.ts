@@ -7,6 +7,7 @@
  * bytes pass through unchanged.
  */
 import type { UpstreamStream } from '../spec/provider.ts';
+import { generatedCharsOfEvent } from '../spec/stream-event-text.ts';
 import { tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
 
 /** Events larger than this are not searched for usage (usage events are small). */
@@ -74,38 +75,15 @@ export function tokensOfEventText(event: string): EventTokens {
     .join('\n');
   if (data === '' || data === '[DONE]') return { usage: 0, generatedChars: 0 };
   try {
-    const parsed = JSON.parse(data) as ChatChunk & ResponsesEvent;
+    const parsed = JSON.parse(data) as { usage?: unknown } & ResponsesEvent;
     // Responses API events nest the answer: {"type": "response.completed", "response": {..., "usage"}}.
     const usage = parsed.usage != null ? tokensOfAnswer({ body: parsed }) : parsed.response?.usage != null ? tokensOfAnswer({ body: parsed.response }) : 0;
-    return { usage, generatedChars: generatedChars(parsed) };
+    return { usage, generatedChars: generatedCharsOfEvent(parsed) };
   } catch {
     return { usage: 0, generatedChars: 0 };
   }
 }
 
-interface ChatChunk {
-  usage?: unknown;
-  choices?: Array<{ text?: unknown; delta?: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } }>;
-}
-
 interface ResponsesEvent {
-  type?: string;
-  delta?: unknown;
   response?: { usage?: unknown };
-}
-
-function generatedChars(event: ChatChunk & ResponsesEvent): number {
-  // Responses: `response.output_text.delta`, `response.function_call_arguments.delta`, ...
-  if (typeof event.type === 'string') return event.type.endsWith('.delta') && typeof event.delta === 'string' ? event.delta.length : 0;
-  let chars = 0;
-  for (const choice of event.choices ?? []) {
-    // A legacy completion's chunk carries its text in `choices[].text`.
-    if (typeof choice.text === 'string') chars += choice.text.length;
-    const delta = choice.delta;
-    if (delta === undefined) continue;
-    if (typeof delta.content === 'string') chars += delta.content.length;
-    if (typeof delta.refusal === 'string') chars += delta.refusal.length;
-    for (const call of delta.tool_calls ?? []) if (typeof call.function?.arguments === 'string') chars += call.function.arguments.length;
-  }
-  return chars;
 }

@@ -13,7 +13,7 @@ const receivedTexts = new WeakMap<object, string>();
 
 /**
  * Keeps `text` as the received text of `value`, its `JSON.parse`. Only for a text without `\u`
- * escapes: in it a key is spelled one way only, which `withModelUnchanged` relies on.
+ * escapes: in it a key is spelled one way only, which `receivedTextWithModel` relies on.
  */
 export function keepReceivedText(value: object, text: string): void {
   receivedTexts.set(value, text);

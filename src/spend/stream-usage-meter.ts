@@ -6,6 +6,7 @@
  * a usage arrives.
  */
 import type { UpstreamStream } from '../spec/provider.ts';
+import { generatedCharsOfEvent } from '../spec/stream-event-text.ts';
 import { estimatedTokens, usageOf, type TokenUsage } from './token-usage.ts';
 
 /** Events larger than this are not parsed (usage events are small). */
@@ -69,23 +70,7 @@ function usageOfEvent(data: string): TokenUsage | undefined {
 
 function generatedCharsOf(data: string): number {
   try {
-    const event = JSON.parse(data) as {
-      type?: unknown;
-      delta?: unknown;
-      choices?: Array<{ text?: unknown; delta?: { content?: unknown; refusal?: unknown; tool_calls?: Array<{ function?: { arguments?: unknown } }> } }>;
-    };
-    if (typeof event.type === 'string') return event.type.endsWith('.delta') && typeof event.delta === 'string' ? event.delta.length : 0;
-    let chars = 0;
-    for (const choice of event.choices ?? []) {
-      // A legacy completion's chunk carries its text in `choices[].text`.
-      if (typeof choice.text === 'string') chars += choice.text.length;
-      const delta = choice.delta;
-      if (delta === undefined) continue;
-      if (typeof delta.content === 'string') chars += delta.content.length;
-      if (typeof delta.refusal === 'string') chars += delta.refusal.length;
-      for (const call of delta.tool_calls ?? []) if (typeof call.function?.arguments === 'string') chars += call.function.arguments.length;
-    }
-    return chars;
+    return generatedCharsOfEvent(JSON.parse(data));
   } catch {
     return 0;
   }
