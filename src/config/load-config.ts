@@ -47,6 +47,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
     s3: Object.freeze({ partBytes: 5 * MB, queueSize: 2 }),
     azureBlob: Object.freeze({ blockBytes: 4 * MB, concurrency: 2 }),
   }),
+  // Small, frequent group commits keep the memory of a busy gateway low (spend/spend-ledger.ts).
+  spendLogs: Object.freeze({ flushIntervalMs: 20 }),
   // Retries at 5 s, 10 s, 20 s, ... up to an hour apart, for a day.
   webhooks: Object.freeze({ retryFirstSeconds: 5, retryMaxSeconds: 3600, giveUpAfterHours: 24, timeoutSeconds: 10, pollIntervalMs: 1000 }),
   batch: Object.freeze({
@@ -598,7 +600,7 @@ function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLo
     enabled: general.disable_spend_logs !== true,
     ...(retentionMs !== undefined && { retentionMs }),
     retentionIntervalMs: duration('maximum_spend_logs_retention_interval') ?? 86_400_000,
-    flushIntervalMs: settings.flush_interval_ms ?? 200,
+    flushIntervalMs: settings.flush_interval_ms ?? CONFIG_DEFAULTS.spendLogs.flushIntervalMs,
     maxQueueRows: settings.max_queue_rows ?? 10_000,
   };
 }
