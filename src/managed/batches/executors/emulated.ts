@@ -154,7 +154,10 @@ export class EmulatedExecutor implements BatchExecutor {
 
   async results(batch: BatchRecord, progress: ProviderBatch, _call: CallOptions): Promise<BatchResults> {
     if (progress.status === 'failed') return { output: null, error: null };
-    return { output: this.#lines(batch.id, 'output'), error: this.#lines(batch.id, 'error') };
+    // The counts come from the settled items (`emulatedProgress`): a file with no line is not
+    // read for (a query) nor written and deleted again (an fsync).
+    const { completed, failed } = progress.requestCounts;
+    return { output: completed > 0 ? this.#lines(batch.id, 'output') : null, error: failed > 0 ? this.#lines(batch.id, 'error') : null };
   }
 
   /** One pass over the items of one file, in line order, yielding its lines. */
