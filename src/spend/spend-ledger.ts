@@ -9,7 +9,7 @@
  * (the flat parameter array, and on SQLite the message to the worker thread and its copy there),
  * so the memory a busy gateway holds grows with the rows per flush. `npm run bench`, spend ledger
  * on, Portico's peak RSS: 160-228 MB (median 180, 8 runs) with 1,000 rows per flush every 200 ms;
- * 143-185 MB (median about 151, 20 runs) with 50-100 rows every 10-20 ms (bench/README.md, issue
+ * 143-185 MB (median 150, 20 runs) with 50-100 rows every 10-20 ms (bench/README.md, issue
  * 14), CPU per request unchanged within the runs' spread. At 8,000 requests a second that is 125
  * commits a second of 64 rows each.
  *
