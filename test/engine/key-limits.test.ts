@@ -2,11 +2,14 @@
  * The `rpm_limit` / `tpm_limit` of a virtual key, of its user and of its team apply to the lines
  * of the emulated batches the key created, on the same counters as their live requests: the
  * engine paces the batch (leases no more lines while a subject is at its limit) and never fails a
- * line for it. Deterministic: the engine is driven one fill at a time (`runOnce`), and everything
- * is asserted by counts.
+ * line for it. Deterministic: the engine is driven one fill at a time (`runOnce`), everything is
+ * asserted by counts, and the limiter's clock stands still in the middle of a minute: on the wall
+ * clock, a test that crossed a minute's end read the key's 4 requests as 3.9998 (the sliding
+ * window weighs the minute before by how much of it is left in the window).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { InMemoryRateLimiter } from '../../src/routing/rate-limits/in-memory-rate-limiter.ts';
 import { keyRpmKey, keyTpmKey } from '../../src/routing/rate-limits/key-budgets.ts';
 import type { Principal } from '../../src/spec/principal.ts';
 import { KeyStore } from '../../src/storage/key-store.ts';
@@ -24,6 +27,8 @@ model_list:
     model_info: { id: paced-mock }
 `;
 const MINUTE = 60_000;
+/** Half a minute into a minute: every count of these tests lands in one window. */
+const STANDING_CLOCK = () => 1_000 * MINUTE + MINUTE / 2;
 
 forEachDatabase('key limits on batches', (ctx) => {
   let h: EngineHarness;
@@ -34,7 +39,7 @@ forEachDatabase('key limits on batches', (ctx) => {
     keys = new KeyStore(ctx.db);
     teams = new TeamStore(ctx.db);
     users = new UserStore(ctx.db);
-    h = await startEngineHarness(ctx.db, MODEL_LIST, { engine: { keyLimits: (ids) => keys.limitsOf(ids) } });
+    h = await startEngineHarness(ctx.db, MODEL_LIST, { limiter: new InMemoryRateLimiter(STANDING_CLOCK), engine: { keyLimits: (ids) => keys.limitsOf(ids) } });
   });
   after(async () => h.close());
 
