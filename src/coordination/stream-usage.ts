@@ -8,10 +8,8 @@
  */
 import type { UpstreamStream } from '../spec/provider.ts';
 import { generatedCharsOfEvent } from '../spec/stream-event-text.ts';
+import { dataOf, readStreamEvents } from '../spec/stream-event-tap.ts';
 import { tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
-
-/** Events larger than this are not searched for usage (usage events are small). */
-const MAX_EVENT_CHARS = 64 * 1024;
 
 /**
  * Characters per token for the estimate: OpenAI's rule of thumb for English text. An estimate
@@ -28,37 +26,24 @@ export interface EventTokens {
 }
 
 /**
- * Wraps `stream.body` so that `charge(tokens)` is called once, when the stream ends (or is
- * abandoned), with the tokens of the last `usage` seen, or, when there was none, an estimate
- * from the generated text relayed.
+ * Meters `stream` as it is relayed: `charge(tokens)` is called once, when the stream ends (or is
+ * abandoned), with the tokens of the last `usage` seen, or, when there was none, an estimate from
+ * the generated text relayed. The events are read once for every meter of the stream
+ * (`spec/stream-event-tap.ts`).
  */
 export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number) => void): void {
-  const source = stream.body;
-  stream.body = {
-    async *[Symbol.asyncIterator]() {
-      const decoder = new TextDecoder();
-      let pending = '';
-      let usage = 0;
-      let generatedChars = 0;
-      try {
-        for await (const chunk of source) {
-          pending += decoder.decode(chunk, { stream: true });
-          let end = pending.indexOf('\n\n');
-          while (end !== -1) {
-            const event = tokensOfEventText(pending.slice(0, end));
-            usage = event.usage || usage;
-            generatedChars += event.generatedChars;
-            pending = pending.slice(end + 2);
-            end = pending.indexOf('\n\n');
-          }
-          if (pending.length > MAX_EVENT_CHARS) pending = '';
-          yield chunk;
-        }
-      } finally {
-        charge(usage > 0 ? usage : Math.ceil(generatedChars / CHARS_PER_TOKEN));
-      }
+  let usage = 0;
+  let generatedChars = 0;
+  readStreamEvents(stream, {
+    event(_data, json) {
+      const tokens = tokensOfParsedEvent(json());
+      usage = tokens.usage || usage;
+      generatedChars += tokens.generatedChars;
     },
-  };
+    end() {
+      charge(usage > 0 ? usage : Math.ceil(generatedChars / CHARS_PER_TOKEN));
+    },
+  });
 }
 
 /** The total tokens of one SSE event's `usage`, 0 when it has none. */
@@ -68,20 +53,22 @@ export function tokensOfEvent(event: string): number {
 
 /** Usage and generated characters of one SSE event (the text between two blank lines). */
 export function tokensOfEventText(event: string): EventTokens {
-  const data = event
-    .split('\n')
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5).trimStart())
-    .join('\n');
-  if (data === '' || data === '[DONE]') return { usage: 0, generatedChars: 0 };
+  const data = dataOf(event);
+  if (data === undefined) return { usage: 0, generatedChars: 0 };
   try {
-    const parsed = JSON.parse(data) as { usage?: unknown } & ResponsesEvent;
-    // Responses API events nest the answer: {"type": "response.completed", "response": {..., "usage"}}.
-    const usage = parsed.usage != null ? tokensOfAnswer({ body: parsed }) : parsed.response?.usage != null ? tokensOfAnswer({ body: parsed.response }) : 0;
-    return { usage, generatedChars: generatedCharsOfEvent(parsed) };
+    return tokensOfParsedEvent(JSON.parse(data));
   } catch {
     return { usage: 0, generatedChars: 0 };
   }
+}
+
+/** Usage and generated characters of one parsed event (undefined: not JSON). */
+function tokensOfParsedEvent(parsed: unknown): EventTokens {
+  if (typeof parsed !== 'object' || parsed === null) return { usage: 0, generatedChars: 0 };
+  const event = parsed as { usage?: unknown } & ResponsesEvent;
+  // Responses API events nest the answer: {"type": "response.completed", "response": {..., "usage"}}.
+  const usage = event.usage != null ? tokensOfAnswer({ body: event }) : event.response?.usage != null ? tokensOfAnswer({ body: event.response }) : 0;
+  return { usage, generatedChars: generatedCharsOfEvent(event) };
 }
 
 interface ResponsesEvent {
