@@ -90,7 +90,9 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('rate limits held by the primary', () => {
   it("a key's rpm_limit of 3 admits exactly 3 requests across two workers", async () => {
-    const cluster = new FakeCluster();
+    // A clock standing half a minute into a minute: the counts are read back exactly, and a test
+    // crossing a minute's end on the wall clock would read the sliding window's weighted share.
+    const cluster = new FakeCluster(() => 1_000 * MINUTE + MINUTE / 2);
     const limiters = [new ClusterRateLimiter(new SharedStateClient(cluster.worker().channel)), new ClusterRateLimiter(new SharedStateClient(cluster.worker().channel))];
     const decisions = await Promise.all(Array.from({ length: 6 }, (_, i) => limiters[i % 2].tryAcquire('key:k1:rpm', 1, 3, MINUTE)));
     assert.deepEqual(

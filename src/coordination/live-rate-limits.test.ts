@@ -13,6 +13,13 @@ import { tokensOfEvent, tokensOfEventText } from './stream-usage.ts';
 
 const MINUTE = 60_000;
 
+/**
+ * The limiters' clock stands still half a minute into a minute: the tests read usage back with
+ * exact equality, and on the wall clock a test that crossed a minute's end would read the sliding
+ * window's weighted share of the minute before (4 as 3.9998).
+ */
+const STANDING_CLOCK = () => 1_000 * MINUTE + MINUTE / 2;
+
 function keyPrincipal(limits: { rpmLimit?: number; tpmLimit?: number }, keyId = `key_${Math.random()}`): Principal {
   return { keyId, isMaster: false, owner: `key:${keyId}`, allowedModels: null, userId: null, teamId: null, ...limits };
 }
@@ -20,7 +27,7 @@ function keyPrincipal(limits: { rpmLimit?: number; tpmLimit?: number }, keyId = 
 /** A limiter that counts the calls made to it. */
 class CountingLimiter implements RateLimiter {
   calls = 0;
-  readonly inner = new InMemoryRateLimiter();
+  readonly inner = new InMemoryRateLimiter(STANDING_CLOCK);
   tryAcquire(key: string, amount: number, limit: number, windowMs: number): Promise<RateLimitDecision> {
     this.calls += 1;
     return this.inner.tryAcquire(key, amount, limit, windowMs);
@@ -50,7 +57,7 @@ async function settle(): Promise<void> {
 
 describe('per-key limits', () => {
   it("a key's rpm_limit admits exactly that many requests a minute, then answers 429 with retry-after", async () => {
-    const limits = new LiveRateLimits(new InMemoryRateLimiter(), []);
+    const limits = new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), []);
     const principal = keyPrincipal({ rpmLimit: 3 });
     const outcomes = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => limits.admit(principal, { request: i })));
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
@@ -64,7 +71,7 @@ describe('per-key limits', () => {
   });
 
   it("a key's tpm_limit lets requests through until the answers' tokens reach it; a refusal does not use up a request", async () => {
-    const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 30, rpmLimit: 100 }, 'key_tpm');
     let tokens = 0;
     let admitted = 0;
@@ -89,7 +96,7 @@ describe('per-key limits', () => {
   });
 
   it("a wildcard route's tpm is charged for the model names it serves, each under its own deployment", async () => {
-    const { router, limits } = routerWith('  - {model_name: "mock-*", litellm_params: {model: "mock/*", tpm: 1000}, model_info: {id: route}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const { router, limits } = routerWith('  - {model_name: "mock-*", litellm_params: {model: "mock/*", tpm: 1000}, model_info: {id: route}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments));
     const answer = (await router.send('mock-alpha', chat)) as { body: { usage: { total_tokens: number } } };
     await settle();
     const [derived] = router.deploymentsOf('mock-alpha');
@@ -99,7 +106,7 @@ describe('per-key limits', () => {
   });
 
   it('the tokens of a streamed answer are charged when the stream ends, from its usage event', async () => {
-    const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}, model_info: {id: streamed}}\n  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const { router, limits } = routerWith('  - {model_name: g, litellm_params: {model: mock/m}, model_info: {id: streamed}}\n  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_stream');
     const accountingToken = {};
     await limits.admit(principal, accountingToken);
@@ -114,7 +121,7 @@ describe('per-key limits', () => {
   });
 
   it('a streamed answer without usage is charged an estimate from its generated text', async () => {
-    const { router, limits } = routerWith('  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments));
+    const { router, limits } = routerWith('  - {model_name: g2, litellm_params: {model: mock/m, tpm: 1000}, model_info: {id: limited}}\n', (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments));
     const principal = keyPrincipal({ tpmLimit: 1000 }, 'key_plain_stream');
     const accountingToken = {};
     await limits.admit(principal, accountingToken);
@@ -150,7 +157,7 @@ describe('per-deployment limits in routing', () => {
   it('a deployment at its rpm is skipped while another deployment of the group has room', async () => {
     const { router } = routerWith(
       '  - {model_name: g, litellm_params: {model: mock/a, rpm: 2}, model_info: {id: small}}\n  - {model_name: g, litellm_params: {model: mock/b}, model_info: {id: large}}\n',
-      (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments),
+      (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments),
     );
     const served: string[] = [];
     for (let i = 0; i < 6; i++) served.push(await router.send('g', async (client) => client.deployment.id));
@@ -161,7 +168,7 @@ describe('per-deployment limits in routing', () => {
   it('when every deployment of the group is at its rpm, the request gets 429 with retry-after and nothing reaches an upstream', async () => {
     const { router } = routerWith(
       '  - {model_name: g, litellm_params: {model: mock/a, rpm: 1}, model_info: {id: one}}\n  - {model_name: g, litellm_params: {model: mock/b, rpm: 1}, model_info: {id: two}}\n',
-      (config) => new LiveRateLimits(new InMemoryRateLimiter(), config.deployments),
+      (config) => new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), config.deployments),
     );
     let calls = 0;
     const operation = async () => ++calls;
@@ -178,7 +185,7 @@ describe('per-deployment limits in routing', () => {
   });
 
   it("a deployment whose window's tokens reached its tpm is skipped until they age out", async () => {
-    const limiter = new InMemoryRateLimiter();
+    const limiter = new InMemoryRateLimiter(STANDING_CLOCK);
     const { router } = routerWith(
       '  - {model_name: g, litellm_params: {model: mock/a, tpm: 100}, model_info: {id: tpm-limited}}\n  - {model_name: g, litellm_params: {model: mock/b}, model_info: {id: other}}\n',
       (config) => new LiveRateLimits(limiter, config.deployments),
@@ -199,7 +206,7 @@ describe('per-deployment limits in routing', () => {
   });
 
   it('starting a batch upstream does not count against the rpm', async () => {
-    const limiter = new InMemoryRateLimiter();
+    const limiter = new InMemoryRateLimiter(STANDING_CLOCK);
     const { router } = routerWith('  - {model_name: g, litellm_params: {model: mock/a, rpm: 1}, model_info: {id: one}}\n', (config) => new LiveRateLimits(limiter, config.deployments));
     for (let i = 0; i < 3; i++) await router.send('g', async () => 'started', { countAgainstLimits: false });
     assert.equal(await router.send('g', async () => 'live'), 'live');
@@ -217,7 +224,7 @@ describe('stream usage', () => {
   });
 
   it('passes every byte through unchanged', async () => {
-    const limits = new LiveRateLimits(new InMemoryRateLimiter(), parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: mock/a, tpm: 10}, model_info: {id: d}}\n', {}).deployments);
+    const limits = new LiveRateLimits(new InMemoryRateLimiter(STANDING_CLOCK), parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: mock/a, tpm: 10}, model_info: {id: d}}\n', {}).deployments);
     const chunks = ['data: {"a":1}\n\n', 'data: {"choices":[],"usa', 'ge":{"total_tokens":9}}\n\ndata: [DONE]\n\n'].map((text) => new TextEncoder().encode(text));
     const stream: UpstreamStream = { status: 200, body: (async function* () { yield* chunks; })() };
     limits.observeAttempt({ modelGroup: 'g', deploymentId: 'd', durationMs: 1, attempt: 1, result: stream });
