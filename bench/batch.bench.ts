@@ -31,7 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { createBenchClient } from './lib/client.ts';
-import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { getFreePort, installCleanupHandlers, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, runBench, startProcess, stopAll, warmCompileCache, type ManagedProcess } from './lib/processes.ts';
 import { readCpuSeconds } from './lib/cpu.ts';
 import { readRssBytes, startRssSampler } from './lib/rss.ts';
 import { summarizeLatencies, type LatencySummary } from './lib/stats.ts';
@@ -90,6 +90,7 @@ portico_settings:
   const port = await getFreePort();
   const origin = `http://127.0.0.1:${port}`;
   const database = process.env.BENCH_DATABASE_URL ?? `file:${join(dir, 'bench.db')}`;
+  await warmCompileCache(porticoNodeArgs());
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),

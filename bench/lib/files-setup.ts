@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { AZURE_SIMULATOR_API_KEY } from '../../test/simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY } from '../../test/simulators/openai-simulator.ts';
-import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
+import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, warmCompileCache, type ManagedProcess } from './processes.ts';
 
 export const FILES_MASTER_KEY = 'sk-bench-files-master';
 export const EVERYWHERE_GROUP = 'gpt-4o-everywhere';
@@ -140,6 +140,7 @@ export async function startFilesPortico(upstreams: FilesUpstreams, options: File
     ...(process.env.BENCH_PORTICO_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     ...(probeFile ? ['--import', join(repoRoot, 'bench', 'lib', 'memory-probe.ts')] : []),
   ];
+  await warmCompileCache(porticoNodeArgs());
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),

@@ -16,6 +16,7 @@
  *       polls GET url until it answers expectStatus (default 200)
  *   stopProcess(proc, graceMs?): Promise<void>         // SIGTERM, then SIGKILL after graceMs (default 3000)
  *   stopAll(): Promise<void>                           // stops every process started here and removes temp dirs
+ *   warmCompileCache(nodeArgs): Promise<void>          // once per bench: Portico's sources stripped and cached before it is measured
  *   runBench(name, main: () => Promise<number>): Promise<never>
  *       the entry point of a bench: runs main, reports a failure as "NAME failed: ...", always
  *       stops every process, exits with main's code (1 on failure)
@@ -58,6 +59,46 @@ export function porticoLaunch(cli: string = join(repoRoot, 'bin', 'portico.js'))
     env[words[i].slice(0, eq)] = words[i].slice(eq + 1);
   }
   return { nodeArgs: words.slice(i + 1), env };
+}
+
+/**
+ * Node strips the types of Portico's TypeScript sources with a WebAssembly compiler (amaro) that
+ * stays loaded once used: about 4 MB of heap and 17-25 MB of RSS. `bin/portico.js` keeps the
+ * result in Node's compile cache, so only the first start after a source file changed loads it,
+ * and an installed package (JavaScript from `npm run build`) never does. A bench that measured that
+ * first start read its peak RSS 20-25 MB high (seen in a heap snapshot at the peak: amaro's source,
+ * 3.7 MB, among the large objects). So before a bench starts Portico, one process with the same
+ * node flags (the cache is kept per V8 flags) imports every gateway module with the compile cache
+ * on, and exits. Once per bench process.
+ */
+let warmed: Promise<void> | undefined;
+export function warmCompileCache(nodeArgs: readonly string[]): Promise<void> {
+  warmed ??= new Promise<void>((resolveWarm, reject) => {
+    const script = `
+      import { enableCompileCache } from 'node:module';
+      import { readdirSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { pathToFileURL } from 'node:url';
+      enableCompileCache();
+      const files = [];
+      const walk = (dir) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) { if (entry.name !== 'testing' && entry.name !== 'fixtures') walk(path); }
+          else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) files.push(path);
+        }
+      };
+      walk(${JSON.stringify(join(repoRoot, 'src'))});
+      for (const file of files) await import(pathToFileURL(file).href);
+      process.exit(0);
+    `;
+    const child = spawn(nodeBinary(), [...nodeArgs, '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolveWarm() : reject(new Error(`warming the compile cache failed (exit ${code}): ${errors}`))));
+  });
+  return warmed;
 }
 
 /** The node flags of `porticoLaunch`. */

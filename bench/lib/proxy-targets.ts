@@ -25,7 +25,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createBenchClient, type Endpoint } from './client.ts';
-import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, type ManagedProcess } from './processes.ts';
+import { getFreePort, makeTempDir, nodeBinary, porticoLaunch, porticoNodeArgs, repoRoot, startProcess, warmCompileCache, type ManagedProcess } from './processes.ts';
 
 export const UPSTREAM_API_KEY = 'sk-upstream';
 export const PORTICO_MASTER_KEY = 'sk-bench-master';
@@ -150,6 +150,7 @@ async function startPortico(upstream: Upstream, spendLogs: boolean): Promise<Tar
   const port = await getFreePort();
   const origin = `http://127.0.0.1:${port}`;
   const nodeArgs = porticoNodeArgs(cli);
+  await warmCompileCache(nodeArgs);
   const proc = await startProcess({
     name: 'portico',
     command: nodeBinary(),
