@@ -35,8 +35,11 @@ export interface SpendLedgerStore {
 
 export interface SpendLedgerOptions {
   store: SpendLedgerStore;
-  /** How long a row may wait for company before it is written (default 20 ms). */
-  flushIntervalMs?: number;
+  /**
+   * How long a row may wait for company before it is written: the server passes
+   * `portico_settings.spend_logs.flush_interval_ms` (its default, 20 ms, is in `CONFIG_DEFAULTS`).
+   */
+  flushIntervalMs: number;
   /** Queued rows above which new requests wait for room (default 10,000). */
   maxQueueRows?: number;
   /** Rows per flush (one transaction); default `DEFAULT_ROWS_PER_FLUSH`, at most `MAX_ROWS_PER_INSERT`. */
@@ -50,9 +53,7 @@ export interface SpendLedgerOptions {
 const MAX_RETRY_DELAY_MS = 5_000;
 
 /** Two of SQLite's 32-row INSERT statements (`spend-log-store.ts`); see above for why not more. */
-export const DEFAULT_ROWS_PER_FLUSH = 64;
-/** How long a lone row waits for company unless told (the server passes `portico_settings.spend_logs.flush_interval_ms`, default the same). */
-export const DEFAULT_FLUSH_INTERVAL_MS = 20;
+const DEFAULT_ROWS_PER_FLUSH = 64;
 
 export class SpendLedger {
   readonly #store: SpendLedgerStore;
@@ -72,7 +73,7 @@ export class SpendLedger {
 
   constructor(options: SpendLedgerOptions) {
     this.#store = options.store;
-    this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#flushIntervalMs = options.flushIntervalMs;
     this.#maxQueueRows = options.maxQueueRows ?? 10_000;
     this.#rowsPerFlush = Math.min(options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH, MAX_ROWS_PER_INSERT);
     this.#onWritten = options.onWritten;
