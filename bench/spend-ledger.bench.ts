@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFIG_DEFAULTS } from '../src/config/load-config.ts';
 import { GatewayMetrics } from '../src/observability/metrics.ts';
 import { SpendLedger } from '../src/spend/spend-ledger.ts';
 import { timeOrderedId } from '../src/spend/time-ordered-id.ts';
@@ -18,7 +19,7 @@ const rows = Number(process.argv[2] ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'portico-ledger-bench-'));
 const db = await openDatabase(`file:${join(dir, 'bench.db')}`);
 const metrics = new GatewayMetrics({ modelGroups: ['bench-model'] });
-const ledger = new SpendLedger({ store: new SpendLogStore(db), flushIntervalMs: 200, onWritten: (written) => metrics.observeSpendRows(written) });
+const ledger = new SpendLedger({ store: new SpendLogStore(db), flushIntervalMs: CONFIG_DEFAULTS.spendLogs.flushIntervalMs, onWritten: (written) => metrics.observeSpendRows(written) });
 
 const row = (i: number): SpendLogRow => {
   const now = Date.now() / 1000;

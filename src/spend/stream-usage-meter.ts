@@ -8,7 +8,7 @@
 import type { UpstreamStream } from '../spec/provider.ts';
 import { generatedCharsOfEvent } from '../spec/stream-event-text.ts';
 import { readStreamEvents } from '../spec/stream-event-tap.ts';
-import { estimatedTokens, usageOf, type TokenUsage } from './token-usage.ts';
+import { usageOf, type TokenUsage } from './token-usage.ts';
 
 /** The stream ended (or was abandoned): its usage, or undefined plus the generated characters. */
 export type StreamEnd = (usage: TokenUsage | undefined, generatedChars: number, completed: boolean) => void;
@@ -25,10 +25,6 @@ export function meterStreamSpend(stream: UpstreamStream, onEnd: StreamEnd): void
       onEnd(usage, generatedChars, completed);
     },
   });
-}
-
-export function estimatedCompletion(generatedChars: number): number {
-  return estimatedTokens(generatedChars);
 }
 
 function usageOfEvent(parsed: unknown): TokenUsage | undefined {
