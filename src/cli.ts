@@ -8,7 +8,7 @@ import { runWorkerPool, workerCount } from './server/worker-pool.ts';
 import { cooldownPolicyOf } from './coordination/shared-state.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { PorticoConfig } from './config/types.ts';
-import { ConfigError } from './spec/errors.ts';
+import { ConfigError, DatabaseUnavailableError } from './spec/errors.ts';
 import { createLogger } from './observability/logger.ts';
 import type { RunningPortico } from './server/start.ts';
 import { disableTracing, enableTracing, tracingWanted } from './observability/tracing.ts';
@@ -218,10 +218,23 @@ function installSignalHandlers(running: RunningPortico): void {
   process.on('SIGINT', stop);
 }
 
+/** The innermost cause's message (a pool's error wraps the socket's). */
+function causeMessage(error: Error): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  const innermost = current as Error;
+  const address = (innermost as { hostname?: unknown; address?: unknown; port?: unknown });
+  const where = typeof address.hostname === 'string' ? address.hostname : typeof address.address === 'string' ? `${address.address}${typeof address.port === 'number' ? `:${address.port}` : ''}` : undefined;
+  return where !== undefined && !innermost.message.includes(where) ? `${innermost.message} (${where})` : innermost.message;
+}
+
 function startupErrorMessage(error: unknown): string {
   if (error instanceof UsageError || error instanceof ConfigError) return error.message;
   const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES') return `cannot listen: ${(error as Error).message}`;
   if (code === 'ECONNREFUSED') return `cannot reach the database: ${(error as Error).message}`;
+  // At start there is no request to retry: say what failed underneath (the host not found, the
+  // connection refused, the password refused), which names the host.
+  if (error instanceof DatabaseUnavailableError) return `cannot reach the database: ${causeMessage(error)}`;
   return `failed to start: ${error instanceof Error ? error.message : String(error)}`;
 }

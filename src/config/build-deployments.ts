@@ -6,7 +6,7 @@
  */
 import type { Deployment, DeploymentPricing, Provider } from '../spec/provider.ts';
 import { knownProviderNames, providerFor } from '../providers/registry.ts';
-import { type ConfigPath, ConfigProblems } from './config-path.ts';
+import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
@@ -60,7 +60,7 @@ function bareNameReason(model: string): string {
  * stripped from the upstream model; a bare name is placed by the model catalogue, as LiteLLM
  * places it. Entries Portico cannot serve say why, and where.
  */
-export function targetOf(params: { model: string; custom_llm_provider?: string | null }, index: number): EntryTarget {
+export function targetOf(params: TargetParams, index: number): EntryTarget {
   const model = params.model;
   const slash = model.indexOf('/');
   const prefix = slash > 0 ? model.slice(0, slash) : undefined;
@@ -78,7 +78,10 @@ export function targetOf(params: { model: string; custom_llm_provider?: string |
   } else {
     const known = catalogueModel(model);
     if (!known) return { served: false, path: [...path, 'model'], reason: bareNameReason(model) };
-    providerName = known.provider;
+    // LiteLLM places a bare Gemini name on Vertex AI (its price file lists `gemini-2.5-flash` as
+    // `vertex_ai-language-models`); the catalogue places it on the Gemini API, where a key is all it
+    // takes. An entry that names a Vertex project means Vertex, as in LiteLLM.
+    providerName = known.provider === 'gemini' && params.vertex_project != null && params.vertex_project !== '' ? 'vertex_ai' : known.provider;
   }
   const upstreamModel = prefixProvider ? model.slice(slash + 1) : model;
   if (upstreamModel.length === 0) return { served: false, path: [...path, 'model'], reason: `"${model}" names no model after the provider prefix` };
@@ -90,7 +93,14 @@ export function targetOf(params: { model: string; custom_llm_provider?: string |
  * its name implies), which serves each provider of the model catalogue that Portico has, the
  * router sending every requested name to the one it belongs to.
  */
-export function targetsOf(params: { model: string; custom_llm_provider?: string | null }, index: number): EntryTarget[] {
+/** What places an entry on a provider: its model, `custom_llm_provider`, and for a bare Gemini name its Vertex project. */
+export interface TargetParams {
+  model: string;
+  custom_llm_provider?: string | null;
+  vertex_project?: unknown;
+}
+
+export function targetsOf(params: TargetParams, index: number): EntryTarget[] {
   if (params.model !== ANY_MODEL || params.custom_llm_provider) return [targetOf(params, index)];
   // Bare names only: `vertex_ai/...` entries price deployments, they place no bare name.
   const providers = [...new Set(catalogueModels().filter((model) => !model.name.includes('/')).map((model) => model.provider))].filter((name) => providerFor(name));
@@ -159,7 +169,13 @@ export interface ServedEntry {
   target: ResolvedProvider;
 }
 
-export function buildDeployments(served: readonly ServedEntry[], defaults: DeploymentDefaults, env: Environment, problems: ConfigProblems): Deployment[] {
+/**
+ * `litellm_params` keys of entry `index` written as `os.environ/NAME` with NAME unset: key ->
+ * NAME. A check that fails on such a key skips the entry instead of refusing the file.
+ */
+export type UnsetParams = (index: number) => ReadonlyMap<string, string>;
+
+export function buildDeployments(served: readonly ServedEntry[], defaults: DeploymentDefaults, env: Environment, problems: ConfigProblems, unsetParams: UnsetParams = () => new Map()): Deployment[] {
   const deployments: Deployment[] = [];
   const explicitIds = new Map<string, number>();
   const derivedIds = new Set<string>();
@@ -212,15 +228,30 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       settings: undefined,
     };
     // The provider's typed settings: its schema over these params, issues at their path.
-    const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, problems);
-    if (!settings.ok) continue;
-    (deployment as { settings: unknown }).settings = settings.settings;
-    for (const message of target.provider.validate?.(deployment, settings.settings) ?? []) {
-      const match = /^([a-z_]+): (.*)$/s.exec(message);
-      if (match) problems.error([...path, 'litellm_params', match[1]], match[2]);
-      else problems.error(path, message);
+    const own = new ConfigProblems();
+    const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, own);
+    if (settings.ok) {
+      (deployment as { settings: unknown }).settings = settings.settings;
+      for (const message of target.provider.validate?.(deployment, settings.settings) ?? []) {
+        const match = /^([a-z_]+): (.*)$/s.exec(message);
+        if (match) own.error([...path, 'litellm_params', match[1]], match[2]);
+        else own.error(path, message);
+      }
     }
-    deployments.push(deployment);
+    if (own.errors.length === 0) {
+      deployments.push(deployment);
+      continue;
+    }
+    // A value the entry cannot do without (an Azure endpoint, say) that comes from an unset
+    // variable: LiteLLM starts and fails the entry's calls; Portico leaves the entry out, saying so.
+    const unset = unsetParams(index);
+    const prefix = `${formatConfigPath([...path, 'litellm_params'])}.`;
+    for (const error of own.errors) {
+      const key = error.startsWith(prefix) ? /^([a-z_]+)[:.[]/.exec(error.slice(prefix.length))?.[1] : undefined;
+      const variable = key === undefined ? undefined : unset.get(key);
+      if (variable === undefined) problems.errors.push(error);
+      else problems.warnings.push(`${error.replace(/\.?$/, '')}; entry "${entry.model_name}" skipped until ${variable} is set`);
+    }
   }
   return deployments;
 }

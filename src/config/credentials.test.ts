@@ -41,10 +41,10 @@ model_list:
     );
   });
 
-  it("a credential's missing environment variable is an error, as a deployment's own would be", () => {
-    assert.throws(
-      () => parseConfig(`${CREDENTIALS}model_list:\n  - {model_name: a, litellm_params: {model: azure/x, litellm_credential_name: azure-eu}}\n`, {}),
-      (error: unknown) => error instanceof ConfigError && /credential_list\[0\]\.credential_values\.api_key/.test(error.message),
-    );
+  it("a credential's missing environment variable is taken as not set with a warning, as a deployment's own would be", () => {
+    const config = parseConfig(`${CREDENTIALS}model_list:\n  - {model_name: a, litellm_params: {model: azure/x, litellm_credential_name: azure-eu}}\n`, {});
+    assert.equal(config.deployments[0].apiKey, undefined);
+    assert.equal(config.deployments[0].apiBase, 'https://eu.openai.azure.com');
+    assert.match(config.warnings.join('\n'), /^credential_list\[0\]\.credential_values\.api_key: environment variable AZURE_EU_KEY is not set/m);
   });
 });

@@ -153,12 +153,36 @@ general_settings:
     assert.doesNotMatch(JSON.stringify(config.deployments), /private_key/);
   });
 
-  it('an unset variable Portico needs is still an error naming the key and the variable', () => {
-    const error = configError(() =>
-      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, rpm: os.environ/RPM}}\ngeneral_settings: {master_key: os.environ/MASTER}\n', {}),
-    );
-    assert.match(error.message, /^model_list\[0\]\.litellm_params\.rpm: environment variable RPM is not set/m);
+  it("an unset variable a deployment reads is taken as not set, as LiteLLM does; the master key's is an error (the gateway must not open)", () => {
+    const yaml = 'model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: os.environ/KEY, rpm: os.environ/RPM}}\n';
+    const config = parseConfig(yaml, {});
+    assert.equal(config.deployments[0].apiKey, undefined);
+    assert.equal(config.deployments[0].rpm, undefined);
+    for (const [path, name] of [['model_list[0].litellm_params.api_key', 'KEY'], ['model_list[0].litellm_params.rpm', 'RPM']]) {
+      assert.ok(config.warnings.includes(`${path}: environment variable ${name} is not set (referenced as os.environ/${name}); taken as not set, as LiteLLM does (calls that need it fail until it is set)`), config.warnings.join('\n'));
+    }
+    const error = configError(() => parseConfig(`${yaml}general_settings: {master_key: os.environ/MASTER}\n`, {}));
     assert.match(error.message, /^general_settings\.master_key: environment variable MASTER is not set/m);
+    assert.doesNotMatch(error.message, /RPM|KEY is not set/);
+  });
+
+  it('an entry that cannot do without a value whose variable is unset (an Azure endpoint) is skipped, saying which variable', () => {
+    const config = parseConfig(
+      'model_list:\n  - {model_name: az, litellm_params: {model: azure/gpt-4o, api_base: os.environ/AZURE_API_BASE, api_key: os.environ/AZURE_API_KEY}}\n  - {model_name: oa, litellm_params: {model: openai/gpt-4o, api_key: k}}\ngeneral_settings: {database_url: os.environ/DATABASE_URL}\n',
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['oa']);
+    assert.equal(config.databaseUrl, undefined, 'an unset database_url is the default database, as LiteLLM starts without one');
+    const warnings = config.warnings.join('\n');
+    assert.match(warnings, /^model_list\[0\]\.litellm_params\.api_base: azure deployments need api_base [^\n]*; entry "az" skipped until AZURE_API_BASE is set$/m);
+    assert.match(warnings, /^general_settings\.database_url: environment variable DATABASE_URL is not set [^\n]*taken as not set/m);
+    // A value written wrong (not unset) is still an error.
+    assert.match(configError(() => parseConfig('model_list:\n  - {model_name: az, litellm_params: {model: azure/gpt-4o, api_key: k}}\n', {})).message, /^model_list\[0\]\.litellm_params\.api_base: azure deployments need api_base/m);
+  });
+
+  it('a model named by an unset variable is still an error: the entry cannot be served without one', () => {
+    const error = configError(() => parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: os.environ/MODEL}}\n', {}));
+    assert.match(error.message, /^model_list\[0\]\.litellm_params\.model: environment variable MODEL is not set/m);
   });
 });
 
@@ -223,5 +247,77 @@ describe('LiteLLM drop-in: messages name the key and the value', () => {
     const url = configError(() => parseConfig(`${model}router_settings: {redis_url: "redis://:hunter2@<host>:6379"}\n`, {}));
     assert.match(url.message, /^router_settings\.redis_url: "redis:\/\/:\*\*\*\*@<host>:6379"/m);
     assert.doesNotMatch(url.message, /hunter2/);
+  });
+});
+
+describe("LiteLLM drop-in: what users' own configs write", () => {
+  it('a key written twice in one mapping: the later one is used, as PyYAML does, with a warning naming both lines', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: sk-1}}
+litellm_settings:
+  drop_params: false
+model_list:
+  - {model_name: b, litellm_params: {model: openai/gpt-4o-mini, api_key: sk-2}}
+litellm_settings:
+  drop_params: true
+`,
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.dropParams]), [['b', true]]);
+    assert.ok(config.warnings.includes("model_list: written twice in one mapping (lines 1 and 5); the later one is used, as LiteLLM's YAML loader does, and the earlier one ignored"), config.warnings.join('\n'));
+    assert.ok(config.warnings.some((warning) => warning.startsWith('litellm_settings: written twice in one mapping (lines 3 and 7)')));
+    const nested = parseConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: sk-1\n      api_key: sk-2\n', {});
+    assert.equal(nested.deployments[0].apiKey, 'sk-2');
+    assert.ok(nested.warnings.some((warning) => warning.startsWith('model_list[0].litellm_params.api_key: written twice in one mapping (lines 5 and 6)')));
+  });
+
+  it('callbacks given as one name (a custom callback class) or under success_callback load; otel in any of them turns tracing on', () => {
+    const custom = parseConfig('model_list: []\nlitellm_settings:\n  callbacks: custom_callbacks.proxy_handler_instance\n', {});
+    assert.equal(custom.otelCallback, false);
+    assert.ok(custom.warnings.includes('litellm_settings.callbacks[0]: "custom_callbacks.proxy_handler_instance" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)'), custom.warnings.join('\n'));
+    const success = parseConfig('model_list: []\nlitellm_settings:\n  success_callback: ["otel", "langfuse"]\n  failure_callback: langfuse\n', {});
+    assert.equal(success.otelCallback, true);
+    assert.deepEqual(success.warnings.filter((warning) => warning.includes('callback')).map((warning) => warning.split(':')[0]), ['litellm_settings.success_callback[1]', 'litellm_settings.failure_callback[0]']);
+  });
+
+  it('keys written empty are keys not given: an Anthropic-format server without a key, Bedrock without static AWS keys', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: local, litellm_params: {model: anthropic/qwen3-local, api_base: "http://127.0.0.1:8000", api_key: ""}}
+  - {model_name: claude, litellm_params: {model: "anthropic/*"}}
+  - {model_name: titan, litellm_params: {model: bedrock/amazon.titan-text-express-v1, aws_access_key_id: "", aws_secret_access_key: "", aws_region_name: us-east-1}}
+`,
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.providerName, d.apiKey]), [
+      ['local', 'anthropic', undefined],
+      ['claude', 'anthropic', undefined],
+      ['titan', 'bedrock', undefined],
+    ]);
+  });
+
+  it('a key Portico does not read, set on many entries, is one warning naming them, not one per entry', () => {
+    const entries = Array.from({ length: 7 }, (_, i) => `  - {model_name: m${i}, litellm_params: {model: openai/gpt-4o, api_key: k, order: ${i}}}`).join('\n');
+    const config = parseConfig(`model_list:\n${entries}\n  - {model_name: x, litellm_params: {model: openai/gpt-4o, api_key: k, cooldown_time: 5}}\n`, {});
+    assert.deepEqual(config.warnings, [
+      'model_list[*].litellm_params.order: unknown key, not used by Portico (ignored), in model_list[0], [1], [2], [3], [4], ... (7 entries)',
+      'model_list[7].litellm_params.cooldown_time: unknown key, not used by Portico (ignored)',
+    ]);
+  });
+
+  it('a bare Gemini name with a Vertex project runs on Vertex AI, as in LiteLLM; without one, on the Gemini API', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: v, litellm_params: {model: gemini-2.5-flash, vertex_project: my-project, vertex_location: us-central1}}
+  - {model_name: g, litellm_params: {model: gemini-2.5-flash, api_key: k}}
+`,
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.providerName, d.upstreamModel]), [
+      ['v', 'vertex_ai', 'gemini-2.5-flash'],
+      ['g', 'gemini', 'gemini-2.5-flash'],
+    ]);
+    assert.equal(config.deployments[0].pricing.inputCostPerToken, catalogueModel('vertex_ai/gemini-2.5-flash')?.inputCostPerToken);
   });
 });

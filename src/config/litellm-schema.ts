@@ -20,6 +20,8 @@ const nonNegativeInt = numeric(z.number().int().nonnegative());
 const positiveInt = numeric(z.number().int().positive());
 /** A string; YAML numbers (`api_version: 2024-10-21` stays a string, `id: 7` does not) become strings. */
 const text = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string());
+/** One name or a list of names (LiteLLM's callback settings take either). */
+const callbackNames = z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(text));
 
 export const litellmParamsSchema = z.looseObject({
   model: z.string().min(1, 'must not be empty'),
@@ -160,8 +162,15 @@ export const litellmSettingsSchema = z.looseObject({
   drop_params: z.boolean().nullish(),
   /** Let providers fix up conversations they would refuse, on every deployment (LiteLLM `modify_params`). */
   modify_params: z.boolean().nullish(),
-  /** LiteLLM's logging integrations; Portico knows `otel` (OpenTelemetry traces over OTLP). */
-  callbacks: z.array(text).nullish(),
+  /**
+   * LiteLLM's logging integrations; Portico knows `otel` (OpenTelemetry traces over OTLP). LiteLLM
+   * takes a list or one name (`callbacks: custom_callbacks.proxy_handler_instance`, its custom
+   * callback class); read as a list either way.
+   */
+  callbacks: callbackNames.nullish(),
+  /** LiteLLM's integrations called on successful or failed calls only: read like `callbacks`. */
+  success_callback: callbackNames.nullish(),
+  failure_callback: callbackNames.nullish(),
 });
 
 export const BLOB_STORES = ['directory', 'database', 's3', 'azure_blob'] as const;

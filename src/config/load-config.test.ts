@@ -114,9 +114,10 @@ describe('loading a LiteLLM proxy config', () => {
     assert.equal(deployment.batchMode, 'emulate', 'servers without a batch API emulate by default');
   });
 
-  it('a missing environment variable is an error naming the variable and the key', () => {
-    const error = configError(() => parseConfig(LITELLM_CONFIG, { ...ENV, AZURE_API_KEY: undefined }));
-    assert.match(error.message, /model_list\[1\]\.litellm_params\.api_key: environment variable AZURE_API_KEY is not set/);
+  it("a deployment's missing environment variable is taken as not set, as LiteLLM does, with a warning naming the variable and the key", () => {
+    const config = parseConfig(LITELLM_CONFIG, { ...ENV, AZURE_API_KEY: undefined });
+    assert.match(config.warnings.join('\n'), /^model_list\[1\]\.litellm_params\.api_key: environment variable AZURE_API_KEY is not set \(referenced as os\.environ\/AZURE_API_KEY\); taken as not set/m);
+    assert.equal(config.deployments.find((deployment) => deployment.providerName === 'azure')?.apiKey, undefined);
   });
 
   it('an empty or blank master key, literal or from the environment, is an error: it must not open the gateway', () => {

@@ -11,7 +11,7 @@ import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path
 import { parseDatabaseUrl } from '../storage/database.ts';
 import { credentialsOf, withCredential } from './credentials.ts';
 import { ROUTING_STRATEGIES, type RoutingStrategyName } from '../routing/strategies/index.ts';
-import { type ServedEntry, buildDeployments, targetsOf } from './build-deployments.ts';
+import { type ServedEntry, type TargetParams, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
@@ -91,12 +91,45 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
  * YAML 1.1, as PyYAML (LiteLLM) reads it: `tpm: 20_000` is 20000 and `yes` is true. Dates stay
  * the text they were written as (`api_version: 2024-10-21`), as LiteLLM passes them on.
  */
-function parseYaml(text: string): unknown {
-  const document = YAML.parseDocument(text, { prettyErrors: true, version: '1.1' });
+/** A key written twice in one mapping: the later value is used. */
+interface DuplicateKey {
+  path: ConfigPath;
+  firstLine: number;
+  line: number;
+}
+
+/**
+ * LiteLLM reads its config with PyYAML, which takes a key written twice in one mapping (a second
+ * `litellm_settings:` further down, say) and keeps the later value; the `yaml` package would refuse
+ * the file. Loaded the same way here, each such key answered with a warning naming both lines.
+ */
+function parseYaml(text: string): { value: unknown; duplicates: DuplicateKey[] } {
+  const lineCounter = new YAML.LineCounter();
+  const document = YAML.parseDocument(text, { prettyErrors: true, version: '1.1', uniqueKeys: false, lineCounter });
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => `YAML: ${error.message}`).join('\n'));
   }
-  return datesAsText(document.toJS() ?? {});
+  const duplicates: DuplicateKey[] = [];
+  collectDuplicateKeys(document.contents, [], (node) => lineCounter.linePos(node.range?.[0] ?? 0).line, duplicates);
+  return { value: datesAsText(document.toJS() ?? {}), duplicates };
+}
+
+function collectDuplicateKeys(node: unknown, path: ConfigPath, lineOf: (node: { range?: readonly number[] | null }) => number, out: DuplicateKey[]): void {
+  if (YAML.isMap(node)) {
+    const firstLines = new Map<string, number>();
+    for (const pair of node.items) {
+      const key = YAML.isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key !== undefined && key !== '<<') {
+        const line = lineOf(pair.key as YAML.Scalar);
+        const first = firstLines.get(key);
+        if (first === undefined) firstLines.set(key, line);
+        else out.push({ path: [...path, key], firstLine: first, line });
+      }
+      collectDuplicateKeys(pair.value, key === undefined ? path : [...path, key], lineOf, out);
+    }
+  } else if (YAML.isSeq(node)) {
+    node.items.forEach((item, index) => collectDuplicateKeys(item, [...path, index], lineOf, out));
+  }
 }
 
 function datesAsText(value: unknown): unknown {
@@ -122,21 +155,24 @@ function environmentWith(raw: unknown, env: Environment): Environment {
 }
 
 /** `litellm_params.model` and `custom_llm_provider` of an entry not validated yet, when usable. */
-function targetParamsOf(rawEntry: unknown): { model: string; custom_llm_provider?: string } | undefined {
+function targetParamsOf(rawEntry: unknown): TargetParams | undefined {
   if (rawEntry === null || typeof rawEntry !== 'object') return undefined;
   const params = (rawEntry as { litellm_params?: unknown }).litellm_params;
   if (params === null || typeof params !== 'object') return undefined;
-  const { model, custom_llm_provider: override } = params as { model?: unknown; custom_llm_provider?: unknown };
+  const { model, custom_llm_provider: override, vertex_project: vertexProject } = params as { model?: unknown; custom_llm_provider?: unknown; vertex_project?: unknown };
   if (typeof model !== 'string' || model.length === 0) return undefined;
-  return { model, ...(typeof override === 'string' && override.length > 0 && { custom_llm_provider: override }) };
+  return { model, ...(typeof override === 'string' && override.length > 0 && { custom_llm_provider: override }), ...(vertexProject != null && { vertex_project: vertexProject }) };
 }
 
 export function parseConfig(text: string, env: Environment = process.env): PorticoConfig {
-  const raw = parseYaml(text);
+  const { value: raw, duplicates } = parseYaml(text);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('(root): the config file must be a YAML mapping (model_list:, general_settings:, ...)');
   }
   const problems = new ConfigProblems();
+  for (const duplicate of duplicates) {
+    problems.warn(duplicate.path, `written twice in one mapping (lines ${duplicate.firstLine} and ${duplicate.line}); the later one is used, as LiteLLM's YAML loader does, and the earlier one ignored`);
+  }
   const environment = environmentWith(raw, env);
   const references: EnvironmentReference[] = [];
   const resolved = resolveEnvironmentReferences(raw, environment, references);
@@ -191,6 +227,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     },
     environment,
     problems,
+    (index) => new Map(missing.filter(({ path }) => path[0] === 'model_list' && path[1] === index && path[2] === 'litellm_params' && path.length === 4).map(({ path, name }) => [String(path[3]), name])),
   );
   checkFallbacks(router, new Set(served.map(({ entry }) => entry.model_name)), new Set(deployments.map((deployment) => deployment.id)), problems);
   checkAliases(router, new Set(served.map(({ entry }) => entry.model_name)), problems);
@@ -251,14 +288,29 @@ function withUnusedReferencesAsWritten(rawEntry: unknown, index: number, paramKe
 }
 
 /**
- * Unset `os.environ/` references: an error where Portico reads the value, a warning anywhere
- * else (LiteLLM files name variables for callbacks, caches, vaults Portico does not have).
+ * Where an unset variable refuses the start: the master key (LiteLLM would serve without one, but a
+ * gateway meant to have one must not open because a secret was not mounted) and Portico's own
+ * settings (not LiteLLM's: nothing to be a drop-in for).
+ */
+function requiredReference(path: ConfigPath): boolean {
+  return path[0] === 'portico_settings' || (path[0] === 'general_settings' && path[1] === 'master_key');
+}
+
+/**
+ * Unset `os.environ/` references. Where Portico does not read the value: a warning (LiteLLM files
+ * name variables for callbacks, caches, vaults Portico does not have). Where it does, in a
+ * deployment, a credential, the router's, LiteLLM's or the general settings: a warning too, the
+ * value taken as not set, as LiteLLM does (it starts, and a call that needed the key fails at the
+ * upstream; an unset `database_url` is the default database); a model named by an unset variable
+ * is still an error (reported by the schema's check), an Azure endpoint skips its entry
+ * (`buildDeployments`). The master key and `portico_settings`: an error (`requiredReference`).
  */
 function reportMissingReferences(missing: readonly MissingReference[], use: EntryUse, reported: ReadonlySet<string>, problems: ConfigProblems): void {
   for (const reference of missing) {
     if (reported.has(formatConfigPath(reference.path))) continue;
-    if (isUsedPath(reference.path, use)) problems.error(reference.path, describeMissing(reference));
-    else problems.warn(reference.path, `${describeMissing(reference)}; not used by Portico, left unresolved`);
+    if (!isUsedPath(reference.path, use)) problems.warn(reference.path, `${describeMissing(reference)}; not used by Portico, left unresolved`);
+    else if (requiredReference(reference.path)) problems.error(reference.path, describeMissing(reference));
+    else problems.warn(reference.path, `${describeMissing(reference)}; taken as not set, as LiteLLM does (calls that need it fail until it is set)`);
   }
 }
 
@@ -531,13 +583,21 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
   };
 }
 
-/** Whether `litellm_settings.callbacks` asks for OpenTelemetry; the others are warned about. */
+/**
+ * Whether LiteLLM's callback settings ask for OpenTelemetry (`otel` in `callbacks`,
+ * `success_callback` or `failure_callback`: Portico traces every request either way); the other
+ * integrations are warned about.
+ */
 function callbacksOf(file: ConfigFile, problems: ConfigProblems): boolean {
-  const callbacks = file.litellm_settings?.callbacks ?? [];
-  callbacks.forEach((name, index) => {
-    if (name !== 'otel') problems.warn(['litellm_settings', 'callbacks', index], `"${name}" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)`);
-  });
-  return callbacks.includes('otel');
+  let otel = false;
+  for (const setting of ['callbacks', 'success_callback', 'failure_callback'] as const) {
+    const value = file.litellm_settings?.[setting];
+    (value ?? []).forEach((name, index) => {
+      if (name === 'otel') otel = true;
+      else problems.warn(['litellm_settings', setting, index], `"${name}" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)`);
+    });
+  }
+  return otel;
 }
 
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;

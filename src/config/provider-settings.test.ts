@@ -28,10 +28,12 @@ describe('provider settings', () => {
     assert.match(message, /^model_list\[1\]\.litellm_params\.vertex_location: must be a Vertex AI location/m);
   });
 
-  it('os.environ/ values reach the settings; an unset one is an error naming the variable and the key', () => {
+  it('os.environ/ values reach the settings; an unset one is taken as not set, with a warning naming the variable and the key', () => {
     const config = parseConfig('model_list:\n  - {model_name: m, litellm_params: {model: mock/m, mock_latency_ms: os.environ/LATENCY}}\n', { LATENCY: '7' });
     assert.deepEqual(config.deployments[0].settings, { mockResponse: undefined, latencyMs: 7, embeddingDimensions: 1536 });
-    assert.match(configErrorOf('model_list:\n  - {model_name: m, litellm_params: {model: mock/m, mock_latency_ms: os.environ/LATENCY}}\n'), /mock_latency_ms.*LATENCY/);
+    const unset = parseConfig('model_list:\n  - {model_name: m, litellm_params: {model: mock/m, mock_latency_ms: os.environ/LATENCY}}\n', {});
+    assert.equal((unset.deployments[0].settings as { latencyMs: number }).latencyMs, 0);
+    assert.deepEqual(unset.warnings.filter((warning) => warning.includes('LATENCY')), ['model_list[0].litellm_params.mock_latency_ms: environment variable LATENCY is not set (referenced as os.environ/LATENCY); taken as not set, as LiteLLM does (calls that need it fail until it is set)']);
   });
 
   it("the provider's environment fallbacks fill in keys the params leave out; written values win", () => {
@@ -54,7 +56,7 @@ describe('provider settings', () => {
       settings: {
         schema: z
           .object({ region_name: z.string(), role: z.string().optional() })
-          .refine((params) => params.role !== '', { path: ['role'], message: 'must not be empty' })
+          .refine((params) => params.role !== 'nobody', { path: ['role'], message: 'must name someone' })
           .transform((params) => ({ region: params.region_name })),
         environment: { region_name: ['X_REGION'] },
       },
@@ -63,6 +65,8 @@ describe('provider settings', () => {
     };
     assert.deepEqual([...providerParamKeys(provider as Provider)].sort(), ['ignored_key', 'region_name', 'role']);
     assert.deepEqual(providerSettingsOf(provider, {}, { X_REGION: 'r1' }), { region: 'r1' });
-    assert.throws(() => providerSettingsOf(provider, { region_name: 'r', role: '' }), /litellm_params\.role: must not be empty/);
+    assert.throws(() => providerSettingsOf(provider, { region_name: 'r', role: 'nobody' }), /litellm_params\.role: must name someone/);
+    // An empty value is a value not given (LiteLLM configs write `aws_access_key_id: ""`).
+    assert.deepEqual(providerSettingsOf(provider, { region_name: '', role: '' }, { X_REGION: 'r2' }), { region: 'r2' });
   });
 });

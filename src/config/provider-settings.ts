@@ -37,7 +37,7 @@ export function providerParamKeys(provider: Provider): readonly string[] {
  */
 export function settingsInput(provider: Provider, params: Readonly<Record<string, unknown>>, deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'apiVersion'>, env: Environment): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined) input[key] = value;
+  for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined && value !== '') input[key] = value;
   delete input.api_key;
   delete input.api_base;
   delete input.api_version;

@@ -4,7 +4,7 @@
  * Portico ignores).
  */
 import type { z } from 'zod';
-import { type ConfigPath, ConfigProblems } from './config-path.ts';
+import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
 import {
   DESCRIPTIVE_MODEL_INFO_KEYS,
   azureBlobSettingsSchema,
@@ -44,7 +44,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: ConfigProblems): void {
+function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: Pick<ConfigProblems, 'warn'>): void {
   if (!isRecord(value)) return;
   for (const key of Object.keys(value)) {
     if (!known(key)) problems.warn([...path, key], 'unknown key, not used by Portico (ignored)');
@@ -99,11 +99,45 @@ export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigPro
   }
   const models = raw.model_list;
   if (!Array.isArray(models)) return;
+  // Collected over the entries first: a file of 200 deployments that each set `order:` says so
+  // in one line, not 200.
+  const entries = new UnknownEntryKeys();
   models.forEach((entry: unknown, index) => {
     if (!isRecord(entry) || !use.isServed(index)) return;
-    warnUnknown(entry, (key) => ENTRY_KEYS.has(key), ['model_list', index], problems);
+    warnUnknown(entry, (key) => ENTRY_KEYS.has(key), ['model_list', index], entries.at(index));
     const extra = new Set(use.providerParamKeys(index));
-    warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], problems);
-    warnUnknown(entry.model_info, modelInfoKeyKnown, ['model_list', index, 'model_info'], problems);
+    warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], entries.at(index));
+    warnUnknown(entry.model_info, modelInfoKeyKnown, ['model_list', index, 'model_info'], entries.at(index));
   });
+  entries.report(problems);
+}
+
+/** Unknown keys of `model_list` entries, by their path within an entry: one warning per key. */
+class UnknownEntryKeys {
+  readonly #byKey = new Map<string, { inner: ConfigPath; message: string; entries: number[] }>();
+
+  /** A sink for `warnUnknown` over entry `index` (paths `['model_list', index, ...]`). */
+  at(index: number): Pick<ConfigProblems, 'warn'> {
+    return {
+      warn: (path, message) => {
+        const inner = path.slice(2);
+        const key = `${formatConfigPath(inner)}\n${message}`;
+        const found = this.#byKey.get(key);
+        if (found) found.entries.push(index);
+        else this.#byKey.set(key, { inner, message, entries: [index] });
+      },
+    };
+  }
+
+  report(problems: ConfigProblems): void {
+    for (const { inner, message, entries } of this.#byKey.values()) {
+      if (entries.length === 1) {
+        problems.warn(['model_list', entries[0], ...inner], message);
+        continue;
+      }
+      const shown = entries.slice(0, 5).map((index) => `[${index}]`).join(', ');
+      const more = entries.length > 5 ? `, ... (${entries.length} entries)` : '';
+      problems.warn(['model_list[*]', ...inner], `${message}, in model_list${shown}${more}`);
+    }
+  }
 }

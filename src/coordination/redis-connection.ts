@@ -144,7 +144,7 @@ export async function connectRedis(url: string, options: RedisConnectionOptions)
       client.once('ready', onReady);
     });
     if (!connected) {
-      logger.warn({ redis: redactUrl(url), waited_ms: readyTimeoutMs }, 'redis: not reachable at start; serving anyway, rate limits and cooldowns fail open (per instance) until it is');
+      logger.warn({ redis: redactUrl(url), waited_ms: readyTimeoutMs }, 'redis: not reachable at start; serving anyway, rate limits and cooldowns fail open (per instance) until it answers');
     }
   }
 

@@ -44,9 +44,11 @@ test('a valid deployment has no problems, and max_tokens may come as a numeric s
   assert.equal(providerSettingsOf(anthropicProvider, { api_key: 'k', max_tokens: '8192' }).defaultMaxTokens, 8192);
 });
 
-test('a deployment without a key, with a /v1 api_base or a bad max_tokens is reported at those keys', () => {
+test('a /v1 api_base or a bad max_tokens is reported at those keys; no key is no problem (LiteLLM asks for one only when a call goes out)', () => {
   const problems = problemsOf({ api_base: 'https://api.anthropic.com/v1', max_tokens: 0 });
-  assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['api_key', 'api_base', 'max_tokens']);
+  assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['api_base', 'max_tokens']);
+  assert.deepEqual(problemsOf({}), []);
+  assert.equal(providerSettingsOf(anthropicProvider, {}).apiKey, undefined);
 });
 
 test('a client offers chat and staged batches, and no embeddings, responses or files', () => {

@@ -8,8 +8,6 @@ import { z } from 'zod';
 import { extraHeadersSetting } from '../http/header-settings.ts';
 import { DEFAULT_ANTHROPIC_API_BASE } from './http-client.ts';
 
-const API_KEY_REQUIRED = 'an anthropic deployment needs an API key (or ANTHROPIC_API_KEY).';
-
 const apiRoot = z
   .string()
   .refine((value) => URL.canParse(value), { error: (issue) => `'${String(issue.input)}' is not a URL.` })
@@ -22,7 +20,9 @@ const positiveInteger = z.preprocess((value) => (typeof value === 'string' && /^
 
 export const anthropicSettingsSchema = z
   .object({
-    api_key: z.string({ error: API_KEY_REQUIRED }).min(1, API_KEY_REQUIRED),
+    // Optional, as in LiteLLM, which asks for a key only when a call goes out: an Anthropic-format
+    // server of one's own may need none, and without one Anthropic answers 401, which the client sees.
+    api_key: z.string().optional(),
     api_base: apiRoot.optional(),
     max_tokens: positiveInteger.optional(),
     extra_headers: extraHeadersSetting,

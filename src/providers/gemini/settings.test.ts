@@ -17,9 +17,13 @@ describe('gemini/ settings', () => {
   });
 
   it('problems are reported at their key when the config loads', () => {
-    assert.throws(() => parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash}}\n', {}), (error: unknown) => error instanceof ConfigError && /model_list\[0\]\.litellm_params\.api_key: a gemini deployment needs an API key/.test(error.message));
     assert.throws(() => parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: gemini/x, api_key: k, api_base: "ftp://x"}}\n', {}), (error: unknown) => error instanceof ConfigError && /litellm_params\.api_base: must be an http\(s\) URL/.test(error.message));
     assert.throws(() => parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: gemini/x, api_key: k, batch_inline_max_bytes: -1}}\n', {}), (error: unknown) => error instanceof ConfigError && /batch_inline_max_bytes/.test(error.message));
+  });
+
+  it('a deployment without a key loads, as in LiteLLM (its calls go out without one)', () => {
+    const config = parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash}}\n', {});
+    assert.equal(geminiSettingsOf(config.deployments[0]).apiKey, undefined);
   });
 
   it('GEMINI_API_KEY supplies a missing key, as in LiteLLM', () => {

@@ -13,8 +13,6 @@ export const DEFAULT_BATCH_INLINE_MAX_BYTES = 20 * 1024 * 1024;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-const API_KEY_REQUIRED = 'a gemini deployment needs an API key (or GEMINI_API_KEY)';
-
 export interface GeminiSettings {
   apiKey: string | undefined;
   /** Origin and path prefix, without `/v1beta` and without a trailing slash. */
@@ -25,16 +23,12 @@ export interface GeminiSettings {
 /** What a `gemini/` deployment reads of its `litellm_params` (`Provider.settings`). */
 export const geminiSettingsSchema = z
   .object({
-    model: z.string(),
-    api_key: z.string().min(1, API_KEY_REQUIRED).optional(),
+    // Optional, as in LiteLLM, which asks for a provider's key only when a request goes there: a
+    // deployment without one loads, and its calls go out without a key (Google answers 403
+    // PERMISSION_DENIED, which the client sees).
+    api_key: z.string().optional(),
     api_base: httpUrl.optional(),
     batch_inline_max_bytes: z.coerce.number().int().positive().optional(),
-  })
-  .superRefine((params, context) => {
-    // `model: "*"` serves Gemini names among every provider's, and LiteLLM asks for a provider's
-    // key only when a request goes there: such a deployment loads without one, and its calls go
-    // out without a key (Google answers 403 PERMISSION_DENIED, which the client sees).
-    if (params.api_key === undefined && params.model !== '*') context.addIssue({ code: 'custom', path: ['api_key'], message: API_KEY_REQUIRED });
   })
   .transform(
     (params): GeminiSettings => ({
