@@ -10,7 +10,7 @@ import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
-import { type CatalogueModel, catalogueModel, catalogueModels, likelyProviderOf } from './model-catalogue.ts';
+import { type CatalogueModel, bareNameProvider, catalogueModel, catalogueModels, likelyProviderOf } from './model-catalogue.ts';
 import { ANY_MODEL } from './model-pattern.ts';
 import { parseProviderSettings, settingsInput } from './provider-settings.ts';
 
@@ -78,10 +78,7 @@ export function targetOf(params: TargetParams, index: number): EntryTarget {
   } else {
     const known = catalogueModel(model);
     if (!known) return { served: false, path: [...path, 'model'], reason: bareNameReason(model) };
-    // LiteLLM places a bare Gemini name on Vertex AI (its price file lists `gemini-2.5-flash` as
-    // `vertex_ai-language-models`); the catalogue places it on the Gemini API, where a key is all it
-    // takes. An entry that names a Vertex project means Vertex, as in LiteLLM.
-    providerName = known.provider === 'gemini' && params.vertex_project != null && params.vertex_project !== '' ? 'vertex_ai' : known.provider;
+    providerName = bareNameProvider(known, params);
   }
   const upstreamModel = prefixProvider ? model.slice(slash + 1) : model;
   if (upstreamModel.length === 0) return { served: false, path: [...path, 'model'], reason: `"${model}" names no model after the provider prefix` };
@@ -93,12 +90,8 @@ export function targetOf(params: TargetParams, index: number): EntryTarget {
  * its name implies), which serves each provider of the model catalogue that Portico has, the
  * router sending every requested name to the one it belongs to.
  */
-/** What places an entry on a provider: its model, `custom_llm_provider`, and for a bare Gemini name its Vertex project. */
-export interface TargetParams {
-  model: string;
-  custom_llm_provider?: string | null;
-  vertex_project?: unknown;
-}
+/** What places an entry on a provider: its model, `custom_llm_provider`, and for some bare names another param (`bareNameProvider`). */
+export type TargetParams = { readonly model: string; readonly custom_llm_provider?: string | null } & Readonly<Record<string, unknown>>;
 
 export function targetsOf(params: TargetParams, index: number): EntryTarget[] {
   if (params.model !== ANY_MODEL || params.custom_llm_provider) return [targetOf(params, index)];

@@ -159,9 +159,9 @@ function targetParamsOf(rawEntry: unknown): TargetParams | undefined {
   if (rawEntry === null || typeof rawEntry !== 'object') return undefined;
   const params = (rawEntry as { litellm_params?: unknown }).litellm_params;
   if (params === null || typeof params !== 'object') return undefined;
-  const { model, custom_llm_provider: override, vertex_project: vertexProject } = params as { model?: unknown; custom_llm_provider?: unknown; vertex_project?: unknown };
+  const { model, custom_llm_provider: override, ...rest } = params as Record<string, unknown>;
   if (typeof model !== 'string' || model.length === 0) return undefined;
-  return { model, ...(typeof override === 'string' && override.length > 0 && { custom_llm_provider: override }), ...(vertexProject != null && { vertex_project: vertexProject }) };
+  return { ...rest, model, ...(typeof override === 'string' && override.length > 0 && { custom_llm_provider: override }) };
 }
 
 export function parseConfig(text: string, env: Environment = process.env): PorticoConfig {

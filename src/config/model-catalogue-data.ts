@@ -55,6 +55,14 @@ export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(llama|meta-llama)/i, 'hosted_vllm'],
 ];
 
+/**
+ * A bare name the catalogue places on `from` runs on `to` when its entry sets `whenParam`.
+ * LiteLLM places a bare Gemini name on Vertex AI (its price file lists `gemini-2.5-flash` as
+ * `vertex_ai-language-models`); the catalogue places it on the Gemini API, where a key is all it
+ * takes; an entry that names a Vertex project means Vertex, as in LiteLLM.
+ */
+export const BARE_NAME_PLACEMENTS: ReadonlyArray<{ readonly from: string; readonly to: string; readonly whenParam: string }> = [{ from: 'gemini', to: 'vertex_ai', whenParam: 'vertex_project' }];
+
 export const CATALOGUE_SOURCE = Object.freeze({
   file: 'model_prices_and_context_window.json',
   repository: 'https://github.com/BerriAI/litellm',

@@ -4,7 +4,7 @@
  * `model: claude-3-opus-20240229` Anthropic's), to price deployments whose `model_info` names no
  * prices (batch cost reads those prices), and to hint at the prefix of a name it does not know.
  */
-import { CATALOGUE_ENTRIES, MODEL_NAME_FAMILIES, type CatalogueEntry } from './model-catalogue-data.ts';
+import { BARE_NAME_PLACEMENTS, CATALOGUE_ENTRIES, MODEL_NAME_FAMILIES, type CatalogueEntry } from './model-catalogue-data.ts';
 
 export { CATALOGUE_SOURCE, type CatalogueEntry, type CatalogueMode } from './model-catalogue-data.ts';
 
@@ -22,6 +22,12 @@ export function catalogueModel(name: string): CatalogueModel | undefined {
 /** Every catalogue model, in catalogue order. */
 export function catalogueModels(): readonly CatalogueModel[] {
   return [...MODELS.values()];
+}
+
+/** The provider a bare catalogue name runs on, given its entry's params (`BARE_NAME_PLACEMENTS`). */
+export function bareNameProvider(model: CatalogueModel, params: Readonly<Record<string, unknown>>): string {
+  const placement = BARE_NAME_PLACEMENTS.find(({ from, whenParam }) => model.provider === from && params[whenParam] != null && params[whenParam] !== '');
+  return placement?.to ?? model.provider;
 }
 
 /** The provider prefix a bare name most likely needs, when a family says so. */
