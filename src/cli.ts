@@ -204,7 +204,8 @@ function installSignalHandlers(running: RunningPortico): void {
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     running.close().then(
       async () => {
-        await disableTracing().catch((error: unknown) => logger.warn({ err: error }, 'shutdown: exporting the last spans failed'));
+        // One line: a collector that is not there is the usual cause, and its stack says nothing more.
+        await disableTracing().catch((error: unknown) => logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'shutdown: exporting the last spans failed'));
         logger.info('stopped');
         process.exit(0);
       },

@@ -150,6 +150,10 @@ function requestDefaultsOf(params: ModelEntry['litellm_params']): Record<string,
   return defaults;
 }
 
+function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+}
+
 function optional(value: string | null | undefined): string | undefined {
   return value === null || value === undefined || value === '' ? undefined : value;
 }
@@ -220,8 +224,8 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       params: { ...params },
       settings: undefined,
     };
-    // The provider's typed settings: its schema over these params, issues at their path.
     const own = new ConfigProblems();
+    // The provider's typed settings: its schema over these params, issues at their path.
     const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, own);
     if (settings.ok) {
       (deployment as { settings: unknown }).settings = settings.settings;
@@ -230,6 +234,12 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
         if (match) own.error([...path, 'litellm_params', match[1]], match[2]);
         else own.error(path, message);
       }
+    }
+    // Every provider calls its api_base over HTTP. A placeholder left in (`your_ollama_api_base`
+    // in LiteLLM's own docs, a shell-style `${OLLAMA_BASE_URL}` that nothing expands) starts, as in
+    // LiteLLM, and fails its calls: said once here rather than only in each failed call.
+    if (apiBase !== undefined && !isHttpUrl(apiBase) && !own.errors.some((error) => error.startsWith(`${formatConfigPath([...path, 'litellm_params', 'api_base'])}:`))) {
+      problems.warn([...path, 'litellm_params', 'api_base'], `"${apiBase}" is not an http(s) URL${apiBase.includes('${') ? ' (a shell-style variable: nothing expands it, write os.environ/NAME)' : ' (a placeholder left in?)'}; calls to this deployment fail until it is one`);
     }
     if (own.errors.length === 0) {
       deployments.push(deployment);

@@ -297,6 +297,15 @@ litellm_settings:
     ]);
   });
 
+  it('an api_base that is not an http(s) URL (a placeholder, a shell-style variable) loads, as in LiteLLM, with a warning', () => {
+    const config = parseConfig('model_list:\n  - {model_name: o, litellm_params: {model: ollama/llama3, api_base: "${OLLAMA_BASE_URL}"}}\n  - {model_name: v, litellm_params: {model: hosted_vllm/x, api_base: your_api_base}}\n', {});
+    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['o', 'v']);
+    assert.deepEqual(config.warnings, [
+      'model_list[0].litellm_params.api_base: "${OLLAMA_BASE_URL}" is not an http(s) URL (a shell-style variable: nothing expands it, write os.environ/NAME); calls to this deployment fail until it is one',
+      'model_list[1].litellm_params.api_base: "your_api_base" is not an http(s) URL (a placeholder left in?); calls to this deployment fail until it is one',
+    ]);
+  });
+
   it('a key Portico does not read, set on many entries, is one warning naming them, not one per entry', () => {
     const entries = Array.from({ length: 7 }, (_, i) => `  - {model_name: m${i}, litellm_params: {model: openai/gpt-4o, api_key: k, order: ${i}}}`).join('\n');
     const config = parseConfig(`model_list:\n${entries}\n  - {model_name: x, litellm_params: {model: openai/gpt-4o, api_key: k, cooldown_time: 5}}\n`, {});
