@@ -144,8 +144,10 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   return pricing;
 }
 
+/** The deployment's request defaults: its `extra_body` fields, then the named parameters (which win). */
 function requestDefaultsOf(params: ModelEntry['litellm_params']): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params.extra_body ?? {})) if (key !== '__proto__' && value !== undefined) defaults[key] = value;
   for (const key of REQUEST_DEFAULT_KEYS) if (params[key] != null) defaults[key] = params[key];
   return defaults;
 }

@@ -61,12 +61,20 @@ export const litellmParamsSchema = z.looseObject({
   seed: numeric(z.number().int()).nullish(),
   max_tokens: positiveInt.nullish(),
   max_completion_tokens: positiveInt.nullish(),
+  /** OpenAI's `reasoning_effort` (`low`, `medium`, `high`, ...), translated by providers that take another form. */
+  reasoning_effort: text.nullish(),
+  /**
+   * Body fields sent with every request to this deployment (LiteLLM hands `extra_body` to the
+   * OpenAI client, which merges it into the body: an Ollama server's `options`, vLLM's
+   * `chat_template_kwargs`); request defaults, field by field.
+   */
+  extra_body: z.record(z.string(), z.unknown()).nullish(),
   /** Headers sent with every request to this deployment (e.g. `anthropic-beta`, `HTTP-Referer`). */
   extra_headers: z.record(z.string(), text).nullish(),
 });
 
 /** `litellm_params` keys that are chat request defaults (a request setting one wins). */
-export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens', 'max_completion_tokens'] as const;
+export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens', 'max_completion_tokens', 'reasoning_effort'] as const;
 
 export const modelInfoSchema = z.looseObject({
   id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),

@@ -27,6 +27,20 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(config.warnings, []);
   });
 
+  it("reasoning_effort and extra_body's fields are request defaults too (LiteLLM hands extra_body to the OpenAI client, which merges it into the body)", async () => {
+    const { shapeRequest } = await import('../routing/request-shaping.ts');
+    const config = parseConfig(
+      'model_list:\n  - model_name: a\n    litellm_params: {model: hosted_vllm/m, api_base: "http://127.0.0.1:9/v1", reasoning_effort: low, temperature: 0.2, extra_body: {options: {num_ctx: 32768}, chat_template_kwargs: {enable_thinking: false}, temperature: 0.9}}\n',
+      {},
+    );
+    const [a] = config.deployments;
+    assert.deepEqual(a.requestDefaults, { options: { num_ctx: 32768 }, chat_template_kwargs: { enable_thinking: false }, temperature: 0.2, reasoning_effort: 'low' });
+    assert.deepEqual(config.warnings, []);
+    const shaping = { dropParams: false, additionalDropParams: [], requestDefaults: a.requestDefaults ?? {}, unsupportedParams: [] };
+    const shaped = shapeRequest({ model: 'a', messages: [], reasoning_effort: 'high', options: { num_ctx: 8 } }, shaping).body;
+    assert.deepEqual(shaped, { model: 'a', messages: [], reasoning_effort: 'high', options: { num_ctx: 8 }, chat_template_kwargs: { enable_thinking: false }, temperature: 0.2 });
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);
