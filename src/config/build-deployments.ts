@@ -214,6 +214,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,
       maxRetries: params.max_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,
+      ...(params.order != null && { order: params.order }),
       batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),

@@ -65,6 +65,21 @@ describe('weighted shuffle', () => {
     assert.equal(pickDeployment({ candidates, cooling: new Set(['b']), tried: new Set(['a', 'b']), random: () => 0.9 })?.id, 'a');
     assert.equal(pickDeployment({ candidates: [], cooling: new Set(), random: () => 0 }), undefined);
   });
+
+  it("LiteLLM's order: the lowest order serves while it is available; a cooling or tried one passes to the next; no order comes last", () => {
+    const ordered = (id: string, order?: number) => ({ ...deployment(id), ...(order !== undefined && { order }) });
+    const candidates = [ordered('backup', 2), ordered('primary-1', 1), ordered('unordered'), ordered('primary-2', 1)];
+    const seen = new Set<string>();
+    for (const r of [0, 0.3, 0.6, 0.99]) seen.add(pickDeployment({ candidates, cooling: new Set(), random: () => r })!.id);
+    assert.deepEqual([...seen].sort(), ['primary-1', 'primary-2'], 'spread over the lowest order, never beyond it');
+    assert.equal(pickDeployment({ candidates, cooling: new Set(['primary-1', 'primary-2']), random: () => 0 })?.id, 'backup');
+    assert.equal(pickDeployment({ candidates, cooling: new Set(['primary-1']), tried: new Set(['primary-2']), random: () => 0 })?.id, 'backup');
+    assert.equal(pickDeployment({ candidates, cooling: new Set(), tried: new Set(['primary-1', 'primary-2', 'backup']), random: () => 0 })?.id, 'unordered');
+    // A strategy chooses within the lowest order only.
+    const offered: string[][] = [];
+    pickDeployment({ candidates, cooling: new Set(), random: () => 0, choose: (pool) => (offered.push(pool.map((d) => d.id)), pool[0]) });
+    assert.deepEqual(offered, [['primary-1', 'primary-2']]);
+  });
 });
 
 describe('retry policy', () => {

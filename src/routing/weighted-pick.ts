@@ -30,14 +30,28 @@ export function weightedChoice(pool: readonly Deployment[], random: () => number
 }
 
 /**
+ * The deployments of the lowest `order` in a pool (LiteLLM's deployment ordering: a higher order
+ * serves only while no lower one is available); deployments without an order come after every
+ * ordered one. A pool with no order set is returned as it is.
+ */
+export function lowestOrder(pool: readonly Deployment[]): readonly Deployment[] {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const deployment of pool) if (deployment.order !== undefined && deployment.order < lowest) lowest = deployment.order;
+  if (lowest === Number.POSITIVE_INFINITY) return pool;
+  return pool.filter((deployment) => deployment.order === lowest);
+}
+
+/**
  * Preference order: untried and healthy, then untried (all cooling), then healthy (all tried),
- * then anything. Each pool is only built when the ones before it are empty.
+ * then anything. Each pool is only built when the ones before it are empty; within the pool, the
+ * deployments of the lowest `order` (`lowestOrder`).
  */
 export function pickDeployment(input: PickInput): Deployment | undefined {
   const { candidates, cooling, random } = input;
   // The usual group: one deployment, which every pool would hold.
   if (candidates.length <= 1) return candidates[0];
-  const choose = input.choose ?? ((pool: readonly Deployment[]) => weightedChoice(pool, random));
+  const pick = input.choose ?? ((pool: readonly Deployment[]) => weightedChoice(pool, random));
+  const choose = (pool: readonly Deployment[]) => pick(lowestOrder(pool));
   const tried = input.tried ?? NONE;
   const untried = tried.size === 0 ? candidates : candidates.filter((d) => !tried.has(d.id));
   if (untried.length > 0) {

@@ -48,6 +48,11 @@ export interface Deployment {
   readonly maxRetries: number;
   /** Weight for the weighted shuffle inside the model group. */
   readonly weight: number;
+  /**
+   * LiteLLM's deployment `order`: within its group, a deployment is picked only while none of a
+   * lower order is available (healthy and not yet tried for the request). Absent: after every ordered one.
+   */
+  readonly order?: number;
   /** `native` uses the provider's batch API; `emulate` runs lines through Portico's batch engine. */
   readonly batchMode: 'native' | 'emulate';
   /** Lines of emulated batches run at once on this deployment, per instance (`batch_concurrency`). */
