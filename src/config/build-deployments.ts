@@ -215,6 +215,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       maxRetries: params.max_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,
       ...(params.order != null && { order: params.order }),
+      ...(params.cooldown_time != null && { cooldownMs: params.cooldown_time * 1000 }),
       batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),

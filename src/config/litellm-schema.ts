@@ -37,6 +37,8 @@ export const litellmParamsSchema = z.looseObject({
   stream_timeout: positiveNumber.nullish(),
   max_retries: nonNegativeInt.nullish(),
   weight: positiveNumber.nullish(),
+  /** Seconds this deployment cools down after `allowed_fails` failures (`Deployment.cooldownMs`). */
+  cooldown_time: nonNegativeNumber.nullish(),
   /** Priority within the group: lower first (`Deployment.order`). */
   order: numeric(z.number().int()).nullish(),
   batch_mode: z.enum(['native', 'emulate']).nullish(),

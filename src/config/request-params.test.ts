@@ -41,9 +41,10 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(shaped, { model: 'a', messages: [], reasoning_effort: 'high', options: { num_ctx: 8 }, chat_template_kwargs: { enable_thinking: false }, temperature: 0.2 });
   });
 
-  it("a deployment's order (LiteLLM's priority within the group) loads without a warning", () => {
-    const config = parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: openai/a, order: 1}}\n  - {model_name: g, litellm_params: {model: openai/b, order: "2"}}\n  - {model_name: g, litellm_params: {model: openai/c}}\n', {});
+  it("a deployment's order (LiteLLM's priority within the group) and cooldown_time load without a warning", () => {
+    const config = parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: openai/a, order: 1, cooldown_time: 30}}\n  - {model_name: g, litellm_params: {model: openai/b, order: "2"}}\n  - {model_name: g, litellm_params: {model: openai/c}}\n', {});
     assert.deepEqual(config.deployments.map((deployment) => deployment.order), [1, 2, undefined]);
+    assert.deepEqual(config.deployments.map((deployment) => deployment.cooldownMs), [30_000, undefined, undefined]);
     assert.deepEqual(config.warnings, []);
   });
 

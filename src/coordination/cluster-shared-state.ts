@@ -234,9 +234,9 @@ export class ClusterDeploymentHealth implements DeploymentHealth {
     // message per request served. RedisDeploymentHealth does the same.
   }
 
-  async recordFailure(deploymentId: string): Promise<void> {
+  async recordFailure(deploymentId: string, cooldownMs?: number): Promise<void> {
     try {
-      await this.#client.call('health.recordFailure', deploymentId);
+      await this.#client.call('health.recordFailure', deploymentId, cooldownMs ?? null);
     } catch {
       // Not counted: the request keeps its upstream error rather than a 503 about bookkeeping.
     }

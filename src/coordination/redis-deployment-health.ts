@@ -92,8 +92,9 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     // Failures age out of the window; a success does not erase them (as in memory).
   }
 
-  async recordFailure(deploymentId: string): Promise<void> {
-    const { allowedFails, cooldownMs, windowMs } = this.#policy;
+  async recordFailure(deploymentId: string, deploymentCooldownMs?: number): Promise<void> {
+    const { allowedFails, windowMs } = this.#policy;
+    const cooldownMs = deploymentCooldownMs ?? this.#policy.cooldownMs;
     try {
       const started = await this.#record(
         this.#failuresKey(deploymentId),
@@ -109,7 +110,7 @@ export class RedisDeploymentHealth implements DeploymentHealth {
       if (Number(started) > 0) this.#coolingUntil.set(deploymentId, this.#now() + Number(started));
     } catch (error) {
       this.#redis.failedOpen('cooldown record', error);
-      this.#fallback.recordFailure(deploymentId);
+      this.#fallback.recordFailure(deploymentId, deploymentCooldownMs);
     }
   }
 

@@ -6,7 +6,8 @@ import { type CooldownPolicy, type DeploymentHealthState, HEALTHY, afterFailure,
 
 export interface DeploymentHealth {
   recordSuccess(deploymentId: string): void | Promise<void>;
-  recordFailure(deploymentId: string): void | Promise<void>;
+  /** `cooldownMs`: the deployment's own cooldown (`cooldown_time` in its params), else the policy's. */
+  recordFailure(deploymentId: string, cooldownMs?: number): void | Promise<void>;
   isCoolingDown(deploymentId: string): boolean | Promise<boolean>;
   /** The ids among `deploymentIds` that are cooling down (one round trip for a shared store). */
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> | Promise<ReadonlySet<string>>;
@@ -30,9 +31,9 @@ export class InMemoryDeploymentHealth implements DeploymentHealth {
     // Failures age out of the window; a success does not erase them (LiteLLM counts per minute).
   }
 
-  recordFailure(deploymentId: string): void {
+  recordFailure(deploymentId: string, cooldownMs?: number): void {
     const state = this.#states.get(deploymentId) ?? HEALTHY;
-    this.#states.set(deploymentId, afterFailure(state, this.#now(), this.#policy));
+    this.#states.set(deploymentId, afterFailure(state, this.#now(), cooldownMs === undefined ? this.#policy : { ...this.#policy, cooldownMs }));
   }
 
   isCoolingDown(deploymentId: string): boolean {

@@ -172,6 +172,16 @@ describe('cooldown', () => {
     now = 5_000;
     assert.equal(health.isCoolingDown('a'), false);
   });
+
+  it("a deployment's own cooldown_time replaces the router's for that deployment", () => {
+    let now = 0;
+    const health = new InMemoryDeploymentHealth({ allowedFails: 1, cooldownMs: 5_000, windowMs: 60_000 }, () => now);
+    health.recordFailure('own', 60_000);
+    health.recordFailure('router');
+    assert.deepEqual(health.cooldownEnds(['own', 'router']), new Map([['own', 60_000], ['router', 5_000]]));
+    now = 30_000;
+    assert.deepEqual([...health.coolingDown(['own', 'router'])], ['own']);
+  });
 });
 
 describe('fallback plan', () => {

@@ -374,7 +374,7 @@ export class Router {
         this.#scrub(error);
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
-        if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id);
+        if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs);
         if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;

@@ -115,6 +115,14 @@ describe('redis deployment health', () => {
     assert.deepEqual([...b.coolingDown(['dep-a', 'dep-b'])], ['dep-a']);
   });
 
+  test("a deployment's own cooldown_time is the cooldown every instance keeps for it", async () => {
+    const [a, b] = healths;
+    for (let i = 0; i < 3; i++) await a.recordFailure('dep-c', 60_000);
+    await waitFor(() => b.isCoolingDown('dep-c'), 2_000, 'the other instance to hear of the cooldown');
+    const ends = b.cooldownEnds(['dep-c']);
+    assert.ok((ends.get('dep-c') ?? 0) - Date.now() > 50_000, `cooling for the deployment's 60 s, not the policy's 5 s: ${(ends.get('dep-c') ?? 0) - Date.now()} ms left`);
+  });
+
   test('reading cooldowns costs no round trip: the answer is synchronous', () => {
     const answer = healths[0].coolingDown(['dep-a', 'dep-b']);
     assert.ok(!(answer instanceof Promise));
