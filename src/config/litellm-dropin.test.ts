@@ -307,11 +307,11 @@ litellm_settings:
   });
 
   it('a key Portico does not read, set on many entries, is one warning naming them, not one per entry', () => {
-    const entries = Array.from({ length: 7 }, (_, i) => `  - {model_name: m${i}, litellm_params: {model: openai/gpt-4o, api_key: k, order: ${i}}}`).join('\n');
-    const config = parseConfig(`model_list:\n${entries}\n  - {model_name: x, litellm_params: {model: openai/gpt-4o, api_key: k, cooldown_time: 5}}\n`, {});
+    const entries = Array.from({ length: 7 }, (_, i) => `  - {model_name: m${i}, litellm_params: {model: openai/gpt-4o, api_key: k, tpm_limit: ${i}}}`).join('\n');
+    const config = parseConfig(`model_list:\n${entries}\n  - {model_name: x, litellm_params: {model: openai/gpt-4o, api_key: k, rpm_limit: 5}}\n`, {});
     assert.deepEqual(config.warnings, [
-      'model_list[*].litellm_params.order: unknown key, not used by Portico (ignored), in model_list[0], [1], [2], [3], [4], ... (7 entries)',
-      'model_list[7].litellm_params.cooldown_time: unknown key, not used by Portico (ignored)',
+      'model_list[*].litellm_params.tpm_limit: unknown key, not used by Portico (ignored), in model_list[0], [1], [2], [3], [4], ... (7 entries)',
+      'model_list[7].litellm_params.rpm_limit: unknown key, not used by Portico (ignored)',
     ]);
   });
 

@@ -135,6 +135,10 @@ export const generalSettingsSchema = z.looseObject({
   maximum_spend_logs_retention_interval: text.nullish(),
   /** LiteLLM's key cache lifetime (seconds): how soon a key's spend, budget or deletion is seen. */
   user_api_key_cache_ttl: positiveNumber.nullish(),
+  /** LiteLLM's client allowlist (`auth/ip-allowlist.ts`): addresses, or subnets in CIDR form. */
+  allowed_ips: z.array(text).nullish(),
+  /** The client address is the first of `X-Forwarded-For` (a gateway behind a proxy), for `allowed_ips`. */
+  use_x_forwarded_for: z.boolean().nullish(),
 });
 
 export const routerSettingsSchema = z.looseObject({

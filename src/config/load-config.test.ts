@@ -322,12 +322,12 @@ model_list:
       deleteRetryBaseSeconds: 5,
     });
     assert.deepEqual(config.batch, { refreshAfterSeconds: 2, pollIntervalMs: 1000, liveTrafficShare: 0.2, estimatedOutputTokens: 1000, quotaExceeded: 'refuse' });
-    assert.deepEqual(config.server, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, maxConnections: 10_000 });
+    assert.deepEqual(config.server, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, maxConnections: 10_000, useForwardedFor: false });
     const tuned = parseConfig(
       'model_list: []\nportico_settings: {server: {headers_timeout_seconds: 5, body_timeout_seconds: 2.5, body_min_bytes_per_second: 0, max_connections: 64, max_conections: 1}}\n',
       {},
     );
-    assert.deepEqual(tuned.server, { headersTimeoutMs: 5_000, bodyTimeoutMs: 2_500, bodyMinBytesPerSecond: 0, maxConnections: 64 });
+    assert.deepEqual(tuned.server, { headersTimeoutMs: 5_000, bodyTimeoutMs: 2_500, bodyMinBytesPerSecond: 0, maxConnections: 64, useForwardedFor: false });
     assert.ok(tuned.warnings.some((warning) => warning.startsWith('portico_settings.server.max_conections: unknown key')), tuned.warnings.join('\n'));
     assert.deepEqual(config.database, { queryTimeoutMs: 30_000 });
     assert.deepEqual(parseConfig('model_list: []\nportico_settings: {database: {query_timeout_seconds: 2.5}}\n', {}).database, { queryTimeoutMs: 2_500 });

@@ -19,6 +19,7 @@ import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-s
 import { accountNameOf } from '../storage/azure-account.ts';
 import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
+import { ipAllowlist } from '../auth/ip-allowlist.ts';
 import { providerParamKeys } from './provider-settings.ts';
 
 const MB = 1024 * 1024;
@@ -246,6 +247,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const files = filesSettingsOf(file, problems);
   const webhooks = webhookSettingsOf(file, problems);
   const spendLogs = spendLogSettingsOf(file, problems);
+  const server = serverSettingsOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -256,7 +258,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     router,
     files,
     batch: batchSettingsOf(file),
-    server: serverSettingsOf(file),
+    server,
     database: databaseSettingsOf(file),
     webhooks,
     otelCallback: callbacksOf(file, problems),
@@ -670,13 +672,24 @@ function databaseSettingsOf(file: ConfigFile): DatabaseSettings {
   return { queryTimeoutMs: (database.query_timeout_seconds ?? CONFIG_DEFAULTS.database.queryTimeoutSeconds) * 1000 };
 }
 
-function serverSettingsOf(file: ConfigFile): ServerSettings {
+function serverSettingsOf(file: ConfigFile, problems: ConfigProblems): ServerSettings {
   const server = file.portico_settings?.server ?? {};
   const defaults = CONFIG_DEFAULTS.server;
+  const allowedIps = file.general_settings?.allowed_ips ?? undefined;
+  const useForwardedFor = file.general_settings?.use_x_forwarded_for === true;
+  if (allowedIps != null) {
+    try {
+      ipAllowlist(allowedIps, { useForwardedFor });
+    } catch (error) {
+      problems.error(['general_settings', 'allowed_ips'], (error as Error).message);
+    }
+  }
   return {
     headersTimeoutMs: (server.headers_timeout_seconds ?? defaults.headersTimeoutSeconds) * 1000,
     bodyTimeoutMs: (server.body_timeout_seconds ?? defaults.bodyTimeoutSeconds) * 1000,
     bodyMinBytesPerSecond: server.body_min_bytes_per_second ?? defaults.bodyMinBytesPerSecond,
     maxConnections: server.max_connections ?? defaults.maxConnections,
+    ...(allowedIps != null && { allowedIps }),
+    useForwardedFor,
   };
 }

@@ -145,6 +145,10 @@ export interface ServerSettings {
   readonly bodyMinBytesPerSecond: number;
   /** Connections served at once; the operating system's further connections are closed at once. */
   readonly maxConnections: number;
+  /** `general_settings.allowed_ips`: only these clients (addresses or CIDR subnets); absent: any. */
+  readonly allowedIps?: readonly string[];
+  /** `general_settings.use_x_forwarded_for`: the client is the first address of `X-Forwarded-For`. */
+  readonly useForwardedFor: boolean;
 }
 
 /** The database as the request path uses it (`portico_settings.database`). */

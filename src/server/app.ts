@@ -23,6 +23,7 @@ import { ROUTE_MODULES } from './routes/index.ts';
 import { registerKeyRateLimits } from './rate-limit-hook.ts';
 import { waitForHandlersOnClose } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
+import { ipAllowlist } from '../auth/ip-allowlist.ts';
 
 const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Headers that describe a response body, dropped when an error replaces that body. */
@@ -63,6 +64,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   );
   const redact = redactorFor(services.config);
   const metricsPublic = options.metricsPublic ?? false;
+  const allowlist = serverSettings.allowedIps === undefined ? undefined : ipAllowlist(serverSettings.allowedIps, { useForwardedFor: serverSettings.useForwardedFor });
 
   app.decorateRequest('portico', null as unknown as RequestContext);
 
@@ -131,6 +133,15 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
         }),
       );
       return;
+    }
+    // Before the key is read: a client not on `allowed_ips` learns nothing of it. The probes of
+    // liveness and readiness stay open to the orchestrator.
+    if (allowlist !== undefined && !(context.auth === 'none' && context.route?.startsWith('/health/'))) {
+      const denied = allowlist.check(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+      if (denied !== undefined) {
+        done(denied);
+        return;
+      }
     }
     if (context.trace) {
       const tracer = activeTracer()!;
