@@ -180,9 +180,12 @@ general_settings:
     assert.match(configError(() => parseConfig('model_list:\n  - {model_name: az, litellm_params: {model: azure/gpt-4o, api_key: k}}\n', {})).message, /^model_list\[0\]\.litellm_params\.api_base: azure deployments need api_base/m);
   });
 
-  it('a model named by an unset variable is still an error: the entry cannot be served without one', () => {
+  it('an entry whose model is named by an unset variable is skipped, like one for a provider Portico lacks; a file of none servable is refused', () => {
+    const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: os.environ/MODEL}}\n  - {model_name: b, litellm_params: {model: openai/gpt-4o, api_key: k}}\n', {});
+    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['b']);
+    assert.deepEqual(config.warnings, ['model_list[0].litellm_params.model: environment variable MODEL is not set (referenced as os.environ/MODEL); entry "a" skipped']);
     const error = configError(() => parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: os.environ/MODEL}}\n', {}));
-    assert.match(error.message, /^model_list\[0\]\.litellm_params\.model: environment variable MODEL is not set/m);
+    assert.match(error.message, /^model_list: Portico can serve none of its 1 entries:\n {2}model_list\[0\]\.litellm_params\.model: environment variable MODEL is not set/m);
   });
 });
 

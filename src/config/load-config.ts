@@ -196,7 +196,12 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   modelList.forEach((listedEntry, index) => {
     const rawEntry = withCredential(listedEntry, index, credentials, problems);
     const params = targetParamsOf(rawEntry);
-    const target = params === undefined ? undefined : targetsOf(params, index)[0];
+    // A model named by an unset variable: the entry cannot be placed, and is skipped like an
+    // entry for a provider Portico lacks (the others still load).
+    const unsetModel = missingByPath.get(formatConfigPath(['model_list', index, 'litellm_params', 'model']));
+    const target =
+      params !== undefined ? targetsOf(params, index)[0] : unsetModel === undefined ? undefined : { served: false as const, path: ['model_list', index, 'litellm_params', 'model'], reason: describeMissing(unsetModel) };
+    if (unsetModel !== undefined) reported.add(formatConfigPath(['model_list', index, 'litellm_params', 'model']));
     if (target !== undefined && !target.served) {
       // LiteLLM starts with entries it could not call; Portico skips them, saying so.
       const group = (rawEntry as { model_name?: unknown }).model_name;
@@ -304,7 +309,7 @@ function requiredReference(path: ConfigPath): boolean {
  * deployment, a credential, the router's, LiteLLM's or the general settings: a warning too, the
  * value taken as not set, as LiteLLM does (it starts, and a call that needed the key fails at the
  * upstream; an unset `database_url` is the default database); a model named by an unset variable
- * is still an error (reported by the schema's check), an Azure endpoint skips its entry
+ * skips its entry (`parseConfig`, like a provider Portico lacks), so does an Azure endpoint
  * (`buildDeployments`). The master key and `portico_settings`: an error (`requiredReference`).
  */
 function reportMissingReferences(missing: readonly MissingReference[], use: EntryUse, reported: ReadonlySet<string>, problems: ConfigProblems): void {
