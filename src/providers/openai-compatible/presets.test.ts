@@ -21,6 +21,7 @@ const HOSTED: ReadonlyArray<readonly [string, string, string, string]> = [
   ['cerebras', 'https://api.cerebras.ai/v1', 'CEREBRAS_API_KEY', 'CEREBRAS_API_BASE'],
   ['nvidia_nim', 'https://integrate.api.nvidia.com/v1', 'NVIDIA_NIM_API_KEY', 'NVIDIA_NIM_API_BASE'],
   ['deepinfra', 'https://api.deepinfra.com/v1/openai', 'DEEPINFRA_API_KEY', 'DEEPINFRA_API_BASE'],
+  ['github', 'https://models.inference.ai.azure.com', 'GITHUB_API_KEY', 'GITHUB_API_BASE'],
 ];
 
 function deploymentOf(model: string, env: Record<string, string> = {}, extra = '') {

@@ -91,6 +91,9 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   cerebras: { apiBase: 'https://api.cerebras.ai/v1', apiKeyVariables: ['CEREBRAS_API_KEY'], apiBaseVariables: ['CEREBRAS_API_BASE'], unsupportedParams: ['frequency_penalty', 'presence_penalty', 'logit_bias', 'n'], batches: 'emulate' },
   nvidia_nim: { apiBase: 'https://integrate.api.nvidia.com/v1', apiKeyVariables: ['NVIDIA_NIM_API_KEY'], apiBaseVariables: ['NVIDIA_NIM_API_BASE'], batches: 'emulate' },
   deepinfra: { apiBase: 'https://api.deepinfra.com/v1/openai', apiKeyVariables: ['DEEPINFRA_API_KEY'], apiBaseVariables: ['DEEPINFRA_API_BASE'], batches: 'emulate' },
+  // GitHub Models: the OpenAI API at the root of its host, a GitHub token as the key
+  // (https://docs.github.com/en/github-models).
+  github: { apiBase: 'https://models.inference.ai.azure.com', apiKeyVariables: ['GITHUB_API_KEY'], apiBaseVariables: ['GITHUB_API_BASE'], batches: 'emulate' },
   // OpenAI's legacy completions API (instruct models); batches emulated since lines are chat requests.
   'text-completion-openai': {
     apiBase: 'https://api.openai.com/v1',
