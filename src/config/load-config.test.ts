@@ -161,7 +161,7 @@ model_list:
     assert.match(error.message, /model_list\[2\]\.litellm_params\.api_base: azure deployments need api_base/);
   });
 
-  it('unknown keys are warnings naming their path, and the config still loads', () => {
+  it('unknown keys are warnings naming their path (a LiteLLM setting Portico lacks said as such, not as a typo), and the config still loads', () => {
     const text = `
 model_list:
   - model_name: a
@@ -173,7 +173,7 @@ surprise: 1
 `;
     const config = parseConfig(text, {});
     assert.deepEqual([...config.warnings].sort(), [
-      'litellm_settings.json_logs: unknown key, not used by Portico (ignored)',
+      'litellm_settings.json_logs: a LiteLLM setting Portico does not implement (ignored)',
       'model_list[0].litellm_params.api_bse: unknown key, not used by Portico (ignored)',
       'model_list[0].model_info.colour: unknown key, not used by Portico (ignored)',
       'portico_settings.files.max_files: unknown key, not used by Portico (ignored)',

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
+import { LITELLM_KEYS_NOT_IMPLEMENTED } from './litellm-known-keys.ts';
 import {
   DESCRIPTIVE_MODEL_INFO_KEYS,
   azureBlobSettingsSchema,
@@ -44,10 +45,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: Pick<ConfigProblems, 'warn'>): void {
+function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: Pick<ConfigProblems, 'warn'>, litellm?: ReadonlySet<string>): void {
   if (!isRecord(value)) return;
   for (const key of Object.keys(value)) {
-    if (!known(key)) problems.warn([...path, key], 'unknown key, not used by Portico (ignored)');
+    if (known(key)) continue;
+    problems.warn([...path, key], litellm?.has(key) ? 'a LiteLLM setting Portico does not implement (ignored)' : 'unknown key, not used by Portico (ignored)');
   }
 }
 
@@ -86,8 +88,11 @@ export function isUsedPath(path: ConfigPath, use: EntryUse): boolean {
 
 export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigProblems): void {
   if (!isRecord(raw)) return;
-  warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems);
-  for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems);
+  warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems, LITELLM_KEYS_NOT_IMPLEMENTED.top);
+  for (const [section, keys] of SECTION_KEYS) {
+    const litellm = section === 'portico_settings' ? undefined : LITELLM_KEYS_NOT_IMPLEMENTED[section as 'general_settings' | 'router_settings' | 'litellm_settings'];
+    warnUnknown(raw[section], (key) => keys.has(key), [section], problems, litellm);
+  }
   const portico = raw.portico_settings;
   if (isRecord(portico)) {
     warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
@@ -106,7 +111,7 @@ export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigPro
     if (!isRecord(entry) || !use.isServed(index)) return;
     warnUnknown(entry, (key) => ENTRY_KEYS.has(key), ['model_list', index], entries.at(index));
     const extra = new Set(use.providerParamKeys(index));
-    warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], entries.at(index));
+    warnUnknown(entry.litellm_params, (key) => PARAM_KEYS.has(key) || extra.has(key), ['model_list', index, 'litellm_params'], entries.at(index), LITELLM_KEYS_NOT_IMPLEMENTED.litellm_params);
     warnUnknown(entry.model_info, modelInfoKeyKnown, ['model_list', index, 'model_info'], entries.at(index));
   });
   entries.report(problems);

@@ -1,0 +1,35 @@
+/**
+ * Settings LiteLLM's proxy documents that Portico does not implement, by section
+ * (https://docs.litellm.ai/docs/proxy/config_settings). A file with one of them is warned about
+ * as such ("a LiteLLM setting Portico does not implement"), not as an unknown key, which
+ * suggests a typo. Keys Portico reads are never looked up here (`unknown-keys.ts` asks the
+ * schema first), so a key implemented later needs no change here.
+ */
+export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Record<'top' | 'general_settings' | 'router_settings' | 'litellm_settings' | 'litellm_params', ReadonlySet<string>>> = {
+  top: new Set(['files_settings', 'callback_settings', 'guardrails', 'mcp_servers', 'search_tools', 'vector_store_registry', 'include', 'finetune_settings', 'assistant_settings']),
+  general_settings: new Set([
+    'alert_to_webhook_url', 'alert_types', 'alerting', 'alerting_args', 'alerting_threshold', 'allow_user_auth', 'allowed_routes', 'background_health_checks',
+    'completion_model', 'custom_auth', 'custom_key_generate', 'database_connection_pool_limit', 'database_connection_timeout', 'disable_adding_master_key_hash_to_db',
+    'disable_database', 'disable_error_logs', 'disable_master_key_return', 'disable_reset_budget', 'disable_retry_on_max_parallel_request_limit_error',
+    'enable_jwt_auth', 'enforce_user_param', 'forward_client_headers_to_llm_api', 'global_max_parallel_requests', 'health_check_details', 'health_check_interval',
+    'infer_model_from_keys', 'json_logs', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
+    'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose', 'store_model_in_db',
+    'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
+  ]),
+  router_settings: new Set([
+    'allowed_fails_policy', 'cache_kwargs', 'cache_responses', 'default_max_parallel_requests', 'disable_cooldowns', 'enable_pre_call_checks', 'enable_tag_filtering',
+    'max_fallbacks', 'model_group_retry_policy', 'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db', 'retry_after', 'retry_policy',
+    'routing_strategy_args', 'stream_timeout',
+  ]),
+  litellm_settings: new Set([
+    'budget_duration', 'cache', 'cache_params', 'default_end_user_params', 'default_internal_user_params', 'default_key_generate_params', 'default_team_settings',
+    'disable_end_user_cost_tracking', 'enable_json_schema_validation', 'enable_preview_features', 'extra_spend_tag_headers', 'force_ipv4', 'internal_user_budget_duration',
+    'json_logs', 'key_generation_settings', 'langfuse_default_tags', 'max_budget', 'max_end_user_budget', 'max_internal_user_budget', 'max_parallel_requests',
+    'public_model_groups', 'redact_user_api_key_info', 'return_response_headers', 'service_callback', 'set_verbose', 'ssl_verify', 'telemetry', 'timezone',
+    'turn_off_message_logging', 'upperbound_key_generate_params',
+  ]),
+  litellm_params: new Set([
+    'budget_duration', 'configurable_clientside_auth_params', 'input_cost_per_second', 'litellm_trace_id', 'max_budget', 'merge_reasoning_content_in_choices',
+    'output_cost_per_second', 'region_name', 'tags', 'thinking', 'use_in_pass_through',
+  ]),
+};
