@@ -174,6 +174,19 @@ export class SpendLogStore {
     });
   }
 
+  /** The `limit` values of `dimension` that spent most over the filter, most first, with their spend. */
+  async topSpenders(dimension: 'key' | 'model', filter: SpendLogFilter, limit: number): Promise<Array<{ group: string | null; spend: number }>> {
+    const column = dimensionColumn(dimension);
+    const rows = await this.#filtered(filter)
+      .select([sql<string | null>`${sql.ref(column)}`.as('grp'), (eb) => eb.fn.sum<number>('spend').as('spend')])
+      .groupBy(sql.ref(column))
+      .orderBy('spend', 'desc')
+      .orderBy('grp')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ group: row.grp ?? null, spend: Number(row.spend ?? 0) }));
+  }
+
   /** Sum of spend over the filter (budgets over a window, `/user/info` totals). */
   async totalSpend(filter: SpendLogFilter): Promise<number> {
     const row = await this.#filtered(filter).select((eb) => eb.fn.sum<number>('spend').as('spend')).executeTakeFirst();

@@ -7,6 +7,10 @@
  *   `{data, total, page, page_size, total_pages}` (LiteLLM's `/spend/logs/v2`, also served).
  * - `GET /global/spend/report`: spend by day and `group_by` = `team` (default), `api_key`,
  *   `user`, `model` or `day`, each entry with its per-model breakdown in `metadata`.
+ * - `GET /global/spend`: `{spend, max_budget}` (Portico has no proxy-wide budget: `max_budget` null);
+ *   `GET /global/spend/keys` and `/global/spend/models`: the `limit` (default 5) keys or model
+ *   groups that spent most, most first (`[{api_key, total_spend, key_alias}]`, `[{model, total_spend}]`).
+ *   All three take the report's filters.
  * The master key sees every row; a virtual key only its own.
  */
 import type { FastifyRequest } from 'fastify';
@@ -43,6 +47,8 @@ const reportQuery = z.looseObject({
   user_id: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
 });
+
+const topQuery = reportQuery.omit({ group_by: true }).extend({ limit: z.coerce.number().int().positive().max(MAX_PAGE_SIZE).optional() });
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -171,6 +177,21 @@ export const spendRoutes: RouteModule = {
       const groupBy = query.group_by ?? 'team';
       const filter = await filterOf(services, principalOf(request), query);
       return reportView(await store.report(GROUP_FIELDS[groupBy].dimension, filter), groupBy);
+    });
+    app.get('/global/spend', async (request) => {
+      const filter = await filterOf(services, principalOf(request), parseQuery(topQuery, request.query));
+      return { spend: await store.totalSpend(filter), max_budget: null };
+    });
+    app.get('/global/spend/keys', async (request) => {
+      const query = parseQuery(topQuery, request.query);
+      const top = await store.topSpenders('key', await filterOf(services, principalOf(request), query), query.limit ?? 5);
+      const keys = await Promise.all(top.map(({ group }) => (group === null ? undefined : services.keys.find(group))));
+      return top.map(({ group, spend }, index) => ({ api_key: group, total_spend: spend, key_alias: keys[index]?.keyAlias ?? null }));
+    });
+    app.get('/global/spend/models', async (request) => {
+      const query = parseQuery(topQuery, request.query);
+      const top = await store.topSpenders('model', await filterOf(services, principalOf(request), query), query.limit ?? 5);
+      return top.map(({ group, spend }) => ({ model: group, total_spend: spend }));
     });
   },
 };

@@ -154,6 +154,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const other = await portico.generateKey({});
       assert.deepEqual(await json<SpendLogView[]>(await portico.fetch('/spend/logs?team_id=ops', { apiKey: other.key })), []);
 
+      // LiteLLM's /global/spend, /global/spend/keys and /global/spend/models, from the same rows.
+      const allRows = await logs('page_size=1000');
+      const sumOf = (rows: SpendLogView[]) => rows.reduce((sum, row) => sum + row.spend, 0);
+      const global = await json<{ spend: number; max_budget: null }>(await portico.fetch('/global/spend'));
+      assert.ok(Math.abs(global.spend - sumOf(allRows)) < 1e-12, `${global.spend} against ${sumOf(allRows)}`);
+      assert.equal(global.max_budget, null);
+      assert.deepEqual(await json(await portico.fetch('/global/spend', { apiKey: other.key })), { spend: 0, max_budget: null }, "a virtual key's own spend only");
+      const topKeys = await json<Array<{ api_key: string | null; total_spend: number; key_alias: string | null }>>(await portico.fetch('/global/spend/keys?limit=50'));
+      assert.ok(topKeys.every((entry, i) => i === 0 || topKeys[i - 1].total_spend >= entry.total_spend), 'most first');
+      const grace = topKeys.find((entry) => entry.api_key === key.token)!;
+      assert.ok(Math.abs(grace.total_spend - sumOf(opsRows)) < 1e-12);
+      assert.equal((await json<unknown[]>(await portico.fetch('/global/spend/keys?limit=1'))).length, 1);
+      const topModels = await json<Array<{ model: string; total_spend: number }>>(await portico.fetch('/global/spend/models'));
+      const chat = topModels.find((entry) => entry.model === 'chat')!;
+      assert.ok(Math.abs(chat.total_spend - sumOf(allRows.filter((row) => row.model_group === 'chat'))) < 1e-12);
+      assert.equal((await portico.fetch('/global/spend/models?limit=0')).status, 400);
+
       const metrics = await (await portico.fetch('/metrics')).text();
       assert.match(metrics, /portico_spend_usd_total\{model="chat",call_type="\/chat\/completions"\} [0-9.e-]+/);
       assert.match(metrics, /portico_tokens_total\{model="chat",kind="prompt"\} \d+/);
