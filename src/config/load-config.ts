@@ -88,10 +88,6 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   }
 }
 
-/**
- * YAML 1.1, as PyYAML (LiteLLM) reads it: `tpm: 20_000` is 20000 and `yes` is true. Dates stay
- * the text they were written as (`api_version: 2024-10-21`), as LiteLLM passes them on.
- */
 /** A key written twice in one mapping: the later value is used. */
 interface DuplicateKey {
   path: ConfigPath;
@@ -100,9 +96,11 @@ interface DuplicateKey {
 }
 
 /**
- * LiteLLM reads its config with PyYAML, which takes a key written twice in one mapping (a second
- * `litellm_settings:` further down, say) and keeps the later value; the `yaml` package would refuse
- * the file. Loaded the same way here, each such key answered with a warning naming both lines.
+ * YAML 1.1, as PyYAML (LiteLLM) reads it: `tpm: 20_000` is 20000 and `yes` is true. Dates stay
+ * the text they were written as (`api_version: 2024-10-21`), as LiteLLM passes them on. PyYAML
+ * also takes a key written twice in one mapping (a second `litellm_settings:` further down, say)
+ * and keeps the later value, where the `yaml` package would refuse the file: loaded the same way
+ * here, each such key answered with a warning naming both lines.
  */
 function parseYaml(text: string): { value: unknown; duplicates: DuplicateKey[] } {
   const lineCounter = new YAML.LineCounter();
