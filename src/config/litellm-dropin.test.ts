@@ -132,7 +132,6 @@ general_settings:
     const warnings = config.warnings.join('\n');
     for (const [path, name] of [
       ['litellm_settings.langfuse_secret', 'LANGFUSE_SECRET'],
-      ['litellm_settings.cache_params.password', 'CACHE_PASSWORD'],
       ['general_settings.alerting_webhook', 'SLACK_WEBHOOK_URL'],
       ['model_list[0].litellm_params.vertex_credentials', 'VERTEX_CREDS'],
       ['model_list[1].litellm_params.aws_secret_access_key', 'AWS_SECRET'],
@@ -141,6 +140,8 @@ general_settings:
       assert.equal(lines.length, 1, `${path} warned once:\n${warnings}`);
       assert.match(lines[0], /not used by Portico, left unresolved/);
     }
+    // The response cache's settings are Portico's to read now: an unset one is taken as not set.
+    assert.ok(config.warnings.includes('litellm_settings.cache_params.password: environment variable CACHE_PASSWORD is not set (referenced as os.environ/CACHE_PASSWORD); taken as not set, as LiteLLM does (calls that need it fail until it is set)'), warnings);
   });
 
   it('only references Portico reads are resolved: the others stay as written, out of the deployment', () => {

@@ -187,6 +187,21 @@ export const litellmSettingsSchema = z.looseObject({
   /** LiteLLM's integrations called on successful or failed calls only: read like `callbacks`. */
   success_callback: callbackNames.nullish(),
   failure_callback: callbackNames.nullish(),
+  /** LiteLLM's response cache (`caching/response-cache.ts`), configured by `cache_params`. */
+  cache: z.boolean().nullish(),
+  cache_params: z
+    .looseObject({
+      type: z.string().nullish(),
+      host: text.nullish(),
+      port: text.nullish(),
+      password: text.nullish(),
+      namespace: text.nullish(),
+      /** Seconds an answer is kept. */
+      ttl: positiveNumber.nullish(),
+      supported_call_types: z.array(z.string()).nullish(),
+      mode: z.enum(['default_on', 'default_off']).nullish(),
+    })
+    .nullish(),
 });
 
 export const BLOB_STORES = ['directory', 'database', 's3', 'azure_blob'] as const;

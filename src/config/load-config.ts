@@ -17,9 +17,10 @@ import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
-import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
+import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type ResponseCacheConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 import { ipAllowlist } from '../auth/ip-allowlist.ts';
+import { DEFAULT_CACHED_CALL_TYPES } from '../caching/response-cache.ts';
 import { providerParamKeys } from './provider-settings.ts';
 
 const MB = 1024 * 1024;
@@ -251,6 +252,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const webhooks = webhookSettingsOf(file, problems);
   const spendLogs = spendLogSettingsOf(file, problems);
   const server = serverSettingsOf(file, problems);
+  const responseCache = responseCacheOf(file, environment, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -265,6 +267,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     database: databaseSettingsOf(file),
     webhooks,
     otelCallback: callbacksOf(file, problems),
+    ...responseCache,
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
     keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,
@@ -585,6 +588,46 @@ function batchSettingsOf(file: ConfigFile): BatchSettings {
     ...(batch.lease_seconds != null && { leaseMs: batch.lease_seconds * 1000 }),
     estimatedOutputTokens: batch.estimated_output_tokens ?? defaults.estimatedOutputTokens,
     quotaExceeded: batch.quota_exceeded ?? defaults.quotaExceeded,
+  };
+}
+
+/** Seconds a cached answer is kept when `cache_params.ttl` says nothing. */
+const DEFAULT_CACHE_TTL_SECONDS = 600;
+
+/**
+ * LiteLLM's response cache: `litellm_settings.cache: true` with `cache_params`. LiteLLM's proxy
+ * defaults to Redis, at `cache_params.host`/`port`/`password` or its REDIS_HOST, REDIS_PORT and
+ * REDIS_PASSWORD variables; with none of those, the gateway's own Redis (router_settings or
+ * REDIS_URL) is used when it has one, else the cache is kept in this process (warned). Types
+ * Portico lacks (semantic, s3, disk) turn it off, warned.
+ */
+function responseCacheOf(file: ConfigFile, env: Environment, problems: ConfigProblems): { responseCache?: ResponseCacheConfig } {
+  const settings = file.litellm_settings;
+  if (settings?.cache !== true) return {};
+  const params = settings.cache_params ?? {};
+  const path = ['litellm_settings', 'cache_params'];
+  const type = params.type ?? 'redis';
+  if (type !== 'redis' && type !== 'local') {
+    problems.warn([...path, 'type'], `cache type "${type}" is not supported by Portico (it has "redis" and "local"); responses are not cached`);
+    return {};
+  }
+  const host = params.host ?? env.REDIS_HOST;
+  let redisUrl: string | undefined;
+  if (type === 'redis' && host) {
+    const port = params.port ?? env.REDIS_PORT ?? '6379';
+    const password = params.password ?? env.REDIS_PASSWORD;
+    redisUrl = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (!URL.canParse(redisUrl)) problems.error([...path, 'host'], `"${host}" is not a host name or address (a placeholder left in?)`);
+  }
+  return {
+    responseCache: {
+      type,
+      ...(redisUrl !== undefined && { redisUrl }),
+      ...(params.namespace != null && { namespace: params.namespace }),
+      ttlSeconds: params.ttl ?? DEFAULT_CACHE_TTL_SECONDS,
+      callTypes: params.supported_call_types ?? DEFAULT_CACHED_CALL_TYPES,
+      mode: params.mode ?? 'default_on',
+    },
   };
 }
 

@@ -198,6 +198,8 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `litellm_settings.cache`: LiteLLM's response cache; absent: off. */
+  readonly responseCache?: ResponseCacheConfig;
   readonly spendLogs: SpendLogSettings;
   /** `general_settings.user_api_key_cache_ttl` (ms): how long a key read from the database is served from memory. */
   readonly keyCacheTtlMs: number | undefined;
@@ -233,4 +235,16 @@ export interface WebhookSettings {
   readonly timeoutMs: number;
   /** How often the outbox looks for due deliveries. */
   readonly pollIntervalMs: number;
+}
+
+/** `litellm_settings.cache` with its `cache_params` (`caching/response-cache.ts`). */
+export interface ResponseCacheConfig {
+  /** `redis`: shared by every instance; `local`: in this process. */
+  readonly type: 'local' | 'redis';
+  /** `cache_params.host` / `port` / `password` (or LiteLLM's REDIS_HOST, ...) as a URL; absent: the gateway's own Redis. */
+  readonly redisUrl?: string;
+  readonly namespace?: string;
+  readonly ttlSeconds: number;
+  readonly callTypes: readonly string[];
+  readonly mode: 'default_on' | 'default_off';
 }

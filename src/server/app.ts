@@ -73,6 +73,13 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   // soon as they turn idle when their headers are already out (streams).
   let closing = false;
   const inFlight = new InFlightResponses();
+  // The response cache's own Redis connection, if it has one, goes with the server.
+  const responseCache = services.responseCache;
+  if (responseCache?.store.close !== undefined) {
+    app.addHook('onClose', async () => {
+      await responseCache.store.close!().catch((error: unknown) => services.logger.warn({ err: error }, 'shutdown: closing the response cache failed'));
+    });
+  }
   app.addHook('preClose', (done) => {
     closing = true;
     for (const response of inFlight) {

@@ -3,6 +3,7 @@
  * Route families added later (managed Files/Batches) extend this interface with their own
  * services (stores, blob store, ...) rather than reaching for globals.
  */
+import type { ResponseCache } from '../caching/response-cache-store.ts';
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
 import type { Router } from '../routing/router.ts';
@@ -44,6 +45,8 @@ export interface AppServices {
   readonly spend?: LiveSpendRecorder;
   /** The spend ledger's table, for the spend APIs. */
   readonly spendLogs?: SpendLogStore;
+  /** LiteLLM's response cache (`litellm_settings.cache`); absent: off. */
+  readonly responseCache?: ResponseCache;
   /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
   readonly startedAt: number;
 }

@@ -13,6 +13,7 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
+import { createResponseCache } from '../caching/response-cache-store.ts';
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
@@ -153,7 +154,8 @@ export async function createServices(
   });
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
-  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, startedAt: Math.floor(Date.now() / 1000) };
+  const responseCache = config.responseCache === undefined ? undefined : await createResponseCache(config.responseCache, redis, logger);
+  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {

@@ -16,9 +16,23 @@ import { relayServerSentEvents } from '../sse-relay.ts';
 import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
+import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The key of a cached answer, on an answer from the cache (LiteLLM's header). */
+export const CACHE_KEY_HEADER = 'x-litellm-cache-key';
+
+/**
+ * LiteLLM's `cache` controls are the gateway's, never the provider's (OpenAI refuses an unknown
+ * parameter): a copy without them (a copy has no received text, so it is serialised again).
+ */
+function withoutCacheControls(body: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(body, 'cache')) return body;
+  const { cache: _cache, ...rest } = body;
+  return rest;
+}
 
 /** Names the parameters `drop_params` removed (LiteLLM drops silently; here the client can see it). */
 export const DROPPED_PARAMS_HEADER = 'x-portico-dropped-params';
@@ -57,6 +71,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
 ): void {
   const redact = redactorFor(services.config);
   const stream = route.stream;
+  const cache = services.responseCache;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
   // may not use or the config lacks) never reached a model, so it takes no request per minute
@@ -80,8 +95,9 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const spend = services.spend;
       const waitForLedger = spend?.whenRoom();
       if (waitForLedger !== undefined) await waitForLedger;
-      // The body goes upstream as the client sent it; the provider rewrites `model`.
-      const upstreamBody = request.body as Record<string, unknown>;
+      // The body goes upstream as the client sent it (less LiteLLM's cache controls); the provider rewrites `model`.
+      const received = request.body as Record<string, unknown>;
+      const upstreamBody = withoutCacheControls(received);
       if (body.stream === true && stream !== undefined) {
         let upstream: UpstreamStream;
         try {
@@ -95,12 +111,23 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
         await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
         return reply;
       }
+      // LiteLLM's response cache: an answer stored for the same request is sent as it was stored,
+      // with no call upstream and no row in the spend ledger (it cost nothing).
+      const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
+      if (cacheUse?.read) {
+        const cached = await cache!.store.get(cacheUse.key);
+        if (acceptable(cached, cacheUse, Date.now())) return reply.code(200).header(CACHE_KEY_HEADER, cacheUse.key).type(JSON_CONTENT_TYPE).send(cached.text);
+      }
       let answer: UpstreamJsonResponse;
       try {
         answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options));
       } catch (error) {
         spend?.recordFailure(request, route.path);
         throw error;
+      }
+      if (cacheUse?.write && answer.status === 200) {
+        // Not awaited: the client's answer does not wait for the store (which fails open).
+        void cache!.store.set(cacheUse.key, { text: answer.rawBody === undefined ? JSON.stringify(answer.body) : answer.rawBody.toString(), storedAt: Date.now() }, cacheUse.ttlSeconds);
       }
       spend?.recordAnswer(request, route.path, answer);
       announceChanges(request, reply, answer);
