@@ -144,6 +144,13 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   return pricing;
 }
 
+/** `model_info.max_input_tokens` (LiteLLM's), else the catalogue model's. */
+function maxInputTokensOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): { maxInputTokens?: number } {
+  const written = entry.model_info?.max_input_tokens;
+  const tokens = typeof written === 'number' && written > 0 ? written : catalogue?.maxInputTokens;
+  return tokens === undefined ? {} : { maxInputTokens: tokens };
+}
+
 /** The deployment's request defaults: its `extra_body` fields, then the named parameters (which win). */
 function requestDefaultsOf(params: ModelEntry['litellm_params']): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
@@ -220,6 +227,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
       pricing: pricingOf(entry, catalogueModelOf(entry, target)),
+      ...maxInputTokensOf(entry, catalogueModelOf(entry, target)),
       ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
       dropParams: params.drop_params ?? defaults.dropParams ?? false,
       additionalDropParams: params.additional_drop_params ?? [],

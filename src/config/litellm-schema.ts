@@ -146,6 +146,8 @@ export const routerSettingsSchema = z.looseObject({
   /** Seconds. */
   timeout: positiveNumber.nullish(),
   routing_strategy: z.string().nullish(),
+  /** Pick among a group's deployments only those whose context window holds the prompt (`RouterSettings.preCallChecks`). */
+  enable_pre_call_checks: z.boolean().nullish(),
   fallbacks: fallbacksSchema.nullish(),
   context_window_fallbacks: fallbacksSchema.nullish(),
   content_policy_fallbacks: fallbacksSchema.nullish(),

@@ -437,6 +437,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     numRetries: router.num_retries ?? litellm.num_retries ?? CONFIG_DEFAULTS.numRetries,
     timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
     routingStrategy,
+    preCallChecks: router.enable_pre_call_checks === true,
     fallbacks: merged(router.fallbacks, litellm.fallbacks),
     contextWindowFallbacks: merged(router.context_window_fallbacks, litellm.context_window_fallbacks),
     contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),

@@ -14,6 +14,12 @@ export interface RouterSettings {
   readonly routingStrategy: RoutingStrategyName;
   /** Model group -> groups (or deployment ids) to try, in order, when every deployment of it failed. */
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;
+  /**
+   * LiteLLM's `enable_pre_call_checks`: a request is sent only to deployments whose context window
+   * (`Deployment.maxInputTokens`) holds its estimated prompt, while any does; when none does, to
+   * any (its error then leads to `context_window_fallbacks`).
+   */
+  readonly preCallChecks: boolean;
   /** The same, when the prompt exceeded the model's context window (`context_window_fallbacks`). */
   readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
   /** The same, when the provider's content policy refused the request (`content_policy_fallbacks`). */

@@ -32,7 +32,7 @@ export async function sendToModelGroup<T>(
   reply: FastifyReply,
   modelGroup: string,
   call: (client: ProviderClient, options: CallOptions) => Promise<T>,
-  extra: Pick<SendOptions, 'stream'> = {},
+  extra: Pick<SendOptions, 'stream' | 'prefer'> = {},
 ): Promise<T> {
   const startedAt = performance.now();
   try {

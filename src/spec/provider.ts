@@ -53,6 +53,8 @@ export interface Deployment {
    * lower order is available (healthy and not yet tried for the request). Absent: after every ordered one.
    */
   readonly order?: number;
+  /** Tokens of prompt its model takes (`model_info.max_input_tokens`, else the catalogue's); absent: unknown. */
+  readonly maxInputTokens?: number;
   /** This deployment's cooldown after `allowed_fails` failures (LiteLLM's per-deployment `cooldown_time`); absent: the router's. */
   readonly cooldownMs?: number;
   /** `native` uses the provider's batch API; `emulate` runs lines through Portico's batch engine. */

@@ -17,6 +17,8 @@ import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
+import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
+import { estimatedTokens, promptCharsOf } from '../../spend/token-usage.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -32,6 +34,16 @@ function withoutCacheControls(body: Record<string, unknown>): Record<string, unk
   if (!Object.hasOwn(body, 'cache')) return body;
   const { cache: _cache, ...rest } = body;
   return rest;
+}
+
+/**
+ * LiteLLM's `enable_pre_call_checks`: the deployments whose context window holds the request's
+ * prompt, estimated from its text (`promptCharsOf`, about 4 characters a token; LiteLLM counts
+ * with a tokenizer). The router keeps the whole pool when none does (`deployment-preference.ts`).
+ */
+function fittingContextWindow(body: Record<string, unknown>): DeploymentPreference {
+  const promptTokens = estimatedTokens(promptCharsOf(body));
+  return (pool) => pool.filter((deployment) => deployment.maxInputTokens === undefined || deployment.maxInputTokens >= promptTokens);
 }
 
 /** Names the parameters `drop_params` removed (LiteLLM drops silently; here the client can see it). */
@@ -72,6 +84,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const redact = redactorFor(services.config);
   const stream = route.stream;
   const cache = services.responseCache;
+  const preCallChecks = services.config.router.preCallChecks;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
   // may not use or the config lacks) never reached a model, so it takes no request per minute
@@ -98,10 +111,11 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       // The body goes upstream as the client sent it (less LiteLLM's cache controls); the provider rewrites `model`.
       const received = request.body as Record<string, unknown>;
       const upstreamBody = withoutCacheControls(received);
+      const routing = preCallChecks ? { prefer: fittingContextWindow(received) } : {};
       if (body.stream === true && stream !== undefined) {
         let upstream: UpstreamStream;
         try {
-          upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => stream(client, upstreamBody, options), { stream: true });
+          upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => stream(client, upstreamBody, options), { stream: true, ...routing });
         } catch (error) {
           spend?.recordFailure(request, route.path);
           throw error;
@@ -120,7 +134,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       }
       let answer: UpstreamJsonResponse;
       try {
-        answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options));
+        answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options), routing);
       } catch (error) {
         spend?.recordFailure(request, route.path);
         throw error;
