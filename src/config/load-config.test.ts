@@ -83,6 +83,7 @@ describe('loading a LiteLLM proxy config', () => {
       numRetries: 2,
       timeoutMs: 60_000,
       routingStrategy: 'simple-shuffle',
+      preCallChecks: false,
       fallbacks: { 'gpt-4o': ['gpt-4o-mini'] },
       contextWindowFallbacks: {},
       contentPolicyFallbacks: {},
