@@ -146,6 +146,17 @@ export const routerSettingsSchema = z.looseObject({
   /** Seconds. */
   timeout: positiveNumber.nullish(),
   routing_strategy: z.string().nullish(),
+  /** Retries by the class of the error (`routing/retry-policy.ts`), LiteLLM's names. */
+  retry_policy: z
+    .looseObject({
+      BadRequestErrorRetries: nonNegativeInt.nullish(),
+      AuthenticationErrorRetries: nonNegativeInt.nullish(),
+      TimeoutErrorRetries: nonNegativeInt.nullish(),
+      RateLimitErrorRetries: nonNegativeInt.nullish(),
+      ContentPolicyViolationErrorRetries: nonNegativeInt.nullish(),
+      InternalServerErrorRetries: nonNegativeInt.nullish(),
+    })
+    .nullish(),
   /** Pick among a group's deployments only those whose context window holds the prompt (`RouterSettings.preCallChecks`). */
   enable_pre_call_checks: z.boolean().nullish(),
   fallbacks: fallbacksSchema.nullish(),

@@ -11,6 +11,7 @@ import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path
 import { parseDatabaseUrl } from '../storage/database.ts';
 import { credentialsOf, withCredential } from './credentials.ts';
 import { ROUTING_STRATEGIES, type RoutingStrategyName } from '../routing/strategies/index.ts';
+import type { RetryPolicy } from '../routing/retry-policy.ts';
 import { type ServedEntry, type TargetParams, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -438,6 +439,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     timeoutMs: (router.timeout ?? litellm.request_timeout ?? CONFIG_DEFAULTS.timeoutSeconds) * 1000,
     routingStrategy,
     preCallChecks: router.enable_pre_call_checks === true,
+    ...retryPolicyOf(router.retry_policy),
     fallbacks: merged(router.fallbacks, litellm.fallbacks),
     contextWindowFallbacks: merged(router.context_window_fallbacks, litellm.context_window_fallbacks),
     contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),
@@ -446,6 +448,22 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
     modelGroupAlias,
   };
+}
+
+/** LiteLLM's `retry_policy` under Portico's names; the classes it leaves out keep the usual rule. */
+function retryPolicyOf(policy: NonNullable<ConfigFile['router_settings']>['retry_policy']): { retryPolicy?: RetryPolicy } {
+  if (policy == null) return {};
+  const retryPolicy: { -readonly [K in keyof RetryPolicy]: number } = {};
+  const classes: ReadonlyArray<readonly [keyof RetryPolicy, number | null | undefined]> = [
+    ['badRequest', policy.BadRequestErrorRetries],
+    ['authentication', policy.AuthenticationErrorRetries],
+    ['timeout', policy.TimeoutErrorRetries],
+    ['rateLimit', policy.RateLimitErrorRetries],
+    ['contentPolicy', policy.ContentPolicyViolationErrorRetries],
+    ['internalServer', policy.InternalServerErrorRetries],
+  ];
+  for (const [errorClass, retries] of classes) if (retries != null) retryPolicy[errorClass] = retries;
+  return { retryPolicy };
 }
 
 /** LiteLLM's strategies Portico has; `usage-based-routing` (v1) runs as v2, others as simple-shuffle, warned. */

@@ -48,6 +48,14 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(config.warnings, []);
   });
 
+  it("router_settings.retry_policy (LiteLLM's names) loads as retries by class; classes left out are absent", () => {
+    const config = parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3, BadRequestErrorRetries: 0, InternalServerErrorRetries: 2, TimeoutErrorRetries: 1, AuthenticationErrorRetries: 0, ContentPolicyViolationErrorRetries: 4}\n', {});
+    assert.deepEqual(config.router.retryPolicy, { rateLimit: 3, badRequest: 0, internalServer: 2, timeout: 1, authentication: 0, contentPolicy: 4 });
+    assert.deepEqual(parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3}\n', {}).router.retryPolicy, { rateLimit: 3 });
+    assert.equal(parseConfig('model_list: []\n', {}).router.retryPolicy, undefined);
+    assert.deepEqual(parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3}\n', {}).warnings.filter((warning) => warning.includes('retry')), []);
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);

@@ -2,6 +2,7 @@
  * Portico's resolved configuration: what `config/load-config.ts` builds from a LiteLLM-style
  * YAML file and the environment. Frozen after load.
  */
+import type { RetryPolicy } from '../routing/retry-policy.ts';
 import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
 
@@ -20,6 +21,8 @@ export interface RouterSettings {
    * any (its error then leads to `context_window_fallbacks`).
    */
   readonly preCallChecks: boolean;
+  /** LiteLLM's `retry_policy`: retries by the class of the error, in place of `num_retries` for it; absent: none. */
+  readonly retryPolicy?: RetryPolicy;
   /** The same, when the prompt exceeded the model's context window (`context_window_fallbacks`). */
   readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
   /** The same, when the provider's content policy refused the request (`content_policy_fallbacks`). */

@@ -13,7 +13,7 @@
  * must never hand a restricted key the answer of a group it may not call directly. Pure.
  */
 import { GatewayError } from '../spec/errors.ts';
-import { shouldFallBack } from './retry-policy.ts';
+import { CONTENT_POLICY_CODES, CONTEXT_WINDOW_CODES, shouldFallBack } from './retry-policy.ts';
 
 export type FailureKind = 'context_window' | 'content_policy' | 'general';
 
@@ -28,12 +28,6 @@ export interface FallbackSettings {
 
 export type FallbackTarget = { readonly kind: 'group'; readonly group: string } | { readonly kind: 'deployment'; readonly id: string; readonly group: string };
 
-/**
- * OpenAI's codes for these failures; each provider folder translates its own errors into them
- * (Anthropic's "prompt is too long", Azure's `contentFilter`, a vLLM "maximum context length" text).
- */
-export const CONTEXT_WINDOW_CODES: ReadonlySet<string> = new Set(['context_length_exceeded']);
-export const CONTENT_POLICY_CODES: ReadonlySet<string> = new Set(['content_policy_violation', 'content_filter']);
 
 /** Why a group failed, as far as falling back goes; undefined: no fallback for this error. */
 export function failureKindOf(error: unknown): FailureKind | undefined {

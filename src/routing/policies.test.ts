@@ -5,7 +5,7 @@ import type { Deployment } from '../spec/provider.ts';
 import { HEALTHY, afterFailure, isCoolingDown } from './cooldown.ts';
 import { InMemoryDeploymentHealth } from './deployment-health.ts';
 import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
-import { countsAsDeploymentFailure, retryAfterMs, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
+import { countsAsDeploymentFailure, retryAfterMs, retryClassOf, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
 import { pickDeployment, weightedChoice } from './weighted-pick.ts';
 
 function deployment(id: string, weight = 1): Deployment {
@@ -83,6 +83,22 @@ describe('weighted shuffle', () => {
 });
 
 describe('retry policy', () => {
+  it("LiteLLM's retry_policy: retries by the class of the error replace the usual limit for that class; a class it leaves out keeps the rule", () => {
+    const coded = (status: number, code: string) => new UpstreamError(status, { message: 'x', type: 'invalid_request_error', param: null, code });
+    assert.deepEqual(
+      [upstream(400), upstream(401), upstream(429), upstream(408), new UpstreamTimeoutError(), upstream(503), new UpstreamConnectionError('down'), coded(400, 'content_filter'), upstream(404), new Error('bug')].map(retryClassOf),
+      ['badRequest', 'authentication', 'rateLimit', 'timeout', 'timeout', 'internalServer', 'internalServer', 'contentPolicy', undefined, undefined],
+    );
+    const policy = { rateLimit: 5, badRequest: 1, internalServer: 0 };
+    assert.equal(shouldRetry(upstream(429), 4, 0, policy), true, 'five 429 retries though num_retries is 0');
+    assert.equal(shouldRetry(upstream(429), 5, 0, policy), false);
+    assert.equal(shouldRetry(upstream(400), 0, 3, policy), true, 'a 400 retried when the policy says so');
+    assert.equal(shouldRetry(upstream(400), 1, 3, policy), false);
+    assert.equal(shouldRetry(upstream(503), 0, 3, policy), false, 'no retries for 5xx, whatever num_retries says');
+    assert.equal(shouldRetry(upstream(401), 0, 3, policy), false, 'not in the policy: the usual rule (a 401 is not retried)');
+    assert.equal(shouldRetry(new UpstreamTimeoutError(), 1, 2, policy), true, 'not in the policy: the usual rule');
+  });
+
   it('retries 408, 409, 429, 5xx, connection failures and timeouts, up to the limit', () => {
     for (const status of [408, 409, 429, 500, 502, 503]) assert.equal(shouldRetry(upstream(status), 0, 2), true, String(status));
     assert.equal(shouldRetry(new UpstreamConnectionError('down'), 1, 2), true);

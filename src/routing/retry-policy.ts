@@ -4,7 +4,7 @@
  * jitter, and the upstream's `retry-after-ms` / `retry-after` when it sent one (the rules of
  * openai-node `client.ts` and undici's `retry-handler.js`).
  */
-import { GatewayError, UpstreamError } from '../spec/errors.ts';
+import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../spec/errors.ts';
 
 export interface BackoffSettings {
   readonly initialDelayMs: number;
@@ -15,8 +15,47 @@ export interface BackoffSettings {
 
 export const DEFAULT_BACKOFF: BackoffSettings = Object.freeze({ initialDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 });
 
+/**
+ * OpenAI's codes for a prompt over the context window and a content policy refusal; each provider
+ * folder translates its own errors into them (Anthropic's "prompt is too long", Azure's
+ * `contentFilter`, a vLLM "maximum context length" text). They choose the fallbacks
+ * (`fallback-plan.ts`) and the retry policy's class of an error.
+ */
+export const CONTEXT_WINDOW_CODES: ReadonlySet<string> = new Set(['context_length_exceeded']);
+export const CONTENT_POLICY_CODES: ReadonlySet<string> = new Set(['content_policy_violation', 'content_filter']);
+
+/**
+ * LiteLLM's `router_settings.retry_policy`: retries by the class of the error, in place of the
+ * deployment's `num_retries` for that error (https://docs.litellm.ai/docs/routing, "Advanced:
+ * Custom Retries, Cooldowns based on Error Type"). A class the policy leaves out keeps the usual
+ * rule. A class Portico does not retry by itself (a 400, a 401) is retried when the policy says so.
+ */
+export interface RetryPolicy {
+  readonly badRequest?: number;
+  readonly authentication?: number;
+  readonly timeout?: number;
+  readonly rateLimit?: number;
+  readonly contentPolicy?: number;
+  readonly internalServer?: number;
+}
+
+/** The retry policy's class of an error; undefined for an error that is not the upstream's answer. */
+export function retryClassOf(error: unknown): keyof RetryPolicy | undefined {
+  if (!(error instanceof GatewayError)) return undefined;
+  if (error.code !== null && CONTENT_POLICY_CODES.has(error.code)) return 'contentPolicy';
+  if (error instanceof UpstreamTimeoutError || error.httpStatus === 408) return 'timeout';
+  if (error.httpStatus === 429) return 'rateLimit';
+  if (error.httpStatus === 401) return 'authentication';
+  if (error.httpStatus >= 500) return 'internalServer';
+  if (error.httpStatus === 400) return 'badRequest';
+  return undefined;
+}
+
 /** Whether another attempt may succeed, given the retries already made. */
-export function shouldRetry(error: unknown, retriesSoFar: number, maxRetries: number): boolean {
+export function shouldRetry(error: unknown, retriesSoFar: number, maxRetries: number, policy?: RetryPolicy): boolean {
+  const errorClass = policy === undefined ? undefined : retryClassOf(error);
+  const byClass = errorClass === undefined ? undefined : policy![errorClass];
+  if (byClass !== undefined) return retriesSoFar < byClass;
   return retriesSoFar < maxRetries && error instanceof GatewayError && error.isRetryable;
 }
 

@@ -92,6 +92,20 @@ describe('the router against upstream simulators', () => {
     assert.equal(openaiA.requests.length, 1);
   });
 
+  it("router_settings.retry_policy: a 429 is retried as often as the policy says, num_retries 0 notwithstanding; a 503 not at all", async () => {
+    const r = router(openaiEntry('g', openaiA, 'a'), '{num_retries: 0, retry_policy: {RateLimitErrorRetries: 3, InternalServerErrorRetries: 0}}');
+    openaiA.failNext({ status: 429, count: 3, headers: { 'retry-after-ms': '1' } });
+    assert.equal(contentOf(await r.send('g', chat('after three 429s'))), 'after three 429s');
+    assert.equal(openaiA.requests.length, 4);
+    openaiA.failNext({ status: 503, count: 1 });
+    await assert.rejects(r.send('g', chat('x')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 503);
+    assert.equal(openaiA.requests.length, 5, 'no retry of the 503');
+    // A caller that sets its own retries (the batch engine's lines) keeps them.
+    openaiA.failNext({ status: 429, count: 1, headers: { 'retry-after-ms': '1' } });
+    await assert.rejects(r.send('g', chat('y'), { maxRetries: 0 }), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 429);
+    assert.equal(openaiA.requests.length, 6);
+  });
+
   it('does not retry a bad request', async () => {
     const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'));
     await assert.rejects(r.send('g', chat('FAIL')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 400);

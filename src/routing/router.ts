@@ -375,7 +375,8 @@ export class Router {
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
         if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs);
-        if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries)) throw error;
+        // The retry policy is the live requests': a caller that sets its own retries (the batch engine's lines) keeps them.
+        if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries, options.maxRetries === undefined ? this.#config.router.retryPolicy : undefined)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
