@@ -359,14 +359,21 @@ function redisUrlOf(file: ConfigFile, problems: ConfigProblems): string | undefi
     return router.redis_url;
   }
   if (!router?.redis_host) return undefined;
-  const port = router.redis_port || '6379';
-  if (!/^\d{1,5}$/.test(port)) problems.error(['router_settings', 'redis_port'], `"${port}" is not a port number`);
-  const password = router.redis_password ? `:${encodeURIComponent(router.redis_password)}@` : '';
-  const host = router.redis_host.includes(':') ? `[${router.redis_host}]` : router.redis_host;
+  return redisUrlFrom({ host: router.redis_host, port: router.redis_port, password: router.redis_password }, ['router_settings', 'redis_'], problems);
+}
+
+/**
+ * LiteLLM's host, port (default 6379) and password of a Redis as one URL; a value that cannot be
+ * one is an error at `<pathPrefix>host` / `<pathPrefix>port` (`redis_host`, `cache_params.host`).
+ */
+function redisUrlFrom(parts: { host: string; port?: string | null; password?: string | null }, pathPrefix: readonly [...string[], string], problems: ConfigProblems): string {
+  const at = (name: string): ConfigPath => [...pathPrefix.slice(0, -1), `${pathPrefix[pathPrefix.length - 1]}${name}`];
+  const port = parts.port || '6379';
+  if (!/^\d{1,5}$/.test(port)) problems.error(at('port'), `"${port}" is not a port number`);
+  const password = parts.password ? `:${encodeURIComponent(parts.password)}@` : '';
+  const host = parts.host.includes(':') ? `[${parts.host}]` : parts.host;
   const url = `redis://${password}${host}:${port}`;
-  if (!URL.canParse(url) || /[<>{}\s]/.test(router.redis_host)) {
-    problems.error(['router_settings', 'redis_host'], `"${router.redis_host}" is not a host name or address (a placeholder left in?)`);
-  }
+  if (!URL.canParse(url) || /[<>{}\s]/.test(parts.host)) problems.error(at('host'), `"${parts.host}" is not a host name or address (a placeholder left in?)`);
   return url;
 }
 
@@ -631,13 +638,7 @@ function responseCacheOf(file: ConfigFile, env: Environment, problems: ConfigPro
     return {};
   }
   const host = params.host ?? env.REDIS_HOST;
-  let redisUrl: string | undefined;
-  if (type === 'redis' && host) {
-    const port = params.port ?? env.REDIS_PORT ?? '6379';
-    const password = params.password ?? env.REDIS_PASSWORD;
-    redisUrl = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${host.includes(':') ? `[${host}]` : host}:${port}`;
-    if (!URL.canParse(redisUrl)) problems.error([...path, 'host'], `"${host}" is not a host name or address (a placeholder left in?)`);
-  }
+  const redisUrl = type === 'redis' && host ? redisUrlFrom({ host, port: params.port ?? env.REDIS_PORT, password: params.password ?? env.REDIS_PASSWORD }, [...path, ''], problems) : undefined;
   return {
     responseCache: {
       type,
