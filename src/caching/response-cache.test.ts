@@ -11,6 +11,7 @@ describe('response cache keys and controls', () => {
     const key = (body: Record<string, unknown>, model = 'g') => cacheUseOf('/chat/completions', model, body, ON)?.key;
     const base = key({ model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 0 });
     assert.equal(key({ temperature: 0, messages: [{ role: 'user', content: 'hi' }], model: 'g', user: 'u', metadata: { x: 1 }, cache: { ttl: 5 } }), base);
+    assert.equal(key({ model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 0, stream: false }), base, 'stream: false is the same request');
     assert.notEqual(key({ model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 1 }), base);
     assert.notEqual(key({ model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }, 'other-group'), base);
     assert.notEqual(cacheUseOf('/embeddings', 'g', { model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }, ON)?.key, base);

@@ -53,8 +53,8 @@ const CALL_TYPES: Readonly<Record<string, readonly string[]>> = {
   '/responses': ['aresponses', 'responses'],
 };
 
-/** Body fields that do not change the answer, left out of the key. */
-const NOT_IN_KEY = new Set(['user', 'metadata', 'stream_options', 'cache']);
+/** Body fields that do not change the answer, left out of the key (`stream` is false here: the same as absent). */
+const NOT_IN_KEY = new Set(['user', 'metadata', 'stream', 'stream_options', 'cache']);
 
 /** LiteLLM's default `supported_call_types` that Portico serves (responses are not among them). */
 export const DEFAULT_CACHED_CALL_TYPES: readonly string[] = ['acompletion', 'completion', 'atext_completion', 'text_completion', 'aembedding', 'embedding'];
