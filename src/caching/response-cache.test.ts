@@ -17,8 +17,9 @@ describe('response cache keys and controls', () => {
     assert.notEqual(cacheUseOf('/embeddings', 'g', { model: 'g', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }, ON)?.key, base);
   });
 
-  it('streamed requests, call types not configured and, in default_off mode, requests that do not ask take no part', () => {
-    assert.equal(cacheUseOf('/chat/completions', 'g', { stream: true }, ON), undefined);
+  it('streams other than a chat completion\'s, call types not configured and, in default_off mode, requests that do not ask take no part', () => {
+    assert.equal(cacheUseOf('/chat/completions', 'g', { stream: true }, ON)?.key, cacheUseOf('/chat/completions', 'g', {}, ON)?.key, 'a streamed chat completion shares the entry of the same request unstreamed');
+    assert.equal(cacheUseOf('/completions', 'g', { stream: true }, ON), undefined);
     assert.equal(cacheUseOf('/responses', 'g', {}, ON), undefined, "responses are not among LiteLLM's default call types");
     assert.ok(cacheUseOf('/embeddings', 'g', {}, ON));
     assert.equal(cacheUseOf('/embeddings', 'g', {}, { ...ON, callTypes: new Set(['acompletion']) }), undefined);

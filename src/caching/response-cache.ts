@@ -1,13 +1,13 @@
 /**
  * LiteLLM's response cache (`litellm_settings.cache: true`, `cache_params`;
  * https://docs.litellm.ai/docs/proxy/caching): a model request asked again with the same body is
- * answered from the cache instead of the provider. Only answers that are not streamed are cached
- * (a streamed request neither reads nor writes the cache), only 200s, and only for the call types
+ * answered from the cache instead of the provider: only 200s, and only for the call types
  * configured (`supported_call_types`, LiteLLM's names: `acompletion`, `atext_completion`,
- * `aembedding`, ...).
+ * `aembedding`, ...). A streamed chat completion is assembled into the completion it amounts to
+ * and played back as a stream (`chat-stream-cache.ts`); other streamed requests take no part.
  *
  * The key is the model group and the request's body without what does not change the answer
- * (`user`, `metadata`, `stream_options`, the `cache` controls themselves), hashed. A request steers
+ * (`user`, `metadata`, `stream`, `stream_options`, the `cache` controls themselves), hashed. A request steers
  * the cache with LiteLLM's `cache` object in its body: `no-cache` (do not read), `no-store` (do not
  * write), `ttl` (seconds this answer is kept), `s-maxage` (accept only an answer at most this many
  * seconds old), and, in `default_off` mode, `use-cache` (take part at all).
@@ -53,7 +53,7 @@ const CALL_TYPES: Readonly<Record<string, readonly string[]>> = {
   '/responses': ['aresponses', 'responses'],
 };
 
-/** Body fields that do not change the answer, left out of the key (`stream` is false here: the same as absent). */
+/** Body fields that do not change the answer, left out of the key (a stream is the same answer, played back as one). */
 const NOT_IN_KEY = new Set(['user', 'metadata', 'stream', 'stream_options', 'cache']);
 
 /** LiteLLM's default `supported_call_types` that Portico serves (responses are not among them). */
@@ -65,10 +65,11 @@ function numberOf(value: unknown): number | undefined {
 
 /**
  * What a request on `route` to `modelGroup` asks of the cache; undefined when it does not take
- * part (a streamed request, a call type not cached, `default_off` without `use-cache`).
+ * part (a stream other than a chat completion's, a call type not cached, `default_off` without `use-cache`).
  */
 export function cacheUseOf(route: string, modelGroup: string, body: Record<string, unknown>, settings: ResponseCacheSettings): CacheUse | undefined {
-  if (body.stream === true) return undefined;
+  // A stream of a chat completion shares its entry with the same request unstreamed (`stream` is not in the key).
+  if (body.stream === true && route !== '/chat/completions') return undefined;
   if (!(CALL_TYPES[route] ?? []).some((type) => settings.callTypes.has(type))) return undefined;
   const controls = body.cache !== null && typeof body.cache === 'object' && !Array.isArray(body.cache) ? (body.cache as Record<string, unknown>) : {};
   if (settings.mode === 'default_off' && controls['use-cache'] !== true) return undefined;

@@ -75,16 +75,42 @@ describe('the response cache, in this process', () => {
     for (const request of upstream.requests.slice(-4)) assert.equal(Object.hasOwn(request.json as object, 'cache'), false, 'the controls stay in the gateway');
   });
 
-  it('streamed requests and errors are not cached; embeddings are', async () => {
+  it('a streamed chat completion is cached as the completion it amounts to and played back as a stream; errors are not cached; embeddings are', async () => {
     const client = portico.client();
     const before = chatCalls(upstream);
-    for (let i = 0; i < 2; i++) {
-      const stream = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'streamed' }], stream: true });
-      for await (const _chunk of stream) void _chunk;
-    }
-    assert.equal(chatCalls(upstream), before + 2);
+    const streamed = async (includeUsage: boolean) => {
+      const { data: stream, response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'streamed' }], stream: true, ...(includeUsage && { stream_options: { include_usage: true } }) }).withResponse();
+      let text = '';
+      let finish: string | null = null;
+      let usage: unknown;
+      for await (const chunk of stream) {
+        for (const choice of chunk.choices) {
+          text += choice.delta.content ?? '';
+          finish = choice.finish_reason ?? finish;
+        }
+        usage = chunk.usage ?? usage;
+      }
+      return { text, finish, usage, cacheKey: response.headers.get('x-litellm-cache-key') };
+    };
+    const first = await streamed(true);
+    // The entry is written as the stream's last event passes, before its response ends.
+    const second = await streamed(true);
+    assert.equal(chatCalls(upstream), before + 1, 'one call upstream for the two streams');
+    assert.equal(first.cacheKey, null);
+    assert.ok(second.cacheKey, 'played back from the cache');
+    assert.deepEqual({ ...second, cacheKey: null }, { ...first, cacheKey: null }, 'the same text, finish reason and usage');
+    assert.equal(first.text, 'streamed');
+    assert.ok(first.usage, 'the usage chunk, asked for');
+    const withoutUsage = await streamed(false);
+    assert.ok(withoutUsage.cacheKey);
+    assert.equal(withoutUsage.usage, undefined, 'no usage chunk when not asked for');
+    const unstreamed = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'streamed' }] }).withResponse();
+    assert.ok(unstreamed.response.headers.get('x-litellm-cache-key'), 'the same request unstreamed shares the entry');
+    assert.equal(unstreamed.data.object, 'chat.completion');
+    assert.equal(unstreamed.data.choices[0].message.content, 'streamed');
+    const calls = chatCalls(upstream);
     for (let i = 0; i < 2; i++) await assert.rejects(client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'FAIL' }] }));
-    assert.equal(chatCalls(upstream), before + 4, 'an error is asked again');
+    assert.equal(chatCalls(upstream), calls + 2, 'an error is asked again');
     const embedCalls = () => upstream.requests.filter((request) => request.path.endsWith('/embeddings')).length;
     const embeds = embedCalls();
     const a = await client.embeddings.create({ model: 'embed', input: 'vector me' });

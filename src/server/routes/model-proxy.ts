@@ -17,6 +17,8 @@ import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
+import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/chat-stream-cache.ts';
+import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spend/token-usage.ts';
 
@@ -44,6 +46,12 @@ function withoutCacheControls(body: Record<string, unknown>): Record<string, unk
 function fittingContextWindow(body: Record<string, unknown>): DeploymentPreference {
   const promptTokens = estimatedTokens(promptCharsOf(body));
   return (pool) => pool.filter((deployment) => deployment.maxInputTokens === undefined || deployment.maxInputTokens >= promptTokens);
+}
+
+/** Whether a streamed request asked for the usage chunk (`stream_options.include_usage`). */
+function includesUsage(body: Record<string, unknown>): boolean {
+  const options = body.stream_options;
+  return options !== null && typeof options === 'object' && (options as { include_usage?: unknown }).include_usage === true;
 }
 
 /** Names the parameters `drop_params` removed (LiteLLM drops silently; here the client can see it). */
@@ -112,7 +120,16 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const received = request.body as Record<string, unknown>;
       const upstreamBody = withoutCacheControls(received);
       const routing = preCallChecks ? { prefer: fittingContextWindow(received) } : {};
+      // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
+      // (a stream played back from it), with no call upstream and no row in the spend ledger.
+      const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
+      const cached = cacheUse?.read ? await cache!.store.get(cacheUse.key) : undefined;
+      const hit = cacheUse !== undefined && acceptable(cached, cacheUse, Date.now()) ? cached : undefined;
       if (body.stream === true && stream !== undefined) {
+        const replay = hit === undefined ? undefined : chatCompletionAsStream(hit.text, includesUsage(received));
+        if (replay !== undefined) {
+          return reply.code(200).header(CACHE_KEY_HEADER, cacheUse!.key).header('cache-control', 'no-cache').type('text/event-stream; charset=utf-8').send(replay);
+        }
         let upstream: UpstreamStream;
         try {
           upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => stream(client, upstreamBody, options), { stream: true, ...routing });
@@ -120,18 +137,16 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
           spend?.recordFailure(request, route.path);
           throw error;
         }
+        if (cacheUse?.write) {
+          const use = cacheUse;
+          readStreamEvents(upstream, chatCompletionAssembler((text) => void cache!.store.set(use.key, { text, storedAt: Date.now() }, use.ttlSeconds)));
+        }
         spend?.meterStream(request, route.path, upstream, upstreamBody);
         announceChanges(request, reply, upstream);
         await relayServerSentEvents(request, reply, upstream, { logger: services.logger, redact });
         return reply;
       }
-      // LiteLLM's response cache: an answer stored for the same request is sent as it was stored,
-      // with no call upstream and no row in the spend ledger (it cost nothing).
-      const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
-      if (cacheUse?.read) {
-        const cached = await cache!.store.get(cacheUse.key);
-        if (acceptable(cached, cacheUse, Date.now())) return reply.code(200).header(CACHE_KEY_HEADER, cacheUse.key).type(JSON_CONTENT_TYPE).send(cached.text);
-      }
+      if (hit !== undefined) return reply.code(200).header(CACHE_KEY_HEADER, cacheUse!.key).type(JSON_CONTENT_TYPE).send(hit.text);
       let answer: UpstreamJsonResponse;
       try {
         answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options), routing);
