@@ -6,17 +6,8 @@
  */
 import type { Deployment } from '../spec/provider.ts';
 
-/** Narrows a pool to the deployments the request prefers; never empty for a non-empty pool. */
+/**
+ * Narrows a pool to the deployments the request prefers; `pickDeployment` keeps the whole pool
+ * when it answers none.
+ */
 export type DeploymentPreference = (pool: readonly Deployment[]) => readonly Deployment[];
-
-/** `choose` of `pickDeployment` applied to the preferred part of each pool. */
-export function choosingPreferred(
-  prefer: DeploymentPreference | undefined,
-  choose: (pool: readonly Deployment[]) => Deployment | undefined,
-): (pool: readonly Deployment[]) => Deployment | undefined {
-  if (prefer === undefined) return choose;
-  return (pool) => {
-    const preferred = pool.length <= 1 ? pool : prefer(pool);
-    return choose(preferred.length > 0 ? preferred : pool);
-  };
-}

@@ -28,8 +28,8 @@ import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
 import { InMemoryRoutingStats, type RoutingStats } from './routing-stats.ts';
 import { type RoutingStrategyName, strategyChooser } from './strategies/index.ts';
-import { pickDeployment, weightedChoice } from './weighted-pick.ts';
-import { choosingPreferred, type DeploymentPreference } from './deployment-preference.ts';
+import { pickDeployment } from './weighted-pick.ts';
+import type { DeploymentPreference } from './deployment-preference.ts';
 
 const MAX_DERIVED_CLIENTS = 1000;
 
@@ -332,9 +332,10 @@ export class Router {
     const coolingNow = this.#coolingAmong(candidates);
     let cooling = coolingNow instanceof Promise ? await coolingNow : coolingNow;
     const stats = this.#stats;
-    // No await on the usual path (simple-shuffle, no preference): the weighted shuffle is synchronous.
-    let choose = candidates.length <= 1 || (stats === undefined && options.prefer === undefined) ? undefined : await this.#chooser(stats, candidates, options.prefer);
-    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
+    // No await on the usual path (simple-shuffle): the weighted shuffle is synchronous.
+    let choose = candidates.length <= 1 || stats === undefined ? undefined : await this.#strategyChooser(stats, candidates);
+    const prefer = options.prefer;
+    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random, choose, prefer });
     for (;;) {
       // No promise, no limiter call, for a deployment without rpm/tpm (the common case).
       if (admission && deployment && admission.appliesTo(deployment)) deployment = await this.#admitted(admission, deployment, candidates, cooling, tried, full);
@@ -380,8 +381,8 @@ export class Router {
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
-        if (choose !== undefined) choose = await this.#chooser(stats, candidates, options.prefer);
-        const next = pickDeployment({ candidates, cooling, tried, random: this.#random, choose });
+        if (choose !== undefined) choose = await this.#strategyChooser(stats!, candidates);
+        const next = pickDeployment({ candidates, cooling, tried, random: this.#random, choose, prefer });
         // Another deployment can be tried at once; the same one gets the backoff first.
         if (!next || next.id === deployment.id) {
           try {
@@ -393,16 +394,6 @@ export class Router {
         deployment = next;
       }
     }
-  }
-
-  /**
-   * How to choose within a pool: the configured strategy (over the candidates' load), within the
-   * request's preferred deployments; undefined for the plain weighted shuffle.
-   */
-  async #chooser(stats: RoutingStats | undefined, candidates: readonly Deployment[], prefer: DeploymentPreference | undefined): Promise<((pool: readonly Deployment[]) => Deployment | undefined) | undefined> {
-    const strategy = stats === undefined ? undefined : await this.#strategyChooser(stats, candidates);
-    if (prefer === undefined) return strategy;
-    return choosingPreferred(prefer, strategy ?? ((pool) => weightedChoice(pool, this.#random)));
   }
 
   /** The configured strategy's pick, over the candidates' current load. */

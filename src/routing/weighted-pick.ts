@@ -4,6 +4,7 @@
  * anyway (a request is better served by a cooling deployment than refused).
  */
 import type { Deployment } from '../spec/provider.ts';
+import type { DeploymentPreference } from './deployment-preference.ts';
 
 export interface PickInput {
   readonly candidates: readonly Deployment[];
@@ -15,6 +16,8 @@ export interface PickInput {
   readonly random: () => number;
   /** Picks from the chosen pool (a routing strategy, `strategies/`); default: the weighted shuffle. */
   readonly choose?: (pool: readonly Deployment[]) => Deployment | undefined;
+  /** What the request prefers within a pool (`deployment-preference.ts`), before the order narrows it. */
+  readonly prefer?: DeploymentPreference;
 }
 
 export function weightedChoice(pool: readonly Deployment[], random: () => number): Deployment | undefined {
@@ -44,14 +47,18 @@ export function lowestOrder(pool: readonly Deployment[]): readonly Deployment[] 
 /**
  * Preference order: untried and healthy, then untried (all cooling), then healthy (all tried),
  * then anything. Each pool is only built when the ones before it are empty; within the pool, the
- * deployments of the lowest `order` (`lowestOrder`).
+ * deployments the request prefers (all of them when it prefers none), then of those the lowest
+ * `order` (`lowestOrder`): a prompt too long for the first order goes to a later one that holds it.
  */
 export function pickDeployment(input: PickInput): Deployment | undefined {
-  const { candidates, cooling, random } = input;
+  const { candidates, cooling, random, prefer } = input;
   // The usual group: one deployment, which every pool would hold.
   if (candidates.length <= 1) return candidates[0];
   const pick = input.choose ?? ((pool: readonly Deployment[]) => weightedChoice(pool, random));
-  const choose = (pool: readonly Deployment[]) => pick(lowestOrder(pool));
+  const choose = (pool: readonly Deployment[]) => {
+    const preferred = prefer === undefined || pool.length <= 1 ? pool : prefer(pool);
+    return pick(lowestOrder(preferred.length > 0 ? preferred : pool));
+  };
   const tried = input.tried ?? NONE;
   const untried = tried.size === 0 ? candidates : candidates.filter((d) => !tried.has(d.id));
   if (untried.length > 0) {

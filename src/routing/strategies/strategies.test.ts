@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import type { Deployment } from '../../spec/provider.ts';
 import { type DeploymentLoad, InMemoryRoutingStats } from '../routing-stats.ts';
 import { pickDeployment } from '../weighted-pick.ts';
-import { choosingPreferred } from '../deployment-preference.ts';
 import { strategyChooser } from './index.ts';
 import { preferEnqueuedTokenRoom } from './enqueued-token-room.ts';
 
@@ -94,8 +93,14 @@ describe('routing strategies', () => {
     const y = deployment('y', { batchMaxEnqueuedTokens: 100 });
     const prefer = preferEnqueuedTokenRoom(60, new Map([['x', { held: 60, waiting: 0 }]]));
     // random() = 0 picks the first of a pool: x, were the pool not narrowed to y.
-    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(), random: first, choose: choosingPreferred(prefer, (pool) => pool[0]) })?.id, 'y');
+    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(), random: first, choose: (pool) => pool[0], prefer })?.id, 'y');
     // y cooling: pickDeployment leaves x alone in play, and the preference never empties a pool.
-    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(['y']), random: first, choose: choosingPreferred(prefer, (pool) => pool[0]) })?.id, 'x');
+    assert.equal(pickDeployment({ candidates: [x, y], cooling: new Set(['y']), random: first, choose: (pool) => pool[0], prefer })?.id, 'x');
+    // The preference narrows before the order: a deployment of a later order that the request prefers wins over a first one it does not.
+    const firstOrder = { ...deployment('first', { batchMaxEnqueuedTokens: 100 }), order: 1 };
+    const laterOrder = { ...deployment('later', { batchMaxEnqueuedTokens: 100 }), order: 2 };
+    const roomOnLater = preferEnqueuedTokenRoom(60, new Map([['first', { held: 60, waiting: 0 }]]));
+    assert.equal(pickDeployment({ candidates: [firstOrder, laterOrder], cooling: new Set(), random: first, prefer: roomOnLater })?.id, 'later');
+    assert.equal(pickDeployment({ candidates: [firstOrder, laterOrder], cooling: new Set(), random: first })?.id, 'first');
   });
 });
