@@ -6,7 +6,7 @@
  */
 import type { Deployment, DeploymentPricing, Provider } from '../spec/provider.ts';
 import { knownProviderNames, providerFor } from '../providers/registry.ts';
-import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path.ts';
+import { type ConfigPath, ConfigProblems } from './config-path.ts';
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
@@ -191,6 +191,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
     const apiBase = optional(params.api_base) ?? fromEnvironment(envDefaults.apiBase, env);
     const apiKey = optional(params.api_key) ?? fromEnvironment(envDefaults.apiKey, env);
     const apiVersion = optional(params.api_version) ?? fromEnvironment(envDefaults.apiVersion, env);
+    const catalogue = catalogueModelOf(entry, target);
     const explicitId = entry.model_info?.id ?? undefined;
     const path = ['model_list', index];
     let id: string;
@@ -226,8 +227,8 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       batchMode: params.batch_mode ?? target.provider.defaultBatchMode,
       ...(params.batch_concurrency != null && { batchConcurrency: params.batch_concurrency }),
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
-      pricing: pricingOf(entry, catalogueModelOf(entry, target)),
-      ...maxInputTokensOf(entry, catalogueModelOf(entry, target)),
+      pricing: pricingOf(entry, catalogue),
+      ...maxInputTokensOf(entry, catalogue),
       ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
       dropParams: params.drop_params ?? defaults.dropParams ?? false,
       additionalDropParams: params.additional_drop_params ?? [],
@@ -236,36 +237,39 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       params: { ...params },
       settings: undefined,
     };
-    const own = new ConfigProblems();
+    // The entry's own problems, by path: those on a value from an unset variable skip the entry.
+    const own: Array<{ path: ConfigPath; message: string }> = [];
+    const ownProblems = { error: (at: ConfigPath, message: string) => own.push({ path: at, message }) };
     // The provider's typed settings: its schema over these params, issues at their path.
-    const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, own);
+    const settings = parseProviderSettings(target.provider, settingsInput(target.provider, params, deployment, env), path, ownProblems);
     if (settings.ok) {
       (deployment as { settings: unknown }).settings = settings.settings;
       for (const message of target.provider.validate?.(deployment, settings.settings) ?? []) {
         const match = /^([a-z_]+): (.*)$/s.exec(message);
-        if (match) own.error([...path, 'litellm_params', match[1]], match[2]);
-        else own.error(path, message);
+        if (match) ownProblems.error([...path, 'litellm_params', match[1]], match[2]);
+        else ownProblems.error(path, message);
       }
     }
+    /** The `litellm_params` key a problem is about, if it is about one. */
+    const paramOf = (at: ConfigPath): string | undefined => (at.length > path.length + 1 && at[path.length] === 'litellm_params' ? String(at[path.length + 1]) : undefined);
     // Every provider calls its api_base over HTTP. A placeholder left in (`your_ollama_api_base`
     // in LiteLLM's own docs, a shell-style `${OLLAMA_BASE_URL}` that nothing expands) starts, as in
     // LiteLLM, and fails its calls: said once here rather than only in each failed call.
-    if (apiBase !== undefined && !isHttpUrl(apiBase) && !own.errors.some((error) => error.startsWith(`${formatConfigPath([...path, 'litellm_params', 'api_base'])}:`))) {
+    if (apiBase !== undefined && !isHttpUrl(apiBase) && !own.some((problem) => paramOf(problem.path) === 'api_base')) {
       problems.warn([...path, 'litellm_params', 'api_base'], `"${apiBase}" is not an http(s) URL${apiBase.includes('${') ? ' (a shell-style variable: nothing expands it, write os.environ/NAME)' : ' (a placeholder left in?)'}; calls to this deployment fail until it is one`);
     }
-    if (own.errors.length === 0) {
+    if (own.length === 0) {
       deployments.push(deployment);
       continue;
     }
     // A value the entry cannot do without (an Azure endpoint, say) that comes from an unset
     // variable: LiteLLM starts and fails the entry's calls; Portico leaves the entry out, saying so.
     const unset = unsetParams(index);
-    const prefix = `${formatConfigPath([...path, 'litellm_params'])}.`;
-    for (const error of own.errors) {
-      const key = error.startsWith(prefix) ? /^([a-z_]+)[:.[]/.exec(error.slice(prefix.length))?.[1] : undefined;
-      const variable = key === undefined ? undefined : unset.get(key);
-      if (variable === undefined) problems.errors.push(error);
-      else problems.warnings.push(`${error.replace(/\.?$/, '')}; entry "${entry.model_name}" skipped until ${variable} is set`);
+    for (const problem of own) {
+      const param = paramOf(problem.path);
+      const variable = param === undefined ? undefined : unset.get(param);
+      if (variable === undefined) problems.error(problem.path, problem.message);
+      else problems.warn(problem.path, `${problem.message.replace(/\.?$/, '')}; entry "${entry.model_name}" skipped until ${variable} is set`);
     }
   }
   return deployments;

@@ -56,7 +56,7 @@ export function settingsInput(provider: Provider, params: Readonly<Record<string
  * The provider's parsed settings; each issue becomes an error at `entryPath.litellm_params.<key>`.
  * `{ ok: false }` when there were issues (the config load fails with them).
  */
-export function parseProviderSettings(provider: Provider, input: Record<string, unknown>, entryPath: ConfigPath, problems: ConfigProblems): { ok: true; settings: unknown } | { ok: false } {
+export function parseProviderSettings(provider: Provider, input: Record<string, unknown>, entryPath: ConfigPath, problems: Pick<ConfigProblems, 'error'>): { ok: true; settings: unknown } | { ok: false } {
   if (provider.settings === undefined) return { ok: true, settings: undefined };
   const parsed = (provider.settings.schema as z.ZodType).safeParse(input);
   if (parsed.success) return { ok: true, settings: parsed.data };

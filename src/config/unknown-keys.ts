@@ -89,10 +89,7 @@ export function isUsedPath(path: ConfigPath, use: EntryUse): boolean {
 export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigProblems): void {
   if (!isRecord(raw)) return;
   warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems, LITELLM_KEYS_NOT_IMPLEMENTED.top);
-  for (const [section, keys] of SECTION_KEYS) {
-    const litellm = section === 'portico_settings' ? undefined : LITELLM_KEYS_NOT_IMPLEMENTED[section as 'general_settings' | 'router_settings' | 'litellm_settings'];
-    warnUnknown(raw[section], (key) => keys.has(key), [section], problems, litellm);
-  }
+  for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems, LITELLM_KEYS_NOT_IMPLEMENTED[section]);
   const portico = raw.portico_settings;
   if (isRecord(portico)) {
     warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);

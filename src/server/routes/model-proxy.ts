@@ -48,6 +48,9 @@ function fittingContextWindow(body: Record<string, unknown>): DeploymentPreferen
   return (pool) => pool.filter((deployment) => deployment.maxInputTokens === undefined || deployment.maxInputTokens >= promptTokens);
 }
 
+/** A request without pre-call checks prefers no deployment. */
+const NO_ROUTING_PREFERENCE = Object.freeze({});
+
 /** Whether a streamed request asked for the usage chunk (`stream_options.include_usage`). */
 function includesUsage(body: Record<string, unknown>): boolean {
   const options = body.stream_options;
@@ -119,7 +122,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       // The body goes upstream as the client sent it (less LiteLLM's cache controls); the provider rewrites `model`.
       const received = request.body as Record<string, unknown>;
       const upstreamBody = withoutCacheControls(received);
-      const routing = preCallChecks ? { prefer: fittingContextWindow(received) } : {};
+      const routing = preCallChecks ? { prefer: fittingContextWindow(received) } : NO_ROUTING_PREFERENCE;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
       const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
