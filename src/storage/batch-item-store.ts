@@ -12,6 +12,7 @@
  */
 import { sql, type ExpressionBuilder, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { Database } from './database.ts';
+import { executeWriteOffLoop } from './off-loop-statement.ts';
 import { affectedRows, nowSeconds, parseJsonText, toJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
 import type { BatchItemsTable, DatabaseSchema } from './schema.ts';
 
@@ -229,19 +230,20 @@ export class BatchItemStore {
       const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
       return sortByLine([...expired, ...pending].map(toItemRecord));
     }
-    const rows = await this.#db.kysely.transaction().execute(async (trx) => {
-      const leaseKind = (kind: DueKind, count: number) =>
-        trx
-          .updateTable('batch_items')
-          .set((eb) => ({ ...leasedValues, attempts: eb('attempts', '+', 1) }))
-          .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(trx, kind, count).$asTuple('batch_id', 'line_index')))
-          .returningAll()
-          .execute();
-      const expired = withExpired ? await leaseKind('expired', limit) : [];
-      const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
-      return [...expired, ...pending];
-    });
-    return sortByLine(rows.map(toItemRecord));
+    // SQLite: each kind is one statement (atomic by itself), run off the event loop.
+    const db = this.#db.kysely;
+    const leaseKind = async (kind: DueKind, count: number) => {
+      const query = db
+        .updateTable('batch_items')
+        .set((eb) => ({ ...leasedValues, attempts: eb('attempts', '+', 1) }))
+        .where((eb) => eb(eb.refTuple('batch_id', 'line_index'), 'in', dueItems(db, kind, count).$asTuple('batch_id', 'line_index')))
+        .returningAll()
+        .compile();
+      return (await executeWriteOffLoop(this.#db, query)).rows;
+    };
+    const expired = withExpired ? await leaseKind('expired', limit) : [];
+    const pending = expired.length < limit ? await leaseKind('pending', limit - expired.length) : [];
+    return sortByLine([...expired, ...pending].map(toItemRecord));
   }
 
   /** Extends a lease; answers false if the item is no longer this lease's. */
@@ -300,7 +302,8 @@ export class BatchItemStore {
       WHERE b.batch_id = v.batch_id AND b.line_index = v.line_index
         AND b.state = 'running' AND b.lease_owner = v.owner AND b.attempts = v.attempt
       RETURNING b.batch_id, b.line_index`.execute(this.#db.kysely)
-      : await sql<{ batch_id: string; line_index: number }>`
+      : // SQLite: off the event loop (up to 10 ms a group under a busy batch).
+        await executeWriteOffLoop(this.#db, sql<{ batch_id: string; line_index: number }>`
       WITH v(batch_id, line_index, owner, attempt, state, result, input_tokens, output_tokens, cached_tokens, finished_at) AS (VALUES ${sql.join(rows)})
       UPDATE batch_items
       SET state = v.state, result = v.result, input_tokens = v.input_tokens, output_tokens = v.output_tokens,
@@ -309,7 +312,7 @@ export class BatchItemStore {
       FROM v
       WHERE batch_items.batch_id = v.batch_id AND batch_items.line_index = v.line_index
         AND batch_items.state = 'running' AND batch_items.lease_owner = v.owner AND batch_items.attempts = v.attempt
-      RETURNING batch_id, line_index`.execute(this.#db.kysely);
+      RETURNING batch_id, line_index`.compile(this.#db.kysely));
     const done = new Set(recorded.map((row) => `${row.batch_id}\n${Number(row.line_index)}`));
     return entries.map(({ key }) => done.has(`${key.batchId}\n${key.lineIndex}`));
   }

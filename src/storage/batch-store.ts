@@ -10,6 +10,7 @@ import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'ky
 import { AuthenticationError, NotFoundError } from '../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
 import type { Database } from './database.ts';
+import { executeWriteOffLoop } from './off-loop-statement.ts';
 import { insertCopyRow, insertFileRow, type NewFile, type NewFileCopy } from './file-store.ts';
 import { toPage, type Page } from './page.ts';
 import { affectedRows, nowSeconds, parseJsonText, toNullableJsonText, unixSeconds } from './row-mapping.ts';
@@ -608,8 +609,8 @@ export class BatchStore {
    * Leases up to `limit` batches due for a sync (not terminal, `next_sync_at <= now`, lease free
    * or expired) to `owner` for `leaseMs`. A batch is never leased to two owners at once:
    * PostgreSQL uses one `WITH next AS (SELECT ... FOR UPDATE SKIP LOCKED) UPDATE ... RETURNING`
-   * (concurrent leasers skip each other's rows); SQLite runs `UPDATE ... RETURNING` inside
-   * `BEGIN IMMEDIATE` (one writer at a time).
+   * (concurrent leasers skip each other's rows); SQLite runs one `UPDATE ... RETURNING`, which takes
+   * the write lock before it reads (one writer at a time), on its worker (`off-loop-statement.ts`).
    */
   async leaseDueBatches(owner: string, limit: number, leaseMs: number, now: number = nowSeconds()): Promise<BatchRecord[]> {
     const leaseExpiresAt = now + leaseMs / 1000;
@@ -637,24 +638,25 @@ export class BatchStore {
         .execute();
       return sortByNextSync(rows.map(toBatchRecord));
     }
-    const rows = await db.transaction().execute((trx) =>
-      trx
-        .updateTable('batches')
-        .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('batches')
-            .select('id')
-            .where('status', 'not in', TERMINAL)
-            .where('next_sync_at', '<=', now)
-            .where((inner) => inner.or([inner('lease_expires_at', 'is', null), inner('lease_expires_at', '<=', now)]))
-            .orderBy('next_sync_at')
-            .orderBy('id')
-            .limit(limit),
-        )
-        .returningAll()
-        .execute(),
-    );
+    // SQLite: one statement (atomic by itself), off the event loop (the poller leases every few
+    // hundred ms while a batch runs).
+    const lease = db
+      .updateTable('batches')
+      .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('batches')
+          .select('id')
+          .where('status', 'not in', TERMINAL)
+          .where('next_sync_at', '<=', now)
+          .where((inner) => inner.or([inner('lease_expires_at', 'is', null), inner('lease_expires_at', '<=', now)]))
+          .orderBy('next_sync_at')
+          .orderBy('id')
+          .limit(limit),
+      )
+      .returningAll()
+      .compile();
+    const { rows } = await executeWriteOffLoop(this.#db, lease);
     return sortByNextSync(rows.map(toBatchRecord));
   }
 

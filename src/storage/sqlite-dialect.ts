@@ -261,7 +261,7 @@ class NodeSqliteConnection implements DatabaseConnection {
  * convention); anything else is a bug in the caller (an object would be read as named
  * parameters), so it is refused loudly.
  */
-function toSqliteValue(value: unknown): SQLInputValue {
+export function toSqliteValue(value: unknown): SQLInputValue {
   if (value === undefined || value === null) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
