@@ -151,8 +151,9 @@ export class BatchItemStore {
     return count;
   }
 
+  /** One statement; on SQLite off the event loop (a batch's lines load while live requests are served). */
   async #insertChunk(chunk: readonly NewBatchItem[]): Promise<void> {
-    await this.#db.kysely
+    const insert = this.#db.kysely
       .insertInto('batch_items')
       .values(
         chunk.map((item) => ({
@@ -164,7 +165,8 @@ export class BatchItemStore {
         })),
       )
       .onConflict((oc) => oc.columns(['batch_id', 'line_index']).doNothing())
-      .execute();
+      .compile();
+    await executeWriteOffLoop(this.#db, insert);
   }
 
   async getItem(key: BatchItemKey): Promise<BatchItemRecord | undefined> {
