@@ -6,7 +6,7 @@
  * `leaseExpiresAt` are unix seconds with a fraction (`nowSeconds()`).
  */
 import { SpendLogStore, type SpendLogRow } from './spend-log-store.ts';
-import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, QueryCreator, Selectable, Transaction, Updateable } from 'kysely';
 import { AuthenticationError, NotFoundError } from '../spec/errors.ts';
 import { TERMINAL_BATCH_STATUSES, type BatchErrorItem, type BatchStatus, type BatchUsage } from '../spec/openai-objects.ts';
 import type { Database } from './database.ts';
@@ -615,21 +615,19 @@ export class BatchStore {
   async leaseDueBatches(owner: string, limit: number, leaseMs: number, now: number = nowSeconds()): Promise<BatchRecord[]> {
     const leaseExpiresAt = now + leaseMs / 1000;
     const db = this.#db.kysely;
+    const dueIds = (qb: QueryCreator<DatabaseSchema>) =>
+      qb
+        .selectFrom('batches')
+        .select('id')
+        .where('status', 'not in', TERMINAL)
+        .where('next_sync_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+        .orderBy('next_sync_at')
+        .orderBy('id')
+        .limit(limit);
     if (this.#db.dialect === 'postgres') {
       const rows = await db
-        .with('next', (qb) =>
-          qb
-            .selectFrom('batches')
-            .select('id')
-            .where('status', 'not in', TERMINAL)
-            .where('next_sync_at', '<=', now)
-            .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
-            .orderBy('next_sync_at')
-            .orderBy('id')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked(),
-        )
+        .with('next', (qb) => dueIds(qb).forUpdate().skipLocked())
         .updateTable('batches')
         .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
         .from('next')
@@ -643,17 +641,7 @@ export class BatchStore {
     const lease = db
       .updateTable('batches')
       .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('batches')
-          .select('id')
-          .where('status', 'not in', TERMINAL)
-          .where('next_sync_at', '<=', now)
-          .where((inner) => inner.or([inner('lease_expires_at', 'is', null), inner('lease_expires_at', '<=', now)]))
-          .orderBy('next_sync_at')
-          .orderBy('id')
-          .limit(limit),
-      )
+      .where('id', 'in', dueIds(db))
       .returningAll()
       .compile();
     const { rows } = await executeWriteOffLoop(this.#db, lease);
