@@ -1,6 +1,6 @@
 /** The response cache the config asks for (`ResponseCacheConfig`), built at start. */
 import type { ResponseCacheConfig } from '../config/types.ts';
-import { connectRedis, type RedisConnection } from '../coordination/redis-connection.ts';
+import type { RedisConnection } from '../coordination/redis-connection.ts';
 import type { Logger } from '../observability/logger.ts';
 import { LocalResponseCache } from './local-response-cache.ts';
 import { RedisResponseCache } from './redis-response-cache.ts';
@@ -19,6 +19,8 @@ export async function createResponseCache(config: ResponseCacheConfig, shared: R
   const settings: ResponseCacheSettings = { ttlSeconds: config.ttlSeconds, callTypes: new Set(config.callTypes), mode: config.mode };
   if (config.type === 'local') return { store: new LocalResponseCache(), settings };
   if (config.redisUrl !== undefined) {
+    // Imported here: ioredis is loaded only where Redis is configured (as in `createSharedState`).
+    const { connectRedis } = await import('../coordination/redis-connection.ts');
     const redis = await connectRedis(config.redisUrl, { ...(shared !== undefined && { prefix: shared.prefix }), logger });
     return { store: new RedisResponseCache(redis, { ...(config.namespace !== undefined && { namespace: config.namespace }), owned: true }), settings };
   }
