@@ -107,9 +107,13 @@ function openShared(config: NodeSqliteDialectConfig): SharedConnection {
   // for another process's lock instead of failing at once.
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
-  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000))}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000));
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   db.exec('PRAGMA foreign_keys = ON');
-  const shared: SharedConnection = { db, mutex: new Mutex(), connection: new NodeSqliteConnection(db), refs: 1 };
+  // From here on the connection's statements wait for another connection's write lock on a timer
+  // (`NodeSqliteConnection`), not in SQLite's busy handler, which sleeps on the event loop.
+  db.exec('PRAGMA busy_timeout = 0');
+  const shared: SharedConnection = { db, mutex: new Mutex(), connection: new NodeSqliteConnection(db, busyTimeoutMs), refs: 1 };
   if (!inMemory) {
     // Checkpoints (a copy and a sync of the file) run in a worker, not inside a commit on the
     // event loop (sqlite-worker.ts).
@@ -208,15 +212,47 @@ const STATEMENT_CACHE_SIZE = 256;
  */
 const MAX_CACHED_SQL_CHARS = 8 * 1024;
 
+/** Waits between tries of a statement that met another connection's write lock, ms: doubling from 1 up to this. */
+const MAX_BUSY_RETRY_DELAY_MS = 16;
+
+/** SQLITE_BUSY and its extended codes (a write lock held by another connection: the SQLite worker's, another process's). */
+function isBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && (errcode & 0xff) === 5;
+}
+
+/**
+ * Why statements wait for a lock here: SQLite's own busy handler sleeps inside the statement, on
+ * the event loop, for 1, 2, 5, 10, ... 100 ms at a time, so a write on this connection meeting the
+ * worker's (or another process's) write lock stopped every request of the process meanwhile. A
+ * statement answered SQLITE_BUSY outside a transaction did nothing (it is atomic; a failed
+ * `BEGIN IMMEDIATE` began nothing), so it is tried again after a timer, for up to `busyTimeoutMs`
+ * in all, as `busy_timeout` would. Inside a transaction, which holds the write lock from its
+ * `BEGIN IMMEDIATE`, a busy answer is an error as before.
+ */
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
+  readonly #busyTimeoutMs: number;
   readonly #statements = new Map<string, StatementSync>();
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, busyTimeoutMs: number) {
     this.#db = db;
+    this.#busyTimeoutMs = busyTimeoutMs;
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const started = performance.now();
+    for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, MAX_BUSY_RETRY_DELAY_MS)) {
+      try {
+        return this.#execute<R>(compiledQuery);
+      } catch (error) {
+        if (!isBusy(error) || this.#db.isTransaction || performance.now() - started + delayMs > this.#busyTimeoutMs) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+
+  #execute<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const statement = this.#prepare(compiledQuery.sql);
     const parameters = compiledQuery.parameters.map(toSqliteValue);
     // A statement that yields columns (SELECT, PRAGMA, ... RETURNING) is read with `all`;
