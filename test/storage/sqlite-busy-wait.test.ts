@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type Generated } from 'kysely';
 import { NodeSqliteDialect } from '../../src/storage/sqlite-dialect.ts';
 
 interface Schema {
-  notes: { id: number; text: string };
+  notes: { id: Generated<number>; text: string };
 }
 
 async function withFile(busyTimeoutMs: number, body: (db: Kysely<Schema>, other: DatabaseSync) => Promise<void>): Promise<void> {
