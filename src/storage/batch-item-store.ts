@@ -183,8 +183,9 @@ export class BatchItemStore {
    * Leases up to `limit` items of one batch (or of any batch, with `batchId` null) to `owner` for
    * `leaseMs`: running items whose lease expired first, then pending items due for an attempt,
    * each in line order. Each leased item is `running` with `attempts` incremented. Never hands
-   * one item to two leasers: `FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on
-   * SQLite. Sorted by batch and line.
+   * one item to two leasers: `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite each statement
+   * takes the write lock before it reads (run by the file's worker: `off-loop-statement.ts`).
+   * Sorted by batch and line.
    *
    * The two kinds are leased by two statements, each on one `state`, so both walk the
    * `(batch_id, state, line_index)` index from its start: one query with an OR over the states
