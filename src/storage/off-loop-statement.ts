@@ -4,7 +4,7 @@
  * in-memory SQLite or without a running worker, on the database's own connection as usual.
  *
  * Why: node:sqlite runs every statement synchronously, so the batch engine's own writes (leasing
- * lines, recording a group of finished ones, the poller's batch leases) held the event loop for
+ * lines, recording a group of finished ones, loading a batch's lines, the poller's batch leases) held the event loop for
  * about a tenth of a running batch, in statements of up to 10 ms, and a live request arriving
  * meanwhile waited behind them (`bench:batch`, bench/README.md, issue 15). On the worker they
  * wait for a CPU, not for the loop.
@@ -13,7 +13,7 @@
  * reads (as `BEGIN IMMEDIATE` would), so a statement that reads then writes, such as a lease, never
  * works from a stale snapshot, and being atomic it needs no wider transaction. Callers must not
  * send one from inside a transaction of the main connection: the worker would wait for that
- * transaction's write lock while it waits for the worker.
+ * transaction's write lock while the transaction waits for the worker.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
 import type { Database } from './database.ts';
@@ -21,7 +21,11 @@ import { toSqliteValue } from './sqlite-dialect.ts';
 
 const PROCEDURE = 'statement.write';
 
-/** Statements kept prepared on the worker, most recent first out; longer texts are prepared once (see sqlite-dialect.ts). */
+/**
+ * Up to 64 statements stay prepared on the worker, the oldest dropped first (a dropped statement's
+ * native memory goes only when V8 collects it, so keeping fewer cost more RSS: bench/README.md);
+ * texts over 8 KiB are prepared for one use, as on the main connection (`sqlite-dialect.ts`).
+ */
 const PROCEDURE_SOURCE = `
 const statements = (state.statements ??= new Map());
 let statement = statements.get(input.sql);
