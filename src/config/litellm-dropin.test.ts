@@ -333,4 +333,15 @@ litellm_settings:
     ]);
     assert.equal(config.deployments[0].pricing.inputCostPerToken, catalogueModel('vertex_ai/gemini-2.5-flash')?.inputCostPerToken);
   });
+
+  it('general_settings.global_max_parallel_requests is read (a positive whole number), not warned about as unimplemented', () => {
+    const model = 'model_list:\n  - {model_name: m, litellm_params: {model: openai/gpt-4o, api_key: k}}\n';
+    const config = parseConfig(`${model}general_settings: {global_max_parallel_requests: 100}\n`, {});
+    assert.equal(config.server.globalMaxParallelRequests, 100);
+    assert.deepEqual(config.warnings, []);
+    assert.equal(parseConfig(model, {}).server.globalMaxParallelRequests, undefined);
+    for (const bad of ['0', '-3', '2.5', 'many']) {
+      assert.match(configError(() => parseConfig(`${model}general_settings: {global_max_parallel_requests: ${bad}}\n`, {})).message, /general_settings\.global_max_parallel_requests/);
+    }
+  });
 });

@@ -139,6 +139,8 @@ export const generalSettingsSchema = z.looseObject({
   allowed_ips: z.array(text).nullish(),
   /** The client address is the first of `X-Forwarded-For` (a gateway behind a proxy), for `allowed_ips`. */
   use_x_forwarded_for: z.boolean().nullish(),
+  /** LiteLLM's cap on the model requests one gateway process serves at once (`server/process-parallel-limit.ts`). */
+  global_max_parallel_requests: positiveInt.nullish(),
 });
 
 export const routerSettingsSchema = z.looseObject({

@@ -757,5 +757,6 @@ function serverSettingsOf(file: ConfigFile, problems: ConfigProblems): ServerSet
     maxConnections: server.max_connections ?? defaults.maxConnections,
     ...(allowedIps != null && { allowedIps }),
     useForwardedFor,
+    ...(file.general_settings?.global_max_parallel_requests != null && { globalMaxParallelRequests: file.general_settings.global_max_parallel_requests }),
   };
 }

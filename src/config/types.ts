@@ -158,6 +158,11 @@ export interface ServerSettings {
   readonly allowedIps?: readonly string[];
   /** `general_settings.use_x_forwarded_for`: the client is the first address of `X-Forwarded-For`. */
   readonly useForwardedFor: boolean;
+  /**
+   * `general_settings.global_max_parallel_requests`: model requests one Portico process serves at
+   * once (each of `--num_workers` counts its own, as each LiteLLM process does); absent: no cap.
+   */
+  readonly globalMaxParallelRequests?: number;
 }
 
 /** The database as the request path uses it (`portico_settings.database`). */

@@ -6,7 +6,9 @@
  * - `model_max_budget`: the same, for the requested model group (`server/model-budgets.ts`);
  * - `rpm_limit` / `tpm_limit` / `max_parallel_requests`: OpenAI's 429 `rate_limit_exceeded` with
  *   `retry-after` (`coordination/live-rate-limits.ts`); the parallel slots are given back when
- *   the response closes: answered, streamed to its end, failed, or cut by the client.
+ *   the response closes: answered, streamed to its end, failed, or cut by the client;
+ * - and before them all, `general_settings.global_max_parallel_requests`: the model requests of
+ *   this process at once, whoever sends them (`server/process-parallel-limit.ts`).
  *
  * Cheap by construction: the hooks are attached to the model routes only, the budgets are read
  * from the principal (the key cache), and a request whose subjects have no limit (the master
@@ -18,6 +20,7 @@ import { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import { assertWithinBudgets } from '../spec/budget-subjects.ts';
 import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { ModelBudgets } from './model-budgets.ts';
+import { ProcessParallelLimit } from './process-parallel-limit.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
@@ -65,7 +68,28 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
       (error: Error) => done(error),
     );
   };
-  const added = [checkBudgets, checkModelBudgets, checkLimits].filter((hook) => hook !== undefined) as preHandlerHookHandler[];
+  const cap = services.config.server.globalMaxParallelRequests;
+  const processLimit = cap === undefined ? undefined : new ProcessParallelLimit(cap);
+  const checkProcessLimit = processLimit === undefined ? undefined : (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const refused = processLimit.tryEnter();
+    if (refused !== undefined) {
+      done(refused);
+      return;
+    }
+    // Given back once the answer is handed to the socket ('finish'), or when the connection closes
+    // without one: a client sending its next request as soon as it read an answer finds the slot
+    // free ('close' may come after that request).
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      processLimit.leave();
+    };
+    reply.raw.once('finish', leave);
+    reply.raw.once('close', leave);
+    done();
+  };
+  const added = [checkProcessLimit, checkBudgets, checkModelBudgets, checkLimits].filter((hook) => hook !== undefined) as preHandlerHookHandler[];
   app.addHook('onRoute', (route) => {
     if (!RATE_LIMITED_ROUTES.has(route.url)) return;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
