@@ -344,4 +344,22 @@ litellm_settings:
       assert.match(configError(() => parseConfig(`${model}general_settings: {global_max_parallel_requests: ${bad}}\n`, {})).message, /general_settings\.global_max_parallel_requests/);
     }
   });
+
+  it('litellm_settings.max_budget and budget_duration are the proxy budget; 0, alone or without the ledger, as LiteLLM would: none', () => {
+    const model = 'model_list:\n  - {model_name: m, litellm_params: {model: openai/gpt-4o, api_key: k}}\n';
+    const read = (settings: string, general = '') => parseConfig(`${model}litellm_settings: {${settings}}\n${general}`, {});
+    const budgeted = read('max_budget: 100, budget_duration: 30d');
+    assert.deepEqual(budgeted.proxyBudget, { maxBudget: 100, windowMs: 30 * 86_400_000 });
+    assert.deepEqual(budgeted.warnings, []);
+    assert.deepEqual(read('max_budget: 2.5').proxyBudget, { maxBudget: 2.5 });
+    const zero = read('max_budget: 0, budget_duration: 30d');
+    assert.equal(zero.proxyBudget, undefined);
+    assert.match(zero.warnings.join('\n'), /litellm_settings\.max_budget: is 0: LiteLLM checks a proxy budget only above 0/);
+    assert.match(read('budget_duration: 30d').warnings.join('\n'), /litellm_settings\.budget_duration: no max_budget beside it/);
+    const noLedger = read('max_budget: 5', 'general_settings: {disable_spend_logs: true}\n');
+    assert.equal(noLedger.proxyBudget, undefined);
+    assert.match(noLedger.warnings.join('\n'), /needs the spend ledger/);
+    assert.match(configError(() => read('max_budget: 5, budget_duration: soon')).message, /litellm_settings\.budget_duration: "soon" is not a duration/);
+    assert.match(configError(() => read('max_budget: -1')).message, /litellm_settings\.max_budget/);
+  });
 });

@@ -180,6 +180,10 @@ export const routerSettingsSchema = z.looseObject({
 });
 
 export const litellmSettingsSchema = z.looseObject({
+  /** LiteLLM's budget of the whole proxy, in USD (`server/proxy-budget.ts`); checked only above 0, as in LiteLLM. */
+  max_budget: nonNegativeNumber.nullish(),
+  /** The window `max_budget` counts spend over (`30d`, `1mo`, ...); absent: all spend the ledger keeps. */
+  budget_duration: text.nullish(),
   num_retries: nonNegativeInt.nullish(),
   /** Seconds. */
   request_timeout: positiveNumber.nullish(),

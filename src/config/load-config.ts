@@ -18,7 +18,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
-import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type ResponseCacheConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
+import { WEBHOOK_EVENT_TYPES, type AzureBlobSettings, type BatchSettings, type DatabaseSettings, type FilesSettings, type PorticoConfig, type ProxyBudgetConfig, type ResponseCacheConfig, type RouterSettings, type S3BlobSettings, type ServerSettings, type SpendLogSettings, type WebhookEndpoint, type WebhookEventType, type WebhookSettings } from './types.ts';
 import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 import { ipAllowlist } from '../auth/ip-allowlist.ts';
 import { DEFAULT_CACHED_CALL_TYPES } from '../caching/response-cache.ts';
@@ -254,6 +254,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const spendLogs = spendLogSettingsOf(file, problems);
   const server = serverSettingsOf(file, problems);
   const responseCache = responseCacheOf(file, environment, problems);
+  const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -269,6 +270,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     webhooks,
     otelCallback: callbacksOf(file, problems),
     ...responseCache,
+    ...(proxyBudget !== undefined && { proxyBudget }),
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
     keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,
@@ -731,6 +733,35 @@ function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLo
     flushIntervalMs: settings.flush_interval_ms ?? CONFIG_DEFAULTS.spendLogs.flushIntervalMs,
     maxQueueRows: settings.max_queue_rows ?? 10_000,
   };
+}
+
+/**
+ * LiteLLM's proxy budget: `max_budget` is checked only above 0 (LiteLLM's own condition, so a
+ * file with `max_budget: 0` serves as it did there, and is told so), over `budget_duration` back
+ * from now; it needs the spend ledger, whose rows it sums.
+ */
+function proxyBudgetOf(file: ConfigFile, spendLogs: SpendLogSettings, problems: ConfigProblems): ProxyBudgetConfig | undefined {
+  const settings = file.litellm_settings;
+  const maxBudget = settings?.max_budget ?? undefined;
+  const duration = settings?.budget_duration ?? undefined;
+  let windowMs: number | undefined;
+  if (duration !== undefined) {
+    windowMs = parseDurationMs(duration);
+    if (windowMs === undefined) problems.error(['litellm_settings', 'budget_duration'], `"${duration}" is not a duration (30s, 30m, 1h, 30d, 2w, 1mo, 1y)`);
+  }
+  if (maxBudget === undefined) {
+    if (duration !== undefined) problems.warn(['litellm_settings', 'budget_duration'], 'no max_budget beside it: no proxy budget (ignored)');
+    return undefined;
+  }
+  if (maxBudget === 0) {
+    problems.warn(['litellm_settings', 'max_budget'], 'is 0: LiteLLM checks a proxy budget only above 0, and so does Portico (no proxy budget)');
+    return undefined;
+  }
+  if (!spendLogs.enabled) {
+    problems.warn(['litellm_settings', 'max_budget'], 'needs the spend ledger, which general_settings.disable_spend_logs turns off: no proxy budget (ignored)');
+    return undefined;
+  }
+  return { maxBudget, ...(windowMs !== undefined && { windowMs }) };
 }
 
 function databaseSettingsOf(file: ConfigFile): DatabaseSettings {

@@ -212,6 +212,11 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /**
+   * `litellm_settings.max_budget` (above 0) and `budget_duration`: the spend of every key together
+   * that stops model requests (the master key's excepted); absent: no proxy budget.
+   */
+  readonly proxyBudget?: ProxyBudgetConfig;
   /** `litellm_settings.cache`: LiteLLM's response cache; absent: off. */
   readonly responseCache?: ResponseCacheConfig;
   readonly spendLogs: SpendLogSettings;
@@ -261,4 +266,12 @@ export interface ResponseCacheConfig {
   readonly ttlSeconds: number;
   readonly callTypes: readonly string[];
   readonly mode: 'default_on' | 'default_off';
+}
+
+/** LiteLLM's budget of the whole proxy (`litellm_settings.max_budget`, `budget_duration`). */
+export interface ProxyBudgetConfig {
+  /** USD; spend above it stops model requests. */
+  readonly maxBudget: number;
+  /** Spend counts over this window back from now (ms); absent: all the spend ledger keeps. */
+  readonly windowMs?: number;
 }

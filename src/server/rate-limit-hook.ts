@@ -8,7 +8,8 @@
  *   `retry-after` (`coordination/live-rate-limits.ts`); the parallel slots are given back when
  *   the response closes: answered, streamed to its end, failed, or cut by the client;
  * - and before them all, `general_settings.global_max_parallel_requests`: the model requests of
- *   this process at once, whoever sends them (`server/process-parallel-limit.ts`).
+ *   this process at once, whoever sends them (`server/process-parallel-limit.ts`), then
+ *   `litellm_settings.max_budget`: the spend of the whole proxy (`server/proxy-budget.ts`).
  *
  * Cheap by construction: the hooks are attached to the model routes only, the budgets are read
  * from the principal (the key cache), and a request whose subjects have no limit (the master
@@ -21,6 +22,7 @@ import { assertWithinBudgets } from '../spec/budget-subjects.ts';
 import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProcessParallelLimit } from './process-parallel-limit.ts';
+import { ProxyBudget } from './proxy-budget.ts';
 import { withAndWithoutV1 } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
@@ -89,7 +91,18 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
     reply.raw.once('close', leave);
     done();
   };
-  const added = [checkProcessLimit, checkBudgets, checkModelBudgets, checkLimits].filter((hook) => hook !== undefined) as preHandlerHookHandler[];
+  const proxyBudget = spendLogs === undefined || services.config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, services.config.proxyBudget, { ttlMs: services.config.keyCacheTtlMs });
+  const checkProxyBudget = proxyBudget === undefined ? undefined : (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    if (!ProxyBudget.appliesTo(request.portico.principal)) {
+      done();
+      return;
+    }
+    proxyBudget.check().then(
+      () => done(),
+      (error: Error) => done(error),
+    );
+  };
+  const added = [checkProcessLimit, checkProxyBudget, checkBudgets, checkModelBudgets, checkLimits].filter((hook) => hook !== undefined) as preHandlerHookHandler[];
   app.addHook('onRoute', (route) => {
     if (!RATE_LIMITED_ROUTES.has(route.url)) return;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];

@@ -1,0 +1,64 @@
+/**
+ * LiteLLM's proxy budget (`litellm_settings.max_budget`, `budget_duration`): once the spend of
+ * every key together is above it, every key's model requests are refused with LiteLLM's 400
+ * `budget_exceeded`, a key that never spent included; the master key is still served, and so is
+ * `/v1/models`. Through the `openai` SDK, spend flowing through the ledger.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { eventually, isBudgetExceeded } from '../helpers/budget-assertions.ts';
+import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+
+const MASTER_KEY = 'sk-proxy-budget-master-0123';
+
+let portico: PorticoUnderTest;
+
+before(async () => {
+  portico = await startPortico(`
+model_list:
+  - model_name: priced
+    litellm_params: { model: mock/priced }
+    model_info: { input_cost_per_token: 0.001, output_cost_per_token: 0.001 }
+general_settings:
+  master_key: ${MASTER_KEY}
+  user_api_key_cache_ttl: 0.1
+litellm_settings:
+  max_budget: 0.05
+  budget_duration: 30d
+`);
+});
+
+after(async () => {
+  await portico?.close();
+});
+
+const chat = (client: OpenAI) => client.chat.completions.create({ model: 'priced', messages: [{ role: 'user', content: 'a question long enough to cost something' }] });
+
+test('the whole proxy over its max_budget: every key is refused with budget_exceeded, the master key and /v1/models are not', async () => {
+  const spender = portico.client((await portico.generateKey({})).key);
+  const bystanderKey = (await portico.generateKey({})).key;
+  let answered = 0;
+  let refused: unknown;
+  for (let i = 0; i < 60 && refused === undefined; i++) {
+    try {
+      await chat(spender);
+      answered += 1;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    } catch (error) {
+      refused = error;
+    }
+  }
+  assert.ok(answered >= 1, 'served while under the budget');
+  isBudgetExceeded(refused, /^Budget has been exceeded! Current cost: [0-9.]+, Max budget: 0\.05$/);
+  const cost = Number(/Current cost: ([0-9.]+)/.exec(((refused as InstanceType<typeof OpenAI.APIError>).error as { message: string }).message)?.[1]);
+  assert.ok(cost > 0.05, `refused only above the budget (${cost})`);
+
+  // A key that never spent is refused too: the budget is the proxy's.
+  await assert.rejects(chat(portico.client(bystanderKey)), (error: unknown) => isBudgetExceeded(error, /^Budget has been exceeded!/));
+  // The master key is served, as in LiteLLM; listing models is not a model call.
+  assert.equal((await chat(portico.client(MASTER_KEY))).object, 'chat.completion');
+  const models = await portico.fetch('/v1/models', { apiKey: bystanderKey });
+  assert.equal(models.status, 200);
+  await eventually('still refused after the key cache and the sum expired', () => chat(spender).then(() => false, (error: unknown) => isBudgetExceeded(error, /^Budget has been exceeded!/)));
+});
