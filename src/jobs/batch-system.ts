@@ -40,8 +40,8 @@ export interface BatchSystemInput {
    * `instanceId`, and `live_traffic_share` and `lease_seconds` of `portico_settings.batch`.
    */
   engine?: BatchEngineSettings;
-  /** `model_max_budget` checked at a batch's create (the server's `ModelBudgets`). */
-  checkModelBudget?: ManagedServicesInput['checkModelBudget'];
+  /** The spend budgets a batch's create is held to: `model_max_budget` and the proxy's `max_budget` (the server's `ModelBudgets`, `ProxyBudget`). */
+  checkSpendBudgets?: ManagedServicesInput['checkSpendBudgets'];
   /** The webhook outbox shared with the server's spend ledger (budget events); default: the managed services' own. */
   webhooks?: ManagedServicesInput['webhooks'];
 }
@@ -66,7 +66,7 @@ export async function createBatchSystem(input: BatchSystemInput): Promise<BatchS
     database,
     router,
     logger,
-    ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
+    ...(input.checkSpendBudgets !== undefined && { checkSpendBudgets: input.checkSpendBudgets }),
     ...(input.webhooks !== undefined && { webhooks: input.webhooks }),
     extraExecutors: ({ fileStore, batchStore, blobs }) => [
       // A batch runs while its lines load: each loaded chunk is news to an engine that ran out.

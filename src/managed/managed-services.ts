@@ -47,9 +47,9 @@ export interface ManagedServicesInput {
   database: Database;
   router: Router;
   logger: Logger;
+  /** `model_max_budget` of the caller's key, user and team and the proxy's `max_budget`, checked at a batch's create. */
+  checkSpendBudgets?: BatchServiceDeps['checkSpendBudgets'];
   /** Executors beyond the native ones (the batch engine adds itself here). */
-  /** `model_max_budget` of the caller's key, user and team, checked at a batch's create. */
-  checkModelBudget?: BatchServiceDeps['checkModelBudget'];
   extraExecutors?: (parts: { fileStore: FileStore; batchStore: BatchStore; blobs: BlobStore; instanceId: string }) => BatchExecutor[];
   /** The webhook outbox, when the caller's spend ledger writes to it too; default: one of its own. */
   webhooks?: WebhookOutbox;
@@ -130,7 +130,7 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   const files = new FileService({ router, files: fileStore, blobs, settings: config.files, logger, deletion });
   const batches = new BatchService({ router, batches: batchStore, files, executors, sync: synchronizer, logger, refreshAfterSeconds: config.batch.refreshAfterSeconds,
     reservations: { estimatedOutputTokens: config.batch.estimatedOutputTokens, quotaExceeded: config.batch.quotaExceeded },
-    ...(input.checkModelBudget !== undefined && { checkModelBudget: input.checkModelBudget }),
+    ...(input.checkSpendBudgets !== undefined && { checkSpendBudgets: input.checkSpendBudgets }),
   });
   return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
 }

@@ -32,7 +32,7 @@ export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
 );
 
 /** Call before the route modules register: it attaches the checks to the model routes. */
-export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'spendLogs' | 'config'>): void {
+export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'spendLogs' | 'config' | 'proxyBudget'>): void {
   const limits = services.limits;
   const checkLimits = limits === undefined ? undefined : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
@@ -91,7 +91,7 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
     reply.raw.once('close', leave);
     done();
   };
-  const proxyBudget = spendLogs === undefined || services.config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, services.config.proxyBudget, { ttlMs: services.config.keyCacheTtlMs });
+  const proxyBudget = services.proxyBudget;
   const checkProxyBudget = proxyBudget === undefined ? undefined : (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (!ProxyBudget.appliesTo(request.portico.principal)) {
       done();

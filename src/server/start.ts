@@ -43,6 +43,7 @@ import { LiveSpendRecorder } from './spend-recording.ts';
 import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 import { ModelBudgets } from './model-budgets.ts';
+import { ProxyBudget } from './proxy-budget.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
@@ -138,14 +139,19 @@ export async function createServices(
   });
   const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
   const batchModelBudgets = spendLogs === undefined ? undefined : new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
+  // One proxy budget for live requests (`rate-limit-hook.ts`) and batch creates: one cached sum.
+  const proxyBudget = config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, config.proxyBudget, { ttlMs: config.keyCacheTtlMs });
   const batchSystem = await createBatchSystem({
     config,
     database,
     router,
     logger,
     webhooks,
-    // A batch's model group counts against `model_max_budget` as a live request's does.
-    checkModelBudget: (principal, modelGroup) => (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup) ? batchModelBudgets.check(principal, modelGroup) : Promise.resolve()),
+    // A batch's create is held to the proxy's `max_budget` and its model group to `model_max_budget`, as a live request is.
+    checkSpendBudgets: async (principal, modelGroup) => {
+      if (proxyBudget !== undefined && ProxyBudget.appliesTo(principal)) await proxyBudget.check();
+      if (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup)) await batchModelBudgets.check(principal, modelGroup);
+    },
     engine: {
       limiter: state.limiter,
       drainMs: Math.min(ENGINE_DRAIN_MS, options.shutdownGraceMs ?? ENGINE_DRAIN_MS),
@@ -155,7 +161,7 @@ export async function createServices(
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
   const responseCache = config.responseCache === undefined ? undefined : await createResponseCache(config.responseCache, redis, logger);
-  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
+  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, ...(proxyBudget !== undefined && { proxyBudget }), ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {

@@ -1,12 +1,12 @@
 /**
  * LiteLLM's proxy budget (`litellm_settings.max_budget`, `budget_duration`): once the spend of
  * every key together is above it, every key's model requests are refused with LiteLLM's 400
- * `budget_exceeded`, a key that never spent included; the master key is still served, and so is
- * `/v1/models`. Through the `openai` SDK, spend flowing through the ledger.
+ * `budget_exceeded`, a key that never spent included, and so are its batch creates; the master
+ * key is still served, and so is `/v1/models`. Through the `openai` SDK, spend flowing through the ledger.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { eventually, isBudgetExceeded } from '../helpers/budget-assertions.ts';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
 
@@ -35,7 +35,7 @@ after(async () => {
 
 const chat = (client: OpenAI) => client.chat.completions.create({ model: 'priced', messages: [{ role: 'user', content: 'a question long enough to cost something' }] });
 
-test('the whole proxy over its max_budget: every key is refused with budget_exceeded, the master key and /v1/models are not', async () => {
+test('the whole proxy over its max_budget: every key\'s model requests and batch creates are refused with budget_exceeded, the master key and /v1/models are not', async () => {
   const spender = portico.client((await portico.generateKey({})).key);
   const bystanderKey = (await portico.generateKey({})).key;
   let answered = 0;
@@ -60,5 +60,14 @@ test('the whole proxy over its max_budget: every key is refused with budget_exce
   assert.equal((await chat(portico.client(MASTER_KEY))).object, 'chat.completion');
   const models = await portico.fetch('/v1/models', { apiKey: bystanderKey });
   assert.equal(models.status, 200);
+  // A batch's create is held to it too, as LiteLLM's check covers its batch routes.
+  const file = await portico.client(bystanderKey).files.create({
+    file: await toFile(Buffer.from(JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'priced', messages: [{ role: 'user', content: 'q' }] } }) + '\n'), 'in.jsonl'),
+    purpose: 'batch',
+  });
+  await assert.rejects(
+    portico.client(bystanderKey).batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    (error: unknown) => isBudgetExceeded(error, /^Budget has been exceeded!/),
+  );
   await eventually('still refused after the key cache and the sum expired', () => chat(spender).then(() => false, (error: unknown) => isBudgetExceeded(error, /^Budget has been exceeded!/)));
 });

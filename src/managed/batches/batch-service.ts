@@ -38,8 +38,11 @@ export interface BatchServiceDeps {
   refreshAfterSeconds: number;
   /** What a batch reserves at create (`batch-reservation.ts`) and what an over-quota batch does. */
   reservations?: { estimatedOutputTokens: number; quotaExceeded: QuotaExceededPolicy };
-  /** `model_max_budget` of the caller's key, user and team for the batch's model group (throws over it). */
-  checkModelBudget?: (principal: Principal, modelGroup: string) => Promise<void>;
+  /**
+   * The spend budgets a create is held to beyond the caller's `max_budget`: `model_max_budget` of
+   * its key, user and team for the batch's model group, and the proxy's `max_budget` (throws over one).
+   */
+  checkSpendBudgets?: (principal: Principal, modelGroup: string) => Promise<void>;
 }
 
 const DEFAULT_RESERVATIONS = { estimatedOutputTokens: 1000, quotaExceeded: 'refuse' } as const;
@@ -77,7 +80,7 @@ export class BatchService {
     if (!router.mayUse(principal, modelGroup)) {
       throw new PermissionDeniedError(`This key is not allowed to use the model '${modelGroup}'.`, { param: 'model' });
     }
-    await this.#deps.checkModelBudget?.(principal, modelGroup);
+    await this.#deps.checkSpendBudgets?.(principal, modelGroup);
     const reservations = this.#deps.reservations ?? DEFAULT_RESERVATIONS;
     // Counted when the file was uploaded; files stored before that are counted now, from the store.
     const estimate = file.tokenEstimate !== null ? batchTokensOf(file.tokenEstimate, reservations.estimatedOutputTokens) : await this.#estimate(principal, file.id, reservations.estimatedOutputTokens, call);
