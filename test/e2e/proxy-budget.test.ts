@@ -60,6 +60,10 @@ test('the whole proxy over its max_budget: every key\'s model requests and batch
   assert.equal((await chat(portico.client(MASTER_KEY))).object, 'chat.completion');
   const models = await portico.fetch('/v1/models', { apiKey: bystanderKey });
   assert.equal(models.status, 200);
+  // LiteLLM's /global/spend answers the budget beside the spend.
+  const global = (await (await portico.fetch('/global/spend')).json()) as { spend: number; max_budget: number | null };
+  assert.equal(global.max_budget, 0.05);
+  assert.ok(global.spend > 0.05, `the proxy's spend is above its budget (${global.spend})`);
   // A batch's create is held to it too, as LiteLLM's check covers its batch routes.
   const file = await portico.client(bystanderKey).files.create({
     file: await toFile(Buffer.from(JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'priced', messages: [{ role: 'user', content: 'q' }] } }) + '\n'), 'in.jsonl'),

@@ -180,7 +180,8 @@ export const spendRoutes: RouteModule = {
     });
     app.get('/global/spend', async (request) => {
       const filter = await filterOf(services, principalOf(request), parseQuery(topQuery, request.query));
-      return { spend: await store.totalSpend(filter), max_budget: null };
+      // LiteLLM answers its proxy budget beside the spend (`litellm_settings.max_budget`).
+      return { spend: await store.totalSpend(filter), max_budget: services.config.proxyBudget?.maxBudget ?? null };
     });
     app.get('/global/spend/keys', async (request) => {
       const query = parseQuery(topQuery, request.query);
