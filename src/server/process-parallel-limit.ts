@@ -21,10 +21,6 @@ export class ProcessParallelLimit {
     this.#limit = limit;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** Takes a slot, or answers the error to send: the caller must call `leave` once for each slot taken. */
   tryEnter(): RateLimitError | undefined {
     if (this.#inFlight >= this.#limit) {

@@ -32,7 +32,7 @@ export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
 );
 
 /** Call before the route modules register: it attaches the checks to the model routes. */
-export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'spendLogs' | 'config' | 'proxyBudget'>): void {
+export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'config' | 'modelBudgets' | 'proxyBudget'>): void {
   const limits = services.limits;
   const checkLimits = limits === undefined ? undefined : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
@@ -56,8 +56,7 @@ export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppSe
       (error: Error) => done(error),
     );
   };
-  const spendLogs = services.spendLogs;
-  const modelBudgets = spendLogs === undefined ? undefined : new ModelBudgets(spendLogs, { ttlMs: services.config.keyCacheTtlMs });
+  const modelBudgets = services.modelBudgets;
   const checkModelBudgets = modelBudgets === undefined ? undefined : (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = request.portico.principal;
     const model = (request.body as { model?: unknown } | null | undefined)?.model;

@@ -19,6 +19,7 @@ import type { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import type { BatchEngine } from '../jobs/batch-engine.ts';
 import type { LiveSpendRecorder } from './spend-recording.ts';
 import type { SpendLogStore } from '../storage/spend-log-store.ts';
+import type { ModelBudgets } from './model-budgets.ts';
 import type { ProxyBudget } from './proxy-budget.ts';
 
 export interface AppServices {
@@ -46,6 +47,8 @@ export interface AppServices {
   readonly spend?: LiveSpendRecorder;
   /** The spend ledger's table, for the spend APIs. */
   readonly spendLogs?: SpendLogStore;
+  /** `model_max_budget` of keys, users and teams, checked by live requests and batch creates. */
+  readonly modelBudgets?: ModelBudgets;
   /** LiteLLM's proxy budget (`litellm_settings.max_budget`), checked by live requests and batch creates; absent: none. */
   readonly proxyBudget?: ProxyBudget;
   /** LiteLLM's response cache (`litellm_settings.cache`); absent: off. */

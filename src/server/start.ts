@@ -138,8 +138,8 @@ export async function createServices(
     evictions: state.keyEvictions,
   });
   const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
-  const batchModelBudgets = spendLogs === undefined ? undefined : new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
-  // One proxy budget for live requests (`rate-limit-hook.ts`) and batch creates: one cached sum.
+  // One checker of each for live requests (`rate-limit-hook.ts`) and batch creates: one cache of sums.
+  const modelBudgets = new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
   const proxyBudget = config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, config.proxyBudget, { ttlMs: config.keyCacheTtlMs });
   const batchSystem = await createBatchSystem({
     config,
@@ -150,7 +150,7 @@ export async function createServices(
     // A batch's create is held to the proxy's `max_budget` and its model group to `model_max_budget`, as a live request is.
     checkSpendBudgets: async (principal, modelGroup) => {
       if (proxyBudget !== undefined && ProxyBudget.appliesTo(principal)) await proxyBudget.check();
-      if (batchModelBudgets !== undefined && ModelBudgets.appliesTo(principal, modelGroup)) await batchModelBudgets.check(principal, modelGroup);
+      if (ModelBudgets.appliesTo(principal, modelGroup)) await modelBudgets.check(principal, modelGroup);
     },
     engine: {
       limiter: state.limiter,
@@ -161,7 +161,7 @@ export async function createServices(
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
   const responseCache = config.responseCache === undefined ? undefined : await createResponseCache(config.responseCache, redis, logger);
-  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, ...(proxyBudget !== undefined && { proxyBudget }), ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
+  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, modelBudgets, ...(proxyBudget !== undefined && { proxyBudget }), ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {

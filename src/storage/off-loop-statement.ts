@@ -17,22 +17,24 @@
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
 import type { Database } from './database.ts';
-import { toSqliteValue } from './sqlite-dialect.ts';
+import { MAX_CACHED_SQL_CHARS, toSqliteValue } from './sqlite-dialect.ts';
 
 const PROCEDURE = 'statement.write';
+const WORKER_STATEMENTS_KEPT = 64;
 
 /**
- * Up to 64 statements stay prepared on the worker, the oldest dropped first (a dropped statement's
- * native memory goes only when V8 collects it, so keeping fewer cost more RSS: bench/README.md);
- * texts over 8 KiB are prepared for one use, as on the main connection (`sqlite-dialect.ts`).
+ * Up to `WORKER_STATEMENTS_KEPT` statements stay prepared on the worker, the oldest dropped first
+ * (a dropped statement's native memory goes only when V8 collects it, so keeping fewer cost more
+ * RSS: bench/README.md); texts over `MAX_CACHED_SQL_CHARS` are prepared for one use, as on the
+ * main connection (`sqlite-dialect.ts`).
  */
 const PROCEDURE_SOURCE = `
 const statements = (state.statements ??= new Map());
 let statement = statements.get(input.sql);
 if (statement === undefined) {
   statement = db.prepare(input.sql);
-  if (input.sql.length <= 8192) {
-    if (statements.size >= 64) statements.delete(statements.keys().next().value);
+  if (input.sql.length <= ${MAX_CACHED_SQL_CHARS}) {
+    if (statements.size >= ${WORKER_STATEMENTS_KEPT}) statements.delete(statements.keys().next().value);
     statements.set(input.sql, statement);
   }
 }

@@ -210,7 +210,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * almost every time, and each compiled one holds hundreds of kilobytes. Cached, 256 of them
  * kept 100-150 MB of native memory alive under load (`npm run bench`: 322 -> 177 MB RSS).
  */
-const MAX_CACHED_SQL_CHARS = 8 * 1024;
+export const MAX_CACHED_SQL_CHARS = 8 * 1024;
 
 /** Waits between tries of a statement that met another connection's write lock, ms: doubling from 1 up to this. */
 const MAX_BUSY_RETRY_DELAY_MS = 16;
