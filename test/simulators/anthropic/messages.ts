@@ -1,7 +1,8 @@
 /**
  * The Message an Anthropic model answers (API reference "Messages"), from the deterministic fake
  * model: a text block echoing the last user text, or, when tools are offered and the text says
- * `use tool` (or `tool_choice` forces it), one `tool_use` block with `stop_reason: "tool_use"`.
+ * `use tool` (or `tool_choice` forces it), one `tool_use` block with `stop_reason: "tool_use"`;
+ * with extended thinking on, a thinking block before it (`thinking.ts`).
  *
  * Usage counts cache fields: the prompt up to the last `cache_control` breakpoint is written to a
  * per-simulator cache the first time (`cache_creation_input_tokens`) and read after
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { randomBase62 } from '../common/ids.ts';
 import { countTokens, requestedFailureStatus, streamPieces, textOf, toolArguments, truncateToTokens, TOOL_TRIGGER } from '../common/fake-model.ts';
 import type { ParamsError } from './validate-params.ts';
+import { thinkingBlockFor, thinkingEnabled } from './thinking.ts';
 
 type Json = Record<string, unknown>;
 
@@ -116,6 +118,12 @@ export function createMessage(body: Json, ctx: MessageContext): { message: Json 
     content = [{ type: 'text', text: cut.text }];
     outputTokens = countTokens(cut.text);
   }
+  if (thinkingEnabled(body)) {
+    // The model thinks first; its thinking counts as output.
+    const thinking = thinkingBlockFor(userText);
+    content.unshift(thinking.block);
+    outputTokens += thinking.tokens;
+  }
   return {
     message: {
       id: `msg_01${randomBase62(22)}`,
@@ -138,7 +146,8 @@ export function createMessage(body: Json, ctx: MessageContext): { message: Json 
 
 /**
  * The streaming event sequence (docs "Streaming Messages"): message_start, then per block
- * content_block_start / content_block_delta (text_delta or input_json_delta) / content_block_stop,
+ * content_block_start / content_block_delta (text_delta, input_json_delta, or thinking_delta and one
+ * signature_delta) / content_block_stop,
  * a ping after the first block starts, message_delta (stop_reason, output usage), message_stop.
  */
 export function messageStreamEvents(message: Json): Array<{ event: string; data: Json }> {
@@ -147,7 +156,15 @@ export function messageStreamEvents(message: Json): Array<{ event: string; data:
   const add = (data: Json) => events.push({ event: String(data.type), data });
   add({ type: 'message_start', message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
   (message.content as Json[]).forEach((block, index) => {
-    if (block.type === 'tool_use') {
+    if (block.type === 'thinking') {
+      add({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      if (index === 0) add({ type: 'ping' });
+      for (const thinking of streamPieces(String(block.thinking))) add({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking } });
+      add({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
+    } else if (block.type === 'redacted_thinking') {
+      add({ type: 'content_block_start', index, content_block: block });
+      if (index === 0) add({ type: 'ping' });
+    } else if (block.type === 'tool_use') {
       add({ type: 'content_block_start', index, content_block: { ...block, input: {} } });
       if (index === 0) add({ type: 'ping' });
       for (const partial of streamPieces(JSON.stringify(block.input))) add({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: partial } });

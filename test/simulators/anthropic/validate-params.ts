@@ -10,8 +10,11 @@
  * are allowed (merged); every message but an optional final assistant one has non-empty content;
  * `tool_use` blocks need matching `tool_result` blocks in the next message and vice versa, and a
  * request holding either must define `tools`; tools
- * need a `name` matching `^[a-zA-Z0-9_-]{1,64}$` and an object `input_schema`.
+ * need a `name` matching `^[a-zA-Z0-9_-]{1,64}$` and an object `input_schema`; extended thinking's
+ * rules are `thinking.ts`'s.
  */
+
+import { validateThinking } from './thinking.ts';
 
 type Json = Record<string, unknown>;
 
@@ -43,7 +46,7 @@ export function validateMessageParams(body: Json, options: { batch: boolean }): 
   if (systemError) return systemError;
   const toolsError = validateTools(body.tools);
   if (toolsError) return toolsError;
-  return validateMessages(body.messages, Array.isArray(body.tools) && body.tools.length > 0);
+  return validateMessages(body.messages, Array.isArray(body.tools) && body.tools.length > 0) ?? validateThinking(body);
 }
 
 function validateSystem(system: unknown): ParamsError | null {
