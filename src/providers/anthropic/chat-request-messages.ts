@@ -7,11 +7,12 @@
  * - turns alternate, so consecutive same-role messages are merged into one;
  * - tool calls are `tool_use` blocks in the assistant turn, tool answers `tool_result` blocks
  *   in the following user turn;
- * - text blocks must not be empty, and ids must match `^[a-zA-Z0-9_-]+$`.
+ * - text blocks must not be empty, and ids must match `^[a-zA-Z0-9_-]+$`;
+ * - an assistant turn's thinking (LiteLLM's `thinking_blocks`) is a block before its text.
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { isRecord } from './json.ts';
-import type { AnthropicCacheControl, AnthropicContentBlockParam, AnthropicMessageParam, AnthropicTextBlockParam } from './wire-types.ts';
+import type { AnthropicCacheControl, AnthropicContentBlockParam, AnthropicMessageParam, AnthropicTextBlockParam, AnthropicThinkingBlock } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
 import { echoValue } from '../../spec/echo-value.ts';
 
@@ -157,7 +158,8 @@ function parseBase64DataUrl(url: string, param: string): { mediaType: string; da
 }
 
 function assistantBlocksOf(message: Record<string, unknown>, param: string): AnthropicContentBlockParam[] {
-  const blocks: AnthropicContentBlockParam[] = [];
+  // The turn's thinking comes first, as the model wrote it (Anthropic checks its signature).
+  const blocks: AnthropicContentBlockParam[] = thinkingBlocksOf(message.thinking_blocks, `${param}.thinking_blocks`);
   const content = message.content;
   if (typeof content === 'string' || content == null) {
     blocks.push(...textBlocksOf(content, `${param}.content`));
@@ -180,6 +182,25 @@ function assistantBlocksOf(message: Record<string, unknown>, param: string): Ant
     message.tool_calls.forEach((call, index) => blocks.push(toolUseBlockOf(call, `${param}.tool_calls[${index}]`)));
   }
   return blocks;
+}
+
+/**
+ * LiteLLM's `thinking_blocks` on an assistant message: the thinking blocks of an earlier answer
+ * (`chat-response.ts` gives them), which Anthropic needs back in a tool-use loop with thinking on.
+ */
+function thinkingBlocksOf(value: unknown, param: string): AnthropicThinkingBlock[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) throw new InvalidRequestError(`${param} must be an array.`, { param });
+  return value.map((block, index) => {
+    const blockParam = `${param}[${index}]`;
+    if (isRecord(block) && block.type === 'thinking' && typeof block.thinking === 'string' && typeof block.signature === 'string') {
+      return { type: 'thinking', thinking: block.thinking, signature: block.signature };
+    }
+    if (isRecord(block) && block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
+    throw new InvalidRequestError(`${blockParam} must be {type: 'thinking', thinking, signature} or {type: 'redacted_thinking', data}, as an earlier answer gave it.`, {
+      param: blockParam,
+    });
+  });
 }
 
 function toolUseBlockOf(call: unknown, param: string): AnthropicContentBlockParam {
@@ -229,7 +250,8 @@ function toolUseIdOf(id: string): string {
 /** Prompt caching markers (`cache_control`) pass through from OpenAI-shaped parts, as LiteLLM allows. */
 function withCacheControl<T extends AnthropicContentBlockParam>(block: T, part: Record<string, unknown>): T {
   if (isRecord(part.cache_control) && typeof part.cache_control.type === 'string') {
-    block.cache_control = part.cache_control as AnthropicCacheControl;
+    // Every block that takes a part's marker has the field; thinking blocks come from no part.
+    (block as { cache_control?: AnthropicCacheControl }).cache_control = part.cache_control as AnthropicCacheControl;
   }
   return block;
 }

@@ -261,3 +261,72 @@ test('a role, part type or response_format that is an object with its own toStri
     assert.throws(() => translate(body), (error: unknown) => error instanceof InvalidRequestError && /"toString":"x"/.test(error.message), JSON.stringify(body));
   }
 });
+
+test('extended thinking: `thinking` passes through; without max_tokens the budget is added to the default, with one it is kept', () => {
+  const user = [{ role: 'user', content: 'Hi' }];
+  const enabled = translate({ messages: user, thinking: { type: 'enabled', budget_tokens: 2048 } });
+  assert.deepEqual(enabled.params.thinking, { type: 'enabled', budget_tokens: 2048 });
+  assert.equal(enabled.params.max_tokens, 2048 + 4096);
+  assert.deepEqual(enabled.warnings, []);
+  assert.equal(translate({ messages: user, thinking: { type: 'enabled', budget_tokens: 2048 }, max_completion_tokens: 3000 }).params.max_tokens, 3000);
+  // Newer types (adaptive thinking) and their options go as sent; disabled asks for none.
+  assert.deepEqual(translate({ messages: user, thinking: { type: 'adaptive', display: 'summarized' } }).params.thinking, { type: 'adaptive', display: 'summarized' });
+  const disabled = translate({ messages: user, thinking: { type: 'disabled' } }).params;
+  assert.deepEqual(disabled.thinking, { type: 'disabled' });
+  assert.equal(disabled.max_tokens, 4096);
+});
+
+test("reasoning_effort becomes LiteLLM's thinking budgets; none asks for no thinking; an explicit `thinking` wins", () => {
+  const user = [{ role: 'user', content: 'Hi' }];
+  for (const [effort, budget] of [['minimal', 1024], ['low', 1024], ['medium', 2048], ['high', 4096]] as const) {
+    const { params, warnings } = translate({ messages: user, reasoning_effort: effort });
+    assert.deepEqual(params.thinking, { type: 'enabled', budget_tokens: budget }, effort);
+    assert.equal(params.max_tokens, budget + 4096);
+    assert.deepEqual(warnings, []);
+  }
+  const none = translate({ messages: user, reasoning_effort: 'none' });
+  assert.equal(none.params.thinking, undefined);
+  assert.deepEqual(none.warnings, []);
+  assert.deepEqual(translate({ messages: user, reasoning_effort: 'high', thinking: { type: 'enabled', budget_tokens: 1500 } }).params.thinking, { type: 'enabled', budget_tokens: 1500 });
+});
+
+test('a malformed thinking request is a 400 naming the parameter', () => {
+  const user = [{ role: 'user', content: 'Hi' }];
+  const refused = (body: Record<string, unknown>, param: string, code?: string) =>
+    assert.throws(() => translate({ messages: user, ...body }), (error: unknown) => error instanceof InvalidRequestError && error.param === param && (code === undefined || error.code === code));
+  refused({ reasoning_effort: 'extreme' }, 'reasoning_effort', 'invalid_value');
+  refused({ reasoning_effort: 3 }, 'reasoning_effort', 'invalid_value');
+  refused({ thinking: 'on' }, 'thinking');
+  refused({ thinking: { budget_tokens: 2048 } }, 'thinking');
+  refused({ thinking: { type: 'enabled' } }, 'thinking.budget_tokens');
+  refused({ thinking: { type: 'enabled', budget_tokens: 1.5 } }, 'thinking.budget_tokens');
+  refused({ thinking: { type: 'enabled', budget_tokens: '2048' } }, 'thinking.budget_tokens');
+});
+
+test("an assistant message's thinking_blocks go back first in its turn, unchanged; a malformed one is a 400", () => {
+  const thinking = { type: 'thinking', thinking: 'Let me look it up.', signature: 'c2lnbmF0dXJl' };
+  const redacted = { type: 'redacted_thinking', data: 'EmwKAhgBEgy3' };
+  const { params } = translate({
+    thinking: { type: 'enabled', budget_tokens: 2048 },
+    tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
+    messages: [
+      { role: 'user', content: 'Look it up' },
+      {
+        role: 'assistant',
+        content: null,
+        reasoning_content: 'Let me look it up.',
+        thinking_blocks: [thinking, redacted],
+        tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'found' },
+    ],
+  });
+  assert.deepEqual(params.messages[1], {
+    role: 'assistant',
+    content: [thinking, redacted, { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {} }],
+  });
+  assert.throws(
+    () => translate({ messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello', thinking_blocks: [{ type: 'thinking', thinking: 'no signature' }] }] }),
+    (error: unknown) => error instanceof InvalidRequestError && error.param === 'messages[1].thinking_blocks[0]',
+  );
+});

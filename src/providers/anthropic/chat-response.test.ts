@@ -79,3 +79,18 @@ test('stop reasons map to OpenAI finish reasons', () => {
   assert.equal(finishReasonOf('refusal'), 'content_filter');
   assert.equal(finishReasonOf(null), null);
 });
+
+test("thinking blocks become LiteLLM's reasoning_content (the thinking joined) and thinking_blocks (each block as sent, to send back)", () => {
+  const completion = translateMessageToChatCompletion(fixtureJson<AnthropicMessage>('message-thinking.json'), options);
+  const message = completion.choices[0].message;
+  assert.equal(message.content, 'Based on my analysis...');
+  assert.equal(message.reasoning_content, 'Let me analyze this step by step...');
+  assert.deepEqual(message.thinking_blocks, [
+    { type: 'thinking', thinking: 'Let me analyze this step by step...', signature: 'WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL....' },
+    { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj...' },
+  ]);
+  // Thinking tokens are output tokens: they are in Anthropic's count already.
+  assert.equal(completion.usage.completion_tokens, 320);
+  const plain = translateMessageToChatCompletion(fixtureJson<AnthropicMessage>('message-text.json'), options).choices[0].message;
+  assert.equal('reasoning_content' in plain || 'thinking_blocks' in plain, false);
+});

@@ -3,7 +3,7 @@
  * §3.1 ("Result lines"), used for live chat and for succeeded batch results alike.
  */
 import { countOf } from './json.ts';
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicUsage } from './wire-types.ts';
+import type { AnthropicContentBlock, AnthropicMessage, AnthropicThinkingBlock, AnthropicUsage } from './wire-types.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
@@ -28,7 +28,16 @@ export interface OpenAIChatCompletion {
   choices: [
     {
       index: 0;
-      message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[] };
+      message: {
+        role: 'assistant';
+        content: string | null;
+        refusal: null;
+        tool_calls?: OpenAIToolCall[];
+        /** LiteLLM's fields for Claude's extended thinking: the thinking text, joined... */
+        reasoning_content?: string;
+        /** ... and the blocks themselves, to send back in a later turn (`thinking_blocks` on an assistant message). */
+        thinking_blocks?: AnthropicThinkingBlock[];
+      };
       logprobs: null;
       finish_reason: OpenAIFinishReason;
     },
@@ -47,10 +56,13 @@ export function translateMessageToChatCompletion(message: AnthropicMessage, opti
   const blocks = message.content ?? [];
   const texts: string[] = [];
   const toolCalls: OpenAIToolCall[] = [];
+  const thinkingBlocks: AnthropicThinkingBlock[] = [];
   for (const block of blocks) {
     if (isTextBlock(block)) texts.push(block.text);
     else if (isToolUseBlock(block)) toolCalls.push(toolCallOf(block));
-    // Other blocks (thinking, server tool results) have no chat.completion equivalent.
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') thinkingBlocks.push({ type: 'thinking', thinking: block.thinking, signature: String(block.signature ?? '') });
+    else if (block.type === 'redacted_thinking' && typeof block.data === 'string') thinkingBlocks.push({ type: 'redacted_thinking', data: block.data });
+    // Other blocks (server tool results) have no chat.completion equivalent.
   }
   const chatMessage: OpenAIChatCompletion['choices'][0]['message'] = {
     role: 'assistant',
@@ -59,6 +71,10 @@ export function translateMessageToChatCompletion(message: AnthropicMessage, opti
     refusal: null,
   };
   if (toolCalls.length > 0) chatMessage.tool_calls = toolCalls;
+  if (thinkingBlocks.length > 0) {
+    chatMessage.reasoning_content = thinkingBlocks.map((block) => (block.type === 'thinking' ? block.thinking : '')).join('');
+    chatMessage.thinking_blocks = thinkingBlocks;
+  }
   return {
     id: message.id,
     object: 'chat.completion',

@@ -111,3 +111,26 @@ test('the translation pulls upstream events one at a time and closes the upstrea
   assert.equal(closed, true);
   assert.ok(pulled <= 3, `pulled ${pulled} events for 3 frames`);
 });
+
+test("a streamed thinking block becomes LiteLLM's reasoning_content and thinking_blocks deltas, its signature a last piece, before the answer's content", async () => {
+  const out = await collect(translateAnthropicStream(parseAnthropicStreamEvents(chunked(fixtureText('stream-thinking.sse'), 13)), options));
+  const chunks = (dataOf(out) as Record<string, any>[]).slice(0, -1);
+  const deltas = chunks.map((chunk) => chunk.choices[0].delta);
+  assert.deepEqual(deltas.slice(1, 4), [
+    {
+      reasoning_content: 'I need to find the GCD of 1071 and 462 using the Euclidean algorithm.\n\n1071 = 2 × 462 + 147',
+      thinking_blocks: [{ type: 'thinking', thinking: 'I need to find the GCD of 1071 and 462 using the Euclidean algorithm.\n\n1071 = 2 × 462 + 147' }],
+    },
+    { reasoning_content: '\n462 = 3 × 147 + 21\n147 = 7 × 21 + 0\n\nSo GCD(1071, 462) = 21', thinking_blocks: [{ type: 'thinking', thinking: '\n462 = 3 × 147 + 21\n147 = 7 × 21 + 0\n\nSo GCD(1071, 462) = 21' }] },
+    { thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...' }] },
+  ]);
+  assert.equal(deltas.map((delta) => delta.content ?? '').join(''), 'The greatest common divisor of 1071 and 462 is **21**.');
+  assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'stop');
+});
+
+test('a redacted thinking block is streamed whole as a thinking_blocks piece', () => {
+  const translator = new ChatStreamTranslator(options);
+  translator.onEvent({ type: 'message_start', message: { id: 'msg_r', model: 'claude', usage: { input_tokens: 3 } } });
+  const frames = translator.onEvent({ type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'EmwKAhgB...' } });
+  assert.deepEqual((dataOf(frames.join('')) as Record<string, any>[]).map((chunk) => chunk.choices[0].delta), [{ thinking_blocks: [{ type: 'redacted_thinking', data: 'EmwKAhgB...' }] }]);
+});

@@ -81,6 +81,8 @@ export class ChatStreamTranslator {
           return [this.frame({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
         }
         if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') return [this.frame({ content: block.text })];
+        // Redacted thinking arrives whole; a thinking block's text and signature come as deltas.
+        if (block.type === 'redacted_thinking' && typeof block.data === 'string') return [this.frame({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data }] })];
         return [];
       }
       case 'content_block_delta': {
@@ -92,7 +94,15 @@ export class ChatStreamTranslator {
         if (delta.type === 'input_json_delta' && toolIndex !== undefined && typeof delta.partial_json === 'string' && delta.partial_json !== '') {
           return [this.frame({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] })];
         }
-        return []; // thinking and signature deltas have no chat.completion.chunk equivalent
+        // Extended thinking as LiteLLM streams it: the text in `reasoning_content` and in a
+        // `thinking_blocks` piece, the block's signature in a last piece of its own.
+        if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string' && delta.thinking !== '') {
+          return [this.frame({ reasoning_content: delta.thinking, thinking_blocks: [{ type: 'thinking', thinking: delta.thinking }] })];
+        }
+        if (delta.type === 'signature_delta' && typeof delta.signature === 'string') {
+          return [this.frame({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: delta.signature }] })];
+        }
+        return [];
       }
       case 'message_delta': {
         // message_delta's usage counts are cumulative: they replace, not add to, the start's.

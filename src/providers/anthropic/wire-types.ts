@@ -23,6 +23,7 @@ export type AnthropicContentBlockParam =
   | { type: 'image'; source: AnthropicImageSource; cache_control?: AnthropicCacheControl }
   | { type: 'document'; source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string }; cache_control?: AnthropicCacheControl }
   | { type: 'tool_use'; id: string; name: string; input: unknown; cache_control?: AnthropicCacheControl }
+  | AnthropicThinkingBlock
   | {
       type: 'tool_result';
       tool_use_id: string;
@@ -30,6 +31,19 @@ export type AnthropicContentBlockParam =
       is_error?: boolean;
       cache_control?: AnthropicCacheControl;
     };
+
+/** A block the model thought in, sent back unchanged in later turns (its signature is checked). */
+export type AnthropicThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
+
+/**
+ * Extended thinking: `{type: "enabled", budget_tokens}`, `{type: "disabled"}`, or the newer types
+ * (`adaptive`, ...) passed through as the client sent them.
+ */
+export interface AnthropicThinkingConfig {
+  type: string;
+  budget_tokens?: number;
+  [key: string]: unknown;
+}
 
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
@@ -62,6 +76,7 @@ export interface AnthropicMessageParams {
   tools?: AnthropicToolParam[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id: string };
+  thinking?: AnthropicThinkingConfig;
   stream?: boolean;
 }
 
