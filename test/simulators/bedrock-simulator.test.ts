@@ -24,6 +24,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startS3Emulator, type S3Emulator } from '../helpers/object-storage.ts';
 import { BEDROCK_BATCH_ROLE, BEDROCK_SIMULATOR_ROLE, startBedrockSimulator, type BedrockSimulator } from './bedrock-simulator.ts';
+import { REDACTED_THINKING_TRIGGER } from './anthropic/thinking.ts';
 
 const CLAUDE = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
 const NOVA = 'amazon.nova-pro-v1:0';
@@ -109,6 +110,57 @@ describe('Bedrock simulator, driven by the AWS SDK for JavaScript v3', () => {
     assert.ok(kinds.filter((k) => k === 'contentBlockDelta').length > 1);
     assert.ok((usage?.outputTokens ?? 0) > 0);
     assert.equal(String(sim.requests.at(-1)!.headers['content-type'] ?? ''), 'application/json');
+  });
+
+  it("Claude's extended thinking: reasoningContent with a signature first (streamed as text then signature), sent back in a tool loop, checked, refused on other models", async () => {
+    const thinking = { additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } }, inferenceConfig: { maxTokens: 4096 } };
+    const answer = await runtime.send(new ConverseCommand({ modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'Think about it' }] }], ...thinking }));
+    const [reasoning, text] = answer.output?.message?.content ?? [];
+    assert.ok(reasoning?.reasoningContent?.reasoningText?.text && reasoning.reasoningContent.reasoningText.signature);
+    assert.deepEqual(text, { text: 'Think about it' });
+
+    const stream = await runtime.send(new ConverseStreamCommand({ modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'Think about it' }] }], ...thinking }));
+    let streamedThinking = '';
+    const signatures: string[] = [];
+    for await (const event of stream.stream!) {
+      const delta = event.contentBlockDelta?.delta?.reasoningContent;
+      if (delta?.text) streamedThinking += delta.text;
+      if (delta?.signature) signatures.push(delta.signature);
+    }
+    assert.equal(streamedThinking, reasoning.reasoningContent.reasoningText.text);
+    assert.deepEqual(signatures, [reasoning.reasoningContent.reasoningText.signature]);
+
+    const toolConfig = { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }] };
+    const question = { role: 'user' as const, content: [{ text: 'Please use tool for Paris' }] };
+    const call = await runtime.send(new ConverseCommand({ modelId: CLAUDE, toolConfig, messages: [question], ...thinking }));
+    const [callThinking, callToolUse] = call.output!.message!.content!;
+    assert.ok(callThinking.reasoningContent && callToolUse.toolUse);
+    const toolResult = { role: 'user' as const, content: [{ toolResult: { toolUseId: callToolUse.toolUse.toolUseId, content: [{ text: 'sunny' }] } }] };
+    const next = await runtime.send(new ConverseCommand({ modelId: CLAUDE, toolConfig, messages: [question, { role: 'assistant', content: [callThinking, callToolUse] }, toolResult], ...thinking }));
+    assert.deepEqual(next.output?.message?.content?.at(-1), { text: 'sunny' });
+    await assert.rejects(
+      runtime.send(new ConverseCommand({ modelId: CLAUDE, toolConfig, messages: [question, { role: 'assistant', content: [callToolUse] }, toolResult], ...thinking })),
+      (error: unknown) => error instanceof ValidationException && /Expected `thinking` or `redacted_thinking`/.test(error.message),
+    );
+    const changed = { reasoningContent: { reasoningText: { text: 'edited', signature: callThinking.reasoningContent.reasoningText!.signature } } };
+    await assert.rejects(
+      runtime.send(new ConverseCommand({ modelId: CLAUDE, toolConfig, messages: [question, { role: 'assistant', content: [changed, callToolUse] }, toolResult], ...thinking })),
+      (error: unknown) => error instanceof ValidationException && /Invalid `signature`/.test(error.message),
+    );
+    await assert.rejects(
+      runtime.send(new ConverseCommand({ modelId: NOVA, messages: [question], ...thinking })),
+      (error: unknown) => error instanceof ValidationException && /extraneous key \[thinking\]/.test(error.message),
+    );
+  });
+
+  it('redacted thinking arrives as reasoningContent bytes (base64 on the wire) and is accepted back', async () => {
+    const thinking = { additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } }, inferenceConfig: { maxTokens: 4096 } };
+    const question = { role: 'user' as const, content: [{ text: `${REDACTED_THINKING_TRIGGER} hello` }] };
+    const answer = await runtime.send(new ConverseCommand({ modelId: CLAUDE, messages: [question], ...thinking }));
+    const redacted = answer.output!.message!.content![0];
+    assert.ok(redacted.reasoningContent?.redactedContent instanceof Uint8Array && redacted.reasoningContent.redactedContent.length > 0);
+    const next = await runtime.send(new ConverseCommand({ modelId: CLAUDE, messages: [question, { role: 'assistant', content: answer.output!.message!.content! }, { role: 'user', content: [{ text: 'and then?' }] }], ...thinking }));
+    assert.deepEqual(next.output?.message?.content?.at(-1), { text: 'and then?' });
   });
 
   it('a cachePoint block is written once and read after (cacheWriteInputTokens, cacheReadInputTokens)', async () => {

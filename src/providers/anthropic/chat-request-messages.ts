@@ -12,7 +12,8 @@
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { isRecord } from './json.ts';
-import type { AnthropicCacheControl, AnthropicContentBlockParam, AnthropicMessageParam, AnthropicTextBlockParam, AnthropicThinkingBlock } from './wire-types.ts';
+import { thinkingBlocksOf } from './thinking.ts';
+import type { AnthropicCacheControl, AnthropicContentBlockParam, AnthropicMessageParam, AnthropicTextBlockParam } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
 import { echoValue } from '../../spec/echo-value.ts';
 
@@ -182,25 +183,6 @@ function assistantBlocksOf(message: Record<string, unknown>, param: string): Ant
     message.tool_calls.forEach((call, index) => blocks.push(toolUseBlockOf(call, `${param}.tool_calls[${index}]`)));
   }
   return blocks;
-}
-
-/**
- * LiteLLM's `thinking_blocks` on an assistant message: the thinking blocks of an earlier answer
- * (`chat-response.ts` gives them), which Anthropic needs back in a tool-use loop with thinking on.
- */
-function thinkingBlocksOf(value: unknown, param: string): AnthropicThinkingBlock[] {
-  if (value == null) return [];
-  if (!Array.isArray(value)) throw new InvalidRequestError(`${param} must be an array.`, { param });
-  return value.map((block, index) => {
-    const blockParam = `${param}[${index}]`;
-    if (isRecord(block) && block.type === 'thinking' && typeof block.thinking === 'string' && typeof block.signature === 'string') {
-      return { type: 'thinking', thinking: block.thinking, signature: block.signature };
-    }
-    if (isRecord(block) && block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
-    throw new InvalidRequestError(`${blockParam} must be {type: 'thinking', thinking, signature} or {type: 'redacted_thinking', data}, as an earlier answer gave it.`, {
-      param: blockParam,
-    });
-  });
 }
 
 function toolUseBlockOf(call: unknown, param: string): AnthropicContentBlockParam {

@@ -7,8 +7,9 @@
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { translateMessages } from './chat-request-messages.ts';
+import { thinkingConfigOf } from './thinking.ts';
 import { applyModifyParams } from './chat-request-modify.ts';
-import type { AnthropicMessageParams, AnthropicThinkingConfig, AnthropicToolChoice, AnthropicToolParam } from './wire-types.ts';
+import type { AnthropicMessageParams, AnthropicToolChoice, AnthropicToolParam } from './wire-types.ts';
 import type { TranslationWarning } from './warnings.ts';
 import { isRecord } from './json.ts';
 import { echoValue } from '../../spec/echo-value.ts';
@@ -83,7 +84,7 @@ export function translateChatRequest(body: Record<string, unknown>, options: Cha
   refuseMeaningChangingParams(body);
 
   const { messages, system } = translateMessages(body.messages, warnings);
-  const thinking = thinkingOf(body);
+  const thinking = thinkingConfigOf(body);
   // Thinking counts against `max_tokens`: without one from the client, the budget is added to the
   // default so that the answer keeps its usual room (as LiteLLM does).
   const budget = thinking?.budget_tokens;
@@ -144,43 +145,6 @@ function refuseMeaningChangingParams(body: Record<string, unknown>): void {
       param: body.functions != null ? 'functions' : 'function_call',
     });
   }
-}
-
-/**
- * LiteLLM's budgets for OpenAI's `reasoning_effort` on Claude (its `_map_reasoning_effort`);
- * `minimal` takes Anthropic's smallest budget, and `none` asks for no thinking.
- */
-export const REASONING_EFFORT_BUDGETS: Readonly<Record<string, number>> = Object.freeze({ minimal: 1024, low: 1024, medium: 2048, high: 4096 });
-
-/**
- * Extended thinking: Anthropic's own `thinking` object as the client sent it (LiteLLM passes it
- * through; its type, and the budget's limits, are Anthropic's to check), else a budget for
- * `reasoning_effort`. `thinking` wins when a request has both.
- */
-function thinkingOf(body: Record<string, unknown>): AnthropicThinkingConfig | undefined {
-  const thinking = body.thinking;
-  if (thinking != null) {
-    if (!isRecord(thinking) || typeof thinking.type !== 'string') {
-      throw new InvalidRequestError("'thinking' must be an object with a 'type', e.g. {\"type\": \"enabled\", \"budget_tokens\": 2048}.", { param: 'thinking' });
-    }
-    if (thinking.budget_tokens !== undefined && (typeof thinking.budget_tokens !== 'number' || !Number.isInteger(thinking.budget_tokens) || thinking.budget_tokens < 1)) {
-      throw new InvalidRequestError("'thinking.budget_tokens' must be a positive integer.", { param: 'thinking.budget_tokens' });
-    }
-    if (thinking.type === 'enabled' && thinking.budget_tokens === undefined) {
-      throw new InvalidRequestError("'thinking.budget_tokens' is required when thinking is enabled.", { param: 'thinking.budget_tokens' });
-    }
-    return thinking as AnthropicThinkingConfig;
-  }
-  const effort = body.reasoning_effort;
-  if (effort == null || effort === 'none') return undefined;
-  const budget = typeof effort === 'string' && Object.hasOwn(REASONING_EFFORT_BUDGETS, effort) ? REASONING_EFFORT_BUDGETS[effort] : undefined;
-  if (budget === undefined) {
-    throw new InvalidRequestError(`Invalid value for 'reasoning_effort': '${echoValue(effort)}'. Supported values on Anthropic deployments are: 'none', ${Object.keys(REASONING_EFFORT_BUDGETS).map((name) => `'${name}'`).join(', ')}.`, {
-      param: 'reasoning_effort',
-      code: 'invalid_value',
-    });
-  }
-  return { type: 'enabled', budget_tokens: budget };
 }
 
 function maxTokensOf(body: Record<string, unknown>, fallback: number): number {

@@ -3,6 +3,7 @@
  * §3.1 ("Result lines"), used for live chat and for succeeded batch results alike.
  */
 import { countOf } from './json.ts';
+import { reasoningContentOf } from './thinking.ts';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicThinkingBlock, AnthropicUsage } from './wire-types.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -72,7 +73,7 @@ export function translateMessageToChatCompletion(message: AnthropicMessage, opti
   };
   if (toolCalls.length > 0) chatMessage.tool_calls = toolCalls;
   if (thinkingBlocks.length > 0) {
-    chatMessage.reasoning_content = thinkingBlocks.map((block) => (block.type === 'thinking' ? block.thinking : '')).join('');
+    chatMessage.reasoning_content = reasoningContentOf(thinkingBlocks);
     chatMessage.thinking_blocks = thinkingBlocks;
   }
   return {

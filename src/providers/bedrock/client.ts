@@ -47,7 +47,7 @@ export function createBedrockClient(deployment: Deployment, settings: BedrockSet
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
   async function chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
-    const { request, warnings } = translateConverseRequest(body, { defaultMaxTokens });
+    const { request, warnings } = translateConverseRequest(body, { defaultMaxTokens, claudeThinking: isClaudeModel(modelId) });
     const response = await sendBedrockRequest(runtime, { method: 'POST', target: `${path}/converse`, what: 'chat completion request', body: JSON.stringify(request), signal: options?.signal, requestId: options?.requestId, totalDeadline: true });
     const answer = await readBedrockJson(response, runtime, 'chat completion request');
     if (!isConverseResponse(answer)) throw badUpstreamResponse('Amazon Bedrock answered with something that is not a Converse response.', { deploymentId: deployment.id, isRetryable: true });
@@ -61,7 +61,7 @@ export function createBedrockClient(deployment: Deployment, settings: BedrockSet
   }
 
   async function chatCompletionsStream(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
-    const { request, warnings } = translateConverseRequest(body, { defaultMaxTokens });
+    const { request, warnings } = translateConverseRequest(body, { defaultMaxTokens, claudeThinking: isClaudeModel(modelId) });
     const response = await sendBedrockRequest(runtime, {
       method: 'POST',
       target: `${path}/converse-stream`,

@@ -11,19 +11,25 @@
  *   are merged (Converse wants user and assistant to alternate);
  * - `tools` -> `toolConfig.tools[].toolSpec`, `tool_choice` auto / required / a function ->
  *   `auto` / `any` / `tool` (`none` has no Converse equivalent: the tools stay, with a warning);
- * - `max_tokens` (or `max_completion_tokens`), `temperature`, `top_p`, `stop` -> `inferenceConfig`.
+ * - `max_tokens` (or `max_completion_tokens`), `temperature`, `top_p`, `stop` -> `inferenceConfig`;
+ * - Claude's extended thinking (`thinking`, or `reasoning_effort` on Claude models: the Anthropic
+ *   translation's rules, `anthropic/thinking.ts`) -> `additionalModelRequestFields.thinking`, and an
+ *   assistant message's `thinking_blocks` -> `reasoningContent` blocks first in its turn.
  * A parameter Converse has no place for is dropped with a warning; one whose loss would change the
  * answer's shape (`n > 1`, `response_format` JSON, `logprobs`) is refused with a 400.
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { isRecord } from './errors.ts';
+import { DEFAULT_MAX_TOKENS } from '../anthropic/chat-request.ts';
+import { thinkingBlocksOf, thinkingConfigOf } from '../anthropic/thinking.ts';
 
 export type ConverseContentBlock =
   | { text: string }
   | { image: { format: 'png' | 'jpeg' | 'gif' | 'webp'; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
-  | { toolResult: { toolUseId: string; content: ({ text: string } | { json: unknown })[]; status?: 'success' | 'error' } };
+  | { toolResult: { toolUseId: string; content: ({ text: string } | { json: unknown })[]; status?: 'success' | 'error' } }
+  | { reasoningContent: { reasoningText: { text: string; signature?: string } } | { redactedContent: string } };
 
 export interface ConverseMessage {
   role: 'user' | 'assistant';
@@ -38,6 +44,8 @@ export interface ConverseRequest {
     tools: { toolSpec: { name: string; description?: string; inputSchema: { json: unknown } } }[];
     toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
   };
+  /** Model fields Converse has no member for: Claude's `thinking`. */
+  additionalModelRequestFields?: Record<string, unknown>;
 }
 
 export interface ConverseRequestTranslation {
@@ -48,10 +56,15 @@ export interface ConverseRequestTranslation {
 export interface ConverseTranslationOptions {
   /** `maxTokens` when the request has none (`litellm_params.max_tokens`); absent: the model's default. */
   defaultMaxTokens?: number;
+  /**
+   * A Claude model: `reasoning_effort` becomes Claude's `thinking`, as on `anthropic/` (other
+   * models drop it with a warning). An explicit `thinking` goes to any model, which may refuse it.
+   */
+  claudeThinking?: boolean;
 }
 
 /** Read by this module or by the client (`model`, `stream`, `stream_options`). */
-const HANDLED_KEYS = new Set(['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'n', 'stream', 'stream_options', 'response_format', 'logprobs', 'top_logprobs']);
+const HANDLED_KEYS = new Set(['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'n', 'stream', 'stream_options', 'response_format', 'logprobs', 'top_logprobs', 'thinking']);
 
 /** OpenAI parameters Converse has no field for, dropped with a warning (`drop_params` removes them first, silently). */
 export const CONVERSE_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
@@ -63,7 +76,6 @@ export const CONVERSE_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
   'service_tier',
   'store',
   'metadata',
-  'reasoning_effort',
   'modalities',
   'audio',
   'prediction',
@@ -79,13 +91,16 @@ export function translateConverseRequest(body: Record<string, unknown>, options:
   const warnings: TranslationWarning[] = [];
   for (const key of Object.keys(body)) {
     if (HANDLED_KEYS.has(key) || body[key] === undefined || body[key] === null) continue;
-    warnings.push({ param: key, message: `'${key}' is not supported by Amazon Bedrock's Converse API and was dropped.` });
+    if (key === 'reasoning_effort' && options.claudeThinking === true) continue;
+    warnings.push({ param: key, message: `'${key}' is not supported by Amazon Bedrock's Converse API${key === 'reasoning_effort' ? ' for this model' : ''} and was dropped.` });
   }
   refuseShapeChanges(body);
   const { messages, system } = translateMessages(body.messages);
   const request: ConverseRequest = { messages };
   if (system.length > 0) request.system = system;
-  const inferenceConfig = inferenceConfigOf(body, options);
+  const thinking = body.thinking != null || options.claudeThinking === true ? thinkingConfigOf(body) : undefined;
+  if (thinking !== undefined) request.additionalModelRequestFields = { thinking };
+  const inferenceConfig = inferenceConfigOf(body, options, thinking?.budget_tokens);
   if (Object.keys(inferenceConfig).length > 0) request.inferenceConfig = inferenceConfig;
   const toolConfig = toolConfigOf(body, warnings);
   if (toolConfig !== undefined) request.toolConfig = toolConfig;
@@ -170,7 +185,10 @@ function imageBlock(imageUrl: unknown, param: string): ConverseContentBlock {
 }
 
 function assistantContent(message: Record<string, unknown>, param: string): ConverseContentBlock[] {
-  const blocks: ConverseContentBlock[] = [];
+  // The turn's thinking first, as the model wrote it (LiteLLM's `thinking_blocks`; Bedrock checks signatures).
+  const blocks: ConverseContentBlock[] = thinkingBlocksOf(message.thinking_blocks, `${param}.thinking_blocks`).map((block) =>
+    block.type === 'thinking' ? { reasoningContent: { reasoningText: { text: block.thinking, signature: block.signature } } } : { reasoningContent: { redactedContent: block.data } },
+  );
   if (message.content !== undefined && message.content !== null) {
     for (const text of textsOf(message.content, `${param}.content`)) if (text !== '') blocks.push({ text });
   }
@@ -204,9 +222,12 @@ function toolResultOf(message: Record<string, unknown>, param: string): Converse
   return { toolResult: { toolUseId: message.tool_call_id, content: [{ text }] } };
 }
 
-function inferenceConfigOf(body: Record<string, unknown>, options: ConverseTranslationOptions): NonNullable<ConverseRequest['inferenceConfig']> {
+function inferenceConfigOf(body: Record<string, unknown>, options: ConverseTranslationOptions, thinkingBudget: number | undefined): NonNullable<ConverseRequest['inferenceConfig']> {
   const config: NonNullable<ConverseRequest['inferenceConfig']> = {};
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? options.defaultMaxTokens;
+  // Thinking counts against the output tokens: without a limit from the client, the budget is
+  // added to the default (Anthropic's `DEFAULT_MAX_TOKENS` when the deployment sets none), as on anthropic/.
+  const defaultMaxTokens = thinkingBudget === undefined ? options.defaultMaxTokens : thinkingBudget + (options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS);
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens;
   if (maxTokens !== undefined && maxTokens !== null) {
     if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) throw new InvalidRequestError("'max_tokens' must be a positive integer.", { param: 'max_tokens' });
     config.maxTokens = maxTokens;

@@ -3,12 +3,15 @@
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_ResponseSyntax,
  * `docs/specs/bedrock.md` §Converse)
  *
- * `output.message.content` text blocks join into `content`, `toolUse` blocks become `tool_calls`
- * (reasoning blocks have no chat.completion place); `stopReason` maps to `finish_reason`; `usage`
+ * `output.message.content` text blocks join into `content`, `toolUse` blocks become `tool_calls`,
+ * `reasoningContent` blocks (Claude's thinking) LiteLLM's `reasoning_content` and `thinking_blocks`
+ * (as on anthropic/, `anthropic/thinking.ts`); `stopReason` maps to `finish_reason`; `usage`
  * counts cache reads and writes apart from `inputTokens`, OpenAI's `prompt_tokens` include them.
  */
 import type { OpenAIChatCompletion, OpenAIChatUsage, OpenAIFinishReason, OpenAIToolCall } from '../anthropic/chat-response.ts';
 import { isRecord } from './errors.ts';
+import { reasoningContentOf } from '../anthropic/thinking.ts';
+import type { AnthropicThinkingBlock } from '../anthropic/wire-types.ts';
 
 export interface ConverseTokenUsage {
   inputTokens?: number;
@@ -62,9 +65,14 @@ export function isConverseResponse(body: unknown): body is ConverseResponse {
 export function translateConverseResponse(response: ConverseResponse, options: ConverseResponseTranslationOptions): OpenAIChatCompletion {
   const texts: string[] = [];
   const toolCalls: OpenAIToolCall[] = [];
+  const thinkingBlocks: AnthropicThinkingBlock[] = [];
   for (const block of response.output?.message?.content ?? []) {
     if (!isRecord(block)) continue;
     if (typeof block.text === 'string') texts.push(block.text);
+    else if (isRecord(block.reasoningContent)) {
+      const thinking = thinkingBlockOfReasoning(block.reasoningContent);
+      if (thinking !== undefined) thinkingBlocks.push(thinking);
+    }
     else if (isRecord(block.toolUse) && typeof block.toolUse.toolUseId === 'string' && typeof block.toolUse.name === 'string') {
       toolCalls.push({ id: block.toolUse.toolUseId, type: 'function', function: { name: block.toolUse.name, arguments: JSON.stringify(block.toolUse.input ?? {}) } });
     }
@@ -75,6 +83,10 @@ export function translateConverseResponse(response: ConverseResponse, options: C
     refusal: null,
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  if (thinkingBlocks.length > 0) {
+    message.reasoning_content = reasoningContentOf(thinkingBlocks);
+    message.thinking_blocks = thinkingBlocks;
+  }
   return {
     id: options.id,
     object: 'chat.completion',
@@ -83,6 +95,14 @@ export function translateConverseResponse(response: ConverseResponse, options: C
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonOfStop(response.stopReason) }],
     usage: usageOfConverse(response.usage),
   };
+}
+
+/** A `reasoningContent` block (`reasoningText` with its signature, or `redactedContent` bytes as base64) in Anthropic's shape. */
+export function thinkingBlockOfReasoning(reasoning: Record<string, unknown>): AnthropicThinkingBlock | undefined {
+  const text = reasoning.reasoningText;
+  if (isRecord(text) && typeof text.text === 'string') return { type: 'thinking', thinking: text.text, signature: typeof text.signature === 'string' ? text.signature : '' };
+  if (typeof reasoning.redactedContent === 'string') return { type: 'redacted_thinking', data: reasoning.redactedContent };
+  return undefined;
 }
 
 function count(value: unknown): number {

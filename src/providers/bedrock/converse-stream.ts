@@ -4,7 +4,8 @@
  * `ConverseStreamOutput` in the service model, `docs/specs/bedrock.md` §ConverseStream)
  *
  * Bedrock: `messageStart {role}`, per content block `contentBlockStart` (tool use: id and name),
- * `contentBlockDelta` (`text`, or `toolUse.input` as a piece of JSON text), `contentBlockStop`,
+ * `contentBlockDelta` (`text`, `toolUse.input` as a piece of JSON text, or `reasoningContent`:
+ * Claude's thinking text, its signature, or redacted bytes), `contentBlockStop`,
  * then `messageStop {stopReason}` and `metadata {usage, metrics}`; an exception message may
  * replace the rest. OpenAI: a first chunk with the role, content and tool-call deltas, a chunk
  * with `finish_reason`, optionally a usage chunk, then `data: [DONE]`.
@@ -66,7 +67,14 @@ export class ConverseStreamTranslator {
         if (isRecord(delta.toolUse) && typeof delta.toolUse.input === 'string' && delta.toolUse.input !== '' && toolIndex !== undefined) {
           return [this.frame({ tool_calls: [{ index: toolIndex, function: { arguments: delta.toolUse.input } }] })];
         }
-        return []; // reasoning deltas have no chat.completion.chunk equivalent
+        // Claude's thinking as on anthropic/: its text, its signature, or a redacted block whole.
+        const reasoning = isRecord(delta.reasoningContent) ? delta.reasoningContent : undefined;
+        if (reasoning !== undefined && typeof reasoning.text === 'string' && reasoning.text !== '') {
+          return [this.frame({ reasoning_content: reasoning.text, thinking_blocks: [{ type: 'thinking', thinking: reasoning.text }] })];
+        }
+        if (reasoning !== undefined && typeof reasoning.signature === 'string') return [this.frame({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: reasoning.signature }] })];
+        if (reasoning !== undefined && typeof reasoning.redactedContent === 'string') return [this.frame({ thinking_blocks: [{ type: 'redacted_thinking', data: reasoning.redactedContent }] })];
+        return [];
       }
       case 'messageStop':
         this.finish = finishReasonOfStop(typeof payload.stopReason === 'string' ? payload.stopReason : undefined);

@@ -13,13 +13,18 @@
  *   a user text `GUARDRAIL` ends `guardrail_intervened`; `FAIL` / `FAIL:<status>` fail it;
  * - a `cachePoint` block caches the prompt before it: written the first time
  *   (`cacheWriteInputTokens`), read after (`cacheReadInputTokens`);
+ * - Claude's extended thinking (`additionalModelRequestFields.thinking`, Bedrock's "Extended
+ *   thinking" page) follows Anthropic's rules (`../anthropic/thinking.ts`, on the request seen as
+ *   Anthropic's): `reasoningContent` blocks (`reasoningText` with its signature, or
+ *   `redactedContent` bytes) come first and are checked when sent back; other models refuse the key;
  * - `streamEvents` splits an answer into ConverseStream's events: messageStart,
- *   contentBlockStart (tool use) / contentBlockDelta* / contentBlockStop per block, messageStop,
- *   metadata.
+ *   contentBlockStart (tool use) / contentBlockDelta* (text, tool input, reasoning text then its
+ *   signature) / contentBlockStop per block, messageStop, metadata.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { countTokens, requestedFailureStatus, streamPieces, toolArguments, truncateToTokens, TOOL_TRIGGER } from '../common/fake-model.ts';
 import { errorTypeForStatus } from './errors.ts';
+import { thinkingBlockFor, validateThinking } from '../anthropic/thinking.ts';
 
 type Json = Record<string, unknown>;
 
@@ -97,7 +102,50 @@ export function validateConverse(modelId: string, body: Json): ConverseFailure |
   } else if (usesTools) {
     return invalid('The toolConfig field must be defined when using toolUse and toolResult content blocks.');
   }
-  return null;
+  return validateAdditionalFields(modelId, body);
+}
+
+/** `additionalModelRequestFields`: Claude takes `thinking` (with Anthropic's rules); other models refuse it. */
+function validateAdditionalFields(modelId: string, body: Json): ConverseFailure | null {
+  const fields = body.additionalModelRequestFields;
+  if (fields === undefined) return null;
+  if (!isRecord(fields)) return invalid('additionalModelRequestFields must be an object.');
+  const claude = baseModelOf(modelId).startsWith('anthropic.claude-');
+  for (const key of Object.keys(fields)) {
+    if (key !== 'thinking' || !claude) return invalid(`Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`);
+  }
+  const problem = validateThinking(asAnthropicRequest(body));
+  return problem === null ? null : invalid(`The model returned the following errors: ${problem.message}`);
+}
+
+/** The parts of a Converse request Anthropic's thinking rules read, in Anthropic's shape. */
+function asAnthropicRequest(body: Json): Json {
+  const config = isRecord(body.inferenceConfig) ? body.inferenceConfig : {};
+  const choice = isRecord(body.toolConfig) && isRecord(body.toolConfig.toolChoice) ? body.toolConfig.toolChoice : undefined;
+  return {
+    thinking: (body.additionalModelRequestFields as Json).thinking,
+    max_tokens: config.maxTokens,
+    temperature: config.temperature,
+    ...(choice !== undefined && { tool_choice: { type: Object.keys(choice)[0] } }),
+    messages: (body.messages as Json[]).map((message) => ({ role: message.role, content: (message.content as Json[]).map(asAnthropicBlock) })),
+  };
+}
+
+function asAnthropicBlock(block: Json): Json {
+  if (typeof block.text === 'string') return { type: 'text', text: block.text };
+  if (isRecord(block.toolUse)) return { type: 'tool_use' };
+  if (isRecord(block.toolResult)) return { type: 'tool_result' };
+  const reasoning = isRecord(block.reasoningContent) ? block.reasoningContent : undefined;
+  if (reasoning !== undefined && isRecord(reasoning.reasoningText)) return { type: 'thinking', thinking: reasoning.reasoningText.text, signature: reasoning.reasoningText.signature };
+  if (reasoning !== undefined && typeof reasoning.redactedContent === 'string') return { type: 'redacted_thinking', data: Buffer.from(reasoning.redactedContent, 'base64').toString() };
+  return { type: Object.keys(block)[0] };
+}
+
+/** Claude's thinking block as Converse's `reasoningContent` (redacted bytes travel as base64). */
+function reasoningBlockFor(userText: string): { block: Json; tokens: number } {
+  const { block, tokens } = thinkingBlockFor(userText);
+  if (block.type === 'thinking') return { block: { reasoningContent: { reasoningText: { text: block.thinking, signature: block.signature } } }, tokens };
+  return { block: { reasoningContent: { redactedContent: Buffer.from(String(block.data)).toString('base64') } }, tokens };
 }
 
 function validateBlock(block: unknown, path: string): ConverseFailure | null {
@@ -187,7 +235,13 @@ export function converse(modelId: string, body: Json, ctx: ConverseContext): { r
     if (cut.truncated) stopReason = 'max_tokens';
     content = [{ text: cut.text }];
   }
-  const outputTokens = content.reduce((n, block) => n + countTokens(typeof block.text === 'string' ? block.text : JSON.stringify((block.toolUse as Json).input)), 0);
+  let outputTokens = content.reduce((n, block) => n + countTokens(typeof block.text === 'string' ? block.text : JSON.stringify((block.toolUse as Json).input)), 0);
+  const thinking = isRecord(body.additionalModelRequestFields) && isRecord(body.additionalModelRequestFields.thinking) ? body.additionalModelRequestFields.thinking : undefined;
+  if (thinking?.type === 'enabled' || thinking?.type === 'adaptive') {
+    const reasoning = reasoningBlockFor(userText);
+    content.unshift(reasoning.block);
+    outputTokens += reasoning.tokens;
+  }
   return {
     response: {
       output: { message: { role: 'assistant', content } },
@@ -215,6 +269,14 @@ export function streamEvents(response: Json): [string, Json][] {
       const input = JSON.stringify(use.input);
       const half = Math.ceil(input.length / 2);
       for (const piece of [input.slice(0, half), input.slice(half)]) if (piece !== '') events.push(['contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: piece } } }]);
+    } else if (isRecord(block.reasoningContent)) {
+      const reasoning = block.reasoningContent;
+      if (isRecord(reasoning.reasoningText)) {
+        for (const piece of streamPieces(String(reasoning.reasoningText.text))) events.push(['contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text: piece } } }]);
+        events.push(['contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature: reasoning.reasoningText.signature } } }]);
+      } else {
+        events.push(['contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: reasoning.redactedContent } } }]);
+      }
     } else {
       for (const piece of streamPieces(String(block.text))) events.push(['contentBlockDelta', { contentBlockIndex: index, delta: { text: piece } }]);
     }
