@@ -63,6 +63,46 @@ describe('Gemini simulator, driven by the @google/genai SDK', () => {
     assert.equal(sim.requests.at(-1)!.query.alt, 'sse');
   });
 
+  it('thinkingConfig with includeThoughts answers a thought summary first (its own stream chunk), counted as thought tokens; budget and level together are refused', async () => {
+    const config = { thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } };
+    const response = await ai.models.generateContent({ model: MODEL, contents: 'Why is the sky blue?', config });
+    const parts = response.candidates?.[0]?.content?.parts ?? [];
+    assert.equal(parts[0]?.thought, true);
+    assert.match(parts[0]?.text ?? '', /Why is the sky blue\?/);
+    assert.equal(response.text, 'Why is the sky blue?', "the SDK's text leaves the thought out");
+    assert.ok((response.usageMetadata?.thoughtsTokenCount ?? 0) > 0);
+    const stream = await ai.models.generateContentStream({ model: MODEL, contents: 'Why is the sky blue?', config });
+    const kinds: string[] = [];
+    for await (const chunk of stream) for (const part of chunk.candidates?.[0]?.content?.parts ?? []) kinds.push(part.thought === true ? 'thought' : 'text');
+    assert.equal(kinds[0], 'thought');
+    assert.ok(kinds.slice(1).every((kind) => kind === 'text') && kinds.length > 2);
+    const off = await ai.models.generateContent({ model: MODEL, contents: 'no thoughts', config: { thinkingConfig: { thinkingBudget: 0, includeThoughts: true } } });
+    assert.equal(off.candidates?.[0]?.content?.parts?.length, 1);
+    await assert.rejects(
+      ai.models.generateContent({ model: MODEL, contents: 'x', config: { thinkingConfig: { thinkingBudget: 1024, thinkingLevel: 'HIGH' as never } } }),
+      (error: unknown) => error instanceof ApiError && error.status === 400,
+    );
+  });
+
+  it('a Gemini 3 model signs its function call; the signature sent back passes, a call without it is a 400 naming thought signatures', async () => {
+    const gemini3 = 'gemini-3-pro-preview';
+    const tools = [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: 'OBJECT' as never, properties: { city: { type: 'STRING' as never } }, required: ['city'] } }] }];
+    const question = { role: 'user', parts: [{ text: 'please use tool for Paris' }] };
+    const first = await ai.models.generateContent({ model: gemini3, contents: [question], config: { tools } });
+    const callPart = first.candidates![0].content!.parts![0];
+    assert.ok(callPart.functionCall && typeof callPart.thoughtSignature === 'string' && callPart.thoughtSignature !== '');
+    const answer = { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { content: 'sunny' } } }] };
+    const next = await ai.models.generateContent({ model: gemini3, contents: [question, { role: 'model', parts: [callPart] }, answer], config: { tools } });
+    assert.equal(next.candidates?.[0]?.finishReason, 'STOP');
+    await assert.rejects(
+      ai.models.generateContent({ model: gemini3, contents: [question, { role: 'model', parts: [{ functionCall: callPart.functionCall }] }, answer], config: { tools } }),
+      (error: unknown) => error instanceof ApiError && error.status === 400 && /thought_signature/.test(error.message),
+    );
+    // Gemini 2.5 neither signs nor checks.
+    const older = await ai.models.generateContent({ model: MODEL, contents: [question], config: { tools } });
+    assert.equal(older.candidates![0].content!.parts![0].thoughtSignature, undefined);
+  });
+
   it('embedContent answers one vector per input, of the asked dimensionality', async () => {
     const response = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: ['one', 'two'], config: { outputDimensionality: 8 } });
     assert.equal(response.embeddings?.length, 2);

@@ -6,15 +6,12 @@
  * in its own wrapping.
  */
 import { InvalidRequestError } from '../../spec/errors.ts';
-import { echoValue } from '../../spec/echo-value.ts';
+import { LITELLM_THINKING_BUDGETS, reasoningEffortOf } from '../../spec/reasoning-effort.ts';
 import { isRecord } from './json.ts';
 import type { AnthropicThinkingBlock, AnthropicThinkingConfig } from './wire-types.ts';
 
-/**
- * LiteLLM's budgets for OpenAI's `reasoning_effort` on Claude (its `_map_reasoning_effort`);
- * `minimal` takes Anthropic's smallest budget, and `none` asks for no thinking.
- */
-export const REASONING_EFFORT_BUDGETS: Readonly<Record<string, number>> = Object.freeze({ minimal: 1024, low: 1024, medium: 2048, high: 4096 });
+/** `reasoning_effort: minimal` as Claude's budget: Anthropic's smallest (`none` asks for no thinking). */
+const MINIMAL_BUDGET_TOKENS = 1024;
 
 /**
  * Extended thinking: Anthropic's own `thinking` object as the client sent it (LiteLLM passes it
@@ -35,16 +32,9 @@ export function thinkingConfigOf(body: Record<string, unknown>): AnthropicThinki
     }
     return thinking as AnthropicThinkingConfig;
   }
-  const effort = body.reasoning_effort;
-  if (effort == null || effort === 'none') return undefined;
-  const budget = typeof effort === 'string' && Object.hasOwn(REASONING_EFFORT_BUDGETS, effort) ? REASONING_EFFORT_BUDGETS[effort] : undefined;
-  if (budget === undefined) {
-    throw new InvalidRequestError(`Invalid value for 'reasoning_effort': '${echoValue(effort)}'. Supported values on Anthropic deployments are: 'none', ${Object.keys(REASONING_EFFORT_BUDGETS).map((name) => `'${name}'`).join(', ')}.`, {
-      param: 'reasoning_effort',
-      code: 'invalid_value',
-    });
-  }
-  return { type: 'enabled', budget_tokens: budget };
+  const effort = reasoningEffortOf(body, 'Anthropic deployments');
+  if (effort === undefined || effort === 'none') return undefined;
+  return { type: 'enabled', budget_tokens: effort === 'minimal' ? MINIMAL_BUDGET_TOKENS : LITELLM_THINKING_BUDGETS[effort] };
 }
 
 /**

@@ -16,6 +16,7 @@
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { isRecord } from './json.ts';
+import { signedToolCallOf, unsignedToolCallId } from './thinking.ts';
 import type { GeminiContent, GeminiPart } from './wire-types.ts';
 
 export interface ContentsTranslation {
@@ -161,9 +162,12 @@ function assistantParts(message: Record<string, unknown>, param: string, toolNam
       if (!isRecord(call) || !isRecord(call.function) || typeof call.function.name !== 'string') {
         throw new InvalidRequestError(`${callParam} must be a function call with a name.`, { param: callParam });
       }
-      if (typeof call.id === 'string') toolNames.set(call.id, call.function.name);
+      const { id, signature } = signedToolCallOf(call);
+      if (id !== undefined) toolNames.set(id, call.function.name);
       const part: GeminiPart = { functionCall: { name: call.function.name, args: argumentsOf(call.function.arguments, `${callParam}.function.arguments`) } };
-      if (typeof call.id === 'string') part.functionCall!.id = call.id;
+      if (id !== undefined) part.functionCall!.id = id;
+      // The call's thought signature goes back on its part, as Gemini gave it (`thinking.ts`).
+      if (signature !== undefined) part.thoughtSignature = signature;
       parts.push(part);
     });
   }
@@ -184,8 +188,8 @@ function argumentsOf(value: unknown, param: string): Record<string, unknown> {
 }
 
 function toolResultPart(message: Record<string, unknown>, param: string, toolNames: Map<string, string>): GeminiPart {
-  const id = message.tool_call_id;
-  if (typeof id !== 'string') throw new InvalidRequestError(`${param}.tool_call_id is required.`, { param: `${param}.tool_call_id` });
+  if (typeof message.tool_call_id !== 'string') throw new InvalidRequestError(`${param}.tool_call_id is required.`, { param: `${param}.tool_call_id` });
+  const id = unsignedToolCallId(message.tool_call_id);
   const name = toolNames.get(id) ?? (typeof message.name === 'string' ? message.name : undefined);
   if (name === undefined) {
     throw new InvalidRequestError(`${param}: no earlier assistant tool call has the id '${id}'.`, { param: `${param}.tool_call_id` });

@@ -131,4 +131,46 @@ describe('OpenAI chat -> Gemini generateContent', () => {
     assert.throws(() => translateChatRequest({ messages: [{ role: 'user', content: 'x' }], temperature: 3 }), (e: unknown) => e instanceof InvalidRequestError && e.param === 'temperature');
     assert.throws(() => translateChatRequest({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x' } }] }] }), InvalidRequestError);
   });
+
+  it("reasoning_effort and Anthropic's thinking become thinkingConfig (LiteLLM's budgets, thought summaries asked for); none turns thinking off; others are a 400", () => {
+    const user = [{ role: 'user', content: 'x' }];
+    const config = (extra: Record<string, unknown>) => translateChatRequest({ messages: user, ...extra }).request.generationConfig?.thinkingConfig;
+    assert.deepEqual(config({ reasoning_effort: 'low' }), { thinkingBudget: 1024, includeThoughts: true });
+    assert.deepEqual(config({ reasoning_effort: 'medium' }), { thinkingBudget: 2048, includeThoughts: true });
+    assert.deepEqual(config({ reasoning_effort: 'high' }), { thinkingBudget: 4096, includeThoughts: true });
+    assert.deepEqual(config({ reasoning_effort: 'minimal' }), { thinkingBudget: 128, includeThoughts: true });
+    assert.deepEqual(config({ reasoning_effort: 'none' }), { thinkingBudget: 0 });
+    assert.deepEqual(config({ thinking: { type: 'enabled', budget_tokens: 3000 }, reasoning_effort: 'low' }), { thinkingBudget: 3000, includeThoughts: true });
+    assert.deepEqual(config({ thinking: { type: 'disabled' } }), { thinkingBudget: 0 });
+    assert.equal(config({}), undefined);
+    assert.deepEqual(translateChatRequest({ messages: user, reasoning_effort: 'high' }).warnings, []);
+    assert.throws(() => config({ reasoning_effort: 'max' }), (e: unknown) => e instanceof InvalidRequestError && e.param === 'reasoning_effort' && e.code === 'invalid_value');
+    assert.throws(() => config({ thinking: { type: 'adaptive' } }), (e: unknown) => e instanceof InvalidRequestError && e.param === 'thinking');
+    assert.throws(() => config({ thinking: { type: 'enabled' } }), (e: unknown) => e instanceof InvalidRequestError && e.param === 'thinking.budget_tokens');
+  });
+
+  it("a tool call's thought signature goes back on its functionCall part, from extra_content (Google's) or LiteLLM's id encoding", () => {
+    const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { a: { type: 'number' } } } } }];
+    const { request } = translateChatRequest({
+      tools,
+      messages: [
+        { role: 'user', content: 'x' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' }, extra_content: { google: { thought_signature: 'sig-google' } } },
+            { id: 'call_2__thought__sig-litellm', type: 'function', function: { name: 'f', arguments: '{"a":2}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'one' },
+        { role: 'tool', tool_call_id: 'call_2__thought__sig-litellm', content: 'two' },
+      ],
+    });
+    assert.deepEqual(request.contents[1].parts, [
+      { functionCall: { name: 'f', args: { a: 1 }, id: 'call_1' }, thoughtSignature: 'sig-google' },
+      { functionCall: { name: 'f', args: { a: 2 }, id: 'call_2' }, thoughtSignature: 'sig-litellm' },
+    ]);
+    assert.deepEqual(request.contents[2].parts.map((part) => part.functionResponse?.id), ['call_1', 'call_2']);
+  });
 });

@@ -10,6 +10,7 @@ import type { TranslationWarning } from '../../spec/provider.ts';
 import { translateMessages } from './chat-request-contents.ts';
 import { translateJsonSchema } from './json-schema.ts';
 import { isRecord } from './json.ts';
+import { thinkingConfigOf } from './thinking.ts';
 import type { GeminiFunctionDeclaration, GeminiGenerateContentRequest, GeminiGenerationConfig } from './wire-types.ts';
 
 export interface ChatRequestTranslation {
@@ -38,6 +39,8 @@ const HANDLED_KEYS = new Set([
   'stream',
   'stream_options',
   'safety_settings',
+  'reasoning_effort',
+  'thinking',
 ]);
 
 /** OpenAI parameters the Gemini API has no equivalent for. */
@@ -49,7 +52,6 @@ const UNSUPPORTED_KEYS = new Set([
   'service_tier',
   'store',
   'metadata',
-  'reasoning_effort',
   'modalities',
   'audio',
   'prediction',
@@ -105,6 +107,8 @@ function generationConfigOf(body: Record<string, unknown>, warnings: Translation
   const stop = stopSequencesOf(body.stop);
   if (stop !== undefined) config.stopSequences = stop;
   Object.assign(config, responseFormatOf(body.response_format, warnings));
+  const thinking = thinkingConfigOf(body);
+  if (thinking !== undefined) config.thinkingConfig = thinking;
   return config;
 }
 

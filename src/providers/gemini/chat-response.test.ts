@@ -15,7 +15,8 @@ describe('Gemini GenerateContentResponse -> OpenAI chat.completion', () => {
     );
     assert.equal(completion.id, 'chatcmpl-abc');
     assert.equal(completion.model, 'gemini-2.5-flash');
-    assert.deepEqual(completion.choices[0].message, { role: 'assistant', content: 'Hello there', refusal: null });
+    // A thought summary is not part of the answer: it is LiteLLM's `reasoning_content`.
+    assert.deepEqual(completion.choices[0].message, { role: 'assistant', content: 'Hello there', refusal: null, reasoning_content: 'thinking...' });
     assert.equal(completion.choices[0].finish_reason, 'stop');
     assert.deepEqual(completion.usage, {
       prompt_tokens: 10,
@@ -55,5 +56,16 @@ describe('Gemini GenerateContentResponse -> OpenAI chat.completion', () => {
       { created: 1, fallbackModel: 'm' },
     );
     assert.deepEqual(completion.choices.map((c) => [c.index, c.message.content, c.finish_reason]), [[0, 'a', 'stop'], [1, 'b', 'length']]);
+  });
+
+  it("a function call's thought signature comes back in the tool call's extra_content.google.thought_signature, as Google's OpenAI-compatible API has it", () => {
+    const completion = translateGenerateContentResponse(
+      { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: 'c2lnLTE=' }, { functionCall: { name: 'g', args: {} } }] }, finishReason: 'STOP' }] },
+      { created: 1, fallbackModel: 'x' },
+    );
+    const [first, second] = completion.choices[0].message.tool_calls!;
+    assert.deepEqual(first.extra_content, { google: { thought_signature: 'c2lnLTE=' } });
+    // Parallel calls: only the first carries a signature.
+    assert.equal('extra_content' in second, false);
   });
 });

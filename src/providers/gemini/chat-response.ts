@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { countOf } from './json.ts';
+import { toolCallExtraContent } from './thinking.ts';
 import type { GeminiCandidate, GeminiGenerateContentResponse, GeminiPart, GeminiUsageMetadata } from './wire-types.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -24,6 +25,8 @@ export interface OpenAIToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /** The call's thought signature, where Google's OpenAI-compatible API puts it (`thinking.ts`). */
+  extra_content?: { google: { thought_signature: string } };
 }
 
 export interface OpenAIChatUsage {
@@ -36,7 +39,7 @@ export interface OpenAIChatUsage {
 
 export interface OpenAIChatChoice {
   index: number;
-  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[] };
+  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: OpenAIToolCall[]; reasoning_content?: string };
   logprobs: null;
   finish_reason: OpenAIFinishReason;
 }
@@ -86,6 +89,9 @@ function choiceOf(candidate: GeminiCandidate, position: number): OpenAIChatChoic
     refusal: null,
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  // Thought summaries (with `includeThoughts`), as LiteLLM gives them.
+  const thoughts = parts.filter(isThoughtText).map((part) => part.text).join('');
+  if (thoughts !== '') message.reasoning_content = thoughts;
   return { index: candidate.index ?? position, message, logprobs: null, finish_reason: finishReasonOf(candidate.finishReason, toolCalls.length > 0) ?? 'stop' };
 }
 
@@ -94,9 +100,16 @@ export function isAnswerText(part: GeminiPart): part is GeminiPart & { text: str
   return typeof part.text === 'string' && part.thought !== true;
 }
 
+/** A thought summary's text (`includeThoughts`). */
+export function isThoughtText(part: GeminiPart): part is GeminiPart & { text: string } {
+  return typeof part.text === 'string' && part.thought === true;
+}
+
 export function toolCallOf(part: GeminiPart): OpenAIToolCall {
   const call = part.functionCall!;
-  return { id: call.id ?? newToolCallId(), type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } };
+  const toolCall: OpenAIToolCall = { id: call.id ?? newToolCallId(), type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } };
+  if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') toolCall.extra_content = toolCallExtraContent(part.thoughtSignature);
+  return toolCall;
 }
 
 /** `null` while Gemini has not said why it stopped (a streamed chunk before the last). */

@@ -43,6 +43,19 @@ describe('Gemini streamGenerateContent SSE -> OpenAI chunks', () => {
     assert.ok(out.some((c) => typeof c !== 'string' && c.choices[0].finish_reason === 'tool_calls'));
   });
 
+  it("thought summaries stream as reasoning_content deltas before the answer; a call's thought signature rides on its tool_calls delta", async () => {
+    const sse = [
+      { candidates: [{ content: { role: 'model', parts: [{ text: 'Considering the question.', thought: true }] } }] },
+      { candidates: [{ content: { role: 'model', parts: [{ text: 'Answer' }] } }] },
+      { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'c2ln' }] }, finishReason: 'STOP' }] },
+    ].map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('');
+    const out = (await frames(sse, false)).filter((c): c is { choices: Array<{ delta: Record<string, any> }> } => typeof c !== 'string' && (c as { choices: unknown[] }).choices.length > 0);
+    const deltas = out.map((c) => c.choices[0].delta);
+    assert.deepEqual(deltas[1], { reasoning_content: 'Considering the question.' });
+    assert.deepEqual(deltas[2], { content: 'Answer' });
+    assert.deepEqual(deltas[3].tool_calls[0].extra_content, { google: { thought_signature: 'c2ln' } });
+  });
+
   it('an error event is thrown as an UpstreamError with its status', async () => {
     const sse = `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: 'a' }] } }] })}\n\ndata: ${JSON.stringify({ error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } })}\n\n`;
     await assert.rejects(frames(sse), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 503);

@@ -10,7 +10,7 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import { sseEvents } from '../http/sse.ts';
-import { finishReasonOf, isAnswerText, newCompletionId, toolCallOf, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
+import { finishReasonOf, isAnswerText, isThoughtText, newCompletionId, toolCallOf, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
 import { isRecord } from './json.ts';
 import type { GeminiGenerateContentResponse, GeminiUsageMetadata } from './wire-types.ts';
@@ -74,6 +74,7 @@ export class ChatStreamTranslator {
       frames.push(...this.#start(index));
       for (const part of candidate.content?.parts ?? []) {
         if (isAnswerText(part) && part.text !== '') frames.push(this.#frame(index, { content: part.text }));
+        else if (isThoughtText(part) && part.text !== '') frames.push(this.#frame(index, { reasoning_content: part.text }));
         else if (part.functionCall !== undefined) {
           const toolIndex = this.#toolCalls.get(index) ?? 0;
           this.#toolCalls.set(index, toolIndex + 1);

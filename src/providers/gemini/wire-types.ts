@@ -66,6 +66,13 @@ export interface GeminiGenerationConfig {
   seed?: number;
   presencePenalty?: number;
   frequencyPenalty?: number;
+  thinkingConfig?: GeminiThinkingConfig;
+}
+
+/** Thinking models: the budget (0 turns thinking off where allowed) and whether thought summaries come back. */
+export interface GeminiThinkingConfig {
+  thinkingBudget?: number;
+  includeThoughts?: boolean;
 }
 
 export interface GeminiGenerateContentRequest {

@@ -5,11 +5,13 @@
  * shared fake model (`common/fake-model.ts`): the reply echoes the last user text; `FAIL` /
  * `FAIL:<status>` fail the request; `use tool` with function declarations calls the first one;
  * a text with `UNSAFE` is stopped for SAFETY; a text with `think` reports 5 thought tokens; a
- * system instruction seen before counts as cached content (`cachedContentTokenCount`).
+ * system instruction seen before counts as cached content (`cachedContentTokenCount`); thinking
+ * and thought signatures as `thinking.ts` has them.
  */
 import { randomBase62 } from '../common/ids.ts';
 import { countTokens, embeddingVector, requestedFailureStatus, streamPieces, toolArguments, truncateToTokens, TOOL_TRIGGER } from '../common/fake-model.ts';
 import { googleStatus } from './errors.ts';
+import { signatureProblem, signFunctionCall, signsFunctionCalls, thinkingConfigProblem, thoughtPartFor } from './thinking.ts';
 
 type Json = Record<string, unknown>;
 
@@ -47,6 +49,8 @@ export function validateGenerateRequest(body: unknown): string | null {
   if (body.generationConfig !== undefined) {
     if (!isRecord(body.generationConfig)) return 'Invalid value at \'generation_config\'';
     for (const key of Object.keys(body.generationConfig)) if (!GENERATION_CONFIG_KEYS.has(key)) return `Invalid JSON payload received. Unknown name "${key}" at 'generation_config': Cannot find field.`;
+    const thinkingProblem = thinkingConfigProblem(body.generationConfig.thinkingConfig);
+    if (thinkingProblem) return thinkingProblem;
     const schema = body.generationConfig.responseSchema;
     if (schema !== undefined) {
       const problem = schemaProblem(schema, 'generation_config.response_schema');
@@ -90,6 +94,8 @@ export function generate(model: string, body: Json, ctx: GenerateContext): Gener
   const invalid = validateGenerateRequest(body);
   if (invalid) return { error: googleStatus(400, invalid) };
   const contents = body.contents as Json[];
+  const unsigned = signsFunctionCalls(model) ? signatureProblem(contents) : null;
+  if (unsigned) return { error: googleStatus(400, unsigned) };
   const lastUser = [...contents].reverse().find((content) => content.role !== 'model');
   const userText = textOfParts(lastUser?.parts);
   const failure = requestedFailureStatus(userText);
@@ -105,7 +111,8 @@ export function generate(model: string, body: Json, ctx: GenerateContext): Gener
   const mode = isRecord(body.toolConfig) && isRecord(body.toolConfig.functionCallingConfig) ? body.toolConfig.functionCallingConfig.mode : 'AUTO';
   const callTool = functions.length > 0 && mode !== 'NONE' && (mode === 'ANY' || TOOL_TRIGGER.test(userText));
   const candidateCount = typeof config.candidateCount === 'number' ? config.candidateCount : 1;
-  const thoughts = /think/i.test(userText) ? 5 : 0;
+  const thought = thoughtPartFor(config, userText);
+  const thoughts = thought !== undefined ? countTokens(String(thought.text)) : /think/i.test(userText) ? 5 : 0;
   let outputTokens = 0;
   const candidates: Json[] = [];
   for (let index = 0; index < candidateCount; index += 1) {
@@ -115,7 +122,8 @@ export function generate(model: string, body: Json, ctx: GenerateContext): Gener
       const allowed = isRecord(body.toolConfig) && isRecord(body.toolConfig.functionCallingConfig) && Array.isArray(body.toolConfig.functionCallingConfig.allowedFunctionNames) ? body.toolConfig.functionCallingConfig.allowedFunctionNames : undefined;
       const fn = functions.find((f) => allowed === undefined || allowed.includes(f.name)) ?? functions[0];
       const args = toolArguments(lowerSchema(fn.parameters), userText);
-      parts = [{ functionCall: { name: fn.name, args } }];
+      const call = { name: fn.name, args };
+      parts = [signsFunctionCalls(model) ? { functionCall: call, thoughtSignature: signFunctionCall(call) } : { functionCall: call }];
       outputTokens += countTokens(JSON.stringify(args));
     } else if (/UNSAFE/.test(userText)) {
       parts = [];
@@ -127,6 +135,7 @@ export function generate(model: string, body: Json, ctx: GenerateContext): Gener
       if (truncated) finishReason = 'MAX_TOKENS';
       outputTokens += countTokens(text);
     }
+    if (thought !== undefined) parts.unshift(thought);
     const candidate: Json = { content: { parts, role: 'model' }, finishReason, index };
     if (finishReason === 'SAFETY') candidate.safetyRatings = [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }];
     candidates.push(candidate);
@@ -143,17 +152,21 @@ export function streamChunks(response: Json): Json[] {
   const candidate = (response.candidates as Json[])[0];
   const parts = ((candidate.content as Json).parts as Json[]) ?? [];
   const base = { modelVersion: response.modelVersion, responseId: response.responseId };
-  const text = parts.length === 1 && typeof parts[0].text === 'string' ? parts[0].text : undefined;
-  if (text === undefined) return [{ ...response }];
+  // A thought summary comes in a chunk of its own, before the answer.
+  const thought = parts[0]?.thought === true ? parts[0] : undefined;
+  const rest = thought === undefined ? parts : parts.slice(1);
+  const usage = response.usageMetadata as Json;
+  const thoughtChunks: Json[] = thought === undefined ? [] : [{ ...base, candidates: [{ content: { parts: [thought], role: 'model' }, index: 0 }], usageMetadata: { promptTokenCount: usage.promptTokenCount, totalTokenCount: usage.promptTokenCount } }];
+  const text = rest.length === 1 && typeof rest[0].text === 'string' ? rest[0].text : undefined;
+  if (text === undefined) return thought === undefined ? [{ ...response }] : [...thoughtChunks, { ...response, candidates: [{ ...candidate, content: { ...(candidate.content as Json), parts: rest } }] }];
   const pieces = streamPieces(text);
-  return pieces.map((piece, i) => {
+  return [...thoughtChunks, ...pieces.map((piece, i) => {
     const last = i === pieces.length - 1;
     const chunk: Json = { ...base, candidates: [{ content: { parts: [{ text: piece }], role: 'model' }, index: 0, ...(last ? { finishReason: candidate.finishReason } : {}) }] };
     // Usage grows as the answer does; the last chunk counts all of it.
-    const usage = response.usageMetadata as Json;
     chunk.usageMetadata = last ? usage : { promptTokenCount: usage.promptTokenCount, totalTokenCount: usage.promptTokenCount };
     return chunk;
-  });
+  })];
 }
 
 export function embed(model: string, body: unknown, ctx: GenerateContext): { embeddings: Json[]; usageMetadata: Json } | { error: Record<string, unknown> } {
