@@ -30,6 +30,6 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
   ]),
   litellm_params: new Set([
     'budget_duration', 'configurable_clientside_auth_params', 'input_cost_per_second', 'litellm_trace_id', 'max_budget', 'merge_reasoning_content_in_choices',
-    'output_cost_per_second', 'region_name', 'tags', 'thinking', 'use_in_pass_through',
+    'output_cost_per_second', 'region_name', 'tags', 'use_in_pass_through',
   ]),
 };

@@ -67,6 +67,8 @@ export const litellmParamsSchema = z.looseObject({
   max_completion_tokens: positiveInt.nullish(),
   /** OpenAI's `reasoning_effort` (`low`, `medium`, `high`, ...), translated by providers that take another form. */
   reasoning_effort: text.nullish(),
+  /** Anthropic's `thinking` (`{type: enabled, budget_tokens}`), taken by the Claude and Gemini translations. */
+  thinking: z.record(z.string(), z.unknown()).nullish(),
   /**
    * Body fields sent with every request to this deployment (LiteLLM hands `extra_body` to the
    * OpenAI client, which merges it into the body: an Ollama server's `options`, vLLM's
@@ -78,7 +80,7 @@ export const litellmParamsSchema = z.looseObject({
 });
 
 /** `litellm_params` keys that are chat request defaults (a request setting one wins). */
-export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens', 'max_completion_tokens', 'reasoning_effort'] as const;
+export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens', 'max_completion_tokens', 'reasoning_effort', 'thinking'] as const;
 
 export const modelInfoSchema = z.looseObject({
   id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),

@@ -41,6 +41,12 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(shaped, { model: 'a', messages: [], reasoning_effort: 'high', options: { num_ctx: 8 }, chat_template_kwargs: { enable_thinking: false }, temperature: 0.2 });
   });
 
+  it("a deployment's thinking (Anthropic's object, as LiteLLM configs give Claude deployments) is a request default, loaded without a warning", () => {
+    const config = parseConfig('model_list:\n  - model_name: claude\n    litellm_params: {model: anthropic/claude-sonnet-4-5, thinking: {type: enabled, budget_tokens: 2048}}\n', {});
+    assert.deepEqual(config.deployments[0].requestDefaults, { thinking: { type: 'enabled', budget_tokens: 2048 } });
+    assert.deepEqual(config.warnings, []);
+  });
+
   it("a deployment's order (LiteLLM's priority within the group) and cooldown_time load without a warning", () => {
     const config = parseConfig('model_list:\n  - {model_name: g, litellm_params: {model: openai/a, order: 1, cooldown_time: 30}}\n  - {model_name: g, litellm_params: {model: openai/b, order: "2"}}\n  - {model_name: g, litellm_params: {model: openai/c}}\n', {});
     assert.deepEqual(config.deployments.map((deployment) => deployment.order), [1, 2, undefined]);
