@@ -27,7 +27,7 @@ export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generat
 
 export interface CatalogueEntry {
   /** The provider LiteLLM infers for the bare name (`litellm_provider`), a registry name. */
-  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini' | 'vertex_ai' | 'bedrock';
+  readonly provider: 'openai' | 'text-completion-openai' | 'anthropic' | 'gemini' | 'vertex_ai' | 'bedrock' | 'cohere' | 'cohere_chat';
   readonly mode: CatalogueMode;
   readonly maxInputTokens?: number;
   readonly maxOutputTokens?: number;
@@ -198,6 +198,45 @@ function bedrockEntries(models: Readonly<Record<string, CatalogueEntry>>): Recor
   return keyed;
 }
 
+/**
+ * A model on Cohere's own API, keyed `cohere/<model>` and, for chat models, `cohere_chat/<model>`
+ * (LiteLLM's two prefixes; Portico serves both the same way, `providers/cohere/`): USD per token
+ * as Cohere's pricing page lists them (https://cohere.com/pricing), context windows and output
+ * limits from Cohere's model pages (https://docs.cohere.com/docs/models). Cohere has no batch
+ * price: a batch runs on Portico's engine as live calls, so its batch prices are the normal ones.
+ */
+function cohere(mode: 'chat' | 'embedding', inputCost: number, outputCost: number, maxInput: number, maxOutput?: number): CatalogueEntry {
+  return {
+    provider: 'cohere',
+    mode,
+    maxInputTokens: maxInput,
+    ...(maxOutput !== undefined && { maxOutputTokens: maxOutput }),
+    inputCostPerToken: inputCost,
+    outputCostPerToken: outputCost,
+    inputCostPerTokenBatches: inputCost,
+    outputCostPerTokenBatches: outputCost,
+    ...(mode === 'chat' && { supports: ['function_calling', 'response_schema'] as const }),
+  };
+}
+
+/** Cohere's models by model id; `cohereEntries` keys them as deployments name them. */
+const COHERE_MODELS: Readonly<Record<string, CatalogueEntry>> = {
+  'command-a-03-2025': cohere('chat', 2.5e-6, 1e-5, 256_000, 8_000),
+  'command-r-plus-08-2024': cohere('chat', 2.5e-6, 1e-5, 128_000, 4_000),
+  'command-r-08-2024': cohere('chat', 1.5e-7, 6e-7, 128_000, 4_000),
+  'embed-english-v3.0': cohere('embedding', 1e-7, 0, 512),
+};
+
+/** `cohere/<id>`, and for chat models also `cohere_chat/<id>` (with that provider). */
+function cohereEntries(models: Readonly<Record<string, CatalogueEntry>>): Record<string, CatalogueEntry> {
+  const keyed: Record<string, CatalogueEntry> = {};
+  for (const [id, entry] of Object.entries(models)) {
+    keyed[`cohere/${id}`] = entry;
+    if (entry.mode === 'chat') keyed[`cohere_chat/${id}`] = { ...entry, provider: 'cohere_chat' };
+  }
+  return keyed;
+}
+
 const VERTEX_GEMINI = ['function_calling', 'vision', 'response_schema', 'prompt_caching', 'pdf_input'] as const;
 
 function embedding(inputCost: number, maxInput: number, batches: boolean): CatalogueEntry {
@@ -297,4 +336,6 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'vertex_ai/claude-3-7-sonnet@20250219': vertex('chat', 3e-6, 1.5e-5, 200_000, 64_000, REASONING),
   // Amazon Bedrock (`bedrock/<model id>`, and `bedrock/converse/<model id>` for chat models), from AWS's Bedrock pricing page (see `bedrock` above)
   ...bedrockEntries(BEDROCK_MODELS),
+  // Cohere (`cohere/<model>`, `cohere_chat/<model>`), from Cohere's pricing page (see `cohere` above)
+  ...cohereEntries(COHERE_MODELS),
 };

@@ -10,12 +10,7 @@ import type { UpstreamStream } from '../spec/provider.ts';
 import { generatedCharsOfEvent } from '../spec/stream-event-text.ts';
 import { dataOf, readStreamEvents } from '../spec/stream-event-tap.ts';
 import { tokensOfAnswer } from '../routing/rate-limits/deployment-budgets.ts';
-
-/**
- * Characters per token for the estimate: OpenAI's rule of thumb for English text. An estimate
- * only has to keep a limit roughly honest; a tokenizer per model would cost more than it saves.
- */
-const CHARS_PER_TOKEN = 4;
+import { estimatedTokens } from '../spec/text-tokens.ts';
 
 /** What one SSE event says about tokens. */
 export interface EventTokens {
@@ -41,7 +36,7 @@ export function meterStreamUsage(stream: UpstreamStream, charge: (tokens: number
       generatedChars += tokens.generatedChars;
     },
     end() {
-      charge(usage > 0 ? usage : Math.ceil(generatedChars / CHARS_PER_TOKEN));
+      charge(usage > 0 ? usage : estimatedTokens(generatedChars));
     },
   });
 }

@@ -11,6 +11,8 @@ import { anthropicProvider } from './anthropic/index.ts';
 import { geminiProvider } from './gemini/index.ts';
 import { vertexAiProvider } from './vertex_ai/index.ts';
 import { bedrockProvider } from './bedrock/index.ts';
+import { cloudflareProvider } from './cloudflare/index.ts';
+import { cohereProvider } from './cohere/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
@@ -21,6 +23,8 @@ const PROVIDERS: readonly Provider[] = [
   geminiProvider,
   vertexAiProvider,
   bedrockProvider,
+  cloudflareProvider,
+  cohereProvider,
 ];
 
 function buildRegistry(providers: readonly Provider[]): ReadonlyMap<string, Provider> {

@@ -13,7 +13,8 @@ import { liveCost } from '../spend/pricing.ts';
 import type { SpendLedger } from '../spend/spend-ledger.ts';
 import { timeOrderedId } from '../spend/time-ordered-id.ts';
 import { meterStreamSpend } from '../spend/stream-usage-meter.ts';
-import { estimatedTokens, NO_USAGE, promptCharsOf, usageOfBody, type TokenUsage } from '../spend/token-usage.ts';
+import { NO_USAGE, usageOfBody, type TokenUsage } from '../spend/token-usage.ts';
+import { estimatedTokens, promptCharsOf } from '../spec/text-tokens.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** How long a new model request waits for room in a full ledger queue before a 503. */

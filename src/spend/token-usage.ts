@@ -37,39 +37,6 @@ export function usageOf(usage: unknown): TokenUsage | undefined {
   return { promptTokens: prompt, completionTokens: completion, cachedTokens: Math.min(cached, prompt), reasoningTokens: reasoning, totalTokens: total };
 }
 
-/**
- * Characters per token for estimates (a stream without `usage`): OpenAI's rule of thumb for
- * English text, as the key `tpm_limit` meter uses (`coordination/stream-usage.ts`).
- */
-export const CHARS_PER_TOKEN = 4;
-
-/** Tokens estimated from characters of text. */
-export function estimatedTokens(chars: number): number {
-  return Math.ceil(chars / CHARS_PER_TOKEN);
-}
-
-/**
- * Characters of the text a request sends (messages' string and text-part contents, `input`,
- * `prompt`, `instructions`), for the prompt estimate of a stream that reports no usage.
- */
-export function promptCharsOf(body: Record<string, unknown>): number {
-  let chars = 0;
-  const add = (value: unknown): void => {
-    if (typeof value === 'string') chars += value.length;
-    else if (Array.isArray(value)) for (const item of value) add(item);
-    else if (value !== null && typeof value === 'object') {
-      const part = value as Record<string, unknown>;
-      add(part.content);
-      add(part.text);
-    }
-  };
-  add(body.messages);
-  add(body.input);
-  add(body.prompt);
-  add(body.instructions);
-  return chars;
-}
-
 function detail(details: unknown, name: string): unknown {
   return details !== null && typeof details === 'object' ? (details as Record<string, unknown>)[name] : undefined;
 }

@@ -84,7 +84,7 @@ const CORPUS: Record<string, Loads | Refused> = {
     wildcardSamples: ['gpt-4o', 'anthropic/claude-3-opus-20240229'],
   },
   'okta_jwt_auth_config.yaml': { models: ['gpt-4o'] },
-  'otel_test_config.yaml': { models: ['fake-openai-endpoint', 'llava-hf'], skipped: ['model_list[2].litellm_params.model: cohere'] },
+  'otel_test_config.yaml': { models: ['fake-openai-endpoint', 'rerank-english-v3.0', 'llava-hf'] },
   'pass_through_config.yaml': {
     models: ['fake-openai-endpoint', 'claude-sonnet-4-5-20250929', 'claude-special-alias', 'claude-sonnet-4-6'],
     wildcardSamples: ['anthropic/claude-haiku-4-5-20251001', 'openai/gpt-4o'],

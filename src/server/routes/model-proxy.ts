@@ -20,7 +20,7 @@ import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
 import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/chat-stream-cache.ts';
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
-import { estimatedTokens, promptCharsOf } from '../../spend/token-usage.ts';
+import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
