@@ -3,7 +3,7 @@
  * translated to and from the Messages API, and native Message Batches. No embeddings,
  * responses or files: Anthropic has no such endpoints.
  */
-import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { peekStream } from '../http/stream-peek.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { createAnthropicBatches } from './batches.ts';
@@ -15,7 +15,7 @@ import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-c
 import type { AnthropicSettings } from './settings.ts';
 import { isRecord } from './json.ts';
 import type { TranslationWarning } from './warnings.ts';
-import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.ts';
+import type { AnthropicMessage } from './wire-types.ts';
 
 const MESSAGES_PATH = '/v1/messages';
 
@@ -68,14 +68,17 @@ export function createAnthropicClient(deployment: Deployment, settings: Anthropi
         requestId: options?.requestId,
         totalDeadline: false,
       });
-      const events = parseAnthropicStreamEvents(response.body);
-      // Peek at the first event: an error before any content (e.g. overloaded) is thrown here,
-      // so routing can still retry or fall back before a byte reaches the client.
-      const first = await firstEvent(events, deployment.id);
+      // The first event is read here: an error before any content (e.g. overloaded) is thrown
+      // while routing can still retry or fall back, before a byte reaches the client.
+      const events = await peekStream(parseAnthropicStreamEvents(response.body), {
+        upstreamName: 'Anthropic',
+        skip: (event) => event.type === 'ping',
+        errorOf: (event) => (event.type === 'error' ? anthropicErrorToUpstreamError({ body: event, deploymentId: deployment.id }) : null),
+      });
       const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
       return {
         status: 200,
-        body: translateAnthropicStream(prepend(first, events), {
+        body: translateAnthropicStream(events, {
           created: nowSeconds(),
           fallbackModel: deployment.upstreamModel,
           includeUsage,
@@ -98,35 +101,7 @@ export function endpointOf(deployment: Deployment, settings: AnthropicSettings):
   };
 }
 
-async function firstEvent(events: AsyncGenerator<AnthropicStreamEvent>, deploymentId: string): Promise<AnthropicStreamEvent> {
-  for (;;) {
-    const next = await events.next().catch(async (error: unknown) => {
-      await events.return(undefined);
-      throw error;
-    });
-    if (next.done) throw new UpstreamConnectionError('The Anthropic stream ended before its first event.');
-    if (next.value.type === 'ping') continue;
-    if (next.value.type === 'error') {
-      await events.return(undefined);
-      throw anthropicErrorToUpstreamError({ body: next.value, deploymentId });
-    }
-    return next.value;
-  }
-}
 
-/** The peeked event, then the rest; closing this closes the upstream. */
-async function* prepend(first: AnthropicStreamEvent, rest: AsyncGenerator<AnthropicStreamEvent>): AsyncGenerator<AnthropicStreamEvent> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return(undefined);
-  }
-}
 
 function messageOf(body: unknown, deploymentId: string): AnthropicMessage {
   if (!isRecord(body) || typeof body.id !== 'string') {

@@ -9,7 +9,7 @@ import { CapabilityUnsupportedError } from '../../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { headerValue } from '../http/request.ts';
-import { peekStream } from '../vertex_ai/stream-peek.ts';
+import { peekStream } from '../http/stream-peek.ts';
 import { createBedrockBatches } from './batches.ts';
 import { isClaudeModel } from './claude-body.ts';
 import { isConverseResponse, translateConverseResponse } from './converse-response.ts';

@@ -4,12 +4,12 @@
  * engine runs them, `defaultBatchMode: 'emulate'`), files or responses. The URL and the key live
  * here; the translations are in their own modules, free of both.
  */
-import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { peekStream } from '../http/stream-peek.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { translateChatRequest } from './chat-request.ts';
 import { translateResultToChatCompletion } from './chat-response.ts';
-import { parseWorkersAiStream, translateWorkersAiStream, type WorkersAiStreamItem } from './chat-stream.ts';
+import { parseWorkersAiStream, translateWorkersAiStream } from './chat-stream.ts';
 import { translateEmbeddingsRequest, translateEmbeddingsResult } from './embeddings.ts';
 import { cloudflareErrorToUpstreamError } from './errors.ts';
 import { modelUrlOf, readResult, sendWorkersAiRequest, type WorkersAiEndpoint } from './http-client.ts';
@@ -57,14 +57,16 @@ export function createCloudflareClient(deployment: Deployment, settings: Cloudfl
         signal: options?.signal,
         totalDeadline: false,
       });
-      const items = parseWorkersAiStream(response.body);
-      // Peek at the first event: an error before any content is thrown here, so routing can
-      // still retry or fall back before a byte reaches the client.
-      const first = await firstItem(items, deployment.id);
+      // The first event is read here: an error before any content is thrown while routing can
+      // still retry or fall back, before a byte reaches the client.
+      const items = await peekStream(parseWorkersAiStream(response.body), {
+        upstreamName: 'Workers AI',
+        errorOf: (item) => (item.type === 'error' ? cloudflareErrorToUpstreamError({ body: item.body, deploymentId: deployment.id }) : null),
+      });
       const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
       return {
         status: 200,
-        body: translateWorkersAiStream(prepend(first, items), {
+        body: translateWorkersAiStream(items, {
           created: nowSeconds(),
           model,
           includeUsage,
@@ -94,32 +96,7 @@ export function createCloudflareClient(deployment: Deployment, settings: Cloudfl
   };
 }
 
-async function firstItem(items: AsyncGenerator<WorkersAiStreamItem>, deploymentId: string): Promise<WorkersAiStreamItem> {
-  const next = await items.next().catch(async (error: unknown) => {
-    await items.return(undefined);
-    throw error;
-  });
-  if (next.done) throw new UpstreamConnectionError('The Workers AI stream ended before its first event.');
-  if (next.value.type === 'error') {
-    await items.return(undefined);
-    throw cloudflareErrorToUpstreamError({ body: next.value.body, deploymentId });
-  }
-  return next.value;
-}
 
-/** The peeked item, then the rest; closing this closes the upstream. */
-async function* prepend(first: WorkersAiStreamItem, rest: AsyncGenerator<WorkersAiStreamItem>): AsyncGenerator<WorkersAiStreamItem> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return(undefined);
-  }
-}
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);

@@ -5,7 +5,7 @@
  * (`defaultBatchMode: 'emulate'`). The URLs and the key live here; the translations are in their
  * own modules, free of both.
  */
-import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { peekStream } from '../http/stream-peek.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { FAILED_GENERATION, generationError, translateChatResponse } from './chat-response.ts';
@@ -16,7 +16,7 @@ import { cohereErrorToUpstreamError } from './errors.ts';
 import { readCohereJson, sendCohereRequest, type CohereEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
 import type { CohereSettings } from './settings.ts';
-import type { CohereChatResponse, CohereStreamEvent } from './wire-types.ts';
+import type { CohereChatResponse } from './wire-types.ts';
 
 const CHAT_PATH = '/v2/chat';
 const EMBED_PATH = '/v2/embed';
@@ -61,14 +61,16 @@ export function createCohereClient(deployment: Deployment, settings: CohereSetti
         requestId: options?.requestId,
         totalDeadline: false,
       });
-      const events = parseCohereStreamEvents(answer);
-      // Peek at the first event: an error before any content is thrown here, so routing can
-      // still retry or fall back before a byte reaches the client.
-      const first = await firstEvent(events, deployment.id);
+      // The first event is read here: an error before any content is thrown while routing can
+      // still retry or fall back, before a byte reaches the client.
+      const events = await peekStream(parseCohereStreamEvents(answer), {
+        upstreamName: 'Cohere',
+        errorOf: (event) => (event.type === 'error' ? cohereErrorToUpstreamError({ body: event, deploymentId: deployment.id }) : null),
+      });
       const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
       return {
         status: 200,
-        body: translateCohereStream(prepend(first, events), { created: nowSeconds(), model, includeUsage, deploymentId: deployment.id }),
+        body: translateCohereStream(events, { created: nowSeconds(), model, includeUsage, deploymentId: deployment.id }),
         warnings,
       };
     },
@@ -95,32 +97,7 @@ export function createCohereClient(deployment: Deployment, settings: CohereSetti
   };
 }
 
-async function firstEvent(events: AsyncGenerator<CohereStreamEvent>, deploymentId: string): Promise<CohereStreamEvent> {
-  const next = await events.next().catch(async (error: unknown) => {
-    await events.return(undefined);
-    throw error;
-  });
-  if (next.done) throw new UpstreamConnectionError('The Cohere stream ended before its first event.');
-  if (next.value.type === 'error') {
-    await events.return(undefined);
-    throw cohereErrorToUpstreamError({ body: next.value, deploymentId });
-  }
-  return next.value;
-}
 
-/** The peeked event, then the rest; closing this closes the upstream. */
-async function* prepend(first: CohereStreamEvent, rest: AsyncGenerator<CohereStreamEvent>): AsyncGenerator<CohereStreamEvent> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return(undefined);
-  }
-}
 
 function chatResponseOf(body: unknown, deploymentId: string): CohereChatResponse {
   if (!isRecord(body) || typeof body.id !== 'string' || !isRecord(body.message)) {

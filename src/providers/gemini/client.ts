@@ -5,13 +5,13 @@
  * chat models (an embedding model's batches run on Portico's engine).
  * The URLs and the API key live here; the translations are in their own modules, free of both.
  */
-import { UpstreamConnectionError } from '../../spec/errors.ts';
+import { peekStream } from '../http/stream-peek.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { createGeminiBatches } from './batches.ts';
 import { translateChatRequest } from './chat-request.ts';
 import { translateGenerateContentResponse } from './chat-response.ts';
-import { parseGeminiStreamEvents, translateGeminiStream, type GeminiStreamEvent } from './chat-stream.ts';
+import { parseGeminiStreamEvents, translateGeminiStream } from './chat-stream.ts';
 import { isEmbeddingModel } from './embedding-models.ts';
 import { translateEmbeddingsRequest, translateEmbeddingsResponse } from './embeddings.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
@@ -68,14 +68,16 @@ export function createGeminiClient(deployment: Deployment, settings: GeminiSetti
         requestId: options?.requestId,
         totalDeadline: false,
       });
-      const events = parseGeminiStreamEvents(response.body);
-      // Peek at the first event: an error before any content is thrown here, so routing can
-      // still retry or fall back before a byte reaches the client.
-      const first = await firstEvent(events, deployment.id);
+      // The first event is read here: an error before any content is thrown while routing can
+      // still retry or fall back, before a byte reaches the client.
+      const events = await peekStream(parseGeminiStreamEvents(response.body), {
+        upstreamName: 'Gemini',
+        errorOf: (event) => (event.type === 'error' ? googleErrorToUpstreamError({ body: event.body, deploymentId: deployment.id }) : null),
+      });
       const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
       return {
         status: 200,
-        body: translateGeminiStream(prepend(first, events), { created: nowSeconds(), fallbackModel: model, includeUsage, deploymentId: deployment.id }),
+        body: translateGeminiStream(events, { created: nowSeconds(), fallbackModel: model, includeUsage, deploymentId: deployment.id }),
         warnings,
       };
     },
@@ -98,32 +100,7 @@ export function createGeminiClient(deployment: Deployment, settings: GeminiSetti
   };
 }
 
-async function firstEvent(events: AsyncGenerator<GeminiStreamEvent>, deploymentId: string): Promise<GeminiStreamEvent> {
-  const next = await events.next().catch(async (error: unknown) => {
-    await events.return(undefined);
-    throw error;
-  });
-  if (next.done) throw new UpstreamConnectionError('The Gemini stream ended before its first event.');
-  if (next.value.type === 'error') {
-    await events.return(undefined);
-    throw googleErrorToUpstreamError({ body: next.value.body, deploymentId });
-  }
-  return next.value;
-}
 
-/** The peeked event, then the rest; closing this closes the upstream. */
-async function* prepend(first: GeminiStreamEvent, rest: AsyncGenerator<GeminiStreamEvent>): AsyncGenerator<GeminiStreamEvent> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return(undefined);
-  }
-}
 
 function generateContentResponseOf(body: unknown, deploymentId: string): GeminiGenerateContentResponse {
   if (!isRecord(body) || (!Array.isArray(body.candidates) && !isRecord(body.promptFeedback))) {

@@ -15,7 +15,7 @@ import type { AnthropicMessage, AnthropicMessageParams } from '../anthropic/wire
 import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { readVertexJson, sendClaudeRequest, type VertexEndpoint } from './http-client.ts';
-import { peekStream } from './stream-peek.ts';
+import { peekStream } from '../http/stream-peek.ts';
 
 /** The version Claude on Vertex takes in the body. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';

@@ -15,7 +15,7 @@ import type { GeminiGenerateContentResponse } from '../gemini/wire-types.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { translateEmbeddingsRequest, translateEmbeddingsResponse } from './embeddings.ts';
 import { readVertexJson, sendVertexRequest, type VertexEndpoint } from './http-client.ts';
-import { peekStream } from './stream-peek.ts';
+import { peekStream } from '../http/stream-peek.ts';
 
 export interface GoogleModelMethods {
   chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
