@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
-import { ChatStreamTranslator, DONE_FRAME, parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
+import { DONE_FRAME } from '../../spec/chat-chunks.ts';
+import { ChatStreamTranslator, parseAnthropicStreamEvents, translateAnthropicStream } from './chat-stream.ts';
 import { chunked, fixtureText } from './fixtures/load.ts';
 import type { AnthropicStreamEvent } from './wire-types.ts';
 

@@ -10,10 +10,11 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import { sseEvents } from '../http/sse.ts';
-import { finishReasonOf, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
+import { finishReasonOf, usageOf, type OpenAIFinishReason } from './chat-response.ts';
 import { anthropicErrorToUpstreamError } from './errors.ts';
 import { isRecord } from './json.ts';
 import type { AnthropicStreamEvent, AnthropicUsage } from './wire-types.ts';
+import { chunkFrame, DONE_FRAME, usageChunkFrame, type ChunkHead } from '../../spec/chat-chunks.ts';
 
 export interface ChatStreamTranslationOptions {
   /** Unix seconds stamped on every chunk. */
@@ -24,24 +25,6 @@ export interface ChatStreamTranslationOptions {
   includeUsage: boolean;
   deploymentId?: string;
 }
-
-interface ChunkChoice {
-  index: 0;
-  delta: Record<string, unknown>;
-  logprobs: null;
-  finish_reason: OpenAIFinishReason | null;
-}
-
-export interface OpenAIChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: ChunkChoice[];
-  usage?: OpenAIChatUsage | null;
-}
-
-export const DONE_FRAME = 'data: [DONE]\n\n';
 
 /**
  * The state of one translated stream. Pure: feed it events, it answers the SSE frames to send.
@@ -138,27 +121,15 @@ export class ChatStreamTranslator {
   }
 
   private frame(delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null = null): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.options.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return chunkFrame(this.head(), delta, finishReason);
   }
 
   private usageFrame(): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.model,
-      choices: [],
-      usage: usageOf(this.usage),
-    };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return usageChunkFrame(this.head(), usageOf(this.usage));
+  }
+
+  private head(): ChunkHead {
+    return { id: this.id, created: this.options.created, model: this.model, includeUsage: this.options.includeUsage };
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import type { OpenAIFinishReason } from '../anthropic/chat-response.ts';
-import { DONE_FRAME, type OpenAIChatCompletionChunk } from '../anthropic/chat-stream.ts';
+import { chunkFrame, DONE_FRAME, usageChunkFrame } from '../../spec/chat-chunks.ts';
 import { finishReasonOfStop, usageOfConverse, type ConverseTokenUsage } from './converse-response.ts';
 import { awsErrorToUpstreamError, isRecord } from './errors.ts';
 import type { StreamMessage } from './event-stream.ts';
@@ -106,27 +106,11 @@ export class ConverseStreamTranslator {
   }
 
   private frame(delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null = null): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.options.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.options.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.options.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return chunkFrame(this.options, delta, finishReason);
   }
 
   private usageFrame(): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.options.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.options.model,
-      choices: [],
-      usage: usageOfConverse(this.usage),
-    };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return usageChunkFrame(this.options, usageOfConverse(this.usage));
   }
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UpstreamConnectionError, UpstreamError } from '../../spec/errors.ts';
-import { ChatStreamTranslator, DONE_FRAME, parseWorkersAiStream, translateWorkersAiStream } from './chat-stream.ts';
+import { DONE_FRAME } from '../../spec/chat-chunks.ts';
+import { ChatStreamTranslator, parseWorkersAiStream, translateWorkersAiStream } from './chat-stream.ts';
 import { chunked, fixtureText } from './fixtures/load.ts';
 
 const options = { created: 1_700_000_000, model: '@cf/meta/llama-3.1-8b-instruct', includeUsage: false, estimatedPromptTokens: 5 };

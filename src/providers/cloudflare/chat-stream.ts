@@ -11,11 +11,12 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import { sseEvents } from '../http/sse.ts';
-import { argumentsText, newCompletionId, newToolCallId, responseTextOf, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
+import { argumentsText, newCompletionId, newToolCallId, responseTextOf, usageOf, type OpenAIFinishReason } from './chat-response.ts';
 import { cloudflareErrorToUpstreamError } from './errors.ts';
 import { isRecord } from './json.ts';
 import { estimatedTokens } from '../../spec/text-tokens.ts';
 import type { WorkersAiStreamEvent, WorkersAiToolCall, WorkersAiUsage } from './wire-types.ts';
+import { chunkFrame, DONE_FRAME, usageChunkFrame, type ChunkHead } from '../../spec/chat-chunks.ts';
 
 export interface ChatStreamTranslationOptions {
   /** Unix seconds stamped on every chunk. */
@@ -28,17 +29,6 @@ export interface ChatStreamTranslationOptions {
   estimatedPromptTokens: number;
   deploymentId?: string;
 }
-
-export interface OpenAIChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: { index: 0; delta: Record<string, unknown>; logprobs: null; finish_reason: OpenAIFinishReason | null }[];
-  usage?: OpenAIChatUsage | null;
-}
-
-export const DONE_FRAME = 'data: [DONE]\n\n';
 
 /** A parsed stream event: a piece of the answer, an error, or the end. */
 export type WorkersAiStreamItem = { type: 'event'; event: WorkersAiStreamEvent } | { type: 'error'; body: unknown } | { type: 'done' };
@@ -112,21 +102,15 @@ export class ChatStreamTranslator {
   }
 
   #frame(delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null = null): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#options.created,
-      model: this.#options.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.#options.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return chunkFrame(this.#head(), delta, finishReason);
   }
 
   #usageFrame(): string {
-    const usage = usageOf(this.#usage, { promptTokens: this.#options.estimatedPromptTokens, completionTokens: estimatedTokens(this.#generatedChars) });
-    const chunk: OpenAIChatCompletionChunk = { id: this.#id, object: 'chat.completion.chunk', created: this.#options.created, model: this.#options.model, choices: [], usage };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return usageChunkFrame(this.#head(), usageOf(this.#usage, { promptTokens: this.#options.estimatedPromptTokens, completionTokens: estimatedTokens(this.#generatedChars) }));
+  }
+
+  #head(): ChunkHead {
+    return { id: this.#id, created: this.#options.created, model: this.#options.model, includeUsage: this.#options.includeUsage };
   }
 }
 

@@ -15,10 +15,11 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import { sseEvents } from '../http/sse.ts';
-import { FAILED_GENERATION, finishReasonOf, generationError, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
+import { FAILED_GENERATION, finishReasonOf, generationError, usageOf, type OpenAIFinishReason } from './chat-response.ts';
 import { cohereErrorToUpstreamError } from './errors.ts';
 import { isRecord } from './json.ts';
 import type { CohereStreamEvent, CohereUsage } from './wire-types.ts';
+import { chunkFrame, DONE_FRAME, usageChunkFrame, type ChunkHead } from '../../spec/chat-chunks.ts';
 
 export interface ChatStreamTranslationOptions {
   /** Unix seconds stamped on every chunk. */
@@ -29,24 +30,6 @@ export interface ChatStreamTranslationOptions {
   includeUsage: boolean;
   deploymentId?: string;
 }
-
-interface ChunkChoice {
-  index: 0;
-  delta: Record<string, unknown>;
-  logprobs: null;
-  finish_reason: OpenAIFinishReason | null;
-}
-
-export interface OpenAIChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: ChunkChoice[];
-  usage?: OpenAIChatUsage | null;
-}
-
-export const DONE_FRAME = 'data: [DONE]\n\n';
 
 /**
  * The state of one translated stream. Pure: feed it events, it answers the SSE frames to send.
@@ -130,27 +113,15 @@ export class ChatStreamTranslator {
   }
 
   private frame(delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null = null): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.options.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.options.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return chunkFrame(this.head(), delta, finishReason);
   }
 
   private usageFrame(usage: CohereUsage | null | undefined): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.options.created,
-      model: this.options.model,
-      choices: [],
-      usage: usageOf(usage),
-    };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return usageChunkFrame(this.head(), usageOf(usage));
+  }
+
+  private head(): ChunkHead {
+    return { id: this.id, created: this.options.created, model: this.options.model, includeUsage: this.options.includeUsage };
   }
 }
 

@@ -10,10 +10,11 @@
  */
 import { UpstreamConnectionError } from '../../spec/errors.ts';
 import { sseEvents } from '../http/sse.ts';
-import { finishReasonOf, isAnswerText, isThoughtText, newCompletionId, toolCallOf, usageOf, type OpenAIChatUsage, type OpenAIFinishReason } from './chat-response.ts';
+import { finishReasonOf, isAnswerText, isThoughtText, newCompletionId, toolCallOf, usageOf, type OpenAIFinishReason } from './chat-response.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
 import { isRecord } from './json.ts';
 import type { GeminiGenerateContentResponse, GeminiUsageMetadata } from './wire-types.ts';
+import { chunkFrame, DONE_FRAME, usageChunkFrame, type ChunkHead } from '../../spec/chat-chunks.ts';
 
 export interface ChatStreamTranslationOptions {
   created: number;
@@ -21,24 +22,6 @@ export interface ChatStreamTranslationOptions {
   includeUsage: boolean;
   deploymentId?: string;
 }
-
-interface ChunkChoice {
-  index: number;
-  delta: Record<string, unknown>;
-  logprobs: null;
-  finish_reason: OpenAIFinishReason | null;
-}
-
-export interface OpenAIChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: ChunkChoice[];
-  usage?: OpenAIChatUsage | null;
-}
-
-export const DONE_FRAME = 'data: [DONE]\n\n';
 
 /** A Gemini stream event: a response chunk, or an error. */
 export type GeminiStreamEvent = { type: 'chunk'; chunk: GeminiGenerateContentResponse } | { type: 'error'; body: unknown };
@@ -110,20 +93,15 @@ export class ChatStreamTranslator {
   }
 
   #frame(index: number, delta: Record<string, unknown>, finishReason: OpenAIFinishReason | null = null): string {
-    const chunk: OpenAIChatCompletionChunk = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#options.created,
-      model: this.#model,
-      choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.#options.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return chunkFrame(this.#head(), delta, finishReason, index);
   }
 
   #usageFrame(): string {
-    const chunk: OpenAIChatCompletionChunk = { id: this.#id, object: 'chat.completion.chunk', created: this.#options.created, model: this.#model, choices: [], usage: usageOf(this.#usage) };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return usageChunkFrame(this.#head(), usageOf(this.#usage));
+  }
+
+  #head(): ChunkHead {
+    return { id: this.#id, created: this.#options.created, model: this.#model, includeUsage: this.#options.includeUsage };
   }
 }
 
