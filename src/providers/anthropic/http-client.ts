@@ -4,7 +4,7 @@
  * Success bodies are returned as streams; nothing here buffers them.
  */
 import { Readable } from 'node:stream';
-import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, plainErrorMessage, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type UpstreamBody } from '../http/request.ts';
 import { anthropicErrorToUpstreamError } from './errors.ts';
 
@@ -87,17 +87,11 @@ export async function readJson(response: AnthropicResponse, endpoint: AnthropicE
   return parseJsonAnswer(await response.body.text(), `Anthropic answered the ${what} with a body that is not JSON.`, endpoint.deploymentId);
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    // A proxy's HTML error page is no message for a client: the status speaks instead.
-    const trimmed = text.trim();
-    return { error: { message: trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000) } };
+    return { error: { message: plainErrorMessage(text) } };
   }
 }

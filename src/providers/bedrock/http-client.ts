@@ -7,7 +7,7 @@
  * more with fresh ones. Success bodies are returned as streams; nothing here buffers them.
  */
 import { GatewayError } from '../../spec/errors.ts';
-import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, plainErrorMessage, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type HttpMethod, type HttpResponse } from '../http/request.ts';
 import type { AwsCredentialCache, AwsCredentials } from './credentials.ts';
 import { awsErrorToUpstreamError, awsErrorTypeOf, STALE_CREDENTIAL_ERRORS } from './errors.ts';
@@ -94,16 +94,11 @@ async function sendSigned(endpoint: BedrockEndpoint, input: BedrockRequest, cred
   throw error;
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const trimmed = text.trim();
-    return { message: trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000) };
+    return { message: plainErrorMessage(text) };
   }
 }

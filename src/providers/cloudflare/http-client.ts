@@ -5,7 +5,7 @@
  * in OpenAI's envelope, and the v4 envelope's `result` read out of a JSON success.
  * Success bodies are returned as streams; nothing here buffers a stream.
  */
-import { badUpstreamResponse, errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { badUpstreamResponse, combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { headerValue, parseJsonOrUndefined, sendHttpRequest, type UpstreamBody } from '../http/request.ts';
 import { cloudflareErrorToUpstreamError, isErrorEnvelope } from './errors.ts';
 import { isRecord } from './json.ts';
@@ -79,7 +79,3 @@ export async function readResult(response: WorkersAiResponse, endpoint: WorkersA
   return envelope.result;
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}

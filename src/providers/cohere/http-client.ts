@@ -3,7 +3,7 @@
  * shared pooled agent (`../http/request.ts`), and error answers turned into Portico's errors in
  * OpenAI's envelope. Success bodies are returned as streams; nothing here buffers them.
  */
-import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, plainErrorMessage, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type UpstreamBody } from '../http/request.ts';
 import { cohereErrorToUpstreamError } from './errors.ts';
 
@@ -69,17 +69,11 @@ export async function readCohereJson(body: UpstreamBody, endpoint: CohereEndpoin
   return parseJsonAnswer(await body.text(), `Cohere answered the ${what} with a body that is not JSON.`, endpoint.deploymentId);
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    // A proxy's HTML error page is no message for a client: the status speaks instead.
-    const trimmed = text.trim();
-    return trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000);
+    return plainErrorMessage(text);
   }
 }

@@ -5,7 +5,7 @@
  * Success bodies are returned as streams; nothing here buffers them.
  */
 import { Readable } from 'node:stream';
-import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, plainErrorMessage, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest, type HttpMethod, type ResponseHeaders, type UpstreamBody } from '../http/request.ts';
 import type { RequestAuthorizer } from '../http/request-auth.ts';
 import { googleErrorToUpstreamError } from './errors.ts';
@@ -96,17 +96,11 @@ function urlOf(endpoint: GoogleApiEndpoint, target: string): string {
   return url.href;
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    // A proxy's HTML error page is no message for a client: the status speaks instead.
-    const trimmed = text.trim();
-    return { error: { message: trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000) } };
+    return { error: { message: plainErrorMessage(text) } };
   }
 }

@@ -46,3 +46,19 @@ export function parseJsonAnswer(text: string, notJsonMessage: string, deployment
     throw badUpstreamResponse(notJsonMessage, { deploymentId, isRetryable: true });
   }
 }
+
+/**
+ * An error body that is not JSON, as a message for the client: the text, cut to 1,000
+ * characters; nothing for an empty body or a proxy's HTML error page (the status speaks instead).
+ * Each provider puts it in its own error envelope.
+ */
+export function plainErrorMessage(text: string): string | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000);
+}
+
+/** The signals that may end one exchange (the caller's, a deadline), as one. */
+export function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}

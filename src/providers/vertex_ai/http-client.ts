@@ -11,7 +11,7 @@ import { anthropicErrorToUpstreamError } from '../anthropic/errors.ts';
 import { googleErrorToUpstreamError } from '../gemini/errors.ts';
 import { sendGoogleRequest, type GoogleApiEndpoint, type GoogleRequest, type GoogleResponse } from '../gemini/http-client.ts';
 import { isRecord } from '../gemini/json.ts';
-import { errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
+import { combineSignals, errorStatusOf, isSuccessStatus, parseJsonAnswer, plainErrorMessage, readErrorText } from '../http/json-api.ts';
 import { headerValue, sendHttpRequest } from '../http/request.ts';
 import type { RequestAuthorizer } from '../http/request-auth.ts';
 
@@ -74,16 +74,11 @@ function googleEndpoint(endpoint: VertexEndpoint): GoogleApiEndpoint {
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const trimmed = text.trim();
-    return { error: { message: trimmed === '' || trimmed.startsWith('<') ? undefined : trimmed.slice(0, 1000) } };
+    return { error: { message: plainErrorMessage(text) } };
   }
 }
