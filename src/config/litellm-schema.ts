@@ -161,6 +161,17 @@ export const routerSettingsSchema = z.looseObject({
       InternalServerErrorRetries: nonNegativeInt.nullish(),
     })
     .nullish(),
+  /** Allowed failures by the class of the error (`routing/retry-policy.ts`, `AllowedFailsPolicy`). */
+  allowed_fails_policy: z
+    .looseObject({
+      BadRequestErrorAllowedFails: nonNegativeInt.nullish(),
+      AuthenticationErrorAllowedFails: nonNegativeInt.nullish(),
+      TimeoutErrorAllowedFails: nonNegativeInt.nullish(),
+      RateLimitErrorAllowedFails: nonNegativeInt.nullish(),
+      ContentPolicyViolationErrorAllowedFails: nonNegativeInt.nullish(),
+      InternalServerErrorAllowedFails: nonNegativeInt.nullish(),
+    })
+    .nullish(),
   /** Pick among a group's deployments only those whose context window holds the prompt (`RouterSettings.preCallChecks`). */
   enable_pre_call_checks: z.boolean().nullish(),
   fallbacks: fallbacksSchema.nullish(),

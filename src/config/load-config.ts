@@ -11,7 +11,7 @@ import { type ConfigPath, ConfigProblems, formatConfigPath } from './config-path
 import { parseDatabaseUrl } from '../storage/database.ts';
 import { credentialsOf, withCredential } from './credentials.ts';
 import { ROUTING_STRATEGIES, type RoutingStrategyName } from '../routing/strategies/index.ts';
-import type { RetryPolicy } from '../routing/retry-policy.ts';
+import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts';
 import { type ServedEntry, type TargetParams, buildDeployments, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -454,6 +454,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),
     defaultFallbacks: [...new Set([...(router.default_fallbacks ?? []), ...(litellm.default_fallbacks ?? [])])],
     allowedFails: router.allowed_fails ?? litellm.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
+    ...allowedFailsPolicyOf(router.allowed_fails_policy),
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
     modelGroupAlias,
   };
@@ -473,6 +474,22 @@ function retryPolicyOf(policy: NonNullable<ConfigFile['router_settings']>['retry
   ];
   for (const [errorClass, retries] of classes) if (retries != null) retryPolicy[errorClass] = retries;
   return { retryPolicy };
+}
+
+/** LiteLLM's `allowed_fails_policy` under Portico's class names; the classes it leaves out keep `allowed_fails`. */
+function allowedFailsPolicyOf(policy: NonNullable<ConfigFile['router_settings']>['allowed_fails_policy']): { allowedFailsPolicy?: AllowedFailsPolicy } {
+  if (policy == null) return {};
+  const allowedFailsPolicy: { -readonly [K in keyof AllowedFailsPolicy]: number } = {};
+  const classes: ReadonlyArray<readonly [keyof AllowedFailsPolicy, number | null | undefined]> = [
+    ['badRequest', policy.BadRequestErrorAllowedFails],
+    ['authentication', policy.AuthenticationErrorAllowedFails],
+    ['timeout', policy.TimeoutErrorAllowedFails],
+    ['rateLimit', policy.RateLimitErrorAllowedFails],
+    ['contentPolicy', policy.ContentPolicyViolationErrorAllowedFails],
+    ['internalServer', policy.InternalServerErrorAllowedFails],
+  ];
+  for (const [errorClass, allowed] of classes) if (allowed != null) allowedFailsPolicy[errorClass] = allowed;
+  return { allowedFailsPolicy };
 }
 
 /** LiteLLM's strategies Portico has; `usage-based-routing` (v1) runs as v2, others as simple-shuffle, warned. */

@@ -62,6 +62,17 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3}\n', {}).warnings.filter((warning) => warning.includes('retry')), []);
   });
 
+  it("router_settings.allowed_fails_policy (LiteLLM's names) loads as allowed failures by class, without a warning", () => {
+    const config = parseConfig(
+      'model_list: []\nrouter_settings:\n  allowed_fails_policy: {BadRequestErrorAllowedFails: 1000, AuthenticationErrorAllowedFails: 10, TimeoutErrorAllowedFails: 12, RateLimitErrorAllowedFails: 10000, ContentPolicyViolationErrorAllowedFails: 15, InternalServerErrorAllowedFails: 20}\n',
+      {},
+    );
+    assert.deepEqual(config.router.allowedFailsPolicy, { badRequest: 1000, authentication: 10, timeout: 12, rateLimit: 10000, contentPolicy: 15, internalServer: 20 });
+    assert.deepEqual(config.warnings.filter((warning) => warning.includes('allowed_fails')), []);
+    assert.equal(parseConfig('model_list: []\n', {}).router.allowedFailsPolicy, undefined);
+    assert.throws(() => parseConfig('model_list: []\nrouter_settings:\n  allowed_fails_policy: {RateLimitErrorAllowedFails: -1}\n', {}), /allowed_fails_policy\.RateLimitErrorAllowedFails/);
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);

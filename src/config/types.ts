@@ -2,7 +2,7 @@
  * Portico's resolved configuration: what `config/load-config.ts` builds from a LiteLLM-style
  * YAML file and the environment. Frozen after load.
  */
-import type { RetryPolicy } from '../routing/retry-policy.ts';
+import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts';
 import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
 
@@ -31,6 +31,8 @@ export interface RouterSettings {
   readonly defaultFallbacks: readonly string[];
   /** Failures within a minute after which a deployment cools down (LiteLLM `allowed_fails`). */
   readonly allowedFails: number;
+  /** The same by the class of the failure (`allowed_fails_policy`); absent: `allowedFails` for every class. */
+  readonly allowedFailsPolicy?: AllowedFailsPolicy;
   /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */
   readonly cooldownMs: number;
   /**

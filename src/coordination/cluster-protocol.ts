@@ -30,7 +30,7 @@ export interface SharedStateCalls {
   'limiter.record': { args: [key: string, amount: number, windowMs: number]; value: null };
   'limiter.usage': { args: [key: string, windowMs: number]; value: number };
   /** Answered once the primary has counted it and, when it started a cooldown, told every worker. */
-  'health.recordFailure': { args: [deploymentId: string, cooldownMs: number | null]; value: null };
+  'health.recordFailure': { args: [deploymentId: string, cooldownMs: number | null, allowedFails: number | null]; value: null };
   /** The deployments among these cooling down, with the ms each has left. */
   'health.cooldowns': { args: [deploymentIds: string[]]; value: Array<[deploymentId: string, remainingMs: number]> };
   'stats.loadOf': { args: [deploymentIds: string[]]; value: Array<[deploymentId: string, load: DeploymentLoad]> };

@@ -66,9 +66,9 @@ export class SharedStateHost {
       'limiter.tryAcquire': (_workerId, key, amount, limit, windowMs) => this.limiter.tryAcquire(key, amount, limit, windowMs),
       'limiter.record': async (_workerId, key, amount, windowMs) => (await this.limiter.record(key, amount, windowMs), null),
       'limiter.usage': (_workerId, key, windowMs) => this.limiter.usage(key, windowMs),
-      'health.recordFailure': (_workerId, deploymentId, cooldownMs) => {
+      'health.recordFailure': (_workerId, deploymentId, cooldownMs, allowedFails) => {
         const before = this.health.cooldownEnds([deploymentId]).get(deploymentId);
-        this.health.recordFailure(deploymentId, cooldownMs ?? undefined);
+        this.health.recordFailure(deploymentId, cooldownMs ?? undefined, allowedFails ?? undefined);
         const until = this.health.cooldownEnds([deploymentId]).get(deploymentId);
         // Before the answer: the failing worker hears of the cooldown before its request goes on.
         if (until !== undefined && until !== before) this.#broadcast({ kind: 'cooldown', deploymentId, remainingMs: until - this.#now() });

@@ -155,6 +155,17 @@ describe('rate limits held by the primary', () => {
   });
 });
 
+describe('cooldowns held by the primary', () => {
+  it("a failure's allowed count (allowed_fails_policy) reaches the primary with the failure", async () => {
+    const cluster = new FakeCluster();
+    const health = new ClusterDeploymentHealth(new SharedStateClient(cluster.worker().channel, { timeoutMs: 60_000 }));
+    for (let i = 0; i < POLICY.allowedFails; i++) await health.recordFailure('d-policy', undefined, POLICY.allowedFails + 2);
+    assert.equal(cluster.host.health.isCoolingDown('d-policy'), false, 'under the count its class allows');
+    await health.recordFailure('d-policy', undefined, POLICY.allowedFails + 1);
+    assert.equal(cluster.host.health.isCoolingDown('d-policy'), true);
+  });
+});
+
 /** A key limited to `maxParallelRequests` in flight, with no other limit. */
 function parallelKey(keyId: string, maxParallelRequests: number): Principal {
   return { keyId, isMaster: false, owner: `key:${keyId}`, allowedModels: null, userId: null, teamId: null, budgetSubjects: [{ kind: 'key', id: keyId, spend: 0, maxParallelRequests }] };

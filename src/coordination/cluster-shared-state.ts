@@ -234,9 +234,9 @@ export class ClusterDeploymentHealth implements DeploymentHealth {
     // message per request served. RedisDeploymentHealth does the same.
   }
 
-  async recordFailure(deploymentId: string, cooldownMs?: number): Promise<void> {
+  async recordFailure(deploymentId: string, cooldownMs?: number, allowedFails?: number): Promise<void> {
     try {
-      await this.#client.call('health.recordFailure', deploymentId, cooldownMs ?? null);
+      await this.#client.call('health.recordFailure', deploymentId, cooldownMs ?? null, allowedFails ?? null);
     } catch {
       // Not counted: the request keeps its upstream error rather than a 503 about bookkeeping.
     }

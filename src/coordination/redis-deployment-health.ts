@@ -92,9 +92,10 @@ export class RedisDeploymentHealth implements DeploymentHealth {
     // Failures age out of the window; a success does not erase them (as in memory).
   }
 
-  async recordFailure(deploymentId: string, deploymentCooldownMs?: number): Promise<void> {
-    const { allowedFails, windowMs } = this.#policy;
+  async recordFailure(deploymentId: string, deploymentCooldownMs?: number, classAllowedFails?: number): Promise<void> {
+    const { windowMs } = this.#policy;
     const cooldownMs = deploymentCooldownMs ?? this.#policy.cooldownMs;
+    const allowedFails = classAllowedFails ?? this.#policy.allowedFails;
     try {
       const started = await this.#record(
         this.#failuresKey(deploymentId),
@@ -110,7 +111,7 @@ export class RedisDeploymentHealth implements DeploymentHealth {
       if (Number(started) > 0) this.#coolingUntil.set(deploymentId, this.#now() + Number(started));
     } catch (error) {
       this.#redis.failedOpen('cooldown record', error);
-      this.#fallback.recordFailure(deploymentId, deploymentCooldownMs);
+      this.#fallback.recordFailure(deploymentId, deploymentCooldownMs, classAllowedFails);
     }
   }
 

@@ -6,8 +6,11 @@ import { type CooldownPolicy, type DeploymentHealthState, HEALTHY, afterFailure,
 
 export interface DeploymentHealth {
   recordSuccess(deploymentId: string): void | Promise<void>;
-  /** `cooldownMs`: the deployment's own cooldown (`cooldown_time` in its params), else the policy's. */
-  recordFailure(deploymentId: string, cooldownMs?: number): void | Promise<void>;
+  /**
+   * `cooldownMs`: the deployment's own cooldown (`cooldown_time` in its params), else the policy's;
+   * `allowedFails`: the count this failure's class allows (`allowed_fails_policy`), else the policy's.
+   */
+  recordFailure(deploymentId: string, cooldownMs?: number, allowedFails?: number): void | Promise<void>;
   isCoolingDown(deploymentId: string): boolean | Promise<boolean>;
   /** The ids among `deploymentIds` that are cooling down (one round trip for a shared store). */
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> | Promise<ReadonlySet<string>>;
@@ -31,9 +34,9 @@ export class InMemoryDeploymentHealth implements DeploymentHealth {
     // Failures age out of the window; a success does not erase them (LiteLLM counts per minute).
   }
 
-  recordFailure(deploymentId: string, cooldownMs?: number): void {
+  recordFailure(deploymentId: string, cooldownMs?: number, allowedFails?: number): void {
     const state = this.#states.get(deploymentId) ?? HEALTHY;
-    this.#states.set(deploymentId, afterFailure(state, this.#now(), cooldownMs === undefined ? this.#policy : { ...this.#policy, cooldownMs }));
+    this.#states.set(deploymentId, afterFailure(state, this.#now(), withOverrides(this.#policy, cooldownMs, allowedFails)));
   }
 
   isCoolingDown(deploymentId: string): boolean {
@@ -60,4 +63,10 @@ export class InMemoryDeploymentHealth implements DeploymentHealth {
     }
     return cooling ?? NONE_COOLING;
   }
+}
+
+/** The policy with a deployment's own cooldown and a failure class's allowed count, where given. */
+export function withOverrides(policy: CooldownPolicy, cooldownMs: number | undefined, allowedFails: number | undefined): CooldownPolicy {
+  if (cooldownMs === undefined && allowedFails === undefined) return policy;
+  return { ...policy, ...(cooldownMs !== undefined && { cooldownMs }), ...(allowedFails !== undefined && { allowedFails }) };
 }

@@ -5,7 +5,7 @@ import type { Deployment } from '../spec/provider.ts';
 import { HEALTHY, afterFailure, isCoolingDown } from './cooldown.ts';
 import { InMemoryDeploymentHealth } from './deployment-health.ts';
 import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
-import { countsAsDeploymentFailure, retryAfterMs, retryClassOf, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
+import { allowedFailsFor, countsAsDeploymentFailure, retryAfterMs, retryClassOf, retryDelayMs, shouldFallBack, shouldRetry } from './retry-policy.ts';
 import { pickDeployment, weightedChoice } from './weighted-pick.ts';
 
 function deployment(id: string, weight = 1): Deployment {
@@ -24,8 +24,8 @@ function deployment(id: string, weight = 1): Deployment {
   };
 }
 
-function upstream(status: number, headers: Record<string, string> = {}): UpstreamError {
-  return new UpstreamError(status, { message: 'x', type: 'server_error', param: null, code: null }, { headers });
+function upstream(status: number, headers: Record<string, string> = {}, code: string | null = null): UpstreamError {
+  return new UpstreamError(status, { message: 'x', type: 'server_error', param: null, code }, { headers });
 }
 
 /** A deterministic sequence of "random" numbers. */
@@ -138,6 +138,19 @@ describe('retry policy', () => {
     assert.equal(countsAsDeploymentFailure(new InvalidRequestError('bad')), false);
   });
 
+  it("LiteLLM's allowed_fails_policy: a failure's class sets the allowed count; a class it names counts, a bad request included; the others keep allowed_fails", () => {
+    const policy = { rateLimit: 10, badRequest: 2, contentPolicy: 5 };
+    assert.equal(allowedFailsFor(upstream(429), policy), 10);
+    assert.equal(allowedFailsFor(upstream(400), policy), 2);
+    assert.equal(allowedFailsFor(upstream(400, {}, 'content_policy_violation'), policy), 5);
+    assert.equal(allowedFailsFor(upstream(503), policy), undefined, 'not named: allowed_fails');
+    assert.equal(allowedFailsFor(upstream(429), undefined), undefined);
+    assert.equal(countsAsDeploymentFailure(upstream(400), policy), true);
+    assert.equal(countsAsDeploymentFailure(upstream(400), { rateLimit: 10 }), false);
+    assert.equal(countsAsDeploymentFailure(new InvalidRequestError('bad'), policy), true, "Portico's own 400 is the request's: counted only when the policy names bad requests");
+    assert.equal(countsAsDeploymentFailure(new BlobStoreUnavailableError(), policy), false);
+  });
+
   it('a blob store failing under a provider call (the file it sends) is not the deployment\'s: no cooldown, no retry, no fallback', () => {
     const storeDown = new BlobStoreUnavailableError();
     assert.equal(countsAsDeploymentFailure(storeDown), false);
@@ -187,6 +200,16 @@ describe('cooldown', () => {
     assert.deepEqual([...health.coolingDown(['a', 'b', 'c'])], ['a']);
     now = 5_000;
     assert.equal(health.isCoolingDown('a'), false);
+  });
+
+  it("a failure's allowed count (allowed_fails_policy) sets the threshold at that failure; failures of every class count together", () => {
+    const health = new InMemoryDeploymentHealth({ allowedFails: 2, cooldownMs: 5_000, windowMs: 60_000 }, () => 0);
+    health.recordFailure('a', undefined, 4);
+    health.recordFailure('a', undefined, 4);
+    health.recordFailure('a', undefined, 4);
+    assert.equal(health.isCoolingDown('a'), false, 'three failures under a class allowing four');
+    health.recordFailure('a');
+    assert.equal(health.isCoolingDown('a'), true, 'the fourth, of a class with allowed_fails 2, is over it');
   });
 
   it("a deployment's own cooldown_time replaces the router's for that deployment", () => {

@@ -94,10 +94,29 @@ export function retryDelayMs(
  * Whether a failure counts against a deployment's health: upstream trouble (retryable errors)
  * and a rejected key (401/403: this deployment is misconfigured). A client's bad request does not.
  */
-export function countsAsDeploymentFailure(error: unknown): boolean {
+export function countsAsDeploymentFailure(error: unknown, allowedFailsPolicy?: AllowedFailsPolicy): boolean {
   if (!(error instanceof GatewayError)) return false;
   if (error.isRetryable && error.httpStatus !== 409) return true;
-  return error instanceof UpstreamError && (error.httpStatus === 401 || error.httpStatus === 403);
+  if (error instanceof UpstreamError && (error.httpStatus === 401 || error.httpStatus === 403)) return true;
+  // A class the policy names counts, a client's bad request included (LiteLLM's
+  // `_has_explicit_allowed_fails_policy_for_exception`): the operator asked for it.
+  return allowedFailsFor(error, allowedFailsPolicy) !== undefined;
+}
+
+/**
+ * LiteLLM's `router_settings.allowed_fails_policy`: how many failures of a class (`retryClassOf`)
+ * a deployment may have within the minute before it cools down, in place of `allowed_fails` for
+ * that class (https://docs.litellm.ai/docs/routing, "Advanced: Custom Retries, Cooldowns based on
+ * Error Type"). A class it leaves out keeps `allowed_fails`. As in LiteLLM, the failures of all
+ * classes are counted together; the class of the failure at hand sets the threshold.
+ */
+export type AllowedFailsPolicy = Readonly<Partial<Record<keyof RetryPolicy, number>>>;
+
+/** The allowed failures the policy sets for this error's class; undefined: `allowed_fails` applies. */
+export function allowedFailsFor(error: unknown, policy: AllowedFailsPolicy | undefined): number | undefined {
+  if (policy === undefined) return undefined;
+  const errorClass = retryClassOf(error);
+  return errorClass === undefined ? undefined : policy[errorClass];
 }
 
 /**

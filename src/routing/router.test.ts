@@ -155,6 +155,24 @@ describe('the router against upstream simulators', () => {
     assert.equal(openaiB.requests.length, 4);
   });
 
+  it("allowed_fails_policy: a deployment whose rate limits the policy allows several of keeps serving; bad requests it names cool it down", async () => {
+    const limits = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'), '{num_retries: 0, allowed_fails: 1, cooldown_time: 60, allowed_fails_policy: {RateLimitErrorAllowedFails: 3, BadRequestErrorAllowedFails: 2}}');
+    const seenA = openaiA.requests.length;
+    openaiA.failNext({ status: 429 });
+    await assert.rejects(limits.send('g', chat('limited')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 429);
+    // allowed_fails alone (1) would cool `a` down here; the policy allows 3 rate limits.
+    await limits.send('g', chat('after one 429'));
+    assert.equal(openaiA.requests.length - seenA, 2, 'a still serves');
+
+    const bad = router(openaiEntry('h', openaiA, 'a') + openaiEntry('h', openaiB, 'b'), '{num_retries: 0, cooldown_time: 60, allowed_fails_policy: {BadRequestErrorAllowedFails: 2}}');
+    const before = { a: openaiA.requests.length, b: openaiB.requests.length };
+    for (let i = 0; i < 2; i++) await assert.rejects(bad.send('h', chat('FAIL')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 400);
+    // Two bad requests reached the policy's count: `a` cools down and `b` serves.
+    await bad.send('h', chat('served'));
+    assert.equal(openaiA.requests.length - before.a, 2);
+    assert.equal(openaiB.requests.length - before.b, 1);
+  });
+
   it('the deployment timeout aborts a slow upstream with a timeout error', async () => {
     const r = router(openaiEntry('g', openaiA, 'a', ', timeout: 0.2'), '{num_retries: 0}');
     openaiA.setLatency(1_000);

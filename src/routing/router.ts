@@ -22,7 +22,7 @@ import type { CallOptions, Deployment, Provider, ProviderClient } from '../spec/
 import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
 import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
-import { type BackoffSettings, DEFAULT_BACKOFF, countsAsDeploymentFailure, retryDelayMs, shouldRetry } from './retry-policy.ts';
+import { type BackoffSettings, DEFAULT_BACKOFF, allowedFailsFor, countsAsDeploymentFailure, retryDelayMs, shouldRetry } from './retry-policy.ts';
 import { abortedError, attemptSignal } from './signals.ts';
 import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
@@ -375,7 +375,8 @@ export class Router {
         this.#scrub(error);
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
-        if (countsAsDeploymentFailure(error)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs);
+        const allowedFailsPolicy = this.#config.router.allowedFailsPolicy;
+        if (countsAsDeploymentFailure(error, allowedFailsPolicy)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs, allowedFailsFor(error, allowedFailsPolicy));
         // The retry policy is the live requests': a caller that sets its own retries (the batch engine's lines) keeps them.
         if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries, options.maxRetries === undefined ? this.#config.router.retryPolicy : undefined)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);

@@ -115,6 +115,17 @@ describe('redis deployment health', () => {
     assert.deepEqual([...b.coolingDown(['dep-a', 'dep-b'])], ['dep-a']);
   });
 
+  test("allowed_fails_policy: the failure's class sets the count at which every instance cools the deployment down", async () => {
+    const [a, b] = healths;
+    await a.recordFailure('dep-p', undefined, 5);
+    await b.recordFailure('dep-p', undefined, 5);
+    await a.recordFailure('dep-p', undefined, 5);
+    assert.equal(a.isCoolingDown('dep-p'), false, 'three failures of a class allowing five');
+    await b.recordFailure('dep-p');
+    assert.equal(b.isCoolingDown('dep-p'), true, 'the fourth, of a class with allowed_fails 3, is over it');
+    await waitFor(() => a.isCoolingDown('dep-p'), 2_000, 'the other instance to hear of the cooldown');
+  });
+
   test("a deployment's own cooldown_time is the cooldown every instance keeps for it", async () => {
     const [a, b] = healths;
     for (let i = 0; i < 3; i++) await a.recordFailure('dep-c', 60_000);
