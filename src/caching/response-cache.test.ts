@@ -23,6 +23,8 @@ describe('response cache keys and controls', () => {
     assert.equal(cacheUseOf('/responses', 'g', {}, ON), undefined, "responses are not among LiteLLM's default call types");
     assert.ok(cacheUseOf('/embeddings', 'g', {}, ON));
     assert.equal(cacheUseOf('/embeddings', 'g', {}, { ...ON, callTypes: new Set(['acompletion']) }), undefined);
+    assert.ok(cacheUseOf('/rerank', 'g', { query: 'q', documents: ['a'] }, ON), "rerank is among LiteLLM's default call types");
+    assert.equal(cacheUseOf('/rerank', 'g', {}, { ...ON, callTypes: new Set(['aembedding']) }), undefined);
     const off = { ...ON, mode: 'default_off' as const };
     assert.equal(cacheUseOf('/chat/completions', 'g', {}, off), undefined);
     assert.ok(cacheUseOf('/chat/completions', 'g', { cache: { 'use-cache': true } }, off));

@@ -51,13 +51,14 @@ const CALL_TYPES: Readonly<Record<string, readonly string[]>> = {
   '/completions': ['atext_completion', 'text_completion'],
   '/embeddings': ['aembedding', 'embedding'],
   '/responses': ['aresponses', 'responses'],
+  '/rerank': ['arerank', 'rerank'],
 };
 
 /** Body fields that do not change the answer, left out of the key (a stream is the same answer, played back as one). */
 const NOT_IN_KEY = new Set(['user', 'metadata', 'stream', 'stream_options', 'cache']);
 
 /** LiteLLM's default `supported_call_types` that Portico serves (responses are not among them). */
-export const DEFAULT_CACHED_CALL_TYPES: readonly string[] = ['acompletion', 'completion', 'atext_completion', 'text_completion', 'aembedding', 'embedding'];
+export const DEFAULT_CACHED_CALL_TYPES: readonly string[] = ['acompletion', 'completion', 'atext_completion', 'text_completion', 'aembedding', 'embedding', 'arerank', 'rerank'];
 
 function numberOf(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;

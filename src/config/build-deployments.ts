@@ -141,6 +141,8 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   if (outputBatches != null) pricing.outputCostPerTokenBatches = outputBatches;
   const cacheRead = info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? (configured ? undefined : catalogue?.cacheReadInputTokenCost);
   if (cacheRead != null) pricing.cacheReadInputTokenCost = cacheRead;
+  const perQuery = info.input_cost_per_query ?? params.input_cost_per_query ?? catalogue?.inputCostPerQuery;
+  if (perQuery != null) pricing.inputCostPerQuery = perQuery;
   return pricing;
 }
 

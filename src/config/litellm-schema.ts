@@ -51,6 +51,8 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_token_batches: nonNegativeNumber.nullish(),
   output_cost_per_token_batches: nonNegativeNumber.nullish(),
   cache_read_input_token_cost: nonNegativeNumber.nullish(),
+  /** USD per search of a rerank model (`UpstreamJsonResponse.billedQueries`). */
+  input_cost_per_query: nonNegativeNumber.nullish(),
   /** A `credential_list` entry whose values fill in what these params leave out. */
   litellm_credential_name: text.nullish(),
   /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
@@ -89,6 +91,7 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_token_batches: nonNegativeNumber.nullish(),
   output_cost_per_token_batches: nonNegativeNumber.nullish(),
   cache_read_input_token_cost: nonNegativeNumber.nullish(),
+  input_cost_per_query: nonNegativeNumber.nullish(),
 });
 
 /** Informational `model_info` keys LiteLLM documents; accepted without a warning. */

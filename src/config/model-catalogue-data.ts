@@ -23,7 +23,7 @@
  * from memory, and move the commit and date with it; model-catalogue.test.ts pins one entry per
  * family to the file.
  */
-export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'image_generation' | 'audio_transcription' | 'audio_speech' | 'moderation';
+export type CatalogueMode = 'chat' | 'completion' | 'embedding' | 'rerank' | 'image_generation' | 'audio_transcription' | 'audio_speech' | 'moderation';
 
 export interface CatalogueEntry {
   /** The provider LiteLLM infers for the bare name (`litellm_provider`), a registry name. */
@@ -37,6 +37,8 @@ export interface CatalogueEntry {
   readonly outputCostPerTokenBatches?: number;
   /** LiteLLM's `cache_read_input_token_cost`; no entry carries it yet (see the note above). */
   readonly cacheReadInputTokenCost?: number;
+  /** LiteLLM's `input_cost_per_query`: USD per search of a rerank model. */
+  readonly inputCostPerQuery?: number;
   readonly supports?: readonly ('function_calling' | 'vision' | 'response_schema' | 'prompt_caching' | 'reasoning' | 'pdf_input')[];
 }
 
@@ -219,12 +221,27 @@ function cohere(mode: 'chat' | 'embedding', inputCost: number, outputCost: numbe
   };
 }
 
+/**
+ * A Cohere rerank model: USD per search (Cohere bills a search per query of up to 100 documents;
+ * https://cohere.com/pricing lists $2.00 per 1,000 searches for Rerank 3.5 and 4 Fast, $2.50 for 4
+ * Pro), LiteLLM's `input_cost_per_query` for the same names; context windows from Cohere's model
+ * pages (https://docs.cohere.com/docs/rerank).
+ */
+function cohereRerank(costPerQuery: number, maxInput: number): CatalogueEntry {
+  return { provider: 'cohere', mode: 'rerank', maxInputTokens: maxInput, inputCostPerQuery: costPerQuery };
+}
+
 /** Cohere's models by model id; `cohereEntries` keys them as deployments name them. */
 const COHERE_MODELS: Readonly<Record<string, CatalogueEntry>> = {
   'command-a-03-2025': cohere('chat', 2.5e-6, 1e-5, 256_000, 8_000),
   'command-r-plus-08-2024': cohere('chat', 2.5e-6, 1e-5, 128_000, 4_000),
   'command-r-08-2024': cohere('chat', 1.5e-7, 6e-7, 128_000, 4_000),
   'embed-english-v3.0': cohere('embedding', 1e-7, 0, 512),
+  'rerank-v4.0-pro': cohereRerank(0.0025, 32_768),
+  'rerank-v4.0-fast': cohereRerank(0.002, 32_768),
+  'rerank-v3.5': cohereRerank(0.002, 4_096),
+  'rerank-english-v3.0': cohereRerank(0.002, 4_096),
+  'rerank-multilingual-v3.0': cohereRerank(0.002, 4_096),
 };
 
 /** `cohere/<id>`, and for chat models also `cohere_chat/<id>` (with that provider). */

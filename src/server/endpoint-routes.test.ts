@@ -17,7 +17,7 @@ import { openDatabase, type Database } from '../storage/database.ts';
 import { buildApp } from './app.ts';
 import { RATE_LIMITED_ROUTES } from './rate-limit-hook.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
-import { withAndWithoutV1 } from './routes/paths.ts';
+import { modelEndpointUrls } from './routes/paths.ts';
 import type { RouteModule } from './services.ts';
 import { createServices } from './start.ts';
 
@@ -62,15 +62,16 @@ describe('model routes and the endpoint table', () => {
     if (storageDir) await rm(storageDir, { recursive: true, force: true });
   });
 
-  it('serves exactly the live entries of the table as model routes, with and without /v1', () => {
+  it('serves exactly the live entries of the table as model routes, with and without /v1, and their extra paths', () => {
     const modelRoutes = routes.filter((route) => route.config?.modelEndpoint !== undefined);
-    const expected = ROUTE_ENDPOINTS.flatMap((endpoint) => withAndWithoutV1(endpoint.path));
+    const expected = ROUTE_ENDPOINTS.flatMap(modelEndpointUrls);
     assert.deepEqual(modelRoutes.map((route) => route.url).sort(), [...expected].sort());
     for (const route of modelRoutes) assert.equal(route.method, 'POST', route.url);
+    assert.deepEqual(modelRoutes.filter((route) => route.config?.modelEndpoint === '/rerank').map((route) => route.url).sort(), ['/rerank', '/v1/rerank', '/v2/rerank']);
   });
 
   it('serves no path of the table through another route', () => {
-    const tablePaths = new Set(ROUTE_ENDPOINTS.flatMap((endpoint) => withAndWithoutV1(endpoint.path)));
+    const tablePaths = new Set(ROUTE_ENDPOINTS.flatMap(modelEndpointUrls));
     const others = routes.filter((route) => route.config?.modelEndpoint === undefined && tablePaths.has(route.url));
     assert.deepEqual(others.map((route) => `${String(route.method)} ${route.url}`), []);
   });

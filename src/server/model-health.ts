@@ -2,10 +2,11 @@
  * LiteLLM's `GET /health`: one real call to each deployment (or those of one model group), as
  * LiteLLM makes it, to tell an operator which deployments can answer now. A chat deployment gets a
  * two-word chat request, one whose `model_info.mode` says `embedding` an embeddings request,
- * `completion` a legacy completion. Each call goes to the deployment's own client, not through the
- * router: a failing check neither cools the deployment down nor is retried elsewhere, and it is not
- * recorded as spend. The answers are LiteLLM's lists of healthy and unhealthy endpoints, each with
- * the deployment's model and id, an unhealthy one with the error's message (redacted).
+ * `completion` a legacy completion, `rerank` a rerank of one document. Each call goes to the
+ * deployment's own client, not through the router: a failing check neither cools the deployment
+ * down nor is retried elsewhere, and it is not recorded as spend. The answers are LiteLLM's lists
+ * of healthy and unhealthy endpoints, each with the deployment's model and id, an unhealthy one
+ * with the error's message (redacted).
  */
 import { errorToResponse } from './error-to-response.ts';
 import { configuredModelOf, type Deployment, type ProviderClient } from '../spec/provider.ts';
@@ -37,6 +38,8 @@ function checkCall(client: ProviderClient, deployment: Deployment, signal: Abort
       return client.embeddings?.({ model: deployment.modelGroup, input: [CHECK_TEXT] }, options);
     case 'completion':
       return client.completions?.({ model: deployment.modelGroup, prompt: CHECK_TEXT, max_tokens: 1 }, options);
+    case 'rerank':
+      return client.rerank?.({ model: deployment.modelGroup, query: CHECK_TEXT, documents: [CHECK_TEXT] }, options);
     default:
       return client.chatCompletions({ model: deployment.modelGroup, messages: [{ role: 'user', content: CHECK_TEXT }] }, options);
   }

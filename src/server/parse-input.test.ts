@@ -69,4 +69,15 @@ describe('parseInput', () => {
     const error = rejection(bodyOf('/v1/chat/completions'), { model: 'gpt-4o-mini', messages: 'hi' });
     assert.equal(error.message, "Invalid type for 'messages': expected array, but got a string instead.");
   });
+
+  it("names a rerank's missing query, a documents that is not a list, and a document of neither type", () => {
+    const schema = bodyOf('/v1/rerank');
+    assert.equal(rejection(schema, { model: 'rerank', documents: ['a'] }).message, "Missing required parameter: 'query'.");
+    const notList = rejection(schema, { model: 'rerank', query: 'q', documents: 'a' });
+    assert.equal(notList.message, "Invalid type for 'documents': expected array, but got a string instead.");
+    assert.equal(notList.param, 'documents');
+    const document = rejection(schema, { model: 'rerank', query: 'q', documents: ['a', 7] });
+    assert.equal(document.message, "Invalid type for 'documents[1]': expected one of a string or an object, but got a number instead.");
+    assert.equal(document.param, 'documents[1]');
+  });
 });

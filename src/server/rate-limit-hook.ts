@@ -23,12 +23,12 @@ import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProcessParallelLimit } from './process-parallel-limit.ts';
 import { ProxyBudget } from './proxy-budget.ts';
-import { withAndWithoutV1 } from './routes/paths.ts';
+import { modelEndpointUrls } from './routes/paths.ts';
 import type { AppServices } from './services.ts';
 
 /** The routes that call a model: what a key's requests and tokens per minute count. */
 export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
-  ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap((endpoint) => withAndWithoutV1(endpoint.path)),
+  ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap(modelEndpointUrls),
 );
 
 /** Call before the route modules register: it attaches the checks to the model routes. */

@@ -1,15 +1,16 @@
 /**
  * One spend-ledger row per live model request (`spend/spend-ledger.ts`): built from the request's
  * context (key, user, team, model group), the deployment that answered (noted by the router's
- * `onAttempt`), the answer's `usage` priced by the deployment (`spend/pricing.ts`), and queued:
- * the request path does no database work for it. A stream's row is queued when the stream ends.
+ * `onAttempt`), the answer's `usage` (and a rerank's billed searches) priced by the deployment
+ * (`spend/pricing.ts`), and queued: the request path does no database work for it. A stream's
+ * row is queued when the stream ends.
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyRequest } from 'fastify';
 import type { Router, AttemptReport } from '../routing/router.ts';
 import type { UpstreamJsonResponse, UpstreamStream } from '../spec/provider.ts';
 import { GatewayError } from '../spec/errors.ts';
-import { liveCost } from '../spend/pricing.ts';
+import { liveCost, queriesCost } from '../spend/pricing.ts';
 import type { SpendLedger } from '../spend/spend-ledger.ts';
 import { timeOrderedId } from '../spend/time-ordered-id.ts';
 import { meterStreamSpend } from '../spend/stream-usage-meter.ts';
@@ -47,7 +48,7 @@ export class LiveSpendRecorder {
   }
 
   recordAnswer(request: FastifyRequest, endpoint: string, answer: UpstreamJsonResponse): void {
-    this.#record(request.portico, endpoint, usageOfBody(answer.body) ?? NO_USAGE, 'success');
+    this.#record(request.portico, endpoint, usageOfBody(answer.body) ?? NO_USAGE, 'success', answer.billedQueries);
   }
 
   /** Wraps the stream so that its row is queued when it ends (usage read from its last events). */
@@ -69,7 +70,8 @@ export class LiveSpendRecorder {
     this.#record(request.portico, endpoint, NO_USAGE, 'failure');
   }
 
-  #record(context: RequestContext, endpoint: string, usage: TokenUsage, status: 'success' | 'failure'): void {
+  /** `billedQueries`: the searches a rerank answer is billed as (`UpstreamJsonResponse.billedQueries`). */
+  #record(context: RequestContext, endpoint: string, usage: TokenUsage, status: 'success' | 'failure', billedQueries?: number): void {
     const now = performance.now();
     const deployment = context.deploymentId === null ? undefined : this.#router.deployment(context.deploymentId);
     const principal = context.principal;
@@ -91,7 +93,7 @@ export class LiveSpendRecorder {
       cachedTokens: usage.cachedTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      spend: deployment === undefined ? 0 : liveCost(usage, deployment.pricing),
+      spend: deployment === undefined ? 0 : liveCost(usage, deployment.pricing) + (billedQueries === undefined ? 0 : queriesCost(billedQueries, deployment.pricing)),
       status,
       latencyMs: now - context.startedAt,
       startedAt: this.#epochOffsetSeconds + context.startedAt / 1000,

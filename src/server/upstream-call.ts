@@ -68,6 +68,10 @@ function genAiOperation(route: string | undefined): string {
     case '/v1/responses':
     case '/responses':
       return 'responses';
+    case '/v1/rerank':
+    case '/v2/rerank':
+    case '/rerank':
+      return 'rerank';
     default:
       return route?.replace(/^\/(v1\/)?/, '') ?? 'request';
   }

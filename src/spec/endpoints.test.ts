@@ -24,6 +24,7 @@ const full = clientWith({
   responsesStream: async () => ({ label: 'responsesStream' }) as never,
   completions: async () => answer('completions'),
   completionsStream: async () => ({ label: 'completionsStream' }) as never,
+  rerank: async () => answer('rerank'),
 });
 
 describe('endpoint table', () => {
@@ -36,8 +37,11 @@ describe('endpoint table', () => {
         ['/chat/completions', true, true],
         ['/embeddings', false, true],
         ['/completions', true, true],
+        ['/rerank', false, true],
       ],
     );
+    assert.deepEqual(ENDPOINTS.filter((endpoint) => endpoint.extraPaths !== undefined).map((endpoint) => [endpoint.path, endpoint.extraPaths]), [['/rerank', ['/v2/rerank']]]);
+    assert.equal(BATCH_ENDPOINTS.includes('/v1/rerank'), false, "OpenAI's Batch API has no rerank");
     for (const endpoint of ENDPOINTS) assert.equal(endpoint.url, `/v1${endpoint.path}`);
     assert.equal(new Set(ENDPOINTS.map((endpoint) => endpoint.url)).size, ENDPOINTS.length);
   });
@@ -49,7 +53,7 @@ describe('endpoint table', () => {
   });
 
   it('calls the client method of each entry, and answers undefined where the client lacks it', async () => {
-    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions']) {
+    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions', '/v1/rerank']) {
       const label = url === '/v1/chat/completions' ? 'chatCompletions' : url.slice('/v1/'.length);
       assert.deepEqual((await endpointOf(url)!.call(full, {}, {}))?.body, { label });
     }
@@ -57,6 +61,8 @@ describe('endpoint table', () => {
     assert.equal(endpointOf('/v1/responses')!.stream!(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/completions')!.call(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/completions')!.stream!(chatOnly, {}, {}), undefined);
+    assert.equal(endpointOf('/v1/rerank')!.call(chatOnly, {}, {}), undefined);
+    assert.equal(endpointOf('/v1/rerank')!.stream, undefined);
     assert.deepEqual(await endpointOf('/v1/completions')!.stream!(full, {}, {}), { label: 'completionsStream' });
     assert.deepEqual(await endpointOf('/v1/responses')!.stream!(full, {}, {}), { label: 'responsesStream' });
     assert.deepEqual(await endpointOf('/v1/chat/completions')!.stream!(full, {}, {}), { label: 'chatCompletionsStream' });
@@ -72,6 +78,11 @@ describe('endpoint table', () => {
     assert.equal(completions.safeParse({ model: 'm', prompt: 'x' }).success, true);
     assert.equal(completions.safeParse({ model: 'm', prompt: [1, 2, 3] }).success, true);
     assert.equal(completions.safeParse({ model: 'm' }).success, false);
+    const rerank = endpointOf('/v1/rerank')!.body!;
+    assert.equal(rerank.safeParse({ model: 'm', query: 'q', documents: ['a', { text: 'b' }, { title: 't' }], top_n: 1 }).success, true);
+    assert.equal(rerank.safeParse({ model: 'm', documents: ['a'] }).success, false, 'no query');
+    assert.equal(rerank.safeParse({ model: 'm', query: 'q', documents: 'a' }).success, false, 'documents not a list');
+    assert.equal(rerank.safeParse({ model: 'm', query: 'q', documents: [1] }).success, false, 'a document neither a string nor an object');
   });
 
   it('refuses an endpoint a deployment lacks with a 400 naming it', () => {

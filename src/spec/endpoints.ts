@@ -24,6 +24,8 @@ export interface Endpoint {
   readonly url: string;
   /** The path without `/v1`; Portico serves both (`server/routes/paths.ts`). */
   readonly path: string;
+  /** Further paths the live route answers at, as written (LiteLLM serves rerank at `/v2/rerank` too). */
+  readonly extraPaths?: readonly string[];
   /** Only the fields Portico needs are validated. Absent: not served as a live route. */
   readonly body?: z.ZodType<ModelRequestBody>;
   readonly call: EndpointCall;
@@ -77,6 +79,18 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     stream: (client, body, options) => client.completionsStream?.(body, options),
     rateLimited: true,
     batchable: true,
+  },
+  {
+    // LiteLLM's rerank, Cohere's request and answer (`spec/rerank.ts`), also at Cohere's own
+    // `/v2/rerank` as LiteLLM serves it (Cohere's SDK pointed at Portico calls that path). Not
+    // batchable: OpenAI's Batch API has no rerank endpoint.
+    url: '/v1/rerank',
+    path: '/rerank',
+    extraPaths: ['/v2/rerank'],
+    body: z.looseObject({ model, query: z.string(), documents: z.array(z.union([z.string(), z.looseObject({})])) }),
+    call: (client, body, options) => client.rerank?.(body, options),
+    rateLimited: true,
+    batchable: false,
   },
 ] satisfies Endpoint[]);
 

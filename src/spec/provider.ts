@@ -16,6 +16,8 @@ export interface DeploymentPricing {
   outputCostPerTokenBatches?: number;
   /** Price of a prompt token read from the provider's cache (`cache_read_input_token_cost`); absent: the input price. */
   cacheReadInputTokenCost?: number;
+  /** Price of one search a rerank answer is billed as (`input_cost_per_query`; `UpstreamJsonResponse.billedQueries`). */
+  inputCostPerQuery?: number;
 }
 
 /**
@@ -132,6 +134,11 @@ export interface UpstreamJsonResponse {
   droppedParams?: readonly string[];
   /** What the provider's translation of the request dropped or clamped, for the client to see. */
   warnings?: readonly TranslationWarning[];
+  /**
+   * The searches a rerank answer is billed as (Cohere's `meta.billed_units.search_units`: one per
+   * query of up to 100 documents), priced at the deployment's `inputCostPerQuery`. Absent: none.
+   */
+  billedQueries?: number;
 }
 
 /**
@@ -393,6 +400,11 @@ export interface ProviderClient {
   /** The legacy `/v1/completions` (a `prompt`, `text_completion` answers): OpenAI and the servers that keep it (vLLM, ...). */
   completions?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   completionsStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  /**
+   * LiteLLM's rerank (`/rerank`, Cohere's request and answer, `spec/rerank.ts`): Cohere and the
+   * self-hosted servers that serve it (vLLM, Infinity). The answer sets `billedQueries`.
+   */
+  rerank?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   readonly files?: FilesCapability;
   readonly batches?: NativeBatchesCapability;
 }

@@ -4,7 +4,8 @@
  * `config/build-deployments.ts`). Cached prompt tokens cost `cache_read_input_token_cost` when it
  * is known, else the normal input price; reasoning tokens are part of the completion tokens
  * (OpenAI counts them there) and are not charged twice. Batches: the `_batches` prices, else half
- * the normal prices (the batch discount of OpenAI, Azure and Anthropic alike).
+ * the normal prices (the batch discount of OpenAI, Azure and Anthropic alike). A rerank answer is
+ * priced by the searches it is billed as (`input_cost_per_query`), as LiteLLM prices it.
  */
 import type { DeploymentPricing } from '../spec/provider.ts';
 import type { TokenUsage } from './token-usage.ts';
@@ -15,6 +16,11 @@ export function liveCost(usage: TokenUsage, pricing: DeploymentPricing): number 
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);
   const cachedRate = pricing.cacheReadInputTokenCost ?? input;
   return (usage.promptTokens - cached) * input + cached * cachedRate + usage.completionTokens * output;
+}
+
+/** What `queries` billed searches cost (a rerank answer's `billedQueries`); 0 without a per-query price. */
+export function queriesCost(queries: number, pricing: DeploymentPricing): number {
+  return queries * (pricing.inputCostPerQuery ?? 0);
 }
 
 /** Per-token batch prices of a deployment. */

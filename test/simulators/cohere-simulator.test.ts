@@ -1,7 +1,7 @@
 /**
  * The Cohere simulator answers Cohere's own SDK (`cohere-ai`, `CohereClientV2`): a chat, a stream
- * the SDK parses event by event, a tool call and its result sent back, float embeddings, and
- * Cohere's refusals (a wrong key, a rate limit, an unknown model, an unknown field, a missing
+ * the SDK parses event by event, a tool call and its result sent back, float embeddings, a rerank,
+ * and Cohere's refusals (a wrong key, a rate limit, an unknown model, an unknown field, a missing
  * `input_type`) as the SDK's error classes. The SDK is the client, so the simulator's wire format
  * is the SDK's, not Portico's guess.
  */
@@ -103,6 +103,45 @@ describe('Cohere simulator, driven by the cohere-ai SDK', () => {
     });
     assert.equal(untyped.status, 400);
     assert.match(((await untyped.json()) as { message: string }).message, /valid input_type must be provided/);
+  });
+
+  it('rerank orders the documents by how many query words each has, keeps top_n, and bills one search unit per 100 documents', async () => {
+    const documents = ['Paris is in France.', 'The capital of France is Paris.', 'Berlin is in Germany.', 'Bananas are yellow.'];
+    const response = await client.rerank({ model: 'rerank-v3.5', query: 'What is the capital of France?', documents });
+    assert.deepEqual(response.results.map((result) => result.index), [1, 0, 2, 3]);
+    for (const [index, result] of response.results.entries()) {
+      assert.ok(result.relevanceScore >= 0 && result.relevanceScore <= 1);
+      if (index > 0) assert.ok(result.relevanceScore <= response.results[index - 1].relevanceScore);
+    }
+    assert.equal(typeof response.id, 'string');
+    assert.equal(response.meta?.billedUnits?.searchUnits, 1);
+    assert.equal(sim.requests.at(-1)!.path, '/v2/rerank');
+
+    const top = await client.rerank({ model: 'rerank-english-v3.0', query: 'capital of France', documents, topN: 2, maxTokensPerDoc: 512 });
+    assert.deepEqual(top.results.map((result) => result.index), [1, 0]);
+    assert.deepEqual(sim.requests.at(-1)!.json, { model: 'rerank-english-v3.0', query: 'capital of France', documents, top_n: 2, max_tokens_per_doc: 512 });
+
+    const many = await client.rerank({ model: 'rerank-v3.5', query: 'q', documents: Array.from({ length: 250 }, (_, i) => `document ${i}`) });
+    assert.equal(many.meta?.billedUnits?.searchUnits, 3);
+  });
+
+  it('rerank refuses as Cohere does: no documents, an unknown field (422), a model that is not a reranker, a FAIL query', async () => {
+    await assert.rejects(client.rerank({ model: 'rerank-v3.5', query: 'q', documents: [] }), (error: unknown) => {
+      assert.ok(error instanceof Cohere.BadRequestError);
+      assert.equal((error.body as { message: string }).message, 'invalid request: list of documents must not be empty');
+      return true;
+    });
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${sim.url}/v2/rerank`, { method: 'POST', headers: { authorization: `Bearer ${COHERE_SIMULATOR_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const topK = await post({ model: 'rerank-v3.5', query: 'q', documents: ['a'], top_k: 1 });
+    assert.equal(topK.status, 422);
+    assert.match(((await topK.json()) as { message: string }).message, /unknown field: parameter 'top_k' is not a valid field.*reference\/rerank/);
+    // LiteLLM's default `return_documents: true` is taken, and answered without documents.
+    const returned = await post({ model: 'rerank-v3.5', query: 'q', documents: ['a'], return_documents: true });
+    assert.equal(returned.status, 200);
+    assert.deepEqual(((await returned.json()) as { results: unknown[] }).results, [{ index: 0, relevance_score: 0 }]);
+    await assert.rejects(client.rerank({ model: 'command-a-03-2025', query: 'q', documents: ['a'] }), (error: unknown) => error instanceof Cohere.NotFoundError);
+    await assert.rejects(client.rerank({ model: 'rerank-v3.5', query: 'FAIL:429', documents: ['a'] }), (error: unknown) => error instanceof Cohere.TooManyRequestsError);
   });
 
   it("errors arrive as the SDK's classes with Cohere's body: wrong key, rate limit, unknown model, unknown field", async () => {

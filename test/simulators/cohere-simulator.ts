@@ -1,12 +1,13 @@
 /**
  * Simulator of Cohere's v2 API (api.cohere.com) for Portico's tests: a REMOTE service double
  * written from Cohere's public API reference (https://docs.cohere.com/reference/chat,
- * /reference/chat-stream, /reference/embed, /reference/errors) and the wire shapes of the official
- * `cohere-ai` SDK, not from Portico. Proven by that SDK in cohere-simulator.test.ts.
+ * /reference/chat-stream, /reference/embed, /reference/rerank, /reference/errors) and the wire
+ * shapes of the official `cohere-ai` SDK, not from Portico. Proven by that SDK in
+ * cohere-simulator.test.ts.
  *
  * ```ts
  * const sim = await startCohereSimulator();
- * // sim.url = http://127.0.0.1:PORT (API root; clients append /v2/chat, /v2/embed)
+ * // sim.url = http://127.0.0.1:PORT (API root; clients append /v2/chat, /v2/embed, /v2/rerank)
  * new CohereClientV2({ token: COHERE_SIMULATOR_API_KEY, environment: sim.url });
  * ```
  *
@@ -19,15 +20,20 @@
  *   each an `event:` line and a `data:` line with the same `type`, ending with `data: [DONE]`;
  * - `POST /v2/embed`: 96 texts at most, `input_type` required for v3+ models, `output_dimension`
  *   for embed-v4 only (cohere/embed.ts);
- * - a model not in `options.models` (chat) or not `embed-*` (embed) answers 404;
+ * - `POST /v2/rerank`: documents as strings, ranked by how many of the query's words each has,
+ *   `top_n`, one search unit per 100 documents, never the documents themselves (cohere/rerank.ts);
+ *   an unknown field (`top_k`, v1's `max_chunks_per_doc`) is a 422;
+ * - a model not in `options.models` (chat), not `embed-*` (embed) or not `rerank-*` (rerank)
+ *   answers 404;
  * - `failNext({status: 429})` answers Cohere's trial-key rate-limit message.
  */
 import { randomHex } from './common/ids.ts';
 import { bearerToken, sseFrame, startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest } from './common/simulator-server.ts';
 import { chatStreamEvents, createChatResponse } from './cohere/chat.ts';
 import { embed } from './cohere/embed.ts';
+import { rerank } from './cohere/rerank.ts';
 import { cohereError, cohereErrorBody, modelNotFound } from './cohere/errors.ts';
-import { validateChatRequest, validateEmbedRequest } from './cohere/validate.ts';
+import { validateChatRequest, validateEmbedRequest, validateRerankRequest } from './cohere/validate.ts';
 
 export type { BaseSimulator, FailNextOptions, SimulatorRequestLog } from './common/simulator-server.ts';
 export { FAIL_MARKER, TOOL_TRIGGER } from './common/fake-model.ts';
@@ -53,6 +59,7 @@ export async function startCohereSimulator(options: CohereSimulatorOptions = {})
     routes: [
       { method: 'POST', path: /^\/v2\/chat$/, handle: (req) => chatRoute(req, chatModels) },
       { method: 'POST', path: /^\/v2\/embed$/, handle: (req) => embedRoute(req) },
+      { method: 'POST', path: /^\/v2\/rerank$/, handle: (req) => rerankRoute(req) },
     ],
     notFound: () => cohereError(404, 'Not Found'),
     authenticate: (req) => {
@@ -109,5 +116,16 @@ function embedRoute(req: SimRequest): SimReply {
   const model = String(parsed.body.model);
   if (!model.startsWith('embed-')) return modelNotFound(model);
   const outcome = embed(parsed.body);
+  return 'error' in outcome ? cohereError(outcome.error.status, outcome.error.message) : { status: 200, json: outcome.response };
+}
+
+function rerankRoute(req: SimRequest): SimReply {
+  const parsed = parsedBody(req);
+  if ('invalid' in parsed) return parsed.invalid;
+  const refusal = validateRerankRequest(parsed.body);
+  if (refusal) return cohereError(refusal.status, refusal.message);
+  const model = String(parsed.body.model);
+  if (!model.startsWith('rerank-')) return modelNotFound(model);
+  const outcome = rerank(parsed.body);
   return 'error' in outcome ? cohereError(outcome.error.status, outcome.error.message) : { status: 200, json: outcome.response };
 }

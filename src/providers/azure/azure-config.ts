@@ -3,6 +3,7 @@
  * `api-key` header, error envelope and object quirks (WIRE.md §2).
  */
 import { z } from 'zod';
+import { CapabilityUnsupportedError } from '../../spec/errors.ts';
 import type { Deployment } from '../../spec/provider.ts';
 import { extraHeadersSetting } from '../http/header-settings.ts';
 import { type OpenAIApiConfig, type OpenAIOperation, pathId } from '../openai/api-config.ts';
@@ -50,6 +51,9 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
     case 'responses':
       // The Responses API is resource-level; the deployment is named by `model` in the body.
       return '/openai/responses';
+    case 'rerank':
+      // Azure OpenAI has no rerank: its client has no `rerank` method, so nothing asks this.
+      throw new CapabilityUnsupportedError('Azure OpenAI has no rerank endpoint.');
     case 'files':
     case 'fileUpload':
       return '/openai/files';

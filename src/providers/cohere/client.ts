@@ -1,12 +1,13 @@
 /**
- * A `ProviderClient` for one Cohere deployment: chat completions (plain and streamed) and
- * embeddings translated to and from Cohere's v2 API (`/v2/chat`, `/v2/embed`). No files or
- * batches: Cohere has no OpenAI-style batch API for chat, so batches run on Portico's engine
- * (`defaultBatchMode: 'emulate'`). The URLs and the key live here; the translations are in their
+ * A `ProviderClient` for one Cohere deployment: chat completions (plain and streamed), embeddings
+ * and rerank translated to and from Cohere's v2 API (`/v2/chat`, `/v2/embed`, `/v2/rerank`). No
+ * files or batches: Cohere has no OpenAI-style batch API for chat, so batches run on Portico's
+ * engine (`defaultBatchMode: 'emulate'`). The URLs and the key live here; the translations are in their
  * own modules, free of both.
  */
 import { peekStream } from '../http/stream-peek.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { billedSearchesOf } from '../../spec/rerank.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { FAILED_GENERATION, generationError, translateChatResponse } from './chat-response.ts';
 import { translateChatRequest } from './chat-request.ts';
@@ -15,11 +16,13 @@ import { embeddingListOf, embedResponseOf, translateEmbeddingsRequest } from './
 import { cohereErrorToUpstreamError } from './errors.ts';
 import { readCohereJson, sendCohereRequest, type CohereEndpoint } from './http-client.ts';
 import { isRecord } from './json.ts';
+import { rerankResponseOf, translateRerankRequest, translateRerankResponse } from './rerank.ts';
 import type { CohereSettings } from './settings.ts';
 import type { CohereChatResponse } from './wire-types.ts';
 
 const CHAT_PATH = '/v2/chat';
 const EMBED_PATH = '/v2/embed';
+const RERANK_PATH = '/v2/rerank';
 
 export function createCohereClient(deployment: Deployment, settings: CohereSettings): ProviderClient {
   const endpoint: CohereEndpoint = {
@@ -93,6 +96,21 @@ export function createCohereClient(deployment: Deployment, settings: CohereSetti
         answers.push(embedded);
       }
       return { status: 200, body: embeddingListOf(answers, { model, base64 }), warnings };
+    },
+
+    async rerank(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+      const { request, returned, warnings } = translateRerankRequest(body, model);
+      const answer = await sendCohereRequest(endpoint, {
+        path: RERANK_PATH,
+        what: 'rerank request',
+        body: JSON.stringify(request),
+        signal: options?.signal,
+        requestId: options?.requestId,
+        totalDeadline: true,
+      });
+      const response = rerankResponseOf(await readCohereJson(answer, endpoint, 'rerank request'));
+      if (response === null) throw badUpstreamResponse('Cohere answered the rerank request with something that is not a rerank response.', { deploymentId: deployment.id, isRetryable: true });
+      return { status: 200, body: translateRerankResponse(response, returned), warnings, billedQueries: billedSearchesOf(response) };
     },
   };
 }

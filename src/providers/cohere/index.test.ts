@@ -1,7 +1,7 @@
 /**
  * A LiteLLM config's Cohere entries as Portico loads them: both prefixes, the key from
  * COHERE_API_KEY or CO_API_KEY, LiteLLM's `/v2/chat` base read as the API root, the catalogue's
- * prices, and batches on Portico's engine.
+ * prices (per search for rerank models), and batches on Portico's engine.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +31,28 @@ model_list:
   assert.equal(commandA.maxInputTokens, 256_000);
   assert.equal(commandR.pricing.inputCostPerToken, 1.5e-7);
   assert.equal(embed.pricing.inputCostPerToken, 1e-7);
+});
+
+test("a rerank model is priced per search, from the catalogue or from model_info's input_cost_per_query", () => {
+  const config = parseConfig(
+    `
+model_list:
+  - model_name: rerank-english-v3.0
+    litellm_params: { model: cohere/rerank-english-v3.0, api_key: os.environ/COHERE_API_KEY }
+  - model_name: rerank-pro
+    litellm_params: { model: cohere/rerank-v4.0-pro }
+  - model_name: rerank-custom
+    litellm_params: { model: cohere/rerank-v3.5 }
+    model_info: { input_cost_per_query: 0.001 }
+`,
+    { COHERE_API_KEY: 'co-key' },
+  );
+  const [english, pro, custom] = config.deployments;
+  // $2.00 and $2.50 per 1,000 searches (https://cohere.com/pricing); nothing per token.
+  assert.deepEqual(english.pricing, { inputCostPerQuery: 0.002 });
+  assert.equal(english.maxInputTokens, 4_096);
+  assert.deepEqual(pro.pricing, { inputCostPerQuery: 0.0025 });
+  assert.deepEqual(custom.pricing, { inputCostPerQuery: 0.001 });
 });
 
 test("CO_API_KEY (Cohere's SDKs' variable) is read when COHERE_API_KEY is not set; COHERE_API_BASE is read as a root", () => {

@@ -1,7 +1,7 @@
 /**
  * The `cohere/` provider (also `cohere_chat/`, LiteLLM's other prefix for Cohere's chat models):
- * Cohere's native v2 API behind OpenAI's chat completions (`/v2/chat`, plain and streamed) and
- * embeddings (`/v2/embed`). `api_base` is the API root (default https://api.cohere.com);
+ * Cohere's native v2 API behind OpenAI's chat completions (`/v2/chat`, plain and streamed),
+ * embeddings (`/v2/embed`) and LiteLLM's rerank (`/v2/rerank`). `api_base` is the API root (default https://api.cohere.com);
  * Portico appends `/v2/...`. Cohere has no OpenAI-style batch API for chat: batches run on
  * Portico's engine.
  */

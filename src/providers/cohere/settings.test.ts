@@ -25,6 +25,8 @@ test("LiteLLM-style bases with a version or an endpoint are read as the root the
     'https://api.cohere.ai/v2/chat',
     'https://api.cohere.ai/v1/embed',
     'https://api.cohere.ai/v2/embed',
+    'https://api.cohere.ai/v1/rerank',
+    'https://api.cohere.ai/v2/rerank',
   ]) {
     const parsed = parse({ api_base: base });
     assert.ok(parsed.success, base);

@@ -1,10 +1,11 @@
 /**
  * What a `cohere/` (or `cohere_chat/`) deployment reads of its `litellm_params`
  * (`Provider.settings`): `api_key` (or COHERE_API_KEY / CO_API_KEY), `api_base` (the API root,
- * default https://api.cohere.com: Portico appends `/v2/chat` and `/v2/embed`) and `extra_headers`.
+ * default https://api.cohere.com: Portico appends `/v2/chat`, `/v2/embed` and `/v2/rerank`) and
+ * `extra_headers`.
  *
  * LiteLLM users write the base as LiteLLM's own defaults have it (`https://api.cohere.ai/v1/chat`,
- * `.../v2/chat`, `.../v1/embed`) or with a bare version (`.../v1`, `.../v2`): each is read as
+ * `.../v2/chat`, `.../v1/embed`, `.../v2/rerank`) or with a bare version (`.../v1`, `.../v2`): each is read as
  * the root it is under. Cohere's OpenAI-compatible endpoint (`.../compatibility/v1`) is another
  * API: that base is refused with a pointer to `openai/`.
  */
@@ -14,7 +15,7 @@ import { extraHeadersSetting } from '../http/header-settings.ts';
 export const DEFAULT_COHERE_API_BASE = 'https://api.cohere.com';
 
 /** A version and endpoint LiteLLM users append to the root; cut off to find the root. */
-const VERSIONED_SUFFIX = /\/v[12](\/(chat|embed))?$/;
+const VERSIONED_SUFFIX = /\/v[12](\/(chat|embed|rerank))?$/;
 
 const apiBase = z
   .string()

@@ -1,6 +1,6 @@
 /**
  * Cohere's v2 wire objects (https://docs.cohere.com/reference/chat, /reference/chat-stream,
- * /reference/embed), as far as Portico reads or writes them, in the snake_case the API speaks
+ * /reference/embed, /reference/rerank), as far as Portico reads or writes them, in the snake_case the API speaks
  * (the `cohere-ai` SDK's `serialization/` folder names each field as it goes on the wire).
  * Lenient on input: only the fields we read, everything optional, so a new field or event type
  * upstream does not break parsing.
@@ -139,4 +139,27 @@ export interface CohereEmbedResponse {
   id?: string;
   embeddings?: { float?: number[][] | null } | null;
   meta?: { billed_units?: { input_tokens?: number | null } | null; tokens?: { input_tokens?: number | null } | null } | null;
+}
+
+// ---- Rerank ----
+
+/**
+ * `V2RerankRequest`, as Portico writes it: documents are strings only in v2 (no `rank_fields`,
+ * `return_documents` or `max_chunks_per_doc`, which v1 took).
+ */
+export interface CohereRerankRequest {
+  model: string;
+  query: string;
+  documents: string[];
+  top_n?: number;
+  max_tokens_per_doc?: number;
+  priority?: number;
+}
+
+/** `V2RerankResponse`, as far as it is read; the rest is passed on as Cohere sent it. */
+export interface CohereRerankResponse {
+  id?: string | null;
+  results: { index: number; relevance_score: number }[];
+  meta?: { billed_units?: { search_units?: number | null } | null; [field: string]: unknown } | null;
+  [field: string]: unknown;
 }

@@ -1,13 +1,15 @@
 /**
  * OpenAI-compatible services and servers (Groq, OpenRouter, Mistral, ..., vLLM, Ollama, any
  * `/v1/chat/completions` server): one provider per row of `presets.ts`, each the OpenAI client
- * with that row's base URL and key. Services with OpenAI's Batch API (Groq; Together and Mistral through
- * their `apiConfig`) run batches natively through the OpenAI file executor; the others through Portico's batch engine
+ * with that row's base URL and key, plus Cohere's rerank at `/rerank` for self-hosted servers.
+ * Services with OpenAI's Batch API (Groq; Together and Mistral through their `apiConfig`) run
+ * batches natively through the OpenAI file executor; the others through Portico's batch engine
  * (`batch_mode: emulate`).
  */
 import type { Deployment, Provider, ProviderClient } from '../../spec/provider.ts';
 import { callJson, callStream, type CallContext } from '../openai/call.ts';
 import { createOpenAIShapedClient } from '../openai/client.ts';
+import { rerank } from '../openai/inference.ts';
 import { type OpenAISettings, openAIApiConfig, openAISettingsSchema } from '../openai/openai-config.ts';
 import { chatCompletionOf, chatStreamOf, completionRequestOf } from './legacy-completions.ts';
 import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset } from './presets.ts';
@@ -43,6 +45,11 @@ function legacyCompletionsClient(client: ProviderClient, ctx: CallContext): Prov
   } satisfies ProviderClient);
 }
 
+/** The client plus rerank: LiteLLM's rerank posted to `{api_base}/rerank` as it is (`presets.ts`, `rerank`). */
+function withRerank(client: ProviderClient, ctx: CallContext): ProviderClient {
+  return Object.freeze({ ...client, rerank: (body, options) => rerank(ctx, body, options) } satisfies ProviderClient);
+}
+
 export function openaiCompatibleProvider(name: string, preset: OpenAICompatiblePreset): Provider<OpenAISettings> {
   const native = preset.batches === 'native';
   return Object.freeze({
@@ -68,9 +75,10 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
         { label: name, supportsFiles: native, supportsBatches: native },
       );
       const config = preset.apiConfig?.(openAIConfig) ?? openAIConfig;
+      const ctx: CallContext = { config, deploymentId: deployment.id };
       const client = createOpenAIShapedClient(deployment, config);
-      if (preset.wire !== 'legacy-completions') return client;
-      return legacyCompletionsClient(client, { config, deploymentId: deployment.id });
+      const chat = preset.wire === 'legacy-completions' ? legacyCompletionsClient(client, ctx) : client;
+      return preset.rerank === true ? withRerank(chat, ctx) : chat;
     },
   } satisfies Provider<OpenAISettings>);
 }

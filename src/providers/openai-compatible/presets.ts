@@ -37,6 +37,12 @@ export interface OpenAICompatiblePreset {
   /** A root base (Ollama's native API) gains `/v1`, where Ollama serves the OpenAI API. */
   readonly appendV1?: boolean;
   /**
+   * The server may serve Cohere's rerank at `{api_base}/rerank` (vLLM, Infinity, llama.cpp's
+   * server, behind LiteLLM's generic self-hosted prefixes): the client passes LiteLLM's rerank
+   * there. Hosted services and Ollama-style servers have none: a rerank to them is a 400.
+   */
+  readonly rerank?: boolean;
+  /**
    * OpenAI chat parameters the service rejects or cannot honour, dropped under `drop_params`:
    * those left out of LiteLLM's `get_supported_openai_params` for the provider
    * (https://github.com/BerriAI/litellm/tree/main/litellm/llms/<provider>/chat/transformation.py).
@@ -52,10 +58,10 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   // Self-hosted servers: no default host (or localhost), no batch API.
   // LiteLLM's own example of `additional_drop_params` is vLLM's `logit_bias`; what a self-hosted
   // server takes depends on it, so these list nothing and leave the choice to the config.
-  hosted_vllm: local('HOSTED_VLLM'),
-  openai_compatible: local('OPENAI_COMPATIBLE'),
-  openai_like: local('OPENAI_LIKE'),
-  custom_openai: local('CUSTOM_OPENAI'),
+  hosted_vllm: local('HOSTED_VLLM', undefined, { rerank: true }),
+  openai_compatible: local('OPENAI_COMPATIBLE', undefined, { rerank: true }),
+  openai_like: local('OPENAI_LIKE', undefined, { rerank: true }),
+  custom_openai: local('CUSTOM_OPENAI', undefined, { rerank: true }),
   // https://github.com/ollama/ollama/blob/main/docs/openai.md
   ollama: local('OLLAMA', 'http://localhost:11434/v1', { appendV1: true }),
   ollama_chat: local('OLLAMA', 'http://localhost:11434/v1', { appendV1: true }),

@@ -13,6 +13,8 @@ export type OpenAIOperation =
   | { readonly kind: 'completions' }
   | { readonly kind: 'embeddings' }
   | { readonly kind: 'responses' }
+  /** Cohere's rerank as self-hosted servers serve it (vLLM, Infinity); not an OpenAI endpoint. */
+  | { readonly kind: 'rerank' }
   | { readonly kind: 'files' }
   | { readonly kind: 'fileUpload' }
   | { readonly kind: 'file'; readonly fileId: string }

@@ -1,9 +1,11 @@
 /**
  * Chat completions, embeddings, Responses and legacy completions: passthrough of OpenAI's own request and answer
  * (streams are already OpenAI-framed SSE), with `model` replaced by the deployment's upstream model.
+ * Rerank (self-hosted servers only, `openai-compatible/`) passes Cohere's request and answer the same way.
  */
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { receivedTextWithModel } from '../../spec/received-json.ts';
+import { billedSearchesOf } from '../../spec/rerank.ts';
 import { type CallContext, type RawCall, callJson, callStream } from './call.ts';
 
 /**
@@ -79,4 +81,14 @@ export function completions(ctx: CallContext, body: Record<string, unknown>, opt
 
 export function completionsStream(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream> {
   return streamedCall(ctx, { kind: 'completions' }, 'completion stream', body, options);
+}
+
+/**
+ * Cohere's rerank on a self-hosted server (vLLM, Infinity): the request as the client sent it, the
+ * answer as the server gave it (vLLM's carries `usage.total_tokens` and no search units: billed as
+ * one search, as LiteLLM counts it).
+ */
+export async function rerank(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  const answer = await callJson(ctx, { method: 'POST', operation: { kind: 'rerank' }, what: 'rerank request', ...bodyOf(ctx, body, true, () => withModel(ctx, body)) }, options);
+  return { ...answer, billedQueries: billedSearchesOf(answer.body) };
 }

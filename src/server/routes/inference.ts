@@ -1,6 +1,7 @@
 /**
- * The model routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `POST /v1/responses` (and
- * without `/v1`), one per live entry of the endpoint table (`spec/endpoints.ts`).
+ * The model routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `POST /v1/responses`,
+ * `POST /v1/rerank`, ... (and without `/v1`, and rerank's `/v2/rerank`), one per live entry of the
+ * endpoint table (`spec/endpoints.ts`).
  */
 import { ROUTE_ENDPOINTS, unsupportedEndpoint } from '../../spec/endpoints.ts';
 import type { RouteModule } from '../services.ts';
@@ -13,6 +14,7 @@ export const inferenceRoutes: RouteModule = {
       const { call, stream } = endpoint;
       registerModelProxyRoute(app, services, {
         path: endpoint.path,
+        extraPaths: endpoint.extraPaths,
         body: endpoint.body,
         call: (client, body, options) => call(client, body, options) ?? unsupportedEndpoint(client, endpoint.url),
         stream:

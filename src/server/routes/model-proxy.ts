@@ -14,7 +14,7 @@ import { principalOf } from '../request-context.ts';
 import type { AppServices } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
 import { sendToModelGroup } from '../upstream-call.ts';
-import { withAndWithoutV1 } from './paths.ts';
+import { modelEndpointUrls } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
 import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/chat-stream-cache.ts';
@@ -79,8 +79,10 @@ function announceChanges(request: FastifyRequest, reply: FastifyReply, answer: U
 }
 
 export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
-  /** Path without `/v1` (`/chat/completions`). */
+  /** Path without `/v1` (`/chat/completions`): served with and without `/v1`. */
   path: string;
+  /** Further paths served as they are (`/v2/rerank`). */
+  extraPaths?: readonly string[];
   body: S;
   call(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamJsonResponse>;
   /** Absent when the endpoint has no streaming form. */
@@ -113,7 +115,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
     }
     done();
   };
-  for (const url of withAndWithoutV1(route.path)) {
+  for (const url of modelEndpointUrls(route)) {
     app.post(url, { config: { modelEndpoint: route.path }, preValidation: checkRequest }, async (request, reply) => {
       const body = parsedBodies.get(request)!;
       const spend = services.spend;

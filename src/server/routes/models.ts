@@ -46,6 +46,7 @@ function deploymentInfo(deployment: Deployment) {
       input_cost_per_token_batches: pricing.inputCostPerTokenBatches ?? null,
       output_cost_per_token_batches: pricing.outputCostPerTokenBatches ?? null,
       cache_read_input_token_cost: pricing.cacheReadInputTokenCost ?? null,
+      input_cost_per_query: pricing.inputCostPerQuery ?? null,
       batch_mode: deployment.batchMode,
     },
   };

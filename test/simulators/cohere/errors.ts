@@ -37,6 +37,6 @@ export function modelNotFound(model: string): SimReply {
 }
 
 /** Cohere's answer to a field it does not know, at the top level or inside an object. */
-export function unknownField(name: string, endpoint: 'chat' | 'embed'): string {
+export function unknownField(name: string, endpoint: 'chat' | 'embed' | 'rerank'): string {
   return `unknown field: parameter '${name}' is not a valid field. For proper usage, please refer to https://docs.cohere.com/reference/${endpoint}`;
 }

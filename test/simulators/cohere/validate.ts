@@ -1,9 +1,11 @@
 /**
- * What Cohere's `/v2/chat` and `/v2/embed` refuse before generating (https://docs.cohere.com/reference/chat,
- * /reference/embed, /reference/errors), as the simulator checks it: required fields, unknown
- * fields (Cohere names them: "unknown field: parameter 'strict' is not a valid field"), the ranges
- * the API reference gives, the roles and content parts of messages, tool results that answer a
- * call, and `input_type` for embed v3+ models. Answers `null` or the status and message to refuse with.
+ * What Cohere's `/v2/chat`, `/v2/embed` and `/v2/rerank` refuse before generating
+ * (https://docs.cohere.com/reference/chat, /reference/embed, /reference/rerank, /reference/errors),
+ * as the simulator checks it: required fields, unknown fields (Cohere names them: "unknown field:
+ * parameter 'strict' is not a valid field"), the ranges the API reference gives, the roles and
+ * content parts of messages, tool results that answer a call, `input_type` for embed v3+ models,
+ * and rerank's documents (strings only in v2, not empty). Answers `null` or the status and message
+ * to refuse with.
  */
 import { unknownField } from './errors.ts';
 
@@ -26,6 +28,13 @@ const MESSAGE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
 };
 const FUNCTION_FIELDS = new Set(['name', 'description', 'parameters']);
 const EMBED_FIELDS = new Set(['model', 'texts', 'images', 'inputs', 'input_type', 'embedding_types', 'output_dimension', 'max_tokens', 'truncate', 'priority']);
+/**
+ * V2RerankRequest's fields, and `return_documents` and `rank_fields`, which v2 no longer documents
+ * but still takes and ignores (LiteLLM sends `return_documents: true` to `/v2/rerank` by default;
+ * v2 answers no documents: https://github.com/cohere-ai/notebooks/issues/202). v1's
+ * `max_chunks_per_doc` is unknown here.
+ */
+const RERANK_FIELDS = new Set(['model', 'query', 'documents', 'top_n', 'max_tokens_per_doc', 'priority', 'return_documents', 'rank_fields']);
 const INPUT_TYPES = new Set(['search_document', 'search_query', 'classification', 'clustering', 'image']);
 const EMBEDDING_TYPES = new Set(['float', 'int8', 'uint8', 'binary', 'ubinary', 'base64']);
 /** "A list of up to 5 strings" (V2ChatRequest.stop_sequences); "Maximum number of texts per call is 96". */
@@ -158,6 +167,28 @@ export function validateEmbedRequest(body: Json): Refusal | null {
   const types = body.embedding_types;
   if (types !== undefined && types !== null && !(Array.isArray(types) && types.every((type) => typeof type === 'string' && EMBEDDING_TYPES.has(type)))) {
     return invalid(`embedding_types must be a list of ${[...EMBEDDING_TYPES].map((type) => `'${type}'`).join(', ')}`);
+  }
+  return null;
+}
+
+/**
+ * Rerank's refusals. An unknown field is a 422 on this endpoint (as Cohere answered `top_k`:
+ * https://github.com/HKUDS/LightRAG/issues/1813); "list of documents must not be empty" is
+ * Cohere's own wording (https://github.com/langchain4j/langchain4j/issues/770); the other
+ * messages are the simulator's, in Cohere's `invalid request: ...` form.
+ */
+export function validateRerankRequest(body: Json): Refusal | null {
+  const key = Object.keys(body).find((name) => !RERANK_FIELDS.has(name));
+  if (key !== undefined) return { status: 422, message: unknownField(key, 'rerank') };
+  if (typeof body.model !== 'string' || body.model === '') return invalid('model must be specified');
+  if (typeof body.query !== 'string' || body.query === '') return invalid('query must not be empty');
+  const documents = body.documents;
+  if (!Array.isArray(documents)) return invalid('documents must be a list of strings');
+  if (documents.length === 0) return invalid('list of documents must not be empty');
+  if (!documents.every((document) => typeof document === 'string')) return invalid('documents must be a list of strings');
+  for (const name of ['top_n', 'max_tokens_per_doc']) {
+    const value = body[name];
+    if (value !== undefined && value !== null && !(Number.isInteger(value) && (value as number) >= 1)) return invalid(`${name} must be a positive integer`);
   }
   return null;
 }
