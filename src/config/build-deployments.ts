@@ -16,6 +16,8 @@ import { parseProviderSettings, settingsInput } from './provider-settings.ts';
 
 export interface DeploymentDefaults {
   timeoutMs: number;
+  /** `router_settings.stream_timeout`, for deployments without their own. */
+  streamTimeoutMs?: number;
   maxRetries: number;
   /** `litellm_settings.drop_params`. */
   dropParams?: boolean;
@@ -231,7 +233,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
       pricing: pricingOf(entry, catalogue),
       ...maxInputTokensOf(entry, catalogue),
-      ...(params.stream_timeout != null && { streamTimeoutMs: params.stream_timeout * 1000 }),
+      ...(params.stream_timeout != null ? { streamTimeoutMs: params.stream_timeout * 1000 } : defaults.streamTimeoutMs !== undefined && { streamTimeoutMs: defaults.streamTimeoutMs }),
       dropParams: params.drop_params ?? defaults.dropParams ?? false,
       additionalDropParams: params.additional_drop_params ?? [],
       modifyParams: params.modify_params ?? defaults.modifyParams ?? false,

@@ -17,9 +17,9 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
   ]),
   router_settings: new Set([
-    'cache_kwargs', 'cache_responses', 'default_max_parallel_requests', 'disable_cooldowns', 'enable_tag_filtering',
-    'max_fallbacks', 'model_group_retry_policy', 'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db', 'retry_after',
-    'routing_strategy_args', 'stream_timeout',
+    'cache_kwargs', 'cache_responses', 'default_max_parallel_requests', 'enable_tag_filtering',
+    'model_group_retry_policy', 'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db', 'retry_after',
+    'routing_strategy_args',
   ]),
   litellm_settings: new Set([
     'default_end_user_params', 'default_internal_user_params', 'default_key_generate_params', 'default_team_settings',

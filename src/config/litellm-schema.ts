@@ -184,6 +184,12 @@ export const routerSettingsSchema = z.looseObject({
   allowed_fails: nonNegativeInt.nullish(),
   /** Seconds. */
   cooldown_time: nonNegativeNumber.nullish(),
+  /** No deployment cools down, whatever fails (`RouterSettings.disableCooldowns`). */
+  disable_cooldowns: z.boolean().nullish(),
+  /** Fallback groups tried at most, after the group's own deployments (LiteLLM's default 5). */
+  max_fallbacks: nonNegativeInt.nullish(),
+  /** Seconds: the timeout of streamed requests on deployments without their own `stream_timeout`. */
+  stream_timeout: positiveNumber.nullish(),
   /** LiteLLM's Redis for state shared across instances (rpm/tpm, cooldowns): a URL, or host/port/password. */
   redis_url: text.nullish(),
   redis_host: text.nullish(),

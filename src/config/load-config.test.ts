@@ -90,6 +90,8 @@ describe('loading a LiteLLM proxy config', () => {
       defaultFallbacks: [],
       allowedFails: 3,
       cooldownMs: 30_000,
+      disableCooldowns: false,
+      maxFallbacks: 5,
       modelGroupAlias: {},
     });
   });

@@ -31,6 +31,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   timeoutSeconds: 600,
   numRetries: 2,
   allowedFails: 3,
+  /** LiteLLM's `Router.max_fallbacks` default. */
+  maxFallbacks: 5,
   cooldownSeconds: 5,
   files: Object.freeze({
     blobStore: 'directory' as const,
@@ -228,6 +230,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     {
       timeoutMs: router.timeoutMs,
       maxRetries: router.numRetries,
+      ...(file.router_settings?.stream_timeout != null && { streamTimeoutMs: file.router_settings.stream_timeout * 1000 }),
       dropParams: file.litellm_settings?.drop_params ?? undefined,
       modifyParams: file.litellm_settings?.modify_params ?? undefined,
     },
@@ -456,6 +459,8 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     allowedFails: router.allowed_fails ?? litellm.allowed_fails ?? CONFIG_DEFAULTS.allowedFails,
     ...allowedFailsPolicyOf(router.allowed_fails_policy),
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
+    disableCooldowns: router.disable_cooldowns === true,
+    maxFallbacks: router.max_fallbacks ?? CONFIG_DEFAULTS.maxFallbacks,
     modelGroupAlias,
   };
 }

@@ -73,6 +73,21 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.throws(() => parseConfig('model_list: []\nrouter_settings:\n  allowed_fails_policy: {RateLimitErrorAllowedFails: -1}\n', {}), /allowed_fails_policy\.RateLimitErrorAllowedFails/);
   });
 
+  it("router_settings' disable_cooldowns, max_fallbacks (default 5, LiteLLM's) and stream_timeout (for deployments without their own) load without a warning", () => {
+    const config = parseConfig(
+      'model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n  - {model_name: b, litellm_params: {model: openai/n, stream_timeout: 5}}\nrouter_settings: {disable_cooldowns: true, max_fallbacks: 2, stream_timeout: 30}\n',
+      {},
+    );
+    assert.equal(config.router.disableCooldowns, true);
+    assert.equal(config.router.maxFallbacks, 2);
+    assert.deepEqual(config.deployments.map((deployment) => deployment.streamTimeoutMs), [30_000, 5_000]);
+    assert.deepEqual(config.warnings, []);
+    const plain = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n', {});
+    assert.equal(plain.router.disableCooldowns, false);
+    assert.equal(plain.router.maxFallbacks, 5);
+    assert.equal(plain.deployments[0].streamTimeoutMs, undefined);
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);

@@ -35,6 +35,10 @@ export interface RouterSettings {
   readonly allowedFailsPolicy?: AllowedFailsPolicy;
   /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */
   readonly cooldownMs: number;
+  /** LiteLLM's `disable_cooldowns`: failures are not counted and no deployment cools down. */
+  readonly disableCooldowns: boolean;
+  /** LiteLLM's `max_fallbacks`: at most this many fallback groups are tried for one request. */
+  readonly maxFallbacks: number;
   /**
    * Other names for model groups (`model_group_alias`): alias -> the group it names. A hidden
    * alias works but is not listed by `/v1/models`.

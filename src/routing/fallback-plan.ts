@@ -24,6 +24,8 @@ export interface FallbackSettings {
   readonly contentPolicyFallbacks: Readonly<Record<string, readonly string[]>>;
   /** For groups with no `fallbacks` entry of their own. */
   readonly defaultFallbacks: readonly string[];
+  /** At most this many targets are tried (LiteLLM's `max_fallbacks`); absent: all. */
+  readonly maxFallbacks?: number;
 }
 
 export type FallbackTarget = { readonly kind: 'group'; readonly group: string } | { readonly kind: 'deployment'; readonly id: string; readonly group: string };
@@ -68,6 +70,7 @@ export function fallbackTargets(
     const key = target.kind === 'group' ? `group:${target.group}` : `deployment:${target.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (targets.length === (settings.maxFallbacks ?? Infinity)) break;
     targets.push(target);
   }
   return targets;

@@ -241,6 +241,12 @@ describe('fallback plan', () => {
     assert.deepEqual(groupsOf(fallbackTargets('a', 'general', settings, resolve)), ['b', 'c']);
   });
 
+  it("max_fallbacks caps the targets tried, counted after unknown ones and repeats are left out (LiteLLM's max_fallbacks)", () => {
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'general', { ...settings, maxFallbacks: 1 }, resolve)), ['b']);
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'general', { ...settings, maxFallbacks: 0 }, resolve)), []);
+    assert.deepEqual(groupsOf(fallbackTargets('a', 'general', { ...settings, maxFallbacks: 5 }, resolve)), ['b', 'c']);
+  });
+
   it('a group without fallbacks of its own uses default_fallbacks; not for context-window or content-policy failures', () => {
     assert.deepEqual(groupsOf(fallbackTargets('b', 'general', settings, resolve)), ['c']);
     assert.deepEqual(fallbackTargets('b', 'context_window', settings, resolve), []);

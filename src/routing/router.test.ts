@@ -173,6 +173,15 @@ describe('the router against upstream simulators', () => {
     assert.equal(openaiB.requests.length - before.b, 1);
   });
 
+  it('disable_cooldowns: a deployment that keeps failing is never skipped', async () => {
+    const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'), '{num_retries: 0, allowed_fails: 1, cooldown_time: 60, disable_cooldowns: true}');
+    const seen = openaiA.requests.length;
+    openaiA.failNext({ status: 500 });
+    await assert.rejects(r.send('g', chat('fails')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 500);
+    await r.send('g', chat('after'));
+    assert.equal(openaiA.requests.length - seen, 2, 'random() = 0 prefers a, which is not cooling');
+  });
+
   it('the deployment timeout aborts a slow upstream with a timeout error', async () => {
     const r = router(openaiEntry('g', openaiA, 'a', ', timeout: 0.2'), '{num_retries: 0}');
     openaiA.setLatency(1_000);

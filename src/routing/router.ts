@@ -376,7 +376,7 @@ export class Router {
         this.#report({ ...reportFields, deploymentId: deployment.id, durationMs: performance.now() - started, attempt: counter.attempts, error });
         if (options.signal?.aborted) throw abortedError(error);
         const allowedFailsPolicy = this.#config.router.allowedFailsPolicy;
-        if (countsAsDeploymentFailure(error, allowedFailsPolicy)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs, allowedFailsFor(error, allowedFailsPolicy));
+        if (!this.#config.router.disableCooldowns && countsAsDeploymentFailure(error, allowedFailsPolicy)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs, allowedFailsFor(error, allowedFailsPolicy));
         // The retry policy is the live requests': a caller that sets its own retries (the batch engine's lines) keeps them.
         if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries, options.maxRetries === undefined ? this.#config.router.retryPolicy : undefined)) throw error;
         const delay = retryDelayMs(error, retries, this.#random, this.#backoff);
