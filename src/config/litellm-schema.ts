@@ -186,6 +186,8 @@ export const routerSettingsSchema = z.looseObject({
   cooldown_time: nonNegativeNumber.nullish(),
   /** No deployment cools down, whatever fails (`RouterSettings.disableCooldowns`). */
   disable_cooldowns: z.boolean().nullish(),
+  /** Seconds: the least wait before a retry (`RouterSettings.retryAfterMs`). */
+  retry_after: nonNegativeNumber.nullish(),
   /** Fallback groups tried at most, after the group's own deployments (LiteLLM's default 5). */
   max_fallbacks: nonNegativeInt.nullish(),
   /** Seconds: the timeout of streamed requests on deployments without their own `stream_timeout`. */

@@ -75,11 +75,12 @@ litellm_settings: {drop_params: false, modify_params: true}
 
   it("router_settings' disable_cooldowns, max_fallbacks (default 5, LiteLLM's) and stream_timeout (for deployments without their own) load without a warning", () => {
     const config = parseConfig(
-      'model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n  - {model_name: b, litellm_params: {model: openai/n, stream_timeout: 5}}\nrouter_settings: {disable_cooldowns: true, max_fallbacks: 2, stream_timeout: 30}\n',
+      'model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n  - {model_name: b, litellm_params: {model: openai/n, stream_timeout: 5}}\nrouter_settings: {disable_cooldowns: true, max_fallbacks: 2, stream_timeout: 30, retry_after: 2}\n',
       {},
     );
     assert.equal(config.router.disableCooldowns, true);
     assert.equal(config.router.maxFallbacks, 2);
+    assert.equal(config.router.retryAfterMs, 2_000);
     assert.deepEqual(config.deployments.map((deployment) => deployment.streamTimeoutMs), [30_000, 5_000]);
     assert.deepEqual(config.warnings, []);
     const plain = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n', {});

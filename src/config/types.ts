@@ -39,6 +39,8 @@ export interface RouterSettings {
   readonly disableCooldowns: boolean;
   /** LiteLLM's `max_fallbacks`: at most this many fallback groups are tried for one request. */
   readonly maxFallbacks: number;
+  /** LiteLLM's `retry_after`: the least wait before a retry, milliseconds (the backoff, or the upstream's `retry-after`, when longer). */
+  readonly retryAfterMs?: number;
   /**
    * Other names for model groups (`model_group_alias`): alias -> the group it names. A hidden
    * alias works but is not listed by `/v1/models`.

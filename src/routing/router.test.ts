@@ -173,6 +173,14 @@ describe('the router against upstream simulators', () => {
     assert.equal(openaiB.requests.length - before.b, 1);
   });
 
+  it("retry_after: a retry waits at least that long, longer than the backoff would (LiteLLM's retry_after)", async () => {
+    const r = router(openaiEntry('g', openaiA, 'a'), '{num_retries: 1, retry_after: 3}');
+    sleeps.length = 0;
+    openaiA.failNext({ status: 500 });
+    await r.send('g', chat('retried'));
+    assert.deepEqual(sleeps, [3_000]);
+  });
+
   it('disable_cooldowns: a deployment that keeps failing is never skipped', async () => {
     const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'), '{num_retries: 0, allowed_fails: 1, cooldown_time: 60, disable_cooldowns: true}');
     const seen = openaiA.requests.length;
