@@ -204,6 +204,8 @@ export const routerSettingsSchema = z.looseObject({
 });
 
 export const litellmSettingsSchema = z.looseObject({
+  /** Verify upstream TLS certificates (`true`, the default), not at all (`false`), or against a CA bundle file (a path). */
+  ssl_verify: z.union([z.boolean(), text]).nullish(),
   /** LiteLLM's budget of the whole proxy, in USD (`server/proxy-budget.ts`); checked only above 0, as in LiteLLM. */
   max_budget: nonNegativeNumber.nullish(),
   /** The window `max_budget` counts spend over (`30d`, `1mo`, ...); absent: all spend the ledger keeps. */

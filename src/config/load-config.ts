@@ -23,6 +23,8 @@ import { type EntryUse, isUsedPath, warnUnknownKeys } from './unknown-keys.ts';
 import { ipAllowlist } from '../auth/ip-allowlist.ts';
 import { DEFAULT_CACHED_CALL_TYPES } from '../caching/response-cache.ts';
 import { providerParamKeys } from './provider-settings.ts';
+import { readFileSync } from 'node:fs';
+import type { UpstreamTls } from '../providers/http/agent.ts';
 
 const MB = 1024 * 1024;
 
@@ -258,6 +260,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const server = serverSettingsOf(file, problems);
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
+  const upstreamTls = upstreamTlsOf(file, problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -274,6 +277,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     otelCallback: callbacksOf(file, problems),
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
+    ...(upstreamTls !== undefined && { upstreamTls }),
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
     keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,
@@ -763,6 +767,24 @@ function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLo
  * file with `max_budget: 0` serves as it did there, and is told so), over `budget_duration` back
  * from now; it needs the spend ledger, whose rows it sums.
  */
+/** `litellm_settings.ssl_verify`: `false`, or a CA bundle read at start (an unreadable one is a start-up error). */
+function upstreamTlsOf(file: ConfigFile, problems: ConfigProblems): UpstreamTls | undefined {
+  const setting = file.litellm_settings?.ssl_verify;
+  if (setting == null || setting === true) return undefined;
+  if (setting === false) {
+    problems.warn(['litellm_settings', 'ssl_verify'], 'false: upstream TLS certificates are not verified');
+    return { verify: false };
+  }
+  try {
+    const caPem = readFileSync(setting, 'utf8');
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return { caPem };
+  } catch (error) {
+    problems.error(['litellm_settings', 'ssl_verify'], `cannot read the CA bundle "${setting}": ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 function proxyBudgetOf(file: ConfigFile, spendLogs: SpendLogSettings, problems: ConfigProblems): ProxyBudgetConfig | undefined {
   const settings = file.litellm_settings;
   const maxBudget = settings?.max_budget ?? undefined;

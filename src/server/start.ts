@@ -44,6 +44,7 @@ import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProxyBudget } from './proxy-budget.ts';
+import { useUpstreamTls } from '../providers/http/agent.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
@@ -89,6 +90,8 @@ export async function createServices(
   shared?: SharedState,
   options: { shutdownGraceMs?: number } = {},
 ): Promise<AppServices> {
+  // Before any upstream call: how their certificates are verified (`litellm_settings.ssl_verify`).
+  useUpstreamTls(config.upstreamTls);
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))], clusterWorker: cluster.isWorker });
   const state = shared ?? (await createSharedState({ config, logger }));
   const limits = state.limits;

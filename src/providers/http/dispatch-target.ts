@@ -48,5 +48,5 @@ export function dispatchRequest(req: HttpRequest, handler: WatchingHandler): voi
     handler.fail(error);
     return;
   }
-  upstreamAgent.dispatch({ origin: target.origin, path: target.path, method: req.method, headers: withTraceparent(req.headers), body: req.body ?? null }, handler);
+  upstreamAgent().dispatch({ origin: target.origin, path: target.path, method: req.method, headers: withTraceparent(req.headers), body: req.body ?? null }, handler);
 }

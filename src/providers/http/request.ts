@@ -69,7 +69,7 @@ export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
   let response;
   try {
     const target = dispatchTarget(req.url);
-    response = await upstreamAgent.request({
+    response = await upstreamAgent().request({
       origin: target.origin,
       path: target.path,
       method: req.method,
