@@ -118,7 +118,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (cluster.isPrimary) {
       const workers = workerCount(options.workers ?? config.workers);
       if (workers > 1) {
-        const logger = createLogger({ level: env.LOG_LEVEL });
+        const logger = createLogger({ level: env.LOG_LEVEL ?? config.logLevel });
         await runWorkerPool({
           workers,
           databaseUrl: config.databaseUrl ?? env.DATABASE_URL,
@@ -151,7 +151,7 @@ async function loadCliConfig(options: CliOptions, env: NodeJS.ProcessEnv): Promi
 }
 
 async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: PorticoConfig): Promise<RunningPortico> {
-  const logger = createLogger({ level: env.LOG_LEVEL });
+  const logger = createLogger({ level: env.LOG_LEVEL ?? config.logLevel });
   for (const warning of config.warnings) logger.warn({ config: options.configPath }, warning);
   if (config.masterKey === undefined) {
     // Loud: in the log, and on stderr whatever LOG_LEVEL says (a silenced log must not hide it).

@@ -12,7 +12,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'completion_model', 'custom_auth', 'custom_key_generate', 'database_connection_pool_limit', 'database_connection_timeout', 'disable_adding_master_key_hash_to_db',
     'disable_database', 'disable_error_logs', 'disable_master_key_return', 'disable_reset_budget', 'disable_retry_on_max_parallel_request_limit_error',
     'enable_jwt_auth', 'enforce_user_param', 'forward_client_headers_to_llm_api', 'health_check_details', 'health_check_interval',
-    'infer_model_from_keys', 'json_logs', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
+    'infer_model_from_keys', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
     'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose', 'store_model_in_db',
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
   ]),
@@ -24,8 +24,8 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
   litellm_settings: new Set([
     'default_end_user_params', 'default_internal_user_params', 'default_key_generate_params', 'default_team_settings',
     'disable_end_user_cost_tracking', 'enable_json_schema_validation', 'enable_preview_features', 'extra_spend_tag_headers', 'force_ipv4', 'internal_user_budget_duration',
-    'json_logs', 'key_generation_settings', 'langfuse_default_tags', 'max_end_user_budget', 'max_internal_user_budget', 'max_parallel_requests',
-    'public_model_groups', 'redact_user_api_key_info', 'return_response_headers', 'service_callback', 'set_verbose', 'telemetry', 'timezone',
+    'key_generation_settings', 'langfuse_default_tags', 'max_end_user_budget', 'max_internal_user_budget', 'max_parallel_requests',
+    'public_model_groups', 'redact_user_api_key_info', 'return_response_headers', 'service_callback', 'telemetry', 'timezone',
     'turn_off_message_logging', 'upperbound_key_generate_params',
   ]),
   litellm_params: new Set([

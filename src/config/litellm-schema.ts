@@ -129,6 +129,8 @@ const masterKey = z.preprocess(
 );
 
 export const generalSettingsSchema = z.looseObject({
+  /** LiteLLM's JSON logs switch: Portico's logs are JSON lines either way (`false` is warned about). */
+  json_logs: z.boolean().nullish(),
   master_key: masterKey.optional(),
   /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
   database_url: text.nullish(),
@@ -204,6 +206,10 @@ export const routerSettingsSchema = z.looseObject({
 });
 
 export const litellmSettingsSchema = z.looseObject({
+  /** LiteLLM's debug logging: the log level becomes `debug` unless `LOG_LEVEL` says otherwise. */
+  set_verbose: z.boolean().nullish(),
+  /** As `general_settings.json_logs`. */
+  json_logs: z.boolean().nullish(),
   /** Verify upstream TLS certificates (`true`, the default), not at all (`false`), or against a CA bundle file (a path). */
   ssl_verify: z.union([z.boolean(), text]).nullish(),
   /** LiteLLM's budget of the whole proxy, in USD (`server/proxy-budget.ts`); checked only above 0, as in LiteLLM. */

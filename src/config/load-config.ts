@@ -261,6 +261,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   const upstreamTls = upstreamTlsOf(file, problems);
+  for (const section of ['general_settings', 'litellm_settings'] as const) {
+    if (file[section]?.json_logs === false) problems.warn([section, 'json_logs'], "false: Portico's logs are JSON lines whatever it says");
+  }
   if (problems.errors.length > 0) throw new ConfigError(problems.errors.join('\n'));
 
   const config: PorticoConfig = {
@@ -278,6 +281,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamTls !== undefined && { upstreamTls }),
+    ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
     keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,

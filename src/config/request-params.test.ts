@@ -89,6 +89,15 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.equal(plain.deployments[0].streamTimeoutMs, undefined);
   });
 
+  it("litellm_settings.set_verbose asks for debug logs; json_logs is accepted (Portico's logs are JSON lines), false warned about", () => {
+    const verbose = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {set_verbose: true, json_logs: true}\ngeneral_settings: {json_logs: true}\n', {});
+    assert.equal(verbose.logLevel, 'debug');
+    assert.deepEqual(verbose.warnings, []);
+    const quiet = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {set_verbose: false, json_logs: false}\n', {});
+    assert.equal(quiet.logLevel, undefined);
+    assert.deepEqual(quiet.warnings, ["litellm_settings.json_logs: false: Portico's logs are JSON lines whatever it says"]);
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);
