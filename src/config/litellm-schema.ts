@@ -129,6 +129,8 @@ const masterKey = z.preprocess(
 );
 
 export const generalSettingsSchema = z.looseObject({
+  /** Send the client's `x-` headers (and `anthropic-beta`) with the upstream calls of its requests (`providers/http/client-headers.ts`). */
+  forward_client_headers_to_llm_api: z.boolean().nullish(),
   /** LiteLLM's JSON logs switch: Portico's logs are JSON lines either way (`false` is warned about). */
   json_logs: z.boolean().nullish(),
   master_key: masterKey.optional(),

@@ -282,6 +282,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamTls !== undefined && { upstreamTls }),
     ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
+    forwardClientHeaders: file.general_settings?.forward_client_headers_to_llm_api === true,
     spendLogs,
     workers: file.portico_settings?.workers ?? undefined,
     keyCacheTtlMs: file.general_settings?.user_api_key_cache_ttl == null ? undefined : file.general_settings.user_api_key_cache_ttl * 1000,

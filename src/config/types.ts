@@ -221,6 +221,8 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `general_settings.forward_client_headers_to_llm_api`: the client's `x-` headers go upstream with its requests. */
+  readonly forwardClientHeaders: boolean;
   /** `litellm_settings.set_verbose: true`: `debug`, when `LOG_LEVEL` does not say; absent: `info`. */
   readonly logLevel?: 'debug';
   /** `litellm_settings.ssl_verify`: how upstream certificates are verified; absent: Node's default. */

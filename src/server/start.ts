@@ -45,6 +45,7 @@ import type { AppOptions, AppServices } from './services.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProxyBudget } from './proxy-budget.ts';
 import { useUpstreamTls } from '../providers/http/agent.ts';
+import { forwardClientHeaders } from '../providers/http/client-headers.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
@@ -92,6 +93,7 @@ export async function createServices(
 ): Promise<AppServices> {
   // Before any upstream call: how their certificates are verified (`litellm_settings.ssl_verify`).
   useUpstreamTls(config.upstreamTls);
+  forwardClientHeaders(config.forwardClientHeaders);
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))], clusterWorker: cluster.isWorker });
   const state = shared ?? (await createSharedState({ config, logger }));
   const limits = state.limits;

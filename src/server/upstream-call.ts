@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import type { Router, SendOptions } from '../routing/router.ts';
 import { addUpstreamTime } from './request-context.ts';
+import { clientHeaders, forwardableHeaders, forwardingClientHeaders } from '../providers/http/client-headers.ts';
 
 /** Why the upstream call was aborted: the client closed its connection before the answer ended. */
 export class ClientClosedRequestError extends Error {
@@ -36,21 +37,34 @@ export async function sendToModelGroup<T>(
 ): Promise<T> {
   const startedAt = performance.now();
   try {
-    // The router hands each attempt its own options: the client's signal plus the attempt timeout.
-    const principal = request.portico.principal;
-    return await router.send(modelGroup, call, {
-      ...extra,
-      signal: abortSignalOnClientClose(reply),
-      requestId: request.id,
-      // Accounted under the request's own context object: the request id is the client's to choose.
-      accountingToken: request.portico,
-      // Fallbacks stay within the key's allowlist (`model-access.ts` checked the group itself).
-      mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => router.mayUse(principal, group),
-      ...(request.portico.trace !== undefined && { trace: { parent: request.portico.trace, operation: genAiOperation(request.portico.route) } }),
-    });
+    // `forward_client_headers_to_llm_api`: the client's `x-` headers go with this request's calls.
+    if (forwardingClientHeaders()) return await clientHeaders.run(forwardableHeaders(request.headers), () => send(router, request, reply, modelGroup, call, extra));
+    return await send(router, request, reply, modelGroup, call, extra);
   } finally {
     addUpstreamTime(request.portico, performance.now() - startedAt);
   }
+}
+
+function send<T>(
+  router: Pick<Router, 'send' | 'mayUse'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  modelGroup: string,
+  call: (client: ProviderClient, options: CallOptions) => Promise<T>,
+  extra: Pick<SendOptions, 'stream' | 'prefer'>,
+): Promise<T> {
+  // The router hands each attempt its own options: the client's signal plus the attempt timeout.
+  const principal = request.portico.principal;
+  return router.send(modelGroup, call, {
+    ...extra,
+    signal: abortSignalOnClientClose(reply),
+    requestId: request.id,
+    // Accounted under the request's own context object: the request id is the client's to choose.
+    accountingToken: request.portico,
+    // Fallbacks stay within the key's allowlist (`model-access.ts` checked the group itself).
+    mayUseGroup: principal === null || principal.allowedModels === null ? undefined : (group) => router.mayUse(principal, group),
+    ...(request.portico.trace !== undefined && { trace: { parent: request.portico.trace, operation: genAiOperation(request.portico.route) } }),
+  });
 }
 
 /** GenAI's `gen_ai.operation.name` of a model route (`chat`, `embeddings`, ...). */

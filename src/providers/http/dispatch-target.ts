@@ -7,6 +7,7 @@ import { withTraceparent } from './trace-propagation.ts';
 import type { Dispatcher } from 'undici';
 import { upstreamAgent } from './agent.ts';
 import type { HttpRequest } from './request.ts';
+import { withClientHeaders } from './client-headers.ts';
 export interface DispatchTarget {
   readonly origin: string;
   /** Path and query string. */
@@ -48,5 +49,5 @@ export function dispatchRequest(req: HttpRequest, handler: WatchingHandler): voi
     handler.fail(error);
     return;
   }
-  upstreamAgent().dispatch({ origin: target.origin, path: target.path, method: req.method, headers: withTraceparent(req.headers), body: req.body ?? null }, handler);
+  upstreamAgent().dispatch({ origin: target.origin, path: target.path, method: req.method, headers: withTraceparent(withClientHeaders(req.headers)), body: req.body ?? null }, handler);
 }

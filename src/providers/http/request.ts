@@ -10,6 +10,7 @@ import { type RequestAuthorizer, sendAuthorized } from './request-auth.ts';
 import { holdSignal, progressReporter } from './signal-hold.ts';
 import { transportError } from './transport-errors.ts';
 import { withTraceparent } from './trace-propagation.ts';
+import { withClientHeaders } from './client-headers.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
@@ -73,7 +74,7 @@ export async function sendHttpRequest(req: HttpRequest): Promise<HttpResponse> {
       origin: target.origin,
       path: target.path,
       method: req.method,
-      headers: withTraceparent(req.headers),
+      headers: withTraceparent(withClientHeaders(req.headers)),
       body: req.body ?? null,
       signal: req.signal,
     });
