@@ -18,7 +18,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
   ]),
   router_settings: new Set([
     'cache_kwargs', 'cache_responses', 'default_max_parallel_requests', 'enable_tag_filtering',
-    'model_group_retry_policy', 'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db',
+    'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db',
     'routing_strategy_args',
   ]),
   litellm_settings: new Set([

@@ -152,22 +152,24 @@ export const generalSettingsSchema = z.looseObject({
   global_max_parallel_requests: positiveInt.nullish(),
 });
 
+/** Retries by the class of the error (`routing/retry-policy.ts`), LiteLLM's names. */
+const retryPolicySchema = z.looseObject({
+  BadRequestErrorRetries: nonNegativeInt.nullish(),
+  AuthenticationErrorRetries: nonNegativeInt.nullish(),
+  TimeoutErrorRetries: nonNegativeInt.nullish(),
+  RateLimitErrorRetries: nonNegativeInt.nullish(),
+  ContentPolicyViolationErrorRetries: nonNegativeInt.nullish(),
+  InternalServerErrorRetries: nonNegativeInt.nullish(),
+});
+
 export const routerSettingsSchema = z.looseObject({
   num_retries: nonNegativeInt.nullish(),
   /** Seconds. */
   timeout: positiveNumber.nullish(),
   routing_strategy: z.string().nullish(),
-  /** Retries by the class of the error (`routing/retry-policy.ts`), LiteLLM's names. */
-  retry_policy: z
-    .looseObject({
-      BadRequestErrorRetries: nonNegativeInt.nullish(),
-      AuthenticationErrorRetries: nonNegativeInt.nullish(),
-      TimeoutErrorRetries: nonNegativeInt.nullish(),
-      RateLimitErrorRetries: nonNegativeInt.nullish(),
-      ContentPolicyViolationErrorRetries: nonNegativeInt.nullish(),
-      InternalServerErrorRetries: nonNegativeInt.nullish(),
-    })
-    .nullish(),
+  retry_policy: retryPolicySchema.nullish(),
+  /** `retry_policy` for one model group, in its place there (`RouterSettings.modelGroupRetryPolicy`). */
+  model_group_retry_policy: z.record(z.string(), retryPolicySchema).nullish(),
   /** Allowed failures by the class of the error (`routing/retry-policy.ts`, `AllowedFailsPolicy`). */
   allowed_fails_policy: z
     .looseObject({

@@ -461,6 +461,9 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     routingStrategy,
     preCallChecks: router.enable_pre_call_checks === true,
     ...retryPolicyOf(router.retry_policy),
+    ...(router.model_group_retry_policy != null && {
+      modelGroupRetryPolicy: Object.fromEntries(Object.entries(router.model_group_retry_policy).map(([group, policy]) => [group, retryPolicyOf(policy).retryPolicy ?? {}])),
+    }),
     fallbacks: merged(router.fallbacks, litellm.fallbacks),
     contextWindowFallbacks: merged(router.context_window_fallbacks, litellm.context_window_fallbacks),
     contentPolicyFallbacks: merged(router.content_policy_fallbacks, litellm.content_policy_fallbacks),
@@ -476,7 +479,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
 }
 
 /** LiteLLM's `retry_policy` under Portico's names; the classes it leaves out keep the usual rule. */
-function retryPolicyOf(policy: NonNullable<ConfigFile['router_settings']>['retry_policy']): { retryPolicy?: RetryPolicy } {
+function retryPolicyOf(policy: NonNullable<ConfigFile['router_settings']>['retry_policy'] | undefined): { retryPolicy?: RetryPolicy } {
   if (policy == null) return {};
   const retryPolicy: { -readonly [K in keyof RetryPolicy]: number } = {};
   const classes: ReadonlyArray<readonly [keyof RetryPolicy, number | null | undefined]> = [

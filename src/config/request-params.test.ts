@@ -60,6 +60,9 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3}\n', {}).router.retryPolicy, { rateLimit: 3 });
     assert.equal(parseConfig('model_list: []\n', {}).router.retryPolicy, undefined);
     assert.deepEqual(parseConfig('model_list: []\nrouter_settings:\n  retry_policy: {RateLimitErrorRetries: 3}\n', {}).warnings.filter((warning) => warning.includes('retry')), []);
+    const perGroup = parseConfig('model_list: []\nrouter_settings:\n  model_group_retry_policy: {gpt-4o: {RateLimitErrorRetries: 1, TimeoutErrorRetries: 0}}\n', {});
+    assert.deepEqual(perGroup.router.modelGroupRetryPolicy, { 'gpt-4o': { rateLimit: 1, timeout: 0 } });
+    assert.deepEqual(perGroup.warnings.filter((warning) => warning.includes('retry')), []);
   });
 
   it("router_settings.allowed_fails_policy (LiteLLM's names) loads as allowed failures by class, without a warning", () => {

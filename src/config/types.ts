@@ -24,6 +24,8 @@ export interface RouterSettings {
   readonly preCallChecks: boolean;
   /** LiteLLM's `retry_policy`: retries by the class of the error, in place of `num_retries` for it; absent: none. */
   readonly retryPolicy?: RetryPolicy;
+  /** LiteLLM's `model_group_retry_policy`: a group's own `retry_policy`, in place of the router's for it. */
+  readonly modelGroupRetryPolicy?: Readonly<Record<string, RetryPolicy>>;
   /** The same, when the prompt exceeded the model's context window (`context_window_fallbacks`). */
   readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
   /** The same, when the provider's content policy refused the request (`content_policy_fallbacks`). */

@@ -181,6 +181,17 @@ describe('the router against upstream simulators', () => {
     assert.deepEqual(sleeps, [3_000]);
   });
 
+  it("model_group_retry_policy: a group's own retry_policy replaces the router's for it; other groups keep the router's", async () => {
+    const r = router(openaiEntry('strict', openaiA, 'a') + openaiEntry('loose', openaiB, 'b'), '{num_retries: 0, retry_policy: {RateLimitErrorRetries: 2}, model_group_retry_policy: {strict: {RateLimitErrorRetries: 0}}}');
+    const before = { a: openaiA.requests.length, b: openaiB.requests.length };
+    openaiA.failNext({ status: 429 });
+    await assert.rejects(r.send('strict', chat('once')), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 429);
+    assert.equal(openaiA.requests.length - before.a, 1, 'not retried');
+    openaiB.failNext({ status: 429 });
+    await r.send('loose', chat('retried'));
+    assert.equal(openaiB.requests.length - before.b, 2, "the router's policy retries it");
+  });
+
   it('disable_cooldowns: a deployment that keeps failing is never skipped', async () => {
     const r = router(openaiEntry('g', openaiA, 'a') + openaiEntry('g', openaiB, 'b'), '{num_retries: 0, allowed_fails: 1, cooldown_time: 60, disable_cooldowns: true}');
     const seen = openaiA.requests.length;

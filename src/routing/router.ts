@@ -378,7 +378,8 @@ export class Router {
         const allowedFailsPolicy = this.#config.router.allowedFailsPolicy;
         if (!this.#config.router.disableCooldowns && countsAsDeploymentFailure(error, allowedFailsPolicy)) await this.#health.recordFailure(deployment.id, deployment.cooldownMs, allowedFailsFor(error, allowedFailsPolicy));
         // The retry policy is the live requests': a caller that sets its own retries (the batch engine's lines) keeps them.
-        if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries, options.maxRetries === undefined ? this.#config.router.retryPolicy : undefined)) throw error;
+        const retryPolicy = this.#config.router.modelGroupRetryPolicy?.[group] ?? this.#config.router.retryPolicy;
+        if (!shouldRetry(error, retries, options.maxRetries ?? deployment.maxRetries, options.maxRetries === undefined ? retryPolicy : undefined)) throw error;
         const delay = Math.max(retryDelayMs(error, retries, this.#random, this.#backoff), this.#config.router.retryAfterMs ?? 0);
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
