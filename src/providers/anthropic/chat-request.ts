@@ -13,6 +13,7 @@ import type { AnthropicMessageParams, AnthropicToolChoice, AnthropicToolParam } 
 import type { TranslationWarning } from './warnings.ts';
 import { isRecord } from './json.ts';
 import { echoValue } from '../../spec/echo-value.ts';
+import { numberIn, refuseDeprecatedFunctions, stopSequencesOf } from '../../spec/chat-params.ts';
 
 /** Anthropic requires `max_tokens`; OpenAI does not. Used when neither the request nor the deployment says. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -140,11 +141,7 @@ function refuseMeaningChangingParams(body: Record<string, unknown>): void {
       );
     }
   }
-  if (body.functions != null || body.function_call != null) {
-    throw new InvalidRequestError("The deprecated 'functions'/'function_call' parameters are not supported; use 'tools'.", {
-      param: body.functions != null ? 'functions' : 'function_call',
-    });
-  }
+  refuseDeprecatedFunctions(body);
 }
 
 function maxTokensOf(body: Record<string, unknown>, fallback: number): number {
@@ -165,15 +162,6 @@ function temperatureOf(value: unknown, warnings: TranslationWarning[]): number |
   if (temperature <= 1) return temperature;
   warnings.push({ param: 'temperature', message: `temperature ${temperature} is above Anthropic's maximum of 1 and was clamped to 1.` });
   return 1;
-}
-
-function stopSequencesOf(value: unknown): string[] | undefined {
-  if (value == null) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
-    throw new InvalidRequestError("'stop' must be a string or an array of strings.", { param: 'stop' });
-  }
-  return list.length > 0 ? (list as string[]) : undefined;
 }
 
 function toolsOf(value: unknown, warnings: TranslationWarning[]): AnthropicToolParam[] | undefined {
@@ -231,13 +219,6 @@ function toolChoiceOf(
     return { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
   }
   return choice;
-}
-
-function numberIn(value: unknown, param: string, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new InvalidRequestError(`'${param}' must be a number between ${min} and ${max}.`, { param });
-  }
-  return value;
 }
 
 function nonNegativeInteger(value: unknown, param: string): number {

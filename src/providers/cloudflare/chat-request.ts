@@ -18,6 +18,7 @@ import { echoValue } from '../../spec/echo-value.ts';
 import { translateMessages } from './chat-request-messages.ts';
 import { isRecord } from './json.ts';
 import type { WorkersAiChatInput, WorkersAiResponseFormat, WorkersAiTool } from './wire-types.ts';
+import { maxTokensOf, numberIn, positiveInteger, refuseDeprecatedFunctions } from '../../spec/chat-params.ts';
 
 export interface ChatRequestTranslation {
   input: WorkersAiChatInput;
@@ -113,19 +114,7 @@ function refuseShapeChangingParams(body: Record<string, unknown>): void {
     throw new InvalidRequestError(`Cloudflare Workers AI does not return log probabilities; '${param}' is not supported.`, { param });
   }
   // Workers AI's own `functions` means something else (embedded function calling: `{name, code}`).
-  if (body.functions != null || body.function_call != null) {
-    throw new InvalidRequestError("The deprecated 'functions'/'function_call' parameters are not supported; use 'tools'.", {
-      param: body.functions != null ? 'functions' : 'function_call',
-    });
-  }
-}
-
-function maxTokensOf(body: Record<string, unknown>): number | undefined {
-  // `max_completion_tokens` supersedes the deprecated `max_tokens` in OpenAI's API (LiteLLM maps it to max_tokens).
-  const param = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-  const value = body[param];
-  if (value == null) return undefined;
-  return positiveInteger(value, param);
+  refuseDeprecatedFunctions(body);
 }
 
 /** OpenAI takes any integer; Workers AI 1..9999999999: a seed outside is dropped, with a warning. */
@@ -211,20 +200,6 @@ function responseFormatOf(value: unknown, stream: boolean): WorkersAiResponseFor
     throw new InvalidRequestError("response_format.json_schema.schema must be a JSON Schema object.", { param: 'response_format.json_schema.schema' });
   }
   return { type: 'json_schema', json_schema: jsonSchema.schema };
-}
-
-function numberIn(value: unknown, param: string, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new InvalidRequestError(`'${param}' must be a number between ${min} and ${max}.`, { param });
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidRequestError(`'${param}' must be a positive integer.`, { param });
-  }
-  return value;
 }
 
 /** Values that mean "not set" in OpenAI's API: no warning when such a parameter is dropped. */

@@ -25,6 +25,7 @@ import type { TranslationWarning } from '../../spec/provider.ts';
 import { translateMessages } from './chat-request-messages.ts';
 import { isRecord } from './json.ts';
 import type { CohereChatRequest, CohereResponseFormat, CohereThinking, CohereTool } from './wire-types.ts';
+import { maxTokensOf, numberIn, refuseDeprecatedFunctions, stopSequencesOf } from '../../spec/chat-params.ts';
 
 export interface ChatRequestTranslation {
   request: CohereChatRequest;
@@ -147,22 +148,7 @@ function refuseShapeChangingParams(body: Record<string, unknown>): void {
   if (body.top_logprobs != null && body.top_logprobs !== 0) {
     throw new InvalidRequestError("'top_logprobs' is not supported on Cohere deployments.", { param: 'top_logprobs' });
   }
-  if (body.functions != null || body.function_call != null) {
-    throw new InvalidRequestError("The deprecated 'functions'/'function_call' parameters are not supported; use 'tools'.", {
-      param: body.functions != null ? 'functions' : 'function_call',
-    });
-  }
-}
-
-function maxTokensOf(body: Record<string, unknown>): number | undefined {
-  // `max_completion_tokens` supersedes the deprecated `max_tokens` in OpenAI's API.
-  const param = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-  const value = body[param];
-  if (value == null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidRequestError(`'${param}' must be a positive integer.`, { param });
-  }
-  return value;
+  refuseDeprecatedFunctions(body);
 }
 
 /** A value outside Cohere's range is clamped into it, with a warning naming both. */
@@ -170,15 +156,6 @@ function clamped(value: number, param: string, min: number, max: number, warning
   const inRange = Math.min(max, Math.max(min, value));
   if (inRange !== value) warnings.push({ param, message: `${param} ${value} is outside Cohere's range ${min}..${max} and was clamped to ${inRange}.` });
   return inRange;
-}
-
-function stopSequencesOf(value: unknown): string[] | undefined {
-  if (value == null) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
-    throw new InvalidRequestError("'stop' must be a string or an array of strings.", { param: 'stop' });
-  }
-  return list.length > 0 ? (list as string[]) : undefined;
 }
 
 interface TranslatedTools {
@@ -265,13 +242,6 @@ function thinkingOf(value: unknown): CohereThinking | undefined {
     throw new InvalidRequestError("'thinking.token_budget' must be a positive integer.", { param: 'thinking.token_budget' });
   }
   return { type: value.type, token_budget: budget };
-}
-
-function numberIn(value: unknown, param: string, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new InvalidRequestError(`'${param}' must be a number between ${min} and ${max}.`, { param });
-  }
-  return value;
 }
 
 function integer(value: unknown, param: string): number {

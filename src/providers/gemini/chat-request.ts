@@ -12,6 +12,7 @@ import { translateJsonSchema } from './json-schema.ts';
 import { isRecord } from './json.ts';
 import { thinkingConfigOf } from './thinking.ts';
 import type { GeminiFunctionDeclaration, GeminiGenerateContentRequest, GeminiGenerationConfig } from './wire-types.ts';
+import { numberIn, positiveInteger, refuseDeprecatedFunctions, stopSequencesOf } from '../../spec/chat-params.ts';
 
 export interface ChatRequestTranslation {
   request: GeminiGenerateContentRequest;
@@ -63,11 +64,7 @@ const UNSUPPORTED_KEYS = new Set([
 
 export function translateChatRequest(body: Record<string, unknown>): ChatRequestTranslation {
   const warnings: TranslationWarning[] = [];
-  if (body.functions != null || body.function_call != null) {
-    throw new InvalidRequestError("The deprecated 'functions'/'function_call' parameters are not supported; use 'tools'.", {
-      param: body.functions != null ? 'functions' : 'function_call',
-    });
-  }
+  refuseDeprecatedFunctions(body);
   const { contents, systemInstruction } = translateMessages(body.messages, warnings);
   const request: GeminiGenerateContentRequest = { contents };
   if (systemInstruction !== undefined) request.systemInstruction = systemInstruction;
@@ -184,27 +181,6 @@ function toolConfigOf(value: unknown, hasTools: boolean, warnings: TranslationWa
     return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [value.function.name] } };
   }
   throw new InvalidRequestError("'tool_choice' must be 'auto', 'none', 'required' or {type: 'function', function: {name}}.", { param: 'tool_choice' });
-}
-
-function stopSequencesOf(value: unknown): string[] | undefined {
-  if (value == null) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
-    throw new InvalidRequestError("'stop' must be a string or an array of strings.", { param: 'stop' });
-  }
-  return list.length > 0 ? (list as string[]) : undefined;
-}
-
-function numberIn(value: unknown, param: string, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new InvalidRequestError(`'${param}' must be a number between ${min} and ${max}.`, { param });
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new InvalidRequestError(`'${param}' must be a positive integer.`, { param });
-  return value;
 }
 
 function integer(value: unknown, param: string): number {
