@@ -8,10 +8,10 @@
 export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, ReadonlySet<string>>>> = {
   top: new Set(['files_settings', 'callback_settings', 'guardrails', 'mcp_servers', 'search_tools', 'vector_store_registry', 'include', 'finetune_settings', 'assistant_settings']),
   general_settings: new Set([
-    'alert_to_webhook_url', 'alert_types', 'alerting', 'alerting_args', 'alerting_threshold', 'allow_user_auth', 'allowed_routes', 'background_health_checks',
+    'alert_to_webhook_url', 'alert_types', 'alerting', 'alerting_args', 'alerting_threshold', 'allow_user_auth', 'allowed_routes',
     'completion_model', 'custom_auth', 'custom_key_generate', 'database_connection_pool_limit', 'database_connection_timeout', 'disable_adding_master_key_hash_to_db',
     'disable_database', 'disable_error_logs', 'disable_master_key_return', 'disable_reset_budget', 'disable_retry_on_max_parallel_request_limit_error',
-    'enable_jwt_auth', 'enforce_user_param', 'health_check_details', 'health_check_interval',
+    'enable_jwt_auth', 'enforce_user_param', 'health_check_details',
     'infer_model_from_keys', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
     'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose', 'store_model_in_db',
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',

@@ -129,6 +129,10 @@ const masterKey = z.preprocess(
 );
 
 export const generalSettingsSchema = z.looseObject({
+  /** Run the `/health` check on a timer and answer its latest results (`server/background-health.ts`). */
+  background_health_checks: z.boolean().nullish(),
+  /** Seconds between background health checks (LiteLLM's default 300). */
+  health_check_interval: positiveNumber.nullish(),
   /** Send the client's `x-` headers (and `anthropic-beta`) with the upstream calls of its requests (`providers/http/client-headers.ts`). */
   forward_client_headers_to_llm_api: z.boolean().nullish(),
   /** LiteLLM's JSON logs switch: Portico's logs are JSON lines either way (`false` is warned about). */

@@ -67,6 +67,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   }),
   // A slow client costs a connection for at most about this long, whatever it sends.
   server: Object.freeze({
+    /** LiteLLM's `health_check_interval` default, seconds. */
+    healthCheckIntervalSeconds: 300,
     headersTimeoutSeconds: 30,
     bodyTimeoutSeconds: 30,
     bodyMinBytesPerSecond: 1024,
@@ -842,5 +844,8 @@ function serverSettingsOf(file: ConfigFile, problems: ConfigProblems): ServerSet
     ...(allowedIps != null && { allowedIps }),
     useForwardedFor,
     ...(file.general_settings?.global_max_parallel_requests != null && { globalMaxParallelRequests: file.general_settings.global_max_parallel_requests }),
+    ...(file.general_settings?.background_health_checks === true && {
+      backgroundHealthChecks: { intervalMs: (file.general_settings.health_check_interval ?? defaults.healthCheckIntervalSeconds) * 1000 },
+    }),
   };
 }

@@ -101,6 +101,14 @@ litellm_settings: {drop_params: false, modify_params: true}
     assert.deepEqual(quiet.warnings, ["litellm_settings.json_logs: false: Portico's logs are JSON lines whatever it says"]);
   });
 
+  it("general_settings.background_health_checks with health_check_interval (LiteLLM's default 300 s) load without a warning", () => {
+    const on = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\ngeneral_settings: {background_health_checks: true, health_check_interval: 60}\n', {});
+    assert.deepEqual(on.server.backgroundHealthChecks, { intervalMs: 60_000 });
+    assert.deepEqual(on.warnings, []);
+    assert.deepEqual(parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\ngeneral_settings: {background_health_checks: true}\n', {}).server.backgroundHealthChecks, { intervalMs: 300_000 });
+    assert.equal(parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\n', {}).server.backgroundHealthChecks, undefined);
+  });
+
   it('litellm_settings.drop_params applies to deployments that do not say', () => {
     const config = parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: openai/m}}\nlitellm_settings: {drop_params: true}\n', {});
     assert.equal(config.deployments[0].dropParams, true);

@@ -154,6 +154,8 @@ export interface BatchSettings {
  * (`portico_settings.server`). Responses are never timed: a long stream keeps its connection.
  */
 export interface ServerSettings {
+  /** `general_settings.background_health_checks`: `/health` answers the latest of checks run every `intervalMs`; absent: checked on each call. */
+  readonly backgroundHealthChecks?: { readonly intervalMs: number };
   /** From a request's first byte (or a new connection's start) until its headers are complete, ms. */
   readonly headersTimeoutMs: number;
   /**

@@ -8,6 +8,7 @@ import { redactorFor } from '../../config/secret-redactor.ts';
 import { DatabaseUnavailableError, NotFoundError } from '../../spec/errors.ts';
 import { echoName } from '../model-access.ts';
 import { checkModelHealth } from '../model-health.ts';
+import { BackgroundHealthChecks } from '../background-health.ts';
 import { singleValuedQuery } from '../parse-input.ts';
 import type { RouteModule } from '../services.ts';
 
@@ -31,8 +32,17 @@ export const healthRoutes: RouteModule = {
       return { status: 'ready', database: services.database.dialect };
     });
     const redact = redactorFor(services.config);
+    const checkAll = () => checkModelHealth(services.router.deployments(), (deployment) => services.router.clientFor(deployment.id), redact);
+    const settings = services.config.server.backgroundHealthChecks;
+    const background = settings === undefined ? undefined : new BackgroundHealthChecks(checkAll, settings.intervalMs, (error) => services.logger.warn({ err: error }, 'background health check failed'));
+    if (background !== undefined) {
+      app.addHook('onReady', async () => background.start());
+      app.addHook('onClose', async () => background.stop());
+    }
     app.get('/health', { config: { auth: 'master' } }, async (request) => {
       const group = singleValuedQuery(request.query).model;
+      // With background checks, the whole proxy's answer is their latest (LiteLLM's); one group's is checked now.
+      if (background !== undefined && group === undefined) return background.latest();
       const deployments = services.router.deployments().filter((deployment) => group === undefined || deployment.modelGroup === group);
       if (group !== undefined && deployments.length === 0) {
         throw new NotFoundError(`The model \`${echoName(group)}\` does not exist.`, { param: 'model', code: 'model_not_found' });
