@@ -140,6 +140,10 @@ export const generalSettingsSchema = z.looseObject({
   master_key: masterKey.optional(),
   /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
   database_url: text.nullish(),
+  /** PostgreSQL connections per Portico process (LiteLLM's default 10); at least 2. */
+  database_connection_pool_limit: positiveInt.nullish(),
+  /** Seconds a query waits for a PostgreSQL connection before it fails (503). */
+  database_connection_timeout: positiveNumber.nullish(),
   /** LiteLLM's switch for the spend ledger. */
   disable_spend_logs: z.boolean().nullish(),
   /** LiteLLM's retention of spend rows: a duration such as `30d`. */

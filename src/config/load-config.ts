@@ -277,7 +277,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     files,
     batch: batchSettingsOf(file),
     server,
-    database: databaseSettingsOf(file),
+    database: databaseSettingsOf(file, problems),
     webhooks,
     otelCallback: callbacksOf(file, problems),
     ...responseCache,
@@ -819,9 +819,17 @@ function proxyBudgetOf(file: ConfigFile, spendLogs: SpendLogSettings, problems: 
   return { maxBudget, ...(windowMs !== undefined && { windowMs }) };
 }
 
-function databaseSettingsOf(file: ConfigFile): DatabaseSettings {
+function databaseSettingsOf(file: ConfigFile, problems: ConfigProblems): DatabaseSettings {
   const database = file.portico_settings?.database ?? {};
-  return { queryTimeoutMs: (database.query_timeout_seconds ?? CONFIG_DEFAULTS.database.queryTimeoutSeconds) * 1000 };
+  const general = file.general_settings ?? {};
+  if (general.database_connection_pool_limit === 1) {
+    problems.warn(['general_settings', 'database_connection_pool_limit'], 'is 1: PostgreSQL pools keep at least 2 connections (migrations hold one for their lock), so 2');
+  }
+  return {
+    queryTimeoutMs: (database.query_timeout_seconds ?? CONFIG_DEFAULTS.database.queryTimeoutSeconds) * 1000,
+    ...(general.database_connection_pool_limit != null && { poolMax: general.database_connection_pool_limit }),
+    ...(general.database_connection_timeout != null && { connectionTimeoutMs: general.database_connection_timeout * 1000 }),
+  };
 }
 
 function serverSettingsOf(file: ConfigFile, problems: ConfigProblems): ServerSettings {

@@ -187,6 +187,10 @@ export interface DatabaseSettings {
    * answers). 0: no bound. Migrations run on a connection of their own, without it.
    */
   readonly queryTimeoutMs: number;
+  /** PostgreSQL: connections per pool, so per process (`general_settings.database_connection_pool_limit`); absent: 10. */
+  readonly poolMax?: number;
+  /** PostgreSQL: how long a query waits for a connection (`general_settings.database_connection_timeout`); absent: 10 s. */
+  readonly connectionTimeoutMs?: number;
 }
 
 /**

@@ -171,7 +171,7 @@ export async function createServices(
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
   const { config, logger } = options;
-  const database = await openDatabase(options.databaseUrl, { queryTimeoutMs: config.database.queryTimeoutMs });
+  const database = await openDatabase(options.databaseUrl, config.database);
   let app: FastifyInstance;
   let services: AppServices | undefined;
   let jobs: BackgroundJobs;

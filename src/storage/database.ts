@@ -41,6 +41,13 @@ export interface OpenDatabaseOptions {
    * a pool of their own without it: they may wait for another instance's, and take long.
    */
   queryTimeoutMs?: number;
+  /** PostgreSQL: most connections the pool opens (LiteLLM's `database_connection_pool_limit`; default 10). */
+  poolMax?: number;
+  /**
+   * PostgreSQL: how long a query waits for a connection, from the pool or a new one, before it
+   * fails as 503 `database_unavailable` (LiteLLM's `database_connection_timeout`; default 10 s).
+   */
+  connectionTimeoutMs?: number;
 }
 
 /** The SQLite file used when no database URL is configured. */
@@ -79,13 +86,14 @@ export async function openDatabase(url: string | undefined, options: OpenDatabas
     return database;
   }
   const queryTimeoutMs = options.queryTimeoutMs ?? 0;
+  const connecting = options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs };
   if (migrate && queryTimeoutMs > 0) {
     // Unbounded, on connections of their own, closed once done.
-    const migrations = await openPostgres(location.url, { max: 2 });
+    const migrations = await openPostgres(location.url, { max: 2, ...connecting });
     await migrated(migrations);
     await migrations.close();
   }
-  const database = await openPostgres(location.url, { queryTimeoutMs });
+  const database = await openPostgres(location.url, { queryTimeoutMs, ...connecting, ...(options.poolMax !== undefined && { max: options.poolMax }) });
   if (migrate && queryTimeoutMs === 0) await migrated(database);
   return database;
 }

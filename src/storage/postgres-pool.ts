@@ -8,7 +8,7 @@ import pg from 'pg';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
-const CONNECTION_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 
 const parseNumber = (value: string): number => Number(value);
 
@@ -27,6 +27,8 @@ export interface PostgresPoolOptions {
    * dropped connection, database-unavailable.ts). Unset or 0: no bound (migrations).
    */
   queryTimeoutMs?: number;
+  /** How long a query waits for a connection (a free one of the pool, or a new one); default 10 s. */
+  connectionTimeoutMs?: number;
 }
 
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): pg.Pool {
@@ -34,9 +36,10 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
     connectionString: url,
     types: numberTypes,
     max: Math.max(2, options.max ?? 10),
-    // A server that does not answer (a host gone from the network) fails the query after this
-    // long instead of holding the request; the error is a 503 (database-unavailable.ts).
-    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // A server that does not answer (a host gone from the network), or a pool whose connections
+    // are all busy for this long, fails the query instead of holding the request; the error is a
+    // 503 (database-unavailable.ts). pg counts the wait for a pooled connection in it too.
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     // A server that stops answering on an open connection (frozen, or cut off the network): the
     // query sent waits for no more than this (client-side; a server-side statement_timeout needs a
     // server that runs). 0 is no bound to pg.
