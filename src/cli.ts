@@ -159,7 +159,7 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: Portic
     logger.warn(OPEN_MODE_WARNING);
   }
   if (tracingWanted(env, { otelCallback: config.otelCallback })) {
-    await enableTracing(env, logger);
+    await enableTracing(env, logger, { redactKeyInfo: config.redactKeyInfo });
     propagateTraceparent(true);
   }
   // Imported here, not above: the primary of several workers serves nothing and need not load

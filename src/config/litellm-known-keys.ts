@@ -25,8 +25,8 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'default_end_user_params', 'default_internal_user_params', 'default_key_generate_params', 'default_team_settings',
     'disable_end_user_cost_tracking', 'enable_json_schema_validation', 'enable_preview_features', 'extra_spend_tag_headers', 'force_ipv4', 'internal_user_budget_duration',
     'key_generation_settings', 'langfuse_default_tags', 'max_end_user_budget', 'max_internal_user_budget', 'max_parallel_requests',
-    'public_model_groups', 'redact_user_api_key_info', 'return_response_headers', 'service_callback', 'telemetry', 'timezone',
-    'turn_off_message_logging', 'upperbound_key_generate_params',
+    'public_model_groups', 'return_response_headers', 'service_callback', 'timezone',
+    'upperbound_key_generate_params',
   ]),
   litellm_params: new Set([
     'budget_duration', 'configurable_clientside_auth_params', 'input_cost_per_second', 'litellm_trace_id', 'max_budget', 'merge_reasoning_content_in_choices',

@@ -218,6 +218,12 @@ export const routerSettingsSchema = z.looseObject({
 });
 
 export const litellmSettingsSchema = z.looseObject({
+  /** LiteLLM's usage telemetry switch: Portico sends no telemetry, so either value holds. */
+  telemetry: z.boolean().nullish(),
+  /** Keep prompts and answers out of logs and traces: Portico never puts them there (`false` is warned about). */
+  turn_off_message_logging: z.boolean().nullish(),
+  /** Leave the caller's key (`portico.key_id`) out of trace spans. */
+  redact_user_api_key_info: z.boolean().nullish(),
   /** LiteLLM's debug logging: the log level becomes `debug` unless `LOG_LEVEL` says otherwise. */
   set_verbose: z.boolean().nullish(),
   /** As `general_settings.json_logs`. */

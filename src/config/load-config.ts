@@ -263,6 +263,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   const upstreamTls = upstreamTlsOf(file, problems);
+  if (file.litellm_settings?.turn_off_message_logging === false) {
+    problems.warn(['litellm_settings', 'turn_off_message_logging'], 'false: Portico never puts prompts or answers in its logs, traces or spend rows');
+  }
   for (const section of ['general_settings', 'litellm_settings'] as const) {
     if (file[section]?.json_logs === false) problems.warn([section, 'json_logs'], "false: Portico's logs are JSON lines whatever it says");
   }
@@ -280,6 +283,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     database: databaseSettingsOf(file, problems),
     webhooks,
     otelCallback: callbacksOf(file, problems),
+    redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamTls !== undefined && { upstreamTls }),

@@ -229,6 +229,8 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `litellm_settings.redact_user_api_key_info`: traces carry nothing about the caller's key. */
+  readonly redactKeyInfo: boolean;
   /** `general_settings.forward_client_headers_to_llm_api`: the client's `x-` headers go upstream with its requests. */
   readonly forwardClientHeaders: boolean;
   /** `litellm_settings.set_verbose: true`: `debug`, when `LOG_LEVEL` does not say; absent: `info`. */

@@ -42,6 +42,14 @@ export interface TracingWish {
   otelCallback: boolean;
 }
 
+/** The attributes naming the caller's key: left out of spans under LiteLLM's `redact_user_api_key_info`. */
+export const KEY_INFO_ATTRIBUTES: ReadonlySet<string> = new Set(['portico.key_id', 'portico.master_key']);
+
+export interface TracingOptions {
+  /** LiteLLM's `litellm_settings.redact_user_api_key_info`: spans carry nothing about the caller's key. */
+  redactKeyInfo?: boolean;
+}
+
 /**
  * Whether to trace: the standard `OTEL_*` variables (an OTLP endpoint, `OTEL_TRACES_EXPORTER`
  * naming `otlp`) or LiteLLM's `callbacks: ["otel"]`; `OTEL_SDK_DISABLED=true` wins over both.
@@ -54,10 +62,10 @@ export function tracingWanted(env: NodeJS.ProcessEnv, wish: TracingWish): boolea
 }
 
 /** Loads the SDK and makes it the active tracer (once per process). */
-export async function enableTracing(env: NodeJS.ProcessEnv, logger: Logger): Promise<Tracer> {
+export async function enableTracing(env: NodeJS.ProcessEnv, logger: Logger, options: TracingOptions = {}): Promise<Tracer> {
   if (active) return active;
   const { createOtelTracer } = await import('./otel/otel-tracer.ts');
-  active = createOtelTracer(env);
+  active = createOtelTracer(env, options.redactKeyInfo === true ? { withheld: KEY_INFO_ATTRIBUTES } : {});
   logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318/v1/traces' }, 'OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
   return active;
 }

@@ -34,13 +34,18 @@ function numberFrom(value: string | undefined): number | undefined {
   return value !== undefined && Number.isFinite(number) && number >= 0 ? number : undefined;
 }
 
-function clean(attributes: SpanAttributes): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
-  return out;
+export interface OtelTracerOptions {
+  /** Attributes never exported, whatever a span is given (`redact_user_api_key_info`: the key's). */
+  withheld?: ReadonlySet<string>;
 }
 
-export function createOtelTracer(env: NodeJS.ProcessEnv): Tracer {
+export function createOtelTracer(env: NodeJS.ProcessEnv, options: OtelTracerOptions = {}): Tracer {
+  const withheld = options.withheld ?? new Set<string>();
+  const clean = (attributes: SpanAttributes): Record<string, string | number | boolean> => {
+    const out: Record<string, string | number | boolean> = {};
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined && !withheld.has(key)) out[key] = value;
+    return out;
+  };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'portico' }),
     sampler: samplerFrom(env),
