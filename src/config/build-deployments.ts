@@ -18,6 +18,8 @@ export interface DeploymentDefaults {
   timeoutMs: number;
   /** `router_settings.stream_timeout`, for deployments without their own. */
   streamTimeoutMs?: number;
+  /** `router_settings.default_max_parallel_requests`, for deployments without their own. */
+  maxParallelRequests?: number;
   maxRetries: number;
   /** `litellm_settings.drop_params`. */
   dropParams?: boolean;
@@ -223,6 +225,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(apiVersion !== undefined && { apiVersion }),
       ...(params.rpm != null && { rpm: params.rpm }),
       ...(params.tpm != null && { tpm: params.tpm }),
+      ...((params.max_parallel_requests ?? defaults.maxParallelRequests) != null && { maxParallelRequests: params.max_parallel_requests ?? defaults.maxParallelRequests }),
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,
       maxRetries: params.max_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,

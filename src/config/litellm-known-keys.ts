@@ -17,7 +17,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
   ]),
   router_settings: new Set([
-    'cache_kwargs', 'cache_responses', 'default_max_parallel_requests', 'enable_tag_filtering',
+    'cache_kwargs', 'cache_responses', 'enable_tag_filtering',
     'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db',
     'routing_strategy_args',
   ]),

@@ -31,6 +31,8 @@ export const litellmParamsSchema = z.looseObject({
   custom_llm_provider: z.string().nullish(),
   rpm: nonNegativeInt.nullish(),
   tpm: nonNegativeInt.nullish(),
+  /** Live requests one process has open on this deployment at once (`Deployment.maxParallelRequests`). */
+  max_parallel_requests: positiveInt.nullish(),
   /** Seconds. */
   timeout: positiveNumber.nullish(),
   /** Seconds: streamed requests' timeout (default `timeout`). */
@@ -204,6 +206,8 @@ export const routerSettingsSchema = z.looseObject({
   retry_after: nonNegativeNumber.nullish(),
   /** Fallback groups tried at most, after the group's own deployments (LiteLLM's default 5). */
   max_fallbacks: nonNegativeInt.nullish(),
+  /** `max_parallel_requests` of deployments without their own. */
+  default_max_parallel_requests: positiveInt.nullish(),
   /** Seconds: the timeout of streamed requests on deployments without their own `stream_timeout`. */
   stream_timeout: positiveNumber.nullish(),
   /** LiteLLM's Redis for state shared across instances (rpm/tpm, cooldowns): a URL, or host/port/password. */

@@ -235,6 +235,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
       timeoutMs: router.timeoutMs,
       maxRetries: router.numRetries,
       ...(file.router_settings?.stream_timeout != null && { streamTimeoutMs: file.router_settings.stream_timeout * 1000 }),
+      ...(file.router_settings?.default_max_parallel_requests != null && { maxParallelRequests: file.router_settings.default_max_parallel_requests }),
       dropParams: file.litellm_settings?.drop_params ?? undefined,
       modifyParams: file.litellm_settings?.modify_params ?? undefined,
     },

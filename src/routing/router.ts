@@ -23,7 +23,8 @@ import { FAILURE_WINDOW_MS } from './cooldown.ts';
 import { type DeploymentHealth, InMemoryDeploymentHealth } from './deployment-health.ts';
 import { type FallbackTarget, failureKindOf, fallbackTargets } from './fallback-plan.ts';
 import { type BackoffSettings, DEFAULT_BACKOFF, allowedFailsFor, countsAsDeploymentFailure, retryDelayMs, shouldRetry } from './retry-policy.ts';
-import { abortedError, attemptSignal } from './signals.ts';
+import { abortedError, attemptSignal, type AttemptSignal } from './signals.ts';
+import { DeploymentSlots } from './rate-limits/deployment-slots.ts';
 import { withRequestShaping } from './shaped-client.ts';
 import { ModelRoutes } from './model-routes.ts';
 import { InMemoryRoutingStats, type RoutingStats } from './routing-stats.ts';
@@ -150,6 +151,12 @@ function deploymentsOverLimit(group: string, retryAfterMs: number): RateLimitErr
   });
 }
 
+/** The group's deployments with a free `max_parallel_requests` slot; all of them when none has one. */
+function candidatesWithRoom(candidates: readonly Deployment[], slots: DeploymentSlots): readonly Deployment[] {
+  const roomy = candidates.filter((candidate) => slots.hasRoom(candidate));
+  return roomy.length === 0 || roomy.length === candidates.length ? candidates : roomy;
+}
+
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   await sleepFor(ms, undefined, { signal });
 }
@@ -166,6 +173,8 @@ export class Router {
   readonly #onAttempt: ((report: AttemptReport) => void) | undefined;
   /** Kept only for a load-aware routing strategy. */
   readonly #stats: RoutingStats | undefined;
+  /** `max_parallel_requests` of the deployments that set it; undefined when none does (no cost then). */
+  readonly #slots: DeploymentSlots | undefined;
   readonly #routes: ModelRoutes;
   readonly #derivedClients = new Map<string, ProviderClient>();
   readonly #clients = new Map<string, ProviderClient>();
@@ -192,6 +201,12 @@ export class Router {
       this.#deployments.set(deployment.id, deployment);
     }
     this.#routes = new ModelRoutes(config);
+    this.#slots = config.deployments.some((deployment) => deployment.maxParallelRequests !== undefined) ? new DeploymentSlots() : undefined;
+  }
+
+  /** Requests this process has open on `deploymentId` under its `max_parallel_requests` (0 without one). */
+  parallelRequestsOf(deploymentId: string): number {
+    return this.#slots?.takenOf(deploymentId) ?? 0;
   }
 
   /** Whether `name` is served: a model group, an alias of one, or a name a wildcard route matches. */
@@ -335,7 +350,11 @@ export class Router {
     // No await on the usual path (simple-shuffle): the weighted shuffle is synchronous.
     let choose = candidates.length <= 1 || stats === undefined ? undefined : await this.#strategyChooser(stats, candidates);
     const prefer = options.prefer;
-    let deployment = pickDeployment({ candidates, cooling, tried, random: this.#random, choose, prefer });
+    // Live requests only: calls pinned to a deployment (the batch engine's lines have their own
+    // `batch_concurrency`) take no slot. While a deployment of the group has a free slot, the pick
+    // is among those that do; when none has, the request waits for the picked one's.
+    const slots = options.countAgainstLimits === false ? undefined : this.#slots;
+    let deployment = pickDeployment({ candidates: slots === undefined ? candidates : candidatesWithRoom(candidates, slots), cooling, tried, random: this.#random, choose, prefer });
     for (;;) {
       // No promise, no limiter call, for a deployment without rpm/tpm (the common case).
       if (admission && deployment && admission.appliesTo(deployment)) deployment = await this.#admitted(admission, deployment, candidates, cooling, tried, full);
@@ -348,6 +367,7 @@ export class Router {
       counter.attempts += 1;
       // Disarmed when the attempt is over (or, for a streamed body, when the body closes).
       const attempt = attemptSignal(options.signal, (options.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs);
+      if (slots !== undefined && deployment.maxParallelRequests !== undefined) await this.#takeSlot(slots, deployment, attempt, group, options.signal);
       try {
         let result: T;
         stats?.started(deployment.id);
@@ -384,7 +404,7 @@ export class Router {
         retries += 1;
         cooling = await this.#coolingAmong(candidates);
         if (choose !== undefined) choose = await this.#strategyChooser(stats!, candidates);
-        const next = pickDeployment({ candidates, cooling, tried, random: this.#random, choose, prefer });
+        const next = pickDeployment({ candidates: slots === undefined ? candidates : candidatesWithRoom(candidates, slots), cooling, tried, random: this.#random, choose, prefer });
         // Another deployment can be tried at once; the same one gets the backoff first.
         if (!next || next.id === deployment.id) {
           try {
@@ -396,6 +416,28 @@ export class Router {
         deployment = next;
       }
     }
+  }
+
+  /**
+   * A slot of `deployment`'s `max_parallel_requests` for this attempt, given back when the attempt
+   * is over (a stream: when its body ends). The wait counts against the attempt's timeout; run
+   * out, it is a 429, not a failure of the deployment (nothing was sent).
+   */
+  async #takeSlot(slots: DeploymentSlots, deployment: Deployment, attempt: AttemptSignal, group: string, clientSignal: AbortSignal | undefined): Promise<void> {
+    const waiting = slots.take(deployment, attempt.signal);
+    if (waiting !== undefined) {
+      try {
+        await waiting;
+      } catch (error) {
+        attempt.settle();
+        if (clientSignal?.aborted) throw abortedError(error);
+        throw new RateLimitError(
+          `Rate limit reached for model \`${group}\`: its deployment has ${deployment.maxParallelRequests} requests open (max_parallel_requests), and none ended within the timeout.`,
+          { headers: { 'retry-after': '1' } },
+        );
+      }
+    }
+    attempt.whenDone(() => slots.release(deployment.id));
   }
 
   /** The configured strategy's pick, over the candidates' current load. */

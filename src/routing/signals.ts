@@ -14,6 +14,11 @@ export interface AttemptSignal {
    * hold on `signal` is released (a streamed body still being read, `signal-hold.ts`).
    */
   settle(): void;
+  /**
+   * Calls `done` once the attempt is over: settled, and nothing holds its signal any more (a
+   * streamed body read to its end, or closed). At most one callback.
+   */
+  whenDone(done: () => void): void;
 }
 
 /**
@@ -53,6 +58,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
   #pending = true;
   #holds = 0;
   #watchers: Array<{ onAbort: () => void }> | undefined = undefined;
+  #done: (() => void) | undefined = undefined;
   /**
    * A function, not the EventListener object form: Node's EventTarget keeps object listeners
    * reachable for the young-generation GC (measured: request state promoted, throughput halved).
@@ -74,7 +80,19 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
 
   settle(): void {
     this.#pending = false;
-    if (this.#holds === 0) this.#disarm();
+    if (this.#holds === 0) this.#over();
+  }
+
+  whenDone(done: () => void): void {
+    this.#done = done;
+  }
+
+  #over(): void {
+    this.#disarm();
+    const done = this.#done;
+    if (done === undefined) return;
+    this.#done = undefined;
+    done();
   }
 
   hold(onAbort?: () => void): () => void {
@@ -92,7 +110,7 @@ class AttemptDeadline implements AttemptSignal, SignalOwner {
         if (index !== -1) this.#watchers?.splice(index, 1);
       }
       this.#holds -= 1;
-      if (this.#holds === 0 && !this.#pending) this.#disarm();
+      if (this.#holds === 0 && !this.#pending) this.#over();
     };
   }
 

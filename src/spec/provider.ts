@@ -43,6 +43,12 @@ export interface Deployment {
   readonly apiVersion?: string;
   readonly rpm?: number;
   readonly tpm?: number;
+  /**
+   * LiteLLM's `max_parallel_requests` (or `router_settings.default_max_parallel_requests`): live
+   * requests this process has open on it at once, a stream until its body ends; more wait for a
+   * slot (`routing/rate-limits/deployment-slots.ts`). Absent: no bound.
+   */
+  readonly maxParallelRequests?: number;
   /** Per-request timeout for upstream calls, milliseconds. */
   readonly timeoutMs: number;
   /** Timeout of streamed requests, milliseconds (`stream_timeout`); default `timeoutMs`. */
