@@ -234,6 +234,8 @@ export const litellmSettingsSchema = z.looseObject({
   json_logs: z.boolean().nullish(),
   /** Verify upstream TLS certificates (`true`, the default), not at all (`false`), or against a CA bundle file (a path). */
   ssl_verify: z.union([z.boolean(), text]).nullish(),
+  /** Connect to upstreams over IPv4 only. */
+  force_ipv4: z.boolean().nullish(),
   /** LiteLLM's budget of the whole proxy, in USD (`server/proxy-budget.ts`); checked only above 0, as in LiteLLM. */
   max_budget: nonNegativeNumber.nullish(),
   /** The window `max_budget` counts spend over (`30d`, `1mo`, ...); absent: all spend the ledger keeps. */

@@ -24,7 +24,7 @@ import { ipAllowlist } from '../auth/ip-allowlist.ts';
 import { DEFAULT_CACHED_CALL_TYPES } from '../caching/response-cache.ts';
 import { providerParamKeys } from './provider-settings.ts';
 import { readFileSync } from 'node:fs';
-import type { UpstreamTls } from '../providers/http/agent.ts';
+import type { UpstreamConnection, UpstreamTls } from '../providers/http/agent.ts';
 
 const MB = 1024 * 1024;
 
@@ -263,7 +263,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const server = serverSettingsOf(file, problems);
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
-  const upstreamTls = upstreamTlsOf(file, problems);
+  const upstreamConnection = upstreamConnectionOf(file, problems);
   if (file.litellm_settings?.turn_off_message_logging === false) {
     problems.warn(['litellm_settings', 'turn_off_message_logging'], 'false: Portico never puts prompts or answers in its logs, traces or spend rows');
   }
@@ -287,7 +287,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
-    ...(upstreamTls !== undefined && { upstreamTls }),
+    ...(upstreamConnection !== undefined && { upstreamConnection }),
     ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
     forwardClientHeaders: file.general_settings?.forward_client_headers_to_llm_api === true,
     spendLogs,
@@ -777,11 +777,14 @@ function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLo
   };
 }
 
-/**
- * LiteLLM's proxy budget: `max_budget` is checked only above 0 (LiteLLM's own condition, so a
- * file with `max_budget: 0` serves as it did there, and is told so), over `budget_duration` back
- * from now; it needs the spend ledger, whose rows it sums.
- */
+/** `litellm_settings.ssl_verify` and `force_ipv4`; undefined when neither changes Node's defaults. */
+function upstreamConnectionOf(file: ConfigFile, problems: ConfigProblems): UpstreamConnection | undefined {
+  const tls = upstreamTlsOf(file, problems);
+  const ipv4Only = file.litellm_settings?.force_ipv4 === true;
+  if (tls === undefined && !ipv4Only) return undefined;
+  return { ...(tls !== undefined && { tls }), ...(ipv4Only && { ipv4Only }) };
+}
+
 /** `litellm_settings.ssl_verify`: `false`, or a CA bundle read at start (an unreadable one is a start-up error). */
 function upstreamTlsOf(file: ConfigFile, problems: ConfigProblems): UpstreamTls | undefined {
   const setting = file.litellm_settings?.ssl_verify;
@@ -800,6 +803,11 @@ function upstreamTlsOf(file: ConfigFile, problems: ConfigProblems): UpstreamTls 
   }
 }
 
+/**
+ * LiteLLM's proxy budget: `max_budget` is checked only above 0 (LiteLLM's own condition, so a
+ * file with `max_budget: 0` serves as it did there, and is told so), over `budget_duration` back
+ * from now; it needs the spend ledger, whose rows it sums.
+ */
 function proxyBudgetOf(file: ConfigFile, spendLogs: SpendLogSettings, problems: ConfigProblems): ProxyBudgetConfig | undefined {
   const settings = file.litellm_settings;
   const maxBudget = settings?.max_budget ?? undefined;

@@ -5,7 +5,7 @@
 import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts';
 import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
-import type { UpstreamTls } from '../providers/http/agent.ts';
+import type { UpstreamConnection } from '../providers/http/agent.ts';
 
 export interface RouterSettings {
   /** Extra attempts after the first, across deployments of the group (LiteLLM `num_retries`). */
@@ -235,8 +235,8 @@ export interface PorticoConfig {
   readonly forwardClientHeaders: boolean;
   /** `litellm_settings.set_verbose: true`: `debug`, when `LOG_LEVEL` does not say; absent: `info`. */
   readonly logLevel?: 'debug';
-  /** `litellm_settings.ssl_verify`: how upstream certificates are verified; absent: Node's default. */
-  readonly upstreamTls?: UpstreamTls;
+  /** `litellm_settings.ssl_verify` (how upstream certificates are verified) and `force_ipv4`; absent: Node's defaults. */
+  readonly upstreamConnection?: UpstreamConnection;
   /**
    * `litellm_settings.max_budget` (above 0) and `budget_duration`: the spend of every key together
    * that stops model requests (the master key's excepted); absent: no proxy budget.

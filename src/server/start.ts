@@ -44,7 +44,7 @@ import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProxyBudget } from './proxy-budget.ts';
-import { useUpstreamTls } from '../providers/http/agent.ts';
+import { useUpstreamConnection } from '../providers/http/agent.ts';
 import { forwardClientHeaders } from '../providers/http/client-headers.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -91,8 +91,9 @@ export async function createServices(
   shared?: SharedState,
   options: { shutdownGraceMs?: number } = {},
 ): Promise<AppServices> {
-  // Before any upstream call: how their certificates are verified (`litellm_settings.ssl_verify`).
-  useUpstreamTls(config.upstreamTls);
+  // Before any upstream call: how their certificates are verified (`litellm_settings.ssl_verify`),
+  // over which IP version (`force_ipv4`).
+  useUpstreamConnection(config.upstreamConnection);
   forwardClientHeaders(config.forwardClientHeaders);
   const metrics = new GatewayMetrics({ modelGroups: [...new Set(config.deployments.map((deployment) => deployment.modelGroup))], clusterWorker: cluster.isWorker });
   const state = shared ?? (await createSharedState({ config, logger }));

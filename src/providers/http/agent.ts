@@ -19,13 +19,20 @@ const SAFETY_NET_TIMEOUT_MS = 15 * 60 * 1000;
  */
 export type UpstreamTls = { readonly verify: false } | { readonly caPem: string };
 
-function createAgent(tls: UpstreamTls | undefined): Agent {
-  const connect =
-    tls === undefined
-      ? { timeout: 10_000 }
-      : 'verify' in tls
-        ? { timeout: 10_000, rejectUnauthorized: false }
-        : { timeout: 10_000, ca: [...rootCertificates, tls.caPem] };
+/** How upstream connections are made: process-wide settings, as LiteLLM's. */
+export interface UpstreamConnection {
+  readonly tls?: UpstreamTls;
+  /**
+   * LiteLLM's `litellm_settings.force_ipv4`: connect over IPv4 only (a network whose IPv6 routes
+   * are broken). Otherwise Node tries a host's addresses of both families (happy eyeballs).
+   */
+  readonly ipv4Only?: boolean;
+}
+
+const DEFAULT_CONNECTION: UpstreamConnection = Object.freeze({});
+
+function createAgent(connection: UpstreamConnection): Agent {
+  const tls = connection.tls;
   return new Agent({
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
@@ -33,24 +40,29 @@ function createAgent(tls: UpstreamTls | undefined): Agent {
     pipelining: 1,
     headersTimeout: SAFETY_NET_TIMEOUT_MS,
     bodyTimeout: SAFETY_NET_TIMEOUT_MS,
-    connect,
+    // undici hands these to net.connect / tls.connect.
+    connect: {
+      timeout: 10_000,
+      ...(tls !== undefined && ('verify' in tls ? { rejectUnauthorized: false } : { ca: [...rootCertificates, tls.caPem] })),
+      ...(connection.ipv4Only === true && { family: 4 }),
+    },
   });
 }
 
-let agent = createAgent(undefined);
-let agentTls: UpstreamTls | undefined;
+let agent = createAgent(DEFAULT_CONNECTION);
+let agentConnection: UpstreamConnection = DEFAULT_CONNECTION;
 
 /** The agent upstream calls go through. */
 export function upstreamAgent(): Agent {
   return agent;
 }
 
-/** Verifies upstream certificates as the config says, for every call from now on (a process-wide setting, as in LiteLLM). */
-export function useUpstreamTls(tls: UpstreamTls | undefined): void {
-  if (tls === agentTls || (tls !== undefined && agentTls !== undefined && JSON.stringify(tls) === JSON.stringify(agentTls))) return;
+/** Makes upstream connections as the config says, for every call from now on (process-wide, as in LiteLLM). */
+export function useUpstreamConnection(connection: UpstreamConnection = DEFAULT_CONNECTION): void {
+  if (connection === agentConnection || JSON.stringify(connection) === JSON.stringify(agentConnection)) return;
   const previous = agent;
-  agent = createAgent(tls);
-  agentTls = tls;
+  agent = createAgent(connection);
+  agentConnection = connection;
   // Calls already under way finish on the connections they hold.
   void previous.close().catch(() => undefined);
 }
