@@ -74,6 +74,12 @@ export interface OpenAISimulatorOptions {
    * e.g. Groq's `/openai/v1` or DeepInfra's `/v1/openai`. Batch lines still name `/v1/...` URLs.
    */
   basePath?: string;
+  /**
+   * Where the key is read: `authorization` (`Bearer`, OpenAI's; the default) or `api-key`, as Azure
+   * AI Foundry's model inference API takes it on `*.services.ai.azure.com`
+   * (https://learn.microsoft.com/en-us/rest/api/aifoundry/model-inference/).
+   */
+  keyHeader?: 'authorization' | 'api-key';
 }
 
 export interface OpenAISimulator extends BaseSimulator {
@@ -210,7 +216,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     port: options.port,
     routes,
     notFound: (req) => error(404, { message: `Invalid URL (${req.method} ${req.path})` }),
-    authenticate: (req) => authenticate(req, apiKey),
+    authenticate: (req) => (options.keyHeader === 'api-key' ? authenticateApiKeyHeader(req, apiKey) : authenticate(req, apiKey)),
     failureBody: defaultOpenAIFailureBody,
     responseHeaders: () => ({
       'x-request-id': `req_${randomHex(32)}`,
@@ -240,6 +246,15 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
       if (timer) clearInterval(timer);
       await server.close();
     },
+  };
+}
+
+/** Azure's `api-key` header; Azure's 401 answer when it is missing or wrong. */
+function authenticateApiKeyHeader(req: SimRequest, apiKey: string): SimReply | null {
+  if (String(req.headers['api-key'] ?? '') === apiKey) return null;
+  return {
+    status: 401,
+    json: { error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' } },
   };
 }
 

@@ -143,6 +143,26 @@ describe('OpenAI simulator', () => {
   });
 });
 
+describe('OpenAI simulator as Azure AI Foundry\'s model inference API', () => {
+  it("takes the key in api-key under /models, as the openai SDK is pointed there by Microsoft's docs (defaultHeaders, defaultQuery)", async () => {
+    const sim = await startOpenAISimulator({ basePath: '/models', keyHeader: 'api-key' });
+    try {
+      const foundry = new OpenAI({ apiKey: 'unused', baseURL: sim.url, defaultHeaders: { 'api-key': OPENAI_SIMULATOR_API_KEY }, defaultQuery: { 'api-version': '2024-05-01-preview' }, maxRetries: 0 });
+      const answer = await foundry.chat.completions.create({ model: 'Mistral-Large-2411', messages: [{ role: 'user', content: 'from foundry' }] });
+      assert.equal(answer.choices[0].message.content, 'from foundry');
+      assert.equal(sim.requests.at(-1)?.path, '/models/chat/completions');
+      assert.equal(sim.requests.at(-1)?.query['api-version'], '2024-05-01-preview');
+      const embedded = await foundry.embeddings.create({ model: 'Cohere-embed-v3-english', input: 'x' });
+      assert.equal(embedded.object, 'list');
+      const bearerOnly = new OpenAI({ apiKey: OPENAI_SIMULATOR_API_KEY, baseURL: sim.url, maxRetries: 0 });
+      const refused = await bearerOnly.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+      assert.ok(refused instanceof OpenAI.AuthenticationError);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('Azure OpenAI simulator', () => {
   let sim: AzureSimulator;
   let client: AzureOpenAI;

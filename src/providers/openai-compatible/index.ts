@@ -13,6 +13,7 @@ import { rerank } from '../openai/inference.ts';
 import { type OpenAISettings, openAIApiConfig, openAISettingsSchema } from '../openai/openai-config.ts';
 import { chatCompletionOf, chatStreamOf, completionRequestOf } from './legacy-completions.ts';
 import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset } from './presets.ts';
+import { rewriteChatBody, rewritesChat } from './chat-body-rewrites.ts';
 
 /**
  * The deployment's `api_base`, else the preset's. LiteLLM's `ollama/` talks to Ollama's native
@@ -45,6 +46,15 @@ function legacyCompletionsClient(client: ProviderClient, ctx: CallContext): Prov
   } satisfies ProviderClient);
 }
 
+/** Chat requests as the service takes them (`chat-body-rewrites.ts`); batch lines the engine runs go through here too. */
+function withChatRewrites(client: ProviderClient, preset: OpenAICompatiblePreset): ProviderClient {
+  return Object.freeze({
+    ...client,
+    chatCompletions: (body, options) => client.chatCompletions(rewriteChatBody(body, preset), options),
+    chatCompletionsStream: (body, options) => client.chatCompletionsStream(rewriteChatBody(body, preset), options),
+  } satisfies ProviderClient);
+}
+
 /** The client plus rerank: LiteLLM's rerank posted to `{api_base}/rerank` as it is (`presets.ts`, `rerank`). */
 function withRerank(client: ProviderClient, ctx: CallContext): ProviderClient {
   return Object.freeze({ ...client, rerank: (body, options) => rerank(ctx, body, options) } satisfies ProviderClient);
@@ -74,10 +84,11 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
         settings,
         { label: name, supportsFiles: native, supportsBatches: native },
       );
-      const config = preset.apiConfig?.(openAIConfig) ?? openAIConfig;
+      const config = preset.apiConfig?.(openAIConfig, deployment) ?? openAIConfig;
       const ctx: CallContext = { config, deploymentId: deployment.id };
       const client = createOpenAIShapedClient(deployment, config);
-      const chat = preset.wire === 'legacy-completions' ? legacyCompletionsClient(client, ctx) : client;
+      const wire = preset.wire === 'legacy-completions' ? legacyCompletionsClient(client, ctx) : client;
+      const chat = rewritesChat(preset) ? withChatRewrites(wire, preset) : wire;
       return preset.rerank === true ? withRerank(chat, ctx) : chat;
     },
   } satisfies Provider<OpenAISettings>);

@@ -123,3 +123,147 @@ describe('OpenAI-compatible presets', () => {
     assert.equal(chatStreamText(events), 'Hello');
   });
 });
+
+/**
+ * The further services LiteLLM serves through its OpenAI-like configs: prefix -> [LiteLLM's
+ * default api_base, its key variable, its base variable (none for most of providers.json's rows)].
+ */
+const FURTHER_HOSTED: ReadonlyArray<readonly [string, string, string, string | undefined]> = [
+  ['sambanova', 'https://api.sambanova.ai/v1', 'SAMBANOVA_API_KEY', 'SAMBANOVA_API_BASE'],
+  ['meta_llama', 'https://api.llama.com/compat/v1', 'LLAMA_API_KEY', 'LLAMA_API_BASE'],
+  ['ai21_chat', 'https://api.ai21.com/studio/v1', 'AI21_API_KEY', 'AI21_API_BASE'],
+  ['volcengine', 'https://ark.cn-beijing.volces.com/api/v3', 'VOLCENGINE_API_KEY', 'VOLCENGINE_API_BASE'],
+  ['codestral', 'https://codestral.mistral.ai/v1', 'CODESTRAL_API_KEY', 'CODESTRAL_API_BASE'],
+  ['friendliai', 'https://api.friendli.ai/serverless/v1', 'FRIENDLIAI_API_KEY', 'FRIENDLI_API_BASE'],
+  ['galadriel', 'https://api.galadriel.com/v1', 'GALADRIEL_API_KEY', 'GALADRIEL_API_BASE'],
+  ['nscale', 'https://inference.api.nscale.com/v1', 'NSCALE_API_KEY', 'NSCALE_API_BASE'],
+  ['dashscope', 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1', 'DASHSCOPE_API_KEY', 'DASHSCOPE_API_BASE'],
+  ['moonshot', 'https://api.moonshot.ai/v1', 'MOONSHOT_API_KEY', 'MOONSHOT_API_BASE'],
+  ['zai', 'https://api.z.ai/api/paas/v4', 'ZAI_API_KEY', 'ZAI_API_BASE'],
+  ['hyperbolic', 'https://api.hyperbolic.xyz/v1', 'HYPERBOLIC_API_KEY', 'HYPERBOLIC_API_BASE'],
+  ['novita', 'https://api.novita.ai/v3/openai', 'NOVITA_API_KEY', 'NOVITA_API_BASE'],
+  ['nebius', 'https://api.studio.nebius.ai/v1', 'NEBIUS_API_KEY', 'NEBIUS_API_BASE'],
+  ['featherless_ai', 'https://api.featherless.ai/v1', 'FEATHERLESS_API_KEY', 'FEATHERLESS_API_BASE'],
+  ['lambda_ai', 'https://api.lambda.ai/v1', 'LAMBDA_API_KEY', 'LAMBDA_API_BASE'],
+  ['empower', 'https://app.empower.dev/api/v1', 'EMPOWER_API_KEY', 'EMPOWER_API_BASE'],
+  ['wandb', 'https://api.inference.wandb.ai/v1', 'WANDB_API_KEY', 'WANDB_API_BASE'],
+  ['vercel_ai_gateway', 'https://ai-gateway.vercel.sh/v1', 'VERCEL_AI_GATEWAY_API_KEY', 'VERCEL_AI_GATEWAY_API_BASE'],
+  ['ovhcloud', 'https://oai.endpoints.kepler.ai.cloud.ovh.net/v1', 'OVHCLOUD_API_KEY', 'OVHCLOUD_API_BASE'],
+  ['compactifai', 'https://api.compactif.ai/v1', 'COMPACTIFAI_API_KEY', undefined],
+  ['minimax', 'https://api.minimax.io/v1', 'MINIMAX_API_KEY', 'MINIMAX_API_BASE'],
+  ['modelscope', 'https://api-inference.modelscope.cn/v1', 'MODELSCOPE_API_KEY', 'MODELSCOPE_API_BASE'],
+  ['inception', 'https://api.inceptionlabs.ai/v1', 'INCEPTION_API_KEY', 'INCEPTION_API_BASE'],
+  ['aiml', 'https://api.aimlapi.com/v1', 'AIML_API_KEY', 'AIML_API_BASE'],
+  ['cometapi', 'https://api.cometapi.com/v1', 'COMETAPI_KEY', 'COMETAPI_BASE_URL'],
+  ['parasail', 'https://api.parasail.io/v1', 'PARASAIL_API_KEY', 'PARASAIL_API_BASE'],
+  ['xiaomi_mimo', 'https://api.xiaomimimo.com/v1', 'XIAOMI_MIMO_API_KEY', 'XIAOMI_MIMO_API_BASE'],
+  ['baseten', 'https://inference.baseten.co/v1', 'BASETEN_API_KEY', 'BASETEN_API_BASE'],
+  ['v0', 'https://api.v0.dev/v1', 'V0_API_KEY', 'V0_API_BASE'],
+  ['tencent', 'https://tokenhub-intl.tencentcloudmaas.com/v1', 'TENCENT_API_KEY', 'TENCENT_API_BASE'],
+  ['amazon_nova', 'https://api.nova.amazon.com/v1', 'AMAZON_NOVA_API_KEY', 'AMAZON_NOVA_API_BASE'],
+  ['siliconflow', 'https://api.siliconflow.com/v1', 'SILICONFLOW_API_KEY', 'SILICONFLOW_API_BASE'],
+  ['jina_ai', 'https://api.jina.ai/v1', 'JINA_AI_API_KEY', 'JINA_AI_API_BASE'],
+  ['publicai', 'https://api.publicai.co/v1', 'PUBLICAI_API_KEY', 'PUBLICAI_API_BASE'],
+  ['helicone', 'https://ai-gateway.helicone.ai', 'HELICONE_API_KEY', undefined],
+  ['veniceai', 'https://api.venice.ai/api/v1', 'VENICE_AI_API_KEY', undefined],
+  ['scaleway', 'https://api.scaleway.ai/v1', 'SCW_SECRET_KEY', undefined],
+  ['synthetic', 'https://api.synthetic.new/openai/v1', 'SYNTHETIC_API_KEY', undefined],
+  ['apertis', 'https://api.stima.tech/v1', 'STIMA_API_KEY', undefined],
+  ['nano-gpt', 'https://nano-gpt.com/api/v1', 'NANOGPT_API_KEY', undefined],
+  ['poe', 'https://api.poe.com/v1', 'POE_API_KEY', undefined],
+  ['chutes', 'https://llm.chutes.ai/v1', 'CHUTES_API_KEY', undefined],
+  ['abliteration', 'https://api.abliteration.ai/v1', 'ABLITERATION_API_KEY', undefined],
+  ['llamagate', 'https://api.llamagate.dev/v1', 'LLAMAGATE_API_KEY', undefined],
+  ['gmi', 'https://api.gmi-serving.com/v1', 'GMI_API_KEY', undefined],
+  ['charity_engine', 'https://api.charityengine.services/remotejobs/v2/inference', 'CHARITY_ENGINE_API_KEY', undefined],
+  ['aihubmix', 'https://aihubmix.com/v1', 'AIHUBMIX_API_KEY', 'AIHUBMIX_API_BASE'],
+];
+
+/** The body the simulator last received. */
+const lastJson = (sim: { requests: Array<{ json?: unknown }> }) => sim.requests.at(-1)!.json as Record<string, unknown>;
+
+describe('OpenAI-compatible presets: the further services LiteLLM names', () => {
+  it("each one's default api_base and key variable are LiteLLM's, and it chats (plain and streamed) at its base path with Bearer auth", async () => {
+    for (const [prefix, apiBase, keyVariable, baseVariable] of FURTHER_HOSTED) {
+      assert.equal(OPENAI_COMPATIBLE_PRESETS[prefix]?.apiBase, apiBase, prefix);
+      assert.equal(OPENAI_COMPATIBLE_PRESETS[prefix]?.apiKeyVariables[0], keyVariable, prefix);
+      assert.equal(OPENAI_COMPATIBLE_PRESETS[prefix]?.apiBaseVariables[0], baseVariable, prefix);
+      assert.equal(deploymentOf(`${prefix}/m`).batchMode, 'emulate', prefix);
+      const path = new URL(apiBase).pathname.replace(/\/+$/, '');
+      const sim = await startOpenAISimulator({ basePath: path === '' ? '/' : path });
+      try {
+        const env = { [keyVariable]: OPENAI_SIMULATOR_API_KEY, ...(baseVariable !== undefined && { [baseVariable]: `${sim.origin}${path}` }) };
+        const extra = baseVariable === undefined ? `, api_base: "${sim.origin}${path}"` : '';
+        const client = providerFor(prefix)!.createClient(...withSettings(deploymentOf(`${prefix}/vendor/model-1`, env, extra)));
+        const answer = await client.chatCompletions({ messages: [{ role: 'user', content: `hello ${prefix}` }] });
+        assert.equal((answer.body as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, `hello ${prefix}`, prefix);
+        assert.equal(sim.requests.at(-1)!.path, `${path}/chat/completions`, prefix);
+        assert.equal(lastJson(sim).model, 'vendor/model-1', prefix);
+        assert.equal(sim.requests.at(-1)!.headers.authorization, `Bearer ${OPENAI_SIMULATOR_API_KEY}`, prefix);
+        const stream = await client.chatCompletionsStream({ messages: [{ role: 'user', content: 'streamed' }] });
+        assert.equal(chatStreamText(await collectSseData(stream.body)), 'streamed', prefix);
+      } finally {
+        await sim.close();
+      }
+    }
+  });
+
+  it('services that take only max_tokens get max_completion_tokens as max_tokens (plain, streamed); the others get it as sent', async () => {
+    const sim = await startOpenAISimulator();
+    try {
+      const clientOf = (prefix: string) => providerFor(prefix)!.createClient(...withSettings(deploymentOf(`${prefix}/m`, {}, `, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}`)));
+      const sambanova = clientOf('sambanova');
+      await sambanova.chatCompletions({ messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 50 });
+      assert.equal(lastJson(sim).max_tokens, 50);
+      assert.equal('max_completion_tokens' in lastJson(sim), false);
+      const stream = await sambanova.chatCompletionsStream({ messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 20, stream: true });
+      await collectSseData(stream.body);
+      assert.equal(lastJson(sim).max_tokens, 20);
+      await sambanova.chatCompletions({ messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 50, max_tokens: 30 });
+      assert.equal(lastJson(sim).max_tokens, 30, 'max_tokens, when also sent, wins');
+      assert.equal('max_completion_tokens' in lastJson(sim), false);
+      await clientOf('meta_llama').chatCompletions({ messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 50 });
+      assert.equal(lastJson(sim).max_completion_tokens, 50);
+      assert.equal('max_tokens' in lastJson(sim), false);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('services that take text content as a string get a text-only content list joined; a list with an image is left as it is', async () => {
+    const sim = await startOpenAISimulator();
+    try {
+      const dashscope = providerFor('dashscope')!.createClient(...withSettings(deploymentOf('dashscope/qwen-max', {}, `, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}`)));
+      const image = [{ type: 'text', text: 'what is it?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }];
+      await dashscope.chatCompletions({
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: 'Be ' }, { type: 'text', text: 'brief.' }] },
+          { role: 'user', content: image },
+          { role: 'user', content: 'plain' },
+        ],
+      });
+      assert.deepEqual((lastJson(sim).messages as Array<{ content: unknown }>).map((message) => message.content), ['Be brief.', image, 'plain']);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('litellm_proxy/ and jina_ai/ pass rerank to {api_base}/rerank; heroku/ serves under /v1 of its host; the self-hosted ones default to their local ports', async () => {
+    const sim = await startOpenAISimulator();
+    try {
+      for (const prefix of ['litellm_proxy', 'jina_ai']) {
+        const client = providerFor(prefix)!.createClient(...withSettings(deploymentOf(`${prefix}/rerank-model`, {}, `, api_base: "${sim.url}", api_key: ${OPENAI_SIMULATOR_API_KEY}`)));
+        assert.equal(typeof client.rerank, 'function', prefix);
+      }
+      const heroku = providerFor('heroku')!.createClient(...withSettings(deploymentOf('heroku/claude-4-sonnet', { HEROKU_API_KEY: OPENAI_SIMULATOR_API_KEY, HEROKU_API_BASE: sim.origin })));
+      await heroku.chatCompletions({ messages: [{ role: 'user', content: 'x' }] });
+      assert.equal(sim.requests.at(-1)!.path, '/v1/chat/completions');
+      assert.throws(() => deploymentOf('litellm_proxy/m'), /litellm_proxy deployments need api_base/);
+      assert.equal(OPENAI_COMPATIBLE_PRESETS.docker_model_runner?.apiBase, 'http://localhost:12434/engines/v1');
+      assert.equal(OPENAI_COMPATIBLE_PRESETS.lemonade?.apiBase, 'http://localhost:8000/api/v1');
+      assert.equal(OPENAI_COMPATIBLE_PRESETS.xinference?.apiBase, 'http://127.0.0.1:9997/v1');
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -8,11 +8,15 @@
  * and each provider's `*_get_openai_compatible_provider_info` under `litellm/llms/<provider>/`.
  */
 
+import type { Deployment } from '../../spec/provider.ts';
+import { azureAiApiConfig } from '../azure_ai/azure-ai-config.ts';
 import type { OpenAIApiConfig } from '../openai/api-config.ts';
 import { mistralApiConfig } from '../mistral/mistral-config.ts';
 import { togetherApiConfig } from '../together/together-config.ts';
+import type { ChatBodyRewrites } from './chat-body-rewrites.ts';
 
-export interface OpenAICompatiblePreset {
+/** `maxTokensOnly` / `textContentAsString` (`chat-body-rewrites.ts`): what the service needs changed in chat requests. */
+export interface OpenAICompatiblePreset extends ChatBodyRewrites {
   /** LiteLLM's default `api_base`; absent: the config must name one. */
   readonly apiBase?: string;
   /** Variables read, in order, when `litellm_params` has no `api_key` / `api_base`. */
@@ -30,10 +34,11 @@ export interface OpenAICompatiblePreset {
    */
   readonly wire?: 'legacy-completions';
   /**
-   * How the service's Files and Batch API differ from OpenAI's, for a `native` service whose
-   * batch API is OpenAI's in substance but not to the letter (Together, Mistral).
+   * How the service's API differs from OpenAI's: the Files and Batch API of a `native` service
+   * whose batch API is OpenAI's in substance but not to the letter (Together, Mistral), or its
+   * URLs and authentication (Azure AI Foundry).
    */
-  readonly apiConfig?: (openAIConfig: OpenAIApiConfig) => OpenAIApiConfig;
+  readonly apiConfig?: (openAIConfig: OpenAIApiConfig, deployment: Deployment) => OpenAIApiConfig;
   /** A root base (Ollama's native API) gains `/v1`, where Ollama serves the OpenAI API. */
   readonly appendV1?: boolean;
   /**
@@ -52,6 +57,11 @@ export interface OpenAICompatiblePreset {
 
 function local(name: string, apiBase?: string, extra: Partial<OpenAICompatiblePreset> = {}): OpenAICompatiblePreset {
   return { ...(apiBase !== undefined && { apiBase }), apiKeyVariables: [`${name}_API_KEY`], apiBaseVariables: [`${name}_API_BASE`], batches: 'emulate', ...extra };
+}
+
+/** A hosted service LiteLLM reads from `<NAME>_API_KEY` and `<NAME>_API_BASE`, without a batch API. */
+function hosted(apiBase: string, name: string, extra: Partial<OpenAICompatiblePreset> = {}): OpenAICompatiblePreset {
+  return local(name, apiBase, extra);
 }
 
 export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatiblePreset>> = Object.freeze({
@@ -100,6 +110,70 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   // GitHub Models: the OpenAI API at the root of its host, a GitHub token as the key
   // (https://docs.github.com/en/github-models).
   github: { apiBase: 'https://models.inference.ai.azure.com', apiKeyVariables: ['GITHUB_API_KEY'], apiBaseVariables: ['GITHUB_API_BASE'], batches: 'emulate' },
+  // Further services LiteLLM serves through its OpenAI-like configs, with its defaults
+  // (`litellm/llms/<provider>/chat/transformation.py`, `get_llm_provider_logic.py`, and the rows of
+  // `litellm/llms/openai_like/providers.json`). Where LiteLLM renames `max_completion_tokens` or
+  // flattens text content for a service, so does its row.
+  // A LiteLLM proxy in front (its own /rerank too).
+  litellm_proxy: { apiKeyVariables: ['LITELLM_PROXY_API_KEY'], apiBaseVariables: ['LITELLM_PROXY_API_BASE'], batches: 'emulate', rerank: true },
+  // Azure AI Foundry's model inference API: URLs and `api-key` auth in `azure_ai/azure-ai-config.ts`.
+  azure_ai: { apiKeyVariables: ['AZURE_AI_API_KEY'], apiBaseVariables: ['AZURE_AI_API_BASE'], batches: 'emulate', textContentAsString: true, apiConfig: azureAiApiConfig },
+  sambanova: hosted('https://api.sambanova.ai/v1', 'SAMBANOVA', { maxTokensOnly: true, textContentAsString: true }),
+  meta_llama: hosted('https://api.llama.com/compat/v1', 'LLAMA'),
+  ai21_chat: hosted('https://api.ai21.com/studio/v1', 'AI21', { maxTokensOnly: true }),
+  volcengine: hosted('https://ark.cn-beijing.volces.com/api/v3', 'VOLCENGINE', { maxTokensOnly: true }),
+  codestral: hosted('https://codestral.mistral.ai/v1', 'CODESTRAL', { unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'user', 'service_tier', 'store'] }),
+  friendliai: { ...hosted('https://api.friendli.ai/serverless/v1', 'FRIENDLI', { maxTokensOnly: true }), apiKeyVariables: ['FRIENDLIAI_API_KEY', 'FRIENDLI_TOKEN'] },
+  galadriel: hosted('https://api.galadriel.com/v1', 'GALADRIEL', { maxTokensOnly: true }),
+  nscale: hosted('https://inference.api.nscale.com/v1', 'NSCALE', { maxTokensOnly: true }),
+  dashscope: hosted('https://dashscope-intl.aliyuncs.com/compatible-mode/v1', 'DASHSCOPE', { textContentAsString: true }),
+  moonshot: hosted('https://api.moonshot.ai/v1', 'MOONSHOT', { maxTokensOnly: true, textContentAsString: true, unsupportedParams: ['functions', 'function_call'] }),
+  zai: hosted('https://api.z.ai/api/paas/v4', 'ZAI', { maxTokensOnly: true }),
+  hyperbolic: hosted('https://api.hyperbolic.xyz/v1', 'HYPERBOLIC', { maxTokensOnly: true }),
+  novita: hosted('https://api.novita.ai/v3/openai', 'NOVITA'),
+  nebius: hosted('https://api.studio.nebius.ai/v1', 'NEBIUS', { maxTokensOnly: true }),
+  featherless_ai: hosted('https://api.featherless.ai/v1', 'FEATHERLESS', { maxTokensOnly: true }),
+  lambda_ai: hosted('https://api.lambda.ai/v1', 'LAMBDA', { maxTokensOnly: true }),
+  empower: hosted('https://app.empower.dev/api/v1', 'EMPOWER', { maxTokensOnly: true }),
+  wandb: hosted('https://api.inference.wandb.ai/v1', 'WANDB', { maxTokensOnly: true }),
+  vercel_ai_gateway: { ...hosted('https://ai-gateway.vercel.sh/v1', 'VERCEL_AI_GATEWAY'), apiKeyVariables: ['VERCEL_AI_GATEWAY_API_KEY', 'VERCEL_OIDC_TOKEN'] },
+  ovhcloud: hosted('https://oai.endpoints.kepler.ai.cloud.ovh.net/v1', 'OVHCLOUD'),
+  compactifai: { apiBase: 'https://api.compactif.ai/v1', apiKeyVariables: ['COMPACTIFAI_API_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  minimax: hosted('https://api.minimax.io/v1', 'MINIMAX'),
+  modelscope: hosted('https://api-inference.modelscope.cn/v1', 'MODELSCOPE', { textContentAsString: true }),
+  inception: hosted('https://api.inceptionlabs.ai/v1', 'INCEPTION', { maxTokensOnly: true }),
+  aiml: hosted('https://api.aimlapi.com/v1', 'AIML'),
+  cometapi: { apiBase: 'https://api.cometapi.com/v1', apiKeyVariables: ['COMETAPI_KEY', 'COMETAPI_API_KEY'], apiBaseVariables: ['COMETAPI_BASE_URL', 'COMETAPI_API_BASE'], batches: 'emulate' },
+  parasail: hosted('https://api.parasail.io/v1', 'PARASAIL', { maxTokensOnly: true }),
+  xiaomi_mimo: hosted('https://api.xiaomimimo.com/v1', 'XIAOMI_MIMO', { maxTokensOnly: true }),
+  baseten: hosted('https://inference.baseten.co/v1', 'BASETEN', { maxTokensOnly: true }),
+  v0: hosted('https://api.v0.dev/v1', 'V0', { maxTokensOnly: true }),
+  tencent: hosted('https://tokenhub-intl.tencentcloudmaas.com/v1', 'TENCENT'),
+  amazon_nova: hosted('https://api.nova.amazon.com/v1', 'AMAZON_NOVA', { maxTokensOnly: true }),
+  siliconflow: hosted('https://api.siliconflow.com/v1', 'SILICONFLOW'),
+  // Jina AI's embeddings and its Cohere-format rerank.
+  jina_ai: { apiBase: 'https://api.jina.ai/v1', apiKeyVariables: ['JINA_AI_API_KEY', 'JINA_AI_TOKEN'], apiBaseVariables: ['JINA_AI_API_BASE'], batches: 'emulate', rerank: true },
+  // Heroku's inference add-on: its variable holds the bare host; the API is under /v1.
+  heroku: { apiKeyVariables: ['HEROKU_API_KEY'], apiBaseVariables: ['HEROKU_API_BASE'], batches: 'emulate', appendV1: true, textContentAsString: true },
+  // The rows of LiteLLM's providers.json (base_url, api_key_env, api_base_env, param_mappings).
+  publicai: hosted('https://api.publicai.co/v1', 'PUBLICAI', { maxTokensOnly: true, textContentAsString: true }),
+  helicone: { apiBase: 'https://ai-gateway.helicone.ai', apiKeyVariables: ['HELICONE_API_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  veniceai: { apiBase: 'https://api.venice.ai/api/v1', apiKeyVariables: ['VENICE_AI_API_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  scaleway: { apiBase: 'https://api.scaleway.ai/v1', apiKeyVariables: ['SCW_SECRET_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  synthetic: { apiBase: 'https://api.synthetic.new/openai/v1', apiKeyVariables: ['SYNTHETIC_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  apertis: { apiBase: 'https://api.stima.tech/v1', apiKeyVariables: ['STIMA_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  'nano-gpt': { apiBase: 'https://nano-gpt.com/api/v1', apiKeyVariables: ['NANOGPT_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  poe: { apiBase: 'https://api.poe.com/v1', apiKeyVariables: ['POE_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  chutes: { apiBase: 'https://llm.chutes.ai/v1', apiKeyVariables: ['CHUTES_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  abliteration: { apiBase: 'https://api.abliteration.ai/v1', apiKeyVariables: ['ABLITERATION_API_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  llamagate: { apiBase: 'https://api.llamagate.dev/v1', apiKeyVariables: ['LLAMAGATE_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  gmi: { apiBase: 'https://api.gmi-serving.com/v1', apiKeyVariables: ['GMI_API_KEY'], apiBaseVariables: [], batches: 'emulate' },
+  charity_engine: { apiBase: 'https://api.charityengine.services/remotejobs/v2/inference', apiKeyVariables: ['CHARITY_ENGINE_API_KEY'], apiBaseVariables: [], batches: 'emulate', maxTokensOnly: true },
+  aihubmix: hosted('https://aihubmix.com/v1', 'AIHUBMIX'),
+  // Self-hosted servers LiteLLM names.
+  docker_model_runner: local('DOCKER_MODEL_RUNNER', 'http://localhost:12434/engines/v1', { maxTokensOnly: true, textContentAsString: true }),
+  lemonade: local('LEMONADE', 'http://localhost:8000/api/v1', { maxTokensOnly: true }),
+  xinference: local('XINFERENCE', 'http://127.0.0.1:9997/v1'),
   // OpenAI's legacy completions API (instruct models); batches emulated since lines are chat requests.
   'text-completion-openai': {
     apiBase: 'https://api.openai.com/v1',
