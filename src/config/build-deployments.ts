@@ -225,6 +225,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(apiVersion !== undefined && { apiVersion }),
       ...(params.rpm != null && { rpm: params.rpm }),
       ...(params.tpm != null && { tpm: params.tpm }),
+      ...(params.tags != null && params.tags.length > 0 && { tags: params.tags }),
       ...((params.max_parallel_requests ?? defaults.maxParallelRequests) != null && { maxParallelRequests: params.max_parallel_requests ?? defaults.maxParallelRequests }),
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,
       maxRetries: params.max_retries ?? defaults.maxRetries,

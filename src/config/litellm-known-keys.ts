@@ -17,7 +17,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
   ]),
   router_settings: new Set([
-    'cache_kwargs', 'cache_responses', 'enable_tag_filtering',
+    'cache_kwargs', 'cache_responses', 
     'optional_pre_call_checks', 'polling_interval', 'provider_budget_config', 'redis_db',
     'routing_strategy_args',
   ]),
@@ -30,6 +30,6 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
   ]),
   litellm_params: new Set([
     'budget_duration', 'configurable_clientside_auth_params', 'input_cost_per_second', 'litellm_trace_id', 'max_budget', 'merge_reasoning_content_in_choices',
-    'output_cost_per_second', 'region_name', 'tags', 'use_in_pass_through',
+    'output_cost_per_second', 'region_name', 'use_in_pass_through',
   ]),
 };

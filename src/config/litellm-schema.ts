@@ -31,6 +31,8 @@ export const litellmParamsSchema = z.looseObject({
   custom_llm_provider: z.string().nullish(),
   rpm: nonNegativeInt.nullish(),
   tpm: nonNegativeInt.nullish(),
+  /** The requests it serves under `router_settings.enable_tag_filtering` (`Deployment.tags`). */
+  tags: z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(text)).nullish(),
   /** Live requests one process has open on this deployment at once (`Deployment.maxParallelRequests`). */
   max_parallel_requests: positiveInt.nullish(),
   /** Seconds. */
@@ -206,6 +208,8 @@ export const routerSettingsSchema = z.looseObject({
   retry_after: nonNegativeNumber.nullish(),
   /** Fallback groups tried at most, after the group's own deployments (LiteLLM's default 5). */
   max_fallbacks: nonNegativeInt.nullish(),
+  /** Tag-based routing: a request goes to the deployments that carry its tags (`routing/tag-filter.ts`). */
+  enable_tag_filtering: z.boolean().nullish(),
   /** `max_parallel_requests` of deployments without their own. */
   default_max_parallel_requests: positiveInt.nullish(),
   /** Seconds: the timeout of streamed requests on deployments without their own `stream_timeout`. */

@@ -91,6 +91,7 @@ describe('loading a LiteLLM proxy config', () => {
       allowedFails: 3,
       cooldownMs: 30_000,
       disableCooldowns: false,
+      tagFiltering: false,
       maxFallbacks: 5,
       modelGroupAlias: {},
     });

@@ -38,6 +38,8 @@ export interface RouterSettings {
   readonly allowedFailsPolicy?: AllowedFailsPolicy;
   /** How long a deployment cools down, milliseconds (LiteLLM `cooldown_time`, seconds in YAML). */
   readonly cooldownMs: number;
+  /** LiteLLM's `enable_tag_filtering`: requests go to the deployments of a group that carry their tags (`routing/tag-filter.ts`). */
+  readonly tagFiltering: boolean;
   /** LiteLLM's `disable_cooldowns`: failures are not counted and no deployment cools down. */
   readonly disableCooldowns: boolean;
   /** LiteLLM's `max_fallbacks`: at most this many fallback groups are tried for one request. */

@@ -30,6 +30,7 @@ import { ModelRoutes } from './model-routes.ts';
 import { InMemoryRoutingStats, type RoutingStats } from './routing-stats.ts';
 import { type RoutingStrategyName, strategyChooser } from './strategies/index.ts';
 import { pickDeployment } from './weighted-pick.ts';
+import { deploymentsForTags } from './tag-filter.ts';
 import type { DeploymentPreference } from './deployment-preference.ts';
 
 const MAX_DERIVED_CLIENTS = 1000;
@@ -70,6 +71,11 @@ export interface SendOptions {
    * may not use are left out of the plan. Default: every group.
    */
   mayUseGroup?: (group: string) => boolean;
+  /**
+   * The request's tags, under `router_settings.enable_tag_filtering`: each group's deployments are
+   * narrowed to those that serve them (`tag-filter.ts`). Absent: no tag routing.
+   */
+  tags?: readonly string[];
   /**
    * Retries after the first attempt, instead of the deployment's `max_retries`. The batch engine
    * passes 0: it reschedules a failed line itself rather than sleeping while holding capacity.
@@ -327,11 +333,12 @@ export class Router {
 
   async #runOnGroup<T>(
     group: string,
-    candidates: readonly Deployment[],
+    groupDeployments: readonly Deployment[],
     operation: RoutedOperation<T>,
     options: SendOptions,
     counter: AttemptCounter,
   ): Promise<T> {
+    const candidates = options.tags === undefined ? groupDeployments : deploymentsForTags(group, groupDeployments, options.tags);
     const tried = new Set<string>();
     /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
     const full = new Map<string, number>();

@@ -49,6 +49,8 @@ export interface Deployment {
    * slot (`routing/rate-limits/deployment-slots.ts`). Absent: no bound.
    */
   readonly maxParallelRequests?: number;
+  /** LiteLLM's `tags`: which tagged requests it serves under `enable_tag_filtering` (`routing/tag-filter.ts`). */
+  readonly tags?: readonly string[];
   /** Per-request timeout for upstream calls, milliseconds. */
   readonly timeoutMs: number;
   /** Timeout of streamed requests, milliseconds (`stream_timeout`); default `timeoutMs`. */

@@ -127,6 +127,18 @@ describe('OpenAI simulator', () => {
     assert.equal(chunks.at(-1)?.usage?.total_tokens, plain.usage?.total_tokens);
   });
 
+  it("refuses a metadata OpenAI would not take (a non-string value, more than 16 keys) on chat and responses, as OpenAI words it", async () => {
+    const chat = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], metadata: { tags: ['a'] } as never }).catch((error: unknown) => error);
+    assert.ok(chat instanceof OpenAI.BadRequestError);
+    assert.match(chat.message, /Invalid type for 'metadata\.tags': expected a string, but got an array instead/);
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
+    const responses = await client.responses.create({ model: 'gpt-4o-mini', input: 'x', metadata: many }).catch((error: unknown) => error);
+    assert.ok(responses instanceof OpenAI.BadRequestError);
+    assert.equal((responses.error as { code: string }).code, 'object_above_max_properties');
+    const fine = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'stored' }], store: true, metadata: { project: 'p' } });
+    assert.equal(fine.choices[0].message.content, 'stored');
+  });
+
   it('answers a wrong key with OpenAI 401 and injected faults with the given status', async () => {
     const bad = new OpenAI({ apiKey: 'sk-wrong-key-123456', baseURL: sim.url, maxRetries: 0 });
     const err = await bad.models.list().catch((e: unknown) => e);

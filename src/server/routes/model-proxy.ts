@@ -21,22 +21,13 @@ import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/c
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
+import { requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The key of a cached answer, on an answer from the cache (LiteLLM's header). */
 export const CACHE_KEY_HEADER = 'x-litellm-cache-key';
-
-/**
- * LiteLLM's `cache` controls are the gateway's, never the provider's (OpenAI refuses an unknown
- * parameter): a copy without them (a copy has no received text, so it is serialised again).
- */
-function withoutCacheControls(body: Record<string, unknown>): Record<string, unknown> {
-  if (!Object.hasOwn(body, 'cache')) return body;
-  const { cache: _cache, ...rest } = body;
-  return rest;
-}
 
 /**
  * LiteLLM's `enable_pre_call_checks`: the deployments whose context window holds the request's
@@ -98,6 +89,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const stream = route.stream;
   const cache = services.responseCache;
   const preCallChecks = services.config.router.preCallChecks;
+  const tagFiltering = services.config.router.tagFiltering;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
   // may not use or the config lacks) never reached a model, so it takes no request per minute
@@ -121,10 +113,17 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const spend = services.spend;
       const waitForLedger = spend?.whenRoom();
       if (waitForLedger !== undefined) await waitForLedger;
-      // The body goes upstream as the client sent it (less LiteLLM's cache controls); the provider rewrites `model`.
+      // The body goes upstream as the client sent it, less the gateway's own fields (LiteLLM's cache
+      // controls, tags and metadata: `gateway-request-fields.ts`); the provider rewrites `model`.
       const received = request.body as Record<string, unknown>;
-      const upstreamBody = withoutCacheControls(received);
-      const routing = preCallChecks ? { prefer: fittingContextWindow(received) } : NO_ROUTING_PREFERENCE;
+      const upstreamBody = upstreamBodyOf(route.path, received);
+      const routing =
+        preCallChecks || tagFiltering
+          ? {
+              ...(preCallChecks && { prefer: fittingContextWindow(received) }),
+              ...(tagFiltering && { tags: requestTagsOf(received, request.headers[TAGS_HEADER]) }),
+            }
+          : NO_ROUTING_PREFERENCE;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
       const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);

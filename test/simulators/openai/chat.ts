@@ -6,6 +6,7 @@
 import { randomBase62, nowSeconds } from '../common/ids.ts';
 import { countTokens, requestedFailureStatus, streamPieces, textOf, toolArguments, truncateToTokens, TOOL_TRIGGER } from '../common/fake-model.ts';
 import { defaultOpenAIFailureBody, openaiErrorBody } from './errors.ts';
+import { checkMetadata } from './metadata.ts';
 import type { SimRoute } from '../common/simulator-server.ts';
 
 export interface InferenceResult {
@@ -48,6 +49,8 @@ function planChat(body: Json, ctx: InferenceContext): PlannedChat | InferenceRes
   if (messages.length === 0) {
     return badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
   }
+  const metadataError = checkMetadata(body.metadata);
+  if (metadataError) return badRequest(metadataError.message, metadataError.param ?? null, metadataError.code ?? null);
   const users = (messages as Json[]).filter((m) => m && m.role === 'user');
   const lastUser = users.length ? textOf(users[users.length - 1].content) : '';
   const refused = checkModelAndMarker(body, ctx, lastUser);

@@ -6,6 +6,7 @@ import { randomBase62, randomHex, nowSeconds } from '../common/ids.ts';
 import { countTokens, embeddingVector, streamPieces, textOf, truncateToTokens, vectorToBase64 } from '../common/fake-model.ts';
 import { badRequest, chatCompletion, checkModelAndMarker } from './chat.ts';
 import type { InferenceContext, InferenceResult } from './chat.ts';
+import { checkMetadata } from './metadata.ts';
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +78,8 @@ function responsesUserText(input: unknown): string {
 /** A completed `Response` object (OpenAI API reference, "The response object"), minimal but complete. */
 export function responses(body: Json, ctx: InferenceContext): InferenceResult {
   if (typeof body.model !== 'string' || body.model === '') return badRequest("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
+  const metadataError = checkMetadata(body.metadata);
+  if (metadataError) return badRequest(metadataError.message, metadataError.param ?? null, metadataError.code ?? null);
   const userText = responsesUserText(body.input);
   const refused = checkModelAndMarker(body, ctx, userText);
   if (refused) return refused;
