@@ -25,11 +25,13 @@ const full = clientWith({
   completions: async () => answer('completions'),
   completionsStream: async () => ({ label: 'completionsStream' }) as never,
   rerank: async () => answer('rerank'),
+  moderations: async () => answer('moderations'),
+  imageGenerations: async () => answer('images/generations'),
 });
 
 describe('endpoint table', () => {
   it('lists the batch endpoints in OpenAI order, the live routes, and their flags', () => {
-    assert.deepEqual(BATCH_ENDPOINTS, ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions']);
+    assert.deepEqual(BATCH_ENDPOINTS, ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations', '/v1/images/generations']);
     assert.deepEqual(
       ROUTE_ENDPOINTS.map((endpoint) => [endpoint.path, endpoint.stream !== undefined, endpoint.rateLimited]),
       [
@@ -37,6 +39,8 @@ describe('endpoint table', () => {
         ['/chat/completions', true, true],
         ['/embeddings', false, true],
         ['/completions', true, true],
+        ['/moderations', false, true],
+        ['/images/generations', false, true],
         ['/rerank', false, true],
       ],
     );
@@ -49,11 +53,12 @@ describe('endpoint table', () => {
   it('finds entries by their /v1 url only', () => {
     assert.equal(endpointOf('/v1/embeddings')?.path, '/embeddings');
     assert.equal(endpointOf('/embeddings'), undefined);
-    assert.equal(endpointOf('/v1/moderations'), undefined);
+    assert.equal(endpointOf('/moderations'), undefined);
+    assert.equal(endpointOf('/v1/images/edits'), undefined);
   });
 
   it('calls the client method of each entry, and answers undefined where the client lacks it', async () => {
-    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions', '/v1/rerank']) {
+    for (const url of ['/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/v1/completions', '/v1/rerank', '/v1/moderations', '/v1/images/generations']) {
       const label = url === '/v1/chat/completions' ? 'chatCompletions' : url.slice('/v1/'.length);
       assert.deepEqual((await endpointOf(url)!.call(full, {}, {}))?.body, { label });
     }
@@ -63,6 +68,9 @@ describe('endpoint table', () => {
     assert.equal(endpointOf('/v1/completions')!.stream!(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/rerank')!.call(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/rerank')!.stream, undefined);
+    assert.equal(endpointOf('/v1/moderations')!.call(chatOnly, {}, {}), undefined);
+    assert.equal(endpointOf('/v1/images/generations')!.call(chatOnly, {}, {}), undefined);
+    await assert.rejects(endpointOf('/v1/images/generations')!.call(full, { stream: true }, {})!, /Streamed image generation is not supported/);
     assert.deepEqual(await endpointOf('/v1/completions')!.stream!(full, {}, {}), { label: 'completionsStream' });
     assert.deepEqual(await endpointOf('/v1/responses')!.stream!(full, {}, {}), { label: 'responsesStream' });
     assert.deepEqual(await endpointOf('/v1/chat/completions')!.stream!(full, {}, {}), { label: 'chatCompletionsStream' });

@@ -7,7 +7,7 @@
  * (`managed/batches/executors/emulated-lines.ts`) all read it: a new endpoint is one entry here.
  */
 import { z } from 'zod';
-import { CapabilityUnsupportedError } from './errors.ts';
+import { CapabilityUnsupportedError, InvalidRequestError } from './errors.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from './provider.ts';
 
 type Body = Record<string, unknown>;
@@ -77,6 +77,29 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     body: z.looseObject({ model, prompt: z.union([z.string(), z.array(z.unknown())]), stream }),
     call: (client, body, options) => client.completions?.(body, options),
     stream: (client, body, options) => client.completionsStream?.(body, options),
+    rateLimited: true,
+    batchable: true,
+  },
+  {
+    // OpenAI's moderations: OpenAI and the OpenAI-compatible servers that have them (Azure OpenAI
+    // has none: a 400). `model` names the model group, as on every route.
+    url: '/v1/moderations',
+    path: '/moderations',
+    body: z.looseObject({ model, input: z.union([z.string(), z.array(z.unknown())]) }),
+    call: (client, body, options) => client.moderations?.(body, options),
+    rateLimited: true,
+    batchable: true,
+  },
+  {
+    // OpenAI's image generation (OpenAI, Azure OpenAI, OpenAI-compatible servers), answered as
+    // JSON; gpt-image-1's streamed partial images are not relayed (a 400).
+    url: '/v1/images/generations',
+    path: '/images/generations',
+    body: z.looseObject({ model, prompt: z.string() }),
+    call: (client, body, options) =>
+      body.stream === true
+        ? Promise.reject(new InvalidRequestError('Streamed image generation is not supported by this gateway; leave out `stream`.', { param: 'stream', code: 'unsupported_parameter' }))
+        : client.imageGenerations?.(body, options),
     rateLimited: true,
     batchable: true,
   },

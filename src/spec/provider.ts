@@ -408,6 +408,10 @@ export interface ProviderClient {
   /** The legacy `/v1/completions` (a `prompt`, `text_completion` answers): OpenAI and the servers that keep it (vLLM, ...). */
   completions?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   completionsStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  /** OpenAI's `/moderations` (OpenAI and OpenAI-compatible servers that have it). */
+  moderations?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  /** OpenAI's `/images/generations` (OpenAI, Azure OpenAI, OpenAI-compatible servers that have it). */
+  imageGenerations?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   /**
    * LiteLLM's rerank (`/rerank`, Cohere's request and answer, `spec/rerank.ts`): Cohere and the
    * self-hosted servers that serve it (vLLM, Infinity). The answer sets `billedQueries`.

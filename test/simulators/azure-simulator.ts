@@ -43,7 +43,7 @@ import type { SimulatedFile } from './openai/file-store.ts';
 import { BatchEngine } from './openai/batch-engine.ts';
 import type { SimulatedBatch } from './openai/batch-engine.ts';
 import type { InferenceContext } from './openai/chat.ts';
-import { chatReply, completionsReply, embeddingsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
 import { azureContentFilters } from './azure/content-filter.ts';
 import { azureBatchFlavor } from './azure/batch-flavor.ts';
 import { azureDataPlaneRoutes, stepFileProcessing } from './azure/surfaces.ts';
@@ -115,6 +115,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions = {}): 
     },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/embeddings$/, handle: onDeployment((req, d) => embeddingsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/completions$/, handle: onDeployment((req, d) => completionsReply(req, ctx, { model: d })) },
+    { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/images\/generations$/, handle: onDeployment((req, d) => imageGenerationsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai(?:\/v1)?\/responses$/, handle: (req) => responsesReply(req, ctx) },
     { method: 'POST', path: /^\/openai\/v1\/chat\/completions$/, handle: (req) => chatReply(req, ctx, azureContentFilters) },
     { method: 'POST', path: /^\/openai\/v1\/embeddings$/, handle: (req) => embeddingsReply(req, ctx) },

@@ -48,7 +48,7 @@ import type { OpenAIErrorFields } from './openai/errors.ts';
 import type { InferenceContext } from './openai/chat.ts';
 import { executeEndpoint } from './openai/inference.ts';
 import type { BatchableEndpoint } from './openai/inference.ts';
-import { chatReply, completionsReply, embeddingsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, moderationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
 
 export type { BaseSimulator, FailNextOptions, SimulatorRequestLog, SlowNextOptions } from './common/simulator-server.ts';
 export type { SimulatedFile } from './openai/file-store.ts';
@@ -102,6 +102,8 @@ const ENDPOINT_LABELS: Record<BatchableEndpoint, string> = {
   '/embeddings': 'Embeddings',
   '/responses': 'Responses',
   '/completions': 'Completions',
+  '/moderations': 'Moderations',
+  '/images/generations': 'Images',
 };
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
 
@@ -174,6 +176,8 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     { method: 'POST', path: new RegExp(`^${base}/embeddings$`), handle: (req) => embeddingsReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/responses$`), handle: (req) => responsesReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/completions$`), handle: (req) => completionsReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/moderations$`), handle: (req) => moderationsReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/images/generations$`), handle: (req) => imageGenerationsReply(req, ctx) },
     { method: 'GET', path: new RegExp(`^${base}/models$`), handle: () => modelsReply(options.models ?? DEFAULT_MODELS, 'system') },
     ...filesRoutes({
       prefix: basePath,
@@ -202,8 +206,10 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
         '/v1/completions': '/completions',
         '/v1/embeddings': '/embeddings',
         '/v1/responses': '/responses',
+        '/v1/moderations': '/moderations',
+        '/v1/images/generations': '/images/generations',
       },
-      endpointsMessage: "'/v1/chat/completions', '/v1/completions', '/v1/embeddings', and '/v1/responses'",
+      endpointsMessage: "'/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations', and '/v1/images/generations'",
       checksCompletionWindow: true,
       outputExpiresAfter: { min: 3600, max: THIRTY_DAYS },
       createAnswer: () => ({ status: 200 }),

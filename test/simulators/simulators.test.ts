@@ -139,6 +139,39 @@ describe('OpenAI simulator', () => {
     assert.equal(fine.choices[0].message.content, 'stored');
   });
 
+  it('answers moderations and image generations to the official SDK, live and as batch lines', async () => {
+    const moderation = await client.moderations.create({ model: 'omni-moderation-latest', input: ['a calm sentence', 'we attack at dawn'] });
+    assert.match(moderation.id, /^modr-/);
+    assert.deepEqual(moderation.results.map((result) => [result.flagged, result.categories.violence]), [[false, false], [true, true]]);
+    assert.equal(typeof moderation.results[1].category_scores.violence, 'number');
+    const multiModal = await client.moderations.create({ model: 'omni-moderation-latest', input: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] });
+    assert.equal(multiModal.results.length, 1);
+    assert.deepEqual(multiModal.results[0].category_applied_input_types.violence, ['text', 'image']);
+    const tokens = await client.images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse', n: 2 });
+    assert.equal(tokens.data?.length, 2);
+    assert.ok(Buffer.from(tokens.data![0].b64_json!, 'base64').subarray(1, 4).toString() === 'PNG');
+    assert.equal(tokens.usage?.output_tokens, 544);
+    const url = await client.images.generate({ model: 'dall-e-3', prompt: 'a lighthouse' });
+    assert.match(url.data![0].url!, /^https:\/\//);
+    assert.equal(url.data![0].revised_prompt, 'a lighthouse');
+    const tooMany = await client.images.generate({ model: 'dall-e-3', prompt: 'x', n: 2 }).catch((error: unknown) => error);
+    assert.ok(tooMany instanceof OpenAI.BadRequestError);
+    for (const [endpoint, body] of [
+      ['/v1/moderations', { model: 'omni-moderation-latest', input: 'we attack' }],
+      ['/v1/images/generations', { model: 'gpt-image-1', prompt: 'a boat' }],
+    ] as const) {
+      const line = JSON.stringify({ custom_id: 'one', method: 'POST', url: endpoint, body });
+      const file = await client.files.create({ file: await toFile(Buffer.from(line), 'input.jsonl'), purpose: 'batch' });
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: endpoint as never, completion_window: '24h' });
+      for (let i = 0; i < 3; i++) await sim.advanceBatches();
+      const batch = await client.batches.retrieve(created.id);
+      assert.equal(batch.status, 'completed', endpoint);
+      const output = parseJsonl(await (await client.files.content(batch.output_file_id!)).text());
+      assert.equal(output[0].response.status_code, 200, endpoint);
+      assert.equal(validateBatchLine('BatchRequestOutput', output[0]).length, 0, endpoint);
+    }
+  });
+
   it('answers a wrong key with OpenAI 401 and injected faults with the given status', async () => {
     const bad = new OpenAI({ apiKey: 'sk-wrong-key-123456', baseURL: sim.url, maxRetries: 0 });
     const err = await bad.models.list().catch((e: unknown) => e);

@@ -28,7 +28,8 @@ export function addLineTokens(into: TokenEstimateParts, url: unknown, body: unkn
   if (text !== undefined) {
     into.inputTokens += estimateTextTokens(typeof text === 'string' ? text : JSON.stringify(text));
   }
-  if (typeof url === 'string' && url.endsWith('/embeddings')) return;
+  // Embeddings and moderations answer no generated tokens.
+  if (typeof url === 'string' && (url.endsWith('/embeddings') || url.endsWith('/moderations'))) return;
   const limit = [request.max_completion_tokens, request.max_tokens, request.max_output_tokens].find((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) as number | undefined;
   const n = typeof request.n === 'number' && Number.isInteger(request.n) && request.n > 0 ? request.n : 1;
   if (limit === undefined) into.unboundedOutputs += n;

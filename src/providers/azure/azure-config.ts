@@ -51,9 +51,14 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
     case 'responses':
       // The Responses API is resource-level; the deployment is named by `model` in the body.
       return '/openai/responses';
+    case 'imageGenerations':
+      return `${deployment}/images/generations`;
     case 'rerank':
       // Azure OpenAI has no rerank: its client has no `rerank` method, so nothing asks this.
       throw new CapabilityUnsupportedError('Azure OpenAI has no rerank endpoint.');
+    case 'moderations':
+      // Nor a moderation API (its content filters run on every call): no `moderations` method.
+      throw new CapabilityUnsupportedError('Azure OpenAI has no moderations endpoint.');
     case 'files':
     case 'fileUpload':
       return '/openai/files';
@@ -91,6 +96,7 @@ export function azureApiConfig(deployment: Deployment, settings: AzureSettings, 
     parseError: parseAzureError,
     supportsFiles: true,
     supportsBatches: true,
+    hasModerations: false,
     normalizeFile: normalizeAzureFile,
     normalizeBatch: normalizeAzureBatch,
     batchEndpoint: azureBatchEndpoint,

@@ -13,6 +13,8 @@ export type OpenAIOperation =
   | { readonly kind: 'completions' }
   | { readonly kind: 'embeddings' }
   | { readonly kind: 'responses' }
+  | { readonly kind: 'moderations' }
+  | { readonly kind: 'imageGenerations' }
   /** Cohere's rerank as self-hosted servers serve it (vLLM, Infinity); not an OpenAI endpoint. */
   | { readonly kind: 'rerank' }
   | { readonly kind: 'files' }
@@ -46,6 +48,8 @@ export interface OpenAIApiConfig {
   /** The capabilities this upstream has (OpenAI-compatible servers usually lack both). */
   readonly supportsFiles: boolean;
   readonly supportsBatches: boolean;
+  /** False when the upstream has no moderation API (Azure OpenAI): its client then has no `moderations`. Default true. */
+  readonly hasModerations?: boolean;
   normalizeFile(raw: unknown, uploaded?: FileUploadFacts): ProviderFile;
   normalizeBatch(raw: unknown): ProviderBatch;
   /** The batch `endpoint` as this upstream wants it, from OpenAI's (`/v1/chat/completions`). */

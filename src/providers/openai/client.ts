@@ -2,7 +2,7 @@
  * A `ProviderClient` for any OpenAI-shaped API, assembled from an `OpenAIApiConfig`.
  * OpenAI, Azure OpenAI and OpenAI-compatible servers are all this client with another config.
  */
-import type { Deployment, ProviderClient } from '../../spec/provider.ts';
+import type { CallOptions, Deployment, ProviderClient } from '../../spec/provider.ts';
 import type { OpenAIApiConfig } from './api-config.ts';
 import { createFileBatchesCapability } from './batches.ts';
 import type { CallContext } from './call.ts';
@@ -23,6 +23,8 @@ export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIA
     responsesStream: (body, options) => inference.responsesStream(ctx, body, options),
     completions: (body, options) => inference.completions(ctx, body, options),
     completionsStream: (body, options) => inference.completionsStream(ctx, body, options),
+    ...(config.hasModerations !== false && { moderations: (body: Record<string, unknown>, options?: CallOptions) => inference.moderations(ctx, body, options) }),
+    imageGenerations: (body, options) => inference.imageGenerations(ctx, body, options),
     files,
     batches,
   } satisfies ProviderClient);

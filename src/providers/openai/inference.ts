@@ -1,5 +1,5 @@
 /**
- * Chat completions, embeddings, Responses and legacy completions: passthrough of OpenAI's own request and answer
+ * Chat completions, embeddings, Responses, legacy completions, moderations and image generation: passthrough of OpenAI's own request and answer
  * (streams are already OpenAI-framed SSE), with `model` replaced by the deployment's upstream model.
  * Rerank (self-hosted servers only, `openai-compatible/`) passes Cohere's request and answer the same way.
  */
@@ -59,6 +59,16 @@ export function chatCompletionsStream(ctx: CallContext, body: Record<string, unk
 
 export function embeddings(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
   return callJson(ctx, { method: 'POST', operation: { kind: 'embeddings' }, what: 'embeddings request', ...bodyOf(ctx, body, true, () => withModel(ctx, body)) }, options);
+}
+
+/** OpenAI's moderations, passed through as embeddings are. */
+export function moderations(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  return callJson(ctx, { method: 'POST', operation: { kind: 'moderations' }, what: 'moderation request', ...bodyOf(ctx, body, true, () => withModel(ctx, body)) }, options);
+}
+
+/** OpenAI's image generation (JSON answers: `stream` is refused before this, `spec/endpoints.ts`). */
+export function imageGenerations(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  return callJson(ctx, { method: 'POST', operation: { kind: 'imageGenerations' }, what: 'image generation request', ...bodyOf(ctx, body, true, () => withModel(ctx, body)) }, options);
 }
 
 export function responses(ctx: CallContext, body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse> {

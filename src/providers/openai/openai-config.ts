@@ -19,6 +19,10 @@ export function openAIPath(operation: OpenAIOperation): string {
       return '/embeddings';
     case 'responses':
       return '/responses';
+    case 'moderations':
+      return '/moderations';
+    case 'imageGenerations':
+      return '/images/generations';
     case 'rerank':
       // vLLM serves `/rerank` and `/v1/rerank`, Infinity `/rerank` under its prefix: LiteLLM's
       // `hosted_vllm` rerank posts to `{api_base}/rerank` too.

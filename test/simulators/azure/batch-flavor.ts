@@ -14,7 +14,8 @@ import { executeEndpoint } from '../openai/inference.ts';
 import type { BatchableEndpoint } from '../openai/inference.ts';
 import { azureContentFilters } from './content-filter.ts';
 
-const LABELS: Record<BatchableEndpoint, string> = {
+// Azure's Batch API has no moderations or images endpoint.
+const LABELS: Partial<Record<BatchableEndpoint, string>> = {
   '/chat/completions': 'Chat Completions',
   '/embeddings': 'Embeddings',
   '/responses': 'Responses',
@@ -38,7 +39,7 @@ export function azureBatchFlavor(deploymentExists: (name: string) => boolean, ct
     lineRules: (endpoint) => ({
       urlMatches: (url) => withoutV1(url) === endpoint,
       urlMismatchCode: 'url_mismatch',
-      endpointLabel: LABELS[endpoint],
+      endpointLabel: LABELS[endpoint] ?? endpoint,
       requiresMessages: endpoint === '/chat/completions',
       maxLines: 100_000,
       modelErrors: (lines: BatchLine[]) => {

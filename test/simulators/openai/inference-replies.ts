@@ -9,6 +9,7 @@ import type { InferenceContext, InferenceResult } from './chat.ts';
 import { openaiErrorBody } from './errors.ts';
 import { streamPieces } from '../common/fake-model.ts';
 import { completions, embeddings, responseEvents, responses } from './inference.ts';
+import { imageGenerations, moderations } from './moderations-images.ts';
 
 type Json = Record<string, unknown>;
 
@@ -59,6 +60,19 @@ export function embeddingsReply(req: SimRequest, ctx: InferenceContext, override
   const parsed = jsonBody(req);
   if (isReply(parsed)) return parsed;
   return asReply(embeddings({ ...parsed, ...override }, ctx));
+}
+
+export function moderationsReply(req: SimRequest, ctx: InferenceContext): SimReply {
+  const parsed = jsonBody(req);
+  if (isReply(parsed)) return parsed;
+  return asReply(moderations(parsed, ctx));
+}
+
+/** Body overrides let Azure put the deployment name in `model`. */
+export function imageGenerationsReply(req: SimRequest, ctx: InferenceContext, override: Json = {}): SimReply {
+  const parsed = jsonBody(req);
+  if (isReply(parsed)) return parsed;
+  return asReply(imageGenerations({ ...parsed, ...override }, ctx));
 }
 
 export function completionsReply(req: SimRequest, ctx: InferenceContext, override: Json = {}): SimReply {

@@ -7,6 +7,7 @@ import { countTokens, embeddingVector, streamPieces, textOf, truncateToTokens, v
 import { badRequest, chatCompletion, checkModelAndMarker } from './chat.ts';
 import type { InferenceContext, InferenceResult } from './chat.ts';
 import { checkMetadata } from './metadata.ts';
+import { imageGenerations, moderations } from './moderations-images.ts';
 
 type Json = Record<string, unknown>;
 
@@ -162,6 +163,8 @@ export const BATCHABLE_ENDPOINTS = {
   '/embeddings': embeddings,
   '/responses': responses,
   '/completions': completions,
+  '/moderations': moderations,
+  '/images/generations': imageGenerations,
 } as const;
 
 export type BatchableEndpoint = keyof typeof BATCHABLE_ENDPOINTS;
