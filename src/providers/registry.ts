@@ -2,9 +2,10 @@
  * The typed provider registry: model prefix (`azure` in `azure/my-deployment`) -> Provider.
  * Core code finds providers only here; it never imports a provider folder.
  */
-import type { Provider } from '../spec/provider.ts';
+import type { Deployment, Provider, ProviderClient } from '../spec/provider.ts';
 import { azureProvider } from './azure/index.ts';
 import { mockProvider } from './mock/index.ts';
+import { createMockClient, mockSettingsSchema } from './mock/mock-client.ts';
 import { openaiProvider } from './openai/index.ts';
 import { openaiCompatibleProviders } from './openai-compatible/index.ts';
 import { anthropicProvider } from './anthropic/index.ts';
@@ -48,4 +49,14 @@ export function providerFor(name: string): Provider | undefined {
 /** Every known prefix, sorted (for error messages and docs). */
 export function knownProviderNames(): string[] {
   return [...REGISTRY.keys()].sort();
+}
+
+/**
+ * LiteLLM's `mock_response` in a request (https://docs.litellm.ai/docs/completion/mock_requests):
+ * a client that answers `text` in the endpoint's shape (a chat completion, plain or streamed;
+ * embeddings) for `deployment`'s group, the group's name as the model, with no upstream call: the
+ * `mock/` provider's answers.
+ */
+export function mockAnswerClient(deployment: Deployment, text: string): ProviderClient {
+  return createMockClient({ ...deployment, providerName: mockProvider.names[0], upstreamModel: deployment.modelGroup }, mockSettingsSchema.parse({ mock_response: text }));
 }

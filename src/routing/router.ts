@@ -72,6 +72,13 @@ export interface SendOptions {
    */
   mayUseGroup?: (group: string) => boolean;
   /**
+   * The request's own fallback groups (LiteLLM's client-side `fallbacks`): tried, in order, in
+   * place of the configured `fallbacks` of its group when it failed for a general reason.
+   */
+  fallbackGroups?: readonly string[];
+  /** Each attempt's timeout in place of the deployment's (LiteLLM's request `timeout`). */
+  timeoutMs?: number;
+  /**
    * The request's tags, under `router_settings.enable_tag_filtering`: each group's deployments are
    * narrowed to those that serve them (`tag-filter.ts`). Absent: no tag routing.
    */
@@ -299,7 +306,8 @@ export class Router {
       const kind = options.fallbacks === false || options.signal?.aborted ? undefined : failureKindOf(error);
       if (kind === undefined) throw error;
       let lastError = error;
-      for (const target of fallbackTargets(modelGroup, kind, this.#config.router, (name) => this.#fallbackTarget(name), options.mayUseGroup)) {
+      const settings = options.fallbackGroups === undefined || kind !== 'general' ? this.#config.router : { ...this.#config.router, fallbacks: { [modelGroup]: options.fallbackGroups } };
+      for (const target of fallbackTargets(modelGroup, kind, settings, (name) => this.#fallbackTarget(name), options.mayUseGroup)) {
         const candidates = target.kind === 'group' ? this.deploymentsOf(target.group) : [this.#deployments.get(target.id) as Deployment];
         try {
           return await this.#runOnGroup(target.group, candidates, operation, options, counter);
@@ -373,7 +381,7 @@ export class Router {
       const started = performance.now();
       counter.attempts += 1;
       // Disarmed when the attempt is over (or, for a streamed body, when the body closes).
-      const attempt = attemptSignal(options.signal, (options.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs);
+      const attempt = attemptSignal(options.signal, options.timeoutMs ?? (options.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs);
       if (slots !== undefined && deployment.maxParallelRequests !== undefined) await this.#takeSlot(slots, deployment, attempt, group, options.signal);
       try {
         let result: T;

@@ -11,7 +11,11 @@
  *   OpenAI has a `metadata` of its own: at most 16 string values, on chat completions with
  *   `store: true` (stored completions), and on responses. A `metadata` that is OpenAI's in that
  *   sense goes on; any other stays with the gateway;
- * - `litellm_metadata`: LiteLLM's newer name for its own metadata.
+ * - `litellm_metadata`: LiteLLM's newer name for its own metadata;
+ * - LiteLLM's other request parameters (`GATEWAY_FIELDS`): request-level fallbacks, retries and
+ *   timeout (honoured: `request-controls.ts`), `mock_response` (answered by the gateway), and the
+ *   rest, which the config decides on Portico (credentials, prices) or which concern LiteLLM's
+ *   logging integrations.
  */
 
 /** OpenAI's bound on `metadata` (https://platform.openai.com/docs/api-reference/chat/create). */
@@ -39,18 +43,62 @@ function metadataGoesUpstream(path: string, body: Record<string, unknown>): bool
   return false;
 }
 
+/**
+ * LiteLLM's request parameters (its `all_litellm_params`, those a client sends to the proxy): its
+ * routing and retry controls (`request-controls.ts` reads the ones Portico honours), mocks,
+ * client-side credentials and prices (never honoured: the config holds those), logging fields.
+ * OpenAI refuses a request with any of them ("Unrecognized request argument supplied").
+ */
+const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
+  'cache',
+  'caching',
+  'tags',
+  'litellm_metadata',
+  'litellm_trace_id',
+  'litellm_session_id',
+  'litellm_call_id',
+  'fallbacks',
+  'context_window_fallback_dict',
+  'num_retries',
+  'retry_policy',
+  'timeout',
+  'request_timeout',
+  'stream_timeout',
+  'mock_response',
+  'mock_timeout',
+  'mock_testing_fallbacks',
+  'mock_testing_context_fallbacks',
+  'mock_testing_content_policy_fallbacks',
+  'api_key',
+  'api_base',
+  'api_version',
+  'custom_llm_provider',
+  'input_cost_per_token',
+  'output_cost_per_token',
+  'guardrails',
+  'prompt_id',
+  'prompt_variables',
+  'no-log',
+]);
+
 /** The body without the gateway's fields; the same object when it has none (the usual request). */
 export function upstreamBodyOf(path: string, body: Record<string, unknown>): Record<string, unknown> {
-  const hasCache = Object.hasOwn(body, 'cache');
-  const hasTags = Object.hasOwn(body, 'tags');
-  const hasLitellmMetadata = Object.hasOwn(body, 'litellm_metadata');
+  let found = false;
+  for (const key in body) {
+    if (GATEWAY_FIELDS.has(key)) {
+      found = true;
+      break;
+    }
+  }
   const dropMetadata = Object.hasOwn(body, 'metadata') && !metadataGoesUpstream(path, body);
-  if (!hasCache && !hasTags && !hasLitellmMetadata && !dropMetadata) return body;
-  const copy = { ...body };
-  delete copy.cache;
-  delete copy.tags;
-  delete copy.litellm_metadata;
-  if (dropMetadata) delete copy.metadata;
+  if (!found && !dropMetadata) return body;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(body)) {
+    if (GATEWAY_FIELDS.has(key) || (dropMetadata && key === 'metadata')) continue;
+    // As a spread would: an own "__proto__" key stays a key (assigning it would set the prototype).
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: body[key], enumerable: true, writable: true, configurable: true });
+    else copy[key] = body[key];
+  }
   return copy;
 }
 

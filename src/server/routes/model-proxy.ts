@@ -22,6 +22,9 @@ import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
 import { requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
+import { mockAnswerClient } from '../../providers/registry.ts';
+import { NotFoundError } from '../../spec/errors.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -80,6 +83,8 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
   stream?(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamStream>;
 }
 
+const NO_CONTROLS = requestControlsOf({});
+
 export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   app: FastifyInstance,
   services: AppServices,
@@ -95,10 +100,14 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   // may not use or the config lacks) never reached a model, so it takes no request per minute
   // and no parallel slot, as with LiteLLM, whose key auth checks the model before its limiter.
   const parsedBodies = new WeakMap<FastifyRequest, z.output<S>>();
+  /** LiteLLM's request controls, for the requests that carry any (`spec/request-controls.ts`). */
+  const requestControls = new WeakMap<FastifyRequest, RequestControls>();
   const checkRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     try {
       const body = parseInput(route.body, request.body);
       assertModelUsable(services.router, principalOf(request), body.model);
+      const controls = requestControlsOf(request.body as Record<string, unknown>);
+      if (controls !== NO_CONTROLS) requestControls.set(request, controls);
       request.portico.modelGroup = body.model;
       parsedBodies.set(request, body);
     } catch (error) {
@@ -106,6 +115,21 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       return;
     }
     done();
+  };
+  /**
+   * LiteLLM's `mock_response`: the endpoint's answer built by the gateway (`mockAnswerClient`),
+   * with no upstream call and no spend; a 400 where the mock has no such answer.
+   */
+  const answerMock = async (request: FastifyRequest, reply: FastifyReply, body: ModelRequestBody, upstreamBody: Record<string, unknown>, mockResponse: string): Promise<FastifyReply> => {
+    const deployment = services.router.deploymentsOf(body.model)[0];
+    if (deployment === undefined) throw new NotFoundError(`The model \`${body.model}\` has no deployments.`, { param: 'model', code: 'model_not_found' });
+    const client = mockAnswerClient(deployment, mockResponse);
+    if (body.stream === true && stream !== undefined) {
+      await relayServerSentEvents(request, reply, await stream(client, upstreamBody, {}), { logger: services.logger, redact });
+      return reply;
+    }
+    const answer = await route.call(client, upstreamBody, {});
+    return reply.code(answer.status).send(answer.body);
   };
   for (const url of modelEndpointUrls(route)) {
     app.post(url, { config: { modelEndpoint: route.path }, preValidation: checkRequest }, async (request, reply) => {
@@ -117,11 +141,16 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       // controls, tags and metadata: `gateway-request-fields.ts`); the provider rewrites `model`.
       const received = request.body as Record<string, unknown>;
       const upstreamBody = upstreamBodyOf(route.path, received);
+      const controls = requestControls.get(request);
+      if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
       const routing =
-        preCallChecks || tagFiltering
+        preCallChecks || tagFiltering || controls !== undefined
           ? {
               ...(preCallChecks && { prefer: fittingContextWindow(received) }),
               ...(tagFiltering && { tags: requestTagsOf(received, request.headers[TAGS_HEADER]) }),
+              ...(controls?.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
+              ...(controls?.numRetries !== undefined && { maxRetries: controls.numRetries }),
+              ...(controls?.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),
             }
           : NO_ROUTING_PREFERENCE;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored

@@ -7,6 +7,7 @@
  */
 import { endpointOf, unsupportedEndpoint } from '../../../spec/endpoints.ts';
 import { GatewayError } from '../../../spec/errors.ts';
+import { upstreamBodyOf } from '../../../spec/gateway-request-fields.ts';
 import type { BatchOutputLine } from '../../../spec/openai-objects.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse } from '../../../spec/provider.ts';
 import { newBatchRequestId } from '../../ids.ts';
@@ -15,13 +16,16 @@ import { addLineUsage, emptyUsage } from '../result-lines.ts';
 export type LineCall = (client: ProviderClient, body: Record<string, unknown>, call: CallOptions) => Promise<UpstreamJsonResponse>;
 
 /**
- * How to run a line sent to `url`: the client method of its entry in `spec/endpoints.ts`. A client
+ * How to run a line sent to `url`: the client method of its entry in `spec/endpoints.ts`, the
+ * line's body less the gateway's fields (`spec/gateway-request-fields.ts`). A client
  * without that method (`/v1/completions`: no provider client offers legacy completions) fails the
  * line with a 400, like an upstream would.
  */
 export function lineCallFor(url: string): LineCall {
   const endpoint = endpointOf(url);
-  return (client, body, call) => endpoint?.call(client, body, call) ?? unsupportedEndpoint(client, url, { param: 'url' });
+  // A line goes upstream as a live request would: without LiteLLM's own fields (its metadata, tags, ...).
+  const path = endpoint?.path ?? url;
+  return (client, body, call) => endpoint?.call(client, upstreamBodyOf(path, body), call) ?? unsupportedEndpoint(client, url, { param: 'url' });
 }
 
 export const BATCH_CANCELLED_MESSAGE = 'This request was cancelled before it could be executed.';

@@ -1,0 +1,66 @@
+/**
+ * LiteLLM's per-request controls, as its proxy takes them in the body
+ * (https://docs.litellm.ai/docs/proxy/reliability: client-side `fallbacks`, `num_retries`,
+ * `timeout`; https://docs.litellm.ai/docs/completion/mock_requests: `mock_response`):
+ *
+ * - `fallbacks`: model groups to try, in order, once the requested one failed, in place of the
+ *   configured `fallbacks` for this request (LiteLLM also takes `{model: ...}` objects: their
+ *   `model` is read);
+ * - `num_retries`: retries on the group's deployments, in place of the deployments' `max_retries`;
+ * - `timeout` (or `request_timeout`), seconds: each attempt's timeout, in place of the deployment's;
+ * - `mock_response`: the gateway answers it, with no upstream call (a string: the answer's text).
+ *
+ * A control of the wrong type is a 400 naming it. The fields never go upstream
+ * (`gateway-request-fields.ts`).
+ */
+import { InvalidRequestError } from './errors.ts';
+
+export interface RequestControls {
+  readonly fallbacks?: readonly string[];
+  readonly numRetries?: number;
+  readonly timeoutMs?: number;
+  readonly mockResponse?: string;
+}
+
+const NONE: RequestControls = Object.freeze({});
+
+function fallbacksOf(value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw new InvalidRequestError("'fallbacks' must be a list of model names.", { param: 'fallbacks', code: 'invalid_type' });
+  return list.map((item, index) => {
+    const name = typeof item === 'string' ? item : typeof item === 'object' && item !== null ? (item as { model?: unknown }).model : undefined;
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidRequestError(`'fallbacks[${index}]' must be a model name (or an object naming one in 'model').`, { param: `fallbacks[${index}]`, code: 'invalid_type' });
+    }
+    return name;
+  });
+}
+
+function timeoutMsOf(value: unknown, param: string): number {
+  const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidRequestError(`'${param}' must be a number of seconds above 0.`, { param, code: 'invalid_value' });
+  }
+  return seconds * 1000;
+}
+
+/** The controls `body` carries (usually none: one key check each). */
+export function requestControlsOf(body: Record<string, unknown>): RequestControls {
+  const hasFallbacks = body.fallbacks !== undefined && body.fallbacks !== null;
+  const hasRetries = body.num_retries !== undefined && body.num_retries !== null;
+  const timeout = body.timeout ?? body.request_timeout;
+  const hasMock = body.mock_response !== undefined && body.mock_response !== null;
+  if (!hasFallbacks && !hasRetries && (timeout === undefined || timeout === null) && !hasMock) return NONE;
+  if (hasRetries && !(Number.isInteger(body.num_retries) && (body.num_retries as number) >= 0)) {
+    throw new InvalidRequestError("'num_retries' must be an integer of 0 or more.", { param: 'num_retries', code: 'invalid_value' });
+  }
+  if (hasMock && typeof body.mock_response !== 'string') {
+    throw new InvalidRequestError("'mock_response' must be the answer's text (a string).", { param: 'mock_response', code: 'invalid_type' });
+  }
+  return {
+    ...(hasFallbacks && { fallbacks: fallbacksOf(body.fallbacks) }),
+    ...(hasRetries && { numRetries: body.num_retries as number }),
+    ...(timeout !== undefined && timeout !== null && { timeoutMs: timeoutMsOf(timeout, body.timeout !== undefined && body.timeout !== null ? 'timeout' : 'request_timeout') }),
+    ...(hasMock && { mockResponse: body.mock_response as string }),
+  };
+}
