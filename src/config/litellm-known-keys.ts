@@ -8,7 +8,7 @@
 export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, ReadonlySet<string>>>> = {
   top: new Set(['files_settings', 'callback_settings', 'guardrails', 'mcp_servers', 'search_tools', 'vector_store_registry', 'include', 'finetune_settings', 'assistant_settings']),
   general_settings: new Set([
-    'alert_to_webhook_url', 'alert_types', 'alerting', 'alerting_args', 'alerting_threshold', 'allow_user_auth', 'allowed_routes',
+    'allow_user_auth', 'allowed_routes',
     'completion_model', 'custom_auth', 'custom_key_generate', 'disable_adding_master_key_hash_to_db',
     'disable_database', 'disable_error_logs', 'disable_master_key_return', 'disable_reset_budget', 'disable_retry_on_max_parallel_request_limit_error',
     'enable_jwt_auth', 'enforce_user_param', 'health_check_details',

@@ -156,6 +156,16 @@ export const generalSettingsSchema = z.looseObject({
   maximum_spend_logs_retention_interval: text.nullish(),
   /** LiteLLM's key cache lifetime (seconds): how soon a key's spend, budget or deletion is seen. */
   user_api_key_cache_ttl: positiveNumber.nullish(),
+  /** LiteLLM's alerting integrations; Portico sends `slack` (`observability/slack-alerts.ts`). */
+  alerting: callbackNames.nullish(),
+  /** Seconds above which a request is `llm_too_slow` (LiteLLM's default 300). */
+  alerting_threshold: positiveNumber.nullish(),
+  /** The alert types sent; absent: all Portico sends. */
+  alert_types: z.array(text).nullish(),
+  /** Webhook URL(s) by alert type, in place of `SLACK_WEBHOOK_URL` for that type. */
+  alert_to_webhook_url: z.record(z.string(), z.union([text, z.array(text)])).nullish(),
+  /** LiteLLM's alerting client's tuning: read for its `alert_ttl`-like repeat interval only. */
+  alerting_args: z.looseObject({}).nullish(),
   /** LiteLLM's client allowlist (`auth/ip-allowlist.ts`): addresses, or subnets in CIDR form. */
   allowed_ips: z.array(text).nullish(),
   /** The client address is the first of `X-Forwarded-For` (a gateway behind a proxy), for `allowed_ips`. */

@@ -25,6 +25,7 @@ import { DEFAULT_CACHED_CALL_TYPES } from '../caching/response-cache.ts';
 import { providerParamKeys } from './provider-settings.ts';
 import { readFileSync } from 'node:fs';
 import type { UpstreamConnection, UpstreamTls } from '../providers/http/agent.ts';
+import { ALERT_TYPES, type AlertType, type SlackAlertSettings } from '../observability/slack-alerts.ts';
 
 const MB = 1024 * 1024;
 
@@ -264,6 +265,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   const upstreamConnection = upstreamConnectionOf(file, problems);
+  const slackAlerts = slackAlertsOf(file, environment, problems);
   if (file.litellm_settings?.turn_off_message_logging === false) {
     problems.warn(['litellm_settings', 'turn_off_message_logging'], 'false: Portico never puts prompts or answers in its logs, traces or spend rows');
   }
@@ -288,6 +290,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamConnection !== undefined && { upstreamConnection }),
+    ...(slackAlerts !== undefined && { slackAlerts }),
     ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
     forwardClientHeaders: file.general_settings?.forward_client_headers_to_llm_api === true,
     spendLogs,
@@ -776,6 +779,51 @@ function spendLogSettingsOf(file: ConfigFile, problems: ConfigProblems): SpendLo
     flushIntervalMs: settings.flush_interval_ms ?? CONFIG_DEFAULTS.spendLogs.flushIntervalMs,
     maxQueueRows: settings.max_queue_rows ?? 10_000,
   };
+}
+
+/** LiteLLM's default `alerting_threshold`, seconds. */
+const DEFAULT_ALERTING_THRESHOLD_SECONDS = 300;
+/** The same alert at most once a minute. */
+const ALERT_REPEAT_MS = 60_000;
+
+/**
+ * LiteLLM's Slack alerting: `alerting: ["slack"]`, the webhook from `SLACK_WEBHOOK_URL` (a list,
+ * comma-separated) or, per alert type, `alert_to_webhook_url`; `alert_types` (default: every type
+ * Portico sends) and `alerting_threshold`. Channels Portico lacks and types it does not send are warned about.
+ */
+function slackAlertsOf(file: ConfigFile, env: Environment, problems: ConfigProblems): SlackAlertSettings | undefined {
+  const general = file.general_settings ?? {};
+  const channels = general.alerting ?? [];
+  channels.forEach((channel, index) => {
+    if (channel !== 'slack') problems.warn(['general_settings', 'alerting', index], `"${channel}" alerts are not sent by Portico (it sends "slack")`);
+  });
+  if (!channels.includes('slack')) {
+    for (const key of ['alert_types', 'alert_to_webhook_url', 'alerting_threshold'] as const) {
+      if (general[key] != null) problems.warn(['general_settings', key], 'no "slack" in general_settings.alerting: no alerts are sent (ignored)');
+    }
+    return undefined;
+  }
+  const known = new Set<string>(ALERT_TYPES);
+  const wanted = (general.alert_types ?? [...ALERT_TYPES]).filter((type, index) => {
+    if (!known.has(type)) problems.warn(['general_settings', 'alert_types', index], `"${type}" alerts are not sent by Portico (it sends ${ALERT_TYPES.join(', ')})`);
+    return known.has(type);
+  }) as AlertType[];
+  const defaultUrls = (env.SLACK_WEBHOOK_URL ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
+  const perType = general.alert_to_webhook_url ?? {};
+  const webhookUrls: Partial<Record<AlertType, readonly string[]>> = {};
+  for (const type of wanted) {
+    const own = perType[type];
+    const urls = own === undefined ? defaultUrls : typeof own === 'string' ? [own] : own;
+    for (const url of urls) {
+      if (!/^https?:\/\//.test(url)) problems.error(['general_settings', own === undefined ? 'alerting' : 'alert_to_webhook_url'], `"${url.slice(0, 40)}" is not an http(s) webhook URL`);
+    }
+    if (urls.length > 0) webhookUrls[type] = urls;
+  }
+  if (Object.keys(webhookUrls).length === 0) {
+    problems.warn(['general_settings', 'alerting'], 'slack: no webhook URL (SLACK_WEBHOOK_URL, or general_settings.alert_to_webhook_url): no alerts are sent');
+    return undefined;
+  }
+  return { webhookUrls, slowThresholdMs: (general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_SECONDS) * 1000, repeatAfterMs: ALERT_REPEAT_MS };
 }
 
 /** `litellm_settings.ssl_verify` and `force_ipv4`; undefined when neither changes Node's defaults. */

@@ -6,6 +6,7 @@ import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts
 import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { UpstreamConnection } from '../providers/http/agent.ts';
+import type { SlackAlertSettings } from '../observability/slack-alerts.ts';
 
 export interface RouterSettings {
   /** Extra attempts after the first, across deployments of the group (LiteLLM `num_retries`). */
@@ -231,6 +232,8 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `general_settings.alerting: ["slack"]` with its webhook URLs; absent: no alerts. */
+  readonly slackAlerts?: SlackAlertSettings;
   /** `litellm_settings.redact_user_api_key_info`: traces carry nothing about the caller's key. */
   readonly redactKeyInfo: boolean;
   /** `general_settings.forward_client_headers_to_llm_api`: the client's `x-` headers go upstream with its requests. */

@@ -4,6 +4,7 @@
  *
  * Why Fastify: the fastest mainstream Node framework, and `inject()` tests routes without sockets.
  */
+import type { SlackAlerts } from '../observability/slack-alerts.ts';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, InvalidRequestError, NotFoundError } from '../spec/errors.ts';
@@ -173,6 +174,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     } else if (response.status >= 500) {
       services.logger.warn({ req_id: request.id, status: response.status, code: response.body.error.code }, response.body.error.message);
     }
+    if (services.slackAlerts !== undefined) alertOnError(services.slackAlerts, request, response.status, response.body.error);
     // A handler may have described the body it meant to send (a download's octet-stream type,
     // length and file name) before it failed: the error envelope is JSON of its own length.
     for (const header of BODY_HEADERS) reply.removeHeader(header);
@@ -199,6 +201,21 @@ function noRouteSchemas(): never {
   throw new Error('Fastify route schemas are not used in Portico: validate input with zod (server/parse-input.ts).');
 }
 
+/**
+ * Slack alerts of a failed request: the database not answering (`db_exceptions`), or a model
+ * request whose upstream failed or refused it for its rate (`llm_exceptions`, a 5xx or a 429).
+ * The message is the one the client got (already redacted).
+ */
+function alertOnError(alerts: SlackAlerts, request: FastifyRequest, status: number, error: { message: string; code: string | null }): void {
+  if (error.code === 'database_unavailable') {
+    alerts.alert('db_exceptions', 'database', 'High', `The database did not answer (request ${request.id}, ${request.method} ${request.portico.route ?? request.url.split('?', 1)[0]}): ${error.message}`);
+    return;
+  }
+  const group = request.portico.modelGroup;
+  if (!group || (status < 500 && status !== 429)) return;
+  alerts.alert('llm_exceptions', `${group}\u0000${status}`, status === 429 ? 'Medium' : 'High', `A request to \`${group}\` failed with ${status}${error.code ? ` (${error.code})` : ''}: ${error.message} (request ${request.id})`);
+}
+
 /** The request line and the metrics, once the response ended or the client went away. */
 function recordCompletedRequest(services: AppServices, request: FastifyRequest, reply: FastifyReply): void {
   const context = request.portico;
@@ -221,6 +238,10 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
       tracer.setAttributes(context.trace, { 'http.response.status_code': status, 'gen_ai.request.model': context.modelGroup || undefined, 'portico.key_id': context.principal?.keyId ?? undefined });
       tracer.end(context.trace, status >= 500 ? new Error(`HTTP ${status}`) : undefined);
     }
+  }
+  const alerts = services.slackAlerts;
+  if (alerts !== undefined && context.modelGroup && status < 400 && totalMs > alerts.slowThresholdMs) {
+    alerts.alert('llm_too_slow', context.modelGroup, 'Low', `A request to \`${context.modelGroup}\` took ${(totalMs / 1000).toFixed(1)} s, over the alerting_threshold of ${alerts.slowThresholdMs / 1000} s (request ${context.requestId}).`);
   }
   // Probes hit every few seconds: their lines are debug-level noise.
   const level = context.auth === 'none' ? 'debug' : 'info';

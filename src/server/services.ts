@@ -3,6 +3,7 @@
  * Route families added later (managed Files/Batches) extend this interface with their own
  * services (stores, blob store, ...) rather than reaching for globals.
  */
+import type { SlackAlerts } from '../observability/slack-alerts.ts';
 import type { ResponseCache } from '../caching/response-cache-store.ts';
 import type { FastifyInstance } from 'fastify';
 import type { PorticoConfig } from '../config/types.ts';
@@ -53,6 +54,8 @@ export interface AppServices {
   readonly proxyBudget?: ProxyBudget;
   /** LiteLLM's response cache (`litellm_settings.cache`); absent: off. */
   readonly responseCache?: ResponseCache;
+  /** LiteLLM's Slack alerting, when configured (`observability/slack-alerts.ts`). */
+  readonly slackAlerts?: SlackAlerts;
   /** Unix seconds at start: the `created` of every entry in `/v1/models`. */
   readonly startedAt: number;
 }

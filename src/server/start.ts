@@ -13,6 +13,7 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
+import { SlackAlerts } from '../observability/slack-alerts.ts';
 import { createResponseCache } from '../caching/response-cache-store.ts';
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
@@ -167,7 +168,28 @@ export async function createServices(
   const { managed } = batchSystem;
   const batchEngine = batchSystem.newEngine();
   const responseCache = config.responseCache === undefined ? undefined : await createResponseCache(config.responseCache, redis, logger);
-  return { config, database, router, keys, teams, users, consoleSessions, metrics, logger, managed, batchEngine, limits, spend, spendLogs, modelBudgets, ...(proxyBudget !== undefined && { proxyBudget }), ...(responseCache !== undefined && { responseCache }), startedAt: Math.floor(Date.now() / 1000) };
+  const slackAlerts = config.slackAlerts === undefined ? undefined : new SlackAlerts(config.slackAlerts, logger);
+  return {
+    config,
+    database,
+    router,
+    keys,
+    teams,
+    users,
+    consoleSessions,
+    metrics,
+    logger,
+    managed,
+    batchEngine,
+    limits,
+    spend,
+    spendLogs,
+    modelBudgets,
+    ...(proxyBudget !== undefined && { proxyBudget }),
+    ...(responseCache !== undefined && { responseCache }),
+    ...(slackAlerts !== undefined && { slackAlerts }),
+    startedAt: Math.floor(Date.now() / 1000),
+  };
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {
@@ -226,6 +248,7 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, jobs:
   } finally {
     clearTimeout(timer);
     // After the server drained: every request's row is queued by now.
+    await services.slackAlerts?.flush();
     await services.spend?.ledger.close().catch((error: unknown) => services.logger.error({ err: error, queued_rows: services.spend?.ledger.queued }, 'shutdown: spend rows could not be written'));
     await closeRouter(services.router);
     await shared.close().catch((error: unknown) => services.logger.warn({ err: error }, 'shutdown: closing redis failed'));
