@@ -32,6 +32,8 @@ export interface RequestContext {
   trace?: TraceSpan;
   /** The deployment whose attempt answered (set by the router's `onAttempt`), for the spend ledger. */
   deploymentId: string | null;
+  /** A model request's tags (LiteLLM's `tags`, `metadata.tags`, `x-litellm-tags`), when it has any. */
+  tags?: readonly string[];
 }
 
 declare module 'fastify' {

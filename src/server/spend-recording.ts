@@ -100,6 +100,17 @@ export class LiveSpendRecorder {
       endedAt: this.#epochOffsetSeconds + now / 1000,
       batchId: null,
       requestCount: 1,
+      requestTags: rowTags(context.tags, deployment?.tags),
     });
   }
+}
+
+/**
+ * LiteLLM's `request_tags`: the request's tags, then those of the deployment that answered
+ * (https://docs.litellm.ai/docs/proxy/request_tags), each once; null when there are none.
+ */
+function rowTags(requestTags: readonly string[] | undefined, deploymentTags: readonly string[] | undefined): readonly string[] | null {
+  if (deploymentTags === undefined || deploymentTags.length === 0) return requestTags ?? null;
+  if (requestTags === undefined) return deploymentTags;
+  return [...new Set([...requestTags, ...deploymentTags])];
 }

@@ -108,6 +108,11 @@ function tagList(value: unknown): string[] {
   return [];
 }
 
+/** Whether the request may carry tags at all (the usual request: three key checks, no work). */
+export function carriesTags(body: Record<string, unknown>, tagsHeader: string | string[] | undefined): boolean {
+  return body.tags !== undefined || tagsHeader !== undefined || (body.metadata !== undefined && body.metadata !== null) || (body.litellm_metadata !== undefined && body.litellm_metadata !== null);
+}
+
 /**
  * The request's tags, as LiteLLM collects them: the body's `tags` (a list, or a comma-separated
  * string), `metadata.tags` and `litellm_metadata.tags`, and the `x-litellm-tags` header; each once.

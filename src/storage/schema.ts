@@ -276,6 +276,8 @@ export interface SpendLogsTable {
   batch_id: string | null;
   /** 1 for a live request; a batch's lines. */
   request_count: number;
+  /** JSON array of the row's tags (migration 0018); null: none. */
+  request_tags: string | null;
 }
 
 /** Named leases of singleton background jobs (migration 0009). */

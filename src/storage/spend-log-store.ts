@@ -37,6 +37,8 @@ export interface SpendLogRow {
   batchId: string | null;
   /** 1 for a live request; the lines of a batch. */
   requestCount: number;
+  /** The request's and its deployment's tags (LiteLLM's `request_tags`); absent or null: none (batch rows have none). */
+  requestTags?: readonly string[] | null;
 }
 
 export interface SpendLogFilter {
@@ -187,6 +189,28 @@ export class SpendLogStore {
     return rows.map((row) => ({ group: row.grp ?? null, spend: Number(row.spend ?? 0) }));
   }
 
+  /**
+   * Spend and rows by tag over the filter (LiteLLM's `/spend/tags`), most spent first: each tag of
+   * a row's `request_tags` counts the row once. The tags are read by the database's JSON functions
+   * (SQLite's `json_each`, PostgreSQL's `jsonb_array_elements_text`), not by loading the rows.
+   */
+  async spendByTag(filter: SpendLogFilter): Promise<Array<{ tag: string; requests: number; spend: number }>> {
+    // One row per tag of each row, its text in `tag_list.value` on both databases.
+    const tagList =
+      this.#db.dialect === 'postgres'
+        ? sql<{ value: string }>`lateral (select jsonb_array_elements_text(spend_logs.request_tags::jsonb) as value)`.as('tag_list')
+        : sql<{ value: string }>`json_each(spend_logs.request_tags)`.as('tag_list');
+    const rows = await this.#filtered(filter)
+      .where('request_tags', 'is not', null)
+      .innerJoin(tagList, (join) => join.onTrue())
+      .select(['tag_list.value as tag', (eb) => eb.fn.countAll<number>().as('requests'), (eb) => eb.fn.sum<number>('spend_logs.spend').as('spend')])
+      .groupBy('tag_list.value')
+      .orderBy('spend', 'desc')
+      .orderBy('tag')
+      .execute();
+    return rows.map((row) => ({ tag: String(row.tag), requests: Number(row.requests), spend: Number(row.spend ?? 0) }));
+  }
+
   /** Sum of spend over the filter (budgets over a window, `/user/info` totals). */
   async totalSpend(filter: SpendLogFilter): Promise<number> {
     const row = await this.#filtered(filter).select((eb) => eb.fn.sum<number>('spend').as('spend')).executeTakeFirst();
@@ -254,7 +278,7 @@ async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly Spend
 const INSERT_COLUMNS = [
   'id', 'request_id', 'call_type', 'key_id', 'user_id', 'team_id', 'model_group', 'deployment_id', 'provider', 'model',
   'prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens', 'total_tokens', 'spend', 'status',
-  'latency_ms', 'started_at', 'ended_at', 'batch_id', 'request_count',
+  'latency_ms', 'started_at', 'ended_at', 'batch_id', 'request_count', 'request_tags',
 ] as const satisfies readonly (keyof SpendLogsTable)[];
 
 /**
@@ -427,6 +451,7 @@ function insertParameters(rows: readonly SpendLogRow[]): unknown[] {
     parameters[at++] = row.endedAt;
     parameters[at++] = row.batchId ?? null;
     parameters[at++] = row.requestCount;
+    parameters[at++] = row.requestTags == null ? null : JSON.stringify(row.requestTags);
   }
   return parameters;
 }
@@ -455,6 +480,7 @@ function toTableRow(row: SpendLogRow): SpendLogsTable {
     ended_at: row.endedAt,
     batch_id: row.batchId,
     request_count: row.requestCount,
+    request_tags: row.requestTags == null ? null : JSON.stringify(row.requestTags),
   };
 }
 
@@ -482,5 +508,17 @@ function fromTableRow(row: Selectable<SpendLogsTable>): SpendLogRow {
     endedAt: Number(row.ended_at),
     batchId: row.batch_id,
     requestCount: Number(row.request_count),
+    requestTags: tagsOf(row.request_tags),
   };
+}
+
+/** A stored tag list back as a list; anything else (never written by Portico) as none. */
+function tagsOf(text: string | null): readonly string[] | null {
+  if (text === null) return null;
+  try {
+    const tags: unknown = JSON.parse(text);
+    return Array.isArray(tags) && tags.every((tag) => typeof tag === 'string') ? tags : null;
+  } catch {
+    return null;
+  }
 }

@@ -21,7 +21,7 @@ import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/c
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
-import { requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { carriesTags, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
 import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
 import { mockAnswerClient } from '../../providers/registry.ts';
 import { NotFoundError } from '../../spec/errors.ts';
@@ -143,11 +143,14 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const upstreamBody = upstreamBodyOf(route.path, received);
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
+      // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
+      const tags = tagFiltering || carriesTags(received, request.headers[TAGS_HEADER]) ? requestTagsOf(received, request.headers[TAGS_HEADER]) : undefined;
+      if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
       const routing =
         preCallChecks || tagFiltering || controls !== undefined
           ? {
               ...(preCallChecks && { prefer: fittingContextWindow(received) }),
-              ...(tagFiltering && { tags: requestTagsOf(received, request.headers[TAGS_HEADER]) }),
+              ...(tagFiltering && { tags }),
               ...(controls?.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
               ...(controls?.numRetries !== undefined && { maxRetries: controls.numRetries }),
               ...(controls?.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),

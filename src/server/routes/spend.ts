@@ -11,6 +11,9 @@
  *   `GET /global/spend/keys` and `/global/spend/models`: the `limit` (default 5) keys or model
  *   groups that spent most, most first (`[{api_key, total_spend, key_alias}]`, `[{model, total_spend}]`).
  *   All three take the report's filters.
+ * - `GET /spend/tags`: spend and rows by request tag (`[{individual_request_tag, log_count,
+ *   total_spend}]`, most spent first; a row's tags are its request's and its deployment's), with
+ *   the report's filters.
  * The master key sees every row; a virtual key only its own.
  */
 import type { FastifyRequest } from 'fastify';
@@ -116,6 +119,7 @@ export function spendLogView(row: SpendLogRow) {
       batch_id: row.batchId,
       request_count: row.requestCount,
     },
+    request_tags: row.requestTags ?? [],
   };
 }
 
@@ -188,6 +192,12 @@ export const spendRoutes: RouteModule = {
       const top = await store.topSpenders('key', await filterOf(services, principalOf(request), query), query.limit ?? 5);
       const keys = await Promise.all(top.map(({ group }) => (group === null ? undefined : services.keys.find(group))));
       return top.map(({ group, spend }, index) => ({ api_key: group, total_spend: spend, key_alias: keys[index]?.keyAlias ?? null }));
+    });
+    // LiteLLM's `/spend/tags`: `[{individual_request_tag, log_count, total_spend}]`, most spent first.
+    app.get('/spend/tags', async (request) => {
+      const query = parseQuery(reportQuery.omit({ group_by: true }), request.query);
+      const byTag = await store.spendByTag(await filterOf(services, principalOf(request), query));
+      return byTag.map(({ tag, requests, spend }) => ({ individual_request_tag: tag, log_count: requests, total_spend: spend }));
     });
     app.get('/global/spend/models', async (request) => {
       const query = parseQuery(topQuery, request.query);

@@ -20,6 +20,7 @@ import { migration0014TeamsAndUsers } from './0014_teams_and_users.ts';
 import { migration0015BatchReservations } from './0015_batch_reservations.ts';
 import { migration0016FileTokenEstimates } from './0016_file_token_estimates.ts';
 import { migration0017BatchPartStates } from './0017_batch_part_states.ts';
+import { migration0018SpendRequestTags } from './0018_spend_request_tags.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0015BatchReservations,
   migration0016FileTokenEstimates,
   migration0017BatchPartStates,
+  migration0018SpendRequestTags,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
