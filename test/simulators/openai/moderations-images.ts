@@ -1,7 +1,8 @@
 /**
  * OpenAI's `/v1/moderations` and `/v1/images/generations` as the simulator answers them, shapes
- * from OpenAI's OpenAPI description (`CreateModerationResponse`, `ImagesResponse`, `Image`;
- * ../shared/specs/openai-openapi.2025-06-legacy.yaml): a fake classifier that flags `violence`
+ * from OpenAI's OpenAPI description (`CreateModerationResponse`, `ImagesResponse`, `Image` in
+ * https://github.com/openai/openai-openapi; API reference at
+ * https://platform.openai.com/docs/api-reference/moderations and .../images): a fake classifier that flags `violence`
  * when a text says "attack", and a 1x1 PNG for every image. Both are batchable, as at OpenAI.
  */
 import { randomHex, nowSeconds } from '../common/ids.ts';
