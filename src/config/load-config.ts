@@ -259,13 +259,15 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const databaseUrl = databaseUrlOf(file, problems);
   const redisUrl = redisUrlOf(file, problems);
   const files = filesSettingsOf(file, problems);
-  const webhooks = webhookSettingsOf(file, problems);
+  const configuredWebhooks = webhookSettingsOf(file, problems);
   const spendLogs = spendLogSettingsOf(file, problems);
   const server = serverSettingsOf(file, problems);
   const responseCache = responseCacheOf(file, environment, problems);
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   const upstreamConnection = upstreamConnectionOf(file, problems);
-  const slackAlerts = slackAlertsOf(file, environment, problems);
+  const alerting = slackAlertsOf(file, environment, problems);
+  const slackAlerts = alerting?.settings;
+  const webhooks = withSlackBudgetAlerts(configuredWebhooks, alerting?.budgetUrls ?? [], problems);
   if (file.litellm_settings?.turn_off_message_logging === false) {
     problems.warn(['litellm_settings', 'turn_off_message_logging'], 'false: Portico never puts prompts or answers in its logs, traces or spend rows');
   }
@@ -791,7 +793,10 @@ const ALERT_REPEAT_MS = 60_000;
  * comma-separated) or, per alert type, `alert_to_webhook_url`; `alert_types` (default: every type
  * Portico sends) and `alerting_threshold`. Channels Portico lacks and types it does not send are warned about.
  */
-function slackAlertsOf(file: ConfigFile, env: Environment, problems: ConfigProblems): SlackAlertSettings | undefined {
+/** LiteLLM's alert type for budgets, sent through the webhook outbox (`withSlackBudgetAlerts`). */
+const BUDGET_ALERTS = 'budget_alerts';
+
+function slackAlertsOf(file: ConfigFile, env: Environment, problems: ConfigProblems): { settings?: SlackAlertSettings; budgetUrls: readonly string[] } | undefined {
   const general = file.general_settings ?? {};
   const channels = general.alerting ?? [];
   channels.forEach((channel, index) => {
@@ -803,27 +808,53 @@ function slackAlertsOf(file: ConfigFile, env: Environment, problems: ConfigProbl
     }
     return undefined;
   }
-  const known = new Set<string>(ALERT_TYPES);
-  const wanted = (general.alert_types ?? [...ALERT_TYPES]).filter((type, index) => {
-    if (!known.has(type)) problems.warn(['general_settings', 'alert_types', index], `"${type}" alerts are not sent by Portico (it sends ${ALERT_TYPES.join(', ')})`);
-    return known.has(type);
-  }) as AlertType[];
+  const sent: readonly string[] = [...ALERT_TYPES, BUDGET_ALERTS];
+  const wanted = (general.alert_types ?? sent).filter((type, index) => {
+    if (!sent.includes(type)) problems.warn(['general_settings', 'alert_types', index], `"${type}" alerts are not sent by Portico (it sends ${sent.join(', ')})`);
+    return sent.includes(type);
+  });
   const defaultUrls = (env.SLACK_WEBHOOK_URL ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
   const perType = general.alert_to_webhook_url ?? {};
-  const webhookUrls: Partial<Record<AlertType, readonly string[]>> = {};
-  for (const type of wanted) {
+  const urlsOf = (type: string): readonly string[] => {
     const own = perType[type];
     const urls = own === undefined ? defaultUrls : typeof own === 'string' ? [own] : own;
     for (const url of urls) {
       if (!/^https?:\/\//.test(url)) problems.error(['general_settings', own === undefined ? 'alerting' : 'alert_to_webhook_url'], `"${url.slice(0, 40)}" is not an http(s) webhook URL`);
     }
-    if (urls.length > 0) webhookUrls[type] = urls;
+    return urls;
+  };
+  const webhookUrls: Partial<Record<AlertType, readonly string[]>> = {};
+  for (const type of wanted) {
+    if (type === BUDGET_ALERTS) continue;
+    const urls = urlsOf(type);
+    if (urls.length > 0) webhookUrls[type as AlertType] = urls;
   }
-  if (Object.keys(webhookUrls).length === 0) {
+  const budgetUrls = wanted.includes(BUDGET_ALERTS) ? urlsOf(BUDGET_ALERTS) : [];
+  if (Object.keys(webhookUrls).length === 0 && budgetUrls.length === 0) {
     problems.warn(['general_settings', 'alerting'], 'slack: no webhook URL (SLACK_WEBHOOK_URL, or general_settings.alert_to_webhook_url): no alerts are sent');
     return undefined;
   }
-  return { webhookUrls, slowThresholdMs: (general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_SECONDS) * 1000, repeatAfterMs: ALERT_REPEAT_MS };
+  return {
+    ...(Object.keys(webhookUrls).length > 0 && { settings: { webhookUrls, slowThresholdMs: (general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_SECONDS) * 1000, repeatAfterMs: ALERT_REPEAT_MS } }),
+    budgetUrls,
+  };
+}
+
+/**
+ * The webhook endpoints with LiteLLM's Slack `budget_alerts` added: a Slack endpoint per URL for
+ * the budget events, delivered by the outbox like any other (durable, retried) as Slack messages.
+ */
+function withSlackBudgetAlerts(webhooks: WebhookSettings, budgetUrls: readonly string[], problems: ConfigProblems): WebhookSettings {
+  if (budgetUrls.length === 0) return webhooks;
+  const endpoints = [...webhooks.endpoints];
+  for (const url of new Set(budgetUrls)) {
+    if (endpoints.some((endpoint) => endpoint.url === url)) {
+      problems.error(['general_settings', 'alert_to_webhook_url'], `"${url.slice(0, 40)}" is also a portico_settings.webhooks endpoint; a URL takes one kind of delivery`);
+      continue;
+    }
+    endpoints.push({ url, secret: '', events: ['budget.soft_exceeded', 'budget.exceeded'], teamId: null, format: 'slack' });
+  }
+  return { ...webhooks, endpoints };
 }
 
 /** `litellm_settings.ssl_verify` and `force_ipv4`; undefined when neither changes Node's defaults. */

@@ -270,6 +270,12 @@ export interface WebhookEndpoint {
   readonly events: readonly WebhookEventType[];
   /** Only events whose owner is this team (`team:<id>`); null: every event. */
   readonly teamId: string | null;
+  /**
+   * Absent: Standard Webhooks (the signed event JSON). `slack`: a Slack incoming webhook of
+   * LiteLLM's `budget_alerts` (`webhooks/slack-budget-message.ts`): the event as a Slack message,
+   * unsigned (`secret` is empty).
+   */
+  readonly format?: 'slack';
 }
 
 /** `portico_settings.webhooks` and `portico_settings.webhook_delivery`. */

@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.ts';
 import { nowSeconds } from '../storage/row-mapping.ts';
 import type { AttemptOutcome, WebhookDelivery, WebhookStore } from '../storage/webhook-store.ts';
 import { signedHeaders } from '../webhooks/webhook-signing.ts';
+import { slackBudgetMessage } from '../webhooks/slack-budget-message.ts';
 
 /** Deliveries in flight at once on one instance (a slow receiver holds its own slots only). */
 const CONCURRENCY = 16;
@@ -43,6 +44,7 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
   const concurrency = deps.concurrency ?? CONCURRENCY;
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000, connect: { timeout: deps.settings.timeoutMs } });
   const secrets = new Map(deps.settings.endpoints.map((endpoint) => [endpoint.url, endpoint.secret]));
+  const slackEndpoints = new Set(deps.settings.endpoints.filter((endpoint) => endpoint.format === 'slack').map((endpoint) => endpoint.url));
   // Longer than an attempt can take (its timeout) with room to record it.
   const leaseMs = deps.settings.timeoutMs * 2 + 5_000;
   const clock = deps.clock ?? nowSeconds;
@@ -78,10 +80,13 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
       error = 'the endpoint is no longer configured';
     } else {
       try {
+        // A Slack webhook (LiteLLM's budget alerts) takes a message, unsigned; the others the signed event.
+        const slack = slackEndpoints.has(delivery.endpointUrl);
+        const body = slack ? slackBudgetMessage(delivery.payload) : delivery.payload;
         const answer = await request(delivery.endpointUrl, {
           method: 'POST',
-          headers: signedHeaders(secret, delivery.eventId, delivery.payload),
-          body: delivery.payload,
+          headers: slack ? { 'content-type': 'application/json' } : signedHeaders(secret, delivery.eventId, delivery.payload),
+          body,
           dispatcher: agent,
           signal: AbortSignal.timeout(deps.settings.timeoutMs),
           headersTimeout: deps.settings.timeoutMs,
@@ -108,7 +113,9 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
       return false;
     });
     if (!recorded) return;
-    const fields = { delivery_id: delivery.id, event_id: delivery.eventId, event_type: delivery.eventType, endpoint: delivery.endpointUrl, attempt: attempts, status_code: statusCode };
+    // A Slack webhook's URL is its secret: logged by its host only.
+    const endpoint = slackEndpoints.has(delivery.endpointUrl) ? `slack webhook at ${new URL(delivery.endpointUrl).host}` : delivery.endpointUrl;
+    const fields = { delivery_id: delivery.id, event_id: delivery.eventId, event_type: delivery.eventType, endpoint, attempt: attempts, status_code: statusCode };
     if (next.status === 'delivered') deps.logger.info(fields, 'webhook delivered');
     else if (next.status === 'failed') deps.logger.error({ ...fields, err: error }, 'webhook given up: not delivered within give_up_after_hours');
     else deps.logger.warn({ ...fields, err: error, retry_at: new Date(next.nextAttemptAt * 1000).toISOString() }, 'webhook delivery failed; will retry');

@@ -135,6 +135,41 @@ general_settings:
     }
   });
 
+  it('posts budget_alerts through the webhook outbox: a key over its max_budget, as a Slack message', async () => {
+    const budgetChannel = slack.newWebhookUrl();
+    const budgeted = await startPortico(
+      `
+model_list:
+  - model_name: priced
+    litellm_params: {model: mock/priced}
+    model_info: {input_cost_per_token: 0.001, output_cost_per_token: 0.002}
+general_settings:
+  master_key: sk-slack-alerts-master-0123456789
+  user_api_key_cache_ttl: 0.1
+  alerting: ["slack"]
+  alert_types: [budget_alerts]
+  alert_to_webhook_url: {budget_alerts: "${budgetChannel}"}
+portico_settings:
+  spend_logs: {flush_interval_ms: 50}
+  webhook_delivery: {retry_first_seconds: 0.05, retry_max_seconds: 0.2, poll_interval_ms: 50}
+`,
+    );
+    try {
+      const { key, token } = (await budgeted.generateKey({ max_budget: 0.05, key_alias: 'ci-runner' })) as { key: string; token: string };
+      const client = budgeted.client(key, { maxRetries: 0 });
+      for (let i = 0; i < 40; i += 1) {
+        const refused = await client.chat.completions.create({ model: 'priced', messages: [{ role: 'user', content: 'a question long enough to cost something' }] }).then(() => false, () => true);
+        if (refused) break;
+        await new Promise((resolve) => setTimeout(resolve, 120));
+      }
+      await until('the budget alert arrived', () => messagesTo(budgetChannel).length === 1, 15_000);
+      assert.match(messagesTo(budgetChannel)[0], new RegExp(`^Level: \`High\`[^]*Message: Budget exceeded: key \`ci-runner\` \\(${token}\\) has spent \\$0\\.\\d+, over its max_budget of \\$0\\.050000`));
+      assert.ok(!budgeted.logs.some((line) => JSON.stringify(line).includes(new URL(budgetChannel).pathname)), 'the webhook URL (its secret) is not logged');
+    } finally {
+      await budgeted.close();
+    }
+  });
+
   it('reads the LiteLLM settings: channels and types Portico lacks are warned about, a missing webhook turns alerting off', () => {
     const entry = 'model_list: [{model_name: m, litellm_params: {model: openai/gpt-4o-mini, api_key: k}}]\n';
     const config = parseConfig(
@@ -148,7 +183,7 @@ general_settings:
     });
     assert.deepEqual(config.warnings, [
       'general_settings.alerting[1]: "email" alerts are not sent by Portico (it sends "slack")',
-      'general_settings.alert_types[1]: "daily_reports" alerts are not sent by Portico (it sends llm_exceptions, llm_too_slow, db_exceptions)',
+      'general_settings.alert_types[1]: "daily_reports" alerts are not sent by Portico (it sends llm_exceptions, llm_too_slow, db_exceptions, budget_alerts)',
     ]);
     const fromEnv = parseConfig(`${entry}general_settings: {alerting: [slack]}\n`, { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/X/Y/Z' });
     assert.deepEqual(fromEnv.slackAlerts?.webhookUrls, {
@@ -156,6 +191,11 @@ general_settings:
       llm_too_slow: ['https://hooks.slack.com/services/X/Y/Z'],
       db_exceptions: ['https://hooks.slack.com/services/X/Y/Z'],
     });
+    assert.deepEqual(
+      fromEnv.webhooks.endpoints.map((endpoint) => [endpoint.url, endpoint.format, endpoint.events]),
+      [['https://hooks.slack.com/services/X/Y/Z', 'slack', ['budget.soft_exceeded', 'budget.exceeded']]],
+      'budget_alerts go through the webhook outbox',
+    );
     const none = parseConfig(`${entry}general_settings: {alerting: [slack]}\n`, {});
     assert.equal(none.slackAlerts, undefined);
     assert.match(none.warnings.join('\n'), /slack: no webhook URL/);
