@@ -11,7 +11,7 @@ import type { PorticoConfig } from './config/types.ts';
 import { ConfigError, DatabaseUnavailableError } from './spec/errors.ts';
 import { createLogger } from './observability/logger.ts';
 import type { RunningPortico } from './server/start.ts';
-import { disableTracing, enableTracing, tracingWanted } from './observability/tracing.ts';
+import { disableTracing, enableTracing, otelSdkDisabled, tracingWanted } from './observability/tracing.ts';
 import { propagateTraceparent } from './providers/http/trace-propagation.ts';
 
 export const DEFAULT_HOST = '0.0.0.0';
@@ -158,8 +158,10 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: Portic
     process.stderr.write(`portico: WARNING: ${OPEN_MODE_WARNING}\n`);
     logger.warn(OPEN_MODE_WARNING);
   }
-  if (tracingWanted(env, { otelCallback: config.otelCallback })) {
-    await enableTracing(env, logger, { redactKeyInfo: config.redactKeyInfo });
+  const standardExport = tracingWanted(env, { otelCallback: config.otelCallback });
+  const langfuse = otelSdkDisabled(env) ? undefined : config.langfuseTraces;
+  if (standardExport || langfuse !== undefined) {
+    await enableTracing(env, logger, { redactKeyInfo: config.redactKeyInfo, standardExport, extraExports: langfuse === undefined ? [] : [langfuse] });
     propagateTraceparent(true);
   }
   // Imported here, not above: the primary of several workers serves nothing and need not load

@@ -279,7 +279,7 @@ litellm_settings:
   it('callbacks given as one name (a custom callback class) or under success_callback load; otel in any of them turns tracing on', () => {
     const custom = parseConfig('model_list: []\nlitellm_settings:\n  callbacks: custom_callbacks.proxy_handler_instance\n', {});
     assert.equal(custom.otelCallback, false);
-    assert.ok(custom.warnings.includes('litellm_settings.callbacks[0]: "custom_callbacks.proxy_handler_instance" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)'), custom.warnings.join('\n'));
+    assert.ok(custom.warnings.includes('litellm_settings.callbacks[0]: "custom_callbacks.proxy_handler_instance" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, and "langfuse_otel")'), custom.warnings.join('\n'));
     const success = parseConfig('model_list: []\nlitellm_settings:\n  success_callback: ["otel", "langfuse"]\n  failure_callback: langfuse\n', {});
     assert.equal(success.otelCallback, true);
     assert.deepEqual(success.warnings.filter((warning) => warning.includes('callback')).map((warning) => warning.split(':')[0]), ['litellm_settings.success_callback[1]', 'litellm_settings.failure_callback[0]']);

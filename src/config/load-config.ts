@@ -26,6 +26,7 @@ import { providerParamKeys } from './provider-settings.ts';
 import { readFileSync } from 'node:fs';
 import type { UpstreamConnection, UpstreamTls } from '../providers/http/agent.ts';
 import { ALERT_TYPES, type AlertType, type SlackAlertSettings } from '../observability/slack-alerts.ts';
+import type { TraceExport } from '../observability/tracing.ts';
 
 const MB = 1024 * 1024;
 
@@ -266,6 +267,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   const proxyBudget = proxyBudgetOf(file, spendLogs, problems);
   const upstreamConnection = upstreamConnectionOf(file, problems);
   const alerting = slackAlertsOf(file, environment, problems);
+  const callbacks = callbacksOf(file, environment, problems);
   const slackAlerts = alerting?.settings;
   const webhooks = withSlackBudgetAlerts(configuredWebhooks, alerting?.budgetUrls ?? [], problems);
   if (file.litellm_settings?.turn_off_message_logging === false) {
@@ -287,7 +289,8 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     server,
     database: databaseSettingsOf(file, problems),
     webhooks,
-    otelCallback: callbacksOf(file, problems),
+    otelCallback: callbacks.otel,
+    ...(callbacks.langfuse !== undefined && { langfuseTraces: callbacks.langfuse }),
     redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
@@ -706,16 +709,44 @@ function responseCacheOf(file: ConfigFile, env: Environment, problems: ConfigPro
  * `success_callback` or `failure_callback`: Portico traces every request either way); the other
  * integrations are warned about.
  */
-function callbacksOf(file: ConfigFile, problems: ConfigProblems): boolean {
+/** Langfuse's OTLP path under its host (https://langfuse.com/integrations/native/opentelemetry). */
+const LANGFUSE_OTLP_TRACES_PATH = '/api/public/otel/v1/traces';
+
+/**
+ * LiteLLM's logging callbacks Portico knows: `otel` (OpenTelemetry over OTLP, `OTEL_*`), and
+ * `langfuse_otel` / `langfuse` (Langfuse, through its OpenTelemetry endpoint: LiteLLM's
+ * `langfuse_otel` integration; its host `LANGFUSE_OTEL_HOST`, else `LANGFUSE_HOST`, else Langfuse
+ * Cloud as LiteLLM defaults each callback, with `LANGFUSE_PUBLIC_KEY` / `LANGFUSE_SECRET_KEY` as
+ * Basic auth). Portico's spans carry the model, tokens and timing, never prompts or answers:
+ * `langfuse` (LiteLLM's SDK callback, which logs them) is told so.
+ */
+function callbacksOf(file: ConfigFile, env: Environment, problems: ConfigProblems): { otel: boolean; langfuse?: TraceExport } {
   let otel = false;
+  let langfuse: TraceExport | undefined;
   for (const setting of ['callbacks', 'success_callback', 'failure_callback'] as const) {
     const value = file.litellm_settings?.[setting];
     (value ?? []).forEach((name, index) => {
+      const path = ['litellm_settings', setting, index];
       if (name === 'otel') otel = true;
-      else problems.warn(['litellm_settings', setting, index], `"${name}" is not supported by Portico and is ignored (it knows "otel": OpenTelemetry traces over OTLP)`);
+      else if (name === 'langfuse' || name === 'langfuse_otel') {
+        if (langfuse !== undefined) return;
+        const publicKey = env.LANGFUSE_PUBLIC_KEY;
+        const secretKey = env.LANGFUSE_SECRET_KEY;
+        if (!publicKey || !secretKey) {
+          problems.warn(path, `"${name}": LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not both set: nothing is sent to Langfuse`);
+          return;
+        }
+        const host = (env.LANGFUSE_OTEL_HOST || env.LANGFUSE_HOST || (name === 'langfuse' ? 'https://cloud.langfuse.com' : 'https://us.cloud.langfuse.com')).replace(/\/+$/, '').replace(/\/api\/public\/otel$/, '');
+        if (!/^https?:\/\//.test(host)) {
+          problems.error(path, `"${name}": the Langfuse host "${host.slice(0, 60)}" is not an http(s) URL`);
+          return;
+        }
+        langfuse = { url: `${host}${LANGFUSE_OTLP_TRACES_PATH}`, headers: { authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString('base64')}` } };
+        if (name === 'langfuse') problems.warn(path, '"langfuse": sent to Langfuse\'s OpenTelemetry endpoint, as LiteLLM\'s langfuse_otel: traces with the model, tokens and timing, never prompts or answers');
+      } else problems.warn(path, `"${name}" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, and "langfuse_otel")`);
     });
   }
-  return otel;
+  return { otel, ...(langfuse !== undefined && { langfuse }) };
 }
 
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;

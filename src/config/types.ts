@@ -7,6 +7,7 @@ import type { RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { UpstreamConnection } from '../providers/http/agent.ts';
 import type { SlackAlertSettings } from '../observability/slack-alerts.ts';
+import type { TraceExport } from '../observability/tracing.ts';
 
 export interface RouterSettings {
   /** Extra attempts after the first, across deployments of the group (LiteLLM `num_retries`). */
@@ -232,6 +233,8 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `callbacks: ["langfuse_otel"]` (or `langfuse`): traces also sent to Langfuse's OTLP endpoint. */
+  readonly langfuseTraces?: TraceExport;
   /** `general_settings.alerting: ["slack"]` with its webhook URLs; absent: no alerts. */
   readonly slackAlerts?: SlackAlertSettings;
   /** `litellm_settings.redact_user_api_key_info`: traces carry nothing about the caller's key. */

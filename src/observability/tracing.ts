@@ -45,9 +45,24 @@ export interface TracingWish {
 /** The attributes naming the caller's key: left out of spans under LiteLLM's `redact_user_api_key_info`. */
 export const KEY_INFO_ATTRIBUTES: ReadonlySet<string> = new Set(['portico.key_id', 'portico.master_key']);
 
+/** An OTLP/HTTP traces endpoint of its own (Langfuse's), besides the one the `OTEL_*` variables name. */
+export interface TraceExport {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 export interface TracingOptions {
   /** LiteLLM's `litellm_settings.redact_user_api_key_info`: spans carry nothing about the caller's key. */
   redactKeyInfo?: boolean;
+  /** Whether spans go to the OTLP endpoint of the `OTEL_*` variables (default true). */
+  standardExport?: boolean;
+  /** Further endpoints every span goes to (`litellm_settings.callbacks: ["langfuse_otel"]`). */
+  extraExports?: readonly TraceExport[];
+}
+
+/** `OTEL_SDK_DISABLED=true`: no traces at all, Langfuse's included. */
+export function otelSdkDisabled(env: NodeJS.ProcessEnv): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
 }
 
 /**
@@ -55,7 +70,7 @@ export interface TracingOptions {
  * naming `otlp`) or LiteLLM's `callbacks: ["otel"]`; `OTEL_SDK_DISABLED=true` wins over both.
  */
 export function tracingWanted(env: NodeJS.ProcessEnv, wish: TracingWish): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  if (otelSdkDisabled(env)) return false;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim().toLowerCase());
   if (exporters.includes('none')) return false;
   return wish.otelCallback || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || exporters.includes('otlp');
@@ -65,8 +80,17 @@ export function tracingWanted(env: NodeJS.ProcessEnv, wish: TracingWish): boolea
 export async function enableTracing(env: NodeJS.ProcessEnv, logger: Logger, options: TracingOptions = {}): Promise<Tracer> {
   if (active) return active;
   const { createOtelTracer } = await import('./otel/otel-tracer.ts');
-  active = createOtelTracer(env, options.redactKeyInfo === true ? { withheld: KEY_INFO_ATTRIBUTES } : {});
-  logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318/v1/traces' }, 'OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
+  const standardExport = options.standardExport !== false;
+  active = createOtelTracer(env, {
+    ...(options.redactKeyInfo === true && { withheld: KEY_INFO_ATTRIBUTES }),
+    standardExport,
+    extraExports: options.extraExports ?? [],
+  });
+  const endpoints = [
+    ...(standardExport ? [env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318/v1/traces'] : []),
+    ...(options.extraExports ?? []).map((target) => target.url),
+  ];
+  logger.info({ endpoints }, 'OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
   return active;
 }
 

@@ -182,9 +182,80 @@ test('tracing is on with an OTLP endpoint, OTEL_TRACES_EXPORTER=otlp or LiteLLM 
   assert.equal(tracingWanted({}, { otelCallback: true }), true);
   assert.equal(tracingWanted({ OTEL_SDK_DISABLED: 'true' }, { otelCallback: true }), false);
   assert.equal(tracingWanted({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x' }, { otelCallback: false }), false);
-  const config = parseConfig('model_list: [{model_name: m, litellm_params: {model: mock/m}}]\nlitellm_settings:\n  callbacks: ["otel", "langfuse"]\n');
+  const config = parseConfig('model_list: [{model_name: m, litellm_params: {model: mock/m}}]\nlitellm_settings:\n  callbacks: ["otel", "datadog"]\n');
   assert.equal(config.otelCallback, true);
-  assert.ok(config.warnings.some((warning) => warning.includes('litellm_settings.callbacks[1]') && warning.includes('"langfuse" is not supported')));
+  assert.ok(config.warnings.some((warning) => warning.includes('litellm_settings.callbacks[1]') && warning.includes('"datadog" is not supported')));
+});
+
+test("LiteLLM's langfuse_otel (and langfuse) callbacks: Langfuse's OTLP endpoint with Basic auth, its host from LANGFUSE_OTEL_HOST or LANGFUSE_HOST, LiteLLM's defaults", () => {
+  const entry = 'model_list: [{model_name: m, litellm_params: {model: mock/m}}]\n';
+  const keys = { LANGFUSE_PUBLIC_KEY: 'pk-lf-1', LANGFUSE_SECRET_KEY: 'sk-lf-2' };
+  const basic = `Basic ${Buffer.from('pk-lf-1:sk-lf-2').toString('base64')}`;
+  const otel = parseConfig(`${entry}litellm_settings: {callbacks: [langfuse_otel]}\n`, keys);
+  assert.deepEqual(otel.langfuseTraces, { url: 'https://us.cloud.langfuse.com/api/public/otel/v1/traces', headers: { authorization: basic } });
+  assert.equal(otel.otelCallback, false);
+  assert.deepEqual(otel.warnings, []);
+  const selfHosted = parseConfig(`${entry}litellm_settings: {success_callback: [langfuse_otel]}\n`, { ...keys, LANGFUSE_OTEL_HOST: 'https://lf.internal/' });
+  assert.equal(selfHosted.langfuseTraces?.url, 'https://lf.internal/api/public/otel/v1/traces');
+  const sdk = parseConfig(`${entry}litellm_settings: {success_callback: [langfuse]}\n`, keys);
+  assert.equal(sdk.langfuseTraces?.url, 'https://cloud.langfuse.com/api/public/otel/v1/traces');
+  assert.match(sdk.warnings.join('\n'), /"langfuse": sent to Langfuse's OpenTelemetry endpoint[^]*never prompts or answers/);
+  const keyless = parseConfig(`${entry}litellm_settings: {callbacks: [langfuse_otel]}\n`, {});
+  assert.equal(keyless.langfuseTraces, undefined);
+  assert.match(keyless.warnings.join('\n'), /LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not both set/);
+});
+
+describe('traces to Langfuse (callbacks: ["langfuse_otel"])', () => {
+  const received: Array<{ authorization: string | undefined; spans: OtlpSpan[] }> = [];
+  let langfuse: Server;
+  let portico: PorticoProcess;
+  let dir: string;
+
+  before(async () => {
+    langfuse = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (part: Buffer) => parts.push(part));
+      req.on('end', () => {
+        if (req.url !== '/api/public/otel/v1/traces') return void res.writeHead(404).end();
+        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+        received.push({ authorization: req.headers.authorization, spans: body.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const port = await listen(langfuse);
+    dir = await mkdtemp(join(tmpdir(), 'portico-langfuse-'));
+    const configPath = join(dir, 'config.yaml');
+    await writeFile(
+      configPath,
+      `model_list:
+  - {model_name: traced, litellm_params: {model: mock/traced, mock_response: hi}}
+litellm_settings:
+  callbacks: ["langfuse_otel"]
+general_settings:
+  master_key: ${MASTER_KEY}
+`,
+    );
+    portico = await spawnPortico({
+      configPath,
+      masterKey: MASTER_KEY,
+      name: 'langfuse',
+      env: { DATABASE_URL: `file:${join(dir, 'p.db')}`, LANGFUSE_PUBLIC_KEY: 'pk-lf-test', LANGFUSE_SECRET_KEY: 'sk-lf-test', LANGFUSE_OTEL_HOST: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '50' },
+    });
+  });
+  after(async () => {
+    await portico?.stop();
+    langfuse?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("every span goes to Langfuse with the project's keys as Basic auth, the model and tokens on the attempt", async () => {
+    await portico.client().chat.completions.create({ model: 'traced', messages: [{ role: 'user', content: 'hello' }] });
+    await until('the attempt span reached Langfuse', () => received.some((batch) => batch.spans.some((span) => span.name === 'chat traced')));
+    assert.ok(received.every((batch) => batch.authorization === `Basic ${Buffer.from('pk-lf-test:sk-lf-test').toString('base64')}`));
+    const attempt = received.flatMap((batch) => batch.spans).find((span) => span.name === 'chat traced')!;
+    assert.equal(attributesOf(attempt)['gen_ai.request.model'], 'traced');
+    assert.equal(typeof attributesOf(attempt)['gen_ai.usage.input_tokens'], 'number');
+  });
 });
 
 test('off, no OpenTelemetry module is loaded: only src/observability/otel/ imports the SDK, and only enableTracing imports that folder, dynamically', async () => {

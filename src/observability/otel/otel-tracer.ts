@@ -18,7 +18,7 @@ import {
   TraceIdRatioBasedSampler,
   type Sampler,
 } from '@opentelemetry/sdk-trace-base';
-import type { SpanAttributes, TraceSpan, Tracer } from '../tracing.ts';
+import type { SpanAttributes, TraceExport, TraceSpan, Tracer } from '../tracing.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -37,6 +37,19 @@ function numberFrom(value: string | undefined): number | undefined {
 export interface OtelTracerOptions {
   /** Attributes never exported, whatever a span is given (`redact_user_api_key_info`: the key's). */
   withheld?: ReadonlySet<string>;
+  /** Export to the endpoint the `OTEL_*` variables name (default true). */
+  standardExport?: boolean;
+  /** Further OTLP/HTTP endpoints every span goes to (Langfuse's). */
+  extraExports?: readonly TraceExport[];
+}
+
+function batchProcessor(exporter: OTLPTraceExporter, env: NodeJS.ProcessEnv): BatchSpanProcessor {
+  return new BatchSpanProcessor(exporter, {
+    scheduledDelayMillis: numberFrom(env.OTEL_BSP_SCHEDULE_DELAY),
+    maxQueueSize: numberFrom(env.OTEL_BSP_MAX_QUEUE_SIZE),
+    maxExportBatchSize: numberFrom(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+    exportTimeoutMillis: numberFrom(env.OTEL_BSP_EXPORT_TIMEOUT),
+  });
 }
 
 export function createOtelTracer(env: NodeJS.ProcessEnv, options: OtelTracerOptions = {}): Tracer {
@@ -50,12 +63,8 @@ export function createOtelTracer(env: NodeJS.ProcessEnv, options: OtelTracerOpti
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'portico' }),
     sampler: samplerFrom(env),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter(), {
-        scheduledDelayMillis: numberFrom(env.OTEL_BSP_SCHEDULE_DELAY),
-        maxQueueSize: numberFrom(env.OTEL_BSP_MAX_QUEUE_SIZE),
-        maxExportBatchSize: numberFrom(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
-        exportTimeoutMillis: numberFrom(env.OTEL_BSP_EXPORT_TIMEOUT),
-      }),
+      ...(options.standardExport === false ? [] : [batchProcessor(new OTLPTraceExporter(), env)]),
+      ...(options.extraExports ?? []).map((target) => batchProcessor(new OTLPTraceExporter({ url: target.url, headers: { ...target.headers } }), env)),
     ],
   });
   const tracer = provider.getTracer('portico');
