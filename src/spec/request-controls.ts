@@ -10,6 +10,11 @@
  * - `timeout` (or `request_timeout`), seconds: each attempt's timeout, in place of the deployment's;
  * - `mock_response`: the gateway answers it, with no upstream call (a string: the answer's text).
  *
+ * LiteLLM's request headers say the same, and outrank the body
+ * (https://docs.litellm.ai/docs/proxy/request_headers): `x-litellm-timeout`,
+ * `x-litellm-stream-timeout` (a streamed request's, in place of `x-litellm-timeout`) and
+ * `x-litellm-num-retries`.
+ *
  * A control of the wrong type is a 400 naming it. The fields never go upstream
  * (`gateway-request-fields.ts`).
  */
@@ -44,23 +49,36 @@ function timeoutMsOf(value: unknown, param: string): number {
   return seconds * 1000;
 }
 
-/** The controls `body` carries (usually none: one key check each). */
-export function requestControlsOf(body: Record<string, unknown>): RequestControls {
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+function headerOf(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The controls `body` and `headers` carry (usually none: one key check each). */
+export function requestControlsOf(body: Record<string, unknown>, headers: Headers = {}): RequestControls {
+  const retriesHeader = headerOf(headers, 'x-litellm-num-retries');
+  const streamTimeoutHeader = body.stream === true ? headerOf(headers, 'x-litellm-stream-timeout') : undefined;
+  const timeoutHeader = streamTimeoutHeader ?? headerOf(headers, 'x-litellm-timeout');
+  const retries = retriesHeader !== undefined ? (/^\d+$/.test(retriesHeader.trim()) ? Number(retriesHeader) : retriesHeader) : body.num_retries;
+  const retriesParam = retriesHeader !== undefined ? 'x-litellm-num-retries' : 'num_retries';
   const hasFallbacks = body.fallbacks !== undefined && body.fallbacks !== null;
-  const hasRetries = body.num_retries !== undefined && body.num_retries !== null;
-  const timeout = body.timeout ?? body.request_timeout;
+  const hasRetries = retries !== undefined && retries !== null;
+  const timeout = timeoutHeader ?? body.timeout ?? body.request_timeout;
+  const timeoutParam = streamTimeoutHeader !== undefined ? 'x-litellm-stream-timeout' : timeoutHeader !== undefined ? 'x-litellm-timeout' : body.timeout !== undefined && body.timeout !== null ? 'timeout' : 'request_timeout';
   const hasMock = body.mock_response !== undefined && body.mock_response !== null;
   if (!hasFallbacks && !hasRetries && (timeout === undefined || timeout === null) && !hasMock) return NONE;
-  if (hasRetries && !(Number.isInteger(body.num_retries) && (body.num_retries as number) >= 0)) {
-    throw new InvalidRequestError("'num_retries' must be an integer of 0 or more.", { param: 'num_retries', code: 'invalid_value' });
+  if (hasRetries && !(Number.isInteger(retries) && (retries as number) >= 0)) {
+    throw new InvalidRequestError(`'${retriesParam}' must be an integer of 0 or more.`, { param: retriesParam, code: 'invalid_value' });
   }
   if (hasMock && typeof body.mock_response !== 'string') {
     throw new InvalidRequestError("'mock_response' must be the answer's text (a string).", { param: 'mock_response', code: 'invalid_type' });
   }
   return {
     ...(hasFallbacks && { fallbacks: fallbacksOf(body.fallbacks) }),
-    ...(hasRetries && { numRetries: body.num_retries as number }),
-    ...(timeout !== undefined && timeout !== null && { timeoutMs: timeoutMsOf(timeout, body.timeout !== undefined && body.timeout !== null ? 'timeout' : 'request_timeout') }),
+    ...(hasRetries && { numRetries: retries as number }),
+    ...(timeout !== undefined && timeout !== null && { timeoutMs: timeoutMsOf(timeout, timeoutParam) }),
     ...(hasMock && { mockResponse: body.mock_response as string }),
   };
 }

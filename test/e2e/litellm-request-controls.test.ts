@@ -64,6 +64,29 @@ general_settings:
     assert.equal((await chat(portico.client(), { request_timeout: 5 })).choices[0].message.content, 'hello');
   });
 
+  it("LiteLLM's request headers say the same and outrank the body: x-litellm-num-retries, x-litellm-timeout, x-litellm-stream-timeout", async () => {
+    const client = portico.client(undefined, { maxRetries: 0 });
+    openai.failNext({ status: 500, count: 2 });
+    const retried = await client.chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'hello' }], num_retries: 0 } as never, { headers: { 'x-litellm-num-retries': '2' } });
+    assert.equal((retried as OpenAI.ChatCompletion).choices[0].message.content, 'hello');
+    assert.equal(openai.requests.length, 3);
+    openai.setLatency(600);
+    try {
+      const started = Date.now();
+      await assert.rejects(client.chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-litellm-timeout': '0.15' } }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 504);
+      await assert.rejects(
+        client.chat.completions.create({ model: 'primary', stream: true, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-litellm-timeout': '30', 'x-litellm-stream-timeout': '0.15' } }),
+        (error: unknown) => error instanceof OpenAI.APIError && error.status === 504,
+      );
+      assert.ok(Date.now() - started < 1_100, `both cut at the header's timeout (${Date.now() - started} ms)`);
+    } finally {
+      openai.setLatency(0);
+    }
+    const refused = await client.chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-litellm-num-retries': 'many' } }).catch((error: unknown) => error);
+    assert.ok(refused instanceof OpenAI.BadRequestError);
+    assert.equal((refused.error as { param: string }).param, 'x-litellm-num-retries');
+  });
+
   it('mock_response is answered by the gateway, plain and streamed, with no upstream call', async () => {
     const client = portico.client();
     const plain = await chat(client, { mock_response: 'mocked answer' });

@@ -106,7 +106,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
     try {
       const body = parseInput(route.body, request.body);
       assertModelUsable(services.router, principalOf(request), body.model);
-      const controls = requestControlsOf(request.body as Record<string, unknown>);
+      const controls = requestControlsOf(request.body as Record<string, unknown>, request.headers);
       if (controls !== NO_CONTROLS) requestControls.set(request, controls);
       request.portico.modelGroup = body.model;
       parsedBodies.set(request, body);
