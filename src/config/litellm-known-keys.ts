@@ -14,7 +14,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'enable_jwt_auth', 'enforce_user_param', 'health_check_details',
     'infer_model_from_keys', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
     'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose', 'store_model_in_db',
-    'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes', 'user_header_name',
+    'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes',
   ]),
   router_settings: new Set([
     'cache_kwargs', 'cache_responses', 

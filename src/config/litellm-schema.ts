@@ -156,6 +156,8 @@ export const generalSettingsSchema = z.looseObject({
   maximum_spend_logs_retention_interval: text.nullish(),
   /** LiteLLM's key cache lifetime (seconds): how soon a key's spend, budget or deletion is seen. */
   user_api_key_cache_ttl: positiveNumber.nullish(),
+  /** The request header naming the end user (LiteLLM's; Open WebUI sends `X-OpenWebUI-User-Email`): the spend row's `end_user`. */
+  user_header_name: text.nullish(),
   /** LiteLLM's alerting integrations; Portico sends `slack` (`observability/slack-alerts.ts`). */
   alerting: callbackNames.nullish(),
   /** Seconds above which a request is `llm_too_slow` (LiteLLM's default 300). */

@@ -296,6 +296,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamConnection !== undefined && { upstreamConnection }),
     ...(slackAlerts !== undefined && { slackAlerts }),
+    ...(file.general_settings?.user_header_name != null && file.general_settings.user_header_name.trim() !== '' && { userHeaderName: file.general_settings.user_header_name.trim().toLowerCase() }),
     ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
     forwardClientHeaders: file.general_settings?.forward_client_headers_to_llm_api === true,
     spendLogs,

@@ -235,6 +235,8 @@ export interface PorticoConfig {
   readonly otelCallback: boolean;
   /** `callbacks: ["langfuse_otel"]` (or `langfuse`): traces also sent to Langfuse's OTLP endpoint. */
   readonly langfuseTraces?: TraceExport;
+  /** `general_settings.user_header_name`, lower-cased: the header naming a request's end user (the spend row's `end_user`). */
+  readonly userHeaderName?: string;
   /** `general_settings.alerting: ["slack"]` with its webhook URLs; absent: no alerts. */
   readonly slackAlerts?: SlackAlertSettings;
   /** `litellm_settings.redact_user_api_key_info`: traces carry nothing about the caller's key. */

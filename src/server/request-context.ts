@@ -34,6 +34,8 @@ export interface RequestContext {
   deploymentId: string | null;
   /** A model request's tags (LiteLLM's `tags`, `metadata.tags`, `x-litellm-tags`), when it has any. */
   tags?: readonly string[];
+  /** Who a model request is for, as the client named them (LiteLLM's `end_user`), when it did. */
+  endUser?: string;
 }
 
 declare module 'fastify' {

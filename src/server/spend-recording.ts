@@ -101,6 +101,7 @@ export class LiveSpendRecorder {
       batchId: null,
       requestCount: 1,
       requestTags: rowTags(context.tags, deployment?.tags),
+      endUser: context.endUser ?? null,
     });
   }
 }

@@ -129,3 +129,24 @@ export function requestTagsOf(body: Record<string, unknown>, tagsHeader: string 
   ];
   return tags.length <= 1 ? tags : [...new Set(tags)];
 }
+
+/** LiteLLM's standard end-user headers, read without any configuration. */
+const END_USER_HEADERS = ['x-litellm-end-user-id', 'x-litellm-customer-id'] as const;
+
+/** Longer names are cut: the spend row keeps a label, not a document. */
+const MAX_END_USER_CHARS = 256;
+
+/**
+ * Who the request is for, as LiteLLM reads it (its `end_user`): the header that
+ * `general_settings.user_header_name` names (Open WebUI's `X-OpenWebUI-User-Email`, say), else
+ * `x-litellm-end-user-id` or `x-litellm-customer-id`, else OpenAI's `user` field; undefined when the
+ * request names nobody.
+ */
+export function endUserOf(headers: Readonly<Record<string, string | string[] | undefined>>, body: Record<string, unknown>, userHeaderName: string | undefined): string | undefined {
+  for (const name of userHeaderName === undefined ? END_USER_HEADERS : [userHeaderName, ...END_USER_HEADERS]) {
+    const value = headers[name];
+    const text = Array.isArray(value) ? value[0] : value;
+    if (text !== undefined && text.trim() !== '') return text.trim().slice(0, MAX_END_USER_CHARS);
+  }
+  return typeof body.user === 'string' && body.user !== '' ? body.user.slice(0, MAX_END_USER_CHARS) : undefined;
+}

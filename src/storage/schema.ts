@@ -278,6 +278,8 @@ export interface SpendLogsTable {
   request_count: number;
   /** JSON array of the row's tags (migration 0018); null: none. */
   request_tags: string | null;
+  /** Who the request was for, as the client named them (migration 0019); null: nobody. */
+  end_user: string | null;
 }
 
 /** Named leases of singleton background jobs (migration 0009). */

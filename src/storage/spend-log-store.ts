@@ -39,6 +39,8 @@ export interface SpendLogRow {
   requestCount: number;
   /** The request's and its deployment's tags (LiteLLM's `request_tags`); absent or null: none (batch rows have none). */
   requestTags?: readonly string[] | null;
+  /** Who the request was for, as the client named them (LiteLLM's `end_user`); absent or null: nobody. */
+  endUser?: string | null;
 }
 
 export interface SpendLogFilter {
@@ -278,7 +280,7 @@ async function addSpendTo(trx: Transaction<DatabaseSchema>, rows: readonly Spend
 const INSERT_COLUMNS = [
   'id', 'request_id', 'call_type', 'key_id', 'user_id', 'team_id', 'model_group', 'deployment_id', 'provider', 'model',
   'prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens', 'total_tokens', 'spend', 'status',
-  'latency_ms', 'started_at', 'ended_at', 'batch_id', 'request_count', 'request_tags',
+  'latency_ms', 'started_at', 'ended_at', 'batch_id', 'request_count', 'request_tags', 'end_user',
 ] as const satisfies readonly (keyof SpendLogsTable)[];
 
 /**
@@ -452,6 +454,7 @@ function insertParameters(rows: readonly SpendLogRow[]): unknown[] {
     parameters[at++] = row.batchId ?? null;
     parameters[at++] = row.requestCount;
     parameters[at++] = row.requestTags == null ? null : JSON.stringify(row.requestTags);
+    parameters[at++] = row.endUser ?? null;
   }
   return parameters;
 }
@@ -481,6 +484,7 @@ function toTableRow(row: SpendLogRow): SpendLogsTable {
     batch_id: row.batchId,
     request_count: row.requestCount,
     request_tags: row.requestTags == null ? null : JSON.stringify(row.requestTags),
+    end_user: row.endUser ?? null,
   };
 }
 
@@ -509,6 +513,7 @@ function fromTableRow(row: Selectable<SpendLogsTable>): SpendLogRow {
     batchId: row.batch_id,
     requestCount: Number(row.request_count),
     requestTags: tagsOf(row.request_tags),
+    endUser: row.end_user,
   };
 }
 

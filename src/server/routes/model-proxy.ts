@@ -21,7 +21,7 @@ import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/c
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
-import { carriesTags, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { carriesTags, endUserOf, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
 import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
 import { mockAnswerClient } from '../../providers/registry.ts';
 import { NotFoundError } from '../../spec/errors.ts';
@@ -95,6 +95,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const cache = services.responseCache;
   const preCallChecks = services.config.router.preCallChecks;
   const tagFiltering = services.config.router.tagFiltering;
+  const userHeaderName = services.config.userHeaderName;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
   // may not use or the config lacks) never reached a model, so it takes no request per minute
@@ -146,6 +147,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
       const tags = tagFiltering || carriesTags(received, request.headers[TAGS_HEADER]) ? requestTagsOf(received, request.headers[TAGS_HEADER]) : undefined;
       if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
+      const endUser = endUserOf(request.headers, received, userHeaderName);
+      if (endUser !== undefined) request.portico.endUser = endUser;
       const routing =
         preCallChecks || tagFiltering || controls !== undefined
           ? {

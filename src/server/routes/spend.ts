@@ -120,6 +120,7 @@ export function spendLogView(row: SpendLogRow) {
       request_count: row.requestCount,
     },
     request_tags: row.requestTags ?? [],
+    end_user: row.endUser ?? '',
   };
 }
 

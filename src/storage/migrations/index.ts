@@ -21,6 +21,7 @@ import { migration0015BatchReservations } from './0015_batch_reservations.ts';
 import { migration0016FileTokenEstimates } from './0016_file_token_estimates.ts';
 import { migration0017BatchPartStates } from './0017_batch_part_states.ts';
 import { migration0018SpendRequestTags } from './0018_spend_request_tags.ts';
+import { migration0019SpendEndUser } from './0019_spend_end_user.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0016FileTokenEstimates,
   migration0017BatchPartStates,
   migration0018SpendRequestTags,
+  migration0019SpendEndUser,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */

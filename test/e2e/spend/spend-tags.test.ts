@@ -17,6 +17,7 @@ model_list:
     model_info: {input_cost_per_token: 0.001, output_cost_per_token: 0.002}
 general_settings:
   master_key: ${MASTER_KEY}
+  user_header_name: X-OpenWebUI-User-Email
 `;
 
 interface TagSpend {
@@ -69,6 +70,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const teamA = rows.filter((row) => row.request_tags.includes('team-a')).reduce((sum, row) => sum + row.spend, 0);
       assert.ok(Math.abs(byTag.find((entry) => entry.individual_request_tag === 'team-a')!.total_spend - teamA) < 1e-9);
       assert.ok(byTag[0].total_spend >= byTag.at(-1)!.total_spend, 'most spent first');
+    });
+
+    it("records who each request was for (end_user): user_header_name's header, x-litellm-end-user-id, else OpenAI's user", async () => {
+      const client = portico.client();
+      const ask = (extra: Record<string, unknown>, headers: Record<string, string>) => client.chat.completions.create({ model: 'priced', messages: [{ role: 'user', content: 'who' }], ...extra } as never, { headers });
+      await ask({ user: 'ignored-when-a-header-names-one' }, { 'X-OpenWebUI-User-Email': 'ada@example.com' });
+      await ask({}, { 'x-litellm-end-user-id': 'customer-42' });
+      await ask({ user: 'grace' }, {});
+      await ask({}, {});
+      await portico.services.spend!.ledger.flushAll();
+      const rows = await get<Array<{ end_user: string }>>('/spend/logs?page_size=4');
+      assert.deepEqual(rows.map((row) => row.end_user), ['', 'grace', 'customer-42', 'ada@example.com']);
     });
 
     it("answers a key its own rows' tags only, and takes the report's date filters", async () => {
