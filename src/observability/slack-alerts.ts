@@ -29,6 +29,11 @@ export interface SlackAlertSettings {
   readonly repeatAfterMs: number;
 }
 
+/** An alert's text in LiteLLM's layout, for every Slack alert Portico sends (live ones here, budget ones by the outbox). */
+export function slackAlertText(level: AlertLevel, atMs: number, message: string): string {
+  return `Level: \`${level}\`\nTimestamp: \`${new Date(atMs).toISOString()}\`\n\nMessage: ${message}`;
+}
+
 /** Posts `text` to an incoming webhook; rejects on a non-2xx answer. */
 export type SlackPost = (url: string, text: string) => Promise<void>;
 
@@ -81,7 +86,7 @@ export class SlackAlerts {
     if (last !== undefined && now - last < this.#settings.repeatAfterMs) return;
     if (this.#lastSent.size >= MAX_REMEMBERED) this.#lastSent.clear();
     this.#lastSent.set(key, now);
-    const text = `Level: \`${level}\`\nTimestamp: \`${new Date(now).toISOString()}\`\n\nMessage: ${message}`;
+    const text = slackAlertText(level, now, message);
     for (const url of urls) {
       const posting = this.#post(url, text).catch((error: unknown) => {
         this.#logger.warn({ alert_type: type, err: error }, 'a Slack alert could not be posted');

@@ -4,6 +4,7 @@
  * as it stores every event, and the delivery job posts this instead of the signed event JSON to
  * an endpoint of `format: slack`. LiteLLM's layout (`Level`, `Timestamp`, `Message`).
  */
+import { slackAlertText } from '../observability/slack-alerts.ts';
 import type { WebhookEvent } from './webhook-events.ts';
 
 function usd(amount: unknown): string {
@@ -24,6 +25,5 @@ export function slackBudgetMessage(payload: string): string {
   const budget = exceeded ? `its max_budget of ${usd(data.max_budget)}` : `its soft_budget of ${usd(data.soft_budget)} (max_budget ${usd(data.max_budget)})`;
   const reset = typeof data.budget_reset_at === 'string' ? `; the budget resets at ${data.budget_reset_at}` : '';
   const message = `Budget ${exceeded ? 'exceeded' : 'crossed (soft budget)'}: ${subjectOf(data)} has spent ${usd(data.spend)}, over ${budget}${reset}.`;
-  const text = `Level: \`${exceeded ? 'High' : 'Medium'}\`\nTimestamp: \`${new Date(event.created_at * 1000).toISOString()}\`\n\nMessage: ${message}`;
-  return JSON.stringify({ text });
+  return JSON.stringify({ text: slackAlertText(exceeded ? 'High' : 'Medium', event.created_at * 1000, message) });
 }

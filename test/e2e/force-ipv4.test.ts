@@ -6,10 +6,10 @@
  * `force_ipv4: true` Portico reaches the IPv4 one.
  */
 import assert from 'node:assert/strict';
-import dns, { type LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { answerLookups } from '../helpers/fake-dns.ts';
 import { startPortico } from '../helpers/portico.ts';
 
 const HOST = 'dual-stack.portico.test';
@@ -17,7 +17,7 @@ const MASTER_KEY = 'sk-force-ipv4-master-0123';
 
 const servers: Server[] = [];
 let port = 0;
-const originalLookup = dns.lookup;
+let restoreLookups = () => {};
 
 function answering(family: string): Server {
   return createServer((request, response) => {
@@ -46,21 +46,14 @@ before(async () => {
   await new Promise<void>((resolve) => v4.listen(port, '127.0.0.1', resolve));
   servers.push(v6, v4);
   // net.connect resolves host names through dns.lookup: HOST has an address of each family.
-  (dns as { lookup: unknown }).lookup = (hostname: string, options: unknown, callback: unknown) => {
-    if (hostname !== HOST) return (originalLookup as (...args: unknown[]) => void)(hostname, options, callback);
-    const done = (typeof options === 'function' ? options : callback) as (error: Error | null, address: string | LookupAddress[], family?: number) => void;
-    const { family = 0, all = false } = (typeof options === 'object' && options !== null ? options : typeof options === 'number' ? { family: options } : {}) as { family?: number | string; all?: boolean };
-    const wanted = Number(String(family).replace('IPv', ''));
-    const addresses = [
-      { address: '::1', family: 6 },
-      { address: '127.0.0.1', family: 4 },
-    ].filter((entry) => wanted === 0 || entry.family === wanted);
-    process.nextTick(() => (all ? done(null, addresses) : done(null, addresses[0].address, addresses[0].family)));
-  };
+  restoreLookups = answerLookups(HOST, [
+    { address: '::1', family: 6 },
+    { address: '127.0.0.1', family: 4 },
+  ]);
 });
 
 after(async () => {
-  (dns as { lookup: unknown }).lookup = originalLookup;
+  restoreLookups();
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 

@@ -7,9 +7,9 @@
  * under the resource's host name (this test answers that name's lookups itself).
  */
 import assert from 'node:assert/strict';
-import dns from 'node:dns';
 import { after, before, describe, it } from 'node:test';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../../../test/simulators/openai-simulator.ts';
+import { answerLookups } from '../../../test/helpers/fake-dns.ts';
 import { parseConfig } from '../../config/load-config.ts';
 import { providerFor } from '../registry.ts';
 import { chatStreamText, collectSseData, withSettings } from '../testing/provider-test-helpers.ts';
@@ -24,19 +24,14 @@ function clientOf(apiBase: string, extra = '') {
 describe('azure_ai/', () => {
   let foundry: OpenAISimulator;
   let serverless: OpenAISimulator;
-  const originalLookup = dns.lookup;
+  let restoreLookups = () => {};
 
   before(async () => {
     [foundry, serverless] = await Promise.all([startOpenAISimulator({ basePath: '/models', keyHeader: 'api-key' }), startOpenAISimulator({ basePath: '/' })]);
-    (dns as { lookup: unknown }).lookup = (hostname: string, options: unknown, callback: unknown) => {
-      if (hostname !== RESOURCE) return (originalLookup as (...args: unknown[]) => void)(hostname, options, callback);
-      const done = (typeof options === 'function' ? options : callback) as (error: Error | null, address: unknown, family?: number) => void;
-      const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
-      process.nextTick(() => (all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4)));
-    };
+    restoreLookups = answerLookups(RESOURCE, [{ address: '127.0.0.1', family: 4 }]);
   });
   after(async () => {
-    (dns as { lookup: unknown }).lookup = originalLookup;
+    restoreLookups();
     await Promise.all([foundry.close(), serverless.close()]);
   });
 
