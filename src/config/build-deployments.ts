@@ -147,7 +147,21 @@ function pricingOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): De
   if (cacheRead != null) pricing.cacheReadInputTokenCost = cacheRead;
   const perQuery = info.input_cost_per_query ?? params.input_cost_per_query ?? catalogue?.inputCostPerQuery;
   if (perQuery != null) pricing.inputCostPerQuery = perQuery;
+  const perSecond = info.input_cost_per_second ?? params.input_cost_per_second ?? (configured ? undefined : catalogue?.inputCostPerSecond);
+  if (perSecond != null) pricing.inputCostPerSecond = perSecond;
+  const perCharacter = info.input_cost_per_character ?? params.input_cost_per_character ?? (configured ? undefined : catalogue?.inputCostPerCharacter);
+  if (perCharacter != null) pricing.inputCostPerCharacter = perCharacter;
   return pricing;
+}
+
+/**
+ * `model_info.mode`, else an audio model's mode from the catalogue (whisper-1, tts-1): what the
+ * deployment is health-checked with (`GET /health`), which a chat request would only fail.
+ */
+function modeOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): { mode?: string } {
+  const written = entry.model_info?.mode;
+  if (typeof written === 'string') return { mode: written };
+  return catalogue?.mode === 'audio_transcription' || catalogue?.mode === 'audio_speech' ? { mode: catalogue.mode } : {};
 }
 
 /** `model_info.max_input_tokens` (LiteLLM's), else the catalogue model's. */
@@ -217,7 +231,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
     const deployment: Deployment = {
       id,
       modelGroup: entry.model_name,
-      ...(typeof entry.model_info?.mode === 'string' && { mode: entry.model_info.mode }),
+      ...modeOf(entry, catalogue),
       providerName: target.providerName,
       upstreamModel: target.upstreamModel,
       ...(apiBase !== undefined && { apiBase }),

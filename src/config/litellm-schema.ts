@@ -57,6 +57,10 @@ export const litellmParamsSchema = z.looseObject({
   cache_read_input_token_cost: nonNegativeNumber.nullish(),
   /** USD per search of a rerank model (`UpstreamJsonResponse.billedQueries`). */
   input_cost_per_query: nonNegativeNumber.nullish(),
+  /** USD per second of transcribed audio (whisper-1). */
+  input_cost_per_second: nonNegativeNumber.nullish(),
+  /** USD per character of text spoken (tts-1). */
+  input_cost_per_character: nonNegativeNumber.nullish(),
   /** A `credential_list` entry whose values fill in what these params leave out. */
   litellm_credential_name: text.nullish(),
   /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
@@ -96,6 +100,8 @@ export const modelInfoSchema = z.looseObject({
   output_cost_per_token_batches: nonNegativeNumber.nullish(),
   cache_read_input_token_cost: nonNegativeNumber.nullish(),
   input_cost_per_query: nonNegativeNumber.nullish(),
+  input_cost_per_second: nonNegativeNumber.nullish(),
+  input_cost_per_character: nonNegativeNumber.nullish(),
 });
 
 /** Informational `model_info` keys LiteLLM documents; accepted without a warning. */

@@ -18,8 +18,10 @@
  * 1,000,000-token input and claude-3-7-sonnet-20250219 its 64,000 output tokens, took the batch
  * prices off text-embedding-ada-002, and set the `supports` lists as the file has them (most had
  * lost prompt_caching and pdf_input; the Claude 3 models have no pdf_input).
+ * On 2026-12-07 the audio entries (whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe, tts-1,
+ * tts-1-hd, gpt-4o-mini-tts) were read from the file at that commit with their prices.
  * Not checked against the file: babbage-002 and davinci-002 (read in the first transcription
- * only), dall-e-2, dall-e-3, whisper-1 and omni-moderation-latest. Update from that file, never
+ * only), dall-e-2, dall-e-3 and omni-moderation-latest. Update from that file, never
  * from memory, and move the commit and date with it; model-catalogue.test.ts pins one entry per
  * family to the file.
  */
@@ -39,6 +41,10 @@ export interface CatalogueEntry {
   readonly cacheReadInputTokenCost?: number;
   /** LiteLLM's `input_cost_per_query`: USD per search of a rerank model. */
   readonly inputCostPerQuery?: number;
+  /** LiteLLM's `input_cost_per_second`: USD per second of audio transcribed (whisper-1). */
+  readonly inputCostPerSecond?: number;
+  /** LiteLLM's `input_cost_per_character`: USD per character spoken (tts-1). */
+  readonly inputCostPerCharacter?: number;
   readonly supports?: readonly ('function_calling' | 'vision' | 'response_schema' | 'prompt_caching' | 'reasoning' | 'pdf_input')[];
 }
 
@@ -313,12 +319,15 @@ export const CATALOGUE_ENTRIES: Readonly<Record<string, CatalogueEntry>> = {
   'dall-e-2': other('image_generation'),
   'dall-e-3': other('image_generation'),
   'gpt-image-1': other('image_generation'),
-  'whisper-1': other('audio_transcription'),
-  'gpt-4o-transcribe': other('audio_transcription'),
-  'gpt-4o-mini-transcribe': other('audio_transcription'),
-  'tts-1': other('audio_speech'),
-  'tts-1-hd': other('audio_speech'),
-  'gpt-4o-mini-tts': other('audio_speech'),
+  // Audio, from the file at CATALOGUE_SOURCE's commit (checked 2026-12-07): whisper priced per
+  // second, tts-1 per character, the gpt-4o audio models per token (their answers report tokens;
+  // LiteLLM's separate audio-token prices equal the input prices, its output-audio prices are not carried).
+  'whisper-1': { provider: 'openai', mode: 'audio_transcription', inputCostPerSecond: 1e-4 },
+  'gpt-4o-transcribe': { provider: 'openai', mode: 'audio_transcription', maxInputTokens: 16_000, maxOutputTokens: 2_000, inputCostPerToken: 2.5e-6, outputCostPerToken: 1e-5 },
+  'gpt-4o-mini-transcribe': { provider: 'openai', mode: 'audio_transcription', maxInputTokens: 16_000, maxOutputTokens: 2_000, inputCostPerToken: 1.25e-6, outputCostPerToken: 5e-6 },
+  'tts-1': { provider: 'openai', mode: 'audio_speech', inputCostPerCharacter: 1.5e-5 },
+  'tts-1-hd': { provider: 'openai', mode: 'audio_speech', inputCostPerCharacter: 3e-5 },
+  'gpt-4o-mini-tts': { provider: 'openai', mode: 'audio_speech', inputCostPerToken: 2.5e-6, outputCostPerToken: 1e-5 },
   'omni-moderation-latest': other('moderation'),
   'text-moderation-latest': other('moderation'),
   'text-moderation-stable': other('moderation'),

@@ -2,13 +2,16 @@
  * LiteLLM's `GET /health`: one real call to each deployment (or those of one model group), as
  * LiteLLM makes it, to tell an operator which deployments can answer now. A chat deployment gets a
  * two-word chat request, one whose `model_info.mode` says `embedding` an embeddings request,
- * `completion` a legacy completion, `rerank` a rerank of one document. Each call goes to the
+ * `completion` a legacy completion, `rerank` a rerank of one document, `audio_speech` speech of
+ * the check text, `audio_transcription` a transcription of a tenth of a second of silence. Each call goes to the
  * deployment's own client, not through the router: a failing check neither cools the deployment
  * down nor is retried elsewhere, and it is not recorded as spend. The answers are LiteLLM's lists
  * of healthy and unhealthy endpoints, each with the deployment's model and id, an unhealthy one
  * with the error's message (redacted).
  */
+import { Readable } from 'node:stream';
 import { errorToResponse } from './error-to-response.ts';
+import type { AudioFile, UpstreamAudioResponse } from '../spec/audio.ts';
 import { configuredModelOf, type Deployment, type ProviderClient } from '../spec/provider.ts';
 import type { Redactor } from '../spec/redaction.ts';
 
@@ -40,9 +43,46 @@ function checkCall(client: ProviderClient, deployment: Deployment, signal: Abort
       return client.completions?.({ model: deployment.modelGroup, prompt: CHECK_TEXT, max_tokens: 1 }, options);
     case 'rerank':
       return client.rerank?.({ model: deployment.modelGroup, query: CHECK_TEXT, documents: [CHECK_TEXT] }, options);
+    case 'audio_speech':
+      return drained(client.audioSpeech?.({ model: deployment.modelGroup, input: CHECK_TEXT, voice: 'alloy' }, options));
+    case 'audio_transcription':
+      return drained(client.audioTranscriptions?.({ fields: [], file: CHECK_AUDIO }, options));
     default:
       return client.chatCompletions({ model: deployment.modelGroup, messages: [{ role: 'user', content: CHECK_TEXT }] }, options);
   }
+}
+
+/**
+ * A tenth of a second of silence as a WAV file (16 kHz, 16-bit mono PCM): what a transcription
+ * deployment is checked with (LiteLLM sends a recording of its own).
+ */
+function silentWav(): Buffer {
+  const samples = 1_600;
+  const data = samples * 2;
+  const wav = Buffer.alloc(44 + data);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + data, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(16_000, 24);
+  wav.writeUInt32LE(32_000, 28); // bytes per second
+  wav.writeUInt16LE(2, 32); // bytes per frame
+  wav.writeUInt16LE(16, 34); // bits per sample
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(data, 40);
+  return wav;
+}
+
+const SILENT_WAV = silentWav();
+const CHECK_AUDIO: AudioFile = { filename: 'health-check.wav', contentType: 'audio/wav', bytes: SILENT_WAV.byteLength, open: () => Readable.from([SILENT_WAV]) };
+
+/** Reads an audio answer to its end (a check that passed frees its connection). */
+function drained(answer: Promise<UpstreamAudioResponse> | undefined): Promise<void> | undefined {
+  return answer?.then(async (response) => {
+    for await (const _chunk of response.body);
+  });
 }
 
 async function checkOne(client: ProviderClient, deployment: Deployment, redact: Redactor): Promise<HealthEndpoint> {

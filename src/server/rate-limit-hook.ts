@@ -23,13 +23,15 @@ import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProcessParallelLimit } from './process-parallel-limit.ts';
 import { ProxyBudget } from './proxy-budget.ts';
-import { modelEndpointUrls } from './routes/paths.ts';
+import { modelEndpointUrls, withAndWithoutV1 } from './routes/paths.ts';
+import { AUDIO_PATHS } from '../spec/audio.ts';
 import type { AppServices } from './services.ts';
 
 /** The routes that call a model: what a key's requests and tokens per minute count. */
-export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set(
-  ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap(modelEndpointUrls),
-);
+export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set([
+  ...ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap(modelEndpointUrls),
+  ...AUDIO_PATHS.flatMap(withAndWithoutV1),
+]);
 
 /** Call before the route modules register: it attaches the checks to the model routes. */
 export function registerKeyRateLimits(app: FastifyInstance, services: Pick<AppServices, 'limits' | 'config' | 'modelBudgets' | 'proxyBudget'>): void {

@@ -8,9 +8,10 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyRequest } from 'fastify';
 import type { Router, AttemptReport } from '../routing/router.ts';
-import type { UpstreamJsonResponse, UpstreamStream } from '../spec/provider.ts';
+import type { DeploymentPricing, UpstreamJsonResponse, UpstreamStream } from '../spec/provider.ts';
 import { GatewayError } from '../spec/errors.ts';
-import { liveCost, queriesCost } from '../spend/pricing.ts';
+import { audioCost, liveCost, queriesCost } from '../spend/pricing.ts';
+import type { AudioUsage } from '../spend/audio-usage.ts';
 import type { SpendLedger } from '../spend/spend-ledger.ts';
 import { timeOrderedId } from '../spend/time-ordered-id.ts';
 import { meterStreamSpend } from '../spend/stream-usage-meter.ts';
@@ -70,8 +71,19 @@ export class LiveSpendRecorder {
     this.#record(request.portico, endpoint, NO_USAGE, 'failure');
   }
 
-  /** `billedQueries`: the searches a rerank answer is billed as (`UpstreamJsonResponse.billedQueries`). */
-  #record(context: RequestContext, endpoint: string, usage: TokenUsage, status: 'success' | 'failure', billedQueries?: number): void {
+  /**
+   * An audio request's row, once its answer has been relayed (`completed`: to its end): its tokens
+   * when the answer reported them, else priced by seconds of audio or characters spoken (`audioCost`).
+   */
+  recordAudio(request: FastifyRequest, endpoint: string, usage: AudioUsage & { characters?: number }, completed: boolean): void {
+    this.#record(request.portico, endpoint, usage.tokens ?? NO_USAGE, completed ? 'success' : 'failure', undefined, (pricing) => audioCost(usage, pricing));
+  }
+
+  /**
+   * `billedQueries`: the searches a rerank answer is billed as (`UpstreamJsonResponse.billedQueries`);
+   * `cost`: the price where it is not the tokens' (audio).
+   */
+  #record(context: RequestContext, endpoint: string, usage: TokenUsage, status: 'success' | 'failure', billedQueries?: number, cost?: (pricing: DeploymentPricing) => number): void {
     const now = performance.now();
     const deployment = context.deploymentId === null ? undefined : this.#router.deployment(context.deploymentId);
     const principal = context.principal;
@@ -93,7 +105,12 @@ export class LiveSpendRecorder {
       cachedTokens: usage.cachedTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      spend: deployment === undefined ? 0 : liveCost(usage, deployment.pricing) + (billedQueries === undefined ? 0 : queriesCost(billedQueries, deployment.pricing)),
+      spend:
+        deployment === undefined
+          ? 0
+          : cost !== undefined
+            ? cost(deployment.pricing)
+            : liveCost(usage, deployment.pricing) + (billedQueries === undefined ? 0 : queriesCost(billedQueries, deployment.pricing)),
       status,
       latencyMs: now - context.startedAt,
       startedAt: this.#epochOffsetSeconds + context.startedAt / 1000,

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { AudioUpload, UpstreamAudioResponse } from './audio.ts';
 import type { BatchErrorItem, BatchInputLine, BatchOutputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
 
 /** Per-token prices of a deployment, LiteLLM's `model_info` names. */
@@ -18,6 +19,10 @@ export interface DeploymentPricing {
   cacheReadInputTokenCost?: number;
   /** Price of one search a rerank answer is billed as (`input_cost_per_query`; `UpstreamJsonResponse.billedQueries`). */
   inputCostPerQuery?: number;
+  /** Price of a second of audio transcribed or translated (`input_cost_per_second`, whisper-1), when the answer reports no tokens. */
+  inputCostPerSecond?: number;
+  /** Price of a character of text turned into speech (`input_cost_per_character`, tts-1). */
+  inputCostPerCharacter?: number;
 }
 
 /**
@@ -412,6 +417,12 @@ export interface ProviderClient {
   moderations?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   /** OpenAI's `/images/generations` (OpenAI, Azure OpenAI, OpenAI-compatible servers that have it). */
   imageGenerations?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  /** OpenAI's `/audio/speech`: the audio's bytes (or its events, `stream_format: "sse"`) as the upstream sent them. */
+  audioSpeech?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamAudioResponse>;
+  /** OpenAI's `/audio/transcriptions`: the transcript in the format the form asked for, or its events (`stream`). */
+  audioTranscriptions?(upload: AudioUpload, options?: CallOptions): Promise<UpstreamAudioResponse>;
+  /** OpenAI's `/audio/translations` (into English). */
+  audioTranslations?(upload: AudioUpload, options?: CallOptions): Promise<UpstreamAudioResponse>;
   /**
    * LiteLLM's rerank (`/rerank`, Cohere's request and answer, `spec/rerank.ts`): Cohere and the
    * self-hosted servers that serve it (vLLM, Infinity). The answer sets `billedQueries`.

@@ -5,9 +5,12 @@
  * is known, else the normal input price; reasoning tokens are part of the completion tokens
  * (OpenAI counts them there) and are not charged twice. Batches: the `_batches` prices, else half
  * the normal prices (the batch discount of OpenAI, Azure and Anthropic alike). A rerank answer is
- * priced by the searches it is billed as (`input_cost_per_query`), as LiteLLM prices it.
+ * priced by the searches it is billed as (`input_cost_per_query`), as LiteLLM prices it. Audio
+ * (`audioCost`): by tokens where the answer reports them, else by seconds of audio
+ * (`input_cost_per_second`), plus the characters spoken (`input_cost_per_character`).
  */
 import type { DeploymentPricing } from '../spec/provider.ts';
+import type { AudioUsage } from './audio-usage.ts';
 import type { TokenUsage } from './token-usage.ts';
 
 export function liveCost(usage: TokenUsage, pricing: DeploymentPricing): number {
@@ -21,6 +24,16 @@ export function liveCost(usage: TokenUsage, pricing: DeploymentPricing): number 
 /** What `queries` billed searches cost (a rerank answer's `billedQueries`); 0 without a per-query price. */
 export function queriesCost(queries: number, pricing: DeploymentPricing): number {
   return queries * (pricing.inputCostPerQuery ?? 0);
+}
+
+/**
+ * What an audio request cost: the tokens its answer reports, else its seconds of audio; plus, for
+ * speech, the characters of its text at `input_cost_per_character` (tts-1 reports neither tokens nor seconds).
+ */
+export function audioCost(usage: AudioUsage & { characters?: number }, pricing: DeploymentPricing): number {
+  const spoken = usage.characters === undefined ? 0 : usage.characters * (pricing.inputCostPerCharacter ?? 0);
+  if (usage.tokens !== undefined) return liveCost(usage.tokens, pricing) + spoken;
+  return (usage.seconds ?? 0) * (pricing.inputCostPerSecond ?? 0) + spoken;
 }
 
 /** Per-token batch prices of a deployment. */

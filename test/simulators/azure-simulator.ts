@@ -18,6 +18,8 @@
  *
  * Classic surface (`api-version` query REQUIRED, else 404 `{"error":{"code":"404","message":"Resource not found"}}`):
  *   POST /openai/deployments/{deployment}/chat/completions | /embeddings | /completions
+ *   POST /openai/deployments/{deployment}/images/generations | /audio/speech | /audio/transcriptions
+ *     | /audio/translations  (the deployment name is the model; fake audio model: openai/audio.ts)
  *   POST /openai/responses;  /openai/files...;  /openai/batches...
  * v1 surface (no api-version needed): POST /openai/v1/chat/completions | /embeddings | /responses,
  *   GET /openai/v1/models, /openai/v1/files..., /openai/v1/batches...  (`model` = deployment name)
@@ -44,6 +46,7 @@ import { BatchEngine } from './openai/batch-engine.ts';
 import type { SimulatedBatch } from './openai/batch-engine.ts';
 import type { InferenceContext } from './openai/chat.ts';
 import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { speechReply, transcriptionsReply, translationsReply } from './openai/audio.ts';
 import { azureContentFilters } from './azure/content-filter.ts';
 import { azureBatchFlavor } from './azure/batch-flavor.ts';
 import { azureDataPlaneRoutes, stepFileProcessing } from './azure/surfaces.ts';
@@ -116,6 +119,9 @@ export async function startAzureSimulator(options: AzureSimulatorOptions = {}): 
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/embeddings$/, handle: onDeployment((req, d) => embeddingsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/completions$/, handle: onDeployment((req, d) => completionsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/images\/generations$/, handle: onDeployment((req, d) => imageGenerationsReply(req, ctx, { model: d })) },
+    { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/speech$/, handle: onDeployment((req, d) => speechReply(req, ctx, { model: d })) },
+    { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/transcriptions$/, handle: onDeployment((req, d) => transcriptionsReply(req, ctx, { model: d })) },
+    { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/translations$/, handle: onDeployment((req, d) => translationsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai(?:\/v1)?\/responses$/, handle: (req) => responsesReply(req, ctx) },
     { method: 'POST', path: /^\/openai\/v1\/chat\/completions$/, handle: (req) => chatReply(req, ctx, azureContentFilters) },
     { method: 'POST', path: /^\/openai\/v1\/embeddings$/, handle: (req) => embeddingsReply(req, ctx) },

@@ -17,7 +17,10 @@
  *
  * Served: `POST /v1/chat/completions` (+ `stream`, `stream_options.include_usage`),
  * `POST /v1/embeddings` (float or base64), `POST /v1/responses` (+ `stream`),
- * `POST /v1/completions` (+ `stream`, `stream_options.include_usage`), `GET /v1/models`, the Files API and the Batch API.
+ * `POST /v1/completions` (+ `stream`, `stream_options.include_usage`), `POST /v1/moderations`,
+ * `POST /v1/images/generations`, `POST /v1/audio/speech` (+ `stream_format: "sse"`),
+ * `POST /v1/audio/transcriptions` (+ `stream`), `POST /v1/audio/translations` (the fake audio
+ * model: openai/audio.ts), `GET /v1/models`, the Files API and the Batch API.
  *
  * The model (common/fake-model.ts): answers echo the last user text; a user text `FAIL` fails
  * the request with 400 (`FAIL:<status>` with that status), which is how a batch line is sent to
@@ -49,6 +52,7 @@ import type { InferenceContext } from './openai/chat.ts';
 import { executeEndpoint } from './openai/inference.ts';
 import type { BatchableEndpoint } from './openai/inference.ts';
 import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, moderationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { speechReply, transcriptionsReply, translationsReply } from './openai/audio.ts';
 
 export type { BaseSimulator, FailNextOptions, SimulatorRequestLog, SlowNextOptions } from './common/simulator-server.ts';
 export type { SimulatedFile } from './openai/file-store.ts';
@@ -178,6 +182,9 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     { method: 'POST', path: new RegExp(`^${base}/completions$`), handle: (req) => completionsReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/moderations$`), handle: (req) => moderationsReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/images/generations$`), handle: (req) => imageGenerationsReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/audio/speech$`), handle: (req) => speechReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/audio/transcriptions$`), handle: (req) => transcriptionsReply(req, ctx) },
+    { method: 'POST', path: new RegExp(`^${base}/audio/translations$`), handle: (req) => translationsReply(req, ctx) },
     { method: 'GET', path: new RegExp(`^${base}/models$`), handle: () => modelsReply(options.models ?? DEFAULT_MODELS, 'system') },
     ...filesRoutes({
       prefix: basePath,

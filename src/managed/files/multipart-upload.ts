@@ -19,6 +19,8 @@ export interface UploadedFilePart {
 
 export interface MultipartUpload<T> {
   fields: Record<string, string>;
+  /** Every text field in the order received, a repeated one (`include[]`) each time. */
+  fieldList: Array<readonly [string, string]>;
   filename: string;
   /** What the sink returned for the file part. */
   stored: T;
@@ -26,6 +28,13 @@ export interface MultipartUpload<T> {
 
 const MAX_FIELDS = 32;
 const MAX_FIELD_BYTES = 64 * 1024;
+
+export interface MultipartUploadOptions {
+  /** What the form must carry, for the error on a body that is not a form ("a 'file' and a 'purpose'"). */
+  readonly expects?: string;
+  /** Field names that may be sent more than once (OpenAI's array fields: `timestamp_granularities[]`). */
+  readonly repeatable?: (name: string) => boolean;
+}
 
 /**
  * Reads the body, handing the single `file` part to `sink`. If the request fails after the sink
@@ -36,10 +45,11 @@ export function readMultipartUpload<T>(
   body: Readable,
   sink: (part: UploadedFilePart, fieldsSoFar: Readonly<Record<string, string>>) => Promise<T>,
   discard: (stored: T) => Promise<void>,
+  options: MultipartUploadOptions = {},
 ): Promise<MultipartUpload<T>> {
   const contentType = headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    return Promise.reject(new InvalidRequestError("The request must be multipart/form-data with a 'file' and a 'purpose'."));
+    return Promise.reject(new InvalidRequestError(`The request must be multipart/form-data with ${options.expects ?? "a 'file' and a 'purpose'"}.`));
   }
   // The client may have gone while the caller awaited something (a quota lookup): its close
   // has been and gone, no event will come, and a parser fed nothing would wait forever.
@@ -60,6 +70,7 @@ export function readMultipartUpload<T>(
 
   return new Promise<MultipartUpload<T>>((resolve, reject) => {
     const fields: Record<string, string> = {};
+    const fieldList: Array<readonly [string, string]> = [];
     let filePart: Promise<{ filename: string; stored: T }> | undefined;
     let fileStream: Readable | undefined;
     let failure: unknown;
@@ -85,7 +96,7 @@ export function readMultipartUpload<T>(
         reject(failure ?? new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file', code: 'missing_required_parameter' }));
         return;
       }
-      resolve({ fields, filename: file.filename, stored: file.stored });
+      resolve({ fields, fieldList, filename: file.filename, stored: file.stored });
     };
 
     // busboy passes `name` as undefined for a part whose Content-Disposition names none (typed
@@ -95,8 +106,11 @@ export function readMultipartUpload<T>(
       if (info.valueTruncated) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' is too long.`, { param: name.slice(0, 64) }));
       // A field sent twice (`purpose` before and after the file) has no one meaning: refuse it
       // rather than let the value the file was checked against differ from the one stored.
-      if (Object.hasOwn(fields, name)) return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' was given more than once.`, { param: name.slice(0, 64) }));
+      if (Object.hasOwn(fields, name) && options.repeatable?.(name) !== true) {
+        return fail(new InvalidRequestError(`The form field '${name.slice(0, 64)}' was given more than once.`, { param: name.slice(0, 64) }));
+      }
       fields[name] = value;
+      fieldList.push([name, value]);
     });
     parser.on('file', (name: string | undefined, stream, info) => {
       // Once failed, the body is no longer read: a part busboy still finds in the data it holds

@@ -53,6 +53,12 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
       return '/openai/responses';
     case 'imageGenerations':
       return `${deployment}/images/generations`;
+    case 'audioSpeech':
+      return `${deployment}/audio/speech`;
+    case 'audioTranscriptions':
+      return `${deployment}/audio/transcriptions`;
+    case 'audioTranslations':
+      return `${deployment}/audio/translations`;
     case 'rerank':
       // Azure OpenAI has no rerank: its client has no `rerank` method, so nothing asks this.
       throw new CapabilityUnsupportedError('Azure OpenAI has no rerank endpoint.');

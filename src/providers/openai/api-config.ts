@@ -15,6 +15,9 @@ export type OpenAIOperation =
   | { readonly kind: 'responses' }
   | { readonly kind: 'moderations' }
   | { readonly kind: 'imageGenerations' }
+  | { readonly kind: 'audioSpeech' }
+  | { readonly kind: 'audioTranscriptions' }
+  | { readonly kind: 'audioTranslations' }
   /** Cohere's rerank as self-hosted servers serve it (vLLM, Infinity); not an OpenAI endpoint. */
   | { readonly kind: 'rerank' }
   | { readonly kind: 'files' }
@@ -50,6 +53,8 @@ export interface OpenAIApiConfig {
   readonly supportsBatches: boolean;
   /** False when the upstream has no moderation API (Azure OpenAI): its client then has no `moderations`. Default true. */
   readonly hasModerations?: boolean;
+  /** False when the upstream has no audio API (speech, transcriptions, translations): its client then has none of those methods. Default true. */
+  readonly hasAudio?: boolean;
   normalizeFile(raw: unknown, uploaded?: FileUploadFacts): ProviderFile;
   normalizeBatch(raw: unknown): ProviderBatch;
   /** The batch `endpoint` as this upstream wants it, from OpenAI's (`/v1/chat/completions`). */

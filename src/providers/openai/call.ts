@@ -41,7 +41,7 @@ export async function sendCall(ctx: CallContext, call: RawCall, options: CallOpt
 }
 
 /** Operations whose URL names no file or batch: the same string every time, worth keeping. */
-const FIXED_URL_KINDS: ReadonlySet<OpenAIOperation['kind']> = new Set(['chat', 'completions', 'embeddings', 'responses', 'moderations', 'imageGenerations', 'rerank', 'files', 'batches']);
+const FIXED_URL_KINDS: ReadonlySet<OpenAIOperation['kind']> = new Set(['chat', 'completions', 'embeddings', 'responses', 'moderations', 'imageGenerations', 'audioSpeech', 'audioTranscriptions', 'audioTranslations', 'rerank', 'files', 'batches']);
 const fixedUrls = new WeakMap<OpenAIApiConfig, Map<OpenAIOperation['kind'], string>>();
 
 /** `config.url(operation)`, built once per config for the fixed operations (every model call). */

@@ -2,12 +2,14 @@
  * A `ProviderClient` for any OpenAI-shaped API, assembled from an `OpenAIApiConfig`.
  * OpenAI, Azure OpenAI and OpenAI-compatible servers are all this client with another config.
  */
+import type { AudioUpload } from '../../spec/audio.ts';
 import type { CallOptions, Deployment, ProviderClient } from '../../spec/provider.ts';
 import type { OpenAIApiConfig } from './api-config.ts';
 import { createFileBatchesCapability } from './batches.ts';
 import type { CallContext } from './call.ts';
 import { createFilesCapability } from './files.ts';
 import * as inference from './inference.ts';
+import * as audio from './audio.ts';
 
 export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIApiConfig): ProviderClient {
   const ctx: CallContext = { config, deploymentId: deployment.id };
@@ -25,6 +27,11 @@ export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIA
     completionsStream: (body, options) => inference.completionsStream(ctx, body, options),
     ...(config.hasModerations !== false && { moderations: (body: Record<string, unknown>, options?: CallOptions) => inference.moderations(ctx, body, options) }),
     imageGenerations: (body, options) => inference.imageGenerations(ctx, body, options),
+    ...(config.hasAudio !== false && {
+      audioSpeech: (body: Record<string, unknown>, options?: CallOptions) => audio.speech(ctx, body, options),
+      audioTranscriptions: (upload: AudioUpload, options?: CallOptions) => audio.transcriptions(ctx, upload, options),
+      audioTranslations: (upload: AudioUpload, options?: CallOptions) => audio.translations(ctx, upload, options),
+    }),
     files,
     batches,
   } satisfies ProviderClient);

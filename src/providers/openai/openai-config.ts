@@ -23,6 +23,12 @@ export function openAIPath(operation: OpenAIOperation): string {
       return '/moderations';
     case 'imageGenerations':
       return '/images/generations';
+    case 'audioSpeech':
+      return '/audio/speech';
+    case 'audioTranscriptions':
+      return '/audio/transcriptions';
+    case 'audioTranslations':
+      return '/audio/translations';
     case 'rerank':
       // vLLM serves `/rerank` and `/v1/rerank`, Infinity `/rerank` under its prefix: LiteLLM's
       // `hosted_vllm` rerank posts to `{api_base}/rerank` too.

@@ -12,6 +12,7 @@ import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
 import { abortSignalOnClientClose } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
+import { leaveMultipartUnread } from '../multipart-bodies.ts';
 
 type FileRequest = FastifyRequest<{ Params: { file_id: string } }>;
 
@@ -27,7 +28,7 @@ export const fileRoutes: RouteModule = {
   register(app, services) {
     const managed = managedOf(services);
     // Uploads are streamed by the file service: Fastify must leave the body unread.
-    app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
+    leaveMultipartUnread(app);
 
     for (const base of withAndWithoutV1('/files')) {
       app.post(base, async (request, reply) => {

@@ -47,6 +47,8 @@ function deploymentInfo(deployment: Deployment) {
       output_cost_per_token_batches: pricing.outputCostPerTokenBatches ?? null,
       cache_read_input_token_cost: pricing.cacheReadInputTokenCost ?? null,
       input_cost_per_query: pricing.inputCostPerQuery ?? null,
+      input_cost_per_second: pricing.inputCostPerSecond ?? null,
+      input_cost_per_character: pricing.inputCostPerCharacter ?? null,
       batch_mode: deployment.batchMode,
     },
   };

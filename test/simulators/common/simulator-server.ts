@@ -20,7 +20,11 @@ export interface SimulatorRequestLog {
   bodyBytes: number;
   /** The parsed body when the request declared a JSON content type and it parsed. */
   json?: unknown;
+  /** The body of a `multipart/form-data` request up to `MAX_LOGGED_FORM_BYTES`, for tests that check what a form carried. */
+  form?: Buffer;
 }
+
+const MAX_LOGGED_FORM_BYTES = 1024 * 1024;
 
 export interface FailNextOptions {
   /** How many matching requests fail (default 1). */
@@ -159,6 +163,7 @@ export async function startSimulatorServer(config: SimulatorServerConfig): Promi
     }
     const entry: SimulatorRequestLog = { method, path: url.pathname, query, headers: { ...req.headers }, bodyBytes };
     if (json !== undefined) entry.json = json;
+    if (/^multipart\/form-data/i.test(contentType) && !tooLarge && body.length <= MAX_LOGGED_FORM_BYTES) entry.form = body;
     requests.push(entry);
 
     const base = { method, path: url.pathname, headers: req.headers };
