@@ -22,6 +22,12 @@ export interface ReceivedAudioForm {
   readonly upload: AudioUpload;
   /** The form's text fields by name (the last of a repeated one), for the route's checks. */
   readonly fields: Readonly<Record<string, string>>;
+  /**
+   * The audio's length in seconds, read from the file itself (`music-metadata`: WAV, MP3, M4A,
+   * Ogg, FLAC, WebM), for an answer that does not say it (a whisper-1 transcript as text or
+   * subtitles, a translation); undefined when the file does not tell. Measured once, on demand.
+   */
+  seconds(): Promise<number | undefined>;
 }
 
 interface SpooledFile {
@@ -42,17 +48,23 @@ export async function receiveAudioForm(request: IncomingMessage, onDispose: (dis
   const form = await readMultipartUpload<SpooledFile>(
     request.headers,
     request,
-    (part) => spool(part.stream, part.mimeType),
+    (part) => spool(part.stream, part.mimeType, part.filename),
     (spooled) => removeDirectory(spooled.directory),
     { expects: "a 'file' and a 'model'", repeatable: isArrayField },
   );
   const spooled = form.stored;
-  onDispose(() => removeDirectory(spooled.directory));
+  let measuring: Promise<number | undefined> | undefined;
+  // A measurement under way finishes before its file goes.
+  onDispose(async () => {
+    await measuring;
+    await removeDirectory(spooled.directory);
+  });
   const model = form.fields.model;
   if (model === undefined || model === '') throw new InvalidRequestError("Missing required parameter: 'model'.", { param: 'model', code: 'missing_required_parameter' });
   return {
     model,
     fields: form.fields,
+    seconds: () => (measuring ??= secondsOf(spooled.path)),
     upload: {
       fields: form.fieldList.filter(([name]) => name !== 'model'),
       file: {
@@ -65,9 +77,11 @@ export async function receiveAudioForm(request: IncomingMessage, onDispose: (dis
   };
 }
 
-async function spool(source: NodeJS.ReadableStream, mimeType: string | undefined): Promise<SpooledFile> {
+async function spool(source: NodeJS.ReadableStream, mimeType: string | undefined, filename: string): Promise<SpooledFile> {
   const directory = await mkdtemp(join(tmpdir(), 'portico-audio-'));
-  const path = join(directory, 'audio');
+  // The client's extension (only letters and digits) tells the duration reader the container.
+  const extension = /\.([a-z0-9]{1,8})$/i.exec(filename)?.[1];
+  const path = join(directory, extension === undefined ? 'audio' : `audio.${extension.toLowerCase()}`);
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -88,6 +102,22 @@ async function spool(source: NodeJS.ReadableStream, mimeType: string | undefined
     throw error;
   }
   return { directory, path, bytes, contentType: mimeType === undefined || mimeType === '' ? 'application/octet-stream' : mimeType };
+}
+
+/**
+ * The audio's duration by its container's headers (music-metadata, loaded on first use: a gateway
+ * that never meters audio this way never loads it); undefined for a file it cannot read.
+ */
+async function secondsOf(path: string): Promise<number | undefined> {
+  try {
+    const { parseFile } = await import('music-metadata');
+    const metadata = await parseFile(path, { duration: true, skipCovers: true });
+    const seconds = metadata.format.duration;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+  } catch {
+    // Not audio it knows (or not audio at all: the upstream answered anyway).
+    return undefined;
+  }
 }
 
 function removeDirectory(directory: string): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream';
 import { errorToResponse } from './error-to-response.ts';
-import type { AudioFile, UpstreamAudioResponse } from '../spec/audio.ts';
+import { type AudioFile, type UpstreamAudioResponse, silentWav } from '../spec/audio.ts';
 import { configuredModelOf, type Deployment, type ProviderClient } from '../spec/provider.ts';
 import type { Redactor } from '../spec/redaction.ts';
 
@@ -52,30 +52,8 @@ function checkCall(client: ProviderClient, deployment: Deployment, signal: Abort
   }
 }
 
-/**
- * A tenth of a second of silence as a WAV file (16 kHz, 16-bit mono PCM): what a transcription
- * deployment is checked with (LiteLLM sends a recording of its own).
- */
-function silentWav(): Buffer {
-  const samples = 1_600;
-  const data = samples * 2;
-  const wav = Buffer.alloc(44 + data);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + data, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(16_000, 24);
-  wav.writeUInt32LE(32_000, 28); // bytes per second
-  wav.writeUInt16LE(2, 32); // bytes per frame
-  wav.writeUInt16LE(16, 34); // bits per sample
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(data, 40);
-  return wav;
-}
-
-const SILENT_WAV = silentWav();
+/** What a transcription deployment is checked with (LiteLLM sends a recording of its own). */
+const SILENT_WAV = silentWav(100);
 const CHECK_AUDIO: AudioFile = { filename: 'health-check.wav', contentType: 'audio/wav', bytes: SILENT_WAV.byteLength, open: () => Readable.from([SILENT_WAV]) };
 
 /** Reads an audio answer to its end (a check that passed frees its connection). */

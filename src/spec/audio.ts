@@ -58,3 +58,28 @@ export function isEventStreamType(contentType: string): boolean {
 export function isJsonType(contentType: string): boolean {
   return /^\s*application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
 }
+
+/** The WAV files `silentWav` writes: 16 kHz, 16-bit mono PCM. */
+export const SILENT_WAV_BYTES_PER_SECOND = 32_000;
+
+/**
+ * `ms` of silence as a WAV file (RIFF header, then 16 kHz 16-bit mono PCM samples): what `/health`
+ * transcribes, and what the mock provider speaks.
+ */
+export function silentWav(ms: number): Buffer {
+  const data = Math.round((ms / 1000) * 16_000) * 2;
+  const wav = Buffer.alloc(44 + data);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + data, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(16_000, 24);
+  wav.writeUInt32LE(SILENT_WAV_BYTES_PER_SECOND, 28);
+  wav.writeUInt16LE(2, 32); // bytes per frame
+  wav.writeUInt16LE(16, 34); // bits per sample
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(data, 40);
+  return wav;
+}

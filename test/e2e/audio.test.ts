@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
+import { silentWav } from '../../src/spec/audio.ts';
 import { ANTHROPIC_SIMULATOR_API_KEY, type AnthropicSimulator, startAnthropicSimulator } from '../simulators/anthropic-simulator.ts';
 import { AZURE_SIMULATOR_API_KEY, type AzureSimulator, startAzureSimulator } from '../simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY, type OpenAISimulator, startOpenAISimulator } from '../simulators/openai-simulator.ts';
@@ -194,6 +195,31 @@ portico_settings:
     assert.equal(local.text, 'local words here');
     assert.match(compatible.requests.at(-1)!.form!.toString('latin1'), /name="model"\r\n\r\nwhisper-large-v3\r\n/);
     assert.ok(close((await spendRow('local-whisper')).spend, 2 * 0.001), 'litellm_params.input_cost_per_second');
+  });
+
+  it('an answer that says no duration (text, a translation) is priced by the seconds of the audio file itself', async () => {
+    // 2.5 s of silence as WAV, and 100 frames of a 128 kbit/s MP3 (2.612 s).
+    const frame = Buffer.alloc(417);
+    frame.set([0xff, 0xfb, 0x90, 0x00]);
+    const mp3 = Buffer.concat(Array.from({ length: 100 }, () => frame));
+    await client.audio.transcriptions.create({ file: await toFile(silentWav(2_500), 'quiet.wav'), model: 'whisper', response_format: 'text' }, { headers: { 'x-request-id': 'measured-wav' } });
+    await client.audio.translations.create({ file: await toFile(mp3, 'frames.mp3'), model: 'whisper' }, { headers: { 'x-request-id': 'measured-mp3' } });
+    await client.audio.transcriptions.create({ file: await toFile(fakeAudio('not really audio'), 'fake.mp3'), model: 'whisper', response_format: 'text' }, { headers: { 'x-request-id': 'unmeasurable' } });
+    const settled = async (requestId: string) => {
+      // The measurement finishes after the answer went out: its row follows.
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        await portico.services.spend!.ledger.flushAll();
+        const rows = (await (await portico.fetch(`/spend/logs?request_id=${requestId}`)).json()) as unknown[];
+        if (rows.length > 0 || Date.now() > deadline) return spendRow(requestId);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    assert.ok(close((await settled('measured-wav')).spend, 2.5 * 1e-4), 'WAV: 2.5 s at $0.0001');
+    assert.ok(close((await settled('measured-mp3')).spend, (100 * 1152) / 44_100 * 1e-4), 'MP3: 100 frames of 1,152 samples at 44.1 kHz');
+    const unmeasurable = await settled('unmeasurable');
+    assert.deepEqual([unmeasurable.status, unmeasurable.spend], ['success', 0]);
+    assert.deepEqual(await spooled(), []);
   });
 
   it('a retried attempt sends the whole file again', async () => {

@@ -1,6 +1,6 @@
 /**
- * The mock provider's client: canned chat completions (plain and streamed), embeddings and
- * Responses, built in process. No network; optional `mock_latency_ms` before each answer.
+ * The mock provider's client: canned chat completions (plain and streamed), embeddings,
+ * Responses and audio (`mock-audio.ts`), built in process. No network; optional `mock_latency_ms` before each answer.
  */
 import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,7 @@ import {
   responsesInputText,
   streamPieces,
 } from './mock-answers.ts';
+import { mockSpeech, mockTranscription } from './mock-audio.ts';
 
 const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
 /** OpenAI's limit on the items of one embeddings request. */
@@ -229,5 +230,17 @@ export function createMockClient(deployment: Deployment, settings: MockSettings)
     embeddings,
     responses,
     responsesStream,
+    audioSpeech: async (body, options) => {
+      await delay(options);
+      return mockSpeech(body);
+    },
+    audioTranscriptions: async (upload, options) => {
+      await delay(options);
+      return mockTranscription(upload, mockResponse, 'transcribe');
+    },
+    audioTranslations: async (upload, options) => {
+      await delay(options);
+      return mockTranscription(upload, mockResponse, 'translate');
+    },
   } satisfies ProviderClient);
 }

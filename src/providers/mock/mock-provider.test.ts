@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Readable } from 'node:stream';
+import { silentWav } from '../../spec/audio.ts';
 import { InvalidRequestError } from '../../spec/errors.ts';
 import { UpstreamAbortedError } from '../http/transport-errors.ts';
 import { chatStreamText, collectSseData, deploymentFrom, withSettings } from '../testing/provider-test-helpers.ts';
@@ -87,5 +89,46 @@ describe('the mock provider', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     await assert.rejects(slow.chatCompletions({ messages: [] }, { signal: controller.signal }), UpstreamAbortedError);
+  });
+  describe('audio', () => {
+    const read = async (body: AsyncIterable<Uint8Array>): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(Buffer.from(chunk));
+      return Buffer.concat(chunks);
+    };
+    const upload = (file: Buffer, fields: Array<[string, string]> = []) => ({
+      fields,
+      file: { filename: 'a.wav', contentType: 'audio/wav', bytes: file.byteLength, open: () => Readable.from([file]) },
+    });
+
+    it('speaks silence as a WAV file 60 ms a character long (raw samples for pcm)', async () => {
+      const speech = await echo.audioSpeech!({ input: 'ten chars!', voice: 'alloy' });
+      assert.equal(speech.contentType, 'audio/wav');
+      const wav = await read(speech.body);
+      assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+      assert.equal(wav.byteLength, 44 + 0.6 * 32_000);
+      const pcm = await echo.audioSpeech!({ input: 'ten chars!', voice: 'alloy', response_format: 'pcm' });
+      assert.equal(pcm.contentType, 'audio/pcm');
+      assert.equal((await read(pcm.body)).byteLength, 0.6 * 32_000);
+      await assert.rejects(echo.audioSpeech!({ voice: 'alloy' }), InvalidRequestError);
+    });
+
+    it('transcribes a file to a sentence about it, in the format asked for, its duration from a WAV header', async () => {
+      const wav = silentWav(2_500);
+      const json = JSON.parse((await read((await echo.audioTranscriptions!(upload(wav))).body)).toString()) as { text: string; usage: { type: string; seconds: number } };
+      assert.match(json.text, /transcript of 80044 bytes \(2\.5 s\)/);
+      assert.deepEqual(json.usage, { type: 'duration', seconds: 3 });
+      const text = await echo.audioTranscriptions!(upload(wav, [['response_format', 'text']]));
+      assert.match(text.contentType, /^text\/plain/);
+      assert.equal((await read(text.body)).toString(), `${json.text}\n`);
+      const srt = (await read((await echo.audioTranscriptions!(upload(wav, [['response_format', 'srt']]))).body)).toString();
+      assert.match(srt, /^1\n00:00:00,000 --> 00:00:02,500\n/);
+      const verbose = JSON.parse((await read((await canned.audioTranslations!(upload(wav, [['response_format', 'verbose_json']]))).body)).toString()) as { task: string; text: string; duration: number };
+      assert.deepEqual([verbose.task, verbose.text, verbose.duration], ['translate', 'Canned answer.', 2.5]);
+      const stream = await echo.audioTranscriptions!(upload(wav, [['stream', 'true']]));
+      const events = await collectSseData(stream.body);
+      assert.equal((events.at(-1) as { type: string }).type, 'transcript.text.done');
+      await assert.rejects(echo.audioTranscriptions!(upload(wav, [['response_format', 'mp3']])), InvalidRequestError);
+    });
   });
 });

@@ -96,7 +96,7 @@ function registerForm(app: FastifyInstance, services: AppServices, path: string,
       async (request, reply) => {
         const form = forms.get(request)!;
         const answer = await send(services, request, reply, form.model, form.fields, (client, options) => call(client, form.upload, options) ?? unsupportedEndpoint(client, `/v1${path}`));
-        return relay(services, request, reply, path, answer, {});
+        return relay(services, request, reply, path, answer, { measureSeconds: form.seconds });
       },
     );
   }
@@ -128,13 +128,33 @@ async function send(
   }
 }
 
+/** What a request's spend is priced by beyond its answer's usage. */
+interface AudioPricing {
+  /** Speech: the characters of its text. */
+  readonly characters?: number;
+  /** A transcription or translation: the audio's seconds, read from its file when the answer does not say. */
+  readonly measureSeconds?: () => Promise<number | undefined>;
+}
+
 /**
  * Relays the answer and records its spend once it has been sent: a JSON transcript is read whole
  * (its `usage`), an event stream's usage is read from its events as they pass, audio bytes are
- * priced by the request (the characters spoken).
+ * priced by the request (the characters spoken); a transcript that reports neither tokens nor
+ * seconds (text, subtitles, a translation) by the seconds of its audio file.
  */
-async function relay(services: AppServices, request: FastifyRequest, reply: FastifyReply, path: string, answer: UpstreamAudioResponse, priced: { characters?: number }): Promise<FastifyReply> {
-  const spend = services.spend;
+async function relay(services: AppServices, request: FastifyRequest, reply: FastifyReply, path: string, answer: UpstreamAudioResponse, pricing: AudioPricing): Promise<FastifyReply> {
+  const ledger = services.spend;
+  /** The request's row, with what the answer said it used (a relay cut short is a failure). */
+  const record = (usage: AudioUsage, completed: boolean): void => {
+    if (ledger === undefined) return;
+    const row = pricing.characters === undefined ? usage : { ...usage, characters: pricing.characters };
+    const measure = pricing.measureSeconds;
+    if (usage.tokens !== undefined || usage.seconds !== undefined || measure === undefined || !completed) {
+      ledger.recordAudio(request, path, row, completed);
+      return;
+    }
+    void measure().then((seconds) => ledger.recordAudio(request, path, seconds === undefined ? row : { ...row, seconds }, completed));
+  };
   if (isEventStreamType(answer.contentType)) {
     let usage: AudioUsage = {};
     readStreamEvents(answer, {
@@ -142,7 +162,7 @@ async function relay(services: AppServices, request: FastifyRequest, reply: Fast
         const found = audioUsageOf(json());
         if (found.tokens !== undefined || found.seconds !== undefined) usage = found;
       },
-      end: (completed) => spend?.recordAudio(request, path, { ...usage, ...priced }, completed),
+      end: (completed) => record(usage, completed),
     });
     await relayServerSentEvents(request, reply, answer, { logger: services.logger, redact: redactorFor(services.config) });
     return reply;
@@ -155,7 +175,7 @@ async function relay(services: AppServices, request: FastifyRequest, reply: Fast
     } catch {
       parsed = undefined;
     }
-    spend?.recordAudio(request, path, { ...audioUsageOf(parsed), ...priced }, true);
+    record(audioUsageOf(parsed), true);
     return reply.code(answer.status).type(answer.contentType).send(text);
   }
   // Audio bytes, or a transcript as text or subtitles: streamed through, the row written when the last byte went out.
@@ -166,7 +186,7 @@ async function relay(services: AppServices, request: FastifyRequest, reply: Fast
       for await (const chunk of body) yield chunk;
       completed = true;
     } finally {
-      spend?.recordAudio(request, path, priced, completed);
+      record({}, completed);
     }
   }
   return reply.code(answer.status).type(answer.contentType).send(Readable.from(relayed(), { objectMode: false }));
