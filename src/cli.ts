@@ -174,7 +174,8 @@ async function start(options: CliOptions, env: NodeJS.ProcessEnv, config: Portic
     host: options.host,
     port: options.port,
     logger,
-    metricsPublic: env.PORTICO_METRICS_PUBLIC === '1' || env.PORTICO_METRICS_PUBLIC === 'true',
+    // Unset: the config decides (`require_auth_for_metrics_endpoint: false`), else the master key.
+    metricsPublic: env.PORTICO_METRICS_PUBLIC === '1' || env.PORTICO_METRICS_PUBLIC === 'true' || config.metricsPublic === true,
     shutdownGraceMs: env.PORTICO_SHUTDOWN_GRACE_MS ? Number(env.PORTICO_SHUTDOWN_GRACE_MS) : undefined,
     redisUrl: config.redisUrl ?? env.REDIS_URL,
     redisPrefix: env.PORTICO_REDIS_PREFIX,

@@ -304,6 +304,7 @@ function toCachedKey(record: VirtualKeyRecord, user: UserRecord | undefined, tea
       ...(record.tpmLimit !== undefined && { tpmLimit: record.tpmLimit }),
       ...(record.maxBudget !== undefined && { budget: Object.freeze({ max: record.maxBudget, spend: record.spend }) }),
       budgetSubjects: Object.freeze(subjects),
+      names: Object.freeze({ keyHash: record.keyHash, keyAlias: record.keyAlias, teamAlias: team?.teamAlias ?? null }),
     }),
     expiresAt: record.expiresAt,
     blocked: record.blocked,

@@ -279,10 +279,21 @@ litellm_settings:
   it('callbacks given as one name (a custom callback class) or under success_callback load; otel in any of them turns tracing on', () => {
     const custom = parseConfig('model_list: []\nlitellm_settings:\n  callbacks: custom_callbacks.proxy_handler_instance\n', {});
     assert.equal(custom.otelCallback, false);
-    assert.ok(custom.warnings.includes('litellm_settings.callbacks[0]: "custom_callbacks.proxy_handler_instance" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, and "langfuse_otel")'), custom.warnings.join('\n'));
+    assert.ok(custom.warnings.includes('litellm_settings.callbacks[0]: "custom_callbacks.proxy_handler_instance" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, "langfuse_otel", and "prometheus")'), custom.warnings.join('\n'));
     const success = parseConfig('model_list: []\nlitellm_settings:\n  success_callback: ["otel", "langfuse"]\n  failure_callback: langfuse\n', {});
     assert.equal(success.otelCallback, true);
     assert.deepEqual(success.warnings.filter((warning) => warning.includes('callback')).map((warning) => warning.split(':')[0]), ['litellm_settings.success_callback[1]', 'litellm_settings.failure_callback[0]']);
+    assert.equal(success.prometheusCallback, false);
+  });
+
+  it('"prometheus" in any callback list turns LiteLLM\'s metrics on, without a warning; require_auth_for_metrics_endpoint: false opens /metrics', () => {
+    for (const setting of ['callbacks', 'success_callback', 'failure_callback']) {
+      const config = parseConfig(`model_list: []\nlitellm_settings:\n  ${setting}: ["prometheus"]\n  require_auth_for_metrics_endpoint: false\n`, {});
+      assert.equal(config.prometheusCallback, true, setting);
+      assert.equal(config.metricsPublic, true);
+      assert.deepEqual(config.warnings.filter((warning) => warning.includes('prometheus') || warning.includes('require_auth')), []);
+    }
+    assert.equal(parseConfig('model_list: []\nlitellm_settings:\n  require_auth_for_metrics_endpoint: true\n', {}).metricsPublic, undefined);
   });
 
   it('keys written empty are keys not given: an Anthropic-format server without a key, Bedrock without static AWS keys', () => {

@@ -290,6 +290,8 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     database: databaseSettingsOf(file, problems),
     webhooks,
     otelCallback: callbacks.otel,
+    prometheusCallback: callbacks.prometheus,
+    ...(file.litellm_settings?.require_auth_for_metrics_endpoint === false && { metricsPublic: true }),
     ...(callbacks.langfuse !== undefined && { langfuseTraces: callbacks.langfuse }),
     redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
     ...responseCache,
@@ -721,14 +723,17 @@ const LANGFUSE_OTLP_TRACES_PATH = '/api/public/otel/v1/traces';
  * Basic auth). Portico's spans carry the model, tokens and timing, never prompts or answers:
  * `langfuse` (LiteLLM's SDK callback, which logs them) is told so.
  */
-function callbacksOf(file: ConfigFile, env: Environment, problems: ConfigProblems): { otel: boolean; langfuse?: TraceExport } {
+function callbacksOf(file: ConfigFile, env: Environment, problems: ConfigProblems): { otel: boolean; prometheus: boolean; langfuse?: TraceExport } {
   let otel = false;
+  let prometheus = false;
   let langfuse: TraceExport | undefined;
   for (const setting of ['callbacks', 'success_callback', 'failure_callback'] as const) {
     const value = file.litellm_settings?.[setting];
     (value ?? []).forEach((name, index) => {
       const path = ['litellm_settings', setting, index];
       if (name === 'otel') otel = true;
+      // LiteLLM's metrics, under its names, on `/metrics` (`observability/litellm-prometheus.ts`).
+      else if (name === 'prometheus') prometheus = true;
       else if (name === 'langfuse' || name === 'langfuse_otel') {
         if (langfuse !== undefined) return;
         const publicKey = env.LANGFUSE_PUBLIC_KEY;
@@ -744,10 +749,10 @@ function callbacksOf(file: ConfigFile, env: Environment, problems: ConfigProblem
         }
         langfuse = { url: `${host}${LANGFUSE_OTLP_TRACES_PATH}`, headers: { authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString('base64')}` } };
         if (name === 'langfuse') problems.warn(path, '"langfuse": sent to Langfuse\'s OpenTelemetry endpoint, as LiteLLM\'s langfuse_otel: traces with the model, tokens and timing, never prompts or answers');
-      } else problems.warn(path, `"${name}" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, and "langfuse_otel")`);
+      } else problems.warn(path, `"${name}" is not supported by Portico and is ignored (it knows "otel", OpenTelemetry traces over OTLP, "langfuse_otel", and "prometheus")`);
     });
   }
-  return { otel, ...(langfuse !== undefined && { langfuse }) };
+  return { otel, prometheus, ...(langfuse !== undefined && { langfuse }) };
 }
 
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;

@@ -233,6 +233,10 @@ export interface PorticoConfig {
   readonly webhooks: WebhookSettings;
   /** `litellm_settings.callbacks` names `otel`: trace over OTLP (see `observability/tracing.ts`). */
   readonly otelCallback: boolean;
+  /** `callbacks: ["prometheus"]` (or in `success_callback` / `failure_callback`): LiteLLM's metrics on `/metrics` too. */
+  readonly prometheusCallback: boolean;
+  /** `litellm_settings.require_auth_for_metrics_endpoint: false`: `/metrics` without the master key. */
+  readonly metricsPublic?: boolean;
   /** `callbacks: ["langfuse_otel"]` (or `langfuse`): traces also sent to Langfuse's OTLP endpoint. */
   readonly langfuseTraces?: TraceExport;
   /** `general_settings.user_header_name`, lower-cased: the header naming a request's end user (the spend row's `end_user`). */

@@ -64,7 +64,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     options.handlerSettleMs,
   );
   const redact = redactorFor(services.config);
-  const metricsPublic = options.metricsPublic ?? false;
+  const metricsPublic = options.metricsPublic ?? services.config.metricsPublic ?? false;
   const allowlist = serverSettings.allowedIps === undefined ? undefined : ipAllowlist(serverSettings.allowedIps, { useForwardedFor: serverSettings.useForwardedFor });
 
   app.decorateRequest('portico', null as unknown as RequestContext);
@@ -223,6 +223,7 @@ function recordCompletedRequest(services: AppServices, request: FastifyRequest, 
   const clientClosed = !reply.raw.writableEnded;
   const status = clientClosed ? CLIENT_CLOSED_STATUS : reply.raw.statusCode;
   const route = context.route ?? UNMATCHED_ROUTE;
+  services.litellmMetrics?.observeRequest(context, status, totalMs / 1000, context.upstreamMs === null ? null : context.upstreamMs / 1000);
   services.metrics.observeRequest({
     route,
     model: context.modelGroup,

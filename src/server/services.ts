@@ -3,6 +3,7 @@
  * Route families added later (managed Files/Batches) extend this interface with their own
  * services (stores, blob store, ...) rather than reaching for globals.
  */
+import type { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
 import type { SlackAlerts } from '../observability/slack-alerts.ts';
 import type { ResponseCache } from '../caching/response-cache-store.ts';
 import type { FastifyInstance } from 'fastify';
@@ -34,6 +35,8 @@ export interface AppServices {
   /** Web console sessions (`/ui`): a session cookie stands for its key on every route. */
   readonly consoleSessions?: ConsoleSessions;
   readonly metrics: GatewayMetrics;
+  /** LiteLLM's Prometheus metrics (`callbacks: ["prometheus"]`), beside Portico's; absent: off. */
+  readonly litellmMetrics?: LiteLLMPrometheusMetrics;
   readonly logger: Logger;
   /** Gateway-owned Files and Batches (ids, ownership, placement, state). */
   readonly managed?: ManagedServices;

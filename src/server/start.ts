@@ -13,6 +13,9 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
+import type { RequestContext } from './request-context.ts';
+import { GatewayError } from '../spec/errors.ts';
+import { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
 import { SlackAlerts } from '../observability/slack-alerts.ts';
 import { createResponseCache } from '../caching/response-cache-store.ts';
 import cluster from 'node:cluster';
@@ -119,6 +122,7 @@ export async function createServices(
       })
     : undefined;
   let spend: LiveSpendRecorder | undefined;
+  let litellmMetrics: LiteLLMPrometheusMetrics | undefined;
   const router = new Router(config, {
     health: state.health,
     admission: limits.deploymentAdmission,
@@ -127,11 +131,19 @@ export async function createServices(
       spend?.noteAttempt(attempt);
       metrics.observeUpstreamAttempt(attempt);
       limits.observeAttempt(attempt);
+      litellmMetrics?.observeAttempt(attempt.deploymentId, attemptRequest(attempt.accountingToken), attempt.error === undefined ? undefined : { status: statusOfError(attempt.error) });
       if (config.router.routingStrategy === 'usage-based-routing-v2') chargeRoutingUsage(state.routingStats, attempt);
     },
   });
+  if (config.prometheusCallback) {
+    litellmMetrics = new LiteLLMPrometheusMetrics(metrics.registry, {
+      masterKey: config.masterKey,
+      deployment: (id) => router.deployment(id),
+      cooldownEnd: (id) => router.cooldownEnds([id]).get(id),
+    });
+  }
   if (ledger !== undefined) {
-    spend = new LiveSpendRecorder(ledger, router);
+    spend = new LiveSpendRecorder(ledger, router, litellmMetrics);
     metrics.watchSpendQueue(() => ledger.queued);
   }
   const keyStore = new KeyStore(database);
@@ -178,6 +190,7 @@ export async function createServices(
     users,
     consoleSessions,
     metrics,
+    ...(litellmMetrics !== undefined && { litellmMetrics }),
     logger,
     managed,
     batchEngine,
@@ -261,4 +274,14 @@ async function stopGracefully(app: FastifyInstance, services: AppServices, jobs:
 async function closeRouter(router: unknown): Promise<void> {
   const close = (router as { close?: () => Promise<void> | void }).close;
   if (typeof close === 'function') await close.call(router);
+}
+
+/** The live request an attempt was for (its context is the router's accounting token), if it was one. */
+function attemptRequest(token: unknown): RequestContext | undefined {
+  return token !== null && typeof token === 'object' && 'requestId' in token && 'principal' in token ? (token as RequestContext) : undefined;
+}
+
+/** The HTTP status an attempt's error stands for (a transport failure: 500). */
+function statusOfError(error: unknown): number {
+  return error instanceof GatewayError ? error.httpStatus : 500;
 }

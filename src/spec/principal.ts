@@ -33,6 +33,12 @@ export interface Principal {
    * `budgetSubjectsOf`), with their spend when the key was read; absent for the master key.
    */
   readonly budgetSubjects?: readonly BudgetSubject[];
+  /**
+   * How LiteLLM's Prometheus metrics name the caller (`observability/litellm-prometheus.ts`): the
+   * key's SHA-256 (LiteLLM's `hashed_api_key`, its token), its `key_alias`, its team's
+   * `team_alias`. Absent for the master key.
+   */
+  readonly names?: { readonly keyHash: string; readonly keyAlias: string | null; readonly teamAlias: string | null };
 }
 
 export function ownerOf(key: { id: string; teamId: string | null; userId: string | null }): string {
