@@ -22,7 +22,8 @@
  * `undefined`. A request refused for its key (401) is not counted, as in LiteLLM.
  */
 import { createHash } from 'node:crypto';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.ts';
 import type { Deployment } from '../spec/provider.ts';
 import type { Principal } from '../spec/principal.ts';
 import { budgetSubjectsOf } from '../spec/budget-subjects.ts';
@@ -35,6 +36,21 @@ const NONE = 'None';
 
 const CALLER = ['end_user', 'hashed_api_key', 'api_key_alias', 'requested_model', 'team', 'team_alias', 'user'] as const;
 const DEPLOYMENT = ['litellm_model_name', 'model_id', 'api_base', 'api_provider'] as const;
+
+interface Caller {
+  readonly key: string;
+  readonly alias: string;
+  readonly team: string;
+  readonly teamAlias: string;
+  readonly user: string;
+}
+
+type DeploymentLabels = Readonly<Record<'litellm_model_name' | 'model_id' | 'api_base' | 'api_provider', string>>;
+
+/** An attempt on a deployment the router no longer knows: LiteLLM's empty labels for a request no deployment took. */
+const NO_DEPLOYMENT: DeploymentLabels = Object.freeze({ litellm_model_name: '', model_id: '', api_base: '', api_provider: '' });
+
+const NO_CALLER: Caller = Object.freeze({ key: NONE, alias: NONE, team: NONE, teamAlias: NONE, user: NONE });
 
 /** What a request's metrics read of it (`server/request-context.ts`'s context is one). */
 export interface ObservedRequest {
@@ -87,28 +103,30 @@ function apiBaseLabel(apiBase: string | undefined): string {
 
 export class LiteLLMPrometheusMetrics {
   readonly #masterKeyHash: string;
-  readonly #totalRequests: Counter;
-  readonly #failedRequests: Counter;
-  readonly #totalLatency: Histogram;
-  readonly #apiLatency: Histogram;
-  readonly #spend: Counter;
-  readonly #totalTokens: Counter;
-  readonly #inputTokens: Counter;
-  readonly #outputTokens: Counter;
-  readonly #requests: Counter;
+  readonly #totalRequests: FastCounter;
+  readonly #failedRequests: FastCounter;
+  readonly #totalLatency: FastHistogram;
+  readonly #apiLatency: FastHistogram;
+  readonly #spend: FastCounter;
+  readonly #totalTokens: FastCounter;
+  readonly #inputTokens: FastCounter;
+  readonly #outputTokens: FastCounter;
+  readonly #requests: FastCounter;
   readonly #remainingKeyBudget: Gauge;
   readonly #keyMaxBudget: Gauge;
   readonly #remainingTeamBudget: Gauge;
   readonly #teamMaxBudget: Gauge;
   readonly #deploymentState: Gauge;
-  readonly #deploymentSuccess: Counter;
-  readonly #deploymentFailure: Counter;
-  readonly #deploymentTotal: Counter;
-  readonly #cooledDown: Counter;
+  readonly #deploymentSuccess: FastCounter;
+  readonly #deploymentFailure: FastCounter;
+  readonly #deploymentTotal: FastCounter;
+  readonly #cooledDown: FastCounter;
   readonly #deployment: (id: string) => Deployment | undefined;
   readonly #cooldownEnd: (id: string) => number | undefined;
   /** Per key and team (`key:<id>`, `team:<id>`): the spend last read with a key, and what was spent since. */
   readonly #spendSinceRead = new Map<string, { read: number; added: number }>();
+  readonly #deploymentLabelsById = new Map<string, DeploymentLabels>();
+  readonly #states = new Map<string, 0 | 1 | 2>();
   /** The cooldown end last counted per deployment: a new end is a new cooldown. */
   readonly #countedCooldowns = new Map<string, number>();
 
@@ -125,11 +143,12 @@ export class LiteLLMPrometheusMetrics {
     this.#deployment = options.deployment;
     this.#cooldownEnd = options.cooldownEnd;
     const registers = [registry];
-    const counter = (name: string, help: string, labelNames: readonly string[]) => new Counter({ name, help, labelNames, registers });
+    // Portico's cheap counters and histograms (`fast-metrics.ts`): label values given in order, no hashing.
+    const counter = (name: string, help: string, labelNames: readonly string[]) => new FastCounter({ name, help, labelNames, registers });
     // With several workers a scrape sums their metrics (`cluster-metrics.ts`); a gauge of a
     // budget or a state is not a sum: the lowest remaining budget, the worst state.
     const gauge = (name: string, help: string, labelNames: readonly string[], aggregator: 'min' | 'max') => new Gauge({ name, help, labelNames, registers, aggregator });
-    const histogram = (name: string, help: string, labelNames: readonly string[]) => new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+    const histogram = (name: string, help: string, labelNames: readonly string[]) => new FastHistogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
     this.#totalRequests = counter('litellm_proxy_total_requests_metric_total', 'Total number of requests made to the proxy server - track number of client side requests', [...CALLER, 'status_code']);
     this.#failedRequests = counter('litellm_proxy_failed_requests_metric_total', 'Total number of failed responses from proxy - the client did not get a success response from litellm proxy', [
       ...CALLER,
@@ -165,59 +184,77 @@ export class LiteLLMPrometheusMetrics {
   }
 
   /** The caller's labels: key hash and alias, team and its alias, user. */
-  #caller(principal: Principal | null): { hashed_api_key: string; api_key_alias: string; team: string; team_alias: string; user: string } {
-    if (principal === null) return { hashed_api_key: NONE, api_key_alias: NONE, team: NONE, team_alias: NONE, user: NONE };
+  #caller(principal: Principal | null): Caller {
+    if (principal === null) return NO_CALLER;
     const names = principal.names;
     return {
-      hashed_api_key: principal.isMaster ? this.#masterKeyHash : (names?.keyHash ?? NONE),
-      api_key_alias: names?.keyAlias ?? NONE,
+      key: principal.isMaster ? this.#masterKeyHash : (names?.keyHash ?? NONE),
+      alias: names?.keyAlias ?? NONE,
       team: principal.teamId ?? NONE,
-      team_alias: names?.teamAlias ?? NONE,
+      teamAlias: names?.teamAlias ?? NONE,
       user: principal.userId ?? NONE,
     };
   }
 
-  #deploymentLabels(deployment: Deployment | undefined): { litellm_model_name: string; model_id: string; api_base: string; api_provider: string } {
-    if (deployment === undefined) return { litellm_model_name: '', model_id: '', api_base: '', api_provider: '' };
-    return { litellm_model_name: deployment.upstreamModel, model_id: deployment.id, api_base: apiBaseLabel(deployment.apiBase), api_provider: deployment.providerName };
+  /** `litellm_deployment_state`, written only when it changes (the gauge hashes its labels on every set). */
+  #setState(deploymentId: string, labels: DeploymentLabels, state: 0 | 1 | 2): void {
+    if (this.#states.get(deploymentId) === state) return;
+    this.#states.set(deploymentId, state);
+    this.#deploymentState.set(labels, state);
+  }
+
+  /** A deployment's labels, built once per deployment (its `api_base` parsed once). */
+  #deploymentLabels(deployment: Deployment | undefined): DeploymentLabels {
+    if (deployment === undefined) return NO_DEPLOYMENT;
+    let labels = this.#deploymentLabelsById.get(deployment.id);
+    if (labels === undefined) {
+      labels = Object.freeze({ litellm_model_name: deployment.upstreamModel, model_id: deployment.id, api_base: apiBaseLabel(deployment.apiBase), api_provider: deployment.providerName });
+      this.#deploymentLabelsById.set(deployment.id, labels);
+    }
+    return labels;
   }
 
   /** A model request's response ended (`status` 499: the client left first). */
   observeRequest(request: ObservedRequest, status: number, totalSeconds: number, upstreamSeconds: number | null): void {
     if (status === 401 || request.modelGroup === '') return;
-    const caller = { ...this.#caller(request.principal), end_user: request.endUser ?? NONE, requested_model: request.modelGroup };
-    this.#totalRequests.inc({ ...caller, status_code: String(status) });
+    const c = this.#caller(request.principal);
+    const endUser = request.endUser ?? NONE;
+    const group = request.modelGroup;
+    // CALLER's order: end_user, hashed_api_key, api_key_alias, requested_model, team, team_alias, user.
+    this.#totalRequests.labels(endUser, c.key, c.alias, group, c.team, c.teamAlias, c.user, String(status)).inc();
     if (status >= 400) {
-      this.#failedRequests.inc({ ...caller, exception_status: String(status), exception_class: exceptionClassOf(status) });
+      this.#failedRequests.labels(endUser, c.key, c.alias, group, c.team, c.teamAlias, c.user, String(status), exceptionClassOf(status)).inc();
       return;
     }
     const model = request.deploymentId === null ? NONE : (this.#deployment(request.deploymentId)?.upstreamModel ?? NONE);
-    this.#totalLatency.observe({ ...caller, model }, totalSeconds);
-    if (upstreamSeconds !== null) this.#apiLatency.observe({ ...caller, model }, upstreamSeconds);
+    this.#totalLatency.labels(endUser, c.key, c.alias, group, c.team, c.teamAlias, c.user, model).observe(totalSeconds);
+    if (upstreamSeconds !== null) this.#apiLatency.labels(model, c.key, c.alias, c.team, c.teamAlias, group, endUser, c.user).observe(upstreamSeconds);
   }
 
   /** A spend-ledger row of a live request: its cost and tokens, and what is left of its key's and team's budgets. */
   observeSpend(request: ObservedRequest, deployment: Deployment | undefined, spend: number, tokens: { prompt: number; completion: number; total: number }, succeeded: boolean): void {
-    const caller = this.#caller(request.principal);
-    const labels = { ...caller, end_user: request.endUser ?? NONE, model: deployment?.upstreamModel ?? NONE };
-    this.#spend.inc(labels, spend);
-    const withGroup = { ...labels, requested_model: request.modelGroup || NONE };
-    this.#totalTokens.inc(withGroup, tokens.total);
-    this.#inputTokens.inc(withGroup, tokens.prompt);
-    this.#outputTokens.inc(withGroup, tokens.completion);
+    const c = this.#caller(request.principal);
+    const endUser = request.endUser ?? NONE;
+    const model = deployment?.upstreamModel ?? NONE;
+    const group = request.modelGroup || NONE;
+    // end_user, hashed_api_key, api_key_alias, model, team, team_alias, user (, requested_model).
+    this.#spend.labels(endUser, c.key, c.alias, model, c.team, c.teamAlias, c.user).inc(spend);
+    this.#totalTokens.labels(endUser, c.key, c.alias, model, c.team, c.teamAlias, c.user, group).inc(tokens.total);
+    this.#inputTokens.labels(endUser, c.key, c.alias, model, c.team, c.teamAlias, c.user, group).inc(tokens.prompt);
+    this.#outputTokens.labels(endUser, c.key, c.alias, model, c.team, c.teamAlias, c.user, group).inc(tokens.completion);
     if (!succeeded) return;
-    this.#requests.inc(labels);
+    this.#requests.labels(endUser, c.key, c.alias, model, c.team, c.teamAlias, c.user).inc();
     const principal = request.principal;
     if (principal === null) return;
     for (const subject of budgetSubjectsOf(principal)) {
       if (subject.kind === 'user') continue;
       const remaining = subject.maxBudget === undefined ? Infinity : subject.maxBudget - this.#spentBy(`${subject.kind}:${subject.id}`, subject.spend, spend);
       if (subject.kind === 'key') {
-        const key = { hashed_api_key: caller.hashed_api_key, api_key_alias: caller.api_key_alias };
+        const key = { hashed_api_key: c.key, api_key_alias: c.alias };
         this.#remainingKeyBudget.set(key, remaining);
         if (subject.maxBudget !== undefined) this.#keyMaxBudget.set(key, subject.maxBudget);
-      } else if (subject.kind === 'team') {
-        const team = { team: caller.team, team_alias: caller.team_alias };
+      } else {
+        const team = { team: c.team, team_alias: c.teamAlias };
         this.#remainingTeamBudget.set(team, remaining);
         if (subject.maxBudget !== undefined) this.#teamMaxBudget.set(team, subject.maxBudget);
       }
@@ -243,32 +280,27 @@ export class LiteLLMPrometheusMetrics {
   observeAttempt(deploymentId: string, request: ObservedRequest | undefined, failure: { status: number } | undefined): void {
     const deployment = this.#deployment(deploymentId);
     const where = this.#deploymentLabels(deployment);
-    const caller = this.#caller(request?.principal ?? null);
-    const labels = {
-      requested_model: deployment?.modelGroup ?? request?.modelGroup ?? NONE,
-      ...where,
-      hashed_api_key: caller.hashed_api_key,
-      api_key_alias: caller.api_key_alias,
-      team: caller.team,
-      team_alias: caller.team_alias,
-    };
-    this.#deploymentTotal.inc(labels);
+    const c = this.#caller(request?.principal ?? null);
+    const group = deployment?.modelGroup ?? request?.modelGroup ?? NONE;
+    // requested_model, litellm_model_name, model_id, api_base, api_provider, (exception_status, exception_class,) hashed_api_key, api_key_alias, team, team_alias.
+    this.#deploymentTotal.labels(group, where.litellm_model_name, where.model_id, where.api_base, where.api_provider, c.key, c.alias, c.team, c.teamAlias).inc();
     if (failure === undefined) {
-      this.#deploymentSuccess.inc(labels);
-      if (deployment !== undefined) this.#deploymentState.set(where, 0);
+      this.#deploymentSuccess.labels(group, where.litellm_model_name, where.model_id, where.api_base, where.api_provider, c.key, c.alias, c.team, c.teamAlias).inc();
+      if (deployment !== undefined) this.#setState(deployment.id, where, 0);
       return;
     }
-    this.#deploymentFailure.inc({ ...labels, exception_status: String(failure.status), exception_class: exceptionClassOf(failure.status) });
+    const status = String(failure.status);
+    this.#deploymentFailure.labels(group, where.litellm_model_name, where.model_id, where.api_base, where.api_provider, status, exceptionClassOf(failure.status), c.key, c.alias, c.team, c.teamAlias).inc();
     if (deployment === undefined) return;
-    this.#deploymentState.set(where, 1);
+    this.#setState(deployment.id, where, 1);
     // The router records the failure after reporting it: whether it started a cooldown is read once it has.
     setImmediate(() => {
       const end = this.#cooldownEnd(deploymentId);
       if (end === undefined) return;
-      this.#deploymentState.set(where, 2);
+      this.#setState(deploymentId, where, 2);
       if (this.#countedCooldowns.get(deploymentId) === end) return;
       this.#countedCooldowns.set(deploymentId, end);
-      this.#cooledDown.inc({ ...where, exception_status: String(failure.status) });
+      this.#cooledDown.labels(where.litellm_model_name, where.model_id, where.api_base, where.api_provider, status).inc();
     });
   }
 }
