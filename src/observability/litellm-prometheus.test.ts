@@ -33,4 +33,12 @@ describe('LiteLLM’s Prometheus metrics', () => {
     assert.match(text, /litellm_deployment_cooled_down_total\{[^}]*exception_status="503"\} 1/);
     assert.match(text, /litellm_deployment_failure_responses_total\{[^}]*exception_status="503",exception_class="ServiceUnavailableError"[^}]*\} 3/);
   });
+  it('leaves end_user None unless enable_end_user_cost_tracking_prometheus_only is on, as LiteLLM does', async () => {
+    for (const endUsers of [false, true]) {
+      const registry = new Registry();
+      const metrics = new LiteLLMPrometheusMetrics(registry, { masterKey: 'sk-master', deployment: () => undefined, cooldownEnd: () => undefined, endUsers });
+      metrics.observeRequest({ principal: null, modelGroup: 'gpt', endUser: 'customer-7', deploymentId: null }, 200, 0.1, 0.05);
+      assert.match(await registry.metrics(), new RegExp(`litellm_proxy_total_requests_metric_total\\{end_user="${endUsers ? 'customer-7' : 'None'}"`));
+    }
+  });
 });

@@ -122,6 +122,7 @@ export class LiteLLMPrometheusMetrics {
   readonly #deploymentTotal: FastCounter;
   readonly #cooledDown: FastCounter;
   readonly #deployment: (id: string) => Deployment | undefined;
+  readonly #endUsers: boolean;
   readonly #cooldownEnd: (id: string) => number | undefined;
   /** Per key and team (`key:<id>`, `team:<id>`): the spend last read with a key, and what was spent since. */
   readonly #spendSinceRead = new Map<string, { read: number; added: number }>();
@@ -137,11 +138,14 @@ export class LiteLLMPrometheusMetrics {
       deployment: (id: string) => Deployment | undefined;
       /** When the deployment's cooldown ends (ms), if it is cooling down. */
       cooldownEnd: (id: string) => number | undefined;
+      /** LiteLLM's `enable_end_user_cost_tracking_prometheus_only`: the `end_user` label filled in (else `None`, as LiteLLM by default). */
+      endUsers?: boolean;
     },
   ) {
     this.#masterKeyHash = options.masterKey === undefined ? NONE : createHash('sha256').update(options.masterKey).digest('hex');
     this.#deployment = options.deployment;
     this.#cooldownEnd = options.cooldownEnd;
+    this.#endUsers = options.endUsers ?? false;
     const registers = [registry];
     // Portico's cheap counters and histograms (`fast-metrics.ts`): label values given in order, no hashing.
     const counter = (name: string, help: string, labelNames: readonly string[]) => new FastCounter({ name, help, labelNames, registers });
@@ -218,7 +222,7 @@ export class LiteLLMPrometheusMetrics {
   observeRequest(request: ObservedRequest, status: number, totalSeconds: number, upstreamSeconds: number | null): void {
     if (status === 401 || request.modelGroup === '') return;
     const c = this.#caller(request.principal);
-    const endUser = request.endUser ?? NONE;
+    const endUser = this.#endUsers ? (request.endUser ?? NONE) : NONE;
     const group = request.modelGroup;
     // CALLER's order: end_user, hashed_api_key, api_key_alias, requested_model, team, team_alias, user.
     this.#totalRequests.labels(endUser, c.key, c.alias, group, c.team, c.teamAlias, c.user, String(status)).inc();
@@ -234,7 +238,7 @@ export class LiteLLMPrometheusMetrics {
   /** A spend-ledger row of a live request: its cost and tokens, and what is left of its key's and team's budgets. */
   observeSpend(request: ObservedRequest, deployment: Deployment | undefined, spend: number, tokens: { prompt: number; completion: number; total: number }, succeeded: boolean): void {
     const c = this.#caller(request.principal);
-    const endUser = request.endUser ?? NONE;
+    const endUser = this.#endUsers ? (request.endUser ?? NONE) : NONE;
     const model = deployment?.upstreamModel ?? NONE;
     const group = request.modelGroup || NONE;
     // end_user, hashed_api_key, api_key_alias, model, team, team_alias, user (, requested_model).

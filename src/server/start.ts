@@ -140,6 +140,7 @@ export async function createServices(
       masterKey: config.masterKey,
       deployment: (id) => router.deployment(id),
       cooldownEnd: (id) => router.cooldownEnds([id]).get(id),
+      endUsers: config.prometheusEndUsers === true,
     });
   }
   if (ledger !== undefined) {

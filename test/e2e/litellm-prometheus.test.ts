@@ -48,6 +48,7 @@ model_list:
 litellm_settings:
   callbacks: ["prometheus"]
   require_auth_for_metrics_endpoint: false
+  enable_end_user_cost_tracking_prometheus_only: true
 router_settings:
   allowed_fails: 1
   cooldown_time: 60
@@ -67,7 +68,7 @@ portico_settings:
     const { key } = await portico.generateKey({ key_alias: 'ci-key', team_id: team.team_id, max_budget: 5 });
     const hashed = createHash('sha256').update(key).digest('hex');
     const client = portico.client(key);
-    const answer = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'count me' }] });
+    const answer = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'count me' }], user: 'customer-7' });
     upstream.failNext({ status: 400 });
     const refused = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'refused' }] }).catch((error: unknown) => error);
     assert.ok(refused instanceof OpenAI.BadRequestError);
@@ -83,13 +84,13 @@ portico_settings:
     assert.equal(response.status, 200);
     const text = await response.text();
     const caller = { hashed_api_key: hashed, api_key_alias: 'ci-key', requested_model: 'gpt', team: team.team_id, team_alias: 'research', end_user: 'None', user: 'None' };
-    assert.equal(sample(text, 'litellm_proxy_total_requests_metric_total', { ...caller, status_code: '200' }).value, 1);
+    assert.equal(sample(text, 'litellm_proxy_total_requests_metric_total', { ...caller, end_user: 'customer-7', status_code: '200' }).value, 1);
     assert.equal(sample(text, 'litellm_proxy_total_requests_metric_total', { ...caller, status_code: '400' }).value, 1);
     assert.equal(sample(text, 'litellm_proxy_failed_requests_metric_total', { ...caller, exception_status: '400', exception_class: 'BadRequestError' }).value, 1);
-    assert.equal(sample(text, 'litellm_request_total_latency_metric_count', { ...caller, model: 'gpt-4o-mini' }).value, 1);
-    assert.equal(sample(text, 'litellm_llm_api_latency_metric_count', { ...caller, model: 'gpt-4o-mini' }).value, 1);
+    assert.equal(sample(text, 'litellm_request_total_latency_metric_count', { ...caller, end_user: 'customer-7', model: 'gpt-4o-mini' }).value, 1);
+    assert.equal(sample(text, 'litellm_llm_api_latency_metric_count', { ...caller, end_user: 'customer-7', model: 'gpt-4o-mini' }).value, 1);
 
-    const spender = { hashed_api_key: hashed, api_key_alias: 'ci-key', team: team.team_id, team_alias: 'research', model: 'gpt-4o-mini', end_user: 'None', user: 'None' };
+    const spender = { hashed_api_key: hashed, api_key_alias: 'ci-key', team: team.team_id, team_alias: 'research', model: 'gpt-4o-mini', end_user: 'customer-7', user: 'None' };
     const usage = answer.usage!;
     const cost = usage.prompt_tokens * 0.001 + usage.completion_tokens * 0.002;
     assert.ok(Math.abs(sample(text, 'litellm_spend_metric_total', spender).value - cost) < 1e-9);
