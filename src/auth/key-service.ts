@@ -305,11 +305,20 @@ function toCachedKey(record: VirtualKeyRecord, user: UserRecord | undefined, tea
       ...(record.maxBudget !== undefined && { budget: Object.freeze({ max: record.maxBudget, spend: record.spend }) }),
       budgetSubjects: Object.freeze(subjects),
       names: Object.freeze({ keyHash: record.keyHash, keyAlias: record.keyAlias, teamAlias: team?.teamAlias ?? null }),
+      ...keyTagsOf(record.metadata),
     }),
     expiresAt: record.expiresAt,
     blocked: record.blocked,
     teamBlocked: team?.blocked ?? false,
   };
+}
+
+/** A key's `metadata.tags` (strings, trimmed, each once), as LiteLLM reads tags set on a key. */
+function keyTagsOf(metadata: Readonly<Record<string, unknown>>): { tags?: readonly string[] } {
+  const tags = metadata.tags;
+  if (!Array.isArray(tags)) return {};
+  const kept = [...new Set(tags.filter((tag): tag is string => typeof tag === 'string' && tag.trim() !== '').map((tag) => tag.trim()))];
+  return kept.length === 0 ? {} : { tags: Object.freeze(kept) };
 }
 
 /** A key of a team may use the team's models only (LiteLLM), and of those its own list if it has one. */

@@ -228,6 +228,8 @@ export const routerSettingsSchema = z.looseObject({
   max_fallbacks: nonNegativeInt.nullish(),
   /** Tag-based routing: a request goes to the deployments that carry its tags (`routing/tag-filter.ts`). */
   enable_tag_filtering: z.boolean().nullish(),
+  /** `false`: a deployment serves a tagged request only if it carries every one of its tags (default: any one). */
+  tag_filtering_match_any: z.boolean().nullish(),
   /** `max_parallel_requests` of deployments without their own. */
   default_max_parallel_requests: positiveInt.nullish(),
   /** Seconds: the timeout of streamed requests on deployments without their own `stream_timeout`. */

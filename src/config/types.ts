@@ -42,6 +42,8 @@ export interface RouterSettings {
   readonly cooldownMs: number;
   /** LiteLLM's `enable_tag_filtering`: requests go to the deployments of a group that carry their tags (`routing/tag-filter.ts`). */
   readonly tagFiltering: boolean;
+  /** LiteLLM's `tag_filtering_match_any: false`: a deployment must carry every tag of the request (default: any one). */
+  readonly tagFilteringMatchAll?: boolean;
   /** LiteLLM's `disable_cooldowns`: failures are not counted and no deployment cools down. */
   readonly disableCooldowns: boolean;
   /** LiteLLM's `max_fallbacks`: at most this many fallback groups are tried for one request. */

@@ -346,7 +346,7 @@ export class Router {
     options: SendOptions,
     counter: AttemptCounter,
   ): Promise<T> {
-    const candidates = options.tags === undefined ? groupDeployments : deploymentsForTags(group, groupDeployments, options.tags);
+    const candidates = options.tags === undefined ? groupDeployments : deploymentsForTags(group, groupDeployments, options.tags, this.#config.router.tagFilteringMatchAll === true);
     const tried = new Set<string>();
     /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
     const full = new Map<string, number>();

@@ -39,6 +39,11 @@ export interface Principal {
    * `team_alias`. Absent for the master key.
    */
   readonly names?: { readonly keyHash: string; readonly keyAlias: string | null; readonly teamAlias: string | null };
+  /**
+   * The key's `metadata.tags` (LiteLLM's tags on a key): added to every request of the key, for
+   * tag routing and the spend rows' `request_tags`. Absent when it has none.
+   */
+  readonly tags?: readonly string[];
 }
 
 export function ownerOf(key: { id: string; teamId: string | null; userId: string | null }): string {

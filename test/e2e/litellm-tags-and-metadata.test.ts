@@ -125,6 +125,42 @@ general_settings:
     assert.match(refused.message, /no deployment of `gpt-4` carries the request's tags \(gold\)/);
   });
 
+  it("adds a key's metadata.tags to its requests: routed by them, and in the spend row's request_tags", async () => {
+    const { key } = await portico.generateKey({ metadata: { tags: ['paid', ' paid ', 7] } });
+    const keyed = portico.client(key);
+    for (let round = 0; round < 5; round += 1) {
+      const answer = await keyed.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': `key-tags-${round}` } });
+      assert.equal(answer.choices[0].message.content, 'from paid');
+    }
+    // The request's own tags come first; a deployment carrying either serves it.
+    const both = await keyed.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], tags: ['free'] } as never, { headers: { 'x-request-id': 'key-and-request-tags' } });
+    assert.ok(['from free', 'from paid'].includes((both as OpenAI.ChatCompletion).choices[0].message.content!));
+    await portico.services.spend!.ledger.flushAll();
+    const rows = (await (await portico.fetch('/spend/logs?request_id=key-and-request-tags')).json()) as Array<{ request_tags: string[] }>;
+    assert.deepEqual(rows[0].request_tags.slice(0, 2), ['free', 'paid']);
+  });
+
+  it('with tag_filtering_match_any: false, a deployment must carry every tag of the request', async () => {
+    const all = await startPortico(`
+model_list:
+  - {model_name: gpt-4, litellm_params: {model: mock/paid, mock_response: from paid, tags: [paid]}}
+  - {model_name: gpt-4, litellm_params: {model: mock/paid-eu, mock_response: from paid-eu, tags: [paid, eu]}}
+router_settings:
+  enable_tag_filtering: true
+  tag_filtering_match_any: false
+general_settings:
+  master_key: sk-tag-routing-all-0123456789
+`);
+    try {
+      assert.deepEqual(all.config.warnings, []);
+      for (let round = 0; round < 5; round += 1) assert.equal(await answerOf(all, { tags: ['paid', 'eu'] }), 'from paid-eu');
+      const refused = await answerOf(all, { tags: ['eu', 'gold'] }).catch((error: unknown) => error);
+      assert.ok(refused instanceof OpenAI.BadRequestError);
+    } finally {
+      await all.close();
+    }
+  });
+
   it('reads the settings without a warning', async () => {
     assert.deepEqual(portico.config.warnings, []);
     assert.equal(portico.config.router.tagFiltering, true);

@@ -42,6 +42,12 @@ function fittingContextWindow(body: Record<string, unknown>): DeploymentPreferen
   return (pool) => pool.filter((deployment) => deployment.maxInputTokens === undefined || deployment.maxInputTokens >= promptTokens);
 }
 
+/** A request's tags followed by its key's, each once. */
+function withKeyTags(requestTags: readonly string[], keyTags: readonly string[] | undefined): readonly string[] {
+  if (keyTags === undefined) return requestTags;
+  return requestTags.length === 0 ? keyTags : [...new Set([...requestTags, ...keyTags])];
+}
+
 /** A request without pre-call checks prefers no deployment. */
 const NO_ROUTING_PREFERENCE = Object.freeze({});
 
@@ -145,7 +151,10 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
       // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
-      const tags = tagFiltering || carriesTags(received, request.headers[TAGS_HEADER]) ? requestTagsOf(received, request.headers[TAGS_HEADER]) : undefined;
+      // The request's own, then its key's (`metadata.tags` of the key, as LiteLLM adds them).
+      const keyTags = request.portico.principal?.tags;
+      const tags =
+        tagFiltering || keyTags !== undefined || carriesTags(received, request.headers[TAGS_HEADER]) ? withKeyTags(requestTagsOf(received, request.headers[TAGS_HEADER]), keyTags) : undefined;
       if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
       const endUser = endUserOf(request.headers, received, userHeaderName);
       if (endUser !== undefined) request.portico.endUser = endUser;
