@@ -492,7 +492,7 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
     cooldownMs: (router.cooldown_time ?? litellm.cooldown_time ?? CONFIG_DEFAULTS.cooldownSeconds) * 1000,
     disableCooldowns: router.disable_cooldowns === true,
     tagFiltering: router.enable_tag_filtering === true,
-    tagFilteringMatchAll: router.tag_filtering_match_any === false,
+    ...(router.tag_filtering_match_any === false && { tagFilteringMatchAll: true }),
     maxFallbacks: router.max_fallbacks ?? CONFIG_DEFAULTS.maxFallbacks,
     ...(router.retry_after != null && router.retry_after > 0 && { retryAfterMs: router.retry_after * 1000 }),
     modelGroupAlias,
