@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, InvalidRequestError, NotFoundError } from '../spec/errors.ts';
 import { CLIENT_CLOSED_STATUS } from '../observability/metrics.ts';
-import { errorToResponse } from './error-to-response.ts';
+import { errorToResponse, inAnthropicShape } from './error-to-response.ts';
 import { answerClientError, answerFrameworkError, answerOnSocketAndClose } from './framework-errors.ts';
 import { applyReceiveLimits, closeIfBodyUnread, watchBodyArrival } from './receive-limits.ts';
 import { redactorFor } from '../config/secret-redactor.ts';
@@ -178,9 +178,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     // A handler may have described the body it meant to send (a download's octet-stream type,
     // length and file name) before it failed: the error envelope is JSON of its own length.
     for (const header of BODY_HEADERS) reply.removeHeader(header);
-    reply.code(response.status).headers(response.headers);
+    const answer = request.routeOptions.config.errorShape === 'messages-api' ? inAnthropicShape(response) : response;
+    reply.code(answer.status).headers(response.headers);
     closeIfBodyUnread(request.raw, reply);
-    return reply.send(response.body);
+    return reply.send(answer.body);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -15,6 +15,7 @@ import { parseConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ROUTE_ENDPOINTS } from '../spec/endpoints.ts';
 import { AUDIO_PATHS } from '../spec/audio.ts';
+import { ANTHROPIC_MESSAGES_PATH } from '../spec/anthropic-messages.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { buildApp } from './app.ts';
 import { RATE_LIMITED_ROUTES } from './rate-limit-hook.ts';
@@ -66,7 +67,7 @@ describe('model routes and the endpoint table', () => {
 
   it('serves exactly the live entries of the table as model routes, with and without /v1, and their extra paths', () => {
     const modelRoutes = routes.filter((route) => route.config?.modelEndpoint !== undefined);
-    const expected = [...ROUTE_ENDPOINTS.flatMap(modelEndpointUrls), ...AUDIO_PATHS.flatMap((path) => modelEndpointUrls({ path }))];
+    const expected = [...ROUTE_ENDPOINTS.flatMap(modelEndpointUrls), ...[...AUDIO_PATHS, ANTHROPIC_MESSAGES_PATH].flatMap((path) => modelEndpointUrls({ path }))];
     assert.deepEqual(modelRoutes.map((route) => route.url).sort(), [...expected].sort());
     for (const route of modelRoutes) assert.equal(route.method, 'POST', route.url);
     assert.deepEqual(modelRoutes.filter((route) => route.config?.modelEndpoint === '/rerank').map((route) => route.url).sort(), ['/rerank', '/v1/rerank', '/v2/rerank']);
@@ -81,7 +82,7 @@ describe('model routes and the endpoint table', () => {
   it('rate-limits the registered model routes the table marks, and nothing else', () => {
     const registered = new Set(routes.map((route) => route.url));
     for (const url of RATE_LIMITED_ROUTES) assert.ok(registered.has(url), `${url} is rate-limited but not registered`);
-    const rateLimitedPaths = new Set([...ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).map((endpoint) => endpoint.path), ...AUDIO_PATHS]);
+    const rateLimitedPaths = new Set([...ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).map((endpoint) => endpoint.path), ...AUDIO_PATHS, ANTHROPIC_MESSAGES_PATH]);
     const marked = routes.filter((route) => rateLimitedPaths.has(route.config?.modelEndpoint ?? '')).map((route) => route.url);
     assert.deepEqual([...RATE_LIMITED_ROUTES].sort(), marked.sort());
   });

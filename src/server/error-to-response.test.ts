@@ -16,7 +16,7 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
 } from '../spec/errors.ts';
-import { createRedactor, errorToResponse, errorToSseFrame, FASTIFY_ERRORS } from './error-to-response.ts';
+import { createRedactor, errorToResponse, errorToSseFrame, FASTIFY_ERRORS, inAnthropicShape } from './error-to-response.ts';
 
 function assertEnvelope(body: unknown): void {
   assert.deepEqual(Object.keys(body as object), ['error']);
@@ -142,5 +142,12 @@ describe('errorToResponse', () => {
     const body = JSON.parse(frame.slice('data: '.length));
     assertEnvelope(body);
     assert.equal(body.error.message, 'upstream connection reset');
+  });
+  it('renders an error in Anthropic’s shape for Anthropic’s routes: its type by status, the upstream’s own kept, overload as 529', () => {
+    assert.deepEqual(inAnthropicShape(errorToResponse(new NotFoundError('no such model'))), { status: 404, body: { type: 'error', error: { type: 'not_found_error', message: 'no such model' } } });
+    const overloaded = errorToResponse(new UpstreamError(503, { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded_error' }));
+    assert.deepEqual(inAnthropicShape(overloaded), { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+    assert.equal(inAnthropicShape(errorToResponse(new Error('boom'))).body.error.type, 'api_error');
+    assert.match(errorToSseFrame(new NotFoundError('gone'), { shape: 'messages-api' }), /^event: error\ndata: \{"type":"error","error":\{"type":"not_found_error","message":"gone"\}\}\n\n$/);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The ONE place where an error becomes an HTTP answer. Every error a client sees is OpenAI's
  * envelope `{"error": {"message", "type", "param", "code"}}`
- * (https://platform.openai.com/docs/guides/error-codes, `ErrorResponse` in openai-openapi.yaml).
+ * (https://platform.openai.com/docs/guides/error-codes, `ErrorResponse` in openai-openapi.yaml),
+ * except on the routes of Anthropic's own API (`/v1/messages`), whose clients read Anthropic's
+ * `{"type": "error", "error": {"type", "message"}}` (`inAnthropicShape`).
  *
  * - `GatewayError` subclasses carry their own status, type, param, code and headers.
  * - Fastify's own errors (body parsing, size limits, media types) keep their 4xx status, with a
@@ -14,6 +16,7 @@
  * redacted where they enter Portico (the router), but no message may leak a key through here.
  */
 import { GatewayError, InsufficientStorageError, type OpenAIErrorBody } from '../spec/errors.ts';
+import { anthropicErrorTypeOf } from '../spec/anthropic-messages.ts';
 import { redactSecrets } from '../spec/redaction.ts';
 
 export interface ErrorResponse {
@@ -140,8 +143,37 @@ function envelope(
 }
 
 /** One `data:` frame for an error that happens after a stream began (headers already sent). */
-export function errorToSseFrame(error: unknown, options: ErrorToResponseOptions = {}): string {
-  return `data: ${JSON.stringify(errorToResponse(error, options).body)}\n\n`;
+export function errorToSseFrame(error: unknown, options: ErrorToResponseOptions & { shape?: 'messages-api' } = {}): string {
+  const response = errorToResponse(error, options);
+  // Anthropic's streams name their error event (https://docs.anthropic.com/en/api/messages-streaming#error-events).
+  if (options.shape === 'messages-api') return `event: error\ndata: ${JSON.stringify(inAnthropicShape(response).body)}\n\n`;
+  return `data: ${JSON.stringify(response.body)}\n\n`;
 }
 
 export { createRedactor, redactSecrets } from '../spec/redaction.ts';
+
+/**
+ * An error answer in Anthropic's shape (https://docs.anthropic.com/en/api/errors): the message,
+ * and Anthropic's `type`, the upstream's own where it was Anthropic's (kept in `code`), else the
+ * one of the status. Anthropic's overload is its 529 again here (OpenAI's clients get 503).
+ */
+export function inAnthropicShape(response: ErrorResponse): { status: number; body: { type: 'error'; error: { type: string; message: string } } } {
+  const code = response.body.error.code;
+  const type = code !== null && ANTHROPIC_ERROR_TYPES.has(code) ? code : anthropicErrorTypeOf(response.status);
+  return { status: type === 'overloaded_error' ? ANTHROPIC_OVERLOADED_STATUS : response.status, body: { type: 'error', error: { type, message: response.body.error.message } } };
+}
+
+/** https://docs.anthropic.com/en/api/errors */
+const ANTHROPIC_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'billing_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'timeout_error',
+  'overloaded_error',
+]);
+const ANTHROPIC_OVERLOADED_STATUS = 529;

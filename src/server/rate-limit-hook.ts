@@ -25,12 +25,14 @@ import { ProcessParallelLimit } from './process-parallel-limit.ts';
 import { ProxyBudget } from './proxy-budget.ts';
 import { modelEndpointUrls, withAndWithoutV1 } from './routes/paths.ts';
 import { AUDIO_PATHS } from '../spec/audio.ts';
+import { ANTHROPIC_MESSAGES_PATH } from '../spec/anthropic-messages.ts';
 import type { AppServices } from './services.ts';
 
 /** The routes that call a model: what a key's requests and tokens per minute count. */
 export const RATE_LIMITED_ROUTES: ReadonlySet<string> = new Set([
   ...ROUTE_ENDPOINTS.filter((endpoint) => endpoint.rateLimited).flatMap(modelEndpointUrls),
   ...AUDIO_PATHS.flatMap(withAndWithoutV1),
+  ...withAndWithoutV1(ANTHROPIC_MESSAGES_PATH),
 ]);
 
 /** Call before the route modules register: it attaches the checks to the model routes. */

@@ -47,6 +47,8 @@ declare module 'fastify' {
     auth?: AuthRequirement;
     /** On the model routes: the endpoint's path without `/v1` (`spec/endpoints.ts`). */
     modelEndpoint?: string;
+    /** `messages-api`: errors in Anthropic's shape (the routes of Anthropic's Messages API); absent: OpenAI's envelope. */
+    errorShape?: 'messages-api';
   }
 }
 

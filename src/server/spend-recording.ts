@@ -75,6 +75,11 @@ export class LiveSpendRecorder {
     this.#record(request.portico, endpoint, NO_USAGE, 'failure');
   }
 
+  /** A row with tokens read by the route itself (an Anthropic-shaped answer), once its answer has been relayed. */
+  recordTokens(request: FastifyRequest, endpoint: string, usage: TokenUsage | undefined, completed: boolean): void {
+    this.#record(request.portico, endpoint, usage ?? NO_USAGE, completed ? 'success' : 'failure');
+  }
+
   /**
    * An audio request's row, once its answer has been relayed (`completed`: to its end): its tokens
    * when the answer reported them, else priced by seconds of audio or characters spoken (`audioCost`).

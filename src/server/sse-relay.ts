@@ -32,6 +32,8 @@ const SSE_HEADERS = {
 export interface RelayOptions {
   logger: Logger;
   redact: (text: string) => string;
+  /** `messages-api`: an error after the first byte is written as Anthropic's `error` event (an Anthropic stream relayed). */
+  errorShape?: 'messages-api';
 }
 
 export async function relayServerSentEvents(
@@ -70,7 +72,7 @@ export async function relayServerSentEvents(
   } catch (error) {
     if (!response.destroyed) {
       options.logger.warn({ req_id: request.id, err: error }, 'upstream stream failed after the first byte');
-      response.write(errorToSseFrame(error, { requestId: request.id, redact: options.redact }));
+      response.write(errorToSseFrame(error, { requestId: request.id, redact: options.redact, ...(options.errorShape !== undefined && { shape: options.errorShape }) }));
     }
   } finally {
     if (!result.done) {

@@ -36,10 +36,18 @@ function isOpenAIMetadata(metadata: unknown): boolean {
   );
 }
 
+/** Whether `metadata` is Anthropic's: at most a string `user_id` (https://docs.anthropic.com/en/api/messages). */
+function isAnthropicMetadata(metadata: unknown): boolean {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return false;
+  return Object.entries(metadata).every(([key, value]) => key === 'user_id' && (typeof value === 'string' || value === null));
+}
+
 /** Whether the endpoint at `path` (`/chat/completions`, ...) would take this body's `metadata` as OpenAI's. */
 function metadataGoesUpstream(path: string, body: Record<string, unknown>): boolean {
   if (path === '/responses') return isOpenAIMetadata(body.metadata);
   if (path === '/chat/completions') return body.store === true && isOpenAIMetadata(body.metadata);
+  // Anthropic's Messages API (`spec/anthropic-messages.ts`) takes `metadata: {user_id}` and nothing else.
+  if (path === '/messages') return isAnthropicMetadata(body.metadata);
   return false;
 }
 

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { AudioUpload, UpstreamAudioResponse } from './audio.ts';
+import type { AnthropicMessagesRequest } from './anthropic-messages.ts';
 import type { BatchErrorItem, BatchInputLine, BatchOutputLine, BatchRequestCounts, BatchStatus, BatchUsage, OpenAIFileStatus } from './openai-objects.ts';
 
 /** Per-token prices of a deployment, LiteLLM's `model_info` names. */
@@ -423,6 +424,12 @@ export interface ProviderClient {
   audioTranscriptions?(upload: AudioUpload, options?: CallOptions): Promise<UpstreamAudioResponse>;
   /** OpenAI's `/audio/translations` (into English). */
   audioTranslations?(upload: AudioUpload, options?: CallOptions): Promise<UpstreamAudioResponse>;
+  /**
+   * Anthropic's Messages API (`/v1/messages`), the request and the answer in Anthropic's own shape,
+   * passed through: Anthropic's provider. A stream is Anthropic's event stream, relayed as sent.
+   */
+  anthropicMessages?(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  anthropicMessagesStream?(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamStream>;
   /**
    * LiteLLM's rerank (`/rerank`, Cohere's request and answer, `spec/rerank.ts`): Cohere and the
    * self-hosted servers that serve it (vLLM, Infinity). The answer sets `billedQueries`.

@@ -48,7 +48,8 @@ const CLIENT_HEADERS = {
   'x-trace-tenant': 'acme',
   'anthropic-beta': 'prompt-caching-2024-07-31',
   'x-api-key': 'sk-the-clients-own-secret',
-  'x-litellm-api-key': 'sk-litellm-style',
+  // LiteLLM's own key header, read before Authorization: the Portico key, never sent upstream.
+  'x-litellm-api-key': MASTER_KEY,
   'x-portico-anything': 'ours',
 };
 

@@ -1,6 +1,7 @@
 /**
  * A `ProviderClient` for one Anthropic deployment: chat completions (plain and streamed)
- * translated to and from the Messages API, and native Message Batches. No embeddings,
+ * translated to and from the Messages API, the Messages API itself passed through
+ * (`messages-passthrough.ts`), and native Message Batches. No embeddings,
  * responses or files: Anthropic has no such endpoints.
  */
 import { peekStream } from '../http/stream-peek.ts';
@@ -13,6 +14,7 @@ import { parseAnthropicStreamEvents, translateAnthropicStream } from './chat-str
 import { anthropicErrorToUpstreamError } from './errors.ts';
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
 import type { AnthropicSettings } from './settings.ts';
+import { passMessages, passMessagesStream } from './messages-passthrough.ts';
 import { isRecord } from './json.ts';
 import type { TranslationWarning } from './warnings.ts';
 import type { AnthropicMessage } from './wire-types.ts';
@@ -35,6 +37,8 @@ export function createAnthropicClient(deployment: Deployment, settings: Anthropi
     deployment,
     batchLineModel: deployment.upstreamModel,
     batches: createAnthropicBatches(endpoint, translation),
+    anthropicMessages: (request, options) => passMessages(endpoint, deployment.upstreamModel, request, options),
+    anthropicMessagesStream: (request, options) => passMessagesStream(endpoint, deployment.upstreamModel, request, options),
 
     async chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<AnthropicJsonResponse> {
       const { params, warnings } = translateChatRequest(body, translation);

@@ -35,6 +35,8 @@ export interface AnthropicRequest {
   accept?: string;
   signal?: AbortSignal;
   requestId?: string;
+  /** The client's `anthropic-beta` (a Messages request passed through), joined to the deployment's own. */
+  beta?: string;
   /**
    * Whether the exchange must also end within the deployment's timeout. JSON calls made by
    * background jobs may come without a caller signal; streams are bounded by the caller's.
@@ -60,6 +62,10 @@ export async function sendAnthropicRequest(endpoint: AnthropicEndpoint, input: A
   if (input.body !== undefined) headers['content-type'] = 'application/json';
   if (input.contentLength !== undefined) headers['content-length'] = String(input.contentLength);
   if (input.requestId !== undefined) headers['x-client-request-id'] = input.requestId;
+  if (input.beta !== undefined && input.beta.trim() !== '') {
+    const configured = headers['anthropic-beta'];
+    headers['anthropic-beta'] = configured === undefined ? input.beta : [...new Set(`${configured},${input.beta}`.split(',').map((feature) => feature.trim()).filter((feature) => feature !== ''))].join(',');
+  }
 
   const deadline = input.totalDeadline ? AbortSignal.timeout(endpoint.timeoutMs) : undefined;
   const response = await sendHttpRequest({

@@ -6,6 +6,7 @@ import type { RouteModule } from '../services.ts';
 import { healthRoutes } from './health.ts';
 import { inferenceRoutes } from './inference.ts';
 import { audioRoutes } from './audio.ts';
+import { anthropicMessagesRoutes } from './anthropic-messages.ts';
 import { batchRoutes } from './batches.ts';
 import { fileRoutes } from './files.ts';
 import { keyRoutes } from './keys.ts';
@@ -18,4 +19,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, keyRoutes, teamRoutes, userRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

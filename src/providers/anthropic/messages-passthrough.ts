@@ -1,0 +1,44 @@
+/**
+ * Anthropic's Messages API passed through (`/v1/messages` of Anthropic's SDKs, through Portico):
+ * the client's body with the deployment's model, its `anthropic-beta` joined to the deployment's,
+ * and Anthropic's answer as it came (JSON, or the event stream byte for byte). Errors are thrown
+ * as for every Anthropic call (`http-client.ts`); the route renders them in Anthropic's shape.
+ */
+import type { AnthropicMessagesRequest } from '../../spec/anthropic-messages.ts';
+import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+
+const MESSAGES_PATH = '/v1/messages';
+
+function upstreamBody(request: AnthropicMessagesRequest, model: string, stream: boolean): string {
+  return JSON.stringify({ ...request.body, model, ...(stream ? { stream: true } : { stream: undefined }) });
+}
+
+export async function passMessages(endpoint: AnthropicEndpoint, model: string, request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  const response = await sendAnthropicRequest(endpoint, {
+    method: 'POST',
+    target: MESSAGES_PATH,
+    what: 'messages request',
+    body: upstreamBody(request, model, false),
+    signal: options?.signal,
+    requestId: options?.requestId,
+    ...(request.beta !== undefined && { beta: request.beta }),
+    totalDeadline: true,
+  });
+  return { status: response.status, body: await readJson(response, endpoint, 'messages request'), upstreamRequestId: response.upstreamRequestId };
+}
+
+export async function passMessagesStream(endpoint: AnthropicEndpoint, model: string, request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamStream> {
+  const response = await sendAnthropicRequest(endpoint, {
+    method: 'POST',
+    target: MESSAGES_PATH,
+    what: 'streamed messages request',
+    body: upstreamBody(request, model, true),
+    accept: 'text/event-stream',
+    signal: options?.signal,
+    requestId: options?.requestId,
+    ...(request.beta !== undefined && { beta: request.beta }),
+    totalDeadline: false,
+  });
+  return { status: response.status, body: response.body, upstreamRequestId: response.upstreamRequestId };
+}
