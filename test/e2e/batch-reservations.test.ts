@@ -320,8 +320,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await eventually('the cancelled waiting batch is cancelled', async () => (await client.batches.retrieve(cancelled.id)).status === 'cancelled');
 
         await completeAtProvider(portico, first.id);
-        await eventually('the waiting batch started upstream', async () => simulator.batches.size === upstreamBefore + 2);
-        const started = await kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota', 'creating']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
+        // Started upstream, and its create's answer recorded (the simulator counts the batch before Portico has the answer).
+        const startedRow = () => kysely.selectFrom('batches').select(['provider_batch_id', 'waiting_for_quota', 'creating']).where('id', '=', waiting.id).executeTakeFirstOrThrow();
+        await eventually('the waiting batch started upstream', async () => simulator.batches.size === upstreamBefore + 2 && (await startedRow()).provider_batch_id !== null);
+        const started = await startedRow();
         assert.ok(started.provider_batch_id !== null);
         assert.deepEqual([Number(started.waiting_for_quota), Number(started.creating)], [0, 0]);
         assert.equal(simulator.batches.size, upstreamBefore + 2, 'the fourth still waits behind the second');

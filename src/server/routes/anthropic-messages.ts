@@ -3,17 +3,21 @@
  * tools built on them (Claude Code with `ANTHROPIC_BASE_URL` pointed at Portico), as LiteLLM's
  * proxy serves it. The key comes as `x-api-key` (or `Authorization: Bearer`), `model` names the
  * model group, and the request goes through the router (retries, fallbacks, limits and budgets
- * as on every model route) to a deployment whose provider speaks the Messages API, passed through
- * both ways (`spec/anthropic-messages.ts`). Errors are in Anthropic's shape. A deployment of
- * another provider answers 400: Portico does not translate the Messages API into OpenAI's.
+ * as on every model route). A deployment whose provider speaks the Messages API gets it passed
+ * through both ways (`spec/anthropic-messages.ts`); any other gets it as an OpenAI chat completion
+ * (`messages-api/message-request.ts`), whose answer or stream comes back as Anthropic's
+ * (`messages-api/message-answer.ts`), as LiteLLM's `/v1/messages` serves every provider. Errors
+ * are in Anthropic's shape.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { redactorFor } from '../../config/secret-redactor.ts';
 import { ANTHROPIC_MESSAGES_PATH, type AnthropicMessagesRequest, anthropicMessagesBody } from '../../spec/anthropic-messages.ts';
-import { unsupportedEndpoint } from '../../spec/endpoints.ts';
 import { endUserOf, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
-import type { UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { chatRequestOfMessages } from '../messages-api/message-request.ts';
+import { messageEventsOf, messageOfChatCompletion } from '../messages-api/message-answer.ts';
+import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 import { requestControlsOf } from '../../spec/request-controls.ts';
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import { AnthropicStreamUsage, anthropicUsageOf } from '../../spend/anthropic-usage.ts';
@@ -26,7 +30,27 @@ import { sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-const MESSAGES_URL = `/v1${ANTHROPIC_MESSAGES_PATH}`;
+
+/** A Messages request on a deployment: passed through where the provider speaks it, else through OpenAI's chat. */
+async function messagesCall(client: ProviderClient, request: AnthropicMessagesRequest, model: string, options: CallOptions): Promise<UpstreamJsonResponse> {
+  if (client.anthropicMessages !== undefined) return client.anthropicMessages(request, options);
+  const { chat, warnings } = chatRequestOfMessages(request.body);
+  const answer = await client.chatCompletions(chat, options);
+  return { status: answer.status, body: messageOfChatCompletion(answer.body, model), ...(answer.upstreamRequestId !== undefined && { upstreamRequestId: answer.upstreamRequestId }), ...(answer.droppedParams !== undefined && { droppedParams: answer.droppedParams }), warnings: [...warnings, ...(answer.warnings ?? [])] };
+}
+
+async function messagesStreamCall(client: ProviderClient, request: AnthropicMessagesRequest, model: string, options: CallOptions): Promise<UpstreamStream> {
+  if (client.anthropicMessagesStream !== undefined) return client.anthropicMessagesStream(request, options);
+  const { chat, warnings } = chatRequestOfMessages({ ...request.body, stream: true });
+  const stream = await client.chatCompletionsStream(chat, options);
+  return { status: stream.status, body: messageEventsOf(stream.body, model), ...(stream.upstreamRequestId !== undefined && { upstreamRequestId: stream.upstreamRequestId }), ...(stream.droppedParams !== undefined && { droppedParams: stream.droppedParams }), warnings: [...warnings, ...(stream.warnings ?? [])] };
+}
+
+/** What Portico changed in the request for the deployment (a translation to OpenAI's chat), in `x-portico-warnings`. */
+function announceChanges(reply: FastifyReply, answer: UpstreamJsonResponse | UpstreamStream): void {
+  const warnings = warningsOf(answer);
+  if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
+}
 
 /** The header an Anthropic client opts into beta features with; it goes upstream with the request. */
 function betaOf(request: FastifyRequest): string | undefined {
@@ -75,7 +99,7 @@ export const anthropicMessagesRoutes: RouteModule = {
                 request,
                 reply,
                 body.model,
-                (client, options) => client.anthropicMessagesStream?.(forwarded, options) ?? unsupportedEndpoint(client, MESSAGES_URL),
+                (client, options) => messagesStreamCall(client, forwarded, body.model, options),
                 { stream: true, ...routing },
               );
             } catch (error) {
@@ -86,18 +110,20 @@ export const anthropicMessagesRoutes: RouteModule = {
               const usage = new AnthropicStreamUsage();
               readStreamEvents(stream, { event: (_data, json) => usage.event(json()), end: (completed) => spend.recordTokens(request, ANTHROPIC_MESSAGES_PATH, usage.usage, completed) });
             }
+            announceChanges(reply, stream);
             await relayServerSentEvents(request, reply, stream, { logger: services.logger, redact, errorShape: 'messages-api' });
             return reply;
           }
           let answer: UpstreamJsonResponse;
           try {
-            answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => client.anthropicMessages?.(forwarded, options) ?? unsupportedEndpoint(client, MESSAGES_URL), routing);
+            answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => messagesCall(client, forwarded, body.model, options), routing);
           } catch (error) {
             spend?.recordFailure(request, ANTHROPIC_MESSAGES_PATH);
             throw error;
           }
           const usage = anthropicUsageOf((answer.body as { usage?: unknown } | null)?.usage);
           spend?.recordTokens(request, ANTHROPIC_MESSAGES_PATH, usage, true);
+          announceChanges(reply, answer);
           return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.body);
         },
       );
