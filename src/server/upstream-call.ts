@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions, ProviderClient } from '../spec/provider.ts';
 import type { Router, SendOptions } from '../routing/router.ts';
+import type { RequestControls } from '../spec/request-controls.ts';
 import { addUpstreamTime } from './request-context.ts';
 import { clientHeaders, forwardableHeaders, forwardingClientHeaders } from '../providers/http/client-headers.ts';
 
@@ -25,6 +26,16 @@ export function abortSignalOnClientClose(reply: FastifyReply): AbortSignal {
     if (!response.writableEnded) controller.abort(new ClientClosedRequestError());
   });
   return controller.signal;
+}
+
+/** What LiteLLM's per-request controls change in the routing: the fallback groups, the retries, each attempt's timeout. */
+export function routingOfControls(controls: RequestControls | undefined): Pick<SendOptions, 'fallbackGroups' | 'maxRetries' | 'timeoutMs'> {
+  if (controls === undefined) return {};
+  return {
+    ...(controls.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
+    ...(controls.numRetries !== undefined && { maxRetries: controls.numRetries }),
+    ...(controls.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),
+  };
 }
 
 export async function sendToModelGroup<T>(

@@ -26,7 +26,7 @@ import { parseInput } from '../parse-input.ts';
 import { principalOf } from '../request-context.ts';
 import type { RouteModule } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
-import { sendToModelGroup } from '../upstream-call.ts';
+import { routingOfControls, sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -86,11 +86,7 @@ export const anthropicMessagesRoutes: RouteModule = {
           const endUser = endUserOf(request.headers, received, services.config.userHeaderName);
           if (endUser !== undefined) request.portico.endUser = endUser;
           const controls = requestControlsOf(received, request.headers);
-          const routing = {
-            ...(controls.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
-            ...(controls.numRetries !== undefined && { maxRetries: controls.numRetries }),
-            ...(controls.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),
-          };
+          const routing = routingOfControls(controls);
           if (body.stream === true) {
             let stream: UpstreamStream;
             try {

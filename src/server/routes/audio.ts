@@ -25,7 +25,7 @@ import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
 import { leaveMultipartUnread } from '../multipart-bodies.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
-import { sendToModelGroup } from '../upstream-call.ts';
+import { routingOfControls, sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
 
 /** OpenAI's `CreateSpeechRequest`: Portico reads `model` and `input`; the rest goes upstream as sent. */
@@ -117,11 +117,7 @@ async function send(
   // LiteLLM's request headers (`x-litellm-num-retries`, `x-litellm-timeout`); a form's fields are text, read as OpenAI's.
   const controls = requestControlsOf(request.headers['content-type']?.startsWith('multipart/') === true ? {} : received, request.headers);
   try {
-    return await sendToModelGroup(services.router, request, reply, model, call, {
-      ...(controls.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
-      ...(controls.numRetries !== undefined && { maxRetries: controls.numRetries }),
-      ...(controls.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),
-    });
+    return await sendToModelGroup(services.router, request, reply, model, call, routingOfControls(controls));
   } catch (error) {
     services.spend?.recordFailure(request, request.routeOptions.config.modelEndpoint ?? '');
     throw error;

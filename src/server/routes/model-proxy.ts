@@ -13,7 +13,7 @@ import { redactorFor } from '../../config/secret-redactor.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
-import { sendToModelGroup } from '../upstream-call.ts';
+import { routingOfControls, sendToModelGroup } from '../upstream-call.ts';
 import { modelEndpointUrls } from './paths.ts';
 import { WARNINGS_HEADER, warningsHeaderValue, warningsOf } from '../warnings-header.ts';
 import { acceptable, cacheUseOf } from '../../caching/response-cache.ts';
@@ -163,9 +163,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
           ? {
               ...(preCallChecks && { prefer: fittingContextWindow(received) }),
               ...(tagFiltering && { tags }),
-              ...(controls?.fallbacks !== undefined && { fallbackGroups: controls.fallbacks }),
-              ...(controls?.numRetries !== undefined && { maxRetries: controls.numRetries }),
-              ...(controls?.timeoutMs !== undefined && { timeoutMs: controls.timeoutMs }),
+              ...routingOfControls(controls),
             }
           : NO_ROUTING_PREFERENCE;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
