@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 /** Served with and without `/v1`. */
 export const ANTHROPIC_MESSAGES_PATH = '/messages';
+/** Anthropic's token count of a Messages request (https://docs.anthropic.com/en/api/messages-count-tokens), which Claude Code asks before it sends. */
+export const ANTHROPIC_COUNT_TOKENS_PATH = '/messages/count_tokens';
 
 /** What Portico reads of the body; the rest goes upstream as sent. */
 export const anthropicMessagesBody = z.looseObject({
@@ -16,6 +18,12 @@ export const anthropicMessagesBody = z.looseObject({
   messages: z.array(z.unknown()),
   max_tokens: z.number().int().positive(),
   stream: z.boolean().nullish(),
+});
+
+/** A token count's body: a Messages request without `max_tokens`. */
+export const anthropicCountTokensBody = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(z.unknown()),
 });
 
 /** A Messages request as the provider gets it: the client's body, and its `anthropic-beta` header (features it opts into). */

@@ -430,6 +430,8 @@ export interface ProviderClient {
    */
   anthropicMessages?(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse>;
   anthropicMessagesStream?(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamStream>;
+  /** Anthropic's token count of a Messages request (`/v1/messages/count_tokens`, answering `{input_tokens}`). */
+  anthropicCountTokens?(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse>;
   /**
    * LiteLLM's rerank (`/rerank`, Cohere's request and answer, `spec/rerank.ts`): Cohere and the
    * self-hosted servers that serve it (vLLM, Infinity). The answer sets `billedQueries`.

@@ -154,6 +154,24 @@ portico_settings:
     assert.ok(streamRow.prompt_tokens > 0);
   });
 
+  it('counts tokens (Claude Code asks first): Anthropic’s own count on an Anthropic deployment, Portico’s estimate elsewhere, no spend row', async () => {
+    const client = new Anthropic({ apiKey: MASTER_KEY, baseURL: portico.url, maxRetries: 0 });
+    const request = { system: 'Be brief.', messages: [{ role: 'user' as const, content: 'How many tokens is this sentence?' }] };
+    const rowsBefore = ((await (await portico.fetch('/spend/logs')).json()) as unknown[]).length;
+    const counted = await client.messages.countTokens({ model: 'claude', ...request });
+    const message = await client.messages.create({ model: 'claude', max_tokens: 50, ...request });
+    assert.equal(counted.input_tokens, message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0) + (message.usage.cache_creation_input_tokens ?? 0));
+    assert.equal(anthropic.requests.at(-2)!.path, '/v1/messages/count_tokens');
+    assert.equal((anthropic.requests.at(-2)!.json as { model: string }).model, 'claude-sonnet-4-5-20250929');
+    const openaiCalls = openai.requests.length;
+    const estimated = await client.messages.countTokens({ model: 'gpt', ...request });
+    // 'Be brief.' and the question: 42 characters, at 4 a token.
+    assert.equal(estimated.input_tokens, Math.ceil(('Be brief.'.length + 'How many tokens is this sentence?'.length) / 4));
+    assert.equal(openai.requests.length, openaiCalls, 'an estimate calls nothing upstream');
+    await portico.services.spend!.ledger.flushAll();
+    assert.equal(((await (await portico.fetch('/spend/logs')).json()) as unknown[]).length, rowsBefore + 1, 'only the message has a row');
+  });
+
   it('answers errors in Anthropic’s shape, so the SDK raises its own classes', async () => {
     const client = new Anthropic({ apiKey: key, baseURL: portico.url, maxRetries: 0 });
     const notAllowed = await client.messages.create({ model: 'gpt', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);

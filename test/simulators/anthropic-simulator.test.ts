@@ -38,6 +38,14 @@ describe('Anthropic simulator, driven by the @anthropic-ai/sdk SDK', () => {
     assert.deepEqual(streamed.content, message.content);
   });
 
+  it('counts a request’s input tokens as its message counts them, and refuses max_tokens there', async () => {
+    const request = { model: 'claude-sonnet-4-5', system: 'Be brief.', messages: [{ role: 'user' as const, content: 'Count these words please' }] };
+    const counted = await client.messages.countTokens(request);
+    const message = await client.messages.create({ ...request, max_tokens: 50 });
+    assert.equal(counted.input_tokens, message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0) + (message.usage.cache_creation_input_tokens ?? 0));
+    await assert.rejects(client.messages.countTokens({ ...request, max_tokens: 5 } as never), Anthropic.BadRequestError);
+  });
+
   it('with thinking on, a thinking block with a signature comes first, and counts as output', async () => {
     const plain = await client.messages.create({ model: MODEL, max_tokens: 4096, messages: [{ role: 'user', content: 'Think first' }] });
     const message = await client.messages.create({ model: MODEL, max_tokens: 4096, thinking: THINKING, messages: [{ role: 'user', content: 'Think first' }] });

@@ -19,6 +19,8 @@
  * (400 when missing) are required; answers carry `request-id`. Errors:
  * `{"type":"error","error":{"type","message"},"request_id"}`.
  *
+ * `POST /v1/messages/count_tokens`: `{input_tokens}`, as the message would count them.
+ *
  * `POST /v1/messages`: validated like Anthropic (anthropic/validate-params.ts); answers a Message
  * echoing the last user text, or a `tool_use` block when tools are given and the text contains
  * `use tool`; usage has cache fields; `stream: true` gives the SSE event sequence. A user text
@@ -35,7 +37,7 @@ import type { BaseSimulator, SimReply, SimRequest } from './common/simulator-ser
 import { randomBase62 } from './common/ids.ts';
 import { anthropicError, anthropicErrorBody } from './anthropic/errors.ts';
 import { validateMessageParams } from './anthropic/validate-params.ts';
-import { createMessage, messageStreamEvents } from './anthropic/messages.ts';
+import { createMessage, messageStreamEvents, promptTokens } from './anthropic/messages.ts';
 import type { MessageContext } from './anthropic/messages.ts';
 import { MessageBatchStore } from './anthropic/message-batches.ts';
 import type { SimulatedMessageBatch } from './anthropic/message-batches.ts';
@@ -90,6 +92,7 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
     maxBodyBytes: Math.max(maxBatchBytes, MESSAGES_MAX_BYTES) + 1,
     routes: [
       { method: 'POST', path: /^\/v1\/messages$/, handle: (req) => messages(req, syncCtx) },
+      { method: 'POST', path: /^\/v1\/messages\/count_tokens$/, handle: (req) => countTokensReply(req, syncCtx) },
       ...messageBatchesRoutes(store, { maxRequests: options.maxBatchRequests ?? 100_000, maxBytes: maxBatchBytes }),
     ],
     notFound: (req) => anthropicError(req, 404, 'Not Found'),
@@ -127,6 +130,23 @@ export async function startAnthropicSimulator(options: AnthropicSimulatorOptions
       await server.close();
     },
   };
+}
+
+/**
+ * `POST /v1/messages/count_tokens` (https://docs.anthropic.com/en/api/messages-count-tokens): a
+ * Messages request without `max_tokens`, answered `{input_tokens}` as its message would count them.
+ */
+function countTokensReply(req: SimRequest, ctx: MessageContext): SimReply {
+  if (req.jsonError || !req.json || typeof req.json !== 'object' || Array.isArray(req.json)) {
+    return anthropicError(req, 400, 'There was an error parsing the body of your request. Please make sure it is valid JSON.');
+  }
+  const body = req.json as Record<string, unknown>;
+  if (body.max_tokens !== undefined) return anthropicError(req, 400, 'max_tokens: Extra inputs are not permitted');
+  const invalid = validateMessageParams({ ...body, max_tokens: 1 }, { batch: false });
+  if (invalid) return anthropicError(req, invalid.status, invalid.message);
+  const modelError = ctx.modelError(String(body.model));
+  if (modelError) return anthropicError(req, modelError.status, modelError.message);
+  return { status: 200, json: { input_tokens: promptTokens(body) } };
 }
 
 function messages(req: SimRequest, ctx: MessageContext): SimReply {

@@ -14,7 +14,7 @@ import { parseAnthropicStreamEvents, translateAnthropicStream } from './chat-str
 import { anthropicErrorToUpstreamError } from './errors.ts';
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
 import type { AnthropicSettings } from './settings.ts';
-import { passMessages, passMessagesStream } from './messages-passthrough.ts';
+import { passCountTokens, passMessages, passMessagesStream } from './messages-passthrough.ts';
 import { isRecord } from './json.ts';
 import type { TranslationWarning } from './warnings.ts';
 import type { AnthropicMessage } from './wire-types.ts';
@@ -39,6 +39,7 @@ export function createAnthropicClient(deployment: Deployment, settings: Anthropi
     batches: createAnthropicBatches(endpoint, translation),
     anthropicMessages: (request, options) => passMessages(endpoint, deployment.upstreamModel, request, options),
     anthropicMessagesStream: (request, options) => passMessagesStream(endpoint, deployment.upstreamModel, request, options),
+    anthropicCountTokens: (request, options) => passCountTokens(endpoint, deployment.upstreamModel, request, options),
 
     async chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<AnthropicJsonResponse> {
       const { params, warnings } = translateChatRequest(body, translation);

@@ -9,6 +9,7 @@ import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../sp
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
 
 const MESSAGES_PATH = '/v1/messages';
+const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 
 function upstreamBody(request: AnthropicMessagesRequest, model: string, stream: boolean): string {
   return JSON.stringify({ ...request.body, model, ...(stream ? { stream: true } : { stream: undefined }) });
@@ -41,4 +42,19 @@ export async function passMessagesStream(endpoint: AnthropicEndpoint, model: str
     totalDeadline: false,
   });
   return { status: response.status, body: response.body, upstreamRequestId: response.upstreamRequestId };
+}
+
+/** Anthropic's own count of a Messages request's input tokens. */
+export async function passCountTokens(endpoint: AnthropicEndpoint, model: string, request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse> {
+  const response = await sendAnthropicRequest(endpoint, {
+    method: 'POST',
+    target: COUNT_TOKENS_PATH,
+    what: 'token count request',
+    body: JSON.stringify({ ...request.body, model }),
+    signal: options?.signal,
+    requestId: options?.requestId,
+    ...(request.beta !== undefined && { beta: request.beta }),
+    totalDeadline: true,
+  });
+  return { status: response.status, body: await readJson(response, endpoint, 'token count request'), upstreamRequestId: response.upstreamRequestId };
 }

@@ -9,10 +9,11 @@
  * (`messages-api/message-answer.ts`), as LiteLLM's `/v1/messages` serves every provider. Errors
  * are in Anthropic's shape.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { redactorFor } from '../../config/secret-redactor.ts';
-import { ANTHROPIC_MESSAGES_PATH, type AnthropicMessagesRequest, anthropicMessagesBody } from '../../spec/anthropic-messages.ts';
+import { ANTHROPIC_COUNT_TOKENS_PATH, ANTHROPIC_MESSAGES_PATH, type AnthropicMessagesRequest, anthropicCountTokensBody, anthropicMessagesBody } from '../../spec/anthropic-messages.ts';
+import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
 import { endUserOf, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { chatRequestOfMessages } from '../messages-api/message-request.ts';
@@ -24,7 +25,7 @@ import { AnthropicStreamUsage, anthropicUsageOf } from '../../spend/anthropic-us
 import { assertModelUsable } from '../model-access.ts';
 import { parseInput } from '../parse-input.ts';
 import { principalOf } from '../request-context.ts';
-import type { RouteModule } from '../services.ts';
+import type { AppServices, RouteModule } from '../services.ts';
 import { relayServerSentEvents } from '../sse-relay.ts';
 import { routingOfControls, sendToModelGroup } from '../upstream-call.ts';
 import { withAndWithoutV1 } from './paths.ts';
@@ -124,5 +125,47 @@ export const anthropicMessagesRoutes: RouteModule = {
         },
       );
     }
+    registerCountTokens(app, services);
   },
 };
+
+/**
+ * `POST /v1/messages/count_tokens`: Anthropic's own count where the deployment speaks its API,
+ * else Portico's estimate of the request as OpenAI's chat would carry it (4 characters a token:
+ * `spec/text-tokens.ts`). Not a model request: no spend row, no request taken from the key's
+ * `rpm_limit` (Claude Code asks before most requests).
+ */
+function registerCountTokens(app: FastifyInstance, services: AppServices): void {
+  const bodies = new WeakMap<FastifyRequest, z.output<typeof anthropicCountTokensBody>>();
+  for (const url of withAndWithoutV1(ANTHROPIC_COUNT_TOKENS_PATH)) {
+    app.post(
+      url,
+      {
+        config: { errorShape: 'messages-api' },
+        preValidation: async (request) => {
+          const body = parseInput(anthropicCountTokensBody, request.body);
+          assertModelUsable(services.router, principalOf(request), body.model);
+          request.portico.modelGroup = body.model;
+          bodies.set(request, body);
+        },
+      },
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const body = bodies.get(request)!;
+        const received = request.body as Record<string, unknown>;
+        const forwarded: AnthropicMessagesRequest = { body: upstreamBodyOf(ANTHROPIC_MESSAGES_PATH, received), ...(betaOf(request) !== undefined && { beta: betaOf(request) }) };
+        const answer = await sendToModelGroup(services.router, request, reply, body.model, async (client, options) => {
+          if (client.anthropicCountTokens !== undefined) return client.anthropicCountTokens(forwarded, options);
+          return { status: 200, body: { input_tokens: estimatedInputTokens(forwarded.body) } } satisfies UpstreamJsonResponse;
+        });
+        return reply.code(answer.status).type(JSON_CONTENT_TYPE).send(answer.body);
+      },
+    );
+  }
+}
+
+/** A Messages request's input tokens as Portico estimates them: its text as OpenAI's chat carries it, and its tools' definitions. */
+function estimatedInputTokens(body: Record<string, unknown>): number {
+  const { chat } = chatRequestOfMessages({ ...body, max_tokens: 1 });
+  const tools = chat.tools === undefined ? 0 : JSON.stringify(chat.tools).length;
+  return estimatedTokens(promptCharsOf(chat) + tools);
+}

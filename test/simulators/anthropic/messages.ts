@@ -59,9 +59,14 @@ function promptSegments(body: Json): Segment[] {
   return segments;
 }
 
+/** A request's prompt tokens, cached or not: what `/v1/messages/count_tokens` answers for it. */
+export function promptTokens(body: Json): number {
+  return promptSegments(body).reduce((n, s) => n + countTokens(s.text), 0) + 4 * (body.messages as Json[]).length;
+}
+
 function promptUsage(body: Json, ctx: MessageContext): { input: number; creation: number; read: number } {
   const segments = promptSegments(body);
-  const total = segments.reduce((n, s) => n + countTokens(s.text), 0) + 4 * (body.messages as Json[]).length;
+  const total = promptTokens(body);
   const bp = segments.map((s) => s.breakpoint).lastIndexOf(true);
   if (bp < 0) return { input: total, creation: 0, read: 0 };
   const prefix = segments.slice(0, bp + 1);
