@@ -252,6 +252,8 @@ export const litellmSettingsSchema = z.looseObject({
   turn_off_message_logging: z.boolean().nullish(),
   /** Leave the caller's key (`portico.key_id`) out of trace spans. */
   redact_user_api_key_info: z.boolean().nullish(),
+  /** USD each end user (a request's `user`, or LiteLLM's end-user headers) may spend, all time (`server/end-user-budgets.ts`). */
+  max_end_user_budget: nonNegativeNumber.nullish(),
   /** LiteLLM's switch for the `end_user` label of its Prometheus metrics (off: `None`, fewer series). */
   enable_end_user_cost_tracking_prometheus_only: z.boolean().nullish(),
   /** `false`: `GET /metrics` without the master key (as `PORTICO_METRICS_PUBLIC=1`); otherwise it takes the master key. */

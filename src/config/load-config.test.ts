@@ -171,13 +171,13 @@ model_list:
   - model_name: a
     litellm_params: {model: mock/a, api_bse: http://typo}
     model_info: {id: a, mode: chat, supports_vision: true, colour: blue}
-litellm_settings: {max_end_user_budget: 5, num_retries: 4}
+litellm_settings: {max_internal_user_budget: 5, num_retries: 4}
 portico_settings: {files: {storage_dir: /tmp/x, max_files: 3}}
 surprise: 1
 `;
     const config = parseConfig(text, {});
     assert.deepEqual([...config.warnings].sort(), [
-      'litellm_settings.max_end_user_budget: a LiteLLM setting Portico does not implement (ignored)',
+      'litellm_settings.max_internal_user_budget: a LiteLLM setting Portico does not implement (ignored)',
       'model_list[0].litellm_params.api_bse: unknown key, not used by Portico (ignored)',
       'model_list[0].model_info.colour: unknown key, not used by Portico (ignored)',
       'portico_settings.files.max_files: unknown key, not used by Portico (ignored)',

@@ -291,6 +291,7 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     webhooks,
     otelCallback: callbacks.otel,
     prometheusCallback: callbacks.prometheus,
+    ...(file.litellm_settings?.max_end_user_budget != null && { maxEndUserBudget: file.litellm_settings.max_end_user_budget }),
     ...(file.litellm_settings?.enable_end_user_cost_tracking_prometheus_only === true && { prometheusEndUsers: true }),
     ...(file.litellm_settings?.require_auth_for_metrics_endpoint === false && { metricsPublic: true }),
     ...(callbacks.langfuse !== undefined && { langfuseTraces: callbacks.langfuse }),

@@ -237,6 +237,8 @@ export interface PorticoConfig {
   readonly otelCallback: boolean;
   /** `callbacks: ["prometheus"]` (or in `success_callback` / `failure_callback`): LiteLLM's metrics on `/metrics` too. */
   readonly prometheusCallback: boolean;
+  /** LiteLLM's `max_end_user_budget`: USD each end user may spend; absent: no end-user budget. */
+  readonly maxEndUserBudget?: number;
   /** `enable_end_user_cost_tracking_prometheus_only: true`: LiteLLM's metrics carry the request's end user (else `None`). */
   readonly prometheusEndUsers?: boolean;
   /** `litellm_settings.require_auth_for_metrics_endpoint: false`: `/metrics` without the master key. */

@@ -13,6 +13,7 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
+import { EndUserBudgets } from './end-user-budgets.ts';
 import type { RequestContext } from './request-context.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
@@ -160,6 +161,7 @@ export async function createServices(
   const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
   // One checker of each for live requests (`rate-limit-hook.ts`) and batch creates: one cache of sums.
   const modelBudgets = new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
+  const endUserBudgets = config.maxEndUserBudget === undefined ? undefined : new EndUserBudgets(spendLogs, config.maxEndUserBudget, { ttlMs: config.keyCacheTtlMs });
   const proxyBudget = config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, config.proxyBudget, { ttlMs: config.keyCacheTtlMs });
   const batchSystem = await createBatchSystem({
     config,
@@ -200,6 +202,7 @@ export async function createServices(
     spendLogs,
     modelBudgets,
     ...(proxyBudget !== undefined && { proxyBudget }),
+    ...(endUserBudgets !== undefined && { endUserBudgets }),
     ...(responseCache !== undefined && { responseCache }),
     ...(slackAlerts !== undefined && { slackAlerts }),
     startedAt: Math.floor(Date.now() / 1000),

@@ -49,6 +49,8 @@ export interface SpendLogFilter {
   teamId?: string;
   modelGroup?: string;
   requestId?: string;
+  /** The rows of one end user (LiteLLM's `end_user`). */
+  endUser?: string;
   /** Unix seconds, inclusive. */
   from?: number;
   /** Unix seconds, exclusive. */
@@ -233,6 +235,7 @@ export class SpendLogStore {
     if (filter.teamId !== undefined) query = query.where('team_id', '=', filter.teamId);
     if (filter.modelGroup !== undefined) query = query.where('model_group', '=', filter.modelGroup);
     if (filter.requestId !== undefined) query = query.where('request_id', '=', filter.requestId);
+    if (filter.endUser !== undefined) query = query.where('end_user', '=', filter.endUser);
     if (filter.from !== undefined) query = query.where('started_at', '>=', filter.from);
     if (filter.to !== undefined) query = query.where('started_at', '<', filter.to);
     return query;
