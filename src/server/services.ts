@@ -3,7 +3,8 @@
  * Route families added later (managed Files/Batches) extend this interface with their own
  * services (stores, blob store, ...) rather than reaching for globals.
  */
-import type { EndUserBudgets } from './end-user-budgets.ts';
+import type { EndUserLimits } from './end-user-limits.ts';
+import type { EndUserStore } from '../storage/end-user-store.ts';
 import type { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
 import type { SlackAlerts } from '../observability/slack-alerts.ts';
 import type { ResponseCache } from '../caching/response-cache-store.ts';
@@ -54,8 +55,9 @@ export interface AppServices {
   readonly spendLogs?: SpendLogStore;
   /** `model_max_budget` of keys, users and teams, checked by live requests and batch creates. */
   readonly modelBudgets?: ModelBudgets;
-  /** LiteLLM's `max_end_user_budget`, checked by the model routes for the end user a request names; absent: none. */
-  readonly endUserBudgets?: EndUserBudgets;
+  /** LiteLLM's customers (`/customer/*`): their blocks and budgets, and `max_end_user_budget`, checked by the model routes for the end user a request names. */
+  readonly endUserLimits?: EndUserLimits;
+  readonly endUsers?: EndUserStore;
   /** LiteLLM's proxy budget (`litellm_settings.max_budget`), checked by live requests and batch creates; absent: none. */
   readonly proxyBudget?: ProxyBudget;
   /** LiteLLM's response cache (`litellm_settings.cache`); absent: off. */

@@ -13,7 +13,8 @@
  * Shared state: with `REDIS_URL`, rate-limit counters and deployment cooldowns live in Redis
  * (`coordination/shared-state.ts`), shared by every instance; without it, in memory.
  */
-import { EndUserBudgets } from './end-user-budgets.ts';
+import { EndUserLimits } from './end-user-limits.ts';
+import { EndUserStore } from '../storage/end-user-store.ts';
 import type { RequestContext } from './request-context.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
@@ -161,7 +162,8 @@ export async function createServices(
   const consoleSessions = new ConsoleSessions(new ConsoleSessionStore(database), keys, { masterKey: config.masterKey });
   // One checker of each for live requests (`rate-limit-hook.ts`) and batch creates: one cache of sums.
   const modelBudgets = new ModelBudgets(spendLogs, { ttlMs: config.keyCacheTtlMs });
-  const endUserBudgets = config.maxEndUserBudget === undefined ? undefined : new EndUserBudgets(spendLogs, config.maxEndUserBudget, { ttlMs: config.keyCacheTtlMs });
+  const endUsers = new EndUserStore(database);
+  const endUserLimits = new EndUserLimits(endUsers, spendLogs, { ...(config.maxEndUserBudget !== undefined && { maxEndUserBudget: config.maxEndUserBudget }), ...(config.keyCacheTtlMs !== undefined && { ttlMs: config.keyCacheTtlMs }) });
   const proxyBudget = config.proxyBudget === undefined ? undefined : new ProxyBudget(spendLogs, config.proxyBudget, { ttlMs: config.keyCacheTtlMs });
   const batchSystem = await createBatchSystem({
     config,
@@ -202,7 +204,8 @@ export async function createServices(
     spendLogs,
     modelBudgets,
     ...(proxyBudget !== undefined && { proxyBudget }),
-    ...(endUserBudgets !== undefined && { endUserBudgets }),
+    endUserLimits,
+    endUsers,
     ...(responseCache !== undefined && { responseCache }),
     ...(slackAlerts !== undefined && { slackAlerts }),
     startedAt: Math.floor(Date.now() / 1000),

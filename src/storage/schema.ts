@@ -223,6 +223,19 @@ export interface BlobsTable {
   completed_at: number | null;
 }
 
+/** LiteLLM's customers (`/customer/new`): end users with a block switch and a budget of their own. Migration 0021. */
+export interface EndUsersTable {
+  user_id: string;
+  alias: string | null;
+  blocked: Generated<number>;
+  max_budget: number | null;
+  budget_duration: string | null;
+  /** JSON object. */
+  metadata: Generated<string>;
+  created_at: number;
+  updated_at: number;
+}
+
 /** One piece of a blob's bytes; a blob's chunks in `seq` order (0, 1, ...) are its bytes. */
 export interface BlobChunksTable {
   blob_key: string;
@@ -235,6 +248,7 @@ export interface DatabaseSchema {
   api_keys: ApiKeysTable;
   teams: TeamsTable;
   users: UsersTable;
+  end_users: EndUsersTable;
   files: FilesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;

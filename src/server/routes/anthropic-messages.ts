@@ -86,7 +86,7 @@ export const anthropicMessagesRoutes: RouteModule = {
           const forwarded: AnthropicMessagesRequest = { body: upstreamBodyOf(ANTHROPIC_MESSAGES_PATH, received), ...(betaOf(request) !== undefined && { beta: betaOf(request) }) };
           const endUser = endUserOf(request.headers, received, services.config.userHeaderName);
           if (endUser !== undefined) request.portico.endUser = endUser;
-          const endUserCheck = services.endUserBudgets?.check(endUser);
+          const endUserCheck = services.endUserLimits?.check(endUser);
           if (endUserCheck !== undefined) await endUserCheck;
           const controls = requestControlsOf(received, request.headers);
           const routing = routingOfControls(controls);

@@ -114,7 +114,7 @@ async function send(
   if (waitForLedger !== undefined) await waitForLedger;
   const endUser = endUserOf(request.headers, received, services.config.userHeaderName);
   if (endUser !== undefined) request.portico.endUser = endUser;
-  const endUserCheck = services.endUserBudgets?.check(endUser);
+  const endUserCheck = services.endUserLimits?.check(endUser);
   if (endUserCheck !== undefined) await endUserCheck;
   // LiteLLM's request headers (`x-litellm-num-retries`, `x-litellm-timeout`); a form's fields are text, read as OpenAI's.
   const controls = requestControlsOf(request.headers['content-type']?.startsWith('multipart/') === true ? {} : received, request.headers);

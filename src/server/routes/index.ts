@@ -12,6 +12,7 @@ import { fileRoutes } from './files.ts';
 import { keyRoutes } from './keys.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
+import { customerRoutes } from './customers.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -19,4 +20,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

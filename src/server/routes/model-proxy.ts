@@ -102,7 +102,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const preCallChecks = services.config.router.preCallChecks;
   const tagFiltering = services.config.router.tagFiltering;
   const userHeaderName = services.config.userHeaderName;
-  const endUserBudgets = services.endUserBudgets;
+  const endUserLimits = services.endUserLimits;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
   // may not use or the config lacks) never reached a model, so it takes no request per minute
@@ -159,8 +159,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
       const endUser = endUserOf(request.headers, received, userHeaderName);
       if (endUser !== undefined) request.portico.endUser = endUser;
-      // LiteLLM's `max_end_user_budget` (a wait only for a request that names an end user).
-      const endUserCheck = endUserBudgets?.check(endUser);
+      // A blocked customer, or one over its budget (a wait only for a request that names an end user).
+      const endUserCheck = endUserLimits?.check(endUser);
       if (endUserCheck !== undefined) await endUserCheck;
       const routing =
         preCallChecks || tagFiltering || controls !== undefined
