@@ -7,7 +7,9 @@
  * `litellm_settings.max_end_user_budget` (all time, as LiteLLM counts it). The spend is summed from
  * the spend ledger's `end_user` column (indexed), whoever's key sent the requests.
  *
- * A request that names no end user costs nothing here. For one that does, the customer and its
+ * A request that names no end user costs nothing here, nor does one that does while there is no
+ * customer and no `max_end_user_budget` (whether any customer exists is asked at most once per
+ * `ttlMs`, off the request's path). Otherwise the customer and its
  * spend are kept for `ttlMs` (as the key cache keeps a key's), so a busy end user costs two small
  * queries per `ttlMs`; a change through `/customer/*` on this instance is seen at once (`forget`),
  * on another within `ttlMs`, and an end user may overshoot by what they spend meanwhile.
@@ -26,15 +28,20 @@ interface EndUserState {
 }
 
 export class EndUserLimits {
-  readonly #customers: Pick<EndUserStore, 'find'>;
+  readonly #customers: Pick<EndUserStore, 'find' | 'any'>;
   readonly #spendLogs: Pick<SpendLogStore, 'totalSpend'>;
   readonly #defaultBudget: number | undefined;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #states = new Map<string, { state: Promise<EndUserState>; at: number }>();
+  /** Whether a customer exists, as last asked (unknown until the first answer: then assumed). */
+  #anyCustomers: { value: boolean; at: number } | undefined;
+  #askingForCustomers = false;
+  /** Counts `forget`s: an answer asked before the latest one may predate the change and is not kept. */
+  #changes = 0;
 
   constructor(
-    customers: Pick<EndUserStore, 'find'>,
+    customers: Pick<EndUserStore, 'find' | 'any'>,
     spendLogs: Pick<SpendLogStore, 'totalSpend'>,
     options: { maxEndUserBudget?: number; ttlMs?: number; now?: () => number } = {},
   ) {
@@ -48,6 +55,7 @@ export class EndUserLimits {
   /** Throws when `endUser` is blocked or over its budget; undefined (no wait) when no end user is named. */
   check(endUser: string | undefined): Promise<void> | undefined {
     if (endUser === undefined) return undefined;
+    if (this.#defaultBudget === undefined && !this.#mayHaveCustomers()) return undefined;
     return this.#stateOf(endUser).then(({ customer, spend }) => {
       if (customer?.blocked === true) {
         throw new PermissionDeniedError(`End User=${endUser} is blocked. Ask the proxy admin to unblock it (/customer/unblock).`, { code: 'end_user_blocked', param: 'user' });
@@ -68,6 +76,28 @@ export class EndUserLimits {
   /** Drops what is kept about these end users (a `/customer/*` change on this instance). */
   forget(endUsers: readonly string[]): void {
     for (const endUser of endUsers) this.#states.delete(endUser);
+    this.#anyCustomers = undefined;
+    this.#changes += 1;
+  }
+
+  /** Whether any customer may exist: the last answer, asked again in the background once it is `ttlMs` old. */
+  #mayHaveCustomers(): boolean {
+    const now = this.#now();
+    const known = this.#anyCustomers;
+    if ((known === undefined || now - known.at >= this.#ttlMs) && !this.#askingForCustomers) {
+      this.#askingForCustomers = true;
+      const asked = this.#changes;
+      this.#customers.any().then(
+        (value) => {
+          if (asked === this.#changes) this.#anyCustomers = { value, at: this.#now() };
+          this.#askingForCustomers = false;
+        },
+        () => {
+          this.#askingForCustomers = false;
+        },
+      );
+    }
+    return known?.value ?? true;
   }
 
   #stateOf(endUser: string): Promise<EndUserState> {

@@ -50,6 +50,11 @@ export class EndUserStore {
     return inserted === undefined ? undefined : { ...record, createdAt: now };
   }
 
+  /** Whether there is any customer at all. */
+  async any(): Promise<boolean> {
+    return (await this.#db.kysely.selectFrom('end_users').select('user_id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
   async find(userId: string): Promise<EndUserRecord | undefined> {
     const row = await this.#db.kysely.selectFrom('end_users').selectAll().where('user_id', '=', userId).executeTakeFirst();
     return row && toRecord(row);
