@@ -193,6 +193,18 @@ portico_settings:
     assert.ok(badKey instanceof Anthropic.AuthenticationError);
     assert.equal((badKey.error as { error: { type: string } }).error.type, 'authentication_error');
 
+    // An overload sent as the stream's first event (as Anthropic does under load) is an error while
+    // the request can still be retried: the client gets Anthropic's 529, not a 200 stream.
+    anthropic.failNext({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+      match: { path: /\/v1\/messages$/ },
+    });
+    const streamOverloaded = await master.messages.create({ model: 'claude', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] }).catch((error: unknown) => error);
+    assert.ok(streamOverloaded instanceof Anthropic.APIError);
+    assert.equal(streamOverloaded.status, 529);
+
     // The upstream's own refusal keeps its status: overloaded (529) after the deployment's retries.
     const overloaded = await master.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'FAIL:529' }] }).catch((error: unknown) => error);
     assert.ok(overloaded instanceof Anthropic.APIError);

@@ -7,6 +7,8 @@
 import type { AnthropicMessagesRequest } from '../../spec/anthropic-messages.ts';
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
+import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
+import { anthropicErrorToUpstreamError } from './errors.ts';
 
 const MESSAGES_PATH = '/v1/messages';
 const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
@@ -41,7 +43,35 @@ export async function passMessagesStream(endpoint: AnthropicEndpoint, model: str
     ...(request.beta !== undefined && { beta: request.beta }),
     totalDeadline: false,
   });
-  return { status: response.status, body: response.body, upstreamRequestId: response.upstreamRequestId };
+  // Anthropic may send an error as the stream's first event (an `overloaded_error` under load,
+  // https://docs.anthropic.com/en/api/messages-streaming#error-events): thrown here, while the
+  // router can still retry or fall back, before a byte reaches the client. Then replayed as read.
+  const iterator = response.body[Symbol.asyncIterator]();
+  let peeked;
+  try {
+    peeked = await peekFirstEvent(iterator);
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const failure = peeked.firstEventText === undefined ? undefined : errorEventOf(peeked.firstEventText);
+  if (failure !== undefined) {
+    await iterator.return?.();
+    throw anthropicErrorToUpstreamError({ body: failure, deploymentId: endpoint.deploymentId });
+  }
+  return { status: response.status, body: replayThenRest(peeked.buffered, iterator), upstreamRequestId: response.upstreamRequestId };
+}
+
+/** The body of an `error` event (`{"type": "error", "error": {...}}`), if the event is one. */
+function errorEventOf(eventText: string): unknown {
+  const data = firstDataPayload(eventText);
+  if (data === undefined || !data.includes('"error"')) return undefined;
+  try {
+    const parsed = JSON.parse(data) as { type?: unknown };
+    return parsed !== null && typeof parsed === 'object' && parsed.type === 'error' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Anthropic's own count of a Messages request's input tokens. */
