@@ -43,10 +43,18 @@ export async function passMessagesStream(endpoint: AnthropicEndpoint, model: str
     ...(request.beta !== undefined && { beta: request.beta }),
     totalDeadline: false,
   });
-  // Anthropic may send an error as the stream's first event (an `overloaded_error` under load,
-  // https://docs.anthropic.com/en/api/messages-streaming#error-events): thrown here, while the
-  // router can still retry or fall back, before a byte reaches the client. Then replayed as read.
-  const iterator = response.body[Symbol.asyncIterator]();
+  return { status: response.status, body: await withFirstEventChecked(response.body, endpoint.deploymentId), upstreamRequestId: response.upstreamRequestId };
+}
+
+/**
+ * A Messages event stream to relay as it came, once its first event is known not to be an error:
+ * Anthropic may send one there (an `overloaded_error` under load,
+ * https://docs.anthropic.com/en/api/messages-streaming#error-events), thrown here while the router
+ * can still retry or fall back, before a byte reaches the client. Then replayed as read. Claude on
+ * Vertex AI streams the same events (`vertex_ai/claude-models.ts`).
+ */
+export async function withFirstEventChecked(body: AsyncIterable<Uint8Array>, deploymentId: string): Promise<AsyncIterableIterator<Uint8Array>> {
+  const iterator = body[Symbol.asyncIterator]();
   let peeked;
   try {
     peeked = await peekFirstEvent(iterator);
@@ -57,9 +65,9 @@ export async function passMessagesStream(endpoint: AnthropicEndpoint, model: str
   const failure = peeked.firstEventText === undefined ? undefined : errorEventOf(peeked.firstEventText);
   if (failure !== undefined) {
     await iterator.return?.();
-    throw anthropicErrorToUpstreamError({ body: failure, deploymentId: endpoint.deploymentId });
+    throw anthropicErrorToUpstreamError({ body: failure, deploymentId });
   }
-  return { status: response.status, body: replayThenRest(peeked.buffered, iterator), upstreamRequestId: response.upstreamRequestId };
+  return replayThenRest(peeked.buffered, iterator);
 }
 
 /** The body of an `error` event (`{"type": "error", "error": {...}}`), if the event is one. */

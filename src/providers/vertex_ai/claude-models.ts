@@ -4,7 +4,8 @@
  * (https://docs.anthropic.com/en/api/claude-on-vertex-ai, `docs/specs/vertex-ai.md` §Claude):
  * the model is named by the URL (`:rawPredict`, `:streamRawPredict`), not by the body;
  * the body carries `anthropic_version: "vertex-2023-10-16"` instead of the `anthropic-version`
- * header; auth is Google's bearer token, not `x-api-key`.
+ * header; auth is Google's bearer token, not `x-api-key`. A Messages request (`/v1/messages`) is
+ * passed through the same way (the client's `anthropic-beta` is not sent: Vertex takes betas its own way).
  */
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { translateChatRequest, type ChatRequestTranslationOptions } from '../anthropic/chat-request.ts';
@@ -16,6 +17,8 @@ import { isRecord } from '../gemini/json.ts';
 import { badUpstreamResponse } from '../http/json-api.ts';
 import { readVertexJson, sendClaudeRequest, type VertexEndpoint } from './http-client.ts';
 import { peekStream } from '../http/stream-peek.ts';
+import { withFirstEventChecked } from '../anthropic/messages-passthrough.ts';
+import type { AnthropicMessagesRequest } from '../../spec/anthropic-messages.ts';
 
 /** The version Claude on Vertex takes in the body. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
@@ -23,6 +26,9 @@ export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 export interface ClaudeModelMethods {
   chatCompletions(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   chatCompletionsStream(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  /** Anthropic's Messages API passed through (`/v1/messages`): the client's body less `model`, Vertex's version in it. */
+  anthropicMessages(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  anthropicMessagesStream(request: AnthropicMessagesRequest, options?: CallOptions): Promise<UpstreamStream>;
 }
 
 /** The Messages API params as Vertex takes them: no `model`, the version in the body. */
@@ -50,6 +56,31 @@ export function claudeModelMethods(endpoint: VertexEndpoint, translation: ChatRe
         throw badUpstreamResponse('Vertex AI answered with something that is not a Claude message.', { deploymentId: endpoint.deploymentId, isRetryable: true });
       }
       return { status: 200, body: translateMessageToChatCompletion(message as unknown as AnthropicMessage, { created: nowSeconds(), fallbackModel: model }), warnings };
+    },
+
+    async anthropicMessages(request, options) {
+      const response = await sendClaudeRequest(endpoint, {
+        target: `${modelPath}:rawPredict`,
+        what: 'messages request',
+        body: JSON.stringify(vertexClaudeBody({ ...request.body, stream: undefined } as unknown as AnthropicMessageParams, false)),
+        signal: options?.signal,
+        requestId: options?.requestId,
+        totalDeadline: true,
+      });
+      return { status: 200, body: await readVertexJson(response, endpoint, 'messages request') };
+    },
+
+    async anthropicMessagesStream(request, options) {
+      const response = await sendClaudeRequest(endpoint, {
+        target: `${modelPath}:streamRawPredict`,
+        what: 'streamed messages request',
+        body: JSON.stringify(vertexClaudeBody(request.body as unknown as AnthropicMessageParams, true)),
+        accept: 'text/event-stream',
+        signal: options?.signal,
+        requestId: options?.requestId,
+        totalDeadline: false,
+      });
+      return { status: 200, body: await withFirstEventChecked(response.body, endpoint.deploymentId) };
     },
 
     async chatCompletionsStream(body, options) {

@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { readChatStream } from '../../helpers/chat-streams.ts';
 import { startPortico, type PorticoUnderTest } from '../../helpers/portico.ts';
@@ -145,6 +146,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(body.anthropic_version, VERTEX_ANTHROPIC_VERSION);
       assert.equal(body.model, undefined);
       assert.equal(body.system, 'Be brief.');
+    });
+
+    test('Anthropic’s Messages API on Vertex’s Claude: passed through rawPredict and streamRawPredict with Vertex’s version, no model in the body', async () => {
+      const anthropic = new Anthropic({ apiKey: MASTER_KEY, baseURL: portico.url, maxRetries: 0 });
+      const message = await anthropic.messages.create({ model: 'vertex-claude', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello via Messages' }] });
+      assert.equal(message.type, 'message');
+      assert.equal((message.content[0] as { text: string }).text, 'Hello via Messages');
+      const sent = sim.requests.at(-1)!;
+      assert.match(sent.path, /publishers\/anthropic\/models\/[^/]+:rawPredict$/);
+      const body = sent.json as Record<string, unknown>;
+      assert.deepEqual([body.anthropic_version, body.model, body.system, body.max_tokens], [VERTEX_ANTHROPIC_VERSION, undefined, 'Be brief.', 100]);
+      const stream = anthropic.messages.stream({ model: 'vertex-claude', max_tokens: 100, messages: [{ role: 'user', content: 'Stream via Messages' }] });
+      const final = await stream.finalMessage();
+      assert.equal((final.content[0] as { text: string }).text, 'Stream via Messages');
+      assert.match(sim.requests.at(-1)!.path, /:streamRawPredict$/);
+      assert.equal((sim.requests.at(-1)!.json as { stream: boolean }).stream, true);
     });
 
     test('a streamed Claude chat completion comes through streamRawPredict', async () => {
