@@ -16,6 +16,7 @@ import {
   ConverseCommand,
   ConverseStreamCommand,
   InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
@@ -181,6 +182,19 @@ describe('Bedrock simulator, driven by the AWS SDK for JavaScript v3', () => {
     const cohereBody = JSON.parse(new TextDecoder().decode(cohere.body)) as { embeddings: number[][] };
     assert.equal(cohereBody.embeddings.length, 3);
     await assert.rejects(runtime.send(new InvokeModelCommand({ modelId: 'cohere.embed-english-v3', body: JSON.stringify({ texts: ['a'] }) })), ValidationException);
+  });
+
+  it('InvokeModelWithResponseStream streams Claude’s Anthropic events as chunks, which the SDK decodes; anthropic_beta is taken', async () => {
+    const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', anthropic_beta: ['interleaved-thinking-2025-05-14'], max_tokens: 50, messages: [{ role: 'user', content: 'stream me' }] });
+    const answer = await runtime.send(new InvokeModelWithResponseStreamCommand({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', contentType: 'application/json', body }));
+    const events: Array<{ type: string; delta?: { text?: string } }> = [];
+    for await (const part of answer.body!) {
+      if (part.chunk?.bytes !== undefined) events.push(JSON.parse(new TextDecoder().decode(part.chunk.bytes)));
+    }
+    assert.equal(events[0].type, 'message_start');
+    assert.equal(events.at(-1)!.type, 'message_stop');
+    assert.equal(events.filter((event) => event.type === 'content_block_delta').map((event) => event.delta?.text ?? '').join(''), 'stream me');
+    await assert.rejects(runtime.send(new InvokeModelWithResponseStreamCommand({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', body: JSON.stringify({ max_tokens: 5, messages: [] }) })), ValidationException);
   });
 
   it('errors come back as the SDK exception classes: validation, throttling, the requested failure', async () => {

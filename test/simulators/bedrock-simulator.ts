@@ -6,7 +6,8 @@
  *
  * - the runtime (bedrock/converse.ts, bedrock/invoke.ts): `POST /model/{modelId}/converse`,
  *   `/converse-stream` (answered in AWS event-stream framing, `application/vnd.amazon.eventstream`,
- *   encoded with `@smithy/eventstream-codec`), `/invoke` (Titan and Cohere embeddings, Claude);
+ *   encoded with `@smithy/eventstream-codec`), `/invoke` (Titan and Cohere embeddings, Claude), `/invoke-with-response-stream` (Claude: Anthropic's
+ *   events as `chunk` events);
  * - the control plane (bedrock/jobs.ts): model invocation jobs over real S3 (s3rver, given);
  * - STS (bedrock/credentials.ts): `POST /` AssumeRole, issuing session credentials;
  * - IAM: every request must carry a valid SigV4 signature (service `bedrock`, or `sts` for STS,
@@ -24,7 +25,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { randomUUID } from 'node:crypto';
 import { everyStep, startSimulatorServer, type BaseSimulator, type SimReply, type SimRequest, type SimRoute } from './common/simulator-server.ts';
-import type { MessageContext } from './anthropic/messages.ts';
+import { messageStreamEvents, type MessageContext } from './anthropic/messages.ts';
 import { converse, isRecord, streamEvents, validateConverse, type ConverseContext } from './bedrock/converse.ts';
 import { SimulatedIam, SIMULATOR_ACCOUNT } from './bedrock/credentials.ts';
 import { awsError, awsErrorBody } from './bedrock/errors.ts';
@@ -108,6 +109,23 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions = {
     };
   }
 
+  /**
+   * `invoke-with-response-stream` for Claude: Anthropic's stream events, each as a `chunk` event
+   * whose payload's `bytes` are the event's JSON in base64
+   * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html).
+   */
+  function invokeStreamRoute(req: SimRequest, modelId: string): SimReply {
+    if (req.jsonError || !isRecord(req.json)) return awsError('ValidationException', 'Malformed input request, please reformat your input and try again.');
+    if (!modelId.includes('anthropic.claude-')) return awsError('ValidationException', 'The model is unsupported for streaming.');
+    const outcome = invokeModel(modelId, req.json, { ...claudeCtx, serviceTier: 'standard' });
+    if ('failure' in outcome) return awsError(outcome.failure.type, outcome.failure.message, outcome.failure.status);
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/vnd.amazon.eventstream' },
+      frames: messageStreamEvents(outcome.body).map((event) => eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(event.data)).toString('base64') })),
+    };
+  }
+
   function invokeRoute(req: SimRequest, modelId: string): SimReply {
     if (req.jsonError || !isRecord(req.json)) return awsError('ValidationException', 'Malformed input request, please reformat your input and try again.');
     const outcome = invokeModel(modelId, req.json, { ...claudeCtx, serviceTier: 'standard' });
@@ -125,6 +143,7 @@ export async function startBedrockSimulator(options: BedrockSimulatorOptions = {
       signed('bedrock', { method: 'POST', path: new RegExp(`${MODEL}\\/converse$`), handle: (req, [m]) => converseRoute(req, m, false) }),
       signed('bedrock', { method: 'POST', path: new RegExp(`${MODEL}\\/converse-stream$`), handle: (req, [m]) => converseRoute(req, m, true) }),
       signed('bedrock', { method: 'POST', path: new RegExp(`${MODEL}\\/invoke$`), handle: (req, [m]) => invokeRoute(req, m) }),
+      signed('bedrock', { method: 'POST', path: new RegExp(`${MODEL}\\/invoke-with-response-stream$`), handle: (req, [m]) => invokeStreamRoute(req, m) }),
       ...jobs.routes().map((route) => signed('bedrock', route)),
       signed('sts', { method: 'POST', path: /^\/$/, handle: (req) => iam.assumeRole(req) }),
     ],

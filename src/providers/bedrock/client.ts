@@ -4,6 +4,8 @@
  * (`batches.ts`, when the deployment names a bucket and a role). URLs, the region and the
  * credentials live here; the translations know none of them.
  */
+import { bedrockClaudeMessages, bedrockClaudeMessagesStream } from './claude-messages.ts';
+import type { AnthropicMessagesRequest } from '../../spec/anthropic-messages.ts';
 import { randomUUID } from 'node:crypto';
 import { CapabilityUnsupportedError } from '../../spec/errors.ts';
 import type { CallOptions, Deployment, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
@@ -115,6 +117,11 @@ export function createBedrockClient(deployment: Deployment, settings: BedrockSet
     chatCompletions,
     chatCompletionsStream,
     ...(family !== undefined && { embeddings }),
+    // Claude takes Anthropic's Messages API itself (`claude-messages.ts`): passed through, not translated.
+    ...(isClaudeModel(modelId) && {
+      anthropicMessages: (request: AnthropicMessagesRequest, options?: CallOptions) => bedrockClaudeMessages(runtime, path, request, options),
+      anthropicMessagesStream: (request: AnthropicMessagesRequest, options?: CallOptions) => bedrockClaudeMessagesStream(runtime, path, request, options),
+    }),
     ...(batches !== undefined && { batches }),
   };
 }

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { startS3Emulator, type S3Emulator } from '../../helpers/object-storage.ts';
 import { validateOpenAI } from '../../helpers/openai-schemas.ts';
 import { readChatStream } from '../../helpers/chat-streams.ts';
@@ -161,6 +162,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(usage && usage.completion_tokens > 0 && usage.prompt_tokens > 0);
       assert.equal(sim.requests.at(-1)!.path, `/model/${encodeURIComponent('amazon.nova-pro-v1:0')}/converse-stream`);
       assert.match(String(sim.requests.at(-1)!.headers.authorization), new RegExp(`Credential=${sim.accessKey.accessKeyId}/`));
+    });
+
+    test('Anthropic’s Messages API on Bedrock’s Claude: passed through InvokeModel (its version, no model), streamed through invoke-with-response-stream', async () => {
+      const anthropic = new Anthropic({ apiKey: MASTER_KEY, baseURL: portico.url, maxRetries: 0 });
+      const message = await anthropic.messages.create(
+        { model: 'bedrock-claude', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello Bedrock Messages' }], metadata: { user_id: 'u1' } },
+        { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' } },
+      );
+      assert.equal((message.content[0] as { text: string }).text, 'Hello Bedrock Messages');
+      const sent = sim.requests.at(-1)!;
+      assert.equal(sent.path, `/model/${encodeURIComponent(CLAUDE)}/invoke`);
+      const body = sent.json as Record<string, unknown>;
+      assert.deepEqual([body.anthropic_version, body.model, body.metadata, body.system], ['bedrock-2023-05-31', undefined, undefined, 'Be brief.']);
+      assert.deepEqual(body.anthropic_beta, ['interleaved-thinking-2025-05-14']);
+      const stream = anthropic.messages.stream({ model: 'bedrock-claude', max_tokens: 100, messages: [{ role: 'user', content: 'Stream Bedrock Messages' }] });
+      const types: string[] = [];
+      stream.on('streamEvent', (event) => void types.push(event.type));
+      const final = await stream.finalMessage();
+      assert.equal((final.content[0] as { text: string }).text, 'Stream Bedrock Messages');
+      assert.equal(sim.requests.at(-1)!.path, `/model/${encodeURIComponent(CLAUDE)}/invoke-with-response-stream`);
+      assert.deepEqual([types[0], types.at(-1)], ['message_start', 'message_stop']);
+      assert.ok(final.usage.output_tokens > 0);
     });
 
     test('tools: a toolUse comes back as tool_calls, streamed too, and the tool result goes back as toolResult', async () => {

@@ -58,7 +58,11 @@ export function claudeInvoke(modelId: string, body: Json, ctx: MessageContext): 
   if (body.anthropic_version !== BEDROCK_ANTHROPIC_VERSION) return malformed('#: required key [anthropic_version] not found or not bedrock-2023-05-31');
   if ('model' in body) return malformed('#: extraneous key [model] is not permitted');
   if ('metadata' in body) return malformed('#: extraneous key [metadata] is not permitted');
-  const { anthropic_version: _version, ...params } = body;
+  // Bedrock takes Anthropic's beta features in the body (`anthropic_beta`, a list of names) instead of a header.
+  if ('anthropic_beta' in body && !(Array.isArray(body.anthropic_beta) && body.anthropic_beta.every((beta) => typeof beta === 'string'))) {
+    return malformed('#/anthropic_beta: expected type: JSONArray of strings');
+  }
+  const { anthropic_version: _version, anthropic_beta: _betas, ...params } = body;
   const request = { ...params, model: modelId };
   const invalid = validateMessageParams(request, { batch: false });
   if (invalid) return malformed(invalid.message);
