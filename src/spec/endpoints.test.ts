@@ -63,7 +63,12 @@ describe('endpoint table', () => {
       assert.deepEqual((await endpointOf(url)!.call(full, {}, {}))?.body, { label });
     }
     assert.equal(endpointOf('/v1/embeddings')!.call(chatOnly, {}, {}), undefined);
-    assert.equal(endpointOf('/v1/responses')!.stream!(chatOnly, {}, {}), undefined);
+    // A client without the Responses API answers it through its chat (`responses-bridge.ts`).
+    const bridged = (await endpointOf('/v1/responses')!.call(chatOnly, { model: 'g', input: 'hi' }, {})) as { body: { object: string } };
+    assert.equal(bridged.body.object, 'response');
+    const bridgedStream = endpointOf('/v1/responses')!.stream!(chatOnly, { model: 'g', input: 'hi' }, {});
+    assert.notEqual(bridgedStream, undefined);
+    await bridgedStream;
     assert.equal(endpointOf('/v1/completions')!.call(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/completions')!.stream!(chatOnly, {}, {}), undefined);
     assert.equal(endpointOf('/v1/rerank')!.call(chatOnly, {}, {}), undefined);

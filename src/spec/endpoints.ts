@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { CapabilityUnsupportedError, InvalidRequestError } from './errors.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from './provider.ts';
+import { chatRequestOfResponses, responseOfChatCompletion, responsesEventsOf } from './responses-bridge.ts';
 
 type Body = Record<string, unknown>;
 
@@ -47,8 +48,9 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     path: '/responses',
     // `input` may be absent (a stored prompt, `previous_response_id`), else a string or a list of items.
     body: z.looseObject({ model, input: z.union([z.string(), z.array(z.unknown())]).optional(), stream }),
-    call: (client, body, options) => client.responses?.(body, options),
-    stream: (client, body, options) => client.responsesStream?.(body, options),
+    // A provider without a Responses API of its own answers it through its chat (`responses-bridge.ts`).
+    call: (client, body, options) => (client.responses !== undefined ? client.responses(body, options) : bridgedResponses(client, body, options)),
+    stream: (client, body, options) => (client.responsesStream !== undefined ? client.responsesStream(body, options) : bridgedResponsesStream(client, body, options)),
     rateLimited: true,
     batchable: true,
   },
@@ -116,6 +118,31 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     batchable: false,
   },
 ] satisfies Endpoint[]);
+
+/** A Responses request through the deployment's chat: the answer as a Response. */
+async function bridgedResponses(client: ProviderClient, body: Body, options: CallOptions): Promise<UpstreamJsonResponse> {
+  const { chat, warnings } = chatRequestOfResponses(body);
+  const answer = await client.chatCompletions(chat, options);
+  return {
+    status: answer.status,
+    body: responseOfChatCompletion(answer.body, body, String(body.model)),
+    ...(answer.upstreamRequestId !== undefined && { upstreamRequestId: answer.upstreamRequestId }),
+    ...(answer.droppedParams !== undefined && { droppedParams: answer.droppedParams }),
+    warnings: [...warnings, ...(answer.warnings ?? [])],
+  };
+}
+
+async function bridgedResponsesStream(client: ProviderClient, body: Body, options: CallOptions): Promise<UpstreamStream> {
+  const { chat, warnings } = chatRequestOfResponses({ ...body, stream: true });
+  const stream = await client.chatCompletionsStream(chat, options);
+  return {
+    status: stream.status,
+    body: responsesEventsOf(stream.body, body, String(body.model)),
+    ...(stream.upstreamRequestId !== undefined && { upstreamRequestId: stream.upstreamRequestId }),
+    ...(stream.droppedParams !== undefined && { droppedParams: stream.droppedParams }),
+    warnings: [...warnings, ...(stream.warnings ?? [])],
+  };
+}
 
 /** The endpoints served as live routes (`POST /v1/...` and without `/v1`). */
 export const ROUTE_ENDPOINTS: readonly (Endpoint & { body: z.ZodType<ModelRequestBody> })[] = ENDPOINTS.filter(
