@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidRequestError } from './errors.ts';
+import { translateServerSentEvents } from './sse-translation.ts';
 import type { TranslationWarning } from './provider.ts';
 
 type Json = Record<string, unknown>;
@@ -365,39 +366,6 @@ export class ResponsesStreamTranslator {
 }
 
 /** A chat completion stream's bytes as the Responses API's event stream, translated as the bytes arrive. */
-export async function* responsesEventsOf(chunks: AsyncIterable<Uint8Array>, request: Json, model: string): AsyncGenerator<Uint8Array> {
-  const translator = new ResponsesStreamTranslator(request, model);
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = '';
-  for await (const chunk of chunks) {
-    pending += decoder.decode(chunk, { stream: true });
-    if (pending.includes('\r')) pending = pending.replace(/\r\n?/g, '\n');
-    const out: string[] = [];
-    let end = pending.indexOf('\n\n');
-    while (end !== -1) {
-      const data = pending
-        .slice(0, end)
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      pending = pending.slice(end + 2);
-      if (data === '[DONE]') out.push(...translator.onData(undefined));
-      else if (data !== '') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          // Not JSON: not an event this translation reads.
-          parsed = undefined;
-        }
-        if (parsed !== undefined) out.push(...translator.onData(parsed));
-      }
-      end = pending.indexOf('\n\n');
-    }
-    if (out.length > 0) yield encoder.encode(out.join(''));
-  }
-  const rest = translator.finish();
-  if (rest.length > 0) yield encoder.encode(rest.join(''));
+export function responsesEventsOf(chunks: AsyncIterable<Uint8Array>, request: Json, model: string): AsyncGenerator<Uint8Array> {
+  return translateServerSentEvents(chunks, new ResponsesStreamTranslator(request, model));
 }

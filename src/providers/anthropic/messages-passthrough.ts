@@ -7,7 +7,7 @@
 import type { AnthropicMessagesRequest } from '../../spec/anthropic-messages.ts';
 import type { CallOptions, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { readJson, sendAnthropicRequest, type AnthropicEndpoint } from './http-client.ts';
-import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
+import { checkedFirstEvent, firstDataPayload } from '../http/sse.ts';
 import { anthropicErrorToUpstreamError } from './errors.ts';
 
 const MESSAGES_PATH = '/v1/messages';
@@ -53,21 +53,11 @@ export async function passMessagesStream(endpoint: AnthropicEndpoint, model: str
  * can still retry or fall back, before a byte reaches the client. Then replayed as read. Claude on
  * Vertex AI streams the same events (`vertex_ai/claude-models.ts`).
  */
-export async function withFirstEventChecked(body: AsyncIterable<Uint8Array>, deploymentId: string): Promise<AsyncIterableIterator<Uint8Array>> {
-  const iterator = body[Symbol.asyncIterator]();
-  let peeked;
-  try {
-    peeked = await peekFirstEvent(iterator);
-  } catch (error) {
-    await iterator.return?.();
-    throw error;
-  }
-  const failure = peeked.firstEventText === undefined ? undefined : errorEventOf(peeked.firstEventText);
-  if (failure !== undefined) {
-    await iterator.return?.();
-    throw anthropicErrorToUpstreamError({ body: failure, deploymentId });
-  }
-  return replayThenRest(peeked.buffered, iterator);
+export function withFirstEventChecked(body: AsyncIterable<Uint8Array>, deploymentId: string): Promise<AsyncIterableIterator<Uint8Array>> {
+  return checkedFirstEvent(body, (firstEventText) => {
+    const failure = errorEventOf(firstEventText);
+    return failure === undefined ? undefined : anthropicErrorToUpstreamError({ body: failure, deploymentId });
+  });
 }
 
 /** The body of an `error` event (`{"type": "error", "error": {...}}`), if the event is one. */

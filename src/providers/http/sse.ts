@@ -88,6 +88,29 @@ export async function peekFirstEvent(
   return { buffered, firstEventText: undefined, ended: false };
 }
 
+/**
+ * A stream to relay as it came, once its first event is known not to be an error: `errorOf` reads
+ * the first event's text and answers the error to throw, if it is one (an error sent with a 200,
+ * thrown while routing can still retry or fall back, before a byte reaches the client). The
+ * source is closed when an error is thrown; otherwise its bytes are replayed as read.
+ */
+export async function checkedFirstEvent(body: AsyncIterable<Uint8Array>, errorOf: (firstEventText: string) => Error | undefined): Promise<AsyncIterableIterator<Uint8Array>> {
+  const iterator = body[Symbol.asyncIterator]();
+  let peeked;
+  try {
+    peeked = await peekFirstEvent(iterator);
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const failure = peeked.firstEventText === undefined ? undefined : errorOf(peeked.firstEventText);
+  if (failure !== undefined) {
+    await iterator.return?.();
+    throw failure;
+  }
+  return replayThenRest(peeked.buffered, iterator);
+}
+
 function firstEventEnd(text: string): number {
   const lf = text.indexOf('\n\n');
   const crlf = text.indexOf('\r\n\r\n');

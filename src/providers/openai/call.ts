@@ -9,7 +9,7 @@ import { sendHttpRequestBuffered } from '../http/buffered-request.ts';
 import { sendHttpRequestStreamed } from '../http/streamed-request.ts';
 import { ERROR_BODY_LIMIT, badUpstreamResponse, errorStatusOf, isSuccessStatus, parseJsonAnswer, readErrorText } from '../http/json-api.ts';
 import { type HttpMethod, type HttpRequest, type HttpResponse, type ResponseHeaders, headerValue, sendHttpRequest } from '../http/request.ts';
-import { firstDataPayload, peekFirstEvent, replayThenRest } from '../http/sse.ts';
+import { checkedFirstEvent, firstDataPayload } from '../http/sse.ts';
 import type { OpenAIApiConfig, OpenAIOperation } from './api-config.ts';
 
 /** `UpstreamBody.text()`'s default limit, which JSON answers were read with before. */
@@ -166,22 +166,13 @@ export async function callStream(ctx: CallContext, call: RawCall, options: CallO
       { deploymentId: ctx.deploymentId, isRetryable: true },
     );
   }
-  const iterator = response.body[Symbol.asyncIterator]();
-  let peeked;
-  try {
-    peeked = await peekFirstEvent(iterator);
-  } catch (error) {
-    await iterator.return?.();
-    throw error;
-  }
-  const firstError = peeked.firstEventText === undefined ? undefined : streamedError(peeked.firstEventText);
-  if (firstError !== undefined) {
-    await iterator.return?.();
-    throw new UpstreamError(500, ctx.config.parseError(500, firstError), { deploymentId: ctx.deploymentId, isRetryable: true });
-  }
+  const body = await checkedFirstEvent(response.body, (firstEventText) => {
+    const firstError = streamedError(firstEventText);
+    return firstError === undefined ? undefined : new UpstreamError(500, ctx.config.parseError(500, firstError), { deploymentId: ctx.deploymentId, isRetryable: true });
+  });
   return {
     status: response.status,
-    body: replayThenRest(peeked.buffered, iterator),
+    body,
     upstreamRequestId: upstreamRequestId(ctx, response),
   };
 }

@@ -10,6 +10,7 @@
  * the cached ones are `input_tokens`, the cached ones `cache_read_input_tokens`.
  */
 import { randomBytes } from 'node:crypto';
+import { translateServerSentEvents } from '../../spec/sse-translation.ts';
 
 type Json = Record<string, unknown>;
 
@@ -174,38 +175,6 @@ export class MessageStreamTranslator {
 }
 
 /** A chat completion stream's bytes as Anthropic's event stream, translated as the bytes arrive. */
-export async function* messageEventsOf(chunks: AsyncIterable<Uint8Array>, model: string): AsyncGenerator<Uint8Array> {
-  const translator = new MessageStreamTranslator(model);
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = '';
-  for await (const chunk of chunks) {
-    pending += decoder.decode(chunk, { stream: true });
-    if (pending.includes('\r')) pending = pending.replace(/\r\n?/g, '\n');
-    let end = pending.indexOf('\n\n');
-    const out: string[] = [];
-    while (end !== -1) {
-      const event = pending.slice(0, end);
-      pending = pending.slice(end + 2);
-      const data = event
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (data === '[DONE]') out.push(...translator.onData(undefined));
-      else if (data !== '') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed !== undefined) out.push(...translator.onData(parsed));
-      }
-      end = pending.indexOf('\n\n');
-    }
-    if (out.length > 0) yield encoder.encode(out.join(''));
-  }
-  const rest = translator.finish();
-  if (rest.length > 0) yield encoder.encode(rest.join(''));
+export function messageEventsOf(chunks: AsyncIterable<Uint8Array>, model: string): AsyncGenerator<Uint8Array> {
+  return translateServerSentEvents(chunks, new MessageStreamTranslator(model));
 }

@@ -59,6 +59,16 @@ function betaOf(request: FastifyRequest): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
+/** The hook that checks a body and its model group (the key may use it, the config has it) before the key's limits. */
+function checkedBody<S extends z.ZodType<{ model: string }>>(services: AppServices, schema: S, bodies: WeakMap<FastifyRequest, z.output<S>>): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const body = parseInput(schema, request.body);
+    assertModelUsable(services.router, principalOf(request), body.model);
+    request.portico.modelGroup = body.model;
+    bodies.set(request, body);
+  };
+}
+
 export const anthropicMessagesRoutes: RouteModule = {
   name: 'anthropic-messages',
   register(app, services) {
@@ -69,12 +79,7 @@ export const anthropicMessagesRoutes: RouteModule = {
         url,
         {
           config: { modelEndpoint: ANTHROPIC_MESSAGES_PATH, errorShape: 'messages-api' },
-          preValidation: async (request) => {
-            const body = parseInput(anthropicMessagesBody, request.body);
-            assertModelUsable(services.router, principalOf(request), body.model);
-            request.portico.modelGroup = body.model;
-            bodies.set(request, body);
-          },
+          preValidation: checkedBody(services, anthropicMessagesBody, bodies),
         },
         async (request: FastifyRequest, reply: FastifyReply) => {
           const body = bodies.get(request)!;
@@ -144,12 +149,7 @@ function registerCountTokens(app: FastifyInstance, services: AppServices): void 
       url,
       {
         config: { errorShape: 'messages-api' },
-        preValidation: async (request) => {
-          const body = parseInput(anthropicCountTokensBody, request.body);
-          assertModelUsable(services.router, principalOf(request), body.model);
-          request.portico.modelGroup = body.model;
-          bodies.set(request, body);
-        },
+        preValidation: checkedBody(services, anthropicCountTokensBody, bodies),
       },
       async (request: FastifyRequest, reply: FastifyReply) => {
         const body = bodies.get(request)!;
