@@ -82,6 +82,12 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
 
   let stopping = false;
   let restarts = 0;
+  /**
+   * Restarts waiting for their delay. Their timers are not unref'd: when every worker died at
+   * once, they are all that keeps the primary's event loop alive, and an unref'd one let it exit
+   * instead of starting the workers again. A stop clears them.
+   */
+  const pendingRestarts = new Set<NodeJS.Timeout>();
   const bornAt = new Map<number, number>();
   const fork = (id: number): Worker => {
     const worker = cluster.fork({ [WORKER_ID_VARIABLE]: String(id) });
@@ -94,9 +100,11 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
       const delay = Math.min(MAX_RESTART_DELAY_MS, restarts === 0 ? 0 : 500 * 2 ** (restarts - 1));
       restarts += 1;
       logger.error({ worker: id, pid: worker.process.pid, code, signal, restart_in_ms: delay }, 'worker died; starting another');
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        pendingRestarts.delete(timer);
         if (!stopping) fork(id);
-      }, delay).unref();
+      }, delay);
+      pendingRestarts.add(timer);
     });
     return worker;
   };
@@ -111,6 +119,8 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<void> {
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
+      for (const timer of pendingRestarts) clearTimeout(timer);
+      pendingRestarts.clear();
       logger.info({ signal }, 'primary: stopping the workers');
       const living = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
       if (living.length === 0) return resolve();

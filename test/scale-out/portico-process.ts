@@ -142,11 +142,11 @@ export async function freePort(): Promise<number> {
  * primary hands connections out in turn), until `workers` were seen or `tries` ran out. A
  * connection handed to a worker just killed is lost: the client times out and tries again.
  */
-export async function workersSeen(url: string, workers = 2, tries = 200): Promise<Map<number, number>> {
+export async function workersSeen(url: string, workers = 2, tries = 200, timeoutMs = 1_000): Promise<Map<number, number>> {
   const seen = new Map<number, number>();
   for (let i = 0; i < tries && seen.size < workers; i++) {
     try {
-      const answer = await fetch(`${url}/health/liveness`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1_000) });
+      const answer = await fetch(`${url}/health/liveness`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) });
       const body = (await answer.json()) as { pid: number; worker: number };
       seen.set(body.worker, body.pid);
     } catch {
