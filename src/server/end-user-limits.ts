@@ -15,6 +15,7 @@
  * on another within `ttlMs`, and an end user may overshoot by what they spend meanwhile.
  */
 import { parseDurationMs } from '../auth/duration.ts';
+import { endUserOf } from '../spec/gateway-request-fields.ts';
 import { BudgetExceededError, PermissionDeniedError } from '../spec/errors.ts';
 import type { EndUserRecord, EndUserStore } from '../storage/end-user-store.ts';
 import type { SpendLogStore } from '../storage/spend-log-store.ts';
@@ -119,4 +120,21 @@ export function periodStart(customer: Pick<EndUserRecord, 'budgetDuration' | 'cr
   if (durationMs === undefined || durationMs <= 0) return undefined;
   const elapsedMs = Math.max(0, nowMs - customer.createdAt * 1000);
   return customer.createdAt + (Math.floor(elapsedMs / durationMs) * durationMs) / 1000;
+}
+
+/**
+ * A model request's end user, as every model route reads it: named on the request's context (its
+ * spend row's `end_user`), then held to its customer's block and budget. Undefined (no wait) when
+ * the request names none, or when no limit can apply.
+ */
+export function admitEndUser(
+  request: { readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly portico: { endUser?: string } },
+  body: Record<string, unknown>,
+  userHeaderName: string | undefined,
+  limits: EndUserLimits | undefined,
+): Promise<void> | undefined {
+  const endUser = endUserOf(request.headers, body, userHeaderName);
+  if (endUser === undefined) return undefined;
+  request.portico.endUser = endUser;
+  return limits?.check(endUser);
 }

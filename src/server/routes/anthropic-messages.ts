@@ -14,7 +14,8 @@ import type { z } from 'zod';
 import { redactorFor } from '../../config/secret-redactor.ts';
 import { ANTHROPIC_COUNT_TOKENS_PATH, ANTHROPIC_MESSAGES_PATH, type AnthropicMessagesRequest, anthropicCountTokensBody, anthropicMessagesBody } from '../../spec/anthropic-messages.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
-import { endUserOf, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { admitEndUser } from '../end-user-limits.ts';
 import type { CallOptions, ProviderClient, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
 import { chatRequestOfMessages } from '../messages-api/message-request.ts';
 import { messageEventsOf, messageOfChatCompletion } from '../messages-api/message-answer.ts';
@@ -89,9 +90,7 @@ export const anthropicMessagesRoutes: RouteModule = {
           const received = request.body as Record<string, unknown>;
           // LiteLLM's fields stay here; Anthropic's own `metadata: {user_id}` goes on.
           const forwarded: AnthropicMessagesRequest = { body: upstreamBodyOf(ANTHROPIC_MESSAGES_PATH, received), ...(betaOf(request) !== undefined && { beta: betaOf(request) }) };
-          const endUser = endUserOf(request.headers, received, services.config.userHeaderName);
-          if (endUser !== undefined) request.portico.endUser = endUser;
-          const endUserCheck = services.endUserLimits?.check(endUser);
+          const endUserCheck = admitEndUser(request, received, services.config.userHeaderName, services.endUserLimits);
           if (endUserCheck !== undefined) await endUserCheck;
           const controls = requestControlsOf(received, request.headers);
           const routing = routingOfControls(controls);

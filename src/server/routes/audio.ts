@@ -13,7 +13,8 @@ import { redactorFor } from '../../config/secret-redactor.ts';
 import { AUDIO_SPEECH_PATH, AUDIO_TRANSCRIPTIONS_PATH, AUDIO_TRANSLATIONS_PATH, type AudioUpload, type UpstreamAudioResponse, isEventStreamType, isJsonType } from '../../spec/audio.ts';
 import { unsupportedEndpoint } from '../../spec/endpoints.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import { endUserOf, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { admitEndUser } from '../end-user-limits.ts';
 import type { CallOptions, ProviderClient } from '../../spec/provider.ts';
 import { requestControlsOf } from '../../spec/request-controls.ts';
 import { type AudioUsage, audioUsageOf } from '../../spend/audio-usage.ts';
@@ -112,9 +113,7 @@ async function send(
 ): Promise<UpstreamAudioResponse> {
   const waitForLedger = services.spend?.whenRoom();
   if (waitForLedger !== undefined) await waitForLedger;
-  const endUser = endUserOf(request.headers, received, services.config.userHeaderName);
-  if (endUser !== undefined) request.portico.endUser = endUser;
-  const endUserCheck = services.endUserLimits?.check(endUser);
+  const endUserCheck = admitEndUser(request, received, services.config.userHeaderName, services.endUserLimits);
   if (endUserCheck !== undefined) await endUserCheck;
   // LiteLLM's request headers (`x-litellm-num-retries`, `x-litellm-timeout`); a form's fields are text, read as OpenAI's.
   const controls = requestControlsOf(request.headers['content-type']?.startsWith('multipart/') === true ? {} : received, request.headers);

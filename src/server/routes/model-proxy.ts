@@ -21,7 +21,8 @@ import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/c
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
-import { carriesTags, endUserOf, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { carriesTags, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { admitEndUser } from '../end-user-limits.ts';
 import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
 import { mockAnswerClient } from '../../providers/registry.ts';
 import { NotFoundError } from '../../spec/errors.ts';
@@ -157,10 +158,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const tags =
         tagFiltering || keyTags !== undefined || carriesTags(received, request.headers[TAGS_HEADER]) ? withKeyTags(requestTagsOf(received, request.headers[TAGS_HEADER]), keyTags) : undefined;
       if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
-      const endUser = endUserOf(request.headers, received, userHeaderName);
-      if (endUser !== undefined) request.portico.endUser = endUser;
       // A blocked customer, or one over its budget (a wait only for a request that names an end user).
-      const endUserCheck = endUserLimits?.check(endUser);
+      const endUserCheck = admitEndUser(request, received, userHeaderName, endUserLimits);
       if (endUserCheck !== undefined) await endUserCheck;
       const routing =
         preCallChecks || tagFiltering || controls !== undefined
