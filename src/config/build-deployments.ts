@@ -10,7 +10,7 @@ import { type ConfigPath, ConfigProblems } from './config-path.ts';
 import { derivedDeploymentId, fullIdentityDeploymentId } from './deployment-id.ts';
 import type { Environment } from './environment-references.ts';
 import { type ModelEntry, REQUEST_DEFAULT_KEYS } from './litellm-schema.ts';
-import { type CatalogueModel, bareNameProvider, catalogueModel, catalogueModels, likelyProviderOf } from './model-catalogue.ts';
+import { type CatalogueModel, bareNameProvider, catalogueModel, catalogueModels, likelyProviderOf, vendorOfName } from './model-catalogue.ts';
 import { ANY_MODEL } from './model-pattern.ts';
 import { parseProviderSettings, settingsInput } from './provider-settings.ts';
 
@@ -31,6 +31,8 @@ export interface ResolvedProvider {
   providerName: string;
   provider: Provider;
   upstreamModel: string;
+  /** A bare name the catalogue does not know, placed by its family (`vendorOfName`): config loading warns. */
+  placedByName?: true;
 }
 
 /** Why Portico cannot serve an entry (a provider it lacks, a name it cannot place). */
@@ -58,6 +60,18 @@ function bareNameReason(model: string): string {
   return `${base}, e.g. "${likely}/${model}"`;
 }
 
+/** Names written as a list in `drop_params` (meant as `additional_drop_params`), warned about. */
+function dropListOf(dropParams: boolean | readonly string[] | null | undefined, path: ConfigPath, problems: ConfigProblems): readonly string[] {
+  if (!Array.isArray(dropParams)) return [];
+  problems.warn(path, `a list: taken as additional_drop_params (these parameters are removed from every request to this deployment); drop_params itself is true or false`);
+  return dropParams;
+}
+
+/** The warning for a bare name placed by its family: what was assumed, and what prices it. */
+export function placedByNameWarning(model: string, providerName: string): string {
+  return `"${model}" is not in Portico's model catalogue; placed on ${providerName} by its name, as LiteLLM places a name its current price list has (write "${providerName}/${model}" to say so); with no price in the catalogue, its spend is recorded at no cost unless model_info sets input_cost_per_token and output_cost_per_token`;
+}
+
 /**
  * The provider of an entry. `azure/x` is Azure by its prefix alone (issue 2: never needs
  * `custom_llm_provider`); `custom_llm_provider` overrides, and a known prefix is then still
@@ -81,8 +95,10 @@ export function targetOf(params: TargetParams, index: number): EntryTarget {
     return unsupported([...path, 'model'], prefix);
   } else {
     const known = catalogueModel(model);
-    if (!known) return { served: false, path: [...path, 'model'], reason: bareNameReason(model) };
-    providerName = bareNameProvider(known, params);
+    const vendor = known === undefined ? vendorOfName(model) : undefined;
+    if (known === undefined && (vendor === undefined || !providerFor(vendor))) return { served: false, path: [...path, 'model'], reason: bareNameReason(model) };
+    providerName = bareNameProvider(known ?? { provider: vendor as string }, params);
+    if (known === undefined) return { served: true, providerName, provider: providerFor(providerName) as Provider, upstreamModel: model, placedByName: true };
   }
   const upstreamModel = prefixProvider ? model.slice(slash + 1) : model;
   if (upstreamModel.length === 0) return { served: false, path: [...path, 'model'], reason: `"${model}" names no model after the provider prefix` };
@@ -252,8 +268,8 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       pricing: pricingOf(entry, catalogue),
       ...maxInputTokensOf(entry, catalogue),
       ...(params.stream_timeout != null ? { streamTimeoutMs: params.stream_timeout * 1000 } : defaults.streamTimeoutMs !== undefined && { streamTimeoutMs: defaults.streamTimeoutMs }),
-      dropParams: params.drop_params ?? defaults.dropParams ?? false,
-      additionalDropParams: params.additional_drop_params ?? [],
+      dropParams: (typeof params.drop_params === 'boolean' ? params.drop_params : undefined) ?? defaults.dropParams ?? false,
+      additionalDropParams: [...(params.additional_drop_params ?? []), ...dropListOf(params.drop_params, [...path, 'litellm_params', 'drop_params'], problems)],
       modifyParams: params.modify_params ?? defaults.modifyParams ?? false,
       requestDefaults: requestDefaultsOf(params),
       params: { ...params },

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../spec/errors.ts';
 import { batchCost } from '../managed/batches/batch-cost.ts';
 import { parseConfig } from './load-config.ts';
+import { placedByNameWarning } from './build-deployments.ts';
 import { CATALOGUE_SOURCE, catalogueModel } from './model-catalogue.ts';
 import { configError } from './testing/config-error.ts';
 
@@ -59,23 +60,50 @@ model_list:
     assert.match(CATALOGUE_SOURCE.commit, /^[0-9a-f]{40}$/);
   });
 
-  it('an unknown bare name is skipped with a hint that fits its family: never openai/ for a Claude model', () => {
+  it("a bare name newer than the catalogue is placed on its vendor's provider by its family, with a warning; any other is skipped with a hint", () => {
     const config = parseConfig(
       `
 model_list:
   - {model_name: ok, litellm_params: {model: mock/ok}}
-  - {model_name: c, litellm_params: {model: claude-9-imaginary}}
-  - {model_name: g, litellm_params: {model: gpt-9-imaginary}}
+  - {model_name: c, litellm_params: {model: claude-opus-9}}
+  - {model_name: g, litellm_params: {model: gpt-9.4-mini}}
   - {model_name: x, litellm_params: {model: my-house-model}}
+  - {model_name: v, litellm_params: {model: gemini-9-pro, vertex_project: p1, vertex_location: us-central1}}
+  - {model_name: b, litellm_params: {model: us.anthropic.claude-opus-9-v1:0, aws_region_name: us-east-1}}
+  - {model_name: o, litellm_params: {model: gpt-oss-120b}}
+  - {model_name: l, litellm_params: {model: llama-9-70b}}
+  - {model_name: q, litellm_params: {model: o9-mini}}
 `,
       {},
     );
     const warnings = config.warnings.join('\n');
-    assert.match(warnings, /model_list\[1\]\.litellm_params\.model: "claude-9-imaginary" is not in Portico's model catalogue.*e\.g\. "anthropic\/claude-9-imaginary"/);
+    const placed = (index: number, model: string, provider: string) =>
+      assert.ok(
+        config.warnings.includes(`model_list[${index}].litellm_params.model: ${placedByNameWarning(model, provider)}`),
+        `${model} placed on ${provider}:\n${warnings}`,
+      );
+    placed(1, 'claude-opus-9', 'anthropic');
+    placed(2, 'gpt-9.4-mini', 'openai');
+    placed(4, 'gemini-9-pro', 'vertex_ai');
+    placed(5, 'us.anthropic.claude-opus-9-v1:0', 'bedrock');
+    placed(8, 'o9-mini', 'openai');
     assert.doesNotMatch(warnings, /openai\/claude/);
-    assert.match(warnings, /model_list\[2\]\.litellm_params\.model: .*e\.g\. "openai\/gpt-9-imaginary"/);
     assert.match(warnings, /model_list\[3\]\.litellm_params\.model: "my-house-model" .*"<provider>\/my-house-model" \(supported providers: /);
-    assert.deepEqual(config.deployments.map((d) => d.modelGroup), ['ok']);
+    // Families served by many: a hint, never a guess.
+    assert.match(warnings, /model_list\[6\]\.litellm_params\.model: "gpt-oss-120b" is not in Portico's model catalogue.*e\.g\. "openai\/gpt-oss-120b".*skipped$/m);
+    assert.match(warnings, /model_list\[7\]\.litellm_params\.model: "llama-9-70b" is not in Portico's model catalogue.*e\.g\. "hosted_vllm\/llama-9-70b".*skipped$/m);
+    assert.deepEqual(
+      config.deployments.map((d) => [d.modelGroup, d.providerName, d.upstreamModel]),
+      [
+        ['ok', 'mock', 'ok'],
+        ['c', 'anthropic', 'claude-opus-9'],
+        ['g', 'openai', 'gpt-9.4-mini'],
+        ['v', 'vertex_ai', 'gemini-9-pro'],
+        ['b', 'bedrock', 'us.anthropic.claude-opus-9-v1:0'],
+        ['q', 'openai', 'o9-mini'],
+      ],
+    );
+    assert.deepEqual(config.deployments[1].pricing, {}, 'no price the catalogue does not have');
   });
 });
 
@@ -274,6 +302,33 @@ litellm_settings:
     const nested = parseConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: sk-1\n      api_key: sk-2\n', {});
     assert.equal(nested.deployments[0].apiKey, 'sk-2');
     assert.ok(nested.warnings.some((warning) => warning.startsWith('model_list[0].litellm_params.api_key: written twice in one mapping (lines 5 and 6)')));
+  });
+
+  it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {
+    const config = parseConfig(
+      `model_list:
+  - model_name: kimi
+    litellm_params:
+      model: openai/kimi-k3
+      api_base: https://api.example.test/v1
+      temperature: 1.0
+      drop_params: ["temperature"]
+      additional_drop_params: ["user"]
+  - {model_name: plain, litellm_params: {model: openai/gpt-4o, drop_params: true}}
+`,
+      {},
+    );
+    assert.deepEqual(
+      config.deployments.map((d) => [d.modelGroup, d.dropParams, d.additionalDropParams]),
+      [
+        ['kimi', false, ['user', 'temperature']],
+        ['plain', true, []],
+      ],
+    );
+    assert.deepEqual(
+      config.warnings.filter((warning) => warning.includes('drop_params')),
+      ['model_list[0].litellm_params.drop_params: a list: taken as additional_drop_params (these parameters are removed from every request to this deployment); drop_params itself is true or false'],
+    );
   });
 
   it('callbacks given as one name (a custom callback class) or under success_callback load; otel in any of them turns tracing on', () => {

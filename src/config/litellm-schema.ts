@@ -63,8 +63,12 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_character: nonNegativeNumber.nullish(),
   /** A `credential_list` entry whose values fill in what these params leave out. */
   litellm_credential_name: text.nullish(),
-  /** Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). */
-  drop_params: z.boolean().nullish(),
+  /**
+   * Drop the OpenAI parameters this deployment's provider cannot take (LiteLLM `drop_params`). A
+   * list of names (`drop_params: ["temperature"]`, seen in real configs) means
+   * `additional_drop_params`, and is read as that with a warning (`build-deployments.ts`).
+   */
+  drop_params: z.union([z.boolean(), z.array(z.string())]).nullish(),
   /** Parameters always removed from requests to this deployment. */
   additional_drop_params: z.array(z.string()).nullish(),
   /** Let the provider fix up a conversation it would refuse (LiteLLM `modify_params`). */

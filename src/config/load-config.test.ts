@@ -140,6 +140,18 @@ describe('loading a LiteLLM proxy config', () => {
     assert.equal(parseConfig(`${model}general_settings: {database_url: file:x.db}\n`, {}).masterKey, undefined);
   });
 
+  it('master_key: null written out is no master key, as in LiteLLM, with a warning; a later value wins', () => {
+    const model = 'model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n';
+    for (const written of ['null  # no auth for now', '~', 'Null']) {
+      const config = parseConfig(`${model}general_settings:\n  master_key: ${written}\n  store_model_in_db: false\n`, {});
+      assert.equal(config.masterKey, undefined, written);
+      assert.ok(config.warnings.some((warning) => warning.startsWith('general_settings.master_key: null: no master key, so the gateway runs open')), config.warnings.join('\n'));
+    }
+    const later = parseConfig(`${model}general_settings:\n  master_key: null\ngeneral_settings:\n  master_key: sk-later\n`, {});
+    assert.equal(later.masterKey, 'sk-later');
+    assert.ok(!later.warnings.some((warning) => warning.includes('runs open')), later.warnings.join('\n'));
+  });
+
   it('an entry with a provider Portico lacks is skipped with a warning naming the path and the provider', () => {
     const text = `
 model_list:

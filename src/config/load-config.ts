@@ -12,7 +12,7 @@ import { parseDatabaseUrl } from '../storage/database.ts';
 import { credentialsOf, withCredential } from './credentials.ts';
 import { ROUTING_STRATEGIES, type RoutingStrategyName } from '../routing/strategies/index.ts';
 import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts';
-import { type ServedEntry, type TargetParams, buildDeployments, targetsOf } from './build-deployments.ts';
+import { type ServedEntry, type TargetParams, buildDeployments, placedByNameWarning, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
@@ -112,7 +112,7 @@ interface DuplicateKey {
  * and keeps the later value, where the `yaml` package would refuse the file: loaded the same way
  * here, each such key answered with a warning naming both lines.
  */
-function parseYaml(text: string): { value: unknown; duplicates: DuplicateKey[] } {
+function parseYaml(text: string): { value: unknown; duplicates: DuplicateKey[]; masterKeyNull: boolean } {
   const lineCounter = new YAML.LineCounter();
   const document = YAML.parseDocument(text, { prettyErrors: true, version: '1.1', uniqueKeys: false, lineCounter });
   if (document.errors.length > 0) {
@@ -120,7 +120,21 @@ function parseYaml(text: string): { value: unknown; duplicates: DuplicateKey[] }
   }
   const duplicates: DuplicateKey[] = [];
   collectDuplicateKeys(document.contents, [], (node) => lineCounter.linePos(node.range?.[0] ?? 0).line, duplicates);
-  return { value: datesAsText(document.toJS() ?? {}), duplicates };
+  const value = datesAsText(document.toJS() ?? {});
+  const masterKeyNull = explicitlyNull(document.getIn(MASTER_KEY_PATH, true)) && (value as { general_settings?: { master_key?: unknown } }).general_settings?.master_key === null;
+  if (masterKeyNull) delete (value as { general_settings: Record<string, unknown> }).general_settings.master_key;
+  return { value, duplicates, masterKeyNull };
+}
+
+const MASTER_KEY_PATH = ['general_settings', 'master_key'] as const;
+
+/**
+ * `master_key: null` (or `~`) written out: no master key, the gateway open, as LiteLLM runs it
+ * (seen in real configs, with "no auth for now" beside it). A value left empty (`master_key:`)
+ * is not this: it may be a secret forgotten, and is refused (`litellm-schema.ts`).
+ */
+function explicitlyNull(node: unknown): boolean {
+  return YAML.isScalar(node) && node.value === null && /^(null|Null|NULL|~)$/.test(node.source ?? '');
 }
 
 function collectDuplicateKeys(node: unknown, path: ConfigPath, lineOf: (node: { range?: readonly number[] | null }) => number, out: DuplicateKey[]): void {
@@ -174,11 +188,12 @@ function targetParamsOf(rawEntry: unknown): TargetParams | undefined {
 }
 
 export function parseConfig(text: string, env: Environment = process.env): PorticoConfig {
-  const { value: raw, duplicates } = parseYaml(text);
+  const { value: raw, duplicates, masterKeyNull } = parseYaml(text);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('(root): the config file must be a YAML mapping (model_list:, general_settings:, ...)');
   }
   const problems = new ConfigProblems();
+  if (masterKeyNull) problems.warn([...MASTER_KEY_PATH], 'null: no master key, so the gateway runs open, without auth, as LiteLLM runs it; anyone who reaches it can call every model and admin route');
   for (const duplicate of duplicates) {
     problems.warn(duplicate.path, `written twice in one mapping (lines ${duplicate.firstLine} and ${duplicate.line}); the later one is used, as LiteLLM's YAML loader does, and the earlier one ignored`);
   }
@@ -224,7 +239,9 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
       return;
     }
     for (const validTarget of targetsOf(entry.data.litellm_params, index)) {
-      if (validTarget.served) served.push({ entry: entry.data, index, target: validTarget });
+      if (!validTarget.served) continue;
+      served.push({ entry: entry.data, index, target: validTarget });
+      if (validTarget.placedByName) problems.warn(['model_list', index, 'litellm_params', 'model'], placedByNameWarning(entry.data.litellm_params.model, validTarget.providerName));
     }
   });
   if (modelList.length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');

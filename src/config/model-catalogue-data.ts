@@ -49,18 +49,26 @@ export interface CatalogueEntry {
 }
 
 /**
- * Name families by their usual provider, for the hint on a name the catalogue does not know:
- * a Claude model is never told to be `openai/...`. A new provider adds its family here.
+ * Name families by their usual provider. A family marked `placed` is its vendor's alone (a
+ * `claude-` model is Anthropic's, an `anthropic.claude-...` id Bedrock's): a bare name of it that
+ * the catalogue does not know yet (a model newer than the catalogue's commit) is placed on that
+ * provider, as LiteLLM places it once its price list, which it fetches at start, has the name. The
+ * other families only hint at the prefix to write (a `llama` is served by many). A new provider
+ * adds its family here.
  */
-export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
+export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string, 'placed' | 'hint']> = [
   // First: Bedrock's dotted model ids and inference profiles (`anthropic.claude-...`, `us.amazon.nova-...`, `mistral.mistral-large-...`).
-  [/^((us|eu|apac|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|writer)\.[a-z0-9-]+/i, 'bedrock'],
-  [/^claude/i, 'anthropic'],
-  [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai'],
-  [/^gemini/i, 'gemini'],
-  [/^(mistral|mixtral|codestral|open-mistral)/i, 'mistral'],
-  [/^command/i, 'cohere'],
-  [/^(llama|meta-llama)/i, 'hosted_vllm'],
+  [/^((us|eu|apac|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|writer)\.[a-z0-9-]+/i, 'bedrock', 'placed'],
+  [/^claude-/i, 'anthropic', 'placed'],
+  // Not `gpt-oss-*`: OpenAI's open-weight models run on many servers.
+  [/^(gpt-(?!oss)|chatgpt-|o\d(-|$)|text-embedding-|text-moderation-|omni-moderation-|dall-e-|whisper-|tts-|gpt-image-)/i, 'openai', 'placed'],
+  [/^gemini-/i, 'gemini', 'placed'],
+  [/^claude/i, 'anthropic', 'hint'],
+  [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai', 'hint'],
+  [/^gemini/i, 'gemini', 'hint'],
+  [/^(mistral|mixtral|codestral|open-mistral)/i, 'mistral', 'hint'],
+  [/^command/i, 'cohere', 'hint'],
+  [/^(llama|meta-llama)/i, 'hosted_vllm', 'hint'],
 ];
 
 /**

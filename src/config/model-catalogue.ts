@@ -25,7 +25,7 @@ export function catalogueModels(): readonly CatalogueModel[] {
 }
 
 /** The provider a bare catalogue name runs on, given its entry's params (`BARE_NAME_PLACEMENTS`). */
-export function bareNameProvider(model: CatalogueModel, params: Readonly<Record<string, unknown>>): string {
+export function bareNameProvider(model: { readonly provider: string }, params: Readonly<Record<string, unknown>>): string {
   const placement = BARE_NAME_PLACEMENTS.find(({ from, whenParam }) => model.provider === from && params[whenParam] != null && params[whenParam] !== '');
   return placement?.to ?? model.provider;
 }
@@ -33,4 +33,10 @@ export function bareNameProvider(model: CatalogueModel, params: Readonly<Record<
 /** The provider prefix a bare name most likely needs, when a family says so. */
 export function likelyProviderOf(name: string): string | undefined {
   return MODEL_NAME_FAMILIES.find(([pattern]) => pattern.test(name))?.[1];
+}
+
+/** The provider a bare name the catalogue does not know runs on, when its family is one vendor's alone. */
+export function vendorOfName(name: string): string | undefined {
+  const family = MODEL_NAME_FAMILIES.find(([pattern]) => pattern.test(name));
+  return family?.[2] === 'placed' ? family[1] : undefined;
 }

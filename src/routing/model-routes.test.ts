@@ -12,7 +12,11 @@ describe('model routes: groups, aliases, wildcard routes', () => {
     assert.deepEqual(served('claude-3-opus-20240229'), [['anthropic', 'claude-3-opus-20240229', 'a']]);
     assert.deepEqual(served('anthropic/claude-next'), [['anthropic', 'claude-next', 'a']]);
     assert.deepEqual(served('openai/anything'), [['openai', 'anything', 'o']]);
+    // Newer than the catalogue: placed by the family only its vendor's names belong to.
+    assert.deepEqual(served('claude-opus-9'), [['anthropic', 'claude-opus-9', 'a']]);
+    assert.deepEqual(served('gpt-9.4-mini'), [['openai', 'gpt-9.4-mini', 'o']]);
     assert.equal(routes.has('my-house-model'), false, 'a bare name no provider claims is not served');
+    assert.equal(routes.has('gpt-oss-120b'), false, 'nor one of a family many serve');
   });
 
   it('a derived deployment is found again from its id alone (files and batches pinned to it)', () => {

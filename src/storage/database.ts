@@ -59,6 +59,8 @@ export type DatabaseLocation = { dialect: 'sqlite'; path: string } | { dialect: 
  * Reads a database URL:
  * - unset or empty: embedded SQLite at `./portico.db`;
  * - `file:<path>`: SQLite at that path (`file::memory:` for an in-memory database);
+ * - `sqlite:///<path>`: SQLite at that path, as SQLAlchemy writes it (`sqlite:///portico.db`
+ *   relative, `sqlite:////var/lib/portico.db` absolute), seen in LiteLLM configs;
  * - `postgres://...` or `postgresql://...`: PostgreSQL.
  */
 export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
@@ -69,12 +71,17 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
     if (path === '') throw new ConfigError(`Database URL "${value}" names no file. ${ACCEPTED_FORMS}`);
     return { dialect: 'sqlite', path };
   }
+  if (value.startsWith('sqlite:///')) {
+    const path = value.slice('sqlite:///'.length);
+    if (path === '') throw new ConfigError(`Database URL "${value}" names no file. ${ACCEPTED_FORMS}`);
+    return { dialect: 'sqlite', path };
+  }
   if (/^postgres(ql)?:\/\//i.test(value)) return { dialect: 'postgres', url: value };
   throw new ConfigError(`Unsupported database URL "${redact(value)}". ${ACCEPTED_FORMS}`);
 }
 
 const ACCEPTED_FORMS =
-  'Accepted: empty (SQLite at ./portico.db), file:<path> (SQLite; file::memory: for in-memory), ' +
+  'Accepted: empty (SQLite at ./portico.db), file:<path> or sqlite:///<path> (SQLite; file::memory: for in-memory), ' +
   'postgres://... or postgresql://... (PostgreSQL).';
 
 export async function openDatabase(url: string | undefined, options: OpenDatabaseOptions = {}): Promise<Database> {

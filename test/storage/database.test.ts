@@ -29,6 +29,13 @@ describe('database URL', () => {
     assert.deepEqual(parseDatabaseUrl('file::memory:'), { dialect: 'sqlite', path: ':memory:' });
   });
 
+  test("sqlite:/// URLs (SQLAlchemy's form, seen in LiteLLM configs) name the SQLite file", () => {
+    assert.deepEqual(parseDatabaseUrl('sqlite:///litellm.db'), { dialect: 'sqlite', path: 'litellm.db' });
+    assert.deepEqual(parseDatabaseUrl('sqlite:////var/lib/portico.db'), { dialect: 'sqlite', path: '/var/lib/portico.db' });
+    assert.throws(() => parseDatabaseUrl('sqlite:///'), /names no file/);
+    assert.throws(() => parseDatabaseUrl('sqlite://host/x.db'), /Unsupported database URL/);
+  });
+
   test('postgres:// and postgresql:// URLs mean PostgreSQL', () => {
     assert.equal(parseDatabaseUrl('postgres://u@h/db').dialect, 'postgres');
     assert.equal(parseDatabaseUrl('postgresql://u@h/db').dialect, 'postgres');
