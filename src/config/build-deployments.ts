@@ -258,7 +258,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.tags != null && params.tags.length > 0 && { tags: params.tags }),
       ...((params.max_parallel_requests ?? defaults.maxParallelRequests) != null && { maxParallelRequests: params.max_parallel_requests ?? defaults.maxParallelRequests }),
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,
-      maxRetries: params.max_retries ?? defaults.maxRetries,
+      maxRetries: params.max_retries ?? params.num_retries ?? defaults.maxRetries,
       weight: params.weight ?? 1,
       ...(params.order != null && { order: params.order }),
       ...(params.cooldown_time != null && { cooldownMs: params.cooldown_time * 1000 }),

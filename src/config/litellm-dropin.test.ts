@@ -304,6 +304,20 @@ litellm_settings:
     assert.ok(nested.warnings.some((warning) => warning.startsWith('model_list[0].litellm_params.api_key: written twice in one mapping (lines 5 and 6)')));
   });
 
+  it("num_retries in an entry's litellm_params is its max_retries, as LiteLLM passes it to the call; max_retries wins", () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o, num_retries: 5}}
+  - {model_name: b, litellm_params: {model: openai/gpt-4o, num_retries: 5, max_retries: 1}}
+  - {model_name: c, litellm_params: {model: openai/gpt-4o}}
+router_settings: {num_retries: 2}
+`,
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.maxRetries]), [['a', 5], ['b', 1], ['c', 2]]);
+    assert.deepEqual(config.warnings.filter((warning) => warning.includes('retries')), []);
+  });
+
   it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {
     const config = parseConfig(
       `model_list:

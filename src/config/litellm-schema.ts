@@ -40,6 +40,8 @@ export const litellmParamsSchema = z.looseObject({
   /** Seconds: streamed requests' timeout (default `timeout`). */
   stream_timeout: positiveNumber.nullish(),
   max_retries: nonNegativeInt.nullish(),
+  /** LiteLLM takes `num_retries` here too (passed to its completion call): read as `max_retries` where that is not given. */
+  num_retries: nonNegativeInt.nullish(),
   weight: positiveNumber.nullish(),
   /** Seconds this deployment cools down after `allowed_fails` failures (`Deployment.cooldownMs`). */
   cooldown_time: nonNegativeNumber.nullish(),

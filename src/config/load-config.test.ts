@@ -199,6 +199,25 @@ surprise: 1
     assert.equal(config.files.storageDir, '/tmp/x');
   });
 
+  it('a key written in the wrong section is warned about with the section Portico reads it in', () => {
+    const text = `
+model_list:
+  - {model_name: a, litellm_params: {model: mock/a}}
+general_settings: {max_budget: 100, budget_duration: 30d}
+litellm_settings: {master_key: sk-misplaced}
+router_settings: {request_timeout: 30}
+`;
+    const config = parseConfig(text, {});
+    assert.deepEqual([...config.warnings].sort(), [
+      'general_settings.budget_duration: Portico reads this key under litellm_settings, not here (ignored here)',
+      'general_settings.max_budget: Portico reads this key under litellm_settings, not here (ignored here)',
+      'litellm_settings.master_key: Portico reads this key under general_settings, not here (ignored here)',
+      'router_settings.request_timeout: Portico reads this key under litellm_settings, not here (ignored here)',
+    ]);
+    assert.equal(config.masterKey, undefined, 'a master key in the wrong section protects nothing: the gateway runs open');
+    assert.equal(config.proxyBudget, undefined);
+  });
+
   it("LiteLLM's database_url and Redis settings name where state lives, environment references included", () => {
     const base = 'model_list:\n  - {model_name: a, litellm_params: {model: mock/a}}\n';
     const plain = parseConfig(base, {});

@@ -45,12 +45,36 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function warnUnknown(value: unknown, known: (key: string) => boolean, path: ConfigPath, problems: Pick<ConfigProblems, 'warn'>, litellm?: ReadonlySet<string>): void {
+function warnUnknown(
+  value: unknown,
+  known: (key: string) => boolean,
+  path: ConfigPath,
+  problems: Pick<ConfigProblems, 'warn'>,
+  litellm?: ReadonlySet<string>,
+  elsewhere?: (key: string) => string | undefined,
+): void {
   if (!isRecord(value)) return;
   for (const key of Object.keys(value)) {
     if (known(key)) continue;
-    problems.warn([...path, key], litellm?.has(key) ? 'a LiteLLM setting Portico does not implement (ignored)' : 'unknown key, not used by Portico (ignored)');
+    const section = elsewhere?.(key);
+    problems.warn(
+      [...path, key],
+      litellm?.has(key)
+        ? 'a LiteLLM setting Portico does not implement (ignored)'
+        : section !== undefined
+          ? `Portico reads this key under ${section}, not here (ignored here)`
+          : 'unknown key, not used by Portico (ignored)',
+    );
   }
+}
+
+/**
+ * The other section in which Portico reads `key`: a key written in the wrong section
+ * (`general_settings.max_budget` for `litellm_settings.max_budget`; a `master_key` under
+ * `litellm_settings`, which leaves the gateway open) is the likeliest reading of it.
+ */
+function sectionReading(key: string, except: string): string | undefined {
+  return SECTION_KEYS.find(([section, keys]) => section !== except && section !== 'portico_settings' && keys.has(key))?.[0];
 }
 
 /**
@@ -89,7 +113,9 @@ export function isUsedPath(path: ConfigPath, use: EntryUse): boolean {
 export function warnUnknownKeys(raw: unknown, use: EntryUse, problems: ConfigProblems): void {
   if (!isRecord(raw)) return;
   warnUnknown(raw, (key) => TOP_KEYS.has(key), [], problems, LITELLM_KEYS_NOT_IMPLEMENTED.top);
-  for (const [section, keys] of SECTION_KEYS) warnUnknown(raw[section], (key) => keys.has(key), [section], problems, LITELLM_KEYS_NOT_IMPLEMENTED[section]);
+  for (const [section, keys] of SECTION_KEYS) {
+    warnUnknown(raw[section], (key) => keys.has(key), [section], problems, LITELLM_KEYS_NOT_IMPLEMENTED[section], (key) => sectionReading(key, section));
+  }
   const portico = raw.portico_settings;
   if (isRecord(portico)) {
     warnUnknown(portico.files, (key) => FILES_KEYS.has(key), ['portico_settings', 'files'], problems);
