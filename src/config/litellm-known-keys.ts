@@ -13,7 +13,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
     'disable_database', 'disable_error_logs', 'disable_master_key_return', 'disable_reset_budget', 'disable_retry_on_max_parallel_request_limit_error',
     'enable_jwt_auth', 'enforce_user_param', 'health_check_details',
     'infer_model_from_keys', 'key_management_system', 'litellm_jwtauth', 'max_parallel_requests', 'otel', 'pass_through_endpoints',
-    'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose', 'store_model_in_db',
+    'proxy_batch_write_at', 'proxy_budget_rescheduler_max_time', 'proxy_budget_rescheduler_min_time', 'public_routes', 'set_verbose',
     'store_prompts_in_spend_logs', 'ui_access_mode', 'use_client_credentials_pass_through_routes',
   ]),
   router_settings: new Set([

@@ -154,6 +154,8 @@ export const generalSettingsSchema = z.looseObject({
   /** LiteLLM's JSON logs switch: Portico's logs are JSON lines either way (`false` is warned about). */
   json_logs: z.boolean().nullish(),
   master_key: masterKey.optional(),
+  /** Models may be added, changed and deleted through the API (`/model/new`, ...), kept in the database (`routing/stored-models.ts`). */
+  store_model_in_db: z.boolean().nullish(),
   /** LiteLLM's database setting; when given it takes the place of `DATABASE_URL`, as in LiteLLM. */
   database_url: text.nullish(),
   /** PostgreSQL connections per Portico process (LiteLLM's default 10); at least 2. */
@@ -438,6 +440,8 @@ export const porticoSettingsSchema = z.looseObject({
   /** Processes serving the port (`auto`: the CPUs available); more than one needs Redis. */
   workers: z.union([z.literal('auto'), numeric(z.number().int().min(1).max(256))]).nullish(),
   webhook_delivery: webhookDeliverySchema.nullish(),
+  /** With `store_model_in_db`: seconds between each instance's checks for models changed elsewhere (default 10). */
+  stored_models_poll_seconds: positiveNumber.nullish(),
 });
 
 /** LiteLLM's named credentials, referenced by `litellm_params.litellm_credential_name`. */

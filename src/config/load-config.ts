@@ -192,6 +192,28 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('(root): the config file must be a YAML mapping (model_list:, general_settings:, ...)');
   }
+  const source = structuredClone(raw) as Record<string, unknown>;
+  const config = configOf(raw as Record<string, unknown>, duplicates, masterKeyNull, env);
+  SOURCES.set(config, source);
+  return config;
+}
+
+/** The file each config was read from, as parsed (before `os.environ/` references): for `entriesUnderConfig`. */
+const SOURCES = new WeakMap<PorticoConfig, Readonly<Record<string, unknown>>>();
+
+/**
+ * The deployments `entries` (model_list entries, as `/model/new` takes them) make under the
+ * settings of `config`'s file (its router defaults, `credential_list`, `drop_params`, ...), read
+ * exactly as they would be in its `model_list`: a ConfigError names what is wrong with them.
+ * `warnings`: what loading them warned about.
+ */
+export function entriesUnderConfig(config: PorticoConfig, entries: readonly unknown[], env: Environment = process.env): { deployments: PorticoConfig['deployments']; warnings: readonly string[] } {
+  const source = SOURCES.get(config) ?? {};
+  const parsed = configOf({ ...structuredClone(source), model_list: [...entries] } as Record<string, unknown>, [], false, env);
+  return { deployments: parsed.deployments, warnings: parsed.warnings.filter((warning) => warning.startsWith('model_list[')) };
+}
+
+function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKey[], masterKeyNull: boolean, env: Environment): PorticoConfig {
   const problems = new ConfigProblems();
   if (masterKeyNull) problems.warn([...MASTER_KEY_PATH], 'null: no master key, so the gateway runs open, without auth, as LiteLLM runs it; anyone who reaches it can call every model and admin route');
   for (const duplicate of duplicates) {
@@ -313,6 +335,8 @@ export function parseConfig(text: string, env: Environment = process.env): Porti
     ...(file.litellm_settings?.require_auth_for_metrics_endpoint === false && { metricsPublic: true }),
     ...(callbacks.langfuse !== undefined && { langfuseTraces: callbacks.langfuse }),
     redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
+    ...(file.portico_settings?.stored_models_poll_seconds != null && { storedModelsPollMs: file.portico_settings.stored_models_poll_seconds * 1000 }),
+    ...((file.general_settings?.store_model_in_db ?? /^true$/i.test(environment.STORE_MODEL_IN_DB ?? '')) === true && { storeModelsInDb: true as const }),
     ...responseCache,
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamConnection !== undefined && { upstreamConnection }),

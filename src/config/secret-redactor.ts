@@ -2,13 +2,36 @@
 import { createRedactor, type Redactor } from '../spec/redaction.ts';
 import type { PorticoConfig } from './types.ts';
 
-const redactors = new WeakMap<PorticoConfig, Redactor>();
+interface ConfigSecrets {
+  readonly known: Set<string>;
+  current: Redactor;
+  readonly redact: Redactor;
+}
+
+const redactors = new WeakMap<PorticoConfig, ConfigSecrets>();
+
+function secretsOf(config: PorticoConfig): ConfigSecrets {
+  let secrets = redactors.get(config);
+  if (secrets === undefined) {
+    const known = new Set([config.masterKey, ...config.deployments.map((deployment) => deployment.apiKey)].filter((secret): secret is string => secret !== undefined));
+    const state: ConfigSecrets = { known, current: createRedactor([...known]), redact: (text) => state.current(text) };
+    secrets = state;
+    redactors.set(config, secrets);
+  }
+  return secrets;
+}
 
 export function redactorFor(config: PorticoConfig): Redactor {
-  let redact = redactors.get(config);
-  if (redact === undefined) {
-    redact = createRedactor([config.masterKey, ...config.deployments.map((deployment) => deployment.apiKey)]);
-    redactors.set(config, redact);
-  }
-  return redact;
+  return secretsOf(config).redact;
+}
+
+/**
+ * Secrets that came after the config (the keys of models added through the API): every redactor
+ * of the config removes them from then on. A secret is never forgotten, even when its model is.
+ */
+export function addSecrets(config: PorticoConfig, secrets: readonly (string | undefined)[]): void {
+  const state = secretsOf(config);
+  const before = state.known.size;
+  for (const secret of secrets) if (secret !== undefined) state.known.add(secret);
+  if (state.known.size !== before) state.current = createRedactor([...state.known]);
 }

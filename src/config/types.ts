@@ -261,6 +261,10 @@ export interface PorticoConfig {
    * `litellm_settings.max_budget` (above 0) and `budget_duration`: the spend of every key together
    * that stops model requests (the master key's excepted); absent: no proxy budget.
    */
+  /** `general_settings.store_model_in_db` (or LiteLLM's `STORE_MODEL_IN_DB=True`): the model management API, models kept in the database. */
+  readonly storeModelsInDb?: true;
+  /** `portico_settings.stored_models_poll_seconds`, in ms. */
+  readonly storedModelsPollMs?: number;
   readonly proxyBudget?: ProxyBudgetConfig;
   /** `litellm_settings.cache`: LiteLLM's response cache; absent: off. */
   readonly responseCache?: ResponseCacheConfig;

@@ -37,7 +37,7 @@ export { keyRpmKey, keyTpmKey };
 export class LiveRateLimits {
   readonly #limiter: RateLimiter;
   readonly #parallel: ParallelRequestLimiter;
-  readonly #deployments: ReadonlyMap<string, Deployment>;
+  #deployments: ReadonlyMap<string, Deployment>;
   /**
    * Accounting token (`SendOptions.accountingToken`, one object per request) -> the tpm counters
    * of its subjects with a `tpm_limit` (charged after the answer). Never keyed on the request
@@ -50,6 +50,11 @@ export class LiveRateLimits {
   constructor(limiter: RateLimiter, deployments: readonly Deployment[], parallel: ParallelRequestLimiter = new InMemoryParallelRequests()) {
     this.#limiter = limiter;
     this.#parallel = parallel;
+    this.#deployments = new Map(deployments.map((deployment) => [deployment.id, deployment]));
+  }
+
+  /** The deployments whose `rpm`/`tpm` apply, after models were added or changed through the API. */
+  setDeployments(deployments: readonly Deployment[]): void {
     this.#deployments = new Map(deployments.map((deployment) => [deployment.id, deployment]));
   }
 

@@ -58,7 +58,7 @@ export interface RedisDeploymentHealthOptions {
 export class RedisDeploymentHealth implements DeploymentHealth {
   readonly #redis: RedisConnection;
   readonly #policy: CooldownPolicy;
-  readonly #deploymentIds: readonly string[];
+  #deploymentIds: readonly string[];
   readonly #now: () => number;
   readonly #record: RecordFailureCommand;
   /** Deployment id -> until when (local ms) it cools down, as Redis last said. */
@@ -90,6 +90,10 @@ export class RedisDeploymentHealth implements DeploymentHealth {
 
   recordSuccess(_deploymentId: string): void {
     // Failures age out of the window; a success does not erase them (as in memory).
+  }
+
+  trackDeployments(deploymentIds: readonly string[]): void {
+    this.#deploymentIds = [...deploymentIds];
   }
 
   async recordFailure(deploymentId: string, deploymentCooldownMs?: number, classAllowedFails?: number): Promise<void> {

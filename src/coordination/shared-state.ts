@@ -56,6 +56,8 @@ export interface SharedState {
    * workers without it; one process wakes its own starter directly).
    */
   readonly quotaReleases?: NoticeChannel;
+  /** Models added, changed or deleted through the API (`server/stored-models.ts`), told to every instance (Redis only; others poll). */
+  readonly modelChanges?: NoticeChannel;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;
   /** Stops listening and closes the Redis connections. */
@@ -104,6 +106,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   });
   const keyEvictions = new RedisKeyEvictions(redis);
   const quotaReleases = new RedisNotices(redis, 'batches:quota-released', 'batch quota release');
+  const modelChanges = new RedisNotices(redis, 'models:changed', 'stored model change');
   logger.info({ redis: redactUrl(url), prefix: redis.prefix, connected: redis.ready }, 'redis: rate limits and cooldowns are shared across instances');
   return {
     kind: 'redis',
@@ -114,10 +117,12 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     routingStats: new RedisRoutingStats(redis),
     keyEvictions,
     quotaReleases,
+    modelChanges,
     redis,
     async close() {
       keyEvictions.close();
       quotaReleases.close();
+      modelChanges.close();
       await health.close();
       await redis.close();
     },

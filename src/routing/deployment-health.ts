@@ -16,6 +16,8 @@ export interface DeploymentHealth {
   coolingDown(deploymentIds: readonly string[]): ReadonlySet<string> | Promise<ReadonlySet<string>>;
   /** Until when (ms) each of `deploymentIds` that cools down does so; the others are absent (admin view). */
   cooldownEnds(deploymentIds: readonly string[]): ReadonlyMap<string, number>;
+  /** The deployments there are now (models added through the API), for a store that re-reads their cooldowns. */
+  trackDeployments?(deploymentIds: readonly string[]): void;
 }
 
 const NONE_COOLING: ReadonlySet<string> = new Set<string>();

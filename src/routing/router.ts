@@ -187,11 +187,14 @@ export class Router {
   /** Kept only for a load-aware routing strategy. */
   readonly #stats: RoutingStats | undefined;
   /** `max_parallel_requests` of the deployments that set it; undefined when none does (no cost then). */
-  readonly #slots: DeploymentSlots | undefined;
-  readonly #routes: ModelRoutes;
+  #slots: DeploymentSlots | undefined;
+  #routes: ModelRoutes;
   readonly #derivedClients = new Map<string, ProviderClient>();
   readonly #clients = new Map<string, ProviderClient>();
-  readonly #deployments = new Map<string, Deployment>();
+  #deployments = new Map<string, Deployment>();
+  /** Deployments of models added through the API (`stored-models.ts`), after the config's. */
+  #stored: readonly Deployment[] = [];
+  readonly #storedListeners: Array<(all: readonly Deployment[]) => void> = [];
   readonly #candidateIds = new WeakMap<readonly Deployment[], readonly string[]>();
 
   constructor(config: PorticoConfig, options: RouterOptions = {}) {
@@ -215,6 +218,43 @@ export class Router {
     }
     this.#routes = new ModelRoutes(config);
     this.#slots = config.deployments.some((deployment) => deployment.maxParallelRequests !== undefined) ? new DeploymentSlots() : undefined;
+  }
+
+  /**
+   * Serves `stored` (the deployments of the models added through the API) beside the config's,
+   * in place of the previous ones: routes, clients and listeners (rate limits, secrets) follow.
+   * A request already routed finishes on what it picked.
+   */
+  setStoredDeployments(stored: readonly Deployment[]): void {
+    const all = [...this.#config.deployments, ...stored];
+    const deployments = new Map<string, Deployment>();
+    for (const deployment of all) {
+      if (this.#deployments.get(deployment.id) !== deployment || !this.#clients.has(deployment.id)) {
+        const provider = providerFor(deployment.providerName);
+        if (!provider) throw new Error(`no provider registered for "${deployment.providerName}" (deployment ${deployment.id})`);
+        this.#clients.set(deployment.id, clientOf(provider, deployment));
+      }
+      deployments.set(deployment.id, deployment);
+    }
+    for (const id of this.#clients.keys()) if (!deployments.has(id)) this.#clients.delete(id);
+    // A derived deployment (`<id>~<model>`) of a changed route is derived again.
+    this.#derivedClients.clear();
+    this.#deployments = deployments;
+    this.#stored = stored;
+    this.#routes = new ModelRoutes({ deployments: all, router: this.#config.router });
+    if (this.#slots === undefined && all.some((deployment) => deployment.maxParallelRequests !== undefined)) this.#slots = new DeploymentSlots();
+    this.#health.trackDeployments?.(all.map((deployment) => deployment.id));
+    for (const listener of this.#storedListeners) listener(all);
+  }
+
+  /** The deployments of models added through the API, as last set. */
+  storedDeployments(): readonly Deployment[] {
+    return this.#stored;
+  }
+
+  /** Called with every deployment (config's and stored) each time the stored ones change. */
+  onDeploymentsChange(listener: (all: readonly Deployment[]) => void): void {
+    this.#storedListeners.push(listener);
   }
 
   /** Requests this process has open on `deploymentId` under its `max_parallel_requests` (0 without one). */

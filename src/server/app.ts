@@ -75,6 +75,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   let closing = false;
   const inFlight = new InFlightResponses();
   // The response cache's own Redis connection, if it has one, goes with the server.
+  const storedModels = services.storedModels;
+  if (storedModels !== undefined) app.addHook('onClose', async () => storedModels.stop());
   const responseCache = services.responseCache;
   if (responseCache?.store.close !== undefined) {
     app.addHook('onClose', async () => {

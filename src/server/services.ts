@@ -23,6 +23,7 @@ import type { LiveRateLimits } from '../coordination/live-rate-limits.ts';
 import type { BatchEngine } from '../jobs/batch-engine.ts';
 import type { LiveSpendRecorder } from './spend-recording.ts';
 import type { SpendLogStore } from '../storage/spend-log-store.ts';
+import type { StoredModels } from './stored-models.ts';
 import type { ModelBudgets } from './model-budgets.ts';
 import type { ProxyBudget } from './proxy-budget.ts';
 
@@ -58,6 +59,8 @@ export interface AppServices {
   /** LiteLLM's customers (`/customer/*`): their blocks and budgets, and `max_end_user_budget`, checked by the model routes for the end user a request names. */
   readonly endUserLimits?: EndUserLimits;
   readonly endUsers?: EndUserStore;
+  /** Models added through the API (`store_model_in_db`); absent when models come from the config file only. */
+  readonly storedModels?: StoredModels;
   /** LiteLLM's proxy budget (`litellm_settings.max_budget`), checked by live requests and batch creates; absent: none. */
   readonly proxyBudget?: ProxyBudget;
   /** LiteLLM's response cache (`litellm_settings.cache`); absent: off. */

@@ -50,6 +50,10 @@ import { HANDLER_SETTLE_MS } from './running-handlers.ts';
 import type { AppOptions, AppServices } from './services.ts';
 import { ModelBudgets } from './model-budgets.ts';
 import { ProxyBudget } from './proxy-budget.ts';
+import { StoredModels } from './stored-models.ts';
+import { StoredModelStore } from '../storage/stored-model-store.ts';
+import { StoredModelCipher } from '../storage/stored-model-cipher.ts';
+import { STORED_MODELS_NEED_A_SECRET } from './routes/model-management.ts';
 import { useUpstreamConnection } from '../providers/http/agent.ts';
 import { forwardClientHeaders } from '../providers/http/client-headers.ts';
 
@@ -145,6 +149,10 @@ export async function createServices(
       endUsers: config.prometheusEndUsers === true,
     });
   }
+  // Models added through the API join the config's before anything is served; their rpm/tpm apply.
+  router.onDeploymentsChange((all) => limits.setDeployments(all));
+  const storedModels = config.storeModelsInDb ? storedModelsOf(config, database, router, logger, state) : undefined;
+  await storedModels?.start();
   if (ledger !== undefined) {
     spend = new LiveSpendRecorder(ledger, router, litellmMetrics);
     metrics.watchSpendQueue(() => ledger.queued);
@@ -206,10 +214,25 @@ export async function createServices(
     ...(proxyBudget !== undefined && { proxyBudget }),
     endUserLimits,
     endUsers,
+    ...(storedModels !== undefined && { storedModels }),
     ...(responseCache !== undefined && { responseCache }),
     ...(slackAlerts !== undefined && { slackAlerts }),
     startedAt: Math.floor(Date.now() / 1000),
   };
+}
+
+/**
+ * `store_model_in_db`: the stored models' provider keys are encrypted under LiteLLM's
+ * `LITELLM_SALT_KEY`, else the master key. With neither there is nothing to encrypt them with:
+ * the gateway starts (the config's models are served) and the model API says why it is off.
+ */
+function storedModelsOf(config: PorticoConfig, database: Database, router: Router, logger: Logger, state: SharedState): StoredModels | undefined {
+  const secret = process.env.LITELLM_SALT_KEY || config.masterKey;
+  if (secret === undefined) {
+    logger.warn(`general_settings.store_model_in_db: ${STORED_MODELS_NEED_A_SECRET}; models are read from the config file only`);
+    return undefined;
+  }
+  return new StoredModels({ config, store: new StoredModelStore(database, new StoredModelCipher(secret)), router, logger, ...(config.storedModelsPollMs !== undefined && { pollMs: config.storedModelsPollMs }), ...(state.modelChanges !== undefined && { notices: state.modelChanges }) });
 }
 
 export async function startServer(options: StartOptions): Promise<RunningPortico> {

@@ -236,6 +236,19 @@ export interface EndUsersTable {
   updated_at: number;
 }
 
+/** Models added through the API (`/model/new`); `litellm_params` sealed (`stored-model-cipher.ts`). Migration 0022. */
+export interface StoredModelsTable {
+  model_id: string;
+  model_name: string;
+  litellm_params: string;
+  /** JSON object. */
+  model_info: Generated<string>;
+  created_by: string | null;
+  /** Milliseconds. */
+  created_at: number;
+  updated_at: number;
+}
+
 /** One piece of a blob's bytes; a blob's chunks in `seq` order (0, 1, ...) are its bytes. */
 export interface BlobChunksTable {
   blob_key: string;
@@ -249,6 +262,7 @@ export interface DatabaseSchema {
   teams: TeamsTable;
   users: UsersTable;
   end_users: EndUsersTable;
+  stored_models: StoredModelsTable;
   files: FilesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;

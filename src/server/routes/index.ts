@@ -13,6 +13,7 @@ import { keyRoutes } from './keys.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
 import { customerRoutes } from './customers.ts';
+import { modelManagementRoutes } from './model-management.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelRoutes } from './models.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -20,4 +21,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, modelManagementRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

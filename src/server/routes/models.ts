@@ -28,7 +28,7 @@ function modelObject(id: string, services: AppServices): OpenAIModel {
  * model and its limits (no API key, credentials or `api_base`, as `GET /deployments`), and the
  * prices Portico charges with.
  */
-function deploymentInfo(deployment: Deployment) {
+function deploymentInfo(deployment: Deployment, dbModel: boolean) {
   const pricing = deployment.pricing;
   return {
     model_name: deployment.modelGroup,
@@ -39,7 +39,7 @@ function deploymentInfo(deployment: Deployment) {
     },
     model_info: {
       id: deployment.id,
-      db_model: false,
+      db_model: dbModel,
       litellm_provider: deployment.providerName,
       input_cost_per_token: pricing.inputCostPerToken ?? null,
       output_cost_per_token: pricing.outputCostPerToken ?? null,
@@ -65,7 +65,7 @@ export const modelRoutes: RouteModule = {
         const deployments = services.router
           .deployments()
           .filter((deployment) => (wanted === undefined || deployment.id === wanted) && mayUse(services.router, principal, deployment.modelGroup));
-        return { data: deployments.map(deploymentInfo) };
+        return { data: deployments.map((deployment) => deploymentInfo(deployment, services.storedModels?.isStored(deployment.id) ?? false)) };
       });
     }
     for (const url of withAndWithoutV1('/models')) {

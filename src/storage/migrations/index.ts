@@ -24,6 +24,7 @@ import { migration0018SpendRequestTags } from './0018_spend_request_tags.ts';
 import { migration0019SpendEndUser } from './0019_spend_end_user.ts';
 import { migration0020SpendEndUserIndex } from './0020_spend_end_user_index.ts';
 import { migration0021EndUsers } from './0021_end_users.ts';
+import { migration0022StoredModels } from './0022_stored_models.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0019SpendEndUser,
   migration0020SpendEndUserIndex,
   migration0021EndUsers,
+  migration0022StoredModels,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
