@@ -37,6 +37,7 @@ model_list:
     model_info: { id: chat-a, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 }
 general_settings:
   master_key: ${MASTER_KEY}
+  store_model_in_db: true
 portico_settings:
   files: { storage_dir: ${storageDir} }
   spend_logs: { flush_interval_ms: 20 }
@@ -282,6 +283,35 @@ describe('web console in Chromium', { skip: browserMissing ? `${CHROMIUM} is not
     await chat.getByText(/\/ 120 rpm/).waitFor();
     await chat.getByText(/\/ 50,000 tpm/).waitFor();
     await shot(page, '09-deployments');
+  });
+
+  test('deployments: a model added in the form is served at once, its key never shown; deleting it stops it', async () => {
+    await page.goto(`${portico.url}/ui/#/deployments`);
+    await page.getByText('Add a model').click();
+    await page.getByLabel('Model name (what clients send)').fill('added-in-console');
+    await page.getByLabel('Provider model').fill('mock/added-in-console');
+    await page.getByLabel('API key').fill('sk-console-provider-key-5555');
+    await page.getByLabel('Requests per minute').fill('30');
+    await page.getByLabel('Other litellm_params (JSON)').fill('{"mock_latency_ms": 1}');
+    await page.getByRole('button', { name: 'Add model' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'added-in-console' });
+    await row.getByText('added here').waitFor();
+    await row.getByText(/\/ 30 rpm/).waitFor();
+    assert.equal(await page.getByText('sk-console-provider-key-5555').count(), 0, 'the key is not on the page');
+    const answer = await portico.client().chat.completions.create({ model: 'added-in-console', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(answer.choices.length, 1);
+    await shot(page, '09b-model-added');
+    // A refusal reads as the config file's would.
+    await page.getByLabel('Model name (what clients send)').fill('nowhere');
+    await page.getByLabel('Provider model').fill('sagemaker/nowhere');
+    await page.getByRole('button', { name: 'Add model' }).click();
+    await page.getByText(/provider "sagemaker" is not supported by Portico/).waitFor();
+    await row.getByRole('button', { name: 'Delete model added-in-console' }).click();
+    await row.waitFor({ state: 'detached' });
+    const gone = await portico.client().chat.completions.create({ model: 'added-in-console', messages: [{ role: 'user', content: 'hi' }] }).catch((error: unknown) => error);
+    assert.equal((gone as { status?: number }).status, 404);
+    // The config's models have no delete button.
+    assert.equal(await page.getByRole('row').filter({ hasText: 'chat-a' }).getByRole('button').count(), 0);
   });
 
   test('a second key sees none of the first key\'s batches (signed in by keyboard alone)', async () => {

@@ -3,7 +3,9 @@
  * not, and until when: LiteLLM's `allowed_fails` / `cooldown_time`) and its current use of its
  * `rpm` / `tpm` over the last minute, live requests and batch lines together (the counters the
  * router admits against, shared through Redis when `REDIS_URL` is set). The web console's
- * Deployments page reads it. No secret is in it: no API key, no `api_base`.
+ * Deployments page reads it. No secret is in it: no API key, no `api_base`. `db_model`: a model
+ * added through the API (`store_model_in_db`), which the console may delete; `store_model_in_db`:
+ * whether models can be added so.
  */
 import type { RouteModule } from '../services.ts';
 
@@ -15,8 +17,10 @@ export const deploymentRoutes: RouteModule = {
       const now = Date.now();
       const cooling = services.router.cooldownEnds(deployments.map((deployment) => deployment.id));
       const usage = await Promise.all(deployments.map(async (deployment): Promise<{ rpm?: number; tpm?: number }> => (await services.limits?.deploymentUsage(deployment)) ?? {}));
+      const stored = services.storedModels;
       return {
         object: 'list',
+        store_model_in_db: stored !== undefined,
         data: deployments.map((deployment, i) => {
           const until = cooling.get(deployment.id);
           return {
@@ -25,6 +29,7 @@ export const deploymentRoutes: RouteModule = {
             provider: deployment.providerName,
             model: deployment.upstreamModel,
             batch_mode: deployment.batchMode,
+            db_model: stored?.isStored(deployment.id) ?? false,
             status: until === undefined ? 'healthy' : 'cooling_down',
             cooldown_until: until === undefined ? null : new Date(until).toISOString(),
             cooldown_remaining_seconds: until === undefined ? null : Math.max(0, Math.ceil((until - now) / 1000)),
