@@ -287,6 +287,10 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
         if (match) ownProblems.error([...path, 'litellm_params', match[1]], match[2]);
         else ownProblems.error(path, message);
       }
+      for (const message of target.provider.warnings?.(deployment, settings.settings) ?? []) {
+        const match = /^([a-z_]+): (.*)$/s.exec(message);
+        problems.warn(match ? [...path, 'litellm_params', match[1]] : path, match ? match[2] : message);
+      }
     }
     /** The `litellm_params` key a problem is about, if it is about one. */
     const paramOf = (at: ConfigPath): string | undefined => (at.length > path.length + 1 && at[path.length] === 'litellm_params' ? String(at[path.length + 1]) : undefined);

@@ -318,6 +318,38 @@ router_settings: {num_retries: 2}
     assert.deepEqual(config.warnings.filter((warning) => warning.includes('retries')), []);
   });
 
+  it('a model_group_alias written as a list is an alias of its first group, with a warning that names the rest as fallbacks to write', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: llm-primary, litellm_params: {model: mock/a}}
+  - {model_name: llm-fallback, litellm_params: {model: mock/b}}
+router_settings:
+  model_group_alias:
+    llm: ["llm-primary", "llm-fallback"]
+    one: ["llm-fallback"]
+`,
+      {},
+    );
+    assert.deepEqual(config.router.modelGroupAlias, { llm: { model: 'llm-primary', hidden: false }, one: { model: 'llm-fallback', hidden: false } });
+    assert.deepEqual(config.warnings, [
+      'router_settings.model_group_alias.llm: a list: an alias names one model group, so "llm-primary" is used and "llm-fallback" not; to try it when "llm-primary" fails, write router_settings.fallbacks: [{"llm-primary": ["llm-fallback"]}]',
+      'router_settings.model_group_alias.one: a list: an alias names one model group, so "llm-fallback" is used',
+    ]);
+  });
+
+  it("an anthropic/ api_base ending in /v1 is called as LiteLLM calls it, with a warning; one ending in /v1/messages is that URL", () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_base: "http://host.docker.internal:8790/v1"}}
+  - {model_name: b, litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_base: "http://proxy.test/anthropic/v1/messages"}}
+`,
+      {},
+    );
+    assert.equal(config.warnings.length, 1, config.warnings.join('\n'));
+    assert.match(config.warnings[0], /^model_list\[0\]\.litellm_params\.api_base: "http:\/\/host\.docker\.internal:8790\/v1" ends in \/v1, .* requests go to http:\/\/host\.docker\.internal:8790\/v1\/v1\/messages/);
+    assert.deepEqual(config.deployments.map((d) => (d.settings as { apiBase: string }).apiBase), ['http://host.docker.internal:8790/v1', 'http://proxy.test/anthropic']);
+  });
+
   it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {
     const config = parseConfig(
       `model_list:

@@ -247,9 +247,19 @@ export const routerSettingsSchema = z.looseObject({
   redis_host: text.nullish(),
   redis_port: text.nullish(),
   redis_password: text.nullish(),
-  /** Other names for model groups: `{alias: group}` or `{alias: {model: group, hidden: true}}`. */
+  /**
+   * Other names for model groups: `{alias: group}` or `{alias: {model: group, hidden: true}}`; a
+   * list of groups (seen in real configs) is read as its first, with a warning (`load-config.ts`).
+   */
   model_group_alias: z
-    .record(z.string(), z.union([z.string().min(1, 'must name a model group'), z.looseObject({ model: z.string().min(1, 'must name a model group'), hidden: z.boolean().nullish() })]))
+    .record(
+      z.string(),
+      z.union([
+        z.string().min(1, 'must name a model group'),
+        z.array(z.string().min(1, 'must name a model group')).min(1, 'must name a model group'),
+        z.looseObject({ model: z.string().min(1, 'must name a model group'), hidden: z.boolean().nullish() }),
+      ]),
+    )
     .nullish(),
 });
 

@@ -514,6 +514,16 @@ function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSet
   };
   const modelGroupAlias: Record<string, { model: string; hidden: boolean }> = {};
   for (const [alias, target] of Object.entries(router.model_group_alias ?? {})) {
+    if (Array.isArray(target)) {
+      // LiteLLM reads an alias's value as one group (or {model: group}): a list fails each request to it there.
+      const [first, ...others] = target;
+      modelGroupAlias[alias] = { model: first, hidden: false };
+      problems.warn(
+        ['router_settings', 'model_group_alias', alias],
+        `a list: an alias names one model group, so "${first}" is used${others.length > 0 ? ` and ${others.map((other) => `"${other}"`).join(', ')} not; to try ${others.length === 1 ? 'it' : 'them'} when "${first}" fails, write router_settings.fallbacks: [{"${first}": [${others.map((other) => `"${other}"`).join(', ')}]}]` : ''}`,
+      );
+      continue;
+    }
     modelGroupAlias[alias] = typeof target === 'string' ? { model: target, hidden: false } : { model: target.model, hidden: target.hidden === true };
   }
   return {

@@ -480,6 +480,11 @@ export interface Provider<Settings = unknown> {
    * a colon (`"api_base: ..."`) is reported at that key. Not called when the settings failed.
    */
   validate?(deployment: Deployment, settings: Settings): string[];
+  /**
+   * What the deployment's settings do that its author may not expect (LiteLLM's reading of an
+   * odd value, kept for the drop-in), as messages in `validate`'s form: warned about at load.
+   */
+  warnings?(deployment: Deployment, settings: Settings): string[];
   /** The client of one deployment, with its parsed settings. */
   createClient(deployment: Deployment, settings: Settings): ProviderClient;
   /**

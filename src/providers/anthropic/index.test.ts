@@ -44,11 +44,23 @@ test('a valid deployment has no problems, and max_tokens may come as a numeric s
   assert.equal(providerSettingsOf(anthropicProvider, { api_key: 'k', max_tokens: '8192' }).defaultMaxTokens, 8192);
 });
 
-test('a /v1 api_base or a bad max_tokens is reported at those keys; no key is no problem (LiteLLM asks for one only when a call goes out)', () => {
-  const problems = problemsOf({ api_base: 'https://api.anthropic.com/v1', max_tokens: 0 });
+test('a bad api_base or max_tokens is reported at those keys; no key is no problem (LiteLLM asks for one only when a call goes out)', () => {
+  const problems = problemsOf({ api_base: 'ftp://api.anthropic.com', max_tokens: 0 });
   assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['api_base', 'max_tokens']);
   assert.deepEqual(problemsOf({}), []);
   assert.equal(providerSettingsOf(anthropicProvider, {}).apiKey, undefined);
+});
+
+test("api_base is read as LiteLLM reads it: a messages URL is that URL, anything else gets /v1/messages appended, a /v1 base too (with a warning)", () => {
+  const root = (apiBase: string) => providerSettingsOf(anthropicProvider, { api_base: apiBase }).apiBase;
+  assert.equal(root('https://api.anthropic.com/'), 'https://api.anthropic.com');
+  assert.equal(root('http://proxy.test:8080/anthropic/v1/messages'), 'http://proxy.test:8080/anthropic', 'calls http://proxy.test:8080/anthropic/v1/messages');
+  assert.equal(root('http://proxy.test:8790/v1'), 'http://proxy.test:8790/v1', 'calls http://proxy.test:8790/v1/v1/messages, as LiteLLM');
+  const warningsOf = (apiBase: string) => anthropicProvider.warnings?.(deployment(), providerSettingsOf(anthropicProvider, { api_base: apiBase })) ?? [];
+  assert.deepEqual(warningsOf('https://api.anthropic.com'), []);
+  assert.deepEqual(warningsOf('http://proxy.test:8080/anthropic/v1/messages'), []);
+  const [warning] = warningsOf('http://proxy.test:8790/v1/');
+  assert.match(warning, /^api_base: "http:\/\/proxy\.test:8790\/v1" ends in \/v1, .*requests go to http:\/\/proxy\.test:8790\/v1\/v1\/messages/);
 });
 
 test('a client offers chat and staged batches, and no embeddings, responses or files', () => {

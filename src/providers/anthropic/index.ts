@@ -5,7 +5,7 @@
  */
 import type { Provider } from '../../spec/provider.ts';
 import { createAnthropicClient } from './client.ts';
-import { type AnthropicSettings, anthropicSettingsSchema } from './settings.ts';
+import { type AnthropicSettings, anthropicSettingsSchema, anthropicSettingsWarnings } from './settings.ts';
 
 const ANTHROPIC_UNSUPPORTED_PARAMS: readonly string[] = Object.freeze([
   'n',
@@ -28,6 +28,7 @@ export const anthropicProvider: Provider<AnthropicSettings> = Object.freeze({
   // LiteLLM reads ANTHROPIC_API_KEY / ANTHROPIC_API_BASE; Anthropic's SDKs read ANTHROPIC_BASE_URL.
   environmentDefaults: () => ({ apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'] }),
   settings: { schema: anthropicSettingsSchema },
+  warnings: (_deployment, settings) => anthropicSettingsWarnings(settings),
   // OpenAI parameters outside LiteLLM's `AnthropicConfig.get_supported_openai_params`
   // (https://github.com/BerriAI/litellm/blob/main/litellm/llms/anthropic/chat/transformation.py);
   // under drop_params they go before translation, so `n` > 1 is dropped rather than a 400.

@@ -3,6 +3,11 @@
  * (or ANTHROPIC_API_KEY), `api_base` (the API root, default https://api.anthropic.com: Portico
  * appends `/v1/messages`), `max_tokens` (the default for requests that set none: Anthropic
  * requires one) and `extra_headers` (e.g. `anthropic-beta`).
+ *
+ * `api_base` is read as LiteLLM reads it (`AnthropicConfig.get_complete_url`): one ending in
+ * `/v1/messages` is the messages URL itself, any other gets `/v1/messages` appended, even one
+ * that ends in `/v1` (`http://h/v1` calls `http://h/v1/v1/messages`): a config that works with
+ * LiteLLM calls the same URLs here. That last case is warned about (`anthropicSettingsWarnings`).
  */
 import { z } from 'zod';
 import { extraHeadersSetting } from '../http/header-settings.ts';
@@ -11,9 +16,12 @@ import { DEFAULT_ANTHROPIC_API_BASE } from './http-client.ts';
 const apiRoot = z
   .string()
   .refine((value) => URL.canParse(value), { error: (issue) => `'${String(issue.input)}' is not a URL.` })
-  .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL.')
-  // The root, not the messages URL: Portico appends /v1/messages and /v1/messages/batches.
-  .refine((value) => !URL.canParse(value) || !/\/v1(\/messages)?\/?$/.test(new URL(value).pathname), 'must be the API root (e.g. https://api.anthropic.com), without /v1.');
+  .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL.');
+
+/** The root Portico appends `/v1/messages` (and `/v1/messages/batches`) to: LiteLLM's messages URL, less that. */
+function rootOf(apiBase: string): string {
+  return apiBase.replace(/\/+$/, '').replace(/\/v1\/messages$/, '');
+}
 
 /** Anthropic's own `max_tokens` also accepts a numeric string (values read through `os.environ/`). */
 const positiveInteger = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().min(1, 'must be a positive integer.'));
@@ -30,10 +38,18 @@ export const anthropicSettingsSchema = z
   .transform((params) => ({
     apiKey: params.api_key,
     /** Without a trailing slash. */
-    apiBase: (params.api_base ?? DEFAULT_ANTHROPIC_API_BASE).replace(/\/+$/, ''),
+    apiBase: rootOf(params.api_base ?? DEFAULT_ANTHROPIC_API_BASE),
     /** The deployment's default for requests without `max_tokens`; absent: Portico's. */
     defaultMaxTokens: params.max_tokens,
     extraHeaders: params.extra_headers,
   }));
 
 export type AnthropicSettings = z.output<typeof anthropicSettingsSchema>;
+
+/** An `api_base` ending in `/v1`: served as LiteLLM serves it (`.../v1/v1/messages`), and said so. */
+export function anthropicSettingsWarnings(settings: AnthropicSettings): string[] {
+  if (!/\/v1$/.test(settings.apiBase)) return [];
+  return [
+    `api_base: "${settings.apiBase}" ends in /v1, and /v1/messages is appended to it as LiteLLM does: requests go to ${settings.apiBase}/v1/messages. Anthropic's API root (and an Anthropic-format server's) has no /v1: drop it unless that server answers there`,
+  ];
+}
