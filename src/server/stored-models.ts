@@ -23,6 +23,12 @@ import type { StoredModelRecord, StoredModelStore } from '../storage/stored-mode
 
 export const DEFAULT_STORED_MODELS_POLL_MS = 10_000;
 
+/** What answers show in place of a secret param; sent back in an update, it means "unchanged". */
+export const MASKED_SECRET = '********';
+
+/** Ids a client may choose (`model_info.id`): no `~` (derived deployments' separator), no spaces or slashes. */
+const CHOSEN_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
 /** A model as `/model/new` takes it (LiteLLM's `Deployment`). */
 export interface ModelEntryInput {
   model_name: string;
@@ -109,7 +115,11 @@ export class StoredModels {
   }
 
   async add(input: ModelEntryInput, createdBy: string | null): Promise<{ record: StoredModelRecord; warnings: readonly string[] }> {
-    const modelId = typeof input.model_info?.id === 'string' && input.model_info.id !== '' ? input.model_info.id : randomUUID();
+    const chosen = input.model_info?.id;
+    if (chosen != null && chosen !== '' && (typeof chosen !== 'string' || !CHOSEN_ID.test(chosen))) {
+      throw new InvalidRequestError('model_info.id: at most 128 letters, digits and . _ : @ -, starting with a letter or digit.', { param: 'model_info.id', code: 'invalid_model' });
+    }
+    const modelId = typeof chosen === 'string' && chosen !== '' ? chosen : randomUUID();
     if (this.#router.deployment(modelId) !== undefined) throw new ConflictError(`A model with id ${modelId} already exists.`, { param: 'model_info.id', code: 'model_exists' });
     const modelInfo = { ...input.model_info };
     delete modelInfo.id;
@@ -126,10 +136,12 @@ export class StoredModels {
     const current = await this.#stored(modelId);
     const modelInfo = { ...current.modelInfo, ...patch.model_info };
     delete modelInfo.id;
+    // A masked secret sent back as it was shown (a form filled from an answer) keeps the stored one.
+    const changedParams = Object.fromEntries(Object.entries(patch.litellm_params ?? {}).filter(([, value]) => value !== MASKED_SECRET));
     const next = {
       modelId,
       modelName: patch.model_name ?? current.modelName,
-      litellmParams: { ...current.litellmParams, ...patch.litellm_params },
+      litellmParams: { ...current.litellmParams, ...changedParams },
       modelInfo,
     };
     const warnings = this.#check(next);

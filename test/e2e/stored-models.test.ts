@@ -84,7 +84,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     it('an update renames and merges params on every instance; a delete stops it everywhere; a restart loads what is stored', async () => {
       const info = (await (await first.fetch('/model/info')).json()) as { data: Array<{ model_name: string; model_info: { id: string } }> };
       const id = info.data.find((model) => model.model_name === 'added')!.model_info.id;
-      const patched = await first.fetch(`/model/${id}/update`, { ...json({ model_name: 'renamed', litellm_params: { rpm: 5 } }), method: 'PATCH' });
+      // The key sent back masked, as an answer showed it: the stored key stays.
+      const patched = await first.fetch(`/model/${id}/update`, { ...json({ model_name: 'renamed', litellm_params: { rpm: 5, api_key: '********' } }), method: 'PATCH' });
       assert.equal(patched.status, 200, await patched.clone().text());
       const view = (await patched.json()) as { litellm_params: Record<string, unknown> };
       assert.deepEqual(view.litellm_params, { model: 'mock/added', api_key: '********', rpm: 5 }, 'params merged, the key kept');
@@ -92,6 +93,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await serves(first, 'added'), false);
       await eventually(async () => (await serves(second, 'renamed')) && !(await serves(second, 'added')), 'the other instance follows the rename');
       assert.equal(first.services.router.deploymentsOf('renamed')[0].rpm, 5);
+      assert.equal(first.services.router.deploymentsOf('renamed')[0].apiKey, PROVIDER_KEY, 'the masked key meant: unchanged');
 
       // The older form: the id in model_info.
       const posted = await second.fetch('/model/update', json({ model_info: { id, description: 'kept' }, litellm_params: { rpm: 7 } }));
@@ -134,6 +136,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.match(((await badValue.json()) as { error: { message: string } }).error.message, /^litellm_params\.rpm: /);
       assert.equal((await first.fetch('/model/new', json({ model_name: 'x', litellm_params: {} }))).status, 400);
       assert.equal((await first.fetch('/model/new', json({ model_name: 'x', litellm_params: { model: 'mock/x' }, model_info: { id: 'file-model' } }))).status, 409, 'an id in use');
+      for (const id of ['a~b', 'has space', '../x', 'x'.repeat(129), 42]) {
+        assert.equal((await first.fetch('/model/new', json({ model_name: 'x', litellm_params: { model: 'mock/x' }, model_info: { id } }))).status, 400, `id ${String(id).slice(0, 20)}`);
+      }
       const inFile = await first.fetch('/model/delete', json({ id: 'file-model' }));
       assert.equal(inFile.status, 400);
       assert.equal(((await inFile.json()) as { error: { code: string } }).error.code, 'model_in_config_file');

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { StoredModelRecord } from '../../storage/stored-model-store.ts';
 import { parseInput } from '../parse-input.ts';
+import { MASKED_SECRET } from '../stored-models.ts';
 import { principalOf } from '../request-context.ts';
 import type { AppServices, RouteModule } from '../services.ts';
 
@@ -34,7 +35,7 @@ const deleteBody = z.looseObject({ id: z.string().min(1).max(256) });
 const SECRET_PARAM = /(^|_)(key|secret|token|password|credentials?)(_|$)/i;
 
 function masked(litellmParams: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(litellmParams).map(([key, value]) => [key, SECRET_PARAM.test(key) && key !== 'api_key_header' && value != null && value !== '' ? '********' : value]));
+  return Object.fromEntries(Object.entries(litellmParams).map(([key, value]) => [key, SECRET_PARAM.test(key) && key !== 'api_key_header' && value != null && value !== '' ? MASKED_SECRET : value]));
 }
 
 function modelView(record: StoredModelRecord, warnings: readonly string[] = []) {
