@@ -23,6 +23,8 @@ export interface DeploymentDefaults {
   maxRetries: number;
   /** `litellm_settings.drop_params`. */
   dropParams?: boolean;
+  /** `litellm_settings.drop_params` written as a list of names: dropped from every deployment's requests. */
+  additionalDropParams?: readonly string[];
   /** `litellm_settings.modify_params`. */
   modifyParams?: boolean;
 }
@@ -269,7 +271,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...maxInputTokensOf(entry, catalogue),
       ...(params.stream_timeout != null ? { streamTimeoutMs: params.stream_timeout * 1000 } : defaults.streamTimeoutMs !== undefined && { streamTimeoutMs: defaults.streamTimeoutMs }),
       dropParams: (typeof params.drop_params === 'boolean' ? params.drop_params : undefined) ?? defaults.dropParams ?? false,
-      additionalDropParams: [...(params.additional_drop_params ?? []), ...dropListOf(params.drop_params, [...path, 'litellm_params', 'drop_params'], problems)],
+      additionalDropParams: [...new Set([...(params.additional_drop_params ?? []), ...dropListOf(params.drop_params, [...path, 'litellm_params', 'drop_params'], problems), ...(defaults.additionalDropParams ?? [])])],
       modifyParams: params.modify_params ?? defaults.modifyParams ?? false,
       requestDefaults: requestDefaultsOf(params),
       params: { ...params },

@@ -350,6 +350,31 @@ router_settings:
     assert.deepEqual(config.deployments.map((d) => (d.settings as { apiBase: string }).apiBase), ['http://host.docker.internal:8790/v1', 'http://proxy.test/anthropic']);
   });
 
+  it('fallbacks written as one mapping, without its list, are read as that list, with a warning; litellm_settings.drop_params as a list drops those params everywhere', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: small, litellm_params: {model: mock/small, additional_drop_params: [user]}}
+  - {model_name: large, litellm_params: {model: mock/large}}
+router_settings:
+  context_window_fallbacks: {small: [large]}
+  fallbacks: [{small: [large]}]
+litellm_settings:
+  drop_params: ["temperature", "user"]
+`,
+      {},
+    );
+    assert.deepEqual(config.router.contextWindowFallbacks, { small: ['large'] });
+    assert.deepEqual(config.router.fallbacks, { small: ['large'] });
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.dropParams, d.additionalDropParams]), [
+      ['small', false, ['user', 'temperature']],
+      ['large', false, ['temperature', 'user']],
+    ]);
+    assert.deepEqual(config.warnings, [
+      'router_settings.context_window_fallbacks: a mapping: read as the list of one mapping LiteLLM takes ([{"group": ["fallback", ...]}]); write it as a list, as LiteLLM cannot read this form',
+      "litellm_settings.drop_params: a list: taken as every deployment's additional_drop_params (these parameters are removed from every request); drop_params itself is true or false",
+    ]);
+  });
+
   it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {
     const config = parseConfig(
       `model_list:

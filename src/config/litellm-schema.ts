@@ -131,8 +131,8 @@ export const modelEntrySchema = z.looseObject({
   model_info: modelInfoSchema.nullish(),
 });
 
-/** `[{gpt-4o: [gpt-4o-mini]}, ...]` */
-const fallbacksSchema = z.array(z.record(z.string(), z.array(z.string())));
+/** `[{gpt-4o: [gpt-4o-mini]}, ...]`; the one mapping without its list (`{gpt-4o: [gpt-4o-mini]}`, seen in real configs) is read as that list, with a warning. */
+const fallbacksSchema = z.union([z.array(z.record(z.string(), z.array(z.string()))), z.record(z.string(), z.array(z.string()))]);
 
 /**
  * A master key that is empty or only blanks (`master_key: ""`, `master_key:`, or
@@ -298,7 +298,8 @@ export const litellmSettingsSchema = z.looseObject({
   allowed_fails: nonNegativeInt.nullish(),
   cooldown_time: nonNegativeNumber.nullish(),
   /** Drop the OpenAI parameters a deployment's provider cannot take, on every deployment. */
-  drop_params: z.boolean().nullish(),
+  /** As in an entry: a list of names is read as every deployment's `additional_drop_params`, with a warning. */
+  drop_params: z.union([z.boolean(), z.array(z.string())]).nullish(),
   /** Let providers fix up conversations they would refuse, on every deployment (LiteLLM `modify_params`). */
   modify_params: z.boolean().nullish(),
   /**

@@ -277,7 +277,8 @@ function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKe
       maxRetries: router.numRetries,
       ...(file.router_settings?.stream_timeout != null && { streamTimeoutMs: file.router_settings.stream_timeout * 1000 }),
       ...(file.router_settings?.default_max_parallel_requests != null && { maxParallelRequests: file.router_settings.default_max_parallel_requests }),
-      dropParams: file.litellm_settings?.drop_params ?? undefined,
+      dropParams: typeof file.litellm_settings?.drop_params === 'boolean' ? file.litellm_settings.drop_params : undefined,
+      additionalDropParams: globalDropList(file, problems),
       modifyParams: file.litellm_settings?.modify_params ?? undefined,
     },
     environment,
@@ -494,16 +495,31 @@ function describeValue(path: ConfigPath, value: unknown): string {
   return ` (value: ${shown.length > MAX_SHOWN_VALUE ? `${shown.slice(0, MAX_SHOWN_VALUE)}...` : shown})`;
 }
 
+/** `litellm_settings.drop_params` written as a list of names: every deployment's `additional_drop_params`, warned about. */
+function globalDropList(file: ConfigFile, problems: ConfigProblems): readonly string[] | undefined {
+  const value = file.litellm_settings?.drop_params;
+  if (!Array.isArray(value)) return undefined;
+  problems.warn(['litellm_settings', 'drop_params'], 'a list: taken as every deployment\'s additional_drop_params (these parameters are removed from every request); drop_params itself is true or false');
+  return value;
+}
+
 function routerSettingsOf(file: ConfigFile, problems: ConfigProblems): RouterSettings {
   const router = file.router_settings ?? {};
   const litellm = file.litellm_settings ?? {};
   const routingStrategy = routingStrategyOf(router.routing_strategy ?? 'simple-shuffle', problems);
-  type FallbackLists = ReadonlyArray<Record<string, string[]>> | null | undefined;
+  type FallbackLists = ReadonlyArray<Record<string, string[]>> | Record<string, string[]> | null | undefined;
+  for (const section of ['router_settings', 'litellm_settings'] as const) {
+    for (const key of ['fallbacks', 'context_window_fallbacks', 'content_policy_fallbacks'] as const) {
+      const value = file[section]?.[key];
+      if (value != null && !Array.isArray(value)) problems.warn([section, key], 'a mapping: read as the list of one mapping LiteLLM takes ([{"group": ["fallback", ...]}]); write it as a list, as LiteLLM cannot read this form');
+    }
+  }
   /** router_settings' and litellm_settings' lists merged, router_settings' targets first. */
   const merged = (...lists: FallbackLists[]): Record<string, string[]> => {
     const fallbacks: Record<string, string[]> = {};
     for (const list of lists) {
-      for (const item of list ?? []) {
+      const items: ReadonlyArray<Record<string, string[]>> = list == null ? [] : Array.isArray(list) ? list : [list as Record<string, string[]>];
+      for (const item of items) {
         for (const [group, targets] of Object.entries(item)) {
           const existing = (fallbacks[group] ??= []);
           for (const target of targets) if (!existing.includes(target)) existing.push(target);
