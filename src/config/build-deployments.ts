@@ -62,6 +62,13 @@ function bareNameReason(model: string): string {
   return `${base}, e.g. "${likely}/${model}"`;
 }
 
+/** `rpm` / `tpm` of `litellm_params`, else of `model_info`, where LiteLLM's routing also reads them. */
+function limitsOf(entry: ModelEntry): { rpm?: number; tpm?: number } {
+  const rpm = entry.litellm_params.rpm ?? entry.model_info?.rpm ?? undefined;
+  const tpm = entry.litellm_params.tpm ?? entry.model_info?.tpm ?? undefined;
+  return { ...(rpm !== undefined && { rpm }), ...(tpm !== undefined && { tpm }) };
+}
+
 /** Names written as a list in `drop_params` (meant as `additional_drop_params`), warned about. */
 function dropListOf(dropParams: boolean | readonly string[] | null | undefined, path: ConfigPath, problems: ConfigProblems): readonly string[] {
   if (!Array.isArray(dropParams)) return [];
@@ -255,8 +262,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(apiBase !== undefined && { apiBase }),
       ...(apiKey !== undefined && { apiKey }),
       ...(apiVersion !== undefined && { apiVersion }),
-      ...(params.rpm != null && { rpm: params.rpm }),
-      ...(params.tpm != null && { tpm: params.tpm }),
+      ...limitsOf(entry),
       ...(params.tags != null && params.tags.length > 0 && { tags: params.tags }),
       ...((params.max_parallel_requests ?? defaults.maxParallelRequests) != null && { maxParallelRequests: params.max_parallel_requests ?? defaults.maxParallelRequests }),
       timeoutMs: params.timeout != null ? params.timeout * 1000 : defaults.timeoutMs,

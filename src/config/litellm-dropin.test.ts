@@ -375,6 +375,27 @@ litellm_settings:
     ]);
   });
 
+  it("user_header_mappings' customer header names the end user (user_header_name wins); rpm and tpm in model_info are the deployment's limits", () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: mock/a}, model_info: {rpm: 100, tpm: 1000000}}
+  - {model_name: b, litellm_params: {model: mock/b, rpm: 5}, model_info: {rpm: 100}}
+general_settings:
+  user_header_mappings:
+    - header_name: X-OpenWebUI-User-Id
+      litellm_user_role: internal_user
+    - header_name: X-OpenWebUI-User-Email
+      litellm_user_role: customer
+`,
+      {},
+    );
+    assert.equal(config.userHeaderName, 'x-openwebui-user-email');
+    assert.deepEqual(config.warnings, ['general_settings.user_header_mappings[0]: the "internal_user" role is not implemented (ignored): only "customer", the header naming the end user, is read']);
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.rpm, d.tpm]), [['a', 100, 1_000_000], ['b', 5, undefined]]);
+    const both = parseConfig('model_list: []\ngeneral_settings:\n  user_header_name: X-User\n  user_header_mappings: [{header_name: X-Other, litellm_user_role: customer}]\n', {});
+    assert.equal(both.userHeaderName, 'x-user');
+  });
+
   it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {
     const config = parseConfig(
       `model_list:

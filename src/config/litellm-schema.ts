@@ -100,6 +100,9 @@ export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens
 
 export const modelInfoSchema = z.looseObject({
   id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),
+  /** LiteLLM's routing reads a deployment's limits here too, when `litellm_params` has none. */
+  rpm: nonNegativeInt.nullish(),
+  tpm: nonNegativeInt.nullish(),
   input_cost_per_token: nonNegativeNumber.nullish(),
   output_cost_per_token: nonNegativeNumber.nullish(),
   input_cost_per_token_batches: nonNegativeNumber.nullish(),
@@ -172,6 +175,11 @@ export const generalSettingsSchema = z.looseObject({
   user_api_key_cache_ttl: positiveNumber.nullish(),
   /** The request header naming the end user (LiteLLM's; Open WebUI sends `X-OpenWebUI-User-Email`): the spend row's `end_user`. */
   user_header_name: text.nullish(),
+  /**
+   * LiteLLM's newer form (its Open WebUI tutorial): headers mapped to roles. The `customer` one is
+   * the end-user header, as `user_header_name` (which wins); the others are warned about.
+   */
+  user_header_mappings: z.array(z.looseObject({ header_name: text.pipe(z.string().min(1)), litellm_user_role: text.pipe(z.string().min(1)) })).nullish(),
   /** LiteLLM's alerting integrations; Portico sends `slack` (`observability/slack-alerts.ts`). */
   alerting: callbackNames.nullish(),
   /** Seconds above which a request is `llm_too_slow` (LiteLLM's default 300). */

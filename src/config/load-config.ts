@@ -342,7 +342,7 @@ function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKe
     ...(proxyBudget !== undefined && { proxyBudget }),
     ...(upstreamConnection !== undefined && { upstreamConnection }),
     ...(slackAlerts !== undefined && { slackAlerts }),
-    ...(file.general_settings?.user_header_name != null && file.general_settings.user_header_name.trim() !== '' && { userHeaderName: file.general_settings.user_header_name.trim().toLowerCase() }),
+    ...userHeaderOf(file, problems),
     ...(file.litellm_settings?.set_verbose === true && { logLevel: 'debug' as const }),
     forwardClientHeaders: file.general_settings?.forward_client_headers_to_llm_api === true,
     spendLogs,
@@ -493,6 +493,22 @@ function describeValue(path: ConfigPath, value: unknown): string {
   if (typeof last === 'string' && SECRET_KEY.test(last)) return ' (value: "****")';
   const shown = JSON.stringify(value) ?? String(value);
   return ` (value: ${shown.length > MAX_SHOWN_VALUE ? `${shown.slice(0, MAX_SHOWN_VALUE)}...` : shown})`;
+}
+
+/**
+ * The header naming a request's end user: `user_header_name`, else the `customer` entry of
+ * `user_header_mappings` (LiteLLM's newer form). Its other roles are not implemented: said so.
+ */
+function userHeaderOf(file: ConfigFile, problems: ConfigProblems): { userHeaderName?: string } {
+  const settings = file.general_settings;
+  const mappings = settings?.user_header_mappings ?? [];
+  mappings.forEach((mapping, index) => {
+    if (mapping.litellm_user_role !== 'customer') {
+      problems.warn(['general_settings', 'user_header_mappings', index], `the "${mapping.litellm_user_role}" role is not implemented (ignored): only "customer", the header naming the end user, is read`);
+    }
+  });
+  const named = settings?.user_header_name?.trim() || mappings.find((mapping) => mapping.litellm_user_role === 'customer')?.header_name.trim();
+  return named ? { userHeaderName: named.toLowerCase() } : {};
 }
 
 /** `litellm_settings.drop_params` written as a list of names: every deployment's `additional_drop_params`, warned about. */
