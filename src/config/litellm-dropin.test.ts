@@ -73,6 +73,7 @@ model_list:
   - {model_name: o, litellm_params: {model: gpt-oss-120b}}
   - {model_name: l, litellm_params: {model: llama-9-70b}}
   - {model_name: q, litellm_params: {model: o9-mini}}
+  - {model_name: r, litellm_params: {model: command-r-plus}}
 `,
       {},
     );
@@ -87,6 +88,7 @@ model_list:
     placed(4, 'gemini-9-pro', 'vertex_ai');
     placed(5, 'us.anthropic.claude-opus-9-v1:0', 'bedrock');
     placed(8, 'o9-mini', 'openai');
+    placed(9, 'command-r-plus', 'cohere');
     assert.doesNotMatch(warnings, /openai\/claude/);
     assert.match(warnings, /model_list\[3\]\.litellm_params\.model: "my-house-model" .*"<provider>\/my-house-model" \(supported providers: /);
     // Families served by many: a hint, never a guess.
@@ -101,6 +103,7 @@ model_list:
         ['v', 'vertex_ai', 'gemini-9-pro'],
         ['b', 'bedrock', 'us.anthropic.claude-opus-9-v1:0'],
         ['q', 'openai', 'o9-mini'],
+        ['r', 'cohere', 'command-r-plus'],
       ],
     );
     assert.deepEqual(config.deployments[1].pricing, {}, 'no price the catalogue does not have');

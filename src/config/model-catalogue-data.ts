@@ -63,6 +63,8 @@ export const MODEL_NAME_FAMILIES: ReadonlyArray<readonly [RegExp, string, 'place
   // Not `gpt-oss-*`: OpenAI's open-weight models run on many servers.
   [/^(gpt-(?!oss)|chatgpt-|o\d(-|$)|text-embedding-|text-moderation-|omni-moderation-|dall-e-|whisper-|tts-|gpt-image-)/i, 'openai', 'placed'],
   [/^gemini-/i, 'gemini', 'placed'],
+  // Cohere's Command R and Command A (`command-r-plus`, `command-a-03-2025`): LiteLLM's cohere_chat.
+  [/^command-(r|a)(-|$)/i, 'cohere', 'placed'],
   [/^claude/i, 'anthropic', 'hint'],
   [/^(gpt-|chatgpt|o\d|text-embedding|text-moderation|omni-moderation|dall-e|whisper|tts-|davinci|babbage)/i, 'openai', 'hint'],
   [/^gemini/i, 'gemini', 'hint'],
