@@ -73,7 +73,7 @@ const CORPUS: Record<string, Loads | Refused> = {
   },
   'docs_custom_pricing_azure.yaml': { models: ['azure-model'] },
   'docs_custom_pricing_sagemaker.yaml': { refused: /^model_list: Portico can serve none of its 2 entries:\n.*provider "sagemaker"/m },
-  'docs_embedding_huggingface.yaml': { refused: /^model_list: Portico can serve none of its 2 entries:\n.*provider "huggingface"/m },
+  'docs_embedding_huggingface.yaml': { models: ['deployed-codebert-base', 'codebert-base'] },
   'docs_embedding_quick_start.yaml': {
     models: ['amazon-embeddings', 'azure-embeddings'],
     skipped: ['model_list[0].litellm_params.model: sagemaker'],

@@ -13,6 +13,7 @@ import { azureAiApiConfig } from '../azure_ai/azure-ai-config.ts';
 import type { OpenAIApiConfig } from '../openai/api-config.ts';
 import { mistralApiConfig } from '../mistral/mistral-config.ts';
 import { togetherApiConfig } from '../together/together-config.ts';
+import { huggingFaceApiConfig } from '../huggingface/huggingface-config.ts';
 import type { ChatBodyRewrites } from './chat-body-rewrites.ts';
 
 /** `maxTokensOnly` / `textContentAsString` (`chat-body-rewrites.ts`): what the service needs changed in chat requests. */
@@ -78,6 +79,16 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   lm_studio: local('LM_STUDIO', 'http://localhost:1234/v1'),
   llamafile: local('LLAMAFILE', 'http://127.0.0.1:8080/v1'),
   // Hosted services.
+  // Hugging Face's router (OpenAI's chat API; a root base, or a dedicated endpoint's URL, gains
+  // /v1); `huggingface/<provider>/<org>/<model>` becomes the router's `<org>/<model>:<provider>`.
+  huggingface: {
+    apiBase: 'https://router.huggingface.co/v1',
+    apiKeyVariables: ['HF_TOKEN', 'HUGGINGFACE_API_KEY'],
+    apiBaseVariables: ['HF_API_BASE', 'HUGGINGFACE_API_BASE'],
+    batches: 'emulate',
+    appendV1: true,
+    apiConfig: huggingFaceApiConfig,
+  },
   openrouter: { apiBase: 'https://openrouter.ai/api/v1', apiKeyVariables: ['OPENROUTER_API_KEY', 'OR_API_KEY'], apiBaseVariables: ['OPENROUTER_API_BASE'], batches: 'emulate' },
   // Groq's Batch API is OpenAI's: files with purpose=batch, /batches, OpenAI's statuses
   // (https://console.groq.com/docs/batch).
