@@ -378,6 +378,26 @@ litellm_settings:
     ]);
   });
 
+  it('a fallback written as one group instead of a list is that list; max_budget: 0 with budget_duration: 0 is no budget, not an error', () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: local-qwen, litellm_params: {model: mock/q}}
+  - {model_name: gpt-4o-mini, litellm_params: {model: mock/m}}
+router_settings:
+  context_window_fallbacks:
+    "local-qwen": "gpt-4o-mini"
+litellm_settings:
+  max_budget: 0
+  budget_duration: 0
+`,
+      {},
+    );
+    assert.deepEqual(config.router.contextWindowFallbacks, { 'local-qwen': ['gpt-4o-mini'] });
+    assert.equal(config.proxyBudget, undefined);
+    assert.ok(config.warnings.includes('litellm_settings.max_budget: is 0: LiteLLM checks a proxy budget only above 0, and so does Portico (no proxy budget, budget_duration ignored)'), config.warnings.join('\n'));
+    assert.throws(() => parseConfig('model_list: []\nlitellm_settings: {max_budget: 10, budget_duration: 0}\n', {}), /litellm_settings\.budget_duration: "0" is not a duration/);
+  });
+
   it("user_header_mappings' customer header names the end user (user_header_name wins); rpm and tpm in model_info are the deployment's limits", () => {
     const config = parseConfig(
       `model_list:

@@ -135,7 +135,8 @@ export const modelEntrySchema = z.looseObject({
 });
 
 /** `[{gpt-4o: [gpt-4o-mini]}, ...]`; the one mapping without its list (`{gpt-4o: [gpt-4o-mini]}`, seen in real configs) is read as that list, with a warning. */
-const fallbacksSchema = z.union([z.array(z.record(z.string(), z.array(z.string()))), z.record(z.string(), z.array(z.string()))]);
+const fallbackTargets = z.union([z.array(z.string()), z.string().transform((target) => [target])]);
+const fallbacksSchema = z.union([z.array(z.record(z.string(), fallbackTargets)), z.record(z.string(), fallbackTargets)]);
 
 /**
  * A master key that is empty or only blanks (`master_key: ""`, `master_key:`, or

@@ -1015,17 +1015,16 @@ function proxyBudgetOf(file: ConfigFile, spendLogs: SpendLogSettings, problems: 
   const settings = file.litellm_settings;
   const maxBudget = settings?.max_budget ?? undefined;
   const duration = settings?.budget_duration ?? undefined;
-  let windowMs: number | undefined;
-  if (duration !== undefined) {
-    windowMs = parseDurationMs(duration);
-    if (windowMs === undefined) problems.error(['litellm_settings', 'budget_duration'], `"${duration}" is not a duration (30s, 30m, 1h, 30d, 2w, 1mo, 1y)`);
-  }
+  const windowMs = duration === undefined ? undefined : parseDurationMs(duration);
+  // A duration is only an error where a budget uses it (`max_budget: 0, budget_duration: 0`: neither is used).
+  const budgetUsed = maxBudget !== undefined && maxBudget !== 0 && spendLogs.enabled;
+  if (duration !== undefined && windowMs === undefined && budgetUsed) problems.error(['litellm_settings', 'budget_duration'], `"${duration}" is not a duration (30s, 30m, 1h, 30d, 2w, 1mo, 1y)`);
   if (maxBudget === undefined) {
     if (duration !== undefined) problems.warn(['litellm_settings', 'budget_duration'], 'no max_budget beside it: no proxy budget (ignored)');
     return undefined;
   }
   if (maxBudget === 0) {
-    problems.warn(['litellm_settings', 'max_budget'], 'is 0: LiteLLM checks a proxy budget only above 0, and so does Portico (no proxy budget)');
+    problems.warn(['litellm_settings', 'max_budget'], `is 0: LiteLLM checks a proxy budget only above 0, and so does Portico (no proxy budget${duration !== undefined ? ', budget_duration ignored' : ''})`);
     return undefined;
   }
   if (!spendLogs.enabled) {
