@@ -275,6 +275,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
       pricing: pricingOf(entry, catalogue),
       ...maxInputTokensOf(entry, catalogue),
+      ...(entry.model_info?.access_groups != null && entry.model_info.access_groups.length > 0 && { accessGroups: [...new Set(entry.model_info.access_groups)] }),
       ...(params.stream_timeout != null ? { streamTimeoutMs: params.stream_timeout * 1000 } : defaults.streamTimeoutMs !== undefined && { streamTimeoutMs: defaults.streamTimeoutMs }),
       dropParams: (typeof params.drop_params === 'boolean' ? params.drop_params : undefined) ?? defaults.dropParams ?? false,
       additionalDropParams: [...new Set([...(params.additional_drop_params ?? []), ...dropListOf(params.drop_params, [...path, 'litellm_params', 'drop_params'], problems), ...(defaults.additionalDropParams ?? [])])],

@@ -100,6 +100,8 @@ export const REQUEST_DEFAULT_KEYS = ['temperature', 'top_p', 'seed', 'max_tokens
 
 export const modelInfoSchema = z.looseObject({
   id: text.pipe(z.string().min(1, 'must not be empty')).nullish(),
+  /** LiteLLM's access groups: a key's `models` may name one, for every model group in it. */
+  access_groups: z.array(text.pipe(z.string().min(1, 'must not be empty'))).nullish(),
   /** LiteLLM's routing reads a deployment's limits here too, when `litellm_params` has none. */
   rpm: nonNegativeInt.nullish(),
   tpm: nonNegativeInt.nullish(),
@@ -123,7 +125,6 @@ export const DESCRIPTIVE_MODEL_INFO_KEYS: ReadonlySet<string> = new Set([
   'description',
   'db_model',
   'team_id',
-  'access_groups',
   'output_vector_size',
   'litellm_provider',
 ]);

@@ -26,6 +26,8 @@ export class ModelRoutes {
   readonly #aliases: PorticoConfig['router']['modelGroupAlias'];
   readonly #wildcards: readonly WildcardRoute[];
   readonly #derived = new Map<string, readonly Deployment[]>();
+  /** Access group -> the model groups and wildcard routes with a deployment in it (LiteLLM's `access_groups`). */
+  readonly #accessGroups = new Map<string, Set<string>>();
 
   constructor(config: Pick<PorticoConfig, 'deployments' | 'router'>) {
     const groups = new Map<string, Deployment[]>();
@@ -41,6 +43,26 @@ export class ModelRoutes {
       .map(([pattern, deployments]) => ({ pattern, deployments: Object.freeze(deployments) }))
       .sort((a, b) => patternSpecificity(b.pattern) - patternSpecificity(a.pattern));
     this.#aliases = config.router.modelGroupAlias;
+    for (const deployment of config.deployments) {
+      for (const accessGroup of deployment.accessGroups ?? []) {
+        let members = this.#accessGroups.get(accessGroup);
+        if (members === undefined) this.#accessGroups.set(accessGroup, (members = new Set()));
+        members.add(deployment.modelGroup);
+      }
+    }
+  }
+
+  /** Whether `name` is an access group of some deployment. */
+  isAccessGroup(name: string): boolean {
+    return this.#accessGroups.has(name);
+  }
+
+  /** The access groups `name` (a model group or wildcard route, resolved) belongs to. */
+  accessGroupsOf(name: string): readonly string[] {
+    if (this.#accessGroups.size === 0) return [];
+    const route = this.#groups.has(name) ? name : this.#wildcards.find((wildcard) => matchModelPattern(wildcard.pattern, name) !== undefined)?.pattern;
+    if (route === undefined) return [];
+    return [...this.#accessGroups].filter(([, members]) => members.has(route)).map(([accessGroup]) => accessGroup);
   }
 
   /** Model groups of `model_list` (wildcard routes left out), in config order. */

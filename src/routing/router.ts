@@ -267,6 +267,11 @@ export class Router {
     return this.#routes.has(name);
   }
 
+  /** Whether `name` is an access group (`model_info.access_groups`), which a key's `models` may name. */
+  isAccessGroup(name: string): boolean {
+    return this.#routes.isAccessGroup(name);
+  }
+
   /** Model groups of `model_list`, in config order (wildcard routes left out). */
   modelGroups(): string[] {
     return this.#routes.groups();
@@ -284,7 +289,11 @@ export class Router {
 
   /** Whether the key's allowlist lets `principal` use `name` (by it, a wildcard, or an alias's other name). */
   mayUse(principal: Principal, name: string): boolean {
-    return principal.allowedModels === null || this.#routes.equivalents(name).some((other) => mayUseModel(principal, other));
+    if (principal.allowedModels === null || this.#routes.equivalents(name).some((other) => mayUseModel(principal, other))) return true;
+    // LiteLLM's access groups: a key naming one may use every model group in it.
+    const allowed = principal.allowedModels;
+    const resolved = this.#routes.resolve(name);
+    return resolved !== undefined && this.#routes.accessGroupsOf(resolved).some((accessGroup) => allowed.has(accessGroup));
   }
 
   /** The deployments serving `group` (an alias: its target's; a wildcard match: derived for it). */

@@ -71,6 +71,8 @@ export interface Deployment {
   readonly order?: number;
   /** Tokens of prompt its model takes (`model_info.max_input_tokens`, else the catalogue's); absent: unknown. */
   readonly maxInputTokens?: number;
+  /** LiteLLM's `model_info.access_groups`: a key whose `models` names one of them may use this deployment's model group. */
+  readonly accessGroups?: readonly string[];
   /** This deployment's cooldown after `allowed_fails` failures (LiteLLM's per-deployment `cooldown_time`); absent: the router's. */
   readonly cooldownMs?: number;
   /** `native` uses the provider's batch API; `emulate` runs lines through Portico's batch engine. */

@@ -110,8 +110,8 @@ export function isoOrNull(unixSeconds: number | null): string | null {
 }
 
 /** A 400 naming the first model group of `models` (or of `model_max_budget`) that does not exist. */
-export function checkModelGroups(router: Pick<Router, 'hasModelGroup'>, models: readonly string[] | undefined, param = 'models'): void {
-  const unknown = (models ?? []).find((model) => !model.includes('*') && !router.hasModelGroup(model));
+export function checkModelGroups(router: Pick<Router, 'hasModelGroup' | 'isAccessGroup'>, models: readonly string[] | undefined, param = 'models'): void {
+  const unknown = (models ?? []).find((model) => !model.includes('*') && !router.hasModelGroup(model) && !(param === 'models' && router.isAccessGroup(model)));
   if (unknown !== undefined) {
     throw new InvalidRequestError(`Unknown model group \`${echoName(unknown)}\` in '${param}'.`, { param, code: 'model_not_found' });
   }

@@ -144,7 +144,7 @@ export const keyRoutes: RouteModule = {
     app.post('/key/generate', { config: { auth: 'master' } }, async (request) => {
       const body = parseInput(generateKeyBody, request.body);
       const models = body.models ?? [];
-      const unknown = models.find((model) => !services.router.hasModelGroup(model));
+      const unknown = models.find((model) => !services.router.hasModelGroup(model) && !services.router.isAccessGroup(model));
       if (unknown !== undefined) {
         throw new InvalidRequestError(`Unknown model group \`${echoName(unknown)}\` in 'models'.`, { param: 'models', code: 'model_not_found' });
       }
