@@ -38,6 +38,8 @@ export interface SharedStateCalls {
   'keys.evict': { args: [keyHashes: string[]]; value: null };
   /** Batch holds released on these deployments; answered once every worker has been told. */
   'batches.quotaReleased': { args: [deploymentIds: string[]]; value: null };
+  /** Models added, changed or deleted through the API (`server/stored-models.ts`); answered once every worker has been told. */
+  'models.changed': { args: [words: string[]]; value: null };
   /** A slot of each counter for the lease, or none: -1 when taken, else the index of the first full counter. */
   'parallel.tryEnter': { args: [slots: ParallelSlot[], leaseId: string]; value: number };
 }
@@ -55,7 +57,8 @@ export interface SharedStateNotices {
 export type SharedStateEvent =
   | { kind: 'cooldown'; deploymentId: string; remainingMs: number }
   | { kind: 'keys-evicted'; keyHashes: string[] }
-  | { kind: 'quota-released'; deploymentIds: string[] };
+  | { kind: 'quota-released'; deploymentIds: string[] }
+  | { kind: 'models-changed'; words: string[] };
 
 export type CallName = keyof SharedStateCalls;
 export type NoticeName = keyof SharedStateNotices;

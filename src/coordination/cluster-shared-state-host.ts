@@ -78,6 +78,7 @@ export class SharedStateHost {
       'stats.loadOf': (_workerId, deploymentIds) => [...this.stats.loadOf(deploymentIds)],
       'keys.evict': (_workerId, keyHashes) => (this.#broadcast({ kind: 'keys-evicted', keyHashes }), null),
       'batches.quotaReleased': (_workerId, deploymentIds) => (this.#broadcast({ kind: 'quota-released', deploymentIds }), null),
+      'models.changed': (_workerId, words) => (this.#broadcast({ kind: 'models-changed', words }), null),
       'parallel.tryEnter': (workerId, slots, leaseId) => this.parallel.enter(workerId, slots, leaseId),
     };
     this.#notices = {

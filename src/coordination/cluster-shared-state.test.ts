@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { PrimaryProcessUnavailableError, RateLimitError } from '../spec/errors.ts';
 import { SHARED_STATE_ANSWER, SHARED_STATE_BROADCAST, type ClusterChannel } from './cluster-protocol.ts';
 import { SharedStateHost } from './cluster-shared-state-host.ts';
-import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterParallelRequests, ClusterQuotaReleases, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
+import { ClusterDeploymentHealth, ClusterKeyEvictions, ClusterModelChanges, ClusterParallelRequests, ClusterQuotaReleases, ClusterRateLimiter, ClusterRoutingStats, SharedStateClient } from './cluster-shared-state.ts';
 import { LiveRateLimits } from './live-rate-limits.ts';
 import type { Principal } from '../spec/principal.ts';
 
@@ -307,6 +307,20 @@ describe('key deletions and routing statistics through the primary', () => {
     });
     await workers[0].publish(['deployment-1']);
     assert.deepEqual(heard.sort(), ['0:released:deployment-1', '1:released:deployment-1']);
+  });
+
+  it('stored models changed through one worker are told to every worker, quota releases none', async () => {
+    const cluster = new FakeCluster();
+    const heard: string[] = [];
+    const workers = [cluster.worker(), cluster.worker()].map((worker, i) => {
+      const client = new SharedStateClient(worker.channel);
+      new ClusterQuotaReleases(client).subscribe((ids) => heard.push(`${i}:released:${ids.join(',')}`));
+      const changes = new ClusterModelChanges(client);
+      changes.subscribe((words) => heard.push(`${i}:models:${words.join(',')}`));
+      return changes;
+    });
+    await workers[1].publish(['changed']);
+    assert.deepEqual(heard.sort(), ['0:models:changed', '1:models:changed']);
   });
 
   it("the load is every worker's, and a dead worker's requests stop counting as in flight", async () => {

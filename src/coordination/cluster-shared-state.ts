@@ -300,10 +300,10 @@ export class ClusterRoutingStats implements RoutingStats {
  */
 class ClusterNotices implements NoticeChannel {
   readonly #client: SharedStateClient;
-  readonly #method: 'keys.evict' | 'batches.quotaReleased';
+  readonly #method: 'keys.evict' | 'batches.quotaReleased' | 'models.changed';
   readonly #wordsOf: (event: SharedStateEvent) => readonly string[] | undefined;
 
-  constructor(client: SharedStateClient, method: 'keys.evict' | 'batches.quotaReleased', wordsOf: (event: SharedStateEvent) => readonly string[] | undefined) {
+  constructor(client: SharedStateClient, method: 'keys.evict' | 'batches.quotaReleased' | 'models.changed', wordsOf: (event: SharedStateEvent) => readonly string[] | undefined) {
     this.#client = client;
     this.#method = method;
     this.#wordsOf = wordsOf;
@@ -371,6 +371,13 @@ export class ClusterQuotaReleases extends ClusterNotices {
   }
 }
 
+/** Stored models changed (`server/stored-models.ts`): the other workers reload them at once. */
+export class ClusterModelChanges extends ClusterNotices {
+  constructor(client: SharedStateClient) {
+    super(client, 'models.changed', (event) => (event.kind === 'models-changed' ? event.words : undefined));
+  }
+}
+
 export interface ClusterSharedStateOptions {
   config: PorticoConfig;
   logger: Logger;
@@ -398,6 +405,7 @@ export async function connectClusterSharedState(options: ClusterSharedStateOptio
     routingStats: new ClusterRoutingStats(client),
     keyEvictions: new ClusterKeyEvictions(client),
     quotaReleases: new ClusterQuotaReleases(client),
+    modelChanges: new ClusterModelChanges(client),
     async close() {
       client.close();
     },

@@ -56,7 +56,7 @@ export interface SharedState {
    * workers without it; one process wakes its own starter directly).
    */
   readonly quotaReleases?: NoticeChannel;
-  /** Models added, changed or deleted through the API (`server/stored-models.ts`), told to every instance (Redis only; others poll). */
+  /** Models added, changed or deleted through the API (`server/stored-models.ts`), told to every instance and worker (Redis, or the primary for workers without it; one process needs no telling). */
   readonly modelChanges?: NoticeChannel;
   /** The Redis connection, when there is one. */
   readonly redis?: RedisConnection;

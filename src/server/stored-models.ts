@@ -6,8 +6,9 @@
  * API refuses, with the same words.
  *
  * Every instance loads the stored models at start, and again when they change: at once on the
- * instance that changed them, on the others when Redis tells them (`models:changed`), and in any
- * case within `pollMs` (a count-and-last-change query). The database is the truth; the notice only
+ * instance that changed them, on the others when Redis tells them (`models:changed`; workers
+ * without Redis are told by their primary process), and in any case within `pollMs` (a
+ * count-and-last-change query). The database is the truth; the notice only
  * hurries it.
  */
 import { randomUUID } from 'node:crypto';
