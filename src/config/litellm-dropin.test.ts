@@ -398,6 +398,24 @@ litellm_settings:
     assert.throws(() => parseConfig('model_list: []\nlitellm_settings: {max_budget: 10, budget_duration: 0}\n', {}), /litellm_settings\.budget_duration: "0" is not a duration/);
   });
 
+  it('an organization list is one deployment per organization, as LiteLLM balances across OpenAI organizations', () => {
+    const config = parseConfig(
+      `model_list:
+  - model_name: "*"
+    litellm_params:
+      model: openai/*
+      api_key: sk-1
+      organization: ["org-1", "org-2"]
+  - {model_name: one, litellm_params: {model: openai/gpt-4o, api_key: sk-2, organization: org-3}}
+`,
+      {},
+    );
+    assert.deepEqual(config.deployments.map((d) => [d.modelGroup, (d.settings as { organization?: string }).organization]), [['*', 'org-1'], ['*', 'org-2'], ['one', 'org-3']]);
+    assert.equal(new Set(config.deployments.map((d) => d.id)).size, 3, 'each its own deployment');
+    assert.deepEqual(config.warnings, []);
+    assert.throws(() => parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: sagemaker/x, organization: [o1, o2]}}\n', {}), /none of its 1 entries:\n {2}model_list\[0\]\.litellm_params\.model: provider "sagemaker"[^\n]*$/);
+  });
+
   it("user_header_mappings' customer header names the end user (user_header_name wins); rpm and tpm in model_info are the deployment's limits", () => {
     const config = parseConfig(
       `model_list:

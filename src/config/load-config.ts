@@ -237,8 +237,9 @@ function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKe
   const modelList = file.model_list ?? [];
   const served: ServedEntry[] = [];
   const unusable: string[] = [];
+  const unusableIndexes = new Set<number>();
   const credentials = credentialsOf(file, problems);
-  modelList.forEach((listedEntry, index) => {
+  for (const { entry: listedEntry, index } of withOrganizationsExpanded(modelList)) {
     const rawEntry = withCredential(listedEntry, index, credentials, problems);
     const params = targetParamsOf(rawEntry);
     // A model named by an unset variable: the entry cannot be placed, and is skipped like an
@@ -248,26 +249,28 @@ function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKe
       params !== undefined ? targetsOf(params, index)[0] : unsetModel === undefined ? undefined : { served: false as const, path: ['model_list', index, 'litellm_params', 'model'], reason: describeMissing(unsetModel) };
     if (unsetModel !== undefined) reported.add(formatConfigPath(['model_list', index, 'litellm_params', 'model']));
     if (target !== undefined && !target.served) {
-      // LiteLLM starts with entries it could not call; Portico skips them, saying so.
+      // LiteLLM starts with entries it could not call; Portico skips them, saying so (once per entry).
+      if (unusableIndexes.has(index)) continue;
+      unusableIndexes.add(index);
       const group = (rawEntry as { model_name?: unknown }).model_name;
       unusable.push(`${formatConfigPath(target.path)}: ${target.reason}`);
       if (strict) problems.error(target.path, `${target.reason} (portico_settings.strict_config is on)`);
       else problems.warn(target.path, `${target.reason}; entry${typeof group === 'string' ? ` "${group}"` : ''} skipped`);
-      return;
+      continue;
     }
     const entry = modelEntrySchema.safeParse(target === undefined ? rawEntry : withUnusedReferencesAsWritten(rawEntry, index, providerParamKeys(target.provider), references));
     if (!entry.success) {
       reportIssues(entry.error.issues, rawEntry, ['model_list', index], missingByPath, reported, problems);
-      return;
+      continue;
     }
     for (const validTarget of targetsOf(entry.data.litellm_params, index)) {
       if (!validTarget.served) continue;
       served.push({ entry: entry.data, index, target: validTarget });
       if (validTarget.placedByName) problems.warn(['model_list', index, 'litellm_params', 'model'], placedByNameWarning(entry.data.litellm_params.model, validTarget.providerName));
     }
-  });
+  }
   if (modelList.length === 0) problems.warn(['model_list'], 'no models configured: every model request will be a 404');
-  else if (served.length === 0 && unusable.length === modelList.length && !strict) {
+  else if (served.length === 0 && unusableIndexes.size === modelList.length && !strict) {
     problems.error(['model_list'], `Portico can serve none of its ${modelList.length} entries:\n  ${unusable.join('\n  ')}`);
   }
   const deployments = buildDeployments(
@@ -509,6 +512,19 @@ function userHeaderOf(file: ConfigFile, problems: ConfigProblems): { userHeaderN
   });
   const named = settings?.user_header_name?.trim() || mappings.find((mapping) => mapping.litellm_user_role === 'customer')?.header_name.trim();
   return named ? { userHeaderName: named.toLowerCase() } : {};
+}
+
+/**
+ * LiteLLM's load balancing across OpenAI organizations: an entry whose `organization` is a list is
+ * one deployment per organization (its index kept, for messages).
+ */
+function withOrganizationsExpanded(modelList: readonly unknown[]): Array<{ entry: unknown; index: number }> {
+  return modelList.flatMap((entry, index) => {
+    const params = entry !== null && typeof entry === 'object' ? (entry as { litellm_params?: unknown }).litellm_params : undefined;
+    const organizations = params !== null && typeof params === 'object' ? (params as { organization?: unknown }).organization : undefined;
+    if (!Array.isArray(organizations) || organizations.length === 0) return [{ entry, index }];
+    return organizations.map((organization) => ({ entry: { ...(entry as object), litellm_params: { ...(params as object), organization } }, index }));
+  });
 }
 
 /** `litellm_settings.drop_params` written as a list of names: every deployment's `additional_drop_params`, warned about. */
