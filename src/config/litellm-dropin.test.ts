@@ -416,7 +416,7 @@ litellm_settings:
     assert.throws(() => parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: sagemaker/x, organization: [o1, o2]}}\n', {}), /none of its 1 entries:\n {2}model_list\[0\]\.litellm_params\.model: provider "sagemaker"[^\n]*$/);
   });
 
-  it("user_header_mappings' customer header names the end user (user_header_name wins); rpm and tpm in model_info are the deployment's limits", () => {
+  it("user_header_mappings' customer header names the end user (over user_header_name); rpm and tpm in model_info are the deployment's limits", () => {
     const config = parseConfig(
       `model_list:
   - {model_name: a, litellm_params: {model: mock/a}, model_info: {rpm: 100, tpm: 1000000}}
@@ -434,7 +434,7 @@ general_settings:
     assert.deepEqual(config.warnings, ['general_settings.user_header_mappings[0]: the "internal_user" role is not implemented (ignored): only "customer", the header naming the end user, is read']);
     assert.deepEqual(config.deployments.map((d) => [d.modelGroup, d.rpm, d.tpm]), [['a', 100, 1_000_000], ['b', 5, undefined]]);
     const both = parseConfig('model_list: []\ngeneral_settings:\n  user_header_name: X-User\n  user_header_mappings: [{header_name: X-Other, litellm_user_role: customer}]\n', {});
-    assert.equal(both.userHeaderName, 'x-user');
+    assert.equal(both.userHeaderName, 'x-other', "the mapping overrides user_header_name, as LiteLLM's field description says");
   });
 
   it('drop_params written as a list of names is read as additional_drop_params, with a warning', () => {

@@ -499,8 +499,9 @@ function describeValue(path: ConfigPath, value: unknown): string {
 }
 
 /**
- * The header naming a request's end user: `user_header_name`, else the `customer` entry of
- * `user_header_mappings` (LiteLLM's newer form). Its other roles are not implemented: said so.
+ * The header naming a request's end user: the `customer` entry of `user_header_mappings` (LiteLLM's
+ * newer form, which overrides the deprecated `user_header_name`), else `user_header_name`. Its
+ * other roles are not implemented: said so.
  */
 function userHeaderOf(file: ConfigFile, problems: ConfigProblems): { userHeaderName?: string } {
   const settings = file.general_settings;
@@ -510,7 +511,7 @@ function userHeaderOf(file: ConfigFile, problems: ConfigProblems): { userHeaderN
       problems.warn(['general_settings', 'user_header_mappings', index], `the "${mapping.litellm_user_role}" role is not implemented (ignored): only "customer", the header naming the end user, is read`);
     }
   });
-  const named = settings?.user_header_name?.trim() || mappings.find((mapping) => mapping.litellm_user_role === 'customer')?.header_name.trim();
+  const named = mappings.find((mapping) => mapping.litellm_user_role === 'customer')?.header_name.trim() || settings?.user_header_name?.trim();
   return named ? { userHeaderName: named.toLowerCase() } : {};
 }
 

@@ -138,23 +138,35 @@ export function requestTagsOf(body: Record<string, unknown>, tagsHeader: string 
   return tags.length <= 1 ? tags : [...new Set(tags)];
 }
 
-/** LiteLLM's standard end-user headers, read without any configuration. */
-const END_USER_HEADERS = ['x-litellm-end-user-id', 'x-litellm-customer-id'] as const;
+/** LiteLLM's standard end-user headers, read without any configuration, in its order. */
+const END_USER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-id'] as const;
 
 /** Longer names are cut: the spend row keeps a label, not a document. */
 const MAX_END_USER_CHARS = 256;
 
 /**
- * Who the request is for, as LiteLLM reads it (its `end_user`): the header that
- * `general_settings.user_header_name` names (Open WebUI's `X-OpenWebUI-User-Email`, say), else
- * `x-litellm-end-user-id` or `x-litellm-customer-id`, else OpenAI's `user` field; undefined when the
- * request names nobody.
+ * Who the request is for, as LiteLLM reads it (its `end_user`), first found in LiteLLM's documented
+ * order (https://docs.litellm.ai/docs/proxy/customers): `x-litellm-customer-id`,
+ * `x-litellm-end-user-id`, the header the config names (`user_header_mappings`' customer or
+ * `user_header_name`: Open WebUI's `X-OpenWebUI-User-Email`, say), OpenAI's `user` field,
+ * `litellm_metadata.user`, `metadata.user_id` (Anthropic's), the Responses API's
+ * `safety_identifier`; undefined when the request names nobody.
  */
 export function endUserOf(headers: Readonly<Record<string, string | string[] | undefined>>, body: Record<string, unknown>, userHeaderName: string | undefined): string | undefined {
-  for (const name of userHeaderName === undefined ? END_USER_HEADERS : [userHeaderName, ...END_USER_HEADERS]) {
+  for (const name of userHeaderName === undefined ? END_USER_HEADERS : [...END_USER_HEADERS, userHeaderName]) {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;
     if (text !== undefined && text.trim() !== '') return text.trim().slice(0, MAX_END_USER_CHARS);
   }
-  return typeof body.user === 'string' && body.user !== '' ? body.user.slice(0, MAX_END_USER_CHARS) : undefined;
+  const litellmMetadata = body.litellm_metadata;
+  const metadata = body.metadata;
+  for (const candidate of [
+    body.user,
+    litellmMetadata !== null && typeof litellmMetadata === 'object' ? (litellmMetadata as Record<string, unknown>).user : undefined,
+    metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>).user_id : undefined,
+    body.safety_identifier,
+  ]) {
+    if (typeof candidate === 'string' && candidate !== '') return candidate.slice(0, MAX_END_USER_CHARS);
+  }
+  return undefined;
 }
