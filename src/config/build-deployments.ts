@@ -189,6 +189,27 @@ function modeOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): { mod
   return catalogue?.mode === 'audio_transcription' || catalogue?.mode === 'audio_speech' ? { mode: catalogue.mode } : {};
 }
 
+/** Keys of `model_info` that describe the model to clients (`/model/info`), kept as written. */
+const DESCRIBING_KEYS = /^(max_tokens|max_input_tokens|max_output_tokens|mode|description|base_model|supports_[a-z_]+)$/;
+
+/** The model's context window, mode and `supports_*` flags: the catalogue's, then the entry's own `model_info` (which win). */
+function capabilitiesOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): { capabilities?: Record<string, string | number | boolean> } {
+  const capabilities: Record<string, string | number | boolean> = {};
+  if (catalogue !== undefined) {
+    if (catalogue.maxInputTokens !== undefined) capabilities.max_input_tokens = catalogue.maxInputTokens;
+    if (catalogue.maxOutputTokens !== undefined) capabilities.max_output_tokens = catalogue.maxOutputTokens;
+    // LiteLLM's legacy `max_tokens` is the output limit where the provider gives one.
+    const maxTokens = catalogue.maxOutputTokens ?? catalogue.maxInputTokens;
+    if (maxTokens !== undefined) capabilities.max_tokens = maxTokens;
+    capabilities.mode = catalogue.mode;
+    for (const flag of catalogue.supports ?? []) capabilities[`supports_${flag}`] = true;
+  }
+  for (const [key, value] of Object.entries(entry.model_info ?? {})) {
+    if (DESCRIBING_KEYS.test(key) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) capabilities[key] = value;
+  }
+  return Object.keys(capabilities).length === 0 ? {} : { capabilities };
+}
+
 /** `model_info.max_input_tokens` (LiteLLM's), else the catalogue model's. */
 function maxInputTokensOf(entry: ModelEntry, catalogue: CatalogueModel | undefined): { maxInputTokens?: number } {
   const written = entry.model_info?.max_input_tokens;
@@ -275,6 +296,7 @@ export function buildDeployments(served: readonly ServedEntry[], defaults: Deplo
       ...(params.batch_max_enqueued_tokens != null && { batchMaxEnqueuedTokens: params.batch_max_enqueued_tokens }),
       pricing: pricingOf(entry, catalogue),
       ...maxInputTokensOf(entry, catalogue),
+      ...capabilitiesOf(entry, catalogue),
       ...(entry.model_info?.access_groups != null && entry.model_info.access_groups.length > 0 && { accessGroups: [...new Set(entry.model_info.access_groups)] }),
       ...(params.stream_timeout != null ? { streamTimeoutMs: params.stream_timeout * 1000 } : defaults.streamTimeoutMs !== undefined && { streamTimeoutMs: defaults.streamTimeoutMs }),
       dropParams: (typeof params.drop_params === 'boolean' ? params.drop_params : undefined) ?? defaults.dropParams ?? false,

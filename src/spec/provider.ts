@@ -71,6 +71,12 @@ export interface Deployment {
   readonly order?: number;
   /** Tokens of prompt its model takes (`model_info.max_input_tokens`, else the catalogue's); absent: unknown. */
   readonly maxInputTokens?: number;
+  /**
+   * What `/model/info` tells of the model beyond prices, as LiteLLM's does (coding agents read it:
+   * context window, vision, tools): `max_tokens`, `max_input_tokens`, `max_output_tokens`, `mode`,
+   * `supports_*`, from the catalogue, overridden by the entry's own `model_info`.
+   */
+  readonly capabilities?: Readonly<Record<string, string | number | boolean>>;
   /** LiteLLM's `model_info.access_groups`: a key whose `models` names one of them may use this deployment's model group. */
   readonly accessGroups?: readonly string[];
   /** This deployment's cooldown after `allowed_fails` failures (LiteLLM's per-deployment `cooldown_time`); absent: the router's. */

@@ -25,8 +25,9 @@ function modelObject(id: string, services: AppServices): OpenAIModel {
 
 /**
  * A deployment as LiteLLM's `/model/info` shows it, without a secret: of `litellm_params` only the
- * model and its limits (no API key, credentials or `api_base`, as `GET /deployments`), and the
- * prices Portico charges with.
+ * model and its limits (no API key, credentials or `api_base`, as `GET /deployments`), the prices
+ * Portico charges with, and what the model can take (context window, `supports_*`), which coding
+ * agents pointed at a LiteLLM proxy read from here.
  */
 function deploymentInfo(deployment: Deployment, dbModel: boolean) {
   const pricing = deployment.pricing;
@@ -38,6 +39,7 @@ function deploymentInfo(deployment: Deployment, dbModel: boolean) {
       ...(deployment.tpm !== undefined && { tpm: deployment.tpm }),
     },
     model_info: {
+      ...deployment.capabilities,
       id: deployment.id,
       db_model: dbModel,
       litellm_provider: deployment.providerName,
