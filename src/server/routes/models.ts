@@ -1,7 +1,8 @@
 /**
- * `GET /v1/models` and `GET /v1/models/{model}` (OpenAI's list and retrieve shapes), and
- * LiteLLM's `GET /model/info` (one entry per deployment: `model_name`, `litellm_params`,
- * `model_info`): only the model groups the caller's key may use.
+ * `GET /v1/models` and `GET /v1/models/{model}` (OpenAI's list and retrieve shapes), LiteLLM's
+ * `GET /model/info` (one entry per deployment: `model_name`, `litellm_params`, `model_info`) and
+ * `GET /model_group/info` (one entry per model group): only the model groups the caller's key may
+ * use.
  */
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../spec/errors.ts';
@@ -56,6 +57,41 @@ function deploymentInfo(deployment: Deployment, dbModel: boolean) {
   };
 }
 
+/**
+ * A model group as LiteLLM's `/model_group/info` sums it up over its deployments: their providers,
+ * the largest context window, output limit and prices, a `supports_*` flag any of them has, and
+ * their rpm/tpm added up (null where a deployment has none).
+ */
+function modelGroupInfo(group: string, deployments: readonly Deployment[]) {
+  const largest = (values: Array<number | undefined>) => {
+    const known = values.filter((value): value is number => typeof value === 'number');
+    return known.length === 0 ? null : Math.max(...known);
+  };
+  const total = (values: Array<number | undefined>) => (values.some((value) => value === undefined) ? null : values.reduce((sum: number, value) => sum + (value as number), 0));
+  const numberOf = (deployment: Deployment, key: string) => {
+    const value = deployment.capabilities?.[key];
+    return typeof value === 'number' ? value : undefined;
+  };
+  const supports: Record<string, boolean> = {};
+  for (const deployment of deployments) {
+    for (const [key, value] of Object.entries(deployment.capabilities ?? {})) if (key.startsWith('supports_') && value === true) supports[key] = true;
+  }
+  return {
+    model_group: group,
+    providers: [...new Set(deployments.map((deployment) => deployment.providerName))],
+    max_input_tokens: largest(deployments.map((deployment) => deployment.maxInputTokens ?? numberOf(deployment, 'max_input_tokens'))),
+    max_output_tokens: largest(deployments.map((deployment) => numberOf(deployment, 'max_output_tokens'))),
+    input_cost_per_token: largest(deployments.map((deployment) => deployment.pricing.inputCostPerToken)),
+    output_cost_per_token: largest(deployments.map((deployment) => deployment.pricing.outputCostPerToken)),
+    mode: deployments.map((deployment) => deployment.capabilities?.mode ?? deployment.mode).find((mode) => mode !== undefined) ?? null,
+    tpm: total(deployments.map((deployment) => deployment.tpm)),
+    rpm: total(deployments.map((deployment) => deployment.rpm)),
+    supports_function_calling: false,
+    supports_vision: false,
+    ...supports,
+  };
+}
+
 export const modelRoutes: RouteModule = {
   name: 'models',
   register(app, services) {
@@ -68,6 +104,15 @@ export const modelRoutes: RouteModule = {
           .deployments()
           .filter((deployment) => (wanted === undefined || deployment.id === wanted) && mayUse(services.router, principal, deployment.modelGroup));
         return { data: deployments.map((deployment) => deploymentInfo(deployment, services.storedModels?.isStored(deployment.id) ?? false)) };
+      });
+    }
+    // `?model_group=` narrows to one group.
+    for (const url of withAndWithoutV1('/model_group/info')) {
+      app.get(url, async (request) => {
+        const wanted = singleValuedQuery(request.query).model_group;
+        const principal = principalOf(request);
+        const groups = services.router.modelGroups().filter((group) => (wanted === undefined || group === wanted) && mayUse(services.router, principal, group));
+        return { data: groups.map((group) => modelGroupInfo(group, services.router.deploymentsOf(group))) };
       });
     }
     for (const url of withAndWithoutV1('/models')) {
