@@ -23,7 +23,7 @@ export const LITELLM_KEYS_NOT_IMPLEMENTED: Readonly<Partial<Record<string, Reado
   ]),
   litellm_settings: new Set([
     'default_end_user_params', 'default_internal_user_params', 'default_key_generate_params', 'default_team_settings',
-    'disable_end_user_cost_tracking', 'enable_json_schema_validation', 'enable_preview_features', 'extra_spend_tag_headers', 'internal_user_budget_duration',
+    'disable_end_user_cost_tracking', 'enable_json_schema_validation', 'enable_preview_features', 'internal_user_budget_duration',
     'key_generation_settings', 'langfuse_default_tags', 'max_internal_user_budget', 'max_parallel_requests',
     'public_model_groups', 'return_response_headers', 'service_callback', 'timezone',
     'upperbound_key_generate_params',

@@ -274,6 +274,8 @@ export const routerSettingsSchema = z.looseObject({
 });
 
 export const litellmSettingsSchema = z.looseObject({
+  /** Request headers whose values become spend tags (`<header>: <value>`), as LiteLLM's Open WebUI setups use them. */
+  extra_spend_tag_headers: z.array(text.pipe(z.string().min(1, 'must name a header'))).nullish(),
   /** LiteLLM's usage telemetry switch: Portico sends no telemetry, so either value holds. */
   telemetry: z.boolean().nullish(),
   /** Keep prompts and answers out of logs and traces: Portico never puts them there (`false` is warned about). */

@@ -339,6 +339,7 @@ function configOf(raw: Record<string, unknown>, duplicates: readonly DuplicateKe
     ...(file.litellm_settings?.require_auth_for_metrics_endpoint === false && { metricsPublic: true }),
     ...(callbacks.langfuse !== undefined && { langfuseTraces: callbacks.langfuse }),
     redactKeyInfo: file.litellm_settings?.redact_user_api_key_info === true,
+    ...(file.litellm_settings?.extra_spend_tag_headers != null && file.litellm_settings.extra_spend_tag_headers.length > 0 && { spendTagHeaders: file.litellm_settings.extra_spend_tag_headers }),
     ...(file.portico_settings?.stored_models_poll_seconds != null && { storedModelsPollMs: file.portico_settings.stored_models_poll_seconds * 1000 }),
     ...((file.general_settings?.store_model_in_db ?? /^true$/i.test(environment.STORE_MODEL_IN_DB ?? '')) === true && { storeModelsInDb: true as const }),
     ...responseCache,

@@ -263,6 +263,8 @@ export interface PorticoConfig {
    */
   /** `general_settings.store_model_in_db` (or LiteLLM's `STORE_MODEL_IN_DB=True`): the model management API, models kept in the database. */
   readonly storeModelsInDb?: true;
+  /** `litellm_settings.extra_spend_tag_headers`: headers whose values are added to a request's spend tags as `<header>: <value>`. */
+  readonly spendTagHeaders?: readonly string[];
   /** `portico_settings.stored_models_poll_seconds`, in ms. */
   readonly storedModelsPollMs?: number;
   readonly proxyBudget?: ProxyBudgetConfig;

@@ -140,6 +140,38 @@ general_settings:
     assert.deepEqual(rows[0].request_tags.slice(0, 2), ['free', 'paid']);
   });
 
+  it('extra_spend_tag_headers: the headers named become spend tags (<header>: <value>), never routing tags', async () => {
+    const tagged = await startPortico(`
+model_list:
+  - {model_name: m, litellm_params: {model: mock/m}}
+  - {model_name: tagged, litellm_params: {model: mock/t, tags: [gold]}}
+router_settings: {enable_tag_filtering: true}
+litellm_settings:
+  extra_spend_tag_headers: ["X-OpenWebUI-User-Email", "x-openwebui-chat-id"]
+general_settings:
+  master_key: sk-spend-tag-headers-master-0123
+portico_settings:
+  spend_logs: { flush_interval_ms: 20 }
+`);
+    try {
+      assert.deepEqual(tagged.config.warnings, []);
+      const headers = { 'x-openwebui-user-email': 'ada@example.com', 'X-OpenWebUI-Chat-Id': 'chat-42', 'x-request-id': 'spend-tag-headers' };
+      // With tag filtering on, header tags taken for routing would find no deployment of `m` carrying them (a 400).
+      await tagged.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { headers });
+      await tagged.client().chat.completions.create({ model: 'tagged', messages: [{ role: 'user', content: 'hi' }], tags: ['gold'] } as never, { headers: { ...headers, 'x-request-id': 'both-tags' } });
+      await tagged.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'no-tag-headers' } });
+      await tagged.services.spend!.ledger.flushAll();
+      const rowOf = async (id: string) => ((await (await tagged.fetch(`/spend/logs?request_id=${id}`)).json()) as Array<{ request_tags: string[] | null }>)[0];
+      assert.deepEqual((await rowOf('spend-tag-headers')).request_tags, ['X-OpenWebUI-User-Email: ada@example.com', 'x-openwebui-chat-id: chat-42']);
+      assert.deepEqual((await rowOf('both-tags')).request_tags, ['gold', 'X-OpenWebUI-User-Email: ada@example.com', 'x-openwebui-chat-id: chat-42']);
+      assert.ok(((await rowOf('no-tag-headers')).request_tags ?? []).length === 0);
+      const byTag = (await (await tagged.fetch('/spend/tags')).json()) as Array<{ individual_request_tag: string }>;
+      assert.ok(byTag.some((row) => row.individual_request_tag === 'X-OpenWebUI-User-Email: ada@example.com'));
+    } finally {
+      await tagged.close();
+    }
+  });
+
   it('with tag_filtering_match_any: false, a deployment must carry every tag of the request', async () => {
     const all = await startPortico(`
 model_list:

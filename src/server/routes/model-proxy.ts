@@ -31,6 +31,18 @@ import { NotFoundError } from '../../spec/errors.ts';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The key of a cached answer, on an answer from the cache (LiteLLM's header). */
+/** `tags` plus `<header>: <value>` for each of `headers` the request carries (LiteLLM's form of them). */
+function withHeaderTags(tags: readonly string[] | undefined, requestHeaders: FastifyRequest['headers'], headers: readonly string[]): readonly string[] | undefined {
+  const added: string[] = [];
+  for (const header of headers) {
+    const value = requestHeaders[header.toLowerCase()];
+    const text = Array.isArray(value) ? value[0] : value;
+    if (text !== undefined && text.trim() !== '') added.push(`${header}: ${text.trim().slice(0, 256)}`);
+  }
+  if (added.length === 0) return tags;
+  return [...new Set([...(tags ?? []), ...added])];
+}
+
 export const CACHE_KEY_HEADER = 'x-litellm-cache-key';
 
 /**
@@ -103,6 +115,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const preCallChecks = services.config.router.preCallChecks;
   const tagFiltering = services.config.router.tagFiltering;
   const userHeaderName = services.config.userHeaderName;
+  const spendTagHeaders = services.config.spendTagHeaders;
   const endUserLimits = services.endUserLimits;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
@@ -158,6 +171,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const tags =
         tagFiltering || keyTags !== undefined || carriesTags(received, request.headers[TAGS_HEADER]) ? withKeyTags(requestTagsOf(received, request.headers[TAGS_HEADER]), keyTags) : undefined;
       if (tags !== undefined && tags.length > 0) request.portico.tags = tags;
+      // LiteLLM's `extra_spend_tag_headers`: spend tags only, never routing ones.
+      if (spendTagHeaders !== undefined) request.portico.tags = withHeaderTags(request.portico.tags, request.headers, spendTagHeaders);
       // A blocked customer, or one over its budget (a wait only for a request that names an end user).
       const endUserCheck = admitEndUser(request, received, userHeaderName, endUserLimits);
       if (endUserCheck !== undefined) await endUserCheck;
