@@ -31,11 +31,11 @@ import { NotFoundError } from '../../spec/errors.ts';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The key of a cached answer, on an answer from the cache (LiteLLM's header). */
-/** `tags` plus `<header>: <value>` for each of `headers` the request carries (LiteLLM's form of them). */
-function withHeaderTags(tags: readonly string[] | undefined, requestHeaders: FastifyRequest['headers'], headers: readonly string[]): readonly string[] | undefined {
+/** `tags` plus `<header>: <value>` for each of `headers` (as written, lower-cased) the request carries (LiteLLM's form of them). */
+function withHeaderTags(tags: readonly string[] | undefined, requestHeaders: FastifyRequest['headers'], headers: ReadonlyArray<readonly [string, string]>): readonly string[] | undefined {
   const added: string[] = [];
-  for (const header of headers) {
-    const value = requestHeaders[header.toLowerCase()];
+  for (const [header, key] of headers) {
+    const value = requestHeaders[key];
     const text = Array.isArray(value) ? value[0] : value;
     if (text !== undefined && text.trim() !== '') added.push(`${header}: ${text.trim().slice(0, 256)}`);
   }
@@ -115,7 +115,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const preCallChecks = services.config.router.preCallChecks;
   const tagFiltering = services.config.router.tagFiltering;
   const userHeaderName = services.config.userHeaderName;
-  const spendTagHeaders = services.config.spendTagHeaders;
+  // Each as written (the tag) and as Node keys it (lower case), once at start.
+  const spendTagHeaders = services.config.spendTagHeaders?.map((name) => [name, name.toLowerCase()] as const);
   const endUserLimits = services.endUserLimits;
   // The body and the model are checked before the key's budgets and limits (preHandler hooks,
   // `rate-limit-hook.ts`): a request refused for what it asks (a malformed body, a model the key
