@@ -15,6 +15,7 @@ import type { AllowedFailsPolicy, RetryPolicy } from '../routing/retry-policy.ts
 import { type ServedEntry, type TargetParams, buildDeployments, placedByNameWarning, targetsOf } from './build-deployments.ts';
 import { isModelPattern, matchesModelPattern } from './model-pattern.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { isSecretName } from './secret-redactor.ts';
 import { type Environment, type EnvironmentReference, type MissingReference, describeMissing, resolveEnvironmentReferences } from './environment-references.ts';
 import { type ConfigFile, configFileSchema, modelEntrySchema } from './litellm-schema.ts';
 import { accountNameOf } from '../storage/azure-account.ts';
@@ -486,15 +487,13 @@ function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
   return value;
 }
 
-/** Keys whose values are secrets: named in messages, never shown. */
-const SECRET_KEY = /(key|password|secret|token|credentials?)$/i;
 const MAX_SHOWN_VALUE = 80;
 
 /** ` (value: "lots")` for a message about the value at `path`; secrets masked, long values cut. */
 function describeValue(path: ConfigPath, value: unknown): string {
   if (value === undefined || (value !== null && typeof value === 'object')) return '';
   const last = path.at(-1);
-  if (typeof last === 'string' && SECRET_KEY.test(last)) return ' (value: "****")';
+  if (typeof last === 'string' && isSecretName(last)) return ' (value: "****")';
   const shown = JSON.stringify(value) ?? String(value);
   return ` (value: ${shown.length > MAX_SHOWN_VALUE ? `${shown.slice(0, MAX_SHOWN_VALUE)}...` : shown})`;
 }

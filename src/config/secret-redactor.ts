@@ -2,6 +2,16 @@
 import { createRedactor, type Redactor } from '../spec/redaction.ts';
 import type { PorticoConfig } from './types.ts';
 
+/**
+ * Config keys whose values are secrets (`api_key`, `aws_secret_access_key`, `aws_access_key_id`,
+ * `vertex_credentials`, `password`, ...): named in messages and answers, their values never shown.
+ */
+const SECRET_NAME = /(key|key_id|password|secret|token|credentials?)$/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
 interface ConfigSecrets {
   readonly known: Set<string>;
   current: Redactor;

@@ -58,12 +58,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('a model added on one instance is served by it at once, by the other within its poll, and listed with db_model: true', async () => {
-      const created = await first.fetch('/model/new', json({ model_name: 'added', litellm_params: { model: 'mock/added', api_key: PROVIDER_KEY, rpm: 100 }, model_info: { mode: 'chat' } }));
+      const created = await first.fetch('/model/new', json({ model_name: 'added', litellm_params: { model: 'mock/added', api_key: PROVIDER_KEY, rpm: 100, input_cost_per_token: 0.000001, aws_access_key_id: 'AKIAEXAMPLE', api_key_header: 'x-key' }, model_info: { mode: 'chat' } }));
       assert.equal(created.status, 200, await created.clone().text());
       const body = (await created.json()) as { model_id: string; model_name: string; litellm_params: Record<string, unknown>; model_info: Record<string, unknown> };
       assert.equal(body.model_name, 'added');
       assert.match(body.model_id, /^[0-9a-f-]{36}$/);
-      assert.deepEqual(body.litellm_params, { model: 'mock/added', api_key: '********', rpm: 100 }, 'the key is masked');
+      assert.deepEqual(
+        body.litellm_params,
+        { model: 'mock/added', api_key: '********', rpm: 100, input_cost_per_token: 0.000001, aws_access_key_id: '********', api_key_header: 'x-key' },
+        'the secrets are masked, a price and a header name are not',
+      );
       assert.deepEqual(body.model_info, { mode: 'chat', id: body.model_id, db_model: true });
       assert.equal(await serves(first, 'added'), true, 'at once where it was added');
       await eventually(() => serves(second, 'added'), 'the other instance serves it');
@@ -88,7 +92,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const patched = await first.fetch(`/model/${id}/update`, { ...json({ model_name: 'renamed', litellm_params: { rpm: 5, api_key: '********' } }), method: 'PATCH' });
       assert.equal(patched.status, 200, await patched.clone().text());
       const view = (await patched.json()) as { litellm_params: Record<string, unknown> };
-      assert.deepEqual(view.litellm_params, { model: 'mock/added', api_key: '********', rpm: 5 }, 'params merged, the key kept');
+      assert.deepEqual(view.litellm_params, { model: 'mock/added', api_key: '********', rpm: 5, input_cost_per_token: 0.000001, aws_access_key_id: '********', api_key_header: 'x-key' }, 'params merged, the key kept');
       assert.equal(await serves(first, 'renamed'), true);
       assert.equal(await serves(first, 'added'), false);
       await eventually(async () => (await serves(second, 'renamed')) && !(await serves(second, 'added')), 'the other instance follows the rename');

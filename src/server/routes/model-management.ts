@@ -11,6 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { StoredModelRecord } from '../../storage/stored-model-store.ts';
+import { isSecretName } from '../../config/secret-redactor.ts';
 import { parseInput } from '../parse-input.ts';
 import { MASKED_SECRET } from '../stored-models.ts';
 import { principalOf } from '../request-context.ts';
@@ -31,11 +32,11 @@ const updateBody = z.looseObject({ ...updateFields, model_info: params.refine((v
 const patchBody = z.looseObject(updateFields);
 const deleteBody = z.looseObject({ id: z.string().min(1).max(256) });
 
-/** Keys of `litellm_params` whose values are secrets (provider keys, tokens, credentials). */
-const SECRET_PARAM = /(^|_)(key|secret|token|password|credentials?)(_|$)/i;
-
+/** `litellm_params` with the values of its secret keys (as config messages mask them) masked; numbers are prices or limits (`input_cost_per_token`), never secrets. */
 function masked(litellmParams: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(litellmParams).map(([key, value]) => [key, SECRET_PARAM.test(key) && key !== 'api_key_header' && value != null && value !== '' ? MASKED_SECRET : value]));
+  return Object.fromEntries(
+    Object.entries(litellmParams).map(([key, value]) => [key, isSecretName(key) && value != null && value !== '' && typeof value !== 'number' && typeof value !== 'boolean' ? MASKED_SECRET : value]),
+  );
 }
 
 function modelView(record: StoredModelRecord, warnings: readonly string[] = []) {
