@@ -17,6 +17,7 @@
  *   rest, which the config decides on Portico (credentials, prices) or which concern LiteLLM's
  *   logging integrations.
  */
+import { headerOf } from './request-controls.ts';
 
 /** OpenAI's bound on `metadata` (https://platform.openai.com/docs/api-reference/chat/create). */
 const MAX_METADATA_KEYS = 16;
@@ -154,8 +155,7 @@ const MAX_END_USER_CHARS = 256;
  */
 export function endUserOf(headers: Readonly<Record<string, string | string[] | undefined>>, body: Record<string, unknown>, userHeaderName: string | undefined): string | undefined {
   for (const name of userHeaderName === undefined ? END_USER_HEADERS : [...END_USER_HEADERS, userHeaderName]) {
-    const value = headers[name];
-    const text = Array.isArray(value) ? value[0] : value;
+    const text = headerOf(headers, name);
     if (text !== undefined && text.trim() !== '') return text.trim().slice(0, MAX_END_USER_CHARS);
   }
   const litellmMetadata = body.litellm_metadata;
@@ -169,4 +169,23 @@ export function endUserOf(headers: Readonly<Record<string, string | string[] | u
     if (typeof candidate === 'string' && candidate !== '') return candidate.slice(0, MAX_END_USER_CHARS);
   }
   return undefined;
+}
+
+/**
+ * `tags` plus `<header>: <value>` (LiteLLM's form) for each header of
+ * `litellm_settings.extra_spend_tag_headers` the request carries; `headers` pairs each name as
+ * written (the tag) with its lower-cased key (how Node keys it), made once at start.
+ */
+export function withHeaderTags(
+  tags: readonly string[] | undefined,
+  requestHeaders: Readonly<Record<string, string | string[] | undefined>>,
+  headers: ReadonlyArray<readonly [string, string]>,
+): readonly string[] | undefined {
+  const added: string[] = [];
+  for (const [header, key] of headers) {
+    const text = headerOf(requestHeaders, key);
+    if (text !== undefined && text.trim() !== '') added.push(`${header}: ${text.trim().slice(0, MAX_END_USER_CHARS)}`);
+  }
+  if (added.length === 0) return tags;
+  return [...new Set([...(tags ?? []), ...added])];
 }

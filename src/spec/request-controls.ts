@@ -51,7 +51,8 @@ function timeoutMsOf(value: unknown, param: string): number {
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-function headerOf(headers: Headers, name: string): string | undefined {
+/** A request header's value (the first, when sent more than once). */
+export function headerOf(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

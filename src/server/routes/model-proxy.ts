@@ -21,7 +21,7 @@ import { chatCompletionAsStream, chatCompletionAssembler } from '../../caching/c
 import { readStreamEvents } from '../../spec/stream-event-tap.ts';
 import type { DeploymentPreference } from '../../routing/deployment-preference.ts';
 import { estimatedTokens, promptCharsOf } from '../../spec/text-tokens.ts';
-import { carriesTags, requestTagsOf, TAGS_HEADER, upstreamBodyOf } from '../../spec/gateway-request-fields.ts';
+import { carriesTags, requestTagsOf, TAGS_HEADER, upstreamBodyOf, withHeaderTags } from '../../spec/gateway-request-fields.ts';
 import { admitEndUser } from '../end-user-limits.ts';
 import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
 import { mockAnswerClient } from '../../providers/registry.ts';
@@ -31,18 +31,6 @@ import { NotFoundError } from '../../spec/errors.ts';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The key of a cached answer, on an answer from the cache (LiteLLM's header). */
-/** `tags` plus `<header>: <value>` for each of `headers` (as written, lower-cased) the request carries (LiteLLM's form of them). */
-function withHeaderTags(tags: readonly string[] | undefined, requestHeaders: FastifyRequest['headers'], headers: ReadonlyArray<readonly [string, string]>): readonly string[] | undefined {
-  const added: string[] = [];
-  for (const [header, key] of headers) {
-    const value = requestHeaders[key];
-    const text = Array.isArray(value) ? value[0] : value;
-    if (text !== undefined && text.trim() !== '') added.push(`${header}: ${text.trim().slice(0, 256)}`);
-  }
-  if (added.length === 0) return tags;
-  return [...new Set([...(tags ?? []), ...added])];
-}
-
 export const CACHE_KEY_HEADER = 'x-litellm-cache-key';
 
 /**
