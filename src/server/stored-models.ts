@@ -81,7 +81,9 @@ export class StoredModels {
   /** Loads the stored models and starts watching for changes (a timer that keeps no process alive). */
   async start(): Promise<void> {
     await this.reload();
-    this.#notices?.subscribe(() => void this.reload());
+    // A notice only hurries the poll: the instance that changed the models (which hears its own
+    // notice too) has them loaded already, and its fingerprint check costs one count query.
+    this.#notices?.subscribe(() => void this.#poll());
     this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
     this.#timer.unref();
   }
