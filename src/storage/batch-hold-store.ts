@@ -60,7 +60,7 @@ const RESERVED_EPSILON = 1e-9;
  * and the policy refuses; answers the hold's state.
  */
 export async function placeHold(trx: Transaction<DatabaseSchema>, dialect: SqlDialectName, request: HoldRequest): Promise<HoldState> {
-  const state = await quotaState(trx, dialect, request);
+  const { state, queuedAt } = await quotaState(trx, dialect, request);
   await reserveSpend(trx, dialect, request);
   await trx
     .insertInto('batch_holds')
@@ -75,7 +75,7 @@ export async function placeHold(trx: Transaction<DatabaseSchema>, dialect: SqlDi
       output_tokens: request.outputTokens,
       state,
       // When the hold was placed, to the millisecond: waiting batches start in this order.
-      created_at: nowSeconds(),
+      created_at: queuedAt,
     })
     .execute();
   return state;
@@ -124,23 +124,30 @@ export function tokenLimitExceeded(deploymentLabel: string, limit: number, enque
   );
 }
 
-async function quotaState(trx: Transaction<DatabaseSchema>, dialect: SqlDialectName, request: HoldRequest): Promise<HoldState> {
+/**
+ * The hold's state, and its place in the deployment's queue (`created_at`): now, or for a waiting
+ * hold placed in the same millisecond as the last one waiting, a millisecond after it, so that
+ * batches created one after the other start in that order (a tie would fall to the batch ids,
+ * which are random, and a later small batch could overtake an earlier large one).
+ */
+async function quotaState(trx: Transaction<DatabaseSchema>, dialect: SqlDialectName, request: HoldRequest): Promise<{ state: HoldState; queuedAt: number }> {
+  const now = nowSeconds();
   const limit = request.maxEnqueuedTokens;
-  if (limit === undefined) return 'held';
+  if (limit === undefined) return { state: 'held', queuedAt: now };
   await lockDeploymentQuota(trx, dialect, request.deploymentId);
   const enqueued = await enqueuedTokens(trx, request.deploymentId);
   // A batch larger than the whole quota would wait for ever: refused whatever the policy.
   if (request.inputTokens > limit) throw tokenLimitExceeded(request.deploymentLabel, limit, enqueued, request.inputTokens);
-  const waiting = await trx
+  const lastWaiting = await trx
     .selectFrom('batch_holds')
-    .select('batch_id')
+    .select((eb) => eb.fn.max<number | null>('created_at').as('queued_at'))
     .where('deployment_id', '=', request.deploymentId)
     .where('state', '=', 'waiting')
-    .limit(1)
     .executeTakeFirst();
+  const lastQueuedAt = lastWaiting?.queued_at === null || lastWaiting?.queued_at === undefined ? undefined : Number(lastWaiting.queued_at);
   // Oldest first: a batch arriving while others wait queues behind them even if it would fit.
-  if (waiting === undefined && enqueued + request.inputTokens <= limit) return 'held';
-  if (request.whenQuotaExceeded === 'wait') return 'waiting';
+  if (lastQueuedAt === undefined && enqueued + request.inputTokens <= limit) return { state: 'held', queuedAt: now };
+  if (request.whenQuotaExceeded === 'wait') return { state: 'waiting', queuedAt: lastQueuedAt === undefined ? now : Math.max(now, lastQueuedAt + 0.001) };
   throw tokenLimitExceeded(request.deploymentLabel, limit, enqueued, request.inputTokens);
 }
 

@@ -6,7 +6,7 @@
  * never reserve past a budget; a waiting batch is started oldest first once there is room.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import type { Database } from '../../src/storage/database.ts';
 import { BatchStore } from '../../src/storage/batch-store.ts';
 import type { HoldRequest } from '../../src/storage/batch-hold-store.ts';
@@ -141,6 +141,28 @@ forEachDatabase('batch holds', (ctx) => {
     assert.deepEqual([started[0].creating, started[0].waitingForQuota, started[0].leaseOwner], [true, false, 'starter']);
     const holds = await ctx.db.kysely.selectFrom('batch_holds').select(['state']).where('deployment_id', '=', deploymentId).execute();
     assert.deepEqual(holds.map((h) => h.state), ['held', 'held']);
+  });
+
+  test('batches queued in the same millisecond start in the order they were created, not in the order of their random ids', async () => {
+    const ids = await insertSubjects(ctx.db, {});
+    const deploymentId = uniqueId('dep-');
+    const quota = (tokens: number) => (id: string) => holdFor(id, ids, { deploymentId, inputTokens: tokens, maxEnqueuedTokens: 1000, whenQuotaExceeded: 'wait', reservedCost: 0 });
+    mock.timers.enable({ apis: ['Date'], now: 1_796_000_000_000 });
+    let first: Awaited<ReturnType<typeof createWithHold>>;
+    const queued: string[] = [];
+    try {
+      first = await createWithHold(ctx.db, 'user:q', ids.keyId, quota(600));
+      // Large and small alternating: any overtaking by id order would start a small one early.
+      for (const tokens of [600, 100, 600, 100, 100, 600, 100]) queued.push((await createWithHold(ctx.db, 'user:q', ids.keyId, quota(tokens))).batchId);
+    } finally {
+      mock.timers.reset();
+    }
+    const batches = new BatchStore(ctx.db);
+    assert.deepEqual(await batches.startWaitingBatches(deploymentId, 1000, 'starter', 15_000), [], 'the oldest waiting (600) does not fit beside the held 600');
+    await ctx.db.kysely.updateTable('batches').set({ creating: 0, status: 'completed' }).where('id', '=', first.batchId).execute();
+    await batches.recordCostOnce(first.batchId, 0, ids.keyId);
+    const started = await batches.startWaitingBatches(deploymentId, 1000, 'starter', 15_000);
+    assert.deepEqual(started.map((b) => b.id), queued.slice(0, 2), 'the first 600 and 100 start; the next 600 does not fit, and nothing behind it overtakes');
   });
 
   test("a released hold is told once, with its deployment, after its transaction commits; enqueued tokens are summed per deployment, held and waiting", async () => {
