@@ -103,6 +103,11 @@ export interface SendOptions {
    * with room in their enqueued-token quota.
    */
   prefer?: DeploymentPreference;
+  /**
+   * The only deployments the request may go to (a continued stored response is readable only
+   * where it is stored: `managed/responses/`). No fallback to another group when they fail.
+   */
+  only?: ReadonlySet<string>;
 }
 
 /** One finished attempt, for metrics and logs. */
@@ -352,7 +357,7 @@ export class Router {
     try {
       return await this.#runOnGroup(modelGroup, this.deploymentsOf(modelGroup), operation, options, counter);
     } catch (error) {
-      const kind = options.fallbacks === false || options.signal?.aborted ? undefined : failureKindOf(error);
+      const kind = options.fallbacks === false || options.only !== undefined || options.signal?.aborted ? undefined : failureKindOf(error);
       if (kind === undefined) throw error;
       let lastError = error;
       const settings = options.fallbackGroups === undefined || kind !== 'general' ? this.#config.router : { ...this.#config.router, fallbacks: { [modelGroup]: options.fallbackGroups } };
@@ -395,7 +400,9 @@ export class Router {
     options: SendOptions,
     counter: AttemptCounter,
   ): Promise<T> {
-    const candidates = options.tags === undefined ? groupDeployments : deploymentsForTags(group, groupDeployments, options.tags, this.#config.router.tagFilteringMatchAll === true);
+    const only = options.only;
+    const tagged = options.tags === undefined ? groupDeployments : deploymentsForTags(group, groupDeployments, options.tags, this.#config.router.tagFilteringMatchAll === true);
+    const candidates = only === undefined ? tagged : tagged.filter((deployment) => only.has(deployment.id));
     const tried = new Set<string>();
     /** Deployments found over their rpm/tpm during this request -> ms until they have room. */
     const full = new Map<string, number>();

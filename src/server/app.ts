@@ -42,6 +42,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     // Streams of long generations must not be cut by a server-side timeout; what a client takes to
     // send its request is limited instead (`receive-limits.ts`).
     requestTimeout: 0,
+    // A path parameter may be a gateway's response id (`managed/responses/response-ids.ts`, about
+    // 120 characters with a long deployment id), longer than Fastify's default 100.
+    routerOptions: { maxParamLength: 512 },
     // Requests arriving on kept-alive connections during a shutdown get our own 503 (below).
     return503OnClosing: false,
     frameworkErrors: answerFrameworkError,

@@ -3,6 +3,7 @@
  * Route families added later (managed Files/Batches) extend this interface with their own
  * services (stores, blob store, ...) rather than reaching for globals.
  */
+import type { OwnedResponses } from '../managed/responses/owned-responses.ts';
 import type { EndUserLimits } from './end-user-limits.ts';
 import type { EndUserStore } from '../storage/end-user-store.ts';
 import type { LiteLLMPrometheusMetrics } from '../observability/litellm-prometheus.ts';
@@ -31,6 +32,8 @@ export interface AppServices {
   readonly config: PorticoConfig;
   readonly database: Database;
   readonly router: Router;
+  /** The Responses API's stored responses: their sealed ids and the follow-up routes (`managed/responses/`). */
+  readonly ownedResponses?: OwnedResponses;
   readonly keys: KeyService;
   /** Teams and users (`/team/*`, `/user/*`): budget subjects of the keys that name them. */
   readonly teams?: TeamStore;

@@ -53,6 +53,7 @@ import { ProxyBudget } from './proxy-budget.ts';
 import { StoredModels } from './stored-models.ts';
 import { StoredModelStore } from '../storage/stored-model-store.ts';
 import { StoredModelCipher } from '../storage/stored-model-cipher.ts';
+import { OwnedResponses } from '../managed/responses/owned-responses.ts';
 import { STORED_MODELS_NEED_A_SECRET } from './routes/model-management.ts';
 import { useUpstreamConnection } from '../providers/http/agent.ts';
 import { forwardClientHeaders } from '../providers/http/client-headers.ts';
@@ -198,6 +199,8 @@ export async function createServices(
     config,
     database,
     router,
+    // Responses' ids are sealed under the secret stored models use: every instance reads every other's.
+    ownedResponses: new OwnedResponses(router, process.env.LITELLM_SALT_KEY || config.masterKey),
     keys,
     teams,
     users,

@@ -44,7 +44,7 @@ export async function sendToModelGroup<T>(
   reply: FastifyReply,
   modelGroup: string,
   call: (client: ProviderClient, options: CallOptions) => Promise<T>,
-  extra: Pick<SendOptions, 'stream' | 'prefer' | 'tags' | 'fallbackGroups' | 'maxRetries' | 'timeoutMs'> = {},
+  extra: Pick<SendOptions, 'stream' | 'prefer' | 'tags' | 'fallbackGroups' | 'maxRetries' | 'timeoutMs' | 'only'> = {},
 ): Promise<T> {
   const startedAt = performance.now();
   try {
@@ -62,7 +62,7 @@ function send<T>(
   reply: FastifyReply,
   modelGroup: string,
   call: (client: ProviderClient, options: CallOptions) => Promise<T>,
-  extra: Pick<SendOptions, 'stream' | 'prefer' | 'tags' | 'fallbackGroups' | 'maxRetries' | 'timeoutMs'>,
+  extra: Pick<SendOptions, 'stream' | 'prefer' | 'tags' | 'fallbackGroups' | 'maxRetries' | 'timeoutMs' | 'only'>,
 ): Promise<T> {
   // The router hands each attempt its own options: the client's signal plus the attempt timeout.
   const principal = request.portico.principal;

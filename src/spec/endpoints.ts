@@ -36,6 +36,11 @@ export interface Endpoint {
   readonly rateLimited: boolean;
   /** Accepted as a batch's `endpoint` and a batch line's `url`. */
   readonly batchable: boolean;
+  /**
+   * Its answers are objects the upstream stores and later calls name by id (the Responses API):
+   * the live route gives them the gateway's ids and sends follow-ups where they are stored.
+   */
+  readonly storesAnswers?: boolean;
 }
 
 const model = z.string().min(1);
@@ -53,6 +58,7 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     stream: (client, body, options) => (client.responsesStream !== undefined ? client.responsesStream(body, options) : bridgedResponsesStream(client, body, options)),
     rateLimited: true,
     batchable: true,
+    storesAnswers: true,
   },
   {
     url: '/v1/chat/completions',

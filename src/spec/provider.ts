@@ -410,6 +410,22 @@ export interface StagedBatchesCapability {
 export type NativeBatchesCapability = FileBatchesCapability | StagedBatchesCapability;
 
 /** A client bound to one deployment. Optional members are capabilities a provider may lack. */
+/**
+ * OpenAI's stored responses, on the upstream that answered the create (OpenAI, Azure OpenAI and
+ * the OpenAI-compatible servers with a Responses API): `GET` and `DELETE /responses/{id}`, its
+ * `input_items`, and `cancel` (a `background` response). Ids are the upstream's own; answers are
+ * passed through.
+ */
+export interface StoredResponsesCapability {
+  /** `query`: OpenAI's parameters the gateway passes on (`include[]`, ...), checked by the caller. */
+  retrieve(responseId: string, query: URLSearchParams, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  /** `?stream=true`: a background response's events, replayed after `starting_after` when given. */
+  retrieveStream(responseId: string, query: URLSearchParams, options?: CallOptions): Promise<UpstreamStream>;
+  delete(responseId: string, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  inputItems(responseId: string, query: URLSearchParams, options?: CallOptions): Promise<UpstreamJsonResponse>;
+  cancel(responseId: string, options?: CallOptions): Promise<UpstreamJsonResponse>;
+}
+
 export interface ProviderClient {
   readonly deployment: Deployment;
   /** The `body.model` to write into batch lines placed on this deployment (Azure: deployment name). */
@@ -419,6 +435,8 @@ export interface ProviderClient {
   embeddings?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   responses?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   responsesStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;
+  /** The responses its `responses` stored, where the upstream keeps them (absent: a bridged Responses API stores nothing). */
+  readonly storedResponses?: StoredResponsesCapability;
   /** The legacy `/v1/completions` (a `prompt`, `text_completion` answers): OpenAI and the servers that keep it (vLLM, ...). */
   completions?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamJsonResponse>;
   completionsStream?(body: Record<string, unknown>, options?: CallOptions): Promise<UpstreamStream>;

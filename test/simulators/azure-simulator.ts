@@ -45,7 +45,8 @@ import type { SimulatedFile } from './openai/file-store.ts';
 import { BatchEngine } from './openai/batch-engine.ts';
 import type { SimulatedBatch } from './openai/batch-engine.ts';
 import type { InferenceContext } from './openai/chat.ts';
-import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, modelsReply } from './openai/inference-replies.ts';
+import { StoredResponses } from './openai/stored-responses.ts';
 import { speechReply, transcriptionsReply, translationsReply } from './openai/audio.ts';
 import { azureContentFilters } from './azure/content-filter.ts';
 import { azureBatchFlavor } from './azure/batch-flavor.ts';
@@ -122,7 +123,7 @@ export async function startAzureSimulator(options: AzureSimulatorOptions = {}): 
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/speech$/, handle: onDeployment((req, d) => speechReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/transcriptions$/, handle: onDeployment((req, d) => transcriptionsReply(req, ctx, { model: d })) },
     { method: 'POST', path: /^\/openai\/deployments\/([^/]+)\/audio\/translations$/, handle: onDeployment((req, d) => translationsReply(req, ctx, { model: d })) },
-    { method: 'POST', path: /^\/openai(?:\/v1)?\/responses$/, handle: (req) => responsesReply(req, ctx) },
+    ...new StoredResponses(ctx).routes('/openai(?:/v1)?'),
     { method: 'POST', path: /^\/openai\/v1\/chat\/completions$/, handle: (req) => chatReply(req, ctx, azureContentFilters) },
     { method: 'POST', path: /^\/openai\/v1\/embeddings$/, handle: (req) => embeddingsReply(req, ctx) },
     { method: 'GET', path: /^\/openai\/v1\/models$/, handle: () => modelsReply(options.deployments ?? ['gpt-4o-mini'], 'system') },

@@ -16,7 +16,8 @@
  * `SimulatedFile`, `SimulatedBatch`, and the fake model's markers `FAIL_MARKER`, `TOOL_TRIGGER`.
  *
  * Served: `POST /v1/chat/completions` (+ `stream`, `stream_options.include_usage`),
- * `POST /v1/embeddings` (float or base64), `POST /v1/responses` (+ `stream`),
+ * `POST /v1/embeddings` (float or base64), `POST /v1/responses` (+ `stream`, `background`, and the
+ * stored responses: `GET`/`DELETE /v1/responses/{id}`, `input_items`, `cancel`),
  * `POST /v1/completions` (+ `stream`, `stream_options.include_usage`), `POST /v1/moderations`,
  * `POST /v1/images/generations`, `POST /v1/audio/speech` (+ `stream_format: "sse"`),
  * `POST /v1/audio/transcriptions` (+ `stream`), `POST /v1/audio/translations` (the fake audio
@@ -51,7 +52,8 @@ import type { OpenAIErrorFields } from './openai/errors.ts';
 import type { InferenceContext } from './openai/chat.ts';
 import { executeEndpoint } from './openai/inference.ts';
 import type { BatchableEndpoint } from './openai/inference.ts';
-import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, moderationsReply, modelsReply, responsesReply } from './openai/inference-replies.ts';
+import { chatReply, completionsReply, embeddingsReply, imageGenerationsReply, moderationsReply, modelsReply } from './openai/inference-replies.ts';
+import { StoredResponses } from './openai/stored-responses.ts';
 import { speechReply, transcriptionsReply, translationsReply } from './openai/audio.ts';
 
 export type { BaseSimulator, FailNextOptions, SimulatorRequestLog, SlowNextOptions } from './common/simulator-server.ts';
@@ -97,6 +99,8 @@ export interface OpenAISimulator extends BaseSimulator {
   batches: Map<string, SimulatedBatch>;
   /** End a live batch as `expired` now (unexecuted lines go to the error file as `batch_expired`). */
   expireBatch(id: string): void;
+  /** The ids of the responses this account stores now (openai/stored-responses.ts). */
+  storedResponseIds(): string[];
 }
 
 const UPLOAD_PURPOSES = ['fine-tune', 'assistants', 'batch', 'user_data', 'vision', 'evals'] as const;
@@ -174,11 +178,12 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     }),
   };
   const engine = new BatchEngine(store, flavor);
+  const storedResponses = new StoredResponses(ctx);
 
   const routes: SimRoute[] = [
     { method: 'POST', path: new RegExp(`^${base}/chat/completions$`), handle: (req) => chatReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/embeddings$`), handle: (req) => embeddingsReply(req, ctx) },
-    { method: 'POST', path: new RegExp(`^${base}/responses$`), handle: (req) => responsesReply(req, ctx) },
+    ...storedResponses.routes(base),
     { method: 'POST', path: new RegExp(`^${base}/completions$`), handle: (req) => completionsReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/moderations$`), handle: (req) => moderationsReply(req, ctx) },
     { method: 'POST', path: new RegExp(`^${base}/images/generations$`), handle: (req) => imageGenerationsReply(req, ctx) },
@@ -255,6 +260,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
       engine.advance();
     },
     expireBatch: (id) => engine.expire(id),
+    storedResponseIds: () => storedResponses.ids,
     async close() {
       if (timer) clearInterval(timer);
       await server.close();

@@ -51,6 +51,12 @@ export function azurePath(operation: OpenAIOperation, deploymentName: string): s
     case 'responses':
       // The Responses API is resource-level; the deployment is named by `model` in the body.
       return '/openai/responses';
+    case 'response':
+      return `/openai/responses/${pathId(operation.responseId)}`;
+    case 'responseInputItems':
+      return `/openai/responses/${pathId(operation.responseId)}/input_items`;
+    case 'responseCancel':
+      return `/openai/responses/${pathId(operation.responseId)}/cancel`;
     case 'imageGenerations':
       return `${deployment}/images/generations`;
     case 'audioSpeech':

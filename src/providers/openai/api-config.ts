@@ -13,6 +13,9 @@ export type OpenAIOperation =
   | { readonly kind: 'completions' }
   | { readonly kind: 'embeddings' }
   | { readonly kind: 'responses' }
+  | { readonly kind: 'response'; readonly responseId: string }
+  | { readonly kind: 'responseInputItems'; readonly responseId: string }
+  | { readonly kind: 'responseCancel'; readonly responseId: string }
   | { readonly kind: 'moderations' }
   | { readonly kind: 'imageGenerations' }
   | { readonly kind: 'audioSpeech' }

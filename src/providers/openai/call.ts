@@ -32,8 +32,8 @@ export interface RawCall {
   body?: Readable;
   headers?: Record<string, string>;
   accept?: string;
-  /** Query parameters added to the operation's URL (a list's `limit`, `after`). */
-  query?: Record<string, string>;
+  /** Query parameters added to the operation's URL (a list's `limit`, `after`; repeated ones as `URLSearchParams`). */
+  query?: Record<string, string> | URLSearchParams;
 }
 
 export async function sendCall(ctx: CallContext, call: RawCall, options: CallOptions = {}): Promise<HttpResponse> {
@@ -80,7 +80,7 @@ function httpRequestOf(ctx: CallContext, call: RawCall, options: CallOptions): H
   };
 }
 
-function withQuery(url: string, query: Record<string, string> | undefined): string {
+function withQuery(url: string, query: Record<string, string> | URLSearchParams | undefined): string {
   if (query === undefined) return url;
   const params = new URLSearchParams(query).toString();
   return params === '' ? url : `${url}${url.includes('?') ? '&' : '?'}${params}`;

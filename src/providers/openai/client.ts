@@ -10,6 +10,7 @@ import type { CallContext } from './call.ts';
 import { createFilesCapability } from './files.ts';
 import * as inference from './inference.ts';
 import * as audio from './audio.ts';
+import { createStoredResponsesCapability } from './stored-responses.ts';
 
 export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIApiConfig): ProviderClient {
   const ctx: CallContext = { config, deploymentId: deployment.id };
@@ -23,6 +24,7 @@ export function createOpenAIShapedClient(deployment: Deployment, config: OpenAIA
     embeddings: (body, options) => inference.embeddings(ctx, body, options),
     responses: (body, options) => inference.responses(ctx, body, options),
     responsesStream: (body, options) => inference.responsesStream(ctx, body, options),
+    storedResponses: createStoredResponsesCapability(ctx),
     completions: (body, options) => inference.completions(ctx, body, options),
     completionsStream: (body, options) => inference.completionsStream(ctx, body, options),
     ...(config.hasModerations !== false && { moderations: (body: Record<string, unknown>, options?: CallOptions) => inference.moderations(ctx, body, options) }),

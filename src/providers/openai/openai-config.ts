@@ -19,6 +19,12 @@ export function openAIPath(operation: OpenAIOperation): string {
       return '/embeddings';
     case 'responses':
       return '/responses';
+    case 'response':
+      return `/responses/${pathId(operation.responseId)}`;
+    case 'responseInputItems':
+      return `/responses/${pathId(operation.responseId)}/input_items`;
+    case 'responseCancel':
+      return `/responses/${pathId(operation.responseId)}/cancel`;
     case 'moderations':
       return '/moderations';
     case 'imageGenerations':

@@ -5,6 +5,7 @@
 import type { RouteModule } from '../services.ts';
 import { healthRoutes } from './health.ts';
 import { inferenceRoutes } from './inference.ts';
+import { responseRoutes } from './responses.ts';
 import { audioRoutes } from './audio.ts';
 import { anthropicMessagesRoutes } from './anthropic-messages.ts';
 import { batchRoutes } from './batches.ts';
@@ -21,4 +22,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, modelManagementRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, responseRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, modelManagementRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

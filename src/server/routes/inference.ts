@@ -17,6 +17,7 @@ export const inferenceRoutes: RouteModule = {
         extraPaths: endpoint.extraPaths,
         body: endpoint.body,
         call: (client, body, options) => call(client, body, options) ?? unsupportedEndpoint(client, endpoint.url),
+        ...(endpoint.storesAnswers === true && services.ownedResponses !== undefined && { storedAnswers: services.ownedResponses }),
         stream:
           stream === undefined ? undefined : (client, body, options) => stream(client, body, options) ?? unsupportedEndpoint(client, endpoint.url),
       });

@@ -26,6 +26,7 @@ import { admitEndUser } from '../end-user-limits.ts';
 import { type RequestControls, requestControlsOf } from '../../spec/request-controls.ts';
 import { mockAnswerClient } from '../../providers/registry.ts';
 import { NotFoundError } from '../../spec/errors.ts';
+import type { OwnedResponses, ResolvedReference } from '../../managed/responses/owned-responses.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -88,7 +89,14 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
   call(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamJsonResponse>;
   /** Absent when the endpoint has no streaming form. */
   stream?(client: ProviderClient, body: Record<string, unknown>, options: CallOptions): Promise<UpstreamStream>;
+  /**
+   * The Responses API's stored answers (`managed/responses/`): answers leave with the gateway's ids
+   * for their owner, and a request naming one (`previous_response_id`) goes to the deployments
+   * that can read it. Absent on the other endpoints.
+   */
+  storedAnswers?: OwnedResponses;
 }
+
 
 const NO_CONTROLS = requestControlsOf({});
 
@@ -113,12 +121,18 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   const parsedBodies = new WeakMap<FastifyRequest, z.output<S>>();
   /** LiteLLM's request controls, for the requests that carry any (`spec/request-controls.ts`). */
   const requestControls = new WeakMap<FastifyRequest, RequestControls>();
+  const storedAnswers = route.storedAnswers;
+  /** The stored responses continued by requests (`previous_response_id`), checked with the body. */
+  const storedReferences = new WeakMap<FastifyRequest, ResolvedReference>();
   const checkRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     try {
       const body = parseInput(route.body, request.body);
-      assertModelUsable(services.router, principalOf(request), body.model);
+      const principal = principalOf(request);
+      assertModelUsable(services.router, principal, body.model);
       const controls = requestControlsOf(request.body as Record<string, unknown>, request.headers);
       if (controls !== NO_CONTROLS) requestControls.set(request, controls);
+      const reference = storedAnswers?.resolveReference(request.body as Record<string, unknown>, principal, body.model);
+      if (reference !== undefined) storedReferences.set(request, reference);
       request.portico.modelGroup = body.model;
       parsedBodies.set(request, body);
     } catch (error) {
@@ -151,7 +165,9 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       // The body goes upstream as the client sent it, less the gateway's own fields (LiteLLM's cache
       // controls, tags and metadata: `gateway-request-fields.ts`); the provider rewrites `model`.
       const received = request.body as Record<string, unknown>;
-      const upstreamBody = upstreamBodyOf(route.path, received);
+      let upstreamBody = upstreamBodyOf(route.path, received);
+      const reference = storedAnswers === undefined ? undefined : storedReferences.get(request);
+      if (reference !== undefined) upstreamBody = { ...upstreamBody, previous_response_id: reference.upstreamId };
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
       // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
@@ -166,13 +182,17 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const endUserCheck = admitEndUser(request, received, userHeaderName, endUserLimits);
       if (endUserCheck !== undefined) await endUserCheck;
       const routing =
-        preCallChecks || tagFiltering || controls !== undefined
+        preCallChecks || tagFiltering || controls !== undefined || reference !== undefined
           ? {
               ...(preCallChecks && { prefer: fittingContextWindow(received) }),
               ...(tagFiltering && { tags }),
               ...routingOfControls(controls),
+              // A continued response is read where it is stored: only there, and no fallback elsewhere.
+              ...(reference !== undefined && { only: reference.deployments }),
             }
           : NO_ROUTING_PREFERENCE;
+      // The Responses API's answers leave with the gateway's ids, for the caller.
+      const owner = request.portico.principal?.owner ?? 'master';
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
       const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
@@ -185,7 +205,16 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
         }
         let upstream: UpstreamStream;
         try {
-          upstream = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => stream(client, upstreamBody, options), { stream: true, ...routing });
+          upstream = await sendToModelGroup(
+            services.router,
+            request,
+            reply,
+            body.model,
+            storedAnswers === undefined
+              ? (client, options) => stream(client, upstreamBody, options)
+              : (client, options) => stream(client, upstreamBody, options).then((answer) => storedAnswers.ownStream(answer, client, owner, reference)),
+            { stream: true, ...routing },
+          );
         } catch (error) {
           spend?.recordFailure(request, route.path);
           throw error;
@@ -202,7 +231,16 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       if (hit !== undefined) return reply.code(200).header(CACHE_KEY_HEADER, cacheUse!.key).type(JSON_CONTENT_TYPE).send(hit.text);
       let answer: UpstreamJsonResponse;
       try {
-        answer = await sendToModelGroup(services.router, request, reply, body.model, (client, options) => route.call(client, upstreamBody, options), routing);
+        answer = await sendToModelGroup(
+          services.router,
+          request,
+          reply,
+          body.model,
+          storedAnswers === undefined
+            ? (client, options) => route.call(client, upstreamBody, options)
+            : (client, options) => route.call(client, upstreamBody, options).then((result) => storedAnswers.ownAnswer(result, client, owner, reference)),
+          routing,
+        );
       } catch (error) {
         spend?.recordFailure(request, route.path);
         throw error;

@@ -32,7 +32,7 @@ export function jsonBody(req: SimRequest): Json | SimReply {
   return req.json as Json;
 }
 
-function isReply(v: Json | SimReply): v is SimReply {
+export function isReply(v: Json | SimReply): v is SimReply {
   return typeof (v as SimReply).status === 'number' && ('json' in v || 'raw' in v || 'sse' in v);
 }
 
