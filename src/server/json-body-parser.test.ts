@@ -16,7 +16,6 @@ describe('the JSON body parser', () => {
   it('answers exactly as Fastify\'s default parser does, for every body it does not refuse', async () => {
     const bodies = [
       '{"model":"m"}',
-      '',
       'not json',
       '{"constructor":"just a string"}',
       '\uFEFF{"bom":true}',
@@ -39,6 +38,23 @@ describe('the JSON body parser', () => {
       }
     } finally {
       await Promise.all([quick.close(), stock.close()]);
+    }
+  });
+
+  it("takes an empty body as none, as OpenAI does (the Python SDK's bodiless POSTs and DELETEs say application/json)", async () => {
+    const app = Fastify();
+    useQuickJsonBodyParser(app);
+    app.post('/', async (request) => ({ none: request.body === undefined }));
+    app.delete('/', async (request) => ({ none: request.body === undefined }));
+    await app.ready();
+    try {
+      for (const method of ['POST', 'DELETE'] as const) {
+        const reply = await app.inject({ method, url: '/', headers: { 'content-type': 'application/json' }, payload: '' });
+        assert.equal(reply.statusCode, 200, method);
+        assert.deepEqual(reply.json(), { none: true });
+      }
+    } finally {
+      await app.close();
     }
   });
 

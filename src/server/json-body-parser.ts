@@ -7,8 +7,13 @@
  * with `\uXXXX` escapes) and refuses a body that has one. Chat bodies carry whole conversations,
  * so those scans cost about as much as the parse. Such a key needs `proto` or `constructor` in
  * the text, or a `\u` escape: a body without any of them is answered from `JSON.parse` alone;
- * every other body (and an empty, invalid or BOM-prefixed one) goes to Fastify's own default
- * parser, which answers exactly as before.
+ * every other body (an invalid or BOM-prefixed one) goes to Fastify's own default parser, which
+ * answers exactly as before.
+ *
+ * An empty body is no body (`undefined`), whatever its content type: the official Python SDK sends
+ * `content-type: application/json` with the empty bodies of `batches.cancel`, `files.delete`,
+ * `responses.cancel`, ..., which Fastify's parser refuses and OpenAI accepts. A route that needs a
+ * body still answers 400 ("The request body must be a JSON object.", `parse-input.ts`).
  *
  * A body parsed here keeps its text (`spec/received-json.ts`): unchanged, it goes upstream as sent.
  *
@@ -46,6 +51,7 @@ export function useQuickJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
+    if (text.length === 0) return done(null, undefined);
     const parsed = quickJsonParse(text);
     if (parsed !== UNDECIDED) return done(tooDeep(text, parsed), parsed);
     fallback(request, text, (error, value) => (error ? done(forbiddenKey(text) ?? error) : done(tooDeep(text, value), value)));

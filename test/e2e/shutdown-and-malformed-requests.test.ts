@@ -55,6 +55,22 @@ describe('shutdown and malformed requests', () => {
     }
   });
 
+  it("an empty body sent as application/json (the Python SDK's cancel and delete) is no body: the route answers, and a model route asks for a JSON object", async () => {
+    const portico = await startPortico(SLOW_CONFIG);
+    try {
+      const empty = { headers: { 'content-type': 'application/json' }, body: '' };
+      const cancel = await portico.fetch('/v1/batches/batch_000000000000000000000000/cancel', { method: 'POST', ...empty });
+      assert.equal(cancel.status, 404, 'not found, not a 400 for the empty body');
+      const deletion = await portico.fetch('/v1/files/file-000000000000000000000000', { method: 'DELETE', ...empty });
+      assert.equal(deletion.status, 404);
+      const chat = await portico.fetch('/v1/chat/completions', { method: 'POST', ...empty });
+      assert.equal(chat.status, 400);
+      assert.equal(envelopeOf(await chat.json()).message, 'The request body must be a JSON object.');
+    } finally {
+      await portico.close();
+    }
+  });
+
   it('a URL that does not decode gets 400 in the envelope', async () => {
     const portico = await startPortico(SLOW_CONFIG);
     try {
