@@ -97,7 +97,6 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
   storedAnswers?: OwnedResponses;
 }
 
-
 const NO_CONTROLS = requestControlsOf({});
 
 export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
