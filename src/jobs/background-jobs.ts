@@ -43,7 +43,7 @@ export interface BackgroundJobsOptions {
 
 export function createBackgroundJobs(config: PorticoConfig, managed: ManagedServices, logger: Logger, extra: readonly BackgroundJob[] = [], options: BackgroundJobsOptions = {}): BackgroundJobs {
   const poller = createBatchPoller({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger, intervalMs: config.batch.pollIntervalMs });
-  const janitor = createFileJanitor(managed.deletion, logger);
+  const janitor = createFileJanitor(managed.deletion, logger, undefined, { uploads: managed.uploadStore });
   const reconciler = createBatchReconciler({ batches: managed.batchStore, synchronizer: managed.synchronizer, logger });
   const quotaStarter = createBatchQuotaStarter({ batches: managed.batchStore, service: managed.batches, synchronizer: managed.synchronizer, router: managed.router, logger, intervalMs: config.batch.pollIntervalMs, releases: options.quotaReleases });
   const webhooks = createWebhookDelivery({ store: managed.webhookStore, settings: config.webhooks, logger, instanceId: managed.instanceId });

@@ -9,6 +9,8 @@
 import type { Logger } from '../observability/logger.ts';
 import { beginFileDeletion, deleteCopy, finishFileDeletion, settleStaleUpload, type FileDeletionDeps } from '../managed/files/file-deletion.ts';
 import { PeriodicJob } from './periodic-job.ts';
+import type { UploadStore } from '../storage/upload-store.ts';
+import { unixSeconds } from '../storage/row-mapping.ts';
 
 /** A blob still unfinished after this long was being written by an instance that died. */
 const UNFINISHED_BLOB_SECONDS = 24 * 60 * 60;
@@ -30,7 +32,12 @@ const BLOB_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 export interface FileJanitorOptions {
   /** How old an unreferenced blob must be before it is removed (tests). */
   orphanedBlobSeconds?: number;
+  /** The Uploads API's uploads: those whose hour passed expire, and the parts of finished ones go. */
+  uploads?: UploadStore;
 }
+
+/** Parts removed per run. */
+const UPLOAD_PARTS_PER_RUN = 200;
 
 export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, intervalMs = 5000, options: FileJanitorOptions = {}): PeriodicJob {
   let lastBlobSweep = Number.NEGATIVE_INFINITY;
@@ -67,6 +74,16 @@ export function createFileJanitor(deps: FileDeletionDeps, logger: Logger, interv
     }
     for (const file of await deps.files.listExpired()) {
       await beginFileDeletion(deps, file);
+    }
+    const uploads = options.uploads;
+    if (uploads !== undefined) {
+      const expired = await uploads.expirePending(unixSeconds());
+      if (expired > 0) logger.info({ job: 'file-janitor', uploads: expired }, 'expired uploads not completed within their hour');
+      // A completed upload's file has bytes of its own; cancelled and expired ones keep none.
+      for (const part of await uploads.leftoverParts(UPLOAD_PARTS_PER_RUN)) {
+        await deps.blobs.delete(part.blobKey);
+        await uploads.deletePart(part.id);
+      }
     }
   });
 }

@@ -30,9 +30,12 @@ export const newFileId = (): string => `file-${timeOrdered()}`;
 export const newBatchId = (): string => `batch_${timeOrdered()}`;
 export const newFileCopyId = (): string => `fcp_${randomBase62(20)}`;
 export const newBatchRequestId = (): string => `batch_req_${randomBase62(24)}`;
+export const newUploadId = (): string => `upload_${timeOrdered()}`;
+export const newUploadPartId = (): string => `part_${randomBase62(24)}`;
 
 const FILE_ID = /^file-[A-Za-z0-9]{24}$/;
 const BATCH_ID = /^batch_[A-Za-z0-9]{24}$/;
+const UPLOAD_ID = /^upload_[A-Za-z0-9]{24}$/;
 
 /**
  * Whether a client-supplied string can be one of our ids. Anything else (a raw provider id, a
@@ -40,3 +43,4 @@ const BATCH_ID = /^batch_[A-Za-z0-9]{24}$/;
  */
 export const isFileId = (value: string): boolean => FILE_ID.test(value);
 export const isBatchId = (value: string): boolean => BATCH_ID.test(value);
+export const isUploadId = (value: string): boolean => UPLOAD_ID.test(value);

@@ -23,9 +23,14 @@ import { NativeFileExecutor } from './batches/executors/native-file.ts';
 import { NativeStagedExecutor } from './batches/executors/native-staged.ts';
 import type { FileDeletionDeps } from './files/file-deletion.ts';
 import { FileService } from './files/file-service.ts';
+import { UploadService } from './files/upload-service.ts';
+import { UploadStore } from '../storage/upload-store.ts';
 
 export interface ManagedServices {
   readonly files: FileService;
+  /** OpenAI's Uploads API: files sent in parts (`files/upload-service.ts`). */
+  readonly uploads: UploadService;
+  readonly uploadStore: UploadStore;
   readonly batches: BatchService;
   readonly synchronizer: BatchSynchronizer;
   readonly fileStore: FileStore;
@@ -132,5 +137,7 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
     reservations: { estimatedOutputTokens: config.batch.estimatedOutputTokens, quotaExceeded: config.batch.quotaExceeded },
     ...(input.checkSpendBudgets !== undefined && { checkSpendBudgets: input.checkSpendBudgets }),
   });
-  return { files, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
+  const uploadStore = new UploadStore(database);
+  const uploads = new UploadService({ uploads: uploadStore, blobs, files, settings: config.files });
+  return { files, uploads, uploadStore, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
 }

@@ -249,6 +249,32 @@ export interface StoredModelsTable {
   updated_at: number;
 }
 
+/** OpenAI's Uploads API (migration 0023): a file sent in parts. */
+export interface UploadsTable {
+  id: string;
+  owner: string;
+  filename: string;
+  purpose: string;
+  /** The size the client declared. */
+  bytes: number;
+  mime_type: string;
+  /** `pending`, `completed`, `cancelled`, `expired`. */
+  status: string;
+  created_at: number;
+  expires_at: number;
+  file_expires_after: number | null;
+  file_id: string | null;
+}
+
+export interface UploadPartsTable {
+  id: string;
+  upload_id: string;
+  blob_key: string;
+  bytes: number;
+  /** Seconds, to the millisecond. */
+  created_at: number;
+}
+
 /** One piece of a blob's bytes; a blob's chunks in `seq` order (0, 1, ...) are its bytes. */
 export interface BlobChunksTable {
   blob_key: string;
@@ -264,6 +290,8 @@ export interface DatabaseSchema {
   end_users: EndUsersTable;
   stored_models: StoredModelsTable;
   files: FilesTable;
+  uploads: UploadsTable;
+  upload_parts: UploadPartsTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;

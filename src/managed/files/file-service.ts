@@ -23,7 +23,7 @@ import { holdsFiles, uploadCopy, type PlacedCopy } from './file-placement.ts';
 import { toOpenAIFile } from './file-views.ts';
 import { readMultipartUpload } from './multipart-upload.ts';
 import { OwnerQuota, type UploadAllowance } from './owner-quota.ts';
-import { parseUploadFields } from './upload-fields.ts';
+import { parseUploadFields, type UploadFields } from './upload-fields.ts';
 import { UploadSlots } from './upload-slots.ts';
 
 export interface FileServiceDeps {
@@ -86,8 +86,33 @@ export class FileService {
     }
   }
 
+  /** Runs `work` holding one of the instance's upload slots (a part of an Upload, its assembly). */
+  async withUploadSlot<T>(principal: Principal, work: () => Promise<T>): Promise<T> {
+    const release = this.#uploads.acquire(principal);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** What the caller may still store in one file: the file size limit, or what is left of its quota. */
+  allowance(principal: Principal): Promise<UploadAllowance> {
+    return this.#quota.allowance(principal);
+  }
+
+  /**
+   * A file made of bytes the gateway already holds (the parts of an Upload, `upload-service.ts`),
+   * read from `source`: checked, stored and placed exactly as a `POST /v1/files` upload is. The
+   * caller holds an upload slot.
+   */
+  async createFromStream(principal: Principal, file: { filename: string; purpose: string; expiresAfterSeconds: number | null }, source: Readable, call: CallOptions = {}): Promise<OpenAIFile> {
+    const received = await this.#receive(source, file.purpose, await this.#quota.allowance(principal));
+    return this.#register(principal, file.filename, () => ({ ...parseUploadFields({ purpose: file.purpose }), expiresAfterSeconds: file.expiresAfterSeconds }), received, call);
+  }
+
   async #upload(principal: Principal, headers: IncomingHttpHeaders, body: Readable, call: CallOptions): Promise<OpenAIFile> {
-    const { blobs, settings } = this.#deps;
+    const { blobs } = this.#deps;
     const allowance = await this.#quota.allowance(principal);
     const upload = await readMultipartUpload<ReceivedFile>(
       headers,
@@ -95,17 +120,23 @@ export class FileService {
       (part, fieldsSoFar) => this.#receive(part.stream, fieldsSoFar.purpose, allowance),
       (received) => blobs.delete(received.blob.key),
     );
-    const { blob, batchInput } = upload.stored;
+    return this.#register(principal, upload.filename, () => parseUploadFields(upload.fields), upload.stored, call);
+  }
+
+  /** Records a received file (and places it on its target models); on any failure its bytes go. */
+  async #register(principal: Principal, filename: string, fieldsOf: () => UploadFields, received: ReceivedFile, call: CallOptions): Promise<OpenAIFile> {
+    const { blobs, settings } = this.#deps;
+    const { blob, batchInput } = received;
     try {
       await this.#quota.checkBeforeRecording(principal, blob.bytes);
-      const fields = parseUploadFields(upload.fields);
+      const fields = fieldsOf();
       const createdAt = unixSeconds();
       const expiresAfter = fields.expiresAfterSeconds ?? (fields.purpose === 'batch' && settings.batchFileDefaultExpirySeconds > 0 ? settings.batchFileDefaultExpirySeconds : null);
       const base = {
         id: newFileId(),
         owner: principal.owner,
         purpose: fields.purpose,
-        filename: upload.filename,
+        filename,
         bytes: blob.bytes,
         createdAt,
         status: 'processed' as const,
@@ -120,11 +151,11 @@ export class FileService {
         await this.#quota.record(principal, base);
         return toOpenAIFile({ ...base, ...emptyFields });
       }
-      const summary = this.#checkBatchFile(upload.filename, blob, batchInput);
+      const summary = this.#checkBatchFile(filename, blob, batchInput);
       const lineModels = [...summary.models.keys()];
       const targets = fields.targetModelGroups;
       if (targets.length > 0) this.#checkTargets(principal, targets, lineModels);
-      const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, upload.filename, call) : [];
+      const copies = targets.length > 0 ? await this.#placeOnTargets(targets, blob, filename, call) : [];
       const file = { ...base, lineCount: summary.lineCount, batchEndpoint: summary.endpoint, modelGroups: targets.length > 0 ? targets : lineModels, lineModels, tokenEstimate: summary.tokens };
       try {
         await this.#quota.record(principal, file, copies.map(activeCopy));

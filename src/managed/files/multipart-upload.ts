@@ -34,6 +34,8 @@ export interface MultipartUploadOptions {
   readonly expects?: string;
   /** Field names that may be sent more than once (OpenAI's array fields: `timestamp_granularities[]`). */
   readonly repeatable?: (name: string) => boolean;
+  /** The file part's field name: `file` (the Files API), `data` (a part of an Upload). */
+  readonly fileField?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function readMultipartUpload<T>(
     return Promise.reject(new InvalidRequestError('Malformed multipart/form-data request.'));
   }
 
+  const fileField = options.fileField ?? 'file';
   return new Promise<MultipartUpload<T>>((resolve, reject) => {
     const fields: Record<string, string> = {};
     const fieldList: Array<readonly [string, string]> = [];
@@ -93,7 +96,7 @@ export function readMultipartUpload<T>(
       const file = filePart ? await filePart.catch((error: unknown) => ((failure ??= error), undefined)) : undefined;
       if (failure !== undefined || !file) {
         if (file) await discard(file.stored).catch(() => undefined);
-        reject(failure ?? new InvalidRequestError("Missing required parameter: 'file'.", { param: 'file', code: 'missing_required_parameter' }));
+        reject(failure ?? new InvalidRequestError(`Missing required parameter: '${fileField}'.`, { param: fileField, code: 'missing_required_parameter' }));
         return;
       }
       resolve({ fields, fieldList, filename: file.filename, stored: file.stored });
@@ -123,10 +126,10 @@ export function readMultipartUpload<T>(
         stream.resume();
         return fail(unnamedPart());
       }
-      if (name !== 'file' || filePart) {
+      if (name !== fileField || filePart) {
         stream.resume();
-        if (name !== 'file') return fail(new InvalidRequestError(`Unexpected file field '${name.slice(0, 64)}'; the file must be sent as 'file'.`, { param: name.slice(0, 64) }));
-        return fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' }));
+        if (name !== fileField) return fail(new InvalidRequestError(`Unexpected file field '${name.slice(0, 64)}'; the file must be sent as '${fileField}'.`, { param: name.slice(0, 64) }));
+        return fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: fileField }));
       }
       const filename = (info.filename ?? '').trim() || 'upload';
       fileStream = stream;
@@ -144,7 +147,7 @@ export function readMultipartUpload<T>(
     parser.on('fieldsLimit', () => fail(new InvalidRequestError('Too many form fields.')));
     // busboy stops at `files: 1` and skips a second file part without a 'file' event: without this
     // the upload would succeed with the first file and the second silently dropped.
-    parser.on('filesLimit', () => fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: 'file' })));
+    parser.on('filesLimit', () => fail(new InvalidRequestError('Only one file may be uploaded per request.', { param: fileField })));
     parser.on('partsLimit', () => fail(new InvalidRequestError('Too many form parts.')));
     parser.on('error', () => fail(new InvalidRequestError('Malformed multipart/form-data request.')));
     parser.on('close', () => void finish());

@@ -10,6 +10,7 @@ import { audioRoutes } from './audio.ts';
 import { anthropicMessagesRoutes } from './anthropic-messages.ts';
 import { batchRoutes } from './batches.ts';
 import { fileRoutes } from './files.ts';
+import { uploadRoutes } from './uploads.ts';
 import { keyRoutes } from './keys.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
@@ -22,4 +23,4 @@ import { spendRoutes } from './spend.ts';
 import { consoleRoutes } from './console.ts';
 import { deploymentRoutes } from './deployments.ts';
 
-export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, responseRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, modelManagementRoutes, fileRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [healthRoutes, metricsRoutes, modelRoutes, inferenceRoutes, responseRoutes, audioRoutes, anthropicMessagesRoutes, keyRoutes, teamRoutes, userRoutes, customerRoutes, modelManagementRoutes, fileRoutes, uploadRoutes, batchRoutes, webhookRoutes, spendRoutes, deploymentRoutes, consoleRoutes];

@@ -25,6 +25,7 @@ import { migration0019SpendEndUser } from './0019_spend_end_user.ts';
 import { migration0020SpendEndUserIndex } from './0020_spend_end_user_index.ts';
 import { migration0021EndUsers } from './0021_end_users.ts';
 import { migration0022StoredModels } from './0022_stored_models.ts';
+import { migration0023Uploads } from './0023_uploads.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0020SpendEndUserIndex,
   migration0021EndUsers,
   migration0022StoredModels,
+  migration0023Uploads,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
