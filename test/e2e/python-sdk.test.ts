@@ -71,6 +71,7 @@ general_settings:
       batch_retrieved: true,
       batch_listed: true,
       batch_cancelled: true,
+      upload_chunked: { status: 'completed', file_bytes_match: true, content_match: true },
       file_deleted: true,
       file_gone: true,
     });

@@ -3,7 +3,7 @@
 Run by test/e2e/python-sdk.test.ts, which starts Portico in front of an OpenAI simulator and reads
 the JSON this prints: chat (plain and streamed), embeddings (the SDK's default base64), responses
 (create, stream, retrieve, input items, continue, cancel), files (upload, list, retrieve, content,
-delete) and batches (create, retrieve, list, cancel), each as the SDK's own methods do it.
+delete; a file sent in parts with `uploads.upload_file_chunked`) and batches (create, retrieve, list, cancel), each as the SDK's own methods do it.
 
 Environment: PORTICO_BASE_URL (".../v1"), PORTICO_API_KEY, PORTICO_MODEL, PORTICO_EMBEDDING_MODEL.
 """
@@ -60,6 +60,10 @@ seen["batch_retrieved"] = client.batches.retrieve(batch.id).id == batch.id
 seen["batch_listed"] = any(b.id == batch.id for b in client.batches.list(limit=10))
 cancelled = client.batches.cancel(batch.id)
 seen["batch_cancelled"] = cancelled.status in ("cancelling", "cancelled")
+
+chunked_payload = "\n".join(json.dumps({"custom_id": f"chunked-{i}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": model, "messages": [{"role": "user", "content": f"line {i}"}]}}) for i in range(200)).encode()
+chunked = client.uploads.upload_file_chunked(file=chunked_payload, filename="chunked.jsonl", bytes=len(chunked_payload), mime_type="text/jsonl", purpose="batch", part_size=8192)
+seen["upload_chunked"] = {"status": chunked.status, "file_bytes_match": chunked.file.bytes == len(chunked_payload), "content_match": client.files.content(chunked.file.id).content == chunked_payload}
 
 other = client.files.create(file=("other.jsonl", io.BytesIO(lines[0].encode()), "application/jsonl"), purpose="batch")
 seen["file_deleted"] = client.files.delete(other.id).deleted
