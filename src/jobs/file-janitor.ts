@@ -19,7 +19,8 @@ const UNFINISHED_BLOB_SECONDS = 24 * 60 * 60;
  * A complete blob that no file references after this long was written by a step that died before
  * registering its file (a result file of a batch whose finalisation crashed, a staged copy).
  * Every writer registers its blob within seconds of writing it (an upload being placed on its
- * targets within minutes), far under this.
+ * targets within minutes), far under this. The parts of an upload in progress (the Uploads API)
+ * are referenced by no file, but are at most an hour old: an upload takes parts for an hour.
  */
 const ORPHANED_BLOB_SECONDS = 24 * 60 * 60;
 
