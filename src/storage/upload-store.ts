@@ -103,14 +103,14 @@ export class UploadStore {
     return rows.map((row) => ({ id: row.id, uploadId: row.upload_id, blobKey: row.blob_key, bytes: Number(row.bytes), createdAt: Number(row.created_at) }));
   }
 
-  /** Bytes of the upload's parts so far. */
-  async partBytes(uploadId: string): Promise<number> {
+  /** The upload's parts so far: how many, and their bytes. */
+  async partTotals(uploadId: string): Promise<{ parts: number; bytes: number }> {
     const row = await this.#db.kysely
       .selectFrom('upload_parts')
-      .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
+      .select((eb) => [eb.fn.countAll<number>().as('parts'), eb.fn.sum<number>('bytes').as('bytes')])
       .where('upload_id', '=', uploadId)
       .executeTakeFirst();
-    return Number(row?.bytes ?? 0);
+    return { parts: Number(row?.parts ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
   /** Moves a pending upload to `status` (with its file, once completed); false when it was no longer pending. */

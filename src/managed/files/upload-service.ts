@@ -30,6 +30,11 @@ const UPLOAD_LIFETIME_SECONDS = 3600;
 /** OpenAI's limits: a part, and a whole upload. */
 const MAX_PART_BYTES = 64 * 1024 * 1024;
 const MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024;
+/**
+ * Parts one upload may have (S3's multipart limit): without one, a client could send a file of
+ * hundreds of megabytes as one-byte parts, a row each.
+ */
+export const MAX_UPLOAD_PARTS = 10_000;
 const MIN_FILE_EXPIRY_SECONDS = 3600;
 const MAX_FILE_EXPIRY_SECONDS = 2_592_000;
 const MAX_FILENAME_CHARS = 512;
@@ -162,8 +167,10 @@ export class UploadService {
     const { blobs, uploads, files } = this.#deps;
     return files.withUploadSlot(principal, async () => {
       // A part beyond what the upload declared is refused as it streams, not after.
-      const room = upload.bytes - (await uploads.partBytes(upload.id));
+      const sofar = await uploads.partTotals(upload.id);
+      const room = upload.bytes - sofar.bytes;
       if (room <= 0) throw new InvalidRequestError(`The upload ${upload.id} already has its ${upload.bytes} bytes; complete it.`, { param: 'data' });
+      if (sofar.parts >= MAX_UPLOAD_PARTS) throw new InvalidRequestError(`An upload may have at most ${MAX_UPLOAD_PARTS} parts; send larger parts (up to ${MAX_PART_BYTES} bytes each).`, { param: 'data', code: 'too_many_parts' });
       const received = await readMultipartUpload(headers, body, (part) => blobs.put(part.stream, { maxBytes: Math.min(MAX_PART_BYTES, room) }), (blob) => blobs.delete(blob.key), {
         expects: "a 'data' part",
         fileField: 'data',
@@ -190,7 +197,9 @@ export class UploadService {
     const upload = await this.#pending(principal, id);
     const body = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
     const partIds = required(body, 'part_ids');
-    if (!Array.isArray(partIds) || partIds.length === 0 || partIds.some((part) => typeof part !== 'string')) throw invalid('part_ids', "Invalid value for 'part_ids': expected a list of the upload's part ids.");
+    if (!Array.isArray(partIds) || partIds.length === 0 || partIds.length > MAX_UPLOAD_PARTS || partIds.some((part) => typeof part !== 'string')) {
+      throw invalid('part_ids', `Invalid value for 'part_ids': expected a list of the upload's part ids (at most ${MAX_UPLOAD_PARTS}).`);
+    }
     const md5 = body.md5;
     if (md5 !== undefined && md5 !== null && (typeof md5 !== 'string' || !/^[0-9a-fA-F]{32}$/.test(md5))) throw invalid('md5', "Invalid value for 'md5': expected 32 hexadecimal digits.");
     if (new Set(partIds).size !== partIds.length) throw invalid('part_ids', "Invalid value for 'part_ids': a part is named more than once.");

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { toFile } from 'openai';
+import { MAX_UPLOAD_PARTS } from '../../../src/managed/files/upload-service.ts';
 import { chatLines, expectStatus, GATEWAY_FILE_ID, readContent, runToEnd, startManagedGateway, type ManagedGateway } from './managed-fixtures.ts';
 
 /** The gateway's own message of a refusal with `status`. */
@@ -90,6 +91,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.match(await refusal(client.uploads.create({ bytes: 9 * 1024 ** 3, filename: 'huge.jsonl', mime_type: 'text/jsonl', purpose: 'batch' }), 400), /^Invalid value for 'bytes'/);
       assert.match(await refusal(client.uploads.create({ bytes: 600 * 1024 ** 2, filename: 'big.txt', mime_type: 'text/plain', purpose: 'user_data' }), 400), /file size limit of 536870912 bytes \(portico_settings.files.max_file_bytes\)/);
       assert.match(await refusal(client.uploads.create({ bytes: 10, filename: 'x.jsonl', mime_type: 'text/jsonl', purpose: 'nonsense' as 'batch' }), 400), /is not one of/);
+    });
+
+    it(`an upload takes at most ${MAX_UPLOAD_PARTS} parts (a file as one-byte parts would be a row a byte)`, async () => {
+      const upload = await client.uploads.create({ bytes: MAX_UPLOAD_PARTS + 10, filename: 'tiny-parts.txt', mime_type: 'text/plain', purpose: 'user_data' });
+      // The parts a patient client would have sent one byte at a time, written directly.
+      const rows = Array.from({ length: MAX_UPLOAD_PARTS }, (_, i) => ({ id: `part_cap${dialect}${i}`, upload_id: upload.id, blob_key: `blob_${createHash('md5').update(`${dialect}-${i}`).digest('hex')}`, bytes: 1, created_at: 1 }));
+      for (let start = 0; start < rows.length; start += 1000) await gateway.portico.services.database.kysely.insertInto('upload_parts').values(rows.slice(start, start + 1000)).execute();
+      assert.match(await refusal(client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'part') }), 400), /at most 10000 parts/);
+      // They have no bytes behind them: gone directly, not left to the janitor's 200 a run.
+      await gateway.portico.services.database.kysely.deleteFrom('upload_parts').where('upload_id', '=', upload.id).execute();
+      await client.uploads.cancel(upload.id);
     });
 
     it("another tenant's upload is not found; a cancelled one takes no parts and loses those it had", async () => {
