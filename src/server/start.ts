@@ -54,6 +54,8 @@ import { StoredModels } from './stored-models.ts';
 import { StoredModelStore } from '../storage/stored-model-store.ts';
 import { StoredModelCipher } from '../storage/stored-model-cipher.ts';
 import { OwnedResponses } from '../managed/responses/owned-responses.ts';
+import { StoredResponseStore } from '../storage/stored-response-store.ts';
+import { createStoredResponseRetentionJob } from '../jobs/stored-response-retention.ts';
 import { STORED_MODELS_NEED_A_SECRET } from './routes/model-management.ts';
 import { useUpstreamConnection } from '../providers/http/agent.ts';
 import { forwardClientHeaders } from '../providers/http/client-headers.ts';
@@ -200,7 +202,7 @@ export async function createServices(
     database,
     router,
     // Responses' ids are sealed under the secret stored models use: every instance reads every other's.
-    ownedResponses: new OwnedResponses(router, process.env.LITELLM_SALT_KEY || config.masterKey),
+    ownedResponses: new OwnedResponses(router, process.env.LITELLM_SALT_KEY || config.masterKey, new StoredResponseStore(database)),
     keys,
     teams,
     users,
@@ -253,6 +255,7 @@ export async function startServer(options: StartOptions): Promise<RunningPortico
     if (retentionMs !== undefined && services.spendLogs !== undefined) {
       extraJobs.push(createSpendRetentionJob({ store: services.spendLogs, leases: new JobLeaseStore(database), retentionMs, intervalMs: config.spendLogs.retentionIntervalMs, logger }));
     }
+    extraJobs.push(createStoredResponseRetentionJob(new StoredResponseStore(database), logger));
     extraJobs.push(createKeyBudgetResetJob(new KeyStore(database), logger, undefined, { users: services.users, teams: services.teams }));
     jobs = createBackgroundJobs(config, services.managed!, logger, extraJobs, { quotaReleases: shared.quotaReleases });
     // Handlers cut at the end of the grace period get at most as long again to clean up.

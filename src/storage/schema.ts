@@ -249,6 +249,18 @@ export interface StoredModelsTable {
   updated_at: number;
 }
 
+/** Responses answered through a provider's chat, kept by the gateway (migration 0024). */
+export interface StoredResponsesTable {
+  id: string;
+  owner: string;
+  previous_response_id: string | null;
+  /** JSON: the Response object. */
+  response: string;
+  /** JSON: the request's input, as items. */
+  input_items: string;
+  created_at: number;
+}
+
 /** OpenAI's Uploads API (migration 0023): a file sent in parts. */
 export interface UploadsTable {
   id: string;
@@ -292,6 +304,7 @@ export interface DatabaseSchema {
   files: FilesTable;
   uploads: UploadsTable;
   upload_parts: UploadPartsTable;
+  stored_responses: StoredResponsesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;

@@ -3,7 +3,8 @@
  * own (Anthropic here), through the `openai` SDK, as LiteLLM's proxy serves it for every provider:
  * the request as a chat completion, the answer as a Response (text, function calls, usage) and the
  * stream as Responses events the SDK assembles; a conversation carried in `input`, tool results
- * included; `previous_response_id`, which needs a stored response, a 400; a spend row each.
+ * included; a `previous_response_id` the gateway never stored, a 400; a spend row each (continuing a
+ * stored one: test/e2e/stored-responses.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -77,9 +78,10 @@ portico_settings:
     assert.ok(types.includes('response.output_text.delta'));
   });
 
-  it('refuses previous_response_id, which needs a stored response, with a 400 naming it', async () => {
+  it('refuses a previous_response_id it never stored with a 400 naming it', async () => {
     const refused = await client.responses.create({ model: 'claude', input: 'x', previous_response_id: 'resp_123' }).catch((error: unknown) => error);
     assert.ok(refused instanceof OpenAI.BadRequestError);
     assert.equal((refused.error as { param: string }).param, 'previous_response_id');
+    assert.equal((refused.error as { code: string }).code, 'previous_response_not_found');
   });
 });

@@ -5,6 +5,10 @@
  * account that stores the response, however the model group balances its deployments; another
  * tenant's key, an upstream's raw id and an edited id are "not found".
  *
+ * Through a provider without a Responses API (Anthropic, answered through its chat), the gateway
+ * keeps the responses itself: continuing one sends the conversation so far, and the follow-up
+ * routes read what it kept.
+ *
  * Upstreams: two OpenAI accounts (two simulators, each its own store) behind one model group
  * `gpt-4o` (simple shuffle: without pinning, half the follow-ups would reach the other account and
  * fail), `gpt-4o-mini` on the first account only, and an Azure OpenAI resource.
@@ -16,6 +20,7 @@ import { startPortico, type PorticoUnderTest } from '../helpers/portico.ts';
 import { AZURE_SIMULATOR_API_KEY, startAzureSimulator, type AzureSimulator } from '../simulators/azure-simulator.ts';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator, type OpenAISimulator } from '../simulators/openai-simulator.ts';
 import { E2E_MASTER_KEY } from './fixtures.ts';
+import { ANTHROPIC_SIMULATOR_API_KEY, type AnthropicSimulator, startAnthropicSimulator } from '../simulators/anthropic-simulator.ts';
 
 const ENV = { ...process.env, SR_OPENAI_KEY: OPENAI_SIMULATOR_API_KEY, SR_AZURE_KEY: AZURE_SIMULATOR_API_KEY };
 
@@ -203,3 +208,78 @@ async function createOn(client: OpenAI, account: OpenAISimulator, model: string)
   }
   assert.fail('the balancer never chose the account');
 }
+
+describe('responses the gateway keeps: answered through a provider\'s chat (Anthropic)', () => {
+  let anthropic: AnthropicSimulator;
+  let portico: PorticoUnderTest;
+  let teamA: OpenAI;
+  let teamB: OpenAI;
+
+  before(async () => {
+    anthropic = await startAnthropicSimulator();
+    portico = await startPortico(`
+model_list:
+  - {model_name: claude, litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_base: "${anthropic.url}", api_key: ${ANTHROPIC_SIMULATOR_API_KEY}}}
+general_settings:
+  master_key: ${E2E_MASTER_KEY}
+`);
+    teamA = portico.client((await portico.generateKey({ team_id: 'bridge-a' })).key);
+    teamB = portico.client((await portico.generateKey({ team_id: 'bridge-b' })).key);
+  });
+  after(async () => {
+    await portico?.close();
+    await anthropic?.close();
+  });
+
+  const lastMessages = () => (anthropic.requests.at(-1)!.json as { messages: Array<{ role: string; content: unknown }> }).messages;
+  const texts = (messages: Array<{ role: string; content: unknown }>) =>
+    messages.map((message) => `${message.role}: ${typeof message.content === 'string' ? message.content : (message.content as Array<{ text?: string }>).map((part) => part.text ?? '').join('')}`);
+
+  it('keeps each response; continuing one sends the conversation so far; retrieve and input items read what was kept', async () => {
+    const first = await teamA.responses.create({ model: 'claude', instructions: 'Be brief.', input: 'My name is Ada.' });
+    assert.match(first.id, /^resp_[0-9a-f]{24}$/);
+    assert.equal((first as { store?: boolean }).store, true);
+    const second = await teamA.responses.create({ model: 'claude', input: [{ role: 'user', content: 'What is my name?' }], previous_response_id: first.id });
+    assert.equal(second.previous_response_id, first.id);
+    assert.deepEqual(texts(lastMessages()), [`user: My name is Ada.`, `assistant: ${first.output_text}`, 'user: What is my name?'], 'the first turn and its answer, then the new input');
+    const third = await teamA.responses.create({ model: 'claude', input: 'And again?', previous_response_id: second.id });
+    assert.deepEqual(texts(lastMessages()).length, 5, 'three turns: two answered, one new');
+
+    const retrieved = await teamA.responses.retrieve(third.id);
+    assert.deepEqual([retrieved.id, retrieved.output_text, retrieved.previous_response_id], [third.id, third.output_text, second.id]);
+    const items = await teamA.responses.inputItems.list(second.id);
+    assert.equal(items.data.length, 1);
+    assert.match(items.data[0]!.id!, /^msg_/);
+    const master = await portico.client().responses.retrieve(first.id);
+    assert.equal(master.output_text, first.output_text, 'the master key reads every tenant\'s');
+  });
+
+  it('a streamed response is kept by the time its last event arrives', async () => {
+    const stream = await teamA.responses.create({ model: 'claude', input: 'Stream and keep me', stream: true });
+    let id = '';
+    for await (const event of stream) if (event.type === 'response.completed') id = event.response.id;
+    const next = await teamA.responses.create({ model: 'claude', input: 'Continue', previous_response_id: id });
+    assert.equal(next.previous_response_id, id);
+    assert.equal(texts(lastMessages())[0], 'user: Stream and keep me');
+  });
+
+  it("another tenant, store: false, delete and cancel", async () => {
+    const kept = await teamA.responses.create({ model: 'claude', input: 'Private' });
+    assert.equal((await rejection(teamB.responses.retrieve(kept.id))).status, 404);
+    assert.equal((await rejection(teamB.responses.inputItems.list(kept.id))).status, 404);
+    assert.equal((await rejection(teamB.responses.delete(kept.id))).status, 404);
+    assert.equal((await rejection(teamB.responses.create({ model: 'claude', input: 'x', previous_response_id: kept.id }))).code, 'previous_response_not_found');
+    const cancel = await rejection(teamA.responses.cancel(kept.id));
+    assert.deepEqual([cancel.status, messageOf(cancel)], [400, 'Only responses created with background=true can be cancelled.']);
+
+    const unkept = await teamA.responses.create({ model: 'claude', input: 'Forget me', store: false });
+    assert.equal((unkept as { store?: boolean }).store, false);
+    assert.equal((await rejection(teamA.responses.retrieve(unkept.id))).status, 404);
+
+    await teamA.responses.delete(kept.id);
+    assert.equal((await rejection(teamA.responses.retrieve(kept.id))).status, 404);
+    assert.equal((await rejection(teamA.responses.create({ model: 'claude', input: 'x', previous_response_id: kept.id }))).code, 'previous_response_not_found');
+    const rows = await portico.services.database.kysely.selectFrom('stored_responses').select('id').where('id', 'in', [kept.id, unkept.id]).execute();
+    assert.deepEqual(rows, []);
+  });
+});

@@ -6,7 +6,7 @@ import { openDatabase, parseDatabaseUrl } from '../../src/storage/database.ts';
 import { MIGRATIONS, migrateDownAll, migrateToLatest } from '../../src/storage/migrations/index.ts';
 import { createTestDatabase, forEachDatabase } from '../helpers/databases.ts';
 
-const APP_TABLES = ['api_keys', 'batch_holds', 'batch_items', 'batches', 'blob_chunks', 'blobs', 'console_sessions', 'end_users', 'file_copies', 'files', 'job_leases', 'spend_logs', 'stored_models', 'teams', 'upload_parts', 'uploads', 'users', 'webhook_attempts', 'webhook_deliveries'];
+const APP_TABLES = ['api_keys', 'batch_holds', 'batch_items', 'batches', 'blob_chunks', 'blobs', 'console_sessions', 'end_users', 'file_copies', 'files', 'job_leases', 'spend_logs', 'stored_models', 'stored_responses', 'teams', 'upload_parts', 'uploads', 'users', 'webhook_attempts', 'webhook_deliveries'];
 
 async function appTables(db: Awaited<ReturnType<typeof openDatabase>>): Promise<string[]> {
   const tables = await db.kysely.introspection.getTables();

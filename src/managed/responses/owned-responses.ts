@@ -1,27 +1,51 @@
 /**
- * Stored responses as the gateway's own objects (`response-ids.ts`): a Responses answer from an
- * upstream that stores it leaves with a sealed id for its owner; a request naming one
- * (`previous_response_id`) goes to the deployments that can read it, with the upstream's id; and
- * `GET`/`DELETE /v1/responses/{id}`, its input items and `cancel` reach the deployment that
- * stored it. Another tenant's id, an upstream's raw id and a made-up one are all "not found".
+ * Stored responses as the gateway's own objects, on every provider:
+ *
+ * - From an upstream that stores them itself (OpenAI, Azure OpenAI, OpenAI-compatible servers
+ *   with a Responses API), an answer leaves with a sealed id for its owner (`response-ids.ts`); a
+ *   request naming one (`previous_response_id`) goes to the deployments that can read it, with the
+ *   upstream's id; `GET`/`DELETE /v1/responses/{id}`, its input items and `cancel` reach the
+ *   deployment that stored it.
+ * - Answered through a provider's chat (the Responses bridge: Anthropic, Gemini, Bedrock, ...),
+ *   the gateway keeps the response itself (`stored_responses`, unless `store: false`), as LiteLLM
+ *   keeps such responses for its session management: a request continuing one is sent with the
+ *   conversation so far (each earlier response's input and output items, oldest first) in its
+ *   `input`, to any deployment of its model; the follow-up routes read the row.
+ *
+ * Another tenant's id, an upstream's raw id and a made-up one are all "not found".
  */
 import type { Router } from '../../routing/router.ts';
 import { InvalidRequestError, NotFoundError, UpstreamError } from '../../spec/errors.ts';
-import type { Principal } from '../../spec/principal.ts';
+import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions, Deployment, ProviderClient, StoredResponsesCapability, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
+import { unixSeconds } from '../../storage/row-mapping.ts';
+import type { StoredResponseRecord, StoredResponseStore } from '../../storage/stored-response-store.ts';
+import { randomBytes } from 'node:crypto';
 import { type OwnerTag, ResponseIds, type StoredResponseRef, ownerTagOf } from './response-ids.ts';
-import { withResponseIdsInEvents } from './response-events.ts';
+import { type ResponseRewrite, withResponseIdsInEvents } from './response-events.ts';
 
 type Json = Record<string, unknown>;
 
-/** A request that names a stored response: the upstream's id of it, and where the request may go. */
-export interface ResolvedReference {
-  /** The id as the client sent it. */
-  readonly id: string;
-  readonly upstreamId: string;
-  /** The deployments of the requested model that can read the stored response. */
-  readonly deployments: ReadonlySet<string>;
+/** What a request that continues a stored response becomes. */
+export type ResolvedReference =
+  /** Stored upstream: sent with the upstream's id, only to the deployments that can read it. */
+  | { readonly kind: 'upstream'; readonly id: string; readonly upstreamId: string; readonly deployments: ReadonlySet<string> }
+  /** Stored by the gateway: sent with the conversation so far in `input`, to any deployment. */
+  | { readonly kind: 'history'; readonly id: string; readonly items: readonly Json[] };
+
+/** The request fields the gateway keeps with a response it stores. */
+export interface ResponsesRequestFields {
+  readonly input?: unknown;
+  readonly store?: unknown;
 }
+
+/** The ids the Responses bridge gives its answers (`spec/responses-bridge.ts`): the gateway's stored rows. */
+const GATEWAY_STORED_ID = /^resp_[0-9a-f]{24}$/;
+/** Responses walked back from a continued one: a longer chain is cut at its oldest end. */
+const MAX_CHAIN = 100;
+/** The input-items list's page size: OpenAI's default and most. */
+const DEFAULT_ITEMS_LIMIT = 20;
+const MAX_ITEMS_LIMIT = 100;
 
 /** The Responses API's error for a `previous_response_id` it does not hold. */
 function previousNotFound(id: string, why = ''): InvalidRequestError {
@@ -41,27 +65,45 @@ function sameAccount(a: Deployment, b: Deployment): boolean {
   return a.id === b.id || (a.providerName === b.providerName && a.apiBase === b.apiBase && a.apiKey === b.apiKey);
 }
 
+/** A request's `input` as the items the input-items list shows: a string is one user message; items get ids. */
+function inputItemsOf(input: unknown): Json[] {
+  const items: unknown[] = typeof input === 'string' ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }] : Array.isArray(input) ? input : [];
+  return items.map((item) => {
+    const object = item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Json) : {};
+    const type = object.type ?? 'message';
+    const content = type === 'message' && typeof object.content === 'string' ? [{ type: 'input_text', text: object.content }] : object.content;
+    return { id: typeof object.id === 'string' ? object.id : `msg_${randomBytes(12).toString('hex')}`, type, ...object, ...(content !== undefined && { content }), ...(type === 'message' && object.status === undefined && { status: 'completed' }) };
+  });
+}
+
 export class OwnedResponses {
   readonly #router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>;
   readonly #ids: ResponseIds;
+  readonly #store: StoredResponseStore | undefined;
 
-  /** `secret`: `LITELLM_SALT_KEY`, else the master key (undefined in open mode). */
-  constructor(router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>, secret: string | undefined) {
+  /**
+   * `secret`: `LITELLM_SALT_KEY`, else the master key (undefined in open mode). `store`: where the
+   * gateway keeps bridged responses (absent: it keeps none, and continuing one is a 400).
+   */
+  constructor(router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>, secret: string | undefined, store?: StoredResponseStore) {
     this.#router = router;
     this.#ids = new ResponseIds(secret);
+    this.#store = store;
   }
 
   /**
    * `previous_response_id` of a Responses request for `modelGroup`: undefined when it names none;
-   * else the upstream's id of it and the deployments that may answer it. A 400
-   * `previous_response_not_found` when it is not one of the caller's, or when none of the model's
-   * deployments can read it.
+   * else how the request continues it. A 400 `previous_response_not_found` when it is not one of
+   * the caller's, or when none of the model's deployments can read it.
    */
-  resolveReference(body: Json, principal: Principal, modelGroup: string): ResolvedReference | undefined {
+  resolveReference(body: Json, principal: Principal, modelGroup: string): ResolvedReference | Promise<ResolvedReference> | undefined {
     const previous = body.previous_response_id;
     if (typeof previous !== 'string') return undefined;
     const ref = this.#ids.open(previous, ownerTagOf(principal.owner), principal.isMaster);
-    if (ref === undefined) throw previousNotFound(previous);
+    if (ref === undefined) {
+      if (this.#store !== undefined && GATEWAY_STORED_ID.test(previous)) return this.#history(previous, principal);
+      throw previousNotFound(previous);
+    }
     const origin = this.#router.deployment(ref.deploymentId);
     if (origin === undefined) throw previousNotFound(previous, ' The deployment that stored it is no longer configured.');
     const reachable = this.#router.deploymentsOf(modelGroup).filter((deployment) => sameAccount(deployment, origin));
@@ -71,50 +113,119 @@ export class OwnedResponses {
         ` It is stored by a deployment of model \`${origin.modelGroup}\`, which the deployments of model \`${modelGroup}\` cannot read: send the request to \`${origin.modelGroup}\`, or the conversation in \`input\`.`,
       );
     }
-    return { id: previous, upstreamId: ref.upstreamId, deployments: new Set(reachable.map((deployment) => deployment.id)) };
+    return { kind: 'upstream', id: previous, upstreamId: ref.upstreamId, deployments: new Set(reachable.map((deployment) => deployment.id)) };
+  }
+
+  /** The conversation up to and including the gateway-stored response `id`: its chain's input and output items, oldest first. */
+  async #history(id: string, principal: Principal): Promise<ResolvedReference> {
+    const store = this.#store as StoredResponseStore;
+    const chain: StoredResponseRecord[] = [];
+    for (let next: string | null = id; next !== null && chain.length < MAX_CHAIN; ) {
+      const record: StoredResponseRecord | undefined = await store.find(next);
+      // An earlier response deleted (or another owner's) ends the conversation there.
+      if (record === undefined || !canAccess(principal, record.owner)) break;
+      chain.push(record);
+      next = record.previousResponseId;
+    }
+    if (chain.length === 0) throw previousNotFound(id);
+    const items = chain.reverse().flatMap((record) => [...record.inputItems, ...(Array.isArray(record.response.output) ? (record.response.output as Json[]) : [])]);
+    return { kind: 'history', id, items };
   }
 
   /**
-   * A Responses answer of `client` for `owner`: with the gateway's ids when its upstream stores
-   * responses. The response it continued (`reference`) is named as the client named it.
+   * A Responses answer of `client` for `owner`: from an upstream that stores responses, with the
+   * gateway's ids; through a provider's chat, kept by the gateway (unless `store: false`) before
+   * the client sees it. The response it continued (`reference`) is named as the client named it.
    */
-  ownAnswer(answer: UpstreamJsonResponse, client: ProviderClient, owner: string, reference?: ResolvedReference): UpstreamJsonResponse {
-    if (client.storedResponses === undefined) return answer;
-    return this.#owned(answer, client.deployment.id, ownerTagOf(owner), undefined, reference);
+  async ownAnswer(answer: UpstreamJsonResponse, client: ProviderClient, owner: string, reference: ResolvedReference | undefined, request: ResponsesRequestFields): Promise<UpstreamJsonResponse> {
+    if (client.storedResponses !== undefined) return this.#owned(answer, client.deployment.id, ownerTagOf(owner), undefined, reference);
+    if (!this.#keepsBridged(client, request) || answer.status !== 200) return answer;
+    const body = answer.body as Json;
+    if (body === null || typeof body !== 'object' || typeof body.id !== 'string') return answer;
+    const { rawBody: _bytes, ...rest } = answer;
+    return { ...rest, body: await this.#keep(body, owner, reference, request) };
   }
 
-  /** A streamed Responses answer of `client` for `owner`: the response objects in its events with the gateway's ids. */
-  ownStream(stream: UpstreamStream, client: ProviderClient, owner: string, reference?: ResolvedReference): UpstreamStream {
-    if (client.storedResponses === undefined) return stream;
-    const tag = ownerTagOf(owner);
-    const deploymentId = client.deployment.id;
-    stream.body = withResponseIdsInEvents(stream.body, (response) => this.#ownedResponse(response, deploymentId, tag, undefined, reference));
+  /** A streamed Responses answer, as `ownAnswer`: the response objects in its events rewritten; a bridged one kept when it ends. */
+  ownStream(stream: UpstreamStream, client: ProviderClient, owner: string, reference: ResolvedReference | undefined, request: ResponsesRequestFields): UpstreamStream {
+    let rewrite: ResponseRewrite;
+    if (client.storedResponses !== undefined) {
+      const tag = ownerTagOf(owner);
+      const deploymentId = client.deployment.id;
+      rewrite = (response) => this.#ownedResponse(response, deploymentId, tag, undefined, reference);
+    } else if (this.#keepsBridged(client, request)) {
+      // The finished response is stored before its last event goes out: a follow-up sent as soon
+      // as the client has it finds it.
+      rewrite = (response) =>
+        response.status === 'completed' || response.status === 'incomplete' ? this.#keep(response, owner, reference, request) : { ...response, store: true, previous_response_id: reference?.id ?? null };
+    } else {
+      return stream;
+    }
+    stream.body = withResponseIdsInEvents(stream.body, rewrite);
     return stream;
   }
 
-  retrieve(principal: Principal, id: string, query: URLSearchParams, options: CallOptions): Promise<UpstreamJsonResponse> {
+  /** Whether the gateway keeps `client`'s Responses answers: a bridged provider, `store` not false, and a store to keep them in. */
+  #keepsBridged(client: ProviderClient, request: ResponsesRequestFields): boolean {
+    return this.#store !== undefined && client.responses === undefined && request.store !== false;
+  }
+
+  async #keep(response: Json, owner: string, reference: ResolvedReference | undefined, request: ResponsesRequestFields): Promise<Json> {
+    const kept = { ...response, store: true, previous_response_id: reference?.id ?? null };
+    await (this.#store as StoredResponseStore).insert({
+      id: String(response.id),
+      owner,
+      previousResponseId: reference?.id ?? null,
+      response: kept,
+      inputItems: inputItemsOf(request.input),
+      createdAt: unixSeconds(),
+    });
+    return kept;
+  }
+
+  async retrieve(principal: Principal, id: string, query: URLSearchParams, options: CallOptions): Promise<UpstreamJsonResponse> {
+    const kept = await this.#kept(principal, id);
+    if (kept !== undefined) return { status: 200, body: kept.response };
     return this.#answer(principal, id, (stored, upstreamId, call) => stored.retrieve(upstreamId, query, call), options);
   }
 
   async retrieveStream(principal: Principal, id: string, query: URLSearchParams, options: CallOptions): Promise<UpstreamStream> {
+    if ((await this.#kept(principal, id)) !== undefined) {
+      throw new InvalidRequestError('Only responses created with background=true can be streamed again; this one was answered through the provider\'s chat.', { param: 'stream' });
+    }
     const ref = this.#located(principal, id);
     const stream = await this.#onDeployment(id, ref, (stored, call) => stored.retrieveStream(ref.upstreamId, query, call), options);
     stream.body = withResponseIdsInEvents(stream.body, (response) => this.#ownedResponse(response, ref.deploymentId, ref.owner, id));
     return stream;
   }
 
-  delete(principal: Principal, id: string, options: CallOptions): Promise<UpstreamJsonResponse> {
+  async delete(principal: Principal, id: string, options: CallOptions): Promise<UpstreamJsonResponse> {
+    if ((await this.#kept(principal, id)) !== undefined) {
+      if (!(await (this.#store as StoredResponseStore).delete(id))) throw responseNotFound(id);
+      return { status: 200, body: { id, object: 'response', deleted: true } };
+    }
     return this.#answer(principal, id, (stored, upstreamId, call) => stored.delete(upstreamId, call), options);
   }
 
-  /** The input items of a stored response: passed through (their ids are the items', not the response's). */
+  /** The input items of a stored response: passed through from an upstream (their ids are the items', not the response's), or listed from the row. */
   async inputItems(principal: Principal, id: string, query: URLSearchParams, options: CallOptions): Promise<UpstreamJsonResponse> {
+    const kept = await this.#kept(principal, id);
+    if (kept !== undefined) return { status: 200, body: itemsPage(kept.inputItems, query) };
     const ref = this.#located(principal, id);
     return this.#onDeployment(id, ref, (stored, call) => stored.inputItems(ref.upstreamId, query, call), options);
   }
 
-  cancel(principal: Principal, id: string, options: CallOptions): Promise<UpstreamJsonResponse> {
+  async cancel(principal: Principal, id: string, options: CallOptions): Promise<UpstreamJsonResponse> {
+    if ((await this.#kept(principal, id)) !== undefined) throw new InvalidRequestError('Only responses created with background=true can be cancelled.');
     return this.#answer(principal, id, (stored, upstreamId, call) => stored.cancel(upstreamId, call), options);
+  }
+
+  /** The gateway's own stored response `id`, when it is one and the caller's. */
+  async #kept(principal: Principal, id: string): Promise<StoredResponseRecord | undefined> {
+    if (this.#store === undefined || !GATEWAY_STORED_ID.test(id)) return undefined;
+    const record = await this.#store.find(id);
+    if (record === undefined || !canAccess(principal, record.owner)) throw responseNotFound(id);
+    return record;
   }
 
   async #answer(
@@ -159,7 +270,28 @@ export class OwnedResponses {
     const owned: Json = { ...response };
     if (typeof response.id === 'string') owned.id = id ?? this.#ids.seal({ deploymentId, upstreamId: response.id }, owner);
     const previous = response.previous_response_id;
-    if (typeof previous === 'string') owned.previous_response_id = previous === reference?.upstreamId ? reference.id : this.#ids.seal({ deploymentId, upstreamId: previous }, owner);
+    if (typeof previous === 'string') {
+      owned.previous_response_id = reference?.kind === 'upstream' && previous === reference.upstreamId ? reference.id : this.#ids.seal({ deploymentId, upstreamId: previous }, owner);
+    }
     return owned;
   }
+}
+
+/** One page of a gateway-stored response's input items, as OpenAI lists them (`order` desc by default, `after`, `limit`). */
+function itemsPage(items: readonly Json[], query: URLSearchParams): Json {
+  const limitText = query.get('limit');
+  const limit = limitText === null ? DEFAULT_ITEMS_LIMIT : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ITEMS_LIMIT) {
+    throw new InvalidRequestError(`Invalid 'limit': expected an integer from 1 to ${MAX_ITEMS_LIMIT}.`, { param: 'limit', code: 'invalid_value' });
+  }
+  const order = query.get('order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new InvalidRequestError("Invalid 'order': expected 'asc' or 'desc'.", { param: 'order', code: 'invalid_value' });
+  let listed = order === 'asc' ? [...items] : [...items].reverse();
+  const after = query.get('after');
+  if (after !== null) {
+    const at = listed.findIndex((item) => item.id === after);
+    listed = at === -1 ? [] : listed.slice(at + 1);
+  }
+  const data = listed.slice(0, limit);
+  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: listed.length > data.length };
 }

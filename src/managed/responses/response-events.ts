@@ -2,7 +2,8 @@
  * A Responses event stream with its response objects rewritten (`response.created`,
  * `response.in_progress`, `response.completed`, ... carry the whole response, and with it its id):
  * the events are split as they arrive, and only those that carry a `response` object are parsed
- * and written again; every other event (the text deltas) passes as it came.
+ * and written again; every other event (the text deltas) passes as it came. A rewrite may take
+ * its time (storing the finished response): the event waits for it, and so do the ones after.
  */
 
 type Json = Record<string, unknown>;
@@ -10,7 +11,9 @@ type Json = Record<string, unknown>;
 /** Only an event with this text can carry a response object (inside a JSON string the quotes would be escaped). */
 const RESPONSE_KEY = '"response":';
 
-export async function* withResponseIdsInEvents(source: AsyncIterable<Uint8Array>, rewrite: (response: Json) => Json): AsyncGenerator<Uint8Array> {
+export type ResponseRewrite = (response: Json) => Json | Promise<Json>;
+
+export async function* withResponseIdsInEvents(source: AsyncIterable<Uint8Array>, rewrite: ResponseRewrite): AsyncGenerator<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
@@ -19,14 +22,15 @@ export async function* withResponseIdsInEvents(source: AsyncIterable<Uint8Array>
     let out = '';
     let start = 0;
     for (let end = eventEnd(pending, start); end !== -1; end = eventEnd(pending, start)) {
-      out += rewrittenEvent(pending.slice(start, end), rewrite);
+      const event = rewrittenEvent(pending.slice(start, end), rewrite);
+      out += typeof event === 'string' ? event : await event;
       start = end;
     }
     if (start > 0) pending = pending.slice(start);
     if (out !== '') yield encoder.encode(out);
   }
   pending += decoder.decode();
-  if (pending !== '') yield encoder.encode(rewrittenEvent(pending, rewrite));
+  if (pending !== '') yield encoder.encode(await rewrittenEvent(pending, rewrite));
 }
 
 /** Where the event starting at `from` ends, its blank line included (`\n\n` or `\r\n\r\n`); -1 while incomplete. */
@@ -38,7 +42,7 @@ function eventEnd(text: string, from: number): number {
 }
 
 /** One event's text, its data rewritten when it is a JSON object with a `response` object that has an id. */
-function rewrittenEvent(event: string, rewrite: (response: Json) => Json): string {
+function rewrittenEvent(event: string, rewrite: ResponseRewrite): string | Promise<string> {
   if (!event.includes(RESPONSE_KEY)) return event;
   const lines = event.split(/\r?\n/);
   const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(line.startsWith('data: ') ? 6 : 5));
@@ -51,8 +55,9 @@ function rewrittenEvent(event: string, rewrite: (response: Json) => Json): strin
   }
   const response = (parsed as { response?: unknown } | null)?.response;
   if (response === null || typeof response !== 'object' || typeof (response as Json).id !== 'string') return event;
-  const written = JSON.stringify({ ...(parsed as Json), response: rewrite(response as Json) });
   const newline = event.includes('\r\n') ? '\r\n' : '\n';
   const kept = lines.filter((line) => line !== '' && !line.startsWith('data:'));
-  return [...kept, `data: ${written}`].join(newline) + newline + newline;
+  const written = (rewritten: Json) => [...kept, `data: ${JSON.stringify({ ...(parsed as Json), response: rewritten })}`].join(newline) + newline + newline;
+  const rewritten = rewrite(response as Json);
+  return rewritten instanceof Promise ? rewritten.then(written) : written(rewritten);
 }

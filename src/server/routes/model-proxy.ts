@@ -99,6 +99,17 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
 
 const NO_CONTROLS = requestControlsOf({});
 
+/**
+ * The upstream body of a request that continues a stored response: the upstream's id of it, or,
+ * for one the gateway stored, the conversation so far ahead of the request's own input.
+ */
+function continuing(body: Record<string, unknown>, reference: ResolvedReference): Record<string, unknown> {
+  if (reference.kind === 'upstream') return { ...body, previous_response_id: reference.upstreamId };
+  const { previous_response_id: _previous, ...rest } = body;
+  const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input : [];
+  return { ...rest, input: [...reference.items, ...input] };
+}
+
 export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   app: FastifyInstance,
   services: AppServices,
@@ -130,10 +141,18 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       assertModelUsable(services.router, principal, body.model);
       const controls = requestControlsOf(request.body as Record<string, unknown>, request.headers);
       if (controls !== NO_CONTROLS) requestControls.set(request, controls);
-      const reference = storedAnswers?.resolveReference(request.body as Record<string, unknown>, principal, body.model);
-      if (reference !== undefined) storedReferences.set(request, reference);
       request.portico.modelGroup = body.model;
       parsedBodies.set(request, body);
+      const reference = storedAnswers?.resolveReference(request.body as Record<string, unknown>, principal, body.model);
+      // A response the gateway stored is read from the database first.
+      if (reference instanceof Promise) {
+        reference.then((resolved) => {
+          storedReferences.set(request, resolved);
+          done();
+        }, done);
+        return;
+      }
+      if (reference !== undefined) storedReferences.set(request, reference);
     } catch (error) {
       done(error as Error);
       return;
@@ -166,7 +185,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const received = request.body as Record<string, unknown>;
       let upstreamBody = upstreamBodyOf(route.path, received);
       const reference = storedAnswers === undefined ? undefined : storedReferences.get(request);
-      if (reference !== undefined) upstreamBody = { ...upstreamBody, previous_response_id: reference.upstreamId };
+      if (reference !== undefined) upstreamBody = continuing(upstreamBody, reference);
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
       // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
@@ -181,13 +200,13 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const endUserCheck = admitEndUser(request, received, userHeaderName, endUserLimits);
       if (endUserCheck !== undefined) await endUserCheck;
       const routing =
-        preCallChecks || tagFiltering || controls !== undefined || reference !== undefined
+        preCallChecks || tagFiltering || controls !== undefined || reference?.kind === 'upstream'
           ? {
               ...(preCallChecks && { prefer: fittingContextWindow(received) }),
               ...(tagFiltering && { tags }),
               ...routingOfControls(controls),
               // A continued response is read where it is stored: only there, and no fallback elsewhere.
-              ...(reference !== undefined && { only: reference.deployments }),
+              ...(reference?.kind === 'upstream' && { only: reference.deployments }),
             }
           : NO_ROUTING_PREFERENCE;
       // The Responses API's answers leave with the gateway's ids, for the caller.
@@ -211,7 +230,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
             body.model,
             storedAnswers === undefined
               ? (client, options) => stream(client, upstreamBody, options)
-              : (client, options) => stream(client, upstreamBody, options).then((answer) => storedAnswers.ownStream(answer, client, owner, reference)),
+              : (client, options) => stream(client, upstreamBody, options).then((answer) => storedAnswers.ownStream(answer, client, owner, reference, received)),
             { stream: true, ...routing },
           );
         } catch (error) {
@@ -237,7 +256,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
           body.model,
           storedAnswers === undefined
             ? (client, options) => route.call(client, upstreamBody, options)
-            : (client, options) => route.call(client, upstreamBody, options).then((result) => storedAnswers.ownAnswer(result, client, owner, reference)),
+            : (client, options) => route.call(client, upstreamBody, options).then((result) => storedAnswers.ownAnswer(result, client, owner, reference, received)),
           routing,
         );
       } catch (error) {

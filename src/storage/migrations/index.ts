@@ -26,6 +26,7 @@ import { migration0020SpendEndUserIndex } from './0020_spend_end_user_index.ts';
 import { migration0021EndUsers } from './0021_end_users.ts';
 import { migration0022StoredModels } from './0022_stored_models.ts';
 import { migration0023Uploads } from './0023_uploads.ts';
+import { migration0024StoredResponses } from './0024_stored_responses.ts';
 import type { PorticoMigration } from './migration.ts';
 
 export type { PorticoMigration } from './migration.ts';
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly PorticoMigration[] = [
   migration0021EndUsers,
   migration0022StoredModels,
   migration0023Uploads,
+  migration0024StoredResponses,
 ];
 
 /** Key of the session-level advisory lock that serialises migrations across instances. */
