@@ -202,7 +202,7 @@ export async function createServices(
     database,
     router,
     // Responses' ids are sealed under the secret stored models use: every instance reads every other's.
-    ownedResponses: new OwnedResponses(router, process.env.LITELLM_SALT_KEY || config.masterKey, new StoredResponseStore(database)),
+    ownedResponses: new OwnedResponses({ router, secret: process.env.LITELLM_SALT_KEY || config.masterKey, store: new StoredResponseStore(database), logger }),
     keys,
     teams,
     users,

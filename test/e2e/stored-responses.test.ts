@@ -282,4 +282,15 @@ general_settings:
     const rows = await portico.services.database.kysely.selectFrom('stored_responses').select('id').where('id', 'in', [kept.id, unkept.id]).execute();
     assert.deepEqual(rows, []);
   });
+
+  it('when the database cannot keep a response, the answer still comes, saying store: false, and the model is asked once', async () => {
+    // Last in this suite: the table goes.
+    await portico.services.database.kysely.schema.dropTable('stored_responses').execute();
+    const calls = anthropic.requests.length;
+    const answered = await teamA.responses.create({ model: 'claude', input: 'Nowhere to keep this' });
+    assert.equal(answered.output_text, 'Nowhere to keep this');
+    assert.equal((answered as { store?: boolean }).store, false);
+    assert.equal(anthropic.requests.length, calls + 1, 'a failed store is not a failed attempt: no retry, no second answer');
+    assert.ok(portico.logs.some((line) => String(line.msg).includes('could not be stored')));
+  });
 });

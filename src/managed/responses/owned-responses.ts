@@ -15,6 +15,7 @@
  * Another tenant's id, an upstream's raw id and a made-up one are all "not found".
  */
 import type { Router } from '../../routing/router.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { InvalidRequestError, NotFoundError, UpstreamError } from '../../spec/errors.ts';
 import { canAccess, type Principal } from '../../spec/principal.ts';
 import type { CallOptions, Deployment, ProviderClient, StoredResponsesCapability, UpstreamJsonResponse, UpstreamStream } from '../../spec/provider.ts';
@@ -76,19 +77,26 @@ function inputItemsOf(input: unknown): Json[] {
   });
 }
 
+export interface OwnedResponsesOptions {
+  readonly router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>;
+  /** `LITELLM_SALT_KEY`, else the master key (undefined in open mode): what ids are sealed under. */
+  readonly secret: string | undefined;
+  /** Where the gateway keeps bridged responses (absent: it keeps none, and continuing one is a 400). */
+  readonly store?: StoredResponseStore;
+  readonly logger?: Logger;
+}
+
 export class OwnedResponses {
-  readonly #router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>;
+  readonly #router: OwnedResponsesOptions['router'];
   readonly #ids: ResponseIds;
   readonly #store: StoredResponseStore | undefined;
+  readonly #logger: Logger | undefined;
 
-  /**
-   * `secret`: `LITELLM_SALT_KEY`, else the master key (undefined in open mode). `store`: where the
-   * gateway keeps bridged responses (absent: it keeps none, and continuing one is a 400).
-   */
-  constructor(router: Pick<Router, 'deployment' | 'deploymentsOf' | 'clientFor' | 'sendTo'>, secret: string | undefined, store?: StoredResponseStore) {
-    this.#router = router;
-    this.#ids = new ResponseIds(secret);
-    this.#store = store;
+  constructor(options: OwnedResponsesOptions) {
+    this.#router = options.router;
+    this.#ids = new ResponseIds(options.secret);
+    this.#store = options.store;
+    this.#logger = options.logger;
   }
 
   /**
@@ -170,16 +178,26 @@ export class OwnedResponses {
     return this.#store !== undefined && client.responses === undefined && request.store !== false;
   }
 
+  /**
+   * Stores a bridged response. The model has answered by now: when the database cannot take it,
+   * the answer still goes to the client, saying `store: false` (continuing it would be a 400), and
+   * the log says why.
+   */
   async #keep(response: Json, owner: string, reference: ResolvedReference | undefined, request: ResponsesRequestFields): Promise<Json> {
     const kept = { ...response, store: true, previous_response_id: reference?.id ?? null };
-    await (this.#store as StoredResponseStore).insert({
-      id: String(response.id),
-      owner,
-      previousResponseId: reference?.id ?? null,
-      response: kept,
-      inputItems: inputItemsOf(request.input),
-      createdAt: unixSeconds(),
-    });
+    try {
+      await (this.#store as StoredResponseStore).insert({
+        id: String(response.id),
+        owner,
+        previousResponseId: reference?.id ?? null,
+        response: kept,
+        inputItems: inputItemsOf(request.input),
+        createdAt: unixSeconds(),
+      });
+    } catch (error) {
+      this.#logger?.warn({ response_id: response.id, err: error instanceof Error ? error.message : String(error) }, 'a response answered through the provider\'s chat could not be stored; answered with store: false');
+      return { ...kept, store: false };
+    }
     return kept;
   }
 

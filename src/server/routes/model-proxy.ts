@@ -209,8 +209,10 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
               ...(reference?.kind === 'upstream' && { only: reference.deployments }),
             }
           : NO_ROUTING_PREFERENCE;
-      // The Responses API's answers leave with the gateway's ids, for the caller.
+      // The Responses API's answers leave with the gateway's ids, for the caller: the deployment
+      // whose attempt answered (attempts run one after another, so the last one set is it).
       const owner = request.portico.principal?.owner ?? 'master';
+      let answeredBy: ProviderClient | undefined;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
       const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
@@ -230,9 +232,15 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
             body.model,
             storedAnswers === undefined
               ? (client, options) => stream(client, upstreamBody, options)
-              : (client, options) => stream(client, upstreamBody, options).then((answer) => storedAnswers.ownStream(answer, client, owner, reference, received)),
+              : (client, options) => {
+                  answeredBy = client;
+                  return stream(client, upstreamBody, options);
+                },
             { stream: true, ...routing },
           );
+          // After the routing: keeping the answer is not part of the attempt (a failure there is
+          // no reason to ask the model again).
+          if (storedAnswers !== undefined && answeredBy !== undefined) upstream = storedAnswers.ownStream(upstream, answeredBy, owner, reference, received);
         } catch (error) {
           spend?.recordFailure(request, route.path);
           throw error;
@@ -256,9 +264,13 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
           body.model,
           storedAnswers === undefined
             ? (client, options) => route.call(client, upstreamBody, options)
-            : (client, options) => route.call(client, upstreamBody, options).then((result) => storedAnswers.ownAnswer(result, client, owner, reference, received)),
+            : (client, options) => {
+                answeredBy = client;
+                return route.call(client, upstreamBody, options);
+              },
           routing,
         );
+        if (storedAnswers !== undefined && answeredBy !== undefined) answer = await storedAnswers.ownAnswer(answer, answeredBy, owner, reference, received);
       } catch (error) {
         spend?.recordFailure(request, route.path);
         throw error;
