@@ -24,6 +24,7 @@ import { NativeStagedExecutor } from './batches/executors/native-staged.ts';
 import type { FileDeletionDeps } from './files/file-deletion.ts';
 import { FileService } from './files/file-service.ts';
 import { UploadService } from './files/upload-service.ts';
+import { FileReferences } from './files/file-references.ts';
 import { UploadStore } from '../storage/upload-store.ts';
 
 export interface ManagedServices {
@@ -31,6 +32,8 @@ export interface ManagedServices {
   /** OpenAI's Uploads API: files sent in parts (`files/upload-service.ts`). */
   readonly uploads: UploadService;
   readonly uploadStore: UploadStore;
+  /** Model requests naming the caller's files by id get their bytes inline (`files/file-references.ts`). */
+  readonly fileReferences: FileReferences;
   readonly batches: BatchService;
   readonly synchronizer: BatchSynchronizer;
   readonly fileStore: FileStore;
@@ -139,5 +142,6 @@ export async function createManagedServices(input: ManagedServicesInput): Promis
   });
   const uploadStore = new UploadStore(database);
   const uploads = new UploadService({ uploads: uploadStore, blobs, files, settings: config.files });
-  return { files, uploads, uploadStore, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
+  const fileReferences = new FileReferences({ files: fileStore, blobs });
+  return { files, uploads, uploadStore, fileReferences, batches, synchronizer, fileStore, batchStore, blobs, deletion, instanceId, webhooks, webhookStore, router };
 }

@@ -41,6 +41,8 @@ export interface Endpoint {
    * the live route gives them the gateway's ids and sends follow-ups where they are stored.
    */
   readonly storesAnswers?: boolean;
+  /** Its requests may name the caller's files by id (a chat `file` part, a Responses `input_file`): sent inline. */
+  readonly namesFiles?: boolean;
 }
 
 const model = z.string().min(1);
@@ -59,6 +61,7 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     rateLimited: true,
     batchable: true,
     storesAnswers: true,
+    namesFiles: true,
   },
   {
     url: '/v1/chat/completions',
@@ -68,6 +71,7 @@ export const ENDPOINTS: readonly Endpoint[] = Object.freeze([
     stream: (client, body, options) => client.chatCompletionsStream(body, options),
     rateLimited: true,
     batchable: true,
+    namesFiles: true,
   },
   {
     url: '/v1/embeddings',

@@ -18,6 +18,7 @@ export const inferenceRoutes: RouteModule = {
         body: endpoint.body,
         call: (client, body, options) => call(client, body, options) ?? unsupportedEndpoint(client, endpoint.url),
         ...(endpoint.storesAnswers === true && services.ownedResponses !== undefined && { storedAnswers: services.ownedResponses }),
+        ...(endpoint.namesFiles === true && services.managed !== undefined && { fileReferences: services.managed.fileReferences }),
         stream:
           stream === undefined ? undefined : (client, body, options) => stream(client, body, options) ?? unsupportedEndpoint(client, endpoint.url),
       });

@@ -27,6 +27,7 @@ import { type RequestControls, requestControlsOf } from '../../spec/request-cont
 import { mockAnswerClient } from '../../providers/registry.ts';
 import { NotFoundError } from '../../spec/errors.ts';
 import type { OwnedResponses, ResolvedReference } from '../../managed/responses/owned-responses.ts';
+import type { FileReferences } from '../../managed/files/file-references.ts';
 
 /** What Fastify sends for a serialised object. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -95,6 +96,8 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
    * that can read it. Absent on the other endpoints.
    */
   storedAnswers?: OwnedResponses;
+  /** Requests may name the caller's files by id: sent with their bytes inline (`managed/files/file-references.ts`). */
+  fileReferences?: FileReferences;
 }
 
 const NO_CONTROLS = requestControlsOf({});
@@ -132,6 +135,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   /** LiteLLM's request controls, for the requests that carry any (`spec/request-controls.ts`). */
   const requestControls = new WeakMap<FastifyRequest, RequestControls>();
   const storedAnswers = route.storedAnswers;
+  const fileReferences = route.fileReferences;
   /** The stored responses continued by requests (`previous_response_id`), checked with the body. */
   const storedReferences = new WeakMap<FastifyRequest, ResolvedReference>();
   const checkRequest = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
@@ -188,6 +192,11 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       if (reference !== undefined) upstreamBody = continuing(upstreamBody, reference);
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
+      const principal = request.portico.principal;
+      if (fileReferences !== undefined && principal !== null) {
+        const inlined = fileReferences.inline(route.path, upstreamBody, principal);
+        if (inlined !== undefined) upstreamBody = await inlined;
+      }
       // The request's tags, for tag routing and its spend row (LiteLLM's `request_tags`).
       // The request's own, then its key's (`metadata.tags` of the key, as LiteLLM adds them).
       const keyTags = request.portico.principal?.tags;
