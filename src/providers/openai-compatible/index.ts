@@ -55,6 +55,19 @@ function withChatRewrites(client: ProviderClient, preset: OpenAICompatiblePreset
   } satisfies ProviderClient);
 }
 
+/** Embedding requests with OpenAI's parameter names as the service has them (`presets.ts`, `embeddingParamNames`). */
+function withEmbeddingParamNames(client: ProviderClient, names: Readonly<Record<string, string>>): ProviderClient {
+  const embeddings = client.embeddings;
+  if (embeddings === undefined) return client;
+  const renamed = (body: Record<string, unknown>): Record<string, unknown> => {
+    if (!Object.keys(names).some((name) => Object.hasOwn(body, name))) return body;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(body)) out[names[key] ?? key] = value;
+    return out;
+  };
+  return Object.freeze({ ...client, embeddings: (body, options) => embeddings(renamed(body), options) } satisfies ProviderClient);
+}
+
 /** The client plus rerank: LiteLLM's rerank posted to `{api_base}/rerank` as it is (`presets.ts`, `rerank`). */
 function withRerank(client: ProviderClient, ctx: CallContext): ProviderClient {
   return Object.freeze({ ...client, rerank: (body, options) => rerank(ctx, body, options) } satisfies ProviderClient);
@@ -89,7 +102,8 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
       const client = createOpenAIShapedClient(deployment, config);
       const wire = preset.wire === 'legacy-completions' ? legacyCompletionsClient(client, ctx) : client;
       const chat = rewritesChat(preset) ? withChatRewrites(wire, preset) : wire;
-      return preset.rerank === true ? withRerank(chat, ctx) : chat;
+      const embedding = preset.embeddingParamNames === undefined ? chat : withEmbeddingParamNames(chat, preset.embeddingParamNames);
+      return preset.rerank === true ? withRerank(embedding, ctx) : embedding;
     },
   } satisfies Provider<OpenAISettings>);
 }

@@ -22,6 +22,7 @@ const HOSTED: ReadonlyArray<readonly [string, string, string, string]> = [
   ['nvidia_nim', 'https://integrate.api.nvidia.com/v1', 'NVIDIA_NIM_API_KEY', 'NVIDIA_NIM_API_BASE'],
   ['deepinfra', 'https://api.deepinfra.com/v1/openai', 'DEEPINFRA_API_KEY', 'DEEPINFRA_API_BASE'],
   ['github', 'https://models.inference.ai.azure.com', 'GITHUB_API_KEY', 'GITHUB_API_BASE'],
+  ['voyage', 'https://api.voyageai.com/v1', 'VOYAGE_API_KEY', 'VOYAGE_API_BASE'],
 ];
 
 function deploymentOf(model: string, env: Record<string, string> = {}, extra = '') {
@@ -56,6 +57,25 @@ describe('OpenAI-compatible presets', () => {
       }
     });
   }
+
+  it('voyage/ embeddings name the dimensions as Voyage does (output_dimension); databricks/ and infinity/ take their base from the config or the environment', async () => {
+    const sim = await startOpenAISimulator();
+    try {
+      const voyage = providerFor('voyage')!.createClient(...withSettings(deploymentOf('voyage/voyage-3', { VOYAGE_API_KEY: OPENAI_SIMULATOR_API_KEY, VOYAGE_API_BASE: sim.url })));
+      await voyage.embeddings!({ input: ['a'], dimensions: 256, encoding_format: 'float' });
+      assert.deepEqual(sim.requests.at(-1)!.json, { input: ['a'], output_dimension: 256, encoding_format: 'float', model: 'voyage-3' });
+      await voyage.embeddings!({ input: 'b' });
+      assert.deepEqual(sim.requests.at(-1)!.json, { input: 'b', model: 'voyage-3' }, 'nothing to rename: sent as it is');
+      for (const [prefix, variable] of [['databricks', 'DATABRICKS_API_BASE'], ['infinity', 'INFINITY_API_BASE']] as const) {
+        const client = providerFor(prefix)!.createClient(...withSettings(deploymentOf(`${prefix}/my-endpoint`, { [variable]: sim.url, [`${prefix.toUpperCase()}_API_KEY`]: OPENAI_SIMULATOR_API_KEY })));
+        await client.embeddings!({ input: 'c' });
+        assert.equal(sim.requests.at(-1)!.path, '/v1/embeddings', prefix);
+        assert.equal((sim.requests.at(-1)!.json as { model: string }).model, 'my-endpoint', prefix);
+      }
+    } finally {
+      await sim.close();
+    }
+  });
 
   it("each hosted preset's default api_base is LiteLLM's, applied by the provider, not written into the config", () => {
     for (const [prefix, apiBase] of HOSTED) {

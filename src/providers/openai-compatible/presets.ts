@@ -54,6 +54,11 @@ export interface OpenAICompatiblePreset extends ChatBodyRewrites {
    * (https://github.com/BerriAI/litellm/tree/main/litellm/llms/<provider>/chat/transformation.py).
    */
   readonly unsupportedParams?: readonly string[];
+  /**
+   * OpenAI embedding parameters the service names otherwise, renamed in its requests (LiteLLM's
+   * `map_openai_params` for the provider): Voyage's `output_dimension` for `dimensions`.
+   */
+  readonly embeddingParamNames?: Readonly<Record<string, string>>;
 }
 
 function local(name: string, apiBase?: string, extra: Partial<OpenAICompatiblePreset> = {}): OpenAICompatiblePreset {
@@ -116,6 +121,16 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   xai: { apiBase: 'https://api.x.ai/v1', apiKeyVariables: ['XAI_API_KEY'], apiBaseVariables: ['XAI_API_BASE'], unsupportedParams: ['logit_bias', 'service_tier', 'store'], batches: 'emulate' },
   perplexity: { apiBase: 'https://api.perplexity.ai', apiKeyVariables: ['PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY'], apiBaseVariables: ['PERPLEXITY_API_BASE'], unsupportedParams: ['tools', 'tool_choice', 'parallel_tool_calls', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'seed', 'stop', 'user'], batches: 'emulate' },
   cerebras: { apiBase: 'https://api.cerebras.ai/v1', apiKeyVariables: ['CEREBRAS_API_KEY'], apiBaseVariables: ['CEREBRAS_API_BASE'], unsupportedParams: ['frequency_penalty', 'presence_penalty', 'logit_bias', 'n'], batches: 'emulate' },
+  // Databricks model serving: the OpenAI API under the workspace's `/serving-endpoints`, the
+  // endpoint's name as the model (https://docs.databricks.com/aws/en/machine-learning/model-serving/score-foundation-models);
+  // a personal access token as the key (LiteLLM's `DATABRICKS_API_KEY`, `DATABRICKS_API_BASE`).
+  databricks: { apiKeyVariables: ['DATABRICKS_API_KEY'], apiBaseVariables: ['DATABRICKS_API_BASE'], batches: 'emulate' },
+  // Voyage AI's embeddings: OpenAI's request and answer but for the dimensions' name
+  // (https://docs.voyageai.com/reference/embeddings-api); no chat.
+  voyage: { ...hosted('https://api.voyageai.com/v1', 'VOYAGE'), embeddingParamNames: { dimensions: 'output_dimension' } },
+  // Infinity, a self-hosted embeddings and rerank server (https://github.com/michaelfeil/infinity):
+  // OpenAI's embeddings, Cohere's rerank at `{api_base}/rerank`.
+  infinity: local('INFINITY', undefined, { rerank: true }),
   nvidia_nim: { apiBase: 'https://integrate.api.nvidia.com/v1', apiKeyVariables: ['NVIDIA_NIM_API_KEY'], apiBaseVariables: ['NVIDIA_NIM_API_BASE'], batches: 'emulate' },
   deepinfra: { apiBase: 'https://api.deepinfra.com/v1/openai', apiKeyVariables: ['DEEPINFRA_API_KEY'], apiBaseVariables: ['DEEPINFRA_API_BASE'], batches: 'emulate' },
   // GitHub Models: the OpenAI API at the root of its host, a GitHub token as the key
