@@ -14,6 +14,7 @@ import { vertexAiProvider } from './vertex_ai/index.ts';
 import { bedrockProvider } from './bedrock/index.ts';
 import { cloudflareProvider } from './cloudflare/index.ts';
 import { cohereProvider } from './cohere/index.ts';
+import { watsonxProvider } from './watsonx/index.ts';
 
 const PROVIDERS: readonly Provider[] = [
   openaiProvider,
@@ -25,6 +26,7 @@ const PROVIDERS: readonly Provider[] = [
   vertexAiProvider,
   bedrockProvider,
   cloudflareProvider,
+  watsonxProvider,
   cohereProvider,
 ];
 
