@@ -14,6 +14,7 @@
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { isRecord } from './errors.ts';
+import { float32Base64 } from '../../spec/embedding-vectors.ts';
 
 export type EmbeddingFamily = 'titan' | 'cohere';
 
@@ -89,10 +90,4 @@ export function embeddingList(vectors: number[][], tokens: number, options: { mo
 
 function isNumbers(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'number');
-}
-
-function float32Base64(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer.toString('base64');
 }

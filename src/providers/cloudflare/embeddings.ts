@@ -14,6 +14,7 @@ import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { countOf, isRecord } from './json.ts';
 import { estimatedTokens } from '../../spec/text-tokens.ts';
+import { float32Base64 } from '../../spec/embedding-vectors.ts';
 
 export interface WorkersAiEmbeddingInput {
   text: string[];
@@ -66,10 +67,4 @@ export function translateEmbeddingsResult(result: unknown, options: { model: str
   const reported = isRecord(result.usage) ? countOf(result.usage.prompt_tokens) : undefined;
   const tokens = reported !== undefined && reported > 0 ? reported : options.estimatedPromptTokens;
   return { object: 'list', data, model: options.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
-
-function float32Base64(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer.toString('base64');
 }

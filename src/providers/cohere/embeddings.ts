@@ -16,6 +16,7 @@ import { echoValue } from '../../spec/echo-value.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { countOrUndefined, isRecord } from './json.ts';
 import type { CohereEmbedRequest } from './wire-types.ts';
+import { float32Base64 } from '../../spec/embedding-vectors.ts';
 
 /** "Maximum number of texts per call is 96" (V2EmbedRequest.texts). */
 export const MAX_TEXTS_PER_REQUEST = 96;
@@ -104,10 +105,4 @@ export function embeddingListOf(answers: readonly { vectors: number[][]; tokens:
     for (const vector of answer.vectors) data.push({ object: 'embedding', index: data.length, embedding: options.base64 ? float32Base64(vector) : vector });
   }
   return { object: 'list', data, model: options.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
-
-function float32Base64(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer.toString('base64');
 }

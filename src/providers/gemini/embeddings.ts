@@ -10,6 +10,7 @@
 import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import { countOf, isRecord } from './json.ts';
+import { float32Base64 } from '../../spec/embedding-vectors.ts';
 
 export interface GeminiBatchEmbedRequest {
   requests: { model: string; content: { parts: { text: string }[] }; outputDimensionality?: number; taskType?: string }[];
@@ -63,10 +64,4 @@ export function translateEmbeddingsResponse(body: unknown, options: { model: str
   }
   const tokens = isRecord(body.usageMetadata) ? countOf(body.usageMetadata.promptTokenCount) : 0;
   return { object: 'list', data, model: options.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
-
-function float32Base64(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer.toString('base64');
 }

@@ -11,6 +11,7 @@ import { InvalidRequestError } from '../../spec/errors.ts';
 import type { TranslationWarning } from '../../spec/provider.ts';
 import type { OpenAIEmbeddingList } from '../gemini/embeddings.ts';
 import { countOf, isRecord } from '../gemini/json.ts';
+import { float32Base64 } from '../../spec/embedding-vectors.ts';
 
 export interface VertexPredictEmbeddingsRequest {
   instances: { content: string }[];
@@ -50,10 +51,4 @@ export function translateEmbeddingsResponse(body: unknown, options: { model: str
     data.push({ object: 'embedding', index, embedding: options.base64 ? float32Base64(values as number[]) : (values as number[]) });
   }
   return { object: 'list', data, model: options.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
-
-function float32Base64(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer.toString('base64');
 }
