@@ -12,7 +12,9 @@ import { createOpenAIShapedClient } from '../openai/client.ts';
 import { rerank } from '../openai/inference.ts';
 import { type OpenAISettings, openAIApiConfig, openAISettingsSchema } from '../openai/openai-config.ts';
 import { chatCompletionOf, chatStreamOf, completionRequestOf } from './legacy-completions.ts';
-import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset } from './presets.ts';
+import { OPENAI_COMPATIBLE_PRESETS, type OpenAICompatiblePreset, type RerankWire } from './presets.ts';
+import { billedSearchesOf } from '../../spec/rerank.ts';
+import { randomUUID } from 'node:crypto';
 import { rewriteChatBody, rewritesChat } from './chat-body-rewrites.ts';
 
 /**
@@ -55,22 +57,47 @@ function withChatRewrites(client: ProviderClient, preset: OpenAICompatiblePreset
   } satisfies ProviderClient);
 }
 
-/** Embedding requests with OpenAI's parameter names as the service has them (`presets.ts`, `embeddingParamNames`). */
-function withEmbeddingParamNames(client: ProviderClient, names: Readonly<Record<string, string>>): ProviderClient {
+/**
+ * Embeddings as the service takes and answers them (`presets.ts`: `embeddingParamNames`,
+ * `embeddingsAnswer`); the client as it is for a service that needs neither.
+ */
+function withEmbeddingsWire(client: ProviderClient, preset: OpenAICompatiblePreset): ProviderClient {
   const embeddings = client.embeddings;
-  if (embeddings === undefined) return client;
+  const names = preset.embeddingParamNames ?? {};
+  const answerOf = preset.embeddingsAnswer;
+  if (embeddings === undefined || (preset.embeddingParamNames === undefined && answerOf === undefined)) return client;
   const renamed = (body: Record<string, unknown>): Record<string, unknown> => {
     if (!Object.keys(names).some((name) => Object.hasOwn(body, name))) return body;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(body)) out[names[key] ?? key] = value;
     return out;
   };
-  return Object.freeze({ ...client, embeddings: (body, options) => embeddings(renamed(body), options) } satisfies ProviderClient);
+  return Object.freeze({
+    ...client,
+    embeddings: async (body, options) => {
+      const answer = await embeddings(renamed(body), options);
+      if (answerOf === undefined) return answer;
+      const { rawBody: _bytes, ...rest } = answer;
+      return { ...rest, body: answerOf(answer.body) };
+    },
+  } satisfies ProviderClient);
 }
 
-/** The client plus rerank: LiteLLM's rerank posted to `{api_base}/rerank` as it is (`presets.ts`, `rerank`). */
-function withRerank(client: ProviderClient, ctx: CallContext): ProviderClient {
-  return Object.freeze({ ...client, rerank: (body, options) => rerank(ctx, body, options) } satisfies ProviderClient);
+/**
+ * The client plus rerank at `{api_base}/rerank`: LiteLLM's rerank as it is (`presets.ts`,
+ * `rerank: true`), or in the service's own words (`rerank: RerankWire`).
+ */
+function withRerank(client: ProviderClient, ctx: CallContext, wire: true | RerankWire): ProviderClient {
+  if (wire === true) return Object.freeze({ ...client, rerank: (body, options) => rerank(ctx, body, options) } satisfies ProviderClient);
+  return Object.freeze({
+    ...client,
+    async rerank(body, options) {
+      const answer = await callJson(ctx, { method: 'POST', operation: { kind: 'rerank' }, what: 'rerank request', json: wire.request(body, ctx.config.upstreamModel) }, options);
+      const translated = wire.answer(answer.body, answer.upstreamRequestId ?? `rerank-${randomUUID()}`);
+      const { rawBody: _bytes, ...rest } = answer;
+      return { ...rest, body: translated, billedQueries: billedSearchesOf(translated) };
+    },
+  } satisfies ProviderClient);
 }
 
 export function openaiCompatibleProvider(name: string, preset: OpenAICompatiblePreset): Provider<OpenAISettings> {
@@ -102,8 +129,8 @@ export function openaiCompatibleProvider(name: string, preset: OpenAICompatibleP
       const client = createOpenAIShapedClient(deployment, config);
       const wire = preset.wire === 'legacy-completions' ? legacyCompletionsClient(client, ctx) : client;
       const chat = rewritesChat(preset) ? withChatRewrites(wire, preset) : wire;
-      const embedding = preset.embeddingParamNames === undefined ? chat : withEmbeddingParamNames(chat, preset.embeddingParamNames);
-      return preset.rerank === true ? withRerank(embedding, ctx) : embedding;
+      const embedding = withEmbeddingsWire(chat, preset);
+      return preset.rerank === undefined || preset.rerank === false ? embedding : withRerank(embedding, ctx, preset.rerank);
     },
   } satisfies Provider<OpenAISettings>);
 }

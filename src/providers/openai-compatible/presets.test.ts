@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OPENAI_SIMULATOR_API_KEY, startOpenAISimulator } from '../../../test/simulators/openai-simulator.ts';
+import { startVoyageSimulator, VOYAGE_SIMULATOR_API_KEY } from '../../../test/simulators/voyage-simulator.ts';
 import { parseConfig } from '../../config/load-config.ts';
 import { encodeSseEvent, SSE_DONE } from '../http/sse.ts';
 import { providerFor } from '../registry.ts';
@@ -22,7 +23,6 @@ const HOSTED: ReadonlyArray<readonly [string, string, string, string]> = [
   ['nvidia_nim', 'https://integrate.api.nvidia.com/v1', 'NVIDIA_NIM_API_KEY', 'NVIDIA_NIM_API_BASE'],
   ['deepinfra', 'https://api.deepinfra.com/v1/openai', 'DEEPINFRA_API_KEY', 'DEEPINFRA_API_BASE'],
   ['github', 'https://models.inference.ai.azure.com', 'GITHUB_API_KEY', 'GITHUB_API_BASE'],
-  ['voyage', 'https://api.voyageai.com/v1', 'VOYAGE_API_KEY', 'VOYAGE_API_BASE'],
 ];
 
 function deploymentOf(model: string, env: Record<string, string> = {}, extra = '') {
@@ -58,14 +58,34 @@ describe('OpenAI-compatible presets', () => {
     });
   }
 
-  it('voyage/ embeddings name the dimensions as Voyage does (output_dimension); databricks/ and infinity/ take their base from the config or the environment', async () => {
+  it('voyage/ against the Voyage simulator: embeddings with dimensions as output_dimension and OpenAI\'s usage; rerank in Cohere\'s words both ways', async () => {
+    assert.equal(OPENAI_COMPATIBLE_PRESETS.voyage?.apiBase, 'https://api.voyageai.com/v1');
+    const sim = await startVoyageSimulator();
+    try {
+      const voyage = providerFor('voyage')!.createClient(...withSettings(deploymentOf('voyage/voyage-3', { VOYAGE_API_KEY: VOYAGE_SIMULATOR_API_KEY, VOYAGE_API_BASE: sim.url })));
+      const answer = await voyage.embeddings!({ input: ['a'], dimensions: 256 });
+      assert.deepEqual(sim.requests.at(-1)!.json, { input: ['a'], output_dimension: 256, model: 'voyage-3' });
+      const list = answer.body as { data: Array<{ embedding: number[] }>; usage: { prompt_tokens: number; total_tokens: number } };
+      assert.equal(list.data[0]!.embedding.length, 256);
+      assert.ok(list.usage.prompt_tokens > 0 && list.usage.prompt_tokens === list.usage.total_tokens);
+      await voyage.embeddings!({ input: 'b', encoding_format: 'base64' });
+      assert.deepEqual(sim.requests.at(-1)!.json, { input: 'b', encoding_format: 'base64', model: 'voyage-3' }, 'nothing to rename: sent as it is');
+
+      const reranker = providerFor('voyage')!.createClient(...withSettings(deploymentOf('voyage/rerank-2', { VOYAGE_API_KEY: VOYAGE_SIMULATOR_API_KEY, VOYAGE_API_BASE: sim.url })));
+      const ranked = await reranker.rerank!({ query: 'capital of France', documents: ['Berlin', { text: 'Paris is the capital of France' }], top_n: 1, return_documents: true });
+      assert.deepEqual(sim.requests.at(-1)!.json, { query: 'capital of France', documents: ['Berlin', 'Paris is the capital of France'], model: 'rerank-2', top_k: 1, return_documents: true });
+      const body = ranked.body as { results: Array<{ index: number; relevance_score: number; document: { text: string } }>; meta: { tokens: { input_tokens: number } } };
+      assert.deepEqual(body.results.map((result) => [result.index, result.document.text]), [[1, 'Paris is the capital of France']]);
+      assert.ok(body.meta.tokens.input_tokens > 0);
+      assert.equal(ranked.billedQueries, 1);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('databricks/ and infinity/ take their base from the config or the environment', async () => {
     const sim = await startOpenAISimulator();
     try {
-      const voyage = providerFor('voyage')!.createClient(...withSettings(deploymentOf('voyage/voyage-3', { VOYAGE_API_KEY: OPENAI_SIMULATOR_API_KEY, VOYAGE_API_BASE: sim.url })));
-      await voyage.embeddings!({ input: ['a'], dimensions: 256, encoding_format: 'float' });
-      assert.deepEqual(sim.requests.at(-1)!.json, { input: ['a'], output_dimension: 256, encoding_format: 'float', model: 'voyage-3' });
-      await voyage.embeddings!({ input: 'b' });
-      assert.deepEqual(sim.requests.at(-1)!.json, { input: 'b', model: 'voyage-3' }, 'nothing to rename: sent as it is');
       for (const [prefix, variable] of [['databricks', 'DATABRICKS_API_BASE'], ['infinity', 'INFINITY_API_BASE']] as const) {
         const client = providerFor(prefix)!.createClient(...withSettings(deploymentOf(`${prefix}/my-endpoint`, { [variable]: sim.url, [`${prefix.toUpperCase()}_API_KEY`]: OPENAI_SIMULATOR_API_KEY })));
         await client.embeddings!({ input: 'c' });

@@ -15,6 +15,7 @@ import { mistralApiConfig } from '../mistral/mistral-config.ts';
 import { togetherApiConfig } from '../together/together-config.ts';
 import { huggingFaceApiConfig } from '../huggingface/huggingface-config.ts';
 import type { ChatBodyRewrites } from './chat-body-rewrites.ts';
+import { VOYAGE_EMBEDDING_PARAM_NAMES, voyageEmbeddingsAnswer, voyageRerankAnswer, voyageRerankRequest } from '../voyage/voyage-wire.ts';
 
 /** `maxTokensOnly` / `textContentAsString` (`chat-body-rewrites.ts`): what the service needs changed in chat requests. */
 export interface OpenAICompatiblePreset extends ChatBodyRewrites {
@@ -47,7 +48,7 @@ export interface OpenAICompatiblePreset extends ChatBodyRewrites {
    * server, behind LiteLLM's generic self-hosted prefixes): the client passes LiteLLM's rerank
    * there. Hosted services and Ollama-style servers have none: a rerank to them is a 400.
    */
-  readonly rerank?: boolean;
+  readonly rerank?: boolean | RerankWire;
   /**
    * OpenAI chat parameters the service rejects or cannot honour, dropped under `drop_params`:
    * those left out of LiteLLM's `get_supported_openai_params` for the provider
@@ -59,6 +60,17 @@ export interface OpenAICompatiblePreset extends ChatBodyRewrites {
    * `map_openai_params` for the provider): Voyage's `output_dimension` for `dimensions`.
    */
   readonly embeddingParamNames?: Readonly<Record<string, string>>;
+  /** The service's embeddings answer as OpenAI's, where it differs (Voyage's usage). */
+  readonly embeddingsAnswer?: (answer: unknown) => unknown;
+}
+
+/**
+ * A rerank the service takes in its own words (Voyage): LiteLLM's (Cohere's) request as the
+ * service's, posted to `{api_base}/rerank`, and its answer as Cohere's.
+ */
+export interface RerankWire {
+  request(body: Record<string, unknown>, upstreamModel: string): Record<string, unknown>;
+  answer(answer: unknown, id: string): unknown;
 }
 
 function local(name: string, apiBase?: string, extra: Partial<OpenAICompatiblePreset> = {}): OpenAICompatiblePreset {
@@ -125,9 +137,14 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, OpenAICompatible
   // endpoint's name as the model (https://docs.databricks.com/aws/en/machine-learning/model-serving/score-foundation-models);
   // a personal access token as the key (LiteLLM's `DATABRICKS_API_KEY`, `DATABRICKS_API_BASE`).
   databricks: { apiKeyVariables: ['DATABRICKS_API_KEY'], apiBaseVariables: ['DATABRICKS_API_BASE'], batches: 'emulate' },
-  // Voyage AI's embeddings: OpenAI's request and answer but for the dimensions' name
-  // (https://docs.voyageai.com/reference/embeddings-api); no chat.
-  voyage: { ...hosted('https://api.voyageai.com/v1', 'VOYAGE'), embeddingParamNames: { dimensions: 'output_dimension' } },
+  // Voyage AI's embeddings and rerank (`voyage/voyage-wire.ts`: OpenAI's embeddings but for the
+  // dimensions' name and the usage, its own rerank); no chat.
+  voyage: {
+    ...hosted('https://api.voyageai.com/v1', 'VOYAGE'),
+    embeddingParamNames: VOYAGE_EMBEDDING_PARAM_NAMES,
+    embeddingsAnswer: voyageEmbeddingsAnswer,
+    rerank: { request: voyageRerankRequest, answer: voyageRerankAnswer },
+  },
   // Infinity, a self-hosted embeddings and rerank server (https://github.com/michaelfeil/infinity):
   // OpenAI's embeddings, Cohere's rerank at `{api_base}/rerank`.
   infinity: local('INFINITY', undefined, { rerank: true }),
