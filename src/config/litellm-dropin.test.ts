@@ -135,11 +135,11 @@ model_list:
 
   it('a config none of whose entries Portico can serve is refused, naming each', () => {
     const error = configError(() =>
-      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: replicate/x}}\n  - {model_name: b, litellm_params: {model: watsonx/y}}\n', {}),
+      parseConfig('model_list:\n  - {model_name: a, litellm_params: {model: replicate/x}}\n  - {model_name: b, litellm_params: {model: sagemaker/y}}\n', {}),
     );
     assert.match(error.message, /^model_list: Portico can serve none of its 2 entries/m);
     assert.match(error.message, /model_list\[0\]\.litellm_params\.model: provider "replicate"/);
-    assert.match(error.message, /model_list\[1\]\.litellm_params\.model: provider "watsonx"/);
+    assert.match(error.message, /model_list\[1\]\.litellm_params\.model: provider "sagemaker"/);
   });
 });
 
