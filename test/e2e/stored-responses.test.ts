@@ -294,3 +294,29 @@ general_settings:
     assert.ok(portico.logs.some((line) => String(line.msg).includes('could not be stored')));
   });
 });
+
+describe('responses the gateway keeps: the mock provider (the example config)', () => {
+  let portico: PorticoUnderTest;
+  before(async () => {
+    portico = await startPortico(`
+model_list:
+  - {model_name: gpt-4o-mini, litellm_params: {model: mock/gpt-4o-mini}}
+general_settings:
+  master_key: ${E2E_MASTER_KEY}
+`);
+  });
+  after(() => portico?.close());
+
+  it('a mock Response is kept and can be continued, retrieved and streamed', async () => {
+    const client = portico.client();
+    const first = await client.responses.create({ model: 'gpt-4o-mini', input: 'My name is Ada.' });
+    assert.equal((first as { store?: boolean }).store, true);
+    const second = await client.responses.create({ model: 'gpt-4o-mini', input: 'What is my name?', previous_response_id: first.id });
+    assert.equal(second.previous_response_id, first.id);
+    assert.equal((await client.responses.retrieve(second.id)).output_text, second.output_text);
+    const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'Streamed', stream: true, previous_response_id: second.id });
+    let id = '';
+    for await (const event of stream) if (event.type === 'response.completed') id = event.response.id;
+    assert.equal((await client.responses.retrieve(id)).previous_response_id, second.id);
+  });
+});

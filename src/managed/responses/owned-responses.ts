@@ -40,8 +40,12 @@ export interface ResponsesRequestFields {
   readonly store?: unknown;
 }
 
-/** The ids the Responses bridge gives its answers (`spec/responses-bridge.ts`): the gateway's stored rows. */
-const GATEWAY_STORED_ID = /^resp_[0-9a-f]{24}$/;
+/**
+ * What a response id the gateway keeps may look like (the Responses bridge's `resp_` and 24 hex,
+ * the mock provider's): anything else is looked up nowhere. Sealed ids (`response-ids.ts`) are
+ * told apart first, by opening them.
+ */
+const KEPT_ID = /^resp_[A-Za-z0-9_-]{1,128}$/;
 /** Responses walked back from a continued one: a longer chain is cut at its oldest end. */
 const MAX_CHAIN = 100;
 /** The input-items list's page size: OpenAI's default and most. */
@@ -109,7 +113,7 @@ export class OwnedResponses {
     if (typeof previous !== 'string') return undefined;
     const ref = this.#ids.open(previous, ownerTagOf(principal.owner), principal.isMaster);
     if (ref === undefined) {
-      if (this.#store !== undefined && GATEWAY_STORED_ID.test(previous)) return this.#history(previous, principal);
+      if (this.#store !== undefined && KEPT_ID.test(previous)) return this.#history(previous, principal);
       throw previousNotFound(previous);
     }
     const origin = this.#router.deployment(ref.deploymentId);
@@ -173,9 +177,12 @@ export class OwnedResponses {
     return stream;
   }
 
-  /** Whether the gateway keeps `client`'s Responses answers: a bridged provider, `store` not false, and a store to keep them in. */
+  /**
+   * Whether the gateway keeps `client`'s Responses answers: its upstream keeps none (a provider
+   * answered through its chat, the mock provider), `store` is not false, and there is a store.
+   */
   #keepsBridged(client: ProviderClient, request: ResponsesRequestFields): boolean {
-    return this.#store !== undefined && client.responses === undefined && request.store !== false;
+    return this.#store !== undefined && client.storedResponses === undefined && request.store !== false;
   }
 
   /**
@@ -238,9 +245,9 @@ export class OwnedResponses {
     return this.#answer(principal, id, (stored, upstreamId, call) => stored.cancel(upstreamId, call), options);
   }
 
-  /** The gateway's own stored response `id`, when it is one and the caller's. */
+  /** The gateway's own stored response `id`, when it is one and the caller's (undefined for a sealed id: stored upstream). */
   async #kept(principal: Principal, id: string): Promise<StoredResponseRecord | undefined> {
-    if (this.#store === undefined || !GATEWAY_STORED_ID.test(id)) return undefined;
+    if (this.#store === undefined || !KEPT_ID.test(id) || this.#ids.open(id, ownerTagOf(principal.owner), true) !== undefined) return undefined;
     const record = await this.#store.find(id);
     if (record === undefined || !canAccess(principal, record.owner)) throw responseNotFound(id);
     return record;
