@@ -128,6 +128,18 @@ export class OwnedResponses {
     return { kind: 'upstream', id: previous, upstreamId: ref.upstreamId, deployments: new Set(reachable.map((deployment) => deployment.id)) };
   }
 
+  /**
+   * The upstream body of a request that continues a stored response (`resolveReference`): the
+   * upstream's id of it, or, for one the gateway kept, the conversation so far ahead of the
+   * request's own input.
+   */
+  continuing(body: Json, reference: ResolvedReference): Json {
+    if (reference.kind === 'upstream') return { ...body, previous_response_id: reference.upstreamId };
+    const { previous_response_id: _previous, ...rest } = body;
+    const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input : [];
+    return { ...rest, input: [...reference.items, ...input] };
+  }
+
   /** The conversation up to and including the gateway-stored response `id`: its chain's input and output items, oldest first. */
   async #history(id: string, principal: Principal): Promise<ResolvedReference> {
     const store = this.#store as StoredResponseStore;

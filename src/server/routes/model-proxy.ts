@@ -102,17 +102,6 @@ export interface ModelProxyRoute<S extends z.ZodType<ModelRequestBody>> {
 
 const NO_CONTROLS = requestControlsOf({});
 
-/**
- * The upstream body of a request that continues a stored response: the upstream's id of it, or,
- * for one the gateway stored, the conversation so far ahead of the request's own input.
- */
-function continuing(body: Record<string, unknown>, reference: ResolvedReference): Record<string, unknown> {
-  if (reference.kind === 'upstream') return { ...body, previous_response_id: reference.upstreamId };
-  const { previous_response_id: _previous, ...rest } = body;
-  const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input : [];
-  return { ...rest, input: [...reference.items, ...input] };
-}
-
 export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
   app: FastifyInstance,
   services: AppServices,
@@ -189,7 +178,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       const received = request.body as Record<string, unknown>;
       let upstreamBody = upstreamBodyOf(route.path, received);
       const reference = storedAnswers === undefined ? undefined : storedReferences.get(request);
-      if (reference !== undefined) upstreamBody = continuing(upstreamBody, reference);
+      if (reference !== undefined && storedAnswers !== undefined) upstreamBody = storedAnswers.continuing(upstreamBody, reference);
       const controls = requestControls.get(request);
       if (controls?.mockResponse !== undefined) return answerMock(request, reply, body, upstreamBody, controls.mockResponse);
       const principal = request.portico.principal;
