@@ -68,13 +68,17 @@ function numberOf(value: unknown): number | undefined {
  * What a request on `route` to `modelGroup` asks of the cache; undefined when it does not take
  * part (a stream other than a chat completion's, a call type not cached, `default_off` without `use-cache`).
  */
-export function cacheUseOf(route: string, modelGroup: string, body: Record<string, unknown>, settings: ResponseCacheSettings): CacheUse | undefined {
+/**
+ * `scope`: who the answer belongs to, where it is an object of its caller's (a stored Response,
+ * whose id only its owner may use): part of the key, so one owner's answer is never another's.
+ */
+export function cacheUseOf(route: string, modelGroup: string, body: Record<string, unknown>, settings: ResponseCacheSettings, scope?: string): CacheUse | undefined {
   // A stream of a chat completion shares its entry with the same request unstreamed (`stream` is not in the key).
   if (body.stream === true && route !== '/chat/completions') return undefined;
   if (!(CALL_TYPES[route] ?? []).some((type) => settings.callTypes.has(type))) return undefined;
   const controls = body.cache !== null && typeof body.cache === 'object' && !Array.isArray(body.cache) ? (body.cache as Record<string, unknown>) : {};
   if (settings.mode === 'default_off' && controls['use-cache'] !== true) return undefined;
-  const keyed: Record<string, unknown> = { route, model: modelGroup };
+  const keyed: Record<string, unknown> = { route, model: modelGroup, ...(scope !== undefined && { scope }) };
   for (const name of Object.keys(body).sort()) if (!NOT_IN_KEY.has(name) && name !== 'model') keyed[name] = body[name];
   const key = createHash('sha256').update(JSON.stringify(keyed)).digest('hex');
   const maxAge = numberOf(controls['s-maxage']);

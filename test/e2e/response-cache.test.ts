@@ -57,6 +57,26 @@ describe('the response cache, in this process', () => {
     assert.equal(chatCalls(upstream), before + 3);
   });
 
+  it("a stored Response is cached per owner: another team's same request is asked upstream, and its answer's id is its own", async () => {
+    const responsesCalls = () => upstream.requests.filter((request) => request.path.endsWith('/responses')).length;
+    const cached = await startPortico(config(upstream, '{type: local, ttl: 60, supported_call_types: [responses]}'));
+    try {
+      const teamA = cached.client((await cached.generateKey({ team_id: 'cache-a' })).key);
+      const teamB = cached.client((await cached.generateKey({ team_id: 'cache-b' })).key);
+      const before = responsesCalls();
+      const first = await teamA.responses.create({ model: 'chat', input: 'cache this response' });
+      const again = await teamA.responses.create({ model: 'chat', input: 'cache this response' });
+      assert.equal(responsesCalls(), before + 1, "the owner's second request is answered from the cache");
+      assert.equal(again.id, first.id);
+      const other = await teamB.responses.create({ model: 'chat', input: 'cache this response' });
+      assert.equal(responsesCalls(), before + 2, "another team's is not");
+      assert.notEqual(other.id, first.id);
+      assert.equal((await teamB.responses.retrieve(other.id)).id, other.id, 'and the id it got is one it may use');
+    } finally {
+      await cached.close();
+    }
+  });
+
   it("a request's cache controls steer it and never reach the provider", async () => {
     const client = portico.client();
     const ask = (cache: Record<string, unknown>) => client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'controls' }], cache } as never).withResponse();

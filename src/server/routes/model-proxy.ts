@@ -213,7 +213,8 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       let answeredBy: ProviderClient | undefined;
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
-      const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings);
+      // A stored Response is its caller's object (its id only its owner may use): cached per owner.
+      const cacheUse = cache === undefined ? undefined : cacheUseOf(route.path, body.model, received, cache.settings, storedAnswers === undefined ? undefined : owner);
       const cached = cacheUse?.read ? await cache!.store.get(cacheUse.key) : undefined;
       const hit = cacheUse !== undefined && acceptable(cached, cacheUse, Date.now()) ? cached : undefined;
       if (body.stream === true && stream !== undefined) {
