@@ -288,6 +288,24 @@ describe('the router with the mock provider', () => {
     assert.deepEqual(Object.fromEntries(counts), { one: 10, three: 30 });
   });
 
+  it("send with `only` goes to those deployments alone, and falls back to no other group when they fail", async () => {
+    const config = parseConfig(
+      `model_list:
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: first}, model_info: {id: first}}
+  - {model_name: g, litellm_params: {model: mock/m, mock_response: second}, model_info: {id: second}}
+  - {model_name: backup, litellm_params: {model: mock/m, mock_response: backup}, model_info: {id: backup}}
+router_settings: {fallbacks: [{g: [backup]}], num_retries: 0}
+`,
+      {},
+    );
+    const r = new Router(config, { random: () => 0 });
+    for (let n = 0; n < 4; n++) assert.equal(contentOf(await r.send('g', chat('hi'), { only: new Set(['second']) })), 'second');
+    const failing = (client: import('../spec/provider.ts').ProviderClient) =>
+      client.deployment.id === 'backup' ? client.chatCompletions({ messages: [{ role: 'user', content: 'x' }] }) : Promise.reject(new UpstreamError(500, { message: 'down', type: 'api_error', param: null, code: null }, { isRetryable: true }));
+    assert.equal(contentOf(await r.send('g', failing)), 'backup', 'without `only`, the fallback answers');
+    await assert.rejects(r.send('g', failing, { only: new Set(['second']) }), (error: unknown) => error instanceof UpstreamError && error.httpStatus === 500);
+  });
+
   it("send picks within the request's preferred deployments, under simple-shuffle and a load-aware strategy alike", async () => {
     for (const strategy of ['simple-shuffle', 'least-busy']) {
       const config = parseConfig(
