@@ -23,6 +23,17 @@ forEachDatabase('stored responses', (ctx) => {
     assert.equal(await store.find(id), undefined);
   });
 
+  test('a chain is read back newest first in one walk, cut at its limit and where a response is gone', async () => {
+    const store = new StoredResponseStore(ctx.db);
+    const [a, b, c] = [uniqueId('resp_'), uniqueId('resp_'), uniqueId('resp_')];
+    for (const [id, previous] of [[a, null], [b, a], [c, b]] as const) await store.insert({ id, owner: 'team:a', previousResponseId: previous, response: { id }, inputItems: [], createdAt: 1 });
+    assert.deepEqual((await store.chainOf(c, 100)).map((record) => record.id), [c, b, a]);
+    assert.deepEqual((await store.chainOf(c, 2)).map((record) => record.id), [c, b]);
+    await store.delete(b);
+    assert.deepEqual((await store.chainOf(c, 100)).map((record) => record.id), [c]);
+    assert.deepEqual(await store.chainOf(uniqueId('resp_'), 100), []);
+  });
+
   test('the retention job deletes what is older than 30 days, and nothing younger', async () => {
     const store = new StoredResponseStore(ctx.db);
     const now = 1_800_000_000;

@@ -142,19 +142,17 @@ export class OwnedResponses {
 
   /** The conversation up to and including the gateway-stored response `id`: its chain's input and output items, oldest first. */
   async #history(id: string, principal: Principal): Promise<ResolvedReference> {
-    const store = this.#store as StoredResponseStore;
     const chain: StoredResponseRecord[] = [];
-    for (let next: string | null = id; next !== null && chain.length < MAX_CHAIN; ) {
-      const record: StoredResponseRecord | undefined = await store.find(next);
-      // An earlier response deleted (or another owner's) ends the conversation there.
-      if (record === undefined || !canAccess(principal, record.owner)) break;
+    // Newest first; another owner's response (which no chain of the caller's should hold) ends it.
+    for (const record of await (this.#store as StoredResponseStore).chainOf(id, MAX_CHAIN)) {
+      if (!canAccess(principal, record.owner)) break;
       chain.push(record);
-      next = record.previousResponseId;
     }
     if (chain.length === 0) throw previousNotFound(id);
     const items = chain.reverse().flatMap((record) => [...record.inputItems, ...(Array.isArray(record.response.output) ? (record.response.output as Json[]) : [])]);
     return { kind: 'history', id, items };
   }
+
 
   /**
    * A Responses answer of `client` for `owner`: from an upstream that stores responses, with the

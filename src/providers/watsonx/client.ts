@@ -56,8 +56,9 @@ export function createWatsonxClient(deployment: Deployment, settings: WatsonxSet
   const version = `version=${encodeURIComponent(settings.apiVersion)}`;
   const base = deploymentId === undefined ? `${settings.serviceUrl}/ml/v1/text` : `${settings.serviceUrl}/ml/v1/deployments/${encodeURIComponent(deploymentId)}/text`;
   const urls = { chat: `${base}/chat?${version}`, chatStream: `${base}/chat_stream?${version}`, embeddings: `${settings.serviceUrl}/ml/v1/text/embeddings?${version}` };
-  // A deployed model names its own project or space; a foundation model runs in the configured one.
-  const context: Json = deploymentId !== undefined ? {} : { model_id: model, ...(settings.projectId !== undefined ? { project_id: settings.projectId } : { space_id: settings.spaceId }) };
+  // A foundation model runs in the configured project or space; a deployed model names its own.
+  const foundationModel: Json = { model_id: model, ...(settings.projectId !== undefined ? { project_id: settings.projectId } : { space_id: settings.spaceId }) };
+  const context: Json = deploymentId !== undefined ? {} : foundationModel;
   const { headers: authHeaders, auth } = authOf(settings.credentials);
 
   async function post(url: string, json: Json, what: string, options: CallOptions | undefined, accept = 'application/json') {
@@ -104,7 +105,7 @@ export function createWatsonxClient(deployment: Deployment, settings: WatsonxSet
 
     async embeddings(body, options): Promise<UpstreamJsonResponse> {
       // Embeddings always name their model: a deployed model is not an embedding model.
-      const { request, base64, warnings } = embeddingsRequestOf(body, { model_id: model, ...(settings.projectId !== undefined ? { project_id: settings.projectId } : { space_id: settings.spaceId }) });
+      const { request, base64, warnings } = embeddingsRequestOf(body, foundationModel);
       const response = await post(urls.embeddings, request, 'embeddings request', options);
       const answer = parseJsonAnswer(await response.body.text(), 'watsonx.ai answered the embeddings request with a body that is not JSON.', deployment.id) as Json;
       return { status: 200, body: embeddingListOf(answer, model, base64), upstreamRequestId: headerValue(response.headers, 'x-global-transaction-id'), warnings };

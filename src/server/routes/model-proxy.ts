@@ -209,8 +209,15 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
           : NO_ROUTING_PREFERENCE;
       // The Responses API's answers leave with the gateway's ids, for the caller: the deployment
       // whose attempt answered (attempts run one after another, so the last one set is it).
-      const owner = request.portico.principal?.owner ?? 'master';
+      const owner = principal?.owner ?? 'master';
       let answeredBy: ProviderClient | undefined;
+      const noteAnswerer = <T>(run: (client: ProviderClient, options: CallOptions) => Promise<T>) =>
+        storedAnswers === undefined
+          ? run
+          : (client: ProviderClient, options: CallOptions) => {
+              answeredBy = client;
+              return run(client, options);
+            };
       // LiteLLM's response cache: an answer stored for the same request is sent as it was stored
       // (a stream played back from it), with no call upstream and no row in the spend ledger.
       // A stored Response is its caller's object (its id only its owner may use): cached per owner.
@@ -224,19 +231,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
         }
         let upstream: UpstreamStream;
         try {
-          upstream = await sendToModelGroup(
-            services.router,
-            request,
-            reply,
-            body.model,
-            storedAnswers === undefined
-              ? (client, options) => stream(client, upstreamBody, options)
-              : (client, options) => {
-                  answeredBy = client;
-                  return stream(client, upstreamBody, options);
-                },
-            { stream: true, ...routing },
-          );
+          upstream = await sendToModelGroup(services.router, request, reply, body.model, noteAnswerer((client, options) => stream(client, upstreamBody, options)), { stream: true, ...routing });
           // After the routing: keeping the answer is not part of the attempt (a failure there is
           // no reason to ask the model again).
           if (storedAnswers !== undefined && answeredBy !== undefined) upstream = storedAnswers.ownStream(upstream, answeredBy, owner, reference, received);
@@ -256,19 +251,7 @@ export function registerModelProxyRoute<S extends z.ZodType<ModelRequestBody>>(
       if (hit !== undefined) return reply.code(200).header(CACHE_KEY_HEADER, cacheUse!.key).type(JSON_CONTENT_TYPE).send(hit.text);
       let answer: UpstreamJsonResponse;
       try {
-        answer = await sendToModelGroup(
-          services.router,
-          request,
-          reply,
-          body.model,
-          storedAnswers === undefined
-            ? (client, options) => route.call(client, upstreamBody, options)
-            : (client, options) => {
-                answeredBy = client;
-                return route.call(client, upstreamBody, options);
-              },
-          routing,
-        );
+        answer = await sendToModelGroup(services.router, request, reply, body.model, noteAnswerer((client, options) => route.call(client, upstreamBody, options)), routing);
         if (storedAnswers !== undefined && answeredBy !== undefined) answer = await storedAnswers.ownAnswer(answer, answeredBy, owner, reference, received);
       } catch (error) {
         spend?.recordFailure(request, route.path);
